@@ -1,0 +1,204 @@
+// The one SQLite connection of a node, with group commit.
+// Every commit pays for an fsync whatever it carries, so write() gathers the fns queued in one
+// event-loop turn into a single transaction: throughput grows with concurrency (measured ~1.7x with
+// 100 KB rows) while each caller still learns its own outcome, and only once the batch is durable.
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { SarabanError } from '../errors.js'
+import { migrate } from './migrations/index.js'
+
+export interface OpenOptions {
+  /** FULL (default): a resolved write() survives power loss. NORMAL: survives a process crash only. */
+  synchronous?: 'FULL' | 'NORMAL'
+  /** Most write() fns one transaction carries; the rest wait for the next turn (default 64).
+   *  A batch blocks the event loop until its fsync returns: with 100 KB rows, 64 per commit already
+   *  gives the full throughput (~1.4k rows/s here) while the longest stall stays near 60 ms; 256
+   *  per commit gains nothing and stalls ~210 ms (measured on the dev VM with synchronous=FULL). */
+  maxBatch?: number
+  /** How long to wait for a lock held by another connection (default 5000 ms). */
+  busyTimeoutMs?: number
+}
+
+export interface WriteStats {
+  /** Group-commit transactions committed. */
+  readonly commits: number
+  /** write() fns that were committed. */
+  readonly writes: number
+  /** write() fns that threw and were rolled back. */
+  readonly failed: number
+  readonly largestBatch: number
+}
+
+interface Pending {
+  readonly fn: () => unknown
+  readonly resolve: (value: unknown) => void
+  readonly reject: (err: unknown) => void
+}
+
+type Stmt = Database.Statement<[]>
+
+export class Db {
+  readonly sqlite: Database.Database
+  readonly file: string
+  readonly #maxBatch: number
+  readonly #stmt: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Stmt>
+  readonly #tx: Database.Transaction<(fn: () => unknown) => unknown>
+  #queue: Pending[] = []
+  #scheduled: NodeJS.Immediate | undefined
+  #closed = false
+  #stats = { commits: 0, writes: 0, failed: 0, largestBatch: 0 }
+
+  /** Opens (creating the parent folder), sets pragmas and runs pending migrations. */
+  static open(file: string, opts: OpenOptions = {}): Db {
+    const maxBatch = opts.maxBatch ?? 64
+    const busyTimeoutMs = opts.busyTimeoutMs ?? 5000
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError('storage: maxBatch must be a positive integer')
+    if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new RangeError('storage: busyTimeoutMs must be a whole number ≥ 0')
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
+    const sqlite = new Database(file)
+    try {
+      // busy_timeout first: switching to WAL needs a lock another process may hold.
+      sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`)
+      // WAL: readers never block the writer, and a commit is one append + one fsync.
+      sqlite.pragma('journal_mode = WAL')
+      // FULL fsyncs the WAL at every commit: the receipt we hand out once write() resolves is the
+      // sender's legal proof that the letter entered our system (PROTOCOL.md §6.1), so the letter
+      // must survive power loss. NORMAL may lose the last commits on power loss, never corrupts.
+      sqlite.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`)
+      sqlite.pragma('foreign_keys = ON')
+      // A burst of large envelopes grows the WAL; after a checkpoint, give the space back above 64 MiB.
+      sqlite.pragma('journal_size_limit = 67108864')
+      migrate(sqlite)
+    } catch (err) {
+      sqlite.close()
+      throw err
+    }
+    return new Db(sqlite, file, maxBatch)
+  }
+
+  private constructor(sqlite: Database.Database, file: string, maxBatch: number) {
+    this.sqlite = sqlite
+    this.file = file
+    this.#maxBatch = maxBatch
+    const p = (sql: string): Stmt => sqlite.prepare<[]>(sql)
+    this.#stmt = {
+      // IMMEDIATE takes the write lock up front, so no statement inside can fail with SQLITE_BUSY.
+      begin: p('BEGIN IMMEDIATE'),
+      commit: p('COMMIT'),
+      rollback: p('ROLLBACK'),
+      savepoint: p('SAVEPOINT saraban_write'),
+      release: p('RELEASE saraban_write'),
+      rollbackTo: p('ROLLBACK TO saraban_write'),
+    }
+    this.#tx = sqlite.transaction((fn: () => unknown) => fn())
+  }
+
+  /** Group commit: queue fn; all fns queued in the same tick run in ONE `BEGIN IMMEDIATE` transaction,
+   *  each inside its own SAVEPOINT (a throwing fn rolls back only itself and rejects only its promise);
+   *  every promise resolves after COMMIT returns (i.e. after fsync). fn must be synchronous. */
+  write<T>(fn: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError())
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject })
+      this.#schedule()
+    })
+  }
+
+  /** Immediate synchronous transaction for things that must be atomic now (claiming work).
+   *  Inside a write() fn it becomes a savepoint of the open batch. */
+  tx<T>(fn: () => T): T {
+    if (this.#closed) throw closedError()
+    return this.#tx.immediate(fn) as T
+  }
+
+  get stats(): WriteStats {
+    return { ...this.#stats }
+  }
+
+  /** Commits everything queued so far, then closes the connection. Later write() calls reject. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#scheduled) clearImmediate(this.#scheduled)
+    this.#scheduled = undefined
+    while (this.#queue.length > 0) this.#runBatch(this.#queue.splice(0, this.#maxBatch))
+    this.sqlite.close()
+  }
+
+  // setImmediate runs after the poll phase: requests that arrived while the previous COMMIT blocked
+  // the loop (better-sqlite3 is synchronous) are read in that phase and join this batch. One batch
+  // per turn, oldest first: a long queue cannot starve HTTP handlers or reads, and no caller is
+  // overtaken by later ones.
+  #schedule(): void {
+    if (this.#scheduled === undefined) this.#scheduled = setImmediate(() => this.#flush())
+  }
+
+  #flush(): void {
+    this.#scheduled = undefined
+    const batch = this.#queue.splice(0, this.#maxBatch)
+    if (this.#queue.length > 0) this.#schedule()
+    if (batch.length > 0) this.#runBatch(batch)
+  }
+
+  #runBatch(batch: Pending[]): void {
+    try {
+      this.#runInTransaction(batch)
+    } catch (err) {
+      // BEGIN, COMMIT or the savepoint bookkeeping failed: nothing of this batch is stored.
+      // (Rejecting a promise that already settled, i.e. a fn that threw, is a no-op.)
+      try {
+        if (this.sqlite.inTransaction) this.#stmt.rollback.run()
+      } catch {
+        /* the connection is unusable; the callers learn it from err */
+      }
+      for (const p of batch) p.reject(err)
+    }
+  }
+
+  #runInTransaction(batch: Pending[]): void {
+    const s = this.#stmt
+    s.begin.run()
+    const done: Array<{ p: Pending; value: unknown }> = []
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!
+      s.savepoint.run()
+      try {
+        const value = p.fn()
+        if (isThenable(value)) {
+          Promise.resolve(value).catch(() => {}) // its later failure would be an unhandled rejection
+          throw new TypeError('storage: a write() fn must be synchronous, not return a promise')
+        }
+        s.release.run()
+        done.push({ p, value })
+      } catch (err) {
+        this.#stats.failed++
+        p.reject(err)
+        if (!this.sqlite.inTransaction) {
+          // SQLite itself rolled back the whole transaction (SQLITE_FULL, SQLITE_IOERR…): the fns
+          // before this one are lost too; the ones after it have not run and go first next turn.
+          const lost = new SarabanError('ERR_INTERNAL', 'storage: the transaction was rolled back by SQLite', { cause: err })
+          for (const d of done) d.p.reject(lost)
+          this.#queue.unshift(...batch.slice(i + 1))
+          if (this.#queue.length > 0 && !this.#closed) this.#schedule()
+          return
+        }
+        s.rollbackTo.run()
+        s.release.run()
+      }
+    }
+    s.commit.run()
+    this.#stats.commits++
+    this.#stats.writes += done.length
+    this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length)
+    for (const d of done) d.p.resolve(d.value)
+  }
+}
+
+function isThenable(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
+}
+
+function closedError(): SarabanError {
+  return new SarabanError('ERR_INTERNAL', 'storage: the database is closed')
+}

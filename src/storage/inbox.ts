@@ -1,0 +1,142 @@
+// Receive side: each accepted envelope, its decrypted letter, attachments and the receipt we signed.
+// insert() is idempotent by message id (PROTOCOL.md §7.1): a sender that retries after losing our
+// answer gets the first receipt back instead of a second copy of the letter.
+import type Database from 'better-sqlite3'
+import type { Db } from './db.js'
+import { newestFirst } from './page.js'
+
+export interface InboxAttachmentMeta {
+  id: string
+  filename: string
+  mediaType: string
+  size: number
+  sha256: string
+}
+
+export type InboxAttachment = InboxAttachmentMeta & { bytes: Buffer }
+
+export interface NewInboxMessage {
+  messageId: string
+  recipientAgency: string
+  senderAgency: string
+  profile: string
+  envelope: Buffer
+  envelopeSha256: string
+  letterJson: string
+  signerJson: string
+  receivedAt: number
+  receipt: string
+}
+
+export interface InboxMessage extends Omit<NewInboxMessage, 'envelope'> {
+  attachments: InboxAttachmentMeta[]
+}
+
+export type InsertResult = { inserted: true } | { inserted: false; envelopeSha256: string; receipt: string }
+
+/** Newest first. The cursor is the last row seen: (before, beforeId); without beforeId, receivedAt < before. */
+export interface InboxListOptions {
+  agencies: readonly string[]
+  limit: number
+  before?: number
+  beforeId?: string
+}
+
+type Row = Omit<InboxMessage, 'attachments'>
+type AttachmentRow = InboxAttachmentMeta & { messageId: string }
+
+const MESSAGE = `message_id AS messageId, recipient_agency AS recipientAgency, sender_agency AS senderAgency, profile,
+  envelope_sha256 AS envelopeSha256, letter_json AS letterJson, signer_json AS signerJson,
+  received_at AS receivedAt, receipt`
+const ATTACHMENT = 'message_id AS messageId, id, filename, media_type AS mediaType, size, sha256'
+// (received_at, message_id) < (before, '') ≡ received_at < before, since every id sorts after ''.
+const PAGE = `(received_at, message_id) < (@before, @beforeId) ORDER BY received_at DESC, message_id DESC LIMIT @limit`
+const NO_CURSOR = Number.MAX_SAFE_INTEGER
+
+type Stmt<R = unknown> = Database.Statement<unknown[], R>
+
+export class InboxStore {
+  readonly #s
+  readonly #insert: Database.Transaction<(m: NewInboxMessage, a: readonly InboxAttachment[]) => InsertResult>
+
+  constructor(db: Db) {
+    const p = <R>(sql: string): Stmt<R> => db.sqlite.prepare<unknown[], R>(sql)
+    this.#s = {
+      insertMessage: p(`INSERT INTO inbox_messages (message_id, recipient_agency, sender_agency, profile, envelope_sha256,
+        letter_json, signer_json, received_at, receipt)
+        VALUES (@messageId, @recipientAgency, @senderAgency, @profile, @envelopeSha256, @letterJson, @signerJson,
+        @receivedAt, @receipt)
+        ON CONFLICT (message_id) DO NOTHING`),
+      insertEnvelope: p('INSERT INTO inbox_envelopes (message_id, bytes) VALUES (?, ?)'),
+      insertAttachment: p(`INSERT INTO inbox_attachments (message_id, id, position, filename, media_type, size, sha256, bytes)
+        VALUES (@messageId, @id, @position, @filename, @mediaType, @size, @sha256, @bytes)`),
+      peek: p<{ envelopeSha256: string; receipt: string; recipientAgency: string }>(`SELECT envelope_sha256 AS envelopeSha256,
+        receipt, recipient_agency AS recipientAgency FROM inbox_messages WHERE message_id = ?`),
+      message: p<Row>(`SELECT ${MESSAGE} FROM inbox_messages WHERE message_id = ?`),
+      envelope: p<Buffer>('SELECT bytes FROM inbox_envelopes WHERE message_id = ?').pluck(),
+      listOne: p<Row>(`SELECT ${MESSAGE} FROM inbox_messages WHERE recipient_agency = @agency AND ${PAGE}`),
+      // one query for a whole page of messages, not one per message
+      attachmentsOf: p<AttachmentRow>(`SELECT ${ATTACHMENT} FROM inbox_attachments
+        WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, position`),
+      attachment: p<InboxAttachment>(`SELECT id, filename, media_type AS mediaType, size, sha256, bytes
+        FROM inbox_attachments WHERE message_id = ? AND id = ?`),
+    }
+    const s = this.#s
+    this.#insert = db.sqlite.transaction((m: NewInboxMessage, atts: readonly InboxAttachment[]): InsertResult => {
+      const { envelope, ...row } = m
+      if (s.insertMessage.run(row).changes === 0) {
+        const seen = s.peek.get(m.messageId)!
+        return { inserted: false, envelopeSha256: seen.envelopeSha256, receipt: seen.receipt }
+      }
+      s.insertEnvelope.run(m.messageId, envelope)
+      atts.forEach((a, position) => {
+        s.insertAttachment.run({
+          messageId: m.messageId, position, id: a.id, filename: a.filename, mediaType: a.mediaType,
+          size: a.size, sha256: a.sha256, bytes: a.bytes,
+        })
+      })
+      return { inserted: true }
+    })
+  }
+
+  /** The message, its envelope and its attachments in one transaction, or — when the message id is
+   *  already stored — nothing new and the stored digest + receipt. Sync; call inside db.write(). */
+  insert(msg: NewInboxMessage, attachments: readonly InboxAttachment[]): InsertResult {
+    return this.#insert.immediate(msg, attachments)
+  }
+
+  /** Cheap duplicate check before decrypting. */
+  peek(messageId: string): { envelopeSha256: string; receipt: string; recipientAgency: string } | undefined {
+    return this.#s.peek.get(messageId)
+  }
+
+  get(messageId: string): InboxMessage | undefined {
+    const row = this.#s.message.get(messageId)
+    return row && this.#withAttachments([row])[0]
+  }
+
+  getEnvelope(messageId: string): Buffer | undefined {
+    return this.#s.envelope.get(messageId)
+  }
+
+  list(opts: InboxListOptions): InboxMessage[] {
+    if (opts.agencies.length === 0 || opts.limit <= 0) return []
+    const page = { before: opts.before ?? NO_CURSOR, beforeId: opts.beforeId ?? '', limit: opts.limit }
+    const rows = newestFirst(opts, (agency) => this.#s.listOne.all({ ...page, agency }), (r) => [r.receivedAt, r.messageId])
+    return this.#withAttachments(rows)
+  }
+
+  getAttachment(messageId: string, attachmentId: string): InboxAttachment | undefined {
+    return this.#s.attachment.get(messageId, attachmentId)
+  }
+
+  #withAttachments(rows: Row[]): InboxMessage[] {
+    const byMessage = new Map<string, InboxAttachmentMeta[]>(rows.map((r) => [r.messageId, []]))
+    if (rows.length > 0) {
+      for (const { messageId, ...meta } of this.#s.attachmentsOf.all(JSON.stringify([...byMessage.keys()]))) {
+        byMessage.get(messageId)!.push(meta)
+      }
+    }
+    return rows.map((r) => ({ ...r, attachments: byMessage.get(r.messageId)! }))
+  }
+}

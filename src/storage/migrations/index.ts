@@ -1,0 +1,35 @@
+// Numbered migrations, applied in order; PRAGMA user_version records the last one applied.
+// Append only: a published migration never changes (a node may already have run it).
+import type { Database } from 'better-sqlite3'
+import { SarabanError } from '../../errors.js'
+import { sql as init } from './001-init.js'
+
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly sql: string
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'init', sql: init }]
+
+export const SCHEMA_VERSION = MIGRATIONS.length
+
+/** Brings the schema up to SCHEMA_VERSION; returns the version found before. */
+export function migrate(sqlite: Database): number {
+  MIGRATIONS.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`storage: migration ${m.name} is numbered ${m.version}, expected ${i + 1}`)
+  })
+  // IMMEDIATE: two processes opening a fresh file at once must not both run 001.
+  const run = sqlite.transaction((): number => {
+    const found = sqlite.pragma('user_version', { simple: true }) as number
+    if (found > SCHEMA_VERSION) {
+      throw new SarabanError('ERR_INTERNAL', `storage: database schema version ${found} is newer than this software (${SCHEMA_VERSION})`)
+    }
+    for (const m of MIGRATIONS.slice(found)) {
+      sqlite.exec(m.sql)
+      sqlite.pragma(`user_version = ${m.version}`) // transactional: stored in the page-1 header
+    }
+    return found
+  })
+  return run.immediate()
+}

@@ -1,0 +1,245 @@
+// Db: pragmas, migrations, group commit, close and durability — on real SQLite files.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { Db, SCHEMA_VERSION } from '../../src/storage/index.js'
+
+const STORAGE = new URL('../../src/storage/index.ts', import.meta.url).href
+const REPO = new URL('../..', import.meta.url)
+
+function tmpFile(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'saraban-db-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return join(dir, 'nested', 'saraban.sqlite') // open() must create the folder
+}
+
+function withKv(db: Db): void {
+  db.sqlite.exec('CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v BLOB NOT NULL)')
+}
+
+const put = (db: Db, k: string, v: string | Buffer = k) => () => {
+  db.sqlite.prepare('INSERT INTO kv (k, v) VALUES (?, ?)').run(k, typeof v === 'string' ? Buffer.from(v) : v)
+  return k
+}
+const count = (db: Db): number => db.sqlite.prepare('SELECT count(*) FROM kv').pluck().get() as number
+
+/** Runs an ES module snippet in a fresh node process (tsx loaded); resolves with how it ended. */
+function child(code: string, env: Record<string, string>): Promise<{ code: number | null; signal: string | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    p.on('error', reject)
+    p.on('close', (code, signal) => resolve({ code, signal, out }))
+  })
+}
+
+t.test('open: creates the folder, WAL, pragmas, schema version', async (t) => {
+  const file = tmpFile(t)
+  const db = Db.open(file)
+  t.ok(existsSync(file))
+  t.equal(db.sqlite.pragma('journal_mode', { simple: true }), 'wal')
+  t.equal(db.sqlite.pragma('synchronous', { simple: true }), 2, 'FULL')
+  t.equal(db.sqlite.pragma('foreign_keys', { simple: true }), 1)
+  t.equal(db.sqlite.pragma('busy_timeout', { simple: true }), 5000)
+  t.equal(db.sqlite.pragma('user_version', { simple: true }), SCHEMA_VERSION)
+  await db.close()
+  const normal = Db.open(file, { synchronous: 'NORMAL' })
+  t.equal(normal.sqlite.pragma('synchronous', { simple: true }), 1, 'NORMAL')
+  await normal.close()
+})
+
+t.test('migrations are idempotent on reopen and refuse a newer schema', async (t) => {
+  const file = tmpFile(t)
+  const first = Db.open(file)
+  const tables = () => first.sqlite.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all()
+  const before = tables()
+  await first.close()
+  for (let i = 0; i < 3; i++) {
+    const again = Db.open(file) // would throw "table letters already exists" if 001 ran twice
+    t.same(again.sqlite.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all(), before)
+    t.equal(again.sqlite.pragma('user_version', { simple: true }), SCHEMA_VERSION)
+    again.sqlite.pragma(`user_version = ${SCHEMA_VERSION + (i === 2 ? 1 : 0)}`)
+    await again.close()
+  }
+  t.throws(() => Db.open(file), { code: 'ERR_INTERNAL' }, 'a schema from newer software is not touched')
+})
+
+t.test('group commit: 200 concurrent writes share a few transactions and all resolve after COMMIT', async (t) => {
+  const db = Db.open(tmpFile(t))
+  withKv(db)
+  const writes = Array.from({ length: 200 }, (_, i) => db.write(put(db, `k${i}`)))
+  t.equal(count(db), 0, 'nothing runs in the calling tick')
+  const keys = await Promise.all(writes)
+  t.same(keys, Array.from({ length: 200 }, (_, i) => `k${i}`), 'each caller gets its own result')
+  t.equal(db.stats.commits, 4, 'one tick, cut into transactions of at most maxBatch (64)')
+  t.equal(db.stats.largestBatch, 64)
+  t.equal(db.stats.writes, 200)
+  t.equal(count(db), 200)
+  await db.close()
+})
+
+t.test('group commit: a batch resolves only after its COMMIT, and later callers form the next batch', async (t) => {
+  const db = Db.open(tmpFile(t))
+  withKv(db)
+  let seen = -1
+  const p = db.write(put(db, 'a')).then(() => {
+    seen = db.stats.commits
+    return db.write(put(db, 'b')) // queued from a resolution: next batch
+  })
+  await p
+  t.equal(seen, 1, 'the promise resolved after the commit was counted')
+  t.equal(db.stats.commits, 2)
+  await db.close()
+})
+
+t.test('group commit: maxBatch caps a transaction; the rest follow in order', async (t) => {
+  const db = Db.open(tmpFile(t), { maxBatch: 50 })
+  withKv(db)
+  const order: number[] = []
+  await Promise.all(Array.from({ length: 200 }, (_, i) => db.write(() => order.push(i))))
+  t.equal(db.stats.commits, 4)
+  t.equal(db.stats.largestBatch, 50)
+  t.same(order, Array.from({ length: 200 }, (_, i) => i), 'first queued, first run')
+  await db.close()
+})
+
+t.test('group commit: a failing fn rolls back only itself and rejects only its own promise', async (t) => {
+  const db = Db.open(tmpFile(t))
+  withKv(db)
+  const results = await Promise.allSettled([
+    db.write(put(db, 'a')),
+    db.write(() => {
+      put(db, 'half')() // written, then rolled back to the savepoint
+      throw new Error('boom')
+    }),
+    db.write(put(db, 'a')), // UNIQUE violation: an SQLite error
+    db.write(() => Promise.resolve(1)), // async fns are refused
+    db.write(put(db, 'b')),
+  ])
+  t.same(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled'])
+  t.match((results[1] as PromiseRejectedResult).reason, { message: 'boom' })
+  t.match((results[2] as PromiseRejectedResult).reason, { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' })
+  t.type((results[3] as PromiseRejectedResult).reason, TypeError)
+  t.same(db.sqlite.prepare('SELECT k FROM kv ORDER BY k').pluck().all(), ['a', 'b'])
+  t.equal(db.stats.commits, 1)
+  t.equal(db.stats.failed, 3)
+  await db.close()
+})
+
+t.test('group commit: a batch that cannot start or commit rejects every caller and stores nothing', async (t) => {
+  const file = tmpFile(t)
+  const db = Db.open(file, { busyTimeoutMs: 50 })
+  withKv(db)
+  // another process holds the write lock past busy_timeout: BEGIN IMMEDIATE fails
+  const other = new Database(file)
+  other.exec('BEGIN IMMEDIATE')
+  const busy = await Promise.allSettled([db.write(put(db, 'a')), db.write(put(db, 'b'))])
+  t.same(busy.map((r) => r.status), ['rejected', 'rejected'])
+  t.match((busy[0] as PromiseRejectedResult).reason, { code: 'SQLITE_BUSY' })
+  other.exec('ROLLBACK')
+  other.close()
+
+  // a deferred foreign key is only checked at COMMIT: the COMMIT fails, the batch is rolled back
+  db.sqlite.exec('CREATE TABLE child (p TEXT REFERENCES kv (k) DEFERRABLE INITIALLY DEFERRED)')
+  const atCommit = await Promise.allSettled([
+    db.write(put(db, 'c')),
+    db.write(() => db.sqlite.prepare("INSERT INTO child (p) VALUES ('nobody')").run()),
+  ])
+  t.same(atCommit.map((r) => r.status), ['rejected', 'rejected'])
+  t.match((atCommit[0] as PromiseRejectedResult).reason, { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' })
+  t.equal(db.sqlite.inTransaction, false)
+  t.equal(count(db), 0)
+  t.equal(db.stats.commits, 0)
+  t.equal(await db.write(put(db, 'd')), 'd', 'and the next batch works')
+  await db.close()
+})
+
+t.test('group commit: when SQLite aborts the whole transaction, earlier fns reject, later ones run next turn', async (t) => {
+  const db = Db.open(tmpFile(t))
+  withKv(db)
+  const results = await Promise.allSettled([
+    db.write(put(db, 'before')),
+    db.write(() => {
+      db.sqlite.exec('ROLLBACK') // what SQLite may do itself on SQLITE_FULL or SQLITE_IOERR
+      throw new Error('disk full')
+    }),
+    db.write(put(db, 'after')),
+  ])
+  t.same(results.map((r) => r.status), ['rejected', 'rejected', 'fulfilled'])
+  t.match((results[0] as PromiseRejectedResult).reason, { code: 'ERR_INTERNAL' })
+  t.match((results[1] as PromiseRejectedResult).reason, { message: 'disk full' })
+  t.same(db.sqlite.prepare('SELECT k FROM kv').pluck().all(), ['after'])
+  t.equal(db.stats.commits, 1)
+  await db.close()
+})
+
+t.test('tx(): synchronous immediate transaction, nested as a savepoint inside write()', async (t) => {
+  const db = Db.open(tmpFile(t))
+  withKv(db)
+  t.equal(db.tx(put(db, 'now')), 'now')
+  t.equal(count(db), 1)
+  t.throws(() => db.tx(() => { put(db, 'gone')(); throw new Error('no') }), { message: 'no' })
+  t.equal(count(db), 1, 'rolled back')
+  await db.write(() => {
+    t.throws(() => db.tx(() => { put(db, 'inner')(); throw new Error('inner') }))
+    put(db, 'outer')()
+  })
+  t.same(db.sqlite.prepare('SELECT k FROM kv ORDER BY k').pluck().all(), ['now', 'outer'])
+  await db.close()
+})
+
+t.test('close() flushes queued writes; later writes reject', async (t) => {
+  const file = tmpFile(t)
+  const db = Db.open(file, { maxBatch: 7 })
+  withKv(db)
+  const pending = Array.from({ length: 20 }, (_, i) => db.write(put(db, `q${i}`)))
+  await db.close() // in the same tick: nothing had been committed yet
+  t.equal((await Promise.all(pending)).length, 20)
+  await t.rejects(db.write(() => 1), { code: 'ERR_INTERNAL' })
+  t.throws(() => db.tx(() => 1), { code: 'ERR_INTERNAL' })
+  await db.close() // twice is fine
+  const again = Db.open(file)
+  t.equal(count(again), 20)
+  await again.close()
+})
+
+t.test('data survives reopen: write, close, reopen, blobs byte-exact', async (t) => {
+  const file = tmpFile(t)
+  const blob = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919) & 0xff))
+  const db = Db.open(file)
+  withKv(db)
+  void db.write(put(db, 'blob', blob))
+  await db.close()
+  const again = Db.open(file)
+  const got = again.sqlite.prepare('SELECT v FROM kv WHERE k = ?').pluck().get('blob') as Buffer
+  t.ok(Buffer.isBuffer(got))
+  t.ok(got.equals(blob))
+  await again.close()
+})
+
+t.test('a resolved write survives the process being killed (no close, SIGKILL)', async (t) => {
+  const file = tmpFile(t)
+  const code = `
+    const { Db } = await import(${JSON.stringify(STORAGE)})
+    const db = Db.open(process.env.DB_FILE)
+    db.sqlite.exec('CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB NOT NULL)')
+    const ins = db.sqlite.prepare('INSERT INTO kv (k, v) VALUES (?, ?)')
+    await Promise.all(Array.from({ length: 50 }, (_, i) => db.write(() => ins.run('k' + i, Buffer.alloc(1000, i)))))
+    process.stdout.write('committed\\n')
+    process.kill(process.pid, 'SIGKILL')
+  `
+  const r = await child(code, { DB_FILE: file })
+  t.equal(r.out, 'committed\n')
+  t.equal(r.signal, 'SIGKILL')
+  t.ok(existsSync(file + '-wal'), 'the WAL was left behind, not checkpointed by a clean close')
+  const db = Db.open(file)
+  t.equal(count(db), 50)
+  t.ok((db.sqlite.prepare("SELECT v FROM kv WHERE k = 'k49'").pluck().get() as Buffer).equals(Buffer.alloc(1000, 49)))
+  await db.close()
+})

@@ -1,0 +1,209 @@
+// OutboxStore on a real SQLite file: atomic letter + messages, delivery transitions, claims.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Db, OutboxStore, type NewLetter, type NewOutboxMessage, type OutboxLetter } from '../../src/storage/index.js'
+
+const STORAGE = new URL('../../src/storage/index.ts', import.meta.url).href
+const REPO = new URL('../..', import.meta.url)
+const clock = { now: () => 5_000 }
+
+function open(t: { teardown(fn: () => void): void }): { db: Db; outbox: OutboxStore; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'saraban-outbox-'))
+  const file = join(dir, 'saraban.sqlite')
+  const db = Db.open(file)
+  t.teardown(async () => {
+    await db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return { db, outbox: new OutboxStore(db, clock), file }
+}
+
+function letter(over: Partial<NewLetter> = {}): NewLetter {
+  return { id: randomUUID(), senderAgency: 'moi', letterJson: '{"subject":"ทดสอบ"}', createdAt: 1_000, ...over }
+}
+
+function message(letterId: string, over: Partial<NewOutboxMessage> = {}): NewOutboxMessage {
+  const envelope = Buffer.from(randomUUID())
+  return {
+    messageId: randomUUID(), letterId, recipientAgency: 'mof', profile: 'jose-v1', envelope, envelopeSha256: 'ab'.repeat(32),
+    contentKey: randomBytes(32), priority: 1, nextAttemptAt: 1_000, ...over,
+  }
+}
+
+/** A stored letter with `n` messages (or the given ones). */
+async function stored(db: Db, outbox: OutboxStore, n = 1, over: Partial<NewOutboxMessage> = {}, l = letter()) {
+  const msgs = Array.from({ length: n }, () => message(l.id, over))
+  await db.write(() => outbox.insertLetter(l, msgs))
+  return { letter: l, messages: msgs }
+}
+
+t.test('insertLetter stores the letter and all its messages, or nothing', async (t) => {
+  const { db, outbox } = open(t)
+  const { letter: l, messages } = await stored(db, outbox, 3)
+  t.same(outbox.getLetter(l.id), { ...l, idempotencyKey: null, requestSha256: null })
+  const meta = outbox.messagesForLetter(l.id)
+  t.same(meta.map((m) => m.messageId), messages.map((m) => m.messageId), 'recipients in stored order')
+  t.notOk('envelope' in meta[0]! || 'contentKey' in meta[0]!, 'no envelope bytes or content key unless asked')
+  t.match(meta[0], { status: 'queued', attempts: 0, lastErrorCode: null, createdAt: 1_000, updatedAt: 1_000, deliveredAt: null, receipt: null })
+  const full = outbox.messagesForLetter(l.id, { withEnvelope: true })
+  t.ok(full.every((m, i) => m.envelope.equals(messages[i]!.envelope) && m.contentKey.equals(messages[i]!.contentKey)))
+  t.same(outbox.getMessage(messages[1]!.messageId), full[1])
+
+  // the second message repeats the first's id: the whole letter must be refused
+  const bad = letter()
+  const dup = message(bad.id)
+  await t.rejects(db.write(() => outbox.insertLetter(bad, [dup, { ...dup }])), { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' })
+  t.equal(outbox.getLetter(bad.id), undefined, 'letter rolled back with its messages')
+  t.equal(outbox.getMessage(dup.messageId), undefined)
+  // also when called outside write(): insertLetter is its own transaction
+  t.throws(() => outbox.insertLetter(bad, [dup, { ...dup }]))
+  t.equal(outbox.getLetter(bad.id), undefined)
+  t.throws(() => outbox.insertLetter(bad, [message(l.id)]), TypeError, 'a message of another letter')
+  t.equal(outbox.getLetter(bad.id), undefined)
+})
+
+t.test('idempotency key lookup is per sending agency, and unique', async (t) => {
+  const { db, outbox } = open(t)
+  const l = letter({ idempotencyKey: 'key-1', requestSha256: 'cd'.repeat(32) })
+  await stored(db, outbox, 1, {}, l)
+  t.same(outbox.findByIdempotencyKey('moi', 'key-1'), l)
+  t.equal(outbox.findByIdempotencyKey('mof', 'key-1'), undefined, 'another agency, another key space')
+  t.equal(outbox.findByIdempotencyKey('moi', 'key-2'), undefined)
+  await t.rejects(stored(db, outbox, 1, {}, letter({ idempotencyKey: 'key-1' })), { code: 'SQLITE_CONSTRAINT_UNIQUE' })
+  await stored(db, outbox, 1, {}, letter({ idempotencyKey: 'key-1', senderAgency: 'mof' }))
+  await stored(db, outbox) // letters without a key never collide
+  await stored(db, outbox)
+  t.equal(outbox.listLetters({ agencies: ['moi'], limit: 10 }).length, 3)
+})
+
+t.test('delivery transitions: claim, retry, deliver, fail', async (t) => {
+  const { db, outbox } = open(t)
+  const { messages: [a, b] } = await stored(db, outbox, 2)
+  t.equal(outbox.nextDueAt(), 1_000)
+  t.same(outbox.claimDue(999, 10), [], 'nothing due yet')
+
+  const first = outbox.claimDue(1_000, 10)
+  t.same(first.map((m) => [m.messageId, m.status, m.attempts]), [[a!.messageId, 'sending', 1], [b!.messageId, 'sending', 1]])
+  t.ok(first[0]!.envelope.equals(a!.envelope), 'claims carry the envelope to send')
+  t.equal(outbox.nextDueAt(), undefined, 'none queued')
+  t.same(outbox.claimDue(1_000, 10), [], 'a claimed message is not claimed again')
+
+  t.ok(await db.write(() => outbox.markRetry(a!.messageId, 61_000, 'ERR_PEER_UNREACHABLE', 'ECONNREFUSED')))
+  t.match(outbox.getMessage(a!.messageId), { status: 'queued', attempts: 1, nextAttemptAt: 61_000, lastErrorCode: 'ERR_PEER_UNREACHABLE', lastErrorDetail: 'ECONNREFUSED', updatedAt: 5_000 })
+  t.equal(outbox.nextDueAt(), 61_000)
+  t.same(outbox.claimDue(60_999, 10), [])
+  t.same(outbox.claimDue(61_000, 10).map((m) => m.attempts), [2])
+  t.ok(await db.write(() => outbox.markDelivered(a!.messageId, '{"receipt":1}', 62_000)))
+  t.match(outbox.getMessage(a!.messageId), { status: 'delivered', receipt: '{"receipt":1}', deliveredAt: 62_000, updatedAt: 62_000 })
+
+  t.ok(await db.write(() => outbox.markFailed(b!.messageId, 'ERR_PEER_REFUSED', 'peer answered 403')))
+  t.match(outbox.getMessage(b!.messageId), { status: 'failed', lastErrorCode: 'ERR_PEER_REFUSED' })
+
+  // terminal states stay terminal; the calls say so instead of rewriting history
+  t.notOk(outbox.markRetry(a!.messageId, 1, 'X', 'x'))
+  t.notOk(outbox.markFailed(a!.messageId, 'X', 'x'))
+  t.notOk(outbox.markDelivered(b!.messageId, 'r', 1))
+  t.notOk(outbox.markRetry('no-such-id', 1, 'X', 'x'))
+  t.same(outbox.counts(), { queued: 0, sending: 0, delivered: 1, failed: 1 })
+})
+
+t.test('claimDue: most urgent first, then earliest due, then first stored; honours limit', async (t) => {
+  const { db, outbox } = open(t)
+  const spec: Array<[priority: number, due: number]> = [[2, 100], [0, 300], [1, 100], [0, 200], [3, 50], [0, 200], [0, 9_999]]
+  const ids: string[] = []
+  for (const [priority, nextAttemptAt] of spec) ids.push((await stored(db, outbox, 1, { priority, nextAttemptAt })).messages[0]!.messageId)
+  const order = outbox.claimDue(1_000, 3).concat(outbox.claimDue(1_000, 10))
+  t.same(order.map((m) => ids.indexOf(m.messageId)), [3, 5, 1, 2, 0, 4], 'p0@200 (stored 3rd, then 5th), p0@300, p1, p2, p3; p0@9999 not due')
+  t.same(outbox.counts(), { queued: 1, sending: 6, delivered: 0, failed: 0 })
+})
+
+t.test('requeueInFlight puts sending messages back, keeping the attempt count', async (t) => {
+  const { db, outbox } = open(t)
+  await stored(db, outbox, 4)
+  const claimed = outbox.claimDue(1_000, 3)
+  t.equal(outbox.requeueInFlight(), 3)
+  t.equal(outbox.requeueInFlight(), 0)
+  for (const m of claimed) t.match(outbox.getMessage(m.messageId), { status: 'queued', attempts: 1, updatedAt: 5_000 })
+  const again = outbox.claimDue(1_000, 10)
+  t.equal(again.length, 4)
+  t.same(again.map((m) => m.attempts).sort(), [1, 2, 2, 2])
+})
+
+t.test('claimDue never hands one message to two claimers (3 processes, one file)', async (t) => {
+  const { db, outbox, file } = open(t)
+  const all: string[] = []
+  for (let i = 0; i < 30; i++) all.push(...(await stored(db, outbox, 20, { nextAttemptAt: 0 })).messages.map((m) => m.messageId))
+  const code = `
+    const { Db, OutboxStore } = await import(${JSON.stringify(STORAGE)})
+    const outbox = new OutboxStore(Db.open(process.env.DB_FILE))
+    process.stdout.write('ready\\n')
+    await new Promise((r) => process.stdin.once('data', r)) // barrier: all three start together
+    const got = []
+    for (let batch; (batch = outbox.claimDue(Date.now(), 3)).length > 0;) {
+      got.push(...batch.map((m) => m.messageId))
+      await new Promise((r) => setTimeout(r, 1)) // as a worker would: let the others in
+    }
+    process.stdout.write(JSON.stringify(got))
+    process.stdin.destroy()
+  `
+  const kids = [1, 2, 3].map(() => child(code, { DB_FILE: file }))
+  await Promise.all(kids.map((k) => k.ready))
+  for (const k of kids) k.go()
+  const runs = await Promise.all(kids.map((k) => k.done))
+  const claims = runs.map((out) => JSON.parse(out) as string[])
+  const flat = claims.flat()
+  t.equal(flat.length, all.length, 'every claim is a distinct message')
+  t.same(new Set(flat), new Set(all), 'and every message was claimed')
+  t.ok(claims.filter((c) => c.length > 0).length >= 2, `claims were shared: ${claims.map((c) => c.length).join('/')}`)
+  t.same(outbox.counts(), { queued: 0, sending: 600, delivered: 0, failed: 0 })
+})
+
+t.test('listLetters: newest first, keyset cursor, several agencies', async (t) => {
+  const { db, outbox } = open(t)
+  // 5 letters per millisecond: a createdAt-only cursor would skip or repeat rows
+  for (let i = 0; i < 25; i++) await stored(db, outbox, 0, {}, letter({ createdAt: 1_000 + Math.floor(i / 5) }))
+  for (let i = 0; i < 7; i++) await stored(db, outbox, 0, {}, letter({ senderAgency: 'mof', createdAt: 1_002 }))
+  const walk = (agencies: string[]) => {
+    const seen: OutboxLetter[] = []
+    for (let page: OutboxLetter[] = []; ; ) {
+      const last = page.at(-1)
+      page = outbox.listLetters({ agencies, limit: 10, ...(last ? { before: last.createdAt, beforeId: last.id } : {}) })
+      if (page.length === 0) return seen
+      seen.push(...page)
+    }
+  }
+  const desc = (a: OutboxLetter, b: OutboxLetter) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)
+  const moi = walk(['moi'])
+  t.equal(moi.length, 25)
+  t.same(moi, [...moi].sort(desc))
+  t.equal(new Set(moi.map((l) => l.id)).size, 25)
+  const both = walk(['moi', 'mof', 'moi'])
+  t.equal(both.length, 32)
+  t.same(both, [...both].sort(desc))
+  t.same(outbox.listLetters({ agencies: ['moi'], limit: 100, before: 1_002 }).map((l) => l.createdAt), [1_001, 1_001, 1_001, 1_001, 1_001, 1_000, 1_000, 1_000, 1_000, 1_000], 'before alone: createdAt < before')
+  t.same(outbox.listLetters({ agencies: [], limit: 10 }), [])
+  t.same(outbox.listLetters({ agencies: ['dga'], limit: 10 }), [])
+})
+
+/** A node process (tsx loaded) running `code`; it prints 'ready', waits for go(), prints its result. */
+function child(code: string, env: Record<string, string>) {
+  const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: REPO, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  let out = ''
+  let onReady: () => void
+  const ready = new Promise<void>((r) => (onReady = r))
+  p.stdout.on('data', (d: Buffer) => {
+    out += d.toString()
+    if (out.startsWith('ready\n')) onReady()
+  })
+  const done = new Promise<string>((resolve, reject) => {
+    p.on('error', reject)
+    p.on('close', (code) => (code === 0 ? resolve(out.slice('ready\n'.length)) : reject(new Error(`child exited ${code}`))))
+  })
+  return { ready, done, go: () => p.stdin.write('go\n') }
+}
