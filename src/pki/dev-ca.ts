@@ -1,0 +1,106 @@
+// Throwaway and dev federations (tests, `saraban-node dev-certs`): a root CA, one issuing CA, per agency
+// a TLS, a signing and an encryption certificate, a directory signer, and the signed directory.
+// Certificate profiles: dev-issue.ts. Never for production: the keys live in memory and on disk in clear.
+import type { KeyObject, X509Certificate } from 'node:crypto'
+import { toBase64Der } from './cert.js'
+import { signDirectory } from './directory.js'
+import type { DirectoryAgency, DirectoryDocument } from './directory.js'
+import { createRootCa, issueCertificate } from './dev-issue.js'
+import type { Issued, KeyAlg } from './dev-issue.js'
+
+export { issueCertificate, createRootCa } from './dev-issue.js'
+export type { Issued, IssueOptions, KeyAlg, SubjectSpec } from './dev-issue.js'
+
+export interface AgencySpec {
+  id: string; nameTh: string; nameEn: string; keyType: 'rsa' | 'ec'; federationUrl: string
+  ecms?: { ministry: string; department: string }
+}
+
+export interface AgencyMaterial { spec: AgencySpec; tls: Issued; signing: Issued; encryption: Issued }
+
+export interface FederationMaterial {
+  root: { key: KeyObject; cert: X509Certificate; certPem: string; keyPem: string; chain: X509Certificate[] }
+  /** the issuing CA under the root; every other certificate is issued by it */
+  intermediate: Issued
+  agencies: Record<string, AgencyMaterial>
+  directoryIssuer: Issued
+  directory: DirectoryDocument
+  directoryJws: string
+}
+
+export interface FederationOptions {
+  agencies: AgencySpec[]
+  /** validity of every certificate; default 365 */
+  validityDays?: number
+  /** directory nextUpdate = now + this; default validityDays */
+  directoryValidityDays?: number
+  now?: Date
+  rootCommonName?: string
+  /** default 'ec-p384' (fast, for tests); dev certs use 'rsa-4096' like the Thai National Root CA */
+  rootKeyType?: KeyAlg
+  /** default 'rsa-2048', so paths mix ECDSA and RSA signatures */
+  intermediateKeyType?: KeyAlg
+}
+
+const DAY = 86_400_000
+const OPERATOR = 'Saraban Federation Operator (DEV)'
+
+export async function createFederation(opts: FederationOptions): Promise<FederationMaterial> {
+  const now = opts.now ?? new Date()
+  const notBefore = new Date(now.getTime() - 3600_000) // tolerate an hour of clock skew
+  const notAfter = new Date(now.getTime() + (opts.validityDays ?? 365) * DAY)
+  const validity = { notBefore, notAfter }
+
+  const root = await createRootCa({
+    subject: { commonName: opts.rootCommonName ?? 'Saraban Federation DEV Root CA', organization: OPERATOR },
+    keyType: opts.rootKeyType ?? 'ec-p384', ...validity,
+  })
+  const intermediate = await issueCertificate(root, {
+    role: 'ca', keyType: opts.intermediateKeyType ?? 'rsa-2048', pathLength: 0, ...validity,
+    subject: { commonName: 'Saraban Federation DEV Issuing CA 1', organization: OPERATOR },
+  })
+
+  const [directoryIssuer, ...perAgency] = await Promise.all([
+    issueCertificate(intermediate, {
+      role: 'directory', keyType: 'ec', ...validity,
+      subject: { commonName: 'Saraban Federation Directory (DEV)', organization: OPERATOR },
+    }),
+    ...opts.agencies.map(async (spec): Promise<AgencyMaterial> => {
+      const subject = { commonName: spec.nameEn, organization: spec.nameTh, agencyId: spec.id }
+      const issue = (role: 'tls' | 'signing' | 'encryption') =>
+        issueCertificate(intermediate, { role, keyType: spec.keyType, subject, ...validity })
+      const [tls, signing, encryption] = await Promise.all([issue('tls'), issue('signing'), issue('encryption')])
+      return { spec, tls, signing, encryption }
+    }),
+  ])
+  const agencies: Record<string, AgencyMaterial> = {}
+  for (const a of perAgency) agencies[a.spec.id] = a
+
+  const directory: DirectoryDocument = {
+    version: 1,
+    serial: 1,
+    issuedAt: now.toISOString(),
+    nextUpdate: new Date(now.getTime() + (opts.directoryValidityDays ?? opts.validityDays ?? 365) * DAY).toISOString(),
+    agencies: perAgency.map(directoryEntry),
+    intermediates: [toBase64Der(intermediate.cert)],
+  }
+  const directoryJws = await signDirectory(directory, directoryIssuer!)
+  return { root, intermediate, agencies, directoryIssuer: directoryIssuer!, directory, directoryJws }
+}
+
+export function directoryEntry(a: AgencyMaterial): DirectoryAgency {
+  return {
+    id: a.spec.id,
+    nameTh: a.spec.nameTh,
+    nameEn: a.spec.nameEn,
+    ...(a.spec.ecms ? { ecms: a.spec.ecms } : {}),
+    endpoints: [a.spec.federationUrl],
+    certificates: {
+      tls: [toBase64Der(a.tls.cert)],
+      signing: [toBase64Der(a.signing.cert)],
+      encryption: [toBase64Der(a.encryption.cert)],
+    },
+    profiles: ['jose-v1'],
+    status: 'active',
+  }
+}

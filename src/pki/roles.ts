@@ -1,0 +1,123 @@
+// What a certificate may be used for, per role: a table (house style §2) checked on the leaf after
+// path validation, plus the RFC 5280 §6.1 checks pkijs 3 leaves out (pathLenConstraint, unknown
+// critical extensions). Each function returns a reason string, or undefined when the check passes.
+import type { X509Certificate } from 'node:crypto'
+import * as x509 from '@peculiar/x509'
+import type { CertRole } from './cert.js'
+import { keyKind } from './keys.js'
+import type { KeyKind } from './keys.js'
+import {
+  KNOWN_EXTENSIONS, OID_EKU_ANY, OID_EKU_CLIENT_AUTH, OID_EKU_DOCUMENT_SIGNING, OID_EKU_EMAIL_PROTECTION,
+  OID_EKU_MS_DOCUMENT_SIGNING, OID_EKU_SARABAN_DIRECTORY, OID_EKU_SERVER_AUTH,
+} from './oids.js'
+
+type Ku = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'keyAgreement' | 'keyCertSign'
+const KU_BIT: Record<Ku, number> = {
+  digitalSignature: x509.KeyUsageFlags.digitalSignature,
+  nonRepudiation: x509.KeyUsageFlags.nonRepudiation, // "contentCommitment" in RFC 5280 §4.2.1.3
+  keyEncipherment: x509.KeyUsageFlags.keyEncipherment,
+  keyAgreement: x509.KeyUsageFlags.keyAgreement,
+  keyCertSign: x509.KeyUsageFlags.keyCertSign,
+}
+
+interface RoleRule {
+  /** key kinds allowed for the leaf's public key */
+  keys: readonly KeyKind[]
+  /** KU bits: every one of `all` and at least one of `any`, chosen by key family */
+  ku: (family: 'rsa' | 'ec') => { all?: readonly Ku[]; any?: readonly Ku[] }
+  /** EKU: `required` purposes must all be present; otherwise, when the extension is present, it must
+   *  name one of `allowed` (RFC 5280 §4.2.1.12: an absent EKU does not restrict the purpose). */
+  eku: { required?: readonly string[]; allowed?: readonly string[] }
+  ca: boolean
+}
+
+// PROTOCOL.md §1.2 (certificates and roles). A TLS certificate cannot sign letters, a letter-signing
+// certificate cannot sign the directory, and so on: each role's EKU rule keeps the others out.
+export const ROLE_RULES: Readonly<Record<CertRole, RoleRule>> = {
+  tls: {
+    keys: ['rsa', 'ec-p256', 'ec-p384'],
+    ku: () => ({ all: ['digitalSignature'] }),
+    eku: { required: [OID_EKU_SERVER_AUTH, OID_EKU_CLIENT_AUTH] },
+    ca: false,
+  },
+  signing: {
+    keys: ['rsa', 'ec-p256'],
+    ku: () => ({ any: ['digitalSignature', 'nonRepudiation'] }),
+    eku: { allowed: [OID_EKU_ANY, OID_EKU_EMAIL_PROTECTION, OID_EKU_DOCUMENT_SIGNING, OID_EKU_MS_DOCUMENT_SIGNING] },
+    ca: false,
+  },
+  encryption: {
+    keys: ['rsa', 'ec-p256'],
+    ku: (family) => ({ all: [family === 'rsa' ? 'keyEncipherment' : 'keyAgreement'] }),
+    eku: { allowed: [OID_EKU_ANY, OID_EKU_EMAIL_PROTECTION] },
+    ca: false,
+  },
+  directory: {
+    keys: ['rsa', 'ec-p256'],
+    ku: () => ({ all: ['digitalSignature'] }),
+    eku: { required: [OID_EKU_SARABAN_DIRECTORY] },
+    ca: false,
+  },
+  ca: {
+    keys: ['rsa', 'ec-p256', 'ec-p384'],
+    ku: () => ({ all: ['keyCertSign'] }),
+    eku: {},
+    ca: true,
+  },
+}
+
+/** Checks the leaf against ROLE_RULES[role]. */
+export function checkRole(leaf: X509Certificate, role: CertRole): string | undefined {
+  const rule = ROLE_RULES[role]
+  let kind: KeyKind
+  try {
+    kind = keyKind(leaf)
+  } catch (e) {
+    return (e as Error).message
+  }
+  if (!rule.keys.includes(kind)) return `a ${kind} key cannot be used for the ${role} role`
+  const c = new x509.X509Certificate(leaf.raw)
+
+  const bc = c.getExtension(x509.BasicConstraintsExtension)
+  if (rule.ca !== (bc?.ca === true)) return rule.ca ? 'not a CA certificate' : 'a CA certificate cannot be used for the ' + role + ' role'
+
+  const ku = c.getExtension(x509.KeyUsagesExtension)
+  if (!ku) return 'the certificate has no keyUsage extension'
+  const want = rule.ku(kind === 'rsa' ? 'rsa' : 'ec')
+  const has = (k: Ku) => (ku.usages & KU_BIT[k]) !== 0
+  const missing = (want.all ?? []).filter((k) => !has(k))
+  if (missing.length > 0) return `keyUsage lacks ${missing.join(', ')} (needed for the ${role} role)`
+  if (want.any && !want.any.some(has)) return `keyUsage has none of ${want.any.join(', ')} (needed for the ${role} role)`
+
+  // node:crypto names it keyUsage, but it is the extendedKeyUsage list (OpenSSL's parse; undefined if absent).
+  const eku = leaf.keyUsage as string[] | undefined
+  const purposes = eku ?? []
+  const absent = (rule.eku.required ?? []).filter((p) => !purposes.includes(p))
+  if (absent.length > 0) return `extendedKeyUsage lacks ${absent.join(', ')} (needed for the ${role} role)`
+  if (eku && rule.eku.allowed && !purposes.some((p) => rule.eku.allowed!.includes(p))) {
+    return `extendedKeyUsage ${purposes.join(', ')} does not allow the ${role} role`
+  }
+  return undefined
+}
+
+/** RFC 5280 §6.1.4 (l)(m) pathLenConstraint and §4.2 unknown critical extensions, on a validated
+ *  path ordered leaf..anchor. pkijs 3 checks neither. */
+export function checkPathConstraints(path: readonly X509Certificate[]): string | undefined {
+  for (const [i, cert] of path.entries()) {
+    const c = new x509.X509Certificate(cert.raw)
+    const isAnchor = i === path.length - 1
+    if (!isAnchor) {
+      const unknown = c.extensions.find((e) => e.critical && !KNOWN_EXTENSIONS.has(e.type))
+      if (unknown) return `unrecognised critical extension ${unknown.type} in ${cert.subject.replace(/\n/g, ', ')}`
+    }
+    if (i >= 1) {
+      const bc = c.getExtension(x509.BasicConstraintsExtension)
+      // CAs strictly between this one and the leaf (self-issued ones are not counted; ours are none).
+      const below = path.slice(1, i).filter((p) => p.subject !== p.issuer).length
+      if (bc?.pathLength !== undefined && below > bc.pathLength) {
+        return `pathLenConstraint ${bc.pathLength} of ${cert.subject.replace(/\n/g, ', ')} is exceeded`
+      }
+    }
+  }
+  return undefined
+}

@@ -1,0 +1,174 @@
+// Trust decisions: RFC 5280 §6 path validation through pkijs CertificateChainValidationEngine, then the
+// checks pkijs leaves out (roles.ts). Building a chain is not validating it: every path is checked here.
+// Results are cached by (role, chain fingerprints) with the validity window of the path, so validating
+// the signer of every message costs a Map lookup after the first one (PROTOCOL.md §4.2).
+import type { X509Certificate } from 'node:crypto'
+import * as pkijs from 'pkijs'
+import type { Check, ErrorCode } from '../errors.js'
+import { fingerprint, notAfter, notBefore } from './cert.js'
+import type { CertRole } from './cert.js'
+import { pkijsCrypto } from './pkijs-engine.js'
+import { checkPathConstraints, checkRole } from './roles.js'
+
+export interface ValidateOptions {
+  /** the time at which the path must be valid (RFC 5280 §6.1.1 (b)) */
+  at: Date
+  role: CertRole
+  /** error code of a refusal; default ERR_TLS_CLIENT_CERT_UNTRUSTED for 'tls', else ERR_SIGNER_UNTRUSTED */
+  code?: ErrorCode
+}
+
+export type PathResult = Check<{ path: X509Certificate[] /* leaf..anchor */ }>
+
+const DEFAULT_CODE: Record<CertRole, ErrorCode> = {
+  tls: 'ERR_TLS_CLIENT_CERT_UNTRUSTED',
+  signing: 'ERR_SIGNER_UNTRUSTED',
+  encryption: 'ERR_SIGNER_UNTRUSTED',
+  directory: 'ERR_SIGNER_UNTRUSTED',
+  ca: 'ERR_SIGNER_UNTRUSTED',
+}
+
+// pkijs's numeric result codes (CertificateChainValidationEngine.verify), wrapped (house style §3).
+const PKIJS_REASONS: Record<number, string> = {
+  [-1]: 'no certification path to a trust anchor',
+  0: 'the certificate policies of the path do not intersect',
+  3: 'a certificate sets keyCertSign without being a CA',
+  4: 'a CA certificate lacks keyCertSign',
+  5: 'a CRL issuer lacks cRLSign',
+  6: 'a critical extension cannot be parsed',
+  7: 'more than one possible end-entity certificate',
+  8: 'a certificate in the path is expired or not yet valid',
+  9: 'the certification path is too short',
+  10: 'issuer and subject names do not chain',
+  11: 'no revocation information',
+  12: 'a certificate in the path is revoked',
+  13: 'a CRL issuer is not a CA',
+  14: 'an intermediate certificate is not a CA certificate',
+  21: 'a required name form is missing',
+  41: 'a name is outside the permitted subtrees',
+  42: 'a name is inside the excluded subtrees',
+  60: 'no certification path to a trust anchor',
+  97: 'no certification path to a trust anchor',
+  98: 'policy mapping is inhibited',
+  99: 'anyPolicy appears in a policy mapping',
+}
+const TIME_CODE = 8
+const MAX_CHAIN = 8
+
+interface Entry { result: PathResult; from: number; to: number }
+
+// pkijs parses are kept per certificate object; pkijs only adds a lazy tbsView to them.
+const parsed = new WeakMap<X509Certificate, pkijs.Certificate>()
+function toPkijs(cert: X509Certificate): pkijs.Certificate {
+  let p = parsed.get(cert)
+  if (p === undefined) {
+    p = pkijs.Certificate.fromBER(cert.raw)
+    parsed.set(cert, p)
+  }
+  return p
+}
+
+/** The federation's configured trust anchors (never the OS store, domain.md §PKI) plus a pool of
+ *  untrusted intermediates that only help path building. `validate` is async. */
+export class TrustAnchors {
+  readonly #anchors: X509Certificate[]
+  readonly #anchorFps: Set<string>
+  readonly #pool = new Map<string, X509Certificate>()
+  readonly #cache = new Map<string, Entry>()
+  readonly #cacheSize: number
+
+  constructor(anchors: X509Certificate[], opts: { intermediates?: X509Certificate[]; cacheSize?: number } = {}) {
+    if (anchors.length === 0) throw new Error('TrustAnchors needs at least one anchor')
+    this.#anchors = [...anchors]
+    this.#anchorFps = new Set(anchors.map(fingerprint))
+    this.#cacheSize = opts.cacheSize ?? 10_000
+    this.addIntermediates(opts.intermediates ?? [])
+  }
+
+  get anchors(): readonly X509Certificate[] {
+    return this.#anchors
+  }
+
+  /** Adds CA certificates to the path-building pool (e.g. Directory#intermediates()). They are not
+   *  trusted: any path through them must still end at an anchor. Clears the cache. */
+  addIntermediates(certs: readonly X509Certificate[]): void {
+    for (const c of certs) if (!this.#anchorFps.has(fingerprint(c))) this.#pool.set(fingerprint(c), c)
+    this.#cache.clear()
+  }
+
+  clearCache(): void {
+    this.#cache.clear()
+  }
+
+  get cacheSize(): number {
+    return this.#cache.size
+  }
+
+  /** RFC 5280 path validation of `chain` (leaf first; intermediates in any order; the root may be
+   *  included or left out) at `opts.at`, then the role rules on the leaf. Never throws. */
+  async validate(chain: readonly X509Certificate[], opts: ValidateOptions): Promise<PathResult> {
+    const code = opts.code ?? DEFAULT_CODE[opts.role]
+    const leaf = chain[0]
+    if (leaf === undefined) return { ok: false, code, reason: 'no certificate' }
+    if (chain.length > MAX_CHAIN) return { ok: false, code, reason: `a chain of more than ${MAX_CHAIN} certificates` }
+    const at = opts.at.getTime()
+    const key = opts.role + '|' + chain.map(fingerprint).join(',')
+    const hit = this.#cache.get(key)
+    if (hit !== undefined && at >= hit.from && at <= hit.to) return withCode(hit.result, code)
+
+    const { result, from, to } = await this.#validateUncached(chain, leaf, opts.at, opts.role)
+    if (at >= from && at <= to) { // a result caused by the clock is not cached
+      if (this.#cache.size >= this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!)
+      this.#cache.set(key, { result, from, to })
+    }
+    return withCode(result, code)
+  }
+
+  async #validateUncached(chain: readonly X509Certificate[], leaf: X509Certificate, at: Date, role: CertRole): Promise<Entry> {
+    // The window in which the supplied certificates are all valid; refined to the path on success.
+    let from = Math.max(...chain.map((c) => notBefore(c).getTime()))
+    let to = Math.min(...chain.map((c) => notAfter(c).getTime()))
+    const fail = (reason: string): Entry => ({ result: { ok: false, code: 'ERR_SIGNER_UNTRUSTED', reason }, from, to })
+
+    const leafFp = fingerprint(leaf)
+    if (this.#anchorFps.has(leafFp)) return fail('the certificate is a trust anchor, not an end-entity certificate')
+    // pkijs takes the last of its `certs` as the end entity and drops later duplicates: leaf goes last, once.
+    const others = new Map<string, X509Certificate>(this.#pool)
+    for (const c of chain.slice(1)) {
+      const fp = fingerprint(c)
+      if (!this.#anchorFps.has(fp)) others.set(fp, c)
+    }
+    others.delete(leafFp)
+    const byPkijs = new Map<pkijs.Certificate, X509Certificate>()
+    const pk = (c: X509Certificate) => { const p = toPkijs(c); byPkijs.set(p, c); return p }
+    let out: pkijs.CertificateChainValidationEngineVerifyResult
+    try {
+      const engine = new pkijs.CertificateChainValidationEngine({
+        trustedCerts: this.#anchors.map(pk),
+        certs: [...[...others.values()].map(pk), pk(leaf)],
+        checkDate: at,
+      })
+      out = await engine.verify({}, pkijsCrypto())
+    } catch (e) {
+      return fail(`the certificate could not be processed: ${(e as Error).message}`)
+    }
+    if (!out.result) {
+      const reason = PKIJS_REASONS[out.resultCode] ?? `path validation failed (${out.resultCode})`
+      // A failure caused by the clock must not be cached: shrink the window to nothing.
+      if (out.resultCode === TIME_CODE) return { ...fail(reason), from: 1, to: 0 }
+      return fail(reason)
+    }
+    const path = (out.certificatePath ?? []).map((p) => byPkijs.get(p))
+    if (path.length < 2 || path.some((c) => c === undefined) || path[0] !== leaf) return fail('no certification path to a trust anchor')
+    const nodePath = path as X509Certificate[]
+    from = Math.max(...nodePath.map((c) => notBefore(c).getTime()))
+    to = Math.min(...nodePath.map((c) => notAfter(c).getTime()))
+    const reason = checkPathConstraints(nodePath) ?? checkRole(leaf, role)
+    if (reason !== undefined) return fail(reason)
+    return { result: { ok: true, value: { path: nodePath } }, from, to }
+  }
+}
+
+function withCode(r: PathResult, code: ErrorCode): PathResult {
+  return r.ok || r.code === code ? r : { ok: false, code, reason: r.reason }
+}
