@@ -1,0 +1,84 @@
+// Contradictions the schema cannot see (house style §7: fail at boot with every problem listed).
+// Runs on the file's shape after schema validation (defaults filled, env overrides applied).
+import type { FieldProblem } from '../errors.js'
+import type { LogLevel } from './types.js'
+
+export interface RawKeyFiles {
+  key: string
+  cert: string
+  passphraseEnv?: string
+}
+
+/** The config file's shape once it passed schemas/config.json (defaults filled). */
+export interface RawConfig {
+  dataDir: string
+  tls: RawKeyFiles
+  trust: { anchors: string[]; directory: string }
+  agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles }>
+  federation: { host: string; port: number }
+  api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }> }
+  delivery: {
+    maxAttempts: number
+    initialBackoffMs: number
+    maxBackoffMs: number
+    jitter: 'full' | 'decorrelated'
+    concurrencyPerPeer: number
+    maxInFlight: number
+    requestTimeoutMs: number
+  }
+  limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number }
+  storage: { synchronous: 'FULL' | 'NORMAL' }
+  log: { level: LogLevel }
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]'])
+
+function firstIndex<T>(items: readonly T[], key: (t: T) => string, report: (i: number, first: number, k: string) => void): void {
+  const seen = new Map<string, number>()
+  items.forEach((item, i) => {
+    const k = key(item)
+    const first = seen.get(k)
+    if (first === undefined) seen.set(k, i)
+    else report(i, first, k)
+  })
+}
+
+export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha256?: string): FieldProblem[] {
+  const problems: FieldProblem[] = []
+  const hosted = new Set(c.agencies.map((a) => a.id))
+
+  firstIndex(c.agencies, (a) => a.id, (i, j, id) =>
+    problems.push({ field: `/agencies/${i}/id`, message: `must not repeat agency ${j} (${id})` }))
+
+  c.api.keys.forEach((k, i) =>
+    k.agencies.forEach((a, j) => {
+      if (!hosted.has(a)) problems.push({ field: `/api/keys/${i}/agencies/${j}`, message: `names agency "${a}", which this node does not host` })
+    }))
+  firstIndex(c.api.keys, (k) => k.name, (i, j) =>
+    problems.push({ field: `/api/keys/${i}/name`, message: `must not repeat the name of key ${j}` }))
+  firstIndex(c.api.keys, (k) => k.sha256, (i, j) =>
+    problems.push({ field: `/api/keys/${i}/sha256`, message: `is the same key as key ${j}` }))
+  if (envKeySha256 !== undefined) {
+    const j = c.api.keys.findIndex((k) => k.sha256 === envKeySha256)
+    if (j >= 0) problems.push({ field: 'SARABAN_API_KEY', message: `is the same key as /api/keys/${j}, with other agencies` })
+  }
+
+  const { api, federation } = c
+  const hostsOverlap = api.host === federation.host || WILDCARD_HOSTS.has(api.host) || WILDCARD_HOSTS.has(federation.host)
+  if (api.port !== 0 && api.port === federation.port && hostsOverlap) {
+    problems.push({ field: '/api/port', message: `must differ from federation.port (${federation.port}) on the same host` })
+  }
+
+  if (c.delivery.maxBackoffMs < c.delivery.initialBackoffMs) {
+    problems.push({ field: '/delivery/maxBackoffMs', message: `must be at least delivery.initialBackoffMs (${c.delivery.initialBackoffMs})` })
+  }
+
+  const pairs: Array<[string, RawKeyFiles]> = [['/tls', c.tls]]
+  c.agencies.forEach((a, i) => pairs.push([`/agencies/${i}/signing`, a.signing], [`/agencies/${i}/encryption`, a.encryption]))
+  for (const [at, files] of pairs) {
+    if (files.passphraseEnv !== undefined && (env[files.passphraseEnv] ?? '') === '') {
+      problems.push({ field: `${at}/passphraseEnv`, message: `names the environment variable ${files.passphraseEnv}, which is not set` })
+    }
+  }
+  return problems
+}

@@ -1,0 +1,95 @@
+// loadConfig: file (or the embedded dev default) → env overrides → schemas/config.json with defaults
+// → contradictions → absolute paths → frozen Config. Every problem is reported at once as
+// SarabanError(ERR_CONFIG_INVALID) with errors[] (house style §7). Key and certificate files are
+// not read here: context.ts loads them.
+import { readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { inspect } from 'node:util'
+import { SarabanError, type FieldProblem } from '../errors.js'
+import { check, invalid, schemaIds } from '../schema/index.js'
+import { contradictions, type RawConfig, type RawKeyFiles } from './checks.js'
+import { API_KEY_ENV, applyEnvOverrides, envApiKey, renameEnvFields } from './env.js'
+import { redactedConfig } from './redact.js'
+import type { Config, KeyFiles, LoadConfigOptions } from './types.js'
+
+/** The embedded default: the first dev agency, for `saraban-node start` without --config. */
+export function embeddedConfigFile(packageRoot: string): string {
+  return join(packageRoot, 'certs-dev', 'moi', 'node.json')
+}
+
+function fail(file: string, errors: FieldProblem[]): SarabanError {
+  return invalid('ERR_CONFIG_INVALID', errors, `the configuration in ${file} is not valid`)
+}
+
+function readJson(file: string, embedded: boolean): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? String(err)
+    const hint = embedded ? ' (run `saraban-node dev-certs` to create the dev federation, or pass --config)' : ''
+    throw fail(file, [{ field: '', message: `cannot read ${file}: ${reason}${hint}` }])
+  }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    throw fail(file, [{ field: '', message: `is not valid JSON: ${(err as Error).message}` }])
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw fail(file, [{ field: '', message: 'must be a JSON object' }])
+  return raw as Record<string, unknown>
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}
+
+export function loadConfig(opts: LoadConfigOptions): Config {
+  const cwd = opts.cwd ?? process.cwd()
+  const embedded = opts.file === undefined
+  const file = resolve(cwd, opts.file ?? embeddedConfigFile(opts.packageRoot))
+  const base = dirname(file)
+  const raw = readJson(file, embedded)
+  if (embedded) raw.dataDir = resolve(cwd, 'data')
+
+  const envNames = applyEnvOverrides(raw, opts.env, cwd)
+  const apiKey = envApiKey(opts.env)
+  const checked = check<RawConfig>(schemaIds.config, raw)
+  const problems = [...(checked.ok ? [] : checked.errors), ...apiKey.problems]
+  if (checked.ok) problems.push(...contradictions(checked.value, opts.env, apiKey.sha256))
+  if (problems.length > 0) throw fail(file, renameEnvFields(problems, envNames))
+  const c = (checked as { value: RawConfig }).value
+
+  const path = (p: string) => resolve(base, p)
+  const keyFiles = (k: RawKeyFiles): KeyFiles => ({
+    key: path(k.key),
+    cert: path(k.cert),
+    ...(k.passphraseEnv !== undefined ? { passphrase: opts.env[k.passphraseEnv]! } : {}),
+  })
+  const agencies = c.agencies.map((a) => ({ id: a.id, signing: keyFiles(a.signing), encryption: keyFiles(a.encryption) }))
+  const keys = c.api.keys.map((k) => ({ name: k.name, sha256: k.sha256, agencies: [...k.agencies] }))
+  if (apiKey.sha256 !== undefined) keys.push({ name: API_KEY_ENV, sha256: apiKey.sha256, agencies: agencies.map((a) => a.id) })
+
+  const config: Config = {
+    file,
+    embeddedDefault: embedded,
+    dataDir: path(c.dataDir),
+    tls: keyFiles(c.tls),
+    trust: { anchors: c.trust.anchors.map(path), directory: path(c.trust.directory) },
+    agencies,
+    federation: { host: c.federation.host, port: c.federation.port },
+    api: { host: c.api.host, port: c.api.port, keys },
+    delivery: { ...c.delivery },
+    limits: { ...c.limits },
+    storage: { ...c.storage },
+    log: { ...c.log },
+  }
+  // Anything that serialises or inspects the whole config (a logger, console.log) sees it redacted.
+  Object.defineProperty(config, 'toJSON', { value: () => redactedConfig(config), enumerable: false })
+  Object.defineProperty(config, inspect.custom, { value: () => redactedConfig(config), enumerable: false })
+  return deepFreeze(config)
+}

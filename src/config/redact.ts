@@ -1,0 +1,27 @@
+// What of the config may be logged (house style §7, §10): everything but secrets. Private key
+// paths, passphrases and API key digests become '[redacted]'.
+import type { Config, KeyFiles } from './types.js'
+
+export const REDACTED = '[redacted]'
+
+function keyFiles(k: KeyFiles): { key: string; cert: string; passphrase?: string } {
+  return { key: REDACTED, cert: k.cert, ...(k.passphrase !== undefined ? { passphrase: REDACTED } : {}) }
+}
+
+/** A plain, loggable copy of the config without secrets. */
+export function redactedConfig(c: Config): Record<string, unknown> {
+  return {
+    file: c.file,
+    embeddedDefault: c.embeddedDefault,
+    dataDir: c.dataDir,
+    tls: keyFiles(c.tls),
+    trust: { anchors: [...c.trust.anchors], directory: c.trust.directory },
+    agencies: c.agencies.map((a) => ({ id: a.id, signing: keyFiles(a.signing), encryption: keyFiles(a.encryption) })),
+    federation: { ...c.federation },
+    api: { host: c.api.host, port: c.api.port, keys: c.api.keys.map((k) => ({ name: k.name, sha256: REDACTED, agencies: [...k.agencies] })) },
+    delivery: { ...c.delivery },
+    limits: { ...c.limits },
+    storage: { ...c.storage },
+    log: { ...c.log },
+  }
+}

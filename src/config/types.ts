@@ -1,0 +1,63 @@
+// The validated, resolved, frozen configuration (schemas/config.json is normative for the file).
+// All paths are absolute. Secrets (key paths, passphrases, API key digests) live here too, but
+// redactedConfig() and the config's own toJSON() leave them out of anything logged.
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export interface KeyFiles {
+  /** Absolute path of the PEM private key. Secret. */
+  readonly key: string
+  /** Absolute path of the PEM certificate chain, leaf first. */
+  readonly cert: string
+  /** The key's passphrase, read from the environment variable named by passphraseEnv. Secret. */
+  readonly passphrase?: string
+}
+
+export interface AgencyConfig {
+  readonly id: string
+  readonly signing: KeyFiles
+  readonly encryption: KeyFiles
+}
+
+export interface ApiKeyConfig {
+  readonly name: string
+  /** SHA-256 of the key, lowercase hex. */
+  readonly sha256: string
+  readonly agencies: readonly string[]
+}
+
+export interface Config {
+  /** Absolute path of the config file that was read. */
+  readonly file: string
+  /** True when no file was given and the embedded dev default (certs-dev/moi/node.json) was used. */
+  readonly embeddedDefault: boolean
+  readonly dataDir: string
+  readonly tls: KeyFiles
+  readonly trust: { readonly anchors: readonly string[]; readonly directory: string }
+  readonly agencies: readonly AgencyConfig[]
+  readonly federation: { readonly host: string; readonly port: number }
+  /** keys includes SARABAN_API_KEY (hashed, for every hosted agency) when it is set. */
+  readonly api: { readonly host: string; readonly port: number; readonly keys: readonly ApiKeyConfig[] }
+  readonly delivery: {
+    readonly maxAttempts: number
+    readonly initialBackoffMs: number
+    readonly maxBackoffMs: number
+    readonly jitter: 'full' | 'decorrelated'
+    readonly concurrencyPerPeer: number
+    readonly maxInFlight: number
+    readonly requestTimeoutMs: number
+  }
+  readonly limits: { readonly maxEnvelopeBytes: number; readonly maxApiBodyBytes: number }
+  readonly storage: { readonly synchronous: 'FULL' | 'NORMAL' }
+  readonly log: { readonly level: LogLevel }
+}
+
+export interface LoadConfigOptions {
+  /** Config file; relative to cwd. Absent: <packageRoot>/certs-dev/moi/node.json with dataDir <cwd>/data. */
+  readonly file?: string | undefined
+  readonly env: NodeJS.ProcessEnv
+  readonly packageRoot: string
+  /** Defaults to process.cwd(). */
+  readonly cwd?: string
+}

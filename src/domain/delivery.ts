@@ -1,0 +1,113 @@
+// Delivery rules, pure (house style §9: "retry timing is a small pure function").
+// PROTOCOL.md §7.2 (retries with exponential backoff and jitter) and §7.3 (recipient states).
+
+// ---- Retry schedule ------------------------------------------------------------------------
+
+export type Jitter = 'full' | 'decorrelated'
+
+export interface BackoffSettings {
+  /** Cap of the wait after the first failed attempt; doubles with every attempt. */
+  readonly initialBackoffMs: number
+  /** No wait is ever longer. */
+  readonly maxBackoffMs: number
+  /** 'full' (default): uniform in [0, cap]. 'decorrelated': uniform in [initial, 3 × previous], capped. */
+  readonly jitter?: Jitter
+  /** The previous wait, for 'decorrelated'; when unknown, the un-jittered wait of the previous attempt. */
+  readonly previousDelayMs?: number
+}
+
+/** min(max, initial × 2^(attempt−1)) without overflow: the exponential cap before jitter. */
+export function backoffCap(attempt: number, s: Pick<BackoffSettings, 'initialBackoffMs' | 'maxBackoffMs'>): number {
+  const n = Math.max(1, Math.floor(attempt))
+  const max = Math.max(0, s.maxBackoffMs)
+  const initial = Math.min(Math.max(0, s.initialBackoffMs), max)
+  // 2^(n−1) overflows to Infinity long before n is absurd; min() keeps it finite.
+  return n > 60 ? max : Math.min(max, initial * 2 ** (n - 1))
+}
+
+/**
+ * Milliseconds to wait before the next attempt, after `attempt` attempts have failed (attempt ≥ 1).
+ * Exponential backoff with jitter ("Exponential Backoff And Jitter", AWS Architecture Blog, 2015):
+ * full jitter spreads retries of many senders evenly; decorrelated jitter grows from the last wait.
+ * Always an integer in [0, maxBackoffMs]. `random` returns [0, 1) like Math.random.
+ */
+export function nextAttemptDelay(attempt: number, s: BackoffSettings, random: () => number = Math.random): number {
+  const r = Math.min(Math.max(random(), 0), 1)
+  const max = Math.max(0, s.maxBackoffMs)
+  if (s.jitter === 'decorrelated') {
+    const initial = Math.min(Math.max(0, s.initialBackoffMs), max)
+    const previous = s.previousDelayMs ?? (attempt <= 1 ? initial : backoffCap(attempt - 1, s))
+    const upper = Math.max(initial, previous * 3)
+    return Math.floor(Math.min(max, initial + r * (upper - initial)))
+  }
+  return Math.floor(r * backoffCap(attempt, s))
+}
+
+// ---- Recipient states (sender side) -----------------------------------------------------------
+
+export const RECIPIENT_STATUSES = ['queued', 'sending', 'delivered', 'failed'] as const
+export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number]
+
+export type DeliveryEvent =
+  | 'claim' //    the worker takes a due message
+  | 'deliver' //  the peer returned a receipt that verifies (PROTOCOL.md §6.3)
+  | 'retry' //    a retryable failure with attempts left
+  | 'fail' //     a refusal the peer will repeat, or attempts exhausted
+  | 'recover' //  at startup: an attempt that was in flight when the node stopped
+  | 'requeue' //  an operator sends a failed message again (same message id, same bytes)
+
+/** The whole state machine: from → event → to. Anything not listed is not allowed. */
+export const RECIPIENT_TRANSITIONS: Readonly<Record<RecipientStatus, Readonly<Partial<Record<DeliveryEvent, RecipientStatus>>>>> = {
+  queued: { claim: 'sending' },
+  sending: { deliver: 'delivered', retry: 'queued', fail: 'failed', recover: 'queued' },
+  delivered: {},
+  failed: { requeue: 'queued' },
+}
+
+/** The status after `event`, or undefined when the event is not allowed in `from`. */
+export function nextStatus(from: RecipientStatus, event: DeliveryEvent): RecipientStatus | undefined {
+  return RECIPIENT_TRANSITIONS[from][event]
+}
+
+export function canTransition(from: RecipientStatus, to: RecipientStatus): boolean {
+  return Object.values(RECIPIENT_TRANSITIONS[from]).includes(to)
+}
+
+/** No automatic transition leaves these (only an operator's requeue leaves failed). */
+export function isFinal(s: RecipientStatus): boolean {
+  return s === 'delivered' || s === 'failed'
+}
+
+export type LetterStatus = RecipientStatus | 'partially_failed'
+
+/** A letter's state is the aggregate over its recipients (PROTOCOL.md §7.3). */
+export function letterStatus(recipients: readonly RecipientStatus[]): LetterStatus {
+  const s = new Set(recipients)
+  if (s.size === 0) return 'queued'
+  if (s.size === 1) return [...s][0]!
+  if (s.has('sending') || s.has('queued')) return 'sending'
+  return 'partially_failed'
+}
+
+// ---- After a failed attempt ---------------------------------------------------------------------
+
+export type AfterFailure = { status: 'queued'; nextAttemptAt: number; delayMs: number } | { status: 'failed' }
+
+/**
+ * What happens to a recipient after attempt number `attempts` failed: retry later while attempts are
+ * left and the failure is retryable (PROTOCOL.md §7.2), else failed.
+ */
+export function afterFailure(
+  o: { attempts: number; maxAttempts: number; retryable: boolean; now: number },
+  s: BackoffSettings,
+  random: () => number = Math.random,
+): AfterFailure {
+  if (!o.retryable || o.attempts >= o.maxAttempts) return { status: 'failed' }
+  const delayMs = nextAttemptDelay(o.attempts, s, random)
+  return { status: 'queued', nextAttemptAt: o.now + delayMs, delayMs }
+}
+
+/** HTTP answers a sender retries (PROTOCOL.md §7.2): 408, 429 and 5xx; other 4xx are refusals. */
+export function isRetryableStatus(httpStatus: number): boolean {
+  return httpStatus === 408 || httpStatus === 429 || httpStatus >= 500
+}

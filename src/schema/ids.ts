@@ -1,0 +1,55 @@
+// The only place $id strings appear in TypeScript (house style: "no $id string literals elsewhere").
+// Each id names one file under schemas/: urn:saraban:<area>:<name>:v1 ↔ schemas/<area>/<name>.json,
+// except the config schema, which lives at schemas/config.json.
+
+export const schemaIds = {
+  // protocol/ — what travels between nodes (PROTOCOL.md)
+  common: 'urn:saraban:protocol:common:v1',
+  letter: 'urn:saraban:protocol:letter:v1',
+  directory: 'urn:saraban:protocol:directory:v1',
+  // api/ — the local REST API
+  apiLetterDraft: 'urn:saraban:api:letter-draft:v1',
+  apiLetterCreate: 'urn:saraban:api:letter-create:v1',
+  apiLetterCreateHeaders: 'urn:saraban:api:letter-create-headers:v1',
+  apiLetterStatus: 'urn:saraban:api:letter-status:v1',
+  apiOutboxList: 'urn:saraban:api:outbox-list:v1',
+  apiInboxList: 'urn:saraban:api:inbox-list:v1',
+  apiInboxMessage: 'urn:saraban:api:inbox-message:v1',
+  apiListQuery: 'urn:saraban:api:list-query:v1',
+  apiIdParams: 'urn:saraban:api:id-params:v1',
+  apiAttachmentParams: 'urn:saraban:api:attachment-params:v1',
+  apiProblem: 'urn:saraban:api:problem:v1',
+  apiNodeInfo: 'urn:saraban:api:node-info:v1',
+  apiDirectory: 'urn:saraban:api:directory:v1',
+  apiDirectoryEntry: 'urn:saraban:api:directory-entry:v1',
+  apiHealth: 'urn:saraban:api:health:v1',
+  // config
+  config: 'urn:saraban:config:node:v1',
+} as const
+
+export type SchemaName = keyof typeof schemaIds
+export type SchemaId = (typeof schemaIds)[SchemaName]
+
+const known: ReadonlySet<string> = new Set(Object.values(schemaIds))
+
+export function isSchemaId(id: string): id is SchemaId {
+  return known.has(id)
+}
+
+/** The schema id a `$ref` names when it points at a whole schema ('urn:…:v1' or 'urn:…:v1#'), else undefined. */
+export function wholeSchemaRef(ref: unknown): SchemaId | undefined {
+  if (typeof ref !== 'string') return undefined
+  const id = ref.endsWith('#') ? ref.slice(0, -1) : ref
+  return isSchemaId(id) ? id : undefined
+}
+
+/** `{ $ref }` to a schema by id, for Fastify route schemas: `body: schemaRef('apiLetterCreate')`. */
+export function schemaRef(name: SchemaName): { $ref: SchemaId } {
+  return { $ref: schemaIds[name] }
+}
+
+/** OpenAPI component name for a schema id (components names must match ^[a-zA-Z0-9._-]+$). */
+export function componentName(id: string): string {
+  const m = /^urn:saraban:([a-z]+):([a-z0-9-]+):(v[0-9]+)$/.exec(id)
+  return m ? `${m[1]}.${m[2]}.${m[3]}` : id.replace(/[^a-zA-Z0-9._-]/g, '_')
+}
