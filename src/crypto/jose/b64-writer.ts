@@ -1,0 +1,38 @@
+// Writes base64url of a byte stream straight into a preallocated Buffer, chunk by chunk, without
+// concatenating the chunks first. base64 of a concatenation equals the concatenation of the parts'
+// base64 only when each part but the last is a multiple of 3 bytes, so up to 2 bytes are carried.
+export class Base64UrlWriter {
+  #carry = Buffer.alloc(3)
+  #carried = 0
+
+  /** `observe` sees every region written, in order (e.g. to hash the envelope while it is in cache). */
+  constructor(private readonly out: Buffer, private at: number, private readonly observe?: (region: Buffer) => void) {}
+
+  write(chunk: Buffer): void {
+    let from = 0
+    if (this.#carried > 0) {
+      from = Math.min(3 - this.#carried, chunk.length)
+      chunk.copy(this.#carry, this.#carried, 0, from)
+      this.#carried += from
+      if (this.#carried < 3) return
+      this.#emit(this.#carry)
+      this.#carried = 0
+    }
+    const whole = from + Math.floor((chunk.length - from) / 3) * 3
+    if (whole > from) this.#emit(chunk.subarray(from, whole))
+    this.#carried = chunk.copy(this.#carry, 0, whole)
+  }
+
+  /** Flushes the carried bytes; returns the offset just past the last character written. */
+  end(): number {
+    if (this.#carried > 0) this.#emit(this.#carry.subarray(0, this.#carried))
+    this.#carried = 0
+    return this.at
+  }
+
+  #emit(bytes: Buffer): void {
+    const from = this.at
+    this.at += this.out.write(bytes.toString('base64url'), this.at, 'latin1')
+    this.observe?.(this.out.subarray(from, this.at))
+  }
+}

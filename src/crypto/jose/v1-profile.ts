@@ -1,0 +1,65 @@
+// Envelope profile 'jose-v1' (PROTOCOL.md §5, §6): a JWS-signed letter, bundled with its attachment
+// bytes, inside a JWE for one recipient. Built on node:crypto and Buffers (panva/jose is used only as
+// a cross-check in tests: its btoa-based base64 is an order of magnitude slower on large attachments,
+// see test/interop/measure-jose.ts).
+import { createHash, type KeyObject } from 'node:crypto'
+import { SarabanError } from '../../errors.js'
+import type { EnvelopeProfile, Opened, ReceiptClaims, SealInput, Sealed, SignerIdentity } from '../types.js'
+import { decryptParsed, decryptWithContentKey, encryptCompact, type ParsedJwe } from './jwe.js'
+import { signCompact, verifyCompact } from './jws.js'
+import { parseV1Envelope, V1, v1HeaderFields } from './v1-header.js'
+import { attachmentsOf, bundleParts, decodePayload, encodePayload, splitBundle } from './v1-payload.js'
+import { signV1Receipt, verifyV1Receipt } from './v1-receipt.js'
+
+/** Options for tests and test vectors only (e.g. PS256 signatures); production calls pass none. */
+export interface SealOptions { signAlg?: string }
+
+export function sealV1(input: SealInput, opts: SealOptions = {}): Sealed {
+  if (input.signer.agency !== input.from) throw new Error('seal: the signer must be the sending agency ("from")')
+  const jws = signCompact(V1.letterTyp, encodePayload(input), input.signer, opts.signAlg === undefined ? {} : { alg: opts.signAlg })
+  const plaintext = bundleParts(jws, input.attachments, input.letter)
+  const hash = createHash('sha256') // of the exact envelope bytes, fed while they are written
+  const { envelope, contentKey } = encryptCompact(v1HeaderFields(input), plaintext, input.recipientCert.publicKey, (region) => hash.update(region))
+  return { envelope, envelopeSha256: hash.digest('hex'), mediaType: V1.mediaType, contentKey }
+}
+
+// The header names the parties outside the signature; the signed payload must say the same, or a
+// letter signed for one recipient could be re-addressed to another (PROTOCOL.md §5.4).
+const BOUND = [['srb_mid', 'mid'], ['srb_from', 'from'], ['srb_to', 'to']] as const
+
+/** Opens with the recipient's private key. */
+export function openV1(envelope: Buffer, key: KeyObject): Opened {
+  const { jwe } = parseV1Envelope(envelope)
+  return checkBundle(jwe, decryptParsed(jwe, key))
+}
+
+/** Opens with the content encryption key instead (evidence, PROTOCOL.md §8); same checks after decryption. */
+export function openV1WithContentKey(envelope: Buffer, contentKey: Buffer): Opened {
+  const { jwe } = parseV1Envelope(envelope)
+  return checkBundle(jwe, decryptWithContentKey(jwe, contentKey))
+}
+
+function checkBundle(jwe: ParsedJwe, plaintext: Buffer): Opened {
+  const { jws, body } = splitBundle(plaintext)
+  const verified = verifyCompact(jws, V1.letterTyp)
+  const payload = decodePayload(verified.payload)
+  for (const [h, p] of BOUND) {
+    if (jwe.header[h] !== payload[p]) {
+      throw new SarabanError('ERR_ENVELOPE_HEADER_MISMATCH', `The envelope header "${h}" does not match the signed letter's "${p}".`, { field: h })
+    }
+  }
+  const attachments = attachmentsOf(body, payload.letter)
+  return { payload, signerChain: verified.chain, signedBytes: jws.toString('latin1'), attachments }
+}
+
+export const joseV1: EnvelopeProfile = Object.freeze({
+  id: V1.id,
+  mediaType: V1.mediaType,
+  receiptMediaType: V1.receiptMediaType,
+  seal: async (input: SealInput) => sealV1(input),
+  peek: (envelope: Buffer) => parseV1Envelope(envelope).header,
+  open: async (envelope: Buffer, key: KeyObject) => openV1(envelope, key),
+  openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openV1WithContentKey(envelope, contentKey),
+  signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),
+  verifyReceipt: async (receipt: Buffer) => verifyV1Receipt(receipt),
+})

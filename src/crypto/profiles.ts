@@ -1,0 +1,83 @@
+// Envelope profiles as rows of a table (house style §2), resolved once at the boundary from the
+// request's Content-Type (PROTOCOL.md §5). One row today: 'jose-v1'; a CMS row comes later.
+import { SarabanError } from '../errors.js'
+import { joseV1 } from './jose/v1-profile.js'
+import type { EnvelopeProfile } from './types.js'
+
+export type {
+  AttachmentManifestItem, EnvelopeHeader, EnvelopeProfile, LetterObject, Opened, ReceiptClaims, SealInput, Sealed,
+  SignedPayload, SignerIdentity, VerifiedReceipt,
+} from './types.js'
+
+const ROWS: readonly EnvelopeProfile[] = [joseV1]
+
+/** "Application/JOSE; charset=x" → "application/jose" (RFC 9110 §8.3.1: case-insensitive, parameters apart). */
+function essence(contentType: string): string {
+  return (contentType.split(';', 1)[0] ?? '').trim().toLowerCase()
+}
+
+export class ProfileTable {
+  readonly #byId: ReadonlyMap<string, EnvelopeProfile>
+
+  constructor(rows: readonly EnvelopeProfile[] = ROWS) {
+    this.#byId = new Map(rows.map((r) => [r.id, r]))
+  }
+
+  /** Profile ids in preference order (as in directory entries' `profiles`). */
+  ids(): string[] {
+    return [...this.#byId.keys()]
+  }
+
+  has(id: string): boolean {
+    return this.#byId.has(id)
+  }
+
+  /** The first of `accepted` (a recipient's directory `profiles`, in its preference order) this node has. */
+  choose(accepted: readonly string[]): EnvelopeProfile | undefined {
+    for (const id of accepted) {
+      const p = this.#byId.get(id)
+      if (p !== undefined) return p
+    }
+    return undefined
+  }
+
+  /** The row for a profile id; ERR_PROFILE_UNSUPPORTED when this node has none. */
+  get(id: string): EnvelopeProfile {
+    const p = this.#byId.get(id)
+    if (p === undefined) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', `Envelope profile "${id}" is not supported by this node.`)
+    return p
+  }
+
+  /**
+   * The profile of an inbound envelope, from its Content-Type. Several profiles may share a media
+   * type (a later jose-v2); the first whose peek() accepts the envelope wins, else the first's error.
+   */
+  forEnvelope(contentType: string, envelope: Buffer): EnvelopeProfile {
+    const mt = essence(contentType)
+    const candidates = [...this.#byId.values()].filter((p) => p.mediaType === mt)
+    if (candidates.length === 0) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', `Content-Type "${mt}" is not the media type of a supported envelope profile.`)
+    if (candidates.length === 1) return candidates[0]!
+    let first: unknown
+    for (const p of candidates) {
+      try {
+        p.peek(envelope)
+        return p
+      } catch (e) {
+        first ??= e
+      }
+    }
+    throw first
+  }
+}
+
+/** All profiles this build implements, in preference order (the composition root's table). */
+export function defaultProfiles(): ProfileTable {
+  return new ProfileTable(ROWS)
+}
+
+const DEFAULT = new ProfileTable(ROWS) // stateless rows; no registration happens at import time
+
+/** Resolve once at the boundary (PROTOCOL.md §4.2). */
+export function profileForEnvelope(contentType: string, envelope: Buffer): EnvelopeProfile {
+  return DEFAULT.forEnvelope(contentType, envelope)
+}

@@ -1,0 +1,103 @@
+// The envelope-profile interface (PROTOCOL.md §5, §6). A profile turns a signed letter plus its
+// attachments into opaque envelope bytes for one recipient, and back; it also signs and verifies
+// receipts. Profiles never decide trust: they return the signer's chain for pki/ to validate.
+import type { KeyObject, X509Certificate } from 'node:crypto'
+
+/** One item of letter.attachments[] (the signed manifest, PROTOCOL.md §5.3). */
+export interface AttachmentManifestItem {
+  id: string
+  filename: string
+  mediaType: string
+  size: number
+  sha256: string // lowercase hex
+}
+
+/**
+ * The letter as the profile sees it: any JSON-able object (domain/letter.ts `Letter`, validated by
+ * the services) with an attachments manifest in bundle order. No index signature, so that domain
+ * interfaces are assignable.
+ */
+export interface LetterObject {
+  attachments?: readonly AttachmentManifestItem[]
+}
+
+export interface SignerIdentity {
+  agency: string
+  key: KeyObject
+  chain: X509Certificate[] // leaf first, no root
+}
+
+export interface SealInput {
+  messageId: string
+  from: string
+  to: string
+  sentAt: string // ISO 8601 UTC
+  letter: LetterObject
+  attachments: Buffer[] // same count, order and sizes as letter.attachments
+  signer: SignerIdentity
+  recipientCert: X509Certificate
+}
+
+export interface Sealed {
+  envelope: Buffer
+  envelopeSha256: string // lowercase hex of the exact envelope bytes
+  mediaType: string
+  /** The content encryption key: the sender keeps it so an auditor can open this envelope (PROTOCOL.md §8). Secret. */
+  contentKey: Buffer
+}
+
+/** What a receiver may learn before decrypting (parse only, no crypto). */
+export interface EnvelopeHeader {
+  profile: string
+  messageId: string
+  from: string
+  to: string
+  recipientKeyId: string // JWE x5t#S256: base64url SHA-256 of the recipient certificate DER
+}
+
+export interface SignedPayload {
+  v: 1
+  mid: string
+  from: string
+  to: string
+  sentAt: string
+  letter: any // validated against the letter schema by the receive service, not here
+}
+
+export interface Opened {
+  payload: SignedPayload
+  signerChain: X509Certificate[] // from the JWS x5c, leaf first, NOT validated here
+  signedBytes: string // the compact JWS exactly as signed (evidence)
+  attachments: Buffer[] // views into the decrypted bundle, in manifest order
+}
+
+/** Receipt claims (PROTOCOL.md §6). `from` = the letter's sender, `to` = the receiving agency = signer. */
+export interface ReceiptClaims {
+  v: 1
+  mid: string
+  from: string
+  to: string
+  receivedAt: string
+  envelopeSha256: string
+  profile: string
+}
+
+export interface VerifiedReceipt {
+  claims: ReceiptClaims
+  signerChain: X509Certificate[] // NOT validated here
+}
+
+export interface EnvelopeProfile {
+  readonly id: string
+  readonly mediaType: string
+  readonly receiptMediaType: string
+  seal(input: SealInput): Promise<Sealed>
+  /** Parse only, no crypto. Throws SarabanError ERR_ENVELOPE_MALFORMED / ERR_PROFILE_UNSUPPORTED. */
+  peek(envelope: Buffer): EnvelopeHeader
+  /** Decrypt and verify the signature with the x5c leaf; does not decide trust. */
+  open(envelope: Buffer, decryptKey: KeyObject): Promise<Opened>
+  /** As open(), with the content encryption key from Sealed.contentKey instead of the recipient's key. */
+  openWithContentKey(envelope: Buffer, contentKey: Buffer): Promise<Opened>
+  signReceipt(claims: ReceiptClaims, signer: SignerIdentity): Promise<Buffer>
+  verifyReceipt(receipt: Buffer): Promise<VerifiedReceipt>
+}
