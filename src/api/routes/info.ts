@@ -1,0 +1,42 @@
+// GET /api/v1/directory, GET /api/v1/node, GET /healthz
+import type { FastifyInstance } from 'fastify'
+import type { ApiDeps } from '../server.js'
+import { schemaIds } from '../../schema/index.js'
+
+const ref = (id: string) => ({ $ref: `${id}#` })
+
+export async function infoRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  app.get('/api/v1/directory', {
+    schema: { summary: 'The federation directory this node trusts now', tags: ['node'], response: { 200: ref(schemaIds.apiDirectory) } },
+  }, async () => {
+    const doc = deps.directory().document()
+    return {
+      serial: doc.serial,
+      issuedAt: doc.issuedAt,
+      nextUpdate: doc.nextUpdate,
+      agencies: doc.agencies.map((a) => ({
+        id: a.id,
+        nameTh: a.nameTh,
+        nameEn: a.nameEn,
+        ...(a.ecms ? { ecms: a.ecms } : {}),
+        status: a.status,
+        endpoints: a.endpoints,
+        profiles: a.profiles,
+      })),
+    }
+  })
+
+  app.get('/api/v1/node', { schema: { summary: 'This node: hosted agencies, version, profiles', tags: ['node'], response: { 200: ref(schemaIds.apiNodeInfo) } } }, async () => ({
+    name: 'saraban-node',
+    version: deps.version,
+    protocol: 'saraban-federation/1',
+    agencies: deps.hosted.ids(),
+    profiles: deps.profileIds,
+    federationUrl: deps.federationUrl,
+  }))
+
+  app.get('/healthz', { schema: { summary: 'Liveness and queue state', tags: ['node'], security: [], response: { 200: ref(schemaIds.apiHealth), 503: ref(schemaIds.apiHealth) } } }, async (_req, reply) => {
+    const h = deps.health()
+    return reply.code(h.status === 'ok' ? 200 : 503).send(h)
+  })
+}

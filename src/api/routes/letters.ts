@@ -1,0 +1,87 @@
+// POST /api/v1/letters, GET /api/v1/letters/{id}, GET /api/v1/outbox, GET /api/v1/letters/{id}/evidence
+import { createHash } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { SarabanError } from '../../errors.js'
+import { sendLetter } from '../../services/send.js'
+import { buildEvidence } from '../../services/evidence.js'
+import { schemaIds, schemas } from '../../schema/index.js'
+import { letterView, outboxItemView } from '../views.js'
+import { decodeCursor, encodeCursor, listAgencies } from '../paging.js'
+import type { ApiDeps } from '../server.js'
+
+const ref = (id: string) => ({ $ref: `${id}#` })
+
+function ownLetter(deps: ApiDeps, request: FastifyRequest, id: string) {
+  const letter = deps.outbox.getLetter(id)
+  if (!letter || !request.caller.agencies.includes(letter.senderAgency)) {
+    throw new SarabanError('ERR_NOT_FOUND', `No letter ${id} sent by an agency this API key acts for.`, { field: 'id' })
+  }
+  return letter
+}
+
+export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  app.post<{ Body: unknown; Headers: { 'idempotency-key'?: string } }>('/api/v1/letters', {
+    schema: {
+      summary: 'Send a letter',
+      description: 'Seals one envelope per recipient and queues them for delivery; answers 202 once they are stored. Honours Idempotency-Key.',
+      tags: ['letters'],
+      headers: schemas().schema(schemaIds.apiLetterCreateHeaders),
+      body: ref(schemaIds.apiLetterCreate),
+      response: { 202: ref(schemaIds.apiLetterStatus), 200: ref(schemaIds.apiLetterStatus) },
+    },
+  }, async (request, reply) => {
+    const raw = (request as unknown as { rawBodySha256?: string }).rawBodySha256
+    const result = await sendLetter(deps.send, {
+      body: request.body as never,
+      requestSha256: raw ?? createHash('sha256').update(JSON.stringify(request.body)).digest('hex'),
+      idempotencyKey: request.headers['idempotency-key'],
+      allowedAgencies: request.caller.agencies,
+    })
+    const letter = deps.outbox.getLetter(result.letterId)!
+    reply.header('location', `/api/v1/letters/${result.letterId}`)
+    if (result.replayed) reply.header('idempotent-replayed', 'true')
+    return reply.code(result.replayed ? 200 : 202).send(letterView(letter, deps.outbox.messagesForLetter(letter.id)))
+  })
+
+  app.get<{ Params: { id: string } }>('/api/v1/letters/:id', {
+    schema: {
+      summary: 'A sent letter and the delivery state of each recipient',
+      tags: ['letters'],
+      params: schemas().schema(schemaIds.apiIdParams),
+      response: { 200: ref(schemaIds.apiLetterStatus) },
+    },
+  }, async (request) => {
+    const letter = ownLetter(deps, request, request.params.id)
+    return letterView(letter, deps.outbox.messagesForLetter(letter.id))
+  })
+
+  app.get<{ Params: { id: string } }>('/api/v1/letters/:id/evidence', {
+    schema: {
+      summary: 'Self-contained evidence bundle (PROTOCOL.md §8)',
+      tags: ['letters'],
+      params: schemas().schema(schemaIds.apiIdParams),
+    },
+  }, async (request, reply) => {
+    const letter = ownLetter(deps, request, request.params.id)
+    const bundle = buildEvidence(deps.evidence, letter, deps.outbox.messagesForLetter(letter.id, { withEnvelope: true }))
+    reply.header('content-disposition', `attachment; filename="evidence-${letter.id}.json"`)
+    return reply.type('application/json').send(JSON.stringify(bundle, null, 2))
+  })
+
+  app.get<{ Querystring: { limit?: number; cursor?: string; agency?: string } }>('/api/v1/outbox', {
+    schema: {
+      summary: 'Letters sent by the agencies of this API key, newest first',
+      tags: ['letters'],
+      querystring: schemas().schema(schemaIds.apiListQuery),
+      response: { 200: ref(schemaIds.apiOutboxList) },
+    },
+  }, async (request) => {
+    const { limit = 50, cursor, agency } = request.query
+    const letters = deps.outbox.listLetters({ agencies: listAgencies(request, agency), limit, ...decodeCursor(cursor) })
+    const last = letters.length === limit ? letters[letters.length - 1] : undefined
+    return {
+      items: letters.map((l) => outboxItemView(l, deps.outbox.messagesForLetter(l.id))),
+      ...(last ? { nextCursor: encodeCursor(last.createdAt, last.id) } : {}),
+    }
+  })
+}

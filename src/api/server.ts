@@ -1,0 +1,81 @@
+// The local REST API for saraban systems: its own Fastify instance, loopback by default,
+// bearer keys, one problem+json error handler, OpenAPI generated from schemas/ at /docs.
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { createHash } from 'node:crypto'
+import { problemHandler, notFoundHandler } from './problem.js'
+import { bearerAuth, type ApiKeyEntry } from './auth.js'
+import { letterRoutes } from './routes/letters.js'
+import { inboxRoutes } from './routes/inbox.js'
+import { infoRoutes } from './routes/info.js'
+import { allSchemas, compileForFastify } from '../schema/index.js'
+import type { OutboxStore } from '../storage/outbox.js'
+import type { InboxStore } from '../storage/inbox.js'
+import type { Directory } from '../pki/directory.js'
+import type { SendDeps } from '../services/send.js'
+import type { EvidenceDeps } from '../services/evidence.js'
+import type { HostedAgencies } from '../services/hosted-agencies.js'
+import type { Logger } from '../log.js'
+
+export interface ApiDeps {
+  readonly log: Logger
+  readonly keys: readonly ApiKeyEntry[]
+  readonly maxBodyBytes: number
+  readonly outbox: OutboxStore
+  readonly inbox: InboxStore
+  readonly directory: () => Directory
+  readonly hosted: HostedAgencies
+  readonly send: SendDeps
+  readonly evidence: EvidenceDeps
+  readonly version: string
+  readonly profileIds: readonly string[]
+  readonly federationUrl: string
+  readonly health: () => { status: 'ok' | 'degraded' | 'failing'; [k: string]: unknown }
+}
+
+export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any, any, any, any>> {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ area: 'api' }),
+    // Per-request lines off: services log events with ids and codes, never contents.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.maxBodyBytes,
+    return503OnClosing: true,
+  })
+  app.setErrorHandler(problemHandler)
+  app.setNotFoundHandler(notFoundHandler)
+  // Validation runs on the project's one Ajv instance (house style §6).
+  app.setValidatorCompiler(({ schema, httpPart }) => compileForFastify(schema, httpPart))
+  for (const s of allSchemas()) app.addSchema(s)
+
+  // Keep the digest of the exact JSON bytes for Idempotency-Key comparison.
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const buf = body as Buffer
+    ;(request as unknown as { rawBodySha256: string }).rawBodySha256 = createHash('sha256').update(buf).digest('hex')
+    try {
+      done(null, JSON.parse(buf.toString('utf8')))
+    } catch {
+      const err = Object.assign(new Error('invalid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' })
+      done(err, undefined)
+    }
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'saraban-node local API', version: deps.version, description: 'REST API for saraban (document-management) systems.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => String((json as { $id?: string }).$id ?? `def-${i}`).replace(/[^A-Za-z0-9_.-]/g, '_') },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(bearerAuth, { keys: deps.keys, publicPaths: ['/healthz', '/docs'] })
+  await app.register(async (scoped) => {
+    await letterRoutes(scoped, deps)
+    await inboxRoutes(scoped, deps)
+    await infoRoutes(scoped, deps)
+  })
+  return app
+}

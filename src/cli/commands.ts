@@ -1,0 +1,35 @@
+// The command table: one row per `saraban-node <command>`.
+import { startCommand } from './start.js'
+import { devCertsCommand } from './dev-certs-command.js'
+import { demoCommand } from './demo.js'
+import { sendCommand } from './send.js'
+import { verifyEvidenceCommand } from './verify-evidence.js'
+
+export interface Command {
+  readonly summary: string
+  readonly help: string
+  run(argv: string[]): Promise<number>
+}
+
+export const commands: Record<string, Command> = {
+  start: startCommand,
+  'dev-certs': devCertsCommand,
+  demo: demoCommand,
+  send: sendCommand,
+  'verify-evidence': verifyEvidenceCommand,
+}
+
+export function usage(): string {
+  const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(17)} ${c.summary}`)
+  return [
+    'Usage: saraban-node <command> [options]',
+    '',
+    'Federated exchange of Thai official letters: signed, encrypted, delivered over mutual TLS.',
+    '',
+    'Commands:',
+    ...rows,
+    '',
+    'Run "saraban-node <command> --help" for the options of a command.',
+    '',
+  ].join('\n')
+}

@@ -1,0 +1,88 @@
+// The one table of stable error codes. PROTOCOL.md §9 lists the same strings.
+// Codes never change meaning once published; add new ones instead.
+
+export interface ErrorSpec {
+  readonly status: number
+  readonly title: string
+}
+
+export const ERRORS = {
+  // Local API and request validation
+  ERR_REQUEST_INVALID: { status: 400, title: 'The request is not valid' },
+  ERR_LETTER_INVALID: { status: 422, title: 'The letter does not match the letter schema' },
+  ERR_UNAUTHORIZED: { status: 401, title: 'A valid API key is required (Authorization: Bearer <key>)' },
+  ERR_FORBIDDEN: { status: 403, title: 'This API key may not do that' },
+  ERR_NOT_FOUND: { status: 404, title: 'No such resource' },
+  ERR_IDEMPOTENCY_CONFLICT: { status: 409, title: 'This Idempotency-Key was already used for a different request' },
+  ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is larger than this node accepts' },
+  ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Content-Type' },
+  ERR_UNKNOWN_AGENCY: { status: 422, title: 'The agency is not in the federation directory' },
+  ERR_SENDER_NOT_HOSTED: { status: 422, title: 'This node does not host the sending agency' },
+  ERR_NO_COMMON_PROFILE: { status: 422, title: 'The recipient accepts no envelope profile this node can produce' },
+
+  // Federation transport (PROTOCOL.md §3, §4)
+  ERR_TLS_CLIENT_CERT_REQUIRED: { status: 401, title: 'A TLS client certificate is required' },
+  ERR_TLS_CLIENT_CERT_UNTRUSTED: { status: 401, title: 'The TLS client certificate does not chain to the federation root' },
+  ERR_PEER_NOT_IN_DIRECTORY: { status: 403, title: 'The TLS client certificate belongs to no agency in the directory' },
+  ERR_ENVELOPE_MALFORMED: { status: 400, title: 'The envelope is not a well-formed envelope of a supported profile' },
+  ERR_PROFILE_UNSUPPORTED: { status: 415, title: 'The envelope profile or algorithm is not supported' },
+  ERR_RECIPIENT_NOT_HOSTED: { status: 421, title: 'The envelope is addressed to an agency this node does not host' },
+  ERR_AGENCY_SUSPENDED: { status: 403, title: 'The agency is suspended in the federation directory' },
+  ERR_SENDER_MISMATCH: { status: 403, title: 'The TLS peer, the envelope sender and the signer are not the same agency' },
+  ERR_DECRYPT_FAILED: { status: 400, title: 'The envelope could not be decrypted' },
+  ERR_SIGNATURE_INVALID: { status: 400, title: 'The signature is not valid' },
+  ERR_SIGNER_UNTRUSTED: { status: 403, title: 'The signer certificate is not trusted for this agency' },
+  ERR_ATTACHMENT_DIGEST_MISMATCH: { status: 400, title: 'An attachment does not match its digest in the signed manifest' },
+  ERR_ENVELOPE_HEADER_MISMATCH: { status: 400, title: 'The envelope header names a different message id, sender or recipient than the signed letter' },
+  ERR_MESSAGE_ID_CONFLICT: { status: 409, title: 'This message id was already received with different bytes' },
+
+  // Sender-side delivery outcomes (recorded as a recipient's failure reason)
+  ERR_RECEIPT_INVALID: { status: 502, title: 'The peer answered with a receipt that does not verify' },
+  ERR_PEER_UNREACHABLE: { status: 502, title: 'The peer node could not be reached' },
+  ERR_PEER_REFUSED: { status: 502, title: 'The peer node refused the envelope' },
+
+  // Configuration and evidence
+  ERR_CONFIG_INVALID: { status: 500, title: 'The configuration is not valid' },
+  ERR_INTERNAL: { status: 500, title: 'Internal error' },
+
+  // Federation directory (PROTOCOL.md §1.4; src/pki/directory.ts)
+  ERR_DIRECTORY_INVALID: { status: 500, title: 'The federation directory does not verify' },
+  ERR_DIRECTORY_EXPIRED: { status: 503, title: 'The federation directory is past its nextUpdate time' },
+} as const satisfies Record<string, ErrorSpec>
+
+export type ErrorCode = keyof typeof ERRORS
+
+/** One problem in a multi-problem error: `field` is a JSON Pointer into the input. */
+export interface FieldProblem {
+  readonly field: string
+  readonly message: string
+}
+
+export class SarabanError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly detail: string | undefined
+  readonly field: string | undefined
+  readonly errors: readonly FieldProblem[] | undefined
+
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    opts: { field?: string; errors?: readonly FieldProblem[]; cause?: unknown } = {},
+  ) {
+    super(detail ?? ERRORS[code].title, opts.cause === undefined ? undefined : { cause: opts.cause })
+    this.name = 'SarabanError'
+    this.code = code
+    this.status = ERRORS[code].status
+    this.detail = detail
+    this.field = opts.field ?? opts.errors?.[0]?.field
+    this.errors = opts.errors
+  }
+}
+
+export function isSarabanError(e: unknown): e is SarabanError {
+  return e instanceof SarabanError
+}
+
+/** Result of a multi-cause check (house style §3): no exceptions for expected failures. */
+export type Check<T = void> = { ok: true; value: T } | { ok: false; code: ErrorCode; reason: string }

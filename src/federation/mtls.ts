@@ -1,0 +1,88 @@
+// Mutual TLS peer identification (PROTOCOL.md §3.2). Node's TLS does the handshake with
+// `requestCert: true`; this plugin turns the result into either `request.peer` or a coded refusal.
+// The handshake is not aborted for a missing or untrusted certificate (`rejectUnauthorized: false`)
+// so that the peer gets a problem+json naming the reason instead of a bare TLS alert; no request
+// body is read before the peer is identified, because this runs in `onRequest`.
+import type { TLSSocket } from 'node:tls'
+import { X509Certificate } from 'node:crypto'
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { SarabanError } from '../errors.js'
+import { fingerprint } from '../pki/cert.js'
+import type { TrustAnchors } from '../pki/validate.js'
+import type { Directory } from '../pki/directory.js'
+
+export interface Peer {
+  readonly agency: string
+  readonly fingerprint: string
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    peer: Peer
+  }
+}
+
+export interface MtlsOptions {
+  readonly anchors: TrustAnchors
+  readonly directory: () => Directory
+  readonly now: () => number
+}
+
+/** The client's chain as X509Certificates, leaf first, as the peer sent it. */
+function peerChain(socket: TLSSocket): X509Certificate[] {
+  const chain: X509Certificate[] = []
+  let c = socket.getPeerCertificate(true)
+  const seen = new Set<string>()
+  while (c && c.raw && !seen.has(c.fingerprint256)) {
+    seen.add(c.fingerprint256)
+    chain.push(new X509Certificate(c.raw))
+    c = c.issuerCertificate
+  }
+  return chain
+}
+
+// One identification per TLS connection: keep-alive requests reuse it (the directory is
+// consulted again each time, so a suspended agency stops at its next request).
+const identified = new WeakMap<TLSSocket, Promise<{ fingerprint: string } | SarabanError>>()
+
+function identify(socket: TLSSocket, opts: MtlsOptions): Promise<{ fingerprint: string } | SarabanError> {
+  let pending = identified.get(socket)
+  if (!pending) {
+    pending = identifyOnce(socket, opts)
+    identified.set(socket, pending)
+  }
+  return pending
+}
+
+async function identifyOnce(socket: TLSSocket, opts: MtlsOptions): Promise<{ fingerprint: string } | SarabanError> {
+  let result: { fingerprint: string } | SarabanError
+  const chain = peerChain(socket)
+  if (chain.length === 0) {
+    result = new SarabanError('ERR_TLS_CLIENT_CERT_REQUIRED', 'Present a TLS client certificate issued under the federation root.')
+  } else if (!socket.authorized) {
+    result = new SarabanError('ERR_TLS_CLIENT_CERT_UNTRUSTED', `The TLS client certificate was refused: ${String(socket.authorizationError)}.`)
+  } else {
+    const check = await opts.anchors.validate(chain, { at: new Date(opts.now()), role: 'tls' })
+    result = check.ok
+      ? { fingerprint: fingerprint(chain[0]!) }
+      : new SarabanError('ERR_TLS_CLIENT_CERT_UNTRUSTED', `The TLS client certificate is not valid for TLS: ${check.reason}`)
+  }
+  return result
+}
+
+export const mtlsPeer = fp(
+  async function mtlsPeer(app: FastifyInstance, opts: MtlsOptions) {
+    app.decorateRequest('peer', null as unknown as Peer)
+    app.addHook('onRequest', async (request: FastifyRequest) => {
+      const id = await identify(request.raw.socket as TLSSocket, opts)
+      if (id instanceof SarabanError) throw id
+      const agency = opts.directory().agencyByTlsFingerprint(id.fingerprint)
+      if (!agency) {
+        throw new SarabanError('ERR_PEER_NOT_IN_DIRECTORY', 'The TLS client certificate is not listed for any agency in the federation directory.')
+      }
+      request.peer = { agency: agency.id, fingerprint: id.fingerprint }
+    })
+  },
+  { name: 'saraban-mtls-peer', fastify: '5.x' },
+)

@@ -1,0 +1,102 @@
+// Outbound federation client (PROTOCOL.md §3.3). One TLS secure context for this node's identity,
+// built once; one keep-alive connection pool per peer origin, so a busy peer costs one handshake
+// per connection rather than per letter. The server certificate must chain to the federation root
+// (Node's TLS), match the URL's host, and be a TLS certificate the directory lists for an agency
+// served at that origin (pinning through the signed directory).
+import { createSecureContext, checkServerIdentity, type PeerCertificate, type SecureContext } from 'node:tls'
+import { createHash } from 'node:crypto'
+import { Pool } from 'undici'
+import type { Directory } from '../pki/directory.js'
+
+export interface PeerClientOptions {
+  readonly tls: { key: string | Buffer; cert: string | Buffer; ca: string | Buffer | Array<string | Buffer> }
+  readonly directory: () => Directory
+  readonly connectionsPerPeer: number
+  readonly requestTimeoutMs: number
+  readonly maxReceiptBytes?: number
+}
+
+export interface PeerResponse {
+  readonly status: number
+  readonly contentType: string
+  readonly body: Buffer
+}
+
+export class PeerClient {
+  readonly #ctx: SecureContext
+  readonly #pools = new Map<string, Pool>()
+  readonly #opts: PeerClientOptions
+
+  constructor(opts: PeerClientOptions) {
+    this.#opts = opts
+    this.#ctx = createSecureContext({ key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, minVersion: 'TLSv1.3' })
+  }
+
+  #allowedFingerprints(origin: string): Set<string> {
+    const allowed = new Set<string>()
+    for (const a of this.#opts.directory().all()) {
+      if (!a.endpoints.some((e) => new URL(e).origin === origin)) continue
+      for (const der of a.certificates.tls) allowed.add(fingerprintOfDer(der))
+    }
+    return allowed
+  }
+
+  #pool(origin: string): Pool {
+    let pool = this.#pools.get(origin)
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: this.#opts.connectionsPerPeer,
+        keepAliveTimeout: 60_000,
+        headersTimeout: this.#opts.requestTimeoutMs,
+        bodyTimeout: this.#opts.requestTimeoutMs,
+        connect: {
+          secureContext: this.#ctx,
+          rejectUnauthorized: true,
+          checkServerIdentity: (host: string, cert: PeerCertificate) => {
+            const hostErr = checkServerIdentity(host, cert)
+            if (hostErr) return hostErr
+            const fp = cert.fingerprint256.replaceAll(':', '').toLowerCase()
+            if (!this.#allowedFingerprints(origin).has(fp)) {
+              return new Error(`the TLS certificate of ${origin} is not listed in the federation directory for that endpoint`)
+            }
+            return undefined
+          },
+        } as never,
+      })
+      this.#pools.set(origin, pool)
+    }
+    return pool
+  }
+
+  /** POST the envelope bytes; resolves with the peer's answer, rejects on transport failure. */
+  async post(endpoint: string, path: string, mediaType: string, envelope: Buffer): Promise<PeerResponse> {
+    const url = new URL(path, endpoint.endsWith('/') ? endpoint : endpoint + '/')
+    const res = await this.#pool(url.origin).request({
+      method: 'POST',
+      path: url.pathname,
+      headers: { 'content-type': mediaType, accept: 'application/jose, application/problem+json' },
+      body: envelope,
+    })
+    const limit = this.#opts.maxReceiptBytes ?? 1024 * 1024
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length
+      if (size > limit) {
+        res.body.destroy()
+        throw new Error(`the peer's answer exceeds ${limit} bytes`)
+      }
+      chunks.push(chunk as Buffer)
+    }
+    return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((p) => p.close()))
+    this.#pools.clear()
+  }
+}
+
+function fingerprintOfDer(b64: string): string {
+  return createHash('sha256').update(Buffer.from(b64, 'base64')).digest('hex')
+}

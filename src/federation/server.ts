@@ -1,0 +1,53 @@
+// The federation listener (PROTOCOL.md §3, §4): HTTPS with TLS 1.3 only, a client certificate
+// requested from every peer and checked by the mtls plugin before any body is read.
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import type { SecureContextOptions } from 'node:tls'
+import { mtlsPeer } from './mtls.js'
+import { problemHandler } from '../api/problem.js'
+import { receiveEnvelope, type ReceiveDeps } from '../services/receive/index.js'
+import type { TrustAnchors } from '../pki/validate.js'
+import type { Directory } from '../pki/directory.js'
+import type { Logger } from '../log.js'
+
+export interface FederationServerOptions {
+  readonly tls: Pick<SecureContextOptions, 'key' | 'cert' | 'ca'>
+  readonly anchors: TrustAnchors
+  readonly directory: () => Directory
+  readonly receive: ReceiveDeps
+  readonly log: Logger
+}
+
+export const ENVELOPE_MEDIA_TYPES = ['application/jose', 'application/pkcs7-mime', 'application/cms'] as const
+
+/** Returns a server that is not listening yet, so tests can inject() or listen() as they need. */
+export async function buildFederationServer(opts: FederationServerOptions): Promise<FastifyInstance<any, any, any, any>> {
+  const app = Fastify({
+    loggerInstance: opts.log.child({ area: 'federation' }),
+    // Per-request lines off: services log events with ids and codes, never contents.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.receive.limits.maxEnvelopeBytes,
+    https: {
+      ...opts.tls,
+      minVersion: 'TLSv1.3',
+      requestCert: true,
+      rejectUnauthorized: false, // refusals are answered in HTTP by the mtls plugin (§3.2)
+    },
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+  })
+  app.setErrorHandler(problemHandler)
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser([...ENVELOPE_MEDIA_TYPES], { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+  await app.register(mtlsPeer, { anchors: opts.anchors, directory: opts.directory, now: () => opts.receive.clock.now() })
+
+  app.post('/federation/v1/messages', async (request, reply) => {
+    const answer = await receiveEnvelope(opts.receive, {
+      envelope: request.body as Buffer,
+      contentType: String(request.headers['content-type'] ?? ''),
+      peerAgency: request.peer.agency,
+    })
+    return reply.code(answer.status).type(answer.mediaType).send(answer.receipt)
+  })
+  app.get('/federation/v1/health', async () => ({ status: 'ok' }))
+  return app
+}

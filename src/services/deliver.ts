@@ -1,0 +1,205 @@
+// Delivery worker (PROTOCOL.md §7.2): claims due outbox messages, posts the stored envelope bytes to
+// the recipient's endpoint, verifies the receipt before marking delivered, and otherwise schedules a
+// retry with exponential backoff and jitter until the attempt limit, then marks failed with the reason.
+import { SarabanError, type ErrorCode } from '../errors.js'
+import type { Clock } from '../clock.js'
+import type { Logger } from '../log.js'
+import type { Db } from '../storage/db.js'
+import type { OutboxMessage, OutboxStore } from '../storage/outbox.js'
+import type { TrustAnchors } from '../pki/validate.js'
+import type { Directory } from '../pki/directory.js'
+import type { ProfileTable } from '../crypto/profiles.js'
+import type { PeerClient, PeerResponse } from '../federation/peer-client.js'
+import { nextAttemptDelay } from '../domain/delivery.js'
+import { checkReceipt } from './receipt-check.js'
+
+export interface DeliverySettings {
+  readonly maxAttempts: number
+  readonly initialBackoffMs: number
+  readonly maxBackoffMs: number
+  readonly maxInFlight: number
+}
+
+export interface DeliveryDeps {
+  readonly clock: Clock
+  readonly log: Logger
+  readonly db: Db
+  readonly outbox: OutboxStore
+  readonly peers: PeerClient
+  readonly profiles: ProfileTable
+  readonly anchors: TrustAnchors
+  readonly directory: () => Directory
+  readonly settings: DeliverySettings
+  readonly random?: () => number
+}
+
+type Outcome = { kind: 'delivered'; receipt: Buffer } | { kind: 'retry' | 'fail'; code: ErrorCode | string; detail: string }
+
+// A refusal the peer will repeat however often we ask (PROTOCOL.md §7.2): fail at once.
+const PERMANENT = new Set([400, 401, 403, 404, 409, 413, 415, 421, 422])
+
+export const FEDERATION_PATH = 'federation/v1/messages'
+
+export class DeliveryWorker {
+  readonly #d: DeliveryDeps
+  #inFlight = new Set<Promise<void>>()
+  #timer: NodeJS.Timeout | undefined
+  #running = false
+  #claim: Promise<void> = Promise.resolve()
+  #claiming = false
+  #again = false
+
+  constructor(deps: DeliveryDeps) {
+    this.#d = deps
+  }
+
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    const n = this.#d.outbox.requeueInFlight()
+    if (n > 0) this.#d.log.warn({ event: 'delivery.requeued', count: n }, 'requeued messages left in flight by an earlier stop')
+    this.notify()
+  }
+
+  /** New work may be due: claim as much as the in-flight limit allows. The claim is a write, so
+   *  it joins the group commit of whatever else this turn writes instead of paying its own fsync;
+   *  notifications that arrive while a claim is pending are folded into one more claim after it. */
+  notify(): void {
+    if (!this.#running) return
+    if (this.#claiming) {
+      this.#again = true
+      return
+    }
+    const room = this.#d.settings.maxInFlight - this.#inFlight.size
+    if (room <= 0) return
+    this.#claiming = true
+    this.#again = false
+    const now = this.#d.clock.now()
+    this.#claim = this.#d.db
+      .write(() => this.#d.outbox.claimDue(now, room))
+      .then((claimed) => {
+        // Claimed while stopping: leave them 'sending'; the next start requeues them (requeueInFlight).
+        if (!this.#running) return 0
+        for (const msg of claimed) {
+          const p: Promise<void> = this.#deliver(msg).finally(() => {
+            this.#inFlight.delete(p)
+            this.notify()
+          })
+          this.#inFlight.add(p)
+        }
+        return claimed.length
+      })
+      .catch((err: unknown) => {
+        this.#d.log.error({ err, event: 'delivery.claim-failed' }, 'could not claim outbox work; will try again')
+        return 0
+      })
+      .then((n) => {
+        this.#claiming = false
+        if (!this.#running) return
+        if (this.#again || n === room) this.notify()
+        else this.#schedule()
+      })
+  }
+
+  #schedule(): void {
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
+    if (!this.#running) return
+    const next = this.#d.outbox.nextDueAt()
+    if (next === undefined) return
+    const wait = Math.max(0, Math.min(next - this.#d.clock.now(), 60_000))
+    this.#timer = setTimeout(() => this.notify(), wait)
+    this.#timer.unref()
+  }
+
+  async #deliver(msg: OutboxMessage): Promise<void> {
+    try {
+      await this.#deliverOnce(msg)
+    } catch (err) {
+      // Only storage can fail here (e.g. closed during shutdown); the message stays 'sending' and
+      // the next start requeues it, so nothing is lost.
+      this.#d.log.error({ err, event: 'delivery.record-failed', messageId: msg.messageId }, 'could not record a delivery outcome')
+    }
+  }
+
+  async #deliverOnce(msg: OutboxMessage): Promise<void> {
+    const d = this.#d
+    let outcome: Outcome
+    try {
+      outcome = await this.#attempt(msg)
+    } catch (err) {
+      outcome = { kind: 'retry', code: 'ERR_PEER_UNREACHABLE', detail: transportReason(err) }
+    }
+    const now = d.clock.now()
+    const log = { messageId: msg.messageId, to: msg.recipientAgency, attempt: msg.attempts }
+    if (outcome.kind === 'delivered') {
+      const receipt = outcome.receipt.toString('utf8')
+      await d.db.write(() => d.outbox.markDelivered(msg.messageId, receipt, now))
+      d.log.info({ event: 'letter.delivered', ...log }, 'letter delivered, receipt verified')
+      return
+    }
+    if (outcome.kind === 'retry' && msg.attempts < d.settings.maxAttempts) {
+      const delay = nextAttemptDelay(msg.attempts, d.settings, d.random)
+      await d.db.write(() => d.outbox.markRetry(msg.messageId, now + delay, outcome.code, outcome.detail))
+      d.log.warn({ event: 'delivery.retry', ...log, code: outcome.code, detail: outcome.detail, retryInMs: delay }, 'delivery failed, will retry')
+      return
+    }
+    await d.db.write(() => d.outbox.markFailed(msg.messageId, outcome.code, outcome.detail))
+    d.log.error({ event: 'delivery.failed', ...log, code: outcome.code, detail: outcome.detail }, 'delivery failed for good')
+  }
+
+  async #attempt(msg: OutboxMessage): Promise<Outcome> {
+    const d = this.#d
+    const directory = d.directory()
+    const entry = directory.agency(msg.recipientAgency)
+    const endpoint = entry?.endpoints[0]
+    if (!entry || !endpoint) return { kind: 'retry', code: 'ERR_UNKNOWN_AGENCY', detail: `"${msg.recipientAgency}" has no endpoint in the directory` }
+    const profile = d.profiles.get(msg.profile)
+    const res = await d.peers.post(endpoint, FEDERATION_PATH, profile.mediaType, msg.envelope)
+    if (res.status === 200 || res.status === 201) {
+      const letter = d.outbox.getLetter(msg.letterId)
+      const check = await checkReceipt(
+        res.body,
+        { messageId: msg.messageId, from: letter?.senderAgency ?? '', to: msg.recipientAgency, envelopeSha256: msg.envelopeSha256 },
+        { profile, anchors: d.anchors, directory, at: new Date(d.clock.now()) },
+      )
+      return check.ok ? { kind: 'delivered', receipt: res.body } : { kind: 'retry', code: check.code, detail: check.reason }
+    }
+    const peer = peerProblem(res)
+    return { kind: PERMANENT.has(res.status) ? 'fail' : 'retry', code: 'ERR_PEER_REFUSED', detail: peer }
+  }
+
+  /** Stop claiming; wait for deliveries in flight (bounded), leaving the rest queued for the next start. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.#running = false
+    if (this.#timer) clearTimeout(this.#timer)
+    await this.#claim
+    let t: NodeJS.Timeout | undefined
+    await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((r) => { t = setTimeout(r, timeoutMs); t.unref() })])
+    if (t) clearTimeout(t)
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size
+  }
+}
+
+function peerProblem(res: PeerResponse): string {
+  if (res.contentType.startsWith('application/problem+json')) {
+    try {
+      const p = JSON.parse(res.body.toString('utf8')) as { code?: string; detail?: string; title?: string }
+      return `peer answered ${res.status} ${p.code ?? ''}: ${p.detail ?? p.title ?? ''}`.trim()
+    } catch {
+      /* fall through */
+    }
+  }
+  return `peer answered HTTP ${res.status}`
+}
+
+function transportReason(err: unknown): string {
+  if (err instanceof SarabanError) return err.message
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } }
+  const code = e.cause?.code ?? e.code
+  const msg = e.cause?.message ?? e.message ?? String(err)
+  return code ? `${code}: ${msg}` : msg
+}

@@ -1,0 +1,81 @@
+// Receive use case (PROTOCOL.md §4.2, §6): run the check steps, sign a receipt that binds the exact
+// envelope bytes, store letter + attachments + receipt in one transaction, answer with the receipt.
+import { SarabanError } from '../../errors.js'
+import { isoTime, type Clock } from '../../clock.js'
+import type { Logger } from '../../log.js'
+import type { Db } from '../../storage/db.js'
+import type { InboxStore } from '../../storage/inbox.js'
+import type { TrustAnchors } from '../../pki/validate.js'
+import type { Directory } from '../../pki/directory.js'
+import type { ProfileTable } from '../../crypto/profiles.js'
+import type { HostedAgencies } from '../hosted-agencies.js'
+import { steps, type Answer, type InboundState } from './steps.js'
+
+export interface ReceiveDeps {
+  readonly clock: Clock
+  readonly log: Logger
+  readonly db: Db
+  readonly inbox: InboxStore
+  readonly anchors: TrustAnchors
+  readonly directory: () => Directory
+  readonly profiles: ProfileTable
+  readonly hosted: HostedAgencies
+  readonly limits: { readonly maxEnvelopeBytes: number }
+}
+
+export interface Inbound {
+  readonly envelope: Buffer
+  readonly contentType: string
+  readonly peerAgency: string
+}
+
+export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Promise<Answer> {
+  const s: InboundState = { ...inbound }
+  for (const [, step] of steps) {
+    const early = await step(s, deps)
+    if (early) return early
+  }
+  const h = s.header!
+  const opened = s.opened!
+  const letter = s.letter!
+  const profile = s.profile!
+  const receivedAt = deps.clock.now()
+  const agency = deps.hosted.get(h.to)!
+  const receipt = await profile.signReceipt(
+    { v: 1, mid: h.messageId, from: h.from, to: h.to, receivedAt: isoTime(receivedAt), envelopeSha256: s.envelopeSha256!, profile: profile.id },
+    agency.signer,
+  )
+  const signerCert = opened.signerChain[0]!
+  const result = await deps.db.write(() =>
+    deps.inbox.insert(
+      {
+        messageId: h.messageId,
+        recipientAgency: h.to,
+        senderAgency: h.from,
+        profile: profile.id,
+        envelope: s.envelope,
+        envelopeSha256: s.envelopeSha256!,
+        letterJson: JSON.stringify(letter),
+        signerJson: JSON.stringify({
+          agency: h.from,
+          subject: signerCert.subject,
+          fingerprint: s.signerFingerprint,
+          chain: opened.signerChain.map((c) => c.raw.toString('base64')),
+          signedAt: opened.payload.sentAt,
+        }),
+        receivedAt,
+        receipt: receipt.toString('utf8'),
+      },
+      letter.attachments.map((a, i) => ({ ...a, bytes: opened.attachments[i]! })),
+    ),
+  )
+  if (!result.inserted) {
+    // Lost a race with a concurrent copy of the same message: answer as for any duplicate.
+    if (result.envelopeSha256 !== s.envelopeSha256) {
+      throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`)
+    }
+    return { status: 200, receipt: Buffer.from(result.receipt), mediaType: profile.receiptMediaType }
+  }
+  deps.log.info({ event: 'letter.received', messageId: h.messageId, from: h.from, to: h.to, bytes: s.envelope.length }, 'letter received')
+  return { status: 201, receipt, mediaType: profile.receiptMediaType }
+}

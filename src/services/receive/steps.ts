@@ -1,0 +1,100 @@
+// Inbound envelope checks (PROTOCOL.md §4.2), in the order they run. Each step either enriches the
+// state, answers early (a replayed duplicate), or throws a coded SarabanError. Cheap checks that need
+// no key come first, so a stranger cannot make the node decrypt.
+import { createHash } from 'node:crypto'
+import { SarabanError } from '../../errors.js'
+import { fingerprint } from '../../pki/cert.js'
+import { validate, schemaIds } from '../../schema/index.js'
+import type { Letter } from '../../domain/letter.js'
+import type { EnvelopeHeader, EnvelopeProfile, Opened } from '../../crypto/profiles.js'
+import type { ReceiveDeps } from './index.js'
+
+export interface InboundState {
+  readonly envelope: Buffer
+  readonly contentType: string
+  readonly peerAgency: string
+  envelopeSha256?: string
+  profile?: EnvelopeProfile
+  header?: EnvelopeHeader
+  opened?: Opened
+  letter?: Letter
+  signerFingerprint?: string
+}
+
+export type Answer = { status: 200 | 201; receipt: Buffer; mediaType: string }
+export type Step = (s: InboundState, deps: ReceiveDeps) => Promise<Answer | void> | Answer | void
+
+const need = <T>(v: T | undefined, what: string): T => {
+  if (v === undefined) throw new Error(`receive pipeline: ${what} missing (steps out of order)`)
+  return v
+}
+
+export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
+  ['size', (s, d) => {
+    if (s.envelope.length === 0) throw new SarabanError('ERR_ENVELOPE_MALFORMED', 'The request body is empty; send the envelope bytes.')
+    if (s.envelope.length > d.limits.maxEnvelopeBytes) {
+      throw new SarabanError('ERR_PAYLOAD_TOO_LARGE', `The envelope is ${s.envelope.length} bytes; this node accepts at most ${d.limits.maxEnvelopeBytes}.`)
+    }
+    s.envelopeSha256 = createHash('sha256').update(s.envelope).digest('hex')
+  }],
+  ['profile', (s, d) => {
+    s.profile = d.profiles.forEnvelope(s.contentType, s.envelope)
+    s.header = s.profile.peek(s.envelope)
+  }],
+  ['addressed-here', (s, d) => {
+    const h = need(s.header, 'header')
+    if (!d.hosted.has(h.to)) {
+      throw new SarabanError('ERR_RECIPIENT_NOT_HOSTED', `This node does not host agency "${h.to}".`, { field: 'srb_to' })
+    }
+  }],
+  ['peer-is-sender', (s) => {
+    const h = need(s.header, 'header')
+    if (h.from !== s.peerAgency) {
+      throw new SarabanError('ERR_SENDER_MISMATCH', `The TLS client is agency "${s.peerAgency}" but the envelope names sender "${h.from}".`, { field: 'srb_from' })
+    }
+  }],
+  ['sender-active', (s, d) => {
+    const h = need(s.header, 'header')
+    const entry = d.directory().agency(h.from)
+    if (!entry) throw new SarabanError('ERR_UNKNOWN_AGENCY', `Agency "${h.from}" is not in the federation directory.`, { field: 'srb_from' })
+    if (entry.status !== 'active') throw new SarabanError('ERR_AGENCY_SUSPENDED', `Agency "${h.from}" is ${entry.status} in the federation directory.`, { field: 'srb_from' })
+  }],
+  ['replay', (s, d) => {
+    // PROTOCOL.md §7.1: same id and same bytes → the original receipt; same id, other bytes → refused.
+    const h = need(s.header, 'header')
+    const seen = d.inbox.peek(h.messageId)
+    if (!seen) return
+    if (seen.envelopeSha256 !== s.envelopeSha256 || seen.recipientAgency !== h.to) {
+      throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`, { field: 'srb_mid' })
+    }
+    return { status: 200, receipt: Buffer.from(seen.receipt), mediaType: need(s.profile, 'profile').receiptMediaType }
+  }],
+  ['decrypt-and-verify', async (s, d) => {
+    const h = need(s.header, 'header')
+    const key = d.hosted.decryptionKey(h.to, h.recipientKeyId)
+    if (!key) throw new SarabanError('ERR_DECRYPT_FAILED', 'The envelope is not encrypted for a current encryption certificate of the recipient.')
+    s.opened = await need(s.profile, 'profile').open(s.envelope, key.key)
+  }],
+  ['signer-trusted', async (s, d) => {
+    const h = need(s.header, 'header')
+    const chain = need(s.opened, 'opened').signerChain
+    const check = await d.anchors.validate(chain, { at: new Date(d.clock.now()), role: 'signing' })
+    if (!check.ok) throw new SarabanError('ERR_SIGNER_UNTRUSTED', `The signer certificate does not validate: ${check.reason}`)
+    const fp = fingerprint(chain[0]!)
+    if (!d.directory().isSigningCertOf(h.from, fp)) {
+      throw new SarabanError('ERR_SIGNER_UNTRUSTED', `The signer certificate is not a signing certificate of agency "${h.from}" in the directory.`)
+    }
+    s.signerFingerprint = fp
+  }],
+  ['letter-valid', (s) => {
+    const h = need(s.header, 'header')
+    const letter = validate<Letter>(schemaIds.letter, need(s.opened, 'opened').payload.letter, 'ERR_LETTER_INVALID')
+    if (letter.sender.agency !== h.from) {
+      throw new SarabanError('ERR_LETTER_INVALID', 'The letter names a different sending agency than the envelope.', { field: '/sender/agency' })
+    }
+    if (!letter.recipients.some((r) => r.agency === h.to)) {
+      throw new SarabanError('ERR_LETTER_INVALID', `The letter does not list "${h.to}" among its recipients.`, { field: '/recipients' })
+    }
+    s.letter = letter
+  }],
+]

@@ -1,0 +1,165 @@
+// Send use case (PROTOCOL.md §7): validate, build the attachment manifest, seal one envelope per
+// recipient (sign once per recipient envelope, encrypt for the recipient's certificate from the
+// directory), and store the letter with all its outbox messages in one transaction before answering.
+import { createHash, randomUUID } from 'node:crypto'
+import { SarabanError, type ErrorCode, type FieldProblem } from '../errors.js'
+import { isoTime, type Clock } from '../clock.js'
+import type { Logger } from '../log.js'
+import type { Db } from '../storage/db.js'
+import type { OutboxStore, NewOutboxMessage } from '../storage/outbox.js'
+import type { TrustAnchors } from '../pki/validate.js'
+import type { Directory } from '../pki/directory.js'
+import type { ProfileTable } from '../crypto/profiles.js'
+import { validate, schemaIds } from '../schema/index.js'
+import type { Letter, LetterDraft } from '../domain/letter.js'
+import { urgencyPriority } from '../domain/urgency.js'
+import type { HostedAgencies } from './hosted-agencies.js'
+
+export interface SendDeps {
+  readonly clock: Clock
+  readonly log: Logger
+  readonly db: Db
+  readonly outbox: OutboxStore
+  readonly anchors: TrustAnchors
+  readonly directory: () => Directory
+  readonly profiles: ProfileTable
+  readonly hosted: HostedAgencies
+  readonly onQueued: () => void
+}
+
+export interface SendRequest {
+  readonly body: { letter: LetterDraft; attachments?: Array<{ filename: string; mediaType: string; content: string }> }
+  /** SHA-256 of the request as received, for Idempotency-Key comparison. */
+  readonly requestSha256: string
+  readonly idempotencyKey?: string | undefined
+  /** Agencies the caller's API key may act for. */
+  readonly allowedAgencies: readonly string[]
+}
+
+export interface SendResult {
+  readonly letterId: string
+  readonly replayed: boolean
+}
+
+/** Strict standard base64 (RFC 4648 §4) without a regular expression over megabytes: Node's decoder
+ *  skips characters outside the alphabet, so a decoded length short of 3/4 of the text means some were. */
+function decodeAttachment(content: string, i: number): Buffer {
+  const bytes = Buffer.from(content, 'base64')
+  const pad = content.endsWith('==') ? 2 : content.endsWith('=') ? 1 : 0
+  if (content.length % 4 !== 0 || bytes.length !== (content.length / 4) * 3 - pad || content.includes('-') || content.includes('_')) {
+    throw new SarabanError('ERR_REQUEST_INVALID', 'Attachment content must be standard base64 (RFC 4648 §4), without line breaks.', { field: `/attachments/${i}/content` })
+  }
+  return bytes
+}
+
+function senderAgency(draft: LetterDraft, req: SendRequest, hosted: HostedAgencies): string {
+  const named = draft.sender?.agency
+  const hostedAllowed = req.allowedAgencies.filter((a) => hosted.has(a))
+  const agency = named ?? (hostedAllowed.length === 1 ? hostedAllowed[0] : undefined)
+  if (!agency) {
+    throw new SarabanError('ERR_REQUEST_INVALID', 'Name the sending agency in letter.sender.agency; this API key acts for several.', { field: '/letter/sender/agency' })
+  }
+  if (!hosted.has(agency)) throw new SarabanError('ERR_SENDER_NOT_HOSTED', `This node does not host agency "${agency}".`, { field: '/letter/sender/agency' })
+  if (!req.allowedAgencies.includes(agency)) throw new SarabanError('ERR_FORBIDDEN', `This API key may not send for "${agency}".`, { field: '/letter/sender/agency' })
+  return agency
+}
+
+export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<SendResult> {
+  const draft = req.body.letter
+  const from = senderAgency(draft, req, deps.hosted)
+
+  if (req.idempotencyKey) {
+    const prior = deps.outbox.findByIdempotencyKey(from, req.idempotencyKey)
+    if (prior) {
+      if (prior.requestSha256 !== req.requestSha256) {
+        throw new SarabanError('ERR_IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used for a different request; use a new key for a new letter.', { field: 'Idempotency-Key' })
+      }
+      return { letterId: prior.id, replayed: true }
+    }
+  }
+
+  const directory = deps.directory()
+  const files = (req.body.attachments ?? []).map((a, i) => ({ ...a, bytes: decodeAttachment(a.content, i) }))
+  const letter = validate<Letter>(
+    schemaIds.letter,
+    {
+      ...draft,
+      // The printed agency name defaults to the directory's Thai name (PROTOCOL.md §1.4).
+      sender: { ...draft.sender, name: draft.sender?.name ?? directory.agency(from)?.nameTh ?? from, agency: from },
+      attachments: files.map((f, i) => ({
+        id: `a${i + 1}`,
+        filename: f.filename,
+        mediaType: f.mediaType,
+        size: f.bytes.length,
+        sha256: createHash('sha256').update(f.bytes).digest('hex'),
+      })),
+    },
+    'ERR_LETTER_INVALID',
+    '/letter',
+  )
+
+  const now = deps.clock.now()
+  // Every recipient is checked before anything is sealed, and every problem is reported at once.
+  const problems: Array<FieldProblem & { code: ErrorCode }> = []
+  const targets = letter.recipients.map((r, i) => {
+    const field = `/letter/recipients/${i}/agency`
+    const refuse = (code: ErrorCode, message: string) => (problems.push({ field, message, code }), undefined)
+    const entry = directory.agency(r.agency)
+    if (!entry) return refuse('ERR_UNKNOWN_AGENCY', `agency "${r.agency}" is not in the federation directory`)
+    if (entry.status !== 'active') return refuse('ERR_AGENCY_SUSPENDED', `agency "${r.agency}" is ${entry.status} in the federation directory`)
+    const profile = deps.profiles.choose(entry.profiles)
+    if (!profile) return refuse('ERR_NO_COMMON_PROFILE', `agency "${r.agency}" accepts none of this node's envelope profiles (${deps.profiles.ids().join(', ')})`)
+    const cert = directory.encryptionCertFor(r.agency)
+    if (!cert) return refuse('ERR_UNKNOWN_AGENCY', `agency "${r.agency}" has no encryption certificate in the directory`)
+    return { agency: r.agency, profile, cert }
+  })
+  if (problems.length > 0) {
+    throw new SarabanError(problems[0]!.code, problems.map((p) => p.message).join('; '), {
+      errors: problems.map(({ field, message }) => ({ field, message })),
+    })
+  }
+  for (const t of targets) {
+    const check = await deps.anchors.validate([t!.cert], { at: new Date(now), role: 'encryption' })
+    if (!check.ok) throw new SarabanError('ERR_SIGNER_UNTRUSTED', `The encryption certificate of "${t!.agency}" does not validate: ${check.reason}`)
+  }
+
+  const letterId = randomUUID()
+  const signer = deps.hosted.get(from)!.signer
+  const sentAt = isoTime(now)
+  const attachments = files.map((f) => f.bytes)
+  const messages: NewOutboxMessage[] = []
+  for (const t of targets) {
+    const messageId = randomUUID()
+    const sealed = await t!.profile.seal({ messageId, from, to: t!.agency, sentAt, letter, attachments, signer, recipientCert: t!.cert })
+    messages.push({
+      messageId,
+      letterId,
+      recipientAgency: t!.agency,
+      profile: t!.profile.id,
+      envelope: sealed.envelope,
+      envelopeSha256: sealed.envelopeSha256,
+      contentKey: sealed.contentKey,
+      priority: urgencyPriority(letter.urgency),
+      nextAttemptAt: now,
+    })
+  }
+  const letterRow = {
+    id: letterId,
+    senderAgency: from,
+    letterJson: JSON.stringify(letter),
+    createdAt: now,
+    ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey, requestSha256: req.requestSha256 } : {}),
+  }
+  try {
+    await deps.db.write(() => deps.outbox.insertLetter(letterRow, messages))
+  } catch (err) {
+    // A concurrent request with the same Idempotency-Key won the insert: answer as its replay.
+    const prior = req.idempotencyKey ? deps.outbox.findByIdempotencyKey(from, req.idempotencyKey) : undefined
+    if (prior && prior.requestSha256 === req.requestSha256) return { letterId: prior.id, replayed: true }
+    if (prior) throw new SarabanError('ERR_IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used for a different request.', { field: 'Idempotency-Key' })
+    throw err
+  }
+  deps.log.info({ event: 'letter.queued', letterId, from, recipients: messages.length }, 'letter sealed and queued')
+  deps.onQueued()
+  return { letterId, replayed: false }
+}
