@@ -74,7 +74,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const tlsCert = readFileSync(config.tls.cert)
   const ca = anchorCerts.map((c) => c.toString())
   const peers = new PeerClient({
-    tls: { key: tlsKey, cert: tlsCert, ca },
+    tls: { key: tlsKey, cert: tlsCert, ca, ...(config.tls.passphrase ? { passphrase: config.tls.passphrase } : {}) },
     directory: () => directory,
     connectionsPerPeer: config.delivery.concurrencyPerPeer,
     requestTimeoutMs: config.delivery.requestTimeoutMs,
@@ -88,6 +88,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       maxAttempts: config.delivery.maxAttempts,
       initialBackoffMs: config.delivery.initialBackoffMs,
       maxBackoffMs: config.delivery.maxBackoffMs,
+      jitter: config.delivery.jitter,
       maxInFlight: config.delivery.maxInFlight,
     },
     ...(overrides.random ? { random: overrides.random } : {}),
@@ -95,7 +96,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
 
   const limits = { maxEnvelopeBytes: config.limits.maxEnvelopeBytes }
   const federation = await buildFederationServer({
-    tls: { key: tlsKey, cert: tlsCert, ca },
+    tls: { key: tlsKey, cert: tlsCert, ca, ...(config.tls.passphrase ? { passphrase: config.tls.passphrase } : {}) },
     anchors,
     directory: () => directory,
     log,

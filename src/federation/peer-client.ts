@@ -9,7 +9,7 @@ import { Pool } from 'undici'
 import type { Directory } from '../pki/directory.js'
 
 export interface PeerClientOptions {
-  readonly tls: { key: string | Buffer; cert: string | Buffer; ca: string | Buffer | Array<string | Buffer> }
+  readonly tls: { key: string | Buffer; cert: string | Buffer; ca: string | Buffer | Array<string | Buffer>; passphrase?: string }
   readonly directory: () => Directory
   readonly connectionsPerPeer: number
   readonly requestTimeoutMs: number
@@ -29,7 +29,7 @@ export class PeerClient {
 
   constructor(opts: PeerClientOptions) {
     this.#opts = opts
-    this.#ctx = createSecureContext({ key: opts.tls.key, cert: opts.tls.cert, ca: opts.tls.ca, minVersion: 'TLSv1.3' })
+    this.#ctx = createSecureContext({ ...opts.tls, minVersion: 'TLSv1.3' })
   }
 
   #allowedFingerprints(origin: string): Set<string> {

@@ -10,7 +10,7 @@ import type { Directory } from '../pki/directory.js'
 import type { Logger } from '../log.js'
 
 export interface FederationServerOptions {
-  readonly tls: Pick<SecureContextOptions, 'key' | 'cert' | 'ca'>
+  readonly tls: Pick<SecureContextOptions, 'key' | 'cert' | 'ca' | 'passphrase'>
   readonly anchors: TrustAnchors
   readonly directory: () => Directory
   readonly receive: ReceiveDeps

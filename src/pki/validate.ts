@@ -75,6 +75,8 @@ export class TrustAnchors {
   readonly #anchorFps: Set<string>
   readonly #pool = new Map<string, X509Certificate>()
   readonly #cache = new Map<string, Entry>()
+  // Validations in progress, so that a burst of messages from one new signer validates it once.
+  readonly #pending = new Map<string, Promise<Entry>>()
   readonly #cacheSize: number
 
   constructor(anchors: X509Certificate[], opts: { intermediates?: X509Certificate[]; cacheSize?: number } = {}) {
@@ -116,7 +118,14 @@ export class TrustAnchors {
     const hit = this.#cache.get(key)
     if (hit !== undefined && at >= hit.from && at <= hit.to) return withCode(hit.result, code)
 
-    const { result, from, to } = await this.#validateUncached(chain, leaf, opts.at, opts.role)
+    let pending = this.#pending.get(key)
+    if (pending === undefined) {
+      pending = this.#validateUncached(chain, leaf, opts.at, opts.role).finally(() => this.#pending.delete(key))
+      this.#pending.set(key, pending)
+    }
+    let { result, from, to } = await pending
+    // A shared validation answers for this caller only if its time falls in the result's window.
+    if (at < from || at > to) ({ result, from, to } = await this.#validateUncached(chain, leaf, opts.at, opts.role))
     if (at >= from && at <= to) { // a result caused by the clock is not cached
       if (this.#cache.size >= this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!)
       this.#cache.set(key, { result, from, to })

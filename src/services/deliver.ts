@@ -17,6 +17,7 @@ export interface DeliverySettings {
   readonly maxAttempts: number
   readonly initialBackoffMs: number
   readonly maxBackoffMs: number
+  readonly jitter?: 'full' | 'decorrelated'
   readonly maxInFlight: number
 }
 

@@ -1,0 +1,122 @@
+// npm run bench: end-to-end letters/s between two real nodes (separate processes, real mTLS,
+// real SQLite with fsync) beside the crypto-only ceiling for the same letter, measured in the
+// same run so that only the ratio is compared (machine speed drifts between runs).
+//   npm run bench -- [--letters 10000] [--concurrency 64] [--from moi] [--to mof]
+//   BENCH_CPU_PROF=DIR writes a V8 CPU profile of each node process to DIR.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { Pool } from 'undici'
+import { writeNetFiles, freePort } from '../helpers/nodes.js'
+import { samplePdf } from '../../src/cli/sample-pdf.js'
+import { cryptoCeiling } from './crypto-ceiling.js'
+
+const { values } = parseArgs({
+  options: {
+    letters: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '64' },
+    from: { type: 'string', default: 'moi' },
+    to: { type: 'string', default: 'mof' },
+    'ceiling-rounds': { type: 'string', default: '300' },
+  },
+})
+const N = Number(values.letters)
+const CONCURRENCY = Number(values.concurrency)
+const FROM = values.from!
+const TO = values.to!
+
+const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+const mb = (kb: number) => (kb / 1024).toFixed(0) + ' MB'
+
+function startNode(configFile: string, apiPort: number): Promise<ChildProcess> {
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+  const child = spawn(process.execPath, [...prof, join(process.cwd(), 'dist/src/main.js'), 'start', '--config', configFile], {
+    env: { ...process.env, SARABAN_API_PORT: String(apiPort), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  return new Promise((resolve, reject) => {
+    let err = ''
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString()
+      if (err.includes('API http')) resolve(child)
+    })
+    child.once('exit', (code) => reject(new Error(`node exited ${code}: ${err}`)))
+  })
+}
+
+async function main() {
+  // The letter: ~2 KB of Thai metadata and a 100 KB PDF.
+  const pdf = samplePdf('bench', ['saraban-node benchmark letter'], 100 * 1024)
+  const body = 'ด้วยกระทรวงมหาดไทยขอแจ้งแนวทางการปฏิบัติงานสารบรรณอิเล็กทรอนิกส์ให้ทราบและถือปฏิบัติ '.repeat(8)
+  const letter = {
+    kind: 'EXTERNAL', number: 'มท 0201.2/1', date: '2026-11-25', subject: 'การทดสอบประสิทธิภาพการรับส่งหนังสือราชการ',
+    salutation: 'เรียน ปลัดกระทรวงการคลัง', recipients: [{ agency: TO }], body, closing: 'ขอแสดงความนับถือ',
+    signer: { name: 'นายสมชาย ใจดี', position: 'ปลัดกระทรวงมหาดไทย' },
+  }
+  const payload = JSON.stringify({ letter, attachments: [{ filename: 'letter.pdf', mediaType: 'application/pdf', content: pdf.toString('base64') }] })
+  const metaBytes = Buffer.byteLength(JSON.stringify(letter))
+
+  console.log(`saraban-node bench — ${N} letters ${FROM} → ${TO}: ${metaBytes} B metadata + ${pdf.length} B PDF; API concurrency ${CONCURRENCY}`)
+  console.log('measuring the crypto-only ceiling (sign, encrypt, decrypt, verify, receipt sign + verify), one core…')
+  const ceiling = await cryptoCeiling({ from: FROM, to: TO, letter, pdf, rounds: Number(values['ceiling-rounds']) })
+  console.log(`  crypto only: ${ceiling.perSecond.toFixed(0)} letters/s (${(1000 / ceiling.perSecond).toFixed(2)} ms per letter)`)
+  for (const [k, v] of Object.entries(ceiling.breakdownMs)) console.log(`    ${k.padEnd(22)} ${v.toFixed(3)} ms`)
+
+  const apiPorts = { [FROM]: await freePort(), [TO]: await freePort() }
+  const files = await writeNetFiles([FROM, TO], { apiPorts, delivery: { initialBackoffMs: 200, maxBackoffMs: 2000 }, logLevel: 'warn' })
+  const sender = await startNode(files.agencies[FROM]!.configFile, apiPorts[FROM]!)
+  const receiver = await startNode(files.agencies[TO]!.configFile, apiPorts[TO]!)
+  const api = new Pool(`http://127.0.0.1:${apiPorts[FROM]}`, { connections: CONCURRENCY })
+  const headers = { authorization: `Bearer ${files.agencies[FROM]!.apiKey}`, 'content-type': 'application/json' }
+  const health = async () => {
+    const r = await api.request({ method: 'GET', path: '/healthz' })
+    return ((await r.body.json()) as { outbox: { delivered: number; failed: number } }).outbox
+  }
+  const samples: Array<[number, number, number]> = [[0, rssKb(sender.pid!), rssKb(receiver.pid!)]]
+  try {
+    let submitted = 0
+    let refused = 0
+    const t0 = performance.now()
+    const submitter = async () => {
+      while (submitted < N) {
+        submitted++
+        const r = await api.request({ method: 'POST', path: '/api/v1/letters', headers, body: payload })
+        await r.body.dump()
+        if (r.statusCode !== 202) refused++
+      }
+    }
+    const submitting = Promise.all(Array.from({ length: CONCURRENCY }, submitter))
+    let done = { delivered: 0, failed: 0 }
+    let nextSample = N / 10
+    while (done.delivered + done.failed < N) {
+      await new Promise((r) => setTimeout(r, 100))
+      done = await health()
+      if (done.delivered >= nextSample) {
+        samples.push([done.delivered, rssKb(sender.pid!), rssKb(receiver.pid!)])
+        nextSample += N / 10
+      }
+      if (refused > 0) throw new Error(`${refused} letters refused by the API`)
+    }
+    await submitting
+    const seconds = (performance.now() - t0) / 1000
+    const rate = done.delivered / seconds
+    console.log(`\nend to end: ${done.delivered} delivered, ${done.failed} failed in ${seconds.toFixed(1)} s → ${rate.toFixed(0)} letters/s`)
+    console.log(`ratio end-to-end / crypto-only ceiling: ${((rate / ceiling.perSecond) * 100).toFixed(0)} %  (targets: ≥ 400 letters/s, ≥ 70 %)`)
+    console.log('\nresident memory (delivered: sender, receiver):')
+    for (const [n, s, r] of samples) console.log(`  ${String(n).padStart(6)}: ${mb(s).padStart(7)} ${mb(r).padStart(7)}`)
+    const mid = samples[Math.floor(samples.length / 2)]!, last = samples[samples.length - 1]!
+    console.log(`  growth over the second half: sender ${mb(last[1] - mid[1])}, receiver ${mb(last[2] - mid[2])}`)
+  } finally {
+    await api.close()
+    sender.kill('SIGTERM')
+    receiver.kill('SIGTERM')
+    await Promise.all([sender, receiver].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))))
+    rmSync(files.dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exitCode = 1
+})

@@ -1,0 +1,194 @@
+// Real nodes over real mTLS on loopback, for integration tests: a throwaway federation, key files
+// on disk, node.json files loaded through the real config loader, SQLite files in a temp dir.
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+import { Client } from 'undici'
+import { loadConfig } from '../../src/config/index.js'
+import { createContext, type AppContext } from '../../src/context.js'
+import { createLogger } from '../../src/log.js'
+import { signDirectory, type DirectoryDocument } from '../../src/pki/directory.js'
+import type { FederationMaterial } from '../../src/pki/dev-ca.js'
+import { testFederation } from './federation.js'
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+export interface TestNode {
+  readonly id: string
+  readonly apiKey: string
+  readonly configFile: string
+  readonly federationPort: number
+  ctx?: AppContext
+  apiUrl?: string
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+export interface TestNet {
+  readonly fed: FederationMaterial
+  readonly dir: string
+  readonly nodes: Record<string, TestNode>
+  readonly directory: DirectoryDocument
+  stop(): Promise<void>
+}
+
+export interface NetOptions {
+  readonly delivery?: Record<string, number>
+  readonly log?: boolean
+}
+
+export interface NetFiles {
+  readonly fed: FederationMaterial
+  readonly dir: string
+  readonly directory: DirectoryDocument
+  readonly agencies: Record<string, { configFile: string; apiKey: string; federationPort: number }>
+}
+
+/** Write a throwaway federation to disk: root, signed directory with real ports, keys and node.json per agency. */
+export async function writeNetFiles(agencies: readonly string[], opts: NetOptions & { apiPorts?: Record<string, number>; logLevel?: string } = {}): Promise<NetFiles> {
+  const fed = await testFederation()
+  const dir = mkdtempSync(join(tmpdir(), 'saraban-it-'))
+  const ports: Record<string, number> = {}
+  for (const id of Object.keys(fed.agencies)) ports[id] = await freePort()
+  const directory: DirectoryDocument = {
+    ...fed.directory,
+    agencies: fed.directory.agencies.map((a) => ({ ...a, endpoints: [`https://127.0.0.1:${ports[a.id]}`] })),
+  }
+  const directoryJws = await signDirectory(directory, { key: fed.directoryIssuer.key, chain: fed.directoryIssuer.chain })
+  writeFileSync(join(dir, 'root.crt.pem'), fed.root.certPem)
+  writeFileSync(join(dir, 'directory.jws'), directoryJws)
+  const out: NetFiles['agencies'] = {}
+  for (const id of agencies) {
+    const a = fed.agencies[id]!
+    const adir = join(dir, id)
+    mkdirSync(adir, { recursive: true })
+    for (const role of ['tls', 'signing', 'encryption'] as const) {
+      writeFileSync(join(adir, `${role}.key.pem`), a[role].keyPem, { mode: 0o600 })
+      writeFileSync(join(adir, `${role}.chain.pem`), a[role].chainPem)
+    }
+    const apiKey = `test-${id}-key`
+    const configFile = join(adir, 'node.json')
+    writeFileSync(configFile, JSON.stringify({
+      dataDir: './data',
+      tls: { key: 'tls.key.pem', cert: 'tls.chain.pem' },
+      trust: { anchors: ['../root.crt.pem'], directory: '../directory.jws' },
+      agencies: [{ id, signing: { key: 'signing.key.pem', cert: 'signing.chain.pem' }, encryption: { key: 'encryption.key.pem', cert: 'encryption.chain.pem' } }],
+      federation: { host: '127.0.0.1', port: ports[id] },
+      api: { host: '127.0.0.1', port: opts.apiPorts?.[id] ?? 0, keys: [{ name: 'test', sha256: createHash('sha256').update(apiKey).digest('hex'), agencies: [id] }] },
+      delivery: { initialBackoffMs: 50, maxBackoffMs: 400, maxAttempts: 40, ...opts.delivery },
+      log: { level: opts.logLevel ?? 'silent' },
+    }, null, 2))
+    out[id] = { configFile, apiKey, federationPort: ports[id]! }
+  }
+  return { fed, dir, directory, agencies: out }
+}
+
+/** Nodes for the given agencies of the shared throwaway federation, in this process (none listening until start()). */
+export async function testNet(agencies: readonly string[] = ['moi', 'mof', 'dga'], opts: NetOptions = {}): Promise<TestNet> {
+  const files = await writeNetFiles(agencies, opts)
+  const nodes: Record<string, TestNode> = {}
+  for (const id of agencies) {
+    const { configFile, apiKey, federationPort } = files.agencies[id]!
+    const node: TestNode = {
+      id, apiKey, configFile, federationPort,
+      async start() {
+        if (node.ctx) return
+        const config = loadConfig({ file: configFile, env: {}, packageRoot: process.cwd() })
+        const ctx = await createContext(config, opts.log ? {} : { log: createLogger('silent') })
+        const { apiUrl } = await ctx.listen()
+        node.ctx = ctx
+        node.apiUrl = apiUrl
+      },
+      async stop() {
+        const ctx = node.ctx
+        node.ctx = undefined
+        if (ctx) await ctx.close()
+      },
+    }
+    nodes[id] = node
+  }
+  return {
+    fed: files.fed, dir: files.dir, nodes, directory: files.directory,
+    async stop() {
+      for (const n of Object.values(nodes)) await n.stop()
+      rmSync(files.dir, { recursive: true, force: true })
+    },
+  }
+}
+
+export interface ApiAnswer {
+  status: number
+  headers: Headers
+  body: any
+}
+
+export async function call(node: TestNode, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
+  const res = await fetch(node.apiUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${node.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  })
+  const ct = res.headers.get('content-type') ?? ''
+  return { status: res.status, headers: res.headers, body: ct.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer()) }
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v !== undefined && v !== false) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+export async function waitForRecipient(node: TestNode, letterId: string, status: string, timeoutMs?: number) {
+  return waitFor(`letter ${letterId} → ${status}`, async () => {
+    const r = await call(node, 'GET', `/api/v1/letters/${letterId}`)
+    return r.body.recipients?.every((x: { status: string }) => x.status === status) ? r.body : undefined
+  }, timeoutMs)
+}
+
+/** A raw mTLS client to a node's federation endpoint, with whatever client identity a test wants. */
+export async function federationPost(
+  port: number,
+  opts: { key?: string; cert?: string; ca: string; body: Buffer; contentType?: string },
+): Promise<{ status: number; contentType: string; body: Buffer }> {
+  const client = new Client(`https://127.0.0.1:${port}`, {
+    connect: { ca: opts.ca, ...(opts.key ? { key: opts.key, cert: opts.cert } : {}), rejectUnauthorized: true },
+  })
+  try {
+    const res = await client.request({ method: 'POST', path: '/federation/v1/messages', headers: { 'content-type': opts.contentType ?? 'application/jose' }, body: opts.body })
+    const chunks: Buffer[] = []
+    for await (const c of res.body) chunks.push(c as Buffer)
+    return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }
+  } finally {
+    await client.close()
+  }
+}
+
+export function thaiLetter(to: string[], extra: Record<string, unknown> = {}) {
+  return {
+    kind: 'EXTERNAL',
+    number: 'มท 0201.2/1590',
+    date: '2026-11-25',
+    subject: 'ขอเชิญประชุมคณะทำงานพัฒนาระบบสารบรรณอิเล็กทรอนิกส์',
+    salutation: 'เรียน ปลัดกระทรวงการคลัง',
+    recipients: to.map((agency) => ({ agency })),
+    body: 'ด้วยกระทรวงมหาดไทยจะจัดประชุม จึงขอเรียนเชิญท่านหรือผู้แทนเข้าร่วมประชุม',
+    closing: 'ขอแสดงความนับถือ',
+    signer: { name: 'นายสมชาย ใจดี', position: 'ปลัดกระทรวงมหาดไทย' },
+    ...extra,
+  }
+}

@@ -1,0 +1,41 @@
+// A receiver that is down and comes back; a sender restarted with letters queued (issue 2 §13).
+import t from 'tap'
+import { testNet, call, waitFor, waitForRecipient, thaiLetter } from '../helpers/nodes.js'
+
+t.test('a receiver that is down, then comes up: the letter is delivered after a retry', async (t) => {
+  const net = await testNet(['moi', 'mof'])
+  t.teardown(() => net.stop())
+  const moi = net.nodes.moi!, mof = net.nodes.mof!
+  await moi.start()
+  const sent = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof']) })
+  t.equal(sent.status, 202)
+  const retrying = await waitFor('a failed attempt', async () => {
+    const r = (await call(moi, 'GET', `/api/v1/letters/${sent.body.id}`)).body.recipients[0]
+    return r.attempts >= 2 && r.status !== 'delivered' ? r : undefined
+  })
+  t.equal(retrying.lastError.code, 'ERR_PEER_UNREACHABLE', 'the reason is shown while it retries')
+  await mof.start()
+  const done = await waitForRecipient(moi, sent.body.id, 'delivered')
+  t.ok(done.recipients[0].attempts > retrying.attempts, 'delivered on a later attempt')
+  t.equal((await call(mof, 'GET', '/api/v1/inbox')).body.items.length, 1)
+})
+
+t.test('a sender restarted with letters queued delivers them all after the restart', async (t) => {
+  const net = await testNet(['moi', 'mof'], { delivery: { initialBackoffMs: 100, maxBackoffMs: 200 } })
+  t.teardown(() => net.stop())
+  const moi = net.nodes.moi!, mof = net.nodes.mof!
+  await moi.start()
+  const ids: string[] = []
+  for (let i = 0; i < 5; i++) {
+    const r = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { subject: `หนังสือที่ ${i + 1}` }) })
+    t.equal(r.status, 202)
+    ids.push(r.body.id)
+  }
+  await moi.stop()
+  await mof.start()
+  await moi.start()
+  for (const id of ids) await waitForRecipient(moi, id, 'delivered')
+  const inbox = (await call(mof, 'GET', '/api/v1/inbox?limit=50')).body.items
+  t.equal(inbox.length, 5, 'every queued letter arrived, once')
+  t.same(new Set(inbox.map((i: { subject: string }) => i.subject)), new Set(ids.map((_, i) => `หนังสือที่ ${i + 1}`)))
+})
