@@ -17,6 +17,7 @@ import { defaultProfiles, type ProfileTable } from './crypto/profiles.js'
 import { HostedAgencies } from './services/hosted-agencies.js'
 import { DeliveryWorker } from './services/deliver.js'
 import { health } from './services/health.js'
+import { EnvelopeCache } from './services/envelope-cache.js'
 import { PeerClient } from './federation/peer-client.js'
 import { buildFederationServer } from './federation/server.js'
 import { buildApiServer } from './api/server.js'
@@ -81,7 +82,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   })
   closers.push(() => peers.close())
 
+  const envelopes = new EnvelopeCache(64 * 1024 * 1024)
   const delivery = new DeliveryWorker({
+    envelopes,
     clock, log: log.child({ area: 'delivery' }), db, outbox, peers, profiles, anchors,
     directory: () => directory,
     settings: {
@@ -111,9 +114,10 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     inbox,
     directory: () => directory,
     hosted,
-    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: () => directory, profiles, hosted, onQueued: () => delivery.notify() },
+    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: () => directory, profiles, hosted, onQueued: () => delivery.notify(), envelopes },
     evidence: { clock, profiles, directoryJws: () => directoryJws },
     version: VERSION,
+    profiles,
     profileIds: profiles.ids(),
     get federationUrl() { return federationUrl },
     health: () => health({ clock, db, outbox, directory: () => directory, agencies: () => hosted.ids(), version: VERSION }),

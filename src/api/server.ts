@@ -16,6 +16,7 @@ import type { Directory } from '../pki/directory.js'
 import type { SendDeps } from '../services/send.js'
 import type { EvidenceDeps } from '../services/evidence.js'
 import type { HostedAgencies } from '../services/hosted-agencies.js'
+import type { ProfileTable } from '../crypto/profiles.js'
 import type { Logger } from '../log.js'
 
 export interface ApiDeps {
@@ -29,6 +30,7 @@ export interface ApiDeps {
   readonly send: SendDeps
   readonly evidence: EvidenceDeps
   readonly version: string
+  readonly profiles: ProfileTable
   readonly profileIds: readonly string[]
   readonly federationUrl: string
   readonly health: () => { status: 'ok' | 'degraded' | 'failing'; [k: string]: unknown }
@@ -48,11 +50,13 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
   app.setValidatorCompiler(({ schema, httpPart }) => compileForFastify(schema, httpPart))
   for (const s of allSchemas()) app.addSchema(s)
 
-  // Keep the digest of the exact JSON bytes for Idempotency-Key comparison.
+  // Keep the digest of the exact JSON bytes when an Idempotency-Key asks for comparison.
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const buf = body as Buffer
-    ;(request as unknown as { rawBodySha256: string }).rawBodySha256 = createHash('sha256').update(buf).digest('hex')
+    if (request.headers['idempotency-key'] !== undefined) {
+      ;(request as unknown as { rawBodySha256: string }).rawBodySha256 = createHash('sha256').update(buf).digest('hex')
+    }
     try {
       done(null, JSON.parse(buf.toString('utf8')))
     } catch {

@@ -5,7 +5,8 @@ import { SarabanError, type ErrorCode } from '../errors.js'
 import type { Clock } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { Db } from '../storage/db.js'
-import type { OutboxMessage, OutboxStore } from '../storage/outbox.js'
+import type { OutboxMessageMeta, OutboxStore } from '../storage/outbox.js'
+import type { EnvelopeCache } from './envelope-cache.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import type { ProfileTable } from '../crypto/profiles.js'
@@ -31,6 +32,7 @@ export interface DeliveryDeps {
   readonly anchors: TrustAnchors
   readonly directory: () => Directory
   readonly settings: DeliverySettings
+  readonly envelopes: EnvelopeCache
   readonly random?: () => number
 }
 
@@ -113,7 +115,7 @@ export class DeliveryWorker {
     this.#timer.unref()
   }
 
-  async #deliver(msg: OutboxMessage): Promise<void> {
+  async #deliver(msg: OutboxMessageMeta): Promise<void> {
     try {
       await this.#deliverOnce(msg)
     } catch (err) {
@@ -123,7 +125,7 @@ export class DeliveryWorker {
     }
   }
 
-  async #deliverOnce(msg: OutboxMessage): Promise<void> {
+  async #deliverOnce(msg: OutboxMessageMeta): Promise<void> {
     const d = this.#d
     let outcome: Outcome
     try {
@@ -136,6 +138,7 @@ export class DeliveryWorker {
     if (outcome.kind === 'delivered') {
       const receipt = outcome.receipt.toString('utf8')
       await d.db.write(() => d.outbox.markDelivered(msg.messageId, receipt, now))
+      d.envelopes.delete(msg.messageId)
       d.log.info({ event: 'letter.delivered', ...log }, 'letter delivered, receipt verified')
       return
     }
@@ -146,17 +149,20 @@ export class DeliveryWorker {
       return
     }
     await d.db.write(() => d.outbox.markFailed(msg.messageId, outcome.code, outcome.detail))
+    d.envelopes.delete(msg.messageId)
     d.log.error({ event: 'delivery.failed', ...log, code: outcome.code, detail: outcome.detail }, 'delivery failed for good')
   }
 
-  async #attempt(msg: OutboxMessage): Promise<Outcome> {
+  async #attempt(msg: OutboxMessageMeta): Promise<Outcome> {
     const d = this.#d
     const directory = d.directory()
     const entry = directory.agency(msg.recipientAgency)
     const endpoint = entry?.endpoints[0]
     if (!entry || !endpoint) return { kind: 'retry', code: 'ERR_UNKNOWN_AGENCY', detail: `"${msg.recipientAgency}" has no endpoint in the directory` }
     const profile = d.profiles.get(msg.profile)
-    const res = await d.peers.post(endpoint, FEDERATION_PATH, profile.mediaType, msg.envelope)
+    const envelope = d.envelopes.get(msg.messageId) ?? d.outbox.getEnvelope(msg.messageId)
+    if (!envelope) return { kind: 'fail', code: 'ERR_INTERNAL', detail: `the stored envelope of ${msg.messageId} is missing` }
+    const res = await d.peers.post(endpoint, FEDERATION_PATH, profile.mediaType, envelope)
     if (res.status === 200 || res.status === 201) {
       const letter = d.outbox.getLetter(msg.letterId)
       const check = await checkReceipt(

@@ -14,6 +14,7 @@ import { validate, schemaIds } from '../schema/index.js'
 import type { Letter, LetterDraft } from '../domain/letter.js'
 import { urgencyPriority } from '../domain/urgency.js'
 import type { HostedAgencies } from './hosted-agencies.js'
+import type { EnvelopeCache } from './envelope-cache.js'
 
 export interface SendDeps {
   readonly clock: Clock
@@ -25,6 +26,7 @@ export interface SendDeps {
   readonly profiles: ProfileTable
   readonly hosted: HostedAgencies
   readonly onQueued: () => void
+  readonly envelopes: EnvelopeCache
 }
 
 export interface SendRequest {
@@ -159,6 +161,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     if (prior) throw new SarabanError('ERR_IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used for a different request.', { field: 'Idempotency-Key' })
     throw err
   }
+  for (const m of messages) deps.envelopes.put(m.messageId, m.envelope)
   deps.log.info({ event: 'letter.queued', letterId, from, recipients: messages.length }, 'letter sealed and queued')
   deps.onQueued()
   return { letterId, replayed: false }

@@ -1,4 +1,4 @@
-// Receive side: each accepted envelope, its decrypted letter, attachments and the receipt we signed.
+// Receive side: each accepted envelope, its decrypted letter, attachment metadata and the receipt we signed.
 // insert() is idempotent by message id (PROTOCOL.md §7.1): a sender that retries after losing our
 // answer gets the first receipt back instead of a second copy of the letter.
 import type Database from 'better-sqlite3'
@@ -13,7 +13,8 @@ export interface InboxAttachmentMeta {
   sha256: string
 }
 
-export type InboxAttachment = InboxAttachmentMeta & { bytes: Buffer }
+/** Where an attachment is: its index in the envelope's signed manifest (PROTOCOL.md §5.3). */
+export type InboxAttachment = InboxAttachmentMeta & { position: number }
 
 export interface NewInboxMessage {
   messageId: string
@@ -57,7 +58,7 @@ type Stmt<R = unknown> = Database.Statement<unknown[], R>
 
 export class InboxStore {
   readonly #s
-  readonly #insert: Database.Transaction<(m: NewInboxMessage, a: readonly InboxAttachment[]) => InsertResult>
+  readonly #insert: Database.Transaction<(m: NewInboxMessage, a: readonly InboxAttachmentMeta[]) => InsertResult>
 
   constructor(db: Db) {
     const p = <R>(sql: string): Stmt<R> => db.sqlite.prepare<unknown[], R>(sql)
@@ -68,8 +69,8 @@ export class InboxStore {
         @receivedAt, @receipt)
         ON CONFLICT (message_id) DO NOTHING`),
       insertEnvelope: p('INSERT INTO inbox_envelopes (message_id, bytes) VALUES (?, ?)'),
-      insertAttachment: p(`INSERT INTO inbox_attachments (message_id, id, position, filename, media_type, size, sha256, bytes)
-        VALUES (@messageId, @id, @position, @filename, @mediaType, @size, @sha256, @bytes)`),
+      insertAttachment: p(`INSERT INTO inbox_attachments (message_id, id, position, filename, media_type, size, sha256)
+        VALUES (@messageId, @id, @position, @filename, @mediaType, @size, @sha256)`),
       peek: p<{ envelopeSha256: string; receipt: string; recipientAgency: string }>(`SELECT envelope_sha256 AS envelopeSha256,
         receipt, recipient_agency AS recipientAgency FROM inbox_messages WHERE message_id = ?`),
       message: p<Row>(`SELECT ${MESSAGE} FROM inbox_messages WHERE message_id = ?`),
@@ -78,11 +79,11 @@ export class InboxStore {
       // one query for a whole page of messages, not one per message
       attachmentsOf: p<AttachmentRow>(`SELECT ${ATTACHMENT} FROM inbox_attachments
         WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, position`),
-      attachment: p<InboxAttachment>(`SELECT id, filename, media_type AS mediaType, size, sha256, bytes
+      attachment: p<InboxAttachment>(`SELECT id, filename, media_type AS mediaType, size, sha256, position
         FROM inbox_attachments WHERE message_id = ? AND id = ?`),
     }
     const s = this.#s
-    this.#insert = db.sqlite.transaction((m: NewInboxMessage, atts: readonly InboxAttachment[]): InsertResult => {
+    this.#insert = db.sqlite.transaction((m: NewInboxMessage, atts: readonly InboxAttachmentMeta[]): InsertResult => {
       const { envelope, ...row } = m
       if (s.insertMessage.run(row).changes === 0) {
         const seen = s.peek.get(m.messageId)!
@@ -92,7 +93,7 @@ export class InboxStore {
       atts.forEach((a, position) => {
         s.insertAttachment.run({
           messageId: m.messageId, position, id: a.id, filename: a.filename, mediaType: a.mediaType,
-          size: a.size, sha256: a.sha256, bytes: a.bytes,
+          size: a.size, sha256: a.sha256,
         })
       })
       return { inserted: true }
@@ -101,7 +102,7 @@ export class InboxStore {
 
   /** The message, its envelope and its attachments in one transaction, or — when the message id is
    *  already stored — nothing new and the stored digest + receipt. Sync; call inside db.write(). */
-  insert(msg: NewInboxMessage, attachments: readonly InboxAttachment[]): InsertResult {
+  insert(msg: NewInboxMessage, attachments: readonly InboxAttachmentMeta[]): InsertResult {
     return this.#insert.immediate(msg, attachments)
   }
 

@@ -80,7 +80,7 @@ export class OutboxStore {
   readonly #clock: Clock
   readonly #s
   readonly #insert: Database.Transaction<(l: NewLetter, m: readonly NewOutboxMessage[]) => void>
-  readonly #claim: Database.Transaction<(now: number, limit: number) => OutboxMessage[]>
+  readonly #claim: Database.Transaction<(now: number, limit: number) => OutboxMessageMeta[]>
 
   constructor(db: Db, clock: Clock = systemClock) {
     this.#clock = clock
@@ -99,6 +99,8 @@ export class OutboxStore {
       metaForLetter: p<OutboxMessageMeta>(`SELECT ${META} FROM outbox_messages m WHERE m.letter_id = ? ORDER BY m.rowid`),
       fullForLetter: p<OutboxMessage>(`SELECT ${FULL} WHERE m.letter_id = ? ORDER BY m.rowid`),
       message: p<OutboxMessage>(`SELECT ${FULL} WHERE m.message_id = ?`),
+      meta: p<OutboxMessageMeta>(`SELECT ${META} FROM outbox_messages m WHERE m.message_id = ?`),
+      envelope: p<Buffer>('SELECT bytes FROM outbox_envelopes WHERE message_id = ?').pluck(),
       // Walk the partial index in its own order and stop at the limit; left to itself the planner
       // may pick outbox_by_status and sort the whole backlog on every claim. rowid last: same
       // priority and due time → first queued, first sent.
@@ -129,10 +131,10 @@ export class OutboxStore {
       }
     })
     this.#claim = db.sqlite.transaction((now: number, limit: number) => {
-      const claimed: OutboxMessage[] = []
+      const claimed: OutboxMessageMeta[] = []
       for (const id of s.due.all(now, limit)) {
         s.toSending.run(now, id)
-        claimed.push(s.message.get(id)!)
+        claimed.push(s.meta.get(id)!)
       }
       return claimed
     })
@@ -171,9 +173,14 @@ export class OutboxStore {
   /** Atomically (BEGIN IMMEDIATE) moves up to `limit` due messages to 'sending', attempts + 1, and
    *  returns them as stored after the claim, most urgent first (PROTOCOL.md §7.2). No message is
    *  handed out twice, even to another process sharing the file. */
-  claimDue(now: number, limit: number): OutboxMessage[] {
+  claimDue(now: number, limit: number): OutboxMessageMeta[] {
     if (limit <= 0) return []
     return this.#claim.immediate(now, limit)
+  }
+
+  /** The stored envelope bytes (claims carry none: the sender usually still holds them in memory). */
+  getEnvelope(messageId: string): Buffer | undefined {
+    return this.#s.envelope.get(messageId)
   }
 
   /** Earliest next_attempt_at among queued messages. */

@@ -3,6 +3,7 @@
 // same run so that only the ratio is compared (machine speed drifts between runs).
 //   npm run bench -- [--letters 10000] [--concurrency 64] [--from moi] [--to mof]
 //   BENCH_CPU_PROF=DIR writes a V8 CPU profile of each node process to DIR.
+//   BENCH_CONFIG='{"storage":{"synchronous":"NORMAL"}}' merges into both nodes' node.json (experiments).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -64,7 +65,7 @@ async function main() {
   for (const [k, v] of Object.entries(ceiling.breakdownMs)) console.log(`    ${k.padEnd(22)} ${v.toFixed(3)} ms`)
 
   const apiPorts = { [FROM]: await freePort(), [TO]: await freePort() }
-  const files = await writeNetFiles([FROM, TO], { apiPorts, delivery: { initialBackoffMs: 200, maxBackoffMs: 2000 }, logLevel: 'warn' })
+  const files = await writeNetFiles([FROM, TO], { apiPorts, delivery: { initialBackoffMs: 200, maxBackoffMs: 2000, ...(process.env.BENCH_DELIVERY ? JSON.parse(process.env.BENCH_DELIVERY) : {}) }, logLevel: 'warn', ...(process.env.BENCH_CONFIG ? { extra: JSON.parse(process.env.BENCH_CONFIG) } : {}) })
   const sender = await startNode(files.agencies[FROM]!.configFile, apiPorts[FROM]!)
   const receiver = await startNode(files.agencies[TO]!.configFile, apiPorts[TO]!)
   const api = new Pool(`http://127.0.0.1:${apiPorts[FROM]}`, { connections: CONCURRENCY })

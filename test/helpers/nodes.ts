@@ -56,7 +56,7 @@ export interface NetFiles {
 }
 
 /** Write a throwaway federation to disk: root, signed directory with real ports, keys and node.json per agency. */
-export async function writeNetFiles(agencies: readonly string[], opts: NetOptions & { apiPorts?: Record<string, number>; logLevel?: string } = {}): Promise<NetFiles> {
+export async function writeNetFiles(agencies: readonly string[], opts: NetOptions & { apiPorts?: Record<string, number>; logLevel?: string; extra?: Record<string, unknown> } = {}): Promise<NetFiles> {
   const fed = await testFederation()
   const dir = mkdtempSync(join(tmpdir(), 'saraban-it-'))
   const ports: Record<string, number> = {}
@@ -88,6 +88,7 @@ export async function writeNetFiles(agencies: readonly string[], opts: NetOption
       api: { host: '127.0.0.1', port: opts.apiPorts?.[id] ?? 0, keys: [{ name: 'test', sha256: createHash('sha256').update(apiKey).digest('hex'), agencies: [id] }] },
       delivery: { initialBackoffMs: 50, maxBackoffMs: 400, maxAttempts: 40, ...opts.delivery },
       log: { level: opts.logLevel ?? 'silent' },
+      ...opts.extra,
     }, null, 2))
     out[id] = { configFile, apiKey, federationPort: ports[id]! }
   }

@@ -4,6 +4,7 @@ import { SarabanError } from '../../errors.js'
 import { schemaIds, schemas } from '../../schema/index.js'
 import { decodeCursor, encodeCursor, listAgencies } from '../paging.js'
 import { inboxItemView, inboxMessageView } from '../views.js'
+import { readAttachment } from '../../services/inbox-read.js'
 import type { ApiDeps } from '../server.js'
 
 const ref = (id: string) => ({ $ref: `${id}#` })
@@ -37,13 +38,13 @@ export async function inboxRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
 
   app.get<{ Params: { id: string; attachmentId: string } }>('/api/v1/inbox/:id/attachments/:attachmentId', {
     schema: {
-      summary: 'The bytes of one attachment, exactly as signed',
+      summary: 'The bytes of one attachment, exactly as signed (decrypted and re-verified on every read)',
       tags: ['inbox'],
       params: schemas().schema(schemaIds.apiAttachmentParams),
     },
   }, async (request, reply) => {
     ownMessage(deps, request, request.params.id)
-    const a = deps.inbox.getAttachment(request.params.id, request.params.attachmentId)
+    const a = await readAttachment(deps, request.params.id, request.params.attachmentId)
     if (!a) throw new SarabanError('ERR_NOT_FOUND', `Letter ${request.params.id} has no attachment ${request.params.attachmentId}.`, { field: 'attachmentId' })
     reply.header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(a.filename)}`)
     reply.header('repr-digest', `sha-256=:${Buffer.from(a.sha256, 'hex').toString('base64')}:`) // RFC 9530

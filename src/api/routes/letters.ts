@@ -1,5 +1,4 @@
 // POST /api/v1/letters, GET /api/v1/letters/{id}, GET /api/v1/outbox, GET /api/v1/letters/{id}/evidence
-import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { SarabanError } from '../../errors.js'
 import { sendLetter } from '../../services/send.js'
@@ -33,7 +32,7 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     const raw = (request as unknown as { rawBodySha256?: string }).rawBodySha256
     const result = await sendLetter(deps.send, {
       body: request.body as never,
-      requestSha256: raw ?? createHash('sha256').update(JSON.stringify(request.body)).digest('hex'),
+      requestSha256: raw ?? '',
       idempotencyKey: request.headers['idempotency-key'],
       allowedAgencies: request.caller.agencies,
     })

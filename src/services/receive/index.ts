@@ -1,5 +1,6 @@
 // Receive use case (PROTOCOL.md §4.2, §6): run the check steps, sign a receipt that binds the exact
-// envelope bytes, store letter + attachments + receipt in one transaction, answer with the receipt.
+// envelope bytes, store envelope + letter + attachment list + receipt in one transaction, answer
+// with the receipt. Attachment bytes stay inside the (encrypted) envelope; see services/inbox-read.ts.
 import { SarabanError } from '../../errors.js'
 import { isoTime, type Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
@@ -66,7 +67,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
         receivedAt,
         receipt: receipt.toString('utf8'),
       },
-      letter.attachments.map((a, i) => ({ ...a, bytes: opened.attachments[i]! })),
+      letter.attachments,
     ),
   )
   if (!result.inserted) {

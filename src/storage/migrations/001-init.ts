@@ -68,16 +68,17 @@ CREATE TABLE inbox_envelopes (
   bytes      BLOB NOT NULL
 );
 
+-- Attachment metadata only: the bytes stay inside the stored envelope, encrypted for the recipient
+-- agency, and are decrypted (and their signature and digest checked again) when read. Letters at
+-- rest are therefore no more exposed than on the wire, and each letter is written once, not twice.
 CREATE TABLE inbox_attachments (
   message_id TEXT NOT NULL REFERENCES inbox_messages (message_id) ON DELETE CASCADE,
   id         TEXT NOT NULL,
-  position   INTEGER NOT NULL,
+  position   INTEGER NOT NULL, -- index in the signed manifest and in the bundle (PROTOCOL.md §5.3)
   filename   TEXT NOT NULL,
   media_type TEXT NOT NULL,
-  size       INTEGER NOT NULL,
+  size       INTEGER NOT NULL CHECK (size >= 0),
   sha256     TEXT NOT NULL,
-  bytes      BLOB NOT NULL, -- last, so metadata reads stop before the overflow pages
-  PRIMARY KEY (message_id, id),
-  CHECK (size = length(bytes))
+  PRIMARY KEY (message_id, id)
 );
 `
