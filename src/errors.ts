@@ -18,6 +18,7 @@ export const ERRORS = {
   ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Content-Type' },
   ERR_UNKNOWN_AGENCY: { status: 422, title: 'The agency is not in the federation directory' },
   ERR_SENDER_NOT_HOSTED: { status: 422, title: 'This node does not host the sending agency' },
+  ERR_RECIPIENT_CERT_INVALID: { status: 422, title: "The recipient's encryption certificate in the directory is not valid" },
   ERR_NO_COMMON_PROFILE: { status: 422, title: 'The recipient accepts no envelope profile this node can produce' },
 
   // Federation transport (PROTOCOL.md §3, §4)
@@ -28,7 +29,7 @@ export const ERRORS = {
   ERR_PROFILE_UNSUPPORTED: { status: 415, title: 'The envelope profile or algorithm is not supported' },
   ERR_RECIPIENT_NOT_HOSTED: { status: 421, title: 'The envelope is addressed to an agency this node does not host' },
   ERR_AGENCY_SUSPENDED: { status: 403, title: 'The agency is suspended in the federation directory' },
-  ERR_SENDER_MISMATCH: { status: 403, title: 'The TLS peer, the envelope sender and the signer are not the same agency' },
+  ERR_SENDER_MISMATCH: { status: 403, title: 'The TLS peer is not the agency the envelope names as sender' },
   ERR_DECRYPT_FAILED: { status: 400, title: 'The envelope could not be decrypted' },
   ERR_SIGNATURE_INVALID: { status: 400, title: 'The signature is not valid' },
   ERR_SIGNER_UNTRUSTED: { status: 403, title: 'The signer certificate is not trusted for this agency' },

@@ -1,4 +1,4 @@
-// Outbound federation client (PROTOCOL.md §3.3). One TLS secure context for this node's identity,
+// Outbound federation client (PROTOCOL.md §3.1). One TLS secure context for this node's identity,
 // built once; one keep-alive connection pool per peer origin, so a busy peer costs one handshake
 // per connection rather than per letter. The server certificate must chain to the federation root
 // (Node's TLS), match the URL's host, and be a TLS certificate the directory lists for an agency

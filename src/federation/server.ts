@@ -3,6 +3,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { SecureContextOptions } from 'node:tls'
 import { mtlsPeer } from './mtls.js'
+import { SarabanError } from '../errors.js'
 import { problemHandler } from '../api/problem.js'
 import { receiveEnvelope, type ReceiveDeps } from '../services/receive/index.js'
 import type { TrustAnchors } from '../pki/validate.js'
@@ -41,8 +42,11 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
   await app.register(mtlsPeer, { anchors: opts.anchors, directory: opts.directory, now: () => opts.receive.clock.now() })
 
   app.post('/federation/v1/messages', async (request, reply) => {
+    if (!Buffer.isBuffer(request.body)) {
+      throw new SarabanError('ERR_UNSUPPORTED_MEDIA_TYPE', `Send the envelope bytes with Content-Type ${ENVELOPE_MEDIA_TYPES[0]}.`, { field: 'Content-Type' })
+    }
     const answer = await receiveEnvelope(opts.receive, {
-      envelope: request.body as Buffer,
+      envelope: request.body,
       contentType: String(request.headers['content-type'] ?? ''),
       peerAgency: request.peer.agency,
     })

@@ -5,7 +5,7 @@ import type { X509Certificate } from 'node:crypto'
 import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose'
 import type { KeyObject } from 'node:crypto'
 import { SarabanError } from '../errors.js'
-import { certFromBase64Der, fingerprintDer, notBefore, toBase64Der } from './cert.js'
+import { certFromBase64Der, fingerprintDer, notAfter, notBefore, toBase64Der } from './cert.js'
 import { keyKind, signingAlgFor } from './keys.js'
 import type { KeyKind } from './keys.js'
 import type { TrustAnchors } from './validate.js'
@@ -115,7 +115,7 @@ export class Directory {
   readonly #byId = new Map<string, DirectoryAgency>()
   readonly #byTls = new Map<string, DirectoryAgency>()
   readonly #signing = new Map<string, Set<string>>()
-  readonly #encryption = new Map<string, X509Certificate>()
+  readonly #encryption = new Map<string, X509Certificate[]>() // newest notBefore first
   readonly #intermediates: X509Certificate[]
 
   constructor(doc: DirectoryDocument) {
@@ -130,12 +130,8 @@ export class Directory {
         this.#byTls.set(fp, a)
       }
       this.#signing.set(a.id, new Set(a.certificates.signing.map((d) => fingerprintDer(d))))
-      let newest: X509Certificate | undefined
-      for (const der of a.certificates.encryption) {
-        const c = parseOr(der, () => bad(`an encryption certificate of ${a.id} cannot be parsed`))
-        if (newest === undefined || notBefore(c) > notBefore(newest)) newest = c
-      }
-      if (newest !== undefined) this.#encryption.set(a.id, newest)
+      const enc = a.certificates.encryption.map((der) => parseOr(der, () => bad(`an encryption certificate of ${a.id} cannot be parsed`)))
+      this.#encryption.set(a.id, enc.sort((x, y) => notBefore(y).getTime() - notBefore(x).getTime()))
     }
     this.#intermediates = (doc.intermediates ?? []).map((der) => parseOr(der, () => bad('an intermediate cannot be parsed')))
   }
@@ -157,9 +153,11 @@ export class Directory {
     return this.#active(agencyId) !== undefined && (this.#signing.get(agencyId)?.has(fp) ?? false)
   }
 
-  /** The encryption certificate with the newest notBefore (rollover: PROTOCOL.md §1.4). */
-  encryptionCertFor(agencyId: string): X509Certificate | undefined {
-    return this.#active(agencyId) && this.#encryption.get(agencyId)
+  /** The encryption certificate with the newest notBefore among those valid at `at` (rollover:
+   *  PROTOCOL.md §1.4): one published ahead of its notBefore does not block sending meanwhile. */
+  encryptionCertFor(agencyId: string, at: Date = new Date()): X509Certificate | undefined {
+    if (!this.#active(agencyId)) return undefined
+    return this.#encryption.get(agencyId)?.find((c) => notBefore(c) <= at && at <= notAfter(c))
   }
 
   endpointFor(agencyId: string): string | undefined {

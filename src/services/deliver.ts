@@ -42,6 +42,7 @@ type Outcome = { kind: 'delivered'; receipt: Buffer } | { kind: 'retry' | 'fail'
 const PERMANENT = new Set([400, 401, 403, 404, 409, 413, 415, 421, 422])
 
 export const FEDERATION_PATH = 'federation/v1/messages'
+const RECEIPT_CLOCK_SKEW_MS = 5 * 60_000
 
 export class DeliveryWorker {
   readonly #d: DeliveryDeps
@@ -168,7 +169,9 @@ export class DeliveryWorker {
       const check = await checkReceipt(
         res.body,
         { messageId: msg.messageId, from: letter?.senderAgency ?? '', to: msg.recipientAgency, envelopeSha256: msg.envelopeSha256 },
-        { profile, anchors: d.anchors, directory, at: new Date(d.clock.now()) },
+        // The chain is judged at the receipt's own time: a retry is answered with the original
+        // receipt byte for byte (PROTOCOL.md §7.1), which must stay acceptable later.
+        { profile, anchors: d.anchors, directory, notAfter: d.clock.now() + RECEIPT_CLOCK_SKEW_MS },
       )
       return check.ok ? { kind: 'delivered', receipt: res.body } : { kind: 'retry', code: check.code, detail: check.reason }
     }

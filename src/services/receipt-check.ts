@@ -17,7 +17,7 @@ export interface Expected {
 export async function checkReceipt(
   receipt: Buffer,
   expected: Expected,
-  deps: { profile: EnvelopeProfile; anchors: TrustAnchors; directory: Directory; at?: Date },
+  deps: { profile: EnvelopeProfile; anchors: TrustAnchors; directory: Directory; notAfter?: number },
 ): Promise<Check<ReceiptClaims>> {
   let verified
   try {
@@ -33,7 +33,11 @@ export async function checkReceipt(
   if (mismatch) return { ok: false, code: 'ERR_RECEIPT_INVALID', reason: `the receipt's ${mismatch} is not what was sent` }
   if (claims.profile !== deps.profile.id) return { ok: false, code: 'ERR_RECEIPT_INVALID', reason: 'the receipt names another profile' }
   // Validate the chain at the time the receipt claims; PROTOCOL.md §6.4 says what that proves without a time-stamp.
-  const at = deps.at ?? new Date(claims.receivedAt)
+  const at = new Date(claims.receivedAt)
+  if (Number.isNaN(at.getTime())) return { ok: false, code: 'ERR_RECEIPT_INVALID', reason: 'the receipt has no valid receivedAt' }
+  if (deps.notAfter !== undefined && at.getTime() > deps.notAfter) {
+    return { ok: false, code: 'ERR_RECEIPT_INVALID', reason: `the receipt claims a time in the future (${claims.receivedAt})` }
+  }
   const chain = await deps.anchors.validate(signerChain, { at, role: 'signing' })
   if (!chain.ok) return { ok: false, code: 'ERR_RECEIPT_INVALID', reason: `the receipt signer certificate does not validate: ${chain.reason}` }
   if (!deps.directory.isSigningCertOf(expected.to, fingerprint(signerChain[0]!))) {

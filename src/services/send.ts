@@ -81,6 +81,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   }
 
   const directory = deps.directory()
+  const now = deps.clock.now()
   const files = (req.body.attachments ?? []).map((a, i) => ({ ...a, bytes: decodeAttachment(a.content, i) }))
   const letter = validate<Letter>(
     schemaIds.letter,
@@ -100,7 +101,6 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     '/letter',
   )
 
-  const now = deps.clock.now()
   // Every recipient is checked before anything is sealed, and every problem is reported at once.
   const problems: Array<FieldProblem & { code: ErrorCode }> = []
   const targets = letter.recipients.map((r, i) => {
@@ -111,8 +111,8 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     if (entry.status !== 'active') return refuse('ERR_AGENCY_SUSPENDED', `agency "${r.agency}" is ${entry.status} in the federation directory`)
     const profile = deps.profiles.choose(entry.profiles)
     if (!profile) return refuse('ERR_NO_COMMON_PROFILE', `agency "${r.agency}" accepts none of this node's envelope profiles (${deps.profiles.ids().join(', ')})`)
-    const cert = directory.encryptionCertFor(r.agency)
-    if (!cert) return refuse('ERR_UNKNOWN_AGENCY', `agency "${r.agency}" has no encryption certificate in the directory`)
+    const cert = directory.encryptionCertFor(r.agency, new Date(now))
+    if (!cert) return refuse('ERR_RECIPIENT_CERT_INVALID', `agency "${r.agency}" has no encryption certificate valid now in the directory`)
     return { agency: r.agency, profile, cert }
   })
   if (problems.length > 0) {
@@ -122,7 +122,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   }
   for (const t of targets) {
     const check = await deps.anchors.validate([t!.cert], { at: new Date(now), role: 'encryption' })
-    if (!check.ok) throw new SarabanError('ERR_SIGNER_UNTRUSTED', `The encryption certificate of "${t!.agency}" does not validate: ${check.reason}`)
+    if (!check.ok) throw new SarabanError('ERR_RECIPIENT_CERT_INVALID', `The encryption certificate of "${t!.agency}" does not validate: ${check.reason}`)
   }
 
   const letterId = randomUUID()

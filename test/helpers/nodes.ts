@@ -46,6 +46,8 @@ export interface TestNet {
 export interface NetOptions {
   readonly delivery?: Record<string, number>
   readonly log?: boolean
+  /** Change the signed directory (e.g. suspend an agency) before it is signed. */
+  readonly editDirectory?: (doc: DirectoryDocument) => DirectoryDocument
 }
 
 export interface NetFiles {
@@ -61,10 +63,11 @@ export async function writeNetFiles(agencies: readonly string[], opts: NetOption
   const dir = mkdtempSync(join(tmpdir(), 'saraban-it-'))
   const ports: Record<string, number> = {}
   for (const id of Object.keys(fed.agencies)) ports[id] = await freePort()
-  const directory: DirectoryDocument = {
+  const withPorts: DirectoryDocument = {
     ...fed.directory,
     agencies: fed.directory.agencies.map((a) => ({ ...a, endpoints: [`https://127.0.0.1:${ports[a.id]}`] })),
   }
+  const directory = opts.editDirectory ? opts.editDirectory(withPorts) : withPorts
   const directoryJws = await signDirectory(directory, { key: fed.directoryIssuer.key, chain: fed.directoryIssuer.chain })
   writeFileSync(join(dir, 'root.crt.pem'), fed.root.certPem)
   writeFileSync(join(dir, 'directory.jws'), directoryJws)

@@ -62,7 +62,7 @@ export function unwrapEcdhEs(encryptedKey: Buffer, header: Record<string, unknow
   const epk = header['epk']
   if (crv === undefined || typeof epk !== 'object' || epk === null || Array.isArray(epk)) return undefined
   const e = epk as Record<string, unknown>
-  // The epk is exactly {kty, crv, x, y} on the recipient's own curve (invalid-curve attacks: RFC 7516 §11.1 ff.).
+  // The epk is exactly {kty, crv, x, y} on the recipient's own curve (invalid-curve attacks: RFC 8725 §3.4).
   if (Object.keys(e).length !== 4 || e['kty'] !== 'EC' || e['crv'] !== crv) return undefined
   const n = CURVES[crv].coordBytes
   for (const c of ['x', 'y'] as const) {

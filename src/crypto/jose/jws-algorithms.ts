@@ -6,7 +6,7 @@ import { keyKindOf, type KeyKind } from './key-kinds.js'
 export interface JwsAlgorithm {
   readonly alg: 'RS256' | 'PS256' | 'ES256'
   readonly keyKinds: readonly KeyKind[]
-  /** Chosen when a key of one of `keyKinds` signs (PROTOCOL.md §5.2: RSA → RS256, EC P-256 → ES256). */
+  /** Chosen when a key of one of `keyKinds` signs (PROTOCOL.md §5.1: RSA → RS256, EC P-256 → ES256). */
   readonly signsByDefault: boolean
   readonly options: { padding?: number; saltLength?: number; dsaEncoding?: 'ieee-p1363' }
 }

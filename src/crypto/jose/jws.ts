@@ -1,5 +1,5 @@
 // JWS Compact Serialization (RFC 7515 §7.1) with an x5c chain (§4.1.6) and node:crypto. The
-// protected header is exactly {"alg","typ","x5c"} (PROTOCOL.md §5.2, §6). Verification uses the x5c
+// protected header is exactly {"alg","typ","x5c"} (PROTOCOL.md §5.4, §6.2). Verification uses the x5c
 // leaf's public key; whether that chain is trusted is for pki/ to decide.
 import { X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'

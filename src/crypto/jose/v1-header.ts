@@ -1,4 +1,4 @@
-// The jose-v1 envelope header (PROTOCOL.md §5.1): a closed set of JWE protected header members,
+// The jose-v1 envelope header (PROTOCOL.md §5.2): a closed set of JWE protected header members,
 // readable before any key is used, so a node can route, dedupe and refuse without decrypting.
 import { createHash, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'

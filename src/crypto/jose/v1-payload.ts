@@ -1,4 +1,4 @@
-// The signed letter payload (PROTOCOL.md §5.2): UTF-8 JSON
+// The signed letter payload (PROTOCOL.md §5.4): UTF-8 JSON
 //   {"v":1,"mid":…,"from":…,"to":…,"sentAt":…,"letter":{…, "attachments":[{id,filename,mediaType,size,sha256}…]}}
 // and the bundle (§5.3): ASCII(compact JWS) || 0x0A || attachment 1 || … || attachment n.
 import { createHash } from 'node:crypto'

@@ -47,6 +47,13 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
       throw new SarabanError('ERR_RECIPIENT_NOT_HOSTED', `This node does not host agency "${h.to}".`, { field: 'srb_to' })
     }
   }],
+  ['recipient-active', (s, d) => {
+    const h = need(s.header, 'header')
+    const entry = d.directory().agency(h.to)
+    if (entry && entry.status !== 'active') {
+      throw new SarabanError('ERR_AGENCY_SUSPENDED', `Agency "${h.to}" is ${entry.status} in the federation directory and may not receive letters.`, { field: 'srb_to' })
+    }
+  }],
   ['peer-is-sender', (s) => {
     const h = need(s.header, 'header')
     if (h.from !== s.peerAgency) {
