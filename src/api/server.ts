@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { createHash } from 'node:crypto'
 import { problemHandler, notFoundHandler } from './problem.js'
+import { parseJsonBody } from './json-body.js'
 import { bearerAuth, type ApiKeyEntry } from './auth.js'
 import { letterRoutes } from './routes/letters.js'
 import { inboxRoutes } from './routes/inbox.js'
@@ -18,6 +19,14 @@ import type { EvidenceDeps } from '../services/evidence.js'
 import type { HostedAgencies } from '../services/hosted-agencies.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import type { Logger } from '../log.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBodySha256?: string
+    attachmentBytes?: ReadonlyMap<number, Buffer>
+    attachmentSentinel?: string
+  }
+}
 
 export interface ApiDeps {
   readonly log: Logger
@@ -50,15 +59,19 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
   app.setValidatorCompiler(({ schema, httpPart }) => compileForFastify(schema, httpPart))
   for (const s of allSchemas()) app.addSchema(s)
 
-  // Keep the digest of the exact JSON bytes when an Idempotency-Key asks for comparison.
+  // JSON bodies are parsed by json-body.ts, which keeps attachment base64 off the V8 heap; the
+  // digest of the exact bytes is kept when an Idempotency-Key asks for comparison.
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const buf = body as Buffer
     if (request.headers['idempotency-key'] !== undefined) {
-      ;(request as unknown as { rawBodySha256: string }).rawBodySha256 = createHash('sha256').update(buf).digest('hex')
+      request.rawBodySha256 = createHash('sha256').update(buf).digest('hex')
     }
     try {
-      done(null, JSON.parse(buf.toString('utf8')))
+      const parsed = parseJsonBody(buf)
+      request.attachmentBytes = parsed.attachmentBytes
+      request.attachmentSentinel = parsed.sentinel
+      done(null, parsed.value)
     } catch {
       const err = Object.assign(new Error('invalid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' })
       done(err, undefined)

@@ -36,6 +36,8 @@ export interface SendRequest {
   readonly idempotencyKey?: string | undefined
   /** Agencies the caller's API key may act for. */
   readonly allowedAgencies: readonly string[]
+  /** Attachment contents the body parser already decoded: content === sentinel means bytes.get(i). */
+  readonly decoded?: { readonly sentinel: string; readonly bytes: ReadonlyMap<number, Buffer> }
 }
 
 export interface SendResult {
@@ -82,7 +84,10 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
 
   const directory = deps.directory()
   const now = deps.clock.now()
-  const files = (req.body.attachments ?? []).map((a, i) => ({ ...a, bytes: decodeAttachment(a.content, i) }))
+  const files = (req.body.attachments ?? []).map((a, i) => {
+    const pre = req.decoded && a.content === req.decoded.sentinel ? req.decoded.bytes.get(i) : undefined
+    return { ...a, bytes: pre ?? decodeAttachment(a.content, i) }
+  })
   const letter = validate<Letter>(
     schemaIds.letter,
     {

@@ -29,10 +29,10 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
       response: { 202: ref(schemaIds.apiLetterStatus), 200: ref(schemaIds.apiLetterStatus) },
     },
   }, async (request, reply) => {
-    const raw = (request as unknown as { rawBodySha256?: string }).rawBodySha256
     const result = await sendLetter(deps.send, {
       body: request.body as never,
-      requestSha256: raw ?? '',
+      requestSha256: request.rawBodySha256 ?? '',
+      ...(request.attachmentSentinel && request.attachmentBytes ? { decoded: { sentinel: request.attachmentSentinel, bytes: request.attachmentBytes } } : {}),
       idempotencyKey: request.headers['idempotency-key'],
       allowedAgencies: request.caller.agencies,
     })
