@@ -27,14 +27,19 @@ export function addresseeProblems(letter: { recipients: readonly Addressee[]; co
   return problems
 }
 
-/** Attachment ids are unique within the manifest (they name the files in the envelope and in URLs). */
-export function manifestProblems(attachments: readonly AttachmentRef[], base = '/attachments'): FieldProblem[] {
+/** Items whose `id` repeats an earlier one's, as field problems naming both (`what` names the items). */
+export function duplicateIdProblems(items: readonly { id: string }[], base: string, what: string): FieldProblem[] {
   const problems: FieldProblem[] = []
   const first = new Map<string, number>()
-  attachments.forEach((a, i) => {
+  items.forEach((a, i) => {
     const j = first.get(a.id)
     if (j === undefined) first.set(a.id, i)
-    else problems.push({ field: `${base}/${i}/id`, message: `must not repeat the id of attachment ${j} (${a.id})` })
+    else problems.push({ field: `${base}/${i}/id`, message: `must not repeat the id of ${what} ${j} (${a.id})` })
   })
   return problems
+}
+
+/** Attachment ids are unique within the manifest (they name the files in the envelope and in URLs). */
+export function manifestProblems(attachments: readonly AttachmentRef[], base = '/attachments'): FieldProblem[] {
+  return duplicateIdProblems(attachments, base, 'attachment')
 }

@@ -3,7 +3,7 @@
 // every Fastify route using { $ref: id } gets them.
 import type { FieldProblem } from '../errors.js'
 import type { Letter, LetterCreateRequest, LetterDraft } from '../domain/letter.js'
-import { addresseeProblems, manifestProblems } from '../domain/letter-rules.js'
+import { addresseeProblems, duplicateIdProblems, manifestProblems } from '../domain/letter-rules.js'
 import { schemaIds, type SchemaId } from './ids.js'
 
 type Rule = (data: never) => FieldProblem[]
@@ -19,22 +19,11 @@ function base64Problems(files: LetterCreateRequest['attachments']): FieldProblem
   return problems
 }
 
-function uniqueIdProblems(items: readonly { id: string }[], base: string): FieldProblem[] {
-  const problems: FieldProblem[] = []
-  const first = new Map<string, number>()
-  items.forEach((a, i) => {
-    const j = first.get(a.id)
-    if (j === undefined) first.set(a.id, i)
-    else problems.push({ field: `${base}/${i}/id`, message: `must not repeat the id of item ${j} (${a.id})` })
-  })
-  return problems
-}
-
 const rules: Partial<Record<SchemaId, Rule>> = {
   [schemaIds.letter]: (l: Letter) => [...addresseeProblems(l), ...manifestProblems(l.attachments)],
   [schemaIds.apiLetterDraft]: (d: LetterDraft) => addresseeProblems(d),
   [schemaIds.apiLetterCreate]: (r: LetterCreateRequest) => [...addresseeProblems(r.letter, '/letter'), ...base64Problems(r.attachments)],
-  [schemaIds.directory]: (d: { agencies: { id: string }[] }) => uniqueIdProblems(d.agencies, '/agencies'),
+  [schemaIds.directory]: (d: { agencies: { id: string }[] }) => duplicateIdProblems(d.agencies, '/agencies', 'item'),
 }
 
 /** Extra problems for data that already passed schema `id`. */
