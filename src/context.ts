@@ -66,7 +66,14 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   }
   const profiles = defaultProfiles()
 
-  const db = Db.open(join(config.dataDir, 'saraban.sqlite'), { synchronous: config.storage.synchronous })
+  const storageLog = log.child({ area: 'storage' })
+  const db = Db.open(join(config.dataDir, 'saraban.sqlite'), {
+    synchronous: config.storage.synchronous,
+    checkpoint: config.storage.checkpoint,
+    onCheckpoint: (event) => {
+      if (event.kind === 'error' || event.kind === 'fallback') storageLog.warn({ event: `checkpoint.${event.kind}`, detail: event }, 'WAL checkpointing needs attention')
+    },
+  })
   closers.push(() => db.close())
   const outbox = new OutboxStore(db)
   const inbox = new InboxStore(db)

@@ -27,7 +27,7 @@ export interface RawConfig {
     requestTimeoutMs: number
   }
   limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number }
-  storage: { synchronous: 'FULL' | 'NORMAL' }
+  storage: { synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto' }
   log: { level: LogLevel }
 }
 

@@ -49,7 +49,7 @@ export interface Config {
     readonly requestTimeoutMs: number
   }
   readonly limits: { readonly maxEnvelopeBytes: number; readonly maxApiBodyBytes: number }
-  readonly storage: { readonly synchronous: 'FULL' | 'NORMAL' }
+  readonly storage: { readonly synchronous: 'FULL' | 'NORMAL'; readonly checkpoint: 'worker' | 'auto' }
   readonly log: { readonly level: LogLevel }
 }
 

@@ -51,7 +51,7 @@ t.test('defaults are filled and relative paths resolve against the config folder
   t.same(c.api, { host: '127.0.0.1', port: 8080, keys: [] })
   t.same(c.delivery, { maxAttempts: 10, initialBackoffMs: 1000, maxBackoffMs: 600000, jitter: 'full', concurrencyPerPeer: 16, maxInFlight: 64, requestTimeoutMs: 60000 })
   t.same(c.limits, { maxEnvelopeBytes: 157286400, maxApiBodyBytes: 157286400 })
-  t.same(c.storage, { synchronous: 'FULL' })
+  t.same(c.storage, { synchronous: 'FULL', checkpoint: 'auto' })
   t.same(c.log, { level: 'info' })
 })
 
