@@ -1,8 +1,8 @@
 // Structural check of a directory payload after its signature verified (PROTOCOL.md §1.4). The JSON
 // Schema in schemas/ is normative; this guards the types this module relies on.
 import type { DirectoryAgency, DirectoryDocument } from './directory.js'
+import { AGENCY_ID } from '../domain/ids.js'
 
-const AGENCY_ID = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/ // PROTOCOL.md §1.1
 const B64 = /^[A-Za-z0-9+/]+={0,2}$/
 
 function fail(msg: string): never {

@@ -22,8 +22,8 @@ export const V1 = {
 export const MAX_JWE_HEADER_CHARS = 16 * 1024
 
 // PROTOCOL.md §1: agency ids and message ids (lowercase UUID).
-export const AGENCY_ID = /^(?=.{2,64}$)[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/
-export const MESSAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+import { AGENCY_ID, MESSAGE_ID } from '../../domain/ids.js'
+export { AGENCY_ID, MESSAGE_ID }
 
 const MEMBERS = ['alg', 'enc', 'typ', 'cty', 'x5t#S256', 'srb_v', 'srb_mid', 'srb_from', 'srb_to'] as const
 
