@@ -60,6 +60,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const directory = new Directory(await verifyDirectory(directoryJws, anchors, new Date(clock.now())))
   // Directory entries carry leaf certificates; the issuing CAs come with the directory (PROTOCOL.md §1.4).
   anchors.addIntermediates(directory.intermediates())
+  // Everything reads the directory through this, so that a refresh (issue 4) is one assignment.
+  const currentDirectory = () => directory
   const hosted = HostedAgencies.load(config.agencies)
   for (const id of hosted.ids()) {
     if (!directory.agency(id)) log.warn({ event: 'config.agency-not-in-directory', agency: id }, 'a hosted agency is not in the directory: peers will refuse its letters')
@@ -78,12 +80,16 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const outbox = new OutboxStore(db)
   const inbox = new InboxStore(db)
 
-  const tlsKey = readFileSync(config.tls.key)
-  const tlsCert = readFileSync(config.tls.cert)
-  const ca = anchorCerts.map((c) => c.toString())
+  // One TLS identity for both directions (server and client of mutual TLS).
+  const tls = {
+    key: readFileSync(config.tls.key),
+    cert: readFileSync(config.tls.cert),
+    ca: anchorCerts.map((c) => c.toString()),
+    ...(config.tls.passphrase ? { passphrase: config.tls.passphrase } : {}),
+  }
   const peers = new PeerClient({
-    tls: { key: tlsKey, cert: tlsCert, ca, ...(config.tls.passphrase ? { passphrase: config.tls.passphrase } : {}) },
-    directory: () => directory,
+    tls,
+    directory: currentDirectory,
     connectionsPerPeer: config.delivery.concurrencyPerPeer,
     requestTimeoutMs: config.delivery.requestTimeoutMs,
   })
@@ -93,7 +99,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const delivery = new DeliveryWorker({
     envelopes,
     clock, log: log.child({ area: 'delivery' }), db, outbox, peers, profiles, anchors,
-    directory: () => directory,
+    directory: currentDirectory,
     settings: {
       maxAttempts: config.delivery.maxAttempts,
       initialBackoffMs: config.delivery.initialBackoffMs,
@@ -106,11 +112,11 @@ export async function createContext(config: Config, overrides: ContextOverrides 
 
   const limits = { maxEnvelopeBytes: config.limits.maxEnvelopeBytes }
   const federation = await buildFederationServer({
-    tls: { key: tlsKey, cert: tlsCert, ca, ...(config.tls.passphrase ? { passphrase: config.tls.passphrase } : {}) },
+    tls,
     anchors,
-    directory: () => directory,
+    directory: currentDirectory,
     log,
-    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: () => directory, profiles, hosted, limits },
+    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits },
   })
   let federationUrl = `https://${config.federation.host}:${config.federation.port}`
   const api = await buildApiServer({
@@ -119,20 +125,19 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     maxBodyBytes: config.limits.maxApiBodyBytes,
     outbox,
     inbox,
-    directory: () => directory,
+    directory: currentDirectory,
     hosted,
-    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: () => directory, profiles, hosted, onQueued: () => delivery.notify(), envelopes },
+    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes },
     evidence: { clock, profiles, directoryJws: () => directoryJws },
     version: VERSION,
     profiles,
-    profileIds: profiles.ids(),
     get federationUrl() { return federationUrl },
-    health: () => health({ clock, db, outbox, directory: () => directory, agencies: () => hosted.ids(), version: VERSION }),
+    health: () => health({ clock, db, outbox, directory: currentDirectory, agencies: () => hosted.ids(), version: VERSION }),
   })
 
   const ctx: AppContext = {
     config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, federation, api,
-    directory: () => directory,
+    directory: currentDirectory,
     async listen() {
       await federation.listen({ host: config.federation.host, port: config.federation.port })
       closers.push(() => federation.close())

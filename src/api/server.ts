@@ -40,7 +40,6 @@ export interface ApiDeps {
   readonly evidence: EvidenceDeps
   readonly version: string
   readonly profiles: ProfileTable
-  readonly profileIds: readonly string[]
   readonly federationUrl: string
   readonly health: () => { status: 'ok' | 'degraded' | 'failing'; [k: string]: unknown }
 }

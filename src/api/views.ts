@@ -2,6 +2,7 @@
 import type { OutboxLetter, OutboxMessageMeta } from '../storage/outbox.js'
 import type { InboxMessage } from '../storage/inbox.js'
 import { isoTime } from '../clock.js'
+import { letterStatus } from '../domain/delivery.js'
 
 const iso = (ms: number | null | undefined) => (ms == null ? undefined : isoTime(ms))
 
@@ -20,20 +21,14 @@ export function recipientView(m: OutboxMessageMeta) {
   }
 }
 
-/** Aggregate over recipients: the worst state wins until all are delivered. */
-export function letterStatus(messages: readonly OutboxMessageMeta[]): string {
-  const s = new Set(messages.map((m) => m.status))
-  if (s.size === 1) return [...s][0]!
-  if (s.has('sending') || s.has('queued')) return 'sending'
-  return 'partially_failed'
-}
+const statusOf = (messages: readonly OutboxMessageMeta[]) => letterStatus(messages.map((m) => m.status))
 
 export function letterView(l: OutboxLetter, messages: readonly OutboxMessageMeta[]) {
   return {
     id: l.id,
     createdAt: isoTime(l.createdAt),
     sender: l.senderAgency,
-    status: letterStatus(messages),
+    status: statusOf(messages),
     letter: JSON.parse(l.letterJson) as unknown,
     recipients: messages.map(recipientView),
   }
@@ -48,7 +43,7 @@ export function outboxItemView(l: OutboxLetter, messages: readonly OutboxMessage
     subject: letter.subject,
     number: letter.number,
     urgency: letter.urgency,
-    status: letterStatus(messages),
+    status: statusOf(messages),
     recipients: messages.map((m) => ({ agency: m.recipientAgency, status: m.status })),
   }
 }

@@ -94,8 +94,14 @@ export class TrustAnchors {
   /** Adds CA certificates to the path-building pool (e.g. Directory#intermediates()). They are not
    *  trusted: any path through them must still end at an anchor. Clears the cache. */
   addIntermediates(certs: readonly X509Certificate[]): void {
-    for (const c of certs) if (!this.#anchorFps.has(fingerprint(c))) this.#pool.set(fingerprint(c), c)
-    this.#cache.clear()
+    let added = false
+    for (const c of certs) {
+      const fp = fingerprint(c)
+      if (this.#anchorFps.has(fp) || this.#pool.has(fp)) continue
+      this.#pool.set(fp, c)
+      added = true
+    }
+    if (added) this.#cache.clear() // a new intermediate can turn an earlier failure into a path
   }
 
   clearCache(): void {

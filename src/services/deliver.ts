@@ -165,10 +165,9 @@ export class DeliveryWorker {
     if (!envelope) return { kind: 'fail', code: 'ERR_INTERNAL', detail: `the stored envelope of ${msg.messageId} is missing` }
     const res = await d.peers.post(endpoint, FEDERATION_PATH, profile.mediaType, envelope)
     if (res.status === 200 || res.status === 201) {
-      const letter = d.outbox.getLetter(msg.letterId)
       const check = await checkReceipt(
         res.body,
-        { messageId: msg.messageId, from: letter?.senderAgency ?? '', to: msg.recipientAgency, envelopeSha256: msg.envelopeSha256 },
+        { messageId: msg.messageId, from: profile.peek(envelope).from, to: msg.recipientAgency, envelopeSha256: msg.envelopeSha256 },
         // The chain is judged at the receipt's own time: a retry is answered with the original
         // receipt byte for byte (PROTOCOL.md §7.1), which must stay acceptable later.
         { profile, anchors: d.anchors, directory, notAfter: d.clock.now() + RECEIPT_CLOCK_SKEW_MS },

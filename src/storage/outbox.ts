@@ -6,8 +6,9 @@ import type Database from 'better-sqlite3'
 import { systemClock, type Clock } from '../clock.js'
 import type { Db } from './db.js'
 import { newestFirst } from './page.js'
+import type { RecipientStatus } from '../domain/delivery.js'
 
-export type RecipientStatus = 'queued' | 'sending' | 'delivered' | 'failed'
+export type { RecipientStatus }
 
 export interface NewLetter {
   id: string

@@ -31,7 +31,7 @@ export async function infoRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     version: deps.version,
     protocol: 'saraban-federation/1',
     agencies: deps.hosted.ids(),
-    profiles: deps.profileIds,
+    profiles: deps.profiles.ids(),
     federationUrl: deps.federationUrl,
   }))
 
