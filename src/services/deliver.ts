@@ -11,7 +11,7 @@ import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import type { PeerClient, PeerResponse } from '../federation/peer-client.js'
-import { nextAttemptDelay } from '../domain/delivery.js'
+import { afterFailure, isRetryableStatus } from '../domain/delivery.js'
 import { checkReceipt } from './receipt-check.js'
 
 export interface DeliverySettings {
@@ -38,8 +38,6 @@ export interface DeliveryDeps {
 
 type Outcome = { kind: 'delivered'; receipt: Buffer } | { kind: 'retry' | 'fail'; code: ErrorCode | string; detail: string }
 
-// A refusal the peer will repeat however often we ask (PROTOCOL.md §7.2): fail at once.
-const PERMANENT = new Set([400, 401, 403, 404, 409, 413, 415, 421, 422])
 
 export const FEDERATION_PATH = 'federation/v1/messages'
 const RECEIPT_CLOCK_SKEW_MS = 5 * 60_000
@@ -143,10 +141,10 @@ export class DeliveryWorker {
       d.log.info({ event: 'letter.delivered', ...log }, 'letter delivered, receipt verified')
       return
     }
-    if (outcome.kind === 'retry' && msg.attempts < d.settings.maxAttempts) {
-      const delay = nextAttemptDelay(msg.attempts, d.settings, d.random)
-      await d.db.write(() => d.outbox.markRetry(msg.messageId, now + delay, outcome.code, outcome.detail))
-      d.log.warn({ event: 'delivery.retry', ...log, code: outcome.code, detail: outcome.detail, retryInMs: delay }, 'delivery failed, will retry')
+    const next = afterFailure({ attempts: msg.attempts, maxAttempts: d.settings.maxAttempts, retryable: outcome.kind === 'retry', now }, d.settings, d.random)
+    if (next.status === 'queued') {
+      await d.db.write(() => d.outbox.markRetry(msg.messageId, next.nextAttemptAt, outcome.code, outcome.detail))
+      d.log.warn({ event: 'delivery.retry', ...log, code: outcome.code, detail: outcome.detail, retryInMs: next.delayMs }, 'delivery failed, will retry')
       return
     }
     await d.db.write(() => d.outbox.markFailed(msg.messageId, outcome.code, outcome.detail))
@@ -174,8 +172,8 @@ export class DeliveryWorker {
       )
       return check.ok ? { kind: 'delivered', receipt: res.body } : { kind: 'retry', code: check.code, detail: check.reason }
     }
-    const peer = peerProblem(res)
-    return { kind: PERMANENT.has(res.status) ? 'fail' : 'retry', code: 'ERR_PEER_REFUSED', detail: peer }
+    // A refusal the peer will repeat however often we ask fails at once (PROTOCOL.md §7.2).
+    return { kind: isRetryableStatus(res.status) ? 'retry' : 'fail', code: 'ERR_PEER_REFUSED', detail: peerProblem(res) }
   }
 
   /** Stop claiming; wait for deliveries in flight (bounded), leaving the rest queued for the next start. */

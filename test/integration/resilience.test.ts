@@ -39,3 +39,24 @@ t.test('a sender restarted with letters queued delivers them all after the resta
   t.equal(inbox.length, 5, 'every queued letter arrived, once')
   t.same(new Set(inbox.map((i: { subject: string }) => i.subject)), new Set(ids.map((_, i) => `หนังสือที่ ${i + 1}`)))
 })
+
+t.test('a refusal fails the recipient at once, with the peer reason, without retrying', async (t) => {
+  // The directory sends mof's letters to dga's node, which does not host mof: 421, a refusal.
+  let dgaEndpoint = ''
+  const net = await testNet(['moi', 'dga'], {
+    editDirectory: (doc) => {
+      dgaEndpoint = doc.agencies.find((a) => a.id === 'dga')!.endpoints[0]!
+      return { ...doc, agencies: doc.agencies.map((a) => (a.id === 'mof' ? { ...a, endpoints: [dgaEndpoint] } : a)) }
+    },
+  })
+  t.teardown(() => net.stop())
+  const moi = net.nodes.moi!
+  await moi.start()
+  await net.nodes.dga!.start()
+  const sent = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof']) })
+  const done = await waitForRecipient(moi, sent.body.id, 'failed')
+  const r = done.recipients[0]
+  t.equal(r.attempts, 1, 'no retry')
+  t.equal(r.lastError.code, 'ERR_PEER_REFUSED')
+  t.match(r.lastError.detail, /421 ERR_RECIPIENT_NOT_HOSTED/, "the peer's code is kept")
+})
