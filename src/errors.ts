@@ -49,6 +49,18 @@ export const ERRORS = {
   // Federation directory (PROTOCOL.md §1.4; src/pki/directory.ts)
   ERR_DIRECTORY_INVALID: { status: 500, title: 'The federation directory does not verify' },
   ERR_DIRECTORY_EXPIRED: { status: 503, title: 'The federation directory is past its nextUpdate time' },
+
+  // CMS profile (PROTOCOL.md §12)
+
+  // Time-stamps (PROTOCOL.md §13)
+
+  // Evidence bundle (PROTOCOL.md §8)
+
+  // Directory distribution and freshness (PROTOCOL.md §14)
+
+  // Revocation (PROTOCOL.md §15)
+
+  // Hosting nodes (PROTOCOL.md §16)
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS

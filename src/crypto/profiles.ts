@@ -5,7 +5,7 @@ import { joseV1 } from './jose/v1-profile.js'
 import type { EnvelopeProfile } from './types.js'
 
 export type {
-  AttachmentManifestItem, EnvelopeHeader, EnvelopeProfile, LetterObject, Opened, ReceiptClaims, SealInput, Sealed,
+  AttachmentManifestItem, EnvelopeHeader, EnvelopeProfile, LetterObject, Opened, ReceiptClaims, Routing, SealInput, Sealed,
   SignedPayload, SignerIdentity, VerifiedReceipt,
 } from './types.js'
 

@@ -44,6 +44,18 @@ export interface Sealed {
   mediaType: string
   /** The content encryption key: the sender keeps it so an auditor can open this envelope (PROTOCOL.md §8). Secret. */
   contentKey: Buffer
+  /** The raw signature value of the signed letter (JWS signature bytes; CMS SignerInfo.signature):
+   *  the message imprint of its RFC 3161 time-stamp is SHA-256 of these bytes (PROTOCOL.md §13). */
+  signature: Buffer
+}
+
+/** Routing fields as the federation request carries them outside the envelope (PROTOCOL.md §4.1:
+ *  Saraban-Message-Id, Saraban-From, Saraban-To). A profile whose envelope cannot name its parties
+ *  before decryption (cms-v1) requires them; one that can (jose-v1) checks that they agree. */
+export interface Routing {
+  messageId: string
+  from: string
+  to: string
 }
 
 /** What a receiver may learn before decrypting (parse only, no crypto). */
@@ -52,7 +64,7 @@ export interface EnvelopeHeader {
   messageId: string
   from: string
   to: string
-  recipientKeyId: string // JWE x5t#S256: base64url SHA-256 of the recipient certificate DER
+  recipientKeyId: string // opaque to callers (jose-v1: JWE x5t#S256); match keys with EnvelopeProfile.matchesRecipient
 }
 
 export interface SignedPayload {
@@ -67,7 +79,8 @@ export interface SignedPayload {
 export interface Opened {
   payload: SignedPayload
   signerChain: X509Certificate[] // from the JWS x5c, leaf first, NOT validated here
-  signedBytes: string // the compact JWS exactly as signed (evidence)
+  signedBytes: string // the compact JWS exactly as signed (evidence); cms-v1: base64 of the SignedData DER
+  signature: Buffer // the raw signature value (see Sealed.signature)
   attachments: Buffer[] // views into the decrypted bundle, in manifest order
 }
 
@@ -85,6 +98,7 @@ export interface ReceiptClaims {
 export interface VerifiedReceipt {
   claims: ReceiptClaims
   signerChain: X509Certificate[] // NOT validated here
+  signature: Buffer // the raw signature value (time-stamp imprint: SHA-256 of it)
 }
 
 export interface EnvelopeProfile {
@@ -92,8 +106,11 @@ export interface EnvelopeProfile {
   readonly mediaType: string
   readonly receiptMediaType: string
   seal(input: SealInput): Promise<Sealed>
-  /** Parse only, no crypto. Throws SarabanError ERR_ENVELOPE_MALFORMED / ERR_PROFILE_UNSUPPORTED. */
-  peek(envelope: Buffer): EnvelopeHeader
+  /** Parse only, no crypto. Throws SarabanError ERR_ENVELOPE_MALFORMED / ERR_PROFILE_UNSUPPORTED, and
+   *  ERR_ENVELOPE_HEADER_MISMATCH when `routing` disagrees with what the envelope says. */
+  peek(envelope: Buffer, routing?: Routing): EnvelopeHeader
+  /** Whether the envelope (by its header) is encrypted for this certificate (JWE x5t#S256; CMS rid). */
+  matchesRecipient(header: EnvelopeHeader, cert: X509Certificate): boolean
   /** Decrypt and verify the signature with the x5c leaf; does not decide trust. */
   open(envelope: Buffer, decryptKey: KeyObject): Promise<Opened>
   /** As open(), with the content encryption key from Sealed.contentKey instead of the recipient's key. */

@@ -7,6 +7,7 @@ import { createSecureContext, checkServerIdentity, type PeerCertificate, type Se
 import { createHash } from 'node:crypto'
 import { Pool } from 'undici'
 import type { Directory } from '../pki/directory.js'
+import type { Routing } from '../crypto/profiles.js'
 
 export interface PeerClientOptions {
   readonly tls: { key: string | Buffer; cert: string | Buffer; ca: string | Buffer | Array<string | Buffer>; passphrase?: string }
@@ -69,12 +70,17 @@ export class PeerClient {
   }
 
   /** POST the envelope bytes; resolves with the peer's answer, rejects on transport failure. */
-  async post(endpoint: string, path: string, mediaType: string, envelope: Buffer): Promise<PeerResponse> {
+  /** `routing` becomes the Saraban-Message-Id, -From and -To request headers (PROTOCOL.md §4.1). */
+  async post(endpoint: string, path: string, mediaType: string, envelope: Buffer, routing?: Routing): Promise<PeerResponse> {
     const url = new URL(path, endpoint.endsWith('/') ? endpoint : endpoint + '/')
     const res = await this.#pool(url.origin).request({
       method: 'POST',
       path: url.pathname,
-      headers: { 'content-type': mediaType, accept: 'application/jose, application/problem+json' },
+      headers: {
+        'content-type': mediaType,
+        accept: `${mediaType}, application/problem+json`,
+        ...(routing ? { 'saraban-message-id': routing.messageId, 'saraban-from': routing.from, 'saraban-to': routing.to } : {}),
+      },
       body: envelope,
     })
     const limit = this.#opts.maxReceiptBytes ?? 1024 * 1024

@@ -9,6 +9,7 @@ import { receiveEnvelope, type ReceiveDeps } from '../services/receive/index.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import type { Logger } from '../log.js'
+import type { Routing } from '../crypto/profiles.js'
 
 export interface FederationServerOptions {
   readonly tls: Pick<SecureContextOptions, 'key' | 'cert' | 'ca' | 'passphrase'>
@@ -49,9 +50,20 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
       envelope: request.body,
       contentType: String(request.headers['content-type'] ?? ''),
       peerAgency: request.peer.agency,
+      routing: routingHeaders(request.headers),
     })
     return reply.code(answer.status).type(answer.mediaType).send(answer.receipt)
   })
   app.get('/federation/v1/health', async () => ({ status: 'ok' }))
   return app
+}
+
+/** PROTOCOL.md §4.1: the three routing headers come together or not at all. */
+function routingHeaders(h: Record<string, string | string[] | undefined>): Routing | undefined {
+  const [messageId, from, to] = ['saraban-message-id', 'saraban-from', 'saraban-to'].map((n) => h[n])
+  if (messageId === undefined && from === undefined && to === undefined) return undefined
+  if (typeof messageId !== 'string' || typeof from !== 'string' || typeof to !== 'string') {
+    throw new SarabanError('ERR_ENVELOPE_MALFORMED', 'Send all three routing headers (Saraban-Message-Id, Saraban-From, Saraban-To) once each, or none.', { field: 'Saraban-Message-Id' })
+  }
+  return { messageId, from, to }
 }

@@ -161,11 +161,12 @@ export class DeliveryWorker {
     const profile = d.profiles.get(msg.profile)
     const envelope = d.envelopes.get(msg.messageId) ?? d.outbox.getEnvelope(msg.messageId)
     if (!envelope) return { kind: 'fail', code: 'ERR_INTERNAL', detail: `the stored envelope of ${msg.messageId} is missing` }
-    const res = await d.peers.post(endpoint, FEDERATION_PATH, profile.mediaType, envelope)
+    const routing = { messageId: msg.messageId, from: msg.senderAgency, to: msg.recipientAgency }
+    const res = await d.peers.post(endpoint, FEDERATION_PATH, profile.mediaType, envelope, routing)
     if (res.status === 200 || res.status === 201) {
       const check = await checkReceipt(
         res.body,
-        { messageId: msg.messageId, from: profile.peek(envelope).from, to: msg.recipientAgency, envelopeSha256: msg.envelopeSha256 },
+        { ...routing, envelopeSha256: msg.envelopeSha256 },
         // The chain is judged at the receipt's own time: a retry is answered with the original
         // receipt byte for byte (PROTOCOL.md §7.1), which must stay acceptable later.
         { profile, anchors: d.anchors, directory, notAfter: d.clock.now() + RECEIPT_CLOCK_SKEW_MS },

@@ -118,8 +118,9 @@ async function verifyMessage(
   if (sha !== m.envelopeSha256) return note('.envelope', false, 'the envelope bytes do not match envelopeSha256')
   note('.envelope', true, `envelope ${m.envelopeSha256}`)
   const profile = deps.profiles.get(m.profile)
-  const header = profile.peek(envelope)
-  if (header.messageId !== m.messageId || header.from !== sender || header.to !== m.recipient) {
+  try {
+    profile.peek(envelope, { messageId: m.messageId, from: sender, to: m.recipient })
+  } catch {
     return note('.envelope', false, 'the envelope header names another message, sender or recipient than the bundle')
   }
   let opened

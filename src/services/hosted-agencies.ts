@@ -80,6 +80,11 @@ export class HostedAgencies {
     return [...this.#byId.keys()]
   }
 
+  /** Every decryption key of `agency`, newest first: during a rollover the envelope names which one. */
+  decryptionKeys(agency: string): readonly DecryptionKey[] {
+    return this.#byId.get(agency)?.decryption ?? []
+  }
+
   /** The decryption key of `agency` whose certificate has this thumbprint. */
   decryptionKey(agency: string, thumbprint: string): DecryptionKey | undefined {
     const hit = this.#byThumbprint.get(thumbprint)

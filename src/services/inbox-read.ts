@@ -26,8 +26,8 @@ export async function readAttachment(deps: InboxReadDeps, messageId: string, att
   const envelope = deps.inbox.getEnvelope(messageId)
   if (!meta || !message || !envelope) return undefined
   const profile = deps.profiles.get(message.profile)
-  const header = profile.peek(envelope)
-  const key = deps.hosted.decryptionKey(message.recipientAgency, header.recipientKeyId)
+  const header = profile.peek(envelope, { messageId, from: message.senderAgency, to: message.recipientAgency })
+  const key = deps.hosted.decryptionKeys(message.recipientAgency).find((k) => profile.matchesRecipient(header, k.cert))
   if (!key) {
     throw new SarabanError('ERR_DECRYPT_FAILED', `The encryption key that opens letter ${messageId} is no longer configured for "${message.recipientAgency}"; keep retired encryption keys configured to read old letters.`)
   }

@@ -42,6 +42,7 @@ export interface OutboxMessage extends NewOutboxMessage {
   updatedAt: number
   deliveredAt: number | null
   receipt: string | null
+  senderAgency: string // from the letter row
 }
 
 /** An outbox message without its envelope bytes and content key (listing, status views). */
@@ -69,7 +70,8 @@ const LETTER = `id, sender_agency AS senderAgency, letter_json AS letterJson, cr
 const META = `m.message_id AS messageId, m.letter_id AS letterId, m.recipient_agency AS recipientAgency,
   m.profile, m.envelope_sha256 AS envelopeSha256, m.priority, m.next_attempt_at AS nextAttemptAt, m.status,
   m.attempts, m.last_error_code AS lastErrorCode, m.last_error_detail AS lastErrorDetail,
-  m.created_at AS createdAt, m.updated_at AS updatedAt, m.delivered_at AS deliveredAt, m.receipt`
+  m.created_at AS createdAt, m.updated_at AS updatedAt, m.delivered_at AS deliveredAt, m.receipt,
+  (SELECT l.sender_agency FROM letters l WHERE l.id = m.letter_id) AS senderAgency`
 const FULL = `${META}, e.bytes AS envelope, e.content_key AS contentKey FROM outbox_messages m JOIN outbox_envelopes e ON e.message_id = m.message_id`
 // (created_at, id) < (before, '') ≡ created_at < before, since every id sorts after ''.
 const PAGE = `(created_at, id) < (@before, @beforeId) ORDER BY created_at DESC, id DESC LIMIT @limit`

@@ -53,6 +53,7 @@ export interface VerifiedJws {
   alg: JwsAlgorithm['alg']
   payload: Buffer
   chain: X509Certificate[]
+  signature: Buffer
 }
 
 function malformed(detail: string, field?: string): SarabanError {
@@ -107,5 +108,5 @@ export function verifyCompact(jws: Buffer, typ: string): VerifiedJws {
   }
   const payload = decodeStrict(p)
   if (payload === undefined) throw malformed('The JWS payload is not base64url.')
-  return { header, alg: alg.alg, payload, chain }
+  return { header, alg: alg.alg, payload, chain, signature: sig }
 }

@@ -2,9 +2,9 @@
 // bytes, inside a JWE for one recipient. Built on node:crypto and Buffers (panva/jose is used only as
 // a cross-check in tests: its btoa-based base64 is an order of magnitude slower on large attachments,
 // see test/interop/measure-jose.ts).
-import { createHash, type KeyObject } from 'node:crypto'
+import { createHash, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
-import type { EnvelopeProfile, Opened, ReceiptClaims, SealInput, Sealed, SignerIdentity } from '../types.js'
+import type { EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SignerIdentity } from '../types.js'
 import { decryptParsed, decryptWithContentKey, encryptCompact, type ParsedJwe } from './jwe.js'
 import { signCompact, verifyCompact } from './jws.js'
 import { parseV1Envelope, V1, v1HeaderFields } from './v1-header.js'
@@ -20,7 +20,7 @@ export function sealV1(input: SealInput, opts: SealOptions = {}): Sealed {
   const plaintext = bundleParts(jws, input.attachments, input.letter)
   const hash = createHash('sha256') // of the exact envelope bytes, fed while they are written
   const { envelope, contentKey } = encryptCompact(v1HeaderFields(input), plaintext, input.recipientCert.publicKey, (region) => hash.update(region))
-  return { envelope, envelopeSha256: hash.digest('hex'), mediaType: V1.mediaType, contentKey }
+  return { envelope, envelopeSha256: hash.digest('hex'), mediaType: V1.mediaType, contentKey, signature: signatureOf(jws) }
 }
 
 // The header names the parties outside the signature; the signed payload must say the same, or a
@@ -49,7 +49,31 @@ function checkBundle(jwe: ParsedJwe, plaintext: Buffer): Opened {
     }
   }
   const attachments = attachmentsOf(body, payload.letter)
-  return { payload, signerChain: verified.chain, signedBytes: jws.toString('latin1'), attachments }
+  return { payload, signerChain: verified.chain, signedBytes: jws.toString('latin1'), signature: verified.signature, attachments }
+}
+
+/** The raw signature bytes of a compact JWS we just made (third part, base64url). */
+function signatureOf(jws: Buffer): Buffer {
+  return Buffer.from(jws.subarray(jws.lastIndexOf(0x2e) + 1).toString('latin1'), 'base64url')
+}
+
+// PROTOCOL.md §4.1: the request's routing headers are optional for jose-v1, and must agree when sent.
+const ROUTED = [['messageId', 'srb_mid'], ['from', 'srb_from'], ['to', 'srb_to']] as const
+
+export function peekV1(envelope: Buffer, routing?: Routing): EnvelopeHeader {
+  const { header } = parseV1Envelope(envelope)
+  if (routing !== undefined) {
+    for (const [r, h] of ROUTED) {
+      if (routing[r] !== header[r]) {
+        throw new SarabanError('ERR_ENVELOPE_HEADER_MISMATCH', `The request's routing header says ${r} "${routing[r]}" but the envelope's "${h}" says "${header[r]}".`, { field: h })
+      }
+    }
+  }
+  return header
+}
+
+export function matchesV1Recipient(header: EnvelopeHeader, cert: X509Certificate): boolean {
+  return header.recipientKeyId === createHash('sha256').update(cert.raw).digest('base64url')
 }
 
 export const joseV1: EnvelopeProfile = Object.freeze({
@@ -57,7 +81,8 @@ export const joseV1: EnvelopeProfile = Object.freeze({
   mediaType: V1.mediaType,
   receiptMediaType: V1.receiptMediaType,
   seal: async (input: SealInput) => sealV1(input),
-  peek: (envelope: Buffer) => parseV1Envelope(envelope).header,
+  peek: (envelope: Buffer, routing?: Routing) => peekV1(envelope, routing),
+  matchesRecipient: matchesV1Recipient,
   open: async (envelope: Buffer, key: KeyObject) => openV1(envelope, key),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openV1WithContentKey(envelope, contentKey),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),

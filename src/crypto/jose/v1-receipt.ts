@@ -51,5 +51,5 @@ export function verifyV1Receipt(receipt: Buffer): VerifiedReceipt {
   if (claims === undefined) throw invalid('the payload is not a JSON object')
   const problem = claimsProblem(claims)
   if (problem !== undefined) throw invalid(problem)
-  return { claims: claims as unknown as ReceiptClaims, signerChain: verified.chain }
+  return { claims: claims as unknown as ReceiptClaims, signerChain: verified.chain, signature: verified.signature }
 }

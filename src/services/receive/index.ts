@@ -11,6 +11,7 @@ import type { Directory } from '../../pki/directory.js'
 import type { ProfileTable } from '../../crypto/profiles.js'
 import type { HostedAgencies } from '../hosted-agencies.js'
 import { steps, type Answer, type InboundState } from './steps.js'
+import type { Routing } from '../../crypto/profiles.js'
 
 export interface ReceiveDeps {
   readonly clock: Clock
@@ -28,6 +29,8 @@ export interface Inbound {
   readonly envelope: Buffer
   readonly contentType: string
   readonly peerAgency: string
+  /** From the request headers (PROTOCOL.md §4.1); required by profiles that cannot route before decrypting. */
+  readonly routing?: Routing | undefined
 }
 
 export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Promise<Answer> {

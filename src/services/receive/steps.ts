@@ -6,13 +6,14 @@ import { SarabanError } from '../../errors.js'
 import { fingerprint } from '../../pki/cert.js'
 import { validate, schemaIds } from '../../schema/index.js'
 import type { Letter } from '../../domain/letter.js'
-import type { EnvelopeHeader, EnvelopeProfile, Opened } from '../../crypto/profiles.js'
+import type { EnvelopeHeader, EnvelopeProfile, Opened, Routing } from '../../crypto/profiles.js'
 import type { ReceiveDeps } from './index.js'
 
 export interface InboundState {
   readonly envelope: Buffer
   readonly contentType: string
   readonly peerAgency: string
+  readonly routing?: Routing | undefined
   envelopeSha256?: string
   profile?: EnvelopeProfile
   header?: EnvelopeHeader
@@ -39,7 +40,7 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
   }],
   ['profile', (s, d) => {
     s.profile = d.profiles.forEnvelope(s.contentType, s.envelope)
-    s.header = s.profile.peek(s.envelope)
+    s.header = s.profile.peek(s.envelope, s.routing)
   }],
   ['addressed-here', (s, d) => {
     const h = need(s.header, 'header')
@@ -78,9 +79,18 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
   }],
   ['decrypt-and-verify', async (s, d) => {
     const h = need(s.header, 'header')
-    const key = d.hosted.decryptionKey(h.to, h.recipientKeyId)
+    const profile = need(s.profile, 'profile')
+    const key = d.hosted.decryptionKeys(h.to).find((k) => profile.matchesRecipient(h, k.cert))
     if (!key) throw new SarabanError('ERR_DECRYPT_FAILED', 'The envelope is not encrypted for a current encryption certificate of the recipient.')
-    s.opened = await need(s.profile, 'profile').open(s.envelope, key.key)
+    s.opened = await profile.open(s.envelope, key.key)
+  }],
+  ['header-binding', (s) => {
+    // PROTOCOL.md §4.2: what routed the envelope must be what the sender signed, whatever the profile.
+    const h = need(s.header, 'header')
+    const p = need(s.opened, 'opened').payload
+    for (const [k, v] of [['messageId', p.mid], ['from', p.from], ['to', p.to]] as const) {
+      if (h[k] !== v) throw new SarabanError('ERR_ENVELOPE_HEADER_MISMATCH', `The envelope is routed with ${k} "${h[k]}" but the signed letter says "${String(v)}".`, { field: k })
+    }
   }],
   ['signer-trusted', async (s, d) => {
     const h = need(s.header, 'header')
