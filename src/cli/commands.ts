@@ -4,6 +4,7 @@ import { devCertsCommand } from './dev-certs-command.js'
 import { demoCommand } from './demo.js'
 import { sendCommand } from './send.js'
 import { verifyEvidenceCommand } from './verify-evidence.js'
+import { tsaCommand } from './tsa.js'
 
 export interface Command {
   readonly summary: string
@@ -17,6 +18,7 @@ export const commands: Record<string, Command> = {
   demo: demoCommand,
   send: sendCommand,
   'verify-evidence': verifyEvidenceCommand,
+  tsa: tsaCommand,
 }
 
 export function usage(): string {
