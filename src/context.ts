@@ -9,6 +9,7 @@ import { systemClock, type Clock } from './clock.js'
 import { createLogger, type Logger } from './log.js'
 import { Db } from './storage/db.js'
 import { OutboxStore } from './storage/outbox.js'
+import { TimestampStore } from './storage/timestamps.js'
 import { InboxStore } from './storage/inbox.js'
 import { parsePemChain } from './pki/cert.js'
 import { TrustAnchors } from './pki/validate.js'
@@ -16,6 +17,8 @@ import { Directory, verifyDirectory } from './pki/directory.js'
 import { defaultProfiles, type ProfileTable } from './crypto/profiles.js'
 import { HostedAgencies } from './services/hosted-agencies.js'
 import { DeliveryWorker } from './services/deliver.js'
+import { Timestamping } from './services/timestamping.js'
+import { TsaClient } from './tsa/client.js'
 import { health } from './services/health.js'
 import { EnvelopeCache } from './services/envelope-cache.js'
 import { PeerClient } from './federation/peer-client.js'
@@ -41,6 +44,8 @@ export interface AppContext {
   readonly profiles: ProfileTable
   readonly peers: PeerClient
   readonly delivery: DeliveryWorker
+  /** RFC 3161 time-stamps of signatures: queue, worker, status and tokensFor (PROTOCOL.md §13). */
+  readonly timestamps: Timestamping
   readonly federation: FastifyInstance
   readonly api: FastifyInstance
   directory(): Directory
@@ -79,6 +84,14 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   closers.push(() => db.close())
   const outbox = new OutboxStore(db)
   const inbox = new InboxStore(db)
+  const tsa = config.tsa
+  const timestamps = new Timestamping({
+    clock, log: log.child({ area: 'timestamping' }), db, store: new TimestampStore(db), anchors, profiles,
+    client: tsa.url ? new TsaClient({ url: tsa.url, timeoutMs: tsa.timeoutMs, caFile: tsa.caFile }) : undefined,
+    settings: tsa,
+    ...(overrides.random ? { random: overrides.random } : {}),
+  })
+  closers.push(() => timestamps.stop())
 
   // One TLS identity for both directions (server and client of mutual TLS).
   const tls = {
@@ -100,6 +113,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     envelopes,
     clock, log: log.child({ area: 'delivery' }), db, outbox, peers, profiles, anchors,
     directory: currentDirectory,
+    timestamps,
     settings: {
       maxAttempts: config.delivery.maxAttempts,
       initialBackoffMs: config.delivery.initialBackoffMs,
@@ -116,7 +130,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     anchors,
     directory: currentDirectory,
     log,
-    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits },
+    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, timestamps },
   })
   let federationUrl = `https://${config.federation.host}:${config.federation.port}`
   const api = await buildApiServer({
@@ -127,16 +141,16 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     inbox,
     directory: currentDirectory,
     hosted,
-    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes },
+    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, timestamps },
     evidence: { clock, profiles, directoryJws: () => directoryJws },
     version: VERSION,
     profiles,
     get federationUrl() { return federationUrl },
-    health: () => health({ clock, db, outbox, directory: currentDirectory, agencies: () => hosted.ids(), version: VERSION }),
+    health: () => health({ clock, db, outbox, directory: currentDirectory, agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status() }),
   })
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, federation, api,
+    config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, timestamps, federation, api,
     directory: currentDirectory,
     async listen() {
       await federation.listen({ host: config.federation.host, port: config.federation.port })
@@ -148,6 +162,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       federationUrl = `https://${config.federation.host}:${typeof fa === 'object' && fa ? fa.port : config.federation.port}`
       delivery.start()
       closers.push(() => delivery.stop())
+      timestamps.start()
+      if (!timestamps.enabled) log.info({ event: 'timestamp.off' }, 'time-stamping is off (no tsa.url in the configuration)')
       return { federationUrl, apiUrl: `http://${config.api.host}:${typeof aa === 'object' && aa ? aa.port : config.api.port}` }
     },
     async close() {

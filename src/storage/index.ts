@@ -20,3 +20,4 @@ export {
   type InsertResult,
   type InboxListOptions,
 } from './inbox.js'
+export { TimestampStore, type StampSide, type StampKind, type StampKey, type NewStamp, type PendingStamp, type StoredToken } from './timestamps.js'

@@ -12,6 +12,7 @@ import type { ProfileTable } from '../../crypto/profiles.js'
 import type { HostedAgencies } from '../hosted-agencies.js'
 import { steps, type Answer, type InboundState } from './steps.js'
 import type { Routing } from '../../crypto/profiles.js'
+import type { Timestamping } from '../timestamping.js'
 
 export interface ReceiveDeps {
   readonly clock: Clock
@@ -23,6 +24,8 @@ export interface ReceiveDeps {
   readonly profiles: ProfileTable
   readonly hosted: HostedAgencies
   readonly limits: { readonly maxEnvelopeBytes: number }
+  /** RFC 3161 stamps of the accepted letter's signature and of our receipt (PROTOCOL.md §13.4). */
+  readonly timestamps?: Timestamping
 }
 
 export interface Inbound {
@@ -50,8 +53,8 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     agency.signer,
   )
   const signerCert = opened.signerChain[0]!
-  const result = await deps.db.write(() =>
-    deps.inbox.insert(
+  const result = await deps.db.write(() => {
+    const r = deps.inbox.insert(
       {
         messageId: h.messageId,
         recipientAgency: h.to,
@@ -71,8 +74,10 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
         receipt: receipt.toString('utf8'),
       },
       letter.attachments,
-    ),
-  )
+    )
+    if (r.inserted) deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }])
+    return r
+  })
   if (!result.inserted) {
     // Lost a race with a concurrent copy of the same message: answer as for any duplicate.
     if (result.envelopeSha256 !== s.envelopeSha256) {

@@ -3,6 +3,7 @@
 import type { Database } from 'better-sqlite3'
 import { SarabanError } from '../../errors.js'
 import { sql as init } from './001-init.js'
+import { sql as timestamps } from './002-timestamps.js'
 
 export interface Migration {
   readonly version: number
@@ -10,7 +11,10 @@ export interface Migration {
   readonly sql: string
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'init', sql: init }]
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'init', sql: init },
+  { version: 2, name: 'timestamps', sql: timestamps },
+]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
 
