@@ -120,6 +120,9 @@ function checkSignerInfo(sd: pkijs.SignedData, tstDer: Buffer, certs: readonly C
   // RFC 3161 §2.4.2: no signature other than the TSA's.
   if (sd.signerInfos.length !== 1) throw new Invalid(`the token has ${sd.signerInfos.length} signatures, not exactly one`)
   const si = sd.signerInfos[0]!
+  // Nothing unsigned beyond the certificates: bytes no signature covers have no place in evidence.
+  if (si.unsignedAttrs) throw new Invalid('the token carries unsigned attributes')
+  if (sd.crls && sd.crls.length > 0) throw new Invalid('the token carries revocation information')
   if (si.version !== (si.sid instanceof pkijs.IssuerAndSerialNumber ? 1 : 3)) throw new Invalid(`SignerInfo version ${si.version} does not fit its sid`)
   const algs = sd.digestAlgorithms.map((a) => a.algorithmId)
   if (algs.length !== 1 || algs[0] !== si.digestAlgorithm.algorithmId) throw new Invalid("digestAlgorithms is not exactly the signer's digest algorithm")
