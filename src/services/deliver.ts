@@ -31,6 +31,9 @@ export interface DeliveryDeps {
   readonly profiles: ProfileTable
   readonly anchors: TrustAnchors
   readonly directory: () => Directory
+  /** True while deliveries must wait (a stale directory, PROTOCOL.md §14.4): nothing is claimed, so
+   *  queued letters keep their attempts; call notify() when it clears. */
+  readonly paused?: () => boolean
   readonly settings: DeliverySettings
   readonly envelopes: EnvelopeCache
   readonly random?: () => number
@@ -67,7 +70,7 @@ export class DeliveryWorker {
    *  it joins the group commit of whatever else this turn writes instead of paying its own fsync;
    *  notifications that arrive while a claim is pending are folded into one more claim after it. */
   notify(): void {
-    if (!this.#running) return
+    if (!this.#running || this.#d.paused?.()) return
     if (this.#claiming) {
       this.#again = true
       return
