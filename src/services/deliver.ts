@@ -9,7 +9,7 @@ import type { OutboxMessageMeta, OutboxStore } from '../storage/outbox.js'
 import type { EnvelopeCache } from './envelope-cache.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
-import type { ProfileTable } from '../crypto/profiles.js'
+import { receiptText, type ProfileTable } from '../crypto/profiles.js'
 import type { PeerClient, PeerResponse } from '../federation/peer-client.js'
 import { afterFailure, isRetryableStatus } from '../domain/delivery.js'
 import { checkReceipt } from './receipt-check.js'
@@ -138,7 +138,7 @@ export class DeliveryWorker {
     const now = d.clock.now()
     const log = { messageId: msg.messageId, to: msg.recipientAgency, attempt: msg.attempts }
     if (outcome.kind === 'delivered') {
-      const receipt = outcome.receipt.toString('utf8')
+      const receipt = receiptText(msg.profile, outcome.receipt)
       await d.db.write(() => d.outbox.markDelivered(msg.messageId, receipt, now))
       d.envelopes.delete(msg.messageId)
       d.log.info({ event: 'letter.delivered', ...log }, 'letter delivered, receipt verified')
