@@ -15,6 +15,7 @@ import { TrustAnchors } from './pki/validate.js'
 import { Directory, verifyDirectory } from './pki/directory.js'
 import { defaultProfiles, type ProfileTable } from './crypto/profiles.js'
 import { HostedAgencies } from './services/hosted-agencies.js'
+import { AgenciesDir, type RescanReport } from './services/hosted-agencies-dir.js'
 import { DeliveryWorker } from './services/deliver.js'
 import { health } from './services/health.js'
 import { EnvelopeCache } from './services/envelope-cache.js'
@@ -44,6 +45,11 @@ export interface AppContext {
   readonly federation: FastifyInstance
   readonly api: FastifyInstance
   directory(): Directory
+  /** Rescans hosting.agenciesDir now (SIGHUP); undefined when the node has no agencies folder. */
+  reloadAgencies(): RescanReport | undefined
+  /** Verifies a signed directory and uses it from now on (refuses a lower serial). Until the
+   *  directory refresh (PROTOCOL.md §14) lands, the way tests replace certificates at run time. */
+  installDirectory(jws: string): Promise<void>
   /** Bind both listeners and start delivering. Returns the bound addresses. */
   listen(): Promise<{ federationUrl: string; apiUrl: string }>
   close(): Promise<void>
@@ -57,12 +63,34 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const anchorCerts = config.trust.anchors.flatMap((f) => parsePemChain(readFileSync(f, 'utf8')))
   const anchors = new TrustAnchors(anchorCerts)
   const directoryJws = readFileSync(config.trust.directory, 'utf8').trim()
-  const directory = new Directory(await verifyDirectory(directoryJws, anchors, new Date(clock.now())))
+  let directory = new Directory(await verifyDirectory(directoryJws, anchors, new Date(clock.now())))
   // Directory entries carry leaf certificates; the issuing CAs come with the directory (PROTOCOL.md §1.4).
   anchors.addIntermediates(directory.intermediates())
   // Everything reads the directory through this, so that a refresh (issue 4) is one assignment.
   const currentDirectory = () => directory
-  const hosted = HostedAgencies.load(config.agencies)
+  const installDirectory = async (jws: string) => {
+    const next = new Directory(await verifyDirectory(jws, anchors, new Date(clock.now())))
+    if (next.document().serial < directory.document().serial) {
+      throw new Error(`directory serial ${next.document().serial} is lower than the one in use (${directory.document().serial})`)
+    }
+    anchors.addIntermediates(next.intermediates())
+    directory = next
+  }
+  const hosted = HostedAgencies.load(config.agencies, { now: () => clock.now(), directory: currentDirectory })
+  // PROTOCOL.md §16.3: agencies from hosting.agenciesDir come and go without a restart.
+  const agenciesDir = config.hosting.agenciesDir === undefined ? undefined : new AgenciesDir({
+    dir: config.hosting.agenciesDir,
+    hosted,
+    log: log.child({ area: 'hosting' }),
+    env: process.env,
+    rescanSeconds: config.hosting.rescanSeconds,
+    staticIds: new Set(config.agencies.map((a) => a.id)),
+    staticKeyHashes: new Set(config.api.keys.map((k) => k.sha256.toLowerCase())),
+  })
+  if (agenciesDir) {
+    agenciesDir.start()
+    closers.push(() => agenciesDir.close())
+  }
   for (const id of hosted.ids()) {
     if (!directory.agency(id)) log.warn({ event: 'config.agency-not-in-directory', agency: id }, 'a hosted agency is not in the directory: peers will refuse its letters')
   }
@@ -138,6 +166,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const ctx: AppContext = {
     config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, federation, api,
     directory: currentDirectory,
+    reloadAgencies: () => agenciesDir?.rescan(),
+    installDirectory,
     async listen() {
       await federation.listen({ host: config.federation.host, port: config.federation.port })
       closers.push(() => federation.close())
