@@ -15,7 +15,7 @@ export interface RawConfig {
   tls: RawKeyFiles
   trust: { anchors: string[]; directory: string }
   agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles }>
-  hosting: { agenciesDir?: string; rescanSeconds: number }
+  hosting: { agenciesDir: string | null; rescanSeconds: number }
   federation: { host: string; port: number }
   api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }> }
   delivery: {
@@ -48,7 +48,7 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
   const problems: FieldProblem[] = []
   const hosted = new Set(c.agencies.map((a) => a.id))
 
-  if (c.agencies.length === 0 && c.hosting.agenciesDir === undefined) {
+  if (c.agencies.length === 0 && c.hosting.agenciesDir === null) {
     problems.push({ field: '/agencies', message: 'must list at least one agency, unless hosting.agenciesDir names a folder of agency files' })
   }
   firstIndex(c.agencies, (a) => a.id, (i, j, id) =>

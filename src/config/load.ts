@@ -81,7 +81,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     tls: keyFiles(c.tls),
     trust: { anchors: c.trust.anchors.map(path), directory: path(c.trust.directory) },
     agencies,
-    hosting: { rescanSeconds: c.hosting.rescanSeconds, ...(c.hosting.agenciesDir !== undefined ? { agenciesDir: path(c.hosting.agenciesDir) } : {}) },
+    hosting: { rescanSeconds: c.hosting.rescanSeconds, ...(c.hosting.agenciesDir !== null ? { agenciesDir: path(c.hosting.agenciesDir) } : {}) },
     federation: { host: c.federation.host, port: c.federation.port },
     api: { host: c.api.host, port: c.api.port, keys },
     delivery: { ...c.delivery },
