@@ -68,16 +68,16 @@ t.test('200 hosted agencies exchange letters among themselves and with another n
 })
 
 t.test('an API key of one hosted agency cannot see another agency\'s letters', async (t) => {
-  const theirs = (await host.call('t002', 'GET', '/api/v1/inbox')).body.items.find((m: { from: string }) => m.from === 't001')
+  const theirs = (await host.call('t003', 'GET', '/api/v1/inbox')).body.items[0]
   const mine = await host.call('t001', 'GET', `/api/v1/inbox/${theirs.id}`)
   t.equal(mine.status, 404)
   t.equal(mine.body.code, 'ERR_NOT_FOUND')
-  const listed = await host.call('t001', 'GET', '/api/v1/inbox?agency=t002')
+  const listed = await host.call('t001', 'GET', '/api/v1/inbox?agency=t003')
   t.equal(listed.status, 403)
   t.equal(listed.body.code, 'ERR_FORBIDDEN')
-  const ownRead = await host.call('t002', 'GET', `/api/v1/inbox/${theirs.id}/attachments/a1`)
+  const ownRead = await host.call('t003', 'GET', `/api/v1/inbox/${theirs.id}/attachments/a1`)
   t.equal(ownRead.status, 200, 'the recipient reads its attachment (decrypted with its own key)')
-  t.equal(ownRead.body.toString(), 'จาก t001 ถึง t002')
+  t.equal(ownRead.body.toString(), 'จาก t002 ถึง t003')
   const forged = await host.call('t001', 'POST', '/api/v1/letters', letterFrom('t003', ['t004'], 1))
   t.equal(forged.status, 403)
   t.equal(forged.body.code, 'ERR_FORBIDDEN', 't001 may not send for t003')
