@@ -68,7 +68,7 @@ t.test('200 hosted agencies exchange letters among themselves and with another n
 })
 
 t.test('an API key of one hosted agency cannot see another agency\'s letters', async (t) => {
-  const theirs = (await host.call('t003', 'GET', '/api/v1/inbox')).body.items[0]
+  const theirs = (await host.call('t003', 'GET', '/api/v1/inbox')).body.items.find((m: { from: string }) => m.from === 't002')
   const mine = await host.call('t001', 'GET', `/api/v1/inbox/${theirs.id}`)
   t.equal(mine.status, 404)
   t.equal(mine.body.code, 'ERR_NOT_FOUND')
