@@ -4,6 +4,7 @@ import { devCertsCommand } from './dev-certs-command.js'
 import { demoCommand } from './demo.js'
 import { sendCommand } from './send.js'
 import { verifyEvidenceCommand } from './verify-evidence.js'
+import { directoryCommand } from './directory.js'
 
 export interface Command {
   readonly summary: string
@@ -17,6 +18,7 @@ export const commands: Record<string, Command> = {
   demo: demoCommand,
   send: sendCommand,
   'verify-evidence': verifyEvidenceCommand,
+  directory: directoryCommand,
 }
 
 export function usage(): string {

@@ -31,6 +31,9 @@ export interface DeliveryDeps {
   readonly profiles: ProfileTable
   readonly anchors: TrustAnchors
   readonly directory: () => Directory
+  /** True while deliveries must wait (a stale directory, PROTOCOL.md §14.4): nothing is claimed, so
+   *  queued letters keep their attempts; call notify() when it clears. */
+  readonly paused?: () => boolean
   readonly settings: DeliverySettings
   readonly envelopes: EnvelopeCache
   readonly random?: () => number
@@ -67,7 +70,7 @@ export class DeliveryWorker {
    *  it joins the group commit of whatever else this turn writes instead of paying its own fsync;
    *  notifications that arrive while a claim is pending are folded into one more claim after it. */
   notify(): void {
-    if (!this.#running) return
+    if (!this.#running || this.#d.paused?.()) return
     if (this.#claiming) {
       this.#again = true
       return
@@ -156,7 +159,7 @@ export class DeliveryWorker {
     const d = this.#d
     const directory = d.directory()
     const entry = directory.agency(msg.recipientAgency)
-    const endpoint = entry?.endpoints[0]
+    const endpoint = entry?.endpoints[0] ?? directory.nodeOf(msg.recipientAgency)?.endpoints[0] // PROTOCOL.md §16.1
     if (!entry || !endpoint) return { kind: 'retry', code: 'ERR_UNKNOWN_AGENCY', detail: `"${msg.recipientAgency}" has no endpoint in the directory` }
     const profile = d.profiles.get(msg.profile)
     const envelope = d.envelopes.get(msg.messageId) ?? d.outbox.getEnvelope(msg.messageId)

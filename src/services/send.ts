@@ -27,6 +27,8 @@ export interface SendDeps {
   readonly hosted: HostedAgencies
   readonly onQueued: () => void
   readonly envelopes: EnvelopeCache
+  /** Throws ERR_DIRECTORY_STALE when new letters must be refused (PROTOCOL.md §14.4). */
+  readonly requireFreshDirectory?: () => void
 }
 
 export interface SendRequest {
@@ -82,7 +84,12 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     }
   }
 
+  deps.requireFreshDirectory?.()
   const directory = deps.directory()
+  // PROTOCOL.md §1.4, §16.3: peers would refuse a letter from an agency the directory does not list as active.
+  const own = directory.agency(from)
+  if (!own) throw new SarabanError('ERR_UNKNOWN_AGENCY', `Agency "${from}" is not in the federation directory, so peers would refuse its letters.`, { field: '/letter/sender/agency' })
+  if (own.status !== 'active') throw new SarabanError('ERR_AGENCY_SUSPENDED', `Agency "${from}" is ${own.status} in the federation directory and may not send letters.`, { field: '/letter/sender/agency' })
   const now = deps.clock.now()
   const files = (req.body.attachments ?? []).map((a, i) => {
     const pre = req.decoded && a.content === req.decoded.sentinel ? req.decoded.bytes.get(i) : undefined
