@@ -157,7 +157,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     anchors,
     directory: currentDirectory,
     log,
-    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits },
+    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable() },
   })
   let federationUrl = `https://${config.federation.host}:${config.federation.port}`
   const api = await buildApiServer({
