@@ -59,6 +59,9 @@ export const ERRORS = {
   // Directory distribution and freshness (PROTOCOL.md §14)
 
   // Revocation (PROTOCOL.md §15)
+  ERR_CERT_REVOKED: { status: 403, title: 'A certificate in the path is revoked by its CA' },
+  ERR_CERT_EXPIRED: { status: 403, title: 'A certificate in the path is expired or not yet valid' },
+  ERR_REVOCATION_UNKNOWN: { status: 503, title: 'No current revocation list covers a certificate in the path (hard fail)' },
 
   // Hosting nodes (PROTOCOL.md §16)
 } as const satisfies Record<string, ErrorSpec>
