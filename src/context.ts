@@ -14,6 +14,7 @@ import { parsePemChain } from './pki/cert.js'
 import { TrustAnchors } from './pki/validate.js'
 import { Directory, verifyDirectory } from './pki/directory.js'
 import { defaultProfiles, type ProfileTable } from './crypto/profiles.js'
+import { createRevocation, type CrlSources } from './services/crl-source.js'
 import { HostedAgencies } from './services/hosted-agencies.js'
 import { DeliveryWorker } from './services/deliver.js'
 import { health } from './services/health.js'
@@ -37,6 +38,8 @@ export interface AppContext {
   readonly outbox: OutboxStore
   readonly inbox: InboxStore
   readonly anchors: TrustAnchors
+  /** the CRL sources behind anchors' revocation check (PROTOCOL.md §15) */
+  readonly crlSources: CrlSources
   readonly hosted: HostedAgencies
   readonly profiles: ProfileTable
   readonly peers: PeerClient
@@ -55,7 +58,11 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const closers: Array<() => Promise<void> | void> = []
 
   const anchorCerts = config.trust.anchors.flatMap((f) => parsePemChain(readFileSync(f, 'utf8')))
-  const anchors = new TrustAnchors(anchorCerts)
+  // PROTOCOL.md §15: CRLs are loaded before anything is validated (the directory signer included).
+  const revocation = createRevocation(config, { clock, log: log.child({ area: 'revocation' }), issuers: () => anchors.cas(), anchors: () => anchorCerts })
+  const anchors = new TrustAnchors(anchorCerts, { revocation: revocation.checker })
+  await revocation.sources.load()
+  closers.push(() => revocation.sources.close())
   const directoryJws = readFileSync(config.trust.directory, 'utf8').trim()
   const directory = new Directory(await verifyDirectory(directoryJws, anchors, new Date(clock.now())))
   // Directory entries carry leaf certificates; the issuing CAs come with the directory (PROTOCOL.md §1.4).
@@ -136,7 +143,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   })
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, federation, api,
+    config, clock, log, db, outbox, inbox, anchors, crlSources: revocation.sources, hosted, profiles, peers, delivery, federation, api,
     directory: currentDirectory,
     async listen() {
       await federation.listen({ host: config.federation.host, port: config.federation.port })
@@ -148,6 +155,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       federationUrl = `https://${config.federation.host}:${typeof fa === 'object' && fa ? fa.port : config.federation.port}`
       delivery.start()
       closers.push(() => delivery.stop())
+      revocation.sources.start()
       return { federationUrl, apiUrl: `http://${config.api.host}:${typeof aa === 'object' && aa ? aa.port : config.api.port}` }
     },
     async close() {

@@ -13,7 +13,7 @@ export interface RawKeyFiles {
 export interface RawConfig {
   dataDir: string
   tls: RawKeyFiles
-  trust: { anchors: string[]; directory: string }
+  trust: { anchors: string[]; directory: string; crls: string[]; revocation: 'hard' | 'soft'; crlRefreshSeconds: number; crlGraceSeconds: number }
   agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles }>
   federation: { host: string; port: number }
   api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }> }

@@ -34,7 +34,15 @@ export interface Config {
   readonly embeddedDefault: boolean
   readonly dataDir: string
   readonly tls: KeyFiles
-  readonly trust: { readonly anchors: readonly string[]; readonly directory: string }
+  readonly trust: {
+    readonly anchors: readonly string[]
+    readonly directory: string
+    /** absolute file paths or https URLs (PROTOCOL.md §15.1) */
+    readonly crls: readonly string[]
+    readonly revocation: 'hard' | 'soft'
+    readonly crlRefreshSeconds: number
+    readonly crlGraceSeconds: number
+  }
   readonly agencies: readonly AgencyConfig[]
   readonly federation: { readonly host: string; readonly port: number }
   /** keys includes SARABAN_API_KEY (hashed, for every hosted agency) when it is set. */
