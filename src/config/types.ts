@@ -36,12 +36,14 @@ export interface Config {
   readonly tls: KeyFiles
   readonly trust: {
     readonly anchors: readonly string[]
+    /** Where the signed directory comes from: an absolute file path or an https:// URL (PROTOCOL.md §14.1). */
     readonly directory: string
-    /** absolute file paths or https URLs (PROTOCOL.md §15.1) */
+    /** CRL sources: absolute file paths or https URLs, refreshed like the directory (PROTOCOL.md §15.1) */
     readonly crls: readonly string[]
     readonly revocation: 'hard' | 'soft'
-    readonly crlRefreshSeconds: number
-    readonly crlGraceSeconds: number
+    readonly refreshSeconds: number
+    readonly graceSeconds: number
+    readonly fetchTimeoutSeconds: number
   }
   readonly agencies: readonly AgencyConfig[]
   readonly federation: { readonly host: string; readonly port: number }

@@ -28,24 +28,17 @@ export class CrlSet {
     this.#graceMs = opts.graceMs ?? 0
   }
 
-  /** Called after a CRL is added or replaced (TrustAnchors clears nothing: revocation is not cached). */
+  /** Called after a CRL is put in force (nothing to clear: TrustAnchors does not cache revocation). */
   onChange(listener: (crl: Crl) => void): void {
     this.#listeners.push(listener)
   }
 
-  /** Adds a CRL (DER or PEM). `issuers`: CA certificates that may have signed it. If one matches by
-   *  name, the CRL must verify with it, else it is refused; if none is known yet, it is verified on
-   *  first use. Anti-rollback: a CRL with a lower cRLNumber (or, without numbers, an older
-   *  thisUpdate) than the one held for its issuer is refused, and the held one is kept. */
-  async add(der: Buffer, issuers: readonly X509Certificate[] = []): Promise<AddResult> {
-    let crl: Crl
-    try {
-      crl = parseCrl(der)
-    } catch (e) {
-      return { ok: false, reason: (e as Error).message }
-    }
+  /** Parses a CRL (DER or PEM) and checks it against `issuers`, the CA certificates known now: if
+   *  one has its issuer's name, the CRL must verify with one of them; if none does yet (the issuing
+   *  CA arrives with the directory), it is verified on first use. Throws an Error naming the problem. */
+  async prepare(der: Buffer, issuers: readonly X509Certificate[] = []): Promise<Crl> {
+    const crl = parseCrl(der)
     const held = this.#byIssuer.get(crl.issuerKey)
-    if (held?.fingerprint === crl.fingerprint) return { ok: true, crl: held, changed: false }
     const candidates = [...issuers, ...(held ? this.#issuersOf(held) : [])].filter((c) => certSubjectKey(c) === crl.issuerKey)
     const ok = new Set<string>()
     let failure: string | undefined
@@ -54,18 +47,80 @@ export class CrlSet {
       if (reason === undefined) ok.add(fingerprint(c))
       else failure ??= reason
     }
-    if (ok.size === 0 && failure !== undefined) return { ok: false, reason: failure }
+    if (ok.size === 0 && failure !== undefined) throw new Error(failure)
+    this.#verified.set(crl, ok)
+    this.#rememberIssuers(crl, candidates.filter((c) => ok.has(fingerprint(c))))
+    return crl
+  }
+
+  /** RFC 5280 §5.2.3 anti-rollback: 'newer' or 'same' (same bytes); throws for an older CRL or a
+   *  reused cRLNumber (without numbers: by thisUpdate). */
+  static compare(held: Crl, candidate: Crl): 'newer' | 'same' {
+    if (held.fingerprint === candidate.fingerprint) return 'same'
+    const older = held.number !== undefined && candidate.number !== undefined
+      ? candidate.number <= held.number
+      : candidate.thisUpdate.getTime() <= held.thisUpdate.getTime()
+    if (older) throw new Error(`the CRL of ${candidate.issuer} is not newer than the one held (number ${String(candidate.number)} ≤ ${String(held.number)}): rollback refused`)
+    return 'newer'
+  }
+
+  /** Makes `crl` the one in force for its issuer, unless a newer one is held already (another source). */
+  put(crl: Crl): boolean {
+    const held = this.#byIssuer.get(crl.issuerKey)
     if (held) {
-      const older = held.number !== undefined && crl.number !== undefined
-        ? crl.number <= held.number
-        : crl.thisUpdate.getTime() <= held.thisUpdate.getTime()
-      if (older) return { ok: false, reason: `the CRL of ${crl.issuer} is not newer than the one held (rollback refused)` }
+      try {
+        if (CrlSet.compare(held, crl) === 'same') return false
+      } catch {
+        return false
+      }
     }
     this.#byIssuer.set(crl.issuerKey, crl)
-    this.#verified.set(crl, ok)
-    this.#issuerCerts.set(crl.issuerKey, [...candidates.filter((c) => ok.has(fingerprint(c)))])
     for (const l of this.#listeners) l(crl)
+    return true
+  }
+
+  /** prepare + compare + put, in one step (tests, tools). */
+  async add(der: Buffer, issuers: readonly X509Certificate[] = []): Promise<AddResult> {
+    let crl: Crl
+    try {
+      crl = await this.prepare(der, issuers)
+      const held = this.#byIssuer.get(crl.issuerKey)
+      if (held && CrlSet.compare(held, crl) === 'same') return { ok: true, crl: held, changed: false }
+    } catch (e) {
+      return { ok: false, reason: (e as Error).message }
+    }
+    this.put(crl)
     return { ok: true, crl, changed: true }
+  }
+
+  /** Verifies the CRLs held against CA certificates that became known (the directory's
+   *  intermediates). Returns each CRL now verified with the fingerprint of its issuer (for history);
+   *  a CRL that fails is left to fail at use (hard: ERR_REVOCATION_UNKNOWN). */
+  async verifyHeld(issuers: readonly X509Certificate[]): Promise<Array<{ crl: Crl; issuerFp: string }>> {
+    const out: Array<{ crl: Crl; issuerFp: string }> = []
+    for (const crl of this.#byIssuer.values()) {
+      const known = this.issuerOf(crl)
+      if (known) { out.push({ crl, issuerFp: known }); continue }
+      for (const c of issuers.filter((i) => certSubjectKey(i) === crl.issuerKey)) {
+        if ((await checkCrlIssuer(crl, c)) !== undefined) continue
+        this.#verified.get(crl)?.add(fingerprint(c)) ?? this.#verified.set(crl, new Set([fingerprint(c)]))
+        this.#rememberIssuers(crl, [c])
+        out.push({ crl, issuerFp: fingerprint(c) })
+        break
+      }
+    }
+    return out
+  }
+
+  /** The fingerprint of a CA certificate that verified `crl`, if any did yet. */
+  issuerOf(crl: Crl): string | undefined {
+    return [...(this.#verified.get(crl) ?? [])][0]
+  }
+
+  #rememberIssuers(crl: Crl, certs: readonly X509Certificate[]): void {
+    const known = this.#issuerCerts.get(crl.issuerKey) ?? []
+    for (const c of certs) if (!known.some((k) => fingerprint(k) === fingerprint(c))) known.push(c)
+    this.#issuerCerts.set(crl.issuerKey, known)
   }
 
   #issuersOf(crl: Crl): X509Certificate[] {
@@ -93,7 +148,7 @@ export class CrlSet {
       const reason = await checkCrlIssuer(crl, issuer)
       if (reason !== undefined) return { state: 'unknown', reason: `the CRL held for its issuer is not usable: ${reason}` }
       verified.add(fp)
-      this.#issuerCerts.set(crl.issuerKey, [...this.#issuersOf(crl), issuer])
+      this.#rememberIssuers(crl, [issuer])
     }
     const entry = crl.revoked.get(normaliseSerial(cert.serialNumber))
     if (entry === undefined) return { state: 'good', crl }

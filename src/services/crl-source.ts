@@ -1,159 +1,177 @@
-// Getting the federation's CRLs (PROTOCOL.md §15.1): each configured source (a file, or an https URL)
-// is read at start and every `refreshSeconds`; what verifies goes into the node's CrlSet, and the
-// last good copy of each source is kept under dataDir, so that a restart while the operator is
-// unreachable still has the CRLs it had. Freshness (nextUpdate + grace) is judged by CrlSet.
-// TODO(issue 4): move onto the directory work's generic refreshing source once it is on main.
+// The federation's CRLs (PROTOCOL.md §15.1), each configured source (a file or an https:// URL) kept
+// by a SignedDocumentSource with the directory's rules (§14): refreshed on schedule, accepted only if
+// it verifies, is current and is newer (anti-rollback by cRLNumber), last good copy on disk. What is
+// accepted goes into the node's CrlSet (what TrustAnchors checks) and into crl_history (evidence).
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs'
 import type { X509Certificate } from 'node:crypto'
-import { rootCertificates } from 'node:tls'
 import { join } from 'node:path'
-import { Agent } from 'undici'
+import { SarabanError } from '../errors.js'
 import type { Clock } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { Config } from '../config/index.js'
-import { SarabanError } from '../errors.js'
-import { toPem } from '../pki/cert.js'
 import { CrlSet } from '../pki/crl-set.js'
 import type { Crl } from '../pki/crl.js'
 import { RevocationChecker } from '../pki/revocation.js'
+import type { Db } from '../storage/db.js'
+import type { TrustHistoryStore } from '../storage/trust-history.js'
+import { documentFetcher, type FetchSettings } from './fetch-document.js'
+import { SignedDocumentSource, type RefreshResult, type SourceSettings, type SourceStatus } from './signed-source.js'
 
-export interface CrlSourceState {
-  source: string
-  ok: boolean
-  lastError?: string
-  /** the CRL this source last gave (the set may hold a newer one from another source) */
-  crl?: { issuer: string; number?: string; thisUpdate: string; nextUpdate: string }
+export const MAX_CRL_BYTES = 16 * 1024 * 1024
+
+export interface CrlSourcesOptions {
+  readonly locations: readonly string[]
+  readonly dataDir: string
+  readonly crls: CrlSet
+  /** the CA certificates known now (TrustAnchors#cas), to verify CRLs with */
+  readonly issuers: () => X509Certificate[]
+  readonly mode: 'hard' | 'soft'
+  readonly settings: SourceSettings
+  readonly fetch: FetchSettings
+  readonly clock: Clock
+  readonly log: Logger
+  readonly history?: { readonly db: Db; readonly store: TrustHistoryStore }
 }
 
-const FETCH_TIMEOUT_MS = 15_000
-const MAX_CRL_BYTES = 16 * 1024 * 1024
+/** Where the last good copy of a CRL source is kept, under the node's data directory. */
+export function lastGoodCrlFile(dataDir: string, location: string): string {
+  return join(dataDir, 'trust', `crl-${createHash('sha256').update(location).digest('hex').slice(0, 16)}.crl`)
+}
+
+const invalid = (location: string, e: unknown) => new SarabanError('ERR_CRL_INVALID', `${location}: ${(e as Error).message}`)
 
 export class CrlSources {
-  readonly #states = new Map<string, CrlSourceState>()
-  #timer: NodeJS.Timeout | undefined
-  #agent: Agent | undefined
+  readonly #o: CrlSourcesOptions
+  readonly #sources: SignedDocumentSource<Crl>[] = []
+  /** soft mode: sources that could not be opened yet, retried on a timer */
+  #pending: string[] = []
+  #retry: NodeJS.Timeout | undefined
 
-  constructor(
-    readonly crls: CrlSet,
-    private readonly opts: {
-      sources: readonly string[]; cacheDir: string; refreshMs: number; log: Logger
-      issuers: () => X509Certificate[]; anchorsPem: () => string[]
-      /** each CRL accepted (new to the set), e.g. to record it for evidence */
-      onAccepted?: (crl: Crl, source: string) => void
-    },
-  ) {
-    for (const s of opts.sources) this.#states.set(s, { source: s, ok: false, lastError: 'not loaded yet' })
+  private constructor(o: CrlSourcesOptions) {
+    this.#o = o
   }
 
-  /** Last good copies first, then every source once. Never throws: failures are logged and kept in status(). */
-  async load(): Promise<void> {
-    mkdirSync(this.opts.cacheDir, { recursive: true })
-    for (const s of this.opts.sources) {
+  /** Opens every source (last good copy, then one fetch). Hard mode: a source with no usable CRL stops
+   *  the node from starting, as the directory does. Soft mode: it is logged loudly and retried. */
+  static async open(o: CrlSourcesOptions): Promise<CrlSources> {
+    const cs = new CrlSources(o)
+    for (const location of o.locations) {
       try {
-        await this.#accept(s, readFileSync(this.#cacheFile(s)), false)
-      } catch { /* no last good copy yet */ }
-    }
-    await this.refresh()
-  }
-
-  async refresh(): Promise<void> {
-    await Promise.all(this.opts.sources.map(async (s) => {
-      const state = this.#states.get(s)!
-      try {
-        await this.#accept(s, await this.#read(s), true)
-      } catch (e) {
-        state.ok = false
-        state.lastError = (e as Error).message
-        this.opts.log.warn({ event: 'crl.refresh-failed', source: s, reason: state.lastError }, 'a CRL source could not be used; the CRLs held stay in force until nextUpdate + grace')
+        await cs.#open(location)
+      } catch (err) {
+        if (o.mode === 'hard') throw err
+        o.log.error({ event: 'crl.unavailable', location, err: (err as Error).message },
+          'NO CRL from this source (soft-fail mode: certificates it covers are ACCEPTED WITHOUT revocation checking); retrying')
+        cs.#pending.push(location)
       }
-    }))
+    }
+    return cs
+  }
+
+  async #open(location: string): Promise<void> {
+    const o = this.#o
+    const source = await SignedDocumentSource.open<Crl>({
+      name: `crl ${location}`,
+      lastGoodFile: lastGoodCrlFile(o.dataDir, location),
+      verify: async (bytes) => {
+        try {
+          return await o.crls.prepare(bytes, o.issuers())
+        } catch (e) {
+          throw invalid(location, e)
+        }
+      },
+      checkFresh: (crl, at) => {
+        if (at.getTime() >= crl.nextUpdate.getTime()) throw invalid(location, new Error(`the CRL of ${crl.issuer} expired at ${crl.nextUpdate.toISOString()}`))
+      },
+      compare: (held, candidate) => {
+        try {
+          return CrlSet.compare(held, candidate)
+        } catch (e) {
+          throw invalid(location, e)
+        }
+      },
+      nextUpdate: (crl) => crl.nextUpdate,
+      serial: (crl) => String(crl.number ?? crl.thisUpdate.toISOString()),
+    }, documentFetcher(location, { ...o.fetch, maxBytes: MAX_CRL_BYTES }), o.settings, { clock: o.clock, log: o.log })
+    this.#sources.push(source)
+    this.#accept(source.current())
+    source.onUpdate((crl) => this.#accept(crl))
+  }
+
+  #accept(crl: Crl): void {
+    if (!this.#o.crls.put(crl)) return
+    this.#o.log.info({ event: 'crl.accepted', issuer: crl.issuer, number: crl.number?.toString(), revoked: crl.revoked.size, nextUpdate: crl.nextUpdate.toISOString() }, 'CRL in force')
+    const issuerFp = this.#o.crls.issuerOf(crl)
+    if (issuerFp !== undefined) this.#record(crl, issuerFp)
+  }
+
+  /** Once the directory brought the issuing CAs: verify the CRLs taken on trust until then, and record them. */
+  async issuersKnown(): Promise<void> {
+    for (const { crl, issuerFp } of await this.#o.crls.verifyHeld(this.#o.issuers())) this.#record(crl, issuerFp)
+  }
+
+  #record(crl: Crl, issuerFp: string): void {
+    const h = this.#o.history
+    if (!h) return
+    h.db.write(() => h.store.recordCrl({
+      issuerFp, crlNumber: String(crl.number ?? 0), thisUpdate: crl.thisUpdate.getTime(), nextUpdate: crl.nextUpdate.getTime(),
+      der: crl.der, fetchedAt: this.#o.clock.now(),
+    })).catch((err: unknown) => this.#o.log.error({ event: 'trust.history-failed', err }, 'cannot record a CRL in history'))
+  }
+
+  status(): SourceStatus[] {
+    return this.#sources.map((s) => s.status())
+  }
+
+  /** Sources that could not be opened yet (soft mode only). */
+  pending(): readonly string[] {
+    return this.#pending
+  }
+
+  refresh(): Promise<RefreshResult[]> {
+    return Promise.all(this.#sources.map((s) => s.refresh()))
   }
 
   start(): void {
-    this.#timer ??= setInterval(() => void this.refresh(), this.opts.refreshMs)
-    this.#timer.unref()
+    for (const s of this.#sources) s.start()
+    if (this.#pending.length > 0 && !this.#retry) {
+      this.#retry = setInterval(() => void this.#retryPending(), Math.min(this.#o.settings.refreshMs, 60_000))
+      this.#retry.unref()
+    }
+  }
+
+  async #retryPending(): Promise<void> {
+    for (const location of [...this.#pending]) {
+      try {
+        await this.#open(location)
+        this.#pending = this.#pending.filter((l) => l !== location)
+        this.#sources.at(-1)!.start()
+      } catch { /* still unavailable: the open error was logged by the source */ }
+    }
+    if (this.#pending.length === 0 && this.#retry) clearInterval(this.#retry)
   }
 
   async close(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer)
-    this.#timer = undefined
-    await this.#agent?.close()
-  }
-
-  status(): CrlSourceState[] {
-    return [...this.#states.values()].map((s) => ({ ...s }))
-  }
-
-  async #accept(source: string, der: Buffer, keep: boolean): Promise<void> {
-    const r = await this.crls.add(der, this.opts.issuers())
-    const state = this.#states.get(source)!
-    if (!r.ok) {
-      if (!keep && /rollback/.test(r.reason)) return // a last good copy older than what another source gave
-      throw new Error(r.reason)
-    }
-    state.ok = true
-    delete state.lastError
-    state.crl = {
-      issuer: r.crl.issuer, ...(r.crl.number !== undefined ? { number: r.crl.number.toString() } : {}),
-      thisUpdate: r.crl.thisUpdate.toISOString(), nextUpdate: r.crl.nextUpdate.toISOString(),
-    }
-    if (r.changed) {
-      this.opts.log.info({ event: 'crl.accepted', source, issuer: r.crl.issuer, number: state.crl.number, revoked: r.crl.revoked.size }, 'CRL accepted')
-      this.opts.onAccepted?.(r.crl, source)
-    }
-    if (keep && r.changed) {
-      const file = this.#cacheFile(source)
-      writeFileSync(file + '.tmp', r.crl.der)
-      renameSync(file + '.tmp', file)
-    }
-  }
-
-  async #read(source: string): Promise<Buffer> {
-    if (!/^https:\/\//i.test(source)) return readFileSync(source)
-    // CRLs are signed, so the transport only needs to reach the operator: system roots or the federation's.
-    this.#agent ??= new Agent({ connect: { ca: [...rootCertificates, ...this.opts.anchorsPem()] } })
-    const res = await this.#agent.request({
-      origin: new URL(source).origin, path: new URL(source).pathname + new URL(source).search, method: 'GET',
-      headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS,
-    })
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const c of res.body) {
-      size += (c as Buffer).length
-      if (size > MAX_CRL_BYTES) { res.body.destroy(); throw new Error(`${source} sent more than ${MAX_CRL_BYTES} bytes`) }
-      chunks.push(c as Buffer)
-    }
-    if (res.statusCode !== 200) throw new Error(`${source} answered ${res.statusCode}`)
-    return Buffer.concat(chunks)
-  }
-
-  #cacheFile(source: string): string {
-    return join(this.opts.cacheDir, createHash('sha256').update(source).digest('hex').slice(0, 32) + '.crl')
+    if (this.#retry) clearInterval(this.#retry)
+    await Promise.all(this.#sources.map((s) => s.close()))
   }
 }
 
-/** The node's revocation check and its CRL sources, from the config (context.ts). Nothing is read
- *  until `sources.load()`. Soft mode is announced loudly here, and every soft pass is logged. */
-export function createRevocation(config: Pick<Config, 'trust' | 'dataDir'>, deps: { clock: Clock; log: Logger; issuers: () => X509Certificate[]; anchors: () => readonly X509Certificate[] }) {
+/** The node's revocation check (context.ts), before anything is loaded. Soft mode is announced loudly
+ *  here, and every certificate that passes without revocation information is logged. */
+export function createRevocationChecker(config: Pick<Config, 'trust'>, deps: { clock: Clock; log: Logger }): RevocationChecker {
   const { trust } = config
   if (trust.revocation === 'hard' && trust.crls.length === 0) {
     throw new SarabanError('ERR_CONFIG_INVALID', 'trust.crls is empty while trust.revocation is "hard": every certificate would be refused', {
       errors: [{ field: '/trust/crls', message: 'list the federation CAs\' CRLs (files or https URLs), or set trust.revocation to "soft"' }],
     })
   }
-  const crls = new CrlSet({ graceMs: trust.crlGraceSeconds * 1000 })
   if (trust.revocation === 'soft') {
     deps.log.warn({ event: 'revocation.soft-fail', crls: trust.crls.length },
       'REVOCATION IS IN SOFT-FAIL MODE (trust.revocation = "soft"): certificates whose revocation status is unknown are ACCEPTED. Use only while CRLs cannot be fetched.')
   }
-  const checker = new RevocationChecker({
-    crls, mode: trust.revocation, now: () => deps.clock.now(),
+  return new RevocationChecker({
+    crls: new CrlSet({ graceMs: trust.graceSeconds * 1000 }), mode: trust.revocation, now: () => deps.clock.now(),
     onSoftFailure: (f) => deps.log.warn({ event: 'revocation.soft-pass', ...f }, 'accepted a certificate WITHOUT revocation information (soft-fail mode)'),
   })
-  const sources = new CrlSources(crls, {
-    sources: trust.crls, cacheDir: join(config.dataDir, 'crls'), refreshMs: trust.crlRefreshSeconds * 1000, log: deps.log,
-    issuers: deps.issuers, anchorsPem: () => deps.anchors().map(toPem),
-  })
-  return { crls, checker, sources }
 }
