@@ -133,9 +133,12 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     })
   }
   for (const t of targets) {
-    const check = await deps.anchors.validate([t!.cert], { at: new Date(now), role: 'encryption' })
-    if (!check.ok) throw new SarabanError('ERR_RECIPIENT_CERT_INVALID', `The encryption certificate of "${t!.agency}" does not validate: ${check.reason}`)
+    const check = await deps.anchors.validate([t!.cert], { at: new Date(now), role: 'encryption', code: 'ERR_RECIPIENT_CERT_INVALID' })
+    if (!check.ok) throw new SarabanError(check.code, `The encryption certificate of "${t!.agency}" does not validate: ${check.reason}`)
   }
+  // PROTOCOL.md §15.2: a node does not seal with a signing certificate that is revoked or expired.
+  const own = await deps.anchors.validate(deps.hosted.get(from)!.signer.chain, { at: new Date(now), role: 'signing' })
+  if (!own.ok) throw new SarabanError(own.code, `The signing certificate of "${from}" on this node does not validate: ${own.reason}`)
 
   const letterId = randomUUID()
   const signer = deps.hosted.get(from)!.signer
