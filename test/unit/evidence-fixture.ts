@@ -2,7 +2,8 @@
 // with a profile, as the outbox would hold them, and a real RFC 3161 TSA run with `openssl ts`
 // (the time-stamping module's own server and verifier replace it once they are on main).
 import { execFileSync } from 'node:child_process'
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash, randomUUID, webcrypto, type X509Certificate } from 'node:crypto'
+import * as x509 from '@peculiar/x509'
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -100,7 +101,19 @@ export function opensslTsa(fed: FederationMaterial): OpensslTsa {
     run('ts', '-reply', '-config', 'ts.cnf', '-queryfile', q, '-signer', 'tsa.pem', '-inkey', 'tsa.key', '-chain', 'ca.pem', '-token_out', '-out', out)
     return readFileSync(out)
   }
+  // openssl ts -verify is a pure function of (token, imprint, root): remembered, so the tamper
+  // tests' hundreds of runs do not each spawn it again.
+  const seen = new Map<string, Awaited<ReturnType<TimeStampVerifier>>>()
   const verifier: TimeStampVerifier = async (token, o) => {
+    const key = sha256(Buffer.concat([token, o.imprint])).toString('hex')
+    const hit = seen.get(key)
+    if (hit) return hit
+    const r = await opensslVerify(token, o.imprint)
+    seen.set(key, r)
+    return r
+  }
+  const opensslVerify = async (token: Buffer, imprint: Buffer): Promise<Awaited<ReturnType<TimeStampVerifier>>> => {
+    const o = { imprint }
     const t = f(`v${++n}.tsr`), chain = f(`v${n}.pem`)
     writeFileSync(t, token)
     try {
@@ -125,4 +138,26 @@ export function opensslTsa(fed: FederationMaterial): OpensslTsa {
     return (mid: string) => tokens.get(mid) ?? []
   }
   return { stamp, verifier, tokensFor, close: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** A CRL (DER) issued by the federation's issuing CA ('intermediate') or root, listing `revoked`. */
+export async function testCrl(fed: FederationMaterial, opts: {
+  by: 'intermediate' | 'root'
+  thisUpdate?: Date
+  nextUpdate?: Date
+  revoked?: Array<{ cert: X509Certificate; at: Date }>
+}): Promise<Buffer> {
+  const issuer = opts.by === 'root' ? fed.root : fed.intermediate
+  const rsa = issuer.key.asymmetricKeyType === 'rsa'
+  const alg = rsa ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: (issuer.key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'P-384' : 'P-256'), hash: issuer.key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'SHA-384' : 'SHA-256' }
+  const signingKey = await webcrypto.subtle.importKey('pkcs8', issuer.key.export({ type: 'pkcs8', format: 'der' }), alg, false, ['sign'])
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: new x509.X509Certificate(issuer.cert.raw).subjectName,
+    thisUpdate: opts.thisUpdate ?? new Date(Date.now() - 3600_000),
+    nextUpdate: opts.nextUpdate ?? new Date(Date.now() + 7 * 86_400_000),
+    signingAlgorithm: alg,
+    signingKey,
+    entries: (opts.revoked ?? []).map((r) => ({ serialNumber: r.cert.serialNumber, revocationDate: r.at })),
+  }, webcrypto as unknown as Parameters<typeof x509.X509CrlGenerator.create>[1])
+  return Buffer.from(crl.rawData)
 }
