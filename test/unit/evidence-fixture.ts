@@ -157,7 +157,8 @@ export async function testCrl(fed: FederationMaterial, opts: {
     nextUpdate: opts.nextUpdate ?? new Date(Date.now() + 7 * 86_400_000),
     signingAlgorithm: alg,
     signingKey,
-    entries: (opts.revoked ?? []).map((r) => ({ serialNumber: r.cert.serialNumber, revocationDate: r.at })),
+    // With a reason code: @peculiar/x509 writes an empty (invalid) crlEntryExtensions otherwise, which pkijs refuses.
+    entries: (opts.revoked ?? []).map((r) => ({ serialNumber: r.cert.serialNumber, revocationDate: r.at, reason: x509.X509CrlReason.keyCompromise })),
   }, webcrypto as unknown as Parameters<typeof x509.X509CrlGenerator.create>[1])
   return Buffer.from(crl.rawData)
 }
