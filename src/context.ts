@@ -12,7 +12,9 @@ import { OutboxStore } from './storage/outbox.js'
 import { InboxStore } from './storage/inbox.js'
 import { parsePemChain } from './pki/cert.js'
 import { TrustAnchors } from './pki/validate.js'
-import { Directory, verifyDirectory } from './pki/directory.js'
+import type { Directory } from './pki/directory.js'
+import { DirectorySource } from './services/directory-source.js'
+import { TrustHistoryStore } from './storage/trust-history.js'
 import { defaultProfiles, type ProfileTable } from './crypto/profiles.js'
 import { HostedAgencies } from './services/hosted-agencies.js'
 import { DeliveryWorker } from './services/deliver.js'
@@ -22,6 +24,9 @@ import { PeerClient } from './federation/peer-client.js'
 import { buildFederationServer } from './federation/server.js'
 import { buildApiServer } from './api/server.js'
 import { VERSION } from './version.js'
+
+/** Largest signed directory a node fetches (100,000 agencies with a few certificates each fit). */
+const MAX_DIRECTORY_BYTES = 256 * 1024 * 1024
 
 export interface ContextOverrides {
   readonly clock?: Clock
@@ -41,6 +46,10 @@ export interface AppContext {
   readonly profiles: ProfileTable
   readonly peers: PeerClient
   readonly delivery: DeliveryWorker
+  /** The refreshing signed directory (PROTOCOL.md §14): status, refresh(), jws(). */
+  readonly directorySource: DirectorySource
+  /** What this node trusted when (directoryAt, crlsAt) for evidence. */
+  readonly trustHistory: TrustHistoryStore
   readonly federation: FastifyInstance
   readonly api: FastifyInstance
   directory(): Directory
@@ -56,18 +65,6 @@ export async function createContext(config: Config, overrides: ContextOverrides 
 
   const anchorCerts = config.trust.anchors.flatMap((f) => parsePemChain(readFileSync(f, 'utf8')))
   const anchors = new TrustAnchors(anchorCerts)
-  const directoryJws = readFileSync(config.trust.directory, 'utf8').trim()
-  const directory = new Directory(await verifyDirectory(directoryJws, anchors, new Date(clock.now())))
-  // Directory entries carry leaf certificates; the issuing CAs come with the directory (PROTOCOL.md §1.4).
-  anchors.addIntermediates(directory.intermediates())
-  // Everything reads the directory through this, so that a refresh (issue 4) is one assignment.
-  const currentDirectory = () => directory
-  const hosted = HostedAgencies.load(config.agencies)
-  for (const id of hosted.ids()) {
-    if (!directory.agency(id)) log.warn({ event: 'config.agency-not-in-directory', agency: id }, 'a hosted agency is not in the directory: peers will refuse its letters')
-  }
-  const profiles = defaultProfiles()
-
   const storageLog = log.child({ area: 'storage' })
   const db = Db.open(join(config.dataDir, 'saraban.sqlite'), {
     synchronous: config.storage.synchronous,
@@ -79,6 +76,32 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   closers.push(() => db.close())
   const outbox = new OutboxStore(db)
   const inbox = new InboxStore(db)
+  const trustHistory = new TrustHistoryStore(db)
+
+  // The directory is fetched, verified, kept and refreshed by its source (PROTOCOL.md §14); everything
+  // reads it through currentDirectory(), so that a refresh is one swap.
+  const directorySource = await DirectorySource.open({
+    location: config.trust.directory,
+    dataDir: config.dataDir,
+    anchors,
+    settings: { refreshMs: config.trust.refreshSeconds * 1000, graceMs: config.trust.graceSeconds * 1000 },
+    fetch: { timeoutMs: config.trust.fetchTimeoutSeconds * 1000, maxBytes: MAX_DIRECTORY_BYTES, extraCa: anchorCerts.map((c) => c.toString()) },
+    clock,
+    log: log.child({ area: 'trust' }),
+    history: { db, store: trustHistory },
+  })
+  closers.push(() => directorySource.close())
+  const currentDirectory = () => directorySource.directory()
+  // Directory entries carry leaf certificates; the issuing CAs come with the directory (PROTOCOL.md §1.4).
+  anchors.addIntermediates(currentDirectory().intermediates())
+  directorySource.onUpdate((d) => anchors.addIntermediates(d.intermediates()))
+  const directory = currentDirectory()
+  const hosted = HostedAgencies.load(config.agencies)
+  for (const id of hosted.ids()) {
+    if (!directory.agency(id)) log.warn({ event: 'config.agency-not-in-directory', agency: id }, 'a hosted agency is not in the directory: peers will refuse its letters')
+  }
+  const profiles = defaultProfiles()
+
 
   // One TLS identity for both directions (server and client of mutual TLS).
   const tls = {
@@ -100,6 +123,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     envelopes,
     clock, log: log.child({ area: 'delivery' }), db, outbox, peers, profiles, anchors,
     directory: currentDirectory,
+    // PROTOCOL.md §14.4: past nextUpdate + grace, queued letters wait (unclaimed) for a fresh directory.
+    paused: () => !directorySource.usable(),
     settings: {
       maxAttempts: config.delivery.maxAttempts,
       initialBackoffMs: config.delivery.initialBackoffMs,
@@ -127,16 +152,16 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     inbox,
     directory: currentDirectory,
     hosted,
-    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes },
-    evidence: { clock, profiles, directoryJws: () => directoryJws },
+    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable() },
+    evidence: { clock, profiles, directoryJws: () => directorySource.jws() },
     version: VERSION,
     profiles,
     get federationUrl() { return federationUrl },
-    health: () => health({ clock, db, outbox, directory: currentDirectory, agencies: () => hosted.ids(), version: VERSION }),
+    health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION }),
   })
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, federation, api,
+    config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, federation, api, directorySource, trustHistory,
     directory: currentDirectory,
     async listen() {
       await federation.listen({ host: config.federation.host, port: config.federation.port })
@@ -148,6 +173,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       federationUrl = `https://${config.federation.host}:${typeof fa === 'object' && fa ? fa.port : config.federation.port}`
       delivery.start()
       closers.push(() => delivery.stop())
+      // A fresh directory resumes deliveries paused by a stale one.
+      directorySource.onUpdate(() => delivery.notify())
+      directorySource.start()
       return { federationUrl, apiUrl: `http://${config.api.host}:${typeof aa === 'object' && aa ? aa.port : config.api.port}` }
     },
     async close() {

@@ -57,6 +57,9 @@ export const ERRORS = {
   // Evidence bundle (PROTOCOL.md §8)
 
   // Directory distribution and freshness (PROTOCOL.md §14)
+  ERR_DIRECTORY_ROLLBACK: { status: 500, title: 'The federation directory has a lower serial than the one this node holds, or reuses its serial' },
+  ERR_DIRECTORY_STALE: { status: 503, title: 'The federation directory is past its nextUpdate plus the grace period: new letters are refused until a fresh one arrives' },
+  ERR_TRUST_DOCUMENT_UNAVAILABLE: { status: 503, title: 'A signed trust document (the federation directory, a CRL) could not be fetched' },
 
   // Revocation (PROTOCOL.md §15)
 

@@ -15,7 +15,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     embeddedDefault: c.embeddedDefault,
     dataDir: c.dataDir,
     tls: keyFiles(c.tls),
-    trust: { anchors: [...c.trust.anchors], directory: c.trust.directory },
+    trust: { ...c.trust, anchors: [...c.trust.anchors] },
     agencies: c.agencies.map((a) => ({ id: a.id, signing: keyFiles(a.signing), encryption: keyFiles(a.encryption) })),
     federation: { ...c.federation },
     api: { host: c.api.host, port: c.api.port, keys: c.api.keys.map((k) => ({ name: k.name, sha256: REDACTED, agencies: [...k.agencies] })) },

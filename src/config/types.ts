@@ -34,7 +34,14 @@ export interface Config {
   readonly embeddedDefault: boolean
   readonly dataDir: string
   readonly tls: KeyFiles
-  readonly trust: { readonly anchors: readonly string[]; readonly directory: string }
+  readonly trust: {
+    readonly anchors: readonly string[]
+    /** Where the signed directory comes from: an absolute file path or an https:// URL (PROTOCOL.md §14.1). */
+    readonly directory: string
+    readonly refreshSeconds: number
+    readonly graceSeconds: number
+    readonly fetchTimeoutSeconds: number
+  }
   readonly agencies: readonly AgencyConfig[]
   readonly federation: { readonly host: string; readonly port: number }
   /** keys includes SARABAN_API_KEY (hashed, for every hosted agency) when it is set. */

@@ -10,8 +10,6 @@ export interface EvidenceForm {
   readonly receiptFile: string
   /** The signed letter as a file: a compact JWS (ASCII) or the DER of a CMS SignedData. */
   letterBytes(opened: Opened): Buffer
-  /** The receipt as the outbox stores it (PROTOCOL.md §6) → its exact bytes. */
-  receiptBytes(stored: string): Buffer
 }
 
 const FORMS: Readonly<Record<string, EvidenceForm>> = {
@@ -20,15 +18,12 @@ const FORMS: Readonly<Record<string, EvidenceForm>> = {
     letterFile: 'letter.jws',
     receiptFile: 'receipt.jws',
     letterBytes: (o) => Buffer.from(o.signedBytes, 'latin1'),
-    receiptBytes: (s) => Buffer.from(s, 'utf8'),
   },
   'cms-v1': {
     envelopeFile: 'envelope.p7m',
     letterFile: 'letter.p7s',
     receiptFile: 'receipt.p7s',
     letterBytes: (o) => Buffer.from(o.signedBytes, 'base64'), // Opened.signedBytes: base64 of the SignedData DER
-    // The outbox keeps receipts as text; a binary CMS receipt is kept as standard base64 of its DER.
-    receiptBytes: (s) => Buffer.from(s, 'base64'),
   },
 }
 

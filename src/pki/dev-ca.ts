@@ -14,6 +14,8 @@ export type { Issued, IssueOptions, KeyAlg, SubjectSpec } from './dev-issue.js'
 export interface AgencySpec {
   id: string; nameTh: string; nameEn: string; keyType: 'rsa' | 'ec'; federationUrl: string
   ecms?: { ministry: string; department: string }
+  /** envelope profiles the agency accepts, most preferred first (directory `profiles`); default ['jose-v1'] */
+  profiles?: string[]
 }
 
 export interface AgencyMaterial { spec: AgencySpec; tls: Issued; signing: Issued; encryption: Issued }
@@ -100,7 +102,7 @@ export function directoryEntry(a: AgencyMaterial): DirectoryAgency {
       signing: [toBase64Der(a.signing.cert)],
       encryption: [toBase64Der(a.encryption.cert)],
     },
-    profiles: ['jose-v1'],
+    profiles: a.spec.profiles ?? ['jose-v1'],
     status: 'active',
   }
 }

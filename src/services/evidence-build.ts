@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { isoTime, type Clock } from '../clock.js'
 import type { OutboxLetter, OutboxMessage } from '../storage/outbox.js'
-import type { ProfileTable } from '../crypto/profiles.js'
+import { receiptFromText, type ProfileTable } from '../crypto/profiles.js'
 import type { VerifiedReceipt } from '../crypto/types.js'
 import { writeTar } from '../evidence/tar.js'
 import { checksumsFile, encodeManifest, EVIDENCE_FORMAT, EVIDENCE_V2, MANIFEST_PATH } from '../evidence/manifest.js'
@@ -72,7 +72,7 @@ async function messageParts(deps: EvidenceDeps, sender: string, m: OutboxMessage
   if (form === undefined) throw new Error(`no evidence form for profile ${m.profile}`)
   const dir = `messages/${m.messageId}/`
   const opened = await profile.openWithContentKey(m.envelope, m.contentKey)
-  const receipt = m.receipt === null ? undefined : form.receiptBytes(m.receipt)
+  const receipt = m.receipt === null ? undefined : receiptFromText(m.profile, m.receipt)
   let verified: VerifiedReceipt | undefined
   try {
     verified = receipt === undefined ? undefined : await profile.verifyReceipt(receipt)

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import type { TrustAnchors } from '../pki/validate.js'
 import { Directory, verifyDirectory } from '../pki/directory.js'
 import { fingerprint } from '../pki/cert.js'
-import type { ProfileTable } from '../crypto/profiles.js'
+import { receiptFromText, type ProfileTable } from '../crypto/profiles.js'
 import { checkReceipt } from './receipt-check.js'
 
 const EVIDENCE_FORMAT = 'saraban-evidence'
@@ -100,6 +100,10 @@ async function verifyMessage(
   } catch (err) {
     return note('.contentKey', false, `the envelope does not open and verify with the content key: ${(err as Error).message}`)
   }
+  // cms-v1 names no parties outside the encryption (PROTOCOL.md §12.5): bind them to the signed payload.
+  if (opened.payload.mid !== m.messageId || opened.payload.from !== sender || opened.payload.to !== m.recipient) {
+    return note('.signature', false, 'the signed letter names another message, sender or recipient than the bundle')
+  }
   const signedAt = new Date(opened.payload.sentAt)
   const chain = await deps.anchors.validate(opened.signerChain, { at: signedAt, role: 'signing' })
   const listed = directory?.isSigningCertOf(sender, fingerprint(opened.signerChain[0]!)) ?? false
@@ -109,6 +113,6 @@ async function verifyMessage(
     : `the signer chain does not validate at ${opened.payload.sentAt}: ${chain.reason}`)
   if (!m.receipt) return note('.receipt', false, `no receipt (status ${m.status}): delivery is not proven`)
   if (!directory) return note('.receipt', false, 'cannot check the receipt signer without a valid directory')
-  const r = await checkReceipt(Buffer.from(m.receipt), { messageId: m.messageId, from: sender, to: m.recipient, envelopeSha256: m.envelopeSha256 }, { profile, anchors: deps.anchors, directory })
+  const r = await checkReceipt(receiptFromText(m.profile, m.receipt), { messageId: m.messageId, from: sender, to: m.recipient, envelopeSha256: m.envelopeSha256 }, { profile, anchors: deps.anchors, directory })
   note('.receipt', r.ok, r.ok ? `receipt signed by "${m.recipient}" at ${r.value.receivedAt} binds these envelope bytes` : r.reason)
 }

@@ -27,6 +27,8 @@ export interface SendDeps {
   readonly hosted: HostedAgencies
   readonly onQueued: () => void
   readonly envelopes: EnvelopeCache
+  /** Throws ERR_DIRECTORY_STALE when new letters must be refused (PROTOCOL.md §14.4). */
+  readonly requireFreshDirectory?: () => void
 }
 
 export interface SendRequest {
@@ -82,6 +84,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     }
   }
 
+  deps.requireFreshDirectory?.()
   const directory = deps.directory()
   const now = deps.clock.now()
   const files = (req.body.attachments ?? []).map((a, i) => {

@@ -48,6 +48,8 @@ export interface NetOptions {
   readonly log?: boolean
   /** Change the signed directory (e.g. suspend an agency) before it is signed. */
   readonly editDirectory?: (doc: DirectoryDocument) => DirectoryDocument
+  /** The envelope profiles every agency accepts (directory `profiles`), e.g. ['cms-v1']: the same suite runs once per profile. */
+  readonly profiles?: readonly string[]
 }
 
 export interface NetFiles {
@@ -65,7 +67,7 @@ export async function writeNetFiles(agencies: readonly string[], opts: NetOption
   for (const id of Object.keys(fed.agencies)) ports[id] = await freePort()
   const withPorts: DirectoryDocument = {
     ...fed.directory,
-    agencies: fed.directory.agencies.map((a) => ({ ...a, endpoints: [`https://127.0.0.1:${ports[a.id]}`] })),
+    agencies: fed.directory.agencies.map((a) => ({ ...a, endpoints: [`https://127.0.0.1:${ports[a.id]}`], ...(opts.profiles ? { profiles: [...opts.profiles] } : {}) })),
   }
   const directory = opts.editDirectory ? opts.editDirectory(withPorts) : withPorts
   const directoryJws = await signDirectory(directory, { key: fed.directoryIssuer.key, chain: fed.directoryIssuer.chain })
@@ -167,13 +169,16 @@ export async function waitForRecipient(node: TestNode, letterId: string, status:
 /** A raw mTLS client to a node's federation endpoint, with whatever client identity a test wants. */
 export async function federationPost(
   port: number,
-  opts: { key?: string; cert?: string; ca: string; body: Buffer; contentType?: string },
+  opts: { key?: string; cert?: string; ca: string; body: Buffer; contentType?: string; routing?: { messageId: string; from: string; to: string } },
 ): Promise<{ status: number; contentType: string; body: Buffer }> {
   const client = new Client(`https://127.0.0.1:${port}`, {
     connect: { ca: opts.ca, ...(opts.key ? { key: opts.key, cert: opts.cert } : {}), rejectUnauthorized: true },
   })
   try {
-    const res = await client.request({ method: 'POST', path: '/federation/v1/messages', headers: { 'content-type': opts.contentType ?? 'application/jose' }, body: opts.body })
+    const res = await client.request({ method: 'POST', path: '/federation/v1/messages', headers: {
+      'content-type': opts.contentType ?? 'application/jose',
+      ...(opts.routing ? { 'saraban-message-id': opts.routing.messageId, 'saraban-from': opts.routing.from, 'saraban-to': opts.routing.to } : {}),
+    }, body: opts.body })
     const chunks: Buffer[] = []
     for await (const c of res.body) chunks.push(c as Buffer)
     return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FederationMaterial } from '../../src/pki/dev-ca.js'
 import type { EnvelopeProfile, SignerIdentity } from '../../src/crypto/types.js'
+import { receiptText } from '../../src/crypto/profiles.js'
 import type { OutboxLetter, OutboxMessage } from '../../src/storage/outbox.js'
 import type { StoredToken } from '../../src/services/evidence.js'
 import type { TimeStampVerifier } from '../../src/evidence/tst.js'
@@ -64,7 +65,7 @@ export async function sendAndAcknowledge(opts: {
       messageId, letterId, recipientAgency: recipient, profile: opts.profile.id, envelope: sealed.envelope, envelopeSha256: sealed.envelopeSha256,
       contentKey: sealed.contentKey, priority: 3, nextAttemptAt: now, status: delivered ? 'delivered' : 'queued', attempts: delivered ? 1 : 0,
       lastErrorCode: null, lastErrorDetail: null, createdAt: now, updatedAt: now, deliveredAt: delivered ? now : null,
-      receipt: receipt === null ? null : opts.profile.id === 'cms-v1' ? receipt.toString('base64') : receipt.toString('utf8'), senderAgency: from,
+      receipt: receipt === null ? null : receiptText(opts.profile.id, receipt), senderAgency: from,
     })
   }
   const letter: OutboxLetter = { id: letterId, senderAgency: from, letterJson: JSON.stringify(letterObj), createdAt: Date.now(), idempotencyKey: null, requestSha256: null }

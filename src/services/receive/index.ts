@@ -8,7 +8,7 @@ import type { Db } from '../../storage/db.js'
 import type { InboxStore } from '../../storage/inbox.js'
 import type { TrustAnchors } from '../../pki/validate.js'
 import type { Directory } from '../../pki/directory.js'
-import type { ProfileTable } from '../../crypto/profiles.js'
+import { receiptFromText, receiptText, type ProfileTable } from '../../crypto/profiles.js'
 import type { HostedAgencies } from '../hosted-agencies.js'
 import { steps, type Answer, type InboundState } from './steps.js'
 import type { Routing } from '../../crypto/profiles.js'
@@ -68,7 +68,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
           signedAt: opened.payload.sentAt,
         }),
         receivedAt,
-        receipt: receipt.toString('utf8'),
+        receipt: receiptText(profile.id, receipt),
       },
       letter.attachments,
     ),
@@ -78,7 +78,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     if (result.envelopeSha256 !== s.envelopeSha256) {
       throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`)
     }
-    return { status: 200, receipt: Buffer.from(result.receipt), mediaType: profile.receiptMediaType }
+    return { status: 200, receipt: receiptFromText(profile.id, result.receipt), mediaType: profile.receiptMediaType }
   }
   deps.log.info({ event: 'letter.received', messageId: h.messageId, from: h.from, to: h.to, bytes: s.envelope.length }, 'letter received')
   return { status: 201, receipt, mediaType: profile.receiptMediaType }

@@ -6,7 +6,7 @@ import { SarabanError } from '../../errors.js'
 import { fingerprint } from '../../pki/cert.js'
 import { validate, schemaIds } from '../../schema/index.js'
 import type { Letter } from '../../domain/letter.js'
-import type { EnvelopeHeader, EnvelopeProfile, Opened, Routing } from '../../crypto/profiles.js'
+import { receiptFromText, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
 import type { ReceiveDeps } from './index.js'
 
 export interface InboundState {
@@ -75,7 +75,8 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     if (seen.envelopeSha256 !== s.envelopeSha256 || seen.recipientAgency !== h.to) {
       throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`, { field: 'srb_mid' })
     }
-    return { status: 200, receipt: Buffer.from(seen.receipt), mediaType: need(s.profile, 'profile').receiptMediaType }
+    const profile = need(s.profile, 'profile')
+    return { status: 200, receipt: receiptFromText(profile.id, seen.receipt), mediaType: profile.receiptMediaType }
   }],
   ['decrypt-and-verify', async (s, d) => {
     const h = need(s.header, 'header')
