@@ -50,13 +50,14 @@ function messageSection(m: ManifestMessage): string[] {
       `3. The signed letter verifies (the signed content is the letter JSON with the attachment digests):`,
       `  openssl cms -verify -binary -inform DER -in ${m.letter} -CAfile "$ROOT" -certfile ${m.letterSigner} -purpose any -attime ${epoch(m.letterTime)} -out letter.json`,
     )
-    if (m.auditorEnvelope !== undefined) {
+    if (m.auditorPrefix !== undefined && m.auditorTailOffset !== undefined) {
       s.push(
-        `4. The envelope decrypts to that signed letter followed by the attachments. ${m.auditorEnvelope} is`,
-        `   ${m.envelope} with its recipient information replaced by the content key wrapped under itself`,
-        `   (KEKRecipientInfo); everything from authEncryptedContentInfo on is the same bytes:`,
-        `  openssl cms -decrypt -binary -inform DER -in ${m.auditorEnvelope} -secretkey $(cat ${m.contentKey}) -out plaintext.bin`,
-        `  cmp <(head -c $(stat -c %s ${m.letter}) plaintext.bin) ${m.letter}`,
+        `4. The envelope decrypts to exactly that signed letter followed by the attachments. OpenSSL opens it`,
+        `   with the content key once its recipient information is replaced by ${m.auditorPrefix} (a`,
+        `   KEKRecipientInfo wrapping the content key under itself); the ciphertext and mac are the envelope's own bytes:`,
+        `  { cat ${m.auditorPrefix}; tail -c +${m.auditorTailOffset + 1} ${m.envelope}; } > auditor.p7m`,
+        `  openssl cms -decrypt -binary -inform DER -in auditor.p7m -secretkey $(cat ${m.contentKey}) -out plaintext.bin`,
+        `  cat ${[m.letter, ...m.attachments].join(' ')} | cmp - plaintext.bin && echo plaintext OK`,
       )
     }
     for (const [i, a] of m.attachments.entries()) s.push(`   attachment ${i + 1}: ${a} (its SHA-256 is in letter.json, attachments[${i}].sha256)`)

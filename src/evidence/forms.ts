@@ -2,6 +2,7 @@
 // row per profile (house style §2). File names tell an auditor which tool opens them; the bytes are
 // always the exact bytes signed or sent, never re-encoded.
 import type { Opened } from '../crypto/types.js'
+import { auditorPrefix, type AuditorPrefix } from './cms-auditor.js'
 
 export interface EvidenceForm {
   /** file names inside messages/<message id>/ */
@@ -10,6 +11,8 @@ export interface EvidenceForm {
   readonly receiptFile: string
   /** The signed letter as a file: a compact JWS (ASCII) or the DER of a CMS SignedData. */
   letterBytes(opened: Opened): Buffer
+  /** A way for plain OpenSSL to open the envelope with the content key, where the profile needs one. */
+  auditorPrefix?(envelope: Buffer, contentKey: Buffer): AuditorPrefix | undefined
 }
 
 const FORMS: Readonly<Record<string, EvidenceForm>> = {
@@ -24,6 +27,7 @@ const FORMS: Readonly<Record<string, EvidenceForm>> = {
     letterFile: 'letter.p7s',
     receiptFile: 'receipt.p7s',
     letterBytes: (o) => Buffer.from(o.signedBytes, 'base64'), // Opened.signedBytes: base64 of the SignedData DER
+    auditorPrefix,
   },
 }
 

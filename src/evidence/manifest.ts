@@ -10,7 +10,7 @@ export const MANIFEST_PATH = 'manifest.json'
 const ZERO_DIGEST = '0'.repeat(64)
 
 export const PART_ROLES = [
-  'readme', 'checksums', 'directory', 'crl', 'attachment', 'envelope', 'auditor-envelope', 'content-key', 'signed-letter',
+  'readme', 'checksums', 'directory', 'crl', 'attachment', 'envelope', 'auditor-prefix', 'content-key', 'signed-letter',
   'signer-chain', 'letter-timestamp', 'receipt', 'receipt-signer-chain', 'receipt-timestamp', 'tsa-chain',
 ] as const
 export type PartRole = (typeof PART_ROLES)[number]
@@ -30,7 +30,9 @@ export interface ManifestMessage {
   status: string
   deliveredAt: string | null
   envelope: string
-  auditorEnvelope?: string
+  /** cms-v1: see src/evidence/cms-auditor.ts; with the offset in `envelope` where its tail starts */
+  auditorPrefix?: string
+  auditorTailOffset?: number
   contentKey: string
   letter: string
   letterSigner: string
@@ -57,7 +59,7 @@ export interface ManifestMessage {
 export type TimeProof = 'time-stamp' | 'claimed'
 
 export const MESSAGE_PATH_MEMBERS = [
-  'envelope', 'auditorEnvelope', 'contentKey', 'letter', 'letterSigner', 'letterTimestamp', 'letterTsa', 'receipt', 'receiptSigner',
+  'envelope', 'auditorPrefix', 'contentKey', 'letter', 'letterSigner', 'letterTimestamp', 'letterTsa', 'receipt', 'receiptSigner',
   'receiptTimestamp', 'receiptTsa', 'directory',
 ] as const satisfies readonly (keyof ManifestMessage)[]
 
@@ -142,6 +144,7 @@ function checkShape(v: unknown): string | undefined {
     if (!Array.isArray(m.crls) || !m.crls.every(isStr)) return `messages[${i}].crls is not an array of paths`
     if (!isStr(m.letterTime) || !PROOFS.includes(m.letterTimeProof) || !isStr(m.letterImprint)) return `messages[${i}] lacks letterTime, letterTimeProof or letterImprint`
     for (const k of ['receiptTime', 'receiptImprint'] as const) if (m[k] !== undefined && !isStr(m[k])) return `messages[${i}].${k} is not a string`
+    if (m.auditorTailOffset !== undefined && (!Number.isSafeInteger(m.auditorTailOffset) || m.auditorTailOffset < 0)) return `messages[${i}].auditorTailOffset is not an offset`
     if (m.receiptTimeProof !== undefined && !PROOFS.includes(m.receiptTimeProof)) return `messages[${i}].receiptTimeProof is not a known proof`
   }
   return undefined

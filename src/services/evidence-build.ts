@@ -129,6 +129,11 @@ async function messageParts(deps: EvidenceDeps, sender: string, m: OutboxMessage
     letterTimeProof: letterToken ? 'time-stamp' : 'claimed',
     letterImprint: letterImprint.toString('hex'),
   }
+  const aux = form.auditorPrefix?.(m.envelope, m.contentKey)
+  if (aux) {
+    entry.auditorPrefix = own.add(dir + 'auditor-prefix.der', 'auditor-prefix', aux.prefix)
+    entry.auditorTailOffset = aux.tailOffset
+  }
   if (letterToken) {
     entry.letterTimestamp = own.add(dir + 'letter.tsr', 'letter-timestamp', letterToken)
     entry.letterTsa = tsa(letterToken)

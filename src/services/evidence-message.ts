@@ -50,6 +50,11 @@ export async function checkMessage(m: ManifestMessage, ctx: MessageContext): Pro
     return note(`${m.envelope} with ${m.contentKey}`, false, `the envelope does not open and verify with the content key: ${(e as Error).message}`)
   }
   note(m.envelope, true, `${envelope.length} bytes; opens with ${m.contentKey}; the letter signature verifies and the attachments match their signed digests`)
+  const aux = form.auditorPrefix?.(envelope, cek)
+  if (m.auditorPrefix !== undefined) {
+    const ok = aux !== undefined && m.auditorTailOffset === aux.tailOffset && file(m.auditorPrefix)?.equals(aux.prefix) === true
+    note(m.auditorPrefix, ok, ok ? `with ${m.envelope} from byte ${aux.tailOffset}, a CMS object OpenSSL opens with ${m.contentKey}` : `is not the KEKRecipientInfo prefix for ${m.envelope} and ${m.contentKey} at the recorded offset`)
+  }
   const p = opened.payload
   if (p.mid !== m.messageId || p.from !== sender || p.to !== m.recipient) note(m.letter, false, `the signed letter names message ${p.mid} from "${p.from}" to "${p.to}"`)
   same(ctx, m.letter, form.letterBytes(opened), 'the signed letter inside the envelope')

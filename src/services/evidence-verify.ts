@@ -33,7 +33,7 @@ export interface EvidenceVerifyDeps {
 
 // Which role each message member must point at.
 const MEMBER_ROLE: Record<(typeof MESSAGE_PATH_MEMBERS)[number], PartRole> = {
-  envelope: 'envelope', auditorEnvelope: 'auditor-envelope', contentKey: 'content-key', letter: 'signed-letter',
+  envelope: 'envelope', auditorPrefix: 'auditor-prefix', contentKey: 'content-key', letter: 'signed-letter',
   letterSigner: 'signer-chain', letterTimestamp: 'letter-timestamp', letterTsa: 'tsa-chain', receipt: 'receipt',
   receiptSigner: 'receipt-signer-chain', receiptTimestamp: 'receipt-timestamp', receiptTsa: 'tsa-chain', directory: 'directory',
 }
