@@ -1,4 +1,4 @@
-// `saraban-node verify-evidence FILE`: offline check of an evidence bundle (PROTOCOL.md §8.9).
+// `saraban-node verify-evidence FILE`: offline check of an evidence bundle (PROTOCOL.md §8.3).
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse, CliError } from './args.js'

@@ -1,4 +1,4 @@
-// Evidence bundle v1 (PROTOCOL.md §8.8): the JSON bundles that nodes of the first version exported.
+// Evidence bundle v1 (PROTOCOL.md §8.1–§8.2): the JSON bundles that nodes of the first version exported.
 // Nodes now export v2 (evidence-build.ts); `verify-evidence` still checks v1 bundles, with the
 // weaker claims v1 can make (no time-stamps, no CRLs: chains judged at the signed times).
 import { createHash } from 'node:crypto'
