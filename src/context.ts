@@ -184,7 +184,12 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     directory: currentDirectory,
     hosted,
     send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable() },
-    evidence: { clock, profiles, directoryJws: () => directorySource.jws() },
+    evidence: {
+      clock, profiles, directoryJws: () => directorySource.jws(),
+      // What was in force when each signature was made (PROTOCOL.md §8.5); tokensFor: from the time-stamping queue.
+      directoryAt: (at) => trustHistory.directoryAt(at.getTime()),
+      crlsAt: (at) => trustHistory.crlsAt(at.getTime()),
+    },
     version: VERSION,
     profiles,
     get federationUrl() { return federationUrl },
