@@ -18,6 +18,7 @@ import { TrustHistoryStore } from './storage/trust-history.js'
 import { defaultProfiles, type ProfileTable } from './crypto/profiles.js'
 import { CrlSources, createRevocationChecker } from './services/crl-source.js'
 import { HostedAgencies } from './services/hosted-agencies.js'
+import { AgenciesDir, type RescanReport } from './services/hosted-agencies-dir.js'
 import { DeliveryWorker } from './services/deliver.js'
 import { health } from './services/health.js'
 import { EnvelopeCache } from './services/envelope-cache.js'
@@ -56,6 +57,8 @@ export interface AppContext {
   readonly federation: FastifyInstance
   readonly api: FastifyInstance
   directory(): Directory
+  /** Rescans hosting.agenciesDir now (SIGHUP); undefined when the node has no agencies folder. */
+  reloadAgencies(): RescanReport | undefined
   /** Bind both listeners and start delivering. Returns the bound addresses. */
   listen(): Promise<{ federationUrl: string; apiUrl: string }>
   close(): Promise<void>
@@ -111,12 +114,25 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   await crlSources.issuersKnown()
   directorySource.onUpdate(() => void crlSources.issuersKnown())
   const directory = currentDirectory()
-  const hosted = HostedAgencies.load(config.agencies)
+  const hosted = HostedAgencies.load(config.agencies, { now: () => clock.now(), directory: currentDirectory })
+  // PROTOCOL.md §16.3: agencies from hosting.agenciesDir come and go without a restart.
+  const agenciesDir = config.hosting.agenciesDir === undefined ? undefined : new AgenciesDir({
+    dir: config.hosting.agenciesDir,
+    hosted,
+    log: log.child({ area: 'hosting' }),
+    env: process.env,
+    rescanSeconds: config.hosting.rescanSeconds,
+    staticIds: new Set(config.agencies.map((a) => a.id)),
+    staticKeyHashes: new Set(config.api.keys.map((k) => k.sha256.toLowerCase())),
+  })
+  if (agenciesDir) {
+    agenciesDir.start()
+    closers.push(() => agenciesDir.close())
+  }
   for (const id of hosted.ids()) {
     if (!directory.agency(id)) log.warn({ event: 'config.agency-not-in-directory', agency: id }, 'a hosted agency is not in the directory: peers will refuse its letters')
   }
   const profiles = defaultProfiles()
-
 
   // One TLS identity for both directions (server and client of mutual TLS).
   const tls = {
@@ -156,7 +172,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     anchors,
     directory: currentDirectory,
     log,
-    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits },
+    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable() },
   })
   let federationUrl = `https://${config.federation.host}:${config.federation.port}`
   const api = await buildApiServer({
@@ -168,7 +184,12 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     directory: currentDirectory,
     hosted,
     send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable() },
-    evidence: { clock, profiles, directoryJws: () => directorySource.jws() },
+    evidence: {
+      clock, profiles, directoryJws: () => directorySource.jws(),
+      // What was in force when each signature was made (PROTOCOL.md §8.5); tokensFor: from the time-stamping queue.
+      directoryAt: (at) => trustHistory.directoryAt(at.getTime()),
+      crlsAt: (at) => trustHistory.crlsAt(at.getTime()),
+    },
     version: VERSION,
     profiles,
     get federationUrl() { return federationUrl },
@@ -178,6 +199,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const ctx: AppContext = {
     config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
+    reloadAgencies: () => agenciesDir?.rescan(),
     async listen() {
       await federation.listen({ host: config.federation.host, port: config.federation.port })
       closers.push(() => federation.close())

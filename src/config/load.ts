@@ -89,6 +89,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
       fetchTimeoutSeconds: c.trust.fetchTimeoutSeconds,
     },
     agencies,
+    hosting: { rescanSeconds: c.hosting.rescanSeconds, ...(c.hosting.agenciesDir !== null ? { agenciesDir: path(c.hosting.agenciesDir) } : {}) },
     federation: { host: c.federation.host, port: c.federation.port },
     api: { host: c.api.host, port: c.api.port, keys },
     delivery: { ...c.delivery },

@@ -17,6 +17,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     tls: keyFiles(c.tls),
     trust: { ...c.trust, anchors: [...c.trust.anchors], crls: [...c.trust.crls] },
     agencies: c.agencies.map((a) => ({ id: a.id, signing: keyFiles(a.signing), encryption: keyFiles(a.encryption) })),
+    hosting: { ...c.hosting },
     federation: { ...c.federation },
     api: { host: c.api.host, port: c.api.port, keys: c.api.keys.map((k) => ({ name: k.name, sha256: REDACTED, agencies: [...k.agencies] })) },
     delivery: { ...c.delivery },

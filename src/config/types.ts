@@ -46,6 +46,8 @@ export interface Config {
     readonly fetchTimeoutSeconds: number
   }
   readonly agencies: readonly AgencyConfig[]
+  /** PROTOCOL.md §16: agencies loaded from one file each, reloaded without restart. */
+  readonly hosting: { readonly agenciesDir?: string; readonly rescanSeconds: number }
   readonly federation: { readonly host: string; readonly port: number }
   /** keys includes SARABAN_API_KEY (hashed, for every hosted agency) when it is set. */
   readonly api: { readonly host: string; readonly port: number; readonly keys: readonly ApiKeyConfig[] }

@@ -11,9 +11,11 @@ import { SarabanError, type ErrorCode } from '../errors.js'
 import { fingerprint } from '../pki/cert.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
+import type { TlsIdentity } from '../pki/directory-index.js'
 
-export interface Peer {
-  readonly agency: string
+/** The identified TLS client: an agency's own certificate, or a hosting node's that speaks for the
+ *  agencies the directory lists under it (PROTOCOL.md §3.2, §16.2). */
+export interface Peer extends TlsIdentity {
   readonly fingerprint: string
 }
 
@@ -84,11 +86,11 @@ export const mtlsPeer = fp(
     app.addHook('onRequest', async (request: FastifyRequest) => {
       const id = await identify(request.raw.socket as TLSSocket, opts)
       if (id instanceof SarabanError) throw id
-      const agency = opts.directory().agencyByTlsFingerprint(id.fingerprint)
-      if (!agency) {
-        throw new SarabanError('ERR_PEER_NOT_IN_DIRECTORY', 'The TLS client certificate is not listed for any agency in the federation directory.')
+      const who = opts.directory().tlsIdentity(id.fingerprint)
+      if (!who) {
+        throw new SarabanError('ERR_PEER_NOT_IN_DIRECTORY', 'The TLS client certificate is not listed for any agency or hosting node in the federation directory.')
       }
-      request.peer = { agency: agency.id, fingerprint: id.fingerprint }
+      request.peer = { kind: who.kind, id: who.id, fingerprint: id.fingerprint, agencies: who.agencies }
     })
   },
   { name: 'saraban-mtls-peer', fastify: '5.x' },
