@@ -13,8 +13,9 @@ export interface RawKeyFiles {
 export interface RawConfig {
   dataDir: string
   tls: RawKeyFiles
-  trust: { anchors: string[]; directory?: string; directoryUrl?: string; refreshSeconds: number; graceSeconds: number; fetchTimeoutSeconds: number }
+  trust: { anchors: string[]; directory?: string; directoryUrl?: string; crls: string[]; revocation: 'hard' | 'soft'; refreshSeconds: number; graceSeconds: number; fetchTimeoutSeconds: number }
   agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles }>
+  hosting: { agenciesDir: string | null; rescanSeconds: number }
   federation: { host: string; port: number }
   api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }> }
   delivery: {
@@ -47,6 +48,9 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
   const problems: FieldProblem[] = []
   const hosted = new Set(c.agencies.map((a) => a.id))
 
+  if (c.agencies.length === 0 && c.hosting.agenciesDir === null) {
+    problems.push({ field: '/agencies', message: 'must list at least one agency, unless hosting.agenciesDir names a folder of agency files' })
+  }
   firstIndex(c.agencies, (a) => a.id, (i, j, id) =>
     problems.push({ field: `/agencies/${i}/id`, message: `must not repeat agency ${j} (${id})` }))
 

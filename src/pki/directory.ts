@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto'
 import type { KeyObject, X509Certificate } from 'node:crypto'
 import { SarabanError } from '../errors.js'
 import { check, schemaIds } from '../schema/index.js'
-import { certFromBase64Der, fingerprintDer, notAfter, notBefore } from './cert.js'
 import type { TrustAnchors } from './validate.js'
 import { signCompactJws, verifyCompactJws } from './compact-jws.js'
 
@@ -19,6 +18,16 @@ export interface DirectoryAgency {
   certificates: { tls: string[]; signing: string[]; encryption: string[] } /* base64 DER */
   profiles: string[] /* e.g. ['jose-v1'] in preference order */
   status: 'active' | 'suspended'
+  /** The hosting node that lists this agency (PROTOCOL.md §16.1). */
+  node?: string
+}
+
+/** A hosting node: one TLS identity that may speak for the agencies it lists (PROTOCOL.md §16.1). */
+export interface DirectoryNode {
+  id: string
+  endpoints: string[]
+  certificates: { tls: string[] }
+  agencies: string[]
 }
 
 export interface DirectoryDocument {
@@ -30,6 +39,7 @@ export interface DirectoryDocument {
   /** Issuing CA certificates (base64 DER) that help build paths from the leaf certificates above.
    *  Not trusted: see TrustAnchors#addIntermediates. */
   intermediates?: string[]
+  nodes?: DirectoryNode[]
 }
 
 /** A directory whose signature, signer path and payload were checked (not its freshness). */
@@ -110,82 +120,4 @@ export async function verifyDirectory(jws: string, anchors: TrustAnchors, at: Da
   return v.doc
 }
 
-/** Lookups over one directory document, with fingerprint maps built once. Fingerprints are SHA-256 of
- *  the DER, lowercase hex (cert.ts). `agency` and `agencyByTlsFingerprint` return suspended agencies
- *  too (callers report the status); the other lookups answer only for active agencies. */
-export class Directory {
-  readonly #doc: DirectoryDocument
-  readonly #byId = new Map<string, DirectoryAgency>()
-  readonly #byTls = new Map<string, DirectoryAgency>()
-  readonly #signing = new Map<string, Set<string>>()
-  readonly #encryption = new Map<string, X509Certificate[]>() // newest notBefore first
-  readonly #intermediates: X509Certificate[]
-
-  constructor(doc: DirectoryDocument) {
-    this.#doc = doc
-    const bad = (detail: string) => new SarabanError('ERR_DIRECTORY_INVALID', detail)
-    for (const a of doc.agencies) {
-      if (this.#byId.has(a.id)) throw bad(`agency ${a.id} is listed twice`)
-      this.#byId.set(a.id, a)
-      for (const der of a.certificates.tls) {
-        const fp = fingerprintDer(der)
-        if (this.#byTls.has(fp)) throw bad(`TLS certificate ${fp} is listed for two agencies`)
-        this.#byTls.set(fp, a)
-      }
-      this.#signing.set(a.id, new Set(a.certificates.signing.map((d) => fingerprintDer(d))))
-      const enc = a.certificates.encryption.map((der) => parseOr(der, () => bad(`an encryption certificate of ${a.id} cannot be parsed`)))
-      this.#encryption.set(a.id, enc.sort((x, y) => notBefore(y).getTime() - notBefore(x).getTime()))
-    }
-    this.#intermediates = (doc.intermediates ?? []).map((der) => parseOr(der, () => bad('an intermediate cannot be parsed')))
-  }
-
-  /** The verified document this directory was built from. */
-  document(): DirectoryDocument {
-    return this.#doc
-  }
-
-  agency(id: string): DirectoryAgency | undefined {
-    return this.#byId.get(id)
-  }
-
-  agencyByTlsFingerprint(fp: string): DirectoryAgency | undefined {
-    return this.#byTls.get(fp)
-  }
-
-  isSigningCertOf(agencyId: string, fp: string): boolean {
-    return this.#active(agencyId) !== undefined && (this.#signing.get(agencyId)?.has(fp) ?? false)
-  }
-
-  /** The encryption certificate with the newest notBefore among those valid at `at` (rollover:
-   *  PROTOCOL.md §1.4): one published ahead of its notBefore does not block sending meanwhile. */
-  encryptionCertFor(agencyId: string, at: Date = new Date()): X509Certificate | undefined {
-    if (!this.#active(agencyId)) return undefined
-    return this.#encryption.get(agencyId)?.find((c) => notBefore(c) <= at && at <= notAfter(c))
-  }
-
-  endpointFor(agencyId: string): string | undefined {
-    return this.#active(agencyId)?.endpoints[0]
-  }
-
-  all(): DirectoryAgency[] {
-    return [...this.#doc.agencies]
-  }
-
-  /** CA certificates for TrustAnchors#addIntermediates. */
-  intermediates(): X509Certificate[] {
-    return [...this.#intermediates]
-  }
-
-  #active(id: string): DirectoryAgency | undefined {
-    const a = this.#byId.get(id)
-    return a?.status === 'active' ? a : undefined
-  }
-}
-
-function parseOr(der: string, err: () => Error): X509Certificate {
-  try {
-    return certFromBase64Der(der)
-  } catch {
-    throw err()
-  }
-}
+export { Directory } from './directory-index.js' // lookups, hosting nodes (PROTOCOL.md §16)

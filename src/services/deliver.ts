@@ -159,7 +159,7 @@ export class DeliveryWorker {
     const d = this.#d
     const directory = d.directory()
     const entry = directory.agency(msg.recipientAgency)
-    const endpoint = entry?.endpoints[0]
+    const endpoint = entry?.endpoints[0] ?? directory.nodeOf(msg.recipientAgency)?.endpoints[0] // PROTOCOL.md §16.1
     if (!entry || !endpoint) return { kind: 'retry', code: 'ERR_UNKNOWN_AGENCY', detail: `"${msg.recipientAgency}" has no endpoint in the directory` }
     const profile = d.profiles.get(msg.profile)
     const envelope = d.envelopes.get(msg.messageId) ?? d.outbox.getEnvelope(msg.messageId)

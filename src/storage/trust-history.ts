@@ -26,7 +26,6 @@ export class TrustHistoryStore {
         VALUES (@serial, @issuedAt, @nextUpdate, @payloadSha256, @jws, @fetchedAt) ON CONFLICT (serial) DO NOTHING`),
       directoryAt: p<string>(`SELECT jws FROM directory_history WHERE fetched_at <= ? ORDER BY serial DESC LIMIT 1`).pluck(),
       latestDirectories: p<string>('SELECT jws FROM directory_history ORDER BY serial DESC LIMIT ?').pluck(),
-      maxSerial: p<number | null>('SELECT max(serial) FROM directory_history').pluck(),
       insertCrl: p(`INSERT INTO crl_history (issuer_fp, crl_number, this_update, next_update, der, fetched_at)
         VALUES (@issuerFp, @crlNumber, @thisUpdate, @nextUpdate, @der, @fetchedAt) ON CONFLICT (issuer_fp, crl_number) DO NOTHING`),
       // per issuer, the CRL accepted last at or before the time
@@ -50,11 +49,6 @@ export class TrustHistoryStore {
   /** The newest recorded directories, highest serial first. */
   latestDirectories(limit: number): string[] {
     return this.#s.latestDirectories.all(limit)
-  }
-
-  /** The highest serial ever accepted, if any (anti-rollback survives a lost last-good file). */
-  maxDirectorySerial(): number | undefined {
-    return this.#s.maxSerial.get() ?? undefined
   }
 
   /** Inside db.write(). */

@@ -3,7 +3,7 @@
 // parts are DER from der-write.ts, the encryptedContent OCTET STRING is framed by hand and the
 // cipher writes straight into one preallocated envelope buffer. On input the encrypted content may be
 // primitive or a constructed OCTET STRING in chunks, with definite or indefinite lengths (OpenSSL).
-import { createCipheriv, createDecipheriv, randomBytes, type X509Certificate } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, randomBytes, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { children, DerError, expectTag, octetChunks, octetString, readAlgId, readOid, readSmallInt, readTlv } from './der-read.js'
 import { algId, header, int, octets, oid, seq, setOf } from './der-write.js'
@@ -19,8 +19,9 @@ export function decryptFailed(): SarabanError {
   return new SarabanError('ERR_DECRYPT_FAILED', 'The envelope could not be decrypted.') // one message, no oracle
 }
 
-/** Encrypts the concatenation of `plaintext` for `recipient`; the envelope and the CEK (evidence, §8). */
-export function sealAuthEnveloped(plaintext: readonly Buffer[], recipient: X509Certificate): { envelope: Buffer; contentKey: Buffer } {
+/** Encrypts the concatenation of `plaintext` for `recipient`: the envelope, its SHA-256 (hashed while
+ *  each region is still in cache) and the CEK (kept for evidence, PROTOCOL.md §8). */
+export function sealAuthEnveloped(plaintext: readonly Buffer[], recipient: X509Certificate): { envelope: Buffer; envelopeSha256: string; contentKey: Buffer } {
   const row = recipientRowFor(recipient)
   if (row === undefined) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The recipient encryption key is of a type or size cms-v1 does not support.')
   const cek = randomBytes(KEY_BYTES)
@@ -37,15 +38,22 @@ export function sealAuthEnveloped(plaintext: readonly Buffer[], recipient: X509C
   const ciLength = inner.length + before.length + total + macTlvBytes
   const prefix = Buffer.concat([header(0x30, ciLength), inner, before])
   const out = Buffer.allocUnsafeSlow(prefix.length + total + macTlvBytes) // not the shared pool
-  let at = prefix.copy(out, 0)
+  const hash = createHash('sha256')
+  let at = 0
+  const put = (bytes: Buffer): void => {
+    const from = at
+    at += bytes.copy(out, at)
+    hash.update(out.subarray(from, at))
+  }
+  put(prefix)
   const cipher = createCipheriv('aes-256-gcm', cek, nonce, { authTagLength: TAG_BYTES })
   for (const part of plaintext) {
-    for (let i = 0; i < part.length; i += SLICE) at += cipher.update(part.subarray(i, i + SLICE)).copy(out, at)
+    for (let i = 0; i < part.length; i += SLICE) put(cipher.update(part.subarray(i, i + SLICE)))
   }
-  at += cipher.final().copy(out, at)
-  at += octets(cipher.getAuthTag()).copy(out, at)
+  put(cipher.final())
+  put(octets(cipher.getAuthTag()))
   if (at !== out.length) throw new Error(`sealAuthEnveloped: wrote ${at} of ${out.length} bytes`)
-  return { envelope: out, contentKey: cek }
+  return { envelope: out, envelopeSha256: hash.digest('hex'), contentKey: cek }
 }
 
 export interface ParsedAuthEnveloped {

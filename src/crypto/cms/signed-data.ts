@@ -78,6 +78,7 @@ function certOf(der: Buffer): X509Certificate {
   let c = certCache.get(k)
   if (c === undefined) {
     c = new X509Certificate(der)
+    void c.publicKey // throws for a key OpenSSL cannot decode: refuse it here, not at verification
     if (certCache.size >= X509_CACHE_MAX) certCache.delete(certCache.keys().next().value!)
     certCache.set(k, c)
   }

@@ -1,7 +1,7 @@
 // Envelope profile 'cms-v1' (PROTOCOL.md §12): a CMS SignedData letter, followed by its attachment
 // bytes, inside a CMS AuthEnvelopedData (AES-256-GCM) for one recipient. The signed payload, its
 // manifest and the attachment framing are those of jose-v1 (§5.3, §5.4); only the containers differ.
-import { createHash, type KeyObject, type X509Certificate } from 'node:crypto'
+import type { KeyObject, X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { AGENCY_ID, MESSAGE_ID } from '../../domain/ids.js'
 import type { EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SignerIdentity } from '../types.js'
@@ -32,8 +32,7 @@ export function sealCmsV1(input: SealInput, opts: CmsSealOptions = {}): Sealed {
   })
   const signed = signCms(OID_CT_SARABAN_LETTER, encodePayload(input), input.signer, { signingTime: new Date(input.sentAt), ...opts })
   if (signed.der.length > MAX_SIGNED_LETTER_BYTES) throw malformed('Cannot seal: the signed letter is larger than 8 MiB.')
-  const { envelope, contentKey } = sealAuthEnveloped([signed.der, ...input.attachments], input.recipientCert)
-  const envelopeSha256 = createHash('sha256').update(envelope).digest('hex')
+  const { envelope, envelopeSha256, contentKey } = sealAuthEnveloped([signed.der, ...input.attachments], input.recipientCert)
   return { envelope, envelopeSha256, mediaType: CMS_V1.mediaType, contentKey, signature: signed.signature }
 }
 

@@ -12,6 +12,7 @@ import { receiptFromText, receiptText, type ProfileTable } from '../../crypto/pr
 import type { HostedAgencies } from '../hosted-agencies.js'
 import { steps, type Answer, type InboundState } from './steps.js'
 import type { Routing } from '../../crypto/profiles.js'
+import type { TlsIdentity } from '../../pki/directory-index.js'
 
 export interface ReceiveDeps {
   readonly clock: Clock
@@ -23,17 +24,21 @@ export interface ReceiveDeps {
   readonly profiles: ProfileTable
   readonly hosted: HostedAgencies
   readonly limits: { readonly maxEnvelopeBytes: number }
+  /** Throws ERR_DIRECTORY_STALE (503, the sender retries) while the directory is stale (PROTOCOL.md §14.4). */
+  readonly requireFreshDirectory?: () => void
 }
 
 export interface Inbound {
   readonly envelope: Buffer
   readonly contentType: string
-  readonly peerAgency: string
+  /** The identified TLS client and the agencies it may send for (PROTOCOL.md §3.2, §16.2). */
+  readonly peer: TlsIdentity
   /** From the request headers (PROTOCOL.md §4.1); required by profiles that cannot route before decrypting. */
   readonly routing?: Routing | undefined
 }
 
 export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Promise<Answer> {
+  deps.requireFreshDirectory?.()
   const s: InboundState = { ...inbound }
   for (const [, step] of steps) {
     const early = await step(s, deps)
@@ -44,7 +49,9 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   const letter = s.letter!
   const profile = s.profile!
   const receivedAt = deps.clock.now()
-  const agency = deps.hosted.get(h.to)!
+  const agency = deps.hosted.get(h.to)
+  // PROTOCOL.md §16.3: the agency may have been removed while this envelope was being checked.
+  if (!agency) throw new SarabanError('ERR_RECIPIENT_NOT_HOSTED', `This node does not host agency "${h.to}".`, { field: 'srb_to' })
   const receipt = await profile.signReceipt(
     { v: 1, mid: h.messageId, from: h.from, to: h.to, receivedAt: isoTime(receivedAt), envelopeSha256: s.envelopeSha256!, profile: profile.id },
     agency.signer,
