@@ -1,6 +1,8 @@
 // Bearer API keys for saraban systems (PROTOCOL.md does not cover the local API; README §API).
 // Keys are stored only as SHA-256 hex digests; a key is high-entropy random, so a fast hash is
-// the right tool (it is a lookup key, not a password). Each key acts for a list of agencies.
+// the right tool (it is a lookup key, not a password). Each key acts for a list of agencies. Keys come
+// from the config file and from hosted-agency files (PROTOCOL.md §16.3), which change at run time:
+// each request asks `lookup`, so a removed agency's keys stop working at once.
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -28,8 +30,7 @@ export function hashApiKey(key: string): string {
 }
 
 export const bearerAuth = fp(
-  async function bearerAuth(app: FastifyInstance, opts: { keys: readonly ApiKeyEntry[]; publicPaths: readonly string[] }) {
-    const byHash = new Map(opts.keys.map((k) => [k.sha256.toLowerCase(), k]))
+  async function bearerAuth(app: FastifyInstance, opts: { lookup: (sha256: string) => ApiKeyEntry | undefined; publicPaths: readonly string[] }) {
     const isPublic = (url: string) => opts.publicPaths.some((p) => url === p || url.startsWith(p + '/') || url.startsWith(p + '?'))
     app.decorateRequest('caller', null as unknown as Caller)
     app.addHook('onRequest', async (request: FastifyRequest) => {
@@ -37,10 +38,16 @@ export const bearerAuth = fp(
       const header = request.headers.authorization
       const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
       if (!m) throw new SarabanError('ERR_UNAUTHORIZED', 'Send the API key as "Authorization: Bearer <key>".', { field: 'Authorization' })
-      const entry = byHash.get(hashApiKey(m[1]!))
+      const entry = opts.lookup(hashApiKey(m[1]!))
       if (!entry) throw new SarabanError('ERR_UNAUTHORIZED', 'The API key is not known to this node.', { field: 'Authorization' })
       request.caller = { keyName: entry.name, agencies: entry.agencies }
     })
   },
   { name: 'saraban-bearer-auth', fastify: '5.x' },
 )
+
+/** The static keys of the config file first, then a dynamic source (hosted-agency files). */
+export function apiKeyLookup(keys: readonly ApiKeyEntry[], more?: (sha256: string) => ApiKeyEntry | undefined): (sha256: string) => ApiKeyEntry | undefined {
+  const byHash = new Map(keys.map((k) => [k.sha256.toLowerCase(), k]))
+  return (sha256) => byHash.get(sha256) ?? more?.(sha256)
+}

@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import { createHash } from 'node:crypto'
 import { problemHandler, notFoundHandler } from './problem.js'
 import { parseJsonBody } from './json-body.js'
-import { bearerAuth, type ApiKeyEntry } from './auth.js'
+import { apiKeyLookup, bearerAuth, type ApiKeyEntry } from './auth.js'
 import { letterRoutes } from './routes/letters.js'
 import { inboxRoutes } from './routes/inbox.js'
 import { infoRoutes } from './routes/info.js'
@@ -87,7 +87,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String((json as { $id?: string }).$id ?? `def-${i}`).replace(/[^A-Za-z0-9_.-]/g, '_') },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  await app.register(bearerAuth, { keys: deps.keys, publicPaths: ['/healthz', '/docs'] })
+  await app.register(bearerAuth, { lookup: apiKeyLookup(deps.keys, (sha) => deps.hosted.apiKey(sha)), publicPaths: ['/healthz', '/docs'] })
   await app.register(async (scoped) => {
     await letterRoutes(scoped, deps)
     await inboxRoutes(scoped, deps)

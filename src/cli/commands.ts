@@ -4,6 +4,9 @@ import { devCertsCommand } from './dev-certs-command.js'
 import { demoCommand } from './demo.js'
 import { sendCommand } from './send.js'
 import { verifyEvidenceCommand } from './verify-evidence.js'
+import { directoryCommand } from './directory.js'
+import { caCommand } from './ca.js'
+import { initCommand } from './init.js'
 import { tsaCommand } from './tsa.js'
 
 export interface Command {
@@ -18,6 +21,9 @@ export const commands: Record<string, Command> = {
   demo: demoCommand,
   send: sendCommand,
   'verify-evidence': verifyEvidenceCommand,
+  directory: directoryCommand,
+  init: initCommand,
+  ca: caCommand,
   tsa: tsaCommand,
 }
 

@@ -34,6 +34,8 @@ Environment: SARABAN_DATA_DIR, SARABAN_API_HOST, SARABAN_API_PORT, SARABAN_FEDER
         ctx.log.info({ event: 'node.stopping', signal }, 'stopping')
         resolve()
       }
+      // PROTOCOL.md §16.3: SIGHUP rescans the hosted agencies folder (hosting.agenciesDir) now.
+      process.on('SIGHUP', () => ctx.reloadAgencies())
       process.once('SIGINT', () => stop('SIGINT'))
       process.once('SIGTERM', () => stop('SIGTERM'))
     })

@@ -13,8 +13,9 @@ export interface RawKeyFiles {
 export interface RawConfig {
   dataDir: string
   tls: RawKeyFiles
-  trust: { anchors: string[]; directory: string }
+  trust: { anchors: string[]; directory?: string; directoryUrl?: string; crls: string[]; revocation: 'hard' | 'soft'; refreshSeconds: number; graceSeconds: number; fetchTimeoutSeconds: number }
   agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles }>
+  hosting: { agenciesDir: string | null; rescanSeconds: number }
   federation: { host: string; port: number }
   api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }> }
   delivery: {
@@ -48,6 +49,9 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
   const problems: FieldProblem[] = []
   const hosted = new Set(c.agencies.map((a) => a.id))
 
+  if (c.agencies.length === 0 && c.hosting.agenciesDir === null) {
+    problems.push({ field: '/agencies', message: 'must list at least one agency, unless hosting.agenciesDir names a folder of agency files' })
+  }
   firstIndex(c.agencies, (a) => a.id, (i, j, id) =>
     problems.push({ field: `/agencies/${i}/id`, message: `must not repeat agency ${j} (${id})` }))
 
@@ -72,6 +76,11 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
 
   if (c.delivery.maxBackoffMs < c.delivery.initialBackoffMs) {
     problems.push({ field: '/delivery/maxBackoffMs', message: `must be at least delivery.initialBackoffMs (${c.delivery.initialBackoffMs})` })
+  }
+
+  // PROTOCOL.md §14.1: the directory comes from one place.
+  if ((c.trust.directory === undefined) === (c.trust.directoryUrl === undefined)) {
+    problems.push({ field: '/trust', message: 'must give exactly one of directory (a file) and directoryUrl (an https:// URL)' })
   }
 
   const pairs: Array<[string, RawKeyFiles]> = [['/tls', c.tls]]

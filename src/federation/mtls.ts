@@ -7,13 +7,15 @@ import type { TLSSocket } from 'node:tls'
 import { X509Certificate } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { SarabanError } from '../errors.js'
+import { SarabanError, type ErrorCode } from '../errors.js'
 import { fingerprint } from '../pki/cert.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
+import type { TlsIdentity } from '../pki/directory-index.js'
 
-export interface Peer {
-  readonly agency: string
+/** The identified TLS client: an agency's own certificate, or a hosting node's that speaks for the
+ *  agencies the directory lists under it (PROTOCOL.md §3.2, §16.2). */
+export interface Peer extends TlsIdentity {
   readonly fingerprint: string
 }
 
@@ -27,6 +29,12 @@ export interface MtlsOptions {
   readonly anchors: TrustAnchors
   readonly directory: () => Directory
   readonly now: () => number
+}
+
+// OpenSSL verify results (node's authorizationError) that have their own code (PROTOCOL.md §15.4).
+const TLS_VERIFY_CODES: Readonly<Record<string, ErrorCode>> = {
+  CERT_HAS_EXPIRED: 'ERR_CERT_EXPIRED',
+  CERT_NOT_YET_VALID: 'ERR_CERT_EXPIRED',
 }
 
 /** The client's chain as X509Certificates, leaf first, as the peer sent it. */
@@ -61,12 +69,13 @@ async function identifyOnce(socket: TLSSocket, opts: MtlsOptions): Promise<{ fin
   if (chain.length === 0) {
     result = new SarabanError('ERR_TLS_CLIENT_CERT_REQUIRED', 'Present a TLS client certificate issued under the federation root.')
   } else if (!socket.authorized) {
-    result = new SarabanError('ERR_TLS_CLIENT_CERT_UNTRUSTED', `The TLS client certificate was refused: ${String(socket.authorizationError)}.`)
+    const code = TLS_VERIFY_CODES[String(socket.authorizationError)] ?? 'ERR_TLS_CLIENT_CERT_UNTRUSTED'
+    result = new SarabanError(code, `The TLS client certificate was refused: ${String(socket.authorizationError)}.`)
   } else {
     const check = await opts.anchors.validate(chain, { at: new Date(opts.now()), role: 'tls' })
     result = check.ok
       ? { fingerprint: fingerprint(chain[0]!) }
-      : new SarabanError('ERR_TLS_CLIENT_CERT_UNTRUSTED', `The TLS client certificate is not valid for TLS: ${check.reason}`)
+      : new SarabanError(check.code, `The TLS client certificate is not valid for TLS: ${check.reason}`)
   }
   return result
 }
@@ -77,11 +86,11 @@ export const mtlsPeer = fp(
     app.addHook('onRequest', async (request: FastifyRequest) => {
       const id = await identify(request.raw.socket as TLSSocket, opts)
       if (id instanceof SarabanError) throw id
-      const agency = opts.directory().agencyByTlsFingerprint(id.fingerprint)
-      if (!agency) {
-        throw new SarabanError('ERR_PEER_NOT_IN_DIRECTORY', 'The TLS client certificate is not listed for any agency in the federation directory.')
+      const who = opts.directory().tlsIdentity(id.fingerprint)
+      if (!who) {
+        throw new SarabanError('ERR_PEER_NOT_IN_DIRECTORY', 'The TLS client certificate is not listed for any agency or hosting node in the federation directory.')
       }
-      request.peer = { agency: agency.id, fingerprint: id.fingerprint }
+      request.peer = { kind: who.kind, id: who.id, fingerprint: id.fingerprint, agencies: who.agencies }
     })
   },
   { name: 'saraban-mtls-peer', fastify: '5.x' },

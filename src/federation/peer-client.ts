@@ -1,10 +1,9 @@
 // Outbound federation client (PROTOCOL.md §3.1). One TLS secure context for this node's identity,
 // built once; one keep-alive connection pool per peer origin, so a busy peer costs one handshake
 // per connection rather than per letter. The server certificate must chain to the federation root
-// (Node's TLS), match the URL's host, and be a TLS certificate the directory lists for an agency
-// served at that origin (pinning through the signed directory).
+// (Node's TLS), match the URL's host, and be a TLS certificate the directory lists for an agency or
+// a hosting node served at that origin (pinning through the signed directory, PROTOCOL.md §16.2).
 import { createSecureContext, checkServerIdentity, type PeerCertificate, type SecureContext } from 'node:tls'
-import { createHash } from 'node:crypto'
 import { Pool } from 'undici'
 import type { Directory } from '../pki/directory.js'
 import type { Routing } from '../crypto/profiles.js'
@@ -33,15 +32,6 @@ export class PeerClient {
     this.#ctx = createSecureContext({ ...opts.tls, minVersion: 'TLSv1.3' })
   }
 
-  #allowedFingerprints(origin: string): Set<string> {
-    const allowed = new Set<string>()
-    for (const a of this.#opts.directory().all()) {
-      if (!a.endpoints.some((e) => new URL(e).origin === origin)) continue
-      for (const der of a.certificates.tls) allowed.add(fingerprintOfDer(der))
-    }
-    return allowed
-  }
-
   #pool(origin: string): Pool {
     let pool = this.#pools.get(origin)
     if (!pool) {
@@ -57,7 +47,7 @@ export class PeerClient {
             const hostErr = checkServerIdentity(host, cert)
             if (hostErr) return hostErr
             const fp = cert.fingerprint256.replaceAll(':', '').toLowerCase()
-            if (!this.#allowedFingerprints(origin).has(fp)) {
+            if (!this.#opts.directory().tlsFingerprintsAt(origin).has(fp)) {
               return new Error(`the TLS certificate of ${origin} is not listed in the federation directory for that endpoint`)
             }
             return undefined
@@ -101,8 +91,4 @@ export class PeerClient {
     await Promise.all([...this.#pools.values()].map((p) => p.close()))
     this.#pools.clear()
   }
-}
-
-function fingerprintOfDer(b64: string): string {
-  return createHash('sha256').update(Buffer.from(b64, 'base64')).digest('hex')
 }

@@ -49,7 +49,7 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
     const answer = await receiveEnvelope(opts.receive, {
       envelope: request.body,
       contentType: String(request.headers['content-type'] ?? ''),
-      peerAgency: request.peer.agency,
+      peer: request.peer,
       routing: routingHeaders(request.headers),
     })
     return reply.code(answer.status).type(answer.mediaType).send(answer.receipt)

@@ -25,6 +25,7 @@ export const schemaIds = {
   apiHealth: 'urn:saraban:api:health:v1',
   // config
   config: 'urn:saraban:config:node:v1',
+  hostedAgency: 'urn:saraban:config:hosted-agency:v1',
 } as const
 
 export type SchemaName = keyof typeof schemaIds

@@ -1,10 +1,14 @@
-// The agencies this node hosts, with their signing and decryption identities (PROTOCOL.md §1.3).
-// Keys are loaded once at boot; decryption keys are found by the certificate thumbprint the
-// envelope names (JWE `x5t#S256`), so an agency may hold more than one during a key rollover.
+// The agencies this node hosts (PROTOCOL.md §1.3, §16), each with its own keys and API keys. The
+// set changes at run time (hosted-agencies-dir.ts adds, replaces and removes agencies without a
+// restart); every reader asks this registry at the moment it needs an agency, never keeps a copy.
+// Key rollover (PROTOCOL.md §16.4): an agency may hold several key pairs per role. It signs with the
+// newest valid signing certificate, preferring those the directory lists, and decrypts with the key
+// whose certificate the envelope names.
 import { readFileSync } from 'node:fs'
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto'
-import { parsePemChain } from '../pki/cert.js'
+import { fingerprint, notAfter, notBefore, parsePemChain } from '../pki/cert.js'
 import { loadPrivateKey } from '../pki/keys.js'
+import type { Directory } from '../pki/directory.js'
 import type { SignerIdentity } from '../crypto/profiles.js'
 
 export interface KeyFiles {
@@ -15,8 +19,15 @@ export interface KeyFiles {
 
 export interface HostedAgencyFiles {
   readonly id: string
-  readonly signing: KeyFiles
-  readonly encryption: KeyFiles
+  readonly signing: KeyFiles | readonly KeyFiles[]
+  readonly encryption: KeyFiles | readonly KeyFiles[]
+  /** API keys that act for this agency alone (name + SHA-256 hex of the key). */
+  readonly apiKeys?: readonly HostedApiKey[]
+}
+
+export interface HostedApiKey {
+  readonly name: string
+  readonly sha256: string
 }
 
 export interface DecryptionKey {
@@ -25,10 +36,24 @@ export interface DecryptionKey {
   readonly thumbprint: string // base64url SHA-256 of the certificate DER (RFC 7515 §4.1.8)
 }
 
+export interface SigningKey {
+  readonly key: KeyObject
+  readonly chain: X509Certificate[] // leaf first, no root
+}
+
 export interface HostedAgency {
   readonly id: string
+  /** The signing identity to use now (chosen at each access: rollover, §16.4). */
   readonly signer: SignerIdentity
+  readonly signing: readonly SigningKey[]
   readonly decryption: readonly DecryptionKey[]
+  readonly apiKeys: readonly HostedApiKey[]
+}
+
+export interface HostedOptions {
+  readonly now?: () => number
+  /** The directory in force, so that a signing certificate it does not list yet is used last. */
+  readonly directory?: () => Directory
 }
 
 export function certThumbprint(cert: X509Certificate): string {
@@ -38,34 +63,80 @@ export function certThumbprint(cert: X509Certificate): string {
 function loadPair(files: KeyFiles): { key: KeyObject; chain: X509Certificate[] } {
   const key = loadPrivateKey(readFileSync(files.key, 'utf8'), files.passphrase)
   const chain = parsePemChain(readFileSync(files.cert, 'utf8'))
-  if (chain.length === 0) throw new Error(`no certificate in ${files.cert}`)
   if (!chain[0]!.checkPrivateKey(key)) throw new Error(`the key ${files.key} does not match the certificate ${files.cert}`)
   return { key, chain }
 }
 
+const list = <T>(v: T | readonly T[]): readonly T[] => (Array.isArray(v) ? (v as readonly T[]) : [v as T])
+
+/** Reads every key and certificate file of one agency; throws a plain Error naming the file at fault. */
+export function loadAgencyKeys(files: HostedAgencyFiles): Omit<HostedAgency, 'signer'> {
+  return {
+    id: files.id,
+    signing: list(files.signing).map(loadPair),
+    decryption: list(files.encryption).map((f) => {
+      const { key, chain } = loadPair(f)
+      return { key, cert: chain[0]!, thumbprint: certThumbprint(chain[0]!) }
+    }),
+    apiKeys: files.apiKeys ?? [],
+  }
+}
+
+/** PROTOCOL.md §16.4: among the certificates valid at `at`, those the directory lists come first,
+ *  then the newest notBefore; the first listed on a tie. None valid: the newest, so that the peer
+ *  answers with a coded refusal instead of this node failing silently. */
+export function chooseSigningKey(keys: readonly SigningKey[], at: Date, listed: (leaf: X509Certificate) => boolean): SigningKey {
+  const valid = keys.filter((k) => notBefore(k.chain[0]!) <= at && at <= notAfter(k.chain[0]!))
+  const pool = valid.length > 0 ? valid : keys
+  const rank = (k: SigningKey) => (listed(k.chain[0]!) ? 1 : 0)
+  return pool.reduce((best, k) => {
+    const byListing = rank(k) - rank(best)
+    if (byListing !== 0) return byListing > 0 ? k : best
+    return notBefore(k.chain[0]!) > notBefore(best.chain[0]!) ? k : best
+  })
+}
+
 export class HostedAgencies {
   readonly #byId = new Map<string, HostedAgency>()
-  readonly #byThumbprint = new Map<string, { agency: string; key: DecryptionKey }>()
+  readonly #byApiKey = new Map<string, string>() // sha256 → agency id
+  readonly #opts: HostedOptions
 
-  constructor(agencies: readonly HostedAgency[]) {
-    for (const a of agencies) {
-      this.#byId.set(a.id, a)
-      for (const k of a.decryption) this.#byThumbprint.set(k.thumbprint, { agency: a.id, key: k })
-    }
+  constructor(agencies: ReadonlyArray<Omit<HostedAgency, 'signer'>>, opts: HostedOptions = {}) {
+    this.#opts = opts
+    for (const a of agencies) this.put(a)
   }
 
-  static load(files: readonly HostedAgencyFiles[]): HostedAgencies {
-    return new HostedAgencies(
-      files.map((f) => {
-        const signing = loadPair(f.signing)
-        const enc = loadPair(f.encryption)
-        return {
-          id: f.id,
-          signer: { agency: f.id, key: signing.key, chain: signing.chain },
-          decryption: [{ key: enc.key, cert: enc.chain[0]!, thumbprint: certThumbprint(enc.chain[0]!) }],
-        }
-      }),
-    )
+  static load(files: readonly HostedAgencyFiles[], opts: HostedOptions = {}): HostedAgencies {
+    return new HostedAgencies(files.map(loadAgencyKeys), opts)
+  }
+
+  /** Adds or replaces an agency. Throws, changing nothing, if one of its API keys belongs to another agency. */
+  put(a: Omit<HostedAgency, 'signer'>): void {
+    for (const k of a.apiKeys) {
+      const owner = this.#byApiKey.get(k.sha256.toLowerCase())
+      if (owner !== undefined && owner !== a.id) throw new Error(`API key "${k.name}" is already a key of agency ${owner}`)
+    }
+    this.remove(a.id)
+    const opts = this.#opts
+    const agency: HostedAgency = {
+      ...a,
+      get signer(): SignerIdentity {
+        const at = new Date(opts.now?.() ?? Date.now())
+        const dir = opts.directory?.()
+        const k = chooseSigningKey(a.signing, at, (leaf) => dir?.isSigningCertOf(a.id, fingerprint(leaf)) ?? false)
+        return { agency: a.id, key: k.key, chain: k.chain }
+      },
+    }
+    this.#byId.set(a.id, agency)
+    for (const k of a.apiKeys) this.#byApiKey.set(k.sha256.toLowerCase(), a.id)
+  }
+
+  /** Stops hosting an agency: its envelopes are refused and its API keys stop working at once. */
+  remove(id: string): boolean {
+    const old = this.#byId.get(id)
+    if (!old) return false
+    for (const k of old.apiKeys) this.#byApiKey.delete(k.sha256.toLowerCase())
+    return this.#byId.delete(id)
   }
 
   get(id: string): HostedAgency | undefined {
@@ -80,14 +151,20 @@ export class HostedAgencies {
     return [...this.#byId.keys()]
   }
 
-  /** Every decryption key of `agency`, newest first: during a rollover the envelope names which one. */
+  /** The API key entry for a key digest (lowercase hex), acting for its agency alone. */
+  apiKey(sha256: string): { name: string; sha256: string; agencies: readonly string[] } | undefined {
+    const id = this.#byApiKey.get(sha256)
+    const k = id === undefined ? undefined : this.#byId.get(id)?.apiKeys.find((x) => x.sha256.toLowerCase() === sha256)
+    return k && id !== undefined ? { name: k.name, sha256, agencies: [id] } : undefined
+  }
+
+  /** Every decryption key of `agency`: during a rollover the envelope names which one. */
   decryptionKeys(agency: string): readonly DecryptionKey[] {
     return this.#byId.get(agency)?.decryption ?? []
   }
 
   /** The decryption key of `agency` whose certificate has this thumbprint. */
   decryptionKey(agency: string, thumbprint: string): DecryptionKey | undefined {
-    const hit = this.#byThumbprint.get(thumbprint)
-    return hit && hit.agency === agency ? hit.key : undefined
+    return this.decryptionKeys(agency).find((k) => k.thumbprint === thumbprint)
   }
 }

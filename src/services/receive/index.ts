@@ -8,10 +8,11 @@ import type { Db } from '../../storage/db.js'
 import type { InboxStore } from '../../storage/inbox.js'
 import type { TrustAnchors } from '../../pki/validate.js'
 import type { Directory } from '../../pki/directory.js'
-import type { ProfileTable } from '../../crypto/profiles.js'
+import { receiptFromText, receiptText, type ProfileTable } from '../../crypto/profiles.js'
 import type { HostedAgencies } from '../hosted-agencies.js'
 import { steps, type Answer, type InboundState } from './steps.js'
 import type { Routing } from '../../crypto/profiles.js'
+import type { TlsIdentity } from '../../pki/directory-index.js'
 import type { Timestamping } from '../timestamping.js'
 
 export interface ReceiveDeps {
@@ -24,6 +25,8 @@ export interface ReceiveDeps {
   readonly profiles: ProfileTable
   readonly hosted: HostedAgencies
   readonly limits: { readonly maxEnvelopeBytes: number }
+  /** Throws ERR_DIRECTORY_STALE (503, the sender retries) while the directory is stale (PROTOCOL.md §14.4). */
+  readonly requireFreshDirectory?: () => void
   /** RFC 3161 stamps of the accepted letter's signature and of our receipt (PROTOCOL.md §13.4). */
   readonly timestamps?: Timestamping
 }
@@ -31,12 +34,14 @@ export interface ReceiveDeps {
 export interface Inbound {
   readonly envelope: Buffer
   readonly contentType: string
-  readonly peerAgency: string
+  /** The identified TLS client and the agencies it may send for (PROTOCOL.md §3.2, §16.2). */
+  readonly peer: TlsIdentity
   /** From the request headers (PROTOCOL.md §4.1); required by profiles that cannot route before decrypting. */
   readonly routing?: Routing | undefined
 }
 
 export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Promise<Answer> {
+  deps.requireFreshDirectory?.()
   const s: InboundState = { ...inbound }
   for (const [, step] of steps) {
     const early = await step(s, deps)
@@ -47,7 +52,9 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   const letter = s.letter!
   const profile = s.profile!
   const receivedAt = deps.clock.now()
-  const agency = deps.hosted.get(h.to)!
+  const agency = deps.hosted.get(h.to)
+  // PROTOCOL.md §16.3: the agency may have been removed while this envelope was being checked.
+  if (!agency) throw new SarabanError('ERR_RECIPIENT_NOT_HOSTED', `This node does not host agency "${h.to}".`, { field: 'srb_to' })
   const receipt = await profile.signReceipt(
     { v: 1, mid: h.messageId, from: h.from, to: h.to, receivedAt: isoTime(receivedAt), envelopeSha256: s.envelopeSha256!, profile: profile.id },
     agency.signer,
@@ -71,7 +78,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
           signedAt: opened.payload.sentAt,
         }),
         receivedAt,
-        receipt: receipt.toString('utf8'),
+        receipt: receiptText(profile.id, receipt),
       },
       letter.attachments,
     )
@@ -83,7 +90,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     if (result.envelopeSha256 !== s.envelopeSha256) {
       throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`)
     }
-    return { status: 200, receipt: Buffer.from(result.receipt), mediaType: profile.receiptMediaType }
+    return { status: 200, receipt: receiptFromText(profile.id, result.receipt), mediaType: profile.receiptMediaType }
   }
   deps.log.info({ event: 'letter.received', messageId: h.messageId, from: h.from, to: h.to, bytes: s.envelope.length }, 'letter received')
   return { status: 201, receipt, mediaType: profile.receiptMediaType }

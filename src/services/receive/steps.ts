@@ -6,13 +6,15 @@ import { SarabanError } from '../../errors.js'
 import { fingerprint } from '../../pki/cert.js'
 import { validate, schemaIds } from '../../schema/index.js'
 import type { Letter } from '../../domain/letter.js'
-import type { EnvelopeHeader, EnvelopeProfile, Opened, Routing } from '../../crypto/profiles.js'
+import { receiptFromText, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
 import type { ReceiveDeps } from './index.js'
+import type { TlsIdentity } from '../../pki/directory-index.js'
 
 export interface InboundState {
   readonly envelope: Buffer
   readonly contentType: string
-  readonly peerAgency: string
+  /** The identified TLS client and the agencies it may send for (PROTOCOL.md §3.2, §16.2). */
+  readonly peer: TlsIdentity
   readonly routing?: Routing | undefined
   envelopeSha256?: string
   profile?: EnvelopeProfile
@@ -49,16 +51,12 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     }
   }],
   ['recipient-active', (s, d) => {
+    // PROTOCOL.md §16.3: a hosted agency the directory does not (or no longer) list receives nothing.
     const h = need(s.header, 'header')
     const entry = d.directory().agency(h.to)
-    if (entry && entry.status !== 'active') {
+    if (!entry) throw new SarabanError('ERR_UNKNOWN_AGENCY', `Agency "${h.to}" is not in the federation directory and may not receive letters.`, { field: 'srb_to' })
+    if (entry.status !== 'active') {
       throw new SarabanError('ERR_AGENCY_SUSPENDED', `Agency "${h.to}" is ${entry.status} in the federation directory and may not receive letters.`, { field: 'srb_to' })
-    }
-  }],
-  ['peer-is-sender', (s) => {
-    const h = need(s.header, 'header')
-    if (h.from !== s.peerAgency) {
-      throw new SarabanError('ERR_SENDER_MISMATCH', `The TLS client is agency "${s.peerAgency}" but the envelope names sender "${h.from}".`, { field: 'srb_from' })
     }
   }],
   ['sender-active', (s, d) => {
@@ -66,6 +64,14 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     const entry = d.directory().agency(h.from)
     if (!entry) throw new SarabanError('ERR_UNKNOWN_AGENCY', `Agency "${h.from}" is not in the federation directory.`, { field: 'srb_from' })
     if (entry.status !== 'active') throw new SarabanError('ERR_AGENCY_SUSPENDED', `Agency "${h.from}" is ${entry.status} in the federation directory.`, { field: 'srb_from' })
+  }],
+  ['peer-is-sender', (s) => {
+    // PROTOCOL.md §4.2 check 6, §16.2: the TLS peer is the sender, or a hosting node that lists it.
+    const h = need(s.header, 'header')
+    if (!s.peer.agencies.has(h.from)) {
+      const who = s.peer.kind === 'agency' ? `agency "${s.peer.id}"` : `hosting node "${s.peer.id}", which does not speak for it`
+      throw new SarabanError('ERR_SENDER_MISMATCH', `The TLS client is ${who}, but the envelope names sender "${h.from}".`, { field: 'srb_from' })
+    }
   }],
   ['replay', (s, d) => {
     // PROTOCOL.md §7.1: same id and same bytes → the original receipt; same id, other bytes → refused.
@@ -75,7 +81,8 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     if (seen.envelopeSha256 !== s.envelopeSha256 || seen.recipientAgency !== h.to) {
       throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`, { field: 'srb_mid' })
     }
-    return { status: 200, receipt: Buffer.from(seen.receipt), mediaType: need(s.profile, 'profile').receiptMediaType }
+    const profile = need(s.profile, 'profile')
+    return { status: 200, receipt: receiptFromText(profile.id, seen.receipt), mediaType: profile.receiptMediaType }
   }],
   ['decrypt-and-verify', async (s, d) => {
     const h = need(s.header, 'header')
@@ -96,7 +103,7 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     const h = need(s.header, 'header')
     const chain = need(s.opened, 'opened').signerChain
     const check = await d.anchors.validate(chain, { at: new Date(d.clock.now()), role: 'signing' })
-    if (!check.ok) throw new SarabanError('ERR_SIGNER_UNTRUSTED', `The signer certificate does not validate: ${check.reason}`)
+    if (!check.ok) throw new SarabanError(check.code, `The signer certificate does not validate: ${check.reason}`)
     const fp = fingerprint(chain[0]!)
     if (!d.directory().isSigningCertOf(h.from, fp)) {
       throw new SarabanError('ERR_SIGNER_UNTRUSTED', `The signer certificate is not a signing certificate of agency "${h.from}" in the directory.`)

@@ -4,6 +4,7 @@ import type { Database } from 'better-sqlite3'
 import { SarabanError } from '../../errors.js'
 import { sql as init } from './001-init.js'
 import { sql as timestamps } from './002-timestamps.js'
+import { sql as trustHistory } from './003-trust-history.js'
 
 export interface Migration {
   readonly version: number
@@ -14,6 +15,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'timestamps', sql: timestamps },
+  { version: 3, name: 'trust-history', sql: trustHistory },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
