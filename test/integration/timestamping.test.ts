@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../../src/config/index.js'
 import { createContext } from '../../src/context.js'
 import { createLogger } from '../../src/log.js'
-import { defaultProfiles } from '../../src/crypto/profiles.js'
+import { defaultProfiles, receiptFromText } from '../../src/crypto/profiles.js'
 import { imprintOf } from '../../src/tsa/imprint.js'
 import { verifyTimeStampToken } from '../../src/tsa/verify.js'
 import { call, freePort, waitFor, waitForRecipient, thaiLetter, writeNetFiles, type TestNode } from '../helpers/nodes.js'
@@ -20,8 +20,9 @@ import { testTsa } from '../helpers/tsa.js'
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0
 
 /** testNet with a `tsa` section in every node.json. */
-async function netWithTsa(agencies: string[], tsaUrl: string) {
+async function netWithTsa(agencies: string[], tsaUrl: string, profiles?: string[]) {
   const files = await writeNetFiles(agencies, {
+    ...(profiles ? { profiles } : {}),
     delivery: { initialBackoffMs: 50, maxBackoffMs: 300 },
     extra: { tsa: { url: tsaUrl, timeoutMs: 500, initialBackoffMs: 100, maxBackoffMs: 300 } },
   })
@@ -61,12 +62,12 @@ async function health(node: TestNode) {
 /** The message's four stamps, each checked against an imprint we compute ourselves from the signed bytes. */
 async function checkStamps(t: Test, moi: TestNode, mof: TestNode, messageId: string) {
   const { anchors } = await testTrust()
-  const profile = defaultProfiles().get('jose-v1')
   const sent = moi.ctx!.outbox.getMessage(messageId)!
+  const profile = defaultProfiles().get(sent.profile)
   const envelope = moi.ctx!.outbox.getEnvelope(messageId)!
   const contentKey = (moi.ctx!.db.sqlite.prepare('SELECT content_key FROM outbox_envelopes WHERE message_id = ?').pluck().get(messageId)) as Buffer
   const letterImprint = imprintOf((await profile.openWithContentKey(envelope, contentKey)).signature)
-  const receiptImprint = imprintOf((await profile.verifyReceipt(Buffer.from(sent.receipt!))).signature)
+  const receiptImprint = imprintOf((await profile.verifyReceipt(receiptFromText(sent.profile, sent.receipt!))).signature)
   const expected: Record<string, Buffer> = {
     'outbox letter': letterImprint, 'outbox receipt': receiptImprint, 'inbox letter': letterImprint, 'inbox receipt': receiptImprint,
   }
@@ -81,10 +82,10 @@ async function checkStamps(t: Test, moi: TestNode, mof: TestNode, messageId: str
   return tokens
 }
 
-t.test('both sides stamp the letter and receipt signatures; the tokens verify, also with openssl', async (t) => {
+for (const profileId of ['jose-v1', 'cms-v1']) t.test(`${profileId}: both sides stamp the letter and receipt signatures; the tokens verify, also with openssl`, async (t) => {
   const tsa = await testTsa()
   t.teardown(() => tsa.stop())
-  const net = await netWithTsa(['moi', 'mof'], tsa.url)
+  const net = await netWithTsa(['moi', 'mof'], tsa.url, [profileId])
   t.teardown(() => net.stop())
   const moi = net.nodes.moi!, mof = net.nodes.mof!
   await mof.start()
@@ -93,6 +94,7 @@ t.test('both sides stamp the letter and receipt signatures; the tokens verify, a
   t.equal(sent.status, 202)
   const done = await waitForRecipient(moi, sent.body.id, 'delivered')
   const messageId = done.recipients[0].messageId as string
+  t.equal(done.recipients[0].profile, profileId)
   await waitFor('four stamps', () =>
     moi.ctx!.timestamps.tokensFor(messageId).length + mof.ctx!.timestamps.tokensFor(messageId).length === 4 || undefined)
   const tokens = await checkStamps(t, moi, mof, messageId)
