@@ -1,0 +1,67 @@
+// The time-stamp queue (services/timestamping.ts) on a real SQLite file and a real TSA over HTTP: a token
+// that does not verify is never stored and counts as a failure; with no TSA configured nothing is queued.
+import t, { type Test } from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Db } from '../../src/storage/db.js'
+import { TimestampStore } from '../../src/storage/timestamps.js'
+import { Timestamping } from '../../src/services/timestamping.js'
+import { TsaClient } from '../../src/tsa/client.js'
+import { buildTsaServer } from '../../src/tsa/server.js'
+import { defaultProfiles } from '../../src/crypto/profiles.js'
+import { createLogger } from '../../src/log.js'
+import { systemClock } from '../../src/clock.js'
+import { testTrust } from '../helpers/federation.js'
+import { testTsa } from '../helpers/tsa.js'
+import { freePort, waitFor } from '../helpers/nodes.js'
+
+const settings = { timeoutMs: 1000, initialBackoffMs: 50, maxBackoffMs: 200, concurrency: 2 }
+
+async function queue(t: Test, url: string | undefined) {
+  const dir = mkdtempSync(join(tmpdir(), 'saraban-tsq-'))
+  const db = Db.open(join(dir, 'db.sqlite'))
+  const { anchors } = await testTrust()
+  const ts = new Timestamping({
+    clock: systemClock, log: createLogger('silent'), db, store: new TimestampStore(db), anchors, profiles: defaultProfiles(),
+    client: url ? new TsaClient({ url, timeoutMs: settings.timeoutMs }) : undefined, settings,
+  })
+  t.teardown(async () => { await ts.stop(); await db.close(); rmSync(dir, { recursive: true, force: true }) })
+  ts.start()
+  return { db, ts }
+}
+
+t.test('a token from a certificate that is not a TSA certificate is refused and retried, never stored', async (t) => {
+  const { fed } = await testTrust()
+  const signing = fed.agencies.moi!.signing // a letter-signing certificate, not a tsa one
+  const port = await freePort()
+  const bad = await buildTsaServer({ signer: { key: signing.key, chain: signing.chain }, clock: systemClock, log: createLogger('silent') })
+  await bad.listen({ host: '127.0.0.1', port })
+  t.teardown(() => bad.close())
+  const { db, ts } = await queue(t, `http://127.0.0.1:${port}/`)
+  await db.write(() => ts.record([{ messageId: '00000000-0000-4000-8000-000000000001', side: 'outbox', kind: 'letter', signature: Buffer.from('sig') }]))
+  const s = await waitFor('a failure', () => (ts.status().state === 'retrying' ? ts.status() : undefined))
+  t.equal(s.lastError?.code, 'ERR_TSA_UNTRUSTED')
+  t.equal(s.pending, 1)
+  t.same(ts.tokensFor('00000000-0000-4000-8000-000000000001'), [])
+})
+
+t.test('a good TSA: stamped once, idempotent per message, side and kind', async (t) => {
+  const tsa = await testTsa()
+  t.teardown(() => tsa.stop())
+  const { db, ts } = await queue(t, tsa.url)
+  const mid = '00000000-0000-4000-8000-000000000002'
+  const subject = { messageId: mid, side: 'inbox' as const, kind: 'letter' as const, signature: Buffer.from('sig') }
+  await db.write(() => ts.record([subject]))
+  await db.write(() => ts.record([subject])) // a second record of the same stamp is ignored
+  await waitFor('the stamp', () => (ts.tokensFor(mid).length === 1 ? true : undefined))
+  t.match(ts.status(), { state: 'ok', pending: 0 })
+  t.equal(ts.tokensFor(mid)[0]!.side, 'inbox')
+  t.equal(tsa.served, 1, 'one request')
+})
+
+t.test('no TSA configured: nothing is queued and health says off', async (t) => {
+  const { db, ts } = await queue(t, undefined)
+  await db.write(() => ts.record([{ messageId: '00000000-0000-4000-8000-000000000003', side: 'outbox', kind: 'receipt' }]))
+  t.same(ts.status(), { state: 'off', pending: 0, oldestPendingSeconds: 0 })
+})
