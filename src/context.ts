@@ -16,6 +16,7 @@ import type { Directory } from './pki/directory.js'
 import { DirectorySource } from './services/directory-source.js'
 import { TrustHistoryStore } from './storage/trust-history.js'
 import { defaultProfiles, type ProfileTable } from './crypto/profiles.js'
+import { CrlSources, createRevocationChecker } from './services/crl-source.js'
 import { HostedAgencies } from './services/hosted-agencies.js'
 import { AgenciesDir, type RescanReport } from './services/hosted-agencies-dir.js'
 import { DeliveryWorker } from './services/deliver.js'
@@ -43,6 +44,8 @@ export interface AppContext {
   readonly outbox: OutboxStore
   readonly inbox: InboxStore
   readonly anchors: TrustAnchors
+  /** the CRL sources behind anchors' revocation check (PROTOCOL.md §15) */
+  readonly crlSources: CrlSources
   readonly hosted: HostedAgencies
   readonly profiles: ProfileTable
   readonly peers: PeerClient
@@ -67,7 +70,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const closers: Array<() => Promise<void> | void> = []
 
   const anchorCerts = config.trust.anchors.flatMap((f) => parsePemChain(readFileSync(f, 'utf8')))
-  const anchors = new TrustAnchors(anchorCerts)
+  // PROTOCOL.md §15: every validation below checks revocation (hard fail unless configured soft).
+  const revocation = createRevocationChecker(config, { clock, log: log.child({ area: 'revocation' }) })
+  const anchors = new TrustAnchors(anchorCerts, { revocation })
   const storageLog = log.child({ area: 'storage' })
   const db = Db.open(join(config.dataDir, 'saraban.sqlite'), {
     synchronous: config.storage.synchronous,
@@ -81,6 +86,14 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const inbox = new InboxStore(db)
   const trustHistory = new TrustHistoryStore(db)
 
+  // The CRLs come first: the directory signer's path is checked for revocation too (PROTOCOL.md §15.1).
+  const crlSources = await CrlSources.open({
+    locations: config.trust.crls, dataDir: config.dataDir, crls: revocation.crls, issuers: () => anchors.cas(), mode: config.trust.revocation,
+    settings: { refreshMs: config.trust.refreshSeconds * 1000, graceMs: config.trust.graceSeconds * 1000 },
+    fetch: { timeoutMs: config.trust.fetchTimeoutSeconds * 1000, maxBytes: 0, extraCa: anchorCerts.map((c) => c.toString()) },
+    clock, log: log.child({ area: 'revocation' }), history: { db, store: trustHistory },
+  })
+  closers.push(() => crlSources.close())
   // The directory is fetched, verified, kept and refreshed by its source (PROTOCOL.md §14); everything
   // reads it through currentDirectory(), so that a refresh is one swap.
   const directorySource = await DirectorySource.open({
@@ -98,6 +111,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   // Directory entries carry leaf certificates; the issuing CAs come with the directory (PROTOCOL.md §1.4).
   anchors.addIntermediates(currentDirectory().intermediates())
   directorySource.onUpdate((d) => anchors.addIntermediates(d.intermediates()))
+  await crlSources.issuersKnown()
+  directorySource.onUpdate(() => void crlSources.issuersKnown())
   const directory = currentDirectory()
   const hosted = HostedAgencies.load(config.agencies, { now: () => clock.now(), directory: currentDirectory })
   // PROTOCOL.md §16.3: agencies from hosting.agenciesDir come and go without a restart.
@@ -157,7 +172,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     anchors,
     directory: currentDirectory,
     log,
-    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits },
+    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable() },
   })
   let federationUrl = `https://${config.federation.host}:${config.federation.port}`
   const api = await buildApiServer({
@@ -169,7 +184,12 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     directory: currentDirectory,
     hosted,
     send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable() },
-    evidence: { clock, profiles, directoryJws: () => directorySource.jws() },
+    evidence: {
+      clock, profiles, directoryJws: () => directorySource.jws(),
+      // What was in force when each signature was made (PROTOCOL.md §8.5); tokensFor: from the time-stamping queue.
+      directoryAt: (at) => trustHistory.directoryAt(at.getTime()),
+      crlsAt: (at) => trustHistory.crlsAt(at.getTime()),
+    },
     version: VERSION,
     profiles,
     get federationUrl() { return federationUrl },
@@ -177,7 +197,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   })
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, federation, api, directorySource, trustHistory,
+    config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
     async listen() {
@@ -193,6 +213,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       // A fresh directory resumes deliveries paused by a stale one.
       directorySource.onUpdate(() => delivery.notify())
       directorySource.start()
+      crlSources.start()
       return { federationUrl, apiUrl: `http://${config.api.host}:${typeof aa === 'object' && aa ? aa.port : config.api.port}` }
     },
     async close() {

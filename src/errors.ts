@@ -62,6 +62,10 @@ export const ERRORS = {
   ERR_TRUST_DOCUMENT_UNAVAILABLE: { status: 503, title: 'A signed trust document (the federation directory, a CRL) could not be fetched' },
 
   // Revocation (PROTOCOL.md §15)
+  ERR_CERT_REVOKED: { status: 403, title: 'A certificate in the path is revoked by its CA' },
+  ERR_CERT_EXPIRED: { status: 403, title: 'A certificate in the path is expired or not yet valid' },
+  ERR_REVOCATION_UNKNOWN: { status: 503, title: 'No current revocation list covers a certificate in the path (hard fail)' },
+  ERR_CRL_INVALID: { status: 500, title: 'A CRL does not verify, is not current, is older than the one held, or uses features this node does not implement' },
 
   // Hosting nodes (PROTOCOL.md §16)
 } as const satisfies Record<string, ErrorSpec>

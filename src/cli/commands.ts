@@ -5,6 +5,8 @@ import { demoCommand } from './demo.js'
 import { sendCommand } from './send.js'
 import { verifyEvidenceCommand } from './verify-evidence.js'
 import { directoryCommand } from './directory.js'
+import { caCommand } from './ca.js'
+import { initCommand } from './init.js'
 
 export interface Command {
   readonly summary: string
@@ -19,6 +21,8 @@ export const commands: Record<string, Command> = {
   send: sendCommand,
   'verify-evidence': verifyEvidenceCommand,
   directory: directoryCommand,
+  init: initCommand,
+  ca: caCommand,
 }
 
 export function usage(): string {

@@ -29,7 +29,6 @@ export async function buildPublishServer(opts: PublishServerOptions): Promise<Fa
   const app = Fastify({
     loggerInstance: opts.log.child({ area: 'publish' }),
     https: { ...opts.tls, minVersion: 'TLSv1.2' },
-    disableRequestLogging: false,
   }) as unknown as FastifyInstance
   app.setErrorHandler(problemHandler)
   app.setNotFoundHandler(notFoundHandler)

@@ -13,7 +13,7 @@ export interface RawKeyFiles {
 export interface RawConfig {
   dataDir: string
   tls: RawKeyFiles
-  trust: { anchors: string[]; directory?: string; directoryUrl?: string; refreshSeconds: number; graceSeconds: number; fetchTimeoutSeconds: number }
+  trust: { anchors: string[]; directory?: string; directoryUrl?: string; crls: string[]; revocation: 'hard' | 'soft'; refreshSeconds: number; graceSeconds: number; fetchTimeoutSeconds: number }
   agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles }>
   hosting: { agenciesDir: string | null; rescanSeconds: number }
   federation: { host: string; port: number }

@@ -82,6 +82,8 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     trust: {
       anchors: c.trust.anchors.map(path),
       directory: c.trust.directoryUrl ?? path(c.trust.directory!),
+      crls: c.trust.crls.map((s) => (/^https:\/\//i.test(s) ? s : path(s))),
+      revocation: c.trust.revocation,
       refreshSeconds: c.trust.refreshSeconds,
       graceSeconds: c.trust.graceSeconds,
       fetchTimeoutSeconds: c.trust.fetchTimeoutSeconds,

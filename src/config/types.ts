@@ -38,6 +38,9 @@ export interface Config {
     readonly anchors: readonly string[]
     /** Where the signed directory comes from: an absolute file path or an https:// URL (PROTOCOL.md §14.1). */
     readonly directory: string
+    /** CRL sources: absolute file paths or https URLs, refreshed like the directory (PROTOCOL.md §15.1) */
+    readonly crls: readonly string[]
+    readonly revocation: 'hard' | 'soft'
     readonly refreshSeconds: number
     readonly graceSeconds: number
     readonly fetchTimeoutSeconds: number

@@ -102,6 +102,7 @@ export class AgenciesDir {
         this.#debounce = setTimeout(() => this.rescan(), 250)
         this.#debounce.unref()
       })
+      this.#watcher.unref() // never what keeps a failed start alive
       this.#watcher.on('error', () => this.#watcher?.close())
     } catch {
       // No fs.watch here (some network file systems): the timer alone rescans.

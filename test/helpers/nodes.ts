@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config/index.js'
 import { createContext, type AppContext } from '../../src/context.js'
 import { createLogger } from '../../src/log.js'
 import { signDirectory, type DirectoryDocument } from '../../src/pki/directory.js'
-import type { FederationMaterial } from '../../src/pki/dev-ca.js'
+import type { FederationCrls, FederationMaterial } from '../../src/pki/dev-ca.js'
 import { testFederation } from './federation.js'
 
 export async function freePort(): Promise<number> {
@@ -50,6 +50,10 @@ export interface NetOptions {
   readonly editDirectory?: (doc: DirectoryDocument) => DirectoryDocument
   /** The envelope profiles every agency accepts (directory `profiles`), e.g. ['cms-v1']: the same suite runs once per profile. */
   readonly profiles?: readonly string[]
+  /** CRLs to publish instead of the federation's empty ones (PROTOCOL.md §15; e.g. federationCrls(fed, { revoked })) */
+  readonly crls?: FederationCrls
+  /** merged into each node.json `trust` (e.g. { revocation: 'soft' }) */
+  readonly trust?: Record<string, unknown>
 }
 
 export interface NetFiles {
@@ -73,6 +77,9 @@ export async function writeNetFiles(agencies: readonly string[], opts: NetOption
   const directoryJws = await signDirectory(directory, { key: fed.directoryIssuer.key, chain: fed.directoryIssuer.chain })
   writeFileSync(join(dir, 'root.crt.pem'), fed.root.certPem)
   writeFileSync(join(dir, 'directory.jws'), directoryJws)
+  // Both CAs' CRLs, so that nodes run under the default hard-fail revocation check (PROTOCOL.md §15.2).
+  writeFileSync(join(dir, 'root.crl'), (opts.crls ?? fed.crls).root)
+  writeFileSync(join(dir, 'issuing-ca.crl'), (opts.crls ?? fed.crls).intermediate)
   const out: NetFiles['agencies'] = {}
   for (const id of agencies) {
     const a = fed.agencies[id]!
@@ -87,7 +94,7 @@ export async function writeNetFiles(agencies: readonly string[], opts: NetOption
     writeFileSync(configFile, JSON.stringify({
       dataDir: './data',
       tls: { key: 'tls.key.pem', cert: 'tls.chain.pem' },
-      trust: { anchors: ['../root.crt.pem'], directory: '../directory.jws' },
+      trust: { anchors: ['../root.crt.pem'], directory: '../directory.jws', crls: ['../root.crl', '../issuing-ca.crl'], ...opts.trust },
       agencies: [{ id, signing: { key: 'signing.key.pem', cert: 'signing.chain.pem' }, encryption: { key: 'encryption.key.pem', cert: 'encryption.chain.pem' } }],
       federation: { host: '127.0.0.1', port: ports[id] },
       api: { host: '127.0.0.1', port: opts.apiPorts?.[id] ?? 0, keys: [{ name: 'test', sha256: createHash('sha256').update(apiKey).digest('hex'), agencies: [id] }] },

@@ -11,7 +11,8 @@ import { createContext } from '../../src/context.js'
 import { createLogger } from '../../src/log.js'
 import { signDirectory, type DirectoryDocument } from '../../src/pki/directory.js'
 import { buildPublishServer } from '../../src/cli/publish-server.js'
-import { call, freePort, thaiLetter, waitFor, waitForRecipient, writeNetFiles, type NetFiles, type TestNode } from '../helpers/nodes.js'
+import { randomUUID } from 'node:crypto'
+import { call, federationPost, freePort, thaiLetter, waitFor, waitForRecipient, writeNetFiles, type NetFiles, type TestNode } from '../helpers/nodes.js'
 
 const pub = mkdtempSync(join(tmpdir(), 'saraban-pub-'))
 let files: NetFiles
@@ -126,7 +127,7 @@ t.test('tampered, unsigned, expired and rolled-back directories are refused; the
 })
 
 t.test('past nextUpdate + grace: new letters refused, queued letters kept and delivered once a fresh directory arrives', async (t) => {
-  await publish(fresh(3, 4000))
+  await publish(fresh(3, 8000))
   await waitFor('moi holds serial 3', () => serialOf('moi') === 3)
   await waitFor('mof holds serial 3', () => serialOf('mof') === 3)
   await nodes.mof!.stop() // so the next letter stays queued
@@ -134,17 +135,29 @@ t.test('past nextUpdate + grace: new letters refused, queued letters kept and de
   t.equal(queued.status, 202)
   unlinkSync(join(pub, 'directory.jws')) // the operator is unreachable from now on
 
-  await waitFor('moi in grace', () => nodes.moi!.ctx!.directorySource.freshness() === 'grace', 10_000)
+  await waitFor('moi in grace', () => nodes.moi!.ctx!.directorySource.freshness() === 'grace', 20_000)
   const grace = await call(nodes.moi!, 'GET', '/healthz')
   t.equal(grace.status, 503)
   t.equal(grace.body.directory.state, 'grace')
   t.match(grace.body.checks.find((c: { name: string }) => c.name === 'directory'), { status: 'degraded' })
 
-  await waitFor('moi stale', () => nodes.moi!.ctx!.directorySource.freshness() === 'stale', 10_000)
+  await waitFor('moi stale', () => nodes.moi!.ctx!.directorySource.freshness() === 'stale', 20_000)
   const refused = await call(nodes.moi!, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof']) })
   t.equal(refused.status, 503)
   t.equal(refused.body.code, 'ERR_DIRECTORY_STALE')
   t.match(refused.body.detail, /new letters are refused/)
+  // Inbound too: a stale node cannot tell whom to trust; 503 makes the sender keep the letter queued.
+  const mof = files.fed.agencies.mof!
+  const sealed = await nodes.moi!.ctx!.profiles.get('jose-v1').seal({
+    messageId: randomUUID(), from: 'mof', to: 'moi', sentAt: new Date().toISOString(),
+    letter: { ...thaiLetter(['moi']), sender: { agency: 'mof', name: 'x' }, attachments: [] } as never,
+    attachments: [], signer: { agency: 'mof', key: mof.signing.key, chain: mof.signing.chain },
+    recipientCert: files.fed.agencies.moi!.encryption.cert,
+  })
+  const inbound = await federationPost(files.agencies.moi!.federationPort, { key: mof.tls.keyPem, cert: mof.tls.chainPem, ca: files.fed.root.certPem, body: sealed.envelope })
+  t.equal(inbound.status, 503)
+  t.equal(JSON.parse(inbound.body.toString()).code, 'ERR_DIRECTORY_STALE', 'inbound envelopes are refused while stale')
+  t.equal(nodes.moi!.ctx!.inbox.list({ agencies: ['moi'], limit: 5 }).length, 0, 'nothing stored')
   const health = await call(nodes.moi!, 'GET', '/healthz')
   t.equal(health.status, 503)
   t.equal(health.body.directory.state, 'stale')

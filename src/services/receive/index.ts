@@ -24,6 +24,8 @@ export interface ReceiveDeps {
   readonly profiles: ProfileTable
   readonly hosted: HostedAgencies
   readonly limits: { readonly maxEnvelopeBytes: number }
+  /** Throws ERR_DIRECTORY_STALE (503, the sender retries) while the directory is stale (PROTOCOL.md §14.4). */
+  readonly requireFreshDirectory?: () => void
 }
 
 export interface Inbound {
@@ -36,6 +38,7 @@ export interface Inbound {
 }
 
 export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Promise<Answer> {
+  deps.requireFreshDirectory?.()
   const s: InboundState = { ...inbound }
   for (const [, step] of steps) {
     const early = await step(s, deps)

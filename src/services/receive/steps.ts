@@ -103,7 +103,7 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     const h = need(s.header, 'header')
     const chain = need(s.opened, 'opened').signerChain
     const check = await d.anchors.validate(chain, { at: new Date(d.clock.now()), role: 'signing' })
-    if (!check.ok) throw new SarabanError('ERR_SIGNER_UNTRUSTED', `The signer certificate does not validate: ${check.reason}`)
+    if (!check.ok) throw new SarabanError(check.code, `The signer certificate does not validate: ${check.reason}`)
     const fp = fingerprint(chain[0]!)
     if (!d.directory().isSigningCertOf(h.from, fp)) {
       throw new SarabanError('ERR_SIGNER_UNTRUSTED', `The signer certificate is not a signing certificate of agency "${h.from}" in the directory.`)
