@@ -62,7 +62,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
 
   const anchorCerts = config.trust.anchors.flatMap((f) => parsePemChain(readFileSync(f, 'utf8')))
   const anchors = new TrustAnchors(anchorCerts)
-  const directoryJws = readFileSync(config.trust.directory, 'utf8').trim()
+  let directoryJws = readFileSync(config.trust.directory, 'utf8').trim()
   let directory = new Directory(await verifyDirectory(directoryJws, anchors, new Date(clock.now())))
   // Directory entries carry leaf certificates; the issuing CAs come with the directory (PROTOCOL.md §1.4).
   anchors.addIntermediates(directory.intermediates())
@@ -75,6 +75,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     }
     anchors.addIntermediates(next.intermediates())
     directory = next
+    directoryJws = jws
   }
   const hosted = HostedAgencies.load(config.agencies, { now: () => clock.now(), directory: currentDirectory })
   // PROTOCOL.md §16.3: agencies from hosting.agenciesDir come and go without a restart.
