@@ -12,8 +12,11 @@ import { OutboxStore } from './storage/outbox.js'
 import { InboxStore } from './storage/inbox.js'
 import { parsePemChain } from './pki/cert.js'
 import { TrustAnchors } from './pki/validate.js'
-import { Directory, verifyDirectory } from './pki/directory.js'
+import type { Directory } from './pki/directory.js'
+import { DirectorySource } from './services/directory-source.js'
+import { TrustHistoryStore } from './storage/trust-history.js'
 import { defaultProfiles, type ProfileTable } from './crypto/profiles.js'
+import { CrlSources, createRevocationChecker } from './services/crl-source.js'
 import { HostedAgencies } from './services/hosted-agencies.js'
 import { AgenciesDir, type RescanReport } from './services/hosted-agencies-dir.js'
 import { DeliveryWorker } from './services/deliver.js'
@@ -23,6 +26,9 @@ import { PeerClient } from './federation/peer-client.js'
 import { buildFederationServer } from './federation/server.js'
 import { buildApiServer } from './api/server.js'
 import { VERSION } from './version.js'
+
+/** Largest signed directory a node fetches (100,000 agencies with a few certificates each fit). */
+const MAX_DIRECTORY_BYTES = 256 * 1024 * 1024
 
 export interface ContextOverrides {
   readonly clock?: Clock
@@ -38,18 +44,21 @@ export interface AppContext {
   readonly outbox: OutboxStore
   readonly inbox: InboxStore
   readonly anchors: TrustAnchors
+  /** the CRL sources behind anchors' revocation check (PROTOCOL.md §15) */
+  readonly crlSources: CrlSources
   readonly hosted: HostedAgencies
   readonly profiles: ProfileTable
   readonly peers: PeerClient
   readonly delivery: DeliveryWorker
+  /** The refreshing signed directory (PROTOCOL.md §14): status, refresh(), jws(). */
+  readonly directorySource: DirectorySource
+  /** What this node trusted when (directoryAt, crlsAt) for evidence. */
+  readonly trustHistory: TrustHistoryStore
   readonly federation: FastifyInstance
   readonly api: FastifyInstance
   directory(): Directory
   /** Rescans hosting.agenciesDir now (SIGHUP); undefined when the node has no agencies folder. */
   reloadAgencies(): RescanReport | undefined
-  /** Verifies a signed directory and uses it from now on (refuses a lower serial). Until the
-   *  directory refresh (PROTOCOL.md §14) lands, the way tests replace certificates at run time. */
-  installDirectory(jws: string): Promise<void>
   /** Bind both listeners and start delivering. Returns the bound addresses. */
   listen(): Promise<{ federationUrl: string; apiUrl: string }>
   close(): Promise<void>
@@ -61,22 +70,50 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const closers: Array<() => Promise<void> | void> = []
 
   const anchorCerts = config.trust.anchors.flatMap((f) => parsePemChain(readFileSync(f, 'utf8')))
-  const anchors = new TrustAnchors(anchorCerts)
-  let directoryJws = readFileSync(config.trust.directory, 'utf8').trim()
-  let directory = new Directory(await verifyDirectory(directoryJws, anchors, new Date(clock.now())))
+  // PROTOCOL.md §15: every validation below checks revocation (hard fail unless configured soft).
+  const revocation = createRevocationChecker(config, { clock, log: log.child({ area: 'revocation' }) })
+  const anchors = new TrustAnchors(anchorCerts, { revocation })
+  const storageLog = log.child({ area: 'storage' })
+  const db = Db.open(join(config.dataDir, 'saraban.sqlite'), {
+    synchronous: config.storage.synchronous,
+    checkpoint: config.storage.checkpoint,
+    onCheckpoint: (event) => {
+      if (event.kind === 'error' || event.kind === 'fallback') storageLog.warn({ event: `checkpoint.${event.kind}`, detail: event }, 'WAL checkpointing needs attention')
+    },
+  })
+  closers.push(() => db.close())
+  const outbox = new OutboxStore(db)
+  const inbox = new InboxStore(db)
+  const trustHistory = new TrustHistoryStore(db)
+
+  // The CRLs come first: the directory signer's path is checked for revocation too (PROTOCOL.md §15.1).
+  const crlSources = await CrlSources.open({
+    locations: config.trust.crls, dataDir: config.dataDir, crls: revocation.crls, issuers: () => anchors.cas(), mode: config.trust.revocation,
+    settings: { refreshMs: config.trust.refreshSeconds * 1000, graceMs: config.trust.graceSeconds * 1000 },
+    fetch: { timeoutMs: config.trust.fetchTimeoutSeconds * 1000, maxBytes: 0, extraCa: anchorCerts.map((c) => c.toString()) },
+    clock, log: log.child({ area: 'revocation' }), history: { db, store: trustHistory },
+  })
+  closers.push(() => crlSources.close())
+  // The directory is fetched, verified, kept and refreshed by its source (PROTOCOL.md §14); everything
+  // reads it through currentDirectory(), so that a refresh is one swap.
+  const directorySource = await DirectorySource.open({
+    location: config.trust.directory,
+    dataDir: config.dataDir,
+    anchors,
+    settings: { refreshMs: config.trust.refreshSeconds * 1000, graceMs: config.trust.graceSeconds * 1000 },
+    fetch: { timeoutMs: config.trust.fetchTimeoutSeconds * 1000, maxBytes: MAX_DIRECTORY_BYTES, extraCa: anchorCerts.map((c) => c.toString()) },
+    clock,
+    log: log.child({ area: 'trust' }),
+    history: { db, store: trustHistory },
+  })
+  closers.push(() => directorySource.close())
+  const currentDirectory = () => directorySource.directory()
   // Directory entries carry leaf certificates; the issuing CAs come with the directory (PROTOCOL.md §1.4).
-  anchors.addIntermediates(directory.intermediates())
-  // Everything reads the directory through this, so that a refresh (issue 4) is one assignment.
-  const currentDirectory = () => directory
-  const installDirectory = async (jws: string) => {
-    const next = new Directory(await verifyDirectory(jws, anchors, new Date(clock.now())))
-    if (next.document().serial < directory.document().serial) {
-      throw new Error(`directory serial ${next.document().serial} is lower than the one in use (${directory.document().serial})`)
-    }
-    anchors.addIntermediates(next.intermediates())
-    directory = next
-    directoryJws = jws
-  }
+  anchors.addIntermediates(currentDirectory().intermediates())
+  directorySource.onUpdate((d) => anchors.addIntermediates(d.intermediates()))
+  await crlSources.issuersKnown()
+  directorySource.onUpdate(() => void crlSources.issuersKnown())
+  const directory = currentDirectory()
   const hosted = HostedAgencies.load(config.agencies, { now: () => clock.now(), directory: currentDirectory })
   // PROTOCOL.md §16.3: agencies from hosting.agenciesDir come and go without a restart.
   const agenciesDir = config.hosting.agenciesDir === undefined ? undefined : new AgenciesDir({
@@ -96,18 +133,6 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     if (!directory.agency(id)) log.warn({ event: 'config.agency-not-in-directory', agency: id }, 'a hosted agency is not in the directory: peers will refuse its letters')
   }
   const profiles = defaultProfiles()
-
-  const storageLog = log.child({ area: 'storage' })
-  const db = Db.open(join(config.dataDir, 'saraban.sqlite'), {
-    synchronous: config.storage.synchronous,
-    checkpoint: config.storage.checkpoint,
-    onCheckpoint: (event) => {
-      if (event.kind === 'error' || event.kind === 'fallback') storageLog.warn({ event: `checkpoint.${event.kind}`, detail: event }, 'WAL checkpointing needs attention')
-    },
-  })
-  closers.push(() => db.close())
-  const outbox = new OutboxStore(db)
-  const inbox = new InboxStore(db)
 
   // One TLS identity for both directions (server and client of mutual TLS).
   const tls = {
@@ -129,6 +154,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     envelopes,
     clock, log: log.child({ area: 'delivery' }), db, outbox, peers, profiles, anchors,
     directory: currentDirectory,
+    // PROTOCOL.md §14.4: past nextUpdate + grace, queued letters wait (unclaimed) for a fresh directory.
+    paused: () => !directorySource.usable(),
     settings: {
       maxAttempts: config.delivery.maxAttempts,
       initialBackoffMs: config.delivery.initialBackoffMs,
@@ -145,7 +172,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     anchors,
     directory: currentDirectory,
     log,
-    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits },
+    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable() },
   })
   let federationUrl = `https://${config.federation.host}:${config.federation.port}`
   const api = await buildApiServer({
@@ -156,19 +183,23 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     inbox,
     directory: currentDirectory,
     hosted,
-    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes },
-    evidence: { clock, profiles, directoryJws: () => directoryJws },
+    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable() },
+    evidence: {
+      clock, profiles, directoryJws: () => directorySource.jws(),
+      // What was in force when each signature was made (PROTOCOL.md §8.5); tokensFor: from the time-stamping queue.
+      directoryAt: (at) => trustHistory.directoryAt(at.getTime()),
+      crlsAt: (at) => trustHistory.crlsAt(at.getTime()),
+    },
     version: VERSION,
     profiles,
     get federationUrl() { return federationUrl },
-    health: () => health({ clock, db, outbox, directory: currentDirectory, agencies: () => hosted.ids(), version: VERSION }),
+    health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION }),
   })
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, federation, api,
+    config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
-    installDirectory,
     async listen() {
       await federation.listen({ host: config.federation.host, port: config.federation.port })
       closers.push(() => federation.close())
@@ -179,6 +210,10 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       federationUrl = `https://${config.federation.host}:${typeof fa === 'object' && fa ? fa.port : config.federation.port}`
       delivery.start()
       closers.push(() => delivery.stop())
+      // A fresh directory resumes deliveries paused by a stale one.
+      directorySource.onUpdate(() => delivery.notify())
+      directorySource.start()
+      crlSources.start()
       return { federationUrl, apiUrl: `http://${config.api.host}:${typeof aa === 'object' && aa ? aa.port : config.api.port}` }
     },
     async close() {

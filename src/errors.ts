@@ -57,8 +57,15 @@ export const ERRORS = {
   // Evidence bundle (PROTOCOL.md §8)
 
   // Directory distribution and freshness (PROTOCOL.md §14)
+  ERR_DIRECTORY_ROLLBACK: { status: 500, title: 'The federation directory has a lower serial than the one this node holds, or reuses its serial' },
+  ERR_DIRECTORY_STALE: { status: 503, title: 'The federation directory is past its nextUpdate plus the grace period: new letters are refused until a fresh one arrives' },
+  ERR_TRUST_DOCUMENT_UNAVAILABLE: { status: 503, title: 'A signed trust document (the federation directory, a CRL) could not be fetched' },
 
   // Revocation (PROTOCOL.md §15)
+  ERR_CERT_REVOKED: { status: 403, title: 'A certificate in the path is revoked by its CA' },
+  ERR_CERT_EXPIRED: { status: 403, title: 'A certificate in the path is expired or not yet valid' },
+  ERR_REVOCATION_UNKNOWN: { status: 503, title: 'No current revocation list covers a certificate in the path (hard fail)' },
+  ERR_CRL_INVALID: { status: 500, title: 'A CRL does not verify, is not current, is older than the one held, or uses features this node does not implement' },
 
   // Hosting nodes (PROTOCOL.md §16)
 } as const satisfies Record<string, ErrorSpec>

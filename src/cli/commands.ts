@@ -4,6 +4,9 @@ import { devCertsCommand } from './dev-certs-command.js'
 import { demoCommand } from './demo.js'
 import { sendCommand } from './send.js'
 import { verifyEvidenceCommand } from './verify-evidence.js'
+import { directoryCommand } from './directory.js'
+import { caCommand } from './ca.js'
+import { initCommand } from './init.js'
 
 export interface Command {
   readonly summary: string
@@ -17,6 +20,9 @@ export const commands: Record<string, Command> = {
   demo: demoCommand,
   send: sendCommand,
   'verify-evidence': verifyEvidenceCommand,
+  directory: directoryCommand,
+  init: initCommand,
+  ca: caCommand,
 }
 
 export function usage(): string {

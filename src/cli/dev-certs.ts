@@ -5,6 +5,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createFederation } from '../pki/dev-ca.js'
 import type { AgencySpec, FederationMaterial } from '../pki/dev-ca.js'
+import { writeDevCa } from './dev-ca-store.js'
 
 interface DevAgency extends AgencySpec { federationPort: number; apiPort: number }
 
@@ -25,7 +26,7 @@ export function devNodeConfig(a: DevAgency): Record<string, unknown> {
   return {
     dataDir: `../../data/${a.id}`,
     tls: { key: 'tls.key.pem', cert: 'tls.chain.pem' },
-    trust: { anchors: ['../root.crt.pem'], directory: '../directory.jws' },
+    trust: { anchors: ['../root.crt.pem'], directory: '../directory.jws', crls: ['../crl/root.crl', '../crl/issuing-ca.crl'], revocation: 'hard' },
     agencies: [{
       id: a.id,
       signing: { key: 'signing.key.pem', cert: 'signing.chain.pem' },
@@ -61,6 +62,8 @@ export async function writeDevCerts(outDir: string): Promise<FederationMaterial>
   await writeFile(join(outDir, 'root.crt.pem'), fed.root.certPem)
   await writeFile(join(outDir, 'directory.jws'), fed.directoryJws + '\n')
   await writeFile(join(outDir, 'directory.json'), JSON.stringify(fed.directory, null, 2) + '\n')
+  // The CA stays usable for `saraban-node ca issue|revoke|crl`; its CRLs are published in crl/.
+  await writeDevCa(outDir, fed, { crlValidityDays: VALIDITY_DAYS, certValidityDays: 365 })
   for (const a of DEV_AGENCIES) {
     const dir = join(outDir, a.id)
     const m = fed.agencies[a.id]!
@@ -88,7 +91,11 @@ time; all files are replaced together.
 |---|---|
 | root.crt.pem | DEV root CA (RSA 4096), the only trust anchor of the dev nodes |
 | directory.jws | the signed federation directory (compact JWS, typ saraban-directory+jws, x5c) |
-| directory.json | the same directory, unsigned and pretty-printed, for reading only |
+| directory.json | the same directory, unsigned and pretty-printed: the input of \`directory sign\` |
+| crl/root.crl, crl/issuing-ca.crl | the CRLs (DER) of the root and the issuing CA, listed in each node's \`trust.crls\` |
+| ca/root.key.pem, ca/issuing-ca.{key,crt}.pem | the DEV CA keys, for \`saraban-node ca issue\|revoke\|crl\` |
+| ca/directory.{key,chain}.pem | the DEV directory signer, for \`saraban-node directory sign\` |
+| ca/state.json | the CA's cRLNumber and the certificates it revoked |
 | <agency>/tls.{key,chain}.pem | mutual-TLS key and certificate chain (leaf + issuing CA) |
 | <agency>/signing.{key,chain}.pem | letter and receipt signing key and chain |
 | <agency>/encryption.{key,chain}.pem | envelope decryption key and chain |
@@ -101,8 +108,12 @@ time; all files are replaced together.
 | dga | สำนักงานพัฒนารัฐบาลดิจิทัล (องค์การมหาชน) / Digital Government Development Agency | EC P-256 | https://127.0.0.1:8445 | http://127.0.0.1:8082 | dev-dga-key |
 
 The e-CMS codes in the directory (ministry 00, departments 00001-00003) are made-up placeholders.
-node.json stores only the SHA-256 of each dev API key. Certificates are valid for 20 years.
+node.json stores only the SHA-256 of each dev API key. Certificates are valid for 20 years; so are the
+published CRLs (a real CA publishes CRLs valid for days). \`saraban-node ca revoke --cert FILE\` revokes a
+certificate and republishes both CRLs; running nodes pick them up within \`trust.crlRefreshSeconds\`.
 The directory signer's extended key usage OID (src/pki/oids.ts) is a placeholder arc.
 
 Check a chain: \`openssl verify -CAfile certs-dev/root.crt.pem -untrusted certs-dev/moi/tls.chain.pem certs-dev/moi/tls.chain.pem\`
+With the CRLs: \`openssl verify -crl_check_all -CRLfile <(cat certs-dev/crl/*.crl | openssl crl -inform DER) ...\` (one CRL per
+invocation of \`openssl crl\`; see the README).
 `

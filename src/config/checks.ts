@@ -13,7 +13,7 @@ export interface RawKeyFiles {
 export interface RawConfig {
   dataDir: string
   tls: RawKeyFiles
-  trust: { anchors: string[]; directory: string }
+  trust: { anchors: string[]; directory?: string; directoryUrl?: string; crls: string[]; revocation: 'hard' | 'soft'; refreshSeconds: number; graceSeconds: number; fetchTimeoutSeconds: number }
   agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles }>
   hosting: { agenciesDir: string | null; rescanSeconds: number }
   federation: { host: string; port: number }
@@ -75,6 +75,11 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
 
   if (c.delivery.maxBackoffMs < c.delivery.initialBackoffMs) {
     problems.push({ field: '/delivery/maxBackoffMs', message: `must be at least delivery.initialBackoffMs (${c.delivery.initialBackoffMs})` })
+  }
+
+  // PROTOCOL.md §14.1: the directory comes from one place.
+  if ((c.trust.directory === undefined) === (c.trust.directoryUrl === undefined)) {
+    problems.push({ field: '/trust', message: 'must give exactly one of directory (a file) and directoryUrl (an https:// URL)' })
   }
 
   const pairs: Array<[string, RawKeyFiles]> = [['/tls', c.tls]]

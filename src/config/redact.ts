@@ -15,7 +15,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     embeddedDefault: c.embeddedDefault,
     dataDir: c.dataDir,
     tls: keyFiles(c.tls),
-    trust: { anchors: [...c.trust.anchors], directory: c.trust.directory },
+    trust: { ...c.trust, anchors: [...c.trust.anchors], crls: [...c.trust.crls] },
     agencies: c.agencies.map((a) => ({ id: a.id, signing: keyFiles(a.signing), encryption: keyFiles(a.encryption) })),
     hosting: { ...c.hosting },
     federation: { ...c.federation },

@@ -34,7 +34,17 @@ export interface Config {
   readonly embeddedDefault: boolean
   readonly dataDir: string
   readonly tls: KeyFiles
-  readonly trust: { readonly anchors: readonly string[]; readonly directory: string }
+  readonly trust: {
+    readonly anchors: readonly string[]
+    /** Where the signed directory comes from: an absolute file path or an https:// URL (PROTOCOL.md §14.1). */
+    readonly directory: string
+    /** CRL sources: absolute file paths or https URLs, refreshed like the directory (PROTOCOL.md §15.1) */
+    readonly crls: readonly string[]
+    readonly revocation: 'hard' | 'soft'
+    readonly refreshSeconds: number
+    readonly graceSeconds: number
+    readonly fetchTimeoutSeconds: number
+  }
   readonly agencies: readonly AgencyConfig[]
   /** PROTOCOL.md §16: agencies loaded from one file each, reloaded without restart. */
   readonly hosting: { readonly agenciesDir?: string; readonly rescanSeconds: number }

@@ -1,6 +1,7 @@
 // Envelope profiles as rows of a table (house style §2), resolved once at the boundary from the
-// request's Content-Type (PROTOCOL.md §5). One row today: 'jose-v1'; a CMS row comes later.
+// request's Content-Type (PROTOCOL.md §5, §12): 'jose-v1' and 'cms-v1'.
 import { SarabanError } from '../errors.js'
+import { cmsV1 } from './cms/v1-profile.js'
 import { joseV1 } from './jose/v1-profile.js'
 import type { EnvelopeProfile } from './types.js'
 
@@ -9,7 +10,7 @@ export type {
   SignedPayload, SignerIdentity, VerifiedReceipt,
 } from './types.js'
 
-const ROWS: readonly EnvelopeProfile[] = [joseV1]
+const ROWS: readonly EnvelopeProfile[] = [joseV1, cmsV1]
 
 /** "Application/JOSE; charset=x" → "application/jose" (RFC 9110 §8.3.1: case-insensitive, parameters apart). */
 function essence(contentType: string): string {
@@ -80,4 +81,18 @@ const DEFAULT = new ProfileTable(ROWS) // stateless rows; no registration happen
 /** Resolve once at the boundary (PROTOCOL.md §4.2). */
 export function profileForEnvelope(contentType: string, envelope: Buffer): EnvelopeProfile {
   return DEFAULT.forEnvelope(contentType, envelope)
+}
+
+// Receipts are kept and shown as text (storage, API views, evidence v1). A jose-v1 receipt is ASCII
+// already; a cms-v1 receipt is DER, kept as standard base64 (PROTOCOL.md §12.6).
+const BINARY_RECEIPTS: ReadonlySet<string> = new Set([cmsV1.id])
+
+/** The text form of a receipt of profile `profileId`, for storage and display. */
+export function receiptText(profileId: string, receipt: Buffer): string {
+  return receipt.toString(BINARY_RECEIPTS.has(profileId) ? 'base64' : 'utf8')
+}
+
+/** The receipt bytes (as received or sent on the wire) from their text form. */
+export function receiptFromText(profileId: string, text: string): Buffer {
+  return Buffer.from(text, BINARY_RECEIPTS.has(profileId) ? 'base64' : 'utf8')
 }

@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls'
 import { X509Certificate } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { SarabanError } from '../errors.js'
+import { SarabanError, type ErrorCode } from '../errors.js'
 import { fingerprint } from '../pki/cert.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
@@ -29,6 +29,12 @@ export interface MtlsOptions {
   readonly anchors: TrustAnchors
   readonly directory: () => Directory
   readonly now: () => number
+}
+
+// OpenSSL verify results (node's authorizationError) that have their own code (PROTOCOL.md §15.4).
+const TLS_VERIFY_CODES: Readonly<Record<string, ErrorCode>> = {
+  CERT_HAS_EXPIRED: 'ERR_CERT_EXPIRED',
+  CERT_NOT_YET_VALID: 'ERR_CERT_EXPIRED',
 }
 
 /** The client's chain as X509Certificates, leaf first, as the peer sent it. */
@@ -63,12 +69,13 @@ async function identifyOnce(socket: TLSSocket, opts: MtlsOptions): Promise<{ fin
   if (chain.length === 0) {
     result = new SarabanError('ERR_TLS_CLIENT_CERT_REQUIRED', 'Present a TLS client certificate issued under the federation root.')
   } else if (!socket.authorized) {
-    result = new SarabanError('ERR_TLS_CLIENT_CERT_UNTRUSTED', `The TLS client certificate was refused: ${String(socket.authorizationError)}.`)
+    const code = TLS_VERIFY_CODES[String(socket.authorizationError)] ?? 'ERR_TLS_CLIENT_CERT_UNTRUSTED'
+    result = new SarabanError(code, `The TLS client certificate was refused: ${String(socket.authorizationError)}.`)
   } else {
     const check = await opts.anchors.validate(chain, { at: new Date(opts.now()), role: 'tls' })
     result = check.ok
       ? { fingerprint: fingerprint(chain[0]!) }
-      : new SarabanError('ERR_TLS_CLIENT_CERT_UNTRUSTED', `The TLS client certificate is not valid for TLS: ${check.reason}`)
+      : new SarabanError(check.code, `The TLS client certificate is not valid for TLS: ${check.reason}`)
   }
   return result
 }

@@ -1,5 +1,6 @@
 // Throwaway and dev federations (tests, `saraban-node dev-certs`): a root CA, one issuing CA, per agency
-// a TLS, a signing and an encryption certificate, a directory signer, and the signed directory.
+// a TLS, a signing and an encryption certificate, a directory signer, the signed directory, and the
+// CRLs of both CAs (PROTOCOL.md §15.1).
 // Certificate profiles: dev-issue.ts. Never for production: the keys live in memory and on disk in clear.
 import type { KeyObject, X509Certificate } from 'node:crypto'
 import { toBase64Der } from './cert.js'
@@ -7,6 +8,8 @@ import { signDirectory } from './directory.js'
 import type { DirectoryAgency, DirectoryDocument } from './directory.js'
 import { createRootCa, issueCertificate } from './dev-issue.js'
 import type { Issued, KeyAlg } from './dev-issue.js'
+import { issueCrl } from './dev-crl.js'
+import type { CrlReason } from './crl.js'
 
 export { issueCertificate, createRootCa } from './dev-issue.js'
 export type { Issued, IssueOptions, KeyAlg, SubjectSpec } from './dev-issue.js'
@@ -14,6 +17,8 @@ export type { Issued, IssueOptions, KeyAlg, SubjectSpec } from './dev-issue.js'
 export interface AgencySpec {
   id: string; nameTh: string; nameEn: string; keyType: 'rsa' | 'ec'; federationUrl: string
   ecms?: { ministry: string; department: string }
+  /** envelope profiles the agency accepts, most preferred first (directory `profiles`); default ['jose-v1'] */
+  profiles?: string[]
 }
 
 export interface AgencyMaterial { spec: AgencySpec; tls: Issued; signing: Issued; encryption: Issued }
@@ -26,7 +31,13 @@ export interface FederationMaterial {
   directoryIssuer: Issued
   directory: DirectoryDocument
   directoryJws: string
+  /** DER CRLs, none revoked yet: the root's (covers the issuing CA) and the issuing CA's (covers the rest) */
+  crls: FederationCrls
 }
+
+export interface FederationCrls { root: Buffer; intermediate: Buffer }
+
+export interface Revocation { cert: X509Certificate; revokedAt?: Date; reason?: CrlReason }
 
 export interface FederationOptions {
   agencies: AgencySpec[]
@@ -40,6 +51,8 @@ export interface FederationOptions {
   rootKeyType?: KeyAlg
   /** default 'rsa-2048', so paths mix ECDSA and RSA signatures */
   intermediateKeyType?: KeyAlg
+  /** CRL nextUpdate = now + this; default validityDays */
+  crlValidityDays?: number
 }
 
 const DAY = 86_400_000
@@ -85,7 +98,28 @@ export async function createFederation(opts: FederationOptions): Promise<Federat
     intermediates: [toBase64Der(intermediate.cert)],
   }
   const directoryJws = await signDirectory(directory, directoryIssuer!)
-  return { root, intermediate, agencies, directoryIssuer: directoryIssuer!, directory, directoryJws }
+  const crls = await federationCrls({ root, intermediate }, { now, validityDays: opts.crlValidityDays ?? opts.validityDays ?? 365 })
+  return { root, intermediate, agencies, directoryIssuer: directoryIssuer!, directory, directoryJws, crls }
+}
+
+/** Both CAs' CRLs, listing `revoked` (each under the CA that issued it). `number` must grow with
+ *  each call for the same federation (RFC 5280 §5.2.3); nodes refuse an older CRL (§15.1). */
+export async function federationCrls(
+  cas: { root: Pick<Issued, 'key' | 'cert'>; intermediate: Pick<Issued, 'key' | 'cert'> },
+  opts: { revoked?: readonly Revocation[]; number?: number; now?: Date; validityDays?: number } = {},
+): Promise<FederationCrls> {
+  const now = opts.now ?? new Date()
+  const thisUpdate = new Date(now.getTime() - 60_000)
+  const nextUpdate = new Date(now.getTime() + (opts.validityDays ?? 7) * DAY)
+  const under = (ca: Pick<Issued, 'cert'>) => (opts.revoked ?? [])
+    .filter((r) => r.cert.checkIssued(ca.cert))
+    .map((r) => ({ serial: r.cert.serialNumber, revokedAt: r.revokedAt ?? now, ...(r.reason ? { reason: r.reason } : {}) }))
+  const common = { thisUpdate, nextUpdate, number: opts.number ?? 1 }
+  const [root, intermediate] = await Promise.all([
+    issueCrl(cas.root, { ...common, entries: under(cas.root) }),
+    issueCrl(cas.intermediate, { ...common, entries: under(cas.intermediate) }),
+  ])
+  return { root, intermediate }
 }
 
 export function directoryEntry(a: AgencyMaterial): DirectoryAgency {
@@ -100,7 +134,7 @@ export function directoryEntry(a: AgencyMaterial): DirectoryAgency {
       signing: [toBase64Der(a.signing.cert)],
       encryption: [toBase64Der(a.encryption.cert)],
     },
-    profiles: ['jose-v1'],
+    profiles: a.spec.profiles ?? ['jose-v1'],
     status: 'active',
   }
 }

@@ -150,6 +150,14 @@ export async function createRootCa(opts: { subject: SubjectSpec; keyType: KeyAlg
 /** Issues one certificate of `role` under `issuer` (a CA made by this module or loaded from PEM). */
 export async function issueCertificate(issuer: Pick<Issued, 'key' | 'cert' | 'chain'>, opts: IssueOptions): Promise<Issued> {
   const k = await generateKey(opts.keyType)
+  const leaf = await certifyKey(issuer, k.publicKey, k.alg, opts)
+  return issued(k.key, leaf, [leaf, ...issuer.chain])
+}
+
+/** Signs a certificate of `opts.role` for a public key held elsewhere (a CSR's: dev-csr.ts). */
+export async function certifyKey(
+  issuer: Pick<Issued, 'key' | 'cert'>, publicKey: CryptoKey | x509.PublicKey, alg: KeyAlg, opts: IssueOptions,
+): Promise<X509Certificate> {
   const signer = await cryptoKeyOf(issuer.key)
   const issuerCert = new x509.X509Certificate(issuer.cert.raw)
   const ski = issuerCert.getExtension(x509.SubjectKeyIdentifierExtension)
@@ -160,14 +168,19 @@ export async function issueCertificate(issuer: Pick<Issued, 'key' | 'cert' | 'ch
     issuer: issuerCert.subjectName, // exact issuer DN (RFC 5280 §6.1.3 (a)(4) name chaining)
     notBefore: opts.notBefore ?? new Date(now - 3600_000),
     notAfter: opts.notAfter ?? new Date(now + 365 * 86400_000),
-    publicKey: k.publicKey, signingKey: signer.privateKey, signingAlgorithm: KEY_ALGS[signer.alg].sign,
+    publicKey, signingKey: signer.privateKey, signingAlgorithm: KEY_ALGS[signer.alg].sign,
     extensions: [
-      ...roleExtensions(opts.role, k.alg, opts),
-      await x509.SubjectKeyIdentifierExtension.create(k.publicKey, false, crypto),
+      ...roleExtensions(opts.role, alg, opts),
+      await x509.SubjectKeyIdentifierExtension.create(publicKey, false, crypto),
       ...(ski ? [new x509.AuthorityKeyIdentifierExtension(ski.keyId, false)] : []),
       ...(opts.extraExtensions ?? []),
     ],
   }, crypto)
-  const leaf = new X509Certificate(Buffer.from(cert.rawData))
-  return issued(k.key, leaf, [leaf, ...issuer.chain])
+  return new X509Certificate(Buffer.from(cert.rawData))
+}
+
+/** The WebCrypto signing key and certificate-signature algorithm of an issuer key (dev-crl.ts). */
+export async function issuerSigner(key: KeyObject): Promise<{ privateKey: CryptoKey; algorithm: webcrypto.Algorithm & { hash?: string } }> {
+  const s = await cryptoKeyOf(key)
+  return { privateKey: s.privateKey, algorithm: KEY_ALGS[s.alg].sign }
 }

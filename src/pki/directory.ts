@@ -1,15 +1,12 @@
 // The federation directory: which agencies exist, where their nodes are, and which certificates
 // speak for them. The operator signs it as a compact JWS (RFC 7515) with an x5c chain
 // (RFC 7515 §4.1.6) whose leaf has the directory EKU (oids.ts). PROTOCOL.md §1.4.
-import type { X509Certificate } from 'node:crypto'
-import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose'
-import type { KeyObject } from 'node:crypto'
+import { createHash } from 'node:crypto'
+import type { KeyObject, X509Certificate } from 'node:crypto'
 import { SarabanError } from '../errors.js'
-import { certFromBase64Der, toBase64Der } from './cert.js'
-import { keyKind, signingAlgFor } from './keys.js'
-import type { KeyKind } from './keys.js'
+import { check, schemaIds } from '../schema/index.js'
 import type { TrustAnchors } from './validate.js'
-import { checkDirectoryShape } from './directory-shape.js'
+import { signCompactJws, verifyCompactJws } from './compact-jws.js'
 
 export interface DirectoryAgency {
   id: string
@@ -45,77 +42,82 @@ export interface DirectoryDocument {
   nodes?: DirectoryNode[]
 }
 
-export const DIRECTORY_TYP = 'saraban-directory+jws'
-
-// Verification allow-list: JWS alg per key kind of the x5c leaf (PROTOCOL.md §5.1: PS256 accepted on verify).
-const VERIFY_ALGS: Readonly<Partial<Record<KeyKind, readonly string[]>>> = {
-  rsa: ['RS256', 'PS256'],
-  'ec-p256': ['ES256'],
+/** A directory whose signature, signer path and payload were checked (not its freshness). */
+export interface VerifiedDirectory {
+  readonly doc: DirectoryDocument
+  readonly jws: string
+  /** SHA-256 of the payload bytes, lowercase hex: two JWS of one serial must carry the same payload. */
+  readonly payloadSha256: string
 }
-const MAX_X5C = 8
-const CLOCK_SKEW_MS = 5 * 60_000
+
+export const DIRECTORY_TYP = 'saraban-directory+jws'
+/** PROTOCOL.md §1.4: issuedAt may be at most this far after the verifier's clock. */
+export const CLOCK_SKEW_MS = 5 * 60_000
 
 export async function signDirectory(doc: DirectoryDocument, signer: { key: KeyObject; chain: X509Certificate[] }): Promise<string> {
-  const alg = signingAlgFor(signer.key)
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(doc)))
-    .setProtectedHeader({ alg, typ: DIRECTORY_TYP, x5c: signer.chain.map(toBase64Der) })
-    .sign(signer.key)
+  return signCompactJws(DIRECTORY_TYP, Buffer.from(JSON.stringify(doc), 'utf8'), signer)
 }
 
-/** Verifies a signed directory. `at`: a Date checks the signer path at that time and that nextUpdate
- *  has not passed (ERR_DIRECTORY_EXPIRED); `{ atIssue: true }` (evidence of past exchanges) checks the
- *  signer path at the directory's own issuedAt and ignores nextUpdate. Throws ERR_DIRECTORY_INVALID. */
-export async function verifyDirectory(jws: string, anchors: TrustAnchors, at: Date | { atIssue: true }): Promise<DirectoryDocument> {
-  const invalid = (detail: string, cause?: unknown) => new SarabanError('ERR_DIRECTORY_INVALID', detail, { cause })
-  let header: ReturnType<typeof decodeProtectedHeader>
+const invalid = (detail: string, cause?: unknown) => new SarabanError('ERR_DIRECTORY_INVALID', detail, cause === undefined ? {} : { cause })
+
+/**
+ * Checks a signed directory without judging its freshness (PROTOCOL.md §1.4, §14.2): the strict JWS
+ * (compact-jws.ts), the payload against schemas/protocol/directory.json, and the signer path for the
+ * `directory` role at `signerAt` ('issuedAt': at the directory's own issuedAt, for evidence).
+ * Throws ERR_DIRECTORY_INVALID.
+ */
+export async function checkSignedDirectory(jws: string, anchors: TrustAnchors, signerAt: Date | 'issuedAt'): Promise<VerifiedDirectory> {
+  const text = jws.trim()
+  const { payload, chain } = verifyCompactJws(text, DIRECTORY_TYP, (d) => invalid(`the directory JWS is refused: ${d}`))
+  let json: unknown
   try {
-    header = decodeProtectedHeader(jws)
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload))
   } catch (e) {
-    throw invalid('the directory is not a compact JWS', e)
+    throw invalid('the directory payload is not UTF-8 JSON', e)
   }
-  if (header.typ !== DIRECTORY_TYP) throw invalid(`the JWS typ is not ${DIRECTORY_TYP}`)
-  const x5c = header.x5c
-  if (!Array.isArray(x5c) || x5c.length === 0 || x5c.length > MAX_X5C || !x5c.every((c) => typeof c === 'string')) {
-    throw invalid('the JWS header has no usable x5c chain')
+  const checked = check<DirectoryDocument>(schemaIds.directory, json)
+  if (!checked.ok) {
+    const first = checked.errors[0]!
+    throw new SarabanError('ERR_DIRECTORY_INVALID', `the directory document is malformed: ${first.field || '(root)'} ${first.message}`, { errors: checked.errors })
   }
-  let chain: X509Certificate[]
-  try {
-    chain = x5c.map(certFromBase64Der)
-  } catch (e) {
-    throw invalid('an x5c certificate cannot be parsed', e)
-  }
-  const leaf = chain[0]!
-  let allowed: readonly string[] | undefined
-  try {
-    allowed = VERIFY_ALGS[keyKind(leaf)]
-  } catch (e) {
-    throw invalid('the directory signer key is not supported', e)
-  }
-  if (allowed === undefined || typeof header.alg !== 'string' || !allowed.includes(header.alg)) {
-    throw invalid(`JWS alg ${String(header.alg)} is not allowed for the directory signer key`)
-  }
-  let payload: Uint8Array
-  try {
-    payload = (await compactVerify(jws, leaf.publicKey, { algorithms: [...allowed] })).payload
-  } catch (e) {
-    throw invalid('the directory signature does not verify', e)
-  }
-  let doc: DirectoryDocument
-  try {
-    doc = checkDirectoryShape(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload)))
-  } catch (e) {
-    throw invalid(`the directory document is malformed: ${(e as Error).message}`, e)
-  }
-  const when = at instanceof Date ? at : new Date(doc.issuedAt)
+  const doc = checked.value
+  if (Date.parse(doc.nextUpdate) <= Date.parse(doc.issuedAt)) throw invalid(`the directory nextUpdate (${doc.nextUpdate}) is not after its issuedAt (${doc.issuedAt})`)
+  const when = signerAt === 'issuedAt' ? new Date(doc.issuedAt) : signerAt
   const path = await anchors.validate(chain, { at: when, role: 'directory' })
   if (!path.ok) throw invalid(`the directory signer is not trusted: ${path.reason}`)
-  if (at instanceof Date) {
-    if (Date.parse(doc.issuedAt) > at.getTime() + CLOCK_SKEW_MS) throw invalid(`the directory is issued in the future (${doc.issuedAt})`)
-    if (Date.parse(doc.nextUpdate) <= at.getTime()) {
-      throw new SarabanError('ERR_DIRECTORY_EXPIRED', `directory serial ${doc.serial} expired at ${doc.nextUpdate}`)
-    }
+  return { doc, jws: text, payloadSha256: createHash('sha256').update(payload).digest('hex') }
+}
+
+/** Freshness at `at` (PROTOCOL.md §1.4): issuedAt not in the future beyond the skew, nextUpdate not
+ *  reached (ERR_DIRECTORY_EXPIRED). A document a node accepts anew must pass this. */
+export function checkDirectoryFresh(doc: DirectoryDocument, at: Date): void {
+  if (Date.parse(doc.issuedAt) > at.getTime() + CLOCK_SKEW_MS) throw invalid(`the directory is issued in the future (${doc.issuedAt})`)
+  if (Date.parse(doc.nextUpdate) <= at.getTime()) {
+    throw new SarabanError('ERR_DIRECTORY_EXPIRED', `directory serial ${doc.serial} expired at ${doc.nextUpdate}`)
   }
-  return doc
+}
+
+/**
+ * Anti-rollback (PROTOCOL.md §14.3): a candidate may replace the held directory only with a higher
+ * serial; the same serial is the same document only when its payload is byte for byte the same.
+ * Returns 'newer' or 'same'; throws ERR_DIRECTORY_ROLLBACK otherwise.
+ */
+export function compareToHeld(held: Pick<VerifiedDirectory, 'doc' | 'payloadSha256'>, candidate: Pick<VerifiedDirectory, 'doc' | 'payloadSha256'>): 'newer' | 'same' {
+  const a = held.doc.serial
+  const b = candidate.doc.serial
+  if (b > a) return 'newer'
+  if (b === a && held.payloadSha256 === candidate.payloadSha256) return 'same'
+  const why = b < a ? `serial ${b} is lower than serial ${a}, which this node holds` : `serial ${b} is already held with other contents`
+  throw new SarabanError('ERR_DIRECTORY_ROLLBACK', `directory refused: ${why}`)
+}
+
+/** Verifies a signed directory. `at`: a Date checks the signer path at that time and freshness
+ *  (checkDirectoryFresh); `{ atIssue: true }` (evidence of past exchanges) checks the signer path at
+ *  the directory's own issuedAt and ignores nextUpdate. Throws ERR_DIRECTORY_INVALID / _EXPIRED. */
+export async function verifyDirectory(jws: string, anchors: TrustAnchors, at: Date | { atIssue: true }): Promise<DirectoryDocument> {
+  const v = await checkSignedDirectory(jws, anchors, at instanceof Date ? at : 'issuedAt')
+  if (at instanceof Date) checkDirectoryFresh(v.doc, at)
+  return v.doc
 }
 
 export { Directory } from './directory-index.js' // lookups, hosting nodes (PROTOCOL.md §16)

@@ -50,3 +50,12 @@ export const OID_AT_ORGANIZATION_IDENTIFIER = '2.5.4.97' // X.520 (2012) organiz
 
 /** organizationIdentifier prefix that marks a federation agency id (PROTOCOL.md §1.2). */
 export const AGENCY_ID_PREFIX = 'SRB:'
+
+// RFC 5280 §5.2, §5.3: CRL and CRL entry extensions (crl.ts).
+export const OID_EXT_CRL_NUMBER = '2.5.29.20'
+export const OID_EXT_CRL_REASON = '2.5.29.21'
+export const OID_EXT_INVALIDITY_DATE = '2.5.29.24'
+export const OID_EXT_DELTA_CRL_INDICATOR = '2.5.29.27'
+export const OID_EXT_ISSUING_DISTRIBUTION_POINT = '2.5.29.28'
+export const OID_EXT_CERTIFICATE_ISSUER = '2.5.29.29'
+export const OID_EXT_FRESHEST_CRL = '2.5.29.46'

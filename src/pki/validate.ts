@@ -1,7 +1,8 @@
 // Trust decisions: RFC 5280 §6 path validation through pkijs CertificateChainValidationEngine, then the
 // checks pkijs leaves out (roles.ts). Building a chain is not validating it: every path is checked here.
 // Results are cached by (role, chain fingerprints) with the validity window of the path, so validating
-// the signer of every message costs a Map lookup after the first one (PROTOCOL.md §4.2).
+// the signer of every message costs a Map lookup after the first one (PROTOCOL.md §4.2). Revocation
+// (PROTOCOL.md §15.2) is checked after the cache, on every call, so a new CRL takes effect at once.
 import type { X509Certificate } from 'node:crypto'
 import * as pkijs from 'pkijs'
 import type { Check, ErrorCode } from '../errors.js'
@@ -9,12 +10,14 @@ import { fingerprint, notAfter, notBefore } from './cert.js'
 import type { CertRole } from './cert.js'
 import { pkijsCrypto } from './pkijs-engine.js'
 import { checkPathConstraints, checkRole } from './roles.js'
+import type { RevocationChecker } from './revocation.js'
 
 export interface ValidateOptions {
   /** the time at which the path must be valid (RFC 5280 §6.1.1 (b)) */
   at: Date
   role: CertRole
-  /** error code of a refusal; default ERR_TLS_CLIENT_CERT_UNTRUSTED for 'tls', else ERR_SIGNER_UNTRUSTED */
+  /** error code of a refusal; default ERR_TLS_CLIENT_CERT_UNTRUSTED for 'tls', else ERR_SIGNER_UNTRUSTED.
+   *  Expiry, revocation and unknown revocation status keep their own codes (SPECIFIC_CODES). */
   code?: ErrorCode
 }
 
@@ -53,6 +56,8 @@ const PKIJS_REASONS: Record<number, string> = {
   99: 'anyPolicy appears in a policy mapping',
 }
 const TIME_CODE = 8
+// Refusals whose code says more than the caller's generic one (PROTOCOL.md §15.4).
+const SPECIFIC_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_CERT_EXPIRED', 'ERR_CERT_REVOKED', 'ERR_REVOCATION_UNKNOWN'])
 const MAX_CHAIN = 8
 
 interface Entry { result: PathResult; from: number; to: number }
@@ -78,9 +83,13 @@ export class TrustAnchors {
   // Validations in progress, so that a burst of messages from one new signer validates it once.
   readonly #pending = new Map<string, Promise<Entry>>()
   readonly #cacheSize: number
+  readonly #revocation: RevocationChecker | undefined
 
-  constructor(anchors: X509Certificate[], opts: { intermediates?: X509Certificate[]; cacheSize?: number } = {}) {
+  /** `revocation`: the node's CRL check (context.ts always sets it). Without it no revocation is
+   *  checked: only for tests and for verifiers that judge revocation data themselves (evidence). */
+  constructor(anchors: X509Certificate[], opts: { intermediates?: X509Certificate[]; cacheSize?: number; revocation?: RevocationChecker } = {}) {
     if (anchors.length === 0) throw new Error('TrustAnchors needs at least one anchor')
+    this.#revocation = opts.revocation
     this.#anchors = [...anchors]
     this.#anchorFps = new Set(anchors.map(fingerprint))
     this.#cacheSize = opts.cacheSize ?? 10_000
@@ -89,6 +98,15 @@ export class TrustAnchors {
 
   get anchors(): readonly X509Certificate[] {
     return this.#anchors
+  }
+
+  get revocation(): RevocationChecker | undefined {
+    return this.#revocation
+  }
+
+  /** Anchors and pooled intermediates: the CA certificates a CRL may come from (crl-set.ts). */
+  cas(): X509Certificate[] {
+    return [...this.#anchors, ...this.#pool.values()]
   }
 
   /** Adds CA certificates to the path-building pool (e.g. Directory#intermediates()). They are not
@@ -122,7 +140,7 @@ export class TrustAnchors {
     const at = opts.at.getTime()
     const key = opts.role + '|' + chain.map(fingerprint).join(',')
     const hit = this.#cache.get(key)
-    if (hit !== undefined && at >= hit.from && at <= hit.to) return withCode(hit.result, code)
+    if (hit !== undefined && at >= hit.from && at <= hit.to) return this.#revoked(hit.result, opts.at, code)
 
     let pending = this.#pending.get(key)
     if (pending === undefined) {
@@ -136,7 +154,13 @@ export class TrustAnchors {
       if (this.#cache.size >= this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!)
       this.#cache.set(key, { result, from, to })
     }
-    return withCode(result, code)
+    return this.#revoked(result, opts.at, code)
+  }
+
+  async #revoked(result: PathResult, at: Date, code: ErrorCode): Promise<PathResult> {
+    if (!result.ok || this.#revocation === undefined) return withCode(result, code)
+    const r = await this.#revocation.check(result.value.path, at)
+    return r.ok ? result : r
   }
 
   async #validateUncached(chain: readonly X509Certificate[], leaf: X509Certificate, at: Date, role: CertRole): Promise<Entry> {
@@ -170,7 +194,7 @@ export class TrustAnchors {
     if (!out.result) {
       const reason = PKIJS_REASONS[out.resultCode] ?? `path validation failed (${out.resultCode})`
       // A failure caused by the clock must not be cached: shrink the window to nothing.
-      if (out.resultCode === TIME_CODE) return { ...fail(reason), from: 1, to: 0 }
+      if (out.resultCode === TIME_CODE) return { result: { ok: false, code: 'ERR_CERT_EXPIRED', reason }, from: 1, to: 0 }
       return fail(reason)
     }
     const path = (out.certificatePath ?? []).map((p) => byPkijs.get(p))
@@ -185,5 +209,5 @@ export class TrustAnchors {
 }
 
 function withCode(r: PathResult, code: ErrorCode): PathResult {
-  return r.ok || r.code === code ? r : { ok: false, code, reason: r.reason }
+  return r.ok || r.code === code || SPECIFIC_CODES.has(r.code) ? r : { ok: false, code, reason: r.reason }
 }

@@ -9,7 +9,7 @@ import type { OutboxMessageMeta, OutboxStore } from '../storage/outbox.js'
 import type { EnvelopeCache } from './envelope-cache.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
-import type { ProfileTable } from '../crypto/profiles.js'
+import { receiptText, type ProfileTable } from '../crypto/profiles.js'
 import type { PeerClient, PeerResponse } from '../federation/peer-client.js'
 import { afterFailure, isRetryableStatus } from '../domain/delivery.js'
 import { checkReceipt } from './receipt-check.js'
@@ -31,6 +31,9 @@ export interface DeliveryDeps {
   readonly profiles: ProfileTable
   readonly anchors: TrustAnchors
   readonly directory: () => Directory
+  /** True while deliveries must wait (a stale directory, PROTOCOL.md §14.4): nothing is claimed, so
+   *  queued letters keep their attempts; call notify() when it clears. */
+  readonly paused?: () => boolean
   readonly settings: DeliverySettings
   readonly envelopes: EnvelopeCache
   readonly random?: () => number
@@ -67,7 +70,7 @@ export class DeliveryWorker {
    *  it joins the group commit of whatever else this turn writes instead of paying its own fsync;
    *  notifications that arrive while a claim is pending are folded into one more claim after it. */
   notify(): void {
-    if (!this.#running) return
+    if (!this.#running || this.#d.paused?.()) return
     if (this.#claiming) {
       this.#again = true
       return
@@ -135,7 +138,7 @@ export class DeliveryWorker {
     const now = d.clock.now()
     const log = { messageId: msg.messageId, to: msg.recipientAgency, attempt: msg.attempts }
     if (outcome.kind === 'delivered') {
-      const receipt = outcome.receipt.toString('utf8')
+      const receipt = receiptText(msg.profile, outcome.receipt)
       await d.db.write(() => d.outbox.markDelivered(msg.messageId, receipt, now))
       d.envelopes.delete(msg.messageId)
       d.log.info({ event: 'letter.delivered', ...log }, 'letter delivered, receipt verified')

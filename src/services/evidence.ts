@@ -1,143 +1,30 @@
-// Evidence bundle v1 (PROTOCOL.md §8): everything needed to prove, offline and years later, what
-// was sent to whom and that the recipient received exactly those bytes. Built by the sender;
-// checked by `saraban-node verify-evidence` against trust anchors given by the verifier, never
-// against certificates the bundle itself would like to be trusted.
-import { createHash } from 'node:crypto'
-import { isoTime, type Clock } from '../clock.js'
-import type { OutboxLetter, OutboxMessage } from '../storage/outbox.js'
+// Evidence bundles (PROTOCOL.md §8): everything needed to prove, offline and years later, what was
+// sent to whom and that the recipient received exactly those bytes, and when. Nodes export v2 (a
+// ustar archive, evidence-build.ts); the verifier also reads the v1 JSON bundles of earlier nodes.
 import type { TrustAnchors } from '../pki/validate.js'
-import { Directory, verifyDirectory } from '../pki/directory.js'
-import { fingerprint } from '../pki/cert.js'
 import type { ProfileTable } from '../crypto/profiles.js'
-import { checkReceipt } from './receipt-check.js'
+import type { TimeStampVerifier } from '../evidence/tst.js'
+import { verifyEvidenceArchive, type EvidenceReport } from './evidence-verify.js'
+import { verifyEvidenceV1 } from './evidence-v1.js'
 
-export const EVIDENCE_FORMAT = 'saraban-evidence'
-export const EVIDENCE_VERSION = 1
+export { buildEvidenceArchive, type EvidenceDeps, type StoredToken } from './evidence-build.js'
+export type { EvidenceReport, EvidenceVerifyDeps, Finding } from './evidence-verify.js'
 
-export interface EvidenceMessage {
-  messageId: string
-  recipient: string
-  profile: string
-  status: string
-  envelopeMediaType: string
-  envelope: string // standard base64 of the exact bytes sent
-  envelopeSha256: string
-  contentKey: string // base64url; lets the auditor open the envelope without the recipient's key
-  receipt: string | null
-  deliveredAt: string | null
-}
+export const EVIDENCE_MEDIA_TYPE = 'application/x-tar'
 
-export interface EvidenceBundle {
-  format: typeof EVIDENCE_FORMAT
-  version: typeof EVIDENCE_VERSION
-  generatedAt: string
-  letterId: string
-  sender: string
-  directory: string
-  messages: EvidenceMessage[]
-}
-
-export interface EvidenceDeps {
-  readonly clock: Clock
-  readonly profiles: ProfileTable
-  readonly directoryJws: () => string
-}
-
-export function buildEvidence(deps: EvidenceDeps, letter: OutboxLetter, messages: readonly OutboxMessage[]): EvidenceBundle {
-  return {
-    format: EVIDENCE_FORMAT,
-    version: EVIDENCE_VERSION,
-    generatedAt: isoTime(deps.clock.now()),
-    letterId: letter.id,
-    sender: letter.senderAgency,
-    directory: deps.directoryJws(),
-    messages: messages.map((m) => ({
-      messageId: m.messageId,
-      recipient: m.recipientAgency,
-      profile: m.profile,
-      status: m.status,
-      envelopeMediaType: deps.profiles.get(m.profile).mediaType,
-      envelope: m.envelope.toString('base64'),
-      envelopeSha256: m.envelopeSha256,
-      contentKey: m.contentKey.toString('base64url'),
-      receipt: m.receipt,
-      deliveredAt: m.deliveredAt == null ? null : isoTime(m.deliveredAt),
-    })),
-  }
-}
-
-export interface EvidenceFinding {
-  readonly part: string // e.g. "messages[0].receipt"
-  readonly ok: boolean
-  readonly detail: string
-}
-
-export interface EvidenceReport {
-  readonly ok: boolean
-  readonly findings: readonly EvidenceFinding[]
-}
-
-/** Offline verification of a bundle. Never throws for a bad bundle: every problem is a finding. */
-export async function verifyEvidence(bundle: unknown, deps: { anchors: TrustAnchors; profiles: ProfileTable }): Promise<EvidenceReport> {
-  const findings: EvidenceFinding[] = []
-  const note = (part: string, ok: boolean, detail: string) => findings.push({ part, ok, detail })
-  const b = bundle as Partial<EvidenceBundle>
-  if (!b || b.format !== EVIDENCE_FORMAT || b.version !== EVIDENCE_VERSION || !Array.isArray(b.messages)) {
-    note('bundle', false, `not a ${EVIDENCE_FORMAT} v${EVIDENCE_VERSION} document`)
-    return { ok: false, findings }
-  }
-  let directory: Directory | undefined
-  try {
-    const doc = await verifyDirectory(String(b.directory), deps.anchors, { atIssue: true })
-    directory = new Directory(doc)
-    deps.anchors.addIntermediates(directory.intermediates())
-    note('directory', true, `signed directory serial ${doc.serial}, issued ${doc.issuedAt}`)
-  } catch (err) {
-    note('directory', false, `the directory does not verify: ${(err as Error).message}`)
-  }
-  for (const [i, m] of b.messages.entries()) {
-    const part = `messages[${i}]`
+/** A v2 archive (bytes) or a v1 bundle (bytes of JSON, or the parsed object). Never throws for a bad bundle. */
+export async function verifyEvidence(
+  bundle: Buffer | unknown,
+  deps: { anchors: TrustAnchors; profiles: ProfileTable; verifyTimeStampToken?: TimeStampVerifier; strict?: boolean },
+): Promise<EvidenceReport> {
+  if (Buffer.isBuffer(bundle)) {
+    const first = bundle.subarray(0, 64).toString('latin1').trimStart()
+    if (!first.startsWith('{')) return verifyEvidenceArchive(bundle, deps)
     try {
-      await verifyMessage(m, String(b.sender), directory, deps, (p, ok, d) => note(`${part}${p}`, ok, d))
-    } catch (err) {
-      note(part, false, `could not be checked: ${(err as Error).message}`)
+      bundle = JSON.parse(bundle.toString('utf8'))
+    } catch (e) {
+      return { ok: false, findings: [{ part: 'bundle', ok: false, detail: `neither a v2 archive nor v1 JSON: ${(e as Error).message}` }], weak: [] }
     }
   }
-  return { ok: findings.length > 0 && findings.every((f) => f.ok), findings }
-}
-
-async function verifyMessage(
-  m: EvidenceMessage,
-  sender: string,
-  directory: Directory | undefined,
-  deps: { anchors: TrustAnchors; profiles: ProfileTable },
-  note: (part: string, ok: boolean, detail: string) => void,
-): Promise<void> {
-  const envelope = Buffer.from(m.envelope, 'base64')
-  const sha = createHash('sha256').update(envelope).digest('hex')
-  if (sha !== m.envelopeSha256) return note('.envelope', false, 'the envelope bytes do not match envelopeSha256')
-  note('.envelope', true, `envelope ${m.envelopeSha256}`)
-  const profile = deps.profiles.get(m.profile)
-  try {
-    profile.peek(envelope, { messageId: m.messageId, from: sender, to: m.recipient })
-  } catch {
-    return note('.envelope', false, 'the envelope header names another message, sender or recipient than the bundle')
-  }
-  let opened
-  try {
-    opened = await profile.openWithContentKey(envelope, Buffer.from(m.contentKey, 'base64url'))
-  } catch (err) {
-    return note('.contentKey', false, `the envelope does not open and verify with the content key: ${(err as Error).message}`)
-  }
-  const signedAt = new Date(opened.payload.sentAt)
-  const chain = await deps.anchors.validate(opened.signerChain, { at: signedAt, role: 'signing' })
-  const listed = directory?.isSigningCertOf(sender, fingerprint(opened.signerChain[0]!)) ?? false
-  note('.signature', chain.ok && listed, chain.ok
-    ? listed ? `signed by ${opened.signerChain[0]!.subject.replaceAll('\n', ', ')} at ${opened.payload.sentAt}; attachment digests match`
-      : `the signer is not a signing certificate of "${sender}" in the directory`
-    : `the signer chain does not validate at ${opened.payload.sentAt}: ${chain.reason}`)
-  if (!m.receipt) return note('.receipt', false, `no receipt (status ${m.status}): delivery is not proven`)
-  if (!directory) return note('.receipt', false, 'cannot check the receipt signer without a valid directory')
-  const r = await checkReceipt(Buffer.from(m.receipt), { messageId: m.messageId, from: sender, to: m.recipient, envelopeSha256: m.envelopeSha256 }, { profile, anchors: deps.anchors, directory })
-  note('.receipt', r.ok, r.ok ? `receipt signed by "${m.recipient}" at ${r.value.receivedAt} binds these envelope bytes` : r.reason)
+  return verifyEvidenceV1(bundle, deps)
 }

@@ -4,6 +4,7 @@ import { isoTime } from '../clock.js'
 import type { Db } from '../storage/db.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { Directory } from '../pki/directory.js'
+import type { SourceStatus } from './signed-source.js'
 
 type Status = 'ok' | 'degraded' | 'failing'
 interface HealthCheck { name: string; status: Status; detail?: string }
@@ -13,6 +14,8 @@ export interface HealthDeps {
   readonly db: Db
   readonly outbox: OutboxStore
   readonly directory: () => Directory
+  /** The refreshing directory's state (PROTOCOL.md §14.4); without it, nextUpdate alone is judged. */
+  readonly directoryStatus?: () => SourceStatus
   readonly agencies: () => string[]
   readonly version: string
 }
@@ -28,7 +31,13 @@ export function health(deps: HealthDeps) {
   }
   const doc = deps.directory().document()
   const now = deps.clock.now()
-  if (Date.parse(doc.nextUpdate) < now) {
+  const dir = deps.directoryStatus?.()
+  const failedRefresh = dir?.lastError ? ` The last refresh failed (${dir.lastError.code}): ${dir.lastError.reason}` : ''
+  if (dir?.state === 'stale') {
+    checks.push({ name: 'directory', status: 'failing', detail: clip(`directory serial ${dir.serial} expired at ${dir.nextUpdate} and its grace period ended at ${dir.staleAt}: new letters are refused (ERR_DIRECTORY_STALE) and queued letters wait for a fresh directory.${failedRefresh}`) })
+  } else if (dir?.state === 'grace') {
+    checks.push({ name: 'directory', status: 'degraded', detail: clip(`directory serial ${dir.serial} is past its nextUpdate (${dir.nextUpdate}); it stays usable until ${dir.staleAt}.${failedRefresh}`) })
+  } else if (dir === undefined && Date.parse(doc.nextUpdate) < now) {
     checks.push({ name: 'directory', status: 'degraded', detail: `directory serial ${doc.serial} is past its nextUpdate (${doc.nextUpdate}); install a newer one` })
   }
   const status: Status = checks.some((c) => c.status === 'failing') ? 'failing' : checks.some((c) => c.status === 'degraded') ? 'degraded' : 'ok'
@@ -37,8 +46,13 @@ export function health(deps: HealthDeps) {
     version: deps.version,
     agencies: deps.agencies(),
     directorySerial: doc.serial,
+    ...(dir ? { directory: dir } : {}),
     time: isoTime(now),
     outbox,
     ...(status === 'ok' ? {} : { checks: checks.filter((c) => c.status !== 'ok') }),
   }
+}
+
+function clip(s: string): string {
+  return s.length > 1000 ? s.slice(0, 999) + '…' : s
 }

@@ -27,6 +27,8 @@ export interface SendDeps {
   readonly hosted: HostedAgencies
   readonly onQueued: () => void
   readonly envelopes: EnvelopeCache
+  /** Throws ERR_DIRECTORY_STALE when new letters must be refused (PROTOCOL.md §14.4). */
+  readonly requireFreshDirectory?: () => void
 }
 
 export interface SendRequest {
@@ -82,6 +84,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     }
   }
 
+  deps.requireFreshDirectory?.()
   const directory = deps.directory()
   // PROTOCOL.md §1.4, §16.3: peers would refuse a letter from an agency the directory does not list as active.
   const own = directory.agency(from)
@@ -130,12 +133,15 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     })
   }
   for (const t of targets) {
-    const check = await deps.anchors.validate([t!.cert], { at: new Date(now), role: 'encryption' })
-    if (!check.ok) throw new SarabanError('ERR_RECIPIENT_CERT_INVALID', `The encryption certificate of "${t!.agency}" does not validate: ${check.reason}`)
+    const check = await deps.anchors.validate([t!.cert], { at: new Date(now), role: 'encryption', code: 'ERR_RECIPIENT_CERT_INVALID' })
+    if (!check.ok) throw new SarabanError(check.code, `The encryption certificate of "${t!.agency}" does not validate: ${check.reason}`)
   }
+  // PROTOCOL.md §15.2: a node does not seal with a signing certificate that is revoked or expired.
+  const signer = deps.hosted.get(from)!.signer
+  const signerCheck = await deps.anchors.validate(signer.chain, { at: new Date(now), role: 'signing' })
+  if (!signerCheck.ok) throw new SarabanError(signerCheck.code, `The signing certificate of "${from}" on this node does not validate: ${signerCheck.reason}`)
 
   const letterId = randomUUID()
-  const signer = deps.hosted.get(from)!.signer
   const sentAt = isoTime(now)
   const attachments = files.map((f) => f.bytes)
   const messages: NewOutboxMessage[] = []

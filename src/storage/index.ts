@@ -20,3 +20,4 @@ export {
   type InsertResult,
   type InboxListOptions,
 } from './inbox.js'
+export { TrustHistoryStore, type NewCrl } from './trust-history.js'

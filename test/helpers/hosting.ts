@@ -174,7 +174,9 @@ export async function hostingNet(specs: readonly NodeSpec[], opts: { logLevel?: 
       },
       async useDirectory(jws) {
         writeFileSync(join(ndir, 'directory.jws'), jws)
-        if (node.ctx) await node.ctx.installDirectory(jws)
+        if (!node.ctx) return
+        const r = await node.ctx.directorySource.refresh()
+        if (r.outcome !== 'updated') throw new Error(`directory not installed: ${r.outcome} ${r.code ?? ''} ${r.reason ?? ''}`)
       },
       async call(agency, method, path, body, headers = {}) {
         const res = await fetch(node.apiUrl + path, {

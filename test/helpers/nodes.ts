@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config/index.js'
 import { createContext, type AppContext } from '../../src/context.js'
 import { createLogger } from '../../src/log.js'
 import { signDirectory, type DirectoryDocument } from '../../src/pki/directory.js'
-import type { FederationMaterial } from '../../src/pki/dev-ca.js'
+import type { FederationCrls, FederationMaterial } from '../../src/pki/dev-ca.js'
 import { testFederation } from './federation.js'
 
 export async function freePort(): Promise<number> {
@@ -48,6 +48,12 @@ export interface NetOptions {
   readonly log?: boolean
   /** Change the signed directory (e.g. suspend an agency) before it is signed. */
   readonly editDirectory?: (doc: DirectoryDocument) => DirectoryDocument
+  /** The envelope profiles every agency accepts (directory `profiles`), e.g. ['cms-v1']: the same suite runs once per profile. */
+  readonly profiles?: readonly string[]
+  /** CRLs to publish instead of the federation's empty ones (PROTOCOL.md §15; e.g. federationCrls(fed, { revoked })) */
+  readonly crls?: FederationCrls
+  /** merged into each node.json `trust` (e.g. { revocation: 'soft' }) */
+  readonly trust?: Record<string, unknown>
 }
 
 export interface NetFiles {
@@ -65,12 +71,15 @@ export async function writeNetFiles(agencies: readonly string[], opts: NetOption
   for (const id of Object.keys(fed.agencies)) ports[id] = await freePort()
   const withPorts: DirectoryDocument = {
     ...fed.directory,
-    agencies: fed.directory.agencies.map((a) => ({ ...a, endpoints: [`https://127.0.0.1:${ports[a.id]}`] })),
+    agencies: fed.directory.agencies.map((a) => ({ ...a, endpoints: [`https://127.0.0.1:${ports[a.id]}`], ...(opts.profiles ? { profiles: [...opts.profiles] } : {}) })),
   }
   const directory = opts.editDirectory ? opts.editDirectory(withPorts) : withPorts
   const directoryJws = await signDirectory(directory, { key: fed.directoryIssuer.key, chain: fed.directoryIssuer.chain })
   writeFileSync(join(dir, 'root.crt.pem'), fed.root.certPem)
   writeFileSync(join(dir, 'directory.jws'), directoryJws)
+  // Both CAs' CRLs, so that nodes run under the default hard-fail revocation check (PROTOCOL.md §15.2).
+  writeFileSync(join(dir, 'root.crl'), (opts.crls ?? fed.crls).root)
+  writeFileSync(join(dir, 'issuing-ca.crl'), (opts.crls ?? fed.crls).intermediate)
   const out: NetFiles['agencies'] = {}
   for (const id of agencies) {
     const a = fed.agencies[id]!
@@ -85,7 +94,7 @@ export async function writeNetFiles(agencies: readonly string[], opts: NetOption
     writeFileSync(configFile, JSON.stringify({
       dataDir: './data',
       tls: { key: 'tls.key.pem', cert: 'tls.chain.pem' },
-      trust: { anchors: ['../root.crt.pem'], directory: '../directory.jws' },
+      trust: { anchors: ['../root.crt.pem'], directory: '../directory.jws', crls: ['../root.crl', '../issuing-ca.crl'], ...opts.trust },
       agencies: [{ id, signing: { key: 'signing.key.pem', cert: 'signing.chain.pem' }, encryption: { key: 'encryption.key.pem', cert: 'encryption.chain.pem' } }],
       federation: { host: '127.0.0.1', port: ports[id] },
       api: { host: '127.0.0.1', port: opts.apiPorts?.[id] ?? 0, keys: [{ name: 'test', sha256: createHash('sha256').update(apiKey).digest('hex'), agencies: [id] }] },
@@ -167,13 +176,16 @@ export async function waitForRecipient(node: TestNode, letterId: string, status:
 /** A raw mTLS client to a node's federation endpoint, with whatever client identity a test wants. */
 export async function federationPost(
   port: number,
-  opts: { key?: string; cert?: string; ca: string; body: Buffer; contentType?: string },
+  opts: { key?: string; cert?: string; ca: string; body: Buffer; contentType?: string; routing?: { messageId: string; from: string; to: string } },
 ): Promise<{ status: number; contentType: string; body: Buffer }> {
   const client = new Client(`https://127.0.0.1:${port}`, {
     connect: { ca: opts.ca, ...(opts.key ? { key: opts.key, cert: opts.cert } : {}), rejectUnauthorized: true },
   })
   try {
-    const res = await client.request({ method: 'POST', path: '/federation/v1/messages', headers: { 'content-type': opts.contentType ?? 'application/jose' }, body: opts.body })
+    const res = await client.request({ method: 'POST', path: '/federation/v1/messages', headers: {
+      'content-type': opts.contentType ?? 'application/jose',
+      ...(opts.routing ? { 'saraban-message-id': opts.routing.messageId, 'saraban-from': opts.routing.from, 'saraban-to': opts.routing.to } : {}),
+    }, body: opts.body })
     const chunks: Buffer[] = []
     for await (const c of res.body) chunks.push(c as Buffer)
     return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }

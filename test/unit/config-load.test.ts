@@ -45,7 +45,7 @@ t.test('defaults are filled and relative paths resolve against the config folder
   t.equal(c.embeddedDefault, false)
   t.equal(c.dataDir, join(dir, 'data'))
   t.same(c.tls, { key: join(dir, 'tls.key.pem'), cert: join(dir, 'tls.chain.pem') })
-  t.same(c.trust, { anchors: [join(root, 'certs', 'root.crt.pem')], directory: join(root, 'certs', 'directory.jws') })
+  t.same(c.trust, { anchors: [join(root, 'certs', 'root.crt.pem')], directory: join(root, 'certs', 'directory.jws'), crls: [], revocation: 'hard', refreshSeconds: 3600, graceSeconds: 86400, fetchTimeoutSeconds: 30 })
   t.equal(c.agencies[0]!.signing.key, join(dir, 'signing.key.pem'))
   t.same(c.federation, { host: '127.0.0.1', port: 8443 })
   t.same(c.api, { host: '127.0.0.1', port: 8080, keys: [] })
@@ -147,7 +147,7 @@ t.test('every schema problem is listed at once', async (t) => {
   t.equal(r.code, 'ERR_CONFIG_INVALID')
   t.same(r.errors.map((e) => e.field).sort(), [
     '/agencies/0/id', '/agencies/0/signing/passphrase', '/api/keys/0/agencies', '/api/keys/0/sha256', '/color', '/dataDir',
-    '/delivery/jitter', '/federation/port', '/storage/synchronous', '/tls/cert', '/trust/anchors', '/trust/directory',
+    '/delivery/jitter', '/federation/port', '/storage/synchronous', '/tls/cert', '/trust/anchors',
   ])
   t.same(r.errors.find((e) => e.field === '/agencies/0/signing/passphrase'), { field: '/agencies/0/signing/passphrase', message: 'is not an allowed property' }, 'passphrases never go in the file')
 })

@@ -61,16 +61,17 @@ t.test('peek refuses malformed and unsupported envelopes without a key', async (
 
 t.test('profile table: resolved once from the Content-Type', async (t) => {
   const table = defaultProfiles()
-  t.same(table.ids(), ['jose-v1'])
+  t.same(table.ids(), ['jose-v1', 'cms-v1'])
   t.equal(table.forEnvelope('application/jose', envelope).id, 'jose-v1')
   t.equal(table.forEnvelope('Application/JOSE; charset=us-ascii', envelope).id, 'jose-v1')
   t.equal(profileForEnvelope('application/jose', envelope), joseV1)
   t.throws(() => table.forEnvelope('application/json', envelope), { code: 'ERR_PROFILE_UNSUPPORTED' })
   t.throws(() => table.forEnvelope('', envelope), { code: 'ERR_PROFILE_UNSUPPORTED' })
-  t.throws(() => table.get('cms-v1'), { code: 'ERR_PROFILE_UNSUPPORTED' })
+  t.throws(() => table.get('cms-v9'), { code: 'ERR_PROFILE_UNSUPPORTED' })
   t.equal(table.get('jose-v1').receiptMediaType, 'application/jose')
-  t.equal(table.choose(['cms-v1', 'jose-v1'])?.id, 'jose-v1', 'the first the recipient lists that this node has')
-  t.equal(table.choose(['cms-v1']), undefined)
+  t.equal(table.choose(['cms-v9', 'jose-v1'])?.id, 'jose-v1', 'the first the recipient lists that this node has')
+  t.equal(table.choose(['cms-v1', 'jose-v1'])?.id, 'cms-v1')
+  t.equal(table.choose(['cms-v9']), undefined)
   t.equal(table.choose([]), undefined)
 })
 

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { SarabanError } from '../../errors.js'
 import { sendLetter } from '../../services/send.js'
-import { buildEvidence } from '../../services/evidence.js'
+import { buildEvidenceArchive, EVIDENCE_MEDIA_TYPE } from '../../services/evidence.js'
 import { schemaIds, schemas } from '../../schema/index.js'
 import { letterView, outboxItemView } from '../views.js'
 import { decodeCursor, encodeCursor, listAgencies } from '../paging.js'
@@ -56,15 +56,16 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
 
   app.get<{ Params: { id: string } }>('/api/v1/letters/:id/evidence', {
     schema: {
-      summary: 'Self-contained evidence bundle (PROTOCOL.md §8)',
+      summary: 'Self-contained evidence bundle v2: a ustar archive (PROTOCOL.md §8)',
+      description: 'Envelopes, content keys, signed letters, attachments, receipts, certificate chains, time-stamp tokens, and the directory and CRLs in force; check it with `saraban-node verify-evidence` or the commands in its README.txt.',
       tags: ['letters'],
       params: schemas().schema(schemaIds.apiIdParams),
     },
   }, async (request, reply) => {
     const letter = ownLetter(deps, request, request.params.id)
-    const bundle = buildEvidence(deps.evidence, letter, deps.outbox.messagesForLetter(letter.id, { withEnvelope: true }))
-    reply.header('content-disposition', `attachment; filename="evidence-${letter.id}.json"`)
-    return reply.type('application/json').send(JSON.stringify(bundle, null, 2))
+    const archive = await buildEvidenceArchive(deps.evidence, letter, deps.outbox.messagesForLetter(letter.id, { withEnvelope: true }))
+    reply.header('content-disposition', `attachment; filename="evidence-${letter.id}.tar"`)
+    return reply.type(EVIDENCE_MEDIA_TYPE).send(archive)
   })
 
   app.get<{ Querystring: { limit?: number; cursor?: string; agency?: string } }>('/api/v1/outbox', {

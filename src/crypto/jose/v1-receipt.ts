@@ -14,7 +14,7 @@ export const MAX_RECEIPT_BYTES = 64 * 1024
 const MEMBERS = ['v', 'mid', 'from', 'to', 'receivedAt', 'envelopeSha256', 'profile'] as const
 
 /** The reason the claims are not well-formed, or undefined. */
-function claimsProblem(c: Record<string, unknown>): string | undefined {
+export function claimsProblem(c: Record<string, unknown>): string | undefined {
   const keys = Object.keys(c)
   if (keys.length !== MEMBERS.length || !MEMBERS.every((k) => k in c)) return `members must be exactly ${MEMBERS.join(', ')}`
   if (c['v'] !== 1) return 'v must be 1'

@@ -8,7 +8,7 @@ import type { Db } from '../../storage/db.js'
 import type { InboxStore } from '../../storage/inbox.js'
 import type { TrustAnchors } from '../../pki/validate.js'
 import type { Directory } from '../../pki/directory.js'
-import type { ProfileTable } from '../../crypto/profiles.js'
+import { receiptFromText, receiptText, type ProfileTable } from '../../crypto/profiles.js'
 import type { HostedAgencies } from '../hosted-agencies.js'
 import { steps, type Answer, type InboundState } from './steps.js'
 import type { Routing } from '../../crypto/profiles.js'
@@ -24,6 +24,8 @@ export interface ReceiveDeps {
   readonly profiles: ProfileTable
   readonly hosted: HostedAgencies
   readonly limits: { readonly maxEnvelopeBytes: number }
+  /** Throws ERR_DIRECTORY_STALE (503, the sender retries) while the directory is stale (PROTOCOL.md §14.4). */
+  readonly requireFreshDirectory?: () => void
 }
 
 export interface Inbound {
@@ -36,6 +38,7 @@ export interface Inbound {
 }
 
 export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Promise<Answer> {
+  deps.requireFreshDirectory?.()
   const s: InboundState = { ...inbound }
   for (const [, step] of steps) {
     const early = await step(s, deps)
@@ -72,7 +75,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
           signedAt: opened.payload.sentAt,
         }),
         receivedAt,
-        receipt: receipt.toString('utf8'),
+        receipt: receiptText(profile.id, receipt),
       },
       letter.attachments,
     ),
@@ -82,7 +85,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     if (result.envelopeSha256 !== s.envelopeSha256) {
       throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`)
     }
-    return { status: 200, receipt: Buffer.from(result.receipt), mediaType: profile.receiptMediaType }
+    return { status: 200, receipt: receiptFromText(profile.id, result.receipt), mediaType: profile.receiptMediaType }
   }
   deps.log.info({ event: 'letter.received', messageId: h.messageId, from: h.from, to: h.to, bytes: s.envelope.length }, 'letter received')
   return { status: 201, receipt, mediaType: profile.receiptMediaType }

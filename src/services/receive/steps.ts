@@ -6,7 +6,7 @@ import { SarabanError } from '../../errors.js'
 import { fingerprint } from '../../pki/cert.js'
 import { validate, schemaIds } from '../../schema/index.js'
 import type { Letter } from '../../domain/letter.js'
-import type { EnvelopeHeader, EnvelopeProfile, Opened, Routing } from '../../crypto/profiles.js'
+import { receiptFromText, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
 import type { ReceiveDeps } from './index.js'
 import type { TlsIdentity } from '../../pki/directory-index.js'
 
@@ -81,7 +81,8 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     if (seen.envelopeSha256 !== s.envelopeSha256 || seen.recipientAgency !== h.to) {
       throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`, { field: 'srb_mid' })
     }
-    return { status: 200, receipt: Buffer.from(seen.receipt), mediaType: need(s.profile, 'profile').receiptMediaType }
+    const profile = need(s.profile, 'profile')
+    return { status: 200, receipt: receiptFromText(profile.id, seen.receipt), mediaType: profile.receiptMediaType }
   }],
   ['decrypt-and-verify', async (s, d) => {
     const h = need(s.header, 'header')
@@ -104,7 +105,7 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     const h = need(s.header, 'header')
     const chain = need(s.opened, 'opened').signerChain
     const check = await d.anchors.validate(chain, { at: new Date(d.clock.now()), role: 'signing' })
-    if (!check.ok) throw new SarabanError('ERR_SIGNER_UNTRUSTED', `The signer certificate does not validate: ${check.reason}`)
+    if (!check.ok) throw new SarabanError(check.code, `The signer certificate does not validate: ${check.reason}`)
     const fp = fingerprint(chain[0]!)
     if (!d.directory().isSigningCertOf(h.from, fp)) {
       throw new SarabanError('ERR_SIGNER_UNTRUSTED', `The signer certificate is not a signing certificate of agency "${h.from}" in the directory.`)

@@ -3,6 +3,7 @@
 import type { Database } from 'better-sqlite3'
 import { SarabanError } from '../../errors.js'
 import { sql as init } from './001-init.js'
+import { sql as trustHistory } from './003-trust-history.js'
 
 export interface Migration {
   readonly version: number
@@ -10,7 +11,13 @@ export interface Migration {
   readonly sql: string
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'init', sql: init }]
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'init', sql: init },
+  // Version 2 belongs to the time-stamping work (002-timestamps); this empty row holds its place until
+  // that lands, so that 003 keeps its number. MERGE: replace it with the real 002 row.
+  { version: 2, name: 'timestamps (placeholder)', sql: '' },
+  { version: 3, name: 'trust-history', sql: trustHistory },
+]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
 

@@ -1,0 +1,137 @@
+// `saraban-node init`: what an agency's IT does first (issue 4 item 6). Makes the three key pairs
+// (tls, signing, encryption; private keys 0600, optionally encrypted PKCS#8), one CSR per role for the
+// federation CA, and a node.json skeleton that names the files the CA and the operator send back.
+import { generateKeyPairSync } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
+import { chmod, mkdir, readFile, writeFile, access } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { parse, CliError } from './args.js'
+import { AGENCY_ROLES, createCsr } from '../pki/dev-csr.js'
+import { AGENCY_ID } from '../domain/ids.js'
+import type { Command } from './commands.js'
+
+export const PASSPHRASE_ENV = 'SARABAN_KEY_PASSPHRASE'
+
+const HELP = `Usage: saraban-node init --agency ID --out DIR [options]
+
+Creates, in DIR (which must not hold keys already):
+  tls.key.pem, signing.key.pem, encryption.key.pem   private keys (mode 0600; PKCS#8)
+  tls.csr.pem, signing.csr.pem, encryption.csr.pem   certificate signing requests for the federation CA
+  node.json                                          a config skeleton naming the files to come back:
+                                                     <role>.chain.pem from the CA, root.crt.pem, the
+                                                     directory and the CRL locations from the operator
+  directory-entry.json                               this agency's directory entry for the operator
+
+Options:
+  --agency ID            the agency id the federation operator assigned (PROTOCOL.md §1.1)
+  --out DIR              where to write (created, mode 0700)
+  --key-type rsa|ec      RSA 2048 or EC P-256 (default ec)
+  --passphrase-file F    encrypt the private keys (PKCS#8, AES-256-CBC, PBKDF2) with the first line of F;
+                         node.json then reads the passphrase from $${PASSPHRASE_ENV}
+  --name-en TEXT         English name (CSR commonName; default: the agency id)
+  --name-th TEXT         Thai name (CSR organizationName)
+  --federation-url URL   this node's federation endpoint (default https://127.0.0.1:8443)
+  --api-port N           local API port in node.json (default 8080)
+  --host NAME            DNS name or IP address for the TLS certificate (repeatable; default localhost, 127.0.0.1)
+`
+
+const IP = /^(?:\d{1,3}\.){3}\d{1,3}$|:/
+
+export const initCommand: Command = {
+  summary: 'onboarding: create keys, CSRs and a node.json skeleton for a new agency',
+  help: HELP,
+  async run(argv) {
+    const { values } = parse(argv, {
+      agency: { type: 'string' }, out: { type: 'string' }, 'key-type': { type: 'string' }, 'passphrase-file': { type: 'string' },
+      'name-en': { type: 'string' }, 'name-th': { type: 'string' }, 'federation-url': { type: 'string' }, 'api-port': { type: 'string' },
+      host: { type: 'string', multiple: true },
+    })
+    if (!values.agency || !values.out) throw new CliError('init needs --agency and --out')
+    if (!AGENCY_ID.test(values.agency)) throw new CliError('--agency must be an agency id (PROTOCOL.md §1.1)')
+    const keyType = values['key-type'] ?? 'ec'
+    if (keyType !== 'rsa' && keyType !== 'ec') throw new CliError('--key-type must be rsa or ec')
+    const federationUrl = values['federation-url'] ?? 'https://127.0.0.1:8443'
+    let url: URL
+    try {
+      url = new URL(federationUrl)
+    } catch {
+      throw new CliError('--federation-url must be an https:// URL')
+    }
+    if (url.protocol !== 'https:') throw new CliError('--federation-url must be an https:// URL')
+    const apiPort = Number(values['api-port'] ?? 8080)
+    if (!Number.isInteger(apiPort) || apiPort < 1 || apiPort > 65535) throw new CliError('--api-port must be a port number')
+    const passphrase = values['passphrase-file'] ? await readPassphrase(values['passphrase-file']) : undefined
+    const out = resolve(values.out)
+    for (const role of AGENCY_ROLES) {
+      if (await exists(join(out, `${role}.key.pem`))) throw new CliError(`${join(out, `${role}.key.pem`)} exists: init never overwrites keys`)
+    }
+    await mkdir(out, { recursive: true, mode: 0o700 })
+
+    const hosts = values.host ?? ['localhost', '127.0.0.1']
+    const subject = { commonName: values['name-en'] ?? values.agency, agencyId: values.agency, ...(values['name-th'] ? { organization: values['name-th'] } : {}) }
+    for (const role of AGENCY_ROLES) {
+      const key = newKey(keyType)
+      await writeKey(join(out, `${role}.key.pem`), key, passphrase)
+      const san = role === 'tls' ? { dns: hosts.filter((h) => !IP.test(h)), ip: hosts.filter((h) => IP.test(h)) } : undefined
+      await writeFile(join(out, `${role}.csr.pem`), await createCsr(key, subject, san ? { san } : {}))
+    }
+    await writeFile(join(out, 'node.json'), JSON.stringify(skeleton(values.agency, url, apiPort, passphrase !== undefined), null, 2) + '\n')
+    await writeFile(join(out, 'directory-entry.json'), JSON.stringify({
+      id: values.agency, nameTh: values['name-th'] ?? values.agency, nameEn: values['name-en'] ?? values.agency,
+      endpoints: [url.origin], certificates: { tls: [], signing: [], encryption: [] }, profiles: ['jose-v1'], status: 'active',
+    }, null, 2) + '\n')
+    process.stdout.write([
+      `created ${keyType === 'rsa' ? 'RSA 2048' : 'EC P-256'} keys${passphrase ? ' (encrypted PKCS#8)' : ''}, CSRs and node.json for "${values.agency}" in ${out}`,
+      'next:',
+      `  1. send ${AGENCY_ROLES.map((r) => `${r}.csr.pem`).join(', ')} to the federation CA; put the chains it returns`,
+      `     in ${out} as tls.chain.pem, signing.chain.pem, encryption.chain.pem`,
+      `  2. get root.crt.pem, the directory and the CRL locations from the operator (see node.json "trust"),`,
+      `     and send directory-entry.json (with your certificates) to the operator`,
+      `  3. saraban-node start --config ${join(out, 'node.json')}${passphrase ? `   (with ${PASSPHRASE_ENV} set)` : ''}`,
+      '',
+    ].join('\n'))
+    return 0
+  },
+}
+
+function newKey(type: 'rsa' | 'ec'): KeyObject {
+  return type === 'rsa'
+    ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
+    : generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+}
+
+async function writeKey(file: string, key: KeyObject, passphrase: string | undefined): Promise<void> {
+  const pem = passphrase === undefined
+    ? key.export({ type: 'pkcs8', format: 'pem' })
+    : key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) // PKCS#5 v2 PBES2
+  await writeFile(file, pem, { mode: 0o600, flag: 'wx' })
+  await chmod(file, 0o600) // the umask cannot widen it
+}
+
+async function readPassphrase(file: string): Promise<string> {
+  const line = (await readFile(file, 'utf8')).split(/\r?\n/)[0] ?? ''
+  if (line.length < 8) throw new CliError('the passphrase (first line of --passphrase-file) must have at least 8 characters')
+  return line
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(() => true, () => false)
+}
+
+function skeleton(agency: string, url: URL, apiPort: number, encrypted: boolean): Record<string, unknown> {
+  const pair = (role: string) => ({ key: `${role}.key.pem`, cert: `${role}.chain.pem`, ...(encrypted ? { passphraseEnv: PASSPHRASE_ENV } : {}) })
+  return {
+    dataDir: 'data',
+    tls: pair('tls'),
+    trust: {
+      anchors: ['root.crt.pem'],
+      directory: 'directory.jws',
+      crls: ['root.crl', 'issuing-ca.crl'],
+      revocation: 'hard',
+    },
+    agencies: [{ id: agency, signing: pair('signing'), encryption: pair('encryption') }],
+    // A loopback endpoint (development) listens on loopback; any other on every interface.
+    federation: { host: /^(localhost|127\.[\d.]+)$/.test(url.hostname) ? '127.0.0.1' : '0.0.0.0', port: Number(url.port || 443) },
+    api: { host: '127.0.0.1', port: apiPort, keys: [] },
+  }
+}

@@ -1,0 +1,139 @@
+// ContentInfo(AuthEnvelopedData) (RFC 5083) with AES-256-GCM (RFC 5084) for one recipient
+// (PROTOCOL.md §12.4). pkijs has no AuthEnvelopedData, and the content may be 100 MB: the small
+// parts are DER from der-write.ts, the encryptedContent OCTET STRING is framed by hand and the
+// cipher writes straight into one preallocated envelope buffer. On input the encrypted content may be
+// primitive or a constructed OCTET STRING in chunks, with definite or indefinite lengths (OpenSSL).
+import { createCipheriv, createDecipheriv, createHash, randomBytes, type X509Certificate } from 'node:crypto'
+import { SarabanError } from '../../errors.js'
+import { children, DerError, expectTag, octetChunks, octetString, readAlgId, readOid, readSmallInt, readTlv } from './der-read.js'
+import { algId, header, int, octets, oid, seq, setOf } from './der-write.js'
+import { OID_AES256_GCM, OID_AUTH_ENVELOPED_DATA, OID_DATA } from './oids.js'
+import { parseRecipientInfo, recipientRowFor, type ParsedRecipient } from './recipient-info.js'
+
+const KEY_BYTES = 32
+const NONCE_BYTES = 12 // RFC 5084 §3.2: 12 octets RECOMMENDED
+const TAG_BYTES = 16 // aes-ICVlen, written explicitly (the DEFAULT is 12)
+const SLICE = 64 * 1024
+
+export function decryptFailed(): SarabanError {
+  return new SarabanError('ERR_DECRYPT_FAILED', 'The envelope could not be decrypted.') // one message, no oracle
+}
+
+/** Encrypts the concatenation of `plaintext` for `recipient`: the envelope, its SHA-256 (hashed while
+ *  each region is still in cache) and the CEK (kept for evidence, PROTOCOL.md §8). */
+export function sealAuthEnveloped(plaintext: readonly Buffer[], recipient: X509Certificate): { envelope: Buffer; envelopeSha256: string; contentKey: Buffer } {
+  const row = recipientRowFor(recipient)
+  if (row === undefined) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The recipient encryption key is of a type or size cms-v1 does not support.')
+  const cek = randomBytes(KEY_BYTES)
+  const nonce = randomBytes(NONCE_BYTES)
+  const total = plaintext.reduce((n, b) => n + b.length, 0)
+  // AuthEnvelopedData { version 0, recipientInfos, authEncryptedContentInfo, mac }
+  const eciHead = Buffer.concat([oid(OID_DATA), algId(OID_AES256_GCM, seq(octets(nonce), int(TAG_BYTES))), header(0x80, total)])
+  const eciHeader = header(0x30, eciHead.length + total)
+  const before = Buffer.concat([int(0), setOf(row.encode(cek, recipient)), eciHeader, eciHead])
+  const macTlvBytes = 2 + TAG_BYTES
+  const aedLength = before.length + total + macTlvBytes
+  const aedHeader = header(0x30, aedLength)
+  const inner = Buffer.concat([oid(OID_AUTH_ENVELOPED_DATA), header(0xa0, aedHeader.length + aedLength), aedHeader])
+  const ciLength = inner.length + before.length + total + macTlvBytes
+  const prefix = Buffer.concat([header(0x30, ciLength), inner, before])
+  const out = Buffer.allocUnsafeSlow(prefix.length + total + macTlvBytes) // not the shared pool
+  const hash = createHash('sha256')
+  let at = 0
+  const put = (bytes: Buffer): void => {
+    const from = at
+    at += bytes.copy(out, at)
+    hash.update(out.subarray(from, at))
+  }
+  put(prefix)
+  const cipher = createCipheriv('aes-256-gcm', cek, nonce, { authTagLength: TAG_BYTES })
+  for (const part of plaintext) {
+    for (let i = 0; i < part.length; i += SLICE) put(cipher.update(part.subarray(i, i + SLICE)))
+  }
+  put(cipher.final())
+  put(octets(cipher.getAuthTag()))
+  if (at !== out.length) throw new Error(`sealAuthEnveloped: wrote ${at} of ${out.length} bytes`)
+  return { envelope: out, envelopeSha256: hash.digest('hex'), contentKey: cek }
+}
+
+export interface ParsedAuthEnveloped {
+  recipient: ParsedRecipient
+  nonce: Buffer
+  mac: Buffer
+  /** Views of the encrypted content, in order (one unless the sender chunked it). */
+  ciphertext: Buffer[]
+}
+
+const malformed = (d: string): SarabanError => new SarabanError('ERR_ENVELOPE_MALFORMED', d)
+const unsupported = (d: string): SarabanError => new SarabanError('ERR_PROFILE_UNSUPPORTED', d)
+
+/** Parse only, no key: PROTOCOL.md §12.7 step 1. */
+export function parseAuthEnveloped(envelope: Buffer): ParsedAuthEnveloped {
+  try {
+    return parse(envelope)
+  } catch (e) {
+    if (e instanceof DerError) throw malformed(`The envelope is not a well-formed CMS AuthEnvelopedData: ${e.message}.`)
+    throw e
+  }
+}
+
+function parse(buf: Buffer): ParsedAuthEnveloped {
+  const ci = expectTag(readTlv(buf, 0), 0x30, 'ContentInfo')
+  if (ci.next !== buf.length) throw malformed('The envelope has bytes after its ContentInfo.')
+  const [ct, wrapped, ...extra] = children(buf, ci)
+  if (readOid(buf, ct) !== OID_AUTH_ENVELOPED_DATA) throw unsupported('The envelope is not a CMS AuthEnvelopedData.')
+  if (extra.length > 0) throw malformed('The ContentInfo has extra members.')
+  const aedTlv = children(buf, expectTag(wrapped, 0xa0, 'content'))
+  if (aedTlv.length !== 1) throw malformed('The ContentInfo content is not one AuthEnvelopedData.')
+  const f = children(buf, expectTag(aedTlv[0], 0x30, 'AuthEnvelopedData'))
+  if (readSmallInt(buf, f[0]) !== 0) throw unsupported('AuthEnvelopedData version must be 0.')
+  if (f[1]?.tag === 0xa0) throw unsupported('originatorInfo is not used by cms-v1.')
+  const ris = children(buf, expectTag(f[1], 0x31, 'recipientInfos'))
+  if (ris.length !== 1) throw unsupported('cms-v1 envelopes have exactly one RecipientInfo.')
+  const recipient = parseRecipientInfo(buf, ris[0]!)
+  if (recipient === 'unsupported') throw unsupported('The RecipientInfo uses a kind or algorithm cms-v1 does not allow.')
+  const eci = children(buf, expectTag(f[2], 0x30, 'authEncryptedContentInfo'))
+  if (eci.length !== 3) throw malformed('The encrypted content is missing.')
+  if (readOid(buf, eci[0]) !== OID_DATA) throw unsupported('The encrypted content type must be id-data.')
+  const cea = readAlgId(buf, eci[1])
+  if (cea.oid !== OID_AES256_GCM || cea.params === undefined) throw unsupported('The content encryption algorithm must be AES-256-GCM.')
+  const [n, icv, ...more] = children(buf, expectTag(cea.params, 0x30, 'GCMParameters'))
+  const nonce = octetString(buf, n)
+  if (nonce.length !== NONCE_BYTES || icv === undefined || readSmallInt(buf, icv) !== TAG_BYTES || more.length > 0) {
+    throw unsupported('AES-GCM must use a 12-byte nonce and a 16-byte tag.')
+  }
+  const ciphertext = octetChunks(buf, eci[2]!, 0x80)
+  // authAttrs [1] are not used (the content type is id-data, RFC 5083 §2.1); unauthAttrs [2] neither.
+  if (f.length !== 4) throw unsupported('cms-v1 envelopes carry no authAttrs or unauthAttrs.')
+  const mac = octetString(buf, f[3])
+  if (mac.length !== TAG_BYTES) throw malformed('The mac is not 16 bytes.')
+  return { recipient, nonce, mac, ciphertext }
+}
+
+/** Decrypts with the CEK (the recipient's unwrapped key, or an auditor's copy). Any failure: ERR_DECRYPT_FAILED. */
+export function decryptAuthEnveloped(p: ParsedAuthEnveloped, cek: Buffer): Buffer {
+  if (cek.length !== KEY_BYTES) throw decryptFailed()
+  const decipher = createDecipheriv('aes-256-gcm', cek, p.nonce, { authTagLength: TAG_BYTES })
+  decipher.setAuthTag(p.mac)
+  const plaintext = Buffer.allocUnsafeSlow(p.ciphertext.reduce((n, c) => n + c.length, 0)) // it holds plaintext
+  let at = 0
+  for (const c of p.ciphertext) {
+    for (let i = 0; i < c.length; i += SLICE) at += decipher.update(c.subarray(i, i + SLICE)).copy(plaintext, at)
+  }
+  try {
+    at += decipher.final().copy(plaintext, at)
+  } catch {
+    throw decryptFailed()
+  }
+  if (at !== plaintext.length) throw decryptFailed()
+  return plaintext
+}
+
+/** Unwraps with the recipient's key; on any unwrap failure goes on with a random CEK (RFC 3218 §2.3-style: no oracle). */
+export function decryptWithRecipientKey(p: ParsedAuthEnveloped, key: Parameters<ParsedRecipient['unwrap']>[0]): Buffer {
+  const cek = p.recipient.unwrap(key)
+  if (cek?.length === KEY_BYTES) return decryptAuthEnveloped(p, cek)
+  decryptAuthEnveloped(p, randomBytes(KEY_BYTES))
+  throw decryptFailed() // not reached: a random key fails the tag
+}
+

@@ -1,0 +1,141 @@
+// A small BER/DER reader (X.690 §8) over a Buffer, without copies: every element is an offset range
+// into the input. It accepts what OpenSSL 3 emits (definite and indefinite lengths, constructed
+// OCTET STRINGs) and nothing exotic (high tag numbers, lengths over 2^32, nesting deeper than 32).
+// Callers turn DerError into their own coded error (ERR_ENVELOPE_MALFORMED, ERR_RECEIPT_INVALID).
+
+export class DerError extends Error {}
+
+export interface Tlv {
+  readonly tag: number // the whole identifier octet (class | constructed | number)
+  readonly constructed: boolean
+  readonly start: number // first identifier octet
+  readonly body: number // first content octet
+  readonly end: number // just past the last content octet (before an end-of-contents)
+  readonly next: number // just past the element (after its end-of-contents if indefinite)
+}
+
+const MAX_DEPTH = 32
+
+/** The element at `at`, which must end by `limit`. */
+export function readTlv(buf: Buffer, at: number, limit = buf.length, depth = 0): Tlv {
+  if (depth > MAX_DEPTH) throw new DerError('nested too deeply')
+  if (at + 2 > limit) throw new DerError('truncated')
+  const tag = buf[at]!
+  if ((tag & 0x1f) === 0x1f) throw new DerError('high tag numbers are not used here')
+  const constructed = (tag & 0x20) !== 0
+  let lb = buf[at + 1]!
+  let body = at + 2
+  if (lb === 0x80) {
+    if (!constructed) throw new DerError('indefinite length on a primitive element')
+    let p = body
+    for (;;) {
+      if (p + 2 > limit) throw new DerError('no end-of-contents')
+      if (buf[p] === 0 && buf[p + 1] === 0) return { tag, constructed, start: at, body, end: p, next: p + 2 }
+      p = readTlv(buf, p, limit, depth + 1).next
+    }
+  }
+  let length = lb
+  if (lb > 0x80) {
+    lb &= 0x7f
+    if (lb > 4 || body + lb > limit) throw new DerError('length too long')
+    length = 0
+    for (let i = 0; i < lb; i++) length = length * 256 + buf[body + i]!
+    body += lb
+  }
+  if (body + length > limit) throw new DerError('content runs past its container')
+  return { tag, constructed, start: at, body, end: body + length, next: body + length }
+}
+
+/** The elements inside a constructed element, in order. */
+export function children(buf: Buffer, parent: Tlv, depth = 0): Tlv[] {
+  if (!parent.constructed) throw new DerError('not a constructed element')
+  const out: Tlv[] = []
+  for (let p = parent.body; p < parent.end;) {
+    const c = readTlv(buf, p, parent.end, depth + 1)
+    out.push(c)
+    p = c.next
+  }
+  return out
+}
+
+export function expectTag(t: Tlv | undefined, tag: number, what: string): Tlv {
+  if (t === undefined || t.tag !== tag) throw new DerError(`${what}: expected tag 0x${tag.toString(16)}`)
+  return t
+}
+
+export function content(buf: Buffer, t: Tlv): Buffer {
+  return buf.subarray(t.body, t.end)
+}
+
+/** The raw bytes of the whole element (identifier to end), e.g. to compare or hash it. */
+export function raw(buf: Buffer, t: Tlv): Buffer {
+  return buf.subarray(t.start, t.next)
+}
+
+export function readOid(buf: Buffer, t: Tlv | undefined): string {
+  const e = expectTag(t, 0x06, 'OBJECT IDENTIFIER')
+  const b = content(buf, e)
+  if (b.length === 0 || b.length > 64) throw new DerError('bad OBJECT IDENTIFIER')
+  const arcs: number[] = []
+  let v = 0
+  for (let i = 0; i < b.length; i++) {
+    v = v * 128 + (b[i]! & 0x7f)
+    if ((b[i]! & 0x80) === 0) {
+      if (arcs.length === 0) arcs.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80)
+      else arcs.push(v)
+      v = 0
+    } else if (i === b.length - 1) throw new DerError('bad OBJECT IDENTIFIER')
+  }
+  return arcs.join('.')
+}
+
+export function readSmallInt(buf: Buffer, t: Tlv | undefined): number {
+  const b = content(buf, expectTag(t, 0x02, 'INTEGER'))
+  if (b.length === 0 || b.length > 4) throw new DerError('INTEGER out of range')
+  return b.readIntBE(0, b.length)
+}
+
+/** An OCTET STRING's content, primitive or constructed (BER: chunks), as views in order. `tag` is
+ *  0x04 or an IMPLICIT context tag's primitive form (its constructed form is tag | 0x20). */
+export function octetChunks(buf: Buffer, t: Tlv, tag = 0x04, depth = 0): Buffer[] {
+  if (t.tag === tag) return [content(buf, t)]
+  if (t.tag !== (tag | 0x20)) throw new DerError('expected an OCTET STRING')
+  return children(buf, t, depth).flatMap((c) => octetChunks(buf, c, 0x04, depth + 1))
+}
+
+export function octetString(buf: Buffer, t: Tlv | undefined, tag = 0x04): Buffer {
+  if (t === undefined) throw new DerError('missing OCTET STRING')
+  const chunks = octetChunks(buf, t, tag)
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+}
+
+/** AlgorithmIdentifier: the OID and the parameters element, if any. */
+export function readAlgId(buf: Buffer, t: Tlv | undefined): { oid: string; params: Tlv | undefined } {
+  const parts = children(buf, expectTag(t, 0x30, 'AlgorithmIdentifier'))
+  if (parts.length < 1 || parts.length > 2) throw new DerError('bad AlgorithmIdentifier')
+  return { oid: readOid(buf, parts[0]), params: parts[1] }
+}
+
+/** Parameters absent or NULL (RFC 5754 §2: both are seen for SHA-2). */
+export function absentOrNull(buf: Buffer, params: Tlv | undefined): boolean {
+  return params === undefined || (params.tag === 0x05 && params.end === params.body)
+}
+
+/** UTCTime or GeneralizedTime (RFC 5652 §11.3), to a Date; undefined if not a valid time. */
+export function readTime(buf: Buffer, t: Tlv): Date | undefined {
+  const s = content(buf, t).toString('latin1')
+  let m: RegExpMatchArray | null
+  if (t.tag === 0x17 && (m = s.match(/^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/))) {
+    const yy = Number(m[1])
+    return valid(`${yy < 50 ? 2000 + yy : 1900 + yy}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`)
+  }
+  if (t.tag === 0x18 && (m = s.match(/^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d+)?Z$/))) {
+    return valid(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ?? ''}Z`)
+  }
+  return undefined
+}
+
+function valid(iso: string): Date | undefined {
+  const d = new Date(iso)
+  return Number.isNaN(d.getTime()) ? undefined : d
+}

@@ -1,0 +1,187 @@
+// SignedData (RFC 5652 §5) for one signer, carrying its content (not detached) and its certificate
+// chain: the signed letter (PROTOCOL.md §12.3) and the receipt (§12.6). Signed attributes are
+// content-type, message-digest and signing-time (§5.3, §11); the signature is over their DER
+// SET OF encoding (§5.4). Verification uses the certificate the SignerIdentifier names, from the
+// `certificates` field; whether that chain is trusted is for pki/ to decide.
+import { createHash, X509Certificate } from 'node:crypto'
+import type { SignerIdentity } from '../types.js'
+import { certId, iasKeyId, skiKeyId } from './cert-id.js'
+import {
+  absentOrNull, children, content, DerError, expectTag, octetChunks, raw, readAlgId, readOid, readSmallInt, readTime, readTlv, type Tlv,
+} from './der-read.js'
+import { algId, ctx, int, octets, oid, seq, setOf, signingTime, tlv } from './der-write.js'
+import {
+  OID_ATTR_CONTENT_TYPE, OID_ATTR_MESSAGE_DIGEST, OID_ATTR_SIGNING_TIME, OID_SHA256, OID_SIGNED_DATA,
+} from './oids.js'
+import { signerAlgorithm, signWithRow, verifierAlgorithm, verifyWithRow, type SigName } from './sig-algorithms.js'
+
+export const MAX_CERTIFICATES = 8
+
+export interface SignOptions { sigAlg?: SigName; signingTime?: Date }
+
+/** DER ContentInfo(SignedData) over `payload` with eContentType `contentType`; and the signature value. */
+export function signCms(contentType: string, payload: Buffer, signer: SignerIdentity, opts: SignOptions = {}): { der: Buffer; signature: Buffer } {
+  const row = signerAlgorithm(signer.key, opts.sigAlg)
+  if (row === undefined) throw new Error('cms: the signing key is of a type or size cms-v1 does not support')
+  const leaf = signer.chain[0]
+  if (leaf === undefined || !leaf.checkPrivateKey(signer.key)) throw new Error('signer: the key does not match the first certificate of the chain')
+  const attrs = [
+    seq(oid(OID_ATTR_CONTENT_TYPE), setOf(oid(contentType))),
+    seq(oid(OID_ATTR_SIGNING_TIME), setOf(signingTime(opts.signingTime ?? new Date()))),
+    seq(oid(OID_ATTR_MESSAGE_DIGEST), setOf(octets(createHash('sha256').update(payload).digest()))),
+  ]
+  const signedAttrs = setOf(...attrs) // RFC 5652 §5.4: the signature covers the SET OF (tag 0x31) encoding
+  const signature = signWithRow(row, signedAttrs, signer.key)
+  const signerInfo = seq(
+    int(1), // version 1: sid is issuerAndSerialNumber
+    certId(leaf).issuerAndSerial,
+    algId(OID_SHA256),
+    tlv(0xa0, signedAttrs.subarray(signedAttrs.length - attrsContentLength(signedAttrs))), // [0] IMPLICIT
+    row.algId,
+    octets(signature),
+  )
+  const signedData = seq(
+    int(3), // RFC 5652 §5.1: eContentType other than id-data
+    setOf(algId(OID_SHA256)),
+    seq(oid(contentType), ctx(0, octets(payload))),
+    tlv(0xa0, ...signer.chain.map((c) => c.raw)), // [0] IMPLICIT CertificateSet, leaf first
+    setOf(signerInfo),
+  )
+  return { der: seq(oid(OID_SIGNED_DATA), ctx(0, signedData)), signature }
+}
+
+function attrsContentLength(set: Buffer): number {
+  const t = readTlv(set, 0)
+  return t.end - t.body
+}
+
+/** Why a SignedData was refused: its structure, an algorithm or content type, or the signature. */
+export class CmsSignedError extends Error {
+  constructor(readonly kind: 'malformed' | 'unsupported' | 'signature', message: string) {
+    super(message)
+  }
+}
+
+export interface VerifiedCms {
+  contentType: string
+  payload: Buffer
+  chain: X509Certificate[] // the signer's certificate first, then the others as carried
+  signature: Buffer
+  signingTime: Date
+}
+
+const X509_CACHE_MAX = 512
+const certCache = new Map<string, X509Certificate>() // a node sees the same few signer chains
+
+function certOf(der: Buffer): X509Certificate {
+  const k = der.toString('base64')
+  let c = certCache.get(k)
+  if (c === undefined) {
+    c = new X509Certificate(der)
+    void c.publicKey // throws for a key OpenSSL cannot decode: refuse it here, not at verification
+    if (certCache.size >= X509_CACHE_MAX) certCache.delete(certCache.keys().next().value!)
+    certCache.set(k, c)
+  }
+  return c
+}
+
+/**
+ * Parses and verifies a ContentInfo(SignedData) at the start of `buf` (its TLV must end by
+ * `limit`); `end` is where it stops (the bundle's attachments follow it, PROTOCOL.md §12.3).
+ */
+export function verifyCms(buf: Buffer, limit = buf.length): VerifiedCms & { end: number } {
+  try {
+    return verifyParsed(buf, limit)
+  } catch (e) {
+    if (e instanceof DerError) throw new CmsSignedError('malformed', `SignedData: ${e.message}`)
+    throw e
+  }
+}
+
+const malformed = (m: string): CmsSignedError => new CmsSignedError('malformed', m)
+const unsupported = (m: string): CmsSignedError => new CmsSignedError('unsupported', m)
+
+function verifyParsed(buf: Buffer, limit: number): VerifiedCms & { end: number } {
+  const ci = expectTag(readTlv(buf, 0, limit), 0x30, 'ContentInfo')
+  const [ct, wrapped] = children(buf, ci)
+  if (readOid(buf, ct) !== OID_SIGNED_DATA) throw unsupported('the content is not SignedData')
+  const sd = children(buf, expectTag(children(buf, expectTag(wrapped, 0xa0, 'content'))[0], 0x30, 'SignedData'))
+  const version = readSmallInt(buf, sd[0])
+  if (version !== 1 && version !== 3) throw unsupported(`SignedData version ${version}`)
+  const digestAlgs = children(buf, expectTag(sd[1], 0x31, 'digestAlgorithms')).map((a) => readAlgId(buf, a).oid)
+  if (!digestAlgs.includes(OID_SHA256)) throw unsupported('SHA-256 is not among the digest algorithms')
+  const [eType, eContent, ...eRest] = children(buf, expectTag(sd[2], 0x30, 'encapContentInfo'))
+  const contentType = readOid(buf, eType)
+  if (eContent === undefined || eRest.length > 0) throw malformed('the content is detached or the encapContentInfo has extra members')
+  const payloadTlv = children(buf, expectTag(eContent, 0xa0, 'eContent'))
+  if (payloadTlv.length !== 1) throw malformed('bad eContent')
+  const chunks = octetChunks(buf, payloadTlv[0]!)
+  const payload = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+
+  let i = 3
+  let certs: Tlv[] = []
+  if (sd[i]?.tag === 0xa0) certs = children(buf, sd[i++]!)
+  if (sd[i]?.tag === 0xa1) i++ // crls: not used by this profile (revocation data travels apart)
+  const signerInfos = children(buf, expectTag(sd[i], 0x31, 'signerInfos'))
+  if (sd.length !== i + 1) throw malformed('SignedData has extra members')
+  if (signerInfos.length !== 1) throw unsupported('exactly one SignerInfo is required')
+  if (certs.length === 0 || certs.length > MAX_CERTIFICATES) throw malformed(`certificates must hold 1 to ${MAX_CERTIFICATES} certificates`)
+  const parsedCerts = certs.map((c) => {
+    if (c.tag !== 0x30) throw malformed('certificates holds something other than an X.509 certificate')
+    try {
+      return certOf(raw(buf, c))
+    } catch {
+      throw malformed('certificates holds a value that is not an X.509 certificate')
+    }
+  })
+
+  const si = children(buf, expectTag(signerInfos[0], 0x30, 'SignerInfo'))
+  const siVersion = readSmallInt(buf, si[0])
+  const sid = si[1]!
+  let keyId: string
+  if (siVersion === 1 && sid.tag === 0x30) keyId = iasKeyId(raw(buf, sid))
+  else if (siVersion === 3 && sid.tag === 0x80) keyId = skiKeyId(content(buf, sid))
+  else throw malformed('bad SignerInfo version or sid')
+  const leafAt = parsedCerts.findIndex((c) => {
+    const id = certId(c)
+    return keyId === iasKeyId(id.issuerAndSerial) || (id.ski !== undefined && keyId === skiKeyId(id.ski))
+  })
+  if (leafAt < 0) throw malformed('the signer certificate is not among the certificates')
+  const digestAlg = readAlgId(buf, si[2])
+  if (digestAlg.oid !== OID_SHA256 || !absentOrNull(buf, digestAlg.params)) throw unsupported('the digest algorithm is not SHA-256')
+  const attrsTlv = expectTag(si[3], 0xa0, 'signedAttrs')
+  if (buf[attrsTlv.start + 1] === 0x80) throw malformed('signedAttrs are not DER')
+  const row = verifierAlgorithm(buf, si[4])
+  if (row === undefined) throw unsupported('the signature algorithm is not allowed')
+  const sigTlv = expectTag(si[5], 0x04, 'signature')
+  if (si.length > 7 || (si.length === 7 && si[6]!.tag !== 0xa1)) throw malformed('SignerInfo has extra members')
+
+  const attrs = signedAttributes(buf, attrsTlv)
+  const at = attrs.get(OID_ATTR_CONTENT_TYPE), md = attrs.get(OID_ATTR_MESSAGE_DIGEST), st = attrs.get(OID_ATTR_SIGNING_TIME)
+  if (at === undefined || md === undefined || st === undefined) throw malformed('signed attributes must include content-type, message-digest and signing-time')
+  if (readOid(buf, at) !== contentType) throw malformed('the content-type attribute differs from the eContentType')
+  const signingTime = readTime(buf, st)
+  if (signingTime === undefined) throw malformed('the signing-time attribute is not a valid time')
+  const signature = Buffer.from(content(buf, sigTlv))
+  const toVerify = Buffer.from(raw(buf, attrsTlv))
+  toVerify[0] = 0x31 // RFC 5652 §5.4: verify over the EXPLICIT SET OF tag
+  const leaf = parsedCerts[leafAt]!
+  const digestOk = md.tag === 0x04 && content(buf, md).equals(createHash('sha256').update(payload).digest())
+  if (!digestOk || !verifyWithRow(row, toVerify, leaf.publicKey, signature)) throw new CmsSignedError('signature', 'The signature is not valid.')
+  const chain = [leaf, ...parsedCerts.filter((_, k) => k !== leafAt)]
+  return { contentType, payload, chain, signature, signingTime, end: ci.next }
+}
+
+/** Each attribute once, with exactly one value (RFC 5652 §11: these three are single-valued). */
+function signedAttributes(buf: Buffer, set: Tlv): Map<string, Tlv> {
+  const out = new Map<string, Tlv>()
+  for (const a of children(buf, set)) {
+    const [type, values] = children(buf, expectTag(a, 0x30, 'Attribute'))
+    const t = readOid(buf, type)
+    const v = children(buf, expectTag(values, 0x31, 'AttributeValues'))
+    if (out.has(t)) throw malformed('a signed attribute appears twice')
+    if ([OID_ATTR_CONTENT_TYPE, OID_ATTR_MESSAGE_DIGEST, OID_ATTR_SIGNING_TIME].includes(t) && v.length !== 1) throw malformed('a signed attribute must have one value')
+    out.set(t, v[0]!)
+  }
+  return out
+}

@@ -1,0 +1,97 @@
+// Envelope profile 'cms-v1' (PROTOCOL.md §12): a CMS SignedData letter, followed by its attachment
+// bytes, inside a CMS AuthEnvelopedData (AES-256-GCM) for one recipient. The signed payload, its
+// manifest and the attachment framing are those of jose-v1 (§5.3, §5.4); only the containers differ.
+import type { KeyObject, X509Certificate } from 'node:crypto'
+import { SarabanError } from '../../errors.js'
+import { AGENCY_ID, MESSAGE_ID } from '../../domain/ids.js'
+import type { EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SignerIdentity } from '../types.js'
+import { attachmentsOf, decodePayload, encodePayload, manifestOf, MAX_SIGNED_LETTER_BYTES } from '../jose/v1-payload.js'
+import { decryptAuthEnveloped, decryptWithRecipientKey, parseAuthEnveloped, sealAuthEnveloped, type ParsedAuthEnveloped } from './auth-enveloped.js'
+import { certMatches } from './cert-id.js'
+import { OID_CT_SARABAN_LETTER } from './oids.js'
+import { CmsSignedError, signCms, verifyCms, type SignOptions } from './signed-data.js'
+import { signCmsReceipt, verifyCmsReceipt } from './v1-receipt.js'
+
+export const CMS_V1 = {
+  id: 'cms-v1',
+  mediaType: 'application/cms', // RFC 7193
+  receiptMediaType: 'application/cms',
+} as const
+
+/** Options for tests and test vectors only (a PSS signature, a fixed signing time). */
+export type CmsSealOptions = SignOptions
+
+export function sealCmsV1(input: SealInput, opts: CmsSealOptions = {}): Sealed {
+  if (input.signer.agency !== input.from) throw new Error('seal: the signer must be the sending agency ("from")')
+  const manifest = manifestOf(input.letter)
+  if (manifest.length !== input.attachments.length) {
+    throw malformed(`Cannot seal: the manifest lists ${manifest.length} attachments but ${input.attachments.length} were given.`, '/letter/attachments')
+  }
+  manifest.forEach((m, i) => {
+    if (input.attachments[i]!.length !== m.size) throw malformed(`Cannot seal: attachment ${i} is ${input.attachments[i]!.length} bytes, the manifest says ${m.size}.`, `/letter/attachments/${i}/size`)
+  })
+  const signed = signCms(OID_CT_SARABAN_LETTER, encodePayload(input), input.signer, { signingTime: new Date(input.sentAt), ...opts })
+  if (signed.der.length > MAX_SIGNED_LETTER_BYTES) throw malformed('Cannot seal: the signed letter is larger than 8 MiB.')
+  const { envelope, envelopeSha256, contentKey } = sealAuthEnveloped([signed.der, ...input.attachments], input.recipientCert)
+  return { envelope, envelopeSha256, mediaType: CMS_V1.mediaType, contentKey, signature: signed.signature }
+}
+
+function malformed(detail: string, field?: string): SarabanError {
+  return new SarabanError('ERR_ENVELOPE_MALFORMED', detail, field === undefined ? {} : { field })
+}
+
+export function openCmsV1(envelope: Buffer, key: KeyObject): Opened {
+  return checkBundle(decryptWithRecipientKey(parseAuthEnveloped(envelope), key))
+}
+
+export function openCmsV1WithContentKey(envelope: Buffer, contentKey: Buffer): Opened {
+  return checkBundle(decryptAuthEnveloped(parseAuthEnveloped(envelope), contentKey))
+}
+
+const SIGNED_ERRORS = { malformed: 'ERR_ENVELOPE_MALFORMED', unsupported: 'ERR_PROFILE_UNSUPPORTED', signature: 'ERR_SIGNATURE_INVALID' } as const
+
+/** PROTOCOL.md §12.7 steps 4–8: the SignedData at the head of the plaintext, then the attachments. */
+function checkBundle(plaintext: Buffer): Opened {
+  let verified
+  try {
+    verified = verifyCms(plaintext, Math.min(plaintext.length, MAX_SIGNED_LETTER_BYTES))
+  } catch (e) {
+    if (e instanceof CmsSignedError) throw new SarabanError(SIGNED_ERRORS[e.kind], e.kind === 'signature' ? e.message : `The signed letter is refused: ${e.message}.`)
+    throw e
+  }
+  if (verified.contentType !== OID_CT_SARABAN_LETTER) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The signed content is not a saraban letter (eContentType).')
+  const payload = decodePayload(verified.payload)
+  const attachments = attachmentsOf(plaintext.subarray(verified.end), payload.letter)
+  const signedBytes = plaintext.subarray(0, verified.end).toString('base64')
+  return { payload, signerChain: verified.chain, signedBytes, signature: verified.signature, attachments }
+}
+
+// PROTOCOL.md §4.1, §12.5: the envelope names no parties outside the encryption, so the request's
+// routing headers are required; they are checked against the signed payload after opening (§4.2 check 11).
+const ROUTING_FIELDS = [['messageId', 'Saraban-Message-Id', MESSAGE_ID], ['from', 'Saraban-From', AGENCY_ID], ['to', 'Saraban-To', AGENCY_ID]] as const
+
+export function peekCmsV1(envelope: Buffer, routing?: Routing): EnvelopeHeader {
+  const parsed: ParsedAuthEnveloped = parseAuthEnveloped(envelope)
+  if (routing === undefined) throw malformed('A cms-v1 envelope must come with the Saraban-Message-Id, Saraban-From and Saraban-To headers.', 'Saraban-Message-Id')
+  for (const [k, name, pattern] of ROUTING_FIELDS) {
+    if (!pattern.test(routing[k])) throw malformed(`The ${name} header is not valid.`, name)
+  }
+  return { profile: CMS_V1.id, messageId: routing.messageId, from: routing.from, to: routing.to, recipientKeyId: parsed.recipient.keyId }
+}
+
+export function matchesCmsV1Recipient(header: EnvelopeHeader, cert: X509Certificate): boolean {
+  return certMatches(cert, header.recipientKeyId)
+}
+
+export const cmsV1: EnvelopeProfile = Object.freeze({
+  id: CMS_V1.id,
+  mediaType: CMS_V1.mediaType,
+  receiptMediaType: CMS_V1.receiptMediaType,
+  seal: async (input: SealInput) => sealCmsV1(input),
+  peek: (envelope: Buffer, routing?: Routing) => peekCmsV1(envelope, routing),
+  matchesRecipient: matchesCmsV1Recipient,
+  open: async (envelope: Buffer, key: KeyObject) => openCmsV1(envelope, key),
+  openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openCmsV1WithContentKey(envelope, contentKey),
+  signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signCmsReceipt(claims, signer),
+  verifyReceipt: async (receipt: Buffer) => verifyCmsReceipt(receipt),
+})

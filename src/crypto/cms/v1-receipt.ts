@@ -1,0 +1,38 @@
+// cms-v1 receipts (PROTOCOL.md §12.6): a DER ContentInfo(SignedData) whose eContent (type
+// saraban-receipt) is the UTF-8 JSON receipt claims of §6.2, signed by the receiving agency.
+import { isSarabanError, SarabanError } from '../../errors.js'
+import type { ReceiptClaims, SignerIdentity, VerifiedReceipt } from '../types.js'
+import { parseJsonObject } from '../jose/compact.js'
+import { claimsProblem, MAX_RECEIPT_BYTES } from '../jose/v1-receipt.js'
+import { OID_CT_SARABAN_RECEIPT } from './oids.js'
+import { CmsSignedError, signCms, verifyCms, type SignOptions } from './signed-data.js'
+
+export function signCmsReceipt(claims: ReceiptClaims, signer: SignerIdentity, opts: SignOptions = {}): Buffer {
+  const problem = claimsProblem(claims as unknown as Record<string, unknown>)
+  if (problem !== undefined) throw new Error(`signReceipt: ${problem}`)
+  if (signer.agency !== claims.to) throw new Error('signReceipt: the signer must be the receiving agency ("to")')
+  const { v, mid, from, to, receivedAt, envelopeSha256, profile } = claims // fixed member order on the wire
+  const payload = Buffer.from(JSON.stringify({ v, mid, from, to, receivedAt, envelopeSha256, profile }), 'utf8')
+  return signCms(OID_CT_SARABAN_RECEIPT, payload, signer, { signingTime: new Date(receivedAt), ...opts }).der
+}
+
+/** Every failure is ERR_RECEIPT_INVALID (the sender records it as the delivery outcome). */
+export function verifyCmsReceipt(receipt: Buffer): VerifiedReceipt {
+  const invalid = (why: string): SarabanError => new SarabanError('ERR_RECEIPT_INVALID', `The receipt does not verify: ${why}.`)
+  if (receipt.length > MAX_RECEIPT_BYTES) throw invalid(`longer than ${MAX_RECEIPT_BYTES} bytes`)
+  let verified
+  try {
+    verified = verifyCms(receipt)
+  } catch (e) {
+    if (e instanceof CmsSignedError) throw invalid(e.kind === 'signature' ? 'bad signature' : e.message)
+    if (isSarabanError(e)) throw invalid(e.detail ?? e.code)
+    throw e
+  }
+  if (verified.end !== receipt.length) throw invalid('bytes after the SignedData')
+  if (verified.contentType !== OID_CT_SARABAN_RECEIPT) throw invalid('the signed content is not a saraban receipt')
+  const claims = parseJsonObject(verified.payload)
+  if (claims === undefined) throw invalid('the payload is not a JSON object')
+  const problem = claimsProblem(claims)
+  if (problem !== undefined) throw invalid(problem)
+  return { claims: claims as unknown as ReceiptClaims, signerChain: verified.chain, signature: verified.signature }
+}

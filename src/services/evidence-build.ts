@@ -1,0 +1,155 @@
+// Building an evidence bundle v2 (PROTOCOL.md §8.4–§8.5) on the sending node: per message the exact
+// envelope bytes, its content key, the signed letter and attachments it holds, the receipt, the
+// certificate chains, the RFC 3161 time-stamp tokens of both signatures, and the directory and CRLs
+// in force when they were made; all in one ustar archive with a manifest.
+import { createHash } from 'node:crypto'
+import { isoTime, type Clock } from '../clock.js'
+import type { OutboxLetter, OutboxMessage } from '../storage/outbox.js'
+import { receiptFromText, type ProfileTable } from '../crypto/profiles.js'
+import type { VerifiedReceipt } from '../crypto/types.js'
+import { writeTar } from '../evidence/tar.js'
+import { checksumsFile, encodeManifest, EVIDENCE_FORMAT, EVIDENCE_V2, MANIFEST_PATH } from '../evidence/manifest.js'
+import type { ManifestMessage, ManifestPart, PartRole } from '../evidence/manifest.js'
+import { chainPem, contentKeyFile, evidenceForm } from '../evidence/forms.js'
+import { tokenFacts } from '../evidence/tst.js'
+import { auditorReadme } from '../evidence/auditor-readme.js'
+
+export interface StoredToken {
+  readonly kind: string
+  readonly token: Buffer
+  readonly genTime: Date
+}
+
+/** Everything comes in as functions (composition root: src/context.ts), so that the sources of
+ *  time-stamps, directory history and CRL history can be swapped and tested apart. */
+export interface EvidenceDeps {
+  readonly clock: Clock
+  readonly profiles: ProfileTable
+  /** the directory the node holds now: the fallback when no history is wired */
+  readonly directoryJws: () => string
+  /** the signed directory that was in force at a time (directory history, PROTOCOL.md §14) */
+  readonly directoryAt?: (at: Date) => string | undefined
+  /** the CRLs (DER) that were in force at a time (CRL history, PROTOCOL.md §15) */
+  readonly crlsAt?: (at: Date) => readonly Buffer[]
+  /** the stored RFC 3161 tokens of a message (PROTOCOL.md §13) */
+  readonly tokensFor?: (messageId: string) => readonly StoredToken[]
+}
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
+
+class Parts {
+  readonly list: Array<ManifestPart & { data: Buffer }> = []
+  readonly #paths = new Set<string>()
+  add(path: string, role: PartRole, data: Buffer): string {
+    if (this.#paths.has(path)) return path // shared parts (attachments, directory, CRLs) once
+    this.#paths.add(path)
+    this.list.push({ path, role, size: data.length, sha256: sha256(data), data })
+    return path
+  }
+}
+
+export async function buildEvidenceArchive(deps: EvidenceDeps, letter: OutboxLetter, messages: readonly OutboxMessage[]): Promise<Buffer> {
+  const generatedAt = isoTime(deps.clock.now())
+  const shared = new Parts()
+  const own = new Parts()
+  const entries: ManifestMessage[] = []
+  for (const m of messages) entries.push(await messageParts(deps, letter.senderAgency, m, shared, own))
+
+  const head = { letterId: letter.id, sender: letter.senderAgency, generatedAt }
+  const readme = { path: 'README.txt', role: 'readme' as const, data: auditorReadme(head, entries) }
+  const body = [...shared.list, ...own.list]
+  const described = [readme, ...body].map((p) => ({ path: p.path, role: p.role, size: p.data.length, sha256: sha256(p.data) }))
+  const sums = { path: 'SHA256SUMS', role: 'checksums' as const, data: checksumsFile(described) }
+  const all = [readme, sums, ...body]
+  const parts: ManifestPart[] = all.map((p) => ({ path: p.path, role: p.role, size: p.data.length, sha256: sha256(p.data) }))
+  const manifest = encodeManifest({ format: EVIDENCE_FORMAT, version: EVIDENCE_V2, ...head, parts, messages: entries })
+  return writeTar([{ path: MANIFEST_PATH, data: manifest }, ...all.map((p) => ({ path: p.path, data: p.data }))], Math.floor(Date.parse(generatedAt) / 1000))
+}
+
+async function messageParts(deps: EvidenceDeps, sender: string, m: OutboxMessage, shared: Parts, own: Parts): Promise<ManifestMessage> {
+  const profile = deps.profiles.get(m.profile)
+  const form = evidenceForm(m.profile)
+  if (form === undefined) throw new Error(`no evidence form for profile ${m.profile}`)
+  const dir = `messages/${m.messageId}/`
+  const opened = await profile.openWithContentKey(m.envelope, m.contentKey)
+  const receipt = m.receipt === null ? undefined : receiptFromText(m.profile, m.receipt)
+  let verified: VerifiedReceipt | undefined
+  try {
+    verified = receipt === undefined ? undefined : await profile.verifyReceipt(receipt)
+  } catch {
+    verified = undefined // written as received; the verifier reports it
+  }
+  const letterImprint = createHash('sha256').update(opened.signature).digest()
+  const receiptImprint = verified && createHash('sha256').update(verified.signature).digest()
+  let letterToken: Buffer | undefined
+  let receiptToken: Buffer | undefined
+  for (const t of deps.tokensFor?.(m.messageId) ?? []) {
+    let imprint: Buffer
+    try {
+      imprint = tokenFacts(t.token).imprint
+    } catch {
+      continue // not a token we can read; nothing to prove with it
+    }
+    if (letterToken === undefined && imprint.equals(letterImprint)) letterToken = t.token
+    else if (receiptToken === undefined && receiptImprint !== undefined && imprint.equals(receiptImprint)) receiptToken = t.token
+  }
+  const letterTime = letterToken ? tokenFacts(letterToken).genTime : new Date(opened.payload.sentAt)
+  const receiptTime = receiptToken ? tokenFacts(receiptToken).genTime : verified && new Date(verified.claims.receivedAt)
+
+  const directoryJws = deps.directoryAt?.(letterTime) ?? deps.directoryJws()
+  const directory = shared.add(`directory/${sha256(directoryJws).slice(0, 16)}.jws`, 'directory', Buffer.from(directoryJws, 'utf8'))
+  const crls: string[] = []
+  for (const at of [letterTime, receiptTime]) {
+    for (const der of at === undefined ? [] : deps.crlsAt?.(at) ?? []) {
+      const path = shared.add(`crl/${sha256(der).slice(0, 16)}.crl`, 'crl', der)
+      if (!crls.includes(path)) crls.push(path)
+    }
+  }
+  const tsa = (token: Buffer) => {
+    const pem = chainPem(tokenFacts(token).certificates)
+    return shared.add(`tsa/${sha256(pem).slice(0, 16)}.pem`, 'tsa-chain', pem)
+  }
+  const manifest = (opened.payload.letter?.attachments ?? []) as Array<{ sha256: string }>
+  const attachments = manifest.map((a, i) => shared.add(`attachments/${a.sha256}.bin`, 'attachment', opened.attachments[i]!))
+
+  const entry: ManifestMessage = {
+    messageId: m.messageId,
+    recipient: m.recipientAgency,
+    profile: m.profile,
+    status: m.status,
+    deliveredAt: m.deliveredAt === null ? null : isoTime(m.deliveredAt),
+    envelope: own.add(dir + form.envelopeFile, 'envelope', m.envelope),
+    contentKey: own.add(dir + 'content-key.hex', 'content-key', contentKeyFile(m.contentKey)),
+    letter: own.add(dir + form.letterFile, 'signed-letter', form.letterBytes(opened)),
+    letterSigner: own.add(dir + 'letter-signer.pem', 'signer-chain', chainPem(opened.signerChain)),
+    attachments,
+    directory,
+    crls,
+    letterTime: letterTime.toISOString(),
+    letterTimeProof: letterToken ? 'time-stamp' : 'claimed',
+    letterImprint: letterImprint.toString('hex'),
+  }
+  const aux = form.auditorPrefix?.(m.envelope, m.contentKey)
+  if (aux) {
+    entry.auditorPrefix = own.add(dir + 'auditor-prefix.der', 'auditor-prefix', aux.prefix)
+    entry.auditorTailOffset = aux.tailOffset
+  }
+  if (letterToken) {
+    entry.letterTimestamp = own.add(dir + 'letter.tsr', 'letter-timestamp', letterToken)
+    entry.letterTsa = tsa(letterToken)
+  }
+  if (receipt !== undefined) {
+    entry.receipt = own.add(dir + form.receiptFile, 'receipt', receipt)
+    if (verified) {
+      entry.receiptSigner = own.add(dir + 'receipt-signer.pem', 'receipt-signer-chain', chainPem(verified.signerChain))
+      entry.receiptTime = receiptTime!.toISOString()
+      entry.receiptTimeProof = receiptToken ? 'time-stamp' : 'claimed'
+      entry.receiptImprint = receiptImprint!.toString('hex')
+    }
+    if (receiptToken) {
+      entry.receiptTimestamp = own.add(dir + 'receipt.tsr', 'receipt-timestamp', receiptToken)
+      entry.receiptTsa = tsa(receiptToken)
+    }
+  }
+  return entry
+}

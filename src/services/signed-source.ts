@@ -1,0 +1,272 @@
+// A refreshing signed trust document (PROTOCOL.md §14): the directory, and the CRLs (§15) with the
+// same rules. It fetches from a file or an https:// URL on a schedule, accepts a copy only when it
+// verifies, is fresh and is newer than the one held (anti-rollback), keeps the last good copy on disk
+// and uses it while the source is unreachable, and says how fresh what it holds is:
+//   fresh  until nextUpdate;  grace  until nextUpdate + graceMs;  stale  after that.
+// What "stale" stops is the caller's business (the directory: new letters, PROTOCOL.md §14.4).
+import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { SarabanError, isSarabanError, type ErrorCode } from '../errors.js'
+import type { Clock } from '../clock.js'
+import type { Logger } from '../log.js'
+import type { DocumentFetcher } from './fetch-document.js'
+
+export interface SignedDocumentSpec<T> {
+  /** For logs and health, e.g. 'directory' or 'crl <issuer>'. */
+  readonly name: string
+  /** The last good copy, replaced atomically (write, fsync, rename). */
+  readonly lastGoodFile: string
+  /** Signature, signer path at `at`, shape; not freshness. Throws a SarabanError. */
+  verify(bytes: Buffer, at: Date): Promise<T>
+  /** Throws unless `doc` may be accepted anew at `at` (e.g. ERR_DIRECTORY_EXPIRED). */
+  checkFresh(doc: T, at: Date): void
+  /** Anti-rollback: 'newer' | 'same' (same serial and contents), or throws (e.g. ERR_DIRECTORY_ROLLBACK). */
+  compare(held: T, candidate: T): 'newer' | 'same'
+  nextUpdate(doc: T): Date
+  /** Serial or CRL number, as text, for logs and health. */
+  serial(doc: T): string
+  /** Older copies to fall back on when the last good file is missing or does not verify (e.g. history), newest first. */
+  fallback?(): Buffer[]
+}
+
+export interface SourceSettings {
+  readonly refreshMs: number
+  readonly graceMs: number
+  /** After a failed refresh, the next try comes this soon (default: min(refreshMs, 60 s)). */
+  readonly retryMs?: number
+}
+
+export type Freshness = 'fresh' | 'grace' | 'stale'
+
+export interface RefreshResult {
+  readonly outcome: 'updated' | 'unchanged' | 'refused' | 'unreachable'
+  readonly code?: ErrorCode
+  readonly reason?: string
+}
+
+export interface SourceStatus {
+  readonly name: string
+  readonly location: string
+  readonly state: Freshness
+  readonly serial: string
+  readonly nextUpdate: string
+  /** When the document stops being usable (nextUpdate + grace). */
+  readonly staleAt: string
+  readonly lastAttemptAt?: string
+  readonly lastSuccessAt?: string
+  readonly lastError?: { code: string; reason: string; at: string }
+}
+
+interface Held<T> { doc: T; bytes: Buffer; etag?: string }
+
+export class SignedDocumentSource<T> {
+  readonly #spec: SignedDocumentSpec<T>
+  readonly #fetcher: DocumentFetcher
+  readonly #settings: SourceSettings
+  readonly #clock: Clock
+  readonly #log: Logger
+  readonly #listeners: Array<(doc: T, previous: T) => void> = []
+  #held: Held<T>
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<RefreshResult> | undefined
+  #closed = false
+  #lastAttemptAt: number | undefined
+  #lastSuccessAt: number | undefined
+  #lastError: { code: string; reason: string; at: number } | undefined
+
+  private constructor(spec: SignedDocumentSpec<T>, fetcher: DocumentFetcher, settings: SourceSettings, deps: { clock: Clock; log: Logger }, held: Held<T>) {
+    this.#spec = spec
+    this.#fetcher = fetcher
+    this.#settings = settings
+    this.#clock = deps.clock
+    this.#log = deps.log
+    this.#held = held
+  }
+
+  /**
+   * Loads the last good copy (if it still verifies), then fetches once. Starts with whichever is
+   * newer; with neither, throws the fetch or verification error (a node cannot start without one).
+   */
+  static async open<T>(spec: SignedDocumentSpec<T>, fetcher: DocumentFetcher, settings: SourceSettings, deps: { clock: Clock; log: Logger }): Promise<SignedDocumentSource<T>> {
+    const at = new Date(deps.clock.now())
+    let held: Held<T> | undefined
+    for (const bytes of [...readIfExists(spec.lastGoodFile), ...(spec.fallback?.() ?? [])]) {
+      try {
+        held = { doc: await spec.verify(bytes, at), bytes }
+        break
+      } catch (err) {
+        deps.log.error({ event: 'trust.last-good-refused', document: spec.name, err: describe(err) }, 'a kept copy of a trust document no longer verifies; ignoring it')
+      }
+    }
+    if (held !== undefined) {
+      // Started from the kept copy: look for a newer one now, as any refresh (anti-rollback applies).
+      const source = new SignedDocumentSource(spec, fetcher, settings, deps, held)
+      await source.refresh()
+      return source
+    }
+    const fetched = await fetcher.fetch()
+    if (fetched.kind !== 'document') throw new SarabanError('ERR_INTERNAL', 'an unconditional fetch answered "unchanged"')
+    const doc = await spec.verify(fetched.bytes, at)
+    spec.checkFresh(doc, at)
+    writeAtomic(spec.lastGoodFile, fetched.bytes)
+    const source = new SignedDocumentSource(spec, fetcher, settings, deps, { doc, bytes: fetched.bytes, ...(fetched.etag ? { etag: fetched.etag } : {}) })
+    source.#lastAttemptAt = source.#lastSuccessAt = at.getTime()
+    return source
+  }
+
+  get name(): string {
+    return this.#spec.name
+  }
+
+  current(): T {
+    return this.#held.doc
+  }
+
+  /** The bytes of the document held, as signed. */
+  currentBytes(): Buffer {
+    return this.#held.bytes
+  }
+
+  freshness(at: number = this.#clock.now()): Freshness {
+    const next = this.#spec.nextUpdate(this.#held.doc).getTime()
+    if (at < next) return 'fresh'
+    return at < next + this.#settings.graceMs ? 'grace' : 'stale'
+  }
+
+  /** Called after a newer document is accepted (and kept on disk). Listeners must not throw. */
+  onUpdate(fn: (doc: T, previous: T) => void): void {
+    this.#listeners.push(fn)
+  }
+
+  status(): SourceStatus {
+    const next = this.#spec.nextUpdate(this.#held.doc).getTime()
+    const iso = (ms: number) => new Date(ms).toISOString()
+    return {
+      name: this.#spec.name,
+      location: this.#fetcher.location,
+      state: this.freshness(),
+      serial: this.#spec.serial(this.#held.doc),
+      nextUpdate: iso(next),
+      staleAt: iso(next + this.#settings.graceMs),
+      ...(this.#lastAttemptAt !== undefined ? { lastAttemptAt: iso(this.#lastAttemptAt) } : {}),
+      ...(this.#lastSuccessAt !== undefined ? { lastSuccessAt: iso(this.#lastSuccessAt) } : {}),
+      ...(this.#lastError ? { lastError: { code: this.#lastError.code, reason: this.#lastError.reason, at: iso(this.#lastError.at) } } : {}),
+    }
+  }
+
+  /** Fetch now; concurrent calls share one attempt. Never throws: the outcome says what happened. */
+  refresh(): Promise<RefreshResult> {
+    this.#running ??= this.#refreshOnce().finally(() => {
+      this.#running = undefined
+    })
+    return this.#running
+  }
+
+  async #refreshOnce(): Promise<RefreshResult> {
+    const now = this.#clock.now()
+    this.#lastAttemptAt = now
+    const at = new Date(now)
+    let fetched
+    try {
+      fetched = await this.#fetcher.fetch(this.#held.etag)
+    } catch (err) {
+      return this.#failed('unreachable', err)
+    }
+    if (fetched.kind === 'unchanged' || fetched.bytes.equals(this.#held.bytes)) return this.#succeeded({ outcome: 'unchanged' })
+    let doc: T
+    try {
+      doc = await this.#spec.verify(fetched.bytes, at)
+      if (this.#spec.compare(this.#held.doc, doc) === 'same') {
+        this.#held = { ...this.#held, ...(fetched.etag ? { etag: fetched.etag } : {}) }
+        return this.#succeeded({ outcome: 'unchanged' })
+      }
+      this.#spec.checkFresh(doc, at)
+    } catch (err) {
+      return this.#failed('refused', err)
+    }
+    try {
+      writeAtomic(this.#spec.lastGoodFile, fetched.bytes)
+    } catch (err) {
+      // Still use it: refusing a newer, verified document would not make the node safer.
+      this.#log.error({ event: 'trust.last-good-write-failed', document: this.#spec.name, err: describe(err) }, 'cannot keep the last good copy on disk')
+    }
+    const previous = this.#held.doc
+    this.#held = { doc, bytes: fetched.bytes, ...(fetched.etag ? { etag: fetched.etag } : {}) }
+    this.#log.info({ event: 'trust.updated', document: this.#spec.name, serial: this.#spec.serial(doc), previous: this.#spec.serial(previous) }, 'accepted a newer trust document')
+    for (const fn of this.#listeners) {
+      try {
+        fn(doc, previous)
+      } catch (err) {
+        this.#log.error({ event: 'trust.listener-failed', document: this.#spec.name, err: describe(err) }, 'a trust document listener failed')
+      }
+    }
+    return this.#succeeded({ outcome: 'updated' })
+  }
+
+  #succeeded(r: RefreshResult): RefreshResult {
+    this.#lastSuccessAt = this.#clock.now()
+    this.#lastError = undefined
+    return r
+  }
+
+  #failed(outcome: 'refused' | 'unreachable', err: unknown): RefreshResult {
+    const code: ErrorCode = isSarabanError(err) ? err.code : 'ERR_INTERNAL'
+    const reason = describe(err).slice(0, 1000)
+    this.#lastError = { code, reason, at: this.#clock.now() }
+    const level = outcome === 'refused' ? 'error' : 'warn'
+    this.#log[level]({ event: `trust.${outcome}`, document: this.#spec.name, code, reason, state: this.freshness() },
+      outcome === 'refused' ? 'refused a trust document; keeping the last good copy' : 'cannot fetch a trust document; keeping the last good copy')
+    return { outcome, code, reason }
+  }
+
+  /** Refresh every refreshMs (sooner after a failure) until close(). */
+  start(): void {
+    if (this.#closed || this.#timer) return
+    this.#schedule(this.#settings.refreshMs)
+  }
+
+  #schedule(ms: number): void {
+    if (this.#closed) return
+    this.#timer = setTimeout(() => {
+      void this.refresh().then((r) => {
+        const failed = r.outcome === 'refused' || r.outcome === 'unreachable'
+        this.#schedule(failed ? (this.#settings.retryMs ?? Math.min(this.#settings.refreshMs, 60_000)) : this.#settings.refreshMs)
+      })
+    }, ms)
+    this.#timer.unref()
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
+    await this.#running?.catch(() => undefined)
+    await this.#fetcher.close()
+  }
+}
+
+function readIfExists(file: string): Buffer[] {
+  try {
+    return [readFileSync(file)]
+  } catch {
+    return []
+  }
+}
+
+/** Write to a temporary file, fsync it, rename over the old copy: a crash leaves one or the other. */
+export function writeAtomic(file: string, bytes: Buffer): void {
+  mkdirSync(dirname(file), { recursive: true })
+  const tmp = `${file}.tmp`
+  writeFileSync(tmp, bytes, { mode: 0o644 })
+  const fd = openSync(tmp, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  renameSync(tmp, file)
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,65 @@
+// Runs this implementation against every cms-v1 test vector (test/vectors/cms-v1, PROTOCOL.md §10,
+// §12): peek, open with the recipient's key plus the routing binding (§12.7), and receipts (§12.6).
+import t from 'tap'
+import { createPrivateKey } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
+import { sha256Hex } from '../vectors/fixtures.js'
+
+const DIR = fileURLToPath(new URL('../vectors/cms-v1/', import.meta.url))
+const keys = JSON.parse(readFileSync(DIR + 'keys.json', 'utf8'))
+const load = (sub: string) => readdirSync(DIR + sub).filter((f) => f.endsWith('.json')).sort().map((f) => ({ f, v: JSON.parse(readFileSync(`${DIR}${sub}/${f}`, 'utf8')) }))
+
+const codeOf = async (fn: () => unknown): Promise<string | undefined> => {
+  try {
+    await fn()
+    return undefined
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e)
+  }
+}
+
+const envelopes = load('envelopes')
+t.equal(envelopes.length, 31)
+for (const { f, v } of envelopes) {
+  t.test(f, async (t) => {
+    const envelope = Buffer.from(v.envelope, 'base64')
+    t.equal(sha256Hex(envelope), v.envelopeSha256)
+    const routing = v.routing ?? undefined
+    if (v.expect.peek.error) t.equal(await codeOf(() => cmsV1.peek(envelope, routing)), v.expect.peek.error, 'peek')
+    else t.strictSame(cmsV1.peek(envelope, routing), v.expect.peek, 'peek')
+    const open = async () => {
+      const h = cmsV1.peek(envelope, routing)
+      const o = await cmsV1.open(envelope, createPrivateKey(keys.agencies[v.recipient].encryption.privateKey))
+      for (const [r, p] of [['messageId', 'mid'], ['from', 'from'], ['to', 'to']] as const) {
+        if (h[r] !== o.payload[p]) throw Object.assign(new Error('routing'), { code: 'ERR_ENVELOPE_HEADER_MISMATCH' })
+      }
+      return o
+    }
+    if (v.expect.open.error) {
+      t.equal(await codeOf(open), v.expect.open.error, 'open')
+      return
+    }
+    const o = await open()
+    t.strictSame(o.payload, v.expect.open.payload)
+    t.equal(sha256Hex(o.signerChain[0]!.raw), v.expect.open.signerLeafSha256)
+    t.equal(sha256Hex(o.signature), v.expect.open.signatureSha256)
+    t.strictSame(o.attachments.map((a) => ({ size: a.length, sha256: sha256Hex(a) })), v.expect.open.attachments)
+  })
+}
+
+const receipts = load('receipts')
+t.equal(receipts.length, 7)
+for (const { f, v } of receipts) {
+  t.test(`receipt ${f}`, async (t) => {
+    const receipt = Buffer.from(v.receipt, 'base64')
+    if (v.expect.error) {
+      t.equal(await codeOf(() => cmsV1.verifyReceipt(receipt)), v.expect.error)
+      return
+    }
+    const r = await cmsV1.verifyReceipt(receipt)
+    t.strictSame(r.claims, v.expect.claims)
+    t.equal(sha256Hex(r.signerChain[0]!.raw), v.expect.signerLeafSha256)
+  })
+}
