@@ -1,7 +1,7 @@
 // `saraban-node demo`: three dev agencies on loopback; one Thai letter with a PDF from moi to mof,
 // narrated step by step; every step checked, exit 0 only if all of them held.
 import { createHash } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../config/index.js'
@@ -11,9 +11,19 @@ import { packageRoot } from '../version.js'
 import { bangkokDate, thaiDate } from '../domain/thai.js'
 import { parse } from './args.js'
 import { samplePdf } from './sample-pdf.js'
+import { systemClock } from '../clock.js'
+import { parsePemChain } from '../pki/cert.js'
+import { loadPrivateKey } from '../pki/keys.js'
+import { buildTsaServer } from '../tsa/server.js'
+import { verifyTimeStampToken } from '../tsa/verify.js'
+import { verifyEvidence } from '../services/evidence.js'
 import type { Command } from './commands.js'
 
 const AGENCIES = ['moi', 'mof', 'dga'] as const
+const PROFILE_WORDS: Record<string, string> = {
+  'jose-v1': 'jose-v1 — signed (JWS, x5c) and encrypted (JWE, A256GCM)',
+  'cms-v1': 'cms-v1 — signed (CMS SignedData) and encrypted (AuthEnvelopedData, AES-256-GCM)',
+}
 const say = (s: string) => process.stdout.write(s + '\n')
 
 async function api(base: string, key: string, path: string, init: RequestInit = {}): Promise<any> {
@@ -24,11 +34,12 @@ async function api(base: string, key: string, path: string, init: RequestInit = 
 }
 
 export const demoCommand: Command = {
-  summary: 'run a three-agency federation on loopback and send one Thai letter with a PDF',
+  summary: 'run a three-agency federation with a TSA on loopback; one Thai letter in both envelope profiles',
   help: `Usage: saraban-node demo [--keep]
 
-Starts moi, mof and dga from certs-dev/ (federation ports 8443-8445, API on free ports, data in a
-temporary folder), sends a Thai letter with a PDF from moi to mof, and prints each step.
+Starts the dev time-stamping authority and moi, mof and dga from certs-dev/ (federation ports
+8443-8445, API on free ports, data in a temporary folder), sends one Thai letter with a PDF from moi
+to mof (jose-v1) and dga (cms-v1), and prints each step, ending with the evidence bundle's check.
 Options:
   --keep   keep the temporary data folder and print its path
 `,
@@ -38,28 +49,36 @@ Options:
     const dataRoot = mkdtempSync(join(tmpdir(), 'saraban-demo-'))
     const log = createLogger('warn', process.stderr)
     const nodes: Record<string, { ctx: AppContext; apiUrl: string }> = {}
+    const tsaDir = join(root, 'certs-dev', 'tsa')
+    const tsa = await buildTsaServer({
+      signer: { key: loadPrivateKey(readFileSync(join(tsaDir, 'tsa.key.pem'), 'utf8')), chain: parsePemChain(readFileSync(join(tsaDir, 'tsa.chain.pem'), 'utf8')) },
+      clock: systemClock, log: log.child({ area: 'tsa' }),
+    })
     try {
+      const tsaUrl = (await tsa.listen({ host: '127.0.0.1', port: 0 })) + '/'
+      say(`① dev time-stamping authority (RFC 3161, certs-dev/tsa) at ${tsaUrl}`)
       for (const id of AGENCIES) {
         const config = loadConfig({
           file: join(root, 'certs-dev', id, 'node.json'),
           env: { SARABAN_DATA_DIR: join(dataRoot, id), SARABAN_API_PORT: '0' },
           packageRoot: root,
         })
-        const ctx = await createContext(config, { log: log.child({ agency: id }) })
+        const ctx = await createContext({ ...config, tsa: { ...config.tsa, url: tsaUrl } }, { log: log.child({ agency: id }) })
         const { federationUrl, apiUrl } = await ctx.listen()
         nodes[id] = { ctx, apiUrl }
-        say(`① started ${id.padEnd(3)} — ${ctx.directory().agency(id)?.nameTh ?? ''}: federation ${federationUrl} (mTLS, TLS 1.3), API ${apiUrl}`)
+        const entry = ctx.directory().agency(id)
+        say(`   started ${id.padEnd(3)} — ${entry?.nameTh ?? ''}: federation ${federationUrl} (mTLS, TLS 1.3), API ${apiUrl}, accepts ${entry?.profiles.join(', ')}`)
       }
-      const moi = nodes.moi!, mof = nodes.mof!
-      const pdf = samplePdf('saraban-node demo letter', ['From: Ministry of Interior (moi)', 'To: Ministry of Finance (mof)', 'Subject: meeting invitation'], 120_000)
+      const moi = nodes.moi!
+      const pdf = samplePdf('saraban-node demo letter', ['From: Ministry of Interior (moi)', 'To: Ministry of Finance (mof), DGA (dga)', 'Subject: meeting invitation'], 120_000)
       const pdfSha = createHash('sha256').update(pdf).digest('hex')
       const letter = {
         kind: 'EXTERNAL',
         number: 'มท 0201.2/1590',
         date: bangkokDate(new Date()),
         subject: 'ขอเชิญประชุมคณะทำงานพัฒนาระบบสารบรรณอิเล็กทรอนิกส์',
-        salutation: 'เรียน ปลัดกระทรวงการคลัง',
-        recipients: [{ agency: 'mof', title: 'ปลัดกระทรวงการคลัง' }],
+        salutation: 'เรียน ปลัดกระทรวงการคลัง และผู้อำนวยการสำนักงานพัฒนารัฐบาลดิจิทัล',
+        recipients: [{ agency: 'mof', title: 'ปลัดกระทรวงการคลัง' }, { agency: 'dga', title: 'ผู้อำนวยการสำนักงานพัฒนารัฐบาลดิจิทัล' }],
         body: 'ด้วยกระทรวงมหาดไทยจะจัดประชุมคณะทำงานพัฒนาระบบสารบรรณอิเล็กทรอนิกส์ จึงขอเรียนเชิญท่านหรือผู้แทนเข้าร่วมประชุม',
         closing: 'ขอแสดงความนับถือ',
         signer: { name: 'นายสมชาย ใจดี', position: 'ปลัดกระทรวงมหาดไทย' },
@@ -70,35 +89,38 @@ Options:
         method: 'POST',
         body: JSON.stringify({ letter, attachments: [{ filename: 'หนังสือเชิญประชุม.pdf', mediaType: 'application/pdf', content: pdf.toString('base64') }] }),
       })
-      const r0 = sent.recipients[0]
-      say(`② sealed by moi: letter ${sent.id} “${letter.subject}”, ${thaiDate(new Date())}`)
-      say(`   signed (JWS, x5c) and encrypted (JWE A256GCM) for mof's encryption certificate; message ${r0.messageId}, envelope sha256 ${r0.envelopeSha256.slice(0, 16)}…; queued`)
+      say(`② sealed by moi: letter ${sent.id} “${letter.subject}”, ${thaiDate(new Date())}; one envelope per recipient, in the profile it prefers:`)
+      for (const r of sent.recipients) say(`   → ${r.agency}: ${PROFILE_WORDS[r.profile] ?? r.profile}; message ${r.messageId}, envelope sha256 ${r.envelopeSha256.slice(0, 16)}…`)
       let status: any
-      for (let i = 0; i < 200; i++) {
+      for (let i = 0; i < 400; i++) {
         status = await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${sent.id}`)
-        if (['delivered', 'failed'].includes(status.recipients[0].status)) break
+        if (status.recipients.every((r: any) => ['delivered', 'failed'].includes(r.status))) break
         await new Promise((r) => setTimeout(r, 50))
       }
-      const rec = status.recipients[0]
-      if (rec.status !== 'delivered') throw new Error(`delivery did not complete: ${JSON.stringify(rec)}`)
-      say(`③ delivered to mof over mutual TLS at ${rec.deliveredAt} (attempt ${rec.attempts})`)
-      const claims = JSON.parse(Buffer.from(String(rec.receipt).split('.')[1]!, 'base64url').toString('utf8'))
-      say(`④ receipt verified by moi: signed by mof, receivedAt ${claims.receivedAt}, binds envelope sha256 ${claims.envelopeSha256.slice(0, 16)}… (equal to what was sent: ${claims.envelopeSha256 === rec.envelopeSha256})`)
-      const got = await api(mof.apiUrl, 'dev-mof-key', `/api/v1/inbox/${rec.messageId}`)
-      say(`⑤ in mof's inbox: “${got.letter.subject}” from ${got.from}, signed by ${got.signer.subject.split('\n').join(', ')}`)
-      const bytes: Buffer = await api(mof.apiUrl, 'dev-mof-key', `/api/v1/inbox/${rec.messageId}/attachments/${got.attachments[0].id}`)
-      const same = createHash('sha256').update(bytes).digest('hex') === pdfSha
-      say(`⑥ attachment ${got.attachments[0].filename}: ${bytes.length} bytes, sha256 ${same ? 'matches the PDF moi sent' : 'DOES NOT MATCH'}`)
-      if (!same) throw new Error('attachment digest mismatch')
-      const evidence = await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${sent.id}/evidence`)
-      const { verifyEvidence } = await import('../services/evidence.js')
-      const report = await verifyEvidence(evidence, { anchors: moi.ctx.anchors, profiles: moi.ctx.profiles })
-      say(`⑦ evidence bundle for the letter: ${report.ok ? 'verifies offline (signatures, chains, digests, receipt)' : 'FAILED: ' + JSON.stringify(report.findings.filter((f) => !f.ok))}`)
+      for (const rec of status.recipients) {
+        if (rec.status !== 'delivered') throw new Error(`delivery to ${rec.agency} did not complete: ${JSON.stringify(rec)}`)
+        say(`③ delivered to ${rec.agency} over mutual TLS at ${rec.deliveredAt}; its signed ${rec.profile} receipt was verified by moi and binds envelope sha256 ${rec.envelopeSha256.slice(0, 16)}…`)
+        const node = nodes[rec.agency]!
+        const key = `dev-${rec.agency}-key`
+        const got = await api(node.apiUrl, key, `/api/v1/inbox/${rec.messageId}`)
+        const bytes: Buffer = await api(node.apiUrl, key, `/api/v1/inbox/${rec.messageId}/attachments/${got.attachments[0].id}`)
+        const same = createHash('sha256').update(bytes).digest('hex') === pdfSha
+        say(`④ in ${rec.agency}'s inbox: “${got.letter.subject}” from ${got.from}, signed by ${got.signer.subject.split('\n').join(', ')}; ${got.attachments[0].filename} ${bytes.length} bytes, sha256 ${same ? 'matches the PDF moi sent' : 'DOES NOT MATCH'}`)
+        if (!same) throw new Error('attachment digest mismatch')
+      }
+      // The time-stamps are taken beside delivery, never in its way (PROTOCOL.md §13): wait for them.
+      for (let i = 0; i < 200 && moi.ctx.timestamps.status().pending > 0; i++) await new Promise((r) => setTimeout(r, 50))
+      const stamps = moi.ctx.timestamps.tokensFor(status.recipients[0].messageId).filter((t) => t.side === 'outbox')
+      say(`⑤ moi time-stamped the letter's and the receipts' signatures (${stamps.map((t) => `${t.kind} at ${t.genTime.toISOString()}`).join(', ')}; ${moi.ctx.timestamps.status().pending} pending)`)
+      const evidence: Buffer = await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${sent.id}/evidence`)
+      const report = await verifyEvidence(evidence, { anchors: moi.ctx.anchors, profiles: moi.ctx.profiles, verifyTimeStampToken })
+      say(`⑥ evidence bundle v2 (${evidence.length} bytes, a tar archive): ${report.ok ? `verifies offline — envelopes, signatures at their time-stamps, chains, CRLs, receipts${report.weak.length ? ` (${report.weak.length} weaker claim(s))` : ''}` : 'FAILED: ' + JSON.stringify(report.findings.filter((f) => !f.ok))}`)
       if (!report.ok) throw new Error('evidence did not verify')
       say('demo complete ✓')
       return 0
     } finally {
       for (const n of Object.values(nodes)) await n.ctx.close()
+      await tsa.close()
       if (values.keep) say(`data kept in ${dataRoot}`)
       else rmSync(dataRoot, { recursive: true, force: true })
     }

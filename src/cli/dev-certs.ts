@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { createFederation } from '../pki/dev-ca.js'
 import type { AgencySpec, FederationMaterial } from '../pki/dev-ca.js'
 import { writeDevCa } from './dev-ca-store.js'
+import { issueTsaCertificate } from '../tsa/dev.js'
 
 interface DevAgency extends AgencySpec { federationPort: number; apiPort: number }
 
@@ -16,7 +17,8 @@ export const DEV_AGENCIES: readonly DevAgency[] = [
   { id: 'mof', nameTh: 'กระทรวงการคลัง', nameEn: 'Ministry of Finance', keyType: 'ec',
     federationUrl: 'https://127.0.0.1:8444', federationPort: 8444, apiPort: 8081, ecms: { ministry: '00', department: '00002' } },
   { id: 'dga', nameTh: 'สำนักงานพัฒนารัฐบาลดิจิทัล (องค์การมหาชน)', nameEn: 'Digital Government Development Agency', keyType: 'ec',
-    federationUrl: 'https://127.0.0.1:8445', federationPort: 8445, apiPort: 8082, ecms: { ministry: '00', department: '00003' } },
+    federationUrl: 'https://127.0.0.1:8445', federationPort: 8445, apiPort: 8082, ecms: { ministry: '00', department: '00003' },
+    profiles: ['cms-v1', 'jose-v1'] }, // the demo sends one letter per envelope profile
 ]
 
 const VALIDITY_DAYS = 20 * 365
@@ -64,6 +66,12 @@ export async function writeDevCerts(outDir: string): Promise<FederationMaterial>
   await writeFile(join(outDir, 'directory.json'), JSON.stringify(fed.directory, null, 2) + '\n')
   // The CA stays usable for `saraban-node ca issue|revoke|crl`; its CRLs are published in crl/.
   await writeDevCa(outDir, fed, { crlValidityDays: VALIDITY_DAYS, certValidityDays: 365 })
+  // The dev time-stamping authority (`saraban-node tsa`, the demo): PROTOCOL.md §13.
+  const now = Date.now()
+  const tsa = await issueTsaCertificate(fed.intermediate, { notBefore: new Date(now - 3600_000), notAfter: new Date(now + VALIDITY_DAYS * 86_400_000) })
+  await mkdir(join(outDir, 'tsa'), { recursive: true })
+  await writeKey(join(outDir, 'tsa', 'tsa.key.pem'), tsa.keyPem)
+  await writeFile(join(outDir, 'tsa', 'tsa.chain.pem'), tsa.chainPem)
   for (const a of DEV_AGENCIES) {
     const dir = join(outDir, a.id)
     const m = fed.agencies[a.id]!
@@ -94,6 +102,7 @@ time; all files are replaced together.
 | directory.json | the same directory, unsigned and pretty-printed: the input of \`directory sign\` |
 | crl/root.crl, crl/issuing-ca.crl | the CRLs (DER) of the root and the issuing CA, listed in each node's \`trust.crls\` |
 | ca/root.key.pem, ca/issuing-ca.{key,crt}.pem | the DEV CA keys, for \`saraban-node ca issue\|revoke\|crl\` |
+| tsa/tsa.{key,chain}.pem | the DEV time-stamping authority (EKU timeStamping), for \`saraban-node tsa\` and the demo |
 | ca/directory.{key,chain}.pem | the DEV directory signer, for \`saraban-node directory sign\` |
 | ca/state.json | the CA's cRLNumber and the certificates it revoked |
 | <agency>/tls.{key,chain}.pem | mutual-TLS key and certificate chain (leaf + issuing CA) |

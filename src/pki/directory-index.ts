@@ -30,6 +30,7 @@ export class Directory {
   readonly #originTls = new Map<string, Set<string>>()
   readonly #signing = new Map<string, Set<string>>()
   readonly #encryption = new Map<string, X509Certificate[]>() // newest notBefore first
+  readonly #encryptionFps = new Map<string, Set<string>>()
   readonly #intermediates: X509Certificate[]
 
   constructor(doc: DirectoryDocument) {
@@ -47,6 +48,7 @@ export class Directory {
       this.#signing.set(a.id, new Set(a.certificates.signing.map((d) => fingerprintDer(d))))
       const enc = a.certificates.encryption.map((der) => parseOr(der, () => bad(`an encryption certificate of ${a.id} cannot be parsed`)))
       this.#encryption.set(a.id, enc.sort((x, y) => notBefore(y).getTime() - notBefore(x).getTime()))
+      this.#encryptionFps.set(a.id, new Set(a.certificates.encryption.map((d) => fingerprintDer(d))))
       for (const e of a.endpoints) this.#addOriginTls(e, a.certificates.tls)
     }
     for (const [i, n] of (doc.nodes ?? []).entries()) this.#addNode(checkNode(n, i, bad), bad)
@@ -121,6 +123,12 @@ export class Directory {
 
   isSigningCertOf(agencyId: string, fp: string): boolean {
     return this.#active(agencyId) !== undefined && (this.#signing.get(agencyId)?.has(fp) ?? false)
+  }
+
+  /** Whether the directory lists this certificate (by fingerprint) as an encryption certificate of an
+   *  active agency: a node opens new envelopes only with such a certificate's key (§16.4). */
+  isEncryptionCertOf(agencyId: string, fp: string): boolean {
+    return this.#active(agencyId) !== undefined && (this.#encryptionFps.get(agencyId)?.has(fp) ?? false)
   }
 
   /** The encryption certificate with the newest notBefore among those valid at `at` (rollover:

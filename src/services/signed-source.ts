@@ -4,12 +4,11 @@
 // and uses it while the source is unreachable, and says how fresh what it holds is:
 //   fresh  until nextUpdate;  grace  until nextUpdate + graceMs;  stale  after that.
 // What "stale" stops is the caller's business (the directory: new letters, PROTOCOL.md §14.4).
-import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { SarabanError, isSarabanError, type ErrorCode } from '../errors.js'
 import type { Clock } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { DocumentFetcher } from './fetch-document.js'
+import { readIfExists, writeAtomic } from './kept-copy.js'
 
 export interface SignedDocumentSpec<T> {
   /** For logs and health, e.g. 'directory' or 'crl <issuer>'. */
@@ -243,28 +242,6 @@ export class SignedDocumentSource<T> {
     await this.#running?.catch(() => undefined)
     await this.#fetcher.close()
   }
-}
-
-function readIfExists(file: string): Buffer[] {
-  try {
-    return [readFileSync(file)]
-  } catch {
-    return []
-  }
-}
-
-/** Write to a temporary file, fsync it, rename over the old copy: a crash leaves one or the other. */
-export function writeAtomic(file: string, bytes: Buffer): void {
-  mkdirSync(dirname(file), { recursive: true })
-  const tmp = `${file}.tmp`
-  writeFileSync(tmp, bytes, { mode: 0o644 })
-  const fd = openSync(tmp, 'r')
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, file)
 }
 
 function describe(err: unknown): string {

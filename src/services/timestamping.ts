@@ -210,7 +210,8 @@ export class Timestamping {
     const stored = this.#d.store.receiptOf(row)
     if (!stored) throw new SarabanError('ERR_INTERNAL', `no stored receipt for ${row.side} message ${row.messageId}`)
     const profile = this.#d.profiles.get(stored.profile)
-    const { signature } = await profile.verifyReceipt(receiptFromText(stored.profile, stored.receipt))
+    // Stored as text in the profile's form (jose-v1: the compact JWS; cms-v1: base64 DER).
+    const { signature } = await profile.verifyReceipt(receiptFromText(profile.id, stored.receipt))
     return imprintOf(signature)
   }
 }

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/index.js'
 import { createContext, type AppContext } from '../../src/context.js'
 import { createLogger } from '../../src/log.js'
 import { signDirectory, type DirectoryAgency, type DirectoryDocument } from '../../src/pki/directory.js'
-import { createRootCa, issueCertificate, type Issued } from '../../src/pki/dev-ca.js'
+import { createRootCa, federationCrls, issueCertificate, type FederationCrls, type Issued } from '../../src/pki/dev-ca.js'
 import { toBase64Der } from '../../src/pki/cert.js'
 import { freePort, type ApiAnswer } from './nodes.js'
 import { fastIssuer } from './fast-issue.js'
@@ -36,6 +36,8 @@ export interface Pki {
   readonly root: Issued
   readonly ca: Issued
   readonly directorySigner: Issued
+  /** Both CAs' CRLs (nothing revoked), so that nodes run under the default hard-fail check (§15). */
+  readonly crls: FederationCrls
   issue(role: 'tls' | 'signing' | 'encryption', agencyId: string, validity?: { notBefore: Date; notAfter: Date }): Promise<Issued>
 }
 
@@ -46,7 +48,8 @@ export async function testPki(): Promise<Pki> {
   const ca = await issueCertificate(root, { role: 'ca', keyType: 'ec-p256', pathLength: 0, subject: { commonName: 'Saraban HOSTING TEST CA' }, ...validity })
   const directorySigner = await issueCertificate(ca, { role: 'directory', keyType: 'ec', subject: { commonName: 'Directory' }, ...validity })
   const fast = fastIssuer(ca)
-  return { root, ca, directorySigner, issue: (role, agencyId, v = validity) => fast(role, `${agencyId} ${role}`, v) }
+  const crls = await federationCrls({ root, intermediate: ca }, { validityDays: 30 })
+  return { root, ca, directorySigner, crls, issue: (role, agencyId, v = validity) => fast(role, `${agencyId} ${role}`, v) }
 }
 
 export interface HostingNode {
@@ -87,6 +90,8 @@ export async function hostingNet(specs: readonly NodeSpec[], opts: { logLevel?: 
   const pki = await testPki()
   const dir = mkdtempSync(join(tmpdir(), 'saraban-hosting-'))
   writeFileSync(join(dir, 'root.crt.pem'), pki.root.certPem)
+  writeFileSync(join(dir, 'root.crl'), pki.crls.root)
+  writeFileSync(join(dir, 'issuing-ca.crl'), pki.crls.intermediate)
   const keys: Record<string, AgencyKeys> = {}
   const agencyTls: Record<string, Issued> = {}
   const listed = (s: NodeSpec) => [...s.agencies, ...(s.later ?? [])]
@@ -134,7 +139,7 @@ export async function hostingNet(specs: readonly NodeSpec[], opts: { logLevel?: 
     writeFileSync(configFile, JSON.stringify({
       dataDir: './data',
       tls: { key: 'tls.key.pem', cert: 'tls.chain.pem' },
-      trust: { anchors: ['../root.crt.pem'], directory: 'directory.jws' },
+      trust: { anchors: ['../root.crt.pem'], directory: 'directory.jws', crls: ['../root.crl', '../issuing-ca.crl'] },
       agencies: [],
       hosting: { agenciesDir: 'agencies.d', rescanSeconds: 3600 },
       federation: { host: '127.0.0.1', port: ports[i] },

@@ -13,6 +13,8 @@ import { directoryCommand } from '../../src/cli/directory.js'
 import { freePort, waitFor } from '../helpers/nodes.js'
 
 const MAIN = join(import.meta.dirname, '../../src/main.ts')
+// Two CLI processes (each a cold tsx start) may take minutes on a loaded machine.
+t.setTimeout(360_000)
 const dir = mkdtempSync(join(tmpdir(), 'saraban-dircli-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -116,7 +118,7 @@ t.test('directory serve: HTTPS, media types, ETag and 304, nothing else', async 
   child.stderr.on('data', (d) => (stderr += String(d)))
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-  await waitFor('the publisher listening', () => stderr.includes('publishing'), 30_000)
+  await waitFor('the publisher listening', () => stderr.includes('publishing'), 120_000) // a cold tsx start is slow on a busy machine
 
   const client = new Client(`https://127.0.0.1:${port}`, { connect: { ca: fed.root.certPem } })
   t.teardown(() => client.close())

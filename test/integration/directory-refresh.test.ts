@@ -64,7 +64,8 @@ t.before(async () => {
   publisherPort = await freePort()
   files = await writeNetFiles(['moi', 'mof'], {
     delivery: { maxAttempts: 1000 },
-    extra: { trust: { anchors: ['../root.crt.pem'], directoryUrl: `https://127.0.0.1:${publisherPort}/directory.jws`, refreshSeconds: 1, graceSeconds: 1 } },
+    // directory: undefined drops the helper's file source (JSON.stringify leaves it out)
+    trust: { directory: undefined, directoryUrl: `https://127.0.0.1:${publisherPort}/directory.jws`, refreshSeconds: 1, graceSeconds: 1 },
   })
   await publish((d) => d)
   await startPublisher()

@@ -28,7 +28,10 @@ t.before(async () => {
 })
 t.teardown(async () => net?.stop())
 
-const letter = (from: string, to: string, n: number) => ({ letter: { ...thaiLetter([to]), number: `รอ ${n}/2569`, sender: { agency: from } } })
+const letter = (from: string, to: string, n: number) => ({
+  letter: { ...thaiLetter([to]), number: `รอ ${n}/2569`, sender: { agency: from } },
+  attachments: [{ filename: 'n.txt', mediaType: 'text/plain', content: Buffer.from(`letter ${n}`).toString('base64') }],
+})
 
 /** The JWE protected header's x5t#S256: which encryption certificate an envelope was sealed to. */
 function sealedTo(node: HostingNode, letterId: string): string {
@@ -91,8 +94,8 @@ t.test('letters flow both ways while beta replaces its certificates', async (t) 
   }
   t.pass('envelopes sealed to the old certificate open after the directory listed the new one')
 
-  // (3): the old certificates leave the directory, then the old keys leave the node (once every
-  // envelope sealed to them has arrived).
+  // (3): the old certificates leave the directory once every envelope sealed to them has arrived.
+  // beta's node keeps the old decryption key: it still opens the letters stored under it.
   for (const s of sent.slice(0, sealedBeforeOverlap)) {
     await waitFor(`${s.id} delivered`, async () => ((await s.node.call(s.agency, 'GET', `/api/v1/letters/${s.id}`)).body.status === 'delivered' || undefined))
   }
@@ -100,7 +103,7 @@ t.test('letters flow both ways while beta replaces its certificates', async (t) 
   const retired = await net.sign(withBeta(net.directory, 3, [fresh.signing], [fresh.encryption]))
   await a.useDirectory(retired)
   await b.useDirectory(retired)
-  b.writeAgency('beta', { signing: [fresh.signing], encryption: [fresh.encryption] })
+  b.writeAgency('beta', { signing: [fresh.signing], encryption: [old.encryption, fresh.encryption] })
   t.same(b.ctx!.reloadAgencies()!.changed, ['beta'])
   const count = sent.length
   await waitFor('traffic after the rollover', () => sent.length >= count + 10 || undefined)
@@ -119,7 +122,15 @@ t.test('letters flow both ways while beta replaces its certificates', async (t) 
   const signers = new Set(a.ctx!.inbox.list({ agencies: ['alpha'], limit: 1000 }).map((m) => (JSON.parse(m.signerJson) as { fingerprint: string }).fingerprint))
   t.ok(signers.has(fingerprint(old.signing.cert)) && signers.has(fingerprint(fresh.signing.cert)), 'alpha received letters signed with the old key and with the new one')
 
-  // After the rollover an envelope sealed to the retired certificate no longer opens.
+  // Letters stored under the retired key still open on every read.
+  const firstToBeta = sent.find((x) => x.agency === 'alpha')!
+  t.equal(sealedTo(a, firstToBeta.id), certThumbprint(old.encryption.cert))
+  const [firstMsg] = a.ctx!.outbox.messagesForLetter(firstToBeta.id)
+  const read = await b.call('beta', 'GET', `/api/v1/inbox/${firstMsg!.messageId}/attachments/a1`)
+  t.equal(read.status, 200, 'a letter sealed to the retired certificate is still readable')
+  t.match(read.body.toString(), /^letter \d+$/)
+
+  // A new envelope sealed to the retired certificate is refused, though beta's node still holds the key.
   const stale = await a.ctx!.profiles.get('jose-v1').seal({
     messageId: randomUUID(), from: 'alpha', to: 'beta', sentAt: new Date().toISOString(),
     letter: { ...thaiLetter(['beta']), sender: { agency: 'alpha', name: 'alpha' }, attachments: [] } as never,

@@ -91,3 +91,11 @@ function throwsDer(fn: () => unknown): boolean {
     return e instanceof DerError
   }
 }
+
+t.test('a constructed OCTET STRING of millions of tiny chunks is refused, not collected', async (t) => {
+  const chunk = Buffer.from('040100', 'hex')
+  const many = Buffer.concat([Buffer.from('a080', 'hex'), Buffer.alloc(chunk.length * 200_000).fill(chunk), Buffer.from('0000', 'hex')])
+  t.ok(throwsDer(() => readTlv(many, 0)))
+  const fine = Buffer.concat([Buffer.from('a080', 'hex'), Buffer.alloc(chunk.length * 1000).fill(chunk), Buffer.from('0000', 'hex')])
+  t.equal(octetChunks(fine, readTlv(fine, 0), 0x80).length, 1000)
+})

@@ -1,6 +1,7 @@
 // A small BER/DER reader (X.690 §8) over a Buffer, without copies: every element is an offset range
 // into the input. It accepts what OpenSSL 3 emits (definite and indefinite lengths, constructed
-// OCTET STRINGs) and nothing exotic (high tag numbers, lengths over 2^32, nesting deeper than 32).
+// OCTET STRINGs) and nothing exotic (high tag numbers, lengths over 2^32, nesting deeper than 32,
+// more than 2^17 elements in one constructed element).
 // Callers turn DerError into their own coded error (ERR_ENVELOPE_MALFORMED, ERR_RECEIPT_INVALID).
 
 export class DerError extends Error {}
@@ -15,6 +16,9 @@ export interface Tlv {
 }
 
 const MAX_DEPTH = 32
+/** Elements in one constructed element: OpenSSL streams 4 KiB chunks (~37 000 for 150 MB); a
+ *  peer sending millions of tiny chunks would cost memory per chunk, so it is refused instead. */
+const MAX_CHILDREN = 1 << 17
 
 /** The element at `at`, which must end by `limit`. */
 export function readTlv(buf: Buffer, at: number, limit = buf.length, depth = 0): Tlv {
@@ -28,7 +32,8 @@ export function readTlv(buf: Buffer, at: number, limit = buf.length, depth = 0):
   if (lb === 0x80) {
     if (!constructed) throw new DerError('indefinite length on a primitive element')
     let p = body
-    for (;;) {
+    for (let n = 0; ; n++) {
+      if (n > MAX_CHILDREN) throw new DerError('too many elements')
       if (p + 2 > limit) throw new DerError('no end-of-contents')
       if (buf[p] === 0 && buf[p + 1] === 0) return { tag, constructed, start: at, body, end: p, next: p + 2 }
       p = readTlv(buf, p, limit, depth + 1).next
@@ -52,7 +57,7 @@ export function children(buf: Buffer, parent: Tlv, depth = 0): Tlv[] {
   const out: Tlv[] = []
   for (let p = parent.body; p < parent.end;) {
     const c = readTlv(buf, p, parent.end, depth + 1)
-    out.push(c)
+    if (out.push(c) > MAX_CHILDREN) throw new DerError('too many elements')
     p = c.next
   }
   return out

@@ -107,9 +107,11 @@ const unsupported = (m: string): CmsSignedError => new CmsSignedError('unsupport
 
 function verifyParsed(buf: Buffer, limit: number): VerifiedCms & { end: number } {
   const ci = expectTag(readTlv(buf, 0, limit), 0x30, 'ContentInfo')
-  const [ct, wrapped] = children(buf, ci)
+  const [ct, wrapped, ...extra] = children(buf, ci)
   if (readOid(buf, ct) !== OID_SIGNED_DATA) throw unsupported('the content is not SignedData')
-  const sd = children(buf, expectTag(children(buf, expectTag(wrapped, 0xa0, 'content'))[0], 0x30, 'SignedData'))
+  const inner = children(buf, expectTag(wrapped, 0xa0, 'content'))
+  if (extra.length > 0 || inner.length !== 1) throw malformed('the ContentInfo must hold exactly one SignedData')
+  const sd = children(buf, expectTag(inner[0], 0x30, 'SignedData'))
   const version = readSmallInt(buf, sd[0])
   if (version !== 1 && version !== 3) throw unsupported(`SignedData version ${version}`)
   const digestAlgs = children(buf, expectTag(sd[1], 0x31, 'digestAlgorithms')).map((a) => readAlgId(buf, a).oid)

@@ -87,7 +87,9 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
   ['decrypt-and-verify', async (s, d) => {
     const h = need(s.header, 'header')
     const profile = need(s.profile, 'profile')
-    const key = d.hosted.decryptionKeys(h.to).find((k) => profile.matchesRecipient(h, k.cert))
+    // PROTOCOL.md §16.4: a retired key (no longer in the directory) still opens stored letters, never new ones.
+    const directory = d.directory()
+    const key = d.hosted.decryptionKeys(h.to).find((k) => profile.matchesRecipient(h, k.cert) && directory.isEncryptionCertOf(h.to, fingerprint(k.cert)))
     if (!key) throw new SarabanError('ERR_DECRYPT_FAILED', 'The envelope is not encrypted for a current encryption certificate of the recipient.')
     s.opened = await profile.open(s.envelope, key.key)
   }],

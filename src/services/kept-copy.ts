@@ -1,0 +1,38 @@
+// The last good copy of a trust document on disk (PROTOCOL.md §14.5): replaced so that a crash at any
+// moment leaves either the old or the new copy, never a torn one.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+
+/** The file's bytes as a one-element list, or an empty list when it cannot be read. */
+export function readIfExists(file: string): Buffer[] {
+  try {
+    return [readFileSync(file)]
+  } catch {
+    return []
+  }
+}
+
+/** Write to a temporary file, fsync it, rename over the old copy: a crash leaves one or the other. */
+export function writeAtomic(file: string, bytes: Buffer): void {
+  mkdirSync(dirname(file), { recursive: true })
+  const tmp = `${file}.tmp`
+  writeFileSync(tmp, bytes, { mode: 0o644 })
+  const fd = openSync(tmp, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  renameSync(tmp, file)
+  // The rename itself is durable once the folder is flushed (POSIX; not possible on every platform).
+  try {
+    const dir = openSync(dirname(file), 'r')
+    try {
+      fsyncSync(dir)
+    } finally {
+      closeSync(dir)
+    }
+  } catch {
+    /* best effort */
+  }
+}
