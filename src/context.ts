@@ -193,7 +193,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     version: VERSION,
     profiles,
     get federationUrl() { return federationUrl },
-    health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION }),
+    health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION,
+      revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }) }),
   })
 
   const ctx: AppContext = {
