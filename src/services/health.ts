@@ -5,6 +5,7 @@ import type { Db } from '../storage/db.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { Directory } from '../pki/directory.js'
 import type { SourceStatus } from './signed-source.js'
+import type { TimestampingStatus } from './timestamping.js'
 
 type Status = 'ok' | 'degraded' | 'failing'
 interface HealthCheck { name: string; status: Status; detail?: string }
@@ -20,6 +21,8 @@ export interface HealthDeps {
   readonly version: string
   /** The CRL sources (PROTOCOL.md §15): a stale CRL under hard fail refuses every certificate of its issuer. */
   readonly revocationStatus?: () => { mode: 'hard' | 'soft'; sources: SourceStatus[]; pending: readonly string[] }
+  /** RFC 3161 queue state (PROTOCOL.md §13.4). */
+  readonly timestamping?: () => TimestampingStatus
 }
 
 export function health(deps: HealthDeps) {
@@ -43,6 +46,16 @@ export function health(deps: HealthDeps) {
     checks.push({ name: 'directory', status: 'degraded', detail: `directory serial ${doc.serial} is past its nextUpdate (${doc.nextUpdate}); install a newer one` })
   }
   checks.push(...revocationChecks(deps.revocationStatus?.()))
+  let timestamping: TimestampingStatus | undefined
+  try {
+    timestamping = deps.timestamping?.()
+  } catch {
+    /* the database check above reports an unreadable database */
+  }
+  if (timestamping?.state === 'retrying') {
+    const e = timestamping.lastError
+    checks.push({ name: 'timestamping', status: 'degraded', detail: `the time-stamping authority fails (${e ? `${e.code}: ${e.detail}`.slice(0, 600) : 'unknown error'}); ${timestamping.pending} stamps pending, oldest ${timestamping.oldestPendingSeconds} s; letters and receipts keep flowing` })
+  }
   const status: Status = checks.some((c) => c.status === 'failing') ? 'failing' : checks.some((c) => c.status === 'degraded') ? 'degraded' : 'ok'
   return {
     status,
@@ -52,6 +65,7 @@ export function health(deps: HealthDeps) {
     ...(dir ? { directory: dir } : {}),
     time: isoTime(now),
     outbox,
+    ...(timestamping ? { timestamping } : {}),
     ...(status === 'ok' ? {} : { checks: checks.filter((c) => c.status !== 'ok') }),
   }
 }

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/index.js'
 import { createContext, type AppContext } from '../../src/context.js'
 import { createLogger } from '../../src/log.js'
 import { signDirectory, type DirectoryAgency, type DirectoryDocument } from '../../src/pki/directory.js'
-import { createRootCa, issueCertificate, type Issued } from '../../src/pki/dev-ca.js'
+import { createRootCa, federationCrls, issueCertificate, type Issued } from '../../src/pki/dev-ca.js'
 import { toBase64Der } from '../../src/pki/cert.js'
 import { freePort, type ApiAnswer } from './nodes.js'
 import { fastIssuer } from './fast-issue.js'
@@ -87,6 +87,10 @@ export async function hostingNet(specs: readonly NodeSpec[], opts: { logLevel?: 
   const pki = await testPki()
   const dir = mkdtempSync(join(tmpdir(), 'saraban-hosting-'))
   writeFileSync(join(dir, 'root.crt.pem'), pki.root.certPem)
+  // Both CAs' CRLs: nodes check revocation with hard fail by default (PROTOCOL.md §15.2).
+  const crls = await federationCrls({ root: pki.root, intermediate: pki.ca }, { validityDays: 30 })
+  writeFileSync(join(dir, 'root.crl'), crls.root)
+  writeFileSync(join(dir, 'issuing-ca.crl'), crls.intermediate)
   const keys: Record<string, AgencyKeys> = {}
   const agencyTls: Record<string, Issued> = {}
   const listed = (s: NodeSpec) => [...s.agencies, ...(s.later ?? [])]
@@ -134,7 +138,7 @@ export async function hostingNet(specs: readonly NodeSpec[], opts: { logLevel?: 
     writeFileSync(configFile, JSON.stringify({
       dataDir: './data',
       tls: { key: 'tls.key.pem', cert: 'tls.chain.pem' },
-      trust: { anchors: ['../root.crt.pem'], directory: 'directory.jws' },
+      trust: { anchors: ['../root.crt.pem'], directory: 'directory.jws', crls: ['../root.crl', '../issuing-ca.crl'] },
       agencies: [],
       hosting: { agenciesDir: 'agencies.d', rescanSeconds: 3600 },
       federation: { host: '127.0.0.1', port: ports[i] },

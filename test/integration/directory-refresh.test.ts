@@ -64,7 +64,7 @@ t.before(async () => {
   publisherPort = await freePort()
   files = await writeNetFiles(['moi', 'mof'], {
     delivery: { maxAttempts: 1000 },
-    extra: { trust: { anchors: ['../root.crt.pem'], directoryUrl: `https://127.0.0.1:${publisherPort}/directory.jws`, refreshSeconds: 1, graceSeconds: 1 } },
+    extra: { trust: { anchors: ['../root.crt.pem'], crls: ['../root.crl', '../issuing-ca.crl'], directoryUrl: `https://127.0.0.1:${publisherPort}/directory.jws`, refreshSeconds: 1, graceSeconds: 1 } },
   })
   await publish((d) => d)
   await startPublisher()
