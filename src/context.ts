@@ -208,7 +208,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     version: VERSION,
     profiles,
     get federationUrl() { return federationUrl },
-    health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status() }),
+    health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
+      revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }) }),
   })
 
   const ctx: AppContext = {

@@ -22,15 +22,9 @@ export class CrlSet {
   // Per issuer name, the CA certificates that verified its CRLs: a replacement CRL must verify with one.
   readonly #issuerCerts = new Map<string, X509Certificate[]>()
   readonly #graceMs: number
-  #listeners: Array<(crl: Crl) => void> = []
 
   constructor(opts: { graceMs?: number } = {}) {
     this.#graceMs = opts.graceMs ?? 0
-  }
-
-  /** Called after a CRL is put in force (nothing to clear: TrustAnchors does not cache revocation). */
-  onChange(listener: (crl: Crl) => void): void {
-    this.#listeners.push(listener)
   }
 
   /** Parses a CRL (DER or PEM) and checks it against `issuers`, the CA certificates known now: if
@@ -74,8 +68,7 @@ export class CrlSet {
         return false
       }
     }
-    this.#byIssuer.set(crl.issuerKey, crl)
-    for (const l of this.#listeners) l(crl)
+    this.#byIssuer.set(crl.issuerKey, crl) // nothing to clear: TrustAnchors does not cache revocation
     return true
   }
 

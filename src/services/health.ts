@@ -19,6 +19,8 @@ export interface HealthDeps {
   readonly directoryStatus?: () => SourceStatus
   readonly agencies: () => string[]
   readonly version: string
+  /** The CRL sources (PROTOCOL.md §15): a stale CRL under hard fail refuses every certificate of its issuer. */
+  readonly revocationStatus?: () => { mode: 'hard' | 'soft'; sources: SourceStatus[]; pending: readonly string[] }
   /** RFC 3161 queue state (PROTOCOL.md §13.4). */
   readonly timestamping?: () => TimestampingStatus
 }
@@ -43,6 +45,7 @@ export function health(deps: HealthDeps) {
   } else if (dir === undefined && Date.parse(doc.nextUpdate) < now) {
     checks.push({ name: 'directory', status: 'degraded', detail: `directory serial ${doc.serial} is past its nextUpdate (${doc.nextUpdate}); install a newer one` })
   }
+  checks.push(...revocationChecks(deps.revocationStatus?.()))
   let timestamping: TimestampingStatus | undefined
   try {
     timestamping = deps.timestamping?.()
@@ -65,6 +68,26 @@ export function health(deps: HealthDeps) {
     ...(timestamping ? { timestamping } : {}),
     ...(status === 'ok' ? {} : { checks: checks.filter((c) => c.status !== 'ok') }),
   }
+}
+
+// PROTOCOL.md §15.2: what the node's CRLs mean for the certificates it can accept now.
+function revocationChecks(r: ReturnType<NonNullable<HealthDeps['revocationStatus']>> | undefined): HealthCheck[] {
+  if (!r) return []
+  const out: HealthCheck[] = []
+  if (r.mode === 'soft') out.push({ name: 'revocation', status: 'degraded', detail: 'revocation is in soft-fail mode (trust.revocation = "soft"): certificates without a current CRL are accepted' })
+  for (const p of r.pending) out.push({ name: 'revocation', status: 'degraded', detail: clip(`no CRL could be had from ${p}: certificates of its issuer are accepted unchecked (soft fail)`) })
+  for (const s of r.sources) {
+    const failed = s.lastError ? ` The last refresh failed (${s.lastError.code}): ${s.lastError.reason}` : ''
+    if (s.state === 'stale') {
+      out.push({ name: 'revocation', status: r.mode === 'hard' ? 'failing' : 'degraded', detail: clip(`the CRL from ${s.location} (number ${s.serial}) expired at ${s.nextUpdate} and its grace period ended at ${s.staleAt}: `
+        + (r.mode === 'hard' ? 'certificates of its issuer are refused (ERR_REVOCATION_UNKNOWN).' : 'certificates of its issuer are accepted unchecked (soft fail).') + failed) })
+    } else if (s.state === 'grace') {
+      out.push({ name: 'revocation', status: 'degraded', detail: clip(`the CRL from ${s.location} (number ${s.serial}) is past its nextUpdate (${s.nextUpdate}); it stays usable until ${s.staleAt}.${failed}`) })
+    } else if (s.lastError) {
+      out.push({ name: 'revocation', status: 'degraded', detail: clip(`the CRL from ${s.location} is current (number ${s.serial}), but${failed.replace(/^ The/, ' the')}`) })
+    }
+  }
+  return out
 }
 
 function clip(s: string): string {

@@ -206,6 +206,9 @@ t.test('a CRL republished while the node runs takes effect at the next connectio
   t.equal(st?.serial, '3', 'the newer CRL stays in force')
   const again = await federationPost(net.nodes.mof!.federationPort, { ...as(extra.tlsLate), body: (await seal()).envelope })
   await expectRefusal(t, again, 403, 'ERR_CERT_REVOKED')
+  const health = await call(net.nodes.mof!, 'GET', '/healthz')
+  t.equal(health.body.status, 'degraded', 'health says a CRL source needs attention')
+  t.match(JSON.stringify(health.body.checks), /revocation.*issuing-ca\.crl.*ERR_CRL_INVALID/)
 })
 
 t.test('hard fail refuses to start without the issuing CA\'s CRL; soft fail starts, delivers, and still refuses revoked certificates', async (t) => {
@@ -221,6 +224,8 @@ t.test('hard fail refuses to start without the issuing CA\'s CRL; soft fail star
   await soft.nodes.moi!.start()
   const sent = await call(soft.nodes.moi!, 'POST', '/api/v1/letters', { letter: { ...thaiLetter(['mof']), sender: { agency: 'moi' } } })
   t.equal(sent.status, 202)
+  const health = await call(soft.nodes.mof!, 'GET', '/healthz')
+  t.match(JSON.stringify(health.body.checks), /soft-fail mode/, 'health says soft fail')
   await waitFor('delivered without CRLs (soft)', async () => {
     const r = await call(soft.nodes.moi!, 'GET', `/api/v1/letters/${sent.body.id}`)
     return r.body.recipients[0].status === 'delivered' ? true : undefined

@@ -171,3 +171,21 @@ t.test('CRLs this node does not implement are refused when added', async (t) => 
   const pem = `-----BEGIN X509 CRL-----\n${fed.crls.root.toString('base64')}\n-----END X509 CRL-----\n`
   t.ok((await new CrlSet().add(Buffer.from(pem))).ok, 'PEM is accepted too')
 })
+
+t.test('soft mode is announced at start and every soft pass is logged; hard mode needs CRL sources', async (t) => {
+  const { createRevocationChecker } = await import('../../src/services/crl-source.js')
+  const { createLogger } = await import('../../src/log.js')
+  const { Writable } = await import('node:stream')
+  const lines: Array<{ level: number; event?: string }> = []
+  const sink = new Writable({ write(chunk, _e, cb) { lines.push(JSON.parse(String(chunk))); cb() } })
+  const log = createLogger('info', sink)
+  const trust = { revocation: 'soft', crls: [], graceSeconds: 0 } as never
+  const checker = createRevocationChecker({ trust }, { clock: { now: Date.now }, log })
+  const fed = await testFederation()
+  const anchors = new TrustAnchors([fed.root.cert], { intermediates: [fed.intermediate.cert], revocation: checker })
+  t.ok((await anchors.validate(fed.agencies.moi!.tls.chain, { at: new Date(), role: 'tls' })).ok)
+  await new Promise((r) => setImmediate(r))
+  t.ok(lines.some((l) => l.event === 'revocation.soft-fail' && l.level === 40), 'a warning at start')
+  t.equal(lines.filter((l) => l.event === 'revocation.soft-pass' && l.level === 40).length, 2, 'a warning per certificate passed unchecked')
+  t.throws(() => createRevocationChecker({ trust: { revocation: 'hard', crls: [], graceSeconds: 0 } as never }, { clock: { now: Date.now }, log }), { code: 'ERR_CONFIG_INVALID' })
+})
