@@ -24,6 +24,16 @@ export interface RevocationResult {
 
 const subjectOf = (c: X509Certificate) => c.subject.replaceAll('\n', ', ')
 
+// A bundle asks the same (CRL, issuer) question for every signature: answered once per parsed CRL.
+const issuedBy = new WeakMap<ParsedCrl, Map<string, Promise<boolean>>>()
+function isIssuer(c: ParsedCrl, issuer: X509Certificate): Promise<boolean> {
+  let m = issuedBy.get(c)
+  if (m === undefined) issuedBy.set(c, m = new Map())
+  let r = m.get(issuer.fingerprint256)
+  if (r === undefined) m.set(issuer.fingerprint256, r = checkCrlIssuer(c, issuer).then((reason) => reason === undefined))
+  return r
+}
+
 /** `path`: leaf..anchor, as TrustAnchors#validate returned it. */
 export async function revocationAt(path: readonly X509Certificate[], crls: readonly ParsedCrl[], at: Date): Promise<RevocationResult> {
   const notes: string[] = []
@@ -34,7 +44,7 @@ export async function revocationAt(path: readonly X509Certificate[], crls: reado
     for (const c of crls) {
       if (c.issuerKey !== certIssuerKey(cert) || c.thisUpdate > at || c.nextUpdate < at) continue
       if (inForce !== undefined && c.thisUpdate <= inForce.thisUpdate) continue
-      if ((await checkCrlIssuer(c, path[i + 1]!)) === undefined) inForce = c
+      if (await isIssuer(c, path[i + 1]!)) inForce = c
     }
     if (inForce === undefined) {
       unchecked.push(subjectOf(cert))
@@ -55,6 +65,6 @@ export async function revocationAt(path: readonly X509Certificate[], crls: reado
 /** Whether any of `cas` issued `c` (name, cRLSign, key identifier, signature): a CRL no checked CA
  *  signed is reported, not silently ignored. */
 export async function crlSignedByAny(c: ParsedCrl, cas: readonly X509Certificate[]): Promise<boolean> {
-  for (const ca of cas) if ((await checkCrlIssuer(c, ca)) === undefined) return true
+  for (const ca of cas) if (await isIssuer(c, ca)) return true
   return false
 }

@@ -26,7 +26,8 @@ export interface Sent {
 
 export async function sendAndAcknowledge(opts: {
   fed: FederationMaterial
-  profile: EnvelopeProfile
+  /** one profile for all, or per recipient (a sender uses the first the recipient accepts) */
+  profile: EnvelopeProfile | ((to: string) => EnvelopeProfile)
   from?: string
   to?: string[]
   attachments?: Buffer[]
@@ -45,8 +46,9 @@ export async function sendAndAcknowledge(opts: {
   const messages: OutboxMessage[] = []
   const imprints = new Map<string, { letter: Buffer; receipt?: Buffer }>()
   for (const recipient of to) {
+    const profile = typeof opts.profile === 'function' ? opts.profile(recipient) : opts.profile
     const messageId = randomUUID()
-    const sealed = await opts.profile.seal({
+    const sealed = await profile.seal({
       messageId, from, to: recipient, sentAt, letter: letterObj, attachments,
       signer: opts.signer ?? signerOf(opts.fed, from), recipientCert: opts.fed.agencies[recipient]!.encryption.cert,
     })
@@ -54,18 +56,18 @@ export async function sendAndAcknowledge(opts: {
     let receipt: Buffer | null = null
     let receiptImprint: Buffer | undefined
     if (delivered) {
-      receipt = await opts.profile.signReceipt({
-        v: 1, mid: messageId, from, to: recipient, receivedAt: new Date().toISOString(), envelopeSha256: sealed.envelopeSha256, profile: opts.profile.id,
+      receipt = await profile.signReceipt({
+        v: 1, mid: messageId, from, to: recipient, receivedAt: new Date().toISOString(), envelopeSha256: sealed.envelopeSha256, profile: profile.id,
       }, opts.receiptSigner?.(recipient) ?? signerOf(opts.fed, recipient))
-      receiptImprint = sha256((await opts.profile.verifyReceipt(receipt)).signature)
+      receiptImprint = sha256((await profile.verifyReceipt(receipt)).signature)
     }
     imprints.set(messageId, { letter: sha256(sealed.signature), ...(receiptImprint ? { receipt: receiptImprint } : {}) })
     const now = Date.now()
     messages.push({
-      messageId, letterId, recipientAgency: recipient, profile: opts.profile.id, envelope: sealed.envelope, envelopeSha256: sealed.envelopeSha256,
+      messageId, letterId, recipientAgency: recipient, profile: profile.id, envelope: sealed.envelope, envelopeSha256: sealed.envelopeSha256,
       contentKey: sealed.contentKey, priority: 3, nextAttemptAt: now, status: delivered ? 'delivered' : 'queued', attempts: delivered ? 1 : 0,
       lastErrorCode: null, lastErrorDetail: null, createdAt: now, updatedAt: now, deliveredAt: delivered ? now : null,
-      receipt: receipt === null ? null : receiptText(opts.profile.id, receipt), senderAgency: from,
+      receipt: receipt === null ? null : receiptText(profile.id, receipt), senderAgency: from,
     })
   }
   const letter: OutboxLetter = { id: letterId, senderAgency: from, letterJson: JSON.stringify(letterObj), createdAt: Date.now(), idempotencyKey: null, requestSha256: null }

@@ -6,6 +6,7 @@
 import t, { type Test } from 'tap'
 import { createHash } from 'node:crypto'
 import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
+import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
 import { defaultProfiles } from '../../src/crypto/profiles.js'
 import { TrustAnchors } from '../../src/pki/validate.js'
 import { buildEvidenceArchive, verifyEvidence } from '../../src/services/evidence.js'
@@ -21,7 +22,8 @@ const profiles = defaultProfiles()
 const tsa = opensslTsa(fed)
 t.teardown(() => tsa.close())
 const anchors = new TrustAnchors([fed.root.cert]) // shared: its cache makes the many runs cheap
-const sent = await sendAndAcknowledge({ fed, profile: joseV1, to: ['mof', 'dga'], attachments: [Buffer.alloc(3000, 0x25), Buffer.from('short')] })
+// One letter, two profiles: mof gets jose-v1, dga cms-v1 (with its auditor prefix).
+const sent = await sendAndAcknowledge({ fed, profile: (to) => (to === 'mof' ? joseV1 : cmsV1), to: ['mof', 'dga'], attachments: [Buffer.alloc(3000, 0x25), Buffer.from('short')] })
 const crls = [await testCrl(fed, { by: 'intermediate' }), await testCrl(fed, { by: 'root' })]
 const archive = await buildEvidenceArchive({
   clock: { now: () => Date.now() }, profiles, directoryJws: () => fed.directoryJws, crlsAt: () => crls, tokensFor: tsa.tokensFor(sent),
@@ -33,7 +35,7 @@ t.test('the untouched bundle passes, strictly: every time proven, every certific
   const r = await verify(archive)
   t.ok(r.ok, JSON.stringify(r.findings.filter((f) => !f.ok)))
   t.strictSame(r.weak, [])
-  t.ok(manifest.parts.some((p) => p.role === 'crl') && manifest.parts.some((p) => p.role === 'letter-timestamp') && manifest.parts.some((p) => p.role === 'receipt-timestamp'))
+  t.ok(manifest.parts.some((p) => p.role === 'auditor-prefix') && manifest.parts.some((p) => p.role === 'crl') && manifest.parts.some((p) => p.role === 'letter-timestamp') && manifest.parts.some((p) => p.role === 'receipt-timestamp'))
 })
 
 // Where each entry lies in the archive, from the manifest.
