@@ -9,6 +9,7 @@ import { systemClock, type Clock } from './clock.js'
 import { createLogger, type Logger } from './log.js'
 import { Db } from './storage/db.js'
 import { OutboxStore } from './storage/outbox.js'
+import { TimestampStore } from './storage/timestamps.js'
 import { InboxStore } from './storage/inbox.js'
 import { parsePemChain } from './pki/cert.js'
 import { TrustAnchors } from './pki/validate.js'
@@ -20,6 +21,8 @@ import { CrlSources, createRevocationChecker } from './services/crl-source.js'
 import { HostedAgencies } from './services/hosted-agencies.js'
 import { AgenciesDir, type RescanReport } from './services/hosted-agencies-dir.js'
 import { DeliveryWorker } from './services/deliver.js'
+import { Timestamping } from './services/timestamping.js'
+import { TsaClient } from './tsa/client.js'
 import { health } from './services/health.js'
 import { EnvelopeCache } from './services/envelope-cache.js'
 import { PeerClient } from './federation/peer-client.js'
@@ -54,6 +57,8 @@ export interface AppContext {
   readonly directorySource: DirectorySource
   /** What this node trusted when (directoryAt, crlsAt) for evidence. */
   readonly trustHistory: TrustHistoryStore
+  /** RFC 3161 time-stamps of signatures: queue, worker, status and tokensFor (PROTOCOL.md §13). */
+  readonly timestamps: Timestamping
   readonly federation: FastifyInstance
   readonly api: FastifyInstance
   directory(): Directory
@@ -133,6 +138,14 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     if (!directory.agency(id)) log.warn({ event: 'config.agency-not-in-directory', agency: id }, 'a hosted agency is not in the directory: peers will refuse its letters')
   }
   const profiles = defaultProfiles()
+  const tsa = config.tsa
+  const timestamps = new Timestamping({
+    clock, log: log.child({ area: 'timestamping' }), db, store: new TimestampStore(db), anchors, profiles,
+    client: tsa.url ? new TsaClient({ url: tsa.url, timeoutMs: tsa.timeoutMs, caFile: tsa.caFile }) : undefined,
+    settings: tsa,
+    ...(overrides.random ? { random: overrides.random } : {}),
+  })
+  closers.push(() => timestamps.stop())
 
   // One TLS identity for both directions (server and client of mutual TLS).
   const tls = {
@@ -156,6 +169,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     directory: currentDirectory,
     // PROTOCOL.md §14.4: past nextUpdate + grace, queued letters wait (unclaimed) for a fresh directory.
     paused: () => !directorySource.usable(),
+    timestamps,
     settings: {
       maxAttempts: config.delivery.maxAttempts,
       initialBackoffMs: config.delivery.initialBackoffMs,
@@ -172,7 +186,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     anchors,
     directory: currentDirectory,
     log,
-    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable() },
+    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps },
   })
   let federationUrl = `https://${config.federation.host}:${config.federation.port}`
   const api = await buildApiServer({
@@ -183,21 +197,22 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     inbox,
     directory: currentDirectory,
     hosted,
-    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable() },
+    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps },
     evidence: {
       clock, profiles, directoryJws: () => directorySource.jws(),
       // What was in force when each signature was made (PROTOCOL.md §8.5); tokensFor: from the time-stamping queue.
       directoryAt: (at) => trustHistory.directoryAt(at.getTime()),
       crlsAt: (at) => trustHistory.crlsAt(at.getTime()),
+      tokensFor: (messageId) => timestamps.tokensFor(messageId).filter((t) => t.side === 'outbox'),
     },
     version: VERSION,
     profiles,
     get federationUrl() { return federationUrl },
-    health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION }),
+    health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status() }),
   })
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, federation, api, directorySource, trustHistory, crlSources,
+    config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, timestamps, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
     async listen() {
@@ -214,6 +229,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       directorySource.onUpdate(() => delivery.notify())
       directorySource.start()
       crlSources.start()
+      timestamps.start()
+      if (!timestamps.enabled) log.info({ event: 'timestamp.off' }, 'time-stamping is off (no tsa.url in the configuration)')
       return { federationUrl, apiUrl: `http://${config.api.host}:${typeof aa === 'object' && aa ? aa.port : config.api.port}` }
     },
     async close() {

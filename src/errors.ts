@@ -53,6 +53,10 @@ export const ERRORS = {
   // CMS profile (PROTOCOL.md §12)
 
   // Time-stamps (PROTOCOL.md §13)
+  ERR_TIMESTAMP_INVALID: { status: 422, title: 'The time-stamp token does not verify' },
+  ERR_TSA_UNTRUSTED: { status: 422, title: 'The time-stamp token is not signed by a trusted time-stamping authority' },
+  ERR_TSA_UNAVAILABLE: { status: 503, title: 'The time-stamping authority could not be reached' },
+  ERR_TSA_REFUSED: { status: 502, title: 'The time-stamping authority refused the request' },
 
   // Evidence bundle (PROTOCOL.md §8)
 

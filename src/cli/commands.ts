@@ -7,6 +7,7 @@ import { verifyEvidenceCommand } from './verify-evidence.js'
 import { directoryCommand } from './directory.js'
 import { caCommand } from './ca.js'
 import { initCommand } from './init.js'
+import { tsaCommand } from './tsa.js'
 
 export interface Command {
   readonly summary: string
@@ -23,6 +24,7 @@ export const commands: Record<string, Command> = {
   directory: directoryCommand,
   init: initCommand,
   ca: caCommand,
+  tsa: tsaCommand,
 }
 
 export function usage(): string {

@@ -33,6 +33,11 @@ Options:
   --federation-url URL   this node's federation endpoint (default https://127.0.0.1:8443)
   --api-port N           local API port in node.json (default 8080)
   --host NAME            DNS name or IP address for the TLS certificate (repeatable; default localhost, 127.0.0.1)
+  --anchor FILE          the federation root (PEM) for node.json (repeatable; default root.crt.pem in DIR)
+  --directory LOCATION   the signed directory, a file or an https:// URL (default directory.jws in DIR)
+  --crl LOCATION         a CRL the federation publishes, file or https:// URL (repeatable;
+                         default root.crl and issuing-ca.crl in DIR)
+Files given here are written into node.json as absolute paths.
 `
 
 const IP = /^(?:\d{1,3}\.){3}\d{1,3}$|:/
@@ -44,7 +49,8 @@ export const initCommand: Command = {
     const { values } = parse(argv, {
       agency: { type: 'string' }, out: { type: 'string' }, 'key-type': { type: 'string' }, 'passphrase-file': { type: 'string' },
       'name-en': { type: 'string' }, 'name-th': { type: 'string' }, 'federation-url': { type: 'string' }, 'api-port': { type: 'string' },
-      host: { type: 'string', multiple: true },
+      host: { type: 'string', multiple: true }, anchor: { type: 'string', multiple: true }, directory: { type: 'string' },
+      crl: { type: 'string', multiple: true },
     })
     if (!values.agency || !values.out) throw new CliError('init needs --agency and --out')
     if (!AGENCY_ID.test(values.agency)) throw new CliError('--agency must be an agency id (PROTOCOL.md §1.1)')
@@ -75,18 +81,28 @@ export const initCommand: Command = {
       const san = role === 'tls' ? { dns: hosts.filter((h) => !IP.test(h)), ip: hosts.filter((h) => IP.test(h)) } : undefined
       await writeFile(join(out, `${role}.csr.pem`), await createCsr(key, subject, san ? { san } : {}))
     }
-    await writeFile(join(out, 'node.json'), JSON.stringify(skeleton(values.agency, url, apiPort, passphrase !== undefined), null, 2) + '\n')
+    const where = (l: string) => (/^https:\/\//i.test(l) ? l : resolve(l))
+    const trust = {
+      anchors: (values.anchor ?? ['root.crt.pem']).map((l) => (values.anchor ? resolve(l) : l)),
+      directory: values.directory ? where(values.directory) : 'directory.jws',
+      crls: values.crl ? values.crl.map(where) : ['root.crl', 'issuing-ca.crl'],
+      revocation: 'hard',
+    }
+    await writeFile(join(out, 'node.json'), JSON.stringify(skeleton(values.agency, url, apiPort, passphrase !== undefined, trust), null, 2) + '\n')
+    // The operator's input for `directory sign`: the certificates as "file:" references to the chains the CA returns.
     await writeFile(join(out, 'directory-entry.json'), JSON.stringify({
       id: values.agency, nameTh: values['name-th'] ?? values.agency, nameEn: values['name-en'] ?? values.agency,
-      endpoints: [url.origin], certificates: { tls: [], signing: [], encryption: [] }, profiles: ['jose-v1'], status: 'active',
+      endpoints: [url.origin],
+      certificates: Object.fromEntries(AGENCY_ROLES.map((r) => [r, [`file:${join(out, `${r}.chain.pem`)}`]])),
+      profiles: ['jose-v1'], status: 'active',
     }, null, 2) + '\n')
     process.stdout.write([
       `created ${keyType === 'rsa' ? 'RSA 2048' : 'EC P-256'} keys${passphrase ? ' (encrypted PKCS#8)' : ''}, CSRs and node.json for "${values.agency}" in ${out}`,
       'next:',
       `  1. send ${AGENCY_ROLES.map((r) => `${r}.csr.pem`).join(', ')} to the federation CA; put the chains it returns`,
       `     in ${out} as tls.chain.pem, signing.chain.pem, encryption.chain.pem`,
-      `  2. get root.crt.pem, the directory and the CRL locations from the operator (see node.json "trust"),`,
-      `     and send directory-entry.json (with your certificates) to the operator`,
+      `  2. send directory-entry.json (it names those chains) to the federation operator, who adds it to the`,
+      `     directory; check that node.json "trust" names the federation root, the directory and the CRLs`,
       `  3. saraban-node start --config ${join(out, 'node.json')}${passphrase ? `   (with ${PASSPHRASE_ENV} set)` : ''}`,
       '',
     ].join('\n'))
@@ -118,17 +134,12 @@ async function exists(file: string): Promise<boolean> {
   return access(file).then(() => true, () => false)
 }
 
-function skeleton(agency: string, url: URL, apiPort: number, encrypted: boolean): Record<string, unknown> {
+function skeleton(agency: string, url: URL, apiPort: number, encrypted: boolean, trust: Record<string, unknown>): Record<string, unknown> {
   const pair = (role: string) => ({ key: `${role}.key.pem`, cert: `${role}.chain.pem`, ...(encrypted ? { passphraseEnv: PASSPHRASE_ENV } : {}) })
   return {
     dataDir: 'data',
     tls: pair('tls'),
-    trust: {
-      anchors: ['root.crt.pem'],
-      directory: 'directory.jws',
-      crls: ['root.crl', 'issuing-ca.crl'],
-      revocation: 'hard',
-    },
+    trust,
     agencies: [{ id: agency, signing: pair('signing'), encryption: pair('encryption') }],
     // A loopback endpoint (development) listens on loopback; any other on every interface.
     federation: { host: /^(localhost|127\.[\d.]+)$/.test(url.hostname) ? '127.0.0.1' : '0.0.0.0', port: Number(url.port || 443) },

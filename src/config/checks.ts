@@ -30,6 +30,7 @@ export interface RawConfig {
   limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number }
   storage: { synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto' }
   log: { level: LogLevel }
+  tsa: { url: string | null; caFile: string | null; timeoutMs: number; initialBackoffMs: number; maxBackoffMs: number; concurrency: number }
 }
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]'])

@@ -96,6 +96,11 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     limits: { ...c.limits },
     storage: { ...c.storage },
     log: { ...c.log },
+    tsa: {
+      timeoutMs: c.tsa.timeoutMs, initialBackoffMs: c.tsa.initialBackoffMs, maxBackoffMs: c.tsa.maxBackoffMs, concurrency: c.tsa.concurrency,
+      ...(c.tsa.url !== null ? { url: c.tsa.url } : {}),
+      ...(c.tsa.caFile !== null ? { caFile: path(c.tsa.caFile) } : {}),
+    },
   }
   // Anything that serialises or inspects the whole config (a logger, console.log) sees it redacted.
   Object.defineProperty(config, 'toJSON', { value: () => redactedConfig(config), enumerable: false })

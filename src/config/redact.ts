@@ -24,5 +24,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     limits: { ...c.limits },
     storage: { ...c.storage },
     log: { ...c.log },
+    // a URL may carry credentials (user:password@): they are not logged
+    tsa: { ...c.tsa, ...(c.tsa.url !== undefined ? { url: c.tsa.url.replace(/\/\/[^/@]*@/, `//${REDACTED}@`) } : {}) },
   }
 }

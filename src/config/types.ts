@@ -63,6 +63,15 @@ export interface Config {
   readonly limits: { readonly maxEnvelopeBytes: number; readonly maxApiBodyBytes: number }
   readonly storage: { readonly synchronous: 'FULL' | 'NORMAL'; readonly checkpoint: 'worker' | 'auto' }
   readonly log: { readonly level: LogLevel }
+  /** RFC 3161 time-stamping (PROTOCOL.md §13); off without url. caFile is absolute. */
+  readonly tsa: {
+    readonly url?: string
+    readonly caFile?: string
+    readonly timeoutMs: number
+    readonly initialBackoffMs: number
+    readonly maxBackoffMs: number
+    readonly concurrency: number
+  }
 }
 
 export interface LoadConfigOptions {

@@ -2,7 +2,7 @@
 // PEM, base64 DER (x5c, RFC 7515 §4.1.6; directory entries) and fingerprints.
 import { createHash, X509Certificate } from 'node:crypto'
 
-export type CertRole = 'tls' | 'signing' | 'encryption' | 'directory' | 'ca'
+export type CertRole = 'tls' | 'signing' | 'encryption' | 'directory' | 'tsa' | 'ca'
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g
 

@@ -7,7 +7,7 @@ import { toPem } from './cert.js'
 import type { CertRole } from './cert.js'
 import {
   AGENCY_ID_PREFIX, OID_AT_COMMON_NAME, OID_AT_COUNTRY, OID_AT_ORGANIZATION, OID_AT_ORGANIZATION_IDENTIFIER,
-  OID_EKU_CLIENT_AUTH, OID_EKU_SARABAN_DIRECTORY, OID_EKU_SERVER_AUTH,
+  OID_EKU_CLIENT_AUTH, OID_EKU_SARABAN_DIRECTORY, OID_EKU_SERVER_AUTH, OID_EKU_TIME_STAMPING,
 } from './oids.js'
 
 export type KeyAlg = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ec-p256' | 'ec-p384'
@@ -107,6 +107,13 @@ function roleExtensions(role: CertRole, alg: KeyAlg, opts: IssueOptions): x509.E
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(F.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([OID_EKU_SARABAN_DIRECTORY], false),
+      ]
+    case 'tsa':
+      // RFC 3161 §2.3: id-kp-timeStamping alone, in a critical extension.
+      return [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(F.digitalSignature | F.nonRepudiation, true),
+        new x509.ExtendedKeyUsageExtension([OID_EKU_TIME_STAMPING], true),
       ]
   }
 }

@@ -15,6 +15,7 @@ export const OID_EKU_EMAIL_PROTECTION = '1.3.6.1.5.5.7.3.4'
 export const OID_EKU_DOCUMENT_SIGNING = '1.3.6.1.5.5.7.3.36' // RFC 9336
 export const OID_EKU_MS_DOCUMENT_SIGNING = '1.3.6.1.4.1.311.10.3.12'
 export const OID_EKU_ANY = '2.5.29.37.0'
+export const OID_EKU_TIME_STAMPING = '1.3.6.1.5.5.7.3.8' // RFC 3161 §2.3 id-kp-timeStamping
 
 // RFC 5280 §4.2.1: certificate extensions.
 export const OID_EXT_SUBJECT_KEY_ID = '2.5.29.14'

@@ -8,7 +8,8 @@ import { keyKind } from './keys.js'
 import type { KeyKind } from './keys.js'
 import {
   KNOWN_EXTENSIONS, OID_EKU_ANY, OID_EKU_CLIENT_AUTH, OID_EKU_DOCUMENT_SIGNING, OID_EKU_EMAIL_PROTECTION,
-  OID_EKU_MS_DOCUMENT_SIGNING, OID_EKU_SARABAN_DIRECTORY, OID_EKU_SERVER_AUTH,
+  OID_EKU_MS_DOCUMENT_SIGNING, OID_EKU_SARABAN_DIRECTORY, OID_EKU_SERVER_AUTH, OID_EKU_TIME_STAMPING,
+  OID_EXT_EXT_KEY_USAGE,
 } from './oids.js'
 
 type Ku = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'keyAgreement' | 'keyCertSign'
@@ -27,7 +28,7 @@ interface RoleRule {
   ku: (family: 'rsa' | 'ec') => { all?: readonly Ku[]; any?: readonly Ku[] }
   /** EKU: `required` purposes must all be present; otherwise, when the extension is present, it must
    *  name one of `allowed` (RFC 5280 §4.2.1.12: an absent EKU does not restrict the purpose). */
-  eku: { required?: readonly string[]; allowed?: readonly string[] }
+  eku: { required?: readonly string[]; allowed?: readonly string[]; only?: boolean; critical?: boolean }
   ca: boolean
 }
 
@@ -56,6 +57,14 @@ export const ROLE_RULES: Readonly<Record<CertRole, RoleRule>> = {
     keys: ['rsa', 'ec-p256'],
     ku: () => ({ all: ['digitalSignature'] }),
     eku: { required: [OID_EKU_SARABAN_DIRECTORY] },
+    ca: false,
+  },
+  // RFC 3161 §2.3: the TSA's certificate MUST carry exactly one extendedKeyUsage, id-kp-timeStamping,
+  // and the extension MUST be critical (OpenSSL's `ts -verify` refuses anything else). PROTOCOL.md §13.
+  tsa: {
+    keys: ['rsa', 'ec-p256'],
+    ku: () => ({ any: ['digitalSignature', 'nonRepudiation'] }),
+    eku: { required: [OID_EKU_TIME_STAMPING], only: true, critical: true },
     ca: false,
   },
   ca: {
@@ -96,6 +105,12 @@ export function checkRole(leaf: X509Certificate, role: CertRole): string | undef
   if (absent.length > 0) return `extendedKeyUsage lacks ${absent.join(', ')} (needed for the ${role} role)`
   if (eku && rule.eku.allowed && !purposes.some((p) => rule.eku.allowed!.includes(p))) {
     return `extendedKeyUsage ${purposes.join(', ')} does not allow the ${role} role`
+  }
+  if (rule.eku.only && purposes.length !== (rule.eku.required ?? []).length) {
+    return `extendedKeyUsage must list only ${(rule.eku.required ?? []).join(', ')} for the ${role} role`
+  }
+  if (rule.eku.critical && c.extensions.find((e) => e.type === OID_EXT_EXT_KEY_USAGE)?.critical !== true) {
+    return `extendedKeyUsage must be critical for the ${role} role`
   }
   return undefined
 }

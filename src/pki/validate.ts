@@ -28,6 +28,7 @@ const DEFAULT_CODE: Record<CertRole, ErrorCode> = {
   signing: 'ERR_SIGNER_UNTRUSTED',
   encryption: 'ERR_SIGNER_UNTRUSTED',
   directory: 'ERR_SIGNER_UNTRUSTED',
+  tsa: 'ERR_TSA_UNTRUSTED',
   ca: 'ERR_SIGNER_UNTRUSTED',
 }
 

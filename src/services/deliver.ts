@@ -13,6 +13,7 @@ import { receiptText, type ProfileTable } from '../crypto/profiles.js'
 import type { PeerClient, PeerResponse } from '../federation/peer-client.js'
 import { afterFailure, isRetryableStatus } from '../domain/delivery.js'
 import { checkReceipt } from './receipt-check.js'
+import type { Timestamping } from './timestamping.js'
 
 export interface DeliverySettings {
   readonly maxAttempts: number
@@ -37,6 +38,8 @@ export interface DeliveryDeps {
   readonly settings: DeliverySettings
   readonly envelopes: EnvelopeCache
   readonly random?: () => number
+  /** RFC 3161 stamps of each verified receipt's signature (PROTOCOL.md §13.4). */
+  readonly timestamps?: Timestamping
 }
 
 type Outcome = { kind: 'delivered'; receipt: Buffer } | { kind: 'retry' | 'fail'; code: ErrorCode | string; detail: string }
@@ -139,7 +142,7 @@ export class DeliveryWorker {
     const log = { messageId: msg.messageId, to: msg.recipientAgency, attempt: msg.attempts }
     if (outcome.kind === 'delivered') {
       const receipt = receiptText(msg.profile, outcome.receipt)
-      await d.db.write(() => d.outbox.markDelivered(msg.messageId, receipt, now))
+      await d.db.write(() => { d.outbox.markDelivered(msg.messageId, receipt, now); d.timestamps?.record([{ messageId: msg.messageId, side: 'outbox', kind: 'receipt' }]) })
       d.envelopes.delete(msg.messageId)
       d.log.info({ event: 'letter.delivered', ...log }, 'letter delivered, receipt verified')
       return

@@ -70,8 +70,7 @@ function httpsFetcher(url: string, settings: FetchSettings): DocumentFetcher {
       try {
         res = await request(url, { method: 'GET', dispatcher, signal: abort, headers: etag ? { 'if-none-match': etag } : {} })
       } catch (err) {
-        const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } }
-        throw unavailable(url, e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(err), err)
+        throw unavailable(url, transportReason(err, settings.timeoutMs), err)
       }
       if (res.statusCode === 304 && etag) {
         await res.body.dump()
@@ -94,11 +93,20 @@ function httpsFetcher(url: string, settings: FetchSettings): DocumentFetcher {
         }
       } catch (err) {
         if (err instanceof SarabanError) throw err
-        throw unavailable(url, (err as Error).message, err)
+        throw unavailable(url, transportReason(err, settings.timeoutMs), err)
       }
       const tag = res.headers['etag']
       return { kind: 'document', bytes: Buffer.concat(chunks), ...(typeof tag === 'string' ? { etag: tag } : {}) }
     },
     close: () => dispatcher.close(),
   }
+}
+
+/** A short reason: the system error code (ECONNREFUSED, CERT_…) or that the time limit passed. */
+function transportReason(err: unknown, timeoutMs: number): string {
+  const e = err as { name?: string; code?: unknown; message?: string; cause?: { code?: unknown; message?: string } }
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') return `no answer within ${timeoutMs} ms`
+  const code = [e.cause?.code, e.code].find((c) => typeof c === 'string')
+  const msg = e.cause?.message ?? e.message ?? String(err)
+  return code ? `${String(code)}: ${msg}` : msg
 }

@@ -5,6 +5,7 @@ import type { Db } from '../storage/db.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { Directory } from '../pki/directory.js'
 import type { SourceStatus } from './signed-source.js'
+import type { TimestampingStatus } from './timestamping.js'
 
 type Status = 'ok' | 'degraded' | 'failing'
 interface HealthCheck { name: string; status: Status; detail?: string }
@@ -18,6 +19,8 @@ export interface HealthDeps {
   readonly directoryStatus?: () => SourceStatus
   readonly agencies: () => string[]
   readonly version: string
+  /** RFC 3161 queue state (PROTOCOL.md §13.4). */
+  readonly timestamping?: () => TimestampingStatus
 }
 
 export function health(deps: HealthDeps) {
@@ -40,6 +43,16 @@ export function health(deps: HealthDeps) {
   } else if (dir === undefined && Date.parse(doc.nextUpdate) < now) {
     checks.push({ name: 'directory', status: 'degraded', detail: `directory serial ${doc.serial} is past its nextUpdate (${doc.nextUpdate}); install a newer one` })
   }
+  let timestamping: TimestampingStatus | undefined
+  try {
+    timestamping = deps.timestamping?.()
+  } catch {
+    /* the database check above reports an unreadable database */
+  }
+  if (timestamping?.state === 'retrying') {
+    const e = timestamping.lastError
+    checks.push({ name: 'timestamping', status: 'degraded', detail: `the time-stamping authority fails (${e ? `${e.code}: ${e.detail}`.slice(0, 600) : 'unknown error'}); ${timestamping.pending} stamps pending, oldest ${timestamping.oldestPendingSeconds} s; letters and receipts keep flowing` })
+  }
   const status: Status = checks.some((c) => c.status === 'failing') ? 'failing' : checks.some((c) => c.status === 'degraded') ? 'degraded' : 'ok'
   return {
     status,
@@ -49,6 +62,7 @@ export function health(deps: HealthDeps) {
     ...(dir ? { directory: dir } : {}),
     time: isoTime(now),
     outbox,
+    ...(timestamping ? { timestamping } : {}),
     ...(status === 'ok' ? {} : { checks: checks.filter((c) => c.status !== 'ok') }),
   }
 }

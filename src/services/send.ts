@@ -15,6 +15,7 @@ import type { Letter, LetterDraft } from '../domain/letter.js'
 import { urgencyPriority } from '../domain/urgency.js'
 import type { HostedAgencies } from './hosted-agencies.js'
 import type { EnvelopeCache } from './envelope-cache.js'
+import type { Timestamping, StampSubject } from './timestamping.js'
 
 export interface SendDeps {
   readonly clock: Clock
@@ -29,6 +30,8 @@ export interface SendDeps {
   readonly envelopes: EnvelopeCache
   /** Throws ERR_DIRECTORY_STALE when new letters must be refused (PROTOCOL.md §14.4). */
   readonly requireFreshDirectory?: () => void
+  /** RFC 3161 stamps of each letter signature (PROTOCOL.md §13.4); absent or off: none. */
+  readonly timestamps?: Timestamping
 }
 
 export interface SendRequest {
@@ -145,9 +148,11 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   const sentAt = isoTime(now)
   const attachments = files.map((f) => f.bytes)
   const messages: NewOutboxMessage[] = []
+  const stamps: StampSubject[] = []
   for (const t of targets) {
     const messageId = randomUUID()
     const sealed = await t!.profile.seal({ messageId, from, to: t!.agency, sentAt, letter, attachments, signer, recipientCert: t!.cert })
+    stamps.push({ messageId, side: 'outbox', kind: 'letter', signature: sealed.signature })
     messages.push({
       messageId,
       letterId,
@@ -168,7 +173,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey, requestSha256: req.requestSha256 } : {}),
   }
   try {
-    await deps.db.write(() => deps.outbox.insertLetter(letterRow, messages))
+    await deps.db.write(() => { deps.outbox.insertLetter(letterRow, messages); deps.timestamps?.record(stamps) })
   } catch (err) {
     // A concurrent request with the same Idempotency-Key won the insert: answer as its replay.
     const prior = req.idempotencyKey ? deps.outbox.findByIdempotencyKey(from, req.idempotencyKey) : undefined

@@ -21,3 +21,4 @@ export {
   type InboxListOptions,
 } from './inbox.js'
 export { TrustHistoryStore, type NewCrl } from './trust-history.js'
+export { TimestampStore, type StampSide, type StampKind, type StampKey, type NewStamp, type PendingStamp, type StoredToken } from './timestamps.js'

@@ -9,6 +9,7 @@ import { Client } from 'undici'
 import { verifyDirectory } from '../../src/pki/directory.js'
 import { TrustAnchors } from '../../src/pki/validate.js'
 import { testFederation } from '../helpers/federation.js'
+import { directoryCommand } from '../../src/cli/directory.js'
 import { freePort, waitFor } from '../helpers/nodes.js'
 
 const MAIN = join(import.meta.dirname, '../../src/main.ts')
@@ -20,6 +21,23 @@ const cli = (...args: string[]) =>
     execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }))
   })
+
+/** The same command in this process (each CLI process costs a cold tsx start): resolves 0 or rejects like main.ts would report. */
+async function inProcess(...args: string[]): Promise<{ status: number; code?: string; message?: string }> {
+  const write = process.stdout.write
+  const quiet = process.stderr.write
+  process.stdout.write = (() => true) as typeof process.stdout.write
+  process.stderr.write = (() => true) as typeof process.stderr.write
+  try {
+    return { status: await directoryCommand.run(args) }
+  } catch (err) {
+    const e = err as { code?: string; message?: string; errors?: Array<{ field: string }> }
+    return { status: e.code ? 1 : 2, ...(e.code ? { code: e.code } : {}), message: `${e.message} ${(e.errors ?? []).map((x) => x.field).join(' ')}` }
+  } finally {
+    process.stdout.write = write
+    process.stderr.write = quiet
+  }
+}
 
 async function layout() {
   const fed = await testFederation()
@@ -60,30 +78,30 @@ t.test('directory sign: defaults, PEM references, serials only go up, problems l
   t.same(doc.intermediates, [fed.intermediate.cert.raw.toString('base64')])
   t.ok(Date.parse(doc.nextUpdate) - Date.parse(doc.issuedAt) === 7 * 86_400_000, 'nextUpdate defaults to 7 days')
 
-  const second = await sign('--valid-days', '2')
-  t.equal(second.status, 0, second.stderr)
+  const signIn = (...extra: string[]) => inProcess('sign', '--in', join(dir, 'plain.json'), '--key', join(dir, 'operator', 'directory.key.pem'),
+    '--cert', join(dir, 'operator', 'directory.chain.pem'), '--out', out, '--anchors', join(dir, 'root.crt.pem'), ...extra)
+  const second = await signIn('--valid-days', '2')
+  t.equal(second.status, 0, second.message ?? 'signed')
   const doc2 = await verifyDirectory(readFileSync(out, 'utf8'), anchors, new Date())
   t.equal(doc2.serial, 2, 'the serial goes up by itself')
   t.equal(Date.parse(doc2.nextUpdate) - Date.parse(doc2.issuedAt), 2 * 86_400_000)
 
-  const back = await sign('--serial', '2')
-  t.equal(back.status, 1)
-  t.match(back.stderr, /ERR_DIRECTORY_ROLLBACK/)
+  const back = await signIn('--serial', '2')
+  t.equal(back.code, 'ERR_DIRECTORY_ROLLBACK')
   t.equal((await verifyDirectory(readFileSync(out, 'utf8'), anchors, new Date())).serial, 2, 'the published file is untouched')
 
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ agencies: [{ id: 'Bad', nameTh: 'x', nameEn: 'x', endpoints: ['http://x'], certificates: { tls: [], signing: [], encryption: [] }, profiles: [], status: 'active' }] }))
-  const bad = await cli('directory', 'sign', '--in', join(dir, 'bad.json'), '--key', join(dir, 'operator', 'directory.key.pem'), '--cert', join(dir, 'operator', 'directory.chain.pem'), '--out', join(dir, 'bad.jws'))
-  t.equal(bad.status, 1)
-  t.match(bad.stderr, /\/agencies\/0\/id/)
-  t.match(bad.stderr, /\/agencies\/0\/endpoints\/0/)
+  const bad = await inProcess('sign', '--in', join(dir, 'bad.json'), '--key', join(dir, 'operator', 'directory.key.pem'), '--cert', join(dir, 'operator', 'directory.chain.pem'), '--out', join(dir, 'bad.jws'))
+  t.equal(bad.code, 'ERR_REQUEST_INVALID')
+  t.match(bad.message, /\/agencies\/0\/id/)
+  t.match(bad.message, /\/agencies\/0\/endpoints\/0/)
 
-  const wrongKey = await cli('directory', 'sign', '--in', join(dir, 'plain.json'), '--key', join(dir, 'operator', 'directory.key.pem'), '--cert', join(dir, 'moi', 'tls.chain.pem'), '--out', join(dir, 'x.jws'))
+  const wrongKey = await inProcess('sign', '--in', join(dir, 'plain.json'), '--key', join(dir, 'operator', 'directory.key.pem'), '--cert', join(dir, 'moi', 'tls.chain.pem'), '--out', join(dir, 'x.jws'))
   t.not(wrongKey.status, 0, 'a key that does not match the certificate')
   writeFileSync(join(dir, 'moi', 'signing.key.pem'), fed.agencies.moi!.signing.keyPem)
-  const notDirectory = await cli('directory', 'sign', '--in', join(dir, 'plain.json'), '--key', join(dir, 'moi', 'signing.key.pem'), '--cert', join(dir, 'moi', 'signing.chain.pem'), '--out', join(dir, 'x.jws'), '--anchors', join(dir, 'root.crt.pem'))
-  t.equal(notDirectory.status, 1)
-  t.match(notDirectory.stderr, /ERR_DIRECTORY_INVALID/, 'an agency signing certificate cannot sign the directory')
-  t.equal((await cli('directory')).status, 2)
+  const notDirectory = await inProcess('sign', '--in', join(dir, 'plain.json'), '--key', join(dir, 'moi', 'signing.key.pem'), '--cert', join(dir, 'moi', 'signing.chain.pem'), '--out', join(dir, 'x.jws'), '--anchors', join(dir, 'root.crt.pem'))
+  t.equal(notDirectory.code, 'ERR_DIRECTORY_INVALID', 'an agency signing certificate cannot sign the directory')
+  t.equal((await inProcess()).status, 2, 'no subcommand is a usage error')
 })
 
 t.test('directory serve: HTTPS, media types, ETag and 304, nothing else', async (t) => {

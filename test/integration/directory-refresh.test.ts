@@ -127,7 +127,7 @@ t.test('tampered, unsigned, expired and rolled-back directories are refused; the
 })
 
 t.test('past nextUpdate + grace: new letters refused, queued letters kept and delivered once a fresh directory arrives', async (t) => {
-  await publish(fresh(3, 4000))
+  await publish(fresh(3, 8000))
   await waitFor('moi holds serial 3', () => serialOf('moi') === 3)
   await waitFor('mof holds serial 3', () => serialOf('mof') === 3)
   await nodes.mof!.stop() // so the next letter stays queued
@@ -135,13 +135,13 @@ t.test('past nextUpdate + grace: new letters refused, queued letters kept and de
   t.equal(queued.status, 202)
   unlinkSync(join(pub, 'directory.jws')) // the operator is unreachable from now on
 
-  await waitFor('moi in grace', () => nodes.moi!.ctx!.directorySource.freshness() === 'grace', 10_000)
+  await waitFor('moi in grace', () => nodes.moi!.ctx!.directorySource.freshness() === 'grace', 20_000)
   const grace = await call(nodes.moi!, 'GET', '/healthz')
   t.equal(grace.status, 503)
   t.equal(grace.body.directory.state, 'grace')
   t.match(grace.body.checks.find((c: { name: string }) => c.name === 'directory'), { status: 'degraded' })
 
-  await waitFor('moi stale', () => nodes.moi!.ctx!.directorySource.freshness() === 'stale', 10_000)
+  await waitFor('moi stale', () => nodes.moi!.ctx!.directorySource.freshness() === 'stale', 20_000)
   const refused = await call(nodes.moi!, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof']) })
   t.equal(refused.status, 503)
   t.equal(refused.body.code, 'ERR_DIRECTORY_STALE')

@@ -13,6 +13,7 @@ import { OID_CT_SARABAN_LETTER } from '../../src/crypto/cms/oids.js'
 import { testFederation } from '../helpers/federation.js'
 import { bytesOf, sampleLetter, sealInput, signerOf } from '../vectors/fixtures.js'
 import { requireTool, run, scratchDir, status, type Tool } from './tools.js'
+import { call, federationPost, testNet } from '../helpers/nodes.js'
 
 const OPENSSL: Tool = {
   name: 'OpenSSL 3 (openssl cms)',
@@ -136,6 +137,34 @@ t.test('openssl cms', async (t) => {
     const o = opensslEnvelope('moi', 'mof', { signKeyopts: ['-keyopt', 'rsa_padding_mode:pss'] })
     const opened = openCmsV1(o.envelope, fed.agencies.mof!.encryption.key)
     t.strictSame(opened.payload, o.payload)
+  })
+
+  t.test('a running node accepts over mTLS a letter that openssl signed and encrypted for it', async (t) => {
+    const net = await testNet(['moi', 'mof'], { profiles: ['cms-v1'] })
+    t.teardown(() => net.stop())
+    await net.nodes.mof!.start()
+    const o = opensslEnvelope('moi', 'mof')
+    const tls = net.fed.agencies.moi!.tls
+    const res = await federationPost(net.nodes.mof!.federationPort, {
+      key: tls.keyPem, cert: tls.chainPem, ca: net.fed.root.certPem, body: o.envelope, contentType: 'application/cms', routing: o.routing,
+    })
+    t.equal(res.status, 201, res.body.toString())
+    t.equal(res.contentType, 'application/cms')
+    const receipt = await cmsV1.verifyReceipt(res.body)
+    t.match(receipt.claims, { mid: o.routing.messageId, from: 'moi', to: 'mof', profile: 'cms-v1' })
+    const receiptFile = file('node-receipt.der', res.body)
+    verify(receiptFile, file('node-receipt.json'))
+    t.pass('openssl cms -verify accepts the receipt the node answered with')
+    const got = await call(net.nodes.mof!, 'GET', `/api/v1/inbox/${o.routing.messageId}`)
+    t.equal(got.status, 200)
+    t.equal(got.body.letter.subject, o.payload.letter.subject)
+    const bytes = await call(net.nodes.mof!, 'GET', `/api/v1/inbox/${o.routing.messageId}/attachments/${got.body.attachments[0].id}`)
+    t.ok(Buffer.compare(bytes.body, attachment) === 0, 'the attachment arrives byte for byte')
+    const noRouting = await federationPost(net.nodes.mof!.federationPort, {
+      key: tls.keyPem, cert: tls.chainPem, ca: net.fed.root.certPem, body: opensslEnvelope('moi', 'mof').envelope, contentType: 'application/cms',
+    })
+    t.equal(noRouting.status, 400)
+    t.equal(JSON.parse(noRouting.body.toString()).code, 'ERR_ENVELOPE_MALFORMED', 'without the routing headers a cms-v1 envelope is refused')
   })
 
   t.test('RSA PKCS#1 v1.5 key transport (openssl default) is outside the profile', async (t) => {

@@ -4,6 +4,7 @@
 // never goes through asn1js or base64 (size only; the speed is in test/bench).
 import t from 'tap'
 import { isSarabanError, SarabanError } from '../../src/errors.js'
+import { parseAuthEnveloped } from '../../src/crypto/cms/auth-enveloped.js'
 import { cmsV1, openCmsV1WithContentKey, sealCmsV1 } from '../../src/crypto/cms/v1-profile.js'
 import { testFederation } from '../helpers/federation.js'
 import { sealInput, signerOf } from '../vectors/fixtures.js'
@@ -34,17 +35,19 @@ for (const [from, to] of [['moi', 'mof'], ['mof', 'moi']] as const) {
       if (!cmsV1.matchesRecipient(h, fed.agencies[to]!.encryption.cert)) throw new SarabanError('ERR_DECRYPT_FAILED')
       await cmsV1.open(env, key)
     }
-    const head = Math.min(sealed.envelope.length, 700)
+    // The structure up to a few bytes into the encrypted content (ciphertext flips are the GCM tag's job).
+    const ct = parseAuthEnveloped(sealed.envelope).ciphertext[0]!
+    const head = ct.byteOffset - sealed.envelope.byteOffset + 8
     const bad: string[] = []
     for (let i = 0; i < head; i++) {
-      for (const mask of [0x01, 0x80, 0xff]) {
+      for (const mask of [0x01, 0xff]) {
         const env = Buffer.from(sealed.envelope)
         env[i]! ^= mask
         const r = await outcome(() => pipeline(env))
         if (r === 'ok' || !CODES.has(r)) bad.push(`byte ${i} ^ ${mask}: ${r}`)
       }
     }
-    for (let n = 0; n < sealed.envelope.length; n += n < 800 ? 1 : 97) {
+    for (let n = 0; n < sealed.envelope.length; n += n < head ? 1 : 997) {
       const r = await outcome(() => pipeline(sealed.envelope.subarray(0, n)))
       if (r === 'ok' || !CODES.has(r)) bad.push(`truncated to ${n}: ${r}`)
     }

@@ -17,7 +17,8 @@ import { signerAlgorithm, signWithRow, verifierAlgorithm, verifyWithRow, type Si
 
 export const MAX_CERTIFICATES = 8
 
-export interface SignOptions { sigAlg?: SigName; signingTime?: Date }
+/** sigAlg 'rsa-pss' and sid 'ski' are for tests and vectors (accepted on verify, never produced by default). */
+export interface SignOptions { sigAlg?: SigName; signingTime?: Date; sid?: 'issuerAndSerialNumber' | 'ski' }
 
 /** DER ContentInfo(SignedData) over `payload` with eContentType `contentType`; and the signature value. */
 export function signCms(contentType: string, payload: Buffer, signer: SignerIdentity, opts: SignOptions = {}): { der: Buffer; signature: Buffer } {
@@ -32,9 +33,12 @@ export function signCms(contentType: string, payload: Buffer, signer: SignerIden
   ]
   const signedAttrs = setOf(...attrs) // RFC 5652 §5.4: the signature covers the SET OF (tag 0x31) encoding
   const signature = signWithRow(row, signedAttrs, signer.key)
+  const id = certId(leaf)
+  const bySki = opts.sid === 'ski'
+  if (bySki && id.ski === undefined) throw new Error('cms: the signer certificate has no subjectKeyIdentifier')
   const signerInfo = seq(
-    int(1), // version 1: sid is issuerAndSerialNumber
-    certId(leaf).issuerAndSerial,
+    int(bySki ? 3 : 1), // RFC 5652 §5.3: version 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier [0]
+    bySki ? tlv(0x80, id.ski!) : id.issuerAndSerial,
     algId(OID_SHA256),
     tlv(0xa0, signedAttrs.subarray(signedAttrs.length - attrsContentLength(signedAttrs))), // [0] IMPLICIT
     row.algId,

@@ -13,6 +13,7 @@ import type { HostedAgencies } from '../hosted-agencies.js'
 import { steps, type Answer, type InboundState } from './steps.js'
 import type { Routing } from '../../crypto/profiles.js'
 import type { TlsIdentity } from '../../pki/directory-index.js'
+import type { Timestamping } from '../timestamping.js'
 
 export interface ReceiveDeps {
   readonly clock: Clock
@@ -26,6 +27,8 @@ export interface ReceiveDeps {
   readonly limits: { readonly maxEnvelopeBytes: number }
   /** Throws ERR_DIRECTORY_STALE (503, the sender retries) while the directory is stale (PROTOCOL.md §14.4). */
   readonly requireFreshDirectory?: () => void
+  /** RFC 3161 stamps of the accepted letter's signature and of our receipt (PROTOCOL.md §13.4). */
+  readonly timestamps?: Timestamping
 }
 
 export interface Inbound {
@@ -57,8 +60,8 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     agency.signer,
   )
   const signerCert = opened.signerChain[0]!
-  const result = await deps.db.write(() =>
-    deps.inbox.insert(
+  const result = await deps.db.write(() => {
+    const r = deps.inbox.insert(
       {
         messageId: h.messageId,
         recipientAgency: h.to,
@@ -78,8 +81,10 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
         receipt: receiptText(profile.id, receipt),
       },
       letter.attachments,
-    ),
-  )
+    )
+    if (r.inserted) deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }])
+    return r
+  })
   if (!result.inserted) {
     // Lost a race with a concurrent copy of the same message: answer as for any duplicate.
     if (result.envelopeSha256 !== s.envelopeSha256) {

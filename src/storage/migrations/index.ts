@@ -3,6 +3,7 @@
 import type { Database } from 'better-sqlite3'
 import { SarabanError } from '../../errors.js'
 import { sql as init } from './001-init.js'
+import { sql as timestamps } from './002-timestamps.js'
 import { sql as trustHistory } from './003-trust-history.js'
 
 export interface Migration {
@@ -13,9 +14,7 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: init },
-  // Version 2 belongs to the time-stamping work (002-timestamps); this empty row holds its place until
-  // that lands, so that 003 keeps its number. MERGE: replace it with the real 002 row.
-  { version: 2, name: 'timestamps (placeholder)', sql: '' },
+  { version: 2, name: 'timestamps', sql: timestamps },
   { version: 3, name: 'trust-history', sql: trustHistory },
 ]
 

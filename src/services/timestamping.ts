@@ -1,0 +1,216 @@
+// Time-stamping of signatures (PROTOCOL.md §13.4): a SQLite queue, filled in the same transactions that
+// record letters and receipts, drained by this worker against the configured TSA. It never blocks
+// sending, receiving or delivery: a TSA that is down only leaves stamps pending, retried with backoff
+// (the whole worker backs off, so a backlog does not hammer a TSA that just came back), reported in
+// /healthz and the log. Every token is verified (imprint, nonce, TSA chain for the 'tsa' role) before
+// it is stored.
+import type { Clock } from '../clock.js'
+import type { Logger } from '../log.js'
+import type { Db } from '../storage/db.js'
+import type { PendingStamp, StampKind, StampSide, TimestampStore } from '../storage/timestamps.js'
+import type { TrustAnchors } from '../pki/validate.js'
+import type { ProfileTable } from '../crypto/profiles.js'
+import { SarabanError } from '../errors.js'
+import { nextAttemptDelay } from '../domain/delivery.js'
+import { imprintOf } from '../tsa/imprint.js'
+import { verifyTimeStampToken } from '../tsa/verify.js'
+import type { TsaClient } from '../tsa/client.js'
+
+export interface TimestampingSettings {
+  readonly timeoutMs: number
+  readonly initialBackoffMs: number
+  readonly maxBackoffMs: number
+  readonly concurrency: number
+}
+
+export interface TimestampingDeps {
+  readonly clock: Clock
+  readonly log: Logger
+  readonly db: Db
+  readonly store: TimestampStore
+  readonly anchors: TrustAnchors
+  readonly profiles: ProfileTable
+  /** Absent: time-stamping is off (no `tsa.url` configured). */
+  readonly client: Pick<TsaClient, 'stamp' | 'close' | 'url'> | undefined
+  readonly settings: TimestampingSettings
+  readonly random?: () => number
+}
+
+/** What to stamp. A letter's signature is known when it is recorded; a receipt is stamped from its
+ *  stored bytes (the worker asks its profile for the signature), so callers need not parse it. */
+export type StampSubject =
+  | { readonly messageId: string; readonly side: StampSide; readonly kind: 'letter'; readonly signature: Buffer }
+  | { readonly messageId: string; readonly side: StampSide; readonly kind: 'receipt' }
+
+export interface TimestampingStatus {
+  /** off: no TSA configured; ok: the last attempt succeeded (or none was needed); retrying: the TSA failed. */
+  readonly state: 'off' | 'ok' | 'retrying'
+  readonly pending: number
+  readonly oldestPendingSeconds: number
+  readonly lastError?: { readonly code: string; readonly detail: string; readonly at: string }
+}
+
+export interface TokenRecord {
+  readonly kind: StampKind
+  readonly side: StampSide
+  readonly imprint: Buffer
+  readonly token: Buffer
+  readonly genTime: Date
+}
+
+export class Timestamping {
+  readonly #d: TimestampingDeps
+  readonly #inFlight = new Set<Promise<void>>()
+  #running = false
+  #timer: NodeJS.Timeout | undefined
+  #scheduled = false
+  #failures = 0
+  #pausedUntil = 0
+  #lastError: TimestampingStatus['lastError']
+
+  constructor(deps: TimestampingDeps) {
+    this.#d = deps
+  }
+
+  get enabled(): boolean {
+    return this.#d.client !== undefined
+  }
+
+  /** Queues stamps. Synchronous and transactional: call it inside the Db.write fn that records the
+   *  letter or receipt. A no-op when time-stamping is off. */
+  record(subjects: readonly StampSubject[]): void {
+    if (!this.enabled || subjects.length === 0) return
+    const rows = subjects.map((s) => ({ messageId: s.messageId, side: s.side, kind: s.kind, imprint: s.kind === 'letter' ? imprintOf(s.signature) : null }))
+    try {
+      this.#d.store.enqueue(rows, this.#d.clock.now()) // a savepoint: a failure undoes only these rows
+    } catch (err) {
+      // Time-stamping must never cost a letter or a receipt (PROTOCOL.md §13.4).
+      this.#d.log.error({ err, event: 'timestamp.enqueue-failed', messageId: subjects[0]!.messageId }, 'could not queue a time-stamp')
+      return
+    }
+    this.notify()
+  }
+
+  /** Stored tokens of a message (both sides, both kinds), for evidence (PROTOCOL.md §8). */
+  tokensFor(messageId: string): TokenRecord[] {
+    return this.#d.store.tokensFor(messageId).map((r) => ({ kind: r.kind, side: r.side, imprint: r.imprint, token: r.token, genTime: new Date(r.genTime) }))
+  }
+
+  status(): TimestampingStatus {
+    const { count, oldestCreatedAt } = this.#d.store.pending()
+    const age = oldestCreatedAt === undefined ? 0 : Math.max(0, Math.floor((this.#d.clock.now() - oldestCreatedAt) / 1000))
+    return {
+      state: !this.enabled ? 'off' : this.#failures > 0 ? 'retrying' : 'ok',
+      pending: count,
+      oldestPendingSeconds: age,
+      ...(this.#lastError ? { lastError: this.#lastError } : {}),
+    }
+  }
+
+  start(): void {
+    if (!this.enabled || this.#running) return
+    this.#running = true
+    this.notify()
+  }
+
+  /** New stamps may be due. Coalesced: one claim per event-loop turn. */
+  notify(): void {
+    if (!this.#running || this.#scheduled) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      this.#pump()
+    })
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false
+    if (this.#timer) clearTimeout(this.#timer)
+    await Promise.allSettled([...this.#inFlight])
+    await this.#d.client?.close()
+  }
+
+  #pump(): void {
+    if (!this.#running) return
+    const now = this.#d.clock.now()
+    if (now < this.#pausedUntil) return this.#wake(this.#pausedUntil)
+    const room = this.#d.settings.concurrency - this.#inFlight.size
+    if (room <= 0) return
+    let claimed: PendingStamp[]
+    try {
+      claimed = this.#d.store.claimDue(now, room, now + 2 * this.#d.settings.timeoutMs + 1000)
+    } catch (err) {
+      this.#d.log.error({ err, event: 'timestamp.claim-failed' }, 'could not read the time-stamp queue; will try again')
+      return this.#wake(now + 5000)
+    }
+    for (const row of claimed) {
+      const p: Promise<void> = this.#stampOne(row).finally(() => {
+        this.#inFlight.delete(p)
+        this.notify()
+      })
+      this.#inFlight.add(p)
+    }
+    if (claimed.length === 0 && this.#inFlight.size === 0) {
+      const next = this.#d.store.nextDueAt()
+      if (next !== undefined) this.#wake(next)
+    }
+  }
+
+  #wake(at: number): void {
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => { this.#timer = undefined; this.notify() }, Math.min(Math.max(0, at - this.#d.clock.now()), 60_000))
+    this.#timer.unref()
+  }
+
+  async #stampOne(row: PendingStamp): Promise<void> {
+    const d = this.#d
+    let imprint = row.imprint ?? undefined
+    try {
+      imprint ??= await this.#receiptImprint(row)
+    } catch (err) {
+      // Our own data, not the TSA: this row waits long, the others go on.
+      const detail = err instanceof Error ? err.message : String(err)
+      d.log.error({ event: 'timestamp.subject-unreadable', messageId: row.messageId, side: row.side, kind: row.kind, detail }, 'cannot read what to time-stamp')
+      await d.db.write(() => d.store.markRetry(row, d.clock.now() + d.settings.maxBackoffMs, `ERR_INTERNAL: ${detail}`)).catch(() => {})
+      return
+    }
+    try {
+      const { token, nonce } = await d.client!.stamp(imprint)
+      const v = await verifyTimeStampToken(token, { imprint, anchors: d.anchors, nonce })
+      if (!v.ok) throw new SarabanError(v.code, v.reason)
+      const at = d.clock.now()
+      await d.db.write(() => d.store.saveToken(row, imprint!, token, v.value.genTime.getTime(), at))
+      if (this.#failures > 0) d.log.info({ event: 'timestamp.recovered', after: this.#failures }, 'the time-stamping authority answers again')
+      this.#failures = 0
+      this.#pausedUntil = 0
+      d.log.debug({ event: 'timestamp.stamped', messageId: row.messageId, side: row.side, kind: row.kind, genTime: v.value.genTime.toISOString() }, 'signature time-stamped')
+    } catch (err) {
+      const code = err instanceof SarabanError ? err.code : 'ERR_INTERNAL'
+      const detail = err instanceof Error ? err.message : String(err)
+      this.#failures++
+      const now = d.clock.now()
+      const delay = nextAttemptDelay(this.#failures, { ...d.settings, jitter: 'full' }, d.random)
+      // Jitter spreads retries; the floor keeps a dead TSA from being asked at once again.
+      const wait = Math.max(delay, Math.min(d.settings.initialBackoffMs, d.settings.maxBackoffMs))
+      this.#pausedUntil = now + wait
+      this.#lastError = { code, detail: detail.slice(0, 1000), at: new Date(now).toISOString() }
+      try {
+        await d.db.write(() => d.store.markRetry(row, now + wait, `${code}: ${detail}`, imprint))
+      } catch (e) {
+        d.log.error({ err: e, event: 'timestamp.record-failed', messageId: row.messageId }, 'could not record a time-stamping failure')
+      }
+      const { count } = d.store.pending()
+      d.log.warn({ event: 'timestamp.retry', messageId: row.messageId, side: row.side, kind: row.kind, code, detail, retryInMs: wait, pending: count },
+        'time-stamping failed; letters and receipts keep flowing, the stamp will be retried')
+    }
+  }
+
+  /** A receipt's stamp: SHA-256 of its signature value, read back through its profile. */
+  async #receiptImprint(row: PendingStamp): Promise<Buffer> {
+    const stored = this.#d.store.receiptOf(row)
+    if (!stored) throw new SarabanError('ERR_INTERNAL', `no stored receipt for ${row.side} message ${row.messageId}`)
+    const profile = this.#d.profiles.get(stored.profile)
+    const { signature } = await profile.verifyReceipt(Buffer.from(stored.receipt))
+    return imprintOf(signature)
+  }
+}

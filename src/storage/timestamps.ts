@@ -1,0 +1,108 @@
+// Time-stamps of signatures and the queue of those still to get (PROTOCOL.md §13.4). Rows are inserted in
+// the same transaction as the outbox/inbox change they belong to (enqueue() is synchronous: call it inside
+// the caller's Db.write fn), so a stamp is never lost to a crash between the two.
+import type Database from 'better-sqlite3'
+import type { Db } from './db.js'
+
+export type StampSide = 'outbox' | 'inbox'
+export type StampKind = 'letter' | 'receipt'
+
+export interface StampKey {
+  readonly messageId: string
+  readonly side: StampSide
+  readonly kind: StampKind
+}
+
+export interface NewStamp extends StampKey {
+  /** SHA-256 of the signature value, or null for a receipt the worker reads back (receiptOf). */
+  readonly imprint: Buffer | null
+}
+
+export interface PendingStamp extends NewStamp {
+  readonly attempts: number
+  readonly createdAt: number
+}
+
+export interface StoredToken extends StampKey {
+  readonly imprint: Buffer
+  readonly token: Buffer
+  readonly genTime: number
+}
+
+type Stmt<R = unknown> = Database.Statement<unknown[], R>
+const KEY = 'message_id = @messageId AND side = @side AND kind = @kind'
+
+export class TimestampStore {
+  readonly #s
+  readonly #enqueue: Database.Transaction<(rows: readonly NewStamp[], now: number) => void>
+  readonly #claim: Database.Transaction<(now: number, limit: number, leaseUntil: number) => PendingStamp[]>
+
+  constructor(db: Db) {
+    const p = <R>(sql: string): Stmt<R> => db.sqlite.prepare<unknown[], R>(sql)
+    this.#s = {
+      insert: p(`INSERT INTO timestamps (message_id, side, kind, imprint, created_at, next_attempt_at)
+        VALUES (@messageId, @side, @kind, @imprint, @now, @now) ON CONFLICT DO NOTHING`),
+      due: p<PendingStamp>(`SELECT message_id AS messageId, side, kind, imprint, attempts, created_at AS createdAt
+        FROM timestamps INDEXED BY timestamps_due WHERE token IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`),
+      lease: p(`UPDATE timestamps SET next_attempt_at = @leaseUntil WHERE ${KEY} AND token IS NULL`),
+      save: p(`UPDATE timestamps SET imprint = @imprint, token = @token, gen_time = @genTime, stamped_at = @at,
+        attempts = attempts + 1, last_error = NULL WHERE ${KEY}`),
+      retry: p(`UPDATE timestamps SET imprint = coalesce(@imprint, imprint), attempts = attempts + 1,
+        next_attempt_at = @nextAttemptAt, last_error = @error WHERE ${KEY} AND token IS NULL`),
+      tokens: p<StoredToken>(`SELECT message_id AS messageId, side, kind, imprint, token, gen_time AS genTime
+        FROM timestamps WHERE message_id = ? AND token IS NOT NULL ORDER BY side, kind`),
+      pending: p<{ count: number; oldest: number | null }>(`SELECT count(*) AS count, min(created_at) AS oldest
+        FROM timestamps WHERE token IS NULL`),
+      nextDue: p<number | null>('SELECT min(next_attempt_at) FROM timestamps WHERE token IS NULL').pluck(),
+      outboxReceipt: p<{ profile: string; receipt: string | null }>('SELECT profile, receipt FROM outbox_messages WHERE message_id = ?'),
+      inboxReceipt: p<{ profile: string; receipt: string | null }>('SELECT profile, receipt FROM inbox_messages WHERE message_id = ?'),
+    }
+    this.#enqueue = db.sqlite.transaction((rows: readonly NewStamp[], now: number) => {
+      for (const r of rows) this.#s.insert.run({ ...r, now })
+    })
+    this.#claim = db.sqlite.transaction((now: number, limit: number, leaseUntil: number) => {
+      const rows = this.#s.due.all(now, limit)
+      for (const r of rows) this.#s.lease.run({ ...r, leaseUntil })
+      return rows
+    })
+  }
+
+  /** Queues stamps (idempotent per message, side and kind). Synchronous: call inside a Db.write fn. */
+  enqueue(rows: readonly NewStamp[], now: number): void {
+    if (rows.length > 0) this.#enqueue(rows, now)
+  }
+
+  /** Takes up to `limit` due stamps and leases them until `leaseUntil` (an attempt that never reports
+   *  back, e.g. a crash, is retried after the lease). */
+  claimDue(now: number, limit: number, leaseUntil: number): PendingStamp[] {
+    if (limit <= 0) return []
+    return this.#claim.immediate(now, limit, leaseUntil)
+  }
+
+  saveToken(key: StampKey, imprint: Buffer, token: Buffer, genTime: number, at: number): void {
+    this.#s.save.run({ ...key, imprint, token, genTime, at })
+  }
+
+  markRetry(key: StampKey, nextAttemptAt: number, error: string, imprint?: Buffer): void {
+    this.#s.retry.run({ ...key, nextAttemptAt, error, imprint: imprint ?? null })
+  }
+
+  tokensFor(messageId: string): StoredToken[] {
+    return this.#s.tokens.all(messageId)
+  }
+
+  pending(): { count: number; oldestCreatedAt: number | undefined } {
+    const r = this.#s.pending.get()!
+    return { count: r.count, oldestCreatedAt: r.oldest ?? undefined }
+  }
+
+  nextDueAt(): number | undefined {
+    return this.#s.nextDue.get() ?? undefined
+  }
+
+  /** The receipt a 'receipt' stamp is about, as stored beside its message, with the message's profile. */
+  receiptOf(key: StampKey): { profile: string; receipt: string } | undefined {
+    const row = (key.side === 'outbox' ? this.#s.outboxReceipt : this.#s.inboxReceipt).get(key.messageId)
+    return row?.receipt ? { profile: row.profile, receipt: row.receipt } : undefined
+  }
+}
