@@ -1,6 +1,5 @@
 // Shared by the evidence tests (not a test file itself): letters sealed and acknowledged for real
-// with a profile, as the outbox would hold them, and a real RFC 3161 TSA run with `openssl ts`
-// (the time-stamping module's own server and verifier replace it once they are on main).
+// with a profile, as the outbox would hold them, and a real RFC 3161 TSA run with `openssl ts`.
 import { execFileSync } from 'node:child_process'
 import { createHash, randomUUID, webcrypto, type X509Certificate } from 'node:crypto'
 import * as x509 from '@peculiar/x509'
@@ -12,7 +11,6 @@ import type { EnvelopeProfile, SignerIdentity } from '../../src/crypto/types.js'
 import { receiptText } from '../../src/crypto/profiles.js'
 import type { OutboxLetter, OutboxMessage } from '../../src/storage/outbox.js'
 import type { StoredToken } from '../../src/services/evidence.js'
-import type { TimeStampVerifier } from '../../src/evidence/tst.js'
 import { tokenFacts } from '../../src/evidence/tst.js'
 import { chainPem } from '../../src/evidence/forms.js'
 import { sampleLetter, signerOf } from '../vectors/fixtures.js'
@@ -77,10 +75,10 @@ export async function sendAndAcknowledge(opts: {
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest()
 
 /** A real RFC 3161 TSA (openssl ts) whose certificate (EKU timeStamping, critical) is issued by the
- *  federation's issuing CA, and a verifier built on `openssl ts -verify`. */
+ *  federation's issuing CA: its tokens are checked by our verifyTimeStampToken (src/tsa), so the
+ *  evidence tests are also an interop test of it. */
 export interface OpensslTsa {
   stamp(imprint: Buffer): Buffer
-  verifier: TimeStampVerifier
   tokensFor(sent: Sent, which?: Array<'letter' | 'receipt'>): (messageId: string) => StoredToken[]
   close(): void
 }
@@ -104,30 +102,6 @@ export function opensslTsa(fed: FederationMaterial): OpensslTsa {
     run('ts', '-reply', '-config', 'ts.cnf', '-queryfile', q, '-signer', 'tsa.pem', '-inkey', 'tsa.key', '-chain', 'ca.pem', '-token_out', '-out', out)
     return readFileSync(out)
   }
-  // openssl ts -verify is a pure function of (token, imprint, root): remembered, so the tamper
-  // tests' hundreds of runs do not each spawn it again.
-  const seen = new Map<string, Awaited<ReturnType<TimeStampVerifier>>>()
-  const verifier: TimeStampVerifier = async (token, o) => {
-    const key = sha256(Buffer.concat([token, o.imprint])).toString('hex')
-    const hit = seen.get(key)
-    if (hit) return hit
-    const r = await opensslVerify(token, o.imprint)
-    seen.set(key, r)
-    return r
-  }
-  const opensslVerify = async (token: Buffer, imprint: Buffer): Promise<Awaited<ReturnType<TimeStampVerifier>>> => {
-    const o = { imprint }
-    const t = f(`v${++n}.tsr`), chain = f(`v${n}.pem`)
-    writeFileSync(t, token)
-    try {
-      const facts = tokenFacts(token)
-      writeFileSync(chain, chainPem(facts.certificates))
-      run('ts', '-verify', '-digest', o.imprint.toString('hex'), '-in', t, '-token_in', '-CAfile', f('root.pem'), '-untrusted', chain)
-      return { ok: true, value: { genTime: facts.genTime, tsaChain: facts.certificates } }
-    } catch (e) {
-      return { ok: false, code: 'ERR_SIGNATURE_INVALID', reason: `openssl ts -verify refused the token: ${String((e as { stderr?: Buffer }).stderr ?? e).split('\n')[0]}` }
-    }
-  }
   const tokensFor = (sent: Sent, which: Array<'letter' | 'receipt'> = ['letter', 'receipt']) => {
     const tokens = new Map<string, StoredToken[]>()
     for (const [mid, imp] of sent.imprints) {
@@ -140,7 +114,7 @@ export function opensslTsa(fed: FederationMaterial): OpensslTsa {
     }
     return (mid: string) => tokens.get(mid) ?? []
   }
-  return { stamp, verifier, tokensFor, close: () => rmSync(dir, { recursive: true, force: true }) }
+  return { stamp, tokensFor, close: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
 /** A CRL (DER) issued by the federation's issuing CA ('intermediate') or root, listing `revoked`. */
