@@ -9,7 +9,7 @@ import type { Logger } from '../log.js'
 import type { Db } from '../storage/db.js'
 import type { PendingStamp, StampKind, StampSide, TimestampStore } from '../storage/timestamps.js'
 import type { TrustAnchors } from '../pki/validate.js'
-import type { ProfileTable } from '../crypto/profiles.js'
+import { receiptFromText, type ProfileTable } from '../crypto/profiles.js'
 import { SarabanError } from '../errors.js'
 import { nextAttemptDelay } from '../domain/delivery.js'
 import { imprintOf } from '../tsa/imprint.js'
@@ -210,7 +210,7 @@ export class Timestamping {
     const stored = this.#d.store.receiptOf(row)
     if (!stored) throw new SarabanError('ERR_INTERNAL', `no stored receipt for ${row.side} message ${row.messageId}`)
     const profile = this.#d.profiles.get(stored.profile)
-    const { signature } = await profile.verifyReceipt(Buffer.from(stored.receipt))
+    const { signature } = await profile.verifyReceipt(receiptFromText(stored.profile, stored.receipt)) // cms-v1 receipts are stored as base64 (§12.6)
     return imprintOf(signature)
   }
 }
