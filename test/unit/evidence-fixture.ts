@@ -12,7 +12,6 @@ import { receiptText } from '../../src/crypto/profiles.js'
 import type { OutboxLetter, OutboxMessage } from '../../src/storage/outbox.js'
 import type { StoredToken } from '../../src/services/evidence.js'
 import { tokenFacts } from '../../src/evidence/tst.js'
-import { chainPem } from '../../src/evidence/forms.js'
 import { sampleLetter, signerOf } from '../vectors/fixtures.js'
 
 export interface Sent {
