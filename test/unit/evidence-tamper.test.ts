@@ -68,8 +68,9 @@ async function expectNamed(t: Test, bytes: Buffer, part: string, what: string): 
 
 t.test('a flipped byte in any header field, content or padding is blamed on its part', async (t) => {
   for (const [i, r] of regions.entries()) {
-    // Every header field is flipped in the manifest's header; the others take turns (5 fields each).
-    const fields = i === 0 ? HEADER_FIELDS : [0, 1, 2, 3, 4].map((k) => HEADER_FIELDS[(i * 5 + k) % HEADER_FIELDS.length]!)
+    // Every header field is flipped in the manifest's header; the others take turns (3 fields each,
+    // so that across the parts every field is flipped more than once).
+    const fields = i === 0 ? HEADER_FIELDS : [0, 1, 2].map((k) => HEADER_FIELDS[(i * 3 + k) % HEADER_FIELDS.length]!)
     for (const f of fields) await expectNamed(t, flipped(r.header + f), r.path, `${r.path} header byte ${f}`)
     const offsets = r.size === 0 ? [] : [...new Set([0, Math.floor(r.size / 2), r.size - 1])]
     for (const o of offsets) await expectNamed(t, flipped(r.content + o), r.path, `${r.path} content byte ${o}/${r.size}`)
