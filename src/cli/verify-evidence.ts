@@ -6,12 +6,9 @@ import { parsePemChain } from '../pki/cert.js'
 import { TrustAnchors } from '../pki/validate.js'
 import { defaultProfiles } from '../crypto/profiles.js'
 import { verifyEvidence } from '../services/evidence.js'
-import type { TimeStampVerifier } from '../evidence/tst.js'
+import { verifyTimeStampToken } from '../tsa/index.js'
 import { packageRoot } from '../version.js'
 import type { Command } from './commands.js'
-
-// The RFC 3161 verifier of src/tsa (PROTOCOL.md §13), wired here at the edge.
-const verifyTimeStampToken: TimeStampVerifier | undefined = undefined
 
 export const verifyEvidenceCommand: Command = {
   summary: 'check an evidence bundle offline; exits non-zero on any failure',
@@ -46,8 +43,7 @@ Exit status: 0 all checks pass; 1 a check failed; 2 usage error.
       return 1
     }
     const report = await verifyEvidence(bundle, {
-      anchors, profiles: defaultProfiles(), strict: values.strict === true,
-      ...(verifyTimeStampToken ? { verifyTimeStampToken } : {}),
+      anchors, profiles: defaultProfiles(), strict: values.strict === true, verifyTimeStampToken, // RFC 3161: src/tsa (PROTOCOL.md §13)
     })
     for (const f of report.findings) process.stdout.write(`${f.ok ? '✓' : '✗'} ${f.part}: ${f.detail}\n`)
     for (const w of report.weak) process.stdout.write(`~ weaker claim: ${w}\n`)

@@ -4,6 +4,8 @@
 // injected into the verifier (PROTOCOL.md §13).
 import { X509Certificate } from 'node:crypto'
 import * as pkijs from 'pkijs'
+import { children, expectTag, octetString, raw, readOid, readTlv } from '../crypto/cms/der-read.js'
+import { OID_SIGNED_DATA } from '../crypto/cms/oids.js'
 import type { Check } from '../errors.js'
 import type { TrustAnchors } from '../pki/validate.js'
 
@@ -20,15 +22,18 @@ export interface TokenFacts {
   readonly certificates: X509Certificate[] // as carried in SignedData.certificates, in that order
 }
 
-/** RFC 3161 §2.4.2: TimeStampToken = ContentInfo(SignedData(eContent = DER TSTInfo)). Throws if not. */
+/** RFC 3161 §2.4.2: TimeStampToken = ContentInfo(SignedData(eContent = DER TSTInfo)). Throws if not.
+ *  The SignedData is walked with the CMS reader (pkijs parses certificates slowly); only the small
+ *  TSTInfo goes through pkijs. */
 export function tokenFacts(token: Buffer): TokenFacts {
-  const ci = pkijs.ContentInfo.fromBER(token)
-  if (ci.contentType !== pkijs.ContentInfo.SIGNED_DATA) throw new Error('not a CMS SignedData')
-  const sd = new pkijs.SignedData({ schema: ci.content })
-  const e = sd.encapContentInfo.eContent
+  const ci = children(token, expectTag(readTlv(token, 0), 0x30, 'ContentInfo'))
+  if (readOid(token, ci[0]) !== OID_SIGNED_DATA) throw new Error('not a CMS SignedData')
+  const sd = children(token, expectTag(children(token, expectTag(ci[1], 0xa0, 'content'))[0], 0x30, 'SignedData'))
+  const eci = children(token, expectTag(sd[2], 0x30, 'encapContentInfo'))
+  const e = children(token, expectTag(eci[1], 0xa0, 'eContent'))[0]
   if (e === undefined) throw new Error('no TSTInfo')
-  const info = pkijs.TSTInfo.fromBER(e.getValue())
-  const certificates = (sd.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
-    .map((c) => new X509Certificate(Buffer.from(c.toSchema().toBER())))
+  const info = pkijs.TSTInfo.fromBER(octetString(token, e))
+  const certSet = sd.slice(3).find((x) => x.tag === 0xa0) // certificates [0] IMPLICIT SET OF
+  const certificates = certSet === undefined ? [] : children(token, certSet).filter((c) => c.tag === 0x30).map((c) => new X509Certificate(raw(token, c)))
   return { imprint: Buffer.from(info.messageImprint.hashedMessage.valueBlock.valueHexView), genTime: info.genTime, certificates }
 }

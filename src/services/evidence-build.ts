@@ -53,7 +53,7 @@ export async function buildEvidenceArchive(deps: EvidenceDeps, letter: OutboxLet
   const shared = new Parts()
   const own = new Parts()
   const entries: ManifestMessage[] = []
-  for (const m of messages) entries.push(await messageParts(deps, letter.senderAgency, m, shared, own))
+  for (const m of messages) entries.push(await messageParts(deps, m, shared, own))
 
   const head = { letterId: letter.id, sender: letter.senderAgency, generatedAt }
   const readme = { path: 'README.txt', role: 'readme' as const, data: auditorReadme(head, entries) }
@@ -66,7 +66,7 @@ export async function buildEvidenceArchive(deps: EvidenceDeps, letter: OutboxLet
   return writeTar([{ path: MANIFEST_PATH, data: manifest }, ...all.map((p) => ({ path: p.path, data: p.data }))], Math.floor(Date.parse(generatedAt) / 1000))
 }
 
-async function messageParts(deps: EvidenceDeps, sender: string, m: OutboxMessage, shared: Parts, own: Parts): Promise<ManifestMessage> {
+async function messageParts(deps: EvidenceDeps, m: OutboxMessage, shared: Parts, own: Parts): Promise<ManifestMessage> {
   const profile = deps.profiles.get(m.profile)
   const form = evidenceForm(m.profile)
   if (form === undefined) throw new Error(`no evidence form for profile ${m.profile}`)

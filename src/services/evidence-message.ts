@@ -60,7 +60,7 @@ export async function checkMessage(m: ManifestMessage, ctx: MessageContext): Pro
   same(ctx, m.letter, form.letterBytes(opened), 'the signed letter inside the envelope')
   same(ctx, m.letterSigner, chainPem(opened.signerChain), 'the certificate chain in the signed letter')
   const signed = (p.letter?.attachments ?? []) as Array<{ sha256: string }>
-  if (signed.length !== m.attachments.length) note(ctx.manifest === undefined ? '' : 'manifest.json', false, `message ${m.messageId} lists ${m.attachments.length} attachments; the letter has ${signed.length}`)
+  if (signed.length !== m.attachments.length) note('manifest.json', false, `message ${m.messageId} lists ${m.attachments.length} attachments; the letter has ${signed.length}`)
   for (const [i, a] of m.attachments.entries()) same(ctx, a, opened.attachments[i] ?? Buffer.alloc(0), `attachment ${i + 1} inside the envelope`)
 
   const letterTime = await provenTime(ctx, {

@@ -12,6 +12,7 @@ import { signDirectory } from '../../src/pki/directory.js'
 import { toBase64Der, notAfter } from '../../src/pki/cert.js'
 import { buildEvidenceArchive, verifyEvidence } from '../../src/services/evidence.js'
 import { tokenFacts } from '../../src/evidence/tst.js'
+import { verifyTimeStampToken } from '../../src/tsa/index.js'
 import { testFederation } from '../helpers/federation.js'
 import { opensslTsa, sendAndAcknowledge, testCrl } from './evidence-fixture.js'
 
@@ -48,7 +49,7 @@ t.test('the certificate has expired by now', async (t) => {
 })
 
 t.test('a signature time-stamped while the certificate was valid still verifies after it expired', async (t) => {
-  const report = await verifyEvidence(inTime, { anchors: new TrustAnchors([fed.root.cert]), profiles, verifyTimeStampToken: tsa.verifier, strict: true })
+  const report = await verifyEvidence(inTime, { anchors: new TrustAnchors([fed.root.cert]), profiles, verifyTimeStampToken, strict: true })
   t.ok(report.ok, JSON.stringify(report.findings.filter((f) => !f.ok)))
   const letter = report.findings.find((f) => f.ok && f.part.endsWith('/letter.jws') && /valid for signing at/.test(f.detail))
   t.ok(letter, 'the letter is judged at the time-stamp')
@@ -68,7 +69,7 @@ t.test('without a time-stamp the same bundle passes only as a weaker claim, and 
 t.test('a time-stamp made after the certificate expired does not make the signature valid', async (t) => {
   const late = tsa.tokensFor(sent, ['letter']) // stamped now, after expiry
   const archive = await buildEvidenceArchive({ ...deps, tokensFor: late }, sent.letter, sent.messages)
-  const report = await verifyEvidence(archive, { anchors: new TrustAnchors([fed.root.cert]), profiles, verifyTimeStampToken: tsa.verifier })
+  const report = await verifyEvidence(archive, { anchors: new TrustAnchors([fed.root.cert]), profiles, verifyTimeStampToken })
   t.notOk(report.ok)
   t.ok(report.findings.some((f) => !f.ok && f.part.endsWith('/letter.jws') && /not valid for signing at/.test(f.detail)))
 })
@@ -82,7 +83,7 @@ t.test('revocation is judged at the proven time with the CRL in force then', asy
   const bundle = (crls: Buffer[]) =>
     buildEvidenceArchive({ ...deps, directoryJws: () => fed.directoryJws, tokensFor: tokens, crlsAt: () => [...crls, rootCrl] }, sent2.letter, sent2.messages)
   const at = (ms: number) => new Date(genTime.getTime() + ms)
-  const opts = { anchors: new TrustAnchors([fed.root.cert]), profiles, verifyTimeStampToken: tsa.verifier, strict: true }
+  const opts = { anchors: new TrustAnchors([fed.root.cert]), profiles, verifyTimeStampToken, strict: true }
 
   const revokedBefore = await testCrl(fed, { by: 'intermediate', thisUpdate: at(-1000), revoked: [{ cert: moiSigning, at: at(-60_000) }] })
   const before = await verifyEvidence(await bundle([revokedBefore]), opts)
