@@ -54,6 +54,8 @@ export interface NetOptions {
   readonly crls?: FederationCrls
   /** merged into each node.json `trust` (e.g. { revocation: 'soft' }) */
   readonly trust?: Record<string, unknown>
+  /** top-level members merged into each node.json (e.g. a `tsa` section) */
+  readonly extra?: Record<string, unknown>
 }
 
 export interface NetFiles {
@@ -64,7 +66,7 @@ export interface NetFiles {
 }
 
 /** Write a throwaway federation to disk: root, signed directory with real ports, keys and node.json per agency. */
-export async function writeNetFiles(agencies: readonly string[], opts: NetOptions & { apiPorts?: Record<string, number>; logLevel?: string; extra?: Record<string, unknown> } = {}): Promise<NetFiles> {
+export async function writeNetFiles(agencies: readonly string[], opts: NetOptions & { apiPorts?: Record<string, number>; logLevel?: string } = {}): Promise<NetFiles> {
   const fed = await testFederation()
   const dir = mkdtempSync(join(tmpdir(), 'saraban-it-'))
   const ports: Record<string, number> = {}

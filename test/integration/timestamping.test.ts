@@ -7,51 +7,22 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadConfig } from '../../src/config/index.js'
-import { createContext } from '../../src/context.js'
-import { createLogger } from '../../src/log.js'
 import { defaultProfiles, receiptFromText } from '../../src/crypto/profiles.js'
 import { imprintOf } from '../../src/tsa/imprint.js'
 import { verifyTimeStampToken } from '../../src/tsa/verify.js'
-import { call, freePort, waitFor, waitForRecipient, thaiLetter, writeNetFiles, type TestNode } from '../helpers/nodes.js'
+import { call, freePort, testNet, waitFor, waitForRecipient, thaiLetter, type TestNode } from '../helpers/nodes.js'
 import { testTrust } from '../helpers/federation.js'
 import { testTsa } from '../helpers/tsa.js'
 
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0
 
 /** testNet with a `tsa` section in every node.json. */
-async function netWithTsa(agencies: string[], tsaUrl: string, profiles?: string[]) {
-  const files = await writeNetFiles(agencies, {
+function netWithTsa(agencies: string[], tsaUrl: string, profiles?: string[]) {
+  return testNet(agencies, {
     ...(profiles ? { profiles } : {}),
     delivery: { initialBackoffMs: 50, maxBackoffMs: 300 },
     extra: { tsa: { url: tsaUrl, timeoutMs: 500, initialBackoffMs: 100, maxBackoffMs: 300 } },
   })
-  const nodes: Record<string, TestNode> = {}
-  for (const id of agencies) {
-    const { configFile, apiKey, federationPort } = files.agencies[id]!
-    const node: TestNode = {
-      id, apiKey, configFile, federationPort,
-      async start() {
-        if (node.ctx) return
-        const ctx = await createContext(loadConfig({ file: configFile, env: {}, packageRoot: process.cwd() }), { log: createLogger('silent') })
-        node.apiUrl = (await ctx.listen()).apiUrl
-        node.ctx = ctx
-      },
-      async stop() {
-        const ctx = node.ctx
-        node.ctx = undefined
-        if (ctx) await ctx.close()
-      },
-    }
-    nodes[id] = node
-  }
-  return {
-    nodes,
-    async stop() {
-      for (const n of Object.values(nodes)) await n.stop()
-      rmSync(files.dir, { recursive: true, force: true })
-    },
-  }
 }
 
 async function health(node: TestNode) {
