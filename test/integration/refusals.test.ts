@@ -38,7 +38,7 @@ function identity(agency: string) {
 }
 
 async function expectRefusal(t: Test, res: { status: number; contentType: string; body: Buffer }, status: number, code: string) {
-  t.equal(res.status, status, res.body.toString())
+  t.equal(res.status, status, res.status < 300 ? 'accepted' : res.body.toString())
   t.match(res.contentType, /^application\/problem\+json/)
   t.equal(JSON.parse(res.body.toString()).code, code)
   t.equal(net.nodes.mof!.ctx!.inbox.list({ agencies: ['mof'], limit: 10 }).length, 0, 'nothing was stored')
@@ -47,7 +47,7 @@ async function expectRefusal(t: Test, res: { status: number; contentType: string
 t.test('a well-formed envelope is accepted (control)', async (t) => {
   const sealed = await seal()
   const res = await federationPost(net.nodes.mof!.federationPort, { ...identity('moi'), body: sealed.envelope })
-  t.equal(res.status, 201, res.body.toString())
+  t.equal(res.status, 201, res.status === 201 ? "accepted" : res.body.toString())
   // Remove it again so the refusal tests can assert an empty inbox.
   const db = net.nodes.mof!.ctx!.db.sqlite
   for (const table of ['inbox_attachments', 'inbox_envelopes', 'inbox_messages']) db.prepare(`DELETE FROM ${table}`).run()

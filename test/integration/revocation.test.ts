@@ -81,7 +81,7 @@ async function seal(signer?: SignerIdentity) {
 const as = (tls: Issued) => ({ key: tls.keyPem, cert: tls.chainPem, ca: net.fed.root.certPem })
 
 async function expectRefusal(t: Test, res: { status: number; contentType: string; body: Buffer }, status: number, code: string) {
-  t.equal(res.status, status, res.body.toString())
+  t.equal(res.status, status, res.status < 300 ? 'accepted' : res.body.toString())
   t.match(res.contentType, /^application\/problem\+json/)
   t.equal(JSON.parse(res.body.toString()).code, code)
   t.equal(inboxSize(), 0, 'nothing was stored')
@@ -111,7 +111,7 @@ async function sendToMof() {
 
 t.test('control: the agencies\' own certificates pass the hard-fail check, and a letter is delivered', async (t) => {
   const res = await federationPost(net.nodes.mof!.federationPort, { ...as(net.fed.agencies.moi!.tls), body: (await seal()).envelope })
-  t.equal(res.status, 201, res.body.toString())
+  t.equal(res.status, 201, res.status === 201 ? "accepted" : res.body.toString())
   const db = net.nodes.mof!.ctx!.db.sqlite
   for (const table of ['inbox_attachments', 'inbox_envelopes', 'inbox_messages']) db.prepare(`DELETE FROM ${table}`).run()
 })

@@ -148,7 +148,7 @@ t.test('openssl cms', async (t) => {
     const res = await federationPost(net.nodes.mof!.federationPort, {
       key: tls.keyPem, cert: tls.chainPem, ca: net.fed.root.certPem, body: o.envelope, contentType: 'application/cms', routing: o.routing,
     })
-    t.equal(res.status, 201, res.body.toString())
+    t.equal(res.status, 201, res.status === 201 ? "accepted" : res.body.toString())
     t.equal(res.contentType, 'application/cms')
     const receipt = await cmsV1.verifyReceipt(res.body)
     t.match(receipt.claims, { mid: o.routing.messageId, from: 'moi', to: 'mof', profile: 'cms-v1' })
