@@ -4,11 +4,13 @@ import { SarabanError } from '../errors.js'
 import { cmsV1 } from './cms/v1-profile.js'
 import { joseV1 } from './jose/v1-profile.js'
 import type { EnvelopeProfile } from './types.js'
+import { createHash } from 'node:crypto'
 
 export type {
   AttachmentManifestItem, EnvelopeHeader, EnvelopeProfile, LetterObject, Opened, ReceiptClaims, Routing, SealInput, Sealed,
-  SignedPayload, SignerIdentity, VerifiedReceipt,
+  SignedPayload, SignerIdentity, VerifiedReceipt, SealRecipient, SealManyInput, SealedPart, SealedMany, SealsMany,
 } from './types.js'
+import type { SealManyInput, SealedMany, SealsMany } from './types.js'
 
 const ROWS: readonly EnvelopeProfile[] = [joseV1, cmsV1]
 
@@ -95,4 +97,24 @@ export function receiptText(profileId: string, receipt: Buffer): string {
 /** The receipt bytes (as received or sent on the wire) from their text form. */
 export function receiptFromText(profileId: string, text: string): Buffer {
   return Buffer.from(text, BINARY_RECEIPTS.has(profileId) ? 'base64' : 'utf8')
+}
+
+/**
+ * Seals one letter for many recipients of one profile (issue 5 §4). A profile that implements
+ * sealMany signs once and encrypts the content once; otherwise each recipient gets its own seal()
+ * (head = the whole envelope, shared = empty), as before.
+ */
+export async function sealForAll(profile: EnvelopeProfile & Partial<SealsMany>, input: SealManyInput): Promise<SealedMany> {
+  if (typeof profile.sealMany === 'function') return profile.sealMany(input)
+  const parts = []
+  for (const r of input.recipients) {
+    const s = await profile.seal({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert })
+    parts.push({ messageId: r.messageId, to: r.to, head: s.envelope, tail: Buffer.alloc(0), envelopeSha256: s.envelopeSha256, contentKey: s.contentKey, signature: s.signature })
+  }
+  return { mediaType: profile.mediaType, shared: Buffer.alloc(0), parts }
+}
+
+/** SHA-256 (lowercase hex) of head ‖ shared ‖ tail without copying them together. */
+export function partSha256(head: Buffer, shared: Buffer, tail: Buffer): string {
+  return createHash('sha256').update(head).update(shared).update(tail).digest('hex')
 }

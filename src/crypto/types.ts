@@ -118,3 +118,45 @@ export interface EnvelopeProfile {
   signReceipt(claims: ReceiptClaims, signer: SignerIdentity): Promise<Buffer>
   verifyReceipt(receipt: Buffer): Promise<VerifiedReceipt>
 }
+
+/** One recipient of a letter sealed for many at once (issue 5: circulars, PROTOCOL.md §17). */
+export interface SealRecipient {
+  messageId: string
+  to: string
+  cert: X509Certificate
+}
+
+export interface SealManyInput {
+  letterId: string
+  from: string
+  sentAt: string // ISO 8601 UTC
+  letter: LetterObject
+  attachments: Buffer[] // same count, order and sizes as letter.attachments
+  signer: SignerIdentity
+  recipients: readonly SealRecipient[]
+}
+
+/** One recipient's envelope: exactly the bytes head ‖ SealedMany.shared ‖ tail. */
+export interface SealedPart {
+  messageId: string
+  to: string
+  head: Buffer
+  tail: Buffer
+  envelopeSha256: string // lowercase hex of head ‖ shared ‖ tail
+  contentKey: Buffer // secret; the same for every part when the content is encrypted once
+  signature: Buffer // raw signature value of the signed letter in this envelope (time-stamp imprint)
+}
+
+export interface SealedMany {
+  mediaType: string
+  /** Bytes common to every part's envelope (the content encrypted once), stored and sent once per
+   *  letter; empty when the profile encrypts per recipient. */
+  shared: Buffer
+  parts: SealedPart[] // in the order of SealManyInput.recipients
+}
+
+/** Optional per profile: sign once, encrypt the content once, wrap the content key per recipient.
+ *  Callers use sealForAll() (profiles.ts), which falls back to one seal() per recipient. */
+export interface SealsMany {
+  sealMany(input: SealManyInput): Promise<SealedMany>
+}
