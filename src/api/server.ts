@@ -10,6 +10,7 @@ import { apiKeyLookup, bearerAuth, type ApiKeyEntry } from './auth.js'
 import { letterRoutes } from './routes/letters.js'
 import { inboxRoutes } from './routes/inbox.js'
 import { infoRoutes } from './routes/info.js'
+import { registerRoutes } from './routes/registers.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { InboxStore } from '../storage/inbox.js'
@@ -94,6 +95,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await letterRoutes(scoped, deps)
     await inboxRoutes(scoped, deps)
     await infoRoutes(scoped, deps)
+    await registerRoutes(scoped, deps)
   })
   return app
 }
