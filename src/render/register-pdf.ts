@@ -43,7 +43,7 @@ const SIZE = 10
 const LINE = 13.5
 const PAD = 3
 const MAX_LINES = 12 // a cell longer than this ends with '…' (a row never outgrows a page)
-const BATCH = 100 // rows drawn between two yields to the event loop
+const BATCH = 20 // rows drawn between two yields to the event loop
 
 function cellsOf(e: RegisterEntry): Record<Column, string> {
   return {
@@ -74,12 +74,36 @@ async function fill(doc: PDFKit.PDFDocument, input: RegisterPdfInput, title: str
   let weight: 400 | 700 = 400
   let size = SIZE
   const font = (s: Script) => `${s}-${weight}`
-  const measure = (r: Run) => doc.font(font(r.script)).fontSize(size).widthOfString(r.text)
+  // Shaping a run (fontkit layout) is the costly part of measuring, and registers repeat the same
+  // words and names row after row: widths are cached per font and text, at size 1.
+  const widths = new Map<string, number>()
+  const measure = (r: Run) => {
+    const key = `${font(r.script)}\u0000${r.text}`
+    let w = widths.get(key)
+    if (w === undefined) {
+      if (widths.size > 50_000) widths.clear()
+      w = doc.font(font(r.script)).fontSize(1).widthOfString(r.text)
+      widths.set(key, w)
+    }
+    return w * size
+  }
   const draw = (text: string, x: number, y: number) => {
     for (const r of runsOf(text)) {
       doc.font(font(r.script)).fontSize(size).text(r.text, x, y, { lineBreak: false })
       x += measure(r)
     }
+  }
+  // Word segmentation is the other costly part; the same cell text (a sender, a subject) recurs.
+  const lines = new Map<string, string[]>()
+  const wrapCell = (text: string, width: number): string[] => {
+    const key = `${weight}\u0000${width}\u0000${text}`
+    let l = lines.get(key)
+    if (l === undefined) {
+      if (lines.size > 20_000) lines.clear()
+      l = wrap(text, width, measure, MAX_LINES)
+      lines.set(key, l)
+    }
+    return l
   }
   const headings = columnTitles(input.book.direction)
   let page = 0
@@ -89,7 +113,7 @@ async function fill(doc: PDFKit.PDFDocument, input: RegisterPdfInput, title: str
   const row = (cells: Record<Column, string>, bold: boolean, grey: boolean) => {
     weight = bold ? 700 : 400
     size = SIZE
-    const wrapped = COLUMNS.map(([c, w]) => wrap(thaiDigits(cells[c]), w - 2 * PAD, measure, MAX_LINES))
+    const wrapped = COLUMNS.map(([c, w]) => wrapCell(thaiDigits(cells[c]), w - 2 * PAD))
     const height = Math.max(1, ...wrapped.map((l) => l.length)) * LINE + 2 * PAD
     if (y + height > bottom()) {
       newPage() // draws the heading row in bold: back to this row's weight
