@@ -29,6 +29,11 @@ t.test('the books: built-in plus configured', async (t) => {
   t.equal(r.status, 200)
   t.same(r.body.books.map((b: { id: string }) => b.id), ['receive', 'send', 'circular', 'classified'])
   t.match(r.body.books[2], { direction: 'send', prefix: 'ว ' })
+  const doc = (await (await fetch(net.nodes.moi!.apiUrl + '/docs/json')).json()) as any
+  for (const path of ['/api/v1/registers/{book}', '/api/v1/registers/{book}/numbers', '/api/v1/registers/{book}/export.pdf', '/api/v1/registers/{book}/entries/{year}/{number}/cancel']) {
+    t.ok(doc.paths[path], `OpenAPI documents ${path}`)
+  }
+  t.ok(doc.paths['/api/v1/registers/{book}'].get.parameters.some((p: { name: string; in: string }) => p.name === 'year' && p.in === 'query'))
 })
 
 t.test('concurrent requests get distinct consecutive outgoing numbers; the series survives a restart', async (t) => {
