@@ -72,6 +72,9 @@ export const ERRORS = {
   ERR_CRL_INVALID: { status: 500, title: 'A CRL does not verify, is not current, is older than the one held, or uses features this node does not implement' },
 
   // Hosting nodes (PROTOCOL.md §16)
+
+  // Notifications: event stream and webhooks (issue 5 §6, README "Notifications")
+  ERR_TOO_MANY_STREAMS: { status: 503, title: 'This node serves as many event streams as it is configured for; retry later' },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS

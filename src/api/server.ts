@@ -10,6 +10,7 @@ import { apiKeyLookup, bearerAuth, type ApiKeyEntry } from './auth.js'
 import { letterRoutes } from './routes/letters.js'
 import { inboxRoutes } from './routes/inbox.js'
 import { infoRoutes } from './routes/info.js'
+import { eventRoutes } from './routes/events.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { InboxStore } from '../storage/inbox.js'
@@ -19,6 +20,7 @@ import type { EvidenceDeps } from '../services/evidence.js'
 import type { HostedAgencies } from '../services/hosted-agencies.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import type { Logger } from '../log.js'
+import type { Events } from '../services/events/index.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,6 +44,8 @@ export interface ApiDeps {
   readonly profiles: ProfileTable
   readonly federationUrl: string
   readonly health: () => { status: 'ok' | 'degraded' | 'failing'; [k: string]: unknown }
+  /** The event stream and webhook deliveries (issue 5 §6); absent: no /api/v1/events routes. */
+  readonly events?: Events
 }
 
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any, any, any, any>> {
@@ -92,6 +96,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await letterRoutes(scoped, deps)
     await inboxRoutes(scoped, deps)
     await infoRoutes(scoped, deps)
+    if (deps.events) await eventRoutes(scoped, deps.events)
   })
   return app
 }

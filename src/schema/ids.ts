@@ -23,6 +23,11 @@ export const schemaIds = {
   apiDirectory: 'urn:saraban:api:directory:v1',
   apiDirectoryEntry: 'urn:saraban:api:directory-entry:v1',
   apiHealth: 'urn:saraban:api:health:v1',
+  apiEvent: 'urn:saraban:api:event:v1',
+  apiEventList: 'urn:saraban:api:event-list:v1',
+  apiEventsQuery: 'urn:saraban:api:events-query:v1',
+  apiWebhookDeliveries: 'urn:saraban:api:webhook-deliveries:v1',
+  apiWebhookDeliveriesQuery: 'urn:saraban:api:webhook-deliveries-query:v1',
   // config
   config: 'urn:saraban:config:node:v1',
   hostedAgency: 'urn:saraban:config:hosted-agency:v1',
