@@ -35,7 +35,7 @@ export interface RawConfig {
     heartbeatSeconds: number
     slowClientSeconds: number
     maxStreams: number
-    webhooks: Array<{ name: string; url: string; agencies?: string[]; types?: string[]; secretEnv?: string; secretFile?: string }>
+    webhooks: Array<{ name: string; url: string; agencies: string[] | null; types: string[] | null; secretEnv: string | null; secretFile: string | null }>
     webhookDelivery: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number; timeoutMs: number; concurrency: number; perEndpoint: number }
   }
   tsa: { url: string | null; caFile: string | null; timeoutMs: number; initialBackoffMs: number; maxBackoffMs: number; concurrency: number }
@@ -112,8 +112,8 @@ function webhookProblems(c: RawConfig, env: NodeJS.ProcessEnv, hosted: ReadonlyS
     problems.push({ field: `/notifications/webhooks/${i}/name`, message: `must not repeat the name of webhook ${j}` }))
   n.webhooks.forEach((w, i) => {
     const at = `/notifications/webhooks/${i}`
-    if ((w.secretEnv === undefined) === (w.secretFile === undefined)) problems.push({ field: at, message: 'must give exactly one of secretEnv and secretFile' })
-    if (w.secretEnv !== undefined && (env[w.secretEnv] ?? '') === '') problems.push({ field: `${at}/secretEnv`, message: `names the environment variable ${w.secretEnv}, which is not set` })
+    if ((w.secretEnv === null) === (w.secretFile === null)) problems.push({ field: at, message: 'must give exactly one of secretEnv and secretFile' })
+    if (w.secretEnv !== null && (env[w.secretEnv] ?? '') === '') problems.push({ field: `${at}/secretEnv`, message: `names the environment variable ${w.secretEnv}, which is not set` })
     if (c.hosting.agenciesDir === null) {
       w.agencies?.forEach((a, j) => {
         if (!hosted.has(a)) problems.push({ field: `${at}/agencies/${j}`, message: `names agency "${a}", which this node does not host` })

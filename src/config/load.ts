@@ -107,8 +107,8 @@ export function loadConfig(opts: LoadConfigOptions): Config {
         url: w.url,
         ...(w.agencies ? { agencies: [...w.agencies] } : {}),
         ...(w.types ? { types: [...w.types] } : {}),
-        ...(w.secretEnv !== undefined ? { secret: opts.env[w.secretEnv]! } : {}),
-        ...(w.secretFile !== undefined ? { secretFile: path(w.secretFile) } : {}),
+        ...(w.secretEnv !== null ? { secret: opts.env[w.secretEnv]! } : {}),
+        ...(w.secretFile !== null ? { secretFile: path(w.secretFile) } : {}),
       })),
     },
     tsa: {
