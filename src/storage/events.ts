@@ -120,6 +120,12 @@ export class EventStore {
     return this.#s.maxId.get()?.id ?? 0
   }
 
+  /** The highest id this database ever gave an event (pruned or not), 0 when none. */
+  lastIssuedId(): number {
+    const r = this.#db.sqlite.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'events'`).get() as { seq: number } | undefined
+    return r?.seq ?? 0
+  }
+
   /** The highest id pruned by retention (0: nothing was). A client resuming below it missed events. */
   prunedThrough(): number {
     return this.#s.pruned.get()?.id ?? 0

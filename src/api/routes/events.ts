@@ -6,7 +6,7 @@ import { EVENT_TYPES } from '../../domain/events.js'
 import { schemaIds, schemas } from '../../schema/index.js'
 import { listAgencies } from '../paging.js'
 import { isoTime } from '../../clock.js'
-import { eventView, type Events } from '../../services/events/index.js'
+import { eventView, resumePoint, type Events } from '../../services/events/index.js'
 import type { WebhookDelivery, WebhookState } from '../../storage/events.js'
 
 const ref = (id: string) => ({ $ref: `${id}#` })
@@ -66,17 +66,19 @@ export async function eventRoutes(app: FastifyInstance, events: Events): Promise
     const types = parseTypes(request.query.types)
     const resume = lastEventId(request) ?? request.query.after
     if (wantsJson(request)) {
-      const after = resume ?? 0
+      const asked = resume ?? 0
+      const gap = resumePoint(asked, events.store.prunedThrough(), events.store.lastIssuedId())
+      const after = gap?.resumeAfter ?? asked
       const items = events.store.after({ agencies, types, afterId: after, limit: request.query.limit ?? 100 })
-      const pruned = events.store.prunedThrough()
       return reply.type('application/json').send({
         items: items.map(eventView),
         lastId: items.length > 0 ? items[items.length - 1]!.id : after,
-        ...(after < pruned ? { prunedThrough: pruned } : {}),
+        ...(gap ? { truncated: { after: asked, ...gap } } : {}),
       })
     }
     if (!events.streams.hasRoom()) throw new SarabanError('ERR_TOO_MANY_STREAMS', 'Too many event streams are open; retry later, or poll with Accept: application/json.')
-    const afterId = resume ?? events.store.maxId()
+    // Without a resume point: only events committed from now on.
+    const afterId = resume ?? events.store.lastIssuedId()
     reply.hijack()
     events.streams.open(reply.raw, { agencies, types, afterId })
   })

@@ -10,7 +10,7 @@ import { EventStreams, type StreamSettings } from './stream.js'
 import { WebhookWorker, type WebhookEndpoint, type WebhookSettings } from './webhooks.js'
 
 export { EventLog, type WebhookRoute } from './sink.js'
-export { EventStreams, type StreamSettings, type StreamFilter } from './stream.js'
+export { EventStreams, resumePoint, TRUNCATED, type StreamSettings, type StreamFilter } from './stream.js'
 export { WebhookWorker, type WebhookEndpoint, type WebhookSettings, type EndpointStatus } from './webhooks.js'
 export { eventView, eventJson, type EventView } from './view.js'
 export { signWebhook, verifyWebhook, webhookKey } from './signature.js'

@@ -44,6 +44,16 @@ export interface StreamDeps {
   readonly settings: StreamSettings
 }
 
+/** The control event a stream sends when it cannot continue exactly where the client left off. */
+export const TRUNCATED = 'stream.truncated'
+
+/** Where a stream resumed after `afterId` really continues, when that is not right after it. */
+export function resumePoint(afterId: number, prunedThrough: number, lastIssued: number): { resumeAfter: number; reason: 'pruned' | 'unknown-id' } | undefined {
+  if (afterId > lastIssued) return { resumeAfter: 0, reason: 'unknown-id' }
+  if (afterId < prunedThrough) return { resumeAfter: prunedThrough, reason: 'pruned' }
+  return undefined
+}
+
 /** SSE field values may not contain CR or LF; JSON text from JSON.stringify never does. */
 function frame(id: number, type: string, data: string): string {
   return `id: ${id}\nevent: ${type}\ndata: ${data}\n\n`
@@ -61,6 +71,13 @@ export class EventStreams {
 
   get size(): number {
     return this.#subs.size
+  }
+
+  /** Bytes written to streams and not yet taken by their sockets (bounded: see the file comment). */
+  buffered(): number {
+    let n = 0
+    for (const sub of this.#subs) n += sub.res.writableLength
+    return n
   }
 
   /** False when maxStreams are open (the route answers 503). */
@@ -90,10 +107,13 @@ export class EventStreams {
       this.#pump(sub)
     })
     let head = `retry: ${s.retryMs}\n\n`
-    // Retention removed events after the client's last one: say so (a saraban system then re-reads its
-    // lists), then carry on from the oldest event still kept.
-    const pruned = this.#deps.store.prunedThrough()
-    if (filter.afterId < pruned) head += `event: stream.truncated\ndata: ${JSON.stringify({ after: filter.afterId, prunedThrough: pruned })}\n\n`
+    const gap = resumePoint(filter.afterId, this.#deps.store.prunedThrough(), this.#deps.store.lastIssuedId())
+    if (gap) {
+      // The client missed events (retention), or names an id this database never issued (restored or
+      // replaced node): say so, so that the saraban system re-reads its lists, and move its Last-Event-ID.
+      sub.cursor = gap.resumeAfter
+      head += frame(gap.resumeAfter, TRUNCATED, JSON.stringify({ after: filter.afterId, ...gap }))
+    }
     this.#write(sub, head)
     this.#startHeartbeat()
     this.#pump(sub)
