@@ -3,6 +3,7 @@
 // hanging endpoint never delays another one.
 import t from 'tap'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -108,6 +109,13 @@ t.test('a failing endpoint is retried until it answers 2xx; each attempt signed 
     t.equal(h.id, '1', 'webhook-id is the event id, the same on every attempt')
     t.ok(verifyWebhook(key, h, h.body, Math.floor(Date.now() / 1000)), 'the signature verifies')
   }
+  // An independent receiver (Python, from the specification's text) accepts what the node sent, and
+  // refuses it with one byte changed.
+  const python = (body: string) => execFileSync('/usr/bin/python3', [join(import.meta.dirname, '../interop/webhook-verify.py')], {
+    input: JSON.stringify({ secret: SECRET, headers: { 'webhook-id': ok.hits[2]!.id, 'webhook-timestamp': ok.hits[2]!.timestamp, 'webhook-signature': ok.hits[2]!.signature }, body, now: Math.floor(Date.now() / 1000) }),
+  }).toString().trim()
+  t.equal(python(ok.hits[2]!.body), 'ok', 'python verifies the delivered POST')
+  t.equal(python(ok.hits[2]!.body.replace('mof', 'moi')), 'bad', 'python refuses a changed body')
   t.match(JSON.parse(ok.hits[0]!.body), { id: 1, type: 'letter.received', agency: 'moi', messageId: '6f1c0a6e-1f3c-4e43-9a52-6d1b8f0d2a11', data: { from: 'mof' } })
   t.match(events.webhooks.status()[0], { name: 'saraban', inFlight: 0, lastFailure: { status: 503, error: 'HTTP 503: busy later' } })
   t.type(events.webhooks.status()[0]!.lastSuccessAt, 'string')
