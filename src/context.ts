@@ -230,7 +230,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     events,
     get federationUrl() { return federationUrl },
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
-      revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }) }),
+      revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),
+      notifications: () => events.status() }),
   })
 
   const ctx: AppContext = {

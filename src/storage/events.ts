@@ -70,6 +70,8 @@ const toEvent = (r: EventRow): StoredEvent => ({
 
 export class EventStore {
   readonly #db: Db
+  /** Statements whose shape depends on the number of agencies/types, prepared once per shape. */
+  readonly #shaped = new Map<string, Stmt>()
   readonly #s: {
     insert: Stmt
     maxId: Stmt<{ id: number | null }>
@@ -142,7 +144,17 @@ export class EventStore {
     }
     sql += ' ORDER BY id LIMIT ?'
     params.push(q.limit)
-    return (this.#db.sqlite.prepare(sql).all(...params) as EventRow[]).map(toEvent)
+    return (this.#prepared(sql).all(...params) as EventRow[]).map(toEvent)
+  }
+
+  #prepared(sql: string): Stmt {
+    let st = this.#shaped.get(sql)
+    if (!st) {
+      if (this.#shaped.size >= 256) this.#shaped.clear() // many distinct shapes: keep the cache small
+      st = this.#db.sqlite.prepare(sql) as Stmt
+      this.#shaped.set(sql, st)
+    }
+    return st
   }
 
   get(id: number): StoredEvent | undefined {
@@ -185,7 +197,7 @@ export class EventStore {
     }
     sql += ' ORDER BY d.event_id DESC, d.endpoint LIMIT ?'
     params.push(q.limit)
-    return this.#db.sqlite.prepare(sql).all(...params) as WebhookDelivery[]
+    return this.#prepared(sql).all(...params) as WebhookDelivery[]
   }
 
   deliveryCounts(): Record<WebhookState, number> {

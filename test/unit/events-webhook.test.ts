@@ -144,6 +144,7 @@ t.test('410 Gone stops at once; maxAttempts marks failed; a hanging endpoint hol
   t.ok(failed.filter((d) => d.endpoint === 'broken').every((d) => d.attempts === 3 && d.lastStatus === 500), '500: maxAttempts')
   t.equal(hanging.hits.length, 2, 'the hanging endpoint holds only its perEndpoint slots')
   t.same(events.store.deliveryCounts(), { pending: 5, delivered: 5, failed: 10 })
+  t.same(events.status().failingEndpoints.sort(), ['broken', 'gone'], '/healthz names the failing endpoints (not the hanging one: no answer yet)')
 })
 
 t.test('pending deliveries to an endpoint removed from the configuration fail at start', async (t) => {

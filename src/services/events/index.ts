@@ -94,6 +94,12 @@ export class Events {
     if (total > 0) log.info({ event: 'events.pruned', count: total, before: new Date(before).toISOString() }, 'old events removed')
   }
 
+  /** For /healthz (services/health.ts). */
+  status(): { streams: number; webhooks: { pending: number; delivered: number; failed: number }; failingEndpoints: string[] } {
+    const failing = this.webhooks.status().filter((e) => e.lastFailure !== undefined && (e.lastSuccessAt === undefined || e.lastSuccessAt < e.lastFailure.at))
+    return { streams: this.streams.size, webhooks: this.store.deliveryCounts(), failingEndpoints: failing.map((e) => e.name) }
+  }
+
   /** Ends streams, stops the webhook worker (in-flight requests are aborted and retried later). */
   async stop(): Promise<void> {
     clearInterval(this.#pruneTimer)
