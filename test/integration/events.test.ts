@@ -97,9 +97,9 @@ tap.test('event stream and webhooks', async (t) => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  const send = async (subject: string) => {
+  const send = async (subject: string, extra: Record<string, unknown> = {}) => {
     const moi = net.nodes.moi!
-    const sent = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { subject }) })
+    const sent = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { subject, ...extra }) })
     t.equal(sent.status, 202, JSON.stringify(sent.body))
     const done = await waitForRecipient(moi, sent.body.id, 'delivered')
     return done.recipients[0].messageId as string
@@ -130,7 +130,8 @@ tap.test('event stream and webhooks', async (t) => {
 
   t.test('resuming with Last-Event-ID replays what was missed, then goes live: no gap, no duplicate', async (t) => {
     const mof = net.nodes.mof!
-    mids.push(await send('เรื่องที่สาม')) // while nobody listens
+    const deliverBy = new Date(Date.now() + 86_400_000).toISOString()
+    mids.push(await send('เรื่องที่สาม', { urgency: 'MOST_URGENT', deliverBy })) // while nobody listens
     const s = await openStream(mof, '', { 'last-event-id': firstId })
     await waitFor('replay', () => s.letters().length >= 2)
     mids.push(await send('เรื่องที่สี่'))
@@ -138,6 +139,7 @@ tap.test('event stream and webhooks', async (t) => {
     await new Promise((r) => setTimeout(r, 300))
     const ids = s.letters().map((e) => JSON.parse(e.data!).messageId)
     t.same(ids, mids.slice(1), 'events 2, 3 (replayed) and 4 (live), each once')
+    t.match(JSON.parse(s.letters()[1]!.data!).data, { urgency: 'MOST_URGENT', deliverBy }, 'urgency and deliverBy travel with the event')
     await s.close()
 
     const again = await openStream(mof, '?after=0&types=letter.received')

@@ -103,12 +103,12 @@ export class WebhookWorker {
     const names = [...this.#byName.keys()]
     const n = await this.#deps.db.write(() => this.#deps.store.failOrphans(names, this.#deps.clock.now(), 'the webhook endpoint is no longer configured'))
     if (n > 0) this.#deps.log.warn({ event: 'webhook.orphans-failed', count: n }, 'pending webhook deliveries to removed endpoints marked failed')
-    this.#tick()
+    if (this.enabled) this.#tick()
   }
 
-  /** New events were committed (EventLog.onCommit). */
+  /** New events were committed (EventLog.onCommit). Without endpoints there is nothing to do. */
   notify(): void {
-    if (this.#running) this.#tick()
+    if (this.#running && this.enabled) this.#tick()
   }
 
   async stop(): Promise<void> {

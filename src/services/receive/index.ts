@@ -89,7 +89,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     if (r.inserted) {
       deps.events?.emit({
         agency: h.to, type: 'letter.received', messageId: h.messageId,
-        data: { from: h.from, receivedAt: isoTime(receivedAt), kind: letter.kind, urgency: letter.urgency, secrecy: letter.secrecy, attachments: letter.attachments.length },
+        data: { from: h.from, receivedAt: isoTime(receivedAt), kind: letter.kind, urgency: letter.urgency, secrecy: letter.secrecy, attachments: letter.attachments.length, ...(letter.deliverBy ? { deliverBy: letter.deliverBy } : {}) },
       })
     }
     return r
