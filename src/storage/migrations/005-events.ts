@@ -1,4 +1,4 @@
-// Migration 004 (issue 5 §6): events for saraban systems and the webhook deliveries that carry them.
+// Migration 005 (issue 5 §6): events for saraban systems and the webhook deliveries that carry them.
 // An event row is inserted in the same transaction as the change it reports (services/events/sink.ts),
 // so it exists if and only if that change was committed. AUTOINCREMENT: ids only ever grow, even after
 // the newest rows are pruned, so a Last-Event-ID never names a later, different event.
