@@ -78,6 +78,14 @@ t.test('concurrent registrations get distinct consecutive numbers, and the serie
   t.equal(again.registers.store.count({ agency: 'moi', book: 'receive', year: 2026 }), N + 1)
 })
 
+t.test('two connections to one file (as two processes would) never hand out the same number', async (t) => {
+  const a = open(t)
+  const b = open(t, a.file)
+  const take = (x: typeof a) => x.db.write(() => x.registers.assignOutgoing({ agency: 'moi', book: 'circular', at: JUNE, entry: {} }).number)
+  const got = await Promise.all(Array.from({ length: 60 }, (_, i) => take(i % 2 ? a : b)))
+  t.same([...got].sort((x, y) => x - y), Array.from({ length: 60 }, (_, i) => i + 1))
+})
+
 t.test('receive: supplied numbers, idempotent per message, wrong book direction', async (t) => {
   const { db, registers } = open(t)
   const id = randomUUID()

@@ -92,6 +92,8 @@ t.test('PDF: pages, embedded Thai and Latin fonts, an empty register still print
   t.ok(pages >= 2, `40 rows take more than one page (${pages})`)
   t.equal(new Set(text.match(/\/BaseFont \/[A-Z]{6}\+Sarabun-(Regular|Bold)/g)).size, 4, 'Thai and Latin subsets, regular and bold')
   t.match(text, /\/Lang \(th-TH\)/)
+  const odd = await pdfOf([entry(1, { subject: 'ตัวอักษรนอกชุด 漢字 😀 — “quoted” ๑๒๓' })], 1)
+  t.equal(odd.pdf.subarray(0, 5).toString('latin1'), '%PDF-', 'characters outside both subsets do not break the export')
   const empty = await pdfOf([], 0)
   t.equal((empty.pdf.toString('latin1').match(/\/Type \/Page\b/g) ?? []).length, 1)
 })
