@@ -129,6 +129,12 @@ export class Registers {
     return this.#d.agencyName?.(agency) ?? agency
   }
 
+  /** The register columns of a letter (ที่, ลงวันที่, จาก, ถึง, เรื่อง) with agency names from the
+   *  directory, e.g. for receive({ entry: { ...registers.factsOf(letter, m.senderAgency), action } }). */
+  factsOf(letter: LetterForRegister, fromAgency: string): RegisterFacts {
+    return factsOfLetter(letter, fromAgency, (a) => this.agencyName(a))
+  }
+
   /** Registers a received message (inside db.write()). Registering the same message again returns
    *  the first entry (created: false), unless it names another number or book: ERR_REGISTER_ALREADY_REGISTERED. */
   receive(input: ReceiveInput): ReceiveResult {
@@ -176,7 +182,7 @@ export class Registers {
     const store = this.#d.store
     const before = store.byLetter(agency, letterId)[0]
     if (before) return { book: before.book, year: before.year, number: before.number, how: 'existing' }
-    const facts = factsOfLetter(letter, agency, (a) => this.agencyName(a))
+    const facts = this.factsOf(letter, agency)
     if (letter.number !== undefined) {
       const open = store.byLetterNumber(agency, letter.number)
         .find((e) => e.letterId === null && e.status === 'active' && this.#books.get(e.book)?.direction === 'send')
