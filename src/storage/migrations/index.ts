@@ -6,6 +6,7 @@ import { sql as init } from './001-init.js'
 import { sql as timestamps } from './002-timestamps.js'
 import { sql as trustHistory } from './003-trust-history.js'
 import { sql as registers } from './004-registers.js'
+import { sql as registerIdempotency } from './005-register-idempotency.js'
 
 export interface Migration {
   readonly version: number
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'timestamps', sql: timestamps },
   { version: 3, name: 'trust-history', sql: trustHistory },
   { version: 4, name: 'registers', sql: registers },
+  { version: 5, name: 'register-idempotency', sql: registerIdempotency },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
