@@ -5,6 +5,7 @@ import { schemaIds, schemas } from '../../schema/index.js'
 import { decodeCursor, encodeCursor, listAgencies } from '../paging.js'
 import { inboxItemView, inboxMessageView } from '../views.js'
 import { readAttachment } from '../../services/inbox-read.js'
+import { attachmentDisposition } from '../content-disposition.js'
 import type { ApiDeps } from '../server.js'
 
 const ref = (id: string) => ({ $ref: `${id}#` })
@@ -46,7 +47,7 @@ export async function inboxRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     ownMessage(deps, request, request.params.id)
     const a = await readAttachment(deps, request.params.id, request.params.attachmentId)
     if (!a) throw new SarabanError('ERR_NOT_FOUND', `Letter ${request.params.id} has no attachment ${request.params.attachmentId}.`, { field: 'attachmentId' })
-    reply.header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(a.filename)}`)
+    reply.header('content-disposition', attachmentDisposition(a.filename))
     reply.header('repr-digest', `sha-256=:${Buffer.from(a.sha256, 'hex').toString('base64')}:`) // RFC 9530
     return reply.type(a.mediaType).send(a.bytes)
   })
