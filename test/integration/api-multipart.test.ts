@@ -41,20 +41,24 @@ async function refused(t: Test, res: { status: number; headers: Headers; body: a
 const outboxSize = async () => (await call(net.nodes.moi!, 'GET', '/api/v1/outbox?limit=500')).body.items.length
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
-t.test('a multipart letter is sealed, delivered, and its files come back byte for byte', async (t) => {
+const download = (node: TestNode, id: string, aid: string) =>
+  fetch(`${node.apiUrl}/api/v1/inbox/${id}/attachments/${aid}`, { headers: { authorization: `Bearer ${node.apiKey}` } })
+
+/** Sends a PDF and a PNG from `from` to `to` as multipart, waits for delivery; the inbox message and its attachments. */
+async function roundTrip(t: Test, from: TestNode, to: TestNode) {
   const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(700 * 1024)])
   const png = randomBytes(64 * 1024 + 7)
   const tag = randomBytes(4).toString('hex')
-  const res = await post(net.nodes.moi!, form(thaiLetter(['mof'], { subject: `ส่งเอกสาร ${tag}` }), [
+  const res = await post(from, form(thaiLetter([to.id], { subject: `ส่งเอกสาร ${tag}` }), [
     { filename: 'หนังสือเชิญประชุม.pdf', type: 'application/pdf', bytes: pdf },
     { filename: 'แผนผัง (ห้อง) 1.png', type: 'image/png', bytes: png },
   ], [['attachments', JSON.stringify([{}, { filename: 'แผนผัง "ห้อง" (1).png' }])]]))
   t.equal(res.status, 202, JSON.stringify(res.body))
-  await waitForRecipient(net.nodes.moi!, res.body.id, 'delivered')
-  const inbox = await call(net.nodes.mof!, 'GET', '/api/v1/inbox?limit=500')
+  await waitForRecipient(from, res.body.id, 'delivered')
+  const inbox = await call(to, 'GET', '/api/v1/inbox?limit=500')
   const msg = inbox.body.items.find((i: any) => i.subject === `ส่งเอกสาร ${tag}`)
-  t.ok(msg, 'the letter is in the inbox of mof')
-  const detail = await call(net.nodes.mof!, 'GET', `/api/v1/inbox/${msg.id}`)
+  t.ok(msg, `the letter is in the inbox of ${to.id}`)
+  const detail = await call(to, 'GET', `/api/v1/inbox/${msg.id}`)
   const atts = detail.body.attachments
   t.same(atts.map((a: any) => [a.filename, a.mediaType, a.size, a.sha256]), [
     ['หนังสือเชิญประชุม.pdf', 'application/pdf', pdf.length, sha(pdf)],
@@ -62,7 +66,7 @@ t.test('a multipart letter is sealed, delivered, and its files come back byte fo
   ])
   for (const [i, bytes] of [pdf, png].entries()) {
     const a = atts[i]
-    const dl = await fetch(`${net.nodes.mof!.apiUrl}/api/v1/inbox/${msg.id}/attachments/${a.id}`, { headers: { authorization: `Bearer ${net.nodes.mof!.apiKey}` } })
+    const dl = await download(to, msg.id, a.id)
     t.equal(dl.status, 200)
     t.equal(dl.headers.get('content-length'), String(bytes.length), 'Content-Length is the attachment size')
     t.equal(dl.headers.get('content-type'), a.mediaType)
@@ -71,6 +75,39 @@ t.test('a multipart letter is sealed, delivered, and its files come back byte fo
     t.equal(dl.headers.get('repr-digest'), `sha-256=:${Buffer.from(a.sha256, 'hex').toString('base64')}:`)
     t.ok(Buffer.from(await dl.arrayBuffer()).equals(bytes), `attachment ${i} is the uploaded bytes`)
   }
+  return { id: msg.id as string, atts, profile: detail.body.profile as string, pdf }
+}
+
+/** Flips one ciphertext byte ~500 bytes before the end of the content (inside the last attachment). */
+function tamperStoredEnvelope(node: TestNode, id: string, profile: string) {
+  const db = node.ctx!.db.sqlite
+  const env = Buffer.from(db.prepare('SELECT bytes FROM inbox_envelopes WHERE message_id = ?').pluck().get(id) as Buffer)
+  const at = profile === 'jose-v1' ? env.lastIndexOf(0x2e) - 700 : env.length - 18 - 500
+  env[at] = profile === 'jose-v1' ? (env[at] === 0x41 ? 0x42 : 0x41) : env[at]! ^ 0x01
+  db.prepare('UPDATE inbox_envelopes SET bytes = ? WHERE message_id = ?').run(env, id)
+}
+
+t.test('jose-v1: a multipart letter is sealed, delivered, and its files stream back byte for byte', async (t) => {
+  const { id, atts, profile, pdf } = await roundTrip(t, net.nodes.moi!, net.nodes.mof!)
+  t.equal(profile, 'jose-v1')
+  tamperStoredEnvelope(net.nodes.mof!, id, profile)
+  const cut = await download(net.nodes.mof!, id, atts[1].id)
+  t.equal(cut.status, 200, 'the headers went out before the end of the attachment was read')
+  await t.rejects(cut.arrayBuffer(), 'a changed stored attachment: the response is cut short at the end, never a complete wrong file')
+  const other = await download(net.nodes.mof!, id, atts[0].id)
+  t.ok(Buffer.from(await other.arrayBuffer()).equals(pdf), 'the untouched attachment of the same envelope still reads')
+})
+
+t.test('cms-v1: the same, with the envelope in CMS AuthEnvelopedData', async (t) => {
+  const cms = await testNet(['moi', 'mof'], { profiles: ['cms-v1'] })
+  t.teardown(() => cms.stop())
+  await cms.nodes.moi!.start()
+  await cms.nodes.mof!.start()
+  const { id, atts, profile } = await roundTrip(t, cms.nodes.moi!, cms.nodes.mof!)
+  t.equal(profile, 'cms-v1')
+  tamperStoredEnvelope(cms.nodes.mof!, id, profile)
+  const cut = await download(cms.nodes.mof!, id, atts[1].id)
+  await t.rejects(cut.arrayBuffer(), 'cut short')
 })
 
 t.test('the letter as a file part, and names and types from the attachments part', async (t) => {

@@ -4,7 +4,7 @@ import { SarabanError } from '../../errors.js'
 import { schemaIds, schemas } from '../../schema/index.js'
 import { decodeCursor, encodeCursor, listAgencies } from '../paging.js'
 import { inboxItemView, inboxMessageView } from '../views.js'
-import { readAttachment } from '../../services/inbox-read.js'
+import { openAttachment } from '../../services/inbox-read.js'
 import { attachmentDisposition } from '../content-disposition.js'
 import type { ApiDeps } from '../server.js'
 
@@ -39,16 +39,20 @@ export async function inboxRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
 
   app.get<{ Params: { id: string; attachmentId: string } }>('/api/v1/inbox/:id/attachments/:attachmentId', {
     schema: {
-      summary: 'The bytes of one attachment, exactly as signed (decrypted and re-verified on every read)',
+      summary: 'The bytes of one attachment, exactly as signed, streamed (decrypted slice by slice; signature and SHA-256 re-checked on every read)',
       tags: ['inbox'],
       params: schemas().schema(schemaIds.apiAttachmentParams),
     },
   }, async (request, reply) => {
     ownMessage(deps, request, request.params.id)
-    const a = await readAttachment(deps, request.params.id, request.params.attachmentId)
+    const a = await openAttachment(deps, request.params.id, request.params.attachmentId)
     if (!a) throw new SarabanError('ERR_NOT_FOUND', `Letter ${request.params.id} has no attachment ${request.params.attachmentId}.`, { field: 'attachmentId' })
     reply.header('content-disposition', attachmentDisposition(a.filename))
+    reply.header('content-length', a.size)
     reply.header('repr-digest', `sha-256=:${Buffer.from(a.sha256, 'hex').toString('base64')}:`) // RFC 9530
-    return reply.type(a.mediaType).send(a.bytes)
+    // A failure after the first byte (the digest at the end) cannot become a problem+json any more:
+    // the response is cut short, below its Content-Length, and the failure is logged.
+    a.body.on('error', (err) => request.log.error({ err, code: (err as { code?: string }).code, messageId: request.params.id }, 'attachment stream failed'))
+    return reply.type(a.mediaType).send(a.body)
   })
 }
