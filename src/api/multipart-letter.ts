@@ -108,7 +108,10 @@ async function jsonOf(part: Multipart, field: string): Promise<unknown> {
 export async function readMultipartLetter(request: FastifyRequest, limits: UploadLimits): Promise<MultipartLetter> {
   const digest = request.headers['idempotency-key'] !== undefined
   const declared = Number(request.headers['content-length'] ?? NaN)
-  if (declared > limits.maxApiBodyBytes) throw tooLarge('/body', `The request body is ${declared} bytes; this node accepts at most ${limits.maxApiBodyBytes} (limits.maxApiBodyBytes).`)
+  if (declared > limits.maxApiBodyBytes) {
+    abandon(request)
+    throw tooLarge('/body', `The request body is ${declared} bytes; this node accepts at most ${limits.maxApiBodyBytes} (limits.maxApiBodyBytes).`)
+  }
   const budget = new UploadBudget(limits)
   const arena = new Arena(Number.isSafeInteger(declared) ? Math.min(declared, limits.maxAttachmentsTotalBytes) : 0)
   let letter: unknown
