@@ -13,13 +13,17 @@ import { manifestOf, MAX_SIGNED_LETTER_BYTES } from './v1-payload.js'
 
 const LF = 0x0a
 
+/** The reader decodes into one scratch buffer per envelope: decryptRange consumes each range at once,
+ *  so a download makes one new buffer per slice (the plaintext sent), not two. */
 function base64urlRange(text: Buffer): GcmContent['read'] {
+  let scratch = Buffer.alloc(0)
   return (start, end) => {
     const from = Math.floor(start / 3) * 4
     const to = Math.min(Math.ceil(end / 3) * 4, text.length)
-    const bytes = Buffer.from(text.toString('latin1', from, to), 'base64url')
+    if (scratch.length < ((to - from) / 4) * 3 + 3) scratch = Buffer.allocUnsafeSlow(((to - from) / 4) * 3 + 3)
+    const n = scratch.write(text.toString('latin1', from, to), 0, 'base64url')
     const skip = start % 3
-    return bytes.subarray(skip, skip + (end - start))
+    return scratch.subarray(skip, Math.min(n, skip + (end - start)))
   }
 }
 
