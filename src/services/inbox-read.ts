@@ -10,7 +10,8 @@
 //     digest is known, and if it differs the stream fails and the response is cut short (the client
 //     sees fewer bytes than Content-Length, never a complete wrong file). The GCM tag covers the whole content and was checked on receipt (PROTOCOL.md §4.2);
 //     it is not re-checked per read, as that would mean decrypting every attachment for each one.
-// Profiles without a ranged reader fall back to a full open() (decrypt, verify tag, signature, digests).
+// A Range request (RFC 9110 §14) gets the same checks before the first byte, but no digest check: a
+// part has none. Profiles without a ranged reader fall back to a full open() (tag, signature, digests).
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { SarabanError } from '../errors.js'
@@ -52,7 +53,12 @@ function* checked(slices: Iterable<Buffer>, size: number, sha256: string, what: 
   if (held) yield held
 }
 
-export async function openAttachment(deps: InboxReadDeps, messageId: string, attachmentId: string): Promise<AttachmentStream | undefined> {
+/** A part of the attachment (RFC 9110 §14): bytes [start, end). */
+export interface AttachmentRange { readonly start: number; readonly end: number }
+
+/** The attachment, or with `range` only those bytes: decrypted from the (tag-checked on receipt) content
+ *  after the signed letter verified, but not digest-checked, since a part has no digest of its own. */
+export async function openAttachment(deps: InboxReadDeps, messageId: string, attachmentId: string, range?: AttachmentRange): Promise<AttachmentStream | undefined> {
   const meta = deps.inbox.getAttachment(messageId, attachmentId)
   const message = deps.inbox.get(messageId)
   const envelope = meta && message ? deps.inbox.getEnvelope(messageId) : undefined
@@ -69,12 +75,16 @@ export async function openAttachment(deps: InboxReadDeps, messageId: string, att
   if (ranged === undefined) {
     const bytes = (await profile.open(envelope, key.key)).attachments[meta.position]
     if (!bytes) throw new SarabanError('ERR_INTERNAL', `${what} is not in its envelope.`)
-    return { ...described, body: Readable.from(checked([bytes], meta.size, meta.sha256, what), { objectMode: false }) }
+    const body = range ? [bytes.subarray(range.start, range.end)] : checked([bytes], meta.size, meta.sha256, what)
+    return { ...described, body: Readable.from(body, { objectMode: false }) }
   }
   const opened = ranged(envelope, key.key)
   const item = opened.attachments[meta.position]
   if (!item || item.size !== meta.size || item.sha256 !== meta.sha256) {
     throw new SarabanError('ERR_INTERNAL', `${what}: the stored description differs from the signed manifest.`)
   }
-  return { ...described, body: Readable.from(checked(opened.slices(item.offset, item.offset + item.size), meta.size, meta.sha256, what), { objectMode: false }) }
+  const body = range
+    ? opened.slices(item.offset + range.start, item.offset + range.end)
+    : checked(opened.slices(item.offset, item.offset + item.size), meta.size, meta.sha256, what)
+  return { ...described, body: Readable.from(body, { objectMode: false }) }
 }

@@ -90,7 +90,30 @@ function tamperStoredEnvelope(node: TestNode, id: string, profile: string) {
 t.test('jose-v1: a multipart letter is sealed, delivered, and its files stream back byte for byte', async (t) => {
   const { id, atts, profile, pdf } = await roundTrip(t, net.nodes.moi!, net.nodes.mof!)
   t.equal(profile, 'jose-v1')
-  tamperStoredEnvelope(net.nodes.mof!, id, profile)
+  const mof = net.nodes.mof!
+  const ranged = (range: string, extra: Record<string, string> = {}) =>
+    fetch(`${mof.apiUrl}/api/v1/inbox/${id}/attachments/${atts[0].id}`, { headers: { authorization: `Bearer ${mof.apiKey}`, range, ...extra } })
+  for (const [spec, from, to] of [['bytes=1000-1999', 1000, 2000], ['bytes=-100', pdf.length - 100, pdf.length], ['bytes=700000-', 700000, pdf.length], ['bytes=0-0', 0, 1], [`bytes=5-${10 * pdf.length}`, 5, pdf.length]] as const) {
+    const r = await ranged(spec)
+    t.equal(r.status, 206, spec)
+    t.equal(r.headers.get('content-range'), `bytes ${from}-${to - 1}/${pdf.length}`)
+    t.equal(r.headers.get('content-length'), String(to - from))
+    t.ok(Buffer.from(await r.arrayBuffer()).equals(pdf.subarray(from, to)), `${spec}: the bytes of that range`)
+  }
+  const past = await ranged(`bytes=${pdf.length}-`)
+  t.equal(past.status, 416)
+  t.equal(past.headers.get('content-range'), `bytes */${pdf.length}`)
+  t.equal(((await past.json()) as any).code, 'ERR_RANGE_NOT_SATISFIABLE')
+  const stale = await ranged('bytes=0-9', { 'if-range': '"0000"' })
+  t.equal(stale.status, 200, 'If-Range with another ETag: the whole file')
+  t.ok(Buffer.from(await stale.arrayBuffer()).equals(pdf))
+  const fresh = await ranged('bytes=0-9', { 'if-range': stale.headers.get('etag')! })
+  t.equal(fresh.status, 206, 'If-Range with the ETag: the range')
+  await fresh.arrayBuffer()
+  const several = await ranged('bytes=0-9,20-29')
+  t.equal(several.status, 200, 'several ranges: ignored, the whole file')
+  await several.arrayBuffer()
+  tamperStoredEnvelope(mof, id, profile)
   const cut = await download(net.nodes.mof!, id, atts[1].id)
   t.equal(cut.status, 200, 'the headers went out before the end of the attachment was read')
   await t.rejects(cut.arrayBuffer(), 'a changed stored attachment: the response is cut short at the end, never a complete wrong file')
