@@ -1,7 +1,8 @@
 // Peak RSS of a 100 MB attachment through the API (issue 5 §7): upload as multipart/form-data
 // (raw bytes) beside the same file as JSON base64, delivery to a second node, and the streamed
 // download on the receiving node. Two real nodes in separate processes (dist/, `npm run build`),
-// real mTLS, real SQLite; a fresh pair per upload kind so each starts from the same baseline.
+// real mTLS, real SQLite; a fresh pair per upload kind so each starts from the same baseline, and
+// the receiver restarted before the download so that the download's peak is its own.
 // Prints numbers; asserts only that the bytes arrive intact (never a time or a size).
 //   npx tsx test/bench/attachments.ts [--mb 100] [--profile jose-v1|cms-v1]
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -64,7 +65,7 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string): Pr
   const net = await writeNetFiles(['moi', 'mof'], { profiles: [PROFILE], logLevel: 'warn', delivery: { requestTimeoutMs: 300_000 } })
   const ports = { moi: await freePort(), mof: await freePort() }
   const sender = await startNode(net.agencies.moi!.configFile, ports.moi)
-  const receiver = await startNode(net.agencies.mof!.configFile, ports.mof)
+  let receiver = await startNode(net.agencies.mof!.configFile, ports.mof)
   const api = (agency: 'moi' | 'mof', path: string, init: RequestInit = {}) =>
     fetch(`http://127.0.0.1:${ports[agency]}${path}`, { ...init, headers: { authorization: `Bearer ${net.agencies[agency]!.apiKey}`, ...init.headers } })
   try {
@@ -95,6 +96,12 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string): Pr
       }
     })
     const delMs = Date.now() - t0
+    const received = mb(status(receiver.pid!, 'VmHWM'))
+    // The download on a freshly started receiver, so that its peak is the download's own.
+    receiver.kill()
+    await new Promise((r) => receiver.once('exit', r))
+    receiver = await startNode(net.agencies.mof!.configFile, ports.mof)
+    await new Promise((r) => setTimeout(r, 500))
     const inbox = (await (await api('mof', '/api/v1/inbox?limit=1')).json()) as { items: Array<{ id: string }> }
     const id = inbox.items[0]!.id
     const msg = (await (await api('mof', `/api/v1/inbox/${id}`)).json()) as { attachments: Array<{ id: string }> }
@@ -112,10 +119,10 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string): Pr
       [`upload (${kind})`, 'sender', mb(up.before[0]!), mb(up.peak[0]!), mb(up.anon[0]!), `${upMs} ms`],
       ['sealed → delivered', 'sender', mb(del.before[0]!), mb(del.peak[0]!), mb(del.anon[0]!), `${delMs} ms`],
       ['sealed → delivered', 'receiver', mb(del.before[1]!), mb(del.peak[1]!), mb(del.anon[1]!), ''],
-      ['download (stream)', 'receiver', mb(down.before[0]!), mb(down.peak[0]!), mb(down.anon[0]!), `${downMs} ms`],
+      ['download (stream), restarted receiver', 'receiver', mb(down.before[0]!), mb(down.peak[0]!), mb(down.anon[0]!), `${downMs} ms`],
     ]
     for (const r of rows) console.log(`| ${r.join(' | ')} |`)
-    console.log(`|   VmHWM at the end | sender ${mb(status(sender.pid!, 'VmHWM'))}, receiver ${mb(status(receiver.pid!, 'VmHWM'))} | | | | |`)
+    console.log(`|   VmHWM | sender ${mb(status(sender.pid!, 'VmHWM'))}; receiver ${received} (receive), ${mb(status(receiver.pid!, 'VmHWM'))} (restarted, download) | | | | |`)
   } finally {
     sender.kill()
     receiver.kill()
