@@ -37,7 +37,8 @@ function mapped(err: unknown): unknown {
   const code = (err as { code?: string } | null)?.code
   switch (code) {
     case 'FST_INVALID_JSON_FIELD_ERROR': return invalid('/letter', 'A part sent as application/json is not valid JSON.')
-    case 'FST_PARTS_LIMIT': case 'FST_FILES_LIMIT': case 'FST_FIELDS_LIMIT': return tooLarge('/attachments', 'The form has more parts than a letter needs (limits.maxAttachments).')
+    case 'FST_PARTS_LIMIT': case 'FST_FILES_LIMIT': return tooLarge('/attachments', 'The form has more parts than a letter may carry (limits.maxAttachments).')
+    case 'FST_FIELDS_LIMIT': return tooLarge('/body', `The form has more than ${PART_NAMES.length} non-file parts (${PART_NAMES.join(', ')}).`)
     case 'FST_REQ_FILE_TOO_LARGE': return tooLarge('/attachments', 'An attachment is larger than limits.maxAttachmentBytes.')
     case 'FST_PROTO_VIOLATION': return invalid('/body', 'A part name is not allowed.')
     default: return invalid('/body', `The body is not valid multipart/form-data: ${(err as Error)?.message ?? String(err)}.`)
