@@ -11,6 +11,8 @@ import { Db } from './storage/db.js'
 import { OutboxStore } from './storage/outbox.js'
 import { TimestampStore } from './storage/timestamps.js'
 import { InboxStore } from './storage/inbox.js'
+import { RegisterStore } from './storage/registers.js'
+import { Registers } from './services/registers.js'
 import { parsePemChain } from './pki/cert.js'
 import { TrustAnchors } from './pki/validate.js'
 import type { Directory } from './pki/directory.js'
@@ -28,6 +30,8 @@ import { EnvelopeCache } from './services/envelope-cache.js'
 import { PeerClient } from './federation/peer-client.js'
 import { buildFederationServer } from './federation/server.js'
 import { buildApiServer } from './api/server.js'
+import { Events } from './services/events/index.js'
+import { webhookEndpoints } from './services/events/endpoints.js'
 import { VERSION } from './version.js'
 
 /** Largest signed directory a node fetches (100,000 agencies with a few certificates each fit). */
@@ -46,6 +50,8 @@ export interface AppContext {
   readonly db: Db
   readonly outbox: OutboxStore
   readonly inbox: InboxStore
+  /** Register books and numbering (README "Registers"); writers run inside db.write(). */
+  readonly registers: Registers
   readonly anchors: TrustAnchors
   /** the CRL sources behind anchors' revocation check (PROTOCOL.md §15) */
   readonly crlSources: CrlSources
@@ -59,6 +65,8 @@ export interface AppContext {
   readonly trustHistory: TrustHistoryStore
   /** RFC 3161 time-stamps of signatures: queue, worker, status and tokensFor (PROTOCOL.md §13). */
   readonly timestamps: Timestamping
+  /** Events for saraban systems: the sink producers emit into, the SSE streams, webhooks (issue 5 §6). */
+  readonly events: Events
   readonly federation: FastifyInstance
   readonly api: FastifyInstance
   directory(): Directory
@@ -89,6 +97,21 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   closers.push(() => db.close())
   const outbox = new OutboxStore(db)
   const inbox = new InboxStore(db)
+  // Issue 5 §6: every producer gets `events: events.sink` in its deps and calls events?.emit() inside
+  // its db.write fn; the stream and the webhooks read what was committed.
+  const n = config.notifications
+  const events = new Events({
+    db, clock, log: log.child({ area: 'events' }),
+    endpoints: webhookEndpoints(n.webhooks),
+    userAgent: `saraban-node/${VERSION}`,
+    settings: {
+      retentionDays: n.retentionDays,
+      pruneIntervalMs: 3_600_000,
+      stream: { heartbeatMs: n.heartbeatSeconds * 1000, slowClientMs: n.slowClientSeconds * 1000, batch: 200, maxStreams: n.maxStreams, retryMs: 3000 },
+      webhooks: n.webhookDelivery,
+    },
+    ...(overrides.random ? { random: overrides.random } : {}),
+  })
   const trustHistory = new TrustHistoryStore(db)
 
   // The CRLs come first: the directory signer's path is checked for revocation too (PROTOCOL.md §15.1).
@@ -120,6 +143,12 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   directorySource.onUpdate(() => void crlSources.issuersKnown())
   const directory = currentDirectory()
   const hosted = HostedAgencies.load(config.agencies, { now: () => clock.now(), directory: currentDirectory })
+  const registers = new Registers({
+    store: new RegisterStore(db),
+    books: config.registers.books,
+    ownerCode: (agency) => hosted.get(agency)?.ownerCode,
+    agencyName: (agency) => currentDirectory().agency(agency)?.nameTh ?? agency,
+  })
   // PROTOCOL.md §16.3: agencies from hosting.agenciesDir come and go without a restart.
   const agenciesDir = config.hosting.agenciesDir === undefined ? undefined : new AgenciesDir({
     dir: config.hosting.agenciesDir,
@@ -170,6 +199,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     // PROTOCOL.md §14.4: past nextUpdate + grace, queued letters wait (unclaimed) for a fresh directory.
     paused: () => !directorySource.usable(),
     timestamps,
+    // events: events.sink, — letter.delivered / letter.failed / deadline events (fanout's DeliveryDeps)
     settings: {
       maxAttempts: config.delivery.maxAttempts,
       initialBackoffMs: config.delivery.initialBackoffMs,
@@ -186,7 +216,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     anchors,
     directory: currentDirectory,
     log,
-    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps },
+    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink },
   })
   let federationUrl = `https://${config.federation.host}:${config.federation.port}`
   const api = await buildApiServer({
@@ -196,6 +226,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     uploadLimits: config.limits,
     outbox,
     inbox,
+    registers,
     directory: currentDirectory,
     hosted,
     send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps },
@@ -208,13 +239,15 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     },
     version: VERSION,
     profiles,
+    events,
     get federationUrl() { return federationUrl },
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
-      revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }) }),
+      revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),
+      notifications: () => events.status() }),
   })
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, timestamps, federation, api, directorySource, trustHistory, crlSources,
+    config, clock, log, db, outbox, inbox, registers, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
     async listen() {
@@ -223,6 +256,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       await api.listen({ host: config.api.host, port: config.api.port })
       closers.push(() => api.close())
       const fa = federation.server.address()
+      // Streams end (preClose of the API) before the listeners close; the worker stops with them.
+      await events.start()
+      closers.push(() => events.stop())
       const aa = api.server.address()
       federationUrl = `https://${config.federation.host}:${typeof fa === 'object' && fa ? fa.port : config.federation.port}`
       delivery.start()

@@ -10,15 +10,19 @@ import { apiKeyLookup, bearerAuth, type ApiKeyEntry } from './auth.js'
 import { letterRoutes } from './routes/letters.js'
 import { inboxRoutes } from './routes/inbox.js'
 import { infoRoutes } from './routes/info.js'
+import { registerRoutes } from './routes/registers.js'
+import { eventRoutes } from './routes/events.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { InboxStore } from '../storage/inbox.js'
+import type { Registers } from '../services/registers.js'
 import type { Directory } from '../pki/directory.js'
 import type { SendDeps } from '../services/send.js'
 import type { EvidenceDeps } from '../services/evidence.js'
 import type { HostedAgencies } from '../services/hosted-agencies.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import type { Logger } from '../log.js'
+import type { Events } from '../services/events/index.js'
 import type { UploadLimits } from './upload-limits.js'
 
 declare module 'fastify' {
@@ -37,6 +41,7 @@ export interface ApiDeps {
   readonly uploadLimits: UploadLimits
   readonly outbox: OutboxStore
   readonly inbox: InboxStore
+  readonly registers: Registers
   readonly directory: () => Directory
   readonly hosted: HostedAgencies
   readonly send: SendDeps
@@ -45,6 +50,8 @@ export interface ApiDeps {
   readonly profiles: ProfileTable
   readonly federationUrl: string
   readonly health: () => { status: 'ok' | 'degraded' | 'failing'; [k: string]: unknown }
+  /** The event stream and webhook deliveries (issue 5 §6); absent: no /api/v1/events routes. */
+  readonly events?: Events
 }
 
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any, any, any, any>> {
@@ -95,6 +102,8 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await letterRoutes(scoped, deps)
     await inboxRoutes(scoped, deps)
     await infoRoutes(scoped, deps)
+    await registerRoutes(scoped, deps)
+    if (deps.events) await eventRoutes(scoped, deps.events)
   })
   return app
 }

@@ -14,7 +14,7 @@ export interface RawConfig {
   dataDir: string
   tls: RawKeyFiles
   trust: { anchors: string[]; directory?: string; directoryUrl?: string; crls: string[]; revocation: 'hard' | 'soft'; refreshSeconds: number; graceSeconds: number; fetchTimeoutSeconds: number }
-  agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles }>
+  agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles; ownerCode: string | null }>
   hosting: { agenciesDir: string | null; rescanSeconds: number }
   federation: { host: string; port: number }
   api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }> }
@@ -30,8 +30,19 @@ export interface RawConfig {
   limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number; maxAttachmentBytes: number; maxAttachmentsTotalBytes: number; maxAttachments: number }
   storage: { synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto' }
   log: { level: LogLevel }
+  registers: { books: Array<{ id: string; direction: 'receive' | 'send'; title: string; prefix: string }> }
+  notifications: {
+    retentionDays: number
+    heartbeatSeconds: number
+    slowClientSeconds: number
+    maxStreams: number
+    webhooks: Array<{ name: string; url: string; agencies: string[] | null; types: string[] | null; secretEnv: string | null; secretFile: string | null }>
+    webhookDelivery: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number; timeoutMs: number; concurrency: number; perEndpoint: number }
+  }
   tsa: { url: string | null; caFile: string | null; timeoutMs: number; initialBackoffMs: number; maxBackoffMs: number; concurrency: number }
 }
+
+const BUILT_IN_BOOK_IDS: readonly string[] = ['receive', 'send', 'circular']
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]'])
 
@@ -83,12 +94,44 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
     problems.push({ field: '/trust', message: 'must give exactly one of directory (a file) and directoryUrl (an https:// URL)' })
   }
 
+  // README "Registers": the built-in books cannot be redefined, and a book id names one book.
+  c.registers.books.forEach((b, i) => {
+    if (BUILT_IN_BOOK_IDS.includes(b.id)) problems.push({ field: `/registers/books/${i}/id`, message: `must not be a built-in book (${BUILT_IN_BOOK_IDS.join(', ')})` })
+    if (b.direction === 'receive' && b.prefix !== '') problems.push({ field: `/registers/books/${i}/prefix`, message: 'is for send books only' })
+  })
+  firstIndex(c.registers.books, (b) => b.id, (i, j) =>
+    problems.push({ field: `/registers/books/${i}/id`, message: `must not repeat book ${j}` }))
+  problems.push(...webhookProblems(c, env, hosted))
+
   const pairs: Array<[string, RawKeyFiles]> = [['/tls', c.tls]]
   c.agencies.forEach((a, i) => pairs.push([`/agencies/${i}/signing`, a.signing], [`/agencies/${i}/encryption`, a.encryption]))
   for (const [at, files] of pairs) {
     if (files.passphraseEnv !== undefined && (env[files.passphraseEnv] ?? '') === '') {
       problems.push({ field: `${at}/passphraseEnv`, message: `names the environment variable ${files.passphraseEnv}, which is not set` })
     }
+  }
+  return problems
+}
+
+// README "Notifications": each webhook has one secret, a unique name, and (on a node without an agencies
+// folder) only agencies it hosts.
+function webhookProblems(c: RawConfig, env: NodeJS.ProcessEnv, hosted: ReadonlySet<string>): FieldProblem[] {
+  const problems: FieldProblem[] = []
+  const n = c.notifications
+  firstIndex(n.webhooks, (w) => w.name, (i, j) =>
+    problems.push({ field: `/notifications/webhooks/${i}/name`, message: `must not repeat the name of webhook ${j}` }))
+  n.webhooks.forEach((w, i) => {
+    const at = `/notifications/webhooks/${i}`
+    if ((w.secretEnv === null) === (w.secretFile === null)) problems.push({ field: at, message: 'must give exactly one of secretEnv and secretFile' })
+    if (w.secretEnv !== null && (env[w.secretEnv] ?? '') === '') problems.push({ field: `${at}/secretEnv`, message: `names the environment variable ${w.secretEnv}, which is not set` })
+    if (c.hosting.agenciesDir === null) {
+      w.agencies?.forEach((a, j) => {
+        if (!hosted.has(a)) problems.push({ field: `${at}/agencies/${j}`, message: `names agency "${a}", which this node does not host` })
+      })
+    }
+  })
+  if (n.webhookDelivery.maxBackoffMs < n.webhookDelivery.initialBackoffMs) {
+    problems.push({ field: '/notifications/webhookDelivery/maxBackoffMs', message: `must be at least notifications.webhookDelivery.initialBackoffMs (${n.webhookDelivery.initialBackoffMs})` })
   }
   return problems
 }

@@ -16,7 +16,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     dataDir: c.dataDir,
     tls: keyFiles(c.tls),
     trust: { ...c.trust, anchors: [...c.trust.anchors], crls: [...c.trust.crls] },
-    agencies: c.agencies.map((a) => ({ id: a.id, signing: keyFiles(a.signing), encryption: keyFiles(a.encryption) })),
+    agencies: c.agencies.map((a) => ({ id: a.id, signing: keyFiles(a.signing), encryption: keyFiles(a.encryption), ...(a.ownerCode !== undefined ? { ownerCode: a.ownerCode } : {}) })),
     hosting: { ...c.hosting },
     federation: { ...c.federation },
     api: { host: c.api.host, port: c.api.port, keys: c.api.keys.map((k) => ({ name: k.name, sha256: REDACTED, agencies: [...k.agencies] })) },
@@ -24,6 +24,17 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     limits: { ...c.limits },
     storage: { ...c.storage },
     log: { ...c.log },
+    registers: { books: c.registers.books.map((b) => ({ ...b })) },
+    notifications: {
+      ...c.notifications,
+      webhookDelivery: { ...c.notifications.webhookDelivery },
+      // a webhook URL may carry credentials (user info) or a token in its query: neither is logged
+      webhooks: c.notifications.webhooks.map((w) => ({
+        ...w,
+        url: w.url.replace(/\/\/[^/@]*@/, `//${REDACTED}@`).replace(/\?.*$/, `?${REDACTED}`),
+        ...(w.secret !== undefined ? { secret: REDACTED } : {}),
+      })),
+    },
     // a URL may carry credentials (user:password@): they are not logged
     tsa: { ...c.tsa, ...(c.tsa.url !== undefined ? { url: c.tsa.url.replace(/\/\/[^/@]*@/, `//${REDACTED}@`) } : {}) },
   }

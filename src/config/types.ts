@@ -18,6 +18,16 @@ export interface AgencyConfig {
   readonly id: string
   readonly signing: KeyFiles
   readonly encryption: KeyFiles
+  /** Letter owner code, e.g. 'มท 0201.2' (README "Registers"); needed to assign outgoing letter numbers. */
+  readonly ownerCode?: string
+}
+
+/** A register book configured in node.json registers.books (src/domain/registers.ts RegisterBook). */
+export interface RegisterBookConfig {
+  readonly id: string
+  readonly direction: 'receive' | 'send'
+  readonly title: string
+  readonly prefix: string
 }
 
 export interface ApiKeyConfig {
@@ -25,6 +35,20 @@ export interface ApiKeyConfig {
   /** SHA-256 of the key, lowercase hex. */
   readonly sha256: string
   readonly agencies: readonly string[]
+}
+
+/** A webhook endpoint (README "Notifications"). The secret is read by context.ts (secretFile) or here (secretEnv). */
+export interface WebhookConfig {
+  readonly name: string
+  readonly url: string
+  /** Absent: every hosted agency. */
+  readonly agencies?: readonly string[]
+  /** Absent: every event type. */
+  readonly types?: readonly string[]
+  /** The secret itself, from the variable named by secretEnv. Secret. */
+  readonly secret?: string
+  /** Absolute path of the file holding the secret. */
+  readonly secretFile?: string
 }
 
 export interface Config {
@@ -70,6 +94,24 @@ export interface Config {
   }
   readonly storage: { readonly synchronous: 'FULL' | 'NORMAL'; readonly checkpoint: 'worker' | 'auto' }
   readonly log: { readonly level: LogLevel }
+  /** Extra register books beside receive, send and circular (README "Registers"). */
+  readonly registers: { readonly books: readonly RegisterBookConfig[] }
+  /** Event stream and webhooks (issue 5 §6). */
+  readonly notifications: {
+    readonly retentionDays: number
+    readonly heartbeatSeconds: number
+    readonly slowClientSeconds: number
+    readonly maxStreams: number
+    readonly webhooks: readonly WebhookConfig[]
+    readonly webhookDelivery: {
+      readonly maxAttempts: number
+      readonly initialBackoffMs: number
+      readonly maxBackoffMs: number
+      readonly timeoutMs: number
+      readonly concurrency: number
+      readonly perEndpoint: number
+    }
+  }
   /** RFC 3161 time-stamping (PROTOCOL.md §13); off without url. caFile is absolute. */
   readonly tsa: {
     readonly url?: string
