@@ -5,6 +5,7 @@ import { cmsV1 } from './cms/v1-profile.js'
 import { joseV1 } from './jose/v1-profile.js'
 import type { EnvelopeProfile } from './types.js'
 import { createHash } from 'node:crypto'
+export { bindRouting, routingMismatch, signedAddressees } from './payload.js'
 
 export type {
   AttachmentManifestItem, EnvelopeHeader, EnvelopeProfile, LetterObject, Opened, ReceiptClaims, Routing, SealInput, Sealed,
