@@ -72,6 +72,9 @@ export const ERRORS = {
   ERR_CRL_INVALID: { status: 500, title: 'A CRL does not verify, is not current, is older than the one held, or uses features this node does not implement' },
 
   // Hosting nodes (PROTOCOL.md §16)
+
+  // Letters to many recipients (PROTOCOL.md §17; seal)
+  ERR_LETTER_DUPLICATE: { status: 409, title: 'This recipient already received this letter (same sender and letter id) under another message id' },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS

@@ -187,26 +187,6 @@ t.test('openssl cms', async (t) => {
     t.equal(JSON.parse(noRouting.body.toString()).code, 'ERR_ENVELOPE_MALFORMED', 'without the routing headers a cms-v1 envelope is refused')
   })
 
-  t.test('a running node accepts over mTLS each part of a letter sealed once for many (payload v2)', async (t) => {
-    const net = await testNet(['moi', 'mof', 'dga'], { profiles: ['cms-v1'] })
-    t.teardown(() => net.stop())
-    await net.nodes.mof!.start()
-    const input = sealManyInput(net.fed, 'moi', ['dga'], [attachment], { copyTo: ['mof'] })
-    const sealed = await cmsV1.sealMany(input)
-    const part = sealed.parts.find((p) => p.to === 'mof')!
-    const tls = net.fed.agencies.moi!.tls
-    const post = (routing: { messageId: string; from: string; to: string }) => federationPost(net.nodes.mof!.federationPort, {
-      key: tls.keyPem, cert: tls.chainPem, ca: net.fed.root.certPem, body: Buffer.concat([part.head, sealed.shared, part.tail]), contentType: 'application/cms', routing,
-    })
-    const res = await post({ messageId: part.messageId, from: 'moi', to: 'mof' })
-    t.equal(res.status, 201, res.status === 201 ? 'a copyTo addressee accepts its part' : res.body.toString())
-    const receipt = await cmsV1.verifyReceipt(res.body)
-    t.match(receipt.claims, { mid: part.messageId, from: 'moi', to: 'mof', envelopeSha256: part.envelopeSha256, profile: 'cms-v1' }, 'the receipt binds the message id and the exact part bytes')
-    const got = await call(net.nodes.mof!, 'GET', `/api/v1/inbox/${part.messageId}`)
-    t.equal(got.status, 200)
-    t.equal(got.body.letter.subject, (input.letter as { subject?: string }).subject)
-  })
-
   t.test('RSA PKCS#1 v1.5 key transport (openssl default) is outside the profile', async (t) => {
     const o = opensslEnvelope('mof', 'moi', { encKeyopts: [] })
     t.throws(() => cmsV1.peek(o.envelope, o.routing), { code: 'ERR_PROFILE_UNSUPPORTED' })

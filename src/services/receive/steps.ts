@@ -8,6 +8,7 @@ import { validate, schemaIds } from '../../schema/index.js'
 import type { Letter } from '../../domain/letter.js'
 import { bindRouting, receiptFromText, signedAddressees, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
 import type { ReceiveDeps } from './index.js'
+import { letterDuplicate } from '../../storage/inbox.js'
 import type { TlsIdentity } from '../../pki/directory-index.js'
 
 export interface InboundState {
@@ -120,5 +121,14 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
       throw new SarabanError('ERR_LETTER_INVALID', `The letter does not list "${h.to}" among its recipients or copyTo.`, { field: '/recipients' })
     }
     s.letter = letter
+  }],
+  ['letter-once', (s, d) => {
+    // PROTOCOL.md §17.5: a letter signed once for many (v2) reaches each recipient once; a copy under
+    // a new message id is refused (the first one's receipt already proves delivery).
+    const h = need(s.header, 'header')
+    const p = need(s.opened, 'opened').payload
+    if (p.v !== 2) return
+    const first = d.inbox.messageOfLetter({ recipientAgency: h.to, senderAgency: h.from, senderLetterId: p.lid })
+    if (first !== undefined && first !== h.messageId) throw letterDuplicate(h.messageId, first)
   }],
 ]
