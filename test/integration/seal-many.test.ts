@@ -5,11 +5,12 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
+import { joseV2 } from '../../src/crypto/jose/v2-profile.js'
 import type { EnvelopeProfile, SealsMany } from '../../src/crypto/profiles.js'
 import { call, federationPost, testNet } from '../helpers/nodes.js'
 import { bytesOf, sealManyInput } from '../vectors/fixtures.js'
 
-const PROFILES: Array<EnvelopeProfile & SealsMany> = [cmsV1]
+const PROFILES: Array<EnvelopeProfile & SealsMany> = [cmsV1, joseV2]
 const attachment = Buffer.concat([Buffer.from('%PDF-1.7\n'), bytesOf(200_000, 9)])
 
 for (const profile of PROFILES) {
@@ -21,8 +22,12 @@ for (const profile of PROFILES) {
     const sealed = await profile.sealMany(input)
     const part = sealed.parts.find((p) => p.to === 'mof')!
     const body = Buffer.concat([part.head, sealed.shared, part.tail])
+    // jose-v2 names the routing in its unprotected per-recipient header: a re-router rewrites it there too.
+    const reroute = (r: { messageId: string; from: string }): Buffer => profile.id !== 'jose-v2' ? body : Buffer.concat([
+      Buffer.from(part.head.toString('utf8').replace(`"srb_mid":"${part.messageId}"`, `"srb_mid":"${r.messageId}"`).replace('"srb_from":"moi"', `"srb_from":"${r.from}"`)),
+      sealed.shared, part.tail])
     const post = (as: 'moi' | 'dga', routing: { messageId: string; from: string; to: string }) => federationPost(net.nodes.mof!.federationPort, {
-      key: net.fed.agencies[as]!.tls.keyPem, cert: net.fed.agencies[as]!.tls.chainPem, ca: net.fed.root.certPem, body, contentType: sealed.mediaType, routing,
+      key: net.fed.agencies[as]!.tls.keyPem, cert: net.fed.agencies[as]!.tls.chainPem, ca: net.fed.root.certPem, body: reroute(routing), contentType: sealed.mediaType, routing,
     })
     const codeOf = (r: { body: Buffer }) => JSON.parse(r.body.toString()).code as string
 

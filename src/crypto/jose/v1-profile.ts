@@ -40,7 +40,8 @@ export function openV1WithContentKey(envelope: Buffer, contentKey: Buffer): Open
   return checkBundle(jwe, decryptWithContentKey(jwe, contentKey))
 }
 
-function checkBundle(jwe: ParsedJwe, plaintext: Buffer): Opened {
+/** PROTOCOL.md §5.8 steps 4–9 (and §17.3 for v2 payloads), after decryption; shared with jose-v2. */
+export function checkBundle(jwe: ParsedJwe, plaintext: Buffer): Opened {
   const { jws, body } = splitBundle(plaintext)
   const verified = verifyCompact(jws, V1.letterTyp)
   const payload = decodePayload(verified.payload)
@@ -51,7 +52,7 @@ function checkBundle(jwe: ParsedJwe, plaintext: Buffer): Opened {
 }
 
 /** The raw signature bytes of a compact JWS we just made (third part, base64url). */
-function signatureOf(jws: Buffer): Buffer {
+export function signatureOf(jws: Buffer): Buffer {
   return Buffer.from(jws.subarray(jws.lastIndexOf(0x2e) + 1).toString('latin1'), 'base64url')
 }
 
