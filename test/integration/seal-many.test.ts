@@ -23,9 +23,8 @@ for (const profile of PROFILES) {
     const part = sealed.parts.find((p) => p.to === 'mof')!
     const body = Buffer.concat([part.head, sealed.shared, part.tail])
     // jose-v2 names the routing in its unprotected per-recipient header: a re-router rewrites it there too.
-    const reroute = (r: { messageId: string; from: string }): Buffer => profile.id !== 'jose-v2' ? body : Buffer.concat([
-      Buffer.from(part.head.toString('utf8').replace(`"srb_mid":"${part.messageId}"`, `"srb_mid":"${r.messageId}"`).replace('"srb_from":"moi"', `"srb_from":"${r.from}"`)),
-      sealed.shared, part.tail])
+    const reroute = (r: { messageId: string; from: string }): Buffer => profile.id !== 'jose-v2' ? body : Buffer.concat([part.head, sealed.shared,
+      Buffer.from(part.tail.toString('utf8').replace(`"srb_mid":"${part.messageId}"`, `"srb_mid":"${r.messageId}"`).replace('"srb_from":"moi"', `"srb_from":"${r.from}"`))])
     const post = (as: 'moi' | 'dga', routing: { messageId: string; from: string; to: string }) => federationPost(net.nodes.mof!.federationPort, {
       key: net.fed.agencies[as]!.tls.keyPem, cert: net.fed.agencies[as]!.tls.chainPem, ca: net.fed.root.certPem, body: reroute(routing), contentType: sealed.mediaType, routing,
     })

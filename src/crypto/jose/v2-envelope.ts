@@ -1,9 +1,10 @@
 // The jose-v2 envelope (PROTOCOL.md §17.7): a JWE in Flattened JSON Serialization (RFC 7516 §7.2.2)
 // whose protected header (the AAD), IV, ciphertext and tag are the same for every recipient of a
 // letter, and whose unprotected per-recipient `header` and `encrypted_key` are not. Written as
-//   {"protected":"…","header":{…},"encrypted_key":"…","iv":"…","ciphertext":"  ← head (per recipient)
-//   …base64url ciphertext…                                                       ← shared
-//   ","tag":"…"}                                                                 ← tail
+//   {"ciphertext":"                                                                  ← head (the same for all)
+//   …base64url ciphertext…                                                           ← shared
+//   ","protected":"…","header":{…},"encrypted_key":"…","iv":"…","tag":"…"}           ← tail (per recipient)
+// Readers accept the members in any order.
 // This file parses it (no key) into the ParsedJwe that jwe.ts decrypts.
 import { SarabanError } from '../../errors.js'
 import type { EnvelopeHeader } from '../types.js'

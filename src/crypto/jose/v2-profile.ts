@@ -2,7 +2,9 @@
 // in a JWE Flattened JSON Serialization whose content is encrypted once for every recipient of a
 // letter: one protected header (AAD), IV, ciphertext and tag; per recipient an unprotected `header`
 // (alg, x5t#S256, epk, srb_*) and `encrypted_key`. The ciphertext's base64url text is written once,
-// with Buffer (Base64UrlWriter), into the shared bytes; head and tail are a few hundred bytes.
+// with Buffer (Base64UrlWriter), into the shared bytes. The ciphertext is the FIRST member: every
+// part's head is the same 15 bytes, so SHA-256 of head ‖ shared is computed once and each part's
+// envelopeSha256 only adds its tail (a few hundred bytes) to a copy of that state.
 import { createCipheriv, createHash, randomBytes, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { encodePayloadV2 } from '../payload.js'
@@ -22,7 +24,10 @@ import { parseV2Envelope, V2, v2Protected } from './v2-envelope.js'
 
 const SLICE = 48 * 1024 // a multiple of 3: see jwe.ts
 
-interface Shared { protectedB64: string; cek: Buffer; ivB64: string; text: Buffer; tail: Buffer }
+interface Shared { protectedB64: string; cek: Buffer; ivB64: string; tagB64: string; text: Buffer }
+
+/** Every part's head (§17.7): the envelope opens with the ciphertext member. */
+const HEAD = Buffer.from('{"ciphertext":"', 'latin1')
 
 /** Encrypts the bundle once: AAD = ASCII(protected), the ciphertext's base64url written into one buffer. */
 function encryptShared(plaintext: readonly Buffer[]): Shared {
@@ -40,29 +45,27 @@ function encryptShared(plaintext: readonly Buffer[]): Shared {
   }
   w.write(cipher.final())
   if (w.end() !== text.length) throw new Error('jose-v2: ciphertext length')
-  const tail = Buffer.from(`","tag":"${cipher.getAuthTag().toString('base64url')}"}`, 'latin1')
-  return { protectedB64, cek, ivB64: iv.toString('base64url'), text, tail }
+  return { protectedB64, cek, ivB64: iv.toString('base64url'), tagB64: cipher.getAuthTag().toString('base64url'), text }
 }
 
-/** One recipient's head: everything before the ciphertext text (§17.7). */
-function headFor(s: Shared, r: { messageId: string; from: string; to: string; cert: X509Certificate }): Buffer {
+/** One recipient's tail: everything after the ciphertext text (§17.7). */
+function tailFor(s: Shared, r: { messageId: string; from: string; to: string; cert: X509Certificate }): Buffer {
   const km = keyManagementFor(r.cert.publicKey)
   if (km === undefined) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The recipient encryption key is of a type or size jose-v2 does not support.')
   const { encryptedKey, header: kmHeader } = km.wrap(s.cek, r.cert.publicKey)
   const header = { alg: km.alg, 'x5t#S256': certThumbprint(r.cert), ...kmHeader, srb_mid: r.messageId, srb_from: r.from, srb_to: r.to }
-  return Buffer.from(`{"protected":"${s.protectedB64}","header":${JSON.stringify(header)},"encrypted_key":"${encryptedKey.toString('base64url')}","iv":"${s.ivB64}","ciphertext":"`, 'utf8')
+  return Buffer.from(`","protected":"${s.protectedB64}","header":${JSON.stringify(header)},"encrypted_key":"${encryptedKey.toString('base64url')}","iv":"${s.ivB64}","tag":"${s.tagB64}"}`, 'utf8')
 }
-
-const sha256 = (head: Buffer, shared: Buffer, tail: Buffer): string => createHash('sha256').update(head).update(shared).update(tail).digest('hex')
 
 /** One recipient: the v1 payload (§17.2), in the jose-v2 container. */
 export function sealJoseV2(input: SealInput): Sealed {
   if (input.signer.agency !== input.from) throw new Error('seal: the signer must be the sending agency ("from")')
   const jws = signCompact(V1.letterTyp, encodePayload(input), input.signer)
   const s = encryptShared(bundleParts(jws, input.attachments, input.letter))
-  const head = headFor(s, { messageId: input.messageId, from: input.from, to: input.to, cert: input.recipientCert })
-  const envelope = Buffer.concat([head, s.text, s.tail])
-  return { envelope, envelopeSha256: sha256(head, s.text, s.tail), mediaType: V2.mediaType, contentKey: s.cek, signature: signatureOf(jws) }
+  const tail = tailFor(s, { messageId: input.messageId, from: input.from, to: input.to, cert: input.recipientCert })
+  const envelope = Buffer.concat([HEAD, s.text, tail])
+  const envelopeSha256 = createHash('sha256').update(envelope).digest('hex')
+  return { envelope, envelopeSha256, mediaType: V2.mediaType, contentKey: s.cek, signature: signatureOf(jws) }
 }
 
 /** Several recipients: the v2 payload signed once, the content encrypted once (§17.7). */
@@ -76,9 +79,10 @@ export function sealManyJoseV2(input: SealManyInput): SealedMany {
   const jws = signCompact(V1.letterTyp, encodePayloadV2(input), input.signer)
   const signature = signatureOf(jws)
   const s = encryptShared(bundleParts(jws, input.attachments, input.letter))
+  const common = createHash('sha256').update(HEAD).update(s.text)
   const parts = input.recipients.map((r) => {
-    const head = headFor(s, { messageId: r.messageId, from: input.from, to: r.to, cert: r.cert })
-    return { messageId: r.messageId, to: r.to, head, tail: s.tail, envelopeSha256: sha256(head, s.text, s.tail), contentKey: s.cek, signature }
+    const tail = tailFor(s, { messageId: r.messageId, from: input.from, to: r.to, cert: r.cert })
+    return { messageId: r.messageId, to: r.to, head: HEAD, tail, envelopeSha256: common.copy().update(tail).digest('hex'), contentKey: s.cek, signature }
   })
   return { mediaType: V2.mediaType, shared: s.text, parts }
 }
