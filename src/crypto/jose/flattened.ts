@@ -3,7 +3,8 @@
 // top-level object is tokenized in place (no string of the whole envelope, no JSON.parse of it) and
 // string values are returned as views. Rules: one JSON object (whitespace allowed between tokens);
 // member names from a closed list, each at most once; every member but `header` a JSON string without
-// escapes (base64url needs none); `header` a JSON object of at most `maxHeaderBytes`, parsed strictly.
+// escapes (base64url needs none); `header` a JSON object of at most `maxHeaderBytes`, parsed strictly
+// (no member name twice, at any depth).
 import { SarabanError } from '../../errors.js'
 import { parseJsonObject } from './compact.js'
 
@@ -22,6 +23,17 @@ export interface FlattenedJwe {
   strings: Map<string, Buffer>
   /** The `header` member, parsed. */
   header: Record<string, unknown> | undefined
+}
+
+function memberName(seen: Set<string> | undefined, quoted: Buffer): void {
+  let name: string
+  try {
+    name = JSON.parse(quoted.toString('utf8')) as string
+  } catch {
+    return // not valid JSON: parseJsonObject refuses it
+  }
+  if (seen?.has(name)) throw malformed(`The envelope's "header" has the member "${name}" twice.`, 'header')
+  seen?.add(name)
 }
 
 /** Tokenizes the envelope's top-level object; `names` are the allowed members (`header` is the object one). */
@@ -48,16 +60,24 @@ export function readFlattened(buf: Buffer, names: readonly string[], maxHeaderBy
     skip()
     if (buf[at] !== 0x7b) throw malformed('The envelope\'s "header" is not a JSON object.', 'header')
     const start = at
-    let depth = 0
+    const names: Array<Set<string>> = [] // member names per open object: a name twice is refused (§5.6)
     let inString = false
+    let stringFrom = 0
     for (; at < buf.length && at - start <= maxHeaderBytes; at++) {
       const b = buf[at]
       if (inString) {
         if (b === BACKSLASH) at++
-        else if (b === QUOTE) inString = false
-      } else if (b === QUOTE) inString = true
-      else if (b === 0x7b || b === 0x5b) depth++
-      else if ((b === 0x7d || b === 0x5d) && --depth === 0) return buf.subarray(start, ++at)
+        else if (b === QUOTE) {
+          inString = false
+          let next = at + 1
+          while (isSpace(buf[next])) next++
+          if (buf[next] === 0x3a) memberName(names.at(-1), buf.subarray(stringFrom, at + 1))
+        }
+      } else if (b === QUOTE) {
+        inString = true
+        stringFrom = at
+      } else if (b === 0x7b || b === 0x5b) names.push(new Set())
+      else if ((b === 0x7d || b === 0x5d) && (names.pop(), names.length === 0)) return buf.subarray(start, ++at)
     }
     throw malformed(`The envelope's "header" is not a JSON object of at most ${maxHeaderBytes} bytes.`, 'header')
   }
