@@ -87,6 +87,8 @@ export const ERRORS = {
 
   // Local API: attachment downloads (issue 5 §7, README "Downloads stream")
   ERR_RANGE_NOT_SATISFIABLE: { status: 416, title: 'The requested byte range lies outside the attachment' },
+  // Letters to many recipients (PROTOCOL.md §17; seal)
+  ERR_LETTER_DUPLICATE: { status: 409, title: 'This recipient already received this letter (same sender and letter id) under another message id' },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS

@@ -8,6 +8,7 @@ import { sql as trustHistory } from './003-trust-history.js'
 import { sql as registers } from './004-registers.js'
 import { sql as events } from './005-events.js'
 import { sql as registerIdempotency } from './006-register-idempotency.js'
+import { sql as letterOnce } from './007-letter-once.js'
 
 export interface Migration {
   readonly version: number
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'registers', sql: registers },
   { version: 5, name: 'events', sql: events },
   { version: 6, name: 'register-idempotency', sql: registerIdempotency },
+  { version: 7, name: 'letter-once', sql: letterOnce },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
