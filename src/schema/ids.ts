@@ -7,6 +7,7 @@ export const schemaIds = {
   common: 'urn:saraban:protocol:common:v1',
   letter: 'urn:saraban:protocol:letter:v1',
   directory: 'urn:saraban:protocol:directory:v1',
+  notice: 'urn:saraban:protocol:notice:v1',
   // api/ — the local REST API
   apiLetterDraft: 'urn:saraban:api:letter-draft:v1',
   apiLetterCreate: 'urn:saraban:api:letter-create:v1',

@@ -46,23 +46,32 @@ export function encodePayload(input: SealInput): Buffer {
   if (!MESSAGE_ID.test(input.messageId)) throw malformed('Cannot seal: the message id is not a lowercase UUID.', 'mid')
   if (!AGENCY_ID.test(input.from) || !AGENCY_ID.test(input.to)) throw malformed('Cannot seal: an agency id is not valid.', 'from')
   if (!isUtcTime(input.sentAt)) throw malformed('Cannot seal: sentAt is not an ISO 8601 UTC time.', 'sentAt')
-  const payload: SignedPayload = { v: 1, mid: input.messageId, from: input.from, to: input.to, sentAt: input.sentAt, letter: input.letter }
+  const head = { v: 1 as const, mid: input.messageId, from: input.from, to: input.to, sentAt: input.sentAt }
+  // PROTOCOL.md §18.2: a notice takes the place of the letter; it has no attachments.
+  if (input.notice !== undefined && (input.attachments.length > 0 || manifestOf(input.letter).length > 0)) {
+    throw malformed('Cannot seal: a notice carries no attachments.', '/notice')
+  }
+  const payload: SignedPayload = input.notice === undefined ? { ...head, letter: input.letter } : { ...head, notice: input.notice }
   return Buffer.from(JSON.stringify(payload), 'utf8')
 }
 
-const PAYLOAD_MEMBERS = ['v', 'mid', 'from', 'to', 'sentAt', 'letter']
+// The sixth member is `letter` (PROTOCOL.md §5.4) or, in a notice, `notice` (§18.2): exactly one of them.
+const PAYLOAD_MEMBERS = ['v', 'mid', 'from', 'to', 'sentAt']
+const CONTENT_MEMBERS = ['letter', 'notice'] as const
 
 export function decodePayload(bytes: Buffer): SignedPayload {
   const p = parseJsonObject(bytes)
   if (p === undefined) throw malformed('The signed payload is not a UTF-8 JSON object.')
   if (p['v'] !== 1) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The signed payload version is not 1.', { field: '/v' })
   const keys = Object.keys(p)
-  if (keys.length !== PAYLOAD_MEMBERS.length || !PAYLOAD_MEMBERS.every((k) => k in p)) {
-    throw malformed(`The signed payload must have exactly the members ${PAYLOAD_MEMBERS.join(', ')}.`)
+  const content = CONTENT_MEMBERS.filter((k) => k in p)
+  if (keys.length !== PAYLOAD_MEMBERS.length + 1 || !PAYLOAD_MEMBERS.every((k) => k in p) || content.length !== 1) {
+    throw malformed(`The signed payload must have exactly the members ${PAYLOAD_MEMBERS.join(', ')} and one of letter, notice.`)
   }
   for (const k of ['mid', 'from', 'to'] as const) if (typeof p[k] !== 'string') throw malformed(`The signed payload "${k}" is not a string.`, `/${k}`)
   if (!isUtcTime(p['sentAt'])) throw malformed('The signed payload "sentAt" is not an ISO 8601 UTC time.', '/sentAt')
-  if (typeof p['letter'] !== 'object' || p['letter'] === null || Array.isArray(p['letter'])) throw malformed('The signed "letter" is not an object.', '/letter')
+  const c = content[0]!
+  if (typeof p[c] !== 'object' || p[c] === null || Array.isArray(p[c])) throw malformed(`The signed "${c}" is not an object.`, `/${c}`)
   return p as unknown as SignedPayload
 }
 
