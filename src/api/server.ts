@@ -13,6 +13,7 @@ import { infoRoutes } from './routes/info.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { InboxStore } from '../storage/inbox.js'
+import type { Registers } from '../services/registers.js'
 import type { Directory } from '../pki/directory.js'
 import type { SendDeps } from '../services/send.js'
 import type { EvidenceDeps } from '../services/evidence.js'
@@ -34,6 +35,7 @@ export interface ApiDeps {
   readonly maxBodyBytes: number
   readonly outbox: OutboxStore
   readonly inbox: InboxStore
+  readonly registers: Registers
   readonly directory: () => Directory
   readonly hosted: HostedAgencies
   readonly send: SendDeps
