@@ -24,6 +24,10 @@ export const schemaIds = {
   apiDirectory: 'urn:saraban:api:directory:v1',
   apiDirectoryEntry: 'urn:saraban:api:directory-entry:v1',
   apiHealth: 'urn:saraban:api:health:v1',
+  apiNoticeViews: 'urn:saraban:api:notice-views:v1',
+  apiInboxRegister: 'urn:saraban:api:inbox-register:v1',
+  apiInboxReject: 'urn:saraban:api:inbox-reject:v1',
+  apiLetterWithdraw: 'urn:saraban:api:letter-withdraw:v1',
   // config
   config: 'urn:saraban:config:node:v1',
   hostedAgency: 'urn:saraban:config:hosted-agency:v1',

@@ -8,6 +8,7 @@ import { isoTime } from '../../clock.js'
 import { INBOX_ACTS, WITHDRAW, bangkokYear, inboxState, recipientState, type InboxAct, type Notice, type RejectReason } from '../../domain/notices.js'
 import { noticesByRef, type NewOutNotice, type NoticeRow } from '../../storage/notices.js'
 import type { Letter } from '../../domain/letter.js'
+import { factsOfLetter } from '../../domain/registers.js'
 import type { NoticeDeps } from './deps.js'
 import { sealAll } from './seal-notice.js'
 
@@ -63,10 +64,8 @@ export async function registerLetter(deps: NoticeDeps, messageId: string, req: R
     const allowed = stateCheck(deps, messageId, 'register')
     if (allowed !== true) refuse(allowed, `Letter ${messageId} cannot be registered: ${allowed}.`)
     const now = deps.clock.now()
-    const entry = {
-      letterNumber: letter.number, letterDate: letter.date, from: letter.sender.name ?? ref.senderAgency,
-      to: ref.recipientAgency, subject: letter.subject, action: req.action, remarks: req.remarks,
-    }
+    const name = (a: string) => deps.directory().agency(a)?.nameTh ?? a
+    const entry = { ...factsOfLetter(letter, ref.senderAgency, name), action: req.action, remarks: req.remarks }
     const r = registers.receive({ agency: ref.recipientAgency, messageId, at: now, number: req.number, book: req.book, entry })
     // The register's year may be Buddhist-era (25xx); the wire carries the Common-Era year (§18.2).
     const year = r.year > 2400 ? r.year - 543 : r.year

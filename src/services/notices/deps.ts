@@ -17,9 +17,9 @@ import type { Timestamping } from '../timestamping.js'
 export interface ReceiveEntry {
   readonly letterNumber?: string | undefined // ที่
   readonly letterDate?: string | undefined // ลงวันที่
-  readonly from: string // จาก
-  readonly to: string // ถึง
-  readonly subject: string // เรื่อง
+  readonly from?: string | undefined // จาก
+  readonly to?: string | undefined // ถึง
+  readonly subject?: string | undefined // เรื่อง
   readonly action?: string | undefined // การปฏิบัติ
   readonly remarks?: string | undefined // หมายเหตุ
 }
