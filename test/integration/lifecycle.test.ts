@@ -1,0 +1,162 @@
+// The saraban lifecycle over real mTLS (issue 5 §1, §2; PROTOCOL.md §18), once per envelope profile:
+// send → delivered → register → the sender sees accepted with the receive number; reject; withdraw;
+// and the refusals of the state table. Notices travel as signed messages with their own receipts.
+import tap from 'tap'
+import { randomUUID } from 'node:crypto'
+import { receiptFromText } from '../../src/crypto/profiles.js'
+import { testNet, call, waitFor, waitForRecipient, federationPost, thaiLetter, type TestNet, type TestNode } from '../helpers/nodes.js'
+
+async function recipientOf(node: TestNode, letterId: string, agency: string) {
+  const r = await call(node, 'GET', `/api/v1/letters/${letterId}`)
+  return r.body.recipients.find((x: { agency: string }) => x.agency === agency)
+}
+
+const waitState = (node: TestNode, letterId: string, agency: string, state: string) =>
+  waitFor(`${agency} of ${letterId} → ${state}`, async () => {
+    const r = await recipientOf(node, letterId, agency)
+    return r?.state === state ? r : undefined
+  })
+
+for (const profileId of ['jose-v1', 'cms-v1']) {
+  tap.test(`profile ${profileId}`, async (t) => {
+    let net: TestNet
+    t.before(async () => {
+      net = await testNet(['moi', 'mof', 'dga'], { profiles: [profileId] })
+      for (const n of Object.values(net.nodes)) await n.start()
+    })
+    t.teardown(async () => net?.stop())
+
+    t.test('register → accepted with the receive number; withdraw the other recipient; refusals', async (t) => {
+      const moi = net.nodes.moi!, mof = net.nodes.mof!, dga = net.nodes.dga!
+      const sent = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof', 'dga']) })
+      t.equal(sent.status, 202, `answered ${sent.body.code ?? sent.status}`)
+      const done = await waitForRecipient(moi, sent.body.id, 'delivered')
+      t.same(done.recipients.map((r: { state: string }) => r.state), ['delivered', 'delivered'], 'stage one: delivered')
+      const toMof = done.recipients.find((r: { agency: string }) => r.agency === 'mof')
+      const toDga = done.recipients.find((r: { agency: string }) => r.agency === 'dga')
+
+      const before = await call(mof, 'GET', `/api/v1/inbox/${toMof.messageId}`)
+      t.equal(before.body.state, 'received')
+      const reg = await call(mof, 'POST', `/api/v1/inbox/${toMof.messageId}/register`, { action: 'เสนอปลัดกระทรวง' })
+      t.equal(reg.status, 200, `answered ${reg.body.code ?? reg.status}`)
+      t.equal(reg.body.state, 'registered')
+      t.equal(reg.body.registration.receiveNumber, 1, 'the first receive number of the year')
+      t.equal(reg.body.registration.book, 'receive')
+      t.equal(reg.body.registration.yearBE, reg.body.registration.year + 543)
+
+      const accepted = await waitState(moi, sent.body.id, 'mof', 'accepted')
+      t.equal(accepted.accepted.receiveNumber, 1, 'the sender sees the receive number')
+      t.equal(accepted.accepted.book, 'receive')
+      t.equal(accepted.accepted.registeredAt, reg.body.registration.registeredAt)
+      t.equal(accepted.status, 'delivered', 'the delivery status stays what it was')
+      const list = await call(mof, 'GET', '/api/v1/inbox')
+      t.equal(list.body.items.find((i: { id: string }) => i.id === toMof.messageId).state, 'registered')
+
+      // The acceptance is a signed message with its own receipt, signed by the letter's sender.
+      const noticeId = accepted.accepted.noticeMessageId
+      const notice = await waitFor('acceptance delivered', async () => {
+        const m = (await call(mof, 'GET', `/api/v1/inbox/${toMof.messageId}`)).body
+        return m.registration.notice.status === 'delivered' ? m.registration.notice : undefined
+      })
+      t.equal(notice.messageId, noticeId)
+      const out = mof.ctx!.outbox.getMessage(noticeId)!
+      const profile = mof.ctx!.profiles.get(out.profile)
+      t.equal(out.profile, profileId)
+      const { claims } = await profile.verifyReceipt(receiptFromText(out.profile, out.receipt!))
+      t.same([claims.mid, claims.from, claims.to, claims.envelopeSha256], [noticeId, 'mof', 'moi', out.envelopeSha256], 'the receipt binds the notice bytes')
+      t.equal((await call(mof, 'GET', '/api/v1/outbox')).body.items.length, 0, 'notices are not letters in the outbox listing')
+
+      // A replayed notice gets the original receipt; the stored copy is not duplicated.
+      const tls = net.fed.agencies.mof!.tls
+      const post = (body: Buffer, messageId: string) => federationPost(moi.federationPort, {
+        key: tls.keyPem, cert: tls.chainPem, ca: net.fed.root.certPem, body, contentType: profile.mediaType,
+        routing: { messageId, from: 'mof', to: 'moi' },
+      })
+      const again = await post(out.envelope, noticeId)
+      t.equal(again.status, 200)
+      t.ok(again.body.equals(receiptFromText(out.profile, out.receipt!)), 'the very same receipt bytes')
+
+      // Forged or repeated notices are refused by the letter's sender.
+      const seal = async (notice: object) => {
+        const mid = randomUUID()
+        const s = await profile.seal({
+          messageId: mid, from: 'mof', to: 'moi', sentAt: new Date().toISOString(), letter: {}, attachments: [], notice,
+          signer: mof.ctx!.hosted.get('mof')!.signer, recipientCert: mof.ctx!.directory().encryptionCertFor('moi')!,
+        })
+        const r = await post(s.envelope, mid)
+        return { status: r.status, code: JSON.parse(r.body.toString()).code as string | undefined, field: JSON.parse(r.body.toString()).field as string | undefined }
+      }
+      const base = { type: 'accepted', messageId: toMof.messageId, envelopeSha256: toMof.envelopeSha256, at: new Date().toISOString(), register: { book: 'receive', year: 2026, number: 7 } }
+      t.match(await seal(base), { status: 409, code: 'ERR_NOTICE_CONFLICT' }, 'a second answer about the same letter')
+      t.match(await seal({ ...base, messageId: randomUUID() }), { status: 422, code: 'ERR_NOTICE_UNKNOWN_MESSAGE', field: '/notice/messageId' }, 'an unknown letter')
+      t.match(await seal({ ...base, messageId: toDga.messageId }), { status: 422, code: 'ERR_NOTICE_UNKNOWN_MESSAGE' }, "another recipient's letter")
+      t.match(await seal({ ...base, envelopeSha256: '0'.repeat(64) }), { status: 422, code: 'ERR_NOTICE_UNKNOWN_MESSAGE', field: '/notice/envelopeSha256' }, 'other bytes')
+      t.match(await seal({ ...base, register: undefined, reason: 'x' }), { status: 422, code: 'ERR_NOTICE_INVALID' }, 'a notice outside its schema')
+
+      // The state table (PROTOCOL.md §18.4).
+      const twice = await call(mof, 'POST', `/api/v1/inbox/${toMof.messageId}/register`, {})
+      t.equal(twice.status, 409)
+      t.equal(twice.body.code, 'ERR_ALREADY_REGISTERED', 'register twice')
+      t.equal((await call(mof, 'POST', `/api/v1/inbox/${toMof.messageId}/reject`, { reasonCode: 'other', reason: 'ไม่ใช่' })).body.code, 'ERR_ALREADY_REGISTERED', 'reject after register')
+      const wAccepted = await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'ขอลบหนังสือเพื่อส่งใหม่', recipients: ['mof'] })
+      t.equal(wAccepted.status, 409)
+      t.equal(wAccepted.body.code, 'ERR_WITHDRAW_ACCEPTED', 'an accepted letter cannot be withdrawn')
+      t.equal((await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'ขอลบหนังสือ' })).body.code, 'ERR_WITHDRAW_ACCEPTED', 'nor without naming recipients, when one accepted')
+      t.equal((await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'ขอลบ', recipients: ['mot'] })).body.code, 'ERR_REQUEST_INVALID', 'not a recipient')
+
+      // Withdraw from dga, which has not answered.
+      const w = await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'ขอลบหนังสือเพื่อส่งใหม่', recipients: ['dga'] })
+      t.equal(w.status, 202, `answered ${w.body.code ?? w.status}`)
+      const wd = w.body.recipients.find((r: { agency: string }) => r.agency === 'dga')
+      t.equal(wd.state, 'withdrawn')
+      t.equal(wd.withdrawn.reason, 'ขอลบหนังสือเพื่อส่งใหม่')
+      const inDga = await waitFor('withdrawal at dga', async () => {
+        const m = (await call(dga, 'GET', `/api/v1/inbox/${toDga.messageId}`)).body
+        return m.state === 'withdrawn' ? m : undefined
+      })
+      t.equal(inDga.withdrawal.reason, 'ขอลบหนังสือเพื่อส่งใหม่')
+      t.equal((await waitState(moi, sent.body.id, 'dga', 'withdrawn')).withdrawn.notice.status, 'delivered')
+      t.equal((await call(dga, 'POST', `/api/v1/inbox/${toDga.messageId}/register`, {})).body.code, 'ERR_LETTER_WITHDRAWN', 'register after withdrawal')
+      t.equal((await call(dga, 'POST', `/api/v1/inbox/${toDga.messageId}/reject`, { reasonCode: 'other', reason: 'x' })).body.code, 'ERR_LETTER_WITHDRAWN', 'reject after withdrawal')
+      t.equal((await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'อีกครั้ง', recipients: ['dga'] })).body.code, 'ERR_ALREADY_WITHDRAWN', 'withdraw twice')
+      t.equal((await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'อีกครั้ง' })).body.code, 'ERR_WITHDRAW_ACCEPTED')
+    })
+
+    t.test('reject with a reason code; the sender sees it; refusals', async (t) => {
+      const moi = net.nodes.moi!, mof = net.nodes.mof!
+      const sent = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { subject: 'หนังสือส่งผิดหน่วยงาน' }) })
+      const done = await waitForRecipient(moi, sent.body.id, 'delivered')
+      const mid = done.recipients[0].messageId
+      const bad = await call(mof, 'POST', `/api/v1/inbox/${mid}/reject`, { reasonCode: 'lost', reason: 'x' })
+      t.equal(bad.status, 400)
+      t.equal(bad.body.code, 'ERR_REQUEST_INVALID', 'an unknown reason code')
+      t.equal(bad.body.field, '/reasonCode')
+      t.equal((await call(mof, 'POST', `/api/v1/inbox/${mid}/reject`, { reasonCode: 'misaddressed' })).status, 400, 'a reason is required')
+
+      const rej = await call(mof, 'POST', `/api/v1/inbox/${mid}/reject`, { reasonCode: 'wrong-agency', reason: 'เรื่องนี้อยู่ในอำนาจของกรมบัญชีกลาง' })
+      t.equal(rej.status, 200, `answered ${rej.body.code ?? rej.status}`)
+      t.equal(rej.body.state, 'rejected')
+      const seen = await waitState(moi, sent.body.id, 'mof', 'rejected')
+      t.equal(seen.rejected.reasonCode, 'wrong-agency')
+      t.equal(seen.rejected.reason, 'เรื่องนี้อยู่ในอำนาจของกรมบัญชีกลาง')
+      t.equal((await call(mof, 'POST', `/api/v1/inbox/${mid}/register`, {})).body.code, 'ERR_ALREADY_REJECTED', 'register after reject')
+      t.equal((await call(mof, 'POST', `/api/v1/inbox/${mid}/reject`, { reasonCode: 'other', reason: 'x' })).body.code, 'ERR_ALREADY_REJECTED', 'reject twice')
+      t.equal((await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'x', recipients: ['mof'] })).body.code, 'ERR_ALREADY_REJECTED', 'withdraw after reject')
+      t.equal((await call(moi, 'POST', `/api/v1/inbox/${mid}/reject`, { reasonCode: 'other', reason: 'x' })).status, 404, "the sender cannot answer for the recipient")
+    })
+
+    t.test('a supplied receive number must be the next one; numbers continue without gaps', async (t) => {
+      const moi = net.nodes.moi!, mof = net.nodes.mof!
+      const sent = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { subject: 'ลงรับเลขที่กำหนด' }) })
+      const mid = (await waitForRecipient(moi, sent.body.id, 'delivered')).recipients[0].messageId
+      const gap = await call(mof, 'POST', `/api/v1/inbox/${mid}/register`, { number: 99 })
+      t.equal(gap.status, 409)
+      t.equal(gap.body.code, 'ERR_REGISTER_NUMBER_NOT_NEXT')
+      t.equal((await call(mof, 'GET', `/api/v1/inbox/${mid}`)).body.state, 'received', 'a refused registration leaves nothing behind')
+      const ok = await call(mof, 'POST', `/api/v1/inbox/${mid}/register`, { number: 2 })
+      t.equal(ok.status, 200, `answered ${ok.body.code ?? ok.status}`)
+      t.equal(ok.body.registration.receiveNumber, 2)
+      t.equal((await waitState(moi, sent.body.id, 'mof', 'accepted')).accepted.receiveNumber, 2)
+    })
+  })
+}
