@@ -16,6 +16,7 @@ import { Registers } from './services/registers.js'
 import { NoticeStore } from './storage/notices.js'
 import type { NoticeDeps } from './services/notices/deps.js'
 import { resumeNotices } from './services/notices/seal-notice.js'
+import { noticeEvidence } from './services/notices/evidence-source.js'
 import { parsePemChain } from './pki/cert.js'
 import { TrustAnchors } from './pki/validate.js'
 import type { Directory } from './pki/directory.js'
@@ -228,6 +229,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       directoryAt: (at) => trustHistory.directoryAt(at.getTime()),
       crlsAt: (at) => trustHistory.crlsAt(at.getTime()),
       tokensFor: (messageId) => timestamps.tokensFor(messageId).filter((t) => t.side === 'outbox'),
+      noticesFor: (messageIds) => noticeEvidence({ notices, outbox }, messageIds),
     },
     version: VERSION,
     profiles,

@@ -4,6 +4,8 @@
 import tap from 'tap'
 import { randomUUID } from 'node:crypto'
 import { receiptFromText } from '../../src/crypto/profiles.js'
+import { verifyEvidence } from '../../src/services/evidence.js'
+import { readLayout } from '../../src/evidence/layout.js'
 import { testNet, call, waitFor, waitForRecipient, federationPost, thaiLetter, type TestNet, type TestNode } from '../helpers/nodes.js'
 
 async function recipientOf(node: TestNode, letterId: string, agency: string) {
@@ -120,6 +122,24 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       t.equal((await call(dga, 'POST', `/api/v1/inbox/${toDga.messageId}/reject`, { reasonCode: 'other', reason: 'x' })).body.code, 'ERR_LETTER_WITHDRAWN', 'reject after withdrawal')
       t.equal((await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'อีกครั้ง', recipients: ['dga'] })).body.code, 'ERR_ALREADY_WITHDRAWN', 'withdraw twice')
       t.equal((await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'อีกครั้ง' })).body.code, 'ERR_WITHDRAW_ACCEPTED')
+
+      // Evidence (PROTOCOL.md §18.6): the acceptance and the withdrawal, each with its receipt.
+      const ev = await call(moi, 'GET', `/api/v1/letters/${sent.body.id}/evidence`)
+      t.equal(ev.status, 200)
+      const manifest = readLayout(ev.body).manifest!
+      t.same(manifest.notices!.map((n) => [n.type, n.direction, n.from, n.to]).sort(), [['accepted', 'received', 'mof', 'moi'], ['withdrawn', 'sent', 'moi', 'dga']])
+      const report = await verifyEvidence(ev.body, { anchors: moi.ctx!.anchors, profiles: moi.ctx!.profiles })
+      t.ok(report.ok, JSON.stringify(report.findings.filter((f) => !f.ok)))
+      const acc = manifest.notices!.find((n) => n.type === 'accepted')!
+      t.ok(report.findings.some((f) => f.part === acc.notice && f.ok && f.detail.includes('receive number 1')), 'the signed acceptance with its number is checked')
+      t.ok(report.findings.some((f) => f.part === acc.receipt && f.ok), 'and our receipt for it')
+      // Tamper with the signed acceptance: the finding names that part.
+      const tampered = Buffer.from(ev.body)
+      const at = tampered.indexOf(readLayout(ev.body).contents.get(acc.notice)!)
+      tampered[at + 20] = tampered[at + 20]! ^ 1
+      const bad = await verifyEvidence(tampered, { anchors: moi.ctx!.anchors, profiles: moi.ctx!.profiles })
+      t.notOk(bad.ok)
+      t.ok(bad.findings.some((f) => !f.ok && f.part === acc.notice), 'the tampered part is named')
     })
 
     t.test('reject with a reason code; the sender sees it; refusals', async (t) => {
