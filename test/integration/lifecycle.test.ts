@@ -123,14 +123,38 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       t.equal((await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'อีกครั้ง', recipients: ['dga'] })).body.code, 'ERR_ALREADY_WITHDRAWN', 'withdraw twice')
       t.equal((await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'อีกครั้ง' })).body.code, 'ERR_WITHDRAW_ACCEPTED')
 
+      // Crossing notices (PROTOCOL.md §18.4): the recipient's answer wins on both sides.
+      const sealFor = async (from: TestNode, fromId: string, to: TestNode, toId: string, notice: object) => {
+        const p = from.ctx!.profiles.get(profileId)
+        const nid = randomUUID()
+        const sealed = await p.seal({
+          messageId: nid, from: fromId, to: toId, sentAt: new Date().toISOString(), letter: {}, attachments: [], notice,
+          signer: from.ctx!.hosted.get(fromId)!.signer, recipientCert: from.ctx!.directory().encryptionCertFor(toId)!,
+        })
+        const k = net.fed.agencies[fromId]!.tls
+        return federationPost(to.federationPort, {
+          key: k.keyPem, cert: k.chainPem, ca: net.fed.root.certPem, body: sealed.envelope, contentType: p.mediaType, routing: { messageId: nid, from: fromId, to: toId },
+        })
+      }
+      const late = await sealFor(dga, 'dga', moi, 'moi', { type: 'accepted', messageId: toDga.messageId, envelopeSha256: toDga.envelopeSha256, at: new Date().toISOString(), register: { book: 'receive', year: 2026, number: 3 } })
+      t.equal(late.status, 201, 'an acceptance that crossed our withdrawal is received')
+      const crossed = await recipientOf(moi, sent.body.id, 'dga')
+      t.equal(crossed.state, 'accepted', 'and wins over the withdrawal')
+      t.equal(crossed.withdrawn.reason, 'ขอลบหนังสือเพื่อส่งใหม่', 'which is still shown')
+      const lateW = await sealFor(moi, 'moi', mof, 'mof', { type: 'withdrawn', messageId: toMof.messageId, envelopeSha256: toMof.envelopeSha256, at: new Date().toISOString(), reason: 'ขอถอนคืน' })
+      t.equal(lateW.status, 201, 'a withdrawal that crossed the registration is received')
+      const atMof = (await call(mof, 'GET', `/api/v1/inbox/${toMof.messageId}`)).body
+      t.equal(atMof.state, 'registered', 'and the registration stands')
+      t.equal(atMof.withdrawal.reason, 'ขอถอนคืน')
+
       // Evidence (PROTOCOL.md §18.6): the acceptance and the withdrawal, each with its receipt.
       const ev = await call(moi, 'GET', `/api/v1/letters/${sent.body.id}/evidence`)
       t.equal(ev.status, 200)
       const manifest = readLayout(ev.body).manifest!
-      t.same(manifest.notices!.map((n) => [n.type, n.direction, n.from, n.to]).sort(), [['accepted', 'received', 'mof', 'moi'], ['withdrawn', 'sent', 'moi', 'dga']])
+      t.same(manifest.notices!.map((n) => [n.type, n.direction, n.from, n.to]).sort(), [['accepted', 'received', 'dga', 'moi'], ['accepted', 'received', 'mof', 'moi'], ['withdrawn', 'sent', 'moi', 'dga']])
       const report = await verifyEvidence(ev.body, { anchors: moi.ctx!.anchors, profiles: moi.ctx!.profiles })
       t.ok(report.ok, JSON.stringify(report.findings.filter((f) => !f.ok)))
-      const acc = manifest.notices!.find((n) => n.type === 'accepted')!
+      const acc = manifest.notices!.find((n) => n.type === 'accepted' && n.from === 'mof')!
       t.ok(report.findings.some((f) => f.part === acc.notice && f.ok && f.detail.includes('receive number 1')), 'the signed acceptance with its number is checked')
       t.ok(report.findings.some((f) => f.part === acc.receipt && f.ok), 'and our receipt for it')
       // Tamper with the signed acceptance: the finding names that part.
