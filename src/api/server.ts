@@ -13,6 +13,7 @@ import { infoRoutes } from './routes/info.js'
 import { noticeRoutes } from './routes/notices.js'
 import type { NoticeStore } from '../storage/notices.js'
 import type { NoticeDeps } from '../services/notices/deps.js'
+import { registerRoutes } from './routes/registers.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { InboxStore } from '../storage/inbox.js'
@@ -101,6 +102,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await inboxRoutes(scoped, deps)
     await noticeRoutes(scoped, deps)
     await infoRoutes(scoped, deps)
+    await registerRoutes(scoped, deps)
   })
   return app
 }
