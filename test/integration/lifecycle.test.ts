@@ -51,6 +51,9 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       t.equal(accepted.accepted.book, 'receive')
       t.equal(accepted.accepted.registeredAt, reg.body.registration.registeredAt)
       t.equal(accepted.status, 'delivered', 'the delivery status stays what it was')
+      const book = await call(mof, 'GET', `/api/v1/registers/receive?year=${reg.body.registration.yearBE}`)
+      const entry = book.body.entries.find((e: { messageId?: string }) => e.messageId === toMof.messageId)
+      t.match(entry, { number: 1, letterNumber: 'มท 0201.2/1590', action: 'เสนอปลัดกระทรวง' }, 'the receive register has the entry')
       const list = await call(mof, 'GET', '/api/v1/inbox')
       t.equal(list.body.items.find((i: { id: string }) => i.id === toMof.messageId).state, 'registered')
 
