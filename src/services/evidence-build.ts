@@ -77,7 +77,7 @@ export async function buildEvidenceArchive(deps: EvidenceDeps, letter: OutboxLet
   for (const n of deps.noticesFor?.(messages.map((m) => m.messageId)) ?? []) notices.push(await noticeParts(deps, n, shared, own))
 
   const head = { letterId: letter.id, sender: letter.senderAgency, generatedAt }
-  const readme = { path: 'README.txt', role: 'readme' as const, data: auditorReadme(head, entries) }
+  const readme = { path: 'README.txt', role: 'readme' as const, data: auditorReadme(head, entries, notices) }
   const body = [...shared.list, ...own.list]
   const described = [readme, ...body].map((p) => ({ path: p.path, role: p.role, size: p.data.length, sha256: sha256(p.data) }))
   const sums = { path: 'SHA256SUMS', role: 'checksums' as const, data: checksumsFile(described) }

@@ -58,7 +58,7 @@ export async function verifyEvidenceArchive(archive: Buffer, deps: EvidenceVerif
   const byPath = new Map<string, ManifestPart>(m.parts.map((p) => [p.path, p]))
   checkReferences(m, byPath, note)
   const derived = [
-    ['README.txt', auditorReadme(m, m.messages)],
+    ['README.txt', auditorReadme(m, m.messages, m.notices)],
     ['SHA256SUMS', checksumsFile(m.parts.filter((p) => p.path !== 'SHA256SUMS'))],
   ] as const
   for (const [path, expected] of derived) {
