@@ -34,6 +34,8 @@ import { EnvelopeCache } from './services/envelope-cache.js'
 import { PeerClient } from './federation/peer-client.js'
 import { buildFederationServer } from './federation/server.js'
 import { buildApiServer } from './api/server.js'
+import { Events } from './services/events/index.js'
+import { webhookEndpoints } from './services/events/endpoints.js'
 import { VERSION } from './version.js'
 
 /** Largest signed directory a node fetches (100,000 agencies with a few certificates each fit). */
@@ -69,6 +71,8 @@ export interface AppContext {
   readonly trustHistory: TrustHistoryStore
   /** RFC 3161 time-stamps of signatures: queue, worker, status and tokensFor (PROTOCOL.md §13). */
   readonly timestamps: Timestamping
+  /** Events for saraban systems: the sink producers emit into, the SSE streams, webhooks (issue 5 §6). */
+  readonly events: Events
   readonly federation: FastifyInstance
   readonly api: FastifyInstance
   directory(): Directory
@@ -99,6 +103,21 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   closers.push(() => db.close())
   const outbox = new OutboxStore(db)
   const inbox = new InboxStore(db)
+  // Issue 5 §6: every producer gets `events: events.sink` in its deps and calls events?.emit() inside
+  // its db.write fn; the stream and the webhooks read what was committed.
+  const n = config.notifications
+  const events = new Events({
+    db, clock, log: log.child({ area: 'events' }),
+    endpoints: webhookEndpoints(n.webhooks),
+    userAgent: `saraban-node/${VERSION}`,
+    settings: {
+      retentionDays: n.retentionDays,
+      pruneIntervalMs: 3_600_000,
+      stream: { heartbeatMs: n.heartbeatSeconds * 1000, slowClientMs: n.slowClientSeconds * 1000, batch: 200, maxStreams: n.maxStreams, retryMs: 3000 },
+      webhooks: n.webhookDelivery,
+    },
+    ...(overrides.random ? { random: overrides.random } : {}),
+  })
   const trustHistory = new TrustHistoryStore(db)
 
   // The CRLs come first: the directory signer's path is checked for revocation too (PROTOCOL.md §15.1).
@@ -186,6 +205,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     // PROTOCOL.md §14.4: past nextUpdate + grace, queued letters wait (unclaimed) for a fresh directory.
     paused: () => !directorySource.usable(),
     timestamps,
+    // notice.failed (PROTOCOL.md §18.5); letter.delivered / letter.failed / deadline events: fanout's DeliveryDeps
+    events: events.sink,
     settings: {
       maxAttempts: config.delivery.maxAttempts,
       initialBackoffMs: config.delivery.initialBackoffMs,
@@ -200,7 +221,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const notices = new NoticeStore(db)
   const noticeDeps: NoticeDeps = {
     clock, log: log.child({ area: 'notices' }), db, outbox, notices, anchors, directory: currentDirectory, profiles, hosted, envelopes,
-    onQueued: () => delivery.notify(), registers, timestamps,
+    onQueued: () => delivery.notify(), registers, timestamps, events: events.sink,
   }
   const limits = { maxEnvelopeBytes: config.limits.maxEnvelopeBytes }
   const federation = await buildFederationServer({
@@ -208,7 +229,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     anchors,
     directory: currentDirectory,
     log,
-    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, notices },
+    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink, notices },
   })
   let federationUrl = `https://${config.federation.host}:${config.federation.port}`
   const api = await buildApiServer({
@@ -233,13 +254,15 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     },
     version: VERSION,
     profiles,
+    events,
     get federationUrl() { return federationUrl },
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
-      revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }) }),
+      revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),
+      notifications: () => events.status() }),
   })
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, registers, notices, anchors, hosted, profiles, peers, delivery, timestamps, federation, api, directorySource, trustHistory, crlSources,
+    config, clock, log, db, outbox, inbox, registers, notices, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
     async listen() {
@@ -248,6 +271,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       await api.listen({ host: config.api.host, port: config.api.port })
       closers.push(() => api.close())
       const fa = federation.server.address()
+      // Streams end (preClose of the API) before the listeners close; the worker stops with them.
+      await events.start()
+      closers.push(() => events.stop())
       const aa = api.server.address()
       federationUrl = `https://${config.federation.host}:${typeof fa === 'object' && fa ? fa.port : config.federation.port}`
       delivery.start()

@@ -14,6 +14,7 @@ import { noticeRoutes } from './routes/notices.js'
 import type { NoticeStore } from '../storage/notices.js'
 import type { NoticeDeps } from '../services/notices/deps.js'
 import { registerRoutes } from './routes/registers.js'
+import { eventRoutes } from './routes/events.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { InboxStore } from '../storage/inbox.js'
@@ -24,6 +25,7 @@ import type { EvidenceDeps } from '../services/evidence.js'
 import type { HostedAgencies } from '../services/hosted-agencies.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import type { Logger } from '../log.js'
+import type { Events } from '../services/events/index.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,6 +53,8 @@ export interface ApiDeps {
   readonly profiles: ProfileTable
   readonly federationUrl: string
   readonly health: () => { status: 'ok' | 'degraded' | 'failing'; [k: string]: unknown }
+  /** The event stream and webhook deliveries (issue 5 §6); absent: no /api/v1/events routes. */
+  readonly events?: Events
 }
 
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any, any, any, any>> {
@@ -103,6 +107,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await noticeRoutes(scoped, deps)
     await infoRoutes(scoped, deps)
     await registerRoutes(scoped, deps)
+    if (deps.events) await eventRoutes(scoped, deps.events)
   })
   return app
 }

@@ -127,7 +127,7 @@ export class NoticeStore {
   }
 
   /** Records an outgoing notice, not sealed yet. False when the letter envelope already has a notice of
-   *  this kind in this direction (the unique indexes of migration 005): the caller rolls back. */
+   *  this kind in this direction (the unique indexes of migration 007): the caller rolls back. */
   insertOut(n: NewOutNotice): boolean {
     return this.#insertOut(n)
   }

@@ -100,7 +100,7 @@ export class OutboxStore {
         @nextAttemptAt, @createdAt, @createdAt)`),
       insertEnvelope: p('INSERT INTO outbox_envelopes (message_id, content_key, bytes) VALUES (?, ?, ?)'),
       byKey: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE sender_agency = ? AND idempotency_key = ?`),
-      // Notices travel as letters rows of kind 'notice' (migration 005); the letter API never shows them.
+      // Notices travel as letters rows of kind 'notice' (migration 007); the letter API never shows them.
       letter: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE id = ? AND kind = 'letter'`),
       listOne: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE sender_agency = @agency AND kind = 'letter' AND ${PAGE}`),
       metaForLetter: p<OutboxMessageMeta>(`SELECT ${META} FROM outbox_messages m WHERE m.letter_id = ? ORDER BY m.rowid`),

@@ -34,6 +34,7 @@ export interface ReceiveDeps {
   readonly timestamps?: Timestamping
   /** Notices (PROTOCOL.md §18): absent, a node refuses them. */
   readonly notices?: NoticeStore
+  /** letter.received for the recipient agency's saraban systems (issue 5 §6), in the storing transaction. */
   readonly events?: EventSink
 }
 
@@ -105,6 +106,12 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
       letter.attachments,
     )
     if (r.inserted) deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }])
+    if (r.inserted) {
+      deps.events?.emit({
+        agency: h.to, type: 'letter.received', messageId: h.messageId,
+        data: { from: h.from, receivedAt: isoTime(receivedAt), kind: letter.kind, urgency: letter.urgency, secrecy: letter.secrecy, attachments: letter.attachments.length, ...(letter.deliverBy ? { deliverBy: letter.deliverBy } : {}) },
+      })
+    }
     return r
   })
   if (!result.inserted) {

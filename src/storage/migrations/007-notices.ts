@@ -1,4 +1,4 @@
-// Migration 005: notices (PROTOCOL.md §18). An outgoing notice is a letters row of kind 'notice' with
+// Migration 007: notices (PROTOCOL.md §18). An outgoing notice is a letters row of kind 'notice' with
 // one outbox message, so that the one delivery worker sends it (retries, receipts); the notices table
 // says what each notice is about, in both directions, and keeps incoming notices as received.
 export const sql = `
