@@ -126,6 +126,18 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       t.equal((await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'อีกครั้ง', recipients: ['dga'] })).body.code, 'ERR_ALREADY_WITHDRAWN', 'withdraw twice')
       t.equal((await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'อีกครั้ง' })).body.code, 'ERR_WITHDRAW_ACCEPTED')
 
+      // The saraban systems are told (events): the sender of the acceptance, the recipient of the withdrawal.
+      // (data read from the event rows: the JSON page's schema, event.json, does not yet let `data` through)
+      const events = async (node: TestNode, type: string) =>
+        (await call(node, 'GET', `/api/v1/events?types=${type}`, undefined, { accept: 'application/json' })).body.items as Array<{ id: number; type: string; letterId?: string; messageId?: string }>
+      const dataOf = (node: TestNode, agency: string, id: number) =>
+        JSON.parse(node.ctx!.events.store.after({ agencies: [agency], afterId: id - 1, limit: 1 })[0]!.dataJson) as Record<string, any>
+      const accEv = (await events(moi, 'letter.accepted')).find((e) => e.messageId === toMof.messageId)
+      t.equal(accEv?.letterId, sent.body.id, 'letter.accepted names the letter')
+      t.equal(dataOf(moi, 'moi', accEv!.id).register?.number, 1, 'with the receive number')
+      const wEv = await waitFor('letter.withdrawn event', async () => (await events(dga, 'letter.withdrawn')).find((e) => e.messageId === toDga.messageId))
+      t.equal(dataOf(dga, 'dga', wEv.id).reason, 'ขอลบหนังสือเพื่อส่งใหม่')
+
       // Crossing notices (PROTOCOL.md §18.4): the recipient's answer wins on both sides.
       const sealFor = async (from: TestNode, fromId: string, to: TestNode, toId: string, notice: object) => {
         const p = from.ctx!.profiles.get(profileId)
