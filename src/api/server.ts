@@ -10,6 +10,9 @@ import { apiKeyLookup, bearerAuth, type ApiKeyEntry } from './auth.js'
 import { letterRoutes } from './routes/letters.js'
 import { inboxRoutes } from './routes/inbox.js'
 import { infoRoutes } from './routes/info.js'
+import { noticeRoutes } from './routes/notices.js'
+import type { NoticeStore } from '../storage/notices.js'
+import type { NoticeDeps } from '../services/notices/deps.js'
 import { registerRoutes } from './routes/registers.js'
 import { eventRoutes } from './routes/events.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
@@ -42,6 +45,9 @@ export interface ApiDeps {
   readonly outbox: OutboxStore
   readonly inbox: InboxStore
   readonly registers: Registers
+  /** Notices (PROTOCOL.md §18): the store the views read, and what the acts need. */
+  readonly notices: NoticeStore
+  readonly notice: NoticeDeps
   readonly directory: () => Directory
   readonly hosted: HostedAgencies
   readonly send: SendDeps
@@ -101,6 +107,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
   await app.register(async (scoped) => {
     await letterRoutes(scoped, deps)
     await inboxRoutes(scoped, deps)
+    await noticeRoutes(scoped, deps)
     await infoRoutes(scoped, deps)
     await registerRoutes(scoped, deps)
     if (deps.events) await eventRoutes(scoped, deps.events)

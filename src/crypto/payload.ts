@@ -19,10 +19,11 @@ function malformed(detail: string, field?: string): SarabanError {
   return new SarabanError('ERR_ENVELOPE_MALFORMED', detail, field === undefined ? {} : { field })
 }
 
-// Exactly these members per version (§5.4, §17.2), checked in this order after `v`.
+// Exactly these members per version (§5.4, §17.2), checked in this order after `v`, plus one content
+// member: `letter`, or in a v1 payload `notice` in its place (§18.2); a notice is never signed for many.
 const MEMBERS = {
-  1: { names: ['v', 'mid', 'from', 'to', 'sentAt', 'letter'], strings: ['mid', 'from', 'to'] },
-  2: { names: ['v', 'lid', 'from', 'sentAt', 'letter'], strings: ['lid', 'from'] },
+  1: { names: ['v', 'mid', 'from', 'to', 'sentAt'], strings: ['mid', 'from', 'to'], content: ['letter', 'notice'] },
+  2: { names: ['v', 'lid', 'from', 'sentAt'], strings: ['lid', 'from'], content: ['letter'] },
 } as const
 
 /** PROTOCOL.md §5.8 step 6, §17.2: the signed payload's shape (not yet its binding, nor the letter schema). */
@@ -33,13 +34,15 @@ export function decodePayload(bytes: Buffer): SignedPayload {
   if (v !== 1 && v !== 2) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The signed payload version is not 1 or 2.', { field: '/v' })
   const rule = MEMBERS[v]
   const keys = Object.keys(p)
-  if (keys.length !== rule.names.length || !rule.names.every((k) => k in p)) {
-    throw malformed(`A version ${v} signed payload must have exactly the members ${rule.names.join(', ')}.`)
+  const content = rule.content.filter((k) => k in p)
+  if (keys.length !== rule.names.length + 1 || !rule.names.every((k) => k in p) || content.length !== 1) {
+    throw malformed(`A version ${v} signed payload must have exactly the members ${rule.names.join(', ')} and one of ${rule.content.join(', ')}.`)
   }
   for (const k of rule.strings) if (typeof p[k] !== 'string') throw malformed(`The signed payload "${k}" is not a string.`, `/${k}`)
   if (v === 2 && !MESSAGE_ID.test(p['lid'] as string)) throw malformed('The signed payload "lid" is not a lowercase UUID.', '/lid')
   if (!isUtcTime(p['sentAt'])) throw malformed('The signed payload "sentAt" is not an ISO 8601 UTC time.', '/sentAt')
-  if (typeof p['letter'] !== 'object' || p['letter'] === null || Array.isArray(p['letter'])) throw malformed('The signed "letter" is not an object.', '/letter')
+  const c = content[0]!
+  if (typeof p[c] !== 'object' || p[c] === null || Array.isArray(p[c])) throw malformed(`The signed "${c}" is not an object.`, `/${c}`)
   return p as unknown as SignedPayload
 }
 

@@ -36,6 +36,9 @@ export interface SealInput {
   attachments: Buffer[] // same count, order and sizes as letter.attachments
   signer: SignerIdentity
   recipientCert: X509Certificate
+  /** A notice (PROTOCOL.md §18) instead of a letter: signed as the payload's `notice` member in place
+   *  of `letter`; then `letter` must be `{}` and `attachments` empty. */
+  notice?: object
 }
 
 export interface Sealed {
@@ -74,7 +77,9 @@ export interface SignedPayloadV1 {
   from: string
   to: string
   sentAt: string
-  letter: any // validated against the letter schema by the receive service, not here
+  /** Exactly one of `letter` and `notice` is present (PROTOCOL.md §5.4, §18.2). */
+  letter?: any // validated against the letter schema by the receive service, not here
+  notice?: any // validated against the notice schema by the receive service, not here
 }
 
 /** PROTOCOL.md §17.2: the same signed bytes for every recipient of a letter (sealMany). The
@@ -85,6 +90,7 @@ export interface SignedPayloadV2 {
   from: string
   sentAt: string
   letter: any
+  notice?: undefined // a notice is never signed for many (PROTOCOL.md §18.2)
 }
 
 export type SignedPayload = SignedPayloadV1 | SignedPayloadV2

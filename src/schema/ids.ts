@@ -7,6 +7,7 @@ export const schemaIds = {
   common: 'urn:saraban:protocol:common:v1',
   letter: 'urn:saraban:protocol:letter:v1',
   directory: 'urn:saraban:protocol:directory:v1',
+  notice: 'urn:saraban:protocol:notice:v1',
   // api/ — the local REST API
   apiLetterDraft: 'urn:saraban:api:letter-draft:v1',
   apiLetterCreate: 'urn:saraban:api:letter-create:v1',
@@ -24,6 +25,10 @@ export const schemaIds = {
   apiDirectory: 'urn:saraban:api:directory:v1',
   apiDirectoryEntry: 'urn:saraban:api:directory-entry:v1',
   apiHealth: 'urn:saraban:api:health:v1',
+  apiNoticeViews: 'urn:saraban:api:notice-views:v1',
+  apiInboxRegister: 'urn:saraban:api:inbox-register:v1',
+  apiInboxReject: 'urn:saraban:api:inbox-reject:v1',
+  apiLetterWithdraw: 'urn:saraban:api:letter-withdraw:v1',
   apiRegisterParams: 'urn:saraban:api:register-params:v1',
   apiRegisterEntryParams: 'urn:saraban:api:register-entry-params:v1',
   apiRegisterQuery: 'urn:saraban:api:register-query:v1',

@@ -151,7 +151,7 @@ async function provenTime(ctx: MessageContext, t: TimeInput): Promise<Date | und
   return at
 }
 
-async function checkSigner(ctx: MessageContext, m: ManifestMessage, s: { part: string; agency: string; chain: X509Certificate[]; at: Date }): Promise<void> {
+export async function checkSigner(ctx: MessageContext, m: Pick<ManifestMessage, 'directory' | 'crls'>, s: { part: string; agency: string; chain: X509Certificate[]; at: Date }): Promise<void> {
   const leaf = s.chain[0]!
   const path = await ctx.deps.anchors.validate(s.chain, { at: s.at, role: 'signing' })
   if (!path.ok) return ctx.note(s.part, false, `the signer chain is not valid for signing at ${s.at.toISOString()}: ${path.reason}`)

@@ -48,7 +48,7 @@ def split_bundle(bundle, payload):
     nl = bundle.index(b'\n')
     body = bundle[nl + 1:]
     out, at = [], 0
-    for item in payload['letter'].get('attachments', []):
+    for item in payload.get('letter', {}).get('attachments', []):  # a notice has no letter (PROTOCOL.md §18.2)
         part = body[at:at + item['size']]
         at += item['size']
         digest = hashlib.sha256(part).hexdigest()

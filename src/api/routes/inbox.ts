@@ -8,10 +8,11 @@ import { openAttachment } from '../../services/inbox-read.js'
 import { attachmentDisposition } from '../content-disposition.js'
 import { byteRange, etagOf } from '../byte-range.js'
 import type { ApiDeps } from '../server.js'
+import { noticesByRef } from '../../storage/notices.js'
 
 const ref = (id: string) => ({ $ref: `${id}#` })
 
-function ownMessage(deps: ApiDeps, request: FastifyRequest, id: string) {
+export function ownMessage(deps: ApiDeps, request: FastifyRequest, id: string) {
   const m = deps.inbox.get(id)
   if (!m || !request.caller.agencies.includes(m.recipientAgency)) {
     throw new SarabanError('ERR_NOT_FOUND', `No received letter ${id} for an agency this API key acts for.`, { field: 'id' })
@@ -31,12 +32,16 @@ export async function inboxRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     const { limit = 50, cursor, agency } = request.query
     const items = deps.inbox.list({ agencies: listAgencies(request, agency), limit, ...decodeCursor(cursor) })
     const last = items.length === limit ? items[items.length - 1] : undefined
-    return { items: items.map(inboxItemView), ...(last ? { nextCursor: encodeCursor(last.receivedAt, last.messageId) } : {}) }
+    const about = noticesByRef(deps.notices.aboutAll(items.map((m) => m.messageId)))
+    return { items: items.map((m) => inboxItemView(m, about.get(m.messageId) ?? {})), ...(last ? { nextCursor: encodeCursor(last.receivedAt, last.messageId) } : {}) }
   })
 
   app.get<{ Params: { id: string } }>('/api/v1/inbox/:id', {
     schema: { summary: 'A received letter, its attachments, signer and verification', tags: ['inbox'], params: schemas().schema(schemaIds.apiIdParams), response: { 200: ref(schemaIds.apiInboxMessage) } },
-  }, async (request) => inboxMessageView(ownMessage(deps, request, request.params.id)))
+  }, async (request) => {
+    const m = ownMessage(deps, request, request.params.id)
+    return inboxMessageView(m, noticesByRef(deps.notices.about(m.messageId)).get(m.messageId) ?? {})
+  })
 
   app.get<{ Params: { id: string; attachmentId: string } }>('/api/v1/inbox/:id/attachments/:attachmentId', {
     schema: {

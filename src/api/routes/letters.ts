@@ -10,10 +10,18 @@ import { decodeCursor, encodeCursor, listAgencies } from '../paging.js'
 import { readMultipartLetter } from '../multipart-letter.js'
 import { checkJsonAttachments } from '../upload-limits.js'
 import type { ApiDeps } from '../server.js'
+import { noticesByRef } from '../../storage/notices.js'
+import type { OutboxLetter } from '../../storage/outbox.js'
+
+/** The letter with each recipient's delivery and notices (PROTOCOL.md §7.3, §18.4). */
+export function letterStatusView(deps: ApiDeps, letter: OutboxLetter) {
+  const messages = deps.outbox.messagesForLetter(letter.id)
+  return letterView(letter, messages, noticesByRef(deps.notices.aboutAll(messages.map((m) => m.messageId))))
+}
 
 const ref = (id: string) => ({ $ref: `${id}#` })
 
-function ownLetter(deps: ApiDeps, request: FastifyRequest, id: string) {
+export function ownLetter(deps: ApiDeps, request: FastifyRequest, id: string) {
   const letter = deps.outbox.getLetter(id)
   if (!letter || !request.caller.agencies.includes(letter.senderAgency)) {
     throw new SarabanError('ERR_NOT_FOUND', `No letter ${id} sent by an agency this API key acts for.`, { field: 'id' })
@@ -53,7 +61,7 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
       const letter = deps.outbox.getLetter(result.letterId)!
       reply.header('location', `/api/v1/letters/${result.letterId}`)
       if (result.replayed) reply.header('idempotent-replayed', 'true')
-      return reply.code(result.replayed ? 200 : 202).send(letterView(letter, deps.outbox.messagesForLetter(letter.id)))
+      return reply.code(result.replayed ? 200 : 202).send(letterStatusView(deps, letter))
     })
   })
 
@@ -66,7 +74,7 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     },
   }, async (request) => {
     const letter = ownLetter(deps, request, request.params.id)
-    return letterView(letter, deps.outbox.messagesForLetter(letter.id))
+    return letterStatusView(deps, letter)
   })
 
   app.get<{ Params: { id: string } }>('/api/v1/letters/:id/evidence', {

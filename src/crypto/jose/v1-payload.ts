@@ -42,7 +42,12 @@ export function encodePayload(input: SealInput): Buffer {
   if (!MESSAGE_ID.test(input.messageId)) throw malformed('Cannot seal: the message id is not a lowercase UUID.', 'mid')
   if (!AGENCY_ID.test(input.from) || !AGENCY_ID.test(input.to)) throw malformed('Cannot seal: an agency id is not valid.', 'from')
   if (!isUtcTime(input.sentAt)) throw malformed('Cannot seal: sentAt is not an ISO 8601 UTC time.', 'sentAt')
-  const payload: SignedPayloadV1 = { v: 1, mid: input.messageId, from: input.from, to: input.to, sentAt: input.sentAt, letter: input.letter }
+  const head = { v: 1 as const, mid: input.messageId, from: input.from, to: input.to, sentAt: input.sentAt }
+  // PROTOCOL.md §18.2: a notice takes the place of the letter; it has no attachments.
+  if (input.notice !== undefined && (input.attachments.length > 0 || manifestOf(input.letter).length > 0)) {
+    throw malformed('Cannot seal: a notice carries no attachments.', '/notice')
+  }
+  const payload: SignedPayloadV1 = input.notice === undefined ? { ...head, letter: input.letter } : { ...head, notice: input.notice }
   return Buffer.from(JSON.stringify(payload), 'utf8')
 }
 

@@ -10,6 +10,9 @@ import { bindRouting, receiptFromText, signedAddressees, type EnvelopeHeader, ty
 import type { ReceiveDeps } from './index.js'
 import { letterDuplicate } from '../../storage/inbox.js'
 import type { TlsIdentity } from '../../pki/directory-index.js'
+import type { Notice } from '../../domain/notices.js'
+import type { LetterRef } from '../../storage/notices.js'
+import { checkNotice } from '../notices/receive-notice.js'
 
 export interface InboundState {
   readonly envelope: Buffer
@@ -22,6 +25,8 @@ export interface InboundState {
   header?: EnvelopeHeader
   opened?: Opened
   letter?: Letter
+  /** A notice (PROTOCOL.md §18) instead of a letter, and the letter envelope it is about. */
+  notice?: { notice: Notice; ref: LetterRef }
   signerFingerprint?: string
 }
 
@@ -77,7 +82,10 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
   ['replay', (s, d) => {
     // PROTOCOL.md §7.1: same id and same bytes → the original receipt; same id, other bytes → refused.
     const h = need(s.header, 'header')
-    const seen = d.inbox.peek(h.messageId)
+    const letter = d.inbox.peek(h.messageId)
+    // Notices are stored beside the inbox (PROTOCOL.md §18.5) and replayed the same way.
+    const notice = letter ? undefined : d.notices?.peek(h.messageId)
+    const seen = letter ?? (notice && { envelopeSha256: notice.envelopeSha256, receipt: notice.receipt, recipientAgency: notice.toAgency })
     if (!seen) return
     if (seen.envelopeSha256 !== s.envelopeSha256 || seen.recipientAgency !== h.to) {
       throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`, { field: 'srb_mid' })
@@ -110,8 +118,14 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     }
     s.signerFingerprint = fp
   }],
-  ['letter-valid', (s) => {
+  ['letter-valid', (s, d) => {
     const h = need(s.header, 'header')
+    const payload = need(s.opened, 'opened').payload
+    if (payload.notice !== undefined) {
+      // PROTOCOL.md §18.5: a notice is checked in place of the letter.
+      s.notice = checkNotice(d, payload.notice, h)
+      return
+    }
     const letter = validate<Letter>(schemaIds.letter, need(s.opened, 'opened').payload.letter, 'ERR_LETTER_INVALID')
     if (letter.sender.agency !== h.from) {
       throw new SarabanError('ERR_LETTER_INVALID', 'The letter names a different sending agency than the envelope.', { field: '/sender/agency' })

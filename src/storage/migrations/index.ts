@@ -9,6 +9,7 @@ import { sql as registers } from './004-registers.js'
 import { sql as events } from './005-events.js'
 import { sql as registerIdempotency } from './006-register-idempotency.js'
 import { sql as letterOnce } from './007-letter-once.js'
+import { sql as notices } from './008-notices.js'
 
 export interface Migration {
   readonly version: number
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'events', sql: events },
   { version: 6, name: 'register-idempotency', sql: registerIdempotency },
   { version: 7, name: 'letter-once', sql: letterOnce },
+  { version: 8, name: 'notices', sql: notices },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
