@@ -61,7 +61,7 @@ t.test('peek refuses malformed and unsupported envelopes without a key', async (
 
 t.test('profile table: resolved once from the Content-Type', async (t) => {
   const table = defaultProfiles()
-  t.same(table.ids(), ['jose-v1', 'cms-v1'])
+  t.same(table.ids(), ['jose-v1', 'cms-v1', 'jose-v2'])
   t.equal(table.forEnvelope('application/jose', envelope).id, 'jose-v1')
   t.equal(table.forEnvelope('Application/JOSE; charset=us-ascii', envelope).id, 'jose-v1')
   t.equal(profileForEnvelope('application/jose', envelope), joseV1)
