@@ -13,6 +13,10 @@ import { TimestampStore } from './storage/timestamps.js'
 import { InboxStore } from './storage/inbox.js'
 import { RegisterStore } from './storage/registers.js'
 import { Registers } from './services/registers.js'
+import { NoticeStore } from './storage/notices.js'
+import type { NoticeDeps } from './services/notices/deps.js'
+import { resumeNotices } from './services/notices/seal-notice.js'
+import { noticeEvidence } from './services/notices/evidence-source.js'
 import { parsePemChain } from './pki/cert.js'
 import { TrustAnchors } from './pki/validate.js'
 import type { Directory } from './pki/directory.js'
@@ -52,6 +56,8 @@ export interface AppContext {
   readonly inbox: InboxStore
   /** Register books and numbering (README "Registers"); writers run inside db.write(). */
   readonly registers: Registers
+  /** Notices about letters, both directions (PROTOCOL.md §18). */
+  readonly notices: NoticeStore
   readonly anchors: TrustAnchors
   /** the CRL sources behind anchors' revocation check (PROTOCOL.md §15) */
   readonly crlSources: CrlSources
@@ -203,7 +209,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     // PROTOCOL.md §14.4: past nextUpdate + grace, queued letters wait (unclaimed) for a fresh directory.
     paused: () => !directorySource.usable(),
     timestamps,
-    // events: events.sink, — letter.delivered / letter.failed / deadline events (fanout's DeliveryDeps)
+    // notice.failed (PROTOCOL.md §18.5); letter.delivered / letter.failed / deadline events: fanout's DeliveryDeps
+    events: events.sink,
     settings: {
       maxAttempts: config.delivery.maxAttempts,
       initialBackoffMs: config.delivery.initialBackoffMs,
@@ -214,22 +221,31 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     ...(overrides.random ? { random: overrides.random } : {}),
   })
 
+  // Notices (PROTOCOL.md §18): registered/rejected/withdrawn acts, sealed into the same outbox.
+  const notices = new NoticeStore(db)
+  const noticeDeps: NoticeDeps = {
+    clock, log: log.child({ area: 'notices' }), db, outbox, notices, anchors, directory: currentDirectory, profiles, hosted, envelopes,
+    onQueued: () => delivery.notify(), registers, timestamps, events: events.sink,
+  }
   const limits = { maxEnvelopeBytes: config.limits.maxEnvelopeBytes }
   const federation = await buildFederationServer({
     tls,
     anchors,
     directory: currentDirectory,
     log,
-    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink },
+    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink, notices },
   })
   let federationUrl = `https://${config.federation.host}:${config.federation.port}`
   const api = await buildApiServer({
     log,
     keys: config.api.keys,
     maxBodyBytes: config.limits.maxApiBodyBytes,
+    uploadLimits: config.limits,
     outbox,
     inbox,
     registers,
+    notices,
+    notice: noticeDeps,
     directory: currentDirectory,
     hosted,
     send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps },
@@ -239,6 +255,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       directoryAt: (at) => trustHistory.directoryAt(at.getTime()),
       crlsAt: (at) => trustHistory.crlsAt(at.getTime()),
       tokensFor: (messageId) => timestamps.tokensFor(messageId).filter((t) => t.side === 'outbox'),
+      noticesFor: (messageIds) => noticeEvidence({ notices, outbox }, messageIds),
     },
     version: VERSION,
     profiles,
@@ -250,7 +267,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   })
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, registers, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
+    config, clock, log, db, outbox, inbox, registers, notices, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
     async listen() {
@@ -266,6 +283,11 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       federationUrl = `https://${config.federation.host}:${typeof fa === 'object' && fa ? fa.port : config.federation.port}`
       delivery.start()
       closers.push(() => delivery.stop())
+      // Notices recorded but not sealed (a crash, or no usable certificate then) are sealed now and every minute.
+      void resumeNotices(noticeDeps)
+      const noticeTimer = setInterval(() => void resumeNotices(noticeDeps), 60_000)
+      noticeTimer.unref()
+      closers.push(() => clearInterval(noticeTimer))
       // A fresh directory resumes deliveries paused by a stale one.
       directorySource.onUpdate(() => delivery.notify())
       directorySource.start()

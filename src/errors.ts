@@ -84,6 +84,21 @@ export const ERRORS = {
 
   // Notifications: event stream and webhooks (issue 5 §6, README "Notifications")
   ERR_TOO_MANY_STREAMS: { status: 503, title: 'This node serves as many event streams as it is configured for; retry later' },
+
+  // Local API: attachment downloads (issue 5 §7, README "Downloads stream")
+  ERR_RANGE_NOT_SATISFIABLE: { status: 416, title: 'The requested byte range lies outside the attachment' },
+  // Letters to many recipients (PROTOCOL.md §17; seal)
+  ERR_LETTER_DUPLICATE: { status: 409, title: 'This recipient already received this letter (same sender and letter id) under another message id' },
+  // Notices: registration, acknowledgement, rejection, withdrawal (PROTOCOL.md §18; services/notices)
+  ERR_ALREADY_REGISTERED: { status: 409, title: 'The letter is already registered; its acknowledgement was sent' },
+  ERR_ALREADY_REJECTED: { status: 409, title: 'The letter was already rejected' },
+  ERR_LETTER_WITHDRAWN: { status: 409, title: 'The sender withdrew the letter; it can no longer be registered or rejected' },
+  ERR_WITHDRAW_ACCEPTED: { status: 409, title: 'The recipient already accepted (registered) the letter; an accepted letter cannot be withdrawn' },
+  ERR_ALREADY_WITHDRAWN: { status: 409, title: 'The letter was already withdrawn from this recipient' },
+  ERR_NOT_DELIVERED: { status: 409, title: 'The letter has not been delivered to this recipient, so there is nothing to withdraw there' },
+  ERR_NOTICE_INVALID: { status: 422, title: 'The notice does not match the notice schema' },
+  ERR_NOTICE_UNKNOWN_MESSAGE: { status: 422, title: 'The notice refers to no message exchanged between these agencies with these bytes' },
+  ERR_NOTICE_CONFLICT: { status: 409, title: 'A notice of this kind was already received for that message' },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS

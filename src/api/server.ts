@@ -10,6 +10,9 @@ import { apiKeyLookup, bearerAuth, type ApiKeyEntry } from './auth.js'
 import { letterRoutes } from './routes/letters.js'
 import { inboxRoutes } from './routes/inbox.js'
 import { infoRoutes } from './routes/info.js'
+import { noticeRoutes } from './routes/notices.js'
+import type { NoticeStore } from '../storage/notices.js'
+import type { NoticeDeps } from '../services/notices/deps.js'
 import { registerRoutes } from './routes/registers.js'
 import { eventRoutes } from './routes/events.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
@@ -23,6 +26,7 @@ import type { HostedAgencies } from '../services/hosted-agencies.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import type { Logger } from '../log.js'
 import type { Events } from '../services/events/index.js'
+import type { UploadLimits } from './upload-limits.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,9 +40,14 @@ export interface ApiDeps {
   readonly log: Logger
   readonly keys: readonly ApiKeyEntry[]
   readonly maxBodyBytes: number
+  /** Attachment limits of POST /api/v1/letters, JSON or multipart (config limits.*). */
+  readonly uploadLimits: UploadLimits
   readonly outbox: OutboxStore
   readonly inbox: InboxStore
   readonly registers: Registers
+  /** Notices (PROTOCOL.md §18): the store the views read, and what the acts need. */
+  readonly notices: NoticeStore
+  readonly notice: NoticeDeps
   readonly directory: () => Directory
   readonly hosted: HostedAgencies
   readonly send: SendDeps
@@ -98,6 +107,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
   await app.register(async (scoped) => {
     await letterRoutes(scoped, deps)
     await inboxRoutes(scoped, deps)
+    await noticeRoutes(scoped, deps)
     await infoRoutes(scoped, deps)
     await registerRoutes(scoped, deps)
     if (deps.events) await eventRoutes(scoped, deps.events)

@@ -3,11 +3,62 @@ import type { OutboxLetter, OutboxMessageMeta } from '../storage/outbox.js'
 import type { InboxMessage } from '../storage/inbox.js'
 import { isoTime } from '../clock.js'
 import { letterStatus } from '../domain/delivery.js'
+import { buddhistYear } from '../domain/thai.js'
+import { inboxState, recipientState, type Notice } from '../domain/notices.js'
+import type { NoticeRow } from '../storage/notices.js'
+
+/** The notices about one letter envelope (storage/notices.ts noticesByRef). */
+export interface NoticesAbout {
+  readonly answer?: NoticeRow | undefined
+  readonly withdrawal?: NoticeRow | undefined
+}
 
 const iso = (ms: number | null | undefined) => (ms == null ? undefined : isoTime(ms))
 
-export function recipientView(m: OutboxMessageMeta) {
+const noticeOf = (r: NoticeRow) => JSON.parse(r.noticeJson) as Notice
+const registerView = (n: Notice) => ({ book: n.register!.book, year: n.register!.year, yearBE: buddhistYear(n.register!.year), receiveNumber: n.register!.number })
+
+/** An outgoing notice and its delivery (PROTOCOL.md §18.5): pending until sealed into the outbox. */
+export function noticeDeliveryView(r: NoticeRow) {
   return {
+    messageId: r.messageId,
+    status: r.deliveryStatus ?? 'pending',
+    ...(r.deliveredAt != null ? { deliveredAt: iso(r.deliveredAt) } : {}),
+    ...(r.lastErrorCode ? { lastError: { code: r.lastErrorCode, detail: r.lastErrorDetail ?? '' } } : {}),
+  }
+}
+
+/** Sender side, per recipient: the answer that arrived, or our withdrawal (PROTOCOL.md §18.4). */
+function recipientNoticesView(m: OutboxMessageMeta, about: NoticesAbout) {
+  const answer = about.answer?.direction === 'in' ? about.answer : undefined
+  const withdrawal = about.withdrawal?.direction === 'out' ? about.withdrawal : undefined
+  const a = answer && noticeOf(answer)
+  const w = withdrawal && noticeOf(withdrawal)
+  return {
+    state: recipientState(m.status, a?.type, withdrawal !== undefined),
+    ...(a?.type === 'accepted' ? { accepted: { ...registerView(a), registeredAt: a.at, receivedAt: isoTime(answer!.createdAt), noticeMessageId: answer!.messageId } } : {}),
+    ...(a?.type === 'rejected' ? { rejected: { reasonCode: a.reasonCode!, reason: a.reason!, rejectedAt: a.at, receivedAt: isoTime(answer!.createdAt), noticeMessageId: answer!.messageId } } : {}),
+    ...(w ? { withdrawn: { reason: w.reason!, withdrawnAt: w.at, notice: noticeDeliveryView(withdrawal!) } } : {}),
+  }
+}
+
+/** Recipient side: our registration or rejection, and the sender's withdrawal (PROTOCOL.md §18.4). */
+export function inboxNoticesView(about: NoticesAbout) {
+  const answer = about.answer?.direction === 'out' ? about.answer : undefined
+  const withdrawal = about.withdrawal?.direction === 'in' ? about.withdrawal : undefined
+  const a = answer && noticeOf(answer)
+  const w = withdrawal && noticeOf(withdrawal)
+  return {
+    state: inboxState(a?.type, withdrawal !== undefined),
+    ...(a?.type === 'accepted' ? { registration: { ...registerView(a), registeredAt: a.at, notice: noticeDeliveryView(answer!) } } : {}),
+    ...(a?.type === 'rejected' ? { rejection: { reasonCode: a.reasonCode!, reason: a.reason!, rejectedAt: a.at, notice: noticeDeliveryView(answer!) } } : {}),
+    ...(w ? { withdrawal: { reason: w.reason!, withdrawnAt: w.at, receivedAt: isoTime(withdrawal!.createdAt), noticeMessageId: withdrawal!.messageId } } : {}),
+  }
+}
+
+export function recipientView(m: OutboxMessageMeta, about?: NoticesAbout) {
+  return {
+    ...(about ? recipientNoticesView(m, about) : {}),
     agency: m.recipientAgency,
     messageId: m.messageId,
     profile: m.profile,
@@ -23,14 +74,15 @@ export function recipientView(m: OutboxMessageMeta) {
 
 const statusOf = (messages: readonly OutboxMessageMeta[]) => letterStatus(messages.map((m) => m.status))
 
-export function letterView(l: OutboxLetter, messages: readonly OutboxMessageMeta[]) {
+/** `notices`: per recipient message id, the notices about it (absent: no notice members shown). */
+export function letterView(l: OutboxLetter, messages: readonly OutboxMessageMeta[], notices?: ReadonlyMap<string, NoticesAbout>) {
   return {
     id: l.id,
     createdAt: isoTime(l.createdAt),
     sender: l.senderAgency,
     status: statusOf(messages),
     letter: JSON.parse(l.letterJson) as unknown,
-    recipients: messages.map(recipientView),
+    recipients: messages.map((m) => recipientView(m, notices ? notices.get(m.messageId) ?? {} : undefined)),
   }
 }
 
@@ -48,9 +100,10 @@ export function outboxItemView(l: OutboxLetter, messages: readonly OutboxMessage
   }
 }
 
-export function inboxItemView(m: InboxMessage) {
+export function inboxItemView(m: InboxMessage, about?: NoticesAbout) {
   const letter = JSON.parse(m.letterJson) as { subject: string; urgency?: string; secrecy?: string; number?: string }
   return {
+    ...(about ? { state: inboxNoticesView(about).state } : {}),
     id: m.messageId,
     receivedAt: isoTime(m.receivedAt),
     from: m.senderAgency,
@@ -63,9 +116,10 @@ export function inboxItemView(m: InboxMessage) {
   }
 }
 
-export function inboxMessageView(m: InboxMessage) {
+export function inboxMessageView(m: InboxMessage, about?: NoticesAbout) {
   const signer = JSON.parse(m.signerJson) as { agency: string; subject: string; fingerprint: string; signedAt: string; chain: string[] }
   return {
+    ...(about ? inboxNoticesView(about) : {}),
     id: m.messageId,
     receivedAt: isoTime(m.receivedAt),
     from: m.senderAgency,

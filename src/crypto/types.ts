@@ -36,6 +36,9 @@ export interface SealInput {
   attachments: Buffer[] // same count, order and sizes as letter.attachments
   signer: SignerIdentity
   recipientCert: X509Certificate
+  /** A notice (PROTOCOL.md §18) instead of a letter: signed as the payload's `notice` member in place
+   *  of `letter`; then `letter` must be `{}` and `attachments` empty. */
+  notice?: object
 }
 
 export interface Sealed {
@@ -67,14 +70,30 @@ export interface EnvelopeHeader {
   recipientKeyId: string // opaque to callers (jose-v1: JWE x5t#S256); match keys with EnvelopeProfile.matchesRecipient
 }
 
-export interface SignedPayload {
+/** PROTOCOL.md §5.4: one recipient; the signature names the message and the recipient. */
+export interface SignedPayloadV1 {
   v: 1
   mid: string
   from: string
   to: string
   sentAt: string
-  letter: any // validated against the letter schema by the receive service, not here
+  /** Exactly one of `letter` and `notice` is present (PROTOCOL.md §5.4, §18.2). */
+  letter?: any // validated against the letter schema by the receive service, not here
+  notice?: any // validated against the notice schema by the receive service, not here
 }
+
+/** PROTOCOL.md §17.2: the same signed bytes for every recipient of a letter (sealMany). The
+ *  recipients are the letter's own `recipients`/`copyTo`; `lid` is the sender's letter id. */
+export interface SignedPayloadV2 {
+  v: 2
+  lid: string
+  from: string
+  sentAt: string
+  letter: any
+  notice?: undefined // a notice is never signed for many (PROTOCOL.md §18.2)
+}
+
+export type SignedPayload = SignedPayloadV1 | SignedPayloadV2
 
 export interface Opened {
   payload: SignedPayload

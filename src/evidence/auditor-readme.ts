@@ -1,13 +1,13 @@
 // README.txt of an evidence bundle: the plain commands (tar, sha256sum, openssl) with which an
 // auditor checks this very bundle without our software (PROTOCOL.md §8.7). It is derived from the
 // manifest alone, so the verifier regenerates it and any change to it is found.
-import type { Manifest, ManifestMessage } from './manifest.js'
+import type { Manifest, ManifestMessage, ManifestNotice } from './manifest.js'
 
 type Head = Pick<Manifest, 'letterId' | 'sender' | 'generatedAt'>
 
 const epoch = (iso: string) => Math.floor(Date.parse(iso) / 1000)
 
-export function auditorReadme(head: Head, messages: readonly ManifestMessage[]): Buffer {
+export function auditorReadme(head: Head, messages: readonly ManifestMessage[], notices: readonly ManifestNotice[] = []): Buffer {
   const out: string[] = [
     `saraban evidence bundle, format saraban-evidence version 2 (PROTOCOL.md §8)`,
     `letter ${head.letterId} sent by agency "${head.sender}"; bundle generated ${head.generatedAt}`,
@@ -21,6 +21,7 @@ export function auditorReadme(head: Head, messages: readonly ManifestMessage[]):
     ``,
   ]
   for (const m of messages) out.push(...messageSection(m))
+  for (const n of notices) out.push(...noticeSection(n))
   out.push(
     `What the commands above do not show, and saraban-node verify-evidence does: that each signer`,
     `certificate is listed for its agency in the signed directory (directory/*.jws), that the`,
@@ -84,6 +85,32 @@ function messageSection(m: ManifestMessage): string[] {
     s.push(`5. No receipt: this message's delivery is not proven.`)
   }
   for (const c of m.crls) s.push(`   revocation list in force: openssl crl -inform DER -in ${c} -noout -text`)
+  s.push(``)
+  return s
+}
+
+/** A notice about one of the messages (PROTOCOL.md §18.6). */
+function noticeSection(n: ManifestNotice): string[] {
+  const cms = n.profile === 'cms-v1'
+  const s: string[] = [`== notice ${n.messageId}: "${n.from}" → "${n.to}", ${n.type} about message ${n.about} (${n.direction}, profile ${n.profile})`, ``]
+  s.push(
+    `1. The signed notice verifies and names message ${n.about} with the SHA-256 of its envelope:`,
+    cms
+      ? `  openssl cms -verify -binary -inform DER -in ${n.notice} -CAfile "$ROOT" -certfile ${n.noticeSigner} -purpose any -out notice.json`
+      : `  cut -d. -f2 ${n.notice} | tr '_-' '/+' | base64 -d 2>/dev/null; echo   # the signed payload; check the signature with the jose tool`,
+    `  openssl verify -CAfile "$ROOT" -untrusted ${n.noticeSigner} -purpose any ${n.noticeSigner}   # add -attime <sentAt> for an old bundle`,
+  )
+  if (n.receipt !== undefined && n.receiptSigner !== undefined) {
+    s.push(
+      `2. The receipt names the SHA-256 of ${n.envelope}:`,
+      `  sha256sum ${n.envelope}`,
+      cms
+        ? `  openssl cms -verify -binary -inform DER -in ${n.receipt} -CAfile "$ROOT" -certfile ${n.receiptSigner} -purpose any`
+        : `  cut -d. -f2 ${n.receipt} | tr '_-' '/+' | base64 -d 2>/dev/null; echo`,
+    )
+  } else {
+    s.push(`2. No receipt: this notice's delivery is not proven.`)
+  }
   s.push(``)
   return s
 }

@@ -12,6 +12,7 @@ const ZERO_DIGEST = '0'.repeat(64)
 export const PART_ROLES = [
   'readme', 'checksums', 'directory', 'crl', 'attachment', 'envelope', 'auditor-prefix', 'content-key', 'signed-letter',
   'signer-chain', 'letter-timestamp', 'receipt', 'receipt-signer-chain', 'receipt-timestamp', 'tsa-chain',
+  'signed-notice', // PROTOCOL.md §18.6
 ] as const
 export type PartRole = (typeof PART_ROLES)[number]
 
@@ -63,6 +64,29 @@ export const MESSAGE_PATH_MEMBERS = [
   'receiptTimestamp', 'receiptTsa', 'directory',
 ] as const satisfies readonly (keyof ManifestMessage)[]
 
+/** A notice about one of the messages (PROTOCOL.md §18.6): `sent` by the bundle's sender (a
+ *  withdrawal: its content key and the recipient's receipt), or `received` from a recipient (an
+ *  answer: its signed notice as received and our receipt; no content key). */
+export interface ManifestNotice {
+  messageId: string
+  type: 'accepted' | 'rejected' | 'withdrawn'
+  direction: 'sent' | 'received'
+  /** the message id of the letter envelope it is about (one of `messages`) */
+  about: string
+  from: string
+  to: string
+  profile: string
+  envelope: string
+  contentKey?: string
+  notice: string
+  noticeSigner: string
+  receipt?: string
+  receiptSigner?: string
+  directory: string
+}
+
+export const NOTICE_PATH_MEMBERS = ['envelope', 'contentKey', 'notice', 'noticeSigner', 'receipt', 'receiptSigner', 'directory'] as const satisfies readonly (keyof ManifestNotice)[]
+
 export interface Manifest {
   format: typeof EVIDENCE_FORMAT
   version: typeof EVIDENCE_V2
@@ -71,6 +95,8 @@ export interface Manifest {
   sender: string
   parts: ManifestPart[]
   messages: ManifestMessage[]
+  /** absent when no notice is about the letter */
+  notices?: ManifestNotice[]
   /** SHA-256 of this manifest's canonical form with this member set to 64 zeros. */
   manifestSha256: string
 }
@@ -146,6 +172,17 @@ function checkShape(v: unknown): string | undefined {
     for (const k of ['receiptTime', 'receiptImprint'] as const) if (m[k] !== undefined && !isStr(m[k])) return `messages[${i}].${k} is not a string`
     if (m.auditorTailOffset !== undefined && (!Number.isSafeInteger(m.auditorTailOffset) || m.auditorTailOffset < 0)) return `messages[${i}].auditorTailOffset is not an offset`
     if (m.receiptTimeProof !== undefined && !PROOFS.includes(m.receiptTimeProof)) return `messages[${i}].receiptTimeProof is not a known proof`
+  }
+  if (o.notices !== undefined) {
+    if (!Array.isArray(o.notices)) return '"notices" must be an array'
+    for (const [i, n] of (o.notices as ManifestNotice[]).entries()) {
+      if (n === null || typeof n !== 'object') return `notices[${i}] is not an object`
+      for (const k of ['messageId', 'about', 'from', 'to', 'profile', 'envelope', 'notice', 'noticeSigner', 'directory'] as const) {
+        if (!isStr(n[k])) return `notices[${i}].${k} is not a string`
+      }
+      for (const k of NOTICE_PATH_MEMBERS) if (n[k] !== undefined && !isStr(n[k])) return `notices[${i}].${k} is not a string`
+      if (!['accepted', 'rejected', 'withdrawn'].includes(n.type) || !['sent', 'received'].includes(n.direction)) return `notices[${i}] has an unknown type or direction`
+    }
   }
   return undefined
 }

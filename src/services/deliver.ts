@@ -14,6 +14,7 @@ import type { PeerClient, PeerResponse } from '../federation/peer-client.js'
 import { afterFailure, isRetryableStatus } from '../domain/delivery.js'
 import { checkReceipt } from './receipt-check.js'
 import type { Timestamping } from './timestamping.js'
+import type { EventSink } from '../domain/events.js'
 
 export interface DeliverySettings {
   readonly maxAttempts: number
@@ -40,6 +41,7 @@ export interface DeliveryDeps {
   readonly random?: () => number
   /** RFC 3161 stamps of each verified receipt's signature (PROTOCOL.md §13.4). */
   readonly timestamps?: Timestamping
+  readonly events?: EventSink
 }
 
 type Outcome = { kind: 'delivered'; receipt: Buffer } | { kind: 'retry' | 'fail'; code: ErrorCode | string; detail: string }
@@ -153,7 +155,12 @@ export class DeliveryWorker {
       d.log.warn({ event: 'delivery.retry', ...log, code: outcome.code, detail: outcome.detail, retryInMs: next.delayMs }, 'delivery failed, will retry')
       return
     }
-    await d.db.write(() => d.outbox.markFailed(msg.messageId, outcome.code, outcome.detail))
+    await d.db.write(() => {
+      // A notice that cannot be delivered (PROTOCOL.md §18.5) is told to its sender's saraban system.
+      if (d.outbox.markFailed(msg.messageId, outcome.code, outcome.detail) && msg.kind === 'notice') {
+        d.events?.emit({ agency: msg.senderAgency, type: 'notice.failed', messageId: msg.messageId, data: { to: msg.recipientAgency, code: outcome.code, detail: outcome.detail } })
+      }
+    })
     d.envelopes.delete(msg.messageId)
     d.log.error({ event: 'delivery.failed', ...log, code: outcome.code, detail: outcome.detail }, 'delivery failed for good')
   }

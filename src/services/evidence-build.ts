@@ -9,7 +9,7 @@ import { receiptFromText, type ProfileTable } from '../crypto/profiles.js'
 import type { VerifiedReceipt } from '../crypto/types.js'
 import { writeTar } from '../evidence/tar.js'
 import { checksumsFile, encodeManifest, EVIDENCE_FORMAT, EVIDENCE_V2, MANIFEST_PATH } from '../evidence/manifest.js'
-import type { ManifestMessage, ManifestPart, PartRole } from '../evidence/manifest.js'
+import type { ManifestMessage, ManifestNotice, ManifestPart, PartRole } from '../evidence/manifest.js'
 import { chainPem, contentKeyFile, evidenceForm } from '../evidence/forms.js'
 import { tokenFacts } from '../evidence/tst.js'
 import { auditorReadme } from '../evidence/auditor-readme.js'
@@ -33,6 +33,25 @@ export interface EvidenceDeps {
   readonly crlsAt?: (at: Date) => readonly Buffer[]
   /** the stored RFC 3161 tokens of a message (PROTOCOL.md §13) */
   readonly tokensFor?: (messageId: string) => readonly StoredToken[]
+  /** the notices about these letter envelopes (PROTOCOL.md §18.6), sealed or received */
+  readonly noticesFor?: (messageIds: readonly string[]) => readonly NoticeEvidence[]
+}
+
+/** A notice as the evidence bundle needs it (services/notices/evidence-source.ts). */
+export interface NoticeEvidence {
+  readonly messageId: string
+  readonly type: 'accepted' | 'rejected' | 'withdrawn'
+  readonly direction: 'sent' | 'received'
+  readonly about: string
+  readonly from: string
+  readonly to: string
+  readonly profile: string
+  readonly envelope: Buffer
+  /** sent only: the content key of our envelope */
+  readonly contentKey?: Buffer | undefined
+  /** received only: the signed notice as it was inside the envelope (the form's letterBytes) */
+  readonly signed?: Buffer | undefined
+  readonly receipt?: Buffer | undefined
 }
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
@@ -54,15 +73,17 @@ export async function buildEvidenceArchive(deps: EvidenceDeps, letter: OutboxLet
   const own = new Parts()
   const entries: ManifestMessage[] = []
   for (const m of messages) entries.push(await messageParts(deps, m, shared, own))
+  const notices: ManifestNotice[] = []
+  for (const n of deps.noticesFor?.(messages.map((m) => m.messageId)) ?? []) notices.push(await noticeParts(deps, n, shared, own))
 
   const head = { letterId: letter.id, sender: letter.senderAgency, generatedAt }
-  const readme = { path: 'README.txt', role: 'readme' as const, data: auditorReadme(head, entries) }
+  const readme = { path: 'README.txt', role: 'readme' as const, data: auditorReadme(head, entries, notices) }
   const body = [...shared.list, ...own.list]
   const described = [readme, ...body].map((p) => ({ path: p.path, role: p.role, size: p.data.length, sha256: sha256(p.data) }))
   const sums = { path: 'SHA256SUMS', role: 'checksums' as const, data: checksumsFile(described) }
   const all = [readme, sums, ...body]
   const parts: ManifestPart[] = all.map((p) => ({ path: p.path, role: p.role, size: p.data.length, sha256: sha256(p.data) }))
-  const manifest = encodeManifest({ format: EVIDENCE_FORMAT, version: EVIDENCE_V2, ...head, parts, messages: entries })
+  const manifest = encodeManifest({ format: EVIDENCE_FORMAT, version: EVIDENCE_V2, ...head, parts, messages: entries, ...(notices.length > 0 ? { notices } : {}) })
   return writeTar([{ path: MANIFEST_PATH, data: manifest }, ...all.map((p) => ({ path: p.path, data: p.data }))], Math.floor(Date.parse(generatedAt) / 1000))
 }
 
@@ -149,6 +170,47 @@ async function messageParts(deps: EvidenceDeps, m: OutboxMessage, shared: Parts,
     if (receiptToken) {
       entry.receiptTimestamp = own.add(dir + 'receipt.tsr', 'receipt-timestamp', receiptToken)
       entry.receiptTsa = tsa(receiptToken)
+    }
+  }
+  return entry
+}
+
+/** A notice's files (PROTOCOL.md §18.6): envelope, the signed notice and its chain, the receipt and
+ *  its chain, and for a notice we sent its content key. */
+async function noticeParts(deps: EvidenceDeps, n: NoticeEvidence, shared: Parts, own: Parts): Promise<ManifestNotice> {
+  const profile = deps.profiles.get(n.profile)
+  const form = evidenceForm(n.profile)
+  if (form === undefined) throw new Error(`no evidence form for profile ${n.profile}`)
+  const dir = `notices/${n.messageId}/`
+  let signed: Buffer
+  let chain
+  let sentAt: string
+  if (n.contentKey !== undefined) {
+    const opened = await profile.openWithContentKey(n.envelope, n.contentKey)
+    signed = form.letterBytes(opened)
+    chain = opened.signerChain
+    sentAt = opened.payload.sentAt
+  } else {
+    signed = n.signed ?? Buffer.alloc(0)
+    const v = form.verifySigned(signed)
+    chain = v.signerChain
+    sentAt = v.payload.sentAt
+  }
+  const directoryJws = deps.directoryAt?.(new Date(sentAt)) ?? deps.directoryJws()
+  const entry: ManifestNotice = {
+    messageId: n.messageId, type: n.type, direction: n.direction, about: n.about, from: n.from, to: n.to, profile: n.profile,
+    envelope: own.add(dir + form.envelopeFile, 'envelope', n.envelope),
+    notice: own.add(dir + form.noticeFile, 'signed-notice', signed),
+    noticeSigner: own.add(dir + 'notice-signer.pem', 'signer-chain', chainPem(chain)),
+    directory: shared.add(`directory/${sha256(directoryJws).slice(0, 16)}.jws`, 'directory', Buffer.from(directoryJws, 'utf8')),
+  }
+  if (n.contentKey !== undefined) entry.contentKey = own.add(dir + 'content-key.hex', 'content-key', contentKeyFile(n.contentKey))
+  if (n.receipt !== undefined) {
+    entry.receipt = own.add(dir + form.receiptFile, 'receipt', n.receipt)
+    try {
+      entry.receiptSigner = own.add(dir + 'receipt-signer.pem', 'receipt-signer-chain', chainPem((await profile.verifyReceipt(n.receipt)).signerChain))
+    } catch {
+      // written as received; the verifier reports it
     }
   }
   return entry

@@ -12,6 +12,8 @@ import { auditorReadme } from '../evidence/auditor-readme.js'
 import { crlSignedByAny, parseCrl, type ParsedCrl } from '../evidence/crl.js'
 import type { TimeStampVerifier } from '../evidence/tst.js'
 import { checkMessage, type MessageContext } from './evidence-message.js'
+import { checkNoticeEntry } from './evidence-notice.js'
+import { NOTICE_PATH_MEMBERS, type ManifestNotice } from '../evidence/manifest.js'
 
 export type { Finding }
 
@@ -38,6 +40,13 @@ const MEMBER_ROLE: Record<(typeof MESSAGE_PATH_MEMBERS)[number], PartRole> = {
   receiptSigner: 'receipt-signer-chain', receiptTimestamp: 'receipt-timestamp', receiptTsa: 'tsa-chain', directory: 'directory',
 }
 
+// Which role each notice member must point at (PROTOCOL.md §18.6).
+const NOTICE_ROLE: Record<(typeof NOTICE_PATH_MEMBERS)[number], PartRole> = {
+  envelope: 'envelope', contentKey: 'content-key', notice: 'signed-notice', noticeSigner: 'signer-chain',
+  receipt: 'receipt', receiptSigner: 'receipt-signer-chain', directory: 'directory',
+}
+export type { ManifestNotice }
+
 export async function verifyEvidenceArchive(archive: Buffer, deps: EvidenceVerifyDeps): Promise<EvidenceReport> {
   const layout = readLayout(archive)
   const findings: Finding[] = [...layout.findings]
@@ -49,7 +58,7 @@ export async function verifyEvidenceArchive(archive: Buffer, deps: EvidenceVerif
   const byPath = new Map<string, ManifestPart>(m.parts.map((p) => [p.path, p]))
   checkReferences(m, byPath, note)
   const derived = [
-    ['README.txt', auditorReadme(m, m.messages)],
+    ['README.txt', auditorReadme(m, m.messages, m.notices)],
     ['SHA256SUMS', checksumsFile(m.parts.filter((p) => p.path !== 'SHA256SUMS'))],
   ] as const
   for (const [path, expected] of derived) {
@@ -90,6 +99,13 @@ export async function verifyEvidenceArchive(archive: Buffer, deps: EvidenceVerif
       note(`messages/${msg.messageId}`, false, `could not be checked: ${(e as Error).message}`)
     }
   }
+  for (const n of m.notices ?? []) {
+    try {
+      await checkNoticeEntry(n, ctx)
+    } catch (e) {
+      note(`notices/${n.messageId}`, false, `could not be checked: ${(e as Error).message}`)
+    }
+  }
   for (const [path, crl] of crls) {
     const signed = await crlSignedByAny(crl, cas)
     note(path, signed, signed ? `CRL of ${crl.thisUpdate.toISOString()}, signed by a CA of a checked path` : 'its signature does not verify with any CA of the checked paths')
@@ -112,6 +128,9 @@ function checkReferences(m: Manifest, byPath: ReadonlyMap<string, ManifestPart>,
     for (const k of MESSAGE_PATH_MEMBERS) if (msg[k] !== undefined) expect(msg[k], MEMBER_ROLE[k], who)
     for (const a of msg.attachments) expect(a, 'attachment', who)
     for (const c of msg.crls) expect(c, 'crl', who)
+  }
+  for (const n of m.notices ?? []) {
+    for (const k of NOTICE_PATH_MEMBERS) if (n[k] !== undefined) expect(n[k], NOTICE_ROLE[k], `notice ${n.messageId}`)
   }
   for (const p of m.parts) if (!used.has(p.path)) note(p.path, false, 'no message of the manifest refers to this part')
 }

@@ -43,6 +43,8 @@ export interface OutboxMessage extends NewOutboxMessage {
   deliveredAt: number | null
   receipt: string | null
   senderAgency: string // from the letter row
+  /** From the letter row: 'notice' for a notice's message (PROTOCOL.md §18; storage/notices.ts). */
+  kind?: 'letter' | 'notice'
 }
 
 /** An outbox message without its envelope bytes and content key (listing, status views). */
@@ -71,7 +73,8 @@ const META = `m.message_id AS messageId, m.letter_id AS letterId, m.recipient_ag
   m.profile, m.envelope_sha256 AS envelopeSha256, m.priority, m.next_attempt_at AS nextAttemptAt, m.status,
   m.attempts, m.last_error_code AS lastErrorCode, m.last_error_detail AS lastErrorDetail,
   m.created_at AS createdAt, m.updated_at AS updatedAt, m.delivered_at AS deliveredAt, m.receipt,
-  (SELECT l.sender_agency FROM letters l WHERE l.id = m.letter_id) AS senderAgency`
+  (SELECT l.sender_agency FROM letters l WHERE l.id = m.letter_id) AS senderAgency,
+  (SELECT l.kind FROM letters l WHERE l.id = m.letter_id) AS kind`
 const FULL = `${META}, e.bytes AS envelope, e.content_key AS contentKey FROM outbox_messages m JOIN outbox_envelopes e ON e.message_id = m.message_id`
 // (created_at, id) < (before, '') ≡ created_at < before, since every id sorts after ''.
 const PAGE = `(created_at, id) < (@before, @beforeId) ORDER BY created_at DESC, id DESC LIMIT @limit`
@@ -97,8 +100,9 @@ export class OutboxStore {
         @nextAttemptAt, @createdAt, @createdAt)`),
       insertEnvelope: p('INSERT INTO outbox_envelopes (message_id, content_key, bytes) VALUES (?, ?, ?)'),
       byKey: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE sender_agency = ? AND idempotency_key = ?`),
-      letter: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE id = ?`),
-      listOne: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE sender_agency = @agency AND ${PAGE}`),
+      // Notices travel as letters rows of kind 'notice' (migration 007); the letter API never shows them.
+      letter: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE id = ? AND kind = 'letter'`),
+      listOne: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE sender_agency = @agency AND kind = 'letter' AND ${PAGE}`),
       metaForLetter: p<OutboxMessageMeta>(`SELECT ${META} FROM outbox_messages m WHERE m.letter_id = ? ORDER BY m.rowid`),
       fullForLetter: p<OutboxMessage>(`SELECT ${FULL} WHERE m.letter_id = ? ORDER BY m.rowid`),
       message: p<OutboxMessage>(`SELECT ${FULL} WHERE m.message_id = ?`),

@@ -14,7 +14,9 @@ import { steps, type Answer, type InboundState } from './steps.js'
 import type { Routing } from '../../crypto/profiles.js'
 import type { TlsIdentity } from '../../pki/directory-index.js'
 import type { Timestamping } from '../timestamping.js'
+import type { NoticeStore } from '../../storage/notices.js'
 import type { EventSink } from '../../domain/events.js'
+import { storeNotice } from '../notices/receive-notice.js'
 
 export interface ReceiveDeps {
   readonly clock: Clock
@@ -30,6 +32,8 @@ export interface ReceiveDeps {
   readonly requireFreshDirectory?: () => void
   /** RFC 3161 stamps of the accepted letter's signature and of our receipt (PROTOCOL.md §13.4). */
   readonly timestamps?: Timestamping
+  /** Notices (PROTOCOL.md §18): absent, a node refuses them. */
+  readonly notices?: NoticeStore
   /** letter.received for the recipient agency's saraban systems (issue 5 §6), in the storing transaction. */
   readonly events?: EventSink
 }
@@ -52,7 +56,6 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   }
   const h = s.header!
   const opened = s.opened!
-  const letter = s.letter!
   const profile = s.profile!
   const receivedAt = deps.clock.now()
   const agency = deps.hosted.get(h.to)
@@ -63,6 +66,29 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     agency.signer,
   )
   const signerCert = opened.signerChain[0]!
+  const signerJson = JSON.stringify({
+    agency: h.from,
+    subject: signerCert.subject,
+    fingerprint: s.signerFingerprint,
+    chain: opened.signerChain.map((c) => c.raw.toString('base64')),
+    signedAt: opened.payload.sentAt,
+  })
+  if (s.notice) {
+    const { notice, ref } = s.notice
+    const r = await storeNotice(deps, {
+      messageId: h.messageId, type: notice.type, refersTo: notice.messageId, fromAgency: h.from, toAgency: h.to,
+      noticeJson: JSON.stringify(notice), createdAt: receivedAt, profile: profile.id, envelopeSha256: s.envelopeSha256!,
+      signed: opened.signedBytes, signerJson, receipt: receiptText(profile.id, receipt), envelope: s.envelope,
+    }, notice, ref, () => deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }]))
+    if (!r.inserted && r.duplicate === 'kind') throw new SarabanError('ERR_NOTICE_CONFLICT', `A notice of this kind about letter ${notice.messageId} was already received.`, { field: '/notice/type' })
+    if (!r.inserted) {
+      if (r.envelopeSha256 !== s.envelopeSha256) throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`)
+      return { status: 200, receipt: receiptFromText(profile.id, r.receipt), mediaType: profile.receiptMediaType }
+    }
+    deps.log.info({ event: 'notice.received', messageId: h.messageId, type: notice.type, refersTo: notice.messageId, from: h.from, to: h.to }, 'notice received')
+    return { status: 201, receipt, mediaType: profile.receiptMediaType }
+  }
+  const letter = s.letter!
   const result = await deps.db.write(() => {
     const r = deps.inbox.insert(
       {
@@ -73,15 +99,10 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
         envelope: s.envelope,
         envelopeSha256: s.envelopeSha256!,
         letterJson: JSON.stringify(letter),
-        signerJson: JSON.stringify({
-          agency: h.from,
-          subject: signerCert.subject,
-          fingerprint: s.signerFingerprint,
-          chain: opened.signerChain.map((c) => c.raw.toString('base64')),
-          signedAt: opened.payload.sentAt,
-        }),
+        signerJson,
         receivedAt,
         receipt: receiptText(profile.id, receipt),
+        senderLetterId: opened.payload.v === 2 ? opened.payload.lid : undefined, // PROTOCOL.md §17.5
       },
       letter.attachments,
     )

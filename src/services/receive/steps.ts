@@ -6,9 +6,13 @@ import { SarabanError } from '../../errors.js'
 import { fingerprint } from '../../pki/cert.js'
 import { validate, schemaIds } from '../../schema/index.js'
 import type { Letter } from '../../domain/letter.js'
-import { receiptFromText, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
+import { bindRouting, receiptFromText, signedAddressees, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
 import type { ReceiveDeps } from './index.js'
+import { letterDuplicate } from '../../storage/inbox.js'
 import type { TlsIdentity } from '../../pki/directory-index.js'
+import type { Notice } from '../../domain/notices.js'
+import type { LetterRef } from '../../storage/notices.js'
+import { checkNotice } from '../notices/receive-notice.js'
 
 export interface InboundState {
   readonly envelope: Buffer
@@ -21,6 +25,8 @@ export interface InboundState {
   header?: EnvelopeHeader
   opened?: Opened
   letter?: Letter
+  /** A notice (PROTOCOL.md §18) instead of a letter, and the letter envelope it is about. */
+  notice?: { notice: Notice; ref: LetterRef }
   signerFingerprint?: string
 }
 
@@ -76,7 +82,10 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
   ['replay', (s, d) => {
     // PROTOCOL.md §7.1: same id and same bytes → the original receipt; same id, other bytes → refused.
     const h = need(s.header, 'header')
-    const seen = d.inbox.peek(h.messageId)
+    const letter = d.inbox.peek(h.messageId)
+    // Notices are stored beside the inbox (PROTOCOL.md §18.5) and replayed the same way.
+    const notice = letter ? undefined : d.notices?.peek(h.messageId)
+    const seen = letter ?? (notice && { envelopeSha256: notice.envelopeSha256, receipt: notice.receipt, recipientAgency: notice.toAgency })
     if (!seen) return
     if (seen.envelopeSha256 !== s.envelopeSha256 || seen.recipientAgency !== h.to) {
       throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`, { field: 'srb_mid' })
@@ -95,11 +104,8 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
   }],
   ['header-binding', (s) => {
     // PROTOCOL.md §4.2: what routed the envelope must be what the sender signed, whatever the profile.
-    const h = need(s.header, 'header')
-    const p = need(s.opened, 'opened').payload
-    for (const [k, v] of [['messageId', p.mid], ['from', p.from], ['to', p.to]] as const) {
-      if (h[k] !== v) throw new SarabanError('ERR_ENVELOPE_HEADER_MISMATCH', `The envelope is routed with ${k} "${h[k]}" but the signed letter says "${String(v)}".`, { field: k })
-    }
+    // v1 signs mid, from and to; v2 signs from and the letter's addressees (§17.3).
+    bindRouting(need(s.opened, 'opened').payload, need(s.header, 'header'))
   }],
   ['signer-trusted', async (s, d) => {
     const h = need(s.header, 'header')
@@ -112,15 +118,31 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     }
     s.signerFingerprint = fp
   }],
-  ['letter-valid', (s) => {
+  ['letter-valid', (s, d) => {
     const h = need(s.header, 'header')
+    const payload = need(s.opened, 'opened').payload
+    if (payload.notice !== undefined) {
+      // PROTOCOL.md §18.5: a notice is checked in place of the letter.
+      s.notice = checkNotice(d, payload.notice, h)
+      return
+    }
     const letter = validate<Letter>(schemaIds.letter, need(s.opened, 'opened').payload.letter, 'ERR_LETTER_INVALID')
     if (letter.sender.agency !== h.from) {
       throw new SarabanError('ERR_LETTER_INVALID', 'The letter names a different sending agency than the envelope.', { field: '/sender/agency' })
     }
-    if (!letter.recipients.some((r) => r.agency === h.to)) {
-      throw new SarabanError('ERR_LETTER_INVALID', `The letter does not list "${h.to}" among its recipients.`, { field: '/recipients' })
+    // PROTOCOL.md §4.2 check 14, §17.3: a recipient or a copyTo addressee.
+    if (!signedAddressees(letter).includes(h.to)) {
+      throw new SarabanError('ERR_LETTER_INVALID', `The letter does not list "${h.to}" among its recipients or copyTo.`, { field: '/recipients' })
     }
     s.letter = letter
+  }],
+  ['letter-once', (s, d) => {
+    // PROTOCOL.md §17.5: a letter signed once for many (v2) reaches each recipient once; a copy under
+    // a new message id is refused (the first one's receipt already proves delivery).
+    const h = need(s.header, 'header')
+    const p = need(s.opened, 'opened').payload
+    if (p.v !== 2) return
+    const first = d.inbox.messageOfLetter({ recipientAgency: h.to, senderAgency: h.from, senderLetterId: p.lid })
+    if (first !== undefined && first !== h.messageId) throw letterDuplicate(h.messageId, first)
   }],
 ]

@@ -1,0 +1,74 @@
+// Notices about a letter (PROTOCOL.md §18): the recipient's answer (accepted = registered, the second
+// acknowledgement stage; rejected) and the sender's withdrawal. Pure rules: which acts each side may
+// still do, and the state each side shows. The tables are the specification (§18.4).
+import type { ErrorCode } from '../errors.js'
+import type { RecipientStatus } from './delivery.js'
+
+export const NOTICE_TYPES = ['accepted', 'rejected', 'withdrawn'] as const
+export type NoticeType = (typeof NOTICE_TYPES)[number]
+
+/** PROTOCOL.md §18.3 (e-CMS RejectLetterNotifier / InvalidLetterNotifier). */
+export const REJECT_REASONS = ['misaddressed', 'wrong-agency', 'incomplete', 'invalid', 'other'] as const
+export type RejectReason = (typeof REJECT_REASONS)[number]
+
+/** The signed `notice` object (schemas/protocol/notice.json). */
+export interface Notice {
+  readonly type: NoticeType
+  readonly messageId: string
+  readonly envelopeSha256: string
+  readonly at: string
+  readonly register?: { readonly book: string; readonly year: number; readonly number: number }
+  readonly reasonCode?: RejectReason
+  readonly reason?: string
+}
+
+// ---- Recipient side (the inbox) --------------------------------------------------------------------
+
+export type InboxState = 'received' | 'registered' | 'rejected' | 'withdrawn'
+export type InboxAct = 'register' | 'reject'
+
+/** What the recipient's saraban system may do in each state; a code is a refusal (409). */
+export const INBOX_ACTS: Readonly<Record<InboxState, Readonly<Record<InboxAct, true | ErrorCode>>>> = {
+  received: { register: true, reject: true },
+  registered: { register: 'ERR_ALREADY_REGISTERED', reject: 'ERR_ALREADY_REGISTERED' },
+  rejected: { register: 'ERR_ALREADY_REJECTED', reject: 'ERR_ALREADY_REJECTED' },
+  withdrawn: { register: 'ERR_LETTER_WITHDRAWN', reject: 'ERR_LETTER_WITHDRAWN' },
+}
+
+/** The recipient's own answer wins over a withdrawal that crossed it (§18.4): both sides converge. */
+export function inboxState(answer: NoticeType | undefined, withdrawn: boolean): InboxState {
+  if (answer === 'accepted') return 'registered'
+  if (answer === 'rejected') return 'rejected'
+  return withdrawn ? 'withdrawn' : 'received'
+}
+
+// ---- Sender side (each recipient of a letter) ------------------------------------------------------
+
+export type RecipientState = RecipientStatus | 'accepted' | 'rejected' | 'withdrawn'
+
+/** Whether the sender may withdraw the letter from a recipient, by its state; a code is a refusal (409). */
+export const WITHDRAW: Readonly<Record<RecipientState, true | ErrorCode>> = {
+  delivered: true,
+  queued: 'ERR_NOT_DELIVERED',
+  sending: 'ERR_NOT_DELIVERED',
+  failed: 'ERR_NOT_DELIVERED',
+  accepted: 'ERR_WITHDRAW_ACCEPTED',
+  rejected: 'ERR_ALREADY_REJECTED',
+  withdrawn: 'ERR_ALREADY_WITHDRAWN',
+}
+
+/** The recipient's answer, else the sender's withdrawal, else the delivery status (§18.4). */
+export function recipientState(delivery: RecipientStatus, answer: NoticeType | undefined, withdrawn: boolean): RecipientState {
+  if (answer === 'accepted' || answer === 'rejected') return answer
+  return withdrawn ? 'withdrawn' : delivery
+}
+
+/** Which side sends a notice type: answers go recipient → sender, withdrawals sender → recipient. */
+export function isAnswer(type: NoticeType): boolean {
+  return type !== 'withdrawn'
+}
+
+/** The Common-Era calendar year of an instant in Asia/Bangkok (UTC+07:00, no daylight saving). */
+export function bangkokYear(ms: number): number {
+  return new Date(ms + 7 * 3_600_000).getUTCFullYear()
+}

@@ -1,0 +1,92 @@
+// The checks of one notice of an evidence bundle v2 (PROTOCOL.md §18.6): its envelope is one from
+// `from` to `to` with its id; its signed notice verifies, names those parties and exactly one letter
+// envelope of the bundle (id and SHA-256), in the direction its type allows; its signer is a signing
+// certificate of `from`; its receipt binds the envelope bytes and is signed by `to`. A notice we sent
+// (a withdrawal) must also open with its content key into exactly that signed notice. Notice times are
+// the signers' claims (no time-stamps in the bundle yet): always a weaker claim.
+import { createHash } from 'node:crypto'
+import type { ManifestNotice } from '../evidence/manifest.js'
+import { chainPem, evidenceForm, parseContentKeyFile, type VerifiedSigned } from '../evidence/forms.js'
+import type { Notice } from '../domain/notices.js'
+import type { VerifiedReceipt } from '../crypto/types.js'
+import { checkSigner, type MessageContext } from './evidence-message.js'
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+
+export async function checkNoticeEntry(n: ManifestNotice, ctx: MessageContext): Promise<void> {
+  const { note, contents, manifest } = ctx
+  const file = (path: string) => contents.get(path)!
+  const form = evidenceForm(n.profile)
+  if (form === undefined || !ctx.deps.profiles.has(n.profile)) return note(n.envelope, false, `profile ${n.profile} is not one this verifier implements`)
+  const profile = ctx.deps.profiles.get(n.profile)
+  const envelope = file(n.envelope)
+  try {
+    profile.peek(envelope, { messageId: n.messageId, from: n.from, to: n.to })
+  } catch (e) {
+    return note(n.envelope, false, `not an envelope from "${n.from}" to "${n.to}" with id ${n.messageId}: ${(e as Error).message}`)
+  }
+  let signed: VerifiedSigned
+  try {
+    signed = form.verifySigned(file(n.notice))
+  } catch (e) {
+    return note(n.notice, false, `the signed notice does not verify: ${(e as Error).message}`)
+  }
+  if (n.contentKey !== undefined) {
+    const cek = parseContentKeyFile(file(n.contentKey))
+    if (cek === undefined) return note(n.contentKey, false, 'not 64 lowercase hex digits and a newline')
+    try {
+      const opened = await profile.openWithContentKey(envelope, cek)
+      const same = form.letterBytes(opened).equals(file(n.notice))
+      note(n.envelope, same, same ? `opens with ${n.contentKey} into exactly ${n.notice}` : `opens with ${n.contentKey}, but not into ${n.notice}`)
+    } catch (e) {
+      return note(`${n.envelope} with ${n.contentKey}`, false, `the envelope does not open with the content key: ${(e as Error).message}`)
+    }
+  } else if (n.direction === 'sent') {
+    return note(n.envelope, false, 'a notice the sender sent comes with its content key')
+  }
+  const p = signed.payload
+  const notice = p.notice as Notice | undefined
+  const about = manifest.messages.find((m) => m.messageId === n.about)
+  const aboutSha = about && contents.get(about.envelope) ? sha256(contents.get(about.envelope)!) : undefined
+  // Answers go recipient → sender, withdrawals sender → recipient (PROTOCOL.md §18.1).
+  const direction = n.type === 'withdrawn'
+    ? n.direction === 'sent' && n.from === manifest.sender && n.to === about?.recipient
+    : n.direction === 'received' && n.to === manifest.sender && n.from === about?.recipient
+  const ok = notice !== undefined && p.v === 1 && p.mid === n.messageId && p.from === n.from && p.to === n.to && notice.type === n.type
+    && notice.messageId === n.about && aboutSha !== undefined && notice.envelopeSha256 === aboutSha && direction
+  note(n.notice, ok, ok
+    ? `"${n.from}" signed: ${n.type} ${describe(notice!)} about message ${n.about} (envelope ${aboutSha})`
+    : `the signed notice does not name this notice, its parties and type, and a letter envelope of the bundle in the direction its type allows`)
+  same(ctx, n.noticeSigner, chainPem(signed.signerChain), 'the certificate chain in the signed notice')
+  const at = new Date(p.sentAt)
+  ctx.weak.push(`${n.notice}: the notice time ${p.sentAt} is the signer's own claim, not proven by a time-stamp`)
+  await checkSigner(ctx, { directory: n.directory, crls: about?.crls ?? [] }, { part: n.notice, agency: n.from, chain: signed.signerChain, at })
+
+  if (n.receipt === undefined) return note(`notices/${n.messageId}`, false, `no receipt: delivery of the notice to "${n.to}" is not proven`)
+  let receipt: VerifiedReceipt
+  try {
+    receipt = await profile.verifyReceipt(file(n.receipt))
+  } catch {
+    return note(n.receipt, false, 'the receipt signature does not verify')
+  }
+  const c = receipt.claims
+  const envSha = sha256(envelope)
+  const claimsOk = c.mid === n.messageId && c.from === n.from && c.to === n.to && c.envelopeSha256 === envSha && c.profile === n.profile
+  note(n.receipt, claimsOk, claimsOk ? `"${n.to}" acknowledged notice envelope ${envSha}` : `the receipt's claims do not name this notice, its parties, profile and envelope bytes (${envSha})`)
+  if (n.receiptSigner === undefined) return note('manifest.json', false, `notice ${n.messageId} has a receipt but no receiptSigner`)
+  same(ctx, n.receiptSigner, chainPem(receipt.signerChain), 'the certificate chain in the receipt')
+  ctx.weak.push(`${n.receipt}: the receipt time ${c.receivedAt} is the signer's own claim, not proven by a time-stamp`)
+  await checkSigner(ctx, { directory: n.directory, crls: about?.crls ?? [] }, { part: n.receipt, agency: n.to, chain: receipt.signerChain, at: new Date(c.receivedAt) })
+}
+
+function describe(n: Notice): string {
+  if (n.type === 'accepted' && n.register) return `(receive number ${n.register.number}, book ${n.register.book}, ${n.register.year}, at ${n.at})`
+  if (n.type === 'rejected') return `(${n.reasonCode}: ${n.reason})`
+  return `(${n.reason ?? ''})`
+}
+
+function same(ctx: MessageContext, path: string, expected: Buffer, what: string): void {
+  const got = ctx.contents.get(path)
+  const ok = got !== undefined && got.equals(expected)
+  ctx.note(path, ok, ok ? `is exactly ${what}` : `is not ${what}`)
+}

@@ -1,0 +1,30 @@
+// The notices about a letter's envelopes, as the evidence bundle takes them (PROTOCOL.md §18.6):
+// withdrawals we sealed (envelope, content key and the recipient's receipt, from the outbox) and
+// answers we received (envelope, the signed notice as it was inside, and our receipt).
+import type { OutboxStore } from '../../storage/outbox.js'
+import type { NoticeStore } from '../../storage/notices.js'
+import { receiptFromText, type Opened } from '../../crypto/profiles.js'
+import { evidenceForm } from '../../evidence/forms.js'
+import type { NoticeEvidence } from '../evidence-build.js'
+
+export function noticeEvidence(deps: { notices: NoticeStore; outbox: OutboxStore }, messageIds: readonly string[]): NoticeEvidence[] {
+  const out: NoticeEvidence[] = []
+  for (const r of deps.notices.aboutAll(messageIds)) {
+    const head = { messageId: r.messageId, type: r.type, about: r.refersTo, from: r.fromAgency, to: r.toAgency }
+    if (r.direction === 'out') {
+      const m = r.letterId === null ? undefined : deps.outbox.getMessage(r.messageId)
+      if (!m) continue // recorded, not sealed yet: nothing was sent
+      out.push({ ...head, direction: 'sent', profile: m.profile, envelope: m.envelope, contentKey: m.contentKey, ...(m.receipt ? { receipt: receiptFromText(m.profile, m.receipt) } : {}) })
+    } else {
+      const envelope = deps.notices.getEnvelope(r.messageId)
+      const form = evidenceForm(r.profile!)
+      if (!envelope || !form || r.signed === null) continue
+      out.push({
+        ...head, direction: 'received', profile: r.profile!, envelope,
+        signed: form.letterBytes({ signedBytes: r.signed } as Opened), // the stored Opened.signedBytes
+        ...(r.receipt ? { receipt: receiptFromText(r.profile!, r.receipt) } : {}),
+      })
+    }
+  }
+  return out
+}

@@ -1,0 +1,59 @@
+// Receiving a notice (PROTOCOL.md §18.5): the envelope passed the checks of §4.2 up to check 13; in
+// place of the letter checks (check 14) the notice is checked against its schema and against the
+// letter envelope it names, which must have been exchanged between exactly these two agencies, in the
+// right direction, with exactly those bytes. Then it is stored with our receipt, and the saraban
+// system is told (events).
+import { SarabanError } from '../../errors.js'
+import { check, schemaIds } from '../../schema/index.js'
+import type { Notice } from '../../domain/notices.js'
+import type { EventSink } from '../../domain/events.js'
+import type { Db } from '../../storage/db.js'
+import type { LetterRef, NoticeInsert, NoticeStore, NewInNotice } from '../../storage/notices.js'
+
+export interface NoticeReceiveDeps {
+  readonly notices?: NoticeStore | undefined
+  readonly events?: EventSink | undefined
+}
+
+/** Validates the signed notice and finds the letter envelope it refers to; throws a coded SarabanError. */
+export function checkNotice(deps: NoticeReceiveDeps, raw: unknown, routing: { from: string; to: string }): { notice: Notice; ref: LetterRef } {
+  const store = deps.notices
+  if (!store) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'This node does not accept notices.', { field: '/notice' })
+  const r = check<Notice>(schemaIds.notice, raw, '/notice')
+  if (!r.ok) throw new SarabanError('ERR_NOTICE_INVALID', r.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors: r.errors })
+  const notice = r.value
+  // An answer is about a letter we sent to its signer; a withdrawal about a letter its signer sent us.
+  const ref = notice.type === 'withdrawn' ? store.inboxRef(notice.messageId) : store.outboxRef(notice.messageId)
+  const [sender, recipient] = notice.type === 'withdrawn' ? [routing.from, routing.to] : [routing.to, routing.from]
+  if (!ref || ref.senderAgency !== sender || ref.recipientAgency !== recipient) {
+    throw new SarabanError('ERR_NOTICE_UNKNOWN_MESSAGE', `No letter ${notice.messageId} from "${sender}" to "${recipient}" is known here.`, { field: '/notice/messageId' })
+  }
+  if (ref.envelopeSha256 !== notice.envelopeSha256) {
+    throw new SarabanError('ERR_NOTICE_UNKNOWN_MESSAGE', `The notice names other envelope bytes than letter ${notice.messageId} had.`, { field: '/notice/envelopeSha256' })
+  }
+  // PROTOCOL.md §18.4: one answer and one withdrawal per letter envelope (checked again at insert).
+  const kind = notice.type === 'withdrawn' ? ['withdrawn'] : ['accepted', 'rejected']
+  if (store.about(notice.messageId).some((n) => n.direction === 'in' && kind.includes(n.type))) {
+    throw new SarabanError('ERR_NOTICE_CONFLICT', `A ${kind.join(' or ')} notice about letter ${notice.messageId} was already received.`, { field: '/notice/type' })
+  }
+  return { notice, ref }
+}
+
+/** Stores the notice with our receipt, and emits its event, in one transaction. */
+export async function storeNotice(deps: NoticeReceiveDeps & { db: Db }, row: NewInNotice, notice: Notice, ref: LetterRef, also?: () => void): Promise<NoticeInsert> {
+  const store = deps.notices!
+  return deps.db.write(() => {
+    const r = store.insertIn(row)
+    if (!r.inserted) return r
+    also?.()
+    const common = { messageId: notice.messageId, data: { notice: row.messageId, ...(notice.type === 'withdrawn' ? { from: row.fromAgency, reason: notice.reason } : { recipient: row.fromAgency }) } }
+    if (notice.type === 'accepted') {
+      deps.events?.emit({ agency: row.toAgency, type: 'letter.accepted', ...(ref.letterId ? { letterId: ref.letterId } : {}), ...common, data: { ...common.data, register: notice.register } })
+    } else if (notice.type === 'rejected') {
+      deps.events?.emit({ agency: row.toAgency, type: 'letter.rejected', ...(ref.letterId ? { letterId: ref.letterId } : {}), ...common, data: { ...common.data, reasonCode: notice.reasonCode, reason: notice.reason } })
+    } else {
+      deps.events?.emit({ agency: row.toAgency, type: 'letter.withdrawn', ...common })
+    }
+    return r
+  })
+}

@@ -1,0 +1,64 @@
+// The notice state tables (PROTOCOL.md §18.4) and the payload rule "notice in place of letter" (§5.4,
+// §18.2) for both profiles, with real keys.
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { INBOX_ACTS, WITHDRAW, bangkokYear, inboxState, recipientState } from '../../src/domain/notices.js'
+import { decodePayload } from '../../src/crypto/jose/v1-payload.js'
+import { defaultProfiles } from '../../src/crypto/profiles.js'
+import { testFederation } from '../helpers/federation.js'
+
+t.test('recipient side: only a received letter may be registered or rejected', async (t) => {
+  t.same(INBOX_ACTS.received, { register: true, reject: true })
+  t.equal(INBOX_ACTS.registered.register, 'ERR_ALREADY_REGISTERED')
+  t.equal(INBOX_ACTS.registered.reject, 'ERR_ALREADY_REGISTERED')
+  t.equal(INBOX_ACTS.rejected.register, 'ERR_ALREADY_REJECTED')
+  t.equal(INBOX_ACTS.withdrawn.register, 'ERR_LETTER_WITHDRAWN')
+  t.equal(inboxState(undefined, false), 'received')
+  t.equal(inboxState(undefined, true), 'withdrawn')
+  t.equal(inboxState('accepted', true), 'registered', 'the answer wins over a crossing withdrawal')
+  t.equal(inboxState('rejected', false), 'rejected')
+})
+
+t.test('sender side: only a delivered recipient without an answer may be withdrawn from', async (t) => {
+  t.equal(WITHDRAW.delivered, true)
+  for (const s of ['queued', 'sending', 'failed'] as const) t.equal(WITHDRAW[s], 'ERR_NOT_DELIVERED', s)
+  t.equal(WITHDRAW.accepted, 'ERR_WITHDRAW_ACCEPTED')
+  t.equal(WITHDRAW.rejected, 'ERR_ALREADY_REJECTED')
+  t.equal(WITHDRAW.withdrawn, 'ERR_ALREADY_WITHDRAWN')
+  t.equal(recipientState('delivered', undefined, false), 'delivered')
+  t.equal(recipientState('delivered', undefined, true), 'withdrawn')
+  t.equal(recipientState('delivered', 'accepted', true), 'accepted', 'the answer wins over a crossing withdrawal')
+  t.equal(recipientState('sending', 'rejected', false), 'rejected', 'an answer may overtake the record of delivery')
+})
+
+t.test('the register year is the calendar year in Asia/Bangkok', async (t) => {
+  t.equal(bangkokYear(Date.parse('2026-12-31T16:59:59.999Z')), 2026)
+  t.equal(bangkokYear(Date.parse('2026-12-31T17:00:00.000Z')), 2027, '1 January 00:00 +07:00')
+})
+
+t.test('payload: exactly one of letter and notice', async (t) => {
+  const head = { v: 1, mid: randomUUID(), from: 'mof', to: 'moi', sentAt: '2026-11-25T08:00:00.000Z' }
+  const enc = (o: object) => Buffer.from(JSON.stringify(o))
+  t.same(decodePayload(enc({ ...head, notice: { type: 'accepted' } })).notice, { type: 'accepted' })
+  t.throws(() => decodePayload(enc({ ...head, notice: {}, letter: {} })), { code: 'ERR_ENVELOPE_MALFORMED' }, 'both')
+  t.throws(() => decodePayload(enc(head)), { code: 'ERR_ENVELOPE_MALFORMED' }, 'neither')
+  t.throws(() => decodePayload(enc({ ...head, notice: 'accepted' })), { code: 'ERR_ENVELOPE_MALFORMED', field: '/notice' }, 'not an object')
+  t.throws(() => decodePayload(enc({ ...head, notice: {}, extra: 1 })), { code: 'ERR_ENVELOPE_MALFORMED' }, 'an extra member')
+})
+
+t.test('both profiles seal and open a notice; a notice carries no attachments', async (t) => {
+  const fed = await testFederation()
+  const notice = { type: 'withdrawn', messageId: randomUUID(), envelopeSha256: '0'.repeat(64), at: '2026-11-25T08:00:00.000Z', reason: 'ขอลบหนังสือเพื่อส่งใหม่' }
+  for (const profile of [defaultProfiles().get('jose-v1'), defaultProfiles().get('cms-v1')]) {
+    const input = {
+      messageId: randomUUID(), from: 'moi', to: 'mof', sentAt: '2026-11-25T08:00:00.000Z', letter: {}, attachments: [], notice,
+      signer: { agency: 'moi', key: fed.agencies.moi!.signing.key, chain: fed.agencies.moi!.signing.chain }, recipientCert: fed.agencies.mof!.encryption.cert,
+    }
+    const sealed = await profile.seal(input)
+    const opened = await profile.open(sealed.envelope, fed.agencies.mof!.encryption.key)
+    t.same(opened.payload.notice, notice, `${profile.id}: the notice comes back`)
+    t.equal(opened.payload.letter, undefined, `${profile.id}: and no letter`)
+    t.same(opened.attachments, [])
+    await t.rejects(profile.seal({ ...input, attachments: [Buffer.from('x')] }), { code: 'ERR_ENVELOPE_MALFORMED' }, `${profile.id}: attachments refused`)
+  }
+})
