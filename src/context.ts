@@ -34,7 +34,7 @@ import { EnvelopeCache } from './services/envelope-cache.js'
 import { PeerClient } from './federation/peer-client.js'
 import { buildFederationServer } from './federation/server.js'
 import { buildApiServer } from './api/server.js'
-import { Events } from './services/events/index.js'
+import { Events, type WebhookEndpoint } from './services/events/index.js'
 import { webhookEndpoints } from './services/events/endpoints.js'
 import { VERSION } from './version.js'
 
@@ -103,21 +103,6 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   closers.push(() => db.close())
   const outbox = new OutboxStore(db)
   const inbox = new InboxStore(db)
-  // Issue 5 §6: every producer gets `events: events.sink` in its deps and calls events?.emit() inside
-  // its db.write fn; the stream and the webhooks read what was committed.
-  const n = config.notifications
-  const events = new Events({
-    db, clock, log: log.child({ area: 'events' }),
-    endpoints: webhookEndpoints(n.webhooks),
-    userAgent: `saraban-node/${VERSION}`,
-    settings: {
-      retentionDays: n.retentionDays,
-      pruneIntervalMs: 3_600_000,
-      stream: { heartbeatMs: n.heartbeatSeconds * 1000, slowClientMs: n.slowClientSeconds * 1000, batch: 200, maxStreams: n.maxStreams, retryMs: 3000 },
-      webhooks: n.webhookDelivery,
-    },
-    ...(overrides.random ? { random: overrides.random } : {}),
-  })
   const trustHistory = new TrustHistoryStore(db)
 
   // The CRLs come first: the directory signer's path is checked for revocation too (PROTOCOL.md §15.1).
@@ -154,6 +139,25 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     books: config.registers.books,
     ownerCode: (agency) => hosted.get(agency)?.ownerCode,
     agencyName: (agency) => currentDirectory().agency(agency)?.nameTh ?? agency,
+  })
+  const agencyEndpoints = (agency: string): WebhookEndpoint[] =>
+    (hosted.get(agency)?.webhooks ?? []).map((w) => ({ ...w, name: `${agency}/${w.name}`, agencies: new Set([agency]) }))
+  // Issue 5 §6: every producer gets `events: events.sink` in its deps and calls events?.emit() inside
+  // its db.write fn; the stream and the webhooks read what was committed.
+  const n = config.notifications
+  const events = new Events({
+    db, clock, log: log.child({ area: 'events' }),
+    endpoints: webhookEndpoints(n.webhooks),
+    // Hosted-agency files may bring their own endpoints (README "Notifications"), named "<agency>/<name>".
+    agencyEndpoints: { forAgency: agencyEndpoints, all: () => hosted.ids().flatMap(agencyEndpoints) },
+    userAgent: `saraban-node/${VERSION}`,
+    settings: {
+      retentionDays: n.retentionDays,
+      pruneIntervalMs: 3_600_000,
+      stream: { heartbeatMs: n.heartbeatSeconds * 1000, slowClientMs: n.slowClientSeconds * 1000, batch: 200, maxStreams: n.maxStreams, retryMs: 3000 },
+      webhooks: n.webhookDelivery,
+    },
+    ...(overrides.random ? { random: overrides.random } : {}),
   })
   // PROTOCOL.md §16.3: agencies from hosting.agenciesDir come and go without a restart.
   const agenciesDir = config.hosting.agenciesDir === undefined ? undefined : new AgenciesDir({

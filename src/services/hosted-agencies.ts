@@ -25,6 +25,18 @@ export interface HostedAgencyFiles {
   readonly apiKeys?: readonly HostedApiKey[]
   /** Letter owner code, e.g. 'มท 0201.2' (README "Registers"). */
   readonly ownerCode?: string | undefined
+  /** The agency's own webhook endpoints, secrets already read (README "Notifications"). */
+  readonly webhooks?: readonly AgencyWebhook[] | undefined
+}
+
+/** A webhook endpoint of one hosted agency; its events only. */
+export interface AgencyWebhook {
+  readonly name: string
+  readonly url: string
+  /** HMAC key of the whsec_ secret. Secret: never logged. */
+  readonly key: Buffer
+  /** undefined: every type. */
+  readonly types?: ReadonlySet<string> | undefined
 }
 
 export interface HostedApiKey {
@@ -52,6 +64,8 @@ export interface HostedAgency {
   readonly apiKeys: readonly HostedApiKey[]
   /** Letter owner code for outgoing letter numbers (README "Registers"); absent: none configured. */
   readonly ownerCode?: string | undefined
+  /** Webhook endpoints from the agency file (README "Notifications"). */
+  readonly webhooks?: readonly AgencyWebhook[] | undefined
 }
 
 export interface HostedOptions {
@@ -84,6 +98,7 @@ export function loadAgencyKeys(files: HostedAgencyFiles): Omit<HostedAgency, 'si
     }),
     apiKeys: files.apiKeys ?? [],
     ...(files.ownerCode !== undefined ? { ownerCode: files.ownerCode } : {}),
+    ...(files.webhooks && files.webhooks.length > 0 ? { webhooks: files.webhooks } : {}),
   }
 }
 

@@ -5,7 +5,8 @@ import { readFileSync, statSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { check, schemaIds } from '../schema/index.js'
-import { loadAgencyKeys, type HostedAgency, type HostedAgencyFiles, type KeyFiles } from './hosted-agencies.js'
+import { loadAgencyKeys, type AgencyWebhook, type HostedAgency, type HostedAgencyFiles, type KeyFiles } from './hosted-agencies.js'
+import { webhookKey } from './events/signature.js'
 
 interface RawKeyFiles { key: string; cert: string; passphraseEnv?: string }
 interface RawAgencyFile {
@@ -14,13 +15,18 @@ interface RawAgencyFile {
   encryption: RawKeyFiles | RawKeyFiles[]
   apiKeys: Array<{ name: string; sha256: string }>
   ownerCode?: string
+  /** Filled with [] by validation; absent in a file read raw for its version. */
+  webhooks: Array<{ name: string; url: string; types: string[] | null; secretEnv: string | null; secretFile: string | null }>
 }
 
 const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v])
 
 /** The files one agency file refers to, for change detection. */
 function referencedFiles(raw: RawAgencyFile, base: string): string[] {
-  return [...list(raw.signing), ...list(raw.encryption)].flatMap((k) => [resolve(base, k.key), resolve(base, k.cert)])
+  const keys = [...list(raw.signing), ...list(raw.encryption)].flatMap((k) => [resolve(base, k.key), resolve(base, k.cert)])
+  // a rotated webhook secret reloads the agency too (README "Notifications")
+  const secrets = (raw.webhooks ?? []).flatMap((w) => (typeof w.secretFile === 'string' ? [resolve(base, w.secretFile)] : []))
+  return [...keys, ...secrets]
 }
 
 export interface LoadedAgencyFile {
@@ -69,10 +75,36 @@ export function loadAgencyFile(file: string, env: NodeJS.ProcessEnv): LoadedAgen
     encryption: list(raw.encryption).map((k, i) => keyFiles(k, `/encryption/${i}`)),
     apiKeys: raw.apiKeys.map((k) => ({ name: k.name, sha256: k.sha256.toLowerCase() })),
     ...(raw.ownerCode !== undefined ? { ownerCode: raw.ownerCode } : {}),
+    webhooks: agencyWebhooks(file, raw, env),
   }
   try {
     return { agency: loadAgencyKeys(files), version }
   } catch (err) {
     throw new Error(`${file}: ${(err as Error).message}`)
   }
+}
+
+/** README "Notifications": an agency's own webhooks, each with one secret (secretEnv or secretFile). */
+function agencyWebhooks(file: string, raw: RawAgencyFile, env: NodeJS.ProcessEnv): AgencyWebhook[] {
+  const seen = new Set<string>()
+  return raw.webhooks.map((w, i) => {
+    const at = `${file}: /webhooks/${i}`
+    if (seen.has(w.name)) throw new Error(`${at}/name repeats "${w.name}"`)
+    seen.add(w.name)
+    if ((w.secretEnv === null) === (w.secretFile === null)) throw new Error(`${at} must give exactly one of secretEnv and secretFile`)
+    let secret: string
+    if (w.secretEnv !== null) {
+      secret = env[w.secretEnv] ?? ''
+      if (secret === '') throw new Error(`${at}/secretEnv names ${w.secretEnv}, which is not set`)
+    } else {
+      try {
+        secret = readFileSync(resolve(dirname(file), w.secretFile!), 'utf8')
+      } catch (err) {
+        throw new Error(`${at}/secretFile cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+      }
+    }
+    const key = webhookKey(secret)
+    if (!key.ok) throw new Error(`${at}: the secret ${key.reason}`)
+    return { name: w.name, url: w.url, key: key.key, ...(w.types ? { types: new Set(w.types) } : {}) }
+  })
 }

@@ -95,7 +95,7 @@ export class EventStore {
       delivery: p(`INSERT INTO webhook_deliveries (event_id, endpoint, agency, state, next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', ?, ?)`),
       due: p(`SELECT ${DELIVERY} FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
         WHERE d.endpoint = ? AND d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.event_id LIMIT ?`),
-      nextDue: p(`SELECT MIN(next_attempt_at) AS at FROM webhook_deliveries WHERE state = 'pending'`),
+      nextDue: p(`SELECT MIN(next_attempt_at) AS at FROM webhook_deliveries WHERE state = 'pending' AND endpoint IN (SELECT value FROM json_each(?))`),
       orphans: p(`UPDATE webhook_deliveries SET state = 'failed', last_error = @error, last_attempt_at = @at
         WHERE state = 'pending' AND endpoint NOT IN (SELECT value FROM json_each(@names))`),
       outcome: p(`UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = @at, last_status = @status, last_error = @error,
@@ -167,9 +167,9 @@ export class EventStore {
     return this.#s.due.all(endpoint, now, limit)
   }
 
-  /** When the next pending delivery is due (ms), undefined when none is pending. */
-  nextDue(): number | undefined {
-    return this.#s.nextDue.get()?.at ?? undefined
+  /** When the next pending delivery to one of these endpoints is due (ms), undefined when none is pending. */
+  nextDue(endpoints: readonly string[]): number | undefined {
+    return this.#s.nextDue.get(JSON.stringify(endpoints))?.at ?? undefined
   }
 
   /** Inside a Db.write fn: pending deliveries to endpoints no longer configured fail, with a reason. */

@@ -80,7 +80,13 @@ export async function eventRoutes(app: FastifyInstance, events: Events): Promise
     // Without a resume point: only events committed from now on.
     const afterId = resume ?? events.store.lastIssuedId()
     reply.hijack()
-    events.streams.open(reply.raw, { agencies, types, afterId })
+    try {
+      events.streams.open(reply.raw, { agencies, types, afterId })
+    } catch (err) {
+      // Fastify no longer answers for a hijacked reply: end the connection (the client retries).
+      request.log.error({ err, event: 'events.stream-open-failed' }, 'could not open an event stream')
+      reply.raw.destroy()
+    }
   })
 
   app.get<{ Querystring: { agency?: string; state?: WebhookState; limit?: number; before?: number } }>('/api/v1/webhooks/deliveries', {

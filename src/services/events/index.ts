@@ -33,6 +33,8 @@ export interface EventsDeps {
   readonly clock: Clock
   readonly log: Logger
   readonly endpoints: readonly WebhookEndpoint[]
+  /** Endpoints of hosted-agency files, which come and go at run time: one agency's, and all. */
+  readonly agencyEndpoints?: { forAgency(agency: string): readonly WebhookEndpoint[]; all(): readonly WebhookEndpoint[] }
   readonly settings: EventsSettings
   readonly userAgent: string
   readonly random?: () => number
@@ -51,10 +53,12 @@ export class Events {
   constructor(deps: EventsDeps) {
     this.#deps = deps
     this.store = new EventStore(deps.db)
-    this.sink = new EventLog({ clock: deps.clock, log: deps.log, store: this.store, webhooks: deps.endpoints })
+    const agency = deps.agencyEndpoints
+    this.sink = new EventLog({ clock: deps.clock, log: deps.log, store: this.store, webhooks: deps.endpoints, ...(agency ? { agencyWebhooks: (a: string) => agency.forAgency(a) } : {}) })
     this.streams = new EventStreams({ store: this.store, log: deps.log, settings: deps.settings.stream })
     this.webhooks = new WebhookWorker({
       db: deps.db, store: this.store, clock: deps.clock, log: deps.log.child({ area: 'webhooks' }), endpoints: deps.endpoints,
+      ...(agency ? { more: () => agency.all() } : {}),
       settings: deps.settings.webhooks, userAgent: deps.userAgent, ...(deps.random ? { random: deps.random } : {}),
     })
     this.sink.onCommit(() => {

@@ -23,6 +23,8 @@ export interface EventLogDeps {
   readonly log: Logger
   readonly store: EventStore
   readonly webhooks?: readonly WebhookRoute[]
+  /** Routes that come and go at run time (hosted-agency files): those of one agency. */
+  readonly agencyWebhooks?: (agency: string) => readonly WebhookRoute[]
 }
 
 export class EventLog implements EventSink {
@@ -44,7 +46,7 @@ export class EventLog implements EventSink {
       dataJson = '{"truncated":true}'
     }
     const id = this.#deps.store.insert({ agency: e.agency, type: e.type, letterId: e.letterId, messageId: e.messageId, dataJson, at })
-    for (const w of this.#deps.webhooks ?? []) {
+    for (const w of [...(this.#deps.webhooks ?? []), ...(this.#deps.agencyWebhooks?.(e.agency) ?? [])]) {
       if (w.agencies && !w.agencies.has(e.agency)) continue
       if (w.types && !w.types.has(e.type)) continue
       this.#deps.store.addDelivery(id, w.name, e.agency, at)

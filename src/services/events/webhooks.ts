@@ -36,7 +36,10 @@ export interface WebhookDeps {
   readonly store: EventStore
   readonly clock: Clock
   readonly log: Logger
+  /** From node.json (notifications.webhooks). */
   readonly endpoints: readonly WebhookEndpoint[]
+  /** Endpoints that come and go at run time (hosted-agency files), asked at every step. */
+  readonly more?: () => readonly WebhookEndpoint[]
   readonly settings: WebhookSettings
   readonly userAgent: string
   readonly random?: () => number
@@ -76,7 +79,6 @@ export class WebhookWorker {
   readonly #deps: WebhookDeps
   readonly #random: () => number
   readonly #agent: Agent
-  readonly #byName: ReadonlyMap<string, WebhookEndpoint>
   readonly #tracked = new Map<string, Tracked>()
   /** "eventId endpoint" of the requests in flight */
   readonly #inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>()
@@ -86,21 +88,32 @@ export class WebhookWorker {
   constructor(deps: WebhookDeps) {
     this.#deps = deps
     this.#random = deps.random ?? Math.random
-    this.#byName = new Map(deps.endpoints.map((e) => [e.name, e]))
-    for (const e of deps.endpoints) this.#tracked.set(e.name, { inFlight: 0 })
     const t = deps.settings.timeoutMs
     this.#agent = new Agent({ connect: { timeout: t }, headersTimeout: t, bodyTimeout: t, keepAliveTimeout: 10_000, connections: deps.settings.perEndpoint })
   }
 
   get enabled(): boolean {
-    return this.#deps.endpoints.length > 0
+    return this.#deps.endpoints.length > 0 || (this.#deps.more?.().length ?? 0) > 0
+  }
+
+  #current(): readonly WebhookEndpoint[] {
+    const more = this.#deps.more?.() ?? []
+    return more.length === 0 ? this.#deps.endpoints : [...this.#deps.endpoints, ...more]
+  }
+
+  #track(name: string): Tracked {
+    let t = this.#tracked.get(name)
+    if (!t) this.#tracked.set(name, (t = { inFlight: 0 }))
+    return t
   }
 
   async start(): Promise<void> {
     if (this.#running) return
     this.#running = true
     // Deliveries left for an endpoint that was removed from the configuration will never be sent.
-    const names = [...this.#byName.keys()]
+    // (At run time a hosted agency's endpoints may vanish with its file; theirs stay pending, unsent,
+    // until the file is back, the node restarts, or retention removes them.)
+    const names = this.#current().map((e) => e.name)
     const n = await this.#deps.db.write(() => this.#deps.store.failOrphans(names, this.#deps.clock.now(), 'the webhook endpoint is no longer configured'))
     if (n > 0) this.#deps.log.warn({ event: 'webhook.orphans-failed', count: n }, 'pending webhook deliveries to removed endpoints marked failed')
     if (this.enabled) this.#tick()
@@ -121,8 +134,8 @@ export class WebhookWorker {
   }
 
   status(): EndpointStatus[] {
-    return this.#deps.endpoints.map((e) => {
-      const t = this.#tracked.get(e.name)!
+    return this.#current().map((e) => {
+      const t = this.#track(e.name)
       return {
         name: e.name,
         url: publicUrl(e.url),
@@ -140,9 +153,10 @@ export class WebhookWorker {
     if (!this.#running) return
     const s = this.#deps.settings
     const now = this.#deps.clock.now()
+    const endpoints = this.#current()
     try {
-      for (const endpoint of this.#deps.endpoints) {
-        const t = this.#tracked.get(endpoint.name)!
+      for (const endpoint of endpoints) {
+        const t = this.#track(endpoint.name)
         const room = Math.min(s.perEndpoint - t.inFlight, s.concurrency - this.#inFlight.size)
         if (room <= 0) continue
         // in-flight rows are still pending: ask for enough to find `room` new ones
@@ -164,7 +178,7 @@ export class WebhookWorker {
       this.#deps.log.error({ err }, 'webhook worker failed to read its queue')
     }
     // Next due delivery (or a periodic look, in case the clock moved): at most 30 s away.
-    const next = this.#deps.store.nextDue()
+    const next = endpoints.length === 0 ? undefined : this.#deps.store.nextDue(endpoints.map((e) => e.name))
     const wait = next === undefined ? 30_000 : Math.min(30_000, Math.max(20, next - now))
     this.#timer = setTimeout(() => this.#tick(), wait)
     this.#timer.unref()
@@ -215,7 +229,7 @@ export class WebhookWorker {
       log.error({ err, event: 'webhook.record-failed' }, 'could not record a webhook attempt')
       return
     }
-    const t = this.#tracked.get(endpoint.name)!
+    const t = this.#track(endpoint.name)
     if (error === undefined) {
       t.lastSuccessAt = at
       log.debug({ event: 'webhook.delivered', endpoint: endpoint.name, eventId: row.eventId, attempts }, 'webhook delivered')
