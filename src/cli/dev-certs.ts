@@ -8,16 +8,17 @@ import type { AgencySpec, FederationMaterial } from '../pki/dev-ca.js'
 import { writeDevCa } from './dev-ca-store.js'
 import { issueTsaCertificate } from '../tsa/dev.js'
 
-interface DevAgency extends AgencySpec { federationPort: number; apiPort: number }
+interface DevAgency extends AgencySpec { federationPort: number; apiPort: number; ownerCode: string }
 
 // e-CMS codes below are MADE-UP PLACEHOLDERS (ministry '00' does not exist), not the real codes.
 export const DEV_AGENCIES: readonly DevAgency[] = [
   { id: 'moi', nameTh: 'กระทรวงมหาดไทย', nameEn: 'Ministry of Interior', keyType: 'rsa',
-    federationUrl: 'https://127.0.0.1:8443', federationPort: 8443, apiPort: 8080, ecms: { ministry: '00', department: '00001' } },
+    federationUrl: 'https://127.0.0.1:8443', federationPort: 8443, apiPort: 8080, ecms: { ministry: '00', department: '00001' }, ownerCode: 'มท 0201.2' },
   { id: 'mof', nameTh: 'กระทรวงการคลัง', nameEn: 'Ministry of Finance', keyType: 'ec',
-    federationUrl: 'https://127.0.0.1:8444', federationPort: 8444, apiPort: 8081, ecms: { ministry: '00', department: '00002' } },
+    federationUrl: 'https://127.0.0.1:8444', federationPort: 8444, apiPort: 8081, ecms: { ministry: '00', department: '00002' }, ownerCode: 'กค 0401',
+    profiles: ['jose-v2', 'jose-v1'] }, // jose-v2: a letter to many is signed once and encrypted once (PROTOCOL.md §17)
   { id: 'dga', nameTh: 'สำนักงานพัฒนารัฐบาลดิจิทัล (องค์การมหาชน)', nameEn: 'Digital Government Development Agency', keyType: 'ec',
-    federationUrl: 'https://127.0.0.1:8445', federationPort: 8445, apiPort: 8082, ecms: { ministry: '00', department: '00003' },
+    federationUrl: 'https://127.0.0.1:8445', federationPort: 8445, apiPort: 8082, ecms: { ministry: '00', department: '00003' }, ownerCode: 'สพร',
     profiles: ['cms-v1', 'jose-v1'] }, // the demo sends one letter per envelope profile
 ]
 
@@ -31,6 +32,7 @@ export function devNodeConfig(a: DevAgency): Record<string, unknown> {
     trust: { anchors: ['../root.crt.pem'], directory: '../directory.jws', crls: ['../crl/root.crl', '../crl/issuing-ca.crl'], revocation: 'hard' },
     agencies: [{
       id: a.id,
+      ownerCode: a.ownerCode, // the ที่ prefix of its outgoing letter numbers (README "Registers"); the codes are examples
       signing: { key: 'signing.key.pem', cert: 'signing.chain.pem' },
       encryption: { key: 'encryption.key.pem', cert: 'encryption.chain.pem' },
     }],
@@ -53,7 +55,7 @@ async function writeKey(file: string, pem: string): Promise<void> {
 /** Generates a fresh dev federation and writes it under outDir (overwriting). */
 export async function writeDevCerts(outDir: string): Promise<FederationMaterial> {
   const fed = await createFederation({
-    agencies: DEV_AGENCIES.map(({ federationPort: _f, apiPort: _a, ...spec }) => spec),
+    agencies: DEV_AGENCIES.map(({ federationPort: _f, apiPort: _a, ownerCode: _o, ...spec }) => spec),
     validityDays: VALIDITY_DAYS,
     rootCommonName: 'Saraban Federation DEV Root CA - DO NOT TRUST',
     rootKeyType: 'rsa-4096', // like the Thailand National Root CA G1/G3 (domain.md §PKI)
