@@ -144,7 +144,7 @@ type Stmt<R = unknown> = Database.Statement<unknown[], R>
 export class OutboxStore {
   readonly #clock: Clock
   readonly #s
-  readonly #insert: Database.Transaction<(l: NewLetter, m: readonly NewOutboxMessage[], c: readonly NewOutboxContent[]) => void>
+  readonly #insert: Database.Transaction<(l: NewLetter, m: readonly NewOutboxMessage[], c: readonly NewOutboxContent[]) => Map<string, number>>
   readonly #claim: Database.Transaction<(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean) => OutboxMessageMeta[]>
   readonly #agingMs: number
 
@@ -179,7 +179,7 @@ export class OutboxStore {
         ORDER BY order_key, rowid LIMIT @limit`),
       toSending: p(`UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, updated_at = ?
         WHERE message_id = ? AND status = 'queued'`),
-      nextDue: p<number | null>(`SELECT min(next_attempt_at) FROM outbox_messages WHERE status = 'queued'`).pluck(),
+      nextDue: p<number | null>(`SELECT min(next_attempt_at) FROM outbox_messages WHERE status = 'queued' AND next_attempt_at > ?`).pluck(),
       delivered: p(`UPDATE outbox_messages SET status = 'delivered', receipt = ?, delivered_at = ?, updated_at = ?
         WHERE message_id = ? AND status IN ('queued', 'sending')`),
       retry: p(`UPDATE outbox_messages SET status = 'queued', next_attempt_at = @next, order_key = @next + priority * @agingMs,
@@ -193,7 +193,8 @@ export class OutboxStore {
       deadlines: p<DeadlineRow>(`SELECT m.message_id AS messageId, m.letter_id AS letterId, m.recipient_agency AS recipientAgency,
         (SELECT l.sender_agency FROM letters l WHERE l.id = m.letter_id) AS senderAgency, m.deadline_at AS deadlineAt,
         m.deadline_state AS deadlineState FROM outbox_messages m INDEXED BY outbox_deadlines
-        WHERE m.deadline_at IS NOT NULL AND m.status <> 'delivered' AND m.deadline_state IS NOT 'missed' AND m.deadline_at <= @horizon
+        WHERE m.deadline_at IS NOT NULL AND m.status <> 'delivered' AND m.deadline_state IS NOT 'missed'
+        AND (m.deadline_at <= @now OR (m.deadline_state IS NULL AND m.deadline_at <= @now + @atRiskMs))
         ORDER BY m.deadline_at LIMIT @limit`),
       nextDeadline: p<number | null>(`SELECT min(CASE WHEN deadline_state IS NULL THEN deadline_at - @atRiskMs ELSE deadline_at END)
         FROM outbox_messages INDEXED BY outbox_deadlines
@@ -218,6 +219,7 @@ export class OutboxStore {
         })
         s.insertEnvelope.run(m.messageId, m.contentKey, m.envelope, contentId, m.tail && m.tail.length > 0 ? m.tail : null)
       }
+      return ids
     })
     this.#claim = db.sqlite.transaction((now: number, limit: number, accept?: (c: ClaimCandidate) => boolean) => {
       const claimed: OutboxMessageMeta[] = []
@@ -242,9 +244,10 @@ export class OutboxStore {
     })
   }
 
-  /** The letter, its shared contents and all its outbox messages, in one transaction. Sync; call inside db.write(). */
-  insertLetter(letter: NewLetter, messages: readonly NewOutboxMessage[], contents: readonly NewOutboxContent[] = []): void {
-    this.#insert.immediate(letter, messages, contents)
+  /** The letter, its shared contents and all its outbox messages, in one transaction. Sync; call
+   *  inside db.write(). Returns the outbox_contents id of each content, by its ref. */
+  insertLetter(letter: NewLetter, messages: readonly NewOutboxMessage[], contents: readonly NewOutboxContent[] = []): Map<string, number> {
+    return this.#insert.immediate(letter, messages, contents)
   }
 
   findByIdempotencyKey(senderAgency: string, key: string): OutboxLetter | undefined {
@@ -300,9 +303,9 @@ export class OutboxStore {
     return this.#s.content.get(contentId)
   }
 
-  /** Earliest next_attempt_at among queued messages. */
-  nextDueAt(): number | undefined {
-    return this.#s.nextDue.get() ?? undefined
+  /** Earliest next_attempt_at among queued messages (later than `after`, when given). */
+  nextDueAt(after = Number.MIN_SAFE_INTEGER): number | undefined {
+    return this.#s.nextDue.get(after) ?? undefined
   }
 
   // The transitions below return false when the message is not in a state they apply to, e.g. a
@@ -327,10 +330,10 @@ export class OutboxStore {
     return this.#s.requeue.run(this.#clock.now()).changes
   }
 
-  /** Recipients not delivered, with a deadline, whose missed event is not raised yet and whose
-   *  deadline is at or before `horizon` (now + the at-risk window), earliest first. */
-  deadlinesUpTo(horizon: number, limit = 1000): DeadlineRow[] {
-    return this.#s.deadlines.all({ horizon, limit })
+  /** Recipients not delivered with a deadline event due at `now`: missed (deadline passed, not
+   *  raised yet) or at-risk (within atRiskMs of the deadline, nothing raised yet); earliest first. */
+  deadlinesDue(now: number, atRiskMs: number, limit = 1000): DeadlineRow[] {
+    return this.#s.deadlines.all({ now, atRiskMs, limit })
   }
 
   /** When the next deadline event falls due (at-risk: deadline − atRiskMs; missed: deadline). */

@@ -238,12 +238,12 @@ t.test('deliverBy deadlines: found through the index, raised once each', async (
   const { messages: [a, b, c] } = await stored(db, outbox, 3, { deadlineAt: 10_000 })
   await stored(db, outbox, 1) // no deadline
   t.equal(outbox.nextDeadlineEventAt(2_000), 8_000, 'at-risk window opens at deadline − 2 s')
-  // the horizon is now + the at-risk window: at 8,000 with a 2 s window, deadlines up to 10,000
-  t.same(outbox.deadlinesUpTo(9_999), [])
-  t.same(outbox.deadlinesUpTo(10_000).map((d) => d.messageId), [a!.messageId, b!.messageId, c!.messageId])
-  t.match(outbox.deadlinesUpTo(10_000)[0], { letterId: a!.letterId, recipientAgency: 'mof', senderAgency: 'moi', deadlineAt: 10_000, deadlineState: null })
+  t.same(outbox.deadlinesDue(7_999, 2_000), [])
+  t.same(outbox.deadlinesDue(8_000, 2_000).map((d) => d.messageId), [a!.messageId, b!.messageId, c!.messageId])
+  t.match(outbox.deadlinesDue(8_000, 2_000)[0], { letterId: a!.letterId, recipientAgency: 'mof', senderAgency: 'moi', deadlineAt: 10_000, deadlineState: null })
   t.ok(outbox.raiseDeadline(a!.messageId, 'at-risk'))
   t.notOk(outbox.raiseDeadline(a!.messageId, 'at-risk'), 'once')
+  t.same(outbox.deadlinesDue(9_000, 2_000).map((d) => d.messageId), [b!.messageId, c!.messageId], 'a raised at-risk leaves the set until it is missed')
   t.equal(outbox.nextDeadlineEventAt(2_000), 8_000, 'b and c still wait for their at-risk event')
   outbox.raiseDeadline(b!.messageId, 'at-risk')
   outbox.claimDue(1_000, 10)
@@ -252,7 +252,7 @@ t.test('deliverBy deadlines: found through the index, raised once each', async (
   t.ok(outbox.raiseDeadline(a!.messageId, 'missed'))
   t.notOk(outbox.raiseDeadline(a!.messageId, 'missed'))
   t.notOk(outbox.raiseDeadline(a!.messageId, 'at-risk'), 'never back from missed')
-  t.same(outbox.deadlinesUpTo(99_999).map((d) => d.messageId), [b!.messageId])
+  t.same(outbox.deadlinesDue(10_000, 2_000).map((d) => d.messageId), [b!.messageId])
   t.match(outbox.messagesForLetter(a!.letterId).map((m) => [m.deadlineAt, m.deadlineState]), [[10_000, 'missed'], [10_000, 'at-risk'], [10_000, null]])
 })
 
