@@ -87,7 +87,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     },
   })
   closers.push(() => db.close())
-  const outbox = new OutboxStore(db)
+  const outbox = new OutboxStore(db, undefined, { agingMs: config.delivery.urgencyAgingMs })
   const inbox = new InboxStore(db)
   const trustHistory = new TrustHistoryStore(db)
 
@@ -176,6 +176,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       maxBackoffMs: config.delivery.maxBackoffMs,
       jitter: config.delivery.jitter,
       maxInFlight: config.delivery.maxInFlight,
+      maxPerPeer: config.delivery.concurrencyPerPeer,
+      deadlineAtRiskMs: config.delivery.deadlineAtRiskMs,
     },
     ...(overrides.random ? { random: overrides.random } : {}),
   })

@@ -59,6 +59,8 @@ export interface Config {
     readonly concurrencyPerPeer: number
     readonly maxInFlight: number
     readonly requestTimeoutMs: number
+    readonly urgencyAgingMs: number
+    readonly deadlineAtRiskMs: number
   }
   readonly limits: { readonly maxEnvelopeBytes: number; readonly maxApiBodyBytes: number }
   readonly storage: { readonly synchronous: 'FULL' | 'NORMAL'; readonly checkpoint: 'worker' | 'auto' }
