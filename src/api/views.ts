@@ -2,11 +2,14 @@
 import type { OutboxLetter, OutboxMessageMeta } from '../storage/outbox.js'
 import type { InboxMessage } from '../storage/inbox.js'
 import { isoTime } from '../clock.js'
-import { letterStatus } from '../domain/delivery.js'
+import { deadlineState, letterStatus } from '../domain/delivery.js'
 
 const iso = (ms: number | null | undefined) => (ms == null ? undefined : isoTime(ms))
 
-export function recipientView(m: OutboxMessageMeta) {
+export function recipientView(m: OutboxMessageMeta, now = Date.now()) {
+  // PROTOCOL.md §7.4: from the deadline event raised last; the window is the watch's business, so
+  // here only a passed deadline is judged from the clock.
+  const deadline = deadlineState({ status: m.status, deadlineAt: m.deadlineAt ?? null, deliveredAt: m.deliveredAt, raised: m.deadlineState ?? null }, now, 0)
   return {
     agency: m.recipientAgency,
     messageId: m.messageId,
@@ -18,6 +21,7 @@ export function recipientView(m: OutboxMessageMeta) {
     ...(m.deliveredAt != null ? { deliveredAt: iso(m.deliveredAt) } : {}),
     ...(m.receipt ? { receipt: m.receipt } : {}),
     envelopeSha256: m.envelopeSha256,
+    ...(deadline !== undefined ? { deadline } : {}),
   }
 }
 
@@ -30,7 +34,7 @@ export function letterView(l: OutboxLetter, messages: readonly OutboxMessageMeta
     sender: l.senderAgency,
     status: statusOf(messages),
     letter: JSON.parse(l.letterJson) as unknown,
-    recipients: messages.map(recipientView),
+    recipients: messages.map((m) => recipientView(m)),
   }
 }
 
