@@ -7,7 +7,7 @@ import { deadlineState, letterStatus } from '../domain/delivery.js'
 const iso = (ms: number | null | undefined) => (ms == null ? undefined : isoTime(ms))
 
 export function recipientView(m: OutboxMessageMeta, now = Date.now()) {
-  // PROTOCOL.md §7.4: from the deadline event raised last; the window is the watch's business, so
+  // PROTOCOL.md §7.3: from the deadline event raised last; the window is the watch's business, so
   // here only a passed deadline is judged from the clock.
   const deadline = deadlineState({ status: m.status, deadlineAt: m.deadlineAt ?? null, deliveredAt: m.deliveredAt, raised: m.deadlineState ?? null }, now, 0)
   return {

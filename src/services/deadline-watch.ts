@@ -1,4 +1,4 @@
-// deliverBy (ด่วนภายใน) deadlines on the sender side (PROTOCOL.md §7.4, issue 5 §5): for each
+// deliverBy (ด่วนภายใน) deadlines on the sender side (PROTOCOL.md §7.3, issue 5 §5): for each
 // recipient not delivered, letter.deadline-at-risk once the at-risk window opens and
 // letter.deadline-missed once the deadline passes, each raised once (outbox deadline_state) and
 // recorded in the same transaction as its event.

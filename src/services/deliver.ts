@@ -27,7 +27,7 @@ export interface DeliverySettings {
   readonly maxInFlight: number
   /** Parallel deliveries to one peer origin (config delivery.concurrencyPerPeer); default: no limit but maxInFlight. */
   readonly maxPerPeer?: number
-  /** How long before deliverBy an undelivered recipient is at risk (PROTOCOL.md §7.4); default 1 h. */
+  /** How long before deliverBy an undelivered recipient is at risk (PROTOCOL.md §7.3); default 1 h. */
   readonly deadlineAtRiskMs?: number
 }
 
@@ -216,7 +216,7 @@ export class DeliveryWorker {
         if (!d.outbox.markDelivered(msg.messageId, receipt, now)) return
         d.timestamps?.record([{ messageId: msg.messageId, side: 'outbox', kind: 'receipt' }])
         d.events?.emit({ ...facts, type: 'letter.delivered', data: { recipient: msg.recipientAgency, deliveredAt: isoTime(now) } })
-        // Delivered after deliverBy: missed, raised here unless the watch already did (PROTOCOL.md §7.4).
+        // Delivered after deliverBy: missed, raised here unless the watch already did (PROTOCOL.md §7.3).
         const deadlineAt = msg.deadlineAt ?? null
         if (deadlineAt !== null && now > deadlineAt && d.outbox.raiseDeadline(msg.messageId, 'missed')) {
           emitDeadline(d.events, { senderAgency: msg.senderAgency, letterId: msg.letterId, messageId: msg.messageId, recipientAgency: msg.recipientAgency, deadlineAt }, 'missed')

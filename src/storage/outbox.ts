@@ -63,7 +63,7 @@ export interface ClaimCandidate {
   recipientAgency: string
 }
 
-/** A recipient whose deliverBy deadline event may be due (PROTOCOL.md §7.4). */
+/** A recipient whose deliverBy deadline event may be due (PROTOCOL.md §7.3). */
 export interface DeadlineRow {
   messageId: string
   letterId: string
@@ -83,7 +83,7 @@ export interface OutboxMessage extends Omit<NewOutboxMessage, 'tail' | 'contentR
   deliveredAt: number | null
   receipt: string | null
   senderAgency: string // from the letter row
-  /** deliverBy and the deadline event raised last (PROTOCOL.md §7.4); always present when read from the store. */
+  /** deliverBy and the deadline event raised last (PROTOCOL.md §7.3); always present when read from the store. */
   deadlineAt?: number | null
   deadlineState?: 'at-risk' | 'missed' | null
 }
@@ -188,7 +188,7 @@ export class OutboxStore {
         WHERE message_id = ? AND status IN ('queued', 'sending')`),
       requeue: p(`UPDATE outbox_messages SET status = 'queued', updated_at = ? WHERE status = 'sending'`),
       counts: p<{ status: RecipientStatus; n: number }>('SELECT status, count(*) AS n FROM outbox_messages GROUP BY status'),
-      // Deadlines (PROTOCOL.md §7.4) through the partial index outbox_deadlines: recipients not
+      // Deadlines (PROTOCOL.md §7.3) through the partial index outbox_deadlines: recipients not
       // delivered whose missed event is not raised yet.
       deadlines: p<DeadlineRow>(`SELECT m.message_id AS messageId, m.letter_id AS letterId, m.recipient_agency AS recipientAgency,
         (SELECT l.sender_agency FROM letters l WHERE l.id = m.letter_id) AS senderAgency, m.deadline_at AS deadlineAt,
