@@ -116,17 +116,11 @@ const META = `m.message_id AS messageId, m.letter_id AS letterId, m.recipient_ag
   m.created_at AS createdAt, m.updated_at AS updatedAt, m.delivered_at AS deliveredAt, m.receipt,
   m.deadline_at AS deadlineAt, m.deadline_state AS deadlineState,
   (SELECT l.sender_agency FROM letters l WHERE l.id = m.letter_id) AS senderAgency`
-// The envelope is put together in JS (joinEnvelope): SQLite's || would make TEXT of the BLOBs.
-const FULL = `${META}, e.bytes AS envelope, e.tail AS tail, c.bytes AS content, e.content_key AS contentKey
-  FROM outbox_messages m JOIN outbox_envelopes e ON e.message_id = m.message_id LEFT JOIN outbox_contents c ON c.id = e.content_id`
-type FullRow = OutboxMessage & { tail: Buffer | null; content: Buffer | null }
-
-function joinEnvelope(r: FullRow | undefined): OutboxMessage | undefined {
-  if (r === undefined) return undefined
-  const { tail, content, ...m } = r
-  if (content !== null || tail !== null) m.envelope = Buffer.concat([m.envelope, content ?? Buffer.alloc(0), tail ?? Buffer.alloc(0)])
-  return m
-}
+// The envelope is put together in JS (#join): SQLite's || would make TEXT of the BLOBs, and a
+// join would read the shared content once per row instead of once per letter.
+const FULL = `${META}, e.bytes AS envelope, e.tail AS tail, e.content_id AS contentId, e.content_key AS contentKey
+  FROM outbox_messages m JOIN outbox_envelopes e ON e.message_id = m.message_id`
+type FullRow = OutboxMessage & { tail: Buffer | null; contentId: number | null }
 
 export interface OutboxStoreOptions {
   /** PROTOCOL.md §7.2: one urgency rank is worth this much waiting (order key = due + rank × aging). */
@@ -268,11 +262,26 @@ export class OutboxStore {
   messagesForLetter(letterId: string, opts?: { withEnvelope?: false }): OutboxMessageMeta[]
   messagesForLetter(letterId: string, opts: { withEnvelope: true }): OutboxMessage[]
   messagesForLetter(letterId: string, opts: { withEnvelope?: boolean } = {}): OutboxMessageMeta[] | OutboxMessage[] {
-    return opts.withEnvelope ? this.#s.fullForLetter.all(letterId).map((r) => joinEnvelope(r)!) : this.#s.metaForLetter.all(letterId)
+    if (!opts.withEnvelope) return this.#s.metaForLetter.all(letterId)
+    // Every envelope whole, in memory at once: for evidence of letters with few recipients. A
+    // circular's 2,000 would be 2,000 copies of its content; iterate getMessage() for those.
+    const contents = new Map<number, Buffer>()
+    return this.#s.fullForLetter.all(letterId).map((r) => this.#join(r, contents))
   }
 
   getMessage(messageId: string): OutboxMessage | undefined {
-    return joinEnvelope(this.#s.message.get(messageId))
+    const r = this.#s.message.get(messageId)
+    return r && this.#join(r, new Map())
+  }
+
+  /** head ‖ content ‖ tail as one Buffer; `contents` reads each shared content once per call. */
+  #join(r: FullRow, contents: Map<number, Buffer>): OutboxMessage {
+    const { tail, contentId, ...m } = r
+    if (contentId === null && tail === null) return m
+    let content = contentId === null ? undefined : contents.get(contentId)
+    if (contentId !== null && content === undefined) contents.set(contentId, (content = this.getContent(contentId) ?? Buffer.alloc(0)))
+    m.envelope = Buffer.concat([m.envelope, content ?? Buffer.alloc(0), tail ?? Buffer.alloc(0)])
+    return m
   }
 
   /** Atomically (BEGIN IMMEDIATE) moves up to `limit` due messages to 'sending', attempts + 1, and
