@@ -11,6 +11,8 @@ import { Db } from './storage/db.js'
 import { OutboxStore } from './storage/outbox.js'
 import { TimestampStore } from './storage/timestamps.js'
 import { InboxStore } from './storage/inbox.js'
+import { RegisterStore } from './storage/registers.js'
+import { Registers } from './services/registers.js'
 import { parsePemChain } from './pki/cert.js'
 import { TrustAnchors } from './pki/validate.js'
 import type { Directory } from './pki/directory.js'
@@ -46,6 +48,8 @@ export interface AppContext {
   readonly db: Db
   readonly outbox: OutboxStore
   readonly inbox: InboxStore
+  /** Register books and numbering (README "Registers"); writers run inside db.write(). */
+  readonly registers: Registers
   readonly anchors: TrustAnchors
   /** the CRL sources behind anchors' revocation check (PROTOCOL.md §15) */
   readonly crlSources: CrlSources
@@ -120,6 +124,12 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   directorySource.onUpdate(() => void crlSources.issuersKnown())
   const directory = currentDirectory()
   const hosted = HostedAgencies.load(config.agencies, { now: () => clock.now(), directory: currentDirectory })
+  const registers = new Registers({
+    store: new RegisterStore(db),
+    books: config.registers.books,
+    ownerCode: (agency) => hosted.get(agency)?.ownerCode,
+    agencyName: (agency) => currentDirectory().agency(agency)?.nameTh ?? agency,
+  })
   // PROTOCOL.md §16.3: agencies from hosting.agenciesDir come and go without a restart.
   const agenciesDir = config.hosting.agenciesDir === undefined ? undefined : new AgenciesDir({
     dir: config.hosting.agenciesDir,
@@ -197,6 +207,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     maxBodyBytes: config.limits.maxApiBodyBytes,
     outbox,
     inbox,
+    registers,
     directory: currentDirectory,
     hosted,
     send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps },
@@ -215,7 +226,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   })
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, anchors, hosted, profiles, peers, delivery, timestamps, federation, api, directorySource, trustHistory, crlSources,
+    config, clock, log, db, outbox, inbox, registers, anchors, hosted, profiles, peers, delivery, timestamps, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
     async listen() {

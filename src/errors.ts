@@ -72,6 +72,15 @@ export const ERRORS = {
   ERR_CRL_INVALID: { status: 500, title: 'A CRL does not verify, is not current, is older than the one held, or uses features this node does not implement' },
 
   // Hosting nodes (PROTOCOL.md §16)
+
+  // Registers: receive/send/circular books and their numbering (issue 5 §3; README "Registers"; src/services/registers.ts)
+  ERR_REGISTER_BOOK_UNKNOWN: { status: 404, title: 'No such register book (receive, send, circular, or one configured in registers.books)' },
+  ERR_REGISTER_WRONG_DIRECTION: { status: 422, title: 'This register book does not hold that kind of entry (a received letter goes in a receive book, an outgoing number comes from a send book)' },
+  ERR_REGISTER_NUMBER_TAKEN: { status: 409, title: 'The register number is already used in this register (numbers are never reused)' },
+  ERR_REGISTER_NUMBER_NOT_NEXT: { status: 409, title: 'The register number would leave a gap: a supplied number must be the next number of the register' },
+  ERR_REGISTER_ALREADY_REGISTERED: { status: 409, title: 'The message is already registered under another number or book' },
+  ERR_REGISTER_NO_OWNER_CODE: { status: 422, title: 'The agency has no owner code (ownerCode in its configuration), so no letter number can be formed' },
+  ERR_REGISTER_ENTRY_CANCELLED: { status: 409, title: 'The register entry is already cancelled' },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS

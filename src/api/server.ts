@@ -10,9 +10,11 @@ import { apiKeyLookup, bearerAuth, type ApiKeyEntry } from './auth.js'
 import { letterRoutes } from './routes/letters.js'
 import { inboxRoutes } from './routes/inbox.js'
 import { infoRoutes } from './routes/info.js'
+import { registerRoutes } from './routes/registers.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { InboxStore } from '../storage/inbox.js'
+import type { Registers } from '../services/registers.js'
 import type { Directory } from '../pki/directory.js'
 import type { SendDeps } from '../services/send.js'
 import type { EvidenceDeps } from '../services/evidence.js'
@@ -34,6 +36,7 @@ export interface ApiDeps {
   readonly maxBodyBytes: number
   readonly outbox: OutboxStore
   readonly inbox: InboxStore
+  readonly registers: Registers
   readonly directory: () => Directory
   readonly hosted: HostedAgencies
   readonly send: SendDeps
@@ -92,6 +95,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await letterRoutes(scoped, deps)
     await inboxRoutes(scoped, deps)
     await infoRoutes(scoped, deps)
+    await registerRoutes(scoped, deps)
   })
   return app
 }

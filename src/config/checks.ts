@@ -14,7 +14,7 @@ export interface RawConfig {
   dataDir: string
   tls: RawKeyFiles
   trust: { anchors: string[]; directory?: string; directoryUrl?: string; crls: string[]; revocation: 'hard' | 'soft'; refreshSeconds: number; graceSeconds: number; fetchTimeoutSeconds: number }
-  agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles }>
+  agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles; ownerCode: string | null }>
   hosting: { agenciesDir: string | null; rescanSeconds: number }
   federation: { host: string; port: number }
   api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }> }
@@ -32,8 +32,11 @@ export interface RawConfig {
   limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number }
   storage: { synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto' }
   log: { level: LogLevel }
+  registers: { books: Array<{ id: string; direction: 'receive' | 'send'; title: string; prefix: string }> }
   tsa: { url: string | null; caFile: string | null; timeoutMs: number; initialBackoffMs: number; maxBackoffMs: number; concurrency: number }
 }
+
+const BUILT_IN_BOOK_IDS: readonly string[] = ['receive', 'send', 'circular']
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]'])
 
@@ -84,6 +87,14 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
   if ((c.trust.directory === undefined) === (c.trust.directoryUrl === undefined)) {
     problems.push({ field: '/trust', message: 'must give exactly one of directory (a file) and directoryUrl (an https:// URL)' })
   }
+
+  // README "Registers": the built-in books cannot be redefined, and a book id names one book.
+  c.registers.books.forEach((b, i) => {
+    if (BUILT_IN_BOOK_IDS.includes(b.id)) problems.push({ field: `/registers/books/${i}/id`, message: `must not be a built-in book (${BUILT_IN_BOOK_IDS.join(', ')})` })
+    if (b.direction === 'receive' && b.prefix !== '') problems.push({ field: `/registers/books/${i}/prefix`, message: 'is for send books only' })
+  })
+  firstIndex(c.registers.books, (b) => b.id, (i, j) =>
+    problems.push({ field: `/registers/books/${i}/id`, message: `must not repeat book ${j}` }))
 
   const pairs: Array<[string, RawKeyFiles]> = [['/tls', c.tls]]
   c.agencies.forEach((a, i) => pairs.push([`/agencies/${i}/signing`, a.signing], [`/agencies/${i}/encryption`, a.encryption]))

@@ -70,7 +70,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     cert: path(k.cert),
     ...(k.passphraseEnv !== undefined ? { passphrase: opts.env[k.passphraseEnv]! } : {}),
   })
-  const agencies = c.agencies.map((a) => ({ id: a.id, signing: keyFiles(a.signing), encryption: keyFiles(a.encryption) }))
+  const agencies = c.agencies.map((a) => ({ id: a.id, signing: keyFiles(a.signing), encryption: keyFiles(a.encryption), ...(a.ownerCode !== null ? { ownerCode: a.ownerCode } : {}) }))
   const keys = c.api.keys.map((k) => ({ name: k.name, sha256: k.sha256, agencies: [...k.agencies] }))
   if (apiKey.sha256 !== undefined) keys.push({ name: API_KEY_ENV, sha256: apiKey.sha256, agencies: agencies.map((a) => a.id) })
 
@@ -96,6 +96,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     limits: { ...c.limits },
     storage: { ...c.storage },
     log: { ...c.log },
+    registers: { books: c.registers.books.map((b) => ({ ...b })) },
     tsa: {
       timeoutMs: c.tsa.timeoutMs, initialBackoffMs: c.tsa.initialBackoffMs, maxBackoffMs: c.tsa.maxBackoffMs, concurrency: c.tsa.concurrency,
       ...(c.tsa.url !== null ? { url: c.tsa.url } : {}),

@@ -16,7 +16,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     dataDir: c.dataDir,
     tls: keyFiles(c.tls),
     trust: { ...c.trust, anchors: [...c.trust.anchors], crls: [...c.trust.crls] },
-    agencies: c.agencies.map((a) => ({ id: a.id, signing: keyFiles(a.signing), encryption: keyFiles(a.encryption) })),
+    agencies: c.agencies.map((a) => ({ id: a.id, signing: keyFiles(a.signing), encryption: keyFiles(a.encryption), ...(a.ownerCode !== undefined ? { ownerCode: a.ownerCode } : {}) })),
     hosting: { ...c.hosting },
     federation: { ...c.federation },
     api: { host: c.api.host, port: c.api.port, keys: c.api.keys.map((k) => ({ name: k.name, sha256: REDACTED, agencies: [...k.agencies] })) },
@@ -24,6 +24,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     limits: { ...c.limits },
     storage: { ...c.storage },
     log: { ...c.log },
+    registers: { books: c.registers.books.map((b) => ({ ...b })) },
     // a URL may carry credentials (user:password@): they are not logged
     tsa: { ...c.tsa, ...(c.tsa.url !== undefined ? { url: c.tsa.url.replace(/\/\/[^/@]*@/, `//${REDACTED}@`) } : {}) },
   }

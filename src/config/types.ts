@@ -18,6 +18,16 @@ export interface AgencyConfig {
   readonly id: string
   readonly signing: KeyFiles
   readonly encryption: KeyFiles
+  /** Letter owner code, e.g. 'มท 0201.2' (README "Registers"); needed to assign outgoing letter numbers. */
+  readonly ownerCode?: string
+}
+
+/** A register book configured in node.json registers.books (src/domain/registers.ts RegisterBook). */
+export interface RegisterBookConfig {
+  readonly id: string
+  readonly direction: 'receive' | 'send'
+  readonly title: string
+  readonly prefix: string
 }
 
 export interface ApiKeyConfig {
@@ -65,6 +75,8 @@ export interface Config {
   readonly limits: { readonly maxEnvelopeBytes: number; readonly maxApiBodyBytes: number }
   readonly storage: { readonly synchronous: 'FULL' | 'NORMAL'; readonly checkpoint: 'worker' | 'auto' }
   readonly log: { readonly level: LogLevel }
+  /** Extra register books beside receive, send and circular (README "Registers"). */
+  readonly registers: { readonly books: readonly RegisterBookConfig[] }
   /** RFC 3161 time-stamping (PROTOCOL.md §13); off without url. caFile is absolute. */
   readonly tsa: {
     readonly url?: string

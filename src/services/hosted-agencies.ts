@@ -23,6 +23,8 @@ export interface HostedAgencyFiles {
   readonly encryption: KeyFiles | readonly KeyFiles[]
   /** API keys that act for this agency alone (name + SHA-256 hex of the key). */
   readonly apiKeys?: readonly HostedApiKey[]
+  /** Letter owner code, e.g. 'มท 0201.2' (README "Registers"). */
+  readonly ownerCode?: string | undefined
 }
 
 export interface HostedApiKey {
@@ -48,6 +50,8 @@ export interface HostedAgency {
   readonly signing: readonly SigningKey[]
   readonly decryption: readonly DecryptionKey[]
   readonly apiKeys: readonly HostedApiKey[]
+  /** Letter owner code for outgoing letter numbers (README "Registers"); absent: none configured. */
+  readonly ownerCode?: string | undefined
 }
 
 export interface HostedOptions {
@@ -79,6 +83,7 @@ export function loadAgencyKeys(files: HostedAgencyFiles): Omit<HostedAgency, 'si
       return { key, cert: chain[0]!, thumbprint: certThumbprint(chain[0]!) }
     }),
     apiKeys: files.apiKeys ?? [],
+    ...(files.ownerCode !== undefined ? { ownerCode: files.ownerCode } : {}),
   }
 }
 

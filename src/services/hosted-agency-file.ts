@@ -13,6 +13,7 @@ interface RawAgencyFile {
   signing: RawKeyFiles | RawKeyFiles[]
   encryption: RawKeyFiles | RawKeyFiles[]
   apiKeys: Array<{ name: string; sha256: string }>
+  ownerCode?: string
 }
 
 const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v])
@@ -67,6 +68,7 @@ export function loadAgencyFile(file: string, env: NodeJS.ProcessEnv): LoadedAgen
     signing: list(raw.signing).map((k, i) => keyFiles(k, `/signing/${i}`)),
     encryption: list(raw.encryption).map((k, i) => keyFiles(k, `/encryption/${i}`)),
     apiKeys: raw.apiKeys.map((k) => ({ name: k.name, sha256: k.sha256.toLowerCase() })),
+    ...(raw.ownerCode !== undefined ? { ownerCode: raw.ownerCode } : {}),
   }
   try {
     return { agency: loadAgencyKeys(files), version }

@@ -22,3 +22,4 @@ export {
 } from './inbox.js'
 export { TrustHistoryStore, type NewCrl } from './trust-history.js'
 export { TimestampStore, type StampSide, type StampKind, type StampKey, type NewStamp, type PendingStamp, type StoredToken } from './timestamps.js'
+export { RegisterStore, type RegisterEntry, type RegisterEntryStatus, type RegisterSeries, type NewRegisterEntry } from './registers.js'

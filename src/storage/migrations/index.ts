@@ -5,7 +5,8 @@ import { SarabanError } from '../../errors.js'
 import { sql as init } from './001-init.js'
 import { sql as timestamps } from './002-timestamps.js'
 import { sql as trustHistory } from './003-trust-history.js'
-import { sql as fanout } from './004-fanout.js'
+import { sql as registers } from './004-registers.js'
+import { sql as fanout } from './005-fanout.js'
 
 export interface Migration {
   readonly version: number
@@ -17,7 +18,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'init', sql: init },
   { version: 2, name: 'timestamps', sql: timestamps },
   { version: 3, name: 'trust-history', sql: trustHistory },
-  { version: 4, name: 'fanout', sql: fanout },
+  { version: 4, name: 'registers', sql: registers },
+  { version: 5, name: 'fanout', sql: fanout },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,0 +1,141 @@
+// Register entries (migration 004). The numbering rules are in src/domain/registers.ts; this file only
+// reads and writes rows. Writers are synchronous and must run inside db.write() (or db.tx()), whose
+// BEGIN IMMEDIATE makes "read the highest number, insert the next" one atomic step.
+import type Database from 'better-sqlite3'
+import type { Db } from './db.js'
+import type { RegisterFacts } from '../domain/registers.js'
+
+export type RegisterEntryStatus = 'active' | 'cancelled'
+
+export interface RegisterSeries {
+  agency: string
+  book: string
+  /** CE calendar year (Asia/Bangkok). */
+  year: number
+}
+
+export interface NewRegisterEntry extends RegisterSeries, RegisterFacts {
+  number: number
+  recordedAt: number
+  messageId?: string | undefined
+  letterId?: string | undefined
+}
+
+export interface RegisterEntry extends RegisterSeries {
+  number: number
+  status: RegisterEntryStatus
+  recordedAt: number
+  letterNumber: string | null
+  letterDate: string | null
+  from: string | null
+  to: string | null
+  subject: string | null
+  action: string | null
+  remarks: string | null
+  messageId: string | null
+  letterId: string | null
+  cancelledAt: number | null
+  cancelReason: string | null
+}
+
+const ENTRY = `agency, book, year, number, status, recorded_at AS recordedAt, letter_number AS letterNumber,
+  letter_date AS letterDate, from_text AS "from", to_text AS "to", subject, action, remarks,
+  message_id AS messageId, letter_id AS letterId, cancelled_at AS cancelledAt, cancel_reason AS cancelReason`
+
+type Stmt<R = unknown> = Database.Statement<unknown[], R>
+
+export class RegisterStore {
+  readonly #s
+
+  constructor(db: Db) {
+    const p = <R>(sql: string): Stmt<R> => db.sqlite.prepare<unknown[], R>(sql)
+    this.#s = {
+      highest: p<number | null>('SELECT max(number) FROM register_entries WHERE agency = ? AND book = ? AND year = ?').pluck(),
+      insert: p(`INSERT INTO register_entries (agency, book, year, number, status, recorded_at, letter_number, letter_date,
+        from_text, to_text, subject, action, remarks, message_id, letter_id)
+        VALUES (@agency, @book, @year, @number, 'active', @recordedAt, @letterNumber, @letterDate, @from, @to, @subject,
+        @action, @remarks, @messageId, @letterId)`),
+      get: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND book = ? AND year = ? AND number = ?`),
+      byMessage: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND message_id = ?`),
+      byLetter: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND letter_id = ? ORDER BY year, book, number`),
+      byLetterNumber: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND letter_number = ?
+        ORDER BY year DESC, number DESC`),
+      page: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = @agency AND book = @book AND year = @year
+        AND number > @after ORDER BY number LIMIT @limit`),
+      count: p<number>('SELECT count(*) FROM register_entries WHERE agency = ? AND book = ? AND year = ?').pluck(),
+      link: p(`UPDATE register_entries SET letter_id = @letterId,
+        letter_date = coalesce(letter_date, @letterDate), from_text = coalesce(from_text, @from),
+        to_text = coalesce(to_text, @to), subject = coalesce(subject, @subject)
+        WHERE agency = @agency AND book = @book AND year = @year AND number = @number AND letter_id IS NULL`),
+      cancel: p(`UPDATE register_entries SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?
+        WHERE agency = ? AND book = ? AND year = ? AND number = ? AND status = 'active'`),
+    }
+  }
+
+  /** The highest number used in a series (0 when the series is empty). */
+  highest(s: RegisterSeries): number {
+    return this.#s.highest.get(s.agency, s.book, s.year) ?? 0
+  }
+
+  /** Inserts an entry; a taken (agency, book, year, number) or a message registered twice throws
+   *  SQLITE_CONSTRAINT_PRIMARYKEY / _UNIQUE (the service checks first; this is the backstop). */
+  insert(e: NewRegisterEntry): void {
+    this.#s.insert.run({
+      agency: e.agency, book: e.book, year: e.year, number: e.number, recordedAt: e.recordedAt,
+      letterNumber: e.letterNumber ?? null, letterDate: e.letterDate ?? null, from: e.from ?? null, to: e.to ?? null,
+      subject: e.subject ?? null, action: e.action ?? null, remarks: e.remarks ?? null,
+      messageId: e.messageId ?? null, letterId: e.letterId ?? null,
+    })
+  }
+
+  get(s: RegisterSeries, number: number): RegisterEntry | undefined {
+    return this.#s.get.get(s.agency, s.book, s.year, number)
+  }
+
+  /** The entry that registered a received message, in whichever book. */
+  byMessage(agency: string, messageId: string): RegisterEntry | undefined {
+    return this.#s.byMessage.get(agency, messageId)
+  }
+
+  byLetter(agency: string, letterId: string): RegisterEntry[] {
+    return this.#s.byLetter.all(agency, letterId)
+  }
+
+  /** Entries whose ที่ is this letter number, newest first. */
+  byLetterNumber(agency: string, letterNumber: string): RegisterEntry[] {
+    return this.#s.byLetterNumber.all(agency, letterNumber)
+  }
+
+  /** A series in number order, after `after` (exclusive), at most `limit` entries. */
+  list(s: RegisterSeries, opts: { after?: number; limit: number }): RegisterEntry[] {
+    return this.#s.page.all({ ...s, after: opts.after ?? 0, limit: opts.limit })
+  }
+
+  /** Every entry of a series in number order without holding them all (exports). */
+  *iterate(s: RegisterSeries, pageSize = 500): Generator<RegisterEntry> {
+    let after = 0
+    for (;;) {
+      const page = this.list(s, { after, limit: pageSize })
+      yield* page
+      if (page.length < pageSize) return
+      after = page[page.length - 1]!.number
+    }
+  }
+
+  count(s: RegisterSeries): number {
+    return this.#s.count.get(s.agency, s.book, s.year)!
+  }
+
+  /** Attaches a sent letter to an entry that has none yet, filling only empty columns. */
+  linkLetter(s: RegisterSeries, number: number, letterId: string, facts: RegisterFacts): boolean {
+    return this.#s.link.run({
+      ...s, number, letterId, letterDate: facts.letterDate ?? null, from: facts.from ?? null, to: facts.to ?? null,
+      subject: facts.subject ?? null,
+    }).changes === 1
+  }
+
+  /** Marks an active entry cancelled; the number stays used. False when it is not active. */
+  cancel(s: RegisterSeries, number: number, at: number, reason: string): boolean {
+    return this.#s.cancel.run(at, reason, s.agency, s.book, s.year, number).changes === 1
+  }
+}
