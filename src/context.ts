@@ -30,6 +30,8 @@ import { EnvelopeCache } from './services/envelope-cache.js'
 import { PeerClient } from './federation/peer-client.js'
 import { buildFederationServer } from './federation/server.js'
 import { buildApiServer } from './api/server.js'
+import { Events } from './services/events/index.js'
+import { webhookEndpoints } from './services/events/endpoints.js'
 import { VERSION } from './version.js'
 
 /** Largest signed directory a node fetches (100,000 agencies with a few certificates each fit). */
@@ -63,6 +65,8 @@ export interface AppContext {
   readonly trustHistory: TrustHistoryStore
   /** RFC 3161 time-stamps of signatures: queue, worker, status and tokensFor (PROTOCOL.md §13). */
   readonly timestamps: Timestamping
+  /** Events for saraban systems: the sink producers emit into, the SSE streams, webhooks (issue 5 §6). */
+  readonly events: Events
   readonly federation: FastifyInstance
   readonly api: FastifyInstance
   directory(): Directory
@@ -93,6 +97,21 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   closers.push(() => db.close())
   const outbox = new OutboxStore(db, undefined, { agingMs: config.delivery.urgencyAgingMs })
   const inbox = new InboxStore(db)
+  // Issue 5 §6: every producer gets `events: events.sink` in its deps and calls events?.emit() inside
+  // its db.write fn; the stream and the webhooks read what was committed.
+  const n = config.notifications
+  const events = new Events({
+    db, clock, log: log.child({ area: 'events' }),
+    endpoints: webhookEndpoints(n.webhooks),
+    userAgent: `saraban-node/${VERSION}`,
+    settings: {
+      retentionDays: n.retentionDays,
+      pruneIntervalMs: 3_600_000,
+      stream: { heartbeatMs: n.heartbeatSeconds * 1000, slowClientMs: n.slowClientSeconds * 1000, batch: 200, maxStreams: n.maxStreams, retryMs: 3000 },
+      webhooks: n.webhookDelivery,
+    },
+    ...(overrides.random ? { random: overrides.random } : {}),
+  })
   const trustHistory = new TrustHistoryStore(db)
 
   // The CRLs come first: the directory signer's path is checked for revocation too (PROTOCOL.md §15.1).
@@ -180,6 +199,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     // PROTOCOL.md §14.4: past nextUpdate + grace, queued letters wait (unclaimed) for a fresh directory.
     paused: () => !directorySource.usable(),
     timestamps,
+    events: events.sink, // letter.delivered, letter.failed and the deadline events (issue 5 §5, §6)
     settings: {
       maxAttempts: config.delivery.maxAttempts,
       initialBackoffMs: config.delivery.initialBackoffMs,
@@ -198,7 +218,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     anchors,
     directory: currentDirectory,
     log,
-    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps },
+    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink },
   })
   let federationUrl = `https://${config.federation.host}:${config.federation.port}`
   const api = await buildApiServer({
@@ -220,13 +240,15 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     },
     version: VERSION,
     profiles,
+    events,
     get federationUrl() { return federationUrl },
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
-      revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }) }),
+      revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),
+      notifications: () => events.status() }),
   })
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, registers, anchors, hosted, profiles, peers, delivery, timestamps, federation, api, directorySource, trustHistory, crlSources,
+    config, clock, log, db, outbox, inbox, registers, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
     async listen() {
@@ -235,6 +257,9 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       await api.listen({ host: config.api.host, port: config.api.port })
       closers.push(() => api.close())
       const fa = federation.server.address()
+      // Streams end (preClose of the API) before the listeners close; the worker stops with them.
+      await events.start()
+      closers.push(() => events.stop())
       const aa = api.server.address()
       federationUrl = `https://${config.federation.host}:${typeof fa === 'object' && fa ? fa.port : config.federation.port}`
       delivery.start()

@@ -81,6 +81,9 @@ export const ERRORS = {
   ERR_REGISTER_ALREADY_REGISTERED: { status: 409, title: 'The message is already registered under another number or book' },
   ERR_REGISTER_NO_OWNER_CODE: { status: 422, title: 'The agency has no owner code (ownerCode in its configuration), so no letter number can be formed' },
   ERR_REGISTER_ENTRY_CANCELLED: { status: 409, title: 'The register entry is already cancelled' },
+
+  // Notifications: event stream and webhooks (issue 5 §6, README "Notifications")
+  ERR_TOO_MANY_STREAMS: { status: 503, title: 'This node serves as many event streams as it is configured for; retry later' },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS

@@ -11,6 +11,7 @@ import { letterRoutes } from './routes/letters.js'
 import { inboxRoutes } from './routes/inbox.js'
 import { infoRoutes } from './routes/info.js'
 import { registerRoutes } from './routes/registers.js'
+import { eventRoutes } from './routes/events.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { InboxStore } from '../storage/inbox.js'
@@ -21,6 +22,7 @@ import type { EvidenceDeps } from '../services/evidence.js'
 import type { HostedAgencies } from '../services/hosted-agencies.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import type { Logger } from '../log.js'
+import type { Events } from '../services/events/index.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,6 +47,8 @@ export interface ApiDeps {
   readonly profiles: ProfileTable
   readonly federationUrl: string
   readonly health: () => { status: 'ok' | 'degraded' | 'failing'; [k: string]: unknown }
+  /** The event stream and webhook deliveries (issue 5 §6); absent: no /api/v1/events routes. */
+  readonly events?: Events
 }
 
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any, any, any, any>> {
@@ -96,6 +100,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await inboxRoutes(scoped, deps)
     await infoRoutes(scoped, deps)
     await registerRoutes(scoped, deps)
+    if (deps.events) await eventRoutes(scoped, deps.events)
   })
   return app
 }

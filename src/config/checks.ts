@@ -33,6 +33,14 @@ export interface RawConfig {
   storage: { synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto' }
   log: { level: LogLevel }
   registers: { books: Array<{ id: string; direction: 'receive' | 'send'; title: string; prefix: string }> }
+  notifications: {
+    retentionDays: number
+    heartbeatSeconds: number
+    slowClientSeconds: number
+    maxStreams: number
+    webhooks: Array<{ name: string; url: string; agencies: string[] | null; types: string[] | null; secretEnv: string | null; secretFile: string | null }>
+    webhookDelivery: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number; timeoutMs: number; concurrency: number; perEndpoint: number }
+  }
   tsa: { url: string | null; caFile: string | null; timeoutMs: number; initialBackoffMs: number; maxBackoffMs: number; concurrency: number }
 }
 
@@ -95,6 +103,7 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
   })
   firstIndex(c.registers.books, (b) => b.id, (i, j) =>
     problems.push({ field: `/registers/books/${i}/id`, message: `must not repeat book ${j}` }))
+  problems.push(...webhookProblems(c, env, hosted))
 
   const pairs: Array<[string, RawKeyFiles]> = [['/tls', c.tls]]
   c.agencies.forEach((a, i) => pairs.push([`/agencies/${i}/signing`, a.signing], [`/agencies/${i}/encryption`, a.encryption]))
@@ -102,6 +111,29 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
     if (files.passphraseEnv !== undefined && (env[files.passphraseEnv] ?? '') === '') {
       problems.push({ field: `${at}/passphraseEnv`, message: `names the environment variable ${files.passphraseEnv}, which is not set` })
     }
+  }
+  return problems
+}
+
+// README "Notifications": each webhook has one secret, a unique name, and (on a node without an agencies
+// folder) only agencies it hosts.
+function webhookProblems(c: RawConfig, env: NodeJS.ProcessEnv, hosted: ReadonlySet<string>): FieldProblem[] {
+  const problems: FieldProblem[] = []
+  const n = c.notifications
+  firstIndex(n.webhooks, (w) => w.name, (i, j) =>
+    problems.push({ field: `/notifications/webhooks/${i}/name`, message: `must not repeat the name of webhook ${j}` }))
+  n.webhooks.forEach((w, i) => {
+    const at = `/notifications/webhooks/${i}`
+    if ((w.secretEnv === null) === (w.secretFile === null)) problems.push({ field: at, message: 'must give exactly one of secretEnv and secretFile' })
+    if (w.secretEnv !== null && (env[w.secretEnv] ?? '') === '') problems.push({ field: `${at}/secretEnv`, message: `names the environment variable ${w.secretEnv}, which is not set` })
+    if (c.hosting.agenciesDir === null) {
+      w.agencies?.forEach((a, j) => {
+        if (!hosted.has(a)) problems.push({ field: `${at}/agencies/${j}`, message: `names agency "${a}", which this node does not host` })
+      })
+    }
+  })
+  if (n.webhookDelivery.maxBackoffMs < n.webhookDelivery.initialBackoffMs) {
+    problems.push({ field: '/notifications/webhookDelivery/maxBackoffMs', message: `must be at least notifications.webhookDelivery.initialBackoffMs (${n.webhookDelivery.initialBackoffMs})` })
   }
   return problems
 }

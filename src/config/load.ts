@@ -97,6 +97,21 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     storage: { ...c.storage },
     log: { ...c.log },
     registers: { books: c.registers.books.map((b) => ({ ...b })) },
+    notifications: {
+      retentionDays: c.notifications.retentionDays,
+      heartbeatSeconds: c.notifications.heartbeatSeconds,
+      slowClientSeconds: c.notifications.slowClientSeconds,
+      maxStreams: c.notifications.maxStreams,
+      webhookDelivery: { ...c.notifications.webhookDelivery },
+      webhooks: c.notifications.webhooks.map((w) => ({
+        name: w.name,
+        url: w.url,
+        ...(w.agencies ? { agencies: [...w.agencies] } : {}),
+        ...(w.types ? { types: [...w.types] } : {}),
+        ...(w.secretEnv !== null ? { secret: opts.env[w.secretEnv]! } : {}),
+        ...(w.secretFile !== null ? { secretFile: path(w.secretFile) } : {}),
+      })),
+    },
     tsa: {
       timeoutMs: c.tsa.timeoutMs, initialBackoffMs: c.tsa.initialBackoffMs, maxBackoffMs: c.tsa.maxBackoffMs, concurrency: c.tsa.concurrency,
       ...(c.tsa.url !== null ? { url: c.tsa.url } : {}),

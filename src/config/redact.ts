@@ -25,6 +25,16 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     storage: { ...c.storage },
     log: { ...c.log },
     registers: { books: c.registers.books.map((b) => ({ ...b })) },
+    notifications: {
+      ...c.notifications,
+      webhookDelivery: { ...c.notifications.webhookDelivery },
+      // a webhook URL may carry credentials (user info) or a token in its query: neither is logged
+      webhooks: c.notifications.webhooks.map((w) => ({
+        ...w,
+        url: w.url.replace(/\/\/[^/@]*@/, `//${REDACTED}@`).replace(/\?.*$/, `?${REDACTED}`),
+        ...(w.secret !== undefined ? { secret: REDACTED } : {}),
+      })),
+    },
     // a URL may carry credentials (user:password@): they are not logged
     tsa: { ...c.tsa, ...(c.tsa.url !== undefined ? { url: c.tsa.url.replace(/\/\/[^/@]*@/, `//${REDACTED}@`) } : {}) },
   }

@@ -37,6 +37,20 @@ export interface ApiKeyConfig {
   readonly agencies: readonly string[]
 }
 
+/** A webhook endpoint (README "Notifications"). The secret is read by context.ts (secretFile) or here (secretEnv). */
+export interface WebhookConfig {
+  readonly name: string
+  readonly url: string
+  /** Absent: every hosted agency. */
+  readonly agencies?: readonly string[]
+  /** Absent: every event type. */
+  readonly types?: readonly string[]
+  /** The secret itself, from the variable named by secretEnv. Secret. */
+  readonly secret?: string
+  /** Absolute path of the file holding the secret. */
+  readonly secretFile?: string
+}
+
 export interface Config {
   /** Absolute path of the config file that was read. */
   readonly file: string
@@ -77,6 +91,22 @@ export interface Config {
   readonly log: { readonly level: LogLevel }
   /** Extra register books beside receive, send and circular (README "Registers"). */
   readonly registers: { readonly books: readonly RegisterBookConfig[] }
+  /** Event stream and webhooks (issue 5 §6). */
+  readonly notifications: {
+    readonly retentionDays: number
+    readonly heartbeatSeconds: number
+    readonly slowClientSeconds: number
+    readonly maxStreams: number
+    readonly webhooks: readonly WebhookConfig[]
+    readonly webhookDelivery: {
+      readonly maxAttempts: number
+      readonly initialBackoffMs: number
+      readonly maxBackoffMs: number
+      readonly timeoutMs: number
+      readonly concurrency: number
+      readonly perEndpoint: number
+    }
+  }
   /** RFC 3161 time-stamping (PROTOCOL.md §13); off without url. caFile is absolute. */
   readonly tsa: {
     readonly url?: string

@@ -32,6 +32,11 @@ export const schemaIds = {
   apiRegisterNumber: 'urn:saraban:api:register-number:v1',
   apiRegisterCancel: 'urn:saraban:api:register-cancel:v1',
   apiRegisterBooks: 'urn:saraban:api:register-books:v1',
+  apiEvent: 'urn:saraban:api:event:v1',
+  apiEventList: 'urn:saraban:api:event-list:v1',
+  apiEventsQuery: 'urn:saraban:api:events-query:v1',
+  apiWebhookDeliveries: 'urn:saraban:api:webhook-deliveries:v1',
+  apiWebhookDeliveriesQuery: 'urn:saraban:api:webhook-deliveries-query:v1',
   // config
   config: 'urn:saraban:config:node:v1',
   hostedAgency: 'urn:saraban:config:hosted-agency:v1',

@@ -23,6 +23,15 @@ export interface HealthDeps {
   readonly revocationStatus?: () => { mode: 'hard' | 'soft'; sources: SourceStatus[]; pending: readonly string[] }
   /** RFC 3161 queue state (PROTOCOL.md §13.4). */
   readonly timestamping?: () => TimestampingStatus
+  /** Event streams and webhooks (README "Notifications"): failing endpoints are named, never their URLs. */
+  readonly notifications?: () => NotificationsStatus
+}
+
+export interface NotificationsStatus {
+  readonly streams: number
+  readonly webhooks: { readonly pending: number; readonly delivered: number; readonly failed: number }
+  /** Names of the webhook endpoints whose last attempt failed. */
+  readonly failingEndpoints: readonly string[]
 }
 
 export function health(deps: HealthDeps) {
@@ -56,6 +65,15 @@ export function health(deps: HealthDeps) {
     const e = timestamping.lastError
     checks.push({ name: 'timestamping', status: 'degraded', detail: `the time-stamping authority fails (${e ? `${e.code}: ${e.detail}`.slice(0, 600) : 'unknown error'}); ${timestamping.pending} stamps pending, oldest ${timestamping.oldestPendingSeconds} s; letters and receipts keep flowing` })
   }
+  let notifications: NotificationsStatus | undefined
+  try {
+    notifications = deps.notifications?.()
+  } catch {
+    /* the database check above reports an unreadable database */
+  }
+  for (const name of notifications?.failingEndpoints ?? []) {
+    checks.push({ name: 'webhooks', status: 'degraded', detail: clip(`webhook endpoint "${name}" fails; its deliveries are retried (GET /api/v1/webhooks/deliveries shows why)`) })
+  }
   const status: Status = checks.some((c) => c.status === 'failing') ? 'failing' : checks.some((c) => c.status === 'degraded') ? 'degraded' : 'ok'
   return {
     status,
@@ -66,6 +84,7 @@ export function health(deps: HealthDeps) {
     time: isoTime(now),
     outbox,
     ...(timestamping ? { timestamping } : {}),
+    ...(notifications ? { notifications: { streams: notifications.streams, webhooks: notifications.webhooks } } : {}),
     ...(status === 'ok' ? {} : { checks: checks.filter((c) => c.status !== 'ok') }),
   }
 }

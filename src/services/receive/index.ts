@@ -14,6 +14,7 @@ import { steps, type Answer, type InboundState } from './steps.js'
 import type { Routing } from '../../crypto/profiles.js'
 import type { TlsIdentity } from '../../pki/directory-index.js'
 import type { Timestamping } from '../timestamping.js'
+import type { EventSink } from '../../domain/events.js'
 
 export interface ReceiveDeps {
   readonly clock: Clock
@@ -29,6 +30,8 @@ export interface ReceiveDeps {
   readonly requireFreshDirectory?: () => void
   /** RFC 3161 stamps of the accepted letter's signature and of our receipt (PROTOCOL.md §13.4). */
   readonly timestamps?: Timestamping
+  /** letter.received for the recipient agency's saraban systems (issue 5 §6), in the storing transaction. */
+  readonly events?: EventSink
 }
 
 export interface Inbound {
@@ -83,6 +86,12 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
       letter.attachments,
     )
     if (r.inserted) deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }])
+    if (r.inserted) {
+      deps.events?.emit({
+        agency: h.to, type: 'letter.received', messageId: h.messageId,
+        data: { from: h.from, receivedAt: isoTime(receivedAt), kind: letter.kind, urgency: letter.urgency, secrecy: letter.secrecy, attachments: letter.attachments.length, ...(letter.deliverBy ? { deliverBy: letter.deliverBy } : {}) },
+      })
+    }
     return r
   })
   if (!result.inserted) {

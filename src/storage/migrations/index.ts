@@ -6,7 +6,8 @@ import { sql as init } from './001-init.js'
 import { sql as timestamps } from './002-timestamps.js'
 import { sql as trustHistory } from './003-trust-history.js'
 import { sql as registers } from './004-registers.js'
-import { sql as fanout } from './005-fanout.js'
+import { sql as events } from './005-events.js'
+import { sql as fanout } from './006-fanout.js'
 
 export interface Migration {
   readonly version: number
@@ -19,7 +20,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'timestamps', sql: timestamps },
   { version: 3, name: 'trust-history', sql: trustHistory },
   { version: 4, name: 'registers', sql: registers },
-  { version: 5, name: 'fanout', sql: fanout },
+  { version: 5, name: 'events', sql: events },
+  { version: 6, name: 'fanout', sql: fanout },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

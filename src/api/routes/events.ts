@@ -1,0 +1,102 @@
+// GET /api/v1/events (server-sent events, or JSON pages), GET /api/v1/webhooks/deliveries (issue 5 §6;
+// README "Notifications"). Callers see only the events of the agencies their API key acts for.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { SarabanError } from '../../errors.js'
+import { EVENT_TYPES } from '../../domain/events.js'
+import { schemaIds, schemas } from '../../schema/index.js'
+import { listAgencies } from '../paging.js'
+import { isoTime } from '../../clock.js'
+import { eventView, resumePoint, type Events } from '../../services/events/index.js'
+import type { WebhookDelivery, WebhookState } from '../../storage/events.js'
+
+const ref = (id: string) => ({ $ref: `${id}#` })
+const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES)
+
+interface EventsQuery { agency?: string; types?: string; after?: number; limit?: number }
+
+function parseTypes(types: string | undefined): string[] | undefined {
+  if (types === undefined) return undefined
+  const list = [...new Set(types.split(','))]
+  const unknown = list.filter((t) => !KNOWN_TYPES.has(t))
+  if (unknown.length > 0) throw new SarabanError('ERR_REQUEST_INVALID', `Unknown event type(s): ${unknown.join(', ')}. Known: ${EVENT_TYPES.join(', ')}.`, { field: '/types' })
+  return list
+}
+
+/** WHATWG HTML §9.2.4: a reconnecting EventSource sends the last id it saw; ours are decimal integers. */
+function lastEventId(request: FastifyRequest): number | undefined {
+  const h = request.headers['last-event-id']
+  const v = Array.isArray(h) ? h[0] : h
+  if (v === undefined || v.trim() === '') return undefined
+  if (!/^(?:0|[1-9][0-9]{0,15})$/.test(v.trim())) throw new SarabanError('ERR_REQUEST_INVALID', 'Last-Event-ID must be the id of an event this node sent (a decimal integer).', { field: 'Last-Event-ID' })
+  return Number(v.trim())
+}
+
+/** JSON only when asked for explicitly: EventSource sends Accept: text/event-stream, curl sends *\/*. */
+function wantsJson(request: FastifyRequest): boolean {
+  const accept = String(request.headers.accept ?? '').toLowerCase()
+  return accept.includes('application/json') && !accept.includes('text/event-stream')
+}
+
+function deliveryView(d: WebhookDelivery) {
+  return {
+    eventId: d.eventId, type: d.type, agency: d.agency, endpoint: d.endpoint, state: d.state, attempts: d.attempts,
+    createdAt: isoTime(d.createdAt),
+    ...(d.lastAttemptAt !== null ? { lastAttemptAt: isoTime(d.lastAttemptAt) } : {}),
+    ...(d.lastStatus !== null ? { lastStatus: d.lastStatus } : {}),
+    ...(d.lastError !== null ? { lastError: d.lastError } : {}),
+    ...(d.state === 'pending' ? { nextAttemptAt: isoTime(d.nextAttemptAt) } : {}),
+    ...(d.deliveredAt !== null ? { deliveredAt: isoTime(d.deliveredAt) } : {}),
+  }
+}
+
+export async function eventRoutes(app: FastifyInstance, events: Events): Promise<void> {
+  // Streams are long-lived: end them before the server waits for its connections to close.
+  app.addHook('preClose', async () => events.streams.closeAll())
+
+  app.get<{ Querystring: EventsQuery }>('/api/v1/events', {
+    schema: {
+      summary: 'Events of the agencies of this API key: a server-sent event stream, resumable with Last-Event-ID',
+      description: 'text/event-stream (default): replays the events after Last-Event-ID (or ?after=), then stays open and sends new ones as they are committed; `id:` is the event id, `event:` its type, `data:` the event JSON (schema urn:saraban:api:event:v1); a comment line every notifications.heartbeatSeconds. With Accept: application/json: one page of events after ?after= (default 0).',
+      tags: ['events'],
+      querystring: schemas().schema(schemaIds.apiEventsQuery),
+      response: { 200: { content: { 'text/event-stream': { schema: { type: 'string' } }, 'application/json': { schema: ref(schemaIds.apiEventList) } } } },
+    },
+  }, async (request, reply) => {
+    const agencies = listAgencies(request, request.query.agency)
+    const types = parseTypes(request.query.types)
+    const resume = lastEventId(request) ?? request.query.after
+    if (wantsJson(request)) {
+      const asked = resume ?? 0
+      const gap = resumePoint(asked, events.store.prunedThrough(), events.store.lastIssuedId())
+      const after = gap?.resumeAfter ?? asked
+      const items = events.store.after({ agencies, types, afterId: after, limit: request.query.limit ?? 100 })
+      return reply.type('application/json').send({
+        items: items.map(eventView),
+        lastId: items.length > 0 ? items[items.length - 1]!.id : after,
+        ...(gap ? { truncated: { after: asked, ...gap } } : {}),
+      })
+    }
+    if (!events.streams.hasRoom()) throw new SarabanError('ERR_TOO_MANY_STREAMS', 'Too many event streams are open; retry later, or poll with Accept: application/json.')
+    // Without a resume point: only events committed from now on.
+    const afterId = resume ?? events.store.lastIssuedId()
+    reply.hijack()
+    events.streams.open(reply.raw, { agencies, types, afterId })
+  })
+
+  app.get<{ Querystring: { agency?: string; state?: WebhookState; limit?: number; before?: number } }>('/api/v1/webhooks/deliveries', {
+    schema: {
+      summary: 'Webhook endpoints of the agencies of this API key, and each delivery: attempts, last answer, next attempt',
+      tags: ['events'],
+      querystring: schemas().schema(schemaIds.apiWebhookDeliveriesQuery),
+      response: { 200: ref(schemaIds.apiWebhookDeliveries) },
+    },
+  }, async (request) => {
+    const agencies = listAgencies(request, request.query.agency)
+    const limit = request.query.limit ?? 50
+    const items = events.store.deliveries({ agencies, state: request.query.state, beforeId: request.query.before, limit })
+    const mine = new Set(agencies)
+    const endpoints = events.webhooks.status().filter((e) => e.agencies === undefined || e.agencies.some((a) => mine.has(a)))
+    const last = items.length === limit ? items[items.length - 1] : undefined
+    return { endpoints, items: items.map(deliveryView), ...(last ? { nextBefore: last.eventId } : {}) }
+  })
+}

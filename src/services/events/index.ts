@@ -1,0 +1,112 @@
+// Notifications to saraban systems (issue 5 §6; README "Notifications"): one object that owns the event
+// table's sink, the SSE streams, the webhook worker and retention. context.ts builds it and hands
+// `sink` to the producers (receive, deliver, notices) as their `events` dependency.
+import type { Clock } from '../../clock.js'
+import type { Logger } from '../../log.js'
+import type { Db } from '../../storage/db.js'
+import { EventStore } from '../../storage/events.js'
+import { EventLog } from './sink.js'
+import { EventStreams, type StreamSettings } from './stream.js'
+import { WebhookWorker, type WebhookEndpoint, type WebhookSettings } from './webhooks.js'
+
+export { EventLog, type WebhookRoute } from './sink.js'
+export { EventStreams, resumePoint, TRUNCATED, type StreamSettings, type StreamFilter } from './stream.js'
+export { WebhookWorker, type WebhookEndpoint, type WebhookSettings, type EndpointStatus } from './webhooks.js'
+export { eventView, eventJson, type EventView } from './view.js'
+export { signWebhook, verifyWebhook, webhookKey } from './signature.js'
+
+const DAY_MS = 86_400_000
+/** Rows removed per transaction while pruning (keeps each commit short). */
+const PRUNE_BATCH = 5000
+
+export interface EventsSettings {
+  /** Events (and their webhook deliveries) older than this are removed. */
+  readonly retentionDays: number
+  /** How often retention runs. */
+  readonly pruneIntervalMs: number
+  readonly stream: StreamSettings
+  readonly webhooks: WebhookSettings
+}
+
+export interface EventsDeps {
+  readonly db: Db
+  readonly clock: Clock
+  readonly log: Logger
+  readonly endpoints: readonly WebhookEndpoint[]
+  readonly settings: EventsSettings
+  readonly userAgent: string
+  readonly random?: () => number
+}
+
+export class Events {
+  readonly store: EventStore
+  /** The EventSink producers call inside their Db.write fns. */
+  readonly sink: EventLog
+  readonly streams: EventStreams
+  readonly webhooks: WebhookWorker
+  readonly #deps: EventsDeps
+  #pruneTimer: NodeJS.Timeout | undefined
+  #pruning: Promise<void> | undefined
+
+  constructor(deps: EventsDeps) {
+    this.#deps = deps
+    this.store = new EventStore(deps.db)
+    this.sink = new EventLog({ clock: deps.clock, log: deps.log, store: this.store, webhooks: deps.endpoints })
+    this.streams = new EventStreams({ store: this.store, log: deps.log, settings: deps.settings.stream })
+    this.webhooks = new WebhookWorker({
+      db: deps.db, store: this.store, clock: deps.clock, log: deps.log.child({ area: 'webhooks' }), endpoints: deps.endpoints,
+      settings: deps.settings.webhooks, userAgent: deps.userAgent, ...(deps.random ? { random: deps.random } : {}),
+    })
+    this.sink.onCommit(() => {
+      this.streams.wake()
+      this.webhooks.notify()
+    })
+  }
+
+  async start(): Promise<void> {
+    await this.webhooks.start()
+    this.#pruneTimer = setInterval(() => void this.prune(), this.#deps.settings.pruneIntervalMs)
+    this.#pruneTimer.unref()
+    void this.prune()
+  }
+
+  /** Removes events past retention; resolves when done. Never throws (failures are logged). */
+  prune(): Promise<void> {
+    this.#pruning ??= this.#prune().finally(() => {
+      this.#pruning = undefined
+    })
+    return this.#pruning
+  }
+
+  async #prune(): Promise<void> {
+    const { db, clock, log, settings } = this.#deps
+    const before = clock.now() - settings.retentionDays * DAY_MS
+    let total = 0
+    try {
+      for (;;) {
+        const n = await db.write(() => this.store.prune(before, PRUNE_BATCH))
+        total += n
+        if (n < PRUNE_BATCH) break
+      }
+    } catch (err) {
+      log.error({ err, event: 'events.prune-failed' }, 'could not prune old events')
+    }
+    if (total > 0) log.info({ event: 'events.pruned', count: total, before: new Date(before).toISOString() }, 'old events removed')
+  }
+
+  /** For /healthz (services/health.ts). */
+  status(): { streams: number; webhooks: { pending: number; delivered: number; failed: number }; failingEndpoints: string[] } {
+    const failing = this.webhooks.status().filter((e) => e.lastFailure !== undefined && (e.lastSuccessAt === undefined || e.lastSuccessAt < e.lastFailure.at))
+    return { streams: this.streams.size, webhooks: this.store.deliveryCounts(), failingEndpoints: failing.map((e) => e.name) }
+  }
+
+  /** Ends streams, stops the webhook worker (in-flight requests are aborted and retried later). */
+  async stop(): Promise<void> {
+    clearInterval(this.#pruneTimer)
+    this.#pruneTimer = undefined
+    this.streams.closeAll()
+    await this.webhooks.stop()
+    await this.#pruning
+    this.sink.close()
+  }
+}

@@ -1,0 +1,77 @@
+// The EventSink of src/domain/events.ts (issue 5 §6): emit() stores the event (and one webhook delivery
+// per matching endpoint) inside the caller's Db.write fn, so an event exists iff the change it reports
+// was committed; listeners (SSE streams, the webhook worker) are woken once the batch has committed.
+import type { Clock } from '../../clock.js'
+import type { Logger } from '../../log.js'
+import type { EventInput, EventSink } from '../../domain/events.js'
+import type { EventStore } from '../../storage/events.js'
+
+/** Largest `data` JSON kept; anything larger is replaced by {"truncated": true} (never letter contents). */
+export const MAX_EVENT_DATA_BYTES = 4096
+
+/** Where an event goes besides the stream: a configured webhook endpoint (services/events/webhooks.ts). */
+export interface WebhookRoute {
+  readonly name: string
+  /** undefined: every hosted agency. */
+  readonly agencies?: ReadonlySet<string> | undefined
+  /** undefined: every type. */
+  readonly types?: ReadonlySet<string> | undefined
+}
+
+export interface EventLogDeps {
+  readonly clock: Clock
+  readonly log: Logger
+  readonly store: EventStore
+  readonly webhooks?: readonly WebhookRoute[]
+}
+
+export class EventLog implements EventSink {
+  readonly #deps: EventLogDeps
+  readonly #listeners = new Set<() => void>()
+  #wake: NodeJS.Immediate | undefined
+
+  constructor(deps: EventLogDeps) {
+    this.#deps = deps
+  }
+
+  /** Synchronous, inside the producer's Db.write fn. Throws only what SQLite throws (the producer's
+   *  change then rolls back with it, which is the point). */
+  emit(e: EventInput): void {
+    const at = this.#deps.clock.now()
+    let dataJson = JSON.stringify(e.data ?? {})
+    if (Buffer.byteLength(dataJson) > MAX_EVENT_DATA_BYTES) {
+      this.#deps.log.warn({ event: 'events.data-truncated', type: e.type, bytes: Buffer.byteLength(dataJson) }, 'event data too large: truncated')
+      dataJson = '{"truncated":true}'
+    }
+    const id = this.#deps.store.insert({ agency: e.agency, type: e.type, letterId: e.letterId, messageId: e.messageId, dataJson, at })
+    for (const w of this.#deps.webhooks ?? []) {
+      if (w.agencies && !w.agencies.has(e.agency)) continue
+      if (w.types && !w.types.has(e.type)) continue
+      this.#deps.store.addDelivery(id, w.name, e.agency, at)
+    }
+    // Db.write runs a batch synchronously inside one setImmediate callback and commits before returning:
+    // the next setImmediate runs after COMMIT (or after a rollback, when listeners simply find nothing).
+    this.#wake ??= setImmediate(() => {
+      this.#wake = undefined
+      for (const l of this.#listeners) {
+        try {
+          l()
+        } catch (err) {
+          this.#deps.log.error({ err }, 'event listener failed')
+        }
+      }
+    })
+  }
+
+  /** Called after every commit that added events; returns the unsubscribe function. */
+  onCommit(listener: () => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  close(): void {
+    if (this.#wake) clearImmediate(this.#wake)
+    this.#wake = undefined
+    this.#listeners.clear()
+  }
+}

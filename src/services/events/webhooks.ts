@@ -1,0 +1,245 @@
+// Webhook delivery (issue 5 §6): every event row gets one delivery row per matching endpoint in the same
+// transaction (sink.ts); this worker POSTs them, signed per signature.ts, retrying with exponential
+// backoff and jitter up to maxAttempts. Endpoints are served side by side with their own slots
+// (perEndpoint), so a slow or failing endpoint never delays another one, nor anything else of the node.
+// Order is not guaranteed (retries overtake): receivers order by the event id and dedupe by webhook-id.
+import { Agent, request } from 'undici'
+import type { Clock } from '../../clock.js'
+import type { Logger } from '../../log.js'
+import type { Db } from '../../storage/db.js'
+import type { EventStore, WebhookDelivery, WebhookState } from '../../storage/events.js'
+import { backoffCap } from '../../domain/delivery.js'
+import { signWebhook } from './signature.js'
+import { eventJson } from './view.js'
+import type { WebhookRoute } from './sink.js'
+
+export interface WebhookEndpoint extends WebhookRoute {
+  /** http:// or https:// */
+  readonly url: string
+  /** HMAC key (from the whsec_ secret). Secret: never logged. */
+  readonly key: Buffer
+}
+
+export interface WebhookSettings {
+  readonly maxAttempts: number
+  readonly initialBackoffMs: number
+  readonly maxBackoffMs: number
+  readonly timeoutMs: number
+  /** Requests in flight over all endpoints. */
+  readonly concurrency: number
+  /** Requests in flight to one endpoint. */
+  readonly perEndpoint: number
+}
+
+export interface WebhookDeps {
+  readonly db: Db
+  readonly store: EventStore
+  readonly clock: Clock
+  readonly log: Logger
+  readonly endpoints: readonly WebhookEndpoint[]
+  readonly settings: WebhookSettings
+  readonly userAgent: string
+  readonly random?: () => number
+}
+
+export interface EndpointStatus {
+  readonly name: string
+  /** The URL without user info, query or fragment. */
+  readonly url: string
+  readonly agencies?: readonly string[]
+  readonly inFlight: number
+  readonly lastSuccessAt?: string
+  readonly lastFailure?: { readonly at: string; readonly status?: number; readonly error: string }
+}
+
+/** Longest response text kept as the failure reason. */
+const MAX_ERROR_TEXT = 300
+
+/** "Equal jitter": half the exponential cap, plus up to the other half at random; never 0, never above max. */
+export function retryDelay(attempt: number, s: Pick<WebhookSettings, 'initialBackoffMs' | 'maxBackoffMs'>, random: () => number): number {
+  const cap = backoffCap(attempt, s)
+  return Math.floor(cap / 2 + Math.min(Math.max(random(), 0), 1) * (cap / 2))
+}
+
+export function publicUrl(url: string): string {
+  const u = new URL(url)
+  return `${u.protocol}//${u.host}${u.pathname}`
+}
+
+interface Tracked {
+  inFlight: number
+  lastSuccessAt?: number
+  lastFailure?: { at: number; status?: number; error: string }
+}
+
+export class WebhookWorker {
+  readonly #deps: WebhookDeps
+  readonly #random: () => number
+  readonly #agent: Agent
+  readonly #byName: ReadonlyMap<string, WebhookEndpoint>
+  readonly #tracked = new Map<string, Tracked>()
+  /** "eventId endpoint" of the requests in flight */
+  readonly #inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>()
+  #timer: NodeJS.Timeout | undefined
+  #running = false
+
+  constructor(deps: WebhookDeps) {
+    this.#deps = deps
+    this.#random = deps.random ?? Math.random
+    this.#byName = new Map(deps.endpoints.map((e) => [e.name, e]))
+    for (const e of deps.endpoints) this.#tracked.set(e.name, { inFlight: 0 })
+    const t = deps.settings.timeoutMs
+    this.#agent = new Agent({ connect: { timeout: t }, headersTimeout: t, bodyTimeout: t, keepAliveTimeout: 10_000, connections: deps.settings.perEndpoint })
+  }
+
+  get enabled(): boolean {
+    return this.#deps.endpoints.length > 0
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return
+    this.#running = true
+    // Deliveries left for an endpoint that was removed from the configuration will never be sent.
+    const names = [...this.#byName.keys()]
+    const n = await this.#deps.db.write(() => this.#deps.store.failOrphans(names, this.#deps.clock.now(), 'the webhook endpoint is no longer configured'))
+    if (n > 0) this.#deps.log.warn({ event: 'webhook.orphans-failed', count: n }, 'pending webhook deliveries to removed endpoints marked failed')
+    if (this.enabled) this.#tick()
+  }
+
+  /** New events were committed (EventLog.onCommit). Without endpoints there is nothing to do. */
+  notify(): void {
+    if (this.#running && this.enabled) this.#tick()
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    for (const f of this.#inFlight.values()) f.abort.abort()
+    await Promise.allSettled([...this.#inFlight.values()].map((f) => f.done))
+    await this.#agent.close()
+  }
+
+  status(): EndpointStatus[] {
+    return this.#deps.endpoints.map((e) => {
+      const t = this.#tracked.get(e.name)!
+      return {
+        name: e.name,
+        url: publicUrl(e.url),
+        ...(e.agencies ? { agencies: [...e.agencies] } : {}),
+        inFlight: t.inFlight,
+        ...(t.lastSuccessAt !== undefined ? { lastSuccessAt: new Date(t.lastSuccessAt).toISOString() } : {}),
+        ...(t.lastFailure ? { lastFailure: { at: new Date(t.lastFailure.at).toISOString(), ...(t.lastFailure.status !== undefined ? { status: t.lastFailure.status } : {}), error: t.lastFailure.error } } : {}),
+      }
+    })
+  }
+
+  #tick(): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    if (!this.#running) return
+    const s = this.#deps.settings
+    const now = this.#deps.clock.now()
+    try {
+      for (const endpoint of this.#deps.endpoints) {
+        const t = this.#tracked.get(endpoint.name)!
+        const room = Math.min(s.perEndpoint - t.inFlight, s.concurrency - this.#inFlight.size)
+        if (room <= 0) continue
+        // in-flight rows are still pending: ask for enough to find `room` new ones
+        for (const row of this.#deps.store.due(endpoint.name, now, room + t.inFlight)) {
+          if (t.inFlight >= s.perEndpoint || this.#inFlight.size >= s.concurrency) break
+          const key = `${row.eventId} ${row.endpoint}`
+          if (this.#inFlight.has(key)) continue
+          const abort = new AbortController()
+          t.inFlight++
+          const done = this.#attempt(row, endpoint, abort.signal).finally(() => {
+            t.inFlight--
+            this.#inFlight.delete(key)
+            this.notify()
+          })
+          this.#inFlight.set(key, { done, abort })
+        }
+      }
+    } catch (err) {
+      this.#deps.log.error({ err }, 'webhook worker failed to read its queue')
+    }
+    // Next due delivery (or a periodic look, in case the clock moved): at most 30 s away.
+    const next = this.#deps.store.nextDue()
+    const wait = next === undefined ? 30_000 : Math.min(30_000, Math.max(20, next - now))
+    this.#timer = setTimeout(() => this.#tick(), wait)
+    this.#timer.unref()
+  }
+
+  async #attempt(row: WebhookDelivery, endpoint: WebhookEndpoint, signal: AbortSignal): Promise<void> {
+    const { clock, store, db, log, settings } = this.#deps
+    const event = store.get(row.eventId)
+    let status: number | undefined
+    let error: string | undefined
+    if (!event) {
+      error = 'the event was removed by retention before it could be delivered'
+    } else {
+      const body = eventJson(event)
+      const id = String(event.id)
+      const ts = Math.floor(clock.now() / 1000)
+      try {
+        const res = await request(endpoint.url, {
+          method: 'POST',
+          dispatcher: this.#agent,
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': this.#deps.userAgent,
+            'webhook-id': id,
+            'webhook-timestamp': String(ts),
+            'webhook-signature': signWebhook(endpoint.key, id, ts, body),
+          },
+          body,
+          signal: AbortSignal.any([signal, AbortSignal.timeout(settings.timeoutMs)]),
+        })
+        status = res.statusCode
+        if (status < 200 || status > 299) error = `HTTP ${status}${await snippet(res.body)}`
+        else await res.body.dump({ limit: 64 * 1024 }).catch(() => {})
+      } catch (err) {
+        const e = err as { code?: string; name?: string; message?: string }
+        error = e.name === 'TimeoutError' ? `no answer within ${settings.timeoutMs} ms` : `${e.code ?? e.name ?? 'error'}: ${e.message ?? String(err)}`
+      }
+    }
+    if (!this.#running && error !== undefined) return // stopping: the attempt does not count
+    const at = clock.now()
+    const attempts = row.attempts + 1
+    // 410 Gone: the receiver asks us to stop (Standard Webhooks, "Receiver side" advice).
+    const state: WebhookState = error === undefined ? 'delivered' : (!event || status === 410 || attempts >= settings.maxAttempts) ? 'failed' : 'pending'
+    const nextAttemptAt = state === 'pending' ? at + retryDelay(attempts, settings, this.#random) : at
+    try {
+      await db.write(() => store.recordAttempt({ eventId: row.eventId, endpoint: row.endpoint, at, status: status ?? null, error: error ?? null, state, nextAttemptAt }))
+    } catch (err) {
+      log.error({ err, event: 'webhook.record-failed' }, 'could not record a webhook attempt')
+      return
+    }
+    const t = this.#tracked.get(endpoint.name)!
+    if (error === undefined) {
+      t.lastSuccessAt = at
+      log.debug({ event: 'webhook.delivered', endpoint: endpoint.name, eventId: row.eventId, attempts }, 'webhook delivered')
+    } else {
+      t.lastFailure = { at, ...(status !== undefined ? { status } : {}), error }
+      const fields = { event: state === 'failed' ? 'webhook.failed' : 'webhook.retry', endpoint: endpoint.name, eventId: row.eventId, attempts, status, error }
+      if (state === 'failed') log.warn(fields, 'webhook delivery failed for good')
+      else log.info({ ...fields, nextAttemptAt: new Date(nextAttemptAt).toISOString() }, 'webhook delivery failed; will retry')
+    }
+  }
+}
+
+async function snippet(body: AsyncIterable<unknown> & { destroy(): void }): Promise<string> {
+  let text = ''
+  try {
+    for await (const c of body) {
+      text += Buffer.from(c as Uint8Array).toString('utf8')
+      if (text.length >= MAX_ERROR_TEXT) break
+    }
+  } catch {
+    /* the status says enough */
+  } finally {
+    body.destroy()
+  }
+  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, MAX_ERROR_TEXT)
+  return clean === '' ? '' : `: ${clean}`
+}

@@ -1,0 +1,140 @@
+// The SSE streams (issue 5 §6) over a real HTTP socket and a real SQLite file: replay and live are one
+// loop (no gap, no duplicate while events keep coming), a client that stops reading costs bounded memory
+// and is dropped, then resumes; retention and unknown ids are announced with stream.truncated.
+import t from 'tap'
+import { createServer, get, type IncomingMessage } from 'node:http'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { Db } from '../../src/storage/index.js'
+import { Events, resumePoint } from '../../src/services/events/index.js'
+import { createLogger } from '../../src/log.js'
+
+const log = createLogger('silent')
+
+async function setup(t: { teardown(fn: () => void | Promise<void>): void }, stream: Partial<{ slowClientMs: number; maxStreams: number; batch: number }> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'saraban-stream-'))
+  const db = Db.open(join(dir, 'saraban.sqlite'), { synchronous: 'NORMAL' })
+  let now = Date.parse('2026-11-26T00:00:00Z')
+  const events = new Events({
+    db, clock: { now: () => now }, log, endpoints: [], userAgent: 't',
+    settings: {
+      retentionDays: 1, pruneIntervalMs: 3_600_000,
+      stream: { heartbeatMs: 60_000, slowClientMs: stream.slowClientMs ?? 5000, batch: stream.batch ?? 50, maxStreams: stream.maxStreams ?? 10, retryMs: 1000 },
+      webhooks: { maxAttempts: 1, initialBackoffMs: 1, maxBackoffMs: 1, timeoutMs: 1000, concurrency: 1, perEndpoint: 1 },
+    },
+  })
+  // The stream route in miniature: ?after=N, agency moi.
+  const server = createServer((req, res) => {
+    const after = Number(new URL(req.url!, 'http://x').searchParams.get('after') ?? events.store.lastIssuedId())
+    events.streams.open(res, { agencies: ['moi'], afterId: after })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as AddressInfo).port
+  t.teardown(async () => {
+    await events.stop()
+    server.closeAllConnections()
+    await new Promise((r) => server.close(r))
+    await db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const emit = (n: number, agency = 'moi', pad = 0) => db.write(() => {
+    for (let i = 0; i < n; i++) events.sink.emit({ agency, type: 'letter.received', data: pad ? { pad: 'x'.repeat(pad) } : {} })
+  })
+  return { db, events, port, emit, advance: (ms: number) => { now += ms } }
+}
+
+function connect(port: number, after?: number): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: after === undefined ? '/' : `/?after=${after}` }, resolve).on('error', reject)
+  })
+}
+
+/** Reads frames until `until` says stop; returns them as {id, event, data}. */
+async function read(res: IncomingMessage, until: (frames: Array<Record<string, string>>) => boolean) {
+  const frames: Array<Record<string, string>> = []
+  let buf = ''
+  for await (const chunk of res) {
+    buf += String(chunk)
+    let i
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const f: Record<string, string> = {}
+      for (const line of buf.slice(0, i).split('\n')) {
+        const m = /^([a-z]+): (.*)$/.exec(line)
+        if (m) f[m[1]!] = m[2]!
+      }
+      buf = buf.slice(i + 2)
+      if (f.id !== undefined) frames.push(f)
+    }
+    if (until(frames)) break
+  }
+  res.destroy()
+  return frames
+}
+
+t.test('replay switches to live while events keep coming: every id once, in order', async (t) => {
+  const { port, emit } = await setup(t)
+  await emit(300)
+  await emit(5, 'mof') // not for this stream
+  const res = await connect(port, 0)
+  const reading = read(res, (f) => f.length >= 600)
+  for (let i = 0; i < 30; i++) {
+    await emit(10)
+    await new Promise((r) => setImmediate(r))
+  }
+  const frames = await reading
+  const ids = frames.map((f) => Number(f.id))
+  const expected = [...Array(300).keys()].map((i) => i + 1).concat([...Array(300).keys()].map((i) => i + 306))
+  t.same(ids, expected, 'ids 1-300 (replay), then 306-605 (live), none twice, none missing')
+  t.ok(frames.every((f) => f.event === 'letter.received' && JSON.parse(f.data!).agency === 'moi'))
+})
+
+t.test('a client that stops reading costs bounded memory, is dropped, and resumes with its last id', async (t) => {
+  const { events, port, emit } = await setup(t, { slowClientMs: 300 })
+  const res = await connect(port)
+  res.pause() // reads nothing: the kernel buffers fill, then the server's socket
+  let peak = 0
+  for (let i = 0; i < 40; i++) {
+    await emit(100, 'moi', 3800)
+    peak = Math.max(peak, events.streams.buffered())
+  }
+  t.ok(peak < 1_000_000, `buffered at most ${peak} bytes for ~16 MB of events (one batch above the high-water mark)`)
+  await new Promise((r) => setTimeout(r, 600))
+  peak = Math.max(peak, events.streams.buffered())
+  t.equal(events.streams.size, 0, 'dropped after slowClientMs without draining')
+  // what it got before the drop, then a resume from the last complete frame
+  const got = await read(res.resume(), () => false).catch(() => [])
+  const last = got.length > 0 ? Number(got[got.length - 1]!.id) : 0
+  t.ok(last < 4000, `the slow client got only ${last} events`)
+  const again = await read(await connect(port, last), (f) => Number(f.at(-1)?.id ?? 0) >= 4000)
+  t.equal(Number(again[0]!.id), last + 1, 'resumes right after its last event')
+  t.equal(again.length, 4000 - last)
+})
+
+t.test('retention and unknown ids are announced with stream.truncated (and the JSON rule)', async (t) => {
+  const { events, port, emit, advance } = await setup(t)
+  await emit(5)
+  advance(2 * 86_400_000)
+  await emit(2)
+  await events.prune()
+  t.equal(events.store.prunedThrough(), 5)
+  const frames = await read(await connect(port, 2), (f) => f.length >= 3)
+  t.same(frames.map((f) => [f.id, f.event]), [['5', 'stream.truncated'], ['6', 'letter.received'], ['7', 'letter.received']])
+  t.same(JSON.parse(frames[0]!.data!), { after: 2, resumeAfter: 5, reason: 'pruned' })
+  const unknown = await read(await connect(port, 99), (f) => f.length >= 3)
+  t.same(unknown.map((f) => f.id), ['0', '6', '7'], 'an id this database never issued: everything kept, from the start')
+  t.equal(JSON.parse(unknown[0]!.data!).reason, 'unknown-id')
+  t.same(resumePoint(7, 5, 7), undefined, 'the newest id: nothing missed')
+})
+
+t.test('maxStreams', async (t) => {
+  const { events, port } = await setup(t, { maxStreams: 1 })
+  t.ok(events.streams.hasRoom())
+  const res = await connect(port)
+  await new Promise((r) => setTimeout(r, 50))
+  t.notOk(events.streams.hasRoom())
+  res.destroy()
+  await new Promise((r) => setTimeout(r, 50))
+  t.ok(events.streams.hasRoom(), 'a closed client frees its slot')
+})
