@@ -96,5 +96,12 @@ for (const profiles of [['cms-v1'], ['jose-v2', 'jose-v1']]) {
     t.equal(last.status, 'partially_failed', 'delivered to all but the refused one')
     for (const id of C) t.equal(byAgency(last).get(id)!.envelopeSha256, m.get(id)!.envelopeSha256, `${id}: the retry sent the stored bytes`)
     t.same(hq.ctx!.outbox.counts(), { queued: 0, sending: 0, delivered: ALL.length - 1, failed: 1 })
+    // Issue 5 §6: the sender's saraban system is told once per recipient (events table, PROTOCOL.md §7.3).
+    const events = db.prepare(`SELECT type, agency, count(*) AS n, count(DISTINCT message_id) AS messages FROM events
+      WHERE letter_id = ? GROUP BY type, agency ORDER BY type`).all(letterId)
+    t.same(events, [
+      { type: 'letter.delivered', agency: 'hq', n: ALL.length - 1, messages: ALL.length - 1 },
+      { type: 'letter.failed', agency: 'hq', n: 1, messages: 1 },
+    ], 'letter.delivered once per delivered recipient, letter.failed once for the refused one, no deadline events')
   })
 }
