@@ -225,6 +225,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     log,
     keys: config.api.keys,
     maxBodyBytes: config.limits.maxApiBodyBytes,
+    uploadLimits: config.limits,
     outbox,
     inbox,
     registers,

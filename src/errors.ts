@@ -84,6 +84,11 @@ export const ERRORS = {
 
   // Notifications: event stream and webhooks (issue 5 §6, README "Notifications")
   ERR_TOO_MANY_STREAMS: { status: 503, title: 'This node serves as many event streams as it is configured for; retry later' },
+
+  // Local API: attachment downloads (issue 5 §7, README "Downloads stream")
+  ERR_RANGE_NOT_SATISFIABLE: { status: 416, title: 'The requested byte range lies outside the attachment' },
+  // Letters to many recipients (PROTOCOL.md §17; seal)
+  ERR_LETTER_DUPLICATE: { status: 409, title: 'This recipient already received this letter (same sender and letter id) under another message id' },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS

@@ -23,6 +23,7 @@ import type { HostedAgencies } from '../services/hosted-agencies.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import type { Logger } from '../log.js'
 import type { Events } from '../services/events/index.js'
+import type { UploadLimits } from './upload-limits.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,6 +37,8 @@ export interface ApiDeps {
   readonly log: Logger
   readonly keys: readonly ApiKeyEntry[]
   readonly maxBodyBytes: number
+  /** Attachment limits of POST /api/v1/letters, JSON or multipart (config limits.*). */
+  readonly uploadLimits: UploadLimits
   readonly outbox: OutboxStore
   readonly inbox: InboxStore
   readonly registers: Registers

@@ -29,7 +29,7 @@ export interface RawConfig {
     urgencyAgingMs: number
     deadlineAtRiskMs: number
   }
-  limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number }
+  limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number; maxAttachmentBytes: number; maxAttachmentsTotalBytes: number; maxAttachments: number }
   storage: { synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto' }
   log: { level: LogLevel }
   registers: { books: Array<{ id: string; direction: 'receive' | 'send'; title: string; prefix: string }> }

@@ -86,7 +86,14 @@ export interface Config {
     readonly urgencyAgingMs: number
     readonly deadlineAtRiskMs: number
   }
-  readonly limits: { readonly maxEnvelopeBytes: number; readonly maxApiBodyBytes: number }
+  readonly limits: {
+    readonly maxEnvelopeBytes: number
+    readonly maxApiBodyBytes: number
+    /** API uploads (issue 5 §7): one attachment, all attachments of a letter, number of attachments. */
+    readonly maxAttachmentBytes: number
+    readonly maxAttachmentsTotalBytes: number
+    readonly maxAttachments: number
+  }
   readonly storage: { readonly synchronous: 'FULL' | 'NORMAL'; readonly checkpoint: 'worker' | 'auto' }
   readonly log: { readonly level: LogLevel }
   /** Extra register books beside receive, send and circular (README "Registers"). */

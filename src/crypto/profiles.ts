@@ -1,10 +1,12 @@
 // Envelope profiles as rows of a table (house style §2), resolved once at the boundary from the
-// request's Content-Type (PROTOCOL.md §5, §12): 'jose-v1' and 'cms-v1'.
+// request's Content-Type (PROTOCOL.md §5, §12, §17.7): 'jose-v1', 'cms-v1' and 'jose-v2'.
 import { SarabanError } from '../errors.js'
 import { cmsV1 } from './cms/v1-profile.js'
 import { joseV1 } from './jose/v1-profile.js'
+import { joseV2 } from './jose/v2-profile.js'
 import type { EnvelopeProfile } from './types.js'
 import { createHash } from 'node:crypto'
+export { bindRouting, routingMismatch, signedAddressees } from './payload.js'
 
 export type {
   AttachmentManifestItem, EnvelopeHeader, EnvelopeProfile, LetterObject, Opened, ReceiptClaims, Routing, SealInput, Sealed,
@@ -12,7 +14,7 @@ export type {
 } from './types.js'
 import type { SealManyInput, SealedMany, SealsMany } from './types.js'
 
-const ROWS: readonly EnvelopeProfile[] = [joseV1, cmsV1]
+const ROWS: readonly EnvelopeProfile[] = [joseV1, cmsV1, joseV2] // jose-v2 last: existing directories keep their preference (§17.7)
 
 /** "Application/JOSE; charset=x" → "application/jose" (RFC 9110 §8.3.1: case-insensitive, parameters apart). */
 function essence(contentType: string): string {

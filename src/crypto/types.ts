@@ -67,7 +67,8 @@ export interface EnvelopeHeader {
   recipientKeyId: string // opaque to callers (jose-v1: JWE x5t#S256); match keys with EnvelopeProfile.matchesRecipient
 }
 
-export interface SignedPayload {
+/** PROTOCOL.md §5.4: one recipient; the signature names the message and the recipient. */
+export interface SignedPayloadV1 {
   v: 1
   mid: string
   from: string
@@ -75,6 +76,18 @@ export interface SignedPayload {
   sentAt: string
   letter: any // validated against the letter schema by the receive service, not here
 }
+
+/** PROTOCOL.md §17.2: the same signed bytes for every recipient of a letter (sealMany). The
+ *  recipients are the letter's own `recipients`/`copyTo`; `lid` is the sender's letter id. */
+export interface SignedPayloadV2 {
+  v: 2
+  lid: string
+  from: string
+  sentAt: string
+  letter: any
+}
+
+export type SignedPayload = SignedPayloadV1 | SignedPayloadV2
 
 export interface Opened {
   payload: SignedPayload

@@ -97,3 +97,10 @@ export function thaiDateTime(at: Date | number | string, opts: ThaiDateOptions =
   const text = `${thaiDate(at, { ...opts, digits: 'arabic' })} เวลา ${pad(t.hour)}.${pad(t.minute)} น.`
   return opts.digits === 'arabic' ? text : thaiDigits(text)
 }
+
+/** The time of day of an instant in Asia/Bangkok as on a receipt stamp: '๑๔.๓๐ น.' (registers, README "Registers"). */
+export function thaiTime(at: Date | number | string, opts: Pick<ThaiDateOptions, 'digits'> = {}): string {
+  const t = bangkokTime(typeof at === 'string' ? new Date(at) : at)
+  const text = `${pad(t.hour)}.${pad(t.minute)} น.`
+  return opts.digits === 'arabic' ? text : thaiDigits(text)
+}

@@ -22,6 +22,12 @@ const FORMS: Readonly<Record<string, EvidenceForm>> = {
     receiptFile: 'receipt.jws',
     letterBytes: (o) => Buffer.from(o.signedBytes, 'latin1'),
   },
+  'jose-v2': { // PROTOCOL.md §17.7: a JWE in flattened JSON serialization; the signed letter and receipt as jose-v1
+    envelopeFile: 'envelope.jwe.json',
+    letterFile: 'letter.jws',
+    receiptFile: 'receipt.jws',
+    letterBytes: (o) => Buffer.from(o.signedBytes, 'latin1'),
+  },
   'cms-v1': {
     envelopeFile: 'envelope.p7m',
     letterFile: 'letter.p7s',

@@ -19,7 +19,7 @@ export interface FederationServerOptions {
   readonly log: Logger
 }
 
-export const ENVELOPE_MEDIA_TYPES = ['application/jose', 'application/pkcs7-mime', 'application/cms'] as const
+export const ENVELOPE_MEDIA_TYPES = ['application/jose', 'application/pkcs7-mime', 'application/cms', 'application/jose+json'] as const // §4.2 check 1, §17.7
 
 /** Returns a server that is not listening yet, so tests can inject() or listen() as they need. */
 export async function buildFederationServer(opts: FederationServerOptions): Promise<FastifyInstance<any, any, any, any>> {

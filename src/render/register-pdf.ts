@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import PDFDocument from 'pdfkit'
 import { beYearOfCe, columnTitles, type RegisterBook } from '../domain/registers.js'
-import { thaiDate, thaiDateTime, thaiDigits } from '../domain/thai.js'
+import { thaiDate, thaiDateTime, thaiDigits, thaiTime } from '../domain/thai.js'
 import type { RegisterEntry } from '../storage/registers.js'
 import { remarksOf } from './register-csv.js'
 import { runsOf, wrap, type Run, type Script } from './thai-text.js'
@@ -47,7 +47,7 @@ const BATCH = 20 // rows drawn between two yields to the event loop
 
 function cellsOf(e: RegisterEntry): Record<Column, string> {
   return {
-    number: `${e.number}\n${thaiDateTime(e.recordedAt, { month: 'short', digits: 'arabic' }).replace(' เวลา ', '\n')}`,
+    number: `${e.number}\n${thaiDate(e.recordedAt, { month: 'short', digits: 'arabic' })}\n${thaiTime(e.recordedAt, { digits: 'arabic' })}`,
     letterNumber: e.letterNumber ?? '',
     letterDate: e.letterDate ? thaiDate(e.letterDate, { month: 'short', digits: 'arabic' }) : '',
     from: e.from ?? '',

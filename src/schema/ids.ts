@@ -11,6 +11,7 @@ export const schemaIds = {
   apiLetterDraft: 'urn:saraban:api:letter-draft:v1',
   apiLetterCreate: 'urn:saraban:api:letter-create:v1',
   apiLetterCreateHeaders: 'urn:saraban:api:letter-create-headers:v1',
+  apiLetterCreateMultipart: 'urn:saraban:api:letter-create-multipart:v1',
   apiLetterStatus: 'urn:saraban:api:letter-status:v1',
   apiOutboxList: 'urn:saraban:api:outbox-list:v1',
   apiInboxList: 'urn:saraban:api:inbox-list:v1',

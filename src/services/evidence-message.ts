@@ -6,6 +6,7 @@ import { createHash, type X509Certificate } from 'node:crypto'
 import type { Directory } from '../pki/directory.js'
 import { fingerprint, notAfter } from '../pki/cert.js'
 import type { Opened, VerifiedReceipt } from '../crypto/types.js'
+import { routingMismatch } from '../crypto/payload.js'
 import type { Manifest, ManifestMessage, TimeProof } from '../evidence/manifest.js'
 import { chainPem, evidenceForm, parseContentKeyFile } from '../evidence/forms.js'
 import { revocationAt, type ParsedCrl } from '../evidence/crl.js'
@@ -56,7 +57,8 @@ export async function checkMessage(m: ManifestMessage, ctx: MessageContext): Pro
     note(m.auditorPrefix, ok, ok ? `with ${m.envelope} from byte ${aux.tailOffset}, a CMS object OpenSSL opens with ${m.contentKey}` : `is not the KEKRecipientInfo prefix for ${m.envelope} and ${m.contentKey} at the recorded offset`)
   }
   const p = opened.payload
-  if (p.mid !== m.messageId || p.from !== sender || p.to !== m.recipient) note(m.letter, false, `the signed letter names message ${p.mid} from "${p.from}" to "${p.to}"`)
+  const unbound = routingMismatch(p, { messageId: m.messageId, from: sender, to: m.recipient }) // PROTOCOL.md §4.2 check 11, §17.3
+  if (unbound !== undefined) note(m.letter, false, `the signed letter does not vouch for message ${m.messageId} from "${sender}" to "${m.recipient}": ${unbound.detail}`)
   same(ctx, m.letter, form.letterBytes(opened), 'the signed letter inside the envelope')
   same(ctx, m.letterSigner, chainPem(opened.signerChain), 'the certificate chain in the signed letter')
   const signed = (p.letter?.attachments ?? []) as Array<{ sha256: string }>

@@ -6,6 +6,7 @@ import type { TrustAnchors } from '../pki/validate.js'
 import { Directory, verifyDirectory } from '../pki/directory.js'
 import { fingerprint } from '../pki/cert.js'
 import { receiptFromText, type ProfileTable } from '../crypto/profiles.js'
+import { routingMismatch } from '../crypto/payload.js'
 import { checkReceipt } from './receipt-check.js'
 
 const EVIDENCE_FORMAT = 'saraban-evidence'
@@ -101,7 +102,7 @@ async function verifyMessage(
     return note('.contentKey', false, `the envelope does not open and verify with the content key: ${(err as Error).message}`)
   }
   // cms-v1 names no parties outside the encryption (PROTOCOL.md §12.5): bind them to the signed payload.
-  if (opened.payload.mid !== m.messageId || opened.payload.from !== sender || opened.payload.to !== m.recipient) {
+  if (routingMismatch(opened.payload, { messageId: m.messageId, from: sender, to: m.recipient }) !== undefined) { // §4.2 check 11, §17.3
     return note('.signature', false, 'the signed letter names another message, sender or recipient than the bundle')
   }
   const signedAt = new Date(opened.payload.sentAt)

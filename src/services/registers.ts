@@ -65,11 +65,20 @@ export interface OutgoingInput {
   readonly number?: number | undefined
   /** letterNumber is ignored: the node forms it from the owner code. */
   readonly entry: RegisterFacts
+  readonly idempotency?: Idempotency | undefined
+}
+
+/** An API request's Idempotency-Key and the SHA-256 of its body: a replay gets the first answer. */
+export interface Idempotency {
+  readonly key: string
+  readonly requestSha256: string
 }
 
 export interface OutgoingNumber extends RegisterNumber {
   /** ที่: `<owner code>/<n>` or `<owner code>/ว <n>`. */
   readonly letterNumber: string
+  /** True when an Idempotency-Key replay returned the number taken before. */
+  readonly replayed?: boolean
 }
 
 export interface PaperEntryInput {
@@ -78,6 +87,7 @@ export interface PaperEntryInput {
   readonly at: Date | number
   readonly number?: number | undefined
   readonly entry: RegisterFacts
+  readonly idempotency?: Idempotency | undefined
 }
 
 export interface RecordSentInput {
@@ -129,6 +139,12 @@ export class Registers {
     return this.#d.agencyName?.(agency) ?? agency
   }
 
+  /** The register columns of a letter (ที่, ลงวันที่, จาก, ถึง, เรื่อง) with agency names from the
+   *  directory, e.g. for receive({ entry: { ...registers.factsOf(letter, m.senderAgency), action } }). */
+  factsOf(letter: LetterForRegister, fromAgency: string): RegisterFacts {
+    return factsOfLetter(letter, fromAgency, (a) => this.agencyName(a))
+  }
+
   /** Registers a received message (inside db.write()). Registering the same message again returns
    *  the first entry (created: false), unless it names another number or book: ERR_REGISTER_ALREADY_REGISTERED. */
   receive(input: ReceiveInput): ReceiveResult {
@@ -151,21 +167,27 @@ export class Registers {
     if (ownerCode === undefined) {
       throw new SarabanError('ERR_REGISTER_NO_OWNER_CODE', `Agency ${input.agency} has no ownerCode in its configuration.`, { field: 'agency' })
     }
+    const prior = this.#replay(input.agency, book, input.idempotency)
+    if (prior) return { book: prior.book, year: prior.year, number: prior.number, letterNumber: prior.letterNumber ?? '', replayed: true }
     const year = registerYear(input.at)
     const number = this.#nextNumber({ agency: input.agency, book: book.id, year }, input.number)
     const letterNumber = letterNumberOf(ownerCode, book, number)
     this.#d.store.insert({
       ...input.entry, agency: input.agency, book: book.id, year, number, recordedAt: ms(input.at), letterNumber,
-      letterId: input.letterId,
+      letterId: input.letterId, idempotencyKey: input.idempotency?.key, requestSha256: input.idempotency?.requestSha256,
     })
     return { book: book.id, year, number, letterNumber }
   }
 
   /** An entry for a letter that did not pass through the node (a paper letter), in any book (inside
    *  db.write()): keeps the node's books complete when the saraban system registers everything here. */
-  recordEntry(input: PaperEntryInput): RegisterNumber {
+  recordEntry(input: PaperEntryInput): RegisterNumber & { replayed?: boolean } {
     const book = this.book(input.book)
-    return this.#insert(book, input.agency, input.at, input.number, input.entry)
+    const prior = this.#replay(input.agency, book, input.idempotency)
+    if (prior) return { book: prior.book, year: prior.year, number: prior.number, replayed: true }
+    return this.#insert(book, input.agency, input.at, input.number, {
+      ...input.entry, idempotencyKey: input.idempotency?.key, requestSha256: input.idempotency?.requestSha256,
+    })
   }
 
   /** The sender's send register gets an entry for a sent letter (inside the db.write() that stores
@@ -176,7 +198,7 @@ export class Registers {
     const store = this.#d.store
     const before = store.byLetter(agency, letterId)[0]
     if (before) return { book: before.book, year: before.year, number: before.number, how: 'existing' }
-    const facts = factsOfLetter(letter, agency, (a) => this.agencyName(a))
+    const facts = this.factsOf(letter, agency)
     if (letter.number !== undefined) {
       const open = store.byLetterNumber(agency, letter.number)
         .find((e) => e.letterId === null && e.status === 'active' && this.#books.get(e.book)?.direction === 'send')
@@ -198,6 +220,18 @@ export class Registers {
     return this.#d.store.get(series, number)!
   }
 
+  /** The entry an earlier request with this Idempotency-Key took; the same key for another book or
+   *  body is ERR_IDEMPOTENCY_CONFLICT. */
+  #replay(agency: string, book: RegisterBook, idem: Idempotency | undefined): RegisterEntry | undefined {
+    if (idem === undefined) return undefined
+    const e = this.#d.store.byIdempotencyKey(agency, idem.key)
+    if (e === undefined) return undefined
+    if (e.book !== book.id || e.requestSha256 !== idem.requestSha256) {
+      throw new SarabanError('ERR_IDEMPOTENCY_CONFLICT', `Idempotency-Key "${idem.key}" already took number ${e.number} of ${e.book} ${e.year + 543} with another request.`, { field: 'Idempotency-Key' })
+    }
+    return e
+  }
+
   #nextNumber(series: RegisterSeries, supplied: number | undefined): number {
     const highest = this.#d.store.highest(series)
     if (supplied === undefined) return highest + 1
@@ -206,7 +240,8 @@ export class Registers {
     return supplied
   }
 
-  #insert(book: RegisterBook, agency: string, at: Date | number, supplied: number | undefined, entry: RegisterFacts & { messageId?: string; letterId?: string }): RegisterNumber {
+  #insert(book: RegisterBook, agency: string, at: Date | number, supplied: number | undefined,
+    entry: RegisterFacts & { messageId?: string; letterId?: string; idempotencyKey?: string | undefined; requestSha256?: string | undefined }): RegisterNumber {
     const year = registerYear(at)
     const number = this.#nextNumber({ agency, book: book.id, year }, supplied)
     this.#d.store.insert({ ...entry, agency, book: book.id, year, number, recordedAt: ms(at) })

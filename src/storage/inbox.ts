@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3'
 import type { Db } from './db.js'
 import { newestFirst } from './page.js'
+import { SarabanError } from '../errors.js'
 
 export interface InboxAttachmentMeta {
   id: string
@@ -27,13 +28,18 @@ export interface NewInboxMessage {
   signerJson: string
   receivedAt: number
   receipt: string
+  /** The signed `lid` of a v2 payload (PROTOCOL.md §17.5): one message per (recipient, sender, lid). */
+  senderLetterId?: string | undefined
 }
 
-export interface InboxMessage extends Omit<NewInboxMessage, 'envelope'> {
+export interface InboxMessage extends Omit<NewInboxMessage, 'envelope' | 'senderLetterId'> {
   attachments: InboxAttachmentMeta[]
 }
 
 export type InsertResult = { inserted: true } | { inserted: false; envelopeSha256: string; receipt: string }
+
+/** The message id under which a recipient already holds a sender's letter `lid` (PROTOCOL.md §17.5). */
+export interface LetterKey { recipientAgency: string; senderAgency: string; senderLetterId: string }
 
 /** Newest first. The cursor is the last row seen: (before, beforeId); without beforeId, receivedAt < before. */
 export interface InboxListOptions {
@@ -44,6 +50,10 @@ export interface InboxListOptions {
 }
 
 type Row = Omit<InboxMessage, 'attachments'>
+
+export function letterDuplicate(messageId: string, first: string): SarabanError {
+  return new SarabanError('ERR_LETTER_DUPLICATE', `Message ${messageId} carries a letter this recipient already received from this sender as message ${first}.`, { field: 'lid' })
+}
 type AttachmentRow = InboxAttachmentMeta & { messageId: string }
 
 const MESSAGE = `message_id AS messageId, recipient_agency AS recipientAgency, sender_agency AS senderAgency, profile,
@@ -64,10 +74,12 @@ export class InboxStore {
     const p = <R>(sql: string): Stmt<R> => db.sqlite.prepare<unknown[], R>(sql)
     this.#s = {
       insertMessage: p(`INSERT INTO inbox_messages (message_id, recipient_agency, sender_agency, profile, envelope_sha256,
-        letter_json, signer_json, received_at, receipt)
+        letter_json, signer_json, received_at, receipt, sender_letter_id)
         VALUES (@messageId, @recipientAgency, @senderAgency, @profile, @envelopeSha256, @letterJson, @signerJson,
-        @receivedAt, @receipt)
+        @receivedAt, @receipt, @senderLetterId)
         ON CONFLICT (message_id) DO NOTHING`),
+      byLetter: p<string>(`SELECT message_id FROM inbox_messages WHERE recipient_agency = @recipientAgency
+        AND sender_agency = @senderAgency AND sender_letter_id = @senderLetterId`).pluck(),
       insertEnvelope: p('INSERT INTO inbox_envelopes (message_id, bytes) VALUES (?, ?)'),
       insertAttachment: p(`INSERT INTO inbox_attachments (message_id, id, position, filename, media_type, size, sha256)
         VALUES (@messageId, @id, @position, @filename, @mediaType, @size, @sha256)`),
@@ -84,7 +96,12 @@ export class InboxStore {
     }
     const s = this.#s
     this.#insert = db.sqlite.transaction((m: NewInboxMessage, atts: readonly InboxAttachmentMeta[]): InsertResult => {
-      const { envelope, ...row } = m
+      const { envelope, ...rest } = m
+      const row = { ...rest, senderLetterId: rest.senderLetterId ?? null }
+      if (row.senderLetterId !== null && s.peek.get(m.messageId) === undefined) {
+        const first = s.byLetter.get({ recipientAgency: row.recipientAgency, senderAgency: row.senderAgency, senderLetterId: row.senderLetterId })
+        if (first !== undefined) throw letterDuplicate(m.messageId, first) // a concurrent copy under another id won
+      }
       if (s.insertMessage.run(row).changes === 0) {
         const seen = s.peek.get(m.messageId)!
         return { inserted: false, envelopeSha256: seen.envelopeSha256, receipt: seen.receipt }
@@ -104,6 +121,11 @@ export class InboxStore {
    *  already stored — nothing new and the stored digest + receipt. Sync; call inside db.write(). */
   insert(msg: NewInboxMessage, attachments: readonly InboxAttachmentMeta[]): InsertResult {
     return this.#insert.immediate(msg, attachments)
+  }
+
+  /** PROTOCOL.md §17.5: the message id of the letter `lid` this recipient already holds from this sender. */
+  messageOfLetter(key: LetterKey): string | undefined {
+    return this.#s.byLetter.get(key)
   }
 
   /** Cheap duplicate check before decrypting. */

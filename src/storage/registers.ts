@@ -19,6 +19,9 @@ export interface NewRegisterEntry extends RegisterSeries, RegisterFacts {
   recordedAt: number
   messageId?: string | undefined
   letterId?: string | undefined
+  /** Idempotency-Key of the API request that took the number, and the digest of its body. */
+  idempotencyKey?: string | undefined
+  requestSha256?: string | undefined
 }
 
 export interface RegisterEntry extends RegisterSeries {
@@ -52,9 +55,11 @@ export class RegisterStore {
     this.#s = {
       highest: p<number | null>('SELECT max(number) FROM register_entries WHERE agency = ? AND book = ? AND year = ?').pluck(),
       insert: p(`INSERT INTO register_entries (agency, book, year, number, status, recorded_at, letter_number, letter_date,
-        from_text, to_text, subject, action, remarks, message_id, letter_id)
+        from_text, to_text, subject, action, remarks, message_id, letter_id, idempotency_key, request_sha256)
         VALUES (@agency, @book, @year, @number, 'active', @recordedAt, @letterNumber, @letterDate, @from, @to, @subject,
-        @action, @remarks, @messageId, @letterId)`),
+        @action, @remarks, @messageId, @letterId, @idempotencyKey, @requestSha256)`),
+      byKey: p<RegisterEntry & { requestSha256: string | null }>(`SELECT ${ENTRY}, request_sha256 AS requestSha256
+        FROM register_entries WHERE agency = ? AND idempotency_key = ?`),
       get: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND book = ? AND year = ? AND number = ?`),
       byMessage: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND message_id = ?`),
       byLetter: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND letter_id = ? ORDER BY year, book, number`),
@@ -85,11 +90,17 @@ export class RegisterStore {
       letterNumber: e.letterNumber ?? null, letterDate: e.letterDate ?? null, from: e.from ?? null, to: e.to ?? null,
       subject: e.subject ?? null, action: e.action ?? null, remarks: e.remarks ?? null,
       messageId: e.messageId ?? null, letterId: e.letterId ?? null,
+      idempotencyKey: e.idempotencyKey ?? null, requestSha256: e.requestSha256 ?? null,
     })
   }
 
   get(s: RegisterSeries, number: number): RegisterEntry | undefined {
     return this.#s.get.get(s.agency, s.book, s.year, number)
+  }
+
+  /** The entry an API request with this Idempotency-Key created, with the digest of that request. */
+  byIdempotencyKey(agency: string, key: string): (RegisterEntry & { requestSha256: string | null }) | undefined {
+    return this.#s.byKey.get(agency, key)
   }
 
   /** The entry that registered a received message, in whichever book. */

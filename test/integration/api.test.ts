@@ -69,7 +69,7 @@ t.test('outbox pages with an opaque cursor, newest first, without gaps', async (
 t.test('node, directory and OpenAPI', async (t) => {
   const node = await call(net.nodes.moi!, 'GET', '/api/v1/node')
   t.same(node.body.agencies, ['moi'])
-  t.same(node.body.profiles, ['jose-v1', 'cms-v1'])
+  t.same(node.body.profiles, ['jose-v1', 'cms-v1', 'jose-v2']) // jose-v2 last (PROTOCOL.md §17.7)
   const dir = await call(net.nodes.moi!, 'GET', '/api/v1/directory')
   t.same(dir.body.agencies.map((a: { id: string }) => a.id).sort(), ['dga', 'mof', 'moi'])
   const doc = (await (await fetch(net.nodes.moi!.apiUrl + '/docs/json')).json()) as any

@@ -73,6 +73,19 @@ t.test('supplied numbers: only the next one; taken and gap refused', async (t) =
   t.match(classified.body, { book: 'classified', number: 1 })
 })
 
+t.test('Idempotency-Key: a retried request gets the same number', async (t) => {
+  const moi = net.nodes.moi!
+  const body = { subject: 'ส่งซ้ำเพราะไม่ได้รับคำตอบ' }
+  const first = await call(moi, 'POST', '/api/v1/registers/circular/numbers', body, { 'idempotency-key': 'retry-1' })
+  t.equal(first.status, 201)
+  const again = await call(moi, 'POST', '/api/v1/registers/circular/numbers', body, { 'idempotency-key': 'retry-1' })
+  t.equal(again.status, 200)
+  t.equal(again.headers.get('idempotent-replayed'), 'true')
+  t.same(again.body, first.body)
+  const other = await call(moi, 'POST', '/api/v1/registers/circular/numbers', { subject: 'อื่น' }, { 'idempotency-key': 'retry-1' })
+  t.match(other, { status: 409, body: { code: 'ERR_IDEMPOTENCY_CONFLICT' } })
+})
+
 t.test('a cancelled number stays in the register and is not given again', async (t) => {
   const moi = net.nodes.moi!
   const c = await call(moi, 'POST', `/api/v1/registers/send/entries/${BE()}/2/cancel`, { reason: 'ออกเลขซ้ำซ้อน' })

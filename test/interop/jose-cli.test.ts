@@ -6,10 +6,11 @@ import { X509Certificate } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
+import { joseV2 } from '../../src/crypto/jose/v2-profile.js'
 import { testFederation } from '../helpers/federation.js'
 import { certThumbprint } from '../../src/crypto/jose/v1-header.js'
 import { tamperPart, x5cOf } from '../vectors/craft.js'
-import { bytesOf, sealInput, sha256Hex, signerOf } from '../vectors/fixtures.js'
+import { bytesOf, sealInput, sealManyInput, sha256Hex, signerOf } from '../vectors/fixtures.js'
 import { JOSE_CLI, requireTool, run, scratchDir, status } from './tools.js'
 
 const JOSE = '/usr/bin/jose'
@@ -60,6 +61,34 @@ if (requireTool(t, JOSE_CLI)) {
       t.not(status(JOSE, ['jws', 'ver', '-i', join(dir, 'bad.jws'), '-k', join(dir, 'leaf.jwk')]), 0)
     })
   }
+
+  t.test('jose jwe dec opens the EC parts of a jose-v2 letter sealed once for many (PROTOCOL.md §17.7)', async (t) => {
+    const dir = scratchDir(t)
+    const input = sealManyInput(fed, 'moi', ['mof', 'dga'], attachments, { copyTo: ['moi'] })
+    const sealed = await joseV2.sealMany(input)
+    const rsaOaep = wrapAlgs.includes('RSA-OAEP-256')
+    let bundleSeen: Buffer | undefined
+    for (const a of ['moi', 'mof', 'dga']) writeFileSync(join(dir, `${a}.jwk`), JSON.stringify(fed.agencies[a]!.encryption.key.export({ format: 'jwk' })))
+    for (const p of sealed.parts) {
+      if (fed.agencies[p.to]!.spec.keyType !== 'ec' && !rsaOaep) {
+        t.comment(`${p.to}: RSA-OAEP-256 is not in this libjose build; jwcrypto covers it`)
+        continue
+      }
+      writeFileSync(join(dir, `${p.to}.json`), Buffer.concat([p.head, sealed.shared, p.tail]))
+      run(JOSE, ['jwe', 'dec', '-i', join(dir, `${p.to}.json`), '-k', join(dir, `${p.to}.jwk`), '-O', join(dir, `${p.to}.bin`)])
+      const bundle = readFileSync(join(dir, `${p.to}.bin`))
+      if (bundleSeen) t.ok(bundle.equals(bundleSeen), `${p.to}: the same bundle as every other recipient`)
+      bundleSeen = bundle
+      const jws = bundle.subarray(0, bundle.indexOf(0x0a)).toString('latin1')
+      writeFileSync(join(dir, 'letter.jws'), jws)
+      writeFileSync(join(dir, 'leaf.jwk'), leafJwk(jws))
+      const payload = JSON.parse(run(JOSE, ['jws', 'ver', '-i', join(dir, 'letter.jws'), '-k', join(dir, 'leaf.jwk'), '-O', '-']).toString('utf8'))
+      t.strictSame(payload, { v: 2, lid: input.letterId, from: 'moi', sentAt: input.sentAt, letter: input.letter }, `${p.to}: jose jws ver gives the v2 payload`)
+      const other = p.to === 'mof' ? 'dga' : 'mof'
+      t.not(status(JOSE, ['jwe', 'dec', '-i', join(dir, `${p.to}.json`), '-k', join(dir, `${other}.jwk`), '-O', join(dir, 'x.bin')]), 0, `${p.to}: another recipient's key does not open it`)
+    }
+    t.ok(bundleSeen, 'at least one part was opened by jose')
+  })
 
   t.test('jose jws ver verifies receipts (RS256 and ES256)', async (t) => {
     const dir = scratchDir(t)

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""jose-v1 (PROTOCOL.md §5, §6) with an independent implementation: python3-jwcrypto + hashlib.
+"""jose-v1 and jose-v2 (PROTOCOL.md §5, §6, §17.7) with an independent implementation: python3-jwcrypto + hashlib.
 
-  open ENVELOPE RECIPIENT_JWK      decrypt, verify the inner JWS with its x5c leaf, check the
-                                   attachments against the manifest; prints a JSON report
+  open ENVELOPE RECIPIENT_JWK      decrypt (compact, or jose-v2's flattened JSON), verify the inner JWS
+                                   with its x5c leaf, check the attachments against the manifest;
+                                   prints a JSON report (jweHeader: protected and per-recipient merged)
   verify-receipt RECEIPT           verify a receipt with its x5c leaf; prints header and claims
   split BUNDLE PAYLOAD_JSON        split a decrypted bundle by the manifest sizes; prints digests
   seal SPEC_JSON                   build an envelope (JWS signed here, JWE made here); writes it to stdout
+                                   (spec "profile": "jose-v2" → flattened JSON with a per-recipient header)
 
 Standard library + jwcrypto + cryptography only (Debian: python3-jwcrypto).
 """
@@ -54,6 +56,13 @@ def split_bundle(bundle, payload):
     return bundle[:nl].decode('ascii'), out, at == len(body)
 
 
+def jwe_header(text):
+    if not text.startswith('{'):
+        return protected_header(text)
+    o = json.loads(text)
+    return {**json.loads(b64u_decode(o['protected'])), **o.get('header', {})}
+
+
 def cmd_open(envelope_path, key_path):
     compact = open(envelope_path, 'rb').read().decode('ascii')
     key = jwk.JWK(**json.load(open(key_path)))
@@ -64,7 +73,7 @@ def cmd_open(envelope_path, key_path):
     payload = json.loads(payload_bytes.decode('utf-8'))
     _, attachments, exact = split_bundle(e.payload, payload)
     return {
-        'jweHeader': protected_header(compact), 'jwsHeader': {k: v for k, v in header.items() if k != 'x5c'},
+        'jweHeader': jwe_header(compact), 'jwsHeader': {k: v for k, v in header.items() if k != 'x5c'},
         'signerLeafSha256': leaf_sha256, 'payload': payload, 'attachments': attachments, 'lengthsExact': exact,
     }
 
@@ -88,6 +97,13 @@ def cmd_seal(spec_path):
     s.add_signature(signer, None, json.dumps({'alg': spec['signAlg'], 'typ': 'saraban-letter+jws', 'x5c': spec['x5c']}))
     bundle = s.serialize(compact=True).encode('ascii') + b'\n' + b''.join(open(p, 'rb').read() for p in spec['attachmentFiles'])
     recipient = jwk.JWK(**spec['recipientJwk'])
+    if spec.get('profile') == 'jose-v2':
+        shared = {'enc': 'A256GCM', 'typ': 'saraban-envelope+jwe', 'cty': 'saraban-bundle', 'srb_v': 2}
+        per = {'alg': spec['alg'], 'x5t#S256': spec['x5tS256'], 'srb_mid': spec['mid'], 'srb_from': spec['from'], 'srb_to': spec['to']}
+        e = jwe.JWE(bundle, protected=json.dumps(shared))
+        e.add_recipient(recipient, header=json.dumps(per))
+        sys.stdout.buffer.write(e.serialize(compact=False).encode('ascii'))
+        return
     header = {'alg': spec['alg'], 'enc': 'A256GCM', 'typ': 'saraban-envelope+jwe', 'cty': 'saraban-bundle',
               'x5t#S256': spec['x5tS256'], 'srb_v': 1, 'srb_mid': spec['mid'], 'srb_from': spec['from'], 'srb_to': spec['to']}
     e = jwe.JWE(bundle, protected=json.dumps(header))

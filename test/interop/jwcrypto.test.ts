@@ -5,10 +5,11 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
+import { joseV2 } from '../../src/crypto/jose/v2-profile.js'
 import { certThumbprint } from '../../src/crypto/jose/v1-header.js'
 import { testFederation } from '../helpers/federation.js'
 import { tamperPart, x5cOf } from '../vectors/craft.js'
-import { bytesOf, sealInput, sha256Hex, signerOf } from '../vectors/fixtures.js'
+import { bytesOf, sealInput, sealManyInput, sha256Hex, signerOf } from '../vectors/fixtures.js'
 import { JWCRYPTO, JWCRYPTO_TOOL, PYTHON, requireTool, run, scratchDir, status } from './tools.js'
 
 const py = (...args: string[]): Buffer => run(PYTHON, [JWCRYPTO_TOOL, ...args])
@@ -40,6 +41,47 @@ if (requireTool(t, JWCRYPTO)) {
 
       writeFileSync(join(dir, 'bad.jwe'), tamperPart(envelope, 4, 0))
       t.not(status(PYTHON, [JWCRYPTO_TOOL, 'open', join(dir, 'bad.jwe'), join(dir, 'recipient.jwk')]), 0, 'a tampered tag is refused')
+    })
+  }
+
+  t.test('jwcrypto opens every part of a jose-v2 letter sealed once for many (PROTOCOL.md §17.7)', async (t) => {
+    const dir = scratchDir(t)
+    const input = sealManyInput(fed, 'moi', ['mof', 'dga'], attachments, { copyTo: ['moi'] })
+    const sealed = await joseV2.sealMany(input)
+    for (const p of sealed.parts) {
+      const envelope = Buffer.concat([p.head, sealed.shared, p.tail])
+      writeFileSync(join(dir, `${p.to}.json`), envelope)
+      writeFileSync(join(dir, `${p.to}.jwk`), JSON.stringify(fed.agencies[p.to]!.encryption.key.export({ format: 'jwk' })))
+      const r = JSON.parse(py('open', join(dir, `${p.to}.json`), join(dir, `${p.to}.jwk`)).toString('utf8'))
+      t.match(r.jweHeader, {
+        alg: fed.agencies[p.to]!.spec.keyType === 'ec' ? 'ECDH-ES+A256KW' : 'RSA-OAEP-256', enc: 'A256GCM', typ: 'saraban-envelope+jwe',
+        cty: 'saraban-bundle', srb_v: 2, srb_mid: p.messageId, srb_from: 'moi', srb_to: p.to, 'x5t#S256': certThumbprint(fed.agencies[p.to]!.encryption.cert),
+      }, `${p.to}: headers`)
+      t.strictSame(r.payload, { v: 2, lid: input.letterId, from: 'moi', sentAt: input.sentAt, letter: input.letter }, `${p.to}: the v2 payload, signature verified`)
+      t.same(r.attachments, attachments.map((a) => ({ size: a.length, sha256: sha256Hex(a), matches: true })))
+      const bad = Buffer.from(envelope)
+      bad[p.head.length + 10] = bad[p.head.length + 10] === 0x41 ? 0x42 : 0x41
+      writeFileSync(join(dir, 'bad.json'), bad)
+      t.not(status(PYTHON, [JWCRYPTO_TOOL, 'open', join(dir, 'bad.json'), join(dir, `${p.to}.jwk`)]), 0, `${p.to}: a changed shared byte is refused`)
+    }
+  })
+
+  for (const [from, to] of [['moi', 'mof'], ['mof', 'moi']] as const) {
+    t.test(`our open() opens a jose-v2 envelope jwcrypto built: ${from} → ${to}`, async (t) => {
+      const dir = scratchDir(t)
+      const input = sealInput(fed, from, to, attachments)
+      const files = attachments.map((a, i) => (writeFileSync(join(dir, `att-${i}`), a), join(dir, `att-${i}`)))
+      writeFileSync(join(dir, 'spec.json'), JSON.stringify({
+        profile: 'jose-v2', signerJwk: input.signer.key.export({ format: 'jwk' }), x5c: x5cOf(input.signer.chain),
+        signAlg: fed.agencies[from]!.spec.keyType === 'ec' ? 'ES256' : 'RS256', recipientJwk: input.recipientCert.publicKey.export({ format: 'jwk' }),
+        alg: fed.agencies[to]!.spec.keyType === 'ec' ? 'ECDH-ES+A256KW' : 'RSA-OAEP-256', x5tS256: certThumbprint(input.recipientCert),
+        mid: input.messageId, from, to, sentAt: input.sentAt, letter: input.letter, attachmentFiles: files,
+      }))
+      const envelope = py('seal', join(dir, 'spec.json'))
+      t.match(joseV2.peek(envelope), { profile: 'jose-v2', messageId: input.messageId, from, to })
+      const opened = await joseV2.open(envelope, fed.agencies[to]!.encryption.key)
+      t.strictSame(opened.payload, { v: 1, mid: input.messageId, from, to, sentAt: input.sentAt, letter: input.letter })
+      t.ok(opened.attachments.every((a, i) => a.equals(attachments[i]!)))
     })
   }
 

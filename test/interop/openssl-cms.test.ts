@@ -11,7 +11,7 @@ import { cmsV1, openCmsV1, openCmsV1WithContentKey, sealCmsV1 } from '../../src/
 import { signCmsReceipt } from '../../src/crypto/cms/v1-receipt.js'
 import { OID_CT_SARABAN_LETTER } from '../../src/crypto/cms/oids.js'
 import { testFederation } from '../helpers/federation.js'
-import { bytesOf, sampleLetter, sealInput, signerOf } from '../vectors/fixtures.js'
+import { bytesOf, sampleLetter, sealInput, sealManyInput, signerOf } from '../vectors/fixtures.js'
 import { requireTool, run, scratchDir, status, type Tool } from './tools.js'
 import { call, federationPost, testNet } from '../helpers/nodes.js'
 
@@ -79,6 +79,26 @@ t.test('openssl cms', async (t) => {
       t.not(status('openssl', ['cms', '-decrypt', '-inform', 'DER', '-in', file('tampered.der', tampered), '-inkey', file(`${c.to}.enc.key.pem`), '-recip', file(`${c.to}.enc.crt.pem`), '-out', file('x')]), 0, 'a flipped ciphertext byte fails the GCM tag in openssl too')
     })
   }
+
+  t.test('openssl opens every part of a sealMany (PROTOCOL.md §17.6): one SignedData, one ciphertext, a RecipientInfo each', async (t) => {
+    const input = sealManyInput(fed, 'moi', ['mof', 'dga'], [attachment], { copyTo: ['moi'] })
+    const sealed = await cmsV1.sealMany(input)
+    t.equal(sealed.parts.length, 3)
+    for (const part of sealed.parts) {
+      const env = file(`many-${part.to}.der`, Buffer.concat([part.head, sealed.shared, part.tail]))
+      const plain = file(`many-${part.to}.plain`)
+      decrypt(env, part.to, plain)
+      const bundle = readFileSync(plain)
+      const ours = openCmsV1(readFileSync(env), fed.agencies[part.to]!.encryption.key)
+      const signedLength = Buffer.from(ours.signedBytes, 'base64').length
+      t.ok(bundle.subarray(signedLength).equals(attachment), `${part.to}: openssl decrypts head ‖ shared ‖ tail to the SignedData and the attachment`)
+      const payloadFile = file(`many-${part.to}.payload.json`)
+      verify(file(`many-${part.to}.signed.der`, bundle.subarray(0, signedLength)), payloadFile)
+      t.strictSame(JSON.parse(readFileSync(payloadFile, 'utf8')), { v: 2, lid: input.letterId, from: 'moi', sentAt: input.sentAt, letter: input.letter }, `${part.to}: openssl cms -verify gives the v2 payload`)
+      const wrongKey = part.to === 'mof' ? 'dga' : 'mof'
+      t.not(status('openssl', ['cms', '-decrypt', '-inform', 'DER', '-in', env, '-inkey', file(`${wrongKey}.enc.key.pem`), '-out', file('x')]), 0, `${part.to}: another recipient's key does not open this part`)
+    }
+  })
 
   t.test('openssl cms -verify accepts our receipts (RSA and EC signers)', async (t) => {
     for (const to of ['moi', 'mof']) {

@@ -43,7 +43,7 @@ for (const [from, to, kind] of [['mof', 'moi', 'ktri'], ['moi', 'mof', 'kari']] 
     t.ok(cmsV1.matchesRecipient(h, cert))
     t.notOk(cmsV1.matchesRecipient(h, fed.agencies.dga!.encryption.cert))
     const opened = await cmsV1.open(env, fed.agencies[to]!.encryption.key)
-    t.equal(opened.payload.mid, input.messageId)
+    t.match(opened.payload, { v: 1, mid: input.messageId })
     t.equal(opened.signerChain[0]!.fingerprint256, fed.agencies[from]!.signing.cert.fingerprint256, 'the SKI sid finds the signer certificate')
   })
 }

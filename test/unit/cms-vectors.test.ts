@@ -5,6 +5,7 @@ import { createPrivateKey } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
+import { bindRouting } from '../../src/crypto/payload.js'
 import { sha256Hex } from '../vectors/fixtures.js'
 
 const DIR = fileURLToPath(new URL('../vectors/cms-v1/', import.meta.url))
@@ -32,9 +33,7 @@ for (const { f, v } of envelopes) {
     const open = async () => {
       const h = cmsV1.peek(envelope, routing)
       const o = await cmsV1.open(envelope, createPrivateKey(keys.agencies[v.recipient].encryption.privateKey))
-      for (const [r, p] of [['messageId', 'mid'], ['from', 'from'], ['to', 'to']] as const) {
-        if (h[r] !== o.payload[p]) throw Object.assign(new Error('routing'), { code: 'ERR_ENVELOPE_HEADER_MISMATCH' })
-      }
+      bindRouting(o.payload, h) // §12.7 step 9, §17.3
       return o
     }
     if (v.expect.open.error) {

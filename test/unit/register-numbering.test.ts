@@ -78,6 +78,14 @@ t.test('concurrent registrations get distinct consecutive numbers, and the serie
   t.equal(again.registers.store.count({ agency: 'moi', book: 'receive', year: 2026 }), N + 1)
 })
 
+t.test('two connections to one file (as two processes would) never hand out the same number', async (t) => {
+  const a = open(t)
+  const b = open(t, a.file)
+  const take = (x: typeof a) => x.db.write(() => x.registers.assignOutgoing({ agency: 'moi', book: 'circular', at: JUNE, entry: {} }).number)
+  const got = await Promise.all(Array.from({ length: 60 }, (_, i) => take(i % 2 ? a : b)))
+  t.same([...got].sort((x, y) => x - y), Array.from({ length: 60 }, (_, i) => i + 1))
+})
+
 t.test('receive: supplied numbers, idempotent per message, wrong book direction', async (t) => {
   const { db, registers } = open(t)
   const id = randomUUID()
@@ -98,6 +106,20 @@ t.test('outgoing numbers: owner code + number, ว series for circulars, no owne
   t.match(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'circular', at: JUNE, entry: {} })), { number: 1, letterNumber: 'มท 0201.2/ว 1' })
   t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'x-agency', book: 'send', at: JUNE, entry: {} })).catch((e) => e)), 'ERR_REGISTER_NO_OWNER_CODE')
   t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'receive', at: JUNE, entry: {} })).catch((e) => e)), 'ERR_REGISTER_WRONG_DIRECTION')
+})
+
+t.test('Idempotency-Key: a replay gets the number taken before; another body or book is a conflict', async (t) => {
+  const { db, registers } = open(t)
+  const idem = { key: 'k-1', requestSha256: 'aa' }
+  const first = await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'send', at: JUNE, entry: {}, idempotency: idem }))
+  const again = await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'send', at: JUNE, entry: {}, idempotency: idem }))
+  t.match(again, { number: first.number, letterNumber: first.letterNumber, replayed: true })
+  t.equal(registers.store.count({ agency: 'moi', book: 'send', year: 2026 }), 1, 'no second entry')
+  t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'send', at: JUNE, entry: {}, idempotency: { key: 'k-1', requestSha256: 'bb' } })).catch((e) => e)), 'ERR_IDEMPOTENCY_CONFLICT')
+  t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'circular', at: JUNE, entry: {}, idempotency: idem })).catch((e) => e)), 'ERR_IDEMPOTENCY_CONFLICT')
+  t.match(await db.write(() => registers.assignOutgoing({ agency: 'mof', book: 'send', at: JUNE, entry: {}, idempotency: idem })), { number: 1, replayed: undefined }, 'keys are per agency')
+  const paper = await db.write(() => registers.recordEntry({ agency: 'moi', book: 'receive', at: JUNE, entry: {}, idempotency: { key: 'p', requestSha256: 'cc' } }))
+  t.match(await db.write(() => registers.recordEntry({ agency: 'moi', book: 'receive', at: JUNE, entry: {}, idempotency: { key: 'p', requestSha256: 'cc' } })), { number: paper.number, replayed: true })
 })
 
 t.test('a cancelled number stays in the book and is never given again', async (t) => {

@@ -6,6 +6,7 @@ import { csvField, csvRow, remarksOf } from '../../src/render/register-csv.js'
 import { registerPdf } from '../../src/render/register-pdf.js'
 import { BUILT_IN_BOOKS, factsOfLetter, letterNumberOf } from '../../src/domain/registers.js'
 import type { RegisterEntry } from '../../src/storage/registers.js'
+import { thaiTime } from '../../src/domain/thai.js'
 
 // Every character 10 units wide: wrapping is then checked in characters.
 const tenEach = (r: Run) => [...r.text].length * 10
@@ -32,6 +33,11 @@ t.test('wrap breaks Thai at word boundaries, never inside a cluster, and keeps h
   const capped = wrap('หนึ่ง สอง สาม สี่ ห้า', 30, tenEach, 2)
   t.equal(capped.length, 2)
   t.match(capped[1], /…$/)
+})
+
+t.test('thaiTime: the time of day in Asia/Bangkok as on a receipt stamp', async (t) => {
+  t.equal(thaiTime(Date.UTC(2026, 10, 25, 7, 30)), '๑๔.๓๐ น.')
+  t.equal(thaiTime('2026-11-25T23:05:00Z', { digits: 'arabic' }), '06.05 น.')
 })
 
 t.test('CSV fields: quoted when needed, quotes doubled, formulas defused', async (t) => {
@@ -92,6 +98,8 @@ t.test('PDF: pages, embedded Thai and Latin fonts, an empty register still print
   t.ok(pages >= 2, `40 rows take more than one page (${pages})`)
   t.equal(new Set(text.match(/\/BaseFont \/[A-Z]{6}\+Sarabun-(Regular|Bold)/g)).size, 4, 'Thai and Latin subsets, regular and bold')
   t.match(text, /\/Lang \(th-TH\)/)
+  const odd = await pdfOf([entry(1, { subject: 'ตัวอักษรนอกชุด 漢字 😀 — “quoted” ๑๒๓' })], 1)
+  t.equal(odd.pdf.subarray(0, 5).toString('latin1'), '%PDF-', 'characters outside both subsets do not break the export')
   const empty = await pdfOf([], 0)
   t.equal((empty.pdf.toString('latin1').match(/\/Type \/Page\b/g) ?? []).length, 1)
 })

@@ -1,7 +1,7 @@
 // Sample letters and identities for jose-v1 tests, interop tests and the vector generator.
 import { createHash, randomUUID } from 'node:crypto'
 import type { FederationMaterial } from '../../src/pki/dev-ca.js'
-import type { LetterObject, SealInput, SignerIdentity } from '../../src/crypto/profiles.js'
+import type { LetterObject, SealInput, SealManyInput, SignerIdentity } from '../../src/crypto/profiles.js'
 
 export function sha256Hex(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex')
@@ -64,4 +64,25 @@ export function bytesOf(n: number, seed = 1): Buffer {
     block.copy(out, at, 0, Math.min(block.length, n - at))
   }
   return out
+}
+
+/** A circular from `from` to `recipients` (and `copyTo`), sealed for all of them at once (PROTOCOL.md §17). */
+export function sealManyInput(
+  fed: FederationMaterial, from: string, recipients: readonly string[], attachments: Buffer[], opts: { copyTo?: readonly string[]; letterId?: string } = {},
+): SealManyInput {
+  const to = [...recipients, ...(opts.copyTo ?? [])]
+  const letter = {
+    ...sampleLetter(from, recipients[0]!, attachments),
+    recipients: recipients.map((agency) => ({ agency, title: `หัวหน้าส่วนราชการ ${agency}` })),
+    ...(opts.copyTo ? { copyTo: opts.copyTo.map((agency) => ({ agency })) } : {}),
+  }
+  return {
+    letterId: opts.letterId ?? randomUUID(),
+    from,
+    sentAt: '2026-11-25T03:04:05.678Z',
+    letter,
+    attachments,
+    signer: signerOf(fed, from),
+    recipients: to.map((a) => ({ messageId: randomUUID(), to: a, cert: fed.agencies[a]!.encryption.cert })),
+  }
 }

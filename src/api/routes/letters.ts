@@ -1,11 +1,14 @@
-// POST /api/v1/letters, GET /api/v1/letters/{id}, GET /api/v1/outbox, GET /api/v1/letters/{id}/evidence
+// POST /api/v1/letters (JSON or multipart/form-data), GET /api/v1/letters/{id}, GET /api/v1/outbox, GET /api/v1/letters/{id}/evidence
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import multipart from '@fastify/multipart'
 import { SarabanError } from '../../errors.js'
 import { sendLetter } from '../../services/send.js'
 import { buildEvidenceArchive, EVIDENCE_MEDIA_TYPE } from '../../services/evidence.js'
 import { schemaIds, schemas } from '../../schema/index.js'
 import { letterView, outboxItemView } from '../views.js'
 import { decodeCursor, encodeCursor, listAgencies } from '../paging.js'
+import { readMultipartLetter } from '../multipart-letter.js'
+import { checkJsonAttachments } from '../upload-limits.js'
 import type { ApiDeps } from '../server.js'
 
 const ref = (id: string) => ({ $ref: `${id}#` })
@@ -19,27 +22,39 @@ function ownLetter(deps: ApiDeps, request: FastifyRequest, id: string) {
 }
 
 export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  app.post<{ Body: unknown; Headers: { 'idempotency-key'?: string } }>('/api/v1/letters', {
-    schema: {
-      summary: 'Send a letter',
-      description: 'Seals one envelope per recipient and queues them for delivery; answers 202 once they are stored. Honours Idempotency-Key.',
-      tags: ['letters'],
-      headers: schemas().schema(schemaIds.apiLetterCreateHeaders),
-      body: ref(schemaIds.apiLetterCreate),
-      response: { 202: ref(schemaIds.apiLetterStatus), 200: ref(schemaIds.apiLetterStatus) },
-    },
-  }, async (request, reply) => {
-    const result = await sendLetter(deps.send, {
-      body: request.body as never,
-      requestSha256: request.rawBodySha256 ?? '',
-      ...(request.attachmentSentinel && request.attachmentBytes ? { decoded: { sentinel: request.attachmentSentinel, bytes: request.attachmentBytes } } : {}),
-      idempotencyKey: request.headers['idempotency-key'],
-      allowedAgencies: request.caller.agencies,
+  // Multipart parsing only where it is used: its content-type parser and hooks stay in this scope.
+  await app.register(async (scope) => {
+    await scope.register(multipart, { throwFileSizeLimit: true })
+    scope.post<{ Body: unknown; Headers: { 'idempotency-key'?: string } }>('/api/v1/letters', {
+      schema: {
+        summary: 'Send a letter',
+        description: 'Seals one envelope per recipient and queues them for delivery; answers 202 once they are stored. Honours Idempotency-Key. The body is JSON (files in base64) or multipart/form-data (files as raw bytes; see letter-create-multipart).',
+        tags: ['letters'],
+        headers: schemas().schema(schemaIds.apiLetterCreateHeaders),
+        body: {
+          content: {
+            'application/json': { schema: ref(schemaIds.apiLetterCreate) },
+            'multipart/form-data': { schema: ref(schemaIds.apiLetterCreateMultipart) },
+          },
+        },
+        response: { 202: ref(schemaIds.apiLetterStatus), 200: ref(schemaIds.apiLetterStatus) },
+      },
+    }, async (request, reply) => {
+      const form = request.isMultipart() ? await readMultipartLetter(request, deps.uploadLimits) : undefined
+      if (!form) checkJsonAttachments(deps.uploadLimits, (request.body as { attachments?: [] }).attachments, request.attachmentBytes)
+      const decoded = form?.decoded ?? (request.attachmentSentinel && request.attachmentBytes ? { sentinel: request.attachmentSentinel, bytes: request.attachmentBytes } : undefined)
+      const result = await sendLetter(deps.send, {
+        body: (form?.body ?? request.body) as never,
+        requestSha256: form?.requestSha256 ?? request.rawBodySha256 ?? '',
+        ...(decoded ? { decoded } : {}),
+        idempotencyKey: request.headers['idempotency-key'],
+        allowedAgencies: request.caller.agencies,
+      })
+      const letter = deps.outbox.getLetter(result.letterId)!
+      reply.header('location', `/api/v1/letters/${result.letterId}`)
+      if (result.replayed) reply.header('idempotent-replayed', 'true')
+      return reply.code(result.replayed ? 200 : 202).send(letterView(letter, deps.outbox.messagesForLetter(letter.id)))
     })
-    const letter = deps.outbox.getLetter(result.letterId)!
-    reply.header('location', `/api/v1/letters/${result.letterId}`)
-    if (result.replayed) reply.header('idempotent-replayed', 'true')
-    return reply.code(result.replayed ? 200 : 202).send(letterView(letter, deps.outbox.messagesForLetter(letter.id)))
   })
 
   app.get<{ Params: { id: string } }>('/api/v1/letters/:id', {

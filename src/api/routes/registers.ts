@@ -111,28 +111,32 @@ export async function registerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     return sendPdf(reply, book, s)
   })
 
-  app.post<{ Params: { book: string }; Body: NumberBody }>('/api/v1/registers/:book/numbers', {
+  app.post<{ Params: { book: string }; Body: NumberBody; Headers: { 'idempotency-key'?: string } }>('/api/v1/registers/:book/numbers', {
     schema: {
       summary: 'Take the next number of a register book',
-      description: 'Send books: the next outgoing letter number, <ownerCode>/<n> or <ownerCode>/ว <n> for circulars. Receive books: registers a letter that did not come through the node.',
+      description: 'Send books: the next outgoing letter number, <ownerCode>/<n> or <ownerCode>/ว <n> for circulars. Receive books: registers a letter that did not come through the node. Honours Idempotency-Key (a replay answers 200 with the number taken before).',
       tags: ['registers'],
+      headers: schemas().schema(schemaIds.apiLetterCreateHeaders),
       params: schemas().schema(schemaIds.apiRegisterParams),
       body: ref(schemaIds.apiRegisterNumberCreate),
-      response: { 201: ref(schemaIds.apiRegisterNumber) },
+      response: { 201: ref(schemaIds.apiRegisterNumber), 200: ref(schemaIds.apiRegisterNumber) },
     },
   }, async (request, reply) => {
     const book = registers.book(request.params.book)
     const agency = registerAgency(request, request.body.agency, '/body/agency')
     const at = now()
     const entry = facts(request.body)
+    const key = request.headers['idempotency-key']
+    const idempotency = key === undefined ? undefined : { key, requestSha256: request.rawBodySha256 ?? '' }
     const r = await db.write(() => {
       const got = book.direction === 'send'
-        ? registers.assignOutgoing({ agency, book: book.id, at, number: request.body.number, entry })
-        : { ...registers.recordEntry({ agency, book: book.id, at, number: request.body.number, entry }), letterNumber: undefined }
-      return { ...got, entry: registers.store.get({ agency, book: book.id, year: got.year }, got.number)! }
+        ? registers.assignOutgoing({ agency, book: book.id, at, number: request.body.number, entry, idempotency })
+        : { ...registers.recordEntry({ agency, book: book.id, at, number: request.body.number, entry, idempotency }), letterNumber: undefined }
+      return { ...got, entry: registers.store.get({ agency, book: got.book, year: got.year }, got.number)! }
     })
     reply.header('location', `/api/v1/registers/${book.id}?year=${beYearOfCe(r.year)}&agency=${agency}`)
-    return reply.code(201).send({
+    if (r.replayed) reply.header('idempotent-replayed', 'true')
+    return reply.code(r.replayed ? 200 : 201).send({
       agency, book: book.id, year: beYearOfCe(r.year), number: r.number,
       ...(r.letterNumber !== undefined ? { letterNumber: r.letterNumber } : {}), entry: registerEntryView(r.entry),
     })

@@ -19,25 +19,36 @@ export function decryptFailed(): SarabanError {
   return new SarabanError('ERR_DECRYPT_FAILED', 'The envelope could not be decrypted.') // one message, no oracle
 }
 
-/** Encrypts the concatenation of `plaintext` for `recipient`: the envelope, its SHA-256 (hashed while
- *  each region is still in cache) and the CEK (kept for evidence, PROTOCOL.md §8). */
-export function sealAuthEnveloped(plaintext: readonly Buffer[], recipient: X509Certificate): { envelope: Buffer; envelopeSha256: string; contentKey: Buffer } {
-  const row = recipientRowFor(recipient)
-  if (row === undefined) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The recipient encryption key is of a type or size cms-v1 does not support.')
-  const cek = randomBytes(KEY_BYTES)
-  const nonce = randomBytes(NONCE_BYTES)
-  const total = plaintext.reduce((n, b) => n + b.length, 0)
+/** Everything of the envelope before the encrypted content's bytes, for one RecipientInfo (`ri`), a
+ *  nonce and `total` plaintext (= ciphertext) bytes; the mac TLV (18 bytes) follows the content. */
+function envelopePrefix(ri: Buffer, nonce: Buffer, total: number): Buffer {
   // AuthEnvelopedData { version 0, recipientInfos, authEncryptedContentInfo, mac }
   const eciHead = Buffer.concat([oid(OID_DATA), algId(OID_AES256_GCM, seq(octets(nonce), int(TAG_BYTES))), header(0x80, total)])
   const eciHeader = header(0x30, eciHead.length + total)
-  const before = Buffer.concat([int(0), setOf(row.encode(cek, recipient)), eciHeader, eciHead])
+  const before = Buffer.concat([int(0), setOf(ri), eciHeader, eciHead])
   const macTlvBytes = 2 + TAG_BYTES
   const aedLength = before.length + total + macTlvBytes
   const aedHeader = header(0x30, aedLength)
   const inner = Buffer.concat([oid(OID_AUTH_ENVELOPED_DATA), header(0xa0, aedHeader.length + aedLength), aedHeader])
   const ciLength = inner.length + before.length + total + macTlvBytes
-  const prefix = Buffer.concat([header(0x30, ciLength), inner, before])
-  const out = Buffer.allocUnsafeSlow(prefix.length + total + macTlvBytes) // not the shared pool
+  return Buffer.concat([header(0x30, ciLength), inner, before])
+}
+
+function rowOf(recipient: X509Certificate): NonNullable<ReturnType<typeof recipientRowFor>> {
+  const row = recipientRowFor(recipient)
+  if (row === undefined) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The recipient encryption key is of a type or size cms-v1 does not support.')
+  return row
+}
+
+/** Encrypts the concatenation of `plaintext` for `recipient`: the envelope, its SHA-256 (hashed while
+ *  each region is still in cache) and the CEK (kept for evidence, PROTOCOL.md §8). */
+export function sealAuthEnveloped(plaintext: readonly Buffer[], recipient: X509Certificate): { envelope: Buffer; envelopeSha256: string; contentKey: Buffer } {
+  const row = rowOf(recipient)
+  const cek = randomBytes(KEY_BYTES)
+  const nonce = randomBytes(NONCE_BYTES)
+  const total = plaintext.reduce((n, b) => n + b.length, 0)
+  const prefix = envelopePrefix(row.encode(cek, recipient), nonce, total)
+  const out = Buffer.allocUnsafeSlow(prefix.length + total + 2 + TAG_BYTES) // not the shared pool
   const hash = createHash('sha256')
   let at = 0
   const put = (bytes: Buffer): void => {
@@ -54,6 +65,36 @@ export function sealAuthEnveloped(plaintext: readonly Buffer[], recipient: X509C
   put(octets(cipher.getAuthTag()))
   if (at !== out.length) throw new Error(`sealAuthEnveloped: wrote ${at} of ${out.length} bytes`)
   return { envelope: out, envelopeSha256: hash.digest('hex'), contentKey: cek }
+}
+
+/** The content encrypted once for many recipients (PROTOCOL.md §17.6): the ciphertext is the bytes
+ *  every envelope shares; `tail` (the mac TLV) too. No AAD: AuthEnvelopedData has no authAttrs here,
+ *  so the RecipientInfos before the ciphertext are outside the MAC and may differ per recipient. */
+export interface EncryptedOnce {
+  cek: Buffer
+  nonce: Buffer
+  ciphertext: Buffer
+  tail: Buffer
+}
+
+export function encryptOnce(plaintext: readonly Buffer[]): EncryptedOnce {
+  const cek = randomBytes(KEY_BYTES)
+  const nonce = randomBytes(NONCE_BYTES)
+  const total = plaintext.reduce((n, b) => n + b.length, 0)
+  const ciphertext = Buffer.allocUnsafeSlow(total)
+  const cipher = createCipheriv('aes-256-gcm', cek, nonce, { authTagLength: TAG_BYTES })
+  let at = 0
+  for (const part of plaintext) {
+    for (let i = 0; i < part.length; i += SLICE) at += cipher.update(part.subarray(i, i + SLICE)).copy(ciphertext, at)
+  }
+  at += cipher.final().copy(ciphertext, at)
+  if (at !== total) throw new Error(`encryptOnce: wrote ${at} of ${total} bytes`)
+  return { cek, nonce, ciphertext, tail: octets(cipher.getAuthTag()) }
+}
+
+/** One recipient's head: envelope = head ‖ once.ciphertext ‖ once.tail, a single-recipient cms-v1 envelope. */
+export function headFor(once: EncryptedOnce, recipient: X509Certificate): Buffer {
+  return envelopePrefix(rowOf(recipient).encode(once.cek, recipient), once.nonce, once.ciphertext.length)
 }
 
 export interface ParsedAuthEnveloped {

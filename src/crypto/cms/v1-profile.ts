@@ -4,7 +4,8 @@
 import type { KeyObject, X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { AGENCY_ID, MESSAGE_ID } from '../../domain/ids.js'
-import type { EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SignerIdentity } from '../types.js'
+import type { EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealManyInput, SealsMany, SignerIdentity } from '../types.js'
+import { sealManyCmsV1 } from './v1-seal-many.js'
 import { attachmentsOf, decodePayload, encodePayload, manifestOf, MAX_SIGNED_LETTER_BYTES } from '../jose/v1-payload.js'
 import { decryptAuthEnveloped, decryptWithRecipientKey, parseAuthEnveloped, sealAuthEnveloped, type ParsedAuthEnveloped } from './auth-enveloped.js'
 import { certMatches } from './cert-id.js'
@@ -83,11 +84,20 @@ export function matchesCmsV1Recipient(header: EnvelopeHeader, cert: X509Certific
   return certMatches(cert, header.recipientKeyId)
 }
 
-export const cmsV1: EnvelopeProfile = Object.freeze({
+/** PROTOCOL.md §17.6: one recipient keeps the v1 payload of seal() (§17.2); several share one v2 payload and one ciphertext. */
+export async function sealManyCms(input: SealManyInput): Promise<SealedMany> {
+  if (input.recipients.length !== 1) return sealManyCmsV1(input, CMS_V1.mediaType)
+  const r = input.recipients[0]!
+  const s = sealCmsV1({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert })
+  return { mediaType: s.mediaType, shared: Buffer.alloc(0), parts: [{ messageId: r.messageId, to: r.to, head: s.envelope, tail: Buffer.alloc(0), envelopeSha256: s.envelopeSha256, contentKey: s.contentKey, signature: s.signature }] }
+}
+
+export const cmsV1: EnvelopeProfile & SealsMany = Object.freeze({
   id: CMS_V1.id,
   mediaType: CMS_V1.mediaType,
   receiptMediaType: CMS_V1.receiptMediaType,
   seal: async (input: SealInput) => sealCmsV1(input),
+  sealMany: sealManyCms,
   peek: (envelope: Buffer, routing?: Routing) => peekCmsV1(envelope, routing),
   matchesRecipient: matchesCmsV1Recipient,
   open: async (envelope: Buffer, key: KeyObject) => openCmsV1(envelope, key),

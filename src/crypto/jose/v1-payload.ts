@@ -3,21 +3,17 @@
 // and the bundle (§5.3): ASCII(compact JWS) || 0x0A || attachment 1 || … || attachment n.
 import { createHash } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
-import type { AttachmentManifestItem, SealInput, SignedPayload } from '../types.js'
-import { parseJsonObject } from './compact.js'
+import type { AttachmentManifestItem, SealInput, SignedPayloadV1 } from '../types.js'
+import { decodePayload, isUtcTime } from '../payload.js'
 import { AGENCY_ID, MESSAGE_ID } from './v1-header.js'
+
+export { decodePayload, isUtcTime } // both payload versions live in ../payload.ts (PROTOCOL.md §17.2)
 
 /** Longest signed letter (the JWS before the first 0x0A of the bundle). */
 export const MAX_SIGNED_LETTER_BYTES = 8 * 1024 * 1024
 const LF = 0x0a
 const NEWLINE = Buffer.from([LF])
 const SHA256_HEX = /^[0-9a-f]{64}$/
-// ISO 8601 / RFC 3339 in UTC with a 'Z' (as Date.prototype.toISOString writes it).
-const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/
-
-export function isUtcTime(v: unknown): v is string {
-  return typeof v === 'string' && UTC_TIME.test(v) && !Number.isNaN(Date.parse(v))
-}
 
 function malformed(detail: string, field?: string): SarabanError {
   return new SarabanError('ERR_ENVELOPE_MALFORMED', detail, field === undefined ? {} : { field })
@@ -46,24 +42,8 @@ export function encodePayload(input: SealInput): Buffer {
   if (!MESSAGE_ID.test(input.messageId)) throw malformed('Cannot seal: the message id is not a lowercase UUID.', 'mid')
   if (!AGENCY_ID.test(input.from) || !AGENCY_ID.test(input.to)) throw malformed('Cannot seal: an agency id is not valid.', 'from')
   if (!isUtcTime(input.sentAt)) throw malformed('Cannot seal: sentAt is not an ISO 8601 UTC time.', 'sentAt')
-  const payload: SignedPayload = { v: 1, mid: input.messageId, from: input.from, to: input.to, sentAt: input.sentAt, letter: input.letter }
+  const payload: SignedPayloadV1 = { v: 1, mid: input.messageId, from: input.from, to: input.to, sentAt: input.sentAt, letter: input.letter }
   return Buffer.from(JSON.stringify(payload), 'utf8')
-}
-
-const PAYLOAD_MEMBERS = ['v', 'mid', 'from', 'to', 'sentAt', 'letter']
-
-export function decodePayload(bytes: Buffer): SignedPayload {
-  const p = parseJsonObject(bytes)
-  if (p === undefined) throw malformed('The signed payload is not a UTF-8 JSON object.')
-  if (p['v'] !== 1) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The signed payload version is not 1.', { field: '/v' })
-  const keys = Object.keys(p)
-  if (keys.length !== PAYLOAD_MEMBERS.length || !PAYLOAD_MEMBERS.every((k) => k in p)) {
-    throw malformed(`The signed payload must have exactly the members ${PAYLOAD_MEMBERS.join(', ')}.`)
-  }
-  for (const k of ['mid', 'from', 'to'] as const) if (typeof p[k] !== 'string') throw malformed(`The signed payload "${k}" is not a string.`, `/${k}`)
-  if (!isUtcTime(p['sentAt'])) throw malformed('The signed payload "sentAt" is not an ISO 8601 UTC time.', '/sentAt')
-  if (typeof p['letter'] !== 'object' || p['letter'] === null || Array.isArray(p['letter'])) throw malformed('The signed "letter" is not an object.', '/letter')
-  return p as unknown as SignedPayload
 }
 
 /** Plaintext parts for the JWE: [jws, LF, ...attachments], after checking them against the manifest. */

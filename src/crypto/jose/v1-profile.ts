@@ -10,6 +10,7 @@ import { signCompact, verifyCompact } from './jws.js'
 import { parseV1Envelope, V1, v1HeaderFields } from './v1-header.js'
 import { attachmentsOf, bundleParts, decodePayload, encodePayload, splitBundle } from './v1-payload.js'
 import { signV1Receipt, verifyV1Receipt } from './v1-receipt.js'
+import { bindRouting } from '../payload.js'
 
 /** Options for tests and test vectors only (e.g. PS256 signatures); production calls pass none. */
 export interface SealOptions { signAlg?: string }
@@ -23,9 +24,9 @@ export function sealV1(input: SealInput, opts: SealOptions = {}): Sealed {
   return { envelope, envelopeSha256: hash.digest('hex'), mediaType: V1.mediaType, contentKey, signature: signatureOf(jws) }
 }
 
-// The header names the parties outside the signature; the signed payload must say the same, or a
-// letter signed for one recipient could be re-addressed to another (PROTOCOL.md §5.4).
-const BOUND = [['srb_mid', 'mid'], ['srb_from', 'from'], ['srb_to', 'to']] as const
+// The header names the parties outside the signature; the signed payload must vouch for them, or a
+// letter signed for one recipient could be re-addressed to another (PROTOCOL.md §5.4, §17.3).
+const SRB_NAMES = { messageId: 'srb_mid', from: 'srb_from', to: 'srb_to' } as const
 
 /** Opens with the recipient's private key. */
 export function openV1(envelope: Buffer, key: KeyObject): Opened {
@@ -39,21 +40,19 @@ export function openV1WithContentKey(envelope: Buffer, contentKey: Buffer): Open
   return checkBundle(jwe, decryptWithContentKey(jwe, contentKey))
 }
 
-function checkBundle(jwe: ParsedJwe, plaintext: Buffer): Opened {
+/** PROTOCOL.md §5.8 steps 4–9 (and §17.3 for v2 payloads), after decryption; shared with jose-v2. */
+export function checkBundle(jwe: ParsedJwe, plaintext: Buffer): Opened {
   const { jws, body } = splitBundle(plaintext)
   const verified = verifyCompact(jws, V1.letterTyp)
   const payload = decodePayload(verified.payload)
-  for (const [h, p] of BOUND) {
-    if (jwe.header[h] !== payload[p]) {
-      throw new SarabanError('ERR_ENVELOPE_HEADER_MISMATCH', `The envelope header "${h}" does not match the signed letter's "${p}".`, { field: h })
-    }
-  }
+  const h = jwe.header
+  bindRouting(payload, { messageId: h['srb_mid'] as string, from: h['srb_from'] as string, to: h['srb_to'] as string }, SRB_NAMES)
   const attachments = attachmentsOf(body, payload.letter)
   return { payload, signerChain: verified.chain, signedBytes: jws.toString('latin1'), signature: verified.signature, attachments }
 }
 
 /** The raw signature bytes of a compact JWS we just made (third part, base64url). */
-function signatureOf(jws: Buffer): Buffer {
+export function signatureOf(jws: Buffer): Buffer {
   return Buffer.from(jws.subarray(jws.lastIndexOf(0x2e) + 1).toString('latin1'), 'base64url')
 }
 

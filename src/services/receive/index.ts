@@ -82,6 +82,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
         }),
         receivedAt,
         receipt: receiptText(profile.id, receipt),
+        senderLetterId: opened.payload.v === 2 ? opened.payload.lid : undefined, // PROTOCOL.md §17.5
       },
       letter.attachments,
     )

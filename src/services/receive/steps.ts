@@ -6,8 +6,9 @@ import { SarabanError } from '../../errors.js'
 import { fingerprint } from '../../pki/cert.js'
 import { validate, schemaIds } from '../../schema/index.js'
 import type { Letter } from '../../domain/letter.js'
-import { receiptFromText, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
+import { bindRouting, receiptFromText, signedAddressees, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
 import type { ReceiveDeps } from './index.js'
+import { letterDuplicate } from '../../storage/inbox.js'
 import type { TlsIdentity } from '../../pki/directory-index.js'
 
 export interface InboundState {
@@ -95,11 +96,8 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
   }],
   ['header-binding', (s) => {
     // PROTOCOL.md §4.2: what routed the envelope must be what the sender signed, whatever the profile.
-    const h = need(s.header, 'header')
-    const p = need(s.opened, 'opened').payload
-    for (const [k, v] of [['messageId', p.mid], ['from', p.from], ['to', p.to]] as const) {
-      if (h[k] !== v) throw new SarabanError('ERR_ENVELOPE_HEADER_MISMATCH', `The envelope is routed with ${k} "${h[k]}" but the signed letter says "${String(v)}".`, { field: k })
-    }
+    // v1 signs mid, from and to; v2 signs from and the letter's addressees (§17.3).
+    bindRouting(need(s.opened, 'opened').payload, need(s.header, 'header'))
   }],
   ['signer-trusted', async (s, d) => {
     const h = need(s.header, 'header')
@@ -118,9 +116,19 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     if (letter.sender.agency !== h.from) {
       throw new SarabanError('ERR_LETTER_INVALID', 'The letter names a different sending agency than the envelope.', { field: '/sender/agency' })
     }
-    if (!letter.recipients.some((r) => r.agency === h.to)) {
-      throw new SarabanError('ERR_LETTER_INVALID', `The letter does not list "${h.to}" among its recipients.`, { field: '/recipients' })
+    // PROTOCOL.md §4.2 check 14, §17.3: a recipient or a copyTo addressee.
+    if (!signedAddressees(letter).includes(h.to)) {
+      throw new SarabanError('ERR_LETTER_INVALID', `The letter does not list "${h.to}" among its recipients or copyTo.`, { field: '/recipients' })
     }
     s.letter = letter
+  }],
+  ['letter-once', (s, d) => {
+    // PROTOCOL.md §17.5: a letter signed once for many (v2) reaches each recipient once; a copy under
+    // a new message id is refused (the first one's receipt already proves delivery).
+    const h = need(s.header, 'header')
+    const p = need(s.opened, 'opened').payload
+    if (p.v !== 2) return
+    const first = d.inbox.messageOfLetter({ recipientAgency: h.to, senderAgency: h.from, senderLetterId: p.lid })
+    if (first !== undefined && first !== h.messageId) throw letterDuplicate(h.messageId, first)
   }],
 ]

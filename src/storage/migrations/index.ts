@@ -7,7 +7,9 @@ import { sql as timestamps } from './002-timestamps.js'
 import { sql as trustHistory } from './003-trust-history.js'
 import { sql as registers } from './004-registers.js'
 import { sql as events } from './005-events.js'
-import { sql as fanout } from './006-fanout.js'
+import { sql as registerIdempotency } from './006-register-idempotency.js'
+import { sql as letterOnce } from './007-letter-once.js'
+import { sql as fanout } from './008-fanout.js'
 
 export interface Migration {
   readonly version: number
@@ -21,7 +23,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'trust-history', sql: trustHistory },
   { version: 4, name: 'registers', sql: registers },
   { version: 5, name: 'events', sql: events },
-  { version: 6, name: 'fanout', sql: fanout },
+  { version: 6, name: 'register-idempotency', sql: registerIdempotency },
+  { version: 7, name: 'letter-once', sql: letterOnce },
+  { version: 8, name: 'fanout', sql: fanout },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,4 +1,4 @@
-// Migration 006 (fanout, issue 5 §4–§5): circulars store the content encrypted once per letter and
+// Migration 008 (fanout, issue 5 §4–§5): circulars store the content encrypted once per letter and
 // profile, and per recipient only what differs (PROTOCOL.md §17: envelope = head ‖ shared ‖ tail);
 // the outbox is served by an aging order key (§7.2); deliverBy deadlines are tracked per recipient.
 export const sql = `

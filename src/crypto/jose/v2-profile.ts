@@ -1,0 +1,127 @@
+// Envelope profile 'jose-v2' (PROTOCOL.md §17.7): the jose-v1 bundle and signed letter (§5.3, §5.4)
+// in a JWE Flattened JSON Serialization whose content is encrypted once for every recipient of a
+// letter: one protected header (AAD), IV, ciphertext and tag; per recipient an unprotected `header`
+// (alg, x5t#S256, epk, srb_*) and `encrypted_key`. The ciphertext's base64url text is written once,
+// with Buffer (Base64UrlWriter), into the shared bytes. The ciphertext is the FIRST member: every
+// part's head is the same 15 bytes, so SHA-256 of head ‖ shared is computed once and each part's
+// envelopeSha256 only adds its tail (a few hundred bytes) to a copy of that state.
+import { createCipheriv, createHash, randomBytes, type KeyObject, type X509Certificate } from 'node:crypto'
+import { SarabanError } from '../../errors.js'
+import { encodePayloadV2 } from '../payload.js'
+import type {
+  EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealManyInput, SealsMany, SignerIdentity,
+} from '../types.js'
+import { encodedLength } from './b64.js'
+import { Base64UrlWriter } from './b64-writer.js'
+import { DEFAULT_CONTENT, keyManagementFor } from './jwe-algorithms.js'
+import { decryptParsed, decryptWithContentKey } from './jwe.js'
+import { signCompact } from './jws.js'
+import { certThumbprint, V1 } from './v1-header.js'
+import { bundleParts, encodePayload } from './v1-payload.js'
+import { checkBundle, matchesV1Recipient, signatureOf } from './v1-profile.js'
+import { signV1Receipt, verifyV1Receipt } from './v1-receipt.js'
+import { parseV2Envelope, V2, v2Protected } from './v2-envelope.js'
+
+const SLICE = 48 * 1024 // a multiple of 3: see jwe.ts
+
+interface Shared { protectedB64: string; cek: Buffer; ivB64: string; tagB64: string; text: Buffer }
+
+/** Every part's head (§17.7): the envelope opens with the ciphertext member. */
+const HEAD = Buffer.from('{"ciphertext":"', 'latin1')
+
+/** Encrypts the bundle once: AAD = ASCII(protected), the ciphertext's base64url written into one buffer. */
+function encryptShared(plaintext: readonly Buffer[]): Shared {
+  const ce = DEFAULT_CONTENT
+  const protectedB64 = v2Protected(ce.enc)
+  const cek = randomBytes(ce.keyBytes)
+  const iv = randomBytes(ce.ivBytes)
+  const total = plaintext.reduce((n, b) => n + b.length, 0)
+  const text = Buffer.allocUnsafeSlow(encodedLength(total))
+  const cipher = createCipheriv(ce.cipher, cek, iv, { authTagLength: ce.tagBytes })
+  cipher.setAAD(Buffer.from(protectedB64, 'latin1'))
+  const w = new Base64UrlWriter(text, 0)
+  for (const part of plaintext) {
+    for (let i = 0; i < part.length; i += SLICE) w.write(cipher.update(part.subarray(i, i + SLICE)))
+  }
+  w.write(cipher.final())
+  if (w.end() !== text.length) throw new Error('jose-v2: ciphertext length')
+  return { protectedB64, cek, ivB64: iv.toString('base64url'), tagB64: cipher.getAuthTag().toString('base64url'), text }
+}
+
+/** One recipient's tail: everything after the ciphertext text (§17.7). */
+function tailFor(s: Shared, r: { messageId: string; from: string; to: string; cert: X509Certificate }): Buffer {
+  const km = keyManagementFor(r.cert.publicKey)
+  if (km === undefined) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The recipient encryption key is of a type or size jose-v2 does not support.')
+  const { encryptedKey, header: kmHeader } = km.wrap(s.cek, r.cert.publicKey)
+  const header = { alg: km.alg, 'x5t#S256': certThumbprint(r.cert), ...kmHeader, srb_mid: r.messageId, srb_from: r.from, srb_to: r.to }
+  return Buffer.from(`","protected":"${s.protectedB64}","header":${JSON.stringify(header)},"encrypted_key":"${encryptedKey.toString('base64url')}","iv":"${s.ivB64}","tag":"${s.tagB64}"}`, 'utf8')
+}
+
+/** One recipient: the v1 payload (§17.2), in the jose-v2 container. */
+export function sealJoseV2(input: SealInput): Sealed {
+  if (input.signer.agency !== input.from) throw new Error('seal: the signer must be the sending agency ("from")')
+  const jws = signCompact(V1.letterTyp, encodePayload(input), input.signer)
+  const s = encryptShared(bundleParts(jws, input.attachments, input.letter))
+  const tail = tailFor(s, { messageId: input.messageId, from: input.from, to: input.to, cert: input.recipientCert })
+  const envelope = Buffer.concat([HEAD, s.text, tail])
+  const envelopeSha256 = createHash('sha256').update(envelope).digest('hex')
+  return { envelope, envelopeSha256, mediaType: V2.mediaType, contentKey: s.cek, signature: signatureOf(jws) }
+}
+
+/** Several recipients: the v2 payload signed once, the content encrypted once (§17.7). */
+export function sealManyJoseV2(input: SealManyInput): SealedMany {
+  if (input.signer.agency !== input.from) throw new Error('sealMany: the signer must be the sending agency ("from")')
+  if (input.recipients.length === 1) {
+    const r = input.recipients[0]!
+    const one = sealJoseV2({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert })
+    return { mediaType: V2.mediaType, shared: Buffer.alloc(0), parts: [{ messageId: r.messageId, to: r.to, head: one.envelope, tail: Buffer.alloc(0), envelopeSha256: one.envelopeSha256, contentKey: one.contentKey, signature: one.signature }] }
+  }
+  const jws = signCompact(V1.letterTyp, encodePayloadV2(input), input.signer)
+  const signature = signatureOf(jws)
+  const s = encryptShared(bundleParts(jws, input.attachments, input.letter))
+  const common = createHash('sha256').update(HEAD).update(s.text)
+  const parts = input.recipients.map((r) => {
+    const tail = tailFor(s, { messageId: r.messageId, from: input.from, to: r.to, cert: r.cert })
+    return { messageId: r.messageId, to: r.to, head: HEAD, tail, envelopeSha256: common.copy().update(tail).digest('hex'), contentKey: s.cek, signature }
+  })
+  return { mediaType: V2.mediaType, shared: s.text, parts }
+}
+
+// PROTOCOL.md §4.1: routing headers are optional for jose-v2 (the envelope names its parties), and must agree when sent.
+const ROUTED = [['messageId', 'srb_mid'], ['from', 'srb_from'], ['to', 'srb_to']] as const
+
+export function peekJoseV2(envelope: Buffer, routing?: Routing): EnvelopeHeader {
+  const { header } = parseV2Envelope(envelope)
+  if (routing !== undefined) {
+    for (const [r, h] of ROUTED) {
+      if (routing[r] !== header[r]) {
+        throw new SarabanError('ERR_ENVELOPE_HEADER_MISMATCH', `The request's routing header says ${r} "${routing[r]}" but the envelope's "${h}" says "${header[r]}".`, { field: h })
+      }
+    }
+  }
+  return header
+}
+
+export function openJoseV2(envelope: Buffer, key: KeyObject): Opened {
+  const { jwe } = parseV2Envelope(envelope)
+  return checkBundle(jwe, decryptParsed(jwe, key))
+}
+
+export function openJoseV2WithContentKey(envelope: Buffer, contentKey: Buffer): Opened {
+  const { jwe } = parseV2Envelope(envelope)
+  return checkBundle(jwe, decryptWithContentKey(jwe, contentKey))
+}
+
+export const joseV2: EnvelopeProfile & SealsMany = Object.freeze({
+  id: V2.id,
+  mediaType: V2.mediaType,
+  receiptMediaType: V2.receiptMediaType,
+  seal: async (input: SealInput) => sealJoseV2(input),
+  sealMany: async (input: SealManyInput) => sealManyJoseV2(input),
+  peek: (envelope: Buffer, routing?: Routing) => peekJoseV2(envelope, routing),
+  matchesRecipient: matchesV1Recipient,
+  open: async (envelope: Buffer, key: KeyObject) => openJoseV2(envelope, key),
+  openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openJoseV2WithContentKey(envelope, contentKey),
+  signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),
+  verifyReceipt: async (receipt: Buffer) => verifyV1Receipt(receipt),
+})

@@ -1,0 +1,103 @@
+// The signed payload, in both versions (PROTOCOL.md §5.4, §17.2), and its binding to the routing of
+// the envelope that carries it (§4.2 check 11, §17.3):
+//   v1 {"v":1,"mid","from","to","sentAt","letter"}  one recipient: the signature names the message
+//   v2 {"v":2,"lid","from","sentAt","letter"}       every recipient of a letter: signed once
+// Every profile carries either version; receivers accept both.
+import { SarabanError } from '../errors.js'
+import { AGENCY_ID, MESSAGE_ID } from '../domain/ids.js'
+import { parseJsonObject } from './jose/compact.js'
+import type { Routing, SealManyInput, SignedPayload, SignedPayloadV2 } from './types.js'
+
+// ISO 8601 / RFC 3339 in UTC with a 'Z' (as Date.prototype.toISOString writes it).
+const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/
+
+export function isUtcTime(v: unknown): v is string {
+  return typeof v === 'string' && UTC_TIME.test(v) && !Number.isNaN(Date.parse(v))
+}
+
+function malformed(detail: string, field?: string): SarabanError {
+  return new SarabanError('ERR_ENVELOPE_MALFORMED', detail, field === undefined ? {} : { field })
+}
+
+// Exactly these members per version (§5.4, §17.2), checked in this order after `v`.
+const MEMBERS = {
+  1: { names: ['v', 'mid', 'from', 'to', 'sentAt', 'letter'], strings: ['mid', 'from', 'to'] },
+  2: { names: ['v', 'lid', 'from', 'sentAt', 'letter'], strings: ['lid', 'from'] },
+} as const
+
+/** PROTOCOL.md §5.8 step 6, §17.2: the signed payload's shape (not yet its binding, nor the letter schema). */
+export function decodePayload(bytes: Buffer): SignedPayload {
+  const p = parseJsonObject(bytes)
+  if (p === undefined) throw malformed('The signed payload is not a UTF-8 JSON object.')
+  const v = p['v']
+  if (v !== 1 && v !== 2) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The signed payload version is not 1 or 2.', { field: '/v' })
+  const rule = MEMBERS[v]
+  const keys = Object.keys(p)
+  if (keys.length !== rule.names.length || !rule.names.every((k) => k in p)) {
+    throw malformed(`A version ${v} signed payload must have exactly the members ${rule.names.join(', ')}.`)
+  }
+  for (const k of rule.strings) if (typeof p[k] !== 'string') throw malformed(`The signed payload "${k}" is not a string.`, `/${k}`)
+  if (v === 2 && !MESSAGE_ID.test(p['lid'] as string)) throw malformed('The signed payload "lid" is not a lowercase UUID.', '/lid')
+  if (!isUtcTime(p['sentAt'])) throw malformed('The signed payload "sentAt" is not an ISO 8601 UTC time.', '/sentAt')
+  if (typeof p['letter'] !== 'object' || p['letter'] === null || Array.isArray(p['letter'])) throw malformed('The signed "letter" is not an object.', '/letter')
+  return p as unknown as SignedPayload
+}
+
+/** The agencies a letter is addressed to: `recipients[].agency` then `copyTo[].agency` (§17.3). Tolerant:
+ *  the letter schema (§4.2 check 14) judges the shape later; what is not a listed agency id is skipped. */
+export function signedAddressees(letter: unknown): string[] {
+  const out: string[] = []
+  for (const list of ['recipients', 'copyTo']) {
+    const items = (letter as Record<string, unknown> | null)?.[list]
+    if (!Array.isArray(items)) continue
+    for (const it of items) {
+      const a = (it as { agency?: unknown } | null)?.agency
+      if (typeof a === 'string') out.push(a)
+    }
+  }
+  return out
+}
+
+export type RoutingField = keyof Routing
+
+/**
+ * PROTOCOL.md §4.2 check 11, §17.3: which routing value (message id, sender, recipient) the signed
+ * payload does not vouch for, if any. v1: all three are signed. v2: the sender is signed and the
+ * recipient must be one of the letter's signed addressees; the message id is routing only (the
+ * receipt binds it, §17.4).
+ */
+export function routingMismatch(p: SignedPayload, r: Routing): { field: RoutingField; detail: string } | undefined {
+  if (p.v === 1) {
+    if (r.messageId !== p.mid) return { field: 'messageId', detail: `The envelope is routed as message "${r.messageId}" but the signed letter says "${p.mid}".` }
+    if (r.from !== p.from) return { field: 'from', detail: `The envelope is routed from "${r.from}" but the signed letter says "${p.from}".` }
+    if (r.to !== p.to) return { field: 'to', detail: `The envelope is routed to "${r.to}" but the signed letter says "${p.to}".` }
+    return undefined
+  }
+  if (r.from !== p.from) return { field: 'from', detail: `The envelope is routed from "${r.from}" but the signed letter says "${p.from}".` }
+  if (!signedAddressees(p.letter).includes(r.to)) return { field: 'to', detail: `The envelope is routed to "${r.to}", which the signed letter does not address (recipients, copyTo).` }
+  return undefined
+}
+
+/** Throws ERR_ENVELOPE_HEADER_MISMATCH, `field` named by `names` (e.g. jose's srb_mid), on a mismatch. */
+export function bindRouting(p: SignedPayload, r: Routing, names: Record<RoutingField, string> = { messageId: 'messageId', from: 'from', to: 'to' }): void {
+  const m = routingMismatch(p, r)
+  if (m !== undefined) throw new SarabanError('ERR_ENVELOPE_HEADER_MISMATCH', m.detail, { field: names[m.field] })
+}
+
+/** The v2 payload bytes to sign once for every part of sealMany (§17.2), after checking what the
+ *  receivers will check: every part's recipient is a signed addressee, and none is sealed twice (§17.5). */
+export function encodePayloadV2(input: SealManyInput): Buffer {
+  if (!MESSAGE_ID.test(input.letterId)) throw malformed('Cannot seal: the letter id is not a lowercase UUID.', 'lid')
+  if (!AGENCY_ID.test(input.from)) throw malformed('Cannot seal: the sender is not an agency id.', 'from')
+  if (!isUtcTime(input.sentAt)) throw malformed('Cannot seal: sentAt is not an ISO 8601 UTC time.', 'sentAt')
+  const addressees = new Set(signedAddressees(input.letter))
+  const seen = new Set<string>()
+  for (const r of input.recipients) {
+    if (!MESSAGE_ID.test(r.messageId)) throw malformed('Cannot seal: a message id is not a lowercase UUID.', 'mid')
+    if (!addressees.has(r.to)) throw malformed(`Cannot seal: "${r.to}" is not among the letter's recipients or copyTo.`, '/letter/recipients')
+    if (seen.has(r.to)) throw malformed(`Cannot seal: "${r.to}" is listed twice.`, '/letter/recipients')
+    seen.add(r.to)
+  }
+  const payload: SignedPayloadV2 = { v: 2, lid: input.letterId, from: input.from, sentAt: input.sentAt, letter: input.letter }
+  return Buffer.from(JSON.stringify(payload), 'utf8')
+}

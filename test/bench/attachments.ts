@@ -1,0 +1,146 @@
+// Peak RSS of a 100 MB attachment through the API (issue 5 §7): upload as multipart/form-data
+// (raw bytes) beside the same file as JSON base64, delivery to a second node, and the streamed
+// download on the receiving node. Two real nodes in separate processes (dist/, `npm run build`),
+// real mTLS, real SQLite; a fresh pair per upload kind so each starts from the same baseline, and
+// the receiver restarted before the download so that the download's peak is its own.
+// Prints numbers; asserts only that the bytes arrive intact (never a time or a size).
+//   npx tsx test/bench/attachments.ts [--mb 100] [--profile jose-v1|cms-v1]
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { freePort, writeNetFiles } from '../helpers/nodes.js'
+
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' } } })
+const SIZE = Number(values.mb) * 1024 * 1024
+const PROFILE = values.profile!
+
+const status = (pid: number, k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`
+
+/** Samples VmRSS (and RssAnon) of the processes every 10 ms while fn runs; returns fn's value and each peak (kB). */
+async function peaks<T>(pids: number[], fn: () => Promise<T>): Promise<{ value: T; peak: number[]; anon: number[]; before: number[] }> {
+  const before = pids.map((p) => status(p, 'VmRSS'))
+  const peak = [...before]
+  const anon = pids.map((p) => status(p, 'RssAnon'))
+  const sample = () => pids.forEach((p, i) => {
+    peak[i] = Math.max(peak[i]!, status(p, 'VmRSS'))
+    anon[i] = Math.max(anon[i]!, status(p, 'RssAnon'))
+  })
+  const timer = setInterval(sample, 10)
+  try {
+    const value = await fn()
+    sample()
+    return { value, peak, anon, before }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+function startNode(configFile: string, apiPort: number): Promise<ChildProcess> {
+  const main = join(process.cwd(), 'dist/src/main.js')
+  const args = existsSync(main) ? [main] : ['--import', 'tsx', join(process.cwd(), 'src/main.ts')]
+  const child = spawn(process.execPath, [...args, 'start', '--config', configFile], {
+    env: { ...process.env, SARABAN_API_PORT: String(apiPort), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  return new Promise((resolve, reject) => {
+    let err = ''
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString()
+      if (err.includes('API http')) resolve(child)
+    })
+    child.once('exit', (code) => reject(new Error(`node exited ${code}: ${err}`)))
+  })
+}
+
+const letter = {
+  kind: 'EXTERNAL', number: 'มท 0201.2/1', date: '2026-11-25', subject: 'แผนที่ภาพถ่ายทางอากาศ (ไฟล์ขนาดใหญ่)',
+  salutation: 'เรียน ปลัดกระทรวงการคลัง', recipients: [{ agency: 'mof' }], body: 'ส่งแผนที่มาเพื่อโปรดทราบ', closing: 'ขอแสดงความนับถือ',
+  signer: { name: 'นายสมชาย ใจดี', position: 'ปลัดกระทรวงมหาดไทย' },
+}
+
+async function run(kind: 'multipart' | 'json', file: Buffer, digest: string): Promise<void> {
+  const net = await writeNetFiles(['moi', 'mof'], { profiles: [PROFILE], logLevel: 'warn', delivery: { requestTimeoutMs: 300_000 } })
+  const ports = { moi: await freePort(), mof: await freePort() }
+  const sender = await startNode(net.agencies.moi!.configFile, ports.moi)
+  let receiver = await startNode(net.agencies.mof!.configFile, ports.mof)
+  const api = (agency: 'moi' | 'mof', path: string, init: RequestInit = {}) =>
+    fetch(`http://127.0.0.1:${ports[agency]}${path}`, { ...init, headers: { authorization: `Bearer ${net.agencies[agency]!.apiKey}`, ...init.headers } })
+  try {
+    await new Promise((r) => setTimeout(r, 500)) // let start-up allocations settle
+    const body = kind === 'multipart'
+      ? (() => {
+          const f = new FormData()
+          f.append('letter', new Blob([JSON.stringify(letter)], { type: 'application/json' }))
+          f.append('attachment', new File([file], 'orthophoto.tif', { type: 'image/tiff' }))
+          return f
+        })()
+      : JSON.stringify({ letter, attachments: [{ filename: 'orthophoto.tif', mediaType: 'image/tiff', content: file.toString('base64') }] })
+    const headers: Record<string, string> = kind === 'json' ? { 'content-type': 'application/json' } : {}
+    let t0 = Date.now()
+    const up = await peaks([sender.pid!], async () => {
+      const res = await api('moi', '/api/v1/letters', { method: 'POST', body, headers })
+      if (res.status !== 202) throw new Error(`upload: ${res.status} ${await res.text()}`)
+      return (await res.json()) as { id: string }
+    })
+    const upMs = Date.now() - t0
+    t0 = Date.now()
+    const del = await peaks([sender.pid!, receiver.pid!], async () => {
+      for (;;) {
+        const s = (await (await api('moi', `/api/v1/letters/${up.value.id}`)).json()) as { recipients: Array<{ status: string }> }
+        if (s.recipients.every((r) => r.status === 'delivered')) return
+        if (Date.now() - t0 > 600_000) throw new Error('not delivered in 10 minutes')
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    })
+    const delMs = Date.now() - t0
+    const received = mb(status(receiver.pid!, 'VmHWM'))
+    // The download on a freshly started receiver, so that its peak is the download's own.
+    receiver.kill()
+    await new Promise((r) => receiver.once('exit', r))
+    receiver = await startNode(net.agencies.mof!.configFile, ports.mof)
+    await new Promise((r) => setTimeout(r, 500))
+    const inbox = (await (await api('mof', '/api/v1/inbox?limit=1')).json()) as { items: Array<{ id: string }> }
+    const id = inbox.items[0]!.id
+    const msg = (await (await api('mof', `/api/v1/inbox/${id}`)).json()) as { attachments: Array<{ id: string }> }
+    t0 = Date.now()
+    const down = await peaks([receiver.pid!], async () => {
+      const res = await api('mof', `/api/v1/inbox/${id}/attachments/${msg.attachments[0]!.id}`)
+      const hash = createHash('sha256')
+      let n = 0
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) (hash.update(chunk), (n += chunk.length))
+      if (n !== file.length || hash.digest('hex') !== digest) throw new Error('download: the bytes differ')
+      return Number(res.headers.get('content-length'))
+    })
+    const downMs = Date.now() - t0
+    const rows: Array<[string, string, string, string, string, string]> = [
+      [`upload (${kind})`, 'sender', mb(up.before[0]!), mb(up.peak[0]!), mb(up.anon[0]!), `${upMs} ms`],
+      ['sealed → delivered', 'sender', mb(del.before[0]!), mb(del.peak[0]!), mb(del.anon[0]!), `${delMs} ms`],
+      ['sealed → delivered', 'receiver', mb(del.before[1]!), mb(del.peak[1]!), mb(del.anon[1]!), ''],
+      ['download (stream), restarted receiver', 'receiver', mb(down.before[0]!), mb(down.peak[0]!), mb(down.anon[0]!), `${downMs} ms`],
+    ]
+    for (const r of rows) console.log(`| ${r.join(' | ')} |`)
+    console.log(`|   VmHWM | sender ${mb(status(sender.pid!, 'VmHWM'))}; receiver ${received} (receive), ${mb(status(receiver.pid!, 'VmHWM'))} (restarted, download) | | | | |`)
+  } finally {
+    sender.kill()
+    receiver.kill()
+    rmSync(net.dir, { recursive: true, force: true })
+  }
+}
+
+async function main() {
+  const file = randomBytes(SIZE)
+  const digest = createHash('sha256').update(file).digest('hex')
+  console.log(`# ${values.mb} MB attachment, profile ${PROFILE}, node ${process.version}, RSS sampled every 10 ms`)
+  console.log('| phase | process | RSS before | peak RSS | peak RssAnon | time (not asserted) |')
+  console.log('|---|---|---|---|---|---|')
+  await run('multipart', file, digest)
+  await run('json', file, digest)
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
