@@ -101,7 +101,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     },
   })
   closers.push(() => db.close())
-  const outbox = new OutboxStore(db)
+  const outbox = new OutboxStore(db, undefined, { agingMs: config.delivery.urgencyAgingMs })
   const inbox = new InboxStore(db)
   const trustHistory = new TrustHistoryStore(db)
 
@@ -209,14 +209,15 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     // PROTOCOL.md §14.4: past nextUpdate + grace, queued letters wait (unclaimed) for a fresh directory.
     paused: () => !directorySource.usable(),
     timestamps,
-    // notice.failed (PROTOCOL.md §18.5); letter.delivered / letter.failed / deadline events: fanout's DeliveryDeps
-    events: events.sink,
+    events: events.sink, // letter.delivered, letter.failed and the deadline events (issue 5 §5, §6)
     settings: {
       maxAttempts: config.delivery.maxAttempts,
       initialBackoffMs: config.delivery.initialBackoffMs,
       maxBackoffMs: config.delivery.maxBackoffMs,
       jitter: config.delivery.jitter,
       maxInFlight: config.delivery.maxInFlight,
+      maxPerPeer: config.delivery.concurrencyPerPeer,
+      deadlineAtRiskMs: config.delivery.deadlineAtRiskMs,
     },
     ...(overrides.random ? { random: overrides.random } : {}),
   })

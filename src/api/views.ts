@@ -2,7 +2,7 @@
 import type { OutboxLetter, OutboxMessageMeta } from '../storage/outbox.js'
 import type { InboxMessage } from '../storage/inbox.js'
 import { isoTime } from '../clock.js'
-import { letterStatus } from '../domain/delivery.js'
+import { deadlineState, letterStatus } from '../domain/delivery.js'
 import { buddhistYear } from '../domain/thai.js'
 import { inboxState, recipientState, type Notice } from '../domain/notices.js'
 import type { NoticeRow } from '../storage/notices.js'
@@ -56,7 +56,10 @@ export function inboxNoticesView(about: NoticesAbout) {
   }
 }
 
-export function recipientView(m: OutboxMessageMeta, about?: NoticesAbout) {
+export function recipientView(m: OutboxMessageMeta, about?: NoticesAbout, now = Date.now()) {
+  // PROTOCOL.md §7.3: from the deadline event raised last; the window is the watch's business, so
+  // here only a passed deadline is judged from the clock.
+  const deadline = deadlineState({ status: m.status, deadlineAt: m.deadlineAt ?? null, deliveredAt: m.deliveredAt, raised: m.deadlineState ?? null }, now, 0)
   return {
     ...(about ? recipientNoticesView(m, about) : {}),
     agency: m.recipientAgency,
@@ -69,6 +72,7 @@ export function recipientView(m: OutboxMessageMeta, about?: NoticesAbout) {
     ...(m.deliveredAt != null ? { deliveredAt: iso(m.deliveredAt) } : {}),
     ...(m.receipt ? { receipt: m.receipt } : {}),
     envelopeSha256: m.envelopeSha256,
+    ...(deadline !== undefined ? { deadline } : {}),
   }
 }
 

@@ -26,6 +26,8 @@ export interface RawConfig {
     concurrencyPerPeer: number
     maxInFlight: number
     requestTimeoutMs: number
+    urgencyAgingMs: number
+    deadlineAtRiskMs: number
   }
   limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number; maxAttachmentBytes: number; maxAttachmentsTotalBytes: number; maxAttachments: number }
   storage: { synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto' }

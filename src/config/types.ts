@@ -83,6 +83,8 @@ export interface Config {
     readonly concurrencyPerPeer: number
     readonly maxInFlight: number
     readonly requestTimeoutMs: number
+    readonly urgencyAgingMs: number
+    readonly deadlineAtRiskMs: number
   }
   readonly limits: {
     readonly maxEnvelopeBytes: number

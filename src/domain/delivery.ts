@@ -111,3 +111,40 @@ export function afterFailure(
 export function isRetryableStatus(httpStatus: number): boolean {
   return httpStatus === 408 || httpStatus === 429 || httpStatus >= 500
 }
+
+// ---- deliverBy deadlines (ด่วนภายใน, issue 5 §5) -------------------------------------------------
+
+/** Per recipient: ok (not yet near), at-risk (within the warning window, not delivered), missed
+ *  (the deadline passed before delivery), met (delivered in time). */
+export type DeadlineState = 'ok' | 'at-risk' | 'missed' | 'met'
+
+/** What a recipient's deadline looks like now. `raised` is the last deadline event raised for it. */
+export function deadlineState(
+  r: { status: RecipientStatus; deadlineAt: number | null; deliveredAt: number | null; raised: 'at-risk' | 'missed' | null },
+  now: number,
+  atRiskMs: number,
+): DeadlineState | undefined {
+  if (r.deadlineAt === null) return undefined
+  if (r.status === 'delivered') return r.deliveredAt !== null && r.deliveredAt <= r.deadlineAt ? 'met' : 'missed'
+  if (r.raised === 'missed' || now >= r.deadlineAt) return 'missed'
+  if (r.raised === 'at-risk' || now >= r.deadlineAt - atRiskMs) return 'at-risk'
+  return 'ok'
+}
+
+/** The deadline event due for a recipient not delivered yet, once each: at-risk, then missed. */
+export function deadlineEventDue(
+  r: { deadlineAt: number; raised: 'at-risk' | 'missed' | null },
+  now: number,
+  atRiskMs: number,
+): 'at-risk' | 'missed' | undefined {
+  if (r.raised === 'missed') return undefined
+  if (now >= r.deadlineAt) return 'missed'
+  if (r.raised === null && now >= r.deadlineAt - atRiskMs) return 'at-risk'
+  return undefined
+}
+
+/** When the next deadline event of this recipient falls due (undefined: none left). */
+export function nextDeadlineEventAt(r: { deadlineAt: number; raised: 'at-risk' | 'missed' | null }, atRiskMs: number): number | undefined {
+  if (r.raised === 'missed') return undefined
+  return r.raised === null ? r.deadlineAt - atRiskMs : r.deadlineAt
+}

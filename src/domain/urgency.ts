@@ -26,3 +26,16 @@ export function urgencyPriority(u: Urgency): number {
 export function compareUrgency(a: Urgency, b: Urgency): number {
   return URGENCY[a].rank - URGENCY[b].rank
 }
+
+/** Default aging step (PROTOCOL.md §7.2): one urgency rank is worth this much waiting. */
+export const DEFAULT_URGENCY_AGING_MS = 5 * 60_000
+
+/**
+ * The outbox's order key (PROTOCOL.md §7.2): due messages are sent earliest key first, where
+ * key = the time the message became due + rank × agingMs. A more urgent letter goes first unless a
+ * less urgent one has waited longer than the rank difference × agingMs, so nothing is starved: a
+ * message's key is fixed while it waits and every later arrival gets a key of at least its due time.
+ */
+export function orderKey(priority: number, dueAt: number, agingMs: number = DEFAULT_URGENCY_AGING_MS): number {
+  return dueAt + priority * agingMs
+}

@@ -59,19 +59,26 @@ export class PeerClient {
     return pool
   }
 
-  /** POST the envelope bytes; resolves with the peer's answer, rejects on transport failure. */
-  /** `routing` becomes the Saraban-Message-Id, -From and -To request headers (PROTOCOL.md §4.1). */
-  async post(endpoint: string, path: string, mediaType: string, envelope: Buffer, routing?: Routing): Promise<PeerResponse> {
+  /** POST the envelope bytes; resolves with the peer's answer, rejects on transport failure.
+   *  `routing` becomes the Saraban-Message-Id, -From and -To request headers (PROTOCOL.md §4.1).
+   *  An envelope given as pieces (a circular's head ‖ shared ‖ tail, PROTOCOL.md §17) is written
+   *  piece by piece with its Content-Length: the shared bytes are never copied per recipient. */
+  async post(endpoint: string, path: string, mediaType: string, envelope: Buffer | readonly Buffer[], routing?: Routing): Promise<PeerResponse> {
     const url = new URL(path, endpoint.endsWith('/') ? endpoint : endpoint + '/')
+    const pieces = Buffer.isBuffer(envelope) ? [envelope] : envelope.filter((b) => b.length > 0)
+    const length = pieces.reduce((n, b) => n + b.length, 0)
     const res = await this.#pool(url.origin).request({
       method: 'POST',
       path: url.pathname,
       headers: {
         'content-type': mediaType,
+        'content-length': String(length),
         accept: `${mediaType}, application/problem+json`,
         ...(routing ? { 'saraban-message-id': routing.messageId, 'saraban-from': routing.from, 'saraban-to': routing.to } : {}),
       },
-      body: envelope,
+      // one piece: undici writes the Buffer as is; several: an iterable (undici accepts one at run
+      // time, its types do not say so), written in order under the Content-Length above
+      body: pieces.length === 1 ? pieces[0]! : (pieces as unknown as Uint8Array),
     })
     const limit = this.#opts.maxReceiptBytes ?? 1024 * 1024
     const chunks: Buffer[] = []

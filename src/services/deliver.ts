@@ -1,12 +1,16 @@
 // Delivery worker (PROTOCOL.md §7.2): claims due outbox messages, posts the stored envelope bytes to
 // the recipient's endpoint, verifies the receipt before marking delivered, and otherwise schedules a
 // retry with exponential backoff and jitter until the attempt limit, then marks failed with the reason.
+// Concurrency is bounded overall (maxInFlight) and per peer origin (maxPerPeer): a claim passes over
+// messages for a peer whose slots are full, so one slow or failing peer never holds up the others.
 import { SarabanError, type ErrorCode } from '../errors.js'
-import type { Clock } from '../clock.js'
+import { isoTime, type Clock } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { Db } from '../storage/db.js'
-import type { OutboxMessageMeta, OutboxStore } from '../storage/outbox.js'
+import type { ClaimCandidate, OutboxMessageMeta, OutboxStore } from '../storage/outbox.js'
 import type { EnvelopeCache } from './envelope-cache.js'
+import type { EventSink } from '../domain/events.js'
+import { DeadlineWatch, emitDeadline } from './deadline-watch.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import { receiptText, type ProfileTable } from '../crypto/profiles.js'
@@ -14,7 +18,6 @@ import type { PeerClient, PeerResponse } from '../federation/peer-client.js'
 import { afterFailure, isRetryableStatus } from '../domain/delivery.js'
 import { checkReceipt } from './receipt-check.js'
 import type { Timestamping } from './timestamping.js'
-import type { EventSink } from '../domain/events.js'
 
 export interface DeliverySettings {
   readonly maxAttempts: number
@@ -22,6 +25,10 @@ export interface DeliverySettings {
   readonly maxBackoffMs: number
   readonly jitter?: 'full' | 'decorrelated'
   readonly maxInFlight: number
+  /** Parallel deliveries to one peer origin (config delivery.concurrencyPerPeer); default: no limit but maxInFlight. */
+  readonly maxPerPeer?: number
+  /** How long before deliverBy an undelivered recipient is at risk (PROTOCOL.md §7.3); default 1 h. */
+  readonly deadlineAtRiskMs?: number
 }
 
 export interface DeliveryDeps {
@@ -41,6 +48,7 @@ export interface DeliveryDeps {
   readonly random?: () => number
   /** RFC 3161 stamps of each verified receipt's signature (PROTOCOL.md §13.4). */
   readonly timestamps?: Timestamping
+  /** letter.delivered, letter.failed and the deadline events (issue 5 §5, §6), in the outcome's transaction. */
   readonly events?: EventSink
 }
 
@@ -49,6 +57,22 @@ type Outcome = { kind: 'delivered'; receipt: Buffer } | { kind: 'retry' | 'fail'
 
 export const FEDERATION_PATH = 'federation/v1/messages'
 const RECEIPT_CLOCK_SKEW_MS = 5 * 60_000
+const DEFAULT_AT_RISK_MS = 3600_000
+const EMPTY = Buffer.alloc(0)
+
+/** The origin deliveries to an agency go to (PROTOCOL.md §16.1): its endpoint, else its hosting node's. */
+function endpointOf(directory: Directory, agency: string): string | undefined {
+  return directory.agency(agency)?.endpoints[0] ?? directory.nodeOf(agency)?.endpoints[0]
+}
+
+function originOf(endpoint: string | undefined, agency: string): string {
+  if (endpoint === undefined) return `agency:${agency}` // unknown: its own slot group, fails fast anyway
+  try {
+    return new URL(endpoint).origin
+  } catch {
+    return endpoint
+  }
+}
 
 export class DeliveryWorker {
   readonly #d: DeliveryDeps
@@ -58,9 +82,18 @@ export class DeliveryWorker {
   #claim: Promise<void> = Promise.resolve()
   #claiming = false
   #again = false
+  /** In-flight deliveries per peer origin. */
+  readonly #perPeer = new Map<string, number>()
+  /** Origin of each agency, per directory instance (a refresh brings a new one). */
+  #origins = new WeakMap<Directory, Map<string, string>>()
+  readonly #deadlines: DeadlineWatch
 
   constructor(deps: DeliveryDeps) {
     this.#d = deps
+    this.#deadlines = new DeadlineWatch({
+      clock: deps.clock, log: deps.log, db: deps.db, outbox: deps.outbox, atRiskMs: deps.settings.deadlineAtRiskMs ?? DEFAULT_AT_RISK_MS,
+      ...(deps.events ? { events: deps.events } : {}),
+    })
   }
 
   start(): void {
@@ -68,14 +101,26 @@ export class DeliveryWorker {
     this.#running = true
     const n = this.#d.outbox.requeueInFlight()
     if (n > 0) this.#d.log.warn({ event: 'delivery.requeued', count: n }, 'requeued messages left in flight by an earlier stop')
+    this.#deadlines.start()
     this.notify()
+  }
+
+  #peerOf(agency: string): string {
+    const directory = this.#d.directory()
+    let m = this.#origins.get(directory)
+    if (!m) this.#origins.set(directory, (m = new Map()))
+    let o = m.get(agency)
+    if (o === undefined) m.set(agency, (o = originOf(endpointOf(directory, agency), agency)))
+    return o
   }
 
   /** New work may be due: claim as much as the in-flight limit allows. The claim is a write, so
    *  it joins the group commit of whatever else this turn writes instead of paying its own fsync;
    *  notifications that arrive while a claim is pending are folded into one more claim after it. */
   notify(): void {
-    if (!this.#running || this.#d.paused?.()) return
+    if (!this.#running) return
+    this.#deadlines.poke()
+    if (this.#d.paused?.()) return
     if (this.#claiming) {
       this.#again = true
       return
@@ -85,13 +130,33 @@ export class DeliveryWorker {
     this.#claiming = true
     this.#again = false
     const now = this.#d.clock.now()
+    const maxPerPeer = this.#d.settings.maxPerPeer ?? Number.POSITIVE_INFINITY
+    let skipped = false
+    // Slots taken in this claim, per origin: added to #perPeer only once the claim committed.
+    let taking = new Map<string, number>()
+    const accept = (c: ClaimCandidate) => {
+      const peer = this.#peerOf(c.recipientAgency)
+      const used = (this.#perPeer.get(peer) ?? 0) + (taking.get(peer) ?? 0)
+      if (used >= maxPerPeer) return ((skipped = true), false)
+      taking.set(peer, (taking.get(peer) ?? 0) + 1)
+      return true
+    }
     this.#claim = this.#d.db
-      .write(() => this.#d.outbox.claimDue(now, room))
+      .write(() => {
+        taking = new Map() // a retried transaction starts over
+        skipped = false
+        return this.#d.outbox.claimDue(now, room, Number.isFinite(maxPerPeer) ? accept : undefined)
+      })
       .then((claimed) => {
         // Claimed while stopping: leave them 'sending'; the next start requeues them (requeueInFlight).
         if (!this.#running) return 0
         for (const msg of claimed) {
+          const peer = this.#peerOf(msg.recipientAgency)
+          this.#perPeer.set(peer, (this.#perPeer.get(peer) ?? 0) + 1)
           const p: Promise<void> = this.#deliver(msg).finally(() => {
+            const left = (this.#perPeer.get(peer) ?? 1) - 1
+            if (left > 0) this.#perPeer.set(peer, left)
+            else this.#perPeer.delete(peer)
             this.#inFlight.delete(p)
             this.notify()
           })
@@ -107,15 +172,17 @@ export class DeliveryWorker {
         this.#claiming = false
         if (!this.#running) return
         if (this.#again || n === room) this.notify()
-        else this.#schedule()
+        // Due messages passed over for a busy peer are claimed when one of its deliveries ends
+        // (finally → notify); the timer is only for those that become due later.
+        else this.#schedule(skipped ? now : undefined)
       })
   }
 
-  #schedule(): void {
+  #schedule(after?: number): void {
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = undefined
     if (!this.#running) return
-    const next = this.#d.outbox.nextDueAt()
+    const next = this.#d.outbox.nextDueAt(after)
     if (next === undefined) return
     const wait = Math.max(0, Math.min(next - this.#d.clock.now(), 60_000))
     this.#timer = setTimeout(() => this.notify(), wait)
@@ -142,9 +209,20 @@ export class DeliveryWorker {
     }
     const now = d.clock.now()
     const log = { messageId: msg.messageId, to: msg.recipientAgency, attempt: msg.attempts }
+    const facts = { agency: msg.senderAgency, letterId: msg.letterId, messageId: msg.messageId }
     if (outcome.kind === 'delivered') {
       const receipt = receiptText(msg.profile, outcome.receipt)
-      await d.db.write(() => { d.outbox.markDelivered(msg.messageId, receipt, now); d.timestamps?.record([{ messageId: msg.messageId, side: 'outbox', kind: 'receipt' }]) })
+      await d.db.write(() => {
+        if (!d.outbox.markDelivered(msg.messageId, receipt, now)) return
+        d.timestamps?.record([{ messageId: msg.messageId, side: 'outbox', kind: 'receipt' }])
+        // A notice's own delivery is shown in the letter's views, not as an event (PROTOCOL.md §18.5).
+        if (msg.kind !== 'notice') d.events?.emit({ ...facts, type: 'letter.delivered', data: { recipient: msg.recipientAgency, deliveredAt: isoTime(now) } })
+        // Delivered after deliverBy: missed, raised here unless the watch already did (PROTOCOL.md §7.3).
+        const deadlineAt = msg.deadlineAt ?? null
+        if (deadlineAt !== null && now > deadlineAt && d.outbox.raiseDeadline(msg.messageId, 'missed')) {
+          emitDeadline(d.events, { senderAgency: msg.senderAgency, letterId: msg.letterId, messageId: msg.messageId, recipientAgency: msg.recipientAgency, deadlineAt }, 'missed')
+        }
+      })
       d.envelopes.delete(msg.messageId)
       d.log.info({ event: 'letter.delivered', ...log }, 'letter delivered, receipt verified')
       return
@@ -156,9 +234,10 @@ export class DeliveryWorker {
       return
     }
     await d.db.write(() => {
-      // A notice that cannot be delivered (PROTOCOL.md §18.5) is told to its sender's saraban system.
-      if (d.outbox.markFailed(msg.messageId, outcome.code, outcome.detail) && msg.kind === 'notice') {
-        d.events?.emit({ agency: msg.senderAgency, type: 'notice.failed', messageId: msg.messageId, data: { to: msg.recipientAgency, code: outcome.code, detail: outcome.detail } })
+      if (d.outbox.markFailed(msg.messageId, outcome.code, outcome.detail)) {
+        // A notice that cannot be delivered (PROTOCOL.md §18.5) is told to its sender's saraban system.
+        if (msg.kind === 'notice') d.events?.emit({ agency: msg.senderAgency, type: 'notice.failed', messageId: msg.messageId, data: { to: msg.recipientAgency, code: outcome.code, detail: outcome.detail } })
+        else d.events?.emit({ ...facts, type: 'letter.failed', data: { recipient: msg.recipientAgency, code: outcome.code, detail: outcome.detail } })
       }
     })
     d.envelopes.delete(msg.messageId)
@@ -169,10 +248,10 @@ export class DeliveryWorker {
     const d = this.#d
     const directory = d.directory()
     const entry = directory.agency(msg.recipientAgency)
-    const endpoint = entry?.endpoints[0] ?? directory.nodeOf(msg.recipientAgency)?.endpoints[0] // PROTOCOL.md §16.1
+    const endpoint = endpointOf(directory, msg.recipientAgency) // PROTOCOL.md §16.1
     if (!entry || !endpoint) return { kind: 'retry', code: 'ERR_UNKNOWN_AGENCY', detail: `"${msg.recipientAgency}" has no endpoint in the directory` }
     const profile = d.profiles.get(msg.profile)
-    const envelope = d.envelopes.get(msg.messageId) ?? d.outbox.getEnvelope(msg.messageId)
+    const envelope = this.#envelope(msg.messageId)
     if (!envelope) return { kind: 'fail', code: 'ERR_INTERNAL', detail: `the stored envelope of ${msg.messageId} is missing` }
     const routing = { messageId: msg.messageId, from: msg.senderAgency, to: msg.recipientAgency }
     const res = await d.peers.post(endpoint, FEDERATION_PATH, profile.mediaType, envelope, routing)
@@ -190,9 +269,26 @@ export class DeliveryWorker {
     return { kind: isRetryableStatus(res.status) ? 'retry' : 'fail', code: 'ERR_PEER_REFUSED', detail: peerProblem(res) }
   }
 
+  /** The envelope as its pieces head, shared, tail (PROTOCOL.md §17), from the cache or the store;
+   *  the shared content is read once and cached for the other recipients. */
+  #envelope(messageId: string): Buffer[] | undefined {
+    const d = this.#d
+    const parts = d.envelopes.getParts(messageId) ?? d.outbox.getEnvelopeParts(messageId)
+    if (!parts) return undefined
+    if (parts.contentId === null) return [parts.head, parts.tail]
+    let shared = d.envelopes.getContent(parts.contentId)
+    if (!shared) {
+      shared = d.outbox.getContent(parts.contentId)
+      if (!shared) return undefined
+      d.envelopes.putContent(parts.contentId, shared)
+    }
+    return [parts.head, shared, parts.tail]
+  }
+
   /** Stop claiming; wait for deliveries in flight (bounded), leaving the rest queued for the next start. */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.#running = false
+    await this.#deadlines.stop()
     if (this.#timer) clearTimeout(this.#timer)
     await this.#claim
     let t: NodeJS.Timeout | undefined

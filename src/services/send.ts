@@ -1,15 +1,18 @@
-// Send use case (PROTOCOL.md §7): validate, build the attachment manifest, seal one envelope per
-// recipient (sign once per recipient envelope, encrypt for the recipient's certificate from the
-// directory), and store the letter with all its outbox messages in one transaction before answering.
+// Send use case (PROTOCOL.md §7, §17): validate, build the attachment manifest, seal the letter for
+// all recipients of each envelope profile at once (sealForAll: sign once, encrypt the content once,
+// wrap the content key per recipient certificate from the directory, where the profile can), and
+// store the letter with its shared contents and all its outbox messages in one transaction before
+// answering. The shared content is stored and cached once per letter and profile, not per recipient.
 import { createHash, randomUUID } from 'node:crypto'
 import { SarabanError, type ErrorCode, type FieldProblem } from '../errors.js'
 import { isoTime, type Clock } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { Db } from '../storage/db.js'
-import type { OutboxStore, NewOutboxMessage } from '../storage/outbox.js'
+import type { OutboxStore, NewOutboxMessage, NewOutboxContent } from '../storage/outbox.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
-import type { ProfileTable } from '../crypto/profiles.js'
+import { sealForAll, type EnvelopeProfile, type ProfileTable, type SealRecipient } from '../crypto/profiles.js'
+import type { X509Certificate } from 'node:crypto'
 import { validate, schemaIds } from '../schema/index.js'
 import type { Letter, LetterDraft } from '../domain/letter.js'
 import { urgencyPriority } from '../domain/urgency.js'
@@ -135,9 +138,13 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
       errors: problems.map(({ field, message }) => ({ field, message })),
     })
   }
+  // A circular names many agencies that may share a certificate (hosting): validate each certificate once.
+  const validated = new Set<X509Certificate>()
   for (const t of targets) {
+    if (validated.has(t!.cert)) continue
     const check = await deps.anchors.validate([t!.cert], { at: new Date(now), role: 'encryption', code: 'ERR_RECIPIENT_CERT_INVALID' })
     if (!check.ok) throw new SarabanError(check.code, `The encryption certificate of "${t!.agency}" does not validate: ${check.reason}`)
+    validated.add(t!.cert)
   }
   // PROTOCOL.md §15.2: a node does not seal with a signing certificate that is revoked or expired.
   const signer = deps.hosted.get(from)!.signer
@@ -148,23 +155,42 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   const sentAt = isoTime(now)
   const attachments = files.map((f) => f.bytes)
   const messages: NewOutboxMessage[] = []
+  const contents: NewOutboxContent[] = []
   const stamps: StampSubject[] = []
-  for (const t of targets) {
-    const messageId = randomUUID()
-    const sealed = await t!.profile.seal({ messageId, from, to: t!.agency, sentAt, letter, attachments, signer, recipientCert: t!.cert })
-    stamps.push({ messageId, side: 'outbox', kind: 'letter', signature: sealed.signature })
-    messages.push({
-      messageId,
-      letterId,
-      recipientAgency: t!.agency,
-      profile: t!.profile.id,
-      envelope: sealed.envelope,
-      envelopeSha256: sealed.envelopeSha256,
-      contentKey: sealed.contentKey,
-      priority: urgencyPriority(letter.urgency),
-      nextAttemptAt: now,
-    })
+  const priority = urgencyPriority(letter.urgency)
+  const deadlineAt = letter.deliverBy === undefined ? undefined : Date.parse(letter.deliverBy)
+  // One seal per profile group (PROTOCOL.md §17); recipients keep the order of letter.recipients.
+  const ids = targets.map(() => randomUUID())
+  const groups = new Map<EnvelopeProfile, SealRecipient[]>()
+  targets.forEach((t, i) => {
+    const g = groups.get(t!.profile) ?? []
+    g.push({ messageId: ids[i]!, to: t!.agency, cert: t!.cert })
+    groups.set(t!.profile, g)
+  })
+  const byMessage = new Map<string, NewOutboxMessage>()
+  for (const [profile, recipients] of groups) {
+    const sealed = await sealForAll(profile, { letterId, from, sentAt, letter, attachments, signer, recipients })
+    const contentRef = sealed.shared.length > 0 ? profile.id : undefined
+    if (contentRef !== undefined) contents.push({ ref: contentRef, profile: profile.id, bytes: sealed.shared })
+    for (const part of sealed.parts) {
+      stamps.push({ messageId: part.messageId, side: 'outbox', kind: 'letter', signature: part.signature })
+      byMessage.set(part.messageId, {
+        messageId: part.messageId,
+        letterId,
+        recipientAgency: part.to,
+        profile: profile.id,
+        envelope: part.head,
+        ...(part.tail.length > 0 ? { tail: part.tail } : {}),
+        ...(contentRef !== undefined ? { contentRef } : {}),
+        envelopeSha256: part.envelopeSha256,
+        contentKey: part.contentKey,
+        priority,
+        nextAttemptAt: now,
+        ...(deadlineAt !== undefined ? { deadlineAt } : {}),
+      })
+    }
   }
+  for (const id of ids) messages.push(byMessage.get(id)!)
   const letterRow = {
     id: letterId,
     senderAgency: from,
@@ -172,8 +198,13 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     createdAt: now,
     ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey, requestSha256: req.requestSha256 } : {}),
   }
+  let contentIds: Map<string, number>
   try {
-    await deps.db.write(() => { deps.outbox.insertLetter(letterRow, messages); deps.timestamps?.record(stamps) })
+    contentIds = await deps.db.write(() => {
+      const ids = deps.outbox.insertLetter(letterRow, messages, contents)
+      deps.timestamps?.record(stamps)
+      return ids
+    })
   } catch (err) {
     // A concurrent request with the same Idempotency-Key won the insert: answer as its replay.
     const prior = req.idempotencyKey ? deps.outbox.findByIdempotencyKey(from, req.idempotencyKey) : undefined
@@ -181,7 +212,11 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     if (prior) throw new SarabanError('ERR_IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used for a different request.', { field: 'Idempotency-Key' })
     throw err
   }
-  for (const m of messages) deps.envelopes.put(m.messageId, m.envelope)
+  for (const c of contents) deps.envelopes.putContent(contentIds.get(c.ref)!, c.bytes)
+  for (const m of messages) {
+    const contentId = m.contentRef === undefined ? null : contentIds.get(m.contentRef)!
+    deps.envelopes.putParts(m.messageId, { head: m.envelope, contentId, tail: m.tail ?? Buffer.alloc(0) })
+  }
   deps.log.info({ event: 'letter.queued', letterId, from, recipients: messages.length }, 'letter sealed and queued')
   deps.onQueued()
   return { letterId, replayed: false }

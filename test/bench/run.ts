@@ -1,7 +1,8 @@
 // npm run bench: end-to-end letters/s between two real nodes (separate processes, real mTLS,
 // real SQLite with fsync) beside the crypto-only ceiling for the same letter, measured in the
 // same run so that only the ratio is compared (machine speed drifts between runs).
-//   npm run bench -- [--letters 10000] [--concurrency 64] [--from moi] [--to mof]
+//   npm run bench -- [--case all|letters|circular] [--letters 10000] [--concurrency 64] [--from moi] [--to mof]
+//   The circular case (one letter to 500 agencies on 4 hosting nodes) is in circular.ts.
 //   BENCH_CPU_PROF=DIR writes a V8 CPU profile of each node process to DIR.
 //   BENCH_CONFIG='{"storage":{"synchronous":"NORMAL"}}' merges into both nodes' node.json (experiments).
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -12,6 +13,7 @@ import { Pool } from 'undici'
 import { writeNetFiles, freePort } from '../helpers/nodes.js'
 import { samplePdf } from '../../src/cli/sample-pdf.js'
 import { cryptoCeiling } from './crypto-ceiling.js'
+import { circularCase } from './circular.js'
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +22,11 @@ const { values } = parseArgs({
     from: { type: 'string', default: 'moi' },
     to: { type: 'string', default: 'mof' },
     'ceiling-rounds': { type: 'string', default: '300' },
+    case: { type: 'string', default: 'all' },
+    recipients: { type: 'string', default: '500' },
+    nodes: { type: 'string', default: '4' },
+    'pdf-kb': { type: 'string', default: '1024' },
+    paths: { type: 'string', default: 'shared,per-recipient' },
   },
 })
 const N = Number(values.letters)
@@ -47,6 +54,13 @@ function startNode(configFile: string, apiPort: number): Promise<ChildProcess> {
 }
 
 async function main() {
+  if (values.case !== 'circular') await lettersCase()
+  if (values.case !== 'letters') {
+    await circularCase({ recipients: Number(values.recipients), nodes: Number(values.nodes), pdfKb: Number(values['pdf-kb']), paths: values.paths!.split(',') })
+  }
+}
+
+async function lettersCase() {
   // The letter: ~2 KB of Thai metadata and a 100 KB PDF.
   const pdf = samplePdf('bench', ['saraban-node benchmark letter'], 100 * 1024)
   const body = 'ด้วยกระทรวงมหาดไทยขอแจ้งแนวทางการปฏิบัติงานสารบรรณอิเล็กทรอนิกส์ให้ทราบและถือปฏิบัติ '.repeat(8)

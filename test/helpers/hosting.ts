@@ -86,7 +86,11 @@ export interface HostingNet {
 export const apiKeyOf = (agency: string) => `key-${agency}`
 const sha = (s: string) => createHash('sha256').update(s).digest('hex')
 
-export async function hostingNet(specs: readonly NodeSpec[], opts: { logLevel?: string; delivery?: Record<string, number> } = {}): Promise<HostingNet> {
+export async function hostingNet(
+  specs: readonly NodeSpec[],
+  /** profiles: what every agency's directory entry accepts (default ['jose-v1']). */
+  opts: { logLevel?: string; delivery?: Record<string, number>; profiles?: readonly string[] } = {},
+): Promise<HostingNet> {
   const pki = await testPki()
   const dir = mkdtempSync(join(tmpdir(), 'saraban-hosting-'))
   writeFileSync(join(dir, 'root.crt.pem'), pki.root.certPem)
@@ -112,7 +116,7 @@ export async function hostingNet(specs: readonly NodeSpec[], opts: { logLevel?: 
       signing: keys[id]!.signing.map((c) => toBase64Der(c.cert)),
       encryption: keys[id]!.encryption.map((c) => toBase64Der(c.cert)),
     },
-    profiles: ['jose-v1'],
+    profiles: [...(opts.profiles ?? ['jose-v1'])],
     status: 'active',
     ...(spec.mode === 'node' ? { node: spec.id } : {}),
   })

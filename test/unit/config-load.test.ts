@@ -49,7 +49,7 @@ t.test('defaults are filled and relative paths resolve against the config folder
   t.equal(c.agencies[0]!.signing.key, join(dir, 'signing.key.pem'))
   t.same(c.federation, { host: '127.0.0.1', port: 8443 })
   t.same(c.api, { host: '127.0.0.1', port: 8080, keys: [] })
-  t.same(c.delivery, { maxAttempts: 10, initialBackoffMs: 1000, maxBackoffMs: 600000, jitter: 'full', concurrencyPerPeer: 16, maxInFlight: 64, requestTimeoutMs: 60000 })
+  t.same(c.delivery, { maxAttempts: 10, initialBackoffMs: 1000, maxBackoffMs: 600000, jitter: 'full', concurrencyPerPeer: 16, maxInFlight: 64, requestTimeoutMs: 60000, urgencyAgingMs: 300000, deadlineAtRiskMs: 3600000 })
   t.same(c.limits, { maxEnvelopeBytes: 157286400, maxApiBodyBytes: 157286400, maxAttachmentBytes: 104857600, maxAttachmentsTotalBytes: 104857600, maxAttachments: 100 })
   t.same(c.storage, { synchronous: 'FULL', checkpoint: 'auto' })
   t.same(c.log, { level: 'info' })

@@ -163,6 +163,99 @@ t.test('claimDue never hands one message to two claimers (3 processes, one file)
   t.same(outbox.counts(), { queued: 0, sending: 600, delivered: 0, failed: 0 })
 })
 
+t.test('a circular stores its shared content once; each message keeps head and tail', async (t) => {
+  const { db, outbox } = open(t)
+  const l = letter()
+  const shared = randomBytes(64 * 1024)
+  const parts = Array.from({ length: 5 }, (_, i) => ({ head: Buffer.from(`head-${i}|`), tail: Buffer.from(`|tail-${i}`) }))
+  const msgs = parts.map((p) => message(l.id, { envelope: p.head, tail: p.tail, contentRef: 'jose-v2' }))
+  const plain = message(l.id, { profile: 'jose-v1' }) // a recipient sealed on its own, in the same letter
+  await db.write(() => outbox.insertLetter(l, [...msgs, plain], [{ ref: 'jose-v2', profile: 'jose-v2', bytes: shared }]))
+  t.equal(db.sqlite.prepare('SELECT count(*) FROM outbox_contents').pluck().get(), 1, 'one content row for five recipients')
+  const stored = db.sqlite.prepare('SELECT sum(length(bytes)) FROM outbox_envelopes').pluck().get() as number
+  t.ok(stored < 1000, `per-message rows hold only heads and tails (${stored} bytes)`)
+  for (const [i, m] of msgs.entries()) {
+    const whole = Buffer.concat([parts[i]!.head, shared, parts[i]!.tail])
+    t.ok(outbox.getEnvelope(m.messageId)!.equals(whole), `message ${i}: getEnvelope puts head ‖ shared ‖ tail together`)
+    t.ok(outbox.getMessage(m.messageId)!.envelope.equals(whole), `message ${i}: getMessage too`)
+    const p = outbox.getEnvelopeParts(m.messageId)!
+    t.ok(p.head.equals(parts[i]!.head) && p.tail.equals(parts[i]!.tail) && outbox.getContent(p.contentId!)!.equals(shared))
+  }
+  t.ok(outbox.getEnvelope(plain.messageId)!.equals(plain.envelope), 'a message without shared content is its envelope')
+  t.same(outbox.getEnvelopeParts(plain.messageId), { head: plain.envelope, contentId: null, tail: Buffer.alloc(0) })
+  const full = outbox.messagesForLetter(l.id, { withEnvelope: true })
+  t.ok(full[0]!.envelope.equals(Buffer.concat([parts[0]!.head, shared, parts[0]!.tail])))
+  t.throws(() => outbox.insertLetter(letter(), [message(l.id, { contentRef: 'nope' })]), TypeError)
+  const bad = letter()
+  t.throws(() => outbox.insertLetter(bad, [message(bad.id, { contentRef: 'nope' })]), /names content "nope"/)
+  t.equal(outbox.getLetter(bad.id), undefined, 'rolled back')
+})
+
+t.test('claimDue ages waiting letters: order key = due + rank × aging step (PROTOCOL.md §7.2)', async (t) => {
+  const { db, file } = open(t)
+  const outbox = new OutboxStore(db, clock, { agingMs: 1_000 })
+  const put = async (priority: number, nextAttemptAt: number) => (await stored(db, outbox, 1, { priority, nextAttemptAt })).messages[0]!.messageId
+  // deterministic clock: every time below is given, none is read
+  const normalOld = await put(3, 0) //     key 3,000
+  const mostNew = await put(0, 2_500) //    key 2,500
+  const veryNew = await put(1, 2_500) //    key 3,500
+  const mostLater = await put(0, 3_200) //  key 3,200
+  const urgent = await put(2, 1_500) //     key 3,500, stored after veryNew
+  const order = outbox.claimDue(4_000, 10).map((m) => m.messageId)
+  t.same(order, [mostNew, normalOld, mostLater, veryNew, urgent],
+    'MOST_URGENT first, but a NORMAL letter that waited 3 steps goes before newer MOST_URGENT ones')
+
+  // no starvation: a NORMAL letter is served once every later arrival's key is past its own
+  const normal = await put(3, 10_000) // key 13,000
+  let served = -1
+  for (let now = 10_000, n = 0; now < 20_000 && served < 0; now += 100, n++) {
+    await put(0, now) // a MOST_URGENT letter arrives every 100 ms and one message is sent per tick
+    if (outbox.claimDue(now, 1)[0]!.messageId === normal) served = now
+  }
+  t.ok(served > 0 && served <= 13_100, `the NORMAL letter is sent by ${served} despite a steady stream of MOST_URGENT ones`)
+
+  // a retry restarts the key from its new due time
+  const r = await put(0, 20_000)
+  outbox.claimDue(20_000, 100)
+  t.ok(outbox.markRetry(r, 25_000, 'ERR_PEER_UNREACHABLE', 'x'))
+  t.equal(db.sqlite.prepare('SELECT order_key FROM outbox_messages WHERE message_id = ?').pluck().get(r), 25_000)
+})
+
+t.test('claimDue passes over candidates its accept refuses, and they keep their place', async (t) => {
+  const { db, outbox } = open(t)
+  const ids: string[] = []
+  for (let i = 0; i < 300; i++) ids.push((await stored(db, outbox, 1, { recipientAgency: i < 250 ? 'slow' : `fast${i}`, nextAttemptAt: i })).messages[0]!.messageId)
+  let slow = 0
+  const claimed = outbox.claimDue(1_000, 20, (c) => c.recipientAgency !== 'slow' || slow++ < 4)
+  t.equal(claimed.length, 20)
+  t.equal(claimed.filter((m) => m.recipientAgency === 'slow').length, 4, 'at most 4 for the busy peer')
+  t.same(claimed.filter((m) => m.recipientAgency !== 'slow').map((m) => m.messageId), ids.slice(250, 266), 'the rest from other peers, in order')
+  t.same(outbox.claimDue(1_000, 3).map((m) => m.messageId), ids.slice(4, 7), 'the passed-over ones are next in line')
+})
+
+t.test('deliverBy deadlines: found through the index, raised once each', async (t) => {
+  const { db, outbox } = open(t)
+  const { messages: [a, b, c] } = await stored(db, outbox, 3, { deadlineAt: 10_000 })
+  await stored(db, outbox, 1) // no deadline
+  t.equal(outbox.nextDeadlineEventAt(2_000), 8_000, 'at-risk window opens at deadline − 2 s')
+  t.same(outbox.deadlinesDue(7_999, 2_000), [])
+  t.same(outbox.deadlinesDue(8_000, 2_000).map((d) => d.messageId), [a!.messageId, b!.messageId, c!.messageId])
+  t.match(outbox.deadlinesDue(8_000, 2_000)[0], { letterId: a!.letterId, recipientAgency: 'mof', senderAgency: 'moi', deadlineAt: 10_000, deadlineState: null })
+  t.ok(outbox.raiseDeadline(a!.messageId, 'at-risk'))
+  t.notOk(outbox.raiseDeadline(a!.messageId, 'at-risk'), 'once')
+  t.same(outbox.deadlinesDue(9_000, 2_000).map((d) => d.messageId), [b!.messageId, c!.messageId], 'a raised at-risk leaves the set until it is missed')
+  t.equal(outbox.nextDeadlineEventAt(2_000), 8_000, 'b and c still wait for their at-risk event')
+  outbox.raiseDeadline(b!.messageId, 'at-risk')
+  outbox.claimDue(1_000, 10)
+  await db.write(() => outbox.markDelivered(c!.messageId, 'r', 9_000))
+  t.equal(outbox.nextDeadlineEventAt(2_000), 10_000, 'delivered ones drop out; next is the missed event')
+  t.ok(outbox.raiseDeadline(a!.messageId, 'missed'))
+  t.notOk(outbox.raiseDeadline(a!.messageId, 'missed'))
+  t.notOk(outbox.raiseDeadline(a!.messageId, 'at-risk'), 'never back from missed')
+  t.same(outbox.deadlinesDue(10_000, 2_000).map((d) => d.messageId), [b!.messageId])
+  t.match(outbox.messagesForLetter(a!.letterId).map((m) => [m.deadlineAt, m.deadlineState]), [[10_000, 'missed'], [10_000, 'at-risk'], [10_000, null]])
+})
+
 t.test('listLetters: newest first, keyset cursor, several agencies', async (t) => {
   const { db, outbox } = open(t)
   // 5 letters per millisecond: a createdAt-only cursor would skip or repeat rows

@@ -10,6 +10,7 @@ import { sql as events } from './005-events.js'
 import { sql as registerIdempotency } from './006-register-idempotency.js'
 import { sql as letterOnce } from './007-letter-once.js'
 import { sql as notices } from './008-notices.js'
+import { sql as fanout } from './009-fanout.js'
 
 export interface Migration {
   readonly version: number
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'register-idempotency', sql: registerIdempotency },
   { version: 7, name: 'letter-once', sql: letterOnce },
   { version: 8, name: 'notices', sql: notices },
+  { version: 9, name: 'fanout', sql: fanout },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

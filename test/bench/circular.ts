@@ -1,0 +1,124 @@
+// npm run bench -- --case circular: one circular (หนังสือเวียน, issue 5 §4) with a 1 MB PDF from one
+// agency to 500 agencies hosted on 4 multi-agency nodes (125 each), every node its own process on
+// loopback with real mTLS and SQLite (fsync). Reports the time to the API's answer (sealing and
+// storing), the time to all-delivered, and the sender's peak resident memory (VmHWM), per envelope
+// profile preference: a profile with sealMany shares the encrypted content (PROTOCOL.md §17), a
+// profile without it seals per recipient (the previous path), side by side.
+//   npm run bench -- --case circular [--recipients 500] [--nodes 4] [--pdf-kb 1024] [--paths shared,per-recipient]
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Pool } from 'undici'
+import { hostingNet, apiKeyOf, type NodeSpec } from '../helpers/hosting.js'
+import { freePort, thaiLetter } from '../helpers/nodes.js'
+import { samplePdf } from '../../src/cli/sample-pdf.js'
+
+export interface CircularOptions {
+  readonly recipients: number
+  readonly nodes: number
+  readonly pdfBytes: number
+  /** Directory profiles of every agency, in preference order. */
+  readonly profiles: readonly string[]
+  readonly label: string
+}
+
+const status = (pid: number) => readFileSync(`/proc/${pid}/status`, 'utf8')
+const kb = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status(pid))?.[1] ?? 0)
+const mb = (k: number) => `${(k / 1024).toFixed(0)} MB`
+
+function startNode(configFile: string, apiPort: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(process.cwd(), 'dist/src/main.js'), 'start', '--config', configFile], {
+    env: { ...process.env, SARABAN_API_PORT: String(apiPort), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  return new Promise((resolve, reject) => {
+    let err = ''
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString()
+      if (err.includes('API http')) resolve(child)
+    })
+    child.once('exit', (code) => reject(new Error(`node exited ${code}: ${err.slice(-2000)}`)))
+  })
+}
+
+export async function circularBench(o: CircularOptions) {
+  const per = Math.ceil(o.recipients / o.nodes)
+  const ids = Array.from({ length: o.recipients }, (_, i) => `r${String(i + 1).padStart(4, '0')}`)
+  const specs: NodeSpec[] = [
+    { id: 'hq-node', mode: 'agency', agencies: ['hq'] },
+    ...Array.from({ length: o.nodes }, (_, n) => ({ id: `host-${n + 1}`, mode: 'node' as const, agencies: ids.slice(n * per, (n + 1) * per) })),
+  ]
+  const t0 = performance.now()
+  const net = await hostingNet(specs, { profiles: o.profiles, logLevel: 'warn', delivery: { initialBackoffMs: 200, maxBackoffMs: 2000, maxAttempts: 40 } })
+  const procs: ChildProcess[] = []
+  try {
+    const ports = await Promise.all(specs.map(() => freePort()))
+    // Recipients' nodes first, the sender last, all in parallel.
+    procs.push(...(await Promise.all(specs.map((s, i) => startNode(join(net.nodes[s.id]!.dir, 'node.json'), ports[i]!)))))
+    const sender = procs[0]!
+    console.log(`  [${o.label}] ${o.recipients} agencies on ${o.nodes} nodes + sender node: federation made and ${specs.length} processes started in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+
+    const pdf = samplePdf('circular', ['saraban-node circular benchmark'], o.pdfBytes)
+    const body = JSON.stringify({
+      letter: { ...thaiLetter(ids), number: 'มท 0201.2/ว 1590', urgency: 'VERY_URGENT', sender: { agency: 'hq' } },
+      attachments: [{ filename: 'circular.pdf', mediaType: 'application/pdf', content: pdf.toString('base64') }],
+    })
+    const api = new Pool(`http://127.0.0.1:${ports[0]}`, { connections: 2 })
+    const headers = { authorization: `Bearer ${apiKeyOf('hq')}`, 'content-type': 'application/json' }
+    const rssBefore = kb(sender.pid!, 'VmRSS')
+    let peak = rssBefore
+    const sample = () => { peak = Math.max(peak, kb(sender.pid!, 'VmRSS')) }
+    const sampler = setInterval(sample, 20)
+    try {
+      const s0 = performance.now()
+      const res = await api.request({ method: 'POST', path: '/api/v1/letters', headers, body, headersTimeout: 600_000, bodyTimeout: 600_000 })
+      const answer = (await res.body.json()) as { id?: string; detail?: string }
+      if (res.statusCode !== 202) throw new Error(`POST /api/v1/letters → ${res.statusCode} ${JSON.stringify(answer).slice(0, 500)}`)
+      const accepted = performance.now() - s0
+      let done = { delivered: 0, failed: 0 }
+      while (done.delivered + done.failed < o.recipients) {
+        await new Promise((r) => setTimeout(r, 50))
+        const h = await api.request({ method: 'GET', path: '/healthz' })
+        done = ((await h.body.json()) as { outbox: { delivered: number; failed: number } }).outbox
+        if (performance.now() - s0 > 600_000) throw new Error(`not delivered after 10 minutes: ${JSON.stringify(done)}`)
+      }
+      const total = performance.now() - s0
+      sample()
+      const hwm = kb(sender.pid!, 'VmHWM')
+      const receivers = procs.slice(1).map((p) => kb(p.pid!, 'VmHWM'))
+      const got = await api.request({ method: 'GET', path: `/api/v1/letters/${answer.id}`, headers: { authorization: headers.authorization } })
+      const stored = (await got.body.json()) as { recipients: Array<{ profile: string }> }
+      const result = {
+        label: o.label, profile: stored.recipients[0]?.profile ?? '?', delivered: done.delivered, failed: done.failed,
+        acceptedMs: accepted, allDeliveredMs: total, senderRssBeforeKb: rssBefore, senderPeakKb: Math.max(peak, hwm), receiverPeakKb: Math.max(...receivers),
+      }
+      console.log(`  [${o.label}] profile ${result.profile}: 202 after ${(accepted / 1000).toFixed(2)} s; ${done.delivered} delivered, ${done.failed} failed after ${(total / 1000).toFixed(2)} s`)
+      console.log(`  [${o.label}] sender RSS ${mb(rssBefore)} before, peak ${mb(result.senderPeakKb)}; largest receiver peak ${mb(result.receiverPeakKb)}`)
+      return result
+    } finally {
+      clearInterval(sampler)
+      await api.close()
+    }
+  } finally {
+    for (const p of procs) p.kill('SIGTERM')
+    await Promise.all(procs.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))))
+    await net.stop()
+  }
+}
+
+/** Both paths, side by side: shared content (a profile with sealMany) and per recipient (jose-v1). */
+export async function circularCase(args: { recipients: number; nodes: number; pdfKb: number; paths: readonly string[] }) {
+  console.log(`\ncircular — one letter with a ${args.pdfKb} KB PDF to ${args.recipients} agencies on ${args.nodes} hosting nodes (target: all delivered < 15 s)`)
+  const rows = []
+  const PATHS: Record<string, readonly string[]> = { shared: ['jose-v2', 'cms-v1'], 'per-recipient': ['jose-v1'] }
+  for (const path of args.paths) {
+    const profiles = PATHS[path]
+    if (!profiles) throw new Error(`unknown path ${path} (shared, per-recipient)`)
+    rows.push(await circularBench({ recipients: args.recipients, nodes: args.nodes, pdfBytes: args.pdfKb * 1024, profiles, label: path }))
+  }
+  console.log('\n  path            profile   202 (s)   all delivered (s)   sender peak RSS')
+  for (const r of rows) {
+    console.log(`  ${r.label.padEnd(15)} ${r.profile.padEnd(9)} ${(r.acceptedMs / 1000).toFixed(2).padStart(7)}   ${(r.allDeliveredMs / 1000).toFixed(2).padStart(17)}   ${mb(r.senderPeakKb).padStart(15)}`)
+  }
+  return rows
+}
