@@ -19,6 +19,7 @@ import { urgencyPriority } from '../domain/urgency.js'
 import type { HostedAgencies } from './hosted-agencies.js'
 import type { EnvelopeCache } from './envelope-cache.js'
 import type { Timestamping, StampSubject } from './timestamping.js'
+import type { Registers } from './registers.js'
 
 export interface SendDeps {
   readonly clock: Clock
@@ -35,6 +36,8 @@ export interface SendDeps {
   readonly requireFreshDirectory?: () => void
   /** RFC 3161 stamps of each letter signature (PROTOCOL.md §13.4); absent or off: none. */
   readonly timestamps?: Timestamping
+  /** The sender's send (or circular) register gets its entry in the letter's transaction (README "Registers"). */
+  readonly registers?: Pick<Registers, 'recordSent'>
 }
 
 export interface SendRequest {
@@ -202,6 +205,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   try {
     contentIds = await deps.db.write(() => {
       const ids = deps.outbox.insertLetter(letterRow, messages, contents)
+      deps.registers?.recordSent({ agency: from, letterId, at: now, letter })
       deps.timestamps?.record(stamps)
       return ids
     })
