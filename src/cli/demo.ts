@@ -23,6 +23,18 @@ const AGENCIES = ['moi', 'mof', 'dga'] as const
 const PROFILE_WORDS: Record<string, string> = {
   'jose-v1': 'jose-v1 — signed (JWS, x5c) and encrypted (JWE, A256GCM)',
   'cms-v1': 'cms-v1 — signed (CMS SignedData) and encrypted (AuthEnvelopedData, AES-256-GCM)',
+  'jose-v2': 'jose-v2 — signed (JWS, x5c) and encrypted (JWE flattened JSON, A256GCM; PROTOCOL.md §17)',
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Polls `get` until it returns something (every 50 ms, at most 20 s); `what` names the wait in the error. */
+async function until<T>(what: string, get: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const v = await get()
+    if (v !== undefined) return v
+    await sleep(50)
+  }
+  throw new Error(`timed out waiting for ${what}`)
 }
 const say = (s: string) => process.stdout.write(s + '\n')
 
@@ -34,12 +46,14 @@ async function api(base: string, key: string, path: string, init: RequestInit = 
 }
 
 export const demoCommand: Command = {
-  summary: 'run a three-agency federation with a TSA on loopback; one Thai letter in both envelope profiles',
+  summary: 'run a three-agency federation with a TSA on loopback: a Thai letter through its whole lifecycle',
   help: `Usage: saraban-node demo [--keep]
 
 Starts the dev time-stamping authority and moi, mof and dga from certs-dev/ (federation ports
 8443-8445, API on free ports, data in a temporary folder), sends one Thai letter with a PDF from moi
-to mof (jose-v1) and dga (cms-v1), and prints each step, ending with the evidence bundle's check.
+to mof (jose-v2) and dga (cms-v1), numbered from moi's send register; mof registers it (the signed
+acceptance carries its receive number), dga rejects it, a second letter is withdrawn; then prints
+mof's events and ends with the evidence bundle's check.
 Options:
   --keep   keep the temporary data folder and print its path
 `,
@@ -72,9 +86,11 @@ Options:
       const moi = nodes.moi!
       const pdf = samplePdf('saraban-node demo letter', ['From: Ministry of Interior (moi)', 'To: Ministry of Finance (mof), DGA (dga)', 'Subject: meeting invitation'], 120_000)
       const pdfSha = createHash('sha256').update(pdf).digest('hex')
+      // ที่: the next number of moi's send register (README "Registers"); the entry is linked when the letter is sent.
+      const numbered = await api(moi.apiUrl, 'dev-moi-key', '/api/v1/registers/send/numbers', { method: 'POST', body: JSON.stringify({ agency: 'moi' }) })
       const letter = {
         kind: 'EXTERNAL',
-        number: 'มท 0201.2/1590',
+        number: numbered.letterNumber as string,
         date: bangkokDate(new Date()),
         subject: 'ขอเชิญประชุมคณะทำงานพัฒนาระบบสารบรรณอิเล็กทรอนิกส์',
         salutation: 'เรียน ปลัดกระทรวงการคลัง และผู้อำนวยการสำนักงานพัฒนารัฐบาลดิจิทัล',
@@ -112,9 +128,45 @@ Options:
       for (let i = 0; i < 200 && moi.ctx.timestamps.status().pending > 0; i++) await new Promise((r) => setTimeout(r, 50))
       const stamps = moi.ctx.timestamps.tokensFor(status.recipients[0].messageId).filter((t) => t.side === 'outbox')
       say(`⑤ moi time-stamped the letter's and the receipts' signatures (${stamps.map((t) => `${t.kind} at ${t.genTime.toISOString()}`).join(', ')}; ${moi.ctx.timestamps.status().pending} pending)`)
+      // Stage two (PROTOCOL.md §18): mof registers the letter, dga rejects it; each answer is a signed notice.
+      const toMof = status.recipients.find((r: any) => r.agency === 'mof')
+      const toDga = status.recipients.find((r: any) => r.agency === 'dga')
+      const reg = await api(nodes.mof!.apiUrl, 'dev-mof-key', `/api/v1/inbox/${toMof.messageId}/register`, { method: 'POST', body: JSON.stringify({ action: 'เสนอปลัดกระทรวงการคลัง' }) })
+      const accepted = await until('mof’s acceptance at moi', async () => {
+        const r = (await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${sent.id}`)).recipients.find((x: any) => x.agency === 'mof')
+        return r.state === 'accepted' ? r : undefined
+      })
+      say(`⑥ mof registered it: receive number ${reg.registration.receiveNumber} of its ${reg.registration.book} register ${reg.registration.yearBE}; moi received the signed acceptance — mof is “accepted”, receive number ${accepted.accepted.receiveNumber}`)
+      await api(nodes.dga!.apiUrl, 'dev-dga-key', `/api/v1/inbox/${toDga.messageId}/reject`, { method: 'POST', body: JSON.stringify({ reasonCode: 'wrong-agency', reason: 'เรื่องนี้อยู่ในอำนาจของสำนักงานปลัดกระทรวงดิจิทัลเพื่อเศรษฐกิจและสังคม' }) })
+      const rejected = await until('dga’s rejection at moi', async () => {
+        const r = (await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${sent.id}`)).recipients.find((x: any) => x.agency === 'dga')
+        return r.state === 'rejected' ? r : undefined
+      })
+      say(`⑦ dga rejected it (${rejected.rejected.reasonCode}: “${rejected.rejected.reason}”); moi received the signed rejection — dga is “rejected”`)
+      // Withdrawal (ขอลบหนังสือเพื่อส่งใหม่): a second letter to mof, withdrawn before mof registers it.
+      const second = await api(moi.apiUrl, 'dev-moi-key', '/api/v1/letters', {
+        method: 'POST',
+        body: JSON.stringify({ letter: { ...letter, number: (await api(moi.apiUrl, 'dev-moi-key', '/api/v1/registers/send/numbers', { method: 'POST', body: JSON.stringify({ agency: 'moi' }) })).letterNumber, subject: 'แจ้งกำหนดการประชุม (ฉบับที่ต้องแก้ไข)', recipients: [letter.recipients[0]] }, attachments: [{ filename: 'กำหนดการ.pdf', mediaType: 'application/pdf', content: pdf.toString('base64') }] }),
+      })
+      const secondMid = (await until('the second letter’s delivery', async () => {
+        const v = await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${second.id}`)
+        return v.recipients[0].status === 'delivered' ? v : undefined
+      })).recipients[0].messageId
+      await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${second.id}/withdraw`, { method: 'POST', body: JSON.stringify({ reason: 'ขอลบหนังสือเพื่อส่งใหม่ เนื่องจากกำหนดการผิด' }) })
+      const withdrawn = await until('the withdrawal at mof', async () => {
+        const m = await api(nodes.mof!.apiUrl, 'dev-mof-key', `/api/v1/inbox/${secondMid}`)
+        return m.state === 'withdrawn' ? m : undefined
+      })
+      say(`⑧ moi withdrew a second letter (${second.letter.number}) before mof registered it; mof’s inbox shows it “withdrawn”: “${withdrawn.withdrawal.reason}”`)
+      const events = await api(nodes.mof!.apiUrl, 'dev-mof-key', '/api/v1/events?after=0', { headers: { accept: 'application/json' } })
+      const counts = new Map<string, number>()
+      for (const e of events.items) counts.set(e.type, (counts.get(e.type) ?? 0) + 1)
+      say(`⑨ mof’s saraban system was told (GET /api/v1/events, also as server-sent events and webhooks): ${[...counts].map(([t, n]) => `${n} × ${t}`).join(', ')}`)
+      const book = await api(moi.apiUrl, 'dev-moi-key', `/api/v1/registers/send?year=${new Date().getFullYear() + 543}&agency=moi`)
+      say(`   moi’s send register ${new Date().getFullYear() + 543}: ${book.entries.map((e: any) => `${e.number} ${e.letterNumber ?? ''} “${e.subject}”`).join('; ')}`)
       const evidence: Buffer = await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${sent.id}/evidence`)
       const report = await verifyEvidence(evidence, { anchors: moi.ctx.anchors, profiles: moi.ctx.profiles, verifyTimeStampToken })
-      say(`⑥ evidence bundle v2 (${evidence.length} bytes, a tar archive): ${report.ok ? `verifies offline — envelopes, signatures at their time-stamps, chains, CRLs, receipts${report.weak.length ? ` (${report.weak.length} weaker claim(s))` : ''}` : 'FAILED: ' + JSON.stringify(report.findings.filter((f) => !f.ok))}`)
+      say(`⑩ evidence bundle v2 (${evidence.length} bytes, a tar archive): ${report.ok ? `verifies offline — envelopes, signatures at their time-stamps, chains, CRLs, receipts, notices${report.weak.length ? ` (${report.weak.length} weaker claim(s))` : ''}` : 'FAILED: ' + JSON.stringify(report.findings.filter((f) => !f.ok))}`)
       if (!report.ok) throw new Error('evidence did not verify')
       say('demo complete ✓')
       return 0

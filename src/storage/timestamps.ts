@@ -55,7 +55,9 @@ export class TimestampStore {
         FROM timestamps WHERE token IS NULL`),
       nextDue: p<number | null>('SELECT min(next_attempt_at) FROM timestamps WHERE token IS NULL').pluck(),
       outboxReceipt: p<{ profile: string; receipt: string | null }>('SELECT profile, receipt FROM outbox_messages WHERE message_id = ?'),
-      inboxReceipt: p<{ profile: string; receipt: string | null }>('SELECT profile, receipt FROM inbox_messages WHERE message_id = ?'),
+      // An incoming notice (PROTOCOL.md §18) keeps its receipt in notices, not in inbox_messages.
+      inboxReceipt: p<{ profile: string; receipt: string | null }>(`SELECT profile, receipt FROM inbox_messages WHERE message_id = @id
+        UNION ALL SELECT profile, receipt FROM notices WHERE message_id = @id AND direction = 'in' LIMIT 1`),
     }
     this.#enqueue = db.sqlite.transaction((rows: readonly NewStamp[], now: number) => {
       for (const r of rows) this.#s.insert.run({ ...r, now })
@@ -102,7 +104,7 @@ export class TimestampStore {
 
   /** The receipt a 'receipt' stamp is about, as stored beside its message, with the message's profile. */
   receiptOf(key: StampKey): { profile: string; receipt: string } | undefined {
-    const row = (key.side === 'outbox' ? this.#s.outboxReceipt : this.#s.inboxReceipt).get(key.messageId)
+    const row = key.side === 'outbox' ? this.#s.outboxReceipt.get(key.messageId) : this.#s.inboxReceipt.get({ id: key.messageId })
     return row?.receipt ? { profile: row.profile, receipt: row.receipt } : undefined
   }
 }

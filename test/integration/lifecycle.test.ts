@@ -56,6 +56,10 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       t.match(entry, { number: 1, letterNumber: 'มท 0201.2/1590', action: 'เสนอปลัดกระทรวง' }, 'the receive register has the entry')
       const list = await call(mof, 'GET', '/api/v1/inbox')
       t.equal(list.body.items.find((i: { id: string }) => i.id === toMof.messageId).state, 'registered')
+      // The sender's register got the letter when it was sent (README "Registers"): a number given by
+      // the sender's own send book, in the transaction that stored the letter.
+      const sendBook = await call(moi, 'GET', `/api/v1/registers/send?year=${reg.body.registration.yearBE}&agency=moi`)
+      t.match(sendBook.body.entries.find((e: { letterId?: string }) => e.letterId === sent.body.id), { book: 'send', letterNumber: 'มท 0201.2/1590', subject: thaiLetter(['mof']).subject }, 'the send register has the sent letter')
 
       // The acceptance is a signed message with its own receipt, signed by the letter's sender.
       const noticeId = accepted.accepted.noticeMessageId
