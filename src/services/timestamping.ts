@@ -174,6 +174,13 @@ export class Timestamping {
       await d.db.write(() => d.store.markRetry(row, d.clock.now() + d.settings.maxBackoffMs, `ERR_INTERNAL: ${detail}`)).catch(() => {})
       return
     }
+    // A letter signed once for many recipients (PROTOCOL.md §17) has one signature: its token, once
+    // verified and stored for one message, is the token of every other (the imprint is all it binds).
+    const known = d.store.tokenForImprint(imprint)
+    if (known) {
+      await d.db.write(() => d.store.saveToken(row, imprint!, known.token, known.genTime, d.clock.now()))
+      return
+    }
     try {
       const { token, nonce } = await d.client!.stamp(imprint)
       const v = await verifyTimeStampToken(token, { imprint, anchors: d.anchors, nonce })

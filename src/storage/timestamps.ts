@@ -51,6 +51,8 @@ export class TimestampStore {
         next_attempt_at = @nextAttemptAt, last_error = @error WHERE ${KEY} AND token IS NULL`),
       tokens: p<StoredToken>(`SELECT message_id AS messageId, side, kind, imprint, token, gen_time AS genTime
         FROM timestamps WHERE message_id = ? AND token IS NOT NULL ORDER BY side, kind`),
+      byImprint: p<{ token: Buffer; genTime: number }>(`SELECT token, gen_time AS genTime FROM timestamps INDEXED BY timestamps_by_imprint
+        WHERE imprint = ? AND token IS NOT NULL LIMIT 1`),
       pending: p<{ count: number; oldest: number | null }>(`SELECT count(*) AS count, min(created_at) AS oldest
         FROM timestamps WHERE token IS NULL`),
       nextDue: p<number | null>('SELECT min(next_attempt_at) FROM timestamps WHERE token IS NULL').pluck(),
@@ -83,6 +85,11 @@ export class TimestampStore {
 
   saveToken(key: StampKey, imprint: Buffer, token: Buffer, genTime: number, at: number): void {
     this.#s.save.run({ ...key, imprint, token, genTime, at })
+  }
+
+  /** A token already held for this imprint (a signature shared by many messages, PROTOCOL.md §17). */
+  tokenForImprint(imprint: Buffer): { token: Buffer; genTime: number } | undefined {
+    return this.#s.byImprint.get(imprint)
   }
 
   markRetry(key: StampKey, nextAttemptAt: number, error: string, imprint?: Buffer): void {

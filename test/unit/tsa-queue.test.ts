@@ -60,6 +60,24 @@ t.test('a good TSA: stamped once, idempotent per message, side and kind', async 
   t.equal(tsa.served, 1, 'one request')
 })
 
+t.test('one signature shared by many messages (a letter signed once, PROTOCOL.md §17) is stamped once', async (t) => {
+  const tsa = await testTsa()
+  t.teardown(() => tsa.stop())
+  const { db, ts } = await queue(t, tsa.url)
+  const mids = ['00000000-0000-4000-8000-000000000011', '00000000-0000-4000-8000-000000000012', '00000000-0000-4000-8000-000000000013']
+  const signature = Buffer.from('one signature for three recipients')
+  await db.write(() => ts.record([{ messageId: mids[0]!, side: 'outbox', kind: 'letter', signature }]))
+  await waitFor('the first stamp', () => (ts.tokensFor(mids[0]!).length === 1 ? true : undefined))
+  await db.write(() => ts.record(mids.slice(1).map((messageId) => ({ messageId, side: 'outbox' as const, kind: 'letter' as const, signature }))))
+  await waitFor('the other stamps', () => (mids.every((m) => ts.tokensFor(m).length === 1) ? true : undefined))
+  t.equal(tsa.served, 1, 'the TSA was asked once')
+  const tokens = mids.map((m) => ts.tokensFor(m)[0]!)
+  t.ok(tokens.every((x) => x.token.equals(tokens[0]!.token) && x.imprint.equals(tokens[0]!.imprint)), 'every message holds the same token')
+  await db.write(() => ts.record([{ messageId: '00000000-0000-4000-8000-000000000014', side: 'outbox', kind: 'letter', signature: Buffer.from('another signature') }]))
+  await waitFor('the other letter', () => (ts.tokensFor('00000000-0000-4000-8000-000000000014').length === 1 ? true : undefined))
+  t.equal(tsa.served, 2, 'another signature is stamped on its own')
+})
+
 t.test('no TSA configured: nothing is queued and health says off', async (t) => {
   const { db, ts } = await queue(t, undefined)
   await db.write(() => ts.record([{ messageId: '00000000-0000-4000-8000-000000000003', side: 'outbox', kind: 'receipt' }]))

@@ -11,6 +11,7 @@ import { sql as registerIdempotency } from './006-register-idempotency.js'
 import { sql as letterOnce } from './007-letter-once.js'
 import { sql as notices } from './008-notices.js'
 import { sql as fanout } from './009-fanout.js'
+import { sql as timestampImprint } from './010-timestamp-imprint.js'
 
 export interface Migration {
   readonly version: number
@@ -28,6 +29,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'letter-once', sql: letterOnce },
   { version: 8, name: 'notices', sql: notices },
   { version: 9, name: 'fanout', sql: fanout },
+  { version: 10, name: 'timestamp-imprint', sql: timestampImprint },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
