@@ -30,6 +30,12 @@ export interface EvidenceForm {
   noticeFile: string
 }
 
+/** jose-v1 and jose-v2 carry the same compact JWS (PROTOCOL.md §5.4, §17.7). */
+function verifyJws(file: Buffer): VerifiedSigned {
+  const v = verifyCompact(file, 'saraban-letter+jws') // PROTOCOL.md §18.2: a notice keeps the letter typ
+  return { payload: decodePayload(v.payload), signerChain: v.chain, signature: v.signature }
+}
+
 const FORMS: Readonly<Record<string, EvidenceForm>> = {
   'jose-v1': {
     envelopeFile: 'envelope.jwe',
@@ -37,10 +43,7 @@ const FORMS: Readonly<Record<string, EvidenceForm>> = {
     receiptFile: 'receipt.jws',
     letterBytes: (o) => Buffer.from(o.signedBytes, 'latin1'),
     noticeFile: 'notice.jws',
-    verifySigned: (file) => {
-      const v = verifyCompact(file, 'saraban-letter+jws') // PROTOCOL.md §18.2: a notice keeps the letter typ
-      return { payload: decodePayload(v.payload), signerChain: v.chain, signature: v.signature }
-    },
+    verifySigned: verifyJws,
   },
   'jose-v2': { // PROTOCOL.md §17.7: a JWE in flattened JSON serialization; the signed letter and receipt as jose-v1
     envelopeFile: 'envelope.jwe.json',
@@ -48,10 +51,7 @@ const FORMS: Readonly<Record<string, EvidenceForm>> = {
     receiptFile: 'receipt.jws',
     letterBytes: (o) => Buffer.from(o.signedBytes, 'latin1'),
     noticeFile: 'notice.jws',
-    verifySigned: (file) => {
-      const v = verifyCompact(file, 'saraban-letter+jws') // PROTOCOL.md §18.2: a notice keeps the letter typ
-      return { payload: decodePayload(v.payload), signerChain: v.chain, signature: v.signature }
-    },
+    verifySigned: verifyJws,
   },
   'cms-v1': {
     envelopeFile: 'envelope.p7m',

@@ -5,12 +5,11 @@
 // the receiver restarted before the download so that the download's peak is its own.
 // Prints numbers; asserts only that the bytes arrive intact (never a time or a size).
 //   npx tsx test/bench/attachments.ts [--mb 100] [--profile jose-v1|cms-v1]
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync, rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { freePort, writeNetFiles } from '../helpers/nodes.js'
+import { startNode } from './node-process.js'
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' } } })
 const SIZE = Number(values.mb) * 1024 * 1024
@@ -36,23 +35,6 @@ async function peaks<T>(pids: number[], fn: () => Promise<T>): Promise<{ value: 
   } finally {
     clearInterval(timer)
   }
-}
-
-function startNode(configFile: string, apiPort: number): Promise<ChildProcess> {
-  const main = join(process.cwd(), 'dist/src/main.js')
-  const args = existsSync(main) ? [main] : ['--import', 'tsx', join(process.cwd(), 'src/main.ts')]
-  const child = spawn(process.execPath, [...args, 'start', '--config', configFile], {
-    env: { ...process.env, SARABAN_API_PORT: String(apiPort), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  return new Promise((resolve, reject) => {
-    let err = ''
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString()
-      if (err.includes('API http')) resolve(child)
-    })
-    child.once('exit', (code) => reject(new Error(`node exited ${code}: ${err}`)))
-  })
 }
 
 const letter = {

@@ -5,13 +5,14 @@
 // profile preference: a profile with sealMany shares the encrypted content (PROTOCOL.md §17), a
 // profile without it seals per recipient (the previous path), side by side.
 //   npm run bench -- --case circular [--recipients 500] [--nodes 4] [--pdf-kb 1024] [--paths shared,per-recipient]
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Pool } from 'undici'
 import { hostingNet, apiKeyOf, type NodeSpec } from '../helpers/hosting.js'
 import { freePort, thaiLetter } from '../helpers/nodes.js'
 import { samplePdf } from '../../src/cli/sample-pdf.js'
+import { startNode } from './node-process.js'
 
 export interface CircularOptions {
   readonly recipients: number
@@ -25,21 +26,6 @@ export interface CircularOptions {
 const status = (pid: number) => readFileSync(`/proc/${pid}/status`, 'utf8')
 const kb = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status(pid))?.[1] ?? 0)
 const mb = (k: number) => `${(k / 1024).toFixed(0)} MB`
-
-function startNode(configFile: string, apiPort: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(process.cwd(), 'dist/src/main.js'), 'start', '--config', configFile], {
-    env: { ...process.env, SARABAN_API_PORT: String(apiPort), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  return new Promise((resolve, reject) => {
-    let err = ''
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString()
-      if (err.includes('API http')) resolve(child)
-    })
-    child.once('exit', (code) => reject(new Error(`node exited ${code}: ${err.slice(-2000)}`)))
-  })
-}
 
 export async function circularBench(o: CircularOptions) {
   const per = Math.ceil(o.recipients / o.nodes)

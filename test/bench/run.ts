@@ -5,15 +5,14 @@
 //   The circular case (one letter to 500 agencies on 4 hosting nodes) is in circular.ts.
 //   BENCH_CPU_PROF=DIR writes a V8 CPU profile of each node process to DIR.
 //   BENCH_CONFIG='{"storage":{"synchronous":"NORMAL"}}' merges into both nodes' node.json (experiments).
-import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
 import { writeNetFiles, freePort } from '../helpers/nodes.js'
 import { samplePdf } from '../../src/cli/sample-pdf.js'
 import { cryptoCeiling } from './crypto-ceiling.js'
 import { circularCase } from './circular.js'
+import { startNode } from './node-process.js'
 
 const { values } = parseArgs({
   options: {
@@ -36,22 +35,6 @@ const TO = values.to!
 
 const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
 const mb = (kb: number) => (kb / 1024).toFixed(0) + ' MB'
-
-function startNode(configFile: string, apiPort: number): Promise<ChildProcess> {
-  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
-  const child = spawn(process.execPath, [...prof, join(process.cwd(), 'dist/src/main.js'), 'start', '--config', configFile], {
-    env: { ...process.env, SARABAN_API_PORT: String(apiPort), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  return new Promise((resolve, reject) => {
-    let err = ''
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString()
-      if (err.includes('API http')) resolve(child)
-    })
-    child.once('exit', (code) => reject(new Error(`node exited ${code}: ${err}`)))
-  })
-}
 
 async function main() {
   if (values.case !== 'circular') await lettersCase()

@@ -1,0 +1,24 @@
+// One node as its own process for the benchmarks: dist/src/main.js when built (`npm run bench` builds),
+// else src/main.ts through tsx. BENCH_CPU_PROF=<dir> writes a V8 CPU profile per node.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+
+/** Starts `saraban-node start --config configFile` with its API on apiPort; resolves once it listens. */
+export function startNode(configFile: string, apiPort: number): Promise<ChildProcess> {
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+  const main = join(process.cwd(), 'dist/src/main.js')
+  const args = existsSync(main) ? [main] : ['--import', 'tsx', join(process.cwd(), 'src/main.ts')]
+  const child = spawn(process.execPath, [...prof, ...args, 'start', '--config', configFile], {
+    env: { ...process.env, SARABAN_API_PORT: String(apiPort), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  return new Promise((resolve, reject) => {
+    let err = ''
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString()
+      if (err.includes('API http')) resolve(child)
+    })
+    child.once('exit', (code) => reject(new Error(`node exited ${code}: ${err.slice(-2000)}`)))
+  })
+}
