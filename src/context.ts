@@ -249,7 +249,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     notice: noticeDeps,
     directory: currentDirectory,
     hosted,
-    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps },
+    send: { clock, log: log.child({ area: 'send' }), db, outbox, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, registers },
     evidence: {
       clock, profiles, directoryJws: () => directorySource.jws(),
       // What was in force when each signature was made (PROTOCOL.md §8.5); tokensFor: from the time-stamping queue.

@@ -18,6 +18,7 @@ import { buildTsaServer } from '../tsa/server.js'
 import { verifyTimeStampToken } from '../tsa/verify.js'
 import { verifyEvidence } from '../services/evidence.js'
 import type { Command } from './commands.js'
+import { prepareCircularDemo } from './demo-circular.js'
 
 const AGENCIES = ['moi', 'mof', 'dga'] as const
 const PROFILE_WORDS: Record<string, string> = {
@@ -56,6 +57,7 @@ Options:
     })
     try {
       const tsaUrl = (await tsa.listen({ host: '127.0.0.1', port: 0 })) + '/'
+      const circ = await prepareCircularDemo({ root, dataRoot })
       say(`① dev time-stamping authority (RFC 3161, certs-dev/tsa) at ${tsaUrl}`)
       for (const id of AGENCIES) {
         const config = loadConfig({
@@ -63,7 +65,7 @@ Options:
           env: { SARABAN_DATA_DIR: join(dataRoot, id), SARABAN_API_PORT: '0' },
           packageRoot: root,
         })
-        const ctx = await createContext({ ...config, tsa: { ...config.tsa, url: tsaUrl } }, { log: log.child({ agency: id }) })
+        const ctx = await createContext({ ...config, ...circ.override(config), tsa: { ...config.tsa, url: tsaUrl } }, { log: log.child({ agency: id }) })
         const { federationUrl, apiUrl } = await ctx.listen()
         nodes[id] = { ctx, apiUrl }
         const entry = ctx.directory().agency(id)
@@ -116,6 +118,7 @@ Options:
       const report = await verifyEvidence(evidence, { anchors: moi.ctx.anchors, profiles: moi.ctx.profiles, verifyTimeStampToken })
       say(`⑥ evidence bundle v2 (${evidence.length} bytes, a tar archive): ${report.ok ? `verifies offline — envelopes, signatures at their time-stamps, chains, CRLs, receipts${report.weak.length ? ` (${report.weak.length} weaker claim(s))` : ''}` : 'FAILED: ' + JSON.stringify(report.findings.filter((f) => !f.ok))}`)
       if (!report.ok) throw new Error('evidence did not verify')
+      await circ.run({ log, tsaUrl, say, moi })
       say('demo complete ✓')
       return 0
     } finally {
