@@ -18,6 +18,7 @@ import { buildTsaServer } from '../tsa/server.js'
 import { verifyTimeStampToken } from '../tsa/verify.js'
 import { verifyEvidence } from '../services/evidence.js'
 import type { Command } from './commands.js'
+import { prepareCircularDemo } from './demo-circular.js'
 
 const AGENCIES = ['moi', 'mof', 'dga'] as const
 const PROFILE_WORDS: Record<string, string> = {
@@ -53,7 +54,8 @@ Starts the dev time-stamping authority and moi, mof and dga from certs-dev/ (fed
 8443-8445, API on free ports, data in a temporary folder), sends one Thai letter with a PDF from moi
 to mof (jose-v2) and dga (cms-v1), numbered from moi's send register; mof registers it (the signed
 acceptance carries its receive number), dga rejects it, a second letter is withdrawn; then prints
-mof's events and ends with the evidence bundle's check.
+mof's events and checks the evidence bundle; last, a circular (ว number) from moi to 40 local
+administrations on an extra hosting node, signed once and encrypted once.
 Options:
   --keep   keep the temporary data folder and print its path
 `,
@@ -70,6 +72,7 @@ Options:
     })
     try {
       const tsaUrl = (await tsa.listen({ host: '127.0.0.1', port: 0 })) + '/'
+      const circ = await prepareCircularDemo({ root, dataRoot })
       say(`① dev time-stamping authority (RFC 3161, certs-dev/tsa) at ${tsaUrl}`)
       for (const id of AGENCIES) {
         const config = loadConfig({
@@ -77,7 +80,7 @@ Options:
           env: { SARABAN_DATA_DIR: join(dataRoot, id), SARABAN_API_PORT: '0' },
           packageRoot: root,
         })
-        const ctx = await createContext({ ...config, tsa: { ...config.tsa, url: tsaUrl } }, { log: log.child({ agency: id }) })
+        const ctx = await createContext({ ...config, ...circ.override(config), tsa: { ...config.tsa, url: tsaUrl } }, { log: log.child({ agency: id }) })
         const { federationUrl, apiUrl } = await ctx.listen()
         nodes[id] = { ctx, apiUrl }
         const entry = ctx.directory().agency(id)
@@ -168,6 +171,7 @@ Options:
       const report = await verifyEvidence(evidence, { anchors: moi.ctx.anchors, profiles: moi.ctx.profiles, verifyTimeStampToken })
       say(`⑩ evidence bundle v2 (${evidence.length} bytes, a tar archive): ${report.ok ? `verifies offline — envelopes, signatures at their time-stamps, chains, CRLs, receipts, notices${report.weak.length ? ` (${report.weak.length} weaker claim(s))` : ''}` : 'FAILED: ' + JSON.stringify(report.findings.filter((f) => !f.ok))}`)
       if (!report.ok) throw new Error('evidence did not verify')
+      await circ.run({ log, tsaUrl, say, moi })
       say('demo complete ✓')
       return 0
     } finally {
