@@ -200,8 +200,7 @@ export class Registers {
     if (before) return { book: before.book, year: before.year, number: before.number, how: 'existing' }
     const facts = this.factsOf(letter, agency)
     if (letter.number !== undefined) {
-      const open = store.byLetterNumber(agency, letter.number)
-        .find((e) => e.letterId === null && e.status === 'active' && this.#books.get(e.book)?.direction === 'send')
+      const open = store.openByLetterNumber(agency, letter.number).find((e) => this.#books.get(e.book)?.direction === 'send')
       if (open && store.linkLetter(open, open.number, letterId, facts)) return { book: open.book, year: open.year, number: open.number, how: 'linked' }
     }
     const bookId = input.book ?? (letter.number !== undefined && /\/\s*ว\s*[0-9๐-๙]+\s*$/.test(letter.number) ? 'circular' : 'send')

@@ -63,8 +63,10 @@ export class RegisterStore {
       get: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND book = ? AND year = ? AND number = ?`),
       byMessage: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND message_id = ?`),
       byLetter: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND letter_id = ? ORDER BY year, book, number`),
-      byLetterNumber: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND letter_number = ?
-        ORDER BY year DESC, number DESC`),
+      // Only the numbers still waiting for their letter: many sent letters may share one ที่ (a saraban
+      // system that numbers outside the node), and reading them all on every send grew with the book.
+      openByLetterNumber: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries INDEXED BY register_open_by_letter_number
+        WHERE agency = ? AND letter_number = ? AND letter_id IS NULL AND status = 'active' ORDER BY year DESC, number DESC LIMIT 16`),
       page: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = @agency AND book = @book AND year = @year
         AND number > @after ORDER BY number LIMIT @limit`),
       count: p<number>('SELECT count(*) FROM register_entries WHERE agency = ? AND book = ? AND year = ?').pluck(),
@@ -112,9 +114,9 @@ export class RegisterStore {
     return this.#s.byLetter.all(agency, letterId)
   }
 
-  /** Entries whose ที่ is this letter number, newest first. */
-  byLetterNumber(agency: string, letterNumber: string): RegisterEntry[] {
-    return this.#s.byLetterNumber.all(agency, letterNumber)
+  /** Active entries with this ที่ that no letter took yet, newest first (at most 16). */
+  openByLetterNumber(agency: string, letterNumber: string): RegisterEntry[] {
+    return this.#s.openByLetterNumber.all(agency, letterNumber)
   }
 
   /** A series in number order, after `after` (exclusive), at most `limit` entries. */

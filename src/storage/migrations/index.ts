@@ -12,6 +12,7 @@ import { sql as letterOnce } from './007-letter-once.js'
 import { sql as notices } from './008-notices.js'
 import { sql as fanout } from './009-fanout.js'
 import { sql as timestampImprint } from './010-timestamp-imprint.js'
+import { sql as registerOpenNumbers } from './011-register-open-numbers.js'
 
 export interface Migration {
   readonly version: number
@@ -30,6 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: 'notices', sql: notices },
   { version: 9, name: 'fanout', sql: fanout },
   { version: 10, name: 'timestamp-imprint', sql: timestampImprint },
+  { version: 11, name: 'register-open-numbers', sql: registerOpenNumbers },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
