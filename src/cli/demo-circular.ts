@@ -13,7 +13,6 @@
 //   await circ.run({ log, tsaUrl, say, moi: { ctx, apiUrl } })          // at the end; throws on failure
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { loadConfig, type Config as NodeConfig } from '../config/index.js'
 import { createContext, type AppContext } from '../context.js'
@@ -25,6 +24,7 @@ import { signDirectory, type DirectoryAgency, type DirectoryDocument } from '../
 import { bangkokDate } from '../domain/thai.js'
 import { beYearOfCe } from '../domain/registers.js'
 import { samplePdf } from './sample-pdf.js'
+import { freePort } from './free-port.js'
 
 const COUNT = 40
 const NODE_ID = 'lao-hosting'
@@ -42,16 +42,6 @@ const TAMBON = [
   'บางบาล', 'ผักไห่', 'เสนา', 'ลาดบัวขาว', 'วังน้อย', 'อุทัย', 'มหาราช', 'บ้านแพรก',
 ]
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 async function api(base: string, key: string, path: string, init: RequestInit = {}): Promise<any> {
   const res = await fetch(new URL(path, base), { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers } })

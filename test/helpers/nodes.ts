@@ -1,7 +1,6 @@
 // Real nodes over real mTLS on loopback, for integration tests: a throwaway federation, key files
 // on disk, node.json files loaded through the real config loader, SQLite files in a temp dir.
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
@@ -13,16 +12,8 @@ import { signDirectory, type DirectoryDocument } from '../../src/pki/directory.j
 import type { FederationCrls, FederationMaterial } from '../../src/pki/dev-ca.js'
 import { testFederation } from './federation.js'
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
+import { freePort } from '../../src/cli/free-port.js'
+export { freePort }
 
 export interface TestNode {
   readonly id: string
