@@ -110,7 +110,9 @@ export interface Config {
       readonly initialBackoffMs: number
       readonly maxBackoffMs: number
       readonly timeoutMs: number
+      /** Requests in flight over all endpoints. */
       readonly concurrency: number
+      /** Requests in flight to one endpoint. */
       readonly perEndpoint: number
     }
   }

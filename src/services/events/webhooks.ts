@@ -5,6 +5,7 @@
 // Order is not guaranteed (retries overtake): receivers order by the event id and dedupe by webhook-id.
 import { Agent, request } from 'undici'
 import type { Clock } from '../../clock.js'
+import type { Config } from '../../config/index.js'
 import type { Logger } from '../../log.js'
 import type { Db } from '../../storage/db.js'
 import type { EventStore, WebhookDelivery, WebhookState } from '../../storage/events.js'
@@ -20,16 +21,8 @@ export interface WebhookEndpoint extends WebhookRoute {
   readonly key: Buffer
 }
 
-export interface WebhookSettings {
-  readonly maxAttempts: number
-  readonly initialBackoffMs: number
-  readonly maxBackoffMs: number
-  readonly timeoutMs: number
-  /** Requests in flight over all endpoints. */
-  readonly concurrency: number
-  /** Requests in flight to one endpoint. */
-  readonly perEndpoint: number
-}
+/** notifications.webhookDelivery of the configuration (schemas/config.json), as the worker reads it. */
+export type WebhookSettings = Config['notifications']['webhookDelivery']
 
 export interface WebhookDeps {
   readonly db: Db
