@@ -7,6 +7,7 @@ import * as pkijs from 'pkijs'
 import * as asn1js from 'asn1js'
 import * as x509 from '@peculiar/x509'
 import { pkijsCrypto } from './pkijs-engine.js'
+import { certFacts } from './cert-facts.js'
 import {
   OID_EXT_AUTHORITY_KEY_ID, OID_EXT_CRL_NUMBER, OID_EXT_CRL_REASON, OID_EXT_FRESHEST_CRL, OID_EXT_INVALIDITY_DATE,
   OID_EXT_ISSUER_ALT_NAME,
@@ -117,16 +118,12 @@ export function parseCrl(input: Buffer): Crl {
 
 /** The issuer Name of a certificate, hex DER, to look its CRL up by (RFC 5280 §6.3.3 (b)). */
 export function certIssuerKey(cert: X509Certificate): string {
-  let k = issuerKeys.get(cert)
-  if (k === undefined) issuerKeys.set(cert, k = hex(pkijs.Certificate.fromBER(cert.raw).issuer.valueBeforeDecode))
-  return k
+  return certFacts(cert).issuerKey // parsed once per DER (hot path: every validation)
 }
-// Certificates are immutable: their issuer key is remembered (hot path: every validation).
-const issuerKeys = new WeakMap<X509Certificate, string>()
 
 /** The subject Name of a (CA) certificate, hex DER, in the same form as Crl#issuerKey. */
 export function certSubjectKey(cert: X509Certificate): string {
-  return hex(pkijs.Certificate.fromBER(cert.raw).subject.valueBeforeDecode)
+  return certFacts(cert).subjectKey
 }
 
 /** Whether `issuer` may have signed `crl`: names chain, keyUsage allows cRLSign (RFC 5280 §6.3.3 (f)),

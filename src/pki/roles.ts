@@ -2,8 +2,8 @@
 // path validation, plus the RFC 5280 §6.1 checks pkijs 3 leaves out (pathLenConstraint, unknown
 // critical extensions). Each function returns a reason string, or undefined when the check passes.
 import type { X509Certificate } from 'node:crypto'
-import * as x509 from '@peculiar/x509'
 import type { CertRole } from './cert.js'
+import { certFacts, KEY_USAGE_BIT } from './cert-facts.js'
 import { keyKind } from './keys.js'
 import type { KeyKind } from './keys.js'
 import {
@@ -12,14 +12,8 @@ import {
   OID_EXT_EXT_KEY_USAGE,
 } from './oids.js'
 
+// nonRepudiation is "contentCommitment" in RFC 5280 §4.2.1.3.
 type Ku = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'keyAgreement' | 'keyCertSign'
-const KU_BIT: Record<Ku, number> = {
-  digitalSignature: x509.KeyUsageFlags.digitalSignature,
-  nonRepudiation: x509.KeyUsageFlags.nonRepudiation, // "contentCommitment" in RFC 5280 §4.2.1.3
-  keyEncipherment: x509.KeyUsageFlags.keyEncipherment,
-  keyAgreement: x509.KeyUsageFlags.keyAgreement,
-  keyCertSign: x509.KeyUsageFlags.keyCertSign,
-}
 
 interface RoleRule {
   /** key kinds allowed for the leaf's public key */
@@ -85,15 +79,19 @@ export function checkRole(leaf: X509Certificate, role: CertRole): string | undef
     return (e as Error).message
   }
   if (!rule.keys.includes(kind)) return `a ${kind} key cannot be used for the ${role} role`
-  const c = new x509.X509Certificate(leaf.raw)
+  let c
+  try {
+    c = certFacts(leaf)
+  } catch (e) {
+    return `the certificate could not be processed: ${(e as Error).message}`
+  }
 
-  const bc = c.getExtension(x509.BasicConstraintsExtension)
-  if (rule.ca !== (bc?.ca === true)) return rule.ca ? 'not a CA certificate' : 'a CA certificate cannot be used for the ' + role + ' role'
+  if (rule.ca !== c.ca) return rule.ca ? 'not a CA certificate' : 'a CA certificate cannot be used for the ' + role + ' role'
 
-  const ku = c.getExtension(x509.KeyUsagesExtension)
-  if (!ku) return 'the certificate has no keyUsage extension'
+  const ku = c.keyUsage
+  if (ku === undefined) return 'the certificate has no keyUsage extension'
   const want = rule.ku(kind === 'rsa' ? 'rsa' : 'ec')
-  const has = (k: Ku) => (ku.usages & KU_BIT[k]) !== 0
+  const has = (k: Ku) => (ku & (1 << KEY_USAGE_BIT[k])) !== 0
   const missing = (want.all ?? []).filter((k) => !has(k))
   if (missing.length > 0) return `keyUsage lacks ${missing.join(', ')} (needed for the ${role} role)`
   if (want.any && !want.any.some(has)) return `keyUsage has none of ${want.any.join(', ')} (needed for the ${role} role)`
@@ -109,7 +107,7 @@ export function checkRole(leaf: X509Certificate, role: CertRole): string | undef
   if (rule.eku.only && purposes.length !== (rule.eku.required ?? []).length) {
     return `extendedKeyUsage must list only ${(rule.eku.required ?? []).join(', ')} for the ${role} role`
   }
-  if (rule.eku.critical && c.extensions.find((e) => e.type === OID_EXT_EXT_KEY_USAGE)?.critical !== true) {
+  if (rule.eku.critical && c.extensions.find((e) => e.oid === OID_EXT_EXT_KEY_USAGE)?.critical !== true) {
     return `extendedKeyUsage must be critical for the ${role} role`
   }
   return undefined
@@ -119,18 +117,22 @@ export function checkRole(leaf: X509Certificate, role: CertRole): string | undef
  *  path ordered leaf..anchor. pkijs 3 checks neither. */
 export function checkPathConstraints(path: readonly X509Certificate[]): string | undefined {
   for (const [i, cert] of path.entries()) {
-    const c = new x509.X509Certificate(cert.raw)
+    let c
+    try {
+      c = certFacts(cert)
+    } catch (e) {
+      return `${cert.subject.replace(/\n/g, ', ')} could not be processed: ${(e as Error).message}`
+    }
     const isAnchor = i === path.length - 1
     if (!isAnchor) {
-      const unknown = c.extensions.find((e) => e.critical && !KNOWN_EXTENSIONS.has(e.type))
-      if (unknown) return `unrecognised critical extension ${unknown.type} in ${cert.subject.replace(/\n/g, ', ')}`
+      const unknown = c.extensions.find((e) => e.critical && !KNOWN_EXTENSIONS.has(e.oid))
+      if (unknown) return `unrecognised critical extension ${unknown.oid} in ${cert.subject.replace(/\n/g, ', ')}`
     }
     if (i >= 1) {
-      const bc = c.getExtension(x509.BasicConstraintsExtension)
       // CAs strictly between this one and the leaf (self-issued ones are not counted; ours are none).
       const below = path.slice(1, i).filter((p) => p.subject !== p.issuer).length
-      if (bc?.pathLength !== undefined && below > bc.pathLength) {
-        return `pathLenConstraint ${bc.pathLength} of ${cert.subject.replace(/\n/g, ', ')} is exceeded`
+      if (c.pathLength !== undefined && below > c.pathLength) {
+        return `pathLenConstraint ${c.pathLength} of ${cert.subject.replace(/\n/g, ', ')} is exceeded`
       }
     }
   }
