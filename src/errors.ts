@@ -36,6 +36,8 @@ export const ERRORS = {
   ERR_ATTACHMENT_DIGEST_MISMATCH: { status: 400, title: 'An attachment does not match its digest in the signed manifest' },
   ERR_ENVELOPE_HEADER_MISMATCH: { status: 400, title: 'The envelope header names a different message id, sender or recipient than the signed letter' },
   ERR_MESSAGE_ID_CONFLICT: { status: 409, title: 'This message id was already received with different bytes' },
+  // PROTOCOL.md §17.8: the sender named shared content this node does not hold for it; send the whole envelope.
+  ERR_SHARED_CONTENT_UNKNOWN: { status: 412, title: 'The shared content the request refers to is not held here for this peer; send the whole envelope' },
 
   // Sender-side delivery outcomes (recorded as a recipient's failure reason)
   ERR_RECEIPT_INVALID: { status: 502, title: 'The peer answered with a receipt that does not verify' },

@@ -7,6 +7,7 @@ import { createSecureContext, checkServerIdentity, type PeerCertificate, type Se
 import { Pool } from 'undici'
 import type { Directory } from '../pki/directory.js'
 import type { Routing } from '../crypto/profiles.js'
+import { sharedRefHeaders, SHARED_CONTENT_SUPPORT, type SharedRef } from './shared-ref.js'
 
 export interface PeerClientOptions {
   readonly tls: { key: string | Buffer; cert: string | Buffer; ca: string | Buffer | Array<string | Buffer>; passphrase?: string }
@@ -20,6 +21,8 @@ export interface PeerResponse {
   readonly status: number
   readonly contentType: string
   readonly body: Buffer
+  /** The peer resolves shared-content references (its answer carried Saraban-Shared-Content, PROTOCOL.md §17.8). */
+  readonly sharesContent: boolean
 }
 
 export class PeerClient {
@@ -62,8 +65,10 @@ export class PeerClient {
   /** POST the envelope bytes; resolves with the peer's answer, rejects on transport failure.
    *  `routing` becomes the Saraban-Message-Id, -From and -To request headers (PROTOCOL.md §4.1).
    *  An envelope given as pieces (a circular's head ‖ shared ‖ tail, PROTOCOL.md §17) is written
-   *  piece by piece with its Content-Length: the shared bytes are never copied per recipient. */
-  async post(endpoint: string, path: string, mediaType: string, envelope: Buffer | readonly Buffer[], routing?: Routing): Promise<PeerResponse> {
+   *  piece by piece with its Content-Length: the shared bytes are never copied per recipient.
+   *  With `ref`, the pieces are the envelope without the shared bytes, which the peer already holds
+   *  (PROTOCOL.md §17.8). */
+  async post(endpoint: string, path: string, mediaType: string, envelope: Buffer | readonly Buffer[], routing?: Routing, ref?: SharedRef): Promise<PeerResponse> {
     const url = new URL(path, endpoint.endsWith('/') ? endpoint : endpoint + '/')
     const pieces = Buffer.isBuffer(envelope) ? [envelope] : envelope.filter((b) => b.length > 0)
     const length = pieces.reduce((n, b) => n + b.length, 0)
@@ -75,6 +80,7 @@ export class PeerClient {
         'content-length': String(length),
         accept: `${mediaType}, application/problem+json`,
         ...(routing ? { 'saraban-message-id': routing.messageId, 'saraban-from': routing.from, 'saraban-to': routing.to } : {}),
+        ...(ref ? sharedRefHeaders(ref) : {}),
       },
       // one piece: undici writes the Buffer as is; several: an iterable (undici accepts one at run
       // time, its types do not say so), written in order under the Content-Length above
@@ -91,7 +97,10 @@ export class PeerClient {
       }
       chunks.push(chunk as Buffer)
     }
-    return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }
+    return {
+      status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks),
+      sharesContent: res.headers[SHARED_CONTENT_SUPPORT] === '1',
+    }
   }
 
   async close(): Promise<void> {

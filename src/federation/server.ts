@@ -10,6 +10,7 @@ import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import type { Logger } from '../log.js'
 import type { Routing } from '../crypto/profiles.js'
+import { parseSharedRef, withShared, SHARED_CONTENT_SUPPORT } from './shared-ref.js'
 
 export interface FederationServerOptions {
   readonly tls: Pick<SecureContextOptions, 'key' | 'cert' | 'ca' | 'passphrase'>
@@ -42,12 +43,31 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
   app.addContentTypeParser([...ENVELOPE_MEDIA_TYPES], { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
   await app.register(mtlsPeer, { anchors: opts.anchors, directory: opts.directory, now: () => opts.receive.clock.now() })
 
+  const sharedContent = opts.receive.sharedContent
+  // PROTOCOL.md §17.8: every answer of a node that resolves shared-content references says so.
+  if (sharedContent) app.addHook('onSend', async (_request, reply) => { reply.header(SHARED_CONTENT_SUPPORT, '1') })
+
   app.post('/federation/v1/messages', async (request, reply) => {
     if (!Buffer.isBuffer(request.body)) {
       throw new SarabanError('ERR_UNSUPPORTED_MEDIA_TYPE', `Send the envelope bytes with Content-Type ${ENVELOPE_MEDIA_TYPES[0]}.`, { field: 'Content-Type' })
     }
+    let envelope: Buffer = request.body
+    const ref = parseSharedRef(request.headers, envelope.length)
+    if (ref) {
+      const limit = opts.receive.limits.maxEnvelopeBytes
+      if (envelope.length + ref.length > limit) {
+        throw new SarabanError('ERR_PAYLOAD_TOO_LARGE', `The envelope would be ${envelope.length + ref.length} bytes; this node accepts at most ${limit}.`)
+      }
+      // Only content held from a message of a sender this peer speaks for (§17.8): no peer learns
+      // what another peer delivered here.
+      const shared = sharedContent?.(ref.sha256, ref.length, request.peer.agencies)
+      if (!shared) {
+        throw new SarabanError('ERR_SHARED_CONTENT_UNKNOWN', 'This node holds no shared content with that SHA-256 and length from a sender you speak for; send the whole envelope.', { field: 'Saraban-Shared-Sha256' })
+      }
+      envelope = withShared(envelope, ref, shared)
+    }
     const answer = await receiveEnvelope(opts.receive, {
-      envelope: request.body,
+      envelope,
       contentType: String(request.headers['content-type'] ?? ''),
       peer: request.peer,
       routing: routingHeaders(request.headers),

@@ -18,6 +18,8 @@ import type { PeerClient, PeerResponse } from '../federation/peer-client.js'
 import { afterFailure, isRetryableStatus } from '../domain/delivery.js'
 import { checkReceipt } from './receipt-check.js'
 import type { Timestamping } from './timestamping.js'
+import { SharedRefs, type EnvelopePieces } from './shared-refs.js'
+import { postEnvelope } from './post-envelope.js'
 
 export interface DeliverySettings {
   readonly maxAttempts: number
@@ -50,6 +52,8 @@ export interface DeliveryDeps {
   readonly timestamps?: Timestamping
   /** letter.delivered, letter.failed and the deadline events (issue 5 §5, §6), in the outcome's transaction. */
   readonly events?: EventSink
+  /** Which peers hold which shared content (PROTOCOL.md §17.8); default: a fresh one per worker. */
+  readonly sharedRefs?: SharedRefs
 }
 
 type Outcome = { kind: 'delivered'; receipt: Buffer } | { kind: 'retry' | 'fail'; code: ErrorCode | string; detail: string }
@@ -87,9 +91,11 @@ export class DeliveryWorker {
   /** Origin of each agency, per directory instance (a refresh brings a new one). */
   #origins = new WeakMap<Directory, Map<string, string>>()
   readonly #deadlines: DeadlineWatch
+  readonly #refs: SharedRefs
 
   constructor(deps: DeliveryDeps) {
     this.#d = deps
+    this.#refs = deps.sharedRefs ?? new SharedRefs()
     this.#deadlines = new DeadlineWatch({
       clock: deps.clock, log: deps.log, db: deps.db, outbox: deps.outbox, atRiskMs: deps.settings.deadlineAtRiskMs ?? DEFAULT_AT_RISK_MS,
       ...(deps.events ? { events: deps.events } : {}),
@@ -254,7 +260,7 @@ export class DeliveryWorker {
     const envelope = this.#envelope(msg.messageId)
     if (!envelope) return { kind: 'fail', code: 'ERR_INTERNAL', detail: `the stored envelope of ${msg.messageId} is missing` }
     const routing = { messageId: msg.messageId, from: msg.senderAgency, to: msg.recipientAgency }
-    const res = await d.peers.post(endpoint, FEDERATION_PATH, profile.mediaType, envelope, routing)
+    const res = await postEnvelope({ peers: d.peers, refs: this.#refs }, { endpoint, path: FEDERATION_PATH, mediaType: profile.mediaType, routing }, envelope)
     if (res.status === 200 || res.status === 201) {
       const check = await checkReceipt(
         res.body,
@@ -271,18 +277,18 @@ export class DeliveryWorker {
 
   /** The envelope as its pieces head, shared, tail (PROTOCOL.md §17), from the cache or the store;
    *  the shared content is read once and cached for the other recipients. */
-  #envelope(messageId: string): Buffer[] | undefined {
+  #envelope(messageId: string): EnvelopePieces | undefined {
     const d = this.#d
     const parts = d.envelopes.getParts(messageId) ?? d.outbox.getEnvelopeParts(messageId)
     if (!parts) return undefined
-    if (parts.contentId === null) return [parts.head, parts.tail]
+    if (parts.contentId === null) return { head: parts.head, shared: EMPTY, tail: parts.tail, contentId: null }
     let shared = d.envelopes.getContent(parts.contentId)
     if (!shared) {
       shared = d.outbox.getContent(parts.contentId)
       if (!shared) return undefined
       d.envelopes.putContent(parts.contentId, shared)
     }
-    return [parts.head, shared, parts.tail]
+    return { head: parts.head, shared, tail: parts.tail, contentId: parts.contentId }
   }
 
   /** Stop claiming; wait for deliveries in flight (bounded), leaving the rest queued for the next start. */

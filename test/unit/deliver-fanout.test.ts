@@ -35,7 +35,7 @@ const directory = {
   nodeOf: () => undefined,
 } as unknown as Directory
 
-const refused: PeerResponse = { status: 403, contentType: 'application/problem+json', body: Buffer.from('{"code":"ERR_FORBIDDEN","detail":"no"}') }
+const refused: PeerResponse = { status: 403, contentType: 'application/problem+json', body: Buffer.from('{"code":"ERR_FORBIDDEN","detail":"no"}'), sharesContent: false }
 
 t.test('a slow peer gets at most its share of slots; the others are delivered meanwhile', async (t) => {
   const { db, outbox } = open(t)

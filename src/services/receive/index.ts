@@ -36,6 +36,9 @@ export interface ReceiveDeps {
   readonly notices?: NoticeStore
   /** letter.received for the recipient agency's saraban systems (issue 5 §6), in the storing transaction. */
   readonly events?: EventSink
+  /** PROTOCOL.md §17.8: the shared bytes with this SHA-256 and length, if held from a message whose
+   *  sender is one of `senders`; absent, the node does not resolve references (and does not say it does). */
+  readonly sharedContent?: (sha256: string, length: number, senders: ReadonlySet<string>) => Buffer | undefined
 }
 
 export interface Inbound {

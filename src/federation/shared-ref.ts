@@ -1,0 +1,50 @@
+// Shared content by reference (PROTOCOL.md §17.8). A part of a letter sealed for many is
+// head ‖ shared ‖ tail (§17.1); once a receiving node holds `shared` from this sender, the sender may
+// send head ‖ tail with three headers naming the shared bytes, and the receiver puts them back in
+// place before any check of §4.2 runs. The envelope (and so the receipt, §6.2) is byte for byte the
+// same as if it had been sent whole.
+import { SarabanError } from '../errors.js'
+
+export const SHARED_HEADERS = {
+  sha256: 'saraban-shared-sha256',
+  offset: 'saraban-shared-offset',
+  length: 'saraban-shared-length',
+} as const
+/** Answer header of a receiver that resolves references (PROTOCOL.md §17.8). */
+export const SHARED_CONTENT_SUPPORT = 'saraban-shared-content'
+
+export interface SharedRef {
+  /** SHA-256 of the shared bytes, lowercase hex. */
+  readonly sha256: string
+  /** Where the shared bytes go in the request body (0 = before its first byte). */
+  readonly offset: number
+  readonly length: number
+}
+
+const HEX64 = /^[0-9a-f]{64}$/
+const DECIMAL = /^(0|[1-9][0-9]{0,14})$/
+
+/** The reference of a request, or undefined when it sends the whole envelope. All three headers
+ *  or none, each once, in the forms of §17.8; `bodyLength` is the request body's length. */
+export function parseSharedRef(h: Record<string, string | string[] | undefined>, bodyLength: number): SharedRef | undefined {
+  const [sha256, offset, length] = [SHARED_HEADERS.sha256, SHARED_HEADERS.offset, SHARED_HEADERS.length].map((n) => h[n])
+  if (sha256 === undefined && offset === undefined && length === undefined) return undefined
+  const bad = (field: string, what: string) => new SarabanError('ERR_ENVELOPE_MALFORMED', `${what} (PROTOCOL.md §17.8).`, { field })
+  if (typeof sha256 !== 'string' || typeof offset !== 'string' || typeof length !== 'string') {
+    throw bad('Saraban-Shared-Sha256', 'Send the three headers Saraban-Shared-Sha256, -Offset and -Length once each, or none')
+  }
+  if (!HEX64.test(sha256)) throw bad('Saraban-Shared-Sha256', 'Saraban-Shared-Sha256 must be 64 lowercase hexadecimal digits')
+  if (!DECIMAL.test(offset) || Number(offset) > bodyLength) throw bad('Saraban-Shared-Offset', `Saraban-Shared-Offset must be a decimal number from 0 to the body length (${bodyLength})`)
+  if (!DECIMAL.test(length) || Number(length) === 0) throw bad('Saraban-Shared-Length', 'Saraban-Shared-Length must be a decimal number greater than 0')
+  return { sha256, offset: Number(offset), length: Number(length) }
+}
+
+/** The envelope: body[0, offset) ‖ shared ‖ body[offset, …). */
+export function withShared(body: Buffer, ref: SharedRef, shared: Buffer): Buffer {
+  return Buffer.concat([body.subarray(0, ref.offset), shared, body.subarray(ref.offset)], body.length + shared.length)
+}
+
+/** The request headers of a reference. */
+export function sharedRefHeaders(ref: SharedRef): Record<string, string> {
+  return { [SHARED_HEADERS.sha256]: ref.sha256, [SHARED_HEADERS.offset]: String(ref.offset), [SHARED_HEADERS.length]: String(ref.length) }
+}

@@ -1,0 +1,44 @@
+// Posting one stored envelope to its peer (PROTOCOL.md §4.1), whole or, when the peer already holds
+// its shared bytes, by reference (§17.8). The receipt binds the same envelope bytes either way.
+import type { PeerClient, PeerResponse } from '../federation/peer-client.js'
+import type { Routing } from '../crypto/profiles.js'
+import { MIN_SHARED_BYTES, type EnvelopePieces, type SharedRefs } from './shared-refs.js'
+
+const UNKNOWN = 'ERR_SHARED_CONTENT_UNKNOWN'
+
+export async function postEnvelope(
+  deps: { peers: PeerClient; refs: SharedRefs },
+  to: { endpoint: string; path: string; mediaType: string; routing: Routing },
+  pieces: EnvelopePieces,
+): Promise<PeerResponse> {
+  const { peers, refs } = deps
+  const whole = () => peers.post(to.endpoint, to.path, to.mediaType, [pieces.head, pieces.shared, pieces.tail], to.routing)
+  if (pieces.contentId === null || pieces.shared.length < MIN_SHARED_BYTES) return whole()
+  const origin = new URL(to.endpoint).origin
+  const sha256 = refs.sha256Of(pieces.contentId, pieces.shared)
+  const learn = (res: PeerResponse): PeerResponse => {
+    if ((res.status === 200 || res.status === 201) && res.sharesContent) refs.learn(origin, sha256)
+    return res
+  }
+  // Parts that come while the first whole part to this peer is in flight wait for its answer.
+  const waited = await refs.wait(origin, sha256)
+  if (refs.holds(origin, sha256)) {
+    const ref = { sha256, offset: pieces.head.length, length: pieces.shared.length }
+    const res = await peers.post(to.endpoint, to.path, to.mediaType, [pieces.head, pieces.tail], to.routing, ref)
+    if (res.status !== 412 || !isUnknown(res)) return learn(res)
+    refs.forget(origin, sha256) // the peer no longer holds it (§17.8): this part goes whole
+    return learn(await whole())
+  }
+  // After a first part that failed, the others go whole at once rather than one after another.
+  if (waited === 'waited') return learn(await whole())
+  return refs.first(origin, sha256, async () => learn(await whole()))
+}
+
+function isUnknown(res: PeerResponse): boolean {
+  if (!res.contentType.startsWith('application/problem+json')) return false
+  try {
+    return (JSON.parse(res.body.toString('utf8')) as { code?: unknown }).code === UNKNOWN
+  } catch {
+    return false
+  }
+}

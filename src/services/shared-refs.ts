@@ -1,0 +1,77 @@
+// Which peers already hold which shared content (PROTOCOL.md §17.8), so that the shared bytes of a
+// letter sealed for many cross the wire once per receiving node instead of once per recipient. In
+// memory only and bounded: after a restart, or when the peer says it does not hold them (412), the
+// next part simply goes whole again. The receiver's answer is authoritative; this is a hint.
+import { createHash } from 'node:crypto'
+
+/** Below this, a reference saves too little to be worth a round of bookkeeping (PROTOCOL.md §17.8). */
+export const MIN_SHARED_BYTES = 64 * 1024
+const MAX_ENTRIES = 10_000
+
+export class SharedRefs {
+  readonly #held = new Set<string>()
+  readonly #first = new Map<string, Promise<void>>()
+  readonly #sha = new Map<number | string, string>()
+
+  /** SHA-256 (hex) of a stored content, computed once per content id. */
+  sha256Of(contentId: number | string, shared: Buffer): string {
+    let sha = this.#sha.get(contentId)
+    if (sha === undefined) {
+      sha = createHash('sha256').update(shared).digest('hex')
+      bounded(this.#sha, contentId, sha)
+    }
+    return sha
+  }
+
+  holds(origin: string, sha256: string): boolean {
+    return this.#held.has(origin + ' ' + sha256)
+  }
+
+  learn(origin: string, sha256: string): void {
+    const k = origin + ' ' + sha256
+    this.#held.delete(k)
+    if (this.#held.size >= MAX_ENTRIES) this.#held.delete(this.#held.values().next().value!)
+    this.#held.add(k)
+  }
+
+  forget(origin: string, sha256: string): void {
+    this.#held.delete(origin + ' ' + sha256)
+  }
+
+  /** The first whole send of `sha256` to `origin`: the parts that come while it is in flight wait for
+   *  it (`wait`) and then go by reference if it taught us the peer holds the content. `run` is the
+   *  send; whatever it returns or throws is passed through. */
+  async first<T>(origin: string, sha256: string, run: () => Promise<T>): Promise<T> {
+    const k = origin + ' ' + sha256
+    let done!: () => void
+    this.#first.set(k, new Promise<void>((r) => { done = r }))
+    try {
+      return await run()
+    } finally {
+      this.#first.delete(k)
+      done()
+    }
+  }
+
+  /** Resolves when no first send of `sha256` to `origin` is in flight (at once if none is). */
+  async wait(origin: string, sha256: string): Promise<'none' | 'waited'> {
+    const p = this.#first.get(origin + ' ' + sha256)
+    if (p === undefined) return 'none'
+    await p
+    return 'waited'
+  }
+}
+
+function bounded<K, V>(m: Map<K, V>, k: K, v: V): void {
+  if (m.size >= MAX_ENTRIES) m.delete(m.keys().next().value!)
+  m.set(k, v)
+}
+
+/** The pieces of one stored envelope (PROTOCOL.md §17.1): head ‖ shared ‖ tail; shared is empty and
+ *  contentId null for an envelope sealed for one recipient. */
+export interface EnvelopePieces {
+  readonly head: Buffer
+  readonly shared: Buffer
+  readonly tail: Buffer
+  readonly contentId: number | string | null
+}
