@@ -20,18 +20,27 @@ export async function postEnvelope(
     if ((res.status === 200 || res.status === 201) && res.sharesContent) refs.learn(origin, sha256)
     return res
   }
-  // Parts that come while the first whole part to this peer is in flight wait for its answer.
-  const waited = await refs.wait(origin, sha256)
-  if (refs.holds(origin, sha256)) {
+  const byReference = async (): Promise<PeerResponse> => {
     const ref = { sha256, offset: pieces.head.length, length: pieces.shared.length }
     const res = await peers.post(to.endpoint, to.path, to.mediaType, [pieces.head, pieces.tail], to.routing, ref)
     if (res.status !== 412 || !isUnknown(res)) return learn(res)
     refs.forget(origin, sha256) // the peer no longer holds it (§17.8): this part goes whole
     return learn(await whole())
   }
-  // After a first part that failed, the others go whole at once rather than one after another.
-  if (waited === 'waited') return learn(await whole())
-  return refs.first(origin, sha256, async () => learn(await whole()))
+  if (refs.holds(origin, sha256)) return byReference()
+  // Parts that come while the first whole part to this peer is in flight wait for its answer; after
+  // a first part that failed, they go whole at once rather than one after another.
+  const pending = refs.pending(origin, sha256)
+  if (pending !== undefined) {
+    await pending
+    return refs.holds(origin, sha256) ? byReference() : learn(await whole())
+  }
+  const done = refs.begin(origin, sha256)
+  try {
+    return learn(await whole())
+  } finally {
+    done()
+  }
 }
 
 function isUnknown(res: PeerResponse): boolean {

@@ -38,27 +38,22 @@ export class SharedRefs {
     this.#held.delete(origin + ' ' + sha256)
   }
 
-  /** The first whole send of `sha256` to `origin`: the parts that come while it is in flight wait for
-   *  it (`wait`) and then go by reference if it taught us the peer holds the content. `run` is the
-   *  send; whatever it returns or throws is passed through. */
-  async first<T>(origin: string, sha256: string, run: () => Promise<T>): Promise<T> {
+  /** The first whole send of `sha256` to `origin` in flight, if any: parts that come meanwhile wait
+   *  for its answer, then go by reference if it taught us that the peer holds the content. */
+  pending(origin: string, sha256: string): Promise<void> | undefined {
+    return this.#first.get(origin + ' ' + sha256)
+  }
+
+  /** Marks the first whole send as in flight (synchronously, so that parts started in the same turn
+   *  see it); call the returned function when its answer (or failure) is known. */
+  begin(origin: string, sha256: string): () => void {
     const k = origin + ' ' + sha256
     let done!: () => void
     this.#first.set(k, new Promise<void>((r) => { done = r }))
-    try {
-      return await run()
-    } finally {
+    return () => {
       this.#first.delete(k)
       done()
     }
-  }
-
-  /** Resolves when no first send of `sha256` to `origin` is in flight (at once if none is). */
-  async wait(origin: string, sha256: string): Promise<'none' | 'waited'> {
-    const p = this.#first.get(origin + ' ' + sha256)
-    if (p === undefined) return 'none'
-    await p
-    return 'waited'
   }
 }
 
