@@ -116,6 +116,10 @@ export class InboxStore {
       insertContent: p('INSERT INTO inbox_contents (sha256, bytes) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING'),
       // length() of a BLOB column is read from the record header: the content's pages are not read.
       contentLength: p<number>('SELECT length(bytes) FROM inbox_contents WHERE sha256 = ?').pluck(),
+      // PROTOCOL.md §17.8: held content, from a message of one of the given senders (a JSON array).
+      contentFrom: p<Buffer>(`SELECT c.bytes FROM inbox_contents c WHERE c.sha256 = @sha256 AND length(c.bytes) = @length
+        AND EXISTS (SELECT 1 FROM inbox_envelopes e JOIN inbox_messages m ON m.message_id = e.message_id
+          WHERE e.content_sha256 = c.sha256 AND m.sender_agency IN (SELECT value FROM json_each(@senders)))`).pluck(),
       insertAttachment: p(`INSERT INTO inbox_attachments (message_id, id, position, filename, media_type, size, sha256)
         VALUES (@messageId, @id, @position, @filename, @mediaType, @size, @sha256)`),
       peek: p<{ envelopeSha256: string; receipt: string; recipientAgency: string }>(`SELECT envelope_sha256 AS envelopeSha256,
@@ -186,6 +190,15 @@ export class InboxStore {
     const envelope = Buffer.concat([r.head, r.content ?? Buffer.alloc(0), r.tail ?? Buffer.alloc(0)])
     if (createHash('sha256').update(envelope).digest('hex') !== r.envelopeSha256) throw corrupt(messageId, 'does not match its SHA-256')
     return envelope
+  }
+
+  /** PROTOCOL.md §17.8: the shared content with this SHA-256 and length, held from a message whose
+   *  sender is one of `senders`; undefined otherwise, and when the stored bytes no longer hash to
+   *  their key (a damaged file: the sender then sends the whole envelope, nothing is built on it). */
+  contentFrom(sha256: string, length: number, senders: Iterable<string>): Buffer | undefined {
+    const bytes = this.#s.contentFrom.get({ sha256, length, senders: JSON.stringify([...senders]) })
+    if (bytes === undefined || createHash('sha256').update(bytes).digest('hex') !== sha256) return undefined
+    return bytes
   }
 
   list(opts: InboxListOptions): InboxMessage[] {
