@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 export { bindRouting, routingMismatch, signedAddressees } from './payload.js'
 
 export type {
-  AttachmentManifestItem, EnvelopeHeader, EnvelopeProfile, LetterObject, Opened, ReceiptClaims, Routing, SealInput, Sealed,
+  AttachmentManifestItem, ByteSpan, EnvelopeHeader, EnvelopeProfile, LetterObject, Opened, ReceiptClaims, Routing, SealInput, Sealed,
   SignedPayload, SignerIdentity, VerifiedReceipt, SealRecipient, SealManyInput, SealedPart, SealedMany, SealsMany,
 } from './types.js'
 import type { SealManyInput, SealedMany, SealsMany } from './types.js'

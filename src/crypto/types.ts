@@ -120,6 +120,12 @@ export interface VerifiedReceipt {
   signature: Buffer // the raw signature value (time-stamp imprint: SHA-256 of it)
 }
 
+/** Bytes [start, end) of an envelope. */
+export interface ByteSpan {
+  readonly start: number
+  readonly end: number
+}
+
 export interface EnvelopeProfile {
   readonly id: string
   readonly mediaType: string
@@ -128,6 +134,11 @@ export interface EnvelopeProfile {
   /** Parse only, no crypto. Throws SarabanError ERR_ENVELOPE_MALFORMED / ERR_PROFILE_UNSUPPORTED, and
    *  ERR_ENVELOPE_HEADER_MISMATCH when `routing` disagrees with what the envelope says. */
   peek(envelope: Buffer, routing?: Routing): EnvelopeHeader
+  /** Where the encrypted content lies in the exact envelope bytes (parse only, no crypto): the bytes
+   *  a letter sealed for many shares with its other recipients' envelopes (PROTOCOL.md §17.1:
+   *  SealedMany.shared), so a node hosting several of them can keep them once. Undefined when the
+   *  profile never shares its content (jose-v1). Throws as peek() for a malformed envelope. */
+  contentSpan(envelope: Buffer): ByteSpan | undefined
   /** Whether the envelope (by its header) is encrypted for this certificate (JWE x5t#S256; CMS rid). */
   matchesRecipient(header: EnvelopeHeader, cert: X509Certificate): boolean
   /** Decrypt and verify the signature with the x5c leaf; does not decide trust. */

@@ -1,6 +1,9 @@
 // Receive side: each accepted envelope, its decrypted letter, attachment metadata and the receipt we signed.
 // insert() is idempotent by message id (PROTOCOL.md §7.1): a sender that retries after losing our
 // answer gets the first receipt back instead of a second copy of the letter.
+// The content a circular's envelopes share (PROTOCOL.md §17.1) is kept once per node, by its SHA-256
+// (migration 012); getEnvelope() puts the exact received bytes back together.
+import { createHash } from 'node:crypto'
 import type Database from 'better-sqlite3'
 import type { Db } from './db.js'
 import { newestFirst } from './page.js'
@@ -17,6 +20,27 @@ export interface InboxAttachmentMeta {
 /** Where an attachment is: its index in the envelope's signed manifest (PROTOCOL.md §5.3). */
 export type InboxAttachment = InboxAttachmentMeta & { position: number }
 
+/** The shared content of an envelope: bytes [start, end) of it, and their SHA-256 (lowercase hex). */
+export interface EnvelopeContent {
+  readonly start: number
+  readonly end: number
+  readonly sha256: string
+}
+
+/** Contents below this stay inside their envelope row: a row of its own would save less than it costs. */
+export const MIN_SHARED_CONTENT_BYTES = 16 * 1024
+
+/**
+ * The content at `span` of `envelope` (where the profile says the bytes shared with other recipients'
+ * envelopes lie), to be stored once per node; undefined when there is none or it is too small to be
+ * worth it. It hashes the content: call it before db.write(), not inside the transaction.
+ */
+export function sharedContent(envelope: Buffer, span: { start: number; end: number } | undefined): EnvelopeContent | undefined {
+  if (span === undefined || span.end - span.start < MIN_SHARED_CONTENT_BYTES) return undefined
+  if (span.start < 0 || span.end > envelope.length) throw new RangeError(`inbox: content [${span.start}, ${span.end}) outside the ${envelope.length}-byte envelope`)
+  return { start: span.start, end: span.end, sha256: createHash('sha256').update(envelope.subarray(span.start, span.end)).digest('hex') }
+}
+
 export interface NewInboxMessage {
   messageId: string
   recipientAgency: string
@@ -30,9 +54,11 @@ export interface NewInboxMessage {
   receipt: string
   /** The signed `lid` of a v2 payload (PROTOCOL.md §17.5): one message per (recipient, sender, lid). */
   senderLetterId?: string | undefined
+  /** The part of `envelope` other envelopes may share (sharedContent()): stored once per node. */
+  content?: EnvelopeContent | undefined
 }
 
-export interface InboxMessage extends Omit<NewInboxMessage, 'envelope' | 'senderLetterId'> {
+export interface InboxMessage extends Omit<NewInboxMessage, 'envelope' | 'senderLetterId' | 'content'> {
   attachments: InboxAttachmentMeta[]
 }
 
@@ -55,6 +81,11 @@ export function letterDuplicate(messageId: string, first: string): SarabanError 
   return new SarabanError('ERR_LETTER_DUPLICATE', `Message ${messageId} carries a letter this recipient already received from this sender as message ${first}.`, { field: 'lid' })
 }
 type AttachmentRow = InboxAttachmentMeta & { messageId: string }
+type EnvelopeRow = { head: Buffer; contentSha256: string | null; content: Buffer | null; tail: Buffer | null; envelopeSha256: string }
+
+function corrupt(messageId: string, what: string): SarabanError {
+  return new SarabanError('ERR_INTERNAL', `storage: the stored envelope of message ${messageId} ${what}`)
+}
 
 const MESSAGE = `message_id AS messageId, recipient_agency AS recipientAgency, sender_agency AS senderAgency, profile,
   envelope_sha256 AS envelopeSha256, letter_json AS letterJson, signer_json AS signerJson,
@@ -81,12 +112,18 @@ export class InboxStore {
       byLetter: p<string>(`SELECT message_id FROM inbox_messages WHERE recipient_agency = @recipientAgency
         AND sender_agency = @senderAgency AND sender_letter_id = @senderLetterId`).pluck(),
       insertEnvelope: p('INSERT INTO inbox_envelopes (message_id, bytes) VALUES (?, ?)'),
+      insertParts: p('INSERT INTO inbox_envelopes (message_id, bytes, content_sha256, tail) VALUES (?, ?, ?, ?)'),
+      insertContent: p('INSERT INTO inbox_contents (sha256, bytes) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING'),
+      // length() of a BLOB column is read from the record header: the content's pages are not read.
+      contentLength: p<number>('SELECT length(bytes) FROM inbox_contents WHERE sha256 = ?').pluck(),
       insertAttachment: p(`INSERT INTO inbox_attachments (message_id, id, position, filename, media_type, size, sha256)
         VALUES (@messageId, @id, @position, @filename, @mediaType, @size, @sha256)`),
       peek: p<{ envelopeSha256: string; receipt: string; recipientAgency: string }>(`SELECT envelope_sha256 AS envelopeSha256,
         receipt, recipient_agency AS recipientAgency FROM inbox_messages WHERE message_id = ?`),
       message: p<Row>(`SELECT ${MESSAGE} FROM inbox_messages WHERE message_id = ?`),
-      envelope: p<Buffer>('SELECT bytes FROM inbox_envelopes WHERE message_id = ?').pluck(),
+      envelope: p<EnvelopeRow>(`SELECT e.bytes AS head, e.content_sha256 AS contentSha256, c.bytes AS content, e.tail,
+        m.envelope_sha256 AS envelopeSha256 FROM inbox_envelopes e JOIN inbox_messages m ON m.message_id = e.message_id
+        LEFT JOIN inbox_contents c ON c.sha256 = e.content_sha256 WHERE e.message_id = ?`),
       listOne: p<Row>(`SELECT ${MESSAGE} FROM inbox_messages WHERE recipient_agency = @agency AND ${PAGE}`),
       // one query for a whole page of messages, not one per message
       attachmentsOf: p<AttachmentRow>(`SELECT ${ATTACHMENT} FROM inbox_attachments
@@ -96,7 +133,7 @@ export class InboxStore {
     }
     const s = this.#s
     this.#insert = db.sqlite.transaction((m: NewInboxMessage, atts: readonly InboxAttachmentMeta[]): InsertResult => {
-      const { envelope, ...rest } = m
+      const { envelope, content, ...rest } = m
       const row = { ...rest, senderLetterId: rest.senderLetterId ?? null }
       if (row.senderLetterId !== null && s.peek.get(m.messageId) === undefined) {
         const first = s.byLetter.get({ recipientAgency: row.recipientAgency, senderAgency: row.senderAgency, senderLetterId: row.senderLetterId })
@@ -106,7 +143,7 @@ export class InboxStore {
         const seen = s.peek.get(m.messageId)!
         return { inserted: false, envelopeSha256: seen.envelopeSha256, receipt: seen.receipt }
       }
-      s.insertEnvelope.run(m.messageId, envelope)
+      this.#storeEnvelope(m.messageId, envelope, content)
       atts.forEach((a, position) => {
         s.insertAttachment.run({
           messageId: m.messageId, position, id: a.id, filename: a.filename, mediaType: a.mediaType,
@@ -138,8 +175,17 @@ export class InboxStore {
     return row && this.#withAttachments([row])[0]
   }
 
+  /** The envelope exactly as received. One stored in parts is put together and checked against the
+   *  digest our receipt signed (a hash, ~1 ms per MB: cheap next to reading it), so a damaged shared
+   *  content is an error here, never other bytes; ERR_INTERNAL if it does not match. */
   getEnvelope(messageId: string): Buffer | undefined {
-    return this.#s.envelope.get(messageId)
+    const r = this.#s.envelope.get(messageId)
+    if (r === undefined) return undefined
+    if (r.contentSha256 === null && r.tail === null) return r.head // stored whole (and every row before migration 012)
+    if (r.contentSha256 !== null && r.content === null) throw corrupt(messageId, 'lacks its shared content')
+    const envelope = Buffer.concat([r.head, r.content ?? Buffer.alloc(0), r.tail ?? Buffer.alloc(0)])
+    if (createHash('sha256').update(envelope).digest('hex') !== r.envelopeSha256) throw corrupt(messageId, 'does not match its SHA-256')
+    return envelope
   }
 
   list(opts: InboxListOptions): InboxMessage[] {
@@ -151,6 +197,26 @@ export class InboxStore {
 
   getAttachment(messageId: string, attachmentId: string): InboxAttachment | undefined {
     return this.#s.attachment.get(messageId, attachmentId)
+  }
+
+  /** Whole, or head + content reference + tail with the content stored once (ON CONFLICT DO NOTHING:
+   *  another recipient's envelope may have brought it). In the caller's transaction. */
+  #storeEnvelope(messageId: string, envelope: Buffer, content: EnvelopeContent | undefined): void {
+    const s = this.#s
+    if (content === undefined) {
+      s.insertEnvelope.run(messageId, envelope)
+      return
+    }
+    if (content.start < 0 || content.start > content.end || content.end > envelope.length) {
+      throw new RangeError(`inbox: content [${content.start}, ${content.end}) outside the ${envelope.length}-byte envelope`)
+    }
+    const shared = envelope.subarray(content.start, content.end)
+    // A row under this digest with another length is not these bytes (a damaged file): never refer to it.
+    if (s.insertContent.run(content.sha256, shared).changes === 0 && s.contentLength.get(content.sha256) !== shared.length) {
+      s.insertEnvelope.run(messageId, envelope)
+      return
+    }
+    s.insertParts.run(messageId, envelope.subarray(0, content.start), content.sha256, envelope.subarray(content.end))
   }
 
   #withAttachments(rows: Row[]): InboxMessage[] {

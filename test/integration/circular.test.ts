@@ -2,12 +2,18 @@
 // letter is sealed per profile group (sealForAll, PROTOCOL.md §17), the shared content stored once
 // when the profile can share it, and the recipients are delivered independently: one refused
 // (failed at once), two on a node that is down (retried until it comes up) while the others are
-// delivered. Runs once per envelope profile preference.
+// delivered. Runs once per envelope profile preference. A receiving node keeps the content its hosted
+// recipients share once (migration 012), and still gives each of them the exact envelope it receipted.
 import t from 'tap'
 import { randomBytes, createHash } from 'node:crypto'
 import { hostingNet, type HostingNet, type HostingNode } from '../helpers/hosting.js'
 import { thaiLetter, waitFor } from '../helpers/nodes.js'
-import type { EnvelopeProfile, SealsMany } from '../../src/crypto/profiles.js'
+import { defaultProfiles, type EnvelopeProfile, type SealsMany } from '../../src/crypto/profiles.js'
+import { TrustAnchors } from '../../src/pki/validate.js'
+import { verifyEvidence } from '../../src/services/evidence.js'
+import { readLayout } from '../../src/evidence/layout.js'
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 
 const A = Array.from({ length: 30 }, (_, i) => `a${String(i + 1).padStart(2, '0')}`)
 const B = Array.from({ length: 30 }, (_, i) => `b${String(i + 1).padStart(2, '0')}`)
@@ -77,13 +83,38 @@ for (const profiles of [['cms-v1'], ['jose-v2', 'jose-v1']]) {
     t.equal(m.get(GONE)!.deadline, 'ok', 'a failed recipient before its deadline: not yet missed')
     t.equal(new Set(first.recipients.map((r) => r.envelopeSha256)).size, ALL.length, 'every recipient has its own envelope')
 
-    // Recipients read the letter and its attachment with their own keys.
-    for (const [node, id] of [[a, 'a07'], [b, 'b30']] as const) {
+    // Each hosting node stores the shared content once for all the recipients it hosts (issue 5 §4),
+    // and every recipient's envelope back byte for byte: the SHA-256 its receipt signed (PROTOCOL.md §6).
+    const senderShared = db.prepare('SELECT bytes FROM outbox_contents').pluck().get() as Buffer | undefined
+    for (const [node, ids] of [[a, A], [b, B]] as const) {
+      const ndb = node.ctx!.db.sqlite
+      const stored = ndb.prepare('SELECT bytes FROM inbox_contents').pluck().all() as Buffer[]
+      const rest = ndb.prepare('SELECT coalesce(sum(length(bytes) + coalesce(length(tail), 0)), 0) FROM inbox_envelopes').pluck().get() as number
+      if (senderShared !== undefined) {
+        t.equal(stored.length, 1, `${node.spec.id}: one content row for its ${ids.length} recipients`)
+        t.ok(stored[0]!.equals(senderShared), `${node.spec.id}: the very bytes the sender stored once (${senderShared.length})`)
+        t.ok(rest < pdf.length, `${node.spec.id}: ${ids.length} heads and tails take ${rest} bytes`)
+      } else {
+        t.equal(stored.length, 0, `${chosen.id} shares no content: whole envelopes`)
+      }
+      const wrong = ids.filter((id) => {
+        const [msg] = node.ctx!.inbox.list({ agencies: [id], limit: 2 })
+        const env = msg && node.ctx!.inbox.getEnvelope(msg.messageId)
+        return !env || sha256(env) !== m.get(id)!.envelopeSha256 || msg.envelopeSha256 !== m.get(id)!.envelopeSha256
+      })
+      t.same(wrong, [], `${node.spec.id}: every recipient's stored envelope has the digest the sender holds a receipt for`)
+    }
+
+    // Recipients read the letter and its attachment with their own keys, whole and by range.
+    for (const [node, id] of [[a, 'a01'], [a, 'a07'], [b, 'b30']] as const) {
       const inbox = (await node.call(id, 'GET', '/api/v1/inbox')).body.items as Array<{ id: string; from: string }>
       t.equal(inbox.length, 1, `${id} has the circular`)
       const att = await node.call(id, 'GET', `/api/v1/inbox/${inbox[0]!.id}/attachments/a1`)
       t.equal(att.status, 200)
-      t.equal(createHash('sha256').update(att.body).digest('hex'), createHash('sha256').update(pdf).digest('hex'), `${id}: the attachment, byte for byte`)
+      t.equal(sha256(att.body), sha256(pdf), `${id}: the attachment, byte for byte`)
+      const part = await node.call(id, 'GET', `/api/v1/inbox/${inbox[0]!.id}/attachments/a1`, undefined, { range: 'bytes=100000-100999' })
+      t.equal(part.status, 206)
+      t.ok(Buffer.from(part.body).equals(pdf.subarray(100_000, 101_000)), `${id}: a range of it`)
     }
     t.equal(a.ctx!.inbox.list({ agencies: [GONE], limit: 10 }).length, 0, 'nothing stored for the agency node-a does not host')
 
@@ -103,5 +134,22 @@ for (const profiles of [['cms-v1'], ['jose-v2', 'jose-v1']]) {
       { type: 'letter.delivered', agency: 'hq', n: ALL.length - 1, messages: ALL.length - 1 },
       { type: 'letter.failed', agency: 'hq', n: 1, messages: 1 },
     ], 'letter.delivered once per delivered recipient, letter.failed once for the refused one, no deadline events')
+
+    // The sender's evidence (PROTOCOL.md §8) proves every delivery; only the refused recipient has no receipt.
+    const got = await hq.call('hq', 'GET', `/api/v1/letters/${letterId}/evidence`)
+    t.equal(got.status, 200)
+    const manifest = readLayout(got.body).manifest!
+    const report = await verifyEvidence(got.body, { anchors: new TrustAnchors([net.pki.root.cert]), profiles: defaultProfiles() })
+    const gone = manifest.messages.find((x) => x.recipient === GONE)!
+    t.strictSame([...new Set(report.findings.filter((f) => !f.ok).map((f) => f.part))], [`messages/${gone.messageId}`], 'every delivered recipient verifies')
+
+    // A damaged shared content is an error on read for every recipient that refers to it, never other bytes.
+    if (senderShared !== undefined) {
+      a.ctx!.db.sqlite.prepare('UPDATE inbox_contents SET bytes = ?').run(Buffer.concat([senderShared.subarray(0, 5000), Buffer.from([senderShared[5000]! ^ 1]), senderShared.subarray(5001)]))
+      const id = (await a.call('a01', 'GET', '/api/v1/inbox')).body.items[0].id as string
+      const broken = await a.call('a01', 'GET', `/api/v1/inbox/${id}/attachments/a1`)
+      t.equal(broken.status, 500)
+      t.equal(broken.body.code, 'ERR_INTERNAL', 'the download refuses a damaged stored envelope')
+    }
   })
 }

@@ -9,6 +9,7 @@ import { children, DerError, expectTag, octetChunks, octetString, readAlgId, rea
 import { algId, header, int, octets, oid, seq, setOf } from './der-write.js'
 import { OID_AES256_GCM, OID_AUTH_ENVELOPED_DATA, OID_DATA } from './oids.js'
 import { parseRecipientInfo, recipientRowFor, type ParsedRecipient } from './recipient-info.js'
+import type { ByteSpan } from '../types.js'
 
 const KEY_BYTES = 32
 const NONCE_BYTES = 12 // RFC 5084 §3.2: 12 octets RECOMMENDED
@@ -103,6 +104,9 @@ export interface ParsedAuthEnveloped {
   mac: Buffer
   /** Views of the encrypted content, in order (one unless the sender chunked it). */
   ciphertext: Buffer[]
+  /** Where the encryptedContent's octets lie in the envelope: the ciphertext (SealedMany.shared,
+   *  PROTOCOL.md §17.6), or when the sender chunked it, the chunks with their own headers. */
+  content: ByteSpan
 }
 
 const malformed = (d: string): SarabanError => new SarabanError('ERR_ENVELOPE_MALFORMED', d)
@@ -148,7 +152,7 @@ function parse(buf: Buffer): ParsedAuthEnveloped {
   if (f.length !== 4) throw unsupported('cms-v1 envelopes carry no authAttrs or unauthAttrs.')
   const mac = octetString(buf, f[3])
   if (mac.length !== TAG_BYTES) throw malformed('The mac is not 16 bytes.')
-  return { recipient, nonce, mac, ciphertext }
+  return { recipient, nonce, mac, ciphertext, content: { start: eci[2]!.body, end: eci[2]!.end } }
 }
 
 /** Decrypts with the CEK (the recipient's unwrapped key, or an auditor's copy). Any failure: ERR_DECRYPT_FAILED. */

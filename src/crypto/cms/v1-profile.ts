@@ -99,6 +99,7 @@ export const cmsV1: EnvelopeProfile & SealsMany = Object.freeze({
   seal: async (input: SealInput) => sealCmsV1(input),
   sealMany: sealManyCms,
   peek: (envelope: Buffer, routing?: Routing) => peekCmsV1(envelope, routing),
+  contentSpan: (envelope: Buffer) => parseAuthEnveloped(envelope).content,
   matchesRecipient: matchesCmsV1Recipient,
   open: async (envelope: Buffer, key: KeyObject) => openCmsV1(envelope, key),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openCmsV1WithContentKey(envelope, contentKey),

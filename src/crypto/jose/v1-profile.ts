@@ -81,6 +81,9 @@ export const joseV1: EnvelopeProfile = Object.freeze({
   receiptMediaType: V1.receiptMediaType,
   seal: async (input: SealInput) => sealV1(input),
   peek: (envelope: Buffer, routing?: Routing) => peekV1(envelope, routing),
+  // PROTOCOL.md §17.1: a compact JWE's content is encrypted for its one recipient (the protected
+  // header, which names it, is the AAD), so no other envelope can hold the same bytes.
+  contentSpan: () => undefined,
   matchesRecipient: matchesV1Recipient,
   open: async (envelope: Buffer, key: KeyObject) => openV1(envelope, key),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openV1WithContentKey(envelope, contentKey),

@@ -7,7 +7,7 @@
 // Readers accept the members in any order.
 // This file parses it (no key) into the ParsedJwe that jwe.ts decrypts.
 import { SarabanError } from '../../errors.js'
-import type { EnvelopeHeader } from '../types.js'
+import type { ByteSpan, EnvelopeHeader } from '../types.js'
 import { decodedLength, decodeStrict, encodedLength } from './b64.js'
 import { checkMembers, parseProtectedHeader } from './compact.js'
 import { readFlattened } from './flattened.js'
@@ -40,8 +40,16 @@ export function v2Protected(enc: string): string {
   return Buffer.from(JSON.stringify({ enc, typ: V2.envelopeTyp, cty: V2.bundleCty, srb_v: V2.version }), 'utf8').toString('base64url')
 }
 
-/** Parse only, no key: PROTOCOL.md §17.7 steps, in the order of §5.8 step 1. */
-export function parseV2Envelope(envelope: Buffer): { jwe: ParsedJwe; header: EnvelopeHeader } {
+/** Where a member's value (a view readFlattened returned) lies in the envelope. */
+function spanIn(envelope: Buffer, view: Buffer): ByteSpan {
+  const start = view.byteOffset - envelope.byteOffset
+  if (view.buffer !== envelope.buffer || start < 0 || start + view.length > envelope.length) throw new Error('jose-v2: a member is not a view into the envelope')
+  return { start, end: start + view.length }
+}
+
+/** Parse only, no key: PROTOCOL.md §17.7 steps, in the order of §5.8 step 1. `content` is where the
+ *  ciphertext's base64url text lies in the envelope (the bytes shared by every recipient's envelope). */
+export function parseV2Envelope(envelope: Buffer): { jwe: ParsedJwe; header: EnvelopeHeader; content: ByteSpan } {
   const f = readFlattened(envelope, ENVELOPE_MEMBERS, MAX_V2_HEADER_BYTES)
   for (const m of ENVELOPE_MEMBERS) {
     if (m === 'header' ? f.header === undefined : !f.strings.has(m)) throw malformed(`The envelope lacks "${m}".`, m)
@@ -77,5 +85,5 @@ export function parseV2Envelope(envelope: Buffer): { jwe: ParsedJwe; header: Env
     if (typeof h[k] !== 'string' || !AGENCY_ID.test(h[k] as string)) throw malformed(`JWE "${k}" must be an agency id.`, k)
   }
   const jwe: ParsedJwe = { header: { ...p, ...h }, km, ce, parts: [protectedB64, ek, iv, ct, tag], encryptedKey, iv: ivBytes, tag: tagBytes }
-  return { jwe, header: { profile: V2.id, messageId: mid, from: h['srb_from'] as string, to: h['srb_to'] as string, recipientKeyId: kid } }
+  return { jwe, content: spanIn(envelope, ct), header: { profile: V2.id, messageId: mid, from: h['srb_from'] as string, to: h['srb_to'] as string, recipientKeyId: kid } }
 }

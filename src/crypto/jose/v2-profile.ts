@@ -119,6 +119,7 @@ export const joseV2: EnvelopeProfile & SealsMany = Object.freeze({
   seal: async (input: SealInput) => sealJoseV2(input),
   sealMany: async (input: SealManyInput) => sealManyJoseV2(input),
   peek: (envelope: Buffer, routing?: Routing) => peekJoseV2(envelope, routing),
+  contentSpan: (envelope: Buffer) => parseV2Envelope(envelope).content, // the ciphertext text: SealedMany.shared
   matchesRecipient: matchesV1Recipient,
   open: async (envelope: Buffer, key: KeyObject) => openJoseV2(envelope, key),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openJoseV2WithContentKey(envelope, contentKey),

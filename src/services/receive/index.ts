@@ -5,7 +5,7 @@ import { SarabanError } from '../../errors.js'
 import { isoTime, type Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
 import type { Db } from '../../storage/db.js'
-import type { InboxStore } from '../../storage/inbox.js'
+import { sharedContent, type InboxStore } from '../../storage/inbox.js'
 import type { TrustAnchors } from '../../pki/validate.js'
 import type { Directory } from '../../pki/directory.js'
 import { receiptFromText, receiptText, type ProfileTable } from '../../crypto/profiles.js'
@@ -89,6 +89,10 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     return { status: 201, receipt, mediaType: profile.receiptMediaType }
   }
   const letter = s.letter!
+  // PROTOCOL.md §17.1: only a letter signed for many (v2 payload) has its content encrypted once for
+  // several recipients; those this node hosts share one stored copy (migration 012). Hashed here,
+  // outside the write transaction.
+  const content = opened.payload.v === 2 ? sharedContent(s.envelope, profile.contentSpan(s.envelope)) : undefined
   const result = await deps.db.write(() => {
     const r = deps.inbox.insert(
       {
@@ -103,6 +107,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
         receivedAt,
         receipt: receiptText(profile.id, receipt),
         senderLetterId: opened.payload.v === 2 ? opened.payload.lid : undefined, // PROTOCOL.md §17.5
+        content,
       },
       letter.attachments,
     )
