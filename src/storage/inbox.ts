@@ -147,7 +147,7 @@ export class InboxStore {
         const seen = s.peek.get(m.messageId)!
         return { inserted: false, envelopeSha256: seen.envelopeSha256, receipt: seen.receipt }
       }
-      this.#storeEnvelope(m.messageId, envelope, m.content)
+      this.#storeEnvelope(m.messageId, envelope, content)
       atts.forEach((a, position) => {
         s.insertAttachment.run({
           messageId: m.messageId, position, id: a.id, filename: a.filename, mediaType: a.mediaType,

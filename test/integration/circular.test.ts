@@ -142,5 +142,14 @@ for (const profiles of [['cms-v1'], ['jose-v2', 'jose-v1']]) {
     const report = await verifyEvidence(got.body, { anchors: new TrustAnchors([net.pki.root.cert]), profiles: defaultProfiles() })
     const gone = manifest.messages.find((x) => x.recipient === GONE)!
     t.strictSame([...new Set(report.findings.filter((f) => !f.ok).map((f) => f.part))], [`messages/${gone.messageId}`], 'every delivered recipient verifies')
+
+    // A damaged shared content is an error on read for every recipient that refers to it, never other bytes.
+    if (senderShared !== undefined) {
+      a.ctx!.db.sqlite.prepare('UPDATE inbox_contents SET bytes = ?').run(Buffer.concat([senderShared.subarray(0, 5000), Buffer.from([senderShared[5000]! ^ 1]), senderShared.subarray(5001)]))
+      const id = (await a.call('a01', 'GET', '/api/v1/inbox')).body.items[0].id as string
+      const broken = await a.call('a01', 'GET', `/api/v1/inbox/${id}/attachments/a1`)
+      t.equal(broken.status, 500)
+      t.equal(broken.body.code, 'ERR_INTERNAL', 'the download refuses a damaged stored envelope')
+    }
   })
 }
