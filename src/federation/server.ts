@@ -68,6 +68,7 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
     }
     const answer = await receiveEnvelope(opts.receive, {
       envelope,
+      ...(ref ? { shared: { start: ref.offset, end: ref.offset + ref.length, sha256: ref.sha256 } } : {}),
       contentType: String(request.headers['content-type'] ?? ''),
       peer: request.peer,
       routing: routingHeaders(request.headers),

@@ -35,10 +35,39 @@ export const MIN_SHARED_CONTENT_BYTES = 16 * 1024
  * envelopes lie), to be stored once per node; undefined when there is none or it is too small to be
  * worth it. It hashes the content: call it before db.write(), not inside the transaction.
  */
-export function sharedContent(envelope: Buffer, span: { start: number; end: number } | undefined): EnvelopeContent | undefined {
+export function sharedContent(envelope: Buffer, span: { start: number; end: number } | undefined, known?: EnvelopeContent): EnvelopeContent | undefined {
   if (span === undefined || span.end - span.start < MIN_SHARED_CONTENT_BYTES) return undefined
   if (span.start < 0 || span.end > envelope.length) throw new RangeError(`inbox: content [${span.start}, ${span.end}) outside the ${envelope.length}-byte envelope`)
+  // Bytes put in place from a verified held content (PROTOCOL.md §17.8) need no second hash.
+  if (known !== undefined && known.start === span.start && known.end === span.end) return known
   return { start: span.start, end: span.end, sha256: createHash('sha256').update(envelope.subarray(span.start, span.end)).digest('hex') }
+}
+
+/** A small most-recently-used cache of byte strings, bounded by their total length. */
+class RecentBytes {
+  readonly #max: number
+  readonly #m = new Map<string, Buffer>()
+  #size = 0
+  constructor(maxBytes: number) {
+    this.#max = maxBytes
+  }
+
+  get(k: string): Buffer | undefined {
+    const v = this.#m.get(k)
+    if (v !== undefined) { this.#m.delete(k); this.#m.set(k, v) }
+    return v
+  }
+
+  put(k: string, v: Buffer): void {
+    if (v.length > this.#max || this.#m.has(k)) return
+    while (this.#size + v.length > this.#max) {
+      const [oldest, b] = this.#m.entries().next().value!
+      this.#m.delete(oldest)
+      this.#size -= b.length
+    }
+    this.#m.set(k, v)
+    this.#size += v.length
+  }
 }
 
 export interface NewInboxMessage {
@@ -98,6 +127,8 @@ const NO_CURSOR = Number.MAX_SAFE_INTEGER
 type Stmt<R = unknown> = Database.Statement<unknown[], R>
 
 export class InboxStore {
+  /** Shared contents read and verified lately (PROTOCOL.md §17.8), bounded by their total size. */
+  readonly #recent = new RecentBytes(64 * 1024 * 1024)
   readonly #s
   readonly #insert: Database.Transaction<(m: NewInboxMessage, a: readonly InboxAttachmentMeta[]) => InsertResult>
 
@@ -116,10 +147,12 @@ export class InboxStore {
       insertContent: p('INSERT INTO inbox_contents (sha256, bytes) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING'),
       // length() of a BLOB column is read from the record header: the content's pages are not read.
       contentLength: p<number>('SELECT length(bytes) FROM inbox_contents WHERE sha256 = ?').pluck(),
-      // PROTOCOL.md §17.8: held content, from a message of one of the given senders (a JSON array).
-      contentFrom: p<Buffer>(`SELECT c.bytes FROM inbox_contents c WHERE c.sha256 = @sha256 AND length(c.bytes) = @length
+      // PROTOCOL.md §17.8: whether content is held from a message of one of the given senders (a JSON
+      // array); length() comes from the record header, so the content's pages are not read.
+      contentHeld: p<number>(`SELECT length(c.bytes) FROM inbox_contents c WHERE c.sha256 = @sha256
         AND EXISTS (SELECT 1 FROM inbox_envelopes e JOIN inbox_messages m ON m.message_id = e.message_id
           WHERE e.content_sha256 = c.sha256 AND m.sender_agency IN (SELECT value FROM json_each(@senders)))`).pluck(),
+      content: p<Buffer>('SELECT bytes FROM inbox_contents WHERE sha256 = ?').pluck(),
       insertAttachment: p(`INSERT INTO inbox_attachments (message_id, id, position, filename, media_type, size, sha256)
         VALUES (@messageId, @id, @position, @filename, @mediaType, @size, @sha256)`),
       peek: p<{ envelopeSha256: string; receipt: string; recipientAgency: string }>(`SELECT envelope_sha256 AS envelopeSha256,
@@ -196,8 +229,13 @@ export class InboxStore {
    *  sender is one of `senders`; undefined otherwise, and when the stored bytes no longer hash to
    *  their key (a damaged file: the sender then sends the whole envelope, nothing is built on it). */
   contentFrom(sha256: string, length: number, senders: Iterable<string>): Buffer | undefined {
-    const bytes = this.#s.contentFrom.get({ sha256, length, senders: JSON.stringify([...senders]) })
+    if (this.#s.contentHeld.get({ sha256, senders: JSON.stringify([...senders]) }) !== length) return undefined
+    // The parts of one circular come one after another: the bytes are read and verified once.
+    const known = this.#recent.get(sha256)
+    if (known !== undefined) return known
+    const bytes = this.#s.content.get(sha256)
     if (bytes === undefined || createHash('sha256').update(bytes).digest('hex') !== sha256) return undefined
+    this.#recent.put(sha256, bytes)
     return bytes
   }
 

@@ -5,7 +5,7 @@ import { SarabanError } from '../../errors.js'
 import { isoTime, type Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
 import type { Db } from '../../storage/db.js'
-import { sharedContent, type InboxStore } from '../../storage/inbox.js'
+import { sharedContent, type EnvelopeContent, type InboxStore } from '../../storage/inbox.js'
 import type { TrustAnchors } from '../../pki/validate.js'
 import type { Directory } from '../../pki/directory.js'
 import { receiptFromText, receiptText, type ProfileTable } from '../../crypto/profiles.js'
@@ -48,6 +48,8 @@ export interface Inbound {
   readonly peer: TlsIdentity
   /** From the request headers (PROTOCOL.md §4.1); required by profiles that cannot route before decrypting. */
   readonly routing?: Routing | undefined
+  /** Where held shared bytes were put in place (PROTOCOL.md §17.8), with their verified SHA-256. */
+  readonly shared?: EnvelopeContent | undefined
 }
 
 export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Promise<Answer> {
@@ -95,7 +97,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   // PROTOCOL.md §17.1: only a letter signed for many (v2 payload) has its content encrypted once for
   // several recipients; those this node hosts share one stored copy (migration 012). Hashed here,
   // outside the write transaction.
-  const content = opened.payload.v === 2 ? sharedContent(s.envelope, profile.contentSpan(s.envelope)) : undefined
+  const content = opened.payload.v === 2 ? sharedContent(s.envelope, profile.contentSpan(s.envelope), inbound.shared) : undefined
   const result = await deps.db.write(() => {
     const r = deps.inbox.insert(
       {
