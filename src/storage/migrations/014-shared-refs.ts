@@ -1,4 +1,4 @@
-// Migration 013 (PROTOCOL.md §17.8, shared content by reference): a receiver resolves a reference
+// Migration 014 (PROTOCOL.md §17.8, shared content by reference): a receiver resolves a reference
 // only to content held from a message of a sender the peer speaks for, i.e. it looks envelopes up by
 // their content. Without this index that lookup scans every envelope row.
 export const sql = `
