@@ -20,8 +20,9 @@ export class Parts {
   }
 }
 
-/** The token of each signature, found among a message's stored tokens by its message imprint (§8.5). */
-export function tokensByImprint(tokens: readonly StoredToken[], signature: Buffer, receipt: Buffer | undefined): [Buffer | undefined, Buffer | undefined] {
+/** The tokens of a message's signature and of its receipt, found among its stored tokens by their
+ *  message imprints (SHA-256 of each signature value, §8.5, §13.2). */
+export function tokensByImprint(tokens: readonly StoredToken[], signatureImprint: Buffer, receiptImprint: Buffer | undefined): [Buffer | undefined, Buffer | undefined] {
   let forSignature: Buffer | undefined
   let forReceipt: Buffer | undefined
   for (const t of tokens) {
@@ -31,8 +32,8 @@ export function tokensByImprint(tokens: readonly StoredToken[], signature: Buffe
     } catch {
       continue // not a token we can read; nothing to prove with it
     }
-    if (forSignature === undefined && imprint.equals(signature)) forSignature = t.token
-    else if (forReceipt === undefined && receipt !== undefined && imprint.equals(receipt)) forReceipt = t.token
+    if (forSignature === undefined && imprint.equals(signatureImprint)) forSignature = t.token
+    else if (forReceipt === undefined && receiptImprint !== undefined && imprint.equals(receiptImprint)) forReceipt = t.token
   }
   return [forSignature, forReceipt]
 }
