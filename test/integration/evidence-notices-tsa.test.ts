@@ -5,9 +5,9 @@
 // it, and a notice token swapped for another valid token (digests recomputed) fails naming that part.
 import t from 'tap'
 import { createHash } from 'node:crypto'
-import { rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { execFile } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { loadConfig } from '../../src/config/index.js'
 import { createContext } from '../../src/context.js'
 import { createLogger } from '../../src/log.js'
@@ -103,6 +103,21 @@ for (const profile of ['cms-v1', 'jose-v1']) {
     t.equal(r.status, 0, 'verify-evidence --strict passes', r.status === 0 ? {} : { stdout: r.stdout, stderr: r.stderr })
     t.match(r.stdout, /notices\/[0-9a-f-]+\/notice\.tsr: RFC 3161 time-stamp by .*the notice signature existed at/)
     t.notMatch(r.stdout, /weaker claim/)
+
+    if (profile === 'cms-v1') {
+      // PROTOCOL.md §8.7: the README's commands for the notices run as written with OpenSSL.
+      const dir = join(files.dir, 'bundle')
+      mkdirSync(dir)
+      t.equal(spawnSync('tar', ['xf', file], { cwd: dir }).status, 0, 'tar xf')
+      const readme = readFileSync(join(dir, 'README.txt'), 'utf8')
+      const section = readme.slice(readme.indexOf('== notice '))
+      const lines = section.split('\n').filter((l) => l.startsWith('  ') && !l.startsWith('   ')).map((l) => l.trim())
+      t.equal(lines.filter((l) => l.startsWith('openssl ts -verify')).length, 4, 'a time-stamp check per notice signature and receipt')
+      for (const line of lines) {
+        const r = spawnSync('bash', ['-o', 'pipefail', '-c', line], { cwd: dir, env: { ...process.env, ROOT: join(files.dir, 'root.crt.pem') }, encoding: 'utf8' })
+        t.equal(r.status, 0, line, r.status === 0 ? {} : { out: r.stdout + r.stderr })
+      }
+    }
 
     // Swap the acceptance's notice token for the letter's (a valid token, of another signature).
     const acc = manifest.notices!.find((n) => n.type === 'accepted')!
