@@ -256,7 +256,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       directoryAt: (at) => trustHistory.directoryAt(at.getTime()),
       crlsAt: (at) => trustHistory.crlsAt(at.getTime()),
       tokensFor: (messageId) => timestamps.tokensFor(messageId).filter((t) => t.side === 'outbox'),
-      noticesFor: (messageIds) => noticeEvidence({ notices, outbox }, messageIds),
+      noticesFor: (messageIds) => noticeEvidence({ notices, outbox, tokensFor: (id, side) => timestamps.tokensFor(id).filter((t) => t.side === side) }, messageIds),
     },
     version: VERSION,
     profiles,
