@@ -3,6 +3,8 @@
 // backoff and jitter up to maxAttempts. Endpoints are served side by side with their own slots
 // (perEndpoint), so a slow or failing endpoint never delays another one, nor anything else of the node.
 // Order is not guaranteed (retries overtake): receivers order by the event id and dedupe by webhook-id.
+// Endpoints change at run time (hosted-agency files): reconcile() abandons what a removed endpoint will
+// never be sent, and sends what waits for a changed one to its new URL now (README "Notifications").
 import { Agent, request } from 'undici'
 import type { Clock } from '../../clock.js'
 import type { Config } from '../../config/index.js'
@@ -74,7 +76,10 @@ export class WebhookWorker {
   readonly #agent: Agent
   readonly #tracked = new Map<string, Tracked>()
   /** "eventId endpoint" of the requests in flight */
-  readonly #inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>()
+  readonly #inFlight = new Map<string, { done: Promise<void>; abort: AbortController; endpoint: string }>()
+  /** The endpoints as of the last start()/reconcile(): name → URL and key, to see what changed. */
+  #known = new Map<string, { url: string; key: Buffer }>()
+  #reconciling: Promise<unknown> = Promise.resolve()
   #timer: NodeJS.Timeout | undefined
   #running = false
 
@@ -103,13 +108,55 @@ export class WebhookWorker {
   async start(): Promise<void> {
     if (this.#running) return
     this.#running = true
-    // Deliveries left for an endpoint that was removed from the configuration will never be sent.
-    // (At run time a hosted agency's endpoints may vanish with its file; theirs stay pending, unsent,
-    // until the file is back, the node restarts, or retention removes them.)
-    const names = this.#current().map((e) => e.name)
-    const n = await this.#deps.db.write(() => this.#deps.store.failOrphans(names, this.#deps.clock.now(), 'the webhook endpoint is no longer configured'))
-    if (n > 0) this.#deps.log.warn({ event: 'webhook.orphans-failed', count: n }, 'pending webhook deliveries to removed endpoints marked failed')
+    // Deliveries left for an endpoint removed from the configuration (node.json, or an agency file
+    // gone while the node was down) will never be sent: they end abandoned.
+    const current = this.#current()
+    this.#known = new Map(current.map((e) => [e.name, { url: e.url, key: e.key }]))
+    await this.#abandon(current)
     if (this.enabled) this.#tick()
+  }
+
+  /** The endpoints changed at run time (hosted-agency files reloaded): pending deliveries that will
+   *  never be sent end `abandoned` (requests in flight to a removed endpoint are cut), and those of an
+   *  endpoint whose URL or secret changed are due at once, at the new URL. Resolves when recorded. */
+  reconcile(): Promise<void> {
+    const run = this.#reconciling.then(() => this.#reconcile())
+    this.#reconciling = run.catch(() => {})
+    return run
+  }
+
+  async #reconcile(): Promise<void> {
+    if (!this.#running) return
+    const { db, store, clock, log } = this.#deps
+    const current = this.#current()
+    const was = this.#known
+    this.#known = new Map(current.map((e) => [e.name, { url: e.url, key: e.key }]))
+    const removed = [...was.keys()].filter((n) => !this.#known.has(n))
+    const changed = current.filter((e) => {
+      const w = was.get(e.name)
+      return w !== undefined && (w.url !== e.url || !w.key.equals(e.key))
+    }).map((e) => e.name)
+    await this.#abandon(current)
+    for (const name of removed) {
+      for (const f of this.#inFlight.values()) if (f.endpoint === name) f.abort.abort()
+      this.#tracked.delete(name)
+    }
+    if (changed.length > 0) {
+      const at = clock.now()
+      const n = await db.write(() => changed.reduce((sum, name) => sum + store.retarget(name, at), 0))
+      for (const name of changed) {
+        const t = this.#tracked.get(name)
+        if (t) { delete t.lastFailure; delete t.lastSuccessAt } // a new target: its own record
+      }
+      log.info({ event: 'webhook.endpoints-changed', endpoints: changed, due: n }, 'webhook endpoints changed: their pending deliveries go to the new URL now')
+    }
+    if (removed.length > 0) log.info({ event: 'webhook.endpoints-removed', endpoints: removed }, 'webhook endpoints removed')
+    this.notify()
+  }
+
+  async #abandon(current: readonly WebhookEndpoint[]): Promise<void> {
+    const n = await this.#deps.db.write(() => this.#deps.store.abandon(current, this.#deps.clock.now()))
+    if (n > 0) this.#deps.log.warn({ event: 'webhook.abandoned', count: n }, 'pending webhook deliveries abandoned: their endpoint was removed or no longer takes them')
   }
 
   /** New events were committed (EventLog.onCommit). Without endpoints there is nothing to do. */
@@ -121,6 +168,7 @@ export class WebhookWorker {
     this.#running = false
     clearTimeout(this.#timer)
     this.#timer = undefined
+    await this.#reconciling
     for (const f of this.#inFlight.values()) f.abort.abort()
     await Promise.allSettled([...this.#inFlight.values()].map((f) => f.done))
     await this.#agent.close()
@@ -164,7 +212,7 @@ export class WebhookWorker {
             this.#inFlight.delete(key)
             this.notify()
           })
-          this.#inFlight.set(key, { done, abort })
+          this.#inFlight.set(key, { done, abort, endpoint: endpoint.name })
         }
       }
     } catch (err) {
@@ -222,6 +270,7 @@ export class WebhookWorker {
       log.error({ err, event: 'webhook.record-failed' }, 'could not record a webhook attempt')
       return
     }
+    if (!this.#known.has(endpoint.name)) return // removed meanwhile (reconcile): the row was abandoned
     const t = this.#track(endpoint.name)
     if (error === undefined) {
       t.lastSuccessAt = at
