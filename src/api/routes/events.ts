@@ -58,7 +58,7 @@ export async function eventRoutes(app: FastifyInstance, events: Events, hosted: 
   app.get<{ Querystring: EventsQuery }>('/api/v1/events', {
     schema: {
       summary: 'Events of the agencies of this API key: a server-sent event stream, resumable with Last-Event-ID',
-      description: 'text/event-stream (default): replays the events after Last-Event-ID (or ?after=), then stays open and sends new ones as they are committed; `id:` is the event id, `event:` its type, `data:` the event JSON (schema urn:saraban:api:event:v1); a comment line every notifications.heartbeatSeconds. With Accept: application/json: one page of events after ?after= (default 0).',
+      description: 'text/event-stream (default): replays the events after Last-Event-ID (or ?after=), then stays open and sends new ones as they are committed; `id:` is the event id, `event:` its type, `data:` the event JSON (schema urn:saraban:api:event:v1); a comment line every notifications.heartbeatSeconds. After a reload of hosted-agency files the stream follows its API key: a key that is gone or no longer covers ?agency= gets a last `event: stream.closed` (no id; data {reason, code, message}) and the stream ends; agencies the key newly covers stream from the reload on. With Accept: application/json: one page of events after ?after= (default 0).',
       tags: ['events'],
       querystring: schemas().schema(schemaIds.apiEventsQuery),
       response: { 200: { content: { 'text/event-stream': { schema: { type: 'string' } }, 'application/json': { schema: ref(schemaIds.apiEventList) } } } },

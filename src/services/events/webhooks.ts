@@ -14,6 +14,8 @@ import type { EventStore, WebhookDelivery, WebhookState } from '../../storage/ev
 import { backoffCap } from '../../domain/delivery.js'
 import { signWebhook } from './signature.js'
 import { eventJson } from './view.js'
+import { snippet } from './webhook-answer.js'
+import { endpointChanges, targets, type EndpointTarget } from './webhook-changes.js'
 import type { WebhookRoute } from './sink.js'
 
 export interface WebhookEndpoint extends WebhookRoute {
@@ -50,9 +52,6 @@ export interface EndpointStatus {
   readonly lastFailure?: { readonly at: string; readonly status?: number; readonly error: string }
 }
 
-/** Longest response text kept as the failure reason. */
-const MAX_ERROR_TEXT = 300
-
 /** "Equal jitter": half the exponential cap, plus up to the other half at random; never 0, never above max. */
 export function retryDelay(attempt: number, s: Pick<WebhookSettings, 'initialBackoffMs' | 'maxBackoffMs'>, random: () => number): number {
   const cap = backoffCap(attempt, s)
@@ -78,7 +77,7 @@ export class WebhookWorker {
   /** "eventId endpoint" of the requests in flight */
   readonly #inFlight = new Map<string, { done: Promise<void>; abort: AbortController; endpoint: string }>()
   /** The endpoints as of the last start()/reconcile(): name → URL and key, to see what changed. */
-  #known = new Map<string, { url: string; key: Buffer }>()
+  #known: ReadonlyMap<string, EndpointTarget> = new Map()
   #reconciling: Promise<unknown> = Promise.resolve()
   #timer: NodeJS.Timeout | undefined
   #running = false
@@ -111,7 +110,7 @@ export class WebhookWorker {
     // Deliveries left for an endpoint removed from the configuration (node.json, or an agency file
     // gone while the node was down) will never be sent: they end abandoned.
     const current = this.#current()
-    this.#known = new Map(current.map((e) => [e.name, { url: e.url, key: e.key }]))
+    this.#known = targets(current)
     await this.#abandon(current)
     if (this.enabled) this.#tick()
   }
@@ -130,27 +129,23 @@ export class WebhookWorker {
     const { db, store, clock, log } = this.#deps
     const current = this.#current()
     const was = this.#known
-    this.#known = new Map(current.map((e) => [e.name, { url: e.url, key: e.key }]))
-    const removed = [...was.keys()].filter((n) => !this.#known.has(n))
-    const changed = current.filter((e) => {
-      const w = was.get(e.name)
-      return w !== undefined && (w.url !== e.url || !w.key.equals(e.key))
-    }).map((e) => e.name)
+    this.#known = targets(current)
+    const { removed, changed } = endpointChanges(was, this.#known)
     await this.#abandon(current)
     for (const name of removed) {
       for (const f of this.#inFlight.values()) if (f.endpoint === name) f.abort.abort()
       this.#tracked.delete(name)
     }
+    if (removed.length > 0) log.info({ event: 'webhook.endpoints-removed', endpoints: removed }, 'webhook endpoints removed')
     if (changed.length > 0) {
       const at = clock.now()
-      const n = await db.write(() => changed.reduce((sum, name) => sum + store.retarget(name, at), 0))
+      const due = await db.write(() => changed.reduce((n, name) => n + store.retarget(name, at), 0))
       for (const name of changed) {
-        const t = this.#tracked.get(name)
-        if (t) { delete t.lastFailure; delete t.lastSuccessAt } // a new target: its own record
+        const t = this.#tracked.get(name) // a new target: a record of its own (in-flight counts stay)
+        if (t) { delete t.lastFailure; delete t.lastSuccessAt }
       }
-      log.info({ event: 'webhook.endpoints-changed', endpoints: changed, due: n }, 'webhook endpoints changed: their pending deliveries go to the new URL now')
+      log.info({ event: 'webhook.endpoints-changed', endpoints: changed, due }, 'webhook endpoints changed: what waits for them goes to the new URL now')
     }
-    if (removed.length > 0) log.info({ event: 'webhook.endpoints-removed', endpoints: removed }, 'webhook endpoints removed')
     this.notify()
   }
 
@@ -270,7 +265,9 @@ export class WebhookWorker {
       log.error({ err, event: 'webhook.record-failed' }, 'could not record a webhook attempt')
       return
     }
-    if (!this.#known.has(endpoint.name)) return // removed meanwhile (reconcile): the row was abandoned
+    // Removed (the row was abandoned) or retargeted meanwhile (reconcile): not the endpoint's record.
+    const target = this.#known.get(endpoint.name)
+    if (!target || target.url !== endpoint.url || !target.key.equals(endpoint.key)) return
     const t = this.#track(endpoint.name)
     if (error === undefined) {
       t.lastSuccessAt = at
@@ -282,20 +279,4 @@ export class WebhookWorker {
       else log.info({ ...fields, nextAttemptAt: new Date(nextAttemptAt).toISOString() }, 'webhook delivery failed; will retry')
     }
   }
-}
-
-async function snippet(body: AsyncIterable<unknown> & { destroy(): void }): Promise<string> {
-  let text = ''
-  try {
-    for await (const c of body) {
-      text += Buffer.from(c as Uint8Array).toString('utf8')
-      if (text.length >= MAX_ERROR_TEXT) break
-    }
-  } catch {
-    /* the status says enough */
-  } finally {
-    body.destroy()
-  }
-  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, MAX_ERROR_TEXT)
-  return clean === '' ? '' : `: ${clean}`
 }
