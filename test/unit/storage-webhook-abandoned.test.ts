@@ -1,4 +1,4 @@
-// Migration 012 on a database that has webhook deliveries (README "Notifications"): the table is rebuilt
+// Migration 013 on a database that has webhook deliveries (README "Notifications"): the table is rebuilt
 // to allow `abandoned`, every row keeps its columns, and deliveries that earlier versions failed because
 // their endpoint was no longer configured become abandoned (attempts 0, the time kept as abandonedAt).
 import t from 'tap'
@@ -10,7 +10,7 @@ import { Db } from '../../src/storage/index.js'
 import { MIGRATIONS } from '../../src/storage/migrations/index.js'
 import { EventStore } from '../../src/storage/events.js'
 
-t.test('migration 012 keeps every delivery and turns the old orphan failures into abandoned', async (t) => {
+t.test('migration 013 keeps every delivery and turns the old orphan failures into abandoned', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'saraban-m012-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const file = join(dir, 'saraban.sqlite')
