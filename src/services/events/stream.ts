@@ -144,6 +144,8 @@ export class EventStreams {
         this.#deps.log.info({ event: 'events.stream-closed', reason: access.reason, agencies: sub.agencies }, 'event stream ended: its API key no longer sees its agencies')
         this.#drop(sub)
         sub.res.end(closedFrame(access))
+        // A client that is not reading would hold the socket until it does: not past slowClientMs.
+        if (sub.blocked) setTimeout(() => sub.res.destroy(), this.#deps.settings.slowClientMs).unref()
         ended++
         continue
       }
