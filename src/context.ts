@@ -168,6 +168,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     rescanSeconds: config.hosting.rescanSeconds,
     staticIds: new Set(config.agencies.map((a) => a.id)),
     staticKeyHashes: new Set(config.api.keys.map((k) => k.sha256.toLowerCase())),
+    // API keys and webhook endpoints come and go with the files: open streams and pending deliveries follow.
+    onChange: () => void events.agenciesChanged(),
   })
   if (agenciesDir) {
     agenciesDir.start()
@@ -257,7 +259,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       directoryAt: (at) => trustHistory.directoryAt(at.getTime()),
       crlsAt: (at) => trustHistory.crlsAt(at.getTime()),
       tokensFor: (messageId) => timestamps.tokensFor(messageId).filter((t) => t.side === 'outbox'),
-      noticesFor: (messageIds) => noticeEvidence({ notices, outbox }, messageIds),
+      noticesFor: (messageIds) => noticeEvidence({ notices, outbox, tokensFor: (id, side) => timestamps.tokensFor(id).filter((t) => t.side === side) }, messageIds),
     },
     version: VERSION,
     profiles,

@@ -80,7 +80,6 @@ export const ERRORS = {
   ERR_REGISTER_WRONG_DIRECTION: { status: 422, title: 'This register book does not hold that kind of entry (a received letter goes in a receive book, an outgoing number comes from a send book)' },
   ERR_REGISTER_NUMBER_TAKEN: { status: 409, title: 'The register number is already used in this register (numbers are never reused)' },
   ERR_REGISTER_NUMBER_NOT_NEXT: { status: 409, title: 'The register number would leave a gap: a supplied number must be the next number of the register' },
-  ERR_REGISTER_ALREADY_REGISTERED: { status: 409, title: 'The message is already registered under another number or book' },
   ERR_REGISTER_NO_OWNER_CODE: { status: 422, title: 'The agency has no owner code (ownerCode in its configuration), so no letter number can be formed' },
   ERR_REGISTER_ENTRY_CANCELLED: { status: 409, title: 'The register entry is already cancelled' },
 
@@ -92,12 +91,15 @@ export const ERRORS = {
   // Letters to many recipients (PROTOCOL.md §17; seal)
   ERR_LETTER_DUPLICATE: { status: 409, title: 'This recipient already received this letter (same sender and letter id) under another message id' },
   // Notices: registration, acknowledgement, rejection, withdrawal (PROTOCOL.md §18; services/notices)
-  ERR_ALREADY_REGISTERED: { status: 409, title: 'The letter is already registered; its acknowledgement was sent' },
+  // One code for a letter registered once already, from the notice acts and the registers service alike.
+  ERR_ALREADY_REGISTERED: { status: 409, title: 'The letter is already registered (GET it for its receive number); a letter is registered once' },
   ERR_ALREADY_REJECTED: { status: 409, title: 'The letter was already rejected' },
   ERR_LETTER_WITHDRAWN: { status: 409, title: 'The sender withdrew the letter; it can no longer be registered or rejected' },
   ERR_WITHDRAW_ACCEPTED: { status: 409, title: 'The recipient already accepted (registered) the letter; an accepted letter cannot be withdrawn' },
   ERR_ALREADY_WITHDRAWN: { status: 409, title: 'The letter was already withdrawn from this recipient' },
-  ERR_NOT_DELIVERED: { status: 409, title: 'The letter has not been delivered to this recipient, so there is nothing to withdraw there' },
+  ERR_NOT_DELIVERED: { status: 409, title: 'The delivery to this recipient failed: it never had the letter, so there is nothing to withdraw there' },
+  ERR_WITHDRAW_IN_FLIGHT: { status: 409, title: 'A delivery attempt to this recipient is in flight and may deliver the letter; ask again in a moment (delivered: a withdrawal notice goes out; not delivered: the delivery is cancelled)' },
+  ERR_DELIVERY_CANCELLED: { status: 409, title: 'The sender withdrew the letter before it was delivered; its delivery was cancelled and it was never sent' },
   ERR_NOTICE_INVALID: { status: 422, title: 'The notice does not match the notice schema' },
   ERR_NOTICE_UNKNOWN_MESSAGE: { status: 422, title: 'The notice refers to no message exchanged between these agencies with these bytes' },
   ERR_NOTICE_CONFLICT: { status: 409, title: 'A notice of this kind was already received for that message' },

@@ -17,6 +17,9 @@ export interface ApiKeyEntry {
 export interface Caller {
   readonly keyName: string
   readonly agencies: readonly string[]
+  /** The key's agencies at the moment of asking (undefined: no longer known): long-lived requests
+   *  (event streams) ask again when hosted-agency files are reloaded. */
+  readonly agenciesNow: () => readonly string[] | undefined
 }
 
 declare module 'fastify' {
@@ -38,9 +41,10 @@ export const bearerAuth = fp(
       const header = request.headers.authorization
       const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
       if (!m) throw new SarabanError('ERR_UNAUTHORIZED', 'Send the API key as "Authorization: Bearer <key>".', { field: 'Authorization' })
-      const entry = opts.lookup(hashApiKey(m[1]!))
+      const sha256 = hashApiKey(m[1]!) // kept for agenciesNow: the digest, never the key
+      const entry = opts.lookup(sha256)
       if (!entry) throw new SarabanError('ERR_UNAUTHORIZED', 'The API key is not known to this node.', { field: 'Authorization' })
-      request.caller = { keyName: entry.name, agencies: entry.agencies }
+      request.caller = { keyName: entry.name, agencies: entry.agencies, agenciesNow: () => opts.lookup(sha256)?.agencies }
     })
   },
   { name: 'saraban-bearer-auth', fastify: '5.x' },

@@ -110,7 +110,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await noticeRoutes(scoped, deps)
     await infoRoutes(scoped, deps)
     await registerRoutes(scoped, deps)
-    if (deps.events) await eventRoutes(scoped, deps.events)
+    if (deps.events) await eventRoutes(scoped, deps.events, (agency) => deps.hosted.has(agency))
   })
   return app
 }

@@ -2,7 +2,7 @@
 import type { OutboxLetter, OutboxMessageMeta } from '../storage/outbox.js'
 import type { InboxMessage } from '../storage/inbox.js'
 import { isoTime } from '../clock.js'
-import { deadlineState, letterStatus } from '../domain/delivery.js'
+import { deadlineState, letterStatus, shownStatus } from '../domain/delivery.js'
 import { buddhistYear } from '../domain/thai.js'
 import { inboxState, recipientState, type Notice } from '../domain/notices.js'
 import type { NoticeRow } from '../storage/notices.js'
@@ -38,7 +38,8 @@ function recipientNoticesView(m: OutboxMessageMeta, about: NoticesAbout) {
     state: recipientState(m.status, a?.type, withdrawal !== undefined),
     ...(a?.type === 'accepted' ? { accepted: { ...registerView(a), registeredAt: a.at, receivedAt: isoTime(answer!.createdAt), noticeMessageId: answer!.messageId } } : {}),
     ...(a?.type === 'rejected' ? { rejected: { reasonCode: a.reasonCode!, reason: a.reason!, rejectedAt: a.at, receivedAt: isoTime(answer!.createdAt), noticeMessageId: answer!.messageId } } : {}),
-    ...(w ? { withdrawn: { reason: w.reason!, withdrawnAt: w.at, notice: noticeDeliveryView(withdrawal!) } } : {}),
+    // A withdrawal that cancelled the queued delivery has no notice (PROTOCOL.md §18.4).
+    ...(w ? { withdrawn: { reason: w.reason!, withdrawnAt: w.at, ...(shownStatus(m.status, m.lastErrorCode) === 'cancelled' ? { cancelled: true as const } : { notice: noticeDeliveryView(withdrawal!) }) } } : {}),
   }
 }
 
@@ -59,13 +60,14 @@ export function inboxNoticesView(about: NoticesAbout) {
 export function recipientView(m: OutboxMessageMeta, about?: NoticesAbout, now = Date.now()) {
   // PROTOCOL.md §7.3: from the deadline event raised last; the window is the watch's business, so
   // here only a passed deadline is judged from the clock.
-  const deadline = deadlineState({ status: m.status, deadlineAt: m.deadlineAt ?? null, deliveredAt: m.deliveredAt, raised: m.deadlineState ?? null }, now, 0)
+  const shown = shownStatus(m.status, m.lastErrorCode)
+  const deadline = shown === 'cancelled' ? undefined : deadlineState({ status: m.status, deadlineAt: m.deadlineAt ?? null, deliveredAt: m.deliveredAt, raised: m.deadlineState ?? null }, now, 0)
   return {
     ...(about ? recipientNoticesView(m, about) : {}),
     agency: m.recipientAgency,
     messageId: m.messageId,
     profile: m.profile,
-    status: m.status,
+    status: shown,
     attempts: m.attempts,
     ...(m.status === 'queued' && m.attempts > 0 ? { nextAttemptAt: iso(m.nextAttemptAt) } : {}),
     ...(m.lastErrorCode ? { lastError: { code: m.lastErrorCode, detail: m.lastErrorDetail ?? '' } } : {}),
@@ -76,7 +78,7 @@ export function recipientView(m: OutboxMessageMeta, about?: NoticesAbout, now = 
   }
 }
 
-const statusOf = (messages: readonly OutboxMessageMeta[]) => letterStatus(messages.map((m) => m.status))
+const statusOf = (messages: readonly OutboxMessageMeta[]) => letterStatus(messages.map((m) => shownStatus(m.status, m.lastErrorCode)))
 
 /** `notices`: per recipient message id, the notices about it (absent: no notice members shown). */
 export function letterView(l: OutboxLetter, messages: readonly OutboxMessageMeta[], notices?: ReadonlyMap<string, NoticesAbout>) {
@@ -100,7 +102,7 @@ export function outboxItemView(l: OutboxLetter, messages: readonly OutboxMessage
     number: letter.number,
     urgency: letter.urgency,
     status: statusOf(messages),
-    recipients: messages.map((m) => ({ agency: m.recipientAgency, status: m.status })),
+    recipients: messages.map((m) => ({ agency: m.recipientAgency, status: shownStatus(m.status, m.lastErrorCode) })),
   }
 }
 

@@ -167,9 +167,12 @@ Options:
       say(`⑨ mof’s saraban system was told (GET /api/v1/events, also as server-sent events and webhooks): ${[...counts].map(([t, n]) => `${n} × ${t}`).join(', ')}`)
       const book = await api(moi.apiUrl, 'dev-moi-key', `/api/v1/registers/send?year=${new Date().getFullYear() + 543}&agency=moi`)
       say(`   moi’s send register ${new Date().getFullYear() + 543}: ${book.entries.map((e: any) => `${e.number} ${e.letterNumber ?? ''} “${e.subject}”`).join('; ')}`)
+      // The notices' signatures and receipts are time-stamped like letters (PROTOCOL.md §13.2): wait for them.
+      for (let i = 0; i < 200 && moi.ctx.timestamps.status().pending > 0; i++) await new Promise((r) => setTimeout(r, 50))
       const evidence: Buffer = await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${sent.id}/evidence`)
-      const report = await verifyEvidence(evidence, { anchors: moi.ctx.anchors, profiles: moi.ctx.profiles, verifyTimeStampToken })
-      say(`⑩ evidence bundle v2 (${evidence.length} bytes, a tar archive): ${report.ok ? `verifies offline — envelopes, signatures at their time-stamps, chains, CRLs, receipts, notices${report.weak.length ? ` (${report.weak.length} weaker claim(s))` : ''}` : 'FAILED: ' + JSON.stringify(report.findings.filter((f) => !f.ok))}`)
+      // As `verify-evidence --strict` (PROTOCOL.md §8.3): every signature at its time-stamp, every certificate under a CRL.
+      const report = await verifyEvidence(evidence, { anchors: moi.ctx.anchors, profiles: moi.ctx.profiles, verifyTimeStampToken, strict: true })
+      say(`⑩ evidence bundle v2 (${evidence.length} bytes, a tar archive): ${report.ok ? `verifies offline with --strict — envelopes, signatures of letters, receipts and notices at their time-stamps, chains, CRLs${report.weak.length ? ` (${report.weak.length} weaker claim(s))` : ', no weaker claim'}` : 'FAILED: ' + JSON.stringify(report.findings.filter((f) => !f.ok))}`)
       if (!report.ok) throw new Error('evidence did not verify')
       await circ.run({ log, tsaUrl, say, moi })
       say('demo complete ✓')

@@ -1,6 +1,8 @@
 // Delivery rules, pure (house style §9: "retry timing is a small pure function").
 // PROTOCOL.md §7.2 (retries with exponential backoff and jitter) and §7.3 (recipient states).
 
+import type { ErrorCode } from '../errors.js'
+
 // ---- Retry schedule ------------------------------------------------------------------------
 
 export type Jitter = 'full' | 'decorrelated'
@@ -78,11 +80,26 @@ export function isFinal(s: RecipientStatus): boolean {
   return s === 'delivered' || s === 'failed'
 }
 
-export type LetterStatus = RecipientStatus | 'partially_failed'
+/** The `lastErrorCode` that marks a queued message the sender's withdrawal cancelled (PROTOCOL.md
+ *  §18.4): stored as `failed` (it is final and was never sent), shown as `cancelled`. */
+export const CANCELLED_CODE: ErrorCode = 'ERR_DELIVERY_CANCELLED'
 
-/** A letter's state is the aggregate over its recipients (PROTOCOL.md §7.3). */
-export function letterStatus(recipients: readonly RecipientStatus[]): LetterStatus {
-  const s = new Set(recipients)
+/** A recipient's delivery status as the API shows it (PROTOCOL.md §7.3). */
+export const SHOWN_STATUSES = [...RECIPIENT_STATUSES, 'cancelled'] as const
+export type ShownStatus = (typeof SHOWN_STATUSES)[number]
+
+export function shownStatus(status: RecipientStatus, lastErrorCode: string | null | undefined): ShownStatus {
+  return status === 'failed' && lastErrorCode === CANCELLED_CODE ? 'cancelled' : status
+}
+
+export type LetterStatus = ShownStatus | 'partially_failed'
+
+/** A letter's state is the aggregate over its recipients (PROTOCOL.md §7.3); cancelled recipients
+ *  count only when all are. */
+export function letterStatus(shown: readonly ShownStatus[]): LetterStatus {
+  const live = shown.filter((x) => x !== 'cancelled')
+  if (live.length === 0 && shown.length > 0) return 'cancelled'
+  const s = new Set(live)
   if (s.size === 0) return 'queued'
   if (s.size === 1) return [...s][0]!
   if (s.has('sending') || s.has('queued')) return 'sending'

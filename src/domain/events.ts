@@ -7,6 +7,7 @@ export const EVENT_TYPES = [
   'letter.accepted', // sender: a recipient registered the letter, with its receive number
   'letter.rejected', // sender: a recipient rejected it, with a reason
   'letter.withdrawn', // inbox: the sender withdrew a letter
+  'letter.cancelled', // sender: a withdrawal cancelled a recipient's queued delivery (PROTOCOL.md §18.4)
   'letter.deadline-at-risk', // sender: deliverBy is near and a recipient is not delivered yet
   'letter.deadline-missed', // sender: deliverBy passed before a recipient was delivered
   'notice.failed', // either side: an acknowledgement or withdrawal could not be delivered

@@ -46,18 +46,23 @@ export function inboxState(answer: NoticeType | undefined, withdrawn: boolean): 
 
 export type RecipientState = RecipientStatus | 'accepted' | 'rejected' | 'withdrawn'
 
-/** Whether the sender may withdraw the letter from a recipient, by its state; a code is a refusal (409). */
-export const WITHDRAW: Readonly<Record<RecipientState, true | ErrorCode>> = {
-  delivered: true,
-  queued: 'ERR_NOT_DELIVERED',
-  sending: 'ERR_NOT_DELIVERED',
+/** What withdrawing the letter from a recipient does, by its state (§18.4): `notice`, a signed
+ *  withdrawal goes out (the recipient has the letter); `cancel`, the queued message is cancelled and
+ *  never sent (delivery status `cancelled`, no notice); a code is a refusal (409). An attempt in
+ *  flight may deliver the letter anyway: the caller is told to ask again once it has ended. */
+export type WithdrawAct = 'notice' | 'cancel'
+export const WITHDRAW: Readonly<Record<RecipientState, WithdrawAct | ErrorCode>> = {
+  delivered: 'notice',
+  queued: 'cancel',
+  sending: 'ERR_WITHDRAW_IN_FLIGHT',
   failed: 'ERR_NOT_DELIVERED',
   accepted: 'ERR_WITHDRAW_ACCEPTED',
   rejected: 'ERR_ALREADY_REJECTED',
   withdrawn: 'ERR_ALREADY_WITHDRAWN',
 }
 
-/** The recipient's answer, else the sender's withdrawal, else the delivery status (§18.4). */
+/** The recipient's answer, else the sender's withdrawal (sent as a notice, or a cancelled delivery),
+ *  else the delivery status (§18.4). */
 export function recipientState(delivery: RecipientStatus, answer: NoticeType | undefined, withdrawn: boolean): RecipientState {
   if (answer === 'accepted' || answer === 'rejected') return answer
   return withdrawn ? 'withdrawn' : delivery

@@ -93,24 +93,34 @@ function messageSection(m: ManifestMessage): string[] {
 function noticeSection(n: ManifestNotice): string[] {
   const cms = n.profile === 'cms-v1'
   const s: string[] = [`== notice ${n.messageId}: "${n.from}" → "${n.to}", ${n.type} about message ${n.about} (${n.direction}, profile ${n.profile})`, ``]
+  const proof = n.noticeTimeProof === 'time-stamp' ? 'proven by the time-stamp' : 'claimed by the signer, no time-stamp'
   s.push(
-    `1. The signed notice verifies and names message ${n.about} with the SHA-256 of its envelope:`,
+    `1. The signed notice verifies and names message ${n.about} with the SHA-256 of its envelope; its signer's chain`,
+    `   was valid at ${n.noticeTime} (${proof}):`,
     cms
-      ? `  openssl cms -verify -binary -inform DER -in ${n.notice} -CAfile "$ROOT" -certfile ${n.noticeSigner} -purpose any -out notice.json`
+      ? `  openssl cms -verify -binary -inform DER -in ${n.notice} -CAfile "$ROOT" -certfile ${n.noticeSigner} -purpose any -attime ${epoch(n.noticeTime)} -out notice.json`
       : `  cut -d. -f2 ${n.notice} | tr '_-' '/+' | base64 -d 2>/dev/null; echo   # the signed payload; check the signature with the jose tool`,
-    `  openssl verify -CAfile "$ROOT" -untrusted ${n.noticeSigner} -purpose any ${n.noticeSigner}   # add -attime <sentAt> for an old bundle`,
+    `  openssl verify -CAfile "$ROOT" -untrusted ${n.noticeSigner} -attime ${epoch(n.noticeTime)} -purpose any ${n.noticeSigner}`,
   )
-  if (n.receipt !== undefined && n.receiptSigner !== undefined) {
+  if (n.noticeTimestamp !== undefined && n.noticeTsa !== undefined) {
+    s.push(`  openssl ts -verify -token_in -in ${n.noticeTimestamp} -digest ${n.noticeImprint} -CAfile "$ROOT" -untrusted ${n.noticeTsa}`)
+  }
+  if (n.receipt !== undefined && n.receiptSigner !== undefined && n.receiptTime !== undefined) {
     s.push(
       `2. The receipt names the SHA-256 of ${n.envelope}:`,
       `  sha256sum ${n.envelope}`,
       cms
-        ? `  openssl cms -verify -binary -inform DER -in ${n.receipt} -CAfile "$ROOT" -certfile ${n.receiptSigner} -purpose any`
+        ? `  openssl cms -verify -binary -inform DER -in ${n.receipt} -CAfile "$ROOT" -certfile ${n.receiptSigner} -purpose any -attime ${epoch(n.receiptTime)}`
         : `  cut -d. -f2 ${n.receipt} | tr '_-' '/+' | base64 -d 2>/dev/null; echo`,
+      `  openssl verify -CAfile "$ROOT" -untrusted ${n.receiptSigner} -attime ${epoch(n.receiptTime)} -purpose any ${n.receiptSigner}`,
     )
+    if (n.receiptTimestamp !== undefined && n.receiptTsa !== undefined) {
+      s.push(`  openssl ts -verify -token_in -in ${n.receiptTimestamp} -digest ${n.receiptImprint} -CAfile "$ROOT" -untrusted ${n.receiptTsa}`)
+    }
   } else {
     s.push(`2. No receipt: this notice's delivery is not proven.`)
   }
+  for (const c of n.crls ?? []) s.push(`   revocation list in force: openssl crl -inform DER -in ${c} -noout -text`)
   s.push(``)
   return s
 }

@@ -12,7 +12,7 @@ const ZERO_DIGEST = '0'.repeat(64)
 export const PART_ROLES = [
   'readme', 'checksums', 'directory', 'crl', 'attachment', 'envelope', 'auditor-prefix', 'content-key', 'signed-letter',
   'signer-chain', 'letter-timestamp', 'receipt', 'receipt-signer-chain', 'receipt-timestamp', 'tsa-chain',
-  'signed-notice', // PROTOCOL.md §18.6
+  'signed-notice', 'notice-timestamp', // PROTOCOL.md §18.6
 ] as const
 export type PartRole = (typeof PART_ROLES)[number]
 
@@ -80,12 +80,27 @@ export interface ManifestNotice {
   contentKey?: string
   notice: string
   noticeSigner: string
+  noticeTimestamp?: string
+  noticeTsa?: string
   receipt?: string
   receiptSigner?: string
+  receiptTimestamp?: string
+  receiptTsa?: string
   directory: string
+  /** the CRLs in force at noticeTime and receiptTime; absent in bundles of earlier nodes (then the message's) */
+  crls?: string[]
+  /** As for messages: the time the signer is judged at, its proof, and the imprint of the notice's signature. */
+  noticeTime: string
+  noticeTimeProof: TimeProof
+  noticeImprint: string
+  receiptTime?: string
+  receiptTimeProof?: TimeProof
+  receiptImprint?: string
 }
 
-export const NOTICE_PATH_MEMBERS = ['envelope', 'contentKey', 'notice', 'noticeSigner', 'receipt', 'receiptSigner', 'directory'] as const satisfies readonly (keyof ManifestNotice)[]
+export const NOTICE_PATH_MEMBERS = [
+  'envelope', 'contentKey', 'notice', 'noticeSigner', 'noticeTimestamp', 'noticeTsa', 'receipt', 'receiptSigner', 'receiptTimestamp', 'receiptTsa', 'directory',
+] as const satisfies readonly (keyof ManifestNotice)[]
 
 export interface Manifest {
   format: typeof EVIDENCE_FORMAT
@@ -182,6 +197,10 @@ function checkShape(v: unknown): string | undefined {
       }
       for (const k of NOTICE_PATH_MEMBERS) if (n[k] !== undefined && !isStr(n[k])) return `notices[${i}].${k} is not a string`
       if (!['accepted', 'rejected', 'withdrawn'].includes(n.type) || !['sent', 'received'].includes(n.direction)) return `notices[${i}] has an unknown type or direction`
+      if (n.crls !== undefined && (!Array.isArray(n.crls) || !n.crls.every(isStr))) return `notices[${i}].crls is not an array of paths`
+      if (!isStr(n.noticeTime) || !PROOFS.includes(n.noticeTimeProof) || !isStr(n.noticeImprint)) return `notices[${i}] lacks noticeTime, noticeTimeProof or noticeImprint`
+      for (const k of ['receiptTime', 'receiptImprint'] as const) if (n[k] !== undefined && !isStr(n[k])) return `notices[${i}].${k} is not a string`
+      if (n.receiptTimeProof !== undefined && !PROOFS.includes(n.receiptTimeProof)) return `notices[${i}].receiptTimeProof is not a known proof`
     }
   }
   return undefined

@@ -10,7 +10,8 @@ import { beYearOfCe, columnTitles, type RegisterBook } from '../domain/registers
 import { thaiDate, thaiDateTime, thaiDigits, thaiTime } from '../domain/thai.js'
 import type { RegisterEntry } from '../storage/registers.js'
 import { remarksOf } from './register-csv.js'
-import { runsOf, wrap, type Run, type Script } from './thai-text.js'
+import { withActualText } from './pdf-actual-text.js'
+import { actualTextOf, runsOf, wrap, type Run, type Script } from './thai-text.js'
 
 export const PDF_MEDIA_TYPE = 'application/pdf'
 
@@ -89,7 +90,12 @@ async function fill(doc: PDFKit.PDFDocument, input: RegisterPdfInput, title: str
   }
   const draw = (text: string, x: number, y: number) => {
     for (const r of runsOf(text)) {
-      doc.font(font(r.script)).fontSize(size).text(r.text, x, y, { lineBreak: false })
+      // The glyphs of a run do not always say its text (thai-text.ts actualTextOf): then the run is a
+      // marked-content Span whose ActualText is the run (pdf-actual-text.ts), for extraction and search.
+      const actual = actualTextOf(r)
+      const text = () => doc.font(font(r.script)).fontSize(size).text(r.text, x, y, { lineBreak: false })
+      if (actual === undefined) text()
+      else withActualText(doc, actual, text)
       x += measure(r)
     }
   }

@@ -30,6 +30,14 @@ export function runsOf(text: string): Run[] {
   return runs
 }
 
+/** SARA AM (U+0E33) is shaped as two glyphs, NIKHAHIT + SARA AA, so that a tone mark can sit between
+ *  them (น้ำ: the tone mark above the nikhahit). PDFKit's ToUnicode map gives each glyph the code points
+ *  it was first drawn for: the nikhahit glyph reads as ำ and the SARA AA glyph as า, so extracted text
+ *  said "ทำางาน" for "ทำงาน". Such a run needs its text stated apart from its glyphs (register-pdf.ts). */
+export function actualTextOf(run: Run): string | undefined {
+  return run.script === 'thai' && run.text.includes('\u0E33') ? run.text : undefined
+}
+
 /** Width of text in the current size: the sum of its runs, each measured with its script's font. */
 export type Measure = (run: Run) => number
 

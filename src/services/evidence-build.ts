@@ -9,10 +9,12 @@ import { receiptFromText, type ProfileTable } from '../crypto/profiles.js'
 import type { VerifiedReceipt } from '../crypto/types.js'
 import { writeTar } from '../evidence/tar.js'
 import { checksumsFile, encodeManifest, EVIDENCE_FORMAT, EVIDENCE_V2, MANIFEST_PATH } from '../evidence/manifest.js'
-import type { ManifestMessage, ManifestNotice, ManifestPart, PartRole } from '../evidence/manifest.js'
+import type { ManifestMessage, ManifestNotice, ManifestPart } from '../evidence/manifest.js'
 import { chainPem, contentKeyFile, evidenceForm } from '../evidence/forms.js'
 import { tokenFacts } from '../evidence/tst.js'
 import { auditorReadme } from '../evidence/auditor-readme.js'
+import { crlParts, Parts, sha256, tokensByImprint, tsaChain } from './evidence-parts.js'
+import { noticeParts } from './evidence-build-notice.js'
 
 export interface StoredToken {
   readonly kind: string
@@ -52,19 +54,8 @@ export interface NoticeEvidence {
   /** received only: the signed notice as it was inside the envelope (the form's letterBytes) */
   readonly signed?: Buffer | undefined
   readonly receipt?: Buffer | undefined
-}
-
-const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
-
-class Parts {
-  readonly list: Array<ManifestPart & { data: Buffer }> = []
-  readonly #paths = new Set<string>()
-  add(path: string, role: PartRole, data: Buffer): string {
-    if (this.#paths.has(path)) return path // shared parts (attachments, directory, CRLs) once
-    this.#paths.add(path)
-    this.list.push({ path, role, size: data.length, sha256: sha256(data), data })
-    return path
-  }
+  /** the stored RFC 3161 tokens of the notice's signature and of its receipt, on this node's side (§13.2) */
+  readonly tokens?: readonly StoredToken[] | undefined
 }
 
 export async function buildEvidenceArchive(deps: EvidenceDeps, letter: OutboxLetter, messages: readonly OutboxMessage[]): Promise<Buffer> {
@@ -102,34 +93,14 @@ async function messageParts(deps: EvidenceDeps, m: OutboxMessage, shared: Parts,
   }
   const letterImprint = createHash('sha256').update(opened.signature).digest()
   const receiptImprint = verified && createHash('sha256').update(verified.signature).digest()
-  let letterToken: Buffer | undefined
-  let receiptToken: Buffer | undefined
-  for (const t of deps.tokensFor?.(m.messageId) ?? []) {
-    let imprint: Buffer
-    try {
-      imprint = tokenFacts(t.token).imprint
-    } catch {
-      continue // not a token we can read; nothing to prove with it
-    }
-    if (letterToken === undefined && imprint.equals(letterImprint)) letterToken = t.token
-    else if (receiptToken === undefined && receiptImprint !== undefined && imprint.equals(receiptImprint)) receiptToken = t.token
-  }
+  const [letterToken, receiptToken] = tokensByImprint(deps.tokensFor?.(m.messageId) ?? [], letterImprint, receiptImprint)
   const letterTime = letterToken ? tokenFacts(letterToken).genTime : new Date(opened.payload.sentAt)
   const receiptTime = receiptToken ? tokenFacts(receiptToken).genTime : verified && new Date(verified.claims.receivedAt)
 
   const directoryJws = deps.directoryAt?.(letterTime) ?? deps.directoryJws()
   const directory = shared.add(`directory/${sha256(directoryJws).slice(0, 16)}.jws`, 'directory', Buffer.from(directoryJws, 'utf8'))
-  const crls: string[] = []
-  for (const at of [letterTime, receiptTime]) {
-    for (const der of at === undefined ? [] : deps.crlsAt?.(at) ?? []) {
-      const path = shared.add(`crl/${sha256(der).slice(0, 16)}.crl`, 'crl', der)
-      if (!crls.includes(path)) crls.push(path)
-    }
-  }
-  const tsa = (token: Buffer) => {
-    const pem = chainPem(tokenFacts(token).certificates)
-    return shared.add(`tsa/${sha256(pem).slice(0, 16)}.pem`, 'tsa-chain', pem)
-  }
+  const crls = crlParts(deps, shared, [letterTime, receiptTime])
+  const tsa = (token: Buffer) => tsaChain(shared, token)
   const manifest = (opened.payload.letter?.attachments ?? []) as Array<{ sha256: string }>
   const attachments = manifest.map((a, i) => shared.add(`attachments/${a.sha256}.bin`, 'attachment', opened.attachments[i]!))
 
@@ -170,47 +141,6 @@ async function messageParts(deps: EvidenceDeps, m: OutboxMessage, shared: Parts,
     if (receiptToken) {
       entry.receiptTimestamp = own.add(dir + 'receipt.tsr', 'receipt-timestamp', receiptToken)
       entry.receiptTsa = tsa(receiptToken)
-    }
-  }
-  return entry
-}
-
-/** A notice's files (PROTOCOL.md §18.6): envelope, the signed notice and its chain, the receipt and
- *  its chain, and for a notice we sent its content key. */
-async function noticeParts(deps: EvidenceDeps, n: NoticeEvidence, shared: Parts, own: Parts): Promise<ManifestNotice> {
-  const profile = deps.profiles.get(n.profile)
-  const form = evidenceForm(n.profile)
-  if (form === undefined) throw new Error(`no evidence form for profile ${n.profile}`)
-  const dir = `notices/${n.messageId}/`
-  let signed: Buffer
-  let chain
-  let sentAt: string
-  if (n.contentKey !== undefined) {
-    const opened = await profile.openWithContentKey(n.envelope, n.contentKey)
-    signed = form.letterBytes(opened)
-    chain = opened.signerChain
-    sentAt = opened.payload.sentAt
-  } else {
-    signed = n.signed ?? Buffer.alloc(0)
-    const v = form.verifySigned(signed)
-    chain = v.signerChain
-    sentAt = v.payload.sentAt
-  }
-  const directoryJws = deps.directoryAt?.(new Date(sentAt)) ?? deps.directoryJws()
-  const entry: ManifestNotice = {
-    messageId: n.messageId, type: n.type, direction: n.direction, about: n.about, from: n.from, to: n.to, profile: n.profile,
-    envelope: own.add(dir + form.envelopeFile, 'envelope', n.envelope),
-    notice: own.add(dir + form.noticeFile, 'signed-notice', signed),
-    noticeSigner: own.add(dir + 'notice-signer.pem', 'signer-chain', chainPem(chain)),
-    directory: shared.add(`directory/${sha256(directoryJws).slice(0, 16)}.jws`, 'directory', Buffer.from(directoryJws, 'utf8')),
-  }
-  if (n.contentKey !== undefined) entry.contentKey = own.add(dir + 'content-key.hex', 'content-key', contentKeyFile(n.contentKey))
-  if (n.receipt !== undefined) {
-    entry.receipt = own.add(dir + form.receiptFile, 'receipt', n.receipt)
-    try {
-      entry.receiptSigner = own.add(dir + 'receipt-signer.pem', 'receipt-signer-chain', chainPem((await profile.verifyReceipt(n.receipt)).signerChain))
-    } catch {
-      // written as received; the verifier reports it
     }
   }
   return entry

@@ -97,8 +97,8 @@ function same(ctx: MessageContext, path: string, expected: Buffer, what: string)
   ctx.note(path, ok, ok ? `is exactly ${what}` : `is not ${what}`)
 }
 
-interface TimeInput {
-  what: 'letter' | 'receipt'
+export interface TimeInput {
+  what: 'letter' | 'receipt' | 'notice'
   part: string
   claimed: string
   signature: Buffer
@@ -111,7 +111,7 @@ interface TimeInput {
 
 /** The time at which to judge a signature: the genTime of a verified time-stamp on it, else the
  *  signed claim (recorded as a weaker claim). `undefined` when a present token fails. */
-async function provenTime(ctx: MessageContext, t: TimeInput): Promise<Date | undefined> {
+export async function provenTime(ctx: MessageContext, t: TimeInput): Promise<Date | undefined> {
   const imprint = sha256(t.signature)
   const claimed = new Date(t.claimed)
   let at = claimed

@@ -2,14 +2,15 @@
 // `from` to `to` with its id; its signed notice verifies, names those parties and exactly one letter
 // envelope of the bundle (id and SHA-256), in the direction its type allows; its signer is a signing
 // certificate of `from`; its receipt binds the envelope bytes and is signed by `to`. A notice we sent
-// (a withdrawal) must also open with its content key into exactly that signed notice. Notice times are
-// the signers' claims (no time-stamps in the bundle yet): always a weaker claim.
+// (a withdrawal) must also open with its content key into exactly that signed notice. Each signature
+// (notice, receipt) is judged at its time-stamp's genTime like a letter's (§8.6 steps 4–6), else at
+// the signed claim, a weaker claim.
 import { createHash } from 'node:crypto'
 import type { ManifestNotice } from '../evidence/manifest.js'
 import { chainPem, evidenceForm, parseContentKeyFile, type VerifiedSigned } from '../evidence/forms.js'
 import type { Notice } from '../domain/notices.js'
 import type { VerifiedReceipt } from '../crypto/types.js'
-import { checkSigner, type MessageContext } from './evidence-message.js'
+import { checkSigner, provenTime, type MessageContext } from './evidence-message.js'
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
@@ -58,9 +59,13 @@ export async function checkNoticeEntry(n: ManifestNotice, ctx: MessageContext): 
     ? `"${n.from}" signed: ${n.type} ${describe(notice!)} about message ${n.about} (envelope ${aboutSha})`
     : `the signed notice does not name this notice, its parties and type, and a letter envelope of the bundle in the direction its type allows`)
   same(ctx, n.noticeSigner, chainPem(signed.signerChain), 'the certificate chain in the signed notice')
-  const at = new Date(p.sentAt)
-  ctx.weak.push(`${n.notice}: the notice time ${p.sentAt} is the signer's own claim, not proven by a time-stamp`)
-  await checkSigner(ctx, { directory: n.directory, crls: about?.crls ?? [] }, { part: n.notice, agency: n.from, chain: signed.signerChain, at })
+  // The CRLs the notice names (in force at its times); a bundle of an earlier node has the message's.
+  const judged = { directory: n.directory, crls: n.crls ?? about?.crls ?? [] }
+  const noticeTime = await provenTime(ctx, {
+    what: 'notice', part: n.notice, claimed: p.sentAt, signature: signed.signature, token: n.noticeTimestamp, tsa: n.noticeTsa,
+    manifestTime: n.noticeTime, manifestProof: n.noticeTimeProof, manifestImprint: n.noticeImprint,
+  })
+  if (noticeTime !== undefined) await checkSigner(ctx, judged, { part: n.notice, agency: n.from, chain: signed.signerChain, at: noticeTime })
 
   if (n.receipt === undefined) return note(`notices/${n.messageId}`, false, `no receipt: delivery of the notice to "${n.to}" is not proven`)
   let receipt: VerifiedReceipt
@@ -75,8 +80,11 @@ export async function checkNoticeEntry(n: ManifestNotice, ctx: MessageContext): 
   note(n.receipt, claimsOk, claimsOk ? `"${n.to}" acknowledged notice envelope ${envSha}` : `the receipt's claims do not name this notice, its parties, profile and envelope bytes (${envSha})`)
   if (n.receiptSigner === undefined) return note('manifest.json', false, `notice ${n.messageId} has a receipt but no receiptSigner`)
   same(ctx, n.receiptSigner, chainPem(receipt.signerChain), 'the certificate chain in the receipt')
-  ctx.weak.push(`${n.receipt}: the receipt time ${c.receivedAt} is the signer's own claim, not proven by a time-stamp`)
-  await checkSigner(ctx, { directory: n.directory, crls: about?.crls ?? [] }, { part: n.receipt, agency: n.to, chain: receipt.signerChain, at: new Date(c.receivedAt) })
+  const receiptTime = await provenTime(ctx, {
+    what: 'receipt', part: n.receipt, claimed: c.receivedAt, signature: receipt.signature, token: n.receiptTimestamp, tsa: n.receiptTsa,
+    manifestTime: n.receiptTime, manifestProof: n.receiptTimeProof, manifestImprint: n.receiptImprint,
+  })
+  if (receiptTime !== undefined) await checkSigner(ctx, judged, { part: n.receipt, agency: n.to, chain: receipt.signerChain, at: receiptTime })
 }
 
 function describe(n: Notice): string {

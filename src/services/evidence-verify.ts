@@ -43,7 +43,8 @@ const MEMBER_ROLE: Record<(typeof MESSAGE_PATH_MEMBERS)[number], PartRole> = {
 // Which role each notice member must point at (PROTOCOL.md §18.6).
 const NOTICE_ROLE: Record<(typeof NOTICE_PATH_MEMBERS)[number], PartRole> = {
   envelope: 'envelope', contentKey: 'content-key', notice: 'signed-notice', noticeSigner: 'signer-chain',
-  receipt: 'receipt', receiptSigner: 'receipt-signer-chain', directory: 'directory',
+  noticeTimestamp: 'notice-timestamp', noticeTsa: 'tsa-chain', receipt: 'receipt', receiptSigner: 'receipt-signer-chain',
+  receiptTimestamp: 'receipt-timestamp', receiptTsa: 'tsa-chain', directory: 'directory',
 }
 export type { ManifestNotice }
 
@@ -131,6 +132,7 @@ function checkReferences(m: Manifest, byPath: ReadonlyMap<string, ManifestPart>,
   }
   for (const n of m.notices ?? []) {
     for (const k of NOTICE_PATH_MEMBERS) if (n[k] !== undefined) expect(n[k], NOTICE_ROLE[k], `notice ${n.messageId}`)
+    for (const c of n.crls ?? []) expect(c, 'crl', `notice ${n.messageId}`)
   }
   for (const p of m.parts) if (!used.has(p.path)) note(p.path, false, 'no message of the manifest refers to this part')
 }

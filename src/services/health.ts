@@ -29,7 +29,7 @@ export interface HealthDeps {
 
 export interface NotificationsStatus {
   readonly streams: number
-  readonly webhooks: { readonly pending: number; readonly delivered: number; readonly failed: number }
+  readonly webhooks: { readonly pending: number; readonly delivered: number; readonly failed: number; readonly abandoned: number }
   /** Names of the webhook endpoints whose last attempt failed. */
   readonly failingEndpoints: readonly string[]
 }

@@ -19,6 +19,9 @@ export interface AgenciesDirOptions {
   readonly staticIds: ReadonlySet<string>
   /** API key digests of the node's config file: an agency file may not reuse them. */
   readonly staticKeyHashes: ReadonlySet<string>
+  /** After a rescan that added, changed or removed agencies (API keys and webhook endpoints with them):
+   *  open event streams and the webhook worker catch up (context.ts). Its failures are logged. */
+  readonly onChange?: (report: RescanReport) => void
 }
 
 export interface RescanReport {
@@ -86,6 +89,11 @@ export class AgenciesDir {
     for (const f of report.failed) log.error({ event: 'hosting.agency-file-invalid', file: f.file, reason: f.reason }, 'a hosted agency file was not loaded; that agency is left as it was')
     if (report.added.length + report.changed.length + report.removed.length > 0) {
       log.info({ event: 'hosting.agencies-changed', added: report.added, changed: report.changed, removed: report.removed, hosted: hosted.ids().length }, 'hosted agencies changed')
+      try {
+        this.#o.onChange?.(report)
+      } catch (err) {
+        log.error({ err, event: 'hosting.on-change-failed' }, 'could not apply the hosted agencies change to streams and webhooks')
+      }
     }
     return report
   }

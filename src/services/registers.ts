@@ -146,13 +146,13 @@ export class Registers {
   }
 
   /** Registers a received message (inside db.write()). Registering the same message again returns
-   *  the first entry (created: false), unless it names another number or book: ERR_REGISTER_ALREADY_REGISTERED. */
+   *  the first entry (created: false), unless it names another number or book: ERR_ALREADY_REGISTERED (PROTOCOL.md §18.4). */
   receive(input: ReceiveInput): ReceiveResult {
     const book = this.book(input.book ?? 'receive', 'receive')
     const seen = this.#d.store.byMessage(input.agency, input.messageId)
     if (seen) {
       if ((input.book !== undefined && input.book !== seen.book) || (input.number !== undefined && input.number !== seen.number)) {
-        throw new SarabanError('ERR_REGISTER_ALREADY_REGISTERED', `Message ${input.messageId} is already registered as number ${seen.number} of ${seen.book} ${seen.year + 543}.`, { field: input.number !== undefined ? 'number' : 'book' })
+        throw new SarabanError('ERR_ALREADY_REGISTERED', `Message ${input.messageId} is already registered as number ${seen.number} of ${seen.book} ${seen.year + 543}; a letter is registered once.`, { field: input.number !== undefined ? 'number' : 'book' })
       }
       return { book: seen.book, year: seen.year, number: seen.number, created: false, recordedAt: seen.recordedAt }
     }

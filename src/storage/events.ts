@@ -26,7 +26,16 @@ export interface EventQuery {
   readonly limit: number
 }
 
-export type WebhookState = 'pending' | 'delivered' | 'failed'
+/** pending → delivered | failed (tried: maxAttempts, 410) | abandoned (never to be sent: its endpoint
+ *  was removed from the configuration, or no longer takes its agency or type; last_error says which). */
+export type WebhookState = 'pending' | 'delivered' | 'failed' | 'abandoned'
+
+/** Why pending deliveries were abandoned (README "Notifications"; shown as lastError). */
+export const ABANDONED = {
+  removed: 'endpoint removed from configuration',
+  agency: 'the endpoint no longer takes events of this agency',
+  type: 'the endpoint no longer takes events of this type',
+} as const
 
 export interface WebhookDelivery {
   readonly eventId: number
@@ -39,6 +48,7 @@ export interface WebhookDelivery {
   readonly lastStatus: number | null
   readonly lastError: string | null
   readonly deliveredAt: number | null
+  readonly abandonedAt: number | null
   readonly createdAt: number
   readonly type: string
 }
@@ -58,7 +68,7 @@ type Stmt<R = unknown> = Database.Statement<unknown[], R>
 const EVENT = 'id, agency, type, letter_id AS letterId, message_id AS messageId, data_json AS dataJson, at'
 const DELIVERY = `d.event_id AS eventId, d.endpoint, d.agency, d.state, d.attempts, d.next_attempt_at AS nextAttemptAt,
   d.last_attempt_at AS lastAttemptAt, d.last_status AS lastStatus, d.last_error AS lastError, d.delivered_at AS deliveredAt,
-  d.created_at AS createdAt, e.type`
+  d.abandoned_at AS abandonedAt, d.created_at AS createdAt, e.type`
 
 interface EventRow { id: number; agency: string; type: string; letterId: string | null; messageId: string | null; dataJson: string; at: number }
 
@@ -80,6 +90,9 @@ export class EventStore {
     due: Stmt<WebhookDelivery>
     nextDue: Stmt<{ at: number | null }>
     orphans: Stmt
+    notAgency: Stmt
+    notType: Stmt
+    retarget: Stmt
     outcome: Stmt
     eventById: Stmt<EventRow>
     counts: Stmt<{ state: WebhookState; n: number }>
@@ -96,8 +109,13 @@ export class EventStore {
       due: p(`SELECT ${DELIVERY} FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
         WHERE d.endpoint = ? AND d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.event_id LIMIT ?`),
       nextDue: p(`SELECT MIN(next_attempt_at) AS at FROM webhook_deliveries WHERE state = 'pending' AND endpoint IN (SELECT value FROM json_each(?))`),
-      orphans: p(`UPDATE webhook_deliveries SET state = 'failed', last_error = @error, last_attempt_at = @at
+      orphans: p(`UPDATE webhook_deliveries SET state = 'abandoned', last_error = @error, abandoned_at = @at
         WHERE state = 'pending' AND endpoint NOT IN (SELECT value FROM json_each(@names))`),
+      notAgency: p(`UPDATE webhook_deliveries SET state = 'abandoned', last_error = @error, abandoned_at = @at
+        WHERE state = 'pending' AND endpoint = @name AND agency NOT IN (SELECT value FROM json_each(@list))`),
+      notType: p(`UPDATE webhook_deliveries SET state = 'abandoned', last_error = @error, abandoned_at = @at
+        WHERE state = 'pending' AND endpoint = @name AND event_id IN (SELECT id FROM events WHERE type NOT IN (SELECT value FROM json_each(@list)))`),
+      retarget: p(`UPDATE webhook_deliveries SET next_attempt_at = MIN(next_attempt_at, @at) WHERE state = 'pending' AND endpoint = @name`),
       outcome: p(`UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = @at, last_status = @status, last_error = @error,
         state = @state, next_attempt_at = @nextAttemptAt, delivered_at = CASE WHEN @state = 'delivered' THEN @at ELSE NULL END
         WHERE event_id = @eventId AND endpoint = @endpoint AND state = 'pending'`),
@@ -172,9 +190,21 @@ export class EventStore {
     return this.#s.nextDue.get(JSON.stringify(endpoints))?.at ?? undefined
   }
 
-  /** Inside a Db.write fn: pending deliveries to endpoints no longer configured fail, with a reason. */
-  failOrphans(configured: readonly string[], at: number, error: string): number {
-    return this.#s.orphans.run({ names: JSON.stringify(configured), at, error }).changes
+  /** Inside a Db.write fn: pending deliveries that their endpoint will never be sent are abandoned,
+   *  with the reason (ABANDONED): those of endpoints not configured, and of agencies or types that a
+   *  configured endpoint no longer takes. Returns how many. */
+  abandon(configured: ReadonlyArray<{ name: string; agencies?: ReadonlySet<string> | undefined; types?: ReadonlySet<string> | undefined }>, at: number): number {
+    let n = this.#s.orphans.run({ names: JSON.stringify(configured.map((e) => e.name)), at, error: ABANDONED.removed }).changes
+    for (const e of configured) {
+      if (e.agencies) n += this.#s.notAgency.run({ name: e.name, list: JSON.stringify([...e.agencies]), at, error: ABANDONED.agency }).changes
+      if (e.types) n += this.#s.notType.run({ name: e.name, list: JSON.stringify([...e.types]), at, error: ABANDONED.type }).changes
+    }
+    return n
+  }
+
+  /** Inside a Db.write fn: an endpoint's URL or secret changed; its pending deliveries are due now. */
+  retarget(endpoint: string, at: number): number {
+    return this.#s.retarget.run({ name: endpoint, at }).changes
   }
 
   /** Inside a Db.write fn: records one attempt. */
@@ -201,7 +231,7 @@ export class EventStore {
   }
 
   deliveryCounts(): Record<WebhookState, number> {
-    const out: Record<WebhookState, number> = { pending: 0, delivered: 0, failed: 0 }
+    const out: Record<WebhookState, number> = { pending: 0, delivered: 0, failed: 0, abandoned: 0 }
     for (const r of this.#s.counts.all()) out[r.state] = r.n
     return out
   }

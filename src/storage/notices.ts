@@ -87,7 +87,11 @@ export class NoticeStore {
       forRefs: p<NoticeRow>(`SELECT ${COLS} ${FROM} WHERE n.refers_to IN (SELECT value FROM json_each(?)) ORDER BY n.created_at, n.message_id`),
       envelope: p<Buffer>('SELECT bytes FROM notice_envelopes WHERE message_id = ?').pluck(),
       setLetter: p(`UPDATE notices SET letter_id = ? WHERE message_id = ? AND direction = 'out' AND letter_id IS NULL`),
-      unsealed: p<NoticeRow>(`SELECT ${COLS} ${FROM} WHERE n.direction = 'out' AND n.letter_id IS NULL ORDER BY n.created_at LIMIT ?`),
+      // A withdrawal is sealed only once the letter it withdraws is delivered: one that cancelled a
+      // queued message (PROTOCOL.md §18.4) is never sent.
+      unsealed: p<NoticeRow>(`SELECT ${COLS} ${FROM} WHERE n.direction = 'out' AND n.letter_id IS NULL
+        AND NOT (n.type = 'withdrawn' AND EXISTS (SELECT 1 FROM outbox_messages x WHERE x.message_id = n.refers_to AND x.status <> 'delivered'))
+        ORDER BY n.created_at LIMIT ?`),
       outboxRef: p<LetterRef>(`SELECT m.message_id AS messageId, m.letter_id AS letterId, l.sender_agency AS senderAgency,
         m.recipient_agency AS recipientAgency, m.envelope_sha256 AS envelopeSha256, m.profile, l.letter_json AS letterJson,
         m.status AS deliveryStatus FROM outbox_messages m JOIN letters l ON l.id = m.letter_id WHERE m.message_id = ? AND l.kind = 'letter'`),

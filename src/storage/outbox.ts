@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3'
 import { systemClock, type Clock } from '../clock.js'
 import type { Db } from './db.js'
 import { newestFirst } from './page.js'
-import type { RecipientStatus } from '../domain/delivery.js'
+import { CANCELLED_CODE, type RecipientStatus } from '../domain/delivery.js'
 import { DEFAULT_URGENCY_AGING_MS } from '../domain/urgency.js'
 
 export type { RecipientStatus }
@@ -184,6 +184,8 @@ export class OutboxStore {
         last_error_code = @code, last_error_detail = @detail, updated_at = @now WHERE message_id = @id AND status = 'sending'`),
       failed: p(`UPDATE outbox_messages SET status = 'failed', last_error_code = ?, last_error_detail = ?, updated_at = ?
         WHERE message_id = ? AND status IN ('queued', 'sending')`),
+      cancel: p(`UPDATE outbox_messages SET status = 'failed', last_error_code = ?, last_error_detail = ?, updated_at = ?
+        WHERE message_id = ? AND status = 'queued'`),
       requeue: p(`UPDATE outbox_messages SET status = 'queued', updated_at = ? WHERE status = 'sending'`),
       counts: p<{ status: RecipientStatus; n: number }>('SELECT status, count(*) AS n FROM outbox_messages GROUP BY status'),
       // Deadlines (PROTOCOL.md §7.3) through the partial index outbox_deadlines: recipients not
@@ -192,11 +194,11 @@ export class OutboxStore {
         (SELECT l.sender_agency FROM letters l WHERE l.id = m.letter_id) AS senderAgency, m.deadline_at AS deadlineAt,
         m.deadline_state AS deadlineState FROM outbox_messages m INDEXED BY outbox_deadlines
         WHERE m.deadline_at IS NOT NULL AND m.status <> 'delivered' AND m.deadline_state IS NOT 'missed'
-        AND (m.deadline_at <= @now OR (m.deadline_state IS NULL AND m.deadline_at <= @now + @atRiskMs))
+        AND m.last_error_code IS NOT '${CANCELLED_CODE}' AND (m.deadline_at <= @now OR (m.deadline_state IS NULL AND m.deadline_at <= @now + @atRiskMs))
         ORDER BY m.deadline_at LIMIT @limit`),
       nextDeadline: p<number | null>(`SELECT min(CASE WHEN deadline_state IS NULL THEN deadline_at - @atRiskMs ELSE deadline_at END)
         FROM outbox_messages INDEXED BY outbox_deadlines
-        WHERE deadline_at IS NOT NULL AND status <> 'delivered' AND deadline_state IS NOT 'missed'`).pluck(),
+        WHERE deadline_at IS NOT NULL AND status <> 'delivered' AND deadline_state IS NOT 'missed' AND last_error_code IS NOT '${CANCELLED_CODE}'`).pluck(),
       raise: p(`UPDATE outbox_messages SET deadline_state = @state WHERE message_id = @id AND deadline_at IS NOT NULL
         AND deadline_state IS NOT 'missed' AND deadline_state IS NOT @state`),
     }
@@ -335,6 +337,12 @@ export class OutboxStore {
 
   markFailed(messageId: string, code: string, detail: string): boolean {
     return this.#s.failed.run(code, detail, this.#clock.now(), messageId).changes === 1
+  }
+
+  /** The sender withdrew a letter before this message was sent (PROTOCOL.md §18.4): a queued message
+   *  (not one in flight) becomes final, marked with CANCELLED_CODE, and is never claimed again. */
+  cancelQueued(messageId: string, reason: string): boolean {
+    return this.#s.cancel.run(CANCELLED_CODE, reason, this.#clock.now(), messageId).changes === 1
   }
 
   /** At startup: messages left 'sending' by a stop or crash go back to 'queued' (already due).

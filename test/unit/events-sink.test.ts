@@ -75,7 +75,7 @@ t.test('webhook delivery rows are written with the event, per matching endpoint'
   })
   const rows = store.deliveries({ agencies: ['moi', 'mof'], limit: 50 }).map((d) => `${d.eventId} ${d.endpoint} ${d.state}`).sort()
   t.same(rows, ['1 all pending', '1 moi-only pending', '2 accepted pending', '2 all pending'])
-  t.same(store.deliveryCounts(), { pending: 4, delivered: 0, failed: 0 })
+  t.same(store.deliveryCounts(), { pending: 4, delivered: 0, failed: 0, abandoned: 0 })
   t.same(store.due('all', 5, 10).map((d) => d.eventId), [1, 2])
   t.same(store.due('all', 4, 10), [], 'not due before next_attempt_at')
 })

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { Db } from '../../src/storage/index.js'
-import { Events, resumePoint } from '../../src/services/events/index.js'
+import { Events, keyAccess, resumePoint } from '../../src/services/events/index.js'
+import { seeNow } from '../../src/services/events/stream-access.js'
 import { createLogger } from '../../src/log.js'
 
 const log = createLogger('silent')
@@ -137,4 +138,61 @@ t.test('maxStreams', async (t) => {
   res.destroy()
   await new Promise((r) => setTimeout(r, 50))
   t.ok(events.streams.hasRoom(), 'a closed client frees its slot')
+})
+
+t.test('stream access after a reload: why a stream ends, and where added agencies start', async (t) => {
+  let now: string[] | undefined = ['b1', 'b2']
+  const hosted = new Set(['b1', 'b2'])
+  const all = keyAccess(() => now, undefined, ['b1', 'b2'], (a) => hosted.has(a))
+  const one = keyAccess(() => now, 'b2', ['b1', 'b2'], (a) => hosted.has(a))
+  t.same(all(), { ok: true, agencies: ['b1', 'b2'] })
+  t.same(one(), { ok: true, agencies: ['b2'] })
+  now = ['b1']
+  t.match(one(), { ok: false, reason: 'agency-not-covered', code: 'ERR_FORBIDDEN' })
+  t.same(all(), { ok: true, agencies: ['b1'] })
+  now = undefined
+  t.match(all(), { ok: false, reason: 'key-revoked', code: 'ERR_UNAUTHORIZED' }, 'gone while its agencies are still hosted')
+  hosted.clear()
+  t.match(all(), { ok: false, reason: 'agency-removed', code: 'ERR_UNAUTHORIZED' }, 'gone with its agencies')
+
+  const since = new Map<string, number>()
+  t.same(seeNow(['b1'], ['b1', 'b3'], since, 40), ['b1', 'b3'])
+  t.same([...since], [['b3', 40]], 'b3 from the last id issued at the reload on')
+  t.same(seeNow(['b1', 'b3'], ['b1', 'b3'], since, 55), ['b1', 'b3'])
+  t.same([...since], [['b3', 40]], 'an agency already sent keeps its start')
+  t.same(seeNow(['b1', 'b3'], ['b1'], since, 60), ['b1'])
+  t.same([...since], [], 'dropped with the agency')
+})
+
+t.test('reauthorize: a stream with access gains agencies from now on, or is told why and ended', async (t) => {
+  const { events, emit } = await setup(t)
+  const server = createServer()
+  let access: ReturnType<typeof keyAccess> = () => ({ ok: true, agencies: ['moi'] })
+  server.on('request', (_req, res) => events.streams.open(res, { agencies: ['moi'], afterId: 0, access: () => access() }))
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => new Promise<void>((r) => {
+    server.closeAllConnections()
+    server.close(() => r())
+  }))
+  await emit(2, 'mof') // 1, 2: mof's, before the key covers mof
+  await emit(1, 'moi') // 3
+  const res = await new Promise<IncomingMessage>((resolve, reject) => get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/' }, resolve).on('error', reject))
+  let text = ''
+  res.on('data', (c) => { text += String(c) })
+  const ended = new Promise((r) => res.on('end', r))
+  const until = async (what: string, ok: () => boolean) => {
+    for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 10))
+    t.ok(ok(), what)
+  }
+  await until('moi\'s event', () => text.includes('id: 3\n'))
+  access = () => ({ ok: true, agencies: ['moi', 'mof'] })
+  t.equal(events.streams.reauthorize(), 0)
+  await emit(1, 'mof') // 4
+  await until('mof\'s new event', () => text.includes('id: 4\n'))
+  t.notMatch(text, /^id: [12]$/m, 'mof\'s events from before the reload are not sent')
+  access = () => ({ ok: false, reason: 'key-revoked', code: 'ERR_UNAUTHORIZED', message: 'revoked' })
+  t.equal(events.streams.reauthorize(), 1)
+  await ended
+  t.match(text, /event: stream\.closed\ndata: \{"reason":"key-revoked","code":"ERR_UNAUTHORIZED","message":"revoked"\}\n\n$/)
+  t.equal(events.streams.size, 0)
 })

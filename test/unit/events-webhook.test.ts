@@ -143,11 +143,11 @@ t.test('410 Gone stops at once; maxAttempts marks failed; a hanging endpoint hol
   t.ok(failed.filter((d) => d.endpoint === 'gone').every((d) => d.attempts === 1 && d.lastStatus === 410), '410: one attempt')
   t.ok(failed.filter((d) => d.endpoint === 'broken').every((d) => d.attempts === 3 && d.lastStatus === 500), '500: maxAttempts')
   t.equal(hanging.hits.length, 2, 'the hanging endpoint holds only its perEndpoint slots')
-  t.same(events.store.deliveryCounts(), { pending: 5, delivered: 5, failed: 10 })
+  t.same(events.store.deliveryCounts(), { pending: 5, delivered: 5, failed: 10, abandoned: 0 })
   t.same(events.status().failingEndpoints.sort(), ['broken', 'gone'], '/healthz names the failing endpoints (not the hanging one: no answer yet)')
 })
 
-t.test('pending deliveries to an endpoint removed from the configuration fail at start', async (t) => {
+t.test('pending deliveries to an endpoint removed from the configuration are abandoned at start', async (t) => {
   const key = (webhookKey(SECRET) as { key: Buffer }).key
   const dir = mkdtempSync(join(tmpdir(), 'saraban-webhooks-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -165,7 +165,64 @@ t.test('pending deliveries to an endpoint removed from the configuration fail at
   db = Db.open(file)
   events = new Events({ db, clock: { now: () => Date.now() }, log, endpoints: [], userAgent: 't', settings })
   await events.start()
-  t.match(events.store.deliveries({ agencies: ['moi'], limit: 5 })[0], { endpoint: 'old', state: 'failed', lastError: 'the webhook endpoint is no longer configured' })
+  t.match(events.store.deliveries({ agencies: ['moi'], limit: 5 })[0], { endpoint: 'old', state: 'abandoned', lastError: 'endpoint removed from configuration', attempts: 0, lastAttemptAt: null })
+  t.type(events.store.deliveries({ agencies: ['moi'], limit: 5 })[0]!.abandonedAt, 'number')
   await events.stop()
   await db.close()
+})
+
+t.test('endpoints changed at run time: removed ones abandon what waits for them, changed ones get it now', async (t) => {
+  const key = (webhookKey(SECRET) as { key: Buffer }).key
+  const dir = mkdtempSync(join(tmpdir(), 'saraban-webhooks-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const db = Db.open(join(dir, 'saraban.sqlite'))
+  const broken = await server(t, (_h, _n, res) => res.writeHead(500).end('down'))
+  const fine = await server(t, (_h, _n, res) => res.writeHead(204).end())
+  // Endpoints as hosted-agency files bring them (asked at every step), here a list the test edits.
+  let more: WebhookEndpoint[] = [
+    { name: 'moi/app', url: broken.url, key, agencies: new Set(['moi']) },
+    { name: 'moi/audit', url: broken.url, key, agencies: new Set(['moi']) },
+    { name: 'moi/typed', url: broken.url, key, agencies: new Set(['moi']) },
+  ]
+  const events = new Events({
+    db, clock: { now: () => Date.now() }, log, endpoints: [], userAgent: 't',
+    agencyEndpoints: { forAgency: (a) => more.filter((e) => e.agencies?.has(a)), all: () => more },
+    settings: {
+      retentionDays: 30, pruneIntervalMs: 3_600_000,
+      stream: { heartbeatMs: 1000, slowClientMs: 1000, batch: 10, maxStreams: 4, retryMs: 1000 },
+      // the second attempt would come a minute later: what waits, waits
+      webhooks: { maxAttempts: 10, initialBackoffMs: 60_000, maxBackoffMs: 60_000, timeoutMs: 5000, concurrency: 8, perEndpoint: 2 },
+    },
+  })
+  await events.start()
+  t.teardown(async () => {
+    await events.stop()
+    await db.close()
+  })
+  await db.write(() => {
+    events.sink.emit({ agency: 'moi', type: 'letter.received' })
+    events.sink.emit({ agency: 'moi', type: 'letter.accepted' })
+  })
+  await until('one failed attempt each', () => events.store.deliveries({ agencies: ['moi'], limit: 50 }).every((d) => d.attempts === 1))
+  t.same(events.status().failingEndpoints.sort(), ['moi/app', 'moi/audit', 'moi/typed'])
+  t.same(events.store.deliveryCounts(), { pending: 6, delivered: 0, failed: 0, abandoned: 0 })
+
+  // reload: audit removed, app moved to a working URL, typed narrowed to letter.received
+  more = [
+    { name: 'moi/app', url: fine.url, key, agencies: new Set(['moi']) },
+    { name: 'moi/typed', url: broken.url, key, agencies: new Set(['moi']), types: new Set(['letter.received']) },
+  ]
+  await events.agenciesChanged()
+  const byEndpoint = (name: string) => events.store.deliveries({ agencies: ['moi'], limit: 50 }).filter((d) => d.endpoint === name)
+  t.match(byEndpoint('moi/audit'), [
+    { state: 'abandoned', lastError: 'endpoint removed from configuration', attempts: 1, lastStatus: 500 },
+    { state: 'abandoned', lastError: 'endpoint removed from configuration', attempts: 1, lastStatus: 500 },
+  ])
+  t.match(byEndpoint('moi/typed').find((d) => d.type === 'letter.accepted'), { state: 'abandoned', lastError: 'the endpoint no longer takes events of this type' })
+  t.match(byEndpoint('moi/typed').find((d) => d.type === 'letter.received'), { state: 'pending' }, 'the type it still takes still waits')
+  await until('app delivered at its new URL without waiting out the backoff', () => byEndpoint('moi/app').every((d) => d.state === 'delivered'))
+  t.equal(fine.hits.length, 2)
+  t.same(events.status().failingEndpoints, ['moi/typed'], '/healthz: the removed endpoint is gone, the moved one is not failing')
+  t.same(events.store.deliveryCounts(), { pending: 1, delivered: 2, failed: 0, abandoned: 3 })
+  t.same(events.store.deliveries({ agencies: ['moi'], state: 'abandoned', limit: 50 }).length, 3, '?state=abandoned')
 })

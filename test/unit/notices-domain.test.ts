@@ -19,9 +19,12 @@ t.test('recipient side: only a received letter may be registered or rejected', a
   t.equal(inboxState('rejected', false), 'rejected')
 })
 
-t.test('sender side: only a delivered recipient without an answer may be withdrawn from', async (t) => {
-  t.equal(WITHDRAW.delivered, true)
-  for (const s of ['queued', 'sending', 'failed'] as const) t.equal(WITHDRAW[s], 'ERR_NOT_DELIVERED', s)
+t.test('sender side: a delivered recipient without an answer gets a notice, a queued one is cancelled', async (t) => {
+  t.equal(WITHDRAW.delivered, 'notice')
+  t.equal(WITHDRAW.queued, 'cancel', 'not sent yet: cancel the message (§18.4)')
+  t.equal(WITHDRAW.sending, 'ERR_WITHDRAW_IN_FLIGHT', 'an attempt in flight may deliver it: ask again')
+  t.equal(WITHDRAW.failed, 'ERR_NOT_DELIVERED')
+  t.equal(recipientState('failed', undefined, true), 'withdrawn', 'a cancelled delivery shows withdrawn')
   t.equal(WITHDRAW.accepted, 'ERR_WITHDRAW_ACCEPTED')
   t.equal(WITHDRAW.rejected, 'ERR_ALREADY_REJECTED')
   t.equal(WITHDRAW.withdrawn, 'ERR_ALREADY_WITHDRAWN')

@@ -91,7 +91,7 @@ t.test('receive: supplied numbers, idempotent per message, wrong book direction'
   const id = randomUUID()
   t.match(await db.write(() => registers.receive({ agency: 'moi', messageId: id, at: JUNE, number: 1, entry: {} })), { number: 1, created: true })
   t.match(await db.write(() => registers.receive({ agency: 'moi', messageId: id, at: JUNE, entry: {} })), { number: 1, created: false }, 'again: the same entry')
-  t.equal(code(await db.write(() => registers.receive({ agency: 'moi', messageId: id, at: JUNE, number: 2, entry: {} })).catch((e) => e)), 'ERR_REGISTER_ALREADY_REGISTERED')
+  t.equal(code(await db.write(() => registers.receive({ agency: 'moi', messageId: id, at: JUNE, number: 2, entry: {} })).catch((e) => e)), 'ERR_ALREADY_REGISTERED')
   t.equal(code(await db.write(() => registers.receive({ agency: 'moi', messageId: randomUUID(), at: JUNE, number: 1, entry: {} })).catch((e) => e)), 'ERR_REGISTER_NUMBER_TAKEN')
   t.equal(code(await db.write(() => registers.receive({ agency: 'moi', messageId: randomUUID(), at: JUNE, number: 3, entry: {} })).catch((e) => e)), 'ERR_REGISTER_NUMBER_NOT_NEXT')
   t.equal(code(await db.write(() => registers.receive({ agency: 'moi', messageId: randomUUID(), at: JUNE, book: 'send', entry: {} })).catch((e) => e)), 'ERR_REGISTER_WRONG_DIRECTION')

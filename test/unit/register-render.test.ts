@@ -1,9 +1,12 @@
 // Rendering registers for people: script runs and Thai line wrapping (thai-text.ts), CSV fields
 // (RFC 4180, formula-safe), and the PDF export (structure, embedded fonts, pages, no blocking).
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { inflateSync } from 'node:zlib'
 import { runsOf, wrap, scriptOf, type Run } from '../../src/render/thai-text.js'
 import { csvField, csvRow, remarksOf } from '../../src/render/register-csv.js'
 import { registerPdf } from '../../src/render/register-pdf.js'
+import { pdfTextString } from '../../src/render/pdf-actual-text.js'
 import { BUILT_IN_BOOKS, factsOfLetter, letterNumberOf } from '../../src/domain/registers.js'
 import type { RegisterEntry } from '../../src/storage/registers.js'
 import { thaiTime } from '../../src/domain/thai.js'
@@ -112,4 +115,51 @@ t.test('PDF of a large register streams without holding the event loop (prints w
   const { pdf, ms, maxGapMs } = await pdfOf(lazily(), N)
   t.comment(`${N} entries: ${(pdf.length / 1024).toFixed(0)} KiB in ${ms.toFixed(0)} ms; longest event-loop stall ${maxGapMs.toFixed(0)} ms`)
   t.ok(pdf.length > 0)
+})
+
+// poppler-utils (.ci/run installs it): the text layer as a reader's tools extract it.
+const pdftotext = (() => {
+  try {
+    execFileSync('pdftotext', ['-v'], { stdio: 'ignore' })
+    return (pdf: Buffer, ...args: string[]) => execFileSync('pdftotext', [...args, '-enc', 'UTF-8', '-', '-'], { input: pdf }).toString('utf8')
+  } catch {
+    return undefined
+  }
+})()
+
+t.test('PDF text layer: words with SARA AM (ำ) extract as written, not with a second า', { skip: pdftotext ? false : 'pdftotext (poppler-utils) is not installed' }, async (t) => {
+  // ำ is drawn as NIKHAHIT + SARA AA (a tone mark goes between: น้ำ); before the fix the text layer read ทำางาน.
+  const words = ['ทำงาน', 'น้ำ', 'ค่ำ', 'ต่ำ', 'จำนวน', 'กำหนด', 'สำนักงาน']
+  const { pdf } = await pdfOf([entry(1, { subject: words.join(' '), from: 'สำนักงานปลัดกระทรวงการคลัง', to: 'นายอำเภอเมือง' })], 1)
+  for (const mode of [[], ['-layout'], ['-raw']]) {
+    const text = pdftotext!(pdf, ...mode).normalize('NFC')
+    t.notMatch(text, /\u0E33\u0E32/, `no ำา in pdftotext ${mode.join(' ')}`)
+    t.match(text, 'ประจำปี', `the title's ประจำปี (pdftotext ${mode.join(' ')})`)
+    for (const w of ['นายอำเภอเมือง', ...words]) t.ok(text.includes(w), `${w} (pdftotext ${mode.join(' ')})`)
+  }
+  // Only runs with ำ carry replacement text; the rest of the text layer is the glyphs' own.
+  const raw = contentStreams(pdf)
+  t.ok(raw.includes(`/ActualText ${pdfTextString('ประจำปี')}`), 'the ActualText is the run, UTF-16BE')
+  t.notOk(raw.includes(`/ActualText ${pdfTextString('กรมทางหลวง')}`))
+})
+
+/** The page content streams (PDFKit deflates them), as latin1 text. */
+function contentStreams(pdf: Buffer): string {
+  let out = ''
+  const text = pdf.toString('latin1')
+  for (const m of text.matchAll(/stream\r?\n/g)) {
+    const start = m.index + m[0].length
+    const end = text.indexOf('endstream', start)
+    try {
+      out += inflateSync(pdf.subarray(start, end)).toString('latin1')
+    } catch {
+      // fonts and other binary streams (or one that is not deflated)
+    }
+  }
+  return out
+}
+
+t.test('pdfTextString: UTF-16BE with a byte order mark, as hex', async (t) => {
+  t.equal(pdfTextString('ำ'), '<FEFF0E33>')
+  t.equal(pdfTextString('A😀'), '<FEFF0041D83DDE00>')
 })

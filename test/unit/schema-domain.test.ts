@@ -1,6 +1,6 @@
 // src/domain: retry schedule, recipient state machine, urgency order, Thai rendering.
 import t from 'tap'
-import { afterFailure, backoffCap, canTransition, isRetryableStatus, letterStatus, nextAttemptDelay, nextStatus, RECIPIENT_STATUSES } from '../../src/domain/delivery.js'
+import { afterFailure, backoffCap, canTransition, isRetryableStatus, letterStatus, nextAttemptDelay, nextStatus, RECIPIENT_STATUSES, shownStatus } from '../../src/domain/delivery.js'
 import { compareUrgency, URGENCIES, urgencyPriority } from '../../src/domain/urgency.js'
 import { isClassified } from '../../src/domain/secrecy.js'
 import { isSubKindOf } from '../../src/domain/letter.js'
@@ -58,6 +58,10 @@ t.test('recipient state machine (PROTOCOL.md §7.3)', async (t) => {
   t.equal(letterStatus(['delivered', 'queued']), 'sending')
   t.equal(letterStatus(['delivered', 'failed']), 'partially_failed')
   t.equal(letterStatus(['failed', 'failed']), 'failed')
+  t.equal(letterStatus(['delivered', 'cancelled']), 'delivered', 'a cancelled recipient is left out (PROTOCOL.md §18.4)')
+  t.equal(letterStatus(['cancelled', 'cancelled']), 'cancelled', 'unless all are')
+  t.equal(shownStatus('failed', 'ERR_DELIVERY_CANCELLED'), 'cancelled')
+  t.equal(shownStatus('failed', 'ERR_PEER_REFUSED'), 'failed')
 })
 
 t.test('urgency order and secrecy', async (t) => {

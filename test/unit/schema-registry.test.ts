@@ -9,7 +9,7 @@ import { allSchemas, findPackageRoot, loadSchemas, schemaIds, schemas, schemasDi
 import { LETTER_KINDS, SUB_KINDS } from '../../src/domain/letter.js'
 import { URGENCIES } from '../../src/domain/urgency.js'
 import { SECRECIES } from '../../src/domain/secrecy.js'
-import { RECIPIENT_STATUSES } from '../../src/domain/delivery.js'
+import { SHOWN_STATUSES } from '../../src/domain/delivery.js'
 import { LOG_LEVELS } from '../../src/config/index.js'
 
 type Json = Record<string, any>
@@ -67,7 +67,7 @@ t.test('domain tables mirror the schema enums', async (t) => {
     if (subKinds.length > 0) t.same(rule.then.properties.subKind.enum, subKinds, kind)
     else t.equal(rule.then.properties.subKind, false, `${kind} has no sub-kinds`)
   }
-  t.same(doc(schemaIds.apiLetterStatus).$defs.status.enum, [...RECIPIENT_STATUSES])
+  t.same(doc(schemaIds.apiLetterStatus).$defs.status.enum, [...SHOWN_STATUSES])
   t.same(doc(schemaIds.config).$defs.logLevel.enum, [...LOG_LEVELS])
 })
 

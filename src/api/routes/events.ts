@@ -6,7 +6,7 @@ import { EVENT_TYPES } from '../../domain/events.js'
 import { schemaIds, schemas } from '../../schema/index.js'
 import { listAgencies } from '../paging.js'
 import { isoTime } from '../../clock.js'
-import { eventView, resumePoint, type Events } from '../../services/events/index.js'
+import { eventView, keyAccess, resumePoint, type Events } from '../../services/events/index.js'
 import type { WebhookDelivery, WebhookState } from '../../storage/events.js'
 
 const ref = (id: string) => ({ $ref: `${id}#` })
@@ -46,17 +46,19 @@ function deliveryView(d: WebhookDelivery) {
     ...(d.lastError !== null ? { lastError: d.lastError } : {}),
     ...(d.state === 'pending' ? { nextAttemptAt: isoTime(d.nextAttemptAt) } : {}),
     ...(d.deliveredAt !== null ? { deliveredAt: isoTime(d.deliveredAt) } : {}),
+    ...(d.abandonedAt !== null ? { abandonedAt: isoTime(d.abandonedAt) } : {}),
   }
 }
 
-export async function eventRoutes(app: FastifyInstance, events: Events): Promise<void> {
+/** `hosted`: whether the node hosts an agency now (why a stream ends after a reload: stream-access.ts). */
+export async function eventRoutes(app: FastifyInstance, events: Events, hosted: (agency: string) => boolean): Promise<void> {
   // Streams are long-lived: end them before the server waits for its connections to close.
   app.addHook('preClose', async () => events.streams.closeAll())
 
   app.get<{ Querystring: EventsQuery }>('/api/v1/events', {
     schema: {
       summary: 'Events of the agencies of this API key: a server-sent event stream, resumable with Last-Event-ID',
-      description: 'text/event-stream (default): replays the events after Last-Event-ID (or ?after=), then stays open and sends new ones as they are committed; `id:` is the event id, `event:` its type, `data:` the event JSON (schema urn:saraban:api:event:v1); a comment line every notifications.heartbeatSeconds. With Accept: application/json: one page of events after ?after= (default 0).',
+      description: 'text/event-stream (default): replays the events after Last-Event-ID (or ?after=), then stays open and sends new ones as they are committed; `id:` is the event id, `event:` its type, `data:` the event JSON (schema urn:saraban:api:event:v1); a comment line every notifications.heartbeatSeconds. After a reload of hosted-agency files the stream follows its API key: a key that is gone or no longer covers ?agency= gets a last `event: stream.closed` (no id; data {reason, code, message}) and the stream ends; agencies the key newly covers stream from the reload on. With Accept: application/json: one page of events after ?after= (default 0).',
       tags: ['events'],
       querystring: schemas().schema(schemaIds.apiEventsQuery),
       response: { 200: { content: { 'text/event-stream': { schema: { type: 'string' } }, 'application/json': { schema: ref(schemaIds.apiEventList) } } } },
@@ -81,7 +83,9 @@ export async function eventRoutes(app: FastifyInstance, events: Events): Promise
     const afterId = resume ?? events.store.lastIssuedId()
     reply.hijack()
     try {
-      events.streams.open(reply.raw, { agencies, types, afterId })
+      // Hosted-agency files may revoke the key or change its agencies while the stream is open.
+      const access = keyAccess(request.caller.agenciesNow, request.query.agency, request.caller.agencies, hosted)
+      events.streams.open(reply.raw, { agencies, types, afterId, access })
     } catch (err) {
       // Fastify no longer answers for a hijacked reply: end the connection (the client retries).
       request.log.error({ err, event: 'events.stream-open-failed' }, 'could not open an event stream')

@@ -4,13 +4,14 @@
 import type { Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
 import type { Db } from '../../storage/db.js'
-import { EventStore } from '../../storage/events.js'
+import { EventStore, type WebhookState } from '../../storage/events.js'
 import { EventLog } from './sink.js'
 import { EventStreams, type StreamSettings } from './stream.js'
 import { WebhookWorker, type WebhookEndpoint, type WebhookSettings } from './webhooks.js'
 
 export { EventLog, type WebhookRoute } from './sink.js'
 export { EventStreams, resumePoint, TRUNCATED, type StreamSettings, type StreamFilter } from './stream.js'
+export { CLOSED, keyAccess, type StreamAccess, type StreamClosedReason } from './stream-access.js'
 export { WebhookWorker, type WebhookEndpoint, type WebhookSettings, type EndpointStatus } from './webhooks.js'
 export { eventView, eventJson, type EventView } from './view.js'
 export { signWebhook, verifyWebhook, webhookKey } from './signature.js'
@@ -98,8 +99,21 @@ export class Events {
     if (total > 0) log.info({ event: 'events.pruned', count: total, before: new Date(before).toISOString() }, 'old events removed')
   }
 
+  /** Hosted-agency files were reloaded (API keys and webhook endpoints come and go with them): open
+   *  streams re-check what their key may see, the webhook worker what its endpoints still take.
+   *  Resolves when the webhook side is recorded; never rejects (failures are logged). */
+  async agenciesChanged(): Promise<void> {
+    const ended = this.streams.reauthorize()
+    if (ended > 0) this.#deps.log.info({ event: 'events.streams-ended', count: ended }, 'event streams ended after a reload of hosted agencies')
+    try {
+      await this.webhooks.reconcile()
+    } catch (err) {
+      this.#deps.log.error({ err, event: 'webhook.reconcile-failed' }, 'could not bring webhook deliveries in line with the endpoints')
+    }
+  }
+
   /** For /healthz (services/health.ts). */
-  status(): { streams: number; webhooks: { pending: number; delivered: number; failed: number }; failingEndpoints: string[] } {
+  status(): { streams: number; webhooks: Record<WebhookState, number>; failingEndpoints: string[] } {
     const failing = this.webhooks.status().filter((e) => e.lastFailure !== undefined && (e.lastSuccessAt === undefined || e.lastSuccessAt < e.lastFailure.at))
     return { streams: this.streams.size, webhooks: this.store.deliveryCounts(), failingEndpoints: failing.map((e) => e.name) }
   }

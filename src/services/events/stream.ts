@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http'
 import type { Logger } from '../../log.js'
 import type { EventStore } from '../../storage/events.js'
 import { eventJson } from './view.js'
+import { closedFrame, seeNow, type StreamAccess } from './stream-access.js'
 
 export interface StreamSettings {
   /** A comment line this often keeps proxies and the client's reconnect logic quiet. */
@@ -26,11 +27,17 @@ export interface StreamFilter {
   readonly types?: readonly string[] | undefined
   /** Events with a greater id are sent. */
   readonly afterId: number
+  /** What the stream may see now, asked again by reauthorize() (stream-access.ts); absent: fixed. */
+  readonly access?: (() => StreamAccess) | undefined
 }
 
 interface Subscriber {
   readonly res: ServerResponse
   readonly filter: StreamFilter
+  /** The agencies sent: filter.agencies, then what the last reauthorize() allowed. */
+  agencies: readonly string[]
+  /** Agencies added at run time → their events up to this id are not sent (stream-access.ts). */
+  readonly since: Map<string, number>
   cursor: number
   /** waiting for 'drain' */
   blocked: boolean
@@ -96,7 +103,7 @@ export class EventStreams {
     })
     res.socket?.setNoDelay(true)
     res.socket?.setTimeout(0)
-    const sub: Subscriber = { res, filter, cursor: filter.afterId, blocked: false, pumping: false }
+    const sub: Subscriber = { res, filter, agencies: filter.agencies, since: new Map(), cursor: filter.afterId, blocked: false, pumping: false }
     this.#subs.add(sub)
     res.on('close', () => this.#drop(sub))
     res.on('drain', () => {
@@ -124,6 +131,30 @@ export class EventStreams {
     for (const sub of this.#subs) this.#pump(sub)
   }
 
+  /** The API keys' agencies changed (hosted-agency files reloaded): every stream with an `access`
+   *  asks it again; one that may see nothing more is told why (stream.closed) and ended, one whose key
+   *  gained agencies gets their events from now on (README "Notifications"). Returns how many ended. */
+  reauthorize(): number {
+    let ended = 0
+    const lastIssued = this.#deps.store.lastIssuedId()
+    for (const sub of [...this.#subs]) {
+      if (!sub.filter.access) continue
+      const access = sub.filter.access()
+      if (!access.ok) {
+        this.#deps.log.info({ event: 'events.stream-closed', reason: access.reason, agencies: sub.agencies }, 'event stream ended: its API key no longer sees its agencies')
+        this.#drop(sub)
+        sub.res.end(closedFrame(access))
+        // A client that is not reading would hold the socket until it does: not past slowClientMs.
+        if (sub.blocked) setTimeout(() => sub.res.destroy(), this.#deps.settings.slowClientMs).unref()
+        ended++
+        continue
+      }
+      sub.agencies = seeNow(sub.agencies, access.agencies, sub.since, lastIssued)
+      this.#pump(sub)
+    }
+    return ended
+  }
+
   /** Ends every stream (the node is closing); clients reconnect elsewhere or later with Last-Event-ID. */
   closeAll(): void {
     this.#closed = true
@@ -140,12 +171,13 @@ export class EventStreams {
     sub.pumping = true
     try {
       for (;;) {
-        const rows = this.#deps.store.after({ agencies: sub.filter.agencies, types: sub.filter.types, afterId: sub.cursor, limit: this.#deps.settings.batch })
+        const rows = this.#deps.store.after({ agencies: sub.agencies, types: sub.filter.types, afterId: sub.cursor, limit: this.#deps.settings.batch })
         if (rows.length === 0) return
         let text = ''
-        for (const r of rows) text += frame(r.id, r.type, eventJson(r))
+        for (const r of rows) if (r.id > (sub.since.get(r.agency) ?? 0)) text += frame(r.id, r.type, eventJson(r))
         sub.cursor = rows[rows.length - 1]!.id
-        if (!this.#write(sub, text)) return
+        for (const [a, floor] of sub.since) if (sub.cursor >= floor) sub.since.delete(a)
+        if (text !== '' && !this.#write(sub, text)) return
         if (rows.length < this.#deps.settings.batch) return
       }
     } catch (err) {

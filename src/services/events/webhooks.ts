@@ -3,6 +3,8 @@
 // backoff and jitter up to maxAttempts. Endpoints are served side by side with their own slots
 // (perEndpoint), so a slow or failing endpoint never delays another one, nor anything else of the node.
 // Order is not guaranteed (retries overtake): receivers order by the event id and dedupe by webhook-id.
+// Endpoints change at run time (hosted-agency files): reconcile() abandons what a removed endpoint will
+// never be sent, and sends what waits for a changed one to its new URL now (README "Notifications").
 import { Agent, request } from 'undici'
 import type { Clock } from '../../clock.js'
 import type { Config } from '../../config/index.js'
@@ -12,6 +14,8 @@ import type { EventStore, WebhookDelivery, WebhookState } from '../../storage/ev
 import { backoffCap } from '../../domain/delivery.js'
 import { signWebhook } from './signature.js'
 import { eventJson } from './view.js'
+import { snippet } from './webhook-answer.js'
+import { endpointChanges, targets, type EndpointTarget } from './webhook-changes.js'
 import type { WebhookRoute } from './sink.js'
 
 export interface WebhookEndpoint extends WebhookRoute {
@@ -48,9 +52,6 @@ export interface EndpointStatus {
   readonly lastFailure?: { readonly at: string; readonly status?: number; readonly error: string }
 }
 
-/** Longest response text kept as the failure reason. */
-const MAX_ERROR_TEXT = 300
-
 /** "Equal jitter": half the exponential cap, plus up to the other half at random; never 0, never above max. */
 export function retryDelay(attempt: number, s: Pick<WebhookSettings, 'initialBackoffMs' | 'maxBackoffMs'>, random: () => number): number {
   const cap = backoffCap(attempt, s)
@@ -74,7 +75,10 @@ export class WebhookWorker {
   readonly #agent: Agent
   readonly #tracked = new Map<string, Tracked>()
   /** "eventId endpoint" of the requests in flight */
-  readonly #inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>()
+  readonly #inFlight = new Map<string, { done: Promise<void>; abort: AbortController; endpoint: string }>()
+  /** The endpoints as of the last start()/reconcile(): name → URL and key, to see what changed. */
+  #known: ReadonlyMap<string, EndpointTarget> = new Map()
+  #reconciling: Promise<unknown> = Promise.resolve()
   #timer: NodeJS.Timeout | undefined
   #running = false
 
@@ -103,13 +107,51 @@ export class WebhookWorker {
   async start(): Promise<void> {
     if (this.#running) return
     this.#running = true
-    // Deliveries left for an endpoint that was removed from the configuration will never be sent.
-    // (At run time a hosted agency's endpoints may vanish with its file; theirs stay pending, unsent,
-    // until the file is back, the node restarts, or retention removes them.)
-    const names = this.#current().map((e) => e.name)
-    const n = await this.#deps.db.write(() => this.#deps.store.failOrphans(names, this.#deps.clock.now(), 'the webhook endpoint is no longer configured'))
-    if (n > 0) this.#deps.log.warn({ event: 'webhook.orphans-failed', count: n }, 'pending webhook deliveries to removed endpoints marked failed')
+    // Deliveries left for an endpoint removed from the configuration (node.json, or an agency file
+    // gone while the node was down) will never be sent: they end abandoned.
+    const current = this.#current()
+    this.#known = targets(current)
+    await this.#abandon(current)
     if (this.enabled) this.#tick()
+  }
+
+  /** The endpoints changed at run time (hosted-agency files reloaded): pending deliveries that will
+   *  never be sent end `abandoned` (requests in flight to a removed endpoint are cut), and those of an
+   *  endpoint whose URL or secret changed are due at once, at the new URL. Resolves when recorded. */
+  reconcile(): Promise<void> {
+    const run = this.#reconciling.then(() => this.#reconcile())
+    this.#reconciling = run.catch(() => {})
+    return run
+  }
+
+  async #reconcile(): Promise<void> {
+    if (!this.#running) return
+    const { db, store, clock, log } = this.#deps
+    const current = this.#current()
+    const was = this.#known
+    this.#known = targets(current)
+    const { removed, changed } = endpointChanges(was, this.#known)
+    await this.#abandon(current)
+    for (const name of removed) {
+      for (const f of this.#inFlight.values()) if (f.endpoint === name) f.abort.abort()
+      this.#tracked.delete(name)
+    }
+    if (removed.length > 0) log.info({ event: 'webhook.endpoints-removed', endpoints: removed }, 'webhook endpoints removed')
+    if (changed.length > 0) {
+      const at = clock.now()
+      const due = await db.write(() => changed.reduce((n, name) => n + store.retarget(name, at), 0))
+      for (const name of changed) {
+        const t = this.#tracked.get(name) // a new target: a record of its own (in-flight counts stay)
+        if (t) { delete t.lastFailure; delete t.lastSuccessAt }
+      }
+      log.info({ event: 'webhook.endpoints-changed', endpoints: changed, due }, 'webhook endpoints changed: what waits for them goes to the new URL now')
+    }
+    this.notify()
+  }
+
+  async #abandon(current: readonly WebhookEndpoint[]): Promise<void> {
+    const n = await this.#deps.db.write(() => this.#deps.store.abandon(current, this.#deps.clock.now()))
+    if (n > 0) this.#deps.log.warn({ event: 'webhook.abandoned', count: n }, 'pending webhook deliveries abandoned: their endpoint was removed or no longer takes them')
   }
 
   /** New events were committed (EventLog.onCommit). Without endpoints there is nothing to do. */
@@ -121,6 +163,7 @@ export class WebhookWorker {
     this.#running = false
     clearTimeout(this.#timer)
     this.#timer = undefined
+    await this.#reconciling
     for (const f of this.#inFlight.values()) f.abort.abort()
     await Promise.allSettled([...this.#inFlight.values()].map((f) => f.done))
     await this.#agent.close()
@@ -164,7 +207,7 @@ export class WebhookWorker {
             this.#inFlight.delete(key)
             this.notify()
           })
-          this.#inFlight.set(key, { done, abort })
+          this.#inFlight.set(key, { done, abort, endpoint: endpoint.name })
         }
       }
     } catch (err) {
@@ -222,6 +265,9 @@ export class WebhookWorker {
       log.error({ err, event: 'webhook.record-failed' }, 'could not record a webhook attempt')
       return
     }
+    // Removed (the row was abandoned) or retargeted meanwhile (reconcile): not the endpoint's record.
+    const target = this.#known.get(endpoint.name)
+    if (!target || target.url !== endpoint.url || !target.key.equals(endpoint.key)) return
     const t = this.#track(endpoint.name)
     if (error === undefined) {
       t.lastSuccessAt = at
@@ -233,20 +279,4 @@ export class WebhookWorker {
       else log.info({ ...fields, nextAttemptAt: new Date(nextAttemptAt).toISOString() }, 'webhook delivery failed; will retry')
     }
   }
-}
-
-async function snippet(body: AsyncIterable<unknown> & { destroy(): void }): Promise<string> {
-  let text = ''
-  try {
-    for await (const c of body) {
-      text += Buffer.from(c as Uint8Array).toString('utf8')
-      if (text.length >= MAX_ERROR_TEXT) break
-    }
-  } catch {
-    /* the status says enough */
-  } finally {
-    body.destroy()
-  }
-  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, MAX_ERROR_TEXT)
-  return clean === '' ? '' : `: ${clean}`
 }

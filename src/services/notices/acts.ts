@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { SarabanError, type FieldProblem } from '../../errors.js'
 import { isoTime } from '../../clock.js'
-import { INBOX_ACTS, WITHDRAW, bangkokYear, inboxState, recipientState, type InboxAct, type Notice, type RejectReason } from '../../domain/notices.js'
+import { INBOX_ACTS, WITHDRAW, bangkokYear, inboxState, recipientState, type InboxAct, type Notice, type RejectReason, type WithdrawAct } from '../../domain/notices.js'
 import { noticesByRef, type NewOutNotice, type NoticeRow } from '../../storage/notices.js'
 import type { Letter } from '../../domain/letter.js'
 import { factsOfLetter } from '../../domain/registers.js'
@@ -98,45 +98,49 @@ export async function rejectLetter(deps: NoticeDeps, messageId: string, req: Rej
   return row
 }
 
-/** POST /api/v1/letters/{id}/withdraw: a signed `withdrawn` notice to each recipient that has the
- *  letter and has not answered (§18.4). Named recipients must all be eligible; without a list, every
- *  delivered recipient without an answer, refused when any recipient accepted or is still in delivery. */
+/** POST /api/v1/letters/{id}/withdraw (§18.4): for each recipient that has the letter and has not
+ *  answered, a signed `withdrawn` notice; for each whose message is still queued, the message is
+ *  cancelled in the same transaction (never sent, no notice; event `letter.cancelled`). Named
+ *  recipients must all be eligible; without a list, every such recipient, refused when any recipient
+ *  accepted or has an attempt in flight (it may be delivered: ask again once it has ended). */
 export async function withdrawLetter(deps: NoticeDeps, letterId: string, req: WithdrawRequest): Promise<NoticeRow[]> {
   const rows = await deps.db.write(() => {
     const messages = deps.outbox.messagesForLetter(letterId)
     const about = noticesByRef(deps.notices.aboutAll(messages.map((m) => m.messageId)))
-    const states = messages.map((m, i) => {
+    const states = messages.map((m) => {
       const a = about.get(m.messageId) ?? {}
       const answer = a.answer?.direction === 'in' ? a.answer.type : undefined
-      return { m, i, state: recipientState(m.status, answer, a.withdrawal?.direction === 'out') }
+      const state = recipientState(m.status, answer, a.withdrawal?.direction === 'out')
+      return { m, state, act: WITHDRAW[state] }
     })
-    const problems: Array<FieldProblem & { code: Exclude<(typeof WITHDRAW)[keyof typeof WITHDRAW], true> }> = []
-    let targets: typeof states
+    type Refusal = Exclude<(typeof WITHDRAW)[keyof typeof WITHDRAW], WithdrawAct>
+    const isAct = (a: WithdrawAct | Refusal): a is WithdrawAct => a === 'notice' || a === 'cancel'
+    const problems: Array<FieldProblem & { code: Refusal }> = []
+    let targets: Array<(typeof states)[number] & { act: WithdrawAct }>
     if (req.recipients) {
       targets = []
       req.recipients.forEach((agency, j) => {
         const s = states.find((x) => x.m.recipientAgency === agency)
         if (!s) throw new SarabanError('ERR_REQUEST_INVALID', `"${agency}" is not a recipient of letter ${letterId}.`, { field: `/recipients/${j}` })
-        const ok = WITHDRAW[s.state]
-        if (ok === true) targets.push(s)
-        else problems.push({ code: ok, field: `/recipients/${j}`, message: `"${agency}" is ${s.state}` })
+        if (isAct(s.act)) targets.push({ ...s, act: s.act })
+        else problems.push({ code: s.act, field: `/recipients/${j}`, message: `"${agency}" is ${s.state}` })
       })
     } else {
       for (const s of states) {
-        const ok = WITHDRAW[s.state]
-        // Without a list, recipients that never got the letter or already answered are left alone,
-        // but an accepted one, or one still in delivery, makes the request ambiguous: refuse it.
-        if (ok === 'ERR_WITHDRAW_ACCEPTED' || ok === 'ERR_NOT_DELIVERED' && s.state !== 'failed') {
-          problems.push({ code: ok, field: `/recipients`, message: `"${s.m.recipientAgency}" is ${s.state}` })
+        // Without a list, recipients whose delivery failed or that already answered are left alone,
+        // but an accepted one, or one with an attempt in flight, makes the request ambiguous: refuse it.
+        if (s.act === 'ERR_WITHDRAW_ACCEPTED' || s.act === 'ERR_WITHDRAW_IN_FLIGHT') {
+          problems.push({ code: s.act, field: `/recipients`, message: `"${s.m.recipientAgency}" is ${s.state}` })
         }
       }
-      targets = states.filter((s) => WITHDRAW[s.state] === true)
+      targets = states.flatMap((s) => (isAct(s.act) ? [{ ...s, act: s.act }] : []))
       if (problems.length === 0 && targets.length === 0) {
-        throw new SarabanError('ERR_NOT_DELIVERED', `Letter ${letterId} has no recipient it can be withdrawn from (none delivered without an answer).`, { field: '/recipients' })
+        throw new SarabanError('ERR_NOT_DELIVERED', `Letter ${letterId} has no recipient it can be withdrawn from (none queued, or delivered without an answer).`, { field: '/recipients' })
       }
     }
     if (problems.length > 0) {
-      throw new SarabanError(problems[0]!.code, `The letter cannot be withdrawn: ${problems.map((p) => p.message).join('; ')}. Name the recipients to withdraw from in "recipients".`, {
+      const again = problems.some((p) => p.code === 'ERR_WITHDRAW_IN_FLIGHT') ? ' A recipient with an attempt in flight can be withdrawn from in a moment, once the attempt has ended.' : ''
+      throw new SarabanError(problems[0]!.code, `The letter cannot be withdrawn: ${problems.map((p) => p.message).join('; ')}. Name the recipients to withdraw from in "recipients".${again}`, {
         errors: problems.map(({ field, message }) => ({ field, message })),
       })
     }
@@ -146,10 +150,19 @@ export async function withdrawLetter(deps: NoticeDeps, letterId: string, req: Wi
       const notice: Notice = { type: 'withdrawn', messageId: s.m.messageId, envelopeSha256: s.m.envelopeSha256, at: isoTime(now), reason: req.reason }
       record(deps, { messageId: noticeId, type: 'withdrawn', refersTo: s.m.messageId, fromAgency: s.m.senderAgency, toAgency: s.m.recipientAgency, noticeJson: JSON.stringify(notice), createdAt: now },
         () => { throw new SarabanError('ERR_ALREADY_WITHDRAWN', `"${s.m.recipientAgency}" was withdrawn from concurrently.`) })
-      return deps.notices.get(noticeId)!
+      if (s.act === 'cancel') {
+        // The claim runs on this same connection, so a queued message cannot be taken in between; the
+        // guard in the UPDATE (status = 'queued') is what makes that true, and is checked.
+        if (!deps.outbox.cancelQueued(s.m.messageId, req.reason)) {
+          throw new SarabanError('ERR_WITHDRAW_IN_FLIGHT', `An attempt to deliver to "${s.m.recipientAgency}" started; ask again once it has ended.`, { field: '/recipients' })
+        }
+        deps.events?.emit({ agency: s.m.senderAgency, type: 'letter.cancelled', letterId, messageId: s.m.messageId, data: { recipient: s.m.recipientAgency, reason: req.reason } })
+      }
+      return { row: deps.notices.get(noticeId)!, act: s.act }
     })
   })
-  await sealAll(deps, rows)
-  deps.log.info({ event: 'letter.withdrawing', letterId, recipients: rows.map((r) => r.toAgency) }, 'withdrawal queued')
-  return rows
+  await sealAll(deps, rows.filter((r) => r.act === 'notice').map((r) => r.row))
+  const cancelled = rows.filter((r) => r.act === 'cancel').map((r) => r.row.toAgency)
+  deps.log.info({ event: 'letter.withdrawing', letterId, recipients: rows.map((r) => r.row.toAgency), cancelled }, 'withdrawal queued; queued deliveries cancelled')
+  return rows.map((r) => r.row)
 }

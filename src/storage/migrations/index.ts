@@ -14,6 +14,7 @@ import { sql as fanout } from './009-fanout.js'
 import { sql as timestampImprint } from './010-timestamp-imprint.js'
 import { sql as registerOpenNumbers } from './011-register-open-numbers.js'
 import { sql as inboxContents } from './012-inbox-contents.js'
+import { sql as webhookAbandoned } from './013-webhook-abandoned.js'
 import { sql as sharedRefs } from './014-shared-refs.js'
 
 export interface Migration {
@@ -35,6 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'timestamp-imprint', sql: timestampImprint },
   { version: 11, name: 'register-open-numbers', sql: registerOpenNumbers },
   { version: 12, name: 'inbox-contents', sql: inboxContents },
+  { version: 13, name: 'webhook-abandoned', sql: webhookAbandoned },
   { version: 14, name: 'shared-refs', sql: sharedRefs },
 ]
 

@@ -1,0 +1,57 @@
+// The pieces every entry of an evidence bundle v2 is made of (PROTOCOL.md §8.5): the list of parts
+// (shared parts once), the time-stamp tokens found by imprint, the CRLs in force at given times, and
+// the TSA chain of a token.
+import { createHash } from 'node:crypto'
+import type { ManifestPart, PartRole } from '../evidence/manifest.js'
+import { chainPem } from '../evidence/forms.js'
+import { tokenFacts } from '../evidence/tst.js'
+import type { EvidenceDeps, StoredToken } from './evidence-build.js'
+
+export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
+
+export class Parts {
+  readonly list: Array<ManifestPart & { data: Buffer }> = []
+  readonly #paths = new Set<string>()
+  add(path: string, role: PartRole, data: Buffer): string {
+    if (this.#paths.has(path)) return path // shared parts (attachments, directory, CRLs) once
+    this.#paths.add(path)
+    this.list.push({ path, role, size: data.length, sha256: sha256(data), data })
+    return path
+  }
+}
+
+/** The tokens of a message's signature and of its receipt, found among its stored tokens by their
+ *  message imprints (SHA-256 of each signature value, §8.5, §13.2). */
+export function tokensByImprint(tokens: readonly StoredToken[], signatureImprint: Buffer, receiptImprint: Buffer | undefined): [Buffer | undefined, Buffer | undefined] {
+  let forSignature: Buffer | undefined
+  let forReceipt: Buffer | undefined
+  for (const t of tokens) {
+    let imprint: Buffer
+    try {
+      imprint = tokenFacts(t.token).imprint
+    } catch {
+      continue // not a token we can read; nothing to prove with it
+    }
+    if (forSignature === undefined && imprint.equals(signatureImprint)) forSignature = t.token
+    else if (forReceipt === undefined && receiptImprint !== undefined && imprint.equals(receiptImprint)) forReceipt = t.token
+  }
+  return [forSignature, forReceipt]
+}
+
+/** The CRLs in force at each of the times, once each (PROTOCOL.md §8.5, §15). */
+export function crlParts(deps: EvidenceDeps, shared: Parts, times: ReadonlyArray<Date | undefined>): string[] {
+  const crls: string[] = []
+  for (const at of times) {
+    for (const der of at === undefined ? [] : deps.crlsAt?.(at) ?? []) {
+      const path = shared.add(`crl/${sha256(der).slice(0, 16)}.crl`, 'crl', der)
+      if (!crls.includes(path)) crls.push(path)
+    }
+  }
+  return crls
+}
+
+/** The certificates a token carries, as a shared PEM part. */
+export function tsaChain(shared: Parts, token: Buffer): string {
+  const pem = chainPem(tokenFacts(token).certificates)
+  return shared.add(`tsa/${sha256(pem).slice(0, 16)}.pem`, 'tsa-chain', pem)
+}
