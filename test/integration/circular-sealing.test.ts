@@ -17,6 +17,8 @@ import { SEAL_BATCH_BYTES } from '../../src/services/send-batches.js'
 import { EnvelopeCache } from '../../src/services/envelope-cache.js'
 import { createLogger } from '../../src/log.js'
 import { toBase64Der } from '../../src/pki/cert.js'
+import { readLayout } from '../../src/evidence/layout.js'
+import { verifyEvidence } from '../../src/services/evidence.js'
 
 const A = Array.from({ length: 30 }, (_, i) => `a${String(i + 1).padStart(2, '0')}`)
 const B = Array.from({ length: 30 }, (_, i) => `b${String(i + 1).padStart(2, '0')}`)
@@ -75,6 +77,16 @@ t.test('a per-recipient circular to 60 agencies', async (t) => {
       t.equal(sha(att.body as Buffer), sha(pdf), `${id}: the attachment, byte for byte`)
     }
     t.same(hq.ctx!.outbox.counts(), { queued: 0, sending: 0, delivered: ALL.length, failed: 0 })
+
+    // The evidence bundle of the circular is streamed (PROTOCOL.md §8), all 60 envelopes in it.
+    const ev = await hq.call('hq', 'GET', `/api/v1/letters/${letterId}/evidence`)
+    t.equal(ev.status, 200)
+    t.equal(Number(ev.headers.get('content-length')), (ev.body as Buffer).length, `Content-Length announced: ${(ev.body as Buffer).length} bytes`)
+    const layout = readLayout(ev.body as Buffer)
+    t.same(layout.findings.filter((f) => !f.ok), [], 'every file exactly as the manifest lists it')
+    t.equal(layout.manifest!.messages.length, ALL.length)
+    const report = await verifyEvidence(ev.body, { anchors: hq.ctx!.anchors, profiles: hq.ctx!.profiles })
+    t.ok(report.ok, JSON.stringify(report.findings.filter((f) => !f.ok)).slice(0, 500))
     const again = await hq.call('hq', 'POST', '/api/v1/letters', body('เวียนทีละหน่วยงาน'), { 'idempotency-key': 'first' })
     t.equal(again.status, 200, 'the same request again is a replay')
     t.equal(again.body.id, letterId)
