@@ -10,7 +10,7 @@ import type { Logger } from '../log.js'
 import type { Db } from '../storage/db.js'
 import type { NewOutboxMessage, OutboxStore } from '../storage/outbox.js'
 
-/** Bytes of sealed envelopes one send holds before storing them: ~11 jose-v1 envelopes of a 1 MB PDF
+/** Bytes of sealed envelopes one send holds before storing them: 12 jose-v1 envelopes of a 1 MB PDF
  *  per commit. 1 MB PDF to 500 agencies (npm run bench -- --case circular --paths per-recipient):
  *  sender peak RSS 449 MB until all delivered, was 906 MB with every envelope held. */
 export const SEAL_BATCH_BYTES = 16 * 1024 * 1024
