@@ -13,7 +13,7 @@ import { sql as notices } from './008-notices.js'
 import { sql as fanout } from './009-fanout.js'
 import { sql as timestampImprint } from './010-timestamp-imprint.js'
 import { sql as registerOpenNumbers } from './011-register-open-numbers.js'
-import { sql as sealing } from './012-sealing.js'
+import { sql as sealing } from './015-sealing.js'
 
 export interface Migration {
   readonly version: number
@@ -33,7 +33,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: 'fanout', sql: fanout },
   { version: 10, name: 'timestamp-imprint', sql: timestampImprint },
   { version: 11, name: 'register-open-numbers', sql: registerOpenNumbers },
-  { version: 12, name: 'sealing', sql: sealing },
+  { version: 15, name: 'sealing', sql: sealing },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,4 +1,4 @@
-// Migration 012 (issue 5 §4): a circular sealed per recipient (a profile without sealMany) is stored
+// Migration 015 (issue 5 §4): a circular sealed per recipient (a profile without sealMany) is stored
 // in batches while it is sealed, so the sender's memory does not grow with the recipients. Each
 // envelope waits in outbox_contents with `sealing` = its letter id and no letter_id: nothing reads
 // such a row until the letter's one final transaction adopts it (letter_id set, sealing NULL) and
