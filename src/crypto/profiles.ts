@@ -12,7 +12,7 @@ export type {
   AttachmentManifestItem, ByteSpan, EnvelopeHeader, EnvelopeProfile, LetterObject, Opened, ReceiptClaims, Routing, SealInput, Sealed,
   SignedPayload, SignerIdentity, VerifiedReceipt, SealRecipient, SealManyInput, SealedPart, SealedMany, SealsMany,
 } from './types.js'
-import type { SealManyInput, SealedMany, SealsMany } from './types.js'
+import type { SealManyInput, SealedMany, SealedPart, SealsMany } from './types.js'
 
 const ROWS: readonly EnvelopeProfile[] = [joseV1, cmsV1, joseV2] // jose-v2 last: existing directories keep their preference (§17.7)
 
@@ -101,18 +101,33 @@ export function receiptFromText(profileId: string, text: string): Buffer {
   return Buffer.from(text, BINARY_RECEIPTS.has(profileId) ? 'base64' : 'utf8')
 }
 
+/** Whether the profile signs once and encrypts the content once for many recipients (PROTOCOL.md §17). */
+export function sealsMany(profile: EnvelopeProfile & Partial<SealsMany>): profile is EnvelopeProfile & SealsMany {
+  return typeof profile.sealMany === 'function'
+}
+
+/**
+ * One seal() per recipient, one at a time, for a profile without sealMany: each part (head = the
+ * whole envelope, tail empty) is yielded as soon as it is sealed, so a caller that stores parts as
+ * they come holds a batch of envelopes, not all of them (issue 5 §4).
+ */
+export async function* sealEach(profile: EnvelopeProfile, input: SealManyInput): AsyncGenerator<SealedPart> {
+  for (const r of input.recipients) {
+    const s = await profile.seal({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert })
+    yield { messageId: r.messageId, to: r.to, head: s.envelope, tail: Buffer.alloc(0), envelopeSha256: s.envelopeSha256, contentKey: s.contentKey, signature: s.signature }
+  }
+}
+
 /**
  * Seals one letter for many recipients of one profile (issue 5 §4). A profile that implements
  * sealMany signs once and encrypts the content once; otherwise each recipient gets its own seal()
- * (head = the whole envelope, shared = empty), as before.
+ * (head = the whole envelope, shared = empty), all held in memory: for many recipients of such a
+ * profile, store sealEach()'s parts as they come instead (services/send-staged.ts).
  */
 export async function sealForAll(profile: EnvelopeProfile & Partial<SealsMany>, input: SealManyInput): Promise<SealedMany> {
-  if (typeof profile.sealMany === 'function') return profile.sealMany(input)
-  const parts = []
-  for (const r of input.recipients) {
-    const s = await profile.seal({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert })
-    parts.push({ messageId: r.messageId, to: r.to, head: s.envelope, tail: Buffer.alloc(0), envelopeSha256: s.envelopeSha256, contentKey: s.contentKey, signature: s.signature })
-  }
+  if (sealsMany(profile)) return profile.sealMany(input)
+  const parts: SealedPart[] = []
+  for await (const part of sealEach(profile, input)) parts.push(part)
   return { mediaType: profile.mediaType, shared: Buffer.alloc(0), parts }
 }
 

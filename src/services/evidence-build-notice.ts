@@ -5,12 +5,12 @@ import type { ManifestNotice } from '../evidence/manifest.js'
 import { chainPem, contentKeyFile, evidenceForm } from '../evidence/forms.js'
 import { tokenFacts } from '../evidence/tst.js'
 import type { EvidenceDeps, NoticeEvidence } from './evidence-build.js'
-import { crlParts, sha256, tokensByImprint, tsaChain, type Parts } from './evidence-parts.js'
+import { crlParts, sha256, tokensByImprint, tsaChain, type PartSink } from './evidence-parts.js'
 
 /** A notice's files (PROTOCOL.md §18.6): envelope, the signed notice and its chain, the receipt and
  *  its chain, for a notice we sent its content key, and like a message (§8.5) the time-stamps of both
  *  signatures with the directory and CRLs in force at their times. */
-export async function noticeParts(deps: EvidenceDeps, n: NoticeEvidence, shared: Parts, own: Parts): Promise<ManifestNotice> {
+export async function noticeParts(deps: EvidenceDeps, n: NoticeEvidence, shared: PartSink, own: PartSink): Promise<ManifestNotice> {
   const profile = deps.profiles.get(n.profile)
   const form = evidenceForm(n.profile)
   if (form === undefined) throw new Error(`no evidence form for profile ${n.profile}`)

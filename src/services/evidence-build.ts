@@ -7,13 +7,13 @@ import { isoTime, type Clock } from '../clock.js'
 import type { OutboxLetter, OutboxMessage } from '../storage/outbox.js'
 import { receiptFromText, type ProfileTable } from '../crypto/profiles.js'
 import type { VerifiedReceipt } from '../crypto/types.js'
-import { writeTar } from '../evidence/tar.js'
+import { writeTar, type TarEntry } from '../evidence/tar.js'
 import { checksumsFile, encodeManifest, EVIDENCE_FORMAT, EVIDENCE_V2, MANIFEST_PATH } from '../evidence/manifest.js'
 import type { ManifestMessage, ManifestNotice, ManifestPart } from '../evidence/manifest.js'
 import { chainPem, contentKeyFile, evidenceForm } from '../evidence/forms.js'
 import { tokenFacts } from '../evidence/tst.js'
 import { auditorReadme } from '../evidence/auditor-readme.js'
-import { crlParts, Parts, sha256, tokensByImprint, tsaChain } from './evidence-parts.js'
+import { crlParts, Parts, sha256, tokensByImprint, tsaChain, type PartSink } from './evidence-parts.js'
 import { noticeParts } from './evidence-build-notice.js'
 
 export interface StoredToken {
@@ -67,18 +67,24 @@ export async function buildEvidenceArchive(deps: EvidenceDeps, letter: OutboxLet
   const notices: ManifestNotice[] = []
   for (const n of deps.noticesFor?.(messages.map((m) => m.messageId)) ?? []) notices.push(await noticeParts(deps, n, shared, own))
 
-  const head = { letterId: letter.id, sender: letter.senderAgency, generatedAt }
-  const readme = { path: 'README.txt', role: 'readme' as const, data: auditorReadme(head, entries, notices) }
   const body = [...shared.list, ...own.list]
-  const described = [readme, ...body].map((p) => ({ path: p.path, role: p.role, size: p.data.length, sha256: sha256(p.data) }))
-  const sums = { path: 'SHA256SUMS', role: 'checksums' as const, data: checksumsFile(described) }
-  const all = [readme, sums, ...body]
-  const parts: ManifestPart[] = all.map((p) => ({ path: p.path, role: p.role, size: p.data.length, sha256: sha256(p.data) }))
-  const manifest = encodeManifest({ format: EVIDENCE_FORMAT, version: EVIDENCE_V2, ...head, parts, messages: entries, ...(notices.length > 0 ? { notices } : {}) })
-  return writeTar([{ path: MANIFEST_PATH, data: manifest }, ...all.map((p) => ({ path: p.path, data: p.data }))], Math.floor(Date.parse(generatedAt) / 1000))
+  const front = frontFiles({ letterId: letter.id, sender: letter.senderAgency, generatedAt }, entries, notices, body)
+  return writeTar([...front, ...body.map((p) => ({ path: p.path, data: p.data }))], Math.floor(Date.parse(generatedAt) / 1000))
 }
 
-async function messageParts(deps: EvidenceDeps, m: OutboxMessage, shared: Parts, own: Parts): Promise<ManifestMessage> {
+/** The files before `body` in the archive, in order: manifest.json, README.txt, SHA256SUMS
+ *  (PROTOCOL.md §8.4); they need only the body's paths, sizes and digests, not its bytes. */
+export function frontFiles(head: { letterId: string; sender: string; generatedAt: string }, entries: readonly ManifestMessage[], notices: readonly ManifestNotice[], body: readonly ManifestPart[]): TarEntry[] {
+  const readme = { path: 'README.txt', role: 'readme' as const, data: auditorReadme(head, entries, notices) }
+  const describe = (p: ManifestPart) => ({ path: p.path, role: p.role, size: p.size, sha256: p.sha256 })
+  const described = [{ path: readme.path, role: readme.role, size: readme.data.length, sha256: sha256(readme.data) }, ...body.map(describe)]
+  const sums = { path: 'SHA256SUMS', role: 'checksums' as const, data: checksumsFile(described) }
+  const parts: ManifestPart[] = [described[0]!, { path: sums.path, role: sums.role, size: sums.data.length, sha256: sha256(sums.data) }, ...described.slice(1)]
+  const manifest = encodeManifest({ format: EVIDENCE_FORMAT, version: EVIDENCE_V2, ...head, parts, messages: [...entries], ...(notices.length > 0 ? { notices: [...notices] } : {}) })
+  return [{ path: MANIFEST_PATH, data: manifest }, { path: readme.path, data: readme.data }, { path: sums.path, data: sums.data }]
+}
+
+export async function messageParts(deps: EvidenceDeps, m: OutboxMessage, shared: PartSink, own: PartSink): Promise<ManifestMessage> {
   const profile = deps.profiles.get(m.profile)
   const form = evidenceForm(m.profile)
   if (form === undefined) throw new Error(`no evidence form for profile ${m.profile}`)

@@ -9,7 +9,12 @@ import type { EvidenceDeps, StoredToken } from './evidence-build.js'
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 
-export class Parts {
+/** Where messageParts() and noticeParts() put a bundle's files (evidence-stream.ts: digests only). */
+export interface PartSink {
+  add(path: string, role: PartRole, data: Buffer): string
+}
+
+export class Parts implements PartSink {
   readonly list: Array<ManifestPart & { data: Buffer }> = []
   readonly #paths = new Set<string>()
   add(path: string, role: PartRole, data: Buffer): string {
@@ -39,7 +44,7 @@ export function tokensByImprint(tokens: readonly StoredToken[], signatureImprint
 }
 
 /** The CRLs in force at each of the times, once each (PROTOCOL.md §8.5, §15). */
-export function crlParts(deps: EvidenceDeps, shared: Parts, times: ReadonlyArray<Date | undefined>): string[] {
+export function crlParts(deps: EvidenceDeps, shared: PartSink, times: ReadonlyArray<Date | undefined>): string[] {
   const crls: string[] = []
   for (const at of times) {
     for (const der of at === undefined ? [] : deps.crlsAt?.(at) ?? []) {
@@ -51,7 +56,7 @@ export function crlParts(deps: EvidenceDeps, shared: Parts, times: ReadonlyArray
 }
 
 /** The certificates a token carries, as a shared PEM part. */
-export function tsaChain(shared: Parts, token: Buffer): string {
+export function tsaChain(shared: PartSink, token: Buffer): string {
   const pem = chainPem(tokenFacts(token).certificates)
   return shared.add(`tsa/${sha256(pem).slice(0, 16)}.pem`, 'tsa-chain', pem)
 }

@@ -1,8 +1,11 @@
 // Send use case (PROTOCOL.md §7, §17): validate, build the attachment manifest, seal the letter for
-// all recipients of each envelope profile at once (sealForAll: sign once, encrypt the content once,
+// all recipients of each envelope profile at once (sealMany: sign once, encrypt the content once,
 // wrap the content key per recipient certificate from the directory, where the profile can), and
 // store the letter with its shared contents and all its outbox messages in one transaction before
 // answering. The shared content is stored and cached once per letter and profile, not per recipient.
+// A profile without sealMany seals per recipient (sealEach): past a byte budget those envelopes are
+// stored in batches ahead of that transaction (send-batches.ts), which adopts them all or nothing,
+// so a circular's memory does not grow with its recipients (issue 5 §4).
 import { createHash, randomUUID } from 'node:crypto'
 import { SarabanError, type ErrorCode, type FieldProblem } from '../errors.js'
 import { isoTime, type Clock } from '../clock.js'
@@ -11,7 +14,7 @@ import type { Db } from '../storage/db.js'
 import type { OutboxStore, NewOutboxMessage, NewOutboxContent } from '../storage/outbox.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
-import { sealForAll, type EnvelopeProfile, type ProfileTable, type SealRecipient } from '../crypto/profiles.js'
+import { sealEach, sealsMany, type EnvelopeProfile, type ProfileTable, type SealRecipient, type SealedPart } from '../crypto/profiles.js'
 import type { X509Certificate } from 'node:crypto'
 import { validate, schemaIds } from '../schema/index.js'
 import type { Letter, LetterDraft } from '../domain/letter.js'
@@ -20,6 +23,7 @@ import type { HostedAgencies } from './hosted-agencies.js'
 import type { EnvelopeCache } from './envelope-cache.js'
 import type { Timestamping, StampSubject } from './timestamping.js'
 import type { Registers } from './registers.js'
+import { EnvelopeBatches } from './send-batches.js'
 
 export interface SendDeps {
   readonly clock: Clock
@@ -38,6 +42,8 @@ export interface SendDeps {
   readonly timestamps?: Timestamping
   /** The sender's send (or circular) register gets its entry in the letter's transaction (README "Registers"). */
   readonly registers?: Pick<Registers, 'recordSent'>
+  /** Bytes of per-recipient envelopes held before they are stored in a batch (default SEAL_BATCH_BYTES). */
+  readonly sealBatchBytes?: number
 }
 
 export interface SendRequest {
@@ -171,29 +177,26 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     groups.set(t!.profile, g)
   })
   const byMessage = new Map<string, NewOutboxMessage>()
-  for (const [profile, recipients] of groups) {
-    const sealed = await sealForAll(profile, { letterId, from, sentAt, letter, attachments, signer, recipients })
-    const contentRef = sealed.shared.length > 0 ? profile.id : undefined
-    if (contentRef !== undefined) contents.push({ ref: contentRef, profile: profile.id, bytes: sealed.shared })
-    for (const part of sealed.parts) {
-      stamps.push({ messageId: part.messageId, side: 'outbox', kind: 'letter', signature: part.signature })
-      byMessage.set(part.messageId, {
-        messageId: part.messageId,
-        letterId,
-        recipientAgency: part.to,
-        profile: profile.id,
-        envelope: part.head,
-        ...(part.tail.length > 0 ? { tail: part.tail } : {}),
-        ...(contentRef !== undefined ? { contentRef } : {}),
-        envelopeSha256: part.envelopeSha256,
-        contentKey: part.contentKey,
-        priority,
-        nextAttemptAt: now,
-        ...(deadlineAt !== undefined ? { deadlineAt } : {}),
-      })
+  const batches = new EnvelopeBatches(deps, letterId, deps.sealBatchBytes)
+  const row = (profile: EnvelopeProfile, part: SealedPart, contentRef: string | undefined): NewOutboxMessage => {
+    stamps.push({ messageId: part.messageId, side: 'outbox', kind: 'letter', signature: part.signature })
+    const m: NewOutboxMessage = {
+      messageId: part.messageId,
+      letterId,
+      recipientAgency: part.to,
+      profile: profile.id,
+      envelope: part.head,
+      ...(part.tail.length > 0 ? { tail: part.tail } : {}),
+      ...(contentRef !== undefined ? { contentRef } : {}),
+      envelopeSha256: part.envelopeSha256,
+      contentKey: part.contentKey,
+      priority,
+      nextAttemptAt: now,
+      ...(deadlineAt !== undefined ? { deadlineAt } : {}),
     }
+    byMessage.set(part.messageId, m)
+    return m
   }
-  for (const id of ids) messages.push(byMessage.get(id)!)
   const letterRow = {
     id: letterId,
     senderAgency: from,
@@ -203,13 +206,28 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   }
   let contentIds: Map<string, number>
   try {
+    for (const [profile, recipients] of groups) {
+      const input = { letterId, from, sentAt, letter, attachments, signer, recipients }
+      if (sealsMany(profile)) {
+        const sealed = await profile.sealMany(input)
+        const contentRef = sealed.shared.length > 0 ? profile.id : undefined
+        if (contentRef !== undefined) contents.push({ ref: contentRef, profile: profile.id, bytes: sealed.shared })
+        for (const part of sealed.parts) row(profile, part, contentRef)
+      } else {
+        for await (const part of sealEach(profile, input)) await batches.add(row(profile, part, undefined))
+      }
+    }
+    await batches.finish()
+    for (const id of ids) messages.push(byMessage.get(id)!)
     contentIds = await deps.db.write(() => {
-      const ids = deps.outbox.insertLetter(letterRow, messages, contents)
+      const ids = deps.outbox.insertLetter(letterRow, messages, contents, batches.staged)
       deps.registers?.recordSent({ agency: from, letterId, at: now, letter })
       deps.timestamps?.record(stamps)
       return ids
     })
   } catch (err) {
+    // Nothing of this letter is stored: not the envelopes stored ahead of it either.
+    await batches.discard()
     // A concurrent request with the same Idempotency-Key won the insert: answer as its replay.
     const prior = req.idempotencyKey ? deps.outbox.findByIdempotencyKey(from, req.idempotencyKey) : undefined
     if (prior && prior.requestSha256 === req.requestSha256) return { letterId: prior.id, replayed: true }
@@ -218,10 +236,10 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   }
   for (const c of contents) deps.envelopes.putContent(contentIds.get(c.ref)!, c.bytes)
   for (const m of messages) {
-    const contentId = m.contentRef === undefined ? null : contentIds.get(m.contentRef)!
+    const contentId = m.contentId ?? (m.contentRef === undefined ? null : contentIds.get(m.contentRef)!)
     deps.envelopes.putParts(m.messageId, { head: m.envelope, contentId, tail: m.tail ?? Buffer.alloc(0) })
   }
-  deps.log.info({ event: 'letter.queued', letterId, from, recipients: messages.length }, 'letter sealed and queued')
+  deps.log.info({ event: 'letter.queued', letterId, from, recipients: messages.length, ...(batches.staged > 0 ? { sealedAhead: batches.staged, batches: batches.batches } : {}) }, 'letter sealed and queued')
   deps.onQueued()
   return { letterId, replayed: false }
 }

@@ -1,7 +1,9 @@
 // Send side: a letter and one outbox message (sealed envelope) per recipient, and each message's
 // delivery state (PROTOCOL.md §7.3): queued → sending → delivered | queued (retry) | failed.
 // A circular's envelopes share their encrypted content (PROTOCOL.md §17): it is stored once per
-// letter and profile (outbox_contents), and each message keeps its head and tail only.
+// letter and profile (outbox_contents), and each message keeps its head and tail only. A circular
+// sealed per recipient is stored in batches while it is sealed (stageEnvelope, migration 012): each
+// whole envelope waits as a content row no letter owns yet, which insertLetter() adopts.
 // Writers are synchronous and meant to run inside db.write(); each one is still its own (nested)
 // transaction, so nothing is ever half stored even when called outside write().
 import type Database from 'better-sqlite3'
@@ -40,6 +42,8 @@ export interface NewOutboxMessage {
   tail?: Buffer
   /** NewOutboxContent.ref of the shared bytes in the same insertLetter() call. */
   contentRef?: string
+  /** Or: the id stageEnvelope() gave the bytes stored earlier for this letter (`envelope` is then the head, usually empty). */
+  contentId?: number
   envelopeSha256: string
   /** The envelope's content encryption key, kept for evidence bundles (PROTOCOL.md §8). */
   contentKey: Buffer
@@ -141,7 +145,7 @@ type Stmt<R = unknown> = Database.Statement<unknown[], R>
 export class OutboxStore {
   readonly #clock: Clock
   readonly #s
-  readonly #insert: Database.Transaction<(l: NewLetter, m: readonly NewOutboxMessage[], c: readonly NewOutboxContent[]) => Map<string, number>>
+  readonly #insert: Database.Transaction<(l: NewLetter, m: readonly NewOutboxMessage[], c: readonly NewOutboxContent[], staged: number) => Map<string, number>>
   readonly #claim: Database.Transaction<(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean) => OutboxMessageMeta[]>
   readonly #agingMs: number
 
@@ -158,6 +162,10 @@ export class OutboxStore {
         @nextAttemptAt, @createdAt, @createdAt, @nextAttemptAt + @priority * @agingMs, @deadlineAt)`),
       insertEnvelope: p('INSERT INTO outbox_envelopes (message_id, content_key, bytes, content_id, tail) VALUES (?, ?, ?, ?, ?)'),
       insertContent: p('INSERT INTO outbox_contents (letter_id, profile, bytes) VALUES (?, ?, ?)'),
+      stage: p('INSERT INTO outbox_contents (letter_id, profile, bytes, sealing) VALUES (NULL, ?, ?, ?)'),
+      adopt: p('UPDATE outbox_contents SET letter_id = sealing, sealing = NULL WHERE sealing = ?'),
+      dropSealing: p('DELETE FROM outbox_contents WHERE sealing = ?'),
+      dropAllSealing: p('DELETE FROM outbox_contents WHERE sealing IS NOT NULL'),
       parts: p<{ head: Buffer; contentId: number | null; tail: Buffer | null }>('SELECT bytes AS head, content_id AS contentId, tail FROM outbox_envelopes WHERE message_id = ?'),
       content: p<Buffer>('SELECT bytes FROM outbox_contents WHERE id = ?').pluck(),
       byKey: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE sender_agency = ? AND idempotency_key = ?`),
@@ -204,13 +212,16 @@ export class OutboxStore {
     }
     const s = this.#s
     const agingMs = this.#agingMs
-    this.#insert = db.sqlite.transaction((l: NewLetter, msgs: readonly NewOutboxMessage[], contents: readonly NewOutboxContent[]) => {
+    this.#insert = db.sqlite.transaction((l: NewLetter, msgs: readonly NewOutboxMessage[], contents: readonly NewOutboxContent[], staged: number) => {
       s.insertLetter.run({ ...l, idempotencyKey: l.idempotencyKey ?? null, requestSha256: l.requestSha256 ?? null })
+      // All of the letter's staged envelopes or nothing (a startup of another process sharing the file may have dropped them).
+      const adopted = staged > 0 ? s.adopt.run(l.id).changes : 0
+      if (adopted !== staged) throw new Error(`storage: letter ${l.id} has ${adopted} of its ${staged} sealed envelopes stored; send it again`)
       const ids = new Map<string, number>()
       for (const c of contents) ids.set(c.ref, Number(s.insertContent.run(l.id, c.profile, c.bytes).lastInsertRowid))
       for (const m of msgs) {
         if (m.letterId !== l.id) throw new TypeError(`storage: outbox message ${m.messageId} belongs to letter ${m.letterId}, not ${l.id}`)
-        const contentId = m.contentRef === undefined ? null : ids.get(m.contentRef)
+        const contentId = m.contentId ?? (m.contentRef === undefined ? null : ids.get(m.contentRef))
         if (contentId === undefined) throw new TypeError(`storage: outbox message ${m.messageId} names content "${m.contentRef}", not in this letter`)
         s.insertMessage.run({
           messageId: m.messageId, letterId: m.letterId, recipientAgency: m.recipientAgency, profile: m.profile,
@@ -245,9 +256,22 @@ export class OutboxStore {
   }
 
   /** The letter, its shared contents and all its outbox messages, in one transaction. Sync; call
-   *  inside db.write(). Returns the outbox_contents id of each content, by its ref. */
-  insertLetter(letter: NewLetter, messages: readonly NewOutboxMessage[], contents: readonly NewOutboxContent[] = []): Map<string, number> {
-    return this.#insert.immediate(letter, messages, contents)
+   *  inside db.write(). Returns the outbox_contents id of each content, by its ref. `staged`: how
+   *  many envelopes stageEnvelope() stored for this letter; all are adopted, or nothing is stored. */
+  insertLetter(letter: NewLetter, messages: readonly NewOutboxMessage[], contents: readonly NewOutboxContent[] = [], staged = 0): Map<string, number> {
+    return this.#insert.immediate(letter, messages, contents, staged)
+  }
+
+  /** Stores one envelope of a letter still being sealed (no letter row yet): nothing reads it until
+   *  insertLetter() adopts it. Sync; call inside db.write(). Returns its outbox_contents id. */
+  stageEnvelope(letterId: string, profile: string, bytes: Buffer): number {
+    return Number(this.#s.stage.run(profile, bytes, letterId).lastInsertRowid)
+  }
+
+  /** Deletes the staged envelopes of one letter that will not be stored, or (no id: at startup)
+   *  of every letter whose sealing never finished. Returns how many. */
+  dropSealing(letterId?: string): number {
+    return letterId === undefined ? this.#s.dropAllSealing.run().changes : this.#s.dropSealing.run(letterId).changes
   }
 
   findByIdempotencyKey(senderAgency: string, key: string): OutboxLetter | undefined {

@@ -3,7 +3,8 @@
 // loopback with real mTLS and SQLite (fsync). Reports the time to the API's answer (sealing and
 // storing), the time to all-delivered, and the sender's peak resident memory (VmHWM), per envelope
 // profile preference: a profile with sealMany shares the encrypted content (PROTOCOL.md §17), a
-// profile without it seals per recipient (the previous path), side by side.
+// profile without it seals per recipient (the previous path), side by side. Then the time and the
+// sender's peak RSS while it streams the circular's evidence bundle (counted, not kept).
 //   npm run bench -- --case circular [--recipients 500] [--nodes 4] [--pdf-kb 1024] [--paths shared,per-recipient]
 import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -74,12 +75,28 @@ export async function circularBench(o: CircularOptions) {
       const receivers = procs.slice(1).map((p) => kb(p.pid!, 'VmHWM'))
       const got = await api.request({ method: 'GET', path: `/api/v1/letters/${answer.id}`, headers: { authorization: headers.authorization } })
       const stored = (await got.body.json()) as { recipients: Array<{ profile: string }> }
+      // The evidence bundle of the whole circular, streamed (PROTOCOL.md §8): counted, not kept.
+      const evRss = kb(sender.pid!, 'VmRSS')
+      let evPeak = evRss
+      const evSampler = setInterval(() => { evPeak = Math.max(evPeak, kb(sender.pid!, 'VmRSS')) }, 20)
+      const e0 = performance.now()
+      let evidenceBytes = 0
+      try {
+        const ev = await api.request({ method: 'GET', path: `/api/v1/letters/${answer.id}/evidence`, headers: { authorization: headers.authorization }, headersTimeout: 600_000, bodyTimeout: 600_000 })
+        if (ev.statusCode !== 200) throw new Error(`GET evidence → ${ev.statusCode}`)
+        for await (const c of ev.body) evidenceBytes += (c as Buffer).length
+      } finally {
+        clearInterval(evSampler)
+      }
+      const evidenceMs = performance.now() - e0
       const result = {
         label: o.label, profile: stored.recipients[0]?.profile ?? '?', delivered: done.delivered, failed: done.failed,
         acceptedMs: accepted, allDeliveredMs: total, senderRssBeforeKb: rssBefore, senderPeakKb: Math.max(peak, hwm), receiverPeakKb: Math.max(...receivers),
+        evidenceBytes, evidenceMs, evidenceRssBeforeKb: evRss, evidencePeakKb: evPeak,
       }
       console.log(`  [${o.label}] profile ${result.profile}: 202 after ${(accepted / 1000).toFixed(2)} s; ${done.delivered} delivered, ${done.failed} failed after ${(total / 1000).toFixed(2)} s`)
       console.log(`  [${o.label}] sender RSS ${mb(rssBefore)} before, peak ${mb(result.senderPeakKb)}; largest receiver peak ${mb(result.receiverPeakKb)}`)
+      console.log(`  [${o.label}] evidence bundle: ${mb(evidenceBytes / 1024)} streamed in ${(evidenceMs / 1000).toFixed(1)} s; sender RSS ${mb(evRss)} before, peak ${mb(evPeak)} while streaming`)
       return result
     } finally {
       clearInterval(sampler)
@@ -102,9 +119,9 @@ export async function circularCase(args: { recipients: number; nodes: number; pd
     if (!profiles) throw new Error(`unknown path ${path} (shared, per-recipient)`)
     rows.push(await circularBench({ recipients: args.recipients, nodes: args.nodes, pdfBytes: args.pdfKb * 1024, profiles, label: path }))
   }
-  console.log('\n  path            profile   202 (s)   all delivered (s)   sender peak RSS')
+  console.log('\n  path            profile   202 (s)   all delivered (s)   sender peak RSS   evidence (s)   peak RSS while streaming it')
   for (const r of rows) {
-    console.log(`  ${r.label.padEnd(15)} ${r.profile.padEnd(9)} ${(r.acceptedMs / 1000).toFixed(2).padStart(7)}   ${(r.allDeliveredMs / 1000).toFixed(2).padStart(17)}   ${mb(r.senderPeakKb).padStart(15)}`)
+    console.log(`  ${r.label.padEnd(15)} ${r.profile.padEnd(9)} ${(r.acceptedMs / 1000).toFixed(2).padStart(7)}   ${(r.allDeliveredMs / 1000).toFixed(2).padStart(17)}   ${mb(r.senderPeakKb).padStart(15)}   ${(r.evidenceMs / 1000).toFixed(1).padStart(12)}   ${mb(r.evidencePeakKb).padStart(27)}`)
   }
   return rows
 }

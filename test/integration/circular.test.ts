@@ -56,8 +56,10 @@ for (const profiles of [['cms-v1'], ['jose-v2', 'jose-v1']]) {
       t.ok(contents.bytes >= pdf.length, 'and holds the encrypted attachment')
       t.ok(heads < pdf.length, `${chosen.id}: ${ALL.length} heads and tails take ${heads} bytes, less than one attachment`)
     } else {
-      t.equal(contents.n, 0, `${chosen.id} seals per recipient (no sealMany yet): whole envelopes per message`)
-      t.ok(heads >= ALL.length * pdf.length)
+      // Per recipient (no sealMany): whole envelopes, held with the letter or, past SEAL_BATCH_BYTES,
+      // stored ahead of it one content per message (test/integration/circular-sealing.test.ts).
+      t.ok(contents.n === 0 || contents.n === ALL.length, `${chosen.id} seals per recipient: whole envelopes per message`)
+      t.ok(heads + contents.bytes >= ALL.length * pdf.length)
     }
 
     const status = async () => (await hq.call('hq', 'GET', `/api/v1/letters/${letterId}`)).body as { status: string; recipients: Recipient[] }

@@ -1,9 +1,11 @@
 // POST /api/v1/letters (JSON or multipart/form-data), GET /api/v1/letters/{id}, GET /api/v1/outbox, GET /api/v1/letters/{id}/evidence
+import { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import multipart from '@fastify/multipart'
 import { SarabanError } from '../../errors.js'
 import { sendLetter } from '../../services/send.js'
-import { buildEvidenceArchive, EVIDENCE_MEDIA_TYPE } from '../../services/evidence.js'
+import { EVIDENCE_MEDIA_TYPE } from '../../services/evidence.js'
+import { outboxEvidenceSource, planEvidenceArchive } from '../../services/evidence-stream.js'
 import { schemaIds, schemas } from '../../schema/index.js'
 import { letterView, outboxItemView } from '../views.js'
 import { decodeCursor, encodeCursor, listAgencies } from '../paging.js'
@@ -86,9 +88,12 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     },
   }, async (request, reply) => {
     const letter = ownLetter(deps, request, request.params.id)
-    const archive = await buildEvidenceArchive(deps.evidence, letter, deps.outbox.messagesForLetter(letter.id, { withEnvelope: true }))
+    // Streamed (issue 5 §4): a circular's archive is never held whole; a failure before the first
+    // byte is a problem answer, one after it cuts the body short of its Content-Length.
+    const plan = await planEvidenceArchive(deps.evidence, letter, outboxEvidenceSource(deps.outbox, letter.id))
     reply.header('content-disposition', `attachment; filename="evidence-${letter.id}.tar"`)
-    return reply.type(EVIDENCE_MEDIA_TYPE).send(archive)
+    reply.header('content-length', plan.size)
+    return reply.type(EVIDENCE_MEDIA_TYPE).send(Readable.from(plan.chunks(), { objectMode: false }))
   })
 
   app.get<{ Querystring: { limit?: number; cursor?: string; agency?: string } }>('/api/v1/outbox', {

@@ -16,6 +16,7 @@ import { sql as registerOpenNumbers } from './011-register-open-numbers.js'
 import { sql as inboxContents } from './012-inbox-contents.js'
 import { sql as webhookAbandoned } from './013-webhook-abandoned.js'
 import { sql as sharedRefs } from './014-shared-refs.js'
+import { sql as sealing } from './015-sealing.js'
 
 export interface Migration {
   readonly version: number
@@ -38,6 +39,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 12, name: 'inbox-contents', sql: inboxContents },
   { version: 13, name: 'webhook-abandoned', sql: webhookAbandoned },
   { version: 14, name: 'shared-refs', sql: sharedRefs },
+  { version: 15, name: 'sealing', sql: sealing },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
