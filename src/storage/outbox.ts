@@ -163,9 +163,11 @@ export class OutboxStore {
       insertEnvelope: p('INSERT INTO outbox_envelopes (message_id, content_key, bytes, content_id, tail) VALUES (?, ?, ?, ?, ?)'),
       insertContent: p('INSERT INTO outbox_contents (letter_id, profile, bytes) VALUES (?, ?, ?)'),
       stage: p('INSERT INTO outbox_contents (letter_id, profile, bytes, sealing) VALUES (NULL, ?, ?, ?)'),
-      adopt: p('UPDATE outbox_contents SET letter_id = sealing, sealing = NULL WHERE sealing = ?'),
+      // Counted, not updated (migration 015): a staged row is adopted by the messages that point at it.
+      staged: p<number>('SELECT count(*) FROM outbox_contents WHERE sealing = ?').pluck(),
       dropSealing: p('DELETE FROM outbox_contents WHERE sealing = ?'),
-      dropAllSealing: p('DELETE FROM outbox_contents WHERE sealing IS NOT NULL'),
+      dropAllSealing: p(`DELETE FROM outbox_contents WHERE sealing IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM outbox_envelopes e WHERE e.content_id = outbox_contents.id)`),
       parts: p<{ head: Buffer; contentId: number | null; tail: Buffer | null }>('SELECT bytes AS head, content_id AS contentId, tail FROM outbox_envelopes WHERE message_id = ?'),
       content: p<Buffer>('SELECT bytes FROM outbox_contents WHERE id = ?').pluck(),
       byKey: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE sender_agency = ? AND idempotency_key = ?`),
@@ -215,7 +217,7 @@ export class OutboxStore {
     this.#insert = db.sqlite.transaction((l: NewLetter, msgs: readonly NewOutboxMessage[], contents: readonly NewOutboxContent[], staged: number) => {
       s.insertLetter.run({ ...l, idempotencyKey: l.idempotencyKey ?? null, requestSha256: l.requestSha256 ?? null })
       // All of the letter's staged envelopes or nothing (a startup of another process sharing the file may have dropped them).
-      const adopted = staged > 0 ? s.adopt.run(l.id).changes : 0
+      const adopted = staged > 0 ? s.staged.get(l.id)! : 0
       if (adopted !== staged) throw new Error(`storage: letter ${l.id} has ${adopted} of its ${staged} sealed envelopes stored; send it again`)
       const ids = new Map<string, number>()
       for (const c of contents) ids.set(c.ref, Number(s.insertContent.run(l.id, c.profile, c.bytes).lastInsertRowid))
