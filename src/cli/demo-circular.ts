@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig, type Config as NodeConfig } from '../config/index.js'
+import type { IncomingMessage } from 'node:http'
 import { createContext, type AppContext } from '../context.js'
 import type { Logger } from '../log.js'
 import { parsePemChain, toBase64Der } from '../pki/cert.js'
@@ -160,6 +161,11 @@ export async function prepareCircularDemo(opts: { root: string; dataRoot: string
         const config = loadConfig({ file: configFile, env: {}, packageRoot: opts.root })
         node = await createContext({ ...config, tsa: { ...config.tsa, url: tsaUrl } }, { log: log.child({ node: NODE_ID }) })
         const { federationUrl, apiUrl } = await node.listen()
+        // What crosses the wire to the hosting node (PROTOCOL.md §17.8): request sizes, whole or by reference.
+        const wire: Array<{ bytes: number; byReference: boolean }> = []
+        node.federation.server.on('request', (req: IncomingMessage) => {
+          if (req.method === 'POST') wire.push({ bytes: Number(req.headers['content-length'] ?? 0), byReference: req.headers['saraban-shared-sha256'] !== undefined })
+        })
         say(`⑪ circular (หนังสือเวียน): a hosting node “${NODE_ID}” at ${federationUrl} (one TLS identity, listed in the directory's nodes) speaks for ${ids.length} local administrations (${ids[0]}…${ids.at(-1)}, e.g. ${nameTh(0)}), each with its own EC P-256 signing and encryption certificates; all accept ${PROFILES.join(', ')}`)
 
         const pdf = samplePdf('saraban-node demo circular', ['From: Ministry of Interior (moi)', `To: ${ids.length} local administrations`, 'Subject: circular letter'], 1_000_000)
@@ -211,6 +217,11 @@ export async function prepareCircularDemo(opts: { root: string; dataRoot: string
         if (notDelivered.length > 0) throw new Error(`circular: not delivered to ${notDelivered.length}: ${JSON.stringify(notDelivered.slice(0, 3))}`)
         const envelopes = new Set(status.recipients.map((r: any) => r.envelopeSha256)).size
         say(`   delivered to all ${status.recipients.length} over mutual TLS to the one hosting node in ${Date.now() - t0} ms from sending; each its own envelope (${envelopes} distinct sha256) and its own signed receipt, verified by moi`)
+        const whole = wire.filter((w) => !w.byReference)
+        const byRef = wire.filter((w) => w.byReference)
+        const sum = (ws: typeof wire) => ws.reduce((n, w) => n + w.bytes, 0)
+        say(`   on the wire: ${whole.length} whole part${whole.length === 1 ? '' : 's'} (${sum(whole)} bytes), then ${byRef.length} by reference to the content the node already held (${sum(byRef)} bytes in all; PROTOCOL.md §17.8) — ${sum(wire)} bytes instead of ~${ids.length * contents.bytes}`)
+        if (byRef.length === 0) throw new Error('circular: no part went by reference')
 
         const one = status.recipients[Math.floor(ids.length / 2)]
         const key = apiKeyOf(one.agency)
