@@ -5,7 +5,7 @@ import type { ManifestNotice } from '../evidence/manifest.js'
 import { chainPem, contentKeyFile, evidenceForm } from '../evidence/forms.js'
 import { tokenFacts } from '../evidence/tst.js'
 import type { EvidenceDeps, NoticeEvidence } from './evidence-build.js'
-import { crlParts, sha256, tokensByImprint, tsaChain, type PartSink } from './evidence-parts.js'
+import { crlParts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './evidence-parts.js'
 
 /** A notice's files (PROTOCOL.md §18.6): envelope, the signed notice and its chain, the receipt and
  *  its chain, for a notice we sent its content key, and like a message (§8.5) the time-stamps of both
@@ -61,17 +61,7 @@ export async function noticeParts(deps: EvidenceDeps, n: NoticeEvidence, shared:
     entry.noticeTsa = tsaChain(shared, noticeToken)
   }
   if (n.receipt !== undefined) {
-    entry.receipt = own.add(dir + form.receiptFile, 'receipt', n.receipt)
-    if (verified) {
-      entry.receiptSigner = own.add(dir + 'receipt-signer.pem', 'receipt-signer-chain', chainPem(verified.signerChain))
-      entry.receiptTime = receiptTime!.toISOString()
-      entry.receiptTimeProof = receiptToken ? 'time-stamp' : 'claimed'
-      entry.receiptImprint = receiptImprint!.toString('hex')
-    }
-    if (receiptToken) {
-      entry.receiptTimestamp = own.add(dir + 'receipt.tsr', 'receipt-timestamp', receiptToken)
-      entry.receiptTsa = tsaChain(shared, receiptToken)
-    }
+    Object.assign(entry, receiptMembers(own, shared, dir, form.receiptFile, { receipt: n.receipt, verified, time: receiptTime, imprint: receiptImprint, token: receiptToken }))
   }
   return entry
 }

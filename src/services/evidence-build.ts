@@ -13,7 +13,7 @@ import type { ManifestMessage, ManifestNotice, ManifestPart } from '../evidence/
 import { chainPem, contentKeyFile, evidenceForm } from '../evidence/forms.js'
 import { tokenFacts } from '../evidence/tst.js'
 import { auditorReadme } from '../evidence/auditor-readme.js'
-import { crlParts, Parts, sha256, tokensByImprint, tsaChain, type PartSink } from './evidence-parts.js'
+import { crlParts, Parts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './evidence-parts.js'
 import { noticeParts } from './evidence-build-notice.js'
 
 export interface StoredToken {
@@ -137,17 +137,7 @@ export async function messageParts(deps: EvidenceDeps, m: OutboxMessage, shared:
     entry.letterTsa = tsa(letterToken)
   }
   if (receipt !== undefined) {
-    entry.receipt = own.add(dir + form.receiptFile, 'receipt', receipt)
-    if (verified) {
-      entry.receiptSigner = own.add(dir + 'receipt-signer.pem', 'receipt-signer-chain', chainPem(verified.signerChain))
-      entry.receiptTime = receiptTime!.toISOString()
-      entry.receiptTimeProof = receiptToken ? 'time-stamp' : 'claimed'
-      entry.receiptImprint = receiptImprint!.toString('hex')
-    }
-    if (receiptToken) {
-      entry.receiptTimestamp = own.add(dir + 'receipt.tsr', 'receipt-timestamp', receiptToken)
-      entry.receiptTsa = tsa(receiptToken)
-    }
+    Object.assign(entry, receiptMembers(own, shared, dir, form.receiptFile, { receipt, verified, time: receiptTime, imprint: receiptImprint, token: receiptToken }))
   }
   return entry
 }

@@ -2,7 +2,8 @@
 // (shared parts once), the time-stamp tokens found by imprint, the CRLs in force at given times, and
 // the TSA chain of a token.
 import { createHash } from 'node:crypto'
-import type { ManifestPart, PartRole } from '../evidence/manifest.js'
+import type { ManifestMessage, ManifestPart, PartRole } from '../evidence/manifest.js'
+import type { VerifiedReceipt } from '../crypto/types.js'
 import { chainPem } from '../evidence/forms.js'
 import { tokenFacts } from '../evidence/tst.js'
 import type { EvidenceDeps, StoredToken } from './evidence-build.js'
@@ -59,4 +60,24 @@ export function crlParts(deps: EvidenceDeps, shared: PartSink, times: ReadonlyAr
 export function tsaChain(shared: PartSink, token: Buffer): string {
   const pem = chainPem(tokenFacts(token).certificates)
   return shared.add(`tsa/${sha256(pem).slice(0, 16)}.pem`, 'tsa-chain', pem)
+}
+
+export type ReceiptMembers = Pick<ManifestMessage, 'receipt' | 'receiptSigner' | 'receiptTime' | 'receiptTimeProof' | 'receiptImprint' | 'receiptTimestamp' | 'receiptTsa'>
+
+/** The receipt members of a message's or a notice's entry (PROTOCOL.md §8.5), in manifest order: the
+ *  receipt as received; when it verified, its signer chain and its time, proven by `token` or claimed. */
+export function receiptMembers(own: PartSink, shared: PartSink, dir: string, receiptFile: string,
+  r: { receipt: Buffer; verified: VerifiedReceipt | undefined; time: Date | undefined; imprint: Buffer | undefined; token: Buffer | undefined }): ReceiptMembers {
+  const m: ReceiptMembers = { receipt: own.add(dir + receiptFile, 'receipt', r.receipt) }
+  if (r.verified) {
+    m.receiptSigner = own.add(dir + 'receipt-signer.pem', 'receipt-signer-chain', chainPem(r.verified.signerChain))
+    m.receiptTime = r.time!.toISOString()
+    m.receiptTimeProof = r.token ? 'time-stamp' : 'claimed'
+    m.receiptImprint = r.imprint!.toString('hex')
+  }
+  if (r.token) {
+    m.receiptTimestamp = own.add(dir + 'receipt.tsr', 'receipt-timestamp', r.token)
+    m.receiptTsa = tsaChain(shared, r.token)
+  }
+  return m
 }
