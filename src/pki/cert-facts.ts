@@ -18,7 +18,6 @@ export const KEY_USAGE_BIT = {
 export type KeyUsageName = keyof typeof KEY_USAGE_BIT
 
 export interface CertFacts {
-  readonly pkijs: pkijs.Certificate
   /** RFC 5280 §4.2.1.9 basicConstraints: cA, and pathLenConstraint when present. */
   readonly ca: boolean
   readonly pathLength: number | undefined
@@ -30,8 +29,27 @@ export interface CertFacts {
   readonly subjectKey: string
 }
 
+// The facts are small and kept for many certificates (a directory of thousands of agencies); a
+// pkijs parse tree is large (tens of KB) and only path building needs it, so few are kept.
 const MAX_ENTRIES = 20_000
+const MAX_PARSED = 1_024
 const cache = new Map<string, CertFacts>()
+const parsed = new Map<string, pkijs.Certificate>()
+
+/** The pkijs parse of `cert` for path building (validate.ts), kept for the most recent ones: the
+ *  CA certificates every path goes through stay, a leaf validated once goes. Throws on bad DER. */
+export function pkijsOf(cert: X509Certificate): pkijs.Certificate {
+  const fp = fingerprint(cert)
+  let p = parsed.get(fp)
+  if (p === undefined) {
+    p = pkijs.Certificate.fromBER(cert.raw)
+    if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!)
+  } else {
+    parsed.delete(fp) // most recently used last
+  }
+  parsed.set(fp, p)
+  return p
+}
 
 /** The facts of `cert`, parsed once per DER. Throws an Error when the certificate or one of the
  *  extensions read here is malformed (callers turn that into a refusal). */
@@ -39,15 +57,14 @@ export function certFacts(cert: X509Certificate): CertFacts {
   const fp = fingerprint(cert)
   let f = cache.get(fp)
   if (f === undefined) {
-    f = parse(cert.raw)
+    f = parse(pkijsOf(cert))
     if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!)
     cache.set(fp, f)
   }
   return f
 }
 
-function parse(der: Buffer): CertFacts {
-  const p = pkijs.Certificate.fromBER(der)
+function parse(p: pkijs.Certificate): CertFacts {
   let ca = false
   let pathLength: number | undefined
   let keyUsage: number | undefined
@@ -57,7 +74,7 @@ function parse(der: Buffer): CertFacts {
     if (ext.extnID === OID_EXT_KEY_USAGE) keyUsage = keyUsageMask(value)
   }
   return {
-    pkijs: p, ca, pathLength, keyUsage,
+    ca, pathLength, keyUsage,
     extensions: (p.extensions ?? []).map((e) => ({ oid: e.extnID, critical: e.critical })),
     issuerKey: hex(p.issuer.valueBeforeDecode),
     subjectKey: hex(p.subject.valueBeforeDecode),

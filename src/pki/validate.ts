@@ -7,7 +7,7 @@ import type { X509Certificate } from 'node:crypto'
 import * as pkijs from 'pkijs'
 import type { Check, ErrorCode } from '../errors.js'
 import { fingerprint, notAfter, notBefore } from './cert.js'
-import { certFacts } from './cert-facts.js'
+import { pkijsOf } from './cert-facts.js'
 import type { CertRole } from './cert.js'
 import { pkijsCrypto } from './pkijs-engine.js'
 import { checkPathConstraints, checkRole } from './roles.js'
@@ -65,7 +65,7 @@ const MAX_CHAIN = 8
 interface Entry { result: PathResult; from: number; to: number }
 
 // pkijs parses are shared per DER (cert-facts.ts); pkijs only adds a lazy tbsView to them.
-const toPkijs = (cert: X509Certificate): pkijs.Certificate => certFacts(cert).pkijs
+const toPkijs = (cert: X509Certificate): pkijs.Certificate => pkijsOf(cert)
 
 /** The federation's configured trust anchors (never the OS store, domain.md §PKI) plus a pool of
  *  untrusted intermediates that only help path building. `validate` is async. */

@@ -1,5 +1,7 @@
 // One node as its own process for the benchmarks: dist/src/main.js when built (`npm run bench` builds),
 // else src/main.ts through tsx. BENCH_CPU_PROF=<dir> writes a V8 CPU profile per node.
+// BENCH_NODE_ARGS='--max-old-space-size=160' passes V8 flags to the nodes only (e.g. to show that
+// their live memory stays under a cap: a node that needs more dies and the bench fails).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -7,6 +9,7 @@ import { join } from 'node:path'
 /** Starts `saraban-node start --config configFile` with its API on apiPort; resolves once it listens. */
 export function startNode(configFile: string, apiPort: number): Promise<ChildProcess> {
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+  prof.push(...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''))
   const main = join(process.cwd(), 'dist/src/main.js')
   const args = existsSync(main) ? [main] : ['--import', 'tsx', join(process.cwd(), 'src/main.ts')]
   const child = spawn(process.execPath, [...prof, ...args, 'start', '--config', configFile], {
