@@ -15,7 +15,7 @@ export async function postEnvelope(
   const whole = () => peers.post(to.endpoint, to.path, to.mediaType, [pieces.head, pieces.shared, pieces.tail], to.routing)
   if (pieces.contentId === null || pieces.shared.length < MIN_SHARED_BYTES) return whole()
   const origin = new URL(to.endpoint).origin
-  const sha256 = refs.sha256Of(pieces.contentId, pieces.shared)
+  const sha256 = refs.sha256Of(pieces.shared)
   const learn = (res: PeerResponse): PeerResponse => {
     if ((res.status === 200 || res.status === 201) && res.sharesContent) refs.learn(origin, sha256)
     return res

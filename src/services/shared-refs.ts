@@ -11,14 +11,16 @@ const MAX_ENTRIES = 10_000
 export class SharedRefs {
   readonly #held = new Set<string>()
   readonly #first = new Map<string, Promise<void>>()
-  readonly #sha = new Map<number | string, string>()
+  // By the Buffer itself (the envelope cache hands out one per content): a content id may be reused
+  // after a delete, a Buffer's bytes never change under it.
+  readonly #sha = new WeakMap<Buffer, string>()
 
-  /** SHA-256 (hex) of a stored content, computed once per content id. */
-  sha256Of(contentId: number | string, shared: Buffer): string {
-    let sha = this.#sha.get(contentId)
+  /** SHA-256 (hex) of shared bytes, computed once per Buffer. */
+  sha256Of(shared: Buffer): string {
+    let sha = this.#sha.get(shared)
     if (sha === undefined) {
       sha = createHash('sha256').update(shared).digest('hex')
-      bounded(this.#sha, contentId, sha)
+      this.#sha.set(shared, sha)
     }
     return sha
   }
@@ -55,11 +57,6 @@ export class SharedRefs {
       done()
     }
   }
-}
-
-function bounded<K, V>(m: Map<K, V>, k: K, v: V): void {
-  if (m.size >= MAX_ENTRIES) m.delete(m.keys().next().value!)
-  m.set(k, v)
 }
 
 /** The pieces of one stored envelope (PROTOCOL.md §17.1): head ‖ shared ‖ tail; shared is empty and
