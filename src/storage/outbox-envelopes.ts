@@ -1,7 +1,7 @@
 // The stored envelopes of outbox messages: head ‖ content ‖ tail, where a circular's envelopes
 // share their encrypted content, stored once per letter and profile in outbox_contents (PROTOCOL.md
 // §17). A circular sealed per recipient is stored in batches while it is sealed (stageEnvelope,
-// migration 012): each whole envelope waits as a content row no letter owns yet, which
+// migration 015): each whole envelope waits as a content row no letter owns yet, which
 // OutboxStore.insertLetter() adopts. Used through OutboxStore, which owns the transactions.
 import type { Db } from './db.js'
 import { preparer, type FullRow } from './outbox-sql.js'

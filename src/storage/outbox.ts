@@ -2,8 +2,8 @@
 // delivery state (PROTOCOL.md §7.3): queued → sending → delivered | queued (retry) | failed.
 // A circular's envelopes share their encrypted content (PROTOCOL.md §17): it is stored once per
 // letter and profile (outbox_contents), and each message keeps its head and tail only. A circular
-// sealed per recipient is stored in batches while it is sealed (stageEnvelope, migration 012): each
-// whole envelope waits as a content row no letter owns yet, which insertLetter() adopts.
+// sealed per recipient is staged in batches while it is sealed (stageEnvelope, migration 015), and
+// insertLetter() adopts the staged envelopes (outbox-envelopes.ts says how).
 // Writers are synchronous and meant to run inside db.write(); each one is still its own (nested)
 // transaction, so nothing is ever half stored even when called outside write().
 // OutboxStore is the one face of the outbox; its parts hold their own statements:
@@ -50,7 +50,7 @@ export class OutboxStore {
         VALUES (@messageId, @letterId, @recipientAgency, @profile, @envelopeSha256, @priority, 'queued', 0,
         @nextAttemptAt, @createdAt, @createdAt, @nextAttemptAt + @priority * @agingMs, @deadlineAt)`),
       byKey: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE sender_agency = ? AND idempotency_key = ?`),
-      // Notices travel as letters rows of kind 'notice' (migration 007); the letter API never shows them.
+      // Notices travel as letters rows of kind 'notice' (migration 008); the letter API never shows them.
       letter: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE id = ? AND kind = 'letter'`),
       listOne: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE sender_agency = @agency AND kind = 'letter' AND ${PAGE}`),
       metaForLetter: p<OutboxMessageMeta>(`SELECT ${META} FROM outbox_messages m WHERE m.letter_id = ? ORDER BY m.rowid`),
