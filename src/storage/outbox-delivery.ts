@@ -1,0 +1,115 @@
+// The delivery state of outbox messages (PROTOCOL.md §7.3): queued → sending → delivered |
+// queued (retry) | failed. Claiming due work is atomic (BEGIN IMMEDIATE) and follows the aging
+// order key (PROTOCOL.md §7.2). Used through OutboxStore.
+import type Database from 'better-sqlite3'
+import type { Clock } from '../clock.js'
+import { CANCELLED_CODE, type RecipientStatus } from '../domain/delivery.js'
+import type { Db } from './db.js'
+import { META, preparer } from './outbox-sql.js'
+import type { ClaimCandidate, OutboxMessageMeta } from './outbox-types.js'
+
+/** Most due rows one claim looks at while skipping those its `accept` refuses (a busy peer's). */
+const CLAIM_SCAN_LIMIT = 20_000
+
+export class OutboxDelivery {
+  readonly #clock: Clock
+  readonly #agingMs: number
+  readonly #s
+  readonly #claim: Database.Transaction<(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean) => OutboxMessageMeta[]>
+
+  constructor(db: Db, clock: Clock, agingMs: number) {
+    this.#clock = clock
+    this.#agingMs = agingMs
+    const p = preparer(db)
+    this.#s = {
+      meta: p<OutboxMessageMeta>(`SELECT ${META} FROM outbox_messages m WHERE m.message_id = ?`),
+      // Walk the partial index in its own order (PROTOCOL.md §7.2: order key, then first stored) and
+      // stop at the limit; left to itself the planner may pick outbox_by_status and sort the whole
+      // backlog on every claim. Pages are keyset (order_key, rowid) so that skipping is cheap.
+      due: p<ClaimCandidate & { orderKey: number; rid: number }>(`SELECT message_id AS messageId, recipient_agency AS recipientAgency,
+        order_key AS orderKey, rowid AS rid FROM outbox_messages INDEXED BY outbox_due
+        WHERE status = 'queued' AND (order_key, rowid) > (@key, @rid) AND next_attempt_at <= @now
+        ORDER BY order_key, rowid LIMIT @limit`),
+      toSending: p(`UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, updated_at = ?
+        WHERE message_id = ? AND status = 'queued'`),
+      nextDue: p<number | null>(`SELECT min(next_attempt_at) FROM outbox_messages WHERE status = 'queued' AND next_attempt_at > ?`).pluck(),
+      delivered: p(`UPDATE outbox_messages SET status = 'delivered', receipt = ?, delivered_at = ?, updated_at = ?
+        WHERE message_id = ? AND status IN ('queued', 'sending')`),
+      retry: p(`UPDATE outbox_messages SET status = 'queued', next_attempt_at = @next, order_key = @next + priority * @agingMs,
+        last_error_code = @code, last_error_detail = @detail, updated_at = @now WHERE message_id = @id AND status = 'sending'`),
+      failed: p(`UPDATE outbox_messages SET status = 'failed', last_error_code = ?, last_error_detail = ?, updated_at = ?
+        WHERE message_id = ? AND status IN ('queued', 'sending')`),
+      cancel: p(`UPDATE outbox_messages SET status = 'failed', last_error_code = ?, last_error_detail = ?, updated_at = ?
+        WHERE message_id = ? AND status = 'queued'`),
+      requeue: p(`UPDATE outbox_messages SET status = 'queued', updated_at = ? WHERE status = 'sending'`),
+      counts: p<{ status: RecipientStatus; n: number }>('SELECT status, count(*) AS n FROM outbox_messages GROUP BY status'),
+    }
+    const s = this.#s
+    this.#claim = db.sqlite.transaction((now: number, limit: number, accept?: (c: ClaimCandidate) => boolean) => {
+      const claimed: OutboxMessageMeta[] = []
+      // Without `accept` one page of exactly `limit` rows; with it, pages until the limit is met,
+      // the due rows run out, or CLAIM_SCAN_LIMIT rows were looked at.
+      const page = accept ? Math.max(64, limit * 4) : limit
+      let after = { key: Number.MIN_SAFE_INTEGER, rid: 0 }
+      for (let seen = 0; claimed.length < limit && seen < CLAIM_SCAN_LIMIT;) {
+        const rows = s.due.all({ ...after, now, limit: page })
+        for (const r of rows) {
+          if (claimed.length >= limit) break
+          if (accept && !accept(r)) continue
+          s.toSending.run(now, r.messageId)
+          claimed.push(s.meta.get(r.messageId)!)
+        }
+        seen += rows.length
+        if (rows.length < page) break
+        const last = rows[rows.length - 1]!
+        after = { key: last.orderKey, rid: last.rid }
+      }
+      return claimed
+    })
+  }
+
+  /** See OutboxStore.claimDue. */
+  claimDue(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean): OutboxMessageMeta[] {
+    if (limit <= 0) return []
+    return this.#claim.immediate(now, limit, accept)
+  }
+
+  /** Earliest next_attempt_at among queued messages (later than `after`, when given). */
+  nextDueAt(after = Number.MIN_SAFE_INTEGER): number | undefined {
+    return this.#s.nextDue.get(after) ?? undefined
+  }
+
+  // The transitions below return false when the message is not in a state they apply to, e.g. a
+  // late outcome for a message that requeueInFlight() already put back.
+
+  markDelivered(messageId: string, receipt: string, at: number): boolean {
+    return this.#s.delivered.run(receipt, at, at, messageId).changes === 1
+  }
+
+  /** Back to queued, due at nextAttemptAt; its order key restarts from then (PROTOCOL.md §7.2). */
+  markRetry(messageId: string, nextAttemptAt: number, code: string, detail: string): boolean {
+    return this.#s.retry.run({ next: nextAttemptAt, agingMs: this.#agingMs, code, detail, now: this.#clock.now(), id: messageId }).changes === 1
+  }
+
+  markFailed(messageId: string, code: string, detail: string): boolean {
+    return this.#s.failed.run(code, detail, this.#clock.now(), messageId).changes === 1
+  }
+
+  /** The sender withdrew a letter before this message was sent (PROTOCOL.md §18.4): a queued message
+   *  (not one in flight) becomes final, marked with CANCELLED_CODE, and is never claimed again. */
+  cancelQueued(messageId: string, reason: string): boolean {
+    return this.#s.cancel.run(CANCELLED_CODE, reason, this.#clock.now(), messageId).changes === 1
+  }
+
+  /** At startup: messages left 'sending' by a stop or crash go back to 'queued' (already due).
+   *  Their attempt stays counted: the peer may have received it. Returns how many. */
+  requeueInFlight(): number {
+    return this.#s.requeue.run(this.#clock.now()).changes
+  }
+
+  counts(): Record<RecipientStatus, number> {
+    const c: Record<RecipientStatus, number> = { queued: 0, sending: 0, delivered: 0, failed: 0 }
+    for (const r of this.#s.counts.all()) c[r.status] = r.n
+    return c
+  }
+}

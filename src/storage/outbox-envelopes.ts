@@ -1,0 +1,83 @@
+// The stored envelopes of outbox messages: head ‖ content ‖ tail, where a circular's envelopes
+// share their encrypted content, stored once per letter and profile in outbox_contents (PROTOCOL.md
+// §17). A circular sealed per recipient is stored in batches while it is sealed (stageEnvelope,
+// migration 015): each whole envelope waits as a content row no letter owns yet, which
+// OutboxStore.insertLetter() adopts. Used through OutboxStore, which owns the transactions.
+import type { Db } from './db.js'
+import { preparer, type FullRow } from './outbox-sql.js'
+import type { EnvelopeParts, NewOutboxMessage, OutboxMessage } from './outbox-types.js'
+
+export class OutboxEnvelopes {
+  readonly #s
+
+  constructor(db: Db) {
+    const p = preparer(db)
+    this.#s = {
+      insertEnvelope: p('INSERT INTO outbox_envelopes (message_id, content_key, bytes, content_id, tail) VALUES (?, ?, ?, ?, ?)'),
+      insertContent: p('INSERT INTO outbox_contents (letter_id, profile, bytes) VALUES (?, ?, ?)'),
+      stage: p('INSERT INTO outbox_contents (letter_id, profile, bytes, sealing) VALUES (NULL, ?, ?, ?)'),
+      // Counted, not updated (migration 015): a staged row is adopted by the messages that point at it.
+      staged: p<number>('SELECT count(*) FROM outbox_contents WHERE sealing = ?').pluck(),
+      dropSealing: p('DELETE FROM outbox_contents WHERE sealing = ?'),
+      dropAllSealing: p(`DELETE FROM outbox_contents WHERE sealing IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM outbox_envelopes e WHERE e.content_id = outbox_contents.id)`),
+      parts: p<{ head: Buffer; contentId: number | null; tail: Buffer | null }>('SELECT bytes AS head, content_id AS contentId, tail FROM outbox_envelopes WHERE message_id = ?'),
+      content: p<Buffer>('SELECT bytes FROM outbox_contents WHERE id = ?').pluck(),
+    }
+  }
+
+  /** Stores shared content bytes of a letter; returns their outbox_contents id. Sync; inside insertLetter()'s transaction. */
+  insertContent(letterId: string, profile: string, bytes: Buffer): number {
+    return Number(this.#s.insertContent.run(letterId, profile, bytes).lastInsertRowid)
+  }
+
+  /** Stores a message's envelope (head, content id, tail). Sync; inside insertLetter()'s transaction. */
+  insertEnvelope(m: NewOutboxMessage, contentId: number | null): void {
+    this.#s.insertEnvelope.run(m.messageId, m.contentKey, m.envelope, contentId, m.tail && m.tail.length > 0 ? m.tail : null)
+  }
+
+  /** How many envelopes stageEnvelope() stored for this letter and no startup dropped. */
+  stagedCount(letterId: string): number {
+    return this.#s.staged.get(letterId)!
+  }
+
+  /** See OutboxStore.stageEnvelope. */
+  stageEnvelope(letterId: string, profile: string, bytes: Buffer): number {
+    return Number(this.#s.stage.run(profile, bytes, letterId).lastInsertRowid)
+  }
+
+  /** See OutboxStore.dropSealing. */
+  dropSealing(letterId?: string): number {
+    return letterId === undefined ? this.#s.dropAllSealing.run().changes : this.#s.dropSealing.run(letterId).changes
+  }
+
+  /** The stored envelope bytes, put together (claims carry none; the worker sends the parts). */
+  getEnvelope(messageId: string): Buffer | undefined {
+    const p = this.getEnvelopeParts(messageId)
+    if (p === undefined) return undefined
+    if (p.contentId === null && p.tail.length === 0) return p.head
+    return Buffer.concat([p.head, p.contentId === null ? Buffer.alloc(0) : this.getContent(p.contentId) ?? Buffer.alloc(0), p.tail])
+  }
+
+  /** The stored envelope as head ‖ content ‖ tail, without reading the shared content. */
+  getEnvelopeParts(messageId: string): EnvelopeParts | undefined {
+    const r = this.#s.parts.get(messageId)
+    return r && { head: r.head, contentId: r.contentId, tail: r.tail ?? Buffer.alloc(0) }
+  }
+
+  /** Shared content bytes (outbox_contents) by id. */
+  getContent(contentId: number): Buffer | undefined {
+    return this.#s.content.get(contentId)
+  }
+
+  /** A FULL row as an OutboxMessage: head ‖ content ‖ tail as one Buffer; `contents` reads each
+   *  shared content once per call (the caller's map, one per listing). */
+  join(r: FullRow, contents: Map<number, Buffer>): OutboxMessage {
+    const { tail, contentId, ...m } = r
+    if (contentId === null && tail === null) return m
+    let content = contentId === null ? undefined : contents.get(contentId)
+    if (contentId !== null && content === undefined) contents.set(contentId, (content = this.getContent(contentId) ?? Buffer.alloc(0)))
+    m.envelope = Buffer.concat([m.envelope, content ?? Buffer.alloc(0), tail ?? Buffer.alloc(0)])
+    return m
+  }
+}
