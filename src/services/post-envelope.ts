@@ -13,7 +13,10 @@ export async function postEnvelope(
 ): Promise<PeerResponse> {
   const { peers, refs } = deps
   const whole = () => peers.post(to.endpoint, to.path, to.mediaType, [pieces.head, pieces.shared, pieces.tail], to.routing)
-  if (pieces.contentId === null || pieces.shared.length < MIN_SHARED_BYTES) return whole()
+  // Nothing shared: one recipient's envelope, small shared bytes, or a whole envelope stored as a
+  // content row (a per-recipient circular sealed in batches: empty head and tail, migration 015).
+  const own = pieces.head.length === 0 && pieces.tail.length === 0
+  if (pieces.contentId === null || own || pieces.shared.length < MIN_SHARED_BYTES) return whole()
   const origin = new URL(to.endpoint).origin
   const sha256 = refs.sha256Of(pieces.shared)
   const learn = (res: PeerResponse): PeerResponse => {

@@ -91,13 +91,15 @@ t.test('a peer that does not announce the capability always gets whole parts', a
   t.same(calls.map((c) => c.ref), [undefined, undefined, undefined])
 })
 
-t.test('small shared bytes and single-recipient envelopes go whole', async (t) => {
+t.test('small shared bytes, single-recipient envelopes and whole envelopes stored as content go whole', async (t) => {
   const { calls, peers } = scriptedPeer({ announces: true })
   const deps = { peers, refs: new SharedRefs() }
   const small = randomBytes(MIN_SHARED_BYTES - 1)
   for (const to of ['c1', 'c2']) await send(deps, to, pieces(to, small, 2))
   for (const to of ['c3', 'c4']) await send(deps, to, pieces(to, Buffer.alloc(0), null))
-  t.same(calls.map((c) => c.ref), [undefined, undefined, undefined, undefined])
+  // A per-recipient envelope stored whole as a content row (empty head and tail) is not shared.
+  for (const to of ['c5', 'c6']) await send(deps, to, { head: Buffer.alloc(0), shared, tail: Buffer.alloc(0), contentId: 3 })
+  t.same(calls.map((c) => c.ref), [undefined, undefined, undefined, undefined, undefined, undefined])
 })
 
 t.test('412 ERR_SHARED_CONTENT_UNKNOWN: the same part goes whole at once, and references resume after it', async (t) => {
