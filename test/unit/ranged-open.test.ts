@@ -1,9 +1,10 @@
 // Reading envelopes by range (crypto/ranged.ts, issue 5 §7): AES-GCM content decrypted from any
-// offset with AES-CTR equals what a full open() gives, for jose-v1 (base64url ciphertext) and cms-v1
+// offset with AES-CTR equals what a full open() gives, for jose-v1 and jose-v2 (base64url ciphertext) and cms-v1
 // (one or many OCTET STRING chunks), RSA and EC recipients; the signed letter is verified first.
 import t from 'tap'
 import { createCipheriv, randomBytes } from 'node:crypto'
 import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
+import { joseV2 } from '../../src/crypto/jose/v2-profile.js'
 import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
 import { chunkedReader } from '../../src/crypto/cms/v1-ranged.js'
 import { decryptRange, type GcmContent } from '../../src/crypto/ranged.js'
@@ -35,7 +36,7 @@ t.test('decryptRange equals GCM decryption for any range, over any chunking', as
 })
 
 const PAIRS = [['moi', 'mof'], ['mof', 'moi'], ['moi', 'dga']] as const
-for (const profile of [joseV1, cmsV1]) {
+for (const profile of [joseV1, joseV2, cmsV1]) {
   for (const [from, to] of PAIRS) {
     t.test(`${profile.id} ${from} → ${to}: ranged open = open()`, async (t) => {
       const files = [bytesOf(200_003, 1), Buffer.from('ไฟล์แนบ\n'), Buffer.alloc(0), bytesOf(65_536, 2)]

@@ -1,6 +1,7 @@
-// jose-v1 envelopes opened for reading by range (crypto/ranged.ts): the ciphertext is base64url text
-// inside the compact JWE (PROTOCOL.md §5.1), so byte b of it is in the 4-character group b/3; a range
-// is decoded from its first whole group. The signed letter runs up to the first LF (§5.3).
+// jose-v1 and jose-v2 envelopes opened for reading by range (crypto/ranged.ts): the ciphertext is
+// base64url text inside the compact JWE (PROTOCOL.md §5.1) or the flattened JSON (§17.7), so byte b of
+// it is in the 4-character group b/3; a range is decoded from its first whole group. The bundle is the
+// same in both profiles: the signed letter runs up to the first LF (§5.3).
 import type { KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { decryptRange, layout, RANGE_SLICE, type GcmContent, type RangedEnvelope } from '../ranged.js'
@@ -9,6 +10,8 @@ import { parseJsonObject } from './compact.js'
 import { decryptFailed } from './jwe.js'
 import { verifyCompact } from './jws.js'
 import { parseV1Envelope, V1 } from './v1-header.js'
+import { parseV2Envelope } from './v2-envelope.js'
+import type { ParsedJwe } from './jwe.js'
 import { manifestOf, MAX_SIGNED_LETTER_BYTES } from './v1-payload.js'
 
 const LF = 0x0a
@@ -28,7 +31,14 @@ function base64urlRange(text: Buffer): GcmContent['read'] {
 }
 
 export function openV1Ranged(envelope: Buffer, key: KeyObject): RangedEnvelope {
-  const { jwe } = parseV1Envelope(envelope)
+  return openJoseRanged(parseV1Envelope(envelope).jwe, key)
+}
+
+export function openV2Ranged(envelope: Buffer, key: KeyObject): RangedEnvelope {
+  return openJoseRanged(parseV2Envelope(envelope).jwe, key)
+}
+
+function openJoseRanged(jwe: ParsedJwe, key: KeyObject): RangedEnvelope {
   const cek = jwe.km.fits(key) ? jwe.km.unwrap(jwe.encryptedKey, jwe.header, key) : undefined
   if (cek?.length !== jwe.ce.keyBytes) throw decryptFailed()
   const text = jwe.parts[3]
