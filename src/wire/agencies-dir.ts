@@ -1,0 +1,34 @@
+// PROTOCOL.md §16.3: agencies from hosting.agenciesDir come and go without a restart. Started at
+// construction: start() scans the folder once synchronously, so its agencies are hosted from here on.
+import type { Directory } from '../pki/directory.js'
+import type { HostedAgencies } from '../services/hosted-agencies.js'
+import { AgenciesDir } from '../services/hosted-agencies-dir.js'
+import type { Events } from '../services/events/index.js'
+import type { Base } from './base.js'
+
+export function wireAgenciesDir(
+  { config, log, closers }: Base,
+  { hosted, events, currentDirectory }: { hosted: HostedAgencies; events: Events; currentDirectory: () => Directory },
+): AgenciesDir | undefined {
+  const agenciesDir = config.hosting.agenciesDir === undefined ? undefined : new AgenciesDir({
+    dir: config.hosting.agenciesDir,
+    hosted,
+    log: log.child({ area: 'hosting' }),
+    env: process.env,
+    rescanSeconds: config.hosting.rescanSeconds,
+    staticIds: new Set(config.agencies.map((a) => a.id)),
+    staticKeyHashes: new Set(config.api.keys.map((k) => k.sha256.toLowerCase())),
+    // API keys and webhook endpoints come and go with the files: open streams and pending deliveries follow.
+    onChange: () => void events.agenciesChanged(),
+  })
+  if (agenciesDir) {
+    agenciesDir.start()
+    closers.push(() => agenciesDir.close())
+  }
+  // After the folder's first scan, so that its agencies are checked too.
+  const directory = currentDirectory()
+  for (const id of hosted.ids()) {
+    if (!directory.agency(id)) log.warn({ event: 'config.agency-not-in-directory', agency: id }, 'a hosted agency is not in the directory: peers will refuse its letters')
+  }
+  return agenciesDir
+}

@@ -1,0 +1,55 @@
+// Delivery of sealed envelopes to peers (PROTOCOL.md §7): the worker and the envelope cache that
+// sending and notices fill for it.
+import type { ProfileTable } from '../crypto/profiles.js'
+import type { PeerClient } from '../federation/peer-client.js'
+import type { Directory } from '../pki/directory.js'
+import type { TrustAnchors } from '../pki/validate.js'
+import { DeliveryWorker } from '../services/deliver.js'
+import type { DirectorySource } from '../services/directory-source.js'
+import { EnvelopeCache } from '../services/envelope-cache.js'
+import type { Events } from '../services/events/index.js'
+import type { Timestamping } from '../services/timestamping.js'
+import type { Db } from '../storage/db.js'
+import type { OutboxStore } from '../storage/outbox.js'
+import type { Base } from './base.js'
+
+export interface Delivery {
+  readonly envelopes: EnvelopeCache
+  readonly delivery: DeliveryWorker
+}
+
+export interface DeliveryParts {
+  readonly db: Db
+  readonly outbox: OutboxStore
+  readonly peers: PeerClient
+  readonly profiles: ProfileTable
+  readonly anchors: TrustAnchors
+  readonly currentDirectory: () => Directory
+  readonly directorySource: DirectorySource
+  readonly timestamps: Timestamping
+  readonly events: Events
+}
+
+export function wireDelivery({ config, clock, log, random }: Base, p: DeliveryParts): Delivery {
+  const envelopes = new EnvelopeCache(64 * 1024 * 1024)
+  const delivery = new DeliveryWorker({
+    envelopes,
+    clock, log: log.child({ area: 'delivery' }), db: p.db, outbox: p.outbox, peers: p.peers, profiles: p.profiles, anchors: p.anchors,
+    directory: p.currentDirectory,
+    // PROTOCOL.md §14.4: past nextUpdate + grace, queued letters wait (unclaimed) for a fresh directory.
+    paused: () => !p.directorySource.usable(),
+    timestamps: p.timestamps,
+    events: p.events.sink, // letter.delivered, letter.failed and the deadline events (issue 5 §5, §6)
+    settings: {
+      maxAttempts: config.delivery.maxAttempts,
+      initialBackoffMs: config.delivery.initialBackoffMs,
+      maxBackoffMs: config.delivery.maxBackoffMs,
+      jitter: config.delivery.jitter,
+      maxInFlight: config.delivery.maxInFlight,
+      maxPerPeer: config.delivery.concurrencyPerPeer,
+      deadlineAtRiskMs: config.delivery.deadlineAtRiskMs,
+    },
+    ...(random ? { random } : {}),
+  })
+  return { envelopes, delivery }
+}

@@ -1,0 +1,44 @@
+// Notices (PROTOCOL.md §18): registered/rejected/withdrawn acts, sealed into the same outbox.
+import type { ProfileTable } from '../crypto/profiles.js'
+import type { Directory } from '../pki/directory.js'
+import type { TrustAnchors } from '../pki/validate.js'
+import type { DeliveryWorker } from '../services/deliver.js'
+import type { EnvelopeCache } from '../services/envelope-cache.js'
+import type { Events } from '../services/events/index.js'
+import type { HostedAgencies } from '../services/hosted-agencies.js'
+import type { NoticeDeps } from '../services/notices/deps.js'
+import type { Registers } from '../services/registers.js'
+import type { Timestamping } from '../services/timestamping.js'
+import type { Db } from '../storage/db.js'
+import { NoticeStore } from '../storage/notices.js'
+import type { OutboxStore } from '../storage/outbox.js'
+import type { Base } from './base.js'
+
+export interface Notices {
+  readonly notices: NoticeStore
+  /** what the notice acts need: the API's acts, and resumeNotices() once listening */
+  readonly noticeDeps: NoticeDeps
+}
+
+export interface NoticeParts {
+  readonly db: Db
+  readonly outbox: OutboxStore
+  readonly anchors: TrustAnchors
+  readonly currentDirectory: () => Directory
+  readonly profiles: ProfileTable
+  readonly hosted: HostedAgencies
+  readonly envelopes: EnvelopeCache
+  readonly delivery: DeliveryWorker
+  readonly registers: Registers
+  readonly timestamps: Timestamping
+  readonly events: Events
+}
+
+export function wireNotices({ clock, log }: Base, p: NoticeParts): Notices {
+  const notices = new NoticeStore(p.db)
+  const noticeDeps: NoticeDeps = {
+    clock, log: log.child({ area: 'notices' }), db: p.db, outbox: p.outbox, notices, anchors: p.anchors, directory: p.currentDirectory, profiles: p.profiles, hosted: p.hosted, envelopes: p.envelopes,
+    onQueued: () => p.delivery.notify(), registers: p.registers, timestamps: p.timestamps, events: p.events.sink,
+  }
+  return { notices, noticeDeps }
+}

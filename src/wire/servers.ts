@@ -1,0 +1,76 @@
+// The two Fastify instances, built but not listening (house style §5): the federation server (mutual
+// TLS, receive) and the local API (send, views, acts, evidence, health, events).
+import type { FastifyInstance } from 'fastify'
+import type { ProfileTable } from '../crypto/profiles.js'
+import { buildFederationServer } from '../federation/server.js'
+import { buildApiServer } from '../api/server.js'
+import { health } from '../services/health.js'
+import { noticeEvidence } from '../services/notices/evidence-source.js'
+import type { Events } from '../services/events/index.js'
+import type { Timestamping } from '../services/timestamping.js'
+import { VERSION } from '../version.js'
+import type { Base } from './base.js'
+import type { Anchors } from './anchors.js'
+import type { Storage } from './storage.js'
+import type { Trust } from './trust.js'
+import type { Agencies } from './agencies.js'
+import type { Peers } from './peers.js'
+import type { Delivery } from './delivery.js'
+import type { Notices } from './notices.js'
+
+export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
+  readonly profiles: ProfileTable
+  readonly timestamps: Timestamping
+  readonly events: Events
+}
+
+export interface Servers {
+  readonly federation: FastifyInstance
+  readonly api: FastifyInstance
+  /** The federation URL the API reports; listen() puts the bound port in (port 0 in tests). */
+  readonly advertised: { federationUrl: string }
+}
+
+export async function wireServers({ config, clock, log }: Base, p: ServerParts): Promise<Servers> {
+  const { db, outbox, inbox, anchors, currentDirectory, directorySource, crlSources, trustHistory, profiles, hosted, registers, notices, noticeDeps, timestamps, events, delivery, envelopes } = p
+  const limits = { maxEnvelopeBytes: config.limits.maxEnvelopeBytes }
+  const federation = await buildFederationServer({
+    tls: p.tls,
+    anchors,
+    directory: currentDirectory,
+    log,
+    receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink, notices,
+      sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders) },
+  })
+  const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
+  const api = await buildApiServer({
+    log,
+    keys: config.api.keys,
+    maxBodyBytes: config.limits.maxApiBodyBytes,
+    uploadLimits: config.limits,
+    outbox,
+    inbox,
+    registers,
+    notices,
+    notice: noticeDeps,
+    directory: currentDirectory,
+    hosted,
+    send: { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps },
+    evidence: {
+      clock, profiles, directoryJws: () => directorySource.jws(),
+      // What was in force when each signature was made (PROTOCOL.md §8.5); tokensFor: from the time-stamping queue.
+      directoryAt: (at) => trustHistory.directoryAt(at.getTime()),
+      crlsAt: (at) => trustHistory.crlsAt(at.getTime()),
+      tokensFor: (messageId) => timestamps.tokensFor(messageId).filter((t) => t.side === 'outbox'),
+      noticesFor: (messageIds) => noticeEvidence({ notices, outbox, tokensFor: (id, side) => timestamps.tokensFor(id).filter((t) => t.side === side) }, messageIds),
+    },
+    version: VERSION,
+    profiles,
+    events,
+    get federationUrl() { return advertised.federationUrl },
+    health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
+      revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),
+      notifications: () => events.status() }),
+  })
+  return { federation, api, advertised }
+}

@@ -1,0 +1,36 @@
+// The database and the stores every later part shares, with the cleanups that must run before any
+// of them is used.
+import { join } from 'node:path'
+import { Db } from '../storage/db.js'
+import { OutboxStore } from '../storage/outbox.js'
+import { InboxStore } from '../storage/inbox.js'
+import { TrustHistoryStore } from '../storage/trust-history.js'
+import type { Base } from './base.js'
+
+export interface Storage {
+  readonly db: Db
+  readonly outbox: OutboxStore
+  readonly inbox: InboxStore
+  /** What this node trusted when (directoryAt, crlsAt) for evidence. */
+  readonly trustHistory: TrustHistoryStore
+}
+
+export function wireStorage({ config, log, closers }: Base): Storage {
+  const storageLog = log.child({ area: 'storage' })
+  const db = Db.open(join(config.dataDir, 'saraban.sqlite'), {
+    synchronous: config.storage.synchronous,
+    checkpoint: config.storage.checkpoint,
+    onCheckpoint: (event) => {
+      if (event.kind === 'error' || event.kind === 'fallback') storageLog.warn({ event: `checkpoint.${event.kind}`, detail: event }, 'WAL checkpointing needs attention')
+    },
+  })
+  closers.push(() => db.close())
+  const outbox = new OutboxStore(db, undefined, { agingMs: config.delivery.urgencyAgingMs })
+  // Issue 5 §4: envelopes stored ahead of a letter whose sealing never finished (the process died
+  // mid-send; the client had no 202 and retries): nothing refers to them, so they go.
+  const unsealed = outbox.dropSealing()
+  if (unsealed > 0) storageLog.warn({ event: 'letter.sealing.dropped', envelopes: unsealed }, 'deleted the envelopes of letters whose sealing never finished')
+  const inbox = new InboxStore(db)
+  const trustHistory = new TrustHistoryStore(db)
+  return { db, outbox, inbox, trustHistory }
+}
