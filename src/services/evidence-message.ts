@@ -83,15 +83,24 @@ export async function checkMessage(m: ManifestMessage, ctx: MessageContext): Pro
   const claimsOk = c.mid === m.messageId && c.from === sender && c.to === m.recipient && c.envelopeSha256 === envSha && c.profile === m.profile
   note(m.receipt, claimsOk, claimsOk ? `"${m.recipient}" acknowledged envelope ${envSha}` : `the receipt's claims do not name this message, these parties, profile and envelope bytes (${envSha})`)
   if (m.receiptSigner === undefined) return note('manifest.json', false, `message ${m.messageId} has a receipt but no receiptSigner`)
-  same(ctx, m.receiptSigner, chainPem(receipt.signerChain), 'the certificate chain in the receipt')
-  const receiptTime = await provenTime(ctx, {
-    what: 'receipt', part: m.receipt, claimed: c.receivedAt, signature: receipt.signature, token: m.receiptTimestamp, tsa: m.receiptTsa,
-    manifestTime: m.receiptTime, manifestProof: m.receiptTimeProof, manifestImprint: m.receiptImprint,
-  })
-  if (receiptTime !== undefined) await checkSigner(ctx, m, { part: m.receipt, agency: m.recipient, chain: receipt.signerChain, at: receiptTime })
+  await checkReceiptSigner(ctx, { ...m, receipt: m.receipt, receiptSigner: m.receiptSigner }, receipt, m, m.recipient)
 }
 
-function same(ctx: MessageContext, path: string, expected: Buffer, what: string): void {
+type ReceiptEntry = Pick<ManifestMessage, 'receiptTimestamp' | 'receiptTsa' | 'receiptTime' | 'receiptTimeProof' | 'receiptImprint'> & { receipt: string; receiptSigner: string }
+
+/** The receipt's signer chain as the manifest names it, the receipt's time (proven by its token or
+ *  claimed), and the signer judged at that time with the directory and CRLs of `judged` (PROTOCOL.md
+ *  §8.6). Shared by message and notice entries, whose receipt members are the same. */
+export async function checkReceiptSigner(ctx: MessageContext, e: ReceiptEntry, receipt: VerifiedReceipt, judged: Pick<ManifestMessage, 'directory' | 'crls'>, agency: string): Promise<void> {
+  same(ctx, e.receiptSigner, chainPem(receipt.signerChain), 'the certificate chain in the receipt')
+  const receiptTime = await provenTime(ctx, {
+    what: 'receipt', part: e.receipt, claimed: receipt.claims.receivedAt, signature: receipt.signature, token: e.receiptTimestamp, tsa: e.receiptTsa,
+    manifestTime: e.receiptTime, manifestProof: e.receiptTimeProof, manifestImprint: e.receiptImprint,
+  })
+  if (receiptTime !== undefined) await checkSigner(ctx, judged, { part: e.receipt, agency, chain: receipt.signerChain, at: receiptTime })
+}
+
+export function same(ctx: MessageContext, path: string, expected: Buffer, what: string): void {
   const got = ctx.contents.get(path)
   const ok = got !== undefined && got.equals(expected)
   ctx.note(path, ok, ok ? `is exactly ${what}` : `is not ${what}`)

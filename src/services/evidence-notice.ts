@@ -10,7 +10,7 @@ import type { ManifestNotice } from '../evidence/manifest.js'
 import { chainPem, evidenceForm, parseContentKeyFile, type VerifiedSigned } from '../evidence/forms.js'
 import type { Notice } from '../domain/notices.js'
 import type { VerifiedReceipt } from '../crypto/types.js'
-import { checkSigner, provenTime, type MessageContext } from './evidence-message.js'
+import { checkReceiptSigner, checkSigner, provenTime, same, type MessageContext } from './evidence-message.js'
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
@@ -79,22 +79,11 @@ export async function checkNoticeEntry(n: ManifestNotice, ctx: MessageContext): 
   const claimsOk = c.mid === n.messageId && c.from === n.from && c.to === n.to && c.envelopeSha256 === envSha && c.profile === n.profile
   note(n.receipt, claimsOk, claimsOk ? `"${n.to}" acknowledged notice envelope ${envSha}` : `the receipt's claims do not name this notice, its parties, profile and envelope bytes (${envSha})`)
   if (n.receiptSigner === undefined) return note('manifest.json', false, `notice ${n.messageId} has a receipt but no receiptSigner`)
-  same(ctx, n.receiptSigner, chainPem(receipt.signerChain), 'the certificate chain in the receipt')
-  const receiptTime = await provenTime(ctx, {
-    what: 'receipt', part: n.receipt, claimed: c.receivedAt, signature: receipt.signature, token: n.receiptTimestamp, tsa: n.receiptTsa,
-    manifestTime: n.receiptTime, manifestProof: n.receiptTimeProof, manifestImprint: n.receiptImprint,
-  })
-  if (receiptTime !== undefined) await checkSigner(ctx, judged, { part: n.receipt, agency: n.to, chain: receipt.signerChain, at: receiptTime })
+  await checkReceiptSigner(ctx, { ...n, receipt: n.receipt, receiptSigner: n.receiptSigner }, receipt, judged, n.to)
 }
 
 function describe(n: Notice): string {
   if (n.type === 'accepted' && n.register) return `(receive number ${n.register.number}, book ${n.register.book}, ${n.register.year}, at ${n.at})`
   if (n.type === 'rejected') return `(${n.reasonCode}: ${n.reason})`
   return `(${n.reason ?? ''})`
-}
-
-function same(ctx: MessageContext, path: string, expected: Buffer, what: string): void {
-  const got = ctx.contents.get(path)
-  const ok = got !== undefined && got.equals(expected)
-  ctx.note(path, ok, ok ? `is exactly ${what}` : `is not ${what}`)
 }
