@@ -3,7 +3,7 @@
 // retry with exponential backoff and jitter until the attempt limit, then marks failed with the reason.
 // Concurrency is bounded overall (maxInFlight) and per peer origin (maxPerPeer): a claim passes over
 // messages for a peer whose slots are full, so one slow or failing peer never holds up the others.
-import { SarabanError, type ErrorCode } from '../errors.js'
+// One attempt (post, receipt check, outcome) is delivery-attempt.ts; this file claims and records.
 import { isoTime, type Clock } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { Db } from '../storage/db.js'
@@ -14,12 +14,11 @@ import { DeadlineWatch, emitDeadline } from './deadline-watch.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import { receiptText, type ProfileTable } from '../crypto/profiles.js'
-import type { PeerClient, PeerResponse } from '../federation/peer-client.js'
-import { afterFailure, isRetryableStatus } from '../domain/delivery.js'
-import { checkReceipt } from './receipt-check.js'
+import type { PeerClient } from '../federation/peer-client.js'
+import { afterFailure } from '../domain/delivery.js'
 import type { Timestamping } from './timestamping.js'
-import { SharedRefs, type EnvelopePieces } from './shared-refs.js'
-import { postEnvelope } from './post-envelope.js'
+import { SharedRefs } from './shared-refs.js'
+import { attemptDelivery, endpointOf, transportReason, type Outcome } from './delivery-attempt.js'
 
 export interface DeliverySettings {
   readonly maxAttempts: number
@@ -56,18 +55,9 @@ export interface DeliveryDeps {
   readonly sharedRefs?: SharedRefs
 }
 
-type Outcome = { kind: 'delivered'; receipt: Buffer } | { kind: 'retry' | 'fail'; code: ErrorCode | string; detail: string }
 
-
-export const FEDERATION_PATH = 'federation/v1/messages'
-const RECEIPT_CLOCK_SKEW_MS = 5 * 60_000
 const DEFAULT_AT_RISK_MS = 3600_000
-const EMPTY = Buffer.alloc(0)
 
-/** The origin deliveries to an agency go to (PROTOCOL.md §16.1): its endpoint, else its hosting node's. */
-function endpointOf(directory: Directory, agency: string): string | undefined {
-  return directory.agency(agency)?.endpoints[0] ?? directory.nodeOf(agency)?.endpoints[0]
-}
 
 function originOf(endpoint: string | undefined, agency: string): string {
   if (endpoint === undefined) return `agency:${agency}` // unknown: its own slot group, fails fast anyway
@@ -209,7 +199,7 @@ export class DeliveryWorker {
     const d = this.#d
     let outcome: Outcome
     try {
-      outcome = await this.#attempt(msg)
+      outcome = await attemptDelivery(d, this.#refs, msg)
     } catch (err) {
       outcome = { kind: 'retry', code: 'ERR_PEER_UNREACHABLE', detail: transportReason(err) }
     }
@@ -250,47 +240,6 @@ export class DeliveryWorker {
     d.log.error({ event: 'delivery.failed', ...log, code: outcome.code, detail: outcome.detail }, 'delivery failed for good')
   }
 
-  async #attempt(msg: OutboxMessageMeta): Promise<Outcome> {
-    const d = this.#d
-    const directory = d.directory()
-    const entry = directory.agency(msg.recipientAgency)
-    const endpoint = endpointOf(directory, msg.recipientAgency) // PROTOCOL.md §16.1
-    if (!entry || !endpoint) return { kind: 'retry', code: 'ERR_UNKNOWN_AGENCY', detail: `"${msg.recipientAgency}" has no endpoint in the directory` }
-    const profile = d.profiles.get(msg.profile)
-    const envelope = this.#envelope(msg.messageId)
-    if (!envelope) return { kind: 'fail', code: 'ERR_INTERNAL', detail: `the stored envelope of ${msg.messageId} is missing` }
-    const routing = { messageId: msg.messageId, from: msg.senderAgency, to: msg.recipientAgency }
-    const res = await postEnvelope({ peers: d.peers, refs: this.#refs }, { endpoint, path: FEDERATION_PATH, mediaType: profile.mediaType, routing }, envelope)
-    if (res.status === 200 || res.status === 201) {
-      const check = await checkReceipt(
-        res.body,
-        { ...routing, envelopeSha256: msg.envelopeSha256 },
-        // The chain is judged at the receipt's own time: a retry is answered with the original
-        // receipt byte for byte (PROTOCOL.md §7.1), which must stay acceptable later.
-        { profile, anchors: d.anchors, directory, notAfter: d.clock.now() + RECEIPT_CLOCK_SKEW_MS },
-      )
-      return check.ok ? { kind: 'delivered', receipt: res.body } : { kind: 'retry', code: check.code, detail: check.reason }
-    }
-    // A refusal the peer will repeat however often we ask fails at once (PROTOCOL.md §7.2).
-    return { kind: isRetryableStatus(res.status) ? 'retry' : 'fail', code: 'ERR_PEER_REFUSED', detail: peerProblem(res) }
-  }
-
-  /** The envelope as its pieces head, shared, tail (PROTOCOL.md §17), from the cache or the store;
-   *  the shared content is read once and cached for the other recipients. */
-  #envelope(messageId: string): EnvelopePieces | undefined {
-    const d = this.#d
-    const parts = d.envelopes.getParts(messageId) ?? d.outbox.getEnvelopeParts(messageId)
-    if (!parts) return undefined
-    if (parts.contentId === null) return { head: parts.head, shared: EMPTY, tail: parts.tail, contentId: null }
-    let shared = d.envelopes.getContent(parts.contentId)
-    if (!shared) {
-      shared = d.outbox.getContent(parts.contentId)
-      if (!shared) return undefined
-      d.envelopes.putContent(parts.contentId, shared)
-    }
-    return { head: parts.head, shared, tail: parts.tail, contentId: parts.contentId }
-  }
-
   /** Stop claiming; wait for deliveries in flight (bounded), leaving the rest queued for the next start. */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.#running = false
@@ -305,24 +254,4 @@ export class DeliveryWorker {
   get inFlight(): number {
     return this.#inFlight.size
   }
-}
-
-function peerProblem(res: PeerResponse): string {
-  if (res.contentType.startsWith('application/problem+json')) {
-    try {
-      const p = JSON.parse(res.body.toString('utf8')) as { code?: string; detail?: string; title?: string }
-      return `peer answered ${res.status} ${p.code ?? ''}: ${p.detail ?? p.title ?? ''}`.trim()
-    } catch {
-      /* fall through */
-    }
-  }
-  return `peer answered HTTP ${res.status}`
-}
-
-function transportReason(err: unknown): string {
-  if (err instanceof SarabanError) return err.message
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } }
-  const code = e.cause?.code ?? e.code
-  const msg = e.cause?.message ?? e.message ?? String(err)
-  return code ? `${code}: ${msg}` : msg
 }

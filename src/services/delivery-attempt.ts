@@ -1,0 +1,82 @@
+// One delivery attempt (PROTOCOL.md §4.1, §6.3, §7.2): the stored envelope posted to the recipient's
+// endpoint, whole or by reference (§17.8), and the answer turned into an outcome: delivered with a
+// verified receipt, a retry, or a final failure. The worker (deliver.ts) records the outcome.
+import { SarabanError, type ErrorCode } from '../errors.js'
+import type { OutboxMessageMeta } from '../storage/outbox.js'
+import type { Directory } from '../pki/directory.js'
+import type { PeerResponse } from '../federation/peer-client.js'
+import { isRetryableStatus } from '../domain/delivery.js'
+import { checkReceipt } from './receipt-check.js'
+import type { SharedRefs, EnvelopePieces } from './shared-refs.js'
+import { postEnvelope } from './post-envelope.js'
+import type { DeliveryDeps } from './deliver.js'
+
+export type Outcome = { kind: 'delivered'; receipt: Buffer } | { kind: 'retry' | 'fail'; code: ErrorCode | string; detail: string }
+
+export const FEDERATION_PATH = 'federation/v1/messages'
+const RECEIPT_CLOCK_SKEW_MS = 5 * 60_000
+const EMPTY = Buffer.alloc(0)
+
+/** The origin deliveries to an agency go to (PROTOCOL.md §16.1): its endpoint, else its hosting node's. */
+export function endpointOf(directory: Directory, agency: string): string | undefined {
+  return directory.agency(agency)?.endpoints[0] ?? directory.nodeOf(agency)?.endpoints[0]
+}
+
+export async function attemptDelivery(d: DeliveryDeps, refs: SharedRefs, msg: OutboxMessageMeta): Promise<Outcome> {
+  const directory = d.directory()
+  const entry = directory.agency(msg.recipientAgency)
+  const endpoint = endpointOf(directory, msg.recipientAgency) // PROTOCOL.md §16.1
+  if (!entry || !endpoint) return { kind: 'retry', code: 'ERR_UNKNOWN_AGENCY', detail: `"${msg.recipientAgency}" has no endpoint in the directory` }
+  const profile = d.profiles.get(msg.profile)
+  const envelope = envelopeOf(d, msg.messageId)
+  if (!envelope) return { kind: 'fail', code: 'ERR_INTERNAL', detail: `the stored envelope of ${msg.messageId} is missing` }
+  const routing = { messageId: msg.messageId, from: msg.senderAgency, to: msg.recipientAgency }
+  const res = await postEnvelope({ peers: d.peers, refs }, { endpoint, path: FEDERATION_PATH, mediaType: profile.mediaType, routing }, envelope)
+  if (res.status === 200 || res.status === 201) {
+    const check = await checkReceipt(
+      res.body,
+      { ...routing, envelopeSha256: msg.envelopeSha256 },
+      // The chain is judged at the receipt's own time: a retry is answered with the original
+      // receipt byte for byte (PROTOCOL.md §7.1), which must stay acceptable later.
+      { profile, anchors: d.anchors, directory, notAfter: d.clock.now() + RECEIPT_CLOCK_SKEW_MS },
+    )
+    return check.ok ? { kind: 'delivered', receipt: res.body } : { kind: 'retry', code: check.code, detail: check.reason }
+  }
+  // A refusal the peer will repeat however often we ask fails at once (PROTOCOL.md §7.2).
+  return { kind: isRetryableStatus(res.status) ? 'retry' : 'fail', code: 'ERR_PEER_REFUSED', detail: peerProblem(res) }
+}
+
+/** The envelope as its pieces head, shared, tail (PROTOCOL.md §17), from the cache or the store;
+ *  the shared content is read once and cached for the other recipients. */
+function envelopeOf(d: DeliveryDeps, messageId: string): EnvelopePieces | undefined {
+  const parts = d.envelopes.getParts(messageId) ?? d.outbox.getEnvelopeParts(messageId)
+  if (!parts) return undefined
+  if (parts.contentId === null) return { head: parts.head, shared: EMPTY, tail: parts.tail, contentId: null }
+  let shared = d.envelopes.getContent(parts.contentId)
+  if (!shared) {
+    shared = d.outbox.getContent(parts.contentId)
+    if (!shared) return undefined
+    d.envelopes.putContent(parts.contentId, shared)
+  }
+  return { head: parts.head, shared, tail: parts.tail, contentId: parts.contentId }
+}
+
+function peerProblem(res: PeerResponse): string {
+  if (res.contentType.startsWith('application/problem+json')) {
+    try {
+      const p = JSON.parse(res.body.toString('utf8')) as { code?: string; detail?: string; title?: string }
+      return `peer answered ${res.status} ${p.code ?? ''}: ${p.detail ?? p.title ?? ''}`.trim()
+    } catch {
+      /* fall through */
+    }
+  }
+  return `peer answered HTTP ${res.status}`
+}
+
+export function transportReason(err: unknown): string {
+  if (err instanceof SarabanError) return err.message
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } }
+  const code = e.cause?.code ?? e.code
+  const msg = e.cause?.message ?? e.message ?? String(err)
+  return code ? `${code}: ${msg}` : msg
+}
