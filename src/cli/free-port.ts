@@ -1,14 +1,31 @@
-// A TCP port on 127.0.0.1 that was free a moment ago (the demo's extra node; tests): the kernel picks
-// it for a listener that is closed again at once, so another process may still take it in between.
+// A TCP port on 127.0.0.1 that was free a moment ago (the demo's extra node; tests). It is chosen at
+// random below Linux's ephemeral range (32768–60999 by default): a port the kernel picks for bind(0)
+// lies inside that range, so an outgoing connection of any process could take it as its local port
+// before our listener binds it (seen in CI as EADDRINUSE on a hosting test node). Below the range,
+// only another caller of this function could, and only by drawing the same number in that moment.
 import { createServer } from 'node:net'
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+const LOW = 20_000
+const HIGH = 32_767
+const TRIES = 64
+
+function listensOn(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
+    s.once('error', () => resolve(undefined))
+    s.listen(port, '127.0.0.1', () => {
+      const bound = (s.address() as { port: number }).port
+      s.close(() => resolve(bound))
     })
   })
+}
+
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < TRIES; i++) {
+    const port = await listensOn(LOW + Math.floor(Math.random() * (HIGH - LOW + 1)))
+    if (port !== undefined) return port
+  }
+  const any = await listensOn(0) // everything tried was taken: let the kernel choose
+  if (any === undefined) throw new Error('freePort: cannot listen on 127.0.0.1')
+  return any
 }
