@@ -25,6 +25,17 @@ export interface PeerResponse {
   readonly sharesContent: boolean
 }
 
+/** The RFC 9457 problem a peer answered with, if its answer is one (PROTOCOL.md §9). */
+export function problemOf(res: PeerResponse): { code?: string; detail?: string; title?: string } | undefined {
+  if (!res.contentType.startsWith('application/problem+json')) return undefined
+  try {
+    const p: unknown = JSON.parse(res.body.toString('utf8'))
+    return typeof p === 'object' && p !== null ? (p as { code?: string; detail?: string; title?: string }) : undefined
+  } catch {
+    return undefined
+  }
+}
+
 export class PeerClient {
   readonly #ctx: SecureContext
   readonly #pools = new Map<string, Pool>()

@@ -4,7 +4,7 @@
 import { SarabanError, type ErrorCode } from '../errors.js'
 import type { OutboxMessageMeta } from '../storage/outbox.js'
 import type { Directory } from '../pki/directory.js'
-import type { PeerResponse } from '../federation/peer-client.js'
+import { problemOf, type PeerResponse } from '../federation/peer-client.js'
 import { isRetryableStatus } from '../domain/delivery.js'
 import { checkReceipt } from './receipt-check.js'
 import type { SharedRefs, EnvelopePieces } from './shared-refs.js'
@@ -51,26 +51,19 @@ export async function attemptDelivery(d: DeliveryDeps, refs: SharedRefs, msg: Ou
 function envelopeOf(d: DeliveryDeps, messageId: string): EnvelopePieces | undefined {
   const parts = d.envelopes.getParts(messageId) ?? d.outbox.getEnvelopeParts(messageId)
   if (!parts) return undefined
-  if (parts.contentId === null) return { head: parts.head, shared: EMPTY, tail: parts.tail, contentId: null }
+  if (parts.contentId === null) return { head: parts.head, shared: EMPTY, tail: parts.tail }
   let shared = d.envelopes.getContent(parts.contentId)
   if (!shared) {
     shared = d.outbox.getContent(parts.contentId)
     if (!shared) return undefined
     d.envelopes.putContent(parts.contentId, shared)
   }
-  return { head: parts.head, shared, tail: parts.tail, contentId: parts.contentId }
+  return { head: parts.head, shared, tail: parts.tail }
 }
 
 function peerProblem(res: PeerResponse): string {
-  if (res.contentType.startsWith('application/problem+json')) {
-    try {
-      const p = JSON.parse(res.body.toString('utf8')) as { code?: string; detail?: string; title?: string }
-      return `peer answered ${res.status} ${p.code ?? ''}: ${p.detail ?? p.title ?? ''}`.trim()
-    } catch {
-      /* fall through */
-    }
-  }
-  return `peer answered HTTP ${res.status}`
+  const p = problemOf(res)
+  return p ? `peer answered ${res.status} ${p.code ?? ''}: ${p.detail ?? p.title ?? ''}`.trim() : `peer answered HTTP ${res.status}`
 }
 
 export function transportReason(err: unknown): string {

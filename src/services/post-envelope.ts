@@ -1,6 +1,6 @@
 // Posting one stored envelope to its peer (PROTOCOL.md §4.1), whole or, when the peer already holds
 // its shared bytes, by reference (§17.8). The receipt binds the same envelope bytes either way.
-import type { PeerClient, PeerResponse } from '../federation/peer-client.js'
+import { problemOf, type PeerClient, type PeerResponse } from '../federation/peer-client.js'
 import type { Routing } from '../crypto/profiles.js'
 import { MIN_SHARED_BYTES, type EnvelopePieces, type SharedRefs } from './shared-refs.js'
 
@@ -13,10 +13,11 @@ export async function postEnvelope(
 ): Promise<PeerResponse> {
   const { peers, refs } = deps
   const whole = () => peers.post(to.endpoint, to.path, to.mediaType, [pieces.head, pieces.shared, pieces.tail], to.routing)
-  // Nothing shared: one recipient's envelope, small shared bytes, or a whole envelope stored as a
-  // content row (a per-recipient circular sealed in batches: empty head and tail, migration 015).
+  // Nothing shared: one recipient's envelope (no shared bytes), small shared bytes, or a whole
+  // envelope stored as a content row (a per-recipient circular sealed in batches: empty head and
+  // tail, migration 015).
   const own = pieces.head.length === 0 && pieces.tail.length === 0
-  if (pieces.contentId === null || own || pieces.shared.length < MIN_SHARED_BYTES) return whole()
+  if (own || pieces.shared.length < MIN_SHARED_BYTES) return whole()
   const origin = new URL(to.endpoint).origin
   const sha256 = refs.sha256Of(pieces.shared)
   const learn = (res: PeerResponse): PeerResponse => {
@@ -26,7 +27,7 @@ export async function postEnvelope(
   const byReference = async (): Promise<PeerResponse> => {
     const ref = { sha256, offset: pieces.head.length, length: pieces.shared.length }
     const res = await peers.post(to.endpoint, to.path, to.mediaType, [pieces.head, pieces.tail], to.routing, ref)
-    if (res.status !== 412 || !isUnknown(res)) return learn(res)
+    if (res.status !== 412 || problemOf(res)?.code !== UNKNOWN) return learn(res)
     refs.forget(origin, sha256) // the peer no longer holds it (§17.8): this part goes whole
     return learn(await whole())
   }
@@ -43,14 +44,5 @@ export async function postEnvelope(
     return learn(await whole())
   } finally {
     done()
-  }
-}
-
-function isUnknown(res: PeerResponse): boolean {
-  if (!res.contentType.startsWith('application/problem+json')) return false
-  try {
-    return (JSON.parse(res.body.toString('utf8')) as { code?: unknown }).code === UNKNOWN
-  } catch {
-    return false
   }
 }

@@ -59,11 +59,10 @@ export class SharedRefs {
   }
 }
 
-/** The pieces of one stored envelope (PROTOCOL.md §17.1): head ‖ shared ‖ tail; shared is empty and
- *  contentId null for an envelope sealed for one recipient. */
+/** The pieces of one stored envelope (PROTOCOL.md §17.1): head ‖ shared ‖ tail; shared is empty for
+ *  an envelope sealed for one recipient. */
 export interface EnvelopePieces {
   readonly head: Buffer
   readonly shared: Buffer
   readonly tail: Buffer
-  readonly contentId: number | string | null
 }

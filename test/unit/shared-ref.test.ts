@@ -66,7 +66,7 @@ function scriptedPeer(opts: { announces: boolean; delayMs?: number; failFirst?: 
 }
 
 const shared = randomBytes(MIN_SHARED_BYTES + 1)
-const pieces = (to: string, s = shared, contentId: number | null = 1): EnvelopePieces => ({ head: Buffer.from(`{"h":"${to}","ciphertext":"`), shared: s, tail: Buffer.from('"}'), contentId })
+const pieces = (to: string, s = shared): EnvelopePieces => ({ head: Buffer.from(`{"h":"${to}","ciphertext":"`), shared: s, tail: Buffer.from('"}') })
 const send = (deps: { peers: PeerClient; refs: SharedRefs }, to: string, p = pieces(to)) =>
   postEnvelope(deps, { endpoint: 'https://node-a.test:8443/', path: 'federation/v1/messages', mediaType: 'application/jose+json', routing: { messageId: `m-${to}`, from: 'hq', to } }, p)
 
@@ -95,10 +95,10 @@ t.test('small shared bytes, single-recipient envelopes and whole envelopes store
   const { calls, peers } = scriptedPeer({ announces: true })
   const deps = { peers, refs: new SharedRefs() }
   const small = randomBytes(MIN_SHARED_BYTES - 1)
-  for (const to of ['c1', 'c2']) await send(deps, to, pieces(to, small, 2))
-  for (const to of ['c3', 'c4']) await send(deps, to, pieces(to, Buffer.alloc(0), null))
+  for (const to of ['c1', 'c2']) await send(deps, to, pieces(to, small))
+  for (const to of ['c3', 'c4']) await send(deps, to, pieces(to, Buffer.alloc(0)))
   // A per-recipient envelope stored whole as a content row (empty head and tail) is not shared.
-  for (const to of ['c5', 'c6']) await send(deps, to, { head: Buffer.alloc(0), shared, tail: Buffer.alloc(0), contentId: 3 })
+  for (const to of ['c5', 'c6']) await send(deps, to, { head: Buffer.alloc(0), shared, tail: Buffer.alloc(0) })
   t.same(calls.map((c) => c.ref), [undefined, undefined, undefined, undefined, undefined, undefined])
 })
 
