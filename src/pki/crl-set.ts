@@ -10,7 +10,10 @@ export type RevocationStatus =
   | { state: 'revoked'; crl: Crl; entry: RevokedEntry }
   | { state: 'unknown'; reason: string }
 
-export type AddResult = { ok: true; crl: Crl; changed: boolean } | { ok: false; reason: string }
+export type AddResult = { ok: true; crl: Crl; changed: boolean; pending?: true } | { ok: false; reason: string }
+
+/** CRLs held aside per issuer name (their issuer is not known yet): the newest few, not ranked. */
+const MAX_ASIDE = 4
 
 /** A CRL counts as current until nextUpdate + grace; one issued in the future (beyond the skew) does not. */
 const SKEW_MS = 5 * 60_000
@@ -21,6 +24,11 @@ export class CrlSet {
   readonly #verified = new WeakMap<Crl, Set<string>>()
   // Per issuer name, the CA certificates that verified its CRLs: a replacement CRL must verify with one.
   readonly #issuerCerts = new Map<string, X509Certificate[]>()
+  // CRLs whose issuer is not known yet (PROTOCOL.md §15.1): never in force, never ranked (no
+  // anti-rollback reference), never kept; verified once a validated path or the directory brings
+  // their issuer. Per issuer name; each with the issuer fingerprints it already failed against.
+  readonly #aside = new Map<string, Array<{ crl: Crl; failed: Map<string, string> }>>()
+  readonly #onVerified: Array<(crl: Crl) => void> = []
   readonly #graceMs: number
 
   constructor(opts: { graceMs?: number } = {}) {
@@ -28,8 +36,9 @@ export class CrlSet {
   }
 
   /** Parses a CRL (DER or PEM) and checks it against `issuers`, the CA certificates known now: if
-   *  one has its issuer's name, the CRL must verify with one of them; if none does yet (the issuing
-   *  CA arrives with the directory), it is verified on first use. Throws an Error naming the problem. */
+   *  one has its issuer's name, the CRL must verify with one of them (else throws an Error naming the
+   *  problem); if none does yet (the issuing CA arrives with the directory), the CRL is returned
+   *  unverified (`verified(crl)` is false): `put` holds it aside until its issuer is known. */
   async prepare(der: Buffer, issuers: readonly X509Certificate[] = []): Promise<Crl> {
     const crl = parseCrl(der)
     const held = this.#byIssuer.get(crl.issuerKey)
@@ -58,8 +67,23 @@ export class CrlSet {
     return 'newer'
   }
 
-  /** Makes `crl` the one in force for its issuer, unless a newer one is held already (another source). */
+  /** Whether a CA certificate known to this set verified `crl`'s signature. */
+  verified(crl: Crl): boolean {
+    return (this.#verified.get(crl)?.size ?? 0) > 0
+  }
+
+  /** Called with each CRL that was held aside and is now verified and in force (to keep and record it). */
+  onVerified(fn: (crl: Crl) => void): void {
+    this.#onVerified.push(fn)
+  }
+
+  /** Makes a verified `crl` the one in force for its issuer, unless a newer one is held already
+   *  (another source). An unverified CRL is held aside instead (false): it neither counts nor ranks. */
   put(crl: Crl): boolean {
+    if (!this.verified(crl)) {
+      this.#holdAside(crl)
+      return false
+    }
     const held = this.#byIssuer.get(crl.issuerKey)
     if (held) {
       try {
@@ -77,6 +101,10 @@ export class CrlSet {
     let crl: Crl
     try {
       crl = await this.prepare(der, issuers)
+      if (!this.verified(crl)) {
+        this.#holdAside(crl)
+        return { ok: true, crl, changed: false, pending: true }
+      }
       const held = this.#byIssuer.get(crl.issuerKey)
       if (held && CrlSet.compare(held, crl) === 'same') return { ok: true, crl: held, changed: false }
     } catch (e) {
@@ -86,23 +114,39 @@ export class CrlSet {
     return { ok: true, crl, changed: true }
   }
 
-  /** Verifies the CRLs held against CA certificates that became known (the directory's
-   *  intermediates). Returns each CRL now verified with the fingerprint of its issuer (for history);
-   *  a CRL that fails is left to fail at use (hard: ERR_REVOCATION_UNKNOWN). */
-  async verifyHeld(issuers: readonly X509Certificate[]): Promise<Array<{ crl: Crl; issuerFp: string }>> {
-    const out: Array<{ crl: Crl; issuerFp: string }> = []
-    for (const crl of this.#byIssuer.values()) {
-      const known = this.issuerOf(crl)
-      if (known) { out.push({ crl, issuerFp: known }); continue }
-      for (const c of issuers.filter((i) => certSubjectKey(i) === crl.issuerKey)) {
-        if ((await checkCrlIssuer(crl, c)) !== undefined) continue
-        this.#verified.get(crl)?.add(fingerprint(c)) ?? this.#verified.set(crl, new Set([fingerprint(c)]))
-        this.#rememberIssuers(crl, [c])
-        out.push({ crl, issuerFp: fingerprint(c) })
-        break
-      }
+  /** Verifies the CRLs held aside against CA certificates that became known (the directory's
+   *  intermediates); each one that verifies is put in force (if newer) and reported to onVerified. */
+  async verifyAside(issuers: readonly X509Certificate[]): Promise<void> {
+    for (const key of [...this.#aside.keys()]) {
+      for (const c of issuers.filter((i) => certSubjectKey(i) === key)) await this.#tryAside(key, c)
     }
-    return out
+  }
+
+  #holdAside(crl: Crl): void {
+    const list = this.#aside.get(crl.issuerKey) ?? []
+    if (list.some((a) => a.crl.fingerprint === crl.fingerprint)) return
+    list.push({ crl, failed: new Map() })
+    if (list.length > MAX_ASIDE) list.shift()
+    this.#aside.set(crl.issuerKey, list)
+  }
+
+  /** Verifies the CRLs held aside for `issuerKey` with `issuer`; returns why the last one failed. */
+  async #tryAside(issuerKey: string, issuer: X509Certificate): Promise<string | undefined> {
+    const fp = fingerprint(issuer)
+    let failure: string | undefined
+    for (const a of [...(this.#aside.get(issuerKey) ?? [])]) {
+      const known = a.failed.get(fp)
+      if (known !== undefined) { failure = known; continue }
+      const reason = await checkCrlIssuer(a.crl, issuer)
+      if (reason !== undefined) { a.failed.set(fp, reason); failure = reason; continue }
+      const list = this.#aside.get(issuerKey)!.filter((x) => x !== a)
+      if (list.length === 0) this.#aside.delete(issuerKey)
+      else this.#aside.set(issuerKey, list)
+      this.#verified.set(a.crl, new Set([fp]))
+      this.#rememberIssuers(a.crl, [issuer])
+      if (this.put(a.crl)) for (const fn of this.#onVerified) fn(a.crl)
+    }
+    return failure
   }
 
   /** The fingerprint of a CA certificate that verified `crl`, if any did yet. */
@@ -128,8 +172,10 @@ export class CrlSet {
   /** Whether `cert`, issued by `issuer` (the next certificate of a validated path), was revoked at
    *  `at`, judged with the CRL held now; `now` decides whether that CRL is still current. */
   async status(cert: X509Certificate, issuer: X509Certificate, at: Date, now: Date): Promise<RevocationStatus> {
+    // `issuer` comes from a validated path: CRLs held aside for it can be verified now.
+    const aside = this.#aside.has(certIssuerKey(cert)) ? await this.#tryAside(certIssuerKey(cert), issuer) : undefined
     const crl = this.#byIssuer.get(certIssuerKey(cert))
-    if (!crl) return { state: 'unknown', reason: 'no CRL of its issuer is held' }
+    if (!crl) return { state: 'unknown', reason: `no CRL of its issuer is held${aside ? ` (the one received does not verify: ${aside})` : ''}` }
     if (crl.thisUpdate.getTime() > now.getTime() + SKEW_MS) return { state: 'unknown', reason: `the CRL of its issuer is not valid before ${crl.thisUpdate.toISOString()}` }
     if (now.getTime() > crl.nextUpdate.getTime() + this.#graceMs) {
       return { state: 'unknown', reason: `the CRL of its issuer is stale (nextUpdate ${crl.nextUpdate.toISOString()})` }

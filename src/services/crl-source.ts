@@ -49,6 +49,19 @@ export class CrlSources {
 
   private constructor(o: CrlSourcesOptions) {
     this.#o = o
+    // A CRL held aside until its issuer was known (PROTOCOL.md §15.1) is verified now: keep and record it.
+    o.crls.onVerified((crl) => {
+      for (const s of this.#sources) if (s.current() === crl) this.#keep(s)
+      this.#accepted(crl)
+    })
+  }
+
+  #keep(source: SignedDocumentSource<Crl>): void {
+    try {
+      source.keep()
+    } catch (err) {
+      this.#o.log.error({ event: 'trust.last-good-write-failed', document: source.name, err: (err as Error).message }, 'cannot keep the last good copy on disk')
+    }
   }
 
   /** Opens every source (last good copy, then one fetch). Hard mode: a source with no usable CRL stops
@@ -80,6 +93,7 @@ export class CrlSources {
           throw invalid(location, e)
         }
       },
+      trusted: (crl) => o.crls.verified(crl),
       checkFresh: (crl, at) => {
         if (at.getTime() >= crl.nextUpdate.getTime()) throw invalid(location, new Error(`the CRL of ${crl.issuer} expired at ${crl.nextUpdate.toISOString()}`))
       },
@@ -100,14 +114,19 @@ export class CrlSources {
 
   #accept(crl: Crl): void {
     if (!this.#o.crls.put(crl)) return
+    this.#accepted(crl)
+  }
+
+  #accepted(crl: Crl): void {
     this.#o.log.info({ event: 'crl.accepted', issuer: crl.issuer, number: crl.number?.toString(), revoked: crl.revoked.size, nextUpdate: crl.nextUpdate.toISOString() }, 'CRL in force')
     const issuerFp = this.#o.crls.issuerOf(crl)
     if (issuerFp !== undefined) this.#record(crl, issuerFp)
   }
 
-  /** Once the directory brought the issuing CAs: verify the CRLs taken on trust until then, and record them. */
+  /** Once the directory brought the issuing CAs: verify the CRLs held aside until then (onVerified
+   *  keeps and records each one that verifies). */
   async issuersKnown(): Promise<void> {
-    for (const { crl, issuerFp } of await this.#o.crls.verifyHeld(this.#o.issuers())) this.#record(crl, issuerFp)
+    await this.#o.crls.verifyAside(this.#o.issuers())
   }
 
   #record(crl: Crl, issuerFp: string): void {

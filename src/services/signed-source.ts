@@ -24,6 +24,10 @@ export interface SignedDocumentSpec<T> {
   nextUpdate(doc: T): Date
   /** Serial or CRL number, as text, for logs and health. */
   serial(doc: T): string
+  /** Whether `doc`'s signature was verified against an anchored issuer (default: always, as verify
+   *  throws otherwise). A CRL whose issuing CA is not known yet is held but not trusted: it is never
+   *  kept on disk nor used as the reference for anti-rollback (PROTOCOL.md §15.1) until it is. */
+  trusted?(doc: T): boolean
   /** Older copies to fall back on when the last good file is missing or does not verify (e.g. history), newest first. */
   fallback?(): Buffer[]
 }
@@ -38,7 +42,8 @@ export interface SourceSettings {
 export type Freshness = 'fresh' | 'grace' | 'stale'
 
 export interface RefreshResult {
-  readonly outcome: 'updated' | 'unchanged' | 'refused' | 'unreachable'
+  /** deferred: a document whose issuer is not known yet (a CRL before its CA): not used, retried soon. */
+  readonly outcome: 'updated' | 'unchanged' | 'refused' | 'unreachable' | 'deferred'
   readonly code?: ErrorCode
   readonly reason?: string
 }
@@ -107,8 +112,8 @@ export class SignedDocumentSource<T> {
     if (fetched.kind !== 'document') throw new SarabanError('ERR_INTERNAL', 'an unconditional fetch answered "unchanged"')
     const doc = await spec.verify(fetched.bytes, at)
     spec.checkFresh(doc, at)
-    writeAtomic(spec.lastGoodFile, fetched.bytes)
     const source = new SignedDocumentSource(spec, fetcher, settings, deps, { doc, bytes: fetched.bytes, ...(fetched.etag ? { etag: fetched.etag } : {}) })
+    source.keep()
     source.#lastAttemptAt = source.#lastSuccessAt = at.getTime()
     return source
   }
@@ -119,6 +124,18 @@ export class SignedDocumentSource<T> {
 
   current(): T {
     return this.#held.doc
+  }
+
+  #trusted(doc: T): boolean {
+    return this.#spec.trusted?.(doc) ?? true
+  }
+
+  /** Keeps the document held on disk as the last good copy, once it is trusted (write, fsync, rename);
+   *  false while it is not. Called again when a document held aside becomes verified. */
+  keep(): boolean {
+    if (!this.#trusted(this.#held.doc)) return false
+    writeAtomic(this.#spec.lastGoodFile, this.#held.bytes)
+    return true
   }
 
   /** The bytes of the document held, as signed. */
@@ -175,7 +192,11 @@ export class SignedDocumentSource<T> {
     let doc: T
     try {
       doc = await this.#spec.verify(fetched.bytes, at)
-      if (this.#spec.compare(this.#held.doc, doc) === 'same') {
+      // Anti-rollback ranks verified documents only: an unverified one held is no reference, and an
+      // unverified candidate cannot displace a verified one (PROTOCOL.md §15.1).
+      // The copy held stays: it came first (a kept copy was trusted when kept); retried soon.
+      if (!this.#trusted(doc)) return this.#deferred()
+      if (this.#trusted(this.#held.doc) && this.#spec.compare(this.#held.doc, doc) === 'same') {
         this.#held = { ...this.#held, ...(fetched.etag ? { etag: fetched.etag } : {}) }
         return this.#succeeded({ outcome: 'unchanged' })
       }
@@ -183,14 +204,14 @@ export class SignedDocumentSource<T> {
     } catch (err) {
       return this.#failed('refused', err)
     }
+    const previous = this.#held.doc
+    this.#held = { doc, bytes: fetched.bytes, ...(fetched.etag ? { etag: fetched.etag } : {}) }
     try {
-      writeAtomic(this.#spec.lastGoodFile, fetched.bytes)
+      this.keep()
     } catch (err) {
       // Still use it: refusing a newer, verified document would not make the node safer.
       this.#log.error({ event: 'trust.last-good-write-failed', document: this.#spec.name, err: describe(err) }, 'cannot keep the last good copy on disk')
     }
-    const previous = this.#held.doc
-    this.#held = { doc, bytes: fetched.bytes, ...(fetched.etag ? { etag: fetched.etag } : {}) }
     this.#log.info({ event: 'trust.updated', document: this.#spec.name, serial: this.#spec.serial(doc), previous: this.#spec.serial(previous) }, 'accepted a newer trust document')
     for (const fn of this.#listeners) {
       try {
@@ -200,6 +221,11 @@ export class SignedDocumentSource<T> {
       }
     }
     return this.#succeeded({ outcome: 'updated' })
+  }
+
+  #deferred(): RefreshResult {
+    this.#log.info({ event: 'trust.deferred', document: this.#spec.name }, 'received a trust document whose issuer is not known yet; not used, retried soon')
+    return { outcome: 'deferred' }
   }
 
   #succeeded(r: RefreshResult): RefreshResult {
@@ -228,7 +254,7 @@ export class SignedDocumentSource<T> {
     if (this.#closed) return
     this.#timer = setTimeout(() => {
       void this.refresh().then((r) => {
-        const failed = r.outcome === 'refused' || r.outcome === 'unreachable'
+        const failed = r.outcome !== 'updated' && r.outcome !== 'unchanged'
         this.#schedule(failed ? (this.#settings.retryMs ?? Math.min(this.#settings.refreshMs, 60_000)) : this.#settings.refreshMs)
       })
     }, ms)
