@@ -2,6 +2,7 @@
 // moment leaves either the old or the new copy, never a torn one.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrict } from '../storage/private-files.js'
 
 /** The file's bytes as a one-element list, or an empty list when it cannot be read. */
 export function readIfExists(file: string): Buffer[] {
@@ -14,9 +15,11 @@ export function readIfExists(file: string): Buffer[] {
 
 /** Write to a temporary file, fsync it, rename over the old copy: a crash leaves one or the other. */
 export function writeAtomic(file: string, bytes: Buffer): void {
-  mkdirSync(dirname(file), { recursive: true })
+  // Inside the node's data folder: the folder 0700, the file 0600 whatever the umask (issue 13 §1).
+  mkdirSync(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE })
   const tmp = `${file}.tmp`
-  writeFileSync(tmp, bytes, { mode: 0o644 })
+  writeFileSync(tmp, bytes, { mode: PRIVATE_FILE_MODE })
+  restrict(tmp)
   const fd = openSync(tmp, 'r')
   try {
     fsyncSync(fd)

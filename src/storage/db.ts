@@ -4,7 +4,7 @@
 // 100 KB rows) while each caller still learns its own outcome, and only once the batch is durable.
 // WAL checkpoints are SQLite's own by default; checkpoint: 'worker' moves them to a worker thread
 // (checkpointer.ts), which helps with synchronous=NORMAL (config.json storage.checkpoint says what was measured).
-import { mkdirSync } from 'node:fs'
+import { preparePrivateDir, preparePrivateFile, restrict } from './private-files.js'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { SarabanError } from '../errors.js'
@@ -72,7 +72,11 @@ export class Db {
     const busyTimeoutMs = opts.busyTimeoutMs ?? 5000
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError('storage: maxBatch must be a positive integer')
     if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new RangeError('storage: busyTimeoutMs must be a whole number ≥ 0')
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
+    // Issue 13 §1: the folder 0700, the database 0600 (SQLite gives -wal and -shm the database's mode).
+    if (file !== ':memory:') {
+      preparePrivateDir(dirname(file))
+      preparePrivateFile(file)
+    }
     const sqlite = new Database(file)
     try {
       // busy_timeout first: switching to WAL needs a lock another process may hold.
@@ -87,6 +91,7 @@ export class Db {
       // A burst of large envelopes grows the WAL; after a checkpoint, give the space back above 64 MiB.
       sqlite.pragma('journal_size_limit = 67108864')
       migrate(sqlite)
+      if (file !== ':memory:') for (const f of [`${file}-wal`, `${file}-shm`]) restrict(f)
     } catch (err) {
       sqlite.close()
       throw err

@@ -243,3 +243,34 @@ t.test('a resolved write survives the process being killed (no close, SIGKILL)',
   t.ok((db.sqlite.prepare("SELECT v FROM kv WHERE k = 'k49'").pluck().get() as Buffer).equals(Buffer.alloc(1000, 49)))
   await db.close()
 })
+
+// Issue 13 §1: letters in plaintext and content keys live here: folder 0700, files 0600 whatever the
+// umask; a folder or database others can read is refused with the command that fixes it.
+t.test('the data folder is 0700 and its files 0600, whatever the umask; an open folder is refused', { skip: process.platform === 'win32' }, async (t) => {
+  const { statSync, chmodSync, writeFileSync } = await import('node:fs')
+  const { writeAtomic } = await import('../../src/services/kept-copy.js')
+  const file = tmpFile(t)
+  const old = process.umask(0o022)
+  t.teardown(() => { process.umask(old) })
+  const mode = (p: string) => statSync(p).mode & 0o777
+  const db = Db.open(file)
+  withKv(db)
+  await db.write(put(db, 'a'))
+  const dir = join(file, '..')
+  t.equal(mode(dir), 0o700, 'the folder')
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) t.equal(mode(f), 0o600, f)
+  writeAtomic(join(dir, 'trust', 'directory.jws'), Buffer.from('x'))
+  t.equal(mode(join(dir, 'trust')), 0o700, 'the trust cache folder')
+  t.equal(mode(join(dir, 'trust', 'directory.jws')), 0o600, 'a kept copy')
+  await db.close()
+
+  chmodSync(dir, 0o755)
+  t.throws(() => Db.open(file), { code: 'ERR_CONFIG_INVALID', message: /chmod 700/ }, 'a folder others can read is refused')
+  chmodSync(dir, 0o700)
+  chmodSync(file, 0o644)
+  t.throws(() => Db.open(file), { code: 'ERR_CONFIG_INVALID', message: /chmod 600/ }, 'a database others can read is refused')
+  chmodSync(file, 0o600)
+  writeFileSync(join(dir, 'x'), '')
+  const again = Db.open(file)
+  await again.close()
+})
