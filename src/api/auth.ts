@@ -33,11 +33,13 @@ export function hashApiKey(key: string): string {
 }
 
 export const bearerAuth = fp(
-  async function bearerAuth(app: FastifyInstance, opts: { lookup: (sha256: string) => ApiKeyEntry | undefined; publicPaths: readonly string[] }) {
-    const isPublic = (url: string) => opts.publicPaths.some((p) => url === p || url.startsWith(p + '/') || url.startsWith(p + '?'))
+  async function bearerAuth(app: FastifyInstance, opts: { lookup: (sha256: string) => ApiKeyEntry | undefined; publicPaths: readonly string[]; optionalPaths?: readonly string[] }) {
+    const under = (paths: readonly string[], url: string) => paths.some((p) => url === p || url.startsWith(p + '/') || url.startsWith(p + '?'))
     app.decorateRequest('caller', null as unknown as Caller)
     app.addHook('onRequest', async (request: FastifyRequest) => {
-      if (isPublic(request.url)) return
+      if (under(opts.publicPaths, request.url)) return
+      // optional: answered without a key (less), with a key (more); a wrong key is still refused
+      if (opts.optionalPaths && under(opts.optionalPaths, request.url) && request.headers.authorization === undefined) return
       const header = request.headers.authorization
       const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
       if (!m) throw new SarabanError('ERR_UNAUTHORIZED', 'Send the API key as "Authorization: Bearer <key>".', { field: 'Authorization' })

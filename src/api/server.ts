@@ -55,7 +55,7 @@ export interface ApiDeps {
   readonly version: string
   readonly profiles: ProfileTable
   readonly federationUrl: string
-  readonly health: () => { status: 'ok' | 'degraded' | 'failing'; [k: string]: unknown }
+  readonly health: () => { status: 'ok' | 'degraded' | 'failing'; agencies: string[]; [k: string]: unknown }
   /** The event stream and webhook deliveries (issue 5 §6); absent: no /api/v1/events routes. */
   readonly events?: Events
 }
@@ -70,6 +70,14 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
   })
   app.setErrorHandler(problemHandler)
   app.setNotFoundHandler(notFoundHandler)
+  // Issue 13 §1: attachments are served on the origin of /docs. No answer is sniffed into HTML, and
+  // none may run or frame anything; /docs (Swagger UI) keeps what it needs (its own scripts, styles).
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff')
+    if (!(request.url === '/docs' || request.url.startsWith('/docs/') || request.url.startsWith('/docs?'))) {
+      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
+    }
+  })
   // Validation runs on the project's one Ajv instance (house style §6).
   app.setValidatorCompiler(({ schema, httpPart }) => compileForFastify(schema, httpPart))
   for (const s of allSchemas()) app.addSchema(s)
@@ -103,7 +111,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String((json as { $id?: string }).$id ?? `def-${i}`).replace(/[^A-Za-z0-9_.-]/g, '_') },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  await app.register(bearerAuth, { lookup: apiKeyLookup(deps.keys, (sha) => deps.hosted.apiKey(sha)), publicPaths: ['/healthz', '/docs'] })
+  await app.register(bearerAuth, { lookup: apiKeyLookup(deps.keys, (sha) => deps.hosted.apiKey(sha)), publicPaths: ['/docs'], optionalPaths: ['/healthz'] })
   await app.register(async (scoped) => {
     await letterRoutes(scoped, deps)
     await inboxRoutes(scoped, deps)

@@ -39,3 +39,21 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     tsa: { ...c.tsa, ...(c.tsa.url !== undefined ? { url: c.tsa.url.replace(/\/\/[^/@]*@/, `//${REDACTED}@`) } : {}) },
   }
 }
+
+/** A URL as it may be shown or logged (issue 13 §1): without user info, query string and fragment,
+ *  which may carry credentials or tokens (`https://u:p@host/path?t=1` → `https://host/path`). Anything
+ *  that is not a URL (a file path) is returned as it is. */
+export function redactUrl(location: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return location
+  try {
+    const u = new URL(location)
+    return `${u.protocol}//${u.host}${u.pathname}`
+  } catch {
+    return location.replace(/\/\/[^/@]*@/, '//').replace(/[?#].*$/, '')
+  }
+}
+
+/** Every URL inside a free text (an error reason), redacted as by redactUrl. */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (m) => redactUrl(m))
+}

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import type { X509Certificate } from 'node:crypto'
 import { join } from 'node:path'
 import { SarabanError } from '../errors.js'
+import { redactUrl, redactUrlsIn } from '../config/redact.js'
 import type { Clock } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { Config } from '../config/index.js'
@@ -38,7 +39,7 @@ export function lastGoodCrlFile(dataDir: string, location: string): string {
   return join(dataDir, 'trust', `crl-${createHash('sha256').update(location).digest('hex').slice(0, 16)}.crl`)
 }
 
-const invalid = (location: string, e: unknown) => new SarabanError('ERR_CRL_INVALID', `${location}: ${(e as Error).message}`)
+const invalid = (location: string, e: unknown) => new SarabanError('ERR_CRL_INVALID', `${redactUrl(location)}: ${(e as Error).message}`)
 
 export class CrlSources {
   readonly #o: CrlSourcesOptions
@@ -73,7 +74,7 @@ export class CrlSources {
         await cs.#open(location)
       } catch (err) {
         if (o.mode === 'hard') throw err
-        o.log.error({ event: 'crl.unavailable', location, err: (err as Error).message },
+        o.log.error({ event: 'crl.unavailable', location: redactUrl(location), err: redactUrlsIn((err as Error).message) },
           'NO CRL from this source (soft-fail mode: certificates it covers are ACCEPTED WITHOUT revocation checking); retrying')
         cs.#pending.push(location)
       }
@@ -84,7 +85,7 @@ export class CrlSources {
   async #open(location: string): Promise<void> {
     const o = this.#o
     const source = await SignedDocumentSource.open<Crl>({
-      name: `crl ${location}`,
+      name: `crl ${redactUrl(location)}`,
       lastGoodFile: lastGoodCrlFile(o.dataDir, location),
       verify: async (bytes) => {
         try {
@@ -144,7 +145,7 @@ export class CrlSources {
 
   /** Sources that could not be opened yet (soft mode only). */
   pending(): readonly string[] {
-    return this.#pending
+    return this.#pending.map(redactUrl)
   }
 
   refresh(): Promise<RefreshResult[]> {

@@ -3,6 +3,7 @@
 // (PROTOCOL.md §14.1). Nothing here decides trust: the bytes are verified by the caller. Over HTTPS
 // the server certificate must chain to the operating system's roots or to a federation root, and
 // the answer is bounded in size and time. An ETag lets the server answer 304 for an unchanged file.
+import { redactUrl, redactUrlsIn } from '../config/redact.js'
 import { readFile, stat } from 'node:fs/promises'
 import { rootCertificates } from 'node:tls'
 import { Agent, request } from 'undici'
@@ -25,7 +26,7 @@ export interface DocumentFetcher {
 }
 
 const unavailable = (location: string, why: string, cause?: unknown) =>
-  new SarabanError('ERR_TRUST_DOCUMENT_UNAVAILABLE', `cannot fetch ${location}: ${why}`, cause === undefined ? {} : { cause })
+  new SarabanError('ERR_TRUST_DOCUMENT_UNAVAILABLE', `cannot fetch ${redactUrl(location)}: ${redactUrlsIn(why)}`, cause === undefined ? {} : { cause })
 
 export function isUrl(location: string): boolean {
   return /^https?:\/\//i.test(location)
@@ -63,7 +64,7 @@ function httpsFetcher(url: string, settings: FetchSettings): DocumentFetcher {
     connectTimeout: settings.timeoutMs,
   })
   return {
-    location: url,
+    location: redactUrl(url), // shown in health and logs: no credentials or tokens (issue 13 §1)
     async fetch(etag) {
       const abort = AbortSignal.timeout(settings.timeoutMs)
       let res: Awaited<ReturnType<typeof request>>

@@ -5,6 +5,7 @@
 //   fresh  until nextUpdate;  grace  until nextUpdate + graceMs;  stale  after that.
 // What "stale" stops is the caller's business (the directory: new letters, PROTOCOL.md §14.4).
 import { SarabanError, isSarabanError, type ErrorCode } from '../errors.js'
+import { redactUrlsIn } from '../config/redact.js'
 import type { Clock } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { DocumentFetcher } from './fetch-document.js'
@@ -271,5 +272,5 @@ export class SignedDocumentSource<T> {
 }
 
 function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
+  return redactUrlsIn(err instanceof Error ? err.message : String(err)) // no credentials or tokens (issue 13 §1)
 }

@@ -70,6 +70,8 @@ async function roundTrip(t: Test, from: TestNode, to: TestNode) {
     t.equal(dl.status, 200)
     t.equal(dl.headers.get('content-length'), String(bytes.length), 'Content-Length is the attachment size')
     t.equal(dl.headers.get('content-type'), a.mediaType)
+    t.equal(dl.headers.get('x-content-type-options'), 'nosniff', 'never sniffed into HTML on the origin of /docs (issue 13 §1)')
+    t.equal(dl.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'")
     const ascii = a.filename.replace(/[^\x20-\x7e]|["\\]/gu, '_')
     t.equal(dl.headers.get('content-disposition'), `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(a.filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`)
     t.equal(dl.headers.get('repr-digest'), `sha-256=:${Buffer.from(a.sha256, 'hex').toString('base64')}:`)

@@ -26,7 +26,20 @@ t.test('authentication', async (t) => {
   t.equal(wrong.status, 401)
   const health = await fetch(net.nodes.moi!.apiUrl + '/healthz')
   t.equal(health.status, 200, '/healthz needs no key')
-  t.equal(((await health.json()) as any).status, 'ok')
+  t.same(await health.json(), { status: 'ok' }, 'without a key: the status only (issue 13 §1)')
+  const detailed = await call(net.nodes.moi!, 'GET', '/healthz')
+  t.equal(detailed.body.status, 'ok')
+  t.same(detailed.body.agencies, ['moi'], 'with a key: the details, for its agencies')
+  t.ok(detailed.body.outbox, 'and the queue counts')
+  const wrongKey = await fetch(net.nodes.moi!.apiUrl + '/healthz', { headers: { authorization: 'Bearer nope' } })
+  t.equal(wrongKey.status, 401, 'a wrong key is refused, not ignored')
+  for (const r of [res, wrong, health, wrongKey]) {
+    t.equal(r.headers.get('x-content-type-options'), 'nosniff', 'every answer: nosniff')
+    t.equal(r.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'", 'every API answer: a restrictive CSP')
+  }
+  const docs = await fetch(net.nodes.moi!.apiUrl + '/docs/')
+  t.equal(docs.status, 200)
+  t.notMatch(docs.headers.get('content-security-policy') ?? '', /default-src 'none'/, '/docs keeps what Swagger UI needs')
 })
 
 t.test('malformed requests are refused and nothing is stored', async (t) => {

@@ -170,7 +170,7 @@ tap.test('reloads of hosted agencies reach open streams and pending webhooks', a
     })
     t.match(pending.endpoints, [{ name: 'b5/app', lastFailure: { status: 503 } }])
     const degraded = await waitFor('/healthz names the endpoint', async () => {
-      const h = await (await fetch(`${b.apiUrl}/healthz`)).json() as { checks?: Array<{ name: string; detail: string }> }
+      const h = await (await fetch(`${b.apiUrl}/healthz`, { headers: { authorization: `Bearer ${apiKeyOf('b5')}` } })).json() as { checks?: Array<{ name: string; detail: string }> }
       return h.checks?.some((c) => c.name === 'webhooks' && c.detail.includes('b5/app')) ? h : undefined
     })
     t.ok(degraded)
@@ -189,7 +189,7 @@ tap.test('reloads of hosted agencies reach open streams and pending webhooks', a
       t.type(d.abandonedAt, 'string')
       t.notOk('nextAttemptAt' in d, 'no next attempt')
     }
-    const h = await (await fetch(`${b.apiUrl}/healthz`)).json() as { checks?: Array<{ name: string; detail: string }>; notifications: { webhooks: Record<string, number> } }
+    const h = await (await fetch(`${b.apiUrl}/healthz`, { headers: { authorization: `Bearer ${apiKeyOf('b5')}` } })).json() as { checks?: Array<{ name: string; detail: string }>; notifications: { webhooks: Record<string, number> } }
     t.notOk(h.checks?.some((c) => c.name === 'webhooks'), '/healthz: no webhook check left')
     t.match(h.notifications.webhooks, { pending: 0, abandoned: 2 })
   })

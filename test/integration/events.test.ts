@@ -189,7 +189,7 @@ tap.test('event stream and webhooks', async (t) => {
     const bodies = new Map(hits.map((h) => [h.id, JSON.parse(h.body)]))
     t.same([...bodies.values()].map((b) => b.messageId).sort(), [...mids].sort(), 'each letter once (by webhook-id)')
     for (const [id, b] of bodies) t.equal(String(b.id), id, 'webhook-id is the event id')
-    const health = await fetch(`${mof.apiUrl}/healthz`).then((r) => r.json() as Promise<any>)
+    const health = await fetch(`${mof.apiUrl}/healthz`, { headers: { authorization: `Bearer ${mof.apiKey}` } }).then((r) => r.json() as Promise<any>)
     t.same(health.notifications.webhooks, { pending: 0, delivered: 4, failed: 0, abandoned: 0 }, '/healthz counts the deliveries')
     t.notOk((health.checks ?? []).some((c: { name: string }) => c.name === 'webhooks'), 'the endpoint recovered: no webhook check')
   })

@@ -26,7 +26,7 @@ function netWithTsa(agencies: string[], tsaUrl: string, profiles?: string[]) {
 }
 
 async function health(node: TestNode) {
-  const res = await fetch(node.apiUrl + '/healthz')
+  const res = await fetch(node.apiUrl + '/healthz', { headers: { authorization: `Bearer ${node.apiKey}` } })
   return { status: res.status, body: (await res.json()) as any }
 }
 

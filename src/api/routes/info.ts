@@ -35,8 +35,15 @@ export async function infoRoutes(app: FastifyInstance, deps: ApiDeps): Promise<v
     federationUrl: deps.federationUrl,
   }))
 
-  app.get('/healthz', { schema: { summary: 'Liveness and queue state', tags: ['node'], security: [], response: { 200: ref(schemaIds.apiHealth), 503: ref(schemaIds.apiHealth) } } }, async (_req, reply) => {
+  // Without a key: the status only. With one: the details, the hosted agencies among the key's own
+  // (issue 13 §1: URLs, agency ids, queue counts and error texts are not for anyone who can connect).
+  app.get('/healthz', {
+    schema: { summary: 'Liveness (status only without an API key); queue state and checks with one', tags: ['node'], security: [{}, { bearer: [] }], response: { 200: ref(schemaIds.apiHealth), 503: ref(schemaIds.apiHealth) } },
+  }, async (req, reply) => {
     const h = deps.health()
-    return reply.code(h.status === 'ok' ? 200 : 503).send(h)
+    const code = h.status === 'ok' ? 200 : 503
+    if (!req.caller) return reply.code(code).send({ status: h.status })
+    const mine = new Set(req.caller.agencies)
+    return reply.code(code).send({ ...h, agencies: h.agencies.filter((a) => mine.has(a)) })
   })
 }
