@@ -1,6 +1,7 @@
 // Contradictions the schema cannot see (house style §7: fail at boot with every problem listed).
 // Runs on the file's shape after schema validation (defaults filled, env overrides applied).
 import type { FieldProblem } from '../errors.js'
+import { cidrList } from './cidr.js'
 import type { LogLevel } from './types.js'
 
 export interface RawKeyFiles {
@@ -39,7 +40,7 @@ export interface RawConfig {
     slowClientSeconds: number
     maxStreams: number
     webhooks: Array<{ name: string; url: string; agencies: string[] | null; types: string[] | null; secretEnv: string | null; secretFile: string | null }>
-    webhookDelivery: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number; timeoutMs: number; concurrency: number; perEndpoint: number }
+    webhookDelivery: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number; timeoutMs: number; concurrency: number; perEndpoint: number; allowPrivateTargets: boolean; allowedTargets: readonly string[] }
   }
   tsa: { url: string | null; caFile: string | null; timeoutMs: number; initialBackoffMs: number; maxBackoffMs: number; concurrency: number }
 }
@@ -130,6 +131,13 @@ function webhookProblems(c: RawConfig, env: NodeJS.ProcessEnv, hosted: ReadonlyS
       w.agencies?.forEach((a, j) => {
         if (!hosted.has(a)) problems.push({ field: `${at}/agencies/${j}`, message: `names agency "${a}", which this node does not host` })
       })
+    }
+  })
+  n.webhookDelivery.allowedTargets.forEach((c, i) => {
+    try {
+      cidrList([c])
+    } catch (e) {
+      problems.push({ field: `/notifications/webhookDelivery/allowedTargets/${i}`, message: (e as Error).message })
     }
   })
   if (n.webhookDelivery.maxBackoffMs < n.webhookDelivery.initialBackoffMs) {

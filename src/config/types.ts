@@ -114,6 +114,10 @@ export interface Config {
       readonly concurrency: number
       /** Requests in flight to one endpoint. */
       readonly perEndpoint: number
+      /** Webhooks may go to loopback, link-local and private addresses (issue 13 §1; default false). */
+      readonly allowPrivateTargets: boolean
+      /** CIDRs allowed as webhook targets although private. */
+      readonly allowedTargets: readonly string[]
     }
   }
   /** RFC 3161 time-stamping (PROTOCOL.md §13); off without url. caFile is absolute. */

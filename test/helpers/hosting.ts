@@ -150,6 +150,7 @@ export async function hostingNet(
       api: { host: '127.0.0.1', port: 0, keys: [] },
       delivery: { initialBackoffMs: 50, maxBackoffMs: 400, maxAttempts: 40, ...opts.delivery },
       log: { level: opts.logLevel ?? 'silent' },
+      notifications: { webhookDelivery: { allowPrivateTargets: true } }, // test receivers listen on 127.0.0.1
     }, null, 2))
     const node: HostingNode = {
       spec, dir: ndir, agenciesDir, port: ports[i]!, url: urlOf(i), tls: tlsOf[i]!,

@@ -83,7 +83,7 @@ tap.test('event stream and webhooks', async (t) => {
         notifications: {
           heartbeatSeconds: 1,
           webhooks: [{ name: 'saraban', url: hookUrl, secretFile: join(dir, 'webhook.secret'), types: ['letter.received'] }],
-          webhookDelivery: { initialBackoffMs: 50, maxBackoffMs: 200 },
+          webhookDelivery: { initialBackoffMs: 50, maxBackoffMs: 200, allowPrivateTargets: true },
         },
       },
     })

@@ -88,7 +88,7 @@ t.test('retention removes old events (and their deliveries), records how far, an
     settings: {
       retentionDays: 1, pruneIntervalMs: 3_600_000,
       stream: { heartbeatMs: 1000, slowClientMs: 1000, batch: 10, maxStreams: 1, retryMs: 1000 },
-      webhooks: { maxAttempts: 1, initialBackoffMs: 1, maxBackoffMs: 1, timeoutMs: 1000, concurrency: 1, perEndpoint: 1 },
+      webhooks: { maxAttempts: 1, initialBackoffMs: 1, maxBackoffMs: 1, timeoutMs: 1000, concurrency: 1, perEndpoint: 1, allowPrivateTargets: true, allowedTargets: [] },
     },
   })
   t.teardown(() => events.stop())

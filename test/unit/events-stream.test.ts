@@ -23,7 +23,7 @@ async function setup(t: { teardown(fn: () => void | Promise<void>): void }, stre
     settings: {
       retentionDays: 1, pruneIntervalMs: 3_600_000,
       stream: { heartbeatMs: 60_000, slowClientMs: stream.slowClientMs ?? 5000, batch: stream.batch ?? 50, maxStreams: stream.maxStreams ?? 10, retryMs: 1000 },
-      webhooks: { maxAttempts: 1, initialBackoffMs: 1, maxBackoffMs: 1, timeoutMs: 1000, concurrency: 1, perEndpoint: 1 },
+      webhooks: { maxAttempts: 1, initialBackoffMs: 1, maxBackoffMs: 1, timeoutMs: 1000, concurrency: 1, perEndpoint: 1, allowPrivateTargets: true, allowedTargets: [] },
     },
   })
   // The stream route in miniature: ?after=N, agency moi.

@@ -64,7 +64,7 @@ async function server(t: { teardown(fn: () => void | Promise<void>): void }, ans
   return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/hook`, hits }
 }
 
-function setup(t: { teardown(fn: () => void | Promise<void>): void }, endpoints: WebhookEndpoint[], over: Partial<{ maxAttempts: number; timeoutMs: number }> = {}) {
+function setup(t: { teardown(fn: () => void | Promise<void>): void }, endpoints: WebhookEndpoint[], over: Partial<{ maxAttempts: number; timeoutMs: number; allowPrivateTargets: boolean; allowedTargets: string[] }> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'saraban-webhooks-'))
   const db = Db.open(join(dir, 'saraban.sqlite'))
   const events = new Events({
@@ -72,7 +72,7 @@ function setup(t: { teardown(fn: () => void | Promise<void>): void }, endpoints:
     settings: {
       retentionDays: 30, pruneIntervalMs: 3_600_000,
       stream: { heartbeatMs: 1000, slowClientMs: 1000, batch: 10, maxStreams: 4, retryMs: 1000 },
-      webhooks: { maxAttempts: over.maxAttempts ?? 5, initialBackoffMs: 40, maxBackoffMs: 200, timeoutMs: over.timeoutMs ?? 5000, concurrency: 8, perEndpoint: 2 },
+      webhooks: { maxAttempts: over.maxAttempts ?? 5, initialBackoffMs: 40, maxBackoffMs: 200, timeoutMs: over.timeoutMs ?? 5000, concurrency: 8, perEndpoint: 2, allowPrivateTargets: over.allowPrivateTargets ?? true, allowedTargets: over.allowedTargets ?? [] },
     },
   })
   t.teardown(async () => {
@@ -155,7 +155,7 @@ t.test('pending deliveries to an endpoint removed from the configuration are aba
   const settings = {
     retentionDays: 30, pruneIntervalMs: 3_600_000,
     stream: { heartbeatMs: 1000, slowClientMs: 1000, batch: 10, maxStreams: 4, retryMs: 1000 },
-    webhooks: { maxAttempts: 5, initialBackoffMs: 40, maxBackoffMs: 200, timeoutMs: 5000, concurrency: 8, perEndpoint: 2 },
+    webhooks: { maxAttempts: 5, initialBackoffMs: 40, maxBackoffMs: 200, timeoutMs: 5000, concurrency: 8, perEndpoint: 2, allowPrivateTargets: true, allowedTargets: [] },
   }
   let db = Db.open(file)
   let events = new Events({ db, clock: { now: () => Date.now() }, log, endpoints: [{ name: 'old', url: 'http://127.0.0.1:9/', key }], userAgent: 't', settings })
@@ -191,7 +191,7 @@ t.test('endpoints changed at run time: removed ones abandon what waits for them,
       retentionDays: 30, pruneIntervalMs: 3_600_000,
       stream: { heartbeatMs: 1000, slowClientMs: 1000, batch: 10, maxStreams: 4, retryMs: 1000 },
       // the second attempt would come a minute later: what waits, waits
-      webhooks: { maxAttempts: 10, initialBackoffMs: 60_000, maxBackoffMs: 60_000, timeoutMs: 5000, concurrency: 8, perEndpoint: 2 },
+      webhooks: { maxAttempts: 10, initialBackoffMs: 60_000, maxBackoffMs: 60_000, timeoutMs: 5000, concurrency: 8, perEndpoint: 2, allowPrivateTargets: true, allowedTargets: [] },
     },
   })
   await events.start()
@@ -225,4 +225,34 @@ t.test('endpoints changed at run time: removed ones abandon what waits for them,
   t.same(events.status().failingEndpoints, ['moi/typed'], '/healthz: the removed endpoint is gone, the moved one is not failing')
   t.same(events.store.deliveryCounts(), { pending: 1, delivered: 2, failed: 0, abandoned: 3 })
   t.same(events.store.deliveries({ agencies: ['moi'], state: 'abandoned', limit: 50 }).length, 3, '?state=abandoned')
+})
+
+// Issue 13 §1: a webhook may not reach this machine or a private network unless the operator allows it.
+t.test('loopback, link-local and private targets are refused unless allowed; host names are resolved at delivery', async (t) => {
+  const key = (webhookKey(SECRET) as { key: Buffer }).key
+  const hook = await server(t, (_h, _n, res) => res.writeHead(200).end('secret answer of an internal service'))
+  const port = new URL(hook.url).port
+  const { db, events } = setup(t, [
+    { name: 'literal', url: hook.url, key },
+    { name: 'named', url: `http://localhost:${port}/hook`, key },
+    { name: 'mapped', url: `http://[::ffff:127.0.0.1]:${port}/hook`, key },
+  ], { allowPrivateTargets: false })
+  await events.start()
+  await db.write(() => events.sink.emit({ agency: 'moi', type: 'letter.received', messageId: '6f1c0a6e-1f3c-4e43-9a52-6d1b8f0d2a11', data: { from: 'mof' } }))
+  const rows = await until('all failed', () => {
+    const r = events.store.deliveries({ agencies: ['moi'], limit: 10 })
+    return r.length === 3 && r.every((d) => d.state === 'failed') ? r : undefined
+  })
+  for (const d of rows) {
+    t.equal(d.attempts, 1, `${d.endpoint}: failed at once, not retried`)
+    t.match(d.lastError, /loopback, link-local or private/, `${d.endpoint}: says why`)
+    t.notMatch(d.lastError ?? '', /secret answer/)
+  }
+  t.equal(hook.hits.length, 0, 'nothing reached the loopback service')
+
+  const allowed = setup(t, [{ name: 'cidr', url: `http://localhost:${port}/hook`, key }], { allowPrivateTargets: false, allowedTargets: ['127.0.0.0/8', '::1/128'] })
+  await allowed.events.start()
+  await allowed.db.write(() => allowed.events.sink.emit({ agency: 'moi', type: 'letter.received', messageId: '6f1c0a6e-1f3c-4e43-9a52-6d1b8f0d2a12', data: { from: 'mof' } }))
+  await until('delivered', () => allowed.events.store.deliveries({ agencies: ['moi'], limit: 10 })[0]?.state === 'delivered')
+  t.equal(hook.hits.length, 1, 'a CIDR on the allow-list is delivered to')
 })

@@ -16,6 +16,7 @@ import { signWebhook } from './signature.js'
 import { eventJson } from './view.js'
 import { snippet } from './webhook-answer.js'
 import { endpointChanges, targets, type EndpointTarget } from './webhook-changes.js'
+import { TargetPolicy } from './webhook-target.js'
 import type { WebhookRoute } from './sink.js'
 
 export interface WebhookEndpoint extends WebhookRoute {
@@ -73,6 +74,7 @@ export class WebhookWorker {
   readonly #deps: WebhookDeps
   readonly #random: () => number
   readonly #agent: Agent
+  readonly #policy: TargetPolicy
   readonly #tracked = new Map<string, Tracked>()
   /** "eventId endpoint" of the requests in flight */
   readonly #inFlight = new Map<string, { done: Promise<void>; abort: AbortController; endpoint: string }>()
@@ -86,7 +88,9 @@ export class WebhookWorker {
     this.#deps = deps
     this.#random = deps.random ?? Math.random
     const t = deps.settings.timeoutMs
-    this.#agent = new Agent({ connect: { timeout: t }, headersTimeout: t, bodyTimeout: t, keepAliveTimeout: 10_000, connections: deps.settings.perEndpoint })
+    this.#policy = new TargetPolicy(deps.settings)
+    // Every connection resolves the host and connects to an address the policy allows (issue 13 §1).
+    this.#agent = new Agent({ connect: { timeout: t, lookup: this.#policy.lookup }, headersTimeout: t, bodyTimeout: t, keepAliveTimeout: 10_000, connections: deps.settings.perEndpoint })
   }
 
   get enabled(): boolean {
@@ -225,8 +229,11 @@ export class WebhookWorker {
     const event = store.get(row.eventId)
     let status: number | undefined
     let error: string | undefined
+    let refused = false
     if (!event) {
       error = 'the event was removed by retention before it could be delivered'
+    } else if ((error = this.#policy.refusalOfUrl(endpoint.url)) !== undefined) {
+      refused = true
     } else {
       const body = eventJson(event)
       const id = String(event.id)
@@ -250,6 +257,7 @@ export class WebhookWorker {
         else await res.body.dump({ limit: 64 * 1024 }).catch(() => {})
       } catch (err) {
         const e = err as { code?: string; name?: string; message?: string }
+        refused = e.code === 'ERR_WEBHOOK_TARGET_REFUSED'
         error = e.name === 'TimeoutError' ? `no answer within ${settings.timeoutMs} ms` : `${e.code ?? e.name ?? 'error'}: ${e.message ?? String(err)}`
       }
     }
@@ -257,7 +265,8 @@ export class WebhookWorker {
     const at = clock.now()
     const attempts = row.attempts + 1
     // 410 Gone: the receiver asks us to stop (Standard Webhooks, "Receiver side" advice).
-    const state: WebhookState = error === undefined ? 'delivered' : (!event || status === 410 || attempts >= settings.maxAttempts) ? 'failed' : 'pending'
+    // A refused target fails at once: retrying would not make it allowed.
+    const state: WebhookState = error === undefined ? 'delivered' : (!event || refused || status === 410 || attempts >= settings.maxAttempts) ? 'failed' : 'pending'
     const nextAttemptAt = state === 'pending' ? at + retryDelay(attempts, settings, this.#random) : at
     try {
       await db.write(() => store.recordAttempt({ eventId: row.eventId, endpoint: row.endpoint, at, status: status ?? null, error: error ?? null, state, nextAttemptAt }))
