@@ -256,3 +256,19 @@ t.test('loopback, link-local and private targets are refused unless allowed; hos
   await until('delivered', () => allowed.events.store.deliveries({ agencies: ['moi'], limit: 10 })[0]?.state === 'delivered')
   t.equal(hook.hits.length, 1, 'a CIDR on the allow-list is delivered to')
 })
+
+// Issue 13 §1: an endpoint for every agency shows a caller only the failure texts of its agencies' events.
+t.test("an endpoint for all agencies shows each caller only its own agencies' failure texts", async (t) => {
+  const key = (webhookKey(SECRET) as { key: Buffer }).key
+  const hook = await server(t, (h, _n, res) => res.writeHead(503).end(`answer about ${(JSON.parse(h.body) as { agency: string }).agency}`))
+  const { db, events } = setup(t, [{ name: 'all', url: hook.url, key }], { maxAttempts: 1 })
+  await events.start()
+  await db.write(() => events.sink.emit({ agency: 'mof', type: 'letter.received', messageId: '6f1c0a6e-1f3c-4e43-9a52-6d1b8f0d2a13', data: { from: 'moi' } }))
+  await until('failed', () => events.store.deliveries({ agencies: ['mof'], limit: 10 })[0]?.state === 'failed')
+  t.match(events.webhooks.status(new Set(['mof']))[0]!.lastFailure?.error, /answer about mof/, 'mof sees its failure')
+  t.equal(events.webhooks.status(new Set(['moi']))[0]!.lastFailure, undefined, 'moi does not see the failure of an event of mof')
+  await db.write(() => events.sink.emit({ agency: 'moi', type: 'letter.received', messageId: '6f1c0a6e-1f3c-4e43-9a52-6d1b8f0d2a14', data: { from: 'mof' } }))
+  await until('failed', () => events.store.deliveries({ agencies: ['moi'], limit: 10 })[0]?.state === 'failed')
+  t.match(events.webhooks.status(new Set(['moi']))[0]!.lastFailure?.error, /answer about moi/)
+  t.match(events.webhooks.status(new Set(['mof']))[0]!.lastFailure?.error, /answer about mof/, 'each its own')
+})

@@ -105,7 +105,7 @@ export async function eventRoutes(app: FastifyInstance, events: Events, hosted: 
     const limit = request.query.limit ?? 50
     const items = events.store.deliveries({ agencies, state: request.query.state, beforeId: request.query.before, limit })
     const mine = new Set(agencies)
-    const endpoints = events.webhooks.status().filter((e) => e.agencies === undefined || e.agencies.some((a) => mine.has(a)))
+    const endpoints = events.webhooks.status(mine).filter((e) => e.agencies === undefined || e.agencies.some((a) => mine.has(a)))
     const last = items.length === limit ? items[items.length - 1] : undefined
     return { endpoints, items: items.map(deliveryView), ...(last ? { nextBefore: last.eventId } : {}) }
   })

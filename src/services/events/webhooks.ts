@@ -64,10 +64,15 @@ export function publicUrl(url: string): string {
   return `${u.protocol}//${u.host}${u.pathname}`
 }
 
+type Failure = { at: number; status?: number; error: string }
+
 interface Tracked {
   inFlight: number
   lastSuccessAt?: number
-  lastFailure?: { at: number; status?: number; error: string }
+  lastFailure?: Failure
+  /** The last failure per agency of the event: an endpoint for several agencies shows a caller only
+   *  the failure texts of its own agencies' events (issue 13 §1). */
+  failures: Map<string, Failure>
 }
 
 export class WebhookWorker {
@@ -104,7 +109,7 @@ export class WebhookWorker {
 
   #track(name: string): Tracked {
     let t = this.#tracked.get(name)
-    if (!t) this.#tracked.set(name, (t = { inFlight: 0 }))
+    if (!t) this.#tracked.set(name, (t = { inFlight: 0, failures: new Map() }))
     return t
   }
 
@@ -146,7 +151,7 @@ export class WebhookWorker {
       const due = await db.write(() => changed.reduce((n, name) => n + store.retarget(name, at), 0))
       for (const name of changed) {
         const t = this.#tracked.get(name) // a new target: a record of its own (in-flight counts stay)
-        if (t) { delete t.lastFailure; delete t.lastSuccessAt }
+        if (t) { delete t.lastFailure; delete t.lastSuccessAt; t.failures.clear() }
       }
       log.info({ event: 'webhook.endpoints-changed', endpoints: changed, due }, 'webhook endpoints changed: what waits for them goes to the new URL now')
     }
@@ -173,16 +178,19 @@ export class WebhookWorker {
     await this.#agent.close()
   }
 
-  status(): EndpointStatus[] {
+  /** Each endpoint's state; with `agencies`, a failure shown is the newest of those agencies' events. */
+  status(agencies?: ReadonlySet<string>): EndpointStatus[] {
     return this.#current().map((e) => {
       const t = this.#track(e.name)
+      const lastFailure = agencies === undefined ? t.lastFailure
+        : [...t.failures].filter(([a]) => agencies.has(a)).map(([, f]) => f).sort((x, y) => y.at - x.at)[0]
       return {
         name: e.name,
         url: publicUrl(e.url),
         ...(e.agencies ? { agencies: [...e.agencies] } : {}),
         inFlight: t.inFlight,
         ...(t.lastSuccessAt !== undefined ? { lastSuccessAt: new Date(t.lastSuccessAt).toISOString() } : {}),
-        ...(t.lastFailure ? { lastFailure: { at: new Date(t.lastFailure.at).toISOString(), ...(t.lastFailure.status !== undefined ? { status: t.lastFailure.status } : {}), error: t.lastFailure.error } } : {}),
+        ...(lastFailure ? { lastFailure: { at: new Date(lastFailure.at).toISOString(), ...(lastFailure.status !== undefined ? { status: lastFailure.status } : {}), error: lastFailure.error } } : {}),
       }
     })
   }
@@ -283,6 +291,7 @@ export class WebhookWorker {
       log.debug({ event: 'webhook.delivered', endpoint: endpoint.name, eventId: row.eventId, attempts }, 'webhook delivered')
     } else {
       t.lastFailure = { at, ...(status !== undefined ? { status } : {}), error }
+      if (event) t.failures.set(event.agency, t.lastFailure)
       const fields = { event: state === 'failed' ? 'webhook.failed' : 'webhook.retry', endpoint: endpoint.name, eventId: row.eventId, attempts, status, error }
       if (state === 'failed') log.warn(fields, 'webhook delivery failed for good')
       else log.info({ ...fields, nextAttemptAt: new Date(nextAttemptAt).toISOString() }, 'webhook delivery failed; will retry')
