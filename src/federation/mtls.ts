@@ -50,34 +50,36 @@ function peerChain(socket: TLSSocket): X509Certificate[] {
   return chain
 }
 
-// One identification per TLS connection: keep-alive requests reuse it (the directory is
-// consulted again each time, so a suspended agency stops at its next request).
-const identified = new WeakMap<TLSSocket, Promise<{ fingerprint: string } | SarabanError>>()
+// What the handshake said is read once per TLS connection; the certificate is judged again at every
+// request (issue 13 §1): a CRL or directory that arrives while a keep-alive connection stays open
+// applies to its next request. TrustAnchors caches the path per chain and the revocation check is a
+// lookup in the CRLs held, so the repeat costs little.
+const handshakes = new WeakMap<TLSSocket, X509Certificate[] | SarabanError>()
 
-function identify(socket: TLSSocket, opts: MtlsOptions): Promise<{ fingerprint: string } | SarabanError> {
-  let pending = identified.get(socket)
-  if (!pending) {
-    pending = identifyOnce(socket, opts)
-    identified.set(socket, pending)
+function handshake(socket: TLSSocket): X509Certificate[] | SarabanError {
+  let h = handshakes.get(socket)
+  if (h === undefined) {
+    const chain = peerChain(socket)
+    if (chain.length === 0) {
+      h = new SarabanError('ERR_TLS_CLIENT_CERT_REQUIRED', 'Present a TLS client certificate issued under the federation root.')
+    } else if (!socket.authorized) {
+      const code = TLS_VERIFY_CODES[String(socket.authorizationError)] ?? 'ERR_TLS_CLIENT_CERT_UNTRUSTED'
+      h = new SarabanError(code, `The TLS client certificate was refused: ${String(socket.authorizationError)}.`)
+    } else {
+      h = chain
+    }
+    handshakes.set(socket, h)
   }
-  return pending
+  return h
 }
 
-async function identifyOnce(socket: TLSSocket, opts: MtlsOptions): Promise<{ fingerprint: string } | SarabanError> {
-  let result: { fingerprint: string } | SarabanError
-  const chain = peerChain(socket)
-  if (chain.length === 0) {
-    result = new SarabanError('ERR_TLS_CLIENT_CERT_REQUIRED', 'Present a TLS client certificate issued under the federation root.')
-  } else if (!socket.authorized) {
-    const code = TLS_VERIFY_CODES[String(socket.authorizationError)] ?? 'ERR_TLS_CLIENT_CERT_UNTRUSTED'
-    result = new SarabanError(code, `The TLS client certificate was refused: ${String(socket.authorizationError)}.`)
-  } else {
-    const check = await opts.anchors.validate(chain, { at: new Date(opts.now()), role: 'tls' })
-    result = check.ok
-      ? { fingerprint: fingerprint(chain[0]!) }
-      : new SarabanError(check.code, `The TLS client certificate is not valid for TLS: ${check.reason}`)
-  }
-  return result
+async function identify(socket: TLSSocket, opts: MtlsOptions): Promise<{ fingerprint: string } | SarabanError> {
+  const chain = handshake(socket)
+  if (chain instanceof SarabanError) return chain
+  const check = await opts.anchors.validate(chain, { at: new Date(opts.now()), role: 'tls' })
+  return check.ok
+    ? { fingerprint: fingerprint(chain[0]!) }
+    : new SarabanError(check.code, `The TLS client certificate is not valid for TLS: ${check.reason}`)
 }
 
 export const mtlsPeer = fp(

@@ -4,6 +4,7 @@
 // while the node runs takes effect; hard fail refuses what soft fail lets through (loudly).
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
+import { Client } from 'undici'
 import { copyFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { testNet, federationPost, thaiLetter, call, waitFor, type TestNet } from '../helpers/nodes.js'
@@ -18,7 +19,7 @@ const subjectOf = (id: string) => ({ commonName: `${id} (revocation test)`, agen
 
 // Extra certificates, listed in the directory beside the agencies' own ones.
 let extra: {
-  tlsRevoked: Issued; tlsExpired: Issued; tlsLate: Issued
+  tlsRevoked: Issued; tlsExpired: Issued; tlsLate: Issued; tlsKeepAlive: Issued
   signRevoked: Issued; signExpired: Issued; encRevoked: Issued
 }
 let net: TestNet
@@ -29,7 +30,7 @@ function listExtra(shared: DirectoryDocument): DirectoryDocument {
     const a = doc.agencies.find((x) => x.id === id)!
     a.certificates[role] = [...a.certificates[role], ...certs.map((c) => toBase64Der(c.cert))]
   }
-  add('moi', 'tls', [extra.tlsRevoked, extra.tlsExpired, extra.tlsLate])
+  add('moi', 'tls', [extra.tlsRevoked, extra.tlsExpired, extra.tlsLate, extra.tlsKeepAlive])
   add('moi', 'signing', [extra.signRevoked, extra.signExpired])
   add('dga', 'encryption', [extra.encRevoked]) // the newest: senders pick it (PROTOCOL.md §1.4)
   return doc
@@ -44,6 +45,7 @@ t.before(async () => {
     tlsRevoked: await issueCertificate(ca, { role: 'tls', keyType: 'ec', subject: subjectOf('moi') }),
     tlsExpired: await issueCertificate(ca, { role: 'tls', keyType: 'ec', subject: subjectOf('moi'), ...expired }),
     tlsLate: await issueCertificate(ca, { role: 'tls', keyType: 'ec', subject: subjectOf('moi') }), // revoked mid-test
+    tlsKeepAlive: await issueCertificate(ca, { role: 'tls', keyType: 'ec', subject: subjectOf('moi') }), // revoked while connected
     signRevoked: await issueCertificate(ca, { role: 'signing', keyType: 'rsa', subject: subjectOf('moi') }),
     signExpired: await issueCertificate(ca, { role: 'signing', keyType: 'ec', subject: subjectOf('moi'), ...expired }),
     encRevoked: await issueCertificate(ca, { role: 'encryption', keyType: 'ec', subject: subjectOf('dga'), notBefore: new Date(now) }),
@@ -209,6 +211,35 @@ t.test('a CRL republished while the node runs takes effect at the next connectio
   const health = await call(net.nodes.mof!, 'GET', '/healthz')
   t.equal(health.body.status, 'degraded', 'health says a CRL source needs attention')
   t.match(JSON.stringify(health.body.checks), /revocation.*issuing-ca\.crl.*ERR_CRL_INVALID/)
+})
+
+// Issue 13 §1: the peer's certificate is judged at every request, not once per connection.
+t.test('a TLS certificate revoked while its keep-alive connection stays open is refused at the next request on it', async (t) => {
+  const c = as(extra.tlsKeepAlive)
+  const client = new Client(`https://127.0.0.1:${net.nodes.mof!.federationPort}`, {
+    connect: { ca: c.ca, key: c.key, cert: c.cert, rejectUnauthorized: true }, pipelining: 1, keepAliveTimeout: 60_000,
+  })
+  t.teardown(() => client.close())
+  let connections = 0
+  client.on('connect', () => { connections++ })
+  const post = async () => {
+    const res = await client.request({ method: 'POST', path: '/federation/v1/messages', headers: { 'content-type': 'application/jose' }, body: (await seal()).envelope })
+    const body = Buffer.from(await res.body.arrayBuffer())
+    return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body }
+  }
+  const ok = await post()
+  t.equal(ok.status, 201, 'accepted before the revocation')
+  const db = net.nodes.mof!.ctx!.db.sqlite
+  for (const table of ['inbox_attachments', 'inbox_envelopes', 'inbox_messages']) db.prepare(`DELETE FROM ${table}`).run()
+  const crls = await federationCrls(net.fed, {
+    revoked: [extra.tlsRevoked, extra.signRevoked, extra.encRevoked, extra.tlsLate, extra.tlsKeepAlive].map((i) => ({ cert: i.cert, reason: 'keyCompromise' as const })),
+    number: 4,
+  })
+  writeFileSync(join(net.dir, 'issuing-ca.crl'), crls.intermediate)
+  const [, mid] = await net.nodes.mof!.ctx!.crlSources.refresh()
+  t.equal(mid!.outcome, 'updated')
+  await expectRefusal(t, await post(), 403, 'ERR_CERT_REVOKED')
+  t.equal(connections, 1, 'on the same connection')
 })
 
 t.test('hard fail refuses to start without the issuing CA\'s CRL; soft fail starts, delivers, and still refuses revoked certificates', async (t) => {
