@@ -2,10 +2,9 @@
 // another key, with cRLNumber 2^40, served before the directory brought the issuing CA. It must be
 // refused, never kept under data/trust/, never ranked: the genuine CRL is accepted afterwards, and
 // across restarts.
-import t from 'tap'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import t, { type Test } from 'tap'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { rmSync } from 'node:fs'
 import { writeNetFiles } from '../helpers/nodes.js'
 import { foreignFederation } from '../helpers/federation.js'
 import { loadConfig } from '../../src/config/index.js'
@@ -17,8 +16,10 @@ import { lastGoodCrlFile } from '../../src/services/crl-source.js'
 
 const DAY = 86_400_000
 
-t.test('a forged CRL served at start-up is refused, not kept, and does not lock out the genuine one', async (t) => {
-  const files = await writeNetFiles(['moi'])
+/** A one-node net (trust overrides merged), a CRL with the issuing CA's name signed by a foreign key
+ *  with cRLNumber 2^40, and a certificate the genuine CRLs revoke. */
+async function setup(t: Test, trust: Record<string, unknown>) {
+  const files = await writeNetFiles(['moi'], { trust })
   t.teardown(() => rmSync(files.dir, { recursive: true, force: true }))
   const { fed } = files
   const foreign = await foreignFederation()
@@ -26,6 +27,11 @@ t.test('a forged CRL served at start-up is refused, not kept, and does not lock 
     entries: [], thisUpdate: new Date(Date.now() - 1000), nextUpdate: new Date(Date.now() + DAY), number: 2 ** 40,
   })
   const victim = await issueCertificate(fed.intermediate, { role: 'signing', keyType: 'ec', subject: { commonName: 'victim', agencyId: 'moi' } })
+  return { files, fed, forged, victim }
+}
+
+t.test('a forged CRL served at start-up is refused, not kept, and does not lock out the genuine one', async (t) => {
+  const { files, fed, forged, victim } = await setup(t, {})
   const genuine = await federationCrls(fed, { revoked: [{ cert: victim.cert, reason: 'keyCompromise' }], number: 2 })
   const crlFile = join(files.dir, 'issuing-ca.crl')
   const config = loadConfig({ file: files.agencies.moi!.configFile, env: {}, packageRoot: process.cwd() })
@@ -62,14 +68,7 @@ t.test('a forged CRL served at start-up is refused, not kept, and does not lock 
 })
 
 t.test('soft mode: a forged CRL at start-up does not hide a revocation published later', async (t) => {
-  const files = await writeNetFiles(['moi'], { trust: { revocation: 'soft' } })
-  t.teardown(() => rmSync(files.dir, { recursive: true, force: true }))
-  const { fed } = files
-  const foreign = await foreignFederation()
-  const forged = await issueCrl({ key: foreign.intermediate.key, cert: fed.intermediate.cert }, {
-    entries: [], thisUpdate: new Date(Date.now() - 1000), nextUpdate: new Date(Date.now() + DAY), number: 2 ** 40,
-  })
-  const victim = await issueCertificate(fed.intermediate, { role: 'signing', keyType: 'ec', subject: { commonName: 'victim', agencyId: 'moi' } })
+  const { files, fed, forged, victim } = await setup(t, { revocation: 'soft' })
   const crlFile = join(files.dir, 'issuing-ca.crl')
   writeFileSync(crlFile, forged)
   const config = loadConfig({ file: files.agencies.moi!.configFile, env: {}, packageRoot: process.cwd() })
