@@ -65,7 +65,7 @@ export async function circularBench(o: CircularOptions) {
       let done = { delivered: 0, failed: 0 }
       while (done.delivered + done.failed < o.recipients) {
         await new Promise((r) => setTimeout(r, 50))
-        const h = await api.request({ method: 'GET', path: '/healthz' })
+        const h = await api.request({ method: 'GET', path: '/healthz', headers: { authorization: headers.authorization } })
         done = ((await h.body.json()) as { outbox: { delivered: number; failed: number } }).outbox
         if (performance.now() - s0 > 600_000) throw new Error(`not delivered after 10 minutes: ${JSON.stringify(done)}`)
       }

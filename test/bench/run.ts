@@ -68,7 +68,7 @@ async function lettersCase() {
   const api = new Pool(`http://127.0.0.1:${apiPorts[FROM]}`, { connections: CONCURRENCY })
   const headers = { authorization: `Bearer ${files.agencies[FROM]!.apiKey}`, 'content-type': 'application/json' }
   const health = async () => {
-    const r = await api.request({ method: 'GET', path: '/healthz' })
+    const r = await api.request({ method: 'GET', path: '/healthz', headers: { authorization: headers.authorization } })
     return ((await r.body.json()) as { outbox: { delivered: number; failed: number } }).outbox
   }
   const samples: Array<[number, number, number]> = [[0, rssKb(sender.pid!), rssKb(receiver.pid!)]]
