@@ -88,13 +88,9 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
     problems.push({ field: '/api/port', message: `must differ from federation.port (${federation.port}) on the same host` })
   }
 
-  // Node refuses a headers timeout longer than the request timeout; an event stream's heartbeat must
-  // come before the API listener's idle timeout, or every quiet stream is cut.
+  // Node refuses a headers timeout longer than the request timeout.
   for (const [at, l] of [['/federation/connections', federation.connections], ['/api/connections', api.connections]] as const) {
     if (l.headersTimeoutMs > l.requestTimeoutMs) problems.push({ field: `${at}/headersTimeoutMs`, message: `must be at most requestTimeoutMs (${l.requestTimeoutMs})` })
-  }
-  if (c.notifications.heartbeatSeconds * 1000 >= api.connections.idleTimeoutMs) {
-    problems.push({ field: '/notifications/heartbeatSeconds', message: `must be shorter than api.connections.idleTimeoutMs (${api.connections.idleTimeoutMs} ms)` })
   }
   if (c.notifications.maxStreamsPerAgency > c.notifications.maxStreams) {
     problems.push({ field: '/notifications/maxStreamsPerAgency', message: `must be at most notifications.maxStreams (${c.notifications.maxStreams})` })

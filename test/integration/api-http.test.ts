@@ -7,7 +7,7 @@ import { rawRequest } from '../helpers/raw-http.js'
 
 let net: TestNet
 t.before(async () => {
-  net = await testNet(['moi'])
+  net = await testNet(['moi'], { extra: { notifications: { maxStreamsPerAgency: 1 } } })
   await net.nodes.moi!.start()
 })
 t.teardown(async () => net?.stop())
@@ -72,4 +72,17 @@ t.test('framework answers are problem+json without the URL', async (t) => {
   t.match(big.head, /content-type: application\/problem\+json/i)
   t.equal(JSON.parse(big.body).code, 'ERR_HEADERS_TOO_LARGE')
   t.notMatch(big.body, marker)
+})
+
+t.test('an agency past notifications.maxStreamsPerAgency gets 429 ERR_TOO_MANY_AGENCY_STREAMS', async (t) => {
+  const node = net.nodes.moi!
+  const ac = new AbortController()
+  const first = await fetch(`${node.apiUrl}/api/v1/events`, { headers: { authorization: `Bearer ${node.apiKey}`, accept: 'text/event-stream' }, signal: ac.signal })
+  t.equal(first.status, 200)
+  const second = await send('GET', '/api/v1/events', { accept: 'text/event-stream' })
+  t.equal(second.status, 429)
+  t.match(second.type, /^application\/problem\+json/)
+  t.equal(JSON.parse(second.text).code, 'ERR_TOO_MANY_AGENCY_STREAMS')
+  ac.abort()
+  await first.body?.cancel().catch(() => undefined)
 })
