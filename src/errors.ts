@@ -42,8 +42,8 @@ export const ERRORS = {
   ERR_ENVELOPE_HEADER_MISMATCH: { status: 400, title: 'The envelope header names a different message id, sender or recipient than the signed letter' },
   ERR_MESSAGE_ID_CONFLICT: { status: 409, title: 'This message id was already received with different bytes' },
   // PROTOCOL.md §17.8: the sender named shared content this node does not hold for it; send the whole envelope.
-  // PROTOCOL.md §4.4: this peer already has as many large envelopes in flight as the receiver allows; retry later.
-  ERR_BUSY: { status: 503, title: 'This node is receiving as many large envelopes from this peer as it allows at once; retry after the Retry-After delay' },
+  // PROTOCOL.md §4.4: as many large envelopes are in flight (from this peer, or in all) as the receiver allows; retry later.
+  ERR_BUSY: { status: 503, title: 'This node is receiving as many large envelopes (from this peer, or in all) as it allows at once; retry after the Retry-After delay' },
   ERR_SHARED_CONTENT_UNKNOWN: { status: 412, title: 'The shared content the request refers to is not held here for this peer; send the whole envelope' },
 
   // Sender-side delivery outcomes (recorded as a recipient's failure reason)
