@@ -36,7 +36,7 @@ function thrown(fn: () => unknown): unknown {
 
 /** `n` nested SEQUENCEs around a NULL. */
 function deep(n: number): Buffer {
-  let b = NULL
+  let b: Buffer = NULL
   for (let i = 0; i < n; i++) b = seq(b)
   return b
 }

@@ -70,32 +70,12 @@ export function checkBer(buf: Buffer, at = 0, limit = buf.length, bytesPerElemen
     const within = top !== undefined && top.end !== -1 ? top.end : limit
     if (++count > budget) throw new DerError(`more than ${budget} elements for ${limit - at} bytes`)
     if (open.length > MAX_DEPTH) throw new DerError('nested too deeply')
-    if (p + 2 > within) throw new DerError('truncated')
-    const tag = buf[p]!
-    if ((tag & 0x1f) === 0x1f) throw new DerError('high tag numbers are not used here')
-    const constructed = (tag & 0x20) !== 0
-    let lb = buf[p + 1]!
-    let body = p + 2
-    if (lb === 0x80) {
-      if (!constructed) throw new DerError('indefinite length on a primitive element')
-      open.push({ start: p, end: -1 })
-      p = body
-      continue
-    }
-    let length = lb
-    if (lb > 0x80) {
-      lb &= 0x7f
-      if (lb > 4 || body + lb > within) throw new DerError('length too long')
-      length = 0
-      for (let i = 0; i < lb; i++) length = length * 256 + buf[body + i]!
-      body += lb
-    }
-    if (body + length > within) throw new DerError('content runs past its container')
-    if (constructed) {
-      open.push({ start: p, end: body + length })
-      p = body
+    const h = readHead(buf, p, within)
+    if (h.constructed) {
+      open.push({ start: p, end: h.length === -1 ? -1 : h.body + h.length })
+      p = h.body
     } else {
-      p = body + length
+      p = h.body + h.length
       if (open.length === 0) break
     }
   }
@@ -107,9 +87,8 @@ export function checkBer(buf: Buffer, at = 0, limit = buf.length, bytesPerElemen
   return p
 }
 
-/** The element at `at`, which must end by `limit`. */
-export function readTlv(buf: Buffer, at: number, limit = buf.length, depth = 0): Tlv {
-  if (depth > MAX_DEPTH) throw new DerError('nested too deeply')
+/** Identifier and length octets at `at`, the content within `limit`; length -1: indefinite. */
+function readHead(buf: Buffer, at: number, limit: number): { tag: number; constructed: boolean; body: number; length: number } {
   if (at + 2 > limit) throw new DerError('truncated')
   const tag = buf[at]!
   if ((tag & 0x1f) === 0x1f) throw new DerError('high tag numbers are not used here')
@@ -118,15 +97,7 @@ export function readTlv(buf: Buffer, at: number, limit = buf.length, depth = 0):
   let body = at + 2
   if (lb === 0x80) {
     if (!constructed) throw new DerError('indefinite length on a primitive element')
-    const next = indefiniteNext.get(buf)?.get(at)
-    if (next !== undefined && next <= limit) return { tag, constructed, start: at, body, end: next - 2, next }
-    let p = body
-    for (let n = 0; ; n++) {
-      if (n > MAX_CHILDREN) throw new DerError('too many elements')
-      if (p + 2 > limit) throw new DerError('no end-of-contents')
-      if (buf[p] === 0 && buf[p + 1] === 0) return { tag, constructed, start: at, body, end: p, next: p + 2 }
-      p = readTlv(buf, p, limit, depth + 1).next
-    }
+    return { tag, constructed, body, length: -1 }
   }
   let length = lb
   if (lb > 0x80) {
@@ -137,6 +108,24 @@ export function readTlv(buf: Buffer, at: number, limit = buf.length, depth = 0):
     body += lb
   }
   if (body + length > limit) throw new DerError('content runs past its container')
+  return { tag, constructed, body, length }
+}
+
+/** The element at `at`, which must end by `limit`. */
+export function readTlv(buf: Buffer, at: number, limit = buf.length, depth = 0): Tlv {
+  if (depth > MAX_DEPTH) throw new DerError('nested too deeply')
+  const { tag, constructed, body, length } = readHead(buf, at, limit)
+  if (length === -1) {
+    const known = indefiniteNext.get(buf)?.get(at)
+    if (known !== undefined && known <= limit) return { tag, constructed, start: at, body, end: known - 2, next: known }
+    let p = body
+    for (let n = 0; ; n++) {
+      if (n > MAX_CHILDREN) throw new DerError('too many elements')
+      if (p + 2 > limit) throw new DerError('no end-of-contents')
+      if (buf[p] === 0 && buf[p + 1] === 0) return { tag, constructed, start: at, body, end: p, next: p + 2 }
+      p = readTlv(buf, p, limit, depth + 1).next
+    }
+  }
   return { tag, constructed, start: at, body, end: body + length, next: body + length }
 }
 
