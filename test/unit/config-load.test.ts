@@ -182,6 +182,22 @@ t.test('contradictions fail at boot, every one listed', async (t) => {
   ])
 })
 
+t.test('listener limits that contradict each other are refused at boot (issue 13 §2)', async (t) => {
+  const { root, file } = setup({
+    ...minimal(),
+    federation: { connections: { headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 }, largeBodies: { perPeer: 9, total: 4 } },
+    api: { connections: { headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 } },
+    notifications: { maxStreams: 5, maxStreamsPerAgency: 6 },
+  })
+  const r = problemsOf(() => loadConfig({ file, packageRoot: root, env: {} }))
+  t.same(r.errors, [
+    { field: '/federation/connections/headersTimeoutMs', message: 'must be at most requestTimeoutMs (10000)' },
+    { field: '/api/connections/headersTimeoutMs', message: 'must be at most requestTimeoutMs (10000)' },
+    { field: '/notifications/maxStreamsPerAgency', message: 'must be at most notifications.maxStreams (5)' },
+    { field: '/federation/largeBodies/perPeer', message: 'must be at most federation.largeBodies.total (4)' },
+  ])
+})
+
 t.test('same port: fine on different hosts or with port 0; an env port conflict names the variable', async (t) => {
   const { root, file } = setup({ ...minimal(), federation: { host: '127.0.0.1', port: 8443 }, api: { host: '127.0.0.2', port: 8443 } })
   t.equal(loadConfig({ file, packageRoot: root, env: {} }).api.port, 8443)
