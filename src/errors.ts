@@ -16,6 +16,11 @@ export const ERRORS = {
   ERR_IDEMPOTENCY_CONFLICT: { status: 409, title: 'This Idempotency-Key was already used for a different request' },
   ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is larger than this node accepts' },
   ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Content-Type' },
+  // Answers of the HTTP layer on both listeners (issue 13 §2; src/http/problem.ts)
+  ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'This resource does not answer that method (see the Allow header)' },
+  ERR_REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time; the connection is closed' },
+  ERR_URI_TOO_LONG: { status: 414, title: 'The request URL is longer than this node accepts' },
+  ERR_HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are larger than this node accepts' },
   ERR_UNKNOWN_AGENCY: { status: 422, title: 'The agency is not in the federation directory' },
   ERR_SENDER_NOT_HOSTED: { status: 422, title: 'This node does not host the sending agency' },
   ERR_RECIPIENT_CERT_INVALID: { status: 422, title: "The recipient's encryption certificate in the directory is not valid" },
@@ -37,6 +42,8 @@ export const ERRORS = {
   ERR_ENVELOPE_HEADER_MISMATCH: { status: 400, title: 'The envelope header names a different message id, sender or recipient than the signed letter' },
   ERR_MESSAGE_ID_CONFLICT: { status: 409, title: 'This message id was already received with different bytes' },
   // PROTOCOL.md §17.8: the sender named shared content this node does not hold for it; send the whole envelope.
+  // PROTOCOL.md §4.4: as many large envelopes are in flight (from this peer, or in all) as the receiver allows; retry later.
+  ERR_BUSY: { status: 503, title: 'This node is receiving as many large envelopes (from this peer, or in all) as it allows at once; retry after the Retry-After delay' },
   ERR_SHARED_CONTENT_UNKNOWN: { status: 412, title: 'The shared content the request refers to is not held here for this peer; send the whole envelope' },
 
   // Sender-side delivery outcomes (recorded as a recipient's failure reason)
@@ -85,6 +92,7 @@ export const ERRORS = {
 
   // Notifications: event stream and webhooks (issue 5 §6, README "Notifications")
   ERR_TOO_MANY_STREAMS: { status: 503, title: 'This node serves as many event streams as it is configured for; retry later' },
+  ERR_TOO_MANY_AGENCY_STREAMS: { status: 429, title: 'This agency has as many event streams open as the node allows one agency; close one, or retry later' },
 
   // Local API: attachment downloads (issue 5 §7, README "Downloads stream")
   ERR_RANGE_NOT_SATISFIABLE: { status: 416, title: 'The requested byte range lies outside the attachment' },

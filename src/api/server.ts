@@ -4,7 +4,9 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { createHash } from 'node:crypto'
-import { problemHandler, notFoundHandler } from './problem.js'
+import { problemHandler, notFoundHandler } from '../http/problem.js'
+import { fastifyConnectionOptions, limitConnections, nodeServerOptions } from '../http/listener.js'
+import type { ConnectionLimits } from '../config/types.js'
 import { parseJsonBody } from './json-body.js'
 import { apiKeyLookup, bearerAuth, type ApiKeyEntry } from './auth.js'
 import { letterRoutes } from './routes/letters.js'
@@ -40,6 +42,8 @@ export interface ApiDeps {
   readonly log: Logger
   readonly keys: readonly ApiKeyEntry[]
   readonly maxBodyBytes: number
+  /** Timeouts and connection limit (config api.connections). */
+  readonly connections: ConnectionLimits
   /** Attachment limits of POST /api/v1/letters, JSON or multipart (config limits.*). */
   readonly uploadLimits: UploadLimits
   readonly outbox: OutboxStore
@@ -66,8 +70,11 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     // Per-request lines off: services log events with ids and codes, never contents.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.maxBodyBytes,
+    http: nodeServerOptions(deps.connections),
+    ...fastifyConnectionOptions(deps.connections),
     return503OnClosing: true,
   })
+  limitConnections(app.server, deps.connections)
   app.setErrorHandler(problemHandler)
   app.setNotFoundHandler(notFoundHandler)
   // Issue 13 §1: attachments are served on the origin of /docs. No answer is sniffed into HTML, and
@@ -78,6 +85,9 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
       reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
     }
   })
+  // Bodies are JSON (json-body.ts) or, on POST /api/v1/letters, multipart/form-data: anything else,
+  // text/plain included (Fastify parses it by default), is 415 before a route sees it (issue 13 §2).
+  app.removeContentTypeParser('text/plain')
   // Validation runs on the project's one Ajv instance (house style §6).
   app.setValidatorCompiler(({ schema, httpPart }) => compileForFastify(schema, httpPart))
   for (const s of allSchemas()) app.addSchema(s)

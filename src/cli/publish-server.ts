@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { SarabanError } from '../errors.js'
 import type { Logger } from '../log.js'
-import { notFoundHandler, problemHandler } from '../api/problem.js'
+import { notFoundHandler, problemHandler } from '../http/problem.js'
 
 // Served names: one path segment, no dot files, only the kinds a node fetches.
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.(jws|crl)$/

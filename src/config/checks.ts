@@ -2,7 +2,7 @@
 // Runs on the file's shape after schema validation (defaults filled, env overrides applied).
 import type { FieldProblem } from '../errors.js'
 import { cidrList } from './cidr.js'
-import type { LogLevel } from './types.js'
+import type { ConnectionLimits, LargeBodyLimits, LogLevel } from './types.js'
 
 export interface RawKeyFiles {
   key: string
@@ -17,8 +17,8 @@ export interface RawConfig {
   trust: { anchors: string[]; directory?: string; directoryUrl?: string; crls: string[]; revocation: 'hard' | 'soft'; refreshSeconds: number; graceSeconds: number; fetchTimeoutSeconds: number }
   agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles; ownerCode: string | null }>
   hosting: { agenciesDir: string | null; rescanSeconds: number }
-  federation: { host: string; port: number }
-  api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }> }
+  federation: { host: string; port: number; connections: ConnectionLimits; largeBodies: LargeBodyLimits }
+  api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }>; connections: ConnectionLimits }
   delivery: {
     maxAttempts: number
     initialBackoffMs: number
@@ -39,6 +39,7 @@ export interface RawConfig {
     heartbeatSeconds: number
     slowClientSeconds: number
     maxStreams: number
+    maxStreamsPerAgency: number
     webhooks: Array<{ name: string; url: string; agencies: string[] | null; types: string[] | null; secretEnv: string | null; secretFile: string | null }>
     webhookDelivery: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number; timeoutMs: number; concurrency: number; perEndpoint: number; allowPrivateTargets: boolean; allowedTargets: readonly string[] }
   }
@@ -86,6 +87,17 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
   const hostsOverlap = api.host === federation.host || WILDCARD_HOSTS.has(api.host) || WILDCARD_HOSTS.has(federation.host)
   if (api.port !== 0 && api.port === federation.port && hostsOverlap) {
     problems.push({ field: '/api/port', message: `must differ from federation.port (${federation.port}) on the same host` })
+  }
+
+  // Node refuses a headers timeout longer than the request timeout.
+  for (const [at, l] of [['/federation/connections', federation.connections], ['/api/connections', api.connections]] as const) {
+    if (l.headersTimeoutMs > l.requestTimeoutMs) problems.push({ field: `${at}/headersTimeoutMs`, message: `must be at most requestTimeoutMs (${l.requestTimeoutMs})` })
+  }
+  if (c.notifications.maxStreamsPerAgency > c.notifications.maxStreams) {
+    problems.push({ field: '/notifications/maxStreamsPerAgency', message: `must be at most notifications.maxStreams (${c.notifications.maxStreams})` })
+  }
+  if (federation.largeBodies.perPeer > federation.largeBodies.total) {
+    problems.push({ field: '/federation/largeBodies/perPeer', message: `must be at most federation.largeBodies.total (${federation.largeBodies.total})` })
   }
 
   if (c.delivery.maxBackoffMs < c.delivery.initialBackoffMs) {

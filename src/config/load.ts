@@ -90,8 +90,8 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     },
     agencies,
     hosting: { rescanSeconds: c.hosting.rescanSeconds, ...(c.hosting.agenciesDir !== null ? { agenciesDir: path(c.hosting.agenciesDir) } : {}) },
-    federation: { host: c.federation.host, port: c.federation.port },
-    api: { host: c.api.host, port: c.api.port, keys },
+    federation: { host: c.federation.host, port: c.federation.port, connections: { ...c.federation.connections }, largeBodies: { ...c.federation.largeBodies } },
+    api: { host: c.api.host, port: c.api.port, keys, connections: { ...c.api.connections } },
     delivery: { ...c.delivery },
     limits: { ...c.limits },
     storage: { ...c.storage },
@@ -102,6 +102,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
       heartbeatSeconds: c.notifications.heartbeatSeconds,
       slowClientSeconds: c.notifications.slowClientSeconds,
       maxStreams: c.notifications.maxStreams,
+      maxStreamsPerAgency: c.notifications.maxStreamsPerAgency,
       webhookDelivery: { ...c.notifications.webhookDelivery },
       webhooks: c.notifications.webhooks.map((w) => ({
         name: w.name,

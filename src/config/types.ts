@@ -72,9 +72,9 @@ export interface Config {
   readonly agencies: readonly AgencyConfig[]
   /** PROTOCOL.md §16: agencies loaded from one file each, reloaded without restart. */
   readonly hosting: { readonly agenciesDir?: string; readonly rescanSeconds: number }
-  readonly federation: { readonly host: string; readonly port: number }
+  readonly federation: { readonly host: string; readonly port: number; readonly connections: ConnectionLimits; readonly largeBodies: LargeBodyLimits }
   /** keys includes SARABAN_API_KEY (hashed, for every hosted agency) when it is set. */
-  readonly api: { readonly host: string; readonly port: number; readonly keys: readonly ApiKeyConfig[] }
+  readonly api: { readonly host: string; readonly port: number; readonly keys: readonly ApiKeyConfig[]; readonly connections: ConnectionLimits }
   readonly delivery: {
     readonly maxAttempts: number
     readonly initialBackoffMs: number
@@ -104,6 +104,7 @@ export interface Config {
     readonly heartbeatSeconds: number
     readonly slowClientSeconds: number
     readonly maxStreams: number
+    readonly maxStreamsPerAgency: number
     readonly webhooks: readonly WebhookConfig[]
     readonly webhookDelivery: {
       readonly maxAttempts: number
@@ -138,4 +139,21 @@ export interface LoadConfigOptions {
   readonly packageRoot: string
   /** Defaults to process.cwd(). */
   readonly cwd?: string
+}
+
+/** A listener's timeouts and connection limit (schemas/config.json $defs/connections; src/http/listener.ts). */
+export interface ConnectionLimits {
+  readonly headersTimeoutMs: number
+  readonly requestTimeoutMs: number
+  readonly idleTimeoutMs: number
+  readonly keepAliveTimeoutMs: number
+  readonly maxConnections: number
+}
+
+/** Large envelopes in flight on the federation listener (PROTOCOL.md §4.4). */
+export interface LargeBodyLimits {
+  readonly thresholdBytes: number
+  readonly perPeer: number
+  readonly total: number
+  readonly retryAfterSeconds: number
 }

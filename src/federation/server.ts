@@ -4,7 +4,10 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { SecureContextOptions } from 'node:tls'
 import { mtlsPeer } from './mtls.js'
 import { SarabanError } from '../errors.js'
-import { problemHandler } from '../api/problem.js'
+import { notFoundHandler, problemHandler } from '../http/problem.js'
+import { closeAfterAnswer, fastifyConnectionOptions, limitConnections, nodeServerOptions } from '../http/listener.js'
+import type { ConnectionLimits, LargeBodyLimits } from '../config/types.js'
+import { registerLargeBodyGate } from './large-bodies.js'
 import { receiveEnvelope, type ReceiveDeps } from '../services/receive/index.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
@@ -18,6 +21,10 @@ export interface FederationServerOptions {
   readonly directory: () => Directory
   readonly receive: ReceiveDeps
   readonly log: Logger
+  /** Timeouts and connection limit (config federation.connections). */
+  readonly connections: ConnectionLimits
+  /** Large envelopes in flight per peer and overall (config federation.largeBodies; PROTOCOL.md §4.4). */
+  readonly largeBodies: LargeBodyLimits
 }
 
 export const ENVELOPE_MEDIA_TYPES = ['application/jose', 'application/pkcs7-mime', 'application/cms', 'application/jose+json'] as const // §4.2 check 1, §17.7
@@ -31,17 +38,30 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
     bodyLimit: opts.receive.limits.maxEnvelopeBytes,
     https: {
       ...opts.tls,
+      ...nodeServerOptions(opts.connections),
       minVersion: 'TLSv1.3',
       requestCert: true,
       rejectUnauthorized: false, // refusals are answered in HTTP by the mtls plugin (§3.2)
     },
-    keepAliveTimeout: 65_000,
+    ...fastifyConnectionOptions(opts.connections),
     return503OnClosing: true,
   })
+  limitConnections(app.server, opts.connections)
   app.setErrorHandler(problemHandler)
+  app.setNotFoundHandler(notFoundHandler)
   app.removeAllContentTypeParsers()
   app.addContentTypeParser([...ENVELOPE_MEDIA_TYPES], { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
   await app.register(mtlsPeer, { anchors: opts.anchors, directory: opts.directory, now: () => opts.receive.clock.now() })
+  registerLargeBodyGate(app, opts.largeBodies)
+  // PROTOCOL.md §3.2: a client that is not identified gets its refusal and nothing more: the
+  // connection closes, so it cannot go on sending a body (issue 13 §2). So does any answer that
+  // refused a request before reading its body (ERR_BUSY sets Connection: close itself).
+  app.addHook('onSend', async (request, reply) => {
+    if (!request.peer) reply.header('connection', 'close')
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    if (String(reply.getHeader('connection') ?? '').toLowerCase() === 'close') closeAfterAnswer(request.raw.socket)
+  })
 
   const sharedContent = opts.receive.sharedContent
   // PROTOCOL.md §17.8: every answer of a node that resolves shared-content references says so.

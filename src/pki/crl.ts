@@ -7,11 +7,14 @@ import * as pkijs from 'pkijs'
 import * as asn1js from 'asn1js'
 import * as x509 from '@peculiar/x509'
 import { pkijsCrypto } from './pkijs-engine.js'
+import { checkBer } from '../crypto/cms/der-read.js'
 import { certFacts } from './cert-facts.js'
 import {
   OID_EXT_AUTHORITY_KEY_ID, OID_EXT_CRL_NUMBER, OID_EXT_CRL_REASON, OID_EXT_FRESHEST_CRL, OID_EXT_INVALIDITY_DATE,
   OID_EXT_ISSUER_ALT_NAME,
 } from './oids.js'
+
+const CRL_BYTES_PER_ELEMENT = 8
 
 // RFC 5280 §5.3.1 CRLReason (value 7 is not used).
 export const CRL_REASONS = {
@@ -65,6 +68,9 @@ export function parseCrl(input: Buffer): Crl {
   const der = fromPem(input)
   let crl: pkijs.CertificateRevocationList
   try {
+    // PROTOCOL.md §12.7 (§15.1): depth and element count before asn1js builds an object per element;
+    // a revoked entry takes a dozen bytes at least, so one element per 8 bytes is never reached.
+    checkBer(der, 0, der.length, CRL_BYTES_PER_ELEMENT)
     crl = pkijs.CertificateRevocationList.fromBER(der)
   } catch (e) {
     throw new Error(`not a DER CRL: ${(e as Error).message}`)

@@ -1,6 +1,7 @@
 // Small asn1js helpers shared by the time-stamping code. Parsing is strict about framing: one DER/BER
 // object that uses every input byte, under a size bound (asn1js alone accepts trailing bytes).
 import * as asn1js from 'asn1js'
+import { checkBer, DerError } from '../crypto/cms/der-read.js'
 
 /** Largest request, response or token we parse (a token with a 3-certificate chain is ~4 KB). */
 export const MAX_TSP_BYTES = 256 * 1024
@@ -13,6 +14,13 @@ export class Asn1Error extends Error {}
 export function parseOne(bytes: Uint8Array, what: string, der = false): asn1js.AsnType {
   if (bytes.length === 0 || bytes.length > MAX_TSP_BYTES) throw new Asn1Error(`${what}: ${bytes.length} bytes is outside 1..${MAX_TSP_BYTES}`)
   const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  // PROTOCOL.md §12.7: element count and depth before asn1js builds an object per element.
+  try {
+    checkBer(Buffer.from(view.buffer, view.byteOffset, view.byteLength))
+  } catch (e) {
+    if (e instanceof DerError) throw new Asn1Error(`${what}: ${e.message}`)
+    throw e
+  }
   const r = asn1js.fromBER(view)
   if (r.offset === -1 || r.result.error) throw new Asn1Error(`${what}: not BER/DER (${r.result.error || 'parse error'})`)
   if (r.offset !== bytes.length) throw new Asn1Error(`${what}: ${bytes.length - r.offset} trailing bytes after the object`)

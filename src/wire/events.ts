@@ -21,7 +21,7 @@ export function wireEvents({ config, clock, log, random }: Base, { db, hosted }:
     settings: {
       retentionDays: n.retentionDays,
       pruneIntervalMs: 3_600_000,
-      stream: { heartbeatMs: n.heartbeatSeconds * 1000, slowClientMs: n.slowClientSeconds * 1000, batch: 200, maxStreams: n.maxStreams, retryMs: 3000 },
+      stream: { heartbeatMs: n.heartbeatSeconds * 1000, slowClientMs: n.slowClientSeconds * 1000, batch: 200, maxStreams: n.maxStreams, maxStreamsPerAgency: n.maxStreamsPerAgency, retryMs: 3000 },
       webhooks: n.webhookDelivery,
     },
     ...(random ? { random } : {}),

@@ -39,6 +39,8 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     anchors,
     directory: currentDirectory,
     log,
+    connections: config.federation.connections,
+    largeBodies: config.federation.largeBodies,
     receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink, notices,
       sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders) },
   })
@@ -47,6 +49,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     log,
     keys: config.api.keys,
     maxBodyBytes: config.limits.maxApiBodyBytes,
+    connections: config.api.connections,
     uploadLimits: config.limits,
     outbox,
     inbox,

@@ -47,6 +47,8 @@ export interface NetOptions {
   readonly trust?: Record<string, unknown>
   /** top-level members merged into each node.json (e.g. a `tsa` section) */
   readonly extra?: Record<string, unknown>
+  /** members merged into a node's `federation` and `api` sections (e.g. connection timeouts), by agency */
+  readonly listeners?: (agency: string) => { federation?: Record<string, unknown>; api?: Record<string, unknown> }
 }
 
 export interface NetFiles {
@@ -89,8 +91,8 @@ export async function writeNetFiles(agencies: readonly string[], opts: NetOption
       tls: { key: 'tls.key.pem', cert: 'tls.chain.pem' },
       trust: { anchors: ['../root.crt.pem'], directory: '../directory.jws', crls: ['../root.crl', '../issuing-ca.crl'], ...opts.trust },
       agencies: [{ id, signing: { key: 'signing.key.pem', cert: 'signing.chain.pem' }, encryption: { key: 'encryption.key.pem', cert: 'encryption.chain.pem' } }],
-      federation: { host: '127.0.0.1', port: ports[id] },
-      api: { host: '127.0.0.1', port: opts.apiPorts?.[id] ?? 0, keys: [{ name: 'test', sha256: createHash('sha256').update(apiKey).digest('hex'), agencies: [id] }] },
+      federation: { host: '127.0.0.1', port: ports[id], ...opts.listeners?.(id).federation },
+      api: { host: '127.0.0.1', port: opts.apiPorts?.[id] ?? 0, keys: [{ name: 'test', sha256: createHash('sha256').update(apiKey).digest('hex'), agencies: [id] }], ...opts.listeners?.(id).api },
       delivery: { initialBackoffMs: 50, maxBackoffMs: 400, maxAttempts: 40, ...opts.delivery },
       log: { level: opts.logLevel ?? 'silent' },
       ...opts.extra,

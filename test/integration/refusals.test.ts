@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { testNet, federationPost, thaiLetter, type TestNet } from '../helpers/nodes.js'
 import { foreignFederation } from '../helpers/federation.js'
 import type { SealInput, SignerIdentity } from '../../src/crypto/types.js'
-import { craftEnvelope, letterJws, tamperPart } from '../vectors/craft.js'
+import { craftEnvelope, letterJws, tamperPart, undecodableKey, x5cOf } from '../vectors/craft.js'
 
 let net: TestNet
 t.before(async () => {
@@ -97,6 +97,21 @@ t.test('a tampered signature', async (t) => {
   const envelope = craftEnvelope({ input, jws: tamperPart(letterJws(input), 2) })
   const res = await federationPost(net.nodes.mof!.federationPort, { ...identity('moi'), body: envelope })
   await expectRefusal(t, res, 400, 'ERR_SIGNATURE_INVALID')
+})
+
+// Issue 13 §2: an x5c leaf whose public key does not decode was a 500 ERR_INTERNAL (which peers
+// retry); it is malformed input, refused as the cms-v1 parser refuses it (§4.2 check 9).
+t.test('a signer certificate whose public key does not decode', async (t) => {
+  const a = net.fed.agencies.moi!
+  const input: SealInput = {
+    messageId: randomUUID(), from: 'moi', to: 'mof', sentAt: new Date().toISOString(), letter: letterFor('mof'), attachments: [],
+    signer: { agency: 'moi', key: a.signing.key, chain: a.signing.chain }, recipientCert: net.fed.agencies.mof!.encryption.cert,
+  }
+  const [, ...rest] = x5cOf(a.signing.chain)
+  const x5c = [undecodableKey(a.signing.chain[0]!).toString('base64'), ...rest]
+  const envelope = craftEnvelope({ input, jws: letterJws(input, { headerOver: { x5c } }) })
+  const res = await federationPost(net.nodes.mof!.federationPort, { ...identity('moi'), body: envelope })
+  await expectRefusal(t, res, 400, 'ERR_ENVELOPE_MALFORMED')
 })
 
 t.test('a letter addressed to another agency', async (t) => {

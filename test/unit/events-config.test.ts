@@ -38,7 +38,7 @@ function problems(fn: () => unknown): readonly FieldProblem[] {
 t.test('defaults', async (t) => {
   const c = load(undefined).load()
   t.same(c.notifications, {
-    retentionDays: 30, heartbeatSeconds: 15, slowClientSeconds: 30, maxStreams: 100, webhooks: [],
+    retentionDays: 30, heartbeatSeconds: 15, slowClientSeconds: 30, maxStreams: 100, maxStreamsPerAgency: 20, webhooks: [],
     webhookDelivery: { maxAttempts: 10, initialBackoffMs: 5000, maxBackoffMs: 3600000, timeoutMs: 10000, concurrency: 16, perEndpoint: 2, allowPrivateTargets: false, allowedTargets: [] },
   })
 })

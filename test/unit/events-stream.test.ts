@@ -14,7 +14,7 @@ import { createLogger } from '../../src/log.js'
 
 const log = createLogger('silent')
 
-async function setup(t: { teardown(fn: () => void | Promise<void>): void }, stream: Partial<{ slowClientMs: number; maxStreams: number; batch: number }> = {}) {
+async function setup(t: { teardown(fn: () => void | Promise<void>): void }, stream: Partial<{ slowClientMs: number; maxStreams: number; maxStreamsPerAgency: number; batch: number }> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'saraban-stream-'))
   const db = Db.open(join(dir, 'saraban.sqlite'), { synchronous: 'NORMAL' })
   let now = Date.parse('2026-11-26T00:00:00Z')
@@ -22,14 +22,15 @@ async function setup(t: { teardown(fn: () => void | Promise<void>): void }, stre
     db, clock: { now: () => now }, log, endpoints: [], userAgent: 't',
     settings: {
       retentionDays: 1, pruneIntervalMs: 3_600_000,
-      stream: { heartbeatMs: 60_000, slowClientMs: stream.slowClientMs ?? 5000, batch: stream.batch ?? 50, maxStreams: stream.maxStreams ?? 10, retryMs: 1000 },
+      stream: { heartbeatMs: 60_000, slowClientMs: stream.slowClientMs ?? 5000, batch: stream.batch ?? 50, maxStreams: stream.maxStreams ?? 10, ...(stream.maxStreamsPerAgency ? { maxStreamsPerAgency: stream.maxStreamsPerAgency } : {}), retryMs: 1000 },
       webhooks: { maxAttempts: 1, initialBackoffMs: 1, maxBackoffMs: 1, timeoutMs: 1000, concurrency: 1, perEndpoint: 1, allowPrivateTargets: true, allowedTargets: [] },
     },
   })
-  // The stream route in miniature: ?after=N, agency moi.
+  // The stream route in miniature: ?after=N, ?agency= (default moi).
   const server = createServer((req, res) => {
-    const after = Number(new URL(req.url!, 'http://x').searchParams.get('after') ?? events.store.lastIssuedId())
-    events.streams.open(res, { agencies: ['moi'], afterId: after })
+    const q = new URL(req.url!, 'http://x').searchParams
+    const after = Number(q.get('after') ?? events.store.lastIssuedId())
+    events.streams.open(res, { agencies: (q.get('agency') ?? 'moi').split(','), afterId: after })
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const port = (server.address() as AddressInfo).port
@@ -46,9 +47,10 @@ async function setup(t: { teardown(fn: () => void | Promise<void>): void }, stre
   return { db, events, port, emit, advance: (ms: number) => { now += ms } }
 }
 
-function connect(port: number, after?: number): Promise<IncomingMessage> {
+function connect(port: number, after?: number, agency?: string): Promise<IncomingMessage> {
+  const q = [after === undefined ? '' : `after=${after}`, agency === undefined ? '' : `agency=${agency}`].filter(Boolean).join('&')
   return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: after === undefined ? '/' : `/?after=${after}` }, resolve).on('error', reject)
+    get({ host: '127.0.0.1', port, path: q ? `/?${q}` : '/' }, resolve).on('error', reject)
   })
 }
 
@@ -138,6 +140,23 @@ t.test('maxStreams', async (t) => {
   res.destroy()
   await new Promise((r) => setTimeout(r, 50))
   t.ok(events.streams.hasRoom(), 'a closed client frees its slot')
+})
+
+// Issue 13 §2: the node's streams were one pool, so one agency of a hosting node could take them all.
+t.test('maxStreamsPerAgency: one agency cannot take the streams of the others', async (t) => {
+  const { events, port } = await setup(t, { maxStreams: 4, maxStreamsPerAgency: 2 })
+  const open = [await connect(port, undefined, 'a1'), await connect(port, undefined, 'a1')]
+  await new Promise((r) => setTimeout(r, 50))
+  t.same(events.streams.roomFor(['a1']), { agency: 'a1' }, 'a1 is at its limit')
+  t.equal(events.streams.roomFor(['a2']), true, 'a2 still has room')
+  t.same(events.streams.roomFor(['a2', 'a1']), { agency: 'a1' }, 'a stream that would also see a1 counts for a1')
+  open.push(await connect(port, undefined, 'a2'), await connect(port, undefined, 'a3'))
+  await new Promise((r) => setTimeout(r, 50))
+  t.equal(events.streams.roomFor(['a4']), 'node', 'the node limit still holds')
+  open[0]!.destroy()
+  await new Promise((r) => setTimeout(r, 50))
+  t.equal(events.streams.roomFor(['a1']), true, 'a closed stream frees its agency\'s slot')
+  for (const r of open) r.destroy()
 })
 
 t.test('stream access after a reload: why a stream ends, and where added agencies start', async (t) => {

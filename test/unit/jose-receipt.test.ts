@@ -2,7 +2,7 @@
 import t from 'tap'
 import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
 import { testFederation } from '../helpers/federation.js'
-import { craftJws, tamperPart, x5cOf } from '../vectors/craft.js'
+import { craftJws, tamperPart, undecodableKey, x5cOf } from '../vectors/craft.js'
 import { sha256Hex, signerOf } from '../vectors/fixtures.js'
 
 const fed = await testFederation()
@@ -24,6 +24,8 @@ t.test('defects', async (t) => {
     ['payload byte', tamperPart(receipt, 1, 3)],
     ['alg none', craftJws({ ...header, alg: 'none' }, JSON.stringify(claims), undefined)],
     ['letter typ', craftJws({ ...header, typ: 'saraban-letter+jws' }, JSON.stringify(claims), signer.key)],
+    // Issue 13 §2: a leaf key OpenSSL cannot decode threw a TypeError (ERR_INTERNAL) past this check.
+    ['x5c leaf key does not decode', craftJws({ ...header, x5c: [undecodableKey(signer.chain[0]!).toString('base64'), ...x5cOf(signer.chain).slice(1)] }, JSON.stringify(claims), signer.key)],
     ['signed by another key', craftJws(header, JSON.stringify(claims), fed.agencies.dga!.signing.key)],
     ['extra claim', craftJws(header, JSON.stringify({ ...claims, extra: 1 }), signer.key)],
     ['missing claim', craftJws(header, JSON.stringify({ ...claims, profile: undefined }), signer.key)],

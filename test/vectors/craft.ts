@@ -85,3 +85,30 @@ export function letterJws(input: SealInput, opts: { headerOver?: Record<string, 
   const header = { alg, typ: 'saraban-letter+jws', x5c: x5cOf(input.signer.chain), ...opts.headerOver }
   return craftJws(header, payloadOf(input, opts.payloadOver), opts.key ?? input.signer.key)
 }
+
+/** [header length, content length] of the DER TLV at `at`. */
+function tlvAt(der: Buffer, at: number): [number, number] {
+  const b = der[at + 1]!
+  if ((b & 0x80) === 0) return [2, b]
+  const n = b & 0x7f
+  return [2 + n, der.readUIntBE(at + 2, n)]
+}
+
+/**
+ * A copy of `cert` whose subjectPublicKey no longer decodes: the key's first byte inside the BIT
+ * STRING is changed (0x04 → 0x05 for an EC point, 0x30 → 0x31 for an RSA key). The certificate still
+ * parses; its own signature no longer verifies, which a receiver only sees after the letter signature.
+ */
+export function undecodableKey(cert: X509Certificate): Buffer {
+  const spki = cert.publicKey.export({ format: 'der', type: 'spki' })
+  const der = Buffer.from(cert.raw)
+  const at = der.indexOf(spki)
+  if (at < 0) throw new Error('undecodableKey: the SPKI is not in the certificate')
+  const [seqHead] = tlvAt(der, at) // SubjectPublicKeyInfo ::= SEQUENCE { algorithm, subjectPublicKey BIT STRING }
+  const alg = at + seqHead
+  const [algHead, algLen] = tlvAt(der, alg)
+  const bits = alg + algHead + algLen
+  const [bitsHead] = tlvAt(der, bits)
+  der[bits + bitsHead + 1]! ^= 0x01 // after the unused-bits octet
+  return der
+}

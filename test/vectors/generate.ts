@@ -10,7 +10,7 @@ import { signV1Receipt } from '../../src/crypto/jose/v1-receipt.js'
 import type { ErrorCode } from '../../src/errors.js'
 import type { SealInput } from '../../src/crypto/profiles.js'
 import { createFederation } from '../../src/pki/dev-ca.js'
-import { craftEnvelope, craftJws, letterJws, spliceHeader, tamperPart, x5cOf } from './craft.js'
+import { craftEnvelope, craftJws, letterJws, spliceHeader, tamperPart, undecodableKey, x5cOf } from './craft.js'
 import { bytesOf, sampleLetter, sha256Hex } from './fixtures.js'
 import { keysFileOf, materialFromKeysFile, type KeysFile, type VectorMaterial } from './material.js'
 
@@ -80,6 +80,7 @@ const CASES: EnvelopeCase[] = [
   { name: 'jwe-unknown-member', description: 'JWE header with a member jose-v1 does not define ("zip")', recipient: 'mof', envelope: spliceHeader(good(53, 'moi', 'mof'), (h) => ({ ...h, zip: 'DEF' })), error: 'ERR_ENVELOPE_MALFORMED' },
   { name: 'jwe-srb-v-2', description: 'srb_v 2 is not this profile', recipient: 'mof', envelope: spliceHeader(good(54, 'moi', 'mof'), (h) => ({ ...h, srb_v: 2 })), error: 'ERR_PROFILE_UNSUPPORTED' },
   { name: 'four-parts', description: 'compact serialization with 4 parts', recipient: 'mof', envelope: Buffer.from(good(55, 'moi', 'mof').toString('latin1').split('.').slice(0, 4).join('.'), 'latin1'), error: 'ERR_ENVELOPE_MALFORMED' },
+  { name: 'x5c-leaf-key-undecodable', description: 'the x5c leaf certificate parses but its public key does not decode (issue 13 §2): malformed, not an internal error', recipient: 'mof', envelope: craftEnvelope({ input: input(56, 'moi', 'mof'), jws: letterJws(input(56, 'moi', 'mof'), { headerOver: { x5c: [undecodableKey(m.agencies['moi']!.signer.chain[0]!).toString('base64'), ...x5cOf(m.agencies['moi']!.signer.chain).slice(1)] } }) }), error: 'ERR_ENVELOPE_MALFORMED' },
 ]
 
 function flip(b: Buffer): Buffer {

@@ -78,7 +78,11 @@ export async function eventRoutes(app: FastifyInstance, events: Events, hosted: 
         ...(gap ? { truncated: { after: asked, ...gap } } : {}),
       })
     }
-    if (!events.streams.hasRoom()) throw new SarabanError('ERR_TOO_MANY_STREAMS', 'Too many event streams are open; retry later, or poll with Accept: application/json.')
+    const room = events.streams.roomFor(agencies)
+    if (room === 'node') throw new SarabanError('ERR_TOO_MANY_STREAMS', 'Too many event streams are open; retry later, or poll with Accept: application/json.')
+    if (room !== true) {
+      throw new SarabanError('ERR_TOO_MANY_AGENCY_STREAMS', `Agency ${room.agency} has as many event streams open as this node allows one agency (notifications.maxStreamsPerAgency); close one, narrow this one with ?agency=, or poll with Accept: application/json.`, { field: 'agency' })
+    }
     // Without a resume point: only events committed from now on.
     const afterId = resume ?? events.store.lastIssuedId()
     reply.hijack()

@@ -5,7 +5,7 @@
 // primitive or a constructed OCTET STRING in chunks, with definite or indefinite lengths (OpenSSL).
 import { createCipheriv, createDecipheriv, createHash, randomBytes, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
-import { children, DerError, expectTag, octetChunks, octetString, readAlgId, readOid, readSmallInt, readTlv } from './der-read.js'
+import { checkBer, children, DerError, expectTag, octetChunks, octetString, readAlgId, readOid, readSmallInt, readTlv } from './der-read.js'
 import { algId, header, int, octets, oid, seq, setOf } from './der-write.js'
 import { OID_AES256_GCM, OID_AUTH_ENVELOPED_DATA, OID_DATA } from './oids.js'
 import { parseRecipientInfo, recipientRowFor, type ParsedRecipient } from './recipient-info.js'
@@ -123,6 +123,7 @@ export function parseAuthEnveloped(envelope: Buffer): ParsedAuthEnveloped {
 }
 
 function parse(buf: Buffer): ParsedAuthEnveloped {
+  checkBer(buf, 0) // PROTOCOL.md §12.7: element count and depth before parsing
   const ci = expectTag(readTlv(buf, 0), 0x30, 'ContentInfo')
   if (ci.next !== buf.length) throw malformed('The envelope has bytes after its ContentInfo.')
   const [ct, wrapped, ...extra] = children(buf, ci)

@@ -1,7 +1,7 @@
 // A small BER/DER reader (X.690 §8) over a Buffer, without copies: every element is an offset range
 // into the input. It accepts what OpenSSL 3 emits (definite and indefinite lengths, constructed
 // OCTET STRINGs) and nothing exotic (high tag numbers, lengths over 2^32, nesting deeper than 32,
-// more than 2^17 elements in one constructed element).
+// more than 2^17 elements in one constructed element, more elements than checkBer() allows).
 // Callers turn DerError into their own coded error (ERR_ENVELOPE_MALFORMED, ERR_RECEIPT_INVALID).
 
 export class DerError extends Error {}
@@ -20,9 +20,75 @@ const MAX_DEPTH = 32
  *  peer sending millions of tiny chunks would cost memory per chunk, so it is refused instead. */
 const MAX_CHILDREN = 1 << 17
 
-/** The element at `at`, which must end by `limit`. */
-export function readTlv(buf: Buffer, at: number, limit = buf.length, depth = 0): Tlv {
-  if (depth > MAX_DEPTH) throw new DerError('nested too deeply')
+// PROTOCOL.md §12.7 (element budget): a tree of tiny elements costs time per element, not per byte
+// (issue 13 §2: 140 MB of them stalled the event loop 3 s), so a peer's encoding is first walked
+// once, counting, and refused past what a valid one can hold. A valid cms-v1 envelope or signed
+// letter is a bounded structure (a few certificates, attributes, one RecipientInfo: far below
+// STRUCTURE_ELEMENTS) plus its content strings, which BER may cut into segments: OpenSSL writes
+// 4 KiB, CER (X.690 §9.2) 1000 octets; a receiver allows one element per MIN_SEGMENT_BYTES.
+export const STRUCTURE_ELEMENTS = 16_384
+export const MIN_SEGMENT_BYTES = 512
+
+/** Elements an encoding of `bytes` may hold: the structure, plus one per `bytesPerElement`. */
+export function elementBudget(bytes: number, bytesPerElement = MIN_SEGMENT_BYTES): number {
+  return STRUCTURE_ELEMENTS + Math.ceil(bytes / bytesPerElement)
+}
+
+// Where each indefinite-length element ends (its `next`), found by checkBer: readTlv reuses it
+// instead of walking the element's contents again at every level of nesting.
+const indefiniteNext = new WeakMap<Buffer, Map<number, number>>()
+
+/**
+ * Walks the element at `at` (which must end by `limit`) once, without recursion, and refuses it
+ * (DerError) when it nests deeper than MAX_DEPTH or holds more elements than elementBudget() allows
+ * for its bytes. Returns where it ends. Call it on peer input before parsing it.
+ */
+export function checkBer(buf: Buffer, at = 0, limit = buf.length, bytesPerElement = MIN_SEGMENT_BYTES): number {
+  const budget = elementBudget(limit - at, bytesPerElement)
+  const ends = new Map<number, number>()
+  const open: Array<{ start: number; end: number }> = [] // end -1: indefinite
+  let count = 0
+  let p = at
+  for (;;) {
+    const top = open[open.length - 1]
+    if (top !== undefined) {
+      if (top.end === -1) {
+        if (p + 2 > limit) throw new DerError('no end-of-contents')
+        if (buf[p] === 0 && buf[p + 1] === 0) {
+          p += 2
+          ends.set(top.start, p)
+          open.pop()
+          if (open.length === 0) break
+          continue
+        }
+      } else if (p === top.end) {
+        open.pop()
+        if (open.length === 0) break
+        continue
+      }
+    }
+    const within = top !== undefined && top.end !== -1 ? top.end : limit
+    if (++count > budget) throw new DerError(`more than ${budget} elements for ${limit - at} bytes`)
+    if (open.length > MAX_DEPTH) throw new DerError('nested too deeply')
+    const h = readHead(buf, p, within)
+    if (h.constructed) {
+      open.push({ start: p, end: h.length === -1 ? -1 : h.body + h.length })
+      p = h.body
+    } else {
+      p = h.body + h.length
+      if (open.length === 0) break
+    }
+  }
+  if (ends.size > 0) {
+    const known = indefiniteNext.get(buf)
+    if (known) for (const [k, v] of ends) known.set(k, v)
+    else indefiniteNext.set(buf, ends)
+  }
+  return p
+}
+
+/** Identifier and length octets at `at`, the content within `limit`; length -1: indefinite. */
+function readHead(buf: Buffer, at: number, limit: number): { tag: number; constructed: boolean; body: number; length: number } {
   if (at + 2 > limit) throw new DerError('truncated')
   const tag = buf[at]!
   if ((tag & 0x1f) === 0x1f) throw new DerError('high tag numbers are not used here')
@@ -31,13 +97,7 @@ export function readTlv(buf: Buffer, at: number, limit = buf.length, depth = 0):
   let body = at + 2
   if (lb === 0x80) {
     if (!constructed) throw new DerError('indefinite length on a primitive element')
-    let p = body
-    for (let n = 0; ; n++) {
-      if (n > MAX_CHILDREN) throw new DerError('too many elements')
-      if (p + 2 > limit) throw new DerError('no end-of-contents')
-      if (buf[p] === 0 && buf[p + 1] === 0) return { tag, constructed, start: at, body, end: p, next: p + 2 }
-      p = readTlv(buf, p, limit, depth + 1).next
-    }
+    return { tag, constructed, body, length: -1 }
   }
   let length = lb
   if (lb > 0x80) {
@@ -48,6 +108,24 @@ export function readTlv(buf: Buffer, at: number, limit = buf.length, depth = 0):
     body += lb
   }
   if (body + length > limit) throw new DerError('content runs past its container')
+  return { tag, constructed, body, length }
+}
+
+/** The element at `at`, which must end by `limit`. */
+export function readTlv(buf: Buffer, at: number, limit = buf.length, depth = 0): Tlv {
+  if (depth > MAX_DEPTH) throw new DerError('nested too deeply')
+  const { tag, constructed, body, length } = readHead(buf, at, limit)
+  if (length === -1) {
+    const known = indefiniteNext.get(buf)?.get(at)
+    if (known !== undefined && known <= limit) return { tag, constructed, start: at, body, end: known - 2, next: known }
+    let p = body
+    for (let n = 0; ; n++) {
+      if (n > MAX_CHILDREN) throw new DerError('too many elements')
+      if (p + 2 > limit) throw new DerError('no end-of-contents')
+      if (buf[p] === 0 && buf[p + 1] === 0) return { tag, constructed, start: at, body, end: p, next: p + 2 }
+      p = readTlv(buf, p, limit, depth + 1).next
+    }
+  }
   return { tag, constructed, start: at, body, end: body + length, next: body + length }
 }
 

@@ -7,7 +7,7 @@ import { createHash, X509Certificate } from 'node:crypto'
 import type { SignerIdentity } from '../types.js'
 import { certId, iasKeyId, skiKeyId } from './cert-id.js'
 import {
-  absentOrNull, children, content, DerError, expectTag, octetChunks, raw, readAlgId, readOid, readSmallInt, readTime, readTlv, type Tlv,
+  absentOrNull, checkBer, children, content, DerError, expectTag, octetChunks, raw, readAlgId, readOid, readSmallInt, readTime, readTlv, type Tlv,
 } from './der-read.js'
 import { algId, ctx, int, octets, oid, seq, setOf, signingTime, tlv } from './der-write.js'
 import {
@@ -106,6 +106,7 @@ const malformed = (m: string): CmsSignedError => new CmsSignedError('malformed',
 const unsupported = (m: string): CmsSignedError => new CmsSignedError('unsupported', m)
 
 function verifyParsed(buf: Buffer, limit: number): VerifiedCms & { end: number } {
+  checkBer(buf, 0, limit) // PROTOCOL.md §12.7: element count and depth before parsing
   const ci = expectTag(readTlv(buf, 0, limit), 0x30, 'ContentInfo')
   const [ct, wrapped, ...extra] = children(buf, ci)
   if (readOid(buf, ct) !== OID_SIGNED_DATA) throw unsupported('the content is not SignedData')

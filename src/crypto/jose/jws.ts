@@ -69,6 +69,9 @@ function certOf(b64: string): X509Certificate {
   let cert = x5cCache.get(b64)
   if (cert === undefined) {
     cert = new X509Certificate(Buffer.from(b64, 'base64'))
+    // A key OpenSSL cannot decode throws at first use: refuse it here as malformed input (PROTOCOL.md
+    // §4.2 check 9), as the cms-v1 parser does, not as a 500 at verification.
+    void cert.publicKey
     if (x5cCache.size >= X5C_CACHE_MAX) x5cCache.delete(x5cCache.keys().next().value!)
     x5cCache.set(b64, cert)
   }

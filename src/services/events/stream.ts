@@ -18,6 +18,9 @@ export interface StreamSettings {
   readonly batch: number
   /** Open streams at most (over all keys). */
   readonly maxStreams: number
+  /** Open streams at most that see one agency (issue 13 §2: one agency of a hosting node must not
+   *  take every stream); a stream counts for each agency it sends. Absent: only maxStreams. */
+  readonly maxStreamsPerAgency?: number
   /** The reconnection time announced to clients (SSE `retry:`). */
   readonly retryMs: number
 }
@@ -90,6 +93,20 @@ export class EventStreams {
   /** False when maxStreams are open (the route answers 503). */
   hasRoom(): boolean {
     return !this.#closed && this.#subs.size < this.#deps.settings.maxStreams
+  }
+
+  /** Whether a stream for `agencies` may open: 'node' when the node is full (503), 'agency' when
+   *  one of them already has maxStreamsPerAgency streams (429), true otherwise. */
+  roomFor(agencies: readonly string[]): true | 'node' | { agency: string } {
+    if (!this.hasRoom()) return 'node'
+    const per = this.#deps.settings.maxStreamsPerAgency
+    if (per === undefined) return true
+    for (const agency of agencies) {
+      let n = 0
+      for (const sub of this.#subs) if (sub.agencies.includes(agency)) n++
+      if (n >= per) return { agency }
+    }
+    return true
   }
 
   /** Takes over a response whose headers were not sent yet, and keeps it until the client leaves. */
