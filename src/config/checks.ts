@@ -19,7 +19,10 @@ export interface RawConfig {
   federation: { host: string; port: number }
   api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }> }
   delivery: {
-    maxAttempts: number
+    giveUpAfter: number | string
+    maxAttempts?: number
+    probeInitialBackoffMs: number
+    probeMaxBackoffMs: number
     initialBackoffMs: number
     maxBackoffMs: number
     jitter: 'full' | 'decorrelated'
@@ -87,6 +90,9 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
     problems.push({ field: '/api/port', message: `must differ from federation.port (${federation.port}) on the same host` })
   }
 
+  if (c.delivery.probeMaxBackoffMs < c.delivery.probeInitialBackoffMs) {
+    problems.push({ field: '/delivery/probeMaxBackoffMs', message: `must be at least delivery.probeInitialBackoffMs (${c.delivery.probeInitialBackoffMs})` })
+  }
   if (c.delivery.maxBackoffMs < c.delivery.initialBackoffMs) {
     problems.push({ field: '/delivery/maxBackoffMs', message: `must be at least delivery.initialBackoffMs (${c.delivery.initialBackoffMs})` })
   }
