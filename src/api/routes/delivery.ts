@@ -11,7 +11,7 @@ const ref = (id: string) => ({ $ref: `${id}#` })
 
 export async function deliveryRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const ops = deps.deliveryOps
-  app.post<{ Params: { id: string }; Body: RequeueRequest | undefined }>('/api/v1/letters/:id/retry', {
+  app.post<{ Params: { id: string }; Body: RequeueRequest }>('/api/v1/letters/:id/retry', {
     schema: {
       summary: 'Send failed recipients of a letter again (same message id, same envelope bytes)',
       description: 'PROTOCOL.md §7.2. Without a body (or without `recipients`), every recipient whose delivery failed; with `recipients`, those named, each of which must be failed, else nothing is requeued: 409 ERR_NOT_FAILED (queued, in flight or delivered) or ERR_DELIVERY_CANCELLED (withdrawn by its sender). The give-up horizon (delivery.giveUpAfter) starts again; event letter.requeued per recipient.',
@@ -20,9 +20,13 @@ export async function deliveryRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       body: ref(schemaIds.apiLetterRetry),
       response: { 202: ref(schemaIds.apiLetterStatus) },
     },
+    // The body is optional: a bare POST requeues every failed recipient.
+    preValidation: async (request) => {
+      if (request.body === undefined || request.body === null) request.body = {}
+    },
   }, async (request, reply) => {
     const letter = ownLetter(deps, request, request.params.id)
-    await requeueLetter(ops.requeue, letter.id, request.body ?? {})
+    await requeueLetter(ops.requeue, letter.id, request.body)
     return reply.code(202).send(letterStatusView(deps, letter))
   })
 
