@@ -217,21 +217,23 @@ export class DeliveryWorker {
         if (this.#again || n === room) this.notify()
         // Due messages passed over for a busy peer are claimed when one of its deliveries ends
         // (finally → notify); the timer is only for those that become due later.
-        else this.#schedule(skipped ? now : undefined)
+        else this.#schedule(skipped ? now : undefined, now)
       })
   }
 
-  #schedule(after?: number): void {
+  /** `after`: only messages due later than this (some due now were passed over); `claimedAt`: the time the claim judged circuits and horizons at. */
+  #schedule(after: number | undefined, claimedAt: number): void {
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = undefined
     if (!this.#running) return
     // The next message due, probe due, or give-up horizon reached (PROTOCOL.md §7.2).
-    // A probe or horizon already due is not a reason to wake: the probe waits for a message to that
-    // peer to come up in a claim, the expiry pass in flight notifies when it ends.
-    const now = this.#d.clock.now()
+    // A probe or horizon already due at the claim's time (`after`) is not a reason to wake: that claim
+    // saw it (the probe waits for a message to that peer to come up in a claim; the expiry pass in
+    // flight notifies when it ends). One due a moment later is: the claim's clock is the reference.
+    const now = claimedAt
     const horizon = this.#d.outbox.nextHorizonFrom()
     const later = (x: number | undefined) => (x !== undefined && x > now ? x : undefined)
-    const next = [this.#d.outbox.nextDueAt(after), later(this.#circuits.nextProbeAt()), later(horizon === undefined ? undefined : horizon + this.#giveUpAfterMs)]
+    const next = [this.#d.outbox.nextDueAt(after), later(this.#circuits.nextProbeAt()), later(horizon === undefined ? undefined : Math.max(horizon + this.#giveUpAfterMs, this.#expireNotBefore))]
       .reduce<number | undefined>((a, b) => (b === undefined ? a : a === undefined ? b : Math.min(a, b)), undefined)
     if (next === undefined) return
     const wait = Math.max(0, Math.min(next - this.#d.clock.now(), 60_000))
