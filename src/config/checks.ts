@@ -20,7 +20,7 @@ export interface RawConfig {
   api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }> }
   delivery: {
     giveUpAfter: number | string
-    maxAttempts?: number
+    maxAttempts: number | null
     probeInitialBackoffMs: number
     probeMaxBackoffMs: number
     initialBackoffMs: number

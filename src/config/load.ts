@@ -57,8 +57,8 @@ export function durationMs(v: number | string): number {
 }
 
 function deliveryConfig(d: RawConfig['delivery']): Config['delivery'] {
-  const { giveUpAfter, ...rest } = d
-  return { ...rest, giveUpAfterMs: durationMs(giveUpAfter) }
+  const { giveUpAfter, maxAttempts, ...rest } = d
+  return { ...rest, giveUpAfterMs: durationMs(giveUpAfter), ...(maxAttempts !== null ? { maxAttempts } : {}) }
 }
 
 export function loadConfig(opts: LoadConfigOptions): Config {
