@@ -61,8 +61,8 @@ export function admission(c: Circuit, now: number): 'send' | 'probe' | 'wait' {
 /**
  * A peer-level failure of a request started at `startedAt`: the circuit opens (or stays open) with
  * its next probe after an exponential, jittered wait; a Retry-After the peer sent is honoured up to
- * the cap. A failure of a request started before the circuit opened is the same outage, not a new
- * failure: it changes nothing but the last error.
+ * the cap. A failure of a request started before the circuit opened (or in the same millisecond) is
+ * the same outage, not a new failure: it changes nothing but the last error.
  */
 export function onPeerFailure(
   c: Circuit,
@@ -71,7 +71,7 @@ export function onPeerFailure(
   random: () => number = Math.random,
 ): Circuit {
   const lastError = { code: f.code, detail: f.detail, at: f.now }
-  if (c.state !== 'closed' && f.startedAt < c.since) return { ...c, lastError }
+  if (c.state !== 'closed' && f.startedAt <= c.since) return { ...c, lastError }
   const failures = c.failures + 1
   const cap = Math.max(1, s.probeMaxBackoffMs)
   const backoff = nextAttemptDelay(failures, { initialBackoffMs: s.probeInitialBackoffMs, maxBackoffMs: cap, ...(s.jitter ? { jitter: s.jitter } : {}) }, random)
