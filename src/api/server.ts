@@ -17,6 +17,9 @@ import type { NoticeStore } from '../storage/notices.js'
 import type { NoticeDeps } from '../services/notices/deps.js'
 import { registerRoutes } from './routes/registers.js'
 import { eventRoutes } from './routes/events.js'
+import { deliveryRoutes } from './routes/delivery.js'
+import type { RequeueDeps } from '../services/delivery/requeue.js'
+import type { PeerStatusDeps } from '../services/delivery/peer-status.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { InboxStore } from '../storage/inbox.js'
@@ -56,6 +59,8 @@ export interface ApiDeps {
   readonly hosted: HostedAgencies
   readonly send: SendDeps
   readonly evidence: EvidenceDeps
+  /** Operator requeue and the peers' circuits (PROTOCOL.md §7.2). */
+  readonly deliveryOps: { readonly requeue: RequeueDeps; readonly peers: PeerStatusDeps }
   readonly version: string
   readonly profiles: ProfileTable
   readonly federationUrl: string
@@ -128,6 +133,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await noticeRoutes(scoped, deps)
     await infoRoutes(scoped, deps)
     await registerRoutes(scoped, deps)
+    await deliveryRoutes(scoped, deps)
     if (deps.events) await eventRoutes(scoped, deps.events, (agency) => deps.hosted.has(agency))
   })
   return app

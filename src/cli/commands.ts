@@ -8,6 +8,7 @@ import { directoryCommand } from './directory.js'
 import { caCommand } from './ca.js'
 import { initCommand } from './init.js'
 import { tsaCommand } from './tsa.js'
+import { retryCommand } from './retry.js'
 
 export interface Command {
   readonly summary: string
@@ -20,6 +21,7 @@ export const commands: Record<string, Command> = {
   'dev-certs': devCertsCommand,
   demo: demoCommand,
   send: sendCommand,
+  retry: retryCommand,
   'verify-evidence': verifyEvidenceCommand,
   directory: directoryCommand,
   init: initCommand,

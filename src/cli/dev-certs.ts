@@ -41,7 +41,7 @@ export function devNodeConfig(a: DevAgency): Record<string, unknown> {
       host: '127.0.0.1', port: a.apiPort,
       keys: [{ name: 'dev', sha256: createHash('sha256').update(`dev-${a.id}-key`).digest('hex'), agencies: [a.id] }],
     },
-    delivery: { maxAttempts: 10, initialBackoffMs: 1000, maxBackoffMs: 600000, concurrencyPerPeer: 16, requestTimeoutMs: 60000 },
+    delivery: { giveUpAfter: '3d', initialBackoffMs: 1000, maxBackoffMs: 600000, concurrencyPerPeer: 16, requestTimeoutMs: 60000 },
     limits: { maxEnvelopeBytes: 157286400, maxApiBodyBytes: 157286400 },
     log: { level: 'info' },
   }

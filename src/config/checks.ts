@@ -20,7 +20,10 @@ export interface RawConfig {
   federation: { host: string; port: number; connections: ConnectionLimits; largeBodies: LargeBodyLimits }
   api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }>; connections: ConnectionLimits }
   delivery: {
-    maxAttempts: number
+    giveUpAfter: number | string
+    maxAttempts: number | null
+    probeInitialBackoffMs: number
+    probeMaxBackoffMs: number
     initialBackoffMs: number
     maxBackoffMs: number
     jitter: 'full' | 'decorrelated'
@@ -100,6 +103,9 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
     problems.push({ field: '/federation/largeBodies/perPeer', message: `must be at most federation.largeBodies.total (${federation.largeBodies.total})` })
   }
 
+  if (c.delivery.probeMaxBackoffMs < c.delivery.probeInitialBackoffMs) {
+    problems.push({ field: '/delivery/probeMaxBackoffMs', message: `must be at least delivery.probeInitialBackoffMs (${c.delivery.probeInitialBackoffMs})` })
+  }
   if (c.delivery.maxBackoffMs < c.delivery.initialBackoffMs) {
     problems.push({ field: '/delivery/maxBackoffMs', message: `must be at least delivery.initialBackoffMs (${c.delivery.initialBackoffMs})` })
   }

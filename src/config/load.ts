@@ -48,6 +48,19 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+
+/** delivery.giveUpAfter as ms: seconds, or "3d" (the schema allows nothing else). */
+export function durationMs(v: number | string): number {
+  if (typeof v === 'number') return v * 1000
+  return Number(v.slice(0, -1)) * UNIT_MS[v.slice(-1) as keyof typeof UNIT_MS]
+}
+
+function deliveryConfig(d: RawConfig['delivery']): Config['delivery'] {
+  const { giveUpAfter, maxAttempts, ...rest } = d
+  return { ...rest, giveUpAfterMs: durationMs(giveUpAfter), ...(maxAttempts !== null ? { maxAttempts } : {}) }
+}
+
 export function loadConfig(opts: LoadConfigOptions): Config {
   const cwd = opts.cwd ?? process.cwd()
   const embedded = opts.file === undefined
@@ -92,7 +105,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     hosting: { rescanSeconds: c.hosting.rescanSeconds, ...(c.hosting.agenciesDir !== null ? { agenciesDir: path(c.hosting.agenciesDir) } : {}) },
     federation: { host: c.federation.host, port: c.federation.port, connections: { ...c.federation.connections }, largeBodies: { ...c.federation.largeBodies } },
     api: { host: c.api.host, port: c.api.port, keys, connections: { ...c.api.connections } },
-    delivery: { ...c.delivery },
+    delivery: deliveryConfig(c.delivery),
     limits: { ...c.limits },
     storage: { ...c.storage },
     log: { ...c.log },

@@ -76,7 +76,12 @@ export interface Config {
   /** keys includes SARABAN_API_KEY (hashed, for every hosted agency) when it is set. */
   readonly api: { readonly host: string; readonly port: number; readonly keys: readonly ApiKeyConfig[]; readonly connections: ConnectionLimits }
   readonly delivery: {
-    readonly maxAttempts: number
+    /** PROTOCOL.md §7.2: the give-up horizon (config delivery.giveUpAfter, seconds or "3d"), in ms. */
+    readonly giveUpAfterMs: number
+    /** Optional cap on attempts per queueing; none by default. */
+    readonly maxAttempts?: number
+    readonly probeInitialBackoffMs: number
+    readonly probeMaxBackoffMs: number
     readonly initialBackoffMs: number
     readonly maxBackoffMs: number
     readonly jitter: 'full' | 'decorrelated'

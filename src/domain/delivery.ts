@@ -53,14 +53,15 @@ export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number]
 export type DeliveryEvent =
   | 'claim' //    the worker takes a due message
   | 'deliver' //  the peer returned a receipt that verifies (PROTOCOL.md §6.3)
-  | 'retry' //    a retryable failure with attempts left
-  | 'fail' //     a refusal the peer will repeat, or attempts exhausted
+  | 'retry' //    a retryable failure before the give-up horizon
+  | 'fail' //     a refusal the peer will repeat, or the give-up horizon passed (PROTOCOL.md §7.2)
   | 'recover' //  at startup: an attempt that was in flight when the node stopped
-  | 'requeue' //  an operator sends a failed message again (same message id, same bytes)
+  | 'requeue' //  an operator sends a failed message again (same message id, same bytes; PROTOCOL.md §7.2)
+  | 'expire' //   the give-up horizon passed while it waited (e.g. on an open circuit, PROTOCOL.md §7.2)
 
 /** The whole state machine: from → event → to. Anything not listed is not allowed. */
 export const RECIPIENT_TRANSITIONS: Readonly<Record<RecipientStatus, Readonly<Partial<Record<DeliveryEvent, RecipientStatus>>>>> = {
-  queued: { claim: 'sending' },
+  queued: { claim: 'sending', expire: 'failed' },
   sending: { deliver: 'delivered', retry: 'queued', fail: 'failed', recover: 'queued' },
   delivered: {},
   failed: { requeue: 'queued' },
@@ -108,23 +109,35 @@ export function letterStatus(shown: readonly ShownStatus[]): LetterStatus {
 
 // ---- After a failed attempt ---------------------------------------------------------------------
 
-export type AfterFailure = { status: 'queued'; nextAttemptAt: number; delayMs: number } | { status: 'failed' }
+export type AfterFailure = { status: 'queued'; nextAttemptAt: number; delayMs: number } | { status: 'failed'; reason: 'refused' | 'horizon' | 'attempts' }
+
+/** When the sender gives up on a recipient (PROTOCOL.md §7.2): `giveUpAfterMs` after it was queued
+ *  (or requeued by an operator, `horizonFrom`). */
+export function giveUpAt(horizonFrom: number, giveUpAfterMs: number): number {
+  return horizonFrom + giveUpAfterMs
+}
 
 /**
- * What happens to a recipient after attempt number `attempts` failed: retry later while attempts are
- * left and the failure is retryable (PROTOCOL.md §7.2), else failed.
+ * What happens to a recipient after attempt number `attempts` failed (PROTOCOL.md §7.2): a refusal
+ * fails at once; a retryable failure waits for its backoff unless the give-up horizon has passed (or
+ * would pass before the next attempt: the wait is cut short so that the last try falls on the horizon),
+ * or the optional attempt cap is reached.
  */
 export function afterFailure(
-  o: { attempts: number; maxAttempts: number; retryable: boolean; now: number },
+  o: { attempts: number; retryable: boolean; now: number; horizonFrom: number; giveUpAfterMs: number; maxAttempts?: number | undefined },
   s: BackoffSettings,
   random: () => number = Math.random,
 ): AfterFailure {
-  if (!o.retryable || o.attempts >= o.maxAttempts) return { status: 'failed' }
-  const delayMs = nextAttemptDelay(o.attempts, s, random)
+  if (!o.retryable) return { status: 'failed', reason: 'refused' }
+  const end = giveUpAt(o.horizonFrom, o.giveUpAfterMs)
+  if (o.now >= end) return { status: 'failed', reason: 'horizon' }
+  if (o.maxAttempts !== undefined && o.attempts >= o.maxAttempts) return { status: 'failed', reason: 'attempts' }
+  const delayMs = Math.min(nextAttemptDelay(o.attempts, s, random), end - o.now)
   return { status: 'queued', nextAttemptAt: o.now + delayMs, delayMs }
 }
 
-/** HTTP answers a sender retries (PROTOCOL.md §7.2): 408, 429 and 5xx; other 4xx are refusals. */
+/** HTTP answers a sender retries (PROTOCOL.md §7.2): 408, 429 and 5xx; other 4xx are refusals
+ *  (circuit.ts scopeOfStatus says which of the retried ones are the peer's). */
 export function isRetryableStatus(httpStatus: number): boolean {
   return httpStatus === 408 || httpStatus === 429 || httpStatus >= 500
 }

@@ -8,6 +8,7 @@ export const EVENT_TYPES = [
   'letter.rejected', // sender: a recipient rejected it, with a reason
   'letter.withdrawn', // inbox: the sender withdrew a letter
   'letter.cancelled', // sender: a withdrawal cancelled a recipient's queued delivery (PROTOCOL.md §18.4)
+  'letter.requeued', // sender: an operator sent a failed recipient again (PROTOCOL.md §7.2)
   'letter.deadline-at-risk', // sender: deliverBy is near and a recipient is not delivered yet
   'letter.deadline-missed', // sender: deliverBy passed before a recipient was delivered
   'notice.failed', // either side: an acknowledgement or withdrawal could not be delivered

@@ -23,6 +23,8 @@ export interface PeerResponse {
   readonly body: Buffer
   /** The peer resolves shared-content references (its answer carried Saraban-Shared-Content, PROTOCOL.md §17.8). */
   readonly sharesContent: boolean
+  /** The Retry-After header of a 429 or 503 answer (RFC 9110 §10.2.3), as sent. */
+  readonly retryAfter?: string
 }
 
 /** The RFC 9457 problem a peer answered with, if its answer is one (PROTOCOL.md §9). */
@@ -108,10 +110,23 @@ export class PeerClient {
       }
       chunks.push(chunk as Buffer)
     }
+    const retryAfter = res.headers['retry-after']
     return {
       status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks),
       sharesContent: res.headers[SHARED_CONTENT_SUPPORT] === '1',
+      ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
     }
+  }
+
+  /** The probe of a peer whose circuit is open (PROTOCOL.md §7.2, §4.3): GET /federation/v1/health
+   *  over the same mutual TLS and pinning as a delivery. Resolves with the HTTP status and any
+   *  Retry-After; rejects on transport failure. */
+  async probe(endpoint: string, path: string): Promise<{ status: number; retryAfter?: string }> {
+    const url = new URL(path, endpoint.endsWith('/') ? endpoint : endpoint + '/')
+    const res = await this.#pool(url.origin).request({ method: 'GET', path: url.pathname, headers: { accept: 'application/json' } })
+    await res.body.dump({ limit: 64 * 1024 })
+    const retryAfter = res.headers['retry-after']
+    return { status: res.statusCode, ...(typeof retryAfter === 'string' ? { retryAfter } : {}) }
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,10 @@
 // Delivery worker (PROTOCOL.md §7.2): claims due outbox messages, posts the stored envelope bytes to
-// the recipient's endpoint, verifies the receipt before marking delivered, and otherwise schedules a
-// retry with exponential backoff and jitter until the attempt limit, then marks failed with the reason.
+// the recipient's endpoint, verifies the receipt before marking delivered, and otherwise retries
+// until the give-up horizon (delivery.giveUpAfter), then marks failed with the last reason.
+// Patience (§7.2): a peer that fails at the connection level has its circuit opened
+// (delivery/circuits.ts); its messages wait unclaimed, spending no attempts, while one probe is made
+// at the circuit's backoff; an answered probe closes the circuit and its queue is due at once.
+// Failures of one message (a bad receipt, a 500) wait on that message's own backoff.
 // Concurrency is bounded overall (maxInFlight) and per peer origin (maxPerPeer): a claim passes over
 // messages for a peer whose slots are full, so one slow or failing peer never holds up the others.
 // One attempt (post, receipt check, outcome) is delivery-attempt.ts; this file claims and records.
@@ -16,12 +20,23 @@ import type { Directory } from '../pki/directory.js'
 import { receiptText, type ProfileTable } from '../crypto/profiles.js'
 import type { PeerClient } from '../federation/peer-client.js'
 import { afterFailure } from '../domain/delivery.js'
+import { scopeOfStatus, retryAfterMs, type Circuit } from '../domain/circuit.js'
 import type { Timestamping } from './timestamping.js'
 import { SharedRefs } from './shared-refs.js'
-import { attemptDelivery, endpointOf, transportReason, type Outcome } from './delivery-attempt.js'
+import { attemptDelivery, endpointOf, thrownOutcome, transportReason, type Outcome } from './delivery-attempt.js'
+import { PeerCircuits, type PeerCircuitView } from './delivery/circuits.js'
+
+/** The path of the probe of a peer whose circuit is open (PROTOCOL.md §4.3, §7.2). */
+export const PROBE_PATH = 'federation/v1/health'
 
 export interface DeliverySettings {
-  readonly maxAttempts: number
+  /** PROTOCOL.md §7.2: give up on a recipient this long after it was queued (or requeued). Default 3 days. */
+  readonly giveUpAfterMs?: number
+  /** Optional cap on attempts per queueing (none by default). */
+  readonly maxAttempts?: number | undefined
+  /** The circuit's probe backoff (PROTOCOL.md §7.2); defaults 1 s and 5 min. */
+  readonly probeInitialBackoffMs?: number
+  readonly probeMaxBackoffMs?: number
   readonly initialBackoffMs: number
   readonly maxBackoffMs: number
   readonly jitter?: 'full' | 'decorrelated'
@@ -57,6 +72,14 @@ export interface DeliveryDeps {
 
 
 const DEFAULT_AT_RISK_MS = 3600_000
+export const DEFAULT_GIVE_UP_AFTER_MS = 3 * 86_400_000
+const EXPIRE_PAGE = 500
+
+/** "3 d", "2 h", "90 s": a horizon as operators configure it. */
+function span(ms: number): string {
+  for (const [unit, n] of [['d', 86_400_000], ['h', 3_600_000], ['min', 60_000]] as const) if (ms >= n && ms % n === 0) return `${ms / n} ${unit}`
+  return `${Math.round(ms / 1000)} s`
+}
 
 
 function originOf(endpoint: string | undefined, agency: string): string {
@@ -82,10 +105,23 @@ export class DeliveryWorker {
   #origins = new WeakMap<Directory, Map<string, string>>()
   readonly #deadlines: DeadlineWatch
   readonly #refs: SharedRefs
+  readonly #circuits: PeerCircuits
+  readonly #giveUpAfterMs: number
+  /** Probes in flight, so that stop() waits for them. */
+  readonly #probes = new Set<Promise<void>>()
+  #expiring = false
+  /** After a failed expiry pass: not again before this (no loop on a broken database). */
+  #expireNotBefore = 0
 
   constructor(deps: DeliveryDeps) {
     this.#d = deps
     this.#refs = deps.sharedRefs ?? new SharedRefs()
+    this.#giveUpAfterMs = deps.settings.giveUpAfterMs ?? DEFAULT_GIVE_UP_AFTER_MS
+    this.#circuits = new PeerCircuits({
+      probeInitialBackoffMs: deps.settings.probeInitialBackoffMs ?? 1000,
+      probeMaxBackoffMs: deps.settings.probeMaxBackoffMs ?? 300_000,
+      ...(deps.settings.jitter ? { jitter: deps.settings.jitter } : {}),
+    }, deps.random)
     this.#deadlines = new DeadlineWatch({
       clock: deps.clock, log: deps.log, db: deps.db, outbox: deps.outbox, atRiskMs: deps.settings.deadlineAtRiskMs ?? DEFAULT_AT_RISK_MS,
       ...(deps.events ? { events: deps.events } : {}),
@@ -127,11 +163,20 @@ export class DeliveryWorker {
     this.#again = false
     const now = this.#d.clock.now()
     const maxPerPeer = this.#d.settings.maxPerPeer ?? Number.POSITIVE_INFINITY
+    this.#expireDue(now)
     let skipped = false
     // Slots taken in this claim, per origin: added to #perPeer only once the claim committed.
     let taking = new Map<string, number>()
+    // Peers whose circuit is open with a probe due, and a recipient there (for its endpoint).
+    let probes = new Map<string, string>()
     const accept = (c: ClaimCandidate) => {
       const peer = this.#peerOf(c.recipientAgency)
+      // PROTOCOL.md §7.2: nothing but the probe goes to a peer whose circuit is open.
+      const admit = this.#circuits.admission(peer, now)
+      if (admit !== 'send') {
+        if (admit === 'probe' && !probes.has(peer)) probes.set(peer, c.recipientAgency)
+        return ((skipped = true), false)
+      }
       const used = (this.#perPeer.get(peer) ?? 0) + (taking.get(peer) ?? 0)
       if (used >= maxPerPeer) return ((skipped = true), false)
       taking.set(peer, (taking.get(peer) ?? 0) + 1)
@@ -140,12 +185,14 @@ export class DeliveryWorker {
     this.#claim = this.#d.db
       .write(() => {
         taking = new Map() // a retried transaction starts over
+        probes = new Map()
         skipped = false
-        return this.#d.outbox.claimDue(now, room, Number.isFinite(maxPerPeer) ? accept : undefined)
+        return this.#d.outbox.claimDue(now, room, accept)
       })
       .then((claimed) => {
         // Claimed while stopping: leave them 'sending'; the next start requeues them (requeueInFlight).
         if (!this.#running) return 0
+        for (const [peer, agency] of probes) this.#probe(peer, agency)
         for (const msg of claimed) {
           const peer = this.#peerOf(msg.recipientAgency)
           this.#perPeer.set(peer, (this.#perPeer.get(peer) ?? 0) + 1)
@@ -170,15 +217,24 @@ export class DeliveryWorker {
         if (this.#again || n === room) this.notify()
         // Due messages passed over for a busy peer are claimed when one of its deliveries ends
         // (finally → notify); the timer is only for those that become due later.
-        else this.#schedule(skipped ? now : undefined)
+        else this.#schedule(skipped ? now : undefined, now)
       })
   }
 
-  #schedule(after?: number): void {
+  /** `after`: only messages due later than this (some due now were passed over); `claimedAt`: the time the claim judged circuits and horizons at. */
+  #schedule(after: number | undefined, claimedAt: number): void {
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = undefined
     if (!this.#running) return
-    const next = this.#d.outbox.nextDueAt(after)
+    // The next message due, probe due, or give-up horizon reached (PROTOCOL.md §7.2).
+    // A probe or horizon already due at the claim's time (`after`) is not a reason to wake: that claim
+    // saw it (the probe waits for a message to that peer to come up in a claim; the expiry pass in
+    // flight notifies when it ends). One due a moment later is: the claim's clock is the reference.
+    const now = claimedAt
+    const horizon = this.#d.outbox.nextHorizonFrom()
+    const later = (x: number | undefined) => (x !== undefined && x > now ? x : undefined)
+    const next = [this.#d.outbox.nextDueAt(after), later(this.#circuits.nextProbeAt()), later(horizon === undefined ? undefined : Math.max(horizon + this.#giveUpAfterMs, this.#expireNotBefore))]
+      .reduce<number | undefined>((a, b) => (b === undefined ? a : a === undefined ? b : Math.min(a, b)), undefined)
     if (next === undefined) return
     const wait = Math.max(0, Math.min(next - this.#d.clock.now(), 60_000))
     this.#timer = setTimeout(() => this.notify(), wait)
@@ -197,13 +253,21 @@ export class DeliveryWorker {
 
   async #deliverOnce(msg: OutboxMessageMeta): Promise<void> {
     const d = this.#d
+    const startedAt = d.clock.now()
     let outcome: Outcome
     try {
       outcome = await attemptDelivery(d, this.#refs, msg)
     } catch (err) {
-      outcome = { kind: 'retry', code: 'ERR_PEER_UNREACHABLE', detail: transportReason(err) }
+      outcome = thrownOutcome(err)
     }
     const now = d.clock.now()
+    const peer = this.#peerOf(msg.recipientAgency)
+    if (outcome.kind !== 'delivered' && outcome.peer) {
+      const endpoint = endpointOf(d.directory(), msg.recipientAgency)
+      if (endpoint !== undefined) this.#opened(peer, this.#circuits.failed(peer, endpoint, { startedAt, now, code: outcome.code, detail: outcome.detail, retryAfterMs: outcome.peer.retryAfterMs }))
+    } else if (outcome.kind === 'delivered' || outcome.answered) {
+      this.#circuits.answered(peer, now, 'message')
+    }
     const log = { messageId: msg.messageId, to: msg.recipientAgency, attempt: msg.attempts }
     const facts = { agency: msg.senderAgency, letterId: msg.letterId, messageId: msg.messageId }
     if (outcome.kind === 'delivered') {
@@ -223,21 +287,120 @@ export class DeliveryWorker {
       d.log.info({ event: 'letter.delivered', ...log }, 'letter delivered, receipt verified')
       return
     }
-    const next = afterFailure({ attempts: msg.attempts, maxAttempts: d.settings.maxAttempts, retryable: outcome.kind === 'retry', now }, d.settings, d.random)
+    const next = afterFailure({
+      attempts: msg.attempts, maxAttempts: d.settings.maxAttempts, retryable: outcome.kind === 'retry', now,
+      horizonFrom: msg.horizonFrom ?? msg.createdAt, giveUpAfterMs: this.#giveUpAfterMs,
+    }, d.settings, d.random)
     if (next.status === 'queued') {
+      if (outcome.peer) {
+        // The peer is down: the message keeps its place and waits on the circuit (PROTOCOL.md §7.2).
+        await d.db.write(() => d.outbox.markWaiting(msg.messageId, outcome.code, outcome.detail))
+        d.log.warn({ event: 'delivery.waiting', ...log, code: outcome.code, detail: outcome.detail }, 'the peer is unreachable; the letter waits for it')
+        return
+      }
       await d.db.write(() => d.outbox.markRetry(msg.messageId, next.nextAttemptAt, outcome.code, outcome.detail))
       d.log.warn({ event: 'delivery.retry', ...log, code: outcome.code, detail: outcome.detail, retryInMs: next.delayMs }, 'delivery failed, will retry')
       return
     }
+    const detail = next.reason === 'horizon' ? this.#gaveUp(outcome.detail)
+      : next.reason === 'attempts' ? `no delivery after ${msg.attempts} attempts (delivery.maxAttempts): ${outcome.detail}` : outcome.detail
     await d.db.write(() => {
-      if (d.outbox.markFailed(msg.messageId, outcome.code, outcome.detail)) {
-        // A notice that cannot be delivered (PROTOCOL.md §18.5) is told to its sender's saraban system.
-        if (msg.kind === 'notice') d.events?.emit({ agency: msg.senderAgency, type: 'notice.failed', messageId: msg.messageId, data: { to: msg.recipientAgency, code: outcome.code, detail: outcome.detail } })
-        else d.events?.emit({ ...facts, type: 'letter.failed', data: { recipient: msg.recipientAgency, code: outcome.code, detail: outcome.detail } })
-      }
+      if (d.outbox.markFailed(msg.messageId, outcome.code, detail)) this.#emitFailed(msg, outcome.code, detail)
     })
     d.envelopes.delete(msg.messageId)
-    d.log.error({ event: 'delivery.failed', ...log, code: outcome.code, detail: outcome.detail }, 'delivery failed for good')
+    d.log.error({ event: 'delivery.failed', ...log, code: outcome.code, detail }, 'delivery failed for good')
+  }
+
+  #gaveUp(last: string | null | undefined): string {
+    return `no delivery within ${span(this.#giveUpAfterMs)} (delivery.giveUpAfter); last error: ${last ?? 'none'}`
+  }
+
+  /** letter.failed, or notice.failed for a notice (PROTOCOL.md §18.5), in the caller's transaction. */
+  #emitFailed(msg: OutboxMessageMeta, code: string, detail: string): void {
+    const d = this.#d
+    if (msg.kind === 'notice') d.events?.emit({ agency: msg.senderAgency, type: 'notice.failed', messageId: msg.messageId, data: { to: msg.recipientAgency, code, detail } })
+    else d.events?.emit({ agency: msg.senderAgency, letterId: msg.letterId, messageId: msg.messageId, type: 'letter.failed', data: { recipient: msg.recipientAgency, code, detail } })
+  }
+
+  #opened(peer: string, c: Circuit): void {
+    if (c.state === 'open' && c.since === this.#d.clock.now()) {
+      this.#d.log.warn({ event: 'delivery.circuit-open', peer, failures: c.failures, nextProbeAt: c.nextProbeAt, code: c.lastError?.code }, 'a peer is unreachable: its letters wait, one probe at a time')
+    }
+  }
+
+  /** One probe of a peer whose circuit is open (PROTOCOL.md §7.2, §4.3). An answer that is not a
+   *  peer-level failure closes the circuit, and the claim that follows takes its queue at once. */
+  #probe(peer: string, agency: string): void {
+    const d = this.#d
+    const startedAt = d.clock.now()
+    const endpoint = this.#circuits.probeStarted(peer, startedAt) ?? endpointOf(d.directory(), agency)
+    if (endpoint === undefined) return
+    const p: Promise<void> = d.peers.probe(endpoint, PROBE_PATH).then(
+      (res) => {
+        const now = d.clock.now()
+        if (scopeOfStatus(res.status) === 'peer') {
+          this.#circuits.failed(peer, endpoint, { startedAt, now, code: 'ERR_PEER_UNREACHABLE', detail: `the probe was answered HTTP ${res.status}`, retryAfterMs: retryAfterMs(res.retryAfter, now) })
+        } else {
+          this.#circuits.answered(peer, now, 'probe')
+          d.log.info({ event: 'delivery.circuit-closed', peer }, 'a peer answers again: its letters are sent')
+        }
+      },
+      (err: unknown) => {
+        this.#circuits.failed(peer, endpoint, { startedAt, now: d.clock.now(), code: 'ERR_PEER_UNREACHABLE', detail: transportReason(err) })
+      },
+    ).finally(() => {
+      this.#probes.delete(p)
+      this.notify()
+    })
+    this.#probes.add(p)
+  }
+
+  /** Queued messages whose give-up horizon passed while they waited (an open circuit, a paused
+   *  queue) fail with their last reason (PROTOCOL.md §7.2); one pass at a time. */
+  #expireDue(now: number): void {
+    if (this.#expiring || now < this.#expireNotBefore) return
+    const from = this.#d.outbox.nextHorizonFrom()
+    if (from === undefined || now < from + this.#giveUpAfterMs) return
+    this.#expiring = true
+    const d = this.#d
+    const cutoff = now - this.#giveUpAfterMs
+    const run = async () => {
+      for (;;) {
+        const rows = d.outbox.expiring(cutoff, EXPIRE_PAGE)
+        if (rows.length === 0) return
+        const failed = await d.db.write(() => rows.filter((m) => {
+          const c = this.#circuits.get(this.#peerOf(m.recipientAgency)).lastError
+          const code = m.lastErrorCode ?? c?.code ?? 'ERR_PEER_UNREACHABLE'
+          const detail = this.#gaveUp(m.lastErrorDetail ?? c?.detail)
+          if (!d.outbox.markExpired(m.messageId, code, detail)) return false
+          this.#emitFailed(m, code, detail)
+          return true
+        }))
+        for (const m of failed) {
+          d.envelopes.delete(m.messageId)
+          d.log.error({ event: 'delivery.failed', messageId: m.messageId, to: m.recipientAgency, attempt: m.attempts, code: m.lastErrorCode }, 'delivery failed for good: the give-up horizon passed')
+        }
+        if (rows.length < EXPIRE_PAGE) return
+      }
+    }
+    run().catch((err: unknown) => {
+      this.#expireNotBefore = d.clock.now() + 60_000
+      d.log.error({ err, event: 'delivery.expire-failed' }, 'could not fail letters past their give-up horizon; will try again in a minute')
+    })
+      .finally(() => {
+        this.#expiring = false
+        this.notify()
+      })
+  }
+
+  /** Per peer origin with something to show: its circuit (PROTOCOL.md §7.2). */
+  circuits(): PeerCircuitView[] {
+    return this.#circuits.list()
+  }
+
+  /** The delivery origin of an agency (its endpoint's, or its hosting node's): what a circuit is keyed by. */
+  peerOf(agency: string): string {
+    return this.#peerOf(agency)
   }
 
   /** Stop claiming; wait for deliveries in flight (bounded), leaving the rest queued for the next start. */
@@ -247,7 +410,7 @@ export class DeliveryWorker {
     if (this.#timer) clearTimeout(this.#timer)
     await this.#claim
     let t: NodeJS.Timeout | undefined
-    await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((r) => { t = setTimeout(r, timeoutMs); t.unref() })])
+    await Promise.race([Promise.allSettled([...this.#inFlight, ...this.#probes]), new Promise((r) => { t = setTimeout(r, timeoutMs); t.unref() })])
     if (t) clearTimeout(t)
   }
 

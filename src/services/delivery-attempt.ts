@@ -5,13 +5,17 @@ import { SarabanError, type ErrorCode } from '../errors.js'
 import type { OutboxMessageMeta } from '../storage/outbox.js'
 import type { Directory } from '../pki/directory.js'
 import { problemOf, type PeerResponse } from '../federation/peer-client.js'
-import { isRetryableStatus } from '../domain/delivery.js'
+import { retryAfterMs, scopeOfStatus } from '../domain/circuit.js'
 import { checkReceipt } from './receipt-check.js'
 import type { SharedRefs, EnvelopePieces } from './shared-refs.js'
 import { postEnvelope } from './post-envelope.js'
 import type { DeliveryDeps } from './deliver.js'
 
-export type Outcome = { kind: 'delivered'; receipt: Buffer } | { kind: 'retry' | 'fail'; code: ErrorCode | string; detail: string }
+/** `peer`: a failure of the peer as a whole (PROTOCOL.md §7.2 "Patience"): its circuit opens, and
+ *  the message waits on the circuit rather than on its own backoff. */
+export type Outcome =
+  | { kind: 'delivered'; receipt: Buffer }
+  | { kind: 'retry' | 'fail'; code: ErrorCode | string; detail: string; peer?: { retryAfterMs?: number | undefined }; answered?: true }
 
 export const FEDERATION_PATH = 'federation/v1/messages'
 const RECEIPT_CLOCK_SKEW_MS = 5 * 60_000
@@ -40,10 +44,14 @@ export async function attemptDelivery(d: DeliveryDeps, refs: SharedRefs, msg: Ou
       // receipt byte for byte (PROTOCOL.md §7.1), which must stay acceptable later.
       { profile, anchors: d.anchors, directory, notAfter: d.clock.now() + RECEIPT_CLOCK_SKEW_MS },
     )
-    return check.ok ? { kind: 'delivered', receipt: res.body } : { kind: 'retry', code: check.code, detail: check.reason }
+    return check.ok ? { kind: 'delivered', receipt: res.body } : { kind: 'retry', code: check.code, detail: check.reason, answered: true }
   }
-  // A refusal the peer will repeat however often we ask fails at once (PROTOCOL.md §7.2).
-  return { kind: isRetryableStatus(res.status) ? 'retry' : 'fail', code: 'ERR_PEER_REFUSED', detail: peerProblem(res) }
+  // A refusal the peer will repeat however often we ask fails at once; 429 and 502/503/504 are the
+  // peer's, not this message's (PROTOCOL.md §7.2).
+  const scope = scopeOfStatus(res.status)
+  if (scope === 'final') return { kind: 'fail', code: 'ERR_PEER_REFUSED', detail: peerProblem(res), answered: true }
+  if (scope === 'peer') return { kind: 'retry', code: 'ERR_PEER_REFUSED', detail: peerProblem(res), peer: { retryAfterMs: retryAfterMs(res.retryAfter, d.clock.now()) } }
+  return { kind: 'retry', code: 'ERR_PEER_REFUSED', detail: peerProblem(res), answered: true }
 }
 
 /** The envelope as its pieces head, shared, tail (PROTOCOL.md §17), from the cache or the store;
@@ -64,6 +72,13 @@ function envelopeOf(d: DeliveryDeps, messageId: string): EnvelopePieces | undefi
 function peerProblem(res: PeerResponse): string {
   const p = problemOf(res)
   return p ? `peer answered ${res.status} ${p.code ?? ''}: ${p.detail ?? p.title ?? ''}`.trim() : `peer answered HTTP ${res.status}`
+}
+
+/** An attempt that threw: a transport failure (refused, reset, timeout, TLS) is the peer's; a
+ *  SarabanError is ours, about this message. */
+export function thrownOutcome(err: unknown): Outcome {
+  if (err instanceof SarabanError) return { kind: 'retry', code: err.code, detail: err.message }
+  return { kind: 'retry', code: 'ERR_PEER_UNREACHABLE', detail: transportReason(err), peer: {} }
 }
 
 export function transportReason(err: unknown): string {

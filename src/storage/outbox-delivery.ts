@@ -41,6 +41,18 @@ export class OutboxDelivery {
         WHERE message_id = ? AND status IN ('queued', 'sending')`),
       cancel: p(`UPDATE outbox_messages SET status = 'failed', last_error_code = ?, last_error_detail = ?, updated_at = ?
         WHERE message_id = ? AND status = 'queued'`),
+      // PROTOCOL.md §7.2 "Patience": an attempt stopped by the peer's circuit goes back in its place.
+      waiting: p(`UPDATE outbox_messages SET status = 'queued', last_error_code = @code, last_error_detail = @detail, updated_at = @now
+        WHERE message_id = @id AND status = 'sending'`),
+      expiring: p<OutboxMessageMeta>(`SELECT ${META} FROM outbox_messages m INDEXED BY outbox_horizon
+        WHERE m.status = 'queued' AND m.horizon_from <= @cutoff ORDER BY m.horizon_from LIMIT @limit`),
+      nextHorizon: p<number | null>(`SELECT min(horizon_from) FROM outbox_messages INDEXED BY outbox_horizon WHERE status = 'queued'`).pluck(),
+      requeueFailed: p(`UPDATE outbox_messages SET status = 'queued', attempts = 0, next_attempt_at = @now,
+        order_key = @now + priority * @agingMs, horizon_from = @now, updated_at = @now
+        WHERE message_id = @id AND status = 'failed' AND last_error_code IS NOT '${CANCELLED_CODE}'`),
+      pendingByRecipient: p<{ recipientAgency: string; n: number }>(`SELECT m.recipient_agency AS recipientAgency, count(*) AS n
+        FROM outbox_messages m JOIN letters l ON l.id = m.letter_id
+        WHERE m.status IN ('queued', 'sending') AND l.sender_agency IN (SELECT value FROM json_each(?)) GROUP BY m.recipient_agency`),
       requeue: p(`UPDATE outbox_messages SET status = 'queued', updated_at = ? WHERE status = 'sending'`),
       counts: p<{ status: RecipientStatus; n: number }>('SELECT status, count(*) AS n FROM outbox_messages GROUP BY status'),
     }
@@ -99,6 +111,38 @@ export class OutboxDelivery {
    *  (not one in flight) becomes final, marked with CANCELLED_CODE, and is never claimed again. */
   cancelQueued(messageId: string, reason: string): boolean {
     return this.#s.cancel.run(CANCELLED_CODE, reason, this.#clock.now(), messageId).changes === 1
+  }
+
+  /** An attempt the peer's circuit stopped (PROTOCOL.md §7.2 "Patience"): back to queued, still due,
+   *  in its place (next attempt and order key unchanged); the circuit, not the message, waits. */
+  markWaiting(messageId: string, code: string, detail: string): boolean {
+    return this.#s.waiting.run({ id: messageId, code, detail, now: this.#clock.now() }).changes === 1
+  }
+
+  /** Queued messages whose give-up horizon started at or before `cutoff` (now − giveUpAfter), oldest first. */
+  expiring(cutoff: number, limit: number): OutboxMessageMeta[] {
+    return this.#s.expiring.all({ cutoff, limit })
+  }
+
+  /** The earliest horizon start among queued messages: the next one to expire is due giveUpAfter after it. */
+  nextHorizonFrom(): number | undefined {
+    return this.#s.nextHorizon.get() ?? undefined
+  }
+
+  /** A queued message whose horizon passed becomes failed (PROTOCOL.md §7.2); false if it is no longer queued. */
+  markExpired(messageId: string, code: string, detail: string): boolean {
+    return this.#s.cancel.run(code, detail, this.#clock.now(), messageId).changes === 1
+  }
+
+  /** An operator sends a failed message again (PROTOCOL.md §7.2): same message id and bytes, due now,
+   *  its give-up horizon and attempt count started afresh. A cancelled one (§18.4) is never requeued. */
+  requeueFailed(messageId: string): boolean {
+    return this.#s.requeueFailed.run({ id: messageId, now: this.#clock.now(), agingMs: this.#agingMs }).changes === 1
+  }
+
+  /** Messages of these sending agencies not yet delivered (queued or in flight), per recipient agency. */
+  pendingByRecipient(senderAgencies: readonly string[]): Map<string, number> {
+    return new Map(this.#s.pendingByRecipient.all(JSON.stringify(senderAgencies)).map((r) => [r.recipientAgency, r.n]))
   }
 
   /** At startup: messages left 'sending' by a stop or crash go back to 'queued' (already due).

@@ -10,7 +10,7 @@ export const META = `m.message_id AS messageId, m.letter_id AS letterId, m.recip
   m.profile, m.envelope_sha256 AS envelopeSha256, m.priority, m.next_attempt_at AS nextAttemptAt, m.status,
   m.attempts, m.last_error_code AS lastErrorCode, m.last_error_detail AS lastErrorDetail,
   m.created_at AS createdAt, m.updated_at AS updatedAt, m.delivered_at AS deliveredAt, m.receipt,
-  m.deadline_at AS deadlineAt, m.deadline_state AS deadlineState,
+  m.deadline_at AS deadlineAt, m.deadline_state AS deadlineState, coalesce(m.horizon_from, m.created_at) AS horizonFrom,
   (SELECT l.sender_agency FROM letters l WHERE l.id = m.letter_id) AS senderAgency,
   (SELECT l.kind FROM letters l WHERE l.id = m.letter_id) AS kind`
 // The envelope is put together in JS (OutboxEnvelopes.join): SQLite's || would make TEXT of the

@@ -82,6 +82,8 @@ export interface OutboxMessage extends Omit<NewOutboxMessage, 'tail' | 'contentR
   /** deliverBy and the deadline event raised last (PROTOCOL.md §7.3); always present when read from the store. */
   deadlineAt?: number | null
   deadlineState?: 'at-risk' | 'missed' | null
+  /** When the give-up horizon started (PROTOCOL.md §7.2): stored, or requeued by an operator. Always present when read from the store. */
+  horizonFrom?: number
 }
 
 /** An outbox message without its envelope bytes and content key (listing, status views). */

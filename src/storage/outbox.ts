@@ -46,9 +46,9 @@ export class OutboxStore {
       insertLetter: p(`INSERT INTO letters (id, sender_agency, letter_json, created_at, idempotency_key, request_sha256)
         VALUES (@id, @senderAgency, @letterJson, @createdAt, @idempotencyKey, @requestSha256)`),
       insertMessage: p(`INSERT INTO outbox_messages (message_id, letter_id, recipient_agency, profile, envelope_sha256,
-        priority, status, attempts, next_attempt_at, created_at, updated_at, order_key, deadline_at)
+        priority, status, attempts, next_attempt_at, created_at, updated_at, order_key, deadline_at, horizon_from)
         VALUES (@messageId, @letterId, @recipientAgency, @profile, @envelopeSha256, @priority, 'queued', 0,
-        @nextAttemptAt, @createdAt, @createdAt, @nextAttemptAt + @priority * @agingMs, @deadlineAt)`),
+        @nextAttemptAt, @createdAt, @createdAt, @nextAttemptAt + @priority * @agingMs, @deadlineAt, @createdAt)`),
       byKey: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE sender_agency = ? AND idempotency_key = ?`),
       // Notices travel as letters rows of kind 'notice' (migration 008); the letter API never shows them.
       letter: p<OutboxLetter>(`SELECT ${LETTER} FROM letters WHERE id = ? AND kind = 'letter'`),
@@ -176,6 +176,36 @@ export class OutboxStore {
   /** A queued message of a withdrawn letter becomes final with CANCELLED_CODE (PROTOCOL.md §18.4). */
   cancelQueued(messageId: string, reason: string): boolean {
     return this.#delivery.cancelQueued(messageId, reason)
+  }
+
+  /** An attempt stopped by the peer's circuit: back to queued in its place (PROTOCOL.md §7.2). */
+  markWaiting(messageId: string, code: string, detail: string): boolean {
+    return this.#delivery.markWaiting(messageId, code, detail)
+  }
+
+  /** Queued messages whose give-up horizon started at or before `cutoff`, oldest first (PROTOCOL.md §7.2). */
+  expiring(cutoff: number, limit = 500): OutboxMessageMeta[] {
+    return this.#delivery.expiring(cutoff, limit)
+  }
+
+  /** The earliest horizon start among queued messages (undefined: none queued). */
+  nextHorizonFrom(): number | undefined {
+    return this.#delivery.nextHorizonFrom()
+  }
+
+  /** A queued message past its give-up horizon becomes failed; false if it is no longer queued. */
+  markExpired(messageId: string, code: string, detail: string): boolean {
+    return this.#delivery.markExpired(messageId, code, detail)
+  }
+
+  /** An operator's requeue of a failed, not cancelled, message (PROTOCOL.md §7.2); false otherwise. */
+  requeueFailed(messageId: string): boolean {
+    return this.#delivery.requeueFailed(messageId)
+  }
+
+  /** Undelivered messages (queued or in flight) of these sending agencies, per recipient agency. */
+  pendingByRecipient(senderAgencies: readonly string[]): Map<string, number> {
+    return this.#delivery.pendingByRecipient(senderAgencies)
   }
 
   /** At startup: messages left 'sending' go back to 'queued', attempt still counted. Returns how many. */

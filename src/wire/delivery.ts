@@ -41,7 +41,10 @@ export function wireDelivery({ config, clock, log, random }: Base, p: DeliveryPa
     timestamps: p.timestamps,
     events: p.events.sink, // letter.delivered, letter.failed and the deadline events (issue 5 §5, §6)
     settings: {
+      giveUpAfterMs: config.delivery.giveUpAfterMs,
       maxAttempts: config.delivery.maxAttempts,
+      probeInitialBackoffMs: config.delivery.probeInitialBackoffMs,
+      probeMaxBackoffMs: config.delivery.probeMaxBackoffMs,
       initialBackoffMs: config.delivery.initialBackoffMs,
       maxBackoffMs: config.delivery.maxBackoffMs,
       jitter: config.delivery.jitter,

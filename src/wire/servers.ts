@@ -67,6 +67,10 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
       tokensFor: (messageId) => timestamps.tokensFor(messageId).filter((t) => t.side === 'outbox'),
       noticesFor: (messageIds) => noticeEvidence({ notices, outbox, tokensFor: (id, side) => timestamps.tokensFor(id).filter((t) => t.side === side) }, messageIds),
     },
+    deliveryOps: {
+      requeue: { clock, log: log.child({ area: 'delivery' }), db, outbox, events: events.sink, onQueued: () => delivery.notify() },
+      peers: { outbox, circuits: () => delivery.circuits(), peerOf: (agency) => delivery.peerOf(agency) },
+    },
     version: VERSION,
     profiles,
     events,

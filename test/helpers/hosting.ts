@@ -148,7 +148,7 @@ export async function hostingNet(
       hosting: { agenciesDir: 'agencies.d', rescanSeconds: 3600 },
       federation: { host: '127.0.0.1', port: ports[i] },
       api: { host: '127.0.0.1', port: 0, keys: [] },
-      delivery: { initialBackoffMs: 50, maxBackoffMs: 400, maxAttempts: 40, ...opts.delivery },
+      delivery: { initialBackoffMs: 50, maxBackoffMs: 400, probeInitialBackoffMs: 50, probeMaxBackoffMs: 400, ...opts.delivery },
       log: { level: opts.logLevel ?? 'silent' },
       notifications: { webhookDelivery: { allowPrivateTargets: true } }, // test receivers listen on 127.0.0.1
     }, null, 2))

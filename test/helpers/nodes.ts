@@ -8,6 +8,7 @@ import { Client } from 'undici'
 import { loadConfig } from '../../src/config/index.js'
 import { createContext, type AppContext } from '../../src/context.js'
 import { createLogger } from '../../src/log.js'
+import type { Clock } from '../../src/clock.js'
 import { signDirectory, type DirectoryDocument } from '../../src/pki/directory.js'
 import type { FederationCrls, FederationMaterial } from '../../src/pki/dev-ca.js'
 import { testFederation } from './federation.js'
@@ -35,7 +36,9 @@ export interface TestNet {
 }
 
 export interface NetOptions {
-  readonly delivery?: Record<string, number>
+  readonly delivery?: Record<string, number | string>
+  /** The nodes' clock (ContextOverrides.clock), e.g. one a test moves forward. */
+  readonly clock?: Clock
   readonly log?: boolean
   /** Change the signed directory (e.g. suspend an agency) before it is signed. */
   readonly editDirectory?: (doc: DirectoryDocument) => DirectoryDocument
@@ -93,7 +96,7 @@ export async function writeNetFiles(agencies: readonly string[], opts: NetOption
       agencies: [{ id, signing: { key: 'signing.key.pem', cert: 'signing.chain.pem' }, encryption: { key: 'encryption.key.pem', cert: 'encryption.chain.pem' } }],
       federation: { host: '127.0.0.1', port: ports[id], ...opts.listeners?.(id).federation },
       api: { host: '127.0.0.1', port: opts.apiPorts?.[id] ?? 0, keys: [{ name: 'test', sha256: createHash('sha256').update(apiKey).digest('hex'), agencies: [id] }], ...opts.listeners?.(id).api },
-      delivery: { initialBackoffMs: 50, maxBackoffMs: 400, maxAttempts: 40, ...opts.delivery },
+      delivery: { initialBackoffMs: 50, maxBackoffMs: 400, probeInitialBackoffMs: 50, probeMaxBackoffMs: 400, ...opts.delivery },
       log: { level: opts.logLevel ?? 'silent' },
       ...opts.extra,
     }, null, 2))
@@ -113,7 +116,7 @@ export async function testNet(agencies: readonly string[] = ['moi', 'mof', 'dga'
       async start() {
         if (node.ctx) return
         const config = loadConfig({ file: configFile, env: {}, packageRoot: process.cwd() })
-        const ctx = await createContext(config, opts.log ? {} : { log: createLogger('silent') })
+        const ctx = await createContext(config, { ...(opts.log ? {} : { log: createLogger('silent') }), ...(opts.clock ? { clock: opts.clock } : {}) })
         const { apiUrl } = await ctx.listen()
         node.ctx = ctx
         node.apiUrl = apiUrl

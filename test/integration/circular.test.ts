@@ -32,7 +32,7 @@ for (const profiles of [['cms-v1'], ['jose-v2', 'jose-v1']]) {
       { id: 'node-a', mode: 'node', agencies: A, later: [GONE] },
       { id: 'node-b', mode: 'node', agencies: B },
       { id: 'node-c', mode: 'node', agencies: C },
-    ], { profiles, delivery: { maxAttempts: 1000, initialBackoffMs: 50, maxBackoffMs: 300 } })
+    ], { profiles, delivery: { initialBackoffMs: 50, maxBackoffMs: 300 } })
     const hq = net.nodes['hq-node']!
     const [a, b, c] = (['node-a', 'node-b', 'node-c'] as const).map((id) => net!.nodes[id]!) as [HostingNode, HostingNode, HostingNode]
     await Promise.all([hq.start(), a.start(), b.start()]) // node-c stays down for now
@@ -68,8 +68,10 @@ for (const profiles of [['cms-v1'], ['jose-v2', 'jose-v1']]) {
     const first = await waitFor('A and B delivered, a-gone failed, C retrying', async () => {
       const s = await status()
       const m = byAgency(s)
-      const ok = [...A, ...B].every((id) => m.get(id)!.status === 'delivered') && m.get(GONE)!.status === 'failed'
-        && C.every((id) => m.get(id)!.attempts >= 2)
+      // node-c is down: its circuit is open and probed (PROTOCOL.md §7.2), its recipients wait.
+      const probed = (await hq.call('hq', 'GET', '/api/v1/peers')).body.peers.some((p: { state: string; failures: number; pending: Record<string, number> }) =>
+        p.state !== 'up' && p.failures >= 3 && C.every((id) => p.pending[id] === 1))
+      const ok = [...A, ...B].every((id) => m.get(id)!.status === 'delivered') && m.get(GONE)!.status === 'failed' && probed
       return ok ? s : undefined
     }, 90_000)
     const m = byAgency(first)
@@ -78,7 +80,8 @@ for (const profiles of [['cms-v1'], ['jose-v2', 'jose-v1']]) {
     t.ok(m.get(GONE)!.attempts === 1, 'after one attempt')
     for (const id of C) {
       t.not(m.get(id)!.status, 'delivered', `${id}: its node is down`)
-      t.equal(m.get(id)!.lastError?.code, 'ERR_PEER_UNREACHABLE', `${id}: retried as unreachable`)
+      t.ok(m.get(id)!.attempts <= 1, `${id}: at most one attempt, then it waits on node-c's circuit`)
+      if (m.get(id)!.attempts === 1) t.equal(m.get(id)!.lastError?.code, 'ERR_PEER_UNREACHABLE', `${id}: waiting as unreachable`)
     }
     t.equal(first.status, 'sending', 'the letter is still sending')
     t.ok([...A, ...B].every((id) => m.get(id)!.receipt && m.get(id)!.deadline === 'met'), 'each delivered recipient has its receipt and met the deadline')

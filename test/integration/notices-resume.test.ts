@@ -74,8 +74,9 @@ t.test('restarts: an unsealed notice is sealed at start; a queued one is deliver
   t.equal(atMof.length, 2)
 })
 
-t.test('a notice that exhausts its attempts: notice.failed, and its status shows failed', async (t) => {
-  const net = await testNet(['moi', 'mof'], { delivery: { maxAttempts: 2, initialBackoffMs: 50, maxBackoffMs: 100 } })
+t.test('a notice past its give-up horizon: notice.failed, and its status shows failed', async (t) => {
+  // Notices wait on the same circuit and give up at the same horizon as letters (PROTOCOL.md §7.2, §18.5).
+  const net = await testNet(['moi', 'mof'], { delivery: { giveUpAfter: 1, initialBackoffMs: 50, maxBackoffMs: 100 } })
   t.teardown(() => net.stop())
   const moi = net.nodes.moi!, mof = net.nodes.mof!
   await moi.start()
@@ -97,5 +98,6 @@ t.test('a notice that exhausts its attempts: notice.failed, and its status shows
   t.equal(nf.length, 1, 'one notice.failed event')
   t.match(nf[0], { agency: 'mof', messageId: noticeId, data: { to: 'moi', code: 'ERR_PEER_UNREACHABLE' } })
   t.notOk(events.some((e: { type: string }) => e.type === 'letter.failed'), 'not reported as a failed letter')
-  t.equal(mof.ctx!.outbox.getMessage(noticeId)!.attempts, 2, 'after exactly maxAttempts attempts')
+  t.match(failed.lastError.detail, /delivery\.giveUpAfter/, 'given up by time')
+  t.equal(mof.ctx!.outbox.getMessage(noticeId)!.attempts, 1, 'one attempt: then it waited on the circuit, spending none')
 })

@@ -49,7 +49,10 @@ t.test('defaults are filled and relative paths resolve against the config folder
   t.equal(c.agencies[0]!.signing.key, join(dir, 'signing.key.pem'))
   t.same(c.federation, { host: '127.0.0.1', port: 8443, connections: { headersTimeoutMs: 10000, requestTimeoutMs: 300000, idleTimeoutMs: 60000, keepAliveTimeoutMs: 65000, maxConnections: 1000 }, largeBodies: { thresholdBytes: 8388608, perPeer: 2, total: 8, retryAfterSeconds: 10 } })
   t.same(c.api, { host: '127.0.0.1', port: 8080, keys: [], connections: { headersTimeoutMs: 10000, requestTimeoutMs: 300000, idleTimeoutMs: 60000, keepAliveTimeoutMs: 65000, maxConnections: 1000 } })
-  t.same(c.delivery, { maxAttempts: 10, initialBackoffMs: 1000, maxBackoffMs: 600000, jitter: 'full', concurrencyPerPeer: 16, maxInFlight: 64, requestTimeoutMs: 60000, urgencyAgingMs: 300000, deadlineAtRiskMs: 3600000 })
+  t.same(c.delivery, {
+    giveUpAfterMs: 3 * 86_400_000, probeInitialBackoffMs: 1000, probeMaxBackoffMs: 300000,
+    initialBackoffMs: 1000, maxBackoffMs: 600000, jitter: 'full', concurrencyPerPeer: 16, maxInFlight: 64, requestTimeoutMs: 60000, urgencyAgingMs: 300000, deadlineAtRiskMs: 3600000,
+  }, 'no attempt cap by default: the give-up horizon of 3 days decides (PROTOCOL.md §7.2)')
   t.same(c.limits, { maxEnvelopeBytes: 157286400, maxApiBodyBytes: 157286400, maxAttachmentBytes: 104857600, maxAttachmentsTotalBytes: 104857600, maxAttachments: 100 })
   t.same(c.storage, { synchronous: 'FULL', checkpoint: 'auto' })
   t.same(c.log, { level: 'info' })
@@ -106,6 +109,21 @@ t.test('environment overrides', async (t) => {
   t.equal(empty.api.port, 8080, 'empty variables count as unset')
   t.equal(empty.log.level, 'info')
   t.equal(loadConfig({ file, packageRoot: root, env: { LOG_LEVEL: 'WARN' } }).log.level, 'warn', 'LOG_LEVEL is case-insensitive')
+})
+
+t.test('delivery.giveUpAfter: seconds or a number with s, m, h, d', async (t) => {
+  for (const [v, ms] of [[90, 90_000], ['90s', 90_000], ['45m', 2_700_000], ['12h', 43_200_000], ['3d', 259_200_000]] as const) {
+    const { root, file } = setup({ ...minimal(), delivery: { giveUpAfter: v } })
+    t.equal(loadConfig({ file, env: {}, packageRoot: root }).delivery.giveUpAfterMs, ms, String(v))
+  }
+  for (const v of ['3w', '0d', '', 0, -5, '3 d']) {
+    const { root, file } = setup({ ...minimal(), delivery: { giveUpAfter: v } })
+    const r = problemsOf(() => loadConfig({ file, env: {}, packageRoot: root }))
+    t.equal(r.code, 'ERR_CONFIG_INVALID', `${JSON.stringify(v)} is refused`)
+    t.ok(r.errors.some((e: { field: string }) => e.field === '/delivery/giveUpAfter'), 'naming the field')
+  }
+  const { root, file } = setup({ ...minimal(), delivery: { probeInitialBackoffMs: 5000, probeMaxBackoffMs: 1000 } })
+  t.same(problemsOf(() => loadConfig({ file, env: {}, packageRoot: root })).errors, [{ field: '/delivery/probeMaxBackoffMs', message: 'must be at least delivery.probeInitialBackoffMs (5000)' }])
 })
 
 t.test('invalid environment values are errors naming the variable, listed with the file problems', async (t) => {

@@ -45,7 +45,7 @@ t.test('a slow peer gets at most its share of slots; the others are delivered me
     messageId: randomUUID(), letterId, recipientAgency: to, profile: 'jose-v1', envelope: Buffer.from(`head:${to}|`), tail: Buffer.from('|tail'),
     contentRef: 'c', envelopeSha256: 'ab'.repeat(32), contentKey: randomBytes(32), priority: 0, nextAttemptAt: 0,
   }))
-  await db.write(() => outbox.insertLetter({ id: letterId, senderAgency: 'hq', letterJson: '{}', createdAt: 0 }, msgs, [{ ref: 'c', profile: 'jose-v1', bytes: shared }]))
+  await db.write(() => outbox.insertLetter({ id: letterId, senderAgency: 'hq', letterJson: '{}', createdAt: Date.now() }, msgs, [{ ref: 'c', profile: 'jose-v1', bytes: shared }]))
 
   const inFlight = new Map<string, number>()
   const most = new Map<string, number>()

@@ -35,11 +35,15 @@ t.test('decorrelated jitter: in [initial, 3 × previous], capped', async (t) => 
   t.equal(nextAttemptDelay(3, d, () => 1), 6000, 'previous defaults to the un-jittered wait of attempt 2')
 })
 
-t.test('after a failure: retry while attempts are left, else failed', async (t) => {
+t.test('after a failure: retry until the give-up horizon (PROTOCOL.md §7.2), else failed', async (t) => {
   const now = 1_000_000
-  t.same(afterFailure({ attempts: 1, maxAttempts: 3, retryable: true, now }, s, () => 0.5), { status: 'queued', nextAttemptAt: now + 500, delayMs: 500 })
-  t.same(afterFailure({ attempts: 3, maxAttempts: 3, retryable: true, now }, s), { status: 'failed' })
-  t.same(afterFailure({ attempts: 1, maxAttempts: 3, retryable: false, now }, s), { status: 'failed' })
+  const h = { horizonFrom: now - 10_000, giveUpAfterMs: 3 * 86_400_000 }
+  t.same(afterFailure({ attempts: 1, retryable: true, now, ...h }, s, () => 0.5), { status: 'queued', nextAttemptAt: now + 500, delayMs: 500 })
+  t.same(afterFailure({ attempts: 500, retryable: true, now, ...h }, s, () => 0.5), { status: 'queued', nextAttemptAt: now + 300_000, delayMs: 300_000 }, 'attempts alone never give up')
+  t.same(afterFailure({ attempts: 1, retryable: false, now, ...h }, s), { status: 'failed', reason: 'refused' })
+  t.same(afterFailure({ attempts: 1, retryable: true, now, horizonFrom: now - 5000, giveUpAfterMs: 5000 }, s), { status: 'failed', reason: 'horizon' }, 'the horizon reached: failed')
+  t.same(afterFailure({ attempts: 9, retryable: true, now, horizonFrom: now - 4000, giveUpAfterMs: 5000 }, s, () => 0.99), { status: 'queued', nextAttemptAt: now + 1000, delayMs: 1000 }, 'the last wait ends on the horizon')
+  t.same(afterFailure({ attempts: 3, maxAttempts: 3, retryable: true, now, ...h }, s), { status: 'failed', reason: 'attempts' }, 'the optional attempt cap')
   t.same([408, 429, 500, 503, 400, 403, 409, 413, 421, 422].map(isRetryableStatus), [true, true, true, true, false, false, false, false, false, false])
 })
 
@@ -53,7 +57,8 @@ t.test('recipient state machine (PROTOCOL.md §7.3)', async (t) => {
   t.equal(nextStatus('delivered', 'retry'), undefined, 'delivered is final')
   t.equal(nextStatus('queued', 'deliver'), undefined, 'no delivery without an attempt')
   const allowed = RECIPIENT_STATUSES.flatMap((from) => RECIPIENT_STATUSES.filter((to) => canTransition(from, to)).map((to) => `${from}>${to}`))
-  t.same(allowed, ['queued>sending', 'sending>queued', 'sending>delivered', 'sending>failed', 'failed>queued'])
+  t.same(allowed, ['queued>sending', 'queued>failed', 'sending>queued', 'sending>delivered', 'sending>failed', 'failed>queued'])
+  t.equal(nextStatus('queued', 'expire'), 'failed', 'the horizon passed while it waited')
   t.equal(letterStatus(['delivered', 'delivered']), 'delivered')
   t.equal(letterStatus(['delivered', 'queued']), 'sending')
   t.equal(letterStatus(['delivered', 'failed']), 'partially_failed')

@@ -301,3 +301,23 @@ function child(code: string, env: Record<string, string>) {
   })
   return { ready, done, go: () => p.stdin.write('go\n') }
 }
+
+t.test('patience (migration 016, PROTOCOL.md §7.2): waiting keeps the place, horizons expire, requeue starts afresh', async (t) => {
+  const { db, outbox } = open(t)
+  const { messages: [a, b, c] } = await stored(db, outbox, 3)
+  t.equal(outbox.nextHorizonFrom(), 1_000, 'the horizon starts when the letter was stored')
+  const [claimed] = await db.write(() => outbox.claimDue(5_000, 1))
+  const before = outbox.getMessage(claimed!.messageId)!
+  t.ok(await db.write(() => outbox.markWaiting(claimed!.messageId, 'ERR_PEER_UNREACHABLE', 'ECONNREFUSED')))
+  t.match(outbox.getMessage(claimed!.messageId), { status: 'queued', attempts: 1, nextAttemptAt: before.nextAttemptAt, lastErrorCode: 'ERR_PEER_UNREACHABLE' }, 'still due, in its place, its attempt counted')
+  t.same(outbox.expiring(999).length, 0, 'nothing started before the cutoff')
+  t.same(outbox.expiring(1_000).map((m) => m.messageId).sort(), [a!, b!, c!].map((m) => m.messageId).sort())
+  t.ok(await db.write(() => outbox.markExpired(a!.messageId, 'ERR_PEER_UNREACHABLE', 'gave up')))
+  t.ok(await db.write(() => outbox.cancelQueued(b!.messageId, 'withdrawn')))
+  t.notOk(await db.write(() => outbox.requeueFailed(b!.messageId)), 'a cancelled recipient is never requeued')
+  t.notOk(await db.write(() => outbox.requeueFailed(c!.messageId)), 'nor a queued one')
+  t.ok(await db.write(() => outbox.requeueFailed(a!.messageId)))
+  t.match(outbox.getMessage(a!.messageId), { status: 'queued', attempts: 0, nextAttemptAt: 5_000, horizonFrom: 5_000 }, 'due now, horizon and attempts afresh')
+  t.same(outbox.pendingByRecipient(['moi']), new Map([['mof', 2]]), 'pending per recipient for the sending agency')
+  t.same(outbox.pendingByRecipient(['dga']), new Map())
+})

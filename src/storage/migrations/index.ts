@@ -17,6 +17,7 @@ import { sql as inboxContents } from './012-inbox-contents.js'
 import { sql as webhookAbandoned } from './013-webhook-abandoned.js'
 import { sql as sharedRefs } from './014-shared-refs.js'
 import { sql as sealing } from './015-sealing.js'
+import { sql as patience } from './016-patience.js'
 
 export interface Migration {
   readonly version: number
@@ -40,6 +41,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 13, name: 'webhook-abandoned', sql: webhookAbandoned },
   { version: 14, name: 'shared-refs', sql: sharedRefs },
   { version: 15, name: 'sealing', sql: sealing },
+  { version: 16, name: 'patience', sql: patience },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
