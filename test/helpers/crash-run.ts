@@ -120,7 +120,7 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
     const sendOne = async (i: number) => {
       const body = JSON.stringify({ letter: thaiLetter([TO], { subject: `ทดสอบการล่ม ${marker(i)}` }) })
       const key = `crash-${opts.seed}-${i}`
-      for (;;) {
+      for (let attempt = 0; ; attempt++) {
         const r = await call(sender.apiPort, sKey, 'POST', '/api/v1/letters', body, { 'idempotency-key': key })
         if (r.status === 200 || r.status === 202) {
           letterIds.set(marker(i), r.body.id)
@@ -131,7 +131,7 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
           return
         }
         retries++
-        await sleep(50 + rng.int(150))
+        await sleep(Math.min(1000, 50 * 2 ** attempt) + rng.int(100)) // capped exponential backoff, as a client should
       }
     }
     const senders = Promise.all(Array.from({ length: opts.concurrency ?? 4 }, async () => {
@@ -161,9 +161,13 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
       }
     })()
 
-    // The killer: seeded moments and victims; a killed node comes back after a short, seeded pause.
+    // The killer: each kill waits until a seeded number of letters has been accepted (so that kills
+    // fall while letters are being sent, delivered and registered), then a seeded pause of up to
+    // 300 ms; the victim is seeded too, and comes back after another short seeded pause.
+    const thresholds = Array.from({ length: opts.kills }, () => rng.between(1, Math.max(1, opts.letters - 1))).sort((a, b) => a - b)
     for (let k = 0; k < opts.kills; k++) {
-      await sleep(rng.between(300, 1500))
+      while (letterIds.size < thresholds[k]! && next < opts.letters) await sleep(20)
+      await sleep(rng.between(0, 300))
       const victim = rng.chance(0.5) ? sender : receiver
       kills.push({ victim: victim.name as 'sender' | 'receiver', afterMs: Date.now() - t0, accepted: letterIds.size })
       log(`kill ${k + 1}/${opts.kills}: ${victim.name} at ${Date.now() - t0} ms, ${letterIds.size} letters accepted`)

@@ -1,0 +1,236 @@
+// Fuzz target: POST /federation/v1/messages over real mTLS (issue 13 §4). Valid envelopes are sealed
+// by the real profiles (jose-v1, jose-v2, cms-v1; letters and notices), then one part is changed:
+// the outer envelope (compact parts, protected header JSON, flattened JSON members, BER elements,
+// bytes), the signed letter inside a properly encrypted envelope (so that the signature, not the
+// decryption, must refuse it), or the unauthenticated request (Content-Type, routing headers,
+// Saraban-Shared-* headers). Oracle: no 5xx, no hang, problem+json refusals, no row stored for a
+// refusal, and nothing accepted unless its body is byte for byte a valid envelope with its routing.
+import { createHash, randomUUID } from 'node:crypto'
+import { Client } from 'undici'
+import { testNet, thaiLetter, type TestNet } from '../helpers/nodes.js'
+import type { Rng } from '../helpers/prng.js'
+import type { SealInput } from '../../src/crypto/profiles.js'
+import { craftEnvelope, letterJws } from '../vectors/craft.js'
+import { assembleEnvelope, signedLetter } from '../vectors/cms-craft.js'
+import { berNodes, mutateBer, mutateBytes, mutateCompact, mutateJsonObject, type Mutated } from './mutate.js'
+import { codeOf, httpViolations, type Outcome } from './oracle.js'
+
+const PROFILES = ['jose-v1', 'jose-v2', 'cms-v1'] as const
+type ProfileId = (typeof PROFILES)[number]
+
+interface Base {
+  readonly profile: ProfileId
+  readonly kind: 'letter' | 'notice'
+  readonly input: SealInput
+  readonly envelope: Buffer
+  readonly mediaType: string
+}
+
+export interface FederationTarget {
+  one(rng: Rng): Promise<Outcome>
+  /** answers GET /federation/v1/health (between batches: the node is still up) */
+  alive(): Promise<boolean>
+  close(): Promise<void>
+}
+
+export async function federationTarget(opts: { timeoutMs: number }): Promise<FederationTarget> {
+  const net: TestNet = await testNet(['moi', 'mof'], { profiles: [...PROFILES] })
+  await net.nodes.mof!.start()
+  const mof = net.nodes.mof!.ctx!
+  const moi = net.fed.agencies.moi!
+  const tls = moi.tls
+  const client = new Client(`https://127.0.0.1:${net.nodes.mof!.federationPort}`, {
+    connect: { key: tls.keyPem, cert: tls.chainPem, ca: net.fed.root.certPem, rejectUnauthorized: true },
+    headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs,
+  })
+  const rows = () => (mof.db.sqlite.prepare('SELECT (SELECT count(*) FROM inbox_messages) + (SELECT count(*) FROM notices) AS n').get() as { n: number }).n
+
+  const inputFor = (kind: 'letter' | 'notice'): SealInput => {
+    const attachment = Buffer.from('%PDF-1.4 fuzz attachment\n')
+    const letter = { ...thaiLetter(['mof']), sender: { agency: 'moi', name: 'กระทรวงมหาดไทย' },
+      attachments: [{ id: 'a1', filename: 'a.pdf', mediaType: 'application/pdf', size: attachment.length, sha256: createHash('sha256').update(attachment).digest('hex') }] }
+    const notice = { type: 'rejected', messageId: randomUUID(), envelopeSha256: '0'.repeat(64), at: new Date().toISOString(), reasonCode: 'wrong-agency', reason: 'fuzz' }
+    return {
+      messageId: randomUUID(), from: 'moi', to: 'mof', sentAt: new Date().toISOString(),
+      letter: kind === 'letter' ? letter : {}, attachments: kind === 'letter' ? [attachment] : [],
+      ...(kind === 'notice' ? { notice } : {}),
+      signer: { agency: 'moi', key: moi.signing.key, chain: moi.signing.chain }, recipientCert: net.fed.agencies.mof!.encryption.cert,
+    }
+  }
+  // A fresh valid envelope per input: a message id the node has not seen yet, so that every check
+  // (decryption, signature, replay) is reached rather than an early ERR_MESSAGE_ID_CONFLICT.
+  const sealBase = async (rng: Rng): Promise<Base> => {
+    const profile = rng.pick(PROFILES)
+    const kind = profile !== 'jose-v2' && rng.chance(0.25) ? 'notice' : 'letter'
+    const input = inputFor(kind)
+    const sealed = await mof.profiles.get(profile).seal(input)
+    return { profile, kind, input, envelope: sealed.envelope, mediaType: sealed.mediaType }
+  }
+
+  /** The outer envelope, changed. */
+  const outer = (rng: Rng, b: Base): Mutated => {
+    if (rng.chance(0.2)) return mutateBytes(rng, b.envelope)
+    if (b.profile === 'cms-v1') return mutateBer(rng, b.envelope)
+    if (b.profile === 'jose-v1') {
+      if (rng.chance(0.3)) {
+        const [h, ...rest] = b.envelope.toString('latin1').split('.')
+        const m = mutateJsonObject(rng, JSON.parse(Buffer.from(h!, 'base64url').toString('utf8')), ['x5t#S256', 'srb_mid', 'epk', 'p2s'])
+        const hb = Buffer.from(typeof m.value === 'string' ? m.value : JSON.stringify(m.value)).toString('base64url')
+        return { bytes: Buffer.from([hb, ...rest].join('.'), 'latin1'), name: `header.${m.name}` }
+      }
+      return mutateCompact(rng, b.envelope, ['header', 'ek', 'iv', 'ct', 'tag'])
+    }
+    // jose-v2: Flattened JSON (PROTOCOL.md §17.7)
+    const o = JSON.parse(b.envelope.toString('utf8')) as Record<string, any>
+    switch (rng.int(4)) {
+      case 0: {
+        const m = mutateJsonObject(rng, o)
+        return { bytes: Buffer.from(typeof m.value === 'string' ? m.value : JSON.stringify(m.value)), name: `envelope.${m.name}` }
+      }
+      case 1: {
+        const m = mutateJsonObject(rng, o.header as Record<string, unknown>, ['epk', 'kid'])
+        return { bytes: Buffer.from(JSON.stringify({ ...o, header: typeof m.value === 'string' ? m.value : m.value })), name: `header.${m.name}` }
+      }
+      case 2: {
+        const m = mutateJsonObject(rng, JSON.parse(Buffer.from(o.protected as string, 'base64url').toString('utf8')), ['alg', 'zip'])
+        const p = Buffer.from(typeof m.value === 'string' ? m.value : JSON.stringify(m.value)).toString('base64url')
+        return { bytes: Buffer.from(JSON.stringify({ ...o, protected: p })), name: `protected.${m.name}` }
+      }
+      default: {
+        const member = rng.pick(['encrypted_key', 'iv', 'ciphertext', 'tag', 'protected'])
+        const m = mutateCompact(rng, Buffer.from(String(o[member]), 'latin1'), [member])
+        return { bytes: Buffer.from(JSON.stringify({ ...o, [member]: m.bytes.toString('latin1') })), name: m.name }
+      }
+    }
+  }
+
+  /** The signed letter changed after signing, then encrypted properly for the recipient. */
+  const inner = (rng: Rng, b: Base): Mutated | undefined => {
+    if (b.profile === 'cms-v1') {
+      const der = signedLetter(b.input, b.kind === 'notice' ? { over: { letter: undefined, notice: b.input.notice } } : {})
+      const m = rng.chance(0.7) ? mutateBer(rng, der) : mutateBytes(rng, der)
+      if (m.bytes.equals(der)) return { bytes: assembleEnvelope({ plaintext: [der, ...b.input.attachments], recipient: b.input.recipientCert }), name: 'inner.noop' }
+      return { bytes: assembleEnvelope({ plaintext: [m.bytes, ...b.input.attachments], recipient: b.input.recipientCert }), name: `inner.${m.name}` }
+    }
+    if (b.profile !== 'jose-v1') return undefined
+    const payloadOver = b.kind === 'notice' ? { letter: undefined, notice: b.input.notice } : {}
+    const jws = letterJws(b.input, { payloadOver })
+    let m: Mutated
+    if (rng.chance(0.35)) {
+      // the signer's certificate in x5c, changed (its public key most often): the signature must fail
+      const [h, p, s] = jws.toString('latin1').split('.')
+      const header = JSON.parse(Buffer.from(h!, 'base64url').toString('utf8')) as { x5c: string[] }
+      const cert = Buffer.from(header.x5c[0]!, 'base64')
+      const keys = berNodes(cert).filter((t) => t.tag === 0x03) // BIT STRINGs: subjectPublicKey, signature
+      let changed: Mutated
+      if (keys.length && rng.chance(0.6)) {
+        const t = rng.pick(keys)
+        const c = Buffer.from(cert)
+        c[t.body + 1 + rng.int(Math.max(1, t.end - t.body - 1))]! ^= 1 << rng.int(8)
+        changed = { bytes: c, name: 'key-bit' }
+      } else changed = mutateBer(rng, cert)
+      header.x5c[0] = changed.bytes.toString('base64')
+      m = { bytes: Buffer.from(`${Buffer.from(JSON.stringify(header)).toString('base64url')}.${p}.${s}`, 'latin1'), name: `x5c.${changed.name}` }
+    } else if (rng.chance(0.3)) {
+      const [h, p, s] = jws.toString('latin1').split('.')
+      const jm = mutateJsonObject(rng, JSON.parse(Buffer.from(h!, 'base64url').toString('utf8')), ['kid', 'jku', 'b64'])
+      const hb = Buffer.from(typeof jm.value === 'string' ? jm.value : JSON.stringify(jm.value)).toString('base64url')
+      m = { bytes: Buffer.from(`${hb}.${p}.${s}`, 'latin1'), name: `json.${jm.name}` }
+    } else m = mutateCompact(rng, jws, ['header', 'payload', 'signature'])
+    // a mutation that changed nothing (e.g. re-serializing the same header) is still the signed letter
+    if (m.bytes.equals(jws)) return { bytes: craftEnvelope({ input: b.input, jws, ...(b.kind === 'notice' ? { tail: [] } : {}) }), name: 'inner.noop' }
+    return { bytes: craftEnvelope({ input: b.input, jws: m.bytes, ...(b.kind === 'notice' ? { tail: [] } : {}) }), name: `inner.${m.name}` }
+  }
+
+  /** The valid body with its request changed: media type, routing and shared-content headers. */
+  const request = (rng: Rng, b: Base, headers: Record<string, string>): string => {
+    switch (rng.int(6)) {
+      case 0:
+        headers['content-type'] = rng.pick([b.mediaType.toUpperCase(), `${b.mediaType}; charset=utf-8`, 'application/json', 'text/plain', 'application/jose', 'application/cms', 'application/jose+json', ''])
+        return 'request.content-type'
+      case 1: {
+        const h = rng.pick(['saraban-message-id', 'saraban-from', 'saraban-to'])
+        delete headers[h]
+        return `request.drop-${h}`
+      }
+      case 2: {
+        const h = rng.pick(['saraban-message-id', 'saraban-from', 'saraban-to'])
+        headers[h] = rng.pick(['dga', 'MOI', 'mof', 'moi ', randomUUID(), '', 'x'.repeat(300), b.input.messageId.toUpperCase()])
+        return `request.value-${h}`
+      }
+      case 3: {
+        // header names in another case: the same request (RFC 9110 §5.1)
+        for (const k of Object.keys(headers)) if (k.startsWith('saraban-')) { headers[k.toUpperCase()] = headers[k]!; delete headers[k] }
+        return 'request.name-case'
+      }
+      case 4: {
+        const len = b.envelope.length
+        headers['saraban-shared-sha256'] = rng.pick([createHash('sha256').update(b.envelope).digest('hex'), 'f'.repeat(64), 'F'.repeat(64), 'zz', ''])
+        headers['saraban-shared-offset'] = String(rng.pick([0, len, len + 1, rng.int(len), -1, 1e16]))
+        headers['saraban-shared-length'] = String(rng.pick([0, 1, len, 2 ** 40, rng.int(10_000)]))
+        if (rng.chance(0.3)) delete headers[rng.pick(['saraban-shared-sha256', 'saraban-shared-offset', 'saraban-shared-length'])]
+        return 'request.shared-ref'
+      }
+      default:
+        return 'request.none'
+    }
+  }
+
+  const one = async (rng: Rng): Promise<Outcome> => {
+    const b = await sealBase(rng)
+    const headers: Record<string, string> = { 'content-type': b.mediaType, 'saraban-message-id': b.input.messageId, 'saraban-from': 'moi', 'saraban-to': 'mof' }
+    let body: Buffer
+    let what: string
+    const family = rng.int(10)
+    const innerM = family < 3 ? inner(rng, b) : undefined
+    if (innerM) ({ bytes: body, name: what } = innerM)
+    else if (family < 8) ({ bytes: body, name: what } = outer(rng, b))
+    else {
+      body = b.envelope
+      what = request(rng, b, headers)
+    }
+    const input = `${b.profile} ${b.kind} ${what}`
+    const repro = { profile: b.profile, headers, body: body.toString('base64') }
+    const before = rows()
+    let status: number, contentType: string, answer: Buffer
+    try {
+      const res = await client.request({ method: 'POST', path: '/federation/v1/messages', headers, body })
+      status = res.statusCode
+      contentType = String(res.headers['content-type'] ?? '')
+      answer = Buffer.from(await res.body.arrayBuffer())
+    } catch (e) {
+      const code = (e as { code?: string }).code
+      // undici refuses some header values itself (the request never left): not the node's outcome
+      if (code === 'UND_ERR_INVALID_ARG') return { target: 'federation', input, status: 'client-refused', violations: [], repro }
+      return { target: 'federation', input, status: code ?? 'error', violations: [`${/TIMEOUT/.test(code ?? '') ? 'hang' : 'connection'}: ${code} ${(e as Error).message}`], repro }
+    }
+    const violations = httpViolations(status, contentType, answer)
+    const after = rows()
+    if (status >= 300 && after !== before) violations.push(`stored-on-refusal: ${after - before} rows for a ${status}`)
+    if (status >= 200 && status < 300) {
+      const sameBody = body.equals(b.envelope)
+      const routing = ['saraban-message-id', 'saraban-from', 'saraban-to'].map((h) => Object.entries(headers).find(([k]) => k.toLowerCase() === h)?.[1])
+      const sameRouting = routing.every((v) => v === undefined) || (routing[0] === b.input.messageId && routing[1] === 'moi' && routing[2] === 'mof')
+      const noop = what === 'inner.noop' // re-encrypted, but the signed letter is the one the signer made
+      if ((!sameBody && !noop) || !sameRouting) violations.push(`accepted-mutation: ${status} for ${input}`)
+    }
+    return { target: 'federation', input, status: String(status), code: codeOf(answer), violations, repro }
+  }
+
+  return {
+    one,
+    async alive() {
+      try {
+        const r = await client.request({ method: 'GET', path: '/federation/v1/health' })
+        await r.body.dump()
+        return r.statusCode === 200
+      } catch {
+        return false
+      }
+    },
+    async close() {
+      await client.close()
+      await net.stop()
+    },
+  }
+}
