@@ -67,6 +67,14 @@ export async function federationTarget(opts: { timeoutMs: number }): Promise<Fed
     return { profile, kind, input, envelope: sealed.envelope, mediaType: sealed.mediaType }
   }
 
+  /** Whether the inbox holds the base's message with the base's letter (its signed content). */
+  const storedAs = (b: Base): boolean => {
+    const row = mof.db.sqlite.prepare('SELECT letter_json FROM inbox_messages WHERE message_id = ?').get(b.input.messageId) as { letter_json: string } | undefined
+    if (row === undefined) return false
+    const stored = JSON.parse(row.letter_json) as Record<string, unknown> // with the receiver's defaults added
+    return Object.entries(b.input.letter).every(([k, v]) => JSON.stringify(stored[k]) === JSON.stringify(v))
+  }
+
   /** The outer envelope, changed. */
   const outer = (rng: Rng, b: Base): Mutated => {
     if (rng.chance(0.2)) return mutateBytes(rng, b.envelope)
@@ -212,7 +220,10 @@ export async function federationTarget(opts: { timeoutMs: number }): Promise<Fed
       const routing = ['saraban-message-id', 'saraban-from', 'saraban-to'].map((h) => Object.entries(headers).find(([k]) => k.toLowerCase() === h)?.[1])
       const sameRouting = routing.every((v) => v === undefined) || (routing[0] === b.input.messageId && routing[1] === 'moi' && routing[2] === 'mof')
       const noop = what === 'inner.noop' // re-encrypted, but the signed letter is the one the signer made
-      if ((!sameBody && !noop) || !sameRouting) violations.push(`accepted-mutation: ${status} for ${input}`)
+      // cms-v1 is BER (PROTOCOL.md §12): a constructed element re-encoded with an indefinite length
+      // carries the same values, none of them changed; accepted, it must be the base message itself.
+      const reencoded = b.profile === 'cms-v1' && what === 'ber.indefinite' && storedAs(b)
+      if ((!sameBody && !noop && !reencoded) || !sameRouting) violations.push(`accepted-mutation: ${status} for ${input}`)
     }
     return { target: 'federation', input, status: String(status), code: codeOf(answer), violations, repro }
   }
