@@ -12,11 +12,27 @@ import type { Rng } from '../helpers/prng.js'
 import type { SealInput } from '../../src/crypto/profiles.js'
 import { craftEnvelope, letterJws } from '../vectors/craft.js'
 import { assembleEnvelope, signedLetter } from '../vectors/cms-craft.js'
-import { berNodes, mutateBer, mutateBytes, mutateCompact, mutateJsonObject, type Mutated } from './mutate.js'
+import { children, readTlv } from '../../src/crypto/cms/der-read.js'
+import { mutateX5c, mutateBer, mutateBytes, mutateCompact, mutateJsonObject, type Mutated } from './mutate.js'
 import { codeOf, httpViolations, type Outcome } from './oracle.js'
 
 const PROFILES = ['jose-v1', 'jose-v2', 'cms-v1'] as const
 type ProfileId = (typeof PROFILES)[number]
+
+/** Whether `mutated` differs from the ContentInfo(SignedData) `der` only inside its `certificates` [0]. */
+function onlyCertificatesDiffer(der: Buffer, mutated: Buffer): boolean {
+  const ci = readTlv(der, 0)
+  const sd = children(der, children(der, ci)[1]!)[0]!
+  const certs = children(der, sd).find((t) => t.tag === 0xa0)
+  if (!certs) return false
+  const tail = der.length - certs.next
+  return mutated.length >= certs.start + tail && der.subarray(0, certs.start).equals(mutated.subarray(0, certs.start))
+    && der.subarray(certs.next).equals(mutated.subarray(mutated.length - tail))
+}
+
+/** An inner mutation: the signed letter before and after (the envelope's keys die with the run). */
+let lastInner: { signed: string; mutated: string } | undefined
+const lastInnerChange = () => lastInner
 
 interface Base {
   readonly profile: ProfileId
@@ -118,28 +134,15 @@ export async function federationTarget(opts: { timeoutMs: number }): Promise<Fed
       const der = signedLetter(b.input, b.kind === 'notice' ? { over: { letter: undefined, notice: b.input.notice } } : {})
       const m = rng.chance(0.7) ? mutateBer(rng, der) : mutateBytes(rng, der)
       if (m.bytes.equals(der)) return { bytes: assembleEnvelope({ plaintext: [der, ...b.input.attachments], recipient: b.input.recipientCert }), name: 'inner.noop' }
+      lastInner = { signed: der.toString('base64'), mutated: m.bytes.toString('base64') }
       return { bytes: assembleEnvelope({ plaintext: [m.bytes, ...b.input.attachments], recipient: b.input.recipientCert }), name: `inner.${m.name}` }
     }
     if (b.profile !== 'jose-v1') return undefined
     const payloadOver = b.kind === 'notice' ? { letter: undefined, notice: b.input.notice } : {}
     const jws = letterJws(b.input, { payloadOver })
     let m: Mutated
-    if (rng.chance(0.35)) {
-      // the signer's certificate in x5c, changed (its public key most often): the signature must fail
-      const [h, p, s] = jws.toString('latin1').split('.')
-      const header = JSON.parse(Buffer.from(h!, 'base64url').toString('utf8')) as { x5c: string[] }
-      const cert = Buffer.from(header.x5c[0]!, 'base64')
-      const keys = berNodes(cert).filter((t) => t.tag === 0x03) // BIT STRINGs: subjectPublicKey, signature
-      let changed: Mutated
-      if (keys.length && rng.chance(0.6)) {
-        const t = rng.pick(keys)
-        const c = Buffer.from(cert)
-        c[t.body + 1 + rng.int(Math.max(1, t.end - t.body - 1))]! ^= 1 << rng.int(8)
-        changed = { bytes: c, name: 'key-bit' }
-      } else changed = mutateBer(rng, cert)
-      header.x5c[0] = changed.bytes.toString('base64')
-      m = { bytes: Buffer.from(`${Buffer.from(JSON.stringify(header)).toString('base64url')}.${p}.${s}`, 'latin1'), name: `x5c.${changed.name}` }
-    } else if (rng.chance(0.3)) {
+    if (rng.chance(0.35)) m = mutateX5c(rng, jws)
+    else if (rng.chance(0.3)) {
       const [h, p, s] = jws.toString('latin1').split('.')
       const jm = mutateJsonObject(rng, JSON.parse(Buffer.from(h!, 'base64url').toString('utf8')), ['kid', 'jku', 'b64'])
       const hb = Buffer.from(typeof jm.value === 'string' ? jm.value : JSON.stringify(jm.value)).toString('base64url')
@@ -147,6 +150,7 @@ export async function federationTarget(opts: { timeoutMs: number }): Promise<Fed
     } else m = mutateCompact(rng, jws, ['header', 'payload', 'signature'])
     // a mutation that changed nothing (e.g. re-serializing the same header) is still the signed letter
     if (m.bytes.equals(jws)) return { bytes: craftEnvelope({ input: b.input, jws, ...(b.kind === 'notice' ? { tail: [] } : {}) }), name: 'inner.noop' }
+    lastInner = { signed: jws.toString('latin1'), mutated: m.bytes.toString('latin1') }
     return { bytes: craftEnvelope({ input: b.input, jws: m.bytes, ...(b.kind === 'notice' ? { tail: [] } : {}) }), name: `inner.${m.name}` }
   }
 
@@ -190,6 +194,7 @@ export async function federationTarget(opts: { timeoutMs: number }): Promise<Fed
     let body: Buffer
     let what: string
     const family = rng.int(10)
+    lastInner = undefined
     const innerM = family < 3 ? inner(rng, b) : undefined
     if (innerM) ({ bytes: body, name: what } = innerM)
     else if (family < 8) ({ bytes: body, name: what } = outer(rng, b))
@@ -198,7 +203,8 @@ export async function federationTarget(opts: { timeoutMs: number }): Promise<Fed
       what = request(rng, b, headers)
     }
     const input = `${b.profile} ${b.kind} ${what}`
-    const repro = { profile: b.profile, headers, body: body.toString('base64') }
+    const changed = lastInnerChange()
+    const repro = { profile: b.profile, headers, body: body.toString('base64'), ...(changed ? { inner: changed } : {}) }
     const before = rows()
     let status: number, contentType: string, answer: Buffer
     try {
@@ -222,7 +228,10 @@ export async function federationTarget(opts: { timeoutMs: number }): Promise<Fed
       const noop = what === 'inner.noop' // re-encrypted, but the signed letter is the one the signer made
       // cms-v1 is BER (PROTOCOL.md §12): a constructed element re-encoded with an indefinite length
       // carries the same values, none of them changed; accepted, it must be the base message itself.
-      const reencoded = b.profile === 'cms-v1' && what === 'ber.indefinite' && storedAs(b)
+      // Inside the signed letter, SignedData `certificates` is not signed either (RFC 5652 §5.1): the
+      // signer is validated by its leaf's fingerprint in the directory, with the directory's CAs.
+      const reencoded = b.profile === 'cms-v1' && (what === 'ber.indefinite' || what === 'inner.ber.indefinite'
+        || (changed !== undefined && onlyCertificatesDiffer(Buffer.from(changed.signed, 'base64'), Buffer.from(changed.mutated, 'base64')))) && storedAs(b)
       if ((!sameBody && !noop && !reencoded) || !sameRouting) violations.push(`accepted-mutation: ${status} for ${input}`)
     }
     return { target: 'federation', input, status: String(status), code: codeOf(answer), violations, repro }

@@ -201,3 +201,25 @@ export function mutateBer(rng: Rng, buf: Buffer): Mutated {
     }
   }
 }
+
+/**
+ * The signer's certificate in a compact JWS's x5c, changed after signing (the signature no longer
+ * holds): most often its subjectPublicKey (the first BIT STRING), near its start, where an RSA key's
+ * SEQUENCE header or an EC point's form byte is, so that the key itself may no longer decode.
+ */
+export function mutateX5c(rng: Rng, jws: Buffer): Mutated {
+  const [h, p, sig] = jws.toString('latin1').split('.')
+  const header = JSON.parse(Buffer.from(h!, 'base64url').toString('utf8')) as { x5c: string[] }
+  const cert = Buffer.from(header.x5c[0]!, 'base64')
+  const spk = berNodes(cert).find((t) => t.tag === 0x03)
+  let changed: Mutated
+  if (spk && rng.chance(0.6)) {
+    const c = Buffer.from(cert)
+    const span = spk.end - spk.body - 1
+    const at = spk.body + 1 + (rng.chance(0.7) ? rng.int(Math.min(6, span)) : rng.int(span))
+    c[at] = rng.chance(0.5) ? c[at]! ^ (1 << rng.int(8)) : rng.pick(INTERESTING)
+    changed = { bytes: c, name: 'key' }
+  } else changed = mutateBer(rng, cert)
+  header.x5c[0] = changed.bytes.toString('base64')
+  return { bytes: Buffer.from(`${Buffer.from(JSON.stringify(header)).toString('base64url')}.${p}.${sig}`, 'latin1'), name: `x5c.${changed.name}` }
+}

@@ -19,7 +19,7 @@ import { testNet, thaiLetter, call, waitForRecipient } from '../helpers/nodes.js
 import type { Rng } from '../helpers/prng.js'
 import { letterJws } from '../vectors/craft.js'
 import { signedLetter } from '../vectors/cms-craft.js'
-import { mutateBer, mutateBytes, mutateCompact, type Mutated } from './mutate.js'
+import { mutateBer, mutateBytes, mutateCompact, mutateX5c, type Mutated } from './mutate.js'
 import type { Outcome } from './oracle.js'
 import type { Target } from './engine.js'
 
@@ -78,7 +78,7 @@ export async function parsersTarget(): Promise<Target> {
     { name: 'parseAuthEnveloped', base: cmsEnvelope, mutate: mutateBer, run: (b) => parseAuthEnveloped(b) },
     { name: 'parseV1Envelope', base: joseV1, mutate: (r, b) => mutateCompact(r, b, ['header', 'ek', 'iv', 'ct', 'tag']), run: (b) => parseV1Envelope(b) },
     { name: 'parseV2Envelope', base: joseV2, mutate: mutateBytes, run: (b) => parseV2Envelope(b) },
-    { name: 'verifyCompact', base: jws, mutate: (r, b) => mutateCompact(r, b, ['header', 'payload', 'signature']), run: (b) => verifyCompact(b, 'saraban-letter+jws') },
+    { name: 'verifyCompact', base: jws, mutate: (r, b) => (r.chance(0.4) ? mutateX5c(r, b) : mutateCompact(r, b, ['header', 'payload', 'signature'])), run: (b) => verifyCompact(b, 'saraban-letter+jws') },
     { name: 'verifyEvidence', base: evidence, mutate: mutateTar, run: (b) => verifyEvidence(b, { anchors: new TrustAnchors([fed.root.cert]), profiles }) },
   ]
 
@@ -100,6 +100,8 @@ export async function parsersTarget(): Promise<Target> {
         violations.push(`crash: ${status}: ${String((e as Error)?.message ?? e).slice(0, 200)}`)
       }
     }
+    // JWS compact is exact (RFC 7515 §7.1): a changed JWS that still verifies would be a forgery
+    if (p.name === 'verifyCompact' && status === 'ok' && !m.bytes.equals(p.base)) violations.push(`accepted-mutation: ${input} verifies`)
     const ms = performance.now() - t0
     if (ms > SLOW_MS) violations.push(`slow: ${ms.toFixed(0)} ms`)
     return { target: 'parsers', input, status: `${p.name}: ${status}`, violations, repro }
