@@ -163,12 +163,13 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
 
     // The killer: each kill waits until a seeded number of letters has been accepted (so that kills
     // fall while letters are being sent, delivered and registered), then a seeded pause of up to
-    // 300 ms; the victim is seeded too, and comes back after another short seeded pause.
+    // 300 ms; the victims alternate from a seeded first one, and each comes back after another short seeded pause.
+    const firstVictim = rng.int(2)
     const thresholds = Array.from({ length: opts.kills }, () => rng.between(1, Math.max(1, opts.letters - 1))).sort((a, b) => a - b)
     for (let k = 0; k < opts.kills; k++) {
       while (letterIds.size < thresholds[k]! && next < opts.letters) await sleep(20)
       await sleep(rng.between(0, 300))
-      const victim = rng.chance(0.5) ? sender : receiver
+      const victim = (k + firstVictim) % 2 === 0 ? sender : receiver // alternating, so that both die when kills ≥ 2
       kills.push({ victim: victim.name as 'sender' | 'receiver', afterMs: Date.now() - t0, accepted: letterIds.size })
       log(`kill ${k + 1}/${opts.kills}: ${victim.name} at ${Date.now() - t0} ms, ${letterIds.size} letters accepted`)
       await victim.kill('SIGKILL')
