@@ -223,7 +223,9 @@ export async function federationTarget(opts: { timeoutMs: number }): Promise<Fed
     if (status >= 300 && after !== before) violations.push(`stored-on-refusal: ${after - before} rows for a ${status}`)
     if (status >= 200 && status < 300) {
       const sameBody = body.equals(b.envelope)
-      const routing = ['saraban-message-id', 'saraban-from', 'saraban-to'].map((h) => Object.entries(headers).find(([k]) => k.toLowerCase() === h)?.[1])
+      // field names are case-insensitive and leading/trailing whitespace is not part of a field value
+      // (RFC 9110 §5.1, §5.5): "moi " is the routing value "moi"
+      const routing = ['saraban-message-id', 'saraban-from', 'saraban-to'].map((h) => Object.entries(headers).find(([k]) => k.toLowerCase() === h)?.[1]?.replace(/^[ \t]+|[ \t]+$/g, ''))
       const sameRouting = routing.every((v) => v === undefined) || (routing[0] === b.input.messageId && routing[1] === 'moi' && routing[2] === 'mof')
       const noop = what === 'inner.noop' // re-encrypted, but the signed letter is the one the signer made
       // cms-v1 is BER (PROTOCOL.md §12): a constructed element re-encoded with an indefinite length
