@@ -7,6 +7,7 @@ import { testNet, thaiLetter, waitForRecipient, call, type TestNet } from '../he
 import type { Rng } from '../helpers/prng.js'
 import { mutateBytes, mutateJsonObject } from './mutate.js'
 import { codeOf, httpViolations, type Outcome } from './oracle.js'
+import { answers, exchange } from './http.js'
 import type { Target } from './engine.js'
 
 interface Req {
@@ -122,21 +123,9 @@ export async function apiTarget(opts: { timeoutMs: number }): Promise<Target> {
     const r = rng.chance(0.45) ? letterRequest(rng) : otherRequest(rng)
     const repro = { method: r.method, path: r.path, headers: r.headers, body: r.body?.toString('base64') }
     const before = rows()
-    let status: number, contentType: string, answer: Buffer
-    try {
-      const res = await client.request({ method: r.method as 'GET', path: r.path, headers: r.headers, ...(r.body ? { body: r.body } : {}) })
-      status = res.statusCode
-      contentType = String(res.headers['content-type'] ?? '')
-      // an event stream stays open by design: read its head only
-      if (contentType.startsWith('text/event-stream')) {
-        res.body.destroy()
-        answer = Buffer.alloc(0)
-      } else answer = Buffer.from(await res.body.arrayBuffer())
-    } catch (e) {
-      const code = (e as { code?: string }).code
-      if (code === 'UND_ERR_INVALID_ARG') return { target: 'api', input: r.what, status: 'client-refused', violations: [], repro }
-      return { target: 'api', input: r.what, status: code ?? 'error', violations: [`${/TIMEOUT/.test(code ?? '') ? 'hang' : 'connection'}: ${code} ${(e as Error).message}`], repro }
-    }
+    const x = await exchange(client, { method: r.method as 'GET', path: r.path, headers: r.headers, ...(r.body ? { body: r.body } : {}) })
+    if (typeof x.status === 'string' || !('answer' in x)) return { target: 'api', input: r.what, status: String(x.status), violations: 'violation' in x && x.violation ? [x.violation] : [], repro }
+    const { status, contentType, answer } = x
     const violations = httpViolations(status, contentType, answer)
     const after = rows()
     if (status >= 300 && after !== before) violations.push(`stored-on-refusal: ${after - before} rows for a ${status}`)
@@ -145,15 +134,7 @@ export async function apiTarget(opts: { timeoutMs: number }): Promise<Target> {
 
   return {
     one,
-    async alive() {
-      try {
-        const r = await client.request({ method: 'GET', path: '/healthz' })
-        await r.body.dump()
-        return r.statusCode < 500
-      } catch {
-        return false
-      }
-    },
+    alive: () => answers(client, '/healthz'),
     async close() {
       await client.close()
       await net.stop()

@@ -15,6 +15,7 @@ import { assembleEnvelope, signedLetter } from '../vectors/cms-craft.js'
 import { children, readTlv } from '../../src/crypto/cms/der-read.js'
 import { mutateX5c, mutateBer, mutateBytes, mutateCompact, mutateJsonObject, type Mutated } from './mutate.js'
 import { codeOf, httpViolations, type Outcome } from './oracle.js'
+import { answers, exchange } from './http.js'
 
 const PROFILES = ['jose-v1', 'jose-v2', 'cms-v1'] as const
 type ProfileId = (typeof PROFILES)[number]
@@ -206,18 +207,9 @@ export async function federationTarget(opts: { timeoutMs: number }): Promise<Fed
     const changed = lastInnerChange()
     const repro = { profile: b.profile, headers, body: body.toString('base64'), ...(changed ? { inner: changed } : {}) }
     const before = rows()
-    let status: number, contentType: string, answer: Buffer
-    try {
-      const res = await client.request({ method: 'POST', path: '/federation/v1/messages', headers, body })
-      status = res.statusCode
-      contentType = String(res.headers['content-type'] ?? '')
-      answer = Buffer.from(await res.body.arrayBuffer())
-    } catch (e) {
-      const code = (e as { code?: string }).code
-      // undici refuses some header values itself (the request never left): not the node's outcome
-      if (code === 'UND_ERR_INVALID_ARG') return { target: 'federation', input, status: 'client-refused', violations: [], repro }
-      return { target: 'federation', input, status: code ?? 'error', violations: [`${/TIMEOUT/.test(code ?? '') ? 'hang' : 'connection'}: ${code} ${(e as Error).message}`], repro }
-    }
+    const x = await exchange(client, { method: 'POST', path: '/federation/v1/messages', headers, body })
+    if (typeof x.status === 'string' || !('answer' in x)) return { target: 'federation', input: input, status: String(x.status), violations: 'violation' in x && x.violation ? [x.violation] : [], repro }
+    const { status, contentType, answer } = x
     const violations = httpViolations(status, contentType, answer)
     const after = rows()
     if (status >= 300 && after !== before) violations.push(`stored-on-refusal: ${after - before} rows for a ${status}`)
@@ -241,15 +233,7 @@ export async function federationTarget(opts: { timeoutMs: number }): Promise<Fed
 
   return {
     one,
-    async alive() {
-      try {
-        const r = await client.request({ method: 'GET', path: '/federation/v1/health' })
-        await r.body.dump()
-        return r.statusCode === 200
-      } catch {
-        return false
-      }
-    },
+    alive: () => answers(client, '/federation/v1/health'),
     async close() {
       await client.close()
       await net.stop()
