@@ -13,7 +13,7 @@ import type { SealInput } from '../../src/crypto/profiles.js'
 import { craftEnvelope, letterJws } from '../vectors/craft.js'
 import { assembleEnvelope, signedLetter } from '../vectors/cms-craft.js'
 import { children, readTlv } from '../../src/crypto/cms/der-read.js'
-import { mutateX5c, mutateBer, mutateBytes, mutateCompact, mutateJsonObject, type Mutated } from './mutate.js'
+import { mutateX5c, x5cKeyUndecodable, mutateBer, mutateBytes, mutateCompact, mutateJsonObject, type Mutated } from './mutate.js'
 import { codeOf, httpViolations, type Outcome } from './oracle.js'
 import { answers, exchange } from './http.js'
 
@@ -152,12 +152,17 @@ export async function federationTarget(opts: { timeoutMs: number }): Promise<Fed
     // a mutation that changed nothing (e.g. re-serializing the same header) is still the signed letter
     if (m.bytes.equals(jws)) return { bytes: craftEnvelope({ input: b.input, jws, ...(b.kind === 'notice' ? { tail: [] } : {}) }), name: 'inner.noop' }
     lastInner = { signed: jws.toString('latin1'), mutated: m.bytes.toString('latin1') }
-    return { bytes: craftEnvelope({ input: b.input, jws: m.bytes, ...(b.kind === 'notice' ? { tail: [] } : {}) }), name: `inner.${m.name}` }
+    const tag = x5cKeyUndecodable(m.bytes) ? ' [x5c-key-undecodable]' : ''
+    return { bytes: craftEnvelope({ input: b.input, jws: m.bytes, ...(b.kind === 'notice' ? { tail: [] } : {}) }), name: `inner.${m.name}${tag}` }
   }
 
   /** The valid body with its request changed: media type, routing and shared-content headers. */
-  const request = (rng: Rng, b: Base, headers: Record<string, string>): string => {
-    switch (rng.int(6)) {
+  const request = (rng: Rng, b: Base, headers: Record<string, string>, to: { path: string }): string => {
+    switch (rng.int(7)) {
+      case 6:
+        // unknown routes and bad URLs on the federation port (framework answers)
+        to.path = rng.pick(['/federation/v1/messages/', '/federation/v2/messages', '/federation/v1/messages?x=%', '/%%', `/${'a'.repeat(9000)}`, '/federation/v1/../v1/messages', '/'])
+        return 'request.path'
       case 0:
         headers['content-type'] = rng.pick([b.mediaType.toUpperCase(), `${b.mediaType}; charset=utf-8`, 'application/json', 'text/plain', 'application/jose', 'application/cms', 'application/jose+json', ''])
         return 'request.content-type'
@@ -194,6 +199,7 @@ export async function federationTarget(opts: { timeoutMs: number }): Promise<Fed
     const headers: Record<string, string> = { 'content-type': b.mediaType, 'saraban-message-id': b.input.messageId, 'saraban-from': 'moi', 'saraban-to': 'mof' }
     let body: Buffer
     let what: string
+    const to = { path: '/federation/v1/messages' }
     const family = rng.int(10)
     lastInner = undefined
     const innerM = family < 3 ? inner(rng, b) : undefined
@@ -201,13 +207,13 @@ export async function federationTarget(opts: { timeoutMs: number }): Promise<Fed
     else if (family < 8) ({ bytes: body, name: what } = outer(rng, b))
     else {
       body = b.envelope
-      what = request(rng, b, headers)
+      what = request(rng, b, headers, to)
     }
     const input = `${b.profile} ${b.kind} ${what}`
     const changed = lastInnerChange()
-    const repro = { profile: b.profile, headers, body: body.toString('base64'), ...(changed ? { inner: changed } : {}) }
+    const repro = { profile: b.profile, path: to.path, headers, body: body.toString('base64'), ...(changed ? { inner: changed } : {}) }
     const before = rows()
-    const x = await exchange(client, { method: 'POST', path: '/federation/v1/messages', headers, body })
+    const x = await exchange(client, { method: 'POST', path: to.path, headers, body })
     if (typeof x.status === 'string' || !('answer' in x)) return { target: 'federation', input: input, status: String(x.status), violations: 'violation' in x && x.violation ? [x.violation] : [], repro }
     const { status, contentType, answer } = x
     const violations = httpViolations(status, contentType, answer)

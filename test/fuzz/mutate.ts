@@ -1,6 +1,7 @@
 // Mutators for the fuzzer (issue 13 §4): bytes, compact serializations (JWS/JWE parts), JSON
 // headers and BER trees. Each returns the new bytes and a name saying what was changed, so that the
 // summary can count outcomes per mutation and a violation can be classified.
+import { X509Certificate } from 'node:crypto'
 import { readTlv, type Tlv } from '../../src/crypto/cms/der-read.js'
 import type { Rng } from '../helpers/prng.js'
 
@@ -222,4 +223,22 @@ export function mutateX5c(rng: Rng, jws: Buffer): Mutated {
   } else changed = mutateBer(rng, cert)
   header.x5c[0] = changed.bytes.toString('base64')
   return { bytes: Buffer.from(`${Buffer.from(JSON.stringify(header)).toString('base64url')}.${p}.${sig}`, 'latin1'), name: `x5c.${changed.name}` }
+}
+
+/** Whether a compact JWS's x5c leaf parses as a certificate whose public key does not decode (the
+ *  class of issue 13 §2's first campaign finding, whichever mutation produced it). */
+export function x5cKeyUndecodable(jws: Buffer): boolean {
+  try {
+    const header = JSON.parse(Buffer.from(jws.toString('latin1').split('.')[0]!, 'base64url').toString('utf8')) as { x5c?: unknown }
+    if (!Array.isArray(header.x5c) || typeof header.x5c[0] !== 'string') return false
+    const cert = new X509Certificate(Buffer.from(header.x5c[0], 'base64'))
+    try {
+      void cert.publicKey
+      return false
+    } catch {
+      return true
+    }
+  } catch {
+    return false
+  }
 }

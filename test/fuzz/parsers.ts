@@ -19,7 +19,7 @@ import { testNet, thaiLetter, call, waitForRecipient } from '../helpers/nodes.js
 import type { Rng } from '../helpers/prng.js'
 import { letterJws } from '../vectors/craft.js'
 import { signedLetter } from '../vectors/cms-craft.js'
-import { mutateBer, mutateBytes, mutateCompact, mutateX5c, type Mutated } from './mutate.js'
+import { mutateBer, mutateBytes, mutateCompact, mutateX5c, x5cKeyUndecodable, type Mutated } from './mutate.js'
 import type { Outcome } from './oracle.js'
 import type { Target } from './engine.js'
 
@@ -85,7 +85,7 @@ export async function parsersTarget(): Promise<Target> {
   const one = async (rng: Rng): Promise<Outcome> => {
     const p = rng.pick(PARSERS)
     const m = p.mutate(rng, p.base)
-    const input = `${p.name} ${m.name}`
+    const input = `${p.name} ${m.name}${p.name === 'verifyCompact' && x5cKeyUndecodable(m.bytes) ? ' [x5c-key-undecodable]' : ''}`
     const repro = { parser: p.name, input: m.bytes.length <= 1 << 20 ? m.bytes.toString('base64') : `(${m.bytes.length} bytes)` }
     const t0 = performance.now()
     let status = 'ok'
