@@ -5,7 +5,10 @@ import { crashRun, crashViolations } from '../helpers/crash-run.js'
 export async function crashCase(opts: { letters: number; kills: number; seed: number; concurrency: number }): Promise<number> {
   console.log(`saraban-node crash run — ${opts.letters} letters moi → mof, ${opts.kills} SIGKILLs, seed ${opts.seed}, ${opts.concurrency} clients`)
   const t0 = performance.now()
-  const rep = await crashRun({ ...opts, dist: true, settleMs: 300_000, progress: (l) => console.log('  ' + l) })
+  // Paced so that the letters span the kills (a restart takes some seconds): about 6 s per kill.
+  const paceMs = Math.round((opts.kills * 6000 * opts.concurrency) / opts.letters)
+  console.log(`  each client waits ${paceMs} ms between letters`)
+  const rep = await crashRun({ ...opts, paceMs, dist: true, settleMs: 300_000, progress: (l) => console.log('  ' + l) })
   const bad = crashViolations(rep, opts.letters)
   console.log(`\n${rep.accepted} accepted after ${rep.retries} retried POSTs; sender stored ${rep.senderLetters}, receiver ${rep.inboxMessages}; ${rep.registered} registered`)
   console.log(`kills: sender ${rep.kills.filter((k) => k.victim === 'sender').length}, receiver ${rep.kills.filter((k) => k.victim === 'receiver').length}`)

@@ -16,6 +16,8 @@ export interface CrashRunOptions {
   readonly letters: number
   readonly kills: number
   readonly seed: number
+  /** each client waits this long between two letters (spreads the letters over the kills; default 0) */
+  readonly paceMs?: number
   /** parallel API clients sending letters */
   readonly concurrency?: number
   /** run dist/src/main.js instead of src/main.ts through tsx */
@@ -135,7 +137,10 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
       }
     }
     const senders = Promise.all(Array.from({ length: opts.concurrency ?? 4 }, async () => {
-      while (next < opts.letters) await sendOne(next++)
+      while (next < opts.letters) {
+        await sendOne(next++)
+        if (opts.paceMs) await sleep(opts.paceMs)
+      }
     }))
 
     // The receiving saraban system: registers each letter that arrives (receive register, §18 acceptance).
