@@ -3,6 +3,8 @@
 // same run so that only the ratio is compared (machine speed drifts between runs).
 //   npm run bench -- [--case all|letters|circular] [--letters 10000] [--concurrency 64] [--from moi] [--to mof]
 //   The circular case (one letter to 500 agencies on 4 hosting nodes) is in circular.ts.
+//   npm run bench -- --case crash [--letters 400] [--kills 12] [--seed 1] [--concurrency 4]: issue 13 §3,
+//   SIGKILL of sender and receiver during the run (test/helpers/crash-run.ts); exits 1 on any violation.
 //   BENCH_CPU_PROF=DIR writes a V8 CPU profile of each node process to DIR.
 //   BENCH_CONFIG='{"storage":{"synchronous":"NORMAL"}}' merges into both nodes' node.json (experiments).
 import { readFileSync, rmSync } from 'node:fs'
@@ -13,6 +15,7 @@ import { samplePdf } from '../../src/cli/sample-pdf.js'
 import { cryptoCeiling } from './crypto-ceiling.js'
 import { circularCase } from './circular.js'
 import { startNode } from './node-process.js'
+import { crashCase } from './crash.js'
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +25,8 @@ const { values } = parseArgs({
     to: { type: 'string', default: 'mof' },
     'ceiling-rounds': { type: 'string', default: '300' },
     case: { type: 'string', default: 'all' },
+    kills: { type: 'string', default: '12' },
+    seed: { type: 'string', default: '1' },
     recipients: { type: 'string', default: '500' },
     nodes: { type: 'string', default: '4' },
     'pdf-kb': { type: 'string', default: '1024' },
@@ -37,6 +42,12 @@ const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 const mb = (kb: number) => (kb / 1024).toFixed(0) + ' MB'
 
 async function main() {
+  if (values.case === 'crash') {
+    const concurrency = process.argv.includes('--concurrency') ? CONCURRENCY : 4
+    const letters = process.argv.includes('--letters') ? N : 400
+    process.exitCode = await crashCase({ letters, kills: Number(values.kills), seed: Number(values.seed), concurrency })
+    return
+  }
   if (values.case !== 'circular') await lettersCase()
   if (values.case !== 'letters') {
     await circularCase({ recipients: Number(values.recipients), nodes: Number(values.nodes), pdfKb: Number(values['pdf-kb']), paths: values.paths!.split(',') })

@@ -51,6 +51,11 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
       },
     }, async (request, reply) => {
       const form = request.isMultipart() ? await readMultipartLetter(request, deps.uploadLimits) : undefined
+      // A POST without a body (and so without a Content-Type) passes the body schema, which Fastify
+      // applies per media type: refuse it here rather than fail on it below (found by npm run fuzz).
+      if (!form && request.body === undefined) {
+        throw new SarabanError('ERR_REQUEST_INVALID', 'The request has no body: send the letter as JSON (Content-Type: application/json) or as multipart/form-data.', { field: 'body' })
+      }
       if (!form) checkJsonAttachments(deps.uploadLimits, (request.body as { attachments?: [] }).attachments, request.attachmentBytes)
       const decoded = form?.decoded ?? (request.attachmentSentinel && request.attachmentBytes ? { sentinel: request.attachmentSentinel, bytes: request.attachmentBytes } : undefined)
       const result = await sendLetter(deps.send, {
