@@ -46,7 +46,7 @@ t.test('defaults are filled and relative paths resolve against the config folder
   t.equal(c.dataDir, join(dir, 'data'))
   t.same(c.tls, { key: join(dir, 'tls.key.pem'), cert: join(dir, 'tls.chain.pem') })
   t.same(c.trust, { anchors: [join(root, 'certs', 'root.crt.pem')], directory: join(root, 'certs', 'directory.jws'), crls: [], revocation: 'hard', refreshSeconds: 3600, graceSeconds: 86400, fetchTimeoutSeconds: 30 })
-  t.equal(c.agencies[0]!.signing.key, join(dir, 'signing.key.pem'))
+  t.same(c.agencies[0]!.signing, { key: join(dir, 'signing.key.pem'), cert: join(dir, 'signing.chain.pem') })
   t.same(c.federation, { host: '127.0.0.1', port: 8443 })
   t.same(c.api, { host: '127.0.0.1', port: 8080, keys: [] })
   t.same(c.delivery, { maxAttempts: 10, initialBackoffMs: 1000, maxBackoffMs: 600000, jitter: 'full', concurrencyPerPeer: 16, maxInFlight: 64, requestTimeoutMs: 60000, urgencyAgingMs: 300000, deadlineAtRiskMs: 3600000 })
