@@ -1,5 +1,5 @@
 // A PrivateKeyHandle over a key on a PKCS#11 token (smart card, HSM, SoftHSM2): issue 12 §1. The key
-// never leaves the token; each operation is one mechanism (PKCS#11 v2.40 §2.1 RSA, §2.3 EC):
+// never leaves the token; each operation is one mechanism (PKCS#11 v2.40 Current Mechanisms, RSA and EC sections):
 //   RS256 → CKM_SHA256_RSA_PKCS, PS256 → CKM_SHA256_RSA_PKCS_PSS (MGF1-SHA-256, salt 32),
 //   ES256 → CKM_ECDSA over SHA-256(data) (r‖s), OAEP → CKM_RSA_PKCS_OAEP (SHA-256, MGF1-SHA-256,
 //   empty label; a token without it, as SoftHSM 2.6, decrypts with CKM_RSA_X_509 and the padding is
@@ -38,7 +38,7 @@ export class Pkcs11KeyError extends Error {
 type Binding = typeof Pkcs11Js
 type Handle = Buffer
 
-const CKZ_DATA_SPECIFIED = 1 // PKCS#11 v2.40 §2.1.8 (pkcs11js does not export it)
+const CKZ_DATA_SPECIFIED = 1 // CK_RSA_PKCS_OAEP_SOURCE_TYPE, PKCS#11 v2.40 (pkcs11js does not export it)
 const P256_OID = Buffer.from('06082a8648ce3d030107', 'hex') // CKA_EC_PARAMS: namedCurve prime256v1 (RFC 5480)
 const MIN_RSA_BITS = 2048 // PROTOCOL.md §1.2
 /** What a token answers when it lacks OAEP with SHA-256: then CKM_RSA_X_509 and oaep-decode.ts. */
@@ -55,7 +55,7 @@ function loadBinding(): Binding {
   }
 }
 
-// One module load and one C_Initialize per module per process (PKCS#11 v2.40 §5.4: C_Initialize
+// One module load and one C_Initialize per module per process (PKCS#11 v2.40 base: C_Initialize
 // twice is an error); C_Finalize when the last handle over it is closed.
 interface LoadedModule { lib: Pkcs11Js.PKCS11; users: number }
 const modules = new Map<string, LoadedModule>()
@@ -131,7 +131,7 @@ function attr(lib: Pkcs11Js.PKCS11, session: Handle, obj: Handle, type: number):
   }
 }
 
-/** CKA_EC_POINT is a DER OCTET STRING around the uncompressed point (v2.40 §2.3.3); some tokens store it raw. */
+/** CKA_EC_POINT is a DER OCTET STRING around the uncompressed point (PKCS#11 v2.40, EC public key objects); some tokens store it raw. */
 function ecPoint(v: Buffer): Buffer | undefined {
   if (v.length === 65 && v[0] === 4) return v
   if (v.length === 67 && v[0] === 0x04 && v[1] === 65 && v[2] === 4) return v.subarray(2)
@@ -183,7 +183,9 @@ export function openPkcs11Key(spec: Pkcs11KeySpec): { handle: PrivateKeyHandle; 
   try {
     const slot = findSlot(lib, spec)
     const tokenLabel = trimLabel(lib.C_GetTokenInfo(slot).label)
-    session = lib.C_OpenSession(slot, p.CKF_SERIAL_SESSION | p.CKF_RW_SESSION)
+    // Read-only: the derived ECDH secret is a session object, which R/O sessions may create (PKCS#11 v2.40 base, sessions);
+    // a write-protected smart card refuses R/W sessions.
+    session = lib.C_OpenSession(slot, p.CKF_SERIAL_SESSION)
     login(p, lib, session, tokenLabel, spec.pin)
     const where = `PKCS#11 token "${tokenLabel}" key "${spec.keyLabel}"`
     const priv = findObject(p, lib, session, p.CKO_PRIVATE_KEY, spec.keyLabel)
@@ -209,7 +211,7 @@ function login(p: Binding, lib: Pkcs11Js.PKCS11, session: Handle, tokenLabel: st
     lib.C_Login(session, p.CKU_USER, pin)
   } catch (e) {
     const code = codeOf(e)
-    if (code === 'CKR_USER_ALREADY_LOGGED_IN') return // another handle of this process logged in to the token (login is per application, v2.40 §5.6)
+    if (code === 'CKR_USER_ALREADY_LOGGED_IN') return // another handle of this process logged in to the token (login state is per application and token in PKCS#11)
     if (code === 'CKR_PIN_INCORRECT' || code === 'CKR_PIN_LEN_RANGE') throw new Pkcs11KeyError('pin-incorrect', `The PIN for token "${tokenLabel}" is wrong: check the PIN file or SARABAN_PKCS11_PIN (the token locks itself after a few wrong tries).`)
     if (code === 'CKR_PIN_LOCKED') throw new Pkcs11KeyError('pin-locked', `The user PIN of token "${tokenLabel}" is locked after too many wrong tries: have the security officer reset it (pkcs11-tool --init-pin --login --login-type so).`)
     throw new Pkcs11KeyError('pin-incorrect', `Logging in to token "${tokenLabel}" failed (${code ?? 'error'}): check the PIN and that the token is initialised.`)
@@ -228,7 +230,7 @@ function tokenHandle(
   const SIGN: Record<HandleSignAlg, { kind: typeof kind; mechanism: Pkcs11Js.Mechanism; prehash: boolean }> = {
     RS256: { kind: 'rsa', mechanism: { mechanism: p.CKM_SHA256_RSA_PKCS }, prehash: false },
     PS256: { kind: 'rsa', mechanism: { mechanism: p.CKM_SHA256_RSA_PKCS_PSS, parameter: { type: p.CK_PARAMS_RSA_PSS, hashAlg: p.CKM_SHA256, mgf: p.CKG_MGF1_SHA256, saltLen: 32 } as Pkcs11Js.RsaPSS }, prehash: false },
-    // CKM_ECDSA signs a digest the caller made (v2.40 §2.3.6) and returns r‖s: what ES256 wants.
+    // CKM_ECDSA signs a digest the caller made (PKCS#11 v2.40 Current Mechanisms, ECDSA) and returns r‖s: what ES256 wants.
     ES256: { kind: 'ec-p256', mechanism: { mechanism: p.CKM_ECDSA }, prehash: true },
   }
   return {
