@@ -3,6 +3,7 @@
 import type { FieldProblem } from '../errors.js'
 import { cidrList } from './cidr.js'
 import type { ConnectionLimits, LargeBodyLimits, LogLevel } from './types.js'
+import { isRawTokenKey, PIN_ENV, type RawTokenKey } from '../crypto/keys/token-config.js'
 
 export interface RawKeyFiles {
   key: string
@@ -15,7 +16,7 @@ export interface RawConfig {
   dataDir: string
   tls: RawKeyFiles
   trust: { anchors: string[]; directory?: string; directoryUrl?: string; crls: string[]; revocation: 'hard' | 'soft'; refreshSeconds: number; graceSeconds: number; fetchTimeoutSeconds: number }
-  agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles; ownerCode: string | null }>
+  agencies: Array<{ id: string; signing: RawKeyFiles | RawTokenKey; encryption: RawKeyFiles | RawTokenKey; ownerCode: string | null }>
   hosting: { agenciesDir: string | null; rescanSeconds: number }
   federation: { host: string; port: number; connections: ConnectionLimits; largeBodies: LargeBodyLimits }
   api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }>; connections: ConnectionLimits }
@@ -124,9 +125,13 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
     problems.push({ field: `/registers/books/${i}/id`, message: `must not repeat book ${j}` }))
   problems.push(...webhookProblems(c, env, hosted))
 
-  const pairs: Array<[string, RawKeyFiles]> = [['/tls', c.tls]]
+  const pairs: Array<[string, RawKeyFiles | RawTokenKey]> = [['/tls', c.tls]]
   c.agencies.forEach((a, i) => pairs.push([`/agencies/${i}/signing`, a.signing], [`/agencies/${i}/encryption`, a.encryption]))
   for (const [at, files] of pairs) {
+    if (isRawTokenKey(files)) {
+      if (files.pkcs11.pinFile === undefined && (env[PIN_ENV] ?? '') === '') problems.push({ field: `${at}/pkcs11/pinFile`, message: `is absent and the environment variable ${PIN_ENV} is not set: give the token's PIN one way` })
+      continue
+    }
     if (files.passphraseEnv !== undefined && (env[files.passphraseEnv] ?? '') === '') {
       problems.push({ field: `${at}/passphraseEnv`, message: `names the environment variable ${files.passphraseEnv}, which is not set` })
     }

@@ -8,6 +8,7 @@ import { inspect } from 'node:util'
 import { SarabanError, type FieldProblem } from '../errors.js'
 import { check, invalid, schemaIds } from '../schema/index.js'
 import { contradictions, type RawConfig, type RawKeyFiles } from './checks.js'
+import { isRawTokenKey, resolveTokenKey, type RawTokenKey, type TokenKey } from '../crypto/keys/token-config.js'
 import { API_KEY_ENV, applyEnvOverrides, envApiKey, renameEnvFields } from './env.js'
 import { redactedConfig } from './redact.js'
 import type { Config, KeyFiles, LoadConfigOptions } from './types.js'
@@ -83,7 +84,18 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     cert: path(k.cert),
     ...(k.passphraseEnv !== undefined ? { passphrase: opts.env[k.passphraseEnv]! } : {}),
   })
-  const agencies = c.agencies.map((a) => ({ id: a.id, signing: keyFiles(a.signing), encryption: keyFiles(a.encryption), ...(a.ownerCode !== null ? { ownerCode: a.ownerCode } : {}) }))
+  const pinProblems: FieldProblem[] = []
+  const agencyKey = (k: RawKeyFiles | RawTokenKey, at: string): KeyFiles | TokenKey => {
+    if (!isRawTokenKey(k)) return keyFiles(k)
+    try {
+      return resolveTokenKey(k, base, opts.env)
+    } catch (err) {
+      pinProblems.push({ field: `${at}/pkcs11`, message: (err as Error).message })
+      return { pkcs11: { module: '', keyLabel: '', pin: '' } }
+    }
+  }
+  const agencies = c.agencies.map((a, i) => ({ id: a.id, signing: agencyKey(a.signing, `/agencies/${i}/signing`), encryption: agencyKey(a.encryption, `/agencies/${i}/encryption`), ...(a.ownerCode !== null ? { ownerCode: a.ownerCode } : {}) }))
+  if (pinProblems.length > 0) throw fail(file, pinProblems)
   const keys = c.api.keys.map((k) => ({ name: k.name, sha256: k.sha256, agencies: [...k.agencies] }))
   if (apiKey.sha256 !== undefined) keys.push({ name: API_KEY_ENV, sha256: apiKey.sha256, agencies: agencies.map((a) => a.id) })
 

@@ -1,6 +1,10 @@
 // The validated, resolved, frozen configuration (schemas/config.json is normative for the file).
 // All paths are absolute. Secrets (key paths, passphrases, API key digests) live here too, but
 // redactedConfig() and the config's own toJSON() leave them out of anything logged.
+import type { TokenKey } from '../crypto/keys/token-config.js'
+
+/** A key on a PKCS#11 token (issue 12 §1): the spec with the PIN (secret) and the chain file, if any. */
+export type { TokenKey }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -16,8 +20,9 @@ export interface KeyFiles {
 
 export interface AgencyConfig {
   readonly id: string
-  readonly signing: KeyFiles
-  readonly encryption: KeyFiles
+  /** Files, or a key on a token (the TLS key is always a file: README "Keys on a PKCS#11 token"). */
+  readonly signing: KeyFiles | TokenKey
+  readonly encryption: KeyFiles | TokenKey
   /** Letter owner code, e.g. 'มท 0201.2' (README "Registers"); needed to assign outgoing letter numbers. */
   readonly ownerCode?: string
 }

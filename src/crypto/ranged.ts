@@ -5,6 +5,7 @@
 // The tag was checked when the envelope was received (PROTOCOL.md §4.2); a read re-verifies the
 // signature of the signed letter (decrypted from the start of the content) and the caller checks
 // each attachment's SHA-256 from the signed manifest as it streams (services/inbox-read.ts).
+import type { PrivateKeyRef } from './keys/private-key.js'
 import { createDecipheriv, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../errors.js'
 import type { AttachmentManifestItem } from './types.js'
@@ -60,7 +61,7 @@ export interface RangedEnvelope {
   slices(start: number, end: number): Generator<Buffer>
 }
 
-export type RangedOpener = (envelope: Buffer, key: KeyObject) => RangedEnvelope
+export type RangedOpener = (envelope: Buffer, key: PrivateKeyRef) => RangedEnvelope
 
 /** Attachment offsets: the manifest's sizes laid end to end after the signed letter (PROTOCOL.md §5.3, §12.3). */
 export function layout(head: number, manifest: ReadonlyArray<Pick<AttachmentManifestItem, 'size' | 'sha256'>>, length: number): RangedEnvelope['attachments'] {

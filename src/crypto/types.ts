@@ -1,7 +1,8 @@
 // The envelope-profile interface (PROTOCOL.md §5, §6). A profile turns a signed letter plus its
 // attachments into opaque envelope bytes for one recipient, and back; it also signs and verifies
 // receipts. Profiles never decide trust: they return the signer's chain for pki/ to validate.
-import type { KeyObject, X509Certificate } from 'node:crypto'
+import type { X509Certificate } from 'node:crypto'
+import type { PrivateKeyRef } from './keys/private-key.js'
 
 /** One item of letter.attachments[] (the signed manifest, PROTOCOL.md §5.3). */
 export interface AttachmentManifestItem {
@@ -21,9 +22,10 @@ export interface LetterObject {
   attachments?: readonly AttachmentManifestItem[]
 }
 
-export interface SignerIdentity {
+export interface SignerIdentity<K extends PrivateKeyRef = PrivateKeyRef> {
   agency: string
-  key: KeyObject
+  /** A key in memory, or a handle over one on a token (issue 12 §1). */
+  key: K
   chain: X509Certificate[] // leaf first, no root
 }
 
@@ -142,7 +144,7 @@ export interface EnvelopeProfile {
   /** Whether the envelope (by its header) is encrypted for this certificate (JWE x5t#S256; CMS rid). */
   matchesRecipient(header: EnvelopeHeader, cert: X509Certificate): boolean
   /** Decrypt and verify the signature with the x5c leaf; does not decide trust. */
-  open(envelope: Buffer, decryptKey: KeyObject): Promise<Opened>
+  open(envelope: Buffer, decryptKey: PrivateKeyRef): Promise<Opened>
   /** As open(), with the content encryption key from Sealed.contentKey instead of the recipient's key. */
   openWithContentKey(envelope: Buffer, contentKey: Buffer): Promise<Opened>
   signReceipt(claims: ReceiptClaims, signer: SignerIdentity): Promise<Buffer>

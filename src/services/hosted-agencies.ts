@@ -5,9 +5,12 @@
 // newest valid signing certificate, preferring those the directory lists, and decrypts with the key
 // whose certificate the envelope names.
 import { readFileSync } from 'node:fs'
-import { createHash, type KeyObject, type X509Certificate } from 'node:crypto'
+import { createHash, type X509Certificate } from 'node:crypto'
 import { fingerprint, notAfter, notBefore, parsePemChain } from '../pki/cert.js'
 import { loadPrivateKey } from '../pki/keys.js'
+import { openPkcs11Key } from '../crypto/keys/pkcs11.js'
+import { isKeyHandle, keyMatchesCertificate, type PrivateKeyRef } from '../crypto/keys/private-key.js'
+import { isTokenKey, type TokenKey } from '../crypto/keys/token-config.js'
 import type { Directory } from '../pki/directory.js'
 import type { SignerIdentity } from '../crypto/profiles.js'
 
@@ -17,10 +20,13 @@ export interface KeyFiles {
   readonly passphrase?: string | undefined
 }
 
+/** Where one key of an agency lives: PEM files, or a PKCS#11 token (issue 12 §1). */
+export type KeySource = KeyFiles | TokenKey
+
 export interface HostedAgencyFiles {
   readonly id: string
-  readonly signing: KeyFiles | readonly KeyFiles[]
-  readonly encryption: KeyFiles | readonly KeyFiles[]
+  readonly signing: KeySource | readonly KeySource[]
+  readonly encryption: KeySource | readonly KeySource[]
   /** API keys that act for this agency alone (name + SHA-256 hex of the key). */
   readonly apiKeys?: readonly HostedApiKey[]
   /** Letter owner code, e.g. 'มท 0201.2' (README "Registers"). */
@@ -45,13 +51,13 @@ export interface HostedApiKey {
 }
 
 export interface DecryptionKey {
-  readonly key: KeyObject
+  readonly key: PrivateKeyRef
   readonly cert: X509Certificate
   readonly thumbprint: string // base64url SHA-256 of the certificate DER (RFC 7515 §4.1.8)
 }
 
 export interface SigningKey {
-  readonly key: KeyObject
+  readonly key: PrivateKeyRef
   readonly chain: X509Certificate[] // leaf first, no root
 }
 
@@ -78,7 +84,26 @@ export function certThumbprint(cert: X509Certificate): string {
   return createHash('sha256').update(cert.raw).digest('base64url')
 }
 
-function loadPair(files: KeyFiles): { key: KeyObject; chain: X509Certificate[] } {
+function loadPair(source: KeySource): { key: PrivateKeyRef; chain: X509Certificate[] } {
+  return isTokenKey(source) ? loadTokenPair(source) : loadFilePair(source)
+}
+
+/** A key on a token: operations run there; the chain from `cert`, else the token's certificate object. */
+function loadTokenPair(source: TokenKey): { key: PrivateKeyRef; chain: X509Certificate[] } {
+  const { handle, certificate } = openPkcs11Key({ ...source.pkcs11 })
+  try {
+    const chain = source.cert !== undefined ? parsePemChain(readFileSync(source.cert, 'utf8')) : certificate ? [certificate] : []
+    const where = source.cert ?? `the token's certificate object "${source.pkcs11.keyLabel}"`
+    if (chain.length === 0) throw new Error(`${handle.describe} has no certificate object of the same label on the token: give "cert" (the PEM chain file) in the config`)
+    if (!keyMatchesCertificate(handle, chain[0]!)) throw new Error(`${handle.describe} does not match the certificate ${where}`)
+    return { key: handle, chain }
+  } catch (err) {
+    handle.close()
+    throw err
+  }
+}
+
+function loadFilePair(files: KeyFiles): { key: PrivateKeyRef; chain: X509Certificate[] } {
   const key = loadPrivateKey(readFileSync(files.key, 'utf8'), files.passphrase)
   const chain = parsePemChain(readFileSync(files.cert, 'utf8'))
   if (!chain[0]!.checkPrivateKey(key)) throw new Error(`the key ${files.key} does not match the certificate ${files.cert}`)
@@ -89,13 +114,23 @@ const list = <T>(v: T | readonly T[]): readonly T[] => (Array.isArray(v) ? (v as
 
 /** Reads every key and certificate file of one agency; throws a plain Error naming the file at fault. */
 export function loadAgencyKeys(files: HostedAgencyFiles): Omit<HostedAgency, 'signer'> {
+  // Opened one by one, so that a failure closes the token sessions already opened (nothing half held).
+  const signing: SigningKey[] = []
+  const decryption: DecryptionKey[] = []
+  try {
+    for (const f of list(files.signing)) signing.push(loadPair(f))
+    for (const f of list(files.encryption)) {
+      const { key, chain } = loadPair(f)
+      decryption.push({ key, cert: chain[0]!, thumbprint: certThumbprint(chain[0]!) })
+    }
+  } catch (err) {
+    closeKeys({ signing, decryption })
+    throw err
+  }
   return {
     id: files.id,
-    signing: list(files.signing).map(loadPair),
-    decryption: list(files.encryption).map((f) => {
-      const { key, chain } = loadPair(f)
-      return { key, cert: chain[0]!, thumbprint: certThumbprint(chain[0]!) }
-    }),
+    signing,
+    decryption,
     apiKeys: files.apiKeys ?? [],
     ...(files.ownerCode !== undefined ? { ownerCode: files.ownerCode } : {}),
     ...(files.webhooks && files.webhooks.length > 0 ? { webhooks: files.webhooks } : {}),
@@ -178,6 +213,11 @@ export class HostedAgencies {
     return k && id !== undefined ? { name: k.name, sha256, agencies: [id] } : undefined
   }
 
+  /** Closes the token sessions of every hosted agency's keys (a no-op for keys from files). */
+  close(): void {
+    for (const a of this.#byId.values()) closeKeys(a)
+  }
+
   /** Every decryption key of `agency`: during a rollover the envelope names which one. */
   decryptionKeys(agency: string): readonly DecryptionKey[] {
     return this.#byId.get(agency)?.decryption ?? []
@@ -187,4 +227,9 @@ export class HostedAgencies {
   decryptionKey(agency: string, thumbprint: string): DecryptionKey | undefined {
     return this.decryptionKeys(agency).find((k) => k.thumbprint === thumbprint)
   }
+}
+
+/** Releases the token sessions an agency's keys hold. */
+export function closeKeys(a: Pick<HostedAgency, 'signing' | 'decryption'>): void {
+  for (const k of [...a.signing, ...a.decryption]) if (isKeyHandle(k.key)) k.key.close()
 }

@@ -5,14 +5,16 @@ import { readFileSync, statSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { check, schemaIds } from '../schema/index.js'
-import { loadAgencyKeys, type AgencyWebhook, type HostedAgency, type HostedAgencyFiles, type KeyFiles } from './hosted-agencies.js'
+import { loadAgencyKeys, type AgencyWebhook, type HostedAgency, type HostedAgencyFiles, type KeySource } from './hosted-agencies.js'
+import { isRawTokenKey, resolveTokenKey, type RawTokenKey } from '../crypto/keys/token-config.js'
 import { webhookKey } from './events/signature.js'
 
 interface RawKeyFiles { key: string; cert: string; passphraseEnv?: string }
+type RawKeySource = RawKeyFiles | RawTokenKey
 interface RawAgencyFile {
   id: string
-  signing: RawKeyFiles | RawKeyFiles[]
-  encryption: RawKeyFiles | RawKeyFiles[]
+  signing: RawKeySource | RawKeySource[]
+  encryption: RawKeySource | RawKeySource[]
   apiKeys: Array<{ name: string; sha256: string }>
   ownerCode?: string
   /** Filled with [] by validation; absent in a file read raw for its version. */
@@ -23,7 +25,9 @@ const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v])
 
 /** The files one agency file refers to, for change detection. */
 function referencedFiles(raw: RawAgencyFile, base: string): string[] {
-  const keys = [...list(raw.signing), ...list(raw.encryption)].flatMap((k) => [resolve(base, k.key), resolve(base, k.cert)])
+  // a token key: its chain file and PIN file (the key itself lives on the token)
+  const keys = [...list(raw.signing), ...list(raw.encryption)].flatMap((k) =>
+    isRawTokenKey(k) ? [k.cert, k.pkcs11.pinFile].flatMap((f) => (typeof f === 'string' ? [resolve(base, f)] : [])) : [resolve(base, k.key), resolve(base, k.cert)])
   // a rotated webhook secret reloads the agency too (README "Notifications")
   const secrets = (raw.webhooks ?? []).flatMap((w) => (typeof w.secretFile === 'string' ? [resolve(base, w.secretFile)] : []))
   return [...keys, ...secrets]
@@ -63,7 +67,14 @@ export function loadAgencyFile(file: string, env: NodeJS.ProcessEnv): LoadedAgen
   if (!checked.ok) throw new Error(`${file}: ${checked.errors.map((e) => `${e.field || '/'} ${e.message}`).join('; ')}`)
   const raw = checked.value
   const base = dirname(file)
-  const keyFiles = (k: RawKeyFiles, at: string): KeyFiles => {
+  const keyFiles = (k: RawKeySource, at: string): KeySource => {
+    if (isRawTokenKey(k)) {
+      try {
+        return resolveTokenKey(k, base, env)
+      } catch (err) {
+        throw new Error(`${file}: ${at}/pkcs11: ${(err as Error).message}`)
+      }
+    }
     if (k.passphraseEnv !== undefined && (env[k.passphraseEnv] ?? '') === '') {
       throw new Error(`${file}: ${at}/passphraseEnv names ${k.passphraseEnv}, which is not set`)
     }

@@ -13,8 +13,9 @@ export interface Agencies {
   readonly registers: Registers
 }
 
-export function wireAgencies({ config, clock }: Base, { db, currentDirectory }: { db: Db; currentDirectory: () => Directory }): Agencies {
+export function wireAgencies({ config, clock, closers }: Base, { db, currentDirectory }: { db: Db; currentDirectory: () => Directory }): Agencies {
   const hosted = HostedAgencies.load(config.agencies, { now: () => clock.now(), directory: currentDirectory })
+  closers.push(() => hosted.close()) // token sessions (issue 12 §1)
   const registers = new Registers({
     store: new RegisterStore(db),
     books: config.registers.books,

@@ -2,7 +2,7 @@
 // given the recipient key, verifies the inner JWS and receipts with the x5c leaf key, and the
 // attachment bytes it hands back, cut by the manifest sizes, have the manifest's SHA-256 (sha256sum).
 import t from 'tap'
-import { X509Certificate } from 'node:crypto'
+import { X509Certificate, type KeyObject } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
@@ -110,7 +110,7 @@ if (requireTool(t, JOSE_CLI)) {
       const input = sealInput(fed, from, 'mof', attachments)
       const alg = fed.agencies[from]!.spec.keyType === 'ec' ? 'ES256' : 'RS256'
       writeFileSync(join(dir, 'payload.json'), JSON.stringify({ v: 1, mid: input.messageId, from, to: 'mof', sentAt: input.sentAt, letter: input.letter }))
-      writeFileSync(join(dir, 'signer.jwk'), JSON.stringify(input.signer.key.export({ format: 'jwk' })))
+      writeFileSync(join(dir, 'signer.jwk'), JSON.stringify((input.signer.key as KeyObject).export({ format: 'jwk' })))
       const jwsTemplate = { protected: { alg, typ: 'saraban-letter+jws', x5c: x5cOf(input.signer.chain) } }
       const jws = run(JOSE, ['jws', 'sig', '-I', join(dir, 'payload.json'), '-k', join(dir, 'signer.jwk'), '-s', JSON.stringify(jwsTemplate), '-c', '-o', '-'])
       writeFileSync(join(dir, 'bundle.bin'), Buffer.concat([jws, Buffer.from('\n'), ...attachments]))

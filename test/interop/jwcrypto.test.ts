@@ -2,6 +2,7 @@
 // it opens our envelopes and verifies our receipts; our open() opens envelopes it builds.
 import t from 'tap'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import type { KeyObject } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
@@ -72,7 +73,7 @@ if (requireTool(t, JWCRYPTO)) {
       const input = sealInput(fed, from, to, attachments)
       const files = attachments.map((a, i) => (writeFileSync(join(dir, `att-${i}`), a), join(dir, `att-${i}`)))
       writeFileSync(join(dir, 'spec.json'), JSON.stringify({
-        profile: 'jose-v2', signerJwk: input.signer.key.export({ format: 'jwk' }), x5c: x5cOf(input.signer.chain),
+        profile: 'jose-v2', signerJwk: (input.signer.key as KeyObject).export({ format: 'jwk' }), x5c: x5cOf(input.signer.chain),
         signAlg: fed.agencies[from]!.spec.keyType === 'ec' ? 'ES256' : 'RS256', recipientJwk: input.recipientCert.publicKey.export({ format: 'jwk' }),
         alg: fed.agencies[to]!.spec.keyType === 'ec' ? 'ECDH-ES+A256KW' : 'RSA-OAEP-256', x5tS256: certThumbprint(input.recipientCert),
         mid: input.messageId, from, to, sentAt: input.sentAt, letter: input.letter, attachmentFiles: files,
@@ -111,7 +112,7 @@ if (requireTool(t, JWCRYPTO)) {
         return join(dir, `att-${i}`)
       })
       writeFileSync(join(dir, 'spec.json'), JSON.stringify({
-        signerJwk: input.signer.key.export({ format: 'jwk' }),
+        signerJwk: (input.signer.key as KeyObject).export({ format: 'jwk' }),
         x5c: x5cOf(input.signer.chain),
         signAlg,
         recipientJwk: input.recipientCert.publicKey.export({ format: 'jwk' }),

@@ -46,7 +46,7 @@ t.test('defaults are filled and relative paths resolve against the config folder
   t.equal(c.dataDir, join(dir, 'data'))
   t.same(c.tls, { key: join(dir, 'tls.key.pem'), cert: join(dir, 'tls.chain.pem') })
   t.same(c.trust, { anchors: [join(root, 'certs', 'root.crt.pem')], directory: join(root, 'certs', 'directory.jws'), crls: [], revocation: 'hard', refreshSeconds: 3600, graceSeconds: 86400, fetchTimeoutSeconds: 30 })
-  t.equal(c.agencies[0]!.signing.key, join(dir, 'signing.key.pem'))
+  t.same(c.agencies[0]!.signing, { key: join(dir, 'signing.key.pem'), cert: join(dir, 'signing.chain.pem') })
   t.same(c.federation, { host: '127.0.0.1', port: 8443, connections: { headersTimeoutMs: 10000, requestTimeoutMs: 300000, idleTimeoutMs: 60000, keepAliveTimeoutMs: 65000, maxConnections: 1000 }, largeBodies: { thresholdBytes: 8388608, perPeer: 2, total: 8, retryAfterSeconds: 10 } })
   t.same(c.api, { host: '127.0.0.1', port: 8080, keys: [], connections: { headersTimeoutMs: 10000, requestTimeoutMs: 300000, idleTimeoutMs: 60000, keepAliveTimeoutMs: 65000, maxConnections: 1000 } })
   t.same(c.delivery, {

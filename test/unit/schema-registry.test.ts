@@ -48,8 +48,9 @@ t.test('config schema: every key described; every optional key has a default', a
     for (const [key, raw] of Object.entries((n.properties ?? {}) as Json)) {
       const prop = resolve(raw as Json)
       t.type(prop.description, 'string', `${path}/properties/${key} has a description`)
-      // trust.directory and trust.directoryUrl: exactly one is given (config/checks.ts), so neither has a default
-      if (!required.includes(key) && !['passphraseEnv', 'directory', 'directoryUrl'].includes(key)) t.not(prop.default, undefined, `${path}/properties/${key} has a default`)
+      // trust.directory and trust.directoryUrl: exactly one is given (config/checks.ts), so neither has a default;
+      // likewise a token key's slot and tokenLabel, its cert (absent: the token's certificate object) and pinFile (absent: SARABAN_PKCS11_PIN)
+      if (!required.includes(key) && !['passphraseEnv', 'directory', 'directoryUrl', 'slot', 'tokenLabel', 'cert', 'pinFile'].includes(key)) t.not(prop.default, undefined, `${path}/properties/${key} has a default`)
     }
   })
 })

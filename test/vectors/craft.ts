@@ -81,9 +81,10 @@ export function craftEnvelope(opts: {
 
 /** A properly signed letter JWS for `input` (as seal() makes it), with header/payload changes. */
 export function letterJws(input: SealInput, opts: { headerOver?: Record<string, unknown>; payloadOver?: Record<string, unknown>; key?: KeyObject } = {}): Buffer {
-  const alg = input.signer.key.asymmetricKeyType === 'rsa' ? 'RS256' : 'ES256'
+  const key = input.signer.key as KeyObject // test material: keys in memory
+  const alg = key.asymmetricKeyType === 'rsa' ? 'RS256' : 'ES256'
   const header = { alg, typ: 'saraban-letter+jws', x5c: x5cOf(input.signer.chain), ...opts.headerOver }
-  return craftJws(header, payloadOf(input, opts.payloadOver), opts.key ?? input.signer.key)
+  return craftJws(header, payloadOf(input, opts.payloadOver), opts.key ?? key)
 }
 
 /** [header length, content length] of the DER TLV at `at`. */

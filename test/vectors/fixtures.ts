@@ -1,5 +1,5 @@
 // Sample letters and identities for jose-v1 tests, interop tests and the vector generator.
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash, randomUUID, type KeyObject } from 'node:crypto'
 import type { FederationMaterial } from '../../src/pki/dev-ca.js'
 import type { LetterObject, SealInput, SealManyInput, SignerIdentity } from '../../src/crypto/profiles.js'
 
@@ -32,7 +32,7 @@ export function sampleLetter(from: string, to: string, attachments: readonly Buf
   }
 }
 
-export function signerOf(fed: FederationMaterial, agency: string): SignerIdentity {
+export function signerOf(fed: FederationMaterial, agency: string): SignerIdentity<KeyObject> {
   const s = fed.agencies[agency]!.signing
   return { agency, key: s.key, chain: s.chain }
 }

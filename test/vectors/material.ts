@@ -15,7 +15,7 @@ export interface KeysFile {
 
 export interface VectorAgency {
   keyType: 'rsa' | 'ec'
-  signer: SignerIdentity
+  signer: SignerIdentity<KeyObject>
   encryptionKey: KeyObject
   encryptionCert: X509Certificate
 }

@@ -6,6 +6,7 @@ import {
   createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject, type X509Certificate,
 } from 'node:crypto'
 import { keyKindOf } from '../jose/key-kinds.js'
+import { ecdhSecret, type PrivateKeyRef } from '../keys/private-key.js'
 import { certId, iasKeyId, skiKeyId } from './cert-id.js'
 import { absentOrNull, children, content, DerError, expectTag, octetString, raw, readAlgId, readOid, readSmallInt, type Tlv } from './der-read.js'
 import { algId, bitString, ctx, int, octets, seq, tlv } from './der-write.js'
@@ -18,7 +19,7 @@ const KEA_ALG = algId(OID_DH_SINGLE_PASS_STD_DH_SHA256_KDF, WRAP_ALG)
 const KEK_BITS = Buffer.from([0, 0, 1, 0]) // suppPubInfo: 256, 32-bit big-endian
 const WRAPPED_CEK_BYTES = 40
 
-export const fitsKari = (key: KeyObject): boolean => keyKindOf(key) === 'ec-p256'
+export const fitsKari = (key: PrivateKeyRef): boolean => keyKindOf(key) === 'ec-p256'
 
 /** RFC 5753 §7.2: ECC-CMS-SharedInfo { keyInfo, entityUInfo [0] OPTIONAL, suppPubInfo [2] }; ANSI X9.63 KDF, one round. */
 function kek(z: Buffer, ukm: Buffer | undefined): Buffer {
@@ -77,12 +78,12 @@ export function parseKari(buf: Buffer, t: Tlv): ParsedRecipient | 'unsupported' 
   return {
     kind: 'kari',
     keyId,
-    unwrap: (key: KeyObject) => {
+    unwrap: (key: PrivateKeyRef) => {
       if (!fitsKari(key)) return undefined
       try {
         // Importing the point checks that it is on the curve (invalid-curve attacks, RFC 8725 §3.4).
         const pub = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') }, format: 'jwk' })
-        const d = createDecipheriv('id-aes256-wrap', kek(diffieHellman({ privateKey: key, publicKey: pub }), ukm), AESKW_IV)
+        const d = createDecipheriv('id-aes256-wrap', kek(ecdhSecret(key, pub), ukm), AESKW_IV)
         return Buffer.concat([d.update(encryptedKey), d.final()])
       } catch {
         return undefined

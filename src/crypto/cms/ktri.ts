@@ -1,6 +1,7 @@
 // KeyTransRecipientInfo (RFC 5652 §6.2.1) with RSAES-OAEP, SHA-256, MGF1-SHA-256 and an empty label
 // (RFC 8017 §7.1, parameters per RFC 4055 §4.1) for RSA recipients (PROTOCOL.md §12.4).
-import { constants, privateDecrypt, publicEncrypt, type KeyObject, type X509Certificate } from 'node:crypto'
+import { constants, publicEncrypt, type X509Certificate } from 'node:crypto'
+import { decryptOaepSha256, type PrivateKeyRef } from '../keys/private-key.js'
 import { keyKindOf } from '../jose/key-kinds.js'
 import { certId, iasKeyId, skiKeyId } from './cert-id.js'
 import { absentOrNull, children, content, DerError, expectTag, octetString, raw, readAlgId, readSmallInt, type Tlv } from './der-read.js'
@@ -14,7 +15,7 @@ const SHA256_ALG = algId(OID_SHA256)
 const OAEP_ALG = algId(OID_RSAES_OAEP, seq(ctx(0, SHA256_ALG), ctx(1, algId(OID_MGF1, SHA256_ALG))))
 export const MAX_RSA_ENCRYPTED_KEY = 1024 // 8192-bit modulus
 
-export const fitsKtri = (key: KeyObject): boolean => keyKindOf(key) === 'rsa'
+export const fitsKtri = (key: PrivateKeyRef): boolean => keyKindOf(key) === 'rsa'
 
 export function encodeKtri(cek: Buffer, recipient: X509Certificate): Buffer {
   return seq(int(0), certId(recipient).issuerAndSerial, OAEP_ALG, octets(publicEncrypt({ key: recipient.publicKey, ...OAEP_256 }, cek)))
@@ -35,10 +36,10 @@ export function parseKtri(buf: Buffer, t: Tlv): ParsedRecipient | 'unsupported' 
   return {
     kind: 'ktri',
     keyId,
-    unwrap: (key: KeyObject) => {
+    unwrap: (key: PrivateKeyRef) => {
       if (!fitsKtri(key)) return undefined
       try {
-        return privateDecrypt({ key, ...OAEP_256 }, encryptedKey)
+        return decryptOaepSha256(key, encryptedKey)
       } catch {
         return undefined
       }

@@ -2,6 +2,7 @@
 // KeyTransRecipientInfo with RSAES-OAEP, EC P-256 recipients KeyAgreeRecipientInfo with ECDH
 // (PROTOCOL.md §12.4). Any other kind (kekri, pwri, ori) is refused.
 import type { KeyObject, X509Certificate } from 'node:crypto'
+import type { PrivateKeyRef } from '../keys/private-key.js'
 import type { Tlv } from './der-read.js'
 import { encodeKari, fitsKari, parseKari } from './kari.js'
 import { encodeKtri, fitsKtri, parseKtri } from './ktri.js'
@@ -11,7 +12,7 @@ export interface ParsedRecipient {
   /** "ias:…" or "ski:…" (cert-id.ts): which certificate's key opens it. */
   readonly keyId: string
   /** The CEK, or undefined for any failure (the caller goes on with a random key: no oracle). */
-  unwrap(key: KeyObject): Buffer | undefined
+  unwrap(key: PrivateKeyRef): Buffer | undefined
 }
 
 interface RecipientRow {

@@ -1,7 +1,10 @@
 // SignerInfo signature algorithms (RFC 5652 §5.3, RFC 5754 §3, RFC 4056) as rows of an allow-list
 // (house style §2). SHA-256 only. Signing: RSA → PKCS#1 v1.5, EC P-256 → ECDSA; PSS by option
 // (tests) and accepted on verify, with the parameters the signer states (MGF1 SHA-256; its salt).
-import { constants, sign, verify, type KeyObject } from 'node:crypto'
+import { constants, verify, type KeyObject } from 'node:crypto'
+import type { HandleSignAlg } from '../keys/handle.js'
+import { p1363ToDer } from '../keys/ecdsa-der.js'
+import { isKeyHandle, signSha256, type PrivateKeyRef } from '../keys/private-key.js'
 import { keyKindOf, type KeyKind } from '../jose/key-kinds.js'
 import { absentOrNull, children, DerError, readAlgId, readSmallInt, type Tlv } from './der-read.js'
 import { algId, ctx, int, NULL, seq } from './der-write.js'
@@ -16,26 +19,32 @@ export interface SigAlgorithm {
   /** AlgorithmIdentifier DER for SignerInfo.signatureAlgorithm. */
   readonly algId: Buffer
   readonly options: { padding?: number; saltLength?: number }
+  /** The same primitive asked of a key handle, and how its signature becomes the SignerInfo's. */
+  readonly handleAlg: HandleSignAlg
+  readonly fromHandle: (signature: Buffer) => Buffer
 }
+
+const asIs = (s: Buffer): Buffer => s
 
 const SHA256_ALG = algId(OID_SHA256)
 // RFC 4055 §3.1: RSASSA-PSS-params { hashAlgorithm [0], maskGenAlgorithm [1], saltLength [2] } (trailerField default 1).
 const PSS_PARAMS = seq(ctx(0, SHA256_ALG), ctx(1, algId(OID_MGF1, SHA256_ALG)), ctx(2, int(32)))
 
 const ROWS: readonly SigAlgorithm[] = [
-  { name: 'rsa-pkcs1', keyKind: 'rsa', signsByDefault: true, algId: algId(OID_SHA256_WITH_RSA, NULL), options: { padding: constants.RSA_PKCS1_PADDING } },
-  { name: 'rsa-pss', keyKind: 'rsa', signsByDefault: false, algId: algId(OID_RSASSA_PSS, PSS_PARAMS), options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } },
+  { name: 'rsa-pkcs1', keyKind: 'rsa', signsByDefault: true, algId: algId(OID_SHA256_WITH_RSA, NULL), options: { padding: constants.RSA_PKCS1_PADDING }, handleAlg: 'RS256', fromHandle: asIs },
+  { name: 'rsa-pss', keyKind: 'rsa', signsByDefault: false, algId: algId(OID_RSASSA_PSS, PSS_PARAMS), options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, handleAlg: 'PS256', fromHandle: asIs },
   // RFC 5758 §3.2: ecdsa-with-SHA256, parameters absent; the signature is the DER Ecdsa-Sig-Value.
-  { name: 'ecdsa', keyKind: 'ec-p256', signsByDefault: true, algId: algId(OID_ECDSA_WITH_SHA256), options: {} },
+  { name: 'ecdsa', keyKind: 'ec-p256', signsByDefault: true, algId: algId(OID_ECDSA_WITH_SHA256), options: {}, handleAlg: 'ES256', fromHandle: p1363ToDer },
 ]
 
-export function signerAlgorithm(key: KeyObject, name?: SigName): SigAlgorithm | undefined {
+export function signerAlgorithm(key: PrivateKeyRef, name?: SigName): SigAlgorithm | undefined {
   const kind = keyKindOf(key)
   return ROWS.find((r) => r.keyKind === kind && (name === undefined ? r.signsByDefault : r.name === name))
 }
 
-export function signWithRow(row: SigAlgorithm, data: Buffer, key: KeyObject): Buffer {
-  return sign('sha256', data, { key, ...row.options })
+export function signWithRow(row: SigAlgorithm, data: Buffer, key: PrivateKeyRef): Buffer {
+  const signature = signSha256(key, row.handleAlg, data, row.options)
+  return isKeyHandle(key) ? row.fromHandle(signature) : signature
 }
 
 /**

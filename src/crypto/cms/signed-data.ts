@@ -3,6 +3,7 @@
 // content-type, message-digest and signing-time (§5.3, §11); the signature is over their DER
 // SET OF encoding (§5.4). Verification uses the certificate the SignerIdentifier names, from the
 // `certificates` field; whether that chain is trusted is for pki/ to decide.
+import { keyMatchesCertificate } from '../keys/private-key.js'
 import { createHash, X509Certificate } from 'node:crypto'
 import type { SignerIdentity } from '../types.js'
 import { certId, iasKeyId, skiKeyId } from './cert-id.js'
@@ -25,7 +26,7 @@ export function signCms(contentType: string, payload: Buffer, signer: SignerIden
   const row = signerAlgorithm(signer.key, opts.sigAlg)
   if (row === undefined) throw new Error('cms: the signing key is of a type or size cms-v1 does not support')
   const leaf = signer.chain[0]
-  if (leaf === undefined || !leaf.checkPrivateKey(signer.key)) throw new Error('signer: the key does not match the first certificate of the chain')
+  if (leaf === undefined || !keyMatchesCertificate(signer.key, leaf)) throw new Error('signer: the key does not match the first certificate of the chain')
   const attrs = [
     seq(oid(OID_ATTR_CONTENT_TYPE), setOf(oid(contentType))),
     seq(oid(OID_ATTR_SIGNING_TIME), setOf(signingTime(opts.signingTime ?? new Date()))),

@@ -1,6 +1,7 @@
 // Envelope profile 'cms-v1' (PROTOCOL.md §12): a CMS SignedData letter, followed by its attachment
 // bytes, inside a CMS AuthEnvelopedData (AES-256-GCM) for one recipient. The signed payload, its
 // manifest and the attachment framing are those of jose-v1 (§5.3, §5.4); only the containers differ.
+import type { PrivateKeyRef } from '../keys/private-key.js'
 import type { KeyObject, X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { AGENCY_ID, MESSAGE_ID } from '../../domain/ids.js'
@@ -41,7 +42,7 @@ function malformed(detail: string, field?: string): SarabanError {
   return new SarabanError('ERR_ENVELOPE_MALFORMED', detail, field === undefined ? {} : { field })
 }
 
-export function openCmsV1(envelope: Buffer, key: KeyObject): Opened {
+export function openCmsV1(envelope: Buffer, key: PrivateKeyRef): Opened {
   return checkBundle(decryptWithRecipientKey(parseAuthEnveloped(envelope), key))
 }
 
@@ -101,7 +102,7 @@ export const cmsV1: EnvelopeProfile & SealsMany = Object.freeze({
   peek: (envelope: Buffer, routing?: Routing) => peekCmsV1(envelope, routing),
   contentSpan: (envelope: Buffer) => parseAuthEnveloped(envelope).content,
   matchesRecipient: matchesCmsV1Recipient,
-  open: async (envelope: Buffer, key: KeyObject) => openCmsV1(envelope, key),
+  open: async (envelope: Buffer, key: PrivateKeyRef) => openCmsV1(envelope, key),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openCmsV1WithContentKey(envelope, contentKey),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signCmsReceipt(claims, signer),
   verifyReceipt: async (receipt: Buffer) => verifyCmsReceipt(receipt),

@@ -1,6 +1,7 @@
 // cms-v1 envelopes opened for reading by range (crypto/ranged.ts): the encrypted content is one
 // OCTET STRING or, from OpenSSL, a constructed one in chunks (PROTOCOL.md §12.4); a range may span
 // chunks. The signed letter is the SignedData TLV at the start of the content (§12.3).
+import type { PrivateKeyRef } from '../keys/private-key.js'
 import type { KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { decryptPrefix, decryptRange, layout, type GcmContent, type RangedEnvelope } from '../ranged.js'
@@ -44,7 +45,7 @@ function tlvLength(prefix: Buffer): number | undefined {
   return 2 + n + len
 }
 
-export function openCmsV1Ranged(envelope: Buffer, key: KeyObject): RangedEnvelope {
+export function openCmsV1Ranged(envelope: Buffer, key: PrivateKeyRef): RangedEnvelope {
   const parsed = parseAuthEnveloped(envelope)
   const cek = parsed.recipient.unwrap(key)
   if (cek?.length !== 32) throw decryptFailed()

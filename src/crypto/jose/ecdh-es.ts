@@ -3,6 +3,7 @@
 import {
   createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject,
 } from 'node:crypto'
+import { ecdhSecret, type PrivateKeyRef } from '../keys/private-key.js'
 import { decodeStrict } from './b64.js'
 import { CURVES, curveOfKind, keyKindOf, type CurveName } from './key-kinds.js'
 
@@ -36,12 +37,12 @@ export function concatKdf(z: Buffer, algorithmId: string, keydatalenBits: number
 
 export interface EpkJwk { kty: 'EC'; crv: CurveName; x: string; y: string }
 
-function curveOf(key: KeyObject): CurveName | undefined {
+function curveOf(key: PrivateKeyRef): CurveName | undefined {
   const kind = keyKindOf(key)
   return kind === undefined ? undefined : curveOfKind(kind)
 }
 
-export function fitsEcdh(key: KeyObject): boolean {
+export function fitsEcdh(key: PrivateKeyRef): boolean {
   return curveOf(key) !== undefined
 }
 
@@ -57,7 +58,7 @@ export function wrapEcdhEs(cek: Buffer, recipient: KeyObject): { encryptedKey: B
 }
 
 /** The unwrapped CEK, or undefined for any failure (the caller substitutes a random CEK, RFC 7516 §11.5). */
-export function unwrapEcdhEs(encryptedKey: Buffer, header: Record<string, unknown>, key: KeyObject): Buffer | undefined {
+export function unwrapEcdhEs(encryptedKey: Buffer, header: Record<string, unknown>, key: PrivateKeyRef): Buffer | undefined {
   const crv = curveOf(key)
   const epk = header['epk']
   if (crv === undefined || typeof epk !== 'object' || epk === null || Array.isArray(epk)) return undefined
@@ -72,7 +73,7 @@ export function unwrapEcdhEs(encryptedKey: Buffer, header: Record<string, unknow
   try {
     // OpenSSL refuses a point that is not on the curve when the key is imported.
     const pub = createPublicKey({ key: { kty: 'EC', crv, x: e['x'] as string, y: e['y'] as string }, format: 'jwk' })
-    const kek = concatKdf(diffieHellman({ privateKey: key, publicKey: pub }), ALG, KEYDATALEN_BITS)
+    const kek = concatKdf(ecdhSecret(key, pub), ALG, KEYDATALEN_BITS)
     const d = createDecipheriv('id-aes256-wrap', kek, AESKW_IV)
     return Buffer.concat([d.update(encryptedKey), d.final()])
   } catch {

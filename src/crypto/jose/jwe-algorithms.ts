@@ -1,7 +1,8 @@
 // JWE key management (RFC 7518 §4) and content encryption (§5) algorithms as rows of allow-lists
 // (house style §2). jose-v1: RSA recipients → RSA-OAEP-256, EC recipients → ECDH-ES+A256KW; content
 // is always A256GCM (PROTOCOL.md §5.1).
-import { constants, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto'
+import { constants, publicEncrypt, type KeyObject } from 'node:crypto'
+import { decryptOaepSha256, type PrivateKeyRef } from '../keys/private-key.js'
 import { fitsEcdh, unwrapEcdhEs, wrapEcdhEs } from './ecdh-es.js'
 import { keyKindOf } from './key-kinds.js'
 
@@ -11,9 +12,9 @@ export interface KeyManagement {
   readonly headerMembers: readonly string[]
   /** Longest encrypted-key part (base64url characters) accepted before decoding. */
   readonly maxEncryptedKeyChars: number
-  fits(key: KeyObject): boolean
+  fits(key: PrivateKeyRef): boolean
   wrap(cek: Buffer, recipient: KeyObject): { encryptedKey: Buffer; header: Record<string, unknown> }
-  unwrap(encryptedKey: Buffer, header: Record<string, unknown>, key: KeyObject): Buffer | undefined
+  unwrap(encryptedKey: Buffer, header: Record<string, unknown>, key: PrivateKeyRef): Buffer | undefined
 }
 
 // RFC 7518 §4.3: RSAES-OAEP with SHA-256 and MGF1 SHA-256.
@@ -28,7 +29,7 @@ const KEY_MANAGEMENT: readonly KeyManagement[] = [
     wrap: (cek, recipient) => ({ encryptedKey: publicEncrypt({ key: recipient, ...OAEP_256 }, cek), header: {} }),
     unwrap: (encryptedKey, _header, key) => {
       try {
-        return privateDecrypt({ key, ...OAEP_256 }, encryptedKey)
+        return decryptOaepSha256(key, encryptedKey)
       } catch {
         return undefined
       }

@@ -3,6 +3,7 @@
 // AAD = ASCII(BASE64URL(header)) (RFC 7516 §5.1 step 14). The plaintext arrives as a list of Buffers
 // (signed letter, attachments) and is encrypted and base64url-written slice by slice into one
 // preallocated envelope Buffer: no concatenated plaintext, ciphertext or envelope string is built.
+import type { PrivateKeyRef } from '../keys/private-key.js'
 import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { b64u, decodeStrict, decodeStrictInSlices, decodedLength, encodedLength } from './b64.js'
@@ -107,7 +108,7 @@ export function parseCompactJwe(envelope: Buffer, maxHeaderChars: number): Parse
 }
 
 /** Decrypts a parsed JWE with the recipient's private key. Every failure is the same ERR_DECRYPT_FAILED. */
-export function decryptParsed(p: ParsedJwe, key: KeyObject): Buffer {
+export function decryptParsed(p: ParsedJwe, key: PrivateKeyRef): Buffer {
   const unwrapped = p.km.fits(key) ? p.km.unwrap(p.encryptedKey, p.header, key) : undefined
   // RFC 7516 §11.5: on a key-unwrap failure carry on with a random CEK, so that the outcome and the
   // time taken do not tell an RSA padding failure from a tag failure.

@@ -1,6 +1,7 @@
 // JWS signature algorithms (RFC 7518 §3) as rows of an allow-list (house style §2). Anything not
 // here, "none" included (RFC 7518 §3.6), is refused before a key is touched.
-import { constants, sign, verify, type KeyObject } from 'node:crypto'
+import { constants, verify, type KeyObject } from 'node:crypto'
+import { signSha256, type PrivateKeyRef } from '../keys/private-key.js'
 import { keyKindOf, type KeyKind } from './key-kinds.js'
 
 export interface JwsAlgorithm {
@@ -30,25 +31,25 @@ export function jwsAlgorithm(alg: unknown): JwsAlgorithm | undefined {
 }
 
 /** The default signing row for this key, or undefined (e.g. RSA < 2048 bits, curve without a row). */
-export function signingAlgorithmFor(key: KeyObject): JwsAlgorithm | undefined {
+export function signingAlgorithmFor(key: PrivateKeyRef): JwsAlgorithm | undefined {
   const kind = keyKindOf(key)
   return ROWS.find((r) => r.signsByDefault && kind !== undefined && r.keyKinds.includes(kind))
 }
 
 /** Row for an explicit alg if the key fits it (tests and vectors sign PS256 this way). */
-export function signingAlgorithmNamed(alg: string, key: KeyObject): JwsAlgorithm | undefined {
+export function signingAlgorithmNamed(alg: string, key: PrivateKeyRef): JwsAlgorithm | undefined {
   const row = BY_ALG.get(alg)
   const kind = keyKindOf(key)
   return row && kind !== undefined && row.keyKinds.includes(kind) ? row : undefined
 }
 
-export function keyFits(row: JwsAlgorithm, key: KeyObject): boolean {
+export function keyFits(row: JwsAlgorithm, key: PrivateKeyRef): boolean {
   const kind = keyKindOf(key)
   return kind !== undefined && row.keyKinds.includes(kind)
 }
 
-export function signWith(row: JwsAlgorithm, input: Buffer, key: KeyObject): Buffer {
-  return sign('sha256', input, { key, ...row.options })
+export function signWith(row: JwsAlgorithm, input: Buffer, key: PrivateKeyRef): Buffer {
+  return signSha256(key, row.alg, input, row.options)
 }
 
 /** false for any failure: wrong signature, wrong length, key of another kind. */

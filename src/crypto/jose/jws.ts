@@ -1,6 +1,7 @@
 // JWS Compact Serialization (RFC 7515 §7.1) with an x5c chain (§4.1.6) and node:crypto. The
 // protected header is exactly {"alg","typ","x5c"} (PROTOCOL.md §5.4, §6.2). Verification uses the x5c
 // leaf's public key; whether that chain is trusted is for pki/ to decide.
+import { keyMatchesCertificate } from '../keys/private-key.js'
 import { X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import type { SignerIdentity } from '../types.js'
@@ -25,7 +26,7 @@ function headerFor(signer: SignerIdentity, typ: string, alg?: string): CachedHea
   const row = alg === undefined ? signingAlgorithmFor(signer.key) : signingAlgorithmNamed(alg, signer.key)
   if (row === undefined) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The signing key is of a type or size jose-v1 does not support.')
   const leaf = signer.chain[0]
-  if (leaf === undefined || !leaf.checkPrivateKey(signer.key)) throw new Error('signer: the key does not match the first certificate of the chain')
+  if (leaf === undefined || !keyMatchesCertificate(signer.key, leaf)) throw new Error('signer: the key does not match the first certificate of the chain')
   const b64 = b64u(JSON.stringify({ alg: row.alg, typ, x5c: signer.chain.map((c) => c.raw.toString('base64')) }))
   const made = { alg: row, b64 }
   if (cacheable) {

@@ -1,6 +1,7 @@
 // Which asymmetric keys the jose-v1 tables accept (PROTOCOL.md §5.1). Each algorithm row names the
 // key kinds it works with; a key of any other kind never reaches a crypto call.
 import type { KeyObject } from 'node:crypto'
+import { inspectable, type PrivateKeyRef } from '../keys/private-key.js'
 
 export type KeyKind = 'rsa' | 'ec-p256' | 'ec-p384'
 
@@ -15,8 +16,9 @@ export const CURVES = {
 
 export type CurveName = keyof typeof CURVES
 
-/** The kind of a public or private key, or undefined for keys no row accepts. */
-export function keyKindOf(key: KeyObject): KeyKind | undefined {
+/** The kind of a public or private key (in memory or behind a handle), or undefined for keys no row accepts. */
+export function keyKindOf(ref: KeyObject | PrivateKeyRef): KeyKind | undefined {
+  const key = inspectable(ref)
   const d = key.asymmetricKeyDetails
   if (key.asymmetricKeyType === 'rsa') return (d?.modulusLength ?? 0) >= MIN_RSA_BITS ? 'rsa' : undefined
   if (key.asymmetricKeyType === 'ec') {

@@ -2,6 +2,7 @@
 // bytes, inside a JWE for one recipient. Built on node:crypto and Buffers (panva/jose is used only as
 // a cross-check in tests: its btoa-based base64 is an order of magnitude slower on large attachments,
 // see test/interop/measure-jose.ts).
+import type { PrivateKeyRef } from '../keys/private-key.js'
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import type { EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SignerIdentity } from '../types.js'
@@ -29,7 +30,7 @@ export function sealV1(input: SealInput, opts: SealOptions = {}): Sealed {
 const SRB_NAMES = { messageId: 'srb_mid', from: 'srb_from', to: 'srb_to' } as const
 
 /** Opens with the recipient's private key. */
-export function openV1(envelope: Buffer, key: KeyObject): Opened {
+export function openV1(envelope: Buffer, key: PrivateKeyRef): Opened {
   const { jwe } = parseV1Envelope(envelope)
   return checkBundle(jwe, decryptParsed(jwe, key))
 }
@@ -85,7 +86,7 @@ export const joseV1: EnvelopeProfile = Object.freeze({
   // header, which names it, is the AAD), so no other envelope can hold the same bytes.
   contentSpan: () => undefined,
   matchesRecipient: matchesV1Recipient,
-  open: async (envelope: Buffer, key: KeyObject) => openV1(envelope, key),
+  open: async (envelope: Buffer, key: PrivateKeyRef) => openV1(envelope, key),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openV1WithContentKey(envelope, contentKey),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),
   verifyReceipt: async (receipt: Buffer) => verifyV1Receipt(receipt),

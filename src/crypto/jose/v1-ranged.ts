@@ -2,6 +2,7 @@
 // base64url text inside the compact JWE (PROTOCOL.md §5.1) or the flattened JSON (§17.7), so byte b of
 // it is in the 4-character group b/3; a range is decoded from its first whole group. The bundle is the
 // same in both profiles: the signed letter runs up to the first LF (§5.3).
+import type { PrivateKeyRef } from '../keys/private-key.js'
 import type { KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { decryptRange, layout, RANGE_SLICE, type GcmContent, type RangedEnvelope } from '../ranged.js'
@@ -30,15 +31,15 @@ function base64urlRange(text: Buffer): GcmContent['read'] {
   }
 }
 
-export function openV1Ranged(envelope: Buffer, key: KeyObject): RangedEnvelope {
+export function openV1Ranged(envelope: Buffer, key: PrivateKeyRef): RangedEnvelope {
   return openJoseRanged(parseV1Envelope(envelope).jwe, key)
 }
 
-export function openV2Ranged(envelope: Buffer, key: KeyObject): RangedEnvelope {
+export function openV2Ranged(envelope: Buffer, key: PrivateKeyRef): RangedEnvelope {
   return openJoseRanged(parseV2Envelope(envelope).jwe, key)
 }
 
-function openJoseRanged(jwe: ParsedJwe, key: KeyObject): RangedEnvelope {
+function openJoseRanged(jwe: ParsedJwe, key: PrivateKeyRef): RangedEnvelope {
   const cek = jwe.km.fits(key) ? jwe.km.unwrap(jwe.encryptedKey, jwe.header, key) : undefined
   if (cek?.length !== jwe.ce.keyBytes) throw decryptFailed()
   const text = jwe.parts[3]

@@ -5,6 +5,7 @@
 // with Buffer (Base64UrlWriter), into the shared bytes. The ciphertext is the FIRST member: every
 // part's head is the same 15 bytes, so SHA-256 of head ‖ shared is computed once and each part's
 // envelopeSha256 only adds its tail (a few hundred bytes) to a copy of that state.
+import type { PrivateKeyRef } from '../keys/private-key.js'
 import { createCipheriv, createHash, randomBytes, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { encodePayloadV2 } from '../payload.js'
@@ -102,7 +103,7 @@ export function peekJoseV2(envelope: Buffer, routing?: Routing): EnvelopeHeader 
   return header
 }
 
-export function openJoseV2(envelope: Buffer, key: KeyObject): Opened {
+export function openJoseV2(envelope: Buffer, key: PrivateKeyRef): Opened {
   const { jwe } = parseV2Envelope(envelope)
   return checkBundle(jwe, decryptParsed(jwe, key))
 }
@@ -121,7 +122,7 @@ export const joseV2: EnvelopeProfile & SealsMany = Object.freeze({
   peek: (envelope: Buffer, routing?: Routing) => peekJoseV2(envelope, routing),
   contentSpan: (envelope: Buffer) => parseV2Envelope(envelope).content, // the ciphertext text: SealedMany.shared
   matchesRecipient: matchesV1Recipient,
-  open: async (envelope: Buffer, key: KeyObject) => openJoseV2(envelope, key),
+  open: async (envelope: Buffer, key: PrivateKeyRef) => openJoseV2(envelope, key),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openJoseV2WithContentKey(envelope, contentKey),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),
   verifyReceipt: async (receipt: Buffer) => verifyV1Receipt(receipt),
