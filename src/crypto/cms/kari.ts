@@ -10,7 +10,7 @@ import { certId, iasKeyId, skiKeyId } from './cert-id.js'
 import { absentOrNull, children, content, DerError, expectTag, octetString, raw, readAlgId, readOid, readSmallInt, type Tlv } from './der-read.js'
 import { algId, bitString, ctx, int, octets, seq, tlv } from './der-write.js'
 import { OID_AES256_WRAP, OID_DH_SINGLE_PASS_STD_DH_SHA256_KDF, OID_EC_PUBLIC_KEY, OID_P256 } from './oids.js'
-import type { ParsedRecipient } from './recipient-info.js'
+import { recipientHandle, type ParsedRecipient } from './recipient-info.js'
 
 const AESKW_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex') // RFC 3394 §2.2.3.1
 const WRAP_ALG = algId(OID_AES256_WRAP) // RFC 3565 §2.3.2: parameters absent
@@ -77,12 +77,13 @@ export function parseKari(buf: Buffer, t: Tlv): ParsedRecipient | 'unsupported' 
   return {
     kind: 'kari',
     keyId,
-    unwrap: (key: KeyObject) => {
-      if (!fitsKari(key)) return undefined
+    unwrap: (key) => {
+      const handle = recipientHandle(key)
+      if (handle?.kind !== 'ec-p256') return undefined
       try {
         // Importing the point checks that it is on the curve (invalid-curve attacks, RFC 8725 §3.4).
         const pub = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') }, format: 'jwk' })
-        const d = createDecipheriv('id-aes256-wrap', kek(diffieHellman({ privateKey: key, publicKey: pub }), ukm), AESKW_IV)
+        const d = createDecipheriv('id-aes256-wrap', kek(handle.deriveEcdh(pub), ukm), AESKW_IV)
         return Buffer.concat([d.update(encryptedKey), d.final()])
       } catch {
         return undefined

@@ -1,12 +1,12 @@
 // KeyTransRecipientInfo (RFC 5652 §6.2.1) with RSAES-OAEP, SHA-256, MGF1-SHA-256 and an empty label
 // (RFC 8017 §7.1, parameters per RFC 4055 §4.1) for RSA recipients (PROTOCOL.md §12.4).
-import { constants, privateDecrypt, publicEncrypt, type KeyObject, type X509Certificate } from 'node:crypto'
+import { constants, publicEncrypt, type KeyObject, type X509Certificate } from 'node:crypto'
 import { keyKindOf } from '../jose/key-kinds.js'
 import { certId, iasKeyId, skiKeyId } from './cert-id.js'
 import { absentOrNull, children, content, DerError, expectTag, octetString, raw, readAlgId, readSmallInt, type Tlv } from './der-read.js'
 import { algId, ctx, int, octets, seq } from './der-write.js'
 import { OID_MGF1, OID_P_SPECIFIED, OID_RSAES_OAEP, OID_SHA256 } from './oids.js'
-import type { ParsedRecipient } from './recipient-info.js'
+import { recipientHandle, type ParsedRecipient } from './recipient-info.js'
 
 const OAEP_256 = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' } as const
 const SHA256_ALG = algId(OID_SHA256)
@@ -35,10 +35,11 @@ export function parseKtri(buf: Buffer, t: Tlv): ParsedRecipient | 'unsupported' 
   return {
     kind: 'ktri',
     keyId,
-    unwrap: (key: KeyObject) => {
-      if (!fitsKtri(key)) return undefined
+    unwrap: (key) => {
+      const handle = recipientHandle(key)
+      if (handle?.kind !== 'rsa') return undefined
       try {
-        return privateDecrypt({ key, ...OAEP_256 }, encryptedKey)
+        return handle.decryptOaepSha256(encryptedKey)
       } catch {
         return undefined
       }

@@ -2,6 +2,7 @@
 // (house style §2). SHA-256 only. Signing: RSA → PKCS#1 v1.5, EC P-256 → ECDSA; PSS by option
 // (tests) and accepted on verify, with the parameters the signer states (MGF1 SHA-256; its salt).
 import { constants, sign, verify, type KeyObject } from 'node:crypto'
+import type { HandleSignAlg, PrivateKeyHandle } from '../keys/handle.js'
 import { keyKindOf, type KeyKind } from '../jose/key-kinds.js'
 import { absentOrNull, children, DerError, readAlgId, readSmallInt, type Tlv } from './der-read.js'
 import { algId, ctx, int, NULL, seq } from './der-write.js'
@@ -16,6 +17,8 @@ export interface SigAlgorithm {
   /** AlgorithmIdentifier DER for SignerInfo.signatureAlgorithm. */
   readonly algId: Buffer
   readonly options: { padding?: number; saltLength?: number }
+  /** The operation a PrivateKeyHandle performs for this row (issue 12 §1). */
+  readonly handleAlg: HandleSignAlg
 }
 
 const SHA256_ALG = algId(OID_SHA256)
@@ -23,10 +26,10 @@ const SHA256_ALG = algId(OID_SHA256)
 const PSS_PARAMS = seq(ctx(0, SHA256_ALG), ctx(1, algId(OID_MGF1, SHA256_ALG)), ctx(2, int(32)))
 
 const ROWS: readonly SigAlgorithm[] = [
-  { name: 'rsa-pkcs1', keyKind: 'rsa', signsByDefault: true, algId: algId(OID_SHA256_WITH_RSA, NULL), options: { padding: constants.RSA_PKCS1_PADDING } },
-  { name: 'rsa-pss', keyKind: 'rsa', signsByDefault: false, algId: algId(OID_RSASSA_PSS, PSS_PARAMS), options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } },
+  { name: 'rsa-pkcs1', keyKind: 'rsa', signsByDefault: true, algId: algId(OID_SHA256_WITH_RSA, NULL), options: { padding: constants.RSA_PKCS1_PADDING }, handleAlg: 'RS256' },
+  { name: 'rsa-pss', keyKind: 'rsa', signsByDefault: false, algId: algId(OID_RSASSA_PSS, PSS_PARAMS), options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, handleAlg: 'PS256' },
   // RFC 5758 §3.2: ecdsa-with-SHA256, parameters absent; the signature is the DER Ecdsa-Sig-Value.
-  { name: 'ecdsa', keyKind: 'ec-p256', signsByDefault: true, algId: algId(OID_ECDSA_WITH_SHA256), options: {} },
+  { name: 'ecdsa', keyKind: 'ec-p256', signsByDefault: true, algId: algId(OID_ECDSA_WITH_SHA256), options: {}, handleAlg: 'ES256' },
 ]
 
 export function signerAlgorithm(key: KeyObject, name?: SigName): SigAlgorithm | undefined {
@@ -36,6 +39,24 @@ export function signerAlgorithm(key: KeyObject, name?: SigName): SigAlgorithm | 
 
 export function signWithRow(row: SigAlgorithm, data: Buffer, key: KeyObject): Buffer {
   return sign('sha256', data, { key, ...row.options })
+}
+
+/** The default (or named) row for a handle's key kind. */
+export function handleAlgorithm(handle: PrivateKeyHandle, name?: SigName): SigAlgorithm | undefined {
+  if (handle.kind === 'rsa' && (handle.publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return undefined
+  return ROWS.find((r) => r.keyKind === handle.kind && (name === undefined ? r.signsByDefault : r.name === name))
+}
+
+/** Signs through a handle; ECDSA comes back as IEEE P1363 r‖s and is re-encoded as the DER
+ *  Ecdsa-Sig-Value CMS carries (RFC 5753 §7.2 / RFC 3279 §2.2.3). */
+export function signWithHandle(row: SigAlgorithm, data: Buffer, handle: PrivateKeyHandle): Buffer {
+  const sig = handle.sign(row.handleAlg, data)
+  return row.name === 'ecdsa' ? p1363ToDer(sig) : sig
+}
+
+function p1363ToDer(sig: Buffer): Buffer {
+  if (sig.length !== 64) throw new Error('ECDSA P-256: the signature is not 64 bytes')
+  return seq(int(sig.subarray(0, 32)), int(sig.subarray(32)))
 }
 
 /**
