@@ -12,7 +12,7 @@ import { OID_DATA } from '../../crypto/cms/oids.js'
 import { CmsSignedError, verifyCmsSigners, type VerifiedSigner } from '../../crypto/cms/signed-data.js'
 import type { PrivateKeyHandle } from '../../crypto/keys/handle.js'
 import { decodeBundle } from './bundle.js'
-import { MAX_INNER_RECIPIENTS, MAX_INNER_SIGNERS } from './seal.js'
+import { MAX_INNER_RECIPIENTS, MAX_INNER_SIGNERS, sha256Hex } from './seal.js'
 import type { ClassifiedLetter } from './types.js'
 
 export interface OpenedInner {
@@ -58,7 +58,13 @@ export function verifyInnerSigned(signed: Buffer): Omit<OpenedInner, 'signed'> {
   return { signers: v.signerInfos, certificates: v.certificates, letter, attachments }
 }
 
-export function openInner(inner: Buffer, officer: { handle: PrivateKeyHandle; certificate: X509Certificate }): OpenedInner {
+/** Opens an inner envelope. `innerSha256` (the outer cover's, and the release statements') is checked
+ *  first: the RecipientInfos of other officers lie outside the GCM tag (RFC 5083 §2.1 without
+ *  authAttrs), so only the digest the sending officer signed catches a change there. */
+export function openInner(inner: Buffer, officer: { handle: PrivateKeyHandle; certificate: X509Certificate }, innerSha256?: string): OpenedInner {
+  if (innerSha256 !== undefined && sha256Hex(inner) !== innerSha256) {
+    throw new SarabanError('ERR_CLASSIFIED_MISMATCH', 'The inner envelope is not the one the sending officer released (its SHA-256 differs from innerSha256); do not trust it and tell the registrar.', { field: 'innerSha256' })
+  }
   const signed = decryptInner(inner, officer)
   return { signed, ...verifyInnerSigned(signed) }
 }
