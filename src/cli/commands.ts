@@ -8,6 +8,7 @@ import { directoryCommand } from './directory.js'
 import { caCommand } from './ca.js'
 import { initCommand } from './init.js'
 import { tsaCommand } from './tsa.js'
+import { classifiedCommand } from './classified/index.js'
 
 export interface Command {
   readonly summary: string
@@ -25,6 +26,7 @@ export const commands: Record<string, Command> = {
   init: initCommand,
   ca: caCommand,
   tsa: tsaCommand,
+  classified: classifiedCommand,
 }
 
 export function usage(): string {

@@ -42,8 +42,16 @@ const fail = (file: string, sentence: string): SarabanError =>
 
 const isPkcs12Name = (f: string): boolean => /\.(p12|pfx)$/i.test(f)
 
-/** Opens a key file; every failure is ERR_OFFICER_KEY_FILE with one sentence naming the file. */
+/** Opens a key file holding one key; every failure is ERR_OFFICER_KEY_FILE with one sentence naming the file. */
 export async function loadKeyFile(spec: KeyFileSpec): Promise<LoadedKey> {
+  const all = await loadKeyFileAll(spec)
+  if (all.length !== 1) throw fail(spec.keyFile, `the file holds ${all.length} private keys where one is expected.`)
+  return all[0]!
+}
+
+/** Every key of a key file (an officer's PKCS#12 holds the signing and the encryption key), each
+ *  paired with its certificate. */
+export async function loadKeyFileAll(spec: KeyFileSpec): Promise<LoadedKey[]> {
   let bytes: Buffer
   try {
     bytes = readFileSync(spec.keyFile)
@@ -55,15 +63,15 @@ export async function loadKeyFile(spec: KeyFileSpec): Promise<LoadedKey> {
     ? await fromPkcs12(spec.keyFile, bytes, spec.passphrase)
     : fromPkcs8(spec.keyFile, bytes, pem.includes('-----BEGIN'), spec.passphrase)
   const certs = spec.certFile !== undefined ? readCerts(spec.certFile) : loaded.certs
-  return pair(spec.keyFile, loaded.key, certs)
+  return loaded.keys.map((key) => pair(spec.keyFile, key, certs))
 }
 
-function fromPkcs8(file: string, bytes: Buffer, isPem: boolean, passphrase: string): { key: KeyObject; certs: X509Certificate[] } {
+function fromPkcs8(file: string, bytes: Buffer, isPem: boolean, passphrase: string): { keys: KeyObject[]; certs: X509Certificate[] } {
   if (isPem && !/-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(bytes.toString('latin1'))) {
     throw fail(file, 'the key is not an encrypted PKCS#8 key; protect it with `openssl pkcs8 -topk8 -v2 aes-256-cbc` first.')
   }
   try {
-    return { key: createPrivateKey({ key: bytes, format: isPem ? 'pem' : 'der', type: 'pkcs8', passphrase }), certs: [] }
+    return { keys: [createPrivateKey({ key: bytes, format: isPem ? 'pem' : 'der', type: 'pkcs8', passphrase })], certs: [] }
   } catch (e) {
     throw isBadDecrypt(e)
       ? fail(file, 'the passphrase does not open this key; check the passphrase file.')
@@ -80,7 +88,7 @@ function looksLikePfx(bytes: Buffer): boolean {
   return bytes[0] === 0x30 && bytes.length > 16 && bytes.includes(Buffer.from('2a864886f70d010701', 'hex')) // id-data near a SEQUENCE
 }
 
-async function fromPkcs12(file: string, bytes: Buffer, passphrase: string): Promise<{ key: KeyObject; certs: X509Certificate[] }> {
+async function fromPkcs12(file: string, bytes: Buffer, passphrase: string): Promise<{ keys: KeyObject[]; certs: X509Certificate[] }> {
   const crypto = pkijsCrypto()
   let pfx: pkijs.PFX
   try {
@@ -109,7 +117,7 @@ async function fromPkcs12(file: string, bytes: Buffer, passphrase: string): Prom
     for (const bag of await safeBags(file, ci, password, crypto)) {
       if (bag.bagId === OID_BAG_SHROUDED_KEY) {
         const der = Buffer.from((bag.bagValue as pkijs.PKCS8ShroudedKeyBag).toSchema().toBER(false))
-        keys.push(fromPkcs8(file, der, false, passphrase).key)
+        keys.push(...fromPkcs8(file, der, false, passphrase).keys)
       } else if (bag.bagId === OID_BAG_KEY) {
         keys.push(createPrivateKey({ key: Buffer.from((bag.bagValue as pkijs.PrivateKeyInfo).toSchema().toBER(false)), format: 'der', type: 'pkcs8' }))
       } else if (bag.bagId === OID_BAG_CERT) {
@@ -120,8 +128,8 @@ async function fromPkcs12(file: string, bytes: Buffer, passphrase: string): Prom
       }
     }
   }
-  if (keys.length !== 1) throw fail(file, `the PKCS#12 file holds ${keys.length} private keys; it must hold exactly one.`)
-  return { key: keys[0]!, certs }
+  if (keys.length === 0 || keys.length > 4) throw fail(file, `the PKCS#12 file holds ${keys.length} private keys; it must hold one to four.`)
+  return { keys, certs }
 }
 
 async function safeBags(file: string, ci: pkijs.ContentInfo, password: { utf8: ArrayBuffer; bmp: Uint8Array }, crypto: pkijs.ICryptoEngine): Promise<pkijs.SafeBag[]> {
