@@ -45,7 +45,7 @@ opened here with the officer's personal keys; the node carries it without being 
   forward   re-seal a received one to another officer of your agency
   destroy   record its destruction with a signed statement
   access    print its access record
-Run "saraban-node classified <sub> --help" for the options.
+The options of every subcommand follow (saraban-node classified --help).
 
 ${EXIT_HELP}
 `
