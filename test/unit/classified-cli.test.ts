@@ -175,7 +175,7 @@ t.test('wrong officer, swapped inner envelope, unreachable node', async (t) => {
   t.equal((await cli('open', ...API, '--id', itemId, '--out', join(work, 'dga'), ...pkcs8Args(dga), '--no-ack')).code, 'ERR_CLASSIFIED_NOT_FOR_YOU')
   const inner = items.get(itemId)!.inner
   swapInner = Buffer.from(inner)
-  swapInner[swapInner.length - 40] ^= 1
+  swapInner[swapInner.length - 40] = swapInner[swapInner.length - 40]! ^ 1
   t.equal((await cli('open', ...API, '--id', itemId, '--out', join(work, 'swapped'), ...pkcs8Args(mofReg!), '--no-ack')).code, 'ERR_CLASSIFIED_MISMATCH', 'a node serving other bytes than the cover names')
   swapInner = undefined
   t.equal((await cli('open', '--api', 'http://127.0.0.1:1', '--api-key-file', f('api-key'), '--id', itemId, '--out', join(work, 'x'), ...pkcs8Args(mofReg!))).code, 3)
