@@ -12,6 +12,7 @@ import { cosignInner, encryptInner, sha256Hex, signInner } from '../../src/class
 import { checkLevel } from '../../src/classified/levels.js'
 import { officerBySigningCert } from '../../src/classified/officers.js'
 import { SarabanError } from '../../src/errors.js'
+import { makeStatement, verifyStatement } from '../../src/classified/statement.js'
 import { testFederation } from '../helpers/federation.js'
 import { directoryOfficers, testOfficers } from '../helpers/officers.js'
 import { classifiedLetter, MARKER } from '../helpers/classified.js'
@@ -138,5 +139,18 @@ t.test('openssl cms', async (t) => {
       t.pass('two distinct moi officers: the SECRET rule holds')
     }
     t.equal(codeOf(() => openInner(inner, officers['dga']![0]!.opener)), 'ERR_CLASSIFIED_NOT_FOR_YOU')
+  })
+
+  t.test('officer statements: OpenSSL makes one we verify, and verifies ours', async (t) => {
+    const stmt = { v: 1, type: 'opened', agency: 'mof', officer: 'registrar', at: '2026-12-05T08:00:00.000Z', controlNumber: 'moi-2569-000123', innerSha256: 'a'.repeat(64), copy: { number: 1, of: 3 }, messageId: '5a2a0ba0-0000-4000-8000-000000000001' } as const
+    file('stmt.json', JSON.stringify(stmt))
+    // README: sign a statement
+    run('openssl', ['cms', '-sign', '-binary', '-nodetach', '-md', 'sha256', '-in', file('stmt.json'), '-signer', file('mof-registrar.sign.crt.pem'), '-inkey', file('mof-registrar.sign.key.pem'), '-outform', 'DER', '-out', file('stmt.p7s')])
+    t.strictSame(verifyStatement(readFileSync(file('stmt.p7s')), dir).statement, stmt, 'ours verifies OpenSSL\'s statement')
+    run('openssl', ['cms', '-sign', '-binary', '-nodetach', '-md', 'sha256', '-in', file('stmt.json'), '-signer', file('mof-deputy.sign.crt.pem'), '-inkey', file('mof-deputy.sign.key.pem'), '-outform', 'DER', '-out', file('stmt-deputy.p7s')])
+    t.equal(codeOf(() => verifyStatement(readFileSync(file('stmt-deputy.p7s')), dir)), 'ERR_STATEMENT_INVALID', 'signed by an officer other than the one it names')
+    file('ours.p7s', makeStatement(stmt, mofReg!.signer))
+    run('openssl', ['cms', '-verify', '-inform', 'DER', '-in', file('ours.p7s'), '-CAfile', root, '-binary', '-out', file('ours.json')])
+    t.strictSame(JSON.parse(readFileSync(file('ours.json'), 'utf8')), stmt, 'OpenSSL verifies ours')
   })
 })
