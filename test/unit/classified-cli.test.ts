@@ -221,3 +221,18 @@ t.test('attachment names chosen by the sender stay inside the output folder', as
   t.equal(new Set(names.map((n) => n.toLowerCase())).size, names.length, 'unique, and never letter.json')
   t.notOk(names.map((n) => n.toLowerCase()).includes('letter.json'))
 })
+
+t.test('--anchors: officer certificates from the node must chain to the federation roots', async (t) => {
+  const { foreignFederation } = await import('../helpers/federation.js')
+  const foreign = await foreignFederation()
+  const ours = f('anchors.pem', fed.root.certPem + fed.intermediate.certPem)
+  const theirs = f('foreign.pem', foreign.root.certPem + foreign.intermediate.certPem)
+  const cosign = ['--cosign-key-file', p12Of(moiDep!), '--cosign-passphrase-file', f('passphrase')]
+  t.equal((await cli('seal', ...sealArgs, ...pkcs8Args(moiReg!), ...cosign, '--anchors', theirs)).code, 'ERR_RECIPIENT_CERT_INVALID', 'a recipient certificate outside the roots is not used')
+  const s = await cli('seal', ...sealArgs, ...pkcs8Args(moiReg!), ...cosign, '--anchors', ours)
+  t.equal(s.code, 0, s.out)
+  const id = [...items.keys()].pop()!
+  t.equal((await cli('open', ...API, '--id', id, '--out', join(work, 'anch-bad'), ...pkcs8Args(mofReg!), '--no-ack', '--anchors', theirs)).code, 'ERR_SIGNER_UNTRUSTED', 'signers outside the roots are refused')
+  const o = await cli('open', ...API, '--id', id, '--out', join(work, 'anch-ok'), ...pkcs8Args(mofReg!), '--no-ack', '--anchors', ours)
+  t.equal(o.code, 0, o.out)
+})

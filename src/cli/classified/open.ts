@@ -10,6 +10,7 @@ import { CliError, parse } from '../args.js'
 import { API_HELP, API_OPTIONS, apiOf, checkOpened, EXIT_HELP, whoAmI } from './common.js'
 import { KEY_HELP, KEY_OPTIONS, openOfficerKeys } from './key-spec.js'
 import { safeFileNames } from './safe-names.js'
+import { officerTrust, TRUST_HELP, TRUST_OPTIONS } from './trust.js'
 
 export const OPEN_HELP = `Usage: saraban-node classified open --api URL --id ITEM --out DIR <officer key> [--no-ack]
 
@@ -22,15 +23,17 @@ signed opening acknowledgement (ใบรับรองเอกสารลั
   --out DIR              a folder for the letter (created 0700; existing files are not overwritten)
   --no-ack               do not send the acknowledgement (then no signing key is needed)
 ${API_HELP}
+${TRUST_HELP}
 ${KEY_HELP}
 ${EXIT_HELP}
 `
 
 export async function openRun(argv: string[]): Promise<number> {
-  const { values: v } = parse(argv, { ...API_OPTIONS, ...KEY_OPTIONS, id: { type: 'string' }, out: { type: 'string' }, 'no-ack': { type: 'boolean' } })
+  const { values: v } = parse(argv, { ...API_OPTIONS, ...KEY_OPTIONS, ...TRUST_OPTIONS, id: { type: 'string' }, out: { type: 'string' }, 'no-ack': { type: 'boolean' } })
   if (!v.id) throw new CliError('--id ITEM is required.')
   if (!v.out) throw new CliError('--out DIR is required.')
   const api = apiOf(v)
+  const trust = officerTrust(v.anchors)
   const keys = await openOfficerKeys(v, { encryption: true, signing: !v['no-ack'] })
   try {
     const item = await api.item(v.id)
@@ -38,6 +41,7 @@ export async function openRun(argv: string[]): Promise<number> {
     const opened = openInner(inner, keys.encryption!, item.innerSha256)
     const dir = await api.officers([...new Set([opened.letter.from, ...opened.letter.to])])
     checkOpened(opened, item, dir.agencies.filter((a) => a.agency === opened.letter.from), dir.policy)
+    await trust(opened.signers.map((s) => s.certificate), 'signing', opened.certificates)
     const names = safeFileNames((opened.letter.letter.attachments ?? []).map((a) => a.filename))
     try {
       mkdirSync(v.out, { recursive: true, mode: 0o700 })

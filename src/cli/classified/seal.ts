@@ -16,6 +16,7 @@ import { check, schemaIds } from '../../schema/index.js'
 import { CliError, parse } from '../args.js'
 import { API_HELP, API_OPTIONS, apiOf, EXIT_HELP, whoAmI } from './common.js'
 import { KEY_HELP, KEY_OPTIONS, openOfficerKeys } from './key-spec.js'
+import { officerTrust, TRUST_HELP, TRUST_OPTIONS } from './trust.js'
 
 const LEVELS: readonly ClassifiedLevel[] = ['CONFIDENTIAL', 'SECRET', 'TOP_SECRET']
 const MEDIA: Record<string, string> = { '.pdf': 'application/pdf', '.txt': 'text/plain; charset=utf-8', '.json': 'application/json', '.xml': 'application/xml', '.png': 'image/png', '.jpg': 'image/jpeg' }
@@ -37,13 +38,14 @@ Seals a classified letter on this machine: the node never sees its content or it
   --out F                also write the inner envelope (or, with --sign-only, the signed letter)
   --no-submit            do not submit (needs --control-number and --out)
 ${API_HELP}
+${TRUST_HELP}
 ${KEY_HELP}
 ${EXIT_HELP}
 `
 
 export async function sealRun(argv: string[]): Promise<number> {
   const { values: v } = parse(argv, {
-    ...API_OPTIONS, ...KEY_OPTIONS,
+    ...API_OPTIONS, ...KEY_OPTIONS, ...TRUST_OPTIONS,
     from: { type: 'string' }, to: { type: 'string', multiple: true }, addressee: { type: 'string', multiple: true },
     level: { type: 'string' }, copy: { type: 'string' }, letter: { type: 'string' }, attach: { type: 'string', multiple: true },
     'control-number': { type: 'string' }, urgency: { type: 'string' }, 'deliver-by': { type: 'string' },
@@ -51,6 +53,7 @@ export async function sealRun(argv: string[]): Promise<number> {
     out: { type: 'string' }, 'no-submit': { type: 'boolean' }, 'sign-only': { type: 'boolean' }, signed: { type: 'string' },
   })
   const submit = !v['no-submit'] && !v['sign-only']
+  const trust = officerTrust(v.anchors)
   const api = submit || v['control-number'] === undefined ? apiOf(v) : undefined
   const keys = await openOfficerKeys(v, { signing: true })
   const cosignKeys = v['cosign-key-file'] === undefined ? undefined : await openOfficerKeys({
@@ -80,6 +83,7 @@ export async function sealRun(argv: string[]): Promise<number> {
     const opened = verifyInnerSigned(signed)
     checkLevel(letter, opened.signers.map((s) => officerBySigningCert(s.certificate, dir.agencies)), dir.policy)
     const recipients = encryptionCerts(dir.agencies)
+    await trust(recipients, 'encryption')
     for (const t of letter.to) {
       if (!dir.agencies.some((a) => a.agency === t && a.officers.length > 0)) throw new SarabanError('ERR_UNKNOWN_AGENCY', `${t} lists no classified-information officers in the directory, so nobody there could open the letter.`, { field: 'to' })
     }
