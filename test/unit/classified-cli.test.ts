@@ -236,3 +236,12 @@ t.test('--anchors: officer certificates from the node must chain to the federati
   const o = await cli('open', ...API, '--id', id, '--out', join(work, 'anch-ok'), ...pkcs8Args(mofReg!), '--no-ack', '--anchors', ours)
   t.equal(o.code, 0, o.out)
 })
+
+t.test('--pkcs11-module goes through openPkcs11Key (src/crypto/keys/pkcs11.ts)', async (t) => {
+  const { existsSync } = await import('node:fs')
+  const built = existsSync(new URL('../../src/crypto/keys/pkcs11.ts', import.meta.url))
+  f('pin', '1234\n')
+  const r = await cli('open', ...API, '--id', itemId, '--out', join(work, 'p11'), '--pkcs11-module', '/nonexistent/libsofthsm2.so', '--token-label', 'officer', '--key-label', 'enc', '--pin-file', f('pin'), '--no-ack')
+  if (built) t.not(r.code, 0, 'a missing module is refused (the SoftHSM2 tests of the pkcs11 work cover the token itself)')
+  else t.match(r, { code: 'CliError', out: /PKCS#11 support is not built into this copy/ }, 'this copy has no PKCS#11: one clear sentence')
+})
