@@ -112,6 +112,15 @@ export const ERRORS = {
   ERR_NOTICE_INVALID: { status: 422, title: 'The notice does not match the notice schema' },
   ERR_NOTICE_UNKNOWN_MESSAGE: { status: 422, title: 'The notice refers to no message exchanged between these agencies with these bytes' },
   ERR_NOTICE_CONFLICT: { status: 409, title: 'A notice of this kind was already received for that message' },
+  // Classified letters, the officer's side (PROTOCOL.md §19, issue 12): met by the officer CLI and by
+  // a node verifying officer statements.
+  ERR_OFFICER_KEY_FILE: { status: 400, title: 'The officer key file cannot be opened (path, passphrase or format)' },
+  ERR_CLASSIFIED_MALFORMED: { status: 400, title: 'The inner envelope or its content bundle is not well formed' },
+  ERR_CLASSIFIED_NOT_FOR_YOU: { status: 403, title: 'The inner envelope cannot be opened with this officer key' },
+  ERR_CLASSIFIED_SIGNERS: { status: 422, title: 'The inner envelope does not carry the signatures its secrecy level requires' },
+  ERR_CLASSIFIED_LEVEL_REFUSED: { status: 422, title: 'This secrecy level may not travel electronically between these agencies' },
+  ERR_CLASSIFIED_MISMATCH: { status: 422, title: 'The inner envelope does not match the outer cover (control number, agencies or digest)' },
+  ERR_STATEMENT_INVALID: { status: 422, title: 'The officer statement does not verify or does not match its schema' },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS

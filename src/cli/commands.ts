@@ -9,6 +9,7 @@ import { caCommand } from './ca.js'
 import { initCommand } from './init.js'
 import { tsaCommand } from './tsa.js'
 import { retryCommand } from './retry.js'
+import { classifiedCommand } from './classified/index.js'
 
 export interface Command {
   readonly summary: string
@@ -27,6 +28,7 @@ export const commands: Record<string, Command> = {
   init: initCommand,
   ca: caCommand,
   tsa: tsaCommand,
+  classified: classifiedCommand,
 }
 
 export function usage(): string {

@@ -8,6 +8,8 @@ export const schemaIds = {
   letter: 'urn:saraban:protocol:letter:v1',
   directory: 'urn:saraban:protocol:directory:v1',
   notice: 'urn:saraban:protocol:notice:v1',
+  classifiedLetter: 'urn:saraban:protocol:classified-letter:v1',
+  officerStatement: 'urn:saraban:protocol:officer-statement:v1',
   // api/ — the local REST API
   apiLetterDraft: 'urn:saraban:api:letter-draft:v1',
   apiLetterCreate: 'urn:saraban:api:letter-create:v1',

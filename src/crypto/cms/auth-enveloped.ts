@@ -22,11 +22,11 @@ export function decryptFailed(): SarabanError {
 
 /** Everything of the envelope before the encrypted content's bytes, for one RecipientInfo (`ri`), a
  *  nonce and `total` plaintext (= ciphertext) bytes; the mac TLV (18 bytes) follows the content. */
-function envelopePrefix(ri: Buffer, nonce: Buffer, total: number): Buffer {
+function envelopePrefix(ris: readonly Buffer[], nonce: Buffer, total: number): Buffer {
   // AuthEnvelopedData { version 0, recipientInfos, authEncryptedContentInfo, mac }
   const eciHead = Buffer.concat([oid(OID_DATA), algId(OID_AES256_GCM, seq(octets(nonce), int(TAG_BYTES))), header(0x80, total)])
   const eciHeader = header(0x30, eciHead.length + total)
-  const before = Buffer.concat([int(0), setOf(ri), eciHeader, eciHead])
+  const before = Buffer.concat([int(0), setOf(...ris), eciHeader, eciHead])
   const macTlvBytes = 2 + TAG_BYTES
   const aedLength = before.length + total + macTlvBytes
   const aedHeader = header(0x30, aedLength)
@@ -44,11 +44,18 @@ function rowOf(recipient: X509Certificate): NonNullable<ReturnType<typeof recipi
 /** Encrypts the concatenation of `plaintext` for `recipient`: the envelope, its SHA-256 (hashed while
  *  each region is still in cache) and the CEK (kept for evidence, PROTOCOL.md §8). */
 export function sealAuthEnveloped(plaintext: readonly Buffer[], recipient: X509Certificate): { envelope: Buffer; envelopeSha256: string; contentKey: Buffer } {
-  const row = rowOf(recipient)
+  return sealAuthEnvelopedFor(plaintext, [recipient])
+}
+
+/** As sealAuthEnveloped, with one RecipientInfo per certificate (the classified inner envelope,
+ *  PROTOCOL.md §19: every receiving officer and the sending agency's own). */
+export function sealAuthEnvelopedFor(plaintext: readonly Buffer[], recipients: readonly X509Certificate[]): { envelope: Buffer; envelopeSha256: string; contentKey: Buffer } {
+  if (recipients.length === 0) throw new Error('sealAuthEnvelopedFor: no recipient')
+  const rows = recipients.map(rowOf)
   const cek = randomBytes(KEY_BYTES)
   const nonce = randomBytes(NONCE_BYTES)
   const total = plaintext.reduce((n, b) => n + b.length, 0)
-  const prefix = envelopePrefix(row.encode(cek, recipient), nonce, total)
+  const prefix = envelopePrefix(rows.map((row, i) => row.encode(cek, recipients[i]!)), nonce, total)
   const out = Buffer.allocUnsafeSlow(prefix.length + total + 2 + TAG_BYTES) // not the shared pool
   const hash = createHash('sha256')
   let at = 0
@@ -95,11 +102,14 @@ export function encryptOnce(plaintext: readonly Buffer[]): EncryptedOnce {
 
 /** One recipient's head: envelope = head ‖ once.ciphertext ‖ once.tail, a single-recipient cms-v1 envelope. */
 export function headFor(once: EncryptedOnce, recipient: X509Certificate): Buffer {
-  return envelopePrefix(rowOf(recipient).encode(once.cek, recipient), once.nonce, once.ciphertext.length)
+  return envelopePrefix([rowOf(recipient).encode(once.cek, recipient)], once.nonce, once.ciphertext.length)
 }
 
 export interface ParsedAuthEnveloped {
+  /** The first (for cms-v1 envelopes, the only) RecipientInfo. */
   recipient: ParsedRecipient
+  /** All RecipientInfos of a many-recipient envelope (parseAuthEnvelopedMany); [recipient] otherwise. */
+  recipients: ParsedRecipient[]
   nonce: Buffer
   mac: Buffer
   /** Views of the encrypted content, in order (one unless the sender chunked it). */
@@ -114,15 +124,25 @@ const unsupported = (d: string): SarabanError => new SarabanError('ERR_PROFILE_U
 
 /** Parse only, no key: PROTOCOL.md §12.7 step 1. */
 export function parseAuthEnveloped(envelope: Buffer): ParsedAuthEnveloped {
+  return parseWith(envelope, 1)
+}
+
+/** Parse only, up to `maxRecipients` RecipientInfos; the kinds and algorithms of §12.4 for each; an
+ *  unsupported one is skipped (another officer's key may be of a kind this copy does not open). */
+export function parseAuthEnvelopedMany(envelope: Buffer, maxRecipients: number): ParsedAuthEnveloped {
+  return parseWith(envelope, maxRecipients)
+}
+
+function parseWith(envelope: Buffer, maxRecipients: number): ParsedAuthEnveloped {
   try {
-    return parse(envelope)
+    return parse(envelope, maxRecipients)
   } catch (e) {
     if (e instanceof DerError) throw malformed(`The envelope is not a well-formed CMS AuthEnvelopedData: ${e.message}.`)
     throw e
   }
 }
 
-function parse(buf: Buffer): ParsedAuthEnveloped {
+function parse(buf: Buffer, maxRecipients: number): ParsedAuthEnveloped {
   checkBer(buf, 0) // PROTOCOL.md §12.7: element count and depth before parsing
   const ci = expectTag(readTlv(buf, 0), 0x30, 'ContentInfo')
   if (ci.next !== buf.length) throw malformed('The envelope has bytes after its ContentInfo.')
@@ -135,9 +155,11 @@ function parse(buf: Buffer): ParsedAuthEnveloped {
   if (readSmallInt(buf, f[0]) !== 0) throw unsupported('AuthEnvelopedData version must be 0.')
   if (f[1]?.tag === 0xa0) throw unsupported('originatorInfo is not used by cms-v1.')
   const ris = children(buf, expectTag(f[1], 0x31, 'recipientInfos'))
-  if (ris.length !== 1) throw unsupported('cms-v1 envelopes have exactly one RecipientInfo.')
-  const recipient = parseRecipientInfo(buf, ris[0]!)
-  if (recipient === 'unsupported') throw unsupported('The RecipientInfo uses a kind or algorithm cms-v1 does not allow.')
+  if (maxRecipients === 1 && ris.length !== 1) throw unsupported('cms-v1 envelopes have exactly one RecipientInfo.')
+  if (ris.length === 0 || ris.length > maxRecipients) throw unsupported(`The envelope must have 1 to ${maxRecipients} RecipientInfos.`)
+  const recipients = ris.map((r) => parseRecipientInfo(buf, r)).filter((r): r is ParsedRecipient => r !== 'unsupported')
+  const recipient = recipients[0]
+  if (recipient === undefined || (maxRecipients === 1 && recipients.length !== 1)) throw unsupported('The RecipientInfo uses a kind or algorithm cms-v1 does not allow.')
   const eci = children(buf, expectTag(f[2], 0x30, 'authEncryptedContentInfo'))
   if (eci.length !== 3) throw malformed('The encrypted content is missing.')
   if (readOid(buf, eci[0]) !== OID_DATA) throw unsupported('The encrypted content type must be id-data.')
@@ -153,7 +175,7 @@ function parse(buf: Buffer): ParsedAuthEnveloped {
   if (f.length !== 4) throw unsupported('cms-v1 envelopes carry no authAttrs or unauthAttrs.')
   const mac = octetString(buf, f[3])
   if (mac.length !== TAG_BYTES) throw malformed('The mac is not 16 bytes.')
-  return { recipient, nonce, mac, ciphertext, content: { start: eci[2]!.body, end: eci[2]!.end } }
+  return { recipient, recipients, nonce, mac, ciphertext, content: { start: eci[2]!.body, end: eci[2]!.end } }
 }
 
 /** Decrypts with the CEK (the recipient's unwrapped key, or an auditor's copy). Any failure: ERR_DECRYPT_FAILED. */
@@ -176,8 +198,8 @@ export function decryptAuthEnveloped(p: ParsedAuthEnveloped, cek: Buffer): Buffe
 }
 
 /** Unwraps with the recipient's key; on any unwrap failure goes on with a random CEK (RFC 3218 §2.3-style: no oracle). */
-export function decryptWithRecipientKey(p: ParsedAuthEnveloped, key: Parameters<ParsedRecipient['unwrap']>[0]): Buffer {
-  const cek = p.recipient.unwrap(key)
+export function decryptWithRecipientKey(p: ParsedAuthEnveloped, key: Parameters<ParsedRecipient['unwrap']>[0], recipient = p.recipient): Buffer {
+  const cek = recipient.unwrap(key)
   if (cek?.length === KEY_BYTES) return decryptAuthEnveloped(p, cek)
   decryptAuthEnveloped(p, randomBytes(KEY_BYTES))
   throw decryptFailed() // not reached: a random key fails the tag

@@ -2,7 +2,7 @@
 // (house style §2). SHA-256 only. Signing: RSA → PKCS#1 v1.5, EC P-256 → ECDSA; PSS by option
 // (tests) and accepted on verify, with the parameters the signer states (MGF1 SHA-256; its salt).
 import { constants, verify, type KeyObject } from 'node:crypto'
-import type { HandleSignAlg } from '../keys/handle.js'
+import type { HandleSignAlg, PrivateKeyHandle } from '../keys/handle.js'
 import { p1363ToDer } from '../keys/ecdsa-der.js'
 import { isKeyHandle, signSha256, type PrivateKeyRef } from '../keys/private-key.js'
 import { keyKindOf, type KeyKind } from '../jose/key-kinds.js'
@@ -46,6 +46,19 @@ export function signWithRow(row: SigAlgorithm, data: Buffer, key: PrivateKeyRef)
   const signature = signSha256(key, row.handleAlg, data, row.options)
   return isKeyHandle(key) ? row.fromHandle(signature) : signature
 }
+
+/** The default (or named) row for a handle's key kind. */
+export function handleAlgorithm(handle: PrivateKeyHandle, name?: SigName): SigAlgorithm | undefined {
+  if (handle.kind === 'rsa' && (handle.publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return undefined
+  return ROWS.find((r) => r.keyKind === handle.kind && (name === undefined ? r.signsByDefault : r.name === name))
+}
+
+/** Signs through a handle; ECDSA comes back as IEEE P1363 r‖s and is re-encoded as the DER
+ *  Ecdsa-Sig-Value CMS carries (RFC 5753 §7.2 / RFC 3279 §2.2.3). */
+export function signWithHandle(row: SigAlgorithm, data: Buffer, handle: PrivateKeyHandle): Buffer {
+  return signWithRow(row, data, handle)
+}
+
 
 /**
  * The row (with the salt length the signer chose) for a received signatureAlgorithm, or undefined

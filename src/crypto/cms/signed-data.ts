@@ -3,7 +3,7 @@
 // content-type, message-digest and signing-time (§5.3, §11); the signature is over their DER
 // SET OF encoding (§5.4). Verification uses the certificate the SignerIdentifier names, from the
 // `certificates` field; whether that chain is trusted is for pki/ to decide.
-import { keyMatchesCertificate } from '../keys/private-key.js'
+import { isKeyHandle } from '../keys/private-key.js'
 import { createHash, X509Certificate } from 'node:crypto'
 import type { SignerIdentity } from '../types.js'
 import { certId, iasKeyId, skiKeyId } from './cert-id.js'
@@ -11,33 +11,74 @@ import {
   absentOrNull, checkBer, children, content, DerError, expectTag, octetChunks, raw, readAlgId, readOid, readSmallInt, readTime, readTlv, type Tlv,
 } from './der-read.js'
 import { algId, ctx, int, octets, oid, seq, setOf, signingTime, tlv } from './der-write.js'
+import { keyObjectHandle, type PrivateKeyHandle } from '../keys/handle.js'
 import {
-  OID_ATTR_CONTENT_TYPE, OID_ATTR_MESSAGE_DIGEST, OID_ATTR_SIGNING_TIME, OID_SHA256, OID_SIGNED_DATA,
+  OID_ATTR_CONTENT_TYPE, OID_ATTR_MESSAGE_DIGEST, OID_ATTR_SIGNING_TIME, OID_DATA, OID_SHA256, OID_SIGNED_DATA,
 } from './oids.js'
-import { signerAlgorithm, signWithRow, verifierAlgorithm, verifyWithRow, type SigName } from './sig-algorithms.js'
+import { handleAlgorithm, signerAlgorithm, signWithHandle, verifierAlgorithm, verifyWithRow, type SigName } from './sig-algorithms.js'
 
 export const MAX_CERTIFICATES = 8
 
 /** sigAlg 'rsa-pss' and sid 'ski' are for tests and vectors (accepted on verify, never produced by default). */
 export interface SignOptions { sigAlg?: SigName; signingTime?: Date; sid?: 'issuerAndSerialNumber' | 'ski' }
 
+/** A signer whose key is reached through a handle (a file or a token, issue 12 §1): leaf first. */
+export interface HandleSigner { handle: PrivateKeyHandle; chain: X509Certificate[] }
+
 /** DER ContentInfo(SignedData) over `payload` with eContentType `contentType`; and the signature value. */
 export function signCms(contentType: string, payload: Buffer, signer: SignerIdentity, opts: SignOptions = {}): { der: Buffer; signature: Buffer } {
-  const row = signerAlgorithm(signer.key, opts.sigAlg)
+  if (signerAlgorithm(signer.key, opts.sigAlg) === undefined) throw new Error('cms: the signing key is of a type or size cms-v1 does not support')
+  const { der, signatures } = signCmsWith(contentType, payload, [{ handle: isKeyHandle(signer.key) ? signer.key : keyObjectHandle(signer.key), chain: signer.chain }], opts)
+  return { der, signature: signatures[0]! }
+}
+
+/** SignedData with one SignerInfo per signer (RFC 5652 §5.3), each over the same content; the
+ *  certificates field holds every signer's chain once, in the order given. */
+export function signCmsWith(contentType: string, payload: Buffer, signers: readonly HandleSigner[], opts: SignOptions = {}): { der: Buffer; signatures: Buffer[] } {
+  const infos = signers.map((s) => signerInfo(contentType, payload, s, opts))
+  const certs = uniqueCerts(signers.flatMap((s) => s.chain.map((c) => c.raw)))
+  return { der: signedData(contentType, payload, certs, infos.map((i) => i.der)), signatures: infos.map((i) => i.signature) }
+}
+
+/** Adds a SignerInfo by `signer` to an existing ContentInfo(SignedData) (a second officer's release,
+ *  as `openssl cms -resign` does): the content, the other SignerInfos and certificates are kept. */
+export function addCmsSigner(existing: Buffer, signer: HandleSigner, opts: SignOptions = {}): Buffer {
+  let p: ParsedSignedData
+  try {
+    p = parseSignedData(existing, existing.length, 64)
+  } catch (e) {
+    if (e instanceof DerError) throw new CmsSignedError('malformed', `SignedData: ${e.message}`)
+    throw e
+  }
+  const info = signerInfo(p.contentType, p.payload, signer, opts)
+  const certs = uniqueCerts([...p.certificates.map((c) => c.raw), ...signer.chain.map((c) => c.raw)])
+  return signedData(p.contentType, p.payload, certs, [...p.signerInfos.map((si) => si.der), info.der])
+}
+
+function uniqueCerts(ders: Buffer[]): Buffer[] {
+  const seen = new Set<string>()
+  return ders.filter((d) => {
+    const k = d.toString('base64')
+    return seen.has(k) ? false : (seen.add(k), true)
+  })
+}
+
+function signerInfo(contentType: string, payload: Buffer, signer: HandleSigner, opts: SignOptions): { der: Buffer; signature: Buffer } {
+  const row = handleAlgorithm(signer.handle, opts.sigAlg)
   if (row === undefined) throw new Error('cms: the signing key is of a type or size cms-v1 does not support')
   const leaf = signer.chain[0]
-  if (leaf === undefined || !keyMatchesCertificate(signer.key, leaf)) throw new Error('signer: the key does not match the first certificate of the chain')
+  if (leaf === undefined || !leaf.publicKey.equals(signer.handle.publicKey)) throw new Error('signer: the key does not match the first certificate of the chain')
   const attrs = [
     seq(oid(OID_ATTR_CONTENT_TYPE), setOf(oid(contentType))),
     seq(oid(OID_ATTR_SIGNING_TIME), setOf(signingTime(opts.signingTime ?? new Date()))),
     seq(oid(OID_ATTR_MESSAGE_DIGEST), setOf(octets(createHash('sha256').update(payload).digest()))),
   ]
   const signedAttrs = setOf(...attrs) // RFC 5652 §5.4: the signature covers the SET OF (tag 0x31) encoding
-  const signature = signWithRow(row, signedAttrs, signer.key)
+  const signature = signWithHandle(row, signedAttrs, signer.handle)
   const id = certId(leaf)
   const bySki = opts.sid === 'ski'
   if (bySki && id.ski === undefined) throw new Error('cms: the signer certificate has no subjectKeyIdentifier')
-  const signerInfo = seq(
+  const der = seq(
     int(bySki ? 3 : 1), // RFC 5652 §5.3: version 1 with issuerAndSerialNumber, 3 with subjectKeyIdentifier [0]
     bySki ? tlv(0x80, id.ski!) : id.issuerAndSerial,
     algId(OID_SHA256),
@@ -45,14 +86,20 @@ export function signCms(contentType: string, payload: Buffer, signer: SignerIden
     row.algId,
     octets(signature),
   )
-  const signedData = seq(
-    int(3), // RFC 5652 §5.1: eContentType other than id-data
+  return { der, signature }
+}
+
+function signedData(contentType: string, payload: Buffer, certs: Buffer[], infos: Buffer[]): Buffer {
+  // RFC 5652 §5.1: version 3 unless eContentType is id-data and every SignerInfo is version 1.
+  const v1 = contentType === OID_DATA && infos.every((i) => readSmallInt(i, children(i, readTlv(i, 0))[0]) === 1)
+  const sd = seq(
+    int(v1 ? 1 : 3),
     setOf(algId(OID_SHA256)),
     seq(oid(contentType), ctx(0, octets(payload))),
-    tlv(0xa0, ...signer.chain.map((c) => c.raw)), // [0] IMPLICIT CertificateSet, leaf first
-    setOf(signerInfo),
+    tlv(0xa0, ...certs), // [0] IMPLICIT CertificateSet, leaf first
+    setOf(...infos),
   )
-  return { der: seq(oid(OID_SIGNED_DATA), ctx(0, signedData)), signature }
+  return seq(oid(OID_SIGNED_DATA), ctx(0, sd))
 }
 
 function attrsContentLength(set: Buffer): number {
@@ -75,6 +122,23 @@ export interface VerifiedCms {
   signingTime: Date
 }
 
+/** One verified SignerInfo of a SignedData with several (the classified inner envelope). */
+export interface VerifiedSigner {
+  certificate: X509Certificate
+  signature: Buffer
+  signingTime: Date
+  /** The SignerInfo's DER, as carried (kept when another signer is added). */
+  der: Buffer
+}
+
+export interface ParsedSignedData {
+  contentType: string
+  payload: Buffer
+  certificates: X509Certificate[]
+  signerInfos: VerifiedSigner[]
+  end: number
+}
+
 const X509_CACHE_MAX = 512
 const certCache = new Map<string, X509Certificate>() // a node sees the same few signer chains
 
@@ -95,8 +159,18 @@ function certOf(der: Buffer): X509Certificate {
  * `limit`); `end` is where it stops (the bundle's attachments follow it, PROTOCOL.md §12.3).
  */
 export function verifyCms(buf: Buffer, limit = buf.length): VerifiedCms & { end: number } {
+  const p = verifyCmsSigners(buf, limit, 1)
+  const si = p.signerInfos[0]!
+  return {
+    contentType: p.contentType, payload: p.payload, signature: si.signature, signingTime: si.signingTime, end: p.end,
+    chain: [si.certificate, ...p.certificates.filter((c) => c !== si.certificate)],
+  }
+}
+
+/** As verifyCms, for 1 to `maxSigners` SignerInfos, every one of which must verify. */
+export function verifyCmsSigners(buf: Buffer, limit: number, maxSigners: number): ParsedSignedData {
   try {
-    return verifyParsed(buf, limit)
+    return parseSignedData(buf, limit, maxSigners)
   } catch (e) {
     if (e instanceof DerError) throw new CmsSignedError('malformed', `SignedData: ${e.message}`)
     throw e
@@ -106,7 +180,7 @@ export function verifyCms(buf: Buffer, limit = buf.length): VerifiedCms & { end:
 const malformed = (m: string): CmsSignedError => new CmsSignedError('malformed', m)
 const unsupported = (m: string): CmsSignedError => new CmsSignedError('unsupported', m)
 
-function verifyParsed(buf: Buffer, limit: number): VerifiedCms & { end: number } {
+function parseSignedData(buf: Buffer, limit: number, maxSigners: number): ParsedSignedData {
   checkBer(buf, 0, limit) // PROTOCOL.md §12.7: element count and depth before parsing
   const ci = expectTag(readTlv(buf, 0, limit), 0x30, 'ContentInfo')
   const [ct, wrapped, ...extra] = children(buf, ci)
@@ -132,8 +206,9 @@ function verifyParsed(buf: Buffer, limit: number): VerifiedCms & { end: number }
   if (sd[i]?.tag === 0xa1) i++ // crls: not used by this profile (revocation data travels apart)
   const signerInfos = children(buf, expectTag(sd[i], 0x31, 'signerInfos'))
   if (sd.length !== i + 1) throw malformed('SignedData has extra members')
-  if (signerInfos.length !== 1) throw unsupported('exactly one SignerInfo is required')
-  if (certs.length === 0 || certs.length > MAX_CERTIFICATES) throw malformed(`certificates must hold 1 to ${MAX_CERTIFICATES} certificates`)
+  if (maxSigners === 1 && signerInfos.length !== 1) throw unsupported('exactly one SignerInfo is required')
+  if (signerInfos.length === 0 || signerInfos.length > maxSigners) throw unsupported(`1 to ${maxSigners} SignerInfos are required`)
+  if (certs.length === 0 || certs.length > MAX_CERTIFICATES * maxSigners) throw malformed(`certificates must hold 1 to ${MAX_CERTIFICATES * maxSigners} certificates`)
   const parsedCerts = certs.map((c) => {
     if (c.tag !== 0x30) throw malformed('certificates holds something other than an X.509 certificate')
     try {
@@ -142,19 +217,23 @@ function verifyParsed(buf: Buffer, limit: number): VerifiedCms & { end: number }
       throw malformed('certificates holds a value that is not an X.509 certificate')
     }
   })
+  const verified = signerInfos.map((t) => verifySignerInfo(buf, t, parsedCerts, contentType, payload))
+  return { contentType, payload, certificates: parsedCerts, signerInfos: verified, end: ci.next }
+}
 
-  const si = children(buf, expectTag(signerInfos[0], 0x30, 'SignerInfo'))
+function verifySignerInfo(buf: Buffer, t: Tlv, parsedCerts: X509Certificate[], contentType: string, payload: Buffer): VerifiedSigner {
+  const si = children(buf, expectTag(t, 0x30, 'SignerInfo'))
   const siVersion = readSmallInt(buf, si[0])
   const sid = si[1]!
   let keyId: string
   if (siVersion === 1 && sid.tag === 0x30) keyId = iasKeyId(raw(buf, sid))
   else if (siVersion === 3 && sid.tag === 0x80) keyId = skiKeyId(content(buf, sid))
   else throw malformed('bad SignerInfo version or sid')
-  const leafAt = parsedCerts.findIndex((c) => {
+  const leaf = parsedCerts.find((c) => {
     const id = certId(c)
     return keyId === iasKeyId(id.issuerAndSerial) || (id.ski !== undefined && keyId === skiKeyId(id.ski))
   })
-  if (leafAt < 0) throw malformed('the signer certificate is not among the certificates')
+  if (leaf === undefined) throw malformed('the signer certificate is not among the certificates')
   const digestAlg = readAlgId(buf, si[2])
   if (digestAlg.oid !== OID_SHA256 || !absentOrNull(buf, digestAlg.params)) throw unsupported('the digest algorithm is not SHA-256')
   const attrsTlv = expectTag(si[3], 0xa0, 'signedAttrs')
@@ -173,11 +252,9 @@ function verifyParsed(buf: Buffer, limit: number): VerifiedCms & { end: number }
   const signature = Buffer.from(content(buf, sigTlv))
   const toVerify = Buffer.from(raw(buf, attrsTlv))
   toVerify[0] = 0x31 // RFC 5652 §5.4: verify over the EXPLICIT SET OF tag
-  const leaf = parsedCerts[leafAt]!
   const digestOk = md.tag === 0x04 && content(buf, md).equals(createHash('sha256').update(payload).digest())
   if (!digestOk || !verifyWithRow(row, toVerify, leaf.publicKey, signature)) throw new CmsSignedError('signature', 'The signature is not valid.')
-  const chain = [leaf, ...parsedCerts.filter((_, k) => k !== leafAt)]
-  return { contentType, payload, chain, signature, signingTime, end: ci.next }
+  return { certificate: leaf, signature, signingTime, der: Buffer.from(raw(buf, t)) }
 }
 
 /** Each attribute once, with exactly one value (RFC 5652 §11: these three are single-valued). */

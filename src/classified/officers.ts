@@ -1,0 +1,38 @@
+// Officers as the signed directory lists them (classified-design.md §1; PROTOCOL.md §1.4), and how a
+// certificate is matched to one: only through the directory, by the certificate's exact DER (equal
+// SHA-256), as for agencies. Pure: the caller has already verified the directory.
+import { X509Certificate } from 'node:crypto'
+
+export interface DirectoryOfficer {
+  id: string
+  role: 'registrar' | 'deputy'
+  nameTh: string
+  nameEn?: string
+  positionTh: string
+  positionEn?: string
+  certificates: { 'officer-signing'?: string[]; 'officer-encryption'?: string[] }
+}
+
+/** An officer named on the wire: `{ agency, officer }`. */
+export interface OfficerRef { agency: string; officer: string }
+
+export interface AgencyOfficers { agency: string; officers: readonly DirectoryOfficer[] }
+
+const der = (b64: string): Buffer => Buffer.from(b64, 'base64')
+
+/** The officer of the given agencies whose officer-signing certificate is exactly `cert`. */
+export function officerBySigningCert(cert: X509Certificate, agencies: readonly AgencyOfficers[]): OfficerRef | undefined {
+  for (const a of agencies) {
+    for (const o of a.officers) {
+      if ((o.certificates['officer-signing'] ?? []).some((c) => der(c).equals(cert.raw))) return { agency: a.agency, officer: o.id }
+    }
+  }
+  return undefined
+}
+
+/** Every officer-encryption certificate of the agencies (the recipients of an inner envelope). */
+export function encryptionCerts(agencies: readonly AgencyOfficers[], only?: (a: string, o: DirectoryOfficer) => boolean): X509Certificate[] {
+  return agencies.flatMap((a) => a.officers
+    .filter((o) => only === undefined || only(a.agency, o))
+    .flatMap((o) => (o.certificates['officer-encryption'] ?? []).map((c) => new X509Certificate(der(c)))))
+}
