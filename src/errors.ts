@@ -103,6 +103,14 @@ export const ERRORS = {
   ERR_NOTICE_INVALID: { status: 422, title: 'The notice does not match the notice schema' },
   ERR_NOTICE_UNKNOWN_MESSAGE: { status: 422, title: 'The notice refers to no message exchanged between these agencies with these bytes' },
   ERR_NOTICE_CONFLICT: { status: 409, title: 'A notice of this kind was already received for that message' },
+  // Classified letters (PROTOCOL.md §19; services/classified)
+  ERR_CLASSIFIED_PLAINTEXT: { status: 422, title: 'A CONFIDENTIAL or SECRET letter may not be sent in plaintext: seal it to officers and submit it to POST /api/v1/classified' },
+  ERR_TOP_SECRET_NOT_ELECTRONIC: { status: 422, title: 'A TOP_SECRET letter does not travel electronically: dispatch it by hand and record it with POST /api/v1/classified/by-hand' },
+  ERR_CLASSIFIED_INVALID: { status: 422, title: 'The classified submission or cover is not valid' },
+  ERR_OFFICER_UNKNOWN: { status: 422, title: 'No such classified-information officer of that agency in the federation directory' },
+  ERR_OFFICER_UNTRUSTED: { status: 403, title: "The officer's certificate does not validate or is not that officer's in the directory" },
+  ERR_STATEMENT_INVALID: { status: 422, title: 'The officer statement does not verify or does not match the item' },
+  ERR_CLASSIFIED_DESTROYED: { status: 410, title: 'The inner envelope was destroyed; only its register entry and access record remain' },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS
