@@ -14,10 +14,10 @@ export interface RawConfig {
   dataDir: string
   tls: RawKeyFiles
   trust: { anchors: string[]; directory?: string; directoryUrl?: string; crls: string[]; revocation: 'hard' | 'soft'; refreshSeconds: number; graceSeconds: number; fetchTimeoutSeconds: number }
-  agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles; ownerCode: string | null }>
+  agencies: Array<{ id: string; signing: RawKeyFiles; encryption: RawKeyFiles; ownerCode: string | null; allowClassifiedPlaintext?: boolean }>
   hosting: { agenciesDir: string | null; rescanSeconds: number }
   federation: { host: string; port: number }
-  api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }> }
+  api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[]; scopes?: string[] }> }
   delivery: {
     maxAttempts: number
     initialBackoffMs: number

@@ -1,6 +1,7 @@
 // cms-v1 envelopes opened for reading by range (crypto/ranged.ts): the encrypted content is one
 // OCTET STRING or, from OpenSSL, a constructed one in chunks (PROTOCOL.md §12.4); a range may span
 // chunks. The signed letter is the SignedData TLV at the start of the content (§12.3).
+import { manifestHolder } from '../payload.js'
 import type { KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { decryptPrefix, decryptRange, layout, type GcmContent, type RangedEnvelope } from '../ranged.js'
@@ -64,7 +65,7 @@ export function openCmsV1Ranged(envelope: Buffer, key: KeyObject): RangedEnvelop
   return {
     payload,
     signerChain: verified.chain,
-    attachments: layout(verified.end, manifestOf(payload['letter']), length),
+    attachments: layout(verified.end, manifestOf(manifestHolder(payload)), length),
     slices: (start, end) => decryptRange(content, start, end),
   }
 }
