@@ -51,6 +51,9 @@ export interface DeliveryDeps {
   readonly timestamps?: Timestamping
   /** letter.delivered, letter.failed and the deadline events (issue 5 §5, §6), in the outcome's transaction. */
   readonly events?: EventSink
+  /** PROTOCOL.md §19.7: a message of the classified path was delivered (inside the recording transaction):
+   *  the access record gets its delivery entry. */
+  readonly onClassifiedDelivered?: (messageId: string, at: number) => void
   /** Which peers hold which shared content (PROTOCOL.md §17.8); default: a fresh one per worker. */
   readonly sharedRefs?: SharedRefs
 }
@@ -211,8 +214,9 @@ export class DeliveryWorker {
       await d.db.write(() => {
         if (!d.outbox.markDelivered(msg.messageId, receipt, now)) return
         d.timestamps?.record([{ messageId: msg.messageId, side: 'outbox', kind: 'receipt' }])
+        if (msg.classified) d.onClassifiedDelivered?.(msg.messageId, now)
         // A notice's own delivery is shown in the letter's views, not as an event (PROTOCOL.md §18.5).
-        if (msg.kind !== 'notice') d.events?.emit({ ...facts, type: 'letter.delivered', data: { recipient: msg.recipientAgency, deliveredAt: isoTime(now) } })
+        if (msg.kind !== 'notice' && !msg.classified) d.events?.emit({ ...facts, type: 'letter.delivered', data: { recipient: msg.recipientAgency, deliveredAt: isoTime(now) } })
         // Delivered after deliverBy: missed, raised here unless the watch already did (PROTOCOL.md §7.3).
         const deadlineAt = msg.deadlineAt ?? null
         if (deadlineAt !== null && now > deadlineAt && d.outbox.raiseDeadline(msg.messageId, 'missed')) {
@@ -232,6 +236,8 @@ export class DeliveryWorker {
     await d.db.write(() => {
       if (d.outbox.markFailed(msg.messageId, outcome.code, outcome.detail)) {
         // A notice that cannot be delivered (PROTOCOL.md §18.5) is told to its sender's saraban system.
+        // PROTOCOL.md §19.5: a classified message raises no event (its item's status shows the failure).
+        if (msg.classified) return
         if (msg.kind === 'notice') d.events?.emit({ agency: msg.senderAgency, type: 'notice.failed', messageId: msg.messageId, data: { to: msg.recipientAgency, code: outcome.code, detail: outcome.detail } })
         else d.events?.emit({ ...facts, type: 'letter.failed', data: { recipient: msg.recipientAgency, code: outcome.code, detail: outcome.detail } })
       }

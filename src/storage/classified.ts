@@ -58,6 +58,8 @@ export interface StatementRow {
   readonly der: Buffer
   readonly messageId: string | null
   readonly createdAt: number
+  readonly noticeEnvelopeSha256?: string | null
+  readonly noticeReceipt?: string | null
 }
 
 export interface AccessRow { readonly seq: number; readonly agency: string; readonly itemId: string | null; readonly at: number; readonly record: string; readonly recordSha256: string }
@@ -73,7 +75,8 @@ const MESSAGE = `c.message_id AS messageId, c.item_id AS itemId, c.from_agency A
   m.status, m.delivered_at AS deliveredAt, m.receipt AS outReceipt, m.envelope_sha256 AS outEnvelopeSha256, m.profile AS outProfile,
   m.last_error_code AS lastErrorCode`
 const STATEMENT = `id, item_id AS itemId, type, direction, officer_agency AS officerAgency, officer_id AS officerId, cert_sha256 AS certSha256,
-  at, statement_json AS statementJson, der, message_id AS messageId, created_at AS createdAt`
+  at, statement_json AS statementJson, der, message_id AS messageId, created_at AS createdAt,
+  notice_envelope_sha256 AS noticeEnvelopeSha256, notice_receipt AS noticeReceipt`
 
 export class ClassifiedStore {
   readonly #s: Record<string, Stmt<any>> // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -102,8 +105,13 @@ export class ClassifiedStore {
       message: p(`SELECT ${MESSAGE} FROM classified_messages c LEFT JOIN outbox_messages m ON m.message_id = c.message_id WHERE c.message_id = ?`),
       inner: p(`SELECT bytes FROM classified_inner WHERE item_id = ?`),
       envelope: p(`SELECT bytes FROM classified_envelopes WHERE message_id = ?`),
-      insertStatement: p(`INSERT INTO classified_statements (item_id, type, direction, officer_agency, officer_id, cert_sha256, at, statement_json, der, message_id, created_at)
-        VALUES (@itemId, @type, @direction, @officerAgency, @officerId, @certSha256, @at, @statementJson, @der, @messageId, @createdAt)`),
+      insertStatement: p(`INSERT INTO classified_statements (item_id, type, direction, officer_agency, officer_id, cert_sha256, at, statement_json, der,
+        message_id, created_at, notice_envelope_sha256, notice_receipt)
+        VALUES (@itemId, @type, @direction, @officerAgency, @officerId, @certSha256, @at, @statementJson, @der, @messageId, @createdAt,
+        @noticeEnvelopeSha256, @noticeReceipt)`),
+      statementByMessage: p(`SELECT ${STATEMENT} FROM classified_statements WHERE message_id = ?`),
+      markOutbox: p(`INSERT OR IGNORE INTO classified_outbox (message_id) VALUES (?)`),
+      markLetterRow: p(`UPDATE letters SET kind = 'notice' WHERE id = ?`),
       statements: p(`SELECT ${STATEMENT} FROM classified_statements WHERE item_id = ? ORDER BY id`),
       appendAccess: p(`INSERT INTO classified_access (agency, item_id, at, record, record_sha256) VALUES (?, ?, ?, ?, ?)`),
       access: p(`SELECT seq, agency, item_id AS itemId, at, record, record_sha256 AS recordSha256 FROM classified_access WHERE item_id = ? ORDER BY seq`),
@@ -188,7 +196,33 @@ export class ClassifiedStore {
   }
 
   insertStatement(s: Omit<StatementRow, 'id'>): void {
-    this.#s.insertStatement!.run(s)
+    this.#s.insertStatement!.run({ noticeEnvelopeSha256: null, noticeReceipt: null, ...s })
+  }
+
+  statementByMessage(messageId: string): StatementRow | undefined {
+    return this.#s.statementByMessage!.get(messageId) as StatementRow | undefined
+  }
+
+  /** Migration 020: the letters row of a classified outer envelope is of kind 'notice' (never a letter). */
+  markLetterRowClassified(letterId: string): void {
+    this.#s.markLetterRow!.run(letterId)
+  }
+
+  /** The outbox message belongs to the classified path: delivery raises no events for it. */
+  markOutbox(messageId: string): void {
+    this.#s.markOutbox!.run(messageId)
+  }
+
+  /** PROTOCOL.md §7.1 replay: an inbound message of the classified path already received here. */
+  peekInbound(messageId: string): { envelopeSha256: string; receipt: string; toAgency: string } | undefined {
+    const m = this.message(messageId)
+    if (m?.envelopeSha256 && m.receipt) return { envelopeSha256: m.envelopeSha256, receipt: m.receipt, toAgency: m.toAgency }
+    const s = this.statementByMessage(messageId)
+    if (s?.direction === 'in' && s.noticeEnvelopeSha256 && s.noticeReceipt) {
+      const item = this.item(s.itemId)
+      return { envelopeSha256: s.noticeEnvelopeSha256, receipt: s.noticeReceipt, toAgency: item?.agency ?? '' }
+    }
+    return undefined
   }
 
   statements(itemId: string): StatementRow[] {

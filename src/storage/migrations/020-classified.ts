@@ -64,10 +64,17 @@ CREATE TABLE classified_statements (
   at              TEXT NOT NULL,
   statement_json  TEXT NOT NULL,
   der             BLOB NOT NULL,
-  message_id      TEXT,                        -- the notice that carried it (in) or will (local opened/received-by-hand)
-  created_at      INTEGER NOT NULL
+  message_id      TEXT UNIQUE,                 -- the notice that carried it (in) or will (local opened/received-by-hand)
+  created_at      INTEGER NOT NULL,
+  -- in: the notice envelope as received, for the receipt replay (PROTOCOL.md §7.1)
+  notice_envelope_sha256 TEXT,
+  notice_receipt  TEXT
 );
 CREATE INDEX classified_statements_item ON classified_statements (item_id, type);
+
+-- Outbox messages of the classified path (outer envelopes, their notices): delivery raises no letter
+-- or notice events for them, so nothing outside the classified scope learns they exist (§19.5).
+CREATE TABLE classified_outbox (message_id TEXT PRIMARY KEY);
 
 -- Control numbers reserved before sealing (the inner envelope carries it, §19.2).
 CREATE TABLE classified_control_numbers (
