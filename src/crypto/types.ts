@@ -95,6 +95,7 @@ export interface SignedPayloadV2 {
   sentAt: string
   letter: any
   notice?: undefined // a notice is never signed for many (PROTOCOL.md §18.2)
+  classified?: undefined // nor a classified cover (§19.3)
 }
 
 export type SignedPayload = SignedPayloadV1 | SignedPayloadV2

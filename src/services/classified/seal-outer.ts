@@ -40,7 +40,7 @@ export interface SealedOuter {
 }
 
 /** Seals one outer envelope (cover or notice) for `t`; nothing stored yet. */
-export async function sealOuter(deps: ClassifiedDeps, from: string, t: OuterTarget, content: { cover: object; inner: Buffer } | { notice: object }, urgency: Urgency, deadlineAt?: number): Promise<SealedOuter> {
+export async function sealOuter(deps: ClassifiedDeps, from: string, t: OuterTarget, content: { cover: object; inner?: Buffer | undefined } | { notice: object }, urgency: Urgency, deadlineAt?: number): Promise<SealedOuter> {
   const agency = deps.hosted.get(from)
   if (!agency) throw new SarabanError('ERR_SENDER_NOT_HOSTED', `This node does not host agency "${from}".`, { field: '/from' })
   const now = deps.clock.now()
@@ -49,7 +49,7 @@ export async function sealOuter(deps: ClassifiedDeps, from: string, t: OuterTarg
   const messageId = randomUUID()
   const common = { messageId, from, to: t.to, sentAt: isoTime(now), letter: {}, signer: agency.signer, recipientCert: t.cert }
   const sealed = 'cover' in content
-    ? await t.profile.seal({ ...common, attachments: [content.inner], classified: content.cover })
+    ? await t.profile.seal({ ...common, attachments: content.inner ? [content.inner] : [], classified: content.cover })
     : await t.profile.seal({ ...common, attachments: [], notice: content.notice })
   const letterId = randomUUID()
   return {
