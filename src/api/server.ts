@@ -15,6 +15,8 @@ import type { NoticeStore } from '../storage/notices.js'
 import type { NoticeDeps } from '../services/notices/deps.js'
 import { registerRoutes } from './routes/registers.js'
 import { eventRoutes } from './routes/events.js'
+import { classifiedRoutes } from './routes/classified.js'
+import type { ClassifiedDeps } from '../services/classified/deps.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { InboxStore } from '../storage/inbox.js'
@@ -58,6 +60,8 @@ export interface ApiDeps {
   readonly health: () => { status: 'ok' | 'degraded' | 'failing'; [k: string]: unknown }
   /** The event stream and webhook deliveries (issue 5 §6); absent: no /api/v1/events routes. */
   readonly events?: Events
+  /** Classified letters (PROTOCOL.md §19); absent: no /api/v1/classified routes. */
+  readonly classified?: ClassifiedDeps
 }
 
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any, any, any, any>> {
@@ -111,6 +115,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await infoRoutes(scoped, deps)
     await registerRoutes(scoped, deps)
     if (deps.events) await eventRoutes(scoped, deps.events, (agency) => deps.hosted.has(agency))
+    if (deps.classified) await classifiedRoutes(scoped, deps.classified)
   })
   return app
 }

@@ -17,11 +17,14 @@ import type { Agencies } from './agencies.js'
 import type { Peers } from './peers.js'
 import type { Delivery } from './delivery.js'
 import type { Notices } from './notices.js'
+import type { ClassifiedDeps } from '../services/classified/deps.js'
+import type { ClassifiedReceiveDeps } from '../services/classified/receive.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
   readonly timestamps: Timestamping
   readonly events: Events
+  readonly classified: { deps: ClassifiedDeps; receive: ClassifiedReceiveDeps }
 }
 
 export interface Servers {
@@ -40,7 +43,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     directory: currentDirectory,
     log,
     receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink, notices,
-      sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders) },
+      sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders), classified: p.classified.receive },
   })
   const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
   const api = await buildApiServer({
@@ -67,6 +70,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     version: VERSION,
     profiles,
     events,
+    classified: p.classified.deps,
     get federationUrl() { return advertised.federationUrl },
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
       revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),
