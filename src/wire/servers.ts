@@ -58,7 +58,8 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     notice: noticeDeps,
     directory: currentDirectory,
     hosted,
-    send: { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps },
+    send: { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps,
+      recordPlaintext: (e) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) },
     evidence: {
       clock, profiles, directoryJws: () => directorySource.jws(),
       // What was in force when each signature was made (PROTOCOL.md §8.5); tokensFor: from the time-stamping queue.
