@@ -47,6 +47,8 @@ export interface NetOptions {
   readonly trust?: Record<string, unknown>
   /** top-level members merged into each node.json (e.g. a `tsa` section) */
   readonly extra?: Record<string, unknown>
+  /** Another throwaway federation than the shared one (e.g. with classified-information officers). */
+  readonly fed?: FederationMaterial
 }
 
 export interface NetFiles {
@@ -58,7 +60,7 @@ export interface NetFiles {
 
 /** Write a throwaway federation to disk: root, signed directory with real ports, keys and node.json per agency. */
 export async function writeNetFiles(agencies: readonly string[], opts: NetOptions & { apiPorts?: Record<string, number>; logLevel?: string } = {}): Promise<NetFiles> {
-  const fed = await testFederation()
+  const fed = opts.fed ?? await testFederation()
   const dir = mkdtempSync(join(tmpdir(), 'saraban-it-'))
   const ports: Record<string, number> = {}
   for (const id of Object.keys(fed.agencies)) ports[id] = await freePort()

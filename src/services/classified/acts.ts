@@ -193,11 +193,12 @@ export async function dispatchByHand(deps: ClassifiedDeps, caller: ClassifiedCal
   const sealed = await sealOuter(deps, body.from, target, { cover }, body.urgency ?? 'NORMAL')
   const id = randomUUID()
   await deps.db.write(() => {
-    if (!deps.store.useControlNumber(controlNumber, id)) throw new SarabanError('ERR_CLASSIFIED_INVALID', `Control number ${controlNumber} is already used.`, { field: '/controlNumber' })
     deps.store.insertItem({
       id, direction: 'out', agency: body.from, senderAgency: body.from, controlNumber, urgency: cover.urgency, deliverBy: null, dispatch: 'by-hand',
       innerSha256: null, innerSize: null, createdAt: now, forwardedFrom: null, toOfficer: null, registerYear: registerYear(now),
     })
+    // After the item: the reservation refers to it (migration 020).
+    if (!deps.store.useControlNumber(controlNumber, id)) throw new SarabanError('ERR_CLASSIFIED_INVALID', `Control number ${controlNumber} is already used.`, { field: '/controlNumber' })
     queueOuter(deps, sealed)
     deps.store.insertMessage(id, { messageId: sealed.message.messageId, fromAgency: body.from, toAgency: body.to, coverJson: JSON.stringify(cover) })
     deps.access.append({ agency: body.from, event: 'by-hand-dispatch', outcome: 'success', rule: 'top-secret-by-hand', itemId: id, controlNumber, messageId: sealed.message.messageId, peerAgency: body.to, apiKey: caller.keyName, client: caller.client })

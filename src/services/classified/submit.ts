@@ -129,11 +129,12 @@ export async function submitClassified(deps: ClassifiedDeps, caller: ClassifiedC
   const id = randomUUID()
   const now = deps.clock.now()
   await deps.db.write(() => {
-    if (!deps.store.useControlNumber(controlNumber, id)) throw new SarabanError('ERR_CLASSIFIED_INVALID', `Control number ${controlNumber} is already used by another item.`, { field: '/controlNumber' })
     deps.store.insertItem({
       id, direction: 'out', agency: from, senderAgency: from, controlNumber, urgency: body.urgency ?? 'NORMAL', deliverBy: body.deliverBy ?? null,
       dispatch: 'electronic', innerSha256, innerSize: inner.length, createdAt: now, forwardedFrom: null, toOfficer: null, registerYear: registerYear(now),
     })
+    // After the item: the reservation refers to it (migration 020).
+    if (!deps.store.useControlNumber(controlNumber, id)) throw new SarabanError('ERR_CLASSIFIED_INVALID', `Control number ${controlNumber} is already used by another item.`, { field: '/controlNumber' })
     deps.store.insertInner(id, inner)
     for (const [i, s] of sealed.entries()) {
       queueOuter(deps, s)
