@@ -37,8 +37,7 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
 // Officer and agency key material as PEM files for openssl.
 const pem = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name))
-const issuing = pem('issuing.pem', fed.intermediate.certPem)
-const root = pem('root.pem', fed.root.certPem)
+const root = pem('root.pem', fed.root.certPem + fed.intermediate.certPem) // openssl's trust store: the root and its issuing CA
 const officer = (agency: string, id: string, role: 'signing' | 'encryption') => {
   const m = fed.agencies[agency]!.officers[id]![role]
   return { cert: pem(`${agency}-${id}-${role}.crt`, m.certPem), key: pem(`${agency}-${id}-${role}.key`, m.keyPem) }
@@ -164,7 +163,7 @@ t.test('a SECRET letter: sealed with openssl, delivered, opened, acknowledged, f
   writeFileSync(innerFile, dl.body)
   const signedOut = join(dir, 'opened-signed.der')
   run(OPENSSL, ['cms', '-decrypt', '-binary', '-inform', 'DER', '-in', innerFile, '-recip', mofRegEnc.cert, '-inkey', mofRegEnc.key, '-out', signedOut])
-  const opened = run(OPENSSL, ['cms', '-verify', '-binary', '-inform', 'DER', '-in', signedOut, '-CAfile', root, '-certfile', issuing])
+  const opened = run(OPENSSL, ['cms', '-verify', '-binary', '-inform', 'DER', '-in', signedOut, '-CAfile', root])
   t.ok(opened.equals(content), 'openssl decrypts and verifies the letter and attachment')
   const wrong = officer('mof', 'deputy', 'encryption')
   t.throws(() => run(OPENSSL, ['cms', '-decrypt', '-binary', '-inform', 'DER', '-in', innerFile, '-recip', wrong.cert, '-inkey', wrong.key]), 'a wrong officer key cannot open it')
@@ -209,7 +208,7 @@ t.test('a SECRET letter: sealed with openssl, delivered, opened, acknowledged, f
   // The access record: every act, with the rule applied, as canonical JSON records.
   const out = await api(nodes.moi!, 'GET', `/api/v1/classified/${outId}/access`)
   const events = out.body.entries.map((e: { event: string; outcome: string }) => `${e.event}:${e.outcome}`)
-  for (const e of ['submission:refused', 'submission:success', 'delivery:success', 'opened-notice:success', 'destruction:success']) t.ok(events.includes(e), e)
+  for (const e of ['submission:success', 'delivery:success', 'opened-notice:success', 'destruction:success']) t.ok(events.includes(e), e)
   const sub = out.body.entries.find((e: { event: string; outcome: string }) => e.event === 'submission' && e.outcome === 'success')
   t.match(sub, { rule: 'addressee-officer-listed', officer: { agency: 'moi', officer: 'registrar', role: 'registrar' }, secondApprover: { officer: 'deputy' }, apiKey: 'officers' })
   const inAcc = await api(nodes.mof!, 'GET', `/api/v1/classified/${inId}/access`)
@@ -221,6 +220,12 @@ t.test('a SECRET letter: sealed with openssl, delivered, opened, acknowledged, f
   t.ok(csv.body.toString('utf8').includes(controlNumber), 'the inspection report lists the item')
   const pdf = await api(nodes.mof!, 'GET', `/api/v1/classified/inspection-report?from=${today}&to=${today}&format=pdf`)
   t.equal(pdf.body.subarray(0, 5).toString(), '%PDF-')
+  // Refused submissions name no item: they are in the agency's report, with the rule that refused them.
+  const report = await api(nodes.moi!, 'GET', `/api/v1/classified/inspection-report?from=${today}&to=${today}&format=json`)
+  const refusals = report.body.filter((e: { event: string; outcome: string }) => e.event === 'submission' && e.outcome === 'refused')
+  t.same(refusals.map((e: { rule: string; code: string }) => `${e.rule}:${e.code}`),
+    ['release-by-sending-officer:ERR_STATEMENT_INVALID', 'release-by-sending-officer:ERR_OFFICER_UNTRUSTED', 'release-by-sending-officer:ERR_OFFICER_UNTRUSTED', 'addressee-officer-listed:ERR_OFFICER_UNKNOWN'])
+  t.ok(report.body.every((e: { recordSha256: string; seq: number }) => /^[0-9a-f]{64}$/.test(e.recordSha256)), 'each entry is a hashed canonical record')
 
   // Without the scope the item does not exist: 404 on every route, absent from lists and events.
   for (const [node, id] of [['moi', outId], ['mof', inId]] as const) {
@@ -228,7 +233,7 @@ t.test('a SECRET letter: sealed with openssl, delivered, opened, acknowledged, f
       t.equal((await api(plain(node), 'GET', path)).status, 404, `${node} ${path} without scope`)
     }
     t.equal((await api(plain(node), 'POST', `/api/v1/classified/${id}/acknowledgements`, { statement: ack })).status, 404)
-    const lists = [await api(plain(node), 'GET', '/api/v1/letters'), await api(plain(node), 'GET', '/api/v1/inbox'), await api(plain(node), 'GET', '/api/v1/events')]
+    const lists = [await api(plain(node), 'GET', '/api/v1/letters'), await api(plain(node), 'GET', '/api/v1/inbox'), await call(plain(node), 'GET', '/api/v1/events', undefined, { accept: 'application/json' })]
     for (const l of lists) t.notOk(JSON.stringify(l.body).includes(controlNumber) || JSON.stringify(l.body).includes(id), `${node}: absent from ${JSON.stringify(l.body).slice(0, 40)}`)
   }
   t.notOk(answers.some((a) => a.includes(MARKER)), 'no API answer carries the marker phrase')
