@@ -106,6 +106,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const { notices, noticeDeps } = wireNotices(base, { db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, delivery, registers, timestamps, events })
   const classified = wireClassified(base, classifiedRecord, {
     db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, onQueued: () => delivery.notify(), requireFreshDirectory: () => directorySource.requireUsable(),
+    directoryJws: () => directorySource.jws(),
   })
   const servers = await wireServers(base, {
     anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified,

@@ -41,13 +41,14 @@ export interface ClassifiedParts {
   readonly envelopes: EnvelopeCache
   readonly onQueued: () => void
   readonly requireFreshDirectory: () => void
+  readonly directoryJws: () => string
 }
 
 export function wireClassified({ config, clock, log }: Base, r: ClassifiedRecord, p: ClassifiedParts): { deps: ClassifiedDeps; receive: ClassifiedReceiveDeps } {
   const deps: ClassifiedDeps = {
     clock, log: log.child({ area: 'classified' }), db: p.db, store: r.store, access: r.access, outbox: p.outbox, anchors: p.anchors, directory: p.currentDirectory,
     profiles: p.profiles, hosted: p.hosted, envelopes: p.envelopes, onQueued: p.onQueued, requireFreshDirectory: p.requireFreshDirectory,
-    maxInnerBytes: config.limits.maxAttachmentBytes,
+    maxInnerBytes: config.limits.maxAttachmentBytes, directoryJws: p.directoryJws,
   }
   return { deps, receive: { db: p.db, store: r.store, access: r.access, directory: p.currentDirectory, anchors: p.anchors, clock } }
 }

@@ -18,6 +18,9 @@ import { createContext, type AppContext } from '../../src/context.js'
 import { createLogger } from '../../src/log.js'
 import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
 import { run, scratchDir } from '../interop/tools.js'
+import { TrustAnchors } from '../../src/pki/validate.js'
+import { defaultProfiles } from '../../src/crypto/profiles.js'
+import { verifyEvidence } from '../../src/services/evidence.js'
 
 const OPENSSL = 'openssl'
 const MARKER = 'MARKER-ลับมาก-7f3a9c41-phrase'
@@ -178,6 +181,21 @@ t.test('a SECRET letter: sealed with openssl, delivered, opened, acknowledged, f
     return r.body.opened?.length ? r.body : undefined
   })
   t.match(status.opened[0], { agency: 'mof', officer: 'registrar', copy: { number: 1, of: 2 } })
+
+  // Evidence (§19.10): delivery of the sealed bytes and the acknowledgement, with the access record,
+  // and no key that opens the inner envelope; verify-evidence checks it offline.
+  const ev = await api(nodes.moi!, 'GET', `/api/v1/classified/${outId}/evidence`)
+  t.equal(ev.status, 200)
+  const evText = JSON.stringify(ev.body)
+  t.notOk(evText.includes('PRIVATE KEY') || evText.includes(MARKER), 'no private key and no plaintext in the evidence')
+  t.ok(ev.body.messages[0].contentKey, 'the outer content key (opens only the outer layer) is there')
+  const anchors = new TrustAnchors([fed.root.cert])
+  const checked = await verifyEvidence(Buffer.from(evText), { anchors, profiles: defaultProfiles() })
+  t.ok(checked.ok, checked.findings.filter((f) => !f.ok).map((f) => `${f.part}: ${f.detail}`).join('; ') || 'verify-evidence passes')
+  t.ok(checked.findings.some((f) => f.part.startsWith('statements/') && f.detail.startsWith('opened by mof:registrar')), 'the acknowledgement is checked')
+  const tampered = structuredClone(ev.body)
+  tampered.innerSha256 = sha(other)
+  t.notOk((await verifyEvidence(Buffer.from(JSON.stringify(tampered)), { anchors: new TrustAnchors([fed.root.cert]), profiles: defaultProfiles() })).ok, 'another inner digest fails the check')
 
   // Forwarding inside mof: a new inner envelope, the forwarded statement.
   const reInner = seal(content, mofReg, [mofRegEnc.cert])

@@ -8,6 +8,7 @@ import { reserveControlNumber, submitClassified, type SubmitBody } from '../../s
 import { accessOf, downloadInner, getItem, listItems } from '../../services/classified/views.js'
 import { acknowledge, destroy, dispatchByHand, forward, type ByHandBody } from '../../services/classified/acts.js'
 import { inspectionReport } from '../../services/classified/report.js'
+import { exportEvidence } from '../../services/classified/evidence.js'
 
 const ref = (id: string) => ({ $ref: `${id}#` })
 
@@ -59,6 +60,10 @@ export async function classifiedRoutes(app: FastifyInstance, deps: ClassifiedDep
   app.get<{ Params: { id: string } }>('/api/v1/classified/:id/access', {
     schema: { summary: 'The access record of the item (PROTOCOL.md §19.7)', tags, params: idParams },
   }, async (request) => ({ entries: await accessOf(deps, callerOf(request), request.params.id) }))
+
+  app.get<{ Params: { id: string } }>('/api/v1/classified/:id/evidence', {
+    schema: { summary: 'Evidence of the item: receipts, the signed cover, officers\' statements, the access record; no key that opens the inner envelope (PROTOCOL.md §19.10)', tags, params: idParams },
+  }, async (request) => exportEvidence(deps, callerOf(request), request.params.id))
 
   app.post<{ Params: { id: string }; Body: { statement: string } }>('/api/v1/classified/:id/acknowledgements', {
     schema: { summary: "The officer's signed opening acknowledgement (or received-by-hand); the notice goes to the sender", tags, params: idParams, body: ref(schemaIds.apiClassifiedStatement) },

@@ -29,6 +29,8 @@ export interface ClassifiedDeps {
   readonly requireFreshDirectory?: () => void
   /** Largest inner envelope accepted (bytes). */
   readonly maxInnerBytes: number
+  /** The signed directory in force, for evidence (PROTOCOL.md §19.10). */
+  readonly directoryJws: () => string
 }
 
 /** Who is asking, through the API (PROTOCOL.md §19.7: the access record names the key and the client). */
