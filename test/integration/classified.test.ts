@@ -228,7 +228,7 @@ t.test('a SECRET letter: sealed with openssl, delivered, opened, acknowledged, f
   const events = out.body.entries.map((e: { event: string; outcome: string }) => `${e.event}:${e.outcome}`)
   for (const e of ['submission:success', 'delivery:success', 'opened-notice:success', 'destruction:success']) t.ok(events.includes(e), e)
   const sub = out.body.entries.find((e: { event: string; outcome: string }) => e.event === 'submission' && e.outcome === 'success')
-  t.match(sub, { rule: 'addressee-officer-listed', officer: { agency: 'moi', officer: 'registrar', role: 'registrar' }, secondApprover: { officer: 'deputy' }, apiKey: 'officers' })
+  t.match(sub, { rule: 'release-by-sending-officer', officer: { agency: 'moi', officer: 'registrar', role: 'registrar' }, secondApprover: { officer: 'deputy' }, apiKey: 'officers' })
   const inAcc = await api(nodes.mof!, 'GET', `/api/v1/classified/${inId}/access`)
   const inEvents = inAcc.body.entries.map((e: { event: string; outcome: string }) => `${e.event}:${e.outcome}`)
   for (const e of ['receipt:success', 'download:success', 'acknowledgement:refused', 'acknowledgement:success', 'forwarding:success', 'destruction:success', 'download:refused']) t.ok(inEvents.includes(e), e)
