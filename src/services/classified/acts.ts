@@ -121,6 +121,10 @@ export async function destroy(deps: ClassifiedDeps, caller: ClassifiedCaller, id
   await guarded(deps, caller, item, 'destruction', [
     ['destroy-with-authority', async () => {
       held(item)
+      // The outbox still needs the sealed bytes of a message not yet delivered (or given up on).
+      if (deps.store.messages(item.id).some((m) => m.status === 'queued' || m.status === 'sending')) {
+        throw new SarabanError('ERR_CLASSIFIED_INVALID', 'A delivery of this item is still pending; destroy it once it was delivered or has failed.', { field: '/statement' })
+      }
       const expect = { type: 'destroyed' as const, agency: item.agency, controlNumber: item.controlNumber, ...(item.innerSha256 ? { innerSha256: item.innerSha256 } : {}) }
       signed.push(await verifyStatement(deps, body.statement, expect, '/statement'))
       if (body.secondStatement !== undefined) {
