@@ -71,9 +71,9 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     ...(k.passphraseEnv !== undefined ? { passphrase: opts.env[k.passphraseEnv]! } : {}),
   })
   const agencies = c.agencies.map((a) => ({ id: a.id, signing: keyFiles(a.signing), encryption: keyFiles(a.encryption), ...(a.ownerCode !== null ? { ownerCode: a.ownerCode } : {}), ...(a.allowClassifiedPlaintext === true ? { allowClassifiedPlaintext: true } : {}) }))
-  const keys = c.api.keys.map((k) => ({ name: k.name, sha256: k.sha256, agencies: [...k.agencies], scopes: [...(k.scopes ?? [])] }))
+  const keys = c.api.keys.map((k) => ({ name: k.name, sha256: k.sha256, agencies: [...k.agencies], ...(k.scopes && k.scopes.length > 0 ? { scopes: [...k.scopes] } : {}) }))
   // The environment key never carries the classified scope (PROTOCOL.md §19.5): give it in the file, by name.
-  if (apiKey.sha256 !== undefined) keys.push({ name: API_KEY_ENV, sha256: apiKey.sha256, agencies: agencies.map((a) => a.id), scopes: [] })
+  if (apiKey.sha256 !== undefined) keys.push({ name: API_KEY_ENV, sha256: apiKey.sha256, agencies: agencies.map((a) => a.id) })
 
   const config: Config = {
     file,
