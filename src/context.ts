@@ -35,6 +35,8 @@ import { wirePeers } from './wire/peers.js'
 import { wireDelivery } from './wire/delivery.js'
 import { wireNotices } from './wire/notices.js'
 import { wireServers } from './wire/servers.js'
+import { wireClassified, wireClassifiedRecord } from './wire/classified.js'
+import type { ClassifiedStore } from './storage/classified.js'
 import { listen } from './wire/listen.js'
 
 export interface ContextOverrides {
@@ -69,6 +71,8 @@ export interface AppContext {
   readonly timestamps: Timestamping
   /** Events for saraban systems: the sink producers emit into, the SSE streams, webhooks (issue 5 §6). */
   readonly events: Events
+  /** Classified items, their statements and access record (PROTOCOL.md §19). */
+  readonly classified: ClassifiedStore
   readonly federation: FastifyInstance
   readonly api: FastifyInstance
   directory(): Directory
@@ -97,15 +101,20 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const profiles = defaultProfiles()
   const timestamps = wireTimestamps(base, { db, anchors, profiles })
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
-  const { envelopes, delivery } = wireDelivery(base, { db, outbox, peers, profiles, anchors, currentDirectory, directorySource, timestamps, events })
+  const classifiedRecord = wireClassifiedRecord(base, { db })
+  const { envelopes, delivery } = wireDelivery(base, { db, outbox, peers, profiles, anchors, currentDirectory, directorySource, timestamps, events, onClassifiedDelivered: classifiedRecord.onDelivered })
   const { notices, noticeDeps } = wireNotices(base, { db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, delivery, registers, timestamps, events })
+  const classified = wireClassified(base, classifiedRecord, {
+    db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, onQueued: () => delivery.notify(), requireFreshDirectory: () => directorySource.requireUsable(),
+    directoryJws: () => directorySource.jws(),
+  })
   const servers = await wireServers(base, {
-    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events,
+    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified,
   })
   const { federation, api } = servers
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, registers, notices, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
+    config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
     listen: () => listen(base, { ...servers, events, delivery, noticeDeps, directorySource, crlSources, timestamps }),

@@ -120,7 +120,14 @@ export const ERRORS = {
   ERR_CLASSIFIED_SIGNERS: { status: 422, title: 'The inner envelope does not carry the signatures its secrecy level requires' },
   ERR_CLASSIFIED_LEVEL_REFUSED: { status: 422, title: 'This secrecy level may not travel electronically between these agencies' },
   ERR_CLASSIFIED_MISMATCH: { status: 422, title: 'The inner envelope does not match the outer cover (control number, agencies or digest)' },
-  ERR_STATEMENT_INVALID: { status: 422, title: 'The officer statement does not verify or does not match its schema' },
+  // Classified letters (PROTOCOL.md §19; services/classified)
+  ERR_CLASSIFIED_PLAINTEXT: { status: 422, title: 'A CONFIDENTIAL or SECRET letter may not be sent in plaintext: seal it to officers and submit it to POST /api/v1/classified' },
+  ERR_TOP_SECRET_NOT_ELECTRONIC: { status: 422, title: 'A TOP_SECRET letter does not travel electronically: dispatch it by hand and record it with POST /api/v1/classified/by-hand' },
+  ERR_CLASSIFIED_INVALID: { status: 422, title: 'The classified submission or cover is not valid' },
+  ERR_OFFICER_UNKNOWN: { status: 422, title: 'No such classified-information officer of that agency in the federation directory' },
+  ERR_OFFICER_UNTRUSTED: { status: 403, title: "The officer's certificate does not validate or is not that officer's in the directory" },
+  ERR_STATEMENT_INVALID: { status: 422, title: 'The officer statement does not verify or does not match the item' },
+  ERR_CLASSIFIED_DESTROYED: { status: 410, title: 'The inner envelope was destroyed; only its register entry and access record remain' },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS

@@ -12,11 +12,15 @@ export interface ApiKeyEntry {
   readonly name: string
   readonly sha256: string
   readonly agencies: readonly string[]
+  /** 'classified' (PROTOCOL.md §19.5); absent: none. */
+  readonly scopes?: readonly string[] | undefined
 }
 
 export interface Caller {
   readonly keyName: string
   readonly agencies: readonly string[]
+  /** What the key may do beyond letters: 'classified' (PROTOCOL.md §19.5). */
+  readonly scopes: ReadonlySet<string>
   /** The key's agencies at the moment of asking (undefined: no longer known): long-lived requests
    *  (event streams) ask again when hosted-agency files are reloaded. */
   readonly agenciesNow: () => readonly string[] | undefined
@@ -46,7 +50,7 @@ export const bearerAuth = fp(
       const sha256 = hashApiKey(m[1]!) // kept for agenciesNow: the digest, never the key
       const entry = opts.lookup(sha256)
       if (!entry) throw new SarabanError('ERR_UNAUTHORIZED', 'The API key is not known to this node.', { field: 'Authorization' })
-      request.caller = { keyName: entry.name, agencies: entry.agencies, agenciesNow: () => opts.lookup(sha256)?.agencies }
+      request.caller = { keyName: entry.name, agencies: entry.agencies, scopes: new Set(entry.scopes ?? []), agenciesNow: () => opts.lookup(sha256)?.agencies }
     })
   },
   { name: 'saraban-bearer-auth', fastify: '5.x' },

@@ -20,6 +20,8 @@ import { eventRoutes } from './routes/events.js'
 import { deliveryRoutes } from './routes/delivery.js'
 import type { RequeueDeps } from '../services/delivery/requeue.js'
 import type { PeerStatusDeps } from '../services/delivery/peer-status.js'
+import { classifiedRoutes } from './routes/classified.js'
+import type { ClassifiedDeps } from '../services/classified/deps.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { InboxStore } from '../storage/inbox.js'
@@ -67,6 +69,8 @@ export interface ApiDeps {
   readonly health: () => { status: 'ok' | 'degraded' | 'failing'; agencies: string[]; [k: string]: unknown }
   /** The event stream and webhook deliveries (issue 5 §6); absent: no /api/v1/events routes. */
   readonly events?: Events
+  /** Classified letters (PROTOCOL.md §19); absent: no /api/v1/classified routes. */
+  readonly classified?: ClassifiedDeps
 }
 
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any, any, any, any>> {
@@ -135,6 +139,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await registerRoutes(scoped, deps)
     await deliveryRoutes(scoped, deps)
     if (deps.events) await eventRoutes(scoped, deps.events, (agency) => deps.hosted.has(agency))
+    if (deps.classified) await classifiedRoutes(scoped, deps.classified)
   })
   return app
 }

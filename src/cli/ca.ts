@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path'
 import { parse, CliError } from './args.js'
 import { openDevCa, publishCrls, revokeCertificate, CRL_FILES } from './dev-ca-store.js'
 import { parsePemChain, toPem, fingerprint } from '../pki/cert.js'
-import { AGENCY_ROLES, certifyCsr, type AgencyRole } from '../pki/dev-csr.js'
+import { AGENCY_ROLES, OFFICER_ROLES, certifyCsr, type AgencyRole, type OfficerRole } from '../pki/dev-csr.js'
 import { CRL_REASONS, type CrlReason } from '../pki/crl.js'
 import { AGENCY_ID } from '../domain/ids.js'
 import { packageRoot } from '../version.js'
@@ -17,9 +17,10 @@ const HELP = `Usage: saraban-node ca <issue|revoke|crl> [options]
 
 The DEV federation CA kept in certs-dev/ca (DEV ONLY: its keys are public).
 
-  ca issue --csr FILE --role tls|signing|encryption --agency ID --out FILE [--days N]
+  ca issue --csr FILE --role tls|signing|encryption|officer-signing|officer-encryption --agency ID --out FILE [--days N]
       Certifies a PKCS#10 request (from \`saraban-node init\`) for one role of an agency and writes
-      the certificate chain (certificate, then the issuing CA) as PEM to --out.
+      the certificate chain (certificate, then the issuing CA) as PEM to --out. The officer-* roles
+      certify a classified-information officer's personal keys (\`init --officer\`; PROTOCOL.md §19.1).
   ca revoke --cert FILE [--reason REASON]
       Revokes the (first) certificate in FILE and republishes both CRLs in certs-dev/crl/.
       REASON: ${Object.keys(CRL_REASONS).join(', ')} (default unspecified).
@@ -30,7 +31,8 @@ Common options:
   --ca DIR    the dev federation folder (default: certs-dev in the package)
 `
 
-const ROLE_OF = new Set<string>(AGENCY_ROLES)
+const ROLES = [...AGENCY_ROLES, ...OFFICER_ROLES]
+const ROLE_OF = new Set<string>(ROLES)
 
 export const caCommand: Command = {
   summary: 'DEV CA: issue certificates from CSRs, revoke them, republish the CRLs',
@@ -45,7 +47,7 @@ export const caCommand: Command = {
     switch (sub) {
       case 'issue': {
         if (!values.csr || !values.role || !values.agency || !values.out) throw new CliError('ca issue needs --csr, --role, --agency and --out')
-        if (!ROLE_OF.has(values.role)) throw new CliError(`--role must be one of ${AGENCY_ROLES.join(', ')}`)
+        if (!ROLE_OF.has(values.role)) throw new CliError(`--role must be one of ${ROLES.join(', ')}`)
         if (!AGENCY_ID.test(values.agency)) throw new CliError('--agency must be an agency id (PROTOCOL.md §1.1)')
         const ca = await openDevCa(dir)
         const days = values.days === undefined ? ca.state.certValidityDays : Number(values.days)
@@ -54,7 +56,7 @@ export const caCommand: Command = {
         let cert
         try {
           cert = await certifyCsr(ca.issuing, readFileSync(values.csr), {
-            role: values.role as AgencyRole, agency: values.agency, notBefore: new Date(now - 3600_000), notAfter: new Date(now + days * 86_400_000),
+            role: values.role as AgencyRole | OfficerRole, agency: values.agency, notBefore: new Date(now - 3600_000), notAfter: new Date(now + days * 86_400_000),
           })
         } catch (e) {
           throw new SarabanError('ERR_REQUEST_INVALID', `${values.csr}: ${(e as Error).message}`)

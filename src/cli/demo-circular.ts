@@ -166,7 +166,7 @@ export async function prepareCircularDemo(opts: { root: string; dataRoot: string
         node.federation.server.on('request', (req: IncomingMessage) => {
           if (req.method === 'POST') wire.push({ bytes: Number(req.headers['content-length'] ?? 0), byReference: req.headers['saraban-shared-sha256'] !== undefined })
         })
-        say(`⑪ circular (หนังสือเวียน): a hosting node “${NODE_ID}” at ${federationUrl} (one TLS identity, listed in the directory's nodes) speaks for ${ids.length} local administrations (${ids[0]}…${ids.at(-1)}, e.g. ${nameTh(0)}), each with its own EC P-256 signing and encryption certificates; all accept ${PROFILES.join(', ')}`)
+        say(`⑫ circular (หนังสือเวียน): a hosting node “${NODE_ID}” at ${federationUrl} (one TLS identity, listed in the directory's nodes) speaks for ${ids.length} local administrations (${ids[0]}…${ids.at(-1)}, e.g. ${nameTh(0)}), each with its own EC P-256 signing and encryption certificates; all accept ${PROFILES.join(', ')}`)
 
         const pdf = samplePdf('saraban-node demo circular', ['From: Ministry of Interior (moi)', `To: ${ids.length} local administrations`, 'Subject: circular letter'], 1_000_000)
         const pdfSha = createHash('sha256').update(pdf).digest('hex')

@@ -1,5 +1,6 @@
 // `saraban-node demo`: three dev agencies on loopback; one Thai letter with a PDF from moi to mof,
 // narrated step by step; every step checked, exit 0 only if all of them held.
+import { classifiedDemo, withOfficerKey } from './demo-classified.js'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -80,7 +81,7 @@ Options:
           env: { SARABAN_DATA_DIR: join(dataRoot, id), SARABAN_API_PORT: '0' },
           packageRoot: root,
         })
-        const ctx = await createContext({ ...config, ...circ.override(config), tsa: { ...config.tsa, url: tsaUrl } }, { log: log.child({ agency: id }) })
+        const ctx = await createContext({ ...config, ...circ.override(config), ...withOfficerKey(config, id), tsa: { ...config.tsa, url: tsaUrl } }, { log: log.child({ agency: id }) })
         const { federationUrl, apiUrl } = await ctx.listen()
         nodes[id] = { ctx, apiUrl }
         const entry = ctx.directory().agency(id)
@@ -174,6 +175,7 @@ Options:
       const report = await verifyEvidence(evidence, { anchors: moi.ctx.anchors, profiles: moi.ctx.profiles, verifyTimeStampToken, strict: true })
       say(`⑩ evidence bundle v2 (${evidence.length} bytes, a tar archive): ${report.ok ? `verifies offline with --strict — envelopes, signatures of letters, receipts and notices at their time-stamps, chains, CRLs${report.weak.length ? ` (${report.weak.length} weaker claim(s))` : ', no weaker claim'}` : 'FAILED: ' + JSON.stringify(report.findings.filter((f) => !f.ok))}`)
       if (!report.ok) throw new Error('evidence did not verify')
+      await classifiedDemo({ root, say, api, until, moi: moi.apiUrl, mof: nodes.mof!.apiUrl })
       await circ.run({ log, tsaUrl, say, moi })
       say('demo complete ✓')
       return 0

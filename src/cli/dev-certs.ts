@@ -1,14 +1,23 @@
 // `saraban-node dev-certs`: writes certs-dev/, a complete three-agency DEV federation for people and
 // the demo (tests make their own: test/helpers/federation.ts). DEV ONLY: the private keys are in clear.
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createFederation } from '../pki/dev-ca.js'
-import type { AgencySpec, FederationMaterial } from '../pki/dev-ca.js'
+import type { AgencySpec, FederationMaterial, OfficerMaterial, OfficerSpec } from '../pki/dev-ca.js'
 import { writeDevCa } from './dev-ca-store.js'
 import { issueTsaCertificate } from '../tsa/dev.js'
 
 interface DevAgency extends AgencySpec { federationPort: number; apiPort: number; ownerCode: string }
+
+/** Two classified-information officers per dev agency (PROTOCOL.md §19.1): an RSA registrar and an EC
+ *  P-256 deputy, so the dev federation exercises both recipient-info kinds of the inner envelope. */
+export function devOfficers(a: Pick<AgencySpec, 'nameEn'>): OfficerSpec[] {
+  return [
+    { id: 'registrar', role: 'registrar', nameTh: 'นางสาวสมใจ ใจดี', nameEn: `Ms Somjai Jaidee (${a.nameEn}, DEV)`, positionTh: 'นายทะเบียนข้อมูลข่าวสารลับ', positionEn: 'Classified-information registrar', keyType: 'rsa' },
+    { id: 'deputy', role: 'deputy', nameTh: 'นายสมชาย รักษ์ความลับ', nameEn: `Mr Somchai Raksa (${a.nameEn}, DEV)`, positionTh: 'ผู้ช่วยนายทะเบียนข้อมูลข่าวสารลับ', positionEn: 'Deputy classified-information registrar', keyType: 'ec' },
+  ]
+}
 
 // e-CMS codes below are MADE-UP PLACEHOLDERS (ministry '00' does not exist), not the real codes.
 export const DEV_AGENCIES: readonly DevAgency[] = [
@@ -55,7 +64,7 @@ async function writeKey(file: string, pem: string): Promise<void> {
 /** Generates a fresh dev federation and writes it under outDir (overwriting). */
 export async function writeDevCerts(outDir: string): Promise<FederationMaterial> {
   const fed = await createFederation({
-    agencies: DEV_AGENCIES.map(({ federationPort: _f, apiPort: _a, ownerCode: _o, ...spec }) => spec),
+    agencies: DEV_AGENCIES.map(({ federationPort: _f, apiPort: _a, ownerCode: _o, ...spec }) => ({ ...spec, officers: devOfficers(spec) })),
     validityDays: VALIDITY_DAYS,
     rootCommonName: 'Saraban Federation DEV Root CA - DO NOT TRUST',
     rootKeyType: 'rsa-4096', // like the Thailand National Root CA G1/G3 (domain.md §PKI)
@@ -83,8 +92,21 @@ export async function writeDevCerts(outDir: string): Promise<FederationMaterial>
       await writeFile(join(dir, `${role}.chain.pem`), m[role].chainPem)
     }
     await writeFile(join(dir, 'node.json'), JSON.stringify(devNodeConfig(a), null, 2) + '\n')
+    for (const o of Object.values(m.officers)) await writeOfficerFiles(join(dir, 'officers', o.spec.id), o)
   }
   return fed
+}
+
+/** An officer's files (classified-design §1): encrypted PKCS#8 keys, certificate chains, the passphrase
+ *  (0600). DEV ONLY: a real officer's keys are made on the officer's workstation (`init --officer`). */
+export async function writeOfficerFiles(dir: string, o: OfficerMaterial): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  const passphrase = randomBytes(18).toString('base64url')
+  await writeKey(join(dir, 'passphrase'), passphrase + '\n')
+  for (const [name, issued] of [['signing', o.signing], ['encryption', o.encryption]] as const) {
+    await writeKey(join(dir, `${name}.key.pem`), issued.key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string)
+    await writeFile(join(dir, `${name}.cert.pem`), issued.chainPem)
+  }
 }
 
 const README = `# certs-dev — DEV ONLY. NEVER DEPLOY. NEVER TRUST THIS ROOT.
@@ -111,6 +133,7 @@ time; all files are replaced together.
 | <agency>/signing.{key,chain}.pem | letter and receipt signing key and chain |
 | <agency>/encryption.{key,chain}.pem | envelope decryption key and chain |
 | <agency>/node.json | node config; \`saraban-node start --config certs-dev/<agency>/node.json\` |
+| <agency>/officers/{registrar,deputy}/ | classified-information officers (PROTOCOL.md §19.1): {signing,encryption}.key.pem (encrypted PKCS#8), {signing,encryption}.cert.pem (certificate + issuing CA), passphrase; registrar RSA 2048, deputy EC P-256 |
 
 | agency | name | keys | federation | API | dev API key |
 |---|---|---|---|---|---|

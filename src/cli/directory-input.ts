@@ -54,6 +54,18 @@ export function directoryFromInput(input: unknown, file: string, d: InputDefault
           certs[role] = certs[role].flatMap((c: unknown, j: number) => (typeof c === 'string' ? certsFrom(c, base, false, `/agencies/${i}/certificates/${role}/${j}`) : [c]))
         }
       }
+      // PROTOCOL.md §19.1: officers' certificates may be "file:" references too (init --officer writes them so).
+      const officers: unknown = a?.officers
+      if (!Array.isArray(officers)) return
+      officers.forEach((o: Loose | null, k: number) => {
+        const oc = o?.certificates
+        if (typeof oc !== 'object' || oc === null) return
+        for (const role of ['officer-signing', 'officer-encryption']) {
+          if (Array.isArray(oc[role])) {
+            oc[role] = oc[role].flatMap((c: unknown, j: number) => (typeof c === 'string' ? certsFrom(c, base, false, `/agencies/${i}/officers/${k}/certificates/${role}/${j}`) : [c]))
+          }
+        }
+      })
     })
   }
   const intermediates = Array.isArray(raw.intermediates)

@@ -6,13 +6,20 @@ import type { KeyObject } from 'node:crypto'
 import { chmod, mkdir, readFile, writeFile, access } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parse, CliError } from './args.js'
-import { AGENCY_ROLES, createCsr } from '../pki/dev-csr.js'
+import { AGENCY_ROLES, OFFICER_ROLES, createCsr } from '../pki/dev-csr.js'
 import { AGENCY_ID } from '../domain/ids.js'
 import type { Command } from './commands.js'
 
 export const PASSPHRASE_ENV = 'SARABAN_KEY_PASSPHRASE'
 
 const HELP = `Usage: saraban-node init --agency ID --out DIR [options]
+       saraban-node init --agency ID --officer OFFICER --out DIR --passphrase-file F [--officer-role registrar|deputy]
+                         [--name-th TEXT] [--name-en TEXT] [--position-th TEXT]
+
+With --officer (a classified-information officer, PROTOCOL.md §19.1; run it on the officer's own
+workstation, never on a node): officer-signing.key.pem and officer-encryption.key.pem (encrypted
+PKCS#8, 0600), their CSRs for \`ca issue --role officer-signing|officer-encryption\`, and
+officer-entry.json, the officer's \`officers\` entry for the directory operator.
 
 Creates, in DIR (which must not hold keys already):
   tls.key.pem, signing.key.pem, encryption.key.pem   private keys (mode 0600; PKCS#8)
@@ -50,10 +57,11 @@ export const initCommand: Command = {
       agency: { type: 'string' }, out: { type: 'string' }, 'key-type': { type: 'string' }, 'passphrase-file': { type: 'string' },
       'name-en': { type: 'string' }, 'name-th': { type: 'string' }, 'federation-url': { type: 'string' }, 'api-port': { type: 'string' },
       host: { type: 'string', multiple: true }, anchor: { type: 'string', multiple: true }, directory: { type: 'string' },
-      crl: { type: 'string', multiple: true },
+      crl: { type: 'string', multiple: true }, officer: { type: 'string' }, 'officer-role': { type: 'string' }, 'position-th': { type: 'string' },
     })
     if (!values.agency || !values.out) throw new CliError('init needs --agency and --out')
     if (!AGENCY_ID.test(values.agency)) throw new CliError('--agency must be an agency id (PROTOCOL.md §1.1)')
+    if (values.officer !== undefined) return initOfficer(values as OfficerValues)
     const keyType = values['key-type'] ?? 'ec'
     if (keyType !== 'rsa' && keyType !== 'ec') throw new CliError('--key-type must be rsa or ec')
     const federationUrl = values['federation-url'] ?? 'https://127.0.0.1:8443'
@@ -108,6 +116,37 @@ export const initCommand: Command = {
     ].join('\n'))
     return 0
   },
+}
+
+interface OfficerValues { agency: string; out: string; officer: string; 'officer-role'?: string; 'key-type'?: string; 'passphrase-file'?: string; 'name-th'?: string; 'name-en'?: string; 'position-th'?: string }
+
+/** PROTOCOL.md §19.1: an officer's personal keys are made where the officer works and never reach a
+ *  node, so they are always encrypted. */
+async function initOfficer(v: OfficerValues): Promise<number> {
+  if (!AGENCY_ID.test(v.officer)) throw new CliError('--officer must have the syntax of an agency id (PROTOCOL.md §1.1)')
+  const role = v['officer-role'] ?? 'deputy'
+  if (role !== 'registrar' && role !== 'deputy') throw new CliError('--officer-role must be registrar or deputy')
+  if (!v['passphrase-file']) throw new CliError('an officer\'s keys are always encrypted: give --passphrase-file')
+  const keyType = v['key-type'] ?? 'ec'
+  if (keyType !== 'rsa' && keyType !== 'ec') throw new CliError('--key-type must be rsa or ec')
+  const passphrase = await readPassphrase(v['passphrase-file'])
+  const out = resolve(v.out)
+  for (const r of OFFICER_ROLES) if (await exists(join(out, `${r}.key.pem`))) throw new CliError(`${join(out, `${r}.key.pem`)} exists: init never overwrites keys`)
+  await mkdir(out, { recursive: true, mode: 0o700 })
+  const subject = { commonName: v['name-en'] ?? v['name-th'] ?? v.officer, agencyId: v.agency }
+  for (const r of OFFICER_ROLES) {
+    const key = newKey(keyType)
+    await writeKey(join(out, `${r}.key.pem`), key, passphrase)
+    await writeFile(join(out, `${r}.csr.pem`), await createCsr(key, subject))
+  }
+  await writeFile(join(out, 'officer-entry.json'), JSON.stringify({
+    id: v.officer, role, nameTh: v['name-th'] ?? v.officer, ...(v['name-en'] ? { nameEn: v['name-en'] } : {}),
+    positionTh: v['position-th'] ?? (role === 'registrar' ? 'นายทะเบียนข้อมูลข่าวสารลับ' : 'ผู้ช่วยนายทะเบียนข้อมูลข่าวสารลับ'),
+    certificates: Object.fromEntries(OFFICER_ROLES.map((r) => [r, [`file:${join(out, `${r}.chain.pem`)}`]])),
+  }, null, 2) + '\n')
+  process.stdout.write(`created officer keys (encrypted PKCS#8) and CSRs for "${v.officer}" of "${v.agency}" in ${out}\n`
+    + `next: ca issue --role officer-signing|officer-encryption for each CSR; send officer-entry.json to the directory operator (agency "${v.agency}", member "officers")\n`)
+  return 0
 }
 
 function newKey(type: 'rsa' | 'ec'): KeyObject {

@@ -16,10 +16,10 @@ export interface RawConfig {
   dataDir: string
   tls: RawKeyFiles
   trust: { anchors: string[]; directory?: string; directoryUrl?: string; crls: string[]; revocation: 'hard' | 'soft'; refreshSeconds: number; graceSeconds: number; fetchTimeoutSeconds: number }
-  agencies: Array<{ id: string; signing: RawKeyFiles | RawTokenKey; encryption: RawKeyFiles | RawTokenKey; ownerCode: string | null }>
+  agencies: Array<{ id: string; signing: RawKeyFiles | RawTokenKey; encryption: RawKeyFiles | RawTokenKey; ownerCode: string | null; allowClassifiedPlaintext?: boolean }>
   hosting: { agenciesDir: string | null; rescanSeconds: number }
   federation: { host: string; port: number; connections: ConnectionLimits; largeBodies: LargeBodyLimits }
-  api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[] }>; connections: ConnectionLimits }
+  api: { host: string; port: number; keys: Array<{ name: string; sha256: string; agencies: string[]; scopes?: string[] }>; connections: ConnectionLimits }
   delivery: {
     giveUpAfter: number | string
     maxAttempts: number | null

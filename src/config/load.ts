@@ -94,9 +94,10 @@ export function loadConfig(opts: LoadConfigOptions): Config {
       return { pkcs11: { module: '', keyLabel: '', pin: '' } }
     }
   }
-  const agencies = c.agencies.map((a, i) => ({ id: a.id, signing: agencyKey(a.signing, `/agencies/${i}/signing`), encryption: agencyKey(a.encryption, `/agencies/${i}/encryption`), ...(a.ownerCode !== null ? { ownerCode: a.ownerCode } : {}) }))
+  const agencies = c.agencies.map((a, i) => ({ id: a.id, signing: agencyKey(a.signing, `/agencies/${i}/signing`), encryption: agencyKey(a.encryption, `/agencies/${i}/encryption`), ...(a.ownerCode !== null ? { ownerCode: a.ownerCode } : {}), ...(a.allowClassifiedPlaintext === true ? { allowClassifiedPlaintext: true } : {}) }))
   if (pinProblems.length > 0) throw fail(file, pinProblems)
-  const keys = c.api.keys.map((k) => ({ name: k.name, sha256: k.sha256, agencies: [...k.agencies] }))
+  const keys = c.api.keys.map((k) => ({ name: k.name, sha256: k.sha256, agencies: [...k.agencies], ...(k.scopes && k.scopes.length > 0 ? { scopes: [...k.scopes] } : {}) }))
+  // The environment key never carries the classified scope (PROTOCOL.md §19.5): give it in the file, by name.
   if (apiKey.sha256 !== undefined) keys.push({ name: API_KEY_ENV, sha256: apiKey.sha256, agencies: agencies.map((a) => a.id) })
 
   const config: Config = {

@@ -25,6 +25,8 @@ export interface AgencyConfig {
   readonly encryption: KeyFiles | TokenKey
   /** Letter owner code, e.g. 'มท 0201.2' (README "Registers"); needed to assign outgoing letter numbers. */
   readonly ownerCode?: string
+  /** PROTOCOL.md §19.8: keep the old labelled plaintext path for CONFIDENTIAL/SECRET (default false). */
+  readonly allowClassifiedPlaintext?: boolean
 }
 
 /** A register book configured in node.json registers.books (src/domain/registers.ts RegisterBook). */
@@ -40,6 +42,8 @@ export interface ApiKeyConfig {
   /** SHA-256 of the key, lowercase hex. */
   readonly sha256: string
   readonly agencies: readonly string[]
+  /** 'classified': the key sees classified items (PROTOCOL.md §19.5). */
+  readonly scopes?: readonly string[]
 }
 
 /** A webhook endpoint (README "Notifications"). The secret is read by context.ts (secretFile) or here (secretEnv). */

@@ -20,9 +20,10 @@ function malformed(detail: string, field?: string): SarabanError {
 }
 
 // Exactly these members per version (§5.4, §17.2), checked in this order after `v`, plus one content
-// member: `letter`, or in a v1 payload `notice` in its place (§18.2); a notice is never signed for many.
+// member: `letter`, or in a v1 payload `notice` (§18.2) or `classified` (§19.3) in its place; neither is
+// ever signed for many.
 const MEMBERS = {
-  1: { names: ['v', 'mid', 'from', 'to', 'sentAt'], strings: ['mid', 'from', 'to'], content: ['letter', 'notice'] },
+  1: { names: ['v', 'mid', 'from', 'to', 'sentAt'], strings: ['mid', 'from', 'to'], content: ['letter', 'notice', 'classified'] },
   2: { names: ['v', 'lid', 'from', 'sentAt'], strings: ['lid', 'from'], content: ['letter'] },
 } as const
 
@@ -44,6 +45,12 @@ export function decodePayload(bytes: Buffer): SignedPayload {
   const c = content[0]!
   if (typeof p[c] !== 'object' || p[c] === null || Array.isArray(p[c])) throw malformed(`The signed "${c}" is not an object.`, `/${c}`)
   return p as unknown as SignedPayload
+}
+
+/** What carries the attachments manifest of a payload or seal input: the letter, or the classified
+ *  cover whose one attachment is the inner envelope (PROTOCOL.md §19.3). */
+export function manifestHolder(p: { letter?: unknown; classified?: unknown }): unknown {
+  return p.classified ?? p.letter
 }
 
 /** The agencies a letter is addressed to: `recipients[].agency` then `copyTo[].agency` (§17.3). Tolerant:

@@ -41,6 +41,9 @@ export interface SealInput {
   /** A notice (PROTOCOL.md §18) instead of a letter: signed as the payload's `notice` member in place
    *  of `letter`; then `letter` must be `{}` and `attachments` empty. */
   notice?: object
+  /** A classified cover (PROTOCOL.md §19.3) instead of a letter: signed as the payload's `classified`
+   *  member; its `attachments` manifest lists the one inner envelope. Then `letter` must be `{}`. */
+  classified?: object
 }
 
 export interface Sealed {
@@ -82,6 +85,7 @@ export interface SignedPayloadV1 {
   /** Exactly one of `letter` and `notice` is present (PROTOCOL.md §5.4, §18.2). */
   letter?: any // validated against the letter schema by the receive service, not here
   notice?: any // validated against the notice schema by the receive service, not here
+  classified?: any // PROTOCOL.md §19.3: validated against the cover schema by the receive service
 }
 
 /** PROTOCOL.md §17.2: the same signed bytes for every recipient of a letter (sealMany). The
@@ -93,6 +97,7 @@ export interface SignedPayloadV2 {
   sentAt: string
   letter: any
   notice?: undefined // a notice is never signed for many (PROTOCOL.md §18.2)
+  classified?: undefined // nor a classified cover (§19.3)
 }
 
 export type SignedPayload = SignedPayloadV1 | SignedPayloadV2

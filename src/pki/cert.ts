@@ -2,7 +2,8 @@
 // PEM, base64 DER (x5c, RFC 7515 §4.1.6; directory entries) and fingerprints.
 import { createHash, X509Certificate } from 'node:crypto'
 
-export type CertRole = 'tls' | 'signing' | 'encryption' | 'directory' | 'tsa' | 'ca'
+// officer-*: a classified-information officer's personal certificates (PROTOCOL.md §1.2, §19).
+export type CertRole = 'tls' | 'signing' | 'encryption' | 'directory' | 'tsa' | 'ca' | 'officer-signing' | 'officer-encryption'
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g
 

@@ -5,7 +5,7 @@
 import type { KeyObject, X509Certificate } from 'node:crypto'
 import { toBase64Der } from './cert.js'
 import { signDirectory } from './directory.js'
-import type { DirectoryAgency, DirectoryDocument } from './directory.js'
+import type { DirectoryAgency, DirectoryDocument, DirectoryOfficer } from './directory.js'
 import { createRootCa, issueCertificate } from './dev-issue.js'
 import type { Issued, KeyAlg } from './dev-issue.js'
 import { issueCrl } from './dev-crl.js'
@@ -19,9 +19,14 @@ export interface AgencySpec {
   ecms?: { ministry: string; department: string }
   /** envelope profiles the agency accepts, most preferred first (directory `profiles`); default ['jose-v1'] */
   profiles?: string[]
+  /** classified-information officers (PROTOCOL.md §19.1), each with a personal signing and encryption certificate */
+  officers?: OfficerSpec[]
 }
 
-export interface AgencyMaterial { spec: AgencySpec; tls: Issued; signing: Issued; encryption: Issued }
+export interface OfficerSpec { id: string; role: 'registrar' | 'deputy'; nameTh: string; nameEn?: string; positionTh: string; positionEn?: string; keyType: 'rsa' | 'ec' }
+export interface OfficerMaterial { spec: OfficerSpec; signing: Issued; encryption: Issued }
+
+export interface AgencyMaterial { spec: AgencySpec; tls: Issued; signing: Issued; encryption: Issued; officers: Record<string, OfficerMaterial> }
 
 export interface FederationMaterial {
   root: { key: KeyObject; cert: X509Certificate; certPem: string; keyPem: string; chain: X509Certificate[] }
@@ -83,7 +88,9 @@ export async function createFederation(opts: FederationOptions): Promise<Federat
       const issue = (role: 'tls' | 'signing' | 'encryption') =>
         issueCertificate(intermediate, { role, keyType: spec.keyType, subject, ...validity })
       const [tls, signing, encryption] = await Promise.all([issue('tls'), issue('signing'), issue('encryption')])
-      return { spec, tls, signing, encryption }
+      const officers: Record<string, OfficerMaterial> = {}
+      for (const o of spec.officers ?? []) officers[o.id] = await issueOfficer(intermediate, spec, o, validity)
+      return { spec, tls, signing, encryption, officers }
     }),
   ])
   const agencies: Record<string, AgencyMaterial> = {}
@@ -122,6 +129,22 @@ export async function federationCrls(
   return { root, intermediate }
 }
 
+/** An officer's personal certificates (PROTOCOL.md §1.2 officer-signing, officer-encryption). */
+export async function issueOfficer(ca: Issued, agency: Pick<AgencySpec, 'id' | 'nameTh'>, o: OfficerSpec, validity: { notBefore: Date; notAfter: Date }): Promise<OfficerMaterial> {
+  const subject = { commonName: o.nameEn ?? o.nameTh, organization: agency.nameTh, agencyId: agency.id }
+  const [signing, encryption] = await Promise.all([
+    issueCertificate(ca, { role: 'officer-signing', keyType: o.keyType, subject, ...validity }),
+    issueCertificate(ca, { role: 'officer-encryption', keyType: o.keyType, subject, ...validity }),
+  ])
+  return { spec: o, signing, encryption }
+}
+
+/** The directory's `officers` member of an agency (PROTOCOL.md §1.4). */
+export function officerEntry(o: OfficerMaterial): DirectoryOfficer {
+  const { keyType: _k, ...spec } = o.spec
+  return { ...spec, certificates: { 'officer-signing': [toBase64Der(o.signing.cert)], 'officer-encryption': [toBase64Der(o.encryption.cert)] } }
+}
+
 export function directoryEntry(a: AgencyMaterial): DirectoryAgency {
   return {
     id: a.spec.id,
@@ -136,5 +159,6 @@ export function directoryEntry(a: AgencyMaterial): DirectoryAgency {
     },
     profiles: a.spec.profiles ?? ['jose-v1'],
     status: 'active',
+    ...(Object.keys(a.officers).length > 0 ? { officers: Object.values(a.officers).map(officerEntry) } : {}),
   }
 }

@@ -16,6 +16,9 @@ const crypto = webcrypto
 
 export type AgencyRole = Extract<CertRole, 'tls' | 'signing' | 'encryption'>
 export const AGENCY_ROLES: readonly AgencyRole[] = ['tls', 'signing', 'encryption']
+/** A classified-information officer's personal certificates (PROTOCOL.md §1.2, §19.1). */
+export type OfficerRole = Extract<CertRole, 'officer-signing' | 'officer-encryption'>
+export const OFFICER_ROLES: readonly OfficerRole[] = ['officer-signing', 'officer-encryption']
 
 /** A PEM CSR for `key`, signed with it (proof of possession; an EC key-agreement key signs with ECDSA). */
 export async function createCsr(key: KeyObject, subject: SubjectSpec, opts: { san?: { dns?: string[]; ip?: string[] } } = {}): Promise<string> {
@@ -41,7 +44,7 @@ export async function createCsr(key: KeyObject, subject: SubjectSpec, opts: { sa
 }
 
 export interface CsrIssueOptions {
-  role: AgencyRole
+  role: AgencyRole | OfficerRole
   agency: string
   notBefore: Date
   notAfter: Date

@@ -7,7 +7,7 @@ import { toPem } from './cert.js'
 import type { CertRole } from './cert.js'
 import {
   AGENCY_ID_PREFIX, OID_AT_COMMON_NAME, OID_AT_COUNTRY, OID_AT_ORGANIZATION, OID_AT_ORGANIZATION_IDENTIFIER,
-  OID_EKU_CLIENT_AUTH, OID_EKU_SARABAN_DIRECTORY, OID_EKU_SERVER_AUTH, OID_EKU_TIME_STAMPING,
+  OID_EKU_CLIENT_AUTH, OID_EKU_EMAIL_PROTECTION, OID_EKU_SARABAN_DIRECTORY, OID_EKU_SERVER_AUTH, OID_EKU_TIME_STAMPING,
 } from './oids.js'
 
 export type KeyAlg = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ec-p256' | 'ec-p384'
@@ -102,6 +102,20 @@ function roleExtensions(role: CertRole, alg: KeyAlg, opts: IssueOptions): x509.E
       return [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(F.digitalSignature | F.nonRepudiation, true)]
     case 'encryption':
       return [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(isRsa ? F.keyEncipherment : F.keyAgreement, true)]
+    // PROTOCOL.md §1.2: an officer's personal certificates, S/MIME-like (emailProtection), so that
+    // `openssl cms -verify` accepts the signer with its default purpose.
+    case 'officer-signing':
+      return [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(F.digitalSignature | F.nonRepudiation, true),
+        new x509.ExtendedKeyUsageExtension([OID_EKU_EMAIL_PROTECTION], false),
+      ]
+    case 'officer-encryption':
+      return [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(isRsa ? F.keyEncipherment : F.keyAgreement, true),
+        new x509.ExtendedKeyUsageExtension([OID_EKU_EMAIL_PROTECTION], false),
+      ]
     case 'directory':
       return [
         new x509.BasicConstraintsExtension(false, undefined, true),

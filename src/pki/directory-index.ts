@@ -7,7 +7,14 @@ import type { X509Certificate } from 'node:crypto'
 import { SarabanError } from '../errors.js'
 import { certFromBase64Der, fingerprintDer, notAfter, notBefore } from './cert.js'
 import { AGENCY_ID } from '../domain/ids.js'
-import type { DirectoryAgency, DirectoryDocument, DirectoryNode } from './directory.js'
+import type { DirectoryAgency, DirectoryDocument, DirectoryNode, DirectoryOfficer } from './directory.js'
+
+/** An officer certificate's owner (PROTOCOL.md §19.1): the officer, its agency, and the role of the certificate. */
+export interface OfficerCert {
+  readonly agency: string
+  readonly officer: DirectoryOfficer
+  readonly role: 'officer-signing' | 'officer-encryption'
+}
 
 /** Who a TLS certificate speaks for (PROTOCOL.md §3.2, §16.2): one agency, or a hosting node's list. */
 export interface TlsIdentity {
@@ -32,6 +39,7 @@ export class Directory {
   readonly #encryption = new Map<string, X509Certificate[]>() // newest notBefore first
   readonly #encryptionFps = new Map<string, Set<string>>()
   readonly #intermediates: X509Certificate[]
+  readonly #officerByCert = new Map<string, OfficerCert>()
 
   constructor(doc: DirectoryDocument) {
     this.#doc = doc
@@ -50,6 +58,7 @@ export class Directory {
       this.#encryption.set(a.id, enc.sort((x, y) => notBefore(y).getTime() - notBefore(x).getTime()))
       this.#encryptionFps.set(a.id, new Set(a.certificates.encryption.map((d) => fingerprintDer(d))))
       for (const e of a.endpoints) this.#addOriginTls(e, a.certificates.tls)
+      this.#addOfficers(a, bad)
     }
     for (const [i, n] of (doc.nodes ?? []).entries()) this.#addNode(checkNode(n, i, bad), bad)
     for (const a of doc.agencies) {
@@ -57,6 +66,22 @@ export class Directory {
       if (a.node !== undefined && this.#nodeOf.get(a.id)?.id !== a.node) throw bad(`agency ${a.id} names node ${a.node}, which does not list it`)
     }
     this.#intermediates = (doc.intermediates ?? []).map((der) => parseOr(der, () => bad('an intermediate cannot be parsed')))
+  }
+
+  // PROTOCOL.md §1.4: officer ids are unique within the agency; a certificate speaks for one officer only.
+  #addOfficers(a: DirectoryAgency, bad: (d: string) => Error): void {
+    const ids = new Set<string>()
+    for (const o of a.officers ?? []) {
+      if (ids.has(o.id)) throw bad(`officer ${o.id} of ${a.id} is listed twice`)
+      ids.add(o.id)
+      for (const role of ['officer-signing', 'officer-encryption'] as const) {
+        for (const der of o.certificates[role]) {
+          const fp = fingerprintDer(der)
+          if (this.#officerByCert.has(fp)) throw bad(`officer certificate ${fp} is listed twice`)
+          this.#officerByCert.set(fp, { agency: a.id, officer: o, role })
+        }
+      }
+    }
   }
 
   #addNode(n: DirectoryNode, bad: (d: string) => Error): void {
@@ -141,6 +166,22 @@ export class Directory {
   endpointFor(agencyId: string): string | undefined {
     const a = this.#active(agencyId)
     return a?.endpoints[0] ?? (a ? this.#nodeOf.get(a.id)?.endpoints[0] : undefined)
+  }
+
+  /** An officer of an active agency by id (PROTOCOL.md §19.1). */
+  officer(agencyId: string, officerId: string): DirectoryOfficer | undefined {
+    return this.#active(agencyId)?.officers?.find((o) => o.id === officerId)
+  }
+
+  /** Whose officer certificate this is (SHA-256 of the DER), if its agency is active. */
+  officerByCertFingerprint(fp: string): OfficerCert | undefined {
+    const o = this.#officerByCert.get(fp)
+    return o && this.#active(o.agency) ? o : undefined
+  }
+
+  /** PROTOCOL.md §19.8: whether the directory lets TOP_SECRET travel electronically from → to. */
+  topSecretElectronic(from: string, to: string): boolean {
+    return (this.#doc.classifiedPolicy?.topSecretElectronic ?? []).some((p) => p.from === from && p.to === to)
   }
 
   all(): DirectoryAgency[] {

@@ -20,6 +20,19 @@ export interface DirectoryAgency {
   status: 'active' | 'suspended'
   /** The hosting node that lists this agency (PROTOCOL.md §16.1). */
   node?: string
+  /** Classified-information officers (PROTOCOL.md §1.4, §19.1). */
+  officers?: DirectoryOfficer[]
+}
+
+/** A classified-information officer: registrar or deputy, with personal certificates (PROTOCOL.md §19.1). */
+export interface DirectoryOfficer {
+  id: string
+  role: 'registrar' | 'deputy'
+  nameTh: string
+  nameEn?: string
+  positionTh: string
+  positionEn?: string
+  certificates: { 'officer-signing': string[]; 'officer-encryption': string[] } /* base64 DER */
 }
 
 /** A hosting node: one TLS identity that may speak for the agencies it lists (PROTOCOL.md §16.1). */
@@ -40,6 +53,8 @@ export interface DirectoryDocument {
    *  Not trusted: see TrustAnchors#addIntermediates. */
   intermediates?: string[]
   nodes?: DirectoryNode[]
+  /** PROTOCOL.md §19.8: pairs between which TOP_SECRET may travel electronically. */
+  classifiedPolicy?: { topSecretElectronic?: Array<{ from: string; to: string }> }
 }
 
 /** A directory whose signature, signer path and payload were checked (not its freshness). */

@@ -61,6 +61,20 @@ export const ROLE_RULES: Readonly<Record<CertRole, RoleRule>> = {
     eku: { required: [OID_EKU_TIME_STAMPING], only: true, critical: true },
     ca: false,
   },
+  // PROTOCOL.md §1.2, §19.1: an officer's personal keys sign statements and inner envelopes (CMS, as
+  // S/MIME does) and open inner envelopes; they never sign or open node-to-node envelopes.
+  'officer-signing': {
+    keys: ['rsa', 'ec-p256'],
+    ku: () => ({ any: ['digitalSignature', 'nonRepudiation'] }),
+    eku: { allowed: [OID_EKU_ANY, OID_EKU_EMAIL_PROTECTION, OID_EKU_DOCUMENT_SIGNING, OID_EKU_MS_DOCUMENT_SIGNING] },
+    ca: false,
+  },
+  'officer-encryption': {
+    keys: ['rsa', 'ec-p256'],
+    ku: (family) => ({ all: [family === 'rsa' ? 'keyEncipherment' : 'keyAgreement'] }),
+    eku: { allowed: [OID_EKU_ANY, OID_EKU_EMAIL_PROTECTION] },
+    ca: false,
+  },
   ca: {
     keys: ['rsa', 'ec-p256', 'ec-p384'],
     ku: () => ({ all: ['keyCertSign'] }),

@@ -31,6 +31,8 @@ const DEFAULT_CODE: Record<CertRole, ErrorCode> = {
   directory: 'ERR_SIGNER_UNTRUSTED',
   tsa: 'ERR_TSA_UNTRUSTED',
   ca: 'ERR_SIGNER_UNTRUSTED',
+  'officer-signing': 'ERR_OFFICER_UNTRUSTED',
+  'officer-encryption': 'ERR_OFFICER_UNTRUSTED',
 }
 
 // pkijs's numeric result codes (CertificateChainValidationEngine.verify), wrapped (house style §3).

@@ -62,6 +62,28 @@ function cellsOf(e: RegisterEntry): Record<Column, string> {
 /** Starts writing the PDF and returns it as a readable stream; it ends after the last entry. */
 export function registerPdf(input: RegisterPdfInput): PDFKit.PDFDocument {
   const title = `${input.book.title} ${input.agencyName} ประจำปี พ.ศ. ${thaiDigits(beYearOfCe(input.year))}`
+  const headings = columnTitles(input.book.direction)
+  return tablePdf({
+    title, columns: COLUMNS, headings, total: input.total, printedAt: input.printedAt,
+    rows: (function* () {
+      for (const e of input.entries) yield { cells: cellsOf(e), grey: e.status === 'cancelled' }
+    })(),
+  })
+}
+
+/** Any table in the register's layout (A4 landscape, Sarabun, Thai digits): the register, and the
+ *  classified registrar's inspection report (services/classified/report.ts). Widths add up to 785.9. */
+export interface TablePdfInput<C extends string = string> {
+  readonly title: string
+  readonly columns: ReadonlyArray<readonly [C, number]>
+  readonly headings: Readonly<Record<C, string>>
+  readonly rows: Iterable<{ cells: Readonly<Record<C, string>>; grey: boolean }>
+  readonly total: number
+  readonly printedAt: number
+}
+
+export function tablePdf<C extends string>(input: TablePdfInput<C>): PDFKit.PDFDocument {
+  const title = input.title
   const doc = new PDFDocument({
     size: 'A4', layout: 'landscape', margin: 10, autoFirstPage: false, lang: 'th-TH',
     info: { Title: title, Creator: 'saraban-node', CreationDate: new Date(input.printedAt) },
@@ -71,7 +93,8 @@ export function registerPdf(input: RegisterPdfInput): PDFKit.PDFDocument {
   return doc
 }
 
-async function fill(doc: PDFKit.PDFDocument, input: RegisterPdfInput, title: string): Promise<void> {
+async function fill<C extends string>(doc: PDFKit.PDFDocument, input: TablePdfInput<C>, title: string): Promise<void> {
+  const COLUMNS = input.columns
   let weight: 400 | 700 = 400
   let size = SIZE
   const font = (s: Script) => `${s}-${weight}`
@@ -111,12 +134,12 @@ async function fill(doc: PDFKit.PDFDocument, input: RegisterPdfInput, title: str
     }
     return l
   }
-  const headings = columnTitles(input.book.direction)
+  const headings = input.headings
   let page = 0
   let y = 0
   const bottom = () => doc.page.height - MARGIN - 14
 
-  const row = (cells: Record<Column, string>, bold: boolean, grey: boolean) => {
+  const row = (cells: Readonly<Record<C, string>>, bold: boolean, grey: boolean) => {
     weight = bold ? 700 : 400
     size = SIZE
     const wrapped = COLUMNS.map(([c, w]) => wrapCell(thaiDigits(cells[c]), w - 2 * PAD))
@@ -154,8 +177,8 @@ async function fill(doc: PDFKit.PDFDocument, input: RegisterPdfInput, title: str
 
   newPage()
   let n = 0
-  for (const e of input.entries) {
-    row(cellsOf(e), false, e.status === 'cancelled')
+  for (const e of input.rows) {
+    row(e.cells, false, e.grey)
     if (++n % BATCH === 0) await nextTurn()
   }
   if (n === 0) {

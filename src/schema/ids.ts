@@ -9,6 +9,8 @@ export const schemaIds = {
   directory: 'urn:saraban:protocol:directory:v1',
   notice: 'urn:saraban:protocol:notice:v1',
   classifiedLetter: 'urn:saraban:protocol:classified-letter:v1',
+  classifiedCover: 'urn:saraban:protocol:classified-cover:v1',
+  classifiedNotice: 'urn:saraban:protocol:classified-notice:v1',
   officerStatement: 'urn:saraban:protocol:officer-statement:v1',
   // api/ — the local REST API
   apiLetterDraft: 'urn:saraban:api:letter-draft:v1',
@@ -47,6 +49,13 @@ export const schemaIds = {
   apiEventsQuery: 'urn:saraban:api:events-query:v1',
   apiWebhookDeliveries: 'urn:saraban:api:webhook-deliveries:v1',
   apiWebhookDeliveriesQuery: 'urn:saraban:api:webhook-deliveries-query:v1',
+  apiClassifiedSubmit: 'urn:saraban:api:classified-submit:v1',
+  apiClassifiedByHand: 'urn:saraban:api:classified-by-hand:v1',
+  apiClassifiedControlNumber: 'urn:saraban:api:classified-control-number:v1',
+  apiClassifiedStatement: 'urn:saraban:api:classified-statement:v1',
+  apiClassifiedForward: 'urn:saraban:api:classified-forward:v1',
+  apiClassifiedListQuery: 'urn:saraban:api:classified-list-query:v1',
+  apiClassifiedReportQuery: 'urn:saraban:api:classified-report-query:v1',
   // config
   config: 'urn:saraban:config:node:v1',
   hostedAgency: 'urn:saraban:config:hosted-agency:v1',

@@ -66,6 +66,9 @@ export interface DeliveryDeps {
   readonly timestamps?: Timestamping
   /** letter.delivered, letter.failed and the deadline events (issue 5 §5, §6), in the outcome's transaction. */
   readonly events?: EventSink
+  /** PROTOCOL.md §19.7: a message of the classified path was delivered (inside the recording transaction):
+   *  the access record gets its delivery entry. */
+  readonly onClassifiedDelivered?: (messageId: string, at: number) => void
   /** Which peers hold which shared content (PROTOCOL.md §17.8); default: a fresh one per worker. */
   readonly sharedRefs?: SharedRefs
 }
@@ -275,8 +278,9 @@ export class DeliveryWorker {
       await d.db.write(() => {
         if (!d.outbox.markDelivered(msg.messageId, receipt, now)) return
         d.timestamps?.record([{ messageId: msg.messageId, side: 'outbox', kind: 'receipt' }])
+        if (msg.classified) d.onClassifiedDelivered?.(msg.messageId, now)
         // A notice's own delivery is shown in the letter's views, not as an event (PROTOCOL.md §18.5).
-        if (msg.kind !== 'notice') d.events?.emit({ ...facts, type: 'letter.delivered', data: { recipient: msg.recipientAgency, deliveredAt: isoTime(now) } })
+        if (msg.kind !== 'notice' && !msg.classified) d.events?.emit({ ...facts, type: 'letter.delivered', data: { recipient: msg.recipientAgency, deliveredAt: isoTime(now) } })
         // Delivered after deliverBy: missed, raised here unless the watch already did (PROTOCOL.md §7.3).
         const deadlineAt = msg.deadlineAt ?? null
         if (deadlineAt !== null && now > deadlineAt && d.outbox.raiseDeadline(msg.messageId, 'missed')) {
@@ -318,6 +322,8 @@ export class DeliveryWorker {
   /** letter.failed, or notice.failed for a notice (PROTOCOL.md §18.5), in the caller's transaction. */
   #emitFailed(msg: OutboxMessageMeta, code: string, detail: string): void {
     const d = this.#d
+    // PROTOCOL.md §19.5: a classified message raises no event (its item's status shows the failure).
+    if (msg.classified) return
     if (msg.kind === 'notice') d.events?.emit({ agency: msg.senderAgency, type: 'notice.failed', messageId: msg.messageId, data: { to: msg.recipientAgency, code, detail } })
     else d.events?.emit({ agency: msg.senderAgency, letterId: msg.letterId, messageId: msg.messageId, type: 'letter.failed', data: { recipient: msg.recipientAgency, code, detail } })
   }

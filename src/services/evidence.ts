@@ -6,6 +6,7 @@ import type { ProfileTable } from '../crypto/profiles.js'
 import type { TimeStampVerifier } from '../evidence/tst.js'
 import { verifyEvidenceArchive, type EvidenceReport } from './evidence-verify.js'
 import { verifyEvidenceV1 } from './evidence-v1.js'
+import { CLASSIFIED_EVIDENCE_FORMAT, verifyClassifiedEvidence, type ClassifiedEvidence } from './classified/evidence.js'
 
 export { buildEvidenceArchive, type EvidenceDeps, type StoredToken } from './evidence-build.js'
 export type { EvidenceReport, EvidenceVerifyDeps, Finding } from './evidence-verify.js'
@@ -26,5 +27,7 @@ export async function verifyEvidence(
       return { ok: false, findings: [{ part: 'bundle', ok: false, detail: `neither a v2 archive nor v1 JSON: ${(e as Error).message}` }], weak: [] }
     }
   }
+  // PROTOCOL.md §19.10: the evidence of a classified item.
+  if ((bundle as { format?: unknown } | null)?.format === CLASSIFIED_EVIDENCE_FORMAT) return verifyClassifiedEvidence(bundle as ClassifiedEvidence, deps)
   return verifyEvidenceV1(bundle, deps)
 }

@@ -31,6 +31,8 @@ export interface HostedAgencyFiles {
   readonly apiKeys?: readonly HostedApiKey[]
   /** Letter owner code, e.g. 'มท 0201.2' (README "Registers"). */
   readonly ownerCode?: string | undefined
+  /** PROTOCOL.md §19.8: the explicit switch for labelled classified plaintext (default off). */
+  readonly allowClassifiedPlaintext?: boolean | undefined
   /** The agency's own webhook endpoints, secrets already read (README "Notifications"). */
   readonly webhooks?: readonly AgencyWebhook[] | undefined
 }
@@ -48,6 +50,8 @@ export interface AgencyWebhook {
 export interface HostedApiKey {
   readonly name: string
   readonly sha256: string
+  /** 'classified' (PROTOCOL.md §19.5) */
+  readonly scopes?: readonly string[] | undefined
 }
 
 export interface DecryptionKey {
@@ -70,6 +74,7 @@ export interface HostedAgency {
   readonly apiKeys: readonly HostedApiKey[]
   /** Letter owner code for outgoing letter numbers (README "Registers"); absent: none configured. */
   readonly ownerCode?: string | undefined
+  readonly allowClassifiedPlaintext?: boolean | undefined
   /** Webhook endpoints from the agency file (README "Notifications"). */
   readonly webhooks?: readonly AgencyWebhook[] | undefined
 }
@@ -133,6 +138,7 @@ export function loadAgencyKeys(files: HostedAgencyFiles): Omit<HostedAgency, 'si
     decryption,
     apiKeys: files.apiKeys ?? [],
     ...(files.ownerCode !== undefined ? { ownerCode: files.ownerCode } : {}),
+    ...(files.allowClassifiedPlaintext === true ? { allowClassifiedPlaintext: true } : {}),
     ...(files.webhooks && files.webhooks.length > 0 ? { webhooks: files.webhooks } : {}),
   }
 }
@@ -207,10 +213,10 @@ export class HostedAgencies {
   }
 
   /** The API key entry for a key digest (lowercase hex), acting for its agency alone. */
-  apiKey(sha256: string): { name: string; sha256: string; agencies: readonly string[] } | undefined {
+  apiKey(sha256: string): { name: string; sha256: string; agencies: readonly string[]; scopes: readonly string[] } | undefined {
     const id = this.#byApiKey.get(sha256)
     const k = id === undefined ? undefined : this.#byId.get(id)?.apiKeys.find((x) => x.sha256.toLowerCase() === sha256)
-    return k && id !== undefined ? { name: k.name, sha256, agencies: [id] } : undefined
+    return k && id !== undefined ? { name: k.name, sha256, agencies: [id], scopes: k.scopes ?? [] } : undefined
   }
 
   /** Closes the token sessions of every hosted agency's keys (a no-op for keys from files). */

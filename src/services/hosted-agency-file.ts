@@ -15,8 +15,9 @@ interface RawAgencyFile {
   id: string
   signing: RawKeySource | RawKeySource[]
   encryption: RawKeySource | RawKeySource[]
-  apiKeys: Array<{ name: string; sha256: string }>
+  apiKeys: Array<{ name: string; sha256: string; scopes?: string[] }>
   ownerCode?: string
+  allowClassifiedPlaintext?: boolean
   /** Filled with [] by validation; absent in a file read raw for its version. */
   webhooks: Array<{ name: string; url: string; types: string[] | null; secretEnv: string | null; secretFile: string | null }>
 }
@@ -84,8 +85,9 @@ export function loadAgencyFile(file: string, env: NodeJS.ProcessEnv): LoadedAgen
     id: raw.id,
     signing: list(raw.signing).map((k, i) => keyFiles(k, `/signing/${i}`)),
     encryption: list(raw.encryption).map((k, i) => keyFiles(k, `/encryption/${i}`)),
-    apiKeys: raw.apiKeys.map((k) => ({ name: k.name, sha256: k.sha256.toLowerCase() })),
+    apiKeys: raw.apiKeys.map((k) => ({ name: k.name, sha256: k.sha256.toLowerCase(), scopes: k.scopes ?? [] })),
     ...(raw.ownerCode !== undefined ? { ownerCode: raw.ownerCode } : {}),
+    ...(raw.allowClassifiedPlaintext === true ? { allowClassifiedPlaintext: true } : {}),
     webhooks: agencyWebhooks(file, raw, env),
   }
   try {

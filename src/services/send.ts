@@ -42,6 +42,9 @@ export interface SendDeps {
   readonly timestamps?: Timestamping
   /** The sender's send (or circular) register gets its entry in the letter's transaction (README "Registers"). */
   readonly registers?: Pick<Registers, 'recordSent'>
+  /** PROTOCOL.md §19.8: a labelled CONFIDENTIAL/SECRET plaintext send that the agency's switch allowed,
+   *  recorded in its classified access record inside the letter's transaction. */
+  readonly recordPlaintext?: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => void
   /** Bytes of per-recipient envelopes held before they are stored in a batch (default SEAL_BATCH_BYTES). */
   readonly sealBatchBytes?: number
 }
@@ -53,6 +56,8 @@ export interface SendRequest {
   readonly idempotencyKey?: string | undefined
   /** Agencies the caller's API key may act for. */
   readonly allowedAgencies: readonly string[]
+  /** The API key's name, for the access record of a labelled classified plaintext send (§19.8). */
+  readonly apiKey?: string | undefined
   /** Attachment contents the body parser already decoded: content === sentinel means bytes.get(i). */
   readonly decoded?: { readonly sentinel: string; readonly bytes: ReadonlyMap<number, Buffer> }
 }
@@ -83,6 +88,18 @@ function senderAgency(draft: LetterDraft, req: SendRequest, hosted: HostedAgenci
   if (!hosted.has(agency)) throw new SarabanError('ERR_SENDER_NOT_HOSTED', `This node does not host agency "${agency}".`, { field: '/letter/sender/agency' })
   if (!req.allowedAgencies.includes(agency)) throw new SarabanError('ERR_FORBIDDEN', `This API key may not send for "${agency}".`, { field: '/letter/sender/agency' })
   return agency
+}
+
+/** PROTOCOL.md §19.8 per level; true when a classified plaintext send goes ahead under the switch. */
+export function checkSecrecy(secrecy: string, allowPlaintext: boolean): boolean {
+  if (secrecy === 'TOP_SECRET') {
+    throw new SarabanError('ERR_TOP_SECRET_NOT_ELECTRONIC', 'A TOP_SECRET letter is not sent electronically: carry it by hand and record the dispatch with POST /api/v1/classified/by-hand.', { field: '/letter/secrecy' })
+  }
+  if (secrecy !== 'CONFIDENTIAL' && secrecy !== 'SECRET') return false
+  if (!allowPlaintext) {
+    throw new SarabanError('ERR_CLASSIFIED_PLAINTEXT', `A ${secrecy} letter may not be sent in plaintext: have an officer seal it (saraban-node classified seal) and submit it to POST /api/v1/classified.`, { field: '/letter/secrecy' })
+  }
+  return true
 }
 
 export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<SendResult> {
@@ -127,6 +144,10 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     'ERR_LETTER_INVALID',
     '/letter',
   )
+
+  // PROTOCOL.md §19.8: the node does not hold classified plaintext. TOP_SECRET never travels here;
+  // CONFIDENTIAL and SECRET only when the agency switched the old labelled behaviour on.
+  const plaintextAllowed = checkSecrecy(letter.secrecy, deps.hosted.get(from)?.allowClassifiedPlaintext === true)
 
   // Every recipient is checked before anything is sealed, and every problem is reported at once.
   const problems: Array<FieldProblem & { code: ErrorCode }> = []
@@ -222,6 +243,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     contentIds = await deps.db.write(() => {
       const ids = deps.outbox.insertLetter(letterRow, messages, contents, batches.staged)
       deps.registers?.recordSent({ agency: from, letterId, at: now, letter })
+      if (plaintextAllowed) deps.recordPlaintext?.({ agency: from, letterId, apiKey: req.apiKey })
       deps.timestamps?.record(stamps)
       return ids
     })

@@ -90,6 +90,9 @@ export class Db {
       sqlite.pragma('foreign_keys = ON')
       // A burst of large envelopes grows the WAL; after a checkpoint, give the space back above 64 MiB.
       sqlite.pragma('journal_size_limit = 67108864')
+      // PROTOCOL.md §19.9: deleted content (a destroyed inner envelope) is overwritten with zeros in the
+      // database file and the WAL, not left in free pages; shred() then truncates the WAL.
+      sqlite.pragma('secure_delete = ON')
       migrate(sqlite)
       if (file !== ':memory:') for (const f of [`${file}-wal`, `${file}-shm`]) restrict(f)
     } catch (err) {
@@ -136,6 +139,14 @@ export class Db {
   tx<T>(fn: () => T): T {
     if (this.#closed) throw closedError()
     return this.#tx.immediate(fn) as T
+  }
+
+  /** PROTOCOL.md §19.9: after a destruction committed (secure_delete zeroed the freed pages), copy the
+   *  WAL into the database and truncate it, so no frame that held the deleted bytes is left on disk.
+   *  False when a reader kept the checkpoint from finishing; the caller tries again. */
+  shred(): boolean {
+    const r = this.sqlite.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
+    return (r[0]?.busy ?? 0) === 0
   }
 
   get stats(): WriteStats {

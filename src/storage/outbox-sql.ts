@@ -12,7 +12,8 @@ export const META = `m.message_id AS messageId, m.letter_id AS letterId, m.recip
   m.created_at AS createdAt, m.updated_at AS updatedAt, m.delivered_at AS deliveredAt, m.receipt,
   m.deadline_at AS deadlineAt, m.deadline_state AS deadlineState, coalesce(m.horizon_from, m.created_at) AS horizonFrom,
   (SELECT l.sender_agency FROM letters l WHERE l.id = m.letter_id) AS senderAgency,
-  (SELECT l.kind FROM letters l WHERE l.id = m.letter_id) AS kind`
+  (SELECT l.kind FROM letters l WHERE l.id = m.letter_id) AS kind,
+  EXISTS (SELECT 1 FROM classified_outbox x WHERE x.message_id = m.message_id) AS classified`
 // The envelope is put together in JS (OutboxEnvelopes.join): SQLite's || would make TEXT of the
 // BLOBs, and a join would read the shared content once per row instead of once per letter.
 export const FULL = `${META}, e.bytes AS envelope, e.tail AS tail, e.content_id AS contentId, e.content_key AS contentKey

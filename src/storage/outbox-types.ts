@@ -79,6 +79,8 @@ export interface OutboxMessage extends Omit<NewOutboxMessage, 'tail' | 'contentR
   senderAgency: string // from the letter row
   /** From the letter row: 'notice' for a notice's message (PROTOCOL.md §18; storage/notices.ts). */
   kind?: 'letter' | 'notice'
+  /** 1: a message of the classified path (PROTOCOL.md §19.5): no events. */
+  classified?: number
   /** deliverBy and the deadline event raised last (PROTOCOL.md §7.3); always present when read from the store. */
   deadlineAt?: number | null
   deadlineState?: 'at-risk' | 'missed' | null

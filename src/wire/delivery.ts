@@ -28,6 +28,8 @@ export interface DeliveryParts {
   readonly directorySource: DirectorySource
   readonly timestamps: Timestamping
   readonly events: Events
+  /** PROTOCOL.md §19.7: each delivery of a classified outer envelope goes in the access record. */
+  readonly onClassifiedDelivered?: (messageId: string, at: number) => void
 }
 
 export function wireDelivery({ config, clock, log, random }: Base, p: DeliveryParts): Delivery {
@@ -39,6 +41,7 @@ export function wireDelivery({ config, clock, log, random }: Base, p: DeliveryPa
     // PROTOCOL.md §14.4: past nextUpdate + grace, queued letters wait (unclaimed) for a fresh directory.
     paused: () => !p.directorySource.usable(),
     timestamps: p.timestamps,
+    ...(p.onClassifiedDelivered ? { onClassifiedDelivered: p.onClassifiedDelivered } : {}),
     events: p.events.sink, // letter.delivered, letter.failed and the deadline events (issue 5 §5, §6)
     settings: {
       giveUpAfterMs: config.delivery.giveUpAfterMs,

@@ -17,11 +17,14 @@ import type { Agencies } from './agencies.js'
 import type { Peers } from './peers.js'
 import type { Delivery } from './delivery.js'
 import type { Notices } from './notices.js'
+import type { ClassifiedDeps } from '../services/classified/deps.js'
+import type { ClassifiedReceiveDeps } from '../services/classified/receive.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
   readonly timestamps: Timestamping
   readonly events: Events
+  readonly classified: { deps: ClassifiedDeps; receive: ClassifiedReceiveDeps }
 }
 
 export interface Servers {
@@ -42,7 +45,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     connections: config.federation.connections,
     largeBodies: config.federation.largeBodies,
     receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink, notices,
-      sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders) },
+      sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders), classified: p.classified.receive },
   })
   const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
   const api = await buildApiServer({
@@ -58,7 +61,8 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     notice: noticeDeps,
     directory: currentDirectory,
     hosted,
-    send: { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps },
+    send: { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps,
+      recordPlaintext: (e) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) },
     evidence: {
       clock, profiles, directoryJws: () => directorySource.jws(),
       // What was in force when each signature was made (PROTOCOL.md §8.5); tokensFor: from the time-stamping queue.
@@ -74,6 +78,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     version: VERSION,
     profiles,
     events,
+    classified: p.classified.deps,
     get federationUrl() { return advertised.federationUrl },
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
       revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),

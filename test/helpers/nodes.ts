@@ -52,6 +52,8 @@ export interface NetOptions {
   readonly extra?: Record<string, unknown>
   /** members merged into a node's `federation` and `api` sections (e.g. connection timeouts), by agency */
   readonly listeners?: (agency: string) => { federation?: Record<string, unknown>; api?: Record<string, unknown> }
+  /** Another throwaway federation than the shared one (e.g. with classified-information officers). */
+  readonly fed?: FederationMaterial
 }
 
 export interface NetFiles {
@@ -63,7 +65,7 @@ export interface NetFiles {
 
 /** Write a throwaway federation to disk: root, signed directory with real ports, keys and node.json per agency. */
 export async function writeNetFiles(agencies: readonly string[], opts: NetOptions & { apiPorts?: Record<string, number>; logLevel?: string } = {}): Promise<NetFiles> {
-  const fed = await testFederation()
+  const fed = opts.fed ?? await testFederation()
   const dir = mkdtempSync(join(tmpdir(), 'saraban-it-'))
   const ports: Record<string, number> = {}
   for (const id of Object.keys(fed.agencies)) ports[id] = await freePort()

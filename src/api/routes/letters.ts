@@ -64,6 +64,7 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
         ...(decoded ? { decoded } : {}),
         idempotencyKey: request.headers['idempotency-key'],
         allowedAgencies: request.caller.agencies,
+        apiKey: request.caller.keyName,
       })
       const letter = deps.outbox.getLetter(result.letterId)!
       reply.header('location', `/api/v1/letters/${result.letterId}`)

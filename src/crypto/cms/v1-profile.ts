@@ -2,6 +2,7 @@
 // bytes, inside a CMS AuthEnvelopedData (AES-256-GCM) for one recipient. The signed payload, its
 // manifest and the attachment framing are those of jose-v1 (§5.3, §5.4); only the containers differ.
 import type { PrivateKeyRef } from '../keys/private-key.js'
+import { manifestHolder } from '../payload.js'
 import type { KeyObject, X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { AGENCY_ID, MESSAGE_ID } from '../../domain/ids.js'
@@ -25,7 +26,7 @@ export type CmsSealOptions = SignOptions
 
 export function sealCmsV1(input: SealInput, opts: CmsSealOptions = {}): Sealed {
   if (input.signer.agency !== input.from) throw new Error('seal: the signer must be the sending agency ("from")')
-  const manifest = manifestOf(input.letter)
+  const manifest = manifestOf(manifestHolder(input))
   if (manifest.length !== input.attachments.length) {
     throw malformed(`Cannot seal: the manifest lists ${manifest.length} attachments but ${input.attachments.length} were given.`, '/letter/attachments')
   }
@@ -63,7 +64,7 @@ function checkBundle(plaintext: Buffer): Opened {
   }
   if (verified.contentType !== OID_CT_SARABAN_LETTER) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The signed content is not a saraban letter (eContentType).')
   const payload = decodePayload(verified.payload)
-  const attachments = attachmentsOf(plaintext.subarray(verified.end), payload.letter)
+  const attachments = attachmentsOf(plaintext.subarray(verified.end), manifestHolder(payload))
   const signedBytes = plaintext.subarray(0, verified.end).toString('base64')
   return { payload, signerChain: verified.chain, signedBytes, signature: verified.signature, attachments }
 }

@@ -2,6 +2,7 @@
 // OCTET STRING or, from OpenSSL, a constructed one in chunks (PROTOCOL.md §12.4); a range may span
 // chunks. The signed letter is the SignedData TLV at the start of the content (§12.3).
 import type { PrivateKeyRef } from '../keys/private-key.js'
+import { manifestHolder } from '../payload.js'
 import type { KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { decryptPrefix, decryptRange, layout, type GcmContent, type RangedEnvelope } from '../ranged.js'
@@ -65,7 +66,7 @@ export function openCmsV1Ranged(envelope: Buffer, key: PrivateKeyRef): RangedEnv
   return {
     payload,
     signerChain: verified.chain,
-    attachments: layout(verified.end, manifestOf(payload['letter']), length),
+    attachments: layout(verified.end, manifestOf(manifestHolder(payload)), length),
     slices: (start, end) => decryptRange(content, start, end),
   }
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import type { AttachmentManifestItem, SealInput, SignedPayloadV1 } from '../types.js'
-import { decodePayload, isUtcTime } from '../payload.js'
+import { decodePayload, isUtcTime, manifestHolder } from '../payload.js'
 import { AGENCY_ID, MESSAGE_ID } from './v1-header.js'
 
 export { decodePayload, isUtcTime } // both payload versions live in ../payload.ts (PROTOCOL.md §17.2)
@@ -47,7 +47,9 @@ export function encodePayload(input: SealInput): Buffer {
   if (input.notice !== undefined && (input.attachments.length > 0 || manifestOf(input.letter).length > 0)) {
     throw malformed('Cannot seal: a notice carries no attachments.', '/notice')
   }
-  const payload: SignedPayloadV1 = input.notice === undefined ? { ...head, letter: input.letter } : { ...head, notice: input.notice }
+  // PROTOCOL.md §19.3: a classified cover takes the place of the letter; its manifest is the inner envelope.
+  const payload: SignedPayloadV1 = input.classified !== undefined ? { ...head, classified: input.classified }
+    : input.notice === undefined ? { ...head, letter: input.letter } : { ...head, notice: input.notice }
   return Buffer.from(JSON.stringify(payload), 'utf8')
 }
 

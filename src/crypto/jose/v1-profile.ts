@@ -11,7 +11,7 @@ import { signCompact, verifyCompact } from './jws.js'
 import { parseV1Envelope, V1, v1HeaderFields } from './v1-header.js'
 import { attachmentsOf, bundleParts, decodePayload, encodePayload, splitBundle } from './v1-payload.js'
 import { signV1Receipt, verifyV1Receipt } from './v1-receipt.js'
-import { bindRouting } from '../payload.js'
+import { bindRouting, manifestHolder } from '../payload.js'
 
 /** Options for tests and test vectors only (e.g. PS256 signatures); production calls pass none. */
 export interface SealOptions { signAlg?: string }
@@ -19,7 +19,7 @@ export interface SealOptions { signAlg?: string }
 export function sealV1(input: SealInput, opts: SealOptions = {}): Sealed {
   if (input.signer.agency !== input.from) throw new Error('seal: the signer must be the sending agency ("from")')
   const jws = signCompact(V1.letterTyp, encodePayload(input), input.signer, opts.signAlg === undefined ? {} : { alg: opts.signAlg })
-  const plaintext = bundleParts(jws, input.attachments, input.letter)
+  const plaintext = bundleParts(jws, input.attachments, manifestHolder(input))
   const hash = createHash('sha256') // of the exact envelope bytes, fed while they are written
   const { envelope, contentKey } = encryptCompact(v1HeaderFields(input), plaintext, input.recipientCert.publicKey, (region) => hash.update(region))
   return { envelope, envelopeSha256: hash.digest('hex'), mediaType: V1.mediaType, contentKey, signature: signatureOf(jws) }
@@ -48,7 +48,7 @@ export function checkBundle(jwe: ParsedJwe, plaintext: Buffer): Opened {
   const payload = decodePayload(verified.payload)
   const h = jwe.header
   bindRouting(payload, { messageId: h['srb_mid'] as string, from: h['srb_from'] as string, to: h['srb_to'] as string }, SRB_NAMES)
-  const attachments = attachmentsOf(body, payload.letter)
+  const attachments = attachmentsOf(body, manifestHolder(payload))
   return { payload, signerChain: verified.chain, signedBytes: jws.toString('latin1'), signature: verified.signature, attachments }
 }
 

@@ -3,6 +3,7 @@
 // it is in the 4-character group b/3; a range is decoded from its first whole group. The bundle is the
 // same in both profiles: the signed letter runs up to the first LF (§5.3).
 import type { PrivateKeyRef } from '../keys/private-key.js'
+import { manifestHolder } from '../payload.js'
 import type { KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { decryptRange, layout, RANGE_SLICE, type GcmContent, type RangedEnvelope } from '../ranged.js'
@@ -61,7 +62,7 @@ function openJoseRanged(jwe: ParsedJwe, key: PrivateKeyRef): RangedEnvelope {
   return {
     payload,
     signerChain: verified.chain,
-    attachments: layout(nl + 1, manifestOf(payload['letter']), content.length),
+    attachments: layout(nl + 1, manifestOf(manifestHolder(payload)), content.length),
     slices: (start, end) => decryptRange(content, start, end),
   }
 }

@@ -8,7 +8,7 @@
 import type { PrivateKeyRef } from '../keys/private-key.js'
 import { createCipheriv, createHash, randomBytes, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
-import { encodePayloadV2 } from '../payload.js'
+import { encodePayloadV2, manifestHolder } from '../payload.js'
 import type {
   EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealManyInput, SealsMany, SignerIdentity,
 } from '../types.js'
@@ -62,7 +62,7 @@ function tailFor(s: Shared, r: { messageId: string; from: string; to: string; ce
 export function sealJoseV2(input: SealInput): Sealed {
   if (input.signer.agency !== input.from) throw new Error('seal: the signer must be the sending agency ("from")')
   const jws = signCompact(V1.letterTyp, encodePayload(input), input.signer)
-  const s = encryptShared(bundleParts(jws, input.attachments, input.letter))
+  const s = encryptShared(bundleParts(jws, input.attachments, manifestHolder(input)))
   const tail = tailFor(s, { messageId: input.messageId, from: input.from, to: input.to, cert: input.recipientCert })
   const envelope = Buffer.concat([HEAD, s.text, tail])
   const envelopeSha256 = createHash('sha256').update(envelope).digest('hex')

@@ -17,6 +17,8 @@ import type { Timestamping } from '../timestamping.js'
 import type { NoticeStore } from '../../storage/notices.js'
 import type { EventSink } from '../../domain/events.js'
 import { storeNotice } from '../notices/receive-notice.js'
+import { storeInbound, storeInboundNotice, type ClassifiedReceiveDeps } from '../classified/receive.js'
+import { randomUUID } from 'node:crypto'
 
 export interface ReceiveDeps {
   readonly clock: Clock
@@ -39,6 +41,8 @@ export interface ReceiveDeps {
   /** PROTOCOL.md §17.8: the shared bytes with this SHA-256 and length, if held from a message whose
    *  sender is one of `senders`; absent, the node does not resolve references (and does not say it does). */
   readonly sharedContent?: (sha256: string, length: number, senders: ReadonlySet<string>) => Buffer | undefined
+  /** Classified letters and their notices (PROTOCOL.md §19); absent, the node refuses them. */
+  readonly classified?: ClassifiedReceiveDeps
 }
 
 export interface Inbound {
@@ -78,6 +82,28 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     chain: opened.signerChain.map((c) => c.raw.toString('base64')),
     signedAt: opened.payload.sentAt,
   })
+  if (s.classified || s.classifiedNotice) {
+    // PROTOCOL.md §19.3, §19.6: stored beside the inbox, never in it; no letter event is raised.
+    const c = deps.classified!
+    const common = { messageId: h.messageId, envelopeSha256: s.envelopeSha256!, receipt: receiptText(profile.id, receipt), receivedAt, peer: s.peer.id }
+    const prior = await deps.db.write(() => {
+      const seen = c.store.peekInbound(h.messageId)
+      if (seen) return seen
+      if (s.classified) {
+        storeInbound(c, { ...common, from: h.from, to: h.to, cover: s.classified.cover, inner: s.classified.inner, envelope: s.envelope, profile: profile.id, signerJson }, randomUUID())
+      } else {
+        storeInboundNotice(c, { ...common, ...s.classifiedNotice! })
+      }
+      return undefined
+    })
+    if (prior) {
+      if (prior.envelopeSha256 !== s.envelopeSha256) throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`)
+      return { status: 200, receipt: receiptFromText(profile.id, prior.receipt), mediaType: profile.receiptMediaType }
+    }
+    // Ids and the control number only: never the addressee's position or anything inside (§19.3).
+    deps.log.info({ event: s.classified ? 'classified.received' : 'classified.notice.received', messageId: h.messageId, from: h.from, to: h.to }, 'classified message received')
+    return { status: 201, receipt, mediaType: profile.receiptMediaType }
+  }
   if (s.notice) {
     const { notice, ref } = s.notice
     const r = await storeNotice(deps, {

@@ -13,6 +13,9 @@ import type { TlsIdentity } from '../../pki/directory-index.js'
 import type { Notice } from '../../domain/notices.js'
 import type { LetterRef } from '../../storage/notices.js'
 import { checkNotice } from '../notices/receive-notice.js'
+import { checkClassifiedNotice, checkCover, type ClassifiedNotice, type Cover } from '../classified/receive.js'
+import type { ClassifiedItem } from '../../storage/classified.js'
+import type { VerifiedStatement } from '../classified/statement.js'
 
 export interface InboundState {
   readonly envelope: Buffer
@@ -27,6 +30,10 @@ export interface InboundState {
   letter?: Letter
   /** A notice (PROTOCOL.md §18) instead of a letter, and the letter envelope it is about. */
   notice?: { notice: Notice; ref: LetterRef }
+  /** A classified cover (PROTOCOL.md §19.3) instead of a letter, and the opaque inner envelope. */
+  classified?: { cover: Cover; inner: Buffer | undefined }
+  /** An opened / received-by-hand notice about a classified item we sent (§19.6). */
+  classifiedNotice?: { notice: ClassifiedNotice; item: ClassifiedItem; statement: VerifiedStatement }
   signerFingerprint?: string
 }
 
@@ -85,7 +92,10 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     const letter = d.inbox.peek(h.messageId)
     // Notices are stored beside the inbox (PROTOCOL.md §18.5) and replayed the same way.
     const notice = letter ? undefined : d.notices?.peek(h.messageId)
+    // So are the messages of the classified path (PROTOCOL.md §19.3).
+    const secret = letter || notice ? undefined : d.classified?.store.peekInbound(h.messageId)
     const seen = letter ?? (notice && { envelopeSha256: notice.envelopeSha256, receipt: notice.receipt, recipientAgency: notice.toAgency })
+      ?? (secret && { envelopeSha256: secret.envelopeSha256, receipt: secret.receipt, recipientAgency: secret.toAgency })
     if (!seen) return
     if (seen.envelopeSha256 !== s.envelopeSha256 || seen.recipientAgency !== h.to) {
       throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`, { field: 'srb_mid' })
@@ -118,9 +128,22 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     }
     s.signerFingerprint = fp
   }],
-  ['letter-valid', (s, d) => {
+  ['letter-valid', async (s, d) => {
     const h = need(s.header, 'header')
     const payload = need(s.opened, 'opened').payload
+    if (payload.classified !== undefined) {
+      // PROTOCOL.md §19.3: a cover is checked in place of the letter; the inner envelope stays opaque.
+      if (!d.classified) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'This node does not accept classified letters.', { field: '/classified' })
+      s.classified = checkCover(d.classified, payload.classified, h, need(s.opened, 'opened').attachments)
+      return
+    }
+    const type = (payload.notice as { type?: unknown } | undefined)?.type
+    if (type === 'opened' || type === 'received-by-hand') {
+      // PROTOCOL.md §19.6: §18 extended; the officer's statement is verified again on this side.
+      if (!d.classified) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'This node does not accept classified notices.', { field: '/notice/type' })
+      s.classifiedNotice = await checkClassifiedNotice(d.classified, payload.notice, h)
+      return
+    }
     if (payload.notice !== undefined) {
       // PROTOCOL.md §18.5: a notice is checked in place of the letter.
       s.notice = checkNotice(d, payload.notice, h)

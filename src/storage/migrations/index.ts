@@ -18,6 +18,7 @@ import { sql as webhookAbandoned } from './013-webhook-abandoned.js'
 import { sql as sharedRefs } from './014-shared-refs.js'
 import { sql as sealing } from './015-sealing.js'
 import { sql as patience } from './016-patience.js'
+import { sql as classified } from './017-classified.js'
 
 export interface Migration {
   readonly version: number
@@ -42,6 +43,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 14, name: 'shared-refs', sql: sharedRefs },
   { version: 15, name: 'sealing', sql: sealing },
   { version: 16, name: 'patience', sql: patience },
+  { version: 17, name: 'classified', sql: classified },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,0 +1,54 @@
+// Classified letters (PROTOCOL.md §19): the store and the access record first (delivery records each
+// delivery in it), then what the API and the receive steps need.
+import { readFileSync } from 'node:fs'
+import { ClassifiedStore } from '../storage/classified.js'
+import { AccessRecord } from '../services/classified/access-record.js'
+import { fingerprint, parsePemChain } from '../pki/cert.js'
+import type { ClassifiedDeps } from '../services/classified/deps.js'
+import type { ClassifiedReceiveDeps } from '../services/classified/receive.js'
+import { recordDelivery } from '../services/classified/views.js'
+import type { ProfileTable } from '../crypto/profiles.js'
+import type { Directory } from '../pki/directory.js'
+import type { TrustAnchors } from '../pki/validate.js'
+import type { HostedAgencies } from '../services/hosted-agencies.js'
+import type { EnvelopeCache } from '../services/envelope-cache.js'
+import type { Db } from '../storage/db.js'
+import type { OutboxStore } from '../storage/outbox.js'
+import type { Base } from './base.js'
+
+export interface ClassifiedRecord {
+  readonly store: ClassifiedStore
+  readonly access: AccessRecord
+  /** For the delivery worker: a classified message was delivered (inside its transaction). */
+  readonly onDelivered: (messageId: string, at: number) => void
+}
+
+export function wireClassifiedRecord({ config, clock }: Base, { db }: { db: Db }): ClassifiedRecord {
+  const store = new ClassifiedStore(db)
+  // The node in each access-record entry: its TLS certificate, by SHA-256 (PROTOCOL.md §19.7).
+  const node = fingerprint(parsePemChain(readFileSync(config.tls.cert, 'utf8'))[0]!)
+  const access = new AccessRecord({ db, store, clock, node })
+  return { store, access, onDelivered: (messageId, at) => recordDelivery({ store, access }, messageId, at) }
+}
+
+export interface ClassifiedParts {
+  readonly db: Db
+  readonly outbox: OutboxStore
+  readonly anchors: TrustAnchors
+  readonly currentDirectory: () => Directory
+  readonly profiles: ProfileTable
+  readonly hosted: HostedAgencies
+  readonly envelopes: EnvelopeCache
+  readonly onQueued: () => void
+  readonly requireFreshDirectory: () => void
+  readonly directoryJws: () => string
+}
+
+export function wireClassified({ config, clock, log }: Base, r: ClassifiedRecord, p: ClassifiedParts): { deps: ClassifiedDeps; receive: ClassifiedReceiveDeps } {
+  const deps: ClassifiedDeps = {
+    clock, log: log.child({ area: 'classified' }), db: p.db, store: r.store, access: r.access, outbox: p.outbox, anchors: p.anchors, directory: p.currentDirectory,
+    profiles: p.profiles, hosted: p.hosted, envelopes: p.envelopes, onQueued: p.onQueued, requireFreshDirectory: p.requireFreshDirectory,
+    maxInnerBytes: config.limits.maxAttachmentBytes, directoryJws: p.directoryJws,
+  }
+  return { deps, receive: { db: p.db, store: r.store, access: r.access, directory: p.currentDirectory, anchors: p.anchors, clock } }
+}
