@@ -36,3 +36,23 @@ export function encryptionCerts(agencies: readonly AgencyOfficers[], only?: (a: 
     .filter((o) => only === undefined || only(a.agency, o))
     .flatMap((o) => (o.certificates['officer-encryption'] ?? []).map((c) => new X509Certificate(der(c)))))
 }
+
+/**
+ * Who an inner envelope is sealed to (PROTOCOL.md §19.2; Regulation on Maintaining Official Secrets
+ * 2544: only the registrar or the named addressee opens the inner envelope). For each receiving
+ * agency: the officers its addressees name, and its registrars beside them; when no addressee names
+ * an officer, every classified-information officer of that agency (the registrar's office opens it).
+ * TOP_SECRET goes to the named officers only. The sending agency's officers always, so that the
+ * sender can read its own copy.
+ */
+export function sealRecipients(
+  letter: { from: string; to: readonly string[]; level: string; addressees: readonly { agency: string; officer?: string | undefined }[] },
+): (agency: string, o: DirectoryOfficer) => boolean {
+  return (agency, o) => {
+    if (agency === letter.from) return true
+    if (!letter.to.includes(agency)) return false
+    const named = letter.addressees.filter((a) => a.agency === agency && a.officer !== undefined).map((a) => a.officer)
+    if (named.length === 0) return true
+    return named.includes(o.id) || (letter.level !== 'TOP_SECRET' && o.role === 'registrar')
+  }
+}

@@ -166,7 +166,7 @@ t.test('seal with a cosigner (PKCS#12 from openssl), open as the receiving regis
   const letter = JSON.parse(readFileSync(join(out, 'letter.json'), 'utf8'))
   t.match(letter, { level: 'SECRET', from: 'moi', to: ['mof'], copy: { number: 1, of: 2 } })
   t.equal(items.get(itemId)!.statements.length, 3, 'the opened acknowledgement reached the node and verified')
-  const again = await cli('open', ...API, '--id', itemId, '--out', out, ...pkcs8Args(mofDep!), '--no-ack')
+  const again = await cli('open', ...API, '--id', itemId, '--out', out, ...pkcs8Args(mofReg!), '--no-ack')
   t.equal(again.code, 'CliError', 'an existing letter.json is not overwritten')
 })
 

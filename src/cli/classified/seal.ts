@@ -10,7 +10,7 @@ import { verifyInnerSigned } from '../../classified/inner/open.js'
 import { encryptInner, signInner } from '../../classified/inner/seal.js'
 import type { ClassifiedLetter, ClassifiedLevel } from '../../classified/inner/types.js'
 import { checkLevel, checkLevelAllowed } from '../../classified/levels.js'
-import { encryptionCerts, officerBySigningCert } from '../../classified/officers.js'
+import { encryptionCerts, officerBySigningCert, sealRecipients } from '../../classified/officers.js'
 import { makeStatement } from '../../classified/statement.js'
 import { check, schemaIds } from '../../schema/index.js'
 import { CliError, parse } from '../args.js'
@@ -82,7 +82,7 @@ export async function sealRun(argv: string[]): Promise<number> {
     checkLevelAllowed(letter.level, letter.from, letter.to, dir.policy)
     const opened = verifyInnerSigned(signed)
     checkLevel(letter, opened.signers.map((s) => officerBySigningCert(s.certificate, dir.agencies)), dir.policy)
-    const recipients = encryptionCerts(dir.agencies)
+    const recipients = encryptionCerts(dir.agencies, sealRecipients(letter))
     await trust(recipients, 'encryption')
     for (const t of letter.to) {
       if (!dir.agencies.some((a) => a.agency === t && a.officers.length > 0)) throw new SarabanError('ERR_UNKNOWN_AGENCY', `${t} lists no classified-information officers in the directory, so nobody there could open the letter.`, { field: 'to' })

@@ -20,6 +20,11 @@ export function itemView(store: ClassifiedStore, item: ClassifiedItem): Record<s
   })
   return {
     id: item.id, direction: item.direction, agency: item.agency, from: item.senderAgency, controlNumber: item.controlNumber, urgency: item.urgency,
+    // What an officer's CLI binds the inner envelope to (PROTOCOL.md §19.2): the receiving agencies,
+    // the digest of the sealed bytes, and (received items) the one outer message id.
+    to: item.direction === 'in' ? [item.agency] : [...new Set(messages.map((m) => m.toAgency))],
+    ...(item.innerSha256 ? { innerSha256: item.innerSha256 } : {}),
+    ...(item.direction === 'in' && messages.length === 1 ? { messageId: messages[0]!.messageId } : {}),
     ...(item.deliverBy ? { deliverBy: item.deliverBy } : {}), dispatch: item.dispatch,
     ...(item.innerSha256 ? { inner: { sha256: item.innerSha256, size: item.innerSize, mediaType: 'application/cms', held: item.destroyedAt === null } } : {}),
     createdAt: isoTime(item.createdAt),
