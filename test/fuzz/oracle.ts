@@ -18,34 +18,11 @@ export interface Outcome {
 }
 
 /**
- * TEMPORARY: defects that other helpers are fixing in this round (issue 13 §2). Their classes are kept
- * out of the failing oracle so that the CI run is green while the fixes land; they still count and
- * print as "known". The lead empties this list after merging the fixes, and the CI run then fails
- * if any of them comes back.
+ * Defect classes kept out of the failing oracle while their fixes are under way (they still count
+ * and print as "known"). Empty: the issue 13 §2 fixes (bad x5c key, 415, problem+json framework
+ * answers, BER element budget) have landed, so any of them coming back fails the run.
  */
-export const KNOWN_OPEN: ReadonlyArray<{ readonly id: string; readonly matches: (o: Outcome, violation: string) => boolean }> = [
-  {
-    // a letter whose x5c leaf public key does not decode: verifyCompact throws → 500 ERR_INTERNAL (jose path)
-    id: 'issue 13 §2: bad x5c public key → 500 (jose)',
-    // (the targets tag an input whose x5c leaf parses but whose key does not decode, whatever mutation made it)
-    matches: (o, v) => o.input.endsWith('[x5c-key-undecodable]') && ((o.target === 'federation' && v.startsWith('5xx')) || (o.target === 'parsers' && v.startsWith('crash'))),
-  },
-  {
-    // POST /api/v1/letters with a media type it does not take answers 500 instead of 415
-    id: 'issue 13 §2: unsupported media type on POST /api/v1/letters → 500',
-    matches: (o, v) => o.target === 'api' && o.input.startsWith('POST /api/v1/letters') && /content-type/.test(o.input) && v.startsWith('5xx'),
-  },
-  {
-    // framework answers (bad URL 400, 404 on unknown routes, 414, 431, body parser errors) are not problem+json
-    id: 'issue 13 §2: framework errors not problem+json',
-    matches: (_o, v) => v.startsWith('not-problem-json'),
-  },
-  {
-    // BER element count/depth bombs: refused only after a full parse on the event loop
-    id: 'issue 13 §2: BER element bombs',
-    matches: (o, v) => /ber\.(element-bomb|deep-nesting)/.test(o.input) && v.startsWith('slow'),
-  },
-]
+export const KNOWN_OPEN: ReadonlyArray<{ readonly id: string; readonly matches: (o: Outcome, violation: string) => boolean }> = []
 
 /** The KNOWN_OPEN id a violation falls under, or undefined when it is a new defect. */
 export function knownOpen(o: Outcome, violation: string): string | undefined {

@@ -210,7 +210,7 @@ t.test('a SECRET letter: sealed with openssl, delivered, opened, acknowledged, f
     const o = officer(agency, 'registrar', 'signing')
     return statement(o, { type: 'destroyed', agency, officer: 'registrar', controlNumber, innerSha256: sha256, authority: 'คำสั่ง ที่ 12/2569', committee: ['นาย ก', 'นาง ข'] })
   }
-  const second2 = statement(officer('mof', 'deputy', 'signing'), { type: 'destroyed', agency: 'mof', officer: 'deputy', controlNumber, innerSha256, authority: 'คำสั่ง ที่ 12/2569' })
+  const second2 = statement(officer('mof', 'deputy', 'signing'), { type: 'destroyed', agency: 'mof', officer: 'deputy', controlNumber, innerSha256, authority: 'คำสั่ง ที่ 12/2569', committee: ['นาย ก', 'นาง ข'] })
   const d1 = await api(nodes.mof!, 'POST', `/api/v1/classified/${inId}/destroy`, { statement: destroyed('mof', inId, innerSha256), secondStatement: second2 })
   t.equal(d1.status, 200, JSON.stringify(d1.body))
   t.equal((await api(nodes.mof!, 'POST', `/api/v1/classified/${forwarded.body.id}/destroy`, { statement: destroyed('mof', forwarded.body.id, sha(reInner)) })).status, 200)

@@ -130,6 +130,9 @@ export async function destroy(deps: ClassifiedDeps, caller: ClassifiedCaller, id
       if (body.secondStatement !== undefined) {
         const second = await verifyStatement(deps, body.secondStatement, expect, '/secondStatement')
         if (second.officer.id === signed[0]!.officer.id) throw new SarabanError('ERR_STATEMENT_INVALID', 'The second destruction statement must be by another officer.', { field: '/secondStatement' })
+        // Both officers sign the same destruction record: the same authority and committee.
+        const same = (k: 'authority' | 'committee') => JSON.stringify(second.statement[k]) === JSON.stringify(signed[0]!.statement[k])
+        if (!same('authority') || !same('committee')) throw new SarabanError('ERR_STATEMENT_INVALID', 'The second destruction statement must name the same authority and committee as the first.', { field: '/secondStatement' })
         signed.push(second)
       }
     }],
