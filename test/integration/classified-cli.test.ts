@@ -118,3 +118,28 @@ t.test('seal (two officers) → delivered → open as the addressed registrar �
   const events = (access.entries ?? access.items ?? []).map((e: { event: string; outcome: string }) => `${e.event}:${e.outcome}`)
   t.ok(events.includes('download:success'), `the download is recorded (${events.join(', ')})`)
 })
+
+t.test('the officer\'s keys on a PKCS#11 token (SoftHSM2): open and acknowledge with them', async (t) => {
+  const { softToken, softhsmMissing } = await import('../helpers/softhsm.js')
+  const missing = softhsmMissing()
+  if (missing) { t.comment(`skipped: ${missing}`); return }
+  const token = softToken('mof-registrar')
+  t.teardown(() => token.remove())
+  const o = fed.agencies['mof']!.officers['registrar']!
+  token.importKey('officer-sign', o.signing.keyPem, o.signing.cert)
+  token.importKey('officer-enc', o.encryption.keyPem, o.encryption.cert)
+
+  const sealed = await cli('seal', ...apiArgs('moi'), '--from', 'moi', '--to', 'mof', '--addressee', 'mof:registrar:ปลัดกระทรวงการคลัง',
+    '--level', 'CONFIDENTIAL', '--copy', '1/1', '--letter', f('letter2.json', JSON.stringify(letter)), ...keyArgs('moi', 'registrar'))
+  t.equal(sealed.code, 0, sealed.out)
+  const id = await waitFor('the second letter at mof', async () => {
+    const items = (await call(nodes.mof!, 'GET', '/api/v1/classified?direction=in')).body.items as { id: string; controlNumber: string }[]
+    return items.find((i) => i.controlNumber.endsWith('000002'))?.id
+  })
+  const opened = await cli('open', ...apiArgs('mof'), '--id', id, '--out', join(dir, 'opened-token'),
+    '--pkcs11-module', token.module, '--token-label', token.label, '--key-label', 'officer-sign', '--key-label', 'officer-enc', '--pin-file', f('pin', token.pin + '\n'))
+  t.equal(opened.code, 0, opened.out)
+  t.match(JSON.parse(readFileSync(join(dir, 'opened-token', 'letter.json'), 'utf8')), { level: 'CONFIDENTIAL', from: 'moi' })
+  const acks = (await call(nodes.mof!, 'GET', `/api/v1/classified/${id}`)).body.statements.filter((s: { type: string }) => s.type === 'opened')
+  t.match(acks, [{ agency: 'mof', officer: 'registrar' }], 'the acknowledgement was signed on the token and verified by the node')
+})
