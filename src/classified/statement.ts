@@ -9,7 +9,7 @@
 import type { X509Certificate } from 'node:crypto'
 import { SarabanError } from '../errors.js'
 import { OID_DATA } from '../crypto/cms/oids.js'
-import { CmsSignedError, signCmsWith, verifyCmsSigners, type HandleSigner } from '../crypto/cms/signed-data.js'
+import { CmsSignedError, signCmsWith, verifyCms, type HandleSigner } from '../crypto/cms/signed-data.js'
 import { check, schemaIds } from '../schema/index.js'
 import { officerBySigningCert, type AgencyOfficers } from './officers.js'
 
@@ -44,34 +44,48 @@ export function makeStatement(statement: OfficerStatement, signer: HandleSigner,
 }
 
 /**
- * Verifies a statement against the officers of the agencies it may come from. ERR_STATEMENT_INVALID
- * for structure, schema or a signer that is not the named officer; ERR_SIGNATURE_INVALID for a bad
- * signature. `expect` pins fields the caller already knows (type, agency, controlNumber, …).
+ * The checks every reader of a statement makes, officer's software and node alike (PROTOCOL.md
+ * §19.4): at most MAX_STATEMENT_BYTES; one CMS SignedData with one valid signature, content type
+ * id-data, attached strict UTF-8 JSON that matches the statement schema. Who signed it is the
+ * caller's question (the officers of a directory view, or the node's directory and trust anchors).
+ * ERR_SIGNATURE_INVALID for a bad signature, ERR_STATEMENT_INVALID for anything else.
  */
-export function verifyStatement(der: Buffer, from: readonly AgencyOfficers[], expect: Partial<OfficerStatement> = {}): { statement: OfficerStatement; certificate: X509Certificate } {
-  if (der.length > MAX_STATEMENT_BYTES) throw invalid('The statement is larger than a statement can be.')
+export function readStatement(der: Buffer, field = 'statement'): { statement: OfficerStatement; chain: X509Certificate[] } {
+  if (der.length > MAX_STATEMENT_BYTES) throw invalid(`The statement is larger than ${MAX_STATEMENT_BYTES} bytes.`, field)
   let v
   try {
-    v = verifyCmsSigners(der, der.length, 1)
+    v = verifyCms(der)
   } catch (e) {
     if (e instanceof CmsSignedError) {
-      if (e.kind === 'signature') throw new SarabanError('ERR_SIGNATURE_INVALID', 'The signature on the officer statement is not valid.', { field: 'statement' })
-      throw invalid(`The statement is not a CMS SignedData this program accepts: ${e.message}.`, 'statement')
+      if (e.kind === 'signature') throw new SarabanError('ERR_SIGNATURE_INVALID', 'The signature on the officer statement is not valid.', { field })
+      throw invalid(`The statement is not one CMS SignedData signed by one officer (PROTOCOL.md §19.4): ${e.message}.`, field)
     }
     throw e
   }
-  if (v.end !== der.length) throw invalid('The statement has bytes after its SignedData.', 'statement')
-  if (v.contentType !== OID_DATA) throw invalid('The statement content type must be id-data.', 'statement')
+  if (v.end !== der.length) throw invalid('The statement has bytes after its SignedData.', field)
+  if (v.contentType !== OID_DATA) throw invalid('The statement content type must be id-data.', field)
   let json: unknown
   try {
-    json = JSON.parse(v.payload.toString('utf8'))
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(v.payload))
   } catch {
-    throw invalid('The statement content is not JSON.', 'statement')
+    throw invalid('The signed content of the statement is not UTF-8 JSON.', field)
   }
   const checked = check<OfficerStatement>(schemaIds.officerStatement, json)
-  if (!checked.ok) throw invalid(`The statement does not match its schema: ${checked.errors[0]?.field} ${checked.errors[0]?.message}`, 'statement')
-  const statement = checked.value
-  const certificate = v.signerInfos[0]!.certificate
+  if (!checked.ok) {
+    throw new SarabanError('ERR_STATEMENT_INVALID', `The statement does not match its schema: ${checked.errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, { field, errors: checked.errors })
+  }
+  return { statement: checked.value, chain: v.chain }
+}
+
+/**
+ * Verifies a statement against the officers of the agencies it may come from (the officer's side:
+ * the directory view the node serves). ERR_STATEMENT_INVALID for structure, schema or a signer that
+ * is not the named officer; ERR_SIGNATURE_INVALID for a bad signature. `expect` pins fields the
+ * caller already knows (type, agency, controlNumber, …).
+ */
+export function verifyStatement(der: Buffer, from: readonly AgencyOfficers[], expect: Partial<OfficerStatement> = {}): { statement: OfficerStatement; certificate: X509Certificate } {
+  const { statement, chain } = readStatement(der)
+  const certificate = chain[0]!
   const signer = officerBySigningCert(certificate, from)
   if (signer === undefined || signer.agency !== statement.agency || signer.officer !== statement.officer) {
     throw invalid(`The statement is not signed by the officer-signing certificate of ${statement.agency}:${statement.officer} in the directory.`, 'statement')

@@ -4,33 +4,14 @@
 // roots for that role now; then the statement says what the caller expects (type, agency, control
 // number, inner digest, message id). Structural and signature failures say one thing (no oracle).
 import { createHash } from 'node:crypto'
-import { SarabanError } from '../../errors.js'
-import { verifyCms, CmsSignedError } from '../../crypto/cms/signed-data.js'
-import { OID_DATA } from '../../crypto/cms/oids.js'
+import { isSarabanError, SarabanError } from '../../errors.js'
+import { readStatement, type OfficerStatement, type StatementType } from '../../classified/statement.js'
 import { fingerprint } from '../../pki/cert.js'
-import { check, schemaIds } from '../../schema/index.js'
 import type { Directory } from '../../pki/directory.js'
 import type { TrustAnchors } from '../../pki/validate.js'
 import type { DirectoryOfficer } from '../../pki/directory.js'
 
-export type StatementType = 'release' | 'opened' | 'destroyed' | 'forwarded' | 'received-by-hand'
-
-/** The statement JSON (schemas/protocol/officer-statement.json). */
-export interface OfficerStatement {
-  readonly v: 1
-  readonly type: StatementType
-  readonly agency: string
-  readonly officer: string
-  readonly at: string
-  readonly controlNumber: string
-  readonly innerSha256?: string
-  readonly copy?: { readonly number: number; readonly of: number }
-  readonly messageId?: string
-  readonly authority?: string
-  readonly committee?: readonly string[]
-  readonly toOfficer?: string
-  readonly newInnerSha256?: string
-}
+export type { OfficerStatement, StatementType } from '../../classified/statement.js'
 
 export interface VerifiedStatement {
   readonly statement: OfficerStatement
@@ -54,7 +35,6 @@ export interface StatementDeps {
   readonly clock: { now(): number }
 }
 
-const MAX_STATEMENT_BYTES = 256 * 1024
 
 function invalid(detail: string, field: string): SarabanError {
   return new SarabanError('ERR_STATEMENT_INVALID', detail, { field })
@@ -72,24 +52,17 @@ export function strictBase64(text: string, field: string, what: string): Buffer 
 
 export async function verifyStatement(deps: StatementDeps, b64: string, expect: StatementExpect, field: string): Promise<VerifiedStatement> {
   const der = strictBase64(b64, field, 'The statement')
-  if (der.length > MAX_STATEMENT_BYTES) throw invalid(`The statement is larger than ${MAX_STATEMENT_BYTES} bytes.`, field)
-  let v
+  // PROTOCOL.md §19.4: one reader for the officer's software and the node; a bad signature is, to
+  // the node, one more way for a statement not to be valid.
+  let read
   try {
-    v = verifyCms(der)
+    read = readStatement(der, field)
   } catch (e) {
-    if (e instanceof CmsSignedError) throw invalid('The statement is not a valid CMS SignedData signed by one officer (PROTOCOL.md §19.4).', field)
+    if (isSarabanError(e) && e.code === 'ERR_SIGNATURE_INVALID') throw invalid('The statement is not a valid CMS SignedData signed by one officer (PROTOCOL.md §19.4).', field)
     throw e
   }
-  if (v.end !== der.length || v.contentType !== OID_DATA) throw invalid('The statement must be one SignedData with content type id-data and attached content.', field)
-  let json: unknown
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(v.payload))
-  } catch {
-    throw invalid('The signed content of the statement is not UTF-8 JSON.', field)
-  }
-  const r = check<OfficerStatement>(schemaIds.officerStatement, json)
-  if (!r.ok) throw new SarabanError('ERR_STATEMENT_INVALID', `The statement does not match its schema: ${r.errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, { field, errors: r.errors })
-  const st = r.value
+  const st = read.statement
+  const v = { chain: read.chain }
   const directory = deps.directory()
   const certSha256 = fingerprint(v.chain[0]!)
   const owner = directory.officerByCertFingerprint(certSha256)
