@@ -2,6 +2,7 @@
 // §17.1) on a real SQLite file: dedupe across recipients, byte-exact envelopes (SHA-256 = the digest
 // the receipt signed), rows written before the migration, atomicity, and damage found on read.
 import t from 'tap'
+import { chmodSync } from 'node:fs'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -140,6 +141,7 @@ t.test('rows written before migration 012 still read, and new rows share content
     VALUES (?, 'moi', 'mof', 'cms-v1', ?, '{}', '{}', 1, 'r')`).run(id, sha256(envelope))
   old.prepare('INSERT INTO inbox_envelopes (message_id, bytes) VALUES (?, ?)').run(id, envelope)
   old.close()
+  chmodSync(file, 0o600) // a file made before issue 13 §1 is 0644: the node refuses it until the operator runs chmod, as it says
 
   const { db, inbox } = open(t, file)
   t.equal(db.sqlite.pragma('user_version', { simple: true }), MIGRATIONS.length)

@@ -2,6 +2,7 @@
 // to allow `abandoned`, every row keeps its columns, and deliveries that earlier versions failed because
 // their endpoint was no longer configured become abandoned (attempts 0, the time kept as abandonedAt).
 import t from 'tap'
+import { chmodSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -28,6 +29,7 @@ t.test('migration 013 keeps every delivery and turns the old orphan failures int
   row.run(2, 'app', 'failed', 10, 2000, 9000, 500, 'HTTP 500', null, 2000)
   row.run(2, 'slow', 'pending', 2, 9999, 3000, null, 'no answer within 10000 ms', null, 2000)
   old.close()
+  chmodSync(file, 0o600) // a file made before issue 13 §1 is 0644: the node refuses it until the operator runs chmod, as it says
 
   const db = Db.open(file)
   t.teardown(() => db.close())
