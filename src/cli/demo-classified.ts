@@ -1,9 +1,9 @@
 // The demo's classified step (issue 12, PROTOCOL.md §19): moi's registrar and deputy seal a SECRET
 // letter to mof's registrar, the nodes carry it sealed, mof's registrar opens it on "their machine"
 // and the signed opening acknowledgement comes back; the access record is printed.
-// TODO(lead, after merging cofficer): make the inner envelope and the statements with
-// `saraban-node classified seal|open` (src/cli/classified/) instead of the `openssl cms` CLI used
-// here; the wire format is the same (PROTOCOL.md §19.2, §19.4), so only this file changes.
+// The officers here use the `openssl cms` CLI, to show that a plain OpenSSL makes and opens what the
+// nodes carry (PROTOCOL.md §19.2, §19.4); `saraban-node classified seal|open` makes the same bytes
+// (test/integration/classified-cli.test.ts drives it against real nodes).
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
