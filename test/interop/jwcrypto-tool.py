@@ -48,7 +48,9 @@ def split_bundle(bundle, payload):
     nl = bundle.index(b'\n')
     body = bundle[nl + 1:]
     out, at = [], 0
-    for item in payload.get('letter', {}).get('attachments', []):  # a notice has no letter (PROTOCOL.md §18.2)
+    # the manifest is the letter's, or a classified cover's (PROTOCOL.md §19.3); a notice has none (§18.2)
+    holder = payload.get('classified', payload.get('letter', {}))
+    for item in holder.get('attachments', []):
         part = body[at:at + item['size']]
         at += item['size']
         digest = hashlib.sha256(part).hexdigest()
