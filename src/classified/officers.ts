@@ -1,17 +1,12 @@
 // Officers as the signed directory lists them (classified-design.md §1; PROTOCOL.md §1.4), and how a
 // certificate is matched to one: only through the directory, by the certificate's exact DER (equal
-// SHA-256), as for agencies. Pure: the caller has already verified the directory.
+// SHA-256), as for agencies. Pure: the caller has already verified the directory. The officer's
+// shape is the directory's own (src/pki/directory.ts, PROTOCOL.md §1.4).
 import { X509Certificate } from 'node:crypto'
 
-export interface DirectoryOfficer {
-  id: string
-  role: 'registrar' | 'deputy'
-  nameTh: string
-  nameEn?: string
-  positionTh: string
-  positionEn?: string
-  certificates: { 'officer-signing'?: string[]; 'officer-encryption'?: string[] }
-}
+import type { DirectoryOfficer } from '../pki/directory.js'
+
+export type { DirectoryOfficer }
 
 /** An officer named on the wire: `{ agency, officer }`. */
 export interface OfficerRef { agency: string; officer: string }

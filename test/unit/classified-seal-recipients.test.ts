@@ -2,7 +2,7 @@
 import t from 'tap'
 import { sealRecipients, type DirectoryOfficer } from '../../src/classified/officers.js'
 
-const o = (id: string, role: 'registrar' | 'deputy'): DirectoryOfficer => ({ id, role, nameTh: id, positionTh: id, certificates: {} })
+const o = (id: string, role: 'registrar' | 'deputy'): DirectoryOfficer => ({ id, role, nameTh: id, positionTh: id, certificates: { 'officer-signing': [], 'officer-encryption': [] } })
 const reg = o('registrar', 'registrar'), dep = o('deputy', 'deputy'), dep2 = o('deputy-2', 'deputy')
 const pick = (f: ReturnType<typeof sealRecipients>, agency: string) => [reg, dep, dep2].filter((x) => f(agency, x)).map((x) => x.id)
 
