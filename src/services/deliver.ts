@@ -25,6 +25,7 @@ import type { Timestamping } from './timestamping.js'
 import { SharedRefs } from './shared-refs.js'
 import { attemptDelivery, endpointOf, thrownOutcome, transportReason, type Outcome } from './delivery-attempt.js'
 import { PeerCircuits, type PeerCircuitView } from './delivery/circuits.js'
+import { emitFailed, gaveUpDetail, originOf } from './delivery/outcomes.js'
 
 /** The path of the probe of a peer whose circuit is open (PROTOCOL.md §4.3, §7.2). */
 export const PROBE_PATH = 'federation/v1/health'
@@ -77,22 +78,6 @@ export interface DeliveryDeps {
 const DEFAULT_AT_RISK_MS = 3600_000
 export const DEFAULT_GIVE_UP_AFTER_MS = 3 * 86_400_000
 const EXPIRE_PAGE = 500
-
-/** "3 d", "2 h", "90 s": a horizon as operators configure it. */
-function span(ms: number): string {
-  for (const [unit, n] of [['d', 86_400_000], ['h', 3_600_000], ['min', 60_000]] as const) if (ms >= n && ms % n === 0) return `${ms / n} ${unit}`
-  return `${Math.round(ms / 1000)} s`
-}
-
-
-function originOf(endpoint: string | undefined, agency: string): string {
-  if (endpoint === undefined) return `agency:${agency}` // unknown: its own slot group, fails fast anyway
-  try {
-    return new URL(endpoint).origin
-  } catch {
-    return endpoint
-  }
-}
 
 export class DeliveryWorker {
   readonly #d: DeliveryDeps
@@ -306,26 +291,13 @@ export class DeliveryWorker {
       d.log.warn({ event: 'delivery.retry', ...log, code: outcome.code, detail: outcome.detail, retryInMs: next.delayMs }, 'delivery failed, will retry')
       return
     }
-    const detail = next.reason === 'horizon' ? this.#gaveUp(outcome.detail)
+    const detail = next.reason === 'horizon' ? gaveUpDetail(this.#giveUpAfterMs, outcome.detail)
       : next.reason === 'attempts' ? `no delivery after ${msg.attempts} attempts (delivery.maxAttempts): ${outcome.detail}` : outcome.detail
     await d.db.write(() => {
-      if (d.outbox.markFailed(msg.messageId, outcome.code, detail)) this.#emitFailed(msg, outcome.code, detail)
+      if (d.outbox.markFailed(msg.messageId, outcome.code, detail)) emitFailed(d.events, msg, outcome.code, detail)
     })
     d.envelopes.delete(msg.messageId)
     d.log.error({ event: 'delivery.failed', ...log, code: outcome.code, detail }, 'delivery failed for good')
-  }
-
-  #gaveUp(last: string | null | undefined): string {
-    return `no delivery within ${span(this.#giveUpAfterMs)} (delivery.giveUpAfter); last error: ${last ?? 'none'}`
-  }
-
-  /** letter.failed, or notice.failed for a notice (PROTOCOL.md §18.5), in the caller's transaction. */
-  #emitFailed(msg: OutboxMessageMeta, code: string, detail: string): void {
-    const d = this.#d
-    // PROTOCOL.md §19.5: a classified message raises no event (its item's status shows the failure).
-    if (msg.classified) return
-    if (msg.kind === 'notice') d.events?.emit({ agency: msg.senderAgency, type: 'notice.failed', messageId: msg.messageId, data: { to: msg.recipientAgency, code, detail } })
-    else d.events?.emit({ agency: msg.senderAgency, letterId: msg.letterId, messageId: msg.messageId, type: 'letter.failed', data: { recipient: msg.recipientAgency, code, detail } })
   }
 
   #opened(peer: string, c: Circuit): void {
@@ -377,9 +349,9 @@ export class DeliveryWorker {
         const failed = await d.db.write(() => rows.filter((m) => {
           const c = this.#circuits.get(this.#peerOf(m.recipientAgency)).lastError
           const code = m.lastErrorCode ?? c?.code ?? 'ERR_PEER_UNREACHABLE'
-          const detail = this.#gaveUp(m.lastErrorDetail ?? c?.detail)
+          const detail = gaveUpDetail(this.#giveUpAfterMs, m.lastErrorDetail ?? c?.detail)
           if (!d.outbox.markExpired(m.messageId, code, detail)) return false
-          this.#emitFailed(m, code, detail)
+          emitFailed(d.events, m, code, detail)
           return true
         }))
         for (const m of failed) {
