@@ -14,10 +14,8 @@ import { call, waitFor, writeNetFiles, type TestNode } from '../helpers/nodes.js
 import { loadConfig } from '../../src/config/index.js'
 import { createContext, type AppContext } from '../../src/context.js'
 import { createLogger } from '../../src/log.js'
-import { classifiedCommand } from '../../src/cli/classified/index.js'
-import { isSarabanError } from '../../src/errors.js'
 import { scratchDir } from '../interop/tools.js'
-import { MARKER } from '../helpers/classified.js'
+import { classifiedCli, MARKER } from '../helpers/classified.js'
 import { sampleLetter } from '../vectors/fixtures.js'
 
 const OFFICERS = [
@@ -70,18 +68,7 @@ function cosignArgs(agency: string, id: string): string[] {
 }
 const apiArgs = (id: string) => ['--api', nodes[id]!.apiUrl!, '--api-key-file', f(`${id}.api-key`, nodes[id]!.apiKey!)]
 
-async function cli(...argv: string[]): Promise<{ code: number | string; out: string }> {
-  const chunks: string[] = []
-  const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((s: string) => (chunks.push(String(s)), true)) as typeof process.stdout.write
-  try {
-    return { code: await classifiedCommand.run(argv), out: chunks.join('') }
-  } catch (e) {
-    return { code: isSarabanError(e) ? e.code : (e as Error).constructor.name, out: (e as Error).message }
-  } finally {
-    process.stdout.write = write
-  }
-}
+const cli = classifiedCli
 
 const attachment = Buffer.concat([Buffer.from(`%PDF-1.7\n% ${MARKER}\n`), Buffer.alloc(30_000, 7)])
 const { attachments: _none, ...letter } = sampleLetter('moi', 'mof', [])

@@ -11,14 +11,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify from 'fastify'
-import { classifiedCommand } from '../../src/cli/classified/index.js'
 import { openInner } from '../../src/classified/inner/open.js'
 import { verifyStatement } from '../../src/classified/statement.js'
 import { isSarabanError } from '../../src/errors.js'
 import { testFederation } from '../helpers/federation.js'
 import { directoryOfficers, testOfficers, type TestOfficer } from '../helpers/officers.js'
 import { freePort } from '../helpers/nodes.js'
-import { MARKER } from '../helpers/classified.js'
+import { classifiedCli, MARKER } from '../helpers/classified.js'
 import { sampleLetter } from '../vectors/fixtures.js'
 
 const fed = await testFederation()
@@ -120,18 +119,7 @@ t.teardown(() => app.close())
 const API = ['--api', `http://127.0.0.1:${port}`, '--api-key-file', f('api-key')]
 
 // ---- the CLI --------------------------------------------------------------------------------------
-async function cli(...argv: string[]): Promise<{ code: number | string; out: string }> {
-  const chunks: string[] = []
-  const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((s: string) => (chunks.push(String(s)), true)) as typeof process.stdout.write
-  try {
-    return { code: await classifiedCommand.run(argv), out: chunks.join('') }
-  } catch (e) {
-    return { code: isSarabanError(e) ? e.code : (e as Error).constructor.name, out: (e as Error).message }
-  } finally {
-    process.stdout.write = write
-  }
-}
+const cli = classifiedCli
 
 const [moiReg, moiDep] = officers['moi']!
 const [mofReg, mofDep] = officers['mof']!
