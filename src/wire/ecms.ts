@@ -38,7 +38,7 @@ export async function wireEcms({ config, clock, log }: Base, api: FastifyInstanc
   }
   await api.register(ecmsGateway, {
     deps,
-    prefix: ecms.pathPrefix,
+    pathPrefix: ecms.pathPrefix,
     maxBodyBytes: ecms.maxBodyBytes,
     clients: ecms.clients.map((c) => ({ agency: c.agency, allowFrom: cidrList(c.allowFrom) })),
   })
