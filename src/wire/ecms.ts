@@ -33,7 +33,7 @@ export async function wireEcms({ config, clock, log }: Base, api: FastifyInstanc
     directory: p.currentDirectory,
     hosted: p.hosted,
     gatewayUrl: (agency) => `${base}${ecmsPath(ecms.pathPrefix, agency)}`,
-    send: { send: p.send, records },
+    send: { send: p.send, records, uploadLimits: config.limits },
     status: { records, outbox: p.outbox, notices: p.notices },
   }
   await api.register(ecmsGateway, {

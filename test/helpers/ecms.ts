@@ -107,9 +107,9 @@ export function tagTexts(xml: string, local: string): string[] {
 }
 
 /** Adds an `ecms` section to a test node's node.json before it starts. */
-export function enableGateway(node: TestNode, section: Record<string, unknown> = { clients: [{ agency: node.id }] }): void {
+export function enableGateway(node: TestNode, section: Record<string, unknown> = { clients: [{ agency: node.id }] }, extra: Record<string, unknown> = {}): void {
   const cfg = JSON.parse(readFileSync(node.configFile, 'utf8')) as Record<string, unknown>
-  writeFileSync(node.configFile, JSON.stringify({ ...cfg, ecms: section }, null, 2))
+  writeFileSync(node.configFile, JSON.stringify({ ...cfg, ...extra, ecms: section }, null, 2))
 }
 
 /** e-CMS ids for the test federation's agencies (PROTOCOL.md §1.4 agencies[].ecms). */

@@ -16,7 +16,7 @@ t.test('e-CMS client → node A (gateway) → node B', async (t) => {
   })
   t.teardown(() => net.stop())
   const { moi, mof } = net.nodes as { moi: typeof net.nodes[string]; mof: typeof net.nodes[string] }
-  enableGateway(moi!, { clients: [{ agency: 'moi' }], maxBodyBytes: 200_000 })
+  enableGateway(moi!, { clients: [{ agency: 'moi' }], maxBodyBytes: 200_000 }, { limits: { maxAttachments: 3 } })
   // mof's gateway admits a client network the test is not on: its loopback requests are refused.
   enableGateway(mof!, { clients: [{ agency: 'mof', allowFrom: ['10.0.0.0/8'] }] })
   await moi!.start()
@@ -148,6 +148,10 @@ t.test('e-CMS client → node A (gateway) → node B', async (t) => {
     const big = await ecmsPost(moi!, 'moi', soapEnvelope(outboundRequest(governmentDocument({ receiver: { department: '03001' }, attachments: [{ mimeCode: 'application/pdf', bytes: Buffer.alloc(200_000, 1) }] }))))
     t.equal(big.status, 413)
     t.equal(tagText(big.text, 'ErrorCode'), 'ECMS-E002')
+    const many = await ecmsPost(moi!, 'moi', soapEnvelope(outboundRequest(governmentDocument({ receiver: { department: '03001' }, attachments: [1, 2, 3].map((n) => ({ mimeCode: 'application/pdf', bytes: Buffer.alloc(10, n) })) }))))
+    t.equal(many.status, 413, 'the REST API\'s attachment limits hold at the gateway too')
+    t.equal(tagText(many.text, 'ErrorCode'), 'ECMS-E002')
+    t.match(tagText(many.text, 'ErrorDescription'), /limits\.maxAttachments/)
     const json = await ecmsPost(moi!, 'moi', '{"a":1}', 'application/json')
     t.equal(tagText(json.text, 'ErrorCode'), 'ECMS-E001')
     const broken = await ecmsPost(moi!, 'moi', '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body><GetSecretCodes>')
