@@ -114,3 +114,10 @@ t.test('the dispatch table: every operation of e-cms.md §3 once; every error co
   for (const [code, row] of Object.entries(ECMS_ERRORS)) t.match(code, /^ECMS-E\d{3}$/), t.ok(row.description.length > 20, code)
   t.ok(child(parseXml('<a><b>x</b></a>'), 'b') && childText(parseXml('<a><b> x </b></a>'), 'b') === 'x')
 })
+
+t.test('README lists every ErrorCode with its HTTP status', async (t) => {
+  const { readFileSync } = await import('node:fs')
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const section = readme.slice(readme.indexOf('## e-CMS gateway'))
+  for (const [code, row] of Object.entries(ECMS_ERRORS)) t.match(section, `| \`${code}\` | ${row.http} |`, code)
+})
