@@ -6,6 +6,7 @@ import { ecmsGateway, ecmsPath } from '../gateways/ecms/plugin.js'
 import type { EcmsDeps } from '../gateways/ecms/dispatch.js'
 import { EcmsOutboundStore } from '../storage/ecms-outbound.js'
 import type { SendDeps } from '../services/send.js'
+import { letterOrigin, type LetterOrigin } from '../services/ecms/origin.js'
 import type { NoticeStore } from '../storage/notices.js'
 import type { Base } from './base.js'
 import type { Storage } from './storage.js'
@@ -20,6 +21,12 @@ export interface EcmsParts extends Pick<Storage, 'db' | 'outbox'>, Pick<Agencies
 /** The paths the API's bearer authentication leaves to the gateway (it decides who calls by configuration). */
 export function ecmsPublicPaths({ config }: Base): string[] {
   return config.ecms.clients.length > 0 ? [config.ecms.pathPrefix] : []
+}
+
+/** GET /api/v1/letters/{id} shows a gateway letter's origin (README "e-CMS gateway"), also after the gateway is switched off. */
+export function ecmsLetterOrigin(db: Storage['db']): (letterId: string) => LetterOrigin | undefined {
+  const records = new EcmsOutboundStore(db)
+  return (letterId) => letterOrigin(records, letterId)
 }
 
 export async function wireEcms({ config, clock, log }: Base, api: FastifyInstance, p: EcmsParts): Promise<void> {
