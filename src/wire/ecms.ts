@@ -23,12 +23,6 @@ export function ecmsPublicPaths({ config }: Base): string[] {
   return config.ecms.clients.length > 0 ? [config.ecms.pathPrefix] : []
 }
 
-/** GET /api/v1/letters/{id} shows a gateway letter's origin (README "e-CMS gateway"), also after the gateway is switched off. */
-export function ecmsLetterOrigin(db: Storage['db']): (letterId: string) => LetterOrigin | undefined {
-  const records = new EcmsOutboundStore(db)
-  return (letterId) => letterOrigin(records, letterId)
-}
-
 export async function wireEcms({ config, clock, log }: Base, api: FastifyInstance, p: EcmsParts): Promise<void> {
   const { ecms } = config
   if (ecms.clients.length === 0) return
@@ -49,4 +43,10 @@ export async function wireEcms({ config, clock, log }: Base, api: FastifyInstanc
     maxBodyBytes: ecms.maxBodyBytes,
     clients: ecms.clients.map((c) => ({ agency: c.agency, allowFrom: cidrList(c.allowFrom) })),
   })
+}
+
+/** GET /api/v1/letters/{id} shows a gateway letter's origin (README "e-CMS gateway"), also after the gateway is switched off. */
+export function ecmsLetterOrigin(db: Storage['db']): (letterId: string) => LetterOrigin | undefined {
+  const records = new EcmsOutboundStore(db)
+  return (letterId) => letterOrigin(records, letterId)
 }

@@ -75,6 +75,8 @@ export async function ecmsGateway(app: FastifyInstance, opts: EcmsGatewayOptions
   })
 
   app.post<{ Params: { agency: string } }>(ecmsPath(opts.pathPrefix, ':agency'), {
+    // SOAP, not part of the REST API's OpenAPI description (README "e-CMS gateway" describes it).
+    schema: { hide: true },
     // Who is calling, before the body is read (issue 18 §1, §6).
     onRequest: async (request) => {
       const client = opts.clients.find((c) => c.agency === request.params.agency)
