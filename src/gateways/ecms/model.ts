@@ -155,7 +155,7 @@ export function documentFromXml(doc: XmlEl): EcmsDocument {
     description: childText(l, 'Description'),
     mainLetter: main[0] ? binaryFromXml(main[0], 'MainLetterBinaryObject') : undefined,
     attachments: childrenNamed(l, 'AttachmentBinaryObject').map((b, i) => binaryFromXml(b, `AttachmentBinaryObject[${i + 1}]`)),
-    signature: { present: child(doc, 'GovernmentSignature') !== undefined && findSignature(doc) !== undefined, verified: undefined },
+    signature: { present: findSignature(doc) !== undefined, verified: undefined },
   }
 }
 
