@@ -58,6 +58,7 @@ function send(reply: FastifyReply, status: number, xml: string) {
 export async function ecmsGateway(app: FastifyInstance, opts: EcmsGatewayOptions): Promise<void> {
   const { deps } = opts
   const log = deps.log.child({ area: 'ecms' })
+  app.decorateRequest('ecmsAgency', undefined)
   for (const t of MEDIA_TYPES) {
     app.addContentTypeParser(t, { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => done(null, body))
   }
