@@ -88,7 +88,28 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const log = overrides.log ?? createLogger(config.log.level)
   const base: Base = { config, clock, log, random: overrides.random, closers: [] }
   const { closers } = base
+  const closeAll = async () => {
+    // Reverse order: stop delivering, stop listening, close peers, flush and close the database.
+    for (const c of closers.reverse()) {
+      try {
+        await c()
+      } catch (err) {
+        log.error({ err }, 'error while closing')
+      }
+    }
+    closers.length = 0
+  }
+  try {
+    return await construct(base, closeAll)
+  } catch (err) {
+    // Issue 21 §2: a node that cannot be built does not keep half of it (the database, token sessions).
+    await closeAll()
+    throw err
+  }
+}
 
+async function construct(base: Base, closeAll: () => Promise<void>): Promise<AppContext> {
+  const { config, clock, log } = base
   const trustAnchors = wireAnchors(base)
   const { anchors } = trustAnchors
   const storage = wireStorage(base)
@@ -118,17 +139,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
     listen: () => listen(base, { ...servers, events, delivery, noticeDeps, directorySource, crlSources, timestamps }),
-    async close() {
-      // Reverse order: stop delivering, stop listening, close peers, flush and close the database.
-      for (const c of closers.reverse()) {
-        try {
-          await c()
-        } catch (err) {
-          log.error({ err }, 'error while closing')
-        }
-      }
-      closers.length = 0
-    },
+    close: closeAll,
   }
   return ctx
 }
