@@ -38,6 +38,7 @@ import { wireServers } from './wire/servers.js'
 import { wireClassified, wireClassifiedRecord } from './wire/classified.js'
 import type { ClassifiedStore } from './storage/classified.js'
 import { listen } from './wire/listen.js'
+import { ApiKeyTable, type ApiKeyEntry } from './services/api-keys.js'
 
 export interface ContextOverrides {
   readonly clock?: Clock
@@ -78,6 +79,9 @@ export interface AppContext {
   directory(): Directory
   /** Rescans hosting.agenciesDir now (SIGHUP); undefined when the node has no agencies folder. */
   reloadAgencies(): RescanReport | undefined
+  /** SIGHUP (issue 21 §2): the config file's API keys (when given: the file re-read and valid), the
+   *  hosted agencies folder, the directory and the CRLs, now. Never rejects; failures are logged. */
+  reload(fresh?: { apiKeys: readonly ApiKeyEntry[] }): Promise<void>
   /** Bind both listeners and start delivering. Returns the bound addresses. */
   listen(): Promise<{ federationUrl: string; apiUrl: string }>
   close(): Promise<void>
@@ -118,7 +122,8 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const { crlSources, directorySource, currentDirectory } = await wireTrust(base, trustAnchors, storage)
   const { hosted, registers } = wireAgencies(base, { db, currentDirectory })
   const events = wireEvents(base, { db, hosted })
-  const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory })
+  const apiKeys = new ApiKeyTable(config.api.keys)
+  const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory, apiKeys })
   const profiles = defaultProfiles()
   const timestamps = wireTimestamps(base, { db, anchors, profiles })
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
@@ -130,7 +135,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
     directoryJws: () => directorySource.jws(),
   })
   const servers = await wireServers(base, {
-    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified,
+    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys,
   })
   const { federation, api } = servers
 
@@ -138,6 +143,17 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
     config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
+    async reload(fresh) {
+      if (fresh) {
+        const { added, removed } = apiKeys.replace(fresh.apiKeys)
+        log.info({ event: 'config.api-keys-reloaded', added, removed }, 'API keys of the config file reloaded')
+      }
+      agenciesDir?.rescan()
+      // Open event streams ask their key again (a removed key ends its stream).
+      await events.agenciesChanged()
+      const refreshed = await Promise.allSettled([directorySource.refresh(), crlSources.refresh()])
+      for (const r of refreshed) if (r.status === 'rejected') log.error({ err: r.reason, event: 'trust.reload-failed' }, 'could not reload the directory or a CRL')
+    },
     listen: () => listen(base, { ...servers, events, delivery, noticeDeps, directorySource, crlSources, timestamps }),
     close: closeAll,
   }

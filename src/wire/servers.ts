@@ -19,12 +19,15 @@ import type { Delivery } from './delivery.js'
 import type { Notices } from './notices.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import type { ClassifiedReceiveDeps } from '../services/classified/receive.js'
+import type { ApiKeyTable } from '../services/api-keys.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
   readonly timestamps: Timestamping
   readonly events: Events
   readonly classified: { deps: ClassifiedDeps; receive: ClassifiedReceiveDeps }
+  /** api.keys of the config file, replaced on SIGHUP (context.ts reload()). */
+  readonly apiKeys: ApiKeyTable
 }
 
 export interface Servers {
@@ -50,7 +53,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
   const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
   const api = await buildApiServer({
     log,
-    keys: config.api.keys,
+    keys: p.apiKeys,
     maxBodyBytes: config.limits.maxApiBodyBytes,
     connections: config.api.connections,
     uploadLimits: config.limits,
