@@ -20,7 +20,7 @@ const cli = (args: string[], env: Record<string, string> = {}) =>
       resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }))
   })
 
-const noStack = (t: Tap.Test, stderr: string) => t.notMatch(stderr, /\n\s+at .+\(?.+:\d+:\d+\)?/, 'no stack trace')
+const noStack = (t: { notMatch(s: string, re: RegExp, m: string): unknown }, stderr: string) => t.notMatch(stderr, /\n\s+at .+\(?.+:\d+:\d+\)?/, 'no stack trace')
 
 const files = await writeNetFiles(['moi'])
 t.teardown(() => rmSync(files.dir, { recursive: true, force: true }))
