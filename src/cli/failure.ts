@@ -27,7 +27,7 @@ export function explainFailure(err: unknown): Explained {
   if (err instanceof CliError) return { exitCode: err.exitCode, lines: [err.message] }
   if (isSarabanError(err)) return explainSaraban(err)
   const e = errno(err)
-  if (e.code === 'EADDRINUSE' || e.code === 'EACCES' && e.syscall === 'listen') {
+  if (e.code === 'EADDRINUSE' || (e.code === 'EACCES' && e.syscall === 'listen')) {
     return { exitCode: EXIT.UNAVAILABLE, lines: [`cannot listen on ${e.address ?? ''}:${e.port ?? ''} (${errnoReason(err)}): stop the program that uses it or choose another port.`] }
   }
   if (e.path !== undefined && isKnownErrno(e.code)) {

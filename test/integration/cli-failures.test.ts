@@ -109,6 +109,10 @@ t.test('send: a node that is down, an --api without scheme, a missing --attach',
   t.match(noScheme.stderr, /--api 127\.0\.0\.1:43083 is not an http\(s\) URL: write it with its scheme, e\.g\. --api http:\/\/127\.0\.0\.1:43083/)
   noStack(t, noScheme.stderr)
 
+  const debug = await cli([...base, '--api', '127.0.0.1:43083', '--debug'])
+  t.equal(debug.status, EXIT.USAGE, '--debug changes nothing but the output')
+  t.match(debug.stderr, /\n\s+at .*send\.ts:\d+/, '--debug adds the stack trace')
+
   const attach = await cli([...base, '--api', down, '--attach', join(files.dir, 'letter.pdf')])
   t.equal(attach.status, EXIT.USAGE)
   t.match(attach.stderr, /cannot read .*letter\.pdf \(--attach\): no such file or directory/)
