@@ -38,6 +38,7 @@ import { wireServers } from './wire/servers.js'
 import { wireClassified, wireClassifiedRecord } from './wire/classified.js'
 import type { ClassifiedStore } from './storage/classified.js'
 import { listen } from './wire/listen.js'
+import { ApiKeyTable, type ApiKeyEntry } from './services/api-keys.js'
 
 export interface ContextOverrides {
   readonly clock?: Clock
@@ -78,6 +79,9 @@ export interface AppContext {
   directory(): Directory
   /** Rescans hosting.agenciesDir now (SIGHUP); undefined when the node has no agencies folder. */
   reloadAgencies(): RescanReport | undefined
+  /** SIGHUP (issue 21 §2): the config file's API keys (when given: the file re-read and valid), the
+   *  hosted agencies folder, the directory and the CRLs, now. Never rejects; failures are logged. */
+  reload(fresh?: { apiKeys: readonly ApiKeyEntry[] }): Promise<void>
   /** Bind both listeners and start delivering. Returns the bound addresses. */
   listen(): Promise<{ federationUrl: string; apiUrl: string }>
   close(): Promise<void>
@@ -88,7 +92,28 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const log = overrides.log ?? createLogger(config.log.level)
   const base: Base = { config, clock, log, random: overrides.random, closers: [] }
   const { closers } = base
+  const closeAll = async () => {
+    // Reverse order: stop delivering, stop listening, close peers, flush and close the database.
+    for (const c of closers.reverse()) {
+      try {
+        await c()
+      } catch (err) {
+        log.error({ err }, 'error while closing')
+      }
+    }
+    closers.length = 0
+  }
+  try {
+    return await construct(base, closeAll)
+  } catch (err) {
+    // Issue 21 §2: a node that cannot be built does not keep half of it (the database, token sessions).
+    await closeAll()
+    throw err
+  }
+}
 
+async function construct(base: Base, closeAll: () => Promise<void>): Promise<AppContext> {
+  const { config, clock, log } = base
   const trustAnchors = wireAnchors(base)
   const { anchors } = trustAnchors
   const storage = wireStorage(base)
@@ -97,7 +122,8 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const { crlSources, directorySource, currentDirectory } = await wireTrust(base, trustAnchors, storage)
   const { hosted, registers } = wireAgencies(base, { db, currentDirectory })
   const events = wireEvents(base, { db, hosted })
-  const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory })
+  const apiKeys = new ApiKeyTable(config.api.keys)
+  const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory, apiKeys })
   const profiles = defaultProfiles()
   const timestamps = wireTimestamps(base, { db, anchors, profiles })
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
@@ -109,7 +135,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     directoryJws: () => directorySource.jws(),
   })
   const servers = await wireServers(base, {
-    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified,
+    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys,
   })
   const { federation, api } = servers
 
@@ -117,18 +143,19 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
-    listen: () => listen(base, { ...servers, events, delivery, noticeDeps, directorySource, crlSources, timestamps }),
-    async close() {
-      // Reverse order: stop delivering, stop listening, close peers, flush and close the database.
-      for (const c of closers.reverse()) {
-        try {
-          await c()
-        } catch (err) {
-          log.error({ err }, 'error while closing')
-        }
+    async reload(fresh) {
+      if (fresh) {
+        const { added, removed } = apiKeys.replace(fresh.apiKeys)
+        log.info({ event: 'config.api-keys-reloaded', added, removed }, 'API keys of the config file reloaded')
       }
-      closers.length = 0
+      agenciesDir?.rescan()
+      // Open event streams ask their key again (a removed key ends its stream).
+      await events.agenciesChanged()
+      const refreshed = await Promise.allSettled([directorySource.refresh(), crlSources.refresh()])
+      for (const r of refreshed) if (r.status === 'rejected') log.error({ err: r.reason, event: 'trust.reload-failed' }, 'could not reload the directory or a CRL')
     },
+    listen: () => listen(base, { ...servers, events, delivery, noticeDeps, directorySource, crlSources, timestamps }),
+    close: closeAll,
   }
   return ctx
 }

@@ -44,7 +44,8 @@ declare module 'fastify' {
 
 export interface ApiDeps {
   readonly log: Logger
-  readonly keys: readonly ApiKeyEntry[]
+  /** The config file's keys (services/api-keys.ts: replaced on SIGHUP). */
+  readonly keys: { get(sha256: string): ApiKeyEntry | undefined }
   readonly maxBodyBytes: number
   /** Timeouts and connection limit (config api.connections). */
   readonly connections: ConnectionLimits

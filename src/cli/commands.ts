@@ -10,6 +10,7 @@ import { initCommand } from './init.js'
 import { tsaCommand } from './tsa.js'
 import { retryCommand } from './retry.js'
 import { classifiedCommand } from './classified/index.js'
+import { EXIT_CODES_HELP } from './exit-codes.js'
 
 export interface Command {
   readonly summary: string
@@ -43,5 +44,6 @@ export function usage(): string {
     '',
     'Run "saraban-node <command> --help" for the options of a command.',
     '',
+    EXIT_CODES_HELP,
   ].join('\n')
 }

@@ -16,6 +16,8 @@ export interface KeyFiles {
   readonly cert: string
   /** The key's passphrase, read from the environment variable named by passphraseEnv. Secret. */
   readonly passphrase?: string
+  /** The name of that environment variable, to name it when the passphrase does not open the key. */
+  readonly passphraseEnv?: string
 }
 
 export interface AgencyConfig {

@@ -21,12 +21,15 @@ import type { Notices } from './notices.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import type { ClassifiedReceiveDeps } from '../services/classified/receive.js'
 import { ecmsLetterOrigin, ecmsPublicPaths, wireEcms } from './ecms.js'
+import type { ApiKeyTable } from '../services/api-keys.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
   readonly timestamps: Timestamping
   readonly events: Events
   readonly classified: { deps: ClassifiedDeps; receive: ClassifiedReceiveDeps }
+  /** api.keys of the config file, replaced on SIGHUP (context.ts reload()). */
+  readonly apiKeys: ApiKeyTable
 }
 
 export interface Servers {
@@ -57,7 +60,7 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     log,
     publicPaths: ecmsPublicPaths(base),
     letterOrigin: ecmsLetterOrigin(db),
-    keys: config.api.keys,
+    keys: p.apiKeys,
     maxBodyBytes: config.limits.maxApiBodyBytes,
     connections: config.api.connections,
     uploadLimits: config.limits,

@@ -79,7 +79,7 @@ t.test('embedded default: <packageRoot>/certs-dev/moi/node.json with dataDir <cw
   t.equal(env.dataDir, '/srv/run/elsewhere', 'SARABAN_DATA_DIR still wins')
   const missing = problemsOf(() => loadConfig({ env: {}, packageRoot: mkdtempSync(join(tmpdir(), 'saraban-empty-')) }))
   t.equal(missing.code, 'ERR_CONFIG_INVALID')
-  t.match(missing.errors[0]!.message, /ENOENT.*dev-certs/)
+  t.match(missing.errors[0]!.message, /does not exist; run `saraban-node dev-certs`/)
 })
 
 t.test('environment overrides', async (t) => {
@@ -260,5 +260,7 @@ t.test('unreadable, non-JSON and non-object files', async (t) => {
   const arr = setup('[]')
   t.same(problemsOf(() => loadConfig({ file: arr.file, packageRoot: root, env: {} })).errors, [{ field: '', message: 'must be a JSON object' }])
   const none = problemsOf(() => loadConfig({ file: join(root, 'nope.json'), packageRoot: root, env: {} }))
-  t.match(none.errors[0]!.message, /cannot read .*nope\.json: ENOENT$/)
+  // Issue 21 §2: missing is said as missing, with what to do, not "not valid".
+  t.match(none.errors[0]!.message, /nope\.json does not exist; check the --config path/)
+  t.notMatch(none.errors[0]!.message, /not valid/)
 })
