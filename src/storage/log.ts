@@ -1,10 +1,29 @@
 // The transparency log's storage (PROTOCOL.md §20; migration 018): entries, the complete-subtree
 // cache, the head and our own signed checkpoints, one tree per agency. The tree math is RFC 9162
 // §2.1 (src/tlog/hash.ts); what an entry holds is services/log/leaves.ts's business.
-import type Database from 'better-sqlite3'
+import Database from 'better-sqlite3'
+import { SCHEMA_VERSION } from './migrations/index.js'
 import { leafHash, nodeHash, EMPTY_ROOT } from '../tlog/hash.js'
 
 type Stmt<R = unknown> = Database.Statement<unknown[], R>
+
+/** The log's first schema version (migration 018). */
+const LOG_SCHEMA = 18
+
+/** Opens a node's database (a copy of its data directory) read-only for `log verify`: no migration,
+ *  no write. Throws an Error whose message says what is wrong with the file. */
+export function openReadOnly(file: string): Database.Database {
+  const sqlite = new Database(file, { readonly: true, fileMustExist: true })
+  try {
+    const v = sqlite.pragma('user_version', { simple: true }) as number
+    if (v < LOG_SCHEMA) throw new Error(`${file} is at schema version ${v}; the transparency log begins with ${LOG_SCHEMA} (start the node once to migrate it)`)
+    if (v > SCHEMA_VERSION) throw new Error(`${file} is at schema version ${v}, newer than this software (${SCHEMA_VERSION})`)
+    return sqlite
+  } catch (err) {
+    sqlite.close()
+    throw err
+  }
+}
 const HASH = 32
 
 export interface LogHead {
