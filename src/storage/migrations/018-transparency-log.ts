@@ -13,7 +13,6 @@ export const sql = `
 CREATE TABLE log_entries (
   agency    TEXT NOT NULL,
   idx       INTEGER NOT NULL CHECK (idx >= 0),
-  type      TEXT NOT NULL,
   entry     BLOB NOT NULL,
   leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32),
   PRIMARY KEY (agency, idx)
