@@ -13,6 +13,7 @@ import { testNet, call, waitFor, waitForRecipient, thaiLetter, type TestNet } fr
 import { AccessRecord } from '../../src/services/classified/access-record.js'
 import { verifyLog } from '../../src/services/log/verify.js'
 import { appendLeaf, LogStore, openReadOnly } from '../../src/storage/log.js'
+import { checkpointBody, logOrigin } from '../../src/tlog/checkpoint.js'
 
 let net: TestNet
 const work = mkdtempSync(join(tmpdir(), 'saraban-log-verify-'))
@@ -61,7 +62,8 @@ t.before(async () => {
   const store = new LogStore(ctx.db.sqlite)
   for (const agency of ['moi']) {
     const h = store.head(agency)
-    await ctx.db.write(() => store.saveCheckpoint({ agency, size: h.size, root: h.root, time: new Date().toISOString(), jws: fakeJws(agency, h.size, h.root), signedAt: Date.now() }))
+    const time = new Date().toISOString()
+    await ctx.db.write(() => store.saveCheckpoint({ agency, size: h.size, root: h.root, time, jws: unsignedJws(agency, h.size, h.root, time), signedAt: Date.now() }))
   }
   for (const n of [moi, mof]) files[n.id] = join(n.ctx!.config.dataDir, 'saraban.sqlite')
   await moi.stop()
@@ -72,9 +74,10 @@ t.teardown(async () => {
   rmSync(work, { recursive: true, force: true })
 })
 
-function fakeJws(agency: string, size: number, root: Buffer): string {
+/** A checkpoint in the JWS shape with the body as payload (signing is log-witness's: §20.4). */
+function unsignedJws(agency: string, size: number, root: Buffer, time: string): string {
   const b = (s: string) => Buffer.from(s).toString('base64url')
-  return `${b('{"alg":"none"}')}.${b(`saraban/v1/log/${agency}\n${size}\n${root.toString('base64')}\ntime ${new Date().toISOString()}\n`)}.`
+  return `${b('{"alg":"none"}')}.${b(checkpointBody({ origin: logOrigin(agency), size, root, time }))}.`
 }
 
 let copies = 0

@@ -17,6 +17,7 @@ CREATE TABLE log_entries (
   leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32),
   PRIMARY KEY (agency, idx)
 ) WITHOUT ROWID;
+CREATE INDEX log_entries_leaf ON log_entries (agency, leaf_hash);
 
 -- Complete subtrees above the leaves: level L, position i covers leaves [i·2^L, (i+1)·2^L).
 CREATE TABLE log_nodes (
