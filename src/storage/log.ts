@@ -143,6 +143,7 @@ export class LogStore {
         WHERE agency = ? ORDER BY size, signed_at`),
       pending: p<{ seq: number; source: string; ref: string }>('SELECT seq, source, ref FROM log_pending ORDER BY seq LIMIT ?'),
       donePending: p('DELETE FROM log_pending WHERE seq = ?'),
+      keyInUse: p('INSERT INTO log_keys (agency, role, cert_sha256, first_used) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       pendingCount: p<number>('SELECT count(*) FROM log_pending').pluck(),
     }
   }
@@ -211,6 +212,11 @@ export class LogStore {
 
   checkpoints(agency: string): StoredCheckpoint[] {
     return this.#s.checkpoints.all(agency)
+  }
+
+  /** A key seen in use by an agency (inside db.write()); true the first time (a key.in-use entry follows). */
+  recordKeyInUse(agency: string, role: 'signing' | 'encryption', certSha256: string, at: number): boolean {
+    return this.#s.keyInUse.run(agency, role, certSha256, at).changes === 1
   }
 
   /** The oldest state changes still waiting for their entries (migration 018's triggers). */

@@ -49,6 +49,15 @@ CREATE TABLE log_checkpoints (
 ) WITHOUT ROWID;
 CREATE INDEX log_checkpoints_latest ON log_checkpoints (agency, signed_at);
 
+-- Keys taken into use by a hosted agency (§20.3 key.in-use): the first time the node saw each in use.
+CREATE TABLE log_keys (
+  agency      TEXT NOT NULL,
+  role        TEXT NOT NULL CHECK (role IN ('signing', 'encryption')),
+  cert_sha256 TEXT NOT NULL,
+  first_used  INTEGER NOT NULL,
+  PRIMARY KEY (agency, role, cert_sha256)
+) WITHOUT ROWID;
+
 -- State changes waiting for their entries, in the order they happened (drained inside the same write()).
 CREATE TABLE log_pending (
   seq    INTEGER PRIMARY KEY,
@@ -90,6 +99,8 @@ CREATE TRIGGER log_classified_statement_in AFTER INSERT ON classified_statements
 BEGIN INSERT INTO log_pending (source, ref) VALUES ('classified-statement-in', json_array(NEW.id)); END;
 CREATE TRIGGER log_classified_access AFTER INSERT ON classified_access
 BEGIN INSERT INTO log_pending (source, ref) VALUES ('classified-access', json_array(NEW.seq)); END;
+CREATE TRIGGER log_key_in_use AFTER INSERT ON log_keys
+BEGIN INSERT INTO log_pending (source, ref) VALUES ('key', json_array(NEW.agency, NEW.role, NEW.cert_sha256)); END;
 CREATE TRIGGER log_directory AFTER INSERT ON directory_history
 BEGIN INSERT INTO log_pending (source, ref) VALUES ('directory', json_array(NEW.serial)); END;
 CREATE TRIGGER log_crl AFTER INSERT ON crl_history
