@@ -142,7 +142,7 @@ export class LogStore {
       checkpoints: p<StoredCheckpoint>(`SELECT agency, size, root, time, jws, signed_at AS signedAt FROM log_checkpoints
         WHERE agency = ? ORDER BY size, signed_at`),
       pending: p<{ seq: number; source: string; ref: string }>('SELECT seq, source, ref FROM log_pending ORDER BY seq LIMIT ?'),
-      donePending: p('DELETE FROM log_pending WHERE seq = ?'),
+      donePending: p('DELETE FROM log_pending WHERE seq <= ?'),
       keyInUse: p('INSERT INTO log_keys (agency, role, cert_sha256, first_used) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       pendingCount: p<number>('SELECT count(*) FROM log_pending').pluck(),
     }
@@ -224,6 +224,7 @@ export class LogStore {
     return this.#s.pending.all(limit).map((r) => ({ seq: r.seq, source: r.source, ref: JSON.parse(r.ref) as (string | number)[] }))
   }
 
+  /** The pending changes up to `seq` (inclusive) have their entries. */
   donePending(seq: number): void {
     this.#s.donePending.run(seq)
   }
