@@ -105,4 +105,21 @@ CREATE TRIGGER log_directory AFTER INSERT ON directory_history
 BEGIN INSERT INTO log_pending (source, ref) VALUES ('directory', json_array(NEW.serial)); END;
 CREATE TRIGGER log_crl AFTER INSERT ON crl_history
 BEGIN INSERT INTO log_pending (source, ref) VALUES ('crl', json_array(NEW.issuer_fp, NEW.crl_number)); END;
+
+-- A node upgraded to this version: its existing rows get their entries at its first start (the node
+-- drains log_pending before anything else), oldest kind of record first, each table in its own order.
+INSERT INTO log_pending (source, ref) SELECT 'directory', json_array(serial) FROM directory_history ORDER BY fetched_at, serial;
+INSERT INTO log_pending (source, ref) SELECT 'crl', json_array(issuer_fp, crl_number) FROM crl_history ORDER BY fetched_at, issuer_fp, crl_number;
+INSERT INTO log_pending (source, ref) SELECT 'outbox-message', json_array(message_id) FROM outbox_messages ORDER BY rowid;
+INSERT INTO log_pending (source, ref) SELECT 'outbox-delivered', json_array(message_id) FROM outbox_messages WHERE status = 'delivered' ORDER BY delivered_at, rowid;
+INSERT INTO log_pending (source, ref) SELECT 'inbox-message', json_array(message_id) FROM inbox_messages ORDER BY rowid;
+INSERT INTO log_pending (source, ref) SELECT 'notice-' || direction, json_array(message_id) FROM notices ORDER BY rowid;
+INSERT INTO log_pending (source, ref) SELECT 'register-entry', json_array(agency, book, year, number) FROM register_entries ORDER BY recorded_at, agency, book, year, number;
+INSERT INTO log_pending (source, ref) SELECT 'register-link', json_array(agency, book, year, number) FROM register_entries WHERE letter_id IS NOT NULL ORDER BY recorded_at, agency, book, year, number;
+INSERT INTO log_pending (source, ref) SELECT 'register-cancel', json_array(agency, book, year, number) FROM register_entries WHERE status = 'cancelled' ORDER BY cancelled_at, agency, book, year, number;
+INSERT INTO log_pending (source, ref) SELECT 'classified-item', json_array(id) FROM classified_items ORDER BY rowid;
+INSERT INTO log_pending (source, ref) SELECT 'classified-in', json_array(message_id) FROM classified_messages WHERE received_at IS NOT NULL ORDER BY rowid;
+INSERT INTO log_pending (source, ref) SELECT 'classified-statement-in', json_array(id) FROM classified_statements WHERE direction = 'in' AND notice_envelope_sha256 IS NOT NULL ORDER BY id;
+INSERT INTO log_pending (source, ref) SELECT 'classified-access', json_array(seq) FROM classified_access ORDER BY seq;
+INSERT INTO log_pending (source, ref) SELECT 'classified-destroyed', json_array(id) FROM classified_items WHERE destroyed_at IS NOT NULL ORDER BY destroyed_at, rowid;
 `
