@@ -133,6 +133,8 @@ export class LogStore {
       leafHashes: p<Buffer>('SELECT leaf_hash FROM log_entries WHERE agency = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
       entries: p<StoredEntry>('SELECT idx AS "index", entry, leaf_hash AS leafHash FROM log_entries WHERE agency = ? AND idx >= ? AND idx < ? ORDER BY idx'),
       allEntries: p<StoredEntry>('SELECT idx AS "index", entry, leaf_hash AS leafHash FROM log_entries WHERE agency = ? ORDER BY idx'),
+      span: p<{ first: string | null; last: string | null }>(`SELECT min(json_extract(CAST(entry AS TEXT), '$.at')) AS first,
+        max(json_extract(CAST(entry AS TEXT), '$.at')) AS last FROM log_entries WHERE agency = ?`),
       node: p<Buffer>('SELECT hash FROM log_nodes WHERE agency = ? AND level = ? AND pos = ?').pluck(),
       nodeCount: p<number>('SELECT count(*) FROM log_nodes WHERE agency = ?').pluck(),
       putCheckpoint: p(`INSERT INTO log_checkpoints (agency, size, root, time, jws, signed_at) VALUES (@agency, @size, @root, @time, @jws, @signedAt)
@@ -190,6 +192,11 @@ export class LogStore {
   /** Every entry, in index order, without holding them all in memory (verify). */
   *iterateEntries(agency: string): IterableIterator<StoredEntry> {
     yield* this.#s.allEntries.iterate(agency)
+  }
+
+  /** The earliest and latest `at` of the log's entries (RFC 3339 strings sort as times); null when empty. */
+  timeSpan(agency: string): { first: string | null; last: string | null } {
+    return this.#s.span.get(agency) ?? { first: null, last: null }
   }
 
   /** The complete subtree at `level` ≥ 1 and position `pos` (leaves [pos·2^level, (pos+1)·2^level)). */

@@ -53,7 +53,8 @@ t.test('appendLeaf: indexes, head, subtrees and proofs agree with RFC 9162 over 
 t.test('the appender: node-wide rows go to every hosted log; an entry that cannot be built rolls its change back', async (t) => {
   const db = Db.open(':memory:')
   t.teardown(() => db.close())
-  const appender = new LeafAppender({ sqlite: db.sqlite, hosted: () => ['moi', 'mof'] })
+  let hosted = ['moi', 'mof']
+  const appender = new LeafAppender({ sqlite: db.sqlite, hosted: () => hosted })
   db.afterEachWrite(() => appender.drain())
   const store = new LogStore(db.sqlite)
   await db.write(() => db.sqlite.prepare(`INSERT INTO directory_history (serial, issued_at, next_update, payload_sha256, jws, fetched_at)
@@ -79,9 +80,14 @@ t.test('the appender: node-wide rows go to every hosted log; an entry that canno
   const time = '2026-12-06T03:00:00.000Z'
   await log.saveCheckpoint('moi', h.size, `e30.${Buffer.from(checkpointBody({ origin: logOrigin('moi'), size: h.size, root: h.root, time })).toString('base64url')}.sig`)
   t.match(log.latestCheckpoint('moi'), { size: 2 })
+  // mof moves to another node: later node-wide changes are not in its log, and that is no difference
+  hosted = ['moi']
+  await db.write(() => db.sqlite.prepare(`INSERT INTO directory_history (serial, issued_at, next_update, payload_sha256, jws, fetched_at)
+    VALUES (2, 0, 1, '${'c'.repeat(64)}', 'x.y.z', 5000)`).run())
+  t.equal(store.head('mof').size, 1)
   const r = verifyLog(db.sqlite)
   t.same(r.differences, [], 'verify: intact')
-  t.equal(r.entriesChecked, 3)
+  t.equal(r.entriesChecked, 4)
   t.equal(createHash('sha256').update(Buffer.concat([Buffer.from([0]), store.entries('moi', 0, 1)[0]!.entry])).digest('hex'), store.entries('moi', 0, 1)[0]!.leafHash.toString('hex'), 'leaf hash = SHA-256(0x00 || entry)')
 })
 
