@@ -3,7 +3,7 @@
 // proofs, and a state change whose entry cannot be built is rolled back with it.
 import t from 'tap'
 import { createHash } from 'node:crypto'
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -12,6 +12,7 @@ import { Db } from '../../src/storage/index.js'
 import { appendLeaf, LogStore } from '../../src/storage/log.js'
 import { LeafAppender } from '../../src/services/log/append.js'
 import { StoredLog } from '../../src/services/log/stored-log.js'
+import { storedReceiptClaims } from '../../src/services/log/receipt-claims.js'
 import { verifyLog } from '../../src/services/log/verify.js'
 import { consistencyProof, inclusionProof, rootHash } from '../../src/tlog/tree.js'
 import { verifyConsistency, verifyInclusion } from '../../src/tlog/verify.js'
@@ -111,4 +112,13 @@ t.test('a node upgraded to migration 018: its existing rows get their entries at
   const store = new LogStore(db.sqlite)
   t.same(store.entries('moi', 0, 9).map((e) => JSON.parse(e.entry.toString()).type), ['trust.directory', 'register.taken'])
   t.same(verifyLog(db.sqlite).differences, [], 'the upgraded database verifies')
+})
+
+t.test('a stored receipt\'s claims are read without verifying again, both families (vectors)', async (t) => {
+  for (const [dir, file] of [['cms-v1', '01-valid-rsa-pkcs1.json'], ['cms-v1', '02-valid-ecdsa.json'], ['jose-v1', readdirSync(new URL('../vectors/jose-v1/receipts/', import.meta.url))[0]!]] as const) {
+    const v = JSON.parse(readFileSync(new URL(`../vectors/${dir}/receipts/${file}`, import.meta.url), 'utf8'))
+    if (!v.expect?.claims) continue
+    t.same(storedReceiptClaims(v.receipt), v.expect.claims, `${dir} ${file}`)
+  }
+  t.throws(() => storedReceiptClaims('bm90IGEgcmVjZWlwdA=='), /not|SignedData/, 'not a receipt: an error, so the write that stores it rolls back')
 })
