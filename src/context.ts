@@ -121,6 +121,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   // The CRLs before the directory, whose signer's path is checked for revocation (PROTOCOL.md §15.1).
   const { crlSources, directorySource, currentDirectory } = await wireTrust(base, trustAnchors, storage)
   const { hosted, registers } = wireAgencies(base, { db, currentDirectory })
+  await storage.logWiring.useHosted(hosted)
   const events = wireEvents(base, { db, hosted })
   const apiKeys = new ApiKeyTable(config.api.keys)
   const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory, apiKeys })

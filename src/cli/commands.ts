@@ -11,6 +11,7 @@ import { tsaCommand } from './tsa.js'
 import { retryCommand } from './retry.js'
 import { classifiedCommand } from './classified/index.js'
 import { EXIT_CODES_HELP } from './exit-codes.js'
+import { logCommand } from './log/index.js'
 
 export interface Command {
   readonly summary: string
@@ -30,6 +31,7 @@ export const commands: Record<string, Command> = {
   ca: caCommand,
   tsa: tsaCommand,
   classified: classifiedCommand,
+  log: logCommand,
 }
 
 export function usage(): string {
