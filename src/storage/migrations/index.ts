@@ -19,6 +19,7 @@ import { sql as sharedRefs } from './014-shared-refs.js'
 import { sql as sealing } from './015-sealing.js'
 import { sql as patience } from './016-patience.js'
 import { sql as classified } from './017-classified.js'
+import { sql as ecmsQueue } from './021-ecms-queue.js'
 
 export interface Migration {
   readonly version: number
@@ -44,6 +45,12 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 15, name: 'sealing', sql: sealing },
   { version: 16, name: 'patience', sql: patience },
   { version: 17, name: 'classified', sql: classified },
+  // 018–020 belong to other branches of this round (log-store, log-witness, ecms-edge); these empty
+  // stand-ins keep the numbering contiguous here and are replaced by theirs when the branches merge.
+  { version: 18, name: 'reserved-018', sql: '' },
+  { version: 19, name: 'reserved-019', sql: '' },
+  { version: 20, name: 'reserved-020', sql: '' },
+  { version: 21, name: 'ecms-queue', sql: ecmsQueue },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

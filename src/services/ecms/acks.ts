@@ -1,0 +1,87 @@
+// The notifiers an e-CMS client sends inside CorrespondenceLetterOutboundRequest, and its
+// CorrespondenceDeleteGovernmentDocumentRequest, as our notice acts (issue 18 §4; e-cms.md §7.4;
+// PROTOCOL.md §18). Each finds the letter by e-CMS's key (LetterID + CorrespondenceDate, narrowed by the
+// departments when given) in the correlation table, then calls the same acts as the REST API.
+import { SarabanError } from '../../errors.js'
+import { registerLetter, rejectLetter, withdrawLetter } from '../notices/acts.js'
+import type { NoticeRow } from '../../storage/notices.js'
+import type { Correlation } from '../../storage/ecms-queue.js'
+import type { EcmsQueueDeps } from './deps.js'
+import { findCorrelation, type SpecialKey } from './pull.js'
+
+export type LetterKey = Omit<SpecialKey, 'kind'>
+
+/** The acknowledgement facts e-CMS adds to a notifier's answer (e-cms.md §4 "Notifier responses"). */
+export interface AckAnswer {
+  readonly acceptDate: string
+  readonly acceptDepartment: string
+  readonly notice?: NoticeRow
+}
+
+function received(d: EcmsQueueDeps, agency: string, key: LetterKey): Correlation {
+  const c = findCorrelation(d, agency, 'in', key)
+  if (!c) {
+    throw new SarabanError('ERR_NOT_FOUND', `No letter "${key.letterId}" of ${key.correspondenceDate} was handed to this e-CMS client; check LetterID and CorrespondenceDate against the GovernmentDocument it pulled.`, { field: 'LetterID' })
+  }
+  return c
+}
+
+const answer = (d: EcmsQueueDeps, agency: string, notice?: NoticeRow): AckAnswer => ({
+  acceptDate: new Date(d.clock.now()).toISOString(), acceptDepartment: d.departmentOf(agency) ?? '', ...(notice ? { notice } : {}),
+})
+
+/** ReceiveLetterNotifier: recorded, not sent on (our signed receipt already told the sender, §6.1). */
+export async function clientReceived(d: EcmsQueueDeps, agency: string, key: LetterKey): Promise<AckAnswer> {
+  const c = received(d, agency, key)
+  await d.db.write(() => d.store.markClientReceived(c.id, d.clock.now()))
+  return answer(d, agency)
+}
+
+/** The receive number an AcceptID names: digits, optionally "/year" (e.g. "123" or "123/2569"). */
+export function receiveNumber(acceptId: string): number {
+  const m = /^\s*(\d{1,9})(?:\s*\/\s*\d{4})?\s*$/.exec(acceptId)
+  if (!m || Number(m[1]) < 1) {
+    throw new SarabanError('ERR_REQUEST_INVALID', `AcceptID "${acceptId}" is not a receive number; send the number your register gave the letter (digits, e.g. "123" or "123/2569").`, { field: 'AcceptID' })
+  }
+  return Number(m[1])
+}
+
+/** AcceptLetterNotifier: the AcceptID becomes the receive number in our register, and a signed
+ *  `accepted` notice goes to the sender (PROTOCOL.md §18.2). */
+export async function clientAccepted(d: EcmsQueueDeps, agency: string, key: LetterKey, acceptId: string): Promise<AckAnswer> {
+  const number = receiveNumber(acceptId)
+  const c = received(d, agency, key)
+  const notice = await registerLetter(d.noticeDeps, c.messageId, { number, remarks: `e-CMS AcceptID ${acceptId.trim()}` })
+  return answer(d, agency, notice)
+}
+
+/** RejectLetterNotifier (no reason on the wire: `other`) and InvalidLetterNotifier (`misaddressed`):
+ *  a signed `rejected` notice (PROTOCOL.md §18.3). */
+export async function clientRejected(d: EcmsQueueDeps, agency: string, key: LetterKey, invalid: boolean): Promise<AckAnswer> {
+  const c = received(d, agency, key)
+  const notice = await rejectLetter(d.noticeDeps, c.messageId, invalid
+    ? { reasonCode: 'misaddressed', reason: 'The recipient\'s e-CMS system reported the letter as invalid (InvalidLetterNotifier).' }
+    : { reasonCode: 'other', reason: 'The recipient\'s e-CMS system rejected the letter (RejectLetterNotifier).' })
+  return answer(d, agency, notice)
+}
+
+/** CorrespondenceDeleteGovernmentDocumentRequest: the sender withdraws the letter from that recipient
+ *  (a signed `withdrawn` notice, or the queued message cancelled, §18.4) so that it can send it again
+ *  under the same number. A letter the recipient already rejected, or one already withdrawn, needs no
+ *  act: the answer is the same (idempotent). Either way the correlation row is retired, so the letter
+ *  sent again is a new one to e-CMS's key. */
+export async function clientWithdrew(d: EcmsQueueDeps, agency: string, key: LetterKey): Promise<{ withdrawn: boolean }> {
+  const c = findCorrelation(d, agency, 'out', key)
+  if (!c || !c.letterId || c.retiredAt !== null) {
+    throw new SarabanError('ERR_NOT_FOUND', `This agency sent no letter "${key.letterId}" of ${key.correspondenceDate} that can still be deleted; check LetterID, CorrespondenceDate and AcceptDepartment.`, { field: 'LetterID' })
+  }
+  let withdrawn = true
+  try {
+    await withdrawLetter(d.noticeDeps, c.letterId, { reason: 'The sender\'s e-CMS system deleted the letter (CorrespondenceDeleteGovernmentDocumentRequest).', recipients: [c.recipientAgency] })
+  } catch (err) {
+    if (!(err instanceof SarabanError) || (err.code !== 'ERR_ALREADY_REJECTED' && err.code !== 'ERR_ALREADY_WITHDRAWN')) throw err
+    withdrawn = false
+  }
+  await d.db.write(() => d.store.retire(c.id, d.clock.now()))
+  return { withdrawn }
+}
