@@ -84,6 +84,11 @@ export class EcmsQueueStore {
       itemOf: p<QueueItem>(`SELECT ${ITEM} FROM ecms_queue WHERE agency = ? AND kind = ? AND correlation_id = ?`),
       del: p('UPDATE ecms_queue SET deleted_at = ? WHERE seq = ? AND deleted_at IS NULL'),
       withdraw: p('UPDATE ecms_queue SET withdrawn_at = ? WHERE correlation_id = ? AND kind = ? AND pulled_at IS NULL AND withdrawn_at IS NULL'),
+      // A letter sent but not yet correlated (no event about it yet): by its number and date, the way
+      // e-CMS names it; letters_by_sender bounds the scan to the agency's letters.
+      sentByNumber: p<string>(`SELECT m.message_id FROM letters l JOIN outbox_messages m ON m.letter_id = l.id
+        WHERE l.sender_agency = @agency AND l.kind = 'letter' AND json_extract(l.letter_json, '$.number') = @ecmsLetterId
+        AND json_extract(l.letter_json, '$.date') = @correspondenceDate ORDER BY l.created_at DESC`).pluck(),
       pending: p<number>(`SELECT count(*) FROM ecms_queue WHERE agency = ? AND deleted_at IS NULL AND (withdrawn_at IS NULL OR pulled_at IS NOT NULL)`).pluck(),
     }
   }
@@ -105,6 +110,11 @@ export class EcmsQueueStore {
   /** Every row with this LetterID and date for the agency, newest first (departments are filtered by the caller). */
   byKey(k: CorrelationKey): Correlation[] {
     return this.#s.corrByKey.all(k)
+  }
+
+  /** Outbox message ids of the agency's letters with this number and date, newest letter first. */
+  sentByNumber(k: Omit<CorrelationKey, 'direction'>): string[] {
+    return this.#s.sentByNumber.all(k)
   }
 
   markClientReceived(id: number, at: number): boolean {

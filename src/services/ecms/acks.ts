@@ -8,6 +8,7 @@ import type { NoticeRow } from '../../storage/notices.js'
 import type { Correlation } from '../../storage/ecms-queue.js'
 import type { EcmsQueueDeps } from './deps.js'
 import { findCorrelation, type SpecialKey } from './pull.js'
+import { sentCorrelation } from './enqueue.js'
 
 export type LetterKey = Omit<SpecialKey, 'kind'>
 
@@ -71,8 +72,15 @@ export async function clientRejected(d: EcmsQueueDeps, agency: string, key: Lett
  *  act: the answer is the same (idempotent). Either way the correlation row is retired, so the letter
  *  sent again is a new one to e-CMS's key. */
 export async function clientWithdrew(d: EcmsQueueDeps, agency: string, key: LetterKey): Promise<{ withdrawn: boolean }> {
-  const c = findCorrelation(d, agency, 'out', key)
-  if (!c || !c.letterId || c.retiredAt !== null) {
+  // A letter not delivered yet has raised no event, so it may have no correlation row: made here.
+  let c = findCorrelation(d, agency, 'out', key, true)
+  if (!c) {
+    await d.db.write(() => {
+      for (const m of d.store.sentByNumber({ agency, ecmsLetterId: key.letterId, correspondenceDate: key.correspondenceDate })) sentCorrelation(d, m)
+    })
+    c = findCorrelation(d, agency, 'out', key, true)
+  }
+  if (!c || !c.letterId) {
     throw new SarabanError('ERR_NOT_FOUND', `This agency sent no letter "${key.letterId}" of ${key.correspondenceDate} that can still be deleted; check LetterID, CorrespondenceDate and AcceptDepartment.`, { field: 'LetterID' })
   }
   let withdrawn = true

@@ -78,11 +78,12 @@ export async function deleteItem(d: EcmsQueueDeps, agency: string, processId: st
   return r
 }
 
-/** The correlation rows of an agency for a LetterID and date, narrowed by the departments given. */
-export function findCorrelation(d: EcmsQueueDeps, agency: string, direction: 'in' | 'out', key: Omit<SpecialKey, 'kind'>): Correlation | undefined {
+/** The newest correlation row of an agency for a LetterID and date, narrowed by the departments given;
+ *  `live`: not retired (a letter withdrawn in order to be sent again is no longer the one meant). */
+export function findCorrelation(d: EcmsQueueDeps, agency: string, direction: 'in' | 'out', key: Omit<SpecialKey, 'kind'>, live = false): Correlation | undefined {
   const rows = d.store.byKey({ agency, direction, ecmsLetterId: key.letterId, correspondenceDate: key.correspondenceDate })
   const same = (want: string | undefined, have: string) => !want || !have || deptEqual(want, have)
-  return rows.find((c) => same(key.senderDepartment, c.senderDept) && same(key.acceptDepartment, c.receiverDept))
+  return rows.find((c) => (!live || c.retiredAt === null) && same(key.senderDepartment, c.senderDept) && same(key.acceptDepartment, c.receiverDept))
 }
 
 /** e-CMS department codes come as 5 digits (BOI) or 10 (the 2016 directory, padded with zeros): the
