@@ -89,6 +89,9 @@ export class EcmsQueueStore {
       sentByNumber: p<string>(`SELECT m.message_id FROM letters l JOIN outbox_messages m ON m.letter_id = l.id
         WHERE l.sender_agency = @agency AND l.kind = 'letter' AND json_extract(l.letter_json, '$.number') = @ecmsLetterId
         AND json_extract(l.letter_json, '$.date') = @correspondenceDate ORDER BY l.created_at DESC`).pluck(),
+      retiredCount: p<number>(`SELECT count(*) FROM ecms_correlation WHERE agency = @agency AND direction = 'out'
+        AND ecms_letter_id = @ecmsLetterId AND correspondence_date = @correspondenceDate AND recipient_agency = @recipientAgency
+        AND retired_at IS NOT NULL`).pluck(),
       pending: p<number>(`SELECT count(*) FROM ecms_queue WHERE agency = ? AND deleted_at IS NULL AND (withdrawn_at IS NULL OR pulled_at IS NOT NULL)`).pluck(),
     }
   }
@@ -115,6 +118,11 @@ export class EcmsQueueStore {
   /** Outbox message ids of the agency's letters with this number and date, newest letter first. */
   sentByNumber(k: Omit<CorrelationKey, 'direction'>): string[] {
     return this.#s.sentByNumber.all(k)
+  }
+
+  /** How many letters with this number and date the agency withdrew from this recipient (to resend). */
+  retiredCount(k: Omit<CorrelationKey, 'direction'> & { recipientAgency: string }): number {
+    return this.#s.retiredCount.get(k)!
   }
 
   markClientReceived(id: number, at: number): boolean {

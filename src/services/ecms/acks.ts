@@ -93,3 +93,11 @@ export async function clientWithdrew(d: EcmsQueueDeps, agency: string, key: Lett
   await d.db.write(() => d.store.retire(c.id, d.clock.now()))
   return { withdrawn }
 }
+
+/** How many times the agency deleted (withdrew) a letter with this LetterID and date sent to this
+ *  recipient: a GovernmentDocument sent again after CorrespondenceDeleteGovernmentDocumentRequest is a
+ *  new letter, so the gateway's idempotency key for a send includes this count (a plain retry of the
+ *  same send still finds the first letter). */
+export function resendGeneration(d: Pick<EcmsQueueDeps, 'store'>, agency: string, key: { letterId: string; correspondenceDate: string; recipientAgency: string }): number {
+  return d.store.retiredCount({ agency, ecmsLetterId: key.letterId, correspondenceDate: key.correspondenceDate, recipientAgency: key.recipientAgency })
+}
