@@ -71,6 +71,8 @@ export interface ApiDeps {
   readonly events?: Events
   /** Classified letters (PROTOCOL.md §19); absent: no /api/v1/classified routes. */
   readonly classified?: ClassifiedDeps
+  /** Path prefixes served on this listener by others that authenticate their own callers (the e-CMS gateway). */
+  readonly publicPaths?: readonly string[]
 }
 
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any, any, any, any>> {
@@ -130,7 +132,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String((json as { $id?: string }).$id ?? `def-${i}`).replace(/[^A-Za-z0-9_.-]/g, '_') },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  await app.register(bearerAuth, { lookup: apiKeyLookup(deps.keys, (sha) => deps.hosted.apiKey(sha)), publicPaths: ['/docs'], optionalPaths: ['/healthz'] })
+  await app.register(bearerAuth, { lookup: apiKeyLookup(deps.keys, (sha) => deps.hosted.apiKey(sha)), publicPaths: ['/docs', ...(deps.publicPaths ?? [])], optionalPaths: ['/healthz'] })
   await app.register(async (scoped) => {
     await letterRoutes(scoped, deps)
     await inboxRoutes(scoped, deps)

@@ -19,6 +19,7 @@ import { sql as sharedRefs } from './014-shared-refs.js'
 import { sql as sealing } from './015-sealing.js'
 import { sql as patience } from './016-patience.js'
 import { sql as classified } from './017-classified.js'
+import { sql as ecmsOutbound } from './020-ecms-outbound.js'
 import { sql as ecmsQueue } from './021-ecms-queue.js'
 
 export interface Migration {
@@ -45,20 +46,19 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 15, name: 'sealing', sql: sealing },
   { version: 16, name: 'patience', sql: patience },
   { version: 17, name: 'classified', sql: classified },
-  // 018–020 belong to other branches of this round (log-store, log-witness, ecms-edge); these empty
-  // stand-ins keep the numbering contiguous here and are replaced by theirs when the branches merge.
-  { version: 18, name: 'reserved-018', sql: '' },
-  { version: 19, name: 'reserved-019', sql: '' },
-  { version: 20, name: 'reserved-020', sql: '' },
+  { version: 20, name: 'ecms-outbound', sql: ecmsOutbound },
   { version: 21, name: 'ecms-queue', sql: ecmsQueue },
 ]
 
-export const SCHEMA_VERSION = MIGRATIONS.length
+// Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a
+// branch may carry a later number before the earlier ones land: versions must only increase.
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
 
 /** Brings the schema up to SCHEMA_VERSION; returns the version found before. */
 export function migrate(sqlite: Database): number {
   MIGRATIONS.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`storage: migration ${m.name} is numbered ${m.version}, expected ${i + 1}`)
+    const before = i === 0 ? 0 : MIGRATIONS[i - 1]!.version
+    if (m.version <= before) throw new Error(`storage: migration ${m.name} is numbered ${m.version}, after ${before}`)
   })
   // IMMEDIATE: two processes opening a fresh file at once must not both run 001.
   const run = sqlite.transaction((): number => {
@@ -66,7 +66,7 @@ export function migrate(sqlite: Database): number {
     if (found > SCHEMA_VERSION) {
       throw new SarabanError('ERR_INTERNAL', `storage: database schema version ${found} is newer than this software (${SCHEMA_VERSION})`)
     }
-    for (const m of MIGRATIONS.slice(found)) {
+    for (const m of MIGRATIONS.filter((x) => x.version > found)) {
       sqlite.exec(m.sql)
       sqlite.pragma(`user_version = ${m.version}`) // transactional: stored in the page-1 header
     }
