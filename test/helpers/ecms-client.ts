@@ -106,6 +106,7 @@ export interface Answer {
 }
 
 export function readAnswer(status: number, xml: string): Answer {
+  if (!xml.trimStart().startsWith('<')) throw new Error(`not an XML answer (HTTP ${status}): ${xml.slice(0, 300)}`)
   const doc = new DOMParser().parseFromString(xml, 'text/xml')
   const first = (local: string) => doc.getElementsByTagNameNS('*', local)[0]
   const text = (local: string) => first(local)?.textContent?.trim() ?? ''
