@@ -33,7 +33,7 @@ import type { HostedAgencies } from '../services/hosted-agencies.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import type { Logger } from '../log.js'
 import type { Events } from '../services/events/index.js'
-import type { UploadLimits } from './upload-limits.js'
+import type { UploadLimits } from '../services/upload-limits.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

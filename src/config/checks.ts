@@ -48,7 +48,7 @@ export interface RawConfig {
     webhookDelivery: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number; timeoutMs: number; concurrency: number; perEndpoint: number; allowPrivateTargets: boolean; allowedTargets: readonly string[] }
   }
   tsa: { url: string | null; caFile: string | null; timeoutMs: number; initialBackoffMs: number; maxBackoffMs: number; concurrency: number }
-  ecms: { pathPrefix: string; maxBodyBytes: number; publicUrl?: string; clients: Array<{ agency: string; allowFrom: string[] }> }
+  ecms: { pathPrefix: string; maxBodyBytes: number; publicUrl: string | null; clients: Array<{ agency: string; allowFrom: string[] }> }
 }
 
 const BUILT_IN_BOOK_IDS: readonly string[] = ['receive', 'send', 'circular']

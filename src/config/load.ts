@@ -142,7 +142,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     ecms: {
       pathPrefix: c.ecms.pathPrefix,
       maxBodyBytes: c.ecms.maxBodyBytes,
-      ...(c.ecms.publicUrl !== undefined ? { publicUrl: c.ecms.publicUrl } : {}),
+      ...(c.ecms.publicUrl !== null ? { publicUrl: c.ecms.publicUrl } : {}),
       clients: c.ecms.clients.map((e) => ({ agency: e.agency, allowFrom: [...e.allowFrom] })),
     },
     tsa: {

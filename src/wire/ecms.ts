@@ -37,13 +37,13 @@ export async function wireEcms(wiring: Base, api: FastifyInstance, p: EcmsParts)
     directory: p.currentDirectory,
     hosted: p.hosted,
     gatewayUrl: (agency) => `${base}${ecmsPath(ecms.pathPrefix, agency)}`,
-    send: { send: p.send, records },
+    send: { send: p.send, records, uploadLimits: config.limits },
     status: { records, outbox: p.outbox, notices: p.notices },
     queue: wireEcmsQueue(wiring, { ...p.queue, db: p.db, hosted: p.hosted, currentDirectory: p.currentDirectory, notices: p.notices, hasClient: (agency) => ecms.clients.some((c) => c.agency === agency) }),
   }
   await api.register(ecmsGateway, {
     deps,
-    prefix: ecms.pathPrefix,
+    pathPrefix: ecms.pathPrefix,
     maxBodyBytes: ecms.maxBodyBytes,
     clients: ecms.clients.map((c) => ({ agency: c.agency, allowFrom: cidrList(c.allowFrom) })),
   })

@@ -16,7 +16,7 @@ export const SECRET_CODES: readonly EcmsCode[] = [
 ]
 
 /** SpeedCode (ชั้นความเร็ว), 001 … 004. */
-export const SPEED_CODES: readonly EcmsCode[] = [...URGENCIES].reverse().map((u) => ({ value: URGENCY[u].ecms, description: URGENCY[u].th }))
+export const SPEED_CODES: readonly EcmsCode[] = URGENCIES.map((u) => ({ value: URGENCY[u].ecms, description: URGENCY[u].th }))
 
 /** MIME codes as GetMimeCodes answers them: File-Extension → Content-type; the extension names files. */
 export interface MimeCode {

@@ -14,7 +14,7 @@ export interface EcmsErrorRow {
 export const ECMS_ERRORS = {
   // --- the request as bytes and XML (plugin.ts, soap.ts) ---
   'ECMS-E001': { http: 415, description: 'The body must be a SOAP 1.1 envelope sent as text/xml (or application/soap+xml) in UTF-8 or TIS-620' },
-  'ECMS-E002': { http: 413, description: 'The request is larger than this gateway accepts (config ecms.maxBodyBytes): send fewer or smaller attachments' },
+  'ECMS-E002': { http: 413, description: 'The request or its attachments are larger than this node accepts (config ecms.maxBodyBytes, limits.maxAttachmentBytes, limits.maxAttachmentsTotalBytes, limits.maxAttachments): send fewer or smaller attachments' },
   'ECMS-E003': { http: 400, description: 'The body is not well-formed XML: check the client\'s XML writer' },
   'ECMS-E004': { http: 400, description: 'A DOCTYPE or entity declaration is not accepted (SOAP 1.1 forbids DTDs in messages): remove it' },
   'ECMS-E005': { http: 400, description: 'The body is not a SOAP 1.1 Envelope with one element in its Body' },

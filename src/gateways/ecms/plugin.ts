@@ -20,8 +20,8 @@ export interface EcmsClient {
 
 export interface EcmsGatewayOptions {
   readonly deps: EcmsDeps
-  /** Path prefix (config ecms.pathPrefix), e.g. '/ecms'. */
-  readonly prefix: string
+  /** Path prefix (config ecms.pathPrefix), e.g. '/ecms' (not `prefix`: Fastify would prefix the routes with it too). */
+  readonly pathPrefix: string
   readonly maxBodyBytes: number
   readonly clients: readonly EcmsClient[]
 }
@@ -74,7 +74,7 @@ export async function ecmsGateway(app: FastifyInstance, opts: EcmsGatewayOptions
     return refuse(reply, 'ErrorResponse', 'ECMS-E099')
   })
 
-  app.post<{ Params: { agency: string } }>(ecmsPath(opts.prefix, ':agency'), {
+  app.post<{ Params: { agency: string } }>(ecmsPath(opts.pathPrefix, ':agency'), {
     // Who is calling, before the body is read (issue 18 §1, §6).
     onRequest: async (request) => {
       const client = opts.clients.find((c) => c.agency === request.params.agency)

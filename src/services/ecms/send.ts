@@ -5,10 +5,13 @@
 // is stored in the letter's own transaction.
 import { sendLetter, type SendDeps, type SendRequest, type SendResult } from '../send.js'
 import type { EcmsOutboundRow, EcmsOutboundStore } from '../../storage/ecms-outbound.js'
+import { checkJsonAttachments, type UploadLimits } from '../upload-limits.js'
 
 export interface EcmsSendDeps {
   readonly send: SendDeps
   readonly records: EcmsOutboundStore
+  /** The attachment limits POST /api/v1/letters applies (config limits.*): the gateway is no way around them. */
+  readonly uploadLimits: UploadLimits
 }
 
 export interface EcmsSendRequest {
@@ -23,6 +26,7 @@ export interface EcmsSendRequest {
 }
 
 export async function sendFromEcms(deps: EcmsSendDeps, req: EcmsSendRequest): Promise<SendResult> {
+  checkJsonAttachments(deps.uploadLimits, req.letter.attachments, req.decoded.bytes)
   return sendLetter(deps.send, {
     body: req.letter,
     decoded: req.decoded,

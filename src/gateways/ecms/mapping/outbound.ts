@@ -72,7 +72,8 @@ export function letterFromDocument(doc: EcmsDocument, agency: string, directory:
   const receiver = resolveParty(directory, doc.receiver)
 
   const files = [...(doc.mainLetter ? [file(doc.mainLetter, 'letter')] : []), ...doc.attachments.map((a, i) => file(a, `attachment-${i + 1}`))]
-  const mainText = doc.mainLetter && mediaTypeOf(doc.mainLetter.mimeCode) === 'text/plain' ? decodeText(doc.mainLetter.bytes) : undefined
+  // A text main letter is also the letter's body (schema: at most 100000 characters; longer ones travel as the file only).
+  const mainText = doc.mainLetter && mediaTypeOf(doc.mainLetter.mimeCode) === 'text/plain' && doc.mainLetter.bytes.length <= 100_000 ? decodeText(doc.mainLetter.bytes) : undefined
   const body = [mainText, doc.description].filter((t): t is string => t !== undefined && t.trim() !== '').join('\n\n')
   const references: LetterReference[] = doc.references.map((r) => ({
     text: line(`ที่ ${r.letterId}${r.correspondenceDate ? ` ลงวันที่ ${r.correspondenceDate}` : ''}${r.subject ? ` เรื่อง ${r.subject}` : ''}`),
