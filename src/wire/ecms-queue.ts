@@ -5,6 +5,7 @@ import type { Directory } from '../pki/directory.js'
 import type { Events } from '../services/events/index.js'
 import type { HostedAgencies } from '../services/hosted-agencies.js'
 import type { NoticeDeps } from '../services/notices/deps.js'
+import type { Registers } from '../services/registers.js'
 import type { EcmsQueueDeps } from '../services/ecms/deps.js'
 import { enqueueTap } from '../services/ecms/enqueue.js'
 import type { Db } from '../storage/db.js'
@@ -18,6 +19,7 @@ export interface EcmsQueueParts {
   readonly inbox: InboxStore
   readonly notices: NoticeStore
   readonly noticeDeps: NoticeDeps
+  readonly registers: Registers
   readonly profiles: ProfileTable
   readonly hosted: HostedAgencies
   readonly events: Events
@@ -29,7 +31,7 @@ export interface EcmsQueueParts {
 export function wireEcmsQueue({ clock, log, closers }: Base, p: EcmsQueueParts): EcmsQueueDeps {
   const deps: EcmsQueueDeps = {
     clock, log: log.child({ area: 'ecms' }), db: p.db, store: new EcmsQueueStore(p.db), inbox: p.inbox, notices: p.notices, profiles: p.profiles, hosted: p.hosted,
-    noticeDeps: p.noticeDeps, hasClient: p.hasClient,
+    noticeDeps: p.noticeDeps, registers: p.registers, hasClient: p.hasClient,
     // PROTOCOL.md: the directory entry's e-CMS codes (agencies[].ecms).
     departmentOf: (agency) => p.currentDirectory().agency(agency)?.ecms?.department,
   }

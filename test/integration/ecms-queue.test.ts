@@ -11,7 +11,7 @@ const IDS = { moi: { ministry: '15', department: '15001' }, mof: { ministry: '03
 
 let net: TestNet
 t.before(async () => {
-  net = await testNet(['moi', 'mof', 'dga'], {
+  net = await testNet(["moi", "mof", "dga"], { log: process.env.ECMS_LOG === "1",
     editDirectory: (d: DirectoryDocument) => ({ ...d, agencies: d.agencies.map((a) => ({ ...a, ecms: IDS[a.id as keyof typeof IDS] })) }),
     extraFor: (agency) => (agency === 'dga' ? {} : { ecms: { clients: [{ agency }] } }),
   })
@@ -77,7 +77,11 @@ t.test('e-CMS → node A → node B → e-CMS, Receive and Accept back with the 
   t.equal((await mof(notifier('AcceptLetterNotifier', { ...key, acceptId: '43' }))).error, 'ECMS-E044', 'a second acceptance is refused')
 
   const inboxItem = (await call(net.nodes.mof!, 'GET', '/api/v1/inbox')).body.items[0]
-  t.equal(inboxItem.registration?.receiveNumber, 42, 'the AcceptID is the receive number in the register')
+  t.equal((await call(net.nodes.mof!, 'GET', `/api/v1/inbox/${inboxItem.id}`)).body.registration?.receiveNumber, 42, 'the AcceptID is the receive number in the register')
+  const book = (await call(net.nodes.mof!, 'GET', '/api/v1/registers/receive')).body
+  t.same(book.entries.map((e: { number: number }) => e.number), Array.from({ length: 42 }, (_, i) => i + 1), 'no gap: numbers 1–41, given by the client\'s own register, are recorded before 42')
+  t.equal(book.entries[41].messageId, inboxItem.id)
+  t.match(book.entries[0].remarks, /did not pass through the node/)
 
   const accepted = await pull(moi, 'AcceptLetterNotifier', 'มท 0201.2/ว 100')
   t.equal(accepted.text('AcceptID'), '42', 'the sender\'s client pulls the AcceptID')
@@ -161,19 +165,19 @@ t.test('REST API ⇄ e-CMS: a REST letter looks like any e-CMS letter, and answe
   t.equal(Buffer.from(got.text('MainLetterBinaryObject'), 'base64').toString(), '%PDF-1.4 letter', 'the letter file is the main letter')
   t.equal(got.xml.includes('AttachmentBinaryObject'), false)
   await mof(deleteItem(got.text('ProcessID')))
-  t.equal((await mof(notifier('AcceptLetterNotifier', { letterId: 'สพร 1/2569', date: '2026-12-02', subject: '', acceptId: '7/2569' }))).error, undefined)
+  t.equal((await mof(notifier('AcceptLetterNotifier', { letterId: 'สพร 1/2569', date: '2026-12-02', subject: '', acceptId: '50/2569' }))).error, undefined)
   const view = await waitFor('dga sees the acceptance', async () => {
     const r = await call(net.nodes.dga!, 'GET', `/api/v1/letters/${sent.body.id ?? sent.body.letterId}`)
     return r.body.recipients?.[0]?.accepted ? r.body : undefined
   })
-  t.equal(view.recipients[0].accepted.receiveNumber, 7, 'the REST sender sees the AcceptID as receive number')
+  t.equal(view.recipients[0].accepted.receiveNumber, 50, 'the REST sender sees the AcceptID as receive number')
 
   // e-CMS → REST: dga registers through the API; moi's client pulls the AcceptLetterNotifier.
   const moi = moiClient()
   const l = { ...letter('มท 0201.2/ว 104', 'ถึงหน่วยงานที่ใช้ REST'), receiver: IDS.dga }
   t.equal((await moi(outboundLetter(l))).error, undefined)
   const inboxItem = await waitFor('dga receives', async () => (await call(net.nodes.dga!, 'GET', '/api/v1/inbox')).body.items[0])
-  t.equal((await call(net.nodes.dga!, 'POST', `/api/v1/inbox/${inboxItem.id}/register`, {})).status, 201)
+  t.equal((await call(net.nodes.dga!, 'POST', `/api/v1/inbox/${inboxItem.id}/register`, {})).status, 200, 'dga registers through the REST API')
   const a = await pull(moi, 'AcceptLetterNotifier', l.letterId)
   t.equal(a.text('AcceptID'), '1', 'dga\'s first receive number')
   t.equal(a.text('Code'), IDS.dga.department, 'AcceptDepartment is the REST recipient')

@@ -47,13 +47,42 @@ export function receiveNumber(acceptId: string): number {
   return Number(m[1])
 }
 
+/** Most numbers recorded for a gap at once (a client's register far ahead of the node's is refused). */
+const MAX_GAP = 100_000
+
 /** AcceptLetterNotifier: the AcceptID becomes the receive number in our register, and a signed
- *  `accepted` notice goes to the sender (PROTOCOL.md §18.2). */
+ *  `accepted` notice goes to the sender (PROTOCOL.md §18.2). The client's saraban system keeps its own
+ *  register, which also numbers letters that never pass through the node (paper, other channels): when
+ *  the AcceptID is ahead of our receive book, the numbers in between are recorded first as entries of
+ *  letters that did not pass through the node (as POST /api/v1/registers/entries records paper letters),
+ *  so the book stays without gaps and the AcceptID is the number the sender is told. */
 export async function clientAccepted(d: EcmsQueueDeps, agency: string, key: LetterKey, acceptId: string): Promise<AckAnswer> {
   const number = receiveNumber(acceptId)
   const c = received(d, agency, key)
-  const notice = await registerLetter(d.noticeDeps, c.messageId, { number, remarks: `e-CMS AcceptID ${acceptId.trim()}` })
+  const register = () => registerLetter(d.noticeDeps, c.messageId, { number, remarks: `e-CMS AcceptID ${acceptId.trim()}` })
+  let notice: NoticeRow
+  try {
+    notice = await register()
+  } catch (err) {
+    if (!(err instanceof SarabanError) || err.code !== 'ERR_REGISTER_NUMBER_NOT_NEXT') throw err
+    await fillGap(d, agency, number)
+    notice = await register()
+  }
   return answer(d, agency, notice)
+}
+
+async function fillGap(d: EcmsQueueDeps, agency: string, upTo: number): Promise<void> {
+  const remarks = 'Number given by the agency\'s own saraban system (e-CMS) to a letter that did not pass through the node'
+  const filled = await d.db.write(() => {
+    for (let i = 0; i < MAX_GAP; i++) {
+      const r = d.registers.recordEntry({ agency, book: 'receive', at: d.clock.now(), entry: { remarks } })
+      if (r.number === upTo - 1) return i + 1
+      // Someone else took the number meanwhile: roll the whole gap back, answered as a taken number.
+      if (r.number >= upTo) throw new SarabanError('ERR_REGISTER_NUMBER_TAKEN', `Receive number ${upTo} is already used in the receive register of ${agency}.`, { field: 'AcceptID' })
+    }
+    throw new SarabanError('ERR_REQUEST_INVALID', `AcceptID ${upTo} is more than ${MAX_GAP} numbers ahead of the node's receive register; ask the operator to record the register's earlier numbers.`, { field: 'AcceptID' })
+  })
+  d.log.info({ event: 'ecms.register-gap', agency, upTo, filled }, 'receive numbers the e-CMS client\'s register gave outside the node recorded')
 }
 
 /** RejectLetterNotifier (no reason on the wire: `other`) and InvalidLetterNotifier (`misaddressed`):

@@ -9,6 +9,7 @@ import type { NoticeStore } from '../../storage/notices.js'
 import type { ProfileTable } from '../../crypto/profiles.js'
 import type { HostedAgencies } from '../hosted-agencies.js'
 import type { NoticeDeps } from '../notices/deps.js'
+import type { Registers } from '../registers.js'
 
 export interface EcmsQueueDeps {
   readonly clock: Clock
@@ -21,6 +22,8 @@ export interface EcmsQueueDeps {
   readonly hosted: HostedAgencies
   /** The notice acts (register, reject, withdraw) the client's notifiers become (PROTOCOL.md §18). */
   readonly noticeDeps: NoticeDeps
+  /** Entries for the receive numbers the client's own register gave to letters that did not pass through the node. */
+  readonly registers: Pick<Registers, 'recordEntry'>
   /** Whether a hosted agency has an e-CMS client configured: only those agencies get a queue. */
   readonly hasClient: (agency: string) => boolean
   /** An agency's e-CMS department code from the signed directory (PROTOCOL.md), if it has one. */
