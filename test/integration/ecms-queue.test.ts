@@ -13,7 +13,10 @@ let net: TestNet
 t.before(async () => {
   net = await testNet(["moi", "mof", "dga"], { log: process.env.ECMS_LOG === "1",
     editDirectory: (d: DirectoryDocument) => ({ ...d, agencies: d.agencies.map((a) => ({ ...a, ecms: IDS[a.id as keyof typeof IDS] })) }),
-    extraFor: (agency) => (agency === 'dga' ? {} : { ecms: { clients: [{ agency }] } }),
+    // dga may send labelled classified plaintext (PROTOCOL.md §19.8), to show such a letter never reaches an e-CMS client.
+    extraFor: (agency) => (agency === 'dga'
+      ? { agencies: [{ id: 'dga', signing: { key: 'signing.key.pem', cert: 'signing.chain.pem' }, encryption: { key: 'encryption.key.pem', cert: 'encryption.chain.pem' }, allowClassifiedPlaintext: true }] }
+      : { ecms: { clients: [{ agency }] } }),
   })
   for (const n of Object.values(net.nodes)) await n.start()
 })
@@ -182,4 +185,29 @@ t.test('REST API ⇄ e-CMS: a REST letter looks like any e-CMS letter, and answe
   t.equal(a.text('AcceptID'), '1', 'dga\'s first receive number')
   t.equal(a.text('Code'), IDS.dga.department, 'AcceptDepartment is the REST recipient')
   await moi(deleteItem(a.text('ProcessID')))
+})
+
+t.test('a classified letter is never queued for an e-CMS client; InvalidAcceptIDNotifier is refused saying what to do', async (t) => {
+  const mof = mofClient()
+  const secret = await call(net.nodes.dga!, 'POST', '/api/v1/letters', { letter: {
+    kind: 'EXTERNAL', number: 'สพร ลับ 1/2569', date: '2026-12-03', subject: 'เรื่องลับ', salutation: 'เรียน ปลัดกระทรวงการคลัง', secrecy: 'CONFIDENTIAL',
+    recipients: [{ agency: 'mof' }], body: 'ข้อความลับ', closing: 'ขอแสดงความนับถือ', signer: { name: 'นางสาวทดสอบ ระบบดี', position: 'ผู้อำนวยการ' },
+  } })
+  t.equal(secret.status, 202, JSON.stringify(secret.body))
+  // Then an ordinary one: once it is at the head of the queue, the classified one was passed over.
+  const plain = await call(net.nodes.dga!, 'POST', '/api/v1/letters', { letter: {
+    kind: 'EXTERNAL', number: 'สพร 2/2569', date: '2026-12-03', subject: 'เรื่องปกติ', salutation: 'เรียน ปลัดกระทรวงการคลัง',
+    recipients: [{ agency: 'mof' }], body: 'ข้อความ', closing: 'ขอแสดงความนับถือ', signer: { name: 'นางสาวทดสอบ ระบบดี', position: 'ผู้อำนวยการ' },
+  } })
+  t.equal(plain.status, 202)
+  await waitFor('both letters at mof', async () => ((await call(net.nodes.mof!, 'GET', '/api/v1/inbox')).body.items.filter((i: { from: string; receivedAt: string }) => i.from === 'dga' && i.receivedAt).length >= 3 ? true : undefined))
+  const got = await pull(mof, 'GovernmentDocument', 'สพร 2/2569')
+  t.notOk(got.xml.includes('เรื่องลับ'))
+  await mof(deleteItem(got.text('ProcessID')))
+  t.equal((await mof(inbound())).text('ProcessID'), '', 'nothing else: the classified letter is not in the queue')
+  t.equal((await mof(special('GovernmentDocument', { letterId: 'สพร ลับ 1/2569', date: '2026-12-03', senderDepartment: IDS.dga.department, acceptDepartment: IDS.mof.department }))).error, 'ECMS-E041', 'nor can it be asked for')
+  const moi = moiClient()
+  const disputed = await moi(notifier('InvalidAcceptIDNotifier', { letterId: 'มท 0201.2/ว 100', date: '2026-12-01', subject: '', acceptId: '42' }))
+  t.equal(disputed.error, 'ECMS-E045')
+  t.match(disputed.text('ErrorDescription'), /recipient agency directly/)
 })
