@@ -34,6 +34,7 @@ import type { ProfileTable } from '../crypto/profiles.js'
 import type { Logger } from '../log.js'
 import type { Events } from '../services/events/index.js'
 import type { UploadLimits } from '../services/upload-limits.js'
+import type { LetterOrigin } from '../services/ecms/origin.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -71,6 +72,8 @@ export interface ApiDeps {
   readonly events?: Events
   /** Classified letters (PROTOCOL.md §19); absent: no /api/v1/classified routes. */
   readonly classified?: ClassifiedDeps
+  /** How a sent letter entered the node when not through this API (the e-CMS gateway); absent: never. */
+  readonly letterOrigin?: (letterId: string) => LetterOrigin | undefined
   /** Path prefixes served on this listener by others that authenticate their own callers (the e-CMS gateway). */
   readonly publicPaths?: readonly string[]
 }

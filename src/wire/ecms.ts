@@ -6,6 +6,7 @@ import { ecmsGateway, ecmsPath } from '../gateways/ecms/plugin.js'
 import type { EcmsDeps } from '../gateways/ecms/dispatch.js'
 import { EcmsOutboundStore } from '../storage/ecms-outbound.js'
 import type { SendDeps } from '../services/send.js'
+import { letterOrigin, type LetterOrigin } from '../services/ecms/origin.js'
 import type { NoticeStore } from '../storage/notices.js'
 import type { Base } from './base.js'
 import { wireEcmsQueue, type EcmsQueueParts } from './ecms-queue.js'
@@ -47,4 +48,10 @@ export async function wireEcms(wiring: Base, api: FastifyInstance, p: EcmsParts)
     maxBodyBytes: ecms.maxBodyBytes,
     clients: ecms.clients.map((c) => ({ agency: c.agency, allowFrom: cidrList(c.allowFrom) })),
   })
+}
+
+/** GET /api/v1/letters/{id} shows a gateway letter's origin (README "e-CMS gateway"), also after the gateway is switched off. */
+export function ecmsLetterOrigin(db: Storage['db']): (letterId: string) => LetterOrigin | undefined {
+  const records = new EcmsOutboundStore(db)
+  return (letterId) => letterOrigin(records, letterId)
 }

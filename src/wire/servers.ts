@@ -19,7 +19,7 @@ import type { Delivery } from './delivery.js'
 import type { Notices } from './notices.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import type { ClassifiedReceiveDeps } from '../services/classified/receive.js'
-import { ecmsPublicPaths, wireEcms } from './ecms.js'
+import { ecmsLetterOrigin, ecmsPublicPaths, wireEcms } from './ecms.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
@@ -55,6 +55,7 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
   const api = await buildApiServer({
     log,
     publicPaths: ecmsPublicPaths(base),
+    letterOrigin: ecmsLetterOrigin(db),
     keys: config.api.keys,
     maxBodyBytes: config.limits.maxApiBodyBytes,
     connections: config.api.connections,

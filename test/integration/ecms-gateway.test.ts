@@ -93,6 +93,8 @@ t.test('e-CMS client → node A (gateway) → node B', async (t) => {
 
     const rec = records.get(processId)!
     t.equal(rec.agency, 'moi', 'recorded as entered through the gateway')
+    const view = await call(moi!, 'GET', `/api/v1/letters/${processId}`)
+    t.same(view.body.origin, { via: 'e-cms', ecmsLetterId: 'มท 0201.2/123', correspondenceDate: '2026-11-07', signature: 'absent' }, 'the REST API shows where the letter came from')
     t.equal(rec.signature, 'absent', 'unsigned, and marked so')
     const status = await ecmsPost(moi!, 'moi', soapEnvelope('<OutboundStatusRequest/>', 'mil-doc'))
     t.ok(tagTexts(status.text, 'ProcessID').includes(processId))
@@ -187,6 +189,9 @@ t.test('e-CMS client → node A (gateway) → node B', async (t) => {
     const rec = records.get(tagText(bad.text, 'ProcessID')!)!
     t.equal(rec.signature, 'invalid')
     t.ok(rec.signatureReason)
+    const view = await call(moi!, 'GET', `/api/v1/letters/${rec.letterId}`)
+    t.equal(view.body.origin.signature, 'invalid')
+    t.equal(view.body.origin.signatureReason, rec.signatureReason)
   })
 
   t.test('rows of the queue helper answer an ErrorDetail until they are filled', async (t) => {

@@ -1,11 +1,7 @@
 // Config ecms (README "e-CMS gateway"): who is calling is configuration; loopback by default; every
 // contradiction reported at load.
 import t from 'tap'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { loadConfig } from '../../src/config/index.js'
-import { isSarabanError, type FieldProblem } from '../../src/errors.js'
+import { loadConfigObject, configProblems } from '../helpers/config-file.js'
 
 const config = (ecms?: Record<string, unknown>) => ({
   tls: { key: 'tls.key', cert: 'tls.pem' }, trust: { anchors: ['root.pem'], directory: 'directory.jws' },
@@ -13,22 +9,8 @@ const config = (ecms?: Record<string, unknown>) => ({
   ...(ecms ? { ecms } : {}),
 })
 
-function load(cfg: unknown) {
-  const dir = mkdtempSync(join(tmpdir(), 'saraban-ecmscfg-'))
-  const file = join(dir, 'node.json')
-  writeFileSync(file, JSON.stringify(cfg))
-  return loadConfig({ file, env: {}, packageRoot: dir })
-}
-
-function problems(cfg: unknown): readonly FieldProblem[] {
-  try {
-    load(cfg)
-  } catch (e) {
-    if (isSarabanError(e)) return e.errors ?? []
-    throw e
-  }
-  return []
-}
+const load = loadConfigObject
+const problems = configProblems
 
 t.test('defaults: no clients (no gateway), /ecms, loopback-only clients', async (t) => {
   t.same(load(config()).ecms, { pathPrefix: '/ecms', maxBodyBytes: 67108864, clients: [] })

@@ -121,3 +121,18 @@ t.test('README lists every ErrorCode with its HTTP status', async (t) => {
   const section = readme.slice(readme.indexOf('## e-CMS gateway'))
   for (const [code, row] of Object.entries(ECMS_ERRORS)) t.match(section, `| \`${code}\` | ${row.http} |`, code)
 })
+
+t.test('base64Binary: line breaks allowed, otherwise strict', async (t) => {
+  const { base64Bytes } = await import('../../src/gateways/ecms/model.js')
+  const bytes = Buffer.from('ทดสอบส่งหนังสือ ทดสอบ')
+  t.same(base64Bytes(bytes.toString('base64').replace(/(.{8})/g, '$1\r\n '), 'x'), bytes, 'CRLF and spaces between characters')
+  for (const bad of ['QUJD=RA==', 'QUJ', 'QUJD-A==', 'QUJD_A==', 'QUJDRA===', 'QUJDR\u0E01==']) t.equal(refused(() => base64Bytes(bad, 'x')), 'ECMS-E033', JSON.stringify(bad))
+  t.same(base64Bytes('', 'x'), Buffer.alloc(0))
+})
+
+t.test('a GovernmentDocument written without namespaces is read the same', async (t) => {
+  const prefixed = governmentDocument({ receiver: { department: '03001' }, sender: { ministry: '15', department: '15001' } })
+  const bare = prefixed.replace(/<(\/?)(?:ram|rsm):/g, '<$1').replace(/\sxmlns:(?:ram|rsm)="[^"]*"/g, '')
+  t.notMatch(bare, /ram:|rsm:/)
+  t.same(documentFromXml(parseXml(bare)), documentFromXml(parseXml(prefixed)))
+})

@@ -18,7 +18,8 @@ import type { OutboxLetter } from '../../storage/outbox.js'
 /** The letter with each recipient's delivery and notices (PROTOCOL.md §7.3, §18.4). */
 export function letterStatusView(deps: ApiDeps, letter: OutboxLetter) {
   const messages = deps.outbox.messagesForLetter(letter.id)
-  return letterView(letter, messages, noticesByRef(deps.notices.aboutAll(messages.map((m) => m.messageId))))
+  const origin = deps.letterOrigin?.(letter.id)
+  return { ...letterView(letter, messages, noticesByRef(deps.notices.aboutAll(messages.map((m) => m.messageId)))), ...(origin ? { origin } : {}) }
 }
 
 const ref = (id: string) => ({ $ref: `${id}#` })

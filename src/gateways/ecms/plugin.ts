@@ -58,6 +58,7 @@ function send(reply: FastifyReply, status: number, xml: string) {
 export async function ecmsGateway(app: FastifyInstance, opts: EcmsGatewayOptions): Promise<void> {
   const { deps } = opts
   const log = deps.log.child({ area: 'ecms' })
+  app.decorateRequest('ecmsAgency', undefined)
   for (const t of MEDIA_TYPES) {
     app.addContentTypeParser(t, { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => done(null, body))
   }
@@ -75,6 +76,8 @@ export async function ecmsGateway(app: FastifyInstance, opts: EcmsGatewayOptions
   })
 
   app.post<{ Params: { agency: string } }>(ecmsPath(opts.pathPrefix, ':agency'), {
+    // SOAP, not part of the REST API's OpenAPI description (README "e-CMS gateway" describes it).
+    schema: { hide: true },
     // Who is calling, before the body is read (issue 18 §1, §6).
     onRequest: async (request) => {
       const client = opts.clients.find((c) => c.agency === request.params.agency)

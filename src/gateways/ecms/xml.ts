@@ -4,6 +4,7 @@
 // there is no entity declaration to expand ("billion laughs") and no external entity to fetch (XXE).
 // The refusal is made twice: the parser's own DocumentType node is refused, and the parser is never
 // asked to resolve anything (xmldom has no resolver); unknown entity references are fatal.
+import { isUtf8 } from 'node:buffer'
 import { DOMParser, DOMImplementation, XMLSerializer, type Element, type Node } from '@xmldom/xmldom'
 
 /** An element, namespace-agnostic for lookups (e-cms.md §7: un-namespaced children are accepted). */
@@ -64,8 +65,14 @@ function declaredEncoding(bytes: Buffer): string | undefined {
 export function decodeBody(bytes: Buffer, httpCharset: string | undefined): string {
   const label = (httpCharset ?? declaredEncoding(bytes) ?? 'utf-8').toLowerCase()
   if (!CHARSETS.has(label)) throw new XmlRefused('charset', `charset "${label}" is not accepted: send UTF-8 or TIS-620`)
+  // UTF-8: node:buffer's validator, an order of magnitude faster than a fatal TextDecoder on large bodies.
+  if (label === 'utf-8' || label === 'utf8' || label === 'us-ascii') {
+    if (!isUtf8(bytes)) throw new XmlRefused('charset', `the body is not valid ${label}`)
+    const text = bytes.toString('utf8')
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  }
   try {
-    return new TextDecoder(label === 'us-ascii' ? 'utf-8' : label, { fatal: true }).decode(bytes)
+    return new TextDecoder(label, { fatal: true }).decode(bytes)
   } catch {
     throw new XmlRefused('charset', `the body is not valid ${label}`)
   }
