@@ -194,6 +194,34 @@ t.test('e-CMS client → node A (gateway) → node B', async (t) => {
     t.equal(view.body.origin.signatureReason, rec.signatureReason)
   })
 
+  t.test('OutboundStatusRequest reports the recipient\'s acts in e-CMS terms', async (t) => {
+    const send = async (id: string) => {
+      const res = await ecmsPost(moi!, 'moi', soapEnvelope(outboundRequest(governmentDocument({ id, receiver: { department: '03001' } }))))
+      const processId = tagText(res.text, 'ProcessID')!
+      const done = await waitForRecipient(moi!, processId, 'delivered')
+      return { processId, messageId: done.recipients[0].messageId as string }
+    }
+    const accepted = await send('มท 0201.2/300')
+    const rejected = await send('มท 0201.2/301')
+    const reg = await call(mof!, 'POST', `/api/v1/inbox/${accepted.messageId}/register`, {})
+    t.ok(reg.status < 300, `B registers the letter: ${JSON.stringify(reg.body)}`)
+    const rej = await call(mof!, 'POST', `/api/v1/inbox/${rejected.messageId}/reject`, { reasonCode: 'misaddressed', reason: 'ส่งผิดหน่วยงาน' })
+    t.ok(rej.status < 300, `B rejects the other as misaddressed: ${JSON.stringify(rej.body)}`)
+    const states = await waitFor('both notices at A', async () => {
+      const res = await ecmsPost(moi!, 'moi', soapEnvelope('<OutboundStatusRequest/>'))
+      const items = res.text.split('<Outbound>').slice(1)
+      const of = (pid: string) => items.find((i) => i.includes(`<ProcessID>${pid}</ProcessID>`))
+      const a = of(accepted.processId)
+      const r = of(rejected.processId)
+      return a && r && tagText(a, 'ProcessStatus') !== 'RECEIVED' && tagText(r, 'ProcessStatus') !== 'RECEIVED' ? { a, r } : undefined
+    })
+    t.equal(tagText(states.a, 'ProcessStatus'), 'ACCEPTED')
+    t.match(tagText(states.a, 'AcceptID'), /^[1-9][0-9]*$/, 'the receive number B registered it under')
+    t.equal(tagText(states.a, 'AcceptID'), String(reg.body.registration.receiveNumber))
+    t.equal(tagText(states.a, 'ProcessStatusDescription'), 'ปลายทางลงเลขรับหนังสือ')
+    t.equal(tagText(states.r, 'ProcessStatus'), 'INVALID', 'misaddressed reads as InvalidLetter in e-CMS terms')
+  })
+
   t.test('rows of the queue helper answer an ErrorDetail until they are filled', async (t) => {
     const res = await ecmsPost(moi!, 'moi', soapEnvelope('<CorrespondenceLetterInboundRequest/>'))
     t.equal(res.status, 200)
