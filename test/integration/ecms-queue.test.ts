@@ -211,3 +211,19 @@ t.test('a classified letter is never queued for an e-CMS client; InvalidAcceptID
   t.equal(disputed.error, 'ECMS-E045')
   t.match(disputed.text('ErrorDescription'), /recipient agency directly/)
 })
+
+t.test('withdrawn while still queued (recipient node down): cancelled, never delivered', async (t) => {
+  await net.nodes.mof!.stop()
+  const moi = moiClient()
+  const l = letter('มท 0201.2/ว 105', 'ยกเลิกก่อนส่งถึง')
+  const sent = await moi(outboundLetter(l))
+  t.equal(sent.error, undefined)
+  // No event has named this letter yet: it is found among moi's sent letters by number and date.
+  const del = await moi(deleteGovernmentDocument({ letterId: l.letterId, date: l.date, senderDepartment: IDS.moi.department, acceptDepartment: IDS.mof.department }))
+  t.equal(del.error, undefined, del.xml)
+  const view = (await call(net.nodes.moi!, 'GET', `/api/v1/letters/${sent.text('ProcessID')}`)).body
+  t.equal(view.recipients[0].withdrawn?.cancelled, true, 'the queued delivery was cancelled')
+  await net.nodes.mof!.start()
+  const mof = mofClient()
+  t.equal((await mof(inbound())).text('ProcessID'), '', 'mof\'s client never sees it')
+})
