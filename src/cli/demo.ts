@@ -20,6 +20,7 @@ import { verifyTimeStampToken } from '../tsa/verify.js'
 import { verifyEvidence } from '../services/evidence.js'
 import type { Command } from './commands.js'
 import { prepareCircularDemo } from './demo-circular.js'
+import { ecmsDemo, withEcmsClient } from './demo-ecms.js'
 
 const AGENCIES = ['moi', 'mof', 'dga'] as const
 const PROFILE_WORDS: Record<string, string> = {
@@ -55,7 +56,8 @@ Starts the dev time-stamping authority and moi, mof and dga from certs-dev/ (fed
 8443-8445, API on free ports, data in a temporary folder), sends one Thai letter with a PDF from moi
 to mof (jose-v2) and dga (cms-v1), numbered from moi's send register; mof registers it (the signed
 acceptance carries its receive number), dga rejects it, a second letter is withdrawn; then prints
-mof's events and checks the evidence bundle; last, a circular (ว number) from moi to 40 local
+mof's events and checks the evidence bundle; dga's saraban system then speaks e-CMS to its node
+(pulls moi's letter, sends one to mof, pulls mof's acceptance with its receive number); last, a circular (ว number) from moi to 40 local
 administrations on an extra hosting node, signed once and encrypted once.
 Options:
   --keep   keep the temporary data folder and print its path
@@ -81,7 +83,7 @@ Options:
           env: { SARABAN_DATA_DIR: join(dataRoot, id), SARABAN_API_PORT: '0' },
           packageRoot: root,
         })
-        const ctx = await createContext({ ...config, ...circ.override(config), ...withOfficerKey(config, id), tsa: { ...config.tsa, url: tsaUrl } }, { log: log.child({ agency: id }) })
+        const ctx = await createContext({ ...config, ...circ.override(config), ...withOfficerKey(config, id), ...withEcmsClient(config, id), tsa: { ...config.tsa, url: tsaUrl } }, { log: log.child({ agency: id }) })
         const { federationUrl, apiUrl } = await ctx.listen()
         nodes[id] = { ctx, apiUrl }
         const entry = ctx.directory().agency(id)
@@ -175,6 +177,10 @@ Options:
       const report = await verifyEvidence(evidence, { anchors: moi.ctx.anchors, profiles: moi.ctx.profiles, verifyTimeStampToken, strict: true })
       say(`⑩ evidence bundle v2 (${evidence.length} bytes, a tar archive): ${report.ok ? `verifies offline with --strict — envelopes, signatures of letters, receipts and notices at their time-stamps, chains, CRLs${report.weak.length ? ` (${report.weak.length} weaker claim(s))` : ', no weaker claim'}` : 'FAILED: ' + JSON.stringify(report.findings.filter((f) => !f.ok))}`)
       if (!report.ok) throw new Error('evidence did not verify')
+      await ecmsDemo({
+        say, api, until, dgaApi: nodes.dga!.apiUrl, mofApi: nodes.mof!.apiUrl, moiLetterNumber: letter.number, today: letter.date,
+        ids: (agency) => moi.ctx.directory().agency(agency)?.ecms ?? { ministry: '', department: '' },
+      })
       await classifiedDemo({ root, say, api, until, moi: moi.apiUrl, mof: nodes.mof!.apiUrl })
       await circ.run({ log, tsaUrl, say, moi })
       say('demo complete ✓')

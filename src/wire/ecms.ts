@@ -9,6 +9,7 @@ import type { SendDeps } from '../services/send.js'
 import { letterOrigin, type LetterOrigin } from '../services/ecms/origin.js'
 import type { NoticeStore } from '../storage/notices.js'
 import type { Base } from './base.js'
+import { wireEcmsQueue, type EcmsQueueParts } from './ecms-queue.js'
 import type { Storage } from './storage.js'
 import type { Agencies } from './agencies.js'
 import type { Trust } from './trust.js'
@@ -16,6 +17,8 @@ import type { Trust } from './trust.js'
 export interface EcmsParts extends Pick<Storage, 'db' | 'outbox'>, Pick<Agencies, 'hosted'>, Pick<Trust, 'currentDirectory'> {
   readonly notices: NoticeStore
   readonly send: SendDeps
+  /** the receiving side (wire/ecms-queue.ts) */
+  readonly queue: Omit<EcmsQueueParts, 'db' | 'hosted' | 'currentDirectory' | 'notices' | 'hasClient'>
 }
 
 /** The paths the API's bearer authentication leaves to the gateway (it decides who calls by configuration). */
@@ -23,7 +26,8 @@ export function ecmsPublicPaths({ config }: Base): string[] {
   return config.ecms.clients.length > 0 ? [config.ecms.pathPrefix] : []
 }
 
-export async function wireEcms({ config, clock, log }: Base, api: FastifyInstance, p: EcmsParts): Promise<void> {
+export async function wireEcms(wiring: Base, api: FastifyInstance, p: EcmsParts): Promise<void> {
+  const { config, clock, log } = wiring
   const { ecms } = config
   if (ecms.clients.length === 0) return
   const records = new EcmsOutboundStore(p.db)
@@ -36,6 +40,7 @@ export async function wireEcms({ config, clock, log }: Base, api: FastifyInstanc
     gatewayUrl: (agency) => `${base}${ecmsPath(ecms.pathPrefix, agency)}`,
     send: { send: p.send, records, uploadLimits: config.limits },
     status: { records, outbox: p.outbox, notices: p.notices },
+    queue: wireEcmsQueue(wiring, { ...p.queue, db: p.db, hosted: p.hosted, currentDirectory: p.currentDirectory, notices: p.notices, hasClient: (agency) => ecms.clients.some((c) => c.agency === agency) }),
   }
   await api.register(ecmsGateway, {
     deps,

@@ -92,6 +92,6 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
       notifications: () => events.status() }),
   })
   // The e-CMS gateway (README "e-CMS gateway") rides on the API listener, through the same send service.
-  await wireEcms(base, api, { db, outbox, hosted, currentDirectory, notices, send })
+  await wireEcms(base, api, { db, outbox, hosted, currentDirectory, notices, send, queue: { inbox, noticeDeps, profiles, events, registers } })
   return { federation, api, advertised }
 }

@@ -14,6 +14,12 @@ import { statusHandler } from './handlers/status.js'
 import { ministryListHandler, organizationListHandler } from './handlers/directory.js'
 import { mimeCodesHandler, secretCodesHandler, speedCodesHandler } from './handlers/codes.js'
 import { timeCheckHandler } from './handlers/time.js'
+import type { EcmsQueueDeps } from '../../services/ecms/deps.js'
+import { inboundHandler } from './handlers/inbound.js'
+import { specialHandler } from './handlers/special.js'
+import { deleteHandler } from './handlers/delete.js'
+import { notifierHandler } from './handlers/notifiers.js'
+import { withdrawHandler } from './handlers/withdraw.js'
 
 /** One request, after the plugin decided who is calling. */
 export interface EcmsCall {
@@ -45,6 +51,8 @@ export interface EcmsDeps {
   /** OutboundStatusRequest (ecms-edge). */
   readonly status: EcmsStatusDeps
   // ecms-queue: the queue's members go below this line.
+  /** The receiving side: the pull queue, correlation, the notifier acts (services/ecms/, issue 18 §3, §4). */
+  readonly queue: EcmsQueueDeps
 }
 
 export interface EcmsRoute {
@@ -65,16 +73,16 @@ export const notImplemented: EcmsHandler = async () => ({ error: 'ECMS-E021' })
 export const ROUTES: readonly EcmsRoute[] = [
   // 3.2.1 a letter, and 3.2.2–3.2.6 the five notifiers, all in CorrespondenceLetterOutboundRequest
   { root: 'CorrespondenceLetterOutboundRequest', child: 'GovernmentDocument', response: 'CorrespondenceLetterOutboundResponse', handler: sendHandler, owner: 'edge' },
-  { root: 'CorrespondenceLetterOutboundRequest', child: 'ReceiveLetterNotifier', response: 'CorrespondenceLetterOutboundResponse', handler: notImplemented, owner: 'queue' },
-  { root: 'CorrespondenceLetterOutboundRequest', child: 'AcceptLetterNotifier', response: 'CorrespondenceLetterOutboundResponse', handler: notImplemented, owner: 'queue' },
-  { root: 'CorrespondenceLetterOutboundRequest', child: 'RejectLetterNotifier', response: 'CorrespondenceLetterOutboundResponse', handler: notImplemented, owner: 'queue' },
-  { root: 'CorrespondenceLetterOutboundRequest', child: 'InvalidLetterNotifier', response: 'CorrespondenceLetterOutboundResponse', handler: notImplemented, owner: 'queue' },
-  { root: 'CorrespondenceLetterOutboundRequest', child: 'InvalidAcceptIDNotifier', response: 'CorrespondenceLetterOutboundResponse', handler: notImplemented, owner: 'queue' },
+  { root: 'CorrespondenceLetterOutboundRequest', child: 'ReceiveLetterNotifier', response: 'CorrespondenceLetterOutboundResponse', handler: notifierHandler, owner: 'queue' },
+  { root: 'CorrespondenceLetterOutboundRequest', child: 'AcceptLetterNotifier', response: 'CorrespondenceLetterOutboundResponse', handler: notifierHandler, owner: 'queue' },
+  { root: 'CorrespondenceLetterOutboundRequest', child: 'RejectLetterNotifier', response: 'CorrespondenceLetterOutboundResponse', handler: notifierHandler, owner: 'queue' },
+  { root: 'CorrespondenceLetterOutboundRequest', child: 'InvalidLetterNotifier', response: 'CorrespondenceLetterOutboundResponse', handler: notifierHandler, owner: 'queue' },
+  { root: 'CorrespondenceLetterOutboundRequest', child: 'InvalidAcceptIDNotifier', response: 'CorrespondenceLetterOutboundResponse', handler: notifierHandler, owner: 'queue' },
   // 3.2.7–3.2.12 pull; re-request; 3.2.13 withdraw to resend; 3.2.14 delete from the own queue
-  { root: 'CorrespondenceLetterInboundRequest', response: 'CorrespondenceLetterInboundResponse', handler: notImplemented, owner: 'queue' },
-  { root: 'CorrespondenceLetterInboundSpecialRequest', response: 'CorrespondenceLetterInboundSpecialResponse', handler: notImplemented, owner: 'queue' },
-  { root: 'CorrespondenceDeleteGovernmentDocumentRequest', response: 'CorrespondenceDeleteGovernmentDocumentResponse', handler: notImplemented, owner: 'queue' },
-  { root: 'CorrespondenceLetterDeleteRequest', response: 'CorrespondenceLetterDeleteResponse', handler: notImplemented, owner: 'queue' },
+  { root: 'CorrespondenceLetterInboundRequest', response: 'CorrespondenceLetterInboundResponse', handler: inboundHandler, owner: 'queue' },
+  { root: 'CorrespondenceLetterInboundSpecialRequest', response: 'CorrespondenceLetterInboundSpecialResponse', handler: specialHandler, owner: 'queue' },
+  { root: 'CorrespondenceDeleteGovernmentDocumentRequest', response: 'CorrespondenceDeleteGovernmentDocumentResponse', handler: withdrawHandler, owner: 'queue' },
+  { root: 'CorrespondenceLetterDeleteRequest', response: 'CorrespondenceLetterDeleteResponse', handler: deleteHandler, owner: 'queue' },
   // 5.25 / 3.3.6 status of own sends
   { root: 'OutboundStatusRequest', response: 'OutboundStatusResponse', handler: statusHandler, owner: 'edge' },
   // 3.3.1, 6.1 directory; 6.2–6.4 codes; clock

@@ -33,6 +33,11 @@ export const ECMS_ERRORS = {
   'ECMS-E036': { http: 200, description: 'The sending agency cannot send now (not active in the directory, directory stale, or its certificate invalid): ask the node\'s operator' },
   // --- queue and status (handlers/*) ---
   'ECMS-E040': { http: 200, description: 'No item with this ProcessID for this agency' },
+  'ECMS-E041': { http: 200, description: 'No letter with this LetterID and CorrespondenceDate (and departments) is known to this client: check them against the GovernmentDocument or notifier it pulled, or the letter it sent' },
+  'ECMS-E042': { http: 200, description: 'AcceptID is not a receive number: send the number your register gave the letter (digits, optionally /year, e.g. "123" or "123/2569")' },
+  'ECMS-E043': { http: 200, description: 'This receive number (AcceptID) is already used in this agency\'s receive register: send the number your register gave this letter' },
+  'ECMS-E044': { http: 200, description: 'The letter\'s state does not allow this (already accepted or rejected, withdrawn by its sender, or not delivered yet): pull the queue for its latest notifier' },
+  'ECMS-E045': { http: 200, description: 'InvalidAcceptIDNotifier is not carried by the federation, whose signed acceptance already binds the receive number: settle a wrong receive number with the recipient agency directly' },
   // --- the node ---
   'ECMS-E099': { http: 500, description: 'The gateway failed to process the request; the node\'s log has the details: retry later, and tell the operator if it persists' },
 } as const satisfies Record<string, EcmsErrorRow>

@@ -21,6 +21,7 @@ import { sql as patience } from './016-patience.js'
 import { sql as classified } from './017-classified.js'
 import { sql as transparencyLog } from './018-transparency-log.js'
 import { sql as ecmsOutbound } from './020-ecms-outbound.js'
+import { sql as ecmsQueue } from './021-ecms-queue.js'
 
 export interface Migration {
   readonly version: number
@@ -48,6 +49,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 17, name: 'classified', sql: classified },
   { version: 18, name: 'transparency-log', sql: transparencyLog },
   { version: 20, name: 'ecms-outbound', sql: ecmsOutbound },
+  { version: 21, name: 'ecms-queue', sql: ecmsQueue },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a

@@ -11,6 +11,10 @@ import { EcmsError } from '../errors.js'
 import { sendFromEcms } from '../../../services/ecms/send.js'
 import { thaiTime } from './time.js'
 import type { EcmsHandler } from '../dispatch.js'
+import { resendGeneration } from '../../../services/ecms/acks.js'
+
+/** The first send keeps the mapping's key; each resend after a withdrawal gets its own. */
+const withGeneration = (key: string, generation: number) => (generation === 0 ? key : `${key}-${generation}`)
 
 /** Our refusals that are the sending agency's standing, not the letter's content (ECMS-E036). */
 const STANDING = new Set(['ERR_UNKNOWN_AGENCY', 'ERR_AGENCY_SUSPENDED', 'ERR_DIRECTORY_STALE', 'ERR_SENDER_NOT_HOSTED', 'ERR_RECIPIENT_CERT_INVALID', 'ERR_NO_COMMON_PROFILE', 'ERR_SIGNER_UNTRUSTED', 'ERR_CERT_REVOKED', 'ERR_CERT_EXPIRED'])
@@ -28,7 +32,8 @@ export const sendHandler: EcmsHandler = async (call, deps) => {
       agency: call.agency,
       letter: mapped.letter,
       decoded: mapped.decoded,
-      idempotencyKey: mapped.idempotencyKey,
+      // A letter withdrawn to be sent again (CorrespondenceDeleteGovernmentDocumentRequest) is a new letter.
+      idempotencyKey: withGeneration(mapped.idempotencyKey, resendGeneration(deps.queue, call.agency, { letterId: doc.letterId, correspondenceDate: doc.correspondenceDate, recipientAgency: mapped.receiver.id })),
       requestSha256: mapped.requestSha256,
       record: {
         ecmsLetterId: doc.letterId,
