@@ -82,7 +82,7 @@ export async function writeDevCerts(outDir: string, ports: DevPorts = devPorts()
     intermediateKeyType: 'rsa-3072',
   })
   await mkdir(outDir, { recursive: true })
-  await writeFile(join(outDir, 'README.md'), readme(ports))
+  await writeFile(join(outDir, 'README.md'), devCertsReadme(ports))
   await writeFile(join(outDir, 'ports.env'), portsEnv(ports))
   await writeFile(join(outDir, 'root.crt.pem'), fed.root.certPem)
   await writeFile(join(outDir, 'directory.jws'), fed.directoryJws + '\n')
@@ -122,7 +122,7 @@ export async function writeOfficerFiles(dir: string, o: OfficerMaterial): Promis
 }
 
 /** certs-dev/README.md, with the ports of the layout it was written with. */
-function readme(ports: DevPorts): string {
+export function devCertsReadme(ports: DevPorts): string {
   const row = (a: DevAgency, name: string, keys: string) => `| ${a.id} | ${name} | ${keys} | ${a.federationUrl} | http://127.0.0.1:${a.apiPort} | dev-${a.id}-key |`
   const [moi, mof, dga] = devAgencies(ports) as [DevAgency, DevAgency, DevAgency]
   return `# certs-dev — DEV ONLY. NEVER DEPLOY. NEVER TRUST THIS ROOT.
