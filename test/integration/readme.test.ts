@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { packageRoot } from '../../src/version.js'
 import { freeBasePort } from '../helpers/base-port.js'
+import { anchor } from '../docs/protocol-toc.js'
 
 // The builds (tsc, twice), the demo and three dev federations' keys take minutes on a loaded machine.
 t.setTimeout(15 * 60_000)
@@ -43,6 +44,30 @@ t.test('every sh block of the README is runnable or says why not', async (t) => 
   const unmarked = blocks.filter((b) => !b.runnable && !b.reason).map((b) => `README.md:${b.line}`)
   t.same(unmarked, [], 'mark each with ```sh runnable, or put <!-- not run: REASON --> on the line before it')
   t.ok(blocks.filter((b) => b.runnable).length >= 10, 'the walk-throughs are runnable')
+})
+
+t.test('every link to a heading of the README or of PROTOCOL.md names one that exists', async (t) => {
+  const anchors = (md: string) => {
+    const seen = new Map<string, number>()
+    const out = new Set<string>()
+    let fenced = false
+    for (const line of md.split('\n')) {
+      if (line.startsWith('```')) fenced = !fenced
+      const m = fenced ? null : /^#{1,6} (.*)$/.exec(line)
+      if (!m) continue
+      let a = anchor(m[1]!)
+      const n = seen.get(a) ?? 0
+      seen.set(a, n + 1)
+      if (n > 0) a += `-${n}`
+      out.add(a)
+    }
+    return out
+  }
+  const own = anchors(readme)
+  const protocol = anchors(readFileSync(join(root, 'PROTOCOL.md'), 'utf8'))
+  const broken = [...readme.matchAll(/\]\((PROTOCOL\.md)?#([^)]+)\)/g)]
+    .filter(([, file, a]) => !(file ? protocol : own).has(a!)).map(([link]) => link)
+  t.same(broken, [], 'links whose heading is missing')
 })
 
 /** A fresh copy: the tracked files as they are on disk, node_modules linked. */
