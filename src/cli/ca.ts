@@ -16,7 +16,7 @@ import type { Command } from './commands.js'
 
 const HELP = `Usage: saraban-node ca <issue|revoke|crl> [options]
 
-The DEV federation CA kept in certs-dev/ca (DEV ONLY: its keys are public).
+The DEV federation CA kept in <DIR>/ca, DIR being --ca (default certs-dev; DEV ONLY: its keys are public).
 
   ca issue --csr FILE --role tls|signing|encryption|officer-signing|officer-encryption --agency ID --out FILE [--days N] [--allow-key-reuse]
       Certifies a PKCS#10 request (from \`saraban-node init\`) for one role of an agency and writes
@@ -25,10 +25,10 @@ The DEV federation CA kept in certs-dev/ca (DEV ONLY: its keys are public).
       One key, one role: a request whose public key this CA already certified for another role is
       refused (a TLS request sent as the signing one, say); --allow-key-reuse certifies it anyway.
   ca revoke --cert FILE [--reason REASON]
-      Revokes the (first) certificate in FILE and republishes both CRLs in certs-dev/crl/.
+      Revokes the (first) certificate in FILE and republishes both CRLs in <DIR>/crl/.
       REASON: ${Object.keys(CRL_REASONS).join(', ')} (default unspecified).
   ca crl
-      Republishes both CRLs (new thisUpdate, nextUpdate and cRLNumber).
+      Republishes both CRLs in <DIR>/crl/ (new thisUpdate, nextUpdate and cRLNumber).
 
 Common options:
   --ca DIR    the dev federation folder (default: certs-dev in the package)

@@ -8,7 +8,7 @@ import type { Command } from './commands.js'
 
 const MEDIA_TYPES: Record<string, string> = {
   '.pdf': 'application/pdf',
-  '.txt': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain', // the API takes media types without parameters (schemas: attachment mediaType)
   '.xml': 'application/xml',
   '.json': 'application/json',
   '.png': 'image/png',

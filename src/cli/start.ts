@@ -16,7 +16,8 @@ export const startCommand: Command = {
   help: `Usage: saraban-node start [--config FILE]
 
 Runs a federation node: the mTLS federation listener and the local REST API.
-Without --config it runs the first dev agency (moi) from certs-dev/ with data in ./data.
+Without --config it runs the first dev agency (moi) from certs-dev/ with data in ./data/moi (the
+same database as --config certs-dev/moi/node.json when run from the package folder).
 
 Options:
   --config FILE   node configuration (JSON, see README "Configuration")

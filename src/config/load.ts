@@ -71,7 +71,10 @@ export function loadConfig(opts: LoadConfigOptions): Config {
   const file = resolve(cwd, opts.file ?? embeddedConfigFile(opts.packageRoot))
   const base = dirname(file)
   const raw = readJson(file, embedded)
-  if (embedded) raw.dataDir = resolve(cwd, 'data')
+  // <cwd>/data/moi: the folder certs-dev/moi/node.json names (../../data/moi) when run from the
+  // package root, so `npm start` and `start --config certs-dev/moi/node.json` share one database
+  // (issue 21 §4); run elsewhere, the data stays in the current folder, never in the package.
+  if (embedded) raw.dataDir = resolve(cwd, 'data', 'moi')
 
   const envNames = applyEnvOverrides(raw, opts.env, cwd)
   const apiKey = envApiKey(opts.env)

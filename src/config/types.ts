@@ -159,7 +159,7 @@ export interface Config {
 }
 
 export interface LoadConfigOptions {
-  /** Config file; relative to cwd. Absent: <packageRoot>/certs-dev/moi/node.json with dataDir <cwd>/data. */
+  /** Config file; relative to cwd. Absent: <packageRoot>/certs-dev/moi/node.json with dataDir <cwd>/data/moi. */
   readonly file?: string | undefined
   readonly env: NodeJS.ProcessEnv
   readonly packageRoot: string

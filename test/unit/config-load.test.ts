@@ -66,14 +66,16 @@ t.test('absolute paths stay; the file name itself is relative to cwd', async (t)
   t.equal(c.tls.cert, join(dir, 'tls.chain.pem'))
 })
 
-t.test('embedded default: <packageRoot>/certs-dev/moi/node.json with dataDir <cwd>/data', async (t) => {
+t.test('embedded default: <packageRoot>/certs-dev/moi/node.json with dataDir <cwd>/data/moi (the one certs-dev/moi/node.json names from the package root)', async (t) => {
   const pkg = mkdtempSync(join(tmpdir(), 'saraban-pkg-'))
   mkdirSync(join(pkg, 'certs-dev', 'moi'), { recursive: true })
   writeFileSync(join(pkg, 'certs-dev', 'moi', 'node.json'), JSON.stringify({ ...minimal(), dataDir: '../../data/moi' }))
   const c = loadConfig({ env: {}, packageRoot: pkg, cwd: '/srv/run' })
   t.equal(c.embeddedDefault, true)
   t.equal(c.file, join(pkg, 'certs-dev', 'moi', 'node.json'))
-  t.equal(c.dataDir, '/srv/run/data')
+  t.equal(c.dataDir, '/srv/run/data/moi')
+  const fromRoot = loadConfig({ env: {}, packageRoot: pkg, cwd: pkg })
+  t.equal(fromRoot.dataDir, loadConfig({ file: join(pkg, 'certs-dev', 'moi', 'node.json'), env: {}, packageRoot: pkg, cwd: pkg }).dataDir, '`npm start` and --config certs-dev/moi/node.json: one database')
   t.equal(c.tls.key, join(pkg, 'certs-dev', 'moi', 'tls.key.pem'))
   const env = loadConfig({ env: { SARABAN_DATA_DIR: 'elsewhere' }, packageRoot: pkg, cwd: '/srv/run' })
   t.equal(env.dataDir, '/srv/run/elsewhere', 'SARABAN_DATA_DIR still wins')
