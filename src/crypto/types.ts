@@ -119,6 +119,15 @@ export interface ReceiptClaims {
   receivedAt: string
   envelopeSha256: string
   profile: string
+  /** PROTOCOL.md §6.2, §20.5: the receiving agency's log checkpoint (compact JWS) whose tree includes
+   *  the `message.received` entry of this envelope, and that entry's index. Absent only in receipts
+   *  of nodes from before the transparency log (§11). */
+  log?: ReceiptLog
+}
+
+export interface ReceiptLog {
+  checkpoint: string
+  index: number
 }
 
 export interface VerifiedReceipt {
