@@ -91,6 +91,11 @@ export class CheckpointSigner {
     return s.latest
   }
 
+  /** The latest checkpoint of `agency`'s log, signed now if it grew since the last one (a peer's audit). */
+  current(agency: string): string | undefined {
+    return this.#sign(agency, this.#of(agency))?.jws
+  }
+
   /** Signs a checkpoint of every log that grew since its last one (the periodic signer). */
   signGrown(): number {
     let n = 0

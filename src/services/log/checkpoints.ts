@@ -15,6 +15,8 @@ import { MAX_CHECKPOINT_CHARS } from '../../crypto/jose/v1-receipt.js'
 import { checkpointBody, parseCheckpointBody, type CheckpointBody } from '../../tlog/checkpoint.js'
 
 export const CHECKPOINT_TYP = 'saraban-checkpoint+jws'
+/** The media type of a checkpoint served alone (PROTOCOL.md §20.5). */
+export const CHECKPOINT_MEDIA_TYPE = 'application/jose'
 const ORIGIN_PREFIX = 'saraban/v1/log/'
 
 /** The log identity (C2SP "origin") of an agency's log (PROTOCOL.md §20.1). */
