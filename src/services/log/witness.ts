@@ -25,8 +25,13 @@ export interface WitnessDeps {
 
 export type WitnessResult = { ok: true; checkpoint: VerifiedCheckpoint } | { ok: false; kind: MisbehaviourKind; detail: string; checkpoint: VerifiedCheckpoint }
 
+/** Checkpoints kept lately: a sender's checkpoint changes only when it signs one, so most envelopes
+ *  carry one already held and cost no verification and no write. */
+const RECENT_MAX = 1024
+
 export class Witness {
   readonly #d: WitnessDeps
+  readonly #recent = new Map<string, VerifiedCheckpoint>()
 
   constructor(deps: WitnessDeps) {
     this.#d = deps
@@ -36,6 +41,8 @@ export class Witness {
    *  same-size checkpoint with another root, or a smaller one signed later than a larger one held,
    *  is misbehaviour: recorded, and answered { ok: false } (the message that carried it is not refused). */
   async observe(jws: string, agency: string, source: HeldCheckpoint['source'], messageId?: string, field?: string): Promise<WitnessResult> {
+    const known = this.#recent.get(jws)
+    if (known && known.agency === agency) return { ok: true, checkpoint: known }
     const c = verifyCheckpoint(jws, field)
     await checkCheckpointSigner(c, agency, { anchors: this.#d.anchors, directory: this.#d.directory() }, field)
     const row: HeldCheckpoint = {
@@ -51,7 +58,11 @@ export class Witness {
       }
       return undefined
     })
-    if (!found) return { ok: true, checkpoint: c }
+    if (!found) {
+      if (this.#recent.size >= RECENT_MAX) this.#recent.delete(this.#recent.keys().next().value!)
+      this.#recent.set(c.jws, c)
+      return { ok: true, checkpoint: c }
+    }
     await this.raise(agency, found.kind, found.first, c.jws, found.detail)
     return { ok: false, kind: found.kind, detail: found.detail, checkpoint: c }
   }

@@ -21,6 +21,7 @@ import { storeInbound, storeInboundNotice, type ClassifiedReceiveDeps } from '..
 import { randomUUID } from 'node:crypto'
 import { RECEIPT_PENDING } from '../../storage/inbox.js'
 import { signAndStoreReceipt, type ReceiveLog } from './receipt.js'
+import type { Witness } from '../log/witness.js'
 
 export interface ReceiveDeps {
   readonly clock: Clock
@@ -47,6 +48,8 @@ export interface ReceiveDeps {
   readonly classified?: ClassifiedReceiveDeps
   /** The agency's transparency log (PROTOCOL.md §20.5): absent, letter receipts carry no checkpoint. */
   readonly tlog?: ReceiveLog
+  /** Keeps the senders' log checkpoints (PROTOCOL.md §20.6); absent, they are not checked. */
+  readonly witness?: Witness
 }
 
 export interface Inbound {

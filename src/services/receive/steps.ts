@@ -175,4 +175,12 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     const first = d.inbox.messageOfLetter({ recipientAgency: h.to, senderAgency: h.from, senderLetterId: p.lid })
     if (first !== undefined && first !== h.messageId) throw letterDuplicate(h.messageId, first)
   }],
+  ['sender-checkpoint', async (s, d) => {
+    // PROTOCOL.md §5.4, §20.6: the sender's latest log checkpoint, signed inside the payload, is
+    // verified (a sender that signs a bad one is refused) and kept as a witness of its log.
+    const checkpoint = need(s.opened, 'opened').payload.checkpoint
+    if (checkpoint === undefined || !d.witness) return
+    const h = need(s.header, 'header')
+    await d.witness.observe(checkpoint, h.from, 'envelope', h.messageId, '/checkpoint')
+  }],
 ]
