@@ -2,14 +2,14 @@
 // (coalesced with receipts, periodic while logs grow), the proofs this node serves, the witness of
 // peers' checkpoints and the background audit. Wired after the peers' client, before delivery.
 import type { Db } from '../storage/db.js'
-import { LogStore } from '../storage/log.js'
 import { PeerCheckpointStore } from '../storage/peer-checkpoints.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import type { PeerClient } from '../federation/peer-client.js'
 import type { Events } from '../services/events/index.js'
 import type { HostedAgencies } from '../services/hosted-agencies.js'
-import { localLog, type LocalLog } from '../services/log/local-log.js'
+import type { LocalLog } from '../services/log/local-log.js'
+import { StoredLog } from '../services/log/stored-log.js'
 import { CheckpointSigner } from '../services/log/checkpoint-signer.js'
 import { logProofs, type LogProofs } from '../services/log/proofs.js'
 import { Witness } from '../services/log/witness.js'
@@ -42,7 +42,7 @@ export interface LogWitness {
 
 export function wireWitness({ config, clock, log, closers }: Base, p: WitnessParts): LogWitness {
   const logger = log.child({ area: 'log' })
-  const local = localLog(p.db, new LogStore(p.db.sqlite), () => p.hosted.ids())
+  const local: LocalLog = new StoredLog(p.db)
   const signer = new CheckpointSigner({ log: local, signer: (agency) => p.hosted.get(agency)?.signer, clock, logger })
   const peerCheckpoints = new PeerCheckpointStore(p.db)
   const witness = new Witness({

@@ -81,12 +81,10 @@ export class CheckpointSigner {
     if (head.size === 0 || (s.latest && s.latest.size >= head.size)) return s.latest
     const signer = this.#deps.signer(agency)
     if (!signer) throw new Error(`log of ${agency}: the agency is not hosted here`)
-    const now = this.#deps.clock.now()
-    const time = isoTime(now)
-    const jws = signCheckpoint({ size: head.size, root: head.root, time }, signer)
+    const jws = signCheckpoint({ size: head.size, root: head.root, time: isoTime(this.#deps.clock.now()) }, signer)
     this.signatures++
     s.latest = { size: head.size, jws }
-    this.#deps.log.saveCheckpoint(agency, { size: head.size, root: head.root, time, jws, signedAt: now }).catch((err: unknown) => {
+    this.#deps.log.saveCheckpoint(agency, head.size, jws).catch((err: unknown) => {
       // The checkpoint was handed out (in a receipt); keeping our copy is for audit convenience only.
       this.#deps.logger.warn({ err, agency }, 'a signed checkpoint could not be kept')
     })
