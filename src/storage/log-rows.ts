@@ -45,7 +45,7 @@ export const SOURCES = {
     select: `SELECT message_id AS mid, sender_agency AS "from", recipient_agency AS "to", recipient_agency AS agency, profile,
       envelope_sha256 AS envelopeSha256, received_at AS at, letter_json AS record, receipt FROM inbox_messages`,
     where: `receipt <> ''`,
-    key: 'message_id = ?1',
+    key: 'message_id = ?',
     order: 'rowid',
   },
   'notice-in': {
