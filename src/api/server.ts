@@ -20,6 +20,8 @@ import { deliveryRoutes } from './routes/delivery.js'
 import type { RequeueDeps } from '../services/delivery/requeue.js'
 import type { PeerStatusDeps } from '../services/delivery/peer-status.js'
 import { classifiedRoutes } from './routes/classified.js'
+import { logRoutes } from './routes/log.js'
+import type { LogApi } from '../services/log/api.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { Mailbox } from '../services/mailbox/index.js'
@@ -68,6 +70,8 @@ export interface ApiDeps {
   readonly events?: Events
   /** Classified letters (PROTOCOL.md §19); absent: no /api/v1/classified routes. */
   readonly classified?: ClassifiedDeps
+  /** The transparency log (PROTOCOL.md §20.5, §20.6); absent: no /api/v1/log routes. */
+  readonly tlog?: LogApi
 }
 
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any, any, any, any>> {
@@ -137,6 +141,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await deliveryRoutes(scoped, deps)
     if (deps.events) await eventRoutes(scoped, deps.events, (agency) => deps.hosted.has(agency))
     if (deps.classified) await classifiedRoutes(scoped, deps.classified)
+    if (deps.tlog) await logRoutes(scoped, deps.tlog)
   })
   return app
 }

@@ -15,12 +15,24 @@ import { auditAll } from '../../src/services/log/audit.js'
 import { leafHash } from '../../src/tlog/hash.js'
 import { verifyInclusion } from '../../src/tlog/verify.js'
 import { appendLeaf } from '../../src/storage/log.js'
+import { auditRun } from '../../src/cli/log/audit.js'
 
 async function deliver(from: TestNode, to: string): Promise<string> {
   const sent = await call(from, 'POST', '/api/v1/letters', { letter: thaiLetter([to]) })
   if (sent.status !== 202) throw new Error(JSON.stringify(sent.body))
   const done = await waitForRecipient(from, sent.body.id, 'delivered')
   return done.recipients[0].receipt as string
+}
+
+/** Runs `saraban-node log audit` in this process, its lines kept off TAP's stdout. */
+async function cli(argv: string[]): Promise<number> {
+  const write = process.stdout.write
+  process.stdout.write = (() => true) as typeof process.stdout.write
+  try {
+    return await auditRun(argv)
+  } finally {
+    process.stdout.write = write
+  }
 }
 
 const dataDir = (n: TestNode): string => join(n.configFile, '..', 'data')
@@ -46,9 +58,16 @@ tap.test('a receipt carries the checkpoint of the recipient log that includes it
   t.ok(moi.ctx!.logWitness.peerCheckpoints.held('mof').some((h) => h.jws === log.checkpoint))
   // The recipient kept the sender's checkpoint from the envelopes.
   t.ok(mof.ctx!.logWitness.peerCheckpoints.held('moi').length > 0, 'the sender\'s checkpoint came in an envelope')
-  const audits = await auditAll(moi.ctx!.logWitness.audit)
-  t.match(audits, [{ agency: 'mof', outcome: 'consistent' }])
+  // `saraban-node log audit` asks the node over its REST API.
+  t.equal(await cli(['--api', moi.apiUrl!, '--key', moi.apiKey]), 0, 'log audit: consistent')
   t.equal(moi.ctx!.logWitness.peerCheckpoints.held('mof').length <= 2, true, 'proved checkpoints are forgotten but the oldest and newest')
+  // The REST API serves the agency's own log to its key, and nobody else's.
+  const cpAnswer = await fetch(new URL('/api/v1/log/mof/checkpoint', mof.apiUrl), { headers: { authorization: `Bearer ${mof.apiKey}` } })
+  t.equal(cpAnswer.status, 200)
+  t.equal(verifyCheckpoint(await cpAnswer.text()).agency, 'mof')
+  t.equal((await call(moi, 'GET', '/api/v1/log/mof/checkpoint')).body.code, 'ERR_FORBIDDEN')
+  t.equal((await call(mof, 'GET', '/api/v1/log/mof/proof/inclusion?index=0&size=100000')).body.code, 'ERR_LOG_RANGE')
+  t.match((await call(moi, 'GET', '/api/v1/log/peers')).body, { peers: [{ agency: 'mof' }], misbehaviour: [] })
   t.equal(inconsistentEvents(moi), 0)
 })
 
@@ -83,8 +102,9 @@ tap.test('a peer restored from an older backup is caught at the next audit', asy
   const health = await call(moi, 'GET', '/healthz')
   t.equal(health.body.status, 'degraded')
   t.match(health.body.checks, [{ name: 'log-witness', status: 'degraded' }])
-  // A second audit keeps the one proof and raises no second event.
-  await auditAll(moi.ctx!.logWitness.audit)
+  // A second audit (`saraban-node log audit`) keeps the one proof and raises no second event.
+  t.equal(await cli(['--api', moi.apiUrl!, '--key', moi.apiKey]), 1, 'log audit: exit 1')
+  t.match((await call(moi, 'GET', '/api/v1/log/peers')).body.misbehaviour, [{ agency: 'mof', kind: 'backwards' }])
   t.equal(inconsistentEvents(moi), 1)
 })
 
