@@ -134,3 +134,25 @@ tap.test('a rewritten log is caught at the next audit', async (t) => {
   t.equal(inconsistentEvents(moi), 1)
   t.equal((await call(moi, 'GET', '/healthz')).body.status, 'degraded')
 })
+
+tap.test('a letter stored before its receipt was signed gets its receipt when the sender retries', async (t) => {
+  const net: TestNet = await testNet(['moi', 'mof'], { profiles: ['cms-v1'] })
+  t.teardown(() => net.stop())
+  const moi = net.nodes.moi!, mof = net.nodes.mof!
+  await moi.start()
+  await mof.start()
+  // The node stops signing between storing the letter and signing its receipt (as a crash would).
+  const signer = mof.ctx!.logWitness.signer
+  const covering = signer.covering.bind(signer)
+  let failed = 0
+  signer.covering = (agency, index) => (failed++ === 0 ? Promise.reject(new Error('stopped before the receipt')) : covering(agency, index))
+  const text = await deliver(moi, 'mof')
+  t.ok(failed >= 2, 'the first answer failed, a retry was answered')
+  const { claims } = await moi.ctx!.profiles.get('cms-v1').verifyReceipt(receiptFromText('cms-v1', text))
+  const cp = verifyCheckpoint(claims.log!.checkpoint)
+  const proof = mof.ctx!.logWitness.proofs.inclusion('mof', claims.log!.index, cp.body.size)
+  t.ok(verifyInclusion(leafHash(receivedEntry(claims)), claims.log!.index, cp.body.size, proof.proof.map((h) => Buffer.from(h, 'base64')), cp.body.root), 'the receipt signed at the replay includes the entry')
+  t.equal(mof.ctx!.inbox.peek(claims.mid)!.receipt.length > 0, true, 'the receipt is stored')
+  const { verifyLog } = await import('../../src/services/log/verify.js')
+  t.equal(verifyLog(mof.ctx!.db.sqlite).ok, true, 'mof\'s log verifies with the receipt stored later')
+})
