@@ -3,7 +3,7 @@
 // it; an audit proves the recipient's log consistent; a recipient restored from an older backup, and
 // one whose log was rewritten, are caught at the next audit (event log.inconsistent, /healthz degraded,
 // both checkpoints kept).
-import tap from 'tap'
+import tap, { type Test } from 'tap'
 import { cpSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { testNet, call, waitForRecipient, thaiLetter, type TestNet, type TestNode } from '../helpers/nodes.js'
@@ -24,6 +24,17 @@ async function deliver(from: TestNode, to: string): Promise<string> {
   return done.recipients[0].receipt as string
 }
 
+/** moi and mof running, with `letters` letters delivered moi → mof. */
+async function exchanged(t: Test, profile: string, letters: number): Promise<{ moi: TestNode; mof: TestNode }> {
+  const net: TestNet = await testNet(['moi', 'mof'], { profiles: [profile] })
+  t.teardown(() => net.stop())
+  const moi = net.nodes.moi!, mof = net.nodes.mof!
+  await moi.start()
+  await mof.start()
+  for (let i = 0; i < letters; i++) await deliver(moi, 'mof')
+  return { moi, mof }
+}
+
 /** Runs `saraban-node log audit` in this process, its lines kept off TAP's stdout. */
 async function cli(argv: string[]): Promise<number> {
   const write = process.stdout.write
@@ -40,11 +51,7 @@ const inconsistentEvents = (n: TestNode): number =>
   n.ctx!.db.sqlite.prepare(`SELECT count(*) FROM events WHERE type = 'log.inconsistent'`).pluck().get() as number
 
 tap.test('a receipt carries the checkpoint of the recipient log that includes its entry', async (t) => {
-  const net = await testNet(['moi', 'mof'], { profiles: ['jose-v1'] })
-  t.teardown(() => net.stop())
-  const moi = net.nodes.moi!, mof = net.nodes.mof!
-  await moi.start()
-  await mof.start()
+  const { moi, mof } = await exchanged(t, 'jose-v1', 0)
   const receipt = verifyV1Receipt(receiptFromText('jose-v1', await deliver(moi, 'mof')))
   const log = receipt.claims.log!
   t.ok(log, 'the receipt has a log member')
@@ -72,13 +79,7 @@ tap.test('a receipt carries the checkpoint of the recipient log that includes it
 })
 
 tap.test('a peer restored from an older backup is caught at the next audit', async (t) => {
-  const net: TestNet = await testNet(['moi', 'mof'], { profiles: ['jose-v1'] })
-  t.teardown(() => net.stop())
-  const moi = net.nodes.moi!, mof = net.nodes.mof!
-  await moi.start()
-  await mof.start()
-  await deliver(moi, 'mof')
-  await deliver(moi, 'mof')
+  const { moi, mof } = await exchanged(t, 'jose-v1', 2)
   // The backup: a copy of mof's data directory, taken with the node stopped.
   await mof.stop()
   const backup = join(dataDir(mof), '..', 'data-backup')
@@ -109,13 +110,7 @@ tap.test('a peer restored from an older backup is caught at the next audit', asy
 })
 
 tap.test('a rewritten log is caught at the next audit', async (t) => {
-  const net: TestNet = await testNet(['moi', 'mof'], { profiles: ['jose-v1'] })
-  t.teardown(() => net.stop())
-  const moi = net.nodes.moi!, mof = net.nodes.mof!
-  await moi.start()
-  await mof.start()
-  await deliver(moi, 'mof')
-  await deliver(moi, 'mof')
+  const { moi, mof } = await exchanged(t, 'jose-v1', 2)
   t.match(await auditAll(moi.ctx!.logWitness.audit), [{ agency: 'mof', outcome: 'consistent' }])
   // Whoever runs mof rewrites its first entry and rebuilds the whole tree (and forgets the checkpoints
   // it signed), so that mof itself sees a well-formed log.
@@ -136,11 +131,7 @@ tap.test('a rewritten log is caught at the next audit', async (t) => {
 })
 
 tap.test('a letter stored before its receipt was signed gets its receipt when the sender retries', async (t) => {
-  const net: TestNet = await testNet(['moi', 'mof'], { profiles: ['cms-v1'] })
-  t.teardown(() => net.stop())
-  const moi = net.nodes.moi!, mof = net.nodes.mof!
-  await moi.start()
-  await mof.start()
+  const { moi, mof } = await exchanged(t, 'cms-v1', 0)
   // The node stops signing between storing the letter and signing its receipt (as a crash would).
   const signer = mof.ctx!.logWitness.signer
   const covering = signer.covering.bind(signer)
