@@ -33,7 +33,8 @@ import type { HostedAgencies } from '../services/hosted-agencies.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import type { Logger } from '../log.js'
 import type { Events } from '../services/events/index.js'
-import type { UploadLimits } from './upload-limits.js'
+import type { UploadLimits } from '../services/upload-limits.js'
+import type { LetterOrigin } from '../services/ecms/origin.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -72,6 +73,10 @@ export interface ApiDeps {
   readonly classified?: ClassifiedDeps
   /** The transparency log (PROTOCOL.md §20.5, §20.6); absent: no /api/v1/log routes. */
   readonly tlog?: LogApi
+  /** How a sent letter entered the node when not through this API (the e-CMS gateway); absent: never. */
+  readonly letterOrigin?: (letterId: string) => LetterOrigin | undefined
+  /** Path prefixes served on this listener by others that authenticate their own callers (the e-CMS gateway). */
+  readonly publicPaths?: readonly string[]
 }
 
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any, any, any, any>> {
@@ -131,7 +136,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String((json as { $id?: string }).$id ?? `def-${i}`).replace(/[^A-Za-z0-9_.-]/g, '_') },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  await app.register(bearerAuth, { lookup: apiKeyLookup(deps.keys, (sha) => deps.hosted.apiKey(sha)), publicPaths: ['/docs'], optionalPaths: ['/healthz'] })
+  await app.register(bearerAuth, { lookup: apiKeyLookup(deps.keys, (sha) => deps.hosted.apiKey(sha)), publicPaths: ['/docs', ...(deps.publicPaths ?? [])], optionalPaths: ['/healthz'] })
   await app.register(async (scoped) => {
     await letterRoutes(scoped, deps)
     await inboxRoutes(scoped, deps)

@@ -139,6 +139,12 @@ export function loadConfig(opts: LoadConfigOptions): Config {
         ...(w.secretFile !== null ? { secretFile: path(w.secretFile) } : {}),
       })),
     },
+    ecms: {
+      pathPrefix: c.ecms.pathPrefix,
+      maxBodyBytes: c.ecms.maxBodyBytes,
+      ...(c.ecms.publicUrl !== null ? { publicUrl: c.ecms.publicUrl } : {}),
+      clients: c.ecms.clients.map((e) => ({ agency: e.agency, allowFrom: [...e.allowFrom] })),
+    },
     tsa: {
       timeoutMs: c.tsa.timeoutMs, initialBackoffMs: c.tsa.initialBackoffMs, maxBackoffMs: c.tsa.maxBackoffMs, concurrency: c.tsa.concurrency,
       ...(c.tsa.url !== null ? { url: c.tsa.url } : {}),

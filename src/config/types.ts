@@ -60,6 +60,15 @@ export interface WebhookConfig {
   readonly secretFile?: string
 }
 
+/** The e-CMS gateway (README "e-CMS gateway"); no clients: no gateway. */
+export interface EcmsConfig {
+  readonly pathPrefix: string
+  readonly maxBodyBytes: number
+  /** Base URL clients reach the API listener at; absent: http://<api.host>:<api.port>. */
+  readonly publicUrl?: string
+  readonly clients: ReadonlyArray<{ readonly agency: string; readonly allowFrom: readonly string[] }>
+}
+
 export interface Config {
   /** Absolute path of the config file that was read. */
   readonly file: string
@@ -136,6 +145,7 @@ export interface Config {
       readonly allowedTargets: readonly string[]
     }
   }
+  readonly ecms: EcmsConfig
   /** RFC 3161 time-stamping (PROTOCOL.md §13); off without url. caFile is absolute. */
   readonly tsa: {
     readonly url?: string

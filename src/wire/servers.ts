@@ -22,6 +22,7 @@ import type { ClassifiedDeps } from '../services/classified/deps.js'
 import type { ClassifiedReceiveDeps } from '../services/classified/receive.js'
 import type { LogWitness } from './witness.js'
 import { logApi } from '../services/log/api.js'
+import { ecmsLetterOrigin, ecmsPublicPaths, wireEcms } from './ecms.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
@@ -38,7 +39,8 @@ export interface Servers {
   readonly advertised: { federationUrl: string }
 }
 
-export async function wireServers({ config, clock, log }: Base, p: ServerParts): Promise<Servers> {
+export async function wireServers(base: Base, p: ServerParts): Promise<Servers> {
+  const { config, clock, log } = base
   const { db, outbox, inbox, anchors, currentDirectory, directorySource, crlSources, trustHistory, profiles, hosted, registers, notices, noticeDeps, timestamps, events, delivery, envelopes } = p
   const limits = { maxEnvelopeBytes: config.limits.maxEnvelopeBytes }
   const federation = await buildFederationServer({
@@ -54,8 +56,13 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     logProofs: p.logWitness.proofs,
   })
   const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
+  const send = { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps,
+    checkpoint: (agency: string) => p.logWitness.signer.latest(agency),
+    recordPlaintext: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) }
   const api = await buildApiServer({
     log,
+    publicPaths: ecmsPublicPaths(base),
+    letterOrigin: ecmsLetterOrigin(db),
     keys: config.api.keys,
     maxBodyBytes: config.limits.maxApiBodyBytes,
     connections: config.api.connections,
@@ -65,9 +72,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     notice: noticeDeps,
     directory: currentDirectory,
     hosted,
-    send: { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps,
-      checkpoint: (agency) => p.logWitness.signer.latest(agency),
-      recordPlaintext: (e) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) },
+    send,
     evidence: {
       clock, profiles, directoryJws: () => directorySource.jws(),
       // What was in force when each signature was made (PROTOCOL.md §8.5); tokensFor: from the time-stamping queue.
@@ -90,5 +95,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
       revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),
       notifications: () => events.status(), logWitness: () => p.logWitness.peerCheckpoints.misbehaviourCount() }),
   })
+  // The e-CMS gateway (README "e-CMS gateway") rides on the API listener, through the same send service.
+  await wireEcms(base, api, { db, outbox, hosted, currentDirectory, notices, send })
   return { federation, api, advertised }
 }
