@@ -8,10 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { openV1, sealV1 } from '../../src/crypto/jose/v1-profile.js'
 import { parseV1Envelope } from '../../src/crypto/jose/v1-header.js'
 import { signV1Receipt } from '../../src/crypto/jose/v1-receipt.js'
-import { signCheckpoint } from '../../src/services/log/checkpoints.js'
-import { receivedEntry } from '../../src/services/log/received-entry.js'
-import { leafHash } from '../../src/tlog/hash.js'
-import { foldLeaves } from '../../src/tlog/tree.js'
+import { withLog as logOf } from './log-fixture.js'
 import type { ErrorCode } from '../../src/errors.js'
 import type { SealInput } from '../../src/crypto/profiles.js'
 import { createFederation } from '../../src/pki/dev-ca.js'
@@ -120,11 +117,9 @@ function receiptCases(): Array<{ name: string; description: string; receipt: Buf
   const mof = m.agencies['mof']!.signer
   const header = { alg: 'ES256', typ: 'saraban-receipt+jws', x5c: x5cOf(mof.chain) }
   const es = signV1Receipt(claims('mof'), mof)
-  // PROTOCOL.md §6.2, §20.5: mof's log of three entries whose last is this receipt's message.received
-  // entry (rebuilt from the claims alone), and the checkpoint of that tree, signed by mof.
-  const entries = [Buffer.from('{"v":1}'), Buffer.from('{"v":1,"n":2}'), receivedEntry(claims('mof'))]
-  const checkpoint = signCheckpoint({ size: 3, root: foldLeaves(entries.map((e) => leafHash(e))), time: '2026-11-25T03:04:06.500Z' }, mof)
-  const withLog = { ...claims('mof'), log: { checkpoint, index: 2 } }
+  // PROTOCOL.md §6.2, §20.5: a receipt with mof's checkpoint of a tree holding its message.received entry.
+  const withLog = logOf(claims('mof'), mof)
+  const checkpoint = withLog.log.checkpoint
   return [
     { name: 'valid-rs256', description: 'receipt signed by moi (RS256)', receipt: signV1Receipt(claims('moi'), m.agencies['moi']!.signer), valid: true },
     { name: 'valid-es256', description: 'receipt signed by mof (ES256)', receipt: es, valid: true },
