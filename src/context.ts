@@ -39,6 +39,7 @@ import { wireClassified, wireClassifiedRecord } from './wire/classified.js'
 import type { ClassifiedStore } from './storage/classified.js'
 import { listen } from './wire/listen.js'
 import { ApiKeyTable, type ApiKeyEntry } from './services/api-keys.js'
+import { wireWitness, type LogWitness } from './wire/witness.js'
 
 export interface ContextOverrides {
   readonly clock?: Clock
@@ -74,6 +75,8 @@ export interface AppContext {
   readonly events: Events
   /** Classified items, their statements and access record (PROTOCOL.md §19). */
   readonly classified: ClassifiedStore
+  /** The transparency log's checkpoints, proofs, witness of peers and audit (PROTOCOL.md §20.4–§20.6). */
+  readonly logWitness: LogWitness
   readonly federation: FastifyInstance
   readonly api: FastifyInstance
   directory(): Directory
@@ -129,19 +132,20 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const timestamps = wireTimestamps(base, { db, anchors, profiles })
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
   const classifiedRecord = wireClassifiedRecord(base, { db })
-  const { envelopes, delivery } = wireDelivery(base, { db, outbox, peers, profiles, anchors, currentDirectory, directorySource, timestamps, events, onClassifiedDelivered: classifiedRecord.onDelivered })
-  const { notices, noticeDeps } = wireNotices(base, { db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, delivery, registers, timestamps, events })
+  const logWitness = wireWitness(base, { db, hosted, anchors, currentDirectory, events, peers })
+  const { envelopes, delivery } = wireDelivery(base, { db, outbox, peers, profiles, anchors, currentDirectory, directorySource, timestamps, events, onClassifiedDelivered: classifiedRecord.onDelivered, witness: logWitness.witness })
+  const { notices, noticeDeps } = wireNotices(base, { db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, delivery, registers, timestamps, events, checkpoint: (a) => logWitness.signer.latest(a) })
   const classified = wireClassified(base, classifiedRecord, {
     db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, onQueued: () => delivery.notify(), requireFreshDirectory: () => directorySource.requireUsable(),
     directoryJws: () => directorySource.jws(),
   })
   const servers = await wireServers(base, {
-    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys,
+    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys, logWitness,
   })
   const { federation, api } = servers
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
+    config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, logWitness, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
     async reload(fresh) {
@@ -155,7 +159,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
       const refreshed = await Promise.allSettled([directorySource.refresh(), crlSources.refresh()])
       for (const r of refreshed) if (r.status === 'rejected') log.error({ err: r.reason, event: 'trust.reload-failed' }, 'could not reload the directory or a CRL')
     },
-    listen: () => listen(base, { ...servers, events, delivery, noticeDeps, directorySource, crlSources, timestamps }),
+    listen: () => listen(base, { ...servers, events, delivery, noticeDeps, directorySource, crlSources, timestamps, logWitness }),
     close: closeAll,
   }
   return ctx

@@ -20,6 +20,8 @@ import { deliveryRoutes } from './routes/delivery.js'
 import type { RequeueDeps } from '../services/delivery/requeue.js'
 import type { PeerStatusDeps } from '../services/delivery/peer-status.js'
 import { classifiedRoutes } from './routes/classified.js'
+import { logRoutes } from './routes/log.js'
+import type { LogApi } from '../services/log/api.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { Mailbox } from '../services/mailbox/index.js'
@@ -70,6 +72,8 @@ export interface ApiDeps {
   readonly events?: Events
   /** Classified letters (PROTOCOL.md §19); absent: no /api/v1/classified routes. */
   readonly classified?: ClassifiedDeps
+  /** The transparency log (PROTOCOL.md §20.5, §20.6); absent: no /api/v1/log routes. */
+  readonly tlog?: LogApi
   /** How a sent letter entered the node when not through this API (the e-CMS gateway); absent: never. */
   readonly letterOrigin?: (letterId: string) => LetterOrigin | undefined
   /** Path prefixes served on this listener by others that authenticate their own callers (the e-CMS gateway). */
@@ -143,6 +147,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await deliveryRoutes(scoped, deps)
     if (deps.events) await eventRoutes(scoped, deps.events, (agency) => deps.hosted.has(agency))
     if (deps.classified) await classifiedRoutes(scoped, deps.classified)
+    if (deps.tlog) await logRoutes(scoped, deps.tlog)
   })
   return app
 }

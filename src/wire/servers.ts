@@ -20,6 +20,8 @@ import type { Delivery } from './delivery.js'
 import type { Notices } from './notices.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import type { ClassifiedReceiveDeps } from '../services/classified/receive.js'
+import type { LogWitness } from './witness.js'
+import { logApi } from '../services/log/api.js'
 import { ecmsLetterOrigin, ecmsPublicPaths, wireEcms } from './ecms.js'
 import type { ApiKeyTable } from '../services/api-keys.js'
 
@@ -30,6 +32,7 @@ export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, A
   readonly classified: { deps: ClassifiedDeps; receive: ClassifiedReceiveDeps }
   /** api.keys of the config file, replaced on SIGHUP (context.ts reload()). */
   readonly apiKeys: ApiKeyTable
+  readonly logWitness: LogWitness
 }
 
 export interface Servers {
@@ -51,10 +54,13 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     connections: config.federation.connections,
     largeBodies: config.federation.largeBodies,
     receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink, notices,
-      sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders), classified: p.classified.receive },
+      sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders), classified: p.classified.receive,
+      tlog: p.logWitness.receiveLog, witness: p.logWitness.witness },
+    logProofs: p.logWitness.proofs,
   })
   const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
   const send = { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps,
+    checkpoint: (agency: string) => p.logWitness.signer.latest(agency),
     recordPlaintext: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) }
   const api = await buildApiServer({
     log,
@@ -86,10 +92,11 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     profiles,
     events,
     classified: p.classified.deps,
+    tlog: logApi({ proofs: p.logWitness.proofs, store: p.logWitness.peerCheckpoints, audit: p.logWitness.audit }),
     get federationUrl() { return advertised.federationUrl },
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
       revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),
-      notifications: () => events.status() }),
+      notifications: () => events.status(), logWitness: () => p.logWitness.peerCheckpoints.misbehaviourCount() }),
   })
   // The e-CMS gateway (README "e-CMS gateway") rides on the API listener, through the same send service.
   await wireEcms(base, api, { db, outbox, hosted, currentDirectory, notices, send, queue: { inbox, noticeDeps, profiles, events, registers } })
