@@ -17,7 +17,7 @@ import { parsePemChain } from '../pki/cert.js'
 import { loadPrivateKey } from '../pki/keys.js'
 import { buildTsaServer } from '../tsa/server.js'
 import { verifyTimeStampToken } from '../tsa/verify.js'
-import { verifyEvidence } from '../services/evidence.js'
+import { verifyEvidence } from '../services/evidence/index.js'
 import type { Command } from './commands.js'
 import { prepareCircularDemo } from './demo-circular.js'
 

@@ -10,7 +10,7 @@ import type { FederationMaterial } from '../../src/pki/dev-ca.js'
 import type { EnvelopeProfile, SignerIdentity } from '../../src/crypto/types.js'
 import { receiptText } from '../../src/crypto/profiles.js'
 import type { OutboxLetter, OutboxMessage } from '../../src/storage/outbox.js'
-import type { StoredToken } from '../../src/services/evidence.js'
+import type { StoredToken } from '../../src/services/evidence/index.js'
 import { tokenFacts } from '../../src/evidence/tst.js'
 import { sampleLetter, signerOf } from '../vectors/fixtures.js'
 

@@ -3,15 +3,15 @@
 // signature (letter, receipt) is judged at the time its time-stamp proves (else at the signed
 // claim, which is weaker), against the directory and the CRLs in force then.
 import { createHash, type X509Certificate } from 'node:crypto'
-import type { Directory } from '../pki/directory.js'
-import { fingerprint, notAfter } from '../pki/cert.js'
-import type { Opened, VerifiedReceipt } from '../crypto/types.js'
-import { routingMismatch } from '../crypto/payload.js'
-import type { Manifest, ManifestMessage, TimeProof } from '../evidence/manifest.js'
-import { chainPem, evidenceForm, parseContentKeyFile } from '../evidence/forms.js'
-import { revocationAt, type ParsedCrl } from '../evidence/crl.js'
-import { tokenFacts } from '../evidence/tst.js'
-import type { EvidenceVerifyDeps } from './evidence-verify.js'
+import type { Directory } from '../../pki/directory.js'
+import { fingerprint, notAfter } from '../../pki/cert.js'
+import type { Opened, VerifiedReceipt } from '../../crypto/types.js'
+import { routingMismatch } from '../../crypto/payload.js'
+import type { Manifest, ManifestMessage, TimeProof } from '../../evidence/manifest.js'
+import { chainPem, evidenceForm, parseContentKeyFile } from '../../evidence/forms.js'
+import { revocationAt, type ParsedCrl } from '../../evidence/crl.js'
+import { tokenFacts } from '../../evidence/tst.js'
+import type { EvidenceVerifyDeps } from './verify.js'
 
 export interface MessageContext {
   readonly manifest: Manifest

@@ -3,17 +3,17 @@
 // is accounted for (layout.ts), then every signature, chain, time-stamp, CRL and digest is checked;
 // each finding names the part (the path inside the archive) it is about. Never throws for a bad bundle.
 import type { X509Certificate } from 'node:crypto'
-import type { TrustAnchors } from '../pki/validate.js'
-import { Directory, verifyDirectory } from '../pki/directory.js'
-import type { ProfileTable } from '../crypto/profiles.js'
-import { readLayout, type Finding } from '../evidence/layout.js'
-import { checksumsFile, MESSAGE_PATH_MEMBERS, type Manifest, type ManifestPart, type PartRole } from '../evidence/manifest.js'
-import { auditorReadme } from '../evidence/auditor-readme.js'
-import { crlSignedByAny, parseCrl, type ParsedCrl } from '../evidence/crl.js'
-import type { TimeStampVerifier } from '../evidence/tst.js'
-import { checkMessage, type MessageContext } from './evidence-message.js'
-import { checkNoticeEntry } from './evidence-notice.js'
-import { NOTICE_PATH_MEMBERS, type ManifestNotice } from '../evidence/manifest.js'
+import type { TrustAnchors } from '../../pki/validate.js'
+import { Directory, verifyDirectory } from '../../pki/directory.js'
+import type { ProfileTable } from '../../crypto/profiles.js'
+import { readLayout, type Finding } from '../../evidence/layout.js'
+import { checksumsFile, MESSAGE_PATH_MEMBERS, type Manifest, type ManifestPart, type PartRole } from '../../evidence/manifest.js'
+import { auditorReadme } from '../../evidence/auditor-readme.js'
+import { crlSignedByAny, parseCrl, type ParsedCrl } from '../../evidence/crl.js'
+import type { TimeStampVerifier } from '../../evidence/tst.js'
+import { checkMessage, type MessageContext } from './message.js'
+import { checkNoticeEntry } from './notice.js'
+import { NOTICE_PATH_MEMBERS, type ManifestNotice } from '../../evidence/manifest.js'
 
 export type { Finding }
 

@@ -3,18 +3,18 @@
 // certificate chains, the RFC 3161 time-stamp tokens of both signatures, and the directory and CRLs
 // in force when they were made; all in one ustar archive with a manifest.
 import { createHash } from 'node:crypto'
-import { isoTime, type Clock } from '../clock.js'
-import type { OutboxLetter, OutboxMessage } from '../storage/outbox.js'
-import { receiptFromText, type ProfileTable } from '../crypto/profiles.js'
-import type { VerifiedReceipt } from '../crypto/types.js'
-import { writeTar, type TarEntry } from '../evidence/tar.js'
-import { checksumsFile, encodeManifest, EVIDENCE_FORMAT, EVIDENCE_V2, MANIFEST_PATH } from '../evidence/manifest.js'
-import type { ManifestMessage, ManifestNotice, ManifestPart } from '../evidence/manifest.js'
-import { chainPem, contentKeyFile, evidenceForm } from '../evidence/forms.js'
-import { tokenFacts } from '../evidence/tst.js'
-import { auditorReadme } from '../evidence/auditor-readme.js'
-import { crlParts, Parts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './evidence-parts.js'
-import { noticeParts } from './evidence-build-notice.js'
+import { isoTime, type Clock } from '../../clock.js'
+import type { OutboxLetter, OutboxMessage } from '../../storage/outbox.js'
+import { receiptFromText, type ProfileTable } from '../../crypto/profiles.js'
+import type { VerifiedReceipt } from '../../crypto/types.js'
+import { writeTar, type TarEntry } from '../../evidence/tar.js'
+import { checksumsFile, encodeManifest, EVIDENCE_FORMAT, EVIDENCE_V2, MANIFEST_PATH } from '../../evidence/manifest.js'
+import type { ManifestMessage, ManifestNotice, ManifestPart } from '../../evidence/manifest.js'
+import { chainPem, contentKeyFile, evidenceForm } from '../../evidence/forms.js'
+import { tokenFacts } from '../../evidence/tst.js'
+import { auditorReadme } from '../../evidence/auditor-readme.js'
+import { crlParts, Parts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './parts.js'
+import { noticeParts } from './build-notice.js'
 
 export interface StoredToken {
   readonly kind: string

@@ -9,13 +9,13 @@
 // in the second; a file that still comes out different ends the stream with an error, never with an
 // archive that contradicts its manifest.
 import { createHash } from 'node:crypto'
-import { isoTime } from '../clock.js'
-import type { OutboxLetter, OutboxMessage, OutboxMessageMeta, OutboxStore } from '../storage/outbox.js'
-import { BLOCK, padding, tarHeader, type TarEntry } from '../evidence/tar.js'
-import type { ManifestMessage, ManifestNotice, ManifestPart, PartRole } from '../evidence/manifest.js'
-import { frontFiles, messageParts, type EvidenceDeps, type NoticeEvidence, type StoredToken } from './evidence-build.js'
-import { noticeParts } from './evidence-build-notice.js'
-import type { PartSink } from './evidence-parts.js'
+import { isoTime } from '../../clock.js'
+import type { OutboxLetter, OutboxMessage, OutboxMessageMeta, OutboxStore } from '../../storage/outbox.js'
+import { BLOCK, padding, tarHeader, type TarEntry } from '../../evidence/tar.js'
+import type { ManifestMessage, ManifestNotice, ManifestPart, PartRole } from '../../evidence/manifest.js'
+import { frontFiles, messageParts, type EvidenceDeps, type NoticeEvidence, type StoredToken } from './build.js'
+import { noticeParts } from './build-notice.js'
+import type { PartSink } from './parts.js'
 
 /** A letter's messages: their state as of now, and each one's envelope and content key on demand. */
 export interface EvidenceSource {
