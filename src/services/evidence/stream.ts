@@ -74,12 +74,14 @@ function frozen(deps: EvidenceDeps): EvidenceDeps {
     const seen = new Map<string | number, V>()
     return (k: K): V => { const id = key(k); if (!seen.has(id)) seen.set(id, fn(k)); return seen.get(id)! }
   }
-  const { directoryAt, crlsAt, tokensFor, directoryJws } = deps
+  const { directoryAt, crlsAt, tokensFor, directoryJws, logFor } = deps
   return {
     ...deps,
     directoryJws: (() => { let now: string | undefined; return () => (now ??= directoryJws()) })(),
     ...(directoryAt ? { directoryAt: memo((at: Date) => { const s = directoryAt(at); return s === undefined ? undefined : text(s) }, (at) => at.getTime()) } : {}),
     ...(crlsAt ? { crlsAt: memo((at: Date) => crlsAt(at).map(once), (at) => at.getTime()) } : {}),
+    // A checkpoint signed between the passes must not change the archive: the first answer holds.
+    ...(logFor ? { logFor: memo(logFor, (m) => m.messageId) } : {}),
     ...(tokensFor ? { tokensFor: memo((id: string): readonly StoredToken[] => tokensFor(id).map((t) => ({ ...t, token: once(t.token) })), (id) => id) } : {}),
   }
 }
