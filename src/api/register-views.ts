@@ -1,7 +1,7 @@
 // Register entries as the API shows them (schemas/api/register-entry.json): Buddhist-era years,
 // RFC 3339 times, columns nobody filled left out.
 import { beYearOfCe, FACT_KEYS } from '../domain/registers.js'
-import type { RegisterEntry } from '../storage/registers.js'
+import type { RegisterEntry } from '../services/registers.js'
 
 const iso = (ms: number) => new Date(ms).toISOString()
 

@@ -13,7 +13,6 @@ import { letterRoutes } from './routes/letters.js'
 import { inboxRoutes } from './routes/inbox.js'
 import { infoRoutes } from './routes/info.js'
 import { noticeRoutes } from './routes/notices.js'
-import type { NoticeStore } from '../storage/notices.js'
 import type { NoticeDeps } from '../services/notices/deps.js'
 import { registerRoutes } from './routes/registers.js'
 import { eventRoutes } from './routes/events.js'
@@ -23,8 +22,7 @@ import type { PeerStatusDeps } from '../services/delivery/peer-status.js'
 import { classifiedRoutes } from './routes/classified.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
-import type { OutboxStore } from '../storage/outbox.js'
-import type { InboxStore } from '../storage/inbox.js'
+import type { Mailbox } from '../services/mailbox/index.js'
 import type { Registers } from '../services/registers.js'
 import type { Directory } from '../pki/directory.js'
 import type { SendDeps } from '../services/send.js'
@@ -51,11 +49,10 @@ export interface ApiDeps {
   readonly connections: ConnectionLimits
   /** Attachment limits of POST /api/v1/letters, JSON or multipart (config limits.*). */
   readonly uploadLimits: UploadLimits
-  readonly outbox: OutboxStore
-  readonly inbox: InboxStore
+  /** Sent and received letters with their deliveries and notices, as the views read them. */
+  readonly mailbox: Mailbox
   readonly registers: Registers
-  /** Notices (PROTOCOL.md §18): the store the views read, and what the acts need. */
-  readonly notices: NoticeStore
+  /** What the notice acts need (PROTOCOL.md §18). */
   readonly notice: NoticeDeps
   readonly directory: () => Directory
   readonly hosted: HostedAgencies

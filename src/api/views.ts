@@ -1,11 +1,9 @@
 // Storage rows → API representations (schemas/api/*). The only place that shapes API output.
-import type { OutboxLetter, OutboxMessageMeta } from '../storage/outbox.js'
-import type { InboxMessage } from '../storage/inbox.js'
+import type { OutboxLetter, OutboxMessageMeta, InboxMessage, NoticeRow } from '../services/mailbox/index.js'
 import { isoTime } from '../clock.js'
 import { deadlineState, letterStatus, shownStatus } from '../domain/delivery.js'
 import { buddhistYear } from '../domain/thai.js'
 import { inboxState, recipientState, type Notice } from '../domain/notices.js'
-import type { NoticeRow } from '../storage/notices.js'
 
 /** The notices about one letter envelope (storage/notices.ts noticesByRef). */
 export interface NoticesAbout {

@@ -18,6 +18,7 @@ import {
   type RegisterFacts,
 } from '../domain/registers.js'
 import type { RegisterEntry, RegisterSeries, RegisterStore } from '../storage/registers.js'
+export type { RegisterEntry, RegisterSeries }
 
 export interface RegistersDeps {
   readonly store: RegisterStore

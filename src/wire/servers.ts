@@ -6,6 +6,7 @@ import { buildFederationServer } from '../federation/server.js'
 import { buildApiServer } from '../api/server.js'
 import { health } from '../services/health.js'
 import { noticeEvidence } from '../services/notices/evidence-source.js'
+import { Mailbox } from '../services/mailbox/index.js'
 import type { Events } from '../services/events/index.js'
 import type { Timestamping } from '../services/timestamping.js'
 import { VERSION } from '../version.js'
@@ -54,10 +55,8 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     maxBodyBytes: config.limits.maxApiBodyBytes,
     connections: config.api.connections,
     uploadLimits: config.limits,
-    outbox,
-    inbox,
+    mailbox: new Mailbox({ outbox, inbox, notices, profiles, hosted }),
     registers,
-    notices,
     notice: noticeDeps,
     directory: currentDirectory,
     hosted,

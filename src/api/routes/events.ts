@@ -7,7 +7,7 @@ import { schemaIds, schemas } from '../../schema/index.js'
 import { listAgencies } from '../paging.js'
 import { isoTime } from '../../clock.js'
 import { eventView, keyAccess, resumePoint, type Events } from '../../services/events/index.js'
-import type { WebhookDelivery, WebhookState } from '../../storage/events.js'
+import type { WebhookDelivery, WebhookState } from '../../services/events/index.js'
 
 const ref = (id: string) => ({ $ref: `${id}#` })
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES)

@@ -4,16 +4,14 @@ import { SarabanError } from '../../errors.js'
 import { schemaIds, schemas } from '../../schema/index.js'
 import { decodeCursor, encodeCursor, listAgencies } from '../paging.js'
 import { inboxItemView, inboxMessageView } from '../views.js'
-import { openAttachment } from '../../services/inbox-read.js'
 import { attachmentDisposition } from '../content-disposition.js'
 import { byteRange, etagOf } from '../byte-range.js'
 import type { ApiDeps } from '../server.js'
-import { noticesByRef } from '../../storage/notices.js'
 
 const ref = (id: string) => ({ $ref: `${id}#` })
 
 export function ownMessage(deps: ApiDeps, request: FastifyRequest, id: string) {
-  const m = deps.inbox.get(id)
+  const m = deps.mailbox.received(id)
   if (!m || !request.caller.agencies.includes(m.recipientAgency)) {
     throw new SarabanError('ERR_NOT_FOUND', `No received letter ${id} for an agency this API key acts for.`, { field: 'id' })
   }
@@ -30,17 +28,16 @@ export async function inboxRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     },
   }, async (request) => {
     const { limit = 50, cursor, agency } = request.query
-    const items = deps.inbox.list({ agencies: listAgencies(request, agency), limit, ...decodeCursor(cursor) })
-    const last = items.length === limit ? items[items.length - 1] : undefined
-    const about = noticesByRef(deps.notices.aboutAll(items.map((m) => m.messageId)))
-    return { items: items.map((m) => inboxItemView(m, about.get(m.messageId) ?? {})), ...(last ? { nextCursor: encodeCursor(last.receivedAt, last.messageId) } : {}) }
+    const items = deps.mailbox.receivedPage({ agencies: listAgencies(request, agency), limit, ...decodeCursor(cursor) })
+    const last = items.length === limit ? items[items.length - 1]!.message : undefined
+    return { items: items.map((i) => inboxItemView(i.message, i.notices)), ...(last ? { nextCursor: encodeCursor(last.receivedAt, last.messageId) } : {}) }
   })
 
   app.get<{ Params: { id: string } }>('/api/v1/inbox/:id', {
     schema: { summary: 'A received letter, its attachments, signer and verification', tags: ['inbox'], params: schemas().schema(schemaIds.apiIdParams), response: { 200: ref(schemaIds.apiInboxMessage) } },
   }, async (request) => {
     const m = ownMessage(deps, request, request.params.id)
-    return inboxMessageView(m, noticesByRef(deps.notices.about(m.messageId)).get(m.messageId) ?? {})
+    return inboxMessageView(m, deps.mailbox.receivedNotices(m.messageId))
   })
 
   app.get<{ Params: { id: string; attachmentId: string } }>('/api/v1/inbox/:id/attachments/:attachmentId', {
@@ -53,7 +50,7 @@ export async function inboxRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
   }, async (request, reply) => {
     const { id, attachmentId } = request.params
     ownMessage(deps, request, id)
-    const meta = deps.inbox.getAttachment(id, attachmentId)
+    const meta = deps.mailbox.receivedAttachment(id, attachmentId)
     if (!meta) throw new SarabanError('ERR_NOT_FOUND', `Letter ${id} has no attachment ${attachmentId}.`, { field: 'attachmentId' })
     const etag = etagOf(meta.sha256)
     const ifRange = request.headers['if-range']
@@ -62,7 +59,7 @@ export async function inboxRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
       reply.header('content-range', `bytes */${meta.size}`)
       throw new SarabanError('ERR_RANGE_NOT_SATISFIABLE', `Attachment ${attachmentId} has ${meta.size} bytes.`, { field: 'Range' })
     }
-    const a = await openAttachment(deps, id, attachmentId, range)
+    const a = await deps.mailbox.openReceivedAttachment(id, attachmentId, range)
     if (!a) throw new SarabanError('ERR_NOT_FOUND', `Letter ${id} has no attachment ${attachmentId}.`, { field: 'attachmentId' })
     reply.header('content-disposition', attachmentDisposition(a.filename))
     reply.header('accept-ranges', 'bytes')

@@ -5,26 +5,25 @@ import multipart from '@fastify/multipart'
 import { SarabanError } from '../../errors.js'
 import { sendLetter } from '../../services/send.js'
 import { EVIDENCE_MEDIA_TYPE } from '../../services/evidence/index.js'
-import { outboxEvidenceSource, planEvidenceArchive } from '../../services/evidence/stream.js'
+import { planEvidenceArchive } from '../../services/evidence/stream.js'
 import { schemaIds, schemas } from '../../schema/index.js'
 import { letterView, outboxItemView } from '../views.js'
 import { decodeCursor, encodeCursor, listAgencies } from '../paging.js'
 import { readMultipartLetter } from '../multipart-letter.js'
 import { checkJsonAttachments } from '../upload-limits.js'
 import type { ApiDeps } from '../server.js'
-import { noticesByRef } from '../../storage/notices.js'
-import type { OutboxLetter } from '../../storage/outbox.js'
+import type { OutboxLetter } from '../../services/mailbox/index.js'
 
 /** The letter with each recipient's delivery and notices (PROTOCOL.md §7.3, §18.4). */
 export function letterStatusView(deps: ApiDeps, letter: OutboxLetter) {
-  const messages = deps.outbox.messagesForLetter(letter.id)
-  return letterView(letter, messages, noticesByRef(deps.notices.aboutAll(messages.map((m) => m.messageId))))
+  const s = deps.mailbox.sentStatus(letter)
+  return letterView(s.letter, s.messages, s.notices)
 }
 
 const ref = (id: string) => ({ $ref: `${id}#` })
 
 export function ownLetter(deps: ApiDeps, request: FastifyRequest, id: string) {
-  const letter = deps.outbox.getLetter(id)
+  const letter = deps.mailbox.sentLetter(id)
   if (!letter || !request.caller.agencies.includes(letter.senderAgency)) {
     throw new SarabanError('ERR_NOT_FOUND', `No letter ${id} sent by an agency this API key acts for.`, { field: 'id' })
   }
@@ -66,7 +65,7 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
         allowedAgencies: request.caller.agencies,
         apiKey: request.caller.keyName,
       })
-      const letter = deps.outbox.getLetter(result.letterId)!
+      const letter = deps.mailbox.sentLetter(result.letterId)!
       reply.header('location', `/api/v1/letters/${result.letterId}`)
       if (result.replayed) reply.header('idempotent-replayed', 'true')
       return reply.code(result.replayed ? 200 : 202).send(letterStatusView(deps, letter))
@@ -96,7 +95,7 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     const letter = ownLetter(deps, request, request.params.id)
     // Streamed (issue 5 §4): a circular's archive is never held whole; a failure before the first
     // byte is a problem answer, one after it cuts the body short of its Content-Length.
-    const plan = await planEvidenceArchive(deps.evidence, letter, outboxEvidenceSource(deps.outbox, letter.id))
+    const plan = await planEvidenceArchive(deps.evidence, letter, deps.mailbox.evidenceSource(letter.id))
     reply.header('content-disposition', `attachment; filename="evidence-${letter.id}.tar"`)
     reply.header('content-length', plan.size)
     return reply.type(EVIDENCE_MEDIA_TYPE).send(Readable.from(plan.chunks(), { objectMode: false }))
@@ -111,10 +110,10 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     },
   }, async (request) => {
     const { limit = 50, cursor, agency } = request.query
-    const letters = deps.outbox.listLetters({ agencies: listAgencies(request, agency), limit, ...decodeCursor(cursor) })
-    const last = letters.length === limit ? letters[letters.length - 1] : undefined
+    const letters = deps.mailbox.sentPage({ agencies: listAgencies(request, agency), limit, ...decodeCursor(cursor) })
+    const last = letters.length === limit ? letters[letters.length - 1]!.letter : undefined
     return {
-      items: letters.map((l) => outboxItemView(l, deps.outbox.messagesForLetter(l.id))),
+      items: letters.map((l) => outboxItemView(l.letter, l.messages)),
       ...(last ? { nextCursor: encodeCursor(last.createdAt, last.id) } : {}),
     }
   })

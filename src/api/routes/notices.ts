@@ -3,7 +3,6 @@
 import type { FastifyInstance } from 'fastify'
 import { schemaIds, schemas } from '../../schema/index.js'
 import { inboxMessageView } from '../views.js'
-import { noticesByRef } from '../../storage/notices.js'
 import { registerLetter, rejectLetter, withdrawLetter, type RegisterRequest, type RejectRequest, type WithdrawRequest } from '../../services/notices/acts.js'
 import { ownMessage } from './inbox.js'
 import { ownLetter, letterStatusView } from './letters.js'
@@ -12,7 +11,7 @@ import type { ApiDeps } from '../server.js'
 const ref = (id: string) => ({ $ref: `${id}#` })
 
 export async function noticeRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
-  const inboxView = (id: string) => inboxMessageView(deps.inbox.get(id)!, noticesByRef(deps.notices.about(id)).get(id) ?? {})
+  const inboxView = (id: string) => inboxMessageView(deps.mailbox.received(id)!, deps.mailbox.receivedNotices(id))
 
   app.post<{ Params: { id: string }; Body: RegisterRequest | undefined }>('/api/v1/inbox/:id/register', {
     schema: {

@@ -14,7 +14,7 @@ import { beYearOfCe, ceYearOfBe, columnTitles, registerYear, type RegisterBook, 
 import { registerCsv, CSV_MEDIA_TYPE } from '../../render/register-csv.js'
 import { registerPdf, PDF_MEDIA_TYPE } from '../../render/register-pdf.js'
 import { registerEntryView } from '../register-views.js'
-import type { RegisterSeries } from '../../storage/registers.js'
+import type { RegisterSeries } from '../../services/registers.js'
 import type { ApiDeps } from '../server.js'
 
 const ref = (id: string) => ({ $ref: `${id}#` })

@@ -15,6 +15,7 @@ export { CLOSED, keyAccess, type StreamAccess, type StreamClosedReason } from '.
 export { WebhookWorker, type WebhookEndpoint, type WebhookSettings, type EndpointStatus } from './webhooks.js'
 export { eventView, eventJson, type EventView } from './view.js'
 export { signWebhook, verifyWebhook, webhookKey } from './signature.js'
+export type { WebhookDelivery, WebhookState } from '../../storage/events.js'
 
 const DAY_MS = 86_400_000
 /** Rows removed per transaction while pruning (keeps each commit short). */
