@@ -96,6 +96,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   // The CRLs before the directory, whose signer's path is checked for revocation (PROTOCOL.md §15.1).
   const { crlSources, directorySource, currentDirectory } = await wireTrust(base, trustAnchors, storage)
   const { hosted, registers } = wireAgencies(base, { db, currentDirectory })
+  storage.logWiring.useHosted(() => hosted.ids())
   const events = wireEvents(base, { db, hosted })
   const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory })
   const profiles = defaultProfiles()

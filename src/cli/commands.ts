@@ -10,6 +10,7 @@ import { initCommand } from './init.js'
 import { tsaCommand } from './tsa.js'
 import { retryCommand } from './retry.js'
 import { classifiedCommand } from './classified/index.js'
+import { logCommand } from './log/index.js'
 
 export interface Command {
   readonly summary: string
@@ -29,6 +30,7 @@ export const commands: Record<string, Command> = {
   ca: caCommand,
   tsa: tsaCommand,
   classified: classifiedCommand,
+  log: logCommand,
 }
 
 export function usage(): string {

@@ -65,6 +65,7 @@ export class Db {
   #closing: Promise<void> | undefined
   #checkpointer: Checkpointer | undefined
   #stats = { commits: 0, writes: 0, failed: 0, largestBatch: 0 }
+  #afterEach: (() => void) | undefined
 
   /** Opens (creating the parent folder), sets pragmas and runs pending migrations. */
   static open(file: string, opts: OpenOptions = {}): Db {
@@ -138,7 +139,18 @@ export class Db {
    *  Inside a write() fn it becomes a savepoint of the open batch. */
   tx<T>(fn: () => T): T {
     if (this.#closed) throw closedError()
-    return this.#tx.immediate(fn) as T
+    return this.#tx.immediate(() => {
+      const value = fn()
+      this.#afterEach?.()
+      return value
+    }) as T
+  }
+
+  /** PROTOCOL.md §20 (migration 018): `fn` runs at the end of every write() and tx() fn, inside its
+   *  savepoint, and turns the state changes the log triggers recorded into log entries; when it throws,
+   *  the fn's changes roll back with it (no state change without its leaf). Set once, by the wiring. */
+  afterEachWrite(fn: (() => void) | undefined): void {
+    this.#afterEach = fn
   }
 
   /** PROTOCOL.md §19.9: after a destruction committed (secure_delete zeroed the freed pages), copy the
@@ -262,6 +274,7 @@ export class Db {
           Promise.resolve(value).catch(() => {}) // its later failure would be an unhandled rejection
           throw new TypeError('storage: a write() fn must be synchronous, not return a promise')
         }
+        this.#afterEach?.()
         s.release.run()
         done.push({ p, value })
       } catch (err) {

@@ -6,6 +6,7 @@ import { OutboxStore } from '../storage/outbox.js'
 import { InboxStore } from '../storage/inbox.js'
 import { TrustHistoryStore } from '../storage/trust-history.js'
 import type { Base } from './base.js'
+import { wireLogAppender, type LogWiring } from './log.js'
 
 export interface Storage {
   readonly db: Db
@@ -13,6 +14,8 @@ export interface Storage {
   readonly inbox: InboxStore
   /** What this node trusted when (directoryAt, crlsAt) for evidence. */
   readonly trustHistory: TrustHistoryStore
+  /** The transparency log's appender, running at the end of every write (PROTOCOL.md §20.3). */
+  readonly logWiring: LogWiring
 }
 
 export function wireStorage({ config, log, closers }: Base): Storage {
@@ -25,6 +28,8 @@ export function wireStorage({ config, log, closers }: Base): Storage {
     },
   })
   closers.push(() => db.close())
+  // Before the first write: every state change from now on gets its log entries in its own transaction.
+  const logWiring = wireLogAppender(db, config.agencies.map((a) => a.id))
   const outbox = new OutboxStore(db, undefined, { agingMs: config.delivery.urgencyAgingMs })
   // Issue 5 §4: envelopes stored ahead of a letter whose sealing never finished (the process died
   // mid-send; the client had no 202 and retries): nothing refers to them, so they go.
@@ -32,5 +37,5 @@ export function wireStorage({ config, log, closers }: Base): Storage {
   if (unsealed > 0) storageLog.warn({ event: 'letter.sealing.dropped', envelopes: unsealed }, 'deleted the envelopes of letters whose sealing never finished')
   const inbox = new InboxStore(db)
   const trustHistory = new TrustHistoryStore(db)
-  return { db, outbox, inbox, trustHistory }
+  return { db, outbox, inbox, trustHistory, logWiring }
 }

@@ -9,7 +9,7 @@ import { isoTime } from '../../clock.js'
 import type { ErrorCode } from '../../errors.js'
 import type { Db } from '../../storage/db.js'
 import type { ClassifiedStore } from '../../storage/classified.js'
-import { canonicalJson } from './canonical.js'
+import { canonicalJson } from '../../domain/canonical-json.js'
 import { sha256Hex } from './statement.js'
 import type { RuleName } from './rules.js'
 

@@ -13,7 +13,7 @@ import type { TrustAnchors } from '../../pki/validate.js'
 import type { ClassifiedCaller, ClassifiedDeps } from './deps.js'
 import { visibleItem } from './access-check.js'
 import { itemView } from './views.js'
-import { canonicalJson, type Canonical } from './canonical.js'
+import { canonicalJson, type Canonical } from '../../domain/canonical-json.js'
 import type { Finding } from '../evidence/verify.js'
 
 export const CLASSIFIED_EVIDENCE_FORMAT = 'saraban-classified-evidence'

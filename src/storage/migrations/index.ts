@@ -19,6 +19,7 @@ import { sql as sharedRefs } from './014-shared-refs.js'
 import { sql as sealing } from './015-sealing.js'
 import { sql as patience } from './016-patience.js'
 import { sql as classified } from './017-classified.js'
+import { sql as transparencyLog } from './018-transparency-log.js'
 
 export interface Migration {
   readonly version: number
@@ -44,6 +45,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 15, name: 'sealing', sql: sealing },
   { version: 16, name: 'patience', sql: patience },
   { version: 17, name: 'classified', sql: classified },
+  { version: 18, name: 'transparency-log', sql: transparencyLog },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

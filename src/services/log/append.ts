@@ -1,0 +1,52 @@
+// Turns the state changes migration 018's triggers recorded into log entries, inside the write()
+// that made them (storage/db.ts calls drain() before it releases each write's savepoint): the
+// change and its entries commit together, or neither does (log-design.md §4).
+import type Database from 'better-sqlite3'
+import { appendLeaf, LogStore } from '../../storage/log.js'
+import { isSourceName, LogRows } from '../../storage/log-rows.js'
+import { buildEntry, entryBytes, leavesOf } from './leaves.js'
+
+export interface AppendDeps {
+  readonly sqlite: Database.Database
+  /** The agencies this node hosts now: node-wide changes (directory, CRL) go to each one's log. */
+  readonly hosted: () => Iterable<string>
+}
+
+export class LeafAppender {
+  readonly #sqlite: Database.Database
+  readonly #hosted: () => Iterable<string>
+  readonly #store: LogStore
+  readonly #rows: LogRows
+
+  constructor(d: AppendDeps) {
+    this.#sqlite = d.sqlite
+    this.#hosted = d.hosted
+    this.#store = new LogStore(d.sqlite)
+    this.#rows = new LogRows(d.sqlite)
+  }
+
+  /** Appends the entries of every pending change, oldest first; returns how many were appended.
+   *  Throws (and so rolls the caller's write back) when an entry cannot be built. */
+  drain(): number {
+    let appended = 0
+    for (let batch = this.#store.pending(); batch.length > 0; batch = this.#store.pending()) {
+      for (const p of batch) {
+        if (!isSourceName(p.source)) throw new Error(`log: unknown row source "${p.source}" (migration 018)`)
+        // Gone again within the same transaction: no state change survived, so no entry.
+        const row = this.#rows.one(p.source, p.ref)
+        if (row) {
+          for (const leaf of leavesOf(p.source)) {
+            const agencies = row.agency === null ? [...this.#hosted()] : [undefined]
+            for (const a of agencies) {
+              const e = buildEntry(leaf, row, a)
+              appendLeaf(this.#sqlite, e.agency, entryBytes(e))
+              appended++
+            }
+          }
+        }
+        this.#store.donePending(p.seq)
+      }
+    }
+    return appended
+  }
+}

@@ -1,0 +1,197 @@
+// The transparency log's storage (PROTOCOL.md §20; migration 018): entries, the complete-subtree
+// cache, the head and our own signed checkpoints, one tree per agency. The tree math is RFC 9162
+// §2.1 (src/tlog/hash.ts); what an entry holds is services/log/leaves.ts's business.
+import Database from 'better-sqlite3'
+import { SCHEMA_VERSION } from './migrations/index.js'
+import { leafHash, nodeHash, EMPTY_ROOT } from '../tlog/hash.js'
+
+type Stmt<R = unknown> = Database.Statement<unknown[], R>
+
+/** The log's first schema version (migration 018). */
+const LOG_SCHEMA = 18
+
+/** Opens a node's database (a copy of its data directory) read-only for `log verify`: no migration,
+ *  no write. Throws an Error whose message says what is wrong with the file. */
+export function openReadOnly(file: string): Database.Database {
+  const sqlite = new Database(file, { readonly: true, fileMustExist: true })
+  try {
+    const v = sqlite.pragma('user_version', { simple: true }) as number
+    if (v < LOG_SCHEMA) throw new Error(`${file} is at schema version ${v}; the transparency log begins with ${LOG_SCHEMA} (start the node once to migrate it)`)
+    if (v > SCHEMA_VERSION) throw new Error(`${file} is at schema version ${v}, newer than this software (${SCHEMA_VERSION})`)
+    return sqlite
+  } catch (err) {
+    sqlite.close()
+    throw err
+  }
+}
+const HASH = 32
+
+export interface LogHead {
+  readonly agency: string
+  readonly size: number
+  /** The compact range: hashes of the complete subtrees `size` decomposes into, largest first. */
+  readonly range: readonly Buffer[]
+  readonly root: Buffer
+}
+
+export interface StoredEntry {
+  readonly index: number
+  readonly entry: Buffer
+  readonly leafHash: Buffer
+}
+
+export interface StoredCheckpoint {
+  readonly agency: string
+  readonly size: number
+  readonly root: Buffer
+  /** The checkpoint body's `time` line (RFC 3339 UTC ms). */
+  readonly time: string
+  /** The compact JWS as signed (PROTOCOL.md §20.4). */
+  readonly jws: string
+  readonly signedAt: number
+}
+
+export interface PendingChange {
+  readonly seq: number
+  readonly source: string
+  readonly ref: readonly (string | number)[]
+}
+
+function statements(sqlite: Database.Database) {
+  const p = <R>(sql: string): Stmt<R> => sqlite.prepare<unknown[], R>(sql)
+  return {
+    head: p<{ size: number; range: Buffer; root: Buffer }>('SELECT size, range, root FROM log_heads WHERE agency = ?'),
+    putHead: p(`INSERT INTO log_heads (agency, size, range, root) VALUES (?, ?, ?, ?)
+      ON CONFLICT (agency) DO UPDATE SET size = excluded.size, range = excluded.range, root = excluded.root`),
+    insertEntry: p('INSERT INTO log_entries (agency, idx, entry, leaf_hash) VALUES (?, ?, ?, ?)'),
+    insertNode: p('INSERT INTO log_nodes (agency, level, pos, hash) VALUES (?, ?, ?, ?)'),
+  }
+}
+const cache = new WeakMap<Database.Database, ReturnType<typeof statements>>()
+
+function rangeOf(blob: Buffer): Buffer[] {
+  const out: Buffer[] = []
+  for (let i = 0; i < blob.length; i += HASH) out.push(blob.subarray(i, i + HASH))
+  return out
+}
+
+/** RFC 9162 §2.1.1: the root of the peaks of a compact range, folded from the right. */
+export function rangeRoot(range: readonly Buffer[]): Buffer {
+  if (range.length === 0) return EMPTY_ROOT
+  let root = range[range.length - 1]!
+  for (let i = range.length - 2; i >= 0; i--) root = nodeHash(range[i]!, root)
+  return root
+}
+
+/**
+ * Appends one entry to the agency's log and returns its index (log-design.md §4). Synchronous: call it
+ * inside the db.write() fn of the state change it records, so both commit or neither does. Stores the
+ * leaf hash, every complete subtree the new leaf closes and the new head: O(log n) rows.
+ */
+export function appendLeaf(sqlite: Database.Database, agency: string, entryBytes: Uint8Array): number {
+  let s = cache.get(sqlite)
+  if (!s) cache.set(sqlite, (s = statements(sqlite)))
+  const head = s.head.get(agency)
+  const index = head?.size ?? 0
+  const range = head ? rangeOf(head.range) : []
+  let hash = leafHash(entryBytes)
+  s.insertEntry.run(agency, index, Buffer.from(entryBytes), hash)
+  // The leaf closes one complete subtree per trailing 1 bit of its index (its left siblings are the
+  // last peaks of the range).
+  let level = 0
+  for (let pos = index; (pos & 1) === 1; pos = Math.floor(pos / 2)) {
+    hash = nodeHash(range.pop()!, hash)
+    level++
+    s.insertNode.run(agency, level, Math.floor(pos / 2), hash)
+  }
+  range.push(hash)
+  s.putHead.run(agency, index + 1, Buffer.concat(range), rangeRoot(range))
+  return index
+}
+
+/** Reads of the log (proofs, checkpoints, verify) and the pending state changes. */
+export class LogStore {
+  readonly #s
+
+  constructor(readonly sqlite: Database.Database) {
+    const p = <R>(sql: string): Stmt<R> => sqlite.prepare<unknown[], R>(sql)
+    this.#s = {
+      agencies: p<string>('SELECT agency FROM log_heads ORDER BY agency').pluck(),
+      head: p<{ size: number; range: Buffer; root: Buffer }>('SELECT size, range, root FROM log_heads WHERE agency = ?'),
+      leafHashes: p<Buffer>('SELECT leaf_hash FROM log_entries WHERE agency = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
+      entries: p<StoredEntry>('SELECT idx AS "index", entry, leaf_hash AS leafHash FROM log_entries WHERE agency = ? AND idx >= ? AND idx < ? ORDER BY idx'),
+      allEntries: p<StoredEntry>('SELECT idx AS "index", entry, leaf_hash AS leafHash FROM log_entries WHERE agency = ? ORDER BY idx'),
+      node: p<Buffer>('SELECT hash FROM log_nodes WHERE agency = ? AND level = ? AND pos = ?').pluck(),
+      nodeCount: p<number>('SELECT count(*) FROM log_nodes WHERE agency = ?').pluck(),
+      putCheckpoint: p(`INSERT INTO log_checkpoints (agency, size, root, time, jws, signed_at) VALUES (@agency, @size, @root, @time, @jws, @signedAt)
+        ON CONFLICT DO NOTHING`),
+      latestCheckpoint: p<StoredCheckpoint>(`SELECT agency, size, root, time, jws, signed_at AS signedAt FROM log_checkpoints
+        WHERE agency = ? ORDER BY size DESC, signed_at DESC LIMIT 1`),
+      checkpoints: p<StoredCheckpoint>(`SELECT agency, size, root, time, jws, signed_at AS signedAt FROM log_checkpoints
+        WHERE agency = ? ORDER BY size, signed_at`),
+      pending: p<{ seq: number; source: string; ref: string }>('SELECT seq, source, ref FROM log_pending ORDER BY seq LIMIT ?'),
+      donePending: p('DELETE FROM log_pending WHERE seq = ?'),
+      pendingCount: p<number>('SELECT count(*) FROM log_pending').pluck(),
+    }
+  }
+
+  /** Agencies that have a log on this node (at least one entry). */
+  agencies(): string[] {
+    return this.#s.agencies.all()
+  }
+
+  head(agency: string): LogHead {
+    const h = this.#s.head.get(agency)
+    if (!h) return { agency, size: 0, range: [], root: EMPTY_ROOT }
+    return { agency, size: h.size, range: rangeOf(h.range), root: h.root }
+  }
+
+  /** Leaf hashes [start, end): the `LeafHashes` reader of src/tlog/tree.ts. */
+  leafHashes(agency: string, start: number, end: number): Buffer[] {
+    return this.#s.leafHashes.all(agency, start, end)
+  }
+
+  entries(agency: string, start: number, end: number): StoredEntry[] {
+    return this.#s.entries.all(agency, start, end)
+  }
+
+  /** Every entry, in index order, without holding them all in memory (verify). */
+  *iterateEntries(agency: string): IterableIterator<StoredEntry> {
+    yield* this.#s.allEntries.iterate(agency)
+  }
+
+  /** The complete subtree at `level` ≥ 1 and position `pos` (leaves [pos·2^level, (pos+1)·2^level)). */
+  node(agency: string, level: number, pos: number): Buffer | undefined {
+    return this.#s.node.get(agency, level, pos)
+  }
+
+  nodeCount(agency: string): number {
+    return this.#s.nodeCount.get(agency) ?? 0
+  }
+
+  /** Stores a checkpoint we signed (inside db.write()); the same (agency, size, time) twice is kept once. */
+  saveCheckpoint(c: StoredCheckpoint): void {
+    this.#s.putCheckpoint.run({ ...c })
+  }
+
+  latestCheckpoint(agency: string): StoredCheckpoint | undefined {
+    return this.#s.latestCheckpoint.get(agency)
+  }
+
+  checkpoints(agency: string): StoredCheckpoint[] {
+    return this.#s.checkpoints.all(agency)
+  }
+
+  /** The oldest state changes still waiting for their entries (migration 018's triggers). */
+  pending(limit = 256): PendingChange[] {
+    return this.#s.pending.all(limit).map((r) => ({ seq: r.seq, source: r.source, ref: JSON.parse(r.ref) as (string | number)[] }))
+  }
+
+  donePending(seq: number): void {
+    this.#s.donePending.run(seq)
+  }
+
+  pendingCount(): number {
+    return this.#s.pendingCount.get() ?? 0
+  }
+}
