@@ -128,6 +128,10 @@ export const ERRORS = {
   ERR_OFFICER_UNTRUSTED: { status: 403, title: "The officer's certificate does not validate or is not that officer's in the directory" },
   ERR_STATEMENT_INVALID: { status: 422, title: 'The officer statement does not verify or does not match the item' },
   ERR_CLASSIFIED_DESTROYED: { status: 410, title: 'The inner envelope was destroyed; only its register entry and access record remain' },
+  // Transparency log (PROTOCOL.md §20)
+  ERR_CHECKPOINT_INVALID: { status: 400, title: 'The log checkpoint does not verify, or is not signed for the agency whose log it names' },
+  ERR_LOG_RANGE: { status: 400, title: 'The log has no such index, size or range (ask within the size of its latest checkpoint)' },
+  ERR_LOG_INCONSISTENT: { status: 502, title: "A peer's log is not consistent with a checkpoint it signed (fork, truncation or restored backup)" },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS

@@ -109,7 +109,8 @@ export interface Config {
     readonly maxAttachments: number
   }
   readonly storage: { readonly synchronous: 'FULL' | 'NORMAL'; readonly checkpoint: 'worker' | 'auto' }
-  readonly log: { readonly level: LogLevel }
+  /** Logging, and the transparency log's timers (PROTOCOL.md §20.4, §20.6). */
+  readonly log: { readonly level: LogLevel; readonly checkpointSeconds: number; readonly auditSeconds: number }
   /** Extra register books beside receive, send and circular (README "Registers"). */
   readonly registers: { readonly books: readonly RegisterBookConfig[] }
   /** Event stream and webhooks (issue 5 §6). */

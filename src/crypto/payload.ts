@@ -27,6 +27,17 @@ const MEMBERS = {
   2: { names: ['v', 'lid', 'from', 'sentAt'], strings: ['lid', 'from'], content: ['letter'] },
 } as const
 
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+/** Longest checkpoint a payload carries (characters; PROTOCOL.md §20.4). */
+const MAX_CHECKPOINT_CHARS = 24 * 1024
+
+/** The optional `checkpoint` member (PROTOCOL.md §5.4, §17.2, §20.5), after `sentAt` on the wire. */
+export function checkpointMember(checkpoint: string | undefined): { checkpoint?: string } {
+  if (checkpoint === undefined) return {}
+  if (checkpoint.length > MAX_CHECKPOINT_CHARS || !JWS_COMPACT.test(checkpoint)) throw malformed('Cannot seal: the checkpoint is not a compact JWS.', '/checkpoint')
+  return { checkpoint }
+}
+
 /** PROTOCOL.md §5.8 step 6, §17.2: the signed payload's shape (not yet its binding, nor the letter schema). */
 export function decodePayload(bytes: Buffer): SignedPayload {
   const p = parseJsonObject(bytes)
@@ -36,8 +47,13 @@ export function decodePayload(bytes: Buffer): SignedPayload {
   const rule = MEMBERS[v]
   const keys = Object.keys(p)
   const content = rule.content.filter((k) => k in p)
-  if (keys.length !== rule.names.length + 1 || !rule.names.every((k) => k in p) || content.length !== 1) {
-    throw malformed(`A version ${v} signed payload must have exactly the members ${rule.names.join(', ')} and one of ${rule.content.join(', ')}.`)
+  // PROTOCOL.md §20.5: the sender's checkpoint is optional (absent while its log is empty, and from pre-log senders, §11).
+  const withCheckpoint = 'checkpoint' in p ? 1 : 0
+  if (withCheckpoint && (typeof p['checkpoint'] !== 'string' || p['checkpoint'].length > MAX_CHECKPOINT_CHARS || !JWS_COMPACT.test(p['checkpoint']))) {
+    throw malformed('The signed payload "checkpoint" is not a compact JWS.', '/checkpoint')
+  }
+  if (keys.length !== rule.names.length + 1 + withCheckpoint || !rule.names.every((k) => k in p) || content.length !== 1) {
+    throw malformed(`A version ${v} signed payload must have exactly the members ${rule.names.join(', ')}, one of ${rule.content.join(', ')}, and optionally checkpoint.`)
   }
   for (const k of rule.strings) if (typeof p[k] !== 'string') throw malformed(`The signed payload "${k}" is not a string.`, `/${k}`)
   if (v === 2 && !MESSAGE_ID.test(p['lid'] as string)) throw malformed('The signed payload "lid" is not a lowercase UUID.', '/lid')
@@ -108,6 +124,6 @@ export function encodePayloadV2(input: SealManyInput): Buffer {
     if (seen.has(r.to)) throw malformed(`Cannot seal: "${r.to}" is listed twice.`, '/letter/recipients')
     seen.add(r.to)
   }
-  const payload: SignedPayloadV2 = { v: 2, lid: input.letterId, from: input.from, sentAt: input.sentAt, letter: input.letter }
+  const payload: SignedPayloadV2 = { v: 2, lid: input.letterId, from: input.from, sentAt: input.sentAt, ...checkpointMember(input.checkpoint), letter: input.letter }
   return Buffer.from(JSON.stringify(payload), 'utf8')
 }

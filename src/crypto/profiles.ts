@@ -113,7 +113,7 @@ export function sealsMany(profile: EnvelopeProfile & Partial<SealsMany>): profil
  */
 export async function* sealEach(profile: EnvelopeProfile, input: SealManyInput): AsyncGenerator<SealedPart> {
   for (const r of input.recipients) {
-    const s = await profile.seal({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert })
+    const s = await profile.seal({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert, checkpoint: input.checkpoint })
     yield { messageId: r.messageId, to: r.to, head: s.envelope, tail: Buffer.alloc(0), envelopeSha256: s.envelopeSha256, contentKey: s.contentKey, signature: s.signature }
   }
 }

@@ -44,6 +44,9 @@ export interface SealInput {
   /** A classified cover (PROTOCOL.md §19.3) instead of a letter: signed as the payload's `classified`
    *  member; its `attachments` manifest lists the one inner envelope. Then `letter` must be `{}`. */
   classified?: object
+  /** The sender's latest log checkpoint (compact JWS, PROTOCOL.md §5.4, §20.5), signed inside the
+   *  payload; absent while its log is empty. */
+  checkpoint?: string | undefined
 }
 
 export interface Sealed {
@@ -82,6 +85,8 @@ export interface SignedPayloadV1 {
   from: string
   to: string
   sentAt: string
+  /** The sender's latest log checkpoint (PROTOCOL.md §5.4, §20.5). */
+  checkpoint?: string
   /** Exactly one of `letter` and `notice` is present (PROTOCOL.md §5.4, §18.2). */
   letter?: any // validated against the letter schema by the receive service, not here
   notice?: any // validated against the notice schema by the receive service, not here
@@ -95,6 +100,7 @@ export interface SignedPayloadV2 {
   lid: string
   from: string
   sentAt: string
+  checkpoint?: string // PROTOCOL.md §17.2, §20.5
   letter: any
   notice?: undefined // a notice is never signed for many (PROTOCOL.md §18.2)
   classified?: undefined // nor a classified cover (§19.3)
@@ -119,6 +125,15 @@ export interface ReceiptClaims {
   receivedAt: string
   envelopeSha256: string
   profile: string
+  /** PROTOCOL.md §6.2, §20.5: the receiving agency's log checkpoint (compact JWS) whose tree includes
+   *  the `message.received` entry of this envelope, and that entry's index. Absent only in receipts
+   *  of nodes from before the transparency log (§11). */
+  log?: ReceiptLog
+}
+
+export interface ReceiptLog {
+  checkpoint: string
+  index: number
 }
 
 export interface VerifiedReceipt {
@@ -171,6 +186,8 @@ export interface SealManyInput {
   attachments: Buffer[] // same count, order and sizes as letter.attachments
   signer: SignerIdentity
   recipients: readonly SealRecipient[]
+  /** As SealInput.checkpoint (PROTOCOL.md §17.2). */
+  checkpoint?: string | undefined
 }
 
 /** One recipient's envelope: exactly the bytes head ‖ SealedMany.shared ‖ tail. */

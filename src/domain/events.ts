@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   'letter.deadline-at-risk', // sender: deliverBy is near and a recipient is not delivered yet
   'letter.deadline-missed', // sender: deliverBy passed before a recipient was delivered
   'notice.failed', // either side: an acknowledgement or withdrawal could not be delivered
+  'log.inconsistent', // witness: a peer's log contradicts a checkpoint it signed (PROTOCOL.md §20.6)
 ] as const
 
 export type EventType = (typeof EVENT_TYPES)[number]

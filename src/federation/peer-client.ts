@@ -99,23 +99,22 @@ export class PeerClient {
       // time, its types do not say so), written in order under the Content-Length above
       body: pieces.length === 1 ? pieces[0]! : (pieces as unknown as Uint8Array),
     })
-    const limit = this.#opts.maxReceiptBytes ?? 1024 * 1024
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length
-      if (size > limit) {
-        res.body.destroy()
-        throw new Error(`the peer's answer exceeds ${limit} bytes`)
-      }
-      chunks.push(chunk as Buffer)
-    }
+    const body = await readBounded(res.body, this.#opts.maxReceiptBytes ?? 1024 * 1024)
     const retryAfter = res.headers['retry-after']
     return {
-      status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks),
+      status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body,
       sharesContent: res.headers[SHARED_CONTENT_SUPPORT] === '1',
       ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
     }
+  }
+
+  /** GET a JSON resource of a peer (its log checkpoint and proofs, PROTOCOL.md §20.5) over the same
+   *  mutual TLS and pinning as a delivery; the answer is bounded like a receipt. */
+  async get(endpoint: string, path: string, accept = 'application/json'): Promise<PeerResponse> {
+    const url = new URL(path, endpoint.endsWith('/') ? endpoint : endpoint + '/')
+    const res = await this.#pool(url.origin).request({ method: 'GET', path: url.pathname + url.search, headers: { accept: `${accept}, application/problem+json` } })
+    const body = await readBounded(res.body, this.#opts.maxReceiptBytes ?? 1024 * 1024)
+    return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body, sharesContent: false }
   }
 
   /** The probe of a peer whose circuit is open (PROTOCOL.md §7.2, §4.3): GET /federation/v1/health
@@ -133,4 +132,18 @@ export class PeerClient {
     await Promise.all([...this.#pools.values()].map((p) => p.close()))
     this.#pools.clear()
   }
+}
+
+async function readBounded(body: AsyncIterable<unknown> & { destroy(): unknown }, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length
+    if (size > limit) {
+      body.destroy()
+      throw new Error(`the peer's answer exceeds ${limit} bytes`)
+    }
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks)
 }

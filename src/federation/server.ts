@@ -14,6 +14,8 @@ import type { Directory } from '../pki/directory.js'
 import type { Logger } from '../log.js'
 import type { Routing } from '../crypto/profiles.js'
 import { parseSharedRef, withShared, SHARED_CONTENT_SUPPORT } from './shared-ref.js'
+import { registerLogRoutes } from './log-routes.js'
+import type { LogProofs } from '../services/log/proofs.js'
 
 export interface FederationServerOptions {
   readonly tls: Pick<SecureContextOptions, 'key' | 'cert' | 'ca' | 'passphrase'>
@@ -25,6 +27,8 @@ export interface FederationServerOptions {
   readonly connections: ConnectionLimits
   /** Large envelopes in flight per peer and overall (config federation.largeBodies; PROTOCOL.md §4.4). */
   readonly largeBodies: LargeBodyLimits
+  /** The hosted agencies' transparency logs (PROTOCOL.md §20.5); absent, no /federation/v1/log routes. */
+  readonly logProofs?: LogProofs
 }
 
 export const ENVELOPE_MEDIA_TYPES = ['application/jose', 'application/pkcs7-mime', 'application/cms', 'application/jose+json'] as const // §4.2 check 1, §17.7
@@ -96,6 +100,7 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
     return reply.code(answer.status).type(answer.mediaType).send(answer.receipt)
   })
   app.get('/federation/v1/health', async () => ({ status: 'ok' }))
+  if (opts.logProofs) registerLogRoutes(app, opts.logProofs, (agency) => opts.receive.hosted.has(agency))
   return app
 }
 

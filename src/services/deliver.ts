@@ -18,6 +18,7 @@ import { DeadlineWatch, emitDeadline } from './deadline-watch.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import { receiptText, type ProfileTable } from '../crypto/profiles.js'
+import type { Witness } from './log/witness.js'
 import type { PeerClient } from '../federation/peer-client.js'
 import { afterFailure } from '../domain/delivery.js'
 import { scopeOfStatus, retryAfterMs, type Circuit } from '../domain/circuit.js'
@@ -72,6 +73,8 @@ export interface DeliveryDeps {
   readonly onClassifiedDelivered?: (messageId: string, at: number) => void
   /** Which peers hold which shared content (PROTOCOL.md §17.8); default: a fresh one per worker. */
   readonly sharedRefs?: SharedRefs
+  /** Keeps the recipient's log checkpoint from each verified receipt (PROTOCOL.md §20.6). */
+  readonly witness?: Witness
 }
 
 
@@ -273,6 +276,9 @@ export class DeliveryWorker {
         }
       })
       d.envelopes.delete(msg.messageId)
+      const checkpoint = outcome.claims?.log?.checkpoint
+      // Witnessing never undoes a delivery: a misbehaving log is recorded and raised on its own (§20.6).
+      if (checkpoint !== undefined) await d.witness?.observe(checkpoint, msg.recipientAgency, 'receipt', msg.messageId).catch((err: unknown) => d.log.warn({ err, ...log }, 'the receipt\'s log checkpoint could not be kept'))
       d.log.info({ event: 'letter.delivered', ...log }, 'letter delivered, receipt verified')
       return
     }

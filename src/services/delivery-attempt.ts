@@ -7,6 +7,7 @@ import type { Directory } from '../pki/directory.js'
 import { problemOf, type PeerResponse } from '../federation/peer-client.js'
 import { retryAfterMs, scopeOfStatus } from '../domain/circuit.js'
 import { checkReceipt } from './receipt-check.js'
+import type { ReceiptClaims } from '../crypto/profiles.js'
 import type { SharedRefs, EnvelopePieces } from './shared-refs.js'
 import { postEnvelope } from './post-envelope.js'
 import type { DeliveryDeps } from './deliver.js'
@@ -14,7 +15,7 @@ import type { DeliveryDeps } from './deliver.js'
 /** `peer`: a failure of the peer as a whole (PROTOCOL.md §7.2 "Patience"): its circuit opens, and
  *  the message waits on the circuit rather than on its own backoff. */
 export type Outcome =
-  | { kind: 'delivered'; receipt: Buffer }
+  | { kind: 'delivered'; receipt: Buffer; claims?: ReceiptClaims }
   | { kind: 'retry' | 'fail'; code: ErrorCode | string; detail: string; peer?: { retryAfterMs?: number | undefined }; answered?: true }
 
 export const FEDERATION_PATH = 'federation/v1/messages'
@@ -44,7 +45,7 @@ export async function attemptDelivery(d: DeliveryDeps, refs: SharedRefs, msg: Ou
       // receipt byte for byte (PROTOCOL.md §7.1), which must stay acceptable later.
       { profile, anchors: d.anchors, directory, notAfter: d.clock.now() + RECEIPT_CLOCK_SKEW_MS },
     )
-    return check.ok ? { kind: 'delivered', receipt: res.body } : { kind: 'retry', code: check.code, detail: check.reason, answered: true }
+    return check.ok ? { kind: 'delivered', receipt: res.body, claims: check.value } : { kind: 'retry', code: check.code, detail: check.reason, answered: true }
   }
   // A refusal the peer will repeat however often we ask fails at once; 429 and 502/503/504 are the
   // peer's, not this message's (PROTOCOL.md §7.2).

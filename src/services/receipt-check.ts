@@ -6,6 +6,8 @@ import { fingerprint } from '../pki/cert.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import type { EnvelopeProfile, ReceiptClaims } from '../crypto/profiles.js'
+import { isSarabanError } from '../errors.js'
+import { checkCheckpointSigner, verifyCheckpoint } from './log/checkpoints.js'
 
 export interface Expected {
   readonly messageId: string
@@ -42,6 +44,17 @@ export async function checkReceipt(
   if (!chain.ok) return { ok: false, code: 'ERR_RECEIPT_INVALID', reason: `the receipt signer certificate does not validate: ${chain.reason}` }
   if (!deps.directory.isSigningCertOf(expected.to, fingerprint(signerChain[0]!))) {
     return { ok: false, code: 'ERR_RECEIPT_INVALID', reason: `the receipt is not signed by a signing certificate of "${expected.to}"` }
+  }
+  // PROTOCOL.md §6.3, §20.5: the recipient's log checkpoint, signed by the recipient, covering the entry.
+  if (claims.log !== undefined) {
+    try {
+      const c = verifyCheckpoint(claims.log.checkpoint, 'log')
+      await checkCheckpointSigner(c, expected.to, deps, 'log')
+      if (claims.log.index >= c.body.size) return { ok: false, code: 'ERR_RECEIPT_INVALID', reason: `the receipt's log entry ${claims.log.index} is not in its checkpoint of ${c.body.size} entries` }
+    } catch (e) {
+      if (!isSarabanError(e)) throw e
+      return { ok: false, code: 'ERR_RECEIPT_INVALID', reason: `the receipt's ${e.detail ?? e.code}` }
+    }
   }
   return { ok: true, value: claims }
 }

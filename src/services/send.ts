@@ -47,6 +47,8 @@ export interface SendDeps {
   readonly recordPlaintext?: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => void
   /** Bytes of per-recipient envelopes held before they are stored in a batch (default SEAL_BATCH_BYTES). */
   readonly sealBatchBytes?: number
+  /** The sender agency's latest log checkpoint, signed into every envelope (PROTOCOL.md §20.5). */
+  readonly checkpoint?: (agency: string) => string | undefined
 }
 
 export interface SendRequest {
@@ -228,7 +230,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   let contentIds: Map<string, number>
   try {
     for (const [profile, recipients] of groups) {
-      const input = { letterId, from, sentAt, letter, attachments, signer, recipients }
+      const input = { letterId, from, sentAt, letter, attachments, signer, recipients, checkpoint: deps.checkpoint?.(from) }
       if (sealsMany(profile)) {
         const sealed = await profile.sealMany(input)
         const contentRef = sealed.shared.length > 0 ? profile.id : undefined

@@ -91,6 +91,10 @@ export interface InboxMessage extends Omit<NewInboxMessage, 'envelope' | 'sender
   attachments: InboxAttachmentMeta[]
 }
 
+/** The receipt column of a message stored before its receipt is signed (PROTOCOL.md §20.5: store,
+ *  then checkpoint, then receipt). A replay of the envelope signs it then. */
+export const RECEIPT_PENDING = ''
+
 export type InsertResult = { inserted: true } | { inserted: false; envelopeSha256: string; receipt: string }
 
 /** The message id under which a recipient already holds a sender's letter `lid` (PROTOCOL.md §17.5). */
@@ -105,6 +109,8 @@ export interface InboxListOptions {
 }
 
 type Row = Omit<InboxMessage, 'attachments'>
+
+export interface InboxPeek { envelopeSha256: string; receipt: string; recipientAgency: string; senderAgency: string; profile: string; receivedAt: number }
 
 export function letterDuplicate(messageId: string, first: string): SarabanError {
   return new SarabanError('ERR_LETTER_DUPLICATE', `Message ${messageId} carries a letter this recipient already received from this sender as message ${first}.`, { field: 'lid' })
@@ -155,8 +161,9 @@ export class InboxStore {
       content: p<Buffer>('SELECT bytes FROM inbox_contents WHERE sha256 = ?').pluck(),
       insertAttachment: p(`INSERT INTO inbox_attachments (message_id, id, position, filename, media_type, size, sha256)
         VALUES (@messageId, @id, @position, @filename, @mediaType, @size, @sha256)`),
-      peek: p<{ envelopeSha256: string; receipt: string; recipientAgency: string }>(`SELECT envelope_sha256 AS envelopeSha256,
-        receipt, recipient_agency AS recipientAgency FROM inbox_messages WHERE message_id = ?`),
+      peek: p<InboxPeek>(`SELECT envelope_sha256 AS envelopeSha256, receipt, recipient_agency AS recipientAgency,
+        sender_agency AS senderAgency, profile, received_at AS receivedAt FROM inbox_messages WHERE message_id = ?`),
+      setReceipt: p(`UPDATE inbox_messages SET receipt = ? WHERE message_id = ? AND receipt = ''`),
       message: p<Row>(`SELECT ${MESSAGE} FROM inbox_messages WHERE message_id = ?`),
       envelope: p<EnvelopeRow>(`SELECT e.bytes AS head, e.content_sha256 AS contentSha256, c.bytes AS content, e.tail,
         m.envelope_sha256 AS envelopeSha256 FROM inbox_envelopes e JOIN inbox_messages m ON m.message_id = e.message_id
@@ -203,8 +210,13 @@ export class InboxStore {
   }
 
   /** Cheap duplicate check before decrypting. */
-  peek(messageId: string): { envelopeSha256: string; receipt: string; recipientAgency: string } | undefined {
+  peek(messageId: string): InboxPeek | undefined {
     return this.#s.peek.get(messageId)
+  }
+
+  /** Stores the receipt of a message stored with RECEIPT_PENDING; false if it already had one. Call inside db.write(). */
+  setReceipt(messageId: string, receipt: string): boolean {
+    return this.#s.setReceipt.run(receipt, messageId).changes === 1
   }
 
   get(messageId: string): InboxMessage | undefined {

@@ -3,7 +3,7 @@
 import { isSarabanError, SarabanError } from '../../errors.js'
 import type { ReceiptClaims, SignerIdentity, VerifiedReceipt } from '../types.js'
 import { parseJsonObject } from '../jose/compact.js'
-import { claimsProblem, MAX_RECEIPT_BYTES } from '../jose/v1-receipt.js'
+import { claimsProblem, MAX_RECEIPT_BYTES, receiptPayload } from '../jose/v1-receipt.js'
 import { OID_CT_SARABAN_RECEIPT } from './oids.js'
 import { CmsSignedError, signCms, verifyCms, type SignOptions } from './signed-data.js'
 
@@ -11,9 +11,8 @@ export function signCmsReceipt(claims: ReceiptClaims, signer: SignerIdentity, op
   const problem = claimsProblem(claims as unknown as Record<string, unknown>)
   if (problem !== undefined) throw new Error(`signReceipt: ${problem}`)
   if (signer.agency !== claims.to) throw new Error('signReceipt: the signer must be the receiving agency ("to")')
-  const { v, mid, from, to, receivedAt, envelopeSha256, profile } = claims // fixed member order on the wire
-  const payload = Buffer.from(JSON.stringify({ v, mid, from, to, receivedAt, envelopeSha256, profile }), 'utf8')
-  return signCms(OID_CT_SARABAN_RECEIPT, payload, signer, { signingTime: new Date(receivedAt), ...opts }).der
+  const payload = receiptPayload(claims)
+  return signCms(OID_CT_SARABAN_RECEIPT, payload, signer, { signingTime: new Date(claims.receivedAt), ...opts }).der
 }
 
 /** Every failure is ERR_RECEIPT_INVALID (the sender records it as the delivery outcome). */

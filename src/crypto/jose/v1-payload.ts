@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import type { AttachmentManifestItem, SealInput, SignedPayloadV1 } from '../types.js'
-import { decodePayload, isUtcTime, manifestHolder } from '../payload.js'
+import { checkpointMember, decodePayload, isUtcTime, manifestHolder } from '../payload.js'
 import { AGENCY_ID, MESSAGE_ID } from './v1-header.js'
 
 export { decodePayload, isUtcTime } // both payload versions live in ../payload.ts (PROTOCOL.md §17.2)
@@ -42,7 +42,7 @@ export function encodePayload(input: SealInput): Buffer {
   if (!MESSAGE_ID.test(input.messageId)) throw malformed('Cannot seal: the message id is not a lowercase UUID.', 'mid')
   if (!AGENCY_ID.test(input.from) || !AGENCY_ID.test(input.to)) throw malformed('Cannot seal: an agency id is not valid.', 'from')
   if (!isUtcTime(input.sentAt)) throw malformed('Cannot seal: sentAt is not an ISO 8601 UTC time.', 'sentAt')
-  const head = { v: 1 as const, mid: input.messageId, from: input.from, to: input.to, sentAt: input.sentAt }
+  const head = { v: 1 as const, mid: input.messageId, from: input.from, to: input.to, sentAt: input.sentAt, ...checkpointMember(input.checkpoint) }
   // PROTOCOL.md §18.2: a notice takes the place of the letter; it has no attachments.
   if (input.notice !== undefined && (input.attachments.length > 0 || manifestOf(input.letter).length > 0)) {
     throw malformed('Cannot seal: a notice carries no attachments.', '/notice')

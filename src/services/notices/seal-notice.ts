@@ -30,7 +30,7 @@ export async function sealNotice(deps: NoticeDeps, n: NoticeRow): Promise<void> 
   const notice = JSON.parse(n.noticeJson) as object
   const sealed = await profile.seal({
     messageId: n.messageId, from: n.fromAgency, to: n.toAgency, sentAt: isoTime(now),
-    letter: {}, attachments: [], notice, signer: agency.signer, recipientCert: cert,
+    letter: {}, attachments: [], notice, signer: agency.signer, recipientCert: cert, checkpoint: deps.checkpoint?.(n.fromAgency),
   })
   // A notice goes with the urgency of the letter it is about (PROTOCOL.md §7.2).
   const ref = deps.notices.outboxRef(n.refersTo) ?? deps.notices.inboxRef(n.refersTo)

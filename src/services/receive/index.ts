@@ -19,6 +19,9 @@ import type { EventSink } from '../../domain/events.js'
 import { storeNotice } from '../notices/receive-notice.js'
 import { storeInbound, storeInboundNotice, type ClassifiedReceiveDeps } from '../classified/receive.js'
 import { randomUUID } from 'node:crypto'
+import { RECEIPT_PENDING } from '../../storage/inbox.js'
+import { signAndStoreReceipt, type ReceiveLog } from './receipt.js'
+import type { Witness } from '../log/witness.js'
 
 export interface ReceiveDeps {
   readonly clock: Clock
@@ -43,6 +46,10 @@ export interface ReceiveDeps {
   readonly sharedContent?: (sha256: string, length: number, senders: ReadonlySet<string>) => Buffer | undefined
   /** Classified letters and their notices (PROTOCOL.md §19); absent, the node refuses them. */
   readonly classified?: ClassifiedReceiveDeps
+  /** The agency's transparency log (PROTOCOL.md §20.5): absent, letter receipts carry no checkpoint. */
+  readonly tlog?: ReceiveLog
+  /** Keeps the senders' log checkpoints (PROTOCOL.md §20.6); absent, they are not checked. */
+  readonly witness?: Witness
 }
 
 export interface Inbound {
@@ -70,10 +77,10 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   const agency = deps.hosted.get(h.to)
   // PROTOCOL.md §16.3: the agency may have been removed while this envelope was being checked.
   if (!agency) throw new SarabanError('ERR_RECIPIENT_NOT_HOSTED', `This node does not host agency "${h.to}".`, { field: 'srb_to' })
-  const receipt = await profile.signReceipt(
-    { v: 1, mid: h.messageId, from: h.from, to: h.to, receivedAt: isoTime(receivedAt), envelopeSha256: s.envelopeSha256!, profile: profile.id },
-    agency.signer,
-  )
+  const claims = { v: 1 as const, mid: h.messageId, from: h.from, to: h.to, receivedAt: isoTime(receivedAt), envelopeSha256: s.envelopeSha256!, profile: profile.id }
+  const letterLog = s.letter ? deps.tlog : undefined
+  // PROTOCOL.md §20.5: with a log, a letter's receipt is signed after its entry is committed.
+  const receipt = letterLog ? undefined : await profile.signReceipt(claims, agency.signer)
   const signerCert = opened.signerChain[0]!
   const signerJson = JSON.stringify({
     agency: h.from,
@@ -85,7 +92,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   if (s.classified || s.classifiedNotice) {
     // PROTOCOL.md §19.3, §19.6: stored beside the inbox, never in it; no letter event is raised.
     const c = deps.classified!
-    const common = { messageId: h.messageId, envelopeSha256: s.envelopeSha256!, receipt: receiptText(profile.id, receipt), receivedAt, peer: s.peer.id }
+    const common = { messageId: h.messageId, envelopeSha256: s.envelopeSha256!, receipt: receiptText(profile.id, receipt!), receivedAt, peer: s.peer.id }
     const prior = await deps.db.write(() => {
       const seen = c.store.peekInbound(h.messageId)
       if (seen) return seen
@@ -102,14 +109,14 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     }
     // Ids and the control number only: never the addressee's position or anything inside (§19.3).
     deps.log.info({ event: s.classified ? 'classified.received' : 'classified.notice.received', messageId: h.messageId, from: h.from, to: h.to }, 'classified message received')
-    return { status: 201, receipt, mediaType: profile.receiptMediaType }
+    return { status: 201, receipt: receipt!, mediaType: profile.receiptMediaType }
   }
   if (s.notice) {
     const { notice, ref } = s.notice
     const r = await storeNotice(deps, {
       messageId: h.messageId, type: notice.type, refersTo: notice.messageId, fromAgency: h.from, toAgency: h.to,
       noticeJson: JSON.stringify(notice), createdAt: receivedAt, profile: profile.id, envelopeSha256: s.envelopeSha256!,
-      signed: opened.signedBytes, signerJson, receipt: receiptText(profile.id, receipt), envelope: s.envelope,
+      signed: opened.signedBytes, signerJson, receipt: receiptText(profile.id, receipt!), envelope: s.envelope,
     }, notice, ref, () => deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }]))
     if (!r.inserted && r.duplicate === 'kind') throw new SarabanError('ERR_NOTICE_CONFLICT', `A notice of this kind about letter ${notice.messageId} was already received.`, { field: '/notice/type' })
     if (!r.inserted) {
@@ -117,13 +124,14 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
       return { status: 200, receipt: receiptFromText(profile.id, r.receipt), mediaType: profile.receiptMediaType }
     }
     deps.log.info({ event: 'notice.received', messageId: h.messageId, type: notice.type, refersTo: notice.messageId, from: h.from, to: h.to }, 'notice received')
-    return { status: 201, receipt, mediaType: profile.receiptMediaType }
+    return { status: 201, receipt: receipt!, mediaType: profile.receiptMediaType }
   }
   const letter = s.letter!
   // PROTOCOL.md §17.1: only a letter signed for many (v2 payload) has its content encrypted once for
   // several recipients; those this node hosts share one stored copy (migration 012). Hashed here,
   // outside the write transaction.
   const content = opened.payload.v === 2 ? sharedContent(s.envelope, profile.contentSpan(s.envelope), inbound.shared) : undefined
+  let index: number | undefined
   const result = await deps.db.write(() => {
     const r = deps.inbox.insert(
       {
@@ -136,12 +144,14 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
         letterJson: JSON.stringify(letter),
         signerJson,
         receivedAt,
-        receipt: receiptText(profile.id, receipt),
+        receipt: receipt ? receiptText(profile.id, receipt) : RECEIPT_PENDING,
         senderLetterId: opened.payload.v === 2 ? opened.payload.lid : undefined, // PROTOCOL.md §17.5
         content,
       },
       letter.attachments,
     )
+    // PROTOCOL.md §20.3: the message.received entry, in the transaction that stores the letter.
+    if (r.inserted && letterLog) index = letterLog.append(claims)
     if (r.inserted) deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }])
     if (r.inserted) {
       deps.events?.emit({
@@ -158,6 +168,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     }
     return { status: 200, receipt: receiptFromText(profile.id, result.receipt), mediaType: profile.receiptMediaType }
   }
+  const signed = letterLog ? await signAndStoreReceipt({ db: deps.db, inbox: deps.inbox, log: letterLog }, profile, claims, index!, agency.signer) : receipt!
   deps.log.info({ event: 'letter.received', messageId: h.messageId, from: h.from, to: h.to, bytes: s.envelope.length }, 'letter received')
-  return { status: 201, receipt, mediaType: profile.receiptMediaType }
+  return { status: 201, receipt: signed, mediaType: profile.receiptMediaType }
 }

@@ -8,7 +8,8 @@ import { validate, schemaIds } from '../../schema/index.js'
 import type { Letter } from '../../domain/letter.js'
 import { bindRouting, receiptFromText, signedAddressees, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
 import type { ReceiveDeps } from './index.js'
-import { letterDuplicate } from '../../storage/inbox.js'
+import { letterDuplicate, RECEIPT_PENDING } from '../../storage/inbox.js'
+import { receiptOfPending } from './receipt.js'
 import type { TlsIdentity } from '../../pki/directory-index.js'
 import type { Notice } from '../../domain/notices.js'
 import type { LetterRef } from '../../storage/notices.js'
@@ -86,7 +87,7 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
       throw new SarabanError('ERR_SENDER_MISMATCH', `The TLS client is ${who}, but the envelope names sender "${h.from}".`, { field: 'srb_from' })
     }
   }],
-  ['replay', (s, d) => {
+  ['replay', async (s, d) => {
     // PROTOCOL.md §7.1: same id and same bytes → the original receipt; same id, other bytes → refused.
     const h = need(s.header, 'header')
     const letter = d.inbox.peek(h.messageId)
@@ -101,6 +102,12 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
       throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`, { field: 'srb_mid' })
     }
     const profile = need(s.profile, 'profile')
+    if (letter && letter.receipt === RECEIPT_PENDING) {
+      // PROTOCOL.md §20.5: stored, but the node stopped before signing its receipt: sign it now.
+      const agency = d.hosted.get(h.to)
+      if (!agency) throw new SarabanError('ERR_RECIPIENT_NOT_HOSTED', `This node does not host agency "${h.to}".`, { field: 'srb_to' })
+      return { status: 200, receipt: await receiptOfPending({ db: d.db, inbox: d.inbox, log: d.tlog }, profile, h.messageId, letter, agency.signer), mediaType: profile.receiptMediaType }
+    }
     return { status: 200, receipt: receiptFromText(profile.id, seen.receipt), mediaType: profile.receiptMediaType }
   }],
   ['decrypt-and-verify', async (s, d) => {
@@ -167,5 +174,13 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     if (p.v !== 2) return
     const first = d.inbox.messageOfLetter({ recipientAgency: h.to, senderAgency: h.from, senderLetterId: p.lid })
     if (first !== undefined && first !== h.messageId) throw letterDuplicate(h.messageId, first)
+  }],
+  ['sender-checkpoint', async (s, d) => {
+    // PROTOCOL.md §5.4, §20.6: the sender's latest log checkpoint, signed inside the payload, is
+    // verified (a sender that signs a bad one is refused) and kept as a witness of its log.
+    const checkpoint = need(s.opened, 'opened').payload.checkpoint
+    if (checkpoint === undefined || !d.witness) return
+    const h = need(s.header, 'header')
+    await d.witness.observe(checkpoint, h.from, 'envelope', h.messageId, '/checkpoint')
   }],
 ]

@@ -1,0 +1,125 @@
+// When checkpoints are signed (PROTOCOL.md §20.4): every log.checkpointSeconds while the log grew,
+// and for every receipt, a checkpoint whose tree includes the receipt's `message.received` entry.
+// Receipts are signed after their entry is committed; the receipts waiting at one moment share one
+// checkpoint (coalescing: with c receives in flight, about 1/c checkpoint signatures per letter).
+// Only committed heads are signed, so a rolled-back transaction can never leave a signed tree
+// that the log then contradicts.
+import { isoTime, type Clock } from '../../clock.js'
+import type { Logger } from '../../log.js'
+import type { SignerIdentity } from '../../crypto/types.js'
+import { signCheckpoint } from './checkpoints.js'
+import type { LocalLog } from './local-log.js'
+
+export interface CheckpointSignerDeps {
+  readonly log: LocalLog
+  readonly signer: (agency: string) => SignerIdentity | undefined
+  readonly clock: Clock
+  readonly logger: Logger
+}
+
+interface Waiter { index: number; resolve: (jws: string) => void; reject: (e: unknown) => void }
+interface AgencyState { latest?: { size: number; jws: string }; waiters: Waiter[]; scheduled: boolean }
+
+export class CheckpointSigner {
+  readonly #deps: CheckpointSignerDeps
+  readonly #state = new Map<string, AgencyState>()
+  #timer: NodeJS.Timeout | undefined
+  /** Checkpoints signed since start (for the bench and tests). */
+  signatures = 0
+
+  constructor(deps: CheckpointSignerDeps) {
+    this.#deps = deps
+  }
+
+  #of(agency: string): AgencyState {
+    let s = this.#state.get(agency)
+    if (!s) {
+      const held = this.#deps.log.latestCheckpoint(agency)
+      s = { ...(held ? { latest: held } : {}), waiters: [], scheduled: false }
+      this.#state.set(agency, s)
+    }
+    return s
+  }
+
+  /** The latest checkpoint signed for `agency`, or undefined while its log is empty. */
+  latest(agency: string): string | undefined {
+    return this.#of(agency).latest?.jws
+  }
+
+  /** A checkpoint whose tree includes the committed entry `index` (PROTOCOL.md §20.5). */
+  covering(agency: string, index: number): Promise<string> {
+    const s = this.#of(agency)
+    if (s.latest && s.latest.size > index) return Promise.resolve(s.latest.jws)
+    return new Promise<string>((resolve, reject) => {
+      s.waiters.push({ index, resolve, reject })
+      if (!s.scheduled) {
+        s.scheduled = true
+        // Let every receive whose transaction committed in this turn join the same signature.
+        setImmediate(() => this.#run(agency, s))
+      }
+    })
+  }
+
+  #run(agency: string, s: AgencyState): void {
+    s.scheduled = false
+    const waiters = s.waiters
+    s.waiters = []
+    try {
+      const latest = this.#sign(agency, s)
+      for (const w of waiters) {
+        if (latest && latest.size > w.index) w.resolve(latest.jws)
+        else w.reject(new Error(`log of ${agency}: entry ${w.index} is not committed (head ${latest?.size ?? 0})`))
+      }
+    } catch (e) {
+      for (const w of waiters) w.reject(e)
+    }
+  }
+
+  /** Signs the committed head if it grew since the last checkpoint; returns the latest. */
+  #sign(agency: string, s: AgencyState): { size: number; jws: string } | undefined {
+    const head = this.#deps.log.head(agency)
+    if (head.size === 0 || (s.latest && s.latest.size >= head.size)) return s.latest
+    const signer = this.#deps.signer(agency)
+    if (!signer) throw new Error(`log of ${agency}: the agency is not hosted here`)
+    const jws = signCheckpoint({ size: head.size, root: head.root, time: isoTime(this.#deps.clock.now()) }, signer)
+    this.signatures++
+    s.latest = { size: head.size, jws }
+    this.#deps.log.saveCheckpoint(agency, head.size, jws).catch((err: unknown) => {
+      // The checkpoint was handed out (in a receipt); keeping our copy is for audit convenience only.
+      this.#deps.logger.warn({ err, agency }, 'a signed checkpoint could not be kept')
+    })
+    return s.latest
+  }
+
+  /** The latest checkpoint of `agency`'s log, signed now if it grew since the last one (a peer's audit). */
+  current(agency: string): string | undefined {
+    return this.#sign(agency, this.#of(agency))?.jws
+  }
+
+  /** Signs a checkpoint of every log that grew since its last one (the periodic signer). */
+  signGrown(): number {
+    let n = 0
+    for (const agency of this.#deps.log.agencies()) {
+      const s = this.#of(agency)
+      const before = s.latest?.size
+      try {
+        if (this.#sign(agency, s)?.size !== before) n++
+      } catch (err) {
+        this.#deps.logger.error({ err, agency }, 'the periodic checkpoint could not be signed')
+      }
+    }
+    return n
+  }
+
+  /** Every `seconds` (config log.checkpointSeconds; 0 = only with receipts). */
+  start(seconds: number): void {
+    if (seconds <= 0 || this.#timer) return
+    this.#timer = setInterval(() => this.signGrown(), seconds * 1000)
+    this.#timer.unref()
+  }
+
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+}

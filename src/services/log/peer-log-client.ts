@@ -1,0 +1,46 @@
+// A peer's log over the federation listener (PROTOCOL.md §20.5), for the audit: the same mutual TLS
+// and directory pinning as deliveries.
+import { SarabanError, ERRORS, type ErrorCode } from '../../errors.js'
+import { problemOf, type PeerClient } from '../../federation/peer-client.js'
+import type { Directory } from '../../pki/directory.js'
+import { endpointOf } from '../delivery-attempt.js'
+import type { PeerLog } from './audit.js'
+
+const PROOF_ITEMS = 64
+const B64_HASH = /^[A-Za-z0-9+/]{43}=$/
+
+export function peerLog(peers: PeerClient, directory: () => Directory): PeerLog {
+  const get = async (agency: string, rest: string): Promise<Buffer> => {
+    const endpoint = endpointOf(directory(), agency)
+    if (endpoint === undefined) throw new SarabanError('ERR_UNKNOWN_AGENCY', `"${agency}" has no endpoint in the directory.`)
+    let res
+    try {
+      res = await peers.get(endpoint, `federation/v1/log/${encodeURIComponent(agency)}/${rest}`)
+    } catch (e) {
+      throw new SarabanError('ERR_PEER_UNREACHABLE', `The node of ${agency} could not be reached: ${(e as Error).message}`)
+    }
+    if (res.status !== 200) {
+      const p = problemOf(res)
+      const code = p?.code !== undefined && p.code in ERRORS ? (p.code as ErrorCode) : 'ERR_PEER_REFUSED'
+      throw new SarabanError(code, `The node of ${agency} answered ${res.status}${p?.detail ? `: ${p.detail}` : ''}`.slice(0, 600))
+    }
+    return res.body
+  }
+  return {
+    checkpoint: async (agency) => (await get(agency, 'checkpoint')).toString('latin1'),
+    async consistency(agency, from, to) {
+      const body = await get(agency, `proof/consistency?from=${from}&to=${to}`)
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(body.toString('utf8'))
+      } catch {
+        throw new SarabanError('ERR_PEER_REFUSED', `The node of ${agency} answered a consistency proof that is not JSON.`)
+      }
+      const proof = (parsed as { proof?: unknown }).proof
+      if (!Array.isArray(proof) || proof.length > PROOF_ITEMS || !proof.every((h) => typeof h === 'string' && B64_HASH.test(h))) {
+        throw new SarabanError('ERR_PEER_REFUSED', `The node of ${agency} answered a consistency proof that is not a list of base64 SHA-256 hashes.`)
+      }
+      return proof.map((h: string) => Buffer.from(h, 'base64'))
+    },
+  }
+}

@@ -1,0 +1,30 @@
+// Migration 019 (PROTOCOL.md §20.6): the checkpoints this node holds from its peers' logs, and the
+// proofs of a peer's misbehaviour. Every checkpoint that arrives in a receipt or an envelope (or is
+// fetched at audit) is kept until an audit has proved it consistent with a newer one; after that only
+// the oldest and the newest held of each peer log remain. Two checkpoints signed by the same peer that
+// cannot both be true (same size and another root; a smaller size later; a failed consistency proof)
+// are kept for good in log_misbehaviour, as the peer signed them.
+export const sql = `
+CREATE TABLE peer_checkpoints (
+  agency      TEXT NOT NULL,            -- the peer agency whose log (origin saraban/v1/log/<agency>)
+  size        INTEGER NOT NULL,
+  root        TEXT NOT NULL,            -- base64 root hash, as in the checkpoint body
+  time        TEXT NOT NULL,            -- the checkpoint's time line
+  jws         TEXT NOT NULL,            -- the compact JWS as the peer signed it
+  source      TEXT NOT NULL CHECK (source IN ('receipt', 'envelope', 'audit')),
+  message_id  TEXT,                     -- the message that carried it (receipt, envelope)
+  held_at     INTEGER NOT NULL,
+  PRIMARY KEY (agency, size, root)
+) WITHOUT ROWID;
+
+CREATE TABLE log_misbehaviour (
+  id           INTEGER PRIMARY KEY,
+  agency       TEXT NOT NULL,           -- the peer agency whose log
+  kind         TEXT NOT NULL CHECK (kind IN ('fork', 'backwards', 'inconsistent')),
+  first_jws    TEXT NOT NULL,           -- the checkpoint held before
+  second_jws   TEXT NOT NULL,           -- the checkpoint that contradicts it
+  detail       TEXT NOT NULL,
+  detected_at  INTEGER NOT NULL,
+  UNIQUE (agency, first_jws, second_jws)
+);
+`
