@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { leafHash, rootHash, inclusionProof, consistencyProof, verifyInclusion, verifyConsistency, parseCheckpointBody, checkpointBody } from '../../src/tlog/index.js'
 import { verifyCompact } from '../../src/crypto/jose/jws.js'
+import { verifyCheckpoint, type VerifiedCheckpoint } from '../../src/services/log/checkpoints.js'
+import type { SarabanError } from '../../src/errors.js'
 
 const DIR = fileURLToPath(new URL('../vectors/tlog/', import.meta.url))
 const load = (name: string) => JSON.parse(readFileSync(DIR + name, 'utf8'))
@@ -55,23 +57,26 @@ t.test('checkpoint bodies', async (t) => {
 })
 
 /** Where a receiver refuses a signed checkpoint of `agency`'s log whose signing certificate is `cert`
- *  (PROTOCOL.md §20.4, §20.6), or undefined when it accepts it. */
+ *  (PROTOCOL.md §20.4, §20.6), or undefined when it accepts it. The directory's part of §20.6 (the
+ *  leaf is a signing certificate of the agency) is the comparison with keys.json here. */
 function checkpointVectorStage(jws: string, agency: string, cert: Buffer): { stage?: string; code?: string; leaf?: Buffer; body?: string } {
-  let v
+  let v: VerifiedCheckpoint
   try {
-    v = verifyCompact(Buffer.from(jws, 'latin1'), 'saraban-checkpoint+jws')
-  } catch {
-    return { stage: 'jws', code: 'ERR_CHECKPOINT_INVALID' }
+    v = verifyCheckpoint(jws)
+  } catch (e) {
+    const code = (e as SarabanError).code
+    // which check refused it: the JWS (header, alg, signature) or the body and its origin
+    try {
+      const body = verifyCompact(Buffer.from(jws, 'latin1'), 'saraban-checkpoint+jws').payload.toString('utf8')
+      parseCheckpointBody(body)
+      return { stage: 'origin', code }
+    } catch (inner) {
+      return { stage: (inner as Error).name === 'TlogFormatError' ? 'body' : 'jws', code }
+    }
   }
   const leaf = v.chain[0]!.raw
-  const body = v.payload.toString('utf8')
-  let origin: string
-  try {
-    origin = parseCheckpointBody(body).origin
-  } catch {
-    return { stage: 'body', code: 'ERR_CHECKPOINT_INVALID', leaf, body }
-  }
-  if (origin !== `saraban/v1/log/${agency}`) return { stage: 'origin', code: 'ERR_CHECKPOINT_INVALID', leaf, body }
+  const body = checkpointBody(v.body)
+  if (v.agency !== agency) return { stage: 'origin', code: 'ERR_CHECKPOINT_INVALID', leaf, body }
   if (!leaf.equals(cert)) return { stage: 'signer', code: 'ERR_CHECKPOINT_INVALID', leaf, body }
   return { leaf, body }
 }

@@ -5,32 +5,24 @@
 // checkpoint signed by that log's agency. The checkpoint of the received entry is the one the receipt
 // carries. An event the bundle cannot prove is a weaker claim, with the node's reason.
 import { createHash } from 'node:crypto'
-import { leafHash, verifyInclusion, parseCheckpointBody, type CheckpointBody } from '../../tlog/index.js'
-import { verifyCompact } from '../../crypto/jose/jws.js'
+import { leafHash, verifyInclusion, type CheckpointBody } from '../../tlog/index.js'
 import type { ReceiptClaims, VerifiedReceipt } from '../../crypto/types.js'
 import { canonicalJson } from '../../domain/canonical-json.js'
-import { EVENT_SIDE, LOG_EVENTS, parseProofFile, type LogEvent, type ManifestLogProof } from '../../evidence/log-proof.js'
+import { logOrigin, verifyCheckpoint, type VerifiedCheckpoint } from '../log/checkpoints.js'
+import { entryBytes } from '../log/leaves.js'
+import { EVENT_SIDE, LOG_EVENTS, parseProofFile, type ManifestLogProof } from '../../evidence/log-proof.js'
 import type { ManifestMessage } from '../../evidence/manifest.js'
 import { checkSigner, type MessageContext } from './message.js'
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
-const CHECKPOINT_TYP = 'saraban-checkpoint+jws'
-
-/** The receipt's `log` member (PROTOCOL.md §6.2): the recipient's checkpoint and the entry's index. */
-export interface ReceiptLog { readonly checkpoint: string; readonly index: number }
-
-export function receiptLog(claims: ReceiptClaims): ReceiptLog | undefined {
-  const log = (claims as ReceiptClaims & { log?: unknown }).log as Partial<ReceiptLog> | undefined
-  return log !== undefined && typeof log.checkpoint === 'string' && Number.isSafeInteger(log.index) ? (log as ReceiptLog) : undefined
-}
 
 /** The recipient's `message.received` entry, rebuilt by anyone from the receipt's claims alone
  *  (PROTOCOL.md §20.3): exactly these members, canonical JSON. */
 export function receivedEntryFromReceipt(c: ReceiptClaims): Buffer {
-  return Buffer.from(canonicalJson({
+  return entryBytes({
     v: 1, type: 'message.received', at: c.receivedAt, agency: c.to,
     mid: c.mid, from: c.from, to: c.to, profile: c.profile, envelopeSha256: c.envelopeSha256, receivedAt: c.receivedAt,
-  }), 'utf8')
+  })
 }
 
 export interface LoggedMessage {
@@ -82,7 +74,7 @@ async function checkOne(ctx: MessageContext, m: ManifestMessage, p: ManifestLogP
   note(p.entry, true, `the ${p.type} entry of message ${m.messageId} in the log of "${owner}" names ${p.type === 'message.delivered' ? 'the receipt' : 'the envelope'} of this bundle`)
 
   if (p.type === 'message.received') {
-    const rl = receiptLog(facts.receipt!.verified.claims)
+    const rl = facts.receipt!.verified.claims.log
     const ok = rl !== undefined && rl.index === p.index && contents.get(p.checkpoint)!.equals(Buffer.from(rl.checkpoint, 'latin1'))
     note(p.checkpoint, ok, ok
       ? `is the checkpoint the receipt carries, with the entry's index ${p.index}`
@@ -129,18 +121,16 @@ function checkpointOf(ctx: MessageContext, m: ManifestMessage, p: ManifestLogPro
 /** PROTOCOL.md §20.4, §20.6: the JWS, its body, the origin of `p.log`'s log, and the signer: a
  *  signing certificate of that agency at the checkpoint's time, in the message's directory. */
 async function judgeCheckpoint(ctx: MessageContext, m: ManifestMessage, p: ManifestLogProof): Promise<Checkpoint> {
-  const bytes = ctx.contents.get(p.checkpoint)!
-  let v
-  let body: CheckpointBody
+  let v: VerifiedCheckpoint
   try {
-    v = verifyCompact(bytes, CHECKPOINT_TYP)
-    body = parseCheckpointBody(v.payload.toString('utf8'))
+    v = verifyCheckpoint(ctx.contents.get(p.checkpoint)!)
   } catch (e) {
     ctx.note(p.checkpoint, false, `is not a signed checkpoint: ${(e as Error).message}`)
     return { ok: false }
   }
-  if (body.origin !== `saraban/v1/log/${p.log}`) {
-    ctx.note(p.checkpoint, false, `is a checkpoint of the log "${body.origin}", not of saraban/v1/log/${p.log}`)
+  const body = v.body
+  if (v.agency !== p.log) {
+    ctx.note(p.checkpoint, false, `is a checkpoint of the log "${body.origin}", not of ${logOrigin(p.log)}`)
     return { ok: false }
   }
   ctx.note(p.checkpoint, true, `checkpoint of ${body.origin}: ${body.size} entries, root ${body.root.toString('base64')}, signed at ${body.time}`)
@@ -153,5 +143,3 @@ function weak(ctx: MessageContext, part: string, why: string): void {
   if (ctx.deps.strict) ctx.note(part, false, `strict: ${why}`)
   ctx.weak.push(`${part}: ${why}`)
 }
-
-export type { LogEvent }
