@@ -2,6 +2,7 @@
 // auditor checks this very bundle without our software (PROTOCOL.md §8.7). It is derived from the
 // manifest alone, so the verifier regenerates it and any change to it is found.
 import type { Manifest, ManifestMessage, ManifestNotice } from './manifest.js'
+import { logReadme } from './log-readme.js'
 
 type Head = Pick<Manifest, 'letterId' | 'sender' | 'generatedAt'>
 
@@ -22,6 +23,7 @@ export function auditorReadme(head: Head, messages: readonly ManifestMessage[], 
   ]
   for (const m of messages) out.push(...messageSection(m))
   for (const n of notices) out.push(...noticeSection(n))
+  out.push(...logReadme(messages)) // PROTOCOL.md §20.7
   out.push(
     `What the commands above do not show, and saraban-node verify-evidence does: that each signer`,
     `certificate is listed for its agency in the signed directory (directory/*.jws), that the`,

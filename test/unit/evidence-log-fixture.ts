@@ -8,6 +8,8 @@ import { signCompact } from '../../src/crypto/jose/jws.js'
 import { receiptFromText } from '../../src/crypto/profiles.js'
 import { canonicalJson } from '../../src/domain/canonical-json.js'
 import type { OutboxMessage } from '../../src/storage/outbox.js'
+import type { ReceiptClaims, ReceiptLog } from '../../src/crypto/types.js'
+import { receivedEntryFromReceipt } from '../../src/services/evidence/log-check.js'
 import type { LogProofInput, MessageLog } from '../../src/services/evidence/log-parts.js'
 import { signerOf } from '../vectors/fixtures.js'
 
@@ -34,9 +36,31 @@ export class MemoryLog {
   }
 }
 
+/** The recipients' logs: each receipt's message.received entry appended (rebuilt from its claims, as
+ *  the receiving node does), a checkpoint signed over it, and the proof the sender later fetches. */
+export class RecipientLogs {
+  readonly logs = new Map<string, MemoryLog>()
+  readonly #held = new Map<string, LogProofInput>()
+  constructor(readonly fed: FederationMaterial) {}
+  readonly receiptLog = (c: ReceiptClaims): ReceiptLog => {
+    let log = this.logs.get(c.to)
+    if (log === undefined) this.logs.set(c.to, (log = new MemoryLog(this.fed, c.to)))
+    const entry = receivedEntryFromReceipt(c)
+    log.entries.push(entry)
+    const index = log.entries.length - 1
+    const checkpoint = log.checkpoint()
+    this.#held.set(c.mid, { log: c.to, type: 'message.received', index, size: log.entries.length, entry, proof: log.proof(index), checkpoint })
+    return { checkpoint, index }
+  }
+  /** The recipient's proof of a message, as fetched after delivery. */
+  proof(mid: string): LogProofInput | undefined {
+    return this.#held.get(mid)
+  }
+}
+
 /** The sender's log with each message's sent and delivered entries, and logFor() for the bundle:
- *  sender proofs under one checkpoint, the recipient's event given as a gap (`receivedGap`). */
-export function senderLogFor(fed: FederationMaterial, messages: readonly OutboxMessage[], opts: { receivedGap?: string; edit?: (m: OutboxMessage, p: LogProofInput[]) => LogProofInput[] } = {}) {
+ *  sender proofs under one checkpoint; the recipient's event from `recipients`, else a gap (`receivedGap`). */
+export function senderLogFor(fed: FederationMaterial, messages: readonly OutboxMessage[], opts: { receivedGap?: string; recipients?: RecipientLogs; edit?: (m: OutboxMessage, p: LogProofInput[]) => LogProofInput[] } = {}) {
   const log = new MemoryLog(fed, messages[0]!.senderAgency)
   const at = new Date().toISOString()
   const indexes = new Map<string, { sent: number; delivered?: number }>()
@@ -54,9 +78,10 @@ export function senderLogFor(fed: FederationMaterial, messages: readonly OutboxM
   const logFor = (m: OutboxMessage): MessageLog => {
     const ix = indexes.get(m.messageId)!
     const proof = (type: LogProofInput['type'], index: number): LogProofInput => ({ log: m.senderAgency, type, index, size, entry: log.entries[index]!, proof: log.proof(index, size), checkpoint })
-    let proofs = [proof('message.sent', ix.sent), ...(ix.delivered === undefined ? [] : [proof('message.delivered', ix.delivered)])]
+    const received = m.receipt === null ? undefined : opts.recipients?.proof(m.messageId)
+    let proofs = [proof('message.sent', ix.sent), ...(ix.delivered === undefined ? [] : [proof('message.delivered', ix.delivered)]), ...(received ? [received] : [])]
     if (opts.edit) proofs = opts.edit(m, proofs)
-    const gaps = m.receipt === null ? [] : [{ log: m.recipientAgency, type: 'message.received' as const, reason: opts.receivedGap ?? 'the receipt carries no checkpoint' }]
+    const gaps = m.receipt === null || received ? [] : [{ log: m.recipientAgency, type: 'message.received' as const, reason: opts.receivedGap ?? 'the receipt carries no checkpoint' }]
     return { proofs, gaps }
   }
   return { log, logFor, checkpoint }

@@ -12,7 +12,7 @@ import { readLayout } from '../../src/evidence/layout.js'
 import { testFederation } from '../helpers/federation.js'
 import { signerOf } from '../vectors/fixtures.js'
 import { sendAndAcknowledge } from './evidence-fixture.js'
-import { MemoryLog, senderLogFor } from './evidence-log-fixture.js'
+import { MemoryLog, RecipientLogs, senderLogFor } from './evidence-log-fixture.js'
 import type { LogProofInput } from '../../src/services/evidence/log-parts.js'
 
 const fed = await testFederation()
@@ -36,6 +36,45 @@ for (const profile of [joseV1, cmsV1]) {
     t.notOk((await verify(archive, true)).ok, '--strict refuses the missing proof')
   })
 }
+
+for (const profile of [joseV1, cmsV1]) {
+  t.test(`${profile.id}: all three events proven, the received one under the checkpoint its receipt carries`, async (t) => {
+    const recipients = new RecipientLogs(fed)
+    const sent = await sendAndAcknowledge({ fed, profile, to: ['mof', 'dga'], receiptLog: recipients.receiptLog })
+    const { logFor } = senderLogFor(fed, sent.messages, { recipients })
+    const archive = await buildEvidenceArchive({ ...deps, logFor }, sent.letter, sent.messages)
+    const r = await verify(archive)
+    t.ok(r.ok, JSON.stringify(failed(r)))
+    t.equal(r.findings.filter((f) => f.ok && f.part.endsWith('message.received.proof')).length, 2)
+    t.ok(r.findings.some((f) => f.ok && /is the checkpoint the receipt carries/.test(f.detail)))
+    t.strictSame(r.weak.filter((w) => /log/.test(w)), [])
+  })
+}
+
+t.test('found: the received entry under a later checkpoint of the recipient than the receipt\'s', async (t) => {
+  const recipients = new RecipientLogs(fed)
+  const sent = await sendAndAcknowledge({ fed, profile: joseV1, to: ['mof'], receiptLog: recipients.receiptLog })
+  const later = recipients.logs.get('mof')!
+  later.append({ v: 1, type: 'trust.directory', at: new Date(0).toISOString(), agency: 'mof', serial: 99, sha256: '00' })
+  const { logFor } = senderLogFor(fed, sent.messages, {
+    recipients,
+    edit: (_m, p) => p.map((x) => (x.type === 'message.received' ? { ...x, size: later.entries.length, proof: later.proof(x.index), checkpoint: later.checkpoint() } : x)),
+  })
+  const r = await verify(await buildEvidenceArchive({ ...deps, logFor }, sent.letter, sent.messages))
+  t.notOk(r.ok)
+  t.ok(failed(r).some((f) => f.part.startsWith('checkpoints/') && /is not the checkpoint and index/.test(f.detail)), JSON.stringify(failed(r)))
+})
+
+t.test('found: a received entry that is not the receipt\'s claims', async (t) => {
+  const recipients = new RecipientLogs(fed)
+  const sent = await sendAndAcknowledge({ fed, profile: joseV1, to: ['mof'], receiptLog: recipients.receiptLog })
+  const { logFor } = senderLogFor(fed, sent.messages, {
+    recipients,
+    edit: (_m, p) => p.map((x) => (x.type === 'message.received' ? { ...x, entry: Buffer.from(x.entry.toString().replace('"from":"moi"', '"from":"dga"')) } : x)),
+  })
+  const r = await verify(await buildEvidenceArchive({ ...deps, logFor }, sent.letter, sent.messages))
+  t.ok(failed(r).some((f) => f.part.endsWith('message.received.entry')), JSON.stringify(failed(r)))
+})
 
 t.test('an undelivered message proves its sending in the log', async (t) => {
   const sent = await sendAndAcknowledge({ fed, profile: joseV1, to: ['mof'], undelivered: ['mof'] })
