@@ -11,7 +11,7 @@ interface Source {
   readonly select: string
   /** Restricts to the rows this source covers (may be empty). */
   readonly where: string
-  /** The row with this key: ?1, ?2… are the trigger's ref. */
+  /** The row with this key: one ? per member of the trigger's ref, in order. */
   readonly key: string
   readonly order: string
 }
@@ -23,42 +23,42 @@ export const SOURCES = {
       m.envelope_sha256 AS envelopeSha256, l.kind, m.created_at AS at, l.letter_json AS letterJson
       FROM outbox_messages m JOIN letters l ON l.id = m.letter_id`,
     where: '',
-    key: 'm.message_id = ?1',
+    key: 'm.message_id = ?',
     order: 'm.rowid',
   },
   'outbox-delivered': {
     select: `SELECT m.message_id AS mid, l.sender_agency AS agency, m.recipient_agency AS "to", m.profile, m.receipt, m.delivered_at AS at
       FROM outbox_messages m JOIN letters l ON l.id = m.letter_id`,
     where: `m.status = 'delivered'`,
-    key: 'm.message_id = ?1',
+    key: 'm.message_id = ?',
     order: 'm.delivered_at, m.rowid',
   },
   'inbox-message': {
     select: `SELECT message_id AS mid, sender_agency AS "from", recipient_agency AS "to", recipient_agency AS agency, profile,
       envelope_sha256 AS envelopeSha256, received_at AS at, letter_json AS record, receipt FROM inbox_messages`,
     where: '',
-    key: 'message_id = ?1',
+    key: 'message_id = ?',
     order: 'rowid',
   },
   'notice-in': {
     select: `SELECT message_id AS mid, from_agency AS "from", to_agency AS "to", to_agency AS agency, profile, envelope_sha256 AS envelopeSha256,
       created_at AS at, type AS notice, refers_to AS about, notice_json AS record, receipt FROM notices`,
     where: `direction = 'in'`,
-    key: 'message_id = ?1',
+    key: 'message_id = ?',
     order: 'rowid',
   },
   'notice-out': {
     select: `SELECT message_id AS mid, from_agency AS agency, to_agency AS "to", created_at AS at, type AS notice, refers_to AS about,
       notice_json AS record FROM notices`,
     where: `direction = 'out'`,
-    key: 'message_id = ?1',
+    key: 'message_id = ?',
     order: 'rowid',
   },
   'register-entry': {
     select: `SELECT agency, book, year, number, recorded_at AS at, message_id AS mid, letter_id AS letter, letter_number AS letterNumber,
       letter_date AS letterDate, from_text AS fromText, to_text AS toText, subject, action, remarks FROM register_entries`,
     where: '',
-    key: 'agency = ?1 AND book = ?2 AND year = ?3 AND number = ?4',
+    key: 'agency = ? AND book = ? AND year = ? AND number = ?',
     order: 'recorded_at, agency, book, year, number',
   },
   'register-link': {
@@ -66,58 +66,58 @@ export const SOURCES = {
       r.letter_id AS letter, r.letter_number AS letterNumber, r.letter_date AS letterDate, r.from_text AS fromText, r.to_text AS toText,
       r.subject, r.action, r.remarks FROM register_entries r`,
     where: 'r.letter_id IS NOT NULL',
-    key: 'r.agency = ?1 AND r.book = ?2 AND r.year = ?3 AND r.number = ?4',
+    key: 'r.agency = ? AND r.book = ? AND r.year = ? AND r.number = ?',
     order: 'at, r.agency, r.book, r.year, r.number',
   },
   'register-cancel': {
     select: `SELECT agency, book, year, number, cancelled_at AS at, cancel_reason AS reason FROM register_entries`,
     where: `status = 'cancelled'`,
-    key: 'agency = ?1 AND book = ?2 AND year = ?3 AND number = ?4',
+    key: 'agency = ? AND book = ? AND year = ? AND number = ?',
     order: 'cancelled_at, agency, book, year, number',
   },
   'classified-item': {
     select: `SELECT id AS item, agency, direction, register_year AS year, register_number AS number, created_at AS at,
       control_number AS controlNumber, inner_sha256 AS innerSha256 FROM classified_items`,
     where: '',
-    key: 'id = ?1',
+    key: 'id = ?',
     order: 'rowid',
   },
   'classified-destroyed': {
     select: 'SELECT id AS item, agency, destroyed_at AS at, inner_sha256 AS innerSha256 FROM classified_items',
     where: 'destroyed_at IS NOT NULL',
-    key: 'id = ?1',
+    key: 'id = ?',
     order: 'destroyed_at, rowid',
   },
   'classified-in': {
     select: `SELECT c.message_id AS mid, c.from_agency AS "from", c.to_agency AS "to", c.to_agency AS agency, c.profile,
       c.envelope_sha256 AS envelopeSha256, c.received_at AS at, c.cover_json AS record, c.receipt FROM classified_messages c`,
     where: 'c.received_at IS NOT NULL',
-    key: 'c.message_id = ?1',
+    key: 'c.message_id = ?',
     order: 'c.rowid',
   },
   'classified-statement-in': {
     select: `SELECT s.message_id AS mid, i.agency, s.created_at AS at, s.notice_envelope_sha256 AS envelopeSha256,
       s.statement_json AS record, s.notice_receipt AS receipt FROM classified_statements s JOIN classified_items i ON i.id = s.item_id`,
     where: `s.direction = 'in' AND s.notice_envelope_sha256 IS NOT NULL`,
-    key: 's.id = ?1',
+    key: 's.id = ?',
     order: 's.id',
   },
   'classified-access': {
     select: 'SELECT seq, agency, at, record FROM classified_access',
     where: '',
-    key: 'seq = ?1',
+    key: 'seq = ?',
     order: 'seq',
   },
   directory: {
     select: 'SELECT serial, NULL AS agency, fetched_at AS at, payload_sha256 AS payloadSha256, jws FROM directory_history',
     where: '',
-    key: 'serial = ?1',
+    key: 'serial = ?',
     order: 'fetched_at, serial',
   },
   crl: {
     select: 'SELECT issuer_fp AS issuer, crl_number AS crlNumber, NULL AS agency, fetched_at AS at, der FROM crl_history',
     where: '',
-    key: 'issuer_fp = ?1 AND crl_number = ?2',
+    key: 'issuer_fp = ? AND crl_number = ?',
     order: 'fetched_at, issuer_fp, crl_number',
   },
 } as const satisfies Record<string, Source>

@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3'
 import { SCHEMA_VERSION } from './migrations/index.js'
 import { leafHash, nodeHash, EMPTY_ROOT } from '../tlog/hash.js'
+import { CompactRange, type LeafHashes, type SubtreeCache } from '../tlog/tree.js'
 
 type Stmt<R = unknown> = Database.Statement<unknown[], R>
 
@@ -75,12 +76,30 @@ function rangeOf(blob: Buffer): Buffer[] {
   return out
 }
 
-/** RFC 9162 §2.1.1: the root of the peaks of a compact range, folded from the right. */
-export function rangeRoot(range: readonly Buffer[]): Buffer {
-  if (range.length === 0) return EMPTY_ROOT
-  let root = range[range.length - 1]!
-  for (let i = range.length - 2; i >= 0; i--) root = nodeHash(range[i]!, root)
-  return root
+/** RFC 9162 §2.1.1: the root of a tree of `size` leaves from its compact range. */
+export function rangeRoot(size: number, range: readonly Buffer[]): Buffer {
+  return new CompactRange(size, range).root()
+}
+
+/** A complete subtree closed by an append: level ≥ 1, position, hash. */
+export interface ClosedSubtree { readonly level: number; readonly pos: number; readonly hash: Buffer }
+
+/**
+ * Appends leaf `index` (its hash) to `range` in place (as CompactRange.append) and returns the complete
+ * subtrees it closes, one per trailing 1 bit of the index (their left halves are the range's last
+ * peaks). The log stores them so that any aligned subtree is one read (tlog SubtreeCache).
+ */
+export function closeSubtrees(range: Buffer[], index: number, leaf: Buffer): ClosedSubtree[] {
+  const closed: ClosedSubtree[] = []
+  let hash = leaf
+  let level = 0
+  for (let pos = index; pos % 2 === 1; pos = Math.floor(pos / 2)) {
+    hash = nodeHash(range.pop()!, hash)
+    level++
+    closed.push({ level, pos: Math.floor(pos / 2), hash })
+  }
+  range.push(hash)
+  return closed
 }
 
 /**
@@ -94,18 +113,10 @@ export function appendLeaf(sqlite: Database.Database, agency: string, entryBytes
   const head = s.head.get(agency)
   const index = head?.size ?? 0
   const range = head ? rangeOf(head.range) : []
-  let hash = leafHash(entryBytes)
+  const hash = leafHash(entryBytes)
   s.insertEntry.run(agency, index, Buffer.from(entryBytes), hash)
-  // The leaf closes one complete subtree per trailing 1 bit of its index (its left siblings are the
-  // last peaks of the range).
-  let level = 0
-  for (let pos = index; (pos & 1) === 1; pos = Math.floor(pos / 2)) {
-    hash = nodeHash(range.pop()!, hash)
-    level++
-    s.insertNode.run(agency, level, Math.floor(pos / 2), hash)
-  }
-  range.push(hash)
-  s.putHead.run(agency, index + 1, Buffer.concat(range), rangeRoot(range))
+  for (const n of closeSubtrees(range, index, hash)) s.insertNode.run(agency, n.level, n.pos, n.hash)
+  s.putHead.run(agency, index + 1, Buffer.concat(range), rangeRoot(index + 1, range))
   return index
 }
 
@@ -118,6 +129,7 @@ export class LogStore {
     this.#s = {
       agencies: p<string>('SELECT agency FROM log_heads ORDER BY agency').pluck(),
       head: p<{ size: number; range: Buffer; root: Buffer }>('SELECT size, range, root FROM log_heads WHERE agency = ?'),
+      indexOf: p<number>('SELECT idx FROM log_entries WHERE agency = ? AND leaf_hash = ? AND entry = ? ORDER BY idx LIMIT 1').pluck(),
       leafHashes: p<Buffer>('SELECT leaf_hash FROM log_entries WHERE agency = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
       entries: p<StoredEntry>('SELECT idx AS "index", entry, leaf_hash AS leafHash FROM log_entries WHERE agency = ? AND idx >= ? AND idx < ? ORDER BY idx'),
       allEntries: p<StoredEntry>('SELECT idx AS "index", entry, leaf_hash AS leafHash FROM log_entries WHERE agency = ? ORDER BY idx'),
@@ -149,6 +161,25 @@ export class LogStore {
   /** Leaf hashes [start, end): the `LeafHashes` reader of src/tlog/tree.ts. */
   leafHashes(agency: string, start: number, end: number): Buffer[] {
     return this.#s.leafHashes.all(agency, start, end)
+  }
+
+  /** The tlog reader of leaf hashes of one log. */
+  leafReader(agency: string): LeafHashes {
+    return (start, end) => this.leafHashes(agency, start, end)
+  }
+
+  /** The tlog subtree cache of one log: an aligned complete subtree of 2+ leaves is one read. */
+  subtreeCache(agency: string): SubtreeCache {
+    return (start, end) => {
+      const n = end - start
+      if (n < 2 || (n & (n - 1)) !== 0 || start % n !== 0) return undefined
+      return this.node(agency, Math.log2(n), start / n)
+    }
+  }
+
+  /** The index of an entry with exactly these bytes (a replayed envelope's entry, PROTOCOL.md §20.5). */
+  indexOf(agency: string, entry: Uint8Array): number | undefined {
+    return this.#s.indexOf.get(agency, leafHash(entry), Buffer.from(entry))
   }
 
   entries(agency: string, start: number, end: number): StoredEntry[] {

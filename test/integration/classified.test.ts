@@ -21,6 +21,8 @@ import { run, scratchDir } from '../interop/tools.js'
 import { TrustAnchors } from '../../src/pki/validate.js'
 import { defaultProfiles } from '../../src/crypto/profiles.js'
 import { verifyEvidence } from '../../src/services/evidence/index.js'
+import { verifyLog } from '../../src/services/log/verify.js'
+import { LogStore } from '../../src/storage/log.js'
 
 const OPENSSL = 'openssl'
 const MARKER = 'MARKER-ลับมาก-7f3a9c41-phrase'
@@ -297,4 +299,13 @@ t.test('TOP_SECRET by hand: metadata in both registers, the received-by-hand sta
     return s.body.statements?.find((x: { type: string }) => x.type === 'received-by-hand')
   })
   t.match(back, { agency: 'mof', officer: 'registrar', received: true })
+})
+
+t.test('the transparency log covers the classified path: both logs verify against their rows (PROTOCOL.md §20.3)', async (t) => {
+  for (const id of ['moi', 'mof']) {
+    const r = verifyLog(ctxs[id]!.db.sqlite)
+    t.same(r.differences, [], `${id}: every entry matches its rows`)
+    const types = new Set(new LogStore(ctxs[id]!.db.sqlite).entries(id, 0, r.entriesChecked).map((e) => JSON.parse(e.entry.toString()).type))
+    for (const type of ['classified.access', 'register.taken', 'message.sent', 'message.received']) t.ok(types.has(type), `${id} logged ${type}`)
+  }
 })

@@ -180,7 +180,19 @@ export function verifyCmsSigners(buf: Buffer, limit: number, maxSigners: number)
 const malformed = (m: string): CmsSignedError => new CmsSignedError('malformed', m)
 const unsupported = (m: string): CmsSignedError => new CmsSignedError('unsupported', m)
 
-function parseSignedData(buf: Buffer, limit: number, maxSigners: number): ParsedSignedData {
+/** The encapsulated content type and bytes of a ContentInfo(SignedData), parsed only: nothing is
+ *  verified (for content already verified when it was stored, e.g. a receipt's claims, PROTOCOL.md §20.3). */
+export function readSignedContent(buf: Buffer): { contentType: string; payload: Buffer } {
+  try {
+    const { contentType, payload } = encapsulated(buf, buf.length)
+    return { contentType, payload }
+  } catch (e) {
+    if (e instanceof DerError) throw new CmsSignedError('malformed', `SignedData: ${e.message}`)
+    throw e
+  }
+}
+
+function encapsulated(buf: Buffer, limit: number): { ci: Tlv; sd: Tlv[]; contentType: string; payload: Buffer } {
   checkBer(buf, 0, limit) // PROTOCOL.md §12.7: element count and depth before parsing
   const ci = expectTag(readTlv(buf, 0, limit), 0x30, 'ContentInfo')
   const [ct, wrapped, ...extra] = children(buf, ci)
@@ -199,7 +211,11 @@ function parseSignedData(buf: Buffer, limit: number, maxSigners: number): Parsed
   if (payloadTlv.length !== 1) throw malformed('bad eContent')
   const chunks = octetChunks(buf, payloadTlv[0]!)
   const payload = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+  return { ci, sd, contentType, payload }
+}
 
+function parseSignedData(buf: Buffer, limit: number, maxSigners: number): ParsedSignedData {
+  const { ci, sd, contentType, payload } = encapsulated(buf, limit)
   let i = 3
   let certs: Tlv[] = []
   if (sd[i]?.tag === 0xa0) certs = children(buf, sd[i++]!)

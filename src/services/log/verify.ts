@@ -4,9 +4,10 @@
 // subtree cache, head and our own latest checkpoints. Finds rows changed, deleted or reordered
 // (an entry no longer matches or has no row), rows inserted (a row without an entry), entries
 // edited, removed or truncated, and state changes that never got their entries.
-import { leafHash, nodeHash } from '../../tlog/hash.js'
+import { leafHash } from '../../tlog/hash.js'
 import { canonicalJson, type Canonical } from '../../domain/canonical-json.js'
-import { LogStore, rangeRoot, type StoredCheckpoint } from '../../storage/log.js'
+import { closeSubtrees, LogStore, rangeRoot, type StoredCheckpoint } from '../../storage/log.js'
+import { logOrigin, parseCheckpointBody } from '../../tlog/checkpoint.js'
 import { LogRows } from '../../storage/log-rows.js'
 import { buildEntry, entryBytes, entryKey, LEAVES, LEAF_TYPES, type Entry, type Leaf } from './leaves.js'
 import type Database from 'better-sqlite3'
@@ -101,7 +102,7 @@ function verifyOne(store: LogStore, agency: string, expected: Map<string, Expect
   const latest = checkpoints.at(-1)
   const rootAt = new Map<number, Buffer>()
   const wanted = new Set(checkpoints.map((c) => c.size))
-  if (wanted.has(0)) rootAt.set(0, rangeRoot([]))
+  if (wanted.has(0)) rootAt.set(0, rangeRoot(0, []))
   const diff = (index: number | null, type: string, what: string): void => {
     out.push({ agency, index, type, what })
   }
@@ -116,20 +117,15 @@ function verifyOne(store: LogStore, agency: string, expected: Map<string, Expect
     }
     checkEntry(s.entry, s.leafHash, agency, (what, t) => diff(n, t ?? 'log', what), expected)
     // The tree, rebuilt as appendLeaf built it, compared with the stored complete subtrees.
-    let hash = leafHash(s.entry)
-    let level = 0
-    for (let pos = n; (pos & 1) === 1; pos = Math.floor(pos / 2)) {
-      hash = nodeHash(range.pop()!, hash)
-      level++
+    for (const c of closeSubtrees(range, n, leafHash(s.entry))) {
       nodes++
-      const stored = store.node(agency, level, Math.floor(pos / 2))
-      if (!stored || !stored.equals(hash)) diff(n, 'log', `the stored subtree at level ${level}, position ${Math.floor(pos / 2)} ${stored ? 'differs from the one the entries give' : 'is missing'}`)
+      const stored = store.node(agency, c.level, c.pos)
+      if (!stored || !stored.equals(c.hash)) diff(n, 'log', `the stored subtree at level ${c.level}, position ${c.pos} ${stored ? 'differs from the one the entries give' : 'is missing'}`)
     }
-    range.push(hash)
     n++
-    if (wanted.has(n)) rootAt.set(n, rangeRoot(range))
+    if (wanted.has(n)) rootAt.set(n, rangeRoot(n, range))
   }
-  const root = rangeRoot(range)
+  const root = rangeRoot(n, range)
   if (head.size !== n) diff(null, 'log', `the head says ${head.size} entries, the log holds ${n}`)
   else if (!head.root.equals(root)) diff(null, 'log', 'the head\'s root is not the root of the entries')
   if (store.nodeCount(agency) !== nodes) diff(null, 'log', `the subtree cache holds ${store.nodeCount(agency)} nodes, the entries give ${nodes}`)
@@ -182,18 +178,18 @@ function checkCheckpoint(c: StoredCheckpoint, agency: string, size: number, root
   }
   if (!root || !root.equals(c.root)) diff(c.size - 1, 'checkpoint', `${at}: its root is not the root of the first ${c.size} entries: the log was rewritten`)
   const body = checkpointBodyOf(c.jws)
-  if (body === undefined || body.origin !== `saraban/v1/log/${agency}` || body.size !== c.size || body.root !== c.root.toString('base64')) {
+  if (body === undefined || body.origin !== logOrigin(agency) || body.size !== c.size || !body.root.equals(c.root) || body.time !== c.time) {
     diff(null, 'checkpoint', `${at}: the signed checkpoint does not say what its row says`)
   }
 }
 
-/** The C2SP body lines of a compact JWS checkpoint (PROTOCOL.md §20.4): origin, size, root. */
-function checkpointBodyOf(jws: string): { origin: string; size: number; root: string } | undefined {
-  const payload = jws.split('.')[1]
-  if (payload === undefined) return undefined
-  const lines = Buffer.from(payload, 'base64url').toString('utf8').split('\n')
-  if (lines.length < 4 || !/^\d+$/.test(lines[1] ?? '')) return undefined
-  return { origin: lines[0]!, size: Number(lines[1]), root: lines[2]! }
+/** The C2SP body a compact JWS checkpoint signs (PROTOCOL.md §20.4); its signature is not checked here. */
+function checkpointBodyOf(jws: string): ReturnType<typeof parseCheckpointBody> | undefined {
+  try {
+    return parseCheckpointBody(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8'))
+  } catch {
+    return undefined
+  }
 }
 
 function canonicalOf(v: Canonical | undefined): string | undefined {

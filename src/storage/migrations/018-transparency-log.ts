@@ -13,11 +13,11 @@ export const sql = `
 CREATE TABLE log_entries (
   agency    TEXT NOT NULL,
   idx       INTEGER NOT NULL CHECK (idx >= 0),
-  type      TEXT NOT NULL,
   entry     BLOB NOT NULL,
   leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32),
   PRIMARY KEY (agency, idx)
 ) WITHOUT ROWID;
+CREATE INDEX log_entries_leaf ON log_entries (agency, leaf_hash);
 
 -- Complete subtrees above the leaves: level L, position i covers leaves [i·2^L, (i+1)·2^L).
 CREATE TABLE log_nodes (

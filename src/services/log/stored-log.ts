@@ -1,0 +1,57 @@
+// This node's own logs as the checkpoint signer and the proof endpoints read them (log-witness's
+// LocalLog seam, services/log/local-log.ts there): the head, leaf hashes with the subtree cache
+// (proofs in O(log n) reads), entries, and our signed checkpoints (migration 018).
+import type { Db } from '../../storage/db.js'
+import { LogStore } from '../../storage/log.js'
+import type { LeafHashes, SubtreeCache } from '../../tlog/tree.js'
+import { parseCheckpointBody } from '../../tlog/checkpoint.js'
+
+export class StoredLog {
+  readonly #db: Db
+  readonly #store: LogStore
+
+  constructor(db: Db) {
+    this.#db = db
+    this.#store = new LogStore(db.sqlite)
+  }
+
+  agencies(): string[] {
+    return this.#store.agencies()
+  }
+
+  /** The committed head (reads see only committed transactions outside a write()). */
+  head(agency: string): { size: number; root: Buffer } {
+    const h = this.#store.head(agency)
+    return { size: h.size, root: h.root }
+  }
+
+  leafHashes(agency: string): LeafHashes {
+    return this.#store.leafReader(agency)
+  }
+
+  /** Pass to tlog's rootHash / inclusionProof / consistencyProof beside leafHashes(). */
+  subtrees(agency: string): SubtreeCache {
+    return this.#store.subtreeCache(agency)
+  }
+
+  entries(agency: string, start: number, end: number): Buffer[] {
+    return this.#store.entries(agency, start, end).map((e) => e.entry)
+  }
+
+  indexOf(agency: string, entry: Buffer): number | undefined {
+    return this.#store.indexOf(agency, entry)
+  }
+
+  latestCheckpoint(agency: string): { size: number; jws: string } | undefined {
+    const c = this.#store.latestCheckpoint(agency)
+    return c && { size: c.size, jws: c.jws }
+  }
+
+  /** Keeps a checkpoint we signed (its own transaction); its row says what its body says. */
+  async saveCheckpoint(agency: string, size: number, jws: string): Promise<void> {
+    const body = parseCheckpointBody(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8'))
+    if (body.size !== size) throw new Error(`log: the checkpoint's body says size ${body.size}, not ${size}`)
+    const signedAt = Date.parse(body.time)
+    await this.#db.write(() => this.#store.saveCheckpoint({ agency, size, root: body.root, time: body.time, jws, signedAt }))
+  }
+}

@@ -1,0 +1,81 @@
+// The transparency log's storage (migration 018, storage/log.ts) and its appender: the stored tree is
+// RFC 9162's (compared with src/tlog computed from the leaves alone), the subtree cache gives the same
+// proofs, and a state change whose entry cannot be built is rolled back with it.
+import t from 'tap'
+import { createHash } from 'node:crypto'
+import { Db } from '../../src/storage/index.js'
+import { appendLeaf, LogStore } from '../../src/storage/log.js'
+import { LeafAppender } from '../../src/services/log/append.js'
+import { StoredLog } from '../../src/services/log/stored-log.js'
+import { verifyLog } from '../../src/services/log/verify.js'
+import { consistencyProof, inclusionProof, rootHash } from '../../src/tlog/tree.js'
+import { verifyConsistency, verifyInclusion } from '../../src/tlog/verify.js'
+import { leafHash } from '../../src/tlog/hash.js'
+import { checkpointBody, logOrigin } from '../../src/tlog/checkpoint.js'
+
+const entry = (i: number) => Buffer.from(`{"i":${i}}`)
+
+t.test('appendLeaf: indexes, head, subtrees and proofs agree with RFC 9162 over the leaves alone', async (t) => {
+  const db = Db.open(':memory:')
+  t.teardown(() => db.close())
+  const store = new LogStore(db.sqlite)
+  const N = 77
+  for (let i = 0; i < N; i++) {
+    t.equal(db.tx(() => appendLeaf(db.sqlite, 'moi', entry(i))), i)
+    const h = store.head('moi')
+    t.equal(h.size, i + 1)
+    t.ok(h.root.equals(rootHash(i + 1, store.leafReader('moi'))), `root at size ${i + 1}`)
+  }
+  t.equal(store.nodeCount('moi'), N - (N.toString(2).split('1').length - 1), 'one stored subtree per merge (n − popcount(n))')
+  const leaves = store.leafReader('moi'), cache = store.subtreeCache('moi')
+  const root = store.head('moi').root
+  for (const [index, size] of [[0, 1], [5, 8], [13, 77], [76, 77], [31, 64], [64, 77]] as const) {
+    const plain = inclusionProof(index, size, leaves)
+    const cached = inclusionProof(index, size, leaves, cache)
+    t.same(cached, plain, `inclusion ${index} in ${size}: the cache changes nothing`)
+    t.ok(verifyInclusion(leafHash(entry(index)), index, size, cached, rootHash(size, leaves)))
+  }
+  for (const [from, to] of [[1, 77], [32, 77], [50, 64], [7, 77]] as const) {
+    const p = consistencyProof(from, to, leaves, cache)
+    t.same(p, consistencyProof(from, to, leaves), `consistency ${from} → ${to}`)
+    t.ok(verifyConsistency(from, to, rootHash(from, leaves), to === N ? root : rootHash(to, leaves), p))
+  }
+  t.equal(store.indexOf('moi', entry(42)), 42)
+  t.equal(store.indexOf('moi', entry(1000)), undefined)
+  t.equal(store.head('mof').size, 0, 'another agency has its own (empty) log')
+})
+
+t.test('the appender: node-wide rows go to every hosted log; an entry that cannot be built rolls its change back', async (t) => {
+  const db = Db.open(':memory:')
+  t.teardown(() => db.close())
+  const appender = new LeafAppender({ sqlite: db.sqlite, hosted: () => ['moi', 'mof'] })
+  db.afterEachWrite(() => appender.drain())
+  const store = new LogStore(db.sqlite)
+  await db.write(() => db.sqlite.prepare(`INSERT INTO directory_history (serial, issued_at, next_update, payload_sha256, jws, fetched_at)
+    VALUES (1, 0, 1, '${'a'.repeat(64)}', 'x.y.z', 1000)`).run())
+  t.equal(store.head('moi').size, 1)
+  t.equal(store.head('mof').size, 1)
+  t.match(JSON.parse(store.entries('mof', 0, 1)[0]!.entry.toString()), { v: 1, type: 'trust.directory', agency: 'mof', serial: 1, at: '1970-01-01T00:00:01.000Z' })
+
+  await db.write(() => {
+    db.sqlite.prepare(`INSERT INTO letters (id, sender_agency, letter_json, created_at) VALUES ('L1', 'moi', '{}', 2000)`).run()
+    db.sqlite.prepare(`INSERT INTO outbox_messages (message_id, letter_id, recipient_agency, profile, envelope_sha256, priority, status, next_attempt_at, created_at, updated_at)
+      VALUES ('M1', 'L1', 'mof', 'jose-v1', '${'b'.repeat(64)}', 0, 'queued', 0, 2000, 2000)`).run()
+  })
+  t.equal(store.head('moi').size, 2, 'message.sent')
+  // A receipt that does not verify: no message.delivered entry can be built, so no delivered state either.
+  await t.rejects(db.write(() => db.sqlite.prepare(`UPDATE outbox_messages SET status = 'delivered', receipt = 'not.a.receipt', delivered_at = 3000 WHERE message_id = 'M1'`).run()))
+  t.equal(db.sqlite.prepare(`SELECT status FROM outbox_messages WHERE message_id = 'M1'`).pluck().get(), 'queued', 'the change rolled back with its entry')
+  t.equal(store.head('moi').size, 2)
+  t.equal(store.pendingCount(), 0)
+
+  const log = new StoredLog(db)
+  const h = log.head('moi')
+  const time = '2026-12-06T03:00:00.000Z'
+  await log.saveCheckpoint('moi', h.size, `e30.${Buffer.from(checkpointBody({ origin: logOrigin('moi'), size: h.size, root: h.root, time })).toString('base64url')}.sig`)
+  t.match(log.latestCheckpoint('moi'), { size: 2 })
+  const r = verifyLog(db.sqlite)
+  t.same(r.differences, [], 'verify: intact')
+  t.equal(r.entriesChecked, 3)
+  t.equal(createHash('sha256').update(Buffer.concat([Buffer.from([0]), store.entries('moi', 0, 1)[0]!.entry])).digest('hex'), store.entries('moi', 0, 1)[0]!.leafHash.toString('hex'), 'leaf hash = SHA-256(0x00 || entry)')
+})
