@@ -38,6 +38,7 @@ import { wireServers } from './wire/servers.js'
 import { wireClassified, wireClassifiedRecord } from './wire/classified.js'
 import type { ClassifiedStore } from './storage/classified.js'
 import { listen } from './wire/listen.js'
+import { wireWitness, type LogWitness } from './wire/witness.js'
 
 export interface ContextOverrides {
   readonly clock?: Clock
@@ -73,6 +74,8 @@ export interface AppContext {
   readonly events: Events
   /** Classified items, their statements and access record (PROTOCOL.md §19). */
   readonly classified: ClassifiedStore
+  /** The transparency log's checkpoints, proofs, witness of peers and audit (PROTOCOL.md §20.4–§20.6). */
+  readonly logWitness: LogWitness
   readonly federation: FastifyInstance
   readonly api: FastifyInstance
   directory(): Directory
@@ -103,22 +106,23 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const timestamps = wireTimestamps(base, { db, anchors, profiles })
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
   const classifiedRecord = wireClassifiedRecord(base, { db })
-  const { envelopes, delivery } = wireDelivery(base, { db, outbox, peers, profiles, anchors, currentDirectory, directorySource, timestamps, events, onClassifiedDelivered: classifiedRecord.onDelivered })
-  const { notices, noticeDeps } = wireNotices(base, { db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, delivery, registers, timestamps, events })
+  const logWitness = wireWitness(base, { db, hosted, anchors, currentDirectory, events, peers })
+  const { envelopes, delivery } = wireDelivery(base, { db, outbox, peers, profiles, anchors, currentDirectory, directorySource, timestamps, events, onClassifiedDelivered: classifiedRecord.onDelivered, witness: logWitness.witness })
+  const { notices, noticeDeps } = wireNotices(base, { db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, delivery, registers, timestamps, events, checkpoint: (a) => logWitness.signer.latest(a) })
   const classified = wireClassified(base, classifiedRecord, {
     db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, onQueued: () => delivery.notify(), requireFreshDirectory: () => directorySource.requireUsable(),
     directoryJws: () => directorySource.jws(),
   })
   const servers = await wireServers(base, {
-    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified,
+    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, logWitness,
   })
   const { federation, api } = servers
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
+    config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, logWitness, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
-    listen: () => listen(base, { ...servers, events, delivery, noticeDeps, directorySource, crlSources, timestamps }),
+    listen: () => listen(base, { ...servers, events, delivery, noticeDeps, directorySource, crlSources, timestamps, logWitness }),
     async close() {
       // Reverse order: stop delivering, stop listening, close peers, flush and close the database.
       for (const c of closers.reverse()) {

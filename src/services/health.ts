@@ -25,6 +25,8 @@ export interface HealthDeps {
   readonly timestamping?: () => TimestampingStatus
   /** Event streams and webhooks (README "Notifications"): failing endpoints are named, never their URLs. */
   readonly notifications?: () => NotificationsStatus
+  /** PROTOCOL.md §20.6: how many misbehaviour proofs of peers' logs this node keeps. */
+  readonly logWitness?: () => number
 }
 
 export interface NotificationsStatus {
@@ -73,6 +75,15 @@ export function health(deps: HealthDeps) {
   }
   for (const name of notifications?.failingEndpoints ?? []) {
     checks.push({ name: 'webhooks', status: 'degraded', detail: clip(`webhook endpoint "${name}" fails; its deliveries are retried (GET /api/v1/webhooks/deliveries shows why)`) })
+  }
+  let misbehaviour = 0
+  try {
+    misbehaviour = deps.logWitness?.() ?? 0
+  } catch {
+    /* the database check above reports an unreadable database */
+  }
+  if (misbehaviour > 0) {
+    checks.push({ name: 'log-witness', status: 'degraded', detail: `${misbehaviour} peer log(s) contradicted a checkpoint they signed (event log.inconsistent); \`saraban-node log audit\` lists them and the two checkpoints kept as proof` })
   }
   const status: Status = checks.some((c) => c.status === 'failing') ? 'failing' : checks.some((c) => c.status === 'degraded') ? 'degraded' : 'ok'
   return {

@@ -40,6 +40,14 @@ export const SOURCES = {
     key: 'message_id = ?',
     order: 'rowid',
   },
+  // The same rows once their receipt is stored (PROTOCOL.md §20.5; migration 019's triggers).
+  'inbox-receipt': {
+    select: `SELECT message_id AS mid, sender_agency AS "from", recipient_agency AS "to", recipient_agency AS agency, profile,
+      envelope_sha256 AS envelopeSha256, received_at AS at, letter_json AS record, receipt FROM inbox_messages`,
+    where: `receipt <> ''`,
+    key: 'message_id = ?',
+    order: 'rowid',
+  },
   'notice-in': {
     select: `SELECT message_id AS mid, from_agency AS "from", to_agency AS "to", to_agency AS agency, profile, envelope_sha256 AS envelopeSha256,
       created_at AS at, type AS notice, refers_to AS about, notice_json AS record, receipt FROM notices`,

@@ -12,6 +12,7 @@ import type { Timestamping } from '../services/timestamping.js'
 import type { Db } from '../storage/db.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { Base } from './base.js'
+import type { Witness } from '../services/log/witness.js'
 
 export interface Delivery {
   readonly envelopes: EnvelopeCache
@@ -30,6 +31,8 @@ export interface DeliveryParts {
   readonly events: Events
   /** PROTOCOL.md §19.7: each delivery of a classified outer envelope goes in the access record. */
   readonly onClassifiedDelivered?: (messageId: string, at: number) => void
+  /** PROTOCOL.md §20.6: keeps the recipients' checkpoints from their receipts. */
+  readonly witness?: Witness
 }
 
 export function wireDelivery({ config, clock, log, random }: Base, p: DeliveryParts): Delivery {
@@ -42,6 +45,7 @@ export function wireDelivery({ config, clock, log, random }: Base, p: DeliveryPa
     paused: () => !p.directorySource.usable(),
     timestamps: p.timestamps,
     ...(p.onClassifiedDelivered ? { onClassifiedDelivered: p.onClassifiedDelivered } : {}),
+    ...(p.witness ? { witness: p.witness } : {}),
     events: p.events.sink, // letter.delivered, letter.failed and the deadline events (issue 5 §5, §6)
     settings: {
       giveUpAfterMs: config.delivery.giveUpAfterMs,

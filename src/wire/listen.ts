@@ -10,6 +10,8 @@ import type { Timestamping } from '../services/timestamping.js'
 import type { Base } from './base.js'
 import type { Servers } from './servers.js'
 
+import type { LogWitness } from './witness.js'
+
 export interface ListenParts extends Servers {
   readonly events: Events
   readonly delivery: DeliveryWorker
@@ -17,6 +19,7 @@ export interface ListenParts extends Servers {
   readonly directorySource: DirectorySource
   readonly crlSources: CrlSources
   readonly timestamps: Timestamping
+  readonly logWitness: LogWitness
 }
 
 export async function listen({ config, log, closers }: Base, p: ListenParts): Promise<{ federationUrl: string; apiUrl: string }> {
@@ -43,6 +46,7 @@ export async function listen({ config, log, closers }: Base, p: ListenParts): Pr
   directorySource.start()
   crlSources.start()
   timestamps.start()
+  p.logWitness.start()
   if (!timestamps.enabled) log.info({ event: 'timestamp.off' }, 'time-stamping is off (no tsa.url in the configuration)')
   return { federationUrl: advertised.federationUrl, apiUrl: `http://${config.api.host}:${typeof aa === 'object' && aa ? aa.port : config.api.port}` }
 }

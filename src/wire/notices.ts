@@ -32,13 +32,15 @@ export interface NoticeParts {
   readonly registers: Registers
   readonly timestamps: Timestamping
   readonly events: Events
+  /** The sender's latest log checkpoint for the notice envelope (PROTOCOL.md §20.5). */
+  readonly checkpoint?: (agency: string) => string | undefined
 }
 
 export function wireNotices({ clock, log }: Base, p: NoticeParts): Notices {
   const notices = new NoticeStore(p.db)
   const noticeDeps: NoticeDeps = {
     clock, log: log.child({ area: 'notices' }), db: p.db, outbox: p.outbox, notices, anchors: p.anchors, directory: p.currentDirectory, profiles: p.profiles, hosted: p.hosted, envelopes: p.envelopes,
-    onQueued: () => p.delivery.notify(), registers: p.registers, timestamps: p.timestamps, events: p.events.sink,
+    onQueued: () => p.delivery.notify(), registers: p.registers, timestamps: p.timestamps, events: p.events.sink, checkpoint: p.checkpoint,
   }
   return { notices, noticeDeps }
 }

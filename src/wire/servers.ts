@@ -20,12 +20,14 @@ import type { Delivery } from './delivery.js'
 import type { Notices } from './notices.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import type { ClassifiedReceiveDeps } from '../services/classified/receive.js'
+import type { LogWitness } from './witness.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
   readonly timestamps: Timestamping
   readonly events: Events
   readonly classified: { deps: ClassifiedDeps; receive: ClassifiedReceiveDeps }
+  readonly logWitness: LogWitness
 }
 
 export interface Servers {
@@ -46,7 +48,9 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     connections: config.federation.connections,
     largeBodies: config.federation.largeBodies,
     receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink, notices,
-      sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders), classified: p.classified.receive },
+      sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders), classified: p.classified.receive,
+      tlog: p.logWitness.receiveLog, witness: p.logWitness.witness },
+    logProofs: p.logWitness.proofs,
   })
   const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
   const api = await buildApiServer({
@@ -61,6 +65,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     directory: currentDirectory,
     hosted,
     send: { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps,
+      checkpoint: (agency) => p.logWitness.signer.latest(agency),
       recordPlaintext: (e) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) },
     evidence: {
       clock, profiles, directoryJws: () => directorySource.jws(),
@@ -81,7 +86,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     get federationUrl() { return advertised.federationUrl },
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
       revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),
-      notifications: () => events.status() }),
+      notifications: () => events.status(), logWitness: () => p.logWitness.peerCheckpoints.misbehaviourCount() }),
   })
   return { federation, api, advertised }
 }

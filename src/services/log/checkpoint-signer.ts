@@ -41,9 +41,12 @@ export class CheckpointSigner {
     return s
   }
 
-  /** The latest checkpoint signed for `agency`, or undefined while its log is empty. */
+  /** The checkpoint an envelope carries (PROTOCOL.md §5.4, §20.5): the latest signed, or one signed
+   *  now if none is yet (at most once per log; then the periodic signer keeps it recent). Undefined
+   *  while the log is empty. */
   latest(agency: string): string | undefined {
-    return this.#of(agency).latest?.jws
+    const s = this.#of(agency)
+    return s.latest?.jws ?? this.#sign(agency, s)?.jws
   }
 
   /** A checkpoint whose tree includes the committed entry `index` (PROTOCOL.md §20.5). */

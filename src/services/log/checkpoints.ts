@@ -12,17 +12,12 @@ import type { Directory } from '../../pki/directory.js'
 import type { SignerIdentity } from '../../crypto/types.js'
 import { signCompact, verifyCompact } from '../../crypto/jose/jws.js'
 import { MAX_CHECKPOINT_CHARS } from '../../crypto/jose/v1-receipt.js'
-import { checkpointBody, parseCheckpointBody, type CheckpointBody } from '../../tlog/checkpoint.js'
+import { checkpointBody, logOrigin, parseCheckpointBody, type CheckpointBody } from '../../tlog/checkpoint.js'
 
 export const CHECKPOINT_TYP = 'saraban-checkpoint+jws'
 /** The media type of a checkpoint served alone (PROTOCOL.md §20.5). */
 export const CHECKPOINT_MEDIA_TYPE = 'application/jose'
 const ORIGIN_PREFIX = 'saraban/v1/log/'
-
-/** The log identity (C2SP "origin") of an agency's log (PROTOCOL.md §20.1). */
-export function logOrigin(agency: string): string {
-  return ORIGIN_PREFIX + agency
-}
 
 /** The agency a log origin names, or undefined if it is not a saraban log origin. */
 export function originAgency(origin: string): string | undefined {

@@ -88,7 +88,9 @@ export const LEAVES: readonly Leaf[] = [
     },
   },
   // §20.3.4 what was kept of it: the letter / notice / cover / statement record and our receipt
-  { type: 'message.stored', source: 'inbox-message', key: ['mid'], build: stored },
+  // A letter's receipt is signed after its entry is committed (PROTOCOL.md §20.5): what was kept is
+  // recorded when the receipt is (migration 019's triggers), from the row with its receipt.
+  { type: 'message.stored', source: 'inbox-receipt', key: ['mid'], build: stored },
   { type: 'message.stored', source: 'notice-in', key: ['mid'], build: stored },
   { type: 'message.stored', source: 'classified-in', key: ['mid'], build: stored },
   { type: 'message.stored', source: 'classified-statement-in', key: ['mid'], build: (r) => ({ ...stored(r), at: storedReceiptClaims(str(r['receipt'])).receivedAt }) },

@@ -35,13 +35,13 @@ export function logProofs(deps: { log: LocalLog; signer: CheckpointSigner }): Lo
       const head = size(agency)
       if (treeSize < 1 || treeSize > head) throw range(`The log of ${agency} has ${head} entries; ask for a size from 1 to ${head}.`, 'size')
       if (index < 0 || index >= treeSize) throw range(`Entry ${index} is not in a tree of ${treeSize} entries; ask for an index below the size.`, 'index')
-      return { size: treeSize, index, proof: b64(inclusionProof(index, treeSize, deps.log.leafHashes(agency))) }
+      return { size: treeSize, index, proof: b64(inclusionProof(index, treeSize, deps.log.leafHashes(agency), deps.log.subtrees(agency))) }
     },
     consistency(agency, from, to) {
       const head = size(agency)
       if (to < 1 || to > head) throw range(`The log of ${agency} has ${head} entries; ask for a "to" size from 1 to ${head}.`, 'to')
       if (from < 1 || from > to) throw range(`Ask for a "from" size from 1 to ${to}.`, 'from')
-      return { size: to, from, proof: b64(consistencyProof(from, to, deps.log.leafHashes(agency))) }
+      return { size: to, from, proof: b64(consistencyProof(from, to, deps.log.leafHashes(agency), deps.log.subtrees(agency))) }
     },
     entries(agency, start, end) {
       const head = size(agency)

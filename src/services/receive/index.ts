@@ -131,7 +131,6 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   // several recipients; those this node hosts share one stored copy (migration 012). Hashed here,
   // outside the write transaction.
   const content = opened.payload.v === 2 ? sharedContent(s.envelope, profile.contentSpan(s.envelope), inbound.shared) : undefined
-  let index: number | undefined
   const result = await deps.db.write(() => {
     const r = deps.inbox.insert(
       {
@@ -150,8 +149,6 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
       },
       letter.attachments,
     )
-    // PROTOCOL.md §20.3: the message.received entry, in the transaction that stores the letter.
-    if (r.inserted && letterLog) index = letterLog.append(claims)
     if (r.inserted) deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }])
     if (r.inserted) {
       deps.events?.emit({
@@ -168,7 +165,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     }
     return { status: 200, receipt: receiptFromText(profile.id, result.receipt), mediaType: profile.receiptMediaType }
   }
-  const signed = letterLog ? await signAndStoreReceipt({ db: deps.db, inbox: deps.inbox, log: letterLog }, profile, claims, index!, agency.signer) : receipt!
+  const signed = letterLog ? await signAndStoreReceipt({ db: deps.db, inbox: deps.inbox, log: letterLog }, profile, claims, agency.signer) : receipt!
   deps.log.info({ event: 'letter.received', messageId: h.messageId, from: h.from, to: h.to, bytes: s.envelope.length }, 'letter received')
   return { status: 201, receipt: signed, mediaType: profile.receiptMediaType }
 }

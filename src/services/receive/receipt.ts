@@ -13,9 +13,7 @@ import type { InboxPeek, InboxStore } from '../../storage/inbox.js'
 
 /** The receiving side's log (wired from services/log): appends and checkpoints. */
 export interface ReceiveLog {
-  /** Inside the storing transaction: appends the `message.received` entry built from the receipt's claims; its index. */
-  append(claims: ReceiptClaims): number
-  /** The index of the `message.received` entry of these claims, if stored. */
+  /** The index of the `message.received` entry of these claims (appended by the storing write, migration 018), if stored. */
   indexOf(claims: ReceiptClaims): number | undefined
   /** A checkpoint of `agency`'s log including entry `index` (coalesced, PROTOCOL.md §20.4). */
   covering(agency: string, index: number): Promise<string>
@@ -26,9 +24,10 @@ export async function signAndStoreReceipt(
   d: { db: Db; inbox: InboxStore; log: ReceiveLog },
   profile: EnvelopeProfile,
   claims: ReceiptClaims,
-  index: number,
   signer: SignerIdentity,
 ): Promise<Buffer> {
+  const index = d.log.indexOf(claims)
+  if (index === undefined) throw new SarabanError('ERR_INTERNAL', `log: message ${claims.mid} is stored without its message.received entry.`)
   const checkpoint = await d.log.covering(claims.to, index)
   const receipt = await profile.signReceipt({ ...claims, log: { checkpoint, index } }, signer)
   const stored = await d.db.write(() => d.inbox.setReceipt(claims.mid, receiptText(profile.id, receipt)) ? undefined : d.inbox.peek(claims.mid)?.receipt)
@@ -47,9 +46,6 @@ export async function receiptOfPending(
   const claims: ReceiptClaims = {
     v: 1, mid: messageId, from: seen.senderAgency, to: seen.recipientAgency, receivedAt: isoTime(seen.receivedAt), envelopeSha256: seen.envelopeSha256, profile: seen.profile,
   }
-  const index = d.log?.indexOf(claims)
-  if (d.log === undefined || index === undefined) {
-    throw new SarabanError('ERR_INTERNAL', `storage: message ${messageId} is stored without its receipt and without its log entry.`)
-  }
-  return signAndStoreReceipt({ ...d, log: d.log }, profile, claims, index, signer)
+  if (d.log === undefined) throw new SarabanError('ERR_INTERNAL', `storage: message ${messageId} is stored without its receipt, and this node has no log to sign it with.`)
+  return signAndStoreReceipt({ ...d, log: d.log }, profile, claims, signer)
 }

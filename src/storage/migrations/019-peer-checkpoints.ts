@@ -4,7 +4,15 @@
 // the oldest and the newest held of each peer log remain. Two checkpoints signed by the same peer that
 // cannot both be true (same size and another root; a smaller size later; a failed consistency proof)
 // are kept for good in log_misbehaviour, as the peer signed them.
+// A letter is stored before its receipt is signed (§20.5: store, then checkpoint, then receipt), so
+// its `message.stored` entry (which digests the receipt) comes from the receipt's storing: at insert
+// when the row has one, else when the empty receipt column is filled.
 export const sql = `
+CREATE TRIGGER log_inbox_receipt_inserted AFTER INSERT ON inbox_messages WHEN NEW.receipt <> ''
+BEGIN INSERT INTO log_pending (source, ref) VALUES ('inbox-receipt', json_array(NEW.message_id)); END;
+CREATE TRIGGER log_inbox_receipt_signed AFTER UPDATE OF receipt ON inbox_messages WHEN OLD.receipt = '' AND NEW.receipt <> ''
+BEGIN INSERT INTO log_pending (source, ref) VALUES ('inbox-receipt', json_array(NEW.message_id)); END;
+
 CREATE TABLE peer_checkpoints (
   agency      TEXT NOT NULL,            -- the peer agency whose log (origin saraban/v1/log/<agency>)
   size        INTEGER NOT NULL,

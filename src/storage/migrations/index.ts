@@ -20,6 +20,7 @@ import { sql as sealing } from './015-sealing.js'
 import { sql as patience } from './016-patience.js'
 import { sql as classified } from './017-classified.js'
 import { sql as transparencyLog } from './018-transparency-log.js'
+import { sql as peerCheckpoints } from './019-peer-checkpoints.js'
 
 export interface Migration {
   readonly version: number
@@ -46,6 +47,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 16, name: 'patience', sql: patience },
   { version: 17, name: 'classified', sql: classified },
   { version: 18, name: 'transparency-log', sql: transparencyLog },
+  { version: 19, name: 'peer-checkpoints', sql: peerCheckpoints },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,0 +1,65 @@
+// The transparency log's signing and witnessing (PROTOCOL.md §20.4–§20.6): the checkpoint signer
+// (coalesced with receipts, periodic while logs grow), the proofs this node serves, the witness of
+// peers' checkpoints and the background audit. Wired after the peers' client, before delivery.
+import type { Db } from '../storage/db.js'
+import { PeerCheckpointStore } from '../storage/peer-checkpoints.js'
+import type { TrustAnchors } from '../pki/validate.js'
+import type { Directory } from '../pki/directory.js'
+import type { PeerClient } from '../federation/peer-client.js'
+import type { Events } from '../services/events/index.js'
+import type { HostedAgencies } from '../services/hosted-agencies.js'
+import type { LocalLog } from '../services/log/local-log.js'
+import { StoredLog } from '../services/log/stored-log.js'
+import { CheckpointSigner } from '../services/log/checkpoint-signer.js'
+import { logProofs, type LogProofs } from '../services/log/proofs.js'
+import { Witness } from '../services/log/witness.js'
+import { startAudits, type AuditDeps } from '../services/log/audit.js'
+import { peerLog } from '../services/log/peer-log-client.js'
+import { receivedEntry } from '../services/log/received-entry.js'
+import type { ReceiveLog } from '../services/receive/receipt.js'
+import type { Base } from './base.js'
+
+export interface WitnessParts {
+  readonly db: Db
+  readonly hosted: HostedAgencies
+  readonly anchors: TrustAnchors
+  readonly currentDirectory: () => Directory
+  readonly events: Events
+  readonly peers: PeerClient
+}
+
+export interface LogWitness {
+  readonly local: LocalLog
+  readonly signer: CheckpointSigner
+  readonly proofs: LogProofs
+  readonly witness: Witness
+  readonly peerCheckpoints: PeerCheckpointStore
+  readonly receiveLog: ReceiveLog
+  readonly audit: AuditDeps
+  /** Starts the periodic signer and the background audit (from listen()). */
+  start(): void
+}
+
+export function wireWitness({ config, clock, log, closers }: Base, p: WitnessParts): LogWitness {
+  const logger = log.child({ area: 'log' })
+  const local: LocalLog = new StoredLog(p.db)
+  const signer = new CheckpointSigner({ log: local, signer: (agency) => p.hosted.get(agency)?.signer, clock, logger })
+  const peerCheckpoints = new PeerCheckpointStore(p.db)
+  const witness = new Witness({
+    db: p.db, store: peerCheckpoints, anchors: p.anchors, directory: p.currentDirectory, clock, logger, agencies: () => p.hosted.ids(), events: p.events.sink,
+  })
+  const audit: AuditDeps = { db: p.db, store: peerCheckpoints, witness, peer: peerLog(p.peers, p.currentDirectory), logger }
+  const receiveLog: ReceiveLog = {
+    indexOf: (claims) => local.indexOf(claims.to, receivedEntry(claims)),
+    covering: (agency, index) => signer.covering(agency, index),
+  }
+  let stopAudits = (): void => {}
+  closers.push(() => { signer.close(); stopAudits() })
+  return {
+    local, signer, proofs: logProofs({ log: local, signer }), witness, peerCheckpoints, receiveLog, audit,
+    start() {
+      signer.start(config.log.checkpointSeconds)
+      stopAudits = startAudits(audit, config.log.auditSeconds)
+    },
+  }
+}
