@@ -5,10 +5,10 @@
 // checkpoint signed by that log's agency. The checkpoint of the received entry is the one the receipt
 // carries. An event the bundle cannot prove is a weaker claim, with the node's reason.
 import { createHash } from 'node:crypto'
-import { leafHash, verifyInclusion, type CheckpointBody } from '../../tlog/index.js'
+import { leafHash, logOrigin, verifyInclusion, type CheckpointBody } from '../../tlog/index.js'
 import type { ReceiptClaims, VerifiedReceipt } from '../../crypto/types.js'
 import { canonicalJson } from '../../domain/canonical-json.js'
-import { logOrigin, verifyCheckpoint, type VerifiedCheckpoint } from '../log/checkpoints.js'
+import { verifyCheckpoint, type VerifiedCheckpoint } from '../log/checkpoints.js'
 import { entryBytes } from '../log/leaves.js'
 import { EVENT_SIDE, LOG_EVENTS, parseProofFile, type ManifestLogProof } from '../../evidence/log-proof.js'
 import type { ManifestMessage } from '../../evidence/manifest.js'
