@@ -6,6 +6,7 @@ import { buildFederationServer } from '../federation/server.js'
 import { buildApiServer } from '../api/server.js'
 import { health } from '../services/health.js'
 import { noticeEvidence } from '../services/notices/evidence-source.js'
+import type { EvidenceDeps } from '../services/evidence/index.js'
 import { Mailbox } from '../services/mailbox/index.js'
 import type { Events } from '../services/events/index.js'
 import type { Timestamping } from '../services/timestamping.js'
@@ -28,6 +29,8 @@ export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, A
   readonly events: Events
   readonly classified: { deps: ClassifiedDeps; receive: ClassifiedReceiveDeps }
   readonly logWitness: LogWitness
+  /** The log proofs of an evidence bundle (PROTOCOL.md §20.7, wire/log-evidence.ts). */
+  readonly logFor?: EvidenceDeps['logFor']
 }
 
 export interface Servers {
@@ -74,6 +77,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
       crlsAt: (at) => trustHistory.crlsAt(at.getTime()),
       tokensFor: (messageId) => timestamps.tokensFor(messageId).filter((t) => t.side === 'outbox'),
       noticesFor: (messageIds) => noticeEvidence({ notices, outbox, tokensFor: (id, side) => timestamps.tokensFor(id).filter((t) => t.side === side) }, messageIds),
+      ...(p.logFor ? { logFor: p.logFor } : {}),
     },
     deliveryOps: {
       requeue: { clock, log: log.child({ area: 'delivery' }), db, outbox, events: events.sink, onQueued: () => delivery.notify() },

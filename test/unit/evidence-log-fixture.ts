@@ -9,7 +9,7 @@ import { receiptFromText } from '../../src/crypto/profiles.js'
 import { canonicalJson } from '../../src/domain/canonical-json.js'
 import type { OutboxMessage } from '../../src/storage/outbox.js'
 import type { ReceiptClaims, ReceiptLog } from '../../src/crypto/types.js'
-import { receivedEntryFromReceipt } from '../../src/services/evidence/log-check.js'
+import { receivedEntry } from '../../src/services/log/received-entry.js'
 import type { LogProofInput, MessageLog } from '../../src/services/evidence/log-parts.js'
 import { signerOf } from '../vectors/fixtures.js'
 
@@ -45,7 +45,7 @@ export class RecipientLogs {
   readonly receiptLog = (c: ReceiptClaims): ReceiptLog => {
     let log = this.logs.get(c.to)
     if (log === undefined) this.logs.set(c.to, (log = new MemoryLog(this.fed, c.to)))
-    const entry = receivedEntryFromReceipt(c)
+    const entry = receivedEntry(c)
     log.entries.push(entry)
     const index = log.entries.length - 1
     const checkpoint = log.checkpoint()

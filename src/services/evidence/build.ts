@@ -39,7 +39,7 @@ export interface EvidenceDeps {
   /** the notices about these letter envelopes (PROTOCOL.md §18.6), sealed or received */
   readonly noticesFor?: (messageIds: readonly string[]) => readonly NoticeEvidence[]
   /** the inclusion proofs of the message's events in the sender's and the recipient's logs (PROTOCOL.md §20.7) */
-  readonly logFor?: (m: OutboxMessage) => MessageLog
+  readonly logFor?: (m: OutboxMessage) => MessageLog | Promise<MessageLog>
 }
 
 /** A notice as the evidence bundle needs it (services/notices/evidence-source.ts). */
@@ -108,7 +108,7 @@ export async function messageParts(deps: EvidenceDeps, m: OutboxMessage, shared:
 
   const directoryJws = deps.directoryAt?.(letterTime) ?? deps.directoryJws()
   const directory = shared.add(`directory/${sha256(directoryJws).slice(0, 16)}.jws`, 'directory', Buffer.from(directoryJws, 'utf8'))
-  const log = deps.logFor?.(m)
+  const log = await deps.logFor?.(m)
   const crls = crlParts(deps, shared, [letterTime, receiptTime, ...checkpointTimes(log)])
   const tsa = (token: Buffer) => tsaChain(shared, token)
   const manifest = (opened.payload.letter?.attachments ?? []) as Array<{ sha256: string }>

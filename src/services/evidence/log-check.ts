@@ -6,24 +6,15 @@
 // carries. An event the bundle cannot prove is a weaker claim, with the node's reason.
 import { createHash } from 'node:crypto'
 import { leafHash, logOrigin, verifyInclusion, type CheckpointBody } from '../../tlog/index.js'
-import type { ReceiptClaims, VerifiedReceipt } from '../../crypto/types.js'
+import type { VerifiedReceipt } from '../../crypto/types.js'
 import { canonicalJson } from '../../domain/canonical-json.js'
 import { verifyCheckpoint, type VerifiedCheckpoint } from '../log/checkpoints.js'
-import { entryBytes } from '../log/leaves.js'
+import { receivedEntry } from '../log/received-entry.js'
 import { EVENT_SIDE, LOG_EVENTS, parseProofFile, type ManifestLogProof } from '../../evidence/log-proof.js'
 import type { ManifestMessage } from '../../evidence/manifest.js'
 import { checkSigner, type MessageContext } from './message.js'
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
-
-/** The recipient's `message.received` entry, rebuilt by anyone from the receipt's claims alone
- *  (PROTOCOL.md §20.3): exactly these members, canonical JSON. */
-export function receivedEntryFromReceipt(c: ReceiptClaims): Buffer {
-  return entryBytes({
-    v: 1, type: 'message.received', at: c.receivedAt, agency: c.to,
-    mid: c.mid, from: c.from, to: c.to, profile: c.profile, envelopeSha256: c.envelopeSha256, receivedAt: c.receivedAt,
-  })
-}
 
 export interface LoggedMessage {
   readonly envelope: Buffer
@@ -93,7 +84,7 @@ async function checkOne(ctx: MessageContext, m: ManifestMessage, p: ManifestLogP
 /** What the entry must say (PROTOCOL.md §20.3): canonical JSON naming this message and the bytes of the bundle. */
 function entryProblem(m: ManifestMessage, p: ManifestLogProof, entry: Buffer, facts: LoggedMessage): string | undefined {
   if (p.type === 'message.received') {
-    const rebuilt = receivedEntryFromReceipt(facts.receipt!.verified.claims)
+    const rebuilt = receivedEntry(facts.receipt!.verified.claims)
     return entry.equals(rebuilt) ? undefined : `is not the message.received entry rebuilt from the claims of ${m.receipt}`
   }
   let o: Record<string, unknown>
