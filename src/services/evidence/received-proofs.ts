@@ -55,7 +55,10 @@ export class ReceivedProofFetcher {
   /** Fetches what is due now (after a delivery, and from the timer); one run at a time. */
   kick(): Promise<void> {
     if (this.#closed) return Promise.resolve()
-    this.#running ??= this.#run().finally(() => { this.#running = undefined; this.#schedule() })
+    // Never rejects: a failure here (e.g. the node closing mid-run) waits for the next kick or timer.
+    this.#running ??= this.#run()
+      .catch((err: unknown) => { if (!this.#closed) this.#d.logger.warn({ err, event: 'log.received-proof.error' }, 'fetching the recipients\' inclusion proofs failed; will try again') })
+      .finally(() => { this.#running = undefined; this.#schedule() })
     return this.#running
   }
 
@@ -78,10 +81,11 @@ export class ReceivedProofFetcher {
   }
 
   async #run(): Promise<void> {
-    for (;;) {
+    while (!this.#closed) {
       const due = this.#d.store.due(this.#d.clock.now(), BATCH)
       if (due.length === 0) return
       for (const r of due) {
+        if (this.#closed) return
         let error: string | undefined
         try {
           const proof = await this.#d.peer.inclusion(r.agency, r.index, r.size)
