@@ -144,6 +144,7 @@ export class LogStore {
       pending: p<{ seq: number; source: string; ref: string }>('SELECT seq, source, ref FROM log_pending ORDER BY seq LIMIT ?'),
       donePending: p('DELETE FROM log_pending WHERE seq = ?'),
       pendingCount: p<number>('SELECT count(*) FROM log_pending').pluck(),
+      discardPending: p('DELETE FROM log_pending'),
     }
   }
 
@@ -220,6 +221,11 @@ export class LogStore {
 
   donePending(seq: number): void {
     this.#s.donePending.run(seq)
+  }
+
+  /** log.enabled false (bench only): the state changes are not logged; their pending rows go. */
+  discardPending(): void {
+    this.#s.discardPending.run()
   }
 
   pendingCount(): number {

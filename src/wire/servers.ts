@@ -52,7 +52,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     largeBodies: config.federation.largeBodies,
     receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink, notices,
       sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders), classified: p.classified.receive,
-      tlog: p.logWitness.receiveLog, witness: p.logWitness.witness },
+      ...(config.log.enabled ? { tlog: p.logWitness.receiveLog } : {}), witness: p.logWitness.witness },
     logProofs: p.logWitness.proofs,
   })
   const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
@@ -68,7 +68,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     directory: currentDirectory,
     hosted,
     send: { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps,
-      checkpoint: (agency) => p.logWitness.signer.latest(agency),
+      checkpoint: (agency) => (config.log.enabled ? p.logWitness.signer.latest(agency) : undefined),
       recordPlaintext: (e) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) },
     evidence: {
       clock, profiles, directoryJws: () => directorySource.jws(),
