@@ -38,6 +38,7 @@ import { wireServers } from './wire/servers.js'
 import { wireClassified, wireClassifiedRecord } from './wire/classified.js'
 import type { ClassifiedStore } from './storage/classified.js'
 import { listen } from './wire/listen.js'
+import { ApiKeyTable, type ApiKeyEntry } from './services/api-keys.js'
 import { wireWitness, type LogWitness } from './wire/witness.js'
 import { wireLogEvidence, type LogEvidence } from './wire/log-evidence.js'
 import { queueReceivedProof } from './services/evidence/received-proofs.js'
@@ -86,6 +87,9 @@ export interface AppContext {
   directory(): Directory
   /** Rescans hosting.agenciesDir now (SIGHUP); undefined when the node has no agencies folder. */
   reloadAgencies(): RescanReport | undefined
+  /** SIGHUP (issue 21 §2): the config file's API keys (when given: the file re-read and valid), the
+   *  hosted agencies folder, the directory and the CRLs, now. Never rejects; failures are logged. */
+  reload(fresh?: { apiKeys: readonly ApiKeyEntry[] }): Promise<void>
   /** Bind both listeners and start delivering. Returns the bound addresses. */
   listen(): Promise<{ federationUrl: string; apiUrl: string }>
   close(): Promise<void>
@@ -96,7 +100,28 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   const log = overrides.log ?? createLogger(config.log.level)
   const base: Base = { config, clock, log, random: overrides.random, closers: [] }
   const { closers } = base
+  const closeAll = async () => {
+    // Reverse order: stop delivering, stop listening, close peers, flush and close the database.
+    for (const c of closers.reverse()) {
+      try {
+        await c()
+      } catch (err) {
+        log.error({ err }, 'error while closing')
+      }
+    }
+    closers.length = 0
+  }
+  try {
+    return await construct(base, closeAll)
+  } catch (err) {
+    // Issue 21 §2: a node that cannot be built does not keep half of it (the database, token sessions).
+    await closeAll()
+    throw err
+  }
+}
 
+async function construct(base: Base, closeAll: () => Promise<void>): Promise<AppContext> {
+  const { config, clock, log } = base
   const trustAnchors = wireAnchors(base)
   const { anchors } = trustAnchors
   const storage = wireStorage(base)
@@ -104,9 +129,10 @@ export async function createContext(config: Config, overrides: ContextOverrides 
   // The CRLs before the directory, whose signer's path is checked for revocation (PROTOCOL.md §15.1).
   const { crlSources, directorySource, currentDirectory } = await wireTrust(base, trustAnchors, storage)
   const { hosted, registers } = wireAgencies(base, { db, currentDirectory })
-  storage.logWiring.useHosted(() => hosted.ids())
+  await storage.logWiring.useHosted(hosted)
   const events = wireEvents(base, { db, hosted })
-  const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory })
+  const apiKeys = new ApiKeyTable(config.api.keys)
+  const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory, apiKeys })
   const profiles = defaultProfiles()
   const timestamps = wireTimestamps(base, { db, anchors, profiles })
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
@@ -121,7 +147,7 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     directoryJws: () => directorySource.jws(),
   })
   const servers = await wireServers(base, {
-    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, logWitness,
+    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys, logWitness,
     logFor: logEvidence.logFor,
   })
   const { federation, api } = servers
@@ -130,18 +156,19 @@ export async function createContext(config: Config, overrides: ContextOverrides 
     config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, logWitness, logEvidence, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
-    listen: () => listen(base, { ...servers, events, delivery, noticeDeps, directorySource, crlSources, timestamps, logWitness }),
-    async close() {
-      // Reverse order: stop delivering, stop listening, close peers, flush and close the database.
-      for (const c of closers.reverse()) {
-        try {
-          await c()
-        } catch (err) {
-          log.error({ err }, 'error while closing')
-        }
+    async reload(fresh) {
+      if (fresh) {
+        const { added, removed } = apiKeys.replace(fresh.apiKeys)
+        log.info({ event: 'config.api-keys-reloaded', added, removed }, 'API keys of the config file reloaded')
       }
-      closers.length = 0
+      agenciesDir?.rescan()
+      // Open event streams ask their key again (a removed key ends its stream).
+      await events.agenciesChanged()
+      const refreshed = await Promise.allSettled([directorySource.refresh(), crlSources.refresh()])
+      for (const r of refreshed) if (r.status === 'rejected') log.error({ err: r.reason, event: 'trust.reload-failed' }, 'could not reload the directory or a CRL')
     },
+    listen: () => listen(base, { ...servers, events, delivery, noticeDeps, directorySource, crlSources, timestamps, logWitness }),
+    close: closeAll,
   }
   return ctx
 }

@@ -131,7 +131,6 @@ export const ERRORS = {
   // Transparency log (PROTOCOL.md §20)
   ERR_CHECKPOINT_INVALID: { status: 400, title: 'The log checkpoint does not verify, or is not signed for the agency whose log it names' },
   ERR_LOG_RANGE: { status: 400, title: 'The log has no such index, size or range (ask within the size of its latest checkpoint)' },
-  ERR_LOG_INCONSISTENT: { status: 502, title: "A peer's log is not consistent with a checkpoint it signed (fork, truncation or restored backup)" },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERRORS

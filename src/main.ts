@@ -1,47 +1,45 @@
 #!/usr/bin/env node
-// The edge (house style §1): argv → a command; exit codes are decided here and nowhere below.
+// The edge (house style §1): argv → a command; exit codes (cli/exit-codes.ts) are decided here and
+// nowhere below. A failure is one sentence (cli/failure.ts); a stack trace only with --debug.
 import { commands, usage } from './cli/commands.js'
-import { CliError } from './cli/args.js'
-import { isSarabanError } from './errors.js'
+import { EXIT } from './cli/exit-codes.js'
+import { explainFailure } from './cli/failure.js'
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage())
-    return name ? 0 : 2
+    return name ? EXIT.OK : EXIT.USAGE
   }
   if (name === '--version' || name === '-v') {
     const { VERSION } = await import('./version.js')
     process.stdout.write(`saraban-node ${VERSION}\n`)
-    return 0
+    return EXIT.OK
   }
   const command = commands[name]
   if (!command) {
     process.stderr.write(`saraban-node: unknown command "${name}"\n\n${usage()}`)
-    return 2
+    return EXIT.USAGE
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.help)
-    return 0
+    return EXIT.OK
   }
   return command.run(rest)
 }
 
-main(process.argv.slice(2)).then(
+// --debug is the edge's own flag, anywhere on the line: taken out before a command parses its options.
+const argv = process.argv.slice(2)
+const debug = argv.includes('--debug')
+
+main(argv.filter((a) => a !== '--debug')).then(
   (code) => {
     process.exitCode = code
   },
   (err: unknown) => {
-    if (err instanceof CliError) {
-      process.stderr.write(`saraban-node: ${err.message}\n`)
-      process.exitCode = 2
-    } else if (isSarabanError(err)) {
-      process.stderr.write(`saraban-node: ${err.code}: ${err.message}\n`)
-      for (const e of err.errors ?? []) process.stderr.write(`  ${e.field}: ${e.message}\n`)
-      process.exitCode = 1
-    } else {
-      process.stderr.write(`saraban-node: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
-      process.exitCode = 1
-    }
+    const { exitCode, lines } = explainFailure(err)
+    process.stderr.write(lines.map((l, i) => (i === 0 ? `saraban-node: ${l}\n` : `${l}\n`)).join(''))
+    if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`)
+    process.exitCode = exitCode
   },
 )

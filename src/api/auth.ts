@@ -8,13 +8,8 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { SarabanError } from '../errors.js'
 
-export interface ApiKeyEntry {
-  readonly name: string
-  readonly sha256: string
-  readonly agencies: readonly string[]
-  /** 'classified' (PROTOCOL.md §19.5); absent: none. */
-  readonly scopes?: readonly string[] | undefined
-}
+import type { ApiKeyEntry } from '../services/api-keys.js'
+export type { ApiKeyEntry }
 
 export interface Caller {
   readonly keyName: string
@@ -56,8 +51,7 @@ export const bearerAuth = fp(
   { name: 'saraban-bearer-auth', fastify: '5.x' },
 )
 
-/** The static keys of the config file first, then a dynamic source (hosted-agency files). */
-export function apiKeyLookup(keys: readonly ApiKeyEntry[], more?: (sha256: string) => ApiKeyEntry | undefined): (sha256: string) => ApiKeyEntry | undefined {
-  const byHash = new Map(keys.map((k) => [k.sha256.toLowerCase(), k]))
-  return (sha256) => byHash.get(sha256) ?? more?.(sha256)
+/** The keys of the config file first (a table SIGHUP may replace), then a dynamic source (hosted-agency files). */
+export function apiKeyLookup(keys: { get(sha256: string): ApiKeyEntry | undefined }, more?: (sha256: string) => ApiKeyEntry | undefined): (sha256: string) => ApiKeyEntry | undefined {
+  return (sha256) => keys.get(sha256) ?? more?.(sha256)
 }

@@ -13,7 +13,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Multipart, MultipartFile } from '@fastify/multipart'
 import { SarabanError } from '../errors.js'
 import { compileForFastify, schemaIds } from '../schema/index.js'
-import { tooLarge, UploadBudget, type UploadLimits } from './upload-limits.js'
+import { tooLarge, UploadBudget, type UploadLimits } from '../services/upload-limits.js'
 
 /** The letter JSON part: at most the size of a signed letter (crypto/jose/v1-payload.ts MAX_SIGNED_LETTER_BYTES). */
 export const MAX_LETTER_PART_BYTES = 8 * 1024 * 1024

@@ -20,6 +20,8 @@ import { deliveryRoutes } from './routes/delivery.js'
 import type { RequeueDeps } from '../services/delivery/requeue.js'
 import type { PeerStatusDeps } from '../services/delivery/peer-status.js'
 import { classifiedRoutes } from './routes/classified.js'
+import { logRoutes } from './routes/log.js'
+import type { LogApi } from '../services/log/api.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import type { Mailbox } from '../services/mailbox/index.js'
@@ -31,7 +33,8 @@ import type { HostedAgencies } from '../services/hosted-agencies.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import type { Logger } from '../log.js'
 import type { Events } from '../services/events/index.js'
-import type { UploadLimits } from './upload-limits.js'
+import type { UploadLimits } from '../services/upload-limits.js'
+import type { LetterOrigin } from '../services/ecms/origin.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -43,7 +46,8 @@ declare module 'fastify' {
 
 export interface ApiDeps {
   readonly log: Logger
-  readonly keys: readonly ApiKeyEntry[]
+  /** The config file's keys (services/api-keys.ts: replaced on SIGHUP). */
+  readonly keys: { get(sha256: string): ApiKeyEntry | undefined }
   readonly maxBodyBytes: number
   /** Timeouts and connection limit (config api.connections). */
   readonly connections: ConnectionLimits
@@ -68,6 +72,12 @@ export interface ApiDeps {
   readonly events?: Events
   /** Classified letters (PROTOCOL.md §19); absent: no /api/v1/classified routes. */
   readonly classified?: ClassifiedDeps
+  /** The transparency log (PROTOCOL.md §20.5, §20.6); absent: no /api/v1/log routes. */
+  readonly tlog?: LogApi
+  /** How a sent letter entered the node when not through this API (the e-CMS gateway); absent: never. */
+  readonly letterOrigin?: (letterId: string) => LetterOrigin | undefined
+  /** Path prefixes served on this listener by others that authenticate their own callers (the e-CMS gateway). */
+  readonly publicPaths?: readonly string[]
 }
 
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any, any, any, any>> {
@@ -127,7 +137,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String((json as { $id?: string }).$id ?? `def-${i}`).replace(/[^A-Za-z0-9_.-]/g, '_') },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  await app.register(bearerAuth, { lookup: apiKeyLookup(deps.keys, (sha) => deps.hosted.apiKey(sha)), publicPaths: ['/docs'], optionalPaths: ['/healthz'] })
+  await app.register(bearerAuth, { lookup: apiKeyLookup(deps.keys, (sha) => deps.hosted.apiKey(sha)), publicPaths: ['/docs', ...(deps.publicPaths ?? [])], optionalPaths: ['/healthz'] })
   await app.register(async (scoped) => {
     await letterRoutes(scoped, deps)
     await inboxRoutes(scoped, deps)
@@ -137,6 +147,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     await deliveryRoutes(scoped, deps)
     if (deps.events) await eventRoutes(scoped, deps.events, (agency) => deps.hosted.has(agency))
     if (deps.classified) await classifiedRoutes(scoped, deps.classified)
+    if (deps.tlog) await logRoutes(scoped, deps.tlog)
   })
   return app
 }

@@ -4,7 +4,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse, CliError } from './args.js'
-import { openDevCa, publishCrls, revokeCertificate, CRL_FILES } from './dev-ca-store.js'
+import { EXIT } from './exit-codes.js'
+import { openDevCa, publishCrls, revokeCertificate, saveState, spkiSha256, CRL_FILES } from './dev-ca-store.js'
 import { parsePemChain, toPem, fingerprint } from '../pki/cert.js'
 import { AGENCY_ROLES, OFFICER_ROLES, certifyCsr, type AgencyRole, type OfficerRole } from '../pki/dev-csr.js'
 import { CRL_REASONS, type CrlReason } from '../pki/crl.js'
@@ -15,17 +16,19 @@ import type { Command } from './commands.js'
 
 const HELP = `Usage: saraban-node ca <issue|revoke|crl> [options]
 
-The DEV federation CA kept in certs-dev/ca (DEV ONLY: its keys are public).
+The DEV federation CA kept in <DIR>/ca, DIR being --ca (default certs-dev; DEV ONLY: its keys are public).
 
-  ca issue --csr FILE --role tls|signing|encryption|officer-signing|officer-encryption --agency ID --out FILE [--days N]
+  ca issue --csr FILE --role tls|signing|encryption|officer-signing|officer-encryption --agency ID --out FILE [--days N] [--allow-key-reuse]
       Certifies a PKCS#10 request (from \`saraban-node init\`) for one role of an agency and writes
       the certificate chain (certificate, then the issuing CA) as PEM to --out. The officer-* roles
       certify a classified-information officer's personal keys (\`init --officer\`; PROTOCOL.md §19.1).
+      One key, one role: a request whose public key this CA already certified for another role is
+      refused (a TLS request sent as the signing one, say); --allow-key-reuse certifies it anyway.
   ca revoke --cert FILE [--reason REASON]
-      Revokes the (first) certificate in FILE and republishes both CRLs in certs-dev/crl/.
+      Revokes the (first) certificate in FILE and republishes both CRLs in <DIR>/crl/.
       REASON: ${Object.keys(CRL_REASONS).join(', ')} (default unspecified).
   ca crl
-      Republishes both CRLs (new thisUpdate, nextUpdate and cRLNumber).
+      Republishes both CRLs in <DIR>/crl/ (new thisUpdate, nextUpdate and cRLNumber).
 
 Common options:
   --ca DIR    the dev federation folder (default: certs-dev in the package)
@@ -41,7 +44,7 @@ export const caCommand: Command = {
     const [sub, ...rest] = argv
     const { values } = parse(rest, {
       ca: { type: 'string' }, csr: { type: 'string' }, role: { type: 'string' }, agency: { type: 'string' },
-      out: { type: 'string' }, days: { type: 'string' }, cert: { type: 'string' }, reason: { type: 'string' },
+      out: { type: 'string' }, days: { type: 'string' }, cert: { type: 'string' }, reason: { type: 'string' }, 'allow-key-reuse': { type: 'boolean' },
     })
     const dir = values.ca ? resolve(values.ca) : join(packageRoot(), 'certs-dev')
     switch (sub) {
@@ -61,7 +64,17 @@ export const caCommand: Command = {
         } catch (e) {
           throw new SarabanError('ERR_REQUEST_INVALID', `${values.csr}: ${(e as Error).message}`)
         }
+        // Issue 21 §4: one key, one role. Checked on the certificate made, before anything is written or recorded.
+        const spki = spkiSha256(cert)
+        // A renewal (the key already holds this role) passes; so, afterwards, does a reuse once allowed.
+        const same = (ca.state.issued ?? []).filter((r) => r.spkiSha256 === spki)
+        const other = same.find((r) => r.role !== values.role)
+        if (other !== undefined && !same.some((r) => r.role === values.role) && values['allow-key-reuse'] !== true) {
+          throw new CliError(`${values.csr}: this public key is already certified for the ${other.role} role of "${other.agency}" (serial ${other.serial}); one key, one role: ask for a request made with the ${values.role} key (init writes ${values.role}.csr.pem), or pass --allow-key-reuse if this is deliberate.`, EXIT.FAILED)
+        }
         writeFileSync(values.out, toPem(cert) + ca.issuing.chain.map(toPem).join(''))
+        ca.state.issued = [...(ca.state.issued ?? []), { serial: cert.serialNumber.toLowerCase(), agency: values.agency, role: values.role, spkiSha256: spki, issuedAt: new Date(now).toISOString() }]
+        await saveState(ca)
         process.stdout.write(`issued ${values.role} certificate for "${values.agency}": serial ${cert.serialNumber.toLowerCase()}, valid until ${new Date(cert.validTo).toISOString()}\n`
           + `  SHA-256 ${fingerprint(cert)}\n  wrote ${values.out} (certificate + issuing CA)\n`)
         return 0

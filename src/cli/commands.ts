@@ -10,6 +10,7 @@ import { initCommand } from './init.js'
 import { tsaCommand } from './tsa.js'
 import { retryCommand } from './retry.js'
 import { classifiedCommand } from './classified/index.js'
+import { EXIT_CODES_HELP } from './exit-codes.js'
 import { logCommand } from './log/index.js'
 
 export interface Command {
@@ -45,5 +46,6 @@ export function usage(): string {
     '',
     'Run "saraban-node <command> --help" for the options of a command.',
     '',
+    EXIT_CODES_HELP,
   ].join('\n')
 }

@@ -5,10 +5,12 @@
 //
 // Nothing under certs-dev/ is written: the new keys and certificates (issued by the dev issuing CA,
 // read from certs-dev/ca), the demo directory (certs-dev's agencies + the new ones, signed with
-// certs-dev/ca/directory.key.pem, serial + 1) and the hosting node's files all go to dataRoot.
+// certs-dev/ca/directory.key.pem, serial + 1) and the hosting node's files all go to dataRoot. The demo
+// directory names the endpoints of the demo's port layout (src/cli/dev-ports.ts, --base-port): peers
+// dial what the signed directory says, so moving the listeners means re-signing it (issue 21 §3).
 //
 // Use from demo.ts:
-//   const circ = await prepareCircularDemo({ root, dataRoot })          // before moi/mof/dga start
+//   const circ = await prepareCircularDemo({ root, dataRoot, ports })   // before moi/mof/dga start
 //   createContext({ ...config, ...circ.override(config), tsa: … })      // each of moi/mof/dga
 //   await circ.run({ log, tsaUrl, say, moi: { ctx, apiUrl } })          // at the end; throws on failure
 import { createHash } from 'node:crypto'
@@ -25,7 +27,7 @@ import { signDirectory, type DirectoryAgency, type DirectoryDocument } from '../
 import { bangkokDate } from '../domain/thai.js'
 import { beYearOfCe } from '../domain/registers.js'
 import { samplePdf } from './sample-pdf.js'
-import { freePort } from './free-port.js'
+import type { DevPorts } from './dev-ports.js'
 
 const COUNT = 40
 const NODE_ID = 'lao-hosting'
@@ -66,7 +68,7 @@ export interface CircularDemo {
 
 /** Issues the local administrations' certificates and the hosting node's TLS certificate under the
  *  dev issuing CA, writes the hosting node's files and the demo directory into dataRoot. */
-export async function prepareCircularDemo(opts: { root: string; dataRoot: string; count?: number }): Promise<CircularDemo> {
+export async function prepareCircularDemo(opts: { root: string; dataRoot: string; ports: DevPorts; count?: number }): Promise<CircularDemo> {
   const certsDev = join(opts.root, 'certs-dev')
   const read = (...p: string[]) => readFileSync(join(certsDev, ...p), 'utf8')
   const issuingCert = parsePemChain(read('ca', 'issuing-ca.crt.pem'))[0]!
@@ -90,8 +92,12 @@ export async function prepareCircularDemo(opts: { root: string; dataRoot: string
       keys[id] = { signing, encryption }
     }),
   ])
-  const port = await freePort()
+  const port = opts.ports.hosting.federation
   const url = `https://127.0.0.1:${port}`
+  const devEndpoint = (a: DirectoryAgency): DirectoryAgency => {
+    const ours = (opts.ports.agencies as Record<string, { federation: number }>)[a.id]
+    return ours ? { ...a, endpoints: [`https://127.0.0.1:${ours.federation}`] } : a
+  }
 
   // The demo directory: certs-dev's + the local administrations, all behind the hosting node.
   const entries: DirectoryAgency[] = ids.map((id, i) => ({
@@ -104,7 +110,7 @@ export async function prepareCircularDemo(opts: { root: string; dataRoot: string
     ...published,
     serial: published.serial + 1,
     issuedAt: new Date(now - 60_000).toISOString(),
-    agencies: [...published.agencies.filter((a) => !ids.includes(a.id)), ...entries],
+    agencies: [...published.agencies.filter((a) => !ids.includes(a.id)).map(devEndpoint), ...entries],
     nodes: [...(published.nodes ?? []).filter((n) => n.id !== NODE_ID), { id: NODE_ID, endpoints: [url], certificates: { tls: [toBase64Der(tls!.cert)] }, agencies: ids }],
   }
   const directoryFile = join(opts.dataRoot, 'demo-directory.jws')
@@ -140,7 +146,7 @@ export async function prepareCircularDemo(opts: { root: string; dataRoot: string
     agencies: [],
     hosting: { agenciesDir: 'agencies.d', rescanSeconds: 3600 },
     federation: { host: '127.0.0.1', port },
-    api: { host: '127.0.0.1', port: 0, keys: [] },
+    api: { host: '127.0.0.1', port: opts.ports.hosting.api, keys: [] },
     log: { level: 'warn' },
   }, null, 2))
 

@@ -20,6 +20,8 @@ import { verifyTimeStampToken } from '../tsa/verify.js'
 import { verifyEvidence } from '../services/evidence/index.js'
 import type { Command } from './commands.js'
 import { prepareCircularDemo } from './demo-circular.js'
+import { ecmsDemo, withEcmsClient } from './demo-ecms.js'
+import { basePortOption, devPorts, readDevPorts, BASE_PORT_SPAN } from './dev-ports.js'
 import { awaitReceivedProofs, logDemo } from './demo-log.js'
 
 const AGENCIES = ['moi', 'mof', 'dga'] as const
@@ -50,20 +52,27 @@ async function api(base: string, key: string, path: string, init: RequestInit = 
 
 export const demoCommand: Command = {
   summary: 'run a three-agency federation with a TSA on loopback: a Thai letter through its whole lifecycle',
-  help: `Usage: saraban-node demo [--keep]
+  help: `Usage: saraban-node demo [--base-port N] [--keep]
 
-Starts the dev time-stamping authority and moi, mof and dga from certs-dev/ (federation ports
-8443-8445, API on free ports, data in a temporary folder), sends one Thai letter with a PDF from moi
+Starts the dev time-stamping authority and moi, mof and dga from certs-dev/ (on the ports of
+certs-dev/ports.env: by default federation 8443-8445, API 8080-8082, TSA 3180; data in a temporary
+folder), sends one Thai letter with a PDF from moi
 to mof (jose-v2) and dga (cms-v1), numbered from moi's send register; mof registers it (the signed
 acceptance carries its receive number), dga rejects it, a second letter is withdrawn; then prints
-mof's events and checks the evidence bundle; last, a circular (ว number) from moi to 40 local
+mof's events and checks the evidence bundle; dga's saraban system then speaks e-CMS to its node
+(pulls moi's letter, sends one to mof, pulls mof's acceptance with its receive number); last, a circular (ว number) from moi to 40 local
 administrations on an extra hosting node, signed once and encrypted once.
 Options:
-  --keep   keep the temporary data folder and print its path
+  --base-port N   every listener from N instead (N..N+${BASE_PORT_SPAN}, the layout of
+                  \`dev-certs --base-port\`); the demo's own signed directory names those endpoints.
+                  Default: the environment variable SARABAN_BASE_PORT, else certs-dev's ports.
+  --keep          keep the temporary data folder and print its path
 `,
   async run(argv) {
-    const { values } = parse(argv, { keep: { type: 'boolean' } })
+    const { values } = parse(argv, { keep: { type: 'boolean' }, 'base-port': { type: 'string' } })
     const root = packageRoot()
+    const base = basePortOption(values['base-port'])
+    const ports = base === null ? readDevPorts(join(root, 'certs-dev')) : devPorts(base)
     const dataRoot = mkdtempSync(join(tmpdir(), 'saraban-demo-'))
     const log = createLogger('warn', process.stderr)
     const nodes: Record<string, { ctx: AppContext; apiUrl: string }> = {}
@@ -73,16 +82,16 @@ Options:
       clock: systemClock, log: log.child({ area: 'tsa' }),
     })
     try {
-      const tsaUrl = (await tsa.listen({ host: '127.0.0.1', port: 0 })) + '/'
-      const circ = await prepareCircularDemo({ root, dataRoot })
+      const tsaUrl = (await tsa.listen({ host: '127.0.0.1', port: ports.tsa })) + '/'
+      const circ = await prepareCircularDemo({ root, dataRoot, ports })
       say(`① dev time-stamping authority (RFC 3161, certs-dev/tsa) at ${tsaUrl}`)
       for (const id of AGENCIES) {
         const config = loadConfig({
           file: join(root, 'certs-dev', id, 'node.json'),
-          env: { SARABAN_DATA_DIR: join(dataRoot, id), SARABAN_API_PORT: '0' },
+          env: { SARABAN_DATA_DIR: join(dataRoot, id), SARABAN_FEDERATION_PORT: String(ports.agencies[id].federation), SARABAN_API_PORT: String(ports.agencies[id].api) },
           packageRoot: root,
         })
-        const ctx = await createContext({ ...config, ...circ.override(config), ...withOfficerKey(config, id), tsa: { ...config.tsa, url: tsaUrl } }, { log: log.child({ agency: id }) })
+        const ctx = await createContext({ ...config, ...circ.override(config), ...withOfficerKey(config, id), ...withEcmsClient(config, id), tsa: { ...config.tsa, url: tsaUrl } }, { log: log.child({ agency: id }) })
         const { federationUrl, apiUrl } = await ctx.listen()
         nodes[id] = { ctx, apiUrl }
         const entry = ctx.directory().agency(id)
@@ -178,6 +187,10 @@ Options:
       const report = await verifyEvidence(evidence, { anchors: moi.ctx.anchors, profiles: moi.ctx.profiles, verifyTimeStampToken, strict: true })
       say(`⑩ evidence bundle v2 (${evidence.length} bytes, a tar archive): ${report.ok ? `verifies offline with --strict — envelopes, signatures of letters, receipts and notices at their time-stamps, chains, CRLs${report.weak.length ? ` (${report.weak.length} weaker claim(s))` : ', no weaker claim'}` : 'FAILED: ' + JSON.stringify(report.findings.filter((f) => !f.ok))}`)
       if (!report.ok) throw new Error('evidence did not verify')
+      await ecmsDemo({
+        say, api, until, dgaApi: nodes.dga!.apiUrl, mofApi: nodes.mof!.apiUrl, moiLetterNumber: letter.number, today: letter.date,
+        ids: (agency) => moi.ctx.directory().agency(agency)?.ecms ?? { ministry: '', department: '' },
+      })
       await classifiedDemo({ root, say, api, until, moi: moi.apiUrl, mof: nodes.mof!.apiUrl })
       await circ.run({ log, tsaUrl, say, moi })
       await logDemo({ say, nodes, dataRoot }, evidence, report)

@@ -3,7 +3,7 @@
 // keys are in clear in a public repository.
 //   certs-dev/ca/root.key.pem, issuing-ca.{key,crt}.pem, directory.{key,chain}.pem, state.json
 //   certs-dev/crl/root.crl, issuing-ca.crl   (DER, what nodes list in trust.crls)
-import { X509Certificate } from 'node:crypto'
+import { createHash, X509Certificate } from 'node:crypto'
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parsePemChain } from '../pki/cert.js'
@@ -22,6 +22,17 @@ export interface DevCaState {
   /** days of validity of certificates `ca issue` makes */
   certValidityDays: number
   revoked: Array<{ ca: 'root' | 'issuing-ca'; serial: string; subject: string; revokedAt: string; reason: CrlReason }>
+  /** What `ca issue` certified, by public key (one key, one role: issue 21 §4). Absent in older folders. */
+  issued?: IssuedRecord[]
+}
+
+export interface IssuedRecord {
+  serial: string
+  agency: string
+  role: string
+  /** SHA-256 (hex) of the certified SubjectPublicKeyInfo DER */
+  spkiSha256: string
+  issuedAt: string
 }
 
 export interface DevCa {
@@ -50,7 +61,10 @@ export async function writeDevCa(dir: string, fed: FederationMaterial, opts: { c
     dir,
     root: { key: fed.root.key, cert: fed.root.cert },
     issuing: { key: fed.intermediate.key, cert: fed.intermediate.cert, chain: fed.intermediate.chain },
-    state: { version: 1, crlNumber: 0, revoked: [], ...opts },
+    // The dev agencies' own keys count for one key, one role (issue 21 §4) like those `ca issue` certifies.
+    state: { version: 1, crlNumber: 0, revoked: [], ...opts, issued: Object.values(fed.agencies).flatMap((a) => (['tls', 'signing', 'encryption'] as const).map((role) => ({
+      serial: a[role].cert.serialNumber.toLowerCase(), agency: a.spec.id, role, spkiSha256: spkiSha256(a[role].cert), issuedAt: new Date(a[role].cert.validFrom).toISOString(),
+    }))) },
   }
   await publishCrls(ca)
   return ca
@@ -87,7 +101,16 @@ export async function publishCrls(ca: DevCa, now = new Date()): Promise<void> {
     await writeFile(file + '.tmp', der)
     await rename(file + '.tmp', file) // a node reading the file never sees half of it
   }
+  await saveState(ca)
+}
+
+export async function saveState(ca: DevCa): Promise<void> {
   await writeFile(join(ca.dir, 'ca', 'state.json'), JSON.stringify(ca.state, null, 2) + '\n')
+}
+
+/** SHA-256 hex of a certificate's SubjectPublicKeyInfo: the key, whatever certificate holds it. */
+export function spkiSha256(cert: X509Certificate): string {
+  return createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('hex')
 }
 
 /** Records the revocation of `cert` (issued by the root or the issuing CA) and republishes the CRLs. */

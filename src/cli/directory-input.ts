@@ -1,7 +1,9 @@
 // `directory sign` input (PROTOCOL.md §14.6): the directory payload as plain JSON, with conveniences
 // for an operator editing it by hand. Certificates may be given as "file:PATH" (a PEM file, relative
-// to the input file): an agency role takes the file's first certificate, `intermediates` every
-// certificate in it. `version` defaults to 1, `issuedAt` to now, `nextUpdate` to issuedAt + validDays,
+// to the input file) or as the PEM text itself: an agency role takes the first certificate,
+// `intermediates` every one. An agency may be given as "file:PATH" too: the directory-entry.json that
+// `init` wrote, whose own "file:" references are relative to that entry (issue 21 §4: an agency's
+// folder travels to the operator's machine as it is). `version` defaults to 1, `issuedAt` to now, `nextUpdate` to issuedAt + validDays,
 // `serial` to the previous published serial + 1 (or 1). The result is checked against
 // schemas/protocol/directory.json before anything is signed.
 import { readFileSync } from 'node:fs'
@@ -24,16 +26,40 @@ const DAY = 86_400_000
 type Loose = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 const FILE = 'file:'
 
+const PEM = '-----BEGIN'
+
 function certsFrom(ref: string, base: string, all: boolean, where: string): string[] {
+  if (ref.trimStart().startsWith(PEM)) return pemCerts(ref, all, where, 'the PEM text')
   if (!ref.startsWith(FILE)) return [ref]
   const path = resolve(base, ref.slice(FILE.length))
-  let certs
+  let text
   try {
-    certs = parsePemChain(readFileSync(path, 'utf8'))
+    text = readFileSync(path, 'utf8')
   } catch (err) {
     throw new SarabanError('ERR_REQUEST_INVALID', `${where}: cannot read a PEM certificate from ${path}: ${(err as Error).message}`, { field: where })
   }
+  return pemCerts(text, all, where, path)
+}
+
+function pemCerts(text: string, all: boolean, where: string, from: string): string[] {
+  let certs
+  try {
+    certs = parsePemChain(text)
+  } catch (err) {
+    throw new SarabanError('ERR_REQUEST_INVALID', `${where}: cannot read a PEM certificate from ${from}: ${(err as Error).message}`, { field: where })
+  }
   return (all ? certs : certs.slice(0, 1)).map(toBase64Der)
+}
+
+/** An agency given as "file:PATH" (a directory-entry.json): its JSON, and the folder its references are relative to. */
+function agencyEntry(a: unknown, base: string, where: string): { entry: unknown; base: string } {
+  if (typeof a !== 'string' || !a.startsWith(FILE)) return { entry: a, base }
+  const path = resolve(base, a.slice(FILE.length))
+  try {
+    return { entry: JSON.parse(readFileSync(path, 'utf8')) as unknown, base: dirname(path) }
+  } catch (err) {
+    throw new SarabanError('ERR_REQUEST_INVALID', `${where}: cannot read the agency entry ${path}: ${(err as Error).message}`, { field: where })
+  }
 }
 
 /** Builds the payload to sign from the parsed input file at `file`. Throws ERR_REQUEST_INVALID listing every problem. */
@@ -44,9 +70,11 @@ export function directoryFromInput(input: unknown, file: string, d: InputDefault
   const serial = d.serial ?? (typeof raw.serial === 'number' ? raw.serial : (d.previousSerial ?? 0) + 1)
   const issuedAt = typeof raw.issuedAt === 'string' ? raw.issuedAt : d.now.toISOString()
   const nextUpdate = typeof raw.nextUpdate === 'string' ? raw.nextUpdate : new Date(Date.parse(issuedAt) + d.validDays * DAY).toISOString()
-  const agencies: unknown = raw.agencies
-  if (Array.isArray(agencies)) {
-    agencies.forEach((a: Loose | null, i: number) => {
+  const entries = Array.isArray(raw.agencies) ? (raw.agencies as unknown[]).map((a, i) => agencyEntry(a, base, `/agencies/${i}`)) : undefined
+  const agencies: unknown = entries ? entries.map((e) => e.entry) : raw.agencies
+  if (entries) {
+    entries.forEach(({ entry, base }, i: number) => {
+      const a = entry as Loose | null
       const certs = a?.certificates
       if (typeof certs !== 'object' || certs === null) return
       for (const role of ['tls', 'signing', 'encryption']) {

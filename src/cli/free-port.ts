@@ -1,4 +1,4 @@
-// A TCP port on 127.0.0.1 that was free a moment ago (the demo's extra node; tests). It is chosen at
+// A TCP port on 127.0.0.1 that was free a moment ago (tests; the dev federation never uses it: src/cli/dev-ports.ts). It is chosen at
 // random below Linux's ephemeral range (32768–60999 by default): a port the kernel picks for bind(0)
 // lies inside that range, so an outgoing connection of any process could take it as its local port
 // before our listener binds it (seen in CI as EADDRINUSE on a hosting test node). Below the range,
@@ -9,7 +9,8 @@ const LOW = 20_000
 const HIGH = 32_767
 const TRIES = 64
 
-function listensOn(port: number): Promise<number | undefined> {
+/** Listens on the port for a moment: the port bound (port 0: the kernel's choice), or undefined if taken. */
+export function listensOn(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const s = createServer()
     s.once('error', () => resolve(undefined))

@@ -4,7 +4,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import { chmod, mkdir, readFile, writeFile, access } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { parse, CliError } from './args.js'
 import { AGENCY_ROLES, OFFICER_ROLES, createCsr } from '../pki/dev-csr.js'
 import { AGENCY_ID } from '../domain/ids.js'
@@ -44,7 +44,9 @@ Options:
   --directory LOCATION   the signed directory, a file or an https:// URL (default directory.jws in DIR)
   --crl LOCATION         a CRL the federation publishes, file or https:// URL (repeatable;
                          default root.crl and issuing-ca.crl in DIR)
-Files given here are written into node.json as absolute paths.
+Files given here are written into node.json relative to DIR, and directory-entry.json names the
+chains relative to itself: DIR can be moved or copied to another machine as it is. The operator
+adds the agency to the directory input as "file:<path to directory-entry.json>" (directory sign).
 `
 
 const IP = /^(?:\d{1,3}\.){3}\d{1,3}$|:/
@@ -89,19 +91,22 @@ export const initCommand: Command = {
       const san = role === 'tls' ? { dns: hosts.filter((h) => !IP.test(h)), ip: hosts.filter((h) => IP.test(h)) } : undefined
       await writeFile(join(out, `${role}.csr.pem`), await createCsr(key, subject, san ? { san } : {}))
     }
-    const where = (l: string) => (/^https:\/\//i.test(l) ? l : resolve(l))
+    // Issue 21 §4: relative to node.json (config paths are resolved against its folder), never host paths.
+    const fromOut = (l: string) => relative(out, resolve(l)) || '.'
+    const where = (l: string) => (/^https:\/\//i.test(l) ? l : fromOut(l))
     const trust = {
-      anchors: (values.anchor ?? ['root.crt.pem']).map((l) => (values.anchor ? resolve(l) : l)),
+      anchors: (values.anchor ?? ['root.crt.pem']).map((l) => (values.anchor ? fromOut(l) : l)),
       directory: values.directory ? where(values.directory) : 'directory.jws',
       crls: values.crl ? values.crl.map(where) : ['root.crl', 'issuing-ca.crl'],
       revocation: 'hard',
     }
     await writeFile(join(out, 'node.json'), JSON.stringify(skeleton(values.agency, url, apiPort, passphrase !== undefined, trust), null, 2) + '\n')
-    // The operator's input for `directory sign`: the certificates as "file:" references to the chains the CA returns.
+    // The operator's input for `directory sign`: the certificates as "file:" references, relative to this
+    // entry, to the chains the CA returns (the folder travels whole: issue 21 §4).
     await writeFile(join(out, 'directory-entry.json'), JSON.stringify({
       id: values.agency, nameTh: values['name-th'] ?? values.agency, nameEn: values['name-en'] ?? values.agency,
       endpoints: [url.origin],
-      certificates: Object.fromEntries(AGENCY_ROLES.map((r) => [r, [`file:${join(out, `${r}.chain.pem`)}`]])),
+      certificates: Object.fromEntries(AGENCY_ROLES.map((r) => [r, [`file:${r}.chain.pem`]])),
       profiles: ['jose-v1'], status: 'active',
     }, null, 2) + '\n')
     process.stdout.write([
@@ -109,8 +114,9 @@ export const initCommand: Command = {
       'next:',
       `  1. send ${AGENCY_ROLES.map((r) => `${r}.csr.pem`).join(', ')} to the federation CA; put the chains it returns`,
       `     in ${out} as tls.chain.pem, signing.chain.pem, encryption.chain.pem`,
-      `  2. send directory-entry.json (it names those chains) to the federation operator, who adds it to the`,
-      `     directory; check that node.json "trust" names the federation root, the directory and the CRLs`,
+      `  2. send directory-entry.json with those chains (the folder, keys left out) to the federation operator,`,
+      `     who lists it in the directory input as "file:<path>/directory-entry.json"; check that node.json`,
+      `     "trust" names the federation root, the directory and the CRLs`,
       `  3. saraban-node start --config ${join(out, 'node.json')}${passphrase ? `   (with ${PASSPHRASE_ENV} set)` : ''}`,
       '',
     ].join('\n'))

@@ -44,7 +44,8 @@ Options:
   },
 }
 
-function readKey(file: string): string {
+/** The API key from a file (trimmed); a CliError naming the file when it cannot be read. */
+export function readKey(file: string): string {
   try {
     return readFileSync(file, 'utf8').trim()
   } catch (err) {

@@ -1,13 +1,14 @@
 // `saraban-node send`: a small client of the local REST API, for operators and scripts.
-import { readFileSync } from 'node:fs'
 import { basename, extname } from 'node:path'
-import { parse, CliError } from './args.js'
+import { parse, readInputFile, CliError } from './args.js'
+import { EXIT } from './exit-codes.js'
+import { networkFailure } from './errno.js'
 import { bangkokDate } from '../domain/thai.js'
 import type { Command } from './commands.js'
 
 const MEDIA_TYPES: Record<string, string> = {
   '.pdf': 'application/pdf',
-  '.txt': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain', // the API takes media types without parameters (schemas: attachment mediaType)
   '.xml': 'application/xml',
   '.json': 'application/json',
   '.png': 'image/png',
@@ -51,7 +52,8 @@ Options:
     const key = values.key ?? process.env.SARABAN_API_KEY
     if (!values.api) throw new CliError('--api URL is required')
     if (!key) throw new CliError('--key KEY (or SARABAN_API_KEY) is required')
-    const base = (values.letter ? JSON.parse(readFileSync(values.letter, 'utf8')) : {}) as Record<string, unknown>
+    const api = apiUrl(values.api)
+    const base = values.letter ? letterDraft(values.letter) : {}
     const to = values.to ?? []
     if (to.length === 0 && !base.recipients) throw new CliError('--to AGENCY is required')
     if (!values.subject && !base.subject) throw new CliError('--subject TEXT is required')
@@ -73,9 +75,10 @@ Options:
     const attachments = (values.attach ?? []).map((file) => ({
       filename: basename(file),
       mediaType: MEDIA_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-      content: readFileSync(file).toString('base64'),
+      content: readInputFile(file, '--attach').toString('base64'),
     }))
-    const res = await fetch(new URL('/api/v1/letters', values.api), {
+    const url = new URL('/api/v1/letters', api)
+    const res = await fetch(url, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${key}`,
@@ -83,8 +86,14 @@ Options:
         ...(values['idempotency-key'] ? { 'idempotency-key': values['idempotency-key'] } : {}),
       },
       body: JSON.stringify({ letter, attachments }),
+    }).catch((err: unknown) => {
+      const why = networkFailure(err)
+      if (why === undefined) throw err
+      throw new CliError(`the node's API at ${api.origin} cannot be reached (${why}): check that the node runs and that --api names its api.host and api.port.`, EXIT.UNAVAILABLE)
     })
-    const answer = (await res.json()) as { id?: string; code?: string; detail?: string; errors?: Array<{ field: string; message: string }> }
+    const answer = (await res.json().catch(() => {
+      throw new CliError(`${api.origin} answered HTTP ${res.status} without a JSON body: is --api the node's REST API (api.port), not another service?`, EXIT.FAILED)
+    })) as { id?: string; code?: string; detail?: string; errors?: Array<{ field: string; message: string }> }
     if (values.json) process.stdout.write(JSON.stringify(answer, null, 2) + '\n')
     if (!res.ok) {
       if (!values.json) {
@@ -96,4 +105,29 @@ Options:
     if (!values.json) process.stdout.write(`${answer.id}\n`)
     return 0
   },
+}
+
+/** --api: an http(s) URL with its scheme; "127.0.0.1:8080" alone is refused with the fix. */
+function apiUrl(given: string): URL {
+  let url: URL | undefined
+  try {
+    url = new URL(given)
+  } catch { /* below */ }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new CliError(`--api ${given} is not an http(s) URL: write it with its scheme, e.g. --api http://${given.replace(/^[a-z]+:\/\//i, '')}`)
+  }
+  return url
+}
+
+/** --letter FILE: a JSON object (a letter draft). */
+function letterDraft(file: string): Record<string, unknown> {
+  let draft: unknown
+  try {
+    draft = JSON.parse(readInputFile(file, '--letter').toString('utf8'))
+  } catch (err) {
+    if (err instanceof CliError) throw err
+    throw new CliError(`${file} (--letter) is not valid JSON: ${(err as Error).message}; fix the file.`)
+  }
+  if (draft === null || typeof draft !== 'object' || Array.isArray(draft)) throw new CliError(`${file} (--letter) must hold a JSON object (a letter draft).`)
+  return draft as Record<string, unknown>
 }

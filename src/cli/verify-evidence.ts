@@ -1,7 +1,7 @@
 // `saraban-node verify-evidence FILE`: offline check of an evidence bundle (PROTOCOL.md §8.3).
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parse, CliError } from './args.js'
+import { parse, readInputFile, CliError } from './args.js'
 import { parsePemChain } from '../pki/cert.js'
 import { TrustAnchors } from '../pki/validate.js'
 import { defaultProfiles } from '../crypto/profiles.js'
@@ -24,7 +24,7 @@ Options:
                    Default: certs-dev/root.crt.pem (the DEV federation), with a warning.
   --strict         also fail when a signature has no time-stamp or a certificate has no CRL in force
                    (by default these are reported as weaker claims).
-Exit status: 0 all checks pass; 1 a check failed; 2 usage error.
+Exit status: 0 all checks pass; 1 a check failed; 2 usage error (e.g. an --anchors file cannot be read).
 `,
   async run(argv) {
     const { values, positionals } = parse(argv, { anchors: { type: 'string', multiple: true }, strict: { type: 'boolean' } }, true)
@@ -34,7 +34,14 @@ Exit status: 0 all checks pass; 1 a check failed; 2 usage error.
       anchorFiles = [join(packageRoot(), 'certs-dev', 'root.crt.pem')]
       process.stderr.write('warning: no --anchors given; trusting the DEV federation root in certs-dev/\n')
     }
-    const anchors = new TrustAnchors(anchorFiles.flatMap((f) => parsePemChain(readFileSync(f, 'utf8'))))
+    const anchors = new TrustAnchors(anchorFiles.flatMap((f) => {
+      const pem = readInputFile(f, '--anchors').toString('utf8')
+      try {
+        return parsePemChain(pem)
+      } catch {
+        throw new CliError(`${f} (--anchors) holds no PEM certificate; give the federation root certificate.`)
+      }
+    }))
     let bundle: Buffer
     try {
       bundle = readFileSync(positionals[0]!)

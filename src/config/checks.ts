@@ -48,6 +48,7 @@ export interface RawConfig {
     webhookDelivery: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number; timeoutMs: number; concurrency: number; perEndpoint: number; allowPrivateTargets: boolean; allowedTargets: readonly string[] }
   }
   tsa: { url: string | null; caFile: string | null; timeoutMs: number; initialBackoffMs: number; maxBackoffMs: number; concurrency: number }
+  ecms: { pathPrefix: string; maxBodyBytes: number; publicUrl: string | null; clients: Array<{ agency: string; allowFrom: string[] }> }
 }
 
 const BUILT_IN_BOOK_IDS: readonly string[] = ['receive', 'send', 'circular']
@@ -124,6 +125,7 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
   firstIndex(c.registers.books, (b) => b.id, (i, j) =>
     problems.push({ field: `/registers/books/${i}/id`, message: `must not repeat book ${j}` }))
   problems.push(...webhookProblems(c, env, hosted))
+  problems.push(...ecmsProblems(c))
 
   const pairs: Array<[string, RawKeyFiles | RawTokenKey]> = [['/tls', c.tls]]
   c.agencies.forEach((a, i) => pairs.push([`/agencies/${i}/signing`, a.signing], [`/agencies/${i}/encryption`, a.encryption]))
@@ -166,5 +168,23 @@ function webhookProblems(c: RawConfig, env: NodeJS.ProcessEnv, hosted: ReadonlyS
   if (n.webhookDelivery.maxBackoffMs < n.webhookDelivery.initialBackoffMs) {
     problems.push({ field: '/notifications/webhookDelivery/maxBackoffMs', message: `must be at least notifications.webhookDelivery.initialBackoffMs (${n.webhookDelivery.initialBackoffMs})` })
   }
+  return problems
+}
+
+/** The e-CMS gateway's clients (README "e-CMS gateway"): one entry per agency, CIDRs that parse, hosted agencies. */
+export function ecmsProblems(c: RawConfig): FieldProblem[] {
+  const problems: FieldProblem[] = []
+  const hosted = new Set(c.agencies.map((a) => a.id))
+  firstIndex(c.ecms.clients, (e) => e.agency, (i, j, id) => problems.push({ field: `/ecms/clients/${i}/agency`, message: `must not repeat client ${j} (${id})` }))
+  c.ecms.clients.forEach((e, i) => {
+    if (c.hosting.agenciesDir === null && !hosted.has(e.agency)) problems.push({ field: `/ecms/clients/${i}/agency`, message: `names agency "${e.agency}", which this node does not host` })
+    e.allowFrom.forEach((cidr, j) => {
+      try {
+        cidrList([cidr])
+      } catch (err) {
+        problems.push({ field: `/ecms/clients/${i}/allowFrom/${j}`, message: (err as Error).message })
+      }
+    })
+  })
   return problems
 }

@@ -27,9 +27,12 @@ function readJson(file: string, embedded: boolean): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? String(err)
-    const hint = embedded ? ' (run `saraban-node dev-certs` to create the dev federation, or pass --config)' : ''
-    throw fail(file, [{ field: '', message: `cannot read ${file}: ${reason}${hint}` }])
+    // Issue 21 §2: a missing file is reported as missing, not as "not valid".
+    const code = (err as NodeJS.ErrnoException).code
+    const what = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read by this user (permission denied)' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(err)})`
+    const todo = embedded ? 'run `saraban-node dev-certs` to create the dev federation, or pass --config FILE' : 'check the --config path (relative to the current directory)'
+    const message = `the configuration file ${file} ${what}; ${todo}`
+    throw new SarabanError('ERR_CONFIG_INVALID', message, { field: '', errors: [{ field: '', message }] })
   }
   let raw: unknown
   try {
@@ -68,7 +71,10 @@ export function loadConfig(opts: LoadConfigOptions): Config {
   const file = resolve(cwd, opts.file ?? embeddedConfigFile(opts.packageRoot))
   const base = dirname(file)
   const raw = readJson(file, embedded)
-  if (embedded) raw.dataDir = resolve(cwd, 'data')
+  // <cwd>/data/moi: the folder certs-dev/moi/node.json names (../../data/moi) when run from the
+  // package root, so `npm start` and `start --config certs-dev/moi/node.json` share one database
+  // (issue 21 §4); run elsewhere, the data stays in the current folder, never in the package.
+  if (embedded) raw.dataDir = resolve(cwd, 'data', 'moi')
 
   const envNames = applyEnvOverrides(raw, opts.env, cwd)
   const apiKey = envApiKey(opts.env)
@@ -82,7 +88,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
   const keyFiles = (k: RawKeyFiles): KeyFiles => ({
     key: path(k.key),
     cert: path(k.cert),
-    ...(k.passphraseEnv !== undefined ? { passphrase: opts.env[k.passphraseEnv]! } : {}),
+    ...(k.passphraseEnv !== undefined ? { passphrase: opts.env[k.passphraseEnv]!, passphraseEnv: k.passphraseEnv } : {}),
   })
   const pinProblems: FieldProblem[] = []
   const agencyKey = (k: RawKeyFiles | RawTokenKey, at: string): KeyFiles | TokenKey => {
@@ -138,6 +144,12 @@ export function loadConfig(opts: LoadConfigOptions): Config {
         ...(w.secretEnv !== null ? { secret: opts.env[w.secretEnv]! } : {}),
         ...(w.secretFile !== null ? { secretFile: path(w.secretFile) } : {}),
       })),
+    },
+    ecms: {
+      pathPrefix: c.ecms.pathPrefix,
+      maxBodyBytes: c.ecms.maxBodyBytes,
+      ...(c.ecms.publicUrl !== null ? { publicUrl: c.ecms.publicUrl } : {}),
+      clients: c.ecms.clients.map((e) => ({ agency: e.agency, allowFrom: [...e.allowFrom] })),
     },
     tsa: {
       timeoutMs: c.tsa.timeoutMs, initialBackoffMs: c.tsa.initialBackoffMs, maxBackoffMs: c.tsa.maxBackoffMs, concurrency: c.tsa.concurrency,

@@ -16,6 +16,8 @@ export interface KeyFiles {
   readonly cert: string
   /** The key's passphrase, read from the environment variable named by passphraseEnv. Secret. */
   readonly passphrase?: string
+  /** The name of that environment variable, to name it when the passphrase does not open the key. */
+  readonly passphraseEnv?: string
 }
 
 export interface AgencyConfig {
@@ -58,6 +60,15 @@ export interface WebhookConfig {
   readonly secret?: string
   /** Absolute path of the file holding the secret. */
   readonly secretFile?: string
+}
+
+/** The e-CMS gateway (README "e-CMS gateway"); no clients: no gateway. */
+export interface EcmsConfig {
+  readonly pathPrefix: string
+  readonly maxBodyBytes: number
+  /** Base URL clients reach the API listener at; absent: http://<api.host>:<api.port>. */
+  readonly publicUrl?: string
+  readonly clients: ReadonlyArray<{ readonly agency: string; readonly allowFrom: readonly string[] }>
 }
 
 export interface Config {
@@ -136,6 +147,7 @@ export interface Config {
       readonly allowedTargets: readonly string[]
     }
   }
+  readonly ecms: EcmsConfig
   /** RFC 3161 time-stamping (PROTOCOL.md §13); off without url. caFile is absolute. */
   readonly tsa: {
     readonly url?: string
@@ -148,7 +160,7 @@ export interface Config {
 }
 
 export interface LoadConfigOptions {
-  /** Config file; relative to cwd. Absent: <packageRoot>/certs-dev/moi/node.json with dataDir <cwd>/data. */
+  /** Config file; relative to cwd. Absent: <packageRoot>/certs-dev/moi/node.json with dataDir <cwd>/data/moi. */
   readonly file?: string | undefined
   readonly env: NodeJS.ProcessEnv
   readonly packageRoot: string

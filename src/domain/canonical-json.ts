@@ -1,7 +1,8 @@
 // Canonical JSON (RFC 8785 JCS) for the values the access record (PROTOCOL.md §19.7) and the
-// transparency-log entries (§20.3) hold: objects with string keys, strings, safe integers, booleans and null. Keys sorted by UTF-16 code units (JCS §3.2.3), no
-// whitespace, strings as JSON.stringify writes them (JCS §3.2.2.2 uses the same escaping). The same
-// record always gives the same bytes, so its SHA-256 can be a transparency-log leaf (PROTOCOL.md §19.7, §20.3).
+// transparency-log entries (§20.3) hold: objects with string keys, strings, safe integers, booleans
+// and null. Keys sorted by UTF-16 code units (JCS §3.2.3), no whitespace, strings as JSON.stringify
+// writes them (JCS §3.2.2.2 uses the same escaping). The same record always gives the same bytes,
+// so its SHA-256 can be a transparency-log leaf (PROTOCOL.md §19.7, §20.3).
 export type Canonical = string | number | boolean | null | readonly Canonical[] | { readonly [k: string]: Canonical | undefined }
 
 export function canonicalJson(v: Canonical): string {

@@ -12,8 +12,9 @@ export interface DirectoryAgency {
   id: string
   nameTh: string
   nameEn: string
-  /** e-CMS ministry (2 digits) and department (5 digits) codes, for a future gateway (domain.md) */
-  ecms?: { ministry: string; department: string }
+  /** e-CMS ids (PROTOCOL.md §1.4): ministry (2 digits), department (5 digits), the 10-digit
+   *  organisation id of the e-CMS directory, the ministry's Thai name; the e-CMS gateway maps with them. */
+  ecms?: { ministry: string; department: string; organization?: string; ministryNameTh?: string }
   endpoints: string[] /* https base URLs, preferred first */
   certificates: { tls: string[]; signing: string[]; encryption: string[] } /* base64 DER */
   profiles: string[] /* e.g. ['jose-v1'] in preference order */

@@ -56,6 +56,11 @@ export const schemaIds = {
   apiClassifiedForward: 'urn:saraban:api:classified-forward:v1',
   apiClassifiedListQuery: 'urn:saraban:api:classified-list-query:v1',
   apiClassifiedReportQuery: 'urn:saraban:api:classified-report-query:v1',
+  apiLogParams: 'urn:saraban:api:log-params:v1',
+  apiLogQuery: 'urn:saraban:api:log-query:v1',
+  apiLogProof: 'urn:saraban:api:log-proof:v1',
+  apiLogPeers: 'urn:saraban:api:log-peers:v1',
+  apiLogAudit: 'urn:saraban:api:log-audit:v1',
   // config
   config: 'urn:saraban:config:node:v1',
   hostedAgency: 'urn:saraban:config:hosted-agency:v1',

@@ -128,6 +128,11 @@ export class CrlSources {
    *  keeps and records each one that verifies). */
   async issuersKnown(): Promise<void> {
     await this.#o.crls.verifyAside(this.#o.issuers())
+    // A newer CRL fetched before its issuer was known was deferred and the kept copy stayed in force
+    // (SignedDocumentSource: an unverified document never displaces one): fetch it again now, so that
+    // after a restart the newest CRL is in force before the node seals, opens or serves anything
+    // (PROTOCOL.md §15.2), not one retry interval later. Found by the README's revocation walk-through.
+    await Promise.all(this.#sources.filter((s) => s.deferred).map((s) => s.refresh()))
   }
 
   #record(crl: Crl, issuerFp: string): void {

@@ -17,8 +17,8 @@ export interface AgenciesDirOptions {
   readonly rescanSeconds: number
   /** Agencies of the node's own config file: a folder file may not replace them. */
   readonly staticIds: ReadonlySet<string>
-  /** API key digests of the node's config file: an agency file may not reuse them. */
-  readonly staticKeyHashes: ReadonlySet<string>
+  /** API key digests of the node's config file (as they are now: SIGHUP reloads them): an agency file may not reuse them. */
+  readonly staticKeyHashes: { has(sha256: string): boolean }
   /** After a rescan that added, changed or removed agencies (API keys and webhook endpoints with them):
    *  open event streams and the webhook worker catch up (context.ts). Its failures are logged. */
   readonly onChange?: (report: RescanReport) => void

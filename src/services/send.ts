@@ -62,6 +62,9 @@ export interface SendRequest {
   readonly apiKey?: string | undefined
   /** Attachment contents the body parser already decoded: content === sentinel means bytes.get(i). */
   readonly decoded?: { readonly sentinel: string; readonly bytes: ReadonlyMap<number, Buffer> }
+  /** Stored in the letter's own transaction, e.g. the e-CMS gateway's record of a letter it took in
+   *  (migration 020), so the letter is never stored without it. Synchronous. */
+  readonly alsoStore?: (letterId: string, at: number) => void
 }
 
 export interface SendResult {
@@ -246,6 +249,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
       const ids = deps.outbox.insertLetter(letterRow, messages, contents, batches.staged)
       deps.registers?.recordSent({ agency: from, letterId, at: now, letter })
       if (plaintextAllowed) deps.recordPlaintext?.({ agency: from, letterId, apiKey: req.apiKey })
+      req.alsoStore?.(letterId, now)
       deps.timestamps?.record(stamps)
       return ids
     })

@@ -78,6 +78,7 @@ export class SignedDocumentSource<T> {
   #lastAttemptAt: number | undefined
   #lastSuccessAt: number | undefined
   #lastError: { code: string; reason: string; at: number } | undefined
+  #waitingForIssuer = false
 
   private constructor(spec: SignedDocumentSpec<T>, fetcher: DocumentFetcher, settings: SourceSettings, deps: { clock: Clock; log: Logger }, held: Held<T>) {
     this.#spec = spec
@@ -224,18 +225,26 @@ export class SignedDocumentSource<T> {
     return this.#succeeded({ outcome: 'updated' })
   }
 
+  /** True while the newest document fetched waits for its issuer (the last refresh was 'deferred'). */
+  get deferred(): boolean {
+    return this.#waitingForIssuer
+  }
+
   #deferred(): RefreshResult {
+    this.#waitingForIssuer = true
     this.#log.info({ event: 'trust.deferred', document: this.#spec.name }, 'received a trust document whose issuer is not known yet; not used, retried soon')
     return { outcome: 'deferred' }
   }
 
   #succeeded(r: RefreshResult): RefreshResult {
+    this.#waitingForIssuer = false
     this.#lastSuccessAt = this.#clock.now()
     this.#lastError = undefined
     return r
   }
 
   #failed(outcome: 'refused' | 'unreachable', err: unknown): RefreshResult {
+    this.#waitingForIssuer = false
     const code: ErrorCode = isSarabanError(err) ? err.code : 'ERR_INTERNAL'
     const reason = describe(err).slice(0, 1000)
     this.#lastError = { code, reason, at: this.#clock.now() }

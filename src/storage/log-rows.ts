@@ -116,6 +116,12 @@ export const SOURCES = {
     key: 'seq = ?',
     order: 'seq',
   },
+  key: {
+    select: 'SELECT agency, role, cert_sha256 AS certSha256, first_used AS at FROM log_keys',
+    where: '',
+    key: 'agency = ? AND role = ? AND cert_sha256 = ?',
+    order: 'first_used, agency, role, cert_sha256',
+  },
   directory: {
     select: 'SELECT serial, NULL AS agency, fetched_at AS at, payload_sha256 AS payloadSha256, jws FROM directory_history',
     where: '',

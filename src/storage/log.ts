@@ -133,6 +133,8 @@ export class LogStore {
       leafHashes: p<Buffer>('SELECT leaf_hash FROM log_entries WHERE agency = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
       entries: p<StoredEntry>('SELECT idx AS "index", entry, leaf_hash AS leafHash FROM log_entries WHERE agency = ? AND idx >= ? AND idx < ? ORDER BY idx'),
       allEntries: p<StoredEntry>('SELECT idx AS "index", entry, leaf_hash AS leafHash FROM log_entries WHERE agency = ? ORDER BY idx'),
+      span: p<{ first: string | null; last: string | null }>(`SELECT min(json_extract(CAST(entry AS TEXT), '$.at')) AS first,
+        max(json_extract(CAST(entry AS TEXT), '$.at')) AS last FROM log_entries WHERE agency = ?`),
       node: p<Buffer>('SELECT hash FROM log_nodes WHERE agency = ? AND level = ? AND pos = ?').pluck(),
       nodeCount: p<number>('SELECT count(*) FROM log_nodes WHERE agency = ?').pluck(),
       putCheckpoint: p(`INSERT INTO log_checkpoints (agency, size, root, time, jws, signed_at) VALUES (@agency, @size, @root, @time, @jws, @signedAt)
@@ -142,7 +144,8 @@ export class LogStore {
       checkpoints: p<StoredCheckpoint>(`SELECT agency, size, root, time, jws, signed_at AS signedAt FROM log_checkpoints
         WHERE agency = ? ORDER BY size, signed_at`),
       pending: p<{ seq: number; source: string; ref: string }>('SELECT seq, source, ref FROM log_pending ORDER BY seq LIMIT ?'),
-      donePending: p('DELETE FROM log_pending WHERE seq = ?'),
+      donePending: p('DELETE FROM log_pending WHERE seq <= ?'),
+      keyInUse: p('INSERT INTO log_keys (agency, role, cert_sha256, first_used) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       pendingCount: p<number>('SELECT count(*) FROM log_pending').pluck(),
       discardPending: p('DELETE FROM log_pending'),
     }
@@ -192,6 +195,11 @@ export class LogStore {
     yield* this.#s.allEntries.iterate(agency)
   }
 
+  /** The earliest and latest `at` of the log's entries (RFC 3339 strings sort as times); null when empty. */
+  timeSpan(agency: string): { first: string | null; last: string | null } {
+    return this.#s.span.get(agency) ?? { first: null, last: null }
+  }
+
   /** The complete subtree at `level` ≥ 1 and position `pos` (leaves [pos·2^level, (pos+1)·2^level)). */
   node(agency: string, level: number, pos: number): Buffer | undefined {
     return this.#s.node.get(agency, level, pos)
@@ -214,11 +222,17 @@ export class LogStore {
     return this.#s.checkpoints.all(agency)
   }
 
+  /** A key seen in use by an agency (inside db.write()); true the first time (a key.in-use entry follows). */
+  recordKeyInUse(agency: string, role: 'signing' | 'encryption', certSha256: string, at: number): boolean {
+    return this.#s.keyInUse.run(agency, role, certSha256, at).changes === 1
+  }
+
   /** The oldest state changes still waiting for their entries (migration 018's triggers). */
   pending(limit = 256): PendingChange[] {
     return this.#s.pending.all(limit).map((r) => ({ seq: r.seq, source: r.source, ref: JSON.parse(r.ref) as (string | number)[] }))
   }
 
+  /** The pending changes up to `seq` (inclusive) have their entries. */
   donePending(seq: number): void {
     this.#s.donePending.run(seq)
   }

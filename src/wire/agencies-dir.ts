@@ -4,11 +4,12 @@ import type { Directory } from '../pki/directory.js'
 import type { HostedAgencies } from '../services/hosted-agencies.js'
 import { AgenciesDir } from '../services/hosted-agencies-dir.js'
 import type { Events } from '../services/events/index.js'
+import type { ApiKeyTable } from '../services/api-keys.js'
 import type { Base } from './base.js'
 
 export function wireAgenciesDir(
   { config, log, closers }: Base,
-  { hosted, events, currentDirectory }: { hosted: HostedAgencies; events: Events; currentDirectory: () => Directory },
+  { hosted, events, currentDirectory, apiKeys }: { hosted: HostedAgencies; events: Events; currentDirectory: () => Directory; apiKeys: ApiKeyTable },
 ): AgenciesDir | undefined {
   const agenciesDir = config.hosting.agenciesDir === undefined ? undefined : new AgenciesDir({
     dir: config.hosting.agenciesDir,
@@ -17,7 +18,7 @@ export function wireAgenciesDir(
     env: process.env,
     rescanSeconds: config.hosting.rescanSeconds,
     staticIds: new Set(config.agencies.map((a) => a.id)),
-    staticKeyHashes: new Set(config.api.keys.map((k) => k.sha256.toLowerCase())),
+    staticKeyHashes: { has: (sha256) => apiKeys.get(sha256) !== undefined },
     // API keys and webhook endpoints come and go with the files: open streams and pending deliveries follow.
     onChange: () => void events.agenciesChanged(),
   })

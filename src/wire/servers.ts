@@ -22,12 +22,17 @@ import type { Notices } from './notices.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import type { ClassifiedReceiveDeps } from '../services/classified/receive.js'
 import type { LogWitness } from './witness.js'
+import { logApi } from '../services/log/api.js'
+import { ecmsLetterOrigin, ecmsPublicPaths, wireEcms } from './ecms.js'
+import type { ApiKeyTable } from '../services/api-keys.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
   readonly timestamps: Timestamping
   readonly events: Events
   readonly classified: { deps: ClassifiedDeps; receive: ClassifiedReceiveDeps }
+  /** api.keys of the config file, replaced on SIGHUP (context.ts reload()). */
+  readonly apiKeys: ApiKeyTable
   readonly logWitness: LogWitness
   /** The log proofs of an evidence bundle (PROTOCOL.md §20.7, wire/log-evidence.ts). */
   readonly logFor?: EvidenceDeps['logFor']
@@ -40,7 +45,8 @@ export interface Servers {
   readonly advertised: { federationUrl: string }
 }
 
-export async function wireServers({ config, clock, log }: Base, p: ServerParts): Promise<Servers> {
+export async function wireServers(base: Base, p: ServerParts): Promise<Servers> {
+  const { config, clock, log } = base
   const { db, outbox, inbox, anchors, currentDirectory, directorySource, crlSources, trustHistory, profiles, hosted, registers, notices, noticeDeps, timestamps, events, delivery, envelopes } = p
   const limits = { maxEnvelopeBytes: config.limits.maxEnvelopeBytes }
   const federation = await buildFederationServer({
@@ -56,9 +62,14 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     logProofs: p.logWitness.proofs,
   })
   const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
+  const send = { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps,
+    checkpoint: (agency: string) => (config.log.enabled ? p.logWitness.signer.latest(agency) : undefined),
+    recordPlaintext: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) }
   const api = await buildApiServer({
     log,
-    keys: config.api.keys,
+    publicPaths: ecmsPublicPaths(base),
+    letterOrigin: ecmsLetterOrigin(db),
+    keys: p.apiKeys,
     maxBodyBytes: config.limits.maxApiBodyBytes,
     connections: config.api.connections,
     uploadLimits: config.limits,
@@ -67,9 +78,7 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     notice: noticeDeps,
     directory: currentDirectory,
     hosted,
-    send: { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps,
-      checkpoint: (agency) => (config.log.enabled ? p.logWitness.signer.latest(agency) : undefined),
-      recordPlaintext: (e) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) },
+    send,
     evidence: {
       clock, profiles, directoryJws: () => directorySource.jws(),
       // What was in force when each signature was made (PROTOCOL.md §8.5); tokensFor: from the time-stamping queue.
@@ -87,10 +96,13 @@ export async function wireServers({ config, clock, log }: Base, p: ServerParts):
     profiles,
     events,
     classified: p.classified.deps,
+    tlog: logApi({ proofs: p.logWitness.proofs, store: p.logWitness.peerCheckpoints, audit: p.logWitness.audit }),
     get federationUrl() { return advertised.federationUrl },
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
       revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),
       notifications: () => events.status(), logWitness: () => p.logWitness.peerCheckpoints.misbehaviourCount() }),
   })
+  // The e-CMS gateway (README "e-CMS gateway") rides on the API listener, through the same send service.
+  await wireEcms(base, api, { db, outbox, hosted, currentDirectory, notices, send, queue: { inbox, noticeDeps, profiles, events, registers } })
   return { federation, api, advertised }
 }

@@ -18,7 +18,8 @@ export interface Storage {
   readonly logWiring: LogWiring
 }
 
-export function wireStorage({ config, log, closers }: Base): Storage {
+export function wireStorage(base: Base): Storage {
+  const { config, log, closers } = base
   const storageLog = log.child({ area: 'storage' })
   const db = Db.open(join(config.dataDir, 'saraban.sqlite'), {
     synchronous: config.storage.synchronous,
@@ -29,7 +30,7 @@ export function wireStorage({ config, log, closers }: Base): Storage {
   })
   closers.push(() => db.close())
   // Before the first write: every state change from now on gets its log entries in its own transaction.
-  const logWiring = wireLogAppender(db, config.agencies.map((a) => a.id), config.log.enabled)
+  const logWiring = wireLogAppender(base, db)
   const outbox = new OutboxStore(db, undefined, { agingMs: config.delivery.urgencyAgingMs })
   // Issue 5 §4: envelopes stored ahead of a letter whose sealing never finished (the process died
   // mid-send; the client had no 202 and retries): nothing refers to them, so they go.

@@ -50,6 +50,8 @@ export interface NetOptions {
   readonly trust?: Record<string, unknown>
   /** top-level members merged into each node.json (e.g. a `tsa` section) */
   readonly extra?: Record<string, unknown>
+  /** top-level members merged into one agency's node.json, after `extra` (e.g. its `ecms` clients) */
+  readonly extraFor?: (agency: string) => Record<string, unknown>
   /** members merged into a node's `federation` and `api` sections (e.g. connection timeouts), by agency */
   readonly listeners?: (agency: string) => { federation?: Record<string, unknown>; api?: Record<string, unknown> }
   /** Another throwaway federation than the shared one (e.g. with classified-information officers). */
@@ -101,6 +103,7 @@ export async function writeNetFiles(agencies: readonly string[], opts: NetOption
       delivery: { initialBackoffMs: 50, maxBackoffMs: 400, probeInitialBackoffMs: 50, probeMaxBackoffMs: 400, ...opts.delivery },
       log: { level: opts.logLevel ?? 'silent' },
       ...opts.extra,
+      ...opts.extraFor?.(id),
     }, null, 2))
     out[id] = { configFile, apiKey, federationPort: ports[id]! }
   }

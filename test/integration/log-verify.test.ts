@@ -125,7 +125,7 @@ t.test('the untouched databases verify clean', async (t) => {
   const moi = verifyFile(files.moi!).logs.find((l) => l.agency === 'moi')!
   t.ok(moi.checkpointSize !== null && moi.checkpointSize > 0, 'moi has a checkpoint')
   const types = (file: string) => new Set((new Database(file, { readonly: true }).prepare('SELECT entry FROM log_entries').pluck().all() as Buffer[]).map((e) => JSON.parse(e.toString()).type))
-  for (const ty of ['message.sent', 'message.delivered', 'message.received', 'notice.received', 'register.taken', 'register.cancelled', 'classified.access', 'trust.directory']) t.ok(types(files.moi!).has(ty), `moi logged ${ty}`)
+  for (const ty of ['message.sent', 'message.delivered', 'message.received', 'notice.received', 'register.taken', 'register.linked', 'register.cancelled', 'classified.access', 'key.in-use', 'trust.directory', 'trust.crl']) t.ok(types(files.moi!).has(ty), `moi logged ${ty}`)
   for (const ty of ['message.received', 'message.stored', 'message.sent', 'notice.sent', 'register.taken']) t.ok(types(files.mof!).has(ty), `mof logged ${ty}`)
 })
 
@@ -181,6 +181,8 @@ const TAMPERS: readonly Tamper[] = [
   { name: 'fake access record inserted', node: 'moi', change: `INSERT INTO classified_access (agency, item_id, at, record, record_sha256) SELECT agency, item_id, at + 1, record, record_sha256 FROM classified_access LIMIT 1` },
   // trust taken into use
   { name: 'directory history deleted', node: 'mof', change: 'DELETE FROM directory_history' },
+  { name: 'CRL replaced', node: 'mof', change: 'UPDATE crl_history SET der = der || x\'00\'' },
+  { name: 'key in use replaced', node: 'moi', change: `UPDATE log_keys SET cert_sha256 = '${'c'.repeat(64)}' WHERE role = 'signing'` },
   // the log itself
   { name: 'log truncated (entries, subtrees and head made consistent again)', node: 'moi', change: (db) => truncate(db, 'moi', 3) },
   { name: 'log truncated with the rows of its last entries', node: 'moi', change: (db) => {

@@ -3,7 +3,7 @@
 // it; an audit proves the recipient's log consistent; a recipient restored from an older backup, and
 // one whose log was rewritten, are caught at the next audit (event log.inconsistent, /healthz degraded,
 // both checkpoints kept).
-import tap from 'tap'
+import tap, { type Test } from 'tap'
 import { cpSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { testNet, call, waitForRecipient, thaiLetter, type TestNet, type TestNode } from '../helpers/nodes.js'
@@ -15,6 +15,7 @@ import { auditAll } from '../../src/services/log/audit.js'
 import { leafHash } from '../../src/tlog/hash.js'
 import { verifyInclusion } from '../../src/tlog/verify.js'
 import { appendLeaf } from '../../src/storage/log.js'
+import { auditRun } from '../../src/cli/log/audit.js'
 
 async function deliver(from: TestNode, to: string): Promise<string> {
   const sent = await call(from, 'POST', '/api/v1/letters', { letter: thaiLetter([to]) })
@@ -23,16 +24,34 @@ async function deliver(from: TestNode, to: string): Promise<string> {
   return done.recipients[0].receipt as string
 }
 
+/** moi and mof running, with `letters` letters delivered moi → mof. */
+async function exchanged(t: Test, profile: string, letters: number): Promise<{ moi: TestNode; mof: TestNode }> {
+  const net: TestNet = await testNet(['moi', 'mof'], { profiles: [profile] })
+  t.teardown(() => net.stop())
+  const moi = net.nodes.moi!, mof = net.nodes.mof!
+  await moi.start()
+  await mof.start()
+  for (let i = 0; i < letters; i++) await deliver(moi, 'mof')
+  return { moi, mof }
+}
+
+/** Runs `saraban-node log audit` in this process, its lines kept off TAP's stdout. */
+async function cli(argv: string[]): Promise<number> {
+  const write = process.stdout.write
+  process.stdout.write = (() => true) as typeof process.stdout.write
+  try {
+    return await auditRun(argv)
+  } finally {
+    process.stdout.write = write
+  }
+}
+
 const dataDir = (n: TestNode): string => join(n.configFile, '..', 'data')
 const inconsistentEvents = (n: TestNode): number =>
   n.ctx!.db.sqlite.prepare(`SELECT count(*) FROM events WHERE type = 'log.inconsistent'`).pluck().get() as number
 
 tap.test('a receipt carries the checkpoint of the recipient log that includes its entry', async (t) => {
-  const net = await testNet(['moi', 'mof'], { profiles: ['jose-v1'] })
-  t.teardown(() => net.stop())
-  const moi = net.nodes.moi!, mof = net.nodes.mof!
-  await moi.start()
-  await mof.start()
+  const { moi, mof } = await exchanged(t, 'jose-v1', 0)
   const receipt = verifyV1Receipt(receiptFromText('jose-v1', await deliver(moi, 'mof')))
   const log = receipt.claims.log!
   t.ok(log, 'the receipt has a log member')
@@ -46,20 +65,21 @@ tap.test('a receipt carries the checkpoint of the recipient log that includes it
   t.ok(moi.ctx!.logWitness.peerCheckpoints.held('mof').some((h) => h.jws === log.checkpoint))
   // The recipient kept the sender's checkpoint from the envelopes.
   t.ok(mof.ctx!.logWitness.peerCheckpoints.held('moi').length > 0, 'the sender\'s checkpoint came in an envelope')
-  const audits = await auditAll(moi.ctx!.logWitness.audit)
-  t.match(audits, [{ agency: 'mof', outcome: 'consistent' }])
+  // `saraban-node log audit` asks the node over its REST API.
+  t.equal(await cli(['--api', moi.apiUrl!, '--key', moi.apiKey]), 0, 'log audit: consistent')
   t.equal(moi.ctx!.logWitness.peerCheckpoints.held('mof').length <= 2, true, 'proved checkpoints are forgotten but the oldest and newest')
+  // The REST API serves the agency's own log to its key, and nobody else's.
+  const cpAnswer = await fetch(new URL('/api/v1/log/mof/checkpoint', mof.apiUrl), { headers: { authorization: `Bearer ${mof.apiKey}` } })
+  t.equal(cpAnswer.status, 200)
+  t.equal(verifyCheckpoint(await cpAnswer.text()).agency, 'mof')
+  t.equal((await call(moi, 'GET', '/api/v1/log/mof/checkpoint')).body.code, 'ERR_FORBIDDEN')
+  t.equal((await call(mof, 'GET', '/api/v1/log/mof/proof/inclusion?index=0&size=100000')).body.code, 'ERR_LOG_RANGE')
+  t.match((await call(moi, 'GET', '/api/v1/log/peers')).body, { peers: [{ agency: 'mof' }], misbehaviour: [] })
   t.equal(inconsistentEvents(moi), 0)
 })
 
 tap.test('a peer restored from an older backup is caught at the next audit', async (t) => {
-  const net: TestNet = await testNet(['moi', 'mof'], { profiles: ['jose-v1'] })
-  t.teardown(() => net.stop())
-  const moi = net.nodes.moi!, mof = net.nodes.mof!
-  await moi.start()
-  await mof.start()
-  await deliver(moi, 'mof')
-  await deliver(moi, 'mof')
+  const { moi, mof } = await exchanged(t, 'jose-v1', 2)
   // The backup: a copy of mof's data directory, taken with the node stopped.
   await mof.stop()
   const backup = join(dataDir(mof), '..', 'data-backup')
@@ -83,19 +103,14 @@ tap.test('a peer restored from an older backup is caught at the next audit', asy
   const health = await call(moi, 'GET', '/healthz')
   t.equal(health.body.status, 'degraded')
   t.match(health.body.checks, [{ name: 'log-witness', status: 'degraded' }])
-  // A second audit keeps the one proof and raises no second event.
-  await auditAll(moi.ctx!.logWitness.audit)
+  // A second audit (`saraban-node log audit`) keeps the one proof and raises no second event.
+  t.equal(await cli(['--api', moi.apiUrl!, '--key', moi.apiKey]), 1, 'log audit: exit 1')
+  t.match((await call(moi, 'GET', '/api/v1/log/peers')).body.misbehaviour, [{ agency: 'mof', kind: 'backwards' }])
   t.equal(inconsistentEvents(moi), 1)
 })
 
 tap.test('a rewritten log is caught at the next audit', async (t) => {
-  const net: TestNet = await testNet(['moi', 'mof'], { profiles: ['jose-v1'] })
-  t.teardown(() => net.stop())
-  const moi = net.nodes.moi!, mof = net.nodes.mof!
-  await moi.start()
-  await mof.start()
-  await deliver(moi, 'mof')
-  await deliver(moi, 'mof')
+  const { moi, mof } = await exchanged(t, 'jose-v1', 2)
   t.match(await auditAll(moi.ctx!.logWitness.audit), [{ agency: 'mof', outcome: 'consistent' }])
   // Whoever runs mof rewrites its first entry and rebuilds the whole tree (and forgets the checkpoints
   // it signed), so that mof itself sees a well-formed log.
@@ -113,4 +128,22 @@ tap.test('a rewritten log is caught at the next audit', async (t) => {
   t.match(audits, [{ agency: 'mof', outcome: 'inconsistent', kind: 'inconsistent' }])
   t.equal(inconsistentEvents(moi), 1)
   t.equal((await call(moi, 'GET', '/healthz')).body.status, 'degraded')
+})
+
+tap.test('a letter stored before its receipt was signed gets its receipt when the sender retries', async (t) => {
+  const { moi, mof } = await exchanged(t, 'cms-v1', 0)
+  // The node stops signing between storing the letter and signing its receipt (as a crash would).
+  const signer = mof.ctx!.logWitness.signer
+  const covering = signer.covering.bind(signer)
+  let failed = 0
+  signer.covering = (agency, index) => (failed++ === 0 ? Promise.reject(new Error('stopped before the receipt')) : covering(agency, index))
+  const text = await deliver(moi, 'mof')
+  t.ok(failed >= 2, 'the first answer failed, a retry was answered')
+  const { claims } = await moi.ctx!.profiles.get('cms-v1').verifyReceipt(receiptFromText('cms-v1', text))
+  const cp = verifyCheckpoint(claims.log!.checkpoint)
+  const proof = mof.ctx!.logWitness.proofs.inclusion('mof', claims.log!.index, cp.body.size)
+  t.ok(verifyInclusion(leafHash(receivedEntry(claims)), claims.log!.index, cp.body.size, proof.proof.map((h) => Buffer.from(h, 'base64')), cp.body.root), 'the receipt signed at the replay includes the entry')
+  t.equal(mof.ctx!.inbox.peek(claims.mid)!.receipt.length > 0, true, 'the receipt is stored')
+  const { verifyLog } = await import('../../src/services/log/verify.js')
+  t.equal(verifyLog(mof.ctx!.db.sqlite).ok, true, 'mof\'s log verifies with the receipt stored later')
 })

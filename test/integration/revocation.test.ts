@@ -20,7 +20,7 @@ const subjectOf = (id: string) => ({ commonName: `${id} (revocation test)`, agen
 // Extra certificates, listed in the directory beside the agencies' own ones.
 let extra: {
   tlsRevoked: Issued; tlsExpired: Issued; tlsLate: Issued; tlsKeepAlive: Issued
-  signRevoked: Issued; signExpired: Issued; encRevoked: Issued
+  signRevoked: Issued; signExpired: Issued; encRevoked: Issued; signLate: Issued
 }
 let net: TestNet
 
@@ -31,7 +31,7 @@ function listExtra(shared: DirectoryDocument): DirectoryDocument {
     a.certificates[role] = [...a.certificates[role], ...certs.map((c) => toBase64Der(c.cert))]
   }
   add('moi', 'tls', [extra.tlsRevoked, extra.tlsExpired, extra.tlsLate, extra.tlsKeepAlive])
-  add('moi', 'signing', [extra.signRevoked, extra.signExpired])
+  add('moi', 'signing', [extra.signRevoked, extra.signExpired, extra.signLate])
   add('dga', 'encryption', [extra.encRevoked]) // the newest: senders pick it (PROTOCOL.md §1.4)
   return doc
 }
@@ -49,6 +49,7 @@ t.before(async () => {
     signRevoked: await issueCertificate(ca, { role: 'signing', keyType: 'rsa', subject: subjectOf('moi') }),
     signExpired: await issueCertificate(ca, { role: 'signing', keyType: 'ec', subject: subjectOf('moi'), ...expired }),
     encRevoked: await issueCertificate(ca, { role: 'encryption', keyType: 'ec', subject: subjectOf('dga'), notBefore: new Date(now) }),
+    signLate: await issueCertificate(ca, { role: 'signing', keyType: 'rsa', subject: subjectOf('moi') }), // revoked while both nodes are down
   }
   const crls = await federationCrls(fed, {
     revoked: [
@@ -240,6 +241,30 @@ t.test('a TLS certificate revoked while its keep-alive connection stays open is 
   t.equal(mid!.outcome, 'updated')
   await expectRefusal(t, await post(), 403, 'ERR_CERT_REVOKED')
   t.equal(connections, 1, 'on the same connection')
+})
+
+// Found by the README's revocation walk-through: after a restart, a newer CRL whose issuer the node
+// learns only from the directory was deferred, and the older kept copy stayed in force until the next
+// retry (up to a minute): the node sealed with a revoked key and its peer accepted the letter.
+t.test('nodes restarted after a CRL was republished have it in force before they serve', async (t) => {
+  await net.nodes.moi!.stop()
+  await net.nodes.mof!.stop()
+  const crls = await federationCrls(net.fed, {
+    revoked: [extra.tlsRevoked, extra.signRevoked, extra.encRevoked, extra.tlsLate, extra.tlsKeepAlive, extra.signLate].map((i) => ({ cert: i.cert, reason: 'keyCompromise' as const })),
+    number: 5,
+  })
+  writeFileSync(join(net.dir, 'issuing-ca.crl'), crls.intermediate)
+  await net.nodes.mof!.start()
+  await net.nodes.moi!.start()
+  const st = net.nodes.mof!.ctx!.crlSources.status().find((s) => s.location.endsWith('issuing-ca.crl'))
+  t.equal(st?.serial, '5', 'the receiver holds the republished CRL, not its kept copy')
+  const s = extra.signLate
+  const res = await federationPost(net.nodes.mof!.federationPort, { ...as(net.fed.agencies.moi!.tls), body: (await seal({ agency: 'moi', key: s.key, chain: s.chain })).envelope })
+  await expectRefusal(t, res, 403, 'ERR_CERT_REVOKED')
+  await withMoiIdentity('signing', s, async () => {
+    const sent = await sendToMof()
+    t.equal(sent.body.code, 'ERR_CERT_REVOKED', 'the restarted sender refuses to seal with its revoked key')
+  })
 })
 
 t.test('hard fail refuses to start without the issuing CA\'s CRL; soft fail starts, delivers, and still refuses revoked certificates', async (t) => {

@@ -2,11 +2,12 @@
 // and the dev CA's `ca issue` / `ca revoke` (certificates from CSRs, republished CRLs), run in process.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { initCommand } from '../../src/cli/init.js'
 import { caCommand } from '../../src/cli/ca.js'
+import { directoryFromInput } from '../../src/cli/directory-input.js'
 import { writeDevCerts } from '../../src/cli/dev-certs.js'
 import { loadConfig } from '../../src/config/index.js'
 import { loadPrivateKey } from '../../src/pki/keys.js'
@@ -61,8 +62,11 @@ t.test('init: EC keys encrypted with a passphrase, 0600, CSRs that verify, a nod
   t.same(config.trust.crls, ['https://crl.example/root.crl', join(dir, 'issuing-ca.crl')])
   t.equal(config.trust.revocation, 'hard')
   t.equal(config.tls.passphrase, 'x', 'passphrases come from the environment')
+  // Issue 21 §4: nothing names a path of this machine; the folder can travel.
+  const written = JSON.parse(readFileSync(join(out, 'node.json'), 'utf8'))
+  t.same(written.trust.crls, ['https://crl.example/root.crl', '../issuing-ca.crl'], 'trust files relative to node.json')
   const entry = JSON.parse(readFileSync(join(out, 'directory-entry.json'), 'utf8'))
-  t.same(entry.certificates.signing, [`file:${join(out, 'signing.chain.pem')}`])
+  t.same(entry.certificates.signing, ['file:signing.chain.pem'], 'chains relative to the entry')
 
   await t.rejects(quiet(() => initCommand.run(['--agency', 'opm', '--out', out])), /never overwrites keys/)
   await t.rejects(quiet(() => initCommand.run(['--agency', 'OPM', '--out', join(dir, 'x')])), /agency id/)
@@ -101,6 +105,22 @@ t.test('ca issue certifies the CSRs for their roles; ca revoke republishes the C
   const tls = parsePemChain(readFileSync(join(out, 'tls.chain.pem'), 'utf8'))[0]!
   t.match(tls.subjectAltName, /DNS:localhost/)
   t.match(tls.subjectAltName, /IP Address:127\.0\.0\.1/)
+
+  // Issue 21 §4: one key, one role. The TLS request sent for the signing role is refused, unless overridden.
+  const reuse = ['issue', '--ca', fed, '--csr', join(out, 'tls.csr.pem'), '--role', 'signing', '--agency', 'opm', '--out', join(dir, 'reused.pem')]
+  await t.rejects(quiet(() => caCommand.run(reuse)), /already certified for the tls role of "opm".*--allow-key-reuse/)
+  t.notOk(existsSync(join(dir, 'reused.pem')), 'nothing written')
+  t.equal(await quiet(() => caCommand.run([...reuse, '--allow-key-reuse'])), 0, '--allow-key-reuse certifies it')
+  t.equal(await quiet(() => caCommand.run(['issue', '--ca', fed, '--csr', join(out, 'tls.csr.pem'), '--role', 'tls', '--agency', 'opm', '--out', join(dir, 'renewed.pem')])), 0, 'the same key for the same role again (renewal) is fine')
+  const devTls = join(dir, 'dev-tls.csr.pem')
+  await t.rejects(quiet(() => caCommand.run(['issue', '--ca', fed, '--csr', join(out, 'signing.csr.pem'), '--role', 'encryption', '--agency', 'opm', '--out', devTls])), /one key, one role/)
+
+  // Issue 21 §4: the agency's folder moved to the operator's machine; its entry is listed by reference.
+  const moved = join(dir, 'operator', 'incoming', 'opm')
+  mkdirSync(join(dir, 'operator', 'incoming'), { recursive: true })
+  cpSync(out, moved, { recursive: true })
+  const doc = directoryFromInput({ agencies: ['file:incoming/opm/directory-entry.json'] }, join(dir, 'operator', 'directory-next.json'), { now: new Date(), validDays: 30 })
+  t.equal(doc.agencies[0]!.certificates.signing[0], parsePemChain(readFileSync(join(moved, 'signing.chain.pem'), 'utf8'))[0]!.raw.toString('base64'), 'file: references resolve next to the entry')
 
   await t.rejects(quiet(() => caCommand.run(['issue', '--ca', fed, '--csr', join(dir, 'pass.txt'), '--role', 'tls', '--agency', 'opm', '--out', join(dir, 'x.pem')])), /PKCS#10/)
   await t.rejects(quiet(() => caCommand.run(['issue', '--ca', fed, '--csr', join(out, 'tls.csr.pem'), '--role', 'directory', '--agency', 'opm', '--out', join(dir, 'x.pem')])), /--role/)

@@ -66,20 +66,22 @@ t.test('absolute paths stay; the file name itself is relative to cwd', async (t)
   t.equal(c.tls.cert, join(dir, 'tls.chain.pem'))
 })
 
-t.test('embedded default: <packageRoot>/certs-dev/moi/node.json with dataDir <cwd>/data', async (t) => {
+t.test('embedded default: <packageRoot>/certs-dev/moi/node.json with dataDir <cwd>/data/moi (the one certs-dev/moi/node.json names from the package root)', async (t) => {
   const pkg = mkdtempSync(join(tmpdir(), 'saraban-pkg-'))
   mkdirSync(join(pkg, 'certs-dev', 'moi'), { recursive: true })
   writeFileSync(join(pkg, 'certs-dev', 'moi', 'node.json'), JSON.stringify({ ...minimal(), dataDir: '../../data/moi' }))
   const c = loadConfig({ env: {}, packageRoot: pkg, cwd: '/srv/run' })
   t.equal(c.embeddedDefault, true)
   t.equal(c.file, join(pkg, 'certs-dev', 'moi', 'node.json'))
-  t.equal(c.dataDir, '/srv/run/data')
+  t.equal(c.dataDir, '/srv/run/data/moi')
+  const fromRoot = loadConfig({ env: {}, packageRoot: pkg, cwd: pkg })
+  t.equal(fromRoot.dataDir, loadConfig({ file: join(pkg, 'certs-dev', 'moi', 'node.json'), env: {}, packageRoot: pkg, cwd: pkg }).dataDir, '`npm start` and --config certs-dev/moi/node.json: one database')
   t.equal(c.tls.key, join(pkg, 'certs-dev', 'moi', 'tls.key.pem'))
   const env = loadConfig({ env: { SARABAN_DATA_DIR: 'elsewhere' }, packageRoot: pkg, cwd: '/srv/run' })
   t.equal(env.dataDir, '/srv/run/elsewhere', 'SARABAN_DATA_DIR still wins')
   const missing = problemsOf(() => loadConfig({ env: {}, packageRoot: mkdtempSync(join(tmpdir(), 'saraban-empty-')) }))
   t.equal(missing.code, 'ERR_CONFIG_INVALID')
-  t.match(missing.errors[0]!.message, /ENOENT.*dev-certs/)
+  t.match(missing.errors[0]!.message, /does not exist; run `saraban-node dev-certs`/)
 })
 
 t.test('environment overrides', async (t) => {
@@ -260,5 +262,7 @@ t.test('unreadable, non-JSON and non-object files', async (t) => {
   const arr = setup('[]')
   t.same(problemsOf(() => loadConfig({ file: arr.file, packageRoot: root, env: {} })).errors, [{ field: '', message: 'must be a JSON object' }])
   const none = problemsOf(() => loadConfig({ file: join(root, 'nope.json'), packageRoot: root, env: {} }))
-  t.match(none.errors[0]!.message, /cannot read .*nope\.json: ENOENT$/)
+  // Issue 21 §2: missing is said as missing, with what to do, not "not valid".
+  t.match(none.errors[0]!.message, /nope\.json does not exist; check the --config path/)
+  t.notMatch(none.errors[0]!.message, /not valid/)
 })

@@ -69,6 +69,11 @@ for (const profile of [joseV1, cmsV1]) {
       // The time-stamp checks out with openssl alone, as README.txt says.
       const readme = readFileSync(join(dir, 'README.txt'), 'utf8')
       t.match(readme, /openssl ts -verify/)
+      // Issue 21 §4: each section numbers its steps 1, 2, 3… (older bundles said 0, 1, 3, 5).
+      for (const section of readme.split('\n== ').slice(1)) {
+        const steps = [...section.matchAll(/^(\d+)\. /gm)].map((x) => Number(x[1]))
+        t.strictSame(steps, steps.map((_, i) => i + 1), `steps numbered in order: ${section.slice(0, 40)}`)
+      }
       writeFileSync(join(dir, 'root.pem'), fed.root.certPem)
       t.match(execFileSync('openssl', ['ts', '-verify', '-token_in', '-in', msg.letterTimestamp!, '-digest', msg.letterImprint, '-CAfile', 'root.pem', '-untrusted', msg.letterTsa!], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }), /OK/)
       const at = String(Math.floor(Date.parse(msg.letterTime) / 1000))

@@ -3,10 +3,16 @@
 // proofs, and a state change whose entry cannot be built is rolled back with it.
 import t from 'tap'
 import { createHash } from 'node:crypto'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { MIGRATIONS } from '../../src/storage/migrations/index.js'
 import { Db } from '../../src/storage/index.js'
 import { appendLeaf, LogStore } from '../../src/storage/log.js'
 import { LeafAppender } from '../../src/services/log/append.js'
 import { StoredLog } from '../../src/services/log/stored-log.js'
+import { storedReceiptClaims } from '../../src/services/log/receipt-claims.js'
 import { verifyLog } from '../../src/services/log/verify.js'
 import { consistencyProof, inclusionProof, rootHash } from '../../src/tlog/tree.js'
 import { verifyConsistency, verifyInclusion } from '../../src/tlog/verify.js'
@@ -48,7 +54,8 @@ t.test('appendLeaf: indexes, head, subtrees and proofs agree with RFC 9162 over 
 t.test('the appender: node-wide rows go to every hosted log; an entry that cannot be built rolls its change back', async (t) => {
   const db = Db.open(':memory:')
   t.teardown(() => db.close())
-  const appender = new LeafAppender({ sqlite: db.sqlite, hosted: () => ['moi', 'mof'] })
+  let hosted = ['moi', 'mof']
+  const appender = new LeafAppender({ sqlite: db.sqlite, hosted: () => hosted })
   db.afterEachWrite(() => appender.drain())
   const store = new LogStore(db.sqlite)
   await db.write(() => db.sqlite.prepare(`INSERT INTO directory_history (serial, issued_at, next_update, payload_sha256, jws, fetched_at)
@@ -74,8 +81,44 @@ t.test('the appender: node-wide rows go to every hosted log; an entry that canno
   const time = '2026-12-06T03:00:00.000Z'
   await log.saveCheckpoint('moi', h.size, `e30.${Buffer.from(checkpointBody({ origin: logOrigin('moi'), size: h.size, root: h.root, time })).toString('base64url')}.sig`)
   t.match(log.latestCheckpoint('moi'), { size: 2 })
+  // mof moves to another node: later node-wide changes are not in its log, and that is no difference
+  hosted = ['moi']
+  await db.write(() => db.sqlite.prepare(`INSERT INTO directory_history (serial, issued_at, next_update, payload_sha256, jws, fetched_at)
+    VALUES (2, 0, 1, '${'c'.repeat(64)}', 'x.y.z', 5000)`).run())
+  t.equal(store.head('mof').size, 1)
   const r = verifyLog(db.sqlite)
   t.same(r.differences, [], 'verify: intact')
-  t.equal(r.entriesChecked, 3)
+  t.equal(r.entriesChecked, 4)
   t.equal(createHash('sha256').update(Buffer.concat([Buffer.from([0]), store.entries('moi', 0, 1)[0]!.entry])).digest('hex'), store.entries('moi', 0, 1)[0]!.leafHash.toString('hex'), 'leaf hash = SHA-256(0x00 || entry)')
+})
+
+t.test('a node upgraded to migration 018: its existing rows get their entries at the first start', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'saraban-log-upgrade-'))
+  chmodSync(dir, 0o700)
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'saraban.sqlite')
+  const old = new Database(file)
+  for (const m of MIGRATIONS.slice(0, 17)) old.exec(m.sql)
+  old.pragma('user_version = 17')
+  old.prepare(`INSERT INTO directory_history (serial, issued_at, next_update, payload_sha256, jws, fetched_at) VALUES (7, 0, 1, '${'a'.repeat(64)}', 'x.y.z', 500)`).run()
+  old.prepare(`INSERT INTO register_entries (agency, book, year, number, recorded_at, subject) VALUES ('moi', 'receive', 2026, 1, 600, 'ก่อนอัปเกรด')`).run()
+  old.close()
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600)
+  const db = Db.open(file)
+  t.teardown(() => db.close())
+  const appender = new LeafAppender({ sqlite: db.sqlite, hosted: () => ['moi'] })
+  db.afterEachWrite(() => appender.drain())
+  db.tx(() => undefined) // what wire/log.ts does at start
+  const store = new LogStore(db.sqlite)
+  t.same(store.entries('moi', 0, 9).map((e) => JSON.parse(e.entry.toString()).type), ['trust.directory', 'register.taken'])
+  t.same(verifyLog(db.sqlite).differences, [], 'the upgraded database verifies')
+})
+
+t.test('a stored receipt\'s claims are read without verifying again, both families (vectors)', async (t) => {
+  for (const [dir, file] of [['cms-v1', '01-valid-rsa-pkcs1.json'], ['cms-v1', '02-valid-ecdsa.json'], ['jose-v1', readdirSync(new URL('../vectors/jose-v1/receipts/', import.meta.url))[0]!]] as const) {
+    const v = JSON.parse(readFileSync(new URL(`../vectors/${dir}/receipts/${file}`, import.meta.url), 'utf8'))
+    if (!v.expect?.claims) continue
+    t.same(storedReceiptClaims(v.receipt), v.expect.claims, `${dir} ${file}`)
+  }
+  t.throws(() => storedReceiptClaims('bm90IGEgcmVjZWlwdA=='), /not|SignedData/, 'not a receipt: an error, so the write that stores it rolls back')
 })

@@ -1,11 +1,7 @@
 // Register configuration (README "Registers"): ownerCode per agency (node.json and hosted-agency files),
 // registers.books with its contradictions, and the defaults that keep old config files valid.
 import t from 'tap'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { loadConfig } from '../../src/config/index.js'
-import { isSarabanError, type FieldProblem } from '../../src/errors.js'
+import { loadConfigObject, configProblems } from '../helpers/config-file.js'
 import { check, schemaIds } from '../../src/schema/index.js'
 
 const agency = (extra: Record<string, unknown> = {}) => ({
@@ -15,23 +11,8 @@ const config = (extra: Record<string, unknown> = {}, agencyExtra: Record<string,
   tls: { key: 'tls.key', cert: 'tls.pem' }, trust: { anchors: ['root.pem'], directory: 'directory.jws' }, agencies: [agency(agencyExtra)], ...extra,
 })
 
-function load(cfg: unknown) {
-  const dir = mkdtempSync(join(tmpdir(), 'saraban-regcfg-'))
-  mkdirSync(dir, { recursive: true })
-  const file = join(dir, 'node.json')
-  writeFileSync(file, JSON.stringify(cfg))
-  return loadConfig({ file, env: {}, packageRoot: dir })
-}
-
-function problems(cfg: unknown): readonly FieldProblem[] {
-  try {
-    load(cfg)
-  } catch (e) {
-    if (isSarabanError(e)) return e.errors ?? []
-    throw e
-  }
-  return []
-}
+const load = loadConfigObject
+const problems = configProblems
 
 t.test('defaults: no owner code, no extra books', async (t) => {
   const c = load(config())

@@ -57,7 +57,7 @@ t.test('insert is idempotent by message id and returns the stored receipt', asyn
   const { db, inbox } = open(t)
   const m = msg()
   await db.write(() => inbox.insert(m, [attachment('a1', Buffer.from('one'))]))
-  t.same(inbox.peek(m.messageId), { envelopeSha256: m.envelopeSha256, receipt: m.receipt, recipientAgency: 'moi' })
+  t.same(inbox.peek(m.messageId), { envelopeSha256: m.envelopeSha256, receipt: m.receipt, recipientAgency: 'moi', senderAgency: m.senderAgency, profile: m.profile, receivedAt: m.receivedAt })
   t.equal(inbox.peek(randomUUID()), undefined)
 
   // a retry of the same message, and one with other bytes under the same id: neither is stored again

@@ -1,5 +1,6 @@
 // Generates the language-neutral cms-v1 test vectors (format: test/vectors/README.md, "cms-v1/").
 //   npx tsx test/vectors/generate-cms.ts
+//   npx tsx test/vectors/generate-cms.ts --receipts   the receipts only (envelopes left as they are)
 // Key material: the jose-v1 vectors' keys (test/vectors/jose-v1/keys.json), written again as PEM in
 // cms-v1/keys.json. One case is built by OpenSSL (`openssl cms -sign` + `-encrypt -stream`).
 import { execFileSync } from 'node:child_process'
@@ -13,6 +14,7 @@ import { algId, int, NULL, octets, seq } from '../../src/crypto/cms/der-write.js
 import { OID_CT_SARABAN_LETTER, OID_CT_SARABAN_RECEIPT, OID_SIGNED_DATA } from '../../src/crypto/cms/oids.js'
 import { openCmsV1, peekCmsV1, sealCmsV1 } from '../../src/crypto/cms/v1-profile.js'
 import { signCmsReceipt, verifyCmsReceipt } from '../../src/crypto/cms/v1-receipt.js'
+import { withLog } from './log-fixture.js'
 import { bindRouting } from '../../src/crypto/payload.js'
 import type { ErrorCode } from '../../src/errors.js'
 import type { Routing, SealInput } from '../../src/crypto/profiles.js'
@@ -159,6 +161,8 @@ function receiptCases(): Array<{ name: string; description: string; receipt: Buf
     { name: 'tampered-claims', description: 'one byte of the claims changed (message-digest mismatch)', receipt: replaceBytes(ec, Buffer.from('"dga"'), Buffer.from('"dgb"')), valid: false },
     { name: 'letter-content-type', description: 'a signed letter (letter eContentType) instead of a receipt', receipt: asLetter, valid: false },
     { name: 'trailing-bytes', description: 'one byte after the ContentInfo', receipt: Buffer.concat([ec, Buffer.from([0])]), valid: false },
+    // PROTOCOL.md §12.6, §20.5: the same "log" member as jose-v1 (the checkpoint is a JWS in both families).
+    { name: 'valid-with-log', description: 'receipt signed by mof with "log": its checkpoint of a 3-entry tree whose entry 2 is the message.received entry of these claims', receipt: signCmsReceipt(withLog(claims('mof'), mof), mof), valid: true },
   ]
 }
 
@@ -180,7 +184,7 @@ writeFileSync(join(OUT, 'keys.json'), JSON.stringify({
     encryption: { privateKey: pemKey(a.encryptionKey), certificate: pemCert(a.encryptionCert) },
   }])),
 }, null, 2) + '\n')
-writeDir(join(OUT, 'envelopes'), CASES.map((c, i) => [`${String(i + 1).padStart(2, '0')}-${c.name}.json`, {
+if (!process.argv.includes('--receipts')) writeDir(join(OUT, 'envelopes'), CASES.map((c, i) => [`${String(i + 1).padStart(2, '0')}-${c.name}.json`, {
   profile: 'cms-v1', description: c.description, contentType: 'application/cms', recipient: c.recipient, routing: c.routing,
   envelopeSha256: sha256Hex(c.envelope), expect: expectOf(c), envelope: c.envelope.toString('base64'),
 }]))

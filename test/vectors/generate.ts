@@ -1,12 +1,14 @@
 // Generates the language-neutral jose-v1 test vectors (format: test/vectors/README.md).
 //   npx tsx test/vectors/generate.ts              new envelopes and receipts, same keys.json
 //   npx tsx test/vectors/generate.ts --new-keys   also new key material (createFederation)
+//   npx tsx test/vectors/generate.ts --receipts   the receipts only (envelopes left as they are)
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { openV1, sealV1 } from '../../src/crypto/jose/v1-profile.js'
 import { parseV1Envelope } from '../../src/crypto/jose/v1-header.js'
 import { signV1Receipt } from '../../src/crypto/jose/v1-receipt.js'
+import { withLog as logOf } from './log-fixture.js'
 import type { ErrorCode } from '../../src/errors.js'
 import type { SealInput } from '../../src/crypto/profiles.js'
 import { createFederation } from '../../src/pki/dev-ca.js'
@@ -115,6 +117,9 @@ function receiptCases(): Array<{ name: string; description: string; receipt: Buf
   const mof = m.agencies['mof']!.signer
   const header = { alg: 'ES256', typ: 'saraban-receipt+jws', x5c: x5cOf(mof.chain) }
   const es = signV1Receipt(claims('mof'), mof)
+  // PROTOCOL.md §6.2, §20.5: a receipt with mof's checkpoint of a tree holding its message.received entry.
+  const withLog = logOf(claims('mof'), mof)
+  const checkpoint = withLog.log.checkpoint
   return [
     { name: 'valid-rs256', description: 'receipt signed by moi (RS256)', receipt: signV1Receipt(claims('moi'), m.agencies['moi']!.signer), valid: true },
     { name: 'valid-es256', description: 'receipt signed by mof (ES256)', receipt: es, valid: true },
@@ -122,6 +127,9 @@ function receiptCases(): Array<{ name: string; description: string; receipt: Buf
     { name: 'alg-none', description: '"alg":"none", empty signature', receipt: craftJws({ ...header, alg: 'none' }, JSON.stringify(claims('mof')), undefined), valid: false },
     { name: 'extra-claim', description: 'a claim jose-v1 does not define, correctly signed', receipt: craftJws(header, JSON.stringify({ ...claims('mof'), extra: true }), mof.key), valid: false },
     { name: 'letter-typ', description: '"typ":"saraban-letter+jws", correctly signed', receipt: craftJws({ ...header, typ: 'saraban-letter+jws' }, JSON.stringify(claims('mof')), mof.key), valid: false },
+    { name: 'valid-with-log', description: 'receipt signed by mof with "log": its checkpoint of a 3-entry tree whose entry 2 is the message.received entry of these claims (PROTOCOL.md §20.5)', receipt: signV1Receipt(withLog, mof), valid: true },
+    { name: 'log-extra-member', description: '"log" with a member other than checkpoint and index, correctly signed', receipt: craftJws(header, JSON.stringify({ ...withLog, log: { ...withLog.log, size: 3 } }), mof.key), valid: false },
+    { name: 'log-index-negative', description: '"log.index" is -1, correctly signed', receipt: craftJws(header, JSON.stringify({ ...withLog, log: { checkpoint, index: -1 } }), mof.key), valid: false },
   ]
 }
 
@@ -131,7 +139,7 @@ function writeDir(dir: string, files: Array<[string, unknown]>): void {
   for (const [name, body] of files) writeFileSync(join(dir, name), JSON.stringify(body, null, 2) + '\n')
 }
 
-writeDir(join(OUT, 'envelopes'), CASES.map((c, i) => [`${String(i + 1).padStart(2, '0')}-${c.name}.json`, {
+if (!process.argv.includes('--receipts')) writeDir(join(OUT, 'envelopes'), CASES.map((c, i) => [`${String(i + 1).padStart(2, '0')}-${c.name}.json`, {
   profile: 'jose-v1', description: c.description, contentType: 'application/jose', recipient: c.recipient,
   envelopeSha256: sha256Hex(c.envelope), expect: expectOf(c), envelope: c.envelope.toString('latin1'),
 }]))

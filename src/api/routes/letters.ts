@@ -10,14 +10,15 @@ import { schemaIds, schemas } from '../../schema/index.js'
 import { letterView, outboxItemView } from '../views.js'
 import { decodeCursor, encodeCursor, listAgencies } from '../paging.js'
 import { readMultipartLetter } from '../multipart-letter.js'
-import { checkJsonAttachments } from '../upload-limits.js'
+import { checkJsonAttachments } from '../../services/upload-limits.js'
 import type { ApiDeps } from '../server.js'
 import type { OutboxLetter } from '../../services/mailbox/index.js'
 
 /** The letter with each recipient's delivery and notices (PROTOCOL.md §7.3, §18.4). */
 export function letterStatusView(deps: ApiDeps, letter: OutboxLetter) {
   const s = deps.mailbox.sentStatus(letter)
-  return letterView(s.letter, s.messages, s.notices)
+  const origin = deps.letterOrigin?.(letter.id)
+  return { ...letterView(s.letter, s.messages, s.notices), ...(origin ? { origin } : {}) }
 }
 
 const ref = (id: string) => ({ $ref: `${id}#` })

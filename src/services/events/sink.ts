@@ -30,6 +30,7 @@ export interface EventLogDeps {
 export class EventLog implements EventSink {
   readonly #deps: EventLogDeps
   readonly #listeners = new Set<() => void>()
+  readonly #taps = new Set<(e: EventInput) => void>()
   #wake: NodeJS.Immediate | undefined
 
   constructor(deps: EventLogDeps) {
@@ -51,6 +52,8 @@ export class EventLog implements EventSink {
       if (w.types && !w.types.has(e.type)) continue
       this.#deps.store.addDelivery(id, w.name, e.agency, at)
     }
+    // Other views of the same change (the e-CMS pull queue), written in this same transaction.
+    for (const tap of this.#taps) tap(e)
     // Db.write runs a batch synchronously inside one setImmediate callback and commits before returning:
     // the next setImmediate runs after COMMIT (or after a rollback, when listeners simply find nothing).
     this.#wake ??= setImmediate(() => {
@@ -65,6 +68,14 @@ export class EventLog implements EventSink {
     })
   }
 
+  /** Called synchronously inside the producer's transaction for every event, after it is stored: what
+   *  the tap writes commits or rolls back with the change (issue 18 §3, the e-CMS queue). A tap that
+   *  throws rolls the change back. Returns the unsubscribe function. */
+  tap(fn: (e: EventInput) => void): () => void {
+    this.#taps.add(fn)
+    return () => this.#taps.delete(fn)
+  }
+
   /** Called after every commit that added events; returns the unsubscribe function. */
   onCommit(listener: () => void): () => void {
     this.#listeners.add(listener)
@@ -75,5 +86,6 @@ export class EventLog implements EventSink {
     if (this.#wake) clearImmediate(this.#wake)
     this.#wake = undefined
     this.#listeners.clear()
+    this.#taps.clear()
   }
 }

@@ -12,6 +12,9 @@ export interface AppendDeps {
   readonly hosted: () => Iterable<string>
 }
 
+/** Pending changes read at once (one transaction rarely holds more). */
+const BATCH = 64
+
 export class LeafAppender {
   readonly #sqlite: Database.Database
   readonly #hosted: () => Iterable<string>
@@ -29,24 +32,23 @@ export class LeafAppender {
    *  Throws (and so rolls the caller's write back) when an entry cannot be built. */
   drain(): number {
     let appended = 0
-    for (let batch = this.#store.pending(); batch.length > 0; batch = this.#store.pending()) {
+    for (;;) {
+      const batch = this.#store.pending(BATCH)
       for (const p of batch) {
         if (!isSourceName(p.source)) throw new Error(`log: unknown row source "${p.source}" (migration 018)`)
         // Gone again within the same transaction: no state change survived, so no entry.
         const row = this.#rows.one(p.source, p.ref)
-        if (row) {
-          for (const leaf of leavesOf(p.source)) {
-            const agencies = row.agency === null ? [...this.#hosted()] : [undefined]
-            for (const a of agencies) {
-              const e = buildEntry(leaf, row, a)
-              appendLeaf(this.#sqlite, e.agency, entryBytes(e))
-              appended++
-            }
+        if (!row) continue
+        for (const leaf of leavesOf(p.source)) {
+          for (const a of row.agency === null ? [...this.#hosted()] : [undefined]) {
+            const e = buildEntry(leaf, row, a)
+            appendLeaf(this.#sqlite, e.agency, entryBytes(e))
+            appended++
           }
         }
-        this.#store.donePending(p.seq)
       }
+      if (batch.length > 0) this.#store.donePending(batch[batch.length - 1]!.seq)
+      if (batch.length < BATCH) return appended
     }
-    return appended
   }
 }

@@ -131,7 +131,12 @@ export const LEAVES: readonly Leaf[] = [
     type: 'classified.destroyed', source: 'classified-destroyed', key: ['item'],
     build: (r) => ({ members: { item: str(r['item']), innerSha256: opt(r['innerSha256']) } }),
   },
-  // §20.3.8 trust taken into use, node-wide: in every hosted agency's log
+  // §20.3.8 keys taken into use by the agency (its signing key after a rollover, §16.4; its decryption keys)
+  {
+    type: 'key.in-use', source: 'key', key: ['role', 'certSha256'],
+    build: (r) => ({ members: { role: str(r['role']), certSha256: str(r['certSha256']) } }),
+  },
+  // §20.3.9 trust taken into use, node-wide: in every hosted agency's log
   {
     type: 'trust.directory', source: 'directory', key: ['serial'],
     build: (r) => ({ members: { serial: int(r['serial']), sha256: str(r['payloadSha256']), jwsSha256: sha256(str(r['jws'])) } }),

@@ -53,13 +53,17 @@ export function verifyLog(sqlite: Database.Database, opts: { agency?: string | u
   const rows = new LogRows(sqlite)
   const differences: Difference[] = []
   const logAgencies = store.agencies()
-  // Node-wide rows (directory, CRLs) belong in every log that had begun when they were taken into use.
-  const began = new Map(logAgencies.map((a) => [a, firstAt(store, a)]))
+  // Node-wide rows (directory, CRLs) belong in every log that was open when they were taken into use:
+  // from its earliest entry to its latest (an agency that moved away has no later entries).
+  const open = new Map(logAgencies.map((a) => {
+    const span = store.timeSpan(a)
+    return [a, { from: Date.parse(span.first ?? ''), to: Date.parse(span.last ?? '') }]
+  }))
 
   const expected = new Map<string, Expected>()
   for (const leaf of LEAVES) {
     for (const row of rows.all(leaf.source)) {
-      const agencies = row.agency === null ? logAgencies.filter((a) => (began.get(a) ?? Infinity) <= row.at) : [undefined]
+      const agencies = row.agency === null ? logAgencies.filter((a) => open.get(a)!.from <= row.at && row.at <= open.get(a)!.to) : [undefined]
       for (const a of agencies) {
         let entry: Entry
         try {
@@ -198,14 +202,4 @@ function canonicalOf(v: Canonical | undefined): string | undefined {
 
 function describeKey(leaf: Leaf, e: Entry): string {
   return `${leaf.source} ${leaf.key.map((k) => `${k} ${JSON.stringify(e[k] ?? null)}`).join(', ')}`
-}
-
-function firstAt(store: LogStore, agency: string): number {
-  const first = store.entries(agency, 0, 1)[0]
-  if (!first) return Infinity
-  try {
-    return Date.parse((JSON.parse(first.entry.toString('utf8')) as { at: string }).at)
-  } catch {
-    return -Infinity
-  }
 }

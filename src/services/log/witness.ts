@@ -28,6 +28,8 @@ export type WitnessResult = { ok: true; checkpoint: VerifiedCheckpoint } | { ok:
 /** Checkpoints kept lately: a sender's checkpoint changes only when it signs one, so most envelopes
  *  carry one already held and cost no verification and no write. */
 const RECENT_MAX = 1024
+/** PROTOCOL.md §20.6: at most about one growing checkpoint per peer log per minute is kept between audits. */
+const HOLD_EVERY_MS = 60_000
 
 export class Witness {
   readonly #d: WitnessDeps
@@ -50,6 +52,9 @@ export class Witness {
     }
     const found = await this.#d.db.write(() => {
       const newest = this.#d.store.newest(agency)
+      // Larger than all held (so neither a fork nor backwards) and soon after the newest: not kept, so
+      // that a busy peer's receipts leave about one checkpoint a minute to audit, not one per batch.
+      if (source !== 'audit' && newest && row.size > newest.size && row.heldAt - newest.heldAt < HOLD_EVERY_MS) return undefined
       const held = this.#d.store.hold(row)
       if (held.kind === 'fork') return { kind: 'fork' as const, first: held.other.jws, detail: `two checkpoints of size ${row.size} with different roots` }
       // A log only grows: a smaller tree signed later than a larger one means it was truncated or restored.

@@ -49,6 +49,15 @@ CREATE TABLE log_checkpoints (
 ) WITHOUT ROWID;
 CREATE INDEX log_checkpoints_latest ON log_checkpoints (agency, signed_at);
 
+-- Keys taken into use by a hosted agency (§20.3 key.in-use): the first time the node saw each in use.
+CREATE TABLE log_keys (
+  agency      TEXT NOT NULL,
+  role        TEXT NOT NULL CHECK (role IN ('signing', 'encryption')),
+  cert_sha256 TEXT NOT NULL,
+  first_used  INTEGER NOT NULL,
+  PRIMARY KEY (agency, role, cert_sha256)
+) WITHOUT ROWID;
+
 -- State changes waiting for their entries, in the order they happened (drained inside the same write()).
 CREATE TABLE log_pending (
   seq    INTEGER PRIMARY KEY,
@@ -90,8 +99,27 @@ CREATE TRIGGER log_classified_statement_in AFTER INSERT ON classified_statements
 BEGIN INSERT INTO log_pending (source, ref) VALUES ('classified-statement-in', json_array(NEW.id)); END;
 CREATE TRIGGER log_classified_access AFTER INSERT ON classified_access
 BEGIN INSERT INTO log_pending (source, ref) VALUES ('classified-access', json_array(NEW.seq)); END;
+CREATE TRIGGER log_key_in_use AFTER INSERT ON log_keys
+BEGIN INSERT INTO log_pending (source, ref) VALUES ('key', json_array(NEW.agency, NEW.role, NEW.cert_sha256)); END;
 CREATE TRIGGER log_directory AFTER INSERT ON directory_history
 BEGIN INSERT INTO log_pending (source, ref) VALUES ('directory', json_array(NEW.serial)); END;
 CREATE TRIGGER log_crl AFTER INSERT ON crl_history
 BEGIN INSERT INTO log_pending (source, ref) VALUES ('crl', json_array(NEW.issuer_fp, NEW.crl_number)); END;
+
+-- A node upgraded to this version: its existing rows get their entries at its first start (the node
+-- drains log_pending before anything else), oldest kind of record first, each table in its own order.
+INSERT INTO log_pending (source, ref) SELECT 'directory', json_array(serial) FROM directory_history ORDER BY fetched_at, serial;
+INSERT INTO log_pending (source, ref) SELECT 'crl', json_array(issuer_fp, crl_number) FROM crl_history ORDER BY fetched_at, issuer_fp, crl_number;
+INSERT INTO log_pending (source, ref) SELECT 'outbox-message', json_array(message_id) FROM outbox_messages ORDER BY rowid;
+INSERT INTO log_pending (source, ref) SELECT 'outbox-delivered', json_array(message_id) FROM outbox_messages WHERE status = 'delivered' ORDER BY delivered_at, rowid;
+INSERT INTO log_pending (source, ref) SELECT 'inbox-message', json_array(message_id) FROM inbox_messages ORDER BY rowid;
+INSERT INTO log_pending (source, ref) SELECT 'notice-' || direction, json_array(message_id) FROM notices ORDER BY rowid;
+INSERT INTO log_pending (source, ref) SELECT 'register-entry', json_array(agency, book, year, number) FROM register_entries ORDER BY recorded_at, agency, book, year, number;
+INSERT INTO log_pending (source, ref) SELECT 'register-link', json_array(agency, book, year, number) FROM register_entries WHERE letter_id IS NOT NULL ORDER BY recorded_at, agency, book, year, number;
+INSERT INTO log_pending (source, ref) SELECT 'register-cancel', json_array(agency, book, year, number) FROM register_entries WHERE status = 'cancelled' ORDER BY cancelled_at, agency, book, year, number;
+INSERT INTO log_pending (source, ref) SELECT 'classified-item', json_array(id) FROM classified_items ORDER BY rowid;
+INSERT INTO log_pending (source, ref) SELECT 'classified-in', json_array(message_id) FROM classified_messages WHERE received_at IS NOT NULL ORDER BY rowid;
+INSERT INTO log_pending (source, ref) SELECT 'classified-statement-in', json_array(id) FROM classified_statements WHERE direction = 'in' AND notice_envelope_sha256 IS NOT NULL ORDER BY id;
+INSERT INTO log_pending (source, ref) SELECT 'classified-access', json_array(seq) FROM classified_access ORDER BY seq;
+INSERT INTO log_pending (source, ref) SELECT 'classified-destroyed', json_array(id) FROM classified_items WHERE destroyed_at IS NOT NULL ORDER BY destroyed_at, rowid;
 `

@@ -21,6 +21,8 @@ import { sql as patience } from './016-patience.js'
 import { sql as classified } from './017-classified.js'
 import { sql as transparencyLog } from './018-transparency-log.js'
 import { sql as peerCheckpoints } from './019-peer-checkpoints.js'
+import { sql as ecmsOutbound } from './020-ecms-outbound.js'
+import { sql as ecmsQueue } from './021-ecms-queue.js'
 
 export interface Migration {
   readonly version: number
@@ -48,14 +50,19 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 17, name: 'classified', sql: classified },
   { version: 18, name: 'transparency-log', sql: transparencyLog },
   { version: 19, name: 'peer-checkpoints', sql: peerCheckpoints },
+  { version: 20, name: 'ecms-outbound', sql: ecmsOutbound },
+  { version: 21, name: 'ecms-queue', sql: ecmsQueue },
 ]
 
-export const SCHEMA_VERSION = MIGRATIONS.length
+// Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a
+// branch may carry a later number before the earlier ones land: versions must only increase.
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
 
 /** Brings the schema up to SCHEMA_VERSION; returns the version found before. */
 export function migrate(sqlite: Database): number {
   MIGRATIONS.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`storage: migration ${m.name} is numbered ${m.version}, expected ${i + 1}`)
+    const before = i === 0 ? 0 : MIGRATIONS[i - 1]!.version
+    if (m.version <= before) throw new Error(`storage: migration ${m.name} is numbered ${m.version}, after ${before}`)
   })
   // IMMEDIATE: two processes opening a fresh file at once must not both run 001.
   const run = sqlite.transaction((): number => {
@@ -63,7 +70,7 @@ export function migrate(sqlite: Database): number {
     if (found > SCHEMA_VERSION) {
       throw new SarabanError('ERR_INTERNAL', `storage: database schema version ${found} is newer than this software (${SCHEMA_VERSION})`)
     }
-    for (const m of MIGRATIONS.slice(found)) {
+    for (const m of MIGRATIONS.filter((x) => x.version > found)) {
       sqlite.exec(m.sql)
       sqlite.pragma(`user_version = ${m.version}`) // transactional: stored in the page-1 header
     }

@@ -1,5 +1,5 @@
-// Attachment limits of POST /api/v1/letters (config limits.*, issue 5 §7), the same for JSON and
-// multipart/form-data bodies: one file, all files of a letter, and how many. A refusal is a 413
+// Attachment limits of a new letter (config limits.*, issue 5 §7): POST /api/v1/letters, JSON and
+// multipart/form-data, and the e-CMS gateway alike: one file, all files of a letter, and how many. A refusal is a 413
 // problem (RFC 9457) whose `field` names the attachment that crossed the line.
 import { SarabanError } from '../errors.js'
 
