@@ -40,6 +40,9 @@ import type { ClassifiedStore } from './storage/classified.js'
 import { listen } from './wire/listen.js'
 import { ApiKeyTable, type ApiKeyEntry } from './services/api-keys.js'
 import { wireWitness, type LogWitness } from './wire/witness.js'
+import { wireLogEvidence, type LogEvidence } from './wire/log-evidence.js'
+import { queueReceivedProof } from './services/evidence/received-proofs.js'
+import type { ReceiptClaims } from './crypto/types.js'
 
 export interface ContextOverrides {
   readonly clock?: Clock
@@ -77,6 +80,8 @@ export interface AppContext {
   readonly classified: ClassifiedStore
   /** The transparency log's checkpoints, proofs, witness of peers and audit (PROTOCOL.md §20.4–§20.6). */
   readonly logWitness: LogWitness
+  /** The recipients' inclusion proofs fetched after delivery, and the evidence bundle's log proofs (PROTOCOL.md §20.7). */
+  readonly logEvidence: LogEvidence
   readonly federation: FastifyInstance
   readonly api: FastifyInstance
   directory(): Directory
@@ -133,19 +138,22 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
   const classifiedRecord = wireClassifiedRecord(base, { db })
   const logWitness = wireWitness(base, { db, hosted, anchors, currentDirectory, events, peers })
-  const { envelopes, delivery } = wireDelivery(base, { db, outbox, peers, profiles, anchors, currentDirectory, directorySource, timestamps, events, onClassifiedDelivered: classifiedRecord.onDelivered, witness: logWitness.witness })
-  const { notices, noticeDeps } = wireNotices(base, { db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, delivery, registers, timestamps, events, checkpoint: (a) => logWitness.signer.latest(a) })
+  const logEvidence = wireLogEvidence(base, { db, logWitness })
+  const receivedProofs = { queue: (mid: string, claims: ReceiptClaims, now: number) => queueReceivedProof(logEvidence.store, mid, claims, now), kick: () => logEvidence.fetcher.kick() }
+  const { envelopes, delivery } = wireDelivery(base, { db, outbox, peers, profiles, anchors, currentDirectory, directorySource, timestamps, events, onClassifiedDelivered: classifiedRecord.onDelivered, witness: logWitness.witness, receivedProofs })
+  const { notices, noticeDeps } = wireNotices(base, { db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, delivery, registers, timestamps, events, checkpoint: (a) => (config.log.enabled ? logWitness.signer.latest(a) : undefined) })
   const classified = wireClassified(base, classifiedRecord, {
     db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, onQueued: () => delivery.notify(), requireFreshDirectory: () => directorySource.requireUsable(),
     directoryJws: () => directorySource.jws(),
   })
   const servers = await wireServers(base, {
     anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys, logWitness,
+    logFor: logEvidence.logFor,
   })
   const { federation, api } = servers
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, logWitness, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
+    config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, logWitness, logEvidence, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
     async reload(fresh) {

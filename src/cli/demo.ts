@@ -17,11 +17,12 @@ import { parsePemChain } from '../pki/cert.js'
 import { loadPrivateKey } from '../pki/keys.js'
 import { buildTsaServer } from '../tsa/server.js'
 import { verifyTimeStampToken } from '../tsa/verify.js'
-import { verifyEvidence } from '../services/evidence.js'
+import { verifyEvidence } from '../services/evidence/index.js'
 import type { Command } from './commands.js'
 import { prepareCircularDemo } from './demo-circular.js'
 import { ecmsDemo, withEcmsClient } from './demo-ecms.js'
 import { basePortOption, devPorts, readDevPorts, BASE_PORT_SPAN } from './dev-ports.js'
+import { awaitReceivedProofs, logDemo } from './demo-log.js'
 
 const AGENCIES = ['moi', 'mof', 'dga'] as const
 const PROFILE_WORDS: Record<string, string> = {
@@ -179,6 +180,8 @@ Options:
       say(`   moi’s send register ${new Date().getFullYear() + 543}: ${book.entries.map((e: any) => `${e.number} ${e.letterNumber ?? ''} “${e.subject}”`).join('; ')}`)
       // The notices' signatures and receipts are time-stamped like letters (PROTOCOL.md §13.2): wait for them.
       for (let i = 0; i < 200 && moi.ctx.timestamps.status().pending > 0; i++) await new Promise((r) => setTimeout(r, 50))
+      // The recipients' inclusion proofs of the letter are fetched after delivery (PROTOCOL.md §20.7): wait for them.
+      await awaitReceivedProofs(moi.ctx, sent.recipients.map((r: { messageId: string }) => r.messageId))
       const evidence: Buffer = await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${sent.id}/evidence`)
       // As `verify-evidence --strict` (PROTOCOL.md §8.3): every signature at its time-stamp, every certificate under a CRL.
       const report = await verifyEvidence(evidence, { anchors: moi.ctx.anchors, profiles: moi.ctx.profiles, verifyTimeStampToken, strict: true })
@@ -190,6 +193,7 @@ Options:
       })
       await classifiedDemo({ root, say, api, until, moi: moi.apiUrl, mof: nodes.mof!.apiUrl })
       await circ.run({ log, tsaUrl, say, moi })
+      await logDemo({ say, nodes, dataRoot }, evidence, report)
       say('demo complete ✓')
       return 0
     } finally {

@@ -4,6 +4,7 @@
 // 1, 2, 3… in each section; bundles made before (numbered 0, 1, 3, 5) carry the 'legacy' numbering,
 // which the verifier still derives, so that an old bundle still checks out.
 import type { Manifest, ManifestMessage, ManifestNotice } from './manifest.js'
+import { logReadme } from './log-readme.js'
 
 type Head = Pick<Manifest, 'letterId' | 'sender' | 'generatedAt'>
 
@@ -33,6 +34,7 @@ export function auditorReadme(head: Head, messages: readonly ManifestMessage[], 
   ]
   for (const m of messages) out.push(...messageSection(m, stepCounter(numbering)))
   for (const n of notices) out.push(...noticeSection(n, stepCounter(numbering)))
+  out.push(...logReadme(messages)) // PROTOCOL.md §20.7
   out.push(
     `What the commands above do not show, and saraban-node verify-evidence does: that each signer`,
     `certificate is listed for its agency in the signed directory (directory/*.jws), that the`,

@@ -3,6 +3,7 @@
 // written in one canonical form (sorted members, two-space indentation, final newline) and carries
 // its own digest, so that a change to any byte of it is found and blamed on it, not on another part.
 import { createHash } from 'node:crypto'
+import { logShapeProblem, type ManifestLogGap, type ManifestLogProof } from './log-proof.js'
 
 export const EVIDENCE_FORMAT = 'saraban-evidence'
 export const EVIDENCE_V2 = 2
@@ -13,6 +14,7 @@ export const PART_ROLES = [
   'readme', 'checksums', 'directory', 'crl', 'attachment', 'envelope', 'auditor-prefix', 'content-key', 'signed-letter',
   'signer-chain', 'letter-timestamp', 'receipt', 'receipt-signer-chain', 'receipt-timestamp', 'tsa-chain',
   'signed-notice', 'notice-timestamp', // PROTOCOL.md §18.6
+  'log-entry', 'log-proof', 'log-checkpoint', // PROTOCOL.md §20.7
 ] as const
 export type PartRole = (typeof PART_ROLES)[number]
 
@@ -54,6 +56,10 @@ export interface ManifestMessage {
   receiptTime?: string
   receiptTimeProof?: TimeProof
   receiptImprint?: string
+  /** PROTOCOL.md §20.7: inclusion proofs of the letter's events in the sender's and the recipient's logs */
+  log?: ManifestLogProof[]
+  /** PROTOCOL.md §20.7: the events whose proof the bundle lacks, and why */
+  logGaps?: ManifestLogGap[]
 }
 
 /** 'time-stamp': proven by an RFC 3161 token in the bundle; 'claimed': only the signer's own claim. */
@@ -187,6 +193,8 @@ function checkShape(v: unknown): string | undefined {
     for (const k of ['receiptTime', 'receiptImprint'] as const) if (m[k] !== undefined && !isStr(m[k])) return `messages[${i}].${k} is not a string`
     if (m.auditorTailOffset !== undefined && (!Number.isSafeInteger(m.auditorTailOffset) || m.auditorTailOffset < 0)) return `messages[${i}].auditorTailOffset is not an offset`
     if (m.receiptTimeProof !== undefined && !PROOFS.includes(m.receiptTimeProof)) return `messages[${i}].receiptTimeProof is not a known proof`
+    const log = logShapeProblem(m.log, m.logGaps, `messages[${i}]`)
+    if (log !== undefined) return log
   }
   if (o.notices !== undefined) {
     if (!Array.isArray(o.notices)) return '"notices" must be an array'

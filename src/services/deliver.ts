@@ -19,6 +19,7 @@ import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import { receiptText, type ProfileTable } from '../crypto/profiles.js'
 import type { Witness } from './log/witness.js'
+import type { ReceiptClaims } from '../crypto/types.js'
 import type { PeerClient } from '../federation/peer-client.js'
 import { afterFailure } from '../domain/delivery.js'
 import { scopeOfStatus, retryAfterMs, type Circuit } from '../domain/circuit.js'
@@ -75,6 +76,8 @@ export interface DeliveryDeps {
   readonly sharedRefs?: SharedRefs
   /** Keeps the recipient's log checkpoint from each verified receipt (PROTOCOL.md §20.6). */
   readonly witness?: Witness
+  /** Queues, in the delivery's write, the fetch of the recipient's inclusion proof (PROTOCOL.md §20.7). */
+  readonly receivedProofs?: { queue(messageId: string, claims: ReceiptClaims, now: number): void; kick(): Promise<void> }
 }
 
 
@@ -265,6 +268,7 @@ export class DeliveryWorker {
       const receipt = receiptText(msg.profile, outcome.receipt)
       await d.db.write(() => {
         if (!d.outbox.markDelivered(msg.messageId, receipt, now)) return
+        if (outcome.claims) d.receivedProofs?.queue(msg.messageId, outcome.claims, now)
         d.timestamps?.record([{ messageId: msg.messageId, side: 'outbox', kind: 'receipt' }])
         if (msg.classified) d.onClassifiedDelivered?.(msg.messageId, now)
         // A notice's own delivery is shown in the letter's views, not as an event (PROTOCOL.md §18.5).
@@ -279,6 +283,7 @@ export class DeliveryWorker {
       const checkpoint = outcome.claims?.log?.checkpoint
       // Witnessing never undoes a delivery: a misbehaving log is recorded and raised on its own (§20.6).
       if (checkpoint !== undefined) await d.witness?.observe(checkpoint, msg.recipientAgency, 'receipt', msg.messageId).catch((err: unknown) => d.log.warn({ err, ...log }, 'the receipt\'s log checkpoint could not be kept'))
+      void d.receivedProofs?.kick()
       d.log.info({ event: 'letter.delivered', ...log }, 'letter delivered, receipt verified')
       return
     }

@@ -147,6 +147,7 @@ export class LogStore {
       donePending: p('DELETE FROM log_pending WHERE seq <= ?'),
       keyInUse: p('INSERT INTO log_keys (agency, role, cert_sha256, first_used) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       pendingCount: p<number>('SELECT count(*) FROM log_pending').pluck(),
+      discardPending: p('DELETE FROM log_pending'),
     }
   }
 
@@ -234,6 +235,11 @@ export class LogStore {
   /** The pending changes up to `seq` (inclusive) have their entries. */
   donePending(seq: number): void {
     this.#s.donePending.run(seq)
+  }
+
+  /** log.enabled false (bench only): the state changes are not logged; their pending rows go. */
+  discardPending(): void {
+    this.#s.discardPending.run()
   }
 
   pendingCount(): number {

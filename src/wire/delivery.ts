@@ -4,7 +4,7 @@ import type { ProfileTable } from '../crypto/profiles.js'
 import type { PeerClient } from '../federation/peer-client.js'
 import type { Directory } from '../pki/directory.js'
 import type { TrustAnchors } from '../pki/validate.js'
-import { DeliveryWorker } from '../services/deliver.js'
+import { DeliveryWorker, type DeliveryDeps } from '../services/deliver.js'
 import type { DirectorySource } from '../services/directory-source.js'
 import { EnvelopeCache } from '../services/envelope-cache.js'
 import type { Events } from '../services/events/index.js'
@@ -33,6 +33,7 @@ export interface DeliveryParts {
   readonly onClassifiedDelivered?: (messageId: string, at: number) => void
   /** PROTOCOL.md §20.6: keeps the recipients' checkpoints from their receipts. */
   readonly witness?: Witness
+  readonly receivedProofs?: DeliveryDeps['receivedProofs']
 }
 
 export function wireDelivery({ config, clock, log, random }: Base, p: DeliveryParts): Delivery {
@@ -46,6 +47,7 @@ export function wireDelivery({ config, clock, log, random }: Base, p: DeliveryPa
     timestamps: p.timestamps,
     ...(p.onClassifiedDelivered ? { onClassifiedDelivered: p.onClassifiedDelivered } : {}),
     ...(p.witness ? { witness: p.witness } : {}),
+    ...(p.receivedProofs ? { receivedProofs: p.receivedProofs } : {}),
     events: p.events.sink, // letter.delivered, letter.failed and the deadline events (issue 5 §5, §6)
     settings: {
       giveUpAfterMs: config.delivery.giveUpAfterMs,

@@ -6,6 +6,7 @@ import { buildFederationServer } from '../federation/server.js'
 import { buildApiServer } from '../api/server.js'
 import { health } from '../services/health.js'
 import { noticeEvidence } from '../services/notices/evidence-source.js'
+import type { EvidenceDeps } from '../services/evidence/index.js'
 import { Mailbox } from '../services/mailbox/index.js'
 import type { Events } from '../services/events/index.js'
 import type { Timestamping } from '../services/timestamping.js'
@@ -33,6 +34,8 @@ export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, A
   /** api.keys of the config file, replaced on SIGHUP (context.ts reload()). */
   readonly apiKeys: ApiKeyTable
   readonly logWitness: LogWitness
+  /** The log proofs of an evidence bundle (PROTOCOL.md §20.7, wire/log-evidence.ts). */
+  readonly logFor?: EvidenceDeps['logFor']
 }
 
 export interface Servers {
@@ -55,12 +58,12 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     largeBodies: config.federation.largeBodies,
     receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink, notices,
       sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders), classified: p.classified.receive,
-      tlog: p.logWitness.receiveLog, witness: p.logWitness.witness },
+      ...(config.log.enabled ? { tlog: p.logWitness.receiveLog } : {}), witness: p.logWitness.witness },
     logProofs: p.logWitness.proofs,
   })
   const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
   const send = { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps,
-    checkpoint: (agency: string) => p.logWitness.signer.latest(agency),
+    checkpoint: (agency: string) => (config.log.enabled ? p.logWitness.signer.latest(agency) : undefined),
     recordPlaintext: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) }
   const api = await buildApiServer({
     log,
@@ -83,6 +86,7 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
       crlsAt: (at) => trustHistory.crlsAt(at.getTime()),
       tokensFor: (messageId) => timestamps.tokensFor(messageId).filter((t) => t.side === 'outbox'),
       noticesFor: (messageIds) => noticeEvidence({ notices, outbox, tokensFor: (id, side) => timestamps.tokensFor(id).filter((t) => t.side === side) }, messageIds),
+      ...(p.logFor ? { logFor: p.logFor } : {}),
     },
     deliveryOps: {
       requeue: { clock, log: log.child({ area: 'delivery' }), db, outbox, events: events.sink, onQueued: () => delivery.notify() },

@@ -1,6 +1,7 @@
 // npm run bench: end-to-end letters/s between two real nodes (separate processes, real mTLS,
 // real SQLite with fsync) beside the crypto-only ceiling for the same letter, measured in the
-// same run so that only the ratio is compared (machine speed drifts between runs).
+// same run so that only the ratio is compared (machine speed drifts between runs); the letters case
+// runs twice, without the transparency log (log.enabled false) and with it, and reports the ratio.
 //   npm run bench -- [--case all|letters|circular] [--letters 10000] [--concurrency 64] [--from moi] [--to mof]
 //   The circular case (one letter to 500 agencies on 4 hosting nodes) is in circular.ts.
 //   npm run bench -- --case crash [--letters 400] [--kills 12] [--seed 1] [--concurrency 4]: issue 13 §3,
@@ -72,8 +73,23 @@ async function lettersCase() {
   console.log(`  crypto only: ${ceiling.perSecond.toFixed(0)} letters/s (${(1000 / ceiling.perSecond).toFixed(2)} ms per letter)`)
   for (const [k, v] of Object.entries(ceiling.breakdownMs)) console.log(`    ${k.padEnd(22)} ${v.toFixed(3)} ms`)
 
+  // The transparency log's cost (issue 14 §6): the same run without it (log.enabled false, bench only),
+  // side by side in this process, so that only the ratio is compared.
+  const benchConfig = process.env.BENCH_CONFIG ? JSON.parse(process.env.BENCH_CONFIG) as Record<string, unknown> : {}
+  const withoutLog = await endToEnd(payload, 'without the transparency log', { ...benchConfig, log: { enabled: false } })
+  const withLog = await endToEnd(payload, 'with the transparency log', benchConfig)
+  console.log(`
+end to end: ${withLog.rate.toFixed(0)} letters/s with the log, ${withoutLog.rate.toFixed(0)} without`)
+  console.log(`ratio end-to-end / crypto-only ceiling (with the log): ${((withLog.rate / ceiling.perSecond) * 100).toFixed(0)} %  (targets: ≥ 400 letters/s, ≥ 70 %)`)
+  console.log(`ratio with / without the log: ${((withLog.rate / withoutLog.rate) * 100).toFixed(0)} %  (target: ≥ 90 %, issue 14 §6)`)
+}
+
+/** One end-to-end run between two fresh node processes; `extra` merges into both nodes' node.json. */
+async function endToEnd(payload: string, label: string, extra: Record<string, unknown>): Promise<{ rate: number }> {
+  console.log(`
+— ${label}`)
   const apiPorts = { [FROM]: await freePort(), [TO]: await freePort() }
-  const files = await writeNetFiles([FROM, TO], { apiPorts, delivery: { initialBackoffMs: 200, maxBackoffMs: 2000, ...(process.env.BENCH_DELIVERY ? JSON.parse(process.env.BENCH_DELIVERY) : {}) }, logLevel: 'warn', ...(process.env.BENCH_CONFIG ? { extra: JSON.parse(process.env.BENCH_CONFIG) } : {}) })
+  const files = await writeNetFiles([FROM, TO], { apiPorts, delivery: { initialBackoffMs: 200, maxBackoffMs: 2000, ...(process.env.BENCH_DELIVERY ? JSON.parse(process.env.BENCH_DELIVERY) : {}) }, logLevel: 'warn', extra })
   const sender = await startNode(files.agencies[FROM]!.configFile, apiPorts[FROM]!)
   const receiver = await startNode(files.agencies[TO]!.configFile, apiPorts[TO]!)
   const api = new Pool(`http://127.0.0.1:${apiPorts[FROM]}`, { connections: CONCURRENCY })
@@ -110,12 +126,12 @@ async function lettersCase() {
     await submitting
     const seconds = (performance.now() - t0) / 1000
     const rate = done.delivered / seconds
-    console.log(`\nend to end: ${done.delivered} delivered, ${done.failed} failed in ${seconds.toFixed(1)} s → ${rate.toFixed(0)} letters/s`)
-    console.log(`ratio end-to-end / crypto-only ceiling: ${((rate / ceiling.perSecond) * 100).toFixed(0)} %  (targets: ≥ 400 letters/s, ≥ 70 %)`)
+    console.log(`end to end: ${done.delivered} delivered, ${done.failed} failed in ${seconds.toFixed(1)} s → ${rate.toFixed(0)} letters/s`)
     console.log('\nresident memory (delivered: sender, receiver):')
     for (const [n, s, r] of samples) console.log(`  ${String(n).padStart(6)}: ${mb(s).padStart(7)} ${mb(r).padStart(7)}`)
     const mid = samples[Math.floor(samples.length / 2)]!, last = samples[samples.length - 1]!
     console.log(`  growth over the second half: sender ${mb(last[1] - mid[1])}, receiver ${mb(last[2] - mid[2])}`)
+    return { rate }
   } finally {
     await api.close()
     sender.kill('SIGTERM')

@@ -18,7 +18,7 @@ import { EnvelopeCache } from '../../src/services/envelope-cache.js'
 import { createLogger } from '../../src/log.js'
 import { toBase64Der } from '../../src/pki/cert.js'
 import { readLayout } from '../../src/evidence/layout.js'
-import { verifyEvidence } from '../../src/services/evidence.js'
+import { verifyEvidence } from '../../src/services/evidence/index.js'
 
 const A = Array.from({ length: 30 }, (_, i) => `a${String(i + 1).padStart(2, '0')}`)
 const B = Array.from({ length: 30 }, (_, i) => `b${String(i + 1).padStart(2, '0')}`)

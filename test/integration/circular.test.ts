@@ -10,7 +10,7 @@ import { hostingNet, type HostingNet, type HostingNode } from '../helpers/hostin
 import { thaiLetter, waitFor } from '../helpers/nodes.js'
 import { defaultProfiles, type EnvelopeProfile, type SealsMany } from '../../src/crypto/profiles.js'
 import { TrustAnchors } from '../../src/pki/validate.js'
-import { verifyEvidence } from '../../src/services/evidence.js'
+import { verifyEvidence } from '../../src/services/evidence/index.js'
 import { readLayout } from '../../src/evidence/layout.js'
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')

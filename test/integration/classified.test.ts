@@ -20,7 +20,7 @@ import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
 import { run, scratchDir } from '../interop/tools.js'
 import { TrustAnchors } from '../../src/pki/validate.js'
 import { defaultProfiles } from '../../src/crypto/profiles.js'
-import { verifyEvidence } from '../../src/services/evidence.js'
+import { verifyEvidence } from '../../src/services/evidence/index.js'
 import { verifyLog } from '../../src/services/log/verify.js'
 import { LogStore } from '../../src/storage/log.js'
 

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { defaultProfiles } from '../../src/crypto/profiles.js'
 import { TrustAnchors } from '../../src/pki/validate.js'
-import { verifyEvidence } from '../../src/services/evidence.js'
+import { verifyEvidence } from '../../src/services/evidence/index.js'
 import { readLayout } from '../../src/evidence/layout.js'
 import { testNet, call, waitFor, thaiLetter, type TestNet } from '../helpers/nodes.js'
 

@@ -4,7 +4,7 @@ import tap from 'tap'
 import { createHash } from 'node:crypto'
 import { samplePdf } from '../../src/cli/sample-pdf.js'
 import { receiptFromText } from '../../src/crypto/profiles.js'
-import { verifyEvidence } from '../../src/services/evidence.js'
+import { verifyEvidence } from '../../src/services/evidence/index.js'
 import { testNet, call, waitForRecipient, federationPost, thaiLetter, type TestNet } from '../helpers/nodes.js'
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')

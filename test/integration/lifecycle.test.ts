@@ -4,7 +4,7 @@
 import tap from 'tap'
 import { randomUUID } from 'node:crypto'
 import { receiptFromText } from '../../src/crypto/profiles.js'
-import { verifyEvidence } from '../../src/services/evidence.js'
+import { verifyEvidence } from '../../src/services/evidence/index.js'
 import { readLayout } from '../../src/evidence/layout.js'
 import { testNet, call, waitFor, waitForRecipient, federationPost, thaiLetter, type TestNet, type TestNode } from '../helpers/nodes.js'
 

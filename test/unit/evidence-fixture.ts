@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FederationMaterial } from '../../src/pki/dev-ca.js'
-import type { EnvelopeProfile, SignerIdentity } from '../../src/crypto/types.js'
+import type { EnvelopeProfile, ReceiptClaims, ReceiptLog, SignerIdentity } from '../../src/crypto/types.js'
 import { receiptText } from '../../src/crypto/profiles.js'
 import type { OutboxLetter, OutboxMessage } from '../../src/storage/outbox.js'
-import type { StoredToken } from '../../src/services/evidence.js'
+import type { StoredToken } from '../../src/services/evidence/index.js'
 import { tokenFacts } from '../../src/evidence/tst.js'
 import { sampleLetter, signerOf } from '../vectors/fixtures.js'
 
@@ -33,6 +33,8 @@ export async function sendAndAcknowledge(opts: {
   sentAt?: Date
   /** recipients that never answered (no receipt) */
   undelivered?: string[]
+  /** the recipient's log member of each receipt (PROTOCOL.md §20.5): its checkpoint and entry index */
+  receiptLog?: (claims: ReceiptClaims) => ReceiptLog | undefined
 }): Promise<Sent> {
   const from = opts.from ?? 'moi'
   const to = opts.to ?? ['mof']
@@ -53,9 +55,11 @@ export async function sendAndAcknowledge(opts: {
     let receipt: Buffer | null = null
     let receiptImprint: Buffer | undefined
     if (delivered) {
-      receipt = await profile.signReceipt({
+      const claims: ReceiptClaims = {
         v: 1, mid: messageId, from, to: recipient, receivedAt: new Date().toISOString(), envelopeSha256: sealed.envelopeSha256, profile: profile.id,
-      }, opts.receiptSigner?.(recipient) ?? signerOf(opts.fed, recipient))
+      }
+      const log = opts.receiptLog?.(claims)
+      receipt = await profile.signReceipt(log === undefined ? claims : { ...claims, log }, opts.receiptSigner?.(recipient) ?? signerOf(opts.fed, recipient))
       receiptImprint = sha256((await profile.verifyReceipt(receipt)).signature)
     }
     imprints.set(messageId, { letter: sha256(sealed.signature), ...(receiptImprint ? { receipt: receiptImprint } : {}) })

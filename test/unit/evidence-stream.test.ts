@@ -1,4 +1,4 @@
-// The streamed evidence bundle (services/evidence-stream.ts) is byte for byte the archive
+// The streamed evidence bundle (services/evidence/stream.ts) is byte for byte the archive
 // buildEvidenceArchive() writes (PROTOCOL.md §8.4: the format is normative), for real sealed and
 // acknowledged messages with time-stamps, CRLs, an undelivered recipient and shared files first
 // added by a later message; its announced size is its length; what changes between the two passes
@@ -8,8 +8,8 @@ import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
 import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
 import { defaultProfiles } from '../../src/crypto/profiles.js'
 import { TrustAnchors } from '../../src/pki/validate.js'
-import { buildEvidenceArchive, verifyEvidence, type StoredToken } from '../../src/services/evidence.js'
-import { planEvidenceArchive, type EvidenceSource } from '../../src/services/evidence-stream.js'
+import { buildEvidenceArchive, verifyEvidence, type StoredToken } from '../../src/services/evidence/index.js'
+import { planEvidenceArchive, type EvidenceSource } from '../../src/services/evidence/stream.js'
 import type { OutboxMessage } from '../../src/storage/outbox.js'
 import { verifyTimeStampToken } from '../../src/tsa/index.js'
 import { testFederation } from '../helpers/federation.js'

@@ -14,7 +14,7 @@ import type { ClassifiedCaller, ClassifiedDeps } from './deps.js'
 import { visibleItem } from './access-check.js'
 import { itemView } from './views.js'
 import { canonicalJson, type Canonical } from '../../domain/canonical-json.js'
-import type { Finding } from '../evidence-verify.js'
+import type { Finding } from '../evidence/verify.js'
 
 export const CLASSIFIED_EVIDENCE_FORMAT = 'saraban-classified-evidence'
 

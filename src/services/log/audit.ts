@@ -16,6 +16,8 @@ export interface PeerLog {
   checkpoint(agency: string): Promise<string>
   /** The proof hashes; throws a SarabanError with the peer's code (ERR_LOG_RANGE …) when it refuses. */
   consistency(agency: string, from: number, to: number): Promise<Buffer[]>
+  /** The inclusion proof of entry `index` in the tree of `size` (PROTOCOL.md §20.5, §20.7). */
+  inclusion(agency: string, index: number, size: number): Promise<Buffer[]>
 }
 
 export interface AuditDeps {

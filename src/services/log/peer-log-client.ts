@@ -28,19 +28,22 @@ export function peerLog(peers: PeerClient, directory: () => Directory): PeerLog 
   }
   return {
     checkpoint: async (agency) => (await get(agency, 'checkpoint')).toString('latin1'),
-    async consistency(agency, from, to) {
-      const body = await get(agency, `proof/consistency?from=${from}&to=${to}`)
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(body.toString('utf8'))
-      } catch {
-        throw new SarabanError('ERR_PEER_REFUSED', `The node of ${agency} answered a consistency proof that is not JSON.`)
-      }
-      const proof = (parsed as { proof?: unknown }).proof
-      if (!Array.isArray(proof) || proof.length > PROOF_ITEMS || !proof.every((h) => typeof h === 'string' && B64_HASH.test(h))) {
-        throw new SarabanError('ERR_PEER_REFUSED', `The node of ${agency} answered a consistency proof that is not a list of base64 SHA-256 hashes.`)
-      }
-      return proof.map((h: string) => Buffer.from(h, 'base64'))
-    },
+    consistency: async (agency, from, to) => proofOf(agency, 'consistency', await get(agency, `proof/consistency?from=${from}&to=${to}`)),
+    inclusion: async (agency, index, size) => proofOf(agency, 'inclusion', await get(agency, `proof/inclusion?index=${index}&size=${size}`)),
   }
+}
+
+/** The `proof` of a proof answer (PROTOCOL.md §20.5): a bounded list of base64 SHA-256 hashes. */
+function proofOf(agency: string, what: string, body: Buffer): Buffer[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body.toString('utf8'))
+  } catch {
+    throw new SarabanError('ERR_PEER_REFUSED', `The node of ${agency} answered a ${what} proof that is not JSON.`)
+  }
+  const proof = (parsed as { proof?: unknown }).proof
+  if (!Array.isArray(proof) || proof.length > PROOF_ITEMS || !proof.every((h) => typeof h === 'string' && B64_HASH.test(h))) {
+    throw new SarabanError('ERR_PEER_REFUSED', `The node of ${agency} answered a ${what} proof that is not a list of base64 SHA-256 hashes.`)
+  }
+  return proof.map((h: string) => Buffer.from(h, 'base64'))
 }

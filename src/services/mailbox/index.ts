@@ -10,7 +10,7 @@ import type { InboxMessage } from '../../storage/inbox.js'
 import type { ProfileTable } from '../../crypto/profiles.js'
 import type { HostedAgencies } from '../hosted-agencies.js'
 import { openAttachment, type AttachmentRange, type AttachmentStream } from '../inbox-read.js'
-import { outboxEvidenceSource, type EvidenceSource } from '../evidence-stream.js'
+import { outboxEvidenceSource, type EvidenceSource } from '../evidence/stream.js'
 
 export type { OutboxLetter, OutboxMessageMeta, InboxMessage, NoticeRow }
 

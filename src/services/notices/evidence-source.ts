@@ -7,7 +7,7 @@ import type { OutboxStore } from '../../storage/outbox.js'
 import type { NoticeStore } from '../../storage/notices.js'
 import { receiptFromText, type Opened } from '../../crypto/profiles.js'
 import { evidenceForm } from '../../evidence/forms.js'
-import type { NoticeEvidence, StoredToken } from '../evidence-build.js'
+import type { NoticeEvidence, StoredToken } from '../evidence/build.js'
 import type { StampSide } from '../../storage/timestamps.js'
 
 export interface NoticeEvidenceDeps {

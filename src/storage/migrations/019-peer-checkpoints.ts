@@ -35,4 +35,22 @@ CREATE TABLE log_misbehaviour (
   detected_at  INTEGER NOT NULL,
   UNIQUE (agency, first_jws, second_jws)
 );
+
+-- PROTOCOL.md §20.7 (log-evidence): the recipient's inclusion proof of each delivered envelope's
+-- message.received entry, under the checkpoint its receipt carries, fetched from the recipient after
+-- delivery so that evidence bundles are complete offline. Queued in the same write as the delivery;
+-- proof NULL while it is still to be fetched.
+CREATE TABLE log_received_proofs (
+  message_id      TEXT PRIMARY KEY,
+  agency          TEXT NOT NULL,      -- the recipient, whose log
+  idx             INTEGER NOT NULL,   -- the receipt's log.index
+  size            INTEGER NOT NULL,   -- the size its checkpoint signs
+  entry           BLOB NOT NULL,      -- the message.received entry rebuilt from the receipt's claims
+  checkpoint      TEXT NOT NULL,      -- the receipt's log.checkpoint (compact JWS)
+  proof           BLOB,               -- the hashes, 32 bytes each, once fetched and checked
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT
+) WITHOUT ROWID;
+CREATE INDEX log_received_proofs_due ON log_received_proofs (next_attempt_at) WHERE proof IS NULL;
 `

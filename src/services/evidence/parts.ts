@@ -2,15 +2,15 @@
 // (shared parts once), the time-stamp tokens found by imprint, the CRLs in force at given times, and
 // the TSA chain of a token.
 import { createHash } from 'node:crypto'
-import type { ManifestMessage, ManifestPart, PartRole } from '../evidence/manifest.js'
-import type { VerifiedReceipt } from '../crypto/types.js'
-import { chainPem } from '../evidence/forms.js'
-import { tokenFacts } from '../evidence/tst.js'
-import type { EvidenceDeps, StoredToken } from './evidence-build.js'
+import type { ManifestMessage, ManifestPart, PartRole } from '../../evidence/manifest.js'
+import type { VerifiedReceipt } from '../../crypto/types.js'
+import { chainPem } from '../../evidence/forms.js'
+import { tokenFacts } from '../../evidence/tst.js'
+import type { EvidenceDeps, StoredToken } from './build.js'
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 
-/** Where messageParts() and noticeParts() put a bundle's files (evidence-stream.ts: digests only). */
+/** Where messageParts() and noticeParts() put a bundle's files (stream.ts: digests only). */
 export interface PartSink {
   add(path: string, role: PartRole, data: Buffer): string
 }

@@ -9,13 +9,13 @@
 // in the second; a file that still comes out different ends the stream with an error, never with an
 // archive that contradicts its manifest.
 import { createHash } from 'node:crypto'
-import { isoTime } from '../clock.js'
-import type { OutboxLetter, OutboxMessage, OutboxMessageMeta, OutboxStore } from '../storage/outbox.js'
-import { BLOCK, padding, tarHeader, type TarEntry } from '../evidence/tar.js'
-import type { ManifestMessage, ManifestNotice, ManifestPart, PartRole } from '../evidence/manifest.js'
-import { frontFiles, messageParts, type EvidenceDeps, type NoticeEvidence, type StoredToken } from './evidence-build.js'
-import { noticeParts } from './evidence-build-notice.js'
-import type { PartSink } from './evidence-parts.js'
+import { isoTime } from '../../clock.js'
+import type { OutboxLetter, OutboxMessage, OutboxMessageMeta, OutboxStore } from '../../storage/outbox.js'
+import { BLOCK, padding, tarHeader, type TarEntry } from '../../evidence/tar.js'
+import type { ManifestMessage, ManifestNotice, ManifestPart, PartRole } from '../../evidence/manifest.js'
+import { frontFiles, messageParts, type EvidenceDeps, type NoticeEvidence, type StoredToken } from './build.js'
+import { noticeParts } from './build-notice.js'
+import type { PartSink } from './parts.js'
 
 /** A letter's messages: their state as of now, and each one's envelope and content key on demand. */
 export interface EvidenceSource {
@@ -74,12 +74,14 @@ function frozen(deps: EvidenceDeps): EvidenceDeps {
     const seen = new Map<string | number, V>()
     return (k: K): V => { const id = key(k); if (!seen.has(id)) seen.set(id, fn(k)); return seen.get(id)! }
   }
-  const { directoryAt, crlsAt, tokensFor, directoryJws } = deps
+  const { directoryAt, crlsAt, tokensFor, directoryJws, logFor } = deps
   return {
     ...deps,
     directoryJws: (() => { let now: string | undefined; return () => (now ??= directoryJws()) })(),
     ...(directoryAt ? { directoryAt: memo((at: Date) => { const s = directoryAt(at); return s === undefined ? undefined : text(s) }, (at) => at.getTime()) } : {}),
     ...(crlsAt ? { crlsAt: memo((at: Date) => crlsAt(at).map(once), (at) => at.getTime()) } : {}),
+    // A checkpoint signed between the passes must not change the archive: the first answer holds.
+    ...(logFor ? { logFor: memo(logFor, (m) => m.messageId) } : {}),
     ...(tokensFor ? { tokensFor: memo((id: string): readonly StoredToken[] => tokensFor(id).map((t) => ({ ...t, token: once(t.token) })), (id) => id) } : {}),
   }
 }

@@ -1,11 +1,11 @@
 // A notice's part of an evidence bundle v2 (PROTOCOL.md §18.6), built like a message's (§8.5).
 import { createHash } from 'node:crypto'
-import type { VerifiedReceipt } from '../crypto/types.js'
-import type { ManifestNotice } from '../evidence/manifest.js'
-import { chainPem, contentKeyFile, evidenceForm } from '../evidence/forms.js'
-import { tokenFacts } from '../evidence/tst.js'
-import type { EvidenceDeps, NoticeEvidence } from './evidence-build.js'
-import { crlParts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './evidence-parts.js'
+import type { VerifiedReceipt } from '../../crypto/types.js'
+import type { ManifestNotice } from '../../evidence/manifest.js'
+import { chainPem, contentKeyFile, evidenceForm } from '../../evidence/forms.js'
+import { tokenFacts } from '../../evidence/tst.js'
+import type { EvidenceDeps, NoticeEvidence } from './build.js'
+import { crlParts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './parts.js'
 
 /** A notice's files (PROTOCOL.md §18.6): envelope, the signed notice and its chain, the receipt and
  *  its chain, for a notice we sent its content key, and like a message (§8.5) the time-stamps of both

@@ -3,15 +3,16 @@
 // signature (letter, receipt) is judged at the time its time-stamp proves (else at the signed
 // claim, which is weaker), against the directory and the CRLs in force then.
 import { createHash, type X509Certificate } from 'node:crypto'
-import type { Directory } from '../pki/directory.js'
-import { fingerprint, notAfter } from '../pki/cert.js'
-import type { Opened, VerifiedReceipt } from '../crypto/types.js'
-import { routingMismatch } from '../crypto/payload.js'
-import type { Manifest, ManifestMessage, TimeProof } from '../evidence/manifest.js'
-import { chainPem, evidenceForm, parseContentKeyFile } from '../evidence/forms.js'
-import { revocationAt, type ParsedCrl } from '../evidence/crl.js'
-import { tokenFacts } from '../evidence/tst.js'
-import type { EvidenceVerifyDeps } from './evidence-verify.js'
+import type { Directory } from '../../pki/directory.js'
+import { fingerprint, notAfter } from '../../pki/cert.js'
+import type { Opened, VerifiedReceipt } from '../../crypto/types.js'
+import { routingMismatch } from '../../crypto/payload.js'
+import type { Manifest, ManifestMessage, TimeProof } from '../../evidence/manifest.js'
+import { chainPem, evidenceForm, parseContentKeyFile } from '../../evidence/forms.js'
+import { revocationAt, type ParsedCrl } from '../../evidence/crl.js'
+import { tokenFacts } from '../../evidence/tst.js'
+import type { EvidenceVerifyDeps } from './verify.js'
+import { checkLogProofs } from './log-check.js'
 
 export interface MessageContext {
   readonly manifest: Manifest
@@ -23,6 +24,8 @@ export interface MessageContext {
   readonly weak: string[]
   /** reports a validated path (leaf..anchor), so CRL signatures can be checked against its CAs */
   readonly pathSeen: (path: readonly X509Certificate[]) => void
+  /** how many findings failed so far (a check that calls others tells whether they all passed) */
+  readonly failures: () => number
 }
 
 const CLOCK_SKEW_MS = 5 * 60_000 // as for receipts (PROTOCOL.md §6.3)
@@ -71,12 +74,16 @@ export async function checkMessage(m: ManifestMessage, ctx: MessageContext): Pro
   })
   if (letterTime !== undefined) await checkSigner(ctx, m, { part: m.letter, agency: sender, chain: opened.signerChain, at: letterTime })
 
-  if (m.receipt === undefined) return note(`messages/${m.messageId}`, false, `no receipt (status ${m.status}): delivery to "${m.recipient}" is not proven`)
+  if (m.receipt === undefined) {
+    note(`messages/${m.messageId}`, false, `no receipt (status ${m.status}): delivery to "${m.recipient}" is not proven`)
+    return checkLogProofs(ctx, m, { envelope }) // PROTOCOL.md §20.7: the sending is in the sender's log
+  }
   let receipt: VerifiedReceipt
   try {
     receipt = await profile.verifyReceipt(file(m.receipt)!)
   } catch {
-    return note(m.receipt, false, 'the receipt signature does not verify')
+    note(m.receipt, false, 'the receipt signature does not verify')
+    return checkLogProofs(ctx, m, { envelope })
   }
   const c = receipt.claims
   const envSha = sha256(envelope).toString('hex')
@@ -84,6 +91,7 @@ export async function checkMessage(m: ManifestMessage, ctx: MessageContext): Pro
   note(m.receipt, claimsOk, claimsOk ? `"${m.recipient}" acknowledged envelope ${envSha}` : `the receipt's claims do not name this message, these parties, profile and envelope bytes (${envSha})`)
   if (m.receiptSigner === undefined) return note('manifest.json', false, `message ${m.messageId} has a receipt but no receiptSigner`)
   await checkReceiptSigner(ctx, { ...m, receipt: m.receipt, receiptSigner: m.receiptSigner }, receipt, m, m.recipient)
+  await checkLogProofs(ctx, m, { envelope, receipt: { bytes: file(m.receipt)!, verified: receipt } })
 }
 
 type ReceiptEntry = Pick<ManifestMessage, 'receiptTimestamp' | 'receiptTsa' | 'receiptTime' | 'receiptTimeProof' | 'receiptImprint'> & { receipt: string; receiptSigner: string }

@@ -6,11 +6,11 @@
 // (notice, receipt) is judged at its time-stamp's genTime like a letter's (§8.6 steps 4–6), else at
 // the signed claim, a weaker claim.
 import { createHash } from 'node:crypto'
-import type { ManifestNotice } from '../evidence/manifest.js'
-import { chainPem, evidenceForm, parseContentKeyFile, type VerifiedSigned } from '../evidence/forms.js'
-import type { Notice } from '../domain/notices.js'
-import type { VerifiedReceipt } from '../crypto/types.js'
-import { checkReceiptSigner, checkSigner, provenTime, same, type MessageContext } from './evidence-message.js'
+import type { ManifestNotice } from '../../evidence/manifest.js'
+import { chainPem, evidenceForm, parseContentKeyFile, type VerifiedSigned } from '../../evidence/forms.js'
+import type { Notice } from '../../domain/notices.js'
+import type { VerifiedReceipt } from '../../crypto/types.js'
+import { checkReceiptSigner, checkSigner, provenTime, same, type MessageContext } from './message.js'
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 

@@ -3,18 +3,19 @@
 // certificate chains, the RFC 3161 time-stamp tokens of both signatures, and the directory and CRLs
 // in force when they were made; all in one ustar archive with a manifest.
 import { createHash } from 'node:crypto'
-import { isoTime, type Clock } from '../clock.js'
-import type { OutboxLetter, OutboxMessage } from '../storage/outbox.js'
-import { receiptFromText, type ProfileTable } from '../crypto/profiles.js'
-import type { VerifiedReceipt } from '../crypto/types.js'
-import { writeTar, type TarEntry } from '../evidence/tar.js'
-import { checksumsFile, encodeManifest, EVIDENCE_FORMAT, EVIDENCE_V2, MANIFEST_PATH } from '../evidence/manifest.js'
-import type { ManifestMessage, ManifestNotice, ManifestPart } from '../evidence/manifest.js'
-import { chainPem, contentKeyFile, evidenceForm } from '../evidence/forms.js'
-import { tokenFacts } from '../evidence/tst.js'
-import { auditorReadme } from '../evidence/auditor-readme.js'
-import { crlParts, Parts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './evidence-parts.js'
-import { noticeParts } from './evidence-build-notice.js'
+import { isoTime, type Clock } from '../../clock.js'
+import type { OutboxLetter, OutboxMessage } from '../../storage/outbox.js'
+import { receiptFromText, type ProfileTable } from '../../crypto/profiles.js'
+import type { VerifiedReceipt } from '../../crypto/types.js'
+import { writeTar, type TarEntry } from '../../evidence/tar.js'
+import { checksumsFile, encodeManifest, EVIDENCE_FORMAT, EVIDENCE_V2, MANIFEST_PATH } from '../../evidence/manifest.js'
+import type { ManifestMessage, ManifestNotice, ManifestPart } from '../../evidence/manifest.js'
+import { chainPem, contentKeyFile, evidenceForm } from '../../evidence/forms.js'
+import { tokenFacts } from '../../evidence/tst.js'
+import { auditorReadme } from '../../evidence/auditor-readme.js'
+import { crlParts, Parts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './parts.js'
+import { noticeParts } from './build-notice.js'
+import { checkpointTimes, logMembers, type MessageLog } from './log-parts.js'
 
 export interface StoredToken {
   readonly kind: string
@@ -37,6 +38,8 @@ export interface EvidenceDeps {
   readonly tokensFor?: (messageId: string) => readonly StoredToken[]
   /** the notices about these letter envelopes (PROTOCOL.md §18.6), sealed or received */
   readonly noticesFor?: (messageIds: readonly string[]) => readonly NoticeEvidence[]
+  /** the inclusion proofs of the message's events in the sender's and the recipient's logs (PROTOCOL.md §20.7) */
+  readonly logFor?: (m: OutboxMessage) => MessageLog | Promise<MessageLog>
 }
 
 /** A notice as the evidence bundle needs it (services/notices/evidence-source.ts). */
@@ -105,7 +108,8 @@ export async function messageParts(deps: EvidenceDeps, m: OutboxMessage, shared:
 
   const directoryJws = deps.directoryAt?.(letterTime) ?? deps.directoryJws()
   const directory = shared.add(`directory/${sha256(directoryJws).slice(0, 16)}.jws`, 'directory', Buffer.from(directoryJws, 'utf8'))
-  const crls = crlParts(deps, shared, [letterTime, receiptTime])
+  const log = await deps.logFor?.(m)
+  const crls = crlParts(deps, shared, [letterTime, receiptTime, ...checkpointTimes(log)])
   const tsa = (token: Buffer) => tsaChain(shared, token)
   const manifest = (opened.payload.letter?.attachments ?? []) as Array<{ sha256: string }>
   const attachments = manifest.map((a, i) => shared.add(`attachments/${a.sha256}.bin`, 'attachment', opened.attachments[i]!))
@@ -139,5 +143,6 @@ export async function messageParts(deps: EvidenceDeps, m: OutboxMessage, shared:
   if (receipt !== undefined) {
     Object.assign(entry, receiptMembers(own, shared, dir, form.receiptFile, { receipt, verified, time: receiptTime, imprint: receiptImprint, token: receiptToken }))
   }
+  if (log !== undefined) Object.assign(entry, logMembers(own, shared, dir, log))
   return entry
 }

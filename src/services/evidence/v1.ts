@@ -1,13 +1,13 @@
 // Evidence bundle v1 (PROTOCOL.md §8.1–§8.2): the JSON bundles that nodes of the first version exported.
-// Nodes now export v2 (evidence-build.ts); `verify-evidence` still checks v1 bundles, with the
+// Nodes now export v2 (build.ts); `verify-evidence` still checks v1 bundles, with the
 // weaker claims v1 can make (no time-stamps, no CRLs: chains judged at the signed times).
 import { createHash } from 'node:crypto'
-import type { TrustAnchors } from '../pki/validate.js'
-import { Directory, verifyDirectory } from '../pki/directory.js'
-import { fingerprint } from '../pki/cert.js'
-import { receiptFromText, type ProfileTable } from '../crypto/profiles.js'
-import { routingMismatch } from '../crypto/payload.js'
-import { checkReceipt } from './receipt-check.js'
+import type { TrustAnchors } from '../../pki/validate.js'
+import { Directory, verifyDirectory } from '../../pki/directory.js'
+import { fingerprint } from '../../pki/cert.js'
+import { receiptFromText, type ProfileTable } from '../../crypto/profiles.js'
+import { routingMismatch } from '../../crypto/payload.js'
+import { checkReceipt } from '../receipt-check.js'
 
 const EVIDENCE_FORMAT = 'saraban-evidence'
 const EVIDENCE_VERSION = 1

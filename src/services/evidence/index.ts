@@ -1,15 +1,15 @@
 // Evidence bundles (PROTOCOL.md §8): everything needed to prove, offline and years later, what was
 // sent to whom and that the recipient received exactly those bytes, and when. Nodes export v2 (a
-// ustar archive, evidence-build.ts); the verifier also reads the v1 JSON bundles of earlier nodes.
-import type { TrustAnchors } from '../pki/validate.js'
-import type { ProfileTable } from '../crypto/profiles.js'
-import type { TimeStampVerifier } from '../evidence/tst.js'
-import { verifyEvidenceArchive, type EvidenceReport } from './evidence-verify.js'
-import { verifyEvidenceV1 } from './evidence-v1.js'
-import { CLASSIFIED_EVIDENCE_FORMAT, verifyClassifiedEvidence, type ClassifiedEvidence } from './classified/evidence.js'
+// ustar archive, build.ts); the verifier also reads the v1 JSON bundles of earlier nodes.
+import type { TrustAnchors } from '../../pki/validate.js'
+import type { ProfileTable } from '../../crypto/profiles.js'
+import type { TimeStampVerifier } from '../../evidence/tst.js'
+import { verifyEvidenceArchive, type EvidenceReport } from './verify.js'
+import { verifyEvidenceV1 } from './v1.js'
+import { CLASSIFIED_EVIDENCE_FORMAT, verifyClassifiedEvidence, type ClassifiedEvidence } from '../classified/evidence.js'
 
-export { buildEvidenceArchive, type EvidenceDeps, type StoredToken } from './evidence-build.js'
-export type { EvidenceReport, EvidenceVerifyDeps, Finding } from './evidence-verify.js'
+export { buildEvidenceArchive, type EvidenceDeps, type StoredToken } from './build.js'
+export type { EvidenceReport, EvidenceVerifyDeps, Finding } from './verify.js'
 
 export const EVIDENCE_MEDIA_TYPE = 'application/x-tar'
 

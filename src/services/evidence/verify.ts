@@ -3,17 +3,18 @@
 // is accounted for (layout.ts), then every signature, chain, time-stamp, CRL and digest is checked;
 // each finding names the part (the path inside the archive) it is about. Never throws for a bad bundle.
 import type { X509Certificate } from 'node:crypto'
-import type { TrustAnchors } from '../pki/validate.js'
-import { Directory, verifyDirectory } from '../pki/directory.js'
-import type { ProfileTable } from '../crypto/profiles.js'
-import { readLayout, type Finding } from '../evidence/layout.js'
-import { checksumsFile, MESSAGE_PATH_MEMBERS, type Manifest, type ManifestPart, type PartRole } from '../evidence/manifest.js'
-import { auditorReadme } from '../evidence/auditor-readme.js'
-import { crlSignedByAny, parseCrl, type ParsedCrl } from '../evidence/crl.js'
-import type { TimeStampVerifier } from '../evidence/tst.js'
-import { checkMessage, type MessageContext } from './evidence-message.js'
-import { checkNoticeEntry } from './evidence-notice.js'
-import { NOTICE_PATH_MEMBERS, type ManifestNotice } from '../evidence/manifest.js'
+import type { TrustAnchors } from '../../pki/validate.js'
+import { Directory, verifyDirectory } from '../../pki/directory.js'
+import type { ProfileTable } from '../../crypto/profiles.js'
+import { readLayout, type Finding } from '../../evidence/layout.js'
+import { checksumsFile, MESSAGE_PATH_MEMBERS, type Manifest, type ManifestPart, type PartRole } from '../../evidence/manifest.js'
+import { auditorReadme } from '../../evidence/auditor-readme.js'
+import { crlSignedByAny, parseCrl, type ParsedCrl } from '../../evidence/crl.js'
+import type { TimeStampVerifier } from '../../evidence/tst.js'
+import { checkMessage, type MessageContext } from './message.js'
+import { checkNoticeEntry } from './notice.js'
+import { NOTICE_PATH_MEMBERS, type ManifestNotice } from '../../evidence/manifest.js'
+import type { ManifestLogProof } from '../../evidence/log-proof.js'
 
 export type { Finding }
 
@@ -46,6 +47,8 @@ const NOTICE_ROLE: Record<(typeof NOTICE_PATH_MEMBERS)[number], PartRole> = {
   noticeTimestamp: 'notice-timestamp', noticeTsa: 'tsa-chain', receipt: 'receipt', receiptSigner: 'receipt-signer-chain',
   receiptTimestamp: 'receipt-timestamp', receiptTsa: 'tsa-chain', directory: 'directory',
 }
+// Which role each path of a log proof must point at (PROTOCOL.md §20.7).
+const LOG_ROLE = [['entry', 'log-entry'], ['proof', 'log-proof'], ['checkpoint', 'log-checkpoint']] as const satisfies ReadonlyArray<readonly [keyof ManifestLogProof, PartRole]>
 export type { ManifestNotice }
 
 export async function verifyEvidenceArchive(archive: Buffer, deps: EvidenceVerifyDeps): Promise<EvidenceReport> {
@@ -94,6 +97,7 @@ export async function verifyEvidenceArchive(archive: Buffer, deps: EvidenceVerif
   const ctx: MessageContext = {
     manifest: m, contents: layout.contents, directories, crls, deps, note, weak,
     pathSeen: (path) => { for (const c of path.slice(1)) cas.push(c) },
+    failures: () => findings.reduce((n, f) => n + (f.ok ? 0 : 1), 0),
   }
   for (const msg of m.messages) {
     try {
@@ -131,6 +135,7 @@ function checkReferences(m: Manifest, byPath: ReadonlyMap<string, ManifestPart>,
     for (const k of MESSAGE_PATH_MEMBERS) if (msg[k] !== undefined) expect(msg[k], MEMBER_ROLE[k], who)
     for (const a of msg.attachments) expect(a, 'attachment', who)
     for (const c of msg.crls) expect(c, 'crl', who)
+    for (const p of msg.log ?? []) for (const [k, role] of LOG_ROLE) expect(p[k], role, who)
   }
   for (const n of m.notices ?? []) {
     for (const k of NOTICE_PATH_MEMBERS) if (n[k] !== undefined) expect(n[k], NOTICE_ROLE[k], `notice ${n.messageId}`)

@@ -1,0 +1,107 @@
+// The recipient's inclusion proof of each delivered envelope (PROTOCOL.md §20.7): asked from the
+// recipient's node over the federation listener once the receipt is stored, for the receipt's index
+// and its checkpoint's size, checked against that checkpoint's root with the entry rebuilt from the
+// receipt's claims, and kept, so that the evidence bundle is complete offline later. A proof that
+// cannot be had is asked again with backoff; the bundle says why while it is missing.
+import type { Clock } from '../../clock.js'
+import type { Logger } from '../../log.js'
+import type { Db } from '../../storage/db.js'
+import type { ReceivedProofStore } from '../../storage/received-proofs.js'
+import type { ReceiptClaims } from '../../crypto/types.js'
+import { leafHash, verifyInclusion } from '../../tlog/index.js'
+import { verifyCheckpoint } from '../log/checkpoints.js'
+import { receivedEntry } from '../log/received-entry.js'
+import type { PeerLog } from '../log/audit.js'
+
+export interface ReceivedProofDeps {
+  readonly db: Db
+  readonly store: ReceivedProofStore
+  readonly peer: Pick<PeerLog, 'inclusion'>
+  readonly clock: Clock
+  readonly logger: Logger
+}
+
+const BATCH = 16
+const FIRST_RETRY_MS = 30_000
+const MAX_RETRY_MS = 6 * 3600_000
+
+/** The retry delay after `attempts` failed attempts: doubling from 30 s, at most 6 h. */
+export function retryDelay(attempts: number): number {
+  return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(attempts, 20))
+}
+
+/** Queues the fetch for a receipt that carries the recipient's log (call inside the delivery's write). */
+export function queueReceivedProof(store: ReceivedProofStore, messageId: string, claims: ReceiptClaims, now: number): void {
+  if (claims.log === undefined) return
+  let size: number
+  try {
+    size = verifyCheckpoint(claims.log.checkpoint).body.size
+  } catch {
+    return // the witness reports a bad checkpoint; the bundle shows the gap
+  }
+  store.enqueue({ messageId, agency: claims.to, index: claims.log.index, size, entry: receivedEntry(claims), checkpoint: claims.log.checkpoint }, now)
+}
+
+export class ReceivedProofFetcher {
+  readonly #d: ReceivedProofDeps
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<void> | undefined
+  #closed = false
+
+  constructor(d: ReceivedProofDeps) {
+    this.#d = d
+  }
+
+  /** Fetches what is due now (after a delivery, and from the timer); one run at a time. */
+  kick(): Promise<void> {
+    if (this.#closed) return Promise.resolve()
+    // Never rejects: a failure here (e.g. the node closing mid-run) waits for the next kick or timer.
+    this.#running ??= this.#run()
+      .catch((err: unknown) => { if (!this.#closed) this.#d.logger.warn({ err, event: 'log.received-proof.error' }, 'fetching the recipients\' inclusion proofs failed; will try again') })
+      .finally(() => { this.#running = undefined; this.#schedule() })
+    return this.#running
+  }
+
+  start(): void {
+    this.#schedule()
+  }
+
+  close(): void {
+    this.#closed = true
+    if (this.#timer) clearTimeout(this.#timer)
+  }
+
+  #schedule(): void {
+    if (this.#closed) return
+    if (this.#timer) clearTimeout(this.#timer)
+    const next = this.#d.store.nextDue()
+    if (next === undefined) return
+    this.#timer = setTimeout(() => void this.kick(), Math.max(0, next - this.#d.clock.now()) + 10)
+    this.#timer.unref()
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#closed) {
+      const due = this.#d.store.due(this.#d.clock.now(), BATCH)
+      if (due.length === 0) return
+      for (const r of due) {
+        if (this.#closed) return
+        let error: string | undefined
+        try {
+          const proof = await this.#d.peer.inclusion(r.agency, r.index, r.size)
+          const root = verifyCheckpoint(r.checkpoint).body.root
+          if (verifyInclusion(leafHash(r.entry), r.index, r.size, proof, root)) {
+            await this.#d.db.write(() => this.#d.store.save(r.messageId, proof))
+            continue
+          }
+          error = `the node of ${r.agency} answered a proof that does not lead to the root of the checkpoint in the receipt`
+        } catch (e) {
+          error = (e as Error).message
+        }
+        this.#d.logger.warn({ event: 'log.received-proof.retry', messageId: r.messageId, agency: r.agency, detail: error }, 'the recipient\'s inclusion proof could not be had; asking again later')
+        const next = this.#d.clock.now() + retryDelay(r.attempts)
+        await this.#d.db.write(() => this.#d.store.retry(r.messageId, next, error!))
+      }
+    }
+  }
+}

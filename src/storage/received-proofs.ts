@@ -1,0 +1,74 @@
+// The recipients' inclusion proofs of our delivered envelopes (PROTOCOL.md §20.7, migration 019):
+// queued in the write that marks the message delivered (enqueue() is synchronous: call it inside
+// Db.write), fetched and checked later by services/evidence/received-proofs.ts, read by evidence.
+import type Database from 'better-sqlite3'
+import type { Db } from './db.js'
+
+export interface ReceivedProofKey {
+  readonly messageId: string
+  readonly agency: string
+  readonly index: number
+  readonly size: number
+  readonly entry: Buffer
+  readonly checkpoint: string
+}
+
+export interface ReceivedProofRow extends ReceivedProofKey {
+  /** the hashes, once fetched and checked */
+  readonly proof: Buffer[] | undefined
+  readonly attempts: number
+  readonly lastError: string | null
+}
+
+type Raw = Omit<ReceivedProofRow, 'proof'> & { proof: Buffer | null }
+const COLS = 'message_id AS messageId, agency, idx AS "index", size, entry, checkpoint, proof, attempts, last_error AS lastError'
+const split = (b: Buffer | null): Buffer[] | undefined => {
+  if (b === null) return undefined
+  const out: Buffer[] = []
+  for (let i = 0; i < b.length; i += 32) out.push(b.subarray(i, i + 32))
+  return out
+}
+const row = (r: Raw | undefined): ReceivedProofRow | undefined => r && { ...r, proof: split(r.proof) }
+
+export class ReceivedProofStore {
+  readonly #s
+
+  constructor(db: Db) {
+    const p = <R>(sql: string): Database.Statement<unknown[], R> => db.sqlite.prepare<unknown[], R>(sql)
+    this.#s = {
+      insert: p(`INSERT INTO log_received_proofs (message_id, agency, idx, size, entry, checkpoint, next_attempt_at)
+        VALUES (@messageId, @agency, @index, @size, @entry, @checkpoint, @now) ON CONFLICT DO NOTHING`),
+      get: p<Raw>(`SELECT ${COLS} FROM log_received_proofs WHERE message_id = ?`),
+      due: p<Raw>(`SELECT ${COLS} FROM log_received_proofs INDEXED BY log_received_proofs_due
+        WHERE proof IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`),
+      save: p('UPDATE log_received_proofs SET proof = ?, attempts = attempts + 1, last_error = NULL WHERE message_id = ?'),
+      retry: p('UPDATE log_received_proofs SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE message_id = ? AND proof IS NULL'),
+      nextDue: p<number | null>('SELECT min(next_attempt_at) FROM log_received_proofs WHERE proof IS NULL').pluck(),
+    }
+  }
+
+  /** Queues the fetch (idempotent per message). Synchronous: call inside a Db.write fn. */
+  enqueue(k: ReceivedProofKey, now: number): void {
+    this.#s.insert.run({ ...k, now })
+  }
+
+  get(messageId: string): ReceivedProofRow | undefined {
+    return row(this.#s.get.get(messageId))
+  }
+
+  due(now: number, limit: number): ReceivedProofRow[] {
+    return this.#s.due.all(now, limit).map((r) => row(r)!)
+  }
+
+  save(messageId: string, proof: readonly Buffer[]): void {
+    this.#s.save.run(Buffer.concat(proof), messageId)
+  }
+
+  retry(messageId: string, nextAttemptAt: number, error: string): void {
+    this.#s.retry.run(nextAttemptAt, error.slice(0, 500), messageId)
+  }
+
+  nextDue(): number | undefined {
+    return this.#s.nextDue.get() ?? undefined
+  }
+}

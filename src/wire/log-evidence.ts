@@ -1,0 +1,30 @@
+// The transparency log in evidence bundles (PROTOCOL.md §20.7): the recipients' inclusion proofs
+// fetched after delivery and kept, and the source of a bundle's log proofs. Wired after the witness
+// (its signer, proofs and peer client), before delivery (which queues the fetches).
+import type { Db } from '../storage/db.js'
+import { LogRows } from '../storage/log-rows.js'
+import { ReceivedProofStore } from '../storage/received-proofs.js'
+import { ReceivedProofFetcher } from '../services/evidence/received-proofs.js'
+import { logEvidenceSource } from '../services/evidence/log-source.js'
+import type { MessageLog } from '../services/evidence/log-parts.js'
+import type { OutboxMessage } from '../storage/outbox.js'
+import type { LogWitness } from './witness.js'
+import type { Base } from './base.js'
+
+export interface LogEvidence {
+  readonly store: ReceivedProofStore
+  readonly fetcher: ReceivedProofFetcher
+  readonly logFor: (m: OutboxMessage) => Promise<MessageLog>
+}
+
+export function wireLogEvidence({ clock, log, closers }: Base, p: { db: Db; logWitness: LogWitness }): LogEvidence {
+  const store = new ReceivedProofStore(p.db)
+  const fetcher = new ReceivedProofFetcher({ db: p.db, store, peer: p.logWitness.audit.peer, clock, logger: log.child({ area: 'log' }) })
+  fetcher.start()
+  closers.push(() => fetcher.close())
+  const w = p.logWitness
+  const logFor = logEvidenceSource({
+    rows: new LogRows(p.db.sqlite), local: w.local, proofs: w.proofs, covering: (agency, index) => w.signer.covering(agency, index), received: store,
+  })
+  return { store, fetcher, logFor }
+}

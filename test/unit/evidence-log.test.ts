@@ -1,0 +1,122 @@
+// Evidence bundle v2 with the letter's events in the logs (PROTOCOL.md §20.7): the sender's
+// message.sent and message.delivered entries with their inclusion proofs under a checkpoint the sender
+// signed, checked by verify-evidence (leaf hash, proof, checkpoint signature and origin); every altered
+// piece is found and blamed on its part; an event the node could not prove is a weaker claim.
+import t from 'tap'
+import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
+import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
+import { defaultProfiles } from '../../src/crypto/profiles.js'
+import { TrustAnchors } from '../../src/pki/validate.js'
+import { buildEvidenceArchive, verifyEvidence } from '../../src/services/evidence/index.js'
+import { readLayout } from '../../src/evidence/layout.js'
+import { testFederation } from '../helpers/federation.js'
+import { signerOf } from '../vectors/fixtures.js'
+import { sendAndAcknowledge } from './evidence-fixture.js'
+import { MemoryLog, RecipientLogs, senderLogFor } from './evidence-log-fixture.js'
+import type { LogProofInput } from '../../src/services/evidence/log-parts.js'
+
+const fed = await testFederation()
+const profiles = defaultProfiles()
+const deps = { clock: { now: () => Date.now() }, profiles, directoryJws: () => fed.directoryJws }
+const verify = (archive: Buffer, strict = false) => verifyEvidence(archive, { anchors: new TrustAnchors([fed.root.cert]), profiles, strict })
+const failed = (r: Awaited<ReturnType<typeof verify>>) => r.findings.filter((f) => !f.ok)
+
+for (const profile of [joseV1, cmsV1]) {
+  t.test(`${profile.id}: the sender's proofs verify; the recipient's missing proof is a weaker claim`, async (t) => {
+    const sent = await sendAndAcknowledge({ fed, profile, to: ['mof', 'dga'] })
+    const { logFor } = senderLogFor(fed, sent.messages, { receivedGap: 'mof did not answer the proof request' })
+    const archive = await buildEvidenceArchive({ ...deps, logFor }, sent.letter, sent.messages)
+    const m = readLayout(archive).manifest!
+    t.same(m.messages[0]!.log!.map((p) => p.type), ['message.sent', 'message.delivered'])
+    t.equal(m.messages[0]!.log![0]!.checkpoint, m.messages[1]!.log![0]!.checkpoint, 'one checkpoint part shared by both messages')
+    const r = await verify(archive)
+    t.ok(r.ok, JSON.stringify(failed(r)))
+    t.equal(r.findings.filter((f) => f.ok && f.part.endsWith('.proof') && /is entry \d+ of the tree/.test(f.detail)).length, 4, 'four inclusion proofs checked')
+    t.ok(r.weak.some((w) => /message.received is not shown in the log of "mof": mof did not answer/.test(w)))
+    t.notOk((await verify(archive, true)).ok, '--strict refuses the missing proof')
+  })
+}
+
+for (const profile of [joseV1, cmsV1]) {
+  t.test(`${profile.id}: all three events proven, the received one under the checkpoint its receipt carries`, async (t) => {
+    const recipients = new RecipientLogs(fed)
+    const sent = await sendAndAcknowledge({ fed, profile, to: ['mof', 'dga'], receiptLog: recipients.receiptLog })
+    const { logFor } = senderLogFor(fed, sent.messages, { recipients })
+    const archive = await buildEvidenceArchive({ ...deps, logFor }, sent.letter, sent.messages)
+    const r = await verify(archive)
+    t.ok(r.ok, JSON.stringify(failed(r)))
+    t.equal(r.findings.filter((f) => f.ok && f.part.endsWith('message.received.proof')).length, 2)
+    t.ok(r.findings.some((f) => f.ok && /is the checkpoint the receipt carries/.test(f.detail)))
+    t.strictSame(r.weak.filter((w) => /log/.test(w)), [])
+  })
+}
+
+t.test('found: the received entry under a later checkpoint of the recipient than the receipt\'s', async (t) => {
+  const recipients = new RecipientLogs(fed)
+  const sent = await sendAndAcknowledge({ fed, profile: joseV1, to: ['mof'], receiptLog: recipients.receiptLog })
+  const later = recipients.logs.get('mof')!
+  later.append({ v: 1, type: 'trust.directory', at: new Date(0).toISOString(), agency: 'mof', serial: 99, sha256: '00' })
+  const { logFor } = senderLogFor(fed, sent.messages, {
+    recipients,
+    edit: (_m, p) => p.map((x) => (x.type === 'message.received' ? { ...x, size: later.entries.length, proof: later.proof(x.index), checkpoint: later.checkpoint() } : x)),
+  })
+  const r = await verify(await buildEvidenceArchive({ ...deps, logFor }, sent.letter, sent.messages))
+  t.notOk(r.ok)
+  t.ok(failed(r).some((f) => f.part.startsWith('checkpoints/') && /is not the checkpoint and index/.test(f.detail)), JSON.stringify(failed(r)))
+})
+
+t.test('found: a received entry that is not the receipt\'s claims', async (t) => {
+  const recipients = new RecipientLogs(fed)
+  const sent = await sendAndAcknowledge({ fed, profile: joseV1, to: ['mof'], receiptLog: recipients.receiptLog })
+  const { logFor } = senderLogFor(fed, sent.messages, {
+    recipients,
+    edit: (_m, p) => p.map((x) => (x.type === 'message.received' ? { ...x, entry: Buffer.from(x.entry.toString().replace('"from":"moi"', '"from":"dga"')) } : x)),
+  })
+  const r = await verify(await buildEvidenceArchive({ ...deps, logFor }, sent.letter, sent.messages))
+  t.ok(failed(r).some((f) => f.part.endsWith('message.received.entry')), JSON.stringify(failed(r)))
+})
+
+t.test('an undelivered message proves its sending in the log', async (t) => {
+  const sent = await sendAndAcknowledge({ fed, profile: joseV1, to: ['mof'], undelivered: ['mof'] })
+  const { logFor } = senderLogFor(fed, sent.messages)
+  const r = await verify(await buildEvidenceArchive({ ...deps, logFor }, sent.letter, sent.messages))
+  t.ok(r.findings.some((f) => f.ok && f.part.endsWith('message.sent.proof')))
+  t.same(failed(r).map((f) => f.part), [`messages/${sent.messages[0]!.messageId}`], 'only the missing receipt fails')
+})
+
+t.test('a bundle without log members (a node before §20) still verifies, and says so', async (t) => {
+  const sent = await sendAndAcknowledge({ fed, profile: joseV1 })
+  const r = await verify(await buildEvidenceArchive(deps, sent.letter, sent.messages))
+  t.ok(r.ok)
+  t.ok(r.findings.some((f) => /carries no log inclusion proofs/.test(f.detail)))
+})
+
+const flip = (b: Buffer) => { const c = Buffer.from(b); c[31] = c[31]! ^ 1; return c }
+const CASES: Array<{ name: string; edit: (p: LogProofInput[], ctx: { other: string }) => LogProofInput[]; blame: RegExp }> = [
+  { name: 'a proof hash altered', edit: (p) => [{ ...p[0]!, proof: [flip(p[0]!.proof[0]!), ...p[0]!.proof.slice(1)] }, p[1]!], blame: /message\.sent\.proof$/ },
+  { name: 'the index of another entry', edit: (p) => [{ ...p[0]!, index: p[0]!.index + 1 }, p[1]!], blame: /message\.sent\.proof$/ },
+  { name: 'a sent entry naming another envelope', edit: (p) => [{ ...p[0]!, entry: Buffer.from(p[0]!.entry.toString().replace(/"envelopeSha256":"[0-9a-f]/, '"envelopeSha256":"x')) }, p[1]!], blame: /message\.sent\.entry$/ },
+  { name: 'a delivered entry not in canonical JSON', edit: (p) => [p[0]!, { ...p[1]!, entry: Buffer.from(p[1]!.entry.toString().replace('{', '{ ')) }], blame: /message\.delivered\.entry$/ },
+  { name: 'a checkpoint of another agency\'s log', edit: (p, c) => p.map((x) => ({ ...x, checkpoint: c.other })), blame: /^checkpoints\// },
+  { name: 'a manifest size other than the checkpoint\'s', edit: (p) => [{ ...p[0]!, size: p[0]!.size - 1 }, p[1]!], blame: /^checkpoints\// },
+  { name: 'the delivered event claimed for the recipient\'s log', edit: (p) => [p[0]!, { ...p[1]!, log: 'mof' }], blame: /^manifest\.json$/ },
+]
+for (const c of CASES) {
+  t.test(`found: ${c.name}`, async (t) => {
+    const sent = await sendAndAcknowledge({ fed, profile: joseV1 })
+    const { logFor } = senderLogFor(fed, sent.messages, { edit: (_m, p) => c.edit(p, { other: new MemoryLog(fed, 'mof').checkpoint() }) })
+    const r = await verify(await buildEvidenceArchive({ ...deps, logFor }, sent.letter, sent.messages))
+    t.notOk(r.ok)
+    t.ok(failed(r).some((f) => c.blame.test(f.part)), JSON.stringify(failed(r)))
+  })
+}
+
+t.test('found: a checkpoint signed by another agency with the sender\'s origin', async (t) => {
+  const sent = await sendAndAcknowledge({ fed, profile: joseV1 })
+  const { log } = senderLogFor(fed, sent.messages)
+  const forged = log.checkpoint(log.entries.length, signerOf(fed, 'mof'))
+  const { logFor } = senderLogFor(fed, sent.messages, { edit: (_m, p) => p.map((x) => ({ ...x, checkpoint: forged })) })
+  const r = await verify(await buildEvidenceArchive({ ...deps, logFor }, sent.letter, sent.messages))
+  t.notOk(r.ok)
+  t.ok(failed(r).some((f) => f.part.startsWith('checkpoints/') && /not a signing certificate of active agency "moi"/.test(f.detail)), JSON.stringify(failed(r)))
+})
