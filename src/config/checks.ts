@@ -36,7 +36,8 @@ export interface RawConfig {
   }
   limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number; maxAttachmentBytes: number; maxAttachmentsTotalBytes: number; maxAttachments: number }
   storage: { synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto' }
-  log: { level: LogLevel; checkpointSeconds: number; auditSeconds: number; enabled: boolean }
+  log: { level: LogLevel }
+  transparencyLog: { checkpointSeconds: number; auditSeconds: number; enabled: boolean }
   registers: { books: Array<{ id: string; direction: 'receive' | 'send'; title: string; prefix: string }> }
   notifications: {
     retentionDays: number

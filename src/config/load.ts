@@ -128,6 +128,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     limits: { ...c.limits },
     storage: { ...c.storage },
     log: { ...c.log },
+    transparencyLog: { ...c.transparencyLog },
     registers: { books: c.registers.books.map((b) => ({ ...b })) },
     notifications: {
       retentionDays: c.notifications.retentionDays,

@@ -120,8 +120,10 @@ export interface Config {
     readonly maxAttachments: number
   }
   readonly storage: { readonly synchronous: 'FULL' | 'NORMAL'; readonly checkpoint: 'worker' | 'auto' }
-  /** Logging, and the transparency log's timers (PROTOCOL.md §20.4, §20.6). */
-  readonly log: { readonly level: LogLevel; readonly checkpointSeconds: number; readonly auditSeconds: number; readonly enabled: boolean }
+  /** Logging (pino). */
+  readonly log: { readonly level: LogLevel }
+  /** The transparency log's timers (PROTOCOL.md §20.4, §20.6); enabled is for the bench only. */
+  readonly transparencyLog: { readonly checkpointSeconds: number; readonly auditSeconds: number; readonly enabled: boolean }
   /** Extra register books beside receive, send and circular (README "Registers"). */
   readonly registers: { readonly books: readonly RegisterBookConfig[] }
   /** Event stream and webhooks (issue 5 §6). */

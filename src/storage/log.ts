@@ -237,7 +237,7 @@ export class LogStore {
     this.#s.donePending.run(seq)
   }
 
-  /** log.enabled false (bench only): the state changes are not logged; their pending rows go. */
+  /** transparencyLog.enabled false (bench only): the state changes are not logged; their pending rows go. */
   discardPending(): void {
     this.#s.discardPending.run()
   }

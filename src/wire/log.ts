@@ -20,9 +20,9 @@ export interface LogWiring {
 export function wireLogAppender({ config, clock, log, closers }: Base, db: Db): LogWiring {
   let ids: () => Iterable<string> = () => config.agencies.map((a) => a.id)
   const appender = new LeafAppender({ sqlite: db.sqlite, hosted: () => ids() })
-  // log.enabled false (bench only, to measure the log's cost): the triggers' pending rows are dropped.
+  // transparencyLog.enabled false (bench only, to measure the log's cost): the triggers' pending rows are dropped.
   const store = new LogStore(db.sqlite)
-  db.afterEachWrite(config.log.enabled ? () => appender.drain() : () => store.discardPending())
+  db.afterEachWrite(config.transparencyLog.enabled ? () => appender.drain() : () => store.discardPending())
   // Changes made outside any write() (a direct store call, an older process that died mid-way) get
   // their entries now, before the node does anything else.
   db.tx(() => undefined)

@@ -58,12 +58,12 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     largeBodies: config.federation.largeBodies,
     receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink, notices,
       sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders), classified: p.classified.receive,
-      ...(config.log.enabled ? { tlog: p.logWitness.receiveLog } : {}), witness: p.logWitness.witness },
+      ...(config.transparencyLog.enabled ? { tlog: p.logWitness.receiveLog } : {}), witness: p.logWitness.witness },
     logProofs: p.logWitness.proofs,
   })
   const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
   const send = { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps,
-    checkpoint: (agency: string) => (config.log.enabled ? p.logWitness.signer.latest(agency) : undefined),
+    checkpoint: (agency: string) => (config.transparencyLog.enabled ? p.logWitness.signer.latest(agency) : undefined),
     recordPlaintext: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) }
   const api = await buildApiServer({
     log,

@@ -58,8 +58,8 @@ export function wireWitness({ config, clock, log, closers }: Base, p: WitnessPar
   return {
     local, signer, proofs: logProofs({ log: local, signer }), witness, peerCheckpoints, receiveLog, audit,
     start() {
-      signer.start(config.log.checkpointSeconds)
-      stopAudits = startAudits(audit, config.log.auditSeconds)
+      signer.start(config.transparencyLog.checkpointSeconds)
+      stopAudits = startAudits(audit, config.transparencyLog.auditSeconds)
     },
   }
 }

@@ -1,7 +1,7 @@
 // npm run bench: end-to-end letters/s between two real nodes (separate processes, real mTLS,
 // real SQLite with fsync) beside the crypto-only ceiling for the same letter, measured in the
 // same run so that only the ratio is compared (machine speed drifts between runs); the letters case
-// runs twice, without the transparency log (log.enabled false) and with it, and reports the ratio.
+// runs twice, without the transparency log (transparencyLog.enabled false) and with it, and reports the ratio.
 //   npm run bench -- [--case all|letters|circular] [--letters 10000] [--concurrency 64] [--from moi] [--to mof]
 //   The circular case (one letter to 500 agencies on 4 hosting nodes) is in circular.ts.
 //   npm run bench -- --case crash [--letters 400] [--kills 12] [--seed 1] [--concurrency 4]: issue 13 §3,
@@ -73,10 +73,10 @@ async function lettersCase() {
   console.log(`  crypto only: ${ceiling.perSecond.toFixed(0)} letters/s (${(1000 / ceiling.perSecond).toFixed(2)} ms per letter)`)
   for (const [k, v] of Object.entries(ceiling.breakdownMs)) console.log(`    ${k.padEnd(22)} ${v.toFixed(3)} ms`)
 
-  // The transparency log's cost (issue 14 §6): the same run without it (log.enabled false, bench only),
+  // The transparency log's cost (issue 14 §6): the same run without it (transparencyLog.enabled false, bench only),
   // side by side in this process, so that only the ratio is compared.
   const benchConfig = process.env.BENCH_CONFIG ? JSON.parse(process.env.BENCH_CONFIG) as Record<string, unknown> : {}
-  const withoutLog = await endToEnd(payload, 'without the transparency log', { ...benchConfig, log: { enabled: false } })
+  const withoutLog = await endToEnd(payload, 'without the transparency log', { ...benchConfig, transparencyLog: { enabled: false } })
   const withLog = await endToEnd(payload, 'with the transparency log', benchConfig)
   console.log(`
 end to end: ${withLog.rate.toFixed(0)} letters/s with the log, ${withoutLog.rate.toFixed(0)} without`)

@@ -55,7 +55,8 @@ t.test('defaults are filled and relative paths resolve against the config folder
   }, 'no attempt cap by default: the give-up horizon of 3 days decides (PROTOCOL.md §7.2)')
   t.same(c.limits, { maxEnvelopeBytes: 157286400, maxApiBodyBytes: 157286400, maxAttachmentBytes: 104857600, maxAttachmentsTotalBytes: 104857600, maxAttachments: 100 })
   t.same(c.storage, { synchronous: 'FULL', checkpoint: 'auto' })
-  t.same(c.log, { level: 'info', checkpointSeconds: 60, enabled: true, auditSeconds: 3600 })
+  t.same(c.log, { level: 'info' })
+  t.same(c.transparencyLog, { checkpointSeconds: 60, enabled: true, auditSeconds: 3600 })
 })
 
 t.test('absolute paths stay; the file name itself is relative to cwd', async (t) => {

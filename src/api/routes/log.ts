@@ -30,6 +30,6 @@ export async function logRoutes(app: FastifyInstance, log: LogApi): Promise<void
     schema: { summary: "The peers' log checkpoints this node holds, and the misbehaviour proofs it keeps (PROTOCOL.md §20.6)", tags: ['log'], response: { 200: ref(schemaIds.apiLogPeers) } },
   }, async () => log.peers())
   app.post('/api/v1/log/audit', {
-    schema: { summary: "Audit the peers' logs now (PROTOCOL.md §20.6); as the background audit (log.auditSeconds) does", tags: ['log'], response: { 200: ref(schemaIds.apiLogAudit) } },
+    schema: { summary: "Audit the peers' logs now (PROTOCOL.md §20.6); as the background audit (transparencyLog.auditSeconds) does", tags: ['log'], response: { 200: ref(schemaIds.apiLogAudit) } },
   }, async () => log.audit())
 }

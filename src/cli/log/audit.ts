@@ -1,5 +1,5 @@
 // `saraban-node log audit`: asks the running node (POST /api/v1/log/audit) to audit its peers' logs now
-// (PROTOCOL.md §20.6), as its background task does every log.auditSeconds.
+// (PROTOCOL.md §20.6), as its background task does every transparencyLog.auditSeconds.
 import { readKey } from '../retry.js'
 import { CliError, parse } from '../args.js'
 

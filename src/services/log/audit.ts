@@ -99,7 +99,7 @@ export async function auditAll(d: AuditDeps): Promise<PeerAudit[]> {
   return out
 }
 
-/** The background audit (config log.auditSeconds; 0 = off). Returns a stop function. */
+/** The background audit (config transparencyLog.auditSeconds; 0 = off). Returns a stop function. */
 export function startAudits(d: AuditDeps, seconds: number): () => void {
   if (seconds <= 0) return () => {}
   let running = false

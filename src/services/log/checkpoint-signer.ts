@@ -1,4 +1,4 @@
-// When checkpoints are signed (PROTOCOL.md §20.4): every log.checkpointSeconds while the log grew,
+// When checkpoints are signed (PROTOCOL.md §20.4): every transparencyLog.checkpointSeconds while the log grew,
 // and for every receipt, a checkpoint whose tree includes the receipt's `message.received` entry.
 // Receipts are signed after their entry is committed; the receipts waiting at one moment share one
 // checkpoint (coalescing: with c receives in flight, about 1/c checkpoint signatures per letter).
@@ -114,7 +114,7 @@ export class CheckpointSigner {
     return n
   }
 
-  /** Every `seconds` (config log.checkpointSeconds; 0 = only with receipts). */
+  /** Every `seconds` (config transparencyLog.checkpointSeconds; 0 = only with receipts). */
   start(seconds: number): void {
     if (seconds <= 0 || this.#timer) return
     this.#timer = setInterval(() => this.signGrown(), seconds * 1000)
