@@ -1,4 +1,5 @@
-// Migration 022: the `disputed` notice type (PROTOCOL.md §18.2, §18.4; e-CMS InvalidAcceptIDNotifier).
+// Migration 022: the `disputed` notice type (PROTOCOL.md §18.2, §18.4; e-CMS InvalidAcceptIDNotifier),
+// and InvalidAcceptIDNotifier as an e-CMS queue item kind (the recipient's client pulls the dispute).
 // SQLite cannot widen a CHECK in place, and the migration runs in one transaction with foreign keys on,
 // so the notices table is rebuilt by renaming: the old tables are renamed (which rewrites the foreign
 // key of notice_envelopes and the transparency-log trigger to the old name), the new ones are created
@@ -49,4 +50,26 @@ CREATE UNIQUE INDEX notices_one_withdrawal ON notices (refers_to, direction) WHE
 CREATE UNIQUE INDEX notices_one_dispute ON notices (refers_to, direction) WHERE type = 'disputed';
 CREATE TRIGGER log_notice AFTER INSERT ON notices
 BEGIN INSERT INTO log_pending (source, ref) VALUES ('notice-' || NEW.direction, json_array(NEW.message_id)); END;
+
+DROP INDEX ecms_queue_next;
+ALTER TABLE ecms_queue RENAME TO ecms_queue_v21;
+CREATE TABLE ecms_queue (
+  seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+  process_id      TEXT NOT NULL UNIQUE,
+  agency          TEXT NOT NULL,
+  kind            TEXT NOT NULL CHECK (kind IN ('GovernmentDocument', 'ReceiveLetterNotifier', 'AcceptLetterNotifier',
+                    'RejectLetterNotifier', 'InvalidLetterNotifier', 'InvalidAcceptIDNotifier')),
+  correlation_id  INTEGER NOT NULL REFERENCES ecms_correlation (id),
+  facts_json      TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  pulled_at       INTEGER,
+  pulls           INTEGER NOT NULL DEFAULT 0,
+  deleted_at      INTEGER,
+  withdrawn_at    INTEGER,
+  UNIQUE (agency, kind, correlation_id)
+);
+INSERT INTO ecms_queue (seq, process_id, agency, kind, correlation_id, facts_json, created_at, pulled_at, pulls, deleted_at, withdrawn_at)
+  SELECT seq, process_id, agency, kind, correlation_id, facts_json, created_at, pulled_at, pulls, deleted_at, withdrawn_at FROM ecms_queue_v21;
+DROP TABLE ecms_queue_v21;
+CREATE INDEX ecms_queue_next ON ecms_queue (agency, seq) WHERE deleted_at IS NULL;
 `
