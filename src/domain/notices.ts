@@ -86,6 +86,18 @@ export function sameRegister(a: Notice['register'], b: Notice['register']): bool
   return a !== undefined && b !== undefined && a.book === b.book && a.year === b.year && a.number === b.number
 }
 
+/** PROTOCOL.md §18.5 check 4: a `disputed` notice against the answer we sent about that letter (if
+ *  any); the refusal's code and field, or undefined when it may be recorded. */
+export function disputeProblem(dispute: Notice, ourAnswer: Notice | undefined): { code: ErrorCode; field: string; detail: string } | undefined {
+  if (ourAnswer?.type !== 'accepted') {
+    return { code: 'ERR_NOTICE_INVALID', field: '/notice/type', detail: `Letter ${dispute.messageId} was not accepted here, so there is no acceptance to dispute.` }
+  }
+  if (!sameRegister(dispute.register, ourAnswer.register)) {
+    return { code: 'ERR_NOTICE_INVALID', field: '/notice/register', detail: `The dispute names another register entry than the acceptance of letter ${dispute.messageId} gave.` }
+  }
+  return undefined
+}
+
 /** Which side sends a notice type: answers go recipient → sender, withdrawals and disputes sender →
  *  recipient. */
 export function isAnswer(type: NoticeType): boolean {

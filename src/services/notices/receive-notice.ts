@@ -5,7 +5,7 @@
 // system is told (events).
 import { SarabanError } from '../../errors.js'
 import { check, schemaIds } from '../../schema/index.js'
-import { isAnswer, sameRegister, type Notice } from '../../domain/notices.js'
+import { disputeProblem, isAnswer, type Notice } from '../../domain/notices.js'
 import type { EventSink } from '../../domain/events.js'
 import type { Db } from '../../storage/db.js'
 import type { LetterRef, NoticeInsert, NoticeRow, NoticeStore, NewInNotice } from '../../storage/notices.js'
@@ -43,17 +43,11 @@ export function checkNotice(deps: NoticeReceiveDeps, raw: unknown, routing: { fr
   return { notice, ref }
 }
 
-/** PROTOCOL.md §18.5 check 4: a dispute is about our acceptance (we registered the letter and sent an
- *  `accepted` notice), and names exactly its register entry; else ERR_NOTICE_INVALID. */
+/** PROTOCOL.md §18.5 check 4: a dispute is about our acceptance, naming exactly its register entry. */
 function checkDispute(notice: Notice, about: readonly NoticeRow[]): void {
   const ours = about.find((n) => n.direction === 'out' && (n.type === 'accepted' || n.type === 'rejected'))
-  if (ours?.type !== 'accepted') {
-    throw new SarabanError('ERR_NOTICE_INVALID', `Letter ${notice.messageId} was not accepted here, so there is no acceptance to dispute.`, { field: '/notice/type' })
-  }
-  const accepted = (JSON.parse(ours.noticeJson) as Notice).register
-  if (!sameRegister(notice.register, accepted)) {
-    throw new SarabanError('ERR_NOTICE_INVALID', `The dispute names another register entry than the acceptance of letter ${notice.messageId} gave.`, { field: '/notice/register' })
-  }
+  const problem = disputeProblem(notice, ours && (JSON.parse(ours.noticeJson) as Notice))
+  if (problem) throw new SarabanError(problem.code, problem.detail, { field: problem.field })
 }
 
 /** Stores the notice with our receipt, and emits its event, in one transaction. */
