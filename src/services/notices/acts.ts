@@ -1,5 +1,5 @@
 // The acts behind the notice API (PROTOCOL.md §18): the recipient registers or rejects a received
-// letter; the sender withdraws a delivered one. Phase one, in one transaction: check the state table
+// letter; the sender withdraws a delivered one, or disputes the receive number of an acceptance. Phase one, in one transaction: check the state table
 // (domain/notices.ts), take the receive number, record the notice. Phase two seals and queues it
 // (seal-notice.ts). The API answers after both; a notice that must wait is sealed later.
 import { randomUUID } from 'node:crypto'
