@@ -85,5 +85,6 @@ export async function checkNoticeEntry(n: ManifestNotice, ctx: MessageContext): 
 function describe(n: Notice): string {
   if (n.type === 'accepted' && n.register) return `(receive number ${n.register.number}, book ${n.register.book}, ${n.register.year}, at ${n.at})`
   if (n.type === 'rejected') return `(${n.reasonCode}: ${n.reason})`
+  if (n.type === 'disputed' && n.register) return `(receive number ${n.register.number}, book ${n.register.book}, ${n.register.year}: ${n.reason})`
   return `(${n.reason ?? ''})`
 }
