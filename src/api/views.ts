@@ -9,6 +9,7 @@ import { inboxState, recipientState, type Notice } from '../domain/notices.js'
 export interface NoticesAbout {
   readonly answer?: NoticeRow | undefined
   readonly withdrawal?: NoticeRow | undefined
+  readonly dispute?: NoticeRow | undefined
 }
 
 const iso = (ms: number | null | undefined) => (ms == null ? undefined : isoTime(ms))
@@ -30,14 +31,17 @@ export function noticeDeliveryView(r: NoticeRow) {
 function recipientNoticesView(m: OutboxMessageMeta, about: NoticesAbout) {
   const answer = about.answer?.direction === 'in' ? about.answer : undefined
   const withdrawal = about.withdrawal?.direction === 'out' ? about.withdrawal : undefined
+  const dispute = about.dispute?.direction === 'out' ? about.dispute : undefined
   const a = answer && noticeOf(answer)
   const w = withdrawal && noticeOf(withdrawal)
+  const d = dispute && noticeOf(dispute)
   return {
     state: recipientState(m.status, a?.type, withdrawal !== undefined),
     ...(a?.type === 'accepted' ? { accepted: { ...registerView(a), registeredAt: a.at, receivedAt: isoTime(answer!.createdAt), noticeMessageId: answer!.messageId } } : {}),
     ...(a?.type === 'rejected' ? { rejected: { reasonCode: a.reasonCode!, reason: a.reason!, rejectedAt: a.at, receivedAt: isoTime(answer!.createdAt), noticeMessageId: answer!.messageId } } : {}),
     // A withdrawal that cancelled the queued delivery has no notice (PROTOCOL.md §18.4).
     ...(w ? { withdrawn: { reason: w.reason!, withdrawnAt: w.at, ...(shownStatus(m.status, m.lastErrorCode) === 'cancelled' ? { cancelled: true as const } : { notice: noticeDeliveryView(withdrawal!) }) } } : {}),
+    ...(dispute ? { disputed: { reason: d!.reason!, disputedAt: d!.at, notice: noticeDeliveryView(dispute) } } : {}),
   }
 }
 
@@ -45,13 +49,17 @@ function recipientNoticesView(m: OutboxMessageMeta, about: NoticesAbout) {
 export function inboxNoticesView(about: NoticesAbout) {
   const answer = about.answer?.direction === 'out' ? about.answer : undefined
   const withdrawal = about.withdrawal?.direction === 'in' ? about.withdrawal : undefined
+  const dispute = about.dispute?.direction === 'in' ? about.dispute : undefined
   const a = answer && noticeOf(answer)
   const w = withdrawal && noticeOf(withdrawal)
+  const d = dispute && noticeOf(dispute)
   return {
     state: inboxState(a?.type, withdrawal !== undefined),
     ...(a?.type === 'accepted' ? { registration: { ...registerView(a), registeredAt: a.at, notice: noticeDeliveryView(answer!) } } : {}),
     ...(a?.type === 'rejected' ? { rejection: { reasonCode: a.reasonCode!, reason: a.reason!, rejectedAt: a.at, notice: noticeDeliveryView(answer!) } } : {}),
     ...(w ? { withdrawal: { reason: w.reason!, withdrawnAt: w.at, receivedAt: isoTime(withdrawal!.createdAt), noticeMessageId: withdrawal!.messageId } } : {}),
+    // The sender disputes our acceptance's receive number (PROTOCOL.md §18.4): the registration stands.
+    ...(d ? { dispute: { book: d.register!.book, year: d.register!.year, receiveNumber: d.register!.number, reason: d.reason!, disputedAt: d.at, receivedAt: isoTime(dispute!.createdAt), noticeMessageId: dispute!.messageId } } : {}),
   }
 }
 

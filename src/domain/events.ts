@@ -7,6 +7,7 @@ export const EVENT_TYPES = [
   'letter.accepted', // sender: a recipient registered the letter, with its receive number
   'letter.rejected', // sender: a recipient rejected it, with a reason
   'letter.withdrawn', // inbox: the sender withdrew a letter
+  'letter.disputed', // inbox: the sender disputes the receive number of our acceptance (PROTOCOL.md §18.4)
   'letter.cancelled', // sender: a withdrawal cancelled a recipient's queued delivery (PROTOCOL.md §18.4)
   'letter.requeued', // sender: an operator sent a failed recipient again (PROTOCOL.md §7.2)
   'letter.deadline-at-risk', // sender: deliverBy is near and a recipient is not delivered yet

@@ -1,10 +1,10 @@
 // Notices about a letter (PROTOCOL.md §18): the recipient's answer (accepted = registered, the second
-// acknowledgement stage; rejected) and the sender's withdrawal. Pure rules: which acts each side may
+// acknowledgement stage; rejected), the sender's withdrawal, and the sender's dispute of an acceptance. Pure rules: which acts each side may
 // still do, and the state each side shows. The tables are the specification (§18.4).
 import type { ErrorCode } from '../errors.js'
 import type { RecipientStatus } from './delivery.js'
 
-export const NOTICE_TYPES = ['accepted', 'rejected', 'withdrawn'] as const
+export const NOTICE_TYPES = ['accepted', 'rejected', 'withdrawn', 'disputed'] as const
 export type NoticeType = (typeof NOTICE_TYPES)[number]
 
 /** PROTOCOL.md §18.3 (e-CMS RejectLetterNotifier / InvalidLetterNotifier). */
@@ -68,9 +68,40 @@ export function recipientState(delivery: RecipientStatus, answer: NoticeType | u
   return withdrawn ? 'withdrawn' : delivery
 }
 
-/** Which side sends a notice type: answers go recipient → sender, withdrawals sender → recipient. */
+/** What disputing a recipient's acceptance does, by its state (§18.4): only an acceptance can be
+ *  disputed (its receive number is what e-CMS's InvalidAcceptIDNotifier calls wrong); a code is a
+ *  refusal (409). */
+export const DISPUTE: Readonly<Record<RecipientState, 'notice' | ErrorCode>> = {
+  delivered: 'ERR_NOTICE_INVALID',
+  queued: 'ERR_NOTICE_INVALID',
+  sending: 'ERR_NOTICE_INVALID',
+  failed: 'ERR_NOT_DELIVERED',
+  accepted: 'notice',
+  rejected: 'ERR_ALREADY_REJECTED',
+  withdrawn: 'ERR_ALREADY_WITHDRAWN',
+}
+
+/** Whether two register entries are the same (a dispute names exactly the acceptance's, §18.2). */
+export function sameRegister(a: Notice['register'], b: Notice['register']): boolean {
+  return a !== undefined && b !== undefined && a.book === b.book && a.year === b.year && a.number === b.number
+}
+
+/** PROTOCOL.md §18.5 check 4: a `disputed` notice against the answer we sent about that letter (if
+ *  any); the refusal's code and field, or undefined when it may be recorded. */
+export function disputeProblem(dispute: Notice, ourAnswer: Notice | undefined): { code: ErrorCode; field: string; detail: string } | undefined {
+  if (ourAnswer?.type !== 'accepted') {
+    return { code: 'ERR_NOTICE_INVALID', field: '/notice/type', detail: `Letter ${dispute.messageId} was not accepted here, so there is no acceptance to dispute.` }
+  }
+  if (!sameRegister(dispute.register, ourAnswer.register)) {
+    return { code: 'ERR_NOTICE_INVALID', field: '/notice/register', detail: `The dispute names another register entry than the acceptance of letter ${dispute.messageId} gave.` }
+  }
+  return undefined
+}
+
+/** Which side sends a notice type: answers go recipient → sender, withdrawals and disputes sender →
+ *  recipient. */
 export function isAnswer(type: NoticeType): boolean {
-  return type !== 'withdrawn'
+  return type === 'accepted' || type === 'rejected'
 }
 
 /** The Common-Era calendar year of an instant in Asia/Bangkok (UTC+07:00, no daylight saving). */

@@ -75,7 +75,7 @@ export const MESSAGE_PATH_MEMBERS = [
  *  answer: its signed notice as received and our receipt; no content key). */
 export interface ManifestNotice {
   messageId: string
-  type: 'accepted' | 'rejected' | 'withdrawn'
+  type: 'accepted' | 'rejected' | 'withdrawn' | 'disputed'
   direction: 'sent' | 'received'
   /** the message id of the letter envelope it is about (one of `messages`) */
   about: string
@@ -204,7 +204,7 @@ function checkShape(v: unknown): string | undefined {
         if (!isStr(n[k])) return `notices[${i}].${k} is not a string`
       }
       for (const k of NOTICE_PATH_MEMBERS) if (n[k] !== undefined && !isStr(n[k])) return `notices[${i}].${k} is not a string`
-      if (!['accepted', 'rejected', 'withdrawn'].includes(n.type) || !['sent', 'received'].includes(n.direction)) return `notices[${i}] has an unknown type or direction`
+      if (!['accepted', 'rejected', 'withdrawn', 'disputed'].includes(n.type) || !['sent', 'received'].includes(n.direction)) return `notices[${i}] has an unknown type or direction`
       if (n.crls !== undefined && (!Array.isArray(n.crls) || !n.crls.every(isStr))) return `notices[${i}].crls is not an array of paths`
       if (!isStr(n.noticeTime) || !PROOFS.includes(n.noticeTimeProof) || !isStr(n.noticeImprint)) return `notices[${i}] lacks noticeTime, noticeTimeProof or noticeImprint`
       for (const k of ['receiptTime', 'receiptImprint'] as const) if (n[k] !== undefined && !isStr(n[k])) return `notices[${i}].${k} is not a string`

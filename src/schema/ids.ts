@@ -33,6 +33,7 @@ export const schemaIds = {
   apiInboxRegister: 'urn:saraban:api:inbox-register:v1',
   apiInboxReject: 'urn:saraban:api:inbox-reject:v1',
   apiLetterWithdraw: 'urn:saraban:api:letter-withdraw:v1',
+  apiLetterDispute: 'urn:saraban:api:letter-dispute:v1',
   apiLetterRetry: 'urn:saraban:api:letter-retry:v1',
   apiPeers: 'urn:saraban:api:peers:v1',
   apiRegisterParams: 'urn:saraban:api:register-params:v1',

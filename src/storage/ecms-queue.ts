@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3'
 import type { Db } from './db.js'
 
 /** What a queue item hands out: a letter, or a notifier about a letter the agency sent (e-cms.md §3). */
-export const ECMS_ITEM_KINDS = ['GovernmentDocument', 'ReceiveLetterNotifier', 'AcceptLetterNotifier', 'RejectLetterNotifier', 'InvalidLetterNotifier'] as const
+export const ECMS_ITEM_KINDS = ['GovernmentDocument', 'ReceiveLetterNotifier', 'AcceptLetterNotifier', 'RejectLetterNotifier', 'InvalidLetterNotifier', 'InvalidAcceptIDNotifier'] as const
 export type EcmsItemKind = (typeof ECMS_ITEM_KINDS)[number]
 
 export interface Correlation {

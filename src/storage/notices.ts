@@ -186,12 +186,13 @@ export class NoticeStore {
   }
 }
 
-/** Per letter envelope: its answer and withdrawal, as NoticeRows. */
-export function noticesByRef(rows: readonly NoticeRow[]): Map<string, { answer?: NoticeRow; withdrawal?: NoticeRow }> {
-  const m = new Map<string, { answer?: NoticeRow; withdrawal?: NoticeRow }>()
+/** Per letter envelope: its answer, withdrawal and dispute, as NoticeRows. */
+export function noticesByRef(rows: readonly NoticeRow[]): Map<string, { answer?: NoticeRow; withdrawal?: NoticeRow; dispute?: NoticeRow }> {
+  const m = new Map<string, { answer?: NoticeRow; withdrawal?: NoticeRow; dispute?: NoticeRow }>()
   for (const r of rows) {
     const e = m.get(r.refersTo) ?? {}
     if (r.type === 'withdrawn') e.withdrawal = r
+    else if (r.type === 'disputed') e.dispute = r
     else e.answer = r
     m.set(r.refersTo, e)
   }

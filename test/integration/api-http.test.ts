@@ -16,6 +16,7 @@ const id = '6f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f'
 const ROUTES_WITH_BODY = [
   '/api/v1/letters',
   `/api/v1/letters/${id}/withdraw`,
+  `/api/v1/letters/${id}/dispute`,
   `/api/v1/inbox/${id}/register`,
   `/api/v1/inbox/${id}/reject`,
   '/api/v1/registers/send/numbers',

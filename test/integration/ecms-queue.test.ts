@@ -187,7 +187,7 @@ t.test('REST API ⇄ e-CMS: a REST letter looks like any e-CMS letter, and answe
   await moi(deleteItem(a.text('ProcessID')))
 })
 
-t.test('a classified letter is never queued for an e-CMS client; InvalidAcceptIDNotifier is refused saying what to do', async (t) => {
+t.test('a classified letter is never queued for an e-CMS client', async (t) => {
   const mof = mofClient()
   const secret = await call(net.nodes.dga!, 'POST', '/api/v1/letters', { letter: {
     kind: 'EXTERNAL', number: 'สพร ลับ 1/2569', date: '2026-12-03', subject: 'เรื่องลับ', salutation: 'เรียน ปลัดกระทรวงการคลัง', secrecy: 'CONFIDENTIAL',
@@ -206,10 +206,47 @@ t.test('a classified letter is never queued for an e-CMS client; InvalidAcceptID
   await mof(deleteItem(got.text('ProcessID')))
   t.equal((await mof(inbound())).text('ProcessID'), '', 'nothing else: the classified letter is not in the queue')
   t.equal((await mof(special('GovernmentDocument', { letterId: 'สพร ลับ 1/2569', date: '2026-12-03', senderDepartment: IDS.dga.department, acceptDepartment: IDS.mof.department }))).error, 'ECMS-E041', 'nor can it be asked for')
+})
+
+/** The log entries of a type naming a notice message id, in a node's transparency log (PROTOCOL.md §20.3.5). */
+function logEntries(node: TestNode, type: string, mid: string): Array<Record<string, unknown>> {
+  const rows = node.ctx!.db.sqlite.prepare('SELECT entry FROM log_entries').pluck().all() as Buffer[]
+  return rows.map((e) => JSON.parse(e.toString()) as Record<string, unknown>).filter((e) => e['type'] === type && JSON.stringify(e).includes(mid))
+}
+
+t.test('InvalidAcceptIDNotifier both ways: the sender disputes AcceptID 42, the recipient\'s client pulls it', async (t) => {
+  // The letter of the first test: mof's client accepted it with AcceptID 42, moi's client pulled that.
   const moi = moiClient()
-  const disputed = await moi(notifier('InvalidAcceptIDNotifier', { letterId: 'มท 0201.2/ว 100', date: '2026-12-01', subject: '', acceptId: '42' }))
-  t.equal(disputed.error, 'ECMS-E045')
-  t.match(disputed.text('ErrorDescription'), /recipient agency directly/)
+  const mof = mofClient()
+  const key = { letterId: 'มท 0201.2/ว 100', date: '2026-12-01', subject: 'ขอเชิญประชุม' }
+  t.equal((await moi(notifier('InvalidAcceptIDNotifier', { ...key, acceptId: '41' }))).error, 'ECMS-E042', 'no recipient accepted it under 41')
+  t.equal((await moi(notifier('InvalidAcceptIDNotifier', { ...key, letterId: 'มท 0201.2/ว 999', acceptId: '42' }))).error, 'ECMS-E041', 'an unknown letter')
+  t.equal((await mof(notifier('InvalidAcceptIDNotifier', { ...key, acceptId: '42' }))).error, 'ECMS-E041', 'the recipient did not send that letter: it cannot dispute')
+  const disputed = await moi(notifier('InvalidAcceptIDNotifier', { ...key, acceptId: '42' }))
+  t.equal(disputed.error, undefined, disputed.xml)
+  t.ok(disputed.text('AcceptDate'), 'answered as e-CMS answers a notifier')
+  t.equal((await moi(notifier('InvalidAcceptIDNotifier', { ...key, acceptId: '42' }))).error, undefined, 'sent again: the same answer (a retry)')
+
+  const got = await pull(mof, 'InvalidAcceptIDNotifier', key.letterId)
+  t.equal(got.text('AcceptID'), '42', 'the recipient\'s client is told which receive number is disputed')
+  t.equal(got.text('CorrespondenceDate'), key.date)
+  await mof(deleteItem(got.text('ProcessID')))
+  const again = await mof(special('InvalidAcceptIDNotifier', { letterId: key.letterId, date: key.date, senderDepartment: IDS.moi.department, acceptDepartment: IDS.mof.department }))
+  t.equal(again.error, undefined, again.xml)
+  t.equal(again.text('AcceptID'), '42', 'InboundSpecial hands the deleted dispute out again')
+
+  // The REST views on both sides, the event, and the transparency log of both nodes.
+  const item = (await call(net.nodes.mof!, 'GET', '/api/v1/inbox')).body.items.find((i: { number?: string }) => i.number === key.letterId)
+  const msg = (await call(net.nodes.mof!, 'GET', `/api/v1/inbox/${item.id}`)).body
+  t.equal(msg.state, 'registered', 'the acceptance stands')
+  t.equal(msg.dispute?.receiveNumber, 42)
+  t.match(msg.dispute?.reason, /InvalidAcceptIDNotifier/)
+  const events = (await call(net.nodes.mof!, 'GET', '/api/v1/events?types=letter.disputed', undefined, { accept: 'application/json' })).body
+  t.ok(JSON.stringify(events).includes('letter.disputed'), 'mof\'s saraban system is told (event letter.disputed)')
+  const noticeMid = msg.dispute.noticeMessageId as string
+  await waitFor('the dispute in both logs', async () => (logEntries(net.nodes.moi!, 'notice.sent', noticeMid).length === 1 && logEntries(net.nodes.mof!, 'notice.received', noticeMid).length === 1 ? true : undefined))
+  t.match(logEntries(net.nodes.moi!, 'notice.sent', noticeMid)[0], { notice: 'disputed' }, 'moi logged notice.sent')
+  t.match(logEntries(net.nodes.mof!, 'notice.received', noticeMid)[0], { notice: 'disputed' }, 'mof logged notice.received')
 })
 
 t.test('withdrawn while still queued (recipient node down): cancelled, never delivered', async (t) => {

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url'
 import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
 import { profileForEnvelope } from '../../src/crypto/profiles.js'
 import { materialFromKeysFile, type KeysFile } from '../vectors/material.js'
+import { disputeProblem, type Notice } from '../../src/domain/notices.js'
+import { check, schemaIds } from '../../src/schema/index.js'
 
 const DIR = fileURLToPath(new URL('../vectors/jose-v1/', import.meta.url))
 const read = (path: string) => JSON.parse(readFileSync(DIR + path, 'utf8'))
@@ -36,6 +38,13 @@ for (const f of envelopes) {
     t.strictSame(o.payload, v.expect.open.payload)
     t.equal(sha256(o.signerChain[0]!.raw), v.expect.open.signerLeafSha256)
     t.same(o.attachments.map((a) => ({ size: a.length, sha256: sha256(a) })), v.expect.open.attachments)
+    if (v.expect.notice) {
+      // PROTOCOL.md §18.5 check 4 (a dispute against the acceptance the receiver sent), beyond the envelope.
+      const notice = (o.payload as { notice: Notice }).notice
+      t.ok(check(schemaIds.notice, notice, '/notice').ok, 'the notice validates')
+      const problem = disputeProblem(notice, v.expect.notice.acceptance as Notice)
+      t.same(problem && { code: problem.code, field: problem.field }, v.expect.notice.error ? { code: v.expect.notice.error, field: v.expect.notice.field } : undefined)
+    }
   })
 }
 

@@ -2,7 +2,7 @@
 // §18.2) for both profiles, with real keys.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { INBOX_ACTS, WITHDRAW, bangkokYear, inboxState, recipientState } from '../../src/domain/notices.js'
+import { DISPUTE, INBOX_ACTS, WITHDRAW, bangkokYear, disputeProblem, inboxState, isAnswer, recipientState, type Notice } from '../../src/domain/notices.js'
 import { decodePayload } from '../../src/crypto/jose/v1-payload.js'
 import { defaultProfiles } from '../../src/crypto/profiles.js'
 import { testFederation } from '../helpers/federation.js'
@@ -64,4 +64,21 @@ t.test('both profiles seal and open a notice; a notice carries no attachments', 
     t.same(opened.attachments, [])
     await t.rejects(profile.seal({ ...input, attachments: [Buffer.from('x')] }), { code: 'ERR_ENVELOPE_MALFORMED' }, `${profile.id}: attachments refused`)
   }
+})
+
+t.test('PROTOCOL.md §18.4: only an acceptance can be disputed, and only with exactly its register entry', async (t) => {
+  t.equal(DISPUTE.accepted, 'notice')
+  t.equal(DISPUTE.delivered, 'ERR_NOTICE_INVALID', 'not accepted: no receive number to dispute')
+  t.equal(DISPUTE.rejected, 'ERR_ALREADY_REJECTED')
+  t.equal(DISPUTE.withdrawn, 'ERR_ALREADY_WITHDRAWN')
+  t.equal(DISPUTE.failed, 'ERR_NOT_DELIVERED')
+  t.notOk(isAnswer('disputed'), 'a dispute goes sender → recipient')
+  const about = { messageId: '5a2a0ba0-0000-4000-8000-000000000001', envelopeSha256: 'a'.repeat(64), at: '2026-11-25T03:09:59.500Z' }
+  const accepted: Notice = { type: 'accepted', ...about, register: { book: 'receive', year: 2026, number: 152 } }
+  const dispute: Notice = { type: 'disputed', ...about, register: { book: 'receive', year: 2026, number: 152 }, reason: 'เลขรับผิด' }
+  t.equal(disputeProblem(dispute, accepted), undefined)
+  t.match(disputeProblem({ ...dispute, register: { book: 'receive', year: 2026, number: 153 } }, accepted), { code: 'ERR_NOTICE_INVALID', field: '/notice/register' })
+  t.match(disputeProblem({ ...dispute, register: { book: 'receive', year: 2025, number: 152 } }, accepted), { code: 'ERR_NOTICE_INVALID', field: '/notice/register' })
+  t.match(disputeProblem(dispute, { type: 'rejected', ...about, reasonCode: 'other', reason: 'x' }), { code: 'ERR_NOTICE_INVALID', field: '/notice/type' })
+  t.match(disputeProblem(dispute, undefined), { code: 'ERR_NOTICE_INVALID', field: '/notice/type' })
 })

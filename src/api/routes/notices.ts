@@ -1,9 +1,10 @@
-// POST /api/v1/inbox/{id}/register, POST /api/v1/inbox/{id}/reject, POST /api/v1/letters/{id}/withdraw
+// POST /api/v1/inbox/{id}/register, POST /api/v1/inbox/{id}/reject, POST /api/v1/letters/{id}/withdraw,
+// POST /api/v1/letters/{id}/dispute
 // (PROTOCOL.md §18): each act records its signed notice, which the delivery worker then sends.
 import type { FastifyInstance } from 'fastify'
 import { schemaIds, schemas } from '../../schema/index.js'
 import { inboxMessageView } from '../views.js'
-import { registerLetter, rejectLetter, withdrawLetter, type RegisterRequest, type RejectRequest, type WithdrawRequest } from '../../services/notices/acts.js'
+import { disputeAcceptance, registerLetter, rejectLetter, withdrawLetter, type DisputeRequest, type RegisterRequest, type RejectRequest, type WithdrawRequest } from '../../services/notices/acts.js'
 import { ownMessage } from './inbox.js'
 import { ownLetter, letterStatusView } from './letters.js'
 import type { ApiDeps } from '../server.js'
@@ -54,6 +55,21 @@ export async function noticeRoutes(app: FastifyInstance, deps: ApiDeps): Promise
   }, async (request, reply) => {
     const letter = ownLetter(deps, request, request.params.id)
     await withdrawLetter(deps.notice, letter.id, request.body)
+    return reply.code(202).send(letterStatusView(deps, letter))
+  })
+
+  app.post<{ Params: { id: string }; Body: DisputeRequest }>('/api/v1/letters/:id/dispute', {
+    schema: {
+      summary: 'Dispute the receive number a recipient\'s acceptance gave; a signed dispute goes to that recipient',
+      description: 'PROTOCOL.md §18.4 (e-CMS InvalidAcceptIDNotifier). Only an accepted letter can be disputed, once per recipient: a recipient that has not accepted is refused with 422 ERR_NOTICE_INVALID (409 ERR_ALREADY_REJECTED, ERR_ALREADY_WITHDRAWN, ERR_NOT_DELIVERED by its state), a second dispute with 409 ERR_NOTICE_CONFLICT. The acceptance stands; the recipient is told (event letter.disputed).',
+      tags: ['letters'],
+      params: schemas().schema(schemaIds.apiIdParams),
+      body: ref(schemaIds.apiLetterDispute),
+      response: { 202: ref(schemaIds.apiLetterStatus) },
+    },
+  }, async (request, reply) => {
+    const letter = ownLetter(deps, request, request.params.id)
+    await disputeAcceptance(deps.notice, letter.id, request.body)
     return reply.code(202).send(letterStatusView(deps, letter))
   })
 }

@@ -34,10 +34,9 @@ export const ECMS_ERRORS = {
   // --- queue and status (handlers/*) ---
   'ECMS-E040': { http: 200, description: 'No item with this ProcessID for this agency' },
   'ECMS-E041': { http: 200, description: 'No letter with this LetterID and CorrespondenceDate (and departments) is known to this client: check them against the GovernmentDocument or notifier it pulled, or the letter it sent' },
-  'ECMS-E042': { http: 200, description: 'AcceptID is not a receive number: send the number your register gave the letter (digits, optionally /year, e.g. "123" or "123/2569")' },
+  'ECMS-E042': { http: 200, description: 'AcceptID is not a receive number, or (InvalidAcceptIDNotifier) not the number a recipient of the letter accepted it under: send the number your register gave the letter, or the AcceptID the AcceptLetterNotifier carried (digits, optionally /year, e.g. "123" or "123/2569")' },
   'ECMS-E043': { http: 200, description: 'This receive number (AcceptID) is already used in this agency\'s receive register: send the number your register gave this letter' },
-  'ECMS-E044': { http: 200, description: 'The letter\'s state does not allow this (already accepted or rejected, withdrawn by its sender, or not delivered yet): pull the queue for its latest notifier' },
-  'ECMS-E045': { http: 200, description: 'InvalidAcceptIDNotifier is not carried by the federation, whose signed acceptance already binds the receive number: settle a wrong receive number with the recipient agency directly' },
+  'ECMS-E044': { http: 200, description: 'The letter\'s state does not allow this (already accepted or rejected, withdrawn by its sender, not delivered yet, or not accepted so there is no receive number to dispute): pull the queue for its latest notifier' },
   // --- the node ---
   'ECMS-E099': { http: 500, description: 'The gateway failed to process the request; the node\'s log has the details: retry later, and tell the operator if it persists' },
 } as const satisfies Record<string, EcmsErrorRow>

@@ -3,11 +3,13 @@
 // PROTOCOL.md §18). Each finds the letter by e-CMS's key (LetterID + CorrespondenceDate, narrowed by the
 // departments when given) in the correlation table, then calls the same acts as the REST API.
 import { SarabanError } from '../../errors.js'
-import { registerLetter, rejectLetter, withdrawLetter } from '../notices/acts.js'
+import { disputeAcceptance, registerLetter, rejectLetter, withdrawLetter } from '../notices/acts.js'
+import { noticesByRef } from '../../storage/notices.js'
+import type { Notice } from '../../domain/notices.js'
 import type { NoticeRow } from '../../storage/notices.js'
 import type { Correlation } from '../../storage/ecms-queue.js'
 import type { EcmsQueueDeps } from './deps.js'
-import { findCorrelation, type SpecialKey } from './pull.js'
+import { deptEqual, findCorrelation, type SpecialKey } from './pull.js'
 import { sentCorrelation } from './enqueue.js'
 
 export type LetterKey = Omit<SpecialKey, 'kind'>
@@ -101,14 +103,7 @@ export async function clientRejected(d: EcmsQueueDeps, agency: string, key: Lett
  *  act: the answer is the same (idempotent). Either way the correlation row is retired, so the letter
  *  sent again is a new one to e-CMS's key. */
 export async function clientWithdrew(d: EcmsQueueDeps, agency: string, key: LetterKey): Promise<{ withdrawn: boolean }> {
-  // A letter not delivered yet has raised no event, so it may have no correlation row: made here.
-  let c = findCorrelation(d, agency, 'out', key, true)
-  if (!c) {
-    await d.db.write(() => {
-      for (const m of d.store.sentByNumber({ agency, ecmsLetterId: key.letterId, correspondenceDate: key.correspondenceDate })) sentCorrelation(d, m)
-    })
-    c = findCorrelation(d, agency, 'out', key, true)
-  }
+  const c = (await sentLetters(d, agency, key))[0]
   if (!c || !c.letterId) {
     throw new SarabanError('ERR_NOT_FOUND', `This agency sent no letter "${key.letterId}" of ${key.correspondenceDate} that can still be deleted; check LetterID, CorrespondenceDate and AcceptDepartment.`, { field: 'LetterID' })
   }
@@ -121,6 +116,45 @@ export async function clientWithdrew(d: EcmsQueueDeps, agency: string, key: Lett
   }
   await d.db.write(() => d.store.retire(c.id, d.clock.now()))
   return { withdrawn }
+}
+
+/** The live correlation rows of letters this agency sent under this key, one per recipient. A letter
+ *  not delivered yet has raised no event, so it may have no correlation row: made here. */
+async function sentLetters(d: EcmsQueueDeps, agency: string, key: LetterKey): Promise<Correlation[]> {
+  const same = (want: string | undefined, have: string) => !want || !have || deptEqual(want, have)
+  const find = () => d.store.byKey({ agency, direction: 'out', ecmsLetterId: key.letterId, correspondenceDate: key.correspondenceDate })
+    .filter((c) => c.retiredAt === null && same(key.senderDepartment, c.senderDept) && same(key.acceptDepartment, c.receiverDept))
+  if (find().length > 0) return find()
+  await d.db.write(() => {
+    for (const m of d.store.sentByNumber({ agency, ecmsLetterId: key.letterId, correspondenceDate: key.correspondenceDate })) sentCorrelation(d, m)
+  })
+  return find()
+}
+
+/** The fixed reason of a dispute from e-CMS, which has no reason field (PROTOCOL.md §18.2 `reason`). */
+export const ECMS_DISPUTE_REASON = 'ระบบสารบรรณของผู้ส่งแจ้งว่าเลขรับไม่ถูกต้อง (e-CMS InvalidAcceptIDNotifier). The sender\'s e-CMS system reported the receive number as wrong (InvalidAcceptIDNotifier).'
+
+/** InvalidAcceptIDNotifier (source side, e-cms.md §3 3.2.6): the sender disputes the receive number a
+ *  recipient gave, as a signed `disputed` notice naming exactly that acceptance (PROTOCOL.md §18.4). The
+ *  notifier names no recipient, so the AcceptID picks it among the recipients of the letter: the one
+ *  whose acceptance gave that number. A dispute already sent is answered the same (a retry). */
+export async function clientDisputed(d: EcmsQueueDeps, agency: string, key: LetterKey, acceptId: string): Promise<AckAnswer> {
+  const number = receiveNumber(acceptId)
+  const sent = await sentLetters(d, agency, key)
+  if (sent.length === 0) {
+    throw new SarabanError('ERR_NOT_FOUND', `This agency sent no letter "${key.letterId}" of ${key.correspondenceDate}; check LetterID and CorrespondenceDate against the letter it sent.`, { field: 'LetterID' })
+  }
+  const about = noticesByRef(d.notices.aboutAll(sent.map((c) => c.messageId)))
+  const match = sent.find((c) => {
+    const a = about.get(c.messageId)?.answer
+    return a?.direction === 'in' && a.type === 'accepted' && (JSON.parse(a.noticeJson) as Notice).register?.number === number
+  })
+  if (!match || !match.letterId) {
+    throw new SarabanError('ERR_REQUEST_INVALID', `No recipient of letter "${key.letterId}" accepted it under receive number ${number}; send the AcceptID the AcceptLetterNotifier carried.`, { field: 'AcceptID' })
+  }
+  const done = about.get(match.messageId)?.dispute
+  const notice = done?.direction === 'out' ? done : await disputeAcceptance(d.noticeDeps, match.letterId, { recipient: match.recipientAgency, reason: ECMS_DISPUTE_REASON })
+  return answer(d, agency, notice)
 }
 
 /** How many times the agency deleted (withdrew) a letter with this LetterID and date sent to this

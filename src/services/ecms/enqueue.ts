@@ -62,6 +62,14 @@ const ROWS: Partial<Record<EventType, Row>> = {
       d.log.info({ event: 'ecms.withdrawn-unpulled', messageId: e.messageId, agency: e.agency }, 'a withdrawn letter was taken off the e-CMS queue before the client pulled it')
     }
   },
+  // Recipient side: the sender disputes the receive number of our acceptance (PROTOCOL.md §18.4): an
+  // InvalidAcceptIDNotifier whose AcceptID is the number disputed.
+  'letter.disputed': (d, e) => {
+    const c = d.store.correlationOf('in', e.messageId!)
+    if (!c) return // never handed to the client (classified, or it arrived before the client was configured)
+    const reg = e.data?.['register'] as { number?: number } | undefined
+    queue(d, e.agency, 'InvalidAcceptIDNotifier', c, { acceptDate: iso(d), acceptDepartment: dept(d, e.agency), ...(reg?.number !== undefined ? { acceptId: String(reg.number) } : {}) })
+  },
   // Sender side: the recipient node's signed receipt is the "received" stage (ReceiveLetterNotifier).
   'letter.delivered': (d, e) => notifier(d, e, 'ReceiveLetterNotifier', (recipient) => ({ acceptDate: String(e.data?.['deliveredAt'] ?? iso(d)), acceptDepartment: dept(d, recipient) })),
   // Sender side: the signed `accepted` notice; its receive number is the AcceptID.

@@ -95,7 +95,9 @@ export function deptEqual(a: string, b: string): boolean {
 
 /** CorrespondenceLetterInboundSpecialRequest: the item again, deleted or not; undefined when unknown. */
 export async function pullSpecial(d: EcmsQueueDeps, agency: string, key: SpecialKey): Promise<Handout | undefined> {
-  const c = findCorrelation(d, agency, key.kind === 'GovernmentDocument' ? 'in' : 'out', key)
+  // A letter and the sender's dispute of our acceptance are about letters received here; every other
+  // notifier about a letter sent from here.
+  const c = findCorrelation(d, agency, key.kind === 'GovernmentDocument' || key.kind === 'InvalidAcceptIDNotifier' ? 'in' : 'out', key)
   const item = c && d.store.itemOf(agency, key.kind, c.id)
   if (!item) return undefined
   d.log.info({ event: 'ecms.pulled-again', agency, kind: item.kind, processId: item.processId }, 'e-CMS client asked for a queue item again')

@@ -12,6 +12,7 @@ import { checksumsFile, encodeManifest, EVIDENCE_FORMAT, EVIDENCE_V2, MANIFEST_P
 import type { ManifestMessage, ManifestNotice, ManifestPart } from '../../evidence/manifest.js'
 import { chainPem, contentKeyFile, evidenceForm } from '../../evidence/forms.js'
 import { tokenFacts } from '../../evidence/tst.js'
+import type { NoticeType } from '../../domain/notices.js'
 import { auditorReadme } from '../../evidence/auditor-readme.js'
 import { crlParts, Parts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './parts.js'
 import { noticeParts } from './build-notice.js'
@@ -45,7 +46,7 @@ export interface EvidenceDeps {
 /** A notice as the evidence bundle needs it (services/notices/evidence-source.ts). */
 export interface NoticeEvidence {
   readonly messageId: string
-  readonly type: 'accepted' | 'rejected' | 'withdrawn'
+  readonly type: NoticeType
   readonly direction: 'sent' | 'received'
   readonly about: string
   readonly from: string

@@ -49,8 +49,8 @@ export async function checkNoticeEntry(n: ManifestNotice, ctx: MessageContext): 
   const notice = p.notice as Notice | undefined
   const about = manifest.messages.find((m) => m.messageId === n.about)
   const aboutSha = about && contents.get(about.envelope) ? sha256(contents.get(about.envelope)!) : undefined
-  // Answers go recipient → sender, withdrawals sender → recipient (PROTOCOL.md §18.1).
-  const direction = n.type === 'withdrawn'
+  // Answers go recipient → sender, withdrawals and disputes sender → recipient (PROTOCOL.md §18.1).
+  const direction = n.type === 'withdrawn' || n.type === 'disputed'
     ? n.direction === 'sent' && n.from === manifest.sender && n.to === about?.recipient
     : n.direction === 'received' && n.to === manifest.sender && n.from === about?.recipient
   const ok = notice !== undefined && p.v === 1 && p.mid === n.messageId && p.from === n.from && p.to === n.to && notice.type === n.type
@@ -85,5 +85,6 @@ export async function checkNoticeEntry(n: ManifestNotice, ctx: MessageContext): 
 function describe(n: Notice): string {
   if (n.type === 'accepted' && n.register) return `(receive number ${n.register.number}, book ${n.register.book}, ${n.register.year}, at ${n.at})`
   if (n.type === 'rejected') return `(${n.reasonCode}: ${n.reason})`
+  if (n.type === 'disputed' && n.register) return `(receive number ${n.register.number}, book ${n.register.book}, ${n.register.year}: ${n.reason})`
   return `(${n.reason ?? ''})`
 }

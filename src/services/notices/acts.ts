@@ -1,11 +1,11 @@
 // The acts behind the notice API (PROTOCOL.md §18): the recipient registers or rejects a received
-// letter; the sender withdraws a delivered one. Phase one, in one transaction: check the state table
+// letter; the sender withdraws a delivered one, or disputes the receive number of an acceptance. Phase one, in one transaction: check the state table
 // (domain/notices.ts), take the receive number, record the notice. Phase two seals and queues it
 // (seal-notice.ts). The API answers after both; a notice that must wait is sealed later.
 import { randomUUID } from 'node:crypto'
 import { SarabanError, type FieldProblem } from '../../errors.js'
 import { isoTime } from '../../clock.js'
-import { INBOX_ACTS, WITHDRAW, bangkokYear, inboxState, recipientState, type InboxAct, type Notice, type RejectReason, type WithdrawAct } from '../../domain/notices.js'
+import { DISPUTE, INBOX_ACTS, WITHDRAW, bangkokYear, inboxState, recipientState, type InboxAct, type Notice, type RejectReason, type WithdrawAct } from '../../domain/notices.js'
 import { noticesByRef, type NewOutNotice, type NoticeRow } from '../../storage/notices.js'
 import type { Letter } from '../../domain/letter.js'
 import { factsOfLetter } from '../../domain/registers.js'
@@ -21,6 +21,11 @@ export interface RegisterRequest {
 
 export interface RejectRequest {
   readonly reasonCode: RejectReason
+  readonly reason: string
+}
+
+export interface DisputeRequest {
+  readonly recipient: string
   readonly reason: string
 }
 
@@ -165,4 +170,34 @@ export async function withdrawLetter(deps: NoticeDeps, letterId: string, req: Wi
   const cancelled = rows.filter((r) => r.act === 'cancel').map((r) => r.row.toAgency)
   deps.log.info({ event: 'letter.withdrawing', letterId, recipients: rows.map((r) => r.row.toAgency), cancelled }, 'withdrawal queued; queued deliveries cancelled')
   return rows.map((r) => r.row)
+}
+
+/** POST /api/v1/letters/{id}/dispute (§18.4; e-CMS InvalidAcceptIDNotifier): the sender tells a
+ *  recipient that the receive number its acceptance gave is wrong, in a signed `disputed` notice that
+ *  names exactly that register entry. Only an accepted letter can be disputed, once per recipient. */
+export async function disputeAcceptance(deps: NoticeDeps, letterId: string, req: DisputeRequest): Promise<NoticeRow> {
+  const row = await deps.db.write(() => {
+    const m = deps.outbox.messagesForLetter(letterId).find((x) => x.recipientAgency === req.recipient)
+    if (!m) throw new SarabanError('ERR_REQUEST_INVALID', `"${req.recipient}" is not a recipient of letter ${letterId}.`, { field: '/recipient' })
+    const a = noticesByRef(deps.notices.about(m.messageId)).get(m.messageId) ?? {}
+    const answer = a.answer?.direction === 'in' ? a.answer : undefined
+    const state = recipientState(m.status, answer?.type, a.withdrawal?.direction === 'out')
+    const act = DISPUTE[state]
+    if (act !== 'notice') {
+      throw new SarabanError(act, `Only an acceptance can be disputed, and "${req.recipient}" is ${state}: there is no receive number of theirs to dispute.`, { field: '/recipient' })
+    }
+    if (a.dispute?.direction === 'out') {
+      throw new SarabanError('ERR_NOTICE_CONFLICT', `The acceptance of "${req.recipient}" was already disputed; settle the receive number with that agency.`, { field: '/recipient' })
+    }
+    const now = deps.clock.now()
+    const register = (JSON.parse(answer!.noticeJson) as Notice).register!
+    const notice: Notice = { type: 'disputed', messageId: m.messageId, envelopeSha256: m.envelopeSha256, at: isoTime(now), register, reason: req.reason }
+    const noticeId = randomUUID()
+    record(deps, { messageId: noticeId, type: 'disputed', refersTo: m.messageId, fromAgency: m.senderAgency, toAgency: m.recipientAgency, noticeJson: JSON.stringify(notice), createdAt: now },
+      () => { throw new SarabanError('ERR_NOTICE_CONFLICT', `The acceptance of "${req.recipient}" was disputed concurrently.`, { field: '/recipient' }) })
+    return deps.notices.get(noticeId)!
+  })
+  await sealAll(deps, [row])
+  deps.log.info({ event: 'letter.disputing', letterId, recipient: req.recipient, notice: row.messageId }, 'acceptance disputed; dispute queued')
+  return row
 }

@@ -5,10 +5,10 @@
 // system is told (events).
 import { SarabanError } from '../../errors.js'
 import { check, schemaIds } from '../../schema/index.js'
-import type { Notice } from '../../domain/notices.js'
+import { disputeProblem, isAnswer, type Notice } from '../../domain/notices.js'
 import type { EventSink } from '../../domain/events.js'
 import type { Db } from '../../storage/db.js'
-import type { LetterRef, NoticeInsert, NoticeStore, NewInNotice } from '../../storage/notices.js'
+import type { LetterRef, NoticeInsert, NoticeRow, NoticeStore, NewInNotice } from '../../storage/notices.js'
 
 export interface NoticeReceiveDeps {
   readonly notices?: NoticeStore | undefined
@@ -22,21 +22,32 @@ export function checkNotice(deps: NoticeReceiveDeps, raw: unknown, routing: { fr
   const r = check<Notice>(schemaIds.notice, raw, '/notice')
   if (!r.ok) throw new SarabanError('ERR_NOTICE_INVALID', r.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors: r.errors })
   const notice = r.value
-  // An answer is about a letter we sent to its signer; a withdrawal about a letter its signer sent us.
-  const ref = notice.type === 'withdrawn' ? store.inboxRef(notice.messageId) : store.outboxRef(notice.messageId)
-  const [sender, recipient] = notice.type === 'withdrawn' ? [routing.from, routing.to] : [routing.to, routing.from]
+  // An answer is about a letter we sent to its signer; a withdrawal or a dispute about a letter its
+  // signer sent us (PROTOCOL.md §18.5 check 2).
+  const fromSender = !isAnswer(notice.type)
+  const ref = fromSender ? store.inboxRef(notice.messageId) : store.outboxRef(notice.messageId)
+  const [sender, recipient] = fromSender ? [routing.from, routing.to] : [routing.to, routing.from]
   if (!ref || ref.senderAgency !== sender || ref.recipientAgency !== recipient) {
     throw new SarabanError('ERR_NOTICE_UNKNOWN_MESSAGE', `No letter ${notice.messageId} from "${sender}" to "${recipient}" is known here.`, { field: '/notice/messageId' })
   }
   if (ref.envelopeSha256 !== notice.envelopeSha256) {
     throw new SarabanError('ERR_NOTICE_UNKNOWN_MESSAGE', `The notice names other envelope bytes than letter ${notice.messageId} had.`, { field: '/notice/envelopeSha256' })
   }
-  // PROTOCOL.md §18.4: one answer and one withdrawal per letter envelope (checked again at insert).
-  const kind = notice.type === 'withdrawn' ? ['withdrawn'] : ['accepted', 'rejected']
-  if (store.about(notice.messageId).some((n) => n.direction === 'in' && kind.includes(n.type))) {
+  // PROTOCOL.md §18.4: one answer, one withdrawal and one dispute per letter envelope (checked again at insert).
+  const kind = notice.type === 'withdrawn' || notice.type === 'disputed' ? [notice.type] : ['accepted', 'rejected']
+  const about = store.about(notice.messageId)
+  if (about.some((n) => n.direction === 'in' && kind.includes(n.type))) {
     throw new SarabanError('ERR_NOTICE_CONFLICT', `A ${kind.join(' or ')} notice about letter ${notice.messageId} was already received.`, { field: '/notice/type' })
   }
+  if (notice.type === 'disputed') checkDispute(notice, about)
   return { notice, ref }
+}
+
+/** PROTOCOL.md §18.5 check 4: a dispute is about our acceptance, naming exactly its register entry. */
+function checkDispute(notice: Notice, about: readonly NoticeRow[]): void {
+  const ours = about.find((n) => n.direction === 'out' && (n.type === 'accepted' || n.type === 'rejected'))
+  const problem = disputeProblem(notice, ours && (JSON.parse(ours.noticeJson) as Notice))
+  if (problem) throw new SarabanError(problem.code, problem.detail, { field: problem.field })
 }
 
 /** Stores the notice with our receipt, and emits its event, in one transaction. */
@@ -46,11 +57,13 @@ export async function storeNotice(deps: NoticeReceiveDeps & { db: Db }, row: New
     const r = store.insertIn(row)
     if (!r.inserted) return r
     also?.()
-    const common = { messageId: notice.messageId, data: { notice: row.messageId, ...(notice.type === 'withdrawn' ? { from: row.fromAgency, reason: notice.reason } : { recipient: row.fromAgency }) } }
+    const common = { messageId: notice.messageId, data: { notice: row.messageId, ...(isAnswer(notice.type) ? { recipient: row.fromAgency } : { from: row.fromAgency, reason: notice.reason }) } }
     if (notice.type === 'accepted') {
       deps.events?.emit({ agency: row.toAgency, type: 'letter.accepted', ...(ref.letterId ? { letterId: ref.letterId } : {}), ...common, data: { ...common.data, register: notice.register } })
     } else if (notice.type === 'rejected') {
       deps.events?.emit({ agency: row.toAgency, type: 'letter.rejected', ...(ref.letterId ? { letterId: ref.letterId } : {}), ...common, data: { ...common.data, reasonCode: notice.reasonCode, reason: notice.reason } })
+    } else if (notice.type === 'disputed') {
+      deps.events?.emit({ agency: row.toAgency, type: 'letter.disputed', ...common, data: { ...common.data, register: notice.register } })
     } else {
       deps.events?.emit({ agency: row.toAgency, type: 'letter.withdrawn', ...common })
     }

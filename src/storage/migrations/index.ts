@@ -23,6 +23,7 @@ import { sql as transparencyLog } from './018-transparency-log.js'
 import { sql as peerCheckpoints } from './019-peer-checkpoints.js'
 import { sql as ecmsOutbound } from './020-ecms-outbound.js'
 import { sql as ecmsQueue } from './021-ecms-queue.js'
+import { sql as noticeDisputed } from './022-notice-disputed.js'
 
 export interface Migration {
   readonly version: number
@@ -52,6 +53,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 19, name: 'peer-checkpoints', sql: peerCheckpoints },
   { version: 20, name: 'ecms-outbound', sql: ecmsOutbound },
   { version: 21, name: 'ecms-queue', sql: ecmsQueue },
+  { version: 22, name: 'notice-disputed', sql: noticeDisputed },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a

@@ -6,7 +6,7 @@ import type { EcmsHandler } from '../dispatch.js'
 import { el } from '../xml.js'
 import { EcmsError } from '../errors.js'
 import { notifierToXml, type EcmsNotifierKind } from '../model.js'
-import { clientAccepted, clientReceived, clientRejected, type AckAnswer, type LetterKey } from '../../../services/ecms/acks.js'
+import { clientAccepted, clientDisputed, clientReceived, clientRejected, type AckAnswer, type LetterKey } from '../../../services/ecms/acks.js'
 import type { EcmsQueueDeps } from '../../../services/ecms/deps.js'
 import { childText } from '../xml.js'
 import { answering, letterKey } from './queue-answers.js'
@@ -14,24 +14,22 @@ import { thaiTime } from './time.js'
 
 type Act = (d: EcmsQueueDeps, agency: string, key: LetterKey, acceptId: string | undefined) => Promise<AckAnswer>
 
-/** Notifier → act. InvalidAcceptIDNotifier (a sender disputing the receive number it was given) has no
- *  counterpart in the federation's notices (PROTOCOL.md §18): it is refused, saying what to do. */
-const ACTS: Readonly<Record<EcmsNotifierKind, Act | undefined>> = {
+/** Notifier → act. InvalidAcceptIDNotifier is the sender's: a signed `disputed` notice (PROTOCOL.md §18.4). */
+const ACTS: Readonly<Record<EcmsNotifierKind, Act>> = {
   ReceiveLetterNotifier: (d, a, k) => clientReceived(d, a, k),
   AcceptLetterNotifier: (d, a, k, acceptId) => clientAccepted(d, a, k, acceptId ?? ''),
   RejectLetterNotifier: (d, a, k) => clientRejected(d, a, k, false),
   InvalidLetterNotifier: (d, a, k) => clientRejected(d, a, k, true),
-  InvalidAcceptIDNotifier: undefined,
+  InvalidAcceptIDNotifier: (d, a, k, acceptId) => clientDisputed(d, a, k, acceptId ?? ''),
 }
 
 export const notifierHandler: EcmsHandler = (call, deps) => answering(async () => {
   const n = call.body.children[0]!
   const kind = n.name as EcmsNotifierKind
   const act = ACTS[kind]
-  if (!act) throw new EcmsError('ECMS-E045')
   const key = letterKey(n)
   const acceptId = childText(n, 'AcceptID')
-  if (kind === 'AcceptLetterNotifier' && acceptId === undefined) throw new EcmsError('ECMS-E030', 'AcceptLetterNotifier/AcceptID is missing')
+  if ((kind === 'AcceptLetterNotifier' || kind === 'InvalidAcceptIDNotifier') && acceptId === undefined) throw new EcmsError('ECMS-E030', `${kind}/AcceptID is missing`)
   const r = await act(deps.queue, call.agency, key, acceptId)
   const echoed = notifierToXml({
     kind, letterId: key.letterId, correspondenceDate: key.correspondenceDate, subject: childText(n, 'Subject') ?? '',

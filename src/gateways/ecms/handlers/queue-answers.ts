@@ -43,6 +43,8 @@ const CODES: Partial<Record<ErrorCode, EcmsErrorCode>> = {
   ERR_WITHDRAW_ACCEPTED: 'ECMS-E044',
   ERR_WITHDRAW_IN_FLIGHT: 'ECMS-E044',
   ERR_NOT_DELIVERED: 'ECMS-E044',
+  ERR_NOTICE_INVALID: 'ECMS-E044',
+  ERR_NOTICE_CONFLICT: 'ECMS-E044',
 }
 
 /** Runs a queue act; our coded refusals become ErrorDetail answers, anything else propagates (E099). */
