@@ -7,14 +7,9 @@ import { fingerprint, parsePemChain } from '../pki/cert.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import type { ClassifiedReceiveDeps } from '../services/classified/receive.js'
 import { recordDelivery } from '../services/classified/views.js'
-import type { ProfileTable } from '../crypto/profiles.js'
-import type { Directory } from '../pki/directory.js'
-import type { TrustAnchors } from '../pki/validate.js'
-import type { HostedAgencies } from '../services/hosted-agencies.js'
-import type { EnvelopeCache } from '../services/envelope-cache.js'
 import type { Db } from '../storage/db.js'
-import type { OutboxStore } from '../storage/outbox.js'
 import type { Base } from './base.js'
+import type { SealingParts } from '../services/sealing-deps.js'
 
 export interface ClassifiedRecord {
   readonly store: ClassifiedStore
@@ -31,14 +26,7 @@ export function wireClassifiedRecord({ config, clock }: Base, { db }: { db: Db }
   return { store, access, onDelivered: (messageId, at) => recordDelivery({ store, access }, messageId, at) }
 }
 
-export interface ClassifiedParts {
-  readonly db: Db
-  readonly outbox: OutboxStore
-  readonly anchors: TrustAnchors
-  readonly currentDirectory: () => Directory
-  readonly profiles: ProfileTable
-  readonly hosted: HostedAgencies
-  readonly envelopes: EnvelopeCache
+export interface ClassifiedParts extends SealingParts {
   readonly onQueued: () => void
   readonly requireFreshDirectory: () => void
   readonly directoryJws: () => string

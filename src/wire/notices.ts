@@ -1,18 +1,12 @@
 // Notices (PROTOCOL.md §18): registered/rejected/withdrawn acts, sealed into the same outbox.
-import type { ProfileTable } from '../crypto/profiles.js'
-import type { Directory } from '../pki/directory.js'
-import type { TrustAnchors } from '../pki/validate.js'
 import type { DeliveryWorker } from '../services/deliver.js'
-import type { EnvelopeCache } from '../services/envelope-cache.js'
 import type { Events } from '../services/events/index.js'
-import type { HostedAgencies } from '../services/hosted-agencies.js'
 import type { NoticeDeps } from '../services/notices/deps.js'
 import type { Registers } from '../services/registers.js'
 import type { Timestamping } from '../services/timestamping.js'
-import type { Db } from '../storage/db.js'
 import { NoticeStore } from '../storage/notices.js'
-import type { OutboxStore } from '../storage/outbox.js'
 import type { Base } from './base.js'
+import type { SealingParts } from '../services/sealing-deps.js'
 
 export interface Notices {
   readonly notices: NoticeStore
@@ -20,14 +14,7 @@ export interface Notices {
   readonly noticeDeps: NoticeDeps
 }
 
-export interface NoticeParts {
-  readonly db: Db
-  readonly outbox: OutboxStore
-  readonly anchors: TrustAnchors
-  readonly currentDirectory: () => Directory
-  readonly profiles: ProfileTable
-  readonly hosted: HostedAgencies
-  readonly envelopes: EnvelopeCache
+export interface NoticeParts extends SealingParts {
   readonly delivery: DeliveryWorker
   readonly registers: Registers
   readonly timestamps: Timestamping

@@ -1,16 +1,8 @@
 // What the notice services need (PROTOCOL.md §18). The registers service is declared structurally:
 // it is built beside this one (services/registers.ts) and passed in by the composition root.
-import type { Clock } from '../../clock.js'
-import type { Logger } from '../../log.js'
-import type { Db } from '../../storage/db.js'
-import type { OutboxStore } from '../../storage/outbox.js'
 import type { NoticeStore } from '../../storage/notices.js'
-import type { TrustAnchors } from '../../pki/validate.js'
-import type { Directory } from '../../pki/directory.js'
-import type { ProfileTable } from '../../crypto/profiles.js'
 import type { EventSink } from '../../domain/events.js'
-import type { HostedAgencies } from '../hosted-agencies.js'
-import type { EnvelopeCache } from '../envelope-cache.js'
+import type { SealingDeps } from '../sealing-deps.js'
 import type { Timestamping } from '../timestamping.js'
 
 /** A receive register entry's facts (domain.md "Letter numbers and registers"). */
@@ -37,19 +29,8 @@ export interface ReceiveRegister {
   }): { book: string; year: number; number: number }
 }
 
-export interface NoticeDeps {
-  readonly clock: Clock
-  readonly log: Logger
-  readonly db: Db
-  readonly outbox: OutboxStore
+export interface NoticeDeps extends SealingDeps {
   readonly notices: NoticeStore
-  readonly anchors: TrustAnchors
-  readonly directory: () => Directory
-  readonly profiles: ProfileTable
-  readonly hosted: HostedAgencies
-  readonly envelopes: EnvelopeCache
-  /** New outbox work: wake the delivery worker. */
-  readonly onQueued: () => void
   readonly registers?: ReceiveRegister | undefined
   readonly events?: EventSink | undefined
   readonly timestamps?: Timestamping | undefined
