@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { MIGRATIONS } from '../../src/storage/migrations/index.js'
 import { Db } from '../../src/storage/index.js'
-import { appendLeaf, LogStore } from '../../src/storage/log.js'
+import { appendLeaf, INDEX_OF_SQL, LogStore } from '../../src/storage/log.js'
 import { LeafAppender } from '../../src/services/log/append.js'
 import { StoredLog } from '../../src/services/log/stored-log.js'
 import { storedReceiptClaims } from '../../src/services/log/receipt-claims.js'
@@ -49,6 +49,13 @@ t.test('appendLeaf: indexes, head, subtrees and proofs agree with RFC 9162 over 
   t.equal(store.indexOf('moi', entry(42)), 42)
   t.equal(store.indexOf('moi', entry(1000)), undefined)
   t.equal(store.head('mof').size, 0, 'another agency has its own (empty) log')
+})
+
+t.test('indexOf reads one entry through the leaf-hash index, not the whole log (regression: a scan per receipt)', async (t) => {
+  const db = Db.open(':memory:')
+  t.teardown(() => db.close())
+  const plan = db.sqlite.prepare(`EXPLAIN QUERY PLAN ${INDEX_OF_SQL}`).all('moi', Buffer.alloc(32), Buffer.alloc(1)) as Array<{ detail: string }>
+  t.match(plan.map((r) => r.detail).join('; '), /USING INDEX log_entries_leaf \(agency=\? AND leaf_hash=\?\)/)
 })
 
 t.test('the appender: node-wide rows go to every hosted log; an entry that cannot be built rolls its change back', async (t) => {
