@@ -113,16 +113,27 @@ export function closeSubtrees(range: Buffer[], index: number, leaf: Buffer): Clo
  * leaf hash, every complete subtree the new leaf closes and the new head: O(log n) rows.
  */
 export function appendLeaf(sqlite: Database.Database, agency: string, entryBytes: Uint8Array): number {
+  return appendLeaves(sqlite, agency, [entryBytes])
+}
+
+/** Appends entries in order to the agency's log (as appendLeaf each) and returns the first one's
+ *  index; the head is read and written once, not once per entry (issue 14 §6). */
+export function appendLeaves(sqlite: Database.Database, agency: string, entries: readonly Uint8Array[]): number {
   let s = cache.get(sqlite)
   if (!s) cache.set(sqlite, (s = statements(sqlite)))
   const head = s.head.get(agency)
-  const index = head?.size ?? 0
+  const first = head?.size ?? 0
+  if (entries.length === 0) return first
   const range = head ? rangeOf(head.range) : []
-  const hash = leafHash(entryBytes)
-  s.insertEntry.run(agency, index, Buffer.from(entryBytes), hash)
-  for (const n of closeSubtrees(range, index, hash)) s.insertNode.run(agency, n.level, n.pos, n.hash)
-  s.putHead.run(agency, index + 1, Buffer.concat(range), rangeRoot(index + 1, range))
-  return index
+  let index = first
+  for (const bytes of entries) {
+    const hash = leafHash(bytes)
+    s.insertEntry.run(agency, index, Buffer.from(bytes), hash)
+    for (const n of closeSubtrees(range, index, hash)) s.insertNode.run(agency, n.level, n.pos, n.hash)
+    index++
+  }
+  s.putHead.run(agency, index, Buffer.concat(range), rangeRoot(index, range))
+  return first
 }
 
 /** Reads of the log (proofs, checkpoints, verify) and the pending state changes. */

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { MIGRATIONS } from '../../src/storage/migrations/index.js'
 import { Db } from '../../src/storage/index.js'
-import { appendLeaf, INDEX_OF_SQL, LogStore } from '../../src/storage/log.js'
+import { appendLeaf, appendLeaves, INDEX_OF_SQL, LogStore } from '../../src/storage/log.js'
 import { LeafAppender } from '../../src/services/log/append.js'
 import { StoredLog } from '../../src/services/log/stored-log.js'
 import { storedReceiptClaims } from '../../src/services/log/receipt-claims.js'
@@ -49,6 +49,24 @@ t.test('appendLeaf: indexes, head, subtrees and proofs agree with RFC 9162 over 
   t.equal(store.indexOf('moi', entry(42)), 42)
   t.equal(store.indexOf('moi', entry(1000)), undefined)
   t.equal(store.head('mof').size, 0, 'another agency has its own (empty) log')
+})
+
+t.test('appendLeaves (one head read and write per drain) stores what appendLeaf one by one stores', async (t) => {
+  const one = Db.open(':memory:'), many = Db.open(':memory:')
+  t.teardown(() => Promise.all([one.close(), many.close()]))
+  for (let i = 0; i < 45; i++) one.tx(() => appendLeaf(one.sqlite, 'moi', entry(i)))
+  let next = 0
+  for (const n of [1, 2, 5, 0, 8, 13, 16]) {
+    t.equal(many.tx(() => appendLeaves(many.sqlite, 'moi', Array.from({ length: n }, (_, k) => entry(next + k)))), next, `batch of ${n} starts at ${next}`)
+    next += n
+  }
+  t.equal(next, 45)
+  const dump = (db: Db) => ({
+    head: db.sqlite.prepare('SELECT * FROM log_heads').all(),
+    entries: db.sqlite.prepare('SELECT * FROM log_entries ORDER BY agency, idx').all(),
+    nodes: db.sqlite.prepare('SELECT * FROM log_nodes ORDER BY agency, level, pos').all(),
+  })
+  t.same(dump(many), dump(one))
 })
 
 t.test('indexOf reads one entry through the leaf-hash index, not the whole log (regression: a scan per receipt)', async (t) => {

@@ -2,7 +2,7 @@
 // that made them (storage/db.ts calls drain() before it releases each write's savepoint): the
 // change and its entries commit together, or neither does (log-design.md §4).
 import type Database from 'better-sqlite3'
-import { appendLeaf, LogStore } from '../../storage/log.js'
+import { appendLeaves, LogStore } from '../../storage/log.js'
 import { isSourceName, LogRows } from '../../storage/log-rows.js'
 import { buildEntry, entryBytes, leavesOf } from './leaves.js'
 
@@ -31,6 +31,8 @@ export class LeafAppender {
   /** Appends the entries of every pending change, oldest first; returns how many were appended.
    *  Throws (and so rolls the caller's write back) when an entry cannot be built. */
   drain(): number {
+    // Each log's entries in order of their changes; its head is read and written once per drain.
+    const byAgency = new Map<string, Uint8Array[]>()
     let appended = 0
     for (;;) {
       const batch = this.#store.pending(BATCH)
@@ -42,13 +44,17 @@ export class LeafAppender {
         for (const leaf of leavesOf(p.source)) {
           for (const a of row.agency === null ? [...this.#hosted()] : [undefined]) {
             const e = buildEntry(leaf, row, a)
-            appendLeaf(this.#sqlite, e.agency, entryBytes(e))
+            let list = byAgency.get(e.agency)
+            if (!list) byAgency.set(e.agency, (list = []))
+            list.push(entryBytes(e))
             appended++
           }
         }
       }
       if (batch.length > 0) this.#store.donePending(batch[batch.length - 1]!.seq)
-      if (batch.length < BATCH) return appended
+      if (batch.length < BATCH) break
     }
+    for (const [agency, entries] of byAgency) appendLeaves(this.#sqlite, agency, entries)
+    return appended
   }
 }
