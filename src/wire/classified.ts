@@ -36,7 +36,7 @@ export function wireClassified({ config, clock, log }: Base, r: ClassifiedRecord
   const deps: ClassifiedDeps = {
     clock, log: log.child({ area: 'classified' }), db: p.db, store: r.store, access: r.access, outbox: p.outbox, anchors: p.anchors, directory: p.currentDirectory,
     profiles: p.profiles, hosted: p.hosted, envelopes: p.envelopes, onQueued: p.onQueued, requireFreshDirectory: p.requireFreshDirectory,
-    maxInnerBytes: config.limits.maxAttachmentBytes, directoryJws: p.directoryJws,
+    maxInnerBytes: config.limits.maxAttachmentBytes, directoryJws: p.directoryJws, checkpoint: p.checkpoint,
   }
   return { deps, receive: { db: p.db, store: r.store, access: r.access, directory: p.currentDirectory, anchors: p.anchors, clock } }
 }
