@@ -150,7 +150,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   })
   const servers = await wireServers(base, {
     anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys, logWitness,
-    logFor: logEvidence.logFor,
+    logFor: logEvidence.logFor, receivedLog: logEvidence.receivedLog,
   })
   const { federation, api } = servers
 
