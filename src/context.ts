@@ -146,7 +146,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const { notices, noticeDeps } = wireNotices(base, { db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, delivery, registers, timestamps, events, checkpoint })
   const classified = wireClassified(base, classifiedRecord, {
     db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, checkpoint, onQueued: () => delivery.notify(), requireFreshDirectory: () => directorySource.requireUsable(),
-    directoryJws: () => directorySource.jws(),
+    directoryJws: () => directorySource.jws(), receivedLog: logEvidence.receivedLog,
   })
   const servers = await wireServers(base, {
     anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys, logWitness,

@@ -125,7 +125,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
       messageId: h.messageId, type: notice.type, refersTo: notice.messageId, fromAgency: h.from, toAgency: h.to,
       noticeJson: JSON.stringify(notice), createdAt: receivedAt, profile: profile.id, envelopeSha256: s.envelopeSha256!,
       signed: opened.signedBytes, signerJson, receipt: receiptOrPending, envelope: s.envelope,
-    }, notice, ref, () => deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }]))
+    }, notice, ref, () => deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, ...(tlog ? [] : [{ messageId: h.messageId, side: 'inbox' as const, kind: 'receipt' as const }])]))
     if (!r.inserted && r.duplicate === 'kind') throw new SarabanError('ERR_NOTICE_CONFLICT', `A notice of this kind about letter ${notice.messageId} was already received.`, { field: '/notice/type' })
     if (!r.inserted) {
       if (r.envelopeSha256 !== s.envelopeSha256) throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`)
@@ -136,6 +136,8 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
       return { status: 200, receipt: again, mediaType: profile.receiptMediaType }
     }
     const signedN = tlog ? await signLoggedReceipt({ db: deps.db, log: tlog }, noticeReceipts(deps.notices!), profile, claims, agency.signer) : receipt!
+    // Its receipt is stamped once it is stored (PROTOCOL.md §13.4, §20.5).
+    if (tlog && deps.timestamps) await deps.db.write(() => deps.timestamps!.record([{ messageId: h.messageId, side: 'inbox', kind: 'receipt' }]))
     deps.log.info({ event: 'notice.received', messageId: h.messageId, type: notice.type, refersTo: notice.messageId, from: h.from, to: h.to }, 'notice received')
     return { status: 201, receipt: signedN, mediaType: profile.receiptMediaType }
   }
