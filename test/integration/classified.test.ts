@@ -23,6 +23,7 @@ import { defaultProfiles } from '../../src/crypto/profiles.js'
 import { verifyEvidence } from '../../src/services/evidence/index.js'
 import { verifyLog } from '../../src/services/log/verify.js'
 import { LogStore } from '../../src/storage/log.js'
+import { storedReceiptClaims } from '../../src/services/log/receipt-claims.js'
 
 const OPENSSL = 'openssl'
 const MARKER = 'MARKER-ลับมาก-7f3a9c41-phrase'
@@ -195,6 +196,24 @@ t.test('a SECRET letter: sealed with openssl, delivered, opened, acknowledged, f
   const checked = await verifyEvidence(Buffer.from(evText), { anchors, profiles: defaultProfiles() })
   t.ok(checked.ok, checked.findings.filter((f) => !f.ok).map((f) => `${f.part}: ${f.detail}`).join('; ') || 'verify-evidence passes')
   t.ok(checked.findings.some((f) => f.part.startsWith('statements/') && f.detail.startsWith('opened by mof:registrar')), 'the acknowledgement is checked')
+  // PROTOCOL.md §6.2, §19.10, §20.7: the outer envelope's receipt carries mof's checkpoint, and the
+  // evidence carries mof's inclusion proof of its entry (once fetched; a gap before, a weaker claim).
+  t.ok(storedReceiptClaims(ev.body.messages[0].receipt).log, 'the classified receipt carries the receiver\'s log checkpoint')
+  t.ok(ev.body.messages[0].log || ev.body.messages[0].logGap, 'the message lists its log proof or gap')
+  const withLog = await waitFor('mof\'s proof in the evidence', async () => {
+    const again = await api(nodes.moi!, 'GET', `/api/v1/classified/${outId}/evidence`)
+    return again.body.messages[0].log ? again.body : undefined
+  })
+  const logged = await verifyEvidence(Buffer.from(JSON.stringify(withLog)), { anchors: new TrustAnchors([fed.root.cert]), profiles: defaultProfiles() })
+  t.ok(logged.ok && logged.findings.some((f) => f.part.endsWith('/log') && f.ok && /is entry \d+ of the log of "mof"/.test(f.detail)), 'mof\'s inclusion proof verifies')
+  const stripped = structuredClone(withLog)
+  delete stripped.messages[0].log
+  const loose = await verifyEvidence(Buffer.from(JSON.stringify(stripped)), { anchors: new TrustAnchors([fed.root.cert]), profiles: defaultProfiles() })
+  t.ok(loose.ok && loose.weak.some((w) => /stripped/.test(w)), 'stripped log members: a weaker claim')
+  t.notOk((await verifyEvidence(Buffer.from(JSON.stringify(stripped)), { anchors: new TrustAnchors([fed.root.cert]), profiles: defaultProfiles(), strict: true })).ok, 'strict refuses them')
+  const badProof = structuredClone(withLog)
+  badProof.messages[0].log.index += 1
+  t.notOk((await verifyEvidence(Buffer.from(JSON.stringify(badProof)), { anchors: new TrustAnchors([fed.root.cert]), profiles: defaultProfiles() })).ok, 'another index fails')
   const tampered = structuredClone(ev.body)
   tampered.innerSha256 = sha(other)
   t.notOk((await verifyEvidence(Buffer.from(JSON.stringify(tampered)), { anchors: new TrustAnchors([fed.root.cert]), profiles: defaultProfiles() })).ok, 'another inner digest fails the check')
@@ -302,10 +321,13 @@ t.test('TOP_SECRET by hand: metadata in both registers, the received-by-hand sta
 })
 
 t.test('the transparency log covers the classified path: both logs verify against their rows (PROTOCOL.md §20.3)', async (t) => {
+  const all = new Set<string>()
   for (const id of ['moi', 'mof']) {
     const r = verifyLog(ctxs[id]!.db.sqlite)
     t.same(r.differences, [], `${id}: every entry matches its rows`)
     const types = new Set(new LogStore(ctxs[id]!.db.sqlite).entries(id, 0, r.entriesChecked).map((e) => JSON.parse(e.entry.toString()).type))
     for (const type of ['classified.access', 'register.taken', 'message.sent', 'message.received']) t.ok(types.has(type), `${id} logged ${type}`)
+    for (const type of types) all.add(type)
   }
+  t.ok(all.has('classified.statement'), 'an officer\'s statement made at a node is logged (migration 024)')
 })
