@@ -331,3 +331,39 @@ t.test('the transparency log covers the classified path: both logs verify agains
   }
   t.ok(all.has('classified.statement'), 'an officer\'s statement made at a node is logged (migration 024)')
 })
+
+t.test('every changed row of the classified path is found by log verify, on a copy (PROTOCOL.md §20.3, migration 024)', async (t) => {
+  const { default: Database } = await import('better-sqlite3')
+  const { mkdtempSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const dir = mkdtempSync(join(tmpdir(), 'saraban-classified-log-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  let n = 0
+  const tampered = async (id: string, sql: string) => {
+    const file = join(dir, `copy-${++n}.sqlite`)
+    await ctxs[id]!.db.sqlite.backup(file)
+    const db = new Database(file)
+    db.pragma('foreign_keys = OFF')
+    db.exec(sql)
+    db.exec('DELETE FROM log_pending')
+    try {
+      return verifyLog(db)
+    } finally {
+      db.close()
+    }
+  }
+  const cases: Array<[string, string, string]> = [
+    ['mof', 'cover receipt replaced', `UPDATE classified_messages SET receipt = (SELECT receipt FROM inbox_messages LIMIT 1) WHERE received_at IS NOT NULL`],
+    ['mof', 'cover receive time changed', `UPDATE classified_messages SET received_at = received_at + 1000 WHERE received_at IS NOT NULL`],
+    ['mof', 'cover edited', `UPDATE classified_messages SET cover_json = replace(cover_json, 'registrar', 'somebody') WHERE received_at IS NOT NULL`],
+    ['mof', 'officer\'s statement edited', `UPDATE classified_statements SET der = randomblob(64) WHERE direction = 'local'`],
+    ['mof', 'officer\'s statement deleted', `DELETE FROM classified_statements WHERE direction = 'local'`],
+    ['moi', 'statement notice receipt replaced', `UPDATE classified_statements SET notice_receipt = 'x' || notice_receipt WHERE direction = 'in'`],
+    ['moi', 'statement notice profile changed', `UPDATE classified_statements SET notice_profile = 'cms-v1' WHERE direction = 'in'`],
+    ['moi', 'statement notice deleted', `DELETE FROM classified_statements WHERE direction = 'in'`],
+  ]
+  for (const [id, what, sql] of cases) {
+    const r = await tampered(id, sql)
+    t.notOk(r.ok, `${id}: ${what}: ${r.differences[0] ? `${r.differences[0].type} ${r.differences[0].what}` : 'nothing found'}`)
+  }
+})
