@@ -141,14 +141,16 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const logEvidence = wireLogEvidence(base, { db, logWitness })
   const receivedProofs = { queue: (mid: string, claims: ReceiptClaims, now: number) => queueReceivedProof(logEvidence.store, mid, claims, now), kick: () => logEvidence.fetcher.kick() }
   const { envelopes, delivery } = wireDelivery(base, { db, outbox, peers, profiles, anchors, currentDirectory, directorySource, timestamps, events, onClassifiedDelivered: classifiedRecord.onDelivered, witness: logWitness.witness, receivedProofs })
-  const { notices, noticeDeps } = wireNotices(base, { db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, delivery, registers, timestamps, events, checkpoint: (a) => (config.transparencyLog.enabled ? logWitness.signer.latest(a) : undefined) })
+  // The sender's latest checkpoint for every envelope sealed outside send.ts (PROTOCOL.md §20.5).
+  const checkpoint = config.transparencyLog.enabled ? (a: string): string | undefined => logWitness.signer.latest(a) : undefined
+  const { notices, noticeDeps } = wireNotices(base, { db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, delivery, registers, timestamps, events, checkpoint })
   const classified = wireClassified(base, classifiedRecord, {
-    db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, onQueued: () => delivery.notify(), requireFreshDirectory: () => directorySource.requireUsable(),
-    directoryJws: () => directorySource.jws(),
+    db, outbox, anchors, currentDirectory, profiles, hosted, envelopes, checkpoint, onQueued: () => delivery.notify(), requireFreshDirectory: () => directorySource.requireUsable(),
+    directoryJws: () => directorySource.jws(), receivedLog: logEvidence.receivedLog,
   })
   const servers = await wireServers(base, {
     anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys, logWitness,
-    logFor: logEvidence.logFor,
+    logFor: logEvidence.logFor, receivedLog: logEvidence.receivedLog,
   })
   const { federation, api } = servers
 

@@ -34,7 +34,7 @@ export function auditorReadme(head: Head, messages: readonly ManifestMessage[], 
   ]
   for (const m of messages) out.push(...messageSection(m, stepCounter(numbering)))
   for (const n of notices) out.push(...noticeSection(n, stepCounter(numbering)))
-  out.push(...logReadme(messages)) // PROTOCOL.md §20.7
+  out.push(...logReadme(messages, notices)) // PROTOCOL.md §20.7
   out.push(
     `What the commands above do not show, and saraban-node verify-evidence does: that each signer`,
     `certificate is listed for its agency in the signed directory (directory/*.jws), that the`,

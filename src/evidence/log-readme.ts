@@ -1,7 +1,7 @@
 // The part of an evidence bundle's README.txt about the transparency logs (PROTOCOL.md §20.7): how an
 // auditor checks each inclusion proof with SHA-256 alone (RFC 9162 §2.1.3.2, a dozen lines of
 // python3 hashlib, and openssl for the leaf hash), derived from the manifest like the rest of it.
-import type { ManifestMessage } from './manifest.js'
+import type { ManifestMessage, ManifestNotice } from './manifest.js'
 
 /** The auditor's inclusion-proof checker: INDEX SIZE ENTRY PROOF CHECKPOINT → OK or FAILED (exit 1). */
 export const INCLUSION_CHECKER = `import base64, hashlib, sys
@@ -24,8 +24,13 @@ print('OK' if ok else 'FAILED', sys.argv[3], 'is entry', index, 'of', origin, 's
 sys.exit(0 if ok else 1)
 `
 
-export function logReadme(messages: readonly ManifestMessage[]): string[] {
-  const withLog = messages.filter((m) => (m.log?.length ?? 0) + (m.logGaps?.length ?? 0) > 0)
+/** The log section; notices (PROTOCOL.md §18.6) list their receipt's proof after the messages. */
+export function logReadme(messages: readonly ManifestMessage[], notices: readonly ManifestNotice[] = []): string[] {
+  const entries = [
+    ...messages.map((m) => ({ ...m, head: `message ${m.messageId} to "${m.recipient}":` })),
+    ...notices.map((n) => ({ log: n.log, logGaps: n.logGaps, head: `notice ${n.messageId} (${n.type}) to "${n.to}":` })),
+  ]
+  const withLog = entries.filter((m) => (m.log?.length ?? 0) + (m.logGaps?.length ?? 0) > 0)
   if (withLog.length === 0) return []
   const first = withLog.flatMap((m) => m.log ?? [])[0]?.entry
   const out: string[] = [
@@ -47,7 +52,7 @@ export function logReadme(messages: readonly ManifestMessage[]): string[] {
     `then check each proof (each prints OK, or FAILED and exits 1):`,
   ]
   for (const m of withLog) {
-    out.push(``, `message ${m.messageId} to "${m.recipient}":`)
+    out.push(``, m.head)
     for (const p of m.log ?? []) {
       out.push(`  python3 log-inclusion.py ${p.index} ${p.size} ${p.entry} ${p.proof} ${p.checkpoint}   # ${p.type}, log of "${p.log}"`)
     }

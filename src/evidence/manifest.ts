@@ -102,6 +102,9 @@ export interface ManifestNotice {
   receiptTime?: string
   receiptTimeProof?: TimeProof
   receiptImprint?: string
+  /** PROTOCOL.md §20.7: the recipient's message.received proof of the notice (with a receipt), or why not */
+  log?: ManifestLogProof[]
+  logGaps?: ManifestLogGap[]
 }
 
 export const NOTICE_PATH_MEMBERS = [
@@ -209,6 +212,8 @@ function checkShape(v: unknown): string | undefined {
       if (!isStr(n.noticeTime) || !PROOFS.includes(n.noticeTimeProof) || !isStr(n.noticeImprint)) return `notices[${i}] lacks noticeTime, noticeTimeProof or noticeImprint`
       for (const k of ['receiptTime', 'receiptImprint'] as const) if (n[k] !== undefined && !isStr(n[k])) return `notices[${i}].${k} is not a string`
       if (n.receiptTimeProof !== undefined && !PROOFS.includes(n.receiptTimeProof)) return `notices[${i}].receiptTimeProof is not a known proof`
+      const log = logShapeProblem(n.log, n.logGaps, `notices[${i}]`)
+      if (log !== undefined) return log
     }
   }
   return undefined

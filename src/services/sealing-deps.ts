@@ -19,6 +19,9 @@ export interface SealingParts {
   readonly profiles: ProfileTable
   readonly hosted: HostedAgencies
   readonly envelopes: EnvelopeCache
+  /** The sender agency's latest log checkpoint, signed into every envelope it seals (PROTOCOL.md §20.5);
+   *  absent (or undefined for an agency) while the node keeps no log. Built once in context.ts. */
+  readonly checkpoint?: ((agency: string) => string | undefined) | undefined
 }
 
 /** The same parts as a use case receives them, with its clock, logger and delivery wake-up. */

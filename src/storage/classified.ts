@@ -60,9 +60,22 @@ export interface StatementRow {
   readonly createdAt: number
   readonly noticeEnvelopeSha256?: string | null
   readonly noticeReceipt?: string | null
+  /** The notice envelope's profile (migration 024; NULL before it). */
+  readonly noticeProfile?: string | null
 }
 
 export interface AccessRow { readonly seq: number; readonly agency: string; readonly itemId: string | null; readonly at: number; readonly record: string; readonly recordSha256: string }
+
+export interface InboundPeek {
+  readonly envelopeSha256: string
+  readonly receipt: string
+  readonly toAgency: string
+  readonly fromAgency: string
+  readonly receivedAt: number
+  readonly profile: string | null
+  /** a statement notice (§19.6), not a cover */
+  readonly statement: boolean
+}
 
 export type NewItem = Omit<ClassifiedItem, 'registerNumber' | 'destroyedAt'>
 export type NewMessage = Pick<ClassifiedMessage, 'messageId' | 'fromAgency' | 'toAgency' | 'coverJson'> & Partial<Pick<ClassifiedMessage, 'profile' | 'envelopeSha256' | 'signerJson' | 'receipt' | 'receivedAt'>>
@@ -76,7 +89,7 @@ const MESSAGE = `c.message_id AS messageId, c.item_id AS itemId, c.from_agency A
   m.last_error_code AS lastErrorCode`
 const STATEMENT = `id, item_id AS itemId, type, direction, officer_agency AS officerAgency, officer_id AS officerId, cert_sha256 AS certSha256,
   at, statement_json AS statementJson, der, message_id AS messageId, created_at AS createdAt,
-  notice_envelope_sha256 AS noticeEnvelopeSha256, notice_receipt AS noticeReceipt`
+  notice_envelope_sha256 AS noticeEnvelopeSha256, notice_receipt AS noticeReceipt, notice_profile AS noticeProfile`
 
 export class ClassifiedStore {
   readonly #s: Record<string, Stmt<any>> // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -106,9 +119,11 @@ export class ClassifiedStore {
       inner: p(`SELECT bytes FROM classified_inner WHERE item_id = ?`),
       envelope: p(`SELECT bytes FROM classified_envelopes WHERE message_id = ?`),
       insertStatement: p(`INSERT INTO classified_statements (item_id, type, direction, officer_agency, officer_id, cert_sha256, at, statement_json, der,
-        message_id, created_at, notice_envelope_sha256, notice_receipt)
+        message_id, created_at, notice_envelope_sha256, notice_receipt, notice_profile)
         VALUES (@itemId, @type, @direction, @officerAgency, @officerId, @certSha256, @at, @statementJson, @der, @messageId, @createdAt,
-        @noticeEnvelopeSha256, @noticeReceipt)`),
+        @noticeEnvelopeSha256, @noticeReceipt, @noticeProfile)`),
+      setReceipt: p(`UPDATE classified_messages SET receipt = ? WHERE message_id = ? AND received_at IS NOT NULL AND receipt = ''`),
+      setStatementReceipt: p(`UPDATE classified_statements SET notice_receipt = ? WHERE message_id = ? AND direction = 'in' AND notice_receipt = ''`),
       statementByMessage: p(`SELECT ${STATEMENT} FROM classified_statements WHERE message_id = ?`),
       markOutbox: p(`INSERT OR IGNORE INTO classified_outbox (message_id) VALUES (?)`),
       markLetterRow: p(`UPDATE letters SET kind = 'notice' WHERE id = ?`),
@@ -196,7 +211,7 @@ export class ClassifiedStore {
   }
 
   insertStatement(s: Omit<StatementRow, 'id'>): void {
-    this.#s.insertStatement!.run({ noticeEnvelopeSha256: null, noticeReceipt: null, ...s })
+    this.#s.insertStatement!.run({ noticeEnvelopeSha256: null, noticeReceipt: null, noticeProfile: null, ...s })
   }
 
   statementByMessage(messageId: string): StatementRow | undefined {
@@ -213,16 +228,25 @@ export class ClassifiedStore {
     this.#s.markOutbox!.run(messageId)
   }
 
-  /** PROTOCOL.md §7.1 replay: an inbound message of the classified path already received here. */
-  peekInbound(messageId: string): { envelopeSha256: string; receipt: string; toAgency: string } | undefined {
+  /** PROTOCOL.md §7.1 replay: an inbound message of the classified path already received here
+   *  (receipt '' while it is still to be signed, §20.5; profile null on a statement stored before migration 024). */
+  peekInbound(messageId: string): InboundPeek | undefined {
     const m = this.message(messageId)
-    if (m?.envelopeSha256 && m.receipt) return { envelopeSha256: m.envelopeSha256, receipt: m.receipt, toAgency: m.toAgency }
+    if (m?.envelopeSha256 && m.receipt !== null && m.receivedAt !== null) {
+      return { envelopeSha256: m.envelopeSha256, receipt: m.receipt, toAgency: m.toAgency, fromAgency: m.fromAgency, receivedAt: m.receivedAt, profile: m.profile, statement: false }
+    }
     const s = this.statementByMessage(messageId)
-    if (s?.direction === 'in' && s.noticeEnvelopeSha256 && s.noticeReceipt) {
+    if (s?.direction === 'in' && s.noticeEnvelopeSha256 && s.noticeReceipt !== null && s.noticeReceipt !== undefined) {
       const item = this.item(s.itemId)
-      return { envelopeSha256: s.noticeEnvelopeSha256, receipt: s.noticeReceipt, toAgency: item?.agency ?? '' }
+      return { envelopeSha256: s.noticeEnvelopeSha256, receipt: s.noticeReceipt, toAgency: item?.agency ?? '', fromAgency: s.officerAgency, receivedAt: s.createdAt, profile: s.noticeProfile ?? null, statement: true }
     }
     return undefined
+  }
+
+  /** Stores the receipt of a cover (statement: of a statement notice) stored with an empty one (PROTOCOL.md §20.5);
+   *  false if it already had one. Call inside db.write(). */
+  setReceipt(messageId: string, receipt: string, statement: boolean): boolean {
+    return (statement ? this.#s.setStatementReceipt! : this.#s.setReceipt!).run(receipt, messageId).changes === 1
   }
 
   statements(itemId: string): StatementRow[] {

@@ -55,6 +55,13 @@ export const SOURCES = {
     key: 'message_id = ?',
     order: 'rowid',
   },
+  // The same rows once their receipt is stored (PROTOCOL.md §20.5; migration 024's triggers).
+  'notice-receipt': {
+    select: `SELECT message_id AS mid, to_agency AS agency, created_at AS at, notice_json AS record, receipt FROM notices`,
+    where: `direction = 'in' AND receipt <> ''`,
+    key: 'message_id = ?',
+    order: 'rowid',
+  },
   'notice-out': {
     select: `SELECT message_id AS mid, from_agency AS agency, to_agency AS "to", created_at AS at, type AS notice, refers_to AS about,
       notice_json AS record FROM notices`,
@@ -104,9 +111,31 @@ export const SOURCES = {
     order: 'c.rowid',
   },
   'classified-statement-in': {
-    select: `SELECT s.message_id AS mid, i.agency, s.created_at AS at, s.notice_envelope_sha256 AS envelopeSha256,
-      s.statement_json AS record, s.notice_receipt AS receipt FROM classified_statements s JOIN classified_items i ON i.id = s.item_id`,
+    select: `SELECT s.message_id AS mid, i.agency, s.created_at AS at, s.notice_envelope_sha256 AS envelopeSha256, s.officer_agency AS "from",
+      s.notice_profile AS profile, s.statement_json AS record, s.notice_receipt AS receipt FROM classified_statements s JOIN classified_items i ON i.id = s.item_id`,
     where: `s.direction = 'in' AND s.notice_envelope_sha256 IS NOT NULL`,
+    key: 's.id = ?',
+    order: 's.id',
+  },
+  // The same rows once their receipt is stored (PROTOCOL.md §20.5; migration 024's triggers).
+  'classified-receipt': {
+    select: `SELECT c.message_id AS mid, c.to_agency AS agency, c.received_at AS at, c.cover_json AS record, c.receipt FROM classified_messages c`,
+    where: `c.received_at IS NOT NULL AND c.receipt <> ''`,
+    key: 'c.message_id = ?',
+    order: 'c.rowid',
+  },
+  'classified-statement-receipt': {
+    select: `SELECT s.message_id AS mid, i.agency, s.created_at AS at, s.statement_json AS record, s.notice_receipt AS receipt
+      FROM classified_statements s JOIN classified_items i ON i.id = s.item_id`,
+    where: `s.direction = 'in' AND s.notice_envelope_sha256 IS NOT NULL AND s.notice_receipt <> ''`,
+    key: 's.id = ?',
+    order: 's.id',
+  },
+  // Officers' statements made here (PROTOCOL.md §19.4; migration 024).
+  'classified-statement': {
+    select: `SELECT s.id AS statement, i.agency, s.created_at AS at, s.item_id AS item, s.type AS kind, s.officer_agency AS officerAgency,
+      s.officer_id AS officer, s.der FROM classified_statements s JOIN classified_items i ON i.id = s.item_id`,
+    where: `s.direction = 'local'`,
     key: 's.id = ?',
     order: 's.id',
   },

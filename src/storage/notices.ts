@@ -51,6 +51,9 @@ export type NewInNotice = Pick<NoticeRow, 'messageId' | 'type' | 'refersTo' | 'f
   envelope: Buffer
 }
 
+/** An incoming notice as the replay check reads it (PROTOCOL.md §7.1); receipt '' while still to be signed (§20.5). */
+export interface NoticePeek { envelopeSha256: string; receipt: string; toAgency: string; profile: string; fromAgency: string; receivedAt: number }
+
 export type NoticeInsert = { inserted: true } | { inserted: false; duplicate: 'message-id'; envelopeSha256: string; receipt: string } | { inserted: false; duplicate: 'kind' }
 
 const COLS = `n.message_id AS messageId, n.direction, n.type, n.refers_to AS refersTo, n.from_agency AS fromAgency,
@@ -80,8 +83,9 @@ export class NoticeStore {
         @letterId, @profile, @envelopeSha256, @signed, @signerJson, @receipt)`),
       envelopeIn: p('INSERT INTO notice_envelopes (message_id, bytes) VALUES (?, ?)'),
       kind: p(`UPDATE letters SET kind = 'notice' WHERE id = ?`),
-      peek: p<{ envelopeSha256: string; receipt: string; toAgency: string; profile: string }>(`SELECT envelope_sha256 AS envelopeSha256,
-        receipt, to_agency AS toAgency, profile FROM notices WHERE message_id = ? AND direction = 'in'`),
+      peek: p<NoticePeek>(`SELECT envelope_sha256 AS envelopeSha256,
+        receipt, to_agency AS toAgency, profile, from_agency AS fromAgency, created_at AS receivedAt FROM notices WHERE message_id = ? AND direction = 'in'`),
+      setReceipt: p(`UPDATE notices SET receipt = ? WHERE message_id = ? AND direction = 'in' AND receipt = ''`),
       get: p<NoticeRow>(`SELECT ${COLS} ${FROM} WHERE n.message_id = ?`),
       forRef: p<NoticeRow>(`SELECT ${COLS} ${FROM} WHERE n.refers_to = ? ORDER BY n.created_at, n.message_id`),
       forRefs: p<NoticeRow>(`SELECT ${COLS} ${FROM} WHERE n.refers_to IN (SELECT value FROM json_each(?)) ORDER BY n.created_at, n.message_id`),
@@ -163,8 +167,13 @@ export class NoticeStore {
   }
 
   /** Cheap duplicate check before decrypting (PROTOCOL.md §4.2 check 7). */
-  peek(messageId: string): { envelopeSha256: string; receipt: string; toAgency: string; profile: string } | undefined {
+  peek(messageId: string): NoticePeek | undefined {
     return this.#s.peek.get(messageId)
+  }
+
+  /** Stores the receipt of a notice stored with an empty one (PROTOCOL.md §20.5); false if it already had one. Call inside db.write(). */
+  setReceipt(messageId: string, receipt: string): boolean {
+    return this.#s.setReceipt.run(receipt, messageId).changes === 1
   }
 
   get(messageId: string): NoticeRow | undefined {

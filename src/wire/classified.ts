@@ -10,6 +10,7 @@ import { recordDelivery } from '../services/classified/views.js'
 import type { Db } from '../storage/db.js'
 import type { Base } from './base.js'
 import type { SealingParts } from '../services/sealing-deps.js'
+import type { ReceivedLog } from '../services/evidence/received-log.js'
 
 export interface ClassifiedRecord {
   readonly store: ClassifiedStore
@@ -30,13 +31,14 @@ export interface ClassifiedParts extends SealingParts {
   readonly onQueued: () => void
   readonly requireFreshDirectory: () => void
   readonly directoryJws: () => string
+  readonly receivedLog?: ReceivedLog | undefined
 }
 
 export function wireClassified({ config, clock, log }: Base, r: ClassifiedRecord, p: ClassifiedParts): { deps: ClassifiedDeps; receive: ClassifiedReceiveDeps } {
   const deps: ClassifiedDeps = {
     clock, log: log.child({ area: 'classified' }), db: p.db, store: r.store, access: r.access, outbox: p.outbox, anchors: p.anchors, directory: p.currentDirectory,
     profiles: p.profiles, hosted: p.hosted, envelopes: p.envelopes, onQueued: p.onQueued, requireFreshDirectory: p.requireFreshDirectory,
-    maxInnerBytes: config.limits.maxAttachmentBytes, directoryJws: p.directoryJws,
+    maxInnerBytes: config.limits.maxAttachmentBytes, directoryJws: p.directoryJws, checkpoint: p.checkpoint, receivedLog: p.receivedLog,
   }
   return { deps, receive: { db: p.db, store: r.store, access: r.access, directory: p.currentDirectory, anchors: p.anchors, clock } }
 }

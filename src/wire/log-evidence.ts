@@ -6,6 +6,7 @@ import { LogRows } from '../storage/log-rows.js'
 import { ReceivedProofStore } from '../storage/received-proofs.js'
 import { ReceivedProofFetcher } from '../services/evidence/received-proofs.js'
 import { logEvidenceSource } from '../services/evidence/log-source.js'
+import { receivedLogSource, type ReceivedLog } from '../services/evidence/received-log.js'
 import type { MessageLog } from '../services/evidence/log-parts.js'
 import type { OutboxMessage } from '../storage/outbox.js'
 import type { LogWitness } from './witness.js'
@@ -15,6 +16,8 @@ export interface LogEvidence {
   readonly store: ReceivedProofStore
   readonly fetcher: ReceivedProofFetcher
   readonly logFor: (m: OutboxMessage) => Promise<MessageLog>
+  /** The recipient's proof of a notice's or a classified message's receipt (PROTOCOL.md §20.7). */
+  readonly receivedLog: ReceivedLog
 }
 
 export function wireLogEvidence({ clock, log, closers }: Base, p: { db: Db; logWitness: LogWitness }): LogEvidence {
@@ -26,5 +29,6 @@ export function wireLogEvidence({ clock, log, closers }: Base, p: { db: Db; logW
   const logFor = logEvidenceSource({
     rows: new LogRows(p.db.sqlite), local: w.local, proofs: w.proofs, covering: (agency, index) => w.signer.covering(agency, index), received: store,
   })
-  return { store, fetcher, logFor }
+  const receivedLog = receivedLogSource({ received: store, proofs: w.proofs, ownLog: (agency) => w.local.agencies().includes(agency) })
+  return { store, fetcher, logFor, receivedLog }
 }

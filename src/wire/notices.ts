@@ -19,8 +19,6 @@ export interface NoticeParts extends SealingParts {
   readonly registers: Registers
   readonly timestamps: Timestamping
   readonly events: Events
-  /** The sender's latest log checkpoint for the notice envelope (PROTOCOL.md §20.5). */
-  readonly checkpoint?: (agency: string) => string | undefined
 }
 
 export function wireNotices({ clock, log }: Base, p: NoticeParts): Notices {

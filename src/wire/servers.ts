@@ -25,6 +25,7 @@ import type { LogWitness } from './witness.js'
 import { logApi } from '../services/log/api.js'
 import { ecmsLetterOrigin, ecmsPublicPaths, wireEcms } from './ecms.js'
 import type { ApiKeyTable } from '../services/api-keys.js'
+import type { ReceivedLog } from '../services/evidence/received-log.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
@@ -36,6 +37,8 @@ export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, A
   readonly logWitness: LogWitness
   /** The log proofs of an evidence bundle (PROTOCOL.md §20.7, wire/log-evidence.ts). */
   readonly logFor?: EvidenceDeps['logFor']
+  /** The recipient's proof of a notice's receipt (PROTOCOL.md §20.7, wire/log-evidence.ts). */
+  readonly receivedLog?: ReceivedLog | undefined
 }
 
 export interface Servers {
@@ -85,7 +88,7 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
       directoryAt: (at) => trustHistory.directoryAt(at.getTime()),
       crlsAt: (at) => trustHistory.crlsAt(at.getTime()),
       tokensFor: (messageId) => timestamps.tokensFor(messageId).filter((t) => t.side === 'outbox'),
-      noticesFor: (messageIds) => noticeEvidence({ notices, outbox, tokensFor: (id, side) => timestamps.tokensFor(id).filter((t) => t.side === side) }, messageIds),
+      noticesFor: (messageIds) => noticeEvidence({ notices, outbox, tokensFor: (id, side) => timestamps.tokensFor(id).filter((t) => t.side === side), receivedLog: p.receivedLog }, messageIds),
       ...(p.logFor ? { logFor: p.logFor } : {}),
     },
     deliveryOps: {

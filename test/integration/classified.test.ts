@@ -23,6 +23,7 @@ import { defaultProfiles } from '../../src/crypto/profiles.js'
 import { verifyEvidence } from '../../src/services/evidence/index.js'
 import { verifyLog } from '../../src/services/log/verify.js'
 import { LogStore } from '../../src/storage/log.js'
+import { storedReceiptClaims } from '../../src/services/log/receipt-claims.js'
 
 const OPENSSL = 'openssl'
 const MARKER = 'MARKER-ลับมาก-7f3a9c41-phrase'
@@ -195,6 +196,24 @@ t.test('a SECRET letter: sealed with openssl, delivered, opened, acknowledged, f
   const checked = await verifyEvidence(Buffer.from(evText), { anchors, profiles: defaultProfiles() })
   t.ok(checked.ok, checked.findings.filter((f) => !f.ok).map((f) => `${f.part}: ${f.detail}`).join('; ') || 'verify-evidence passes')
   t.ok(checked.findings.some((f) => f.part.startsWith('statements/') && f.detail.startsWith('opened by mof:registrar')), 'the acknowledgement is checked')
+  // PROTOCOL.md §6.2, §19.10, §20.7: the outer envelope's receipt carries mof's checkpoint, and the
+  // evidence carries mof's inclusion proof of its entry (once fetched; a gap before, a weaker claim).
+  t.ok(storedReceiptClaims(ev.body.messages[0].receipt).log, 'the classified receipt carries the receiver\'s log checkpoint')
+  t.ok(ev.body.messages[0].log || ev.body.messages[0].logGap, 'the message lists its log proof or gap')
+  const withLog = await waitFor('mof\'s proof in the evidence', async () => {
+    const again = await api(nodes.moi!, 'GET', `/api/v1/classified/${outId}/evidence`)
+    return again.body.messages[0].log ? again.body : undefined
+  })
+  const logged = await verifyEvidence(Buffer.from(JSON.stringify(withLog)), { anchors: new TrustAnchors([fed.root.cert]), profiles: defaultProfiles() })
+  t.ok(logged.ok && logged.findings.some((f) => f.part.endsWith('/log') && f.ok && /is entry \d+ of the log of "mof"/.test(f.detail)), 'mof\'s inclusion proof verifies')
+  const stripped = structuredClone(withLog)
+  delete stripped.messages[0].log
+  const loose = await verifyEvidence(Buffer.from(JSON.stringify(stripped)), { anchors: new TrustAnchors([fed.root.cert]), profiles: defaultProfiles() })
+  t.ok(loose.ok && loose.weak.some((w) => /stripped/.test(w)), 'stripped log members: a weaker claim')
+  t.notOk((await verifyEvidence(Buffer.from(JSON.stringify(stripped)), { anchors: new TrustAnchors([fed.root.cert]), profiles: defaultProfiles(), strict: true })).ok, 'strict refuses them')
+  const badProof = structuredClone(withLog)
+  badProof.messages[0].log.index += 1
+  t.notOk((await verifyEvidence(Buffer.from(JSON.stringify(badProof)), { anchors: new TrustAnchors([fed.root.cert]), profiles: defaultProfiles() })).ok, 'another index fails')
   const tampered = structuredClone(ev.body)
   tampered.innerSha256 = sha(other)
   t.notOk((await verifyEvidence(Buffer.from(JSON.stringify(tampered)), { anchors: new TrustAnchors([fed.root.cert]), profiles: defaultProfiles() })).ok, 'another inner digest fails the check')
@@ -302,10 +321,49 @@ t.test('TOP_SECRET by hand: metadata in both registers, the received-by-hand sta
 })
 
 t.test('the transparency log covers the classified path: both logs verify against their rows (PROTOCOL.md §20.3)', async (t) => {
+  const all = new Set<string>()
   for (const id of ['moi', 'mof']) {
     const r = verifyLog(ctxs[id]!.db.sqlite)
     t.same(r.differences, [], `${id}: every entry matches its rows`)
     const types = new Set(new LogStore(ctxs[id]!.db.sqlite).entries(id, 0, r.entriesChecked).map((e) => JSON.parse(e.entry.toString()).type))
     for (const type of ['classified.access', 'register.taken', 'message.sent', 'message.received']) t.ok(types.has(type), `${id} logged ${type}`)
+    for (const type of types) all.add(type)
+  }
+  t.ok(all.has('classified.statement'), 'an officer\'s statement made at a node is logged (migration 024)')
+})
+
+t.test('every changed row of the classified path is found by log verify, on a copy (PROTOCOL.md §20.3, migration 024)', async (t) => {
+  const { default: Database } = await import('better-sqlite3')
+  const { mkdtempSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const dir = mkdtempSync(join(tmpdir(), 'saraban-classified-log-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  let n = 0
+  const tampered = async (id: string, sql: string) => {
+    const file = join(dir, `copy-${++n}.sqlite`)
+    await ctxs[id]!.db.sqlite.backup(file)
+    const db = new Database(file)
+    db.pragma('foreign_keys = OFF')
+    db.exec(sql)
+    db.exec('DELETE FROM log_pending')
+    try {
+      return verifyLog(db)
+    } finally {
+      db.close()
+    }
+  }
+  const cases: Array<[string, string, string]> = [
+    ['mof', 'cover receipt replaced', `UPDATE classified_messages SET receipt = (SELECT receipt FROM inbox_messages LIMIT 1) WHERE received_at IS NOT NULL`],
+    ['mof', 'cover receive time changed', `UPDATE classified_messages SET received_at = received_at + 1000 WHERE received_at IS NOT NULL`],
+    ['mof', 'cover edited', `UPDATE classified_messages SET cover_json = replace(cover_json, 'registrar', 'somebody') WHERE received_at IS NOT NULL`],
+    ['mof', 'officer\'s statement edited', `UPDATE classified_statements SET der = randomblob(64) WHERE direction = 'local'`],
+    ['mof', 'officer\'s statement deleted', `DELETE FROM classified_statements WHERE direction = 'local'`],
+    ['moi', 'statement notice receipt replaced', `UPDATE classified_statements SET notice_receipt = 'x' || notice_receipt WHERE direction = 'in'`],
+    ['moi', 'statement notice profile changed', `UPDATE classified_statements SET notice_profile = 'cms-v1' WHERE direction = 'in'`],
+    ['moi', 'statement notice deleted', `DELETE FROM classified_statements WHERE direction = 'in'`],
+  ]
+  for (const [id, what, sql] of cases) {
+    const r = await tampered(id, sql)
+    t.notOk(r.ok, `${id}: ${what}: ${r.differences[0] ? `${r.differences[0].type} ${r.differences[0].what}` : 'nothing found'}`)
   }
 })

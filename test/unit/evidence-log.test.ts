@@ -120,3 +120,14 @@ t.test('found: a checkpoint signed by another agency with the sender\'s origin',
   t.notOk(r.ok)
   t.ok(failed(r).some((f) => f.part.startsWith('checkpoints/') && /not a signing certificate of active agency "moi"/.test(f.detail)), JSON.stringify(failed(r)))
 })
+
+t.test('stripped: a bundle without log members whose receipts carry a checkpoint is a weaker claim, refused by --strict (§8.6 step 9)', async (t) => {
+  const recipients = new RecipientLogs(fed)
+  const sent = await sendAndAcknowledge({ fed, profile: joseV1, to: ['mof'], receiptLog: recipients.receiptLog })
+  const archive = await buildEvidenceArchive(deps, sent.letter, sent.messages) // no logFor: no log, no logGaps
+  t.equal(readLayout(archive).manifest!.messages[0]!.log, undefined)
+  const r = await verify(archive)
+  t.ok(r.ok, JSON.stringify(failed(r)))
+  t.ok(r.weak.some((w) => /the receipt's signed claims carry the recipient's checkpoint: the log members were stripped/.test(w)), 'reported as stripped')
+  t.notOk((await verify(archive, true)).ok, '--strict refuses it')
+})

@@ -3,6 +3,7 @@
 import type { ClassifiedStore } from '../../storage/classified.js'
 import type { SealingDeps } from '../sealing-deps.js'
 import type { AccessRecord } from './access-record.js'
+import type { ReceivedLog } from '../evidence/received-log.js'
 
 export interface ClassifiedDeps extends SealingDeps {
   readonly store: ClassifiedStore
@@ -12,6 +13,8 @@ export interface ClassifiedDeps extends SealingDeps {
   readonly maxInnerBytes: number
   /** The signed directory in force, for evidence (PROTOCOL.md §19.10). */
   readonly directoryJws: () => string
+  /** The recipient's inclusion proof of each message's receipt, for evidence (PROTOCOL.md §20.7). */
+  readonly receivedLog?: ReceivedLog | undefined
 }
 
 /** Who is asking, through the API (PROTOCOL.md §19.7: the access record names the key and the client). */

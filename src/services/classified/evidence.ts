@@ -15,6 +15,11 @@ import { visibleItem } from './access-check.js'
 import { itemView } from './views.js'
 import { canonicalJson, type Canonical } from '../../domain/canonical-json.js'
 import type { Finding } from '../evidence/verify.js'
+import type { ReceiptClaims } from '../../crypto/types.js'
+import { storedReceiptClaims } from '../log/receipt-claims.js'
+import { receivedEntry } from '../log/received-entry.js'
+import { checkCheckpointSigner, verifyCheckpoint } from '../log/checkpoints.js'
+import { leafHash, verifyInclusion } from '../../tlog/index.js'
 
 export const CLASSIFIED_EVIDENCE_FORMAT = 'saraban-classified-evidence'
 
@@ -25,9 +30,41 @@ export interface ClassifiedEvidence {
   readonly item: Record<string, unknown>
   readonly innerSha256: string | null
   readonly directory: string
-  readonly messages: ReadonlyArray<{ messageId: string; from: string; to: string; cover: unknown; profile: string; envelopeSha256: string; receipt: string; envelope?: string; contentKey?: string }>
+  readonly messages: ReadonlyArray<{
+    messageId: string; from: string; to: string; cover: unknown; profile: string; envelopeSha256: string; receipt: string; envelope?: string; contentKey?: string
+    /** PROTOCOL.md §19.10, §20.7: the recipient's inclusion proof of the receipt's message.received entry */
+    log?: ClassifiedLogProof
+    /** why the bundle has no such proof (a weaker claim) */
+    logGap?: string
+  }>
   readonly statements: ReadonlyArray<{ type: string; der: string }>
   readonly access: ReadonlyArray<{ record: string; recordSha256: string }>
+}
+
+/** One inclusion proof in the recipient's log (PROTOCOL.md §20.7), as JSON: bytes in base64, hashes in hex. */
+export interface ClassifiedLogProof {
+  readonly index: number
+  readonly size: number
+  /** the entry's exact bytes (canonical JSON, §20.3), base64 */
+  readonly entry: string
+  /** RFC 9162 §2.1.3 inclusion proof, lowercase hex hashes */
+  readonly proof: readonly string[]
+  /** the checkpoint the receipt carries (compact JWS, §20.4) */
+  readonly checkpoint: string
+}
+
+/** The proof (or the gap) of one delivered or received classified message, from the receipt's claims. */
+function logMembersOf(deps: ClassifiedDeps, messageId: string, receipt: string): { log?: ClassifiedLogProof; logGap?: string } {
+  if (!deps.receivedLog) return {}
+  let l
+  try {
+    l = deps.receivedLog(messageId, storedReceiptClaims(receipt))
+  } catch {
+    return {} // a receipt that does not read: the verifier reports the receipt itself
+  }
+  const p = l.proofs[0]
+  if (p === undefined) return { logGap: l.gaps[0]?.reason ?? 'no proof' }
+  return { log: { index: p.index, size: p.size, entry: p.entry.toString('base64'), proof: p.proof.map((h) => h.toString('hex')), checkpoint: p.checkpoint } }
 }
 
 export async function exportEvidence(deps: ClassifiedDeps, caller: ClassifiedCaller, id: string): Promise<ClassifiedEvidence> {
@@ -42,6 +79,7 @@ export async function exportEvidence(deps: ClassifiedDeps, caller: ClassifiedCal
     const envelope = full ? deps.outbox.getEnvelope(m.messageId) : undefined
     return [{
       messageId: m.messageId, from: m.fromAgency, to: m.toAgency, cover: JSON.parse(m.coverJson) as unknown, profile, envelopeSha256, receipt,
+      ...logMembersOf(deps, m.messageId, receipt),
       ...(envelope && full && full.contentKey.length > 0 ? { envelope: envelope.toString('base64'), contentKey: full.contentKey.toString('base64') } : {}),
     }]
   })
@@ -57,8 +95,9 @@ export async function exportEvidence(deps: ClassifiedDeps, caller: ClassifiedCal
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 
 /** Offline check (PROTOCOL.md §19.10); never throws for a bad bundle. */
-export async function verifyClassifiedEvidence(b: ClassifiedEvidence, deps: { anchors: TrustAnchors; profiles: ProfileTable }): Promise<{ ok: boolean; findings: Finding[]; weak: string[] }> {
+export async function verifyClassifiedEvidence(b: ClassifiedEvidence, deps: { anchors: TrustAnchors; profiles: ProfileTable; strict?: boolean | undefined }): Promise<{ ok: boolean; findings: Finding[]; weak: string[] }> {
   const findings: Finding[] = []
+  const weak: string[] = []
   const note = (part: string, ok: boolean, detail: string) => findings.push({ part, ok, detail })
   const attempt = async (part: string, fn: () => Promise<string> | string) => {
     try {
@@ -75,6 +114,7 @@ export async function verifyClassifiedEvidence(b: ClassifiedEvidence, deps: { an
     return `signed directory serial ${doc.serial}`
   })
   for (const m of b.messages) {
+    let claims: ReceiptClaims | undefined
     await attempt(`messages/${m.messageId}/receipt`, async () => {
       const profile = deps.profiles.get(m.profile)
       if (!profile) throw new Error(`unknown profile ${m.profile}`)
@@ -84,8 +124,10 @@ export async function verifyClassifiedEvidence(b: ClassifiedEvidence, deps: { an
       const path = await deps.anchors.validate(r.signerChain, { at: new Date(c.receivedAt), role: 'signing' })
       if (!path.ok) throw new Error(`the receipt signer does not validate: ${path.reason}`)
       if (!directory?.isSigningCertOf(m.to, fingerprint(r.signerChain[0]!))) throw new Error(`the receipt is not signed by "${m.to}" per the directory`)
+      claims = c
       return `"${m.to}" received envelope ${m.envelopeSha256} at ${c.receivedAt}`
     })
+    if (claims !== undefined) await checkClassifiedLog(m, claims, { ...deps, directory }, { attempt, note, weak })
     if (m.envelope && m.contentKey) {
       await attempt(`messages/${m.messageId}/envelope`, async () => {
         const env = Buffer.from(m.envelope!, 'base64')
@@ -116,5 +158,41 @@ export async function verifyClassifiedEvidence(b: ClassifiedEvidence, deps: { an
     }
     return `${b.access.length} access-record entries, each canonical and hashed`
   })
-  return { ok: findings.every((f) => f.ok), findings, weak: ['the access record is as the exporting node kept it (a transparency log makes rewriting it evident)'] }
+  weak.push('the access record is as the exporting node kept it (a transparency log makes rewriting it evident)')
+  return { ok: findings.every((f) => f.ok), findings, weak }
+}
+
+/** PROTOCOL.md §19.10, §20.7: the receipt's entry in the recipient's log, under the checkpoint the
+ *  receipt carries, signed by the recipient; stripped log members are a weaker claim (strict: refused). */
+async function checkClassifiedLog(
+  m: ClassifiedEvidence['messages'][number],
+  claims: ReceiptClaims,
+  deps: { anchors: TrustAnchors; directory: Directory | undefined; strict?: boolean | undefined },
+  out: { attempt: (part: string, fn: () => Promise<string> | string) => Promise<void>; note: (part: string, ok: boolean, detail: string) => void; weak: string[] },
+): Promise<void> {
+  const part = `messages/${m.messageId}/log`
+  const weaker = (why: string) => {
+    if (deps.strict) out.note(part, false, `strict: ${why}`)
+    out.weak.push(`${part}: ${why}`)
+  }
+  if (m.log === undefined) {
+    if (m.logGap !== undefined) return weaker(`message.received is not shown in the log of "${m.to}": ${m.logGap}`)
+    if (claims.log !== undefined) return weaker(`lists no log proof or gap, yet the receipt's signed claims carry the recipient's checkpoint: the log members were stripped from this bundle`)
+    return // a bundle of a node before PROTOCOL.md §20
+  }
+  const p = m.log
+  await out.attempt(part, async () => {
+    if (claims.log === undefined || claims.log.index !== p.index || claims.log.checkpoint !== p.checkpoint) throw new Error('is not the checkpoint and index the receipt carries')
+    const entry = Buffer.from(p.entry, 'base64')
+    if (!entry.equals(receivedEntry(claims))) throw new Error('the entry is not the message.received entry rebuilt from the receipt\'s claims')
+    const cp = verifyCheckpoint(p.checkpoint)
+    if (!deps.directory) throw new Error('no verified directory to judge the checkpoint\'s signer')
+    await checkCheckpointSigner(cp, m.to, { anchors: deps.anchors, directory: deps.directory })
+    if (cp.body.size !== p.size) throw new Error(`the checkpoint signs a tree of ${cp.body.size} entries; the bundle says ${p.size}`)
+    const proof = p.proof.map((h) => Buffer.from(h, 'hex'))
+    if (!p.proof.every((h) => /^[0-9a-f]{64}$/.test(h)) || !verifyInclusion(leafHash(entry), p.index, p.size, proof, cp.body.root)) {
+      throw new Error(`the proof does not lead from the entry's leaf hash at index ${p.index} to the root the checkpoint signs`)
+    }
+    return `the receipt's entry is entry ${p.index} of the log of "${m.to}" (tree of ${p.size}, root ${cp.body.root.toString('base64')}, checkpoint signed by "${m.to}" at ${cp.body.time})`
+  })
 }

@@ -124,6 +124,8 @@ export interface InboundNotice {
   readonly receipt: string
   readonly receivedAt: number
   readonly peer: string
+  /** The notice envelope's profile (its `message.received` entry is rebuilt from the row, PROTOCOL.md §20.3). */
+  readonly profile: string
 }
 
 /** Inside db.write(): the statement as received, shown in the item's status; the access-record entry. */
@@ -132,7 +134,7 @@ export function storeInboundNotice(d: ClassifiedReceiveDeps, n: InboundNotice): 
   d.store.insertStatement({
     itemId: n.item.id, type: n.notice.type, direction: 'in', officerAgency: s.statement.agency, officerId: s.officer.id, certSha256: s.certSha256,
     at: s.statement.at, statementJson: JSON.stringify(s.statement), der: s.der, messageId: n.messageId, createdAt: n.receivedAt,
-    noticeEnvelopeSha256: n.envelopeSha256, noticeReceipt: n.receipt,
+    noticeEnvelopeSha256: n.envelopeSha256, noticeReceipt: n.receipt, noticeProfile: n.profile,
   })
   d.access.append({
     agency: n.item.agency, event: n.notice.type === 'opened' ? 'opened-notice' : 'by-hand-received', outcome: 'success',

@@ -47,7 +47,8 @@ export async function sealOuter(deps: ClassifiedDeps, from: string, t: OuterTarg
   const signerCheck = await deps.anchors.validate(agency.signer.chain, { at: new Date(now), role: 'signing' })
   if (!signerCheck.ok) throw new SarabanError(signerCheck.code, `The signing certificate of "${from}" on this node does not validate: ${signerCheck.reason}`)
   const messageId = randomUUID()
-  const common = { messageId, from, to: t.to, sentAt: isoTime(now), letter: {}, signer: agency.signer, recipientCert: t.cert }
+  // PROTOCOL.md §19.3, §20.5: the outer envelope carries the sender's latest log checkpoint like any envelope.
+  const common = { messageId, from, to: t.to, sentAt: isoTime(now), letter: {}, signer: agency.signer, recipientCert: t.cert, checkpoint: deps.checkpoint?.(from) }
   const sealed = 'cover' in content
     ? await t.profile.seal({ ...common, attachments: content.inner ? [content.inner] : [], classified: content.cover })
     : await t.profile.seal({ ...common, attachments: [], notice: content.notice })

@@ -5,6 +5,7 @@ import type { ManifestNotice } from '../../evidence/manifest.js'
 import { chainPem, contentKeyFile, evidenceForm } from '../../evidence/forms.js'
 import { tokenFacts } from '../../evidence/tst.js'
 import type { EvidenceDeps, NoticeEvidence } from './build.js'
+import { checkpointTimes, logMembers } from './log-parts.js'
 import { crlParts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './parts.js'
 
 /** A notice's files (PROTOCOL.md §18.6): envelope, the signed notice and its chain, the receipt and
@@ -50,7 +51,7 @@ export async function noticeParts(deps: EvidenceDeps, n: NoticeEvidence, shared:
     notice: own.add(dir + form.noticeFile, 'signed-notice', signed),
     noticeSigner: own.add(dir + 'notice-signer.pem', 'signer-chain', chainPem(chain)),
     directory: shared.add(`directory/${sha256(directoryJws).slice(0, 16)}.jws`, 'directory', Buffer.from(directoryJws, 'utf8')),
-    crls: crlParts(deps, shared, [noticeTime, receiptTime]),
+    crls: crlParts(deps, shared, [noticeTime, receiptTime, ...checkpointTimes(n.log)]),
     noticeTime: noticeTime.toISOString(),
     noticeTimeProof: noticeToken ? 'time-stamp' : 'claimed',
     noticeImprint: noticeImprint.toString('hex'),
@@ -62,6 +63,8 @@ export async function noticeParts(deps: EvidenceDeps, n: NoticeEvidence, shared:
   }
   if (n.receipt !== undefined) {
     Object.assign(entry, receiptMembers(own, shared, dir, form.receiptFile, { receipt: n.receipt, verified, time: receiptTime, imprint: receiptImprint, token: receiptToken }))
+    // PROTOCOL.md §20.7: the recipient's log shows the notice received, like a letter.
+    if (n.log !== undefined) Object.assign(entry, logMembers(own, shared, dir, n.log))
   }
   return entry
 }

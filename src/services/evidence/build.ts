@@ -60,6 +60,8 @@ export interface NoticeEvidence {
   readonly receipt?: Buffer | undefined
   /** the stored RFC 3161 tokens of the notice's signature and of its receipt, on this node's side (§13.2) */
   readonly tokens?: readonly StoredToken[] | undefined
+  /** the recipient's inclusion proof of its receipt's entry, or why there is none (PROTOCOL.md §20.7) */
+  readonly log?: MessageLog | undefined
 }
 
 export async function buildEvidenceArchive(deps: EvidenceDeps, letter: OutboxLetter, messages: readonly OutboxMessage[]): Promise<Buffer> {

@@ -10,7 +10,7 @@ import type { VerifiedReceipt } from '../../crypto/types.js'
 import { canonicalJson } from '../../domain/canonical-json.js'
 import { verifyCheckpoint, type VerifiedCheckpoint } from '../log/checkpoints.js'
 import { receivedEntry } from '../log/received-entry.js'
-import { EVENT_SIDE, LOG_EVENTS, parseProofFile, type ManifestLogProof } from '../../evidence/log-proof.js'
+import { EVENT_SIDE, LOG_EVENTS, parseProofFile, type LogEvent, type ManifestLogProof } from '../../evidence/log-proof.js'
 import type { ManifestMessage } from '../../evidence/manifest.js'
 import { checkSigner, type MessageContext } from './message.js'
 
@@ -20,18 +20,36 @@ export interface LoggedMessage {
   readonly envelope: Buffer
   /** when delivered: the receipt's bytes and what verified in it */
   readonly receipt?: { readonly bytes: Buffer; readonly verified: VerifiedReceipt }
+  /** the envelope's signed payload carries the sender's checkpoint (PROTOCOL.md §5.4, §20.5) */
+  readonly senderCheckpoint?: boolean
+  /** the events this bundle must show (default: a letter's, §20.7); a notice's: its receipt's only */
+  readonly events?: readonly LogEvent[]
+  /** the part findings about the whole entry name (default messages/<mid>) */
+  readonly part?: string
 }
+
+/** What the log checks read of a manifest message or notice (PROTOCOL.md §20.7). */
+export type LoggedEntry = Pick<ManifestMessage, 'messageId' | 'recipient' | 'receipt' | 'directory' | 'crls' | 'log' | 'logGaps'>
 
 type Checkpoint = { ok: true; body: CheckpointBody } | { ok: false }
 // A checkpoint is shared by the messages of a circular: judge it once per verification.
 const judged = new WeakMap<MessageContext, Map<string, Promise<Checkpoint>>>()
 
-export async function checkLogProofs(ctx: MessageContext, m: ManifestMessage, facts: LoggedMessage): Promise<void> {
-  const expected = LOG_EVENTS.filter((t) => facts.receipt !== undefined || t === 'message.sent')
+export async function checkLogProofs(ctx: MessageContext, m: LoggedEntry, facts: LoggedMessage): Promise<void> {
+  const expected = (facts.events ?? LOG_EVENTS).filter((t) => facts.receipt !== undefined || t === 'message.sent')
   const sender = ctx.manifest.sender
+  const part = facts.part ?? `messages/${m.messageId}`
   if (m.log === undefined && m.logGaps === undefined) {
+    // PROTOCOL.md §8.6, §20.7: signed parts that show a log was kept (the receipt's log member, the
+    // envelope's checkpoint) while the bundle lists neither proofs nor gaps: they were stripped.
+    const signed = [
+      ...(facts.receipt?.verified.claims.log !== undefined ? [`the receipt's signed claims carry the recipient's checkpoint`] : []),
+      ...(facts.senderCheckpoint === true ? [`the signed envelope carries the sender's checkpoint`] : []),
+    ]
+    if (signed.length > 0) return weak(ctx, part, `lists no log inclusion proofs or gaps, yet ${signed.join(' and ')}: the log members were stripped from this bundle`)
+    if (expected.length === 0 || facts.events !== undefined) return // nothing a log would show here, or a notice of a node before §20
     // A bundle of a node before §20: as strong as it ever was, and says so (not a weaker claim of §8.6).
-    return ctx.note(`messages/${m.messageId}`, true, `carries no log inclusion proofs (a node before PROTOCOL.md §20): its events are not shown in the sender's or the recipient's log`)
+    return ctx.note(part, true, `carries no log inclusion proofs (a node before PROTOCOL.md §20): its events are not shown in the sender's or the recipient's log`)
   }
   for (const type of expected) {
     const proofs = (m.log ?? []).filter((p) => p.type === type)
@@ -44,7 +62,7 @@ export async function checkLogProofs(ctx: MessageContext, m: ManifestMessage, fa
     const gap = gaps[0]
     if (gap !== undefined) {
       if (gap.log !== owner) ctx.note('manifest.json', false, `message ${m.messageId}: the ${type} event belongs to the log of "${owner}", not "${gap.log}"`)
-      else weak(ctx, `messages/${m.messageId}`, `${type} is not shown in the log of "${owner}": ${gap.reason}`)
+      else weak(ctx, part, `${type} is not shown in the log of "${owner}": ${gap.reason}`)
       continue
     }
     await checkOne(ctx, m, proofs[0]!, owner, facts)
@@ -52,7 +70,7 @@ export async function checkLogProofs(ctx: MessageContext, m: ManifestMessage, fa
   for (const p of m.log ?? []) if (!expected.includes(p.type)) ctx.note(p.entry, false, `a ${p.type} proof for a message without a verified receipt`)
 }
 
-async function checkOne(ctx: MessageContext, m: ManifestMessage, p: ManifestLogProof, owner: string, facts: LoggedMessage): Promise<void> {
+async function checkOne(ctx: MessageContext, m: LoggedEntry, p: ManifestLogProof, owner: string, facts: LoggedMessage): Promise<void> {
   const { note, contents } = ctx
   if (p.log !== owner) return note('manifest.json', false, `message ${m.messageId}: the ${p.type} event belongs to the log of "${owner}", not "${p.log}"`)
   const cp = await checkpointOf(ctx, m, p)
@@ -82,7 +100,7 @@ async function checkOne(ctx: MessageContext, m: ManifestMessage, p: ManifestLogP
 }
 
 /** What the entry must say (PROTOCOL.md §20.3): canonical JSON naming this message and the bytes of the bundle. */
-function entryProblem(m: ManifestMessage, p: ManifestLogProof, entry: Buffer, facts: LoggedMessage): string | undefined {
+function entryProblem(m: LoggedEntry, p: ManifestLogProof, entry: Buffer, facts: LoggedMessage): string | undefined {
   if (p.type === 'message.received') {
     const rebuilt = receivedEntry(facts.receipt!.verified.claims)
     return entry.equals(rebuilt) ? undefined : `is not the message.received entry rebuilt from the claims of ${m.receipt}`
@@ -101,7 +119,7 @@ function entryProblem(m: ManifestMessage, p: ManifestLogProof, entry: Buffer, fa
   return differs.length === 0 ? undefined : `its ${differs.join(', ')} ${differs.length === 1 ? 'is' : 'are'} not this message's (${differs.map((k) => `${k} ${JSON.stringify(want[k])}`).join(', ')})`
 }
 
-function checkpointOf(ctx: MessageContext, m: ManifestMessage, p: ManifestLogProof): Promise<Checkpoint> {
+function checkpointOf(ctx: MessageContext, m: LoggedEntry, p: ManifestLogProof): Promise<Checkpoint> {
   let seen = judged.get(ctx)
   if (seen === undefined) judged.set(ctx, (seen = new Map()))
   let r = seen.get(p.checkpoint)
@@ -111,7 +129,7 @@ function checkpointOf(ctx: MessageContext, m: ManifestMessage, p: ManifestLogPro
 
 /** PROTOCOL.md §20.4, §20.6: the JWS, its body, the origin of `p.log`'s log, and the signer: a
  *  signing certificate of that agency at the checkpoint's time, in the message's directory. */
-async function judgeCheckpoint(ctx: MessageContext, m: ManifestMessage, p: ManifestLogProof): Promise<Checkpoint> {
+async function judgeCheckpoint(ctx: MessageContext, m: LoggedEntry, p: ManifestLogProof): Promise<Checkpoint> {
   let v: VerifiedCheckpoint
   try {
     v = verifyCheckpoint(ctx.contents.get(p.checkpoint)!)

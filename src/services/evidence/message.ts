@@ -76,14 +76,14 @@ export async function checkMessage(m: ManifestMessage, ctx: MessageContext): Pro
 
   if (m.receipt === undefined) {
     note(`messages/${m.messageId}`, false, `no receipt (status ${m.status}): delivery to "${m.recipient}" is not proven`)
-    return checkLogProofs(ctx, m, { envelope }) // PROTOCOL.md §20.7: the sending is in the sender's log
+    return checkLogProofs(ctx, m, { envelope, senderCheckpoint: p.checkpoint !== undefined }) // PROTOCOL.md §20.7: the sending is in the sender's log
   }
   let receipt: VerifiedReceipt
   try {
     receipt = await profile.verifyReceipt(file(m.receipt)!)
   } catch {
     note(m.receipt, false, 'the receipt signature does not verify')
-    return checkLogProofs(ctx, m, { envelope })
+    return checkLogProofs(ctx, m, { envelope, senderCheckpoint: p.checkpoint !== undefined })
   }
   const c = receipt.claims
   const envSha = sha256(envelope).toString('hex')
@@ -91,7 +91,7 @@ export async function checkMessage(m: ManifestMessage, ctx: MessageContext): Pro
   note(m.receipt, claimsOk, claimsOk ? `"${m.recipient}" acknowledged envelope ${envSha}` : `the receipt's claims do not name this message, these parties, profile and envelope bytes (${envSha})`)
   if (m.receiptSigner === undefined) return note('manifest.json', false, `message ${m.messageId} has a receipt but no receiptSigner`)
   await checkReceiptSigner(ctx, { ...m, receipt: m.receipt, receiptSigner: m.receiptSigner }, receipt, m, m.recipient)
-  await checkLogProofs(ctx, m, { envelope, receipt: { bytes: file(m.receipt)!, verified: receipt } })
+  await checkLogProofs(ctx, m, { envelope, receipt: { bytes: file(m.receipt)!, verified: receipt }, senderCheckpoint: p.checkpoint !== undefined })
 }
 
 type ReceiptEntry = Pick<ManifestMessage, 'receiptTimestamp' | 'receiptTsa' | 'receiptTime' | 'receiptTimeProof' | 'receiptImprint'> & { receipt: string; receiptSigner: string }

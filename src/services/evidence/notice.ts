@@ -11,6 +11,7 @@ import { chainPem, evidenceForm, parseContentKeyFile, type VerifiedSigned } from
 import type { Notice } from '../../domain/notices.js'
 import type { VerifiedReceipt } from '../../crypto/types.js'
 import { checkReceiptSigner, checkSigner, provenTime, same, type MessageContext } from './message.js'
+import { checkLogProofs } from './log-check.js'
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
@@ -80,6 +81,10 @@ export async function checkNoticeEntry(n: ManifestNotice, ctx: MessageContext): 
   note(n.receipt, claimsOk, claimsOk ? `"${n.to}" acknowledged notice envelope ${envSha}` : `the receipt's claims do not name this notice, its parties, profile and envelope bytes (${envSha})`)
   if (n.receiptSigner === undefined) return note('manifest.json', false, `notice ${n.messageId} has a receipt but no receiptSigner`)
   await checkReceiptSigner(ctx, { ...n, receipt: n.receipt, receiptSigner: n.receiptSigner }, receipt, judged, n.to)
+  // PROTOCOL.md §20.7: the notice's receipt in the recipient's log, like a letter's.
+  await checkLogProofs(ctx, { messageId: n.messageId, recipient: n.to, receipt: n.receipt, directory: n.directory, crls: judged.crls, log: n.log, logGaps: n.logGaps }, {
+    envelope, receipt: { bytes: file(n.receipt), verified: receipt }, events: ['message.received'], part: `notices/${n.messageId}`,
+  })
 }
 
 function describe(n: Notice): string {

@@ -140,6 +140,7 @@ function checkReferences(m: Manifest, byPath: ReadonlyMap<string, ManifestPart>,
   for (const n of m.notices ?? []) {
     for (const k of NOTICE_PATH_MEMBERS) if (n[k] !== undefined) expect(n[k], NOTICE_ROLE[k], `notice ${n.messageId}`)
     for (const c of n.crls ?? []) expect(c, 'crl', `notice ${n.messageId}`)
+    for (const p of n.log ?? []) for (const [k, role] of LOG_ROLE) expect(p[k], role, `notice ${n.messageId}`)
   }
   for (const p of m.parts) if (!used.has(p.path)) note(p.path, false, 'no message of the manifest refers to this part')
 }

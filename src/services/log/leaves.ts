@@ -83,6 +83,9 @@ export const LEAVES: readonly Leaf[] = [
   {
     type: 'message.received', source: 'classified-statement-in', key: ['mid'],
     build: (r) => {
+      // Its own row since migration 024 (the receipt is signed after this entry, §20.5); rows stored
+      // before it give the same members from their receipt.
+      if (r['profile'] !== null && r['profile'] !== undefined) return received({ ...r, to: r.agency })
       const c = storedReceiptClaims(str(r['receipt']))
       return { at: c.receivedAt, agency: c.to, members: { mid: str(r['mid']), from: c.from, to: c.to, profile: c.profile, envelopeSha256: str(r['envelopeSha256']), receivedAt: c.receivedAt } }
     },
@@ -91,9 +94,10 @@ export const LEAVES: readonly Leaf[] = [
   // A letter's receipt is signed after its entry is committed (PROTOCOL.md §20.5): what was kept is
   // recorded when the receipt is (migration 019's triggers), from the row with its receipt.
   { type: 'message.stored', source: 'inbox-receipt', key: ['mid'], build: stored },
-  { type: 'message.stored', source: 'notice-in', key: ['mid'], build: stored },
-  { type: 'message.stored', source: 'classified-in', key: ['mid'], build: stored },
-  { type: 'message.stored', source: 'classified-statement-in', key: ['mid'], build: (r) => ({ ...stored(r), at: storedReceiptClaims(str(r['receipt'])).receivedAt }) },
+  // So is every receipt's since migration 024 (notices, classified covers and statement notices).
+  { type: 'message.stored', source: 'notice-receipt', key: ['mid'], build: stored },
+  { type: 'message.stored', source: 'classified-receipt', key: ['mid'], build: stored },
+  { type: 'message.stored', source: 'classified-statement-receipt', key: ['mid'], build: (r) => ({ ...stored(r), at: storedReceiptClaims(str(r['receipt'])).receivedAt }) },
   // §20.3.5 notices (PROTOCOL.md §18): the act recorded here, or received from the letter's other side
   {
     type: 'notice.sent', source: 'notice-out', key: ['mid'],
@@ -130,6 +134,11 @@ export const LEAVES: readonly Leaf[] = [
   {
     type: 'classified.destroyed', source: 'classified-destroyed', key: ['item'],
     build: (r) => ({ members: { item: str(r['item']), innerSha256: opt(r['innerSha256']) } }),
+  },
+  {
+    // an officer's statement made here (opened, destroyed, received by hand, release: §19.4), as signed
+    type: 'classified.statement', source: 'classified-statement', key: ['statement'],
+    build: (r) => ({ members: { statement: int(r['statement']), item: str(r['item']), kind: str(r['kind']), officer: `${str(r['officerAgency'])}/${str(r['officer'])}`, statementSha256: sha256(r['der'] as unknown as Buffer) } }),
   },
   // §20.3.8 keys taken into use by the agency (its signing key after a rollover, §16.4; its decryption keys)
   {

@@ -34,6 +34,4 @@ export interface NoticeDeps extends SealingDeps {
   readonly registers?: ReceiveRegister | undefined
   readonly events?: EventSink | undefined
   readonly timestamps?: Timestamping | undefined
-  /** The sender agency's latest log checkpoint, signed into the notice envelope (PROTOCOL.md §20.5). */
-  readonly checkpoint?: ((agency: string) => string | undefined) | undefined
 }

@@ -9,11 +9,26 @@ import { receiptFromText, type Opened } from '../../crypto/profiles.js'
 import { evidenceForm } from '../../evidence/forms.js'
 import type { NoticeEvidence, StoredToken } from '../evidence/build.js'
 import type { StampSide } from '../../storage/timestamps.js'
+import type { ReceivedLog } from '../evidence/received-log.js'
+import type { MessageLog } from '../evidence/log-parts.js'
+import { storedReceiptClaims } from '../log/receipt-claims.js'
 
 export interface NoticeEvidenceDeps {
   readonly notices: NoticeStore
   readonly outbox: OutboxStore
   readonly tokensFor?: (messageId: string, side: StampSide) => readonly StoredToken[]
+  /** The recipient's inclusion proof of the notice's receipt (PROTOCOL.md §20.7); absent without a log. */
+  readonly receivedLog?: ReceivedLog | undefined
+}
+
+/** The recipient's log proof (or its gap) of a notice with this stored receipt text. */
+function logOf(deps: NoticeEvidenceDeps, messageId: string, receipt: string | null): { log?: MessageLog } {
+  if (!deps.receivedLog || !receipt) return {}
+  try {
+    return { log: deps.receivedLog(messageId, storedReceiptClaims(receipt)) }
+  } catch {
+    return {} // a receipt that does not read: the verifier reports the receipt itself
+  }
 }
 
 export function noticeEvidence(deps: NoticeEvidenceDeps, messageIds: readonly string[]): NoticeEvidence[] {
@@ -26,6 +41,7 @@ export function noticeEvidence(deps: NoticeEvidenceDeps, messageIds: readonly st
       out.push({
         ...head, direction: 'sent', profile: m.profile, envelope: m.envelope, contentKey: m.contentKey, tokens: deps.tokensFor?.(r.messageId, 'outbox'),
         ...(m.receipt ? { receipt: receiptFromText(m.profile, m.receipt) } : {}),
+        ...logOf(deps, r.messageId, m.receipt),
       })
     } else {
       const envelope = deps.notices.getEnvelope(r.messageId)
@@ -36,6 +52,7 @@ export function noticeEvidence(deps: NoticeEvidenceDeps, messageIds: readonly st
         signed: form.letterBytes({ signedBytes: r.signed } as Opened), // the stored Opened.signedBytes
         tokens: deps.tokensFor?.(r.messageId, 'inbox'),
         ...(r.receipt ? { receipt: receiptFromText(r.profile!, r.receipt) } : {}),
+        ...logOf(deps, r.messageId, r.receipt),
       })
     }
   }

@@ -20,7 +20,7 @@ import { storeNotice } from '../notices/receive-notice.js'
 import { storeInbound, storeInboundNotice, type ClassifiedReceiveDeps } from '../classified/receive.js'
 import { randomUUID } from 'node:crypto'
 import { RECEIPT_PENDING } from '../../storage/inbox.js'
-import { signAndStoreReceipt, type ReceiveLog } from './receipt.js'
+import { classifiedReceipts, noticeReceipts, signAndStoreReceipt, signLoggedReceipt, type ReceiveLog } from './receipt.js'
 import type { Witness } from '../log/witness.js'
 
 export interface ReceiveDeps {
@@ -78,9 +78,11 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   // PROTOCOL.md §16.3: the agency may have been removed while this envelope was being checked.
   if (!agency) throw new SarabanError('ERR_RECIPIENT_NOT_HOSTED', `This node does not host agency "${h.to}".`, { field: 'srb_to' })
   const claims = { v: 1 as const, mid: h.messageId, from: h.from, to: h.to, receivedAt: isoTime(receivedAt), envelopeSha256: s.envelopeSha256!, profile: profile.id }
-  const letterLog = s.letter ? deps.tlog : undefined
-  // PROTOCOL.md §20.5: with a log, a letter's receipt is signed after its entry is committed.
-  const receipt = letterLog ? undefined : await profile.signReceipt(claims, agency.signer)
+  const tlog = deps.tlog
+  // PROTOCOL.md §6.2, §20.5: with a log, every receipt (letter, notice, classified cover or statement)
+  // is signed after the message's entry is committed, and carries a checkpoint covering it.
+  const receipt = tlog ? undefined : await profile.signReceipt(claims, agency.signer)
+  const receiptOrPending = receipt ? receiptText(profile.id, receipt) : RECEIPT_PENDING
   const signerCert = opened.signerChain[0]!
   const signerJson = JSON.stringify({
     agency: h.from,
@@ -92,39 +94,52 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   if (s.classified || s.classifiedNotice) {
     // PROTOCOL.md §19.3, §19.6: stored beside the inbox, never in it; no letter event is raised.
     const c = deps.classified!
-    const common = { messageId: h.messageId, envelopeSha256: s.envelopeSha256!, receipt: receiptText(profile.id, receipt!), receivedAt, peer: s.peer.id }
+    const common = { messageId: h.messageId, envelopeSha256: s.envelopeSha256!, receipt: receiptOrPending, receivedAt, peer: s.peer.id }
     const prior = await deps.db.write(() => {
       const seen = c.store.peekInbound(h.messageId)
       if (seen) return seen
       if (s.classified) {
         storeInbound(c, { ...common, from: h.from, to: h.to, cover: s.classified.cover, inner: s.classified.inner, envelope: s.envelope, profile: profile.id, signerJson }, randomUUID())
       } else {
-        storeInboundNotice(c, { ...common, ...s.classifiedNotice! })
+        storeInboundNotice(c, { ...common, ...s.classifiedNotice!, profile: profile.id })
       }
       return undefined
     })
+    const keeper = classifiedReceipts(c.store, !s.classified)
     if (prior) {
       if (prior.envelopeSha256 !== s.envelopeSha256) throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`)
-      return { status: 200, receipt: receiptFromText(profile.id, prior.receipt), mediaType: profile.receiptMediaType }
+      // A concurrent copy stored it and is signing its receipt: sign (the first stored wins).
+      const r = prior.receipt === RECEIPT_PENDING && tlog
+        ? await signLoggedReceipt({ db: deps.db, log: tlog }, keeper, profile, { ...claims, receivedAt: isoTime(prior.receivedAt) }, agency.signer)
+        : receiptFromText(profile.id, prior.receipt)
+      return { status: 200, receipt: r, mediaType: profile.receiptMediaType }
     }
+    const signedC = tlog ? await signLoggedReceipt({ db: deps.db, log: tlog }, keeper, profile, claims, agency.signer) : receipt!
     // Ids and the control number only: never the addressee's position or anything inside (§19.3).
     deps.log.info({ event: s.classified ? 'classified.received' : 'classified.notice.received', messageId: h.messageId, from: h.from, to: h.to }, 'classified message received')
-    return { status: 201, receipt: receipt!, mediaType: profile.receiptMediaType }
+    return { status: 201, receipt: signedC, mediaType: profile.receiptMediaType }
   }
   if (s.notice) {
     const { notice, ref } = s.notice
     const r = await storeNotice(deps, {
       messageId: h.messageId, type: notice.type, refersTo: notice.messageId, fromAgency: h.from, toAgency: h.to,
       noticeJson: JSON.stringify(notice), createdAt: receivedAt, profile: profile.id, envelopeSha256: s.envelopeSha256!,
-      signed: opened.signedBytes, signerJson, receipt: receiptText(profile.id, receipt!), envelope: s.envelope,
-    }, notice, ref, () => deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }]))
+      signed: opened.signedBytes, signerJson, receipt: receiptOrPending, envelope: s.envelope,
+    }, notice, ref, () => deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, ...(tlog ? [] : [{ messageId: h.messageId, side: 'inbox' as const, kind: 'receipt' as const }])]))
     if (!r.inserted && r.duplicate === 'kind') throw new SarabanError('ERR_NOTICE_CONFLICT', `A notice of this kind about letter ${notice.messageId} was already received.`, { field: '/notice/type' })
     if (!r.inserted) {
       if (r.envelopeSha256 !== s.envelopeSha256) throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`)
-      return { status: 200, receipt: receiptFromText(profile.id, r.receipt), mediaType: profile.receiptMediaType }
+      const seen = r.receipt === RECEIPT_PENDING && tlog ? deps.notices!.peek(h.messageId) : undefined
+      const again = seen && tlog
+        ? await signLoggedReceipt({ db: deps.db, log: tlog }, noticeReceipts(deps.notices!), profile, { ...claims, receivedAt: isoTime(seen.receivedAt) }, agency.signer)
+        : receiptFromText(profile.id, r.receipt)
+      return { status: 200, receipt: again, mediaType: profile.receiptMediaType }
     }
+    const signedN = tlog ? await signLoggedReceipt({ db: deps.db, log: tlog }, noticeReceipts(deps.notices!), profile, claims, agency.signer) : receipt!
+    // Its receipt is stamped once it is stored (PROTOCOL.md §13.4, §20.5).
+    if (tlog && deps.timestamps) await deps.db.write(() => deps.timestamps!.record([{ messageId: h.messageId, side: 'inbox', kind: 'receipt' }]))
     deps.log.info({ event: 'notice.received', messageId: h.messageId, type: notice.type, refersTo: notice.messageId, from: h.from, to: h.to }, 'notice received')
-    return { status: 201, receipt: receipt!, mediaType: profile.receiptMediaType }
+    return { status: 201, receipt: signedN, mediaType: profile.receiptMediaType }
   }
   const letter = s.letter!
   // PROTOCOL.md §17.1: only a letter signed for many (v2 payload) has its content encrypted once for
@@ -143,7 +158,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
         letterJson: JSON.stringify(letter),
         signerJson,
         receivedAt,
-        receipt: receipt ? receiptText(profile.id, receipt) : RECEIPT_PENDING,
+        receipt: receiptOrPending,
         senderLetterId: opened.payload.v === 2 ? opened.payload.lid : undefined, // PROTOCOL.md §17.5
         content,
       },
@@ -165,7 +180,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     }
     return { status: 200, receipt: receiptFromText(profile.id, result.receipt), mediaType: profile.receiptMediaType }
   }
-  const signed = letterLog ? await signAndStoreReceipt({ db: deps.db, inbox: deps.inbox, log: letterLog }, profile, claims, agency.signer) : receipt!
+  const signed = tlog ? await signAndStoreReceipt({ db: deps.db, inbox: deps.inbox, log: tlog }, profile, claims, agency.signer) : receipt!
   deps.log.info({ event: 'letter.received', messageId: h.messageId, from: h.from, to: h.to, bytes: s.envelope.length }, 'letter received')
   return { status: 201, receipt: signed, mediaType: profile.receiptMediaType }
 }

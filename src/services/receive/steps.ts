@@ -9,7 +9,7 @@ import type { Letter } from '../../domain/letter.js'
 import { bindRouting, receiptFromText, signedAddressees, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
 import type { ReceiveDeps } from './index.js'
 import { letterDuplicate, RECEIPT_PENDING } from '../../storage/inbox.js'
-import { receiptOfPending } from './receipt.js'
+import { classifiedReceipts, noticeReceipts, receiptOfPending, receiptOfPendingIn } from './receipt.js'
 import type { TlsIdentity } from '../../pki/directory-index.js'
 import type { Notice } from '../../domain/notices.js'
 import type { LetterRef } from '../../storage/notices.js'
@@ -107,6 +107,18 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
       const agency = d.hosted.get(h.to)
       if (!agency) throw new SarabanError('ERR_RECIPIENT_NOT_HOSTED', `This node does not host agency "${h.to}".`, { field: 'srb_to' })
       return { status: 200, receipt: await receiptOfPending({ db: d.db, inbox: d.inbox, log: d.tlog }, profile, h.messageId, letter, agency.signer), mediaType: profile.receiptMediaType }
+    }
+    if (seen.receipt === RECEIPT_PENDING && (notice || secret)) {
+      // The same for a notice or a message of the classified path (PROTOCOL.md §20.5, every receipt).
+      const agency = d.hosted.get(h.to)
+      if (!agency) throw new SarabanError('ERR_RECIPIENT_NOT_HOSTED', `This node does not host agency "${h.to}".`, { field: 'srb_to' })
+      const keeper = notice ? noticeReceipts(d.notices!) : classifiedReceipts(d.classified!.store, secret!.statement)
+      const from = notice ? notice.fromAgency : secret!.fromAgency
+      const receivedAt = notice ? notice.receivedAt : secret!.receivedAt
+      const signed = await receiptOfPendingIn({ db: d.db, log: d.tlog }, keeper, profile, {
+        mid: h.messageId, from, to: h.to, receivedAt, envelopeSha256: seen.envelopeSha256, profile: notice?.profile ?? secret!.profile ?? profile.id,
+      }, agency.signer)
+      return { status: 200, receipt: signed, mediaType: profile.receiptMediaType }
     }
     return { status: 200, receipt: receiptFromText(profile.id, seen.receipt), mediaType: profile.receiptMediaType }
   }],
