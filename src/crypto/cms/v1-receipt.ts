@@ -2,7 +2,7 @@
 // saraban-receipt) is the UTF-8 JSON receipt claims of §6.2, signed by the receiving agency.
 import { isSarabanError, SarabanError } from '../../errors.js'
 import type { ReceiptClaims, SignerIdentity, VerifiedReceipt } from '../types.js'
-import { parseJsonObject } from '../jose/compact.js'
+import { parseStrictJsonObject } from '../../domain/strict-json.js'
 import { claimsProblem, MAX_RECEIPT_BYTES, receiptPayload } from '../jose/v1-receipt.js'
 import { OID_CT_SARABAN_RECEIPT } from './oids.js'
 import { CmsSignedError, signCms, verifyCms, type SignOptions } from './signed-data.js'
@@ -29,8 +29,9 @@ export function verifyCmsReceipt(receipt: Buffer): VerifiedReceipt {
   }
   if (verified.end !== receipt.length) throw invalid('bytes after the SignedData')
   if (verified.contentType !== OID_CT_SARABAN_RECEIPT) throw invalid('the signed content is not a saraban receipt')
-  const claims = parseJsonObject(verified.payload)
-  if (claims === undefined) throw invalid('the payload is not a JSON object')
+  const parsed = parseStrictJsonObject(verified.payload)
+  if (!parsed.ok) throw invalid(`the payload ${parsed.detail}`) // PROTOCOL.md §5.6: I-JSON
+  const claims = parsed.value
   const problem = claimsProblem(claims)
   if (problem !== undefined) throw invalid(problem)
   return { claims: claims as unknown as ReceiptClaims, signerChain: verified.chain, signature: verified.signature }
