@@ -7,6 +7,9 @@ import { claimsProblem, MAX_RECEIPT_BYTES, receiptPayload } from '../jose/v1-rec
 import { OID_CT_SARABAN_RECEIPT } from './oids.js'
 import { CmsSignedError, signCms, verifyCms, type SignOptions } from './signed-data.js'
 
+/** How far a receipt's signing-time may lie from its receivedAt (PROTOCOL.md §12.6). */
+export const SIGNING_TIME_TOLERANCE_MS = 5 * 60_000
+
 export function signCmsReceipt(claims: ReceiptClaims, signer: SignerIdentity, opts: SignOptions = {}): Buffer {
   const problem = claimsProblem(claims as unknown as Record<string, unknown>)
   if (problem !== undefined) throw new Error(`signReceipt: ${problem}`)
@@ -34,5 +37,9 @@ export function verifyCmsReceipt(receipt: Buffer): VerifiedReceipt {
   const claims = parsed.value
   const problem = claimsProblem(claims)
   if (problem !== undefined) throw invalid(problem)
+  // PROTOCOL.md §12.6: signing-time is receivedAt truncated to the second; one made with a tool that
+  // takes it from its clock (openssl cms -sign) is within the skew of it.
+  const apart = Math.abs(verified.signingTime.getTime() - Date.parse(claims['receivedAt'] as string))
+  if (apart > SIGNING_TIME_TOLERANCE_MS) throw invalid(`its signing-time (${verified.signingTime.toISOString()}) is more than 5 minutes from receivedAt`)
   return { claims: claims as unknown as ReceiptClaims, signerChain: verified.chain, signature: verified.signature }
 }
