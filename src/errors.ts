@@ -41,6 +41,8 @@ export const ERRORS = {
   ERR_ATTACHMENT_DIGEST_MISMATCH: { status: 400, title: 'An attachment does not match its digest in the signed manifest' },
   ERR_ENVELOPE_HEADER_MISMATCH: { status: 400, title: 'The envelope header names a different message id, sender or recipient than the signed letter' },
   ERR_MESSAGE_ID_CONFLICT: { status: 409, title: 'This message id was already received with different bytes' },
+  // PROTOCOL.md §5.4: the signed sentAt lies outside the receiver's window; check the sender's clock, or seal the letter anew.
+  ERR_SENT_AT_OUT_OF_RANGE: { status: 422, title: "The signed sentAt is later than the receiver's clock allows, older than it accepts, or outside the signer certificate's validity; check the sender's clock, or seal the letter anew" },
   // PROTOCOL.md §17.8: the sender named shared content this node does not hold for it; send the whole envelope.
   // PROTOCOL.md §4.4: as many large envelopes are in flight (from this peer, or in all) as the receiver allows; retry later.
   ERR_BUSY: { status: 503, title: 'This node is receiving as many large envelopes (from this peer, or in all) as it allows at once; retry after the Retry-After delay' },

@@ -12,6 +12,7 @@ import { OID_DATA } from '../crypto/cms/oids.js'
 import { CmsSignedError, signCmsWith, verifyCms, type HandleSigner } from '../crypto/cms/signed-data.js'
 import { check, schemaIds } from '../schema/index.js'
 import { officerBySigningCert, type AgencyOfficers } from './officers.js'
+import { parseStrictJsonObject } from '../domain/strict-json.js'
 
 export type StatementType = 'release' | 'opened' | 'destroyed' | 'forwarded' | 'received-by-hand'
 
@@ -64,12 +65,10 @@ export function readStatement(der: Buffer, field = 'statement'): { statement: Of
   }
   if (v.end !== der.length) throw invalid('The statement has bytes after its SignedData.', field)
   if (v.contentType !== OID_DATA) throw invalid('The statement content type must be id-data.', field)
-  let json: unknown
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(v.payload))
-  } catch {
-    throw invalid('The signed content of the statement is not UTF-8 JSON.', field)
-  }
+  // PROTOCOL.md §5.6: strict I-JSON, no member name twice.
+  const parsed = parseStrictJsonObject(v.payload)
+  if (!parsed.ok) throw invalid(`The signed content of the statement ${parsed.detail}.`, field)
+  const json: unknown = parsed.value
   const checked = check<OfficerStatement>(schemaIds.officerStatement, json)
   if (!checked.ok) {
     throw new SarabanError('ERR_STATEMENT_INVALID', `The statement does not match its schema: ${checked.errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, { field, errors: checked.errors })

@@ -5,7 +5,7 @@
 // Every profile carries either version; receivers accept both.
 import { SarabanError } from '../errors.js'
 import { AGENCY_ID, MESSAGE_ID } from '../domain/ids.js'
-import { parseJsonObject } from './jose/compact.js'
+import { parseStrictJsonObject } from '../domain/strict-json.js'
 import type { Routing, SealManyInput, SignedPayload, SignedPayloadV2 } from './types.js'
 
 // ISO 8601 / RFC 3339 in UTC with a 'Z' (as Date.prototype.toISOString writes it).
@@ -40,8 +40,9 @@ export function checkpointMember(checkpoint: string | undefined): { checkpoint?:
 
 /** PROTOCOL.md §5.8 step 6, §17.2: the signed payload's shape (not yet its binding, nor the letter schema). */
 export function decodePayload(bytes: Buffer): SignedPayload {
-  const p = parseJsonObject(bytes)
-  if (p === undefined) throw malformed('The signed payload is not a UTF-8 JSON object.')
+  const r = parseStrictJsonObject(bytes)
+  if (!r.ok) throw malformed(`The signed payload ${r.detail}.`, r.pointer) // PROTOCOL.md §5.6: I-JSON
+  const p = r.value
   const v = p['v']
   if (v !== 1 && v !== 2) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The signed payload version is not 1 or 2.', { field: '/v' })
   const rule = MEMBERS[v]

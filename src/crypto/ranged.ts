@@ -8,6 +8,7 @@
 import type { PrivateKeyRef } from './keys/private-key.js'
 import { createDecipheriv, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../errors.js'
+import { decryptFailed } from './decrypt-failed.js'
 import type { AttachmentManifestItem } from './types.js'
 
 /** 48 KiB: a multiple of the AES block (16) and of a base64 quantum (3), below V8's large-object size. */
@@ -29,7 +30,7 @@ export interface GcmContent {
 
 /** Plaintext [start, end) of GCM-encrypted content, slice by slice, without the tag check. */
 export function* decryptRange(c: GcmContent, start: number, end: number): Generator<Buffer> {
-  if (c.iv.length !== IV_BYTES || c.key.length !== 32 || c.length > MAX_CONTENT_BYTES) throw new SarabanError('ERR_DECRYPT_FAILED', 'The envelope could not be decrypted.')
+  if (c.iv.length !== IV_BYTES || c.key.length !== 32 || c.length > MAX_CONTENT_BYTES) throw decryptFailed()
   if (start < 0 || end > c.length || start > end) throw new RangeError(`decryptRange: [${start}, ${end}) outside 0..${c.length}`)
   const aligned = start - (start % BLOCK)
   const counter = Buffer.alloc(BLOCK)

@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls'
 import { X509Certificate } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { SarabanError, type ErrorCode } from '../errors.js'
+import { SarabanError } from '../errors.js'
 import { fingerprint } from '../pki/cert.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
@@ -29,12 +29,6 @@ export interface MtlsOptions {
   readonly anchors: TrustAnchors
   readonly directory: () => Directory
   readonly now: () => number
-}
-
-// OpenSSL verify results (node's authorizationError) that have their own code (PROTOCOL.md §15.4).
-const TLS_VERIFY_CODES: Readonly<Record<string, ErrorCode>> = {
-  CERT_HAS_EXPIRED: 'ERR_CERT_EXPIRED',
-  CERT_NOT_YET_VALID: 'ERR_CERT_EXPIRED',
 }
 
 /** The client's chain as X509Certificates, leaf first, as the peer sent it. */
@@ -60,14 +54,14 @@ function handshake(socket: TLSSocket): X509Certificate[] | SarabanError {
   let h = handshakes.get(socket)
   if (h === undefined) {
     const chain = peerChain(socket)
-    if (chain.length === 0) {
-      h = new SarabanError('ERR_TLS_CLIENT_CERT_REQUIRED', 'Present a TLS client certificate issued under the federation root.')
-    } else if (!socket.authorized) {
-      const code = TLS_VERIFY_CODES[String(socket.authorizationError)] ?? 'ERR_TLS_CLIENT_CERT_UNTRUSTED'
-      h = new SarabanError(code, `The TLS client certificate was refused: ${String(socket.authorizationError)}.`)
-    } else {
-      h = chain
-    }
+    // OpenSSL's own verdict (socket.authorized) is not the decision: it knows only the roots, so it
+    // refuses a chain the sender sent without its intermediates, which x5c and SignedData accept
+    // (PROTOCOL.md §1.2 "Chains": one rule for all three), and its verify error names are OpenSSL's,
+    // not ours to echo to a peer. The handshake proved the client holds the leaf's key; identify()
+    // validates the path with the federation's anchors and the directory's intermediates.
+    h = chain.length === 0
+      ? new SarabanError('ERR_TLS_CLIENT_CERT_REQUIRED', 'Present a TLS client certificate issued under the federation root.')
+      : chain
     handshakes.set(socket, h)
   }
   return h

@@ -6,6 +6,7 @@
 import { constants, sign, verify, X509Certificate } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import { keyKind, type KeyKind } from './keys.js'
+import { parseStrictJsonObject } from '../domain/strict-json.js'
 
 interface AlgRow {
   readonly alg: 'RS256' | 'PS256' | 'ES256'
@@ -64,14 +65,10 @@ export function verifyCompactJws(jws: string, typ: string, invalid: (detail: str
   if (h.length === 0 || h.length > MAX_HEADER_CHARS) throw invalid(`the protected header is empty or longer than ${MAX_HEADER_CHARS} characters`)
   const headerBytes = decodeB64url(h)
   if (headerBytes === undefined) throw invalid('the protected header is not canonical base64url')
-  let header: unknown
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes))
-  } catch {
-    throw invalid('the protected header is not UTF-8 JSON')
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw invalid('the protected header is not a JSON object')
-  const hdr = header as Record<string, unknown>
+  // PROTOCOL.md §5.6: strict UTF-8, an object, no member name twice (RFC 7493).
+  const parsed = parseStrictJsonObject(headerBytes)
+  if (!parsed.ok) throw invalid(`the protected header ${parsed.detail}`)
+  const hdr = parsed.value
   if ('crit' in hdr) throw invalid('the protected header names critical extensions (crit) this node does not implement')
   if (hdr['typ'] !== typ) throw invalid(`the JWS typ is not ${typ}`)
   const x5c = hdr['x5c']

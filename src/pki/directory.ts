@@ -7,6 +7,7 @@ import { SarabanError } from '../errors.js'
 import { check, schemaIds } from '../schema/index.js'
 import type { TrustAnchors } from './validate.js'
 import { signCompactJws, verifyCompactJws } from './compact-jws.js'
+import { parseStrictJsonObject } from '../domain/strict-json.js'
 
 export interface DirectoryAgency {
   id: string
@@ -85,12 +86,10 @@ const invalid = (detail: string, cause?: unknown) => new SarabanError('ERR_DIREC
 export async function checkSignedDirectory(jws: string, anchors: TrustAnchors, signerAt: Date | 'issuedAt'): Promise<VerifiedDirectory> {
   const text = jws.trim()
   const { payload, chain } = verifyCompactJws(text, DIRECTORY_TYP, (d) => invalid(`the directory JWS is refused: ${d}`))
-  let json: unknown
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload))
-  } catch (e) {
-    throw invalid('the directory payload is not UTF-8 JSON', e)
-  }
+  // PROTOCOL.md §5.6, §11: the signed directory is strict I-JSON (no member name twice).
+  const parsed = parseStrictJsonObject(payload)
+  if (!parsed.ok) throw invalid(`the directory payload ${parsed.detail}`)
+  const json: unknown = parsed.value
   const checked = check<DirectoryDocument>(schemaIds.directory, json)
   if (!checked.ok) {
     const first = checked.errors[0]!

@@ -38,14 +38,23 @@ export async function attemptDelivery(d: DeliveryDeps, refs: SharedRefs, msg: Ou
   const routing = { messageId: msg.messageId, from: msg.senderAgency, to: msg.recipientAgency }
   const res = await postEnvelope({ peers: d.peers, refs }, { endpoint, path: FEDERATION_PATH, mediaType: profile.mediaType, routing }, envelope)
   if (res.status === 200 || res.status === 201) {
+    // PROTOCOL.md §4.1: the receipt comes with the receipt's media type of the profile.
+    const mediaType = res.contentType.split(';')[0]!.trim().toLowerCase()
+    if (mediaType !== profile.receiptMediaType) {
+      return { kind: 'fail', code: 'ERR_RECEIPT_INVALID', detail: `the receipt came as "${mediaType}", not as ${profile.receiptMediaType}`, answered: true }
+    }
     const check = await checkReceipt(
       res.body,
       { ...routing, envelopeSha256: msg.envelopeSha256 },
       // The chain is judged at the receipt's own time: a retry is answered with the original
-      // receipt byte for byte (PROTOCOL.md §7.1), which must stay acceptable later.
-      { profile, anchors: d.anchors, directory, notAfter: d.clock.now() + RECEIPT_CLOCK_SKEW_MS },
+      // receipt byte for byte (PROTOCOL.md §7.1), which must stay acceptable later. receivedAt lies
+      // between the letter's sentAt (the message was stored when it was sealed) and now, give or
+      // take the skew (§6.3 step 3).
+      { profile, anchors: d.anchors, directory, notAfter: d.clock.now() + RECEIPT_CLOCK_SKEW_MS, notBefore: msg.createdAt - RECEIPT_CLOCK_SKEW_MS },
     )
-    return check.ok ? { kind: 'delivered', receipt: res.body, claims: check.value } : { kind: 'retry', code: check.code, detail: check.reason, answered: true }
+    if (check.ok) return { kind: 'delivered', receipt: res.body, claims: check.value }
+    // PROTOCOL.md §7.2: the same receipt comes back on every retry; only a failure on the sender's side may pass later.
+    return { kind: check.retry ? 'retry' : 'fail', code: check.code, detail: check.reason, answered: true }
   }
   // A refusal the peer will repeat however often we ask fails at once; 429 and 502/503/504 are the
   // peer's, not this message's (PROTOCOL.md §7.2).

@@ -49,7 +49,7 @@ for (const { f, v } of envelopes) {
 }
 
 const receipts = load('receipts')
-t.equal(receipts.length, 8)
+t.equal(receipts.length, 11)
 for (const { f, v } of receipts) {
   t.test(`receipt ${f}`, async (t) => {
     const receipt = Buffer.from(v.receipt, 'base64')

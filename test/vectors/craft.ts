@@ -55,6 +55,14 @@ export function craftJws(header: Record<string, unknown>, payload: Buffer | stri
   return Buffer.concat([input, Buffer.from(`.${sig}`, 'latin1')])
 }
 
+/** craftJws with the header given as JSON text (for what JSON.stringify cannot write: a member name twice). */
+export function craftJwsText(headerText: string, payload: Buffer | string, key: KeyObject | undefined): Buffer {
+  const input = Buffer.from(`${Buffer.from(headerText).toString('base64url')}.${Buffer.from(payload).toString('base64url')}`, 'latin1')
+  const row = jwsAlgorithm((JSON.parse(headerText) as { alg?: unknown }).alg)
+  const sig = row && key ? signWith(row, input, key).toString('base64url') : ''
+  return Buffer.concat([input, Buffer.from(`.${sig}`, 'latin1')])
+}
+
 export function x5cOf(chain: readonly X509Certificate[]): string[] {
   return chain.map((c) => c.raw.toString('base64'))
 }

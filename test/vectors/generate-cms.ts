@@ -14,6 +14,7 @@ import { algId, int, NULL, octets, seq } from '../../src/crypto/cms/der-write.js
 import { OID_CT_SARABAN_LETTER, OID_CT_SARABAN_RECEIPT, OID_SIGNED_DATA } from '../../src/crypto/cms/oids.js'
 import { openCmsV1, peekCmsV1, sealCmsV1 } from '../../src/crypto/cms/v1-profile.js'
 import { signCmsReceipt, verifyCmsReceipt } from '../../src/crypto/cms/v1-receipt.js'
+import { signCms } from '../../src/crypto/cms/signed-data.js'
 import { withLog } from './log-fixture.js'
 import { bindRouting } from '../../src/crypto/payload.js'
 import type { ErrorCode } from '../../src/errors.js'
@@ -163,6 +164,9 @@ function receiptCases(): Array<{ name: string; description: string; receipt: Buf
     { name: 'trailing-bytes', description: 'one byte after the ContentInfo', receipt: Buffer.concat([ec, Buffer.from([0])]), valid: false },
     // PROTOCOL.md §12.6, §20.5: the same "log" member as jose-v1 (the checkpoint is a JWS in both families).
     { name: 'valid-with-log', description: 'receipt signed by mof with "log": its checkpoint of a 3-entry tree whose entry 2 is the message.received entry of these claims', receipt: signCmsReceipt(withLog(claims('mof'), mof), mof), valid: true },
+    { name: 'signing-time-far', description: 'signing-time an hour after receivedAt, correctly signed (PROTOCOL.md §12.6: within 5 minutes)', receipt: signCmsReceipt(claims('mof'), mof, { signingTime: new Date(Date.parse(claims('mof').receivedAt) + 3_600_000) }), valid: false },
+    { name: 'signing-time-openssl', description: 'signing-time 2 s after receivedAt, as openssl cms -sign makes it from its clock: accepted (PROTOCOL.md §12.6)', receipt: signCmsReceipt(claims('mof'), mof, { signingTime: new Date(Date.parse(claims('mof').receivedAt) + 2_000) }), valid: true },
+    { name: 'duplicate-claim', description: 'the claims name "receivedAt" twice, correctly signed (RFC 7493 I-JSON, PROTOCOL.md §5.6)', receipt: signCms(OID_CT_SARABAN_RECEIPT, Buffer.from(JSON.stringify(claims('mof')).replace('"profile"', '"receivedAt":"2001-01-01T00:00:00.000Z","profile"')), mof, { signingTime: new Date(claims('mof').receivedAt) }).der, valid: false },
   ]
 }
 

@@ -2,6 +2,7 @@
 //   npx tsx test/vectors/generate.ts              new envelopes and receipts, same keys.json
 //   npx tsx test/vectors/generate.ts --new-keys   also new key material (createFederation)
 //   npx tsx test/vectors/generate.ts --receipts   the receipts only (envelopes left as they are)
+import type { KeyObject } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,7 +13,7 @@ import { withLog as logOf } from './log-fixture.js'
 import type { ErrorCode } from '../../src/errors.js'
 import type { SealInput } from '../../src/crypto/profiles.js'
 import { createFederation } from '../../src/pki/dev-ca.js'
-import { craftEnvelope, craftJws, letterJws, spliceHeader, tamperPart, undecodableKey, x5cOf } from './craft.js'
+import { craftEnvelope, craftJws, craftJwsText, letterJws, payloadOf, spliceHeader, tamperPart, undecodableKey, x5cOf } from './craft.js'
 import { bytesOf, sampleLetter, sha256Hex } from './fixtures.js'
 import { keysFileOf, materialFromKeysFile, type KeysFile, type VectorMaterial } from './material.js'
 
@@ -83,6 +84,9 @@ const CASES: EnvelopeCase[] = [
   { name: 'jwe-srb-v-2', description: 'srb_v 2 is not this profile', recipient: 'mof', envelope: spliceHeader(good(54, 'moi', 'mof'), (h) => ({ ...h, srb_v: 2 })), error: 'ERR_PROFILE_UNSUPPORTED' },
   { name: 'four-parts', description: 'compact serialization with 4 parts', recipient: 'mof', envelope: Buffer.from(good(55, 'moi', 'mof').toString('latin1').split('.').slice(0, 4).join('.'), 'latin1'), error: 'ERR_ENVELOPE_MALFORMED' },
   { name: 'x5c-leaf-key-undecodable', description: 'the x5c leaf certificate parses but its public key does not decode (issue 13 §2): malformed, not an internal error', recipient: 'mof', envelope: craftEnvelope({ input: input(56, 'moi', 'mof'), jws: letterJws(input(56, 'moi', 'mof'), { headerOver: { x5c: [undecodableKey(m.agencies['moi']!.signer.chain[0]!).toString('base64'), ...x5cOf(m.agencies['moi']!.signer.chain).slice(1)] } }) }), error: 'ERR_ENVELOPE_MALFORMED' },
+  // PROTOCOL.md §5.6 (RFC 7493 I-JSON): a member name twice is refused, whatever a parser would keep.
+  { name: 'payload-duplicate-member', description: 'the signed payload names "to" twice ("dga", then "mof"): a parser keeping the last reads a letter for mof, one keeping the first a letter for dga; refused, field /to', recipient: 'mof', envelope: craftEnvelope({ input: input(57, 'moi', 'mof'), jws: craftJws({ alg: 'RS256', typ: 'saraban-letter+jws', x5c: x5cOf(m.agencies['moi']!.signer.chain) }, payloadOf(input(57, 'moi', 'mof')).toString('utf8').replace('"to":"mof"', '"to":"dga","to":"mof"'), m.agencies['moi']!.signer.key as KeyObject) }), error: 'ERR_ENVELOPE_MALFORMED' },
+  { name: 'jws-header-duplicate-member', description: 'the inner JWS header names "typ" twice, correctly signed: refused, field typ', recipient: 'mof', envelope: craftEnvelope({ input: input(58, 'moi', 'mof'), jws: craftJwsText(`{"alg":"RS256","typ":"saraban-receipt+jws","typ":"saraban-letter+jws","x5c":${JSON.stringify(x5cOf(m.agencies['moi']!.signer.chain))}}`, payloadOf(input(58, 'moi', 'mof')), m.agencies['moi']!.signer.key as KeyObject) }), error: 'ERR_ENVELOPE_MALFORMED' },
 ]
 
 function flip(b: Buffer): Buffer {
@@ -130,6 +134,7 @@ function receiptCases(): Array<{ name: string; description: string; receipt: Buf
     { name: 'valid-with-log', description: 'receipt signed by mof with "log": its checkpoint of a 3-entry tree whose entry 2 is the message.received entry of these claims (PROTOCOL.md §20.5)', receipt: signV1Receipt(withLog, mof), valid: true },
     { name: 'log-extra-member', description: '"log" with a member other than checkpoint and index, correctly signed', receipt: craftJws(header, JSON.stringify({ ...withLog, log: { ...withLog.log, size: 3 } }), mof.key), valid: false },
     { name: 'log-index-negative', description: '"log.index" is -1, correctly signed', receipt: craftJws(header, JSON.stringify({ ...withLog, log: { checkpoint, index: -1 } }), mof.key), valid: false },
+    { name: 'duplicate-claim', description: 'the claims name "receivedAt" twice, correctly signed (RFC 7493 I-JSON, PROTOCOL.md §5.6)', receipt: craftJws(header, JSON.stringify(claims('mof')).replace('"profile"', `"receivedAt":"2001-01-01T00:00:00.000Z","profile"`), mof.key), valid: false },
   ]
 }
 

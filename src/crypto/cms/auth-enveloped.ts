@@ -16,9 +16,8 @@ const NONCE_BYTES = 12 // RFC 5084 §3.2: 12 octets RECOMMENDED
 const TAG_BYTES = 16 // aes-ICVlen, written explicitly (the DEFAULT is 12)
 const SLICE = 64 * 1024
 
-export function decryptFailed(): SarabanError {
-  return new SarabanError('ERR_DECRYPT_FAILED', 'The envelope could not be decrypted.') // one message, no oracle
-}
+import { decryptFailed } from '../decrypt-failed.js'
+export { decryptFailed }
 
 /** Everything of the envelope before the encrypted content's bytes, for one RecipientInfo (`ri`), a
  *  nonce and `total` plaintext (= ciphertext) bytes; the mac TLV (18 bytes) follows the content. */

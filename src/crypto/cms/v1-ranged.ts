@@ -6,7 +6,7 @@ import { manifestHolder } from '../payload.js'
 import type { KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { decryptPrefix, decryptRange, layout, type GcmContent, type RangedEnvelope } from '../ranged.js'
-import { parseJsonObject } from '../jose/compact.js'
+import { parseStrictJsonObject } from '../../domain/strict-json.js'
 import { manifestOf, MAX_SIGNED_LETTER_BYTES } from '../jose/v1-payload.js'
 import { decryptFailed, parseAuthEnveloped } from './auth-enveloped.js'
 import { CmsSignedError, verifyCms } from './signed-data.js'
@@ -61,8 +61,9 @@ export function openCmsV1Ranged(envelope: Buffer, key: PrivateKeyRef): RangedEnv
     if (e instanceof CmsSignedError) throw new SarabanError(SIGNED_ERRORS[e.kind], e.kind === 'signature' ? e.message : `The signed letter is refused: ${e.message}.`)
     throw e
   }
-  const payload = parseJsonObject(verified.payload)
-  if (payload === undefined) throw new SarabanError('ERR_ENVELOPE_MALFORMED', 'The signed payload is not a UTF-8 JSON object.')
+  const strict = parseStrictJsonObject(verified.payload) // PROTOCOL.md §5.6: I-JSON
+  if (!strict.ok) throw new SarabanError('ERR_ENVELOPE_MALFORMED', `The signed payload ${strict.detail}.`, strict.pointer === undefined ? {} : { field: strict.pointer })
+  const payload = strict.value
   return {
     payload,
     signerChain: verified.chain,

@@ -2,10 +2,13 @@
 // saraban-receipt) is the UTF-8 JSON receipt claims of §6.2, signed by the receiving agency.
 import { isSarabanError, SarabanError } from '../../errors.js'
 import type { ReceiptClaims, SignerIdentity, VerifiedReceipt } from '../types.js'
-import { parseJsonObject } from '../jose/compact.js'
+import { parseStrictJsonObject } from '../../domain/strict-json.js'
 import { claimsProblem, MAX_RECEIPT_BYTES, receiptPayload } from '../jose/v1-receipt.js'
 import { OID_CT_SARABAN_RECEIPT } from './oids.js'
 import { CmsSignedError, signCms, verifyCms, type SignOptions } from './signed-data.js'
+
+/** How far a receipt's signing-time may lie from its receivedAt (PROTOCOL.md §12.6). */
+export const SIGNING_TIME_TOLERANCE_MS = 5 * 60_000
 
 export function signCmsReceipt(claims: ReceiptClaims, signer: SignerIdentity, opts: SignOptions = {}): Buffer {
   const problem = claimsProblem(claims as unknown as Record<string, unknown>)
@@ -29,9 +32,14 @@ export function verifyCmsReceipt(receipt: Buffer): VerifiedReceipt {
   }
   if (verified.end !== receipt.length) throw invalid('bytes after the SignedData')
   if (verified.contentType !== OID_CT_SARABAN_RECEIPT) throw invalid('the signed content is not a saraban receipt')
-  const claims = parseJsonObject(verified.payload)
-  if (claims === undefined) throw invalid('the payload is not a JSON object')
+  const parsed = parseStrictJsonObject(verified.payload)
+  if (!parsed.ok) throw invalid(`the payload ${parsed.detail}`) // PROTOCOL.md §5.6: I-JSON
+  const claims = parsed.value
   const problem = claimsProblem(claims)
   if (problem !== undefined) throw invalid(problem)
+  // PROTOCOL.md §12.6: signing-time is receivedAt truncated to the second; one made with a tool that
+  // takes it from its clock (openssl cms -sign) is within the skew of it.
+  const apart = Math.abs(verified.signingTime.getTime() - Date.parse(claims['receivedAt'] as string))
+  if (apart > SIGNING_TIME_TOLERANCE_MS) throw invalid(`its signing-time (${verified.signingTime.toISOString()}) is more than 5 minutes from receivedAt`)
   return { claims: claims as unknown as ReceiptClaims, signerChain: verified.chain, signature: verified.signature }
 }

@@ -3,6 +3,7 @@
 // parsed (a stranger's bytes reach this code before any key is used).
 import { SarabanError, type ErrorCode } from '../../errors.js'
 import { decodeStrict } from './b64.js'
+import { parseStrictJsonObject } from '../../domain/strict-json.js'
 
 const DOT = 0x2e
 
@@ -24,26 +25,25 @@ export function splitCompact(bytes: Buffer, count: 3 | 5, maxHeaderChars: number
   return parts
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-
 /** Decodes and parses a protected header part into a plain JSON object, or throws `code`. */
 export function parseProtectedHeader(part: Buffer, maxChars: number, code: ErrorCode, what: string): Record<string, unknown> {
   if (part.length === 0 || part.length > maxChars) throw new SarabanError(code, `The ${what} protected header is empty or longer than ${maxChars} characters.`)
   const raw = decodeStrict(part)
   if (raw === undefined) throw new SarabanError(code, `The ${what} protected header is not base64url.`)
-  const value = parseJsonObject(raw)
-  if (value === undefined) throw new SarabanError(code, `The ${what} protected header is not a UTF-8 JSON object.`)
-  return value
+  const r = parseStrictJsonObject(raw)
+  if (!r.ok) {
+    // PROTOCOL.md §5.6: a repeated member name is refused, named by its pointer (RFC 7493 §2.3).
+    if (r.problem === 'duplicate') throw new SarabanError(code, `The ${what} protected header ${r.detail}.`, { field: r.pointer!.slice(1) })
+    throw new SarabanError(code, `The ${what} protected header is not a UTF-8 JSON object.`)
+  }
+  return r.value
 }
 
-/** Strict UTF-8 (RFC 8259 §8.1) JSON object, or undefined. */
+/** Strict UTF-8 (RFC 8259 §8.1) JSON object without a repeated member name (RFC 7493, PROTOCOL.md
+ *  §5.6), or undefined; parseStrictJsonObject says why. */
 export function parseJsonObject(raw: Uint8Array): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(utf8.decode(raw))
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
-  }
+  const r = parseStrictJsonObject(raw)
+  return r.ok ? r.value : undefined
 }
 
 /**

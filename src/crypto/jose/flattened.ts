@@ -6,7 +6,7 @@
 // escapes (base64url needs none); `header` a JSON object of at most `maxHeaderBytes`, parsed strictly
 // (no member name twice, at any depth).
 import { SarabanError } from '../../errors.js'
-import { parseJsonObject } from './compact.js'
+import { parseStrictJsonObject } from '../../domain/strict-json.js'
 
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
@@ -30,7 +30,7 @@ function memberName(seen: Set<string> | undefined, quoted: Buffer): void {
   try {
     name = JSON.parse(quoted.toString('utf8')) as string
   } catch {
-    return // not valid JSON: parseJsonObject refuses it
+    return // not valid JSON: parseStrictJsonObject refuses it
   }
   if (seen?.has(name)) throw malformed(`The envelope's "header" has the member "${name}" twice.`, 'header')
   seen?.add(name)
@@ -93,9 +93,9 @@ export function readFlattened(buf: Buffer, names: readonly string[], maxHeaderBy
     if (strings.has(name) || (name === 'header' && header !== undefined)) throw malformed(`The envelope has the member "${name}" twice.`, name)
     expect(0x3a, '":"')
     if (name === 'header') {
-      const h = parseJsonObject(objectAt())
-      if (h === undefined) throw malformed('The envelope\'s "header" is not a UTF-8 JSON object.', 'header')
-      header = h
+      const h = parseStrictJsonObject(objectAt()) // PROTOCOL.md §5.6: I-JSON
+      if (!h.ok) throw malformed(`The envelope's "header" ${h.detail}.`, 'header')
+      header = h.value
     } else {
       strings.set(name, stringAt(`"${name}"`))
     }

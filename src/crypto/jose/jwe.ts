@@ -22,9 +22,8 @@ const SLICE = 48 * 1024
 const DECODE_SLICE_CHARS = 64 * 1024
 const DOT = 0x2e
 
-export function decryptFailed(): SarabanError {
-  return new SarabanError('ERR_DECRYPT_FAILED', 'The envelope could not be decrypted.') // one message, no oracle
-}
+import { decryptFailed } from '../decrypt-failed.js'
+export { decryptFailed }
 
 /**
  * Encrypts `plaintext` (the concatenation of the buffers) for `recipient`; returns the compact JWE

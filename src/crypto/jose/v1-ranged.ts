@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { decryptRange, layout, RANGE_SLICE, type GcmContent, type RangedEnvelope } from '../ranged.js'
 import { decodedLength } from './b64.js'
-import { parseJsonObject } from './compact.js'
+import { parseStrictJsonObject } from '../../domain/strict-json.js'
 import { decryptFailed } from './jwe.js'
 import { verifyCompact } from './jws.js'
 import { parseV1Envelope, V1 } from './v1-header.js'
@@ -57,8 +57,9 @@ function openJoseRanged(jwe: ParsedJwe, key: PrivateKeyRef): RangedEnvelope {
   }
   if (nl <= 0) throw new SarabanError('ERR_ENVELOPE_MALFORMED', 'The bundle does not start with a signed letter followed by a line feed.')
   const verified = verifyCompact(Buffer.concat(head), V1.letterTyp)
-  const payload = parseJsonObject(verified.payload)
-  if (payload === undefined) throw new SarabanError('ERR_ENVELOPE_MALFORMED', 'The signed payload is not a UTF-8 JSON object.')
+  const parsed = parseStrictJsonObject(verified.payload) // PROTOCOL.md §5.6: I-JSON
+  if (!parsed.ok) throw new SarabanError('ERR_ENVELOPE_MALFORMED', `The signed payload ${parsed.detail}.`, parsed.pointer === undefined ? {} : { field: parsed.pointer })
+  const payload = parsed.value
   return {
     payload,
     signerChain: verified.chain,

@@ -5,7 +5,7 @@
 // that includes the message.received entry (PROTOCOL.md §20.5; absent from pre-log receipts, §11).
 import { isSarabanError, SarabanError } from '../../errors.js'
 import type { ReceiptClaims, SignerIdentity, VerifiedReceipt } from '../types.js'
-import { parseJsonObject } from './compact.js'
+import { parseStrictJsonObject } from '../../domain/strict-json.js'
 import { signCompact, verifyCompact } from './jws.js'
 import { AGENCY_ID, MESSAGE_ID, V1 } from './v1-header.js'
 import { isUtcTime } from './v1-payload.js'
@@ -71,8 +71,9 @@ export function verifyV1Receipt(receipt: Buffer): VerifiedReceipt {
     if (isSarabanError(e)) throw invalid(e.code === 'ERR_SIGNATURE_INVALID' ? 'bad signature' : (e.detail ?? e.code))
     throw e
   }
-  const claims = parseJsonObject(verified.payload)
-  if (claims === undefined) throw invalid('the payload is not a JSON object')
+  const parsed = parseStrictJsonObject(verified.payload)
+  if (!parsed.ok) throw invalid(`the payload ${parsed.detail}`) // PROTOCOL.md §5.6: I-JSON
+  const claims = parsed.value
   const problem = claimsProblem(claims)
   if (problem !== undefined) throw invalid(problem)
   return { claims: claims as unknown as ReceiptClaims, signerChain: verified.chain, signature: verified.signature }

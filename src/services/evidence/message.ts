@@ -81,8 +81,9 @@ export async function checkMessage(m: ManifestMessage, ctx: MessageContext): Pro
   let receipt: VerifiedReceipt
   try {
     receipt = await profile.verifyReceipt(file(m.receipt)!)
-  } catch {
-    note(m.receipt, false, 'the receipt signature does not verify')
+  } catch (e) {
+    // what is wrong with it (an extra claim, a member twice, a bad signature…), issue 15 item 7
+    note(m.receipt, false, `the receipt is refused: ${(e as { detail?: string }).detail ?? 'it does not verify'}`)
     return checkLogProofs(ctx, m, { envelope, senderCheckpoint: p.checkpoint !== undefined })
   }
   const c = receipt.claims

@@ -3,11 +3,13 @@
 // no key come first, so a stranger cannot make the node decrypt.
 import { createHash } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
-import { fingerprint } from '../../pki/cert.js'
+import { fingerprint, notAfter, notBefore } from '../../pki/cert.js'
+import { sentAtProblem } from '../../domain/sent-at.js'
 import { validate, schemaIds } from '../../schema/index.js'
 import type { Letter } from '../../domain/letter.js'
 import { bindRouting, receiptFromText, signedAddressees, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
 import type { ReceiveDeps } from './index.js'
+import { decryptFailed } from '../../crypto/decrypt-failed.js'
 import { letterDuplicate, RECEIPT_PENDING } from '../../storage/inbox.js'
 import { classifiedReceipts, noticeReceipts, receiptOfPending, receiptOfPendingIn } from './receipt.js'
 import type { TlsIdentity } from '../../pki/directory-index.js'
@@ -128,7 +130,8 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     // PROTOCOL.md §16.4: a retired key (no longer in the directory) still opens stored letters, never new ones.
     const directory = d.directory()
     const key = d.hosted.decryptionKeys(h.to).find((k) => profile.matchesRecipient(h, k.cert) && directory.isEncryptionCertOf(h.to, fingerprint(k.cert)))
-    if (!key) throw new SarabanError('ERR_DECRYPT_FAILED', 'The envelope is not encrypted for a current encryption certificate of the recipient.')
+    // PROTOCOL.md §4.2: one text for every decryption failure, a missing key included (no oracle).
+    if (!key) throw decryptFailed()
     s.opened = await profile.open(s.envelope, key.key)
   }],
   ['header-binding', (s) => {
@@ -146,6 +149,15 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
       throw new SarabanError('ERR_SIGNER_UNTRUSTED', `The signer certificate is not a signing certificate of agency "${h.from}" in the directory.`)
     }
     s.signerFingerprint = fp
+  }],
+  ['sent-at', (s, d) => {
+    // PROTOCOL.md §5.4 "The window of sentAt": a signed time the receiver's clock and the signer's
+    // certificate make believable, so that evidence (§8.2 step 4 judges the chain at sentAt) can
+    // verify what this node accepts and the time it shows is not a fiction.
+    const { payload, signerChain } = need(s.opened, 'opened')
+    const leaf = signerChain[0]!
+    const problem = sentAtProblem(payload.sentAt, { from: notBefore(leaf), to: notAfter(leaf) }, d.clock.now())
+    if (problem) throw new SarabanError('ERR_SENT_AT_OUT_OF_RANGE', `The signed sentAt ${problem}.`, { field: '/sentAt' })
   }],
   ['letter-valid', async (s, d) => {
     const h = need(s.header, 'header')
