@@ -205,6 +205,10 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       t.equal((await call(mof, 'POST', `/api/v1/inbox/${mid}/register`, {})).body.code, 'ERR_ALREADY_REJECTED', 'register after reject')
       t.equal((await call(mof, 'POST', `/api/v1/inbox/${mid}/reject`, { reasonCode: 'other', reason: 'x' })).body.code, 'ERR_ALREADY_REJECTED', 'reject twice')
       t.equal((await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'x', recipients: ['mof'] })).body.code, 'ERR_ALREADY_REJECTED', 'withdraw after reject')
+      // Issue 15 item 9 (PROTOCOL.md §18.4): the only recipient rejected it, so nothing is left to withdraw from.
+      const nothing = await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'x' })
+      t.match(nothing, { status: 409, body: { code: 'ERR_NOTHING_TO_WITHDRAW', field: '/recipients' } }, 'withdraw without a list, nothing left: not ERR_NOT_DELIVERED')
+      t.match(nothing.body.detail, /"mof" is rejected/, 'the detail names each recipient\'s state')
       t.equal((await call(moi, 'POST', `/api/v1/inbox/${mid}/reject`, { reasonCode: 'other', reason: 'x' })).status, 404, "the sender cannot answer for the recipient")
     })
 
