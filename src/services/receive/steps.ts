@@ -117,7 +117,8 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     const directory = d.directory()
     const key = d.hosted.decryptionKeys(h.to).find((k) => profile.matchesRecipient(h, k.cert) && directory.isEncryptionCertOf(h.to, fingerprint(k.cert)))
     if (!key) throw new SarabanError('ERR_DECRYPT_FAILED', 'The envelope is not encrypted for a current encryption certificate of the recipient.')
-    s.opened = await profile.open(s.envelope, key.key)
+    // The routing is bound before the attachments are framed (§4.2 checks 11 then 12, every profile).
+    s.opened = await profile.open(s.envelope, key.key, h)
   }],
   ['header-binding', (s) => {
     // PROTOCOL.md §4.2: what routed the envelope must be what the sender signed, whatever the profile.
