@@ -21,7 +21,7 @@ const codeOf = async (fn: () => unknown): Promise<string | undefined> => {
 }
 
 const envelopes = load('envelopes')
-t.equal(envelopes.length, 32)
+t.equal(envelopes.length, 33)
 for (const { f, v } of envelopes) {
   t.test(f, async (t) => {
     const envelope = Buffer.from(v.envelope, 'base64')

@@ -120,6 +120,8 @@ const CASES: EnvelopeCase[] = [
   { name: 'truncated', description: 'the last 10 bytes cut off', ...(() => { const g = good(58, 'moi', 'mof'); return { ...g, envelope: g.envelope.subarray(0, g.envelope.length - 10) } })(), error: 'ERR_ENVELOPE_MALFORMED' },
   // PROTOCOL.md §12.7 step 7 before step 8 (§4.2 check 11 before 12), the order of jose (§5.8): two defects, one code.
   { name: 'routing-mismatch-and-bytes-extra', description: 'the routing headers name another message id than the signed payload AND one byte more follows the attachments: the routing is bound before the attachments are framed, as in jose', ...(() => { const i = input(59, 'moi', 'mof'); const c = crafted(i, signedLetter(i), [PDF, NOTE, Buffer.from([0x0a])]); return { ...c, routing: { ...routingOf(i), messageId: mid(97) } } })(), error: 'ERR_ENVELOPE_HEADER_MISMATCH' },
+  // PROTOCOL.md §17.2, §18.2: a notice is about one recipient's message and never travels in a v2 payload.
+  { name: 'payload-v2-notice', description: 'a v2 payload (lid, no mid or to) carrying an accepted notice in place of the letter, correctly signed: a notice never travels in a v2 payload', ...(() => { const i = input(62, 'mof', 'moi', []); return crafted(i, signedLetter(i, { over: { v: 2, mid: undefined, to: undefined, letter: undefined, lid: mid(63), notice: { type: 'accepted', messageId: mid(1), envelopeSha256: '0'.repeat(64), at: SENT_AT, register: { book: 'receive', year: 2026, number: 1 } } } }), []) })(), error: 'ERR_ENVELOPE_MALFORMED' },
 ]
 
 function openChecked(c: EnvelopeCase) {
