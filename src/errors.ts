@@ -108,6 +108,7 @@ export const ERRORS = {
   ERR_WITHDRAW_ACCEPTED: { status: 409, title: 'The recipient already accepted (registered) the letter; an accepted letter cannot be withdrawn' },
   ERR_ALREADY_WITHDRAWN: { status: 409, title: 'The letter was already withdrawn from this recipient' },
   ERR_NOT_DELIVERED: { status: 409, title: 'The delivery to this recipient failed: it never had the letter, so there is nothing to withdraw there' },
+  ERR_NOTHING_TO_WITHDRAW: { status: 409, title: 'No recipient of this letter can be withdrawn from: each one failed, rejected it or was withdrawn already (GET the letter to see each state); nothing was changed' },
   ERR_WITHDRAW_IN_FLIGHT: { status: 409, title: 'A delivery attempt to this recipient is in flight and may deliver the letter; ask again in a moment (delivered: a withdrawal notice goes out; not delivered: the delivery is cancelled)' },
   ERR_DELIVERY_CANCELLED: { status: 409, title: 'The sender withdrew the letter before it was delivered; its delivery was cancelled and it was never sent' },
   ERR_NOT_FAILED: { status: 409, title: 'Only a recipient whose delivery failed can be sent again; this one is queued, in flight or delivered' },

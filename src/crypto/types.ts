@@ -163,8 +163,11 @@ export interface EnvelopeProfile {
   contentSpan(envelope: Buffer): ByteSpan | undefined
   /** Whether the envelope (by its header) is encrypted for this certificate (JWE x5t#S256; CMS rid). */
   matchesRecipient(header: EnvelopeHeader, cert: X509Certificate): boolean
-  /** Decrypt and verify the signature with the x5c leaf; does not decide trust. */
-  open(envelope: Buffer, decryptKey: PrivateKeyRef): Promise<Opened>
+  /** Decrypt and verify the signature with the x5c leaf; does not decide trust. `routing` (the
+   *  request's routing, §4.1) is bound to the signed payload before the attachments are framed
+   *  (PROTOCOL.md §4.2 check 11 before check 12, in every profile); jose binds its own srb_* members,
+   *  which peek() already compared with the routing headers. */
+  open(envelope: Buffer, decryptKey: PrivateKeyRef, routing?: Routing): Promise<Opened>
   /** As open(), with the content encryption key from Sealed.contentKey instead of the recipient's key. */
   openWithContentKey(envelope: Buffer, contentKey: Buffer): Promise<Opened>
   signReceipt(claims: ReceiptClaims, signer: SignerIdentity): Promise<Buffer>

@@ -30,8 +30,11 @@ export function parseSharedRef(h: Record<string, string | string[] | undefined>,
   const [sha256, offset, length] = [SHARED_HEADERS.sha256, SHARED_HEADERS.offset, SHARED_HEADERS.length].map((n) => h[n])
   if (sha256 === undefined && offset === undefined && length === undefined) return undefined
   const bad = (field: string, what: string) => new SarabanError('ERR_ENVELOPE_MALFORMED', `${what} (PROTOCOL.md §17.8).`, { field })
-  if (typeof sha256 !== 'string' || typeof offset !== 'string' || typeof length !== 'string') {
-    throw bad('Saraban-Shared-Sha256', 'Send the three headers Saraban-Shared-Sha256, -Offset and -Length once each, or none')
+  // `field` names the first header, in the order of the §17.8 table, that is missing or repeated.
+  const wrong = ([['Saraban-Shared-Sha256', sha256], ['Saraban-Shared-Offset', offset], ['Saraban-Shared-Length', length]] as const).find(([, v]) => typeof v !== 'string')
+  if (wrong || typeof sha256 !== 'string' || typeof offset !== 'string' || typeof length !== 'string') {
+    const name = wrong?.[0] ?? 'Saraban-Shared-Sha256'
+    throw bad(name, `${name} is ${wrong?.[1] === undefined ? 'missing' : 'repeated'}: send the three headers Saraban-Shared-Sha256, -Offset and -Length once each, or none`)
   }
   if (!HEX64.test(sha256)) throw bad('Saraban-Shared-Sha256', 'Saraban-Shared-Sha256 must be 64 lowercase hexadecimal digits')
   if (!DECIMAL.test(offset) || Number(offset) > bodyLength) throw bad('Saraban-Shared-Offset', `Saraban-Shared-Offset must be a decimal number from 0 to the body length (${bodyLength})`)

@@ -32,6 +32,10 @@ export async function attemptDelivery(d: DeliveryDeps, refs: SharedRefs, msg: Ou
   const entry = directory.agency(msg.recipientAgency)
   const endpoint = endpointOf(directory, msg.recipientAgency) // PROTOCOL.md §16.1
   if (!entry || !endpoint) return { kind: 'retry', code: 'ERR_UNKNOWN_AGENCY', detail: `"${msg.recipientAgency}" has no endpoint in the directory` }
+  // PROTOCOL.md §1.4, §6.3 step 4, §7.3: nothing is sent to a recipient the directory does not list
+  // as active; the message waits (its give-up horizon bounds the wait) for the agency to be reinstated.
+  const inactive = notActive(d, msg.recipientAgency)
+  if (inactive) return inactive
   const profile = d.profiles.get(msg.profile)
   const envelope = envelopeOf(d, msg.messageId)
   if (!envelope) return { kind: 'fail', code: 'ERR_INTERNAL', detail: `the stored envelope of ${msg.messageId} is missing` }
@@ -52,9 +56,12 @@ export async function attemptDelivery(d: DeliveryDeps, refs: SharedRefs, msg: Ou
       // take the skew (§6.3 step 3).
       { profile, anchors: d.anchors, directory, notAfter: d.clock.now() + RECEIPT_CLOCK_SKEW_MS, notBefore: msg.createdAt - RECEIPT_CLOCK_SKEW_MS },
     )
-    if (check.ok) return { kind: 'delivered', receipt: res.body, claims: check.value }
     // PROTOCOL.md §7.2: the same receipt comes back on every retry; only a failure on the sender's side may pass later.
-    return { kind: check.retry ? 'retry' : 'fail', code: check.code, detail: check.reason, answered: true }
+    if (!check.ok) return { kind: check.retry ? 'retry' : 'fail', code: check.code, detail: check.reason, answered: true }
+    // §6.3 step 4 at the receipt's check: suspended while the attempt was in flight, it is not
+    // delivered yet; a later attempt gets the same receipt (§7.1), accepted once the agency is active.
+    const suspended = notActive(d, msg.recipientAgency)
+    return suspended ? { ...suspended, answered: true } : { kind: 'delivered', receipt: res.body, claims: check.value }
   }
   // A refusal the peer will repeat however often we ask fails at once; 429 and 502/503/504 are the
   // peer's, not this message's (PROTOCOL.md §7.2).
@@ -62,6 +69,14 @@ export async function attemptDelivery(d: DeliveryDeps, refs: SharedRefs, msg: Ou
   if (scope === 'final') return { kind: 'fail', code: 'ERR_PEER_REFUSED', detail: peerProblem(res), answered: true }
   if (scope === 'peer') return { kind: 'retry', code: 'ERR_PEER_REFUSED', detail: peerProblem(res), peer: { retryAfterMs: retryAfterMs(res.retryAfter, d.clock.now()) } }
   return { kind: 'retry', code: 'ERR_PEER_REFUSED', detail: peerProblem(res), answered: true }
+}
+
+/** A retry when the directory (read now: it may have been refreshed since) lists the recipient as
+ *  anything but active (PROTOCOL.md §6.3 step 4, §7.3). */
+function notActive(d: DeliveryDeps, agency: string): Exclude<Outcome, { kind: 'delivered' }> | undefined {
+  const status = d.directory().agency(agency)?.status
+  if (status === undefined || status === 'active') return undefined
+  return { kind: 'retry', code: 'ERR_AGENCY_SUSPENDED', detail: `"${agency}" is ${status} in the federation directory: the letter waits until it is active again` }
 }
 
 /** The envelope as its pieces head, shared, tail (PROTOCOL.md §17), from the cache or the store;

@@ -107,6 +107,16 @@ export function checkSecrecy(secrecy: string, allowPlaintext: boolean): boolean 
   return true
 }
 
+/** Every agency a letter is delivered to (PROTOCOL.md §17.3): `recipients` then `copyTo` (สำเนาส่ง),
+ *  each with the request field that names it. A copy is addressed and delivered like a recipient:
+ *  its own message, receipt, status and evidence. */
+export function addresseesOf(letter: Pick<Letter, 'recipients' | 'copyTo'>): Array<{ agency: string; field: string }> {
+  return [
+    ...letter.recipients.map((r, i) => ({ agency: r.agency, field: `/letter/recipients/${i}/agency` })),
+    ...(letter.copyTo ?? []).map((c, i) => ({ agency: c.agency, field: `/letter/copyTo/${i}/agency` })),
+  ]
+}
+
 export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<SendResult> {
   const draft = req.body.letter
   const from = senderAgency(draft, req, deps.hosted)
@@ -154,10 +164,10 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   // CONFIDENTIAL and SECRET only when the agency switched the old labelled behaviour on.
   const plaintextAllowed = checkSecrecy(letter.secrecy, deps.hosted.get(from)?.allowClassifiedPlaintext === true)
 
-  // Every recipient is checked before anything is sealed, and every problem is reported at once.
+  // Every addressee is checked before anything is sealed, and every problem is reported at once.
   const problems: Array<FieldProblem & { code: ErrorCode }> = []
-  const targets = letter.recipients.map((r, i) => {
-    const field = `/letter/recipients/${i}/agency`
+  const targets = addresseesOf(letter).map((r) => {
+    const field = r.field
     const refuse = (code: ErrorCode, message: string) => (problems.push({ field, message, code }), undefined)
     const entry = directory.agency(r.agency)
     if (!entry) return refuse('ERR_UNKNOWN_AGENCY', `agency "${r.agency}" is not in the federation directory`)
@@ -194,7 +204,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   const stamps: StampSubject[] = []
   const priority = urgencyPriority(letter.urgency)
   const deadlineAt = letter.deliverBy === undefined ? undefined : Date.parse(letter.deliverBy)
-  // One seal per profile group (PROTOCOL.md §17); recipients keep the order of letter.recipients.
+  // One seal per profile group (PROTOCOL.md §17); addressees keep their order: recipients, then copyTo.
   const ids = targets.map(() => randomUUID())
   const groups = new Map<EnvelopeProfile, SealRecipient[]>()
   targets.forEach((t, i) => {

@@ -4,6 +4,7 @@
 import tap from 'tap'
 import { randomUUID } from 'node:crypto'
 import { receiptFromText } from '../../src/crypto/profiles.js'
+import { bangkokYear } from '../../src/domain/notices.js'
 import { verifyEvidence } from '../../src/services/evidence/index.js'
 import { readLayout } from '../../src/evidence/layout.js'
 import { testNet, call, waitFor, waitForRecipient, federationPost, thaiLetter, type TestNet, type TestNode } from '../helpers/nodes.js'
@@ -95,12 +96,15 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
         const r = await post(s.envelope, mid)
         return { status: r.status, code: JSON.parse(r.body.toString()).code as string | undefined, field: JSON.parse(r.body.toString()).field as string | undefined }
       }
-      const base = { type: 'accepted', messageId: toMof.messageId, envelopeSha256: toMof.envelopeSha256, at: new Date().toISOString(), register: { book: 'receive', year: 2026, number: 7 } }
+      const base = { type: 'accepted', messageId: toMof.messageId, envelopeSha256: toMof.envelopeSha256, at: new Date().toISOString(), register: { book: 'receive', year: bangkokYear(Date.now()), number: 7 } }
       t.match(await seal(base), { status: 409, code: 'ERR_NOTICE_CONFLICT' }, 'a second answer about the same letter')
       t.match(await seal({ ...base, messageId: randomUUID() }), { status: 422, code: 'ERR_NOTICE_UNKNOWN_MESSAGE', field: '/notice/messageId' }, 'an unknown letter')
       t.match(await seal({ ...base, messageId: toDga.messageId }), { status: 422, code: 'ERR_NOTICE_UNKNOWN_MESSAGE' }, "another recipient's letter")
       t.match(await seal({ ...base, envelopeSha256: '0'.repeat(64) }), { status: 422, code: 'ERR_NOTICE_UNKNOWN_MESSAGE', field: '/notice/envelopeSha256' }, 'other bytes')
       t.match(await seal({ ...base, register: undefined, reason: 'x' }), { status: 422, code: 'ERR_NOTICE_INVALID' }, 'a notice outside its schema')
+      // PROTOCOL.md §18.2: an acceptance's register year is the year of its `at` in Asia/Bangkok.
+      t.match(await seal({ ...base, register: { ...base.register, year: base.register.year - 1 } }), { status: 422, code: 'ERR_NOTICE_INVALID', field: '/notice/register/year' }, 'an acceptance registered in another year than its at')
+      t.match(await seal({ ...base, at: '2026-12-31T17:30:00.000Z', register: { ...base.register, year: 2026 } }), { status: 422, code: 'ERR_NOTICE_INVALID', field: '/notice/register/year' }, '31 December 17:30 UTC is already 2027 in Bangkok')
 
       // The state table (PROTOCOL.md §18.4).
       const twice = await call(mof, 'POST', `/api/v1/inbox/${toMof.messageId}/register`, {})
@@ -155,7 +159,7 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
           key: k.keyPem, cert: k.chainPem, ca: net.fed.root.certPem, body: sealed.envelope, contentType: p.mediaType, routing: { messageId: nid, from: fromId, to: toId },
         })
       }
-      const late = await sealFor(dga, 'dga', moi, 'moi', { type: 'accepted', messageId: toDga.messageId, envelopeSha256: toDga.envelopeSha256, at: new Date().toISOString(), register: { book: 'receive', year: 2026, number: 3 } })
+      const late = await sealFor(dga, 'dga', moi, 'moi', { type: 'accepted', messageId: toDga.messageId, envelopeSha256: toDga.envelopeSha256, at: new Date().toISOString(), register: { book: 'receive', year: bangkokYear(Date.now()), number: 3 } })
       t.equal(late.status, 201, 'an acceptance that crossed our withdrawal is received')
       const crossed = await recipientOf(moi, sent.body.id, 'dga')
       t.equal(crossed.state, 'accepted', 'and wins over the withdrawal')
@@ -205,6 +209,10 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       t.equal((await call(mof, 'POST', `/api/v1/inbox/${mid}/register`, {})).body.code, 'ERR_ALREADY_REJECTED', 'register after reject')
       t.equal((await call(mof, 'POST', `/api/v1/inbox/${mid}/reject`, { reasonCode: 'other', reason: 'x' })).body.code, 'ERR_ALREADY_REJECTED', 'reject twice')
       t.equal((await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'x', recipients: ['mof'] })).body.code, 'ERR_ALREADY_REJECTED', 'withdraw after reject')
+      // Issue 15 item 9 (PROTOCOL.md §18.4): the only recipient rejected it, so nothing is left to withdraw from.
+      const nothing = await call(moi, 'POST', `/api/v1/letters/${sent.body.id}/withdraw`, { reason: 'x' })
+      t.match(nothing, { status: 409, body: { code: 'ERR_NOTHING_TO_WITHDRAW', field: '/recipients' } }, 'withdraw without a list, nothing left: not ERR_NOT_DELIVERED')
+      t.match(nothing.body.detail, /"mof" is rejected/, 'the detail names each recipient\'s state')
       t.equal((await call(moi, 'POST', `/api/v1/inbox/${mid}/reject`, { reasonCode: 'other', reason: 'x' })).status, 404, "the sender cannot answer for the recipient")
     })
 

@@ -5,7 +5,6 @@ import { createPrivateKey } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
-import { bindRouting } from '../../src/crypto/payload.js'
 import { sha256Hex } from '../vectors/fixtures.js'
 
 const DIR = fileURLToPath(new URL('../vectors/cms-v1/', import.meta.url))
@@ -22,7 +21,7 @@ const codeOf = async (fn: () => unknown): Promise<string | undefined> => {
 }
 
 const envelopes = load('envelopes')
-t.equal(envelopes.length, 31)
+t.equal(envelopes.length, 33)
 for (const { f, v } of envelopes) {
   t.test(f, async (t) => {
     const envelope = Buffer.from(v.envelope, 'base64')
@@ -32,9 +31,8 @@ for (const { f, v } of envelopes) {
     else t.strictSame(cmsV1.peek(envelope, routing), v.expect.peek, 'peek')
     const open = async () => {
       const h = cmsV1.peek(envelope, routing)
-      const o = await cmsV1.open(envelope, createPrivateKey(keys.agencies[v.recipient].encryption.privateKey))
-      bindRouting(o.payload, h) // §12.7 step 9, §17.3
-      return o
+      // §12.7 step 7, §17.3: the routing is bound inside open, before the attachments are framed.
+      return cmsV1.open(envelope, createPrivateKey(keys.agencies[v.recipient].encryption.privateKey), h)
     }
     if (v.expect.open.error) {
       t.equal(await codeOf(open), v.expect.open.error, 'open')

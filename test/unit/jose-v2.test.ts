@@ -123,3 +123,34 @@ t.test('the profile table: jose-v2 after jose-v1 and cms-v1, chosen by its media
   t.equal(table.forEnvelope('application/jose+json; charset=utf-8', sealed.envelope).id, 'jose-v2')
   t.throws(() => table.forEnvelope('application/jose', sealed.envelope).peek(sealed.envelope), { code: 'ERR_ENVELOPE_MALFORMED' }, 'sent as application/jose it is not a jose-v1 envelope')
 })
+
+t.test('§17.7: the 4 096-byte bound on "header" counts its bytes as received, whitespace included', async (t) => {
+  const input = sealManyInput(fed, 'moi', ['mof', 'dga'], [small])
+  const sealed = await joseV2.sealMany(input)
+  const p = sealed.parts[0]!
+  const env = Buffer.concat([p.head, sealed.shared, p.tail]).toString('utf8')
+  const header = JSON.stringify(JSON.parse(env).header)
+  t.ok(env.includes(`"header":${header}`), 'the sealer writes the header compactly')
+  // Insignificant whitespace after "{" pads the header to exactly n bytes; re-serialized it would be shorter.
+  const padded = (n: number) => Buffer.from(env.replace(`"header":${header}`, `"header":{${' '.repeat(n - Buffer.byteLength(header))}${header.slice(1)}`), 'utf8')
+  const at4096 = padded(4096)
+  t.equal(joseV2.peek(at4096).messageId, p.messageId, '4 096 bytes as received: accepted')
+  t.equal((await joseV2.open(at4096, fed.agencies.mof!.encryption.key)).payload.v, 2, 'and it opens')
+  t.throws(() => joseV2.peek(padded(4097)), { code: 'ERR_ENVELOPE_MALFORMED', field: 'header' }, '4 097 bytes as received: refused, though its members are those of a valid header')
+})
+
+t.test('§17.2: a profile group of one recipient is sealed with a v1 payload, several with v2', async (t) => {
+  for (const profile of [joseV2, defaultProfiles().get('cms-v1')]) {
+    // A letter to mof with a copy to dga, where dga's profile is another one: this group holds mof alone.
+    const letter = sealManyInput(fed, 'moi', ['mof'], [small], { copyTo: ['dga'] })
+    const one = { ...letter, recipients: letter.recipients.filter((r) => r.to === 'mof') }
+    const sealed = await (profile as typeof joseV2).sealMany(one)
+    t.equal(sealed.parts.length, 1)
+    const part = sealed.parts[0]!
+    const o = await profile.openWithContentKey(Buffer.concat([part.head, sealed.shared, part.tail]), part.contentKey)
+    t.match(o.payload, { v: 1, mid: one.recipients[0]!.messageId, to: 'mof' }, `${profile.id}: one recipient (of a letter with a copy sealed elsewhere): v1, binding mid and to`)
+    const two = await (profile as typeof joseV2).sealMany(sealManyInput(fed, 'moi', ['mof', 'dga'], [small]))
+    const q = two.parts[1]!
+    t.equal((await profile.openWithContentKey(Buffer.concat([q.head, two.shared, q.tail]), q.contentKey)).payload.v, 2, `${profile.id}: two recipients: v2`)
+  }
+})

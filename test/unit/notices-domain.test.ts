@@ -47,6 +47,10 @@ t.test('payload: exactly one of letter and notice', async (t) => {
   t.throws(() => decodePayload(enc(head)), { code: 'ERR_ENVELOPE_MALFORMED' }, 'neither')
   t.throws(() => decodePayload(enc({ ...head, notice: 'accepted' })), { code: 'ERR_ENVELOPE_MALFORMED', field: '/notice' }, 'not an object')
   t.throws(() => decodePayload(enc({ ...head, notice: {}, extra: 1 })), { code: 'ERR_ENVELOPE_MALFORMED' }, 'an extra member')
+  // PROTOCOL.md §17.2, §18.2: a notice never travels in a v2 payload (vector cms-v1/envelopes/33).
+  const v2 = { v: 2, lid: randomUUID(), from: 'mof', sentAt: '2026-11-25T08:00:00.000Z' }
+  t.throws(() => decodePayload(enc({ ...v2, notice: { type: 'accepted' } })), { code: 'ERR_ENVELOPE_MALFORMED' }, 'a notice in a v2 payload')
+  t.ok(decodePayload(enc({ ...v2, letter: {} })), 'while a letter in a v2 payload is read')
 })
 
 t.test('both profiles seal and open a notice; a notice carries no attachments', async (t) => {

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { parseSharedRef, withShared, sharedRefHeaders, type SharedRef } from '../../src/federation/shared-ref.js'
 import { postEnvelope } from '../../src/services/post-envelope.js'
 import { SharedRefs, MIN_SHARED_BYTES, type EnvelopePieces } from '../../src/services/shared-refs.js'
+import { MIN_SHARED_CONTENT_BYTES } from '../../src/storage/inbox.js'
 import type { PeerClient, PeerResponse } from '../../src/federation/peer-client.js'
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
@@ -17,8 +18,12 @@ t.test('the three headers: all or none, strict forms', async (t) => {
   t.same(parseSharedRef(sharedRefHeaders({ sha256: 'cd'.repeat(32), offset: 0, length: 1 }), 0), { sha256: 'cd'.repeat(32), offset: 0, length: 1 }, 'what the sender writes, the receiver reads')
   const refused = (headers: Record<string, string | string[]>, field: string, what: string, body = 100) =>
     t.throws(() => parseSharedRef(headers, body), { code: 'ERR_ENVELOPE_MALFORMED', field }, what)
-  refused({ 'saraban-shared-sha256': h['saraban-shared-sha256'] }, 'Saraban-Shared-Sha256', 'one header alone')
-  refused({ ...h, 'saraban-shared-length': ['1', '2'] }, 'Saraban-Shared-Sha256', 'a header twice')
+  // §17.8: `field` names the first header, in the order of the table, that is missing or repeated.
+  refused({ 'saraban-shared-sha256': h['saraban-shared-sha256'] }, 'Saraban-Shared-Offset', 'one header alone: the first missing one is named')
+  refused({ 'saraban-shared-offset': '15', 'saraban-shared-length': '9' }, 'Saraban-Shared-Sha256', 'the digest missing')
+  refused({ ...h, 'saraban-shared-length': undefined as unknown as string }, 'Saraban-Shared-Length', 'the length missing (vector shared-ref/03)')
+  refused({ ...h, 'saraban-shared-length': ['1', '2'] }, 'Saraban-Shared-Length', 'a header twice')
+  refused({ ...h, 'saraban-shared-sha256': 'AB'.repeat(32), 'saraban-shared-length': ['1', '2'] }, 'Saraban-Shared-Length', 'missing or repeated before malformed')
   refused({ ...h, 'saraban-shared-sha256': 'AB'.repeat(32) }, 'Saraban-Shared-Sha256', 'uppercase hex')
   refused({ ...h, 'saraban-shared-sha256': 'ab'.repeat(31) }, 'Saraban-Shared-Sha256', 'short digest')
   refused({ ...h, 'saraban-shared-offset': '015' }, 'Saraban-Shared-Offset', 'leading zero')
@@ -89,6 +94,11 @@ t.test('a peer that does not announce the capability always gets whole parts', a
   const deps = { peers, refs: new SharedRefs() }
   for (const to of ['b1', 'b2', 'b3']) await send(deps, to)
   t.same(calls.map((c) => c.ref), [undefined, undefined, undefined])
+})
+
+t.test('§17.8 floor: the sender references only what every receiver must hold, and this receiver holds it', async (t) => {
+  t.equal(MIN_SHARED_BYTES, 65_536, 'PROTOCOL.md §17.8: a sender may count on shared parts of at least 65 536 bytes, and references none smaller')
+  t.ok(MIN_SHARED_CONTENT_BYTES <= MIN_SHARED_BYTES, `this node as a receiver holds every shared part from ${MIN_SHARED_CONTENT_BYTES} bytes, below the floor`)
 })
 
 t.test('small shared bytes, single-recipient envelopes and whole envelopes stored as content go whole', async (t) => {

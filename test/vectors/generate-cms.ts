@@ -1,6 +1,8 @@
 // Generates the language-neutral cms-v1 test vectors (format: test/vectors/README.md, "cms-v1/").
 //   npx tsx test/vectors/generate-cms.ts
 //   npx tsx test/vectors/generate-cms.ts --receipts   the receipts only (envelopes left as they are)
+//   npx tsx test/vectors/generate-cms.ts --envelope N   envelope vector N only (a new case; the others,
+//                                                      whose random bytes would all change, left as they are)
 // Key material: the jose-v1 vectors' keys (test/vectors/jose-v1/keys.json), written again as PEM in
 // cms-v1/keys.json. One case is built by OpenSSL (`openssl cms -sign` + `-encrypt -stream`).
 import { execFileSync } from 'node:child_process'
@@ -16,7 +18,6 @@ import { openCmsV1, peekCmsV1, sealCmsV1 } from '../../src/crypto/cms/v1-profile
 import { signCmsReceipt, verifyCmsReceipt } from '../../src/crypto/cms/v1-receipt.js'
 import { signCms } from '../../src/crypto/cms/signed-data.js'
 import { withLog } from './log-fixture.js'
-import { bindRouting } from '../../src/crypto/payload.js'
 import type { ErrorCode } from '../../src/errors.js'
 import type { Routing, SealInput } from '../../src/crypto/profiles.js'
 import { assembleEnvelope, flipByte, replaceBytes, signedLetter } from './cms-craft.js'
@@ -118,13 +119,16 @@ const CASES: EnvelopeCase[] = [
   { name: 'rsa-pkcs1-key-transport', description: 'KeyTransRecipientInfo with rsaEncryption (PKCS#1 v1.5) instead of RSAES-OAEP', recipient: 'moi', routing: routingOf(input(56, 'mof', 'moi')), envelope: assembleEnvelope({ plaintext: [Buffer.from('x')], recipient: m.agencies['moi']!.encryptionCert, recipientInfos: () => [pkcs1Ktri] }), error: 'ERR_PROFILE_UNSUPPORTED' },
   { name: 'trailing-bytes', description: 'one byte after the ContentInfo', ...structural(57, { trailing: Buffer.from([0]) }), error: 'ERR_ENVELOPE_MALFORMED' },
   { name: 'truncated', description: 'the last 10 bytes cut off', ...(() => { const g = good(58, 'moi', 'mof'); return { ...g, envelope: g.envelope.subarray(0, g.envelope.length - 10) } })(), error: 'ERR_ENVELOPE_MALFORMED' },
+  // PROTOCOL.md §12.7 step 7 before step 8 (§4.2 check 11 before 12), the order of jose (§5.8): two defects, one code.
+  { name: 'routing-mismatch-and-bytes-extra', description: 'the routing headers name another message id than the signed payload AND one byte more follows the attachments: the routing is bound before the attachments are framed, as in jose', ...(() => { const i = input(59, 'moi', 'mof'); const c = crafted(i, signedLetter(i), [PDF, NOTE, Buffer.from([0x0a])]); return { ...c, routing: { ...routingOf(i), messageId: mid(97) } } })(), error: 'ERR_ENVELOPE_HEADER_MISMATCH' },
+  // PROTOCOL.md §17.2, §18.2: a notice is about one recipient's message and never travels in a v2 payload.
+  { name: 'payload-v2-notice', description: 'a v2 payload (lid, no mid or to) carrying an accepted notice in place of the letter, correctly signed: a notice never travels in a v2 payload', ...(() => { const i = input(62, 'mof', 'moi', []); return crafted(i, signedLetter(i, { over: { v: 2, mid: undefined, to: undefined, letter: undefined, lid: mid(63), notice: { type: 'accepted', messageId: mid(1), envelopeSha256: '0'.repeat(64), at: SENT_AT, register: { book: 'receive', year: 2026, number: 1 } } } }), []) })(), error: 'ERR_ENVELOPE_MALFORMED' },
 ]
 
 function openChecked(c: EnvelopeCase) {
   const h = peekCmsV1(c.envelope, c.routing ?? undefined)
-  const o = openCmsV1(c.envelope, m.agencies[c.recipient]!.encryptionKey)
-  // §12.7 step 9: the routing must be what was signed.
-  bindRouting(o.payload, h)
+  // §12.7 step 7: the routing must be what was signed, bound before the attachments are framed.
+  const o = openCmsV1(c.envelope, m.agencies[c.recipient]!.encryptionKey, h)
   return { h, o }
 }
 
@@ -188,10 +192,19 @@ writeFileSync(join(OUT, 'keys.json'), JSON.stringify({
     encryption: { privateKey: pemKey(a.encryptionKey), certificate: pemCert(a.encryptionCert) },
   }])),
 }, null, 2) + '\n')
-if (!process.argv.includes('--receipts')) writeDir(join(OUT, 'envelopes'), CASES.map((c, i) => [`${String(i + 1).padStart(2, '0')}-${c.name}.json`, {
+const envelopeFile = (c: EnvelopeCase, i: number): [string, unknown] => [`${String(i + 1).padStart(2, '0')}-${c.name}.json`, {
   profile: 'cms-v1', description: c.description, contentType: 'application/cms', recipient: c.recipient, routing: c.routing,
   envelopeSha256: sha256Hex(c.envelope), expect: expectOf(c), envelope: c.envelope.toString('base64'),
-}]))
+}]
+const only = process.argv.indexOf('--envelope')
+if (only >= 0) {
+  const n = Number(process.argv[only + 1])
+  const [name, body] = envelopeFile(CASES[n - 1]!, n - 1)
+  writeFileSync(join(OUT, 'envelopes', name), JSON.stringify(body, null, 2) + '\n')
+  console.log(`wrote envelope vector ${name}`)
+  process.exit(0)
+}
+if (!process.argv.includes('--receipts')) writeDir(join(OUT, 'envelopes'), CASES.map(envelopeFile))
 const receipts = receiptCases()
 writeDir(join(OUT, 'receipts'), receipts.map((r, i) => {
   let expect: unknown = { error: 'ERR_RECEIPT_INVALID' }

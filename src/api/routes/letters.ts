@@ -38,7 +38,7 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     scope.post<{ Body: unknown; Headers: { 'idempotency-key'?: string } }>('/api/v1/letters', {
       schema: {
         summary: 'Send a letter',
-        description: 'Seals one envelope per recipient and queues them for delivery; answers 202 once they are stored. Honours Idempotency-Key. The body is JSON (files in base64) or multipart/form-data (files as raw bytes; see letter-create-multipart).',
+        description: 'Seals one envelope per addressee (recipients and copyTo, PROTOCOL.md §17.3) and queues them for delivery; answers 202 once they are stored. Honours Idempotency-Key. The body is JSON (files in base64) or multipart/form-data (files as raw bytes; see letter-create-multipart).',
         tags: ['letters'],
         headers: schemas().schema(schemaIds.apiLetterCreateHeaders),
         body: {

@@ -46,7 +46,7 @@ export async function noticeRoutes(app: FastifyInstance, deps: ApiDeps): Promise
   app.post<{ Params: { id: string }; Body: WithdrawRequest }>('/api/v1/letters/:id/withdraw', {
     schema: {
       summary: 'Withdraw a sent letter from recipients that have not accepted it; a signed withdrawal goes to each that has it',
-      description: 'PROTOCOL.md §18.4. A recipient whose message is still queued is cancelled instead: the message is never sent, no notice goes out, its status becomes cancelled (event letter.cancelled). A recipient with a delivery attempt in flight is refused with 409 ERR_WITHDRAW_IN_FLIGHT: ask again once the attempt has ended.',
+      description: 'PROTOCOL.md §18.4. A recipient whose message is still queued is cancelled instead: the message is never sent, no notice goes out, its status becomes cancelled (event letter.cancelled). A recipient with a delivery attempt in flight is refused with 409 ERR_WITHDRAW_IN_FLIGHT: ask again once the attempt has ended. Without a recipient list, a letter with no recipient left to withdraw from (each failed, rejected or withdrawn) is refused with 409 ERR_NOTHING_TO_WITHDRAW.',
       tags: ['letters'],
       params: schemas().schema(schemaIds.apiIdParams),
       body: ref(schemaIds.apiLetterWithdraw),

@@ -2,7 +2,7 @@
 // bytes, inside a CMS AuthEnvelopedData (AES-256-GCM) for one recipient. The signed payload, its
 // manifest and the attachment framing are those of jose-v1 (§5.3, §5.4); only the containers differ.
 import type { PrivateKeyRef } from '../keys/private-key.js'
-import { manifestHolder } from '../payload.js'
+import { bindRouting, manifestHolder } from '../payload.js'
 import type { KeyObject, X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { AGENCY_ID, MESSAGE_ID } from '../../domain/ids.js'
@@ -43,18 +43,24 @@ function malformed(detail: string, field?: string): SarabanError {
   return new SarabanError('ERR_ENVELOPE_MALFORMED', detail, field === undefined ? {} : { field })
 }
 
-export function openCmsV1(envelope: Buffer, key: PrivateKeyRef): Opened {
-  return checkBundle(decryptWithRecipientKey(parseAuthEnveloped(envelope), key))
+/** `routing`: the request's routing headers (§4.1), bound to the signed payload before the
+ *  attachments are framed (§12.7 step 7), the order of jose (§5.8 step 7). Without it the caller
+ *  binds them itself after opening (evidence, where the bundle's message is compared). */
+export function openCmsV1(envelope: Buffer, key: PrivateKeyRef, routing?: Routing): Opened {
+  return checkBundle(decryptWithRecipientKey(parseAuthEnveloped(envelope), key), routing)
 }
 
-export function openCmsV1WithContentKey(envelope: Buffer, contentKey: Buffer): Opened {
-  return checkBundle(decryptAuthEnveloped(parseAuthEnveloped(envelope), contentKey))
+export function openCmsV1WithContentKey(envelope: Buffer, contentKey: Buffer, routing?: Routing): Opened {
+  return checkBundle(decryptAuthEnveloped(parseAuthEnveloped(envelope), contentKey), routing)
 }
+
+/** `field` of a routing mismatch: the routing header (PROTOCOL.md §12.5, §17.3). */
+export const CMS_ROUTING_NAMES = { messageId: 'Saraban-Message-Id', from: 'Saraban-From', to: 'Saraban-To' } as const
 
 const SIGNED_ERRORS = { malformed: 'ERR_ENVELOPE_MALFORMED', unsupported: 'ERR_PROFILE_UNSUPPORTED', signature: 'ERR_SIGNATURE_INVALID' } as const
 
-/** PROTOCOL.md §12.7 steps 4–8: the SignedData at the head of the plaintext, then the attachments. */
-function checkBundle(plaintext: Buffer): Opened {
+/** PROTOCOL.md §12.7 steps 4–9: the SignedData at the head of the plaintext, the routing, then the attachments. */
+function checkBundle(plaintext: Buffer, routing: Routing | undefined): Opened {
   let verified
   try {
     verified = verifyCms(plaintext, Math.min(plaintext.length, MAX_SIGNED_LETTER_BYTES))
@@ -64,13 +70,16 @@ function checkBundle(plaintext: Buffer): Opened {
   }
   if (verified.contentType !== OID_CT_SARABAN_LETTER) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The signed content is not a saraban letter (eContentType).')
   const payload = decodePayload(verified.payload)
+  // §12.7 step 7: routing before framing, as jose binds srb_* (§5.8 step 7), so that one defective
+  // envelope gets one code whatever the profile.
+  if (routing !== undefined) bindRouting(payload, routing, CMS_ROUTING_NAMES)
   const attachments = attachmentsOf(plaintext.subarray(verified.end), manifestHolder(payload))
   const signedBytes = plaintext.subarray(0, verified.end).toString('base64')
   return { payload, signerChain: verified.chain, signedBytes, signature: verified.signature, attachments }
 }
 
 // PROTOCOL.md §4.1, §12.5: the envelope names no parties outside the encryption, so the request's
-// routing headers are required; they are checked against the signed payload after opening (§4.2 check 11).
+// routing headers are required; they are checked against the signed payload when opening (§4.2 check 11, §12.7 step 7).
 const ROUTING_FIELDS = [['messageId', 'Saraban-Message-Id', MESSAGE_ID], ['from', 'Saraban-From', AGENCY_ID], ['to', 'Saraban-To', AGENCY_ID]] as const
 
 export function peekCmsV1(envelope: Buffer, routing?: Routing): EnvelopeHeader {
@@ -103,7 +112,7 @@ export const cmsV1: EnvelopeProfile & SealsMany = Object.freeze({
   peek: (envelope: Buffer, routing?: Routing) => peekCmsV1(envelope, routing),
   contentSpan: (envelope: Buffer) => parseAuthEnveloped(envelope).content,
   matchesRecipient: matchesCmsV1Recipient,
-  open: async (envelope: Buffer, key: PrivateKeyRef) => openCmsV1(envelope, key),
+  open: async (envelope: Buffer, key: PrivateKeyRef, routing?: Routing) => openCmsV1(envelope, key, routing),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openCmsV1WithContentKey(envelope, contentKey),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signCmsReceipt(claims, signer),
   verifyReceipt: async (receipt: Buffer) => verifyCmsReceipt(receipt),

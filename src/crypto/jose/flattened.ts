@@ -63,7 +63,9 @@ export function readFlattened(buf: Buffer, names: readonly string[], maxHeaderBy
     const names: Array<Set<string>> = [] // member names per open object: a name twice is refused (§5.6)
     let inString = false
     let stringFrom = 0
-    for (; at < buf.length && at - start <= maxHeaderBytes; at++) {
+    // PROTOCOL.md §17.7: the bytes as received, from "{" to its "}" (whitespace inside counts): the
+    // closing brace is at most maxHeaderBytes - 1 past the opening one.
+    for (; at < buf.length && at - start < maxHeaderBytes; at++) {
       const b = buf[at]
       if (inString) {
         if (b === BACKSLASH) at++

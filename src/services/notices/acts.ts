@@ -140,7 +140,9 @@ export async function withdrawLetter(deps: NoticeDeps, letterId: string, req: Wi
       }
       targets = states.flatMap((s) => (isAct(s.act) ? [{ ...s, act: s.act }] : []))
       if (problems.length === 0 && targets.length === 0) {
-        throw new SarabanError('ERR_NOT_DELIVERED', `Letter ${letterId} has no recipient it can be withdrawn from (none queued, or delivered without an answer).`, { field: '/recipients' })
+        // PROTOCOL.md §18.4: not ERR_NOT_DELIVERED, which says of one recipient that it never had the letter.
+        const left = states.map((s) => `"${s.m.recipientAgency}" is ${s.state}`).join('; ')
+        throw new SarabanError('ERR_NOTHING_TO_WITHDRAW', `Letter ${letterId} has no recipient left to withdraw from (none queued, none delivered without an answer): ${left}.`, { field: '/recipients' })
       }
     }
     if (problems.length > 0) {

@@ -5,7 +5,7 @@
 // system is told (events).
 import { SarabanError } from '../../errors.js'
 import { check, schemaIds } from '../../schema/index.js'
-import { disputeProblem, isAnswer, type Notice } from '../../domain/notices.js'
+import { bangkokYear, disputeProblem, isAnswer, type Notice } from '../../domain/notices.js'
 import type { EventSink } from '../../domain/events.js'
 import type { Db } from '../../storage/db.js'
 import type { LetterRef, NoticeInsert, NoticeRow, NoticeStore, NewInNotice } from '../../storage/notices.js'
@@ -22,6 +22,11 @@ export function checkNotice(deps: NoticeReceiveDeps, raw: unknown, routing: { fr
   const r = check<Notice>(schemaIds.notice, raw, '/notice')
   if (!r.ok) throw new SarabanError('ERR_NOTICE_INVALID', r.errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors: r.errors })
   const notice = r.value
+  // PROTOCOL.md §18.2, §18.5 check 1: an acceptance's register year is the year of its `at` in
+  // Asia/Bangkok. Not for a dispute, whose `register` is the acceptance's, made at another time.
+  if (notice.type === 'accepted' && notice.register && notice.register.year !== bangkokYear(Date.parse(notice.at))) {
+    throw new SarabanError('ERR_NOTICE_INVALID', `The acceptance is registered in ${notice.register.year}, but its "at" (${notice.at}) falls in ${bangkokYear(Date.parse(notice.at))} in Asia/Bangkok time.`, { field: '/notice/register/year' })
+  }
   // An answer is about a letter we sent to its signer; a withdrawal or a dispute about a letter its
   // signer sent us (PROTOCOL.md §18.5 check 2).
   const fromSender = !isAnswer(notice.type)

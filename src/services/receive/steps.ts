@@ -132,7 +132,8 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     const key = d.hosted.decryptionKeys(h.to).find((k) => profile.matchesRecipient(h, k.cert) && directory.isEncryptionCertOf(h.to, fingerprint(k.cert)))
     // PROTOCOL.md §4.2: one text for every decryption failure, a missing key included (no oracle).
     if (!key) throw decryptFailed()
-    s.opened = await profile.open(s.envelope, key.key)
+    // The routing is bound before the attachments are framed (§4.2 checks 11 then 12, every profile).
+    s.opened = await profile.open(s.envelope, key.key, h)
   }],
   ['header-binding', (s) => {
     // PROTOCOL.md §4.2: what routed the envelope must be what the sender signed, whatever the profile.
