@@ -1,0 +1,52 @@
+// The conformance kit against our own node over real mTLS (issue 15 "The kit"): a federation made by
+// --make-federation, the node started from the target/node.json it wrote, every case passing; and
+// PROTOCOL.md Annex A lists exactly the kit's cases, one to one.
+import t from 'tap'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig } from '../../src/config/index.js'
+import { createContext, type AppContext } from '../../src/context.js'
+import { createLogger } from '../../src/log.js'
+import { freePort } from '../../src/cli/free-port.js'
+import { makeFederation } from '../../src/conformance/federation.js'
+import { loadCredentials } from '../../src/conformance/credentials.js'
+import { Session } from '../../src/conformance/session.js'
+import { runConformance, plan } from '../../src/conformance/run.js'
+import { CASES } from '../../src/conformance/cases.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'saraban-conformance-'))
+let ctx: AppContext | undefined
+t.teardown(async () => {
+  await ctx?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+t.test('every case passes against our node', async (t) => {
+  const port = await freePort()
+  const made = await makeFederation(dir, { targetUrl: `https://127.0.0.1:${port}` })
+  const config = loadConfig({ file: made.targetConfig, env: {}, packageRoot: process.cwd() })
+  ctx = await createContext(config, { log: createLogger('silent') })
+  await ctx.listen()
+  const session = new Session(await loadCredentials(made.credentials), made.targetAgency, `https://127.0.0.1:${port}`)
+  const lines: string[] = []
+  const summary = await runConformance(session, { write: (l) => lines.push(l) })
+  const failed = summary.results.filter((r) => r.outcome !== 'pass')
+  t.same(failed, [], lines.filter((l) => !l.startsWith('ok ')).join('\n'))
+  t.equal(lines[0], 'TAP version 14')
+  t.equal(lines[2], `1..${summary.results.length}`)
+  t.match(lines.at(-1), /^# CONFORMS: \d+ tests, \d+ pass, 0 fail, 0 skip$/)
+  t.equal(new Set(summary.results.map((r) => r.id)).size, CASES.length, 'every case ran at least once')
+  t.same(plan(session, { only: ['§7.1'] }).map((p) => p.c.id), ['C-7.1-01', 'C-7.1-01', 'C-7.1-01', 'C-7.1-02', 'C-7.1-02', 'C-7.1-02'], '--only by § and per profile')
+  t.same(plan(session, { only: ['C-4.2'], skip: ['C-4.2-10', '§4.2'] }), [], '--skip wins over --only')
+})
+
+t.test('PROTOCOL.md Annex A and the case table agree one to one', async (t) => {
+  const text = readFileSync(join(process.cwd(), 'PROTOCOL.md'), 'utf8')
+  const annex = text.slice(text.indexOf('<!-- conformance-table:start -->'), text.indexOf('<!-- conformance-table:end -->'))
+  t.ok(annex.length > 0, 'the annex table is delimited')
+  const rows = [...annex.matchAll(/^\| `(C-[\d.]+-\d\d)` \| (§[\d.]+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm)]
+    .map((m) => ({ id: m[1], section: m[2], runs: m[3]!.trim(), title: m[4]!.trim(), answer: m[5]!.trim() }))
+  const runs = (c: (typeof CASES)[number]) => (c.profiles === undefined ? 'once' : c.profiles === 'all' ? 'per profile' : c.profiles.join(', '))
+  t.same(rows, CASES.map((c) => ({ id: c.id, section: c.section, runs: runs(c), title: c.title, answer: c.answer })))
+})
