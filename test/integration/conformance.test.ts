@@ -14,6 +14,7 @@ import { loadCredentials } from '../../src/conformance/credentials.js'
 import { Session } from '../../src/conformance/session.js'
 import { runConformance, plan } from '../../src/conformance/run.js'
 import { CASES } from '../../src/conformance/cases.js'
+import { expectProblem } from '../../src/conformance/expect.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'saraban-conformance-'))
 let ctx: AppContext | undefined
@@ -39,6 +40,19 @@ t.test('every case passes against our node', async (t) => {
   t.equal(new Set(summary.results.map((r) => r.id)).size, CASES.length, 'every case ran at least once')
   t.same(plan(session, { only: ['§7.1'] }).map((p) => p.c.id), ['C-7.1-01', 'C-7.1-01', 'C-7.1-01', 'C-7.1-02', 'C-7.1-02', 'C-7.1-02'], '--only by § and per profile')
   t.same(plan(session, { only: ['C-4.2'], skip: ['C-4.2-10', '§4.2'] }), [], '--skip wins over --only')
+
+  // The kit notices a wrong answer: the same request, expecting another status than the node gives.
+  const row = CASES.find((c) => c.id === 'C-4.2-01')!
+  const wrong = { ...row, run: async (k: Session) => {
+    const s = await k.seal('jose-v1')
+    expectProblem(await k.send(s, { contentType: 'application/json' }), 400, 'ERR_UNSUPPORTED_MEDIA_TYPE')
+  } }
+  const out: string[] = []
+  const bad = await runConformance(session, { cases: [wrong], write: (l) => out.push(l) })
+  t.equal(bad.fail, 1)
+  t.same(out.slice(3, 6), ['not ok 1 - C-4.2-01 §4.2 a media type that is no envelope profile is refused (check 1)', '  ---', '  message: "expected 400 ERR_UNSUPPORTED_MEDIA_TYPE"'])
+  t.ok(out.includes('    status: 415'), 'the YAML block shows what came')
+  t.equal(out.at(-1), '# DOES NOT CONFORM: 1 tests, 0 pass, 1 fail, 0 skip')
 })
 
 t.test('PROTOCOL.md Annex A and the case table agree one to one', async (t) => {
