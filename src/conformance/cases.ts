@@ -137,6 +137,20 @@ export const CASES: readonly ConformanceCase[] = [
       expectProblem(await k.send(await k.seal(p, { letter, attachments: [sent] })), 400, 'ERR_ATTACHMENT_DIGEST_MISMATCH')
     } },
 
+  // §5 jose-v1: pieces inside the encryption (craft.ts)
+  { id: 'C-5.4-01', section: '§5.4', title: 'a signed payload with a member added is refused', answer: '400 ERR_ENVELOPE_MALFORMED', profiles: ['jose-v1'],
+    run: async (k) => expectProblem(await k.send(k.craft({ payloadOver: { extra: true } })), 400, 'ERR_ENVELOPE_MALFORMED') },
+  { id: 'C-5.4-02', section: '§5.4', title: 'a signed payload of an unknown version is refused', answer: '415 ERR_PROFILE_UNSUPPORTED', profiles: ['jose-v1'],
+    run: async (k) => expectProblem(await k.send(k.craft({ payloadOver: { v: 3 } })), 415, 'ERR_PROFILE_UNSUPPORTED') },
+  { id: 'C-5.8-01', section: '§5.8', title: 'a letter whose signature does not verify is refused', answer: '400 ERR_SIGNATURE_INVALID', profiles: ['jose-v1'],
+    run: async (k) => expectProblem(await k.send(k.craft({ badSignature: true })), 400, 'ERR_SIGNATURE_INVALID') },
+  { id: 'C-5.8-02', section: '§5.8', title: 'a signed recipient other than the envelope\'s srb_to is refused', answer: '400 ERR_ENVELOPE_HEADER_MISMATCH', profiles: ['jose-v1'],
+    run: async (k) => expectProblem(await k.send(k.craft({ payloadOver: { to: second(k).agency } })), 400, 'ERR_ENVELOPE_HEADER_MISMATCH') },
+  { id: 'C-5.8-03', section: '§5.8', title: 'a bundle without the line feed after the signed letter is refused', answer: '400 ERR_ENVELOPE_MALFORMED', profiles: ['jose-v1'],
+    run: async (k) => expectProblem(await k.send(k.craft({ noLineFeed: true })), 400, 'ERR_ENVELOPE_MALFORMED') },
+  { id: 'C-5.8-04', section: '§5.8', title: 'a JWE alg outside the allow-list is refused before decryption', answer: '415 ERR_PROFILE_UNSUPPORTED', profiles: ['jose-v1'],
+    run: async (k) => expectProblem(await k.send(k.craft({ headerOver: { alg: 'dir' } })), 415, 'ERR_PROFILE_UNSUPPORTED') },
+
   // §6.3, §7.1 Receipts and idempotency
   { id: 'C-6.3-01', section: '§6.3', title: 'a valid letter is accepted with 201 and a receipt that verifies', answer: '201, receipt verifies', profiles: ALL,
     run: async (k, p) => { await deliver(k, p) } },
@@ -171,6 +185,15 @@ export const CASES: readonly ConformanceCase[] = [
       const mid = randomUUID()
       const body = Buffer.from(s.body.toString('latin1').replace(`"srb_mid":"${s.messageId}"`, `"srb_mid":"${mid}"`), 'latin1')
       expectProblem(await k.send({ ...s, body, messageId: mid }), 400, 'ERR_ENVELOPE_HEADER_MISMATCH')
+    } },
+  { id: 'C-17.5-01', section: '§17.5', title: 'the same letter (lid) again under another message id is refused', answer: '409 ERR_LETTER_DUPLICATE', profiles: MANY,
+    run: async (k, p) => {
+      const alsoTo = k.otherAgency() ?? skip('the directory lists no third agency')
+      const letterId = randomUUID()
+      const first = await k.seal(p, { alsoTo, letterId })
+      const a = await k.send(first)
+      expectStatus(a, 201, 'the first delivery of the letter')
+      expectProblem(await k.send(await k.seal(p, { alsoTo, letterId })), 409, 'ERR_LETTER_DUPLICATE')
     } },
   { id: 'C-17.8-01', section: '§17.8', title: 'a reference to shared content the target does not hold is refused with 412', answer: '412 ERR_SHARED_CONTENT_UNKNOWN', profiles: MANY,
     run: async (k, p) => {

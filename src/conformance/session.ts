@@ -7,6 +7,7 @@ import { defaultProfiles, type EnvelopeProfile, type LetterObject, type SignerId
 import { sealsMany } from '../crypto/profiles.js'
 import { certFromBase64Der } from '../pki/cert.js'
 import type { KeyPair, KitCredentials } from './credentials.js'
+import { craftJoseV1, type CraftInput } from './craft.js'
 
 export const MESSAGES_PATH = '/federation/v1/messages'
 
@@ -57,6 +58,8 @@ export interface SealOptions {
   readonly attachments?: Buffer[]
   /** PROTOCOL.md §17.2: sign a v2 payload once for the target and `alsoTo` (profiles with sealMany) */
   readonly alsoTo?: string
+  /** with alsoTo: the letter id (`lid`) of the v2 payload; default a new one */
+  readonly letterId?: string
 }
 
 export class Session {
@@ -123,7 +126,7 @@ export class Session {
       if (!sealsMany(profile)) throw new Error(`${profileId} does not seal for many`)
       const letter = (o.letter ?? this.letter([to, o.alsoTo])) as LetterObject
       const many = await profile.sealMany({
-        letterId: randomUUID(), from, sentAt, letter, attachments: o.attachments ?? [], signer,
+        letterId: o.letterId ?? randomUUID(), from, sentAt, letter, attachments: o.attachments ?? [], signer,
         recipients: [{ messageId, to, cert: o.encryptFor ?? this.encryptionCertOf(to) }, { messageId: randomUUID(), to: o.alsoTo, cert: this.encryptionCertOf(o.alsoTo) }],
       })
       const part = many.parts[0]!
@@ -138,6 +141,16 @@ export class Session {
       ...(o.notice ? { notice: o.notice } : {}),
     })
     return { profile, body: s.envelope, messageId, from, to, sha256: s.envelopeSha256 }
+  }
+
+  /** A jose-v1 envelope with one piece inside the encryption wrong (craft.ts). */
+  craft(o: Omit<CraftInput, 'from' | 'to' | 'signer' | 'recipientCert' | 'letter'> & { to?: string }): Sealed {
+    const to = o.to ?? this.target
+    const { body, messageId } = craftJoseV1({
+      from: this.me.agency, to: this.target, signer: this.signerOf(this.me.signing), recipientCert: this.encryptionCertOf(this.target),
+      letter: this.letter([to]), ...o,
+    })
+    return { profile: this.profiles.get('jose-v1'), body, messageId, from: this.me.agency, to: this.target, sha256: sha256Hex(body) }
   }
 
   /** The routing headers of an envelope (PROTOCOL.md §4.1), which the kit always sends. */
