@@ -8,6 +8,7 @@ import { CaseFailure, check, expectProblem, expectStatus, skip } from './expect.
 import { sha256Hex, type Answer, type Sealed, type Session } from './session.js'
 import { TAMPER } from './tamper.js'
 import type { ExtraName } from './credentials.js'
+import { peerSpeaksFor, type Delivery } from './listen.js'
 
 export interface ConformanceCase {
   readonly id: string
@@ -49,6 +50,12 @@ async function deliver(k: Session, profile: string): Promise<{ sealed: Sealed; a
   await expectReceipt(k, sealed, answer)
   m.set(profile, { sealed, answer })
   return { sealed, answer }
+}
+
+/** The target's first letter to the kit's agency (--listen), or a skip without --listen. */
+async function fromTarget(k: Session): Promise<Delivery> {
+  if (k.listener === undefined) skip('needs --listen (and a letter from the target to the kit\'s agency)')
+  return k.listener.delivered(k.listenWaitMs)
 }
 
 function second(k: Session) {
@@ -248,5 +255,39 @@ export const CASES: readonly ConformanceCase[] = [
       const p = firstProfile(k)
       const { sealed } = await deliver(k, p)
       expectProblem(await k.send(await k.seal(p, { notice: notice('withdrawn', sealed) })), 422, 'ERR_NOTICE_INVALID') // no reason
+    } },
+
+  // The target as a sender (--listen): the kit answers the first attempt 503 ERR_BUSY, then a receipt
+  { id: 'C-3.1-01', section: '§3.1', title: 'the target connects with TLS 1.3 and a client certificate the directory lists for it', answer: 'observed (--listen)',
+    run: async (k) => {
+      const d = await fromTarget(k)
+      for (const a of d.attempts) {
+        check(a.tlsVersion === 'TLSv1.3', 'TLS 1.3 only (§3.1)', { got: a.tlsVersion })
+        check(peerSpeaksFor(k, a), `the client certificate is a tls certificate of "${k.target}" (or of a hosting node listing it) in the directory (§3.2)`)
+      }
+    } },
+  { id: 'C-4.1-03', section: '§4.1', title: 'the target sends routing headers equal to the envelope (required for cms-v1)', answer: 'observed (--listen)',
+    run: async (k) => {
+      const d = await fromTarget(k)
+      for (const a of d.attempts) {
+        const r = a.routing
+        const none = r.messageId === undefined && r.from === undefined && r.to === undefined
+        if (none) {
+          check(d.header?.profile !== 'cms-v1', 'a cms-v1 envelope comes with the three routing headers (§4.1, §12.5)')
+          continue
+        }
+        check(r.messageId === d.header?.messageId && r.from === d.header?.from && r.to === d.header?.to, 'the routing headers come all three and equal the envelope\'s', { routing: r, envelope: d.header })
+      }
+    } },
+  { id: 'C-4.2-16', section: '§4.2', title: 'the target\'s letter passes the receiver checks: it opens, its signed routing, signer and letter are right', answer: 'observed (--listen)',
+    run: async (k) => {
+      const d = await fromTarget(k)
+      check(d.answered === 201 && d.problems.length === 0, 'every receiver check passes', { problems: d.problems.join('; ') })
+    } },
+  { id: 'C-7.2-01', section: '§7.2', title: 'after a 503 ERR_BUSY the target retries with the same message id and the same bytes', answer: 'observed (--listen)',
+    run: async (k) => {
+      const d = await fromTarget(k)
+      check(d.attempts.length >= 2, 'the target retried after 503 with Retry-After', { attempts: d.attempts.length })
+      check(d.attempts.every((a) => a.sha256 === d.attempts[0]!.sha256), 'every attempt carries the same bytes', { sha256: d.attempts.map((a) => a.sha256).join(', ') })
     } },
 ]

@@ -49,7 +49,7 @@ export async function makeFederation(out: string, opts: MakeFederationOptions): 
   const fed = await createFederation({
     agencies: [
       { id: targetAgency, nameTh: 'หน่วยงานที่ทดสอบ', nameEn: 'Implementation under test', keyType: 'ec', federationUrl: target.origin, profiles: [...(opts.profiles ?? ['jose-v1', 'cms-v1', 'jose-v2'])] },
-      { id: KIT_AGENCY, nameTh: 'ชุดทดสอบความสอดคล้อง ก', nameEn: 'Conformance kit A', keyType: 'rsa', federationUrl: kitUrl },
+      { id: KIT_AGENCY, nameTh: 'ชุดทดสอบความสอดคล้อง ก', nameEn: 'Conformance kit A', keyType: 'rsa', federationUrl: kitUrl, profiles: ['jose-v1', 'cms-v1', 'jose-v2'] },
       { id: KIT_SECOND_AGENCY, nameTh: 'ชุดทดสอบความสอดคล้อง ข', nameEn: 'Conformance kit B', keyType: 'ec', federationUrl: kitUrl.replace(/:(\d+)$/, (_m, p: string) => `:${Number(p) + 1}`) },
     ],
     validityDays,

@@ -65,6 +65,10 @@ export interface SealOptions {
 export class Session {
   readonly profiles = defaultProfiles()
   readonly origin: string
+  /** With --listen: the kit's receiving side (listen.ts), and how long a case waits for the target's letter. */
+  listener: { delivered(timeoutMs: number): Promise<import('./listen.js').Delivery> } | undefined
+  listenWaitMs = 120_000
+
   /** Whether the target announced `Saraban-Shared-Content: 1` (PROTOCOL.md §17.8) in an answer so far. */
   sharedAnnounced = false
 
