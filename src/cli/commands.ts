@@ -12,6 +12,7 @@ import { retryCommand } from './retry.js'
 import { classifiedCommand } from './classified/index.js'
 import { EXIT_CODES_HELP } from './exit-codes.js'
 import { logCommand } from './log/index.js'
+import { conformanceCommand } from './conformance.js'
 
 export interface Command {
   readonly summary: string
@@ -32,6 +33,7 @@ export const commands: Record<string, Command> = {
   tsa: tsaCommand,
   classified: classifiedCommand,
   log: logCommand,
+  conformance: conformanceCommand,
 }
 
 export function usage(): string {

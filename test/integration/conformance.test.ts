@@ -1,0 +1,88 @@
+// The conformance kit against our own node over real mTLS (issue 15 "The kit"): a federation made by
+// --make-federation, the node started from the target/node.json it wrote, every case passing; and
+// PROTOCOL.md Annex A lists exactly the kit's cases, one to one.
+import t from 'tap'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig } from '../../src/config/index.js'
+import { createContext, type AppContext } from '../../src/context.js'
+import { createLogger } from '../../src/log.js'
+import { freePort } from '../../src/cli/free-port.js'
+import { makeFederation } from '../../src/conformance/federation.js'
+import { loadCredentials } from '../../src/conformance/credentials.js'
+import { Session } from '../../src/conformance/session.js'
+import { runConformance, plan } from '../../src/conformance/run.js'
+import { CASES } from '../../src/conformance/cases.js'
+import { Listener } from '../../src/conformance/listen.js'
+import { expectProblem } from '../../src/conformance/expect.js'
+import { annexOf, annexTable } from '../docs/conformance-annex.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'saraban-conformance-'))
+let ctx: AppContext | undefined
+t.teardown(async () => {
+  await ctx?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+t.test('every case passes against our node', async (t) => {
+  const [port, kitPort] = [await freePort(), await freePort()]
+  const made = await makeFederation(dir, { targetUrl: `https://127.0.0.1:${port}`, kitUrl: `https://127.0.0.1:${kitPort}` })
+  const config = loadConfig({ file: made.targetConfig, env: {}, packageRoot: process.cwd() })
+  ctx = await createContext(config, { log: createLogger('silent') })
+  const { apiUrl } = await ctx.listen()
+  const session = new Session(await loadCredentials(made.credentials), made.targetAgency, `https://127.0.0.1:${port}`)
+  // --listen: the kit receives a letter our node sends to the kit's agency (PROTOCOL.md §3.1, §7.2).
+  const listener = new Listener(session)
+  await listener.start('127.0.0.1', kitPort)
+  t.teardown(() => listener.close())
+  session.listener = listener
+  session.listenWaitMs = 60_000
+  const sent = await fetch(`${apiUrl}/api/v1/letters`, {
+    method: 'POST', headers: { authorization: 'Bearer conformance-key', 'content-type': 'application/json' },
+    body: JSON.stringify({ letter: { kind: 'EXTERNAL', number: 'ทดสอบ 1/1', date: '2026-11-25', subject: 'ถึงชุดทดสอบ', salutation: 'เรียน ผู้ทดสอบ',
+      recipients: [{ agency: 'kit-a' }], body: 'ทดสอบการรับ', closing: 'ขอแสดงความนับถือ', signer: { name: 'ผู้ส่ง', position: 'ผู้ทดสอบ' } } }),
+  })
+  t.equal(sent.status, 202, 'our node queued a letter to the kit')
+  const lines: string[] = []
+  const summary = await runConformance(session, { write: (l) => lines.push(l) })
+  const failed = summary.results.filter((r) => r.outcome !== 'pass')
+  t.same(failed, [], lines.filter((l) => !l.startsWith('ok ')).join('\n'))
+  t.equal(lines[0], 'TAP version 14')
+  t.equal(lines[2], `1..${summary.results.length}`)
+  // The kit's receipt (signed by kit-a, §6.2) satisfied our node as a sender (§6.3).
+  const id = ((await sent.json()) as { id: string }).id
+  let status = ''
+  for (let i = 0; i < 200 && status !== 'delivered'; i++) {
+    const r = await fetch(`${apiUrl}/api/v1/letters/${id}`, { headers: { authorization: 'Bearer conformance-key' } })
+    status = ((await r.json()) as { recipients: Array<{ status: string }> }).recipients[0]!.status
+    if (status !== 'delivered') await new Promise((r) => setTimeout(r, 50))
+  }
+  t.equal(status, 'delivered', "our node accepted the kit's receipt")
+  t.match(lines.at(-1), /^# CONFORMS: \d+ tests, \d+ pass, 0 fail, 0 skip$/)
+  t.equal(new Set(summary.results.map((r) => r.id)).size, CASES.length, 'every case ran at least once')
+  t.same(plan(session, { only: ['§7.1'] }).map((p) => p.c.id), ['C-7.1-01', 'C-7.1-01', 'C-7.1-01', 'C-7.1-02', 'C-7.1-02', 'C-7.1-02'], '--only by § and per profile')
+  t.same(plan(session, { only: ['C-4.2'], skip: ['C-4.2-10', '§4.2'] }), [], '--skip wins over --only')
+
+  // The kit notices a wrong answer: the same request, expecting another status than the node gives.
+  const row = CASES.find((c) => c.id === 'C-4.2-01')!
+  const wrong = { ...row, run: async (k: Session) => {
+    const s = await k.seal('jose-v1')
+    expectProblem(await k.send(s, { contentType: 'application/json' }), 400, 'ERR_UNSUPPORTED_MEDIA_TYPE')
+  } }
+  const out: string[] = []
+  const bad = await runConformance(session, { cases: [wrong], write: (l) => out.push(l) })
+  t.equal(bad.fail, 1)
+  t.same(out.slice(3, 6), ['not ok 1 - C-4.2-01 §4.2 a media type that is no envelope profile is refused (check 1)', '  ---', '  message: "expected 400 ERR_UNSUPPORTED_MEDIA_TYPE"'])
+  t.ok(out.includes('    status: 415'), 'the YAML block shows what came')
+  t.equal(out.at(-1), '# DOES NOT CONFORM: 1 tests, 0 pass, 1 fail, 0 skip')
+})
+
+t.test('PROTOCOL.md Annex A and the case table agree one to one', async (t) => {
+  const annex = annexOf(readFileSync(join(process.cwd(), 'PROTOCOL.md'), 'utf8'))
+  t.ok(annex !== undefined, 'the annex table is delimited')
+  const ids = CASES.map((c) => c.id)
+  t.equal(new Set(ids).size, ids.length, 'case ids are unique')
+  t.ok(CASES.every((c) => c.id.startsWith(`C-${c.section.slice(1)}-`)), 'each id names its section')
+  t.equal(annex, annexTable(), 'Annex A is the case table (npx tsx test/docs/conformance-annex.ts --write)')
+})
