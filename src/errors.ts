@@ -13,7 +13,8 @@ export const ERRORS = {
   ERR_UNAUTHORIZED: { status: 401, title: 'A valid API key is required (Authorization: Bearer <key>)' },
   ERR_FORBIDDEN: { status: 403, title: 'This API key may not do that' },
   ERR_NOT_FOUND: { status: 404, title: 'No such resource' },
-  ERR_IDEMPOTENCY_CONFLICT: { status: 409, title: 'This Idempotency-Key was already used for a different request' },
+  ERR_IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'This Idempotency-Key was already used for a request that means something else: use a new key for a new request' },
+  ERR_IDEMPOTENCY_IN_FLIGHT: { status: 409, title: 'A request with this Idempotency-Key is still being processed: retry later with the same key' },
   ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is larger than this node accepts' },
   ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Content-Type' },
   // Answers of the HTTP layer on both listeners (issue 13 §2; src/http/problem.ts)

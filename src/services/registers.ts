@@ -6,6 +6,7 @@
 // and across processes sharing the database file; the (agency, book, year, number) primary key is
 // the backstop. Nothing but a committed entry advances a series, so a failed request leaves no gap.
 import { SarabanError } from '../errors.js'
+import { sameRequest } from './idempotency/fingerprint.js'
 import {
   BUILT_IN_BOOKS,
   checkSuppliedNumber,
@@ -69,10 +70,12 @@ export interface OutgoingInput {
   readonly idempotency?: Idempotency | undefined
 }
 
-/** An API request's Idempotency-Key and the SHA-256 of its body: a replay gets the first answer. */
+/** An API request's Idempotency-Key, what its body means (services/idempotency/fingerprint.ts) and the
+ *  SHA-256 of its bytes (rows written before migration 028 compare that): a replay gets the first answer. */
 export interface Idempotency {
   readonly key: string
-  readonly requestSha256: string
+  readonly fingerprint: string
+  readonly requestSha256?: string | undefined
 }
 
 export interface OutgoingNumber extends RegisterNumber {
@@ -108,6 +111,9 @@ export interface RecordSentResult extends RegisterNumber {
 }
 
 const ms = (at: Date | number): number => (typeof at === 'number' ? at : at.getTime())
+
+const idempotencyColumns = (idem: Idempotency | undefined) =>
+  idem === undefined ? {} : { idempotencyKey: idem.key, requestSha256: idem.requestSha256, requestFingerprint: idem.fingerprint }
 
 export class Registers {
   readonly #d: RegistersDeps
@@ -175,7 +181,7 @@ export class Registers {
     const letterNumber = letterNumberOf(ownerCode, book, number)
     this.#d.store.insert({
       ...input.entry, agency: input.agency, book: book.id, year, number, recordedAt: ms(input.at), letterNumber,
-      letterId: input.letterId, idempotencyKey: input.idempotency?.key, requestSha256: input.idempotency?.requestSha256,
+      letterId: input.letterId, ...idempotencyColumns(input.idempotency),
     })
     return { book: book.id, year, number, letterNumber }
   }
@@ -187,7 +193,7 @@ export class Registers {
     const prior = this.#replay(input.agency, book, input.idempotency)
     if (prior) return { book: prior.book, year: prior.year, number: prior.number, replayed: true }
     return this.#insert(book, input.agency, input.at, input.number, {
-      ...input.entry, idempotencyKey: input.idempotency?.key, requestSha256: input.idempotency?.requestSha256,
+      ...input.entry, ...idempotencyColumns(input.idempotency),
     })
   }
 
@@ -220,14 +226,14 @@ export class Registers {
     return this.#d.store.get(series, number)!
   }
 
-  /** The entry an earlier request with this Idempotency-Key took; the same key for another book or
-   *  body is ERR_IDEMPOTENCY_CONFLICT. */
+  /** The entry an earlier request with this Idempotency-Key took; the same key for another book or a
+   *  body that means something else is ERR_IDEMPOTENCY_KEY_REUSED (README "Idempotency-Key"). */
   #replay(agency: string, book: RegisterBook, idem: Idempotency | undefined): RegisterEntry | undefined {
     if (idem === undefined) return undefined
     const e = this.#d.store.byIdempotencyKey(agency, idem.key)
     if (e === undefined) return undefined
-    if (e.book !== book.id || e.requestSha256 !== idem.requestSha256) {
-      throw new SarabanError('ERR_IDEMPOTENCY_CONFLICT', `Idempotency-Key "${idem.key}" already took number ${e.number} of ${e.book} ${e.year + 543} with another request.`, { field: 'Idempotency-Key' })
+    if (e.book !== book.id || !sameRequest(e, idem.fingerprint, idem.requestSha256)) {
+      throw new SarabanError('ERR_IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${idem.key}" already took number ${e.number} of ${e.book} ${e.year + 543} with a request that means something else; use a new key for a new number.`, { field: 'Idempotency-Key' })
     }
     return e
   }
@@ -241,7 +247,7 @@ export class Registers {
   }
 
   #insert(book: RegisterBook, agency: string, at: Date | number, supplied: number | undefined,
-    entry: RegisterFacts & { messageId?: string; letterId?: string; idempotencyKey?: string | undefined; requestSha256?: string | undefined }): RegisterNumber {
+    entry: RegisterFacts & { messageId?: string; letterId?: string; idempotencyKey?: string | undefined; requestSha256?: string | undefined; requestFingerprint?: string | undefined }): RegisterNumber {
     const year = registerYear(at)
     const number = this.#nextNumber({ agency, book: book.id, year }, supplied)
     this.#d.store.insert({ ...entry, agency, book: book.id, year, number, recordedAt: ms(at) })

@@ -24,6 +24,8 @@ import type { EnvelopeCache } from './envelope-cache.js'
 import type { Timestamping, StampSubject } from './timestamping.js'
 import type { Registers } from './registers.js'
 import { EnvelopeBatches } from './send-batches.js'
+import { letterFingerprint, sameRequest } from './idempotency/fingerprint.js'
+import type { InFlight } from './idempotency/in-flight.js'
 
 export interface SendDeps {
   readonly clock: Clock
@@ -49,12 +51,15 @@ export interface SendDeps {
   readonly sealBatchBytes?: number
   /** The sender agency's latest log checkpoint, signed into every envelope (PROTOCOL.md §20.5). */
   readonly checkpoint?: (agency: string) => string | undefined
+  /** Idempotency-Keys whose request is still being sealed (README "Idempotency-Key"): a retry meanwhile is 409. */
+  readonly inFlight?: InFlight
 }
 
 export interface SendRequest {
   readonly body: { letter: LetterDraft; attachments?: Array<{ filename: string; mediaType: string; content: string }> }
-  /** SHA-256 of the request as received, for Idempotency-Key comparison. */
-  readonly requestSha256: string
+  /** SHA-256 of the request's bytes: compared only with letters stored before migration 028, which have
+   *  no fingerprint (README "Idempotency-Key"). */
+  readonly requestSha256?: string | undefined
   readonly idempotencyKey?: string | undefined
   /** Agencies the caller's API key may act for. */
   readonly allowedAgencies: readonly string[]
@@ -107,20 +112,41 @@ export function checkSecrecy(secrecy: string, allowPlaintext: boolean): boolean 
   return true
 }
 
+type DecodedFile = { filename: string; mediaType: string; bytes: Buffer; sha256: string }
+
+/** README "Idempotency-Key" (draft-ietf-httpapi-idempotency-key-header): the letter an earlier request
+ *  with this key stored, when it meant the same (a replay); another meaning is ERR_IDEMPOTENCY_KEY_REUSED. */
+function replayOf(deps: SendDeps, from: string, req: SendRequest, fingerprint: string): SendResult | undefined {
+  if (!req.idempotencyKey) return undefined
+  const prior = deps.outbox.findByIdempotencyKey(from, req.idempotencyKey)
+  if (!prior) return undefined
+  if (!sameRequest(prior, fingerprint, req.requestSha256)) {
+    throw new SarabanError('ERR_IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${req.idempotencyKey}" was used for letter ${prior.id}, which says something else; use a new key for a new letter.`, { field: 'Idempotency-Key' })
+  }
+  return { letterId: prior.id, replayed: true }
+}
+
 export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<SendResult> {
   const draft = req.body.letter
   const from = senderAgency(draft, req, deps.hosted)
-
-  if (req.idempotencyKey) {
-    const prior = deps.outbox.findByIdempotencyKey(from, req.idempotencyKey)
-    if (prior) {
-      if (prior.requestSha256 !== req.requestSha256) {
-        throw new SarabanError('ERR_IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used for a different request; use a new key for a new letter.', { field: 'Idempotency-Key' })
-      }
-      return { letterId: prior.id, replayed: true }
-    }
+  const files: DecodedFile[] = (req.body.attachments ?? []).map((a, i) => {
+    const pre = req.decoded && a.content === req.decoded.sentinel ? req.decoded.bytes.get(i) : undefined
+    const bytes = pre ?? decodeAttachment(a.content, i)
+    return { filename: a.filename, mediaType: a.mediaType, bytes, sha256: createHash('sha256').update(bytes).digest('hex') }
+  })
+  const fingerprint = letterFingerprint(draft, files)
+  const replay = replayOf(deps, from, req, fingerprint)
+  if (replay) return replay
+  const release = req.idempotencyKey ? deps.inFlight?.take(from, req.idempotencyKey) : undefined
+  try {
+    return await sendNew(deps, req, from, files, fingerprint)
+  } finally {
+    release?.()
   }
+}
 
+async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: DecodedFile[], fingerprint: string): Promise<SendResult> {
+  const draft = req.body.letter
   deps.requireFreshDirectory?.()
   const directory = deps.directory()
   // PROTOCOL.md §1.4, §16.3: peers would refuse a letter from an agency the directory does not list as active.
@@ -128,10 +154,6 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   if (!own) throw new SarabanError('ERR_UNKNOWN_AGENCY', `Agency "${from}" is not in the federation directory, so peers would refuse its letters.`, { field: '/letter/sender/agency' })
   if (own.status !== 'active') throw new SarabanError('ERR_AGENCY_SUSPENDED', `Agency "${from}" is ${own.status} in the federation directory and may not send letters.`, { field: '/letter/sender/agency' })
   const now = deps.clock.now()
-  const files = (req.body.attachments ?? []).map((a, i) => {
-    const pre = req.decoded && a.content === req.decoded.sentinel ? req.decoded.bytes.get(i) : undefined
-    return { ...a, bytes: pre ?? decodeAttachment(a.content, i) }
-  })
   const letter = validate<Letter>(
     schemaIds.letter,
     {
@@ -143,7 +165,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
         filename: f.filename,
         mediaType: f.mediaType,
         size: f.bytes.length,
-        sha256: createHash('sha256').update(f.bytes).digest('hex'),
+        sha256: f.sha256,
       })),
     },
     'ERR_LETTER_INVALID',
@@ -228,7 +250,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     senderAgency: from,
     letterJson: JSON.stringify(letter),
     createdAt: now,
-    ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey, requestSha256: req.requestSha256 } : {}),
+    ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey, requestFingerprint: fingerprint, ...(req.requestSha256 ? { requestSha256: req.requestSha256 } : {}) } : {}),
   }
   let contentIds: Map<string, number>
   try {
@@ -256,10 +278,9 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   } catch (err) {
     // Nothing of this letter is stored: not the envelopes stored ahead of it either.
     await batches.discard()
-    // A concurrent request with the same Idempotency-Key won the insert: answer as its replay.
-    const prior = req.idempotencyKey ? deps.outbox.findByIdempotencyKey(from, req.idempotencyKey) : undefined
-    if (prior && prior.requestSha256 === req.requestSha256) return { letterId: prior.id, replayed: true }
-    if (prior) throw new SarabanError('ERR_IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used for a different request.', { field: 'Idempotency-Key' })
+    // A request with the same Idempotency-Key in another process won the insert: answer as its replay.
+    const replay = replayOf(deps, from, req, fingerprint)
+    if (replay) return replay
     throw err
   }
   for (const c of contents) deps.envelopes.putContent(contentIds.get(c.ref)!, c.bytes)

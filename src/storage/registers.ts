@@ -22,6 +22,8 @@ export interface NewRegisterEntry extends RegisterSeries, RegisterFacts {
   /** Idempotency-Key of the API request that took the number, and the digest of its body. */
   idempotencyKey?: string | undefined
   requestSha256?: string | undefined
+  /** What that request meant (services/idempotency/fingerprint.ts; migration 028). */
+  requestFingerprint?: string | undefined
 }
 
 export interface RegisterEntry extends RegisterSeries {
@@ -55,10 +57,10 @@ export class RegisterStore {
     this.#s = {
       highest: p<number | null>('SELECT max(number) FROM register_entries WHERE agency = ? AND book = ? AND year = ?').pluck(),
       insert: p(`INSERT INTO register_entries (agency, book, year, number, status, recorded_at, letter_number, letter_date,
-        from_text, to_text, subject, action, remarks, message_id, letter_id, idempotency_key, request_sha256)
+        from_text, to_text, subject, action, remarks, message_id, letter_id, idempotency_key, request_sha256, request_fingerprint)
         VALUES (@agency, @book, @year, @number, 'active', @recordedAt, @letterNumber, @letterDate, @from, @to, @subject,
-        @action, @remarks, @messageId, @letterId, @idempotencyKey, @requestSha256)`),
-      byKey: p<RegisterEntry & { requestSha256: string | null }>(`SELECT ${ENTRY}, request_sha256 AS requestSha256
+        @action, @remarks, @messageId, @letterId, @idempotencyKey, @requestSha256, @requestFingerprint)`),
+      byKey: p<RegisterEntry & { requestSha256: string | null; requestFingerprint: string | null }>(`SELECT ${ENTRY}, request_sha256 AS requestSha256, request_fingerprint AS requestFingerprint
         FROM register_entries WHERE agency = ? AND idempotency_key = ?`),
       get: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND book = ? AND year = ? AND number = ?`),
       byMessage: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND message_id = ?`),
@@ -92,7 +94,7 @@ export class RegisterStore {
       letterNumber: e.letterNumber ?? null, letterDate: e.letterDate ?? null, from: e.from ?? null, to: e.to ?? null,
       subject: e.subject ?? null, action: e.action ?? null, remarks: e.remarks ?? null,
       messageId: e.messageId ?? null, letterId: e.letterId ?? null,
-      idempotencyKey: e.idempotencyKey ?? null, requestSha256: e.requestSha256 ?? null,
+      idempotencyKey: e.idempotencyKey ?? null, requestSha256: e.requestSha256 ?? null, requestFingerprint: e.requestFingerprint ?? null,
     })
   }
 
@@ -101,7 +103,7 @@ export class RegisterStore {
   }
 
   /** The entry an API request with this Idempotency-Key created, with the digest of that request. */
-  byIdempotencyKey(agency: string, key: string): (RegisterEntry & { requestSha256: string | null }) | undefined {
+  byIdempotencyKey(agency: string, key: string): (RegisterEntry & { requestSha256: string | null; requestFingerprint: string | null }) | undefined {
     return this.#s.byKey.get(agency, key)
   }
 

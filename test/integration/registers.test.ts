@@ -79,11 +79,11 @@ t.test('Idempotency-Key: a retried request gets the same number', async (t) => {
   const first = await call(moi, 'POST', '/api/v1/registers/circular/numbers', body, { 'idempotency-key': 'retry-1' })
   t.equal(first.status, 201)
   const again = await call(moi, 'POST', '/api/v1/registers/circular/numbers', body, { 'idempotency-key': 'retry-1' })
-  t.equal(again.status, 200)
+  t.equal(again.status, 201, 'a replay answers with the first status')
   t.equal(again.headers.get('idempotent-replayed'), 'true')
   t.same(again.body, first.body)
   const other = await call(moi, 'POST', '/api/v1/registers/circular/numbers', { subject: 'อื่น' }, { 'idempotency-key': 'retry-1' })
-  t.match(other, { status: 409, body: { code: 'ERR_IDEMPOTENCY_CONFLICT' } })
+  t.match(other, { status: 422, body: { code: 'ERR_IDEMPOTENCY_KEY_REUSED', field: 'Idempotency-Key' } })
 })
 
 t.test('a cancelled number stays in the register and is not given again', async (t) => {

@@ -108,18 +108,18 @@ t.test('outgoing numbers: owner code + number, ว series for circulars, no owne
   t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'receive', at: JUNE, entry: {} })).catch((e) => e)), 'ERR_REGISTER_WRONG_DIRECTION')
 })
 
-t.test('Idempotency-Key: a replay gets the number taken before; another body or book is a conflict', async (t) => {
+t.test('Idempotency-Key: a replay gets the number taken before; another meaning or book is ERR_IDEMPOTENCY_KEY_REUSED', async (t) => {
   const { db, registers } = open(t)
-  const idem = { key: 'k-1', requestSha256: 'aa' }
+  const idem = { key: 'k-1', fingerprint: 'aa' }
   const first = await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'send', at: JUNE, entry: {}, idempotency: idem }))
   const again = await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'send', at: JUNE, entry: {}, idempotency: idem }))
   t.match(again, { number: first.number, letterNumber: first.letterNumber, replayed: true })
   t.equal(registers.store.count({ agency: 'moi', book: 'send', year: 2026 }), 1, 'no second entry')
-  t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'send', at: JUNE, entry: {}, idempotency: { key: 'k-1', requestSha256: 'bb' } })).catch((e) => e)), 'ERR_IDEMPOTENCY_CONFLICT')
-  t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'circular', at: JUNE, entry: {}, idempotency: idem })).catch((e) => e)), 'ERR_IDEMPOTENCY_CONFLICT')
+  t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'send', at: JUNE, entry: {}, idempotency: { key: 'k-1', fingerprint: 'bb' } })).catch((e) => e)), 'ERR_IDEMPOTENCY_KEY_REUSED')
+  t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'circular', at: JUNE, entry: {}, idempotency: idem })).catch((e) => e)), 'ERR_IDEMPOTENCY_KEY_REUSED')
   t.match(await db.write(() => registers.assignOutgoing({ agency: 'mof', book: 'send', at: JUNE, entry: {}, idempotency: idem })), { number: 1, replayed: undefined }, 'keys are per agency')
-  const paper = await db.write(() => registers.recordEntry({ agency: 'moi', book: 'receive', at: JUNE, entry: {}, idempotency: { key: 'p', requestSha256: 'cc' } }))
-  t.match(await db.write(() => registers.recordEntry({ agency: 'moi', book: 'receive', at: JUNE, entry: {}, idempotency: { key: 'p', requestSha256: 'cc' } })), { number: paper.number, replayed: true })
+  const paper = await db.write(() => registers.recordEntry({ agency: 'moi', book: 'receive', at: JUNE, entry: {}, idempotency: { key: 'p', fingerprint: 'cc' } }))
+  t.match(await db.write(() => registers.recordEntry({ agency: 'moi', book: 'receive', at: JUNE, entry: {}, idempotency: { key: 'p', fingerprint: 'cc' } })), { number: paper.number, replayed: true })
 })
 
 t.test('a cancelled number stays in the book and is never given again', async (t) => {
