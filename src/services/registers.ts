@@ -102,6 +102,9 @@ export interface RecordSentInput {
   /** The send book for a letter whose number no entry carries yet; default 'circular' when the
    *  number has the ว series mark ('…/ว 12'), else 'send'. */
   readonly book?: string | undefined
+  /** The register number the node formed the letter's ที่ from (nextOutgoing()): the entry takes exactly
+   *  this number, or ERR_REGISTER_NUMBER_TAKEN when another request took it meanwhile. */
+  readonly number?: number | undefined
 }
 
 export interface RecordSentResult extends RegisterNumber {
@@ -118,6 +121,8 @@ const idempotencyColumns = (idem: Idempotency | undefined) =>
 export class Registers {
   readonly #d: RegistersDeps
   readonly #books: ReadonlyMap<string, RegisterBook>
+  /** Per agency: the letter being numbered by the node (numbering()), so that two do not seal the same ที่. */
+  readonly #numbering = new Map<string, Promise<unknown>>()
 
   constructor(deps: RegistersDeps) {
     this.#d = deps
@@ -140,6 +145,36 @@ export class Registers {
       throw new SarabanError('ERR_REGISTER_WRONG_DIRECTION', `Register book "${id}" is a ${b.direction} book, not a ${direction} book.`, { field: 'book' })
     }
     return b
+  }
+
+  /** The agency's letter owner code, if it has one (without one the node forms no ที่). */
+  ownerCode(agency: string): string | undefined {
+    return this.#d.ownerCode(agency)
+  }
+
+  /** The ที่ the node gives a letter sent without one (README "Registers"): the next number of the send
+   *  book, `<owner code>/<n>`; undefined when the agency has no owner code. Only reads: the letter's own
+   *  transaction enters it (recordSent({ number })), which refuses it if it was taken meanwhile. */
+  nextOutgoing(agency: string, at: Date | number, bookId = 'send'): OutgoingNumber | undefined {
+    const ownerCode = this.#d.ownerCode(agency)
+    if (ownerCode === undefined) return undefined
+    const book = this.book(bookId, 'send')
+    const year = registerYear(at)
+    const number = this.#d.store.highest({ agency, book: book.id, year }) + 1
+    return { book: book.id, year, number, letterNumber: letterNumberOf(ownerCode, book, number) }
+  }
+
+  /** Runs `fn` (seal and store a letter the node numbers) after the agency's previous one ended: sealing
+   *  is slow and outside the transaction, and two letters sealed at once would carry the same ที่. */
+  async numbering<T>(agency: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.#numbering.get(agency) ?? Promise.resolve()).then(fn, fn)
+    const tail = run.catch(() => undefined)
+    this.#numbering.set(agency, tail)
+    try {
+      return await run
+    } finally {
+      if (this.#numbering.get(agency) === tail) this.#numbering.delete(agency)
+    }
   }
 
   agencyName(agency: string): string {
@@ -206,6 +241,10 @@ export class Registers {
     const before = store.byLetter(agency, letterId)[0]
     if (before) return { book: before.book, year: before.year, number: before.number, how: 'existing' }
     const facts = this.factsOf(letter, agency)
+    if (input.number !== undefined) {
+      const r = this.#insert(this.book(input.book ?? 'send', 'send'), agency, input.at, input.number, { ...facts, letterId })
+      return { ...r, how: 'created' }
+    }
     if (letter.number !== undefined) {
       const open = store.openByLetterNumber(agency, letter.number).find((e) => this.#books.get(e.book)?.direction === 'send')
       if (open && store.linkLetter(open, open.number, letterId, facts)) return { book: open.book, year: open.year, number: open.number, how: 'linked' }

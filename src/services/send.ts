@@ -43,7 +43,7 @@ export interface SendDeps {
   /** RFC 3161 stamps of each letter signature (PROTOCOL.md §13.4); absent or off: none. */
   readonly timestamps?: Timestamping
   /** The sender's send (or circular) register gets its entry in the letter's transaction (README "Registers"). */
-  readonly registers?: Pick<Registers, 'recordSent'>
+  readonly registers?: Pick<Registers, 'recordSent' | 'ownerCode' | 'nextOutgoing' | 'numbering'>
   /** PROTOCOL.md §19.8: a labelled CONFIDENTIAL/SECRET plaintext send that the agency's switch allowed,
    *  recorded in its classified access record inside the letter's transaction. */
   readonly recordPlaintext?: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => void
@@ -139,13 +139,26 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   if (replay) return replay
   const release = req.idempotencyKey ? deps.inFlight?.take(from, req.idempotencyKey) : undefined
   try {
-    return await sendNew(deps, req, from, files, fingerprint)
+    const registers = deps.registers
+    if (draft.number !== undefined || registers?.ownerCode(from) === undefined) return await sendNew(deps, req, from, files, fingerprint, false)
+    // README "Registers": a letter without ที่ from an agency with an owner code gets the next number of
+    // its send book, signed into the letter. One such letter at a time per agency; a number taken
+    // meanwhile elsewhere (POST /api/v1/registers/send/numbers, another process) means sealing again.
+    return await registers.numbering(from, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await sendNew(deps, req, from, files, fingerprint, true)
+        } catch (err) {
+          if (attempt >= 3 || !(err instanceof SarabanError && err.code === 'ERR_REGISTER_NUMBER_TAKEN')) throw err
+        }
+      }
+    })
   } finally {
     release?.()
   }
 }
 
-async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: DecodedFile[], fingerprint: string): Promise<SendResult> {
+async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: DecodedFile[], fingerprint: string, numberIt: boolean): Promise<SendResult> {
   const draft = req.body.letter
   deps.requireFreshDirectory?.()
   const directory = deps.directory()
@@ -171,6 +184,9 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
     'ERR_LETTER_INVALID',
     '/letter',
   )
+
+  const numbered = numberIt ? deps.registers?.nextOutgoing(from, now) : undefined
+  if (numbered) (letter as { number?: string }).number = numbered.letterNumber
 
   // PROTOCOL.md §19.8: the node does not hold classified plaintext. TOP_SECRET never travels here;
   // CONFIDENTIAL and SECRET only when the agency switched the old labelled behaviour on.
@@ -269,7 +285,7 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
     for (const id of ids) messages.push(byMessage.get(id)!)
     contentIds = await deps.db.write(() => {
       const ids = deps.outbox.insertLetter(letterRow, messages, contents, batches.staged)
-      deps.registers?.recordSent({ agency: from, letterId, at: now, letter })
+      deps.registers?.recordSent({ agency: from, letterId, at: now, letter, ...(numbered ? { book: numbered.book, number: numbered.number } : {}) })
       if (plaintextAllowed) deps.recordPlaintext?.({ agency: from, letterId, apiKey: req.apiKey })
       req.alsoStore?.(letterId, now)
       deps.timestamps?.record(stamps)

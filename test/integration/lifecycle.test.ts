@@ -30,7 +30,7 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
 
     t.test('register → accepted with the receive number; withdraw the other recipient; refusals', async (t) => {
       const moi = net.nodes.moi!, mof = net.nodes.mof!, dga = net.nodes.dga!
-      const sent = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof', 'dga']) })
+      const sent = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof', 'dga'], { number: 'มท 0201.2/1590' }) })
       t.equal(sent.status, 202, `answered ${sent.body.code ?? sent.status}`)
       const done = await waitForRecipient(moi, sent.body.id, 'delivered')
       t.same(done.recipients.map((r: { state: string }) => r.state), ['delivered', 'delivered'], 'stage one: delivered')

@@ -151,3 +151,32 @@ t.test('recordSent links the entry of an assigned number, else numbers a new ent
   t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: randomUUID(), at: JUNE, letter: letter() })), { book: 'send', number: 1, how: 'created' })
   t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: randomUUID(), at: JUNE, letter: letter('มท 0201.2/77') })), { book: 'send', number: 2, how: 'created' })
 })
+
+t.test('nextOutgoing: the ที่ of a letter sent without one; recordSent takes exactly that number or refuses (issue 20 §10)', async (t) => {
+  const { db, registers } = open(t)
+  const letter = (number: string) => ({ number, date: '2026-06-01', subject: 'ไม่มีเลขที่', recipients: [{ agency: 'mof' }] })
+  t.equal(registers.nextOutgoing('dga', JUNE), undefined, 'no owner code, no ที่')
+  const n1 = registers.nextOutgoing('moi', JUNE)!
+  t.match(n1, { book: 'send', year: 2026, number: 1, letterNumber: 'มท 0201.2/1' })
+  t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: randomUUID(), at: JUNE, letter: letter(n1.letterNumber), book: n1.book, number: n1.number })), { book: 'send', number: 1, how: 'created' })
+  // Another request takes the next number while the letter is sealed: the letter's transaction refuses.
+  const n2 = registers.nextOutgoing('moi', JUNE)!
+  await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'send', at: JUNE, entry: {} }))
+  t.equal(code(await db.write(() => registers.recordSent({ agency: 'moi', letterId: randomUUID(), at: JUNE, letter: letter(n2.letterNumber), book: n2.book, number: n2.number })).catch((e) => e)), 'ERR_REGISTER_NUMBER_TAKEN')
+  t.match(registers.nextOutgoing('moi', JUNE), { number: 3, letterNumber: 'มท 0201.2/3' }, 'sealed again, it gets the next one')
+})
+
+t.test('numbering(): one letter at a time per agency, in order, a failure does not block the next', async (t) => {
+  const { registers } = open(t)
+  const order: string[] = []
+  const step = (name: string, fail = false) => async () => {
+    order.push(`${name}:start`)
+    await new Promise((r) => setImmediate(r))
+    order.push(`${name}:end`)
+    if (fail) throw new Error(name)
+    return name
+  }
+  const all = await Promise.allSettled([registers.numbering('moi', step('a')), registers.numbering('moi', step('b', true)), registers.numbering('moi', step('c'))])
+  t.same(all.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'])
+  t.same(order, ['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end'])
+})
