@@ -105,6 +105,9 @@ export interface RecordSentInput {
   /** The register number the node formed the letter's ที่ from (nextOutgoing()): the entry takes exactly
    *  this number, or ERR_REGISTER_NUMBER_TAKEN when another request took it meanwhile. */
   readonly number?: number | undefined
+  /** False for a letter that took no effect: every addressee rejected it, or it was withdrawn from (or
+   *  cancelled for) every one. Its ที่ may be sent again (e-CMS "withdraw to resend"). Default: true. */
+  readonly stands?: ((letterId: string) => boolean) | undefined
 }
 
 export interface RecordSentResult extends RegisterNumber {
@@ -248,10 +251,27 @@ export class Registers {
     if (letter.number !== undefined) {
       const open = store.openByLetterNumber(agency, letter.number).find((e) => this.#books.get(e.book)?.direction === 'send')
       if (open && store.linkLetter(open, open.number, letterId, facts)) return { book: open.book, year: open.year, number: open.number, how: 'linked' }
+      this.checkLetterNumber(agency, letter.number, input.at, input.stands)
     }
     const bookId = input.book ?? (letter.number !== undefined && /\/\s*ว\s*[0-9๐-๙]+\s*$/.test(letter.number) ? 'circular' : 'send')
     const r = this.#insert(this.book(bookId, 'send'), agency, input.at, undefined, { ...facts, letterId })
     return { ...r, how: 'created' }
+  }
+
+  /** Issue 20 §11: a ที่ is used once per register year. Refuses (ERR_NUMBER_IN_USE, naming the earlier
+   *  letter) a ที่ that a send-book entry of this year carries, unless that entry is still waiting for
+   *  its letter (the number was reserved with POST …/numbers: recordSent links it) or its letter took
+   *  no effect (`stands` false: rejected, withdrawn or cancelled everywhere, so it may be sent again).
+   *  A cancelled number stays used. Read-only: call it before sealing, and recordSent calls it again. */
+  checkLetterNumber(agency: string, letterNumber: string, at: Date | number, stands: (letterId: string) => boolean = () => true): void {
+    const year = registerYear(at)
+    const used = this.#d.store.byLetterNumber(agency, letterNumber, year).find((e) =>
+      this.#books.get(e.book)?.direction === 'send'
+      && !(e.status === 'active' && e.letterId === null)
+      && !(e.status === 'active' && e.letterId !== null && !stands(e.letterId)))
+    if (used === undefined) return
+    const what = used.letterId !== null ? `letter ${used.letterId}` : 'a number that was cancelled'
+    throw new SarabanError('ERR_NUMBER_IN_USE', `ที่ "${letterNumber}" is already used in register ${used.book} ${year + 543} (number ${used.number}) by ${what}; leave number out to get the next ที่ (or take one with POST /api/v1/registers/${used.book}/numbers), or withdraw the earlier letter from every recipient before sending it again under this ที่.`, { field: '/letter/number' })
   }
 
   /** Cancels a number (inside db.write()): the entry stays, marked cancelled; the number is never given again. */

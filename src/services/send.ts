@@ -43,7 +43,10 @@ export interface SendDeps {
   /** RFC 3161 stamps of each letter signature (PROTOCOL.md §13.4); absent or off: none. */
   readonly timestamps?: Timestamping
   /** The sender's send (or circular) register gets its entry in the letter's transaction (README "Registers"). */
-  readonly registers?: Pick<Registers, 'recordSent' | 'ownerCode' | 'nextOutgoing' | 'numbering'>
+  readonly registers?: Pick<Registers, 'recordSent' | 'ownerCode' | 'nextOutgoing' | 'numbering' | 'checkLetterNumber'>
+  /** False for a sent letter that took no effect (rejected, withdrawn or cancelled for every addressee):
+   *  its ที่ may be used again (issue 20 §11). Default: every letter stands. */
+  readonly letterStands?: (letterId: string) => boolean
   /** PROTOCOL.md §19.8: a labelled CONFIDENTIAL/SECRET plaintext send that the agency's switch allowed,
    *  recorded in its classified access record inside the letter's transaction. */
   readonly recordPlaintext?: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => void
@@ -187,6 +190,8 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
 
   const numbered = numberIt ? deps.registers?.nextOutgoing(from, now) : undefined
   if (numbered) (letter as { number?: string }).number = numbered.letterNumber
+  // Issue 20 §11: a ที่ used this year is refused before anything is sealed (recordSent checks again).
+  else if (letter.number !== undefined) deps.registers?.checkLetterNumber(from, letter.number, now, deps.letterStands)
 
   // PROTOCOL.md §19.8: the node does not hold classified plaintext. TOP_SECRET never travels here;
   // CONFIDENTIAL and SECRET only when the agency switched the old labelled behaviour on.
@@ -285,7 +290,7 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
     for (const id of ids) messages.push(byMessage.get(id)!)
     contentIds = await deps.db.write(() => {
       const ids = deps.outbox.insertLetter(letterRow, messages, contents, batches.staged)
-      deps.registers?.recordSent({ agency: from, letterId, at: now, letter, ...(numbered ? { book: numbered.book, number: numbered.number } : {}) })
+      deps.registers?.recordSent({ agency: from, letterId, at: now, letter, stands: deps.letterStands, ...(numbered ? { book: numbered.book, number: numbered.number } : {}) })
       if (plaintextAllowed) deps.recordPlaintext?.({ agency: from, letterId, apiKey: req.apiKey })
       req.alsoStore?.(letterId, now)
       deps.timestamps?.record(stamps)

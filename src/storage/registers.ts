@@ -69,6 +69,8 @@ export class RegisterStore {
       // system that numbers outside the node), and reading them all on every send grew with the book.
       openByLetterNumber: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries INDEXED BY register_open_by_letter_number
         WHERE agency = ? AND letter_number = ? AND letter_id IS NULL AND status = 'active' ORDER BY year DESC, number DESC LIMIT 16`),
+      byLetterNumber: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries INDEXED BY register_by_letter_number
+        WHERE agency = ? AND letter_number = ? AND year = ? ORDER BY book, number LIMIT 64`),
       page: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = @agency AND book = @book AND year = @year
         AND number > @after ORDER BY number LIMIT @limit`),
       count: p<number>('SELECT count(*) FROM register_entries WHERE agency = ? AND book = ? AND year = ?').pluck(),
@@ -119,6 +121,11 @@ export class RegisterStore {
   /** Active entries with this ที่ that no letter took yet, newest first (at most 16). */
   openByLetterNumber(agency: string, letterNumber: string): RegisterEntry[] {
     return this.#s.openByLetterNumber.all(agency, letterNumber)
+  }
+
+  /** Entries of any book of one year that carry this ที่ (at most 64). */
+  byLetterNumber(agency: string, letterNumber: string, year: number): RegisterEntry[] {
+    return this.#s.byLetterNumber.all(agency, letterNumber, year)
   }
 
   /** A series in number order, after `after` (exclusive), at most `limit` entries. */

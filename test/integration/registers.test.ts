@@ -201,3 +201,17 @@ t.test('an agency without owner code sends without ที่; its entry has none
   t.ok(e, 'the letter still has a send-register entry')
   t.equal(e?.letterNumber ?? null, null)
 })
+
+t.test('a ที่ already used this year is 409 ERR_NUMBER_IN_USE naming the earlier letter, unless reserved for this letter (issue 20 §11)', async (t) => {
+  const moi = net.nodes.moi!
+  const first = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { number: `${OWNER}/9001`, subject: 'ฉบับแรก' }) })
+  t.equal(first.status, 202, JSON.stringify(first.body))
+  const again = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { number: `${OWNER}/9001`, subject: 'ฉบับที่สอง' }) })
+  t.match(again, { status: 409, body: { code: 'ERR_NUMBER_IN_USE', field: '/letter/number' } })
+  t.match(again.body.detail, first.body.id, 'the refusal names the earlier letter')
+  const reserved = await call(moi, 'POST', '/api/v1/registers/send/numbers', { subject: 'จองเลข' })
+  const own = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { number: reserved.body.letterNumber, subject: 'จองเลข' }) })
+  t.equal(own.status, 202, 'the number reserved for this letter is accepted')
+  const twice = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { number: reserved.body.letterNumber, subject: 'จองเลขซ้ำ' }) })
+  t.match(twice, { status: 409, body: { code: 'ERR_NUMBER_IN_USE' } }, 'but only once')
+})

@@ -145,9 +145,11 @@ t.test('recordSent links the entry of an assigned number, else numbers a new ent
   const entry = registers.store.get({ agency: 'moi', book: 'circular', year: 2026 }, 1)!
   t.match(entry, { letterId: l1, subject: 'ขอเชิญประชุม', to: 'mof, ปลัดกระทรวงคมนาคม', letterDate: '2026-06-01', letterNumber: 'มท 0201.2/ว 1' })
   t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: l1, at: JUNE, letter: letter(assigned.letterNumber) })), { number: 1, how: 'existing' })
-  // the same number sent again as another letter: already linked, so a new send-register entry
+  // the same number sent again as another letter: used this year (issue 20 §11), unless the first took no effect
   const l2 = randomUUID()
-  t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: l2, at: JUNE, letter: letter(assigned.letterNumber) })), { book: 'circular', number: 2, how: 'created' })
+  t.equal(code(await db.write(() => registers.recordSent({ agency: 'moi', letterId: l2, at: JUNE, letter: letter(assigned.letterNumber) })).catch((e) => e)), 'ERR_NUMBER_IN_USE')
+  t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: l2, at: JUNE, letter: letter(assigned.letterNumber), stands: (id) => id !== l1 })), { book: 'circular', number: 2, how: 'created' }, 'withdrawn everywhere: sent again')
+  t.equal(code(await db.write(() => registers.recordSent({ agency: 'moi', letterId: randomUUID(), at: Date.UTC(2027, 5, 1), letter: letter(assigned.letterNumber) })).then(() => 'ok', (e) => e)), 'ok', 'another register year: free again')
   t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: randomUUID(), at: JUNE, letter: letter() })), { book: 'send', number: 1, how: 'created' })
   t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: randomUUID(), at: JUNE, letter: letter('มท 0201.2/77') })), { book: 'send', number: 2, how: 'created' })
 })
