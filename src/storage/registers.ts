@@ -74,9 +74,10 @@ export class RegisterStore {
       page: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = @agency AND book = @book AND year = @year
         AND number > @after ORDER BY number LIMIT @limit`),
       count: p<number>('SELECT count(*) FROM register_entries WHERE agency = ? AND book = ? AND year = ?').pluck(),
+      // Issue 20 §12: the entry shows the letter actually sent, not the columns given with the number.
       link: p(`UPDATE register_entries SET letter_id = @letterId,
-        letter_date = coalesce(letter_date, @letterDate), from_text = coalesce(from_text, @from),
-        to_text = coalesce(to_text, @to), subject = coalesce(subject, @subject)
+        letter_date = coalesce(@letterDate, letter_date), from_text = coalesce(@from, from_text),
+        to_text = coalesce(@to, to_text), subject = coalesce(@subject, subject)
         WHERE agency = @agency AND book = @book AND year = @year AND number = @number AND letter_id IS NULL`),
       cancel: p(`UPDATE register_entries SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?
         WHERE agency = ? AND book = ? AND year = ? AND number = ? AND status = 'active'`),
@@ -148,7 +149,8 @@ export class RegisterStore {
     return this.#s.count.get(s.agency, s.book, s.year)!
   }
 
-  /** Attaches a sent letter to an entry that has none yet, filling only empty columns. */
+  /** Attaches a sent letter to an entry that has none yet; its date, from, to and subject replace the
+   *  columns given when the number was taken (action and remarks stay). */
   linkLetter(s: RegisterSeries, number: number, letterId: string, facts: RegisterFacts): boolean {
     return this.#s.link.run({
       ...s, number, letterId, letterDate: facts.letterDate ?? null, from: facts.from ?? null, to: facts.to ?? null,

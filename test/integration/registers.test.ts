@@ -215,3 +215,16 @@ t.test('a ที่ already used this year is 409 ERR_NUMBER_IN_USE naming the e
   const twice = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { number: reserved.body.letterNumber, subject: 'จองเลขซ้ำ' }) })
   t.match(twice, { status: 409, body: { code: 'ERR_NUMBER_IN_USE' } }, 'but only once')
 })
+
+t.test('a reserved number\'s entry shows the subject and addressees of the letter actually sent (issue 20 §12)', async (t) => {
+  const moi = net.nodes.moi!
+  const reserved = await call(moi, 'POST', '/api/v1/registers/send/numbers', { subject: 'ร่างเรื่อง', to: 'ปลัดกระทรวง' })
+  const letter = thaiLetter(['mof'], { number: reserved.body.letterNumber, subject: 'เรื่องที่ส่งจริง' })
+  letter.recipients = [{ agency: 'mof', title: 'ปลัดกระทรวง' }] as never
+  const sent = await call(moi, 'POST', '/api/v1/letters', { letter })
+  t.equal(sent.status, 202, JSON.stringify(sent.body))
+  const list = await call(moi, 'GET', `/api/v1/registers/send?year=${BE()}&limit=1000`)
+  const e = list.body.entries.find((x: { number: number }) => x.number === reserved.body.number)
+  t.match(e, { letterId: sent.body.id, subject: 'เรื่องที่ส่งจริง' })
+  t.match(e.to, /^ปลัดกระทรวง \(.+\)$/, `the addressee names the agency: ${e.to}`)
+})

@@ -143,7 +143,7 @@ t.test('recordSent links the entry of an assigned number, else numbers a new ent
   const l1 = randomUUID()
   t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: l1, at: JUNE, letter: letter(assigned.letterNumber) })), { book: 'circular', number: 1, how: 'linked' })
   const entry = registers.store.get({ agency: 'moi', book: 'circular', year: 2026 }, 1)!
-  t.match(entry, { letterId: l1, subject: 'ขอเชิญประชุม', to: 'mof, ปลัดกระทรวงคมนาคม', letterDate: '2026-06-01', letterNumber: 'มท 0201.2/ว 1' })
+  t.match(entry, { letterId: l1, subject: 'ขอเชิญประชุม', to: 'mof, ปลัดกระทรวงคมนาคม (mot)', letterDate: '2026-06-01', letterNumber: 'มท 0201.2/ว 1' })
   t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: l1, at: JUNE, letter: letter(assigned.letterNumber) })), { number: 1, how: 'existing' })
   // the same number sent again as another letter: used this year (issue 20 §11), unless the first took no effect
   const l2 = randomUUID()
