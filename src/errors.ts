@@ -90,6 +90,7 @@ export const ERRORS = {
   ERR_REGISTER_NUMBER_NOT_NEXT: { status: 409, title: 'The register number would leave a gap: a supplied number must be the next number of the register' },
   ERR_REGISTER_NO_OWNER_CODE: { status: 422, title: 'The agency has no owner code (ownerCode in its configuration), so no letter number can be formed' },
   ERR_REGISTER_ENTRY_CANCELLED: { status: 409, title: 'The register entry is already cancelled' },
+  ERR_REGISTER_ENTRY_ACKNOWLEDGED: { status: 409, title: 'A receive number already acknowledged to the sender in a signed acceptance cannot be cancelled: it stays; note a correction in remarks and ask the sender to dispute the number (§18.4)' },
   ERR_NUMBER_IN_USE: { status: 409, title: 'This letter number (ที่) is already used by another letter in the same register year: leave number out to get the next one' },
 
   // Notifications: event stream and webhooks (issue 5 §6, README "Notifications")

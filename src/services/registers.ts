@@ -275,10 +275,14 @@ export class Registers {
   }
 
   /** Cancels a number (inside db.write()): the entry stays, marked cancelled; the number is never given again. */
-  cancel(series: RegisterSeries, number: number, at: Date | number, reason: string): RegisterEntry {
+  cancel(series: RegisterSeries, number: number, at: Date | number, reason: string, acknowledged: (messageId: string) => boolean = () => false): RegisterEntry {
     this.book(series.book)
     const e = this.#d.store.get(series, number)
     if (!e) throw new SarabanError('ERR_NOT_FOUND', `Register ${series.book} ${series.year + 543} of ${series.agency} has no number ${number}.`, { field: 'number' })
+    // Issue 20 §13, PROTOCOL.md §18.2: the sender holds a signed acceptance naming this number.
+    if (e.status === 'active' && e.messageId !== null && acknowledged(e.messageId)) {
+      throw new SarabanError('ERR_REGISTER_ENTRY_ACKNOWLEDGED', `Number ${number} of ${series.book} ${series.year + 543} was sent to the sender in a signed acceptance of message ${e.messageId}, so it stays in the register: note a correction in remarks and ask the sender to dispute the number (POST /api/v1/letters/{id}/dispute on their node, PROTOCOL.md §18.4).`, { field: 'number' })
+    }
     if (!this.#d.store.cancel(series, number, ms(at), reason)) {
       throw new SarabanError('ERR_REGISTER_ENTRY_CANCELLED', `Number ${number} of ${series.book} ${series.year + 543} is already cancelled.`, { field: 'number' })
     }

@@ -182,3 +182,14 @@ t.test('numbering(): one letter at a time per agency, in order, a failure does n
   t.same(all.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'])
   t.same(order, ['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end'])
 })
+
+t.test('cancel: a receive number acknowledged to the sender stays (issue 20 §13)', async (t) => {
+  const { db, registers } = open(t)
+  const acked = randomUUID(), other = randomUUID()
+  await db.write(() => registers.receive({ agency: 'moi', messageId: acked, at: JUNE, entry: {} }))
+  await db.write(() => registers.receive({ agency: 'moi', messageId: other, at: JUNE, entry: {} }))
+  const s = { agency: 'moi', book: 'receive', year: 2026 }
+  const acknowledged = (mid: string) => mid === acked
+  t.equal(code(await db.write(() => registers.cancel(s, 1, JUNE, 'ผิด', acknowledged)).catch((e) => e)), 'ERR_REGISTER_ENTRY_ACKNOWLEDGED')
+  t.match(await db.write(() => registers.cancel(s, 2, JUNE, 'ผิด', acknowledged)), { status: 'cancelled' }, 'one never acknowledged can be cancelled')
+})

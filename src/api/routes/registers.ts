@@ -157,7 +157,8 @@ export async function registerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     const book = registers.book(request.params.book)
     const agency = registerAgency(request, request.body.agency, '/body/agency')
     const s = { agency, book: book.id, year: ceYearOfBe(request.params.year) }
-    const e = await db.write(() => registers.cancel(s, request.params.number, now(), request.body.reason))
+    const acknowledged = (mid: string) => deps.mailbox.receivedNotices(mid).answer?.type === 'accepted'
+    const e = await db.write(() => registers.cancel(s, request.params.number, now(), request.body.reason, acknowledged))
     return registerEntryView(e)
   })
 }
