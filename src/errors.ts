@@ -13,7 +13,8 @@ export const ERRORS = {
   ERR_UNAUTHORIZED: { status: 401, title: 'A valid API key is required (Authorization: Bearer <key>)' },
   ERR_FORBIDDEN: { status: 403, title: 'This API key may not do that' },
   ERR_NOT_FOUND: { status: 404, title: 'No such resource' },
-  ERR_IDEMPOTENCY_CONFLICT: { status: 409, title: 'This Idempotency-Key was already used for a different request' },
+  ERR_IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'This Idempotency-Key was already used for a request that means something else: use a new key for a new request' },
+  ERR_IDEMPOTENCY_IN_FLIGHT: { status: 409, title: 'A request with this Idempotency-Key is still being processed: retry later with the same key' },
   ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is larger than this node accepts' },
   ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Content-Type' },
   // Answers of the HTTP layer on both listeners (issue 13 §2; src/http/problem.ts)
@@ -91,6 +92,8 @@ export const ERRORS = {
   ERR_REGISTER_NUMBER_NOT_NEXT: { status: 409, title: 'The register number would leave a gap: a supplied number must be the next number of the register' },
   ERR_REGISTER_NO_OWNER_CODE: { status: 422, title: 'The agency has no owner code (ownerCode in its configuration), so no letter number can be formed' },
   ERR_REGISTER_ENTRY_CANCELLED: { status: 409, title: 'The register entry is already cancelled' },
+  ERR_REGISTER_ENTRY_ACKNOWLEDGED: { status: 409, title: 'A receive number already acknowledged to the sender in a signed acceptance cannot be cancelled: it stays; note a correction in remarks and ask the sender to dispute the number (§18.4)' },
+  ERR_NUMBER_IN_USE: { status: 409, title: 'This letter number (ที่) is already used by another letter in the same register year: leave number out to get the next one' },
 
   // Notifications: event stream and webhooks (issue 5 §6, README "Notifications")
   ERR_TOO_MANY_STREAMS: { status: 503, title: 'This node serves as many event streams as it is configured for; retry later' },

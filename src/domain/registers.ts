@@ -105,7 +105,11 @@ export interface LetterForRegister {
 
 /** Register facts of a letter. `name` turns an agency id into the name people read (directory nameTh). */
 export function factsOfLetter(letter: LetterForRegister, from: string, name: (agency: string) => string = (a) => a): RegisterFacts {
-  const addressee = (a: { agency: string; title?: string | undefined }) => a.title ?? name(a.agency)
+  // Issue 20 §12: a title alone ("ปลัดกระทรวง" to many ministries) does not say who; the agency does.
+  const addressee = (a: { agency: string; title?: string | undefined }) => {
+    const n = name(a.agency)
+    return a.title === undefined ? n : a.title.includes(n) ? a.title : `${a.title} (${n})`
+  }
   const to = letter.recipients.map(addressee)
   const cc = (letter.copyTo ?? []).map(addressee)
   return {

@@ -6,6 +6,7 @@
 // and across processes sharing the database file; the (agency, book, year, number) primary key is
 // the backstop. Nothing but a committed entry advances a series, so a failed request leaves no gap.
 import { SarabanError } from '../errors.js'
+import { sameRequest } from './idempotency/fingerprint.js'
 import {
   BUILT_IN_BOOKS,
   checkSuppliedNumber,
@@ -69,10 +70,12 @@ export interface OutgoingInput {
   readonly idempotency?: Idempotency | undefined
 }
 
-/** An API request's Idempotency-Key and the SHA-256 of its body: a replay gets the first answer. */
+/** An API request's Idempotency-Key, what its body means (services/idempotency/fingerprint.ts) and the
+ *  SHA-256 of its bytes (rows written before migration 028 compare that): a replay gets the first answer. */
 export interface Idempotency {
   readonly key: string
-  readonly requestSha256: string
+  readonly fingerprint: string
+  readonly requestSha256?: string | undefined
 }
 
 export interface OutgoingNumber extends RegisterNumber {
@@ -99,6 +102,12 @@ export interface RecordSentInput {
   /** The send book for a letter whose number no entry carries yet; default 'circular' when the
    *  number has the ว series mark ('…/ว 12'), else 'send'. */
   readonly book?: string | undefined
+  /** The register number the node formed the letter's ที่ from (nextOutgoing()): the entry takes exactly
+   *  this number, or ERR_REGISTER_NUMBER_TAKEN when another request took it meanwhile. */
+  readonly number?: number | undefined
+  /** False for a letter that took no effect: every addressee rejected it, or it was withdrawn from (or
+   *  cancelled for) every one. Its ที่ may be sent again (e-CMS "withdraw to resend"). Default: true. */
+  readonly stands?: ((letterId: string) => boolean) | undefined
 }
 
 export interface RecordSentResult extends RegisterNumber {
@@ -109,9 +118,14 @@ export interface RecordSentResult extends RegisterNumber {
 
 const ms = (at: Date | number): number => (typeof at === 'number' ? at : at.getTime())
 
+const idempotencyColumns = (idem: Idempotency | undefined) =>
+  idem === undefined ? {} : { idempotencyKey: idem.key, requestSha256: idem.requestSha256, requestFingerprint: idem.fingerprint }
+
 export class Registers {
   readonly #d: RegistersDeps
   readonly #books: ReadonlyMap<string, RegisterBook>
+  /** Per agency: the letter being numbered by the node (numbering()), so that two do not seal the same ที่. */
+  readonly #numbering = new Map<string, Promise<unknown>>()
 
   constructor(deps: RegistersDeps) {
     this.#d = deps
@@ -134,6 +148,36 @@ export class Registers {
       throw new SarabanError('ERR_REGISTER_WRONG_DIRECTION', `Register book "${id}" is a ${b.direction} book, not a ${direction} book.`, { field: 'book' })
     }
     return b
+  }
+
+  /** The agency's letter owner code, if it has one (without one the node forms no ที่). */
+  ownerCode(agency: string): string | undefined {
+    return this.#d.ownerCode(agency)
+  }
+
+  /** The ที่ the node gives a letter sent without one (README "Registers"): the next number of the send
+   *  book, `<owner code>/<n>`; undefined when the agency has no owner code. Only reads: the letter's own
+   *  transaction enters it (recordSent({ number })), which refuses it if it was taken meanwhile. */
+  nextOutgoing(agency: string, at: Date | number, bookId = 'send'): OutgoingNumber | undefined {
+    const ownerCode = this.#d.ownerCode(agency)
+    if (ownerCode === undefined) return undefined
+    const book = this.book(bookId, 'send')
+    const year = registerYear(at)
+    const number = this.#d.store.highest({ agency, book: book.id, year }) + 1
+    return { book: book.id, year, number, letterNumber: letterNumberOf(ownerCode, book, number) }
+  }
+
+  /** Runs `fn` (seal and store a letter the node numbers) after the agency's previous one ended: sealing
+   *  is slow and outside the transaction, and two letters sealed at once would carry the same ที่. */
+  async numbering<T>(agency: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.#numbering.get(agency) ?? Promise.resolve()).then(fn, fn)
+    const tail = run.catch(() => undefined)
+    this.#numbering.set(agency, tail)
+    try {
+      return await run
+    } finally {
+      if (this.#numbering.get(agency) === tail) this.#numbering.delete(agency)
+    }
   }
 
   agencyName(agency: string): string {
@@ -175,7 +219,7 @@ export class Registers {
     const letterNumber = letterNumberOf(ownerCode, book, number)
     this.#d.store.insert({
       ...input.entry, agency: input.agency, book: book.id, year, number, recordedAt: ms(input.at), letterNumber,
-      letterId: input.letterId, idempotencyKey: input.idempotency?.key, requestSha256: input.idempotency?.requestSha256,
+      letterId: input.letterId, ...idempotencyColumns(input.idempotency),
     })
     return { book: book.id, year, number, letterNumber }
   }
@@ -187,7 +231,7 @@ export class Registers {
     const prior = this.#replay(input.agency, book, input.idempotency)
     if (prior) return { book: prior.book, year: prior.year, number: prior.number, replayed: true }
     return this.#insert(book, input.agency, input.at, input.number, {
-      ...input.entry, idempotencyKey: input.idempotency?.key, requestSha256: input.idempotency?.requestSha256,
+      ...input.entry, ...idempotencyColumns(input.idempotency),
     })
   }
 
@@ -200,34 +244,59 @@ export class Registers {
     const before = store.byLetter(agency, letterId)[0]
     if (before) return { book: before.book, year: before.year, number: before.number, how: 'existing' }
     const facts = this.factsOf(letter, agency)
+    if (input.number !== undefined) {
+      const r = this.#insert(this.book(input.book ?? 'send', 'send'), agency, input.at, input.number, { ...facts, letterId })
+      return { ...r, how: 'created' }
+    }
     if (letter.number !== undefined) {
       const open = store.openByLetterNumber(agency, letter.number).find((e) => this.#books.get(e.book)?.direction === 'send')
       if (open && store.linkLetter(open, open.number, letterId, facts)) return { book: open.book, year: open.year, number: open.number, how: 'linked' }
+      this.checkLetterNumber(agency, letter.number, input.at, input.stands)
     }
     const bookId = input.book ?? (letter.number !== undefined && /\/\s*ว\s*[0-9๐-๙]+\s*$/.test(letter.number) ? 'circular' : 'send')
     const r = this.#insert(this.book(bookId, 'send'), agency, input.at, undefined, { ...facts, letterId })
     return { ...r, how: 'created' }
   }
 
+  /** Issue 20 §11: a ที่ is used once per register year. Refuses (ERR_NUMBER_IN_USE, naming the earlier
+   *  letter) a ที่ that a send-book entry of this year carries, unless that entry is still waiting for
+   *  its letter (the number was reserved with POST …/numbers: recordSent links it) or its letter took
+   *  no effect (`stands` false: rejected, withdrawn or cancelled everywhere, so it may be sent again).
+   *  A cancelled number stays used. Read-only: call it before sealing, and recordSent calls it again. */
+  checkLetterNumber(agency: string, letterNumber: string, at: Date | number, stands: (letterId: string) => boolean = () => true): void {
+    const year = registerYear(at)
+    const used = this.#d.store.byLetterNumber(agency, letterNumber, year).find((e) =>
+      this.#books.get(e.book)?.direction === 'send'
+      && !(e.status === 'active' && e.letterId === null)
+      && !(e.status === 'active' && e.letterId !== null && !stands(e.letterId)))
+    if (used === undefined) return
+    const what = used.letterId !== null ? `letter ${used.letterId}` : 'a number that was cancelled'
+    throw new SarabanError('ERR_NUMBER_IN_USE', `ที่ "${letterNumber}" is already used in register ${used.book} ${year + 543} (number ${used.number}) by ${what}; leave number out to get the next ที่ (or take one with POST /api/v1/registers/${used.book}/numbers), or withdraw the earlier letter from every recipient before sending it again under this ที่.`, { field: '/letter/number' })
+  }
+
   /** Cancels a number (inside db.write()): the entry stays, marked cancelled; the number is never given again. */
-  cancel(series: RegisterSeries, number: number, at: Date | number, reason: string): RegisterEntry {
+  cancel(series: RegisterSeries, number: number, at: Date | number, reason: string, acknowledged: (messageId: string) => boolean = () => false): RegisterEntry {
     this.book(series.book)
     const e = this.#d.store.get(series, number)
     if (!e) throw new SarabanError('ERR_NOT_FOUND', `Register ${series.book} ${series.year + 543} of ${series.agency} has no number ${number}.`, { field: 'number' })
+    // Issue 20 §13, PROTOCOL.md §18.2: the sender holds a signed acceptance naming this number.
+    if (e.status === 'active' && e.messageId !== null && acknowledged(e.messageId)) {
+      throw new SarabanError('ERR_REGISTER_ENTRY_ACKNOWLEDGED', `Number ${number} of ${series.book} ${series.year + 543} was sent to the sender in a signed acceptance of message ${e.messageId}, so it stays in the register: note a correction in remarks and ask the sender to dispute the number (POST /api/v1/letters/{id}/dispute on their node, PROTOCOL.md §18.4).`, { field: 'number' })
+    }
     if (!this.#d.store.cancel(series, number, ms(at), reason)) {
       throw new SarabanError('ERR_REGISTER_ENTRY_CANCELLED', `Number ${number} of ${series.book} ${series.year + 543} is already cancelled.`, { field: 'number' })
     }
     return this.#d.store.get(series, number)!
   }
 
-  /** The entry an earlier request with this Idempotency-Key took; the same key for another book or
-   *  body is ERR_IDEMPOTENCY_CONFLICT. */
+  /** The entry an earlier request with this Idempotency-Key took; the same key for another book or a
+   *  body that means something else is ERR_IDEMPOTENCY_KEY_REUSED (README "Idempotency-Key"). */
   #replay(agency: string, book: RegisterBook, idem: Idempotency | undefined): RegisterEntry | undefined {
     if (idem === undefined) return undefined
     const e = this.#d.store.byIdempotencyKey(agency, idem.key)
     if (e === undefined) return undefined
-    if (e.book !== book.id || e.requestSha256 !== idem.requestSha256) {
-      throw new SarabanError('ERR_IDEMPOTENCY_CONFLICT', `Idempotency-Key "${idem.key}" already took number ${e.number} of ${e.book} ${e.year + 543} with another request.`, { field: 'Idempotency-Key' })
+    if (e.book !== book.id || !sameRequest(e, idem.fingerprint, idem.requestSha256)) {
+      throw new SarabanError('ERR_IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${idem.key}" already took number ${e.number} of ${e.book} ${e.year + 543} with a request that means something else; use a new key for a new number.`, { field: 'Idempotency-Key' })
     }
     return e
   }
@@ -241,7 +310,7 @@ export class Registers {
   }
 
   #insert(book: RegisterBook, agency: string, at: Date | number, supplied: number | undefined,
-    entry: RegisterFacts & { messageId?: string; letterId?: string; idempotencyKey?: string | undefined; requestSha256?: string | undefined }): RegisterNumber {
+    entry: RegisterFacts & { messageId?: string; letterId?: string; idempotencyKey?: string | undefined; requestSha256?: string | undefined; requestFingerprint?: string | undefined }): RegisterNumber {
     const year = registerYear(at)
     const number = this.#nextNumber({ agency, book: book.id, year }, supplied)
     this.#d.store.insert({ ...entry, agency, book: book.id, year, number, recordedAt: ms(at) })

@@ -24,6 +24,8 @@ import type { EnvelopeCache } from './envelope-cache.js'
 import type { Timestamping, StampSubject } from './timestamping.js'
 import type { Registers } from './registers.js'
 import { EnvelopeBatches } from './send-batches.js'
+import { letterFingerprint, sameRequest } from './idempotency/fingerprint.js'
+import type { InFlight } from './idempotency/in-flight.js'
 
 export interface SendDeps {
   readonly clock: Clock
@@ -41,7 +43,10 @@ export interface SendDeps {
   /** RFC 3161 stamps of each letter signature (PROTOCOL.md §13.4); absent or off: none. */
   readonly timestamps?: Timestamping
   /** The sender's send (or circular) register gets its entry in the letter's transaction (README "Registers"). */
-  readonly registers?: Pick<Registers, 'recordSent'>
+  readonly registers?: Pick<Registers, 'recordSent' | 'ownerCode' | 'nextOutgoing' | 'numbering' | 'checkLetterNumber'>
+  /** False for a sent letter that took no effect (rejected, withdrawn or cancelled for every addressee):
+   *  its ที่ may be used again (issue 20 §11). Default: every letter stands. */
+  readonly letterStands?: (letterId: string) => boolean
   /** PROTOCOL.md §19.8: a labelled CONFIDENTIAL/SECRET plaintext send that the agency's switch allowed,
    *  recorded in its classified access record inside the letter's transaction. */
   readonly recordPlaintext?: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => void
@@ -49,12 +54,15 @@ export interface SendDeps {
   readonly sealBatchBytes?: number
   /** The sender agency's latest log checkpoint, signed into every envelope (PROTOCOL.md §20.5). */
   readonly checkpoint?: (agency: string) => string | undefined
+  /** Idempotency-Keys whose request is still being sealed (README "Idempotency-Key"): a retry meanwhile is 409. */
+  readonly inFlight?: InFlight
 }
 
 export interface SendRequest {
   readonly body: { letter: LetterDraft; attachments?: Array<{ filename: string; mediaType: string; content: string }> }
-  /** SHA-256 of the request as received, for Idempotency-Key comparison. */
-  readonly requestSha256: string
+  /** SHA-256 of the request's bytes: compared only with letters stored before migration 028, which have
+   *  no fingerprint (README "Idempotency-Key"). */
+  readonly requestSha256?: string | undefined
   readonly idempotencyKey?: string | undefined
   /** Agencies the caller's API key may act for. */
   readonly allowedAgencies: readonly string[]
@@ -117,20 +125,54 @@ export function addresseesOf(letter: Pick<Letter, 'recipients' | 'copyTo'>): Arr
   ]
 }
 
+type DecodedFile = { filename: string; mediaType: string; bytes: Buffer; sha256: string }
+
+/** README "Idempotency-Key" (draft-ietf-httpapi-idempotency-key-header): the letter an earlier request
+ *  with this key stored, when it meant the same (a replay); another meaning is ERR_IDEMPOTENCY_KEY_REUSED. */
+function replayOf(deps: SendDeps, from: string, req: SendRequest, fingerprint: string): SendResult | undefined {
+  if (!req.idempotencyKey) return undefined
+  const prior = deps.outbox.findByIdempotencyKey(from, req.idempotencyKey)
+  if (!prior) return undefined
+  if (!sameRequest(prior, fingerprint, req.requestSha256)) {
+    throw new SarabanError('ERR_IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${req.idempotencyKey}" was used for letter ${prior.id}, which says something else; use a new key for a new letter.`, { field: 'Idempotency-Key' })
+  }
+  return { letterId: prior.id, replayed: true }
+}
+
 export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<SendResult> {
   const draft = req.body.letter
   const from = senderAgency(draft, req, deps.hosted)
-
-  if (req.idempotencyKey) {
-    const prior = deps.outbox.findByIdempotencyKey(from, req.idempotencyKey)
-    if (prior) {
-      if (prior.requestSha256 !== req.requestSha256) {
-        throw new SarabanError('ERR_IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used for a different request; use a new key for a new letter.', { field: 'Idempotency-Key' })
+  const files: DecodedFile[] = (req.body.attachments ?? []).map((a, i) => {
+    const pre = req.decoded && a.content === req.decoded.sentinel ? req.decoded.bytes.get(i) : undefined
+    const bytes = pre ?? decodeAttachment(a.content, i)
+    return { filename: a.filename, mediaType: a.mediaType, bytes, sha256: createHash('sha256').update(bytes).digest('hex') }
+  })
+  const fingerprint = letterFingerprint(draft, files)
+  const replay = replayOf(deps, from, req, fingerprint)
+  if (replay) return replay
+  const release = req.idempotencyKey ? deps.inFlight?.take(from, req.idempotencyKey) : undefined
+  try {
+    const registers = deps.registers
+    if (draft.number !== undefined || registers?.ownerCode(from) === undefined) return await sendNew(deps, req, from, files, fingerprint, false)
+    // README "Registers": a letter without ที่ from an agency with an owner code gets the next number of
+    // its send book, signed into the letter. One such letter at a time per agency; a number taken
+    // meanwhile elsewhere (POST /api/v1/registers/send/numbers, another process) means sealing again.
+    return await registers.numbering(from, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await sendNew(deps, req, from, files, fingerprint, true)
+        } catch (err) {
+          if (attempt >= 3 || !(err instanceof SarabanError && err.code === 'ERR_REGISTER_NUMBER_TAKEN')) throw err
+        }
       }
-      return { letterId: prior.id, replayed: true }
-    }
+    })
+  } finally {
+    release?.()
   }
+}
 
+async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: DecodedFile[], fingerprint: string, numberIt: boolean): Promise<SendResult> {
+  const draft = req.body.letter
   deps.requireFreshDirectory?.()
   const directory = deps.directory()
   // PROTOCOL.md §1.4, §16.3: peers would refuse a letter from an agency the directory does not list as active.
@@ -138,10 +180,6 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   if (!own) throw new SarabanError('ERR_UNKNOWN_AGENCY', `Agency "${from}" is not in the federation directory, so peers would refuse its letters.`, { field: '/letter/sender/agency' })
   if (own.status !== 'active') throw new SarabanError('ERR_AGENCY_SUSPENDED', `Agency "${from}" is ${own.status} in the federation directory and may not send letters.`, { field: '/letter/sender/agency' })
   const now = deps.clock.now()
-  const files = (req.body.attachments ?? []).map((a, i) => {
-    const pre = req.decoded && a.content === req.decoded.sentinel ? req.decoded.bytes.get(i) : undefined
-    return { ...a, bytes: pre ?? decodeAttachment(a.content, i) }
-  })
   const letter = validate<Letter>(
     schemaIds.letter,
     {
@@ -153,12 +191,17 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
         filename: f.filename,
         mediaType: f.mediaType,
         size: f.bytes.length,
-        sha256: createHash('sha256').update(f.bytes).digest('hex'),
+        sha256: f.sha256,
       })),
     },
     'ERR_LETTER_INVALID',
     '/letter',
   )
+
+  const numbered = numberIt ? deps.registers?.nextOutgoing(from, now) : undefined
+  if (numbered) (letter as { number?: string }).number = numbered.letterNumber
+  // Issue 20 §11: a ที่ used this year is refused before anything is sealed (recordSent checks again).
+  else if (letter.number !== undefined) deps.registers?.checkLetterNumber(from, letter.number, now, deps.letterStands)
 
   // PROTOCOL.md §19.8: the node does not hold classified plaintext. TOP_SECRET never travels here;
   // CONFIDENTIAL and SECRET only when the agency switched the old labelled behaviour on.
@@ -238,7 +281,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     senderAgency: from,
     letterJson: JSON.stringify(letter),
     createdAt: now,
-    ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey, requestSha256: req.requestSha256 } : {}),
+    ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey, requestFingerprint: fingerprint, ...(req.requestSha256 ? { requestSha256: req.requestSha256 } : {}) } : {}),
   }
   let contentIds: Map<string, number>
   try {
@@ -257,7 +300,7 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
     for (const id of ids) messages.push(byMessage.get(id)!)
     contentIds = await deps.db.write(() => {
       const ids = deps.outbox.insertLetter(letterRow, messages, contents, batches.staged)
-      deps.registers?.recordSent({ agency: from, letterId, at: now, letter })
+      deps.registers?.recordSent({ agency: from, letterId, at: now, letter, stands: deps.letterStands, ...(numbered ? { book: numbered.book, number: numbered.number } : {}) })
       if (plaintextAllowed) deps.recordPlaintext?.({ agency: from, letterId, apiKey: req.apiKey })
       req.alsoStore?.(letterId, now)
       deps.timestamps?.record(stamps)
@@ -266,10 +309,9 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   } catch (err) {
     // Nothing of this letter is stored: not the envelopes stored ahead of it either.
     await batches.discard()
-    // A concurrent request with the same Idempotency-Key won the insert: answer as its replay.
-    const prior = req.idempotencyKey ? deps.outbox.findByIdempotencyKey(from, req.idempotencyKey) : undefined
-    if (prior && prior.requestSha256 === req.requestSha256) return { letterId: prior.id, replayed: true }
-    if (prior) throw new SarabanError('ERR_IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used for a different request.', { field: 'Idempotency-Key' })
+    // A request with the same Idempotency-Key in another process won the insert: answer as its replay.
+    const replay = replayOf(deps, from, req, fingerprint)
+    if (replay) return replay
     throw err
   }
   for (const c of contents) deps.envelopes.putContent(contentIds.get(c.ref)!, c.bytes)

@@ -5,7 +5,7 @@ import type { Db } from './db.js'
 import type { OutboxMessage } from './outbox-types.js'
 
 export const LETTER = `id, sender_agency AS senderAgency, letter_json AS letterJson, created_at AS createdAt,
-  idempotency_key AS idempotencyKey, request_sha256 AS requestSha256`
+  idempotency_key AS idempotencyKey, request_sha256 AS requestSha256, request_fingerprint AS requestFingerprint`
 export const META = `m.message_id AS messageId, m.letter_id AS letterId, m.recipient_agency AS recipientAgency,
   m.profile, m.envelope_sha256 AS envelopeSha256, m.priority, m.next_attempt_at AS nextAttemptAt, m.status,
   m.attempts, m.last_error_code AS lastErrorCode, m.last_error_detail AS lastErrorDetail,

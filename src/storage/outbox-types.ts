@@ -12,6 +12,8 @@ export interface NewLetter {
   createdAt: number
   idempotencyKey?: string
   requestSha256?: string
+  /** What the request meant (services/idempotency/fingerprint.ts; migration 028). */
+  requestFingerprint?: string
 }
 
 /** Bytes shared by the envelopes of several messages of one letter (SealedMany.shared). */
@@ -98,6 +100,8 @@ export interface OutboxLetter {
   createdAt: number
   idempotencyKey: string | null
   requestSha256: string | null
+  /** Null on letters stored before migration 028: requestSha256 decides for them. */
+  requestFingerprint: string | null
 }
 
 /** Newest first. The cursor is the last row seen: (before, beforeId); without beforeId, createdAt < before. */

@@ -43,8 +43,8 @@ export class OutboxStore {
     this.#deadlines = new OutboxDeadlines(db)
     const p = preparer(db)
     this.#s = {
-      insertLetter: p(`INSERT INTO letters (id, sender_agency, letter_json, created_at, idempotency_key, request_sha256)
-        VALUES (@id, @senderAgency, @letterJson, @createdAt, @idempotencyKey, @requestSha256)`),
+      insertLetter: p(`INSERT INTO letters (id, sender_agency, letter_json, created_at, idempotency_key, request_sha256, request_fingerprint)
+        VALUES (@id, @senderAgency, @letterJson, @createdAt, @idempotencyKey, @requestSha256, @requestFingerprint)`),
       insertMessage: p(`INSERT INTO outbox_messages (message_id, letter_id, recipient_agency, profile, envelope_sha256,
         priority, status, attempts, next_attempt_at, created_at, updated_at, order_key, deadline_at, horizon_from)
         VALUES (@messageId, @letterId, @recipientAgency, @profile, @envelopeSha256, @priority, 'queued', 0,
@@ -59,7 +59,7 @@ export class OutboxStore {
     }
     const s = this.#s
     this.#insert = db.sqlite.transaction((l: NewLetter, msgs: readonly NewOutboxMessage[], contents: readonly NewOutboxContent[], staged: number) => {
-      s.insertLetter.run({ ...l, idempotencyKey: l.idempotencyKey ?? null, requestSha256: l.requestSha256 ?? null })
+      s.insertLetter.run({ ...l, idempotencyKey: l.idempotencyKey ?? null, requestSha256: l.requestSha256 ?? null, requestFingerprint: l.requestFingerprint ?? null })
       // All of the letter's staged envelopes or nothing (a startup of another process sharing the file may have dropped them).
       const adopted = staged > 0 ? envelopes.stagedCount(l.id) : 0
       if (adopted !== staged) throw new Error(`storage: letter ${l.id} has ${adopted} of its ${staged} sealed envelopes stored; send it again`)

@@ -22,6 +22,8 @@ export interface NewRegisterEntry extends RegisterSeries, RegisterFacts {
   /** Idempotency-Key of the API request that took the number, and the digest of its body. */
   idempotencyKey?: string | undefined
   requestSha256?: string | undefined
+  /** What that request meant (services/idempotency/fingerprint.ts; migration 028). */
+  requestFingerprint?: string | undefined
 }
 
 export interface RegisterEntry extends RegisterSeries {
@@ -55,10 +57,10 @@ export class RegisterStore {
     this.#s = {
       highest: p<number | null>('SELECT max(number) FROM register_entries WHERE agency = ? AND book = ? AND year = ?').pluck(),
       insert: p(`INSERT INTO register_entries (agency, book, year, number, status, recorded_at, letter_number, letter_date,
-        from_text, to_text, subject, action, remarks, message_id, letter_id, idempotency_key, request_sha256)
+        from_text, to_text, subject, action, remarks, message_id, letter_id, idempotency_key, request_sha256, request_fingerprint)
         VALUES (@agency, @book, @year, @number, 'active', @recordedAt, @letterNumber, @letterDate, @from, @to, @subject,
-        @action, @remarks, @messageId, @letterId, @idempotencyKey, @requestSha256)`),
-      byKey: p<RegisterEntry & { requestSha256: string | null }>(`SELECT ${ENTRY}, request_sha256 AS requestSha256
+        @action, @remarks, @messageId, @letterId, @idempotencyKey, @requestSha256, @requestFingerprint)`),
+      byKey: p<RegisterEntry & { requestSha256: string | null; requestFingerprint: string | null }>(`SELECT ${ENTRY}, request_sha256 AS requestSha256, request_fingerprint AS requestFingerprint
         FROM register_entries WHERE agency = ? AND idempotency_key = ?`),
       get: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND book = ? AND year = ? AND number = ?`),
       byMessage: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND message_id = ?`),
@@ -67,12 +69,15 @@ export class RegisterStore {
       // system that numbers outside the node), and reading them all on every send grew with the book.
       openByLetterNumber: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries INDEXED BY register_open_by_letter_number
         WHERE agency = ? AND letter_number = ? AND letter_id IS NULL AND status = 'active' ORDER BY year DESC, number DESC LIMIT 16`),
+      byLetterNumber: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries INDEXED BY register_by_letter_number
+        WHERE agency = ? AND letter_number = ? AND year = ? ORDER BY book, number LIMIT 64`),
       page: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = @agency AND book = @book AND year = @year
         AND number > @after ORDER BY number LIMIT @limit`),
       count: p<number>('SELECT count(*) FROM register_entries WHERE agency = ? AND book = ? AND year = ?').pluck(),
+      // Issue 20 §12: the entry shows the letter actually sent, not the columns given with the number.
       link: p(`UPDATE register_entries SET letter_id = @letterId,
-        letter_date = coalesce(letter_date, @letterDate), from_text = coalesce(from_text, @from),
-        to_text = coalesce(to_text, @to), subject = coalesce(subject, @subject)
+        letter_date = coalesce(@letterDate, letter_date), from_text = coalesce(@from, from_text),
+        to_text = coalesce(@to, to_text), subject = coalesce(@subject, subject)
         WHERE agency = @agency AND book = @book AND year = @year AND number = @number AND letter_id IS NULL`),
       cancel: p(`UPDATE register_entries SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?
         WHERE agency = ? AND book = ? AND year = ? AND number = ? AND status = 'active'`),
@@ -92,7 +97,7 @@ export class RegisterStore {
       letterNumber: e.letterNumber ?? null, letterDate: e.letterDate ?? null, from: e.from ?? null, to: e.to ?? null,
       subject: e.subject ?? null, action: e.action ?? null, remarks: e.remarks ?? null,
       messageId: e.messageId ?? null, letterId: e.letterId ?? null,
-      idempotencyKey: e.idempotencyKey ?? null, requestSha256: e.requestSha256 ?? null,
+      idempotencyKey: e.idempotencyKey ?? null, requestSha256: e.requestSha256 ?? null, requestFingerprint: e.requestFingerprint ?? null,
     })
   }
 
@@ -101,7 +106,7 @@ export class RegisterStore {
   }
 
   /** The entry an API request with this Idempotency-Key created, with the digest of that request. */
-  byIdempotencyKey(agency: string, key: string): (RegisterEntry & { requestSha256: string | null }) | undefined {
+  byIdempotencyKey(agency: string, key: string): (RegisterEntry & { requestSha256: string | null; requestFingerprint: string | null }) | undefined {
     return this.#s.byKey.get(agency, key)
   }
 
@@ -117,6 +122,11 @@ export class RegisterStore {
   /** Active entries with this ที่ that no letter took yet, newest first (at most 16). */
   openByLetterNumber(agency: string, letterNumber: string): RegisterEntry[] {
     return this.#s.openByLetterNumber.all(agency, letterNumber)
+  }
+
+  /** Entries of any book of one year that carry this ที่ (at most 64). */
+  byLetterNumber(agency: string, letterNumber: string, year: number): RegisterEntry[] {
+    return this.#s.byLetterNumber.all(agency, letterNumber, year)
   }
 
   /** A series in number order, after `after` (exclusive), at most `limit` entries. */
@@ -139,7 +149,8 @@ export class RegisterStore {
     return this.#s.count.get(s.agency, s.book, s.year)!
   }
 
-  /** Attaches a sent letter to an entry that has none yet, filling only empty columns. */
+  /** Attaches a sent letter to an entry that has none yet; its date, from, to and subject replace the
+   *  columns given when the number was taken (action and remarks stay). */
   linkLetter(s: RegisterSeries, number: number, letterId: string, facts: RegisterFacts): boolean {
     return this.#s.link.run({
       ...s, number, letterId, letterDate: facts.letterDate ?? null, from: facts.from ?? null, to: facts.to ?? null,

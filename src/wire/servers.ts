@@ -26,6 +26,7 @@ import { logApi } from '../services/log/api.js'
 import { ecmsLetterOrigin, ecmsPublicPaths, wireEcms } from './ecms.js'
 import type { ApiKeyTable } from '../services/api-keys.js'
 import type { ReceivedLog } from '../services/evidence/received-log.js'
+import { InFlight } from '../services/idempotency/in-flight.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
@@ -65,7 +66,8 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     logProofs: p.logWitness.proofs,
   })
   const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
-  const send = { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps,
+  const mailbox = new Mailbox({ outbox, inbox, notices, profiles, hosted })
+  const send = { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, inFlight: new InFlight(), letterStands: (id: string) => mailbox.letterStands(id),
     checkpoint: (agency: string) => (config.transparencyLog.enabled ? p.logWitness.signer.latest(agency) : undefined),
     recordPlaintext: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) }
   const api = await buildApiServer({
@@ -76,7 +78,7 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     maxBodyBytes: config.limits.maxApiBodyBytes,
     connections: config.api.connections,
     uploadLimits: config.limits,
-    mailbox: new Mailbox({ outbox, inbox, notices, profiles, hosted }),
+    mailbox,
     registers,
     notice: noticeDeps,
     directory: currentDirectory,

@@ -38,7 +38,7 @@ async function peaks<T>(pids: number[], fn: () => Promise<T>): Promise<{ value: 
 }
 
 const letter = {
-  kind: 'EXTERNAL', number: 'มท 0201.2/1', date: '2026-11-25', subject: 'แผนที่ภาพถ่ายทางอากาศ (ไฟล์ขนาดใหญ่)',
+  kind: 'EXTERNAL', date: '2026-11-25', subject: 'แผนที่ภาพถ่ายทางอากาศ (ไฟล์ขนาดใหญ่)',
   salutation: 'เรียน ปลัดกระทรวงการคลัง', recipients: [{ agency: 'mof' }], body: 'ส่งแผนที่มาเพื่อโปรดทราบ', closing: 'ขอแสดงความนับถือ',
   signer: { name: 'นายสมชาย ใจดี', position: 'ปลัดกระทรวงมหาดไทย' },
 }

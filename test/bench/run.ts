@@ -60,7 +60,7 @@ async function lettersCase() {
   const pdf = samplePdf('bench', ['saraban-node benchmark letter'], 100 * 1024)
   const body = 'ด้วยกระทรวงมหาดไทยขอแจ้งแนวทางการปฏิบัติงานสารบรรณอิเล็กทรอนิกส์ให้ทราบและถือปฏิบัติ '.repeat(8)
   const letter = {
-    kind: 'EXTERNAL', number: 'มท 0201.2/1', date: '2026-11-25', subject: 'การทดสอบประสิทธิภาพการรับส่งหนังสือราชการ',
+    kind: 'EXTERNAL', date: '2026-11-25', subject: 'การทดสอบประสิทธิภาพการรับส่งหนังสือราชการ',
     salutation: 'เรียน ปลัดกระทรวงการคลัง', recipients: [{ agency: TO }], body, closing: 'ขอแสดงความนับถือ',
     signer: { name: 'นายสมชาย ใจดี', position: 'ปลัดกระทรวงมหาดไทย' },
   }

@@ -95,7 +95,8 @@ async function call(port: number, key: string, method: string, path: string, bod
   }
 }
 
-const retryable = (s: number) => s === 0 || s >= 500
+// README "Idempotency-Key": 409 ERR_IDEMPOTENCY_IN_FLIGHT means the first request is still running.
+const retryable = (s: number, code?: string) => s === 0 || s >= 500 || (s === 409 && code === 'ERR_IDEMPOTENCY_IN_FLIGHT')
 
 export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
   const rng = mulberry32(opts.seed)
@@ -128,7 +129,7 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
           letterIds.set(marker(i), r.body.id)
           return
         }
-        if (!retryable(r.status)) {
+        if (!retryable(r.status, r.body?.code)) {
           refusals.push(`${marker(i)}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`)
           return
         }

@@ -199,8 +199,9 @@ export async function federationPost(
 
 export function thaiLetter(to: string[], extra: Record<string, unknown> = {}) {
   return {
+    // No ที่: an agency with an owner code gets the next number from the node (README "Registers"),
+    // and one ที่ is used once a year (ERR_NUMBER_IN_USE); a test that needs one passes `number`.
     kind: 'EXTERNAL',
-    number: 'มท 0201.2/1590',
     date: '2026-11-25',
     subject: 'ขอเชิญประชุมคณะทำงานพัฒนาระบบสารบรรณอิเล็กทรอนิกส์',
     salutation: 'เรียน ปลัดกระทรวงการคลัง',

@@ -31,7 +31,7 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
 
     t.test('register → accepted with the receive number; withdraw the other recipient; refusals', async (t) => {
       const moi = net.nodes.moi!, mof = net.nodes.mof!, dga = net.nodes.dga!
-      const sent = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof', 'dga']) })
+      const sent = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof', 'dga'], { number: 'มท 0201.2/1590' }) })
       t.equal(sent.status, 202, `answered ${sent.body.code ?? sent.status}`)
       const done = await waitForRecipient(moi, sent.body.id, 'delivered')
       t.same(done.recipients.map((r: { state: string }) => r.state), ['delivered', 'delivered'], 'stage one: delivered')
@@ -55,6 +55,9 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       const book = await call(mof, 'GET', `/api/v1/registers/receive?year=${reg.body.registration.yearBE}`)
       const entry = book.body.entries.find((e: { messageId?: string }) => e.messageId === toMof.messageId)
       t.match(entry, { number: 1, letterNumber: 'มท 0201.2/1590', action: 'เสนอปลัดกระทรวง' }, 'the receive register has the entry')
+      // Issue 20 §13: the sender holds a signed acceptance naming receive number 1, so it stays.
+      const cancel = await call(mof, 'POST', `/api/v1/registers/receive/entries/${reg.body.registration.yearBE}/1/cancel`, { reason: 'ลงรับผิด' })
+      t.match(cancel, { status: 409, body: { code: 'ERR_REGISTER_ENTRY_ACKNOWLEDGED', field: 'number' } }, 'an acknowledged receive number cannot be cancelled')
       const list = await call(mof, 'GET', '/api/v1/inbox')
       t.equal(list.body.items.find((i: { id: string }) => i.id === toMof.messageId).state, 'registered')
       // The sender's register got the letter when it was sent (README "Registers"): a number given by

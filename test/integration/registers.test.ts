@@ -3,7 +3,7 @@
 // Buddhist-era year with paging, CSV and PDF exports, and the agency scoping of API keys.
 import t from 'tap'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { testNet, call, type TestNet } from '../helpers/nodes.js'
+import { testNet, call, thaiLetter, type TestNet } from '../helpers/nodes.js'
 import { registerYear } from '../../src/domain/registers.js'
 
 let net: TestNet
@@ -79,11 +79,11 @@ t.test('Idempotency-Key: a retried request gets the same number', async (t) => {
   const first = await call(moi, 'POST', '/api/v1/registers/circular/numbers', body, { 'idempotency-key': 'retry-1' })
   t.equal(first.status, 201)
   const again = await call(moi, 'POST', '/api/v1/registers/circular/numbers', body, { 'idempotency-key': 'retry-1' })
-  t.equal(again.status, 200)
+  t.equal(again.status, 201, 'a replay answers with the first status')
   t.equal(again.headers.get('idempotent-replayed'), 'true')
   t.same(again.body, first.body)
   const other = await call(moi, 'POST', '/api/v1/registers/circular/numbers', { subject: 'อื่น' }, { 'idempotency-key': 'retry-1' })
-  t.match(other, { status: 409, body: { code: 'ERR_IDEMPOTENCY_CONFLICT' } })
+  t.match(other, { status: 422, body: { code: 'ERR_IDEMPOTENCY_KEY_REUSED', field: 'Idempotency-Key' } })
 })
 
 t.test('a cancelled number stays in the register and is not given again', async (t) => {
@@ -167,4 +167,64 @@ t.test('refusals: other agencies, unknown books, wrong years, agencies without o
   const paper = await call(net.nodes.mof!, 'POST', '/api/v1/registers/receive/numbers', { subject: 'x' })
   t.match(paper, { status: 201, body: { agency: 'mof', number: 1 } }, 'receive books need no owner code')
   t.match(await call(moi, 'GET', '/api/v1/registers/receive?agency=moi'), { status: 200, body: { agency: 'moi' } })
+})
+
+t.test('a letter sent without ที่ gets the next number of the send book, also beside numbers taken by the API (issue 20 §10)', async (t) => {
+  const moi = net.nodes.moi!
+  const send = (i: number) => call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { subject: `ไม่มีเลขที่ ${i}` }) })
+  const take = (i: number) => call(moi, 'POST', '/api/v1/registers/send/numbers', { subject: `เลขที่ขอผ่าน API ${i}` })
+  const answers = await Promise.all([send(1), take(1), send(2), send(3), take(2), send(4)])
+  t.same(answers.map((a) => a.status), [202, 201, 202, 202, 201, 202], JSON.stringify(answers.filter((a) => a.status >= 300).map((a) => a.body)))
+  const letters = answers.filter((a) => a.status === 202).map((a) => a.body)
+  const fromLetters = letters.map((l) => l.letter.number as string)
+  const fromApi = answers.filter((a) => a.status === 201).map((a) => a.body.letterNumber as string)
+  for (const n of fromLetters) t.match(n, new RegExp(`^${OWNER.replace('.', '\\.')}/[0-9]+$`), `${n}: <owner code>/<n>`)
+  t.equal(new Set([...fromLetters, ...fromApi]).size, 6, 'no ที่ given twice')
+  const list = await call(moi, 'GET', `/api/v1/registers/send?year=${BE()}&limit=1000`)
+  for (const l of letters) {
+    const e = list.body.entries.find((x: { letterId?: string }) => x.letterId === l.id)
+    t.ok(e, `letter ${l.letter.number} has its send-register entry`)
+    t.equal(e?.letterNumber, l.letter.number, 'the entry carries the ที่ the letter was signed with')
+    t.equal(`${OWNER}/${e?.number}`, l.letter.number, 'and its register number is the number in the ที่')
+  }
+  const numbers = list.body.entries.map((e: { number: number }) => e.number)
+  t.same(numbers, Array.from({ length: numbers.length }, (_, i) => i + 1), 'the book keeps no gap')
+})
+
+t.test('an agency without owner code sends without ที่; its entry has none', async (t) => {
+  const mof = net.nodes.mof!
+  const sent = await call(mof, 'POST', '/api/v1/letters', { letter: thaiLetter(['moi'], { subject: 'ไม่มีรหัสเจ้าของเรื่อง' }) })
+  t.equal(sent.status, 202)
+  t.equal(sent.body.letter.number, undefined)
+  const list = await call(mof, 'GET', `/api/v1/registers/send?year=${BE()}`)
+  const e = list.body.entries.find((x: { letterId?: string }) => x.letterId === sent.body.id)
+  t.ok(e, 'the letter still has a send-register entry')
+  t.equal(e?.letterNumber ?? null, null)
+})
+
+t.test('a ที่ already used this year is 409 ERR_NUMBER_IN_USE naming the earlier letter, unless reserved for this letter (issue 20 §11)', async (t) => {
+  const moi = net.nodes.moi!
+  const first = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { number: `${OWNER}/9001`, subject: 'ฉบับแรก' }) })
+  t.equal(first.status, 202, JSON.stringify(first.body))
+  const again = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { number: `${OWNER}/9001`, subject: 'ฉบับที่สอง' }) })
+  t.match(again, { status: 409, body: { code: 'ERR_NUMBER_IN_USE', field: '/letter/number' } })
+  t.match(again.body.detail, first.body.id, 'the refusal names the earlier letter')
+  const reserved = await call(moi, 'POST', '/api/v1/registers/send/numbers', { subject: 'จองเลข' })
+  const own = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { number: reserved.body.letterNumber, subject: 'จองเลข' }) })
+  t.equal(own.status, 202, 'the number reserved for this letter is accepted')
+  const twice = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { number: reserved.body.letterNumber, subject: 'จองเลขซ้ำ' }) })
+  t.match(twice, { status: 409, body: { code: 'ERR_NUMBER_IN_USE' } }, 'but only once')
+})
+
+t.test('a reserved number\'s entry shows the subject and addressees of the letter actually sent (issue 20 §12)', async (t) => {
+  const moi = net.nodes.moi!
+  const reserved = await call(moi, 'POST', '/api/v1/registers/send/numbers', { subject: 'ร่างเรื่อง', to: 'ปลัดกระทรวง' })
+  const letter = thaiLetter(['mof'], { number: reserved.body.letterNumber, subject: 'เรื่องที่ส่งจริง' })
+  letter.recipients = [{ agency: 'mof', title: 'ปลัดกระทรวง' }] as never
+  const sent = await call(moi, 'POST', '/api/v1/letters', { letter })
+  t.equal(sent.status, 202, JSON.stringify(sent.body))
+  const list = await call(moi, 'GET', `/api/v1/registers/send?year=${BE()}&limit=1000`)
+  const e = list.body.entries.find((x: { number: number }) => x.number === reserved.body.number)
+  t.match(e, { letterId: sent.body.id, subject: 'เรื่องที่ส่งจริง' })
+  t.match(e.to, /^ปลัดกระทรวง \(.+\)$/, `the addressee names the agency: ${e.to}`)
 })

@@ -71,7 +71,7 @@ export async function sendAndAcknowledge(opts: {
       receipt: receipt === null ? null : receiptText(profile.id, receipt), senderAgency: from,
     })
   }
-  const letter: OutboxLetter = { id: letterId, senderAgency: from, letterJson: JSON.stringify(letterObj), createdAt: Date.now(), idempotencyKey: null, requestSha256: null }
+  const letter: OutboxLetter = { id: letterId, senderAgency: from, letterJson: JSON.stringify(letterObj), createdAt: Date.now(), idempotencyKey: null, requestSha256: null, requestFingerprint: null }
   return { letter, messages, imprints }
 }
 

@@ -108,18 +108,18 @@ t.test('outgoing numbers: owner code + number, ว series for circulars, no owne
   t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'receive', at: JUNE, entry: {} })).catch((e) => e)), 'ERR_REGISTER_WRONG_DIRECTION')
 })
 
-t.test('Idempotency-Key: a replay gets the number taken before; another body or book is a conflict', async (t) => {
+t.test('Idempotency-Key: a replay gets the number taken before; another meaning or book is ERR_IDEMPOTENCY_KEY_REUSED', async (t) => {
   const { db, registers } = open(t)
-  const idem = { key: 'k-1', requestSha256: 'aa' }
+  const idem = { key: 'k-1', fingerprint: 'aa' }
   const first = await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'send', at: JUNE, entry: {}, idempotency: idem }))
   const again = await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'send', at: JUNE, entry: {}, idempotency: idem }))
   t.match(again, { number: first.number, letterNumber: first.letterNumber, replayed: true })
   t.equal(registers.store.count({ agency: 'moi', book: 'send', year: 2026 }), 1, 'no second entry')
-  t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'send', at: JUNE, entry: {}, idempotency: { key: 'k-1', requestSha256: 'bb' } })).catch((e) => e)), 'ERR_IDEMPOTENCY_CONFLICT')
-  t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'circular', at: JUNE, entry: {}, idempotency: idem })).catch((e) => e)), 'ERR_IDEMPOTENCY_CONFLICT')
+  t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'send', at: JUNE, entry: {}, idempotency: { key: 'k-1', fingerprint: 'bb' } })).catch((e) => e)), 'ERR_IDEMPOTENCY_KEY_REUSED')
+  t.equal(code(await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'circular', at: JUNE, entry: {}, idempotency: idem })).catch((e) => e)), 'ERR_IDEMPOTENCY_KEY_REUSED')
   t.match(await db.write(() => registers.assignOutgoing({ agency: 'mof', book: 'send', at: JUNE, entry: {}, idempotency: idem })), { number: 1, replayed: undefined }, 'keys are per agency')
-  const paper = await db.write(() => registers.recordEntry({ agency: 'moi', book: 'receive', at: JUNE, entry: {}, idempotency: { key: 'p', requestSha256: 'cc' } }))
-  t.match(await db.write(() => registers.recordEntry({ agency: 'moi', book: 'receive', at: JUNE, entry: {}, idempotency: { key: 'p', requestSha256: 'cc' } })), { number: paper.number, replayed: true })
+  const paper = await db.write(() => registers.recordEntry({ agency: 'moi', book: 'receive', at: JUNE, entry: {}, idempotency: { key: 'p', fingerprint: 'cc' } }))
+  t.match(await db.write(() => registers.recordEntry({ agency: 'moi', book: 'receive', at: JUNE, entry: {}, idempotency: { key: 'p', fingerprint: 'cc' } })), { number: paper.number, replayed: true })
 })
 
 t.test('a cancelled number stays in the book and is never given again', async (t) => {
@@ -143,11 +143,53 @@ t.test('recordSent links the entry of an assigned number, else numbers a new ent
   const l1 = randomUUID()
   t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: l1, at: JUNE, letter: letter(assigned.letterNumber) })), { book: 'circular', number: 1, how: 'linked' })
   const entry = registers.store.get({ agency: 'moi', book: 'circular', year: 2026 }, 1)!
-  t.match(entry, { letterId: l1, subject: 'ขอเชิญประชุม', to: 'mof, ปลัดกระทรวงคมนาคม', letterDate: '2026-06-01', letterNumber: 'มท 0201.2/ว 1' })
+  t.match(entry, { letterId: l1, subject: 'ขอเชิญประชุม', to: 'mof, ปลัดกระทรวงคมนาคม (mot)', letterDate: '2026-06-01', letterNumber: 'มท 0201.2/ว 1' })
   t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: l1, at: JUNE, letter: letter(assigned.letterNumber) })), { number: 1, how: 'existing' })
-  // the same number sent again as another letter: already linked, so a new send-register entry
+  // the same number sent again as another letter: used this year (issue 20 §11), unless the first took no effect
   const l2 = randomUUID()
-  t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: l2, at: JUNE, letter: letter(assigned.letterNumber) })), { book: 'circular', number: 2, how: 'created' })
+  t.equal(code(await db.write(() => registers.recordSent({ agency: 'moi', letterId: l2, at: JUNE, letter: letter(assigned.letterNumber) })).catch((e) => e)), 'ERR_NUMBER_IN_USE')
+  t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: l2, at: JUNE, letter: letter(assigned.letterNumber), stands: (id) => id !== l1 })), { book: 'circular', number: 2, how: 'created' }, 'withdrawn everywhere: sent again')
+  t.equal(code(await db.write(() => registers.recordSent({ agency: 'moi', letterId: randomUUID(), at: Date.UTC(2027, 5, 1), letter: letter(assigned.letterNumber) })).then(() => 'ok', (e) => e)), 'ok', 'another register year: free again')
   t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: randomUUID(), at: JUNE, letter: letter() })), { book: 'send', number: 1, how: 'created' })
   t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: randomUUID(), at: JUNE, letter: letter('มท 0201.2/77') })), { book: 'send', number: 2, how: 'created' })
+})
+
+t.test('nextOutgoing: the ที่ of a letter sent without one; recordSent takes exactly that number or refuses (issue 20 §10)', async (t) => {
+  const { db, registers } = open(t)
+  const letter = (number: string) => ({ number, date: '2026-06-01', subject: 'ไม่มีเลขที่', recipients: [{ agency: 'mof' }] })
+  t.equal(registers.nextOutgoing('dga', JUNE), undefined, 'no owner code, no ที่')
+  const n1 = registers.nextOutgoing('moi', JUNE)!
+  t.match(n1, { book: 'send', year: 2026, number: 1, letterNumber: 'มท 0201.2/1' })
+  t.match(await db.write(() => registers.recordSent({ agency: 'moi', letterId: randomUUID(), at: JUNE, letter: letter(n1.letterNumber), book: n1.book, number: n1.number })), { book: 'send', number: 1, how: 'created' })
+  // Another request takes the next number while the letter is sealed: the letter's transaction refuses.
+  const n2 = registers.nextOutgoing('moi', JUNE)!
+  await db.write(() => registers.assignOutgoing({ agency: 'moi', book: 'send', at: JUNE, entry: {} }))
+  t.equal(code(await db.write(() => registers.recordSent({ agency: 'moi', letterId: randomUUID(), at: JUNE, letter: letter(n2.letterNumber), book: n2.book, number: n2.number })).catch((e) => e)), 'ERR_REGISTER_NUMBER_TAKEN')
+  t.match(registers.nextOutgoing('moi', JUNE), { number: 3, letterNumber: 'มท 0201.2/3' }, 'sealed again, it gets the next one')
+})
+
+t.test('numbering(): one letter at a time per agency, in order, a failure does not block the next', async (t) => {
+  const { registers } = open(t)
+  const order: string[] = []
+  const step = (name: string, fail = false) => async () => {
+    order.push(`${name}:start`)
+    await new Promise((r) => setImmediate(r))
+    order.push(`${name}:end`)
+    if (fail) throw new Error(name)
+    return name
+  }
+  const all = await Promise.allSettled([registers.numbering('moi', step('a')), registers.numbering('moi', step('b', true)), registers.numbering('moi', step('c'))])
+  t.same(all.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'])
+  t.same(order, ['a:start', 'a:end', 'b:start', 'b:end', 'c:start', 'c:end'])
+})
+
+t.test('cancel: a receive number acknowledged to the sender stays (issue 20 §13)', async (t) => {
+  const { db, registers } = open(t)
+  const acked = randomUUID(), other = randomUUID()
+  await db.write(() => registers.receive({ agency: 'moi', messageId: acked, at: JUNE, entry: {} }))
+  await db.write(() => registers.receive({ agency: 'moi', messageId: other, at: JUNE, entry: {} }))
+  const s = { agency: 'moi', book: 'receive', year: 2026 }
+  const acknowledged = (mid: string) => mid === acked
+  t.equal(code(await db.write(() => registers.cancel(s, 1, JUNE, 'ผิด', acknowledged)).catch((e) => e)), 'ERR_REGISTER_ENTRY_ACKNOWLEDGED')
+  t.match(await db.write(() => registers.cancel(s, 2, JUNE, 'ผิด', acknowledged)), { status: 'cancelled' }, 'one never acknowledged can be cancelled')
 })

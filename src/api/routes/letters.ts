@@ -38,7 +38,7 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     scope.post<{ Body: unknown; Headers: { 'idempotency-key'?: string } }>('/api/v1/letters', {
       schema: {
         summary: 'Send a letter',
-        description: 'Seals one envelope per addressee (recipients and copyTo, PROTOCOL.md §17.3) and queues them for delivery; answers 202 once they are stored. Honours Idempotency-Key. The body is JSON (files in base64) or multipart/form-data (files as raw bytes; see letter-create-multipart).',
+        description: 'Seals one envelope per addressee (recipients and copyTo, PROTOCOL.md §17.3) and queues them for delivery; answers 202 once they are stored. Honours Idempotency-Key, compared by what the request means (a replay answers 202 with Idempotent-Replayed: true; the key for another letter is 422 ERR_IDEMPOTENCY_KEY_REUSED, a retry while the first is still sealed 409 ERR_IDEMPOTENCY_IN_FLIGHT). The body is JSON (files in base64) or multipart/form-data (files as raw bytes; see letter-create-multipart).',
         tags: ['letters'],
         headers: schemas().schema(schemaIds.apiLetterCreateHeaders),
         body: {
@@ -60,7 +60,7 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
       const decoded = form?.decoded ?? (request.attachmentSentinel && request.attachmentBytes ? { sentinel: request.attachmentSentinel, bytes: request.attachmentBytes } : undefined)
       const result = await sendLetter(deps.send, {
         body: (form?.body ?? request.body) as never,
-        requestSha256: form?.requestSha256 ?? request.rawBodySha256 ?? '',
+        requestSha256: form?.requestSha256 ?? request.rawBodySha256,
         ...(decoded ? { decoded } : {}),
         idempotencyKey: request.headers['idempotency-key'],
         allowedAgencies: request.caller.agencies,
@@ -68,8 +68,9 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
       })
       const letter = deps.mailbox.sentLetter(result.letterId)!
       reply.header('location', `/api/v1/letters/${result.letterId}`)
+      // README "Idempotency-Key": a replay answers with the first answer's status (202) and says it is one.
       if (result.replayed) reply.header('idempotent-replayed', 'true')
-      return reply.code(result.replayed ? 200 : 202).send(letterStatusView(deps, letter))
+      return reply.code(202).send(letterStatusView(deps, letter))
     })
   })
 

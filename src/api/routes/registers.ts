@@ -15,6 +15,7 @@ import { registerCsv, CSV_MEDIA_TYPE } from '../../render/register-csv.js'
 import { registerPdf, PDF_MEDIA_TYPE } from '../../render/register-pdf.js'
 import { registerEntryView } from '../register-views.js'
 import type { RegisterSeries } from '../../services/registers.js'
+import { bodyFingerprint } from '../../services/idempotency/fingerprint.js'
 import type { ApiDeps } from '../server.js'
 
 const ref = (id: string) => ({ $ref: `${id}#` })
@@ -114,7 +115,7 @@ export async function registerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
   app.post<{ Params: { book: string }; Body: NumberBody; Headers: { 'idempotency-key'?: string } }>('/api/v1/registers/:book/numbers', {
     schema: {
       summary: 'Take the next number of a register book',
-      description: 'Send books: the next outgoing letter number, <ownerCode>/<n> or <ownerCode>/ว <n> for circulars. Receive books: registers a letter that did not come through the node. Honours Idempotency-Key (a replay answers 200 with the number taken before).',
+      description: 'Send books: the next outgoing letter number, <ownerCode>/<n> or <ownerCode>/ว <n> for circulars. Receive books: registers a letter that did not come through the node. Honours Idempotency-Key (a replay answers 201 with the number taken before and Idempotent-Replayed: true).',
       tags: ['registers'],
       headers: schemas().schema(schemaIds.apiLetterCreateHeaders),
       params: schemas().schema(schemaIds.apiRegisterParams),
@@ -127,7 +128,8 @@ export async function registerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     const at = now()
     const entry = facts(request.body)
     const key = request.headers['idempotency-key']
-    const idempotency = key === undefined ? undefined : { key, requestSha256: request.rawBodySha256 ?? '' }
+    // README "Idempotency-Key": compared by what the body means within this book (the key is per agency).
+    const idempotency = key === undefined ? undefined : { key, fingerprint: bodyFingerprint(`register:${book.id}`, { ...request.body, agency: undefined }), requestSha256: request.rawBodySha256 }
     const r = await db.write(() => {
       const got = book.direction === 'send'
         ? registers.assignOutgoing({ agency, book: book.id, at, number: request.body.number, entry, idempotency })
@@ -135,8 +137,9 @@ export async function registerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       return { ...got, entry: registers.store.get({ agency, book: got.book, year: got.year }, got.number)! }
     })
     reply.header('location', `/api/v1/registers/${book.id}?year=${beYearOfCe(r.year)}&agency=${agency}`)
+    // draft-ietf-httpapi-idempotency-key-header: a replay answers as the first request did.
     if (r.replayed) reply.header('idempotent-replayed', 'true')
-    return reply.code(r.replayed ? 200 : 201).send({
+    return reply.code(201).send({
       agency, book: book.id, year: beYearOfCe(r.year), number: r.number,
       ...(r.letterNumber !== undefined ? { letterNumber: r.letterNumber } : {}), entry: registerEntryView(r.entry),
     })
@@ -154,7 +157,8 @@ export async function registerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     const book = registers.book(request.params.book)
     const agency = registerAgency(request, request.body.agency, '/body/agency')
     const s = { agency, book: book.id, year: ceYearOfBe(request.params.year) }
-    const e = await db.write(() => registers.cancel(s, request.params.number, now(), request.body.reason))
+    const acknowledged = (mid: string) => deps.mailbox.receivedNotices(mid).answer?.type === 'accepted'
+    const e = await db.write(() => registers.cancel(s, request.params.number, now(), request.body.reason, acknowledged))
     return registerEntryView(e)
   })
 }

@@ -9,6 +9,7 @@ import type { OutboxLetter, OutboxMessageMeta } from '../../storage/outbox.js'
 import type { InboxMessage } from '../../storage/inbox.js'
 import type { ProfileTable } from '../../crypto/profiles.js'
 import type { HostedAgencies } from '../hosted-agencies.js'
+import { shownStatus } from '../../domain/delivery.js'
 import { openAttachment, type AttachmentRange, type AttachmentStream } from '../inbox-read.js'
 import { outboxEvidenceSource, type EvidenceSource } from '../evidence/stream.js'
 
@@ -45,6 +46,17 @@ export class Mailbox {
   sentStatus(letter: OutboxLetter): SentStatus {
     const messages = this.#d.outbox.messagesForLetter(letter.id)
     return { letter, messages, notices: noticesByRef(this.#d.notices.aboutAll(messages.map((m) => m.messageId))) }
+  }
+
+  /** False when a sent letter took no effect: every addressee rejected it, or it was withdrawn from or
+   *  cancelled for every one (PROTOCOL.md §18.4); its ที่ may then be sent again (issue 20 §11). */
+  letterStands(letterId: string): boolean {
+    const messages = this.#d.outbox.messagesForLetter(letterId)
+    const notices = noticesByRef(this.#d.notices.aboutAll(messages.map((m) => m.messageId)))
+    return messages.length === 0 || messages.some((m) => {
+      const n = notices.get(m.messageId)
+      return shownStatus(m.status, m.lastErrorCode) !== 'cancelled' && n?.withdrawal === undefined && n?.answer?.type !== 'rejected'
+    })
   }
 
   /** Sent letters, newest first, each with its messages. */

@@ -25,6 +25,7 @@ import { sql as ecmsOutbound } from './020-ecms-outbound.js'
 import { sql as ecmsQueue } from './021-ecms-queue.js'
 import { sql as noticeDisputed } from './022-notice-disputed.js'
 import { sql as logReceipts } from './024-log-receipts.js'
+import { sql as requestFingerprint } from './028-request-fingerprint.js'
 
 export interface Migration {
   readonly version: number
@@ -56,6 +57,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 21, name: 'ecms-queue', sql: ecmsQueue },
   { version: 22, name: 'notice-disputed', sql: noticeDisputed },
   { version: 24, name: 'log-receipts', sql: logReceipts },
+  { version: 28, name: 'request-fingerprint', sql: requestFingerprint },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a

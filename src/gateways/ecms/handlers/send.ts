@@ -47,7 +47,7 @@ export const sendHandler: EcmsHandler = async (call, deps) => {
     })
   } catch (err) {
     if (!(err instanceof SarabanError)) throw err
-    if (err.code === 'ERR_IDEMPOTENCY_CONFLICT') throw new EcmsError('ECMS-E034', `a different letter with LetterID ${doc.letterId} of ${doc.correspondenceDate} was already sent to this receiver; give the new letter its own number`)
+    if (err.code === 'ERR_IDEMPOTENCY_KEY_REUSED') throw new EcmsError('ECMS-E034', `a different letter with LetterID ${doc.letterId} of ${doc.correspondenceDate} was already sent to this receiver; give the new letter its own number`)
     if (err.code === 'ERR_PAYLOAD_TOO_LARGE') throw new EcmsError('ECMS-E002', err.message)
     if (err.code === 'ERR_LETTER_INVALID' || err.code === 'ERR_REQUEST_INVALID') throw new EcmsError('ECMS-E030', `${err.code}: ${err.message}`)
     if (STANDING.has(err.code)) throw new EcmsError('ECMS-E036', `${err.code}: ${err.message}`)
