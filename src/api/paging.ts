@@ -26,3 +26,20 @@ export function listAgencies(request: FastifyRequest, agency: string | undefined
   }
   return [agency]
 }
+
+// Lists ordered by one growing number (event ids, register numbers): base64url("<list>:<n>"), the
+// list's name inside so that a cursor from one list is refused by another (README "Conventions").
+export type SeqList = 'events' | 'register' | 'webhook-deliveries'
+
+export function encodeSeqCursor(list: SeqList, n: number): string {
+  return Buffer.from(`${list}:${n}`, 'utf8').toString('base64url')
+}
+
+export function decodeSeqCursor(list: SeqList, cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return undefined
+  const m = /^([a-z-]+):(0|[1-9][0-9]{0,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
+  if (!m || m[1] !== list || !Number.isSafeInteger(Number(m[2]))) {
+    throw new SarabanError('ERR_REQUEST_INVALID', 'The cursor is not one this list issued; pass nextCursor unchanged.', { field: '/query/cursor' })
+  }
+  return Number(m[2])
+}

@@ -15,7 +15,7 @@ export interface NoticesAbout {
 const iso = (ms: number | null | undefined) => (ms == null ? undefined : isoTime(ms))
 
 const noticeOf = (r: NoticeRow) => JSON.parse(r.noticeJson) as Notice
-const registerView = (n: Notice) => ({ book: n.register!.book, year: n.register!.year, yearBE: buddhistYear(n.register!.year), receiveNumber: n.register!.number })
+const registerView = (n: Notice) => ({ book: n.register!.book, year: n.register!.year, yearBE: buddhistYear(n.register!.year), number: n.register!.number })
 
 /** An outgoing notice and its delivery (PROTOCOL.md §18.5): pending until sealed into the outbox. */
 export function noticeDeliveryView(r: NoticeRow) {
@@ -59,7 +59,7 @@ export function inboxNoticesView(about: NoticesAbout) {
     ...(a?.type === 'rejected' ? { rejection: { reasonCode: a.reasonCode!, reason: a.reason!, rejectedAt: a.at, notice: noticeDeliveryView(answer!) } } : {}),
     ...(w ? { withdrawal: { reason: w.reason!, withdrawnAt: w.at, receivedAt: isoTime(withdrawal!.createdAt), noticeMessageId: withdrawal!.messageId } } : {}),
     // The sender disputes our acceptance's receive number (PROTOCOL.md §18.4): the registration stands.
-    ...(d ? { dispute: { book: d.register!.book, year: d.register!.year, receiveNumber: d.register!.number, reason: d.reason!, disputedAt: d.at, receivedAt: isoTime(dispute!.createdAt), noticeMessageId: dispute!.messageId } } : {}),
+    ...(d ? { dispute: { book: d.register!.book, year: d.register!.year, number: d.register!.number, reason: d.reason!, disputedAt: d.at, receivedAt: isoTime(dispute!.createdAt), noticeMessageId: dispute!.messageId } } : {}),
   }
 }
 

@@ -239,7 +239,7 @@ t.test('InvalidAcceptIDNotifier both ways: the sender disputes AcceptID 42, the 
   const item = (await call(net.nodes.mof!, 'GET', '/api/v1/inbox')).body.items.find((i: { number?: string }) => i.number === key.letterId)
   const msg = (await call(net.nodes.mof!, 'GET', `/api/v1/inbox/${item.id}`)).body
   t.equal(msg.state, 'registered', 'the acceptance stands')
-  t.equal(msg.dispute?.receiveNumber, 42)
+  t.equal(msg.dispute?.number, 42)
   t.match(msg.dispute?.reason, /InvalidAcceptIDNotifier/)
   const events = (await call(net.nodes.mof!, 'GET', '/api/v1/events?types=letter.disputed', undefined, { accept: 'application/json' })).body
   t.ok(JSON.stringify(events).includes('letter.disputed'), 'mof\'s saraban system is told (event letter.disputed)')

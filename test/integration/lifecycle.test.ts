@@ -42,12 +42,12 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       const reg = await call(mof, 'POST', `/api/v1/inbox/${toMof.messageId}/register`, { action: 'เสนอปลัดกระทรวง' })
       t.equal(reg.status, 200, `answered ${reg.body.code ?? reg.status}`)
       t.equal(reg.body.state, 'registered')
-      t.equal(reg.body.registration.receiveNumber, 1, 'the first receive number of the year')
+      t.equal(reg.body.registration.number, 1, 'the first receive number of the year')
       t.equal(reg.body.registration.book, 'receive')
       t.equal(reg.body.registration.yearBE, reg.body.registration.year + 543)
 
       const accepted = await waitState(moi, sent.body.id, 'mof', 'accepted')
-      t.equal(accepted.accepted.receiveNumber, 1, 'the sender sees the receive number')
+      t.equal(accepted.accepted.number, 1, 'the sender sees the receive number')
       t.equal(accepted.accepted.book, 'receive')
       t.equal(accepted.accepted.registeredAt, reg.body.registration.registeredAt)
       t.equal(accepted.status, 'delivered', 'the delivery status stays what it was')
@@ -218,8 +218,8 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       t.equal((await call(mof, 'GET', `/api/v1/inbox/${mid}`)).body.state, 'received', 'a refused registration leaves nothing behind')
       const ok = await call(mof, 'POST', `/api/v1/inbox/${mid}/register`, { number: 2 })
       t.equal(ok.status, 200, `answered ${ok.body.code ?? ok.status}`)
-      t.equal(ok.body.registration.receiveNumber, 2)
-      t.equal((await waitState(moi, sent.body.id, 'mof', 'accepted')).accepted.receiveNumber, 2)
+      t.equal(ok.body.registration.number, 2)
+      t.equal((await waitState(moi, sent.body.id, 'mof', 'accepted')).accepted.number, 2)
     })
 
     // Withdrawing a queued recipient (cancelled) or one in flight: test/integration/withdraw-queued.test.ts.

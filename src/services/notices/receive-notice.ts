@@ -57,7 +57,7 @@ export async function storeNotice(deps: NoticeReceiveDeps & { db: Db }, row: New
     const r = store.insertIn(row)
     if (!r.inserted) return r
     also?.()
-    const common = { messageId: notice.messageId, data: { notice: row.messageId, ...(isAnswer(notice.type) ? { recipient: row.fromAgency } : { from: row.fromAgency, reason: notice.reason }) } }
+    const common = { messageId: notice.messageId, data: { noticeMessageId: row.messageId, ...(isAnswer(notice.type) ? { recipient: row.fromAgency } : { from: row.fromAgency, reason: notice.reason }) } }
     if (notice.type === 'accepted') {
       deps.events?.emit({ agency: row.toAgency, type: 'letter.accepted', ...(ref.letterId ? { letterId: ref.letterId } : {}), ...common, data: { ...common.data, register: notice.register } })
     } else if (notice.type === 'rejected') {

@@ -24,6 +24,7 @@ import { sql as peerCheckpoints } from './019-peer-checkpoints.js'
 import { sql as ecmsOutbound } from './020-ecms-outbound.js'
 import { sql as ecmsQueue } from './021-ecms-queue.js'
 import { sql as noticeDisputed } from './022-notice-disputed.js'
+import { sql as apiStyle } from './027-api-style.js'
 
 export interface Migration {
   readonly version: number
@@ -54,6 +55,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 20, name: 'ecms-outbound', sql: ecmsOutbound },
   { version: 21, name: 'ecms-queue', sql: ecmsQueue },
   { version: 22, name: 'notice-disputed', sql: noticeDisputed },
+  { version: 27, name: 'api-style', sql: apiStyle },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a
