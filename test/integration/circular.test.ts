@@ -62,7 +62,7 @@ for (const profiles of [['cms-v1'], ['jose-v2', 'jose-v1']]) {
       t.ok(heads + contents.bytes >= ALL.length * pdf.length)
     }
 
-    const status = async () => (await hq.call('hq', 'GET', `/api/v1/letters/${letterId}`)).body as { status: string; recipients: Recipient[] }
+    const status = async () => (await hq.call('hq', 'GET', `/api/v1/letters/${letterId}?include=receipts`)).body as { status: string; recipients: Recipient[] }
     const byAgency = (s: { recipients: Recipient[] }) => new Map(s.recipients.map((r) => [r.agency, r]))
     // Everyone reachable is delivered while node-c is down and a-gone is refused.
     const first = await waitFor('A and B delivered, a-gone failed, C retrying', async () => {
