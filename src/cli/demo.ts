@@ -150,7 +150,7 @@ Options:
         const r = (await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${sent.id}`)).recipients.find((x: any) => x.agency === 'mof')
         return r.state === 'accepted' ? r : undefined
       })
-      say(`⑥ mof registered it: receive number ${reg.registration.number} of its ${reg.registration.book} register ${reg.registration.yearBE}; moi received the signed acceptance — mof is “accepted”, receive number ${accepted.accepted.number}`)
+      say(`⑥ mof registered it: receive number ${reg.registration.number} of its ${reg.registration.book} register ${reg.registration.year}; moi received the signed acceptance — mof is “accepted”, receive number ${accepted.accepted.number}`)
       await api(nodes.dga!.apiUrl, 'dev-dga-key', `/api/v1/inbox/${toDga.messageId}/reject`, { method: 'POST', body: JSON.stringify({ reasonCode: 'wrong-agency', reason: 'เรื่องนี้อยู่ในอำนาจของสำนักงานปลัดกระทรวงดิจิทัลเพื่อเศรษฐกิจและสังคม' }) })
       const rejected = await until('dga’s rejection at moi', async () => {
         const r = (await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${sent.id}`)).recipients.find((x: any) => x.agency === 'dga')

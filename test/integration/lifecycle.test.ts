@@ -44,21 +44,22 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       t.equal(reg.body.state, 'registered')
       t.equal(reg.body.registration.number, 1, 'the first receive number of the year')
       t.equal(reg.body.registration.book, 'receive')
-      t.equal(reg.body.registration.yearBE, reg.body.registration.year + 543)
+      t.equal(reg.body.registration.year, new Date().getUTCFullYear() + 543, 'the year is Buddhist-era, as in the registers (issue 20 §6)')
+      t.notOk('yearBE' in reg.body.registration, 'one year, not two')
 
       const accepted = await waitState(moi, sent.body.id, 'mof', 'accepted')
       t.equal(accepted.accepted.number, 1, 'the sender sees the receive number')
       t.equal(accepted.accepted.book, 'receive')
       t.equal(accepted.accepted.registeredAt, reg.body.registration.registeredAt)
       t.equal(accepted.status, 'delivered', 'the delivery status stays what it was')
-      const book = await call(mof, 'GET', `/api/v1/registers/receive?year=${reg.body.registration.yearBE}`)
+      const book = await call(mof, 'GET', `/api/v1/registers/receive?year=${reg.body.registration.year}`)
       const entry = book.body.entries.find((e: { messageId?: string }) => e.messageId === toMof.messageId)
       t.match(entry, { number: 1, letterNumber: 'มท 0201.2/1590', action: 'เสนอปลัดกระทรวง' }, 'the receive register has the entry')
       const list = await call(mof, 'GET', '/api/v1/inbox')
       t.equal(list.body.items.find((i: { id: string }) => i.id === toMof.messageId).state, 'registered')
       // The sender's register got the letter when it was sent (README "Registers"): a number given by
       // the sender's own send book, in the transaction that stored the letter.
-      const sendBook = await call(moi, 'GET', `/api/v1/registers/send?year=${reg.body.registration.yearBE}&agency=moi`)
+      const sendBook = await call(moi, 'GET', `/api/v1/registers/send?year=${reg.body.registration.year}&agency=moi`)
       t.match(sendBook.body.entries.find((e: { letterId?: string }) => e.letterId === sent.body.id), { book: 'send', letterNumber: 'มท 0201.2/1590', subject: thaiLetter(['mof']).subject }, 'the send register has the sent letter')
 
       // The acceptance is a signed message with its own receipt, signed by the letter's sender.
@@ -139,6 +140,8 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       const accEv = (await events(moi, 'letter.accepted')).find((e) => e.messageId === toMof.messageId)
       t.equal(accEv?.letterId, sent.body.id, 'letter.accepted names the letter')
       t.equal(dataOf(moi, 'moi', accEv!.id).register?.number, 1, 'with the receive number')
+      t.same(dataOf(moi, 'moi', accEv!.id).register, { book: 'receive', year: reg.body.registration.year, number: 1 }, 'the register as the API shows it: the same Buddhist-era year (issue 20 §6)')
+      t.equal(dataOf(moi, 'moi', accEv!.id).noticeMessageId, accepted.accepted.noticeMessageId, 'the notice id has one name (issue 20 §4)')
       const wEv = await waitFor('letter.withdrawn event', async () => (await events(dga, 'letter.withdrawn')).find((e) => e.messageId === toDga.messageId))
       t.equal(dataOf(dga, 'dga', wEv.id).reason, 'ขอลบหนังสือเพื่อส่งใหม่')
 

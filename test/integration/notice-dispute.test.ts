@@ -68,7 +68,7 @@ t.test('the recipient refuses a dispute naming another register entry than its a
   const ctx = net.nodes.moi!.ctx!
   const m = ctx.outbox.messagesForLetter(letterId)[0]!
   const accepted = (await call(net.nodes.mof!, 'GET', `/api/v1/inbox/${inboxId}`)).body.registration
-  const notice: Notice = { type: 'disputed', messageId: m.messageId, envelopeSha256: m.envelopeSha256, at: new Date().toISOString(), register: { book: 'receive', year: accepted.year, number: accepted.number + 1 }, reason: 'เลขรับผิด' }
+  const notice: Notice = { type: 'disputed', messageId: m.messageId, envelopeSha256: m.envelopeSha256, at: new Date().toISOString(), register: { book: 'receive', year: accepted.year - 543, number: accepted.number + 1 }, reason: 'เลขรับผิด' }
   const noticeId = randomUUID()
   await ctx.db.write(() => ctx.notices.insertOut({ messageId: noticeId, type: 'disputed', refersTo: m.messageId, fromAgency: 'moi', toAgency: 'mof', noticeJson: JSON.stringify(notice), createdAt: Date.now() }))
   // A recorded notice not sealed yet is sealed at start (PROTOCOL.md §18.5).

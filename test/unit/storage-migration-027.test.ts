@@ -3,7 +3,7 @@ import t from 'tap'
 import Database from 'better-sqlite3'
 import { MIGRATIONS } from '../../src/storage/migrations/index.js'
 
-t.test('migration 027 renames data.notice to noticeMessageId and leaves other events alone', async (t) => {
+t.test('migration 027 renames data.notice to noticeMessageId, makes register years Buddhist-era, and leaves other events alone', async (t) => {
   const db = new Database(':memory:')
   db.transaction(() => { for (const m of MIGRATIONS.filter((x) => x.version < 27)) db.exec(m.sql) })()
   const insert = db.prepare('INSERT INTO events (agency, type, data_json, at) VALUES (?, ?, ?, 1)')
@@ -14,5 +14,6 @@ t.test('migration 027 renames data.notice to noticeMessageId and leaves other ev
   const accepted = JSON.parse(rows[0]!)
   t.equal(accepted.noticeMessageId, 'n1')
   t.notOk('notice' in accepted, 'the old member is gone')
+  t.same(accepted.register, { book: 'receive', year: 2569, number: 7 }, 'the register year is Buddhist-era')
   t.same(JSON.parse(rows[1]!), { from: 'moi', urgency: 'NORMAL' }, 'an event without a notice is unchanged')
 })
