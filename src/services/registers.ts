@@ -153,7 +153,7 @@ export class Registers {
     const seen = this.#d.store.byMessage(input.agency, input.messageId)
     if (seen) {
       if ((input.book !== undefined && input.book !== seen.book) || (input.number !== undefined && input.number !== seen.number)) {
-        throw new SarabanError('ERR_ALREADY_REGISTERED', `Message ${input.messageId} is already registered as number ${seen.number} of ${seen.book} ${seen.year + 543}; a letter is registered once.`, { field: input.number !== undefined ? 'number' : 'book' })
+        throw new SarabanError('ERR_ALREADY_REGISTERED', `Message ${input.messageId} is already registered as number ${seen.number} of ${seen.book} ${seen.year + 543}; a letter is registered once.`, { field: input.number !== undefined ? '/number' : '/book' })
       }
       return { book: seen.book, year: seen.year, number: seen.number, created: false, recordedAt: seen.recordedAt }
     }

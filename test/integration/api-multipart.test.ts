@@ -196,7 +196,7 @@ t.test('Idempotency-Key: a retry with a new boundary replays; different bytes co
   t.equal(again.body.id, first.body.id)
   const other = Buffer.from(bytes)
   other[0]! ^= 1
-  await refused(t, await post(moi, make(other), { 'idempotency-key': key }), 409, 'ERR_IDEMPOTENCY_CONFLICT', 'Idempotency-Key')
+  await refused(t, await post(moi, make(other), { 'idempotency-key': key }), 409, 'ERR_IDEMPOTENCY_CONFLICT', '/headers/idempotency-key')
 })
 
 t.test('OpenAPI documents both request bodies', async (t) => {
