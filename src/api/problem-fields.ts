@@ -17,10 +17,11 @@ export function apiField(field: string | undefined, part?: string): string | und
   if (field === '/body' || field === 'body') return ''
   if (field === 'url') return '/path'
   if (field.startsWith('/')) return field
+  // Header names are written as HTTP spells them (Content-Type, Idempotency-Key, Authorization, Range).
+  if (/[A-Z]/.test(field)) return `/headers/${field.toLowerCase()}`
   if (PATH_PARAMS.has(field)) return `/path/${field}`
   if (QUERY_PARAMS.has(field)) return `/query/${field}`
-  // What is left are header names (Content-Type, Idempotency-Key, Authorization, Range, …).
-  return `/headers/${field.toLowerCase()}`
+  return `/${field}` // a member of the JSON body
 }
 
 function normalized(e: SarabanError, part?: string): SarabanError {

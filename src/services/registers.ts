@@ -213,9 +213,9 @@ export class Registers {
   cancel(series: RegisterSeries, number: number, at: Date | number, reason: string): RegisterEntry {
     this.book(series.book)
     const e = this.#d.store.get(series, number)
-    if (!e) throw new SarabanError('ERR_NOT_FOUND', `Register ${series.book} ${series.year + 543} of ${series.agency} has no number ${number}.`, { field: 'number' })
+    if (!e) throw new SarabanError('ERR_NOT_FOUND', `Register ${series.book} ${series.year + 543} of ${series.agency} has no number ${number}.`, { field: '/path/number' })
     if (!this.#d.store.cancel(series, number, ms(at), reason)) {
-      throw new SarabanError('ERR_REGISTER_ENTRY_CANCELLED', `Number ${number} of ${series.book} ${series.year + 543} is already cancelled.`, { field: 'number' })
+      throw new SarabanError('ERR_REGISTER_ENTRY_CANCELLED', `Number ${number} of ${series.book} ${series.year + 543} is already cancelled.`, { field: '/path/number' })
     }
     return this.#d.store.get(series, number)!
   }

@@ -66,7 +66,7 @@ t.test('supplied numbers: only the next one; taken and gap refused', async (t) =
   t.match(ok.body, { book: 'receive', number: next, entry: { from: 'สำนักงาน ก.พ.', letterNumber: 'นร 1008/ว 12' } })
   t.notOk('letterNumber' in ok.body, 'receive books give no letter number')
   const taken = await call(moi, 'POST', '/api/v1/registers/receive/numbers', { number: next, subject: 'ซ้ำ' })
-  t.match(taken, { status: 409, body: { code: 'ERR_REGISTER_NUMBER_TAKEN', field: 'number' } })
+  t.match(taken, { status: 409, body: { code: 'ERR_REGISTER_NUMBER_TAKEN', field: '/number' } })
   const gap = await call(moi, 'POST', '/api/v1/registers/receive/numbers', { number: next + 5, subject: 'ข้าม' })
   t.match(gap, { status: 409, body: { code: 'ERR_REGISTER_NUMBER_NOT_NEXT' } })
   const classified = await call(moi, 'POST', '/api/v1/registers/classified/numbers', { subject: 'ลับ' })
