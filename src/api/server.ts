@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { createHash } from 'node:crypto'
-import { problemHandler, notFoundHandler } from '../http/problem.js'
+import { apiProblemHandler, methodNotAllowed } from './problem-fields.js'
 import { fastifyConnectionOptions, limitConnections, nodeServerOptions } from '../http/listener.js'
 import type { ConnectionLimits } from '../config/types.js'
 import { parseJsonBody } from './json-body.js'
@@ -91,8 +91,8 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     return503OnClosing: true,
   })
   limitConnections(app.server, deps.connections)
-  app.setErrorHandler(problemHandler)
-  app.setNotFoundHandler(notFoundHandler)
+  app.setErrorHandler(apiProblemHandler)
+  app.setNotFoundHandler(methodNotAllowed(app))
   // Issue 13 §1: attachments are served on the origin of /docs. No answer is sniffed into HTML, and
   // none may run or frame anything; /docs (Swagger UI) keeps what it needs (its own scripts, styles).
   app.addHook('onSend', async (request, reply) => {

@@ -15,7 +15,8 @@ export interface NoticesAbout {
 const iso = (ms: number | null | undefined) => (ms == null ? undefined : isoTime(ms))
 
 const noticeOf = (r: NoticeRow) => JSON.parse(r.noticeJson) as Notice
-const registerView = (n: Notice) => ({ book: n.register!.book, year: n.register!.year, yearBE: buddhistYear(n.register!.year), receiveNumber: n.register!.number })
+// Years in the API are Buddhist-era (README "Conventions"); the notice on the wire carries the Common Era (PROTOCOL.md §18.2).
+const registerView = (n: Notice) => ({ book: n.register!.book, year: buddhistYear(n.register!.year), number: n.register!.number })
 
 /** An outgoing notice and its delivery (PROTOCOL.md §18.5): pending until sealed into the outbox. */
 export function noticeDeliveryView(r: NoticeRow) {
@@ -59,11 +60,12 @@ export function inboxNoticesView(about: NoticesAbout) {
     ...(a?.type === 'rejected' ? { rejection: { reasonCode: a.reasonCode!, reason: a.reason!, rejectedAt: a.at, notice: noticeDeliveryView(answer!) } } : {}),
     ...(w ? { withdrawal: { reason: w.reason!, withdrawnAt: w.at, receivedAt: isoTime(withdrawal!.createdAt), noticeMessageId: withdrawal!.messageId } } : {}),
     // The sender disputes our acceptance's receive number (PROTOCOL.md §18.4): the registration stands.
-    ...(d ? { dispute: { book: d.register!.book, year: d.register!.year, receiveNumber: d.register!.number, reason: d.reason!, disputedAt: d.at, receivedAt: isoTime(dispute!.createdAt), noticeMessageId: dispute!.messageId } } : {}),
+    ...(d ? { dispute: { ...registerView(d!), reason: d.reason!, disputedAt: d.at, receivedAt: isoTime(dispute!.createdAt), noticeMessageId: dispute!.messageId } } : {}),
   }
 }
 
-export function recipientView(m: OutboxMessageMeta, about?: NoticesAbout, now = Date.now()) {
+/** `withReceipt`: embed the signed receipt (GET /api/v1/letters/{id}?include=receipts; issue 20 §8). */
+export function recipientView(m: OutboxMessageMeta, about?: NoticesAbout, now = Date.now(), withReceipt = false) {
   // PROTOCOL.md §7.3: from the deadline event raised last; the window is the watch's business, so
   // here only a passed deadline is judged from the clock.
   const shown = shownStatus(m.status, m.lastErrorCode)
@@ -78,7 +80,7 @@ export function recipientView(m: OutboxMessageMeta, about?: NoticesAbout, now = 
     ...(m.status === 'queued' && m.attempts > 0 ? { nextAttemptAt: iso(m.nextAttemptAt) } : {}),
     ...(m.lastErrorCode ? { lastError: { code: m.lastErrorCode, detail: m.lastErrorDetail ?? '' } } : {}),
     ...(m.deliveredAt != null ? { deliveredAt: iso(m.deliveredAt) } : {}),
-    ...(m.receipt ? { receipt: m.receipt } : {}),
+    ...(withReceipt && m.receipt ? { receipt: m.receipt } : {}),
     envelopeSha256: m.envelopeSha256,
     ...(deadline !== undefined ? { deadline } : {}),
   }
@@ -86,15 +88,16 @@ export function recipientView(m: OutboxMessageMeta, about?: NoticesAbout, now = 
 
 const statusOf = (messages: readonly OutboxMessageMeta[]) => letterStatus(messages.map((m) => shownStatus(m.status, m.lastErrorCode)))
 
-/** `notices`: per recipient message id, the notices about it (absent: no notice members shown). */
-export function letterView(l: OutboxLetter, messages: readonly OutboxMessageMeta[], notices?: ReadonlyMap<string, NoticesAbout>) {
+/** `notices`: per recipient message id, the notices about it (absent: no notice members shown);
+ *  `withReceipts`: each recipient's signed receipt embedded (absent: the light status). */
+export function letterView(l: OutboxLetter, messages: readonly OutboxMessageMeta[], notices?: ReadonlyMap<string, NoticesAbout>, withReceipts = false) {
   return {
     id: l.id,
     createdAt: isoTime(l.createdAt),
     sender: l.senderAgency,
     status: statusOf(messages),
     letter: JSON.parse(l.letterJson) as unknown,
-    recipients: messages.map((m) => recipientView(m, notices ? notices.get(m.messageId) ?? {} : undefined)),
+    recipients: messages.map((m) => recipientView(m, notices ? notices.get(m.messageId) ?? {} : undefined, Date.now(), withReceipts)),
   }
 }
 

@@ -72,6 +72,6 @@ export async function ecmsDemo(o: EcmsDemo): Promise<void> {
   const reg = await o.api(o.mofApi, 'dev-mof-key', `/api/v1/inbox/${item.id}/register`, { method: 'POST', body: JSON.stringify({}) })
   const receipt = await pull('ReceiveLetterNotifier', letterId)
   const accepted = await pull('AcceptLetterNotifier', letterId)
-  o.say(`   mof (REST API) registered it as receive number ${reg.registration.receiveNumber}; dga's e-CMS client pulled ReceiveLetterNotifier (AcceptDate ${receipt.text('AcceptDate')}) and AcceptLetterNotifier with AcceptID ${accepted.text('AcceptID')}, AcceptDepartment ${accepted.text('Code')}`)
-  if (accepted.text('AcceptID') !== String(reg.registration.receiveNumber)) throw new Error('the AcceptID is not mof\'s receive number')
+  o.say(`   mof (REST API) registered it as receive number ${reg.registration.number}; dga's e-CMS client pulled ReceiveLetterNotifier (AcceptDate ${receipt.text('AcceptDate')}) and AcceptLetterNotifier with AcceptID ${accepted.text('AcceptID')}, AcceptDepartment ${accepted.text('Code')}`)
+  if (accepted.text('AcceptID') !== String(reg.registration.number)) throw new Error('the AcceptID is not mof\'s receive number')
 }

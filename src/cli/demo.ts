@@ -150,7 +150,7 @@ Options:
         const r = (await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${sent.id}`)).recipients.find((x: any) => x.agency === 'mof')
         return r.state === 'accepted' ? r : undefined
       })
-      say(`⑥ mof registered it: receive number ${reg.registration.receiveNumber} of its ${reg.registration.book} register ${reg.registration.yearBE}; moi received the signed acceptance — mof is “accepted”, receive number ${accepted.accepted.receiveNumber}`)
+      say(`⑥ mof registered it: receive number ${reg.registration.number} of its ${reg.registration.book} register ${reg.registration.year}; moi received the signed acceptance — mof is “accepted”, receive number ${accepted.accepted.number}`)
       await api(nodes.dga!.apiUrl, 'dev-dga-key', `/api/v1/inbox/${toDga.messageId}/reject`, { method: 'POST', body: JSON.stringify({ reasonCode: 'wrong-agency', reason: 'เรื่องนี้อยู่ในอำนาจของสำนักงานปลัดกระทรวงดิจิทัลเพื่อเศรษฐกิจและสังคม' }) })
       const rejected = await until('dga’s rejection at moi', async () => {
         const r = (await api(moi.apiUrl, 'dev-moi-key', `/api/v1/letters/${sent.id}`)).recipients.find((x: any) => x.agency === 'dga')
@@ -172,7 +172,7 @@ Options:
         return m.state === 'withdrawn' ? m : undefined
       })
       say(`⑧ moi withdrew a second letter (${second.letter.number}) before mof registered it; mof’s inbox shows it “withdrawn”: “${withdrawn.withdrawal.reason}”`)
-      const events = await api(nodes.mof!.apiUrl, 'dev-mof-key', '/api/v1/events?after=0', { headers: { accept: 'application/json' } })
+      const events = await api(nodes.mof!.apiUrl, 'dev-mof-key', '/api/v1/events', { headers: { accept: 'application/json' } })
       const counts = new Map<string, number>()
       for (const e of events.items) counts.set(e.type, (counts.get(e.type) ?? 0) + 1)
       say(`⑨ mof’s saraban system was told (GET /api/v1/events, also as server-sent events and webhooks): ${[...counts].map(([t, n]) => `${n} × ${t}`).join(', ')}`)

@@ -93,7 +93,7 @@ export function shownStatus(status: RecipientStatus, lastErrorCode: string | nul
   return status === 'failed' && lastErrorCode === CANCELLED_CODE ? 'cancelled' : status
 }
 
-export type LetterStatus = ShownStatus | 'partially_failed'
+export type LetterStatus = ShownStatus | 'partially-failed'
 
 /** A letter's state is the aggregate over its recipients (PROTOCOL.md §7.3); cancelled recipients
  *  count only when all are. */
@@ -104,7 +104,7 @@ export function letterStatus(shown: readonly ShownStatus[]): LetterStatus {
   if (s.size === 0) return 'queued'
   if (s.size === 1) return [...s][0]!
   if (s.has('sending') || s.has('queued')) return 'sending'
-  return 'partially_failed'
+  return 'partially-failed'
 }
 
 // ---- After a failed attempt ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ export const schemaIds = {
   apiInboxList: 'urn:saraban:api:inbox-list:v1',
   apiInboxMessage: 'urn:saraban:api:inbox-message:v1',
   apiListQuery: 'urn:saraban:api:list-query:v1',
+  apiLetterQuery: 'urn:saraban:api:letter-query:v1',
   apiIdParams: 'urn:saraban:api:id-params:v1',
   apiAttachmentParams: 'urn:saraban:api:attachment-params:v1',
   apiProblem: 'urn:saraban:api:problem:v1',

@@ -197,7 +197,7 @@ export class Registers {
     const seen = this.#d.store.byMessage(input.agency, input.messageId)
     if (seen) {
       if ((input.book !== undefined && input.book !== seen.book) || (input.number !== undefined && input.number !== seen.number)) {
-        throw new SarabanError('ERR_ALREADY_REGISTERED', `Message ${input.messageId} is already registered as number ${seen.number} of ${seen.book} ${seen.year + 543}; a letter is registered once.`, { field: input.number !== undefined ? 'number' : 'book' })
+        throw new SarabanError('ERR_ALREADY_REGISTERED', `Message ${input.messageId} is already registered as number ${seen.number} of ${seen.book} ${seen.year + 543}; a letter is registered once.`, { field: input.number !== undefined ? '/number' : '/book' })
       }
       return { book: seen.book, year: seen.year, number: seen.number, created: false, recordedAt: seen.recordedAt }
     }
@@ -278,13 +278,13 @@ export class Registers {
   cancel(series: RegisterSeries, number: number, at: Date | number, reason: string, acknowledged: (messageId: string) => boolean = () => false): RegisterEntry {
     this.book(series.book)
     const e = this.#d.store.get(series, number)
-    if (!e) throw new SarabanError('ERR_NOT_FOUND', `Register ${series.book} ${series.year + 543} of ${series.agency} has no number ${number}.`, { field: 'number' })
+    if (!e) throw new SarabanError('ERR_NOT_FOUND', `Register ${series.book} ${series.year + 543} of ${series.agency} has no number ${number}.`, { field: '/path/number' })
     // Issue 20 §13, PROTOCOL.md §18.2: the sender holds a signed acceptance naming this number.
     if (e.status === 'active' && e.messageId !== null && acknowledged(e.messageId)) {
-      throw new SarabanError('ERR_REGISTER_ENTRY_ACKNOWLEDGED', `Number ${number} of ${series.book} ${series.year + 543} was sent to the sender in a signed acceptance of message ${e.messageId}, so it stays in the register: note a correction in remarks and ask the sender to dispute the number (POST /api/v1/letters/{id}/dispute on their node, PROTOCOL.md §18.4).`, { field: 'number' })
+      throw new SarabanError('ERR_REGISTER_ENTRY_ACKNOWLEDGED', `Number ${number} of ${series.book} ${series.year + 543} was sent to the sender in a signed acceptance of message ${e.messageId}, so it stays in the register: note a correction in remarks and ask the sender to dispute the number (POST /api/v1/letters/{id}/dispute on their node, PROTOCOL.md §18.4).`, { field: '/path/number' })
     }
     if (!this.#d.store.cancel(series, number, ms(at), reason)) {
-      throw new SarabanError('ERR_REGISTER_ENTRY_CANCELLED', `Number ${number} of ${series.book} ${series.year + 543} is already cancelled.`, { field: 'number' })
+      throw new SarabanError('ERR_REGISTER_ENTRY_CANCELLED', `Number ${number} of ${series.book} ${series.year + 543} is already cancelled.`, { field: '/path/number' })
     }
     return this.#d.store.get(series, number)!
   }

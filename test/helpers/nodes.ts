@@ -171,7 +171,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> 
 
 export async function waitForRecipient(node: TestNode, letterId: string, status: string, timeoutMs?: number) {
   return waitFor(`letter ${letterId} → ${status}`, async () => {
-    const r = await call(node, 'GET', `/api/v1/letters/${letterId}`)
+    const r = await call(node, 'GET', `/api/v1/letters/${letterId}?include=receipts`)
     return r.body.recipients?.every((x: { status: string }) => x.status === status) ? r.body : undefined
   }, timeoutMs)
 }

@@ -17,6 +17,6 @@ t.test('POST /api/v1/letters with no body: 400 ERR_REQUEST_INVALID, nothing stor
   t.match(res.headers.get('content-type'), /^application\/problem\+json/)
   const body = (await res.json()) as { code: string; field: string }
   t.equal(body.code, 'ERR_REQUEST_INVALID')
-  t.equal(body.field, 'body')
+  t.equal(body.field, '', 'the whole body (a JSON Pointer)')
   t.equal((moi.ctx!.db.sqlite.prepare('SELECT count(*) AS n FROM letters').get() as { n: number }).n, 0, 'no letter stored')
 })

@@ -39,7 +39,7 @@ t.test('unsupported media types are 415 ERR_UNSUPPORTED_MEDIA_TYPE naming Conten
       t.match(a.type, /^application\/problem\+json/, name)
       const p = JSON.parse(a.text)
       t.equal(p.code, 'ERR_UNSUPPORTED_MEDIA_TYPE', name)
-      t.equal(p.field, 'Content-Type', name)
+      t.equal(p.field, '/headers/content-type', name)
       t.match(p.detail, /application\/json/, `${name}: the accepted type is named`)
     }
   }
@@ -52,6 +52,7 @@ t.test('framework answers are problem+json without the URL', async (t) => {
   const cases: Array<[string, Awaited<ReturnType<typeof send>>, number, string]> = [
     ['unknown route', await send('GET', `/api/v1/${marker}?q=${marker}`, {}), 404, 'ERR_NOT_FOUND'],
     ['wrong method', await send('DELETE', `/api/v1/letters?${marker}`, {}), 405, 'ERR_METHOD_NOT_ALLOWED'],
+    ['wrong method on a path with a parameter', await send('DELETE', `/api/v1/letters/0b7f3c1e-5d2a-4f8e-9c3b-1a2b3c4d5e6f?${marker}`, {}), 405, 'ERR_METHOD_NOT_ALLOWED'],
     ['long path segment', await send('GET', `/api/v1/letters/${marker}${'a'.repeat(600)}`, {}), 414, 'ERR_URI_TOO_LONG'],
   ]
   for (const [name, a, status, code] of cases) {
@@ -61,6 +62,7 @@ t.test('framework answers are problem+json without the URL', async (t) => {
     t.notMatch(a.text, marker, `${name}: the URL is not echoed`)
   }
   t.match(cases[1]![1].allow ?? '', /POST/, 'Allow names the methods the resource answers')
+  t.match(cases[2]![1].allow ?? '', /GET/, 'also for a path with a parameter (issue 20 §5)')
 
   const port = Number(new URL(net.nodes.moi!.apiUrl!).port)
   const raw = (head: string) => rawRequest({ port, head: `${head}\r\nConnection: close` })

@@ -196,7 +196,7 @@ t.test('Idempotency-Key: a retry with a new boundary replays; different bytes ar
   t.equal(again.body.id, first.body.id)
   const other = Buffer.from(bytes)
   other[0]! ^= 1
-  await refused(t, await post(moi, make(other), { 'idempotency-key': key }), 422, 'ERR_IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key')
+  await refused(t, await post(moi, make(other), { 'idempotency-key': key }), 422, 'ERR_IDEMPOTENCY_KEY_REUSED', '/headers/idempotency-key')
 })
 
 t.test('OpenAPI documents both request bodies', async (t) => {

@@ -21,7 +21,7 @@ async function refused(t: Test, res: { status: number; headers: Headers; body: a
 
 t.test('authentication', async (t) => {
   const res = await fetch(net.nodes.moi!.apiUrl + '/api/v1/outbox')
-  await refused(t, { status: res.status, headers: res.headers, body: (await res.json()) as any }, 401, 'ERR_UNAUTHORIZED', 'Authorization')
+  await refused(t, { status: res.status, headers: res.headers, body: (await res.json()) as any }, 401, 'ERR_UNAUTHORIZED', '/headers/authorization')
   const wrong = await fetch(net.nodes.moi!.apiUrl + '/api/v1/outbox', { headers: { authorization: 'Bearer nope' } })
   t.equal(wrong.status, 401)
   const health = await fetch(net.nodes.moi!.apiUrl + '/healthz')
@@ -60,7 +60,8 @@ t.test('unknown ids are 404 problems', async (t) => {
   await refused(t, await call(net.nodes.moi!, 'GET', `/api/v1/letters/${randomUUID()}`), 404, 'ERR_NOT_FOUND')
   await refused(t, await call(net.nodes.moi!, 'GET', `/api/v1/inbox/${randomUUID()}`), 404, 'ERR_NOT_FOUND')
   await refused(t, await call(net.nodes.moi!, 'GET', '/api/v1/nothing-here'), 404, 'ERR_NOT_FOUND')
-  await refused(t, await call(net.nodes.moi!, 'GET', '/api/v1/letters/not-a-uuid'), 400, 'ERR_REQUEST_INVALID', '/id')
+  await refused(t, await call(net.nodes.moi!, 'GET', '/api/v1/letters/not-a-uuid'), 400, 'ERR_REQUEST_INVALID', '/path/id')
+  t.equal((await call(net.nodes.moi!, 'GET', `/api/v1/letters/${randomUUID()}`)).body.field, '/path/id', 'a 404 names the path parameter the same way (issue 20 §5)')
 })
 
 t.test('outbox pages with an opaque cursor, newest first, without gaps', async (t) => {
@@ -76,7 +77,7 @@ t.test('outbox pages with an opaque cursor, newest first, without gaps', async (
     cursor = page.body.nextCursor
   } while (cursor)
   t.same(seen, [...ids].reverse())
-  await refused(t, await call(moi, 'GET', '/api/v1/outbox?cursor=Zm9v'), 400, 'ERR_REQUEST_INVALID', '/cursor')
+  await refused(t, await call(moi, 'GET', '/api/v1/outbox?cursor=Zm9v'), 400, 'ERR_REQUEST_INVALID', '/query/cursor')
 })
 
 t.test('node, directory and OpenAPI', async (t) => {

@@ -62,7 +62,7 @@ for (const profiles of [['cms-v1'], ['jose-v2', 'jose-v1']]) {
       t.ok(heads + contents.bytes >= ALL.length * pdf.length)
     }
 
-    const status = async () => (await hq.call('hq', 'GET', `/api/v1/letters/${letterId}`)).body as { status: string; recipients: Recipient[] }
+    const status = async () => (await hq.call('hq', 'GET', `/api/v1/letters/${letterId}?include=receipts`)).body as { status: string; recipients: Recipient[] }
     const byAgency = (s: { recipients: Recipient[] }) => new Map(s.recipients.map((r) => [r.agency, r]))
     // Everyone reachable is delivered while node-c is down and a-gone is refused.
     const first = await waitFor('A and B delivered, a-gone failed, C retrying', async () => {
@@ -129,7 +129,7 @@ for (const profiles of [['cms-v1'], ['jose-v2', 'jose-v1']]) {
       const s = await status()
       return C.every((id) => byAgency(s).get(id)!.status === 'delivered') ? s : undefined
     }, 60_000)
-    t.equal(last.status, 'partially_failed', 'delivered to all but the refused one')
+    t.equal(last.status, 'partially-failed', 'delivered to all but the refused one')
     for (const id of C) t.equal(byAgency(last).get(id)!.envelopeSha256, m.get(id)!.envelopeSha256, `${id}: the retry sent the stored bytes`)
     t.same(hq.ctx!.outbox.counts(), { queued: 0, sending: 0, delivered: ALL.length - 1, failed: 1 })
     // Issue 5 §6: the sender's saraban system is told once per recipient (events table, PROTOCOL.md §7.3).

@@ -217,7 +217,7 @@ t.test('e-CMS client → node A (gateway) → node B', async (t) => {
     })
     t.equal(tagText(states.a, 'ProcessStatus'), 'ACCEPTED')
     t.match(tagText(states.a, 'AcceptID'), /^[1-9][0-9]*$/, 'the receive number B registered it under')
-    t.equal(tagText(states.a, 'AcceptID'), String(reg.body.registration.receiveNumber))
+    t.equal(tagText(states.a, 'AcceptID'), String(reg.body.registration.number))
     t.equal(tagText(states.a, 'ProcessStatusDescription'), 'ปลายทางลงเลขรับหนังสือ')
     t.equal(tagText(states.r, 'ProcessStatus'), 'INVALID', 'misaddressed reads as InvalidLetter in e-CMS terms')
   })

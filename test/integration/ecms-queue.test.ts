@@ -80,7 +80,7 @@ t.test('e-CMS → node A → node B → e-CMS, Receive and Accept back with the 
   t.equal((await mof(notifier('AcceptLetterNotifier', { ...key, acceptId: '43' }))).error, 'ECMS-E044', 'a second acceptance is refused')
 
   const inboxItem = (await call(net.nodes.mof!, 'GET', '/api/v1/inbox')).body.items[0]
-  t.equal((await call(net.nodes.mof!, 'GET', `/api/v1/inbox/${inboxItem.id}`)).body.registration?.receiveNumber, 42, 'the AcceptID is the receive number in the register')
+  t.equal((await call(net.nodes.mof!, 'GET', `/api/v1/inbox/${inboxItem.id}`)).body.registration?.number, 42, 'the AcceptID is the receive number in the register')
   const book = (await call(net.nodes.mof!, 'GET', '/api/v1/registers/receive')).body
   t.same(book.entries.map((e: { number: number }) => e.number), Array.from({ length: 42 }, (_, i) => i + 1), 'no gap: numbers 1–41, given by the client\'s own register, are recorded before 42')
   t.equal(book.entries[41].messageId, inboxItem.id)
@@ -173,7 +173,7 @@ t.test('REST API ⇄ e-CMS: a REST letter looks like any e-CMS letter, and answe
     const r = await call(net.nodes.dga!, 'GET', `/api/v1/letters/${sent.body.id ?? sent.body.letterId}`)
     return r.body.recipients?.[0]?.accepted ? r.body : undefined
   })
-  t.equal(view.recipients[0].accepted.receiveNumber, 50, 'the REST sender sees the AcceptID as receive number')
+  t.equal(view.recipients[0].accepted.number, 50, 'the REST sender sees the AcceptID as receive number')
 
   // e-CMS → REST: dga registers through the API; moi's client pulls the AcceptLetterNotifier.
   const moi = moiClient()
@@ -239,7 +239,7 @@ t.test('InvalidAcceptIDNotifier both ways: the sender disputes AcceptID 42, the 
   const item = (await call(net.nodes.mof!, 'GET', '/api/v1/inbox')).body.items.find((i: { number?: string }) => i.number === key.letterId)
   const msg = (await call(net.nodes.mof!, 'GET', `/api/v1/inbox/${item.id}`)).body
   t.equal(msg.state, 'registered', 'the acceptance stands')
-  t.equal(msg.dispute?.receiveNumber, 42)
+  t.equal(msg.dispute?.number, 42)
   t.match(msg.dispute?.reason, /InvalidAcceptIDNotifier/)
   const events = (await call(net.nodes.mof!, 'GET', '/api/v1/events?types=letter.disputed', undefined, { accept: 'application/json' })).body
   t.ok(JSON.stringify(events).includes('letter.disputed'), 'mof\'s saraban system is told (event letter.disputed)')

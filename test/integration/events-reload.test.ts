@@ -16,9 +16,9 @@ import { waitFor, thaiLetter } from '../helpers/nodes.js'
 interface Frame { id?: string; event?: string; data?: string }
 
 /** A minimal EventSource over fetch: the frames as they arrive, and whether the server ended it. */
-async function openStream(node: HostingNode, key: string, query = '') {
+async function openStream(node: HostingNode, key: string, query = '', headers: Record<string, string> = {}) {
   const abort = new AbortController()
-  const res = await fetch(`${node.apiUrl}/api/v1/events${query}`, { headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' }, signal: abort.signal })
+  const res = await fetch(`${node.apiUrl}/api/v1/events${query}`, { headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream', ...headers }, signal: abort.signal })
   const frames: Frame[] = []
   let ended = false
   const reading = (async () => {
@@ -141,7 +141,7 @@ tap.test('reloads of hosted agencies reach open streams and pending webhooks', a
     const b = net.nodes['node-b']!
     const m3 = await send('b3')
     const before4 = await send('b4') // b4's, committed before the key covered b4
-    const all = await openStream(b, apiKeyOf('b3'), '?after=0') // replays b3's events, then live
+    const all = await openStream(b, apiKeyOf('b3'), '', { 'last-event-id': '0' }) // replays b3's events, then live
     const only3 = await openStream(b, apiKeyOf('b3'), '?agency=b3')
     await waitFor('b3\'s letter replayed', () => all.letters().some((e) => e.messageId === m3))
     // key-b3 leaves b3's file for b4's (one rescan: b3.json is read before b4.json).

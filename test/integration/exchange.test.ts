@@ -33,7 +33,11 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       const done = await waitForRecipient(moi, sent.body.id, 'delivered')
       const r = done.recipients[0]
       t.equal(r.status, 'delivered')
-      t.ok(r.receipt, 'the receipt is shown')
+      t.ok(r.receipt, 'the receipt is shown with ?include=receipts')
+      const light = await call(moi, 'GET', `/api/v1/letters/${sent.body.id}`)
+      t.equal(light.body.recipients[0].status, 'delivered')
+      t.notOk('receipt' in light.body.recipients[0], 'the status is light by default (issue 20 §8)')
+      t.equal((await call(moi, 'GET', `/api/v1/letters/${sent.body.id}?include=everything`)).status, 400, 'include takes known values only')
       t.equal(r.profile, profileId, 'sealed with the profile the recipient accepts')
       const { claims } = await moi.ctx!.profiles.get(profileId).verifyReceipt(receiptFromText(profileId, r.receipt))
       t.equal(claims.profile, profileId)

@@ -43,16 +43,17 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       const reg = await call(mof, 'POST', `/api/v1/inbox/${toMof.messageId}/register`, { action: 'เสนอปลัดกระทรวง' })
       t.equal(reg.status, 200, `answered ${reg.body.code ?? reg.status}`)
       t.equal(reg.body.state, 'registered')
-      t.equal(reg.body.registration.receiveNumber, 1, 'the first receive number of the year')
+      t.equal(reg.body.registration.number, 1, 'the first receive number of the year')
       t.equal(reg.body.registration.book, 'receive')
-      t.equal(reg.body.registration.yearBE, reg.body.registration.year + 543)
+      t.equal(reg.body.registration.year, new Date().getUTCFullYear() + 543, 'the year is Buddhist-era, as in the registers (issue 20 §6)')
+      t.notOk('yearBE' in reg.body.registration, 'one year, not two')
 
       const accepted = await waitState(moi, sent.body.id, 'mof', 'accepted')
-      t.equal(accepted.accepted.receiveNumber, 1, 'the sender sees the receive number')
+      t.equal(accepted.accepted.number, 1, 'the sender sees the receive number')
       t.equal(accepted.accepted.book, 'receive')
       t.equal(accepted.accepted.registeredAt, reg.body.registration.registeredAt)
       t.equal(accepted.status, 'delivered', 'the delivery status stays what it was')
-      const book = await call(mof, 'GET', `/api/v1/registers/receive?year=${reg.body.registration.yearBE}`)
+      const book = await call(mof, 'GET', `/api/v1/registers/receive?year=${reg.body.registration.year}`)
       const entry = book.body.entries.find((e: { messageId?: string }) => e.messageId === toMof.messageId)
       t.match(entry, { number: 1, letterNumber: 'มท 0201.2/1590', action: 'เสนอปลัดกระทรวง' }, 'the receive register has the entry')
       // Issue 20 §13: the sender holds a signed acceptance naming receive number 1, so it stays.
@@ -62,7 +63,7 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       t.equal(list.body.items.find((i: { id: string }) => i.id === toMof.messageId).state, 'registered')
       // The sender's register got the letter when it was sent (README "Registers"): a number given by
       // the sender's own send book, in the transaction that stored the letter.
-      const sendBook = await call(moi, 'GET', `/api/v1/registers/send?year=${reg.body.registration.yearBE}&agency=moi`)
+      const sendBook = await call(moi, 'GET', `/api/v1/registers/send?year=${reg.body.registration.year}&agency=moi`)
       t.match(sendBook.body.entries.find((e: { letterId?: string }) => e.letterId === sent.body.id), { book: 'send', letterNumber: 'มท 0201.2/1590', subject: thaiLetter(['mof']).subject }, 'the send register has the sent letter')
 
       // The acceptance is a signed message with its own receipt, signed by the letter's sender.
@@ -146,6 +147,8 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       const accEv = (await events(moi, 'letter.accepted')).find((e) => e.messageId === toMof.messageId)
       t.equal(accEv?.letterId, sent.body.id, 'letter.accepted names the letter')
       t.equal(dataOf(moi, 'moi', accEv!.id).register?.number, 1, 'with the receive number')
+      t.same(dataOf(moi, 'moi', accEv!.id).register, { book: 'receive', year: reg.body.registration.year, number: 1 }, 'the register as the API shows it: the same Buddhist-era year (issue 20 §6)')
+      t.equal(dataOf(moi, 'moi', accEv!.id).noticeMessageId, accepted.accepted.noticeMessageId, 'the notice id has one name (issue 20 §4)')
       const wEv = await waitFor('letter.withdrawn event', async () => (await events(dga, 'letter.withdrawn')).find((e) => e.messageId === toDga.messageId))
       t.equal(dataOf(dga, 'dga', wEv.id).reason, 'ขอลบหนังสือเพื่อส่งใหม่')
 
@@ -229,8 +232,8 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       t.equal((await call(mof, 'GET', `/api/v1/inbox/${mid}`)).body.state, 'received', 'a refused registration leaves nothing behind')
       const ok = await call(mof, 'POST', `/api/v1/inbox/${mid}/register`, { number: 2 })
       t.equal(ok.status, 200, `answered ${ok.body.code ?? ok.status}`)
-      t.equal(ok.body.registration.receiveNumber, 2)
-      t.equal((await waitState(moi, sent.body.id, 'mof', 'accepted')).accepted.receiveNumber, 2)
+      t.equal(ok.body.registration.number, 2)
+      t.equal((await waitState(moi, sent.body.id, 'mof', 'accepted')).accepted.number, 2)
     })
 
     // Withdrawing a queued recipient (cancelled) or one in flight: test/integration/withdraw-queued.test.ts.

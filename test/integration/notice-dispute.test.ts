@@ -44,7 +44,7 @@ t.test('a dispute of an accepted letter reaches the recipient; a second one is r
     return m.dispute ? m : undefined
   })
   t.equal(msg.state, 'registered')
-  t.match(msg.dispute, { book: 'receive', receiveNumber: msg.registration.receiveNumber, reason: 'เลขรับไม่ตรงกับทะเบียนของผู้ส่ง' }, 'it names exactly the acceptance\'s register entry')
+  t.match(msg.dispute, { book: 'receive', number: msg.registration.number, reason: 'เลขรับไม่ตรงกับทะเบียนของผู้ส่ง' }, 'it names exactly the acceptance\'s register entry')
   t.equal((await recipientOf(net.nodes.moi!, letterId)).disputed.notice.status, 'delivered')
   const again = await call(net.nodes.moi!, 'POST', `/api/v1/letters/${letterId}/dispute`, { recipient: 'mof', reason: 'อีกครั้ง' })
   t.equal(again.status, 409)
@@ -68,7 +68,7 @@ t.test('the recipient refuses a dispute naming another register entry than its a
   const ctx = net.nodes.moi!.ctx!
   const m = ctx.outbox.messagesForLetter(letterId)[0]!
   const accepted = (await call(net.nodes.mof!, 'GET', `/api/v1/inbox/${inboxId}`)).body.registration
-  const notice: Notice = { type: 'disputed', messageId: m.messageId, envelopeSha256: m.envelopeSha256, at: new Date().toISOString(), register: { book: 'receive', year: accepted.year, number: accepted.receiveNumber + 1 }, reason: 'เลขรับผิด' }
+  const notice: Notice = { type: 'disputed', messageId: m.messageId, envelopeSha256: m.envelopeSha256, at: new Date().toISOString(), register: { book: 'receive', year: accepted.year - 543, number: accepted.number + 1 }, reason: 'เลขรับผิด' }
   const noticeId = randomUUID()
   await ctx.db.write(() => ctx.notices.insertOut({ messageId: noticeId, type: 'disputed', refersTo: m.messageId, fromAgency: 'moi', toAgency: 'mof', noticeJson: JSON.stringify(notice), createdAt: Date.now() }))
   // A recorded notice not sealed yet is sealed at start (PROTOCOL.md §18.5).

@@ -89,7 +89,7 @@ t.test('give-up horizon by time on an injected clock; deliverBy passing does not
   const sent = await call(moi, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof'], { deliverBy }) })
   t.equal(sent.status, 202, JSON.stringify(sent.body))
   await waitFor('the circuit opened', async () => (await peers(moi)).find((p) => p.state !== 'up' && p.failures >= 3))
-  const events = async () => (await call(moi, 'GET', '/api/v1/events?after=0', undefined, { accept: 'application/json' })).body.items as Array<{ type: string; data: Record<string, unknown> }>
+  const events = async () => (await call(moi, 'GET', '/api/v1/events', undefined, { accept: 'application/json' })).body.items as Array<{ type: string; data: Record<string, unknown> }>
   await waitFor('deliverBy passed: letter.deadline-missed', async () => (await events()).find((e) => e.type === 'letter.deadline-missed'))
   let [r] = await recipients(moi, sent.body.id)
   t.equal(r!.deadline, 'missed', 'PROTOCOL.md §7.3: the deadline is missed…')
@@ -147,7 +147,7 @@ t.test('an operator requeues failed recipients: the API route, its refusals, and
   const twice = await call(moi, 'POST', `/api/v1/letters/${a}/retry`, { recipients: ['mof'] })
   t.equal(twice.status, 409)
   t.equal(twice.body.code, 'ERR_NOT_FAILED', 'a delivered recipient is not sent again')
-  const events = (await call(moi, 'GET', '/api/v1/events?after=0', undefined, { accept: 'application/json' })).body.items as Array<{ type: string; letterId?: string; data: Record<string, unknown> }>
+  const events = (await call(moi, 'GET', '/api/v1/events', undefined, { accept: 'application/json' })).body.items as Array<{ type: string; letterId?: string; data: Record<string, unknown> }>
   t.ok(events.some((e) => e.type === 'letter.requeued' && e.letterId === a && e.data.recipient === 'mof'), 'letter.requeued')
 
   // The CLI, with the key in a file.

@@ -66,7 +66,7 @@ t.test('supplied numbers: only the next one; taken and gap refused', async (t) =
   t.match(ok.body, { book: 'receive', number: next, entry: { from: 'สำนักงาน ก.พ.', letterNumber: 'นร 1008/ว 12' } })
   t.notOk('letterNumber' in ok.body, 'receive books give no letter number')
   const taken = await call(moi, 'POST', '/api/v1/registers/receive/numbers', { number: next, subject: 'ซ้ำ' })
-  t.match(taken, { status: 409, body: { code: 'ERR_REGISTER_NUMBER_TAKEN', field: 'number' } })
+  t.match(taken, { status: 409, body: { code: 'ERR_REGISTER_NUMBER_TAKEN', field: '/number' } })
   const gap = await call(moi, 'POST', '/api/v1/registers/receive/numbers', { number: next + 5, subject: 'ข้าม' })
   t.match(gap, { status: 409, body: { code: 'ERR_REGISTER_NUMBER_NOT_NEXT' } })
   const classified = await call(moi, 'POST', '/api/v1/registers/classified/numbers', { subject: 'ลับ' })
@@ -97,18 +97,18 @@ t.test('a cancelled number stays in the register and is not given again', async 
   t.match(list.body.entries[1], { number: 2, status: 'cancelled' })
 })
 
-t.test('listing: number order, paging with nextAfter, Buddhist-era year, columns', async (t) => {
+t.test('listing: number order, paging with nextCursor, Buddhist-era year, columns', async (t) => {
   const moi = net.nodes.moi!
   const seen: number[] = []
-  let after = 0
+  let cursor: string | undefined
   for (;;) {
-    const page = await call(moi, 'GET', `/api/v1/registers/send?year=${BE()}&limit=15&after=${after}`)
+    const page = await call(moi, 'GET', `/api/v1/registers/send?year=${BE()}&limit=15${cursor ? `&cursor=${cursor}` : ''}`)
     t.equal(page.status, 200)
     t.match(page.body, { agency: 'moi', book: 'send', direction: 'send', year: BE(), title: 'ทะเบียนหนังสือส่ง' })
     t.match(page.body.columns, { number: 'เลขทะเบียนส่ง', letterNumber: 'ที่', letterDate: 'ลงวันที่', from: 'จาก', to: 'ถึง', subject: 'เรื่อง', action: 'การปฏิบัติ', remarks: 'หมายเหตุ' })
     seen.push(...page.body.entries.map((e: { number: number }) => e.number))
-    if (page.body.nextAfter === undefined) break
-    after = page.body.nextAfter
+    if (page.body.nextCursor === undefined) break
+    cursor = page.body.nextCursor
   }
   t.same(seen, Array.from({ length: 41 }, (_, i) => i + 1))
   const other = await call(moi, 'GET', `/api/v1/registers/send?year=${BE() - 1}`)

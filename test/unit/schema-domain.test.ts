@@ -61,7 +61,7 @@ t.test('recipient state machine (PROTOCOL.md §7.3)', async (t) => {
   t.equal(nextStatus('queued', 'expire'), 'failed', 'the horizon passed while it waited')
   t.equal(letterStatus(['delivered', 'delivered']), 'delivered')
   t.equal(letterStatus(['delivered', 'queued']), 'sending')
-  t.equal(letterStatus(['delivered', 'failed']), 'partially_failed')
+  t.equal(letterStatus(['delivered', 'failed']), 'partially-failed')
   t.equal(letterStatus(['failed', 'failed']), 'failed')
   t.equal(letterStatus(['delivered', 'cancelled']), 'delivered', 'a cancelled recipient is left out (PROTOCOL.md §18.4)')
   t.equal(letterStatus(['cancelled', 'cancelled']), 'cancelled', 'unless all are')

@@ -35,7 +35,7 @@ export async function classifiedRoutes(app: FastifyInstance, deps: ClassifiedDep
     schema: { summary: 'Record a TOP_SECRET item dispatched by hand: metadata only, in both classified registers (PROTOCOL.md §19.8)', tags, body: ref(schemaIds.apiClassifiedByHand) },
   }, async (request, reply) => reply.code(202).send(await dispatchByHand(deps, callerOf(request), request.body)))
 
-  app.get<{ Querystring: { direction?: 'in' | 'out'; agency?: string; limit: number; before?: string } }>('/api/v1/classified', {
+  app.get<{ Querystring: { direction?: 'in' | 'out'; agency?: string; limit: number; cursor?: string } }>('/api/v1/classified', {
     schema: { summary: 'The classified register: items sent and received, visible fields only', tags, querystring: ref(schemaIds.apiClassifiedListQuery) },
   }, async (request) => listItems(deps, callerOf(request), request.query))
 

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { SarabanError } from '../../errors.js'
 import { EVENT_TYPES } from '../../domain/events.js'
 import { schemaIds, schemas } from '../../schema/index.js'
-import { listAgencies } from '../paging.js'
+import { decodeSeqCursor, encodeSeqCursor, listAgencies } from '../paging.js'
 import { isoTime } from '../../clock.js'
 import { eventView, keyAccess, resumePoint, type Events } from '../../services/events/index.js'
 import type { WebhookDelivery, WebhookState } from '../../services/events/index.js'
@@ -12,13 +12,13 @@ import type { WebhookDelivery, WebhookState } from '../../services/events/index.
 const ref = (id: string) => ({ $ref: `${id}#` })
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES)
 
-interface EventsQuery { agency?: string; types?: string; after?: number; limit?: number }
+interface EventsQuery { agency?: string; types?: string; cursor?: string; limit?: number }
 
 function parseTypes(types: string | undefined): string[] | undefined {
   if (types === undefined) return undefined
   const list = [...new Set(types.split(','))]
   const unknown = list.filter((t) => !KNOWN_TYPES.has(t))
-  if (unknown.length > 0) throw new SarabanError('ERR_REQUEST_INVALID', `Unknown event type(s): ${unknown.join(', ')}. Known: ${EVENT_TYPES.join(', ')}.`, { field: '/types' })
+  if (unknown.length > 0) throw new SarabanError('ERR_REQUEST_INVALID', `Unknown event type(s): ${unknown.join(', ')}. Known: ${EVENT_TYPES.join(', ')}.`, { field: '/query/types' })
   return list
 }
 
@@ -27,7 +27,7 @@ function lastEventId(request: FastifyRequest): number | undefined {
   const h = request.headers['last-event-id']
   const v = Array.isArray(h) ? h[0] : h
   if (v === undefined || v.trim() === '') return undefined
-  if (!/^(?:0|[1-9][0-9]{0,15})$/.test(v.trim())) throw new SarabanError('ERR_REQUEST_INVALID', 'Last-Event-ID must be the id of an event this node sent (a decimal integer).', { field: 'Last-Event-ID' })
+  if (!/^(?:0|[1-9][0-9]{0,15})$/.test(v.trim())) throw new SarabanError('ERR_REQUEST_INVALID', 'Last-Event-ID must be the id of an event this node sent (a decimal integer).', { field: '/headers/last-event-id' })
   return Number(v.trim())
 }
 
@@ -58,7 +58,7 @@ export async function eventRoutes(app: FastifyInstance, events: Events, hosted: 
   app.get<{ Querystring: EventsQuery }>('/api/v1/events', {
     schema: {
       summary: 'Events of the agencies of this API key: a server-sent event stream, resumable with Last-Event-ID',
-      description: 'text/event-stream (default): replays the events after Last-Event-ID (or ?after=), then stays open and sends new ones as they are committed; `id:` is the event id, `event:` its type, `data:` the event JSON (schema urn:saraban:api:event:v1); a comment line every notifications.heartbeatSeconds. After a reload of hosted-agency files the stream follows its API key: a key that is gone or no longer covers ?agency= gets a last `event: stream.closed` (no id; data {reason, code, message}) and the stream ends; agencies the key newly covers stream from the reload on. With Accept: application/json: one page of events after ?after= (default 0).',
+      description: 'text/event-stream (default): replays the events after Last-Event-ID (or ?cursor=), then stays open and sends new ones as they are committed; `id:` is the event id, `event:` its type, `data:` the event JSON (schema urn:saraban:api:event:v1); a comment line every notifications.heartbeatSeconds. After a reload of hosted-agency files the stream follows its API key: a key that is gone or no longer covers ?agency= gets a last `event: stream.closed` (no id; data {reason, code, message}) and the stream ends; agencies the key newly covers stream from the reload on. With Accept: application/json: one page of events after ?cursor= (default: from the oldest kept), and nextCursor, always present, to poll for the next ones.',
       tags: ['events'],
       querystring: schemas().schema(schemaIds.apiEventsQuery),
       response: { 200: { content: { 'text/event-stream': { schema: { type: 'string' } }, 'application/json': { schema: ref(schemaIds.apiEventList) } } } },
@@ -66,7 +66,7 @@ export async function eventRoutes(app: FastifyInstance, events: Events, hosted: 
   }, async (request, reply) => {
     const agencies = listAgencies(request, request.query.agency)
     const types = parseTypes(request.query.types)
-    const resume = lastEventId(request) ?? request.query.after
+    const resume = lastEventId(request) ?? decodeSeqCursor('events', request.query.cursor)
     if (wantsJson(request)) {
       const asked = resume ?? 0
       const gap = resumePoint(asked, events.store.prunedThrough(), events.store.lastIssuedId())
@@ -74,14 +74,15 @@ export async function eventRoutes(app: FastifyInstance, events: Events, hosted: 
       const items = events.store.after({ agencies, types, afterId: after, limit: request.query.limit ?? 100 })
       return reply.type('application/json').send({
         items: items.map(eventView),
-        lastId: items.length > 0 ? items[items.length - 1]!.id : after,
+        // A feed: the cursor is always given, so that a poller asks again from where it stopped.
+        nextCursor: encodeSeqCursor('events', items.length > 0 ? items[items.length - 1]!.id : after),
         ...(gap ? { truncated: { after: asked, ...gap } } : {}),
       })
     }
     const room = events.streams.roomFor(agencies)
     if (room === 'node') throw new SarabanError('ERR_TOO_MANY_STREAMS', 'Too many event streams are open; retry later, or poll with Accept: application/json.')
     if (room !== true) {
-      throw new SarabanError('ERR_TOO_MANY_AGENCY_STREAMS', `Agency ${room.agency} has as many event streams open as this node allows one agency (notifications.maxStreamsPerAgency); close one, narrow this one with ?agency=, or poll with Accept: application/json.`, { field: 'agency' })
+      throw new SarabanError('ERR_TOO_MANY_AGENCY_STREAMS', `Agency ${room.agency} has as many event streams open as this node allows one agency (notifications.maxStreamsPerAgency); close one, narrow this one with ?agency=, or poll with Accept: application/json.`, { field: '/query/agency' })
     }
     // Without a resume point: only events committed from now on.
     const afterId = resume ?? events.store.lastIssuedId()
@@ -97,7 +98,7 @@ export async function eventRoutes(app: FastifyInstance, events: Events, hosted: 
     }
   })
 
-  app.get<{ Querystring: { agency?: string; state?: WebhookState; limit?: number; before?: number } }>('/api/v1/webhooks/deliveries', {
+  app.get<{ Querystring: { agency?: string; state?: WebhookState; limit?: number; cursor?: string } }>('/api/v1/webhooks/deliveries', {
     schema: {
       summary: 'Webhook endpoints of the agencies of this API key, and each delivery: attempts, last answer, next attempt',
       tags: ['events'],
@@ -107,10 +108,10 @@ export async function eventRoutes(app: FastifyInstance, events: Events, hosted: 
   }, async (request) => {
     const agencies = listAgencies(request, request.query.agency)
     const limit = request.query.limit ?? 50
-    const items = events.store.deliveries({ agencies, state: request.query.state, beforeId: request.query.before, limit })
+    const items = events.store.deliveries({ agencies, state: request.query.state, beforeId: decodeSeqCursor('webhook-deliveries', request.query.cursor), limit })
     const mine = new Set(agencies)
     const endpoints = events.webhooks.status(mine).filter((e) => e.agencies === undefined || e.agencies.some((a) => mine.has(a)))
     const last = items.length === limit ? items[items.length - 1] : undefined
-    return { endpoints, items: items.map(deliveryView), ...(last ? { nextBefore: last.eventId } : {}) }
+    return { endpoints, items: items.map(deliveryView), ...(last ? { nextCursor: encodeSeqCursor('webhook-deliveries', last.eventId) } : {}) }
   })
 }

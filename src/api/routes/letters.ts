@@ -14,11 +14,12 @@ import { checkJsonAttachments } from '../../services/upload-limits.js'
 import type { ApiDeps } from '../server.js'
 import type { OutboxLetter } from '../../services/mailbox/index.js'
 
-/** The letter with each recipient's delivery and notices (PROTOCOL.md §7.3, §18.4). */
-export function letterStatusView(deps: ApiDeps, letter: OutboxLetter) {
+/** The letter with each recipient's delivery and notices (PROTOCOL.md §7.3, §18.4); the receipts
+ *  only when asked for (issue 20 §8: a circular's status stays light for polling). */
+export function letterStatusView(deps: ApiDeps, letter: OutboxLetter, withReceipts = false) {
   const s = deps.mailbox.sentStatus(letter)
   const origin = deps.letterOrigin?.(letter.id)
-  return { ...letterView(s.letter, s.messages, s.notices), ...(origin ? { origin } : {}) }
+  return { ...letterView(s.letter, s.messages, s.notices, withReceipts), ...(origin ? { origin } : {}) }
 }
 
 const ref = (id: string) => ({ $ref: `${id}#` })
@@ -74,16 +75,18 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     })
   })
 
-  app.get<{ Params: { id: string } }>('/api/v1/letters/:id', {
+  app.get<{ Params: { id: string }; Querystring: { include?: 'receipts' } }>('/api/v1/letters/:id', {
     schema: {
       summary: 'A sent letter and the delivery state of each recipient',
+      description: 'Light by default; `?include=receipts` embeds each delivered recipient\'s signed receipt.',
       tags: ['letters'],
       params: schemas().schema(schemaIds.apiIdParams),
+      querystring: schemas().schema(schemaIds.apiLetterQuery),
       response: { 200: ref(schemaIds.apiLetterStatus) },
     },
   }, async (request) => {
     const letter = ownLetter(deps, request, request.params.id)
-    return letterStatusView(deps, letter)
+    return letterStatusView(deps, letter, request.query.include === 'receipts')
   })
 
   app.get<{ Params: { id: string } }>('/api/v1/letters/:id/evidence', {

@@ -21,7 +21,7 @@ export async function logRoutes(app: FastifyInstance, log: LogApi): Promise<void
       },
     }, async (request, reply) => {
       const agency = request.params.agency
-      if (!request.caller.agencies.includes(agency)) throw new SarabanError('ERR_FORBIDDEN', `This API key does not act for agency "${agency}".`, { field: 'agency' })
+      if (!request.caller.agencies.includes(agency)) throw new SarabanError('ERR_FORBIDDEN', `This API key does not act for agency "${agency}".`, { field: '/path/agency' })
       const answer = log.answer(agency, what.replace('proof/', ''), request.query)
       return typeof answer === 'string' ? reply.type(CHECKPOINT_MEDIA_TYPE).send(answer) : answer
     })

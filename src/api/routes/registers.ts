@@ -14,13 +14,14 @@ import { beYearOfCe, ceYearOfBe, columnTitles, registerYear, type RegisterBook, 
 import { registerCsv, CSV_MEDIA_TYPE } from '../../render/register-csv.js'
 import { registerPdf, PDF_MEDIA_TYPE } from '../../render/register-pdf.js'
 import { registerEntryView } from '../register-views.js'
+import { decodeSeqCursor, encodeSeqCursor } from '../paging.js'
 import type { RegisterSeries } from '../../services/registers.js'
 import { bodyFingerprint } from '../../services/idempotency/fingerprint.js'
 import type { ApiDeps } from '../server.js'
 
 const ref = (id: string) => ({ $ref: `${id}#` })
 
-interface Query { year?: number; agency?: string; limit?: number; after?: number }
+interface Query { year?: number; agency?: string; limit?: number; cursor?: string }
 type Facts = { -readonly [K in keyof RegisterFacts]: RegisterFacts[K] }
 interface NumberBody extends Facts { agency?: string; number?: number }
 
@@ -89,12 +90,12 @@ export async function registerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     if (/\btext\/csv\b/i.test(accept)) return sendCsv(reply, book, s)
     if (/\bapplication\/pdf\b/i.test(accept)) return sendPdf(reply, book, s)
     const limit = request.query.limit ?? 1000
-    const entries = registers.store.list(s, { after: request.query.after ?? 0, limit })
+    const entries = registers.store.list(s, { after: decodeSeqCursor('register', request.query.cursor) ?? 0, limit })
     const last = entries.length === limit ? entries[entries.length - 1] : undefined
     return {
       agency: s.agency, book: book.id, direction: book.direction, title: book.title, year: beYearOfCe(s.year),
       columns: columnTitles(book.direction), total: registers.store.count(s),
-      entries: entries.map(registerEntryView), ...(last ? { nextAfter: last.number } : {}),
+      entries: entries.map(registerEntryView), ...(last ? { nextCursor: encodeSeqCursor('register', last.number) } : {}),
     }
   })
 

@@ -46,14 +46,17 @@ export async function getItem(deps: ClassifiedDeps, caller: ClassifiedCaller, id
   return itemView(deps.store, await visibleItem(deps, caller, id, 'view'))
 }
 
-export async function listItems(deps: ClassifiedDeps, caller: ClassifiedCaller, q: { direction?: 'in' | 'out' | undefined; agency?: string | undefined; limit: number; before?: string | undefined }): Promise<{ items: unknown[]; next?: string }> {
+export async function listItems(deps: ClassifiedDeps, caller: ClassifiedCaller, q: { direction?: 'in' | 'out' | undefined; agency?: string | undefined; limit: number; cursor?: string | undefined }): Promise<{ items: unknown[]; nextCursor?: string }> {
   await requireScope(deps, caller, 'view')
   const agency = q.agency ?? caller.agencies.find((a) => deps.hosted.has(a))
-  if (!agency || !caller.agencies.includes(agency)) throw new SarabanError('ERR_FORBIDDEN', 'Name an agency this API key acts for in ?agency=.', { field: 'agency' })
-  const [before, beforeId] = q.before ? [Number(q.before.split('.')[0]), q.before.split('.').slice(1).join('.')] : [Number.MAX_SAFE_INTEGER, '']
+  if (!agency || !caller.agencies.includes(agency)) throw new SarabanError('ERR_FORBIDDEN', 'Name an agency this API key acts for in ?agency=.', { field: '/query/agency' })
+  // The API's one opaque cursor (README "Conventions"): base64url("<createdAt>.<id>") of the last item.
+  const decoded = q.cursor === undefined ? undefined : /^(\d{1,15})\.(.+)$/.exec(Buffer.from(q.cursor, 'base64url').toString('utf8'))
+  if (q.cursor !== undefined && !decoded) throw new SarabanError('ERR_REQUEST_INVALID', 'The cursor is not one this list issued; pass nextCursor unchanged.', { field: '/query/cursor' })
+  const [before, beforeId] = decoded ? [Number(decoded[1]), decoded[2]] : [Number.MAX_SAFE_INTEGER, '']
   const rows = deps.store.list({ agency, direction: q.direction, before: before!, beforeId: beforeId!, limit: q.limit })
   const last = rows[rows.length - 1]
-  return { items: rows.map((r) => itemView(deps.store, r)), ...(rows.length === q.limit && last ? { next: `${last.createdAt}.${last.id}` } : {}) }
+  return { items: rows.map((r) => itemView(deps.store, r)), ...(rows.length === q.limit && last ? { nextCursor: Buffer.from(`${last.createdAt}.${last.id}`, 'utf8').toString('base64url') } : {}) }
 }
 
 /** GET …/inner: the opaque bytes, to a key with the scope; each download is in the access record. */

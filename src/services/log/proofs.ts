@@ -67,7 +67,7 @@ export function answerLogRequest(proofs: LogProofs, agency: string, what: string
   switch (what) {
     case 'checkpoint': {
       const checkpoint = proofs.checkpoint(agency)
-      if (checkpoint === undefined) throw new SarabanError('ERR_NOT_FOUND', `The log of ${agency} is empty: no checkpoint is signed yet.`, { field: 'agency' })
+      if (checkpoint === undefined) throw new SarabanError('ERR_NOT_FOUND', `The log of ${agency} is empty: no checkpoint is signed yet.`, { field: '/path/agency' })
       return checkpoint
     }
     case 'inclusion': return proofs.inclusion(agency, intParam(q, 'index'), intParam(q, 'size'))

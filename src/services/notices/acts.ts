@@ -67,7 +67,7 @@ export async function registerLetter(deps: NoticeDeps, messageId: string, req: R
   const noticeId = randomUUID()
   const row = await deps.db.write(() => {
     const allowed = stateCheck(deps, messageId, 'register')
-    if (allowed !== true) refuse(allowed, `Letter ${messageId} cannot be registered: ${allowed}.`)
+    if (allowed !== true) refuse(allowed, `Letter ${messageId} cannot be registered: ${allowed}.`, '/path/id')
     const now = deps.clock.now()
     const name = (a: string) => deps.directory().agency(a)?.nameTh ?? a
     const entry = { ...factsOfLetter(letter, ref.senderAgency, name), action: req.action, remarks: req.remarks }
@@ -91,7 +91,7 @@ export async function rejectLetter(deps: NoticeDeps, messageId: string, req: Rej
   const noticeId = randomUUID()
   const row = await deps.db.write(() => {
     const allowed = stateCheck(deps, messageId, 'reject')
-    if (allowed !== true) refuse(allowed, `Letter ${messageId} cannot be rejected: ${allowed}.`)
+    if (allowed !== true) refuse(allowed, `Letter ${messageId} cannot be rejected: ${allowed}.`, '/path/id')
     const now = deps.clock.now()
     const notice: Notice = { type: 'rejected', messageId, envelopeSha256: ref.envelopeSha256, at: isoTime(now), reasonCode: req.reasonCode, reason: req.reason }
     record(deps, { messageId: noticeId, type: 'rejected', refersTo: messageId, fromAgency: ref.recipientAgency, toAgency: ref.senderAgency, noticeJson: JSON.stringify(notice), createdAt: now },

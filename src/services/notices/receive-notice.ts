@@ -7,6 +7,7 @@ import { SarabanError } from '../../errors.js'
 import { check, schemaIds } from '../../schema/index.js'
 import { bangkokYear, disputeProblem, isAnswer, type Notice } from '../../domain/notices.js'
 import type { EventSink } from '../../domain/events.js'
+import { buddhistYear } from '../../domain/thai.js'
 import type { Db } from '../../storage/db.js'
 import type { LetterRef, NoticeInsert, NoticeRow, NoticeStore, NewInNotice } from '../../storage/notices.js'
 
@@ -55,6 +56,9 @@ function checkDispute(notice: Notice, about: readonly NoticeRow[]): void {
   if (problem) throw new SarabanError(problem.code, problem.detail, { field: problem.field })
 }
 
+/** A notice's register entry as events show it: the year Buddhist-era, as everywhere in the API (README "Conventions"). */
+const apiRegister = (n: Notice) => ({ book: n.register!.book, year: buddhistYear(n.register!.year), number: n.register!.number })
+
 /** Stores the notice with our receipt, and emits its event, in one transaction. */
 export async function storeNotice(deps: NoticeReceiveDeps & { db: Db }, row: NewInNotice, notice: Notice, ref: LetterRef, also?: () => void): Promise<NoticeInsert> {
   const store = deps.notices!
@@ -62,13 +66,13 @@ export async function storeNotice(deps: NoticeReceiveDeps & { db: Db }, row: New
     const r = store.insertIn(row)
     if (!r.inserted) return r
     also?.()
-    const common = { messageId: notice.messageId, data: { notice: row.messageId, ...(isAnswer(notice.type) ? { recipient: row.fromAgency } : { from: row.fromAgency, reason: notice.reason }) } }
+    const common = { messageId: notice.messageId, data: { noticeMessageId: row.messageId, ...(isAnswer(notice.type) ? { recipient: row.fromAgency } : { from: row.fromAgency, reason: notice.reason }) } }
     if (notice.type === 'accepted') {
-      deps.events?.emit({ agency: row.toAgency, type: 'letter.accepted', ...(ref.letterId ? { letterId: ref.letterId } : {}), ...common, data: { ...common.data, register: notice.register } })
+      deps.events?.emit({ agency: row.toAgency, type: 'letter.accepted', ...(ref.letterId ? { letterId: ref.letterId } : {}), ...common, data: { ...common.data, register: apiRegister(notice) } })
     } else if (notice.type === 'rejected') {
       deps.events?.emit({ agency: row.toAgency, type: 'letter.rejected', ...(ref.letterId ? { letterId: ref.letterId } : {}), ...common, data: { ...common.data, reasonCode: notice.reasonCode, reason: notice.reason } })
     } else if (notice.type === 'disputed') {
-      deps.events?.emit({ agency: row.toAgency, type: 'letter.disputed', ...common, data: { ...common.data, register: notice.register } })
+      deps.events?.emit({ agency: row.toAgency, type: 'letter.disputed', ...common, data: { ...common.data, register: apiRegister(notice) } })
     } else {
       deps.events?.emit({ agency: row.toAgency, type: 'letter.withdrawn', ...common })
     }
