@@ -26,6 +26,7 @@ import type { LogApi } from '../services/log/api.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
 import { describeApi, OPENAPI_PATH } from './openapi/index.js'
+import { collectRoutes } from './openapi/routes.js'
 import type { Mailbox } from '../services/mailbox/index.js'
 import type { Registers } from '../services/registers.js'
 import type { Directory } from '../pki/directory.js'
@@ -93,6 +94,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     return503OnClosing: true,
   })
   limitConnections(app.server, deps.connections)
+  collectRoutes(app)
   app.setErrorHandler(problemHandler)
   app.setNotFoundHandler(notFoundHandler)
   // Issue 13 §1: attachments are served on the origin of /docs. No answer is sniffed into HTML, and

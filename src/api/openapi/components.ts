@@ -65,7 +65,7 @@ export function reachable(roots: unknown, schemas: Json): Set<string> {
     if (node === null || typeof node !== 'object') return
     const o = node as Json
     if (typeof o.$ref === 'string' && o.$ref.startsWith(PREFIX)) {
-      const name = o.$ref.slice(PREFIX.length)
+      const name = o.$ref.slice(PREFIX.length).split('/')[0]!
       if (!seen.has(name)) { seen.add(name); visit(schemas[name]) }
     }
     for (const v of Object.values(o)) visit(v)

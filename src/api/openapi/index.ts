@@ -80,7 +80,15 @@ export function describeApi(collected: Json, version: string): Json {
   }
   const renamed: Json = {}
   for (const [key, s] of Object.entries(schemas)) renamed[names.get(key) ?? key] = s
-  renameRefs([paths, renamed], (r) => r.startsWith('#/components/schemas/') ? ref(r.slice('#/components/schemas/'.length)) : r)
+  renameRefs([paths, renamed], (r) => {
+    // A pointer into a component keeps its tail (…/LetterDraft/properties/x); a schema id left as it
+    // was written (a querystring given as a $ref) becomes the component it was collected as.
+    const local = /^#\/components\/schemas\/([^/]+)(.*)$/.exec(r)
+    if (local) return ref(local[1]!) + local[2]!
+    const byId = /^(urn:[^#]+)#(?:\/\$defs\/([^/]+))?$/.exec(r)
+    if (byId) return ref(swaggerKey(byId[1]!) + (byId[2] ? `-${byId[2]}` : ''))
+    return r
+  })
   const used = reachable(paths, renamed)
   const kept = Object.fromEntries(Object.keys(renamed).filter((k) => used.has(k)).sort().map((k) => [k, renamed[k]]))
 

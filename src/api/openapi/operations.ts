@@ -126,8 +126,8 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     operationId: 'getAttachment', tag: 'inbox', summary: 'The bytes of one attachment, exactly as signed',
     description: 'Streamed, decrypted slice by slice; the signature and SHA-256 are checked on every read of the whole file. A range (206) is served from the same bytes but cannot be digest-checked on its own: check Repr-Digest once you hold the whole file.',
     answers: {
-      200: { description: 'The whole file, in the media type it was sent with.', media: ['application/octet-stream'], headers: ['ETag', 'Repr-Digest', 'Accept-Ranges', 'Content-Disposition'] },
-      206: { description: 'The byte range asked for.', media: ['application/octet-stream'], headers: ['Content-Range', 'ETag', 'Repr-Digest', 'Accept-Ranges', 'Content-Disposition'] },
+      200: { description: 'The whole file, in the media type it was sent with.', media: ['*/*'], headers: ['ETag', 'Repr-Digest', 'Accept-Ranges', 'Content-Disposition'] },
+      206: { description: 'The byte range asked for.', media: ['*/*'], headers: ['Content-Range', 'ETag', 'Repr-Digest', 'Accept-Ranges', 'Content-Disposition'] },
     },
     errors: ['ERR_RANGE_NOT_SATISFIABLE'],
     requestHeaders: ['Range', 'If-Range'],
