@@ -6,6 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import formatsPlugin from 'ajv-formats'
 import type { ValidateFunction } from 'ajv'
 import type { Middleware } from 'openapi-fetch'
+import { readFileSync } from 'node:fs'
 
 type Json = Record<string, any>
 
@@ -49,7 +50,8 @@ export class ResponseChecker {
     const problems: string[] = []
     const template = this.template(method, path)
     const op = template ? this.#doc.paths[template][method.toLowerCase()] : undefined
-    if (!op) problems.push(`${method} ${path} is not described`)
+    // A path no route serves is answered 404 by the router: not an operation, nothing to describe.
+    if (!op && !(status === 404 && (body as { code?: string } | undefined)?.code === 'ERR_NOT_FOUND')) problems.push(`${method} ${path} is not described`)
     const answer = op?.responses?.[String(status)]
     if (op && !answer) problems.push(`${op.operationId}: status ${status} is not described`)
     const media = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
@@ -92,4 +94,16 @@ export class ResponseChecker {
 /** Local component refs → refs into the schema registered as https://openapi.invalid/doc. */
 function rewrite<T>(node: T): T {
   return JSON.parse(JSON.stringify(node).replaceAll('"#/components/', '"https://openapi.invalid/doc#/components/')) as T
+}
+
+let shared: ResponseChecker | undefined
+
+/**
+ * For test/helpers/nodes.ts call() under SARABAN_CHECK_OPENAPI=1: checks one answer against the
+ * committed snapshot and throws, naming what does not match.
+ */
+export function describedAnswer(method: string, path: string, status: number, contentType: string, body: unknown): void {
+  shared ??= new ResponseChecker(JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8')))
+  const problems = shared.check(method, path, status, contentType, body)
+  if (problems.length > 0) throw new Error(`the answer does not match the description: ${problems.join(' | ')}`)
 }

@@ -781,51 +781,6 @@ export interface components {
              */
             title?: string;
         };
-        /** @description One agency of the federation. */
-        Agency: {
-            id: components["schemas"]["AgencyId"];
-            /**
-             * a single line of text without control characters
-             * @description Thai name, e.g. 'กระทรวงมหาดไทย'.
-             */
-            nameTh: string;
-            /**
-             * a single line of text without control characters
-             * @description English name, e.g. 'Ministry of Interior'.
-             */
-            nameEn: string;
-            /** @description The agency's ids in the e-CMS linkage protocol (PROTOCOL.md §1.4): an e-CMS gateway resolves ReceiverParty with them and lists them in GetOrganizationList. */
-            ecms?: {
-                /** a 2-digit e-CMS ministry code */
-                ministry: string;
-                /** a 5-digit e-CMS department code */
-                department: string;
-                /**
-                 * a 10-digit e-CMS organisation id
-                 * @description The id of the e-CMS directory (e.g. 0200600000), which some clients send as DepartmentOrganization/ID instead of the 5-digit code.
-                 */
-                organization?: string;
-                /**
-                 * a single line of text without control characters
-                 * @description Thai name of the ministry, for GetMinistryOrganizationList.
-                 */
-                ministryNameTh?: string;
-            };
-            /** @description Federation base URLs, in order of preference. */
-            endpoints: components["schemas"]["HttpsUrl"][];
-            certificates: {
-                tls: components["schemas"]["Certificates"];
-                signing: components["schemas"]["Certificates"];
-                encryption: components["schemas"]["Certificates"];
-            };
-            /** @description Envelope profiles the agency accepts, in order of preference. */
-            profiles: components["schemas"]["Profile"][];
-            /** @enum {string} */
-            status: "active" | "suspended";
-            node?: components["schemas"]["AgencyId"];
-            /** @description Classified-information officers of the agency (PROTOCOL.md §1.4, §19.1): the registrar and deputies, each with personal certificates. */
-            officers?: components["schemas"]["Officer"][];
-        };
         /**
          * an agency id: 2-64 lowercase letters, digits and single hyphens, starting with a letter (e.g. moi)
          * @description Federation-scoped agency id assigned by the federation operator (PROTOCOL.md §1).
@@ -959,28 +914,12 @@ export interface components {
          */
         DateTime: string;
         DeliverBy: components["schemas"]["DateTime"];
-        /**
-         * Federation directory
-         * @description Payload of the signed federation directory (JWS typ 'saraban-directory+jws', PROTOCOL.md §1.4, §14). Validate it only after its signature verified against a configured trust anchor. Objects are open: unknown members are ignored (PROTOCOL.md §11).
-         */
+        /** The federation directory this node trusts now (GET /api/v1/directory) */
         Directory: {
-            /** @enum {unknown} */
-            version: 1;
-            /** @description Increases with every issue; a node never accepts a lower serial than it holds, nor the same serial with other contents (PROTOCOL.md §14.3). */
             serial: number;
             issuedAt: components["schemas"]["DateTime"];
             nextUpdate: components["schemas"]["DateTime"];
-            agencies: components["schemas"]["Agency"][];
-            intermediates?: components["schemas"]["Certificates"];
-            /** @description Hosting nodes (PROTOCOL.md §16): each names a TLS identity that may speak for the agencies it lists. */
-            nodes?: components["schemas"]["DirectoryNode"][];
-            /** @description Policy for classified letters (PROTOCOL.md §19.8): the pairs of agencies between which TOP_SECRET may travel electronically (then with two release signatures and named officers only, enforced by the officers' software). */
-            classifiedPolicy?: {
-                topSecretElectronic?: {
-                    from: components["schemas"]["AgencyId"];
-                    to: components["schemas"]["AgencyId"];
-                }[];
-            };
+            agencies: components["schemas"]["DirectoryEntry"][];
         };
         /**
          * One agency of the federation directory, as the local API shows it
@@ -1010,17 +949,6 @@ export interface components {
             };
             /** @description Classified-information officers (PROTOCOL.md §19.1) with their personal certificates: the officer's software seals inner envelopes to these encryption certificates. */
             officers?: components["schemas"]["Officer"][];
-        };
-        /** @description A node that hosts several agencies under one TLS identity (PROTOCOL.md §16.1). */
-        DirectoryNode: {
-            id: components["schemas"]["AgencyId"];
-            /** @description Federation base URLs of the node, in order of preference. */
-            endpoints: components["schemas"]["HttpsUrl"][];
-            certificates: {
-                tls: components["schemas"]["Certificates"];
-            };
-            /** @description Agency ids this node may speak for; an agency is listed by at most one node. */
-            agencies: components["schemas"]["AgencyId"][];
         };
         /** @description Recipient side: the sender disputes our acceptance's receive number (its signed `disputed` notice arrived; e-CMS InvalidAcceptIDNotifier). The registration stands; settle the number with the sender. */
         Dispute: {
@@ -1193,11 +1121,6 @@ export interface components {
         };
         /** @enum {string} */
         HealthStatus: "ok" | "degraded" | "failing";
-        /**
-         * an https:// URL
-         * Format: uri
-         */
-        HttpsUrl: string;
         /** Received letters, newest first (GET /api/v1/inbox) */
         InboxList: {
             items: components["schemas"]["InboxListItem"][];

@@ -23,9 +23,13 @@ export const swaggerKey = (id: string) => id.replace(/[^A-Za-z0-9_.-]/g, '_')
 /** Old component key → readable name, for every schema id given and every definition key seen. */
 export function readableNames(ids: readonly string[], keys: readonly string[]): Map<string, string> {
   const whole = new Map<string, string>()
-  for (const id of ids) {
+  // The API's own schemas first: on a clash (api:directory, protocol:directory) the other is prefixed
+  // with its area (ProtocolDirectory).
+  const area = (id: string) => /^urn:saraban:([a-z]+):/.exec(id)?.[1] ?? ''
+  for (const id of [...ids].sort((a, b) => Number(area(b) === 'api') - Number(area(a) === 'api'))) {
     const m = /^urn:saraban:([a-z]+):([a-z0-9-]+):v[0-9]+$/.exec(id)
-    whole.set(swaggerKey(id), NAMES[id] ?? (m ? pascal(m[2]!) : pascal(swaggerKey(id))))
+    const name = NAMES[id] ?? (m ? pascal(m[2]!) : pascal(swaggerKey(id)))
+    whole.set(swaggerKey(id), [...whole.values()].includes(name) ? pascal(area(id)) + name : name)
   }
   const names = new Map<string, string>()
   const taken = new Set(whole.values())
@@ -45,6 +49,8 @@ export function readableNames(ids: readonly string[], keys: readonly string[]): 
     const alone = parent === 'Common' || (count.get(def) === 1 && !common.has(def) && !taken.has(def))
     names.set(key, alone ? def : parent + def)
   }
+  const clash = [...names.values()].filter((n, i, all) => all.indexOf(n) !== i)
+  if (clash.length > 0) throw new Error(`OpenAPI component names clash: ${clash.join(', ')}`)
   return names
 }
 
