@@ -1,5 +1,6 @@
 // The local REST API for saraban systems: its own Fastify instance, loopback by default,
-// bearer keys, one problem+json error handler, OpenAPI generated from schemas/ at /docs.
+// bearer keys, one problem+json error handler, OpenAPI generated from the route schemas and the
+// operation table (openapi/) at /api/v1/openapi.json, with Swagger UI at /docs.
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -24,6 +25,8 @@ import { logRoutes } from './routes/log.js'
 import type { LogApi } from '../services/log/api.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
+import { describeApi, OPENAPI_PATH } from './openapi/index.js'
+import { collectRoutes } from './openapi/routes.js'
 import type { Mailbox } from '../services/mailbox/index.js'
 import type { Registers } from '../services/registers.js'
 import type { Directory } from '../pki/directory.js'
@@ -91,6 +94,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     return503OnClosing: true,
   })
   limitConnections(app.server, deps.connections)
+  collectRoutes(app)
   app.setErrorHandler(apiProblemHandler)
   app.setNotFoundHandler(methodNotAllowed(app))
   // Issue 13 §1: attachments are served on the origin of /docs. No answer is sniffed into HTML, and
@@ -128,17 +132,16 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
   })
 
   await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'saraban-node local API', version: deps.version, description: 'REST API for saraban (document-management) systems.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
+    // What @fastify/swagger needs to collect the routes (healthz names the scheme); describeApi() writes the rest.
+    openapi: { openapi: '3.1.0', components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String((json as { $id?: string }).$id ?? `def-${i}`).replace(/[^A-Za-z0-9_.-]/g, '_') },
+    transformObject: (collected) => describeApi((collected as { openapiObject: Record<string, unknown> }).openapiObject, deps.version),
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  await app.register(bearerAuth, { lookup: apiKeyLookup(deps.keys, (sha) => deps.hosted.apiKey(sha)), publicPaths: ['/docs', ...(deps.publicPaths ?? [])], optionalPaths: ['/healthz'] })
+  await app.register(bearerAuth, { lookup: apiKeyLookup(deps.keys, (sha) => deps.hosted.apiKey(sha)), publicPaths: ['/docs', OPENAPI_PATH, ...(deps.publicPaths ?? [])], optionalPaths: ['/healthz'] })
   await app.register(async (scoped) => {
+    // Issue 20 §1: the description at a stable URL, no key needed (what a client generator fetches).
+    scoped.get(OPENAPI_PATH, { schema: { summary: 'This description (OpenAPI 3.1)', tags: ['node'] } }, async () => app.swagger())
     await letterRoutes(scoped, deps)
     await inboxRoutes(scoped, deps)
     await noticeRoutes(scoped, deps)

@@ -38,7 +38,7 @@ Exit status: 0 stopped by a signal; 3 a port is in use; 4 the config file or a f
     const { federationUrl, apiUrl } = await listenOrClose(ctx, config)
     ctx.log.info({ event: 'node.listening', federationUrl, apiUrl, agencies: ctx.hosted.ids() }, 'listening')
     process.stderr.write(
-      `saraban-node: agencies ${ctx.hosted.ids().join(', ')}; federation ${federationUrl}; API ${apiUrl} (OpenAPI at ${apiUrl}/docs)\n` +
+      `saraban-node: agencies ${ctx.hosted.ids().join(', ')}; federation ${federationUrl}; API ${apiUrl} (OpenAPI at ${apiUrl}/api/v1/openapi.json, Swagger UI at ${apiUrl}/docs)\n` +
         (values.config ? '' : `saraban-node: running on embedded DEV defaults (certs-dev/, never for production); dev API key: dev-moi-key\n`),
     )
     const reload = () => {

@@ -11,6 +11,7 @@ import { isSchemaId, schemaIds, type SchemaId } from './ids.js'
 import { schemasDir } from './locate.js'
 import { toFieldProblems } from './messages.js'
 import { semanticProblems } from './semantic.js'
+import { defsResolver, foldRefLimits } from './fold.js'
 
 export type ValidationCode = Extract<ErrorCode, 'ERR_REQUEST_INVALID' | 'ERR_LETTER_INVALID' | 'ERR_CONFIG_INVALID'>
 
@@ -80,6 +81,8 @@ export class SchemaRegistry {
     }
     for (const id of Object.values(schemaIds)) if (!schemas.has(id)) problems.push(`no file under ${dir} has $id ${id}`)
     if (problems.length > 0) throw new SarabanError('ERR_INTERNAL', `schemas are inconsistent: ${problems.join('; ')}`)
+    const resolve = defsResolver(schemas)
+    for (const schema of schemas.values()) foldRefLimits(schema, resolve)
     for (const schema of schemas.values()) ajv.addSchema(schema)
     return new SchemaRegistry(ajv, schemas)
   }

@@ -156,7 +156,13 @@ export async function call(node: TestNode, method: string, path: string, body?: 
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   })
   const ct = res.headers.get('content-type') ?? ''
-  return { status: res.status, headers: res.headers, body: ct.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer()) }
+  const answer = { status: res.status, headers: res.headers, body: ct.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer()) }
+  // SARABAN_CHECK_OPENAPI=1: every answer a test sees is checked against test/api-client/openapi.json (issue 20 §3).
+  if (process.env.SARABAN_CHECK_OPENAPI === '1') {
+    const { describedAnswer } = await import('../api-client/checker.js')
+    describedAnswer(method, path, answer.status, ct, ct.includes('json') ? answer.body : undefined)
+  }
+  return answer
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {

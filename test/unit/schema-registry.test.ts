@@ -101,6 +101,19 @@ t.test('parameter schemas are self-contained copies of the common definitions', 
   t.same(strip(doc(schemaIds.apiListQuery).properties.agency), strip(common.agencyId))
 })
 
+t.test('one limit per field: a $ref never keeps a sibling limit (issue 20 §7)', async (t) => {
+  const limits = ['maxLength', 'minLength', 'maxItems', 'minItems', 'maximum', 'minimum', 'pattern']
+  for (const s of allSchemas()) {
+    walk(s, (n, path) => {
+      if (typeof n.$ref === 'string') t.same(limits.filter((k) => k in n), [], `${String(s.$id)}${path}: ${n.$ref} with its own limit`)
+    })
+  }
+  const long = { kind: 'EXTERNAL', number: 'มท 1/1', date: '2026-11-25', subject: 'ก'.repeat(5000), salutation: 'เรียน', recipients: [{ agency: 'mof' }], body: 'ข', closing: 'ค', signer: { name: 'ง', position: 'จ' } }
+  const r = schemas().check(schemaIds.apiLetterDraft, long)
+  t.same(r.ok ? [] : r.errors, [{ field: '/subject', message: 'must be at most 500 characters long' }], 'a 5,000-character subject: one error, the field\'s own limit')
+  t.equal(doc(schemaIds.letter).$defs.subject.maxLength, 500, 'and the schema handed to the OpenAPI description says 500')
+})
+
 t.test('allSchemas() hands out copies, common first', async (t) => {
   const a = allSchemas()
   t.equal(a[0]!.$id, schemaIds.common)

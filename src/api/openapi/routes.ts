@@ -1,0 +1,23 @@
+// The routes a server registers, as "METHOD /path/{param}", for the check that each is described
+// (test/api-client/coverage.test.ts). HEAD (Fastify's automatic twin of GET) and the Swagger UI under
+// /docs are not operations of the API.
+import type { FastifyInstance } from 'fastify'
+
+type AnyServer = FastifyInstance<any, any, any, any>
+const registered = new WeakMap<AnyServer, string[]>()
+
+/** Call before any route is added: from then on every route of `app` and its children is listed. */
+export function collectRoutes(app: AnyServer): void {
+  const list: string[] = []
+  registered.set(app, list)
+  app.addHook('onRoute', (route) => {
+    if (route.url === '/docs' || route.url.startsWith('/docs/')) return
+    const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
+    for (const method of [route.method].flat()) if (method !== 'HEAD') list.push(`${method} ${path}`)
+  })
+}
+
+/** What collectRoutes saw on `app`, in registration order. */
+export function registeredRoutes(app: AnyServer): readonly string[] {
+  return registered.get(app) ?? []
+}
