@@ -74,7 +74,7 @@ t.test('complete and readable: ids, tags, answers, errors, names', async (t) => 
   t.same(names.filter((n) => /urn|config|_v1|^Node$|HostedAgency/i.test(n)), [], 'no schema id as a name, no config schema')
   const send = doc.paths['/api/v1/letters'].post
   t.ok(send.parameters.some((p: any) => p.$ref === '#/components/parameters/IdempotencyKey'), 'send: Idempotency-Key')
-  t.ok(send.responses['200'].headers['Idempotent-Replayed'] && send.responses['202'].headers.Location, 'send: Idempotent-Replayed, Location')
+  t.ok(send.responses['202'].headers['Idempotent-Replayed'] && send.responses['202'].headers.Location, 'send: Idempotent-Replayed, Location')
   t.match(send.requestBody.content['application/json'].example.letter.subject, /ประชุม/, 'a Thai example')
   const att = doc.paths['/api/v1/inbox/{id}/attachments/{attachmentId}'].get
   t.ok(att.responses['206'] && att.responses['416'] && att.responses['200'].headers.ETag && att.responses['200'].headers['Repr-Digest'], 'attachment: 206, 416, ETag, Repr-Digest')

@@ -766,9 +766,10 @@ export interface components {
         /** @description Sender side: the recipient registered the letter (its signed acceptance arrived). */
         Accepted: {
             book: string;
+            /** @description Buddhist-era year (พ.ศ.) of the register, as in register entries and in GET /api/v1/registers/{book}?year=. */
             year: number;
-            yearBE: number;
-            receiveNumber: number;
+            /** @description Receive number (เลขทะเบียนรับ): the entry number in the receive register book `book` of year `year`. */
+            number: number;
             registeredAt: components["schemas"]["DateTime"];
             receivedAt: components["schemas"]["DateTime"];
             noticeMessageId: components["schemas"]["Uuid"];
@@ -953,8 +954,10 @@ export interface components {
         /** @description Recipient side: the sender disputes our acceptance's receive number (its signed `disputed` notice arrived; e-CMS InvalidAcceptIDNotifier). The registration stands; settle the number with the sender. */
         Dispute: {
             book: string;
+            /** @description Buddhist-era year (พ.ศ.) of the register, as in register entries and in GET /api/v1/registers/{book}?year=. */
             year: number;
-            receiveNumber: number;
+            /** @description Receive number (เลขทะเบียนรับ): the entry number in the receive register book `book` of year `year`. */
+            number: number;
             reason: string;
             disputedAt: components["schemas"]["DateTime"];
             receivedAt: components["schemas"]["DateTime"];
@@ -1008,11 +1011,11 @@ export interface components {
                 [key: string]: unknown;
             };
         };
-        /** Events after an id (GET /api/v1/events with Accept: application/json) */
+        /** Events after a cursor (GET /api/v1/events with Accept: application/json) */
         EventList: {
             items: components["schemas"]["Event"][];
-            /** @description Pass as ?after= to get the next page (the id of the last item, or the after value when there is none). */
-            lastId: number;
+            /** @description Pass as ?cursor= to get the events after this page; always present (a feed: poll again with it, even after an empty page). */
+            nextCursor: string;
             /** @description Present when the page cannot start right after the requested id: events were removed by retention (reason pruned; notifications.retentionDays), or the id was never issued by this node (reason unknown-id). The page starts after resumeAfter; the same object is the data of the stream's stream.truncated event. */
             truncated?: {
                 after: number;
@@ -1287,10 +1290,10 @@ export interface components {
             address?: string;
         };
         /**
-         * @description Aggregate over the recipients (PROTOCOL.md §7.3), cancelled ones left out unless all are: their common status when they all share one; otherwise sending while any is queued or sending, else partially_failed.
+         * @description Aggregate over the recipients (PROTOCOL.md §7.3), cancelled ones left out unless all are: their common status when they all share one; otherwise sending while any is queued or sending, else partially-failed.
          * @enum {string}
          */
-        LetterStatus: "queued" | "sending" | "delivered" | "failed" | "cancelled" | "partially_failed";
+        LetterStatus: "queued" | "sending" | "delivered" | "failed" | "cancelled" | "partially-failed";
         /**
          * Withdraw a sent letter (POST /api/v1/letters/{id}/withdraw)
          * @description A signed withdrawal goes to each recipient named (or, without `recipients`, to every recipient that has the letter and has not answered). An accepted letter cannot be withdrawn (PROTOCOL.md §18.4).
@@ -1653,7 +1656,7 @@ export interface components {
             nextAttemptAt?: components["schemas"]["DateTime"];
             lastError?: components["schemas"]["LastError"];
             deliveredAt?: components["schemas"]["DateTime"];
-            /** @description The recipient node's signed receipt, exactly as received (PROTOCOL.md §6): proof of receipt. A compact JWS for jose-v1; standard base64 of the DER SignedData for cms-v1 (§12.6). */
+            /** @description Only with ?include=receipts: the recipient node's signed receipt, exactly as received (PROTOCOL.md §6): proof of receipt. A compact JWS for jose-v1; standard base64 of the DER SignedData for cms-v1 (§12.6). */
             receipt?: string;
             envelopeSha256?: components["schemas"]["Sha256Hex"];
             state?: components["schemas"]["RecipientState"];
@@ -1776,8 +1779,8 @@ export interface components {
             /** @description Entries in this register year, cancelled ones included. */
             total: number;
             entries: components["schemas"]["RegisterEntry"][];
-            /** @description Pass as ?after= for the next page; absent on the last page. */
-            nextAfter?: number;
+            /** @description Pass as ?cursor= for the next page; absent on the last page. */
+            nextCursor?: string;
         };
         /** A number given by a register book */
         RegisterNumber: {
@@ -1834,9 +1837,10 @@ export interface components {
         /** @description Recipient side: this node registered the letter and sends the sender its acceptance. */
         Registration: {
             book: string;
+            /** @description Buddhist-era year (พ.ศ.) of the register, as in register entries and in GET /api/v1/registers/{book}?year=. */
             year: number;
-            yearBE: number;
-            receiveNumber: number;
+            /** @description Receive number (เลขทะเบียนรับ): the entry number in the receive register book `book` of year `year`. */
+            number: number;
             registeredAt: components["schemas"]["DateTime"];
             notice: components["schemas"]["NoticeDelivery"];
         };
@@ -1987,8 +1991,8 @@ export interface components {
                 deliveredAt?: components["schemas"]["DateTime"];
                 abandonedAt?: components["schemas"]["DateTime"];
             }[];
-            /** @description Pass as ?before= for the next page. */
-            nextBefore?: number;
+            /** @description Pass as ?cursor= for the next page; absent on the last page. */
+            nextCursor?: string;
         };
         /** @description Recipient side: the sender withdrew the letter (its signed withdrawal arrived). */
         Withdrawal: {
@@ -2125,21 +2129,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The replay of an earlier request with the same Idempotency-Key: the letter as it stands now; nothing was sent again. */
-            200: {
-                headers: {
-                    Location: components["headers"]["Location"];
-                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SentLetter"];
-                };
-            };
-            /** @description Accepted: the envelopes are stored and queued; follow the letter at Location or by events. */
+            /** @description Accepted: the envelopes are stored and queued; follow the letter at Location or by events. A replay of an earlier request with the same Idempotency-Key and the same meaning answers the same status with Idempotent-Replayed: true; nothing is sent again. */
             202: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2173,7 +2167,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `ERR_IDEMPOTENCY_CONFLICT`: This Idempotency-Key was already used for a different request. */
+            /** @description `ERR_IDEMPOTENCY_IN_FLIGHT`: A request with this Idempotency-Key is still being processed: retry later with the same key. `ERR_NUMBER_IN_USE`: This letter number (ที่) is already used by another letter in the same register year: leave number out to get the next one. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2200,7 +2194,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `ERR_CLASSIFIED_PLAINTEXT`: A CONFIDENTIAL or SECRET letter may not be sent in plaintext: seal it to officers and submit it to POST /api/v1/classified. `ERR_LETTER_INVALID`: The letter does not match the letter schema. `ERR_NO_COMMON_PROFILE`: The recipient accepts no envelope profile this node can produce. `ERR_RECIPIENT_CERT_INVALID`: The recipient's encryption certificate in the directory is not valid. `ERR_SENDER_NOT_HOSTED`: This node does not host the sending agency. `ERR_TOP_SECRET_NOT_ELECTRONIC`: A TOP_SECRET letter does not travel electronically: dispatch it by hand and record it with POST /api/v1/classified/by-hand. `ERR_UNKNOWN_AGENCY`: The agency is not in the federation directory. */
+            /** @description `ERR_CLASSIFIED_PLAINTEXT`: A CONFIDENTIAL or SECRET letter may not be sent in plaintext: seal it to officers and submit it to POST /api/v1/classified. `ERR_IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used for a request that means something else: use a new key for a new request. `ERR_LETTER_INVALID`: The letter does not match the letter schema. `ERR_NO_COMMON_PROFILE`: The recipient accepts no envelope profile this node can produce. `ERR_RECIPIENT_CERT_INVALID`: The recipient's encryption certificate in the directory is not valid. `ERR_SENDER_NOT_HOSTED`: This node does not host the sending agency. `ERR_TOP_SECRET_NOT_ELECTRONIC`: A TOP_SECRET letter does not travel electronically: dispatch it by hand and record it with POST /api/v1/classified/by-hand. `ERR_UNKNOWN_AGENCY`: The agency is not in the federation directory. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2231,7 +2225,10 @@ export interface operations {
     };
     getLetter: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description receipts: embed each delivered recipient's signed receipt (`receipt`, a few KB each). Without it the status is light, for polling (a circular's status would otherwise carry every recipient's receipt). */
+                include?: "receipts";
+            };
             header?: never;
             path: {
                 /** @description Message and letter ids: UUID in lowercase hex (crypto.randomUUID()). */
@@ -2887,7 +2884,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `ERR_ALREADY_REJECTED`: The letter was already rejected. `ERR_ALREADY_WITHDRAWN`: The letter was already withdrawn from this recipient. `ERR_NOT_DELIVERED`: The delivery to this recipient failed: it never had the letter, so there is nothing to withdraw there. `ERR_WITHDRAW_ACCEPTED`: The recipient already accepted (registered) the letter; an accepted letter cannot be withdrawn. `ERR_WITHDRAW_IN_FLIGHT`: A delivery attempt to this recipient is in flight and may deliver the letter; ask again in a moment (delivered: a withdrawal notice goes out; not delivered: the delivery is cancelled). */
+            /** @description `ERR_ALREADY_REJECTED`: The letter was already rejected. `ERR_ALREADY_WITHDRAWN`: The letter was already withdrawn from this recipient. `ERR_NOTHING_TO_WITHDRAW`: No recipient of this letter can be withdrawn from: each one failed, rejected it or was withdrawn already (GET the letter to see each state); nothing was changed. `ERR_NOT_DELIVERED`: The delivery to this recipient failed: it never had the letter, so there is nothing to withdraw there. `ERR_WITHDRAW_ACCEPTED`: The recipient already accepted (registered) the letter; an accepted letter cannot be withdrawn. `ERR_WITHDRAW_IN_FLIGHT`: A delivery attempt to this recipient is in flight and may deliver the letter; ask again in a moment (delivered: a withdrawal notice goes out; not delivered: the delivery is cancelled). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3267,8 +3264,8 @@ export interface operations {
                 agency?: string;
                 /** @description JSON listing page size (exports always hold the whole year). */
                 limit?: number;
-                /** @description JSON listing: entries after this number (pass nextAfter of the previous page). */
-                after?: number;
+                /** @description Opaque paging cursor: pass nextCursor of the previous page. */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -3347,8 +3344,8 @@ export interface operations {
                 agency?: string;
                 /** @description JSON listing page size (exports always hold the whole year). */
                 limit?: number;
-                /** @description JSON listing: entries after this number (pass nextAfter of the previous page). */
-                after?: number;
+                /** @description Opaque paging cursor: pass nextCursor of the previous page. */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -3425,8 +3422,8 @@ export interface operations {
                 agency?: string;
                 /** @description JSON listing page size (exports always hold the whole year). */
                 limit?: number;
-                /** @description JSON listing: entries after this number (pass nextAfter of the previous page). */
-                after?: number;
+                /** @description Opaque paging cursor: pass nextCursor of the previous page. */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -3523,21 +3520,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The replay of an earlier request with the same Idempotency-Key: the number taken then. */
-            200: {
-                headers: {
-                    Location: components["headers"]["Location"];
-                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RegisterNumber"];
-                };
-            };
-            /** @description The number taken and its register entry. */
+            /** @description The number taken and its register entry; a replay of an earlier request with the same Idempotency-Key answers the number taken then, with Idempotent-Replayed: true. */
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3580,7 +3567,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `ERR_IDEMPOTENCY_CONFLICT`: This Idempotency-Key was already used for a different request. `ERR_REGISTER_NUMBER_NOT_NEXT`: The register number would leave a gap: a supplied number must be the next number of the register. `ERR_REGISTER_NUMBER_TAKEN`: The register number is already used in this register (numbers are never reused). */
+            /** @description `ERR_IDEMPOTENCY_IN_FLIGHT`: A request with this Idempotency-Key is still being processed: retry later with the same key. `ERR_REGISTER_NUMBER_NOT_NEXT`: The register number would leave a gap: a supplied number must be the next number of the register. `ERR_REGISTER_NUMBER_TAKEN`: The register number is already used in this register (numbers are never reused). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3607,7 +3594,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `ERR_REGISTER_NO_OWNER_CODE`: The agency has no owner code (ownerCode in its configuration), so no letter number can be formed. `ERR_REGISTER_WRONG_DIRECTION`: This register book does not hold that kind of entry (a received letter goes in a receive book, an outgoing number comes from a send book). */
+            /** @description `ERR_IDEMPOTENCY_KEY_REUSED`: This Idempotency-Key was already used for a request that means something else: use a new key for a new request. `ERR_REGISTER_NO_OWNER_CODE`: The agency has no owner code (ownerCode in its configuration), so no letter number can be formed. `ERR_REGISTER_WRONG_DIRECTION`: This register book does not hold that kind of entry (a received letter goes in a receive book, an outgoing number comes from a send book). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3698,7 +3685,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `ERR_REGISTER_ENTRY_CANCELLED`: The register entry is already cancelled. */
+            /** @description `ERR_REGISTER_ENTRY_ACKNOWLEDGED`: A receive number already acknowledged to the sender in a signed acceptance cannot be cancelled: it stays; note a correction in remarks and ask the sender to dispute the number (§18.4). `ERR_REGISTER_ENTRY_CANCELLED`: The register entry is already cancelled. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3878,8 +3865,8 @@ export interface operations {
                 agency?: string;
                 /** @description Only these event types (default: all). */
                 types?: string;
-                /** @description Start after this event id (0: from the oldest kept). A Last-Event-ID header takes precedence. Default for the stream: only new events; for the JSON form: 0. */
-                after?: number;
+                /** @description Opaque cursor: nextCursor of a previous JSON page; the stream and the page start after it. A Last-Event-ID header takes precedence. Default for the stream: only new events; for the JSON form: from the oldest kept. */
+                cursor?: string;
                 /** @description JSON form only: page size. */
                 limit?: number;
             };
@@ -3970,8 +3957,8 @@ export interface operations {
                 state?: "pending" | "delivered" | "failed" | "abandoned";
                 /** @description Page size. */
                 limit?: number;
-                /** @description Paging: the nextBefore value of the previous page (an event id). */
-                before?: number;
+                /** @description Opaque paging cursor: pass nextCursor of the previous page. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -4110,7 +4097,8 @@ export interface operations {
                 direction?: "in" | "out";
                 agency?: components["schemas"]["AgencyId"];
                 limit?: number;
-                before?: string;
+                /** @description Opaque paging cursor: pass nextCursor of the previous page. */
+                cursor?: string;
             };
             header?: never;
             path?: never;

@@ -93,7 +93,7 @@ t.test('JSON and multipart with the same letter and files are the same request, 
   const changed = Buffer.from(png)
   changed[0]! ^= 1
   const other = await post(moi, form(letter, [files[0]!, { ...files[1]!, bytes: changed }]), k)
-  t.match(other, { status: 422, body: { code: 'ERR_IDEMPOTENCY_KEY_REUSED', field: 'Idempotency-Key' } })
+  t.match(other, { status: 422, body: { code: 'ERR_IDEMPOTENCY_KEY_REUSED', field: '/headers/idempotency-key' } })
   const renamed = await post(moi, form(letter, [files[0]!, { ...files[1]!, filename: 'อื่น.png' }]), k)
   t.match(renamed, { status: 422, body: { code: 'ERR_IDEMPOTENCY_KEY_REUSED' } }, 'a file name is part of the letter')
 })
@@ -106,7 +106,7 @@ t.test('the same key for another letter is 422 ERR_IDEMPOTENCY_KEY_REUSED and st
   const before = await outboxIds()
   const other = await post(moi, JSON.stringify({ letter: thaiLetter(['mof'], { subject: `ฉบับอื่น ${k}` }) }), k)
   t.equal(other.status, 422)
-  t.match(other.body, { code: 'ERR_IDEMPOTENCY_KEY_REUSED', field: 'Idempotency-Key' })
+  t.match(other.body, { code: 'ERR_IDEMPOTENCY_KEY_REUSED', field: '/headers/idempotency-key' })
   t.match(other.body.detail, first.body.id, 'the refusal names the letter the key was used for')
   t.same(await outboxIds(), before)
   t.equal((await post(moi, JSON.stringify({ letter: thaiLetter(['mof'], { subject: `ฉบับอื่น ${k}` }) }), key())).status, 202, 'a new key sends it')
@@ -122,7 +122,7 @@ t.test('concurrent requests with one key: one letter; the others replay it or ar
   t.equal(fresh.length, 1, 'exactly one request sent the letter')
   for (const a of answers) {
     if (a.status === 202) t.equal(a.body.id, fresh[0]!.body.id)
-    else t.match(a, { status: 409, body: { code: 'ERR_IDEMPOTENCY_IN_FLIGHT', field: 'Idempotency-Key' } })
+    else t.match(a, { status: 409, body: { code: 'ERR_IDEMPOTENCY_IN_FLIGHT', field: '/headers/idempotency-key' } })
   }
   t.same((await outboxIds()).filter((id) => !before.has(id)), [fresh[0]!.body.id], 'one letter stored')
   const later = await post(moi, body, k)
