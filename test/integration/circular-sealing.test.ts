@@ -25,8 +25,12 @@ const B = Array.from({ length: 30 }, (_, i) => `b${String(i + 1).padStart(2, '0'
 const ALL = [...A, ...B]
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(1024 * 1024)])
+// One ว number per circular (a ที่ serves one letter, issue 20 §11); the same subject is the same
+// request again (a retry under its Idempotency-Key), so it keeps its number.
+const numbers = new Map<string, string>()
+const numberOf = (subject: string) => numbers.get(subject) ?? numbers.set(subject, `มท 0201.2/ว ${1591 + numbers.size}`).get(subject)!
 const body = (subject: string) => ({
-  letter: { ...thaiLetter(ALL), subject, number: 'มท 0201.2/ว 1591', sender: { agency: 'hq' } },
+  letter: { ...thaiLetter(ALL), subject, number: numberOf(subject), sender: { agency: 'hq' } },
   attachments: [{ filename: 'circular.pdf', mediaType: 'application/pdf', content: pdf.toString('base64') }],
 })
 
@@ -91,7 +95,8 @@ t.test('a per-recipient circular to 60 agencies', async (t) => {
     const report = await verifyEvidence(ev.body, { anchors: hq.ctx!.anchors, profiles: hq.ctx!.profiles })
     t.ok(report.ok, JSON.stringify(report.findings.filter((f) => !f.ok)).slice(0, 500))
     const again = await hq.call('hq', 'POST', '/api/v1/letters', body('เวียนทีละหน่วยงาน'), { 'idempotency-key': 'first' })
-    t.equal(again.status, 200, 'the same request again is a replay')
+    t.equal(again.status, 202, 'the same request again is a replay, with the first status')
+    t.equal(again.headers.get('idempotent-replayed'), 'true')
     t.equal(again.body.id, letterId)
   })
 

@@ -39,11 +39,11 @@ t.test('a copy is delivered, receipted, registered and in the evidence', async (
     const r = await recipientOf(moi, sent.body.id, 'dga')
     return r.state === 'accepted' ? r : undefined
   })
-  t.equal(accepted.accepted.receiveNumber, reg.body.registration.receiveNumber, 'the sender sees the copy addressee\'s receive number')
+  t.equal(accepted.accepted.number, reg.body.registration.number, 'the sender sees the copy addressee\'s receive number')
   t.equal((await call(mof, 'GET', `/api/v1/inbox/${done.recipients[0].messageId}`)).body.state, 'received', 'the recipient is untouched')
 
   // The sender's register names the copy (สำเนา) beside the recipient.
-  const yearBE = reg.body.registration.yearBE
+  const yearBE = reg.body.registration.year
   const sendBook = await call(moi, 'GET', `/api/v1/registers/send?year=${yearBE}&agency=moi`)
   const entry = sendBook.body.entries.find((e: { letterId?: string }) => e.letterId === sent.body.id)
   t.match(entry.to, /สำเนา ผู้อำนวยการสำนักงานพัฒนารัฐบาลดิจิทัล/, 'the send register shows the copy')

@@ -57,8 +57,8 @@ for (const profileId of ['jose-v1', 'cms-v1']) {
       const entry = book.body.entries.find((e: { messageId?: string }) => e.messageId === toMof.messageId)
       t.match(entry, { number: 1, letterNumber: 'มท 0201.2/1590', action: 'เสนอปลัดกระทรวง' }, 'the receive register has the entry')
       // Issue 20 §13: the sender holds a signed acceptance naming receive number 1, so it stays.
-      const cancel = await call(mof, 'POST', `/api/v1/registers/receive/entries/${reg.body.registration.yearBE}/1/cancel`, { reason: 'ลงรับผิด' })
-      t.match(cancel, { status: 409, body: { code: 'ERR_REGISTER_ENTRY_ACKNOWLEDGED', field: 'number' } }, 'an acknowledged receive number cannot be cancelled')
+      const cancel = await call(mof, 'POST', `/api/v1/registers/receive/entries/${reg.body.registration.year}/1/cancel`, { reason: 'ลงรับผิด' })
+      t.match(cancel, { status: 409, body: { code: 'ERR_REGISTER_ENTRY_ACKNOWLEDGED', field: '/path/number' } }, 'an acknowledged receive number cannot be cancelled')
       const list = await call(mof, 'GET', '/api/v1/inbox')
       t.equal(list.body.items.find((i: { id: string }) => i.id === toMof.messageId).state, 'registered')
       // The sender's register got the letter when it was sent (README "Registers"): a number given by

@@ -18,7 +18,7 @@ for (const profile of PROFILES) {
     const net = await testNet(['moi', 'mof', 'dga'], { profiles: [profile.id] })
     t.teardown(() => net.stop())
     await net.nodes.mof!.start()
-    const input = sealManyInput(net.fed, 'moi', ['dga'], [attachment], { copyTo: ['mof'] })
+    const input = sealManyInput(net.fed, 'moi', ['dga'], [attachment], { copyTo: ['mof'], sentAt: new Date().toISOString() })
     const sealed = await profile.sealMany(input)
     const part = sealed.parts.find((p) => p.to === 'mof')!
     const body = Buffer.concat([part.head, sealed.shared, part.tail])

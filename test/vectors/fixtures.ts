@@ -45,7 +45,8 @@ export function sealInput(
     messageId: randomUUID(),
     from,
     to,
-    sentAt: '2026-11-25T03:04:05.678Z',
+    // Fixed for the vectors; a running node checks it against its clock (PROTOCOL.md §5.4), so tests give now.
+    sentAt: opts.sentAt ?? '2026-11-25T03:04:05.678Z',
     letter: sampleLetter(from, to, attachments),
     attachments,
     signer: signerOf(fed, from),
@@ -68,7 +69,7 @@ export function bytesOf(n: number, seed = 1): Buffer {
 
 /** A circular from `from` to `recipients` (and `copyTo`), sealed for all of them at once (PROTOCOL.md §17). */
 export function sealManyInput(
-  fed: FederationMaterial, from: string, recipients: readonly string[], attachments: Buffer[], opts: { copyTo?: readonly string[]; letterId?: string } = {},
+  fed: FederationMaterial, from: string, recipients: readonly string[], attachments: Buffer[], opts: { copyTo?: readonly string[]; letterId?: string; sentAt?: string } = {},
 ): SealManyInput {
   const to = [...recipients, ...(opts.copyTo ?? [])]
   const letter = {
@@ -79,7 +80,8 @@ export function sealManyInput(
   return {
     letterId: opts.letterId ?? randomUUID(),
     from,
-    sentAt: '2026-11-25T03:04:05.678Z',
+    // Fixed for the vectors; a running node checks it against its clock (PROTOCOL.md §5.4), so tests give now.
+    sentAt: opts.sentAt ?? '2026-11-25T03:04:05.678Z',
     letter,
     attachments,
     signer: signerOf(fed, from),
