@@ -44,7 +44,7 @@ async function stored(db: Db, outbox: OutboxStore, n = 1, over: Partial<NewOutbo
 t.test('insertLetter stores the letter and all its messages, or nothing', async (t) => {
   const { db, outbox } = open(t)
   const { letter: l, messages } = await stored(db, outbox, 3)
-  t.same(outbox.getLetter(l.id), { ...l, idempotencyKey: null, requestSha256: null })
+  t.same(outbox.getLetter(l.id), { ...l, idempotencyKey: null, requestSha256: null, requestFingerprint: null })
   const meta = outbox.messagesForLetter(l.id)
   t.same(meta.map((m) => m.messageId), messages.map((m) => m.messageId), 'recipients in stored order')
   t.notOk('envelope' in meta[0]! || 'contentKey' in meta[0]!, 'no envelope bytes or content key unless asked')
@@ -68,7 +68,7 @@ t.test('insertLetter stores the letter and all its messages, or nothing', async 
 
 t.test('idempotency key lookup is per sending agency, and unique', async (t) => {
   const { db, outbox } = open(t)
-  const l = letter({ idempotencyKey: 'key-1', requestSha256: 'cd'.repeat(32) })
+  const l = letter({ idempotencyKey: 'key-1', requestSha256: 'cd'.repeat(32), requestFingerprint: 'ef'.repeat(32) })
   await stored(db, outbox, 1, {}, l)
   t.same(outbox.findByIdempotencyKey('moi', 'key-1'), l)
   t.equal(outbox.findByIdempotencyKey('mof', 'key-1'), undefined, 'another agency, another key space')
