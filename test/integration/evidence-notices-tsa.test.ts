@@ -86,8 +86,13 @@ for (const profile of ['cms-v1', 'jose-v1']) {
     await stamped(moi, withdrawal, 'outbox')
     await stamped(dga, withdrawal, 'inbox')
     await waitFor('moi has no stamp pending', () => (moi.ctx!.timestamps.status().pending === 0 ? true : undefined))
-
-    const ev = await call(moi, 'GET', `/api/v1/letters/${sent.body.id}/evidence`)
+    // --strict also wants every recipient's inclusion proof (PROTOCOL.md §20.7), which moi fetches in the
+    // background after each receipt: under load it can lag the stamps, so wait for the bundle to have no gap.
+    const ev = await waitFor('the recipients\' inclusion proofs fetched', async () => {
+      const r = await call(moi, 'GET', `/api/v1/letters/${sent.body.id}/evidence`)
+      const m = readLayout(r.body).manifest!
+      return [...m.messages, ...(m.notices ?? [])].every((x) => x.logGaps === undefined) ? r : undefined
+    })
     t.equal(ev.status, 200)
     const manifest = readLayout(ev.body).manifest!
     t.equal(manifest.notices?.length, 2)
