@@ -45,7 +45,12 @@ t.test('a dispute of an accepted letter reaches the recipient; a second one is r
   })
   t.equal(msg.state, 'registered')
   t.match(msg.dispute, { book: 'receive', number: msg.registration.number, reason: 'เลขรับไม่ตรงกับทะเบียนของผู้ส่ง' }, 'it names exactly the acceptance\'s register entry')
-  t.equal((await recipientOf(net.nodes.moi!, letterId)).disputed.notice.status, 'delivered')
+  // mof stores the dispute before moi has stored mof's receipt for it: wait for moi's side too.
+  const delivered = await waitFor('moi has the dispute\'s receipt', async () => {
+    const r = await recipientOf(net.nodes.moi!, letterId)
+    return r.disputed.notice.status === 'delivered' ? r : undefined
+  })
+  t.equal(delivered.disputed.notice.status, 'delivered')
   const again = await call(net.nodes.moi!, 'POST', `/api/v1/letters/${letterId}/dispute`, { recipient: 'mof', reason: 'อีกครั้ง' })
   t.equal(again.status, 409)
   t.equal(again.body.code, 'ERR_NOTICE_CONFLICT')
