@@ -27,6 +27,7 @@ import { ecmsLetterOrigin, ecmsPublicPaths, wireEcms } from './ecms.js'
 import type { ApiKeyTable } from '../services/api-keys.js'
 import type { ReceivedLog } from '../services/evidence/received-log.js'
 import { InFlight } from '../services/idempotency/in-flight.js'
+import { METRICS_PATH } from '../api/routes/metrics.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
@@ -72,7 +73,8 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     recordPlaintext: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) }
   const api = await buildApiServer({
     log,
-    publicPaths: ecmsPublicPaths(base),
+    // GET /metrics asks for its key itself (api/routes/metrics.ts: config metrics.openTo may open it).
+    publicPaths: [...ecmsPublicPaths(base), METRICS_PATH],
     letterOrigin: ecmsLetterOrigin(db),
     keys: p.apiKeys,
     maxBodyBytes: config.limits.maxApiBodyBytes,

@@ -169,6 +169,12 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     errors: [],
     auth: 'optional',
   },
+  'GET /metrics': {
+    operationId: 'getMetrics', tag: 'node', summary: 'Prometheus metrics of this node (text format 0.0.4)',
+    description: 'Traffic per peer agency and profile, delivery latency, queues, refusals, trust freshness, certificates\' time to expiry and process metrics (README "Metrics"). Any API key of the node may read it; the addresses config `metrics.openTo` lists need none.',
+    answers: { 200: { description: 'The metrics in the Prometheus text exposition format.', media: ['text/plain'] } },
+    errors: [],
+  },
   'GET /api/v1/peers': {
     operationId: 'listPeers', tag: 'node', summary: 'Delivery state per peer: up, down or probing, and what waits for it',
     answers: { 200: { description: 'Each peer node\'s circuit and queue.' } },
