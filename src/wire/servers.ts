@@ -28,6 +28,7 @@ import type { ApiKeyTable } from '../services/api-keys.js'
 import type { ReceivedLog } from '../services/evidence/received-log.js'
 import { InFlight } from '../services/idempotency/in-flight.js'
 import { METRICS_PATH } from '../api/routes/metrics.js'
+import { StatisticsStore } from '../storage/statistics.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
@@ -103,6 +104,7 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     profiles,
     events,
     classified: p.classified.deps,
+    statistics: { store: new StatisticsStore(db), clock },
     tlog: logApi({ proofs: p.logWitness.proofs, store: p.logWitness.peerCheckpoints, audit: p.logWitness.audit }),
     get federationUrl() { return advertised.federationUrl },
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
