@@ -35,6 +35,7 @@ import { wirePeers } from './wire/peers.js'
 import { wireDelivery } from './wire/delivery.js'
 import { wireNotices } from './wire/notices.js'
 import { wireServers } from './wire/servers.js'
+import { wireMetrics } from './wire/metrics.js'
 import { wireClassified, wireClassifiedRecord } from './wire/classified.js'
 import type { ClassifiedStore } from './storage/classified.js'
 import { listen } from './wire/listen.js'
@@ -153,6 +154,8 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
     logFor: logEvidence.logFor, receivedLog: logEvidence.receivedLog,
   })
   const { federation, api } = servers
+  // GET /metrics (issue 17 item 1): a hook on the federation listener and a route on the API listener.
+  await wireMetrics(base, { db, outbox, events, directorySource, currentDirectory, crlSources, timestamps, hosted, apiKeys, anchorCerts: trustAnchors.anchorCerts, tlsCert: tls.cert, federation, api })
 
   const ctx: AppContext = {
     config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, logWitness, logEvidence, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,

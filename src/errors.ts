@@ -94,6 +94,7 @@ export const ERRORS = {
   ERR_REGISTER_ENTRY_CANCELLED: { status: 409, title: 'The register entry is already cancelled' },
   ERR_REGISTER_ENTRY_ACKNOWLEDGED: { status: 409, title: 'A receive number already acknowledged to the sender in a signed acceptance cannot be cancelled: it stays; note a correction in remarks and ask the sender to dispute the number (§18.4)' },
   ERR_NUMBER_IN_USE: { status: 409, title: 'This letter number (ที่) is already used by another letter in the same register year: leave number out to get the next one' },
+  ERR_STATISTICS_PERIOD_INVALID: { status: 422, title: 'The statistics period is not valid: give from and to as Buddhist-era months (YYYY-MM, e.g. 2569-01), from not after to, at most 120 months' },
 
   // Notifications: event stream and webhooks (issue 5 §6, README "Notifications")
   ERR_TOO_MANY_STREAMS: { status: 503, title: 'This node serves as many event streams as it is configured for; retry later' },

@@ -22,6 +22,8 @@ import type { RequeueDeps } from '../services/delivery/requeue.js'
 import type { PeerStatusDeps } from '../services/delivery/peer-status.js'
 import { classifiedRoutes } from './routes/classified.js'
 import { logRoutes } from './routes/log.js'
+import { statisticsRoutes } from './routes/statistics.js'
+import type { StatisticsDeps } from '../services/statistics/index.js'
 import type { LogApi } from '../services/log/api.js'
 import type { ClassifiedDeps } from '../services/classified/deps.js'
 import { allSchemas, compileForFastify } from '../schema/index.js'
@@ -77,6 +79,8 @@ export interface ApiDeps {
   readonly classified?: ClassifiedDeps
   /** The transparency log (PROTOCOL.md §20.5, §20.6); absent: no /api/v1/log routes. */
   readonly tlog?: LogApi
+  /** Statistics for the oversight bodies (issue 17 item 6); absent: no /api/v1/statistics route. */
+  readonly statistics?: StatisticsDeps
   /** How a sent letter entered the node when not through this API (the e-CMS gateway); absent: never. */
   readonly letterOrigin?: (letterId: string) => LetterOrigin | undefined
   /** Path prefixes served on this listener by others that authenticate their own callers (the e-CMS gateway). */
@@ -151,6 +155,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
     if (deps.events) await eventRoutes(scoped, deps.events, (agency) => deps.hosted.has(agency))
     if (deps.classified) await classifiedRoutes(scoped, deps.classified)
     if (deps.tlog) await logRoutes(scoped, deps.tlog)
+    if (deps.statistics) await statisticsRoutes(scoped, deps.statistics)
   })
   return app
 }

@@ -50,6 +50,7 @@ export interface RawConfig {
   }
   tsa: { url: string | null; caFile: string | null; timeoutMs: number; initialBackoffMs: number; maxBackoffMs: number; concurrency: number }
   ecms: { pathPrefix: string; maxBodyBytes: number; publicUrl: string | null; clients: Array<{ agency: string; allowFrom: string[] }> }
+  metrics: { openTo: string[] }
 }
 
 const BUILT_IN_BOOK_IDS: readonly string[] = ['receive', 'send', 'circular']
@@ -127,6 +128,14 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
     problems.push({ field: `/registers/books/${i}/id`, message: `must not repeat book ${j}` }))
   problems.push(...webhookProblems(c, env, hosted))
   problems.push(...ecmsProblems(c))
+  // Issue 17 item 1: the scrapers /metrics is open to are CIDRs.
+  c.metrics.openTo.forEach((cidr, i) => {
+    try {
+      cidrList([cidr])
+    } catch (err) {
+      problems.push({ field: `/metrics/openTo/${i}`, message: (err as Error).message })
+    }
+  })
 
   const pairs: Array<[string, RawKeyFiles | RawTokenKey]> = [['/tls', c.tls]]
   c.agencies.forEach((a, i) => pairs.push([`/agencies/${i}/signing`, a.signing], [`/agencies/${i}/encryption`, a.encryption]))

@@ -152,6 +152,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
       ...(c.ecms.publicUrl !== null ? { publicUrl: c.ecms.publicUrl } : {}),
       clients: c.ecms.clients.map((e) => ({ agency: e.agency, allowFrom: [...e.allowFrom] })),
     },
+    metrics: { openTo: [...c.metrics.openTo] },
     tsa: {
       timeoutMs: c.tsa.timeoutMs, initialBackoffMs: c.tsa.initialBackoffMs, maxBackoffMs: c.tsa.maxBackoffMs, concurrency: c.tsa.concurrency,
       ...(c.tsa.url !== null ? { url: c.tsa.url } : {}),

@@ -31,6 +31,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     storage: { ...c.storage },
     log: { ...c.log },
     registers: { books: c.registers.books.map((b) => ({ ...b })) },
+    metrics: { openTo: [...c.metrics.openTo] },
     ecms: { ...c.ecms, clients: c.ecms.clients.map((e) => ({ agency: e.agency, allowFrom: [...e.allowFrom] })) },
     notifications: {
       ...c.notifications,

@@ -150,6 +150,8 @@ export interface Config {
     }
   }
   readonly ecms: EcmsConfig
+  /** GET /metrics (issue 17 item 1): scraper CIDRs that need no API key; none by default. */
+  readonly metrics: { readonly openTo: readonly string[] }
   /** RFC 3161 time-stamping (PROTOCOL.md §13); off without url. caFile is absolute. */
   readonly tsa: {
     readonly url?: string

@@ -63,6 +63,8 @@ export const schemaIds = {
   apiLogProof: 'urn:saraban:api:log-proof:v1',
   apiLogPeers: 'urn:saraban:api:log-peers:v1',
   apiLogAudit: 'urn:saraban:api:log-audit:v1',
+  apiStatisticsQuery: 'urn:saraban:api:statistics-query:v1',
+  apiStatistics: 'urn:saraban:api:statistics:v1',
   // config
   config: 'urn:saraban:config:node:v1',
   hostedAgency: 'urn:saraban:config:hosted-agency:v1',

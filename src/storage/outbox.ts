@@ -29,7 +29,15 @@ export type {
   OutboxMessage, OutboxMessageMeta, OutboxLetter, ListOptions, OutboxStoreOptions,
 } from './outbox-types.js'
 
+/** A delivery-state change, for observers (issue 17 item 1, services/metrics/): the message id only;
+ *  an observer reads what it needs after the commit (a rolled-back change then reads as nothing). */
+export interface OutboxChange {
+  readonly type: 'queued' | 'delivered' | 'failed'
+  readonly messageId: string
+}
+
 export class OutboxStore {
+  readonly #observers = new Set<(c: OutboxChange) => void>()
   readonly #s
   readonly #insert: Database.Transaction<(l: NewLetter, m: readonly NewOutboxMessage[], c: readonly NewOutboxContent[], staged: number) => Map<string, number>>
   readonly #envelopes: OutboxEnvelopes
@@ -84,7 +92,20 @@ export class OutboxStore {
    *  inside db.write(). Returns the outbox_contents id of each content, by its ref. `staged`: how
    *  many envelopes stageEnvelope() stored for this letter; all are adopted, or nothing is stored. */
   insertLetter(letter: NewLetter, messages: readonly NewOutboxMessage[], contents: readonly NewOutboxContent[] = [], staged = 0): Map<string, number> {
-    return this.#insert.immediate(letter, messages, contents, staged)
+    const ids = this.#insert.immediate(letter, messages, contents, staged)
+    for (const m of messages) this.#changed('queued', m.messageId)
+    return ids
+  }
+
+  /** Calls `fn` synchronously for every change below (inside the writer's transaction; it must not throw
+   *  or write). Returns the unsubscribe function. */
+  observe(fn: (c: OutboxChange) => void): () => void {
+    this.#observers.add(fn)
+    return () => this.#observers.delete(fn)
+  }
+
+  #changed(type: OutboxChange['type'], messageId: string): void {
+    for (const fn of this.#observers) fn({ type, messageId })
   }
 
   /** Stores one envelope of a letter still being sealed (no letter row yet): nothing reads it until
@@ -161,7 +182,9 @@ export class OutboxStore {
   // false when the message is not in a state the transition applies to.
 
   markDelivered(messageId: string, receipt: string, at: number): boolean {
-    return this.#delivery.markDelivered(messageId, receipt, at)
+    const ok = this.#delivery.markDelivered(messageId, receipt, at)
+    if (ok) this.#changed('delivered', messageId)
+    return ok
   }
 
   /** Back to queued, due at nextAttemptAt; its order key restarts from then (PROTOCOL.md §7.2). */
@@ -170,7 +193,9 @@ export class OutboxStore {
   }
 
   markFailed(messageId: string, code: string, detail: string): boolean {
-    return this.#delivery.markFailed(messageId, code, detail)
+    const ok = this.#delivery.markFailed(messageId, code, detail)
+    if (ok) this.#changed('failed', messageId)
+    return ok
   }
 
   /** A queued message of a withdrawn letter becomes final with CANCELLED_CODE (PROTOCOL.md §18.4). */
@@ -195,7 +220,9 @@ export class OutboxStore {
 
   /** A queued message past its give-up horizon becomes failed; false if it is no longer queued. */
   markExpired(messageId: string, code: string, detail: string): boolean {
-    return this.#delivery.markExpired(messageId, code, detail)
+    const ok = this.#delivery.markExpired(messageId, code, detail)
+    if (ok) this.#changed('failed', messageId)
+    return ok
   }
 
   /** An operator's requeue of a failed, not cancelled, message (PROTOCOL.md §7.2); false otherwise. */

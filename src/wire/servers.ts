@@ -27,6 +27,8 @@ import { ecmsLetterOrigin, ecmsPublicPaths, wireEcms } from './ecms.js'
 import type { ApiKeyTable } from '../services/api-keys.js'
 import type { ReceivedLog } from '../services/evidence/received-log.js'
 import { InFlight } from '../services/idempotency/in-flight.js'
+import { METRICS_PATH } from '../api/routes/metrics.js'
+import { StatisticsStore } from '../storage/statistics.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
@@ -72,7 +74,8 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     recordPlaintext: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) }
   const api = await buildApiServer({
     log,
-    publicPaths: ecmsPublicPaths(base),
+    // GET /metrics asks for its key itself (api/routes/metrics.ts: config metrics.openTo may open it).
+    publicPaths: [...ecmsPublicPaths(base), METRICS_PATH],
     letterOrigin: ecmsLetterOrigin(db),
     keys: p.apiKeys,
     maxBodyBytes: config.limits.maxApiBodyBytes,
@@ -101,6 +104,7 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     profiles,
     events,
     classified: p.classified.deps,
+    statistics: { store: new StatisticsStore(db), clock },
     tlog: logApi({ proofs: p.logWitness.proofs, store: p.logWitness.peerCheckpoints, audit: p.logWitness.audit }),
     get federationUrl() { return advertised.federationUrl },
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),

@@ -759,6 +759,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Letters per month and peer agency: counts, times to delivery and registration, rejections, failures
+         * @description Months are Buddhist-era YYYY-MM in Asia/Bangkok (`?from=2569-01&to=2569-12`). Counts by kind, urgency and secrecy level, median and 95th-percentile times (nearest rank), rejections by reasonCode and failures by error code; never a subject, a number or an id. `?format=csv` answers the same report as CSV (UTF-8 with BOM) in long form: month, agency, peer, direction, measure, category, value.
+         */
+        get: operations["getStatistics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics of this node (text format 0.0.4)
+         * @description Traffic per peer agency and profile, delivery latency, queues, refusals, trust freshness, certificates' time to expiry and process metrics (README "Metrics"). Any API key of the node may read it; the addresses config `metrics.openTo` lists need none.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1931,6 +1971,108 @@ export interface components {
                  */
                 position: string;
             };
+        };
+        /**
+         * Statistics of one agency's correspondence (GET /api/v1/statistics)
+         * @description Issue 17 item 6: per month (Asia/Bangkok, Buddhist-era YYYY-MM) and per peer agency, counts and durations computed from this node's own records; never a subject, a number or an id.
+         */
+        Statistics: {
+            /** @description The hosted agency counted. */
+            agency: string;
+            /** @description First month (Buddhist-era YYYY-MM). */
+            from: string;
+            /** @description Last month, included. */
+            to: string;
+            /**
+             * @description The time zone months are cut in.
+             * @enum {unknown}
+             */
+            timeZone: "Asia/Bangkok";
+            /** @description Every month of the period, oldest first; a month without letters has no peers. */
+            months: {
+                /** @description Buddhist-era YYYY-MM. */
+                month: string;
+                /** @description Peer agencies letters went to or came from that month, by agency id. */
+                peers: {
+                    /** @description The peer agency's id. */
+                    peer: string;
+                    /** @description Letters this agency sent to the peer (by the month they were sealed). */
+                    sent: {
+                        /** @description Letters (one per addressee when sent). */
+                        letters: number;
+                        /** @description How many, by the letter's kind (EXTERNAL, INTERNAL, …) (only values that occur). */
+                        kind: {
+                            [key: string]: number;
+                        };
+                        /** @description How many, by urgency (NORMAL, URGENT, VERY_URGENT, MOST_URGENT) (only values that occur). */
+                        urgency: {
+                            [key: string]: number;
+                        };
+                        /** @description How many, by secrecy level (UNCLASSIFIED, CONFIDENTIAL, …) (only values that occur). */
+                        secrecy: {
+                            [key: string]: number;
+                        };
+                        /** @description From sealing to the arrival of the peer's acceptance with its receive number (PROTOCOL.md §18). */
+                        toRegistration: {
+                            /** @description Letters the duration is known for. */
+                            count: number;
+                            /** @description Median (nearest rank), seconds; null when count is 0. */
+                            medianSeconds: number | null;
+                            /** @description 95th percentile (nearest rank), seconds; null when count is 0. */
+                            p95Seconds: number | null;
+                        };
+                        /** @description How many, by the rejection's reasonCode (PROTOCOL.md §18.3) (only values that occur). */
+                        rejections: {
+                            [key: string]: number;
+                        };
+                        /** @description Addressees whose receipt was verified. */
+                        delivered: number;
+                        /** @description From sealing to the verified receipt (PROTOCOL.md §7.3). */
+                        toDelivery: {
+                            /** @description Letters the duration is known for. */
+                            count: number;
+                            /** @description Median (nearest rank), seconds; null when count is 0. */
+                            medianSeconds: number | null;
+                            /** @description 95th percentile (nearest rank), seconds; null when count is 0. */
+                            p95Seconds: number | null;
+                        };
+                        /** @description How many, by error code of addressees that failed for good (PROTOCOL.md §9); cancellations by a withdrawal are not failures (only values that occur). */
+                        failures: {
+                            [key: string]: number;
+                        };
+                    };
+                    /** @description Letters this agency received from the peer (by the month they arrived). */
+                    received: {
+                        /** @description Letters (one per addressee when sent). */
+                        letters: number;
+                        /** @description How many, by the letter's kind (EXTERNAL, INTERNAL, …) (only values that occur). */
+                        kind: {
+                            [key: string]: number;
+                        };
+                        /** @description How many, by urgency (NORMAL, URGENT, VERY_URGENT, MOST_URGENT) (only values that occur). */
+                        urgency: {
+                            [key: string]: number;
+                        };
+                        /** @description How many, by secrecy level (UNCLASSIFIED, CONFIDENTIAL, …) (only values that occur). */
+                        secrecy: {
+                            [key: string]: number;
+                        };
+                        /** @description From receipt to this agency's registration (its receive number). */
+                        toRegistration: {
+                            /** @description Letters the duration is known for. */
+                            count: number;
+                            /** @description Median (nearest rank), seconds; null when count is 0. */
+                            medianSeconds: number | null;
+                            /** @description 95th percentile (nearest rank), seconds; null when count is 0. */
+                            p95Seconds: number | null;
+                        };
+                        /** @description How many, by the rejection's reasonCode (PROTOCOL.md §18.3) (only values that occur). */
+                        rejections: {
+                            [key: string]: number;
+                        };
+                    };
+                }[];
+            }[];
         };
         /**
          * @description Sub-kind; required for DIRECTIVE (ORDER คำสั่ง, REGULATION ระเบียบ, BYLAW ข้อบังคับ), PUBLIC_RELATIONS (ANNOUNCEMENT ประกาศ, STATEMENT แถลงการณ์, NEWS ข่าว) and EVIDENTIARY (CERTIFICATE หนังสือรับรอง, MINUTES รายงานการประชุม, NOTE บันทึก, OTHER หนังสืออื่น); not allowed for the other kinds.
@@ -5361,6 +5503,120 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LogAudit"];
+                };
+            };
+            /** @description `ERR_UNAUTHORIZED`: A valid API key is required (Authorization: Bearer <key>). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `ERR_INTERNAL`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStatistics: {
+        parameters: {
+            query?: {
+                /** @description First month of the report, Buddhist-era year (พ.ศ. = ค.ศ. + 543) and month in Asia/Bangkok; default: `to`, or the current month. */
+                from?: string;
+                /** @description Last month of the report (included); default: `from`, or the current month. At most 120 months from `from`. */
+                to?: string;
+                /** @description The hosted agency whose letters are counted; may be left out when the API key acts for one agency only. */
+                agency?: string;
+                /** @description json (default) or csv: the same report as CSV (UTF-8 with BOM, RFC 4180) in long form, columns month, agency, peer, direction, measure, category, value. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report (JSON), or the report as CSV with format=csv. */
+            200: {
+                headers: {
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statistics"];
+                    "text/csv": string;
+                };
+            };
+            /** @description `ERR_REQUEST_INVALID`: The request is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `ERR_UNAUTHORIZED`: A valid API key is required (Authorization: Bearer <key>). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `ERR_FORBIDDEN`: This API key may not do that. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `ERR_STATISTICS_PERIOD_INVALID`: The statistics period is not valid: give from and to as Buddhist-era months (YYYY-MM, e.g. 2569-01), from not after to, at most 120 months. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `ERR_INTERNAL`: Internal error. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics in the Prometheus text exposition format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             /** @description `ERR_UNAUTHORIZED`: A valid API key is required (Authorization: Bearer <key>). */

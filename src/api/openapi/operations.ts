@@ -7,7 +7,7 @@
 import type { ErrorCode } from '../../errors.js'
 import type { RequestHeader, ResponseHeader } from './components.js'
 
-export type Tag = 'letters' | 'inbox' | 'registers' | 'events' | 'node' | 'classified' | 'log'
+export type Tag = 'letters' | 'inbox' | 'registers' | 'events' | 'node' | 'classified' | 'log' | 'statistics'
 
 export const TAGS: Readonly<Record<Tag, string>> = {
   letters: 'Letters this node sends for its agencies: send, follow, withdraw, dispute, retry, evidence.',
@@ -17,6 +17,7 @@ export const TAGS: Readonly<Record<Tag, string>> = {
   node: 'This node, the federation directory it trusts, its peers and health.',
   classified: 'Classified letters (PROTOCOL.md §19): sealed by officers, carried under an outer cover.',
   log: "Each agency's transparency log (PROTOCOL.md §20): checkpoints, proofs, peer audit.",
+  statistics: 'Counts and durations of an agency\'s correspondence per month and peer agency, for the oversight bodies; never contents.',
 }
 
 export interface Answer {
@@ -168,6 +169,18 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     },
     errors: [],
     auth: 'optional',
+  },
+  'GET /api/v1/statistics': {
+    operationId: 'getStatistics', tag: 'statistics', summary: 'Letters per month and peer agency: counts, times to delivery and registration, rejections, failures',
+    description: 'Months are Buddhist-era YYYY-MM in Asia/Bangkok (`?from=2569-01&to=2569-12`). Counts by kind, urgency and secrecy level, median and 95th-percentile times (nearest rank), rejections by reasonCode and failures by error code; never a subject, a number or an id. `?format=csv` answers the same report as CSV (UTF-8 with BOM) in long form: month, agency, peer, direction, measure, category, value.',
+    answers: { 200: { description: 'The report (JSON), or the report as CSV with format=csv.', media: [CSV], headers: ['Content-Disposition'] } },
+    errors: ['ERR_FORBIDDEN', 'ERR_STATISTICS_PERIOD_INVALID'],
+  },
+  'GET /metrics': {
+    operationId: 'getMetrics', tag: 'node', summary: 'Prometheus metrics of this node (text format 0.0.4)',
+    description: 'Traffic per peer agency and profile, delivery latency, queues, refusals, trust freshness, certificates\' time to expiry and process metrics (README "Metrics"). Any API key of the node may read it; the addresses config `metrics.openTo` lists need none.',
+    answers: { 200: { description: 'The metrics in the Prometheus text exposition format.', media: ['text/plain'] } },
+    errors: [],
   },
   'GET /api/v1/peers': {
     operationId: 'listPeers', tag: 'node', summary: 'Delivery state per peer: up, down or probing, and what waits for it',
