@@ -25,6 +25,7 @@ import { sql as ecmsOutbound } from './020-ecms-outbound.js'
 import { sql as ecmsQueue } from './021-ecms-queue.js'
 import { sql as noticeDisputed } from './022-notice-disputed.js'
 import { sql as logReceipts } from './024-log-receipts.js'
+import { sql as consoleActions } from './026-console-actions.js'
 import { sql as apiStyle } from './027-api-style.js'
 import { sql as requestFingerprint } from './028-request-fingerprint.js'
 
@@ -58,6 +59,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 21, name: 'ecms-queue', sql: ecmsQueue },
   { version: 22, name: 'notice-disputed', sql: noticeDisputed },
   { version: 24, name: 'log-receipts', sql: logReceipts },
+  { version: 26, name: 'console-actions', sql: consoleActions },
   { version: 27, name: 'api-style', sql: apiStyle },
   { version: 28, name: 'request-fingerprint', sql: requestFingerprint },
 ]
