@@ -43,3 +43,33 @@ ol.timeline { padding-left: 1.25rem; }
 ol.timeline li { margin: .25rem 0; }
 .pager { display: flex; gap: 1rem; }
 `
+
+// Sarabun (OFL, @fontsource/sarabun, already a dependency for the register PDF): Thai reads the same
+// on every operator's machine, with or without Thai system fonts. Served from /console/assets/fonts/.
+import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+
+const require = createRequire(import.meta.url)
+const FONT_FILES = {
+  'sarabun-thai-400.woff2': '@fontsource/sarabun/files/sarabun-thai-400-normal.woff2',
+  'sarabun-thai-700.woff2': '@fontsource/sarabun/files/sarabun-thai-700-normal.woff2',
+  'sarabun-latin-400.woff2': '@fontsource/sarabun/files/sarabun-latin-400-normal.woff2',
+  'sarabun-latin-700.woff2': '@fontsource/sarabun/files/sarabun-latin-700-normal.woff2',
+} as const
+
+const fontCache = new Map<string, Buffer>()
+
+/** A font file by its served name, or undefined. */
+export function consoleFont(name: string): Buffer | undefined {
+  if (!(name in FONT_FILES)) return undefined
+  let b = fontCache.get(name)
+  if (!b) {
+    b = readFileSync(require.resolve(FONT_FILES[name as keyof typeof FONT_FILES]))
+    fontCache.set(name, b)
+  }
+  return b
+}
+
+const THAI_RANGE = 'U+0E01-0E5B, U+200C-200D, U+25CC'
+const LATIN_RANGE = 'U+0000-00FF, U+0131, U+0152-0153, U+02BB-02BC, U+02C6, U+02DA, U+02DC, U+2000-206F, U+2074, U+20AC, U+2122, U+2191, U+2193, U+2212, U+2215, U+FEFF, U+FFFD'
+export const FONT_CSS = ['thai', 'latin'].flatMap((subset) => [400, 700].map((w) => `@font-face { font-family: Sarabun; font-style: normal; font-weight: ${w}; font-display: swap; src: url(/console/assets/fonts/sarabun-${subset}-${w}.woff2) format("woff2"); unicode-range: ${subset === 'thai' ? THAI_RANGE : LATIN_RANGE}; }`)).join('\n')

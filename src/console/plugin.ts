@@ -9,7 +9,7 @@ import { csrfMatches, type Session } from './session.js'
 import { i18n, LANGS, type I18n, type Lang } from './i18n/index.js'
 import { page, type PageContext } from './views/layout.js'
 import { html } from './html.js'
-import { CONSOLE_CSS } from './assets.js'
+import { CONSOLE_CSS, FONT_CSS, consoleFont } from './assets.js'
 import type { ConsoleDeps, ConsoleKey } from './deps.js'
 import { authRoutes } from './routes/auth.js'
 import { dashboardRoutes } from './routes/dashboard.js'
@@ -84,7 +84,7 @@ export async function consolePlugin(app: FastifyInstance, opts: { deps: ConsoleD
   app.addHook('onSend', async (_request, reply) => {
     // Replaces the API's "default-src 'none'": the console loads its own stylesheet, nothing else, and
     // is never framed. No script at all.
-    reply.header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    reply.header('content-security-policy', "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
     reply.header('cache-control', 'no-store')
     reply.header('referrer-policy', 'same-origin')
   })
@@ -112,7 +112,7 @@ export async function consolePlugin(app: FastifyInstance, opts: { deps: ConsoleD
     if (!session) {
       if (!isPublic) {
         if (request.method === 'GET') return reply.redirect(`/console/login${c[SESSION_COOKIE] ? '?expired=1' : ''}`, 303)
-        request.console = { session: deps.sessions.open(now()), i }
+        request.console = { session: deps.sessions.transient(now()), i }
         throw new SarabanError('ERR_FORBIDDEN', i.t('sessionExpired'))
       }
       session = deps.sessions.open(now())
@@ -137,12 +137,18 @@ export async function consolePlugin(app: FastifyInstance, opts: { deps: ConsoleD
     const status = known ? err.status : err.statusCode && err.statusCode < 500 ? err.statusCode : 500
     if (status >= 500) request.log.error({ err, event: 'console.error' }, 'console page failed')
     const i = request.console?.i ?? i18n('th')
-    if (!request.console) request.console = { session: deps.sessions.open(now()), i }
+    if (!request.console) request.console = { session: deps.sessions.transient(now()), i }
     const message = status === 404 ? i.t('notFound') : status >= 500 ? i.t('errorTitle') : err.message
     return sendPage(reply, request, i.t('errorTitle'), html`<p class="error" role="alert">${message}${known ? html` <code>${err.code}</code>` : ''}</p><p><a href="/console">${i.t('backToDashboard')}</a></p>`, status)
   })
 
-  app.get('/console/assets/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=3600').send(CONSOLE_CSS))
+  const css = FONT_CSS + CONSOLE_CSS
+  app.get('/console/assets/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(css))
+  app.get<{ Params: { name: string } }>('/console/assets/fonts/:name', async (request, reply) => {
+    const font = consoleFont(request.params.name)
+    if (!font) throw new SarabanError('ERR_NOT_FOUND', 'No such font.')
+    return reply.type('font/woff2').send(font)
+  })
 
   await authRoutes(app, deps)
   await dashboardRoutes(app, deps)

@@ -36,7 +36,13 @@ export class Sessions {
   open(now: number, keySha256?: string): Session {
     const s: Session = { id: token(), csrf: token(), createdAt: now, lastSeenAt: now, ...(keySha256 ? { keySha256 } : {}) }
     this.#byId.set(digest(s.id), s)
-    while (this.#byId.size > this.settings.max) this.#byId.delete(this.#byId.keys().next().value!)
+    // Beyond the cap, login forms go first (least recently used), so that a flood of them never
+    // pushes out a signed-in operator; signed-in sessions only when no login form is left.
+    while (this.#byId.size > this.settings.max) {
+      let victim: string | undefined
+      for (const [k, v] of this.#byId) if (!v.keySha256) { victim = k; break }
+      this.#byId.delete(victim ?? this.#byId.keys().next().value!)
+    }
     return s
   }
 
@@ -56,6 +62,11 @@ export class Sessions {
     this.#byId.delete(k)
     this.#byId.set(k, s)
     return s
+  }
+
+  /** A session for rendering one answer only (an error page): never stored, its token never accepted. */
+  transient(now: number): Session {
+    return { id: '', csrf: token(), createdAt: now, lastSeenAt: now }
   }
 
   close(id: string): void {
