@@ -11,7 +11,7 @@ a:focus, button:focus, input:focus, select:focus { outline: 3px solid #f0a400; o
 .skip { position: absolute; left: -9999px; }
 .skip:focus { left: 1rem; top: 1rem; background: #fff; padding: .5rem; z-index: 2; }
 header { background: #123a6b; color: #fff; padding: .5rem 1rem; display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; }
-header a { color: #fff; }
+header a, header .who { color: #fff; }
 header .app { font-weight: bold; margin-right: auto; }
 header form { margin: 0; }
 header button { background: #fff; color: #123a6b; }

@@ -22,7 +22,7 @@ import type { LetterEventRow } from '../../services/console/mail-search.js'
 import type { ConsoleDeps } from '../deps.js'
 import type { I18n } from '../i18n/index.js'
 
-interface Step { at?: number | undefined; text: string; who?: string | undefined; state: string }
+interface Step { at?: number | undefined; text: string; who?: string | undefined; state: string; /** where a step without a time goes */ order?: number }
 
 const parse = <T>(json: string): Partial<T> => { try { return JSON.parse(json) as T } catch { return {} } }
 const noticeOf = (r: NoticeRow) => parse<Notice>(r.noticeJson)
@@ -47,7 +47,8 @@ function eventStep(i: I18n, e: LetterEventRow): Step | undefined {
 }
 
 function timeline(i: I18n, steps: Step[]): Html {
-  const sorted = [...steps].sort((a, b) => (a.at ?? Number.MAX_SAFE_INTEGER) - (b.at ?? Number.MAX_SAFE_INTEGER))
+  const key = (s: Step) => s.at ?? s.order ?? Number.MAX_SAFE_INTEGER
+  const sorted = [...steps].sort((a, b) => key(a) - key(b))
   return html`<ol class="timeline">${sorted.map((s) => html`<li><span class="s-${s.state}">${s.text}</span>${s.who ? html` — ${s.who}` : ''} <span class="who">${i.dateTime(s.at)}</span></li>`)}</ol>`
 }
 
@@ -59,7 +60,7 @@ export async function letterRoutes(app: FastifyInstance, deps: ConsoleDeps): Pro
     const f = parse<{ subject: string; number: string; date: string }>(letter.letterJson)
     const steps: Step[] = [{ at: letter.createdAt, state: 'ok', text: i.t('ev_sealed') }]
     for (const m of s.messages) {
-      if (m.attempts > 0 || m.status !== 'queued') steps.push({ state: 'sending', who: m.recipientAgency, text: i.t('ev_sent') })
+      if (m.attempts > 0 || m.status !== 'queued') steps.push({ state: 'sending', who: m.recipientAgency, text: i.t('ev_sent'), order: letter.createdAt }) // the store keeps no time of the first attempt
       if (m.deliveredAt) steps.push({ at: m.deliveredAt, state: 'delivered', who: m.recipientAgency, text: i.t('ev_delivered') })
       const n = s.notices.get(m.messageId)
       const answer = n?.answer?.direction === 'in' ? n.answer : undefined

@@ -39,7 +39,7 @@ export function page(ctx: PageContext, title: string, body: Html): string {
 <header>
   <span class="app">${i.t('appName')}</span>
   ${ctx.key ? html`<span class="who">${i.t('signedInAs', { name: ctx.key.name, agencies: ctx.key.agencies.join(', ') })}</span>` : ''}
-  <a href="${langSwitchUrl(ctx.url, i.lang === 'th' ? 'en' : 'th')}" lang="${i.lang === 'th' ? 'en' : 'th'}" aria-label="${i.t('switchLanguageLabel')}">${i.t('switchLanguage')}</a>
+  <a href="${langSwitchUrl(ctx.url, i.lang === 'th' ? 'en' : 'th')}" lang="${i.lang === 'th' ? 'en' : 'th'}" hreflang="${i.lang === 'th' ? 'en' : 'th'}" title="${i.t('switchLanguageLabel')}">${i.t('switchLanguage')}</a>
   ${ctx.key ? html`<form method="post" action="/console/logout">${csrfField(ctx)}<button type="submit">${i.t('logout')}</button></form>` : ''}
 </header>
 ${ctx.key ? html`<nav aria-label="${i.t('navMain')}"><ul>${MENU.map(([href, k]) => html`<li><a href="${href}"${current(href) ? html` aria-current="page"` : ''}>${i.t(k)}</a></li>`)}</ul></nav>` : ''}
