@@ -61,7 +61,7 @@ if (!CHROMIUM) {
       mkdirSync(SHOT_DIR, { recursive: true })
       await page.screenshot({ path: join(SHOT_DIR, `${name}.png`) as `${string}.png`, fullPage: false })
     }
-    const text = () => page.$eval('main', (m) => (m as HTMLElement).innerText)
+    const text = () => page.$eval('main', (m) => (m as unknown as { innerText: string }).innerText)
     const goto = async (path: string) => {
       const r = await page.goto(base + path, { waitUntil: 'load' })
       return r!.status()
@@ -94,7 +94,7 @@ if (!CHROMIUM) {
     await axe('letter (failed)')
 
     // Its timeline: sealed, then failed
-    const timeline = await page.$eval('ol.timeline', (o) => (o as HTMLElement).innerText)
+    const timeline = await page.$eval('ol.timeline', (o) => (o as unknown as { innerText: string }).innerText)
     t.match(timeline, 'ลงนามและเข้ารหัสแล้ว', 'sealed')
     t.match(timeline, /ส่งไม่สำเร็จ/, 'failed, with its code')
     t.match(await text(), /ERR_/, 'the attempt shows its error code')
@@ -102,10 +102,10 @@ if (!CHROMIUM) {
     // mof comes back; retry now
     await mof.start()
     await Promise.all([page.waitForNavigation(), page.click('form[action$="/retry"] button')])
-    t.match(await page.$eval('.flash', (f) => (f as HTMLElement).innerText), 'mof', 'requeued')
+    t.match(await page.$eval('.flash', (f) => (f as unknown as { innerText: string }).innerText), 'mof', 'requeued')
     await waitFor('delivered after the retry', async () => (await call(moi, 'GET', `/api/v1/letters/${letterId}`)).body.recipients?.[0]?.status === 'delivered')
     await goto(`/console/letters/${letterId}`)
-    const after = await page.$eval('ol.timeline', (o) => (o as HTMLElement).innerText)
+    const after = await page.$eval('ol.timeline', (o) => (o as unknown as { innerText: string }).innerText)
     t.match(after, 'ส่งใหม่โดยผู้ดูแล', 'the requeue is on the timeline')
     t.match(after, 'ส่งถึงแล้ว มีใบตอบรับ', 'delivered with a receipt')
     await axe('letter (delivered)')
@@ -113,7 +113,7 @@ if (!CHROMIUM) {
 
     // The evidence bundle, checked by the node's own verification
     await Promise.all([page.waitForNavigation(), page.click('form[action$="/evidence/check"] button')])
-    t.match(await page.$eval('#evidence-verdict', (v) => (v as HTMLElement).innerText), 'ชุดหลักฐานถูกต้อง', 'the evidence bundle checks out')
+    t.match(await page.$eval('#evidence-verdict', (v) => (v as unknown as { innerText: string }).innerText), 'ชุดหลักฐานถูกต้อง', 'the evidence bundle checks out')
     await axe('evidence check')
 
     // Switch language
@@ -123,7 +123,7 @@ if (!CHROMIUM) {
     const en = await text()
     t.match(en, 'Timeline')
     t.match(en, 'Delivered, receipt held')
-    t.notMatch(await page.$eval('ol.timeline', (o) => (o as HTMLElement).innerText), /[๐-๙]/, 'dates without Thai digits in English')
+    t.notMatch(await page.$eval('ol.timeline', (o) => (o as unknown as { innerText: string }).innerText), /[๐-๙]/, 'dates without Thai digits in English')
     await axe('letter (English)')
     await shot('letter-en')
     await goto('/console/outbox')
