@@ -75,6 +75,8 @@ export async function consolePlugin(app: FastifyInstance, opts: { deps: ConsoleD
   const { deps } = opts
   const now = () => deps.clock.now()
   app.decorateRequest('console', null as unknown as ConsoleRequest)
+  // Pages, not operations of the REST API: kept out of its OpenAPI description (like /docs).
+  app.addHook('onRoute', (route) => { route.schema = { ...(route.schema ?? {}), hide: true } })
 
   // Forms post application/x-www-form-urlencoded; nothing else is taken (and JSON is not needed here).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
