@@ -120,7 +120,10 @@ export async function consolePlugin(app: FastifyInstance, opts: { deps: ConsoleD
       session = deps.sessions.open(now())
       setSessionCookie(deps, reply, session.id)
     } else if (!key && !isPublic) {
+      // A login form's session may do nothing but log in.
       if (request.method === 'GET') return reply.redirect('/console/login', 303)
+      request.console = { session, i }
+      throw new SarabanError('ERR_FORBIDDEN', i.t('sessionExpired'))
     }
     request.console = { session, i, ...(key ? { key } : {}) }
   })
