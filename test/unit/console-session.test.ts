@@ -34,3 +34,20 @@ tap.test('a flood of login forms does not push out a signed-in session', async (
   t.equal(s.size, 5)
   t.equal(s.get(op.id, 1)?.id, op.id)
 })
+
+tap.test('the session cookie is Secure when the listener is reached over TLS', async (t) => {
+  const { default: Fastify } = await import('fastify')
+  const { setSessionCookie } = await import('../../src/console/plugin.js')
+  for (const secure of [true, false]) {
+    const app = Fastify()
+    app.get('/x', async (_request, reply) => {
+      setSessionCookie({ secureCookies: secure } as never, reply, 'abc')
+      return 'ok'
+    })
+    const res = await app.inject({ method: 'GET', url: '/x' })
+    const cookie = String(res.headers['set-cookie'])
+    t.match(cookie, /^saraban_console=abc; Path=\/console; HttpOnly; SameSite=Strict/)
+    t.equal(/; Secure/.test(cookie), secure, `Secure: ${secure}`)
+    await app.close()
+  }
+})
