@@ -45,7 +45,16 @@ tap.test('console: cancel a queued delivery, search filters, actions record', as
   t.equal(retry.status, 409, 'a cancelled recipient is not retried')
   t.match(retry.text, 'ERR_DELIVERY_CANCELLED')
 
+  const pdf = await fetch(`${moi.apiUrl}/console/registers/send/export.pdf`, { headers: { cookie: [...c.jar].map(([k, v]) => `${k}=${v}`).join('; ') } })
+  t.equal(pdf.status, 200)
+  t.match(pdf.headers.get('content-type'), /^application\/pdf/)
+  t.equal(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString(), '%PDF-', 'the register as PDF')
+  t.match(pdf.headers.get('content-disposition'), /register-moi-send-25\d\d\.pdf/)
+  const other = await c.get('/console/registers/send/export.csv?agency=mof')
+  t.match(other.headers.get('content-disposition'), /register-moi-send/, "another agency's register is never exported: the key's own is")
+
   const actions = (await c.get('/console/actions?lang=en')).text
+  t.match(actions, /Register export[\s\S]*moi\/send\/25\d\d\.pdf/, 'the export is recorded')
   t.match(actions, /Cancel delivery[\s\S]*Refused/, 'the refused cancel is recorded')
   const rows = actions.match(/<tr><td>[^]*?<\/tr>/g) ?? []
   t.ok(rows.some((x) => x.includes('Cancel delivery') && x.includes('Done') && x.includes(id)), 'the cancel is recorded with its letter')
