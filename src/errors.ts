@@ -116,6 +116,7 @@ export const ERRORS = {
   ERR_WITHDRAW_IN_FLIGHT: { status: 409, title: 'A delivery attempt to this recipient is in flight and may deliver the letter; ask again in a moment (delivered: a withdrawal notice goes out; not delivered: the delivery is cancelled)' },
   ERR_DELIVERY_CANCELLED: { status: 409, title: 'The sender withdrew the letter before it was delivered; its delivery was cancelled and it was never sent' },
   ERR_NOT_FAILED: { status: 409, title: 'Only a recipient whose delivery failed can be sent again; this one is queued, in flight or delivered' },
+  ERR_NOT_QUEUED: { status: 409, title: 'Only a queued delivery can be cancelled; this one is in flight, delivered or failed: reload the letter and look at its state' },
   ERR_NOTICE_INVALID: { status: 422, title: 'The notice does not match the notice schema' },
   ERR_NOTICE_UNKNOWN_MESSAGE: { status: 422, title: 'The notice refers to no message exchanged between these agencies with these bytes' },
   ERR_NOTICE_CONFLICT: { status: 409, title: 'A notice of this kind was already received for that message' },

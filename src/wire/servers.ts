@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ProfileTable } from '../crypto/profiles.js'
 import { buildFederationServer } from '../federation/server.js'
-import { buildApiServer } from '../api/server.js'
+import { buildApiServer, type ApiDeps } from '../api/server.js'
 import { health } from '../services/health.js'
 import { noticeEvidence } from '../services/notices/evidence-source.js'
 import type { EvidenceDeps } from '../services/evidence/index.js'
@@ -29,6 +29,7 @@ import type { ReceivedLog } from '../services/evidence/received-log.js'
 import { InFlight } from '../services/idempotency/in-flight.js'
 import { METRICS_PATH } from '../api/routes/metrics.js'
 import { StatisticsStore } from '../storage/statistics.js'
+import { wireConsole, CONSOLE_PATH } from './console.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
@@ -72,10 +73,11 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
   const send = { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, inFlight: new InFlight(), letterStands: (id: string) => mailbox.letterStands(id),
     checkpoint: (agency: string) => (config.transparencyLog.enabled ? p.logWitness.signer.latest(agency) : undefined),
     recordPlaintext: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) }
-  const api = await buildApiServer({
+  const apiDeps: ApiDeps = {
     log,
-    // GET /metrics asks for its key itself (api/routes/metrics.ts: config metrics.openTo may open it).
-    publicPaths: [...ecmsPublicPaths(base), METRICS_PATH],
+    // GET /metrics asks for its key itself (api/routes/metrics.ts: config metrics.openTo may open it);
+    // the console authenticates its own callers (wire/console.ts).
+    publicPaths: [...ecmsPublicPaths(base), METRICS_PATH, CONSOLE_PATH],
     letterOrigin: ecmsLetterOrigin(db),
     keys: p.apiKeys,
     maxBodyBytes: config.limits.maxApiBodyBytes,
@@ -110,7 +112,10 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
       revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),
       notifications: () => events.status(), logWitness: () => p.logWitness.peerCheckpoints.misbehaviourCount() }),
-  })
+  }
+  const api = await buildApiServer(apiDeps)
+  // The admin console (issue 17 item 2) rides on the API listener, through the same services.
+  await wireConsole(base, api, p, apiDeps)
   // The e-CMS gateway (README "e-CMS gateway") rides on the API listener, through the same send service.
   await wireEcms(base, api, { db, outbox, hosted, currentDirectory, notices, send, queue: { inbox, noticeDeps, profiles, events, registers } })
   return { federation, api, advertised }
