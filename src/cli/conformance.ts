@@ -13,7 +13,7 @@ import { EXIT } from './exit-codes.js'
 import type { Command } from './commands.js'
 
 const HELP = `Usage: saraban-node conformance --target URL --agency ID --credentials DIR [--directory FILE]
-                                 [--only IDS] [--skip IDS] [--listen HOST:PORT [--wait SECONDS]]
+                                 [--only IDS] [--skip IDS] [--listen HOST:PORT [--wait SECONDS] [--target-api URL]]
        saraban-node conformance --make-federation DIR --target URL [--agency ID] [--profiles LIST] [--kit-url URL]
        saraban-node conformance --list
 
@@ -35,6 +35,11 @@ Options:
                           the target sends to the kit's agency; the first attempt is answered 503 ERR_BUSY,
                           the retry with a receipt. Send the letter from the target's saraban system.
   --wait SECONDS          with --listen: how long those cases wait for the letter (default 120)
+  --target-api URL        with --listen: the target's REST API (README "REST API"), with the key in
+                          SARABAN_CONFORMANCE_API_KEY: the kit sends the letters of the bad-receipt cases
+                          (C-7.2-02…) itself and reads whether the target failed the recipient (§7.2);
+                          without it those cases wait for letters sent by hand, and the "failed at once"
+                          ones are skipped
   --make-federation DIR   write a throwaway federation to DIR (CA, signed directory, CRLs, the target's
                           keys and node.json, the kit's credentials) for the target at --target, and exit
   --profiles LIST         with --make-federation: the target's profiles, most preferred first
@@ -53,7 +58,7 @@ export const conformanceCommand: Command = {
       target: { type: 'string' }, agency: { type: 'string' }, credentials: { type: 'string' }, directory: { type: 'string' },
       only: { type: 'string' }, skip: { type: 'string' }, list: { type: 'boolean' },
       'make-federation': { type: 'string' }, profiles: { type: 'string' }, 'kit-url': { type: 'string' },
-      listen: { type: 'string' }, wait: { type: 'string' },
+      listen: { type: 'string' }, wait: { type: 'string' }, 'target-api': { type: 'string' },
     })
     if (values.list) {
       for (const c of CASES) process.stdout.write(`${c.id}\t${c.section}\t${c.profiles === undefined ? 'once' : c.profiles === 'all' ? 'per profile' : c.profiles.join(',')}\t${c.title}\n`)
@@ -80,6 +85,11 @@ export const conformanceCommand: Command = {
     }
     if (creds.directory.agency(values.agency) === undefined) throw new CliError(`--agency ${values.agency}: the directory has no such agency`)
     const session = new Session(creds, values.agency, values.target)
+    if (values['target-api'] !== undefined) {
+      const key = process.env['SARABAN_CONFORMANCE_API_KEY']
+      if (!key) throw new CliError('--target-api needs the API key in SARABAN_CONFORMANCE_API_KEY (an API key of the target agency)')
+      session.targetApi = { url: values['target-api'], key }
+    }
     let listener: Listener | undefined
     if (values.listen !== undefined) {
       const m = /^(.+):(\d+)$/.exec(values.listen)
@@ -90,6 +100,7 @@ export const conformanceCommand: Command = {
       await listener.start(m[1]!.replace(/^\[|\]$/g, ''), Number(m[2]))
       session.listener = listener
       session.listenWaitMs = wait * 1000
+      session.note = (line) => process.stderr.write(line + '\n')
       process.stderr.write(`listening at ${values.listen}: send a letter from "${values.agency}" to "${creds.me.agency}" (waiting up to ${wait} s when a case needs it)\n`)
     }
     try {

@@ -9,6 +9,8 @@ import { sha256Hex, type Answer, type Sealed, type Session } from './session.js'
 import { TAMPER } from './tamper.js'
 import type { ExtraName } from './credentials.js'
 import { peerSpeaksFor, type Delivery } from './listen.js'
+import { SERVER_CERT_CHECKS, serverHello } from './server-cert.js'
+import { RECEIPT_CASES } from './receipt-cases.js'
 
 export interface ConformanceCase {
   readonly id: string
@@ -76,6 +78,16 @@ function notice(type: string, s: Pick<Sealed, 'messageId' | 'sha256'>, extra: Re
 }
 
 export const CASES: readonly ConformanceCase[] = [
+  // §3.1 The target's server certificate, as a sender checks it (server-cert.ts)
+  { id: 'C-3.1-02', section: '§3.1', title: 'the target\'s server certificate chains to the federation root, names its host and is the one the directory lists at its endpoint', answer: 'TLS 1.3, the certificate the directory pins',
+    run: async (k) => {
+      const h = await serverHello(k)
+      for (const c of SERVER_CERT_CHECKS) {
+        const wrong = await c.check(k, h)
+        if (wrong !== undefined) throw new CaseFailure(`${c.rule}: ${wrong}`, { subject: h.chain[0]?.subject ?? '(none)', origin: k.origin })
+      }
+    } },
+
   // §3.2 Identifying the peer
   { id: 'C-3.2-01', section: '§3.2', title: 'a request without a client certificate is refused', answer: '401 ERR_TLS_CLIENT_CERT_REQUIRED',
     run: async (k) => { const s = await k.seal(firstProfile(k)); expectProblem(await k.send(s, { identity: 'none' }), 401, 'ERR_TLS_CLIENT_CERT_REQUIRED') } },
@@ -290,4 +302,6 @@ export const CASES: readonly ConformanceCase[] = [
       check(d.attempts.length >= 2, 'the target retried after 503 with Retry-After', { attempts: d.attempts.length })
       check(d.attempts.every((a) => a.sha256 === d.attempts[0]!.sha256), 'every attempt carries the same bytes', { sha256: d.attempts.map((a) => a.sha256).join(', ') })
     } },
+  // The target as a sender answered with a bad receipt (receipt-cases.ts, bad-receipts.ts)
+  ...RECEIPT_CASES,
 ]

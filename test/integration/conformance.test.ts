@@ -38,6 +38,8 @@ t.test('every case passes against our node', async (t) => {
   t.teardown(() => listener.close())
   session.listener = listener
   session.listenWaitMs = 60_000
+  // --target-api: the bad-receipt cases send their letters through our API and read the outcome (§7.2).
+  session.targetApi = { url: apiUrl, key: 'conformance-key' }
   const sent = await fetch(`${apiUrl}/api/v1/letters`, {
     method: 'POST', headers: { authorization: 'Bearer conformance-key', 'content-type': 'application/json' },
     body: JSON.stringify({ letter: { kind: 'EXTERNAL', number: 'ทดสอบ 1/1', date: '2026-11-25', subject: 'ถึงชุดทดสอบ', salutation: 'เรียน ผู้ทดสอบ',
