@@ -50,13 +50,15 @@ async function runBadReceipt(k: Session, id: string, row: BadReceipt): Promise<v
   check(d.attempts.length === 1, 'the target does not retry a receipt that fails for what is in it (§7.1: the same receipt would come back)', { ...seen, attempts: d.attempts.length })
 }
 
-/** One case per bad receipt: C-7.2-02 onwards (C-7.2-01 is the retry after 503). */
-export const RECEIPT_CASES: readonly ConformanceCase[] = BAD_RECEIPTS.map((row, i) => {
-  const id = `C-7.2-${String(i + 2).padStart(2, '0')}`
+/** The case of one row (exported so that a test can run the machinery with a row of its own). */
+export function receiptCase(id: string, row: BadReceipt): ConformanceCase {
   return {
     id, section: '§7.2',
     title: `the target, answered with ${row.title} (${row.step}), ${row.outcome === 'failed' ? 'fails the recipient at once' : 'retries the same bytes'}`,
     answer: row.outcome === 'failed' ? 'observed (--listen, --target-api): failed ERR_RECEIPT_INVALID, no retry' : 'observed (--listen): a retry, the same bytes',
     run: (k) => runBadReceipt(k, id, row),
   }
-})
+}
+
+/** One case per bad receipt: C-7.2-02 onwards (C-7.2-01 is the retry after 503). */
+export const RECEIPT_CASES: readonly ConformanceCase[] = BAD_RECEIPTS.map((row, i) => receiptCase(`C-7.2-${String(i + 2).padStart(2, '0')}`, row))

@@ -16,7 +16,13 @@ import { runConformance, plan } from '../../src/conformance/run.js'
 import { CASES } from '../../src/conformance/cases.js'
 import { Listener } from '../../src/conformance/listen.js'
 import { expectProblem } from '../../src/conformance/expect.js'
+import { receiptCase } from '../../src/conformance/receipt-cases.js'
+import type { ReceiptContext } from '../../src/conformance/bad-receipts.js'
+import { signV1Receipt } from '../../src/crypto/jose/v1-receipt.js'
+import { signCmsReceipt } from '../../src/crypto/cms/v1-receipt.js'
 import { annexOf, annexTable } from '../docs/conformance-annex.js'
+
+const signReceiptSync = (c: ReceiptContext) => (c.profile.receiptMediaType === 'application/cms' ? signCmsReceipt : signV1Receipt)(c.claims, c.me)
 
 const dir = mkdtempSync(join(tmpdir(), 'saraban-conformance-'))
 let ctx: AppContext | undefined
@@ -78,6 +84,21 @@ t.test('every case passes against our node', async (t) => {
   t.same(out.slice(3, 6), ['not ok 1 - C-4.2-01 §4.2 a media type that is no envelope profile is refused (check 1)', '  ---', '  message: "expected 400 ERR_UNSUPPORTED_MEDIA_TYPE"'])
   t.ok(out.includes('    status: 415'), 'the YAML block shows what came')
   t.equal(out.at(-1), '# DOES NOT CONFORM: 1 tests, 0 pass, 1 fail, 0 skip')
+
+  // The bad-receipt machinery notices a sender that does not do what §7.2 says: answered with a
+  // receipt that is in fact good, our node records the letter as delivered (so a "failed at once"
+  // row fails) and does not retry (so a "retried" row fails).
+  const goodReceipt = (c: ReceiptContext) => ({ body: signReceiptSync(c), mediaType: c.profile.receiptMediaType })
+  const notBad = [
+    receiptCase('C-7.2-02', { step: '§6.3', title: 'a good receipt', outcome: 'failed', make: goodReceipt }),
+    receiptCase('C-7.2-03', { step: '§6.3', title: 'a good receipt', outcome: 'retried', make: goodReceipt }),
+  ]
+  session.listenWaitMs = 5_000 // the "retried" row waits this long for a retry that never comes
+  const notBadOut: string[] = []
+  const notBadRun = await runConformance(session, { cases: notBad, write: (l) => notBadOut.push(l) })
+  t.same(notBadRun.results.map((r) => r.outcome), ['fail', 'fail'], notBadOut.join('\n'))
+  t.match(notBadRun.results[0]!.message, /fails the recipient at once with ERR_RECEIPT_INVALID/)
+  t.match(notBadRun.results[1]!.message, /tries again/)
 })
 
 t.test('PROTOCOL.md Annex A and the case table agree one to one', async (t) => {
