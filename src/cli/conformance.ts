@@ -15,6 +15,7 @@ import type { Command } from './commands.js'
 const HELP = `Usage: saraban-node conformance --target URL --agency ID --credentials DIR [--directory FILE]
                                  [--only IDS] [--skip IDS] [--listen HOST:PORT [--wait SECONDS] [--target-api URL]]
        saraban-node conformance --make-federation DIR --target URL [--agency ID] [--profiles LIST] [--kit-url URL]
+                                 [--kit-profiles LIST] [--key-type ec|rsa]
        saraban-node conformance --list
 
 Plays a peer agency against the node at URL (its federation endpoint) over mutual TLS: sends letters
@@ -45,6 +46,10 @@ Options:
   --profiles LIST         with --make-federation: the target's profiles, most preferred first
                           (default jose-v1,cms-v1,jose-v2)
   --kit-url URL           with --make-federation: the kit agency's endpoint (default https://127.0.0.1:18999)
+  --kit-profiles LIST     with --make-federation: the profiles the kit's agency accepts, most preferred first
+                          (default jose-v1,cms-v1,jose-v2); the target seals its letters to the kit in the
+                          first it supports, so this chooses the profile of the --listen cases' receipts
+  --key-type ec|rsa       with --make-federation: the target's key type (default ec)
 TEST ONLY: --make-federation writes private keys in clear.
 `
 
@@ -58,6 +63,7 @@ export const conformanceCommand: Command = {
       target: { type: 'string' }, agency: { type: 'string' }, credentials: { type: 'string' }, directory: { type: 'string' },
       only: { type: 'string' }, skip: { type: 'string' }, list: { type: 'boolean' },
       'make-federation': { type: 'string' }, profiles: { type: 'string' }, 'kit-url': { type: 'string' },
+      'kit-profiles': { type: 'string' }, 'key-type': { type: 'string' },
       listen: { type: 'string' }, wait: { type: 'string' }, 'target-api': { type: 'string' },
     })
     if (values.list) {
@@ -68,9 +74,13 @@ export const conformanceCommand: Command = {
     if (values['make-federation'] !== undefined) {
       const out = resolve(values['make-federation'])
       const profiles = list(values.profiles)
+      const kitProfiles = list(values['kit-profiles'])
+      const keyType = values['key-type']
+      if (keyType !== undefined && keyType !== 'ec' && keyType !== 'rsa') throw new CliError(`--key-type ${keyType}: give ec or rsa`)
       const made = await makeFederation(out, {
         targetUrl: values.target, ...(values.agency ? { targetAgency: values.agency } : {}), ...(profiles.length > 0 ? { profiles } : {}),
-        ...(values['kit-url'] ? { kitUrl: values['kit-url'] } : {}),
+        ...(values['kit-url'] ? { kitUrl: values['kit-url'] } : {}), ...(kitProfiles.length > 0 ? { kitProfiles } : {}),
+        ...(keyType !== undefined ? { targetKeyType: keyType } : {}),
       })
       process.stdout.write(`wrote a throwaway federation to ${out} (TEST ONLY): target "${made.targetAgency}" (${made.targetConfig}), kit credentials ${made.credentials}; see ${out}/README.md\n`)
       return EXIT.OK

@@ -22,6 +22,12 @@ export interface MakeFederationOptions {
   readonly profiles?: readonly string[]
   /** the kit's own endpoint (listed for its agency; the kit listens there only with --listen) */
   readonly kitUrl?: string
+  /** the profiles the kit's agency accepts, most preferred first: the target seals its letters to the
+   *  kit in the first it supports, so this picks the profile of the --listen and bad-receipt cases;
+   *  default jose-v1, cms-v1, jose-v2 */
+  readonly kitProfiles?: readonly string[]
+  /** the target's key type (its tls, signing and encryption keys); default ec (P-256) */
+  readonly targetKeyType?: 'rsa' | 'ec'
   readonly validityDays?: number
 }
 
@@ -48,8 +54,8 @@ export async function makeFederation(out: string, opts: MakeFederationOptions): 
   const validityDays = opts.validityDays ?? 30
   const fed = await createFederation({
     agencies: [
-      { id: targetAgency, nameTh: 'หน่วยงานที่ทดสอบ', nameEn: 'Implementation under test', keyType: 'ec', federationUrl: target.origin, profiles: [...(opts.profiles ?? ['jose-v1', 'cms-v1', 'jose-v2'])] },
-      { id: KIT_AGENCY, nameTh: 'ชุดทดสอบความสอดคล้อง ก', nameEn: 'Conformance kit A', keyType: 'rsa', federationUrl: kitUrl, profiles: ['jose-v1', 'cms-v1', 'jose-v2'] },
+      { id: targetAgency, nameTh: 'หน่วยงานที่ทดสอบ', nameEn: 'Implementation under test', keyType: opts.targetKeyType ?? 'ec', federationUrl: target.origin, profiles: [...(opts.profiles ?? ['jose-v1', 'cms-v1', 'jose-v2'])] },
+      { id: KIT_AGENCY, nameTh: 'ชุดทดสอบความสอดคล้อง ก', nameEn: 'Conformance kit A', keyType: 'rsa', federationUrl: kitUrl, profiles: [...(opts.kitProfiles ?? ['jose-v1', 'cms-v1', 'jose-v2'])] },
       { id: KIT_SECOND_AGENCY, nameTh: 'ชุดทดสอบความสอดคล้อง ข', nameEn: 'Conformance kit B', keyType: 'ec', federationUrl: kitUrl.replace(/:(\d+)$/, (_m, p: string) => `:${Number(p) + 1}`) },
     ],
     validityDays,
@@ -63,7 +69,7 @@ export async function makeFederation(out: string, opts: MakeFederationOptions): 
   const host = target.hostname.replace(/^\[|\]$/g, '')
   let targetTls = fed.agencies[targetAgency]!.tls
   if (host !== '127.0.0.1' && host !== 'localhost') {
-    targetTls = await issueCertificate(ca, { role: 'tls', keyType: 'ec', subject: subject(targetAgency, 'tls'), san: isIP(host) ? { ip: [host] } : { dns: [host] } })
+    targetTls = await issueCertificate(ca, { role: 'tls', keyType: opts.targetKeyType ?? 'ec', subject: subject(targetAgency, 'tls'), san: isIP(host) ? { ip: [host] } : { dns: [host] } })
   }
   const foreign = await createFederation({
     agencies: [{ id: KIT_AGENCY, nameTh: 'ภายนอก', nameEn: 'Foreign', keyType: 'ec', federationUrl: kitUrl }],
