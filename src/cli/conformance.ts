@@ -34,7 +34,8 @@ Options:
   --list                  list the cases and exit
   --listen HOST:PORT      also receive: listen there (the kit agency's endpoint in the directory) for a letter
                           the target sends to the kit's agency; the first attempt is answered 503 ERR_BUSY,
-                          the retry with a receipt. Send the letter from the target's saraban system.
+                          the retry with a receipt. Send the letter from the target's saraban system
+                          (with --target-api the kit has the target send it).
   --wait SECONDS          with --listen: how long those cases wait for the letter (default 120)
   --target-api URL        with --listen: the target's REST API (README "REST API"), with the key in
                           SARABAN_CONFORMANCE_API_KEY: the kit sends the letters of the bad-receipt cases

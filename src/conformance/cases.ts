@@ -11,6 +11,7 @@ import type { ExtraName } from './credentials.js'
 import { peerSpeaksFor, type Delivery } from './listen.js'
 import { SERVER_CERT_CHECKS, serverHello } from './server-cert.js'
 import { RECEIPT_CASES } from './receipt-cases.js'
+import { sendLetterVia } from './target-api.js'
 
 export interface ConformanceCase {
   readonly id: string
@@ -54,9 +55,16 @@ async function deliver(k: Session, profile: string): Promise<{ sealed: Sealed; a
   return { sealed, answer }
 }
 
-/** The target's first letter to the kit's agency (--listen), or a skip without --listen. */
+const askedFor = new WeakSet<Session>()
+
+/** The target's first letter to the kit's agency (--listen), or a skip without --listen. With
+ *  --target-api the kit has the target send it, once, when none has come yet. */
 async function fromTarget(k: Session): Promise<Delivery> {
   if (k.listener === undefined) skip('needs --listen (and a letter from the target to the kit\'s agency)')
+  if (k.targetApi !== undefined && !k.listener.hasOrdinary() && !askedFor.has(k)) {
+    askedFor.add(k)
+    await sendLetterVia(k.targetApi, k.me.agency, 'conformance kit: a letter to the kit (§3.1, §4.1, §4.2, §7.2)')
+  }
   return k.listener.delivered(k.listenWaitMs)
 }
 

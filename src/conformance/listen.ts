@@ -94,6 +94,11 @@ export class Listener {
     throw new Error(`no letter from "${this.k.target}" to "${this.k.me.agency}" arrived within ${Math.round(timeoutMs / 1000)} s: send one from the target's saraban system`)
   }
 
+  /** Whether a letter not taken by a bad-receipt case has arrived (answered or not). */
+  hasOrdinary(): boolean {
+    return [...this.deliveries.values()].some((d) => d.plan === undefined)
+  }
+
   /** The next new message of the target, answered first with `plan`'s bad receipt (bad-receipts.ts);
    *  undefined when none came within `timeoutMs` (and the plan is dropped: a later letter is not
    *  taken for it). */
