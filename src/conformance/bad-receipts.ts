@@ -72,6 +72,13 @@ export const BAD_RECEIPTS: readonly BadReceipt[] = [
     make: (c) => ({ ...signed(c, { ...c.claims }), mediaType: 'application/json' }) },
   { step: '§6.3 step 1', title: 'a receipt that is not a receipt (malformed JWS or DER)', outcome: 'failed',
     make: (c) => ({ body: isCms(c.profile) ? Buffer.from([0x30, 0x03, 0x02, 0x01, 0x01]) : Buffer.from('not.a.receipt'), mediaType: c.profile.receiptMediaType }) },
+  { step: '§6.3 step 1', title: 'a signed receipt whose claims are not JSON', outcome: 'failed',
+    make: (c) => ({ body: signRaw(c.profile, Buffer.from(JSON.stringify(c.claims).slice(0, -1), 'utf8'), c.me, c.claims.receivedAt), mediaType: c.profile.receiptMediaType }) },
+  { step: '§6.3 step 1', title: 'a receipt with a claim named twice (§5.6, I-JSON)', outcome: 'failed',
+    make: (c) => {
+      const text = JSON.stringify(c.claims).replace(/^\{/, `{"mid":${JSON.stringify(c.claims.mid)},`)
+      return { body: signRaw(c.profile, Buffer.from(text, 'utf8'), c.me, c.claims.receivedAt), mediaType: c.profile.receiptMediaType }
+    } },
   { step: '§6.3 step 1', title: 'a receipt whose signature does not verify', outcome: 'failed',
     make: (c) => ({ body: badSignature(c), mediaType: c.profile.receiptMediaType }) },
   { step: '§6.3 step 1', title: 'a receipt with a claim added (§6.2: a receipt is closed)', outcome: 'failed',
