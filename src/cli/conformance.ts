@@ -15,7 +15,7 @@ import type { Command } from './commands.js'
 const HELP = `Usage: saraban-node conformance --target URL --agency ID --credentials DIR [--directory FILE]
                                  [--only IDS] [--skip IDS] [--listen HOST:PORT [--wait SECONDS] [--target-api URL]]
        saraban-node conformance --make-federation DIR --target URL [--agency ID] [--profiles LIST] [--kit-url URL]
-                                 [--kit-profiles LIST] [--key-type ec|rsa]
+                                 [--kit-profiles LIST] [--key-type ec|rsa] [--hosting-node]
        saraban-node conformance --list
 
 Plays a peer agency against the node at URL (its federation endpoint) over mutual TLS: sends letters
@@ -51,6 +51,8 @@ Options:
                           (default jose-v1,cms-v1,jose-v2); the target seals its letters to the kit in the
                           first it supports, so this chooses the profile of the --listen cases' receipts
   --key-type ec|rsa       with --make-federation: the target's key type (default ec)
+  --hosting-node          with --make-federation: the target is a hosting node (PROTOCOL.md §16) listed under
+                          "nodes" with the TLS certificate, hosting the target agency and ID-2
 TEST ONLY: --make-federation writes private keys in clear.
 `
 
@@ -64,7 +66,7 @@ export const conformanceCommand: Command = {
       target: { type: 'string' }, agency: { type: 'string' }, credentials: { type: 'string' }, directory: { type: 'string' },
       only: { type: 'string' }, skip: { type: 'string' }, list: { type: 'boolean' },
       'make-federation': { type: 'string' }, profiles: { type: 'string' }, 'kit-url': { type: 'string' },
-      'kit-profiles': { type: 'string' }, 'key-type': { type: 'string' },
+      'kit-profiles': { type: 'string' }, 'key-type': { type: 'string' }, 'hosting-node': { type: 'boolean' },
       listen: { type: 'string' }, wait: { type: 'string' }, 'target-api': { type: 'string' },
     })
     if (values.list) {
@@ -81,7 +83,7 @@ export const conformanceCommand: Command = {
       const made = await makeFederation(out, {
         targetUrl: values.target, ...(values.agency ? { targetAgency: values.agency } : {}), ...(profiles.length > 0 ? { profiles } : {}),
         ...(values['kit-url'] ? { kitUrl: values['kit-url'] } : {}), ...(kitProfiles.length > 0 ? { kitProfiles } : {}),
-        ...(keyType !== undefined ? { targetKeyType: keyType } : {}),
+        ...(keyType !== undefined ? { targetKeyType: keyType } : {}), ...(values['hosting-node'] ? { hostingNode: true } : {}),
       })
       process.stdout.write(`wrote a throwaway federation to ${out} (TEST ONLY): target "${made.targetAgency}" (${made.targetConfig}), kit credentials ${made.credentials}; see ${out}/README.md\n`)
       return EXIT.OK

@@ -34,7 +34,7 @@ t.teardown(async () => {
 
 /** A throwaway federation in dir/sub (--make-federation), our node started from its target/node.json,
  *  and a kit session with --listen (at the kit agency's endpoint) and --target-api (our API). */
-async function startTarget(t: Test, sub: string, opts: Pick<MakeFederationOptions, 'profiles' | 'kitProfiles' | 'targetKeyType'> = {}) {
+async function startTarget(t: Test, sub: string, opts: Pick<MakeFederationOptions, 'profiles' | 'kitProfiles' | 'targetKeyType' | 'hostingNode'> = {}) {
   const [port, kitPort] = [await freePort(), await freePort()]
   const made = await makeFederation(join(dir, sub), { targetUrl: `https://127.0.0.1:${port}`, kitUrl: `https://127.0.0.1:${kitPort}`, ...opts })
   const config = loadConfig({ file: made.targetConfig, env: {}, packageRoot: process.cwd() })
@@ -125,12 +125,14 @@ t.test('every case passes against our node', async (t) => {
   t.match(notBadRun.results[1]!.message, /tries again/)
 })
 
-// Every profile the target lists, with the receipts in the other family: an RSA target that lists
-// cms-v1 and jose-v2 (no jose-v1), and a kit agency that prefers cms-v1, so that our node seals its
-// letters to the kit in cms-v1 and the kit's bad receipts are CMS SignedData (§12.6).
-t.test('every case passes against an RSA cms-v1/jose-v2 target, with cms-v1 receipts', async (t) => {
-  const { session, listener } = await startTarget(t, 'rsa-cms', { targetKeyType: 'rsa', profiles: ['cms-v1', 'jose-v2'], kitProfiles: ['cms-v1', 'jose-v1'] })
+// Every profile the target lists, with the receipts in the other family, on a hosting node: an RSA
+// target that lists cms-v1 and jose-v2 (no jose-v1), hosted with a second agency by a node whose TLS
+// certificate is the node's (§16.1, §16.2), and a kit agency that prefers cms-v1, so that our node
+// seals its letters to the kit in cms-v1 and the kit's bad receipts are CMS SignedData (§12.6).
+t.test('every case passes against an RSA cms-v1/jose-v2 target on a hosting node, with cms-v1 receipts', async (t) => {
+  const { session, listener } = await startTarget(t, 'rsa-cms', { targetKeyType: 'rsa', profiles: ['cms-v1', 'jose-v2'], kitProfiles: ['cms-v1', 'jose-v1'], hostingNode: true })
   t.same(session.targetProfiles(), ['cms-v1', 'jose-v2'])
+  t.same(session.creds.directory.nodeOf('target')?.agencies, ['target', 'target-2'], 'the target is hosted by a node with another agency')
   // No letter sent by hand: with --target-api the kit has the target send the one the --listen cases watch.
   const lines: string[] = []
   const summary = await runConformance(session, { write: (l) => lines.push(l) })

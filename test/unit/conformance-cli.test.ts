@@ -14,13 +14,16 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
 t.test('--make-federation --kit-profiles --key-type', async (t) => {
   const out = join(dir, 'fed')
-  const code = await conformanceCommand.run(['--make-federation', out, '--target', 'https://127.0.0.1:9443', '--profiles', 'cms-v1,jose-v2', '--kit-profiles', 'cms-v1,jose-v1', '--key-type', 'rsa'])
+  const code = await conformanceCommand.run(['--make-federation', out, '--target', 'https://127.0.0.1:9443', '--profiles', 'cms-v1,jose-v2', '--kit-profiles', 'cms-v1,jose-v1', '--key-type', 'rsa', '--hosting-node'])
   t.equal(code, EXIT.OK)
   const doc = JSON.parse(readFileSync(join(out, 'directory.json'), 'utf8')) as DirectoryDocument
   t.same(doc.agencies.find((a) => a.id === 'kit-a')?.profiles, ['cms-v1', 'jose-v1'], 'the kit agency accepts the --kit-profiles, in that order')
   t.same(doc.agencies.find((a) => a.id === 'target')?.profiles, ['cms-v1', 'jose-v2'])
   const signing = new X509Certificate(readFileSync(join(out, 'target', 'signing.chain.pem')))
   t.equal(signing.publicKey.asymmetricKeyType, 'rsa', 'the target\'s keys are RSA')
+  t.same(doc.nodes?.map((n) => [n.id, n.endpoints, n.agencies]), [['target-node', ['https://127.0.0.1:9443'], ['target', 'target-2']]], '--hosting-node: a nodes entry hosting two agencies (§16.1)')
+  const node = JSON.parse(readFileSync(join(out, 'target', 'node.json'), 'utf8')) as { agencies: Array<{ id: string }> }
+  t.same(node.agencies.map((a) => a.id), ['target', 'target-2'], 'the target node.json hosts both')
 })
 
 t.test('refusals', async (t) => {
