@@ -111,6 +111,11 @@ export class Listener {
     return got
   }
 
+  /** Drops every plan still waiting for a letter (a case that failed before its letter came). */
+  dropPending(): void {
+    this.#plans = []
+  }
+
   /** Waits until `d` has `n` attempts; false when it has fewer after `timeoutMs`. */
   async attempts(d: Delivery, n: number, timeoutMs: number): Promise<boolean> {
     return (await this.#until(timeoutMs, () => (d.attempts.length >= n ? true : undefined))) === true

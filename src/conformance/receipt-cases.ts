@@ -31,8 +31,14 @@ async function runBadReceipt(k: Session, id: string, row: BadReceipt): Promise<v
   }
   const waiting = listener.answerNextWith(row, k.listenWaitMs)
   let letterId: string | undefined
-  if (k.targetApi !== undefined) letterId = await sendLetterVia(k.targetApi, k.me.agency, `conformance kit ${id}: ${row.title}`)
-  else k.note(`${id}: send a letter from "${k.target}" to "${k.me.agency}" now (it will be answered with ${row.title})`)
+  if (k.targetApi !== undefined) {
+    try {
+      letterId = await sendLetterVia(k.targetApi, k.me.agency, `conformance kit ${id}: ${row.title}`)
+    } catch (e) {
+      listener.dropPending() // else the next case's letter would get this row's receipt
+      throw e
+    }
+  } else k.note(`${id}: send a letter from "${k.target}" to "${k.me.agency}" now (it will be answered with ${row.title})`)
   const d = await waiting
   if (d === undefined) throw new CaseFailure(`no new letter from "${k.target}" to "${k.me.agency}" arrived within ${Math.round(k.listenWaitMs / 1000)} s`)
   const seen = { profile: d.header?.profile, messageId: d.header?.messageId }

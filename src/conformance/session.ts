@@ -66,7 +66,7 @@ export class Session {
   readonly profiles = defaultProfiles()
   readonly origin: string
   /** With --listen: the kit's receiving side (listen.ts), and how long a case waits for the target's letter. */
-  listener: Pick<import('./listen.js').Listener, 'delivered' | 'answerNextWith' | 'attempts' | 'hasOrdinary'> | undefined
+  listener: Pick<import('./listen.js').Listener, 'delivered' | 'answerNextWith' | 'attempts' | 'hasOrdinary' | 'dropPending'> | undefined
   listenWaitMs = 120_000
   /** With --target-api: the target's REST API (target-api.ts), for the bad-receipt cases. */
   targetApi: import('./target-api.js').TargetApi | undefined
