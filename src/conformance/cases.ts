@@ -9,6 +9,9 @@ import { sha256Hex, type Answer, type Sealed, type Session } from './session.js'
 import { TAMPER } from './tamper.js'
 import type { ExtraName } from './credentials.js'
 import { peerSpeaksFor, type Delivery } from './listen.js'
+import { SERVER_CERT_CHECKS, serverHello } from './server-cert.js'
+import { RECEIPT_CASES } from './receipt-cases.js'
+import { sendLetterVia } from './target-api.js'
 
 export interface ConformanceCase {
   readonly id: string
@@ -52,9 +55,16 @@ async function deliver(k: Session, profile: string): Promise<{ sealed: Sealed; a
   return { sealed, answer }
 }
 
-/** The target's first letter to the kit's agency (--listen), or a skip without --listen. */
+const askedFor = new WeakSet<Session>()
+
+/** The target's first letter to the kit's agency (--listen), or a skip without --listen. With
+ *  --target-api the kit has the target send it, once, when none has come yet. */
 async function fromTarget(k: Session): Promise<Delivery> {
   if (k.listener === undefined) skip('needs --listen (and a letter from the target to the kit\'s agency)')
+  if (k.targetApi !== undefined && !k.listener.hasOrdinary() && !askedFor.has(k)) {
+    askedFor.add(k)
+    await sendLetterVia(k.targetApi, k.me.agency, 'conformance kit: a letter to the kit (§3.1, §4.1, §4.2, §7.2)')
+  }
   return k.listener.delivered(k.listenWaitMs)
 }
 
@@ -76,6 +86,16 @@ function notice(type: string, s: Pick<Sealed, 'messageId' | 'sha256'>, extra: Re
 }
 
 export const CASES: readonly ConformanceCase[] = [
+  // §3.1 The target's server certificate, as a sender checks it (server-cert.ts)
+  { id: 'C-3.1-02', section: '§3.1', title: 'the target\'s server certificate chains to the federation root, names its host and is the one the directory lists at its endpoint', answer: 'TLS 1.3, the certificate the directory pins',
+    run: async (k) => {
+      const h = await serverHello(k)
+      for (const c of SERVER_CERT_CHECKS) {
+        const wrong = await c.check(k, h)
+        if (wrong !== undefined) throw new CaseFailure(`${c.rule}: ${wrong}`, { subject: h.chain[0]?.subject ?? '(none)', origin: k.origin })
+      }
+    } },
+
   // §3.2 Identifying the peer
   { id: 'C-3.2-01', section: '§3.2', title: 'a request without a client certificate is refused', answer: '401 ERR_TLS_CLIENT_CERT_REQUIRED',
     run: async (k) => { const s = await k.seal(firstProfile(k)); expectProblem(await k.send(s, { identity: 'none' }), 401, 'ERR_TLS_CLIENT_CERT_REQUIRED') } },
@@ -290,4 +310,6 @@ export const CASES: readonly ConformanceCase[] = [
       check(d.attempts.length >= 2, 'the target retried after 503 with Retry-After', { attempts: d.attempts.length })
       check(d.attempts.every((a) => a.sha256 === d.attempts[0]!.sha256), 'every attempt carries the same bytes', { sha256: d.attempts.map((a) => a.sha256).join(', ') })
     } },
+  // The target as a sender answered with a bad receipt (receipt-cases.ts, bad-receipts.ts)
+  ...RECEIPT_CASES,
 ]

@@ -22,6 +22,15 @@ export interface MakeFederationOptions {
   readonly profiles?: readonly string[]
   /** the kit's own endpoint (listed for its agency; the kit listens there only with --listen) */
   readonly kitUrl?: string
+  /** the profiles the kit's agency accepts, most preferred first: the target seals its letters to the
+   *  kit in the first it supports, so this picks the profile of the --listen and bad-receipt cases;
+   *  default jose-v1, cms-v1, jose-v2 */
+  readonly kitProfiles?: readonly string[]
+  /** the target's key type (its tls, signing and encryption keys); default ec (P-256) */
+  readonly targetKeyType?: 'rsa' | 'ec'
+  /** PROTOCOL.md §16: the target is a hosting node (`<agency>-node` in the directory's `nodes`, with
+   *  the TLS certificate) that hosts the target agency and a second one, `<agency>-2`; default false */
+  readonly hostingNode?: boolean
   readonly validityDays?: number
 }
 
@@ -48,8 +57,9 @@ export async function makeFederation(out: string, opts: MakeFederationOptions): 
   const validityDays = opts.validityDays ?? 30
   const fed = await createFederation({
     agencies: [
-      { id: targetAgency, nameTh: 'หน่วยงานที่ทดสอบ', nameEn: 'Implementation under test', keyType: 'ec', federationUrl: target.origin, profiles: [...(opts.profiles ?? ['jose-v1', 'cms-v1', 'jose-v2'])] },
-      { id: KIT_AGENCY, nameTh: 'ชุดทดสอบความสอดคล้อง ก', nameEn: 'Conformance kit A', keyType: 'rsa', federationUrl: kitUrl, profiles: ['jose-v1', 'cms-v1', 'jose-v2'] },
+      ...(opts.hostingNode ? [{ id: `${targetAgency}-2`, nameTh: 'หน่วยงานที่ทดสอบ ๒', nameEn: 'Implementation under test, second hosted agency', keyType: opts.targetKeyType ?? 'ec', federationUrl: target.origin, profiles: [...(opts.profiles ?? ['jose-v1', 'cms-v1', 'jose-v2'])] }] : []),
+      { id: targetAgency, nameTh: 'หน่วยงานที่ทดสอบ', nameEn: 'Implementation under test', keyType: opts.targetKeyType ?? 'ec', federationUrl: target.origin, profiles: [...(opts.profiles ?? ['jose-v1', 'cms-v1', 'jose-v2'])] },
+      { id: KIT_AGENCY, nameTh: 'ชุดทดสอบความสอดคล้อง ก', nameEn: 'Conformance kit A', keyType: 'rsa', federationUrl: kitUrl, profiles: [...(opts.kitProfiles ?? ['jose-v1', 'cms-v1', 'jose-v2'])] },
       { id: KIT_SECOND_AGENCY, nameTh: 'ชุดทดสอบความสอดคล้อง ข', nameEn: 'Conformance kit B', keyType: 'ec', federationUrl: kitUrl.replace(/:(\d+)$/, (_m, p: string) => `:${Number(p) + 1}`) },
     ],
     validityDays,
@@ -63,7 +73,7 @@ export async function makeFederation(out: string, opts: MakeFederationOptions): 
   const host = target.hostname.replace(/^\[|\]$/g, '')
   let targetTls = fed.agencies[targetAgency]!.tls
   if (host !== '127.0.0.1' && host !== 'localhost') {
-    targetTls = await issueCertificate(ca, { role: 'tls', keyType: 'ec', subject: subject(targetAgency, 'tls'), san: isIP(host) ? { ip: [host] } : { dns: [host] } })
+    targetTls = await issueCertificate(ca, { role: 'tls', keyType: opts.targetKeyType ?? 'ec', subject: subject(targetAgency, 'tls'), san: isIP(host) ? { ip: [host] } : { dns: [host] } })
   }
   const foreign = await createFederation({
     agencies: [{ id: KIT_AGENCY, nameTh: 'ภายนอก', nameEn: 'Foreign', keyType: 'ec', federationUrl: kitUrl }],
@@ -79,8 +89,14 @@ export async function makeFederation(out: string, opts: MakeFederationOptions): 
   // The expired and revoked certificates are listed for the kit's agency, so that the only reason to
   // refuse them is their validity (PROTOCOL.md §3.2 step 2, §4.2 check 13).
   const directory: DirectoryDocument = structuredClone(fed.directory)
+  const hosted = opts.hostingNode ? [targetAgency, `${targetAgency}-2`] : []
+  if (opts.hostingNode) {
+    // §16.1: the node's entry holds the endpoint and the TLS certificate; its agencies carry neither.
+    directory.nodes = [{ id: `${targetAgency}-node`, endpoints: [target.origin], certificates: { tls: [toBase64Der(targetTls.cert)] }, agencies: hosted }]
+  }
   for (const a of directory.agencies) {
-    if (a.id === targetAgency) a.certificates.tls = [toBase64Der(targetTls.cert)]
+    if (hosted.includes(a.id)) Object.assign(a, { endpoints: [], node: `${targetAgency}-node`, certificates: { ...a.certificates, tls: [] } })
+    else if (a.id === targetAgency) a.certificates.tls = [toBase64Der(targetTls.cert)]
     if (a.id === KIT_AGENCY) {
       a.certificates.tls.push(toBase64Der(extra['expired-tls'].cert), toBase64Der(extra['revoked-tls'].cert))
       a.certificates.signing.push(toBase64Der(extra['expired-signing'].cert), toBase64Der(extra['revoked-signing'].cert))
@@ -106,12 +122,20 @@ export async function makeFederation(out: string, opts: MakeFederationOptions): 
   await writePair(tdir, 'tls', targetTls)
   await writePair(tdir, 'signing', t.signing)
   await writePair(tdir, 'encryption', t.encryption)
+  for (const id of hosted.slice(1)) {
+    await mkdir(join(tdir, id), { recursive: true })
+    await writePair(join(tdir, id), 'signing', fed.agencies[id]!.signing)
+    await writePair(join(tdir, id), 'encryption', fed.agencies[id]!.encryption)
+  }
   const targetConfig = join(tdir, 'node.json')
   await writeFile(targetConfig, JSON.stringify({
     dataDir: './data',
     tls: { key: 'tls.key.pem', cert: 'tls.chain.pem' },
     trust: { anchors: ['../root.crt.pem'], directory: '../directory.jws', crls: ['../crl/root.crl', '../crl/issuing-ca.crl'], revocation: 'hard' },
-    agencies: [{ id: targetAgency, signing: { key: 'signing.key.pem', cert: 'signing.chain.pem' }, encryption: { key: 'encryption.key.pem', cert: 'encryption.chain.pem' } }],
+    agencies: [
+      { id: targetAgency, signing: { key: 'signing.key.pem', cert: 'signing.chain.pem' }, encryption: { key: 'encryption.key.pem', cert: 'encryption.chain.pem' } },
+      ...hosted.slice(1).map((id) => ({ id, signing: { key: `${id}/signing.key.pem`, cert: `${id}/signing.chain.pem` }, encryption: { key: `${id}/encryption.key.pem`, cert: `${id}/encryption.chain.pem` } })),
+    ],
     federation: { host: host === 'localhost' ? '127.0.0.1' : host, port: Number(target.port || 443) },
     api: { host: '127.0.0.1', port: 0, keys: [{ name: 'conformance', sha256: createHash('sha256').update('conformance-key').digest('hex'), agencies: [targetAgency] }] },
     log: { level: 'warn' },
@@ -148,6 +172,7 @@ Written by \`saraban-node conformance --make-federation\` (src/conformance/feder
 | crl/root.crl, crl/issuing-ca.crl | both CAs' CRLs (DER, §15.1); they revoke one TLS and one signing certificate of \`${KIT_AGENCY}\` |
 | target/{tls,signing,encryption}.{key,chain}.pem | the keys of the implementation under test (\`${targetAgency}\`) |
 | target/node.json | the same as a saraban-node configuration: \`saraban-node start --config target/node.json\` |
+| target/${targetAgency}-2/ | with --hosting-node only: the signing and encryption keys of the second agency the node hosts (the TLS identity is the node's, under \`nodes\`) |
 | kit/ | the kit's credentials (\`--credentials kit\`): its agency's keys, \`second/\` (\`${KIT_SECOND_AGENCY}\`), \`extra/\` (a foreign CA's, an expired and a revoked certificate) |
 
 Configure the implementation under test with root.crt.pem as its only trust anchor, directory.jws,

@@ -11,8 +11,9 @@ import { fingerprint } from '../pki/cert.js'
 import { check as checkSchema } from '../schema/index.js'
 import { schemaIds } from '../schema/ids.js'
 import { isSarabanError } from '../errors.js'
-import type { EnvelopeHeader, Opened, Routing } from '../crypto/profiles.js'
+import type { EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing } from '../crypto/profiles.js'
 import { MESSAGES_PATH, sha256Hex, type Session } from './session.js'
+import type { BadReceipt } from './bad-receipts.js'
 
 export interface Attempt {
   readonly at: Date
@@ -33,6 +34,13 @@ export interface Delivery {
   /** the kit's receiver checks that failed (empty: all passed) */
   problems: string[]
   answered?: number
+  /** a bad-receipt case's letter (bad-receipts.ts): its first attempt got that receipt, later ones a good one */
+  plan?: BadReceipt
+}
+
+interface Pending {
+  readonly plan: BadReceipt
+  resolve(d: Delivery): void
 }
 
 function peerChainOf(socket: TLSSocket): X509Certificate[] {
@@ -56,6 +64,7 @@ export class Listener {
   readonly deliveries = new Map<string, Delivery>()
   #server: Server | undefined
   #waiters: Array<() => void> = []
+  #plans: Pending[] = []
 
   constructor(readonly k: Session) {}
 
@@ -80,12 +89,45 @@ export class Listener {
 
   /** The first message the target delivered (answered with a receipt), within `timeoutMs`. */
   async delivered(timeoutMs: number): Promise<Delivery> {
+    const d = await this.#until(timeoutMs, () => [...this.deliveries.values()].find((x) => x.answered !== undefined && x.plan === undefined))
+    if (d) return d
+    throw new Error(`no letter from "${this.k.target}" to "${this.k.me.agency}" arrived within ${Math.round(timeoutMs / 1000)} s: send one from the target's saraban system`)
+  }
+
+  /** Whether a letter not taken by a bad-receipt case has arrived (answered or not). */
+  hasOrdinary(): boolean {
+    return [...this.deliveries.values()].some((d) => d.plan === undefined)
+  }
+
+  /** The next new message of the target, answered first with `plan`'s bad receipt (bad-receipts.ts);
+   *  undefined when none came within `timeoutMs` (and the plan is dropped: a later letter is not
+   *  taken for it). */
+  async answerNextWith(plan: BadReceipt, timeoutMs: number): Promise<Delivery | undefined> {
+    let got: Delivery | undefined
+    const pending: Pending = { plan, resolve: (d) => { got = d } }
+    this.#plans.push(pending)
+    await this.#until(timeoutMs, () => got)
+    this.#plans = this.#plans.filter((p) => p !== pending)
+    return got
+  }
+
+  /** Drops every plan still waiting for a letter (a case that failed before its letter came). */
+  dropPending(): void {
+    this.#plans = []
+  }
+
+  /** Waits until `d` has `n` attempts; false when it has fewer after `timeoutMs`. */
+  async attempts(d: Delivery, n: number, timeoutMs: number): Promise<boolean> {
+    return (await this.#until(timeoutMs, () => (d.attempts.length >= n ? true : undefined))) === true
+  }
+
+  async #until<T>(timeoutMs: number, probe: () => T | undefined): Promise<T | undefined> {
     const end = Date.now() + timeoutMs
     for (;;) {
-      const d = [...this.deliveries.values()].find((x) => x.answered !== undefined)
-      if (d) return d
+      const v = probe()
+      if (v !== undefined) return v
       const left = end - Date.now()
-      if (left <= 0) throw new Error(`no letter from "${this.k.target}" to "${this.k.me.agency}" arrived within ${Math.round(timeoutMs / 1000)} s: send one from the target's saraban system`)
+      if (left <= 0) return undefined
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.min(left, 1000))
         this.#waiters.push(() => { clearTimeout(t); r() })
@@ -139,9 +181,14 @@ export class Listener {
     }
     let d = this.deliveries.get(header.messageId)
     if (d === undefined) {
-      d = { attempts: [a], problems: [] }
+      const pending = this.#plans.shift()
+      d = { attempts: [a], problems: [], ...(pending ? { plan: pending.plan, header } : {}) }
       this.deliveries.set(header.messageId, d)
-      return { retry: true } // PROTOCOL.md §7.2: the retry must carry these same bytes
+      if (pending === undefined) return { retry: true } // PROTOCOL.md §7.2: the retry must carry these same bytes
+      const bad = await this.#badReceipt(pending.plan, profile, header, a)
+      d.answered = 201
+      pending.resolve(d)
+      return { receipt: bad.body, mediaType: bad.mediaType }
     }
     d.attempts.push(a)
     d.header = header
@@ -170,12 +217,32 @@ export class Listener {
       if (!s.ok) problems.push(`the letter does not validate against the letter schema: ${s.errors[0]?.field} ${s.errors[0]?.message}`)
     }
     d.problems = problems
-    const receipt = await profile.signReceipt({
-      v: 1, mid: header.messageId, from: header.from, to: header.to, receivedAt: new Date().toISOString(), envelopeSha256: a.sha256, profile: profile.id,
-    }, k.signerOf(k.me.signing))
+    const receipt = await profile.signReceipt(goodClaims(profile, header, a), k.signerOf(k.me.signing))
     d.answered = 201
     return { receipt, mediaType: profile.receiptMediaType }
   }
+
+  /** The plan's bad receipt for the first attempt of a letter (bad-receipts.ts). */
+  async #badReceipt(plan: BadReceipt, profile: EnvelopeProfile, header: EnvelopeHeader, a: Attempt): Promise<{ body: Buffer; mediaType: string }> {
+    const k = this.k
+    let sentAt = a.at.toISOString()
+    try {
+      const opened = await profile.open(a.body, k.me.encryption.key)
+      if (typeof opened.payload.sentAt === 'string') sentAt = opened.payload.sentAt
+    } catch {
+      // a letter that does not open is C-4.2-16's finding; the receipt is still bad in the planned way
+    }
+    const second = k.creds.second
+    return plan.make({
+      profile, claims: goodClaims(profile, header, a), sentAt, me: k.signerOf(k.me.signing),
+      second: second ? k.signerOf(second.signing, second.agency) : undefined,
+    })
+  }
+}
+
+/** The claims of a good receipt for an attempt (PROTOCOL.md §6.2; the kit keeps no log: a pre-log receipt, §11). */
+function goodClaims(profile: EnvelopeProfile, header: EnvelopeHeader, a: Attempt): ReceiptClaims {
+  return { v: 1, mid: header.messageId, from: header.from, to: header.to, receivedAt: new Date().toISOString(), envelopeSha256: a.sha256, profile: profile.id }
 }
 
 /** Whether the TLS client certificate is listed for the target (or a hosting node listing it, §16.2). */

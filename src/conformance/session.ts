@@ -66,8 +66,12 @@ export class Session {
   readonly profiles = defaultProfiles()
   readonly origin: string
   /** With --listen: the kit's receiving side (listen.ts), and how long a case waits for the target's letter. */
-  listener: { delivered(timeoutMs: number): Promise<import('./listen.js').Delivery> } | undefined
+  listener: Pick<import('./listen.js').Listener, 'delivered' | 'answerNextWith' | 'attempts' | 'hasOrdinary' | 'dropPending'> | undefined
   listenWaitMs = 120_000
+  /** With --target-api: the target's REST API (target-api.ts), for the bad-receipt cases. */
+  targetApi: import('./target-api.js').TargetApi | undefined
+  /** A line for the operator while a case waits (the CLI writes it to stderr; TAP stays on stdout). */
+  note: (line: string) => void = () => undefined
 
   /** Whether the target announced `Saraban-Shared-Content: 1` (PROTOCOL.md §17.8) in an answer so far. */
   sharedAnnounced = false
