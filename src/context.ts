@@ -29,6 +29,8 @@ import { wireStorage } from './wire/storage.js'
 import { wireTrust } from './wire/trust.js'
 import { wireAgencies } from './wire/agencies.js'
 import { wireEvents } from './wire/events.js'
+import { wireExpiry } from './wire/expiry.js'
+import type { ExpiryWatch } from './services/expiry/index.js'
 import { wireAgenciesDir } from './wire/agencies-dir.js'
 import { wireTimestamps } from './wire/timestamps.js'
 import { wirePeers } from './wire/peers.js'
@@ -76,6 +78,8 @@ export interface AppContext {
   readonly timestamps: Timestamping
   /** Events for saraban systems: the sink producers emit into, the SSE streams, webhooks (issue 5 §6). */
   readonly events: Events
+  /** Issue 17 item 4: the node's own certificates and trust documents, judged for /healthz and alerts. */
+  readonly expiry: ExpiryWatch
   /** Classified items, their statements and access record (PROTOCOL.md §19). */
   readonly classified: ClassifiedStore
   /** The transparency log's checkpoints, proofs, witness of peers and audit (PROTOCOL.md §20.4–§20.6). */
@@ -131,6 +135,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const { hosted, registers } = wireAgencies(base, { db, currentDirectory })
   await storage.logWiring.useHosted(hosted)
   const events = wireEvents(base, { db, hosted })
+  const expiry = await wireExpiry(base, { anchors, db, crlSources, directorySource, currentDirectory, hosted, events })
   const apiKeys = new ApiKeyTable(config.api.keys)
   const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory, apiKeys })
   const profiles = defaultProfiles()
@@ -149,13 +154,13 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
     directoryJws: () => directorySource.jws(), receivedLog: logEvidence.receivedLog,
   })
   const servers = await wireServers(base, {
-    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys, logWitness,
+    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys, logWitness, expiry,
     logFor: logEvidence.logFor, receivedLog: logEvidence.receivedLog,
   })
   const { federation, api } = servers
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, logWitness, logEvidence, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
+    config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, logWitness, logEvidence, anchors, hosted, profiles, peers, delivery, timestamps, events, expiry, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
     async reload(fresh) {
@@ -164,6 +169,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
         log.info({ event: 'config.api-keys-reloaded', added, removed }, 'API keys of the config file reloaded')
       }
       agenciesDir?.rescan()
+      void expiry.evaluate()
       // Open event streams ask their key again (a removed key ends its stream).
       await events.agenciesChanged()
       const refreshed = await Promise.allSettled([directorySource.refresh(), crlSources.refresh()])

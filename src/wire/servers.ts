@@ -27,6 +27,7 @@ import { ecmsLetterOrigin, ecmsPublicPaths, wireEcms } from './ecms.js'
 import type { ApiKeyTable } from '../services/api-keys.js'
 import type { ReceivedLog } from '../services/evidence/received-log.js'
 import { InFlight } from '../services/idempotency/in-flight.js'
+import type { ExpiryWatch } from '../services/expiry/index.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
@@ -36,6 +37,8 @@ export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, A
   /** api.keys of the config file, replaced on SIGHUP (context.ts reload()). */
   readonly apiKeys: ApiKeyTable
   readonly logWitness: LogWitness
+  /** Issue 17 item 4: findings about the node's own certificates and trust documents, for /healthz. */
+  readonly expiry?: { findings(): ReturnType<ExpiryWatch['findings']> } | undefined
   /** The log proofs of an evidence bundle (PROTOCOL.md §20.7, wire/log-evidence.ts). */
   readonly logFor?: EvidenceDeps['logFor']
   /** The recipient's proof of a notice's receipt (PROTOCOL.md §20.7, wire/log-evidence.ts). */
@@ -105,7 +108,7 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     get federationUrl() { return advertised.federationUrl },
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
       revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),
-      notifications: () => events.status(), logWitness: () => p.logWitness.peerCheckpoints.misbehaviourCount() }),
+      notifications: () => events.status(), logWitness: () => p.logWitness.peerCheckpoints.misbehaviourCount(), expiry: () => p.expiry?.findings() ?? [] }),
   })
   // The e-CMS gateway (README "e-CMS gateway") rides on the API listener, through the same send service.
   await wireEcms(base, api, { db, outbox, hosted, currentDirectory, notices, send, queue: { inbox, noticeDeps, profiles, events, registers } })
