@@ -1001,7 +1001,7 @@ export interface components {
              * @description What happened (src/domain/events.ts EVENT_TYPES).
              * @enum {string}
              */
-            type: "letter.received" | "letter.delivered" | "letter.failed" | "letter.accepted" | "letter.rejected" | "letter.withdrawn" | "letter.disputed" | "letter.cancelled" | "letter.requeued" | "letter.deadline-at-risk" | "letter.deadline-missed" | "notice.failed" | "log.inconsistent";
+            type: "letter.received" | "letter.delivered" | "letter.failed" | "letter.accepted" | "letter.rejected" | "letter.withdrawn" | "letter.disputed" | "letter.cancelled" | "letter.requeued" | "letter.deadline-at-risk" | "letter.deadline-missed" | "notice.failed" | "log.inconsistent" | "certificate.expiring" | "certificate.revoked" | "trust.expiring";
             timestamp: components["schemas"]["DateTime"];
             agency: components["schemas"]["AgencyId"];
             letterId?: components["schemas"]["Uuid"];
