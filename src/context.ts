@@ -135,9 +135,11 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const { hosted, registers } = wireAgencies(base, { db, currentDirectory })
   await storage.logWiring.useHosted(hosted)
   const events = wireEvents(base, { db, hosted })
-  const expiry = await wireExpiry(base, { anchors, db, crlSources, directorySource, currentDirectory, hosted, events })
   const apiKeys = new ApiKeyTable(config.api.keys)
-  const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory, apiKeys })
+  let expiry: ExpiryWatch | undefined
+  const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory, apiKeys, onChange: () => void expiry?.evaluate() })
+  // After the folder's first scan, so that its agencies' certificates are judged before the node serves.
+  expiry = await wireExpiry(base, { anchors, db, crlSources, directorySource, currentDirectory, hosted, events })
   const profiles = defaultProfiles()
   const timestamps = wireTimestamps(base, { db, anchors, profiles })
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
@@ -169,7 +171,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
         log.info({ event: 'config.api-keys-reloaded', added, removed }, 'API keys of the config file reloaded')
       }
       agenciesDir?.rescan()
-      void expiry.evaluate()
+      void expiry?.evaluate()
       // Open event streams ask their key again (a removed key ends its stream).
       await events.agenciesChanged()
       const refreshed = await Promise.allSettled([directorySource.refresh(), crlSources.refresh()])
