@@ -2212,7 +2212,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `ERR_DIRECTORY_STALE`: The federation directory is past its nextUpdate plus the grace period: new letters are refused until a fresh one arrives. */
+            /** @description `ERR_DIRECTORY_STALE`: The federation directory is past its nextUpdate plus the grace period: new letters are refused until a fresh one arrives. `ERR_SIGNING_CERT_REVOKED`: This node's signing certificate for the agency is revoked: nothing is signed with it; load the renewed certificate (saraban-node renew) and have the directory list it, then send again. */
             503: {
                 headers: {
                     [name: string]: unknown;
