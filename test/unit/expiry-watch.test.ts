@@ -45,18 +45,20 @@ async function setup(name: string, opts: { mode?: RevocationMode; crls?: Buffer[
   const emitted: EventInput[] = []
   const lines: Array<{ level: number; event?: string; msg: string }> = []
   let directory: SourceStatus | undefined // undefined: a week ahead of the clock
+  let crlStatus: SourceStatus[] = []
   const watch = () => new ExpiryWatch({
     clock, db, anchors,
     log: createLogger('info', new Writable({ write(chunk, _e, cb) { lines.push(JSON.parse(String(chunk))); cb() } })),
     events: { emit: (e) => { emitted.push(e) } },
     inventory: { tlsChain: () => moi.tls.chain, hosted, directory: () => ({ isEncryptionCertOf: () => true }) as unknown as Directory, directoryJws: () => fed.directoryJws },
-    directoryStatus: () => directory ?? fresh(now + 7 * DAY), crlStatus: () => [],
+    directoryStatus: () => directory ?? fresh(now + 7 * DAY), crlStatus: () => crlStatus,
     settings: { certificateDays: [30, 7], trustDocumentHours: 6, checkSeconds: 3600 },
   })
   return {
     fed, moi, watch, emitted, lines,
     at: (ms: number) => { now = ms },
     setDirectory: (s: SourceStatus) => { directory = s },
+    setCrls: (s: SourceStatus[]) => { crlStatus = s },
   }
 }
 
@@ -130,4 +132,12 @@ t.test('a directory near its nextUpdate with no fresher copy: degraded, trust.ex
   s.setDirectory({ ...fresh(Date.now() + 2 * 3600_000), state: 'grace' })
   await w.evaluate()
   t.notOk(w.findings().some((x) => x.check === 'directory-next-update'), 'past nextUpdate it is health.ts\'s grace check, not this one')
+
+  // The same for a CRL, with the reason of its last failed refresh.
+  s.setCrls([{ ...fresh(Date.now() + 3600_000), name: 'crl', location: 'https://ca.example/issuing.crl', serial: '12', lastError: { code: 'ERR_TRUST_DOCUMENT_UNAVAILABLE', reason: 'HTTP 404', at: new Date().toISOString() } }])
+  await w.evaluate()
+  const crl = w.findings().find((x) => x.check === 'crl-next-update')
+  t.equal(crl?.status, 'degraded')
+  t.match(crl?.detail, /the CRL from https:\/\/ca\.example\/issuing\.crl \(number 12\) reaches its nextUpdate .* ask its CA to publish one\. The last refresh failed \(ERR_TRUST_DOCUMENT_UNAVAILABLE\): HTTP 404/)
+  t.same(s.emitted.map((e) => [e.type, e.data?.document, e.data?.serial]), [['trust.expiring', 'directory', '9'], ['trust.expiring', 'crl', '12']])
 })
