@@ -77,7 +77,7 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     }
   }],
   ['receiver-can-sign', async (s, d) => {
-    // Issue 17 item 4, PROTOCOL.md §9: no receipt the node cannot stand behind. While the recipient's
+    // PROTOCOL.md §4.2 check 4, §15.2 (issue 17 item 4): no receipt the node cannot stand behind. While the recipient's
     // signing certificate in use is revoked, 503 ERR_RECEIVER_CERT_REVOKED (the sender retries, §7.2);
     // before replay, which may sign a pending receipt.
     const h = need(s.header, 'header')
