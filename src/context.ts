@@ -29,6 +29,8 @@ import { wireStorage } from './wire/storage.js'
 import { wireTrust } from './wire/trust.js'
 import { wireAgencies } from './wire/agencies.js'
 import { wireEvents } from './wire/events.js'
+import { wireExpiry } from './wire/expiry.js'
+import type { ExpiryWatch } from './services/expiry/index.js'
 import { wireAgenciesDir } from './wire/agencies-dir.js'
 import { wireTimestamps } from './wire/timestamps.js'
 import { wirePeers } from './wire/peers.js'
@@ -77,6 +79,8 @@ export interface AppContext {
   readonly timestamps: Timestamping
   /** Events for saraban systems: the sink producers emit into, the SSE streams, webhooks (issue 5 §6). */
   readonly events: Events
+  /** Issue 17 item 4: the node's own certificates and trust documents, judged for /healthz and alerts. */
+  readonly expiry: ExpiryWatch
   /** Classified items, their statements and access record (PROTOCOL.md §19). */
   readonly classified: ClassifiedStore
   /** The transparency log's checkpoints, proofs, witness of peers and audit (PROTOCOL.md §20.4–§20.6). */
@@ -133,7 +137,10 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   await storage.logWiring.useHosted(hosted)
   const events = wireEvents(base, { db, hosted })
   const apiKeys = new ApiKeyTable(config.api.keys)
-  const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory, apiKeys })
+  let expiry: ExpiryWatch | undefined
+  const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory, apiKeys, onChange: () => void expiry?.evaluate() })
+  // After the folder's first scan, so that its agencies' certificates are judged before the node serves.
+  expiry = await wireExpiry(base, { anchors, db, crlSources, directorySource, currentDirectory, hosted, events })
   const profiles = defaultProfiles()
   const timestamps = wireTimestamps(base, { db, anchors, profiles })
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
@@ -150,7 +157,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
     directoryJws: () => directorySource.jws(), receivedLog: logEvidence.receivedLog,
   })
   const servers = await wireServers(base, {
-    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys, logWitness,
+    anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys, logWitness, expiry,
     logFor: logEvidence.logFor, receivedLog: logEvidence.receivedLog,
   })
   const { federation, api } = servers
@@ -158,7 +165,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   await wireMetrics(base, { db, outbox, events, directorySource, currentDirectory, crlSources, timestamps, hosted, apiKeys, anchorCerts: trustAnchors.anchorCerts, tlsCert: tls.cert, federation, api })
 
   const ctx: AppContext = {
-    config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, logWitness, logEvidence, anchors, hosted, profiles, peers, delivery, timestamps, events, federation, api, directorySource, trustHistory, crlSources,
+    config, clock, log, db, outbox, inbox, registers, notices, classified: classifiedRecord.store, logWitness, logEvidence, anchors, hosted, profiles, peers, delivery, timestamps, events, expiry, federation, api, directorySource, trustHistory, crlSources,
     directory: currentDirectory,
     reloadAgencies: () => agenciesDir?.rescan(),
     async reload(fresh) {
@@ -167,6 +174,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
         log.info({ event: 'config.api-keys-reloaded', added, removed }, 'API keys of the config file reloaded')
       }
       agenciesDir?.rescan()
+      void expiry?.evaluate()
       // Open event streams ask their key again (a removed key ends its stream).
       await events.agenciesChanged()
       const refreshed = await Promise.allSettled([directorySource.refresh(), crlSources.refresh()])

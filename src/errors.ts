@@ -82,6 +82,9 @@ export const ERRORS = {
   ERR_CERT_EXPIRED: { status: 403, title: 'A certificate in the path is expired or not yet valid' },
   ERR_REVOCATION_UNKNOWN: { status: 503, title: 'No current revocation list covers a certificate in the path (hard fail)' },
   ERR_CRL_INVALID: { status: 500, title: 'A CRL does not verify, is not current, is older than the one held, or uses features this node does not implement' },
+  // A node's own revoked signing key (issue 17 item 4; PROTOCOL.md §15.2): nothing is signed with it until a new certificate is in use.
+  ERR_SIGNING_CERT_REVOKED: { status: 503, title: "This node's signing certificate for the agency is revoked: nothing is signed with it; load the renewed certificate (saraban-node renew) and have the directory list it, then send again" },
+  ERR_RECEIVER_CERT_REVOKED: { status: 503, title: "The receiving agency's signing certificate is revoked: it takes no letters and signs no receipts until its new certificate is in use; retry later" },
 
   // Hosting nodes (PROTOCOL.md §16)
 

@@ -39,6 +39,7 @@ export interface RawConfig {
   log: { level: LogLevel }
   transparencyLog: { checkpointSeconds: number; auditSeconds: number; enabled: boolean }
   registers: { books: Array<{ id: string; direction: 'receive' | 'send'; title: string; prefix: string }> }
+  expiry: { certificateDays: number[]; trustDocumentHours: number; checkSeconds: number }
   notifications: {
     retentionDays: number
     heartbeatSeconds: number

@@ -130,6 +130,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     log: { ...c.log },
     transparencyLog: { ...c.transparencyLog },
     registers: { books: c.registers.books.map((b) => ({ ...b })) },
+    expiry: { certificateDays: [...c.expiry.certificateDays].sort((x, y) => y - x), trustDocumentHours: c.expiry.trustDocumentHours, checkSeconds: c.expiry.checkSeconds },
     notifications: {
       retentionDays: c.notifications.retentionDays,
       heartbeatSeconds: c.notifications.heartbeatSeconds,

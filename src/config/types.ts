@@ -126,6 +126,8 @@ export interface Config {
   readonly transparencyLog: { readonly checkpointSeconds: number; readonly auditSeconds: number; readonly enabled: boolean }
   /** Extra register books beside receive, send and circular (README "Registers"). */
   readonly registers: { readonly books: readonly RegisterBookConfig[] }
+  /** Warnings before certificates expire and trust documents run out (issue 17 item 4). */
+  readonly expiry: { readonly certificateDays: readonly number[]; readonly trustDocumentHours: number; readonly checkSeconds: number }
   /** Event stream and webhooks (issue 5 §6). */
   readonly notifications: {
     readonly retentionDays: number

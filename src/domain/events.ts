@@ -14,6 +14,9 @@ export const EVENT_TYPES = [
   'letter.deadline-missed', // sender: deliverBy passed before a recipient was delivered
   'notice.failed', // either side: an acknowledgement or withdrawal could not be delivered
   'log.inconsistent', // witness: a peer's log contradicts a checkpoint it signed (PROTOCOL.md §20.6)
+  'certificate.expiring', // a certificate the node uses nears its notAfter (expiry.certificateDays; issue 17 item 4)
+  'certificate.revoked', // a certificate of the node's is revoked by its CA (issue 17 item 4)
+  'trust.expiring', // the directory or a CRL nears its nextUpdate with no fresher copy (expiry.trustDocumentHours)
 ] as const
 
 export type EventType = (typeof EVENT_TYPES)[number]

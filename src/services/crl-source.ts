@@ -47,6 +47,8 @@ export class CrlSources {
   /** soft mode: sources that could not be opened yet, retried on a timer */
   #pending: string[] = []
   #retry: NodeJS.Timeout | undefined
+  /** Told of every CRL put in force (issue 17 item 4: the node checks its own certificates at once). */
+  readonly #listeners: Array<(crl: Crl) => void> = []
 
   private constructor(o: CrlSourcesOptions) {
     this.#o = o
@@ -122,6 +124,12 @@ export class CrlSources {
     this.#o.log.info({ event: 'crl.accepted', issuer: crl.issuer, number: crl.number?.toString(), revoked: crl.revoked.size, nextUpdate: crl.nextUpdate.toISOString() }, 'CRL in force')
     const issuerFp = this.#o.crls.issuerOf(crl)
     if (issuerFp !== undefined) this.#record(crl, issuerFp)
+    for (const fn of this.#listeners) fn(crl)
+  }
+
+  /** Calls `fn` with each CRL put in force from now on. */
+  onAccepted(fn: (crl: Crl) => void): void {
+    this.#listeners.push(fn)
   }
 
   /** Once the directory brought the issuing CAs: verify the CRLs held aside until then (onVerified

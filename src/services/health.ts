@@ -27,6 +27,8 @@ export interface HealthDeps {
   readonly notifications?: () => NotificationsStatus
   /** PROTOCOL.md §20.6: how many misbehaviour proofs of peers' logs this node keeps. */
   readonly logWitness?: () => number
+  /** Issue 17 item 4: the findings of the expiry watch (src/services/expiry/checks.ts), in its table's order. */
+  readonly expiry?: () => ReadonlyArray<{ readonly check: string; readonly status: 'degraded' | 'failing'; readonly detail: string }>
 }
 
 export interface NotificationsStatus {
@@ -57,6 +59,8 @@ export function health(deps: HealthDeps) {
     checks.push({ name: 'directory', status: 'degraded', detail: `directory serial ${doc.serial} is past its nextUpdate (${doc.nextUpdate}); install a newer one` })
   }
   checks.push(...revocationChecks(deps.revocationStatus?.()))
+  // Issue 17 item 4: the node's own certificates (revoked: failing; expiring) and trust documents near their nextUpdate.
+  for (const f of deps.expiry?.() ?? []) checks.push({ name: f.check, status: f.status, detail: clip(f.detail) })
   let timestamping: TimestampingStatus | undefined
   try {
     timestamping = deps.timestamping?.()

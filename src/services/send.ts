@@ -26,6 +26,7 @@ import type { Registers } from './registers.js'
 import { EnvelopeBatches } from './send-batches.js'
 import { letterFingerprint, sameRequest } from './idempotency/fingerprint.js'
 import type { InFlight } from './idempotency/in-flight.js'
+import { requireOwnSigner } from './expiry/own-signer.js'
 
 export interface SendDeps {
   readonly clock: Clock
@@ -236,8 +237,7 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
   }
   // PROTOCOL.md §15.2: a node does not seal with a signing certificate that is revoked or expired.
   const signer = deps.hosted.get(from)!.signer
-  const signerCheck = await deps.anchors.validate(signer.chain, { at: new Date(now), role: 'signing' })
-  if (!signerCheck.ok) throw new SarabanError(signerCheck.code, `The signing certificate of "${from}" on this node does not validate: ${signerCheck.reason}`)
+  await requireOwnSigner(deps.anchors, from, signer.chain, now) // issue 17 item 4: ERR_SIGNING_CERT_REVOKED
 
   const letterId = randomUUID()
   const sentAt = isoTime(now)

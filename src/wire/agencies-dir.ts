@@ -9,7 +9,7 @@ import type { Base } from './base.js'
 
 export function wireAgenciesDir(
   { config, log, closers }: Base,
-  { hosted, events, currentDirectory, apiKeys }: { hosted: HostedAgencies; events: Events; currentDirectory: () => Directory; apiKeys: ApiKeyTable },
+  { hosted, events, currentDirectory, apiKeys, onChange }: { hosted: HostedAgencies; events: Events; currentDirectory: () => Directory; apiKeys: ApiKeyTable; onChange?: () => void },
 ): AgenciesDir | undefined {
   const agenciesDir = config.hosting.agenciesDir === undefined ? undefined : new AgenciesDir({
     dir: config.hosting.agenciesDir,
@@ -20,7 +20,8 @@ export function wireAgenciesDir(
     staticIds: new Set(config.agencies.map((a) => a.id)),
     staticKeyHashes: { has: (sha256) => apiKeys.get(sha256) !== undefined },
     // API keys and webhook endpoints come and go with the files: open streams and pending deliveries follow.
-    onChange: () => void events.agenciesChanged(),
+    // Issue 17 item 4: and the expiry watch looks at the agencies' certificates again.
+    onChange: () => { void events.agenciesChanged(); onChange?.() },
   })
   if (agenciesDir) {
     agenciesDir.start()

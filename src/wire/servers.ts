@@ -30,6 +30,7 @@ import { InFlight } from '../services/idempotency/in-flight.js'
 import { METRICS_PATH } from '../api/routes/metrics.js'
 import { StatisticsStore } from '../storage/statistics.js'
 import { wireConsole, CONSOLE_PATH } from './console.js'
+import type { ExpiryWatch } from '../services/expiry/index.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
@@ -39,6 +40,8 @@ export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, A
   /** api.keys of the config file, replaced on SIGHUP (context.ts reload()). */
   readonly apiKeys: ApiKeyTable
   readonly logWitness: LogWitness
+  /** Issue 17 item 4: findings about the node's own certificates and trust documents, for /healthz. */
+  readonly expiry?: { findings(): ReturnType<ExpiryWatch['findings']> } | undefined
   /** The log proofs of an evidence bundle (PROTOCOL.md §20.7, wire/log-evidence.ts). */
   readonly logFor?: EvidenceDeps['logFor']
   /** The recipient's proof of a notice's receipt (PROTOCOL.md §20.7, wire/log-evidence.ts). */
@@ -111,7 +114,7 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     get federationUrl() { return advertised.federationUrl },
     health: () => health({ clock, db, outbox, directory: currentDirectory, directoryStatus: () => directorySource.status(), agencies: () => hosted.ids(), version: VERSION, timestamping: () => timestamps.status(),
       revocationStatus: () => ({ mode: config.trust.revocation, sources: crlSources.status(), pending: crlSources.pending() }),
-      notifications: () => events.status(), logWitness: () => p.logWitness.peerCheckpoints.misbehaviourCount() }),
+      notifications: () => events.status(), logWitness: () => p.logWitness.peerCheckpoints.misbehaviourCount(), expiry: () => p.expiry?.findings() ?? [] }),
   }
   const api = await buildApiServer(apiDeps)
   // The admin console (issue 17 item 2) rides on the API listener, through the same services.

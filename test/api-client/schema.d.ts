@@ -1041,7 +1041,7 @@ export interface components {
              * @description What happened (src/domain/events.ts EVENT_TYPES).
              * @enum {string}
              */
-            type: "letter.received" | "letter.delivered" | "letter.failed" | "letter.accepted" | "letter.rejected" | "letter.withdrawn" | "letter.disputed" | "letter.cancelled" | "letter.requeued" | "letter.deadline-at-risk" | "letter.deadline-missed" | "notice.failed" | "log.inconsistent";
+            type: "letter.received" | "letter.delivered" | "letter.failed" | "letter.accepted" | "letter.rejected" | "letter.withdrawn" | "letter.disputed" | "letter.cancelled" | "letter.requeued" | "letter.deadline-at-risk" | "letter.deadline-missed" | "notice.failed" | "log.inconsistent" | "certificate.expiring" | "certificate.revoked" | "trust.expiring";
             timestamp: components["schemas"]["DateTime"];
             agency: components["schemas"]["AgencyId"];
             letterId?: components["schemas"]["Uuid"];
@@ -2354,7 +2354,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `ERR_DIRECTORY_STALE`: The federation directory is past its nextUpdate plus the grace period: new letters are refused until a fresh one arrives. */
+            /** @description `ERR_DIRECTORY_STALE`: The federation directory is past its nextUpdate plus the grace period: new letters are refused until a fresh one arrives. `ERR_SIGNING_CERT_REVOKED`: This node's signing certificate for the agency is revoked: nothing is signed with it; load the renewed certificate (saraban-node renew) and have the directory list it, then send again. */
             503: {
                 headers: {
                     [name: string]: unknown;

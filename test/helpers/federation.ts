@@ -16,14 +16,16 @@ let foreign: Promise<FederationMaterial> | undefined
 /** moi (RSA), mof (EC), dga (EC) under one root; memoised per process. federationUrl values are
  *  placeholders: integration tests that listen on other ports edit a copy of the directory. */
 export function testFederation(): Promise<FederationMaterial> {
-  mine ??= createFederation({ agencies: [...TEST_AGENCIES], validityDays: 30, rootCommonName: 'Saraban TEST Root CA' })
+  // Certificates well beyond expiry.certificateDays (issue 17 item 4), so that /healthz says ok;
+  // the directory and CRLs keep their 30 days.
+  mine ??= createFederation({ agencies: [...TEST_AGENCIES], validityDays: 400, directoryValidityDays: 30, crlValidityDays: 30, rootCommonName: 'Saraban TEST Root CA' })
   return mine
 }
 
 /** A second, independent federation with the same agency ids: its certificates must never be trusted
  *  by testFederation()'s anchors. */
 export function foreignFederation(): Promise<FederationMaterial> {
-  foreign ??= createFederation({ agencies: [...TEST_AGENCIES], validityDays: 30, rootCommonName: 'Foreign TEST Root CA' })
+  foreign ??= createFederation({ agencies: [...TEST_AGENCIES], validityDays: 400, directoryValidityDays: 30, crlValidityDays: 30, rootCommonName: 'Foreign TEST Root CA' })
   return foreign
 }
 

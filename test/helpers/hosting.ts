@@ -43,7 +43,8 @@ export interface Pki {
 
 export async function testPki(): Promise<Pki> {
   const now = Date.now()
-  const validity = { notBefore: new Date(now - 3600_000), notAfter: new Date(now + 30 * DAY) }
+  // Beyond expiry.certificateDays (issue 17 item 4): /healthz says ok unless a test makes a certificate expire sooner.
+  const validity = { notBefore: new Date(now - 3600_000), notAfter: new Date(now + 400 * DAY) }
   const root = await createRootCa({ subject: { commonName: 'Saraban HOSTING TEST Root' }, keyType: 'ec-p256', ...validity })
   const ca = await issueCertificate(root, { role: 'ca', keyType: 'ec-p256', pathLength: 0, subject: { commonName: 'Saraban HOSTING TEST CA' }, ...validity })
   const directorySigner = await issueCertificate(ca, { role: 'directory', keyType: 'ec', subject: { commonName: 'Directory' }, ...validity })

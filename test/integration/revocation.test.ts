@@ -146,8 +146,8 @@ t.test('a revoked signing certificate is refused on receipt, and by the sending 
   await withMoiIdentity('signing', s, async () => {
     const before = (await call(net.nodes.moi!, 'GET', '/api/v1/outbox?limit=500')).body.items.length
     const sent = await sendToMof()
-    t.equal(sent.status, 403, JSON.stringify(sent.body))
-    t.equal(sent.body.code, 'ERR_CERT_REVOKED')
+    t.equal(sent.status, 503, JSON.stringify(sent.body))
+    t.equal(sent.body.code, 'ERR_SIGNING_CERT_REVOKED', 'issue 17 item 4: the code says what to do')
     const list = await call(net.nodes.moi!, 'GET', '/api/v1/outbox?limit=500')
     t.equal(list.body.items.length, before, 'nothing was queued')
   })
@@ -263,7 +263,7 @@ t.test('nodes restarted after a CRL was republished have it in force before they
   await expectRefusal(t, res, 403, 'ERR_CERT_REVOKED')
   await withMoiIdentity('signing', s, async () => {
     const sent = await sendToMof()
-    t.equal(sent.body.code, 'ERR_CERT_REVOKED', 'the restarted sender refuses to seal with its revoked key')
+    t.equal(sent.body.code, 'ERR_SIGNING_CERT_REVOKED', 'the restarted sender refuses to seal with its revoked key')
   })
 })
 

@@ -71,7 +71,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     answers: {
       202: { description: 'Accepted: the envelopes are stored and queued; follow the letter at Location or by events. A replay of an earlier request with the same Idempotency-Key and the same meaning answers the same status with Idempotent-Replayed: true; nothing is sent again.', headers: ['Location', 'Idempotent-Replayed'] },
     },
-    errors: ['ERR_LETTER_INVALID', 'ERR_UNKNOWN_AGENCY', 'ERR_SENDER_NOT_HOSTED', 'ERR_FORBIDDEN', 'ERR_AGENCY_SUSPENDED', 'ERR_RECIPIENT_CERT_INVALID', 'ERR_NO_COMMON_PROFILE', 'ERR_IDEMPOTENCY_KEY_REUSED', 'ERR_IDEMPOTENCY_IN_FLIGHT', 'ERR_NUMBER_IN_USE', 'ERR_CLASSIFIED_PLAINTEXT', 'ERR_TOP_SECRET_NOT_ELECTRONIC', 'ERR_DIRECTORY_STALE'],
+    errors: ['ERR_LETTER_INVALID', 'ERR_UNKNOWN_AGENCY', 'ERR_SENDER_NOT_HOSTED', 'ERR_FORBIDDEN', 'ERR_AGENCY_SUSPENDED', 'ERR_RECIPIENT_CERT_INVALID', 'ERR_NO_COMMON_PROFILE', 'ERR_IDEMPOTENCY_KEY_REUSED', 'ERR_IDEMPOTENCY_IN_FLIGHT', 'ERR_NUMBER_IN_USE', 'ERR_CLASSIFIED_PLAINTEXT', 'ERR_TOP_SECRET_NOT_ELECTRONIC', 'ERR_DIRECTORY_STALE', 'ERR_SIGNING_CERT_REVOKED'],
     requestHeaders: ['Idempotency-Key'],
     example: { letter: EXAMPLE_LETTER, attachments: [{ filename: 'กำหนดการประชุม.pdf', mediaType: 'application/pdf', content: 'JVBERi0xLjQK' }] },
   },

@@ -10,6 +10,7 @@ import type { EnvelopeProfile } from '../../crypto/profiles.js'
 import type { X509Certificate } from 'node:crypto'
 import type { NewOutboxMessage } from '../../storage/outbox.js'
 import type { ClassifiedDeps } from './deps.js'
+import { requireOwnSigner } from '../expiry/own-signer.js'
 
 export interface OuterTarget {
   readonly to: string
@@ -44,8 +45,7 @@ export async function sealOuter(deps: ClassifiedDeps, from: string, t: OuterTarg
   const agency = deps.hosted.get(from)
   if (!agency) throw new SarabanError('ERR_SENDER_NOT_HOSTED', `This node does not host agency "${from}".`, { field: '/from' })
   const now = deps.clock.now()
-  const signerCheck = await deps.anchors.validate(agency.signer.chain, { at: new Date(now), role: 'signing' })
-  if (!signerCheck.ok) throw new SarabanError(signerCheck.code, `The signing certificate of "${from}" on this node does not validate: ${signerCheck.reason}`)
+  await requireOwnSigner(deps.anchors, from, agency.signer.chain, now) // issue 17 item 4: ERR_SIGNING_CERT_REVOKED
   const messageId = randomUUID()
   // PROTOCOL.md §19.3, §20.5: the outer envelope carries the sender's latest log checkpoint like any envelope.
   const common = { messageId, from, to: t.to, sentAt: isoTime(now), letter: {}, signer: agency.signer, recipientCert: t.cert, checkpoint: deps.checkpoint?.(from) }

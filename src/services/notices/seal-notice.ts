@@ -9,6 +9,7 @@ import { urgencyPriority } from '../../domain/urgency.js'
 import type { Urgency } from '../../domain/urgency.js'
 import type { NoticeRow } from '../../storage/notices.js'
 import type { NoticeDeps } from './deps.js'
+import { requireOwnSigner } from '../expiry/own-signer.js'
 
 /** Seals one recorded outgoing notice and queues it; throws a coded SarabanError when it cannot yet. */
 export async function sealNotice(deps: NoticeDeps, n: NoticeRow): Promise<void> {
@@ -24,8 +25,7 @@ export async function sealNotice(deps: NoticeDeps, n: NoticeRow): Promise<void> 
   if (!certCheck.ok) throw new SarabanError(certCheck.code, `The encryption certificate of "${n.toAgency}" does not validate: ${certCheck.reason}`)
   const agency = deps.hosted.get(n.fromAgency)
   if (!agency) throw new SarabanError('ERR_SENDER_NOT_HOSTED', `This node no longer hosts agency "${n.fromAgency}".`)
-  const signerCheck = await deps.anchors.validate(agency.signer.chain, { at: new Date(now), role: 'signing' })
-  if (!signerCheck.ok) throw new SarabanError(signerCheck.code, `The signing certificate of "${n.fromAgency}" does not validate: ${signerCheck.reason}`)
+  await requireOwnSigner(deps.anchors, n.fromAgency, agency.signer.chain, now) // issue 17 item 4: ERR_SIGNING_CERT_REVOKED
 
   const notice = JSON.parse(n.noticeJson) as object
   const sealed = await profile.seal({

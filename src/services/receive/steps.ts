@@ -19,6 +19,7 @@ import { checkNotice } from '../notices/receive-notice.js'
 import { checkClassifiedNotice, checkCover, type ClassifiedNotice, type Cover } from '../classified/receive.js'
 import type { ClassifiedItem } from '../../storage/classified.js'
 import type { VerifiedStatement } from '../classified/statement.js'
+import { requireReceiverSigner } from '../expiry/own-signer.js'
 
 export interface InboundState {
   readonly envelope: Buffer
@@ -74,6 +75,14 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     if (entry.status !== 'active') {
       throw new SarabanError('ERR_AGENCY_SUSPENDED', `Agency "${h.to}" is ${entry.status} in the federation directory and may not receive letters.`, { field: 'srb_to' })
     }
+  }],
+  ['receiver-can-sign', async (s, d) => {
+    // PROTOCOL.md §4.2 check 4, §15.2 (issue 17 item 4): no receipt the node cannot stand behind. While the recipient's
+    // signing certificate in use is revoked, 503 ERR_RECEIVER_CERT_REVOKED (the sender retries, §7.2);
+    // before replay, which may sign a pending receipt.
+    const h = need(s.header, 'header')
+    const agency = d.hosted.get(h.to)
+    if (agency) await requireReceiverSigner(d.anchors, h.to, agency.signer.chain, d.clock.now())
   }],
   ['sender-active', (s, d) => {
     const h = need(s.header, 'header')

@@ -27,6 +27,7 @@ import { sql as noticeDisputed } from './022-notice-disputed.js'
 import { sql as logReceipts } from './024-log-receipts.js'
 import { sql as apiStyle } from './027-api-style.js'
 import { sql as requestFingerprint } from './028-request-fingerprint.js'
+import { sql as expiryAlerts } from './029-expiry-alerts.js'
 import { sql as consoleActions } from './032-console-actions.js'
 
 export interface Migration {
@@ -61,6 +62,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 24, name: 'log-receipts', sql: logReceipts },
   { version: 27, name: 'api-style', sql: apiStyle },
   { version: 28, name: 'request-fingerprint', sql: requestFingerprint },
+  { version: 29, name: 'expiry-alerts', sql: expiryAlerts },
   { version: 32, name: 'console-actions', sql: consoleActions },
 ]
 

@@ -17,7 +17,7 @@ import { resendGeneration } from '../../../services/ecms/acks.js'
 const withGeneration = (key: string, generation: number) => (generation === 0 ? key : `${key}-${generation}`)
 
 /** Our refusals that are the sending agency's standing, not the letter's content (ECMS-E036). */
-const STANDING = new Set(['ERR_UNKNOWN_AGENCY', 'ERR_AGENCY_SUSPENDED', 'ERR_DIRECTORY_STALE', 'ERR_SENDER_NOT_HOSTED', 'ERR_RECIPIENT_CERT_INVALID', 'ERR_NO_COMMON_PROFILE', 'ERR_SIGNER_UNTRUSTED', 'ERR_CERT_REVOKED', 'ERR_CERT_EXPIRED'])
+const STANDING = new Set(['ERR_UNKNOWN_AGENCY', 'ERR_AGENCY_SUSPENDED', 'ERR_DIRECTORY_STALE', 'ERR_SENDER_NOT_HOSTED', 'ERR_RECIPIENT_CERT_INVALID', 'ERR_NO_COMMON_PROFILE', 'ERR_SIGNER_UNTRUSTED', 'ERR_CERT_REVOKED', 'ERR_CERT_EXPIRED', 'ERR_SIGNING_CERT_REVOKED'])
 
 export const sendHandler: EcmsHandler = async (call, deps) => {
   const docEl = call.body.children[0]!
