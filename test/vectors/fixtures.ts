@@ -81,7 +81,7 @@ export function sealManyInput(
     letterId: opts.letterId ?? randomUUID(),
     from,
     // Fixed for the vectors; a running node checks it against its clock (PROTOCOL.md §5.4), so tests give now.
-    sentAt: '2026-11-25T03:04:05.678Z',
+    sentAt: opts.sentAt ?? '2026-11-25T03:04:05.678Z',
     letter,
     attachments,
     signer: signerOf(fed, from),
