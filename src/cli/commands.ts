@@ -13,6 +13,8 @@ import { classifiedCommand } from './classified/index.js'
 import { EXIT_CODES_HELP } from './exit-codes.js'
 import { logCommand } from './log/index.js'
 import { conformanceCommand } from './conformance.js'
+import { doctorCommand } from './doctor.js'
+import { migrateCommand } from './migrate.js'
 
 export interface Command {
   readonly summary: string
@@ -34,6 +36,8 @@ export const commands: Record<string, Command> = {
   classified: classifiedCommand,
   log: logCommand,
   conformance: conformanceCommand,
+  doctor: doctorCommand,
+  migrate: migrateCommand,
 }
 
 export function usage(): string {

@@ -153,7 +153,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
       clients: c.ecms.clients.map((e) => ({ agency: e.agency, allowFrom: [...e.allowFrom] })),
     },
     tsa: {
-      timeoutMs: c.tsa.timeoutMs, initialBackoffMs: c.tsa.initialBackoffMs, maxBackoffMs: c.tsa.maxBackoffMs, concurrency: c.tsa.concurrency,
+      timeoutMs: c.tsa.timeoutMs, initialBackoffMs: c.tsa.initialBackoffMs, maxBackoffMs: c.tsa.maxBackoffMs, concurrency: c.tsa.concurrency, maxClockSkewSeconds: c.tsa.maxClockSkewSeconds,
       ...(c.tsa.url !== null ? { url: c.tsa.url } : {}),
       ...(c.tsa.caFile !== null ? { caFile: path(c.tsa.caFile) } : {}),
     },
