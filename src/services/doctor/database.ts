@@ -43,6 +43,9 @@ export function checkDatabase({ config }: { config: Config }): Finding[] {
   if (state.kind === 'absent') return [ok(`no database in ${dir} yet: start creates it at migration ${SCHEMA_VERSION}`)]
   if (state.kind === 'unreadable') return [fail(`the database ${file} cannot be opened: ${state.reason}`, 'Restore the database from a backup, or move it away to start with an empty one.')]
   if (!writable(file)) return [unwritable(file, 'database')]
+  const mode = statSync(file).mode & 0o777
+  // storage/private-files.ts: the node refuses a database other users can read (letters, content keys).
+  if ((mode & 0o077) !== 0) return [fail(`the database ${file} has mode ${mode.toString(8).padStart(4, '0')}: other users can read letters and content keys, and the node refuses to open it`, `Run \`chmod 600 ${file}*\`.`)]
   if (state.version > state.latest) {
     return [fail(
       `the database ${file} is at migration ${state.version}, newer than this software knows (${state.latest})`,
