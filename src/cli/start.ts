@@ -23,7 +23,8 @@ Options:
   --config FILE   node configuration (JSON, see README "Configuration")
 Environment: SARABAN_DATA_DIR, SARABAN_API_HOST, SARABAN_API_PORT, SARABAN_FEDERATION_HOST,
   SARABAN_FEDERATION_PORT, SARABAN_API_KEY, LOG_LEVEL override the file.
-Signals: SIGINT, SIGTERM stop the node gracefully. SIGHUP re-reads the config file's api.keys (a key
+Signals: SIGINT, SIGTERM stop the node gracefully (deliveries in flight get delivery.shutdownGraceMs,
+  default 20 s, to finish; exit 0). SIGHUP re-reads the config file's api.keys (a key
   added works, a key removed stops working; other changes need a restart), rescans
   hosting.agenciesDir, and reloads the directory and the CRLs now.
 Exit status: 0 stopped by a signal; 3 a port is in use; 4 the config file or a file it names is wrong.
