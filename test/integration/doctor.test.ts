@@ -39,8 +39,8 @@ const editConfig = (edit: (c: Record<string, any>) => void): string => {
   return file
 }
 
-const doctor = (file: string, only?: string[]): Promise<DoctorReport> =>
-  runDoctor({ config: loadConfig({ file, env: {}, packageRoot: process.cwd() }), now: () => new Date() }, only)
+const doctor = (file: string, only?: string[], env: Record<string, string> = {}): Promise<DoctorReport> =>
+  runDoctor({ config: loadConfig({ file, env, packageRoot: process.cwd() }), now: () => new Date() }, only)
 
 const check = (r: DoctorReport, name: string) => r.checks.find((c) => c.name === name)!
 
@@ -175,4 +175,13 @@ t.test('the clock against the TSA: ok in step, a failure 5 minutes apart', async
   const bad = await doctor(editConfig((c) => { c.tsa = { url: behind.url, maxClockSkewSeconds: 60 } }), ['clock'])
   t.equal(bad.level, 'fail')
   t.match(bad.checks[0]!.findings[0], { message: /clock is 30\d s ahead of the TSA's \(tsa\.maxClockSkewSeconds 60\)/, fix: /NTP/ })
+})
+
+t.test('a key on a PKCS#11 token that cannot be reached: keys notes it (a warning), the other keys are checked', async (t) => {
+  const file = editConfig((c) => { c.agencies[0].signing = { pkcs11: { module: join(files.dir, 'no-such-pkcs11.so'), tokenLabel: 'saraban', keyLabel: 'signing' }, cert: 'signing.chain.pem' } })
+  const r = await doctor(file, ['keys', 'chains'], { SARABAN_PKCS11_PIN: '123456' })
+  t.equal(check(r, 'keys').level, 'warn')
+  t.match(check(r, 'keys').findings, [{ level: 'warn', message: /\/agencies\/0\/signing is on a PKCS#11 token that cannot be reached here .*not checked/, fix: /where the token is plugged in/ }])
+  t.equal(check(r, 'chains').level, 'ok', 'its certificate chain is still checked')
+  t.equal(doctorExitCode(r.level), EXIT.WARNINGS)
 })
