@@ -11,13 +11,21 @@ DATA_DIR="${SARABAN_DATA_DIR:-/data}"
 MAIN="$(dirname "$0")/../dist/src/main.js"
 uid="$(id -u)"
 
-if [ -d "$CONFIG_DIR" ]; then
-  bad="$(find "$CONFIG_DIR" \( \( -type f ! -readable \) -o \( -type d \( ! -readable -o ! -executable \) \) \) -print -quit 2>/dev/null || true)"
+# The folder of the --config file too, wherever it is mounted (e.g. /app/certs-dev/moi in compose).
+config_file=""
+prev=""
+for a in "$@"; do
+  [ "$prev" = "--config" ] && config_file="$a"
+  prev="$a"
+done
+for dir in "$CONFIG_DIR" ${config_file:+"$(dirname "$config_file")"}; do
+  [ -d "$dir" ] || continue
+  bad="$(find "$dir" \( \( -type f ! -readable \) -o \( -type d \( ! -readable -o ! -executable \) \) \) -print -quit 2>/dev/null || true)"
   if [ -n "$bad" ]; then
-    echo "saraban-node: $bad (owned by uid $(stat -c %u "$bad"), mode $(stat -c %a "$bad")) cannot be read by uid $uid, the user this container runs as; on the host run \`chown -R $uid <the folder mounted at $CONFIG_DIR>\` (private keys stay mode 0600)." >&2
+    echo "saraban-node: $bad (owned by uid $(stat -c %u "$bad"), mode $(stat -c %a "$bad")) cannot be read by uid $uid, the user this container runs as; on the host run \`chown -R $uid <the folder mounted at $dir>\` (private keys stay mode 0600)." >&2
     exit 4
   fi
-fi
+done
 if [ -d "$DATA_DIR" ] && ! { [ -w "$DATA_DIR" ] && [ -x "$DATA_DIR" ]; }; then
   echo "saraban-node: the data folder $DATA_DIR (owned by uid $(stat -c %u "$DATA_DIR"), mode $(stat -c %a "$DATA_DIR")) is not writable by uid $uid, the user this container runs as; run \`chown -R $uid <the volume or host folder mounted at $DATA_DIR>\`." >&2
   exit 4

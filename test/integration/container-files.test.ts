@@ -44,6 +44,10 @@ t.test('entrypoint: a mounted key uid 1000 cannot read is named in one sentence 
   t.equal(lines.length, 1, 'one sentence')
   t.match(lines[0], new RegExp(`^saraban-node: ${config}/\\S+\\.key\\.pem \\(owned by uid 0, mode 600\\) cannot be read by uid 1000, the user this container runs as; on the host run \`chown -R 1000 <the folder mounted at ${config}>\``))
   t.notMatch(r.stderr, /\n\s+at /, 'no stack trace')
+  // Mounted elsewhere than /config: the folder of --config is checked too (compose's /app/certs-dev/moi).
+  const elsewhere = await asNode({ SARABAN_CONFIG_DIR: join(dir, 'not-mounted'), SARABAN_DATA_DIR: data })
+  t.equal(elsewhere.status, 4)
+  t.equal(elsewhere.stderr, r.stderr, 'the same sentence')
 
   // Every file readable by uid 1000 (the README's chown): now the data folder is the one at fault.
   chownSync(config, 1000, 1000)
