@@ -102,3 +102,17 @@ t.test('init --listen-all writes 0.0.0.0 for both listeners; without it the API 
   const loop = JSON.parse(readFileSync(join(dir, 'loop/node.json'), 'utf8'))
   t.same([loop.federation.host, loop.api.host], ['127.0.0.1', '127.0.0.1'])
 })
+
+t.test('the systemd unit parses and is hardened (systemd-analyze security, offline)', { skip: existsSync('/usr/bin/systemd-analyze') ? false : 'no systemd-analyze' }, async (t) => {
+  const unit = join(ROOT, 'docker/saraban-node.service')
+  const r = await run('/usr/bin/systemd-analyze', ['--offline=true', 'security', unit])
+  t.equal(r.status, 0, r.stderr)
+  // The settings the issue asks for, as systemd read them (✓: in effect).
+  for (const setting of ['NoNewPrivileges=', 'User=/DynamicUser=', 'ProtectSystem=', 'CapabilityBoundingSet=~CAP_SYS_ADMIN', 'PrivateTmp=']) {
+    t.match(r.stdout, new RegExp(`✓ ${setting.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), setting)
+  }
+  const text = readFileSync(unit, 'utf8')
+  t.match(text, /^ReadWritePaths=\/var\/lib\/saraban$/m, 'only the data folder is writable')
+  t.match(text, /^EnvironmentFile=\/etc\/saraban\/saraban-node\.env$/m)
+  t.match(readFileSync(join(ROOT, 'docker/saraban-node.env'), 'utf8'), /^SARABAN_DATA_DIR=\/var\/lib\/saraban$/m, 'the env file puts the data where the unit may write')
+})
