@@ -62,6 +62,9 @@ Exit status: 0 stopped by a signal; 3 a port is in use; 4 the config file or a f
       process.once('SIGINT', () => stop('SIGINT'))
       process.once('SIGTERM', () => stop('SIGTERM'))
     })
+    // Issue 17 item 8: no new connection from now on (requests in flight finish; peers and saraban
+    // systems retry later), then the deliveries in flight get delivery.shutdownGraceMs, then close.
+    for (const server of [ctx.federation.server, ctx.api.server]) server.close(() => {})
     await ctx.close()
     ctx.log.info({ event: 'node.stopped' }, 'stopped')
     return EXIT.OK
