@@ -14,6 +14,8 @@ import { EXIT_CODES_HELP } from './exit-codes.js'
 import { logCommand } from './log/index.js'
 import { conformanceCommand } from './conformance.js'
 import { renewCommand } from './renew.js'
+import { doctorCommand } from './doctor.js'
+import { migrateCommand } from './migrate.js'
 
 export interface Command {
   readonly summary: string
@@ -36,6 +38,8 @@ export const commands: Record<string, Command> = {
   log: logCommand,
   conformance: conformanceCommand,
   renew: renewCommand,
+  doctor: doctorCommand,
+  migrate: migrateCommand,
 }
 
 export function usage(): string {

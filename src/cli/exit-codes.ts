@@ -11,6 +11,8 @@ export const EXIT = {
   UNAVAILABLE: 3,
   /** configuration: the config file, or a key, certificate, passphrase or trust file it names */
   CONFIG: 4,
+  /** warnings only: `doctor` found nothing that fails, but something to look at (issue 17 item 7) */
+  WARNINGS: 5,
 } as const
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
@@ -21,6 +23,7 @@ export const EXIT_CODES_HELP = `Exit codes (every command):
   2  usage: unknown command, missing or wrong option, a file named on the command line is unreadable
   3  unavailable: the node cannot be reached, or a port to listen on is in use
   4  configuration: the config file, or a key, certificate, passphrase or trust file it names
+  5  warnings only: doctor found something to look at and nothing that fails
 Each failure is one sentence on stderr naming the file, config key or port and what to do.
 --debug (anywhere on the command line) also prints the stack trace of an unexpected error.
 `

@@ -39,6 +39,11 @@ Options:
   --name-th TEXT         Thai name (CSR organizationName)
   --federation-url URL   this node's federation endpoint (default https://127.0.0.1:8443)
   --api-port N           local API port in node.json (default 8080)
+  --listen-all           both listeners on 0.0.0.0 in node.json: for a container (docker/Dockerfile
+                         publishes 8443 and 8080), whose loopback the host cannot reach. Without it
+                         the API listens on 127.0.0.1 and the federation listener on 127.0.0.1 for a
+                         loopback --federation-url, else on 0.0.0.0. Protect the API port (API keys,
+                         a firewall or the container's port mapping) when it listens on all interfaces.
   --host NAME            DNS name or IP address for the TLS certificate (repeatable; default localhost, 127.0.0.1)
   --anchor FILE          the federation root (PEM) for node.json (repeatable; default root.crt.pem in DIR)
   --directory LOCATION   the signed directory, a file or an https:// URL (default directory.jws in DIR)
@@ -59,7 +64,7 @@ export const initCommand: Command = {
       agency: { type: 'string' }, out: { type: 'string' }, 'key-type': { type: 'string' }, 'passphrase-file': { type: 'string' },
       'name-en': { type: 'string' }, 'name-th': { type: 'string' }, 'federation-url': { type: 'string' }, 'api-port': { type: 'string' },
       host: { type: 'string', multiple: true }, anchor: { type: 'string', multiple: true }, directory: { type: 'string' },
-      crl: { type: 'string', multiple: true }, officer: { type: 'string' }, 'officer-role': { type: 'string' }, 'position-th': { type: 'string' },
+      crl: { type: 'string', multiple: true }, 'listen-all': { type: 'boolean' }, officer: { type: 'string' }, 'officer-role': { type: 'string' }, 'position-th': { type: 'string' },
     })
     if (!values.agency || !values.out) throw new CliError('init needs --agency and --out')
     if (!AGENCY_ID.test(values.agency)) throw new CliError('--agency must be an agency id (PROTOCOL.md §1.1)')
@@ -100,7 +105,7 @@ export const initCommand: Command = {
       crls: values.crl ? values.crl.map(where) : ['root.crl', 'issuing-ca.crl'],
       revocation: 'hard',
     }
-    await writeFile(join(out, 'node.json'), JSON.stringify(skeleton(values.agency, url, apiPort, passphrase !== undefined, trust), null, 2) + '\n')
+    await writeFile(join(out, 'node.json'), JSON.stringify(skeleton(values.agency, url, apiPort, passphrase !== undefined, trust, values['listen-all'] === true), null, 2) + '\n')
     // The operator's input for `directory sign`: the certificates as "file:" references, relative to this
     // entry, to the chains the CA returns (the folder travels whole: issue 21 §4).
     await writeFile(join(out, 'directory-entry.json'), JSON.stringify({
@@ -179,7 +184,7 @@ async function exists(file: string): Promise<boolean> {
   return access(file).then(() => true, () => false)
 }
 
-function skeleton(agency: string, url: URL, apiPort: number, encrypted: boolean, trust: Record<string, unknown>): Record<string, unknown> {
+function skeleton(agency: string, url: URL, apiPort: number, encrypted: boolean, trust: Record<string, unknown>, listenAll: boolean): Record<string, unknown> {
   const pair = (role: string) => ({ key: `${role}.key.pem`, cert: `${role}.chain.pem`, ...(encrypted ? { passphraseEnv: PASSPHRASE_ENV } : {}) })
   return {
     dataDir: 'data',
@@ -187,7 +192,8 @@ function skeleton(agency: string, url: URL, apiPort: number, encrypted: boolean,
     trust,
     agencies: [{ id: agency, signing: pair('signing'), encryption: pair('encryption') }],
     // A loopback endpoint (development) listens on loopback; any other on every interface.
-    federation: { host: /^(localhost|127\.[\d.]+)$/.test(url.hostname) ? '127.0.0.1' : '0.0.0.0', port: Number(url.port || 443) },
-    api: { host: '127.0.0.1', port: apiPort, keys: [] },
+    // Issue 17 item 8: --listen-all (a container) puts both on every interface.
+    federation: { host: !listenAll && /^(localhost|127\.[\d.]+)$/.test(url.hostname) ? '127.0.0.1' : '0.0.0.0', port: Number(url.port || 443) },
+    api: { host: listenAll ? '0.0.0.0' : '127.0.0.1', port: apiPort, keys: [] },
   }
 }

@@ -23,7 +23,8 @@ Options:
   --config FILE   node configuration (JSON, see README "Configuration")
 Environment: SARABAN_DATA_DIR, SARABAN_API_HOST, SARABAN_API_PORT, SARABAN_FEDERATION_HOST,
   SARABAN_FEDERATION_PORT, SARABAN_API_KEY, LOG_LEVEL override the file.
-Signals: SIGINT, SIGTERM stop the node gracefully. SIGHUP re-reads the config file's api.keys (a key
+Signals: SIGINT, SIGTERM stop the node gracefully (deliveries in flight get delivery.shutdownGraceMs,
+  default 20 s, to finish; exit 0). SIGHUP re-reads the config file's api.keys (a key
   added works, a key removed stops working; other changes need a restart), rescans
   hosting.agenciesDir, and reloads the directory and the CRLs now.
 Exit status: 0 stopped by a signal; 3 a port is in use; 4 the config file or a file it names is wrong.
@@ -61,6 +62,9 @@ Exit status: 0 stopped by a signal; 3 a port is in use; 4 the config file or a f
       process.once('SIGINT', () => stop('SIGINT'))
       process.once('SIGTERM', () => stop('SIGTERM'))
     })
+    // Issue 17 item 8: no new connection from now on (requests in flight finish; peers and saraban
+    // systems retry later), then the deliveries in flight get delivery.shutdownGraceMs, then close.
+    for (const server of [ctx.federation.server, ctx.api.server]) server.close(() => {})
     await ctx.close()
     ctx.log.info({ event: 'node.stopped' }, 'stopped')
     return EXIT.OK

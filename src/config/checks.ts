@@ -33,6 +33,7 @@ export interface RawConfig {
     requestTimeoutMs: number
     urgencyAgingMs: number
     deadlineAtRiskMs: number
+    shutdownGraceMs: number
   }
   limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number; maxAttachmentBytes: number; maxAttachmentsTotalBytes: number; maxAttachments: number }
   storage: { synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto' }
@@ -49,7 +50,7 @@ export interface RawConfig {
     webhooks: Array<{ name: string; url: string; agencies: string[] | null; types: string[] | null; secretEnv: string | null; secretFile: string | null }>
     webhookDelivery: { maxAttempts: number; initialBackoffMs: number; maxBackoffMs: number; timeoutMs: number; concurrency: number; perEndpoint: number; allowPrivateTargets: boolean; allowedTargets: readonly string[] }
   }
-  tsa: { url: string | null; caFile: string | null; timeoutMs: number; initialBackoffMs: number; maxBackoffMs: number; concurrency: number }
+  tsa: { url: string | null; caFile: string | null; timeoutMs: number; initialBackoffMs: number; maxBackoffMs: number; concurrency: number; maxClockSkewSeconds: number }
   ecms: { pathPrefix: string; maxBodyBytes: number; publicUrl: string | null; clients: Array<{ agency: string; allowFrom: string[] }> }
   metrics: { openTo: string[] }
 }

@@ -155,7 +155,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     },
     metrics: { openTo: [...c.metrics.openTo] },
     tsa: {
-      timeoutMs: c.tsa.timeoutMs, initialBackoffMs: c.tsa.initialBackoffMs, maxBackoffMs: c.tsa.maxBackoffMs, concurrency: c.tsa.concurrency,
+      timeoutMs: c.tsa.timeoutMs, initialBackoffMs: c.tsa.initialBackoffMs, maxBackoffMs: c.tsa.maxBackoffMs, concurrency: c.tsa.concurrency, maxClockSkewSeconds: c.tsa.maxClockSkewSeconds,
       ...(c.tsa.url !== null ? { url: c.tsa.url } : {}),
       ...(c.tsa.caFile !== null ? { caFile: path(c.tsa.caFile) } : {}),
     },

@@ -110,6 +110,8 @@ export interface Config {
     readonly requestTimeoutMs: number
     readonly urgencyAgingMs: number
     readonly deadlineAtRiskMs: number
+    /** Issue 17 item 8: how long stop waits for deliveries in flight. */
+    readonly shutdownGraceMs: number
   }
   readonly limits: {
     readonly maxEnvelopeBytes: number
@@ -162,6 +164,8 @@ export interface Config {
     readonly initialBackoffMs: number
     readonly maxBackoffMs: number
     readonly concurrency: number
+    /** Issue 17 item 7: doctor's bound on the clock's difference from the TSA's. */
+    readonly maxClockSkewSeconds: number
   }
 }
 

@@ -35,7 +35,7 @@ export async function listen({ config, log, closers }: Base, p: ListenParts): Pr
   const aa = api.server.address()
   advertised.federationUrl = `https://${config.federation.host}:${typeof fa === 'object' && fa ? fa.port : config.federation.port}`
   delivery.start()
-  closers.push(() => delivery.stop())
+  closers.push(() => delivery.stop(config.delivery.shutdownGraceMs)) // issue 17 item 8: bounded drain
   // Notices recorded but not sealed (a crash, or no usable certificate then) are sealed now and every minute.
   void resumeNotices(noticeDeps)
   const noticeTimer = setInterval(() => void resumeNotices(noticeDeps), 60_000)
