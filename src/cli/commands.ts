@@ -13,6 +13,7 @@ import { classifiedCommand } from './classified/index.js'
 import { EXIT_CODES_HELP } from './exit-codes.js'
 import { logCommand } from './log/index.js'
 import { conformanceCommand } from './conformance.js'
+import { backupCommand, restoreCommand } from './backup.js'
 
 export interface Command {
   readonly summary: string
@@ -34,6 +35,8 @@ export const commands: Record<string, Command> = {
   classified: classifiedCommand,
   log: logCommand,
   conformance: conformanceCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
 }
 
 export function usage(): string {

@@ -159,6 +159,12 @@ export interface Config {
     readonly maxBackoffMs: number
     readonly concurrency: number
   }
+  /** Backups (issue 17 item 3; src/services/backup/). Paths are absolute. */
+  readonly backup: {
+    /** The operator's recipient certificate file: backups are encrypted to it and then carry the key files. */
+    readonly recipient?: string
+    readonly schedule?: { readonly everyMs: number; readonly directory: string; readonly keep: number }
+  }
 }
 
 export interface LoadConfigOptions {
