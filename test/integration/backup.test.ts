@@ -14,6 +14,9 @@ import { EXIT } from '../../src/cli/exit-codes.js'
 import { restoreBackup } from '../../src/services/backup/read.js'
 import { BackupError } from '../../src/services/backup/errors.js'
 import { decodeHeader, BLOCK } from '../../src/services/backup/tar.js'
+import { backupInputFrom } from '../../src/services/backup/from-config.js'
+import { writeBackup } from '../../src/services/backup/write.js'
+import { snapshotFile } from '../../src/cli/backup.js'
 import { call, testNet, thaiLetter, waitFor, waitForRecipient, type TestNode } from '../helpers/nodes.js'
 
 t.setTimeout(600_000)
@@ -192,4 +195,42 @@ t.test('the schedule: the node makes backups itself and keeps the newest N', asy
   t.same(kept, [...seen, ...kept].filter((n, i, a) => a.indexOf(n) === i).sort().slice(-2), 'the newest two')
   const restored = await restoreBackup({ file: join(dir, kept[1]!), dataDir: join(net.dir, 'from-schedule'), anchors })
   t.equal(restored.manifest.agencies[0], 'moi', 'a scheduled backup restores')
+})
+
+t.test('a backup re-signed by a key outside the federation is refused with --config; EC P-256 recipients work with OpenSSL too', async (t) => {
+  const op = join(net.dir, 'operator-ec')
+  mkdirSync(op)
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(op, 'key.pem'), '-out', join(op, 'crt.pem'), '-subj', '/CN=ec operator', '-days', '2'], { stdio: 'ignore' })
+  const config = loadConfig({ file: moiConfig('ec.json', (c) => (c.backup = { recipient: '../operator-ec/crt.pem' })), env: {}, packageRoot: process.cwd() })
+  const dbFile = join(config.dataDir, 'saraban.sqlite')
+  const key = createPrivateKey(readFileSync(join(op, 'key.pem')))
+  const input = backupInputFrom(config, (dest) => snapshotFile(dbFile, dest), new Date())
+
+  const ec = join(net.dir, 'ec.backup')
+  await writeBackup(input, ec)
+  const tarFile = join(net.dir, 'ec.tar')
+  execFileSync('openssl', ['cms', '-decrypt', '-inform', 'DER', '-in', ec, '-recip', join(op, 'crt.pem'), '-inkey', join(op, 'key.pem'), '-out', tarFile])
+  t.match(execFileSync('tar', ['tf', tarFile], { encoding: 'utf8' }), /^manifest\.jws\ndata\/saraban\.sqlite\n/, 'OpenSSL opens an ECDH (kari) backup')
+  t.equal((await restoreBackup({ file: ec, dataDir: join(net.dir, 'ec-data'), key, anchors })).manifest.encrypted, true, 'and restore does')
+
+  // Anyone can make a well-formed, self-consistent backup with a key of their own: only the signer's chain tells.
+  const forged = join(net.dir, 'forged.backup')
+  const { recipient: _, ...plain } = input
+  await writeBackup({ ...plain, signer: { key, chain: [new X509Certificate(readFileSync(join(op, 'crt.pem')))] } }, forged)
+  const err = await restoreBackup({ file: forged, dataDir: join(net.dir, 'forged-data'), anchors }).then(() => undefined, (e: unknown) => e)
+  t.ok(err instanceof BackupError && err.kind === 'untrusted', 'refused: its signer does not chain to the federation anchors')
+  t.notOk(existsSync(join(net.dir, 'forged-data')), 'nothing written')
+  const r = await cli(['restore', '--in', forged, '--data-dir', join(net.dir, 'forged-cli'), '--config', moi.configFile])
+  t.equal(r.status, EXIT.FAILED)
+  t.match(r.stderr, /was not signed by a node of the federation named by --config/)
+})
+
+t.test('backup: an existing --out and a config without a database are refused in one sentence', async (t) => {
+  const exists = await cli(['backup', '--config', moi.configFile, '--out', plainBackup])
+  t.equal(exists.status, EXIT.USAGE)
+  t.match(exists.stderr, /exists already: give a new file name with --out/)
+  const empty = await cli(['backup', '--config', moiConfig('nodb.json', (c) => (c.dataDir = './data-none')), '--out', join(net.dir, 'none.backup')])
+  t.equal(empty.status, EXIT.CONFIG)
+  t.match(empty.stderr, /there is no database at .*data-none/)
+  t.notOk(existsSync(join(net.dir, 'none.backup')), 'no file written')
 })
