@@ -7,6 +7,7 @@ import { execFile, execFileSync } from 'node:child_process'
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { loadConfig } from '../../src/config/index.js'
 import { createContext, type AppContext } from '../../src/context.js'
 import { createLogger } from '../../src/log.js'
@@ -223,6 +224,13 @@ t.test('a backup re-signed by a key outside the federation is refused with --con
   const r = await cli(['restore', '--in', forged, '--data-dir', join(net.dir, 'forged-cli'), '--config', moi.configFile])
   t.equal(r.status, EXIT.FAILED)
   t.match(r.stderr, /was not signed by a node of the federation named by --config/)
+
+  // A backup from a newer version (a schema level this software does not know) is not restored.
+  const newer = join(net.dir, 'newer.backup')
+  await writeBackup({ ...plain, snapshot: async (dest) => { const d = new Database(dest); d.pragma('user_version = 9999'); d.close() } }, newer)
+  const nerr = await restoreBackup({ file: newer, dataDir: join(net.dir, 'newer-data'), anchors }).then(() => undefined, (e: unknown) => e)
+  t.ok(nerr instanceof BackupError && nerr.kind === 'newer-schema', 'refused: made by a newer saraban-node')
+  t.notOk(existsSync(join(net.dir, 'newer-data')), 'nothing written')
 })
 
 t.test('backup: an existing --out and a config without a database are refused in one sentence', async (t) => {
