@@ -17,6 +17,7 @@ import { BackupError } from '../../src/services/backup/errors.js'
 import { decodeHeader, BLOCK } from '../../src/services/backup/tar.js'
 import { backupInputFrom } from '../../src/services/backup/from-config.js'
 import { writeBackup } from '../../src/services/backup/write.js'
+import { scheduledName } from '../../src/services/backup/schedule.js'
 import { snapshotFile } from '../../src/cli/backup.js'
 import { call, testNet, thaiLetter, waitFor, waitForRecipient, type TestNode } from '../helpers/nodes.js'
 
@@ -196,6 +197,18 @@ t.test('the schedule: the node makes backups itself and keeps the newest N', asy
   t.same(kept, [...seen, ...kept].filter((n, i, a) => a.indexOf(n) === i).sort().slice(-2), 'the newest two')
   const restored = await restoreBackup({ file: join(dir, kept[1]!), dataDir: join(net.dir, 'from-schedule'), anchors })
   t.equal(restored.manifest.agencies[0], 'moi', 'a scheduled backup restores')
+
+  // every: 1d, and the newest backup in the directory is two days old: one is due now, not a day after this start.
+  const daily = join(net.dir, 'daily')
+  mkdirSync(daily)
+  const old = scheduledName(Date.now() - 2 * 86_400_000)
+  writeFileSync(join(daily, old), 'an old backup')
+  const dailyConfig = moiConfig('daily.json', (c) => ((c.dataDir = './data-scheduled'), (c.backup = { schedule: { every: '1d', directory: '../daily', keep: 1 } })))
+  const second = await startFrom(dailyConfig, moi.apiKey)
+  t.teardown(() => second.ctx.close())
+  await waitFor('the overdue backup', () => (readdirSync(daily).some((n) => n !== old && n.endsWith('.backup')) && !existsSync(join(daily, old))) || undefined, 60_000)
+  t.pass('an overdue backup is made at start, and keep: 1 deletes the old one')
+  await second.ctx.close()
 })
 
 t.test('a backup re-signed by a key outside the federation is refused with --config; EC P-256 recipients work with OpenSSL too', async (t) => {

@@ -19,6 +19,7 @@ import { BackupError } from './errors.js'
 import { HEAD_BYTES, MAC_TLV_BYTES, openEnvelope } from './envelope.js'
 import { MANIFEST_MEMBER, MAX_MANIFEST_BYTES, openManifest, type Manifest } from './manifest.js'
 import { BLOCK, decodeHeader, isZero, padding, TRAILER } from './tar.js'
+import { DATABASE_FILE } from './write.js'
 
 const CHUNK = 1024 * 1024
 
@@ -163,6 +164,7 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
       const result = await new TrustAnchors([...input.anchors]).validate(chain, { at: new Date(manifest.createdAt), role: 'tls' })
       if (!result.ok) throw new BackupError('untrusted', `signed by ${signer.subject.replace(/\n/g, ', ')}: ${result.reason}`)
     }
+    if (!manifest.files.some((f) => f.path === `data/${DATABASE_FILE}`)) throw new BackupError('damaged', 'the manifest lists no database')
     // 4. the schema level
     if (manifest.schemaVersion > SCHEMA_VERSION) throw new BackupError('newer-schema', `schema ${manifest.schemaVersion}, this software knows up to ${SCHEMA_VERSION}`)
     // 5. every member, into staging

@@ -1,13 +1,15 @@
 // The node's own backups (issue 17 item 3, config backup.schedule, README "Backups"): every `everyMs`
-// one backup into `directory`, named by its UTC time so that names sort by age; once it is complete,
-// all but the newest `keep` scheduled backups are deleted. A failure is logged and the next run is
-// tried at the next interval; close() waits for a backup in progress.
+// (counted from the newest backup in the directory, so across restarts) one backup into `directory`,
+// named by its UTC time so that names sort by age; once it is complete, all but the newest `keep`
+// scheduled backups are deleted. A failure is logged and tried again at the next interval; close()
+// waits for a backup in progress.
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../../log.js'
 import type { Clock } from '../../clock.js'
 
 const NAME = /^saraban-\d{8}T\d{9}Z\.backup$/
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 export function scheduledName(ms: number): string {
   return `saraban-${new Date(ms).toISOString().replace(/[-:.]/g, '')}.backup`
@@ -30,10 +32,30 @@ export class BackupSchedule {
 
   constructor(readonly opts: ScheduleOptions) {}
 
+  /** The first run is due `everyMs` after the newest backup already in the directory (none: now),
+   *  so that a node restarted more often than `every` still makes its backups. */
   start(): void {
     if (this.#closed || this.#timer) return
-    this.#timer = setInterval(() => void this.runOnce(), this.opts.everyMs)
+    void this.#newest().then((newest) => this.#arm(newest === undefined ? this.opts.clock.now() : newest + this.opts.everyMs))
+  }
+
+  /** setTimeout holds at most 2^31-1 ms (24.8 days); a longer wait is re-armed until it is due. */
+  #arm(due: number): void {
+    if (this.#closed) return
+    const wait = Math.max(1000, Math.min(due - this.opts.clock.now(), MAX_TIMER_MS))
+    this.#timer = setTimeout(() => {
+      if (this.opts.clock.now() < due - 1000) return this.#arm(due)
+      void this.runOnce().finally(() => this.#arm(this.opts.clock.now() + this.opts.everyMs))
+    }, wait)
     this.#timer.unref()
+  }
+
+  async #newest(): Promise<number | undefined> {
+    const names = (await readdir(this.opts.directory).catch(() => [] as string[])).filter((n) => NAME.test(n)).sort()
+    const last = names.at(-1)
+    if (last === undefined) return undefined
+    const m = /^saraban-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(last)!
+    return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!)
   }
 
   /** One backup and the retention; overlapping runs are skipped. */
@@ -60,7 +82,7 @@ export class BackupSchedule {
 
   async close(): Promise<void> {
     this.#closed = true
-    if (this.#timer) clearInterval(this.#timer)
+    if (this.#timer) clearTimeout(this.#timer)
     await this.#running
   }
 }
