@@ -1,5 +1,5 @@
-// Restoring a backup (issue 17 item 3, README "Backups"). Checks, in this order, before anything is
-// put into the data directory:
+// Restoring a backup (issue 17 item 3, README "Backups"): RESTORE_STEPS below, a table of checks in
+// this order, all before anything is put into the data directory:
 //   1. the data directory (and --config-dir) is empty or does not exist;
 //   2. encrypted: the key opens the content key (envelope.ts); the GCM tag is checked at the end;
 //   3. the first member is manifest.jws, its signature verifies with its x5c certificate, and with
@@ -130,46 +130,70 @@ async function readPadding(bytes: Bytes, size: number): Promise<void> {
   if (pad > 0 && !isZero(await bytes.exact(pad))) throw new BackupError('damaged', 'the padding after a member is not zero')
 }
 
-/** Checks the backup and puts it into `dataDir` (and `configDir`); see the header for the order of checks. */
-export async function restoreBackup(input: RestoreInput): Promise<RestoreResult> {
-  const dataDir = resolve(input.dataDir)
-  const configDir = input.configDir === undefined ? undefined : resolve(input.configDir)
-  await assertEmpty(dataDir, '--data-dir')
-  if (configDir !== undefined) await assertEmpty(configDir, '--config-dir')
-  const fh = await open(input.file, 'r')
-  let staging: string | undefined
-  try {
-    const size = (await fh.stat()).size
+interface RestoreState {
+  readonly input: RestoreInput
+  readonly dataDir: string
+  readonly configDir: string | undefined
+  readonly fh: FileHandle
+  bytes?: Bytes
+  manifest?: Manifest
+  chain?: X509Certificate[]
+  staging?: string
+  written?: { data: number; config: number }
+}
+
+type Step = (s: RestoreState) => Promise<void> | void
+
+const need = <T>(v: T | undefined, what: string): T => {
+  if (v === undefined) throw new Error(`restore: ${what} missing (steps out of order)`)
+  return v
+}
+
+/** The checks of a restore in the order they run (the header says why this order). */
+export const RESTORE_STEPS: ReadonlyArray<readonly [name: string, step: Step]> = [
+  ['targets are empty', async (s) => {
+    await assertEmpty(s.dataDir, '--data-dir')
+    if (s.configDir !== undefined) await assertEmpty(s.configDir, '--config-dir')
+  }],
+  ['container (plain, or encrypted and the key opens it)', async (s) => {
+    const size = (await s.fh.stat()).size
     const first = Buffer.alloc(Math.min(HEAD_BYTES, size))
-    await fh.read(first, 0, first.length, 0)
-    let source: AsyncIterable<Buffer>
+    await s.fh.read(first, 0, first.length, 0)
     if (first[0] === 0x30) {
-      if (input.key === undefined) throw new BackupError('needs-key', 'it is a CMS AuthEnvelopedData')
+      if (s.input.key === undefined) throw new BackupError('needs-key', 'it is a CMS AuthEnvelopedData')
       const mac = Buffer.alloc(MAC_TLV_BYTES)
-      if (size >= MAC_TLV_BYTES) await fh.read(mac, 0, MAC_TLV_BYTES, size - MAC_TLV_BYTES)
-      source = deciphered(fh, openEnvelope(first, mac, size, input.key))
+      if (size >= MAC_TLV_BYTES) await s.fh.read(mac, 0, MAC_TLV_BYTES, size - MAC_TLV_BYTES)
+      s.bytes = new Bytes(deciphered(s.fh, openEnvelope(first, mac, size, s.input.key)))
     } else if (first.length >= BLOCK && first.subarray(257, 263).equals(Buffer.from('ustar\0', 'latin1'))) {
-      source = fileChunks(fh, 0, size)
+      s.bytes = new Bytes(fileChunks(s.fh, 0, size))
     } else {
       throw new BackupError('unsupported', 'it is neither a ustar archive nor a CMS envelope')
     }
-    const bytes = new Bytes(source)
-    // 3. the manifest and its signer
+  }],
+  ['manifest signature', async (s) => {
+    const bytes = need(s.bytes, 'bytes')
     const jwsSize = await readMember(bytes, { name: MANIFEST_MEMBER, maxSize: MAX_MANIFEST_BYTES })
     const jws = Buffer.from(await bytes.exact(jwsSize))
     await readPadding(bytes, jwsSize)
     const { manifest, chain } = openManifest(jws)
-    const signer = chain[0]!
-    if (input.anchors !== undefined) {
-      const result = await new TrustAnchors([...input.anchors]).validate(chain, { at: new Date(manifest.createdAt), role: 'tls' })
-      if (!result.ok) throw new BackupError('untrusted', `signed by ${signer.subject.replace(/\n/g, ', ')}: ${result.reason}`)
-    }
     if (!manifest.files.some((f) => f.path === `data/${DATABASE_FILE}`)) throw new BackupError('damaged', 'the manifest lists no database')
-    // 4. the schema level
-    if (manifest.schemaVersion > SCHEMA_VERSION) throw new BackupError('newer-schema', `schema ${manifest.schemaVersion}, this software knows up to ${SCHEMA_VERSION}`)
-    // 5. every member, into staging
-    staging = await mkdtemp(join(dirname(dataDir), '.saraban-restore-'))
-    for (const f of manifest.files) {
+    s.manifest = manifest
+    s.chain = chain
+  }],
+  ['signer chains to the anchors (restore --config)', async (s) => {
+    if (s.input.anchors === undefined) return
+    const chain = need(s.chain, 'chain')
+    const result = await new TrustAnchors([...s.input.anchors]).validate(chain, { at: new Date(need(s.manifest, 'manifest').createdAt), role: 'tls' })
+    if (!result.ok) throw new BackupError('untrusted', `signed by ${chain[0]!.subject.replace(/\n/g, ', ')}: ${result.reason}`)
+  }],
+  ['schema level known', (s) => {
+    const v = need(s.manifest, 'manifest').schemaVersion
+    if (v > SCHEMA_VERSION) throw new BackupError('newer-schema', `schema ${v}, this software knows up to ${SCHEMA_VERSION}`)
+  }],
+  ['every member: name, size, SHA-256, framing (into staging)', async (s) => {
+    const bytes = need(s.bytes, 'bytes')
+    const staging = (s.staging = await mkdtemp(join(dirname(s.dataDir), '.saraban-restore-')))
+    for (const f of need(s.manifest, 'manifest').files) {
       await readMember(bytes, { name: f.path, size: f.size })
       const target = join(staging, f.path)
       await mkdir(dirname(target), { recursive: true, mode: 0o700 })
@@ -184,23 +208,38 @@ export async function restoreBackup(input: RestoreInput): Promise<RestoreResult>
       if (hash.digest('hex') !== f.sha256) throw new BackupError('damaged', `the SHA-256 of ${f.path} is not the manifest's`)
       await readPadding(bytes, f.size)
     }
+  }],
+  ['trailer, then the end (and the GCM tag)', async (s) => {
+    const bytes = need(s.bytes, 'bytes')
     if (!isZero(await bytes.exact(TRAILER.length)) || !(await bytes.atEnd())) throw new BackupError('damaged', 'the archive does not end with exactly its trailer')
-    // Every check passed: move into place (the folders may have been filled meanwhile: checked again).
-    await assertEmpty(dataDir, '--data-dir')
-    await mkdir(dataDir, { recursive: true, mode: 0o700 })
-    const written = { data: 0, config: 0 }
-    for (const e of await readdir(join(staging, 'data'))) (await rename(join(staging, 'data', e), join(dataDir, e)), written.data++)
-    if (configDir !== undefined) {
-      await assertEmpty(configDir, '--config-dir')
-      await mkdir(configDir, { recursive: true, mode: 0o700 })
-      for (const top of ['config', 'pki']) {
-        const from = join(staging, top)
-        if (!(await isEmptyDir(from))) (await rename(from, join(configDir, top)), written.config++)
-      }
+  }],
+  ['move into place', async (s) => {
+    // Every check passed; the folders may have been filled meanwhile: checked again.
+    const staging = need(s.staging, 'staging')
+    await assertEmpty(s.dataDir, '--data-dir')
+    await mkdir(s.dataDir, { recursive: true, mode: 0o700 })
+    const written = (s.written = { data: 0, config: 0 })
+    for (const e of await readdir(join(staging, 'data'))) (await rename(join(staging, 'data', e), join(s.dataDir, e)), written.data++)
+    if (s.configDir === undefined) return
+    await assertEmpty(s.configDir, '--config-dir')
+    await mkdir(s.configDir, { recursive: true, mode: 0o700 })
+    for (const top of ['config', 'pki']) {
+      const from = join(staging, top)
+      if (!(await isEmptyDir(from))) (await rename(from, join(s.configDir, top)), written.config++)
     }
-    return { manifest, signer, written }
+  }],
+]
+
+/** Checks the backup and puts it into `dataDir` (and `configDir`): RESTORE_STEPS in order. */
+export async function restoreBackup(input: RestoreInput): Promise<RestoreResult> {
+  const dataDir = resolve(input.dataDir)
+  const configDir = input.configDir === undefined ? undefined : resolve(input.configDir)
+  const s: RestoreState = { input, dataDir, configDir, fh: await open(input.file, 'r') }
+  try {
+    for (const [, step] of RESTORE_STEPS) await step(s)
+    return { manifest: need(s.manifest, 'manifest'), signer: need(s.chain, 'chain')[0]!, written: need(s.written, 'written') }
   } finally {
-    await fh.close()
-    if (staging !== undefined) await rm(staging, { recursive: true, force: true })
+    await s.fh.close()
+    if (s.staging !== undefined) await rm(s.staging, { recursive: true, force: true })
   }
 }
