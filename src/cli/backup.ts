@@ -1,11 +1,11 @@
 // `saraban-node backup` and `saraban-node restore` (issue 17 item 3, README "Backups"). backup opens
 // the running node's database file itself (WAL: it reads while the node writes) and copies it with
-// SQLite's online backup API; restore checks everything before it writes (src/services/backup/read.ts).
+// SQLite's online backup API (src/storage/snapshot.ts); restore checks everything before it writes (src/services/backup/read.ts).
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import Database from 'better-sqlite3'
 import { loadConfig } from '../config/index.js'
+import { snapshotDatabase } from '../storage/snapshot.js'
 import { parsePemChain } from '../pki/cert.js'
 import { packageRoot } from '../version.js'
 import { BackupError } from '../services/backup/errors.js'
@@ -20,19 +20,6 @@ import type { Command } from './commands.js'
 function explained(err: unknown): never {
   if (err instanceof BackupError) throw new CliError(err.message, err.kind === 'not-empty' || err.kind === 'needs-key' ? EXIT.USAGE : EXIT.FAILED)
   throw err
-}
-
-/** SQLite's online backup API from a connection of our own to the node's file. All pages in one step
- *  after the first: a step runs inside one read transaction, so the copy is the database as it was
- *  when that step began, and a write by the node between steps cannot make the copy start over. */
-export async function snapshotFile(dbFile: string, dest: string): Promise<void> {
-  const sqlite = new Database(dbFile, { fileMustExist: true })
-  try {
-    sqlite.pragma('busy_timeout = 10000')
-    await sqlite.backup(dest, { progress: () => 0x7fffffff })
-  } finally {
-    sqlite.close()
-  }
 }
 
 export const backupCommand: Command = {
@@ -58,7 +45,7 @@ Options:
     const config = loadConfig({ file: values.config, env: process.env, packageRoot: packageRoot() })
     const dbFile = join(config.dataDir, DATABASE_FILE)
     if (!existsSync(dbFile)) throw new CliError(`there is no database at ${dbFile}: --config must name the config of the node to back up (its dataDir).`, EXIT.CONFIG)
-    const result = await writeBackup(backupInputFrom(config, (dest) => snapshotFile(dbFile, dest), new Date()), out).catch(explained)
+    const result = await writeBackup(backupInputFrom(config, (dest) => snapshotDatabase(dbFile, dest), new Date()), out).catch(explained)
     const m = result.manifest
     process.stdout.write(
       `${out}: ${m.files.length} files, schema ${m.schemaVersion}, ${m.encrypted ? 'encrypted to backup.recipient, private keys included' : 'NOT encrypted (no backup.recipient), private keys not included'}` +

@@ -18,7 +18,7 @@ import { decodeHeader, BLOCK } from '../../src/services/backup/tar.js'
 import { backupInputFrom } from '../../src/services/backup/from-config.js'
 import { writeBackup } from '../../src/services/backup/write.js'
 import { scheduledName } from '../../src/services/backup/schedule.js'
-import { snapshotFile } from '../../src/cli/backup.js'
+import { snapshotDatabase } from '../../src/storage/snapshot.js'
 import { call, testNet, thaiLetter, waitFor, waitForRecipient, type TestNode } from '../helpers/nodes.js'
 
 t.setTimeout(600_000)
@@ -218,7 +218,7 @@ t.test('a backup re-signed by a key outside the federation is refused with --con
   const config = loadConfig({ file: moiConfig('ec.json', (c) => (c.backup = { recipient: '../operator-ec/crt.pem' })), env: {}, packageRoot: process.cwd() })
   const dbFile = join(config.dataDir, 'saraban.sqlite')
   const key = createPrivateKey(readFileSync(join(op, 'key.pem')))
-  const input = backupInputFrom(config, (dest) => snapshotFile(dbFile, dest), new Date())
+  const input = backupInputFrom(config, (dest) => snapshotDatabase(dbFile, dest), new Date())
 
   const ec = join(net.dir, 'ec.backup')
   await writeBackup(input, ec)
