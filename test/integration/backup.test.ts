@@ -93,6 +93,9 @@ t.test('backup under load: what was committed before it began is there after a r
   const restored = await cli(['restore', '--in', plainBackup, '--config', restoredConfig])
   t.equal(restored.status, EXIT.OK, restored.stderr)
   t.match(restored.stdout, /restored the backup of moi/)
+  const copy = new Database(join(moiDir, 'data-restored', 'saraban.sqlite'), { readonly: true })
+  t.equal(copy.pragma('integrity_check', { simple: true }), 'ok', 'the copy taken under load is a sound database')
+  copy.close()
 
   const { node, ctx } = await startFrom(restoredConfig, moi.apiKey)
   t.teardown(() => ctx.close())

@@ -192,6 +192,7 @@ export const RESTORE_STEPS: ReadonlyArray<readonly [name: string, step: Step]> =
   }],
   ['every member: name, size, SHA-256, framing (into staging)', async (s) => {
     const bytes = need(s.bytes, 'bytes')
+    await mkdir(dirname(s.dataDir), { recursive: true })
     const staging = (s.staging = await mkdtemp(join(dirname(s.dataDir), '.saraban-restore-')))
     for (const f of need(s.manifest, 'manifest').files) {
       await readMember(bytes, { name: f.path, size: f.size })
