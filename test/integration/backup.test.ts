@@ -257,4 +257,8 @@ t.test('backup: an existing --out and a config without a database are refused in
   t.equal(empty.status, EXIT.CONFIG)
   t.match(empty.stderr, /there is no database at .*data-none/)
   t.notOk(existsSync(join(net.dir, 'none.backup')), 'no file written')
+  const badRecipient = await cli(['backup', '--config', moiConfig('bad-recipient.json', (c) => (c.backup = { recipient: 'tls.key.pem' })), '--out', join(net.dir, 'bad.backup')])
+  t.equal(badRecipient.status, EXIT.CONFIG)
+  t.match(badRecipient.stderr, /backup\.recipient .*tls\.key\.pem holds no PEM certificate: give the PEM certificate of the operator's backup key/)
+  t.notOk(existsSync(join(net.dir, 'bad.backup')), 'no file written')
 })

@@ -204,7 +204,6 @@ export function decryptWithRecipientKey(p: ParsedAuthEnveloped, key: Parameters<
   throw decryptFailed() // not reached: a random key fails the tag
 }
 
-
 /** A streamed envelope of `total` plaintext bytes for one recipient (issue 17 item 3: backups larger
  *  than memory): write `prefix`, then `cipher.update()` of every plaintext chunk in order, then
  *  `tail()` (the final block and the mac TLV). The bytes are those sealAuthEnveloped would make. */

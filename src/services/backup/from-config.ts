@@ -8,6 +8,8 @@ import type { X509Certificate } from 'node:crypto'
 import type { Config, KeyFiles } from '../../config/index.js'
 import { isTokenKey, type TokenKey } from '../../crypto/keys/token-config.js'
 import { parsePemChain } from '../../pki/cert.js'
+import { SarabanError } from '../../errors.js'
+import { recipientRowFor } from '../../crypto/cms/recipient-info.js'
 import { loadPrivateKey } from '../../pki/keys.js'
 import type { BackupInput, ExtraFile } from './write.js'
 
@@ -38,9 +40,18 @@ export function backupInputFrom(config: Config, snapshot: BackupInput['snapshot'
   }
 }
 
-/** The first certificate of the backup.recipient PEM file. */
+/** The first certificate of the backup.recipient PEM file, of a key kind CMS can encrypt to; else a
+ *  configuration error naming the file (exit 4 from the CLI, no start for the node). */
 export function recipientCertificate(file: string): X509Certificate {
-  const cert = parsePemChain(readFileSync(file, 'utf8'))[0]
-  if (cert === undefined) throw new Error(`${file} (backup.recipient) holds no PEM certificate`)
+  const bad = (why: string) => new SarabanError('ERR_CONFIG_INVALID', `backup.recipient ${file} ${why}: give the PEM certificate of the operator's backup key (RSA ≥ 2048 or EC P-256)`, { field: '/backup/recipient' })
+  let cert: X509Certificate | undefined
+  try {
+    cert = parsePemChain(readFileSync(file, 'utf8'))[0]
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw bad(code !== undefined ? `cannot be read (${code})` : 'holds no PEM certificate')
+  }
+  if (cert === undefined) throw bad('holds no PEM certificate')
+  if (recipientRowFor(cert) === undefined) throw bad('holds a key CMS cannot encrypt to')
   return cert
 }
