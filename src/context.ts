@@ -44,6 +44,7 @@ import { listen } from './wire/listen.js'
 import { ApiKeyTable, type ApiKeyEntry } from './services/api-keys.js'
 import { wireWitness, type LogWitness } from './wire/witness.js'
 import { wireLogEvidence, type LogEvidence } from './wire/log-evidence.js'
+import { wireBackup } from './wire/backup.js'
 import { queueReceivedProof } from './services/evidence/received-proofs.js'
 import type { ReceiptClaims } from './crypto/types.js'
 
@@ -131,6 +132,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const { anchors } = trustAnchors
   const storage = wireStorage(base)
   const { db, outbox, inbox, trustHistory } = storage
+  wireBackup(base, { db })
   // The CRLs before the directory, whose signer's path is checked for revocation (PROTOCOL.md §15.1).
   const { crlSources, directorySource, currentDirectory } = await wireTrust(base, trustAnchors, storage)
   const { hosted, registers } = wireAgencies(base, { db, currentDirectory })

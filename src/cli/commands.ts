@@ -16,6 +16,7 @@ import { conformanceCommand } from './conformance.js'
 import { renewCommand } from './renew.js'
 import { doctorCommand } from './doctor.js'
 import { migrateCommand } from './migrate.js'
+import { backupCommand, restoreCommand } from './backup.js'
 
 export interface Command {
   readonly summary: string
@@ -40,6 +41,8 @@ export const commands: Record<string, Command> = {
   renew: renewCommand,
   doctor: doctorCommand,
   migrate: migrateCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
 }
 
 export function usage(): string {

@@ -53,6 +53,7 @@ export interface RawConfig {
   tsa: { url: string | null; caFile: string | null; timeoutMs: number; initialBackoffMs: number; maxBackoffMs: number; concurrency: number; maxClockSkewSeconds: number }
   ecms: { pathPrefix: string; maxBodyBytes: number; publicUrl: string | null; clients: Array<{ agency: string; allowFrom: string[] }> }
   metrics: { openTo: string[] }
+  backup: { recipient: string | null; schedule: { every: number | string; directory: string; keep: number } | null }
 }
 
 const BUILT_IN_BOOK_IDS: readonly string[] = ['receive', 'send', 'circular']

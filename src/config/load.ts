@@ -159,6 +159,10 @@ export function loadConfig(opts: LoadConfigOptions): Config {
       ...(c.tsa.url !== null ? { url: c.tsa.url } : {}),
       ...(c.tsa.caFile !== null ? { caFile: path(c.tsa.caFile) } : {}),
     },
+    backup: {
+      ...(c.backup.recipient !== null ? { recipient: path(c.backup.recipient) } : {}),
+      ...(c.backup.schedule !== null ? { schedule: { everyMs: durationMs(c.backup.schedule.every), directory: path(c.backup.schedule.directory), keep: c.backup.schedule.keep } } : {}),
+    },
   }
   // Anything that serialises or inspects the whole config (a logger, console.log) sees it redacted.
   Object.defineProperty(config, 'toJSON', { value: () => redactedConfig(config), enumerable: false })

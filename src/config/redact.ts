@@ -45,6 +45,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     },
     // a URL may carry credentials (user:password@): they are not logged
     tsa: { ...c.tsa, ...(c.tsa.url !== undefined ? { url: c.tsa.url.replace(/\/\/[^/@]*@/, `//${REDACTED}@`) } : {}) },
+    backup: c.backup,
   }
 }
 

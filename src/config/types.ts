@@ -167,6 +167,12 @@ export interface Config {
     /** Issue 17 item 7: doctor's bound on the clock's difference from the TSA's. */
     readonly maxClockSkewSeconds: number
   }
+  /** Backups (issue 17 item 3; src/services/backup/). Paths are absolute. */
+  readonly backup: {
+    /** The operator's recipient certificate file: backups are encrypted to it and then carry the key files. */
+    readonly recipient?: string
+    readonly schedule?: { readonly everyMs: number; readonly directory: string; readonly keep: number }
+  }
 }
 
 export interface LoadConfigOptions {

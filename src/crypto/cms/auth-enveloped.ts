@@ -204,3 +204,17 @@ export function decryptWithRecipientKey(p: ParsedAuthEnveloped, key: Parameters<
   throw decryptFailed() // not reached: a random key fails the tag
 }
 
+/** A streamed envelope of `total` plaintext bytes for one recipient (issue 17 item 3: backups larger
+ *  than memory): write `prefix`, then `cipher.update()` of every plaintext chunk in order, then
+ *  `tail()` (the final block and the mac TLV). The bytes are those sealAuthEnveloped would make. */
+export function streamAuthEnveloped(recipient: X509Certificate, total: number): { prefix: Buffer; update(chunk: Buffer): Buffer; tail(): Buffer } {
+  const cek = randomBytes(KEY_BYTES)
+  const nonce = randomBytes(NONCE_BYTES)
+  const prefix = envelopePrefix([rowOf(recipient).encode(cek, recipient)], nonce, total)
+  const cipher = createCipheriv('aes-256-gcm', cek, nonce, { authTagLength: TAG_BYTES })
+  return {
+    prefix,
+    update: (chunk) => cipher.update(chunk),
+    tail: () => Buffer.concat([cipher.final(), octets(cipher.getAuthTag())]),
+  }
+}
