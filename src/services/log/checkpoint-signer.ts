@@ -94,6 +94,26 @@ export class CheckpointSigner {
     return s.latest
   }
 
+  /** Inside the write() whose transaction appended the entries (a db.beforeCommit hook, PROTOCOL.md
+   *  §20.4): signs the head that transaction is about to commit and keeps it in the same transaction.
+   *  Not handed to anyone before adopt(): if COMMIT fails, the signature never leaves the process. */
+  signUncommitted(agency: string): { size: number; jws: string } {
+    const head = this.#deps.log.head(agency)
+    if (head.size === 0) throw new Error(`log of ${agency}: nothing to sign`)
+    const signer = this.#deps.signer(agency)
+    if (!signer) throw new Error(`log of ${agency}: the agency is not hosted here`)
+    const jws = signCheckpoint({ size: head.size, root: head.root, time: isoTime(this.#deps.clock.now()) }, signer)
+    this.signatures++
+    this.#deps.log.keepCheckpoint(agency, head.size, jws)
+    return { size: head.size, jws }
+  }
+
+  /** A checkpoint of signUncommitted() whose transaction committed: the latest one, if it is larger. */
+  adopt(agency: string, c: { size: number; jws: string }): void {
+    const s = this.#of(agency)
+    if (!s.latest || s.latest.size < c.size) s.latest = c
+  }
+
   /** The latest checkpoint of `agency`'s log, signed now if it grew since the last one (a peer's audit). */
   current(agency: string): string | undefined {
     return this.#sign(agency, this.#of(agency))?.jws

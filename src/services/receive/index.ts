@@ -20,7 +20,7 @@ import { storeNotice } from '../notices/receive-notice.js'
 import { storeInbound, storeInboundNotice, type ClassifiedReceiveDeps } from '../classified/receive.js'
 import { randomUUID } from 'node:crypto'
 import { RECEIPT_PENDING } from '../../storage/inbox.js'
-import { classifiedReceipts, noticeReceipts, signAndStoreReceipt, signLoggedReceipt, type ReceiveLog } from './receipt.js'
+import { classifiedReceipts, inboxReceipts, noticeReceipts, signAndStoreReceipt, signInCommit, signLoggedReceipt, type InCommitReceipt, type ReceiveLog } from './receipt.js'
 import type { Witness } from '../log/witness.js'
 
 export interface ReceiveDeps {
@@ -146,6 +146,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   // several recipients; those this node hosts share one stored copy (migration 012). Hashed here,
   // outside the write transaction.
   const content = opened.payload.v === 2 ? sharedContent(s.envelope, profile.contentSpan(s.envelope), inbound.shared) : undefined
+  let inCommit: InCommitReceipt | undefined
   const result = await deps.db.write(() => {
     const r = deps.inbox.insert(
       {
@@ -164,6 +165,8 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
       },
       letter.attachments,
     )
+    // PROTOCOL.md §20.4: its receipt is signed and stored at the end of this very transaction.
+    if (r.inserted && tlog) inCommit = signInCommit({ db: deps.db, log: tlog }, inboxReceipts(deps.inbox), profile, claims, agency.signer)
     if (r.inserted) deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }])
     if (r.inserted) {
       deps.events?.emit({
@@ -180,7 +183,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     }
     return { status: 200, receipt: receiptFromText(profile.id, result.receipt), mediaType: profile.receiptMediaType }
   }
-  const signed = tlog ? await signAndStoreReceipt({ db: deps.db, inbox: deps.inbox, log: tlog }, profile, claims, agency.signer) : receipt!
+  const signed = tlog ? (inCommit?.receipt ?? await signAndStoreReceipt({ db: deps.db, inbox: deps.inbox, log: tlog }, profile, claims, agency.signer)) : receipt!
   deps.log.info({ event: 'letter.received', messageId: h.messageId, from: h.from, to: h.to, bytes: s.envelope.length }, 'letter received')
   return { status: 201, receipt: signed, mediaType: profile.receiptMediaType }
 }
