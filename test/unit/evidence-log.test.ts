@@ -3,7 +3,12 @@
 // signed, checked by verify-evidence (leaf hash, proof, checkpoint signature and origin); every altered
 // piece is found and blamed on its part; an event the node could not prove is a weaker claim.
 import t from 'tap'
+import { randomUUID } from 'node:crypto'
 import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
+import { joseV2 } from '../../src/crypto/jose/v2-profile.js'
+import type { EnvelopeProfile, ReceiptClaims } from '../../src/crypto/types.js'
+import type { OutboxMessage } from '../../src/storage/outbox.js'
+import type { NoticeEvidence } from '../../src/services/evidence/build.js'
 import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
 import { defaultProfiles } from '../../src/crypto/profiles.js'
 import { TrustAnchors } from '../../src/pki/validate.js'
@@ -131,3 +136,47 @@ t.test('stripped: a bundle without log members whose receipts carry a checkpoint
   t.ok(r.weak.some((w) => /the receipt's signed claims carry the recipient's checkpoint: the log members were stripped/.test(w)), 'reported as stripped')
   t.notOk((await verify(archive, true)).ok, '--strict refuses it')
 })
+
+// Issue 14 gap: the jose-v2 profile (a letter sealed as for a circular, PROTOCOL.md §17.7) and a
+// notice (§18.6) stripped the same way are caught as the jose-v1 letter above is.
+t.test('stripped: a jose-v2 letter whose receipt carries a checkpoint is refused by --strict', async (t) => {
+  const recipients = new RecipientLogs(fed)
+  const sent = await sendAndAcknowledge({ fed, profile: joseV2, to: ['mof', 'dga'], receiptLog: recipients.receiptLog })
+  const archive = await buildEvidenceArchive(deps, sent.letter, sent.messages)
+  t.equal(readLayout(archive).manifest!.messages[0]!.profile, 'jose-v2')
+  const r = await verify(archive)
+  t.ok(r.ok, JSON.stringify(failed(r)))
+  for (const m of sent.messages) {
+    t.ok(r.weak.some((w) => w.includes(m.messageId) && /the receipt's signed claims carry the recipient's checkpoint: the log members were stripped/.test(w)), `message ${m.messageId} reported as stripped`)
+  }
+  t.notOk((await verify(archive, true)).ok, '--strict refuses it')
+})
+
+for (const profile of [joseV1, joseV2]) {
+  t.test(`stripped: a ${profile.id} notice whose receipt carries the recipient's checkpoint is refused by --strict`, async (t) => {
+    const recipients = new RecipientLogs(fed)
+    const sent = await sendAndAcknowledge({ fed, profile, to: ['mof'], receiptLog: recipients.receiptLog })
+    const about = sent.messages[0]!
+    const n = await sentNotice(profile, about, recipients)
+    const withNotice = { ...deps, noticesFor: () => [n] }
+    const archive = await buildEvidenceArchive(withNotice, sent.letter, sent.messages)
+    t.equal(readLayout(archive).manifest!.notices?.[0]?.log, undefined, 'the notice lists no log proof or gap')
+    const r = await verify(archive)
+    t.ok(r.ok, JSON.stringify(failed(r)))
+    t.ok(r.weak.some((w) => w.includes(`notices/${n.messageId}`) && /the log members were stripped/.test(w)), "the notice is reported as stripped")
+    t.notOk((await verify(archive, true)).ok, '--strict refuses it')
+  })
+}
+
+/** A withdrawal moi sent about `about`, sealed with `profile`, and mof's receipt with mof's checkpoint. */
+async function sentNotice(profile: EnvelopeProfile, about: OutboxMessage, recipients: RecipientLogs): Promise<NoticeEvidence> {
+  const messageId = randomUUID()
+  const notice = { type: 'withdrawn', messageId: about.messageId, envelopeSha256: about.envelopeSha256, at: new Date().toISOString(), reason: 'ส่งผิด' }
+  const sealed = await profile.seal({
+    messageId, from: 'moi', to: 'mof', sentAt: new Date().toISOString(), letter: {} as never, attachments: [], notice,
+    signer: signerOf(fed, 'moi'), recipientCert: fed.agencies['mof']!.encryption.cert,
+  })
+  const claims: ReceiptClaims = { v: 1, mid: messageId, from: 'moi', to: 'mof', receivedAt: new Date().toISOString(), envelopeSha256: sealed.envelopeSha256, profile: profile.id }
+  const receipt = await profile.signReceipt({ ...claims, log: recipients.receiptLog(claims) }, signerOf(fed, 'mof'))
+  return { messageId, type: 'withdrawn', direction: 'sent', about: about.messageId, from: 'moi', to: 'mof', profile: profile.id, envelope: sealed.envelope, contentKey: sealed.contentKey, receipt }
+}
