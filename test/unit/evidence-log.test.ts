@@ -3,7 +3,8 @@
 // signed, checked by verify-evidence (leaf hash, proof, checkpoint signature and origin); every altered
 // piece is found and blamed on its part; an event the node could not prove is a weaker claim.
 import t from 'tap'
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
+import { receiptText } from '../../src/crypto/profiles.js'
 import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
 import { joseV2 } from '../../src/crypto/jose/v2-profile.js'
 import type { EnvelopeProfile, ReceiptClaims } from '../../src/crypto/types.js'
@@ -174,9 +175,51 @@ async function sentNotice(profile: EnvelopeProfile, about: OutboxMessage, recipi
   const notice = { type: 'withdrawn', messageId: about.messageId, envelopeSha256: about.envelopeSha256, at: new Date().toISOString(), reason: 'ส่งผิด' }
   const sealed = await profile.seal({
     messageId, from: 'moi', to: 'mof', sentAt: new Date().toISOString(), letter: {} as never, attachments: [], notice,
+    checkpoint: new MemoryLog(fed, 'moi').checkpoint(), // the sender's, in the signed payload (§5.4, §20.5)
     signer: signerOf(fed, 'moi'), recipientCert: fed.agencies['mof']!.encryption.cert,
   })
   const claims: ReceiptClaims = { v: 1, mid: messageId, from: 'moi', to: 'mof', receivedAt: new Date().toISOString(), envelopeSha256: sealed.envelopeSha256, profile: profile.id }
   const receipt = await profile.signReceipt({ ...claims, log: recipients.receiptLog(claims) }, signerOf(fed, 'mof'))
   return { messageId, type: 'withdrawn', direction: 'sent', about: about.messageId, from: 'moi', to: 'mof', profile: profile.id, envelope: sealed.envelope, contentKey: sealed.contentKey, receipt }
+}
+
+// Issue 14 gap: a notice the bundle's maker sent shows its sending and delivery in the sender's log,
+// like a letter (PROTOCOL.md §20.7), and verify-evidence checks them.
+t.test('a sent notice carries its message.sent and message.delivered proofs in the sender\'s log, checked', async (t) => {
+  const recipients = new RecipientLogs(fed)
+  const sent = await sendAndAcknowledge({ fed, profile: joseV1, to: ['mof'], receiptLog: recipients.receiptLog })
+  const n = await sentNotice(joseV1, sent.messages[0]!, recipients)
+  const noticeRow = asOutbox(n, sent.letter.id)
+  const { logFor } = senderLogFor(fed, [...sent.messages, noticeRow], { recipients })
+  const withNotice = { ...deps, logFor, noticesFor: () => [{ ...n, sent: noticeRow, log: { proofs: [recipients.proof(n.messageId)!], gaps: [] } }] }
+  const archive = await buildEvidenceArchive(withNotice, sent.letter, sent.messages)
+  const mn = readLayout(archive).manifest!.notices![0]!
+  t.same(mn.log!.map((p) => [p.type, p.log]), [['message.sent', 'moi'], ['message.delivered', 'moi'], ['message.received', 'mof']])
+  const r = await verify(archive)
+  t.ok(r.ok, JSON.stringify(failed(r)))
+  for (const type of ['message.sent', 'message.delivered', 'message.received']) {
+    t.ok(r.findings.some((f) => f.ok && f.part === `notices/${n.messageId}/log/${type}.proof` && /is entry \d+ of the tree/.test(f.detail)), `${type} proven`)
+  }
+  t.strictSame(r.weak.filter((w) => w.startsWith(`notices/${n.messageId}:`)), [])
+
+  // The notice's sent entry swapped for the letter's: found and blamed on the notice's entry.
+  const swapped = { ...deps, logFor: async (m: OutboxMessage) => (m.messageId === n.messageId ? logFor(sent.messages[0]!) : logFor(m)), noticesFor: withNotice.noticesFor }
+  const bad = await verify(await buildEvidenceArchive(swapped, sent.letter, sent.messages))
+  t.ok(failed(bad).some((f) => f.part === `notices/${n.messageId}/log/message.sent.entry`), JSON.stringify(failed(bad)))
+
+  // Only the received event listed (a node before this rule, or stripped): a weaker claim.
+  const older = { ...deps, noticesFor: () => [{ ...n, log: { proofs: [recipients.proof(n.messageId)!], gaps: [] } }] }
+  const weak = await verify(await buildEvidenceArchive(older, sent.letter, sent.messages))
+  t.ok(weak.ok, JSON.stringify(failed(weak)))
+  t.ok(weak.weak.some((w) => w.startsWith(`notices/${n.messageId}:`) && /neither proofs nor gaps of the notice's message.sent/.test(w)), JSON.stringify(weak.weak))
+})
+
+/** A sent notice as the outbox holds it (kind notice), for the sender's log. */
+function asOutbox(n: NoticeEvidence, letterId: string): OutboxMessage {
+  const now = Date.now()
+  return {
+    messageId: n.messageId, letterId, recipientAgency: n.to, profile: n.profile, envelope: n.envelope, envelopeSha256: createHash('sha256').update(n.envelope).digest('hex'),
+    contentKey: n.contentKey!, priority: 3, nextAttemptAt: now, status: 'delivered', attempts: 1, lastErrorCode: null, lastErrorDetail: null,
+    createdAt: now, updatedAt: now, deliveredAt: now, receipt: receiptText(n.profile, n.receipt!), senderAgency: n.from,
+  }
 }
