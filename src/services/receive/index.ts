@@ -121,11 +121,17 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   }
   if (s.notice) {
     const { notice, ref } = s.notice
+    let inCommitN: InCommitReceipt | undefined
     const r = await storeNotice(deps, {
       messageId: h.messageId, type: notice.type, refersTo: notice.messageId, fromAgency: h.from, toAgency: h.to,
       noticeJson: JSON.stringify(notice), createdAt: receivedAt, profile: profile.id, envelopeSha256: s.envelopeSha256!,
       signed: opened.signedBytes, signerJson, receipt: receiptOrPending, envelope: s.envelope,
-    }, notice, ref, () => deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, ...(tlog ? [] : [{ messageId: h.messageId, side: 'inbox' as const, kind: 'receipt' as const }])]))
+    }, notice, ref, () => {
+      // PROTOCOL.md §20.4: its receipt is signed and stored at the end of this very transaction, as a letter's.
+      if (tlog) inCommitN = signInCommit({ db: deps.db, log: tlog }, noticeReceipts(deps.notices!), profile, claims, agency.signer)
+      // Both stamps queued with it, as a letter's: a receipt signed after the commit is stamped once stored (the stamp waits for it).
+      deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }])
+    })
     if (!r.inserted && r.duplicate === 'kind') throw new SarabanError('ERR_NOTICE_CONFLICT', `A notice of this kind about letter ${notice.messageId} was already received.`, { field: '/notice/type' })
     if (!r.inserted) {
       if (r.envelopeSha256 !== s.envelopeSha256) throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`)
@@ -135,9 +141,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
         : receiptFromText(profile.id, r.receipt)
       return { status: 200, receipt: again, mediaType: profile.receiptMediaType }
     }
-    const signedN = tlog ? await signLoggedReceipt({ db: deps.db, log: tlog }, noticeReceipts(deps.notices!), profile, claims, agency.signer) : receipt!
-    // Its receipt is stamped once it is stored (PROTOCOL.md §13.4, §20.5).
-    if (tlog && deps.timestamps) await deps.db.write(() => deps.timestamps!.record([{ messageId: h.messageId, side: 'inbox', kind: 'receipt' }]))
+    const signedN = tlog ? (inCommitN?.receipt ?? await signLoggedReceipt({ db: deps.db, log: tlog }, noticeReceipts(deps.notices!), profile, claims, agency.signer)) : receipt!
     deps.log.info({ event: 'notice.received', messageId: h.messageId, type: notice.type, refersTo: notice.messageId, from: h.from, to: h.to }, 'notice received')
     return { status: 201, receipt: signedN, mediaType: profile.receiptMediaType }
   }
