@@ -1,9 +1,10 @@
 // PROTOCOL.md §20.4, §20.5: a letter's receipt carries a checkpoint of the receiving agency's log whose
-// tree includes the letter's `message.received` entry. A letter: the envelope, letter and entry are
-// stored in one transaction, and at its end, before COMMIT, one checkpoint of the tree it commits is
-// signed and kept, and every receipt of the transaction is signed with it and stored in it
+// tree includes the letter's `message.received` entry. A letter or a notice: the envelope, message and
+// entry are stored in one transaction, and at its end, before COMMIT, one checkpoint of the tree it
+// commits is signed and kept, and every receipt of the transaction is signed with it and stored in it
 // (signInCommit); they are handed out only once COMMIT returned. A crash before COMMIT leaves nothing,
-// and no signature left the process. Otherwise (notices, classified, a replay, or that signing failed),
+// and no signature left the process. Otherwise (classified messages, a replay of a message stored
+// without its receipt, or when that signing failed),
 // the message is stored with the receipt column RECEIPT_PENDING; a checkpoint covering everything
 // committed is signed (shared by the receipts waiting at that moment); the receipt is signed and
 // stored in a second transaction. A crash in between leaves the message without its receipt: the
