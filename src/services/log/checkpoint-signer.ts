@@ -1,9 +1,10 @@
 // When checkpoints are signed (PROTOCOL.md §20.4): every transparencyLog.checkpointSeconds while the log grew,
 // and for every receipt, a checkpoint whose tree includes the receipt's `message.received` entry.
-// Receipts are signed after their entry is committed; the receipts waiting at one moment share one
-// checkpoint (coalescing: with c receives in flight, about 1/c checkpoint signatures per letter).
-// Only committed heads are signed, so a rolled-back transaction can never leave a signed tree
-// that the log then contradicts.
+// Letters' and notices' receipts are signed in the transaction that stores them, with one checkpoint
+// of the head it commits (signUncommitted, released by adopt() only after COMMIT: a rolled-back
+// transaction leaves no signed tree outside the process). Other receipts are signed after their entry
+// is committed; the receipts waiting at one moment share one checkpoint (coalescing: with c receives
+// in flight, about 1/c checkpoint signatures per letter).
 import { isoTime, type Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
 import type { SignerIdentity } from '../../crypto/types.js'

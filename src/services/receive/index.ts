@@ -79,8 +79,9 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   if (!agency) throw new SarabanError('ERR_RECIPIENT_NOT_HOSTED', `This node does not host agency "${h.to}".`, { field: 'srb_to' })
   const claims = { v: 1 as const, mid: h.messageId, from: h.from, to: h.to, receivedAt: isoTime(receivedAt), envelopeSha256: s.envelopeSha256!, profile: profile.id }
   const tlog = deps.tlog
-  // PROTOCOL.md §6.2, §20.5: with a log, every receipt (letter, notice, classified cover or statement)
-  // is signed after the message's entry is committed, and carries a checkpoint covering it.
+  // PROTOCOL.md §6.2, §20.4, §20.5: with a log, every receipt (letter, notice, classified cover or
+  // statement) is signed once the message's entry is written (letters and notices: before the storing
+  // transaction commits, handed out after it), and carries a checkpoint covering it.
   const receipt = tlog ? undefined : await profile.signReceipt(claims, agency.signer)
   const receiptOrPending = receipt ? receiptText(profile.id, receipt) : RECEIPT_PENDING
   const signerCert = opened.signerChain[0]!
