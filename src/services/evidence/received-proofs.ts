@@ -21,7 +21,11 @@ export interface ReceivedProofDeps {
   readonly logger: Logger
 }
 
-const BATCH = 16
+const BATCH = 64
+/** A proof is asked this long after its receipt is stored, so that the proofs of the receipts that
+ *  arrive meanwhile are asked together and stored in one write (issue 14 §6: at 1 500 letters the
+ *  sender made about one extra commit per 10 letters when each delivery kicked a fetch of its own). */
+export const GATHER_MS = 500
 const FIRST_RETRY_MS = 30_000
 const MAX_RETRY_MS = 6 * 3600_000
 
@@ -39,7 +43,7 @@ export function queueReceivedProof(store: ReceivedProofStore, messageId: string,
   } catch {
     return // the witness reports a bad checkpoint; the bundle shows the gap
   }
-  store.enqueue({ messageId, agency: claims.to, index: claims.log.index, size, entry: receivedEntry(claims), checkpoint: claims.log.checkpoint }, now)
+  store.enqueue({ messageId, agency: claims.to, index: claims.log.index, size, entry: receivedEntry(claims), checkpoint: claims.log.checkpoint }, now + GATHER_MS)
 }
 
 export class ReceivedProofFetcher {
