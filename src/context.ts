@@ -147,7 +147,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const timestamps = wireTimestamps(base, { db, anchors, profiles })
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
   const classifiedRecord = wireClassifiedRecord(base, { db })
-  const logWitness = wireWitness(base, { db, hosted, anchors, currentDirectory, events, peers })
+  const logWitness = wireWitness(base, { db, hosted, anchors, currentDirectory, events, peers, signerRevoked: (agency) => expiry.findings().some((f) => f.revokedSigner === agency) })
   const logEvidence = wireLogEvidence(base, { db, logWitness })
   const receivedProofs = { queue: (mid: string, claims: ReceiptClaims, now: number) => queueReceivedProof(logEvidence.store, mid, claims, now), kick: () => logEvidence.fetcher.kick() }
   const { envelopes, delivery } = wireDelivery(base, { db, outbox, peers, profiles, anchors, currentDirectory, directorySource, timestamps, events, onClassifiedDelivered: classifiedRecord.onDelivered, witness: logWitness.witness, receivedProofs })

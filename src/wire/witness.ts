@@ -26,6 +26,8 @@ export interface WitnessParts {
   readonly currentDirectory: () => Directory
   readonly events: Events
   readonly peers: PeerClient
+  /** Issue 17 item 4: an agency whose signing certificate in use is revoked signs no checkpoint. */
+  readonly signerRevoked?: (agency: string) => boolean
 }
 
 export interface LogWitness {
@@ -43,7 +45,7 @@ export interface LogWitness {
 export function wireWitness({ config, clock, log, closers }: Base, p: WitnessParts): LogWitness {
   const logger = log.child({ area: 'log' })
   const local: LocalLog = new StoredLog(p.db)
-  const signer = new CheckpointSigner({ log: local, signer: (agency) => p.hosted.get(agency)?.signer, clock, logger })
+  const signer = new CheckpointSigner({ log: local, signer: (agency) => p.hosted.get(agency)?.signer, clock, logger, ...(p.signerRevoked ? { revoked: p.signerRevoked } : {}) })
   const peerCheckpoints = new PeerCheckpointStore(p.db)
   const witness = new Witness({
     db: p.db, store: peerCheckpoints, anchors: p.anchors, directory: p.currentDirectory, clock, logger, agencies: () => p.hosted.ids(), events: p.events.sink,

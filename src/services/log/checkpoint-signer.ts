@@ -8,6 +8,7 @@
 import { isoTime, type Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
 import type { SignerIdentity } from '../../crypto/types.js'
+import { SarabanError } from '../../errors.js'
 import { signCheckpoint } from './checkpoints.js'
 import type { LocalLog } from './local-log.js'
 
@@ -16,6 +17,9 @@ export interface CheckpointSignerDeps {
   readonly signer: (agency: string) => SignerIdentity | undefined
   readonly clock: Clock
   readonly logger: Logger
+  /** Issue 17 item 4 (PROTOCOL.md §15.2): the agency's signing certificate in use is revoked, so no
+   *  checkpoint is signed with it until a new one is in use (its expiry watch's finding). */
+  readonly revoked?: (agency: string) => boolean
 }
 
 interface Waiter { index: number; resolve: (jws: string) => void; reject: (e: unknown) => void }
@@ -79,12 +83,18 @@ export class CheckpointSigner {
     }
   }
 
+  #signer(agency: string): SignerIdentity {
+    if (this.#deps.revoked?.(agency)) throw new SarabanError('ERR_SIGNING_CERT_REVOKED', `log of ${agency}: its signing certificate in use is revoked; no checkpoint is signed until a new one is in use`)
+    const signer = this.#deps.signer(agency)
+    if (!signer) throw new Error(`log of ${agency}: the agency is not hosted here`)
+    return signer
+  }
+
   /** Signs the committed head if it grew since the last checkpoint; returns the latest. */
   #sign(agency: string, s: AgencyState): { size: number; jws: string } | undefined {
     const head = this.#deps.log.head(agency)
     if (head.size === 0 || (s.latest && s.latest.size >= head.size)) return s.latest
-    const signer = this.#deps.signer(agency)
-    if (!signer) throw new Error(`log of ${agency}: the agency is not hosted here`)
+    const signer = this.#signer(agency)
     const jws = signCheckpoint({ size: head.size, root: head.root, time: isoTime(this.#deps.clock.now()) }, signer)
     this.signatures++
     s.latest = { size: head.size, jws }
@@ -101,8 +111,7 @@ export class CheckpointSigner {
   signUncommitted(agency: string): { size: number; jws: string } {
     const head = this.#deps.log.head(agency)
     if (head.size === 0) throw new Error(`log of ${agency}: nothing to sign`)
-    const signer = this.#deps.signer(agency)
-    if (!signer) throw new Error(`log of ${agency}: the agency is not hosted here`)
+    const signer = this.#signer(agency)
     const jws = signCheckpoint({ size: head.size, root: head.root, time: isoTime(this.#deps.clock.now()) }, signer)
     this.signatures++
     this.#deps.log.keepCheckpoint(agency, head.size, jws)
@@ -124,6 +133,7 @@ export class CheckpointSigner {
   signGrown(): number {
     let n = 0
     for (const agency of this.#deps.log.agencies()) {
+      if (this.#deps.revoked?.(agency)) continue // already logged at fatal by the expiry watch
       const s = this.#of(agency)
       const before = s.latest?.size
       try {
