@@ -53,6 +53,7 @@ export async function wireConsole(base: Base, api: FastifyInstance, p: ServerPar
     events: p.events,
     audit: new ConsoleAudit({ db: p.db, store, clock }),
     attempts: new DeliveryAttempts(p.outbox),
+    statistics: parts.statistics,
   }
   await api.register(consolePlugin, { deps })
 }
