@@ -171,6 +171,8 @@ export interface EnvelopeProfile {
   /** As open(), with the content encryption key from Sealed.contentKey instead of the recipient's key. */
   openWithContentKey(envelope: Buffer, contentKey: Buffer): Promise<Opened>
   signReceipt(claims: ReceiptClaims, signer: SignerIdentity): Promise<Buffer>
+  /** The same, synchronously: inside the transaction that stores the message (PROTOCOL.md §20.4). */
+  signReceiptNow(claims: ReceiptClaims, signer: SignerIdentity): Buffer
   verifyReceipt(receipt: Buffer): Promise<VerifiedReceipt>
 }
 

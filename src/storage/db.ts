@@ -5,7 +5,8 @@
 // WAL checkpoints are SQLite's own by default; checkpoint: 'worker' moves them to a worker thread
 // (checkpointer.ts), which helps with synchronous=NORMAL (config.json storage.checkpoint says what was measured).
 import { preparePrivateDir, preparePrivateFile, restrict } from './private-files.js'
-import { dirname } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SarabanError } from '../errors.js'
 import { Checkpointer, type CheckpointEvent } from './checkpointer.js'
@@ -51,6 +52,12 @@ interface Pending {
   readonly reject: (err: unknown) => void
 }
 
+/** Work a write() fn leaves for the end of its batch (beforeCommit). */
+interface CommitHook {
+  readonly run: () => void
+  readonly committed: (() => void) | undefined
+}
+
 type Stmt = Database.Statement<[]>
 
 export class Db {
@@ -66,6 +73,9 @@ export class Db {
   #checkpointer: Checkpointer | undefined
   #stats = { commits: 0, writes: 0, failed: 0, largestBatch: 0 }
   #afterEach: (() => void) | undefined
+  /** Set while a batch runs its fns: the hooks they leave for the end of the batch (beforeCommit). */
+  #hooks: CommitHook[] | undefined
+  #batches = 0
 
   /** Opens (creating the parent folder), sets pragmas and runs pending migrations. */
   static open(file: string, opts: OpenOptions = {}): Db {
@@ -153,6 +163,23 @@ export class Db {
     this.#afterEach = fn
   }
 
+  /** PROTOCOL.md §20.4 (issue 14 §6): only inside a write() fn. `run` is called once every fn of this
+   *  batch has run, in the same transaction, before COMMIT, in a savepoint of its own (a throw rolls
+   *  back only what `run` did; the fns' changes still commit); `committed` once COMMIT returned. Lets
+   *  the receiver sign the receipts of a batch with a checkpoint of the tree this transaction commits,
+   *  and store them in it, without a second transaction: nothing `run` makes may leave the process
+   *  before `committed` is called. A fn that throws takes the hooks it left with it. */
+  /** Which batch is running (a number that changes with every transaction); undefined outside one.
+   *  Lets a beforeCommit hook share work with the other hooks of its transaction only. */
+  get batchId(): number | undefined {
+    return this.sqlite.inTransaction ? this.#batches : undefined
+  }
+
+  beforeCommit(run: () => void, committed?: () => void): void {
+    if (this.#hooks === undefined) throw new Error('storage: beforeCommit() is only for a write() fn')
+    this.#hooks.push({ run, committed })
+  }
+
   /** PROTOCOL.md §19.9: after a destruction committed (secure_delete zeroed the freed pages), copy the
    *  WAL into the database and truncate it, so no frame that held the deleted bytes is left on disk.
    *  False when a reader kept the checkpoint from finishing; the caller tries again. */
@@ -177,6 +204,9 @@ export class Db {
     if (this.#scheduled) clearImmediate(this.#scheduled)
     this.#scheduled = undefined
     while (this.#queue.length > 0) this.#runBatch(this.#queue.splice(0, this.#maxBatch))
+    // `npm run bench` counts commits per letter (PROTOCOL.md annex on the log's cost, issue 14 §6).
+    const statsDir = process.env['SARABAN_DB_STATS_DIR']
+    if (statsDir && this.file !== ':memory:') writeFileSync(join(statsDir, `${process.pid}.json`), JSON.stringify(this.#stats))
     try {
       await this.#checkpointer?.stop()
       this.#checkpointer = undefined
@@ -264,31 +294,28 @@ export class Db {
   #runInTransaction(batch: Pending[]): void {
     const s = this.#stmt
     s.begin.run()
+    this.#batches++
     const done: Array<{ p: Pending; value: unknown }> = []
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i]!
+    const hooks: CommitHook[] = []
+    this.#hooks = hooks
+    try {
+      for (let i = 0; i < batch.length; i++) {
+        if (!this.#runOne(batch, i, done, hooks)) return
+      }
+    } finally {
+      this.#hooks = undefined
+    }
+    const committed: Array<() => void> = []
+    for (const h of hooks) {
       s.savepoint.run()
       try {
-        const value = p.fn()
-        if (isThenable(value)) {
-          Promise.resolve(value).catch(() => {}) // its later failure would be an unhandled rejection
-          throw new TypeError('storage: a write() fn must be synchronous, not return a promise')
-        }
+        h.run()
         this.#afterEach?.()
         s.release.run()
-        done.push({ p, value })
+        if (h.committed) committed.push(h.committed)
       } catch (err) {
-        this.#stats.failed++
-        p.reject(err)
-        if (!this.sqlite.inTransaction) {
-          // SQLite itself rolled back the whole transaction (SQLITE_FULL, SQLITE_IOERR…): the fns
-          // before this one are lost too; the ones after it have not run and go first next turn.
-          const lost = new SarabanError('ERR_INTERNAL', 'storage: the transaction was rolled back by SQLite', { cause: err })
-          for (const d of done) d.p.reject(lost)
-          this.#queue.unshift(...batch.slice(i + 1))
-          if (this.#queue.length > 0 && !this.#closed) this.#schedule()
-          return
-        }
+        // The hook's own work is lost; what the fns wrote still commits (their callers fall back).
+        if (!this.sqlite.inTransaction) throw err
         s.rollbackTo.run()
         s.release.run()
       }
@@ -297,7 +324,48 @@ export class Db {
     this.#stats.commits++
     this.#stats.writes += done.length
     this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length)
+    for (const c of committed) {
+      try {
+        c()
+      } catch {
+        /* bookkeeping after a durable commit must not withhold the callers' outcomes */
+      }
+    }
     for (const d of done) d.p.resolve(d.value)
+  }
+
+  /** Runs batch[i] in its savepoint; false when SQLite rolled the whole transaction back. */
+  #runOne(batch: Pending[], i: number, done: Array<{ p: Pending; value: unknown }>, hooks: CommitHook[]): boolean {
+    const s = this.#stmt
+    const p = batch[i]!
+    const hooksBefore = hooks.length
+    s.savepoint.run()
+    try {
+      const value = p.fn()
+      if (isThenable(value)) {
+        Promise.resolve(value).catch(() => {}) // its later failure would be an unhandled rejection
+        throw new TypeError('storage: a write() fn must be synchronous, not return a promise')
+      }
+      this.#afterEach?.()
+      s.release.run()
+      done.push({ p, value })
+    } catch (err) {
+      this.#stats.failed++
+      p.reject(err)
+      if (!this.sqlite.inTransaction) {
+        // SQLite itself rolled back the whole transaction (SQLITE_FULL, SQLITE_IOERR…): the fns
+        // before this one are lost too; the ones after it have not run and go first next turn.
+        const lost = new SarabanError('ERR_INTERNAL', 'storage: the transaction was rolled back by SQLite', { cause: err })
+        for (const d of done) d.p.reject(lost)
+        this.#queue.unshift(...batch.slice(i + 1))
+        if (this.#queue.length > 0 && !this.#closed) this.#schedule()
+        return false
+      }
+      hooks.length = hooksBefore
+      s.rollbackTo.run()
+      s.release.run()
+    }
+    return true
   }
 }
 

@@ -52,6 +52,7 @@ export function wireWitness({ config, clock, log, closers }: Base, p: WitnessPar
   const receiveLog: ReceiveLog = {
     indexOf: (claims) => local.indexOf(claims.to, receivedEntry(claims)),
     covering: (agency, index) => signer.covering(agency, index),
+    inCommit: { signUncommitted: (agency) => signer.signUncommitted(agency), adopt: (agency, c) => signer.adopt(agency, c) },
   }
   let stopAudits = (): void => {}
   closers.push(() => { signer.close(); stopAudits() })

@@ -8,7 +8,9 @@
 //   SIGKILL of sender and receiver during the run (test/helpers/crash-run.ts); exits 1 on any violation.
 //   BENCH_CPU_PROF=DIR writes a V8 CPU profile of each node process to DIR.
 //   BENCH_CONFIG='{"storage":{"synchronous":"NORMAL"}}' merges into both nodes' node.json (experiments).
-import { readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
 import { writeNetFiles, freePort } from '../helpers/nodes.js'
@@ -90,6 +92,8 @@ async function endToEnd(payload: string, label: string, extra: Record<string, un
 — ${label}`)
   const apiPorts = { [FROM]: await freePort(), [TO]: await freePort() }
   const files = await writeNetFiles([FROM, TO], { apiPorts, delivery: { initialBackoffMs: 200, maxBackoffMs: 2000, ...(process.env.BENCH_DELIVERY ? JSON.parse(process.env.BENCH_DELIVERY) : {}) }, logLevel: 'warn', extra })
+  const statsDir = mkdtempSync(join(tmpdir(), 'saraban-bench-stats-'))
+  process.env['SARABAN_DB_STATS_DIR'] = statsDir
   const sender = await startNode(files.agencies[FROM]!.configFile, apiPorts[FROM]!)
   const receiver = await startNode(files.agencies[TO]!.configFile, apiPorts[TO]!)
   const api = new Pool(`http://127.0.0.1:${apiPorts[FROM]}`, { connections: CONCURRENCY })
@@ -137,7 +141,16 @@ async function endToEnd(payload: string, label: string, extra: Record<string, un
     sender.kill('SIGTERM')
     receiver.kill('SIGTERM')
     await Promise.all([sender, receiver].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))))
+    // Commits per letter (storage/db.ts writes its counts at close): the cost that load does not blur.
+    for (const [who, c] of [['sender', sender], ['receiver', receiver]] as const) {
+      const f = join(statsDir, `${c.pid}.json`)
+      if (existsSync(f)) {
+        const st = JSON.parse(readFileSync(f, 'utf8')) as { commits: number; writes: number }
+        console.log(`  ${who}: ${st.commits} commits (${(st.commits / N).toFixed(3)} per letter), ${st.writes} writes`)
+      }
+    }
     rmSync(files.dir, { recursive: true, force: true })
+    rmSync(statsDir, { recursive: true, force: true })
   }
 }
 

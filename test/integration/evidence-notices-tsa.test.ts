@@ -96,6 +96,8 @@ for (const profile of ['cms-v1', 'jose-v1']) {
     t.equal(ev.status, 200)
     const manifest = readLayout(ev.body).manifest!
     t.equal(manifest.notices?.length, 2)
+    // PROTOCOL.md §20.7: the withdrawal moi sent shows its sending and delivery in moi's log, and dga's receipt in dga's.
+    t.same(manifest.notices!.find((n) => n.messageId === withdrawal)!.log?.map((p) => [p.type, p.log]), [['message.sent', 'moi'], ['message.delivered', 'moi'], ['message.received', 'dga']])
     for (const n of manifest.notices!) {
       t.equal(n.noticeTimeProof, 'time-stamp', `${n.type}: the notice signature is time-stamped`)
       t.equal(n.receiptTimeProof, 'time-stamp', `${n.type}: its receipt is time-stamped`)

@@ -130,15 +130,38 @@ tap.test('a rewritten log is caught at the next audit', async (t) => {
   t.equal((await call(moi, 'GET', '/healthz')).body.status, 'degraded')
 })
 
+tap.test('a letter\'s receipt is signed inside the transaction that stores it, with a checkpoint of the tree it commits (§20.4)', async (t) => {
+  const { moi, mof } = await exchanged(t, 'jose-v2', 0)
+  const signer = mof.ctx!.logWitness.signer
+  // The signer after the commit is never asked: the storing transaction signs and keeps the checkpoint.
+  signer.covering = () => Promise.reject(new Error('covering() after the commit must not be needed'))
+  const text = await deliver(moi, 'mof')
+  const receipt = verifyV1Receipt(receiptFromText('jose-v2', text))
+  const cp = verifyCheckpoint(receipt.claims.log!.checkpoint)
+  t.ok(receipt.claims.log!.index < cp.body.size, 'the checkpoint includes the entry')
+  t.equal(mof.ctx!.inbox.peek(receipt.claims.mid)!.receipt, text, 'mof stored the receipt it answered with')
+  const kept = mof.ctx!.db.sqlite.prepare(`SELECT jws FROM log_checkpoints WHERE agency = 'mof' AND size = ?`).pluck().all(cp.body.size) as string[]
+  t.ok(kept.includes(receipt.claims.log!.checkpoint), 'mof kept the checkpoint its receipt carries')
+  const { verifyLog } = await import('../../src/services/log/verify.js')
+  t.equal(verifyLog(mof.ctx!.db.sqlite).ok, true, 'mof\'s log verifies')
+})
+
 tap.test('a letter stored before its receipt was signed gets its receipt when the sender retries', async (t) => {
   const { moi, mof } = await exchanged(t, 'cms-v1', 0)
   // The node stops signing between storing the letter and signing its receipt (as a crash would).
   const signer = mof.ctx!.logWitness.signer
   const covering = signer.covering.bind(signer)
+  const uncommitted = signer.signUncommitted.bind(signer)
   let failed = 0
+  let failedInCommit = 0
+  // Signing inside the storing transaction (§20.4) fails first: the letter commits without its receipt.
+  signer.signUncommitted = (agency) => {
+    if (failedInCommit++ === 0) throw new Error('stopped before the receipt')
+    return uncommitted(agency)
+  }
   signer.covering = (agency, index) => (failed++ === 0 ? Promise.reject(new Error('stopped before the receipt')) : covering(agency, index))
   const text = await deliver(moi, 'mof')
-  t.ok(failed >= 2, 'the first answer failed, a retry was answered')
+  t.ok(failedInCommit >= 1 && failed >= 2, 'the first answer failed, a retry was answered')
   const { claims } = await moi.ctx!.profiles.get('cms-v1').verifyReceipt(receiptFromText('cms-v1', text))
   const cp = verifyCheckpoint(claims.log!.checkpoint)
   const proof = mof.ctx!.logWitness.proofs.inclusion('mof', claims.log!.index, cp.body.size)

@@ -78,7 +78,7 @@ t.test('the coalescing signer: receipts waiting together share one signature', a
   const log: LocalLog = {
     agencies: () => ['mof'], head: () => ({ size, root }), leafHashes: () => () => [], subtrees: () => () => undefined,
     entries: () => [], indexOf: () => undefined, latestCheckpoint: () => undefined,
-    saveCheckpoint: async (_a, s) => { saved.push(s) },
+    saveCheckpoint: async (_a, s) => { saved.push(s) }, keepCheckpoint: (_a, s) => { saved.push(s) },
   }
   const signer = new CheckpointSigner({ log, signer: () => mof, clock: { now: () => Date.now() }, logger: createLogger('silent') })
   size = 10 // ten entries committed, ten receipts waiting

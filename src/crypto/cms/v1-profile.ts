@@ -115,5 +115,6 @@ export const cmsV1: EnvelopeProfile & SealsMany = Object.freeze({
   open: async (envelope: Buffer, key: PrivateKeyRef, routing?: Routing) => openCmsV1(envelope, key, routing),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openCmsV1WithContentKey(envelope, contentKey),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signCmsReceipt(claims, signer),
+  signReceiptNow: (claims: ReceiptClaims, signer: SignerIdentity) => signCmsReceipt(claims, signer),
   verifyReceipt: async (receipt: Buffer) => verifyCmsReceipt(receipt),
 })

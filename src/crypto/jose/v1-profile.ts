@@ -89,5 +89,6 @@ export const joseV1: EnvelopeProfile = Object.freeze({
   open: async (envelope: Buffer, key: PrivateKeyRef) => openV1(envelope, key),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openV1WithContentKey(envelope, contentKey),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),
+  signReceiptNow: (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),
   verifyReceipt: async (receipt: Buffer) => verifyV1Receipt(receipt),
 })

@@ -125,5 +125,6 @@ export const joseV2: EnvelopeProfile & SealsMany = Object.freeze({
   open: async (envelope: Buffer, key: PrivateKeyRef) => openJoseV2(envelope, key),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openJoseV2WithContentKey(envelope, contentKey),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),
+  signReceiptNow: (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),
   verifyReceipt: async (receipt: Buffer) => verifyV1Receipt(receipt),
 })

@@ -5,7 +5,7 @@ import type { ManifestNotice } from '../../evidence/manifest.js'
 import { chainPem, contentKeyFile, evidenceForm } from '../../evidence/forms.js'
 import { tokenFacts } from '../../evidence/tst.js'
 import type { EvidenceDeps, NoticeEvidence } from './build.js'
-import { checkpointTimes, logMembers } from './log-parts.js'
+import { checkpointTimes, logMembers, type MessageLog } from './log-parts.js'
 import { crlParts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './parts.js'
 
 /** A notice's files (PROTOCOL.md §18.6): envelope, the signed notice and its chain, the receipt and
@@ -45,13 +45,14 @@ export async function noticeParts(deps: EvidenceDeps, n: NoticeEvidence, shared:
   const noticeTime = noticeToken ? tokenFacts(noticeToken).genTime : new Date(sentAt)
   const receiptTime = receiptToken ? tokenFacts(receiptToken).genTime : verified && new Date(verified.claims.receivedAt)
   const directoryJws = deps.directoryAt?.(noticeTime) ?? deps.directoryJws()
+  const log = await noticeLog(deps, n)
   const entry: ManifestNotice = {
     messageId: n.messageId, type: n.type, direction: n.direction, about: n.about, from: n.from, to: n.to, profile: n.profile,
     envelope: own.add(dir + form.envelopeFile, 'envelope', n.envelope),
     notice: own.add(dir + form.noticeFile, 'signed-notice', signed),
     noticeSigner: own.add(dir + 'notice-signer.pem', 'signer-chain', chainPem(chain)),
     directory: shared.add(`directory/${sha256(directoryJws).slice(0, 16)}.jws`, 'directory', Buffer.from(directoryJws, 'utf8')),
-    crls: crlParts(deps, shared, [noticeTime, receiptTime, ...checkpointTimes(n.log)]),
+    crls: crlParts(deps, shared, [noticeTime, receiptTime, ...checkpointTimes(log)]),
     noticeTime: noticeTime.toISOString(),
     noticeTimeProof: noticeToken ? 'time-stamp' : 'claimed',
     noticeImprint: noticeImprint.toString('hex'),
@@ -63,8 +64,17 @@ export async function noticeParts(deps: EvidenceDeps, n: NoticeEvidence, shared:
   }
   if (n.receipt !== undefined) {
     Object.assign(entry, receiptMembers(own, shared, dir, form.receiptFile, { receipt: n.receipt, verified, time: receiptTime, imprint: receiptImprint, token: receiptToken }))
-    // PROTOCOL.md §20.7: the recipient's log shows the notice received, like a letter.
-    if (n.log !== undefined) Object.assign(entry, logMembers(own, shared, dir, n.log))
   }
+  if (log !== undefined) Object.assign(entry, logMembers(own, shared, dir, log))
   return entry
+}
+
+/** PROTOCOL.md §20.7: the recipient's log shows the notice received, like a letter; and a notice we
+ *  sent shows its sending (and delivery) in our log, like a letter. Undefined: nothing to show. */
+async function noticeLog(deps: EvidenceDeps, n: NoticeEvidence): Promise<MessageLog | undefined> {
+  const received = n.receipt !== undefined ? n.log : undefined
+  const ours = n.sent !== undefined && deps.logFor !== undefined ? await deps.logFor(n.sent) : undefined
+  if (ours === undefined) return received
+  const senderSide = { proofs: ours.proofs.filter((p) => p.type !== 'message.received'), gaps: ours.gaps.filter((g) => g.type !== 'message.received') }
+  return { proofs: [...senderSide.proofs, ...(received?.proofs ?? [])], gaps: [...senderSide.gaps, ...(received?.gaps ?? [])] }
 }

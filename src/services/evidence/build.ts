@@ -62,6 +62,9 @@ export interface NoticeEvidence {
   readonly tokens?: readonly StoredToken[] | undefined
   /** the recipient's inclusion proof of its receipt's entry, or why there is none (PROTOCOL.md §20.7) */
   readonly log?: MessageLog | undefined
+  /** sent only: our outbox row of the notice, whose message.sent and message.delivered entries in our
+   *  log the bundle proves through EvidenceDeps.logFor, as a letter's (PROTOCOL.md §20.7) */
+  readonly sent?: OutboxMessage | undefined
 }
 
 export async function buildEvidenceArchive(deps: EvidenceDeps, letter: OutboxLetter, messages: readonly OutboxMessage[]): Promise<Buffer> {

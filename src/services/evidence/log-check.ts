@@ -148,6 +148,11 @@ async function judgeCheckpoint(ctx: MessageContext, m: LoggedEntry, p: ManifestL
   return ctx.failures() === before ? { ok: true, body } : { ok: false }
 }
 
+/** A weaker claim (PROTOCOL.md §8.6): a finding that fails only under --strict. */
+export function weakClaim(ctx: MessageContext, part: string, why: string): void {
+  weak(ctx, part, why)
+}
+
 function weak(ctx: MessageContext, part: string, why: string): void {
   if (ctx.deps.strict) ctx.note(part, false, `strict: ${why}`)
   ctx.weak.push(`${part}: ${why}`)

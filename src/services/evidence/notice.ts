@@ -11,7 +11,8 @@ import { chainPem, evidenceForm, parseContentKeyFile, type VerifiedSigned } from
 import type { Notice } from '../../domain/notices.js'
 import type { VerifiedReceipt } from '../../crypto/types.js'
 import { checkReceiptSigner, checkSigner, provenTime, same, type MessageContext } from './message.js'
-import { checkLogProofs } from './log-check.js'
+import { checkLogProofs, weakClaim } from './log-check.js'
+import { EVENT_SIDE, LOG_EVENTS } from '../../evidence/log-proof.js'
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
@@ -81,10 +82,18 @@ export async function checkNoticeEntry(n: ManifestNotice, ctx: MessageContext): 
   note(n.receipt, claimsOk, claimsOk ? `"${n.to}" acknowledged notice envelope ${envSha}` : `the receipt's claims do not name this notice, its parties, profile and envelope bytes (${envSha})`)
   if (n.receiptSigner === undefined) return note('manifest.json', false, `notice ${n.messageId} has a receipt but no receiptSigner`)
   await checkReceiptSigner(ctx, { ...n, receipt: n.receipt, receiptSigner: n.receiptSigner }, receipt, judged, n.to)
-  // PROTOCOL.md §20.7: the notice's receipt in the recipient's log, like a letter's.
+  // PROTOCOL.md §20.7: the notice's receipt in the recipient's log, like a letter's; a notice the
+  // bundle's maker sent also shows its sending and delivery in the sender's log, like a letter.
+  const senderEvents = [...(n.log ?? []), ...(n.logGaps ?? [])].some((x) => EVENT_SIDE[x.type] === 'sender')
+  const part = `notices/${n.messageId}`
   await checkLogProofs(ctx, { messageId: n.messageId, recipient: n.to, receipt: n.receipt, directory: n.directory, crls: judged.crls, log: n.log, logGaps: n.logGaps }, {
-    envelope, receipt: { bytes: file(n.receipt), verified: receipt }, events: ['message.received'], part: `notices/${n.messageId}`,
+    envelope, receipt: { bytes: file(n.receipt), verified: receipt }, events: n.direction === 'sent' && senderEvents ? LOG_EVENTS : ['message.received'], part,
+    senderCheckpoint: n.direction === 'sent' && p.checkpoint !== undefined,
   })
+  // A bundle of a node before this rule lists the received event only; the signed envelope says a log was kept.
+  if (n.direction === 'sent' && !senderEvents && (n.log !== undefined || n.logGaps !== undefined) && p.checkpoint !== undefined) {
+    weakClaim(ctx, part, `the signed envelope carries the sender's checkpoint, yet the bundle shows neither proofs nor gaps of the notice's message.sent and message.delivered in the log of "${n.from}"`)
+  }
 }
 
 function describe(n: Notice): string {

@@ -1,9 +1,10 @@
 // When checkpoints are signed (PROTOCOL.md §20.4): every transparencyLog.checkpointSeconds while the log grew,
 // and for every receipt, a checkpoint whose tree includes the receipt's `message.received` entry.
-// Receipts are signed after their entry is committed; the receipts waiting at one moment share one
-// checkpoint (coalescing: with c receives in flight, about 1/c checkpoint signatures per letter).
-// Only committed heads are signed, so a rolled-back transaction can never leave a signed tree
-// that the log then contradicts.
+// Letters' and notices' receipts are signed in the transaction that stores them, with one checkpoint
+// of the head it commits (signUncommitted, released by adopt() only after COMMIT: a rolled-back
+// transaction leaves no signed tree outside the process). Other receipts are signed after their entry
+// is committed; the receipts waiting at one moment share one checkpoint (coalescing: with c receives
+// in flight, about 1/c checkpoint signatures per letter).
 import { isoTime, type Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
 import type { SignerIdentity } from '../../crypto/types.js'
@@ -92,6 +93,26 @@ export class CheckpointSigner {
       this.#deps.logger.warn({ err, agency }, 'a signed checkpoint could not be kept')
     })
     return s.latest
+  }
+
+  /** Inside the write() whose transaction appended the entries (a db.beforeCommit hook, PROTOCOL.md
+   *  §20.4): signs the head that transaction is about to commit and keeps it in the same transaction.
+   *  Not handed to anyone before adopt(): if COMMIT fails, the signature never leaves the process. */
+  signUncommitted(agency: string): { size: number; jws: string } {
+    const head = this.#deps.log.head(agency)
+    if (head.size === 0) throw new Error(`log of ${agency}: nothing to sign`)
+    const signer = this.#deps.signer(agency)
+    if (!signer) throw new Error(`log of ${agency}: the agency is not hosted here`)
+    const jws = signCheckpoint({ size: head.size, root: head.root, time: isoTime(this.#deps.clock.now()) }, signer)
+    this.signatures++
+    this.#deps.log.keepCheckpoint(agency, head.size, jws)
+    return { size: head.size, jws }
+  }
+
+  /** A checkpoint of signUncommitted() whose transaction committed: the latest one, if it is larger. */
+  adopt(agency: string, c: { size: number; jws: string }): void {
+    const s = this.#of(agency)
+    if (!s.latest || s.latest.size < c.size) s.latest = c
   }
 
   /** The latest checkpoint of `agency`'s log, signed now if it grew since the last one (a peer's audit). */

@@ -91,7 +91,7 @@ export const LEAVES: readonly Leaf[] = [
     },
   },
   // §20.3.4 what was kept of it: the letter / notice / cover / statement record and our receipt
-  // A letter's receipt is signed after its entry is committed (PROTOCOL.md §20.5): what was kept is
+  // A letter's receipt is signed once its entry is written (PROTOCOL.md §20.4, §20.5): what was kept is
   // recorded when the receipt is (migration 019's triggers), from the row with its receipt.
   { type: 'message.stored', source: 'inbox-receipt', key: ['mid'], build: stored },
   // So is every receipt's since migration 024 (notices, classified covers and statement notices).

@@ -21,4 +21,6 @@ export interface LocalLog {
   latestCheckpoint(agency: string): { size: number; jws: string } | undefined
   /** Keeps a checkpoint this node signed (its own transaction). */
   saveCheckpoint(agency: string, size: number, jws: string): Promise<void>
+  /** The same, inside the write() whose transaction commits that tree (PROTOCOL.md §20.4). */
+  keepCheckpoint(agency: string, size: number, jws: string): void
 }

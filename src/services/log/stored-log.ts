@@ -49,9 +49,13 @@ export class StoredLog {
 
   /** Keeps a checkpoint we signed (its own transaction); its row says what its body says. */
   async saveCheckpoint(agency: string, size: number, jws: string): Promise<void> {
+    await this.#db.write(() => this.keepCheckpoint(agency, size, jws))
+  }
+
+  /** Inside a write(): the checkpoint is kept by the transaction that commits its tree (§20.4). */
+  keepCheckpoint(agency: string, size: number, jws: string): void {
     const body = parseCheckpointBody(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8'))
     if (body.size !== size) throw new Error(`log: the checkpoint's body says size ${body.size}, not ${size}`)
-    const signedAt = Date.parse(body.time)
-    await this.#db.write(() => this.#store.saveCheckpoint({ agency, size, root: body.root, time: body.time, jws, signedAt }))
+    this.#store.saveCheckpoint({ agency, size, root: body.root, time: body.time, jws, signedAt: Date.parse(body.time) })
   }
 }

@@ -42,6 +42,7 @@ export function noticeEvidence(deps: NoticeEvidenceDeps, messageIds: readonly st
         ...head, direction: 'sent', profile: m.profile, envelope: m.envelope, contentKey: m.contentKey, tokens: deps.tokensFor?.(r.messageId, 'outbox'),
         ...(m.receipt ? { receipt: receiptFromText(m.profile, m.receipt) } : {}),
         ...logOf(deps, r.messageId, m.receipt),
+        sent: m, // PROTOCOL.md §20.7: its sending in our log, like a letter's
       })
     } else {
       const envelope = deps.notices.getEnvelope(r.messageId)

@@ -20,7 +20,7 @@ import { storeNotice } from '../notices/receive-notice.js'
 import { storeInbound, storeInboundNotice, type ClassifiedReceiveDeps } from '../classified/receive.js'
 import { randomUUID } from 'node:crypto'
 import { RECEIPT_PENDING } from '../../storage/inbox.js'
-import { classifiedReceipts, noticeReceipts, signAndStoreReceipt, signLoggedReceipt, type ReceiveLog } from './receipt.js'
+import { classifiedReceipts, inboxReceipts, noticeReceipts, signAndStoreReceipt, signInCommit, signLoggedReceipt, type InCommitReceipt, type ReceiveLog } from './receipt.js'
 import type { Witness } from '../log/witness.js'
 
 export interface ReceiveDeps {
@@ -79,8 +79,9 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   if (!agency) throw new SarabanError('ERR_RECIPIENT_NOT_HOSTED', `This node does not host agency "${h.to}".`, { field: 'srb_to' })
   const claims = { v: 1 as const, mid: h.messageId, from: h.from, to: h.to, receivedAt: isoTime(receivedAt), envelopeSha256: s.envelopeSha256!, profile: profile.id }
   const tlog = deps.tlog
-  // PROTOCOL.md §6.2, §20.5: with a log, every receipt (letter, notice, classified cover or statement)
-  // is signed after the message's entry is committed, and carries a checkpoint covering it.
+  // PROTOCOL.md §6.2, §20.4, §20.5: with a log, every receipt (letter, notice, classified cover or
+  // statement) is signed once the message's entry is written (letters and notices: before the storing
+  // transaction commits, handed out after it), and carries a checkpoint covering it.
   const receipt = tlog ? undefined : await profile.signReceipt(claims, agency.signer)
   const receiptOrPending = receipt ? receiptText(profile.id, receipt) : RECEIPT_PENDING
   const signerCert = opened.signerChain[0]!
@@ -121,11 +122,17 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   }
   if (s.notice) {
     const { notice, ref } = s.notice
+    let inCommitN: InCommitReceipt | undefined
     const r = await storeNotice(deps, {
       messageId: h.messageId, type: notice.type, refersTo: notice.messageId, fromAgency: h.from, toAgency: h.to,
       noticeJson: JSON.stringify(notice), createdAt: receivedAt, profile: profile.id, envelopeSha256: s.envelopeSha256!,
       signed: opened.signedBytes, signerJson, receipt: receiptOrPending, envelope: s.envelope,
-    }, notice, ref, () => deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, ...(tlog ? [] : [{ messageId: h.messageId, side: 'inbox' as const, kind: 'receipt' as const }])]))
+    }, notice, ref, () => {
+      // PROTOCOL.md §20.4: its receipt is signed and stored at the end of this very transaction, as a letter's.
+      if (tlog) inCommitN = signInCommit({ db: deps.db, log: tlog }, noticeReceipts(deps.notices!), profile, claims, agency.signer)
+      // Both stamps queued with it, as a letter's: a receipt signed after the commit is stamped once stored (the stamp waits for it).
+      deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }])
+    })
     if (!r.inserted && r.duplicate === 'kind') throw new SarabanError('ERR_NOTICE_CONFLICT', `A notice of this kind about letter ${notice.messageId} was already received.`, { field: '/notice/type' })
     if (!r.inserted) {
       if (r.envelopeSha256 !== s.envelopeSha256) throw new SarabanError('ERR_MESSAGE_ID_CONFLICT', `Message ${h.messageId} was already received with different bytes.`)
@@ -135,9 +142,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
         : receiptFromText(profile.id, r.receipt)
       return { status: 200, receipt: again, mediaType: profile.receiptMediaType }
     }
-    const signedN = tlog ? await signLoggedReceipt({ db: deps.db, log: tlog }, noticeReceipts(deps.notices!), profile, claims, agency.signer) : receipt!
-    // Its receipt is stamped once it is stored (PROTOCOL.md §13.4, §20.5).
-    if (tlog && deps.timestamps) await deps.db.write(() => deps.timestamps!.record([{ messageId: h.messageId, side: 'inbox', kind: 'receipt' }]))
+    const signedN = tlog ? (inCommitN?.receipt ?? await signLoggedReceipt({ db: deps.db, log: tlog }, noticeReceipts(deps.notices!), profile, claims, agency.signer)) : receipt!
     deps.log.info({ event: 'notice.received', messageId: h.messageId, type: notice.type, refersTo: notice.messageId, from: h.from, to: h.to }, 'notice received')
     return { status: 201, receipt: signedN, mediaType: profile.receiptMediaType }
   }
@@ -146,6 +151,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   // several recipients; those this node hosts share one stored copy (migration 012). Hashed here,
   // outside the write transaction.
   const content = opened.payload.v === 2 ? sharedContent(s.envelope, profile.contentSpan(s.envelope), inbound.shared) : undefined
+  let inCommit: InCommitReceipt | undefined
   const result = await deps.db.write(() => {
     const r = deps.inbox.insert(
       {
@@ -164,6 +170,8 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
       },
       letter.attachments,
     )
+    // PROTOCOL.md §20.4: its receipt is signed and stored at the end of this very transaction.
+    if (r.inserted && tlog) inCommit = signInCommit({ db: deps.db, log: tlog }, inboxReceipts(deps.inbox), profile, claims, agency.signer)
     if (r.inserted) deps.timestamps?.record([{ messageId: h.messageId, side: 'inbox', kind: 'letter', signature: opened.signature }, { messageId: h.messageId, side: 'inbox', kind: 'receipt' }])
     if (r.inserted) {
       deps.events?.emit({
@@ -180,7 +188,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     }
     return { status: 200, receipt: receiptFromText(profile.id, result.receipt), mediaType: profile.receiptMediaType }
   }
-  const signed = tlog ? await signAndStoreReceipt({ db: deps.db, inbox: deps.inbox, log: tlog }, profile, claims, agency.signer) : receipt!
+  const signed = tlog ? (inCommit?.receipt ?? await signAndStoreReceipt({ db: deps.db, inbox: deps.inbox, log: tlog }, profile, claims, agency.signer)) : receipt!
   deps.log.info({ event: 'letter.received', messageId: h.messageId, from: h.from, to: h.to, bytes: s.envelope.length }, 'letter received')
   return { status: 201, receipt: signed, mediaType: profile.receiptMediaType }
 }

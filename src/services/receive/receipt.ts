@@ -1,8 +1,14 @@
-// PROTOCOL.md §20.5: a letter's receipt carries a checkpoint of the receiving agency's log whose tree
-// includes the letter's `message.received` entry. Order: the envelope, letter and entry are stored in
-// one transaction (with the receipt column RECEIPT_PENDING); a checkpoint covering everything committed
-// is signed (shared by the receipts waiting at that moment); the receipt is signed and stored. A crash
-// in between leaves a letter without its receipt: the sender retries, and the replay signs it then.
+// PROTOCOL.md §20.4, §20.5: a letter's receipt carries a checkpoint of the receiving agency's log whose
+// tree includes the letter's `message.received` entry. A letter or a notice: the envelope, message and
+// entry are stored in one transaction, and at its end, before COMMIT, one checkpoint of the tree it
+// commits is signed and kept, and every receipt of the transaction is signed with it and stored in it
+// (signInCommit); they are handed out only once COMMIT returned. A crash before COMMIT leaves nothing,
+// and no signature left the process. Otherwise (classified messages, a replay of a message stored
+// without its receipt, or when that signing failed),
+// the message is stored with the receipt column RECEIPT_PENDING; a checkpoint covering everything
+// committed is signed (shared by the receipts waiting at that moment); the receipt is signed and
+// stored in a second transaction. A crash in between leaves the message without its receipt: the
+// sender retries, and the replay signs it then.
 import { isoTime } from '../../clock.js'
 import { SarabanError } from '../../errors.js'
 import type { EnvelopeProfile, ReceiptClaims } from '../../crypto/profiles.js'
@@ -19,6 +25,58 @@ export interface ReceiveLog {
   indexOf(claims: ReceiptClaims): number | undefined
   /** A checkpoint of `agency`'s log including entry `index` (coalesced, PROTOCOL.md §20.4). */
   covering(agency: string, index: number): Promise<string>
+  /** Signing inside the storing transaction (PROTOCOL.md §20.4); absent, every receipt is signed after it. */
+  readonly inCommit?: {
+    /** In a db.beforeCommit hook: a checkpoint of the head this transaction commits, kept in it. */
+    signUncommitted(agency: string): { size: number; jws: string }
+    /** After COMMIT: that checkpoint is ours to hand out. */
+    adopt(agency: string, c: { size: number; jws: string }): void
+  }
+}
+
+/** Filled once the write() that asked for it resolved; empty if it could not be signed in it. */
+export interface InCommitReceipt { receipt?: Buffer }
+
+/** The checkpoints signed in the running transaction, per agency: every receipt of one transaction shares one. */
+const inBatch = new WeakMap<Db, { batch: number; byAgency: Map<string, { size: number; jws: string }> }>()
+
+/** Inside the write() fn that stored the message (and so appended its `message.received` entry):
+ *  signs its receipt at the end of that transaction, before COMMIT, with a checkpoint of the tree
+ *  the transaction commits (PROTOCOL.md §20.4), and stores it there. Read `receipt` only after the
+ *  write resolved; when it is empty (the log cannot sign in a transaction, or signing failed), sign
+ *  with signLoggedReceipt. */
+export function signInCommit(
+  d: { db: Db; log: ReceiveLog },
+  keeper: ReceiptKeeper,
+  profile: EnvelopeProfile,
+  claims: ReceiptClaims,
+  signer: SignerIdentity,
+): InCommitReceipt {
+  const slot: InCommitReceipt = {}
+  const now = d.log.inCommit
+  if (!now) return slot
+  let used: { size: number; jws: string } | undefined
+  d.db.beforeCommit(() => {
+    const index = d.log.indexOf(claims)
+    if (index === undefined) return
+    const batch = d.db.batchId!
+    let mine = inBatch.get(d.db)
+    if (mine?.batch !== batch) inBatch.set(d.db, (mine = { batch, byAgency: new Map() }))
+    const held = mine.byAgency.get(claims.to)
+    const checkpoint = held && held.size > index ? held : now.signUncommitted(claims.to)
+    try {
+      const receipt = profile.signReceiptNow({ ...claims, log: { checkpoint: checkpoint.jws, index } }, signer)
+      if (!keeper.save(claims.mid, receiptText(profile.id, receipt))) return
+      slot.receipt = receipt
+    } finally {
+      // Kept in this hook's savepoint: shared with the next hooks only once this one released it.
+      if (checkpoint !== held && slot.receipt) mine.byAgency.set(claims.to, checkpoint)
+    }
+    used = checkpoint
+  }, () => {
+    if (used) now.adopt(claims.to, used)
+  })
+  return slot
 }
 
 /** Where a message stored with an empty receipt keeps its receipt: the inbox, notices, the classified store. */
@@ -57,6 +115,11 @@ export function classifiedReceipts(store: ClassifiedStore, statement: boolean): 
   return { save: (mid, text) => store.setReceipt(mid, text, statement), stored: (mid) => store.peekInbound(mid)?.receipt }
 }
 
+/** Where letters keep theirs: the inbox. */
+export function inboxReceipts(inbox: InboxStore): ReceiptKeeper {
+  return { save: (mid, text) => inbox.setReceipt(mid, text), stored: (mid) => inbox.peek(mid)?.receipt }
+}
+
 /** A letter's receipt (the inbox keeps it). */
 export function signAndStoreReceipt(
   d: { db: Db; inbox: InboxStore; log: ReceiveLog },
@@ -64,7 +127,7 @@ export function signAndStoreReceipt(
   claims: ReceiptClaims,
   signer: SignerIdentity,
 ): Promise<Buffer> {
-  return signLoggedReceipt(d, { save: (mid, text) => d.inbox.setReceipt(mid, text), stored: (mid) => d.inbox.peek(mid)?.receipt }, profile, claims, signer)
+  return signLoggedReceipt(d, inboxReceipts(d.inbox), profile, claims, signer)
 }
 
 /** A replay of an envelope stored without its receipt (PROTOCOL.md §20.5): sign it now. */
