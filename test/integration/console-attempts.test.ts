@@ -42,6 +42,7 @@ tap.test('console: a letter page lists every attempt with its error', async (t) 
   t.match(items[2], /data-outcome="delivered"[^]*Attempt 3[^]*Delivered/, 'the third delivered it')
   t.notMatch(items[2], /<code>/, 'with no error')
   t.match(en, /aria-label="Delivery attempts to mof"/, 'listed under the recipient')
+  t.match(en, /Sending started<\/span> — mof <span class="who">\d{4}-\d\d-\d\d \d\d:\d\d<\/span>/, 'the timeline has the time sending started')
 
   const th = (await c.get(`/console/letters/${id}?lang=th`)).text
   const first = (th.match(/<li class="attempt"[^]*?<\/li>/g) ?? [])[0] ?? ''

@@ -68,7 +68,9 @@ export async function letterRoutes(app: FastifyInstance, deps: ConsoleDeps): Pro
     const f = parse<{ subject: string; number: string; date: string }>(letter.letterJson)
     const steps: Step[] = [{ at: letter.createdAt, state: 'ok', text: i.t('ev_sealed') }]
     for (const m of s.messages) {
-      if (m.attempts > 0 || m.status !== 'queued') steps.push({ state: 'sending', who: m.recipientAgency, text: i.t('ev_sent'), order: letter.createdAt }) // the store keeps no time of the first attempt
+      // When the first attempt kept (delivery_attempts, migration 034) started; none kept (older rows): after sealing.
+      const first = attempts.get(m.messageId)?.[0]
+      if (m.attempts > 0 || m.status !== 'queued') steps.push({ at: first?.startedAt, state: 'sending', who: m.recipientAgency, text: i.t('ev_sent'), order: letter.createdAt })
       if (m.deliveredAt) steps.push({ at: m.deliveredAt, state: 'delivered', who: m.recipientAgency, text: i.t('ev_delivered') })
       const n = s.notices.get(m.messageId)
       const answer = n?.answer?.direction === 'in' ? n.answer : undefined
