@@ -27,7 +27,7 @@ thead th { background: var(--band); }
 .who { color: var(--muted); font-size: .9rem; }
 .badge { display: inline-block; padding: 0 .4rem; border-radius: .3rem; border: 1px solid currentColor; font-weight: bold; }
 .s-ok, .s-delivered, .s-accepted, .s-fresh, .s-up { color: var(--ok); }
-.s-degraded, .s-queued, .s-sending, .s-grace, .s-probing, .s-open { color: var(--warn); }
+.s-degraded, .s-queued, .s-sending, .s-grace, .s-probing, .s-open, .s-retry, .s-circuit { color: var(--warn); }
 .s-failing, .s-failed, .s-rejected, .s-stale, .s-down, .s-cancelled, .s-withdrawn, .s-refused { color: var(--bad); }
 form.search { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: flex-end; border: 1px solid var(--line); padding: .5rem 1rem 1rem; }
 form.search legend { font-weight: bold; }
@@ -41,6 +41,7 @@ button.danger { background: var(--bad); border-color: var(--bad); }
 .error { border-left: 4px solid var(--bad); background: #fbeff1; padding: .5rem 1rem; }
 ol.timeline { padding-left: 1.25rem; }
 ol.timeline li { margin: .25rem 0; }
+ol.attempts { margin: 0; padding-left: 1.25rem; }
 .pager { display: flex; gap: 1rem; }
 `
 

@@ -11,6 +11,8 @@ import type { RequeueDeps } from '../services/delivery/requeue.js'
 import type { CancelDeps } from '../services/delivery/cancel.js'
 import type { MailSearchService } from '../services/console/mail-search.js'
 import type { ConsoleAudit } from '../services/console/audit.js'
+import type { DeliveryAttempts } from '../services/console/delivery-attempts.js'
+import type { StatisticsDeps } from '../services/statistics/index.js'
 import type { EvidenceDeps } from '../services/evidence/index.js'
 import type { EvidenceVerifyDeps } from '../services/evidence/verify.js'
 import type { Events } from '../services/events/index.js'
@@ -49,4 +51,8 @@ export interface ConsoleDeps {
   readonly verifyEvidence: EvidenceVerifyDeps
   readonly events?: Events | undefined
   readonly audit: ConsoleAudit
+  /** Every delivery attempt of a sent letter with its error (issue 17 item 2). */
+  readonly attempts: DeliveryAttempts
+  /** Statistics for the oversight bodies (issue 17 item 6), as GET /api/v1/statistics computes them. */
+  readonly statistics?: StatisticsDeps | undefined
 }

@@ -18,6 +18,7 @@ import { letterRoutes } from './routes/letter.js'
 import { registerRoutes } from './routes/registers.js'
 import { webhookRoutes } from './routes/webhooks.js'
 import { actionRoutes } from './routes/actions.js'
+import { statisticsRoutes } from './routes/statistics.js'
 
 export const CONSOLE_PATH = '/console'
 export const SESSION_COOKIE = 'saraban_console'
@@ -162,6 +163,7 @@ export async function consolePlugin(app: FastifyInstance, opts: { deps: ConsoleD
   await registerRoutes(app, deps)
   await webhookRoutes(app, deps)
   await actionRoutes(app, deps)
+  await statisticsRoutes(app, deps)
 }
 
 export { hashApiKey }

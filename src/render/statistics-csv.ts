@@ -34,13 +34,21 @@ function receivedRows(c: Counts): Row[] {
   return [...countRows(c), ...durationRows('to-registration', c.toRegistration), ...byCategory('rejected', c.rejections)]
 }
 
-export function statisticsCsv(r: StatisticsReport): string {
-  let out = BOM + line([...STATISTICS_COLUMNS])
+/** One row of STATISTICS_COLUMNS: what the CSV writes and the console's PDF prints (render/statistics-pdf.ts). */
+export type StatisticsRow = [month: string, agency: string, peer: string, direction: 'sent' | 'received', measure: string, category: string, value: number | null]
+
+/** The report's rows in the CSV's order. */
+export function* statisticsRows(r: StatisticsReport): Generator<StatisticsRow> {
   for (const m of r.months) {
     for (const p of m.peers) {
-      for (const [measure, category, value] of sentRows(p.sent)) out += line([m.month, r.agency, p.peer, 'sent', measure, category, value])
-      for (const [measure, category, value] of receivedRows(p.received)) out += line([m.month, r.agency, p.peer, 'received', measure, category, value])
+      for (const [measure, category, value] of sentRows(p.sent)) yield [m.month, r.agency, p.peer, 'sent', measure, category, value]
+      for (const [measure, category, value] of receivedRows(p.received)) yield [m.month, r.agency, p.peer, 'received', measure, category, value]
     }
   }
+}
+
+export function statisticsCsv(r: StatisticsReport): string {
+  let out = BOM + line([...STATISTICS_COLUMNS])
+  for (const row of statisticsRows(r)) out += line(row)
   return out
 }

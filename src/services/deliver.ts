@@ -9,7 +9,7 @@
 // messages for a peer whose slots are full, so one slow or failing peer never holds up the others.
 // One attempt (post, receipt check, outcome) is delivery-attempt.ts; this file claims and records.
 import { isoTime } from '../clock.js'
-import type { ClaimCandidate, OutboxMessageMeta } from '../storage/outbox.js'
+import type { AttemptOutcome, ClaimCandidate, OutboxMessageMeta } from '../storage/outbox.js'
 import { DeadlineWatch, emitDeadline } from './deadline-watch.js'
 import type { Directory } from '../pki/directory.js'
 import { receiptText } from '../crypto/profiles.js'
@@ -207,10 +207,16 @@ export class DeliveryWorker {
       this.#circuits.answered(peer, now, 'message')
     }
     const log = { messageId: msg.messageId, to: msg.recipientAgency, attempt: msg.attempts }
+    // Issue 17 item 2: every attempt with its outcome, in the write that records the outcome (no commit of its own).
+    const attempt = (kind: AttemptOutcome, detail?: string) => d.outbox.recordAttempt({
+      messageId: msg.messageId, attempt: msg.attempts, startedAt, endedAt: now, outcome: kind,
+      ...(outcome.kind === 'delivered' ? {} : { errorCode: outcome.code, detail: detail ?? outcome.detail, httpStatus: outcome.httpStatus }),
+    })
     const facts = { agency: msg.senderAgency, letterId: msg.letterId, messageId: msg.messageId }
     if (outcome.kind === 'delivered') {
       const receipt = receiptText(msg.profile, outcome.receipt)
       await d.db.write(() => {
+        attempt('delivered')
         if (!d.outbox.markDelivered(msg.messageId, receipt, now)) return
         if (outcome.claims) d.receivedProofs?.queue(msg.messageId, outcome.claims, now)
         d.timestamps?.record([{ messageId: msg.messageId, side: 'outbox', kind: 'receipt' }])
@@ -238,17 +244,24 @@ export class DeliveryWorker {
     if (next.status === 'queued') {
       if (outcome.peer) {
         // The peer is down: the message keeps its place and waits on the circuit (PROTOCOL.md §7.2).
-        await d.db.write(() => d.outbox.markWaiting(msg.messageId, outcome.code, outcome.detail))
+        await d.db.write(() => {
+          attempt('circuit')
+          d.outbox.markWaiting(msg.messageId, outcome.code, outcome.detail)
+        })
         d.log.warn({ event: 'delivery.waiting', ...log, code: outcome.code, detail: outcome.detail }, 'the peer is unreachable; the letter waits for it')
         return
       }
-      await d.db.write(() => d.outbox.markRetry(msg.messageId, next.nextAttemptAt, outcome.code, outcome.detail))
+      await d.db.write(() => {
+        attempt('retry')
+        d.outbox.markRetry(msg.messageId, next.nextAttemptAt, outcome.code, outcome.detail)
+      })
       d.log.warn({ event: 'delivery.retry', ...log, code: outcome.code, detail: outcome.detail, retryInMs: next.delayMs }, 'delivery failed, will retry')
       return
     }
     const detail = next.reason === 'horizon' ? gaveUpDetail(this.#giveUpAfterMs, outcome.detail)
       : next.reason === 'attempts' ? `no delivery after ${msg.attempts} attempts (delivery.maxAttempts): ${outcome.detail}` : outcome.detail
     await d.db.write(() => {
+      attempt('failed', detail)
       if (d.outbox.markFailed(msg.messageId, outcome.code, detail)) emitFailed(d.events, msg, outcome.code, detail)
     })
     d.envelopes.delete(msg.messageId)

@@ -16,7 +16,7 @@ import type { DeliveryDeps } from './deliver.js'
  *  the message waits on the circuit rather than on its own backoff. */
 export type Outcome =
   | { kind: 'delivered'; receipt: Buffer; claims?: ReceiptClaims }
-  | { kind: 'retry' | 'fail'; code: ErrorCode | string; detail: string; peer?: { retryAfterMs?: number | undefined }; answered?: true }
+  | { kind: 'retry' | 'fail'; code: ErrorCode | string; detail: string; peer?: { retryAfterMs?: number | undefined }; answered?: true; httpStatus?: number }
 
 export const FEDERATION_PATH = 'federation/v1/messages'
 const RECEIPT_CLOCK_SKEW_MS = 5 * 60_000
@@ -45,7 +45,7 @@ export async function attemptDelivery(d: DeliveryDeps, refs: SharedRefs, msg: Ou
     // PROTOCOL.md §4.1: the receipt comes with the receipt's media type of the profile.
     const mediaType = res.contentType.split(';')[0]!.trim().toLowerCase()
     if (mediaType !== profile.receiptMediaType) {
-      return { kind: 'fail', code: 'ERR_RECEIPT_INVALID', detail: `the receipt came as "${mediaType}", not as ${profile.receiptMediaType}`, answered: true }
+      return { kind: 'fail', code: 'ERR_RECEIPT_INVALID', detail: `the receipt came as "${mediaType}", not as ${profile.receiptMediaType}`, answered: true, httpStatus: res.status }
     }
     const check = await checkReceipt(
       res.body,
@@ -57,18 +57,18 @@ export async function attemptDelivery(d: DeliveryDeps, refs: SharedRefs, msg: Ou
       { profile, anchors: d.anchors, directory, notAfter: d.clock.now() + RECEIPT_CLOCK_SKEW_MS, notBefore: msg.createdAt - RECEIPT_CLOCK_SKEW_MS },
     )
     // PROTOCOL.md §7.2: the same receipt comes back on every retry; only a failure on the sender's side may pass later.
-    if (!check.ok) return { kind: check.retry ? 'retry' : 'fail', code: check.code, detail: check.reason, answered: true }
+    if (!check.ok) return { kind: check.retry ? 'retry' : 'fail', code: check.code, detail: check.reason, answered: true, httpStatus: res.status }
     // §6.3 step 4 at the receipt's check: suspended while the attempt was in flight, it is not
     // delivered yet; a later attempt gets the same receipt (§7.1), accepted once the agency is active.
     const suspended = notActive(d, msg.recipientAgency)
-    return suspended ? { ...suspended, answered: true } : { kind: 'delivered', receipt: res.body, claims: check.value }
+    return suspended ? { ...suspended, answered: true, httpStatus: res.status } : { kind: 'delivered', receipt: res.body, claims: check.value }
   }
   // A refusal the peer will repeat however often we ask fails at once; 429 and 502/503/504 are the
   // peer's, not this message's (PROTOCOL.md §7.2).
   const scope = scopeOfStatus(res.status)
-  if (scope === 'final') return { kind: 'fail', code: 'ERR_PEER_REFUSED', detail: peerProblem(res), answered: true }
-  if (scope === 'peer') return { kind: 'retry', code: 'ERR_PEER_REFUSED', detail: peerProblem(res), peer: { retryAfterMs: retryAfterMs(res.retryAfter, d.clock.now()) } }
-  return { kind: 'retry', code: 'ERR_PEER_REFUSED', detail: peerProblem(res), answered: true }
+  if (scope === 'final') return { kind: 'fail', code: 'ERR_PEER_REFUSED', detail: peerProblem(res), answered: true, httpStatus: res.status }
+  if (scope === 'peer') return { kind: 'retry', code: 'ERR_PEER_REFUSED', detail: peerProblem(res), peer: { retryAfterMs: retryAfterMs(res.retryAfter, d.clock.now()) }, httpStatus: res.status }
+  return { kind: 'retry', code: 'ERR_PEER_REFUSED', detail: peerProblem(res), answered: true, httpStatus: res.status }
 }
 
 /** A retry when the directory (read now: it may have been refreshed since) lists the recipient as

@@ -8,7 +8,8 @@
 // transaction, so nothing is ever half stored even when called outside write().
 // OutboxStore is the one face of the outbox; its parts hold their own statements:
 // outbox-envelopes.ts (envelope bytes, staged sealing), outbox-delivery.ts (claims and delivery
-// state), outbox-deadlines.ts (deliverBy events); outbox-sql.ts and outbox-types.ts are shared.
+// state), outbox-deadlines.ts (deliverBy events), outbox-attempts.ts (each attempt's outcome);
+// outbox-sql.ts and outbox-types.ts are shared.
 import type Database from 'better-sqlite3'
 import { systemClock, type Clock } from '../clock.js'
 import { DEFAULT_URGENCY_AGING_MS } from '../domain/urgency.js'
@@ -18,6 +19,7 @@ import { newestFirst } from './page.js'
 import { OutboxDeadlines } from './outbox-deadlines.js'
 import { OutboxDelivery } from './outbox-delivery.js'
 import { OutboxEnvelopes } from './outbox-envelopes.js'
+import { OutboxAttempts, type DeliveryAttemptRow, type NewDeliveryAttempt } from './outbox-attempts.js'
 import { FULL, LETTER, META, NO_CURSOR, PAGE, preparer, type FullRow } from './outbox-sql.js'
 import type {
   ClaimCandidate, DeadlineRow, EnvelopeParts, ListOptions, NewLetter, NewOutboxContent, NewOutboxMessage,
@@ -28,6 +30,7 @@ export type {
   RecipientStatus, NewLetter, NewOutboxContent, NewOutboxMessage, EnvelopeParts, ClaimCandidate, DeadlineRow,
   OutboxMessage, OutboxMessageMeta, OutboxLetter, ListOptions, OutboxStoreOptions,
 } from './outbox-types.js'
+export { ATTEMPTS_KEPT, type AttemptOutcome, type DeliveryAttemptRow, type NewDeliveryAttempt } from './outbox-attempts.js'
 
 /** A delivery-state change, for observers (issue 17 item 1, services/metrics/): the message id only;
  *  an observer reads what it needs after the commit (a rolled-back change then reads as nothing). */
@@ -43,12 +46,14 @@ export class OutboxStore {
   readonly #envelopes: OutboxEnvelopes
   readonly #delivery: OutboxDelivery
   readonly #deadlines: OutboxDeadlines
+  readonly #attempts: OutboxAttempts
 
   constructor(db: Db, clock: Clock = systemClock, opts: OutboxStoreOptions = {}) {
     const agingMs = opts.agingMs ?? DEFAULT_URGENCY_AGING_MS
     const envelopes = (this.#envelopes = new OutboxEnvelopes(db))
     this.#delivery = new OutboxDelivery(db, clock, agingMs)
     this.#deadlines = new OutboxDeadlines(db)
+    this.#attempts = new OutboxAttempts(db)
     const p = preparer(db)
     this.#s = {
       insertLetter: p(`INSERT INTO letters (id, sender_agency, letter_json, created_at, idempotency_key, request_sha256, request_fingerprint)
@@ -257,5 +262,20 @@ export class OutboxStore {
 
   counts(): Record<RecipientStatus, number> {
     return this.#delivery.counts()
+  }
+
+  /** One delivery attempt and its outcome (issue 17 item 2): call inside the write that records the
+   *  outcome. The message keeps its newest ATTEMPTS_KEPT attempts. */
+  recordAttempt(a: NewDeliveryAttempt): void {
+    this.#attempts.record(a)
+  }
+
+  /** The attempts of a letter's messages (recipients in stored order, oldest attempt first), at most `limit`. */
+  attemptsOfLetter(letterId: string, limit: number): DeliveryAttemptRow[] {
+    return this.#attempts.ofLetter(letterId, limit)
+  }
+
+  attemptsOfMessage(messageId: string): DeliveryAttemptRow[] {
+    return this.#attempts.ofMessage(messageId)
   }
 }

@@ -10,6 +10,7 @@ import { apiKeyLookup } from '../api/auth.js'
 import { ConsoleStore } from '../storage/console.js'
 import { ConsoleAudit } from '../services/console/audit.js'
 import { MailSearchService } from '../services/console/mail-search.js'
+import { DeliveryAttempts } from '../services/console/delivery-attempts.js'
 import { certificateExpiries } from '../services/console/certificates.js'
 import { parsePemChain } from '../pki/cert.js'
 import { TrustAnchors } from '../pki/validate.js'
@@ -51,6 +52,8 @@ export async function wireConsole(base: Base, api: FastifyInstance, p: ServerPar
     },
     events: p.events,
     audit: new ConsoleAudit({ db: p.db, store, clock }),
+    attempts: new DeliveryAttempts(p.outbox),
+    statistics: parts.statistics,
   }
   await api.register(consolePlugin, { deps })
 }

@@ -1,6 +1,6 @@
 // A sent letter's page (issue 17 item 2): its timeline (sealed → sent → delivered with receipt →
 // accepted with receive number / rejected / withdrawn, and the failures, requeues and cancellations
-// recorded as events), each recipient's delivery with its attempts and last error, the buttons
+// recorded as events), each recipient's delivery with every attempt and its error, the buttons
 // "retry now" (PROTOCOL.md §7.2 requeue) and "cancel queued recipient", and the evidence bundle
 // (PROTOCOL.md §8) to download and to check with the node's own verification. A received letter's
 // page shows its facts, answer and events.
@@ -19,6 +19,7 @@ import { EVIDENCE_MEDIA_TYPE, verifyEvidence } from '../../services/evidence/ind
 import { planEvidenceArchive } from '../../services/evidence/stream.js'
 import type { NoticeRow, OutboxLetter } from '../../services/mailbox/index.js'
 import type { LetterEventRow } from '../../services/console/mail-search.js'
+import type { DeliveryAttemptRow } from '../../services/console/delivery-attempts.js'
 import type { ConsoleDeps } from '../deps.js'
 import type { I18n } from '../i18n/index.js'
 
@@ -46,6 +47,12 @@ function eventStep(i: I18n, e: LetterEventRow): Step | undefined {
   }
 }
 
+/** Every attempt to one recipient with its outcome and error (issue 17 item 2), oldest first. */
+function attemptList(i: I18n, who: string, list: readonly DeliveryAttemptRow[]): Html {
+  if (list.length === 0) return html`<p class="who">${i.t('noAttempts')}</p>`
+  return html`<ol class="attempts" aria-label="${i.t('attemptsOf', { who })}">${list.map((a) => html`<li class="attempt" data-outcome="${a.outcome}">${i.t('attemptN', { n: i.num(a.attempt) })} · <time datetime="${new Date(a.startedAt).toISOString()}">${i.dateTime(a.startedAt)}</time> · ${badge(i, 'att_', a.outcome)}${a.httpStatus !== null ? html` HTTP ${i.num(a.httpStatus)}` : ''}${a.errorCode ? html` <code>${a.errorCode}</code>` : ''}${a.detail ? html` ${a.detail}` : ''}</li>`)}</ol>`
+}
+
 function timeline(i: I18n, steps: Step[]): Html {
   const key = (s: Step) => s.at ?? s.order ?? Number.MAX_SAFE_INTEGER
   const sorted = [...steps].sort((a, b) => key(a) - key(b))
@@ -57,10 +64,13 @@ export async function letterRoutes(app: FastifyInstance, deps: ConsoleDeps): Pro
     const { i } = request.console
     const letter = ownLetter(deps, request, request.params.id)
     const s = deps.mailbox.sentStatus(letter)
+    const attempts = deps.attempts.ofLetter(letter.id)
     const f = parse<{ subject: string; number: string; date: string }>(letter.letterJson)
     const steps: Step[] = [{ at: letter.createdAt, state: 'ok', text: i.t('ev_sealed') }]
     for (const m of s.messages) {
-      if (m.attempts > 0 || m.status !== 'queued') steps.push({ state: 'sending', who: m.recipientAgency, text: i.t('ev_sent'), order: letter.createdAt }) // the store keeps no time of the first attempt
+      // When the first attempt kept (delivery_attempts, migration 034) started; none kept (older rows): after sealing.
+      const first = attempts.get(m.messageId)?.[0]
+      if (m.attempts > 0 || m.status !== 'queued') steps.push({ at: first?.startedAt, state: 'sending', who: m.recipientAgency, text: i.t('ev_sent'), order: letter.createdAt })
       if (m.deliveredAt) steps.push({ at: m.deliveredAt, state: 'delivered', who: m.recipientAgency, text: i.t('ev_delivered') })
       const n = s.notices.get(m.messageId)
       const answer = n?.answer?.direction === 'in' ? n.answer : undefined
@@ -89,7 +99,8 @@ ${flash ? html`<p class="flash" role="status">${flash}</p>` : ''}
       return html`<tr><td>${m.recipientAgency}</td><td>${badge(i, 'state_', shown)}${m.receipt ? html` ${i.t('receiptYes')}` : ''}</td><td>${i.num(m.attempts)}</td>
 <td>${m.lastErrorCode ? html`<code>${m.lastErrorCode}</code> ${m.lastErrorDetail ?? ''}` : '–'}</td>
 <td>${shown === 'failed' ? html`<form class="inline" method="post" action="/console/letters/${encodeURIComponent(letter.id)}/retry">${csrfField(ctx)}<input type="hidden" name="recipient" value="${m.recipientAgency}"><button type="submit">${i.t('retryNow')} ${m.recipientAgency}</button></form>` : ''}
-${shown === 'queued' ? html`<form class="inline" method="post" action="/console/letters/${encodeURIComponent(letter.id)}/cancel">${csrfField(ctx)}<input type="hidden" name="recipient" value="${m.recipientAgency}"><button type="submit" class="danger">${i.t('cancelQueued')} ${m.recipientAgency}</button></form>` : ''}</td></tr>`
+${shown === 'queued' ? html`<form class="inline" method="post" action="/console/letters/${encodeURIComponent(letter.id)}/cancel">${csrfField(ctx)}<input type="hidden" name="recipient" value="${m.recipientAgency}"><button type="submit" class="danger">${i.t('cancelQueued')} ${m.recipientAgency}</button></form>` : ''}</td></tr>
+<tr class="attempts-row"><td colspan="5">${attemptList(i, m.recipientAgency, attempts.get(m.messageId) ?? [])}</td></tr>`
     })}</tbody></table><p class="who">${i.t('attemptsNote')}</p></section>
 <section aria-labelledby="h-evidence"><h2 id="h-evidence">${i.t('evidence')}</h2>
 <p><a href="/console/letters/${encodeURIComponent(letter.id)}/evidence" download>${i.t('downloadEvidence')}</a></p>

@@ -14,7 +14,7 @@ export interface PageContext {
 
 const MENU: ReadonlyArray<[string, MessageKey]> = [
   ['/console', 'navDashboard'], ['/console/outbox', 'navOutbox'], ['/console/inbox', 'navInbox'],
-  ['/console/registers', 'navRegisters'], ['/console/webhooks', 'navWebhooks'], ['/console/actions', 'navActions'],
+  ['/console/registers', 'navRegisters'], ['/console/statistics', 'navStatistics'], ['/console/webhooks', 'navWebhooks'], ['/console/actions', 'navActions'],
 ]
 
 export function langSwitchUrl(url: string, lang: string): string {

@@ -1,5 +1,6 @@
 // The console's record of actions (issue 17 item 2: "every action taken in the console is recorded
-// with who did it"): login, logout, retry, cancel, export, evidence download and check. Who: the API
+// with who did it"): login, logout, retry, cancel, export (registers; statistics, issue 17 item 6),
+// evidence download and check. Who: the API
 // key's name and its agencies at the time; never the key or its digest.
 import type { Clock } from '../../clock.js'
 import type { Db } from '../../storage/db.js'
@@ -7,7 +8,7 @@ import type { ConsoleStore, ConsoleActionRow } from '../../storage/console.js'
 
 export type { ConsoleActionRow }
 
-export const CONSOLE_ACTIONS = ['login', 'login-refused', 'logout', 'retry', 'cancel', 'export', 'evidence', 'evidence-check'] as const
+export const CONSOLE_ACTIONS = ['login', 'login-refused', 'logout', 'retry', 'cancel', 'export', 'export-statistics', 'evidence', 'evidence-check'] as const
 export type ConsoleAction = (typeof CONSOLE_ACTIONS)[number]
 
 export interface Actor { readonly keyName: string; readonly agencies: readonly string[] }

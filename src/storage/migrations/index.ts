@@ -29,6 +29,7 @@ import { sql as apiStyle } from './027-api-style.js'
 import { sql as requestFingerprint } from './028-request-fingerprint.js'
 import { sql as expiryAlerts } from './029-expiry-alerts.js'
 import { sql as consoleActions } from './032-console-actions.js'
+import { sql as deliveryAttempts } from './034-delivery-attempts.js'
 
 export interface Migration {
   readonly version: number
@@ -64,6 +65,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 28, name: 'request-fingerprint', sql: requestFingerprint },
   { version: 29, name: 'expiry-alerts', sql: expiryAlerts },
   { version: 32, name: 'console-actions', sql: consoleActions },
+  { version: 34, name: 'delivery-attempts', sql: deliveryAttempts },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a
