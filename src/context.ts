@@ -160,7 +160,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   })
   const servers = await wireServers(base, {
     anchors, ...storage, crlSources, directorySource, currentDirectory, hosted, registers, tls, envelopes, delivery, notices, noticeDeps, profiles, timestamps, events, classified, apiKeys, logWitness, expiry,
-    logFor: logEvidence.logFor, receivedLog: logEvidence.receivedLog,
+    logFor: logEvidence.logFor, receivedLog: logEvidence.receivedLog, settleLog: () => logEvidence.fetcher.settle(),
   })
   const { federation, api } = servers
   // GET /metrics (issue 17 item 1): a hook on the federation listener and a route on the API listener.

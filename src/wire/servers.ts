@@ -46,6 +46,8 @@ export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, A
   readonly logFor?: EvidenceDeps['logFor']
   /** The recipient's proof of a notice's receipt (PROTOCOL.md §20.7, wire/log-evidence.ts). */
   readonly receivedLog?: ReceivedLog | undefined
+  /** Asks the recipients' proofs still in their gathering window now (wire/log-evidence.ts). */
+  readonly settleLog?: () => Promise<void>
 }
 
 export interface Servers {
@@ -100,6 +102,7 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
       tokensFor: (messageId) => timestamps.tokensFor(messageId).filter((t) => t.side === 'outbox'),
       noticesFor: (messageIds) => noticeEvidence({ notices, outbox, tokensFor: (id, side) => timestamps.tokensFor(id).filter((t) => t.side === side), receivedLog: p.receivedLog }, messageIds),
       ...(p.logFor ? { logFor: p.logFor } : {}),
+      ...(p.settleLog ? { settleLog: p.settleLog } : {}),
     },
     deliveryOps: {
       requeue: { clock, log: log.child({ area: 'delivery' }), db, outbox, events: events.sink, onQueued: () => delivery.notify() },

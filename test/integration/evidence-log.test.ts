@@ -26,6 +26,16 @@ async function sendAndDeliver(): Promise<string> {
 }
 const verify = (archive: Buffer) => verifyEvidence(archive, { anchors: new TrustAnchors([net.fed.root.cert]), profiles: defaultProfiles() })
 
+t.test('a bundle asked for right after delivery already carries mof\'s proof (not left in its gathering window)', async (t) => {
+  const id = await sendAndDeliver()
+  const moi = net.nodes.moi!
+  // The proof is queued GATHER_MS (500 ms) after the receipt; the bundle asks for it at once instead.
+  const queued = [...moi.ctx!.outbox.messagesForLetter(id)].map((m) => moi.ctx!.logEvidence.store.get(m.messageId))
+  const m = readLayout((await call(moi, 'GET', `/api/v1/letters/${id}/evidence`)).body).manifest!.messages[0]!
+  t.same((m.log ?? []).map((p) => p.type), ['message.sent', 'message.delivered', 'message.received'], `no gap (the row was ${queued[0]?.proof ? 'fetched' : 'waiting'} when asked)`)
+  t.equal(m.logGaps, undefined)
+})
+
 t.test('the bundle proves sent and delivered in moi\'s log and received in mof\'s', async (t) => {
   const id = await sendAndDeliver()
   const moi = net.nodes.moi!

@@ -41,6 +41,9 @@ export interface EvidenceDeps {
   readonly noticesFor?: (messageIds: readonly string[]) => readonly NoticeEvidence[]
   /** the inclusion proofs of the message's events in the sender's and the recipient's logs (PROTOCOL.md §20.7) */
   readonly logFor?: (m: OutboxMessage) => MessageLog | Promise<MessageLog>
+  /** Asks now the recipients' proofs still waiting in their gathering window (PROTOCOL.md §20.7), so
+   *  that a bundle asked for right after a delivery is not missing them for that reason alone. */
+  readonly settleLog?: () => Promise<void>
 }
 
 /** A notice as the evidence bundle needs it (services/notices/evidence-source.ts). */

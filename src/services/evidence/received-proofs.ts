@@ -71,6 +71,14 @@ export class ReceivedProofFetcher {
     return this.#running
   }
 
+  /** Before an evidence bundle is built (PROTOCOL.md §20.7): the proofs queued within the gathering
+   *  window (GATHER_MS) are asked now rather than when it ends; a run in progress is waited for first.
+   *  A proof that cannot be had stays a gap with its reason, as from the timer. Never rejects. */
+  async settle(): Promise<void> {
+    await this.#running
+    await this.#kick(GATHER_MS)
+  }
+
   start(): void {
     this.#schedule()
   }

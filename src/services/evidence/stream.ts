@@ -88,6 +88,7 @@ function frozen(deps: EvidenceDeps): EvidenceDeps {
 
 /** Pass one (may throw: nothing is written yet). */
 export async function planEvidenceArchive(live: EvidenceDeps, letter: OutboxLetter, source: EvidenceSource): Promise<EvidencePlan> {
+  await live.settleLog?.()
   const deps = frozen(live)
   const generatedAt = isoTime(deps.clock.now())
   const metas = source.messages
