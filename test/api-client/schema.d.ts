@@ -1979,9 +1979,15 @@ export interface components {
         Statistics: {
             /** @description The hosted agency counted. */
             agency: string;
-            /** @description First month (Buddhist-era YYYY-MM). */
+            /**
+             * a Buddhist-era month YYYY-MM, e.g. 2569-01
+             * @description First month (Buddhist-era YYYY-MM).
+             */
             from: string;
-            /** @description Last month, included. */
+            /**
+             * a Buddhist-era month YYYY-MM, e.g. 2569-01
+             * @description Last month, included.
+             */
             to: string;
             /**
              * @description The time zone months are cut in.
@@ -1990,7 +1996,10 @@ export interface components {
             timeZone: "Asia/Bangkok";
             /** @description Every month of the period, oldest first; a month without letters has no peers. */
             months: {
-                /** @description Buddhist-era YYYY-MM. */
+                /**
+                 * a Buddhist-era month YYYY-MM, e.g. 2569-01
+                 * @description Buddhist-era YYYY-MM.
+                 */
                 month: string;
                 /** @description Peer agencies letters went to or came from that month, by agency id. */
                 peers: {
