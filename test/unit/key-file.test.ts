@@ -100,3 +100,23 @@ t.test('failures: one sentence naming the file, no OpenSSL error codes', async (
     t.notMatch(r.message, /error:[0-9A-F]{8}|routines|BAD_DECRYPT/, 'no OpenSSL error text')
   }
 })
+
+t.test('a wrong passphrase whose CBC padding happens to check out is still named as the passphrase', async (t) => {
+  // About one wrong passphrase in 256 decrypts to valid padding, and OpenSSL then fails on the garbage
+  // as a DER error rather than BAD_DECRYPT (CI met it once). Find such a passphrase for this run's file.
+  const { createPrivateKey } = await import('node:crypto')
+  const { readFileSync } = await import('node:fs')
+  const der = readFileSync(f('ec.p8.der'))
+  let unlucky: string | undefined
+  for (let i = 0; i < 5000 && unlucky === undefined; i++) {
+    try {
+      createPrivateKey({ key: der, format: 'der', type: 'pkcs8', passphrase: `wrong-${i}` })
+    } catch (e) {
+      if (!/bad decrypt/i.test(`${(e as { code?: string }).code ?? ''} ${(e as Error).message}`)) unlucky = `wrong-${i}`
+    }
+  }
+  t.ok(unlucky !== undefined, `a wrong passphrase past the padding check (${unlucky})`)
+  const r = await codeOf(loadKeyFile({ keyFile: f('ec.p8.der'), certFile: f('ec.crt'), passphrase: unlucky! }))
+  t.equal(r.code, 'ERR_OFFICER_KEY_FILE')
+  t.match(r.message, /the passphrase does not open this key/)
+})
