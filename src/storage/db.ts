@@ -163,18 +163,18 @@ export class Db {
     this.#afterEach = fn
   }
 
-  /** PROTOCOL.md §20.4 (issue 14 §6): only inside a write() fn. `run` is called once every fn of this
-   *  batch has run, in the same transaction, before COMMIT, in a savepoint of its own (a throw rolls
-   *  back only what `run` did; the fns' changes still commit); `committed` once COMMIT returned. Lets
-   *  the receiver sign the receipts of a batch with a checkpoint of the tree this transaction commits,
-   *  and store them in it, without a second transaction: nothing `run` makes may leave the process
-   *  before `committed` is called. A fn that throws takes the hooks it left with it. */
   /** Which batch is running (a number that changes with every transaction); undefined outside one.
    *  Lets a beforeCommit hook share work with the other hooks of its transaction only. */
   get batchId(): number | undefined {
     return this.sqlite.inTransaction ? this.#batches : undefined
   }
 
+  /** PROTOCOL.md §20.4 (issue 14 §6): only inside a write() fn. `run` is called once every fn of this
+   *  batch has run, in the same transaction, before COMMIT, in a savepoint of its own (a throw rolls
+   *  back only what `run` did; the fns' changes still commit); `committed` once COMMIT returned. Lets
+   *  the receiver sign the receipts of a batch with a checkpoint of the tree this transaction commits,
+   *  and store them in it, without a second transaction: nothing `run` makes may leave the process
+   *  before `committed` is called. A fn that throws takes the hooks it left with it. */
   beforeCommit(run: () => void, committed?: () => void): void {
     if (this.#hooks === undefined) throw new Error('storage: beforeCommit() is only for a write() fn')
     this.#hooks.push({ run, committed })
