@@ -85,6 +85,19 @@ export function signedAddressees(letter: unknown): string[] {
   return out
 }
 
+// A circular's signed letter names up to 10,000 addressees and is bound to each of its envelopes'
+// routing (§17.3): the set is built once per parsed letter (issue 16 item 3). Signed letters are
+// parsed, never changed afterwards.
+const addresseeSets = new WeakMap<object, ReadonlySet<string>>()
+
+/** Whether `agency` is one of the letter's signed addressees (§17.3), as signedAddressees().includes(). */
+export function isSignedAddressee(letter: unknown, agency: string): boolean {
+  if (letter === null || typeof letter !== 'object') return false
+  let set = addresseeSets.get(letter)
+  if (set === undefined) addresseeSets.set(letter, (set = new Set(signedAddressees(letter))))
+  return set.has(agency)
+}
+
 export type RoutingField = keyof Routing
 
 /**
@@ -101,7 +114,7 @@ export function routingMismatch(p: SignedPayload, r: Routing): { field: RoutingF
     return undefined
   }
   if (r.from !== p.from) return { field: 'from', detail: `The envelope is routed from "${r.from}" but the signed letter says "${p.from}".` }
-  if (!signedAddressees(p.letter).includes(r.to)) return { field: 'to', detail: `The envelope is routed to "${r.to}", which the signed letter does not address (recipients, copyTo).` }
+  if (!isSignedAddressee(p.letter, r.to)) return { field: 'to', detail: `The envelope is routed to "${r.to}", which the signed letter does not address (recipients, copyTo).` }
   return undefined
 }
 

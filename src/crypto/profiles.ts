@@ -6,7 +6,7 @@ import { joseV1 } from './jose/v1-profile.js'
 import { joseV2 } from './jose/v2-profile.js'
 import type { EnvelopeProfile } from './types.js'
 import { createHash } from 'node:crypto'
-export { bindRouting, routingMismatch, signedAddressees } from './payload.js'
+export { bindRouting, isSignedAddressee, routingMismatch, signedAddressees } from './payload.js'
 
 export type {
   AttachmentManifestItem, ByteSpan, EnvelopeHeader, EnvelopeProfile, LetterObject, Opened, ReceiptClaims, Routing, SealInput, Sealed,

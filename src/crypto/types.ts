@@ -116,6 +116,17 @@ export interface Opened {
   attachments: Buffer[] // views into the decrypted bundle, in manifest order
 }
 
+/** What a node already opened of content shared by many envelopes (PROTOCOL.md §17.1; issue 16 item 3):
+ *  a node hosting 1,000 recipients of one circular decrypts and checks the shared content once. The
+ *  key (profile.open computes it) covers everything the plaintext and its checks depend on: the
+ *  content key, IV, AAD, tag, the SHA-256 of the ciphertext, and the routing sender (so that only a
+ *  peer that speaks for the sender can tell whether the node opened that content before, §17.8).
+ *  A hit is the first opening's result: the caller still binds its own routing (§17.3). */
+export interface OpenMemo {
+  get(key: string): Opened | undefined
+  set(key: string, opened: Opened, bytes: number): void
+}
+
 /** Receipt claims (PROTOCOL.md §6). `from` = the letter's sender, `to` = the receiving agency = signer. */
 export interface ReceiptClaims {
   v: 1
@@ -167,7 +178,7 @@ export interface EnvelopeProfile {
    *  request's routing, §4.1) is bound to the signed payload before the attachments are framed
    *  (PROTOCOL.md §4.2 check 11 before check 12, in every profile); jose binds its own srb_* members,
    *  which peek() already compared with the routing headers. */
-  open(envelope: Buffer, decryptKey: PrivateKeyRef, routing?: Routing): Promise<Opened>
+  open(envelope: Buffer, decryptKey: PrivateKeyRef, routing?: Routing, memo?: OpenMemo): Promise<Opened>
   /** As open(), with the content encryption key from Sealed.contentKey instead of the recipient's key. */
   openWithContentKey(envelope: Buffer, contentKey: Buffer): Promise<Opened>
   signReceipt(claims: ReceiptClaims, signer: SignerIdentity): Promise<Buffer>

@@ -31,6 +31,7 @@ import { METRICS_PATH } from '../api/routes/metrics.js'
 import { StatisticsStore } from '../storage/statistics.js'
 import { wireConsole, CONSOLE_PATH } from './console.js'
 import type { ExpiryWatch } from '../services/expiry/index.js'
+import { OpenedContents } from '../services/receive/open-memo.js'
 
 export interface ServerParts extends Pick<Anchors, 'anchors'>, Storage, Trust, Agencies, Pick<Peers, 'tls'>, Delivery, Notices {
   readonly profiles: ProfileTable
@@ -69,7 +70,7 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     connections: config.federation.connections,
     largeBodies: config.federation.largeBodies,
     receive: { clock, log: log.child({ area: 'receive' }), db, inbox, anchors, directory: currentDirectory, profiles, hosted, limits, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, events: events.sink, notices,
-      sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders), classified: p.classified.receive,
+      sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders), classified: p.classified.receive, openMemo: new OpenedContents(clock),
       ...(config.transparencyLog.enabled ? { tlog: p.logWitness.receiveLog } : {}), witness: p.logWitness.witness },
     logProofs: p.logWitness.proofs,
   })

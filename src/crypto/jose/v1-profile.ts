@@ -27,7 +27,7 @@ export function sealV1(input: SealInput, opts: SealOptions = {}): Sealed {
 
 // The header names the parties outside the signature; the signed payload must vouch for them, or a
 // letter signed for one recipient could be re-addressed to another (PROTOCOL.md §5.4, §17.3).
-const SRB_NAMES = { messageId: 'srb_mid', from: 'srb_from', to: 'srb_to' } as const
+export const SRB_NAMES = { messageId: 'srb_mid', from: 'srb_from', to: 'srb_to' } as const
 
 /** Opens with the recipient's private key. */
 export function openV1(envelope: Buffer, key: PrivateKeyRef): Opened {

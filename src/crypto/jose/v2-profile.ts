@@ -8,18 +8,18 @@
 import type { PrivateKeyRef } from '../keys/private-key.js'
 import { createCipheriv, createHash, randomBytes, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
-import { encodePayloadV2, manifestHolder } from '../payload.js'
+import { bindRouting, encodePayloadV2, manifestHolder } from '../payload.js'
 import type {
-  EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealManyInput, SealsMany, SignerIdentity,
+  EnvelopeHeader, EnvelopeProfile, Opened, OpenMemo, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealManyInput, SealsMany, SignerIdentity,
 } from '../types.js'
-import { encodedLength } from './b64.js'
+import { decodedLength, encodedLength } from './b64.js'
 import { Base64UrlWriter } from './b64-writer.js'
 import { DEFAULT_CONTENT, keyManagementFor } from './jwe-algorithms.js'
-import { decryptParsed, decryptWithContentKey } from './jwe.js'
+import { decryptParsed, decryptWithContentKey, type ParsedJwe } from './jwe.js'
 import { signCompact } from './jws.js'
 import { certThumbprint, V1 } from './v1-header.js'
 import { bundleParts, encodePayload } from './v1-payload.js'
-import { checkBundle, matchesV1Recipient, signatureOf } from './v1-profile.js'
+import { checkBundle, matchesV1Recipient, signatureOf, SRB_NAMES } from './v1-profile.js'
 import { signV1Receipt, verifyV1Receipt } from './v1-receipt.js'
 import { parseV2Envelope, V2, v2Protected } from './v2-envelope.js'
 
@@ -103,9 +103,27 @@ export function peekJoseV2(envelope: Buffer, routing?: Routing): EnvelopeHeader 
   return header
 }
 
-export function openJoseV2(envelope: Buffer, key: PrivateKeyRef): Opened {
+export function openJoseV2(envelope: Buffer, key: PrivateKeyRef, memo?: OpenMemo): Opened {
   const { jwe } = parseV2Envelope(envelope)
-  return checkBundle(jwe, decryptParsed(jwe, key))
+  if (memo === undefined) return checkBundle(jwe, decryptParsed(jwe, key))
+  // A key-unwrap failure takes the path without the memo: the same work and the same one error (§5.8).
+  const cek = jwe.km.fits(key) ? jwe.km.unwrap(jwe.encryptedKey, jwe.header, key) : undefined
+  if (cek?.length !== jwe.ce.keyBytes) return checkBundle(jwe, decryptParsed(jwe, key))
+  const [protectedB64, , , ct] = jwe.parts
+  const id = createHash('sha256').update(V2.id).update('\0').update(jwe.header['srb_from'] as string).update('\0').update(cek)
+    .update(jwe.iv).update(jwe.tag).update(createHash('sha256').update(ct).digest()).update(protectedB64).digest('base64url')
+  const held = memo.get(id)
+  if (held !== undefined) return rebind(jwe, held)
+  const opened = checkBundle(jwe, decryptWithContentKey(jwe, cek))
+  memo.set(id, opened, decodedLength(ct.length))
+  return opened
+}
+
+/** A held opening for this envelope: the same plaintext, bound to this envelope's own routing (§17.3). */
+function rebind(jwe: ParsedJwe, held: Opened): Opened {
+  const h = jwe.header
+  bindRouting(held.payload, { messageId: h['srb_mid'] as string, from: h['srb_from'] as string, to: h['srb_to'] as string }, SRB_NAMES)
+  return held
 }
 
 export function openJoseV2WithContentKey(envelope: Buffer, contentKey: Buffer): Opened {
@@ -122,7 +140,7 @@ export const joseV2: EnvelopeProfile & SealsMany = Object.freeze({
   peek: (envelope: Buffer, routing?: Routing) => peekJoseV2(envelope, routing),
   contentSpan: (envelope: Buffer) => parseV2Envelope(envelope).content, // the ciphertext text: SealedMany.shared
   matchesRecipient: matchesV1Recipient,
-  open: async (envelope: Buffer, key: PrivateKeyRef) => openJoseV2(envelope, key),
+  open: async (envelope: Buffer, key: PrivateKeyRef, _routing?: Routing, memo?: OpenMemo) => openJoseV2(envelope, key, memo),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openJoseV2WithContentKey(envelope, contentKey),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),
   signReceiptNow: (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),

@@ -12,6 +12,7 @@ import { receiptFromText, receiptText, type ProfileTable } from '../../crypto/pr
 import type { HostedAgencies } from '../hosted-agencies.js'
 import { steps, type Answer, type InboundState } from './steps.js'
 import type { Routing } from '../../crypto/profiles.js'
+import type { OpenMemo } from '../../crypto/types.js'
 import type { TlsIdentity } from '../../pki/directory-index.js'
 import type { Timestamping } from '../timestamping.js'
 import type { NoticeStore } from '../../storage/notices.js'
@@ -44,6 +45,8 @@ export interface ReceiveDeps {
   /** PROTOCOL.md §17.8: the shared bytes with this SHA-256 and length, if held from a message whose
    *  sender is one of `senders`; absent, the node does not resolve references (and does not say it does). */
   readonly sharedContent?: (sha256: string, length: number, senders: ReadonlySet<string>) => Buffer | undefined
+  /** Shared content already opened (PROTOCOL.md §17.1, open-memo.ts); absent, every envelope is opened anew. */
+  readonly openMemo?: OpenMemo
   /** Classified letters and their notices (PROTOCOL.md §19); absent, the node refuses them. */
   readonly classified?: ClassifiedReceiveDeps
   /** The agency's transparency log (PROTOCOL.md §20.5): absent, letter receipts carry no checkpoint. */
@@ -61,6 +64,14 @@ export interface Inbound {
   readonly routing?: Routing | undefined
   /** Where held shared bytes were put in place (PROTOCOL.md §17.8), with their verified SHA-256. */
   readonly shared?: EnvelopeContent | undefined
+}
+
+// The stored text of a circular's letter, made once for all the hosted agencies it reaches (issue 16 item 3).
+const letterJsons = new WeakMap<object, string>()
+function letterJsonOf(letter: object): string {
+  let json = letterJsons.get(letter)
+  if (json === undefined) letterJsons.set(letter, (json = JSON.stringify(letter)))
+  return json
 }
 
 export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Promise<Answer> {
@@ -161,7 +172,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
         profile: profile.id,
         envelope: s.envelope,
         envelopeSha256: s.envelopeSha256!,
-        letterJson: JSON.stringify(letter),
+        letterJson: letterJsonOf(letter),
         signerJson,
         receivedAt,
         receipt: receiptOrPending,

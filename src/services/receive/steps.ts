@@ -7,7 +7,7 @@ import { fingerprint, notAfter, notBefore } from '../../pki/cert.js'
 import { sentAtProblem } from '../../domain/sent-at.js'
 import { validate, schemaIds } from '../../schema/index.js'
 import type { Letter } from '../../domain/letter.js'
-import { bindRouting, receiptFromText, signedAddressees, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
+import { bindRouting, isSignedAddressee, receiptFromText, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
 import type { ReceiveDeps } from './index.js'
 import { decryptFailed } from '../../crypto/decrypt-failed.js'
 import { letterDuplicate, RECEIPT_PENDING } from '../../storage/inbox.js'
@@ -43,6 +43,18 @@ export interface InboundState {
 
 export type Answer = { status: 200 | 201; receipt: Buffer; mediaType: string }
 export type Step = (s: InboundState, deps: ReceiveDeps) => Promise<Answer | void> | Answer | void
+
+// A circular's signed letter, opened once for all the agencies this node hosts (open-memo.ts), is
+// the same object in each of their envelopes: its schema check (§4.2 check 14, up to 10,000
+// addressees) runs once. The schema fills defaults in place, so the object is the checked letter.
+const validLetters = new WeakMap<object, Letter>()
+function validLetter(raw: unknown): Letter {
+  const held = raw !== null && typeof raw === 'object' ? validLetters.get(raw) : undefined
+  if (held !== undefined) return held
+  const letter = validate<Letter>(schemaIds.letter, raw, 'ERR_LETTER_INVALID')
+  if (raw !== null && typeof raw === 'object') validLetters.set(raw, letter)
+  return letter
+}
 
 const need = <T>(v: T | undefined, what: string): T => {
   if (v === undefined) throw new Error(`receive pipeline: ${what} missing (steps out of order)`)
@@ -142,7 +154,7 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     // PROTOCOL.md §4.2: one text for every decryption failure, a missing key included (no oracle).
     if (!key) throw decryptFailed()
     // The routing is bound before the attachments are framed (§4.2 checks 11 then 12, every profile).
-    s.opened = await profile.open(s.envelope, key.key, h)
+    s.opened = await profile.open(s.envelope, key.key, h, d.openMemo)
   }],
   ['header-binding', (s) => {
     // PROTOCOL.md §4.2: what routed the envelope must be what the sender signed, whatever the profile.
@@ -190,12 +202,12 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
       s.notice = checkNotice(d, payload.notice, h)
       return
     }
-    const letter = validate<Letter>(schemaIds.letter, need(s.opened, 'opened').payload.letter, 'ERR_LETTER_INVALID')
+    const letter = validLetter(need(s.opened, 'opened').payload.letter)
     if (letter.sender.agency !== h.from) {
       throw new SarabanError('ERR_LETTER_INVALID', 'The letter names a different sending agency than the envelope.', { field: '/sender/agency' })
     }
     // PROTOCOL.md §4.2 check 14, §17.3: a recipient or a copyTo addressee.
-    if (!signedAddressees(letter).includes(h.to)) {
+    if (!isSignedAddressee(letter, h.to)) {
       throw new SarabanError('ERR_LETTER_INVALID', `The letter does not list "${h.to}" among its recipients or copyTo.`, { field: '/recipients' })
     }
     s.letter = letter
