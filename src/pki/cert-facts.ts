@@ -7,6 +7,7 @@
 import type { X509Certificate } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
+import { children, content, expectTag, raw, readOid, readTlv } from '../crypto/cms/der-read.js'
 import { fingerprint } from './cert.js'
 import { OID_EXT_BASIC_CONSTRAINTS, OID_EXT_KEY_USAGE } from './oids.js'
 
@@ -57,28 +58,48 @@ export function certFacts(cert: X509Certificate): CertFacts {
   const fp = fingerprint(cert)
   let f = cache.get(fp)
   if (f === undefined) {
-    f = parse(pkijsOf(cert))
+    f = parse(cert.raw)
     if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!)
     cache.set(fp, f)
   }
   return f
 }
 
-function parse(p: pkijs.Certificate): CertFacts {
+/** Read from the DER directly (RFC 5280 §4.1), not through a pkijs parse: a circular's sender meets a
+ *  new leaf per recipient twice (issue 16 item 3), and a whole-certificate pkijs parse cost more than
+ *  its path validation. OpenSSL (X509Certificate) already parsed the same bytes. */
+function parse(der: Buffer): CertFacts {
+  const cert = readTlv(der, 0)
+  if (cert.tag !== 0x30 || cert.next !== der.length) throw new Error('the certificate is not one DER SEQUENCE')
+  const tbs = children(der, expectTag(children(der, cert)[0], 0x30, 'TBSCertificate'))
+  let i = tbs[0]?.tag === 0xa0 ? 1 : 0 // version [0] EXPLICIT
+  i += 2 // serialNumber, signature
+  const issuer = expectTag(tbs[i++], 0x30, 'issuer')
+  i++ // validity
+  const subject = expectTag(tbs[i++], 0x30, 'subject')
+  i++ // subjectPublicKeyInfo
+  while (tbs[i] !== undefined && (tbs[i]!.tag & 0x1f) !== 3) i++ // issuerUniqueID [1], subjectUniqueID [2]
+  const extensions: Array<{ oid: string; critical: boolean }> = []
   let ca = false
   let pathLength: number | undefined
   let keyUsage: number | undefined
-  for (const ext of p.extensions ?? []) {
-    const value = ext.extnValue.valueBlock.valueHexView
-    if (ext.extnID === OID_EXT_BASIC_CONSTRAINTS) ({ ca, pathLength } = basicConstraints(value))
-    if (ext.extnID === OID_EXT_KEY_USAGE) keyUsage = keyUsageMask(value)
+  const wrapper = tbs[i]
+  if (wrapper !== undefined) {
+    const list = expectTag(children(der, expectTag(wrapper, 0xa3, 'extensions'))[0], 0x30, 'Extensions')
+    for (const e of children(der, list)) {
+      const parts = children(der, expectTag(e, 0x30, 'Extension'))
+      const oid = readOid(der, parts[0])
+      const hasCritical = parts[1]?.tag === 0x01
+      const critical = hasCritical && content(der, parts[1]!)[0] !== 0
+      const valueTlv = expectTag(parts[hasCritical ? 2 : 1], 0x04, 'extnValue')
+      if (parts.length !== (hasCritical ? 3 : 2)) throw new Error('an Extension has unexpected members')
+      const value = new Uint8Array(content(der, valueTlv))
+      if (oid === OID_EXT_BASIC_CONSTRAINTS) ({ ca, pathLength } = basicConstraints(value))
+      if (oid === OID_EXT_KEY_USAGE) keyUsage = keyUsageMask(value)
+      extensions.push({ oid, critical })
+    }
   }
-  return {
-    ca, pathLength, keyUsage,
-    extensions: (p.extensions ?? []).map((e) => ({ oid: e.extnID, critical: e.critical })),
-    issuerKey: hex(p.issuer.valueBeforeDecode),
-    subjectKey: hex(p.subject.valueBeforeDecode),
-  }
+  return { ca, pathLength, keyUsage, extensions, issuerKey: raw(der, issuer).toString('hex'), subjectKey: raw(der, subject).toString('hex') }
 }
 
 /** BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER (0..MAX) OPTIONAL } */
@@ -113,6 +134,3 @@ function strict(der: Uint8Array): asn1js.AsnType {
   return r.result
 }
 
-function hex(b: ArrayBuffer): string {
-  return Buffer.from(b).toString('hex')
-}
