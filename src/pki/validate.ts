@@ -7,10 +7,11 @@ import type { X509Certificate } from 'node:crypto'
 import * as pkijs from 'pkijs'
 import type { Check, ErrorCode } from '../errors.js'
 import { fingerprint, notAfter, notBefore } from './cert.js'
-import { pkijsOf } from './cert-facts.js'
+import { certFacts, pkijsOf } from './cert-facts.js'
 import type { CertRole } from './cert.js'
 import { pkijsCrypto } from './pkijs-engine.js'
 import { checkPathConstraints, checkRole } from './roles.js'
+import { OID_EXT_CERTIFICATE_POLICIES, OID_EXT_INHIBIT_ANY_POLICY, OID_EXT_NAME_CONSTRAINTS, OID_EXT_POLICY_CONSTRAINTS, OID_EXT_POLICY_MAPPINGS } from './oids.js'
 import type { RevocationChecker } from './revocation.js'
 
 export interface ValidateOptions {
@@ -66,6 +67,17 @@ const MAX_CHAIN = 8
 
 interface Entry { result: PathResult; from: number; to: number }
 
+/** A CA whose path to an anchor pkijs validated (as the issuer of a leaf), with the window in which
+ *  every certificate of that path is valid. */
+interface IssuerPath { path: X509Certificate[] /* issuer..anchor */; from: number; to: number }
+
+// Extensions whose processing (RFC 5280 §6.1.3 (b)-(f), §6.1.4 (a)-(j)) depends on the whole path:
+// a path or leaf that carries any of them is always validated by pkijs.
+const PATH_DEPENDENT: ReadonlySet<string> = new Set([
+  OID_EXT_NAME_CONSTRAINTS, OID_EXT_CERTIFICATE_POLICIES, OID_EXT_POLICY_MAPPINGS, OID_EXT_POLICY_CONSTRAINTS, OID_EXT_INHIBIT_ANY_POLICY,
+])
+const pathDependent = (c: X509Certificate): boolean => certFacts(c).extensions.some((e) => PATH_DEPENDENT.has(e.oid))
+
 // pkijs parses are shared per DER (cert-facts.ts); pkijs only adds a lazy tbsView to them.
 const toPkijs = (cert: X509Certificate): pkijs.Certificate => pkijsOf(cert)
 
@@ -78,6 +90,10 @@ export class TrustAnchors {
   readonly #cache = new Map<string, Entry>()
   // Validations in progress, so that a burst of messages from one new signer validates it once.
   readonly #pending = new Map<string, Promise<Entry>>()
+  // Issue 16 item 3: a circular's sender validates a new leaf per recipient, twice, all issued by one
+  // CA. Once pkijs has validated a path through that CA, a leaf it issued is checked against the
+  // known path natively (#underKnownIssuer); anything else, and every failure, goes to pkijs.
+  readonly #issuers = new Map<string, IssuerPath>()
   readonly #cacheSize: number
   readonly #revocation: RevocationChecker | undefined
 
@@ -115,11 +131,12 @@ export class TrustAnchors {
       this.#pool.set(fp, c)
       added = true
     }
-    if (added) this.#cache.clear() // a new intermediate can turn an earlier failure into a path
+    if (added) this.clearCache() // a new intermediate can turn an earlier failure into a path
   }
 
   clearCache(): void {
     this.#cache.clear()
+    this.#issuers.clear()
   }
 
   get cacheSize(): number {
@@ -167,6 +184,11 @@ export class TrustAnchors {
 
     const leafFp = fingerprint(leaf)
     if (this.#anchorFps.has(leafFp)) return fail('the certificate is a trust anchor, not an end-entity certificate')
+    const known = this.#underKnownIssuer(leaf, at.getTime())
+    if (known !== undefined) {
+      const reason = checkPathConstraints(known.path) ?? checkRole(leaf, role)
+      if (reason === undefined) return { result: { ok: true, value: { path: known.path } }, from: Math.max(from, known.from), to: Math.min(to, known.to) }
+    }
     // pkijs takes the last of its `certs` as the end entity and drops later duplicates: leaf goes last, once.
     const others = new Map<string, X509Certificate>(this.#pool)
     for (const c of chain.slice(1)) {
@@ -200,7 +222,38 @@ export class TrustAnchors {
     to = Math.min(...nodePath.map((c) => notAfter(c).getTime()))
     const reason = checkPathConstraints(nodePath) ?? checkRole(leaf, role)
     if (reason !== undefined) return fail(reason)
+    this.#remember(nodePath)
     return { result: { ok: true, value: { path: nodePath } }, from, to }
+  }
+
+  /** After pkijs validated `path` (leaf..anchor): its issuer's part, unless a certificate of it (or
+   *  the leaf) carries a path-dependent extension. */
+  #remember(path: readonly X509Certificate[]): void {
+    const issuer = path[1]!
+    const fp = fingerprint(issuer)
+    if (this.#issuers.has(fp) || path.some(pathDependent)) return
+    const rest = path.slice(1)
+    this.#issuers.set(fp, { path: rest, from: Math.max(...rest.map((c) => notBefore(c).getTime())), to: Math.min(...rest.map((c) => notAfter(c).getTime())) })
+  }
+
+  /** RFC 5280 §6.1.3 for the leaf alone, when its issuer's path is known (#remember) and valid at `at`:
+   *  the leaf valid at `at`, named and identified as issued by that CA (issuer Name, authority key
+   *  id, the CA's keyCertSign: OpenSSL X509_check_issued), its signature verified with the CA's key,
+   *  and no path-dependent extension in it. Undefined sends the leaf to pkijs, which decides. */
+  #underKnownIssuer(leaf: X509Certificate, at: number): IssuerPath | undefined {
+    if (this.#issuers.size === 0) return undefined
+    try {
+      if (at < notBefore(leaf).getTime() || at > notAfter(leaf).getTime() || pathDependent(leaf)) return undefined
+      for (const known of this.#issuers.values()) {
+        const issuer = known.path[0]!
+        if (at < known.from || at > known.to || !leaf.checkIssued(issuer)) continue
+        if (!leaf.verify(issuer.publicKey)) return undefined
+        return { path: [leaf, ...known.path], from: Math.max(known.from, notBefore(leaf).getTime()), to: Math.min(known.to, notAfter(leaf).getTime()) }
+      }
+    } catch {
+      // a certificate OpenSSL or the facts parser cannot process: pkijs gives the reason
+    }
+    return undefined
   }
 }
 
