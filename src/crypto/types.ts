@@ -180,7 +180,7 @@ export interface EnvelopeProfile {
    *  which peek() already compared with the routing headers. */
   open(envelope: Buffer, decryptKey: PrivateKeyRef, routing?: Routing, memo?: OpenMemo): Promise<Opened>
   /** As open(), with the content encryption key from Sealed.contentKey instead of the recipient's key. */
-  openWithContentKey(envelope: Buffer, contentKey: Buffer): Promise<Opened>
+  openWithContentKey(envelope: Buffer, contentKey: Buffer, memo?: OpenMemo): Promise<Opened>
   signReceipt(claims: ReceiptClaims, signer: SignerIdentity): Promise<Buffer>
   /** The same, synchronously: inside the transaction that stores the message (PROTOCOL.md §20.4). */
   signReceiptNow(claims: ReceiptClaims, signer: SignerIdentity): Buffer

@@ -93,3 +93,15 @@ t.test('bounded: a content larger than the budget is not kept; entries expire', 
   await joseV2.open(d.env(1), key('dga'), undefined, m)
   t.equal(m.hits, 1, 'the newer is kept')
 })
+
+t.test('an evidence archive opens a circular\'s parts with their content key once (openWithContentKey)', async (t) => {
+  const c = await circular(['mof', 'dga'])
+  const memo = counting(new OpenedContents({ now: () => 0 }))
+  const cek = c.sealed.parts[0]!.contentKey
+  const a = await joseV2.openWithContentKey(c.env(0), cek, memo)
+  const b = await joseV2.openWithContentKey(c.env(1), cek, memo)
+  t.equal(memo.hits, 1)
+  t.equal(b.payload, a.payload)
+  await t.rejects(joseV2.openWithContentKey(c.env(1), Buffer.alloc(32, 7), memo), { code: 'ERR_DECRYPT_FAILED' }, 'another key is not the held opening')
+  t.equal(memo.hits, 1)
+})

@@ -18,7 +18,7 @@ const subject = { commonName: 'Ministry of Interior', agencyId: 'moi' }
 /** The same certificate with the last byte of its signature changed (still parses). */
 function badSignature(cert: X509Certificate): X509Certificate {
   const der = Buffer.from(cert.raw)
-  der[der.length - 1] ^= 0x01
+  der[der.length - 1]! ^= 0x01
   return new X509Certificate(der)
 }
 

@@ -109,6 +109,11 @@ export function openJoseV2(envelope: Buffer, key: PrivateKeyRef, memo?: OpenMemo
   // A key-unwrap failure takes the path without the memo: the same work and the same one error (§5.8).
   const cek = jwe.km.fits(key) ? jwe.km.unwrap(jwe.encryptedKey, jwe.header, key) : undefined
   if (cek?.length !== jwe.ce.keyBytes) return checkBundle(jwe, decryptParsed(jwe, key))
+  return openHeld(jwe, cek, memo)
+}
+
+/** The memo's key (OpenMemo): what the plaintext and its checks depend on, and the routing sender. */
+function openHeld(jwe: ParsedJwe, cek: Buffer, memo: OpenMemo): Opened {
   const [protectedB64, , , ct] = jwe.parts
   const id = createHash('sha256').update(V2.id).update('\0').update(jwe.header['srb_from'] as string).update('\0').update(cek)
     .update(jwe.iv).update(jwe.tag).update(createHash('sha256').update(ct).digest()).update(protectedB64).digest('base64url')
@@ -126,9 +131,10 @@ function rebind(jwe: ParsedJwe, held: Opened): Opened {
   return held
 }
 
-export function openJoseV2WithContentKey(envelope: Buffer, contentKey: Buffer): Opened {
+export function openJoseV2WithContentKey(envelope: Buffer, contentKey: Buffer, memo?: OpenMemo): Opened {
   const { jwe } = parseV2Envelope(envelope)
-  return checkBundle(jwe, decryptWithContentKey(jwe, contentKey))
+  if (memo === undefined || contentKey.length !== jwe.ce.keyBytes) return checkBundle(jwe, decryptWithContentKey(jwe, contentKey))
+  return openHeld(jwe, contentKey, memo)
 }
 
 export const joseV2: EnvelopeProfile & SealsMany = Object.freeze({
@@ -141,7 +147,7 @@ export const joseV2: EnvelopeProfile & SealsMany = Object.freeze({
   contentSpan: (envelope: Buffer) => parseV2Envelope(envelope).content, // the ciphertext text: SealedMany.shared
   matchesRecipient: matchesV1Recipient,
   open: async (envelope: Buffer, key: PrivateKeyRef, _routing?: Routing, memo?: OpenMemo) => openJoseV2(envelope, key, memo),
-  openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openJoseV2WithContentKey(envelope, contentKey),
+  openWithContentKey: async (envelope: Buffer, contentKey: Buffer, memo?: OpenMemo) => openJoseV2WithContentKey(envelope, contentKey, memo),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),
   signReceiptNow: (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),
   verifyReceipt: async (receipt: Buffer) => verifyV1Receipt(receipt),

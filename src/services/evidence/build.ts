@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { isoTime, type Clock } from '../../clock.js'
 import type { OutboxLetter, OutboxMessage } from '../../storage/outbox.js'
 import { receiptFromText, type ProfileTable } from '../../crypto/profiles.js'
-import type { VerifiedReceipt } from '../../crypto/types.js'
+import type { OpenMemo, VerifiedReceipt } from '../../crypto/types.js'
 import { writeTar, type TarEntry } from '../../evidence/tar.js'
 import { checksumsFile, encodeManifest, EVIDENCE_FORMAT, EVIDENCE_V2, MANIFEST_PATH } from '../../evidence/manifest.js'
 import type { ManifestMessage, ManifestNotice, ManifestPart } from '../../evidence/manifest.js'
@@ -44,6 +44,8 @@ export interface EvidenceDeps {
   /** Asks now the recipients' proofs still waiting in their gathering window (PROTOCOL.md §20.7), so
    *  that a bundle asked for right after a delivery is not missing them for that reason alone. */
   readonly settleLog?: () => Promise<void>
+  /** A circular's messages share their content (PROTOCOL.md §17.1): opened once per archive (issue 16 item 3). */
+  readonly openMemo?: OpenMemo
 }
 
 /** A notice as the evidence bundle needs it (services/notices/evidence-source.ts). */
@@ -101,7 +103,7 @@ export async function messageParts(deps: EvidenceDeps, m: OutboxMessage, shared:
   const form = evidenceForm(m.profile)
   if (form === undefined) throw new Error(`no evidence form for profile ${m.profile}`)
   const dir = `messages/${m.messageId}/`
-  const opened = await profile.openWithContentKey(m.envelope, m.contentKey)
+  const opened = await profile.openWithContentKey(m.envelope, m.contentKey, deps.openMemo)
   const receipt = m.receipt === null ? undefined : receiptFromText(m.profile, m.receipt)
   let verified: VerifiedReceipt | undefined
   try {

@@ -16,6 +16,7 @@ import type { ManifestMessage, ManifestNotice, ManifestPart, PartRole } from '..
 import { frontFiles, messageParts, type EvidenceDeps, type NoticeEvidence, type StoredToken } from './build.js'
 import { noticeParts } from './build-notice.js'
 import type { PartSink } from './parts.js'
+import { OpenedContents } from '../receive/open-memo.js'
 
 /** A letter's messages: their state as of now, and each one's envelope and content key on demand. */
 export interface EvidenceSource {
@@ -77,6 +78,7 @@ function frozen(deps: EvidenceDeps): EvidenceDeps {
   const { directoryAt, crlsAt, tokensFor, directoryJws, logFor } = deps
   return {
     ...deps,
+    openMemo: deps.openMemo ?? new OpenedContents(deps.clock),
     directoryJws: (() => { let now: string | undefined; return () => (now ??= directoryJws()) })(),
     ...(directoryAt ? { directoryAt: memo((at: Date) => { const s = directoryAt(at); return s === undefined ? undefined : text(s) }, (at) => at.getTime()) } : {}),
     ...(crlsAt ? { crlsAt: memo((at: Date) => crlsAt(at).map(once), (at) => at.getTime()) } : {}),
