@@ -88,6 +88,8 @@ function frozen(deps: EvidenceDeps): EvidenceDeps {
   }
 }
 
+const YIELD_EVERY = 8
+
 /** Pass one (may throw: nothing is written yet). */
 export async function planEvidenceArchive(live: EvidenceDeps, letter: OutboxLetter, source: EvidenceSource): Promise<EvidencePlan> {
   await live.settleLog?.()
@@ -107,6 +109,9 @@ export async function planEvidenceArchive(live: EvidenceDeps, letter: OutboxLett
   for (let i = 0; i < metas.length; i++) {
     shared.source = own.source = i
     entries.push(await messageParts(deps, message(i), shared, own))
+    // Pass one awaits no I/O: a circular's thousands of messages (issue 16 item 3) held the event
+    // loop for minutes, and the node answered nothing meanwhile (deliveries, receipts, the API).
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((r) => setImmediate(r))
   }
   const noticeList: readonly NoticeEvidence[] = deps.noticesFor?.(metas.map((m) => m.messageId)) ?? []
   const notices: ManifestNotice[] = []
