@@ -4,6 +4,7 @@
 // binds its own routing (§17.3); the memo is bounded in bytes and in time.
 import t from 'tap'
 import { joseV2 } from '../../src/crypto/jose/v2-profile.js'
+import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
 import type { Opened, OpenMemo } from '../../src/crypto/types.js'
 import { OpenedContents } from '../../src/services/receive/open-memo.js'
 import { testFederation } from '../helpers/federation.js'
@@ -104,4 +105,21 @@ t.test('an evidence archive opens a circular\'s parts with their content key onc
   t.equal(b.payload, a.payload)
   await t.rejects(joseV2.openWithContentKey(c.env(1), Buffer.alloc(32, 7), memo), { code: 'ERR_DECRYPT_FAILED' }, 'another key is not the held opening')
   t.equal(memo.hits, 1)
+})
+
+t.test('cms-v1 parts of a circular (PROTOCOL.md §17.6) are opened once too, each bound to its own routing headers', async (t) => {
+  const input = sealManyInput(fed, 'moi', ['mof', 'dga'], [pdf])
+  const sealed = await cmsV1.sealMany(input)
+  const env = (i: number) => Buffer.concat([sealed.parts[i]!.head, sealed.shared, sealed.parts[i]!.tail])
+  const routing = (i: number, to = sealed.parts[i]!.to) => ({ messageId: sealed.parts[i]!.messageId, from: 'moi', to })
+  const memo = counting(new OpenedContents({ now: () => 0 }))
+  const a = await cmsV1.open(env(0), key('mof'), routing(0), memo)
+  const b = await cmsV1.open(env(1), key('dga'), routing(1), memo)
+  t.equal(memo.hits, 1)
+  t.equal(b.payload, a.payload)
+  t.ok(b.attachments[0]!.equals(pdf))
+  await t.rejects(cmsV1.open(env(0), key('mof'), routing(0, 'moi'), memo), { code: 'ERR_ENVELOPE_HEADER_MISMATCH', field: 'Saraban-To' })
+  t.equal(memo.hits, 2, 'refused from the held opening')
+  await t.rejects(cmsV1.open(env(1), key('dga'), { ...routing(1), from: 'mof' }, memo), { code: 'ERR_ENVELOPE_HEADER_MISMATCH', field: 'Saraban-From' })
+  t.equal(memo.hits, 2, 'another routing sender is not the held opening')
 })

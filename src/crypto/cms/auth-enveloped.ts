@@ -11,7 +11,7 @@ import { OID_AES256_GCM, OID_AUTH_ENVELOPED_DATA, OID_DATA } from './oids.js'
 import { parseRecipientInfo, recipientRowFor, type ParsedRecipient } from './recipient-info.js'
 import type { ByteSpan } from '../types.js'
 
-const KEY_BYTES = 32
+export const KEY_BYTES = 32
 const NONCE_BYTES = 12 // RFC 5084 §3.2: 12 octets RECOMMENDED
 const TAG_BYTES = 16 // aes-ICVlen, written explicitly (the DEFAULT is 12)
 const SLICE = 64 * 1024

@@ -3,13 +3,13 @@
 // manifest and the attachment framing are those of jose-v1 (§5.3, §5.4); only the containers differ.
 import type { PrivateKeyRef } from '../keys/private-key.js'
 import { bindRouting, manifestHolder } from '../payload.js'
-import type { KeyObject, X509Certificate } from 'node:crypto'
+import { createHash, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { AGENCY_ID, MESSAGE_ID } from '../../domain/ids.js'
-import type { EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealManyInput, SealsMany, SignerIdentity } from '../types.js'
+import type { EnvelopeHeader, EnvelopeProfile, Opened, OpenMemo, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealManyInput, SealsMany, SignerIdentity } from '../types.js'
 import { sealManyCmsV1 } from './v1-seal-many.js'
 import { attachmentsOf, decodePayload, encodePayload, manifestOf, MAX_SIGNED_LETTER_BYTES } from '../jose/v1-payload.js'
-import { decryptAuthEnveloped, decryptWithRecipientKey, parseAuthEnveloped, sealAuthEnveloped, type ParsedAuthEnveloped } from './auth-enveloped.js'
+import { decryptAuthEnveloped, decryptWithRecipientKey, KEY_BYTES, parseAuthEnveloped, sealAuthEnveloped, type ParsedAuthEnveloped } from './auth-enveloped.js'
 import { certMatches } from './cert-id.js'
 import { OID_CT_SARABAN_LETTER } from './oids.js'
 import { CmsSignedError, signCms, verifyCms, type SignOptions } from './signed-data.js'
@@ -46,8 +46,25 @@ function malformed(detail: string, field?: string): SarabanError {
 /** `routing`: the request's routing headers (§4.1), bound to the signed payload before the
  *  attachments are framed (§12.7 step 7), the order of jose (§5.8 step 7). Without it the caller
  *  binds them itself after opening (evidence, where the bundle's message is compared). */
-export function openCmsV1(envelope: Buffer, key: PrivateKeyRef, routing?: Routing): Opened {
-  return checkBundle(decryptWithRecipientKey(parseAuthEnveloped(envelope), key), routing)
+export function openCmsV1(envelope: Buffer, key: PrivateKeyRef, routing?: Routing, memo?: OpenMemo): Opened {
+  const p = parseAuthEnveloped(envelope)
+  if (memo === undefined || routing === undefined) return checkBundle(decryptWithRecipientKey(p, key), routing)
+  // A key-unwrap failure takes the path without the memo: the same work and the same one error.
+  const cek = p.recipient.unwrap(key)
+  if (cek?.length !== KEY_BYTES) return checkBundle(decryptWithRecipientKey(p, key), routing)
+  // OpenMemo: AuthEnvelopedData has no authAttrs (§12.4), so the plaintext and its checks depend on
+  // the key, the nonce, the ciphertext and the mac alone; and on the routing sender (§17.8).
+  const h = createHash('sha256').update(CMS_V1.id).update('\0').update(routing.from).update('\0').update(cek).update(p.nonce).update(p.mac)
+  for (const c of p.ciphertext) h.update(createHash('sha256').update(c).digest())
+  const id = h.digest('base64url')
+  const held = memo.get(id)
+  if (held !== undefined) {
+    bindRouting(held.payload, routing, CMS_ROUTING_NAMES) // §17.3: this envelope's own routing
+    return held
+  }
+  const opened = checkBundle(decryptAuthEnveloped(p, cek), routing)
+  memo.set(id, opened, p.ciphertext.reduce((n, c) => n + c.length, 0))
+  return opened
 }
 
 export function openCmsV1WithContentKey(envelope: Buffer, contentKey: Buffer, routing?: Routing): Opened {
@@ -112,7 +129,7 @@ export const cmsV1: EnvelopeProfile & SealsMany = Object.freeze({
   peek: (envelope: Buffer, routing?: Routing) => peekCmsV1(envelope, routing),
   contentSpan: (envelope: Buffer) => parseAuthEnveloped(envelope).content,
   matchesRecipient: matchesCmsV1Recipient,
-  open: async (envelope: Buffer, key: PrivateKeyRef, routing?: Routing) => openCmsV1(envelope, key, routing),
+  open: async (envelope: Buffer, key: PrivateKeyRef, routing?: Routing, memo?: OpenMemo) => openCmsV1(envelope, key, routing, memo),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openCmsV1WithContentKey(envelope, contentKey),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signCmsReceipt(claims, signer),
   signReceiptNow: (claims: ReceiptClaims, signer: SignerIdentity) => signCmsReceipt(claims, signer),
