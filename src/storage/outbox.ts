@@ -150,9 +150,11 @@ export class OutboxStore {
     return this.#s.fullForLetter.all(letterId).map((r) => this.#envelopes.join(r, contents))
   }
 
-  getMessage(messageId: string): OutboxMessage | undefined {
+  /** `contents`: shared contents already read, by id, kept by the caller across calls (a circular's
+   *  evidence reads each of its thousands of messages twice: the content once, issue 16 item 3). */
+  getMessage(messageId: string, contents: Map<number, Buffer> = new Map()): OutboxMessage | undefined {
     const r = this.#s.message.get(messageId)
-    return r && this.#envelopes.join(r, new Map())
+    return r && this.#envelopes.join(r, contents)
   }
 
   /** Atomically (BEGIN IMMEDIATE) moves up to `limit` due messages to 'sending', attempts + 1, and

@@ -25,7 +25,9 @@ export interface EvidenceSource {
 }
 
 export function outboxEvidenceSource(outbox: Pick<OutboxStore, 'messagesForLetter' | 'getMessage'>, letterId: string): EvidenceSource {
-  return { messages: outbox.messagesForLetter(letterId), message: (id) => outbox.getMessage(id) }
+  // The letter's shared content is read from the store once for all its messages (both passes).
+  const contents = new Map<number, Buffer>()
+  return { messages: outbox.messagesForLetter(letterId), message: (id) => outbox.getMessage(id, contents) }
 }
 
 export interface EvidencePlan {
