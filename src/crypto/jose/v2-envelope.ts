@@ -47,9 +47,21 @@ function spanIn(envelope: Buffer, view: Buffer): ByteSpan {
   return { start, end: start + view.length }
 }
 
+type ParsedV2 = { jwe: ParsedJwe; header: EnvelopeHeader; content: ByteSpan }
+
+// A receive reads one envelope three times (peek, open, contentSpan), each a scan of its megabytes
+// of ciphertext text: parsed once per Buffer (issue 16 item 3). Received envelopes are never written to.
+const parsed = new WeakMap<Buffer, ParsedV2>()
+
 /** Parse only, no key: PROTOCOL.md §17.7 steps, in the order of §5.8 step 1. `content` is where the
  *  ciphertext's base64url text lies in the envelope (the bytes shared by every recipient's envelope). */
-export function parseV2Envelope(envelope: Buffer): { jwe: ParsedJwe; header: EnvelopeHeader; content: ByteSpan } {
+export function parseV2Envelope(envelope: Buffer): ParsedV2 {
+  let p = parsed.get(envelope)
+  if (p === undefined) parsed.set(envelope, (p = parseOnce(envelope)))
+  return p
+}
+
+function parseOnce(envelope: Buffer): ParsedV2 {
   const f = readFlattened(envelope, ENVELOPE_MEMBERS, MAX_V2_HEADER_BYTES)
   for (const m of ENVELOPE_MEMBERS) {
     if (m === 'header' ? f.header === undefined : !f.strings.has(m)) throw malformed(`The envelope lacks "${m}".`, m)
