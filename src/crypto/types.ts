@@ -118,13 +118,29 @@ export interface Opened {
 
 /** What a node already opened of content shared by many envelopes (PROTOCOL.md §17.1; issue 16 item 3):
  *  a node hosting 1,000 recipients of one circular decrypts and checks the shared content once. The
- *  key (profile.open computes it) covers everything the plaintext and its checks depend on: the
- *  content key, IV, AAD, tag, the SHA-256 of the ciphertext, and the routing sender (so that only a
- *  peer that speaks for the sender can tell whether the node opened that content before, §17.8).
- *  A hit is the first opening's result: the caller still binds its own routing (§17.3). */
+ *  key (profile.open computes it) covers what the plaintext and its checks depend on besides the
+ *  ciphertext: the content key, IV, AAD, tag, and the routing sender (so that only a peer that speaks
+ *  for the sender can tell whether the node opened that content before, §17.8). The ciphertext is
+ *  held with the opening and compared byte for byte (cheaper than hashing it; whoever holds the key
+ *  could make another ciphertext with the same GCM tag). A hit is the first opening's result: the
+ *  caller still binds its own routing (§17.3). */
 export interface OpenMemo {
-  get(key: string): Opened | undefined
-  set(key: string, opened: Opened, bytes: number): void
+  get(key: string): HeldOpening | undefined
+  /** `bytes`: what holding it costs (plaintext and ciphertext). */
+  set(key: string, held: HeldOpening, bytes: number): void
+}
+
+export interface HeldOpening {
+  readonly opened: Opened
+  /** The ciphertext it was opened from, as the profile's views of it, in order. */
+  readonly ciphertext: readonly Buffer[]
+}
+
+/** The held opening of this ciphertext, if `memo` has one under `key`. */
+export function heldFor(memo: OpenMemo, key: string, ciphertext: readonly Buffer[]): Opened | undefined {
+  const held = memo.get(key)
+  if (held === undefined || held.ciphertext.length !== ciphertext.length) return undefined
+  return held.ciphertext.every((c, i) => c.equals(ciphertext[i]!)) ? held.opened : undefined
 }
 
 /** Receipt claims (PROTOCOL.md §6). `from` = the letter's sender, `to` = the receiving agency = signer. */

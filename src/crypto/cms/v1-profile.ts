@@ -11,6 +11,7 @@ import { sealManyCmsV1 } from './v1-seal-many.js'
 import { attachmentsOf, decodePayload, encodePayload, manifestOf, MAX_SIGNED_LETTER_BYTES } from '../jose/v1-payload.js'
 import { decryptAuthEnveloped, decryptWithRecipientKey, KEY_BYTES, parseAuthEnveloped, sealAuthEnveloped, type ParsedAuthEnveloped } from './auth-enveloped.js'
 import { certMatches } from './cert-id.js'
+import { heldFor } from '../types.js'
 import { OID_CT_SARABAN_LETTER } from './oids.js'
 import { CmsSignedError, signCms, verifyCms, type SignOptions } from './signed-data.js'
 import { signCmsReceipt, verifyCmsReceipt } from './v1-receipt.js'
@@ -53,17 +54,15 @@ export function openCmsV1(envelope: Buffer, key: PrivateKeyRef, routing?: Routin
   const cek = p.recipient.unwrap(key)
   if (cek?.length !== KEY_BYTES) return checkBundle(decryptWithRecipientKey(p, key), routing)
   // OpenMemo: AuthEnvelopedData has no authAttrs (§12.4), so the plaintext and its checks depend on
-  // the key, the nonce, the ciphertext and the mac alone; and on the routing sender (§17.8).
-  const h = createHash('sha256').update(CMS_V1.id).update('\0').update(routing.from).update('\0').update(cek).update(p.nonce).update(p.mac)
-  for (const c of p.ciphertext) h.update(createHash('sha256').update(c).digest())
-  const id = h.digest('base64url')
-  const held = memo.get(id)
+  // the key, the nonce, the mac and the ciphertext (heldFor compares it) alone; and on the routing sender (§17.8).
+  const id = createHash('sha256').update(CMS_V1.id).update('\0').update(routing.from).update('\0').update(cek).update(p.nonce).update(p.mac).digest('base64url')
+  const held = heldFor(memo, id, p.ciphertext)
   if (held !== undefined) {
     bindRouting(held.payload, routing, CMS_ROUTING_NAMES) // §17.3: this envelope's own routing
     return held
   }
   const opened = checkBundle(decryptAuthEnveloped(p, cek), routing)
-  memo.set(id, opened, p.ciphertext.reduce((n, c) => n + c.length, 0))
+  memo.set(id, { opened, ciphertext: p.ciphertext }, 2 * p.ciphertext.reduce((n, c) => n + c.length, 0))
   return opened
 }
 

@@ -13,6 +13,7 @@ import type {
   EnvelopeHeader, EnvelopeProfile, Opened, OpenMemo, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealManyInput, SealsMany, SignerIdentity,
 } from '../types.js'
 import { decodedLength, encodedLength } from './b64.js'
+import { heldFor } from '../types.js'
 import { Base64UrlWriter } from './b64-writer.js'
 import { DEFAULT_CONTENT, keyManagementFor } from './jwe-algorithms.js'
 import { decryptParsed, decryptWithContentKey, type ParsedJwe } from './jwe.js'
@@ -112,15 +113,16 @@ export function openJoseV2(envelope: Buffer, key: PrivateKeyRef, memo?: OpenMemo
   return openHeld(jwe, cek, memo)
 }
 
-/** The memo's key (OpenMemo): what the plaintext and its checks depend on, and the routing sender. */
+/** The memo's key (OpenMemo): what the plaintext and its checks depend on besides the ciphertext
+ *  (compared by heldFor), and the routing sender. */
 function openHeld(jwe: ParsedJwe, cek: Buffer, memo: OpenMemo): Opened {
   const [protectedB64, , , ct] = jwe.parts
   const id = createHash('sha256').update(V2.id).update('\0').update(jwe.header['srb_from'] as string).update('\0').update(cek)
-    .update(jwe.iv).update(jwe.tag).update(createHash('sha256').update(ct).digest()).update(protectedB64).digest('base64url')
-  const held = memo.get(id)
+    .update(jwe.iv).update(jwe.tag).update(protectedB64).digest('base64url')
+  const held = heldFor(memo, id, [ct])
   if (held !== undefined) return rebind(jwe, held)
   const opened = checkBundle(jwe, decryptWithContentKey(jwe, cek))
-  memo.set(id, opened, decodedLength(ct.length))
+  memo.set(id, { opened, ciphertext: [ct] }, decodedLength(ct.length) + ct.length)
   return opened
 }
 

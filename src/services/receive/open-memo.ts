@@ -3,14 +3,15 @@
 // frames the shared content once, not 1,000 times (base64, AES-GCM, the signature, the strict JSON of
 // a signed letter that names every addressee). Memory only, bounded in bytes and in time: an entry
 // is the decrypted bundle of one letter, kept while its parts arrive and never written anywhere.
-// A letter larger than the budget is not kept (it is opened per envelope, as before).
+// A letter larger than the budget is not kept (it is opened per envelope, as before). An entry holds
+// the ciphertext it was opened from (views into the first envelope), compared on every hit.
 import type { Clock } from '../../clock.js'
-import type { Opened, OpenMemo } from '../../crypto/types.js'
+import type { HeldOpening, OpenMemo } from '../../crypto/types.js'
 
 export const OPEN_MEMO_BYTES = 32 * 1024 * 1024
 export const OPEN_MEMO_MS = 5 * 60_000
 
-interface Held { opened: Opened; bytes: number; at: number }
+interface Held { held: HeldOpening; bytes: number; at: number }
 
 export class OpenedContents implements OpenMemo {
   readonly #held = new Map<string, Held>()
@@ -25,12 +26,12 @@ export class OpenedContents implements OpenMemo {
     this.#ttlMs = opts.ttlMs ?? OPEN_MEMO_MS
   }
 
-  get(key: string): Opened | undefined {
+  get(key: string): HeldOpening | undefined {
     this.#expire()
-    return this.#held.get(key)?.opened
+    return this.#held.get(key)?.held
   }
 
-  set(key: string, opened: Opened, bytes: number): void {
+  set(key: string, held: HeldOpening, bytes: number): void {
     if (bytes > this.#maxBytes || this.#held.has(key)) return
     this.#expire()
     // The oldest go first (a Map keeps insertion order).
@@ -38,7 +39,7 @@ export class OpenedContents implements OpenMemo {
       if (this.#bytes + bytes <= this.#maxBytes) break
       this.#drop(k, h)
     }
-    this.#held.set(key, { opened, bytes, at: this.#clock.now() })
+    this.#held.set(key, { held, bytes, at: this.#clock.now() })
     this.#bytes += bytes
   }
 
