@@ -100,7 +100,18 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
     const letter = ownLetter(deps, request, request.params.id)
     // Streamed (issue 5 §4): a circular's archive is never held whole; a failure before the first
     // byte is a problem answer, one after it cuts the body short of its Content-Length.
-    const plan = await planEvidenceArchive(deps.evidence, letter, deps.mailbox.evidenceSource(letter.id))
+    // Planning reads every message before the first byte (Content-Length): for a national circular
+    // (7,850 messages, issue 16 item 3) longer than the connection's idle timeout, which is there to
+    // cut off idle clients, not a client waiting for us. Suspended while planning, then restored.
+    const socket = request.raw.socket
+    const idle = socket.timeout
+    socket.setTimeout(0)
+    let plan
+    try {
+      plan = await planEvidenceArchive(deps.evidence, letter, deps.mailbox.evidenceSource(letter.id))
+    } finally {
+      if (idle !== undefined && !socket.destroyed) socket.setTimeout(idle)
+    }
     reply.header('content-disposition', `attachment; filename="evidence-${letter.id}.tar"`)
     reply.header('content-length', plan.size)
     return reply.type(EVIDENCE_MEDIA_TYPE).send(Readable.from(plan.chunks(), { objectMode: false }))

@@ -6,7 +6,7 @@ import { chainPem, contentKeyFile, evidenceForm } from '../../evidence/forms.js'
 import { tokenFacts } from '../../evidence/tst.js'
 import type { EvidenceDeps, NoticeEvidence } from './build.js'
 import { checkpointTimes, logMembers, type MessageLog } from './log-parts.js'
-import { crlParts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './parts.js'
+import { crlParts, directoryFile, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './parts.js'
 
 /** A notice's files (PROTOCOL.md §18.6): envelope, the signed notice and its chain, the receipt and
  *  its chain, for a notice we sent its content key, and like a message (§8.5) the time-stamps of both
@@ -51,7 +51,7 @@ export async function noticeParts(deps: EvidenceDeps, n: NoticeEvidence, shared:
     envelope: own.add(dir + form.envelopeFile, 'envelope', n.envelope),
     notice: own.add(dir + form.noticeFile, 'signed-notice', signed),
     noticeSigner: own.add(dir + 'notice-signer.pem', 'signer-chain', chainPem(chain)),
-    directory: shared.add(`directory/${sha256(directoryJws).slice(0, 16)}.jws`, 'directory', Buffer.from(directoryJws, 'utf8')),
+    directory: shared.add(directoryFile(directoryJws).path, 'directory', directoryFile(directoryJws).bytes),
     crls: crlParts(deps, shared, [noticeTime, receiptTime, ...checkpointTimes(log)]),
     noticeTime: noticeTime.toISOString(),
     noticeTimeProof: noticeToken ? 'time-stamp' : 'claimed',

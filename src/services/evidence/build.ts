@@ -14,7 +14,7 @@ import { chainPem, contentKeyFile, evidenceForm } from '../../evidence/forms.js'
 import { tokenFacts } from '../../evidence/tst.js'
 import type { NoticeType } from '../../domain/notices.js'
 import { auditorReadme } from '../../evidence/auditor-readme.js'
-import { crlParts, Parts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './parts.js'
+import { crlParts, directoryFile, Parts, receiptMembers, sha256, tokensByImprint, tsaChain, type PartSink } from './parts.js'
 import { noticeParts } from './build-notice.js'
 import { checkpointTimes, logMembers, type MessageLog } from './log-parts.js'
 
@@ -118,7 +118,8 @@ export async function messageParts(deps: EvidenceDeps, m: OutboxMessage, shared:
   const receiptTime = receiptToken ? tokenFacts(receiptToken).genTime : verified && new Date(verified.claims.receivedAt)
 
   const directoryJws = deps.directoryAt?.(letterTime) ?? deps.directoryJws()
-  const directory = shared.add(`directory/${sha256(directoryJws).slice(0, 16)}.jws`, 'directory', Buffer.from(directoryJws, 'utf8'))
+  const dirFile = directoryFile(directoryJws)
+  const directory = shared.add(dirFile.path, 'directory', dirFile.bytes)
   const log = await deps.logFor?.(m)
   const crls = crlParts(deps, shared, [letterTime, receiptTime, ...checkpointTimes(log)])
   const tsa = (token: Buffer) => tsaChain(shared, token)

@@ -10,6 +10,17 @@ import type { EvidenceDeps, StoredToken } from './build.js'
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 
+// The directory file of each message (PROTOCOL.md §8.5): a national federation's signed directory is
+// megabytes, and a circular's thousands of messages name the same one; it was converted and hashed
+// per message, twice per bundle (issue 16 item 3: most of a 7,850-message bundle's time).
+let lastDirectory: { jws: string; path: string; bytes: Buffer } | undefined
+
+/** The archive path and bytes of a signed directory, made once for consecutive messages citing it. */
+export function directoryFile(jws: string): { path: string; bytes: Buffer } {
+  if (lastDirectory?.jws !== jws) lastDirectory = { jws, path: `directory/${sha256(jws).slice(0, 16)}.jws`, bytes: Buffer.from(jws, 'utf8') }
+  return lastDirectory
+}
+
 /** Where messageParts() and noticeParts() put a bundle's files (stream.ts: digests only). */
 export interface PartSink {
   add(path: string, role: PartRole, data: Buffer): string
