@@ -13,7 +13,7 @@ import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import type { Logger } from '../log.js'
 import type { Routing } from '../crypto/profiles.js'
-import { parseSharedRef, withShared, SHARED_CONTENT_SUPPORT } from './shared-ref.js'
+import { parseSharedRef, SharedDigests, withShared, SHARED_CONTENT_SUPPORT } from './shared-ref.js'
 import { registerLogRoutes } from './log-routes.js'
 import type { LogProofs } from '../services/log/proofs.js'
 
@@ -71,11 +71,13 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
   // PROTOCOL.md §17.8: every answer of a node that resolves shared-content references says so.
   if (sharedContent) app.addHook('onSend', async (_request, reply) => { reply.header(SHARED_CONTENT_SUPPORT, '1') })
 
+  const digests = new SharedDigests()
   app.post('/federation/v1/messages', async (request, reply) => {
     if (!Buffer.isBuffer(request.body)) {
       throw new SarabanError('ERR_UNSUPPORTED_MEDIA_TYPE', `Send the envelope bytes with Content-Type ${ENVELOPE_MEDIA_TYPES[0]}.`, { field: 'Content-Type' })
     }
     let envelope: Buffer = request.body
+    let envelopeSha256: string | undefined
     const ref = parseSharedRef(request.headers, envelope.length)
     if (ref) {
       const limit = opts.receive.limits.maxEnvelopeBytes
@@ -88,10 +90,12 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
       if (!shared) {
         throw new SarabanError('ERR_SHARED_CONTENT_UNKNOWN', 'This node holds no shared content with that SHA-256 and length from a sender you speak for; send the whole envelope.', { field: 'Saraban-Shared-Sha256' })
       }
+      envelopeSha256 = digests.envelopeSha256(envelope, ref, shared)
       envelope = withShared(envelope, ref, shared)
     }
     const answer = await receiveEnvelope(opts.receive, {
       envelope,
+      ...(envelopeSha256 !== undefined ? { envelopeSha256 } : {}),
       ...(ref ? { shared: { start: ref.offset, end: ref.offset + ref.length, sha256: ref.sha256 } } : {}),
       contentType: String(request.headers['content-type'] ?? ''),
       peer: request.peer,

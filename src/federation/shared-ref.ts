@@ -3,6 +3,7 @@
 // send head ‖ tail with three headers naming the shared bytes, and the receiver puts them back in
 // place before any check of §4.2 runs. The envelope (and so the receipt, §6.2) is byte for byte the
 // same as if it had been sent whole.
+import { createHash, type Hash } from 'node:crypto'
 import { SarabanError } from '../errors.js'
 
 export const SHARED_HEADERS = {
@@ -45,6 +46,32 @@ export function parseSharedRef(h: Record<string, string | string[] | undefined>,
 /** The envelope: body[0, offset) ‖ shared ‖ body[offset, …). */
 export function withShared(body: Buffer, ref: SharedRef, shared: Buffer): Buffer {
   return Buffer.concat([body.subarray(0, ref.offset), shared, body.subarray(ref.offset)], body.length + shared.length)
+}
+
+/** The SHA-256 of each rebuilt envelope (§6.2, §17.8) without hashing its shared bytes again: the
+ *  parts of one circular share head ‖ shared (jose-v2's head is the same 15 bytes for all), so the
+ *  hash state after them is kept, per shared content and head, and finished with each tail, as the
+ *  sender computes its parts' digests (issue 16 item 3: a 1.4 MB SHA-256 pass per envelope). */
+export class SharedDigests {
+  readonly #states = new Map<string, Hash>()
+  readonly #max: number
+
+  constructor(max = 8) {
+    this.#max = max
+  }
+
+  /** Hex SHA-256 of body[0, offset) ‖ shared ‖ body[offset, end): the envelope withShared() makes. */
+  envelopeSha256(body: Buffer, ref: SharedRef, shared: Buffer): string {
+    const head = body.subarray(0, ref.offset)
+    const key = `${ref.sha256}:${ref.length}:${head.toString('base64')}`
+    let state = this.#states.get(key)
+    if (state === undefined) {
+      state = createHash('sha256').update(head).update(shared)
+      if (this.#states.size >= this.#max) this.#states.delete(this.#states.keys().next().value!)
+      this.#states.set(key, state)
+    }
+    return state.copy().update(body.subarray(ref.offset)).digest('hex')
+  }
 }
 
 /** The request headers of a reference. */

@@ -64,6 +64,8 @@ export interface Inbound {
   readonly routing?: Routing | undefined
   /** Where held shared bytes were put in place (PROTOCOL.md §17.8), with their verified SHA-256. */
   readonly shared?: EnvelopeContent | undefined
+  /** The envelope's SHA-256 when the caller computed it from the same bytes (federation/shared-ref.ts). */
+  readonly envelopeSha256?: string | undefined
 }
 
 // The stored text of a circular's letter, made once for all the hosted agencies it reaches (issue 16 item 3).

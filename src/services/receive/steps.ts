@@ -67,7 +67,8 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     if (s.envelope.length > d.limits.maxEnvelopeBytes) {
       throw new SarabanError('ERR_PAYLOAD_TOO_LARGE', `The envelope is ${s.envelope.length} bytes; this node accepts at most ${d.limits.maxEnvelopeBytes}.`)
     }
-    s.envelopeSha256 = createHash('sha256').update(s.envelope).digest('hex')
+    // A rebuilt envelope's digest comes from its shared part's kept hash state (§17.8, shared-ref.ts).
+    s.envelopeSha256 ??= createHash('sha256').update(s.envelope).digest('hex')
   }],
   ['profile', (s, d) => {
     s.profile = d.profiles.forEnvelope(s.contentType, s.envelope)
