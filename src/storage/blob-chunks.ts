@@ -16,15 +16,23 @@ export function isChunked(bytes: Buffer): boolean {
   return bytes.length > CHUNK_BYTES
 }
 
+/** Bytes read one chunk at a time, when asked (a delivery writes them to the socket as they come). */
+export interface ChunkedBytes {
+  readonly length: number
+  chunks(): Iterable<Buffer>
+}
+
 export class BlobChunks {
   readonly #insert: Database.Statement<[string, number, Buffer]>
   readonly #size: Database.Statement<[string], number | null>
   readonly #read: Database.Statement<[string], Buffer>
+  readonly #one: Database.Statement<[string, number], Buffer>
 
   constructor(db: Db) {
     this.#insert = db.sqlite.prepare('INSERT INTO blob_chunks (owner, seq, bytes) VALUES (?, ?, ?)')
     this.#size = db.sqlite.prepare<[string], number | null>('SELECT sum(length(bytes)) FROM blob_chunks WHERE owner = ?').pluck()
     this.#read = db.sqlite.prepare<[string], Buffer>('SELECT bytes FROM blob_chunks WHERE owner = ? ORDER BY seq').pluck()
+    this.#one = db.sqlite.prepare<[string, number], Buffer>('SELECT bytes FROM blob_chunks WHERE owner = ? AND seq = ?').pluck()
   }
 
   /** The value for the owner's bytes column: `bytes` itself when small, else an empty BLOB after its
@@ -40,6 +48,28 @@ export class BlobChunks {
   load(owner: ChunkOwner, column: Buffer): Buffer {
     if (column.length > 0) return column
     return this.#gather(owner) ?? column
+  }
+
+  /** As load(), but chunked bytes are not read yet: each chunk is read when the iteration reaches it
+   *  (one statement per chunk, so no cursor stays open between the socket's writes). Throws while
+   *  iterating when the chunks are gone or changed meanwhile (an emptied or deleted owner). */
+  lazy(owner: ChunkOwner, column: Buffer): Buffer | ChunkedBytes {
+    if (column.length > 0) return column
+    const length = this.#size.get(owner) ?? 0
+    if (length === 0) return column
+    const one = this.#one
+    return {
+      length,
+      * chunks() {
+        let at = 0
+        for (let seq = 0; at < length; seq++) {
+          const chunk = one.get(owner, seq)
+          if (chunk === undefined || at + chunk.length > length) throw new Error(`storage: the chunks of ${owner} changed while read`)
+          at += chunk.length
+          yield chunk
+        }
+      },
+    }
   }
 
   /** Length of the owner's bytes, given the length of its bytes column. */

@@ -6,7 +6,7 @@
 import type { Db } from './db.js'
 import { preparer, type FullRow } from './outbox-sql.js'
 import type { EnvelopeParts, NewOutboxMessage, OutboxMessage } from './outbox-types.js'
-import { BlobChunks, isChunked } from './blob-chunks.js'
+import { BlobChunks, isChunked, type ChunkedBytes } from './blob-chunks.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -73,6 +73,19 @@ export class OutboxEnvelopes {
   getEnvelopeParts(messageId: string): EnvelopeParts | undefined {
     const r = this.#s.parts.get(messageId)
     return r && { head: this.#chunks.load(`oe:${messageId}`, r.head), contentId: r.contentId, tail: r.tail ?? Buffer.alloc(0) }
+  }
+
+  /** As getEnvelopeParts(), with a head stored in chunks (over 1 MiB, migration 036) read only as it is
+   *  sent (issue 16 item 2: a delivery does not hold a large envelope in memory). */
+  getEnvelopePartsLazily(messageId: string): (Omit<EnvelopeParts, 'head'> & { head: Buffer | ChunkedBytes }) | undefined {
+    const r = this.#s.parts.get(messageId)
+    return r && { head: this.#chunks.lazy(`oe:${messageId}`, r.head), contentId: r.contentId, tail: r.tail ?? Buffer.alloc(0) }
+  }
+
+  /** As getContent(), bytes over 1 MiB read chunk by chunk when iterated (issue 16 item 2). */
+  getContentLazily(contentId: number): Buffer | ChunkedBytes | undefined {
+    const bytes = this.#s.content.get(contentId)
+    return bytes && this.#chunks.lazy(`oc:${contentId}`, bytes)
   }
 
   /** Shared content bytes (outbox_contents) by id. */

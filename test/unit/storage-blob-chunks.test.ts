@@ -47,10 +47,18 @@ t.test('outbox: a large envelope is stored in chunks and every reader gets its e
   t.ok(listed.find((x) => x.messageId === m.messageId)!.envelope.equals(big), 'messagesForLetter')
   t.ok(listed.find((x) => x.messageId === s.messageId)!.envelope.equals(small))
 
+  // What a delivery sends (issue 16 item 2): the same bytes, read chunk by chunk as they are written.
+  const lazy = outbox.getEnvelopePartsLazily(m.messageId)!.head
+  t.notOk(Buffer.isBuffer(lazy), 'a chunked head is not read up front')
+  t.equal(lazy.length, big.length)
+  t.ok(Buffer.concat([...(lazy as { chunks(): Iterable<Buffer> }).chunks()]).equals(big), 'read lazily, byte-exact')
+  t.ok((outbox.getEnvelopePartsLazily(s.messageId)!.head as Buffer).equals(small), 'a small head is a Buffer as before')
+
   // Classified destruction empties the outbox copy (storage/classified.ts): its chunks go with it.
   db.sqlite.prepare(`UPDATE outbox_envelopes SET bytes = x'' WHERE message_id = ?`).run(m.messageId)
   t.equal(count(db, 'SELECT count(*) FROM blob_chunks WHERE owner = ?', `oe:${m.messageId}`), 0)
   t.equal(outbox.getEnvelope(m.messageId)!.length, 0)
+  t.throws(() => [...(lazy as { chunks(): Iterable<Buffer> }).chunks()], /changed while read/, 'a read begun before then fails rather than send other bytes')
 })
 
 t.test('outbox: large shared content and staged envelopes; a rolled-back letter leaves no chunk', async (t) => {
@@ -63,6 +71,8 @@ t.test('outbox: large shared content and staged envelopes; a rolled-back letter 
   const contentId = ids.get('jose-v2')!
   t.equal(count(db, 'SELECT count(*) FROM blob_chunks WHERE owner = ?', `oc:${contentId}`), 3)
   t.ok(outbox.getContent(contentId)!.equals(shared))
+  const lazyContent = outbox.getContentLazily(contentId)!
+  t.ok(Buffer.concat([...(lazyContent as { chunks(): Iterable<Buffer> }).chunks()]).equals(shared), 'content read lazily, byte-exact')
   t.ok(outbox.getEnvelope(m.messageId)!.equals(Buffer.concat([head, shared])), 'head ‖ content')
 
   // Staged while sealing (migration 015), then dropped: the chunks go too.
