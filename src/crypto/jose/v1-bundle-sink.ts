@@ -18,17 +18,70 @@ function malformed(detail: string, field?: string): SarabanError {
   return new SarabanError('ERR_ENVELOPE_MALFORMED', detail, field === undefined ? {} : { field })
 }
 
+/** The attachment bytes after the signed letter, cut by the manifest's sizes as read, one SHA-256 each
+ *  (shared with cms-v1, whose bundle frames attachments the same way, PROTOCOL.md §12.3). */
+export class AttachmentHashes {
+  readonly #sizes: readonly number[]
+  readonly #hashes: Hash[]
+  #index = 0
+  #left = 0
+  #body = 0
+
+  constructor(sizes: readonly number[]) {
+    this.#sizes = sizes
+    this.#hashes = sizes.map(() => createHash('sha256'))
+    this.#next(0)
+  }
+
+  update(slice: Buffer): void {
+    this.#body += slice.length
+    let at = 0
+    while (at < slice.length && this.#index < this.#sizes.length) {
+      const n = Math.min(this.#left, slice.length - at)
+      this.#hashes[this.#index]!.update(slice.subarray(at, at + n))
+      this.#left -= n
+      at += n
+      if (this.#left === 0) this.#next(this.#index + 1)
+    }
+    // Bytes past the manifest's total are only counted: check() refuses them.
+  }
+
+  /** Moves to attachment i, past any of size 0. */
+  #next(i: number): void {
+    this.#index = i
+    while (this.#index < this.#sizes.length && this.#sizes[this.#index] === 0) this.#index++
+    this.#left = this.#sizes[this.#index] ?? 0
+  }
+
+  /** PROTOCOL.md §5.8 step 9 against the verified payload's manifest, as attachmentsOf() checks it. */
+  check(letter: unknown): void {
+    const manifest = manifestOf(letter)
+    const total = manifest.reduce((n, m) => n + m.size, 0)
+    if (total !== this.#body) throw malformed(`The bundle carries ${this.#body} attachment bytes; the signed manifest says ${total}.`, '/letter/attachments')
+    manifest.forEach((m, i) => {
+      // The same signed bytes framed the hashes: the verified sizes are the ones cut by.
+      if (this.#sizes[i] !== m.size || this.#hashes[i]!.digest('hex') !== m.sha256) {
+        throw new SarabanError('ERR_ATTACHMENT_DIGEST_MISMATCH', `Attachment ${i} does not match its SHA-256 in the signed manifest.`, { field: `/letter/attachments/${i}/sha256` })
+      }
+    })
+  }
+}
+
+/** Sizes of a payload's manifest as read (before its signature is checked); none when it does not read. */
+export function sizesAsRead(payload: Record<string, unknown> | undefined): number[] {
+  try {
+    return payload === undefined ? [] : manifestOf(manifestHolder(payload)).map((m) => m.size)
+  } catch {
+    return []
+  }
+}
+
 export class BundleSink {
   #head: Buffer[] = []
   #headBytes = 0
   #jws: Buffer | undefined
   #problem: unknown
-  /** Sizes of the attachments as read from the unverified payload, and a hash per attachment. */
-  #sizes: number[] = []
-  #hashes: Hash[] = []
-  #index = 0
-  #left = 0
-  #body = 0
+  #attachments = new AttachmentHashes([])
 
   /** Takes the next slice of plaintext; never throws. */
   readonly write = (slice: Buffer): void => {
@@ -52,45 +105,20 @@ export class BundleSink {
       if (nl < 0) return
       this.#jws = Buffer.concat(this.#head)
       this.#head = []
-      this.#frame(this.#jws)
+      this.#attachments = new AttachmentHashes(this.#frame(this.#jws))
       slice = slice.subarray(nl + 1)
     }
-    this.#body += slice.length
-    let at = 0
-    while (at < slice.length && this.#index < this.#sizes.length) {
-      const n = Math.min(this.#left, slice.length - at)
-      this.#hashes[this.#index]!.update(slice.subarray(at, at + n))
-      this.#left -= n
-      at += n
-      if (this.#left === 0) this.#next(this.#index + 1)
-    }
-    // Bytes past the manifest's total are only counted: checkAttachments() refuses them.
-  }
-
-  /** Moves to attachment i, past any of size 0. */
-  #next(i: number): void {
-    this.#index = i
-    while (this.#index < this.#sizes.length && this.#sizes[this.#index] === 0) this.#index++
-    this.#left = this.#sizes[this.#index] ?? 0
+    this.#attachments.update(slice)
   }
 
   /** The attachment sizes of the payload as read (its signature is checked later, on the same bytes).
    *  A payload that does not read leaves none: the checks after the tag then refuse it with the code
    *  open() gives (a bad signature first, and so on), never one of this framing's own. */
-  #frame(jws: Buffer): void {
+  #frame(jws: Buffer): number[] {
     const first = jws.indexOf(0x2e)
     const second = jws.indexOf(0x2e, first + 1)
     const raw = first < 0 || second < 0 ? undefined : decodeStrict(jws.subarray(first + 1, second))
-    const payload = raw === undefined ? undefined : parseJsonObject(raw)
-    let sizes: number[] = []
-    try {
-      if (payload !== undefined) sizes = manifestOf(manifestHolder(payload)).map((m) => m.size)
-    } catch {
-      sizes = []
-    }
-    this.#sizes = sizes
-    this.#hashes = this.#sizes.map(() => createHash('sha256'))
-    this.#next(0)
+    return sizesAsRead(raw === undefined ? undefined : parseJsonObject(raw))
   }
 
   /** After the tag verified: the signed letter (the JWS before the first LF), or the problem met. */
@@ -102,14 +130,6 @@ export class BundleSink {
 
   /** PROTOCOL.md §5.8 step 9 against the verified payload's manifest, as attachmentsOf() checks it. */
   checkAttachments(letter: unknown): void {
-    const manifest = manifestOf(letter)
-    const total = manifest.reduce((n, m) => n + m.size, 0)
-    if (total !== this.#body) throw malformed(`The bundle carries ${this.#body} attachment bytes; the signed manifest says ${total}.`, '/letter/attachments')
-    manifest.forEach((m, i) => {
-      // The same JWS bytes framed the hashes: the verified sizes are the ones cut by.
-      if (this.#sizes[i] !== m.size || this.#hashes[i]!.digest('hex') !== m.sha256) {
-        throw new SarabanError('ERR_ATTACHMENT_DIGEST_MISMATCH', `Attachment ${i} does not match its SHA-256 in the signed manifest.`, { field: `/letter/attachments/${i}/sha256` })
-      }
-    })
+    this.#attachments.check(letter)
   }
 }
