@@ -40,6 +40,7 @@ import type { Logger } from '../log.js'
 import type { Events } from '../services/events/index.js'
 import type { UploadLimits } from '../services/upload-limits.js'
 import type { LetterOrigin } from '../services/ecms/origin.js'
+import { readExactBody } from '../http/exact-body.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -119,8 +120,9 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
   // JSON bodies are parsed by json-body.ts, which keeps attachment base64 off the V8 heap; the
   // digest of the exact bytes is kept when an Idempotency-Key asks for comparison.
   app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const buf = body as Buffer
+  app.addContentTypeParser('application/json', (request, payload, done) => readExactBody(request, payload, (error, body) => {
+    if (error) return done(error, undefined)
+    const buf = body!
     if (request.headers['idempotency-key'] !== undefined) {
       request.rawBodySha256 = createHash('sha256').update(buf).digest('hex')
     }
@@ -133,7 +135,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance<any
       const err = Object.assign(new Error('invalid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' })
       done(err, undefined)
     }
-  })
+  }))
 
   await app.register(swagger, {
     // What @fastify/swagger needs to collect the routes (healthz names the scheme); describeApi() writes the rest.

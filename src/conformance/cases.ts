@@ -3,7 +3,6 @@
 // names `profiles` runs once per profile the target lists in the directory (and the kit can seal).
 // Each case asserts the exact status and code that PROTOCOL.md §9 gives.
 import { randomBytes, randomUUID } from 'node:crypto'
-import { checkReceipt } from '../services/receipt-check.js'
 import { CaseFailure, check, expectProblem, expectStatus, skip } from './expect.js'
 import { sha256Hex, type Answer, type Sealed, type Session } from './session.js'
 import { TAMPER } from './tamper.js'
@@ -12,6 +11,8 @@ import { peerSpeaksFor, type Delivery } from './listen.js'
 import { SERVER_CERT_CHECKS, serverHello } from './server-cert.js'
 import { RECEIPT_CASES } from './receipt-cases.js'
 import { sendLetterVia } from './target-api.js'
+import { deliver, essence, expectReceipt } from './delivered.js'
+import { LOG_CASES } from './log-cases.js'
 
 export interface ConformanceCase {
   readonly id: string
@@ -26,34 +27,6 @@ export interface ConformanceCase {
 
 const ALL = 'all' as const
 const MANY = ['jose-v2', 'cms-v1'] as const // profiles that sign once for many (§17.1)
-
-/** PROTOCOL.md §4.2 check 1 media type's essence (RFC 9110 §8.3.1). */
-const essence = (ct: string) => (ct.split(';', 1)[0] ?? '').trim().toLowerCase()
-
-/** PROTOCOL.md §6.3: a 201/200 answer carries a receipt of the profile's media type that verifies. */
-async function expectReceipt(k: Session, s: Sealed, a: Answer): Promise<void> {
-  check(essence(a.contentType) === s.profile.receiptMediaType, `the receipt's media type is ${s.profile.receiptMediaType} (§4.1)`, { got: a.contentType })
-  const r = await checkReceipt(a.body, { messageId: s.messageId, from: s.from, to: s.to, envelopeSha256: s.sha256 }, {
-    profile: s.profile, anchors: k.creds.anchors, directory: k.creds.directory, notAfter: Date.now() + 5 * 60_000,
-  })
-  if (!r.ok) throw new CaseFailure(`the receipt does not verify (§6.3): ${r.reason}`, { code: r.code })
-}
-
-// Letters delivered by this session, per profile: replays, conflicts and notices build on one.
-const delivered = new WeakMap<Session, Map<string, { sealed: Sealed; answer: Answer }>>()
-
-async function deliver(k: Session, profile: string): Promise<{ sealed: Sealed; answer: Answer }> {
-  let m = delivered.get(k)
-  if (m === undefined) delivered.set(k, (m = new Map()))
-  const held = m.get(profile)
-  if (held !== undefined) return held
-  const sealed = await k.seal(profile)
-  const answer = await k.send(sealed)
-  expectStatus(answer, 201, 'a valid letter is accepted')
-  await expectReceipt(k, sealed, answer)
-  m.set(profile, { sealed, answer })
-  return { sealed, answer }
-}
 
 const askedFor = new WeakSet<Session>()
 
@@ -276,6 +249,9 @@ export const CASES: readonly ConformanceCase[] = [
       const { sealed } = await deliver(k, p)
       expectProblem(await k.send(await k.seal(p, { notice: notice('withdrawn', sealed) })), 422, 'ERR_NOTICE_INVALID') // no reason
     } },
+
+  // §20.5, §20.6 The target's transparency log, as a witness reads it (log-cases.ts)
+  ...LOG_CASES,
 
   // The target as a sender (--listen): the kit answers the first attempt 503 ERR_BUSY, then a receipt
   { id: 'C-3.1-01', section: '§3.1', title: 'the target connects with TLS 1.3 and a client certificate the directory lists for it', answer: 'observed (--listen)',

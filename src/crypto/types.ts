@@ -195,6 +195,10 @@ export interface EnvelopeProfile {
    *  (PROTOCOL.md §4.2 check 11 before check 12, in every profile); jose binds its own srb_* members,
    *  which peek() already compared with the routing headers. */
   open(envelope: Buffer, decryptKey: PrivateKeyRef, routing?: Routing, memo?: OpenMemo): Promise<Opened>
+  /** Optional (issue 16 item 2): as open(), but the attachments are hashed against the signed manifest
+   *  as they are decrypted and not kept, so `attachments` is empty; for a receiver that stores the
+   *  envelope and needs no attachment bytes. Nothing is learned from the plaintext unless the tag verified. */
+  openHashed?(envelope: Buffer, decryptKey: PrivateKeyRef, routing?: Routing): Promise<Opened>
   /** As open(), with the content encryption key from Sealed.contentKey instead of the recipient's key. */
   openWithContentKey(envelope: Buffer, contentKey: Buffer, memo?: OpenMemo): Promise<Opened>
   signReceipt(claims: ReceiptClaims, signer: SignerIdentity): Promise<Buffer>

@@ -7,7 +7,8 @@ import { answerLogRequest, type LogProofs } from '../services/log/proofs.js'
 import { CHECKPOINT_MEDIA_TYPE } from '../services/log/checkpoints.js'
 
 export function registerLogRoutes(app: FastifyInstance<any, any, any, any>, proofs: LogProofs, hosts: (agency: string) => boolean): void {
-  const paths = ['checkpoint', 'proof/inclusion', 'proof/consistency', 'entries'] as const
+  // proof/inclusions: many inclusion proofs in one request (the sender's gathered proofs, §20.7); federation only.
+  const paths = ['checkpoint', 'proof/inclusion', 'proof/inclusions', 'proof/consistency', 'entries'] as const
   for (const p of paths) {
     app.get<{ Params: { agency: string }; Querystring: Record<string, unknown> }>(`/federation/v1/log/:agency/${p}`, async (request, reply) => {
       const agency = request.params.agency

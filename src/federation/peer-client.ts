@@ -27,6 +27,20 @@ export interface PeerResponse {
   readonly retryAfter?: string
 }
 
+/** A piece of a request body read chunk by chunk as it is written (a stored envelope over 1 MiB,
+ *  issue 16 item 2), so that a delivery does not hold the whole envelope. */
+export interface ChunkedPiece {
+  readonly length: number
+  chunks(): Iterable<Buffer>
+}
+
+function* bodyOf(pieces: ReadonlyArray<Buffer | ChunkedPiece>): Iterable<Buffer> {
+  for (const p of pieces) {
+    if (Buffer.isBuffer(p)) yield p
+    else yield* p.chunks()
+  }
+}
+
 /** The RFC 9457 problem a peer answered with, if its answer is one (PROTOCOL.md §9). */
 export function problemOf(res: PeerResponse): { code?: string; detail?: string; title?: string } | undefined {
   if (!res.contentType.startsWith('application/problem+json')) return undefined
@@ -81,7 +95,7 @@ export class PeerClient {
    *  piece by piece with its Content-Length: the shared bytes are never copied per recipient.
    *  With `ref`, the pieces are the envelope without the shared bytes, which the peer already holds
    *  (PROTOCOL.md §17.8). */
-  async post(endpoint: string, path: string, mediaType: string, envelope: Buffer | readonly Buffer[], routing?: Routing, ref?: SharedRef): Promise<PeerResponse> {
+  async post(endpoint: string, path: string, mediaType: string, envelope: Buffer | ReadonlyArray<Buffer | ChunkedPiece>, routing?: Routing, ref?: SharedRef): Promise<PeerResponse> {
     const url = new URL(path, endpoint.endsWith('/') ? endpoint : endpoint + '/')
     const pieces = Buffer.isBuffer(envelope) ? [envelope] : envelope.filter((b) => b.length > 0)
     const length = pieces.reduce((n, b) => n + b.length, 0)
@@ -97,7 +111,8 @@ export class PeerClient {
       },
       // one piece: undici writes the Buffer as is; several: an iterable (undici accepts one at run
       // time, its types do not say so), written in order under the Content-Length above
-      body: pieces.length === 1 ? pieces[0]! : (pieces as unknown as Uint8Array),
+      // (a chunked piece is read as it is written: issue 16 item 2)
+      body: pieces.length === 1 && Buffer.isBuffer(pieces[0]) ? pieces[0] : (bodyOf(pieces) as unknown as Uint8Array),
     })
     const body = await readBounded(res.body, this.#opts.maxReceiptBytes ?? 1024 * 1024)
     const retryAfter = res.headers['retry-after']

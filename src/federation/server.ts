@@ -8,6 +8,7 @@ import { notFoundHandler, problemHandler } from '../http/problem.js'
 import { closeAfterAnswer, fastifyConnectionOptions, limitConnections, nodeServerOptions } from '../http/listener.js'
 import type { ConnectionLimits, LargeBodyLimits } from '../config/types.js'
 import { registerLargeBodyGate } from './large-bodies.js'
+import { readExactBody } from '../http/exact-body.js'
 import { receiveEnvelope, type ReceiveDeps } from '../services/receive/index.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
@@ -54,7 +55,8 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
   app.setErrorHandler(problemHandler)
   app.setNotFoundHandler(notFoundHandler)
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser([...ENVELOPE_MEDIA_TYPES], { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+  // Issue 16 item 2: read into one buffer of the declared length, not a chunk list plus its concatenation.
+  app.addContentTypeParser([...ENVELOPE_MEDIA_TYPES], (request, payload, done) => readExactBody(request, payload, done))
   await app.register(mtlsPeer, { anchors: opts.anchors, directory: opts.directory, now: () => opts.receive.clock.now() })
   registerLargeBodyGate(app, opts.largeBodies)
   // PROTOCOL.md §3.2: a client that is not identified gets its refusal and nothing more: the

@@ -4,7 +4,7 @@
 import { SarabanError, type ErrorCode } from '../errors.js'
 import type { OutboxMessageMeta } from '../storage/outbox.js'
 import type { Directory } from '../pki/directory.js'
-import { problemOf, type PeerResponse } from '../federation/peer-client.js'
+import { problemOf, type ChunkedPiece, type PeerResponse } from '../federation/peer-client.js'
 import { retryAfterMs, scopeOfStatus } from '../domain/circuit.js'
 import { checkReceipt } from './receipt-check.js'
 import type { ReceiptClaims } from '../crypto/profiles.js'
@@ -37,10 +37,13 @@ export async function attemptDelivery(d: DeliveryDeps, refs: SharedRefs, msg: Ou
   const inactive = notActive(d, msg.recipientAgency)
   if (inactive) return inactive
   const profile = d.profiles.get(msg.profile)
+  const routing = { messageId: msg.messageId, from: msg.senderAgency, to: msg.recipientAgency }
   const envelope = envelopeOf(d, msg.messageId)
   if (!envelope) return { kind: 'fail', code: 'ERR_INTERNAL', detail: `the stored envelope of ${msg.messageId} is missing` }
-  const routing = { messageId: msg.messageId, from: msg.senderAgency, to: msg.recipientAgency }
-  const res = await postEnvelope({ peers: d.peers, refs }, { endpoint, path: FEDERATION_PATH, mediaType: profile.mediaType, routing }, envelope)
+  const res = 'chunked' in envelope
+    // A head over 1 MiB (issue 16 item 2) is an envelope of its own: posted whole, read while it is written.
+    ? await d.peers.post(endpoint, FEDERATION_PATH, profile.mediaType, envelope.chunked, routing)
+    : await postEnvelope({ peers: d.peers, refs }, { endpoint, path: FEDERATION_PATH, mediaType: profile.mediaType, routing }, envelope)
   if (res.status === 200 || res.status === 201) {
     // PROTOCOL.md §4.1: the receipt comes with the receipt's media type of the profile.
     const mediaType = res.contentType.split(';')[0]!.trim().toLowerCase()
@@ -80,15 +83,24 @@ function notActive(d: DeliveryDeps, agency: string): Exclude<Outcome, { kind: 'd
 }
 
 /** The envelope as its pieces head, shared, tail (PROTOCOL.md §17), from the cache or the store;
- *  the shared content is read once and cached for the other recipients. */
-function envelopeOf(d: DeliveryDeps, messageId: string): EnvelopePieces | undefined {
-  const parts = d.envelopes.getParts(messageId) ?? d.outbox.getEnvelopeParts(messageId)
+ *  the shared content is read once and cached for the other recipients. Issue 16 item 2: bytes the
+ *  store keeps in chunks (over 1 MiB) that are not shared with other recipients (a head, or a whole
+ *  envelope staged while sealing, migration 015) are read from storage while they are sent. */
+function envelopeOf(d: DeliveryDeps, messageId: string): EnvelopePieces | { chunked: Array<Buffer | ChunkedPiece> } | undefined {
+  const parts = d.envelopes.getParts(messageId) ?? d.outbox.getEnvelopePartsLazily(messageId)
   if (!parts) return undefined
+  if (!Buffer.isBuffer(parts.head)) {
+    const shared = parts.contentId === null ? EMPTY : d.outbox.getContent(parts.contentId)
+    return shared && { chunked: [parts.head, shared, parts.tail] }
+  }
   if (parts.contentId === null) return { head: parts.head, shared: EMPTY, tail: parts.tail }
   let shared = d.envelopes.getContent(parts.contentId)
   if (!shared) {
-    shared = d.outbox.getContent(parts.contentId)
-    if (!shared) return undefined
+    const own = parts.head.length === 0 && parts.tail.length === 0
+    const stored = own ? d.outbox.getContentLazily(parts.contentId) : d.outbox.getContent(parts.contentId)
+    if (!stored) return undefined
+    if (!Buffer.isBuffer(stored)) return { chunked: [stored] }
+    shared = stored
     d.envelopes.putContent(parts.contentId, shared)
   }
   return { head: parts.head, shared, tail: parts.tail }

@@ -8,6 +8,9 @@ import type Database from 'better-sqlite3'
 import type { Db } from './db.js'
 import { newestFirst } from './page.js'
 import { SarabanError } from '../errors.js'
+import { BlobChunks, isChunked } from './blob-chunks.js'
+
+const EMPTY = Buffer.alloc(0)
 
 export interface InboxAttachmentMeta {
   id: string
@@ -136,10 +139,13 @@ export class InboxStore {
   /** Shared contents read and verified lately (PROTOCOL.md §17.8), bounded by their total size. */
   readonly #recent = new RecentBytes(64 * 1024 * 1024)
   readonly #s
+  // Envelopes and contents over 1 MiB are stored in chunks (migration 036, issue 16 item 2).
+  readonly #chunks: BlobChunks
   readonly #insert: Database.Transaction<(m: NewInboxMessage, a: readonly InboxAttachmentMeta[]) => InsertResult>
 
   constructor(db: Db) {
     const p = <R>(sql: string): Stmt<R> => db.sqlite.prepare<unknown[], R>(sql)
+    this.#chunks = new BlobChunks(db)
     this.#s = {
       insertMessage: p(`INSERT INTO inbox_messages (message_id, recipient_agency, sender_agency, profile, envelope_sha256,
         letter_json, signer_json, received_at, receipt, sender_letter_id)
@@ -228,8 +234,10 @@ export class InboxStore {
    *  digest our receipt signed (a hash, ~1 ms per MB: cheap next to reading it), so a damaged shared
    *  content is an error here, never other bytes; ERR_INTERNAL if it does not match. */
   getEnvelope(messageId: string): Buffer | undefined {
-    const r = this.#s.envelope.get(messageId)
-    if (r === undefined) return undefined
+    const row = this.#s.envelope.get(messageId)
+    if (row === undefined) return undefined
+    // Issue 16 item 2, migration 036: bytes over 1 MiB are stored in chunks.
+    const r = { ...row, head: this.#chunks.load(`ie:${messageId}`, row.head), content: row.content && this.#chunks.load(`ic:${row.contentSha256!}`, row.content) }
     if (r.contentSha256 === null && r.tail === null) return r.head // stored whole (and every row before migration 012)
     if (r.contentSha256 !== null && r.content === null) throw corrupt(messageId, 'lacks its shared content')
     const envelope = Buffer.concat([r.head, r.content ?? Buffer.alloc(0), r.tail ?? Buffer.alloc(0)])
@@ -241,11 +249,13 @@ export class InboxStore {
    *  sender is one of `senders`; undefined otherwise, and when the stored bytes no longer hash to
    *  their key (a damaged file: the sender then sends the whole envelope, nothing is built on it). */
   contentFrom(sha256: string, length: number, senders: Iterable<string>): Buffer | undefined {
-    if (this.#s.contentHeld.get({ sha256, senders: JSON.stringify([...senders]) }) !== length) return undefined
+    const held = this.#s.contentHeld.get({ sha256, senders: JSON.stringify([...senders]) })
+    if (held === undefined || this.#chunks.length(`ic:${sha256}`, held) !== length) return undefined
     // The parts of one circular come one after another: the bytes are read and verified once.
     const known = this.#recent.get(sha256)
     if (known !== undefined) return known
-    const bytes = this.#s.content.get(sha256)
+    const column = this.#s.content.get(sha256)
+    const bytes = column && this.#chunks.load(`ic:${sha256}`, column)
     if (bytes === undefined || createHash('sha256').update(bytes).digest('hex') !== sha256) return undefined
     this.#recent.put(sha256, bytes)
     return bytes
@@ -267,7 +277,7 @@ export class InboxStore {
   #storeEnvelope(messageId: string, envelope: Buffer, content: EnvelopeContent | undefined): void {
     const s = this.#s
     if (content === undefined) {
-      s.insertEnvelope.run(messageId, envelope)
+      s.insertEnvelope.run(messageId, this.#chunks.store(`ie:${messageId}`, envelope))
       return
     }
     if (content.start < 0 || content.start > content.end || content.end > envelope.length) {
@@ -275,11 +285,13 @@ export class InboxStore {
     }
     const shared = envelope.subarray(content.start, content.end)
     // A row under this digest with another length is not these bytes (a damaged file): never refer to it.
-    if (s.insertContent.run(content.sha256, shared).changes === 0 && s.contentLength.get(content.sha256) !== shared.length) {
-      s.insertEnvelope.run(messageId, envelope)
+    const owner = `ic:${content.sha256}` as const
+    if (s.insertContent.run(content.sha256, isChunked(shared) ? EMPTY : shared).changes === 1) this.#chunks.store(owner, shared)
+    else if (this.#chunks.length(owner, s.contentLength.get(content.sha256) ?? 0) !== shared.length) {
+      s.insertEnvelope.run(messageId, this.#chunks.store(`ie:${messageId}`, envelope))
       return
     }
-    s.insertParts.run(messageId, envelope.subarray(0, content.start), content.sha256, envelope.subarray(content.end))
+    s.insertParts.run(messageId, this.#chunks.store(`ie:${messageId}`, envelope.subarray(0, content.start)), content.sha256, envelope.subarray(content.end))
   }
 
   #withAttachments(rows: Row[]): InboxMessage[] {

@@ -4,7 +4,7 @@
 // Every row has `agency` (whose log; NULL = every hosted agency's) and `at` (ms since the epoch).
 import type Database from 'better-sqlite3'
 
-export type LogRow = { readonly agency: string | null; readonly at: number } & Readonly<Record<string, string | number | null>>
+export type LogRow = { readonly agency: string | null; readonly at: number } & Readonly<Record<string, string | number | Buffer | null>>
 
 interface Source {
   /** SELECT … FROM … (no WHERE). */
@@ -20,7 +20,7 @@ interface Source {
 export const SOURCES = {
   'outbox-message': {
     select: `SELECT m.message_id AS mid, m.letter_id AS letter, l.sender_agency AS agency, m.recipient_agency AS "to", m.profile,
-      m.envelope_sha256 AS envelopeSha256, l.kind, m.created_at AS at, l.letter_json AS letterJson
+      m.envelope_sha256 AS envelopeSha256, l.kind, m.created_at AS at, CAST(l.letter_json AS BLOB) AS letterJson
       FROM outbox_messages m JOIN letters l ON l.id = m.letter_id`,
     where: '',
     key: 'm.message_id = ?',
@@ -35,7 +35,7 @@ export const SOURCES = {
   },
   'inbox-message': {
     select: `SELECT message_id AS mid, sender_agency AS "from", recipient_agency AS "to", recipient_agency AS agency, profile,
-      envelope_sha256 AS envelopeSha256, received_at AS at, letter_json AS record, receipt FROM inbox_messages`,
+      envelope_sha256 AS envelopeSha256, received_at AS at FROM inbox_messages`,
     where: '',
     key: 'message_id = ?',
     order: 'rowid',
@@ -43,28 +43,28 @@ export const SOURCES = {
   // The same rows once their receipt is stored (PROTOCOL.md §20.5; migration 019's triggers).
   'inbox-receipt': {
     select: `SELECT message_id AS mid, sender_agency AS "from", recipient_agency AS "to", recipient_agency AS agency, profile,
-      envelope_sha256 AS envelopeSha256, received_at AS at, letter_json AS record, receipt FROM inbox_messages`,
+      envelope_sha256 AS envelopeSha256, received_at AS at, CAST(letter_json AS BLOB) AS record, receipt FROM inbox_messages`,
     where: `receipt <> ''`,
     key: 'message_id = ?',
     order: 'rowid',
   },
   'notice-in': {
     select: `SELECT message_id AS mid, from_agency AS "from", to_agency AS "to", to_agency AS agency, profile, envelope_sha256 AS envelopeSha256,
-      created_at AS at, type AS notice, refers_to AS about, notice_json AS record, receipt FROM notices`,
+      created_at AS at, type AS notice, refers_to AS about FROM notices`,
     where: `direction = 'in'`,
     key: 'message_id = ?',
     order: 'rowid',
   },
   // The same rows once their receipt is stored (PROTOCOL.md §20.5; migration 024's triggers).
   'notice-receipt': {
-    select: `SELECT message_id AS mid, to_agency AS agency, created_at AS at, notice_json AS record, receipt FROM notices`,
+    select: `SELECT message_id AS mid, to_agency AS agency, created_at AS at, CAST(notice_json AS BLOB) AS record, receipt FROM notices`,
     where: `direction = 'in' AND receipt <> ''`,
     key: 'message_id = ?',
     order: 'rowid',
   },
   'notice-out': {
     select: `SELECT message_id AS mid, from_agency AS agency, to_agency AS "to", created_at AS at, type AS notice, refers_to AS about,
-      notice_json AS record FROM notices`,
+      CAST(notice_json AS BLOB) AS record FROM notices`,
     where: `direction = 'out'`,
     key: 'message_id = ?',
     order: 'rowid',

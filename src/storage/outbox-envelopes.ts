@@ -6,12 +6,18 @@
 import type { Db } from './db.js'
 import { preparer, type FullRow } from './outbox-sql.js'
 import type { EnvelopeParts, NewOutboxMessage, OutboxMessage } from './outbox-types.js'
+import { BlobChunks, isChunked, type ChunkedBytes } from './blob-chunks.js'
+
+const EMPTY = Buffer.alloc(0)
 
 export class OutboxEnvelopes {
   readonly #s
+  // Envelopes and contents over 1 MiB are stored in chunks (migration 036, issue 16 item 2).
+  readonly #chunks: BlobChunks
 
   constructor(db: Db) {
     const p = preparer(db)
+    this.#chunks = new BlobChunks(db)
     this.#s = {
       insertEnvelope: p('INSERT INTO outbox_envelopes (message_id, content_key, bytes, content_id, tail) VALUES (?, ?, ?, ?, ?)'),
       insertContent: p('INSERT INTO outbox_contents (letter_id, profile, bytes) VALUES (?, ?, ?)'),
@@ -28,12 +34,14 @@ export class OutboxEnvelopes {
 
   /** Stores shared content bytes of a letter; returns their outbox_contents id. Sync; inside insertLetter()'s transaction. */
   insertContent(letterId: string, profile: string, bytes: Buffer): number {
-    return Number(this.#s.insertContent.run(letterId, profile, bytes).lastInsertRowid)
+    const id = Number(this.#s.insertContent.run(letterId, profile, isChunked(bytes) ? EMPTY : bytes).lastInsertRowid)
+    this.#chunks.store(`oc:${id}`, bytes)
+    return id
   }
 
   /** Stores a message's envelope (head, content id, tail). Sync; inside insertLetter()'s transaction. */
   insertEnvelope(m: NewOutboxMessage, contentId: number | null): void {
-    this.#s.insertEnvelope.run(m.messageId, m.contentKey, m.envelope, contentId, m.tail && m.tail.length > 0 ? m.tail : null)
+    this.#s.insertEnvelope.run(m.messageId, m.contentKey, this.#chunks.store(`oe:${m.messageId}`, m.envelope), contentId, m.tail && m.tail.length > 0 ? m.tail : null)
   }
 
   /** How many envelopes stageEnvelope() stored for this letter and no startup dropped. */
@@ -43,7 +51,9 @@ export class OutboxEnvelopes {
 
   /** See OutboxStore.stageEnvelope. */
   stageEnvelope(letterId: string, profile: string, bytes: Buffer): number {
-    return Number(this.#s.stage.run(profile, bytes, letterId).lastInsertRowid)
+    const id = Number(this.#s.stage.run(profile, isChunked(bytes) ? EMPTY : bytes, letterId).lastInsertRowid)
+    this.#chunks.store(`oc:${id}`, bytes)
+    return id
   }
 
   /** See OutboxStore.dropSealing. */
@@ -62,18 +72,33 @@ export class OutboxEnvelopes {
   /** The stored envelope as head ‖ content ‖ tail, without reading the shared content. */
   getEnvelopeParts(messageId: string): EnvelopeParts | undefined {
     const r = this.#s.parts.get(messageId)
-    return r && { head: r.head, contentId: r.contentId, tail: r.tail ?? Buffer.alloc(0) }
+    return r && { head: this.#chunks.load(`oe:${messageId}`, r.head), contentId: r.contentId, tail: r.tail ?? Buffer.alloc(0) }
+  }
+
+  /** As getEnvelopeParts(), with a head stored in chunks (over 1 MiB, migration 036) read only as it is
+   *  sent (issue 16 item 2: a delivery does not hold a large envelope in memory). */
+  getEnvelopePartsLazily(messageId: string): (Omit<EnvelopeParts, 'head'> & { head: Buffer | ChunkedBytes }) | undefined {
+    const r = this.#s.parts.get(messageId)
+    return r && { head: this.#chunks.lazy(`oe:${messageId}`, r.head), contentId: r.contentId, tail: r.tail ?? Buffer.alloc(0) }
+  }
+
+  /** As getContent(), bytes over 1 MiB read chunk by chunk when iterated (issue 16 item 2). */
+  getContentLazily(contentId: number): Buffer | ChunkedBytes | undefined {
+    const bytes = this.#s.content.get(contentId)
+    return bytes && this.#chunks.lazy(`oc:${contentId}`, bytes)
   }
 
   /** Shared content bytes (outbox_contents) by id. */
   getContent(contentId: number): Buffer | undefined {
-    return this.#s.content.get(contentId)
+    const bytes = this.#s.content.get(contentId)
+    return bytes && this.#chunks.load(`oc:${contentId}`, bytes)
   }
 
   /** A FULL row as an OutboxMessage: head ‖ content ‖ tail as one Buffer; `contents` reads each
    *  shared content once per call (the caller's map, one per listing). */
   join(r: FullRow, contents: Map<number, Buffer>): OutboxMessage {
     const { tail, contentId, ...m } = r
+    m.envelope = this.#chunks.load(`oe:${m.messageId}`, m.envelope)
     if (contentId === null && tail === null) return m
     let content = contentId === null ? undefined : contents.get(contentId)
     if (contentId !== null && content === undefined) contents.set(contentId, (content = this.getContent(contentId) ?? Buffer.alloc(0)))

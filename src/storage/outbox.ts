@@ -175,6 +175,16 @@ export class OutboxStore {
     return this.#envelopes.getEnvelopeParts(messageId)
   }
 
+  /** As getEnvelopeParts(), a head over 1 MiB read chunk by chunk while it is sent (issue 16 item 2). */
+  getEnvelopePartsLazily(messageId: string): ReturnType<OutboxEnvelopes['getEnvelopePartsLazily']> {
+    return this.#envelopes.getEnvelopePartsLazily(messageId)
+  }
+
+  /** As getContent(), bytes over 1 MiB read chunk by chunk while they are sent (issue 16 item 2). */
+  getContentLazily(contentId: number): ReturnType<OutboxEnvelopes['getContentLazily']> {
+    return this.#envelopes.getContentLazily(contentId)
+  }
+
   /** Shared content bytes (outbox_contents) by id. */
   getContent(contentId: number): Buffer | undefined {
     return this.#envelopes.getContent(contentId)

@@ -1,6 +1,7 @@
 // The recipients' inclusion proofs of our delivered envelopes (PROTOCOL.md §20.7, migration 019):
 // queued in the write that marks the message delivered (enqueue() is synchronous: call it inside
 // Db.write), fetched and checked later by services/evidence/received-proofs.ts, read by evidence.
+import { createHash } from 'node:crypto'
 import type Database from 'better-sqlite3'
 import type { Db } from './db.js'
 
@@ -21,7 +22,9 @@ export interface ReceivedProofRow extends ReceivedProofKey {
 }
 
 type Raw = Omit<ReceivedProofRow, 'proof'> & { proof: Buffer | null }
-const COLS = 'message_id AS messageId, agency, idx AS "index", size, entry, checkpoint, proof, attempts, last_error AS lastError'
+// The checkpoint text is kept once per checkpoint (migration 038); rows from before keep their own.
+const COLS = `message_id AS messageId, agency, idx AS "index", size, entry,
+  coalesce((SELECT c.jws FROM log_received_checkpoints c WHERE c.id = checkpoint_id), checkpoint) AS checkpoint, proof, attempts, last_error AS lastError`
 const split = (b: Buffer | null): Buffer[] | undefined => {
   if (b === null) return undefined
   const out: Buffer[] = []
@@ -36,8 +39,10 @@ export class ReceivedProofStore {
   constructor(db: Db) {
     const p = <R>(sql: string): Database.Statement<unknown[], R> => db.sqlite.prepare<unknown[], R>(sql)
     this.#s = {
-      insert: p(`INSERT INTO log_received_proofs (message_id, agency, idx, size, entry, checkpoint, next_attempt_at)
-        VALUES (@messageId, @agency, @index, @size, @entry, @checkpoint, @now) ON CONFLICT DO NOTHING`),
+      keepCheckpoint: p('INSERT INTO log_received_checkpoints (sha256, jws) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING'),
+      checkpointId: p<number>('SELECT id FROM log_received_checkpoints WHERE sha256 = ?').pluck(),
+      insert: p(`INSERT INTO log_received_proofs (message_id, agency, idx, size, entry, checkpoint, checkpoint_id, next_attempt_at)
+        VALUES (@messageId, @agency, @index, @size, @entry, '', @checkpointId, @now) ON CONFLICT DO NOTHING`),
       get: p<Raw>(`SELECT ${COLS} FROM log_received_proofs WHERE message_id = ?`),
       due: p<Raw>(`SELECT ${COLS} FROM log_received_proofs INDEXED BY log_received_proofs_due
         WHERE proof IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`),
@@ -49,7 +54,10 @@ export class ReceivedProofStore {
 
   /** Queues the fetch (idempotent per message). Synchronous: call inside a Db.write fn. */
   enqueue(k: ReceivedProofKey, now: number): void {
-    this.#s.insert.run({ ...k, now })
+    const sha256 = createHash('sha256').update(k.checkpoint).digest()
+    this.#s.keepCheckpoint.run(sha256, k.checkpoint)
+    const checkpointId = this.#s.checkpointId.get(sha256)!
+    this.#s.insert.run({ messageId: k.messageId, agency: k.agency, index: k.index, size: k.size, entry: k.entry, checkpointId, now })
   }
 
   get(messageId: string): ReceivedProofRow | undefined {

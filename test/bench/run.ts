@@ -43,6 +43,12 @@ const TO = values.to!
 
 const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
 const mb = (kb: number) => (kb / 1024).toFixed(0) + ' MB'
+/** CPU seconds (user + system) a process has used: /proc/PID/stat fields 14 and 15, in clock ticks (100/s on Linux). */
+const cpuSeconds = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
+}
 
 async function main() {
   if (values.case === 'crash') {
@@ -84,10 +90,12 @@ async function lettersCase() {
 end to end: ${withLog.rate.toFixed(0)} letters/s with the log, ${withoutLog.rate.toFixed(0)} without`)
   console.log(`ratio end-to-end / crypto-only ceiling (with the log): ${((withLog.rate / ceiling.perSecond) * 100).toFixed(0)} %  (targets: ≥ 400 letters/s, ≥ 70 %)`)
   console.log(`ratio with / without the log: ${((withLog.rate / withoutLog.rate) * 100).toFixed(0)} %  (target: ≥ 90 %, issue 14 §6)`)
+  const cpuSum = (r: { cpu: number[] }) => r.cpu[0]! + r.cpu[1]!
+  console.log(`CPU per letter, sender + receiver: ${cpuSum(withLog).toFixed(2)} ms with the log, ${cpuSum(withoutLog).toFixed(2)} ms without (ratio without / with: ${((cpuSum(withoutLog) / cpuSum(withLog)) * 100).toFixed(0)} %; the sender alone: ${((withoutLog.cpu[0]! / withLog.cpu[0]!) * 100).toFixed(0)} %)`)
 }
 
 /** One end-to-end run between two fresh node processes; `extra` merges into both nodes' node.json. */
-async function endToEnd(payload: string, label: string, extra: Record<string, unknown>): Promise<{ rate: number }> {
+async function endToEnd(payload: string, label: string, extra: Record<string, unknown>): Promise<{ rate: number; cpu: number[] }> {
   console.log(`
 — ${label}`)
   const apiPorts = { [FROM]: await freePort(), [TO]: await freePort() }
@@ -103,6 +111,7 @@ async function endToEnd(payload: string, label: string, extra: Record<string, un
     return ((await r.body.json()) as { outbox: { delivered: number; failed: number } }).outbox
   }
   const samples: Array<[number, number, number]> = [[0, rssKb(sender.pid!), rssKb(receiver.pid!)]]
+  const cpu0 = [cpuSeconds(sender.pid!), cpuSeconds(receiver.pid!), process.cpuUsage()] as const
   try {
     let submitted = 0
     let refused = 0
@@ -130,12 +139,16 @@ async function endToEnd(payload: string, label: string, extra: Record<string, un
     await submitting
     const seconds = (performance.now() - t0) / 1000
     const rate = done.delivered / seconds
+    // CPU per letter of each process: what a loaded machine does not blur (letters/s does).
+    const cpu = [cpuSeconds(sender.pid!) - cpu0[0], cpuSeconds(receiver.pid!) - cpu0[1], (() => { const u = process.cpuUsage(cpu0[2]); return (u.user + u.system) / 1e6 })()]
+    const perLetter = cpu.map((c) => (c * 1000) / N)
     console.log(`end to end: ${done.delivered} delivered, ${done.failed} failed in ${seconds.toFixed(1)} s → ${rate.toFixed(0)} letters/s`)
+    console.log(`CPU per letter: sender ${perLetter[0]!.toFixed(2)} ms, receiver ${perLetter[1]!.toFixed(2)} ms, bench client ${perLetter[2]!.toFixed(2)} ms`)
     console.log('\nresident memory (delivered: sender, receiver):')
     for (const [n, s, r] of samples) console.log(`  ${String(n).padStart(6)}: ${mb(s).padStart(7)} ${mb(r).padStart(7)}`)
     const mid = samples[Math.floor(samples.length / 2)]!, last = samples[samples.length - 1]!
     console.log(`  growth over the second half: sender ${mb(last[1] - mid[1])}, receiver ${mb(last[2] - mid[2])}`)
-    return { rate }
+    return { rate, cpu: perLetter }
   } finally {
     await api.close()
     sender.kill('SIGTERM')

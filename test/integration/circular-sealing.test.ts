@@ -61,8 +61,9 @@ t.test('a per-recipient circular to 60 agencies', async (t) => {
     t.equal(sent.status, 202, JSON.stringify(sent.body).slice(0, 300))
     const letterId = sent.body.id as string
     t.same(sent.body.recipients.map((r: { agency: string }) => r.agency), ALL, 'one recipient per agency, in the order of the letter')
-    const stored = db().prepare(`SELECT count(*) AS n, sum(length(bytes)) AS bytes, count(DISTINCT sealing) AS letters, min(sealing) AS letter
-      FROM outbox_contents`).get() as { n: number; bytes: number; letters: number; letter: string }
+    // Envelopes over 1 MiB keep their bytes in chunk rows (migration 036): counted with their row.
+    const stored = db().prepare(`SELECT count(*) AS n, sum(length(bytes)) + (SELECT coalesce(sum(length(bytes)), 0) FROM blob_chunks WHERE owner LIKE 'oc:%') AS bytes,
+      count(DISTINCT sealing) AS letters, min(sealing) AS letter FROM outbox_contents`).get() as { n: number; bytes: number; letters: number; letter: string }
     t.match(stored, { n: ALL.length, letters: 1, letter: letterId }, 'each envelope stored once, for this letter')
     t.equal(sealingRows(db()), 0, 'all adopted: every one is the content of one of its messages')
     t.ok(stored.bytes > 2 * SEAL_BATCH_BYTES, `${(stored.bytes / 2 ** 20).toFixed(0)} MiB of envelopes: more than two batches were stored ahead`)
@@ -184,6 +185,9 @@ t.test('a per-recipient circular to 60 agencies', async (t) => {
 
     await hq.start()
     t.equal(sealingRows(db()), 0, 'the restart deleted them')
+    // Migration 036: the chunks of envelopes over 1 MiB went with their rows (no orphan).
+    t.equal(db().prepare(`SELECT count(*) FROM blob_chunks WHERE owner LIKE 'oc:%'
+      AND CAST(substr(owner, 4) AS INTEGER) NOT IN (SELECT id FROM outbox_contents)`).pluck().get(), 0, 'and their chunks')
     t.same(snapshot(db()), before, 'nothing of the letter is left')
     const retry = await hq.call('hq', 'POST', '/api/v1/letters', body('ล่มระหว่างผนึก'), { 'idempotency-key': 'crash' })
     t.equal(retry.status, 202, 'the retry with the same key sends the letter')

@@ -153,6 +153,19 @@ def main():
         got = verify_inclusion(hx(c['leafHash']), c['index'], c['size'], [hx(p) for p in c['proof']], hx(c['root']))
         if got != c['valid']:
             bad.append(('inclusion', c['index'], c['size'], c.get('description')))
+    # proof/inclusions answers (§20.5): each proof verifies to the root of its size, in the order asked.
+    incs = load('inclusions.json')['cases']
+    for c in incs:
+        if c['expect']['status'] != 200:
+            continue
+        q = dict(kv.split('=') for kv in c['query'].split('&'))
+        pairs = list(zip([int(i) for i in q['index'].split(',')], [int(n) for n in q['size'].split(',')]))
+        proofs = json.loads(c['expect']['body'])['proofs']
+        ok = len(proofs) == len(pairs) and all(
+            (p['index'], p['size']) == (i, n) and verify_inclusion(leaves[i], i, n, [base64.b64decode(h) for h in p['proof']], mth(leaves[:n]))
+            for p, (i, n) in zip(proofs, pairs))
+        if not ok:
+            bad.append(('inclusions', c['description']))
     con = load('consistency.json')['cases']
     for c in con:
         got = verify_consistency(c['from'], c['to'], hx(c['fromRoot']), hx(c['toRoot']), [hx(p) for p in c['proof']])
@@ -179,7 +192,7 @@ def main():
             ok = ok and leaf == want['signerLeafSha256']
         if not ok:
             bad.append(('signed', c['description'], stage))
-    print(json.dumps({'leaves': len(tree['entries']), 'roots': len(tree['roots']), 'inclusion': len(inc),
+    print(json.dumps({'leaves': len(tree['entries']), 'roots': len(tree['roots']), 'inclusion': len(inc), 'inclusions': len(incs),
                       'consistency': len(con), 'bodies': len(cps['bodies']), 'signed': len(cps['signed']),
                       'disagree': bad}))
     sys.exit(1 if bad else 0)

@@ -15,5 +15,6 @@ if (requireTool(t, JWCRYPTO)) {
     t.same(r.disagree, [], 'no case disagrees')
     t.ok(r.inclusion >= 240 && r.consistency >= 240, `${r.inclusion} inclusion and ${r.consistency} consistency cases checked`)
     t.equal(r.signed, 10, 'every signed checkpoint checked with jwcrypto')
+    t.ok(r.inclusions >= 9, `${r.inclusions} proof/inclusions cases read (the answers' proofs verified)`)
   })
 }

@@ -67,11 +67,16 @@ t.test('every byte of the signed letter inside a correctly encrypted envelope', 
     const r = await outcome(() => cmsV1.open(env, fed.agencies.moi!.encryption.key))
     // A flip inside an ignored part (e.g. a certificate we do not verify here, an unsigned string) may still open.
     if (!CODES.has(r) && r !== 'ok') bad.push(`byte ${i}: ${r}`)
+    // Issue 16 item 2: opened with the attachments hashed and not kept, the same outcome.
+    const h = await outcome(() => cmsV1.openHashed!(env, fed.agencies.moi!.encryption.key))
+    if (h !== r) bad.push(`byte ${i}: open ${r}, openHashed ${h}`)
   }
   for (let n = 0; n < signed.length; n += 13) {
     const env = assembleEnvelope({ plaintext: [signed.subarray(0, n)], recipient: input.recipientCert })
     const r = await outcome(() => cmsV1.open(env, fed.agencies.moi!.encryption.key))
     if (!CODES.has(r)) bad.push(`truncated to ${n}: ${r}`)
+    const h = await outcome(() => cmsV1.openHashed!(env, fed.agencies.moi!.encryption.key))
+    if (h !== r) bad.push(`truncated to ${n}: open ${r}, openHashed ${h}`)
   }
   t.same(bad, [])
 })

@@ -28,6 +28,17 @@ for (const [from, to] of PAIRS) {
     t.notOk(cmsV1.matchesRecipient(header, fed.agencies[other]!.encryption.cert), 'and no other')
     const opened = await cmsV1.open(sealed.envelope, fed.agencies[to]!.encryption.key)
     t.strictSame(opened.payload, { v: 1, mid: input.messageId, from, to, sentAt: input.sentAt, letter: input.letter })
+    // Issue 16 item 2: with the attachments hashed as decrypted (1 MB across many slices, then a small
+    // one and an empty one) and not kept: the same letter, signature and signed bytes.
+    const hashed = await cmsV1.openHashed!(sealed.envelope, fed.agencies[to]!.encryption.key, routingOf(input))
+    t.strictSame(hashed.payload, opened.payload)
+    t.equal(hashed.signedBytes, opened.signedBytes)
+    t.ok(hashed.signature.equals(opened.signature))
+    t.same(hashed.attachments, [])
+    const flipped = Buffer.from(big)
+    flipped[999_999]! ^= 1
+    const forged = await cmsV1.seal({ ...input, attachments: [flipped, small, empty] }) // manifest of `big`
+    await t.rejects(cmsV1.openHashed!(forged.envelope, fed.agencies[to]!.encryption.key), { code: 'ERR_ATTACHMENT_DIGEST_MISMATCH', field: '/letter/attachments/0/sha256' })
     t.equal(opened.attachments.length, 3)
     t.ok(opened.attachments[0]!.equals(big))
     t.ok(opened.attachments[1]!.equals(small))

@@ -34,11 +34,21 @@ for (const { f, v } of envelopes) {
       // §12.7 step 7, §17.3: the routing is bound inside open, before the attachments are framed.
       return cmsV1.open(envelope, createPrivateKey(keys.agencies[v.recipient].encryption.privateKey), h)
     }
+    // Issue 16 item 2: opened with the attachments hashed and not kept, the same answer without their bytes.
+    const hashed = async () => cmsV1.openHashed!(envelope, createPrivateKey(keys.agencies[v.recipient].encryption.privateKey), cmsV1.peek(envelope, routing))
     if (v.expect.open.error) {
       t.equal(await codeOf(open), v.expect.open.error, 'open')
+      t.equal(await codeOf(hashed), v.expect.open.error, 'openHashed')
       return
     }
     const o = await open()
+    const h = await hashed()
+    t.strictSame(h.payload, o.payload, 'openHashed: the payload')
+    t.equal(h.signedBytes, o.signedBytes, 'openHashed: the signed bytes')
+    // A bundle the hashed framing does not follow (e.g. OpenSSL's BER, indefinite lengths) is opened whole.
+    const whole = o.attachments.map((a) => sha256Hex(a))
+    t.ok(h.attachments.length === 0 || JSON.stringify(h.attachments.map((a) => sha256Hex(a))) === JSON.stringify(whole), 'openHashed: no attachment bytes kept, or the same ones')
+    if (!f.includes('streamed')) t.same(h.attachments, [], 'openHashed: a DER bundle keeps no attachment bytes')
     t.strictSame(o.payload, v.expect.open.payload)
     t.equal(sha256Hex(o.signerChain[0]!.raw), v.expect.open.signerLeafSha256)
     t.equal(sha256Hex(o.signature), v.expect.open.signatureSha256)

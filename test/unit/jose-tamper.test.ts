@@ -14,6 +14,8 @@ const key = (a: string) => fed.agencies[a]!.encryption.key
 
 async function refuses(t: Test, envelope: Buffer, to: string, code: ErrorCode, name: string): Promise<void> {
   await t.rejects(joseV1.open(envelope, key(to)), { code }, name)
+  // Issue 16 item 2: opened with the attachments hashed as decrypted and not kept, the same refusal.
+  await t.rejects(joseV1.openHashed!(envelope, key(to)), { code }, `${name} (attachments hashed, not kept)`)
 }
 
 for (const [from, to] of [['moi', 'mof'], ['mof', 'moi']] as const) {
@@ -79,6 +81,7 @@ t.test('bundle framing and attachment digests', async (t) => {
   // The manifest was made from `att`; the second attachment's bytes change before sealing.
   const sealed = await joseV1.seal({ ...input, attachments: [att, flipped] })
   await t.rejects(joseV1.open(sealed.envelope, key('mof')), { code: 'ERR_ATTACHMENT_DIGEST_MISMATCH', field: '/letter/attachments/1/sha256' })
+  await t.rejects(joseV1.openHashed!(sealed.envelope, key('mof')), { code: 'ERR_ATTACHMENT_DIGEST_MISMATCH', field: '/letter/attachments/1/sha256' }, 'hashed, not kept')
   await t.rejects(joseV1.seal({ ...input, attachments: [att] }), { code: 'ERR_ENVELOPE_MALFORMED' }, 'seal: count mismatch')
   await t.rejects(joseV1.seal({ ...input, attachments: [att, att.subarray(1)] }), { code: 'ERR_ENVELOPE_MALFORMED' }, 'seal: size mismatch')
 })
@@ -99,4 +102,20 @@ t.test('header and signed payload must name the same message, sender and recipie
   const forwarded = craftEnvelope({ input: dgaIn, jws: letterJws(input), headerOver: { srb_to: 'dga' } })
   t.equal(joseV1.peek(forwarded).to, 'dga')
   await t.rejects(joseV1.open(forwarded, key('dga')), { code: 'ERR_ENVELOPE_HEADER_MISMATCH', field: 'srb_to' })
+})
+
+t.test('opened with the attachments hashed and not kept (issue 16 item 2): what open() gives, without the bytes', async (t) => {
+  // Attachments that span decryption slices, one of size 0 between them, and one that ends a slice.
+  const files = [bytesOf(200_000, 5), Buffer.alloc(0), bytesOf(48 * 1024 - 1, 6), bytesOf(3, 7)]
+  for (const [from, to] of [['moi', 'mof'], ['mof', 'moi']] as const) {
+    const { envelope } = await joseV1.seal(sealInput(fed, from, to, files))
+    const whole = await joseV1.open(envelope, key(to))
+    const hashed = await joseV1.openHashed!(envelope, key(to))
+    t.same(hashed.payload, whole.payload)
+    t.equal(hashed.signedBytes, whole.signedBytes)
+    t.ok(hashed.signature.equals(whole.signature))
+    t.same(hashed.signerChain.map((c) => c.fingerprint256), whole.signerChain.map((c) => c.fingerprint256))
+    t.same(hashed.attachments, [], 'no attachment bytes are kept')
+    t.same(whole.attachments.map((a) => a.length), files.map((f) => f.length))
+  }
 })

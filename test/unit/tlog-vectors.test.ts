@@ -35,6 +35,25 @@ t.test('inclusion proofs: ours equal the vectors, and every case verifies as it 
   }
 })
 
+t.test('proof/inclusions (§20.5): our answers equal the vectors byte for byte, our refusals name the same field', async (t) => {
+  const { logProofs, answerLogRequest } = await import('../../src/services/log/proofs.js')
+  // moi's log of the vector tree, as the node's proofs read it (leaf hashes; no subtree cache).
+  const log = { head: () => ({ size: hashes.length, root: rootHash(hashes.length, leaves) }), leafHashes: () => leaves, subtrees: () => () => undefined }
+  const proofs = logProofs({ log: log as never, signer: {} as never })
+  for (const c of load('inclusions.json').cases) {
+    const q = Object.fromEntries(new URLSearchParams(c.query))
+    // A parameter given twice reaches the handler as a list (fastify's querystring parser).
+    let got
+    try {
+      got = { status: 200, body: JSON.stringify(answerLogRequest(proofs, 'moi', 'inclusions', q)) }
+    } catch (e) {
+      const err = e as SarabanError
+      got = { status: 400, code: err.code, field: err.field }
+    }
+    t.same(got, c.expect, c.description)
+  }
+})
+
 t.test('consistency proofs: ours equal the vectors, and every case verifies as it says', async (t) => {
   const cases = load('consistency.json').cases
   t.ok(cases.filter((c: { valid: boolean }) => !c.valid).length >= 10, 'altered proofs are present')

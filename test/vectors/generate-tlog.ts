@@ -163,6 +163,32 @@ const checkpoints = {
   signed,
 }
 
+// ---- inclusions.json: `proof/inclusions` (§20.5) of moi's log holding the first N entries of tree.json,
+// each request's query string and the exact answer body (or the refusal: status, code, field).
+const b64 = (b: Buffer) => b.toString('base64')
+const answer = (pairs: Array<[number, number]>) => JSON.stringify({ proofs: pairs.map(([index, size]) => ({ size, index, proof: inclusionProof(index, size, leaves).map(b64) })) })
+const query = (pairs: Array<[number, number]>) => `index=${pairs.map((p) => p[0]).join(',')}&size=${pairs.map((p) => p[1]).join(',')}`
+const asked: Array<[string, Array<[number, number]>]> = [
+  ['one pair: as proof/inclusion answers it, in a list', [[5, 13]]],
+  ['pairs of different sizes, in the order asked (not sorted)', [[20, 21], [0, 1], [7, 8], [7, 21], [12, 16]]],
+  ['the same pair twice', [[3, 4], [3, 4]]],
+]
+const refused = [
+  { description: 'a size beyond the head (the second pair)', query: 'index=0,0&size=1,22', expect: { status: 400, code: 'ERR_LOG_RANGE', field: 'size' } },
+  { description: 'an index not below its size', query: 'index=4&size=4', expect: { status: 400, code: 'ERR_LOG_RANGE', field: 'index' } },
+  { description: 'fewer sizes than indices', query: 'index=0,1&size=2', expect: { status: 400, code: 'ERR_REQUEST_INVALID', field: 'size' } },
+  { description: '65 pairs', query: `index=${Array(65).fill(0).join(',')}&size=${Array(65).fill(1).join(',')}`, expect: { status: 400, code: 'ERR_REQUEST_INVALID', field: 'index' } },
+  { description: 'an empty item', query: 'index=0,,1&size=2,2,2', expect: { status: 400, code: 'ERR_REQUEST_INVALID', field: 'index' } },
+  { description: 'a leading zero', query: 'index=01&size=2', expect: { status: 400, code: 'ERR_REQUEST_INVALID', field: 'index' } },
+]
+const inclusions = {
+  description: `PROTOCOL.md §20.5 GET /federation/v1/log/moi/proof/inclusions?<query> against moi's log holding the first ${N} entries of tree.json: the exact answer body (application/json), or the refusal (problem+json status, code, field). Proofs are standard base64 here, as on the wire.`,
+  cases: [
+    ...asked.map(([description, pairs]) => ({ description, query: query(pairs), expect: { status: 200, body: answer(pairs) } })),
+    ...refused,
+  ],
+}
+
 rmSync(OUT, { recursive: true, force: true })
 mkdirSync(OUT, { recursive: true })
 const files: Record<string, unknown> = {
@@ -170,6 +196,7 @@ const files: Record<string, unknown> = {
   'inclusion.json': { description: 'RFC 9162 §2.1.3: every (index, size) of the trees of tree.json up to size ' + N + ', then altered proofs (valid: false). Hashes are lowercase hex.', cases: inclusion },
   'consistency.json': { description: 'RFC 9162 §2.1.4: every (from, to) with 1 ≤ from ≤ to ≤ ' + N + ' of the trees of tree.json, then altered proofs (valid: false).', cases: consistency },
   'checkpoints.json': checkpoints,
+  'inclusions.json': inclusions,
 }
 for (const [name, v] of Object.entries(files)) writeFileSync(OUT + name, JSON.stringify(v, null, 2) + '\n')
 console.log(`wrote ${Object.keys(files).length} files to ${OUT}: ${inclusion.length} inclusion, ${consistency.length} consistency, ${bodyCases.length} bodies, ${signed.length} signed checkpoints`)

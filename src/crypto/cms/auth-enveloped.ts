@@ -196,6 +196,26 @@ export function decryptAuthEnveloped(p: ParsedAuthEnveloped, cek: Buffer): Buffe
   return plaintext
 }
 
+/** As decryptWithRecipientKey(), but the plaintext goes to `sink` slice by slice and is not kept (issue
+ *  16 item 2). The slices are not authenticated until this returns: the sink must not throw, and the
+ *  caller releases nothing it learned from them unless this returns (it throws ERR_DECRYPT_FAILED). */
+export function decryptWithRecipientKeyToSink(p: ParsedAuthEnveloped, key: Parameters<ParsedRecipient['unwrap']>[0], sink: (slice: Buffer) => void): void {
+  const unwrapped = p.recipient.unwrap(key)
+  const cek = unwrapped?.length === KEY_BYTES ? unwrapped : randomBytes(KEY_BYTES)
+  const decipher = createDecipheriv('aes-256-gcm', cek, p.nonce, { authTagLength: TAG_BYTES })
+  decipher.setAuthTag(p.mac)
+  const out = unwrapped?.length === KEY_BYTES ? sink : () => {}
+  for (const c of p.ciphertext) {
+    for (let i = 0; i < c.length; i += SLICE) out(decipher.update(c.subarray(i, i + SLICE)))
+  }
+  try {
+    out(decipher.final())
+  } catch {
+    throw decryptFailed()
+  }
+  if (out !== sink) throw decryptFailed() // not reached: a random key fails the tag
+}
+
 /** Unwraps with the recipient's key; on any unwrap failure goes on with a random CEK (RFC 3218 §2.3-style: no oracle). */
 export function decryptWithRecipientKey(p: ParsedAuthEnveloped, key: Parameters<ParsedRecipient['unwrap']>[0], recipient = p.recipient): Buffer {
   const cek = recipient.unwrap(key)

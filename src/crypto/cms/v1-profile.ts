@@ -15,6 +15,7 @@ import { heldFor } from '../types.js'
 import { OID_CT_SARABAN_LETTER } from './oids.js'
 import { CmsSignedError, signCms, verifyCms, type SignOptions } from './signed-data.js'
 import { signCmsReceipt, verifyCmsReceipt } from './v1-receipt.js'
+import { openCmsV1Hashed } from './v1-hashed.js'
 
 export const CMS_V1 = {
   id: 'cms-v1',
@@ -77,6 +78,13 @@ const SIGNED_ERRORS = { malformed: 'ERR_ENVELOPE_MALFORMED', unsupported: 'ERR_P
 
 /** PROTOCOL.md §12.7 steps 4–9: the SignedData at the head of the plaintext, the routing, then the attachments. */
 function checkBundle(plaintext: Buffer, routing: Routing | undefined): Opened {
+  const { opened, end, payload } = checkSigned(plaintext, routing)
+  const attachments = attachmentsOf(plaintext.subarray(end), manifestHolder(payload))
+  return { ...opened, attachments }
+}
+
+/** Steps 4–7: the SignedData at the head of `plaintext` and the routing, not yet the attachments. */
+function checkSigned(plaintext: Buffer, routing: Routing | undefined): { opened: Omit<Opened, 'attachments'>; end: number; payload: Opened['payload'] } {
   let verified
   try {
     verified = verifyCms(plaintext, Math.min(plaintext.length, MAX_SIGNED_LETTER_BYTES))
@@ -89,9 +97,13 @@ function checkBundle(plaintext: Buffer, routing: Routing | undefined): Opened {
   // §12.7 step 7: routing before framing, as jose binds srb_* (§5.8 step 7), so that one defective
   // envelope gets one code whatever the profile.
   if (routing !== undefined) bindRouting(payload, routing, CMS_ROUTING_NAMES)
-  const attachments = attachmentsOf(plaintext.subarray(verified.end), manifestHolder(payload))
   const signedBytes = plaintext.subarray(0, verified.end).toString('base64')
-  return { payload, signerChain: verified.chain, signedBytes, signature: verified.signature, attachments }
+  return { opened: { payload, signerChain: verified.chain, signedBytes, signature: verified.signature }, end: verified.end, payload }
+}
+
+/** As openCmsV1(), with the attachments hashed as they are decrypted and not kept (issue 16 item 2). */
+export function openCmsV1HashedWithKey(envelope: Buffer, key: PrivateKeyRef, routing?: Routing): Opened {
+  return openCmsV1Hashed(envelope, key, () => openCmsV1(envelope, key, routing), (signed) => checkSigned(signed, routing))
 }
 
 // PROTOCOL.md §4.1, §12.5: the envelope names no parties outside the encryption, so the request's
@@ -129,6 +141,7 @@ export const cmsV1: EnvelopeProfile & SealsMany = Object.freeze({
   contentSpan: (envelope: Buffer) => parseAuthEnveloped(envelope).content,
   matchesRecipient: matchesCmsV1Recipient,
   open: async (envelope: Buffer, key: PrivateKeyRef, routing?: Routing, memo?: OpenMemo) => openCmsV1(envelope, key, routing, memo),
+  openHashed: async (envelope: Buffer, key: PrivateKeyRef, routing?: Routing) => openCmsV1HashedWithKey(envelope, key, routing),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openCmsV1WithContentKey(envelope, contentKey),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signCmsReceipt(claims, signer),
   signReceiptNow: (claims: ReceiptClaims, signer: SignerIdentity) => signCmsReceipt(claims, signer),

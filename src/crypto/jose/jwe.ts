@@ -116,6 +116,41 @@ export function decryptParsed(p: ParsedJwe, key: PrivateKeyRef): Buffer {
   throw decryptFailed() // not reached: a random key fails the tag
 }
 
+/** As decryptParsed(), but the plaintext goes to `sink` slice by slice and is not kept (issue 16 item 2:
+ *  a receiver hashes the attachments without holding them). The slices are not authenticated until
+ *  this returns: the sink must not throw, and the caller releases nothing it learned from them unless
+ *  this returns (it throws the one ERR_DECRYPT_FAILED when the tag does not verify). */
+export function decryptParsedToSink(p: ParsedJwe, key: PrivateKeyRef, sink: (slice: Buffer) => void): void {
+  const unwrapped = p.km.fits(key) ? p.km.unwrap(p.encryptedKey, p.header, key) : undefined
+  // RFC 7516 §11.5, as decryptParsed(): a failed unwrap goes on with a random CEK.
+  if (unwrapped?.length === p.ce.keyBytes) return decryptToSink(p, unwrapped, sink)
+  decryptToSink(p, randomBytes(p.ce.keyBytes), () => {})
+  throw decryptFailed() // not reached: a random key fails the tag
+}
+
+function decryptToSink(p: ParsedJwe, cek: Buffer, sink: (slice: Buffer) => void): void {
+  const [h, , , ctPart] = p.parts
+  const decipher = createDecipheriv(p.ce.cipher, cek, p.iv, { authTagLength: p.ce.tagBytes })
+  decipher.setAAD(h)
+  decipher.setAuthTag(p.tag)
+  let n = 0
+  const canonical = decodeStrictInSlices(ctPart, (c) => {
+    const out = decipher.update(c)
+    n += out.length
+    sink(out)
+  }, DECODE_SLICE_CHARS)
+  if (!canonical) throw malformed('The JWE ciphertext is not base64url.')
+  let last: Buffer
+  try {
+    last = decipher.final()
+  } catch {
+    throw decryptFailed()
+  }
+  n += last.length
+  sink(last)
+  if (n !== decodedLength(ctPart.length)) throw decryptFailed()
+}
+
 /** Decrypts a parsed JWE with its content encryption key (an auditor holding evidence, PROTOCOL.md §8). */
 export function decryptWithContentKey(p: ParsedJwe, cek: Buffer): Buffer {
   if (cek.length !== p.ce.keyBytes) throw decryptFailed()

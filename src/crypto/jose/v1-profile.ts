@@ -6,7 +6,8 @@ import type { PrivateKeyRef } from '../keys/private-key.js'
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import type { EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SignerIdentity } from '../types.js'
-import { decryptParsed, decryptWithContentKey, encryptCompact, type ParsedJwe } from './jwe.js'
+import { decryptParsed, decryptParsedToSink, decryptWithContentKey, encryptCompact, type ParsedJwe } from './jwe.js'
+import { BundleSink } from './v1-bundle-sink.js'
 import { signCompact, verifyCompact } from './jws.js'
 import { parseV1Envelope, V1, v1HeaderFields } from './v1-header.js'
 import { attachmentsOf, bundleParts, decodePayload, encodePayload, splitBundle } from './v1-payload.js'
@@ -33,6 +34,22 @@ export const SRB_NAMES = { messageId: 'srb_mid', from: 'srb_from', to: 'srb_to' 
 export function openV1(envelope: Buffer, key: PrivateKeyRef): Opened {
   const { jwe } = parseV1Envelope(envelope)
   return checkBundle(jwe, decryptParsed(jwe, key))
+}
+
+/** As openV1(), but the decrypted attachments are hashed against the signed manifest as they are
+ *  decrypted and not kept (issue 16 item 2): `attachments` is empty. The same checks, in the same
+ *  order, and nothing is learned from the plaintext unless the tag verified. */
+export function openV1Hashed(envelope: Buffer, key: PrivateKeyRef): Opened {
+  const { jwe } = parseV1Envelope(envelope)
+  const sink = new BundleSink()
+  decryptParsedToSink(jwe, key, sink.write)
+  const jws = sink.jws()
+  const verified = verifyCompact(jws, V1.letterTyp)
+  const payload = decodePayload(verified.payload)
+  const h = jwe.header
+  bindRouting(payload, { messageId: h['srb_mid'] as string, from: h['srb_from'] as string, to: h['srb_to'] as string }, SRB_NAMES)
+  sink.checkAttachments(manifestHolder(payload))
+  return { payload, signerChain: verified.chain, signedBytes: jws.toString('latin1'), signature: verified.signature, attachments: [] }
 }
 
 /** Opens with the content encryption key instead (evidence, PROTOCOL.md §8); same checks after decryption. */
@@ -87,6 +104,7 @@ export const joseV1: EnvelopeProfile = Object.freeze({
   contentSpan: () => undefined,
   matchesRecipient: matchesV1Recipient,
   open: async (envelope: Buffer, key: PrivateKeyRef) => openV1(envelope, key),
+  openHashed: async (envelope: Buffer, key: PrivateKeyRef) => openV1Hashed(envelope, key),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer) => openV1WithContentKey(envelope, contentKey),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),
   signReceiptNow: (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),

@@ -18,6 +18,9 @@ export interface PeerLog {
   consistency(agency: string, from: number, to: number): Promise<Buffer[]>
   /** The inclusion proof of entry `index` in the tree of `size` (PROTOCOL.md §20.5, §20.7). */
   inclusion(agency: string, index: number, size: number): Promise<Buffer[]>
+  /** Several at once, in the order asked (`proof/inclusions`, §20.5); a peer without it answers 404
+   *  (ERR_NOT_FOUND): ask them one by one. */
+  inclusions?(agency: string, pairs: readonly { index: number; size: number }[]): Promise<Buffer[][]>
 }
 
 export interface AuditDeps {

@@ -38,7 +38,10 @@ export interface Entry {
 }
 
 const sha256 = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex')
-const str = (v: unknown): string => String(v)
+const str = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v))
+/** The UTF-8 bytes of a stored text (a record read as its stored bytes, storage/log-rows.ts, is hashed as it is:
+ *  no decoding to a JS string and encoding back; SQLite keeps TEXT as UTF-8, so the digest is the same). */
+const utf8 = (v: unknown): string | Buffer => (Buffer.isBuffer(v) ? v : String(v))
 const opt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v))
 const int = (v: unknown): number => Number(v)
 
@@ -52,14 +55,16 @@ function received(row: LogRow): Built {
 
 /** `message.stored`: what the node keeps of a received message besides its envelope. */
 function stored(row: LogRow): Built {
-  return { members: { mid: str(row['mid']), recordSha256: sha256(str(row['record'])), receiptSha256: sha256(storedReceiptBytes(str(row['receipt']))) } }
+  return { members: { mid: str(row['mid']), recordSha256: sha256(utf8(row['record'])), receiptSha256: sha256(storedReceiptBytes(str(row['receipt']))) } }
 }
 
 /** A register entry's own text (ที่, ลงวันที่, จาก, ถึง, เรื่อง, การปฏิบัติ, หมายเหตุ) as one digest. */
 function contentSha256(row: LogRow): string {
+  // Register columns are TEXT (storage/log-rows.ts reads no BLOB here).
+  const text = (k: string) => (row[k] ?? null) as string | number | null
   return sha256(canonicalJson({
-    letterNumber: row['letterNumber'] ?? null, letterDate: row['letterDate'] ?? null, from: row['fromText'] ?? null, to: row['toText'] ?? null,
-    subject: row['subject'] ?? null, action: row['action'] ?? null, remarks: row['remarks'] ?? null,
+    letterNumber: text('letterNumber'), letterDate: text('letterDate'), from: text('fromText'), to: text('toText'),
+    subject: text('subject'), action: text('action'), remarks: text('remarks'),
   }))
 }
 
@@ -69,7 +74,7 @@ export const LEAVES: readonly Leaf[] = [
   // §20.3.1 a message sealed and queued for one recipient (letters, notices, classified outer envelopes)
   {
     type: 'message.sent', source: 'outbox-message', key: ['mid'],
-    build: (r) => ({ members: { mid: str(r['mid']), letter: str(r['letter']), to: str(r['to']), profile: str(r['profile']), envelopeSha256: str(r['envelopeSha256']), kind: str(r['kind']), letterSha256: sha256(str(r['letterJson'])) } }),
+    build: (r) => ({ members: { mid: str(r['mid']), letter: str(r['letter']), to: str(r['to']), profile: str(r['profile']), envelopeSha256: str(r['envelopeSha256']), kind: str(r['kind']), letterSha256: sha256(utf8(r['letterJson'])) } }),
   },
   // §20.3.2 its receipt came back and verified
   {
@@ -101,7 +106,7 @@ export const LEAVES: readonly Leaf[] = [
   // §20.3.5 notices (PROTOCOL.md §18): the act recorded here, or received from the letter's other side
   {
     type: 'notice.sent', source: 'notice-out', key: ['mid'],
-    build: (r) => ({ members: { mid: str(r['mid']), notice: str(r['notice']), about: str(r['about']), to: str(r['to']), noticeSha256: sha256(str(r['record'])) } }),
+    build: (r) => ({ members: { mid: str(r['mid']), notice: str(r['notice']), about: str(r['about']), to: str(r['to']), noticeSha256: sha256(utf8(r['record'])) } }),
   },
   {
     type: 'notice.received', source: 'notice-in', key: ['mid'],

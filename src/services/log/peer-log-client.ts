@@ -30,7 +30,29 @@ export function peerLog(peers: PeerClient, directory: () => Directory): PeerLog 
     checkpoint: async (agency) => (await get(agency, 'checkpoint')).toString('latin1'),
     consistency: async (agency, from, to) => proofOf(agency, 'consistency', await get(agency, `proof/consistency?from=${from}&to=${to}`)),
     inclusion: async (agency, index, size) => proofOf(agency, 'inclusion', await get(agency, `proof/inclusion?index=${index}&size=${size}`)),
+    inclusions: async (agency, pairs) => {
+      const body = await get(agency, `proof/inclusions?index=${pairs.map((p) => p.index).join(',')}&size=${pairs.map((p) => p.size).join(',')}`)
+      return proofsOf(agency, body, pairs)
+    },
   }
+}
+
+/** The `proofs` of a `proof/inclusions` answer: one per pair asked, in that order, each naming its pair. */
+function proofsOf(agency: string, body: Buffer, pairs: readonly { index: number; size: number }[]): Buffer[][] {
+  const refuse = (why: string) => new SarabanError('ERR_PEER_REFUSED', `The node of ${agency} answered inclusion proofs that ${why}.`)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body.toString('utf8'))
+  } catch {
+    throw refuse('are not JSON')
+  }
+  const proofs = (parsed as { proofs?: unknown }).proofs
+  if (!Array.isArray(proofs) || proofs.length !== pairs.length) throw refuse(`are not a list of ${pairs.length}`)
+  return proofs.map((p: unknown, i) => {
+    const a = p as { index?: unknown; size?: unknown; proof?: unknown }
+    if (a === null || typeof a !== 'object' || a.index !== pairs[i]!.index || a.size !== pairs[i]!.size) throw refuse(`are not in the order asked (item ${i + 1})`)
+    return hashesOf(agency, 'inclusion', a.proof)
+  })
 }
 
 /** The `proof` of a proof answer (PROTOCOL.md §20.5): a bounded list of base64 SHA-256 hashes. */
@@ -41,7 +63,10 @@ function proofOf(agency: string, what: string, body: Buffer): Buffer[] {
   } catch {
     throw new SarabanError('ERR_PEER_REFUSED', `The node of ${agency} answered a ${what} proof that is not JSON.`)
   }
-  const proof = (parsed as { proof?: unknown }).proof
+  return hashesOf(agency, what, (parsed as { proof?: unknown }).proof)
+}
+
+function hashesOf(agency: string, what: string, proof: unknown): Buffer[] {
   if (!Array.isArray(proof) || proof.length > PROOF_ITEMS || !proof.every((h) => typeof h === 'string' && B64_HASH.test(h))) {
     throw new SarabanError('ERR_PEER_REFUSED', `The node of ${agency} answered a ${what} proof that is not a list of base64 SHA-256 hashes.`)
   }

@@ -9,8 +9,11 @@ import type { CheckpointSigner } from './checkpoint-signer.js'
 
 /** Most entries one page answers. */
 export const MAX_ENTRIES_PAGE = 256
+/** Most inclusion proofs one `proof/inclusions` request asks (PROTOCOL.md §20.5). */
+export const MAX_INCLUSIONS = 64
 
 export interface InclusionAnswer { size: number; index: number; proof: string[] }
+export interface InclusionsAnswer { proofs: InclusionAnswer[] }
 export interface ConsistencyAnswer { size: number; from: number; proof: string[] }
 export interface EntriesAnswer { start: number; entries: string[] }
 
@@ -18,6 +21,8 @@ export interface LogProofs {
   /** The latest checkpoint (signed now if the log grew since the last one); undefined while the log is empty. */
   checkpoint(agency: string): string | undefined
   inclusion(agency: string, index: number, size: number): InclusionAnswer
+  /** Several inclusion proofs, each as inclusion() answers it, in the order asked; any pair out of range refuses them all. */
+  inclusions(agency: string, pairs: readonly { index: number; size: number }[]): InclusionsAnswer
   consistency(agency: string, from: number, to: number): ConsistencyAnswer
   entries(agency: string, start: number, end: number): EntriesAnswer
 }
@@ -29,13 +34,22 @@ function range(detail: string, field: string): SarabanError {
 export function logProofs(deps: { log: LocalLog; signer: CheckpointSigner }): LogProofs {
   const size = (agency: string): number => deps.log.head(agency).size
   const b64 = (proof: Buffer[]): string[] => proof.map((h) => h.toString('base64'))
+  const checkPair = (agency: string, head: number, index: number, treeSize: number, nth = '') => {
+    if (treeSize < 1 || treeSize > head) throw range(`The log of ${agency} has ${head} entries; ask for ${nth}a size from 1 to ${head}.`, 'size')
+    if (index < 0 || index >= treeSize) throw range(`Entry ${index} is not in a tree of ${treeSize} entries; ask for ${nth}an index below the size.`, 'index')
+  }
+  const prove = (agency: string, index: number, treeSize: number): InclusionAnswer =>
+    ({ size: treeSize, index, proof: b64(inclusionProof(index, treeSize, deps.log.leafHashes(agency), deps.log.subtrees(agency))) })
   return {
     checkpoint: (agency) => deps.signer.current(agency),
     inclusion(agency, index, treeSize) {
+      checkPair(agency, size(agency), index, treeSize)
+      return prove(agency, index, treeSize)
+    },
+    inclusions(agency, pairs) {
       const head = size(agency)
-      if (treeSize < 1 || treeSize > head) throw range(`The log of ${agency} has ${head} entries; ask for a size from 1 to ${head}.`, 'size')
-      if (index < 0 || index >= treeSize) throw range(`Entry ${index} is not in a tree of ${treeSize} entries; ask for an index below the size.`, 'index')
-      return { size: treeSize, index, proof: b64(inclusionProof(index, treeSize, deps.log.leafHashes(agency), deps.log.subtrees(agency))) }
+      pairs.forEach((p, i) => checkPair(agency, head, p.index, p.size, `pair ${i + 1}: `))
+      return { proofs: pairs.map((p) => prove(agency, p.index, p.size)) }
     },
     consistency(agency, from, to) {
       const head = size(agency)
@@ -62,6 +76,23 @@ export function intParam(q: Record<string, unknown>, name: string): number {
   return Number(v)
 }
 
+/** `index` and `size` of `proof/inclusions` (PROTOCOL.md §20.5): two comma-separated lists of the same
+ *  length, 1 to MAX_INCLUSIONS decimals each; the i-th index is asked in the tree of the i-th size. */
+export function pairsParam(q: Record<string, unknown>): { index: number; size: number }[] {
+  const list = (name: string): number[] => {
+    const v = q[name]
+    if (typeof v !== 'string' || !/^(0|[1-9][0-9]{0,14})(,(0|[1-9][0-9]{0,14}))*$/.test(v)) {
+      throw new SarabanError('ERR_REQUEST_INVALID', `Give "${name}" as a comma-separated list of non-negative decimal integers.`, { field: name })
+    }
+    return v.split(',').map(Number)
+  }
+  const index = list('index')
+  const size = list('size')
+  if (index.length > MAX_INCLUSIONS) throw new SarabanError('ERR_REQUEST_INVALID', `Ask at most ${MAX_INCLUSIONS} proofs in one request.`, { field: 'index' })
+  if (size.length !== index.length) throw new SarabanError('ERR_REQUEST_INVALID', `Give one size per index (${index.length} indices, ${size.length} sizes).`, { field: 'size' })
+  return index.map((i, n) => ({ index: i, size: size[n]! }))
+}
+
 /** The answers of GET …/log/{agency}/… on both listeners (PROTOCOL.md §20.5), by the path's last segment. */
 export function answerLogRequest(proofs: LogProofs, agency: string, what: string, q: Record<string, unknown>): unknown {
   switch (what) {
@@ -71,6 +102,7 @@ export function answerLogRequest(proofs: LogProofs, agency: string, what: string
       return checkpoint
     }
     case 'inclusion': return proofs.inclusion(agency, intParam(q, 'index'), intParam(q, 'size'))
+    case 'inclusions': return proofs.inclusions(agency, pairsParam(q))
     case 'consistency': return proofs.consistency(agency, intParam(q, 'from'), intParam(q, 'to'))
     case 'entries': return proofs.entries(agency, intParam(q, 'start'), intParam(q, 'end'))
     default: throw new SarabanError('ERR_NOT_FOUND', `No such log resource "${what}".`)

@@ -21,6 +21,9 @@ import type { ClassifiedItem } from '../../storage/classified.js'
 import type { VerifiedStatement } from '../classified/statement.js'
 import { requireReceiverSigner } from '../expiry/own-signer.js'
 
+/** Envelopes larger than this are opened without keeping their decrypted attachments (issue 16 item 2). */
+export const HASHED_OPEN_BYTES = 1024 * 1024
+
 export interface InboundState {
   readonly envelope: Buffer
   readonly contentType: string
@@ -155,7 +158,11 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     // PROTOCOL.md §4.2: one text for every decryption failure, a missing key included (no oracle).
     if (!key) throw decryptFailed()
     // The routing is bound before the attachments are framed (§4.2 checks 11 then 12, every profile).
-    s.opened = await profile.open(s.envelope, key.key, h, d.openMemo)
+    // Issue 16 item 2: a large envelope's attachments are hashed as decrypted, not kept, where the
+    // profile can; a classified cover's one attachment (the inner envelope, §19.3) is needed: opened whole.
+    // Issue 16 item 3: open() with the memo opens a circular's shared content once per node.
+    const hashed = s.envelope.length > HASHED_OPEN_BYTES && profile.openHashed ? await profile.openHashed(s.envelope, key.key, h) : undefined
+    s.opened = hashed && hashed.payload.classified === undefined ? hashed : await profile.open(s.envelope, key.key, h, d.openMemo)
   }],
   ['header-binding', (s) => {
     // PROTOCOL.md §4.2: what routed the envelope must be what the sender signed, whatever the profile.

@@ -30,6 +30,8 @@ import { sql as requestFingerprint } from './028-request-fingerprint.js'
 import { sql as expiryAlerts } from './029-expiry-alerts.js'
 import { sql as consoleActions } from './032-console-actions.js'
 import { sql as deliveryAttempts } from './034-delivery-attempts.js'
+import { sql as blobChunks } from './036-blob-chunks.js'
+import { sql as receivedCheckpoints } from './038-received-checkpoints.js'
 
 export interface Migration {
   readonly version: number
@@ -66,6 +68,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 29, name: 'expiry-alerts', sql: expiryAlerts },
   { version: 32, name: 'console-actions', sql: consoleActions },
   { version: 34, name: 'delivery-attempts', sql: deliveryAttempts },
+  { version: 36, name: 'blob-chunks', sql: blobChunks },
+  { version: 38, name: 'received-checkpoints', sql: receivedCheckpoints },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a

@@ -1,0 +1,92 @@
+// Large envelope bytes as rows of at most CHUNK_BYTES (migration 036 says why: each SQLite write or
+// read of a BLOB costs two more copies of it; in chunks, each copy is at most 1 MiB). The owning row
+// keeps an empty BLOB in its bytes column; its bytes are put together here. Writes must run inside
+// the transaction that writes the owner, so both commit (and fsync) together, or neither.
+import type Database from 'better-sqlite3'
+import type { Db } from './db.js'
+
+export const CHUNK_BYTES = 1024 * 1024
+const EMPTY = Buffer.alloc(0)
+
+/** Which owner a chunk belongs to: table prefix and key (migration 036). */
+export type ChunkOwner = `oe:${string}` | `oc:${number}` | `ie:${string}` | `ic:${string}`
+
+/** Whether `bytes` are stored in chunks rather than in their owner's row. */
+export function isChunked(bytes: Buffer): boolean {
+  return bytes.length > CHUNK_BYTES
+}
+
+/** Bytes read one chunk at a time, when asked (a delivery writes them to the socket as they come). */
+export interface ChunkedBytes {
+  readonly length: number
+  chunks(): Iterable<Buffer>
+}
+
+export class BlobChunks {
+  readonly #insert: Database.Statement<[string, number, Buffer]>
+  readonly #size: Database.Statement<[string], number | null>
+  readonly #read: Database.Statement<[string], Buffer>
+  readonly #one: Database.Statement<[string, number], Buffer>
+
+  constructor(db: Db) {
+    this.#insert = db.sqlite.prepare('INSERT INTO blob_chunks (owner, seq, bytes) VALUES (?, ?, ?)')
+    this.#size = db.sqlite.prepare<[string], number | null>('SELECT sum(length(bytes)) FROM blob_chunks WHERE owner = ?').pluck()
+    this.#read = db.sqlite.prepare<[string], Buffer>('SELECT bytes FROM blob_chunks WHERE owner = ? ORDER BY seq').pluck()
+    this.#one = db.sqlite.prepare<[string, number], Buffer>('SELECT bytes FROM blob_chunks WHERE owner = ? AND seq = ?').pluck()
+  }
+
+  /** The value for the owner's bytes column: `bytes` itself when small, else an empty BLOB after its
+   *  chunks are stored. Sync; inside the owner's transaction. */
+  store(owner: ChunkOwner, bytes: Buffer): Buffer {
+    if (!isChunked(bytes)) return bytes
+    for (let seq = 0, at = 0; at < bytes.length; seq++, at += CHUNK_BYTES) this.#insert.run(owner, seq, bytes.subarray(at, at + CHUNK_BYTES))
+    return EMPTY
+  }
+
+  /** The owner's bytes from its bytes column as read: itself, or (when empty) its chunks put together
+   *  in one buffer of their total size (empty when it has none). */
+  load(owner: ChunkOwner, column: Buffer): Buffer {
+    if (column.length > 0) return column
+    return this.#gather(owner) ?? column
+  }
+
+  /** As load(), but chunked bytes are not read yet: each chunk is read when the iteration reaches it
+   *  (one statement per chunk, so no cursor stays open between the socket's writes). Throws while
+   *  iterating when the chunks are gone or changed meanwhile (an emptied or deleted owner). */
+  lazy(owner: ChunkOwner, column: Buffer): Buffer | ChunkedBytes {
+    if (column.length > 0) return column
+    const length = this.#size.get(owner) ?? 0
+    if (length === 0) return column
+    const one = this.#one
+    return {
+      length,
+      * chunks() {
+        let at = 0
+        for (let seq = 0; at < length; seq++) {
+          const chunk = one.get(owner, seq)
+          if (chunk === undefined || at + chunk.length > length) throw new Error(`storage: the chunks of ${owner} changed while read`)
+          at += chunk.length
+          yield chunk
+        }
+      },
+    }
+  }
+
+  /** Length of the owner's bytes, given the length of its bytes column. */
+  length(owner: ChunkOwner, columnLength: number): number {
+    return columnLength > 0 ? columnLength : this.#size.get(owner) ?? 0
+  }
+
+  #gather(owner: ChunkOwner): Buffer | undefined {
+    const total = this.#size.get(owner) ?? 0
+    if (total === 0) return undefined
+    const out = Buffer.allocUnsafeSlow(total) // not the shared pool: envelope bytes
+    let at = 0
+    for (const chunk of this.#read.iterate(owner)) {
+      if (at + chunk.length > total) throw new Error(`storage: the chunks of ${owner} changed while read`)
+      at += chunk.copy(out, at)
+    }
+    if (at !== total) throw new Error(`storage: the chunks of ${owner} changed while read`)
+    return out
+  }
+}
