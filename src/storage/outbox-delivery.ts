@@ -29,6 +29,7 @@ export class OutboxDelivery {
       due: p<ClaimCandidate & { orderKey: number; rid: number }>(`SELECT message_id AS messageId, recipient_agency AS recipientAgency,
         order_key AS orderKey, rowid AS rid FROM outbox_messages INDEXED BY outbox_due
         WHERE status = 'queued' AND (order_key, rowid) > (@key, @rid) AND next_attempt_at <= @now
+        AND (@skip IS NULL OR recipient_agency NOT IN (SELECT value FROM json_each(@skip)))
         ORDER BY order_key, rowid LIMIT @limit`),
       toSending: p(`UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, updated_at = ?
         WHERE message_id = ? AND status = 'queued'`),
@@ -63,14 +64,24 @@ export class OutboxDelivery {
       // the due rows run out, or CLAIM_SCAN_LIMIT rows were looked at.
       const page = accept ? Math.max(64, limit * 4) : limit
       let after = { key: Number.MIN_SAFE_INTEGER, rid: 0 }
+      // Issue 16 item 1: agencies `accept` refused in this claim. The next pages leave their rows out in
+      // SQL, so a busy peer's backlog is passed over inside SQLite instead of row by row in JS (the
+      // claim after every delivery used to read the whole backlog of a peer whose slots were full).
+      const refused = new Set<string>()
+      let skip: string | null = null
       for (let seen = 0; claimed.length < limit && seen < CLAIM_SCAN_LIMIT;) {
-        const rows = s.due.all({ ...after, now, limit: page })
+        const rows = s.due.all({ ...after, now, limit: page, skip })
         for (const r of rows) {
           if (claimed.length >= limit) break
-          if (accept && !accept(r)) continue
+          if (refused.has(r.recipientAgency)) continue
+          if (accept && !accept(r)) {
+            refused.add(r.recipientAgency)
+            continue
+          }
           s.toSending.run(now, r.messageId)
           claimed.push(s.meta.get(r.messageId)!)
         }
+        if (refused.size > 0) skip = JSON.stringify([...refused])
         seen += rows.length
         if (rows.length < page) break
         const last = rows[rows.length - 1]!

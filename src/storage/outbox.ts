@@ -158,7 +158,8 @@ export class OutboxStore {
   /** Atomically (BEGIN IMMEDIATE) moves up to `limit` due messages to 'sending', attempts + 1, and
    *  returns them as stored after the claim, in order of the aging order key (PROTOCOL.md §7.2).
    *  `accept` may pass over a candidate (e.g. one for a peer with no free slot: it keeps its
-   *  place). No message is handed out twice, even to another process sharing the file. */
+   *  place). An agency `accept` refused once is refused for the rest of the claim (its further rows
+   *  are not offered). No message is handed out twice, even to another process sharing the file. */
   claimDue(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean): OutboxMessageMeta[] {
     return this.#delivery.claimDue(now, limit, accept)
   }
