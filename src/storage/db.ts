@@ -75,6 +75,8 @@ export class Db {
   #afterEach: (() => void) | undefined
   /** Set while a batch runs its fns: the hooks they leave for the end of the batch (beforeCommit). */
   #hooks: CommitHook[] | undefined
+  /** Set while a batch runs its fns: what they asked to run once the batch committed (afterCommit). */
+  #after: Array<() => void> | undefined
   #batches = 0
 
   /** Opens (creating the parent folder), sets pragmas and runs pending migrations. */
@@ -178,6 +180,16 @@ export class Db {
   beforeCommit(run: () => void, committed?: () => void): void {
     if (this.#hooks === undefined) throw new Error('storage: beforeCommit() is only for a write() fn')
     this.#hooks.push({ run, committed })
+  }
+
+  /** Issue 16 item 1: `fn` runs once what the current write() fn wrote is committed, in the batch's
+   *  commit (no second read, no second transaction, no timer); never when that fn throws or its batch
+   *  rolls back. Outside any transaction it runs at once (autocommit has committed already); inside a
+   *  tx() that no write() batch holds, once that tx() returned. fn must not throw or write. */
+  afterCommit(fn: () => void): void {
+    if (this.#after !== undefined) this.#after.push(fn)
+    else if (this.sqlite.inTransaction) queueMicrotask(fn)
+    else fn()
   }
 
   /** PROTOCOL.md §19.9: after a destruction committed (secure_delete zeroed the freed pages), copy the
@@ -297,13 +309,16 @@ export class Db {
     this.#batches++
     const done: Array<{ p: Pending; value: unknown }> = []
     const hooks: CommitHook[] = []
+    const after: Array<() => void> = []
     this.#hooks = hooks
+    this.#after = after
     try {
       for (let i = 0; i < batch.length; i++) {
-        if (!this.#runOne(batch, i, done, hooks)) return
+        if (!this.#runOne(batch, i, done, hooks, after)) return
       }
     } finally {
       this.#hooks = undefined
+      this.#after = undefined
     }
     const committed: Array<() => void> = []
     for (const h of hooks) {
@@ -324,7 +339,7 @@ export class Db {
     this.#stats.commits++
     this.#stats.writes += done.length
     this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length)
-    for (const c of committed) {
+    for (const c of [...committed, ...after]) {
       try {
         c()
       } catch {
@@ -335,10 +350,11 @@ export class Db {
   }
 
   /** Runs batch[i] in its savepoint; false when SQLite rolled the whole transaction back. */
-  #runOne(batch: Pending[], i: number, done: Array<{ p: Pending; value: unknown }>, hooks: CommitHook[]): boolean {
+  #runOne(batch: Pending[], i: number, done: Array<{ p: Pending; value: unknown }>, hooks: CommitHook[], after: Array<() => void>): boolean {
     const s = this.#stmt
     const p = batch[i]!
     const hooksBefore = hooks.length
+    const afterBefore = after.length
     s.savepoint.run()
     try {
       const value = p.fn()
@@ -362,6 +378,7 @@ export class Db {
         return false
       }
       hooks.length = hooksBefore
+      after.length = afterBefore
       s.rollbackTo.run()
       s.release.run()
     }

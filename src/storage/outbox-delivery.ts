@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js'
 import { CANCELLED_CODE, type RecipientStatus } from '../domain/delivery.js'
 import type { Db } from './db.js'
 import { META, preparer } from './outbox-sql.js'
+import { FACTS, type OutboxFacts } from './metrics.js'
 import type { ClaimCandidate, OutboxMessageMeta } from './outbox-types.js'
 
 /** Most due rows one claim looks at while skipping those its `accept` refuses (a busy peer's). */
@@ -34,8 +35,9 @@ export class OutboxDelivery {
       toSending: p(`UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, updated_at = ?
         WHERE message_id = ? AND status = 'queued'`),
       nextDue: p<number | null>(`SELECT min(next_attempt_at) FROM outbox_messages WHERE status = 'queued' AND next_attempt_at > ?`).pluck(),
-      delivered: p(`UPDATE outbox_messages SET status = 'delivered', receipt = ?, delivered_at = ?, updated_at = ?
-        WHERE message_id = ? AND status IN ('queued', 'sending')`),
+      // RETURNING: what a metric counts (storage/metrics.ts), known here without reading the row again.
+      delivered: p<OutboxFacts>(`UPDATE outbox_messages SET status = 'delivered', receipt = ?, delivered_at = ?, updated_at = ?
+        WHERE message_id = ? AND status IN ('queued', 'sending') RETURNING ${FACTS}`),
       retry: p(`UPDATE outbox_messages SET status = 'queued', next_attempt_at = @next, order_key = @next + priority * @agingMs,
         last_error_code = @code, last_error_detail = @detail, updated_at = @now WHERE message_id = @id AND status = 'sending'`),
       failed: p(`UPDATE outbox_messages SET status = 'failed', last_error_code = ?, last_error_detail = ?, updated_at = ?
@@ -105,8 +107,9 @@ export class OutboxDelivery {
   // The transitions below return false when the message is not in a state they apply to, e.g. a
   // late outcome for a message that requeueInFlight() already put back.
 
-  markDelivered(messageId: string, receipt: string, at: number): boolean {
-    return this.#s.delivered.run(receipt, at, at, messageId).changes === 1
+  /** The message's facts as delivered; undefined when it was not queued or sending. */
+  markDelivered(messageId: string, receipt: string, at: number): OutboxFacts | undefined {
+    return this.#s.delivered.get(receipt, at, at, messageId)
   }
 
   /** Back to queued, due at nextAttemptAt; its order key restarts from then (PROTOCOL.md §7.2). */
