@@ -62,32 +62,34 @@ export class OutboxDelivery {
     const s = this.#s
     this.#claim = db.sqlite.transaction((now: number, limit: number, accept?: (c: ClaimCandidate) => boolean) => {
       const claimed: OutboxMessageMeta[] = []
-      // Without `accept` one page of exactly `limit` rows; with it, pages until the limit is met,
-      // the due rows run out, or CLAIM_SCAN_LIMIT rows were looked at.
-      const page = accept ? Math.max(64, limit * 4) : limit
+      // Issue 16 item 1: the due rows are read one at a time (iterate), up to the first one `accept`
+      // refuses; the next query leaves every agency refused so far out in SQL, so a busy peer's backlog
+      // is passed over inside SQLite (the claim after every delivery used to read the whole backlog of
+      // a peer whose slots were full into JS, page by page). At most CLAIM_SCAN_LIMIT rows are read.
       let after = { key: Number.MIN_SAFE_INTEGER, rid: 0 }
-      // Issue 16 item 1: agencies `accept` refused in this claim. The next pages leave their rows out in
-      // SQL, so a busy peer's backlog is passed over inside SQLite instead of row by row in JS (the
-      // claim after every delivery used to read the whole backlog of a peer whose slots were full).
       const refused = new Set<string>()
       let skip: string | null = null
       for (let seen = 0; claimed.length < limit && seen < CLAIM_SCAN_LIMIT;) {
-        const rows = s.due.all({ ...after, now, limit: page, skip })
-        for (const r of rows) {
-          if (claimed.length >= limit) break
-          if (refused.has(r.recipientAgency)) continue
+        const picked: ClaimCandidate[] = []
+        let stopped = false
+        // No other statement may run while the iterator is open: the picked rows are claimed after it.
+        for (const r of s.due.iterate({ ...after, now, limit: accept ? CLAIM_SCAN_LIMIT - seen : limit - claimed.length, skip })) {
+          seen++
+          after = { key: r.orderKey, rid: r.rid }
           if (accept && !accept(r)) {
             refused.add(r.recipientAgency)
-            continue
+            stopped = true
+            break
           }
+          picked.push(r)
+          if (claimed.length + picked.length >= limit) break
+        }
+        for (const r of picked) {
           s.toSending.run(now, r.messageId)
           claimed.push(s.meta.get(r.messageId)!)
         }
-        if (refused.size > 0) skip = JSON.stringify([...refused])
-        seen += rows.length
-        if (rows.length < page) break
-        const last = rows[rows.length - 1]!
-        after = { key: last.orderKey, rid: last.rid }
+        if (!stopped) break
+        skip = JSON.stringify([...refused])
       }
       return claimed
     })
