@@ -5,7 +5,7 @@
 // WAL checkpoints are SQLite's own by default; checkpoint: 'worker' moves them to a worker thread
 // (checkpointer.ts), which helps with synchronous=NORMAL (config.json storage.checkpoint says what was measured).
 import { preparePrivateDir, preparePrivateFile, restrict } from './private-files.js'
-import { fdatasync, openSync, closeSync, writeFileSync } from 'node:fs'
+import { fdatasync, fsyncSync, openSync, closeSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SarabanError } from '../errors.js'
@@ -403,8 +403,23 @@ export class Db {
     let fd: number
     try {
       // The WAL exists once a batch committed; SQLite keeps this file (it truncates, never replaces it)
-      // while our connection is open.
-      fd = this.#walFd ??= openSync(`${this.file}-wal`, 'r')
+      // while our connection is open. Its directory entry is synced once, as SQLite does for a new WAL.
+      if (this.#walFd === undefined) {
+        const wal = openSync(`${this.file}-wal`, 'r')
+        try {
+          const dir = openSync(dirname(this.file), 'r')
+          try {
+            fsyncSync(dir)
+          } finally {
+            closeSync(dir)
+          }
+        } catch (err) {
+          closeSync(wal)
+          throw err
+        }
+        this.#walFd = wal
+      }
+      fd = this.#walFd
     } catch (err) {
       for (const c of waiting) c(err)
       return
