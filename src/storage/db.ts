@@ -189,7 +189,8 @@ export class Db {
 
   /** PROTOCOL.md §20.4 (issue 14 §6): only inside a write() fn. `run` is called once every fn of this
    *  batch has run, in the same transaction, before COMMIT, in a savepoint of its own (a throw rolls
-   *  back only what `run` did; the fns' changes still commit); `committed` once COMMIT returned. Lets
+   *  back only what `run` did; the fns' changes still commit); `committed` once COMMIT returned (with
+   *  durableSync 'threadpool': once the WAL sync after it returned). Lets
    *  the receiver sign the receipts of a batch with a checkpoint of the tree this transaction commits,
    *  and store them in it, without a second transaction: nothing `run` makes may leave the process
    *  before `committed` is called. A fn that throws takes the hooks it left with it. */
