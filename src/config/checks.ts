@@ -36,7 +36,7 @@ export interface RawConfig {
     shutdownGraceMs: number
   }
   limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number; maxAttachmentBytes: number; maxAttachmentsTotalBytes: number; maxAttachments: number }
-  storage: { synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto' }
+  storage: { synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto'; durableSync: 'inline' | 'threadpool' }
   log: { level: LogLevel }
   transparencyLog: { checkpointSeconds: number; auditSeconds: number; enabled: boolean }
   registers: { books: Array<{ id: string; direction: 'receive' | 'send'; title: string; prefix: string }> }

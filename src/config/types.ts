@@ -121,7 +121,7 @@ export interface Config {
     readonly maxAttachmentsTotalBytes: number
     readonly maxAttachments: number
   }
-  readonly storage: { readonly synchronous: 'FULL' | 'NORMAL'; readonly checkpoint: 'worker' | 'auto' }
+  readonly storage: { readonly synchronous: 'FULL' | 'NORMAL'; readonly checkpoint: 'worker' | 'auto'; readonly durableSync: 'inline' | 'threadpool' }
   /** Logging (pino). */
   readonly log: { readonly level: LogLevel }
   /** The transparency log's timers (PROTOCOL.md §20.4, §20.6); enabled is for the bench only. */

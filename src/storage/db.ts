@@ -5,7 +5,7 @@
 // WAL checkpoints are SQLite's own by default; checkpoint: 'worker' moves them to a worker thread
 // (checkpointer.ts), which helps with synchronous=NORMAL (config.json storage.checkpoint says what was measured).
 import { preparePrivateDir, preparePrivateFile, restrict } from './private-files.js'
-import { writeFileSync } from 'node:fs'
+import { fdatasync, fsyncSync, openSync, closeSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SarabanError } from '../errors.js'
@@ -29,6 +29,14 @@ export interface OpenOptions {
   /** Checkpoints done by the worker, its errors, and a fallback to 'auto' if it dies. Never throws
    *  into the node: without it, they go unreported. */
   onCheckpoint?: (event: CheckpointEvent) => void
+  /** Issue 16 item 1. 'inline' (default): a write() batch's COMMIT fsyncs the WAL on the event loop,
+   *  as SQLite's synchronous=FULL does. 'threadpool' (with synchronous FULL only): the batch commits
+   *  with synchronous=NORMAL and the WAL is fdatasync'd in libuv's thread pool; the batch's promises,
+   *  beforeCommit `committed` and afterCommit callbacks wait for that sync, so what a caller is told is
+   *  stored is on disk as with 'inline', and a sync in flight covers every batch committed before it
+   *  began (group commit across turns). Other readers of the connection may see a batch for one sync
+   *  before it is durable. tx() and statements outside a batch keep synchronous FULL. */
+  durableSync?: 'inline' | 'threadpool'
 }
 
 export type { CheckpointEvent } from './checkpointer.js'
@@ -75,7 +83,15 @@ export class Db {
   #afterEach: (() => void) | undefined
   /** Set while a batch runs its fns: the hooks they leave for the end of the batch (beforeCommit). */
   #hooks: CommitHook[] | undefined
+  /** Set while a batch runs its fns: what they asked to run once the batch committed (afterCommit). */
+  #after: Array<() => void> | undefined
   #batches = 0
+  /** durableSync 'threadpool': the fd of the WAL file (opened at the first batch), the sync in flight,
+   *  and the completions of batches committed since it began (they wait for the next one). */
+  readonly #threadpoolSync: boolean
+  #walFd: number | undefined
+  #syncing: Promise<void> | undefined
+  #unsynced: Array<(err?: unknown) => void> = []
 
   /** Opens (creating the parent folder), sets pragmas and runs pending migrations. */
   static open(file: string, opts: OpenOptions = {}): Db {
@@ -110,16 +126,18 @@ export class Db {
       sqlite.close()
       throw err
     }
-    const db = new Db(sqlite, file, maxBatch)
+    const threadpool = opts.durableSync === 'threadpool' && (opts.synchronous ?? 'FULL') === 'FULL' && file !== ':memory:'
+    const db = new Db(sqlite, file, maxBatch, threadpool)
     // ':memory:' has no WAL to checkpoint (and no file another connection could open).
     if (opts.checkpoint === 'worker' && file !== ':memory:') db.#startCheckpointer(opts)
     return db
   }
 
-  private constructor(sqlite: Database.Database, file: string, maxBatch: number) {
+  private constructor(sqlite: Database.Database, file: string, maxBatch: number, threadpoolSync = false) {
     this.sqlite = sqlite
     this.file = file
     this.#maxBatch = maxBatch
+    this.#threadpoolSync = threadpoolSync
     sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
     const p = (sql: string): Stmt => sqlite.prepare<[]>(sql)
     this.#stmt = {
@@ -171,13 +189,24 @@ export class Db {
 
   /** PROTOCOL.md §20.4 (issue 14 §6): only inside a write() fn. `run` is called once every fn of this
    *  batch has run, in the same transaction, before COMMIT, in a savepoint of its own (a throw rolls
-   *  back only what `run` did; the fns' changes still commit); `committed` once COMMIT returned. Lets
+   *  back only what `run` did; the fns' changes still commit); `committed` once COMMIT returned (with
+   *  durableSync 'threadpool': once the WAL sync after it returned). Lets
    *  the receiver sign the receipts of a batch with a checkpoint of the tree this transaction commits,
    *  and store them in it, without a second transaction: nothing `run` makes may leave the process
    *  before `committed` is called. A fn that throws takes the hooks it left with it. */
   beforeCommit(run: () => void, committed?: () => void): void {
     if (this.#hooks === undefined) throw new Error('storage: beforeCommit() is only for a write() fn')
     this.#hooks.push({ run, committed })
+  }
+
+  /** Issue 16 item 1: `fn` runs once what the current write() fn wrote is committed, in the batch's
+   *  commit (no second read, no second transaction, no timer); never when that fn throws or its batch
+   *  rolls back. Outside any transaction it runs at once (autocommit has committed already); inside a
+   *  tx() that no write() batch holds, once that tx() returned. fn must not throw or write. */
+  afterCommit(fn: () => void): void {
+    if (this.#after !== undefined) this.#after.push(fn)
+    else if (this.sqlite.inTransaction) queueMicrotask(fn)
+    else fn()
   }
 
   /** PROTOCOL.md §19.9: after a destruction committed (secure_delete zeroed the freed pages), copy the
@@ -204,6 +233,7 @@ export class Db {
     if (this.#scheduled) clearImmediate(this.#scheduled)
     this.#scheduled = undefined
     while (this.#queue.length > 0) this.#runBatch(this.#queue.splice(0, this.#maxBatch))
+    while (this.#syncing) await this.#syncing
     // `npm run bench` counts commits per letter (PROTOCOL.md annex on the log's cost, issue 14 §6).
     const statsDir = process.env['SARABAN_DB_STATS_DIR']
     if (statsDir && this.file !== ':memory:') writeFileSync(join(statsDir, `${process.pid}.json`), JSON.stringify(this.#stats))
@@ -215,6 +245,8 @@ export class Db {
       if (this.file !== ':memory:') this.sqlite.pragma('wal_checkpoint(TRUNCATE)')
     } finally {
       this.sqlite.close()
+      if (this.#walFd !== undefined) closeSync(this.#walFd)
+      this.#walFd = undefined
     }
   }
 
@@ -292,18 +324,33 @@ export class Db {
   }
 
   #runInTransaction(batch: Pending[]): void {
+    // durableSync 'threadpool': this batch's COMMIT writes the WAL without fsync; #durable() syncs it.
+    // (Not a prepared statement: SQLite applies this pragma when it is prepared, not when it runs.)
+    if (!this.#threadpoolSync) return this.#runBatchTx(batch)
+    this.sqlite.pragma('synchronous = NORMAL')
+    try {
+      this.#runBatchTx(batch)
+    } finally {
+      this.sqlite.pragma('synchronous = FULL')
+    }
+  }
+
+  #runBatchTx(batch: Pending[]): void {
     const s = this.#stmt
     s.begin.run()
     this.#batches++
     const done: Array<{ p: Pending; value: unknown }> = []
     const hooks: CommitHook[] = []
+    const after: Array<() => void> = []
     this.#hooks = hooks
+    this.#after = after
     try {
       for (let i = 0; i < batch.length; i++) {
-        if (!this.#runOne(batch, i, done, hooks)) return
+        if (!this.#runOne(batch, i, done, hooks, after)) return
       }
     } finally {
       this.#hooks = undefined
+      this.#after = undefined
     }
     const committed: Array<() => void> = []
     for (const h of hooks) {
@@ -324,21 +371,76 @@ export class Db {
     this.#stats.commits++
     this.#stats.writes += done.length
     this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length)
-    for (const c of committed) {
-      try {
-        c()
-      } catch {
-        /* bookkeeping after a durable commit must not withhold the callers' outcomes */
+    const complete = (err?: unknown): void => {
+      if (err !== undefined) {
+        // Committed, but not known to be on disk: no caller is told it is stored, no hook learns of it.
+        const lost = new SarabanError('ERR_INTERNAL', 'storage: the commit could not be synced to disk', { cause: err })
+        for (const d of done) d.p.reject(lost)
+        return
       }
+      for (const c of [...committed, ...after]) {
+        try {
+          c()
+        } catch {
+          /* bookkeeping after a durable commit must not withhold the callers' outcomes */
+        }
+      }
+      for (const d of done) d.p.resolve(d.value)
     }
-    for (const d of done) d.p.resolve(d.value)
+    if (this.#threadpoolSync) this.#durable(complete)
+    else complete()
+  }
+
+  /** durableSync 'threadpool': `complete` runs once an fdatasync of the WAL that began after this
+   *  batch's COMMIT returned; batches that commit while one is in flight share the next one. */
+  #durable(complete: (err?: unknown) => void): void {
+    this.#unsynced.push(complete)
+    if (this.#syncing === undefined) this.#sync()
+  }
+
+  #sync(): void {
+    const waiting = this.#unsynced
+    this.#unsynced = []
+    let fd: number
+    try {
+      // The WAL exists once a batch committed; SQLite keeps this file (it truncates, never replaces it)
+      // while our connection is open. Its directory entry is synced once, as SQLite does for a new WAL.
+      if (this.#walFd === undefined) {
+        const wal = openSync(`${this.file}-wal`, 'r')
+        try {
+          const dir = openSync(dirname(this.file), 'r')
+          try {
+            fsyncSync(dir)
+          } finally {
+            closeSync(dir)
+          }
+        } catch (err) {
+          closeSync(wal)
+          throw err
+        }
+        this.#walFd = wal
+      }
+      fd = this.#walFd
+    } catch (err) {
+      for (const c of waiting) c(err)
+      return
+    }
+    this.#syncing = new Promise<void>((resolve) => {
+      fdatasync(fd, (err) => {
+        for (const c of waiting) c(err ?? undefined)
+        this.#syncing = undefined
+        if (this.#unsynced.length > 0) this.#sync()
+        resolve()
+      })
+    })
   }
 
   /** Runs batch[i] in its savepoint; false when SQLite rolled the whole transaction back. */
-  #runOne(batch: Pending[], i: number, done: Array<{ p: Pending; value: unknown }>, hooks: CommitHook[]): boolean {
+  #runOne(batch: Pending[], i: number, done: Array<{ p: Pending; value: unknown }>, hooks: CommitHook[], after: Array<() => void>): boolean {
     const s = this.#stmt
     const p = batch[i]!
     const hooksBefore = hooks.length
+    const afterBefore = after.length
     s.savepoint.run()
     try {
       const value = p.fn()
@@ -362,6 +464,7 @@ export class Db {
         return false
       }
       hooks.length = hooksBefore
+      after.length = afterBefore
       s.rollbackTo.run()
       s.release.run()
     }

@@ -1,5 +1,5 @@
-// The reads behind GET /metrics (issue 17 item 1; services/metrics/): the facts of one message after a
-// change was committed, and the queue per peer. Reads only; labels are agency ids and profile ids
+// The reads behind GET /metrics (issue 17 item 1; services/metrics/): the facts of one message as a
+// change leaves it, and the queue per peer. Reads only; labels are agency ids and profile ids
 // (bounded), never message ids.
 import type { Db } from './db.js'
 import { preparer } from './outbox-sql.js'
@@ -29,16 +29,17 @@ export interface PeerQueue {
   readonly oldestAt: number
 }
 
+/** The columns of OutboxFacts, for a statement on outbox_messages alone (an UPDATE's RETURNING). */
+export const FACTS = `recipient_agency AS peer, profile, status, attempts, created_at AS createdAt, delivered_at AS deliveredAt,
+  last_error_code AS code, CASE WHEN EXISTS (SELECT 1 FROM notices n WHERE n.message_id = outbox_messages.message_id) THEN 'notice' ELSE 'letter' END AS kind`
+
 export class MetricsStore {
   readonly #s
 
   constructor(db: Db) {
     const p = preparer(db)
     this.#s = {
-      outbox: p<OutboxFacts>(`SELECT m.recipient_agency AS peer, m.profile, m.status, m.attempts, m.created_at AS createdAt,
-        m.delivered_at AS deliveredAt, m.last_error_code AS code,
-        CASE WHEN EXISTS (SELECT 1 FROM notices n WHERE n.message_id = m.message_id) THEN 'notice' ELSE 'letter' END AS kind
-        FROM outbox_messages m WHERE m.message_id = ?`),
+      outbox: p<OutboxFacts>(`SELECT ${FACTS} FROM outbox_messages WHERE message_id = ?`),
       inbox: p<InboxFacts>(`SELECT sender_agency AS peer, profile FROM inbox_messages WHERE message_id = ?`),
       notice: p<InboxFacts>(`SELECT from_agency AS peer, profile FROM notices WHERE message_id = ? AND direction = 'in'`),
       // outbox_by_status (status, next_attempt_at) keeps this off the delivered rows.

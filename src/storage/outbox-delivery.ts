@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js'
 import { CANCELLED_CODE, type RecipientStatus } from '../domain/delivery.js'
 import type { Db } from './db.js'
 import { META, preparer } from './outbox-sql.js'
+import { FACTS, type OutboxFacts } from './metrics.js'
 import type { ClaimCandidate, OutboxMessageMeta } from './outbox-types.js'
 
 /** Most due rows one claim looks at while skipping those its `accept` refuses (a busy peer's). */
@@ -29,12 +30,14 @@ export class OutboxDelivery {
       due: p<ClaimCandidate & { orderKey: number; rid: number }>(`SELECT message_id AS messageId, recipient_agency AS recipientAgency,
         order_key AS orderKey, rowid AS rid FROM outbox_messages INDEXED BY outbox_due
         WHERE status = 'queued' AND (order_key, rowid) > (@key, @rid) AND next_attempt_at <= @now
+        AND (@skip IS NULL OR recipient_agency NOT IN (SELECT value FROM json_each(@skip)))
         ORDER BY order_key, rowid LIMIT @limit`),
       toSending: p(`UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, updated_at = ?
         WHERE message_id = ? AND status = 'queued'`),
       nextDue: p<number | null>(`SELECT min(next_attempt_at) FROM outbox_messages WHERE status = 'queued' AND next_attempt_at > ?`).pluck(),
-      delivered: p(`UPDATE outbox_messages SET status = 'delivered', receipt = ?, delivered_at = ?, updated_at = ?
-        WHERE message_id = ? AND status IN ('queued', 'sending')`),
+      // RETURNING: what a metric counts (storage/metrics.ts), known here without reading the row again.
+      delivered: p<OutboxFacts>(`UPDATE outbox_messages SET status = 'delivered', receipt = ?, delivered_at = ?, updated_at = ?
+        WHERE message_id = ? AND status IN ('queued', 'sending') RETURNING ${FACTS}`),
       retry: p(`UPDATE outbox_messages SET status = 'queued', next_attempt_at = @next, order_key = @next + priority * @agingMs,
         last_error_code = @code, last_error_detail = @detail, updated_at = @now WHERE message_id = @id AND status = 'sending'`),
       failed: p(`UPDATE outbox_messages SET status = 'failed', last_error_code = ?, last_error_detail = ?, updated_at = ?
@@ -59,22 +62,34 @@ export class OutboxDelivery {
     const s = this.#s
     this.#claim = db.sqlite.transaction((now: number, limit: number, accept?: (c: ClaimCandidate) => boolean) => {
       const claimed: OutboxMessageMeta[] = []
-      // Without `accept` one page of exactly `limit` rows; with it, pages until the limit is met,
-      // the due rows run out, or CLAIM_SCAN_LIMIT rows were looked at.
-      const page = accept ? Math.max(64, limit * 4) : limit
+      // Issue 16 item 1: the due rows are read one at a time (iterate), up to the first one `accept`
+      // refuses; the next query leaves every agency refused so far out in SQL, so a busy peer's backlog
+      // is passed over inside SQLite (the claim after every delivery used to read the whole backlog of
+      // a peer whose slots were full into JS, page by page). At most CLAIM_SCAN_LIMIT rows are read.
       let after = { key: Number.MIN_SAFE_INTEGER, rid: 0 }
+      const refused = new Set<string>()
+      let skip: string | null = null
       for (let seen = 0; claimed.length < limit && seen < CLAIM_SCAN_LIMIT;) {
-        const rows = s.due.all({ ...after, now, limit: page })
-        for (const r of rows) {
-          if (claimed.length >= limit) break
-          if (accept && !accept(r)) continue
+        const picked: ClaimCandidate[] = []
+        let stopped = false
+        // No other statement may run while the iterator is open: the picked rows are claimed after it.
+        for (const r of s.due.iterate({ ...after, now, limit: accept ? CLAIM_SCAN_LIMIT - seen : limit - claimed.length, skip })) {
+          seen++
+          after = { key: r.orderKey, rid: r.rid }
+          if (accept && !accept(r)) {
+            refused.add(r.recipientAgency)
+            stopped = true
+            break
+          }
+          picked.push(r)
+          if (claimed.length + picked.length >= limit) break
+        }
+        for (const r of picked) {
           s.toSending.run(now, r.messageId)
           claimed.push(s.meta.get(r.messageId)!)
         }
-        seen += rows.length
-        if (rows.length < page) break
-        const last = rows[rows.length - 1]!
-        after = { key: last.orderKey, rid: last.rid }
+        if (!stopped) break
+        skip = JSON.stringify([...refused])
       }
       return claimed
     })
@@ -94,8 +109,9 @@ export class OutboxDelivery {
   // The transitions below return false when the message is not in a state they apply to, e.g. a
   // late outcome for a message that requeueInFlight() already put back.
 
-  markDelivered(messageId: string, receipt: string, at: number): boolean {
-    return this.#s.delivered.run(receipt, at, at, messageId).changes === 1
+  /** The message's facts as delivered; undefined when it was not queued or sending. */
+  markDelivered(messageId: string, receipt: string, at: number): OutboxFacts | undefined {
+    return this.#s.delivered.get(receipt, at, at, messageId)
   }
 
   /** Back to queued, due at nextAttemptAt; its order key restarts from then (PROTOCOL.md §7.2). */

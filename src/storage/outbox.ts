@@ -18,6 +18,7 @@ import type { Db } from './db.js'
 import { newestFirst } from './page.js'
 import { OutboxDeadlines } from './outbox-deadlines.js'
 import { OutboxDelivery } from './outbox-delivery.js'
+import type { OutboxFacts } from './metrics.js'
 import { OutboxEnvelopes } from './outbox-envelopes.js'
 import { OutboxAttempts, type DeliveryAttemptRow, type NewDeliveryAttempt } from './outbox-attempts.js'
 import { FULL, LETTER, META, NO_CURSOR, PAGE, preparer, type FullRow } from './outbox-sql.js'
@@ -32,11 +33,13 @@ export type {
 } from './outbox-types.js'
 export { ATTEMPTS_KEPT, type AttemptOutcome, type DeliveryAttemptRow, type NewDeliveryAttempt } from './outbox-attempts.js'
 
-/** A delivery-state change, for observers (issue 17 item 1, services/metrics/): the message id only;
- *  an observer reads what it needs after the commit (a rolled-back change then reads as nothing). */
+/** A delivery-state change, for observers (issue 17 item 1, services/metrics/), inside the writer's
+ *  transaction: the message id, and the message's facts when the change's own statement returned them
+ *  (issue 16 item 1: delivered); otherwise an observer reads what it needs. */
 export interface OutboxChange {
   readonly type: 'queued' | 'delivered' | 'failed'
   readonly messageId: string
+  readonly facts?: OutboxFacts | undefined
 }
 
 export class OutboxStore {
@@ -109,8 +112,8 @@ export class OutboxStore {
     return () => this.#observers.delete(fn)
   }
 
-  #changed(type: OutboxChange['type'], messageId: string): void {
-    for (const fn of this.#observers) fn({ type, messageId })
+  #changed(type: OutboxChange['type'], messageId: string, facts?: OutboxFacts): void {
+    for (const fn of this.#observers) fn({ type, messageId, facts })
   }
 
   /** Stores one envelope of a letter still being sealed (no letter row yet): nothing reads it until
@@ -160,7 +163,8 @@ export class OutboxStore {
   /** Atomically (BEGIN IMMEDIATE) moves up to `limit` due messages to 'sending', attempts + 1, and
    *  returns them as stored after the claim, in order of the aging order key (PROTOCOL.md §7.2).
    *  `accept` may pass over a candidate (e.g. one for a peer with no free slot: it keeps its
-   *  place). No message is handed out twice, even to another process sharing the file. */
+   *  place). An agency `accept` refused once is refused for the rest of the claim (its further rows
+   *  are not offered). No message is handed out twice, even to another process sharing the file. */
   claimDue(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean): OutboxMessageMeta[] {
     return this.#delivery.claimDue(now, limit, accept)
   }
@@ -199,9 +203,9 @@ export class OutboxStore {
   // false when the message is not in a state the transition applies to.
 
   markDelivered(messageId: string, receipt: string, at: number): boolean {
-    const ok = this.#delivery.markDelivered(messageId, receipt, at)
-    if (ok) this.#changed('delivered', messageId)
-    return ok
+    const facts = this.#delivery.markDelivered(messageId, receipt, at)
+    if (facts) this.#changed('delivered', messageId, facts)
+    return facts !== undefined
   }
 
   /** Back to queued, due at nextAttemptAt; its order key restarts from then (PROTOCOL.md §7.2). */

@@ -64,7 +64,10 @@ export class RegisterStore {
         FROM register_entries WHERE agency = ? AND idempotency_key = ?`),
       get: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND book = ? AND year = ? AND number = ?`),
       byMessage: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND message_id = ?`),
-      byLetter: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries WHERE agency = ? AND letter_id = ? ORDER BY year, book, number`),
+      // Issue 16 item 1: without the hint the planner took the primary key's (agency) prefix and read
+      // every entry of the agency on every send (recordSent asks this first).
+      byLetter: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries INDEXED BY register_by_letter
+        WHERE agency = ? AND letter_id = ? ORDER BY year, book, number`),
       // Only the numbers still waiting for their letter: many sent letters may share one ที่ (a saraban
       // system that numbers outside the node), and reading them all on every send grew with the book.
       openByLetterNumber: p<RegisterEntry>(`SELECT ${ENTRY} FROM register_entries INDEXED BY register_open_by_letter_number

@@ -43,6 +43,7 @@ export async function wireMetrics({ config, clock, log, closers }: Base, p: Metr
     store,
     observeOutbox: (fn) => p.outbox.observe(fn),
     tapEvents: (fn) => p.events.sink.tap(fn),
+    afterCommit: (fn) => p.db.afterCommit(fn),
     state: {
       now: () => clock.now(),
       queues: () => store.queues(),

@@ -24,6 +24,7 @@ export function wireStorage(base: Base): Storage {
   const db = Db.open(join(config.dataDir, 'saraban.sqlite'), {
     synchronous: config.storage.synchronous,
     checkpoint: config.storage.checkpoint,
+    durableSync: config.storage.durableSync,
     onCheckpoint: (event) => {
       if (event.kind === 'error' || event.kind === 'fallback') storageLog.warn({ event: `checkpoint.${event.kind}`, detail: event }, 'WAL checkpointing needs attention')
     },

@@ -103,7 +103,9 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
   const log = opts.progress ?? (() => {})
   const apiPorts = { [FROM]: await freePort(), [TO]: await freePort() }
   // Short backoff so that deliveries resume soon after a restart; attempts high enough never to give up here.
-  const files = await writeNetFiles([FROM, TO], { apiPorts, delivery: { initialBackoffMs: 100, maxBackoffMs: 1000, maxAttempts: 1000 }, logLevel: 'warn' })
+  // BENCH_CONFIG (as in test/bench/run.ts) merges into both nodes' node.json, e.g. storage.durableSync.
+  const extra = process.env.BENCH_CONFIG ? JSON.parse(process.env.BENCH_CONFIG) as Record<string, unknown> : undefined
+  const files = await writeNetFiles([FROM, TO], { apiPorts, delivery: { initialBackoffMs: 100, maxBackoffMs: 1000, maxAttempts: 1000 }, logLevel: 'warn', ...(extra ? { extra } : {}) })
   const sender = new Restartable('sender', files.agencies[FROM]!.configFile, apiPorts[FROM]!, opts.dist ?? false)
   const receiver = new Restartable('receiver', files.agencies[TO]!.configFile, apiPorts[TO]!, opts.dist ?? false)
   const sKey = files.agencies[FROM]!.apiKey

@@ -24,6 +24,30 @@ function open(t: { teardown(fn: () => void | Promise<void>): void }) {
   return { db, store: new EventStore(db) }
 }
 
+t.test("listeners wake only once the producer's batch is on disk, also with durableSync 'threadpool' (issue 16 item 1)", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'saraban-events-'))
+  const db = Db.open(join(dir, 'saraban.sqlite'), { durableSync: 'threadpool' })
+  t.teardown(async () => {
+    await db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const store = new EventStore(db)
+  const sink = new EventLog({ clock: { now: () => 1_000 }, log, store, afterCommit: (fn) => db.afterCommit(fn) })
+  const order: string[] = []
+  sink.onCommit(() => order.push('listener'))
+  await db.write(() => sink.emit({ agency: 'moi', type: 'letter.received', messageId: '6f1c0a6e-1f3c-4e43-9a52-6d1b8f0d2a12', data: { from: 'mof' } }))
+  order.push('write resolved')
+  await new Promise((r) => setImmediate(r))
+  t.same(order, ['write resolved', 'listener'], 'the listener ran after the WAL sync, not in the turn after COMMIT')
+  // A rolled-back event wakes no one.
+  await db.write(() => {
+    sink.emit({ agency: 'moi', type: 'letter.received', messageId: '6f1c0a6e-1f3c-4e43-9a52-6d1b8f0d2a13', data: { from: 'mof' } })
+    throw new Error('rolled back')
+  }).catch(() => undefined)
+  await new Promise((r) => setImmediate(r))
+  t.same(order, ['write resolved', 'listener'])
+})
+
 t.test('an event is stored with its transaction, and listeners see it after the commit', async (t) => {
   const { db, store } = open(t)
   let now = 1_000

@@ -88,3 +88,20 @@ t.test('a failed COMMIT never calls committed', async (t) => {
   t.same(committed, [], 'nothing signed in that transaction is released')
   t.equal(get(db, 'signed'), undefined)
 })
+
+t.test('afterCommit (issue 16 item 1): runs once the batch committed, never for a fn that threw; at once outside a transaction', async (t) => {
+  const db = open(t)
+  const seen: string[] = []
+  const writes = ['a', 'b', 'c'].map((k) => db.write(() => {
+    put(db, k)
+    // The callback runs after COMMIT returned: no transaction is open any more.
+    db.afterCommit(() => seen.push(`${k}:${db.sqlite.inTransaction ? 'in-tx' : 'committed'}`))
+    if (k === 'b') throw new Error('b fails')
+    return k
+  }).catch(() => 'failed'))
+  t.same(seen, [], 'nothing before the batch runs')
+  t.same(await Promise.all(writes), ['a', 'failed', 'c'])
+  t.same(seen, ['a:committed', 'c:committed'], 'the fn that threw took its callback with it')
+  db.afterCommit(() => seen.push('outside'))
+  t.same(seen.at(-1), 'outside', 'outside a transaction: at once')
+})

@@ -244,6 +244,56 @@ t.test('a resolved write survives the process being killed (no close, SIGKILL)',
   await db.close()
 })
 
+t.test("durableSync 'threadpool' (issue 16 item 1): a batch commits with NORMAL, its callers learn of it only after the WAL sync off the loop", async (t) => {
+  const file = tmpFile(t)
+  const db = Db.open(file, { durableSync: 'threadpool' })
+  withKv(db)
+  const sync = () => db.sqlite.pragma('synchronous', { simple: true })
+  const order: string[] = []
+  let inBatch: unknown
+  const writes = Array.from({ length: 100 }, (_, i) => db.write(() => {
+    if (i === 0) {
+      inBatch = sync()
+      // Runs in the next turn: before the callers, since they wait for the fdatasync in the thread pool.
+      setImmediate(() => order.push('next turn'))
+      db.afterCommit(() => order.push('afterCommit'))
+    }
+    return put(db, `k${i}`, Buffer.alloc(2000, i))()
+  }).then((k) => (i === 0 ? order.push('resolved') : 0, k)))
+  t.same(await Promise.all(writes), Array.from({ length: 100 }, (_, i) => `k${i}`))
+  t.equal(inBatch, 1, 'NORMAL inside the batch: its COMMIT does not fsync on the loop')
+  t.equal(sync(), 2, 'FULL outside a batch (tx(), single statements)')
+  t.same(order, ['next turn', 'afterCommit', 'resolved'], 'callbacks and callers wait for the sync')
+  // Batches that commit while a sync is in flight wait for the next one; all resolve, all stored.
+  await Promise.all(Array.from({ length: 5 }, async (_, b) => {
+    for (let i = 0; i < 20; i++) await db.write(put(db, `b${b}-${i}`))
+  }))
+  t.equal(count(db), 200)
+  await db.close()
+  const again = Db.open(file)
+  t.equal(count(again), 200, 'everything there after close and reopen')
+  await again.close()
+})
+
+t.test("durableSync 'threadpool': a resolved write survives the process being killed (no close, SIGKILL)", async (t) => {
+  const file = tmpFile(t)
+  const code = `
+    const { Db } = await import(${JSON.stringify(STORAGE)})
+    const db = Db.open(process.env.DB_FILE, { durableSync: 'threadpool' })
+    db.sqlite.exec('CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB NOT NULL)')
+    const ins = db.sqlite.prepare('INSERT INTO kv (k, v) VALUES (?, ?)')
+    await Promise.all(Array.from({ length: 50 }, (_, i) => db.write(() => ins.run('k' + i, Buffer.alloc(1000, i)))))
+    process.stdout.write('committed\\n')
+    process.kill(process.pid, 'SIGKILL')
+  `
+  const r = await child(code, { DB_FILE: file })
+  t.equal(r.out, 'committed\n')
+  t.equal(r.signal, 'SIGKILL')
+  const db = Db.open(file)
+  t.equal(count(db), 50)
+  await db.close()
+})
+
 // Issue 13 §1: letters in plaintext and content keys live here: folder 0700, files 0600 whatever the
 // umask; a folder or database others can read is refused with the command that fixes it.
 t.test('the data folder is 0700 and its files 0600, whatever the umask; an open folder is refused', { skip: process.platform === 'win32' }, async (t) => {

@@ -233,6 +233,22 @@ t.test('claimDue passes over candidates its accept refuses, and they keep their 
   t.same(outbox.claimDue(1_000, 3).map((m) => m.messageId), ids.slice(4, 7), 'the passed-over ones are next in line')
 })
 
+t.test('claimDue asks accept once about an agency it refused, and still finds the rows behind its backlog (issue 16 item 1)', async (t) => {
+  const { db, outbox } = open(t)
+  const ids: string[] = []
+  // More refused rows than one page (80 for a limit of 20), then another peer's: the refused agency's
+  // rows are left out in SQL on the next pages instead of being offered one by one.
+  for (let i = 0; i < 205; i++) ids.push((await stored(db, outbox, 1, { recipientAgency: i < 200 ? 'full' : `free${i}`, nextAttemptAt: i })).messages[0]!.messageId)
+  const asked = new Map<string, number>()
+  const claimed = outbox.claimDue(1_000, 20, (c) => {
+    asked.set(c.recipientAgency, (asked.get(c.recipientAgency) ?? 0) + 1)
+    return c.recipientAgency !== 'full'
+  })
+  t.equal(asked.get('full'), 1, 'the refused agency was offered once')
+  t.same(claimed.map((m) => m.messageId), ids.slice(200), 'the other peers\' rows, in order')
+  t.same(outbox.claimDue(1_000, 2).map((m) => m.messageId), ids.slice(0, 2), 'the passed-over ones kept their place')
+})
+
 t.test('deliverBy deadlines: found through the index, raised once each', async (t) => {
   const { db, outbox } = open(t)
   const { messages: [a, b, c] } = await stored(db, outbox, 3, { deadlineAt: 10_000 })

@@ -56,7 +56,7 @@ export class Events {
     this.#deps = deps
     this.store = new EventStore(deps.db)
     const agency = deps.agencyEndpoints
-    this.sink = new EventLog({ clock: deps.clock, log: deps.log, store: this.store, webhooks: deps.endpoints, ...(agency ? { agencyWebhooks: (a: string) => agency.forAgency(a) } : {}) })
+    this.sink = new EventLog({ clock: deps.clock, log: deps.log, store: this.store, webhooks: deps.endpoints, afterCommit: (fn) => deps.db.afterCommit(fn), ...(agency ? { agencyWebhooks: (a: string) => agency.forAgency(a) } : {}) })
     this.streams = new EventStreams({ store: this.store, log: deps.log, settings: deps.settings.stream })
     this.webhooks = new WebhookWorker({
       db: deps.db, store: this.store, clock: deps.clock, log: deps.log.child({ area: 'webhooks' }), endpoints: deps.endpoints,

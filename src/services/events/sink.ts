@@ -25,6 +25,9 @@ export interface EventLogDeps {
   readonly webhooks?: readonly WebhookRoute[]
   /** Routes that come and go at run time (hosted-agency files): those of one agency. */
   readonly agencyWebhooks?: (agency: string) => readonly WebhookRoute[]
+  /** Db.afterCommit: listeners are woken once the producer's batch is committed and on disk (issue 16
+   *  item 1: with storage.durableSync 'threadpool' that is later than the next turn). */
+  readonly afterCommit?: (fn: () => void) => void
 }
 
 export class EventLog implements EventSink {
@@ -54,8 +57,13 @@ export class EventLog implements EventSink {
     }
     // Other views of the same change (the e-CMS pull queue), written in this same transaction.
     for (const tap of this.#taps) tap(e)
-    // Db.write runs a batch synchronously inside one setImmediate callback and commits before returning:
-    // the next setImmediate runs after COMMIT (or after a rollback, when listeners simply find nothing).
+    // Listeners are woken in the turn after the batch is durable (a rolled-back event wakes no one).
+    // Without afterCommit: Db.write commits a batch before its setImmediate callback returns.
+    if (this.#deps.afterCommit) this.#deps.afterCommit(this.#wakeSoon)
+    else this.#wakeSoon()
+  }
+
+  readonly #wakeSoon = (): void => {
     this.#wake ??= setImmediate(() => {
       this.#wake = undefined
       for (const l of this.#listeners) {

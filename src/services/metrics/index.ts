@@ -22,6 +22,8 @@ export interface MetricsDeps {
   readonly observeOutbox: (fn: (c: OutboxChange) => void) => () => void
   /** Subscribes to every event the node records (events/sink.ts tap); returns the unsubscribe function. */
   readonly tapEvents: (fn: (e: EventInput) => void) => () => void
+  /** Db.afterCommit of the node's connection: traffic is counted when its change commits. */
+  readonly afterCommit: (fn: () => void) => void
 }
 
 export class NodeMetrics {
@@ -35,7 +37,7 @@ export class NodeMetrics {
     this.#deps = deps
     collectDefaultMetrics({ register: this.registry })
     this.#m = families(this.registry)
-    this.#traffic = new TrafficCounters(this.#m, deps.store, deps.log)
+    this.#traffic = new TrafficCounters(this.#m, deps.store, deps.log, deps.afterCommit)
     this.#off.push(deps.observeOutbox(this.#traffic.outbox), deps.tapEvents(this.#traffic.event))
   }
 
@@ -50,14 +52,12 @@ export class NodeMetrics {
 
   /** The exposition (text format 0.0.4) with its content type. */
   async scrape(): Promise<{ contentType: string; body: string }> {
-    this.#traffic.drain()
     collectState(this.#m, this.#deps.state, (area, err) => this.#deps.log.warn({ err, event: 'metrics.collect-failed', area }, 'a metric source could not be read'))
     return { contentType: this.registry.contentType, body: await this.registry.metrics() }
   }
 
   close(): void {
     for (const off of this.#off.splice(0)) off()
-    this.#traffic.close()
     this.registry.clear()
   }
 }
