@@ -50,7 +50,7 @@ async function startTarget(t: Test, sub: string, opts: Pick<MakeFederationOption
   session.listenWaitMs = 60_000
   // --target-api: the bad-receipt cases send their letters through our API and read the outcome (§7.2).
   session.targetApi = { url: apiUrl, key: 'conformance-key' }
-  return { session, listener, apiUrl }
+  return { session, listener, apiUrl, ctx }
 }
 
 /** A letter from the target to the kit's agency through our API, as a saraban system sends one. */
@@ -71,7 +71,7 @@ function parseTap(lines: readonly string[]): Promise<{ ok: boolean; count: numbe
 }
 
 t.test('every case passes against our node', async (t) => {
-  const { session, apiUrl } = await startTarget(t, 'ec')
+  const { session, apiUrl, ctx } = await startTarget(t, 'ec')
   const sent = await sendToKit(apiUrl)
   t.equal(sent.status, 202, 'our node queued a letter to the kit')
   const lines: string[] = []
@@ -123,6 +123,17 @@ t.test('every case passes against our node', async (t) => {
   t.same(notBadRun.results.map((r) => r.outcome), ['fail', 'fail'], notBadOut.join('\n'))
   t.match(notBadRun.results[0]!.message, /fails the recipient at once with ERR_RECEIPT_INVALID/)
   t.match(notBadRun.results[1]!.message, /tries again/)
+
+  // The log rows notice a rewritten log (§20.5, §20.6): whoever runs the target replaces its leaf
+  // hashes and drops the subtree cache, so the proofs it serves no longer lead to the roots of the
+  // checkpoints it signed before, which the kit holds from its receipts.
+  ctx.db.sqlite.prepare('UPDATE log_entries SET leaf_hash = randomblob(32) WHERE agency = ?').run(session.target)
+  ctx.db.sqlite.prepare('DELETE FROM log_nodes WHERE agency = ?').run(session.target)
+  const logRows = CASES.filter((c) => c.id === 'C-20.5-01' || c.id === 'C-20.6-01')
+  const rewritten = await runConformance(session, { cases: logRows, write: () => {} })
+  t.same(rewritten.results.map((r) => [r.id, r.outcome]), [['C-20.5-01', 'fail'], ['C-20.5-01', 'fail'], ['C-20.5-01', 'fail'], ['C-20.6-01', 'fail']], 'a rewritten log fails the log rows')
+  t.match(rewritten.results[0]!.message, /the proof leads from the entry/)
+  t.match(rewritten.results[3]!.message, /consistency proof verifies/)
 })
 
 // Every profile the target lists, with the receipts in the other family, on a hosting node: an RSA
