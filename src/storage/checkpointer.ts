@@ -6,6 +6,10 @@
 // the same file, copies the WAL back into the database (https://sqlite.org/wal.html#ckpt).
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
+import type Database from 'better-sqlite3'
+
+/** SQLite's default: checkpoint when a commit leaves the WAL above 1000 pages. */
+export const AUTOCHECKPOINT_PAGES = 1000
 
 export interface CheckpointerOptions {
   readonly file: string
@@ -194,4 +198,55 @@ export class Checkpointer {
     this.#worker.postMessage('stop')
     await this.#exited
   }
+}
+
+/** storage.checkpoint 'worker' for the main connection `sqlite` of `file` (db.ts): starts the worker and
+ *  turns SQLite's autocheckpoint off. If the worker cannot start or dies, SQLite's autocheckpoint takes
+ *  over again (slower commits, but the WAL never grows without bound) and `host.fellBack()` is told;
+ *  undefined when it could not start. Events go to opts.onCheckpoint, which may not throw into the node. */
+export function startWorkerCheckpoints(
+  sqlite: Database.Database, file: string,
+  opts: { synchronous?: 'FULL' | 'NORMAL'; onCheckpoint?: (event: CheckpointEvent) => void },
+  host: { closed: () => boolean; fellBack: () => void },
+): Checkpointer | undefined {
+  const report = opts.onCheckpoint ?? (() => {})
+  const onEvent = (event: CheckpointEvent): void => {
+    try {
+      report(event)
+    } catch {
+      /* a reporting callback must not take the checkpointer (or the node) down */
+    }
+  }
+  // onDeath runs between event-loop turns, so never inside a write() transaction.
+  const fallback = (error: Error): void => {
+    host.fellBack()
+    if (host.closed()) return
+    sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
+    onEvent({ kind: 'fallback', error })
+  }
+  let checkpointer: Checkpointer
+  try {
+    checkpointer = Checkpointer.start({
+      file,
+      synchronous: opts.synchronous ?? 'FULL',
+      onEvent,
+      onDeath: fallback,
+      // A message handler: runs between event-loop turns, never inside a write() transaction.
+      onRewind: () => {
+        if (host.closed()) return
+        try {
+          const t0 = performance.now()
+          const [r] = sqlite.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>
+          if (r) onEvent({ kind: 'checkpoint', mode: 'PASSIVE', by: 'main', busy: r.busy !== 0, walFrames: r.log, checkpointedFrames: r.checkpointed, ms: performance.now() - t0 })
+        } catch (err) {
+          onEvent({ kind: 'error', error: err instanceof Error ? err : new Error(String(err)) })
+        }
+      },
+    })
+  } catch (err) {
+    fallback(err instanceof Error ? err : new Error(String(err)))
+    return undefined
+  }
+  sqlite.pragma('wal_autocheckpoint = 0')
+  return checkpointer
 }

@@ -5,11 +5,12 @@
 // WAL checkpoints are SQLite's own by default; checkpoint: 'worker' moves them to a worker thread
 // (checkpointer.ts), which helps with synchronous=NORMAL (config.json storage.checkpoint says what was measured).
 import { preparePrivateDir, preparePrivateFile, restrict } from './private-files.js'
-import { fdatasync, fsyncSync, openSync, closeSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SarabanError } from '../errors.js'
-import { Checkpointer, type CheckpointEvent } from './checkpointer.js'
+import { AUTOCHECKPOINT_PAGES, startWorkerCheckpoints, type Checkpointer, type CheckpointEvent } from './checkpointer.js'
+import { WalSync } from './wal-sync.js'
 import { migrate } from './migrations/index.js'
 
 export interface OpenOptions {
@@ -41,8 +42,6 @@ export interface OpenOptions {
 
 export type { CheckpointEvent } from './checkpointer.js'
 
-/** SQLite's default: checkpoint when a commit leaves the WAL above 1000 pages. */
-const AUTOCHECKPOINT_PAGES = 1000
 
 export interface WriteStats {
   /** Group-commit transactions committed. */
@@ -86,12 +85,8 @@ export class Db {
   /** Set while a batch runs its fns: what they asked to run once the batch committed (afterCommit). */
   #after: Array<() => void> | undefined
   #batches = 0
-  /** durableSync 'threadpool': the fd of the WAL file (opened at the first batch), the sync in flight,
-   *  and the completions of batches committed since it began (they wait for the next one). */
-  readonly #threadpoolSync: boolean
-  #walFd: number | undefined
-  #syncing: Promise<void> | undefined
-  #unsynced: Array<(err?: unknown) => void> = []
+  /** durableSync 'threadpool' (wal-sync.ts); undefined: 'inline'. */
+  readonly #walSync: WalSync | undefined
 
   /** Opens (creating the parent folder), sets pragmas and runs pending migrations. */
   static open(file: string, opts: OpenOptions = {}): Db {
@@ -129,7 +124,9 @@ export class Db {
     const threadpool = opts.durableSync === 'threadpool' && (opts.synchronous ?? 'FULL') === 'FULL' && file !== ':memory:'
     const db = new Db(sqlite, file, maxBatch, threadpool)
     // ':memory:' has no WAL to checkpoint (and no file another connection could open).
-    if (opts.checkpoint === 'worker' && file !== ':memory:') db.#startCheckpointer(opts)
+    if (opts.checkpoint === 'worker' && file !== ':memory:') {
+      db.#checkpointer = startWorkerCheckpoints(sqlite, file, opts, { closed: () => db.#closed, fellBack: () => (db.#checkpointer = undefined) })
+    }
     return db
   }
 
@@ -137,7 +134,7 @@ export class Db {
     this.sqlite = sqlite
     this.file = file
     this.#maxBatch = maxBatch
-    this.#threadpoolSync = threadpoolSync
+    this.#walSync = threadpoolSync ? new WalSync(file) : undefined
     sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
     const p = (sql: string): Stmt => sqlite.prepare<[]>(sql)
     this.#stmt = {
@@ -233,7 +230,7 @@ export class Db {
     if (this.#scheduled) clearImmediate(this.#scheduled)
     this.#scheduled = undefined
     while (this.#queue.length > 0) this.#runBatch(this.#queue.splice(0, this.#maxBatch))
-    while (this.#syncing) await this.#syncing
+    await this.#walSync?.settle()
     // `npm run bench` counts commits per letter (PROTOCOL.md annex on the log's cost, issue 14 §6).
     const statsDir = process.env['SARABAN_DB_STATS_DIR']
     if (statsDir && this.file !== ':memory:') writeFileSync(join(statsDir, `${process.pid}.json`), JSON.stringify(this.#stats))
@@ -245,52 +242,8 @@ export class Db {
       if (this.file !== ':memory:') this.sqlite.pragma('wal_checkpoint(TRUNCATE)')
     } finally {
       this.sqlite.close()
-      if (this.#walFd !== undefined) closeSync(this.#walFd)
-      this.#walFd = undefined
+      this.#walSync?.close()
     }
-  }
-
-  #startCheckpointer(opts: OpenOptions): void {
-    const report = opts.onCheckpoint ?? (() => {})
-    const onEvent = (event: CheckpointEvent): void => {
-      try {
-        report(event)
-      } catch {
-        /* a reporting callback must not take the checkpointer (or the node) down */
-      }
-    }
-    // If the worker cannot start or dies, SQLite's autocheckpoint takes over again: slower commits,
-    // but the WAL never grows without bound. onDeath runs between event-loop turns, so never
-    // inside a write() transaction.
-    const fallback = (error: Error): void => {
-      this.#checkpointer = undefined
-      if (this.#closed) return
-      this.sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
-      onEvent({ kind: 'fallback', error })
-    }
-    try {
-      this.#checkpointer = Checkpointer.start({
-        file: this.file,
-        synchronous: opts.synchronous ?? 'FULL',
-        onEvent,
-        onDeath: fallback,
-        // A message handler: runs between event-loop turns, never inside a write() transaction.
-        onRewind: () => {
-          if (this.#closed) return
-          try {
-            const t0 = performance.now()
-            const [r] = this.sqlite.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>
-            if (r) onEvent({ kind: 'checkpoint', mode: 'PASSIVE', by: 'main', busy: r.busy !== 0, walFrames: r.log, checkpointedFrames: r.checkpointed, ms: performance.now() - t0 })
-          } catch (err) {
-            onEvent({ kind: 'error', error: err instanceof Error ? err : new Error(String(err)) })
-          }
-        },
-      })
-    } catch (err) {
-      fallback(err instanceof Error ? err : new Error(String(err)))
-      return
-    }
-    this.sqlite.pragma('wal_autocheckpoint = 0')
   }
 
   // setImmediate runs after the poll phase: requests that arrived while the previous COMMIT blocked
@@ -324,9 +277,9 @@ export class Db {
   }
 
   #runInTransaction(batch: Pending[]): void {
-    // durableSync 'threadpool': this batch's COMMIT writes the WAL without fsync; #durable() syncs it.
+    // durableSync 'threadpool': this batch's COMMIT writes the WAL without fsync; WalSync syncs it.
     // (Not a prepared statement: SQLite applies this pragma when it is prepared, not when it runs.)
-    if (!this.#threadpoolSync) return this.#runBatchTx(batch)
+    if (this.#walSync === undefined) return this.#runBatchTx(batch)
     this.sqlite.pragma('synchronous = NORMAL')
     try {
       this.#runBatchTx(batch)
@@ -387,52 +340,8 @@ export class Db {
       }
       for (const d of done) d.p.resolve(d.value)
     }
-    if (this.#threadpoolSync) this.#durable(complete)
+    if (this.#walSync) this.#walSync.after(complete)
     else complete()
-  }
-
-  /** durableSync 'threadpool': `complete` runs once an fdatasync of the WAL that began after this
-   *  batch's COMMIT returned; batches that commit while one is in flight share the next one. */
-  #durable(complete: (err?: unknown) => void): void {
-    this.#unsynced.push(complete)
-    if (this.#syncing === undefined) this.#sync()
-  }
-
-  #sync(): void {
-    const waiting = this.#unsynced
-    this.#unsynced = []
-    let fd: number
-    try {
-      // The WAL exists once a batch committed; SQLite keeps this file (it truncates, never replaces it)
-      // while our connection is open. Its directory entry is synced once, as SQLite does for a new WAL.
-      if (this.#walFd === undefined) {
-        const wal = openSync(`${this.file}-wal`, 'r')
-        try {
-          const dir = openSync(dirname(this.file), 'r')
-          try {
-            fsyncSync(dir)
-          } finally {
-            closeSync(dir)
-          }
-        } catch (err) {
-          closeSync(wal)
-          throw err
-        }
-        this.#walFd = wal
-      }
-      fd = this.#walFd
-    } catch (err) {
-      for (const c of waiting) c(err)
-      return
-    }
-    this.#syncing = new Promise<void>((resolve) => {
-      fdatasync(fd, (err) => {
-        for (const c of waiting) c(err ?? undefined)
-        this.#syncing = undefined
-        if (this.#unsynced.length > 0) this.#sync()
-        resolve()
-      })
-    })
   }
 
   /** Runs batch[i] in its savepoint; false when SQLite rolled the whole transaction back. */

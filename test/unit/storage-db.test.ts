@@ -223,18 +223,24 @@ t.test('data survives reopen: write, close, reopen, blobs byte-exact', async (t)
   await again.close()
 })
 
-t.test('a resolved write survives the process being killed (no close, SIGKILL)', async (t) => {
-  const file = tmpFile(t)
+/** A child process opens `file` with `opts`, resolves 50 writes of 1 000 bytes (k0…k49), prints
+ *  'committed' and kills itself with SIGKILL (no close). */
+function killedAfterWrites(file: string, opts: Record<string, unknown> = {}) {
   const code = `
     const { Db } = await import(${JSON.stringify(STORAGE)})
-    const db = Db.open(process.env.DB_FILE)
+    const db = Db.open(process.env.DB_FILE, ${JSON.stringify(opts)})
     db.sqlite.exec('CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB NOT NULL)')
     const ins = db.sqlite.prepare('INSERT INTO kv (k, v) VALUES (?, ?)')
     await Promise.all(Array.from({ length: 50 }, (_, i) => db.write(() => ins.run('k' + i, Buffer.alloc(1000, i)))))
     process.stdout.write('committed\\n')
     process.kill(process.pid, 'SIGKILL')
   `
-  const r = await child(code, { DB_FILE: file })
+  return child(code, { DB_FILE: file })
+}
+
+t.test('a resolved write survives the process being killed (no close, SIGKILL)', async (t) => {
+  const file = tmpFile(t)
+  const r = await killedAfterWrites(file)
   t.equal(r.out, 'committed\n')
   t.equal(r.signal, 'SIGKILL')
   t.ok(existsSync(file + '-wal'), 'the WAL was left behind, not checkpointed by a clean close')
@@ -277,16 +283,7 @@ t.test("durableSync 'threadpool' (issue 16 item 1): a batch commits with NORMAL,
 
 t.test("durableSync 'threadpool': a resolved write survives the process being killed (no close, SIGKILL)", async (t) => {
   const file = tmpFile(t)
-  const code = `
-    const { Db } = await import(${JSON.stringify(STORAGE)})
-    const db = Db.open(process.env.DB_FILE, { durableSync: 'threadpool' })
-    db.sqlite.exec('CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB NOT NULL)')
-    const ins = db.sqlite.prepare('INSERT INTO kv (k, v) VALUES (?, ?)')
-    await Promise.all(Array.from({ length: 50 }, (_, i) => db.write(() => ins.run('k' + i, Buffer.alloc(1000, i)))))
-    process.stdout.write('committed\\n')
-    process.kill(process.pid, 'SIGKILL')
-  `
-  const r = await child(code, { DB_FILE: file })
+  const r = await killedAfterWrites(file, { durableSync: 'threadpool' })
   t.equal(r.out, 'committed\n')
   t.equal(r.signal, 'SIGKILL')
   const db = Db.open(file)

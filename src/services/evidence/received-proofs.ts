@@ -109,7 +109,11 @@ export class ReceivedProofFetcher {
       const due = this.#d.store.due(this.#d.clock.now() + horizon, BATCH)
       if (due.length === 0) return
       const byAgency = new Map<string, ReceivedProofRow[]>()
-      for (const r of due) byAgency.set(r.agency, [...(byAgency.get(r.agency) ?? []), r])
+      for (const r of due) {
+        const rows = byAgency.get(r.agency)
+        if (rows) rows.push(r)
+        else byAgency.set(r.agency, [r])
+      }
       const outcomes = (await Promise.all([...byAgency].map(([agency, rows]) => this.#fetchAll(agency, rows)))).flat()
       if (this.#closed) return
       const next = this.#d.clock.now()

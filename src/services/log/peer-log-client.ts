@@ -40,13 +40,7 @@ export function peerLog(peers: PeerClient, directory: () => Directory): PeerLog 
 /** The `proofs` of a `proof/inclusions` answer: one per pair asked, in that order, each naming its pair. */
 function proofsOf(agency: string, body: Buffer, pairs: readonly { index: number; size: number }[]): Buffer[][] {
   const refuse = (why: string) => new SarabanError('ERR_PEER_REFUSED', `The node of ${agency} answered inclusion proofs that ${why}.`)
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(body.toString('utf8'))
-  } catch {
-    throw refuse('are not JSON')
-  }
-  const proofs = (parsed as { proofs?: unknown }).proofs
+  const proofs = jsonOf(body, () => refuse('are not JSON')).proofs
   if (!Array.isArray(proofs) || proofs.length !== pairs.length) throw refuse(`are not a list of ${pairs.length}`)
   return proofs.map((p: unknown, i) => {
     const a = p as { index?: unknown; size?: unknown; proof?: unknown }
@@ -57,13 +51,17 @@ function proofsOf(agency: string, body: Buffer, pairs: readonly { index: number;
 
 /** The `proof` of a proof answer (PROTOCOL.md §20.5): a bounded list of base64 SHA-256 hashes. */
 function proofOf(agency: string, what: string, body: Buffer): Buffer[] {
-  let parsed: unknown
+  const parsed = jsonOf(body, () => new SarabanError('ERR_PEER_REFUSED', `The node of ${agency} answered a ${what} proof that is not JSON.`))
+  return hashesOf(agency, what, parsed.proof)
+}
+
+/** The answer's members, or `notJson()` thrown. */
+function jsonOf(body: Buffer, notJson: () => Error): { proof?: unknown; proofs?: unknown } {
   try {
-    parsed = JSON.parse(body.toString('utf8'))
+    return (JSON.parse(body.toString('utf8')) ?? {}) as { proof?: unknown; proofs?: unknown }
   } catch {
-    throw new SarabanError('ERR_PEER_REFUSED', `The node of ${agency} answered a ${what} proof that is not JSON.`)
+    throw notJson()
   }
-  return hashesOf(agency, what, (parsed as { proof?: unknown }).proof)
 }
 
 function hashesOf(agency: string, what: string, proof: unknown): Buffer[] {
