@@ -78,7 +78,9 @@ t.test('expired and not-yet-valid certificates are refused; the cache honours `a
   const chain = fed.agencies.moi!.signing.chain
   t.ok((await anchors.validate(chain, { at: now, role: 'signing' })).ok)
   t.equal(anchors.cacheSize, 1)
-  const later = await anchors.validate(chain, { at: new Date(now.getTime() + 400 * DAY), role: 'signing' })
+  // One day past the leaf's own notAfter (the test federation's validity is set in one place).
+  const notAfter = new Date(chain[0]!.validTo)
+  const later = await anchors.validate(chain, { at: new Date(notAfter.getTime() + DAY), role: 'signing' })
   t.notOk(later.ok, 'after notAfter, even with a cached success')
   t.match(!later.ok && later.reason, /expired|not yet valid/)
   const before = await anchors.validate(chain, { at: new Date(now.getTime() - 2 * DAY), role: 'signing' })
