@@ -59,6 +59,21 @@ interface Pending {
   readonly reject: (err: unknown) => void
 }
 
+/** PROTOCOL.md §20 (migration 018): what ends every write() and tx() fn. The transparency log's
+ *  appender (services/log/append.ts) builds a fn's entries in `drain` and appends them in `flush`, once
+ *  per transaction rather than once per fn (issue 14 §6: one head read and write, one root). */
+export interface WriteLog {
+  /** At the end of every write() and tx() fn, inside its savepoint: turns the state changes the log
+   *  triggers recorded into entries, kept until flush(). A throw rolls back that fn alone. */
+  drain(): void
+  /** Appends what drain() kept: once a batch's fns ran (before its beforeCommit hooks), after each
+   *  hook, and at the end of a tx() no transaction holds. A throw rolls back the whole transaction. */
+  flush(): void
+  /** How much drain() has kept; undo(mark) forgets what was kept since (the fn that made it rolled back). */
+  mark(): number
+  undo(mark: number): void
+}
+
 /** Work a write() fn leaves for the end of its batch (beforeCommit). */
 interface CommitHook {
   readonly run: () => void
@@ -79,7 +94,7 @@ export class Db {
   #closing: Promise<void> | undefined
   #checkpointer: Checkpointer | undefined
   #stats = { commits: 0, writes: 0, failed: 0, largestBatch: 0 }
-  #afterEach: (() => void) | undefined
+  #log: WriteLog | undefined
   /** Set while a batch runs its fns: the hooks they leave for the end of the batch (beforeCommit). */
   #hooks: CommitHook[] | undefined
   /** Set while a batch runs its fns: what they asked to run once the batch committed (afterCommit). */
@@ -164,18 +179,28 @@ export class Db {
    *  Inside a write() fn it becomes a savepoint of the open batch. */
   tx<T>(fn: () => T): T {
     if (this.#closed) throw closedError()
-    return this.#tx.immediate(() => {
-      const value = fn()
-      this.#afterEach?.()
-      return value
-    }) as T
+    const log = this.#log
+    // Inside a write() fn (or a hook) this is a savepoint: its entries are appended with the batch's.
+    const outermost = !this.sqlite.inTransaction
+    const mark = log?.mark() ?? 0
+    try {
+      return this.#tx.immediate(() => {
+        const value = fn()
+        log?.drain()
+        if (outermost) log?.flush()
+        return value
+      }) as T
+    } catch (err) {
+      log?.undo(mark)
+      throw err
+    }
   }
 
-  /** PROTOCOL.md §20 (migration 018): `fn` runs at the end of every write() and tx() fn, inside its
-   *  savepoint, and turns the state changes the log triggers recorded into log entries; when it throws,
-   *  the fn's changes roll back with it (no state change without its leaf). Set once, by the wiring. */
-  afterEachWrite(fn: (() => void) | undefined): void {
-    this.#afterEach = fn
+  /** PROTOCOL.md §20 (migration 018): `log` ends every write() and tx() fn (WriteLog above); when its
+   *  drain throws, the fn's changes roll back with it, and when its flush throws, the transaction's (no
+   *  state change without its leaf). Set once, by the wiring. */
+  afterEachWrite(log: WriteLog | undefined): void {
+    this.#log = log
   }
 
   /** Which batch is running (a number that changes with every transaction); undefined outside one.
@@ -267,6 +292,7 @@ export class Db {
     } catch (err) {
       // BEGIN, COMMIT or the savepoint bookkeeping failed: nothing of this batch is stored.
       // (Rejecting a promise that already settled, i.e. a fn that threw, is a no-op.)
+      this.#log?.undo(0)
       try {
         if (this.sqlite.inTransaction) this.#stmt.rollback.run()
       } catch {
@@ -305,16 +331,21 @@ export class Db {
       this.#hooks = undefined
       this.#after = undefined
     }
+    // The fns' entries, appended once for the batch (a throw here: #runBatch rolls everything back).
+    this.#log?.flush()
     const committed: Array<() => void> = []
     for (const h of hooks) {
+      const mark = this.#log?.mark() ?? 0
       s.savepoint.run()
       try {
         h.run()
-        this.#afterEach?.()
+        this.#log?.drain()
+        this.#log?.flush()
         s.release.run()
         if (h.committed) committed.push(h.committed)
       } catch (err) {
         // The hook's own work is lost; what the fns wrote still commits (their callers fall back).
+        this.#log?.undo(mark)
         if (!this.sqlite.inTransaction) throw err
         s.rollbackTo.run()
         s.release.run()
@@ -350,6 +381,7 @@ export class Db {
     const p = batch[i]!
     const hooksBefore = hooks.length
     const afterBefore = after.length
+    const mark = this.#log?.mark() ?? 0
     s.savepoint.run()
     try {
       const value = p.fn()
@@ -357,7 +389,7 @@ export class Db {
         Promise.resolve(value).catch(() => {}) // its later failure would be an unhandled rejection
         throw new TypeError('storage: a write() fn must be synchronous, not return a promise')
       }
-      this.#afterEach?.()
+      this.#log?.drain()
       s.release.run()
       done.push({ p, value })
     } catch (err) {
@@ -367,6 +399,7 @@ export class Db {
         // SQLite itself rolled back the whole transaction (SQLITE_FULL, SQLITE_IOERR…): the fns
         // before this one are lost too; the ones after it have not run and go first next turn.
         const lost = new SarabanError('ERR_INTERNAL', 'storage: the transaction was rolled back by SQLite', { cause: err })
+        this.#log?.undo(0)
         for (const d of done) d.p.reject(lost)
         this.#queue.unshift(...batch.slice(i + 1))
         if (this.#queue.length > 0 && !this.#closed) this.#schedule()
@@ -374,6 +407,7 @@ export class Db {
       }
       hooks.length = hooksBefore
       after.length = afterBefore
+      this.#log?.undo(mark)
       s.rollbackTo.run()
       s.release.run()
     }

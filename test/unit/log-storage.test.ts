@@ -81,7 +81,7 @@ t.test('the appender: node-wide rows go to every hosted log; an entry that canno
   t.teardown(() => db.close())
   let hosted = ['moi', 'mof']
   const appender = new LeafAppender({ sqlite: db.sqlite, hosted: () => hosted })
-  db.afterEachWrite(() => appender.drain())
+  db.afterEachWrite(appender)
   const store = new LogStore(db.sqlite)
   await db.write(() => db.sqlite.prepare(`INSERT INTO directory_history (serial, issued_at, next_update, payload_sha256, jws, fetched_at)
     VALUES (1, 0, 1, '${'a'.repeat(64)}', 'x.y.z', 1000)`).run())
@@ -117,6 +117,37 @@ t.test('the appender: node-wide rows go to every hosted log; an entry that canno
   t.equal(createHash('sha256').update(Buffer.concat([Buffer.from([0]), store.entries('moi', 0, 1)[0]!.entry])).digest('hex'), store.entries('moi', 0, 1)[0]!.leafHash.toString('hex'), 'leaf hash = SHA-256(0x00 || entry)')
 })
 
+t.test('entries are appended once per transaction, in the order of their changes; a fn rolled back leaves none', async (t) => {
+  const db = Db.open(':memory:')
+  t.teardown(() => db.close())
+  db.afterEachWrite(new LeafAppender({ sqlite: db.sqlite, hosted: () => ['moi'] }))
+  const store = new LogStore(db.sqlite)
+  const directory = (serial: number) => db.sqlite.prepare(`INSERT INTO directory_history (serial, issued_at, next_update, payload_sha256, jws, fetched_at)
+    VALUES (?, 0, 1, '${'a'.repeat(64)}', 'x.y.z', ?)`).run(serial, serial * 1000)
+  const serials = () => store.entries('moi', 0, 99).map((e) => JSON.parse(e.entry.toString()).serial as number)
+  const commits = db.stats.commits
+  let seenByHook: number | undefined
+  // Queued in one tick: one batch, one transaction (storage/db.ts group commit).
+  const results = await Promise.allSettled([
+    db.write(() => directory(1)),
+    // its nested tx() built serial 2's entry; the fn then fails, so the entry must go with the row
+    db.write(() => { db.tx(() => directory(2)); throw new Error('after a nested tx') }),
+    db.write(() => { directory(3); db.beforeCommit(() => { seenByHook = store.head('moi').size }) }),
+  ])
+  t.same(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'])
+  t.equal(db.stats.commits - commits, 1, 'one transaction')
+  t.same(serials(), [1, 3], 'no entry for the change rolled back')
+  t.equal(seenByHook, 2, 'a beforeCommit hook sees the entries of the batch\'s fns')
+  // A tx() no transaction holds appends at its end; one nested in it that fails keeps nothing.
+  db.tx(() => directory(4))
+  t.same(serials(), [1, 3, 4])
+  t.throws(() => db.tx(() => { db.tx(() => directory(5)); throw new Error('after a nested tx') }), /after a nested tx/)
+  db.tx(() => directory(6))
+  t.same(serials(), [1, 3, 4, 6])
+  t.equal(store.pendingCount(), 0)
+  t.same(verifyLog(db.sqlite).differences, [], 'every entry matches its row')
+})
+
 t.test('a node upgraded to migration 018: its existing rows get their entries at the first start', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'saraban-log-upgrade-'))
   chmodSync(dir, 0o700)
@@ -132,7 +163,7 @@ t.test('a node upgraded to migration 018: its existing rows get their entries at
   const db = Db.open(file)
   t.teardown(() => db.close())
   const appender = new LeafAppender({ sqlite: db.sqlite, hosted: () => ['moi'] })
-  db.afterEachWrite(() => appender.drain())
+  db.afterEachWrite(appender)
   db.tx(() => undefined) // what wire/log.ts does at start
   const store = new LogStore(db.sqlite)
   t.same(store.entries('moi', 0, 9).map((e) => JSON.parse(e.entry.toString()).type), ['trust.directory', 'register.taken'])
