@@ -13,6 +13,7 @@ import type { AttemptOutcome, ClaimCandidate, OutboxMessageMeta } from '../stora
 import { DeadlineWatch, emitDeadline } from './deadline-watch.js'
 import type { Directory } from '../pki/directory.js'
 import { receiptText } from '../crypto/profiles.js'
+import { noteVerifiedReceipt } from './log/receipt-claims.js'
 import { afterFailure } from '../domain/delivery.js'
 import { scopeOfStatus, retryAfterMs, type Circuit } from '../domain/circuit.js'
 import { SharedRefs } from './shared-refs.js'
@@ -215,6 +216,8 @@ export class DeliveryWorker {
     const facts = { agency: msg.senderAgency, letterId: msg.letterId, messageId: msg.messageId }
     if (outcome.kind === 'delivered') {
       const receipt = receiptText(msg.profile, outcome.receipt)
+      // Its message.delivered entry is built in this write from the stored text (PROTOCOL.md §20.3.2).
+      if (outcome.claims) noteVerifiedReceipt(receipt, outcome.claims)
       await d.db.write(() => {
         attempt('delivered')
         if (!d.outbox.markDelivered(msg.messageId, receipt, now)) return

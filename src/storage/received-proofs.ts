@@ -33,10 +33,17 @@ const split = (b: Buffer | null): Buffer[] | undefined => {
 }
 const row = (r: Raw | undefined): ReceivedProofRow | undefined => r && { ...r, proof: split(r.proof) }
 
+/** Checkpoint texts whose row is committed, with its id: the receipts of one batch share one checkpoint
+ *  (PROTOCOL.md §20.5), so most deliveries find theirs here (issue 14 §6). */
+const KNOWN_MAX = 32
+
 export class ReceivedProofStore {
   readonly #s
+  readonly #db: Db
+  readonly #known = new Map<string, number>()
 
   constructor(db: Db) {
+    this.#db = db
     const p = <R>(sql: string): Database.Statement<unknown[], R> => db.sqlite.prepare<unknown[], R>(sql)
     this.#s = {
       keepCheckpoint: p('INSERT INTO log_received_checkpoints (sha256, jws) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING'),
@@ -54,10 +61,20 @@ export class ReceivedProofStore {
 
   /** Queues the fetch (idempotent per message). Synchronous: call inside a Db.write fn. */
   enqueue(k: ReceivedProofKey, now: number): void {
-    const sha256 = createHash('sha256').update(k.checkpoint).digest()
-    this.#s.keepCheckpoint.run(sha256, k.checkpoint)
-    const checkpointId = this.#s.checkpointId.get(sha256)!
+    const checkpointId = this.#known.get(k.checkpoint) ?? this.#keep(k.checkpoint)
     this.#s.insert.run({ messageId: k.messageId, agency: k.agency, index: k.index, size: k.size, entry: k.entry, checkpointId, now })
+  }
+
+  #keep(checkpoint: string): number {
+    const sha256 = createHash('sha256').update(checkpoint).digest()
+    this.#s.keepCheckpoint.run(sha256, checkpoint)
+    const id = this.#s.checkpointId.get(sha256)!
+    // Remembered once committed (a rolled-back row's id could be another checkpoint's later); rows are never deleted.
+    this.#db.afterCommit(() => {
+      if (this.#known.size >= KNOWN_MAX) this.#known.delete(this.#known.keys().next().value!)
+      this.#known.set(checkpoint, id)
+    })
+    return id
   }
 
   get(messageId: string): ReceivedProofRow | undefined {

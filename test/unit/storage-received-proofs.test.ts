@@ -50,6 +50,12 @@ t.test('a rolled-back write leaves no checkpoint text', async (t) => {
   }))
   t.equal(texts(), before)
   t.equal(store.get('m5'), undefined)
+  // Another checkpoint written first may take the rolled-back row's id: m5 must not point at it.
+  await db.write(() => store.enqueue(key('m6', cp(4)), 0))
   await db.write(() => store.enqueue(key('m5', cp(3)), 0))
   t.equal(store.get('m5')!.checkpoint, cp(3), 'queued again later, it finds no stale reference')
+  t.equal(store.get('m6')!.checkpoint, cp(4))
+  await db.write(() => store.enqueue(key('m7', cp(3)), 0))
+  t.equal(store.get('m7')!.checkpoint, cp(3), 'a committed checkpoint is found again')
+  t.equal(texts(), before + 2)
 })
