@@ -3,7 +3,7 @@
 // members identify it (so `log verify` can find the rows an entry covers), and how it is built.
 // An entry is canonical JSON (RFC 8785) with `v`, `type`, `at`, `agency` and the type's members: ids
 // and SHA-256 digests only, never subjects, names or content (log-design.md §3).
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { isoTime } from '../../clock.js'
 import { canonicalJson, type Canonical } from '../../domain/canonical-json.js'
 import type { LogRow, SourceName } from '../../storage/log-rows.js'
@@ -37,7 +37,7 @@ export interface Entry {
   readonly [member: string]: Canonical | undefined
 }
 
-const sha256 = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex')
+const sha256 = (s: string | Buffer): string => hash('sha256', s, 'hex')
 const str = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v))
 /** The UTF-8 bytes of a stored text (a record read as its stored bytes, storage/log-rows.ts, is hashed as it is:
  *  no decoding to a JS string and encoding back; SQLite keeps TEXT as UTF-8, so the digest is the same). */
