@@ -22,6 +22,18 @@ export interface ChunkedBytes {
   chunks(): Iterable<Buffer>
 }
 
+/** Bytes read by range (issue 16 item 2: a download reads the chunks its range covers, not the
+ *  whole); the same shape as crypto/ranged.ts's ByteSource. */
+export interface ChunkedRange {
+  readonly length: number
+  /** Bytes [offset, offset + length): a view of one chunk, or a copy when the range spans two. */
+  read(offset: number, length: number): Buffer
+}
+
+export function bufferRange(bytes: Buffer): ChunkedRange {
+  return { length: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) }
+}
+
 export class BlobChunks {
   readonly #insert: Database.Statement<[string, number, Buffer]>
   readonly #size: Database.Statement<[string], number | null>
@@ -68,6 +80,37 @@ export class BlobChunks {
           at += chunk.length
           yield chunk
         }
+      },
+    }
+  }
+
+  /** As lazy(), read by range: a read fetches only the chunks it covers (one statement each) and
+   *  keeps the last one, since a reader goes through a chunk in slices. Throws when a chunk is gone
+   *  or has not the length store() gave it (an emptied or deleted owner). */
+  ranged(owner: ChunkOwner, column: Buffer): ChunkedRange {
+    if (column.length > 0) return bufferRange(column)
+    const length = this.#size.get(owner) ?? 0
+    const one = this.#one
+    let held: { seq: number; bytes: Buffer } | undefined
+    const chunk = (seq: number): Buffer => {
+      if (held?.seq === seq) return held.bytes
+      const bytes = one.get(owner, seq)
+      if (bytes === undefined || bytes.length !== Math.min(CHUNK_BYTES, length - seq * CHUNK_BYTES)) throw new Error(`storage: the chunks of ${owner} changed while read`)
+      held = { seq, bytes }
+      return bytes
+    }
+    return {
+      length,
+      read(offset, n) {
+        const end = Math.min(offset + n, length)
+        if (offset < 0 || offset > end) throw new RangeError(`storage: read [${offset}, ${offset + n}) of ${length} bytes`)
+        const first = Math.floor(offset / CHUNK_BYTES)
+        const head = chunk(first).subarray(offset - first * CHUNK_BYTES, end - first * CHUNK_BYTES)
+        if (head.length === end - offset) return head // within one chunk: a view, no copy
+        const out = Buffer.allocUnsafeSlow(end - offset) // not the shared pool: envelope bytes
+        let at = head.copy(out, 0)
+        for (let seq = first + 1; at < out.length; seq++) at += chunk(seq).copy(out, at, 0, out.length - at)
+        return out
       },
     }
   }
