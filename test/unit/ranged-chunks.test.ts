@@ -15,7 +15,7 @@ import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
 import { joseV2 } from '../../src/crypto/jose/v2-profile.js'
 import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
 import { rangedReader } from '../../src/crypto/ranged-openers.js'
-import type { ByteSource } from '../../src/crypto/ranged.js'
+import { bufferSource as bufferSourceOf, type ByteSource } from '../../src/crypto/ranged.js'
 import { testFederation } from '../helpers/federation.js'
 import { bytesOf, sealInput } from '../vectors/fixtures.js'
 
@@ -113,3 +113,35 @@ for (const profile of [joseV1, joseV2, cmsV1]) {
     t.throws(() => reader.open(located, fed.agencies.dga!.encryption.key), { code: 'ERR_DECRYPT_FAILED' }, 'another agency key')
   })
 }
+
+t.test('jose-v2 with its members in another order (§17.7: readers accept any order) is located too, or read whole', async (t) => {
+  const files = [bytesOf(300_001, 31)]
+  const input = sealInput(fed, 'moi', 'mof', files)
+  const sealed = await joseV2.seal(input)
+  const m = JSON.parse(sealed.envelope.toString('utf8')) as Record<string, unknown>
+  const { ciphertext, ...rest } = m
+  const orders = {
+    'ciphertext last': { ...rest, ciphertext },
+    'ciphertext in the middle, with spaces': null,
+  }
+  const middle = Buffer.from(`{ "protected" : ${JSON.stringify(m['protected'])},\n "ciphertext" :  ${JSON.stringify(ciphertext)} , "header":${JSON.stringify(m['header'])},"encrypted_key":${JSON.stringify(m['encrypted_key'])},"iv":${JSON.stringify(m['iv'])},"tag":${JSON.stringify(m['tag'])} }`)
+  const key = fed.agencies.mof!.encryption.key
+  for (const [what, envelope] of [[Object.keys(orders)[0]!, Buffer.from(JSON.stringify(orders['ciphertext last']))], [Object.keys(orders)[1]!, middle]] as const) {
+    const reader = rangedReader('jose-v2')!
+    const located = reader.locate(bufferSourceOf(envelope))
+    t.ok(located.ciphertext !== undefined && located.skeleton.length < 64 * 1024, `${what}: the ciphertext is located`)
+    const r = reader.open(located, key)
+    const a = r.attachments[0]!
+    t.ok(cat(r.slices(a.offset, a.offset + a.size)).equals(files[0]!), `${what}: the attachment byte for byte`)
+  }
+  // A "ciphertext" name met first inside the per-recipient header: the cut there does not parse to
+  // an empty ciphertext where it was made, so the envelope is read whole, and refused as before.
+  const { header, ...others } = rest
+  const odd = Buffer.from(JSON.stringify({ header: { ...(header as object), ciphertext: 'x' }, ...others, ciphertext }))
+  const reader = rangedReader('jose-v2')!
+  const located = reader.locate(bufferSourceOf(odd))
+  t.equal(located.ciphertext, undefined, 'not located: read whole')
+  const before = (() => { try { joseV2.peek(odd) } catch (e) { return (e as { code?: string }).code } })()
+  t.ok(before !== undefined, `the parser refuses it (${before})`)
+  t.throws(() => reader.open(located, key), { code: before }, 'and so does the ranged reader, with the same code')
+})
