@@ -39,12 +39,15 @@ export class BlobChunks {
   readonly #size: Database.Statement<[string], number | null>
   readonly #read: Database.Statement<[string], Buffer>
   readonly #one: Database.Statement<[string, number], Buffer>
+  readonly #lengths: Database.Statement<[string], number>
 
   constructor(db: Db) {
     this.#insert = db.sqlite.prepare('INSERT INTO blob_chunks (owner, seq, bytes) VALUES (?, ?, ?)')
     this.#size = db.sqlite.prepare<[string], number | null>('SELECT sum(length(bytes)) FROM blob_chunks WHERE owner = ?').pluck()
     this.#read = db.sqlite.prepare<[string], Buffer>('SELECT bytes FROM blob_chunks WHERE owner = ? ORDER BY seq').pluck()
     this.#one = db.sqlite.prepare<[string, number], Buffer>('SELECT bytes FROM blob_chunks WHERE owner = ? AND seq = ?').pluck()
+    // length() of a BLOB is read from the record header: the chunks' pages are not read.
+    this.#lengths = db.sqlite.prepare<[string], number>('SELECT length(bytes) FROM blob_chunks WHERE owner = ? ORDER BY seq').pluck()
   }
 
   /** The value for the owner's bytes column: `bytes` itself when small, else an empty BLOB after its
@@ -89,23 +92,36 @@ export class BlobChunks {
    *  or has not the length store() gave it (an emptied or deleted owner). */
   ranged(owner: ChunkOwner, column: Buffer): ChunkedRange {
     if (column.length > 0) return bufferRange(column)
-    const length = this.#size.get(owner) ?? 0
+    // Where each chunk starts (store() writes CHUNK_BYTES each, but nothing here depends on it).
+    const starts = [0]
+    for (const n of this.#lengths.iterate(owner)) starts.push(starts[starts.length - 1]! + n)
+    const length = starts[starts.length - 1]!
     const one = this.#one
     let held: { seq: number; bytes: Buffer } | undefined
     const chunk = (seq: number): Buffer => {
       if (held?.seq === seq) return held.bytes
       const bytes = one.get(owner, seq)
-      if (bytes === undefined || bytes.length !== Math.min(CHUNK_BYTES, length - seq * CHUNK_BYTES)) throw new Error(`storage: the chunks of ${owner} changed while read`)
+      if (bytes === undefined || bytes.length !== starts[seq + 1]! - starts[seq]!) throw new Error(`storage: the chunks of ${owner} changed while read`)
       held = { seq, bytes }
       return bytes
+    }
+    const seqAt = (offset: number): number => {
+      let lo = 0, hi = starts.length - 2 // the chunk whose [start, next start) holds offset
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1
+        if (starts[mid]! <= offset) lo = mid
+        else hi = mid - 1
+      }
+      return lo
     }
     return {
       length,
       read(offset, n) {
         const end = Math.min(offset + n, length)
         if (offset < 0 || offset > end) throw new RangeError(`storage: read [${offset}, ${offset + n}) of ${length} bytes`)
-        const first = Math.floor(offset / CHUNK_BYTES)
-        const head = chunk(first).subarray(offset - first * CHUNK_BYTES, end - first * CHUNK_BYTES)
+        if (offset === end) return EMPTY
+        const first = seqAt(offset)
+        const head = chunk(first).subarray(offset - starts[first]!, end - starts[first]!)
         if (head.length === end - offset) return head // within one chunk: a view, no copy
         const out = Buffer.allocUnsafeSlow(end - offset) // not the shared pool: envelope bytes
         let at = head.copy(out, 0)

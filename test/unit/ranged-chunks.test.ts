@@ -62,8 +62,24 @@ t.test('ranged(): every range reads back exact across chunk boundaries', async (
   t.ok(r.read(bytes.length - 10, 100).equals(bytes.subarray(bytes.length - 10)), 'a read past the end stops at the end')
   t.ok(chunks.ranged('ie:small', bytes.subarray(0, 100)).read(10, 20).equals(bytes.subarray(10, 30)), 'bytes kept in their own row read the same')
 
+  // Chunks of other sizes than store() writes (a writer that stores them as they arrive) read the same.
+  const sizes = [1000, CHUNK_BYTES, 7, 300_000]
+  const odd = randomBytes(sizes.reduce((a, b) => a + b, 0))
+  db.sqlite.transaction(() => {
+    let at = 0
+    sizes.forEach((n, seq) => {
+      db.sqlite.prepare('INSERT INTO blob_chunks (owner, seq, bytes) VALUES (?, ?, ?)').run('ie:odd-sizes', seq, odd.subarray(at, at + n))
+      at += n
+    })
+  })()
+  const o = chunks.ranged('ie:odd-sizes', Buffer.alloc(0))
+  t.equal(o.length, odd.length)
+  for (const [a, b] of [[0, odd.length], [999, 1001], [1000 + CHUNK_BYTES - 1, 1000 + CHUNK_BYTES + 8], [5, 1000 + CHUNK_BYTES + 3], [odd.length - 1, odd.length]] as const) {
+    t.ok(o.read(a, b - a).equals(odd.subarray(a, b)), `chunks of other sizes: [${a}, ${b})`)
+  }
+
+  const changed = chunks.ranged('ie:ranged-reads', Buffer.alloc(0)) // then its chunks change while it is read
   db.sqlite.prepare('UPDATE blob_chunks SET bytes = ? WHERE owner = ? AND seq = 2').run(randomBytes(1000), 'ie:ranged-reads')
-  const changed = chunks.ranged('ie:ranged-reads', Buffer.alloc(0))
   t.ok(changed.read(5, 10).equals(bytes.subarray(5, 15)), 'an untouched chunk still reads')
   t.throws(() => changed.read(2 * CHUNK_BYTES + 5, 10), /changed while read/, 'a chunk of another length is an error, not other bytes')
   db.sqlite.prepare('DELETE FROM blob_chunks WHERE owner = ? AND seq = 1').run('ie:ranged-reads')

@@ -10,7 +10,7 @@ import type { PrivateKeyRef } from '../keys/private-key.js'
 import { manifestHolder } from '../payload.js'
 import type { KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
-import { bufferSource, decryptPrefix, decryptRange, layout, subSource, whole, type ByteSource, type GcmContent, type LocatedEnvelope, type RangedEnvelope, type RangedReader } from '../ranged.js'
+import { decryptPrefix, decryptRange, layout, subSource, whole, type ByteSource, type GcmContent, type LocatedEnvelope, type RangedEnvelope, type RangedReader } from '../ranged.js'
 import { header } from './der-write.js'
 import { parseStrictJsonObject } from '../../domain/strict-json.js'
 import { manifestOf, MAX_SIGNED_LETTER_BYTES } from '../jose/v1-payload.js'
@@ -106,10 +106,6 @@ function locateCms(source: ByteSource): LocatedEnvelope {
   const aedSkeleton = tlv(0x30, read(aed.body, eci.start), eciSkeleton, read(eci.end, aed.end))
   const skeleton = tlv(0x30, read(ci.body, ciKids[1]!.start), tlv(0xa0, aedSkeleton))
   return { skeleton, ciphertext: subSource(source, ct.body, ct.end) }
-}
-
-export function openCmsV1Ranged(envelope: Buffer, key: PrivateKeyRef): RangedEnvelope {
-  return cmsV1Ranged.open(cmsV1Ranged.locate(bufferSource(envelope)), key)
 }
 
 export const cmsV1Ranged: RangedReader = { locate: locateCms, open: openLocated }

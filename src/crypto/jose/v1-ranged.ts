@@ -96,14 +96,6 @@ function locateV2(source: ByteSource): LocatedEnvelope {
   return whole(source)
 }
 
-export function openV1Ranged(envelope: Buffer, key: PrivateKeyRef): RangedEnvelope {
-  return joseV1Ranged.open(joseV1Ranged.locate(bufferSource(envelope)), key)
-}
-
-export function openV2Ranged(envelope: Buffer, key: PrivateKeyRef): RangedEnvelope {
-  return joseV2Ranged.open(joseV2Ranged.locate(bufferSource(envelope)), key)
-}
-
 export const joseV1Ranged: RangedReader = {
   locate: locateV1,
   open: (l, key) => openJoseRanged(parseV1Envelope(l.skeleton).jwe, l.ciphertext, key),
