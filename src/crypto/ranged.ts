@@ -82,6 +82,36 @@ export function subSource(source: ByteSource, start: number, end: number): ByteS
   return { length: end - start, read: (offset, length) => source.read(start + offset, Math.min(length, end - start - offset)) }
 }
 
+/** Sources end to end (a cms-v1 encryptedContent in chunks): a read spanning two is copied. */
+export function joinedSource(parts: readonly ByteSource[]): ByteSource {
+  if (parts.length === 1) return parts[0]!
+  const starts = [0]
+  for (const p of parts) starts.push(starts[starts.length - 1]! + p.length)
+  const length = starts[parts.length]!
+  const partAt = (offset: number): number => {
+    let lo = 0, hi = parts.length - 1 // the last part whose start is <= offset
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (starts[mid]! <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return lo
+  }
+  return {
+    length,
+    read(offset, n) {
+      const end = Math.min(offset + n, length)
+      const pieces: Buffer[] = []
+      for (let i = partAt(offset); offset < end && i < parts.length; i++) {
+        const upto = Math.min(end, starts[i + 1]!)
+        if (upto > offset) pieces.push(parts[i]!.read(offset - starts[i]!, upto - offset))
+        offset = Math.max(offset, upto)
+      }
+      return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)
+    },
+  }
+}
+
 /**
  * A stored envelope as its profile's ranged reader needs it: `skeleton` is an envelope of the
  * profile with everything of the stored one but its ciphertext (which is left empty), small enough

@@ -15,7 +15,7 @@ import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
 import { joseV2 } from '../../src/crypto/jose/v2-profile.js'
 import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
 import { rangedReader } from '../../src/crypto/ranged-openers.js'
-import { bufferSource as bufferSourceOf, type ByteSource } from '../../src/crypto/ranged.js'
+import { bufferSource as bufferSourceOf, joinedSource, type ByteSource } from '../../src/crypto/ranged.js'
 import { testFederation } from '../helpers/federation.js'
 import { bytesOf, sealInput } from '../vectors/fixtures.js'
 
@@ -160,4 +160,15 @@ t.test('jose-v2 with its members in another order (§17.7: readers accept any or
   const before = (() => { try { joseV2.peek(odd) } catch (e) { return (e as { code?: string }).code } })()
   t.ok(before !== undefined, `the parser refuses it (${before})`)
   t.throws(() => reader.open(located, key), { code: before }, 'and so does the ranged reader, with the same code')
+})
+
+t.test('joinedSource(): parts end to end (a cms-v1 encryptedContent in chunks) read exact across parts', async (t) => {
+  const bytes = randomBytes(50_000)
+  const cuts = [0, 0, 1, 4096, 4096, 8192, 8193, 30_000, 50_000] // empty parts too
+  const parts = cuts.slice(1).map((end, i) => bufferSourceOf(bytes.subarray(cuts[i]!, end)))
+  const j = joinedSource(parts)
+  t.equal(j.length, bytes.length)
+  for (const [a, b] of [[0, 1], [0, 50_000], [4095, 4097], [4096, 8193], [100, 30_001], [49_999, 50_000], [7, 7]] as const) {
+    t.ok(j.read(a, b - a).equals(bytes.subarray(a, b)), `[${a}, ${b})`)
+  }
 })

@@ -5,13 +5,14 @@
 // DER headers down to the encryptedContent and reads only what lies around it (version, the
 // RecipientInfo, the algorithm, the mac), which it frames again with an empty encryptedContent so that
 // the profile's parser checks it as any envelope; the ciphertext octets are read by range. A framing
-// other than definite lengths with one primitive encryptedContent (as this node writes) is read whole.
+// the walker does not follow (src/crypto/cms/ranged-ber.ts) is read whole.
 import type { PrivateKeyRef } from '../keys/private-key.js'
 import { manifestHolder } from '../payload.js'
 import type { KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
-import { decryptPrefix, decryptRange, layout, subSource, whole, type ByteSource, type GcmContent, type LocatedEnvelope, type RangedEnvelope, type RangedReader } from '../ranged.js'
+import { decryptPrefix, decryptRange, joinedSource, layout, subSource, whole, type ByteSource, type GcmContent, type LocatedEnvelope, type RangedEnvelope, type RangedReader } from '../ranged.js'
 import { header } from './der-write.js'
+import { BerWalk } from './ranged-ber.js'
 import { parseStrictJsonObject } from '../../domain/strict-json.js'
 import { manifestOf, MAX_SIGNED_LETTER_BYTES } from '../jose/v1-payload.js'
 import { decryptFailed, parseAuthEnveloped } from './auth-enveloped.js'
@@ -55,57 +56,34 @@ function tlvLength(prefix: Buffer): number | undefined {
 /** Bytes read around the ciphertext at most (the RecipientInfo with its certificate id, the algorithm, the mac). */
 const AROUND = 64 * 1024
 
-/** A definite-length element's header at `at`: tag, where its content starts and its length. */
-interface Head { readonly tag: number; readonly start: number; readonly body: number; readonly end: number }
-
-function headAt(source: ByteSource, at: number, limit: number): Head | undefined {
-  if (at + 2 > limit) return undefined
-  const b = source.read(at, Math.min(6, limit - at))
-  const lb = b[1]!
-  if ((b[0]! & 0x1f) === 0x1f || lb === 0x80 || lb === 0xff) return undefined // high tag numbers, indefinite: read whole
-  const n = lb < 0x80 ? 0 : lb & 0x7f
-  if (n > 4 || b.length < 2 + n) return undefined
-  let length = lb < 0x80 ? lb : 0
-  for (let i = 0; i < n; i++) length = length * 256 + b[2 + i]!
-  const end = at + 2 + n + length
-  return end > limit ? undefined : { tag: b[0]!, start: at, body: at + 2 + n, end }
-}
-
-/** The children of a definite-length element, at most `max`. */
-function childrenOf(source: ByteSource, parent: Head, max: number): Head[] | undefined {
-  const out: Head[] = []
-  for (let at = parent.body; at < parent.end; ) {
-    const h = headAt(source, at, parent.end)
-    if (h === undefined || out.length === max) return undefined
-    out.push(h)
-    at = h.end
-  }
-  return out
-}
-
 /** ContentInfo { oid, [0] AuthEnvelopedData { version, recipientInfos, authEncryptedContentInfo
- *  { oid, algorithm, [0] IMPLICIT encryptedContent }, mac } } (RFC 5083 §2.1, PROTOCOL.md §12.4). */
+ *  { oid, algorithm, [0] IMPLICIT encryptedContent }, mac } } (RFC 5083 §2.1, PROTOCOL.md §12.4),
+ *  with definite or indefinite lengths; the encryptedContent primitive or in one level of chunks. */
 function locateCms(source: ByteSource): LocatedEnvelope {
   if (source.length <= 2 * AROUND) return whole(source)
-  const ci = headAt(source, 0, source.length)
-  const ciKids = ci?.tag === 0x30 && ci.end === source.length ? childrenOf(source, ci, 2) : undefined
-  const wrapped = ciKids?.length === 2 && ciKids[1]!.tag === 0xa0 ? childrenOf(source, ciKids[1]!, 1) : undefined
-  const aed = wrapped?.length === 1 && wrapped[0]!.tag === 0x30 ? wrapped[0]! : undefined
-  const aedKids = aed && childrenOf(source, aed, 8)
+  const w = new BerWalk(source)
+  const ci = w.at(0, source.length)
+  const ciKids = ci?.tag === 0x30 && ci.next === source.length ? w.children(ci, 2) : undefined
+  const wrapped = ciKids?.length === 2 && ciKids[1]!.tag === 0xa0 ? ciKids[1]! : undefined
+  const aed = wrapped && w.children(wrapped, 1)?.[0]
+  const aedKids = aed?.tag === 0x30 ? w.children(aed, 8) : undefined
   const eci = aedKids?.[2]?.tag === 0x30 ? aedKids[2]! : undefined
-  const eciKids = eci && childrenOf(source, eci, 3)
-  const ct = eciKids?.length === 3 && eciKids[2]!.tag === 0x80 ? eciKids[2]! : undefined
-  if (ci === undefined || ciKids === undefined || aed === undefined || eci === undefined || ct === undefined) return whole(source)
-  if (ct.body - aed.body > AROUND || aed.end - ct.end > AROUND) return whole(source)
+  const eciKids = eci && w.children(eci, 3)
+  const ct = eciKids?.length === 3 ? eciKids[2]! : undefined
+  const pieces = ct?.tag === 0x80 ? [ct] : ct?.tag === 0xa0 ? w.children(ct, Number.MAX_SAFE_INTEGER) : undefined
+  if (ci === undefined || wrapped === undefined || aed === undefined || eci === undefined || ct === undefined || pieces === undefined) return whole(source)
+  if (pieces.some((p) => p !== ct && p.tag !== 0x04)) return whole(source) // chunks of chunks: read whole
+  if (ct.start - aed.body > AROUND || aed.end - ct.next > AROUND) return whole(source)
   const read = (from: number, to: number): Buffer => source.read(from, to - from)
   const tlv = (tag: number, ...parts: Buffer[]): Buffer => {
     const body = Buffer.concat(parts)
     return Buffer.concat([header(tag, body.length), body])
   }
+  // The same envelope in definite lengths with an empty encryptedContent; the parts around it verbatim.
   const eciSkeleton = tlv(0x30, read(eci.body, ct.start), header(0x80, 0))
-  const aedSkeleton = tlv(0x30, read(aed.body, eci.start), eciSkeleton, read(eci.end, aed.end))
-  const skeleton = tlv(0x30, read(ci.body, ciKids[1]!.start), tlv(0xa0, aedSkeleton))
-  return { skeleton, ciphertext: subSource(source, ct.body, ct.end) }
+  const aedSkeleton = tlv(0x30, read(aed.body, eci.start), eciSkeleton, read(eci.next, aed.end))
+  const skeleton = tlv(0x30, read(ci.body, wrapped.start), tlv(0xa0, aedSkeleton))
+  return { skeleton, ciphertext: joinedSource(pieces.map((p) => subSource(source, p.body, p.end))) }
 }
 
 export const cmsV1Ranged: RangedReader = { locate: locateCms, open: openLocated }
