@@ -34,6 +34,28 @@ export function bufferRange(bytes: Buffer): ChunkedRange {
   return { length: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) }
 }
 
+/** Ranges end to end (a circular's head, shared content and tail): a read spanning two is copied. */
+export function joinedRange(parts: readonly ChunkedRange[]): ChunkedRange {
+  const starts: number[] = []
+  let length = 0
+  for (const p of parts) (starts.push(length), (length += p.length))
+  return {
+    length,
+    read(offset, n) {
+      const end = Math.min(offset + n, length)
+      const pieces: Buffer[] = []
+      for (let i = 0; i < parts.length && offset < end; i++) {
+        const from = starts[i]!, to = from + parts[i]!.length
+        if (offset >= to) continue
+        const upto = Math.min(end, to)
+        pieces.push(parts[i]!.read(offset - from, upto - offset))
+        offset = upto
+      }
+      return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)
+    },
+  }
+}
+
 export class BlobChunks {
   readonly #insert: Database.Statement<[string, number, Buffer]>
   readonly #size: Database.Statement<[string], number | null>

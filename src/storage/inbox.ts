@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3'
 import type { Db } from './db.js'
 import { newestFirst } from './page.js'
 import { SarabanError } from '../errors.js'
-import { BlobChunks, bufferRange, CHUNK_BYTES, isChunked, type ChunkedRange } from './blob-chunks.js'
+import { BlobChunks, bufferRange, CHUNK_BYTES, isChunked, joinedRange, type ChunkedRange } from './blob-chunks.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -120,28 +120,6 @@ export function letterDuplicate(messageId: string, first: string): SarabanError 
 }
 type AttachmentRow = InboxAttachmentMeta & { messageId: string }
 type EnvelopeRow = { head: Buffer; contentSha256: string | null; content: Buffer | null; tail: Buffer | null; envelopeSha256: string }
-
-/** Ranges end to end (a circular's head, shared content and tail): a read spanning two is copied. */
-function joined(parts: readonly ChunkedRange[]): ChunkedRange {
-  const starts: number[] = []
-  let length = 0
-  for (const p of parts) (starts.push(length), (length += p.length))
-  return {
-    length,
-    read(offset, n) {
-      const end = Math.min(offset + n, length)
-      const pieces: Buffer[] = []
-      for (let i = 0; i < parts.length && offset < end; i++) {
-        const from = starts[i]!, to = from + parts[i]!.length
-        if (offset >= to) continue
-        const upto = Math.min(end, to)
-        pieces.push(parts[i]!.read(offset - from, upto - offset))
-        offset = upto
-      }
-      return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)
-    },
-  }
-}
 
 function corrupt(messageId: string, what: string): SarabanError {
   return new SarabanError('ERR_INTERNAL', `storage: the stored envelope of message ${messageId} ${what}`)
@@ -280,7 +258,7 @@ export class InboxStore {
     const hash = createHash('sha256')
     for (const p of parts) for (let at = 0; at < p.length; at += CHUNK_BYTES) hash.update(p.read(at, CHUNK_BYTES))
     if (hash.digest('hex') !== row.envelopeSha256) throw corrupt(messageId, 'does not match its SHA-256')
-    return joined(parts)
+    return joinedRange(parts)
   }
 
   /** PROTOCOL.md §17.8: the shared content with this SHA-256 and length, held from a message whose
