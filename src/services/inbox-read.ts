@@ -12,12 +12,15 @@
 //     it is not re-checked per read, as that would mean decrypting every attachment for each one.
 // A Range request (RFC 9110 §14) gets the same checks before the first byte, but no digest check: a
 // part has none. Profiles without a ranged reader fall back to a full open() (tag, signature, digests).
+// The stored envelope is not put together either (issue 16 item 2): the ranged reader reads its small
+// parts and then only the chunk rows each slice needs (storage/blob-chunks.ts); a circular's envelope,
+// stored in parts, is hashed chunk by chunk against the digest the receipt signed before it is used.
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { SarabanError } from '../errors.js'
 import type { InboxStore } from '../storage/inbox.js'
 import type { ProfileTable } from '../crypto/profiles.js'
-import { rangedOpener } from '../crypto/ranged-openers.js'
+import { rangedReader } from '../crypto/ranged-openers.js'
 import type { HostedAgencies } from './hosted-agencies.js'
 
 export interface InboxReadDeps {
@@ -61,24 +64,26 @@ export interface AttachmentRange { readonly start: number; readonly end: number 
 export async function openAttachment(deps: InboxReadDeps, messageId: string, attachmentId: string, range?: AttachmentRange): Promise<AttachmentStream | undefined> {
   const meta = deps.inbox.getAttachment(messageId, attachmentId)
   const message = deps.inbox.get(messageId)
-  const envelope = meta && message ? deps.inbox.getEnvelope(messageId) : undefined
-  if (!meta || !message || !envelope) return undefined
+  const source = meta && message ? deps.inbox.envelopeRange(messageId) : undefined
+  if (!meta || !message || !source) return undefined
   const profile = deps.profiles.get(message.profile)
-  const header = profile.peek(envelope, { messageId, from: message.senderAgency, to: message.recipientAgency })
+  const ranged = rangedReader(profile.id)
+  // Without a ranged reader the envelope is read whole; with one, only its small parts (the skeleton).
+  const located = ranged ? ranged.locate(source) : { skeleton: source.read(0, source.length) }
+  const header = profile.peek(located.skeleton, { messageId, from: message.senderAgency, to: message.recipientAgency })
   const key = deps.hosted.decryptionKeys(message.recipientAgency).find((k) => profile.matchesRecipient(header, k.cert))
   if (!key) {
     throw new SarabanError('ERR_DECRYPT_FAILED', `The encryption key that opens letter ${messageId} is no longer configured for "${message.recipientAgency}"; keep retired encryption keys configured to read old letters.`)
   }
   const what = `Attachment ${attachmentId} of ${messageId}`
   const described = { filename: meta.filename, mediaType: meta.mediaType, sha256: meta.sha256, size: meta.size }
-  const ranged = rangedOpener(profile.id)
   if (ranged === undefined) {
-    const bytes = (await profile.open(envelope, key.key)).attachments[meta.position]
+    const bytes = (await profile.open(located.skeleton, key.key)).attachments[meta.position]
     if (!bytes) throw new SarabanError('ERR_INTERNAL', `${what} is not in its envelope.`)
     const body = range ? [bytes.subarray(range.start, range.end)] : checked([bytes], meta.size, meta.sha256, what)
     return { ...described, body: Readable.from(body, { objectMode: false }) }
   }
-  const opened = ranged(envelope, key.key)
+  const opened = ranged.open(located, key.key)
   const item = opened.attachments[meta.position]
   if (!item || item.size !== meta.size || item.sha256 !== meta.sha256) {
     throw new SarabanError('ERR_INTERNAL', `${what}: the stored description differs from the signed manifest.`)

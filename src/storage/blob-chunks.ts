@@ -22,17 +22,54 @@ export interface ChunkedBytes {
   chunks(): Iterable<Buffer>
 }
 
+/** Bytes read by range (issue 16 item 2: a download reads the chunks its range covers, not the
+ *  whole); the same shape as crypto/ranged.ts's ByteSource. */
+export interface ChunkedRange {
+  readonly length: number
+  /** Bytes [offset, offset + length): a view of one chunk, or a copy when the range spans two. */
+  read(offset: number, length: number): Buffer
+}
+
+export function bufferRange(bytes: Buffer): ChunkedRange {
+  return { length: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) }
+}
+
+/** Ranges end to end (a circular's head, shared content and tail): a read spanning two is copied. */
+export function joinedRange(parts: readonly ChunkedRange[]): ChunkedRange {
+  const starts: number[] = []
+  let length = 0
+  for (const p of parts) (starts.push(length), (length += p.length))
+  return {
+    length,
+    read(offset, n) {
+      const end = Math.min(offset + n, length)
+      const pieces: Buffer[] = []
+      for (let i = 0; i < parts.length && offset < end; i++) {
+        const from = starts[i]!, to = from + parts[i]!.length
+        if (offset >= to) continue
+        const upto = Math.min(end, to)
+        pieces.push(parts[i]!.read(offset - from, upto - offset))
+        offset = upto
+      }
+      return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)
+    },
+  }
+}
+
 export class BlobChunks {
   readonly #insert: Database.Statement<[string, number, Buffer]>
   readonly #size: Database.Statement<[string], number | null>
   readonly #read: Database.Statement<[string], Buffer>
   readonly #one: Database.Statement<[string, number], Buffer>
+  readonly #lengths: Database.Statement<[string], number>
 
   constructor(db: Db) {
     this.#insert = db.sqlite.prepare('INSERT INTO blob_chunks (owner, seq, bytes) VALUES (?, ?, ?)')
     this.#size = db.sqlite.prepare<[string], number | null>('SELECT sum(length(bytes)) FROM blob_chunks WHERE owner = ?').pluck()
     this.#read = db.sqlite.prepare<[string], Buffer>('SELECT bytes FROM blob_chunks WHERE owner = ? ORDER BY seq').pluck()
     this.#one = db.sqlite.prepare<[string, number], Buffer>('SELECT bytes FROM blob_chunks WHERE owner = ? AND seq = ?').pluck()
+    // length() of a BLOB is read from the record header: the chunks' pages are not read.
+    this.#lengths = db.sqlite.prepare<[string], number>('SELECT length(bytes) FROM blob_chunks WHERE owner = ? ORDER BY seq').pluck()
   }
 
   /** The value for the owner's bytes column: `bytes` itself when small, else an empty BLOB after its
@@ -68,6 +105,50 @@ export class BlobChunks {
           at += chunk.length
           yield chunk
         }
+      },
+    }
+  }
+
+  /** As lazy(), read by range: a read fetches only the chunks it covers (one statement each) and
+   *  keeps the last one, since a reader goes through a chunk in slices. Throws when a chunk is gone
+   *  or has not the length store() gave it (an emptied or deleted owner). */
+  ranged(owner: ChunkOwner, column: Buffer): ChunkedRange {
+    if (column.length > 0) return bufferRange(column)
+    // Where each chunk starts (store() writes CHUNK_BYTES each, but nothing here depends on it).
+    const starts = [0]
+    for (const n of this.#lengths.iterate(owner)) starts.push(starts[starts.length - 1]! + n)
+    const length = starts[starts.length - 1]!
+    const one = this.#one
+    let held: { seq: number; bytes: Buffer } | undefined
+    const chunk = (seq: number): Buffer => {
+      if (held?.seq === seq) return held.bytes
+      const bytes = one.get(owner, seq)
+      if (bytes === undefined || bytes.length !== starts[seq + 1]! - starts[seq]!) throw new Error(`storage: the chunks of ${owner} changed while read`)
+      held = { seq, bytes }
+      return bytes
+    }
+    const seqAt = (offset: number): number => {
+      let lo = 0, hi = starts.length - 2 // the chunk whose [start, next start) holds offset
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1
+        if (starts[mid]! <= offset) lo = mid
+        else hi = mid - 1
+      }
+      return lo
+    }
+    return {
+      length,
+      read(offset, n) {
+        const end = Math.min(offset + n, length)
+        if (offset < 0 || offset > end) throw new RangeError(`storage: read [${offset}, ${offset + n}) of ${length} bytes`)
+        if (offset === end) return EMPTY
+        const first = seqAt(offset)
+        const head = chunk(first).subarray(offset - starts[first]!, end - starts[first]!)
+        if (head.length === end - offset) return head // within one chunk: a view, no copy
+        const out = Buffer.allocUnsafeSlow(end - offset) // not the shared pool: envelope bytes
+        let at = head.copy(out, 0)
+        for (let seq = first + 1; at < out.length; seq++) at += chunk(seq).copy(out, at, 0, out.length - at)
+        return out
       },
     }
   }
