@@ -217,7 +217,7 @@ export class DeliveryWorker {
     if (outcome.kind === 'delivered') {
       const receipt = receiptText(msg.profile, outcome.receipt)
       // Its message.delivered entry is built in this write from the stored text (PROTOCOL.md §20.3.2).
-      if (outcome.claims) noteVerifiedReceipt(receipt, outcome.claims)
+      if (outcome.claims) noteVerifiedReceipt(msg.messageId, receipt, outcome.claims)
       await d.db.write(() => {
         attempt('delivered')
         if (!d.outbox.markDelivered(msg.messageId, receipt, now)) return

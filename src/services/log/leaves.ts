@@ -79,7 +79,7 @@ export const LEAVES: readonly Leaf[] = [
   // §20.3.2 its receipt came back and verified
   {
     type: 'message.delivered', source: 'outbox-delivered', key: ['mid'],
-    build: (r) => ({ members: { mid: str(r['mid']), to: str(r['to']), receiptSha256: sha256(storedReceiptBytes(str(r['receipt']))), receivedAt: storedReceiptClaims(str(r['receipt'])).receivedAt } }),
+    build: (r) => ({ members: { mid: str(r['mid']), to: str(r['to']), receiptSha256: sha256(storedReceiptBytes(str(r['receipt']))), receivedAt: storedReceiptClaims(str(r['receipt']), str(r['mid'])).receivedAt } }),
   },
   // §20.3.3 an envelope received and stored (its receipt signed): the four stores of inbound envelopes
   { type: 'message.received', source: 'inbox-message', key: ['mid'], build: received },

@@ -17,21 +17,23 @@ export function storedReceiptBytes(text: string): Buffer {
 
 /** Receipts this process verified just before storing them (issue 14 §6: the write that marks a
  *  letter delivered appends its message.delivered entry at once, and parsing the receipt again cost
- *  the sender ~1 % of its CPU). Keyed by the exact stored text; the claims are what verifying parsed
- *  from the same bytes, so they are what parsing them here would give. */
+ *  the sender ~1 % of its CPU). By message id, used only for the exact text noted (a Map keyed by the
+ *  ~6 KB text itself would hash all of it at every lookup); the claims are what verifying parsed from
+ *  the same bytes, so they are what parsing them here would give. */
 const VERIFIED_MAX = 64
-const verified = new Map<string, ReceiptClaims>()
+const verified = new Map<string, { readonly text: string; readonly claims: ReceiptClaims }>()
 
-/** Call with the text about to be stored and the claims its verification returned. */
-export function noteVerifiedReceipt(text: string, claims: ReceiptClaims): void {
+/** Call with the message id, the text about to be stored and the claims its verification returned. */
+export function noteVerifiedReceipt(messageId: string, text: string, claims: ReceiptClaims): void {
   if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!)
-  verified.set(text, claims)
+  verified.set(messageId, { text, claims })
 }
 
-/** Throws an Error naming what is wrong when the stored text is not a receipt. */
-export function storedReceiptClaims(text: string): ReceiptClaims {
-  const known = verified.get(text)
-  if (known) return known
+/** Throws an Error naming what is wrong when the stored text is not a receipt. `messageId`: the
+ *  message whose receipt it is, if known (looks among the receipts noted as verified). */
+export function storedReceiptClaims(text: string, messageId?: string): ReceiptClaims {
+  const known = messageId === undefined ? undefined : verified.get(messageId)
+  if (known !== undefined && known.text === text) return known.claims
   let payload: Buffer
   if (COMPACT_JWS.test(text)) {
     payload = Buffer.from(text.split('.')[1]!, 'base64url')
