@@ -66,8 +66,8 @@ export interface WriteLog {
   /** At the end of every write() and tx() fn, inside its savepoint: turns the state changes the log
    *  triggers recorded into entries, kept until flush(). A throw rolls back that fn alone. */
   drain(): void
-  /** Appends what drain() kept: once a batch's fns ran (before its beforeCommit hooks), after each
-   *  hook, and at the end of a tx() no transaction holds. A throw rolls back the whole transaction. */
+  /** Appends what drain() kept: once a batch's fns ran (before its beforeCommit hooks), once its
+   *  hooks ran, and at the end of a tx() no transaction holds. A throw rolls back the whole transaction. */
   flush(): void
   /** How much drain() has kept; undo(mark) forgets what was kept since (the fn that made it rolled back). */
   mark(): number
@@ -340,7 +340,6 @@ export class Db {
       try {
         h.run()
         this.#log?.drain()
-        this.#log?.flush()
         s.release.run()
         if (h.committed) committed.push(h.committed)
       } catch (err) {
@@ -351,6 +350,9 @@ export class Db {
         s.release.run()
       }
     }
+    // The hooks' entries (e.g. message.stored of the receipts they kept), appended once after them:
+    // a hook's checkpoint covers what the fns appended, which is what its receipt needs (§20.4).
+    if (hooks.length > 0) this.#log?.flush()
     s.commit.run()
     this.#stats.commits++
     this.#stats.writes += done.length

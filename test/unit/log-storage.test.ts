@@ -138,12 +138,18 @@ t.test('entries are appended once per transaction, in the order of their changes
   t.equal(db.stats.commits - commits, 1, 'one transaction')
   t.same(serials(), [1, 3], 'no entry for the change rolled back')
   t.equal(seenByHook, 2, 'a beforeCommit hook sees the entries of the batch\'s fns')
+  // Hooks' changes get their entries after the hooks ran; a hook that fails keeps none.
+  await Promise.all([
+    db.write(() => db.beforeCommit(() => { db.tx(() => directory(7)); throw new Error('the hook failed') })),
+    db.write(() => db.beforeCommit(() => directory(8))),
+  ])
+  t.same(serials(), [1, 3, 8], 'the kept hook\'s entry, not the failed one\'s')
   // A tx() no transaction holds appends at its end; one nested in it that fails keeps nothing.
   db.tx(() => directory(4))
-  t.same(serials(), [1, 3, 4])
+  t.same(serials(), [1, 3, 8, 4])
   t.throws(() => db.tx(() => { db.tx(() => directory(5)); throw new Error('after a nested tx') }), /after a nested tx/)
   db.tx(() => directory(6))
-  t.same(serials(), [1, 3, 4, 6])
+  t.same(serials(), [1, 3, 8, 4, 6])
   t.equal(store.pendingCount(), 0)
   t.same(verifyLog(db.sqlite).differences, [], 'every entry matches its row')
 })
