@@ -1,6 +1,6 @@
 // AppContext.listen(): bind both listeners, then start the workers and the refreshing sources. Each
 // thing started pushes its closer here, after those of construction, so close() stops it first.
-import type { DeliveryWorker } from '../services/deliver.js'
+import type { DeliveryWorker } from '../services/delivery/worker.js'
 import type { DirectorySource } from '../services/directory-source.js'
 import type { CrlSources } from '../services/crl-source.js'
 import type { Events } from '../services/events/index.js'

@@ -1,5 +1,5 @@
 // Notices (PROTOCOL.md §18): registered/rejected/withdrawn acts, sealed into the same outbox.
-import type { DeliveryWorker } from '../services/deliver.js'
+import type { DeliveryWorker } from '../services/delivery/worker.js'
 import type { Events } from '../services/events/index.js'
 import type { NoticeDeps } from '../services/notices/deps.js'
 import type { Registers } from '../services/registers.js'

@@ -9,7 +9,7 @@ import { peerLog } from '../../src/services/log/peer-log-client.js'
 import { ReceivedProofFetcher } from '../../src/services/evidence/received-proofs.js'
 import type { PeerLog } from '../../src/services/log/audit.js'
 import { createLogger } from '../../src/log.js'
-import { endpointOf } from '../../src/services/delivery-attempt.js'
+import { endpointOf } from '../../src/services/delivery/attempt.js'
 import { SarabanError } from '../../src/errors.js'
 
 const net = await testNet(['moi', 'mof'])

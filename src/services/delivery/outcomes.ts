@@ -1,4 +1,4 @@
-// Small pieces of the delivery worker (deliver.ts) that need none of its state: which peer a
+// Small pieces of the delivery worker (worker.ts) that need none of its state: which peer a
 // message goes to, how a message that failed for good is told (PROTOCOL.md §7.2, §18.5, §19.5).
 import type { EventSink } from '../../domain/events.js'
 import type { OutboxMessageMeta } from '../../storage/outbox.js'

@@ -1,4 +1,4 @@
-// What the delivery worker (services/deliver.ts, PROTOCOL.md §7) is given: its settings and its parts.
+// What the delivery worker (services/delivery/worker.ts, PROTOCOL.md §7) is given: its settings and its parts.
 import type { Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
 import type { Db } from '../../storage/db.js'

@@ -3,7 +3,7 @@
 import { SarabanError, ERRORS, type ErrorCode } from '../../errors.js'
 import { problemOf, type PeerClient } from '../../federation/peer-client.js'
 import type { Directory } from '../../pki/directory.js'
-import { endpointOf } from '../delivery-attempt.js'
+import { endpointOf } from '../delivery/attempt.js'
 import type { PeerLog } from './audit.js'
 
 const PROOF_ITEMS = 64

@@ -1,6 +1,6 @@
 // Migration 034 (issue 17 item 2: "a letter's page shows every attempt with its error"): one row per
 // delivery attempt of an outbox message, written in the transaction that records the attempt's
-// outcome (services/deliver.ts), append only. Bounded per message: the newest 50 are kept
+// outcome (services/delivery/worker.ts), append only. Bounded per message: the newest 50 are kept
 // (storage/outbox-attempts.ts, ATTEMPTS_KEPT), so a message retried for days holds at most 50 rows.
 export const sql = `
 CREATE TABLE delivery_attempts (

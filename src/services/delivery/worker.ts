@@ -7,24 +7,24 @@
 // Failures of one message (a bad receipt, a 500) wait on that message's own backoff.
 // Concurrency is bounded overall (maxInFlight) and per peer origin (maxPerPeer): a claim passes over
 // messages for a peer whose slots are full, so one slow or failing peer never holds up the others.
-// One attempt (post, receipt check, outcome) is delivery-attempt.ts; this file claims and records.
-import { isoTime } from '../clock.js'
-import type { AttemptOutcome, ClaimCandidate, OutboxMessageMeta } from '../storage/outbox.js'
-import { DeadlineWatch, emitDeadline } from './deadline-watch.js'
-import type { Directory } from '../pki/directory.js'
-import { receiptText } from '../crypto/profiles.js'
-import { noteVerifiedReceipt } from './log/receipt-claims.js'
-import { afterFailure } from '../domain/delivery.js'
-import { scopeOfStatus, retryAfterMs, type Circuit } from '../domain/circuit.js'
-import { SharedRefs } from './shared-refs.js'
-import { attemptDelivery, endpointOf, thrownOutcome, transportReason, type Outcome } from './delivery-attempt.js'
-import { PeerCircuits, type PeerCircuitView } from './delivery/circuits.js'
-import { emitFailed, gaveUpDetail, originOf } from './delivery/outcomes.js'
-import type { DeliveryDeps } from './delivery/settings.js'
+// One attempt (post, receipt check, outcome) is attempt.ts; this file (the worker) claims and records.
+import { isoTime } from '../../clock.js'
+import type { AttemptOutcome, ClaimCandidate, OutboxMessageMeta } from '../../storage/outbox.js'
+import { DeadlineWatch, emitDeadline } from '../deadline-watch.js'
+import type { Directory } from '../../pki/directory.js'
+import { receiptText } from '../../crypto/profiles.js'
+import { noteVerifiedReceipt } from '../log/receipt-claims.js'
+import { afterFailure } from '../../domain/delivery.js'
+import { scopeOfStatus, retryAfterMs, type Circuit } from '../../domain/circuit.js'
+import { SharedRefs } from '../shared-refs.js'
+import { attemptDelivery, endpointOf, thrownOutcome, transportReason, type Outcome } from './attempt.js'
+import { PeerCircuits, type PeerCircuitView } from './circuits.js'
+import { emitFailed, gaveUpDetail, originOf } from './outcomes.js'
+import type { DeliveryDeps } from './settings.js'
 
 /** The path of the probe of a peer whose circuit is open (PROTOCOL.md §4.3, §7.2). */
 export const PROBE_PATH = 'federation/v1/health'
-export type { DeliverySettings, DeliveryDeps } from './delivery/settings.js'
+export type { DeliverySettings, DeliveryDeps } from './settings.js'
 
 const DEFAULT_AT_RISK_MS = 3600_000
 export const DEFAULT_GIVE_UP_AFTER_MS = 3 * 86_400_000

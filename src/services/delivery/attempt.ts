@@ -1,16 +1,16 @@
 // One delivery attempt (PROTOCOL.md §4.1, §6.3, §7.2): the stored envelope posted to the recipient's
 // endpoint, whole or by reference (§17.8), and the answer turned into an outcome: delivered with a
-// verified receipt, a retry, or a final failure. The worker (deliver.ts) records the outcome.
-import { SarabanError, type ErrorCode } from '../errors.js'
-import type { OutboxMessageMeta } from '../storage/outbox.js'
-import type { Directory } from '../pki/directory.js'
-import { problemOf, type ChunkedPiece, type PeerResponse } from '../federation/peer-client.js'
-import { retryAfterMs, scopeOfStatus } from '../domain/circuit.js'
-import { checkReceipt } from './receipt-check.js'
-import type { ReceiptClaims } from '../crypto/profiles.js'
-import type { SharedRefs, EnvelopePieces } from './shared-refs.js'
-import { postEnvelope } from './post-envelope.js'
-import type { DeliveryDeps } from './deliver.js'
+// verified receipt, a retry, or a final failure. The worker (worker.ts) records the outcome.
+import { SarabanError, type ErrorCode } from '../../errors.js'
+import type { OutboxMessageMeta } from '../../storage/outbox.js'
+import type { Directory } from '../../pki/directory.js'
+import { problemOf, type ChunkedPiece, type PeerResponse } from '../../federation/peer-client.js'
+import { retryAfterMs, scopeOfStatus } from '../../domain/circuit.js'
+import { checkReceipt } from '../receipt-check.js'
+import type { ReceiptClaims } from '../../crypto/profiles.js'
+import type { SharedRefs, EnvelopePieces } from '../shared-refs.js'
+import { postEnvelope } from '../post-envelope.js'
+import type { DeliveryDeps } from './worker.js'
 
 /** `peer`: a failure of the peer as a whole (PROTOCOL.md §7.2 "Patience"): its circuit opens, and
  *  the message waits on the circuit rather than on its own backoff. */
