@@ -13,10 +13,11 @@ export async function crashCase(opts: { letters: number; kills: number; seed: nu
   console.log(`\n${rep.accepted} accepted after ${rep.retries} retried POSTs; sender stored ${rep.senderLetters}, receiver ${rep.inboxMessages}; ${rep.registered} registered`)
   console.log(`kills: sender ${rep.kills.filter((k) => k.victim === 'sender').length}, receiver ${rep.kills.filter((k) => k.victim === 'receiver').length}`)
   console.log(`integrity_check: sender ${rep.integrity.sender}, receiver ${rep.integrity.receiver}`)
+  console.log(`log verify: sender ${rep.logs.sender.ok ? 'ok' : 'DIFFERS'} (${rep.logs.sender.entries} entries), receiver ${rep.logs.receiver.ok ? 'ok' : 'DIFFERS'} (${rep.logs.receiver.entries} entries)`)
   console.log(`registers: send 1..${rep.registers.send.length}, receive 1..${rep.registers.receive.length}; receipts differing: ${rep.receiptMismatches.length}`)
   console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s`)
   if (bad.length === 0) {
-    console.log('\nOK: nothing lost, nothing twice, receipts identical, databases sound, registers gapless')
+    console.log('\nOK: nothing lost, nothing twice, receipts identical, databases sound, logs verify, registers gapless')
     return 0
   }
   console.log(`\nFAILED (seed ${opts.seed}):`)

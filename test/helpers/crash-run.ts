@@ -8,6 +8,7 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { verifyLog } from '../../src/services/log/verify.js'
 import { writeNetFiles, freePort, thaiLetter } from './nodes.js'
 import { startNodeProcess, type NodeProcess } from './node-process.js'
 import { mulberry32 } from './prng.js'
@@ -45,6 +46,8 @@ export interface CrashReport {
   /** message ids whose stored receipt differs between the two nodes (or is missing on one) */
   readonly receiptMismatches: string[]
   readonly integrity: { sender: string; receiver: string }
+  /** `log verify` of each database (PROTOCOL.md §20.3): every accountable row has its entry, in order */
+  readonly logs: { sender: { ok: boolean; entries: number; first?: string }; receiver: { ok: boolean; entries: number; first?: string } }
   /** register books: numbers taken, and whether they run 1..n without a gap */
   readonly registers: { send: number[]; receive: number[] }
   /** send-register entries per letter id (must be exactly 1) and receive entries per message */
@@ -247,6 +250,7 @@ function inspect(dir: string) {
         receiver: String(r.pragma('integrity_check', { simple: true })),
       },
       registers: { send: numbers(s, FROM, 'send'), receive: numbers(r, TO, 'receive') },
+      logs: { sender: logOf(s), receiver: logOf(r) },
       sendEntriesPerLetter: count((s.prepare('SELECT letter_id AS k FROM register_entries WHERE agency = ? AND book = ?').all(FROM, 'send') as Array<{ k: string }>)),
       receiveEntriesPerMessage: count(r.prepare('SELECT message_id AS k FROM register_entries WHERE agency = ? AND book = ?').all(TO, 'receive') as Array<{ k: string }>),
     }
@@ -254,6 +258,13 @@ function inspect(dir: string) {
     s.close()
     r.close()
   }
+}
+
+/** A node's log after the run, checked against its rows as `saraban-node log verify` does. */
+function logOf(db: Database.Database): { ok: boolean; entries: number; first?: string } {
+  const v = verifyLog(db)
+  const d = v.differences[0]
+  return { ok: v.ok, entries: v.entriesChecked, ...(d === undefined ? {} : { first: JSON.stringify(d).slice(0, 300) }) }
 }
 
 /** Every way a report can fail the issue 13 §3 checks, as sentences; empty when it holds. */
@@ -271,6 +282,10 @@ export function crashViolations(rep: CrashReport, letters: number): string[] {
   if (rep.receiptMismatches.length) out.push(`receipts differ: ${rep.receiptMismatches.join(', ')}`)
   if (rep.integrity.sender !== 'ok') out.push(`sender integrity_check: ${rep.integrity.sender}`)
   if (rep.integrity.receiver !== 'ok') out.push(`receiver integrity_check: ${rep.integrity.receiver}`)
+  for (const who of ['sender', 'receiver'] as const) {
+    const l = rep.logs[who]
+    if (!l.ok) out.push(`${who}'s log does not verify against its rows: ${l.first ?? 'no difference listed'}`)
+  }
   if (rep.registers.send.length !== rep.senderLetters || !gapless(rep.registers.send)) out.push(`send register not 1..${rep.senderLetters}: ${rep.registers.send.join(',')}`)
   for (const [id, n] of rep.sendEntriesPerLetter) if (n !== 1) out.push(`letter ${id}: ${n} send-register entries`)
   if (!gapless(rep.registers.receive)) out.push(`receive register has a gap: ${rep.registers.receive.join(',')}`)

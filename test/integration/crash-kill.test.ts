@@ -1,7 +1,8 @@
 // Issue 13 §3: crash safety as a test. Letters through the REST API while the sender and the
 // receiver processes are killed with SIGKILL at seeded moments and restarted; a client that retries
 // with its Idempotency-Key until a 2xx. Then: every accepted letter delivered exactly once, receipts
-// byte-identical on both sides, integrity_check ok, register numbers 1..n on both sides.
+// byte-identical on both sides, integrity_check ok, each log verifies against its rows, register
+// numbers 1..n on both sides.
 // The longer run: npm run bench -- --case crash --letters 400 --kills 12 [--seed N]
 import t from 'tap'
 import { crashRun, crashViolations } from '../helpers/crash-run.js'
@@ -20,6 +21,8 @@ t.test(`SIGKILL of sender and receiver during ${LETTERS} letters (seed ${SEED}):
   t.equal(rep.inboxMessages, LETTERS, 'one inbox row per letter at the receiver')
   t.same(rep.receiptMismatches, [], 'each receipt is byte-identical on both sides')
   t.same(rep.integrity, { sender: 'ok', receiver: 'ok' }, 'PRAGMA integrity_check on both databases')
+  t.same([rep.logs.sender.ok, rep.logs.receiver.ok], [true, true], 'each log verifies against its rows after the kills (PROTOCOL.md §20.3)')
+  t.ok(rep.logs.sender.entries > 0 && rep.logs.receiver.entries > 0, 'both logs have entries')
   t.same(rep.registers.send, Array.from({ length: LETTERS }, (_, i) => i + 1), 'send register 1..n')
   t.same(rep.registers.receive, Array.from({ length: LETTERS }, (_, i) => i + 1), 'receive register 1..n')
   t.same(crashViolations(rep, LETTERS), [], 'no violation of any check')
