@@ -5,7 +5,8 @@ import { cmsV1Ranged } from './cms/v1-ranged.js'
 import { V1 } from './jose/v1-header.js'
 import { joseV1Ranged, joseV2Ranged } from './jose/v1-ranged.js'
 import { V2 } from './jose/v2-envelope.js'
-import { bufferSource, type RangedOpener, type RangedReader } from './ranged.js'
+import type { RangedOpener, RangedReader } from './ranged.js'
+import { bufferSource } from '../byte-source.js'
 
 const READERS: ReadonlyMap<string, RangedReader> = new Map([
   [V1.id, joseV1Ranged],

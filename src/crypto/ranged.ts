@@ -10,6 +10,7 @@ import { createDecipheriv, type KeyObject, type X509Certificate } from 'node:cry
 import { SarabanError } from '../errors.js'
 import { decryptFailed } from './decrypt-failed.js'
 import type { AttachmentManifestItem } from './types.js'
+import type { ByteSource } from '../byte-source.js'
 
 /** 48 KiB: a multiple of the AES block (16) and of a base64 quantum (3), below V8's large-object size. */
 export const RANGE_SLICE = 48 * 1024
@@ -64,54 +65,6 @@ export interface RangedEnvelope {
 
 export type RangedOpener = (envelope: Buffer, key: PrivateKeyRef) => RangedEnvelope
 
-/** Bytes readable by range without holding them all: a Buffer, or a stored envelope's chunk rows
- *  (storage/blob-chunks.ts; issue 16 item 2), of which a read fetches only the chunks it covers. */
-export interface ByteSource {
-  readonly length: number
-  /** Bytes [offset, offset + length); a view or a copy, valid until the next read. */
-  read(offset: number, length: number): Buffer
-}
-
-export function bufferSource(bytes: Buffer): ByteSource {
-  return { length: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) }
-}
-
-/** Bytes [start, end) of `source`. */
-export function subSource(source: ByteSource, start: number, end: number): ByteSource {
-  if (start < 0 || end > source.length || start > end) throw new RangeError(`subSource: [${start}, ${end}) outside 0..${source.length}`)
-  return { length: end - start, read: (offset, length) => source.read(start + offset, Math.min(length, end - start - offset)) }
-}
-
-/** Sources end to end (a cms-v1 encryptedContent in chunks): a read spanning two is copied. */
-export function joinedSource(parts: readonly ByteSource[]): ByteSource {
-  if (parts.length === 1) return parts[0]!
-  const starts = [0]
-  for (const p of parts) starts.push(starts[starts.length - 1]! + p.length)
-  const length = starts[parts.length]!
-  const partAt = (offset: number): number => {
-    let lo = 0, hi = parts.length - 1 // the last part whose start is <= offset
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1
-      if (starts[mid]! <= offset) lo = mid
-      else hi = mid - 1
-    }
-    return lo
-  }
-  return {
-    length,
-    read(offset, n) {
-      const end = Math.min(offset + n, length)
-      const pieces: Buffer[] = []
-      for (let i = partAt(offset); offset < end && i < parts.length; i++) {
-        const upto = Math.min(end, starts[i + 1]!)
-        if (upto > offset) pieces.push(parts[i]!.read(offset - starts[i]!, upto - offset))
-        offset = Math.max(offset, upto)
-      }
-      return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)
-    },
-  }
-}
-
 /**
  * A stored envelope as its profile's ranged reader needs it: `skeleton` is an envelope of the
  * profile with everything of the stored one but its ciphertext (which is left empty), small enough
@@ -129,6 +82,11 @@ export interface LocatedEnvelope {
 export interface RangedReader {
   locate(source: ByteSource): LocatedEnvelope
   open(located: LocatedEnvelope, key: PrivateKeyRef): RangedEnvelope
+}
+
+/** A GcmContent reader over a ByteSource. */
+export function sourceReader(source: ByteSource): GcmContent['read'] {
+  return (start, end) => source.read(start, end - start)
 }
 
 /** The located envelope when it is read whole. */

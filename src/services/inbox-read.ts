@@ -21,6 +21,7 @@ import { SarabanError } from '../errors.js'
 import type { InboxStore } from '../storage/inbox.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import { rangedReader } from '../crypto/ranged-openers.js'
+import { whole } from '../crypto/ranged.js'
 import type { HostedAgencies } from './hosted-agencies.js'
 
 export interface InboxReadDeps {
@@ -69,7 +70,7 @@ export async function openAttachment(deps: InboxReadDeps, messageId: string, att
   const profile = deps.profiles.get(message.profile)
   const ranged = rangedReader(profile.id)
   // Without a ranged reader the envelope is read whole; with one, only its small parts (the skeleton).
-  const located = ranged ? ranged.locate(source) : { skeleton: source.read(0, source.length) }
+  const located = ranged ? ranged.locate(source) : whole(source)
   const header = profile.peek(located.skeleton, { messageId, from: message.senderAgency, to: message.recipientAgency })
   const key = deps.hosted.decryptionKeys(message.recipientAgency).find((k) => profile.matchesRecipient(header, k.cert))
   if (!key) {

@@ -4,6 +4,7 @@
 // the transaction that writes the owner, so both commit (and fsync) together, or neither.
 import type Database from 'better-sqlite3'
 import type { Db } from './db.js'
+import { bufferSource, partAt, type ByteSource } from '../byte-source.js'
 
 export const CHUNK_BYTES = 1024 * 1024
 const EMPTY = Buffer.alloc(0)
@@ -20,40 +21,6 @@ export function isChunked(bytes: Buffer): boolean {
 export interface ChunkedBytes {
   readonly length: number
   chunks(): Iterable<Buffer>
-}
-
-/** Bytes read by range (issue 16 item 2: a download reads the chunks its range covers, not the
- *  whole); the same shape as crypto/ranged.ts's ByteSource. */
-export interface ChunkedRange {
-  readonly length: number
-  /** Bytes [offset, offset + length): a view of one chunk, or a copy when the range spans two. */
-  read(offset: number, length: number): Buffer
-}
-
-export function bufferRange(bytes: Buffer): ChunkedRange {
-  return { length: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) }
-}
-
-/** Ranges end to end (a circular's head, shared content and tail): a read spanning two is copied. */
-export function joinedRange(parts: readonly ChunkedRange[]): ChunkedRange {
-  const starts: number[] = []
-  let length = 0
-  for (const p of parts) (starts.push(length), (length += p.length))
-  return {
-    length,
-    read(offset, n) {
-      const end = Math.min(offset + n, length)
-      const pieces: Buffer[] = []
-      for (let i = 0; i < parts.length && offset < end; i++) {
-        const from = starts[i]!, to = from + parts[i]!.length
-        if (offset >= to) continue
-        const upto = Math.min(end, to)
-        pieces.push(parts[i]!.read(offset - from, upto - offset))
-        offset = upto
-      }
-      return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)
-    },
-  }
 }
 
 export class BlobChunks {
@@ -112,8 +79,8 @@ export class BlobChunks {
   /** As lazy(), read by range: a read fetches only the chunks it covers (one statement each) and
    *  keeps the last one, since a reader goes through a chunk in slices. Throws when a chunk is gone
    *  or has not the length store() gave it (an emptied or deleted owner). */
-  ranged(owner: ChunkOwner, column: Buffer): ChunkedRange {
-    if (column.length > 0) return bufferRange(column)
+  ranged(owner: ChunkOwner, column: Buffer): ByteSource {
+    if (column.length > 0) return bufferSource(column)
     // Where each chunk starts (store() writes CHUNK_BYTES each, but nothing here depends on it).
     const starts = [0]
     for (const n of this.#lengths.iterate(owner)) starts.push(starts[starts.length - 1]! + n)
@@ -127,22 +94,13 @@ export class BlobChunks {
       held = { seq, bytes }
       return bytes
     }
-    const seqAt = (offset: number): number => {
-      let lo = 0, hi = starts.length - 2 // the chunk whose [start, next start) holds offset
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1
-        if (starts[mid]! <= offset) lo = mid
-        else hi = mid - 1
-      }
-      return lo
-    }
     return {
       length,
       read(offset, n) {
         const end = Math.min(offset + n, length)
         if (offset < 0 || offset > end) throw new RangeError(`storage: read [${offset}, ${offset + n}) of ${length} bytes`)
         if (offset === end) return EMPTY
-        const first = seqAt(offset)
+        const first = partAt(starts, starts.length - 2, offset)
         const head = chunk(first).subarray(offset - starts[first]!, end - starts[first]!)
         if (head.length === end - offset) return head // within one chunk: a view, no copy
         const out = Buffer.allocUnsafeSlow(end - offset) // not the shared pool: envelope bytes

@@ -8,7 +8,8 @@ import type Database from 'better-sqlite3'
 import type { Db } from './db.js'
 import { newestFirst } from './page.js'
 import { SarabanError } from '../errors.js'
-import { BlobChunks, bufferRange, CHUNK_BYTES, isChunked, joinedRange, type ChunkedRange } from './blob-chunks.js'
+import { BlobChunks, CHUNK_BYTES, isChunked } from './blob-chunks.js'
+import { bufferSource, joinedSource, type ByteSource } from '../byte-source.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -248,17 +249,17 @@ export class InboxStore {
   /** As getEnvelope(), read by range and not put together (issue 16 item 2: a download reads only
    *  the chunks it needs). One stored in parts is first hashed part by part, a chunk at a time, and
    *  checked against the digest our receipt signed, as getEnvelope() does; ERR_INTERNAL if it does not match. */
-  envelopeRange(messageId: string): ChunkedRange | undefined {
+  envelopeRange(messageId: string): ByteSource | undefined {
     const row = this.#s.envelope.get(messageId)
     if (row === undefined) return undefined
     const head = this.#chunks.ranged(`ie:${messageId}`, row.head)
     if (row.contentSha256 === null && row.tail === null) return head // stored whole (and every row before migration 012)
     if (row.contentSha256 !== null && row.content === null) throw corrupt(messageId, 'lacks its shared content')
-    const parts = [head, ...(row.content === null ? [] : [this.#chunks.ranged(`ic:${row.contentSha256!}`, row.content)]), bufferRange(row.tail ?? EMPTY)]
+    const parts = [head, ...(row.content === null ? [] : [this.#chunks.ranged(`ic:${row.contentSha256!}`, row.content)]), bufferSource(row.tail ?? EMPTY)]
     const hash = createHash('sha256')
     for (const p of parts) for (let at = 0; at < p.length; at += CHUNK_BYTES) hash.update(p.read(at, CHUNK_BYTES))
     if (hash.digest('hex') !== row.envelopeSha256) throw corrupt(messageId, 'does not match its SHA-256')
-    return joinedRange(parts)
+    return joinedSource(parts)
   }
 
   /** PROTOCOL.md §17.8: the shared content with this SHA-256 and length, held from a message whose

@@ -1,5 +1,5 @@
 // Reading an envelope by range from its chunk rows (issue 16 item 2; storage/blob-chunks.ts ranged(),
-// crypto/ranged.ts ByteSource) on a real SQLite file: any byte range reads back exact across chunk
+// src/byte-source.ts ByteSource) on a real SQLite file: any byte range reads back exact across chunk
 // boundaries; each profile's ranged reader locates the ciphertext in a chunked envelope without
 // reading it whole and gives every attachment and every range byte for byte, including attachments
 // that start or end at an odd offset inside a chunk and run across a chunk boundary; a chunk that is
@@ -10,12 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Db } from '../../src/storage/index.js'
-import { BlobChunks, CHUNK_BYTES, type ChunkedRange } from '../../src/storage/blob-chunks.js'
+import { BlobChunks, CHUNK_BYTES } from '../../src/storage/blob-chunks.js'
 import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
 import { joseV2 } from '../../src/crypto/jose/v2-profile.js'
 import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
 import { rangedReader } from '../../src/crypto/ranged-openers.js'
-import { bufferSource as bufferSourceOf, joinedSource, type ByteSource } from '../../src/crypto/ranged.js'
+import { bufferSource as bufferSourceOf, joinedSource, type ByteSource } from '../../src/byte-source.js'
 import { testFederation } from '../helpers/federation.js'
 import { bytesOf, sealInput } from '../vectors/fixtures.js'
 
@@ -50,7 +50,7 @@ t.test('ranged(): every range reads back exact across chunk boundaries', async (
   const { db, chunks } = open(t)
   const bytes = randomBytes(3 * CHUNK_BYTES + 777)
   db.sqlite.transaction(() => chunks.store('ie:ranged-reads', bytes))()
-  const r: ChunkedRange = chunks.ranged('ie:ranged-reads', Buffer.alloc(0))
+  const r: ByteSource = chunks.ranged('ie:ranged-reads', Buffer.alloc(0))
   t.equal(r.length, bytes.length)
   const cuts = [0, 1, CHUNK_BYTES - 3, CHUNK_BYTES, CHUNK_BYTES + 1, 2 * CHUNK_BYTES - 1, 2 * CHUNK_BYTES + 5, bytes.length - 1, bytes.length]
   for (const a of cuts) {

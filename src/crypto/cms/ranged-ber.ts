@@ -1,9 +1,9 @@
-// A BER element walker over a ByteSource (crypto/ranged.ts), for finding the encrypted content of a
+// A BER element walker over a ByteSource (src/byte-source.ts), for finding the encrypted content of a
 // stored cms-v1 envelope without reading it (issue 16 item 2): it reads element headers only, with
 // definite or indefinite lengths (OpenSSL's streamed output) as der-read.ts accepts them, and gives up
 // (undefined) on anything else, or past a budget of elements, so that the caller reads the envelope
 // whole and der-read.ts judges it as before.
-import type { ByteSource } from '../ranged.js'
+import type { ByteSource } from '../../byte-source.js'
 import { elementBudget } from './der-read.js'
 
 export interface BerElement {

@@ -10,7 +10,8 @@ import type { PrivateKeyRef } from '../keys/private-key.js'
 import { manifestHolder } from '../payload.js'
 import type { KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
-import { decryptPrefix, decryptRange, joinedSource, layout, subSource, whole, type ByteSource, type GcmContent, type LocatedEnvelope, type RangedEnvelope, type RangedReader } from '../ranged.js'
+import { decryptPrefix, decryptRange, layout, sourceReader, whole, type GcmContent, type LocatedEnvelope, type RangedEnvelope, type RangedReader } from '../ranged.js'
+import { bufferSource, joinedSource, subSource, type ByteSource } from '../../byte-source.js'
 import { header } from './der-write.js'
 import { BerWalk } from './ranged-ber.js'
 import { parseStrictJsonObject } from '../../domain/strict-json.js'
@@ -20,24 +21,9 @@ import { CmsSignedError, verifyCms } from './signed-data.js'
 
 const SIGNED_ERRORS = { malformed: 'ERR_ENVELOPE_MALFORMED', unsupported: 'ERR_PROFILE_UNSUPPORTED', signature: 'ERR_SIGNATURE_INVALID' } as const
 
+/** The encryptedContent as parsed (one OCTET STRING or its chunks) read as one. */
 export function chunkedReader(chunks: readonly Buffer[]): GcmContent['read'] {
-  const starts: number[] = []
-  let total = 0
-  for (const c of chunks) (starts.push(total), (total += c.length))
-  return (start, end) => {
-    let i = 0
-    while (i + 1 < chunks.length && starts[i + 1]! <= start) i++
-    const first = chunks[i]!.subarray(start - starts[i]!, end - starts[i]!)
-    if (first.length === end - start) return first // the usual case: no copy
-    const parts = [first]
-    let got = first.length
-    for (let k = i + 1; got < end - start; k++) {
-      const piece = chunks[k]!.subarray(0, end - start - got)
-      parts.push(piece)
-      got += piece.length
-    }
-    return Buffer.concat(parts, got)
-  }
+  return sourceReader(joinedSource(chunks.map(bufferSource)))
 }
 
 /** Length of the DER/BER element at the start of `prefix` (its header only), or undefined if indefinite. */
@@ -92,10 +78,8 @@ function openLocated(located: LocatedEnvelope, key: PrivateKeyRef): RangedEnvelo
   const parsed = parseAuthEnveloped(located.skeleton)
   const cek = parsed.recipient.unwrap(key)
   if (cek?.length !== 32) throw decryptFailed()
-  const ct = located.ciphertext
-  const length = ct ? ct.length : parsed.ciphertext.reduce((n, c) => n + c.length, 0)
-  const read: GcmContent['read'] = ct ? (start, end) => ct.read(start, end - start) : chunkedReader(parsed.ciphertext)
-  const content: GcmContent = { key: cek, iv: parsed.nonce, length, read }
+  const ct = located.ciphertext ?? joinedSource(parsed.ciphertext.map(bufferSource))
+  const content: GcmContent = { key: cek, iv: parsed.nonce, length: ct.length, read: sourceReader(ct) }
   const declared = tlvLength(decryptPrefix(content, 6))
   const head = decryptPrefix(content, Math.min(declared ?? MAX_SIGNED_LETTER_BYTES, MAX_SIGNED_LETTER_BYTES))
   let verified
@@ -111,7 +95,7 @@ function openLocated(located: LocatedEnvelope, key: PrivateKeyRef): RangedEnvelo
   return {
     payload,
     signerChain: verified.chain,
-    attachments: layout(verified.end, manifestOf(manifestHolder(payload)), length),
+    attachments: layout(verified.end, manifestOf(manifestHolder(payload)), ct.length),
     slices: (start, end) => decryptRange(content, start, end),
   }
 }
