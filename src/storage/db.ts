@@ -4,14 +4,14 @@
 // 100 KB rows) while each caller still learns its own outcome, and only once the batch is durable.
 // WAL checkpoints are SQLite's own by default; checkpoint: 'worker' moves them to a worker thread
 // (checkpointer.ts), which helps with synchronous=NORMAL (config.json storage.checkpoint says what was measured).
-import { preparePrivateDir, preparePrivateFile, restrict } from './private-files.js'
+import { openConnection } from './connection.js'
+import type { WriteLog } from './write-log.js'
 import { writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SarabanError } from '../errors.js'
 import { AUTOCHECKPOINT_PAGES, startWorkerCheckpoints, type Checkpointer, type CheckpointEvent } from './checkpointer.js'
 import { WalSync } from './wal-sync.js'
-import { migrate } from './migrations/index.js'
 
 export interface OpenOptions {
   /** FULL (default): a resolved write() survives power loss. NORMAL: survives a process crash only. */
@@ -59,21 +59,6 @@ interface Pending {
   readonly reject: (err: unknown) => void
 }
 
-/** PROTOCOL.md §20 (migration 018): what ends every write() and tx() fn. The transparency log's
- *  appender (services/log/append.ts) builds a fn's entries in `drain` and appends them in `flush`, once
- *  per transaction rather than once per fn (issue 14 §6: one head read and write, one root). */
-export interface WriteLog {
-  /** At the end of every write() and tx() fn, inside its savepoint: turns the state changes the log
-   *  triggers recorded into entries, kept until flush(). A throw rolls back that fn alone. */
-  drain(): void
-  /** Appends what drain() kept: once a batch's fns ran (before its beforeCommit hooks), once its
-   *  hooks ran, and at the end of a tx() no transaction holds. A throw rolls back the whole transaction. */
-  flush(): void
-  /** How much drain() has kept; undo(mark) forgets what was kept since (the fn that made it rolled back). */
-  mark(): number
-  undo(mark: number): void
-}
-
 /** Work a write() fn leaves for the end of its batch (beforeCommit). */
 interface CommitHook {
   readonly run: () => void
@@ -109,33 +94,7 @@ export class Db {
     const busyTimeoutMs = opts.busyTimeoutMs ?? 5000
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError('storage: maxBatch must be a positive integer')
     if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new RangeError('storage: busyTimeoutMs must be a whole number ≥ 0')
-    // Issue 13 §1: the folder 0700, the database 0600 (SQLite gives -wal and -shm the database's mode).
-    if (file !== ':memory:') {
-      preparePrivateDir(dirname(file))
-      preparePrivateFile(file)
-    }
-    const sqlite = new Database(file)
-    try {
-      // busy_timeout first: switching to WAL needs a lock another process may hold.
-      sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`)
-      // WAL: readers never block the writer, and a commit is one append + one fsync.
-      sqlite.pragma('journal_mode = WAL')
-      // FULL fsyncs the WAL at every commit: the receipt we hand out once write() resolves is the
-      // sender's legal proof that the letter entered our system (PROTOCOL.md §6.1), so the letter
-      // must survive power loss. NORMAL may lose the last commits on power loss, never corrupts.
-      sqlite.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`)
-      sqlite.pragma('foreign_keys = ON')
-      // A burst of large envelopes grows the WAL; after a checkpoint, give the space back above 64 MiB.
-      sqlite.pragma('journal_size_limit = 67108864')
-      // PROTOCOL.md §19.9: deleted content (a destroyed inner envelope) is overwritten with zeros in the
-      // database file and the WAL, not left in free pages; shred() then truncates the WAL.
-      sqlite.pragma('secure_delete = ON')
-      migrate(sqlite)
-      if (file !== ':memory:') for (const f of [`${file}-wal`, `${file}-shm`]) restrict(f)
-    } catch (err) {
-      sqlite.close()
-      throw err
-    }
+    const sqlite = openConnection(file, { synchronous: opts.synchronous ?? 'FULL', busyTimeoutMs })
     const threadpool = opts.durableSync === 'threadpool' && (opts.synchronous ?? 'FULL') === 'FULL' && file !== ':memory:'
     const db = new Db(sqlite, file, maxBatch, threadpool)
     // ':memory:' has no WAL to checkpoint (and no file another connection could open).

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3'
 import { appendLeaves, LogStore } from '../../storage/log.js'
 import { isSourceName, LogRows } from '../../storage/log-rows.js'
 import { buildEntry, entryBytes, leavesOf } from './leaves.js'
-import type { WriteLog } from '../../storage/db.js'
+import type { WriteLog } from '../../storage/write-log.js'
 
 export interface AppendDeps {
   readonly sqlite: Database.Database
