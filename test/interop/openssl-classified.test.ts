@@ -4,8 +4,7 @@
 // make one our openInner accepts. A wrong officer cannot open it; an altered byte anywhere is refused.
 // The commands are the README's ("For classified-information officers"), verbatim.
 import t from 'tap'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { encodeBundle } from '../../src/classified/inner/bundle.js'
 import { openInner } from '../../src/classified/inner/open.js'
 import { cosignInner, encryptInner, sha256Hex, signInner } from '../../src/classified/inner/seal.js'
@@ -16,13 +15,8 @@ import { makeStatement, verifyStatement } from '../../src/classified/statement.j
 import { testFederation } from '../helpers/federation.js'
 import { directoryOfficers, testOfficers } from '../helpers/officers.js'
 import { classifiedLetter, MARKER } from '../helpers/classified.js'
-import { requireTool, run, scratchDir, status, type Tool } from './tools.js'
+import { fileIn, OPENSSL_CMS, requireTool, run, scratchDir, status } from './tools.js'
 
-const OPENSSL: Tool = {
-  name: 'OpenSSL 3 (openssl cms)',
-  apt: 'openssl',
-  missing: () => (status('openssl', ['cms', '-help']) === 0 ? undefined : 'openssl is not installed'),
-}
 
 const fed = await testFederation()
 const officers = await testOfficers(fed)
@@ -87,13 +81,9 @@ t.test('a wrong officer cannot open it; an altered byte anywhere is refused', as
 })
 
 t.test('openssl cms', async (t) => {
-  if (!requireTool(t, OPENSSL)) return
+  if (!requireTool(t, OPENSSL_CMS)) return
   const d = scratchDir(t)
-  const file = (name: string, content?: Buffer | string): string => {
-    const p = join(d, name)
-    if (content !== undefined) writeFileSync(p, content)
-    return p
-  }
+  const file = fileIn(d)
   const root = file('root.pem', fed.root.certPem)
   for (const list of Object.values(officers)) {
     for (const o of list) {

@@ -5,7 +5,7 @@
 // attachment byte for byte, as a full open() does.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
@@ -15,26 +15,17 @@ import { Db } from '../../src/storage/index.js'
 import { BlobChunks, CHUNK_BYTES } from '../../src/storage/blob-chunks.js'
 import { testFederation } from '../helpers/federation.js'
 import { bytesOf, sampleLetter } from '../vectors/fixtures.js'
-import { requireTool, run, scratchDir, status, type Tool } from './tools.js'
+import { fileIn, OPENSSL_CMS, requireTool, run, scratchDir } from './tools.js'
 
-const OPENSSL: Tool = {
-  name: 'OpenSSL 3 (openssl cms)',
-  apt: 'openssl',
-  missing: () => (status('openssl', ['cms', '-help']) === 0 ? undefined : 'openssl is not installed'),
-}
 
 const fed = await testFederation()
 const cat = (g: Iterable<Buffer>) => Buffer.concat([...g])
 const attachment = bytesOf(2 * CHUNK_BYTES + 12_347, 41)
 
 t.test('openssl cms envelopes in chunk rows, read by range', async (t) => {
-  if (!requireTool(t, OPENSSL)) return
+  if (!requireTool(t, OPENSSL_CMS)) return
   const dir = scratchDir(t)
-  const file = (name: string, content?: Buffer | string): string => {
-    const p = join(dir, name)
-    if (content !== undefined) writeFileSync(p, content)
-    return p
-  }
+  const file = fileIn(dir)
   const inter = file('intermediate.pem', fed.intermediate.certPem)
   for (const [id, a] of Object.entries(fed.agencies)) {
     file(`${id}.enc.crt.pem`, a.encryption.certPem)

@@ -5,33 +5,23 @@
 // tampered ones, wrong keys and key transport outside the profile.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { cmsV1, openCmsV1, openCmsV1WithContentKey, sealCmsV1 } from '../../src/crypto/cms/v1-profile.js'
 import { signCmsReceipt } from '../../src/crypto/cms/v1-receipt.js'
 import { OID_CT_SARABAN_LETTER } from '../../src/crypto/cms/oids.js'
 import { testFederation } from '../helpers/federation.js'
 import { bytesOf, sampleLetter, sealInput, sealManyInput, signerOf } from '../vectors/fixtures.js'
-import { requireTool, run, scratchDir, status, type Tool } from './tools.js'
+import { fileIn, OPENSSL_CMS, requireTool, run, scratchDir, status } from './tools.js'
 import { call, federationPost, testNet } from '../helpers/nodes.js'
 
-const OPENSSL: Tool = {
-  name: 'OpenSSL 3 (openssl cms)',
-  apt: 'openssl',
-  missing: () => (status('openssl', ['cms', '-help']) === 0 ? undefined : 'openssl is not installed'),
-}
 
 const fed = await testFederation()
 const attachment = Buffer.concat([Buffer.from('%PDF-1.7\n% ไฟล์แนบทดสอบ\n'), bytesOf(300_000, 3)])
 
 t.test('openssl cms', async (t) => {
-  if (!requireTool(t, OPENSSL)) return
+  if (!requireTool(t, OPENSSL_CMS)) return
   const dir = scratchDir(t)
-  const file = (name: string, content?: Buffer | string): string => {
-    const p = join(dir, name)
-    if (content !== undefined) writeFileSync(p, content)
-    return p
-  }
+  const file = fileIn(dir)
   const root = file('root.pem', fed.root.certPem)
   const inter = file('intermediate.pem', fed.intermediate.certPem)
   for (const [id, a] of Object.entries(fed.agencies)) {

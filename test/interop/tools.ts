@@ -1,7 +1,7 @@
 // Independent JOSE implementations for interop tests, and the rule for when one is missing:
 // with CI=true the test fails (naming the Debian package to install); elsewhere it is skipped.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,6 +23,12 @@ export const JOSE_CLI: Tool = {
   name: 'jose (José C library CLI)',
   apt: 'jose',
   missing: () => (runs('/usr/bin/jose', ['alg']) ? undefined : '/usr/bin/jose is not installed'),
+}
+
+export const OPENSSL_CMS: Tool = {
+  name: 'OpenSSL 3 (openssl cms)',
+  apt: 'openssl',
+  missing: () => (status('openssl', ['cms', '-help']) === 0 ? undefined : 'openssl is not installed'),
 }
 
 export const PYTHON = '/usr/bin/python3'
@@ -59,6 +65,15 @@ export function scratchDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'saraban-interop-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
+}
+
+/** Paths of files in `dir`; given content, the file is written first. */
+export function fileIn(dir: string): (name: string, content?: Buffer | string) => string {
+  return (name, content) => {
+    const p = join(dir, name)
+    if (content !== undefined) writeFileSync(p, content)
+    return p
+  }
 }
 
 export const JWCRYPTO_TOOL = fileURLToPath(new URL('./jwcrypto-tool.py', import.meta.url))
