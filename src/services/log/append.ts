@@ -14,9 +14,6 @@ export interface AppendDeps {
   readonly hosted: () => Iterable<string>
 }
 
-/** Pending changes read at once (one transaction rarely holds more). */
-const BATCH = 64
-
 /** The log's WriteLog (storage/db.ts): a fn's entries are built at its end, inside its savepoint (so a
  *  row it changed is read as it left it), and appended once per transaction (issue 14 §6). */
 export class LeafAppender implements WriteLog {
@@ -38,22 +35,17 @@ export class LeafAppender implements WriteLog {
    *  many. Throws (and so rolls the caller's fn back, keeping nothing) when an entry cannot be built. */
   drain(): number {
     const built: Array<{ agency: string; bytes: Buffer }> = []
-    for (;;) {
-      const batch = this.#store.pending(BATCH)
-      for (const p of batch) {
-        if (!isSourceName(p.source)) throw new Error(`log: unknown row source "${p.source}" (migration 018)`)
-        // Gone again within the same transaction: no state change survived, so no entry.
-        const row = this.#rows.one(p.source, p.ref)
-        if (!row) continue
-        for (const leaf of leavesOf(p.source)) {
-          for (const a of row.agency === null ? [...this.#hosted()] : [undefined]) {
-            const e = buildEntry(leaf, row, a)
-            built.push({ agency: e.agency, bytes: entryBytes(e) })
-          }
+    for (const p of this.#store.takePending()) {
+      if (!isSourceName(p.source)) throw new Error(`log: unknown row source "${p.source}" (migration 018)`)
+      // Gone again within the same transaction: no state change survived, so no entry.
+      const row = this.#rows.one(p.source, p.ref)
+      if (!row) continue
+      for (const leaf of leavesOf(p.source)) {
+        for (const a of row.agency === null ? [...this.#hosted()] : [undefined]) {
+          const e = buildEntry(leaf, row, a)
+          built.push({ agency: e.agency, bytes: entryBytes(e) })
         }
       }
-      if (batch.length > 0) this.#store.donePending(batch[batch.length - 1]!.seq)
-      if (batch.length < BATCH) break
     }
     for (const b of built) this.#kept.push(b)
     return built.length
