@@ -13,6 +13,12 @@ export function canonicalJson(v: Canonical): string {
   }
   if (Array.isArray(v)) return `[${v.map((x) => canonicalJson(x as Canonical)).join(',')}]`
   const o = v as { readonly [k: string]: Canonical | undefined }
-  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort()
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k] as Canonical)}`).join(',')}}`
+  // One string built in place (no filtered, mapped and joined arrays): every log entry passes here (issue 14 §6).
+  let out = '{'
+  for (const k of Object.keys(o).sort()) {
+    const x = o[k]
+    if (x === undefined) continue
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${canonicalJson(x)}`
+  }
+  return `${out}}`
 }
