@@ -149,7 +149,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const classifiedRecord = wireClassifiedRecord(base, { db })
   const logWitness = wireWitness(base, { db, hosted, anchors, currentDirectory, events, peers, signerRevoked: (agency) => expiry.findings().some((f) => f.revokedSigner === agency) })
   const logEvidence = wireLogEvidence(base, { db, logWitness })
-  const receivedProofs = { queue: (mid: string, claims: ReceiptClaims, now: number) => queueReceivedProof(logEvidence.store, mid, claims, now), kick: () => logEvidence.fetcher.kick() }
+  const receivedProofs = { queue: (mid: string, claims: ReceiptClaims, now: number, logProof?: string) => queueReceivedProof(logEvidence.store, mid, claims, now, logProof), kick: () => logEvidence.fetcher.kick() }
   const { envelopes, delivery } = wireDelivery(base, { db, outbox, peers, profiles, anchors, currentDirectory, directorySource, timestamps, events, onClassifiedDelivered: classifiedRecord.onDelivered, witness: logWitness.witness, receivedProofs })
   // The sender's latest checkpoint for every envelope sealed outside send.ts (PROTOCOL.md §20.5).
   const checkpoint = config.transparencyLog.enabled ? (a: string): string | undefined => logWitness.signer.latest(a) : undefined

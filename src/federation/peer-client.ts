@@ -3,6 +3,7 @@
 // per connection rather than per letter. The server certificate must chain to the federation root
 // (Node's TLS), match the URL's host, and be a TLS certificate the directory lists for an agency or
 // a hosting node served at that origin (pinning through the signed directory, PROTOCOL.md §16.2).
+import { LOG_PROOF_HEADER } from './log-proof-header.js'
 import { createSecureContext, checkServerIdentity, type PeerCertificate, type SecureContext } from 'node:tls'
 import { Pool } from 'undici'
 import type { Directory } from '../pki/directory.js'
@@ -25,6 +26,8 @@ export interface PeerResponse {
   readonly sharesContent: boolean
   /** The Retry-After header of a 429 or 503 answer (RFC 9110 §10.2.3), as sent. */
   readonly retryAfter?: string
+  /** The Saraban-Log-Proof header of a receipt (PROTOCOL.md §20.5), as sent. */
+  readonly logProof?: string
 }
 
 /** A piece of a request body read chunk by chunk as it is written (a stored envelope over 1 MiB,
@@ -116,10 +119,12 @@ export class PeerClient {
     })
     const body = await readBounded(res.body, this.#opts.maxReceiptBytes ?? 1024 * 1024)
     const retryAfter = res.headers['retry-after']
+    const logProof = res.headers[LOG_PROOF_HEADER]
     return {
       status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), body,
       sharesContent: res.headers[SHARED_CONTENT_SUPPORT] === '1',
       ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
+      ...(typeof logProof === 'string' ? { logProof } : {}),
     }
   }
 

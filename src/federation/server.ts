@@ -16,6 +16,7 @@ import type { Logger } from '../log.js'
 import type { Routing } from '../crypto/profiles.js'
 import { parseSharedRef, SharedDigests, withShared, SHARED_CONTENT_SUPPORT } from './shared-ref.js'
 import { registerLogRoutes } from './log-routes.js'
+import { LOG_PROOF_HEADER } from './log-proof-header.js'
 import type { LogProofs } from '../services/log/proofs.js'
 
 export interface FederationServerOptions {
@@ -103,6 +104,8 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
       peer: request.peer,
       routing: routingHeaders(request.headers),
     })
+    // PROTOCOL.md §20.5: the receipt's inclusion proof, when it was made with the receipt.
+    if (answer.logProof !== undefined) reply.header(LOG_PROOF_HEADER, answer.logProof)
     return reply.code(answer.status).type(answer.mediaType).send(answer.receipt)
   })
   app.get('/federation/v1/health', async () => ({ status: 'ok' }))

@@ -51,15 +51,21 @@ export function wireWitness({ config, clock, log, closers }: Base, p: WitnessPar
     db: p.db, store: peerCheckpoints, anchors: p.anchors, directory: p.currentDirectory, clock, logger, agencies: () => p.hosted.ids(), events: p.events.sink,
   })
   const audit: AuditDeps = { db: p.db, store: peerCheckpoints, witness, peer: peerLog(p.peers, p.currentDirectory), logger }
+  const proofs = logProofs({ log: local, signer })
   const receiveLog: ReceiveLog = {
     indexOf: (claims) => local.indexOf(claims.to, receivedEntry(claims)),
     covering: (agency, index) => signer.covering(agency, index),
-    inCommit: { signUncommitted: (agency) => signer.signUncommitted(agency), adopt: (agency, c) => signer.adopt(agency, c) },
+    inCommit: {
+      signUncommitted: (agency) => signer.signUncommitted(agency),
+      adopt: (agency, c) => signer.adopt(agency, c),
+      // Inside the storing transaction: the head read is the one it is about to commit (§20.5).
+      prove: (agency, index, size) => proofs.inclusion(agency, index, size),
+    },
   }
   let stopAudits = (): void => {}
   closers.push(() => { signer.close(); stopAudits() })
   return {
-    local, signer, proofs: logProofs({ log: local, signer }), witness, peerCheckpoints, receiveLog, audit,
+    local, signer, proofs, witness, peerCheckpoints, receiveLog, audit,
     start() {
       signer.start(config.transparencyLog.checkpointSeconds)
       stopAudits = startAudits(audit, config.transparencyLog.auditSeconds)

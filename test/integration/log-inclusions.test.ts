@@ -1,7 +1,8 @@
 // Many inclusion proofs in one request (PROTOCOL.md §20.5 `proof/inclusions`), between real nodes over
 // real mTLS: the answers are the single proofs, in the order asked; malformed lists and pairs out of
 // range are refused as the single form refuses them; the sender's gathered proofs (§20.7) are asked
-// in one request per recipient log, and one by one from a node that answers 404 (a node before it).
+// in one request per recipient log, and one by one from a node that answers 404 (a node before it);
+// a proof that came with its receipt (Saraban-Log-Proof) is kept at delivery and never asked.
 import tap from 'tap'
 import { testNet, call, waitForRecipient, thaiLetter, type TestNode } from '../helpers/nodes.js'
 import { isSarabanError } from '../../src/errors.js'
@@ -18,15 +19,27 @@ const moi = net.nodes.moi!, mof = net.nodes.mof!
 await moi.start()
 await mof.start()
 
-async function deliver(from: TestNode, n: number): Promise<void> {
+async function deliver(from: TestNode, n: number): Promise<string[]> {
   const ids = await Promise.all(Array.from({ length: n }, async () => {
     const sent = await call(from, 'POST', '/api/v1/letters', { letter: thaiLetter(['mof']) })
     if (sent.status !== 202) throw new Error(JSON.stringify(sent.body))
     return sent.body.id as string
   }))
   for (const id of ids) await waitForRecipient(from, id, 'delivered')
+  return ids
 }
-await deliver(moi, 6)
+const firstLetters = await deliver(moi, 6)
+
+tap.test('each receipt came with its inclusion proof (Saraban-Log-Proof, §20.5): kept at delivery, never asked', async (t) => {
+  for (const id of firstLetters) {
+    for (const m of moi.ctx!.outbox.messagesForLetter(id)) {
+      const row = moi.ctx!.logEvidence.store.get(m.messageId)
+      t.ok(row?.proof, `${m.messageId}: the proof is stored with the delivery`)
+      t.equal(row?.attempts, 0, `${m.messageId}: it was never asked for`)
+      t.same(row?.proof?.map((h) => h.toString('base64')), mof.ctx!.logWitness.proofs.inclusion('mof', row!.index, row!.size).proof, `${m.messageId}: it is mof's proof of the receipt's entry`)
+    }
+  }
+})
 
 const client = () => peerLog(moi.ctx!.peers, () => moi.ctx!.directory())
 const code = async (p: Promise<unknown>): Promise<string | undefined> => p.then(() => undefined, (e: unknown) => (isSarabanError(e) ? `${e.code} ${e.field ?? ''}`.trim() : String(e)))

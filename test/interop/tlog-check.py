@@ -55,6 +55,23 @@ def verify_inclusion(leaf, index, size, proof, root):
     return sn == 0 and r == root
 
 
+def proof_header_kept(value, index, size, leaf, root):
+    """PROTOCOL.md §20.5: a JSON object of exactly size, index (integers) and proof (standard base64
+    SHA-256 hashes), for the receipt's index and its checkpoint's size, verifying to its root."""
+    try:
+        o = json.loads(value)
+    except ValueError:
+        return False
+    if not isinstance(o, dict) or sorted(o) != ['index', 'proof', 'size']:
+        return False
+    if type(o['size']) is not int or type(o['index']) is not int or (o['index'], o['size']) != (index, size):
+        return False
+    hashes = o['proof']
+    if not isinstance(hashes, list) or len(hashes) > 64 or not all(isinstance(h, str) and re.fullmatch(r'[A-Za-z0-9+/]{43}=', h) for h in hashes):
+        return False
+    return verify_inclusion(leaf, index, size, [base64.b64decode(h) for h in hashes], root)
+
+
 def verify_consistency(first, second, first_root, second_root, proof):
     """RFC 9162 §2.1.4.2; the empty tree is a prefix of every tree, equal sizes need equal roots."""
     if first > second or any(len(p) != 32 for p in proof):
@@ -166,6 +183,11 @@ def main():
             for p, (i, n) in zip(proofs, pairs))
         if not ok:
             bad.append(('inclusions', c['description']))
+    # Saraban-Log-Proof (§20.5): kept only for exactly the receipt's index and size, leading to its root.
+    hdrs = load('log-proof-header.json')['cases']
+    for c in hdrs:
+        if proof_header_kept(c['value'], c['index'], c['size'], leaves[c['index']], mth(leaves[:c['size']])) != (c['expect'] == 'kept'):
+            bad.append(('log-proof-header', c['description']))
     con = load('consistency.json')['cases']
     for c in con:
         got = verify_consistency(c['from'], c['to'], hx(c['fromRoot']), hx(c['toRoot']), [hx(p) for p in c['proof']])
@@ -192,7 +214,7 @@ def main():
             ok = ok and leaf == want['signerLeafSha256']
         if not ok:
             bad.append(('signed', c['description'], stage))
-    print(json.dumps({'leaves': len(tree['entries']), 'roots': len(tree['roots']), 'inclusion': len(inc), 'inclusions': len(incs),
+    print(json.dumps({'leaves': len(tree['entries']), 'roots': len(tree['roots']), 'inclusion': len(inc), 'inclusions': len(incs), 'proofHeaders': len(hdrs),
                       'consistency': len(con), 'bodies': len(cps['bodies']), 'signed': len(cps['signed']),
                       'disagree': bad}))
     sys.exit(1 if bad else 0)

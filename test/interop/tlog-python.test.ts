@@ -16,5 +16,6 @@ if (requireTool(t, JWCRYPTO)) {
     t.ok(r.inclusion >= 240 && r.consistency >= 240, `${r.inclusion} inclusion and ${r.consistency} consistency cases checked`)
     t.equal(r.signed, 10, 'every signed checkpoint checked with jwcrypto')
     t.ok(r.inclusions >= 9, `${r.inclusions} proof/inclusions cases read (the answers' proofs verified)`)
+  t.ok(r.proofHeaders >= 12, `${r.proofHeaders} Saraban-Log-Proof cases judged as the vectors say`)
   })
 }

@@ -54,6 +54,21 @@ t.test('proof/inclusions (§20.5): our answers equal the vectors byte for byte, 
   }
 })
 
+t.test('Saraban-Log-Proof (§20.5): kept exactly when the vectors say, and the kept proof is what the receiver sends', async (t) => {
+  const { checkLogProofHeader } = await import('../../src/federation/log-proof-header.js')
+  const { logProofs } = await import('../../src/services/log/proofs.js')
+  const log = { head: () => ({ size: hashes.length, root: rootHash(hashes.length, leaves) }), leafHashes: () => leaves, subtrees: () => () => undefined }
+  const proofs = logProofs({ log: log as never, signer: {} as never })
+  const cases = load('log-proof-header.json').cases
+  t.ok(cases.filter((c: { expect: string }) => c.expect === 'asked').length >= 8, 'headers a sender must not keep are present')
+  for (const c of cases) {
+    const got = checkLogProofHeader(c.value, { index: c.index, size: c.size, root: rootHash(c.size, leaves), leafHash: hashes[c.index]! })
+    t.equal('proof' in got ? 'kept' : 'asked', c.expect, `${c.description}${'error' in got ? ` (${got.error})` : ''}`)
+  }
+  // The first case is exactly what a receiver puts in the header: the proof/inclusion answer as JSON.
+  t.equal(JSON.stringify(proofs.inclusion('moi', cases[0].index, cases[0].size)), cases[0].value)
+})
+
 t.test('consistency proofs: ours equal the vectors, and every case verifies as it says', async (t) => {
   const cases = load('consistency.json').cases
   t.ok(cases.filter((c: { valid: boolean }) => !c.valid).length >= 10, 'altered proofs are present')

@@ -189,6 +189,29 @@ const inclusions = {
   ],
 }
 
+// ---- log-proof-header.json: the Saraban-Log-Proof response header (§20.5) against the trees of tree.json:
+// a receipt whose log.index is `index` and whose checkpoint signs `size` and roots[size]; the header's
+// value as sent, and whether the sender keeps it (else it asks for the proof, with the reason).
+const header = (index: number, size: number, proof = inclusionProof(index, size, leaves)) => JSON.stringify({ size, index, proof: proof.map(b64) })
+const flipped = (p: Buffer[]) => p.map((h, i) => (i === 0 ? Buffer.from(h.map((b, j) => (j === 0 ? b ^ 1 : b))) : h))
+const proofHeader = {
+  description: 'PROTOCOL.md §20.5 "The proof with the receipt": a receipt whose log.index is `index` and whose checkpoint signs `size` with root roots[size] of tree.json, answered with response header Saraban-Log-Proof: `value`. The sender keeps the proof (expect "kept") only when the value is the proof/inclusion answer for exactly that index and size and the proof leads from leafHash(entries[index]) to that root; otherwise it asks GET proof/inclusion as before (expect "asked"). The header never refuses the receipt.',
+  cases: [
+    { description: 'the proof of entry 5 in the tree of 13', index: 5, size: 13, value: header(5, 13), expect: 'kept' },
+    { description: 'the first entry of a tree of one: no hashes', index: 0, size: 1, value: header(0, 1), expect: 'kept' },
+    { description: 'the last entry of a ragged tree', index: 20, size: 21, value: header(20, 21), expect: 'kept' },
+    { description: 'members in another order (any JSON object with exactly these members)', index: 5, size: 13, value: JSON.stringify({ proof: inclusionProof(5, 13, leaves).map(b64), index: 5, size: 13 }), expect: 'kept' },
+    { description: 'a valid proof of another entry', index: 5, size: 13, value: header(4, 13), expect: 'asked' },
+    { description: 'a valid proof in a smaller tree than the checkpoint\'s', index: 5, size: 13, value: header(5, 12), expect: 'asked' },
+    { description: 'one bit of the first hash flipped', index: 5, size: 13, value: header(5, 13, flipped(inclusionProof(5, 13, leaves))), expect: 'asked' },
+    { description: 'the last hash missing', index: 5, size: 13, value: header(5, 13, inclusionProof(5, 13, leaves).slice(0, -1)), expect: 'asked' },
+    { description: 'hashes in hex, not base64', index: 5, size: 13, value: JSON.stringify({ size: 13, index: 5, proof: inclusionProof(5, 13, leaves).map(hex) }), expect: 'asked' },
+    { description: 'a member more', index: 5, size: 13, value: JSON.stringify({ size: 13, index: 5, proof: inclusionProof(5, 13, leaves).map(b64), root: b64(roots[13]!) }), expect: 'asked' },
+    { description: 'numbers as strings', index: 5, size: 13, value: JSON.stringify({ size: '13', index: '5', proof: inclusionProof(5, 13, leaves).map(b64) }), expect: 'asked' },
+    { description: 'not JSON', index: 5, size: 13, value: inclusionProof(5, 13, leaves).map(b64).join(','), expect: 'asked' },
+  ],
+}
+
 rmSync(OUT, { recursive: true, force: true })
 mkdirSync(OUT, { recursive: true })
 const files: Record<string, unknown> = {
@@ -197,6 +220,7 @@ const files: Record<string, unknown> = {
   'consistency.json': { description: 'RFC 9162 §2.1.4: every (from, to) with 1 ≤ from ≤ to ≤ ' + N + ' of the trees of tree.json, then altered proofs (valid: false).', cases: consistency },
   'checkpoints.json': checkpoints,
   'inclusions.json': inclusions,
+  'log-proof-header.json': proofHeader,
 }
 for (const [name, v] of Object.entries(files)) writeFileSync(OUT + name, JSON.stringify(v, null, 2) + '\n')
 console.log(`wrote ${Object.keys(files).length} files to ${OUT}: ${inclusion.length} inclusion, ${consistency.length} consistency, ${bodyCases.length} bodies, ${signed.length} signed checkpoints`)

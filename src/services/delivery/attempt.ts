@@ -15,7 +15,7 @@ import type { DeliveryDeps } from './worker.js'
 /** `peer`: a failure of the peer as a whole (PROTOCOL.md §7.2 "Patience"): its circuit opens, and
  *  the message waits on the circuit rather than on its own backoff. */
 export type Outcome =
-  | { kind: 'delivered'; receipt: Buffer; claims?: ReceiptClaims }
+  | { kind: 'delivered'; receipt: Buffer; claims?: ReceiptClaims; logProof?: string }
   | { kind: 'retry' | 'fail'; code: ErrorCode | string; detail: string; peer?: { retryAfterMs?: number | undefined }; answered?: true; httpStatus?: number }
 
 export const FEDERATION_PATH = 'federation/v1/messages'
@@ -64,7 +64,7 @@ export async function attemptDelivery(d: DeliveryDeps, refs: SharedRefs, msg: Ou
     // §6.3 step 4 at the receipt's check: suspended while the attempt was in flight, it is not
     // delivered yet; a later attempt gets the same receipt (§7.1), accepted once the agency is active.
     const suspended = notActive(d, msg.recipientAgency)
-    return suspended ? { ...suspended, answered: true, httpStatus: res.status } : { kind: 'delivered', receipt: res.body, claims: check.value }
+    return suspended ? { ...suspended, answered: true, httpStatus: res.status } : { kind: 'delivered', receipt: res.body, claims: check.value, ...(res.logProof !== undefined ? { logProof: res.logProof } : {}) }
   }
   // A refusal the peer will repeat however often we ask fails at once; 429 and 502/503/504 are the
   // peer's, not this message's (PROTOCOL.md §7.2).

@@ -1,4 +1,5 @@
 // What the delivery worker (services/delivery/worker.ts, PROTOCOL.md §7) is given: its settings and its parts.
+import type { QueuedProof } from '../evidence/received-proofs.js'
 import type { Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
 import type { Db } from '../../storage/db.js'
@@ -58,6 +59,7 @@ export interface DeliveryDeps {
   readonly sharedRefs?: SharedRefs
   /** Keeps the recipient's log checkpoint from each verified receipt (PROTOCOL.md §20.6). */
   readonly witness?: Witness
-  /** Queues, in the delivery's write, the fetch of the recipient's inclusion proof (PROTOCOL.md §20.7). */
-  readonly receivedProofs?: { queue(messageId: string, claims: ReceiptClaims, now: number): void; kick(): Promise<void> }
+  /** In the delivery's write, keeps the recipient's inclusion proof that came with the receipt, or queues
+   *  its fetch (PROTOCOL.md §20.5, §20.7); after the commit, kick() when a fetch was queued. */
+  readonly receivedProofs?: { queue(messageId: string, claims: ReceiptClaims, now: number, logProof?: string): QueuedProof; kick(): Promise<void> }
 }

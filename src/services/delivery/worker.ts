@@ -21,6 +21,7 @@ import { attemptDelivery, endpointOf, thrownOutcome, transportReason, type Outco
 import { PeerCircuits, type PeerCircuitView } from './circuits.js'
 import { emitFailed, gaveUpDetail, originOf } from './outcomes.js'
 import type { DeliveryDeps } from './settings.js'
+import type { QueuedProof } from '../evidence/received-proofs.js'
 
 /** The path of the probe of a peer whose circuit is open (PROTOCOL.md §4.3, §7.2). */
 export const PROBE_PATH = 'federation/v1/health'
@@ -218,10 +219,11 @@ export class DeliveryWorker {
       const receipt = receiptText(msg.profile, outcome.receipt)
       // Its message.delivered entry is built in this write from the stored text (PROTOCOL.md §20.3.2).
       if (outcome.claims) noteVerifiedReceipt(msg.messageId, receipt, outcome.claims)
+      let proof: QueuedProof | undefined
       await d.db.write(() => {
         attempt('delivered')
         if (!d.outbox.markDelivered(msg.messageId, receipt, now)) return
-        if (outcome.claims) d.receivedProofs?.queue(msg.messageId, outcome.claims, now)
+        if (outcome.claims) proof = d.receivedProofs?.queue(msg.messageId, outcome.claims, now, outcome.logProof)
         d.timestamps?.record([{ messageId: msg.messageId, side: 'outbox', kind: 'receipt' }])
         if (msg.classified) d.onClassifiedDelivered?.(msg.messageId, now)
         // A notice's own delivery is shown in the letter's views, not as an event (PROTOCOL.md §18.5).
@@ -236,7 +238,9 @@ export class DeliveryWorker {
       const checkpoint = outcome.claims?.log?.checkpoint
       // Witnessing never undoes a delivery: a misbehaving log is recorded and raised on its own (§20.6).
       if (checkpoint !== undefined) await d.witness?.observe(checkpoint, msg.recipientAgency, 'receipt', msg.messageId).catch((err: unknown) => d.log.warn({ err, ...log }, 'the receipt\'s log checkpoint could not be kept'))
-      void d.receivedProofs?.kick()
+      // A proof that came checked with the receipt is kept already; only a queued one is asked (§20.7).
+      if (proof?.fetch) void d.receivedProofs?.kick()
+      if (proof?.refused) d.log.warn({ event: 'log.received-proof.refused', ...log, detail: proof.refused }, 'the inclusion proof sent with the receipt does not check; it will be asked for instead')
       d.log.info({ event: 'letter.delivered', ...log }, 'letter delivered, receipt verified')
       return
     }

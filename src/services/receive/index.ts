@@ -157,7 +157,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     }
     const signedN = tlog ? (inCommitN?.receipt ?? await signLoggedReceipt({ db: deps.db, log: tlog }, noticeReceipts(deps.notices!), profile, claims, agency.signer)) : receipt!
     deps.log.info({ event: 'notice.received', messageId: h.messageId, type: notice.type, refersTo: notice.messageId, from: h.from, to: h.to }, 'notice received')
-    return { status: 201, receipt: signedN, mediaType: profile.receiptMediaType }
+    return { status: 201, receipt: signedN, mediaType: profile.receiptMediaType, ...(inCommitN?.logProof ? { logProof: inCommitN.logProof } : {}) }
   }
   const letter = s.letter!
   // PROTOCOL.md §17.1: only a letter signed for many (v2 payload) has its content encrypted once for
@@ -203,5 +203,5 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   }
   const signed = tlog ? (inCommit?.receipt ?? await signAndStoreReceipt({ db: deps.db, inbox: deps.inbox, log: tlog }, profile, claims, agency.signer)) : receipt!
   deps.log.info({ event: 'letter.received', messageId: h.messageId, from: h.from, to: h.to, bytes: s.envelope.length }, 'letter received')
-  return { status: 201, receipt: signed, mediaType: profile.receiptMediaType }
+  return { status: 201, receipt: signed, mediaType: profile.receiptMediaType, ...(inCommit?.logProof ? { logProof: inCommit.logProof } : {}) }
 }

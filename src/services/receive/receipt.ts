@@ -31,11 +31,15 @@ export interface ReceiveLog {
     signUncommitted(agency: string): { size: number; jws: string }
     /** After COMMIT: that checkpoint is ours to hand out. */
     adopt(agency: string, c: { size: number; jws: string }): void
+    /** In the same hook: the inclusion proof of entry `index` in the tree of `size` (PROTOCOL.md §20.5,
+     *  the `proof/inclusion` answer), sent with the receipt; absent, the sender asks for it later. */
+    prove?(agency: string, index: number, size: number): { size: number; index: number; proof: string[] }
   }
 }
 
-/** Filled once the write() that asked for it resolved; empty if it could not be signed in it. */
-export interface InCommitReceipt { receipt?: Buffer }
+/** Filled once the write() that asked for it resolved; empty if it could not be signed in it. `logProof`:
+ *  the Saraban-Log-Proof header's value (PROTOCOL.md §20.5), when the proof could be made with it. */
+export interface InCommitReceipt { receipt?: Buffer; logProof?: string }
 
 /** The checkpoints signed in the running transaction, per agency: every receipt of one transaction shares one. */
 const inBatch = new WeakMap<Db, { batch: number; byAgency: Map<string, { size: number; jws: string }> }>()
@@ -68,6 +72,7 @@ export function signInCommit(
       const receipt = profile.signReceiptNow({ ...claims, log: { checkpoint: checkpoint.jws, index } }, signer)
       if (!keeper.save(claims.mid, receiptText(profile.id, receipt))) return
       slot.receipt = receipt
+      slot.logProof = logProofHeader(now, claims.to, index, checkpoint.size)
     } finally {
       // Kept in this hook's savepoint: shared with the next hooks only once this one released it.
       if (checkpoint !== held && slot.receipt) mine.byAgency.set(claims.to, checkpoint)
@@ -77,6 +82,17 @@ export function signInCommit(
     if (used) now.adopt(claims.to, used)
   })
   return slot
+}
+
+/** PROTOCOL.md §20.5 "The proof with the receipt": the proof/inclusion answer as compact JSON. A proof
+ *  that cannot be made leaves the header out (the sender asks for it later); it never costs the receipt. */
+function logProofHeader(now: NonNullable<ReceiveLog['inCommit']>, agency: string, index: number, size: number): string | undefined {
+  if (!now.prove) return undefined
+  try {
+    return JSON.stringify(now.prove(agency, index, size))
+  } catch {
+    return undefined
+  }
 }
 
 /** Where a message stored with an empty receipt keeps its receipt: the inbox, notices, the classified store. */

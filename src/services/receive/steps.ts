@@ -44,7 +44,8 @@ export interface InboundState {
   signerFingerprint?: string
 }
 
-export type Answer = { status: 200 | 201; receipt: Buffer; mediaType: string }
+/** `logProof`: the value of the Saraban-Log-Proof response header (PROTOCOL.md §20.5), if any. */
+export type Answer = { status: 200 | 201; receipt: Buffer; mediaType: string; logProof?: string }
 export type Step = (s: InboundState, deps: ReceiveDeps) => Promise<Answer | void> | Answer | void
 
 // A circular's signed letter, opened once for all the agencies this node hosts (open-memo.ts), is
