@@ -1,11 +1,13 @@
 // The transparency-log cases (PROTOCOL.md §20.5, §20.6), as a witness meets the target's log: the
 // checkpoint in a receipt (verified with the receipt, §6.3), the inclusion proof of the letter's
-// `message.received` entry rebuilt from the receipt's claims alone, many proofs in one request, a
-// range refused, and the target's current checkpoint consistent with the one a receipt carried.
+// `message.received` entry rebuilt from the receipt's claims alone (asked, and sent with the receipt),
+// many proofs in one request, a range refused, and the target's current checkpoint consistent with
+// the one a receipt carried.
 import type { ReceiptClaims } from '../crypto/types.js'
 import { verifyCheckpoint, type VerifiedCheckpoint } from '../services/log/checkpoints.js'
 import { receivedEntry } from '../services/log/received-entry.js'
 import { leafHash, verifyConsistency, verifyInclusion } from '../tlog/index.js'
+import { checkLogProofHeader, LOG_PROOF_HEADER } from '../federation/log-proof-header.js'
 import { deliver } from './delivered.js'
 import { CaseFailure, check, expectProblem, expectStatus, skip } from './expect.js'
 import type { Answer, Session } from './session.js'
@@ -64,6 +66,16 @@ export const LOG_CASES: readonly ConformanceCase[] = [
         check(item['index'] === index && item['size'] === size, `item ${i + 1} names the pair asked`, { item: { index: item['index'], size: item['size'] }, asked: { index, size } })
         check(JSON.stringify(hashes(item['proof'], 'proof/inclusions')) === JSON.stringify(hashes(one['proof'], 'proof/inclusion')), `item ${i + 1} is the proof/inclusion answer`)
       }
+    } },
+  { id: 'C-20.5-04', section: '§20.5', title: 'the proof sent with a receipt (Saraban-Log-Proof) is the proof/inclusion answer of the receipt\'s entry', answer: '201 with the header, the proof verifies (SHOULD; no header skips)',
+    run: async (k) => {
+      const { answer, claims } = await deliver(k, k.targetProfiles()[0] ?? skip('the target lists no profile the kit can seal'), { fresh: true })
+      const value = answer.headers[LOG_PROOF_HEADER]
+      if (value === undefined) skip('the target sends no Saraban-Log-Proof header (a SHOULD: senders ask the proof later)')
+      check(typeof value === 'string', 'the header is sent once', { value })
+      const { checkpoint, index } = logOf(claims)
+      const r = checkLogProofHeader(value as string, { index, size: checkpoint.body.size, root: checkpoint.body.root, leafHash: leafHash(receivedEntry(claims)) })
+      check('proof' in r, `the header is the receipt's proof: ${'error' in r ? r.error : ''} (§20.5)`, { value: String(value).slice(0, 300) })
     } },
   { id: 'C-20.5-03', section: '§20.5', title: 'an inclusion proof in a tree larger than the log is refused', answer: '400 ERR_LOG_RANGE',
     run: async (k) => { expectProblem(await get(k, `proof/inclusion?index=0&size=${2 ** 40}`), 400, 'ERR_LOG_RANGE') } },
