@@ -1,4 +1,5 @@
-// The recipient's inclusion proof of each delivered envelope (PROTOCOL.md §20.7): asked from the
+// The recipient's inclusion proof of each delivered envelope (PROTOCOL.md §20.7): sent with the receipt
+// (Saraban-Log-Proof, §20.5) and kept in the delivery's write once it checks; otherwise asked from the
 // recipient's node over the federation listener once the receipt is stored, for the receipt's index
 // and its checkpoint's size, checked against that checkpoint's root with the entry rebuilt from the
 // receipt's claims, and kept, so that the evidence bundle is complete offline later. A proof that
