@@ -45,7 +45,7 @@ import { ApiKeyTable, type ApiKeyEntry } from './services/api-keys.js'
 import { wireWitness, type LogWitness } from './wire/witness.js'
 import { wireLogEvidence, type LogEvidence } from './wire/log-evidence.js'
 import { wireBackup } from './wire/backup.js'
-import { queueReceivedProof } from './services/evidence/received-proofs.js'
+import { checkSentProof, queueReceivedProof } from './services/evidence/received-proofs.js'
 import type { ReceiptClaims } from './crypto/types.js'
 
 export interface ContextOverrides {
@@ -148,8 +148,12 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
   const classifiedRecord = wireClassifiedRecord(base, { db })
   const logWitness = wireWitness(base, { db, hosted, anchors, currentDirectory, events, peers, signerRevoked: (agency) => expiry.findings().some((f) => f.revokedSigner === agency) })
-  const logEvidence = wireLogEvidence(base, { db, logWitness })
-  const receivedProofs = { queue: (mid: string, claims: ReceiptClaims, now: number, logProof?: string) => queueReceivedProof(logEvidence.store, mid, claims, now, logProof), kick: () => logEvidence.fetcher.kick() }
+  const logEvidence = wireLogEvidence(base, { db, logWitness, outbox })
+  const receivedProofs = {
+    check: checkSentProof,
+    queue: (mid: string, claims: ReceiptClaims, now: number) => queueReceivedProof(logEvidence.store, mid, claims, now),
+    kick: () => logEvidence.fetcher.kick(),
+  }
   const { envelopes, delivery } = wireDelivery(base, { db, outbox, peers, profiles, anchors, currentDirectory, directorySource, timestamps, events, onClassifiedDelivered: classifiedRecord.onDelivered, witness: logWitness.witness, receivedProofs })
   // The sender's latest checkpoint for every envelope sealed outside send.ts (PROTOCOL.md §20.5).
   const checkpoint = config.transparencyLog.enabled ? (a: string): string | undefined => logWitness.signer.latest(a) : undefined

@@ -18,7 +18,7 @@ export interface LogDemo {
 /** Waits until moi holds the recipients' inclusion proofs of the letter's messages (fetched after delivery). */
 export async function awaitReceivedProofs(ctx: AppContext, messageIds: readonly string[]): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if (messageIds.every((id) => ctx.logEvidence.store.get(id)?.proof !== undefined)) return
+    if (messageIds.every((id) => ctx.logEvidence.receivedProof(id)?.proof !== undefined)) return
     await ctx.logEvidence.fetcher.kick()
     await new Promise((r) => setTimeout(r, 50))
   }

@@ -36,8 +36,10 @@ export class OutboxDelivery {
         WHERE message_id = ? AND status = 'queued'`),
       nextDue: p<number | null>(`SELECT min(next_attempt_at) FROM outbox_messages WHERE status = 'queued' AND next_attempt_at > ?`).pluck(),
       // RETURNING: what a metric counts (storage/metrics.ts), known here without reading the row again.
-      delivered: p<OutboxFacts>(`UPDATE outbox_messages SET status = 'delivered', receipt = ?, delivered_at = ?, updated_at = ?
+      delivered: p<OutboxFacts>(`UPDATE outbox_messages SET status = 'delivered', receipt = ?, received_proof = ?, delivered_at = ?, updated_at = ?
         WHERE message_id = ? AND status IN ('queued', 'sending') RETURNING ${FACTS}`),
+      deliveredProof: p<{ recipientAgency: string; receipt: string; proof: Buffer }>(`SELECT recipient_agency AS recipientAgency, receipt,
+        received_proof AS proof FROM outbox_messages WHERE message_id = ? AND received_proof IS NOT NULL AND receipt IS NOT NULL`),
       retry: p(`UPDATE outbox_messages SET status = 'queued', next_attempt_at = @next, order_key = @next + priority * @agingMs,
         last_error_code = @code, last_error_detail = @detail, updated_at = @now WHERE message_id = @id AND status = 'sending'`),
       failed: p(`UPDATE outbox_messages SET status = 'failed', last_error_code = ?, last_error_detail = ?, updated_at = ?
@@ -109,9 +111,18 @@ export class OutboxDelivery {
   // The transitions below return false when the message is not in a state they apply to, e.g. a
   // late outcome for a message that requeueInFlight() already put back.
 
-  /** The message's facts as delivered; undefined when it was not queued or sending. */
-  markDelivered(messageId: string, receipt: string, at: number): OutboxFacts | undefined {
-    return this.#s.delivered.get(receipt, at, at, messageId)
+  /** The message's facts as delivered; undefined when it was not queued or sending. `receivedProof`:
+   *  the recipient's inclusion proof that came with the receipt, checked (PROTOCOL.md §20.5, migration 039). */
+  markDelivered(messageId: string, receipt: string, at: number, receivedProof?: readonly Buffer[]): OutboxFacts | undefined {
+    return this.#s.delivered.get(receipt, receivedProof ? Buffer.concat(receivedProof) : null, at, at, messageId)
+  }
+
+  deliveredProof(messageId: string): { recipientAgency: string; receipt: string; proof: Buffer[] } | undefined {
+    const r = this.#s.deliveredProof.get(messageId)
+    if (r === undefined) return undefined
+    const proof: Buffer[] = []
+    for (let i = 0; i < r.proof.length; i += 32) proof.push(r.proof.subarray(i, i + 32))
+    return { recipientAgency: r.recipientAgency, receipt: r.receipt, proof }
   }
 
   /** Back to queued, due at nextAttemptAt; its order key restarts from then (PROTOCOL.md §7.2). */

@@ -202,10 +202,16 @@ export class OutboxStore {
   // Delivery state transitions (PROTOCOL.md §7.3; outbox-delivery.ts says when each applies):
   // false when the message is not in a state the transition applies to.
 
-  markDelivered(messageId: string, receipt: string, at: number): boolean {
-    const facts = this.#delivery.markDelivered(messageId, receipt, at)
+  markDelivered(messageId: string, receipt: string, at: number, receivedProof?: readonly Buffer[]): boolean {
+    const facts = this.#delivery.markDelivered(messageId, receipt, at, receivedProof)
     if (facts) this.#changed('delivered', messageId, facts)
     return facts !== undefined
+  }
+
+  /** The recipient's inclusion proof kept with the receipt (PROTOCOL.md §20.5, migration 039), with the
+   *  receipt's stored text and the recipient it is of; undefined when none was kept there. */
+  deliveredProof(messageId: string): { recipientAgency: string; receipt: string; proof: Buffer[] } | undefined {
+    return this.#delivery.deliveredProof(messageId)
   }
 
   /** Back to queued, due at nextAttemptAt; its order key restarts from then (PROTOCOL.md §7.2). */

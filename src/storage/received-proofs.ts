@@ -48,8 +48,8 @@ export class ReceivedProofStore {
     this.#s = {
       keepCheckpoint: p('INSERT INTO log_received_checkpoints (sha256, jws) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING'),
       checkpointId: p<number>('SELECT id FROM log_received_checkpoints WHERE sha256 = ?').pluck(),
-      insert: p(`INSERT INTO log_received_proofs (message_id, agency, idx, size, entry, checkpoint, checkpoint_id, proof, next_attempt_at)
-        VALUES (@messageId, @agency, @index, @size, @entry, '', @checkpointId, @proof, @now) ON CONFLICT DO NOTHING`),
+      insert: p(`INSERT INTO log_received_proofs (message_id, agency, idx, size, entry, checkpoint, checkpoint_id, next_attempt_at)
+        VALUES (@messageId, @agency, @index, @size, @entry, '', @checkpointId, @now) ON CONFLICT DO NOTHING`),
       get: p<Raw>(`SELECT ${COLS} FROM log_received_proofs WHERE message_id = ?`),
       due: p<Raw>(`SELECT ${COLS} FROM log_received_proofs INDEXED BY log_received_proofs_due
         WHERE proof IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`),
@@ -59,11 +59,11 @@ export class ReceivedProofStore {
     }
   }
 
-  /** Queues the fetch (idempotent per message), or keeps `proof` at once when it came checked with the
-   *  receipt (PROTOCOL.md §20.5). Synchronous: call inside a Db.write fn. */
-  enqueue(k: ReceivedProofKey, now: number, proof?: readonly Buffer[]): void {
+  /** Queues the fetch (idempotent per message). Synchronous: call inside a Db.write fn. A proof that
+   *  came with its receipt is kept in the outbox row instead (PROTOCOL.md §20.5, migration 039). */
+  enqueue(k: ReceivedProofKey, now: number): void {
     const checkpointId = this.#known.get(k.checkpoint) ?? this.#keep(k.checkpoint)
-    this.#s.insert.run({ messageId: k.messageId, agency: k.agency, index: k.index, size: k.size, entry: k.entry, checkpointId, proof: proof ? Buffer.concat(proof) : null, now })
+    this.#s.insert.run({ messageId: k.messageId, agency: k.agency, index: k.index, size: k.size, entry: k.entry, checkpointId, now })
   }
 
   #keep(checkpoint: string): number {

@@ -3,6 +3,7 @@
 // mof's receipt carries and keeps it; the evidence bundle then carries the sender's two proofs and the
 // recipient's, and verify-evidence checks all three. While the recipient is down, the bundle says the
 // proof is missing and why (a weaker claim), and the next attempt fetches it.
+import { queueAsIfNoHeader } from '../helpers/received-proofs.js'
 import t from 'tap'
 import { defaultProfiles } from '../../src/crypto/profiles.js'
 import { TrustAnchors } from '../../src/pki/validate.js'
@@ -29,8 +30,11 @@ const verify = (archive: Buffer) => verifyEvidence(archive, { anchors: new Trust
 t.test('a bundle asked for right after delivery already carries mof\'s proof (not left in its gathering window)', async (t) => {
   const id = await sendAndDeliver()
   const moi = net.nodes.moi!
-  // The proof is queued GATHER_MS (500 ms) after the receipt; the bundle asks for it at once instead.
-  const queued = [...moi.ctx!.outbox.messagesForLetter(id)].map((m) => moi.ctx!.logEvidence.store.get(m.messageId))
+  // From a node that sends no proof with its receipt (§20.5), the proof is asked GATHER_MS (500 ms)
+  // after the receipt is stored; the bundle asks for it at once instead.
+  const mids = moi.ctx!.outbox.messagesForLetter(id).map((m) => m.messageId)
+  await queueAsIfNoHeader(moi.ctx!, mids, moi.ctx!.clock.now())
+  const queued = mids.map((mid) => moi.ctx!.logEvidence.receivedProof(mid))
   const m = readLayout((await call(moi, 'GET', `/api/v1/letters/${id}/evidence`)).body).manifest!.messages[0]!
   t.same((m.log ?? []).map((p) => p.type), ['message.sent', 'message.delivered', 'message.received'], `no gap (the row was ${queued[0]?.proof ? 'fetched' : 'waiting'} when asked)`)
   t.equal(m.logGaps, undefined)
@@ -58,9 +62,9 @@ t.test('while mof is down its proof is a gap with the reason; the next attempt f
   const moi = net.nodes.moi!
   await net.nodes.mof!.stop()
   const mid = readLayout((await call(moi, 'GET', `/api/v1/letters/${id}/evidence`)).body).manifest!.messages[0]!.messageId
-  // Whatever the first attempt did, forget its proof and ask again while mof is down.
+  // Its proof came with the receipt (§20.5): forget it, as if from a node that sends none, and ask while mof is down.
   const row = moi.ctx!.db.sqlite.prepare<[string], { lastError: string | null }>('SELECT last_error AS lastError FROM log_received_proofs WHERE message_id = ?')
-  moi.ctx!.db.sqlite.prepare('UPDATE log_received_proofs SET proof = NULL, next_attempt_at = 0 WHERE message_id = ?').run(mid)
+  await queueAsIfNoHeader(moi.ctx!, [mid])
   await moi.ctx!.logEvidence.fetcher.kick()
   t.ok(row.get(mid)?.lastError, 'the attempt failed and says why')
   const archive: Buffer = (await call(moi, 'GET', `/api/v1/letters/${id}/evidence`)).body

@@ -1,14 +1,14 @@
 // The recipient's inclusion proof sent with the receipt (PROTOCOL.md §20.5 "The proof with the
-// receipt", §20.7): the sender keeps it in the delivery's write only when it is for the receipt's
-// index and checkpoint size and leads to the checkpoint's root; otherwise the row is queued for
-// asking, exactly as without a header, and the reason is given. Real store, real signed checkpoint.
+// receipt", §20.7): the sender keeps it only when it is for the receipt's index and checkpoint size
+// and leads to the checkpoint's root; otherwise it says why, and the fetch is queued exactly as
+// without a header. Real store, real signed checkpoint.
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Db } from '../../src/storage/index.js'
 import { ReceivedProofStore } from '../../src/storage/received-proofs.js'
-import { queueReceivedProof } from '../../src/services/evidence/received-proofs.js'
+import { checkSentProof, queueReceivedProof } from '../../src/services/evidence/received-proofs.js'
 import { receivedEntry } from '../../src/services/log/received-entry.js'
 import { signCheckpoint } from '../../src/services/log/checkpoints.js'
 import { leafHash, rootHash, inclusionProof } from '../../src/tlog/index.js'
@@ -33,22 +33,17 @@ const checkpoint = signCheckpoint({ size: 6, root: rootHash(6, leaves), time: '2
 const claims: ReceiptClaims = { ...base, log: { checkpoint, index: 3 } }
 const b64 = (p: Buffer[]) => p.map((h) => h.toString('base64'))
 const header = (index: number, size: number, proof = inclusionProof(index, size, leaves)) => JSON.stringify({ size, index, proof: b64(proof) })
-const queue = (value?: string) => db.write(() => queueReceivedProof(store, claims.mid, claims, 1000, value))
-const clear = () => db.write(() => db.sqlite.prepare('DELETE FROM log_received_proofs').run())
 
-t.test('a header that checks is kept at once: nothing is queued', async (t) => {
-  await clear()
-  t.same(await queue(header(3, 6)), { fetch: false })
-  const row = store.get(claims.mid)!
-  t.same(b64(row.proof!), b64(inclusionProof(3, 6, leaves)))
-  t.equal(row.attempts, 0, 'never asked')
-  t.same(store.due(Number.MAX_SAFE_INTEGER, 10), [], 'nothing due')
+t.test('a header that checks gives the proof', async (t) => {
+  t.same(b64(checkSentProof(claims, header(3, 6)).proof!), b64(inclusionProof(3, 6, leaves)))
+  t.equal(checkSentProof(claims, header(3, 6)).refused, undefined)
 })
 
-t.test('no header, or one that does not check: queued as before, with the reason', async (t) => {
+t.test('no header, or one that does not check: no proof, and why', async (t) => {
   const flipped = inclusionProof(3, 6, leaves).map((h, i) => (i === 0 ? Buffer.from(h.map((b, j) => (j === 0 ? b ^ 1 : b))) : h))
-  const cases: Array<[string, string | undefined, RegExp | undefined]> = [
-    ['no header', undefined, undefined],
+  t.same(checkSentProof(claims, undefined), {}, 'no header: nothing to say')
+  t.same(checkSentProof(base, header(3, 6)), {}, 'a receipt without log: nothing to check against')
+  const cases: Array<[string, string, RegExp]> = [
     ['a valid proof of another entry', header(2, 6), /entry 2, the receipt's is 3/],
     ['a valid proof in a smaller tree', header(3, 5), /tree of 5, the receipt's checkpoint signs 6/],
     ['a flipped bit', header(3, 6, flipped), /does not lead to the root/],
@@ -56,12 +51,19 @@ t.test('no header, or one that does not check: queued as before, with the reason
     ['a member more', JSON.stringify({ size: 6, index: 3, proof: b64(inclusionProof(3, 6, leaves)), root: 'x' }), /exactly the members/],
   ]
   for (const [what, value, reason] of cases) {
-    await clear()
-    const r = await queue(value)
-    t.equal(r.fetch, true, `${what}: the proof is to be asked`)
-    if (reason) t.match(r.refused, reason, `${what}: says why`)
-    else t.equal(r.refused, undefined, `${what}: nothing refused`)
-    t.equal(store.get(claims.mid)!.proof, undefined, `${what}: no proof kept`)
-    t.same(store.due(2000, 10).map((d) => d.messageId), [claims.mid], `${what}: due after the gathering window`)
+    const r = checkSentProof(claims, value)
+    t.equal(r.proof, undefined, `${what}: no proof`)
+    t.match(r.refused, reason, `${what}: says why`)
   }
+})
+
+t.test('without a proof that checks, the fetch is queued, due after the gathering window', async (t) => {
+  t.equal(await db.write(() => queueReceivedProof(store, claims.mid, claims, 1000)), true)
+  const row = store.get(claims.mid)!
+  t.same([row.agency, row.index, row.size, row.proof, row.checkpoint], ['mof', 3, 6, undefined, checkpoint])
+  t.ok(row.entry.equals(receivedEntry(base)), 'the entry rebuilt from the claims')
+  t.same(store.due(1499, 10), [], 'not due inside the window')
+  t.same(store.due(1500, 10).map((d) => d.messageId), [claims.mid])
+  t.equal(await db.write(() => queueReceivedProof(store, 'no-log', base, 1000)), false, 'a receipt without log: nothing to queue')
+  t.equal(store.get('no-log'), undefined)
 })

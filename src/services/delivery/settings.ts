@@ -1,5 +1,5 @@
 // What the delivery worker (services/delivery/worker.ts, PROTOCOL.md §7) is given: its settings and its parts.
-import type { QueuedProof } from '../evidence/received-proofs.js'
+import type { SentProof } from '../evidence/received-proofs.js'
 import type { Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
 import type { Db } from '../../storage/db.js'
@@ -59,7 +59,12 @@ export interface DeliveryDeps {
   readonly sharedRefs?: SharedRefs
   /** Keeps the recipient's log checkpoint from each verified receipt (PROTOCOL.md §20.6). */
   readonly witness?: Witness
-  /** In the delivery's write, keeps the recipient's inclusion proof that came with the receipt, or queues
-   *  its fetch (PROTOCOL.md §20.5, §20.7); after the commit, kick() when a fetch was queued. */
-  readonly receivedProofs?: { queue(messageId: string, claims: ReceiptClaims, now: number, logProof?: string): QueuedProof; kick(): Promise<void> }
+  /** The recipient's inclusion proof (PROTOCOL.md §20.5, §20.7): `check` the one sent with the receipt
+   *  (before the delivery's write; a checked one is kept in the outbox row), else `queue` its fetch in
+   *  the write (true when queued) and `kick` the fetcher after the commit. */
+  readonly receivedProofs?: {
+    check(claims: ReceiptClaims, logProof: string | undefined): SentProof
+    queue(messageId: string, claims: ReceiptClaims, now: number): boolean
+    kick(): Promise<void>
+  }
 }

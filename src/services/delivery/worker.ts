@@ -21,7 +21,6 @@ import { attemptDelivery, endpointOf, thrownOutcome, transportReason, type Outco
 import { PeerCircuits, type PeerCircuitView } from './circuits.js'
 import { emitFailed, gaveUpDetail, originOf } from './outcomes.js'
 import type { DeliveryDeps } from './settings.js'
-import type { QueuedProof } from '../evidence/received-proofs.js'
 
 /** The path of the probe of a peer whose circuit is open (PROTOCOL.md §4.3, §7.2). */
 export const PROBE_PATH = 'federation/v1/health'
@@ -219,11 +218,13 @@ export class DeliveryWorker {
       const receipt = receiptText(msg.profile, outcome.receipt)
       // Its message.delivered entry is built in this write from the stored text (PROTOCOL.md §20.3.2).
       if (outcome.claims) noteVerifiedReceipt(msg.messageId, receipt, outcome.claims)
-      let proof: QueuedProof | undefined
+      // The recipient's proof sent with the receipt, checked outside the write (PROTOCOL.md §20.5).
+      const sent = outcome.claims ? d.receivedProofs?.check(outcome.claims, outcome.logProof) : undefined
+      let fetchProof = false
       await d.db.write(() => {
         attempt('delivered')
-        if (!d.outbox.markDelivered(msg.messageId, receipt, now)) return
-        if (outcome.claims) proof = d.receivedProofs?.queue(msg.messageId, outcome.claims, now, outcome.logProof)
+        if (!d.outbox.markDelivered(msg.messageId, receipt, now, sent?.proof)) return
+        if (outcome.claims && !sent?.proof) fetchProof = d.receivedProofs?.queue(msg.messageId, outcome.claims, now) ?? false
         d.timestamps?.record([{ messageId: msg.messageId, side: 'outbox', kind: 'receipt' }])
         if (msg.classified) d.onClassifiedDelivered?.(msg.messageId, now)
         // A notice's own delivery is shown in the letter's views, not as an event (PROTOCOL.md §18.5).
@@ -239,8 +240,8 @@ export class DeliveryWorker {
       // Witnessing never undoes a delivery: a misbehaving log is recorded and raised on its own (§20.6).
       if (checkpoint !== undefined) await d.witness?.observe(checkpoint, msg.recipientAgency, 'receipt', msg.messageId).catch((err: unknown) => d.log.warn({ err, ...log }, 'the receipt\'s log checkpoint could not be kept'))
       // A proof that came checked with the receipt is kept already; only a queued one is asked (§20.7).
-      if (proof?.fetch) void d.receivedProofs?.kick()
-      if (proof?.refused) d.log.warn({ event: 'log.received-proof.refused', ...log, detail: proof.refused }, 'the inclusion proof sent with the receipt does not check; it will be asked for instead')
+      if (fetchProof) void d.receivedProofs?.kick()
+      if (sent?.refused) d.log.warn({ event: 'log.received-proof.refused', ...log, detail: sent.refused }, 'the inclusion proof sent with the receipt does not check; it will be asked for instead')
       d.log.info({ event: 'letter.delivered', ...log }, 'letter delivered, receipt verified')
       return
     }

@@ -19,7 +19,7 @@ export interface LogSourceDeps {
   readonly proofs: Pick<LogProofs, 'inclusion'>
   /** a checkpoint of `agency`'s log whose tree includes entry `index` */
   readonly covering: (agency: string, index: number) => Promise<string>
-  readonly received: ReceivedProofStore
+  readonly received: Pick<ReceivedProofStore, 'get'>
 }
 
 const SENDER_EVENTS = [['message.sent', 'outbox-message'], ['message.delivered', 'outbox-delivered']] as const

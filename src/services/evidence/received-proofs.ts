@@ -14,6 +14,8 @@ import { leafHash, verifyInclusion } from '../../tlog/index.js'
 import { verifyCheckpoint } from '../log/checkpoints.js'
 import type { CheckpointBody } from '../../tlog/checkpoint.js'
 import { checkLogProofHeader } from '../../federation/log-proof-header.js'
+import { storedReceiptClaims } from '../log/receipt-claims.js'
+import type { OutboxStore } from '../../storage/outbox.js'
 import { receivedEntry } from '../log/received-entry.js'
 import type { PeerLog } from '../log/audit.js'
 
@@ -38,29 +40,54 @@ export function retryDelay(attempts: number): number {
   return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(attempts, 20))
 }
 
-/** In the delivery's write: keeps the proof that came with the receipt (the Saraban-Log-Proof header,
- *  PROTOCOL.md §20.5) once it leads to the root of the receipt's checkpoint, so nothing is asked later;
- *  without one that checks, queues the fetch (a bad header never costs the delivery: the receipt does
- *  not depend on it). Measured in `npm run bench`: queuing, asking and storing each proof afterwards
- *  cost about 3 of the log's 15 points of letters/s (issue 14 §6). */
-export function queueReceivedProof(store: ReceivedProofStore, messageId: string, claims: ReceiptClaims, now: number, logProof?: string): QueuedProof {
-  if (claims.log === undefined) return { fetch: false }
+/** Before the delivery's write: the proof that came with the receipt (the Saraban-Log-Proof header,
+ *  PROTOCOL.md §20.5), once it leads from the rebuilt entry to the root of the receipt's checkpoint; it
+ *  is then kept in the outbox row with the receipt (migration 039) and nothing is asked later. A header
+ *  that does not check never costs the delivery (the receipt does not depend on it): `refused` says why,
+ *  and the proof is queued as without one. */
+export function checkSentProof(claims: ReceiptClaims, logProof: string | undefined): SentProof {
+  if (claims.log === undefined || logProof === undefined) return {}
   let checkpoint: CheckpointBody
   try {
     checkpoint = verifyCheckpoint(claims.log.checkpoint).body
   } catch {
-    return { fetch: false } // the witness reports a bad checkpoint; the bundle shows the gap
+    return {} // the witness reports a bad checkpoint; the bundle shows the gap
   }
-  const key = { messageId, agency: claims.to, index: claims.log.index, size: checkpoint.size, entry: receivedEntry(claims), checkpoint: claims.log.checkpoint }
-  const sent = logProof === undefined ? undefined : checkLogProofHeader(logProof, { index: key.index, size: key.size, root: checkpoint.root, leafHash: leafHash(key.entry) })
-  const proof = sent && 'proof' in sent ? sent.proof : undefined
-  store.enqueue(key, now + GATHER_MS, proof)
-  return { fetch: proof === undefined, ...(sent && 'error' in sent ? { refused: sent.error } : {}) }
+  const r = checkLogProofHeader(logProof, { index: claims.log.index, size: checkpoint.size, root: checkpoint.root, leafHash: leafHash(receivedEntry(claims)) })
+  return 'proof' in r ? { proof: r.proof } : { refused: r.error }
 }
 
-/** `fetch`: the proof is to be asked (kick the fetcher after the commit); `refused`: why the proof sent
- *  with the receipt was not kept (the recipient's node sent a header that does not check). */
-export interface QueuedProof { readonly fetch: boolean; readonly refused?: string }
+/** `proof`: the checked proof sent with the receipt; `refused`: why the one sent was not kept. */
+export interface SentProof { readonly proof?: Buffer[]; readonly refused?: string }
+
+/** In the delivery's write, for a receipt whose proof did not come with it: queues the fetch (true), or
+ *  nothing when the receipt carries no log (false). Kick the fetcher after the commit. */
+export function queueReceivedProof(store: ReceivedProofStore, messageId: string, claims: ReceiptClaims, now: number): boolean {
+  if (claims.log === undefined) return false
+  let size: number
+  try {
+    size = verifyCheckpoint(claims.log.checkpoint).body.size
+  } catch {
+    return false // the witness reports a bad checkpoint; the bundle shows the gap
+  }
+  store.enqueue({ messageId, agency: claims.to, index: claims.log.index, size, entry: receivedEntry(claims), checkpoint: claims.log.checkpoint }, now + GATHER_MS)
+  return true
+}
+
+/** The recipient's proof of a delivered message for evidence (§20.7): the one kept with the receipt
+ *  (migration 039), its row's facts read from the receipt itself; else the queued row, fetched or not. */
+export function receivedProofOf(store: Pick<ReceivedProofStore, 'get'>, outbox: Pick<OutboxStore, 'deliveredProof'>): (messageId: string) => ReceivedProofRow | undefined {
+  return (messageId) => {
+    const kept = outbox.deliveredProof(messageId)
+    if (kept === undefined) return store.get(messageId)
+    const claims = storedReceiptClaims(kept.receipt, messageId)
+    const log = claims.log!
+    return {
+      messageId, agency: kept.recipientAgency, index: log.index, size: verifyCheckpoint(log.checkpoint).body.size,
+      entry: receivedEntry(claims), checkpoint: log.checkpoint, proof: kept.proof, attempts: 0, lastError: null,
+    }
+  }
+}
 
 type Outcome = { proof: Buffer[]; error?: undefined } | { proof?: undefined; error: string }
 

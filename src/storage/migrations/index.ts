@@ -32,6 +32,7 @@ import { sql as consoleActions } from './032-console-actions.js'
 import { sql as deliveryAttempts } from './034-delivery-attempts.js'
 import { sql as blobChunks } from './036-blob-chunks.js'
 import { sql as receivedCheckpoints } from './038-received-checkpoints.js'
+import { sql as deliveredProofs } from './039-delivered-proofs.js'
 
 export interface Migration {
   readonly version: number
@@ -70,6 +71,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 34, name: 'delivery-attempts', sql: deliveryAttempts },
   { version: 36, name: 'blob-chunks', sql: blobChunks },
   { version: 38, name: 'received-checkpoints', sql: receivedCheckpoints },
+  { version: 39, name: 'delivered-proofs', sql: deliveredProofs },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a
