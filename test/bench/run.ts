@@ -41,6 +41,8 @@ const { values } = parseArgs({
   },
 })
 const N = Number(values.letters)
+/** How long the end-to-end run waits without a single letter delivered or failed before it gives up. */
+const STALL_MS = 60_000
 const CONCURRENCY = Number(values.concurrency)
 const FROM = values.from!
 const TO = values.to!
@@ -144,9 +146,16 @@ async function endToEnd(payload: string, label: string, extra: Record<string, un
     const submitting = Promise.all(Array.from({ length: CONCURRENCY }, submitter))
     let done = { delivered: 0, failed: 0 }
     let nextSample = N / 10
+    let progressAt = performance.now()
     while (done.delivered + done.failed < N) {
       await new Promise((r) => setTimeout(r, 100))
+      const before = done.delivered + done.failed
       done = await health()
+      // A build whose deliveries stall (a node refusing every receipt, say) would otherwise wait forever.
+      if (done.delivered + done.failed > before) progressAt = performance.now()
+      else if (performance.now() - progressAt > STALL_MS) {
+        throw new Error(`no letter was delivered or failed for ${STALL_MS / 1000} s (${done.delivered} delivered, ${done.failed} failed of ${N}): the nodes are stuck; run the same build with \`npm start\` to see their warnings`)
+      }
       if (done.delivered >= nextSample) {
         samples.push([done.delivered, rssKb(sender.pid!), rssKb(receiver.pid!)])
         nextSample += N / 10
