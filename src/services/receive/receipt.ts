@@ -60,7 +60,9 @@ export function signInCommit(
   const now = d.log.inCommit
   if (!now) return slot
   let used: { size: number; jws: string } | undefined
+  let made: InCommitReceipt = {}
   d.db.beforeCommit(() => {
+    made = {}
     const index = d.log.indexOf(claims)
     if (index === undefined) return
     const batch = d.db.batchId!
@@ -71,14 +73,17 @@ export function signInCommit(
     try {
       const receipt = profile.signReceiptNow({ ...claims, log: { checkpoint: checkpoint.jws, index } }, signer)
       if (!keeper.save(claims.mid, receiptText(profile.id, receipt))) return
-      slot.receipt = receipt
-      slot.logProof = logProofHeader(now, claims.to, index, checkpoint.size)
+      const logProof = logProofHeader(now, claims.to, index, checkpoint.size)
+      made = { receipt, ...(logProof !== undefined ? { logProof } : {}) }
     } finally {
       // Kept in this hook's savepoint: shared with the next hooks only once this one released it.
-      if (checkpoint !== held && slot.receipt) mine.byAgency.set(claims.to, checkpoint)
+      if (checkpoint !== held && made.receipt) mine.byAgency.set(claims.to, checkpoint)
     }
     used = checkpoint
   }, () => {
+    // Only once this hook's work committed: a hook rolled back after it ran (its entries could not be
+    // built) leaves the message without its receipt, and the caller signs one after the commit.
+    Object.assign(slot, made)
     if (used) now.adopt(claims.to, used)
   })
   return slot
