@@ -9,28 +9,45 @@ import { META, preparer } from './outbox-sql.js'
 import { FACTS, type OutboxFacts } from './metrics.js'
 import type { ClaimCandidate, OutboxMessageMeta } from './outbox-types.js'
 
-/** Most due rows one claim looks at while skipping those its `accept` refuses (a busy peer's). */
+/** Most due rows one claim offers to its `accept` (those of refused groups are passed over in SQL, uncounted). */
 const CLAIM_SCAN_LIMIT = 20_000
+
+/** The SQL function that tells the due walk whether a row's agency is still open to the running claim. */
+const CLAIM_OPEN = 'saraban_claim_open'
+/** Per connection: the running claim's test (none: every row is open). */
+const claimStates = new WeakMap<Database.Database, { open: ((agency: string) => boolean) | undefined }>()
+
+function claimState(db: Db): { open: ((agency: string) => boolean) | undefined } {
+  let state = claimStates.get(db.sqlite)
+  if (!state) {
+    const st: { open: ((agency: string) => boolean) | undefined } = (state = { open: undefined })
+    claimStates.set(db.sqlite, st)
+    db.sqlite.function(CLAIM_OPEN, { deterministic: false }, (agency: unknown) => (st.open === undefined || st.open(String(agency)) ? 1 : 0))
+  }
+  return state
+}
 
 export class OutboxDelivery {
   readonly #clock: Clock
   readonly #agingMs: number
   readonly #s
-  readonly #claim: Database.Transaction<(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean) => OutboxMessageMeta[]>
+  readonly #claim: Database.Transaction<(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean, groupOf?: (agency: string) => string) => OutboxMessageMeta[]>
 
   constructor(db: Db, clock: Clock, agingMs: number) {
     this.#clock = clock
     this.#agingMs = agingMs
+    // Registered before the statement that calls it is prepared.
+    const state = claimState(db)
     const p = preparer(db)
     this.#s = {
       meta: p<OutboxMessageMeta>(`SELECT ${META} FROM outbox_messages m WHERE m.message_id = ?`),
       // Walk the partial index in its own order (PROTOCOL.md §7.2: order key, then first stored) and
       // stop at the limit; left to itself the planner may pick outbox_by_status and sort the whole
-      // backlog on every claim. Pages are keyset (order_key, rowid) so that skipping is cheap.
-      due: p<ClaimCandidate & { orderKey: number; rid: number }>(`SELECT message_id AS messageId, recipient_agency AS recipientAgency,
-        order_key AS orderKey, rowid AS rid FROM outbox_messages INDEXED BY outbox_due
-        WHERE status = 'queued' AND (order_key, rowid) > (@key, @rid) AND next_attempt_at <= @now
-        AND (@skip IS NULL OR recipient_agency NOT IN (SELECT value FROM json_each(@skip)))
+      // backlog on every claim. saraban_claim_open() passes over the rows of the groups (peers) the
+      // running claim refused inside SQLite, without offering them to JS or starting a new query.
+      due: p<ClaimCandidate>(`SELECT message_id AS messageId, recipient_agency AS recipientAgency
+        FROM outbox_messages INDEXED BY outbox_due
+        WHERE status = 'queued' AND next_attempt_at <= @now AND ${CLAIM_OPEN}(recipient_agency)
         ORDER BY order_key, rowid LIMIT @limit`),
       toSending: p(`UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, updated_at = ?
         WHERE message_id = ? AND status = 'queued'`),
@@ -62,45 +79,41 @@ export class OutboxDelivery {
       counts: p<{ status: RecipientStatus; n: number }>('SELECT status, count(*) AS n FROM outbox_messages GROUP BY status'),
     }
     const s = this.#s
-    this.#claim = db.sqlite.transaction((now: number, limit: number, accept?: (c: ClaimCandidate) => boolean) => {
-      const claimed: OutboxMessageMeta[] = []
-      // Issue 16 item 1: the due rows are read one at a time (iterate), up to the first one `accept`
-      // refuses; the next query leaves every agency refused so far out in SQL, so a busy peer's backlog
-      // is passed over inside SQLite (the claim after every delivery used to read the whole backlog of
-      // a peer whose slots were full into JS, page by page). At most CLAIM_SCAN_LIMIT rows are read.
-      let after = { key: Number.MIN_SAFE_INTEGER, rid: 0 }
+    this.#claim = db.sqlite.transaction((now: number, limit: number, accept?: (c: ClaimCandidate) => boolean, groupOf?: (agency: string) => string) => {
+      // Issue 16 item 3: a refusal is remembered for the candidate's group (the worker's: its peer),
+      // and the rest of the walk passes over that group's rows in SQL. A national circular queues
+      // thousands of agencies a few hosting nodes serve; refused one agency at a time, every claim
+      // behind a full peer ran one query per agency it hosts, each with a longer skip list.
       const refused = new Set<string>()
-      let skip: string | null = null
-      for (let seen = 0; claimed.length < limit && seen < CLAIM_SCAN_LIMIT;) {
-        const picked: ClaimCandidate[] = []
-        let stopped = false
+      const group = groupOf ?? ((agency: string) => agency)
+      state.open = accept ? (agency) => !refused.has(group(agency)) : undefined
+      const picked: ClaimCandidate[] = []
+      try {
         // No other statement may run while the iterator is open: the picked rows are claimed after it.
-        for (const r of s.due.iterate({ ...after, now, limit: accept ? CLAIM_SCAN_LIMIT - seen : limit - claimed.length, skip })) {
-          seen++
-          after = { key: r.orderKey, rid: r.rid }
+        for (const r of s.due.iterate({ now, limit: accept ? CLAIM_SCAN_LIMIT : limit })) {
           if (accept && !accept(r)) {
-            refused.add(r.recipientAgency)
-            stopped = true
-            break
+            refused.add(group(r.recipientAgency))
+            continue
           }
           picked.push(r)
-          if (claimed.length + picked.length >= limit) break
+          if (picked.length >= limit) break
         }
-        for (const r of picked) {
-          s.toSending.run(now, r.messageId)
-          claimed.push(s.meta.get(r.messageId)!)
-        }
-        if (!stopped) break
-        skip = JSON.stringify([...refused])
+      } finally {
+        state.open = undefined
+      }
+      const claimed: OutboxMessageMeta[] = []
+      for (const r of picked) {
+        s.toSending.run(now, r.messageId)
+        claimed.push(s.meta.get(r.messageId)!)
       }
       return claimed
     })
   }
 
   /** See OutboxStore.claimDue. */
-  claimDue(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean): OutboxMessageMeta[] {
+  claimDue(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean, groupOf?: (agency: string) => string): OutboxMessageMeta[] {
     if (limit <= 0) return []
-    return this.#claim.immediate(now, limit, accept)
+    return this.#claim.immediate(now, limit, accept, groupOf)
   }
 
   /** Earliest next_attempt_at among queued messages (later than `after`, when given). */

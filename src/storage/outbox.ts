@@ -163,10 +163,11 @@ export class OutboxStore {
   /** Atomically (BEGIN IMMEDIATE) moves up to `limit` due messages to 'sending', attempts + 1, and
    *  returns them as stored after the claim, in order of the aging order key (PROTOCOL.md §7.2).
    *  `accept` may pass over a candidate (e.g. one for a peer with no free slot: it keeps its
-   *  place). An agency `accept` refused once is refused for the rest of the claim (its further rows
-   *  are not offered). No message is handed out twice, even to another process sharing the file. */
-  claimDue(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean): OutboxMessageMeta[] {
-    return this.#delivery.claimDue(now, limit, accept)
+   *  place). A group `accept` refused once (by `groupOf`, e.g. the agency's peer; by default the agency
+   *  itself) is refused for the rest of the claim: its further rows are passed over in SQL, not
+   *  offered. No message is handed out twice, even to another process sharing the file. */
+  claimDue(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean, groupOf?: (agency: string) => string): OutboxMessageMeta[] {
+    return this.#delivery.claimDue(now, limit, accept, groupOf)
   }
 
   /** The stored envelope bytes, put together (claims carry none; the worker sends the parts). */

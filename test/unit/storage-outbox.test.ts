@@ -249,6 +249,28 @@ t.test('claimDue asks accept once about an agency it refused, and still finds th
   t.same(outbox.claimDue(1_000, 2).map((m) => m.messageId), ids.slice(0, 2), 'the passed-over ones kept their place')
 })
 
+t.test('claimDue: a refusal passes over the whole group of the refused agency (a peer hosting many), asked once (issue 16 item 3)', async (t) => {
+  const { db, outbox } = open(t)
+  const ids: string[] = []
+  // A circular's rows in the order stored: 120 agencies on one hosting node, then 5 on another,
+  // then 3 more of the first node's. The first node is full: its agencies are one group.
+  const agencyAt = (i: number) => (i < 120 ? `busy${i}` : i < 125 ? `open${i}` : `busy${i}`)
+  for (let i = 0; i < 128; i++) ids.push((await stored(db, outbox, 1, { recipientAgency: agencyAt(i), nextAttemptAt: i })).messages[0]!.messageId)
+  const groupOf = (agency: string) => (agency.startsWith('busy') ? 'https://host-1.example' : 'https://host-2.example')
+  const asked: string[] = []
+  const claimed = outbox.claimDue(1_000, 10, (c) => {
+    asked.push(c.recipientAgency)
+    return groupOf(c.recipientAgency) !== 'https://host-1.example'
+  }, groupOf)
+  t.same(asked, ['busy0', 'open120', 'open121', 'open122', 'open123', 'open124'], 'the full node was asked about once; none of its other 122 rows was offered')
+  t.same(claimed.map((m) => m.messageId), ids.slice(120, 125), 'the other node\'s rows, in order')
+  // Without groupOf a refusal stays the agency's own: the next busy agency is offered again.
+  const again: string[] = []
+  outbox.claimDue(1_000, 1, (c) => (again.push(c.recipientAgency), again.length > 2))
+  t.same(again, ['busy0', 'busy1', 'busy2'], 'refused per agency without a group')
+  t.same(outbox.claimDue(1_000, 200).map((m) => m.messageId), [...ids.slice(0, 2), ...ids.slice(3, 120), ...ids.slice(125)], 'every passed-over row kept its place')
+})
+
 t.test('deliverBy deadlines: found through the index, raised once each', async (t) => {
   const { db, outbox } = open(t)
   const { messages: [a, b, c] } = await stored(db, outbox, 3, { deadlineAt: 10_000 })

@@ -126,7 +126,8 @@ export class DeliveryWorker {
         taking = new Map() // a retried transaction starts over
         probes = new Map()
         skipped = false
-        return this.#d.outbox.claimDue(now, room, accept)
+        // A refusal is the peer's (its slots are full or its circuit open): its other agencies' rows are passed over.
+        return this.#d.outbox.claimDue(now, room, accept, (agency) => this.#peerOf(agency))
       })
       .then((claimed) => {
         // Claimed while stopping: leave them 'sending'; the next start requeues them (requeueInFlight).
