@@ -126,14 +126,12 @@ function corrupt(messageId: string, what: string): SarabanError {
   return new SarabanError('ERR_INTERNAL', `storage: the stored envelope of message ${messageId} ${what}`)
 }
 
-const MESSAGE = `m.message_id AS messageId, m.recipient_agency AS recipientAgency, m.sender_agency AS senderAgency, m.profile,
-  m.envelope_sha256 AS envelopeSha256, m.letter_json AS letterJson, m.signer_json AS signerJson,
-  m.received_at AS receivedAt, COALESCE(r.receipt, '') AS receipt`
-// Migration 040: the receipt is a row of its own, beside its message ('' until it is signed).
-const WITH_RECEIPT = 'inbox_messages m LEFT JOIN inbox_receipts r ON r.message_id = m.message_id'
+const MESSAGE = `message_id AS messageId, recipient_agency AS recipientAgency, sender_agency AS senderAgency, profile,
+  envelope_sha256 AS envelopeSha256, letter_json AS letterJson, signer_json AS signerJson,
+  received_at AS receivedAt, receipt`
 const ATTACHMENT = 'message_id AS messageId, id, filename, media_type AS mediaType, size, sha256'
 // (received_at, message_id) < (before, '') ≡ received_at < before, since every id sorts after ''.
-const PAGE = `(m.received_at, m.message_id) < (@before, @beforeId) ORDER BY m.received_at DESC, m.message_id DESC LIMIT @limit`
+const PAGE = `(received_at, message_id) < (@before, @beforeId) ORDER BY received_at DESC, message_id DESC LIMIT @limit`
 const NO_CURSOR = Number.MAX_SAFE_INTEGER
 
 type Stmt<R = unknown> = Database.Statement<unknown[], R>
@@ -151,12 +149,10 @@ export class InboxStore {
     this.#chunks = new BlobChunks(db)
     this.#s = {
       insertMessage: p(`INSERT INTO inbox_messages (message_id, recipient_agency, sender_agency, profile, envelope_sha256,
-        letter_json, signer_json, received_at, sender_letter_id)
+        letter_json, signer_json, received_at, receipt, sender_letter_id)
         VALUES (@messageId, @recipientAgency, @senderAgency, @profile, @envelopeSha256, @letterJson, @signerJson,
-        @receivedAt, @senderLetterId)
+        @receivedAt, @receipt, @senderLetterId)
         ON CONFLICT (message_id) DO NOTHING`),
-      // Once per message: a second receipt for it is refused (changes 0), so there is one (PROTOCOL.md §7.1).
-      insertReceipt: p('INSERT INTO inbox_receipts (message_id, receipt) VALUES (?, ?) ON CONFLICT (message_id) DO NOTHING'),
       byLetter: p<string>(`SELECT message_id FROM inbox_messages WHERE recipient_agency = @recipientAgency
         AND sender_agency = @senderAgency AND sender_letter_id = @senderLetterId`).pluck(),
       insertEnvelope: p('INSERT INTO inbox_envelopes (message_id, bytes) VALUES (?, ?)'),
@@ -172,13 +168,14 @@ export class InboxStore {
       content: p<Buffer>('SELECT bytes FROM inbox_contents WHERE sha256 = ?').pluck(),
       insertAttachment: p(`INSERT INTO inbox_attachments (message_id, id, position, filename, media_type, size, sha256)
         VALUES (@messageId, @id, @position, @filename, @mediaType, @size, @sha256)`),
-      peek: p<InboxPeek>(`SELECT m.envelope_sha256 AS envelopeSha256, COALESCE(r.receipt, '') AS receipt, m.recipient_agency AS recipientAgency,
-        m.sender_agency AS senderAgency, m.profile, m.received_at AS receivedAt FROM ${WITH_RECEIPT} WHERE m.message_id = ?`),
-      message: p<Row>(`SELECT ${MESSAGE} FROM ${WITH_RECEIPT} WHERE m.message_id = ?`),
+      peek: p<InboxPeek>(`SELECT envelope_sha256 AS envelopeSha256, receipt, recipient_agency AS recipientAgency,
+        sender_agency AS senderAgency, profile, received_at AS receivedAt FROM inbox_messages WHERE message_id = ?`),
+      setReceipt: p(`UPDATE inbox_messages SET receipt = ? WHERE message_id = ? AND receipt = ''`),
+      message: p<Row>(`SELECT ${MESSAGE} FROM inbox_messages WHERE message_id = ?`),
       envelope: p<EnvelopeRow>(`SELECT e.bytes AS head, e.content_sha256 AS contentSha256, c.bytes AS content, e.tail,
         m.envelope_sha256 AS envelopeSha256 FROM inbox_envelopes e JOIN inbox_messages m ON m.message_id = e.message_id
         LEFT JOIN inbox_contents c ON c.sha256 = e.content_sha256 WHERE e.message_id = ?`),
-      listOne: p<Row>(`SELECT ${MESSAGE} FROM ${WITH_RECEIPT} WHERE m.recipient_agency = @agency AND ${PAGE}`),
+      listOne: p<Row>(`SELECT ${MESSAGE} FROM inbox_messages WHERE recipient_agency = @agency AND ${PAGE}`),
       // one query for a whole page of messages, not one per message
       attachmentsOf: p<AttachmentRow>(`SELECT ${ATTACHMENT} FROM inbox_attachments
         WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, position`),
@@ -187,7 +184,7 @@ export class InboxStore {
     }
     const s = this.#s
     this.#insert = db.sqlite.transaction((m: NewInboxMessage, atts: readonly InboxAttachmentMeta[]): InsertResult => {
-      const { envelope, content, receipt, ...rest } = m
+      const { envelope, content, ...rest } = m
       const row = { ...rest, senderLetterId: rest.senderLetterId ?? null }
       if (row.senderLetterId !== null && s.peek.get(m.messageId) === undefined) {
         const first = s.byLetter.get({ recipientAgency: row.recipientAgency, senderAgency: row.senderAgency, senderLetterId: row.senderLetterId })
@@ -197,7 +194,6 @@ export class InboxStore {
         const seen = s.peek.get(m.messageId)!
         return { inserted: false, envelopeSha256: seen.envelopeSha256, receipt: seen.receipt }
       }
-      if (receipt !== RECEIPT_PENDING) s.insertReceipt.run(m.messageId, receipt)
       this.#storeEnvelope(m.messageId, envelope, content)
       atts.forEach((a, position) => {
         s.insertAttachment.run({
@@ -227,7 +223,7 @@ export class InboxStore {
 
   /** Stores the receipt of a message stored with RECEIPT_PENDING; false if it already had one. Call inside db.write(). */
   setReceipt(messageId: string, receipt: string): boolean {
-    return this.#s.insertReceipt.run(messageId, receipt).changes === 1
+    return this.#s.setReceipt.run(receipt, messageId).changes === 1
   }
 
   get(messageId: string): InboxMessage | undefined {

@@ -40,14 +40,13 @@ export const SOURCES = {
     key: 'message_id = ?',
     order: 'rowid',
   },
-  // The same rows once their receipt is stored (PROTOCOL.md §20.5; migration 040's trigger, in a row of its own).
+  // The same rows once their receipt is stored (PROTOCOL.md §20.5; migration 019's triggers).
   'inbox-receipt': {
-    select: `SELECT m.message_id AS mid, m.sender_agency AS "from", m.recipient_agency AS "to", m.recipient_agency AS agency, m.profile,
-      m.envelope_sha256 AS envelopeSha256, m.received_at AS at, CAST(m.letter_json AS BLOB) AS record, r.receipt
-      FROM inbox_messages m JOIN inbox_receipts r ON r.message_id = m.message_id`,
-    where: '',
-    key: 'm.message_id = ?',
-    order: 'm.rowid',
+    select: `SELECT message_id AS mid, sender_agency AS "from", recipient_agency AS "to", recipient_agency AS agency, profile,
+      envelope_sha256 AS envelopeSha256, received_at AS at, CAST(letter_json AS BLOB) AS record, receipt FROM inbox_messages`,
+    where: `receipt <> ''`,
+    key: 'message_id = ?',
+    order: 'rowid',
   },
   'notice-in': {
     select: `SELECT message_id AS mid, from_agency AS "from", to_agency AS "to", to_agency AS agency, profile, envelope_sha256 AS envelopeSha256,

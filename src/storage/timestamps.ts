@@ -58,8 +58,7 @@ export class TimestampStore {
       nextDue: p<number | null>('SELECT min(next_attempt_at) FROM timestamps WHERE token IS NULL').pluck(),
       outboxReceipt: p<{ profile: string; receipt: string | null }>('SELECT profile, receipt FROM outbox_messages WHERE message_id = ?'),
       // An incoming notice (PROTOCOL.md §18) keeps its receipt in notices, not in inbox_messages.
-      inboxReceipt: p<{ profile: string; receipt: string | null }>(`SELECT m.profile, r.receipt FROM inbox_messages m
-        LEFT JOIN inbox_receipts r ON r.message_id = m.message_id WHERE m.message_id = @id
+      inboxReceipt: p<{ profile: string; receipt: string | null }>(`SELECT profile, receipt FROM inbox_messages WHERE message_id = @id
         UNION ALL SELECT profile, receipt FROM notices WHERE message_id = @id AND direction = 'in' LIMIT 1`),
     }
     this.#enqueue = db.sqlite.transaction((rows: readonly NewStamp[], now: number) => {

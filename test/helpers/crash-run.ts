@@ -232,7 +232,7 @@ function inspect(dir: string) {
     }
     const markerOf = (json: string) => /CRASH-\d+/.exec(JSON.parse(json).subject)?.[0] ?? '?'
     const senderRows = s.prepare('SELECT letter_json FROM letters').all() as Array<{ letter_json: string }>
-    const inboxRows = r.prepare(`SELECT m.message_id, m.letter_json, COALESCE(r.receipt, '') AS receipt FROM inbox_messages m LEFT JOIN inbox_receipts r ON r.message_id = m.message_id`).all() as Array<{ message_id: string; letter_json: string; receipt: string }>
+    const inboxRows = r.prepare('SELECT message_id, letter_json, receipt FROM inbox_messages').all() as Array<{ message_id: string; letter_json: string; receipt: string }>
     const sent = new Map((s.prepare(`SELECT message_id, receipt FROM outbox_messages m JOIN letters l ON l.id = m.letter_id WHERE m.recipient_agency = ?`).all(TO) as Array<{ message_id: string; receipt: string | null }>).map((x) => [x.message_id, x.receipt]))
     const receiptMismatches: string[] = []
     for (const m of inboxRows) if (sent.get(m.message_id) !== m.receipt) receiptMismatches.push(m.message_id)

@@ -353,7 +353,7 @@ t.test('every changed row of the classified path is found by log verify, on a co
     }
   }
   const cases: Array<[string, string, string]> = [
-    ['mof', 'cover receipt replaced', `UPDATE classified_messages SET receipt = (SELECT receipt FROM inbox_receipts LIMIT 1) WHERE received_at IS NOT NULL`],
+    ['mof', 'cover receipt replaced', `UPDATE classified_messages SET receipt = (SELECT receipt FROM inbox_messages LIMIT 1) WHERE received_at IS NOT NULL`],
     ['mof', 'cover receive time changed', `UPDATE classified_messages SET received_at = received_at + 1000 WHERE received_at IS NOT NULL`],
     ['mof', 'cover edited', `UPDATE classified_messages SET cover_json = replace(cover_json, 'registrar', 'somebody') WHERE received_at IS NOT NULL`],
     ['mof', 'officer\'s statement edited', `UPDATE classified_statements SET der = randomblob(64) WHERE direction = 'local'`],

@@ -93,7 +93,7 @@ t.test('every changed row of a received notice is found by log verify (§20.3)',
   const clean = tampered('SELECT 1')
   t.same(clean.differences, [], 'the untouched copy verifies clean')
   const cases: Array<[string, string, RegExp]> = [
-    ['notice receipt replaced', `UPDATE notices SET receipt = (SELECT receipt FROM inbox_receipts LIMIT 1) WHERE direction = 'in'`, /message\.stored|receiptSha256/],
+    ['notice receipt replaced', `UPDATE notices SET receipt = (SELECT receipt FROM inbox_messages LIMIT 1) WHERE direction = 'in'`, /message\.stored|receiptSha256/],
     ['notice receive time changed', `UPDATE notices SET created_at = created_at + 1000 WHERE direction = 'in'`, /message\.received|receivedAt/],
     ['notice record edited', `UPDATE notices SET notice_json = replace(notice_json, 'accepted', 'rejected') WHERE direction = 'in'`, /recordSha256/],
     ['notice sender changed', `UPDATE notices SET from_agency = 'dga' WHERE direction = 'in'`, /from/],

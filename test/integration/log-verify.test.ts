@@ -150,7 +150,7 @@ const TAMPERS: readonly Tamper[] = [
   // receipts
   { name: 'delivery receipt replaced', node: 'moi', change: `UPDATE outbox_messages SET receipt = (SELECT receipt FROM outbox_messages WHERE status = 'delivered' ORDER BY rowid DESC LIMIT 1)
       WHERE rowid = (SELECT min(rowid) FROM outbox_messages WHERE status = 'delivered')` },
-  { name: 'our receipt of a received letter replaced', node: 'mof', change: `UPDATE inbox_receipts SET receipt = (SELECT receipt FROM inbox_receipts ORDER BY rowid DESC LIMIT 1) WHERE rowid = (SELECT min(rowid) FROM inbox_receipts)` },
+  { name: 'our receipt of a received letter replaced', node: 'mof', change: `UPDATE inbox_messages SET receipt = (SELECT receipt FROM inbox_messages ORDER BY rowid DESC LIMIT 1) WHERE rowid = (SELECT min(rowid) FROM inbox_messages)` },
   // received letters (the recipient's)
   { name: 'received letter deleted', node: 'mof', change: `DELETE FROM inbox_attachments WHERE message_id = (SELECT message_id FROM inbox_messages ORDER BY rowid LIMIT 1 OFFSET 3);
       DELETE FROM inbox_envelopes WHERE message_id = (SELECT message_id FROM inbox_messages ORDER BY rowid LIMIT 1 OFFSET 3);
@@ -159,10 +159,8 @@ const TAMPERS: readonly Tamper[] = [
   { name: 'received time moved', node: 'mof', change: `UPDATE inbox_messages SET received_at = received_at - 86400000 WHERE rowid = (SELECT min(rowid) FROM inbox_messages)` },
   { name: 'received sender changed', node: 'mof', change: `UPDATE inbox_messages SET sender_agency = 'dga' WHERE rowid = (SELECT min(rowid) FROM inbox_messages)` },
   { name: 'received letters reordered (times swapped)', node: 'mof', change: (db) => swap(db, 'inbox_messages', 'rowid', 'received_at') },
-  { name: 'fake received letter inserted', node: 'mof', change: `INSERT INTO inbox_messages (message_id, recipient_agency, sender_agency, profile, envelope_sha256, letter_json, signer_json, received_at)
-      SELECT 'fake-' || message_id, recipient_agency, sender_agency, profile, envelope_sha256, letter_json, signer_json, received_at + 1 FROM inbox_messages LIMIT 1;
-      INSERT INTO inbox_receipts (message_id, receipt) SELECT 'fake-' || message_id, receipt FROM inbox_receipts
-        WHERE message_id = (SELECT substr(message_id, 6) FROM inbox_messages WHERE message_id LIKE 'fake-%')` },
+  { name: 'fake received letter inserted', node: 'mof', change: `INSERT INTO inbox_messages (message_id, recipient_agency, sender_agency, profile, envelope_sha256, letter_json, signer_json, received_at, receipt)
+      SELECT 'fake-' || message_id, recipient_agency, sender_agency, profile, envelope_sha256, letter_json, signer_json, received_at + 1, receipt FROM inbox_messages LIMIT 1` },
   // register entries
   { name: 'receive number renumbered', node: 'mof', change: `UPDATE register_entries SET number = number + 100 WHERE book = 'receive' AND number = 1` },
   { name: 'receive register entry deleted', node: 'mof', change: `DELETE FROM register_entries WHERE book = 'receive' AND number = 2` },

@@ -33,7 +33,6 @@ import { sql as deliveryAttempts } from './034-delivery-attempts.js'
 import { sql as blobChunks } from './036-blob-chunks.js'
 import { sql as receivedCheckpoints } from './038-received-checkpoints.js'
 import { sql as deliveredProofs } from './039-delivered-proofs.js'
-import { sql as inboxReceipts } from './040-inbox-receipts.js'
 
 export interface Migration {
   readonly version: number
@@ -73,7 +72,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 36, name: 'blob-chunks', sql: blobChunks },
   { version: 38, name: 'received-checkpoints', sql: receivedCheckpoints },
   { version: 39, name: 'delivered-proofs', sql: deliveredProofs },
-  { version: 40, name: 'inbox-receipts', sql: inboxReceipts },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a
