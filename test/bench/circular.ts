@@ -47,7 +47,12 @@ export async function circularBench(o: CircularOptions) {
   try {
     const ports = await Promise.all(specs.map(() => freePort()))
     // Recipients' nodes first, the sender last, all in parallel.
-    procs.push(...(await Promise.all(specs.map((s, i) => startNode(join(net.nodes[s.id]!.dir, 'node.json'), ports[i]!)))))
+    // Every node that did start is stopped below even when another could not (a port taken meanwhile):
+    // Promise.all left those running, and their load spoiled the next run's figures.
+    const started = await Promise.allSettled(specs.map((s, i) => startNode(join(net.nodes[s.id]!.dir, 'node.json'), ports[i]!)))
+    for (const r of started) if (r.status === 'fulfilled') procs.push(r.value)
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
     const sender = procs[0]!
     console.log(`  [${o.label}] ${o.recipients} agencies on ${o.nodes} nodes + sender node: federation made and ${specs.length} processes started in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 

@@ -122,7 +122,11 @@ async function endToEnd(payload: string, label: string, extra: Record<string, un
   const statsDir = mkdtempSync(join(tmpdir(), 'saraban-bench-stats-'))
   process.env['SARABAN_DB_STATS_DIR'] = statsDir
   const sender = await startNode(files.agencies[FROM]!.configFile, apiPorts[FROM]!)
-  const receiver = await startNode(files.agencies[TO]!.configFile, apiPorts[TO]!)
+  // A receiver that cannot start (its port taken meanwhile) must not leave the sender running.
+  const receiver = await startNode(files.agencies[TO]!.configFile, apiPorts[TO]!).catch((err: unknown) => {
+    sender.kill('SIGTERM')
+    throw err
+  })
   const api = new Pool(`http://127.0.0.1:${apiPorts[FROM]}`, { connections: CONCURRENCY })
   const headers = { authorization: `Bearer ${files.agencies[FROM]!.apiKey}`, 'content-type': 'application/json' }
   const health = async () => {
