@@ -14,15 +14,17 @@ const CLAIM_SCAN_LIMIT = 20_000
 
 /** The SQL function that tells the due walk whether a row's agency is still open to the running claim. */
 const CLAIM_OPEN = 'saraban_claim_open'
-/** Per connection: the running claim's test (none: every row is open). */
-const claimStates = new WeakMap<Database.Database, { open: ((agency: string) => boolean) | undefined }>()
+/** The running claim's test of a row's agency (none: every row is open). */
+interface ClaimState { open: ((agency: string) => boolean) | undefined }
+/** Per connection: the function is registered once, and reads the state of the claim running on it. */
+const claimStates = new WeakMap<Database.Database, ClaimState>()
 
-function claimState(db: Db): { open: ((agency: string) => boolean) | undefined } {
+function claimState(db: Db): ClaimState {
   let state = claimStates.get(db.sqlite)
   if (!state) {
-    const st: { open: ((agency: string) => boolean) | undefined } = (state = { open: undefined })
-    claimStates.set(db.sqlite, st)
+    const st: ClaimState = { open: undefined }
     db.sqlite.function(CLAIM_OPEN, { deterministic: false }, (agency: unknown) => (st.open === undefined || st.open(String(agency)) ? 1 : 0))
+    claimStates.set(db.sqlite, (state = st))
   }
   return state
 }
@@ -86,7 +88,8 @@ export class OutboxDelivery {
       // behind a full peer ran one query per agency it hosts, each with a longer skip list.
       const refused = new Set<string>()
       const group = groupOf ?? ((agency: string) => agency)
-      state.open = accept ? (agency) => !refused.has(group(agency)) : undefined
+      // Called for every row the walk reaches: no group lookup while nothing is refused.
+      state.open = accept ? (agency) => refused.size === 0 || !refused.has(group(agency)) : undefined
       const picked: ClaimCandidate[] = []
       try {
         // No other statement may run while the iterator is open: the picked rows are claimed after it.

@@ -13,7 +13,7 @@ import { Pool } from 'undici'
 import { hostingNet, apiKeyOf, type NodeSpec } from '../helpers/hosting.js'
 import { freePort, thaiLetter } from '../helpers/nodes.js'
 import { samplePdf } from '../../src/cli/sample-pdf.js'
-import { startNode } from './node-process.js'
+import { startNodes } from './node-process.js'
 
 export interface CircularOptions {
   readonly recipients: number
@@ -47,12 +47,7 @@ export async function circularBench(o: CircularOptions) {
   try {
     const ports = await Promise.all(specs.map(() => freePort()))
     // Recipients' nodes first, the sender last, all in parallel.
-    // Every node that did start is stopped below even when another could not (a port taken meanwhile):
-    // Promise.all left those running, and their load spoiled the next run's figures.
-    const started = await Promise.allSettled(specs.map((s, i) => startNode(join(net.nodes[s.id]!.dir, 'node.json'), ports[i]!)))
-    for (const r of started) if (r.status === 'fulfilled') procs.push(r.value)
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-    if (failed) throw failed.reason
+    procs.push(...(await startNodes(specs.map((s, i) => ({ configFile: join(net.nodes[s.id]!.dir, 'node.json'), apiPort: ports[i]! })))))
     const sender = procs[0]!
     console.log(`  [${o.label}] ${o.recipients} agencies on ${o.nodes} nodes + sender node: federation made and ${specs.length} processes started in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 

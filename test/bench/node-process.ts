@@ -25,3 +25,16 @@ export function startNode(configFile: string, apiPort: number): Promise<ChildPro
     child.once('exit', (code) => reject(new Error(`node exited ${code}: ${err.slice(-2000)}`)))
   })
 }
+
+/** Starts several nodes at once (startNode each); when one cannot start (a port taken meanwhile), the
+ *  others are stopped before the failure is thrown, so that no node is left running to load the next
+ *  run. Resolves in the order given. */
+export async function startNodes(nodes: ReadonlyArray<{ configFile: string; apiPort: number }>): Promise<ChildProcess[]> {
+  const started = await Promise.allSettled(nodes.map((n) => startNode(n.configFile, n.apiPort)))
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (!failed) return started.map((r) => (r as PromiseFulfilledResult<ChildProcess>).value)
+  const up = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+  for (const c of up) c.kill('SIGTERM')
+  await Promise.all(up.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))))
+  throw failed.reason
+}

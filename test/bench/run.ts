@@ -20,7 +20,7 @@ import { writeNetFiles, freePort } from '../helpers/nodes.js'
 import { samplePdf } from '../../src/cli/sample-pdf.js'
 import { cryptoCeiling } from './crypto-ceiling.js'
 import { circularCase } from './circular.js'
-import { startNode } from './node-process.js'
+import { startNodes } from './node-process.js'
 import { crashCase } from './crash.js'
 
 const { values } = parseArgs({
@@ -121,12 +121,9 @@ async function endToEnd(payload: string, label: string, extra: Record<string, un
   const files = await writeNetFiles([FROM, TO], { apiPorts, delivery: { initialBackoffMs: 200, maxBackoffMs: 2000, ...(process.env.BENCH_DELIVERY ? JSON.parse(process.env.BENCH_DELIVERY) : {}) }, logLevel: 'warn', extra })
   const statsDir = mkdtempSync(join(tmpdir(), 'saraban-bench-stats-'))
   process.env['SARABAN_DB_STATS_DIR'] = statsDir
-  const sender = await startNode(files.agencies[FROM]!.configFile, apiPorts[FROM]!)
-  // A receiver that cannot start (its port taken meanwhile) must not leave the sender running.
-  const receiver = await startNode(files.agencies[TO]!.configFile, apiPorts[TO]!).catch((err: unknown) => {
-    sender.kill('SIGTERM')
-    throw err
-  })
+  const nodes = await startNodes([FROM, TO].map((a) => ({ configFile: files.agencies[a]!.configFile, apiPort: apiPorts[a]! })))
+  const sender = nodes[0]!
+  const receiver = nodes[1]!
   const api = new Pool(`http://127.0.0.1:${apiPorts[FROM]}`, { connections: CONCURRENCY })
   const headers = { authorization: `Bearer ${files.agencies[FROM]!.apiKey}`, 'content-type': 'application/json' }
   const health = async () => {
