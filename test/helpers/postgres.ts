@@ -1,0 +1,95 @@
+// A real PostgreSQL for tests (issue 19 §5): a private cluster in a temp directory, started with
+// Debian's own binaries, listening on a unix socket only (no TCP port to collide with another run).
+// PostgreSQL refuses to run as root, so under root (CI) the cluster belongs to the `postgres` user
+// that Debian's package creates, and the tests connect over the socket with trust authentication.
+// One cluster per tap file; each test takes a database of its own (`createDatabase`).
+import { execFileSync } from 'node:child_process'
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const ROLE = 'saraban'
+
+/** The directory of initdb / pg_ctl, newest version first, or undefined. */
+function binDir(): string | undefined {
+  const env = process.env['SARABAN_PG_BIN']
+  if (env) return existsSync(join(env, 'initdb')) ? env : undefined
+  const root = '/usr/lib/postgresql'
+  if (!existsSync(root)) return undefined
+  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
+  return versions[0] === undefined ? undefined : join(root, versions[0], 'bin')
+}
+
+/** Why the PostgreSQL tests cannot run here, or undefined when they can. */
+export function postgresMissing(): string | undefined {
+  if (binDir() === undefined) return 'PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): apt-get install postgresql (.ci/run does), or set SARABAN_PG_BIN'
+  if (process.getuid?.() === 0) {
+    try {
+      execFileSync('id', ['postgres'], { stdio: 'ignore' })
+    } catch {
+      return 'running as root and there is no postgres user to own the test cluster: apt-get install postgresql creates it'
+    }
+  }
+  return undefined
+}
+
+export interface TestCluster {
+  /** A connection URL for a database of the cluster (postgres.js reads the socket dir from `host`). */
+  url(database?: string): string
+  /** Creates an empty database and returns its URL. */
+  createDatabase(name: string): string
+  /** Runs SQL through psql as the test role (for setup outside the code under test). */
+  psql(database: string, sql: string): string
+  restart(): void
+  stop(): void
+}
+
+/** Starts a private cluster; stop() removes it. */
+export function startCluster(): TestCluster {
+  const bin = binDir()
+  if (bin === undefined) throw new Error(postgresMissing())
+  const root = mkdtempSync(join(tmpdir(), 'saraban-pg-'))
+  const data = join(root, 'data')
+  const sock = join(root, 'sock')
+  const asRoot = process.getuid?.() === 0
+  const run = (tool: string, args: string[]) => {
+    const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]] : [join(bin, tool), args]
+    return execFileSync(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: root }).toString()
+  }
+  chmodSync(root, 0o755)
+  execFileSync('mkdir', ['-p', sock])
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString())
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString())
+    chownSync(root, uid, gid)
+    chownSync(sock, uid, gid)
+  }
+  run('initdb', ['-D', data, '-A', 'trust', '-U', ROLE, '-E', 'UTF8', '--locale', 'C', '--no-sync'])
+  const start = () => run('pg_ctl', ['-D', data, '-w', '-l', join(root, 'log'), '-o', `-k ${sock} -c listen_addresses= -c max_connections=60`, 'start'])
+  start()
+  const url = (database = 'postgres') => `postgres://${ROLE}@localhost/${database}?host=${encodeURIComponent(sock)}`
+  const psql = (database: string, sql: string) =>
+    execFileSync(join(bin, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', sock, '-U', ROLE, '-d', database, '-c', sql], { stdio: ['ignore', 'pipe', 'pipe'] }).toString()
+  let stopped = false
+  return {
+    url,
+    createDatabase(name) {
+      psql('postgres', `CREATE DATABASE "${name}"`)
+      return url(name)
+    },
+    psql,
+    restart() {
+      run('pg_ctl', ['-D', data, '-w', '-m', 'fast', 'stop'])
+      start()
+    },
+    stop() {
+      if (stopped) return
+      stopped = true
+      try {
+        run('pg_ctl', ['-D', data, '-w', '-m', 'immediate', 'stop'])
+      } finally {
+        rmSync(root, { recursive: true, force: true })
+      }
+    },
+  }
+}
