@@ -33,11 +33,14 @@ import { sql as deliveryAttempts } from './034-delivery-attempts.js'
 import { sql as blobChunks } from './036-blob-chunks.js'
 import { sql as receivedCheckpoints } from './038-received-checkpoints.js'
 import { sql as deliveredProofs } from './039-delivered-proofs.js'
+import { sql as postgresqlBaseline } from '../postgresql/baseline.js'
 
 export interface Migration {
   readonly version: number
   readonly name: string
   readonly sql: string
+  /** The same change in PostgreSQL's dialect (issue 19); see POSTGRESQL_BASELINE. */
+  readonly postgresql?: string
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -71,12 +74,18 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 34, name: 'delivery-attempts', sql: deliveryAttempts },
   { version: 36, name: 'blob-chunks', sql: blobChunks },
   { version: 38, name: 'received-checkpoints', sql: receivedCheckpoints },
-  { version: 39, name: 'delivered-proofs', sql: deliveredProofs },
+  // PostgreSQL starts at 39 with the schema SQLite reached by then, as one squashed baseline
+  // (storage/postgresql/baseline.ts): a PostgreSQL database runs this entry's `postgresql` only.
+  // Every later migration must carry both dialects, `sql` and `postgresql`.
+  { version: 39, name: 'delivered-proofs', sql: deliveredProofs, postgresql: postgresqlBaseline },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a
 // branch may carry a later number before the earlier ones land: versions must only increase.
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
+
+/** The first version a PostgreSQL database has: its `postgresql` is the whole schema up to it. */
+export const POSTGRESQL_BASELINE = 39
 
 /** Brings the schema up to SCHEMA_VERSION; returns the version found before. */
 export function migrate(sqlite: Database): number {
