@@ -17,6 +17,7 @@ import { renewCommand } from './renew.js'
 import { doctorCommand } from './doctor.js'
 import { migrateCommand } from './migrate.js'
 import { backupCommand, restoreCommand } from './backup.js'
+import { storageCommand } from './storage.js'
 
 export interface Command {
   readonly summary: string
@@ -43,6 +44,7 @@ export const commands: Record<string, Command> = {
   migrate: migrateCommand,
   backup: backupCommand,
   restore: restoreCommand,
+  storage: storageCommand,
 }
 
 export function usage(): string {

@@ -8,17 +8,42 @@ import { packageRoot } from '../version.js'
 import { parse, CliError } from './args.js'
 import { EXIT } from './exit-codes.js'
 import type { Command } from './commands.js'
+import { connectClient, pgFailure, pgUnreachable, type PgClient, type PgTarget } from '../storage/postgresql/connect.js'
+import { SarabanError } from '../errors.js'
+import { migratePostgres, SchemaTooNewError } from '../storage/postgresql/migrate.js'
+import { redactDatabaseUrl } from '../config/redact.js'
+
+async function migratePg(target: PgTarget): Promise<number> {
+  const where = redactDatabaseUrl(target.url)
+  let client: PgClient | undefined
+  try {
+    client = await connectClient(target, 'saraban-node migrate')
+    const { from, to } = await migratePostgres(client)
+    process.stdout.write(from === to ? `${where} is at the latest migration (${to})\n` : `${where}: migrated from ${from} to ${to}\n`)
+    return EXIT.OK
+  } catch (err) {
+    if (err instanceof SchemaTooNewError) throw new CliError(`${where}: ${err.message}.`, EXIT.FAILED)
+    if (err instanceof SarabanError) throw err
+    throw new CliError(`${pgFailure(target.url, err)}; nothing was changed.`, pgUnreachable(err) ? EXIT.UNAVAILABLE : EXIT.FAILED)
+  } finally {
+    await client?.end().catch(() => {})
+  }
+}
 
 export const migrateCommand: Command = {
   summary: 'bring the database to the latest migration (start does it too)',
   help: `Usage: saraban-node migrate [--config FILE]
 
-Applies the migrations the database of dataDir lacks, then exits. Stop the node first.
-Exit status: 0 done (or nothing to do); 1 the database is newer than this software; 4 the config is wrong.
+Applies the migrations the database lacks, then exits: the SQLite file of dataDir, or with
+storage.engine postgresql the PostgreSQL database of storage.postgresql.url (several processes may run
+it at once: one migrates, the others wait and find nothing to do). Stop the node first.
+Exit status: 0 done (or nothing to do); 1 the database is newer than this software; 3 the PostgreSQL
+database cannot be reached; 4 the config is wrong.
 `,
   async run(argv) {
     const { values } = parse(argv, { config: { type: 'string' } })
     const config = loadConfig({ file: values.config, env: process.env, packageRoot: packageRoot() })
+    if (config.storage.engine === 'postgresql') return migratePg(config.storage.postgresql!)
     const file = databaseFile(config.dataDir)
     const before = schemaState(file)
     if (before.kind === 'found' && before.version > SCHEMA_VERSION) {

@@ -36,7 +36,7 @@ export interface RawConfig {
     shutdownGraceMs: number
   }
   limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number; maxAttachmentBytes: number; maxAttachmentsTotalBytes: number; maxAttachments: number }
-  storage: { synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto'; durableSync: 'inline' | 'threadpool' }
+  storage: { engine: 'sqlite' | 'postgresql'; postgresql: { url?: string; caFile?: string }; synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto'; durableSync: 'inline' | 'threadpool' }
   log: { level: LogLevel }
   transparencyLog: { checkpointSeconds: number; auditSeconds: number; enabled: boolean }
   registers: { books: Array<{ id: string; direction: 'receive' | 'send'; title: string; prefix: string }> }
@@ -129,6 +129,7 @@ export function contradictions(c: RawConfig, env: NodeJS.ProcessEnv, envKeySha25
   })
   firstIndex(c.registers.books, (b) => b.id, (i, j) =>
     problems.push({ field: `/registers/books/${i}/id`, message: `must not repeat book ${j}` }))
+  problems.push(...storageProblems(c))
   problems.push(...webhookProblems(c, env, hosted))
   problems.push(...ecmsProblems(c))
   // Issue 17 item 1: the scrapers /metrics is open to are CIDRs.
@@ -185,6 +186,20 @@ function webhookProblems(c: RawConfig, env: NodeJS.ProcessEnv, hosted: ReadonlyS
 }
 
 /** The e-CMS gateway's clients (README "e-CMS gateway"): one entry per agency, CIDRs that parse, hosted agencies. */
+/** storage.engine postgresql needs its database's URL (issue 19 §1). */
+function storageProblems(c: RawConfig): FieldProblem[] {
+  const pg = c.storage.postgresql
+  if (c.storage.engine !== 'postgresql') return []
+  if (pg.url === undefined) return [{ field: '/storage/postgresql/url', message: 'is required when storage.engine is postgresql: give the database URL here or in SARABAN_POSTGRESQL_URL' }]
+  if (!/^postgres(?:ql)?:\/\//i.test(pg.url)) return [{ field: '/storage/postgresql/url', message: 'must be a postgres:// or postgresql:// URL (postgres://user@host:5432/database)' }]
+  try {
+    new URL(pg.url)
+  } catch {
+    return [{ field: '/storage/postgresql/url', message: 'is not a URL that can be parsed: percent-encode special characters of the password (@ as %40, / as %2F)' }]
+  }
+  return []
+}
+
 export function ecmsProblems(c: RawConfig): FieldProblem[] {
   const problems: FieldProblem[] = []
   const hosted = new Set(c.agencies.map((a) => a.id))

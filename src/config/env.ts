@@ -22,6 +22,7 @@ export const ENV_OVERRIDES: readonly Override[] = [
   { name: 'SARABAN_API_PORT', pointer: ['api', 'port'], parse: integer },
   { name: 'SARABAN_FEDERATION_HOST', pointer: ['federation', 'host'], parse: text },
   { name: 'SARABAN_FEDERATION_PORT', pointer: ['federation', 'port'], parse: integer },
+  { name: 'SARABAN_POSTGRESQL_URL', pointer: ['storage', 'postgresql', 'url'], parse: text },
   { name: 'LOG_LEVEL', pointer: ['log', 'level'], parse: (v) => v.toLowerCase() }, // LOG_LEVEL=INFO is common
 ]
 

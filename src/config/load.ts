@@ -126,7 +126,15 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     api: { host: c.api.host, port: c.api.port, keys, connections: { ...c.api.connections } },
     delivery: deliveryConfig(c.delivery),
     limits: { ...c.limits },
-    storage: { ...c.storage },
+    storage: {
+      engine: c.storage.engine,
+      ...(c.storage.engine === 'postgresql' && c.storage.postgresql.url !== undefined
+        ? { postgresql: { url: c.storage.postgresql.url, ...(c.storage.postgresql.caFile !== undefined ? { caFile: path(c.storage.postgresql.caFile) } : {}) } }
+        : {}),
+      synchronous: c.storage.synchronous,
+      checkpoint: c.storage.checkpoint,
+      durableSync: c.storage.durableSync,
+    },
     log: { ...c.log },
     transparencyLog: { ...c.transparencyLog },
     registers: { books: c.registers.books.map((b) => ({ ...b })) },

@@ -28,7 +28,7 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     api: { host: c.api.host, port: c.api.port, keys: c.api.keys.map((k) => ({ name: k.name, sha256: REDACTED, agencies: [...k.agencies] })) },
     delivery: { ...c.delivery },
     limits: { ...c.limits },
-    storage: { ...c.storage },
+    storage: { ...c.storage, ...(c.storage.postgresql !== undefined ? { postgresql: { ...c.storage.postgresql, url: redactDatabaseUrl(c.storage.postgresql.url) } } : {}) },
     log: { ...c.log },
     registers: { books: c.registers.books.map((b) => ({ ...b })) },
     metrics: { openTo: [...c.metrics.openTo] },
@@ -46,6 +46,18 @@ export function redactedConfig(c: Config): Record<string, unknown> {
     // a URL may carry credentials (user:password@): they are not logged
     tsa: { ...c.tsa, ...(c.tsa.url !== undefined ? { url: c.tsa.url.replace(/\/\/[^/@]*@/, `//${REDACTED}@`) } : {}) },
     backup: c.backup,
+  }
+}
+
+/** A database URL as it may be logged: the password, if any, becomes '[redacted]'; user, host, database
+ *  and options stay (they are what an operator needs to see which database a node uses). */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password !== '') u.password = REDACTED
+    return u.toString()
+  } catch {
+    return REDACTED
   }
 }
 

@@ -121,7 +121,14 @@ export interface Config {
     readonly maxAttachmentsTotalBytes: number
     readonly maxAttachments: number
   }
-  readonly storage: { readonly synchronous: 'FULL' | 'NORMAL'; readonly checkpoint: 'worker' | 'auto'; readonly durableSync: 'inline' | 'threadpool' }
+  readonly storage: {
+    readonly engine: 'sqlite' | 'postgresql'
+    /** Set when engine is postgresql (issue 19): the URL may carry a password, so it is never logged whole. */
+    readonly postgresql?: { readonly url: string; readonly caFile?: string }
+    readonly synchronous: 'FULL' | 'NORMAL'
+    readonly checkpoint: 'worker' | 'auto'
+    readonly durableSync: 'inline' | 'threadpool'
+  }
   /** Logging (pino). */
   readonly log: { readonly level: LogLevel }
   /** The transparency log's timers (PROTOCOL.md §20.4, §20.6); enabled is for the bench only. */

@@ -2,6 +2,7 @@
 // of them is used.
 import { join } from 'node:path'
 import { Db } from '../storage/db.js'
+import { SarabanError } from '../errors.js'
 import { OutboxStore } from '../storage/outbox.js'
 import { InboxStore } from '../storage/inbox.js'
 import { TrustHistoryStore } from '../storage/trust-history.js'
@@ -20,6 +21,10 @@ export interface Storage {
 
 export function wireStorage(base: Base): Storage {
   const { config, log, closers } = base
+  // Issue 19: the PostgreSQL schema, `migrate` and `storage copy` exist; the stores do not run on it yet.
+  if (config.storage.engine === 'postgresql') {
+    throw new SarabanError('ERR_CONFIG_INVALID', 'storage.engine is postgresql: this version can prepare a PostgreSQL database (saraban-node migrate, saraban-node storage copy) but cannot yet run a node on it; set storage.engine to sqlite (the default) to start this node', { field: '/storage/engine' })
+  }
   const storageLog = log.child({ area: 'storage' })
   const db = Db.open(join(config.dataDir, 'saraban.sqlite'), {
     synchronous: config.storage.synchronous,

@@ -1,0 +1,84 @@
+// A connection to the node's PostgreSQL database (issue 19 §1). The driver is pg (node-postgres),
+// chosen by measuring it against postgres.js on our workload (`npm run bench -- --case pg-drivers`):
+// storing a letter (its 110 KB envelope a bytea parameter) ran at 1.5–2× the rate with pg and used
+// about 40 % of postgres.js's client CPU, which sends every parameter as text (bytes as hex).
+// int8 columns are read as BigInt, so integers are exact and compare with SQLite's (read with
+// safeIntegers) value for value.
+// TLS: storage.postgresql.caFile makes the connection verify the server's certificate and host name
+// against that CA (any sslmode in the URL is then replaced); without it, the URL's sslmode decides
+// (pg verifies the certificate for require and verify-full alike).
+import { readFileSync } from 'node:fs'
+import pg from 'pg'
+import { SarabanError } from '../../errors.js'
+import { redactDatabaseUrl } from '../../config/redact.js'
+
+export type PgClient = pg.Client
+
+export interface PgTarget {
+  readonly url: string
+  readonly caFile?: string | undefined
+}
+
+const INT8 = 20
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8 && format !== 'binary' ? (v: string) => BigInt(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+}
+
+/** The client configuration for a target; nothing is opened. */
+export function pgConfig(target: PgTarget, application = 'saraban-node'): pg.ClientConfig {
+  let url = target.url
+  let ssl: pg.ClientConfig['ssl']
+  if (target.caFile !== undefined) {
+    let ca: Buffer
+    try {
+      ca = readFileSync(target.caFile)
+    } catch (err) {
+      throw new SarabanError('ERR_CONFIG_INVALID', `storage.postgresql.caFile ${target.caFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): give the PEM file of the CA that signed the database server's certificate`, { field: '/storage/postgresql/caFile' })
+    }
+    ssl = { ca, rejectUnauthorized: true }
+    const u = new URL(url)
+    for (const p of ['ssl', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey']) u.searchParams.delete(p) // the URL's would replace ours
+    url = u.toString()
+  }
+  return { connectionString: url, ...(ssl !== undefined ? { ssl } : {}), connectionTimeoutMillis: 10_000, application_name: application, types }
+}
+
+/** Opens one connection (migrate, storage copy). */
+export async function connectClient(target: PgTarget, application?: string): Promise<PgClient> {
+  const client = new pg.Client(pgConfig(target, application))
+  client.on('error', () => {}) // a dropped connection fails the query in flight, which reports it
+  await client.connect()
+  return client
+}
+
+/** One transaction on one client: COMMIT when fn resolves, ROLLBACK when it throws. */
+export async function inTransaction<T>(client: PgClient, fn: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN')
+  try {
+    const out = await fn()
+    await client.query('COMMIT')
+    return out
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw err
+  }
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET'])
+
+/** Whether a failure is the database being out of reach (exit 3) rather than a refusal. */
+export function pgUnreachable(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException
+  return UNREACHABLE.has(e.code ?? '') || /connection timeout|timeout expired/i.test(e.message ?? '')
+}
+
+/** One sentence for a failure to reach or use the database, naming it without its password. */
+export function pgFailure(url: string, err: unknown): string {
+  const e = err as NodeJS.ErrnoException
+  const where = redactDatabaseUrl(url)
+  if (pgUnreachable(err)) return `cannot reach PostgreSQL at ${where} (${e.code ?? e.message}): is the server running and is the URL's host and port (or ?host= socket directory) right?`
+  if (e.code === '28P01' || e.code === '28000') return `PostgreSQL at ${where} refused the login (${e.message}): check the user and password in the URL (or SARABAN_POSTGRESQL_URL) and pg_hba.conf`
+  if (e.code === '3D000') return `PostgreSQL at ${where}: ${e.message}: create it first (createdb -E UTF8)`
+  return `PostgreSQL at ${where}: ${e.message}`
+}
