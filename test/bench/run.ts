@@ -9,6 +9,9 @@
 //   The circular case (one letter to 500 agencies on 4 hosting nodes) is in circular.ts.
 //   npm run bench -- --case crash [--letters 400] [--kills 12] [--seed 1] [--concurrency 4]: issue 13 §3,
 //   SIGKILL of sender and receiver during the run (test/helpers/crash-run.ts); exits 1 on any violation.
+//   npm run bench -- --case pg-drivers [--letters 2000] [--concurrency 16] [--rounds 2] [--agencies 1] [--reads 5000] [--envelope-kb 110] [--drivers pg,postgres.js[,pg-named]]:
+//   issue 19, pg against postgres.js on the node's hot path (store a letter, claim due, read by key) against a
+//   private PostgreSQL (pg-drivers.ts); exits 1 when PostgreSQL is missing or a claim was lost or doubled.
 //   BENCH_CPU_PROF=DIR writes a V8 CPU profile of each node process to DIR.
 //   BENCH_CONFIG='{"storage":{"synchronous":"NORMAL"}}' merges into both nodes' node.json (experiments).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -22,6 +25,7 @@ import { cryptoCeiling } from './crypto-ceiling.js'
 import { circularCase } from './circular.js'
 import { startNodes } from './node-process.js'
 import { crashCase } from './crash.js'
+import { pgDriversCase } from './pg-drivers.js'
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +42,11 @@ const { values } = parseArgs({
     'pdf-kb': { type: 'string', default: '1024' },
     'log-rounds': { type: 'string', default: '2' },
     paths: { type: 'string', default: 'shared,per-recipient' },
+    rounds: { type: 'string', default: '2' },
+    agencies: { type: 'string', default: '1' },
+    reads: { type: 'string', default: '5000' },
+    'envelope-kb': { type: 'string', default: '110' },
+    drivers: { type: 'string', default: 'pg,postgres.js' },
   },
 })
 const N = Number(values.letters)
@@ -61,6 +70,12 @@ async function main() {
     const concurrency = process.argv.includes('--concurrency') ? CONCURRENCY : 4
     const letters = process.argv.includes('--letters') ? N : 400
     process.exitCode = await crashCase({ letters, kills: Number(values.kills), seed: Number(values.seed), concurrency })
+    return
+  }
+  if (values.case === 'pg-drivers') {
+    const concurrency = process.argv.includes('--concurrency') ? CONCURRENCY : 16
+    const letters = process.argv.includes('--letters') ? N : 2000
+    process.exitCode = await pgDriversCase({ letters, concurrency, rounds: Number(values.rounds), agencies: Number(values.agencies), reads: Number(values.reads), envelopeKb: Number(values['envelope-kb']), drivers: values.drivers!.split(',') })
     return
   }
   if (values.case !== 'circular') await lettersCase()
