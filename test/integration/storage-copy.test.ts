@@ -137,6 +137,19 @@ t.test('storage copy and migrate on PostgreSQL', missing !== undefined ? { skip:
   const none = await one(forgedUrl, 'SELECT count(*)::bigint AS n FROM log_entries')
   t.equal(none?.['n'], 0n, 'and the target holds none of it (one transaction)')
 
+  // a target that does not give back what it was given (a column of another type, as a hand-made
+  // schema or a lossy driver would have): the comparison finds it, nothing committed
+  const lossyUrl = cluster.createDatabase('copy_lossy')
+  const lossyCfg = join(dirname(mof.configFile), 'node-lossy.json')
+  writeFileSync(lossyCfg, JSON.stringify({ ...JSON.parse(readFileSync(mof.configFile, 'utf8')), storage: { engine: 'postgresql' } }))
+  t.equal((await cli(['migrate', '--config', lossyCfg], { SARABAN_POSTGRESQL_URL: lossyUrl })).code, 0, 'target migrated first')
+  cluster.psql('copy_lossy', 'ALTER TABLE letters ALTER COLUMN created_at TYPE double precision') // takes every value, gives back another type
+  const lossy = await cli(['storage', 'copy', '--from', dirs.moi, '--to', lossyUrl])
+  t.equal(lossy.code, 1, 'a copy that does not read back equal is refused')
+  t.match(lossy.stderr, /table letters differs after the copy at row 1 \(key id=[^)]+\): column created_at; nothing was committed/, 'naming the table, row and column')
+  const kept = await one(lossyUrl, 'SELECT count(*)::bigint AS n FROM letters')
+  t.equal(kept?.['n'], 0n, 'and nothing of it stays')
+
   // a source at an older migration
   const old = join(work, 'old')
   mkdirSync(old, { mode: 0o700 })

@@ -54,7 +54,7 @@ t.test('defaults are filled and relative paths resolve against the config folder
     initialBackoffMs: 1000, maxBackoffMs: 600000, jitter: 'full', concurrencyPerPeer: 16, maxInFlight: 64, requestTimeoutMs: 60000, urgencyAgingMs: 300000, deadlineAtRiskMs: 3600000, shutdownGraceMs: 20000,
   }, 'no attempt cap by default: the give-up horizon of 3 days decides (PROTOCOL.md §7.2)')
   t.same(c.limits, { maxEnvelopeBytes: 157286400, maxApiBodyBytes: 157286400, maxAttachmentBytes: 104857600, maxAttachmentsTotalBytes: 104857600, maxAttachments: 100 })
-  t.same(c.storage, { synchronous: 'FULL', checkpoint: 'auto', durableSync: 'inline' })
+  t.same(c.storage, { engine: 'sqlite', synchronous: 'FULL', checkpoint: 'auto', durableSync: 'inline' })
   t.same(c.log, { level: 'info' })
   t.same(c.transparencyLog, { checkpointSeconds: 60, enabled: true, auditSeconds: 3600 })
 })
@@ -127,6 +127,23 @@ t.test('delivery.giveUpAfter: seconds or a number with s, m, h, d', async (t) =>
   }
   const { root, file } = setup({ ...minimal(), delivery: { probeInitialBackoffMs: 5000, probeMaxBackoffMs: 1000 } })
   t.same(problemsOf(() => loadConfig({ file, env: {}, packageRoot: root })).errors, [{ field: '/delivery/probeMaxBackoffMs', message: 'must be at least delivery.probeInitialBackoffMs (5000)' }])
+})
+
+t.test('storage.engine postgresql (issue 19): its URL from the file or SARABAN_POSTGRESQL_URL, never logged with its password', async (t) => {
+  const { root, file } = setup({ ...minimal(), storage: { engine: 'postgresql' } })
+  t.same(problemsOf(() => loadConfig({ file, env: {}, packageRoot: root })).errors,
+    [{ field: '/storage/postgresql/url', message: 'is required when storage.engine is postgresql: give the database URL here or in SARABAN_POSTGRESQL_URL' }], 'no URL: named, with both ways to give it')
+  const c = loadConfig({ file, env: { SARABAN_POSTGRESQL_URL: 'postgres://saraban:pa%40ss@db.example.go.th:5432/moi?sslmode=verify-full' }, packageRoot: root })
+  t.same(c.storage.postgresql, { url: 'postgres://saraban:pa%40ss@db.example.go.th:5432/moi?sslmode=verify-full' }, 'the variable gives the URL')
+  const logged = JSON.stringify(redactedConfig(c))
+  t.notMatch(logged, /pa%40ss|pa@ss/, 'the password is not in what is logged')
+  t.match(logged, /postgres:\/\/saraban:%5Bredacted%5D@db\.example\.go\.th:5432\/moi\?sslmode=verify-full/, 'user, host, database and options are')
+  const bad = setup({ ...minimal(), storage: { engine: 'postgresql', postgresql: { url: 'mysql://x@y/z' } } })
+  t.same(problemsOf(() => loadConfig({ file: bad.file, env: {}, packageRoot: bad.root })).errors.map((e) => e.field), ['/storage/postgresql/url'], 'another scheme is refused')
+  const ca = setup({ ...minimal(), storage: { engine: 'postgresql', postgresql: { url: 'postgres://saraban@db/moi', caFile: 'db-ca.pem' } } })
+  t.equal(loadConfig({ file: ca.file, env: {}, packageRoot: ca.root }).storage.postgresql?.caFile, join(ca.dir, 'db-ca.pem'), 'caFile resolves against the config folder')
+  const plain = setup({ ...minimal(), storage: { postgresql: {} } })
+  t.same(loadConfig({ file: plain.file, env: {}, packageRoot: plain.root }).storage.engine, 'sqlite', 'the URL is only needed when the engine is postgresql')
 })
 
 t.test('invalid environment values are errors naming the variable, listed with the file problems', async (t) => {

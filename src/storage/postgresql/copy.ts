@@ -197,21 +197,22 @@ async function compareTable(src: Database.Database, pg: PgClient, t: Table): Pro
     const key = row === undefined ? '' : ` (key ${t.key.map((k) => `${k}=${String(row[t.columns.indexOf(k)])}`).join(', ')})`
     return new CopyError(`table ${t.name} differs after the copy at row ${n + 1}${key}: ${what}; nothing was committed`)
   }
-  for await (const theirs of pgRows(pg, t)) {
-    const next = mine.next()
-    if (next.done === true) throw differ(theirs, 'PostgreSQL has a row SQLite does not')
-    for (let c = 0; c < t.columns.length; c++) {
-      const a = norm(next.value[c])
-      if (a !== norm(theirs[c])) throw differ(next.value, `column ${t.columns[c]}`)
-      hash.update(a).update('\u0000')
+  try {
+    for await (const theirs of pgRows(pg, t)) {
+      const next = mine.next()
+      if (next.done === true) throw differ(theirs, 'PostgreSQL has a row SQLite does not')
+      for (let c = 0; c < t.columns.length; c++) {
+        const a = norm(next.value[c])
+        if (a !== norm(theirs[c])) throw differ(next.value, `column ${t.columns[c]}`)
+        hash.update(a).update('\u0000')
+      }
+      hash.update('\n')
+      n++
     }
-    hash.update('\n')
-    n++
-  }
-  const rest = mine.next()
-  if (rest.done !== true) {
-    mine.return?.()
-    throw differ(rest.value, 'SQLite has a row PostgreSQL does not')
+    const rest = mine.next()
+    if (rest.done !== true) throw differ(rest.value, 'SQLite has a row PostgreSQL does not')
+  } finally {
+    mine.return?.() // an open statement would keep the connection busy: its COMMIT and close would fail
   }
   return { table: t.name, rows: n, sha256: hash.digest('hex') }
 }
