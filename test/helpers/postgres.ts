@@ -4,7 +4,7 @@
 // that Debian's package creates, and the tests connect over the socket with trust authentication.
 // One cluster per tap file; each test takes a database of its own (`createDatabase`).
 import { execFileSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -34,8 +34,10 @@ export function postgresMissing(): string | undefined {
 }
 
 export interface TestCluster {
-  /** A connection URL for a database of the cluster (postgres.js reads the socket dir from `host`). */
+  /** A connection URL for a database of the cluster over its unix socket (`?host=` is the directory). */
   url(database?: string): string
+  /** With `tls`: the TCP port on 127.0.0.1 where the server also speaks TLS. */
+  readonly port?: number
   /** Creates an empty database and returns its URL. */
   createDatabase(name: string): string
   /** Runs SQL through psql as the test role (for setup outside the code under test). */
@@ -44,8 +46,10 @@ export interface TestCluster {
   stop(): void
 }
 
-/** Starts a private cluster; stop() removes it. */
-export function startCluster(): TestCluster {
+/** Starts a private cluster; stop() removes it. With `tls`, it also listens on 127.0.0.1:`tls.port`
+ *  with ssl on (`off`: a server without TLS), presenting that certificate (PEM files; the key is copied
+ *  for the server's owner). */
+export function startCluster(opts: { tls?: { certFile: string; keyFile: string; port: number; off?: boolean } } = {}): TestCluster {
   const bin = binDir()
   if (bin === undefined) throw new Error(postgresMissing())
   const root = mkdtempSync(join(tmpdir(), 'saraban-pg-'))
@@ -65,14 +69,26 @@ export function startCluster(): TestCluster {
     chownSync(sock, uid, gid)
   }
   run('initdb', ['-D', data, '-A', 'trust', '-U', ROLE, '-E', 'UTF8', '--locale', 'C', '--no-sync'])
-  const start = () => run('pg_ctl', ['-D', data, '-w', '-l', join(root, 'log'), '-o', `-k ${sock} -c listen_addresses= -c max_connections=60`, 'start'])
+  let listen = '-c listen_addresses='
+  if (opts.tls !== undefined) {
+    // PostgreSQL refuses a key file that others can read or that another user owns
+    const cert = join(root, 'server.crt'), key = join(root, 'server.key')
+    copyFileSync(opts.tls.certFile, cert)
+    copyFileSync(opts.tls.keyFile, key)
+    chmodSync(key, 0o600)
+    if (asRoot) for (const f of [cert, key]) execFileSync('chown', ['postgres:postgres', f])
+    listen = `-c listen_addresses=127.0.0.1 -p ${opts.tls.port} -c ssl=${opts.tls.off === true ? 'off' : 'on'} -c ssl_cert_file=${cert} -c ssl_key_file=${key}`
+  }
+  const start = () => run('pg_ctl', ['-D', data, '-w', '-l', join(root, 'log'), '-o', `-k ${sock} ${listen} -c max_connections=60`, 'start'])
   start()
-  const url = (database = 'postgres') => `postgres://${ROLE}@localhost/${database}?host=${encodeURIComponent(sock)}`
+  const port = opts.tls?.port ?? 5432 // the socket file's name carries the port
+  const url = (database = 'postgres') => `postgres://${ROLE}@localhost:${port}/${database}?host=${encodeURIComponent(sock)}`
   const psql = (database: string, sql: string) =>
-    execFileSync(join(bin, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', sock, '-U', ROLE, '-d', database, '-c', sql], { stdio: ['ignore', 'pipe', 'pipe'] }).toString()
+    execFileSync(join(bin, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', sock, '-p', String(port), '-U', ROLE, '-d', database, '-c', sql], { stdio: ['ignore', 'pipe', 'pipe'] }).toString()
   let stopped = false
   return {
     url,
+    ...(opts.tls !== undefined ? { port: opts.tls.port } : {}),
     createDatabase(name) {
       psql('postgres', `CREATE DATABASE "${name}"`)
       return url(name)

@@ -69,15 +69,19 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENOTFOUN
 
 /** Whether a failure is the database being out of reach (exit 3) rather than a refusal. */
 export function pgUnreachable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false
   const e = err as NodeJS.ErrnoException
   return UNREACHABLE.has(e.code ?? '') || /connection timeout|timeout expired/i.test(e.message ?? '')
 }
 
 /** One sentence for a failure to reach or use the database, naming it without its password. */
 export function pgFailure(url: string, err: unknown): string {
-  const e = err as NodeJS.ErrnoException
+  const e = (err instanceof Error ? err : new Error(String(err))) as NodeJS.ErrnoException
   const where = redactDatabaseUrl(url)
   if (pgUnreachable(err)) return `cannot reach PostgreSQL at ${where} (${e.code ?? e.message}): is the server running and is the URL's host and port (or ?host= socket directory) right?`
+  if (e.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `PostgreSQL at ${where}: the server's certificate does not name the host of the URL (${e.message}): connect by a name the certificate holds`
+  if (e.code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)/.test(e.code)) return `PostgreSQL at ${where}: the server's certificate was not accepted (${e.code}): storage.postgresql.caFile (--ca-file) must be the CA that signed it`
+  if (/does not support SSL/i.test(e.message ?? '')) return `PostgreSQL at ${where} does not speak TLS, and a CA file was given: turn ssl on in the server's postgresql.conf, or connect without caFile on a trusted network`
   if (e.code === '28P01' || e.code === '28000') return `PostgreSQL at ${where} refused the login (${e.message}): check the user and password in the URL (or SARABAN_POSTGRESQL_URL) and pg_hba.conf`
   if (e.code === '3D000') return `PostgreSQL at ${where}: ${e.message}: create it first (createdb -E UTF8)`
   return `PostgreSQL at ${where}: ${e.message}`
