@@ -36,7 +36,7 @@ export interface RawConfig {
     shutdownGraceMs: number
   }
   limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number; maxAttachmentBytes: number; maxAttachmentsTotalBytes: number; maxAttachments: number }
-  storage: { engine: 'sqlite' | 'postgresql'; postgresql: { url?: string; caFile?: string }; synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto'; durableSync: 'inline' | 'threadpool' }
+  storage: { engine: 'sqlite' | 'postgresql'; postgresql: { url: string | null; caFile: string | null }; synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto'; durableSync: 'inline' | 'threadpool' }
   log: { level: LogLevel }
   transparencyLog: { checkpointSeconds: number; auditSeconds: number; enabled: boolean }
   registers: { books: Array<{ id: string; direction: 'receive' | 'send'; title: string; prefix: string }> }
@@ -190,7 +190,7 @@ function webhookProblems(c: RawConfig, env: NodeJS.ProcessEnv, hosted: ReadonlyS
 function storageProblems(c: RawConfig): FieldProblem[] {
   const pg = c.storage.postgresql
   if (c.storage.engine !== 'postgresql') return []
-  if (pg.url === undefined) return [{ field: '/storage/postgresql/url', message: 'is required when storage.engine is postgresql: give the database URL here or in SARABAN_POSTGRESQL_URL' }]
+  if (pg.url === null) return [{ field: '/storage/postgresql/url', message: 'is required when storage.engine is postgresql: give the database URL here or in SARABAN_POSTGRESQL_URL' }]
   if (!/^postgres(?:ql)?:\/\//i.test(pg.url)) return [{ field: '/storage/postgresql/url', message: 'must be a postgres:// or postgresql:// URL (postgres://user@host:5432/database)' }]
   try {
     new URL(pg.url)

@@ -128,8 +128,8 @@ export function loadConfig(opts: LoadConfigOptions): Config {
     limits: { ...c.limits },
     storage: {
       engine: c.storage.engine,
-      ...(c.storage.engine === 'postgresql' && c.storage.postgresql.url !== undefined
-        ? { postgresql: { url: c.storage.postgresql.url, ...(c.storage.postgresql.caFile !== undefined ? { caFile: path(c.storage.postgresql.caFile) } : {}) } }
+      ...(c.storage.engine === 'postgresql' && c.storage.postgresql.url !== null
+        ? { postgresql: { url: c.storage.postgresql.url, ...(c.storage.postgresql.caFile !== null ? { caFile: path(c.storage.postgresql.caFile) } : {}) } }
         : {}),
       synchronous: c.storage.synchronous,
       checkpoint: c.storage.checkpoint,
