@@ -42,6 +42,8 @@ interface Table {
   readonly name: string
   readonly columns: readonly string[]
   readonly key: readonly string[]
+  /** Whether a column holds bytes (BLOB): its rows may be up to a chunk (1 MiB) each. */
+  readonly blobs: boolean
 }
 
 const BATCH_ROWS = 500
@@ -54,22 +56,27 @@ const q = (name: string) => `"${name.replace(/"/g, '""')}"`
 function sqliteTables(db: Database.Database): Table[] {
   const names = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`).pluck().all() as string[]
   return names.map((name) => {
-    const cols = (db.prepare(`SELECT name, pk FROM pragma_table_info(?) ORDER BY cid`).all(name) as { name: string; pk: bigint }[]).map((c) => ({ name: c.name, pk: Number(c.pk) }))
+    const cols = (db.prepare(`SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid`).all(name) as { name: string; type: string; pk: bigint }[]).map((c) => ({ name: c.name, type: c.type, pk: Number(c.pk) }))
     const key = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name)
     if (key.length === 0) throw new CopyError(`table ${name} has no primary key: this copy compares rows by key (a schema this version does not know?)`)
-    return { name, columns: cols.map((c) => c.name), key }
+    return { name, columns: cols.map((c) => c.name), key, blobs: cols.some((c) => /BLOB/i.test(c.type)) }
   })
 }
 
-/** One value as compared and hashed: the same text for equal values whichever engine read them. */
-function norm(v: unknown): string {
-  if (v === null || v === undefined) return 'n'
-  if (typeof v === 'bigint') return `i${v}`
-  if (typeof v === 'number') return `r${v}`
-  if (typeof v === 'string') return `s${v.length}:${v}`
-  if (Buffer.isBuffer(v)) return `b${v.toString('hex')}`
-  if (v instanceof Uint8Array) return `b${Buffer.from(v).toString('hex')}`
+/** One value as compared and hashed: the same for equal values whichever engine read them (bytes
+ *  stay bytes, with their length in the tag, so a blob is neither copied nor hex-encoded). */
+function norm(v: unknown): [tag: string, bytes?: Buffer] {
+  if (v === null || v === undefined) return ['n']
+  if (typeof v === 'bigint') return [`i${v}`]
+  if (typeof v === 'number') return [`r${v}`]
+  if (typeof v === 'string') return [`s${Buffer.byteLength(v)}:${v}`]
+  if (Buffer.isBuffer(v)) return [`b${v.length}:`, v]
+  if (v instanceof Uint8Array) return [`b${v.length}:`, Buffer.from(v.buffer, v.byteOffset, v.byteLength)]
   throw new CopyError(`a value of type ${typeof v} this copy does not know`)
+}
+
+function same(a: [string, Buffer?], b: [string, Buffer?]): boolean {
+  return a[0] === b[0] && (a[1] === undefined ? b[1] === undefined : b[1] !== undefined && a[1].equals(b[1]))
 }
 
 const size = (v: unknown): number => (typeof v === 'string' ? v.length * 3 : Buffer.isBuffer(v) ? v.length : 8)
@@ -172,19 +179,27 @@ async function carrySequences(src: Database.Database, pg: PgClient): Promise<voi
   }
 }
 
-/** Rows of a table in key order, BATCH_ROWS at a time (keyset paging: no cursor, no OFFSET). */
+/** Rows of a table in key order, a page at a time (keyset paging: no cursor, no OFFSET). A page holds
+ *  at most BATCH_ROWS rows and, once rows were seen, about BATCH_BYTES: a table of bytes (envelope
+ *  chunks of 1 MiB) starts with small pages, so memory stays bounded whatever the rows hold. */
 async function* pgRows(pg: PgClient, t: Table): AsyncGenerator<unknown[]> {
   const cols = t.columns.map(q).join(', ')
   const keys = t.key.map(q).join(', ')
   const keyAt = t.key.map((k) => t.columns.indexOf(k))
   let after: unknown[] | undefined
+  let limit = t.blobs ? 4 : BATCH_ROWS
+  let largest = 0
   for (;;) {
     const where = after === undefined ? '' : `WHERE (${keys}) > (${t.key.map((_, i) => `$${i + 1}`).join(', ')})`
-    const r = await pg.query({ text: `SELECT ${cols} FROM ${q(t.name)} ${where} ORDER BY ${keys} LIMIT ${BATCH_ROWS}`, values: after ?? [], rowMode: 'array' })
-    for (const row of r.rows as unknown[][]) yield row
-    if (r.rows.length < BATCH_ROWS) return
-    const last = r.rows[r.rows.length - 1] as unknown[]
-    after = keyAt.map((i) => last[i])
+    const r = await pg.query({ text: `SELECT ${cols} FROM ${q(t.name)} ${where} ORDER BY ${keys} LIMIT ${limit}`, values: after ?? [], rowMode: 'array' })
+    const rows = r.rows as unknown[][]
+    for (const row of rows) {
+      largest = Math.max(largest, row.reduce<number>((a, v) => a + size(v), 0))
+      yield row
+    }
+    if (rows.length < limit) return
+    after = keyAt.map((i) => rows[rows.length - 1]![i])
+    limit = Math.max(1, Math.min(BATCH_ROWS, Math.floor(BATCH_BYTES / Math.max(1, largest))))
   }
 }
 
@@ -203,8 +218,10 @@ async function compareTable(src: Database.Database, pg: PgClient, t: Table): Pro
       if (next.done === true) throw differ(theirs, 'PostgreSQL has a row SQLite does not')
       for (let c = 0; c < t.columns.length; c++) {
         const a = norm(next.value[c])
-        if (a !== norm(theirs[c])) throw differ(next.value, `column ${t.columns[c]}`)
-        hash.update(a).update('\u0000')
+        if (!same(a, norm(theirs[c]))) throw differ(next.value, `column ${t.columns[c]}`)
+        hash.update(a[0])
+        if (a[1] !== undefined) hash.update(a[1])
+        hash.update('\u0000')
       }
       hash.update('\n')
       n++
