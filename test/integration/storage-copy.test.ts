@@ -6,7 +6,7 @@
 // ids go on after SQLite's last; and each refusal (a target not empty, a log entry changed in the
 // source, a source at an older migration, an unreachable server) commits nothing and says what to do.
 import t from 'tap'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -160,6 +160,60 @@ t.test('storage copy and migrate on PostgreSQL', missing !== undefined ? { skip:
   const older = await cli(['storage', 'copy', '--from', old, '--to', cluster.createDatabase('copy_old')])
   t.equal(older.code, 1, 'a source at an older migration is refused')
   t.match(older.stderr, /run saraban-node migrate on that node \(storage\.engine sqlite\) first/, 'saying what to run')
+
+  const tables = (() => {
+    const d = new Database(join(dirs.moi, 'saraban.sqlite'), { readonly: true })
+    try {
+      return d.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'`).pluck().all() as string[]
+    } finally {
+      d.close()
+    }
+  })()
+  // killed in the middle (SIGKILL once it reported its first table, so its transaction holds rows): the
+  // target keeps nothing, and a second run copies everything
+  const killedUrl = cluster.createDatabase('copy_killed')
+  const killed = await new Promise<{ signal: NodeJS.Signals | null; said: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'storage', 'copy', '--from', dirs.moi, '--to', killedUrl], { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'ignore'] })
+    let said = ''
+    child.stdout.on('data', (d: Buffer) => {
+      said += d.toString()
+      if (/^copied [a-z_]+: \d+ rows$/m.test(said)) child.kill('SIGKILL')
+    })
+    child.on('exit', (_code, signal) => resolve({ signal, said }))
+  })
+  t.equal(killed.signal, 'SIGKILL', `killed after "${killed.said.trim().split('\n')[0]}"`)
+  await waitFor('the killed session to end', async () => (await one(cluster.url('postgres'), `SELECT count(*)::bigint AS n FROM pg_stat_activity WHERE datname = 'copy_killed'`))?.['n'] === 0n ? true : undefined)
+  const reported = /^copied ([a-z_]+): (\d+) rows$/m.exec(killed.said)!
+  t.ok(Number(reported[2]) > 0, `it had inserted ${reported[2]} rows into ${reported[1]} when killed`)
+  const leftRows = await one(killedUrl, `SELECT count(*)::bigint AS n FROM "${reported[1]}"`)
+  t.equal(leftRows?.['n'], 0n, `the killed copy left none of them in ${reported[1]}`)
+  const holding: string[] = []
+  for (const table of tables) if ((await one(killedUrl, `SELECT EXISTS (SELECT 1 FROM "${table}") AS e`))?.['e'] === true) holding.push(table)
+  t.same(holding, [], 'nor in any other table (only the migration, committed before the copy began, is there)')
+  const rerun = await cli(['storage', 'copy', '--from', dirs.moi, '--to', killedUrl])
+  t.equal(rerun.code, 0, `and a second run copies it all (${rerun.stderr.trim()})`)
+
+  // PostgreSQL restarted in the middle: the copy stops with a sentence, nothing stays, a rerun copies
+  const restartedUrl = cluster.createDatabase('copy_restarted')
+  const restarted = await new Promise<{ code: number | null; said: string; err: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'storage', 'copy', '--from', dirs.moi, '--to', restartedUrl], { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let said = '', err = '', done = false
+    child.stdout.on('data', (d: Buffer) => {
+      said += d.toString()
+      if (!done && /^copied [a-z_]+: \d+ rows$/m.test(said)) {
+        done = true
+        cluster!.restart()
+      }
+    })
+    child.stderr.on('data', (d: Buffer) => { err += d.toString() })
+    child.on('exit', (code) => resolve({ code, said, err }))
+  })
+  t.equal(restarted.code, 3, 'a copy whose server restarts under it exits 3')
+  t.match(restarted.err, /the connection to PostgreSQL at .* was lost .*run the command again once it is up; nothing was committed/, 'saying what to do')
+  const holdingAfter: string[] = []
+  for (const table of tables) if ((await one(restartedUrl, `SELECT EXISTS (SELECT 1 FROM "${table}") AS e`))?.['e'] === true) holdingAfter.push(table)
+  t.same(holdingAfter, [], 'the target holds nothing of it')
+  t.equal((await cli(['storage', 'copy', '--from', dirs.moi, '--to', restartedUrl])).code, 0, 'and the rerun copies it all')
 
   // an unreachable server: exit 3, one sentence, no password shown
   const gone = await cli(['storage', 'copy', '--from', dirs.mof, '--to', 'postgres://saraban:s3cret@localhost/x?host=/nonexistent-saraban-socket'])

@@ -65,19 +65,28 @@ export async function inTransaction<T>(client: PgClient, fn: () => Promise<T>): 
   }
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET'])
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT'])
+/** The connection went away under a query: the server stopped, restarted or was shut down (57P0x),
+ *  or the socket broke while writing (EPIPE) or reading (ECONNRESET, "Connection terminated"); pg then
+ *  refuses every later query of that client ("… is not queryable"). */
+const LOST = new Set(['EPIPE', 'ECONNRESET', '57P01', '57P02', '57P03'])
+
+function lost(e: NodeJS.ErrnoException): boolean {
+  return LOST.has(e.code ?? '') || /Connection terminated|is not queryable/i.test(e.message ?? '')
+}
 
 /** Whether a failure is the database being out of reach (exit 3) rather than a refusal. */
 export function pgUnreachable(err: unknown): boolean {
   if (!(err instanceof Error)) return false
   const e = err as NodeJS.ErrnoException
-  return UNREACHABLE.has(e.code ?? '') || /connection timeout|timeout expired/i.test(e.message ?? '')
+  return UNREACHABLE.has(e.code ?? '') || lost(e) || /connection timeout|timeout expired/i.test(e.message ?? '')
 }
 
 /** One sentence for a failure to reach or use the database, naming it without its password. */
 export function pgFailure(url: string, err: unknown): string {
   const e = (err instanceof Error ? err : new Error(String(err))) as NodeJS.ErrnoException
   const where = redactDatabaseUrl(url)
+  if (lost(e)) return `the connection to PostgreSQL at ${where} was lost (${e.message}): the server stopped or restarted; run the command again once it is up`
   if (pgUnreachable(err)) return `cannot reach PostgreSQL at ${where} (${e.code ?? e.message}): is the server running and is the URL's host and port (or ?host= socket directory) right?`
   if (e.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `PostgreSQL at ${where}: the server's certificate does not name the host of the URL (${e.message}): connect by a name the certificate holds`
   if (e.code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)/.test(e.code)) return `PostgreSQL at ${where}: the server's certificate was not accepted (${e.code}): storage.postgresql.caFile (--ca-file) must be the CA that signed it`

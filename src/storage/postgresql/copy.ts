@@ -15,7 +15,7 @@ import Database from 'better-sqlite3'
 import { CompactRange, leafHash } from '../../tlog/index.js'
 import { SCHEMA_VERSION } from '../migrations/index.js'
 import { migratePostgres } from './migrate.js'
-import { inTransaction, type PgClient } from './connect.js'
+import { inTransaction, pgUnreachable, type PgClient } from './connect.js'
 
 export class CopyError extends Error {}
 
@@ -119,6 +119,7 @@ export async function copySqliteToPostgres(sqliteFile: string, pg: PgClient, opt
         try {
           await pg.query('SET CONSTRAINTS ALL IMMEDIATE') // every foreign key checked here, before the comparison
         } catch (err) {
+          if (pgUnreachable(err)) throw err
           throw new CopyError(`a row refers to one that is not there (${(err as Error).message}): the SQLite file is inconsistent; check it with saraban-node log verify and doctor`, { cause: err })
         }
         for (const t of tables) await pg.query(`ALTER TABLE ${q(t.name)} ENABLE TRIGGER USER`)
@@ -151,6 +152,7 @@ async function copyTable(src: Database.Database, pg: PgClient, t: Table): Promis
     try {
       await pg.query(`INSERT INTO ${q(t.name)} (${cols}) VALUES ${values}`, batch.flat())
     } catch (err) {
+      if (pgUnreachable(err)) throw err // the server went away: not the rows' fault (the CLI says so, exit 3)
       throw new CopyError(`copying table ${t.name} failed at rows ${n - batch.length + 1}–${n}: ${(err as Error).message}`, { cause: err })
     }
     batch = []
