@@ -19,7 +19,7 @@ Copies every record of a stopped node (dataDir/saraban.sqlite) into an empty Pos
 creating its tables (the same migrations as \`saraban-node migrate\`), then reads everything back and
 compares it row for row, and rebuilds each agency's transparency log from the copied entries (its
 head and every checkpoint the node signed must match). All of it is one transaction: on any failure
-or difference nothing is committed. The SQLite file is only read.
+or difference no record is committed (the tables, once created, stay). The SQLite file is only read.
   --to        postgres://user[:password]@host[:port]/database (or SARABAN_POSTGRESQL_URL); a unix
               socket directory as ?host=/path; ?sslmode=verify-full for TLS
   --ca-file   PEM of the CA of the database server's certificate (TLS, verified)
@@ -51,7 +51,7 @@ export const storageCommand: Command = {
     } catch (err) {
       if (err instanceof CopyError) throw new CliError(err.message, EXIT.FAILED)
       if (err instanceof SarabanError) throw err
-      throw new CliError(`${pgFailure(url, err)}; nothing was committed.`, pgUnreachable(err) ? EXIT.UNAVAILABLE : EXIT.FAILED)
+      throw new CliError(`${pgFailure(url, err)}; no record was committed.`, pgUnreachable(err) ? EXIT.UNAVAILABLE : EXIT.FAILED)
     } finally {
       await client?.end().catch(() => {})
     }

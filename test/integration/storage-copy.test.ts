@@ -133,7 +133,7 @@ t.test('storage copy and migrate on PostgreSQL', missing !== undefined ? { skip:
   const forgedUrl = cluster.createDatabase('copy_forged')
   const bad = await cli(['storage', 'copy', '--from', forged, '--to', forgedUrl])
   t.equal(bad.code, 1, 'a source whose log entry was changed is refused')
-  t.match(bad.stderr, /entry 1's leaf hash does not match its bytes; nothing was committed/, 'naming the entry')
+  t.match(bad.stderr, /entry 1's leaf hash does not match its bytes; no record was committed/, 'naming the entry')
   const none = await one(forgedUrl, 'SELECT count(*)::bigint AS n FROM log_entries')
   t.equal(none?.['n'], 0n, 'and the target holds none of it (one transaction)')
 
@@ -146,7 +146,7 @@ t.test('storage copy and migrate on PostgreSQL', missing !== undefined ? { skip:
   cluster.psql('copy_lossy', 'ALTER TABLE letters ALTER COLUMN created_at TYPE double precision') // takes every value, gives back another type
   const lossy = await cli(['storage', 'copy', '--from', dirs.moi, '--to', lossyUrl])
   t.equal(lossy.code, 1, 'a copy that does not read back equal is refused')
-  t.match(lossy.stderr, /table letters differs after the copy at row 1 \(key id=[^)]+\): column created_at; nothing was committed/, 'naming the table, row and column')
+  t.match(lossy.stderr, /table letters differs after the copy at row 1 \(key id=[^)]+\): column created_at; no record was committed/, 'naming the table, row and column')
   const kept = await one(lossyUrl, 'SELECT count(*)::bigint AS n FROM letters')
   t.equal(kept?.['n'], 0n, 'and nothing of it stays')
 
@@ -212,7 +212,7 @@ t.test('storage copy and migrate on PostgreSQL', missing !== undefined ? { skip:
     child.on('exit', (code) => resolve({ code, said, err }))
   })
   t.equal(restarted.code, 3, 'a copy whose server restarts under it exits 3')
-  t.match(restarted.err, /the connection to PostgreSQL at .* was lost .*run the command again once it is up; nothing was committed/, 'saying what to do')
+  t.match(restarted.err, /the connection to PostgreSQL at .* was lost .*run the command again once it is up; no record was committed/, 'saying what to do')
   const holdingAfter: string[] = []
   for (const table of tables) if ((await one(restartedUrl, `SELECT EXISTS (SELECT 1 FROM "${table}") AS e`))?.['e'] === true) holdingAfter.push(table)
   t.same(holdingAfter, [], 'the target holds nothing of it')

@@ -8,8 +8,8 @@
 // It is one PostgreSQL transaction: a failure at any step, a difference included, rolls it all back,
 // so the target is never half filled. The SQLite file is read in one read transaction (a consistent
 // snapshot) and never written. The log's triggers are disabled while copying (the rows already have
-// their entries: a copy must not append new ones) and foreign keys are checked at commit, so the order
-// in which rows arrive does not matter.
+// their entries: a copy must not append new ones) and foreign keys are deferred to one check once every
+// row is in (before the comparison), so the order in which rows arrive does not matter.
 import { createHash } from 'node:crypto'
 import Database from 'better-sqlite3'
 import { CompactRange, leafHash } from '../../tlog/index.js'
@@ -212,7 +212,7 @@ async function compareTable(src: Database.Database, pg: PgClient, t: Table): Pro
   let n = 0
   const differ = (row: unknown[] | undefined, what: string): CopyError => {
     const key = row === undefined ? '' : ` (key ${t.key.map((k) => `${k}=${String(row[t.columns.indexOf(k)])}`).join(', ')})`
-    return new CopyError(`table ${t.name} differs after the copy at row ${n + 1}${key}: ${what}; nothing was committed`)
+    return new CopyError(`table ${t.name} differs after the copy at row ${n + 1}${key}: ${what}; no record was committed`)
   }
   try {
     for await (const theirs of pgRows(pg, t)) {
@@ -250,16 +250,16 @@ async function verifyLogs(pg: PgClient): Promise<LogCopy[]> {
     const tree = new CompactRange()
     const check = () => {
       for (const root of checkpoints.get(tree.size) ?? []) {
-        if (!root.equals(tree.root())) throw new CopyError(`log ${agency}: a checkpoint at size ${tree.size} does not match the copied entries; nothing was committed`)
+        if (!root.equals(tree.root())) throw new CopyError(`log ${agency}: a checkpoint at size ${tree.size} does not match the copied entries; no record was committed`)
       }
     }
     check()
     for (;;) {
       const r = await pg.query<{ idx: bigint; entry: Buffer; leaf_hash: Buffer }>(`SELECT idx, entry, leaf_hash FROM log_entries WHERE agency = $1 AND idx >= $2 ORDER BY idx LIMIT ${BATCH_ROWS}`, [agency, tree.size])
       for (const e of r.rows) {
-        if (Number(e.idx) !== tree.size) throw new CopyError(`log ${agency}: entry ${tree.size} is missing after the copy; nothing was committed`)
+        if (Number(e.idx) !== tree.size) throw new CopyError(`log ${agency}: entry ${tree.size} is missing after the copy; no record was committed`)
         const leaf = leafHash(e.entry)
-        if (!leaf.equals(e.leaf_hash)) throw new CopyError(`log ${agency}: entry ${tree.size}'s leaf hash does not match its bytes; nothing was committed`)
+        if (!leaf.equals(e.leaf_hash)) throw new CopyError(`log ${agency}: entry ${tree.size}'s leaf hash does not match its bytes; no record was committed`)
         tree.append(leaf)
         check()
       }
@@ -267,10 +267,10 @@ async function verifyLogs(pg: PgClient): Promise<LogCopy[]> {
     }
     const size = Number(head.size)
     if (tree.size !== size || !tree.root().equals(head.root)) {
-      throw new CopyError(`log ${agency}: the copied entries make a tree of ${tree.size} entries with another root than the head (${size}); nothing was committed`)
+      throw new CopyError(`log ${agency}: the copied entries make a tree of ${tree.size} entries with another root than the head (${size}); no record was committed`)
     }
     const beyond = [...checkpoints.keys()].filter((s) => s > size)
-    if (beyond.length > 0) throw new CopyError(`log ${agency}: a checkpoint at size ${beyond[0]} is larger than the log (${size}); nothing was committed`)
+    if (beyond.length > 0) throw new CopyError(`log ${agency}: a checkpoint at size ${beyond[0]} is larger than the log (${size}); no record was committed`)
     out.push({ agency, size, root: tree.root().toString('hex'), checkpoints: [...checkpoints.values()].reduce((a, r) => a + r.length, 0) })
   }
   return out
