@@ -242,6 +242,14 @@ t.test('storage copy and migrate on PostgreSQL', missing !== undefined ? { skip:
   t.equal(runs.filter((r) => /migrated from 0/.test(r.stdout)).length, 1, 'exactly one of them applied the migrations')
   const applied = await one(together, 'SELECT count(*)::bigint AS n FROM saraban_schema')
   t.equal(applied?.['n'], 1n, 'and the baseline is recorded once')
+  // doctor with engine postgresql: the database answers at the latest migration; start would refuse
+  const doc = await cli(['doctor', '--config', pgConfig, '--only', 'database', '--json'], { SARABAN_POSTGRESQL_URL: mUrl })
+  t.equal(doc.code, 1, 'doctor fails a config that start would refuse')
+  const found = JSON.parse(doc.stdout) as { checks: { name: string; findings: { level: string; message: string }[] }[] }
+  const dbFindings = found.checks.find((c) => c.name === 'database')!.findings
+  t.match(dbFindings, [{ level: 'fail', message: /cannot run a node on it, and start refuses/ }, { level: 'ok', message: new RegExp(`answers and is at the latest migration \\(${SCHEMA_VERSION}\\)`) }], 'saying why, and that the database is ready')
+  const docEmpty = await cli(['doctor', '--config', pgConfig, '--only', 'database', '--json'], { SARABAN_POSTGRESQL_URL: cluster.createDatabase('doctor_empty') })
+  t.match(JSON.parse(docEmpty.stdout).checks[0].findings[1], { level: 'warn', message: /holds no saraban-node tables yet/ }, 'an empty database: migrate or copy')
   const noUrl = await cli(['migrate', '--config', pgConfig])
   t.equal(noUrl.code, 4, 'engine postgresql without a URL is a configuration error')
   t.match(noUrl.stderr, /storage\/postgresql\/url.*SARABAN_POSTGRESQL_URL/, 'naming the key and the variable')

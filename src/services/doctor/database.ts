@@ -1,12 +1,13 @@
 // Check "database" (issue 17 item 7): the data directory and database file are writable by this user,
 // and the database is at the latest migration this software knows (older: migrate; newer: this is an
-// older saraban-node than the one that wrote it).
+// older saraban-node than the one that wrote it). With storage.engine postgresql: postgresql.ts.
 import { accessSync, constants, existsSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Config } from '../../config/index.js'
 import { databaseFile, schemaState } from '../../storage/schema-version.js'
 import { SCHEMA_VERSION } from '../../storage/migrations/index.js'
 import { fail, ok, warn, type Finding } from './types.js'
+import { checkPostgres } from './postgresql.js'
 
 const writable = (path: string): boolean => {
   try {
@@ -27,7 +28,8 @@ function unwritable(path: string, what: string): Finding {
   return fail(`the ${what} ${path} is not writable by uid ${me()}${owner}`, `Run \`chown -R ${me()} ${path}\`, or run the node as the owner.`)
 }
 
-export function checkDatabase({ config }: { config: Config }): Finding[] {
+export function checkDatabase({ config }: { config: Config }): Finding[] | Promise<Finding[]> {
+  if (config.storage.engine === 'postgresql') return checkPostgres(config)
   const dir = config.dataDir
   if (!existsSync(dir)) {
     // The node creates it (0700) at start: its nearest existing parent must be writable.
