@@ -8,26 +8,17 @@ import { packageRoot } from '../version.js'
 import { parse, CliError } from './args.js'
 import { EXIT } from './exit-codes.js'
 import type { Command } from './commands.js'
-import { connectClient, pgFailure, pgUnreachable, type PgClient, type PgTarget } from '../storage/postgresql/connect.js'
-import { SarabanError } from '../errors.js'
 import { migratePostgres, SchemaTooNewError } from '../storage/postgresql/migrate.js'
+import type { PgTarget } from '../storage/postgresql/connect.js'
 import { redactDatabaseUrl } from '../config/redact.js'
+import { onPostgres } from './postgres.js'
 
 async function migratePg(target: PgTarget): Promise<number> {
   const where = redactDatabaseUrl(target.url)
-  let client: PgClient | undefined
-  try {
-    client = await connectClient(target, 'saraban-node migrate')
-    const { from, to } = await migratePostgres(client)
-    process.stdout.write(from === to ? `${where} is at the latest migration (${to})\n` : `${where}: migrated from ${from} to ${to}\n`)
-    return EXIT.OK
-  } catch (err) {
-    if (err instanceof SchemaTooNewError) throw new CliError(`${where}: ${err.message}.`, EXIT.FAILED)
-    if (err instanceof SarabanError) throw err
-    throw new CliError(`${pgFailure(target.url, err)}; nothing was changed.`, pgUnreachable(err) ? EXIT.UNAVAILABLE : EXIT.FAILED)
-  } finally {
-    await client?.end().catch(() => {})
-  }
+  const refusal = (err: unknown) => (err instanceof SchemaTooNewError ? `${where}: ${err.message}.` : undefined)
+  const { from, to } = await onPostgres(target, 'migrate', { refusal, untouched: 'nothing was changed' }, migratePostgres)
+  process.stdout.write(from === to ? `${where} is at the latest migration (${to})\n` : `${where}: migrated from ${from} to ${to}\n`)
+  return EXIT.OK
 }
 
 export const migrateCommand: Command = {

@@ -5,10 +5,10 @@
 import { isAbsolute, resolve } from 'node:path'
 import { existsSync } from 'node:fs'
 import { databaseFile } from '../storage/schema-version.js'
-import { connectClient, pgFailure, pgUnreachable, type PgClient } from '../storage/postgresql/connect.js'
 import { copySqliteToPostgres, CopyError } from '../storage/postgresql/copy.js'
 import { redactDatabaseUrl } from '../config/redact.js'
-import { SarabanError } from '../errors.js'
+import { isPostgresUrl } from '../config/checks.js'
+import { onPostgres } from './postgres.js'
 import { parse, CliError } from './args.js'
 import { EXIT } from './exit-codes.js'
 import type { Command } from './commands.js'
@@ -36,24 +36,17 @@ export const storageCommand: Command = {
     if (values.from === undefined) throw new CliError('--from is required: the data directory of the node to copy (its dataDir, holding saraban.sqlite).')
     const url = values.to ?? process.env['SARABAN_POSTGRESQL_URL']
     if (url === undefined || url === '') throw new CliError('--to is required: the PostgreSQL URL to copy into (postgres://user@host/database), or set SARABAN_POSTGRESQL_URL.')
-    if (!/^postgres(?:ql)?:\/\//i.test(url)) throw new CliError(`--to must be a postgres:// URL, not ${redactDatabaseUrl(url)}.`)
+    if (!isPostgresUrl(url)) throw new CliError(`--to must be a postgres:// URL, not ${redactDatabaseUrl(url)}.`)
     const dir = isAbsolute(values.from) ? values.from : resolve(values.from)
     const file = databaseFile(dir)
     if (!existsSync(file)) throw new CliError(`${file} does not exist: --from names a node's dataDir (the folder holding saraban.sqlite).`)
     const caFile = values['ca-file']
-    let client: PgClient | undefined
-    try {
-      client = await connectClient({ url, ...(caFile !== undefined ? { caFile: resolve(caFile) } : {}) }, 'saraban-node storage copy')
-      const report = await copySqliteToPostgres(file, client, { progress: (line) => process.stdout.write(`${line}\n`) })
-      const rows = report.tables.reduce((a, t) => a + t.rows, 0)
-      process.stdout.write(`copied ${file} to ${redactDatabaseUrl(url)}: ${rows} rows in ${report.tables.length} tables, compared row for row; ${report.logs.length} transparency log(s) rebuilt and matching their heads and checkpoints\n`)
-      return EXIT.OK
-    } catch (err) {
-      if (err instanceof CopyError) throw new CliError(err.message, EXIT.FAILED)
-      if (err instanceof SarabanError) throw err
-      throw new CliError(`${pgFailure(url, err)}; no record was committed.`, pgUnreachable(err) ? EXIT.UNAVAILABLE : EXIT.FAILED)
-    } finally {
-      await client?.end().catch(() => {})
-    }
+    const target = { url, ...(caFile !== undefined ? { caFile: resolve(caFile) } : {}) }
+    const refusal = (err: unknown) => (err instanceof CopyError ? `${err.message}; no record was committed.` : undefined)
+    const report = await onPostgres(target, 'storage copy', { refusal, untouched: 'no record was committed' }, (client) =>
+      copySqliteToPostgres(file, client, { progress: (line) => process.stdout.write(`${line}\n`) }))
+    const rows = report.tables.reduce((a, t) => a + t.rows, 0)
+    process.stdout.write(`copied ${file} to ${redactDatabaseUrl(url)}: ${rows} rows in ${report.tables.length} tables, compared row for row; ${report.logs.length} transparency log(s) rebuilt and matching their heads and checkpoints\n`)
+    return EXIT.OK
   },
 }

@@ -185,13 +185,15 @@ function webhookProblems(c: RawConfig, env: NodeJS.ProcessEnv, hosted: ReadonlyS
   return problems
 }
 
-/** The e-CMS gateway's clients (README "e-CMS gateway"): one entry per agency, CIDRs that parse, hosted agencies. */
+/** A postgres:// or postgresql:// URL (the config's storage.postgresql.url, `storage copy --to`). */
+export const isPostgresUrl = (url: string): boolean => /^postgres(?:ql)?:\/\//i.test(url)
+
 /** storage.engine postgresql needs its database's URL (issue 19 §1). */
 function storageProblems(c: RawConfig): FieldProblem[] {
   const pg = c.storage.postgresql
   if (c.storage.engine !== 'postgresql') return []
   if (pg.url === null) return [{ field: '/storage/postgresql/url', message: 'is required when storage.engine is postgresql: give the database URL here or in SARABAN_POSTGRESQL_URL' }]
-  if (!/^postgres(?:ql)?:\/\//i.test(pg.url)) return [{ field: '/storage/postgresql/url', message: 'must be a postgres:// or postgresql:// URL (postgres://user@host:5432/database)' }]
+  if (!isPostgresUrl(pg.url)) return [{ field: '/storage/postgresql/url', message: 'must be a postgres:// or postgresql:// URL (postgres://user@host:5432/database)' }]
   try {
     new URL(pg.url)
   } catch {
@@ -200,6 +202,7 @@ function storageProblems(c: RawConfig): FieldProblem[] {
   return []
 }
 
+/** The e-CMS gateway's clients (README "e-CMS gateway"): one entry per agency, CIDRs that parse, hosted agencies. */
 export function ecmsProblems(c: RawConfig): FieldProblem[] {
   const problems: FieldProblem[] = []
   const hosted = new Set(c.agencies.map((a) => a.id))

@@ -7,8 +7,10 @@
 // TLS: storage.postgresql.caFile makes the connection verify the server's certificate and host name
 // against that CA (any sslmode in the URL is then replaced); without it, the URL's sslmode decides
 // (pg verifies the certificate for require and verify-full alike).
+// pg is loaded on first use: every CLI command (start included) imports this module through the command
+// table, and loading pg costs ~35–45 ms that only the PostgreSQL commands need.
 import { readFileSync } from 'node:fs'
-import pg from 'pg'
+import type pg from 'pg'
 import { SarabanError } from '../../errors.js'
 import { redactDatabaseUrl } from '../../config/redact.js'
 
@@ -20,13 +22,13 @@ export interface PgTarget {
 }
 
 const INT8 = 20
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8 && format !== 'binary' ? (v: string) => BigInt(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-}
 
 /** The client configuration for a target; nothing is opened. */
-export function pgConfig(target: PgTarget, application = 'saraban-node'): pg.ClientConfig {
+function pgConfig(driver: typeof pg, target: PgTarget, application = 'saraban-node'): pg.ClientConfig {
+  const types = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8 && format !== 'binary' ? (v: string) => BigInt(v) : driver.types.getTypeParser(oid, format as 'text')) as typeof driver.types.getTypeParser,
+  }
   let url = target.url
   let ssl: pg.ClientConfig['ssl']
   if (target.caFile !== undefined) {
@@ -46,10 +48,21 @@ export function pgConfig(target: PgTarget, application = 'saraban-node'): pg.Cli
 
 /** Opens one connection (migrate, storage copy). */
 export async function connectClient(target: PgTarget, application?: string): Promise<PgClient> {
-  const client = new pg.Client(pgConfig(target, application))
+  const driver = (await import('pg')).default
+  const client = new driver.Client(pgConfig(driver, target, application))
   client.on('error', () => {}) // a dropped connection fails the query in flight, which reports it
   await client.connect()
   return client
+}
+
+/** fn on one connection, closed after it whatever happens (migrate, storage copy, doctor). */
+export async function withClient<T>(target: PgTarget, application: string, fn: (client: PgClient) => Promise<T>): Promise<T> {
+  const client = await connectClient(target, application)
+  try {
+    return await fn(client)
+  } finally {
+    await client.end().catch(() => {})
+  }
 }
 
 /** One transaction on one client: COMMIT when fn resolves, ROLLBACK when it throws. */

@@ -212,7 +212,7 @@ async function compareTable(src: Database.Database, pg: PgClient, t: Table): Pro
   let n = 0
   const differ = (row: unknown[] | undefined, what: string): CopyError => {
     const key = row === undefined ? '' : ` (key ${t.key.map((k) => `${k}=${String(row[t.columns.indexOf(k)])}`).join(', ')})`
-    return new CopyError(`table ${t.name} differs after the copy at row ${n + 1}${key}: ${what}; no record was committed`)
+    return new CopyError(`table ${t.name} differs after the copy at row ${n + 1}${key}: ${what}`)
   }
   try {
     for await (const theirs of pgRows(pg, t)) {
@@ -250,16 +250,16 @@ async function verifyLogs(pg: PgClient): Promise<LogCopy[]> {
     const tree = new CompactRange()
     const check = () => {
       for (const root of checkpoints.get(tree.size) ?? []) {
-        if (!root.equals(tree.root())) throw new CopyError(`log ${agency}: a checkpoint at size ${tree.size} does not match the copied entries; no record was committed`)
+        if (!root.equals(tree.root())) throw new CopyError(`log ${agency}: a checkpoint at size ${tree.size} does not match the copied entries`)
       }
     }
     check()
     for (;;) {
       const r = await pg.query<{ idx: bigint; entry: Buffer; leaf_hash: Buffer }>(`SELECT idx, entry, leaf_hash FROM log_entries WHERE agency = $1 AND idx >= $2 ORDER BY idx LIMIT ${BATCH_ROWS}`, [agency, tree.size])
       for (const e of r.rows) {
-        if (Number(e.idx) !== tree.size) throw new CopyError(`log ${agency}: entry ${tree.size} is missing after the copy; no record was committed`)
+        if (Number(e.idx) !== tree.size) throw new CopyError(`log ${agency}: entry ${tree.size} is missing after the copy`)
         const leaf = leafHash(e.entry)
-        if (!leaf.equals(e.leaf_hash)) throw new CopyError(`log ${agency}: entry ${tree.size}'s leaf hash does not match its bytes; no record was committed`)
+        if (!leaf.equals(e.leaf_hash)) throw new CopyError(`log ${agency}: entry ${tree.size}'s leaf hash does not match its bytes`)
         tree.append(leaf)
         check()
       }
@@ -267,10 +267,10 @@ async function verifyLogs(pg: PgClient): Promise<LogCopy[]> {
     }
     const size = Number(head.size)
     if (tree.size !== size || !tree.root().equals(head.root)) {
-      throw new CopyError(`log ${agency}: the copied entries make a tree of ${tree.size} entries with another root than the head (${size}); no record was committed`)
+      throw new CopyError(`log ${agency}: the copied entries make a tree of ${tree.size} entries with another root than the head (${size})`)
     }
     const beyond = [...checkpoints.keys()].filter((s) => s > size)
-    if (beyond.length > 0) throw new CopyError(`log ${agency}: a checkpoint at size ${beyond[0]} is larger than the log (${size}); no record was committed`)
+    if (beyond.length > 0) throw new CopyError(`log ${agency}: a checkpoint at size ${beyond[0]} is larger than the log (${size})`)
     out.push({ agency, size, root: tree.root().toString('hex'), checkpoints: [...checkpoints.values()].reduce((a, r) => a + r.length, 0) })
   }
   return out
