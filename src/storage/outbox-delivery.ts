@@ -1,6 +1,12 @@
 // The delivery state of outbox messages (PROTOCOL.md §7.3): queued → sending → delivered |
 // queued (retry) | failed. Claiming due work is atomic (BEGIN IMMEDIATE) and follows the aging
 // order key (PROTOCOL.md §7.2). Used through OutboxStore.
+// A claim is a lease (migration 040; issue 19 item 2, PROTOCOL.md implementation note "Several
+// processes, one node"): the message is 'sending', claimed by this store's owner until lease_until,
+// which the owner renews (renewLeases) while it lives. An expired lease is put back in the queue by
+// the next claim of any process (reclaimExpired). The outcome of an attempt is recorded only under
+// the lease it was made under (owner and attempt number: the fencing token); a verified receipt is a
+// fact and is recorded whoever holds the lease now.
 import type Database from 'better-sqlite3'
 import type { Clock } from '../clock.js'
 import { CANCELLED_CODE, type RecipientStatus } from '../domain/delivery.js'
@@ -8,6 +14,9 @@ import type { Db } from './db.js'
 import { META, preparer } from './outbox-sql.js'
 import { FACTS, type OutboxFacts } from './metrics.js'
 import type { ClaimCandidate, OutboxMessageMeta } from './outbox-types.js'
+
+/** The lease an attempt's outcome must still hold: this owner's claim, of this attempt (or the current one). */
+const HELD = `status = 'sending' AND claimed_by = @owner AND attempts = coalesce(@attempt, attempts)`
 
 /** Most due rows one claim offers to its `accept` (those of refused groups are passed over in SQL, uncounted). */
 const CLAIM_SCAN_LIMIT = 20_000
@@ -35,9 +44,14 @@ export class OutboxDelivery {
   readonly #s
   readonly #claim: Database.Transaction<(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean, groupOf?: (agency: string) => string) => OutboxMessageMeta[]>
 
-  constructor(db: Db, clock: Clock, agingMs: number) {
+  readonly #owner: string
+  readonly #leaseMs: number
+
+  constructor(db: Db, clock: Clock, agingMs: number, lease: { readonly owner: string; readonly ms: number }) {
     this.#clock = clock
     this.#agingMs = agingMs
+    this.#owner = lease.owner
+    this.#leaseMs = lease.ms
     // Registered before the statement that calls it is prepared.
     const state = claimState(db)
     const p = preparer(db)
@@ -51,23 +65,30 @@ export class OutboxDelivery {
         FROM outbox_messages INDEXED BY outbox_due
         WHERE status = 'queued' AND next_attempt_at <= @now AND ${CLAIM_OPEN}(recipient_agency)
         ORDER BY order_key, rowid LIMIT @limit`),
-      toSending: p(`UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, updated_at = ?
-        WHERE message_id = ? AND status = 'queued'`),
+      toSending: p(`UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, updated_at = @now,
+        claimed_by = @owner, lease_until = @until WHERE message_id = @id AND status = 'queued'`),
+      // The index outbox_leases (migration 040) holds the 'sending' rows only.
+      reclaim: p(`UPDATE outbox_messages SET status = 'queued', lease_until = NULL, updated_at = @now
+        WHERE status = 'sending' AND lease_until < @now`),
+      renew: p(`UPDATE outbox_messages SET lease_until = @until WHERE status = 'sending' AND claimed_by = @owner`),
+      nextExpiry: p<number | null>(`SELECT min(lease_until) FROM outbox_messages WHERE status = 'sending' AND claimed_by IS NOT @owner`).pluck(),
       nextDue: p<number | null>(`SELECT min(next_attempt_at) FROM outbox_messages WHERE status = 'queued' AND next_attempt_at > ?`).pluck(),
       // RETURNING: what a metric counts (storage/metrics.ts), known here without reading the row again.
-      delivered: p<OutboxFacts>(`UPDATE outbox_messages SET status = 'delivered', receipt = ?, received_proof = ?, delivered_at = ?, updated_at = ?
-        WHERE message_id = ? AND status IN ('queued', 'sending') RETURNING ${FACTS}`),
+      delivered: p<OutboxFacts>(`UPDATE outbox_messages SET status = 'delivered', receipt = ?, received_proof = ?, delivered_at = ?, updated_at = ?,
+        lease_until = NULL WHERE message_id = ? AND status IN ('queued', 'sending') RETURNING ${FACTS}`),
       deliveredProof: p<{ recipientAgency: string; receipt: string; proof: Buffer }>(`SELECT recipient_agency AS recipientAgency, receipt,
         received_proof AS proof FROM outbox_messages WHERE message_id = ? AND received_proof IS NOT NULL AND receipt IS NOT NULL`),
+      // The three outcomes of an attempt that did not deliver: only under the lease it ran under.
       retry: p(`UPDATE outbox_messages SET status = 'queued', next_attempt_at = @next, order_key = @next + priority * @agingMs,
-        last_error_code = @code, last_error_detail = @detail, updated_at = @now WHERE message_id = @id AND status = 'sending'`),
-      failed: p(`UPDATE outbox_messages SET status = 'failed', last_error_code = ?, last_error_detail = ?, updated_at = ?
-        WHERE message_id = ? AND status IN ('queued', 'sending')`),
+        last_error_code = @code, last_error_detail = @detail, updated_at = @now, lease_until = NULL
+        WHERE message_id = @id AND ${HELD}`),
+      failed: p(`UPDATE outbox_messages SET status = 'failed', last_error_code = @code, last_error_detail = @detail, updated_at = @now,
+        lease_until = NULL WHERE message_id = @id AND ${HELD}`),
       cancel: p(`UPDATE outbox_messages SET status = 'failed', last_error_code = ?, last_error_detail = ?, updated_at = ?
         WHERE message_id = ? AND status = 'queued'`),
       // PROTOCOL.md §7.2 "Patience": an attempt stopped by the peer's circuit goes back in its place.
-      waiting: p(`UPDATE outbox_messages SET status = 'queued', last_error_code = @code, last_error_detail = @detail, updated_at = @now
-        WHERE message_id = @id AND status = 'sending'`),
+      waiting: p(`UPDATE outbox_messages SET status = 'queued', last_error_code = @code, last_error_detail = @detail, updated_at = @now,
+        lease_until = NULL WHERE message_id = @id AND ${HELD}`),
       expiring: p<OutboxMessageMeta>(`SELECT ${META} FROM outbox_messages m INDEXED BY outbox_horizon
         WHERE m.status = 'queued' AND m.horizon_from <= @cutoff ORDER BY m.horizon_from LIMIT @limit`),
       nextHorizon: p<number | null>(`SELECT min(horizon_from) FROM outbox_messages INDEXED BY outbox_horizon WHERE status = 'queued'`).pluck(),
@@ -77,7 +98,9 @@ export class OutboxDelivery {
       pendingByRecipient: p<{ recipientAgency: string; n: number }>(`SELECT m.recipient_agency AS recipientAgency, count(*) AS n
         FROM outbox_messages m JOIN letters l ON l.id = m.letter_id
         WHERE m.status IN ('queued', 'sending') AND l.sender_agency IN (SELECT value FROM json_each(?)) GROUP BY m.recipient_agency`),
-      requeue: p(`UPDATE outbox_messages SET status = 'queued', updated_at = ? WHERE status = 'sending'`),
+      // At start: this owner's earlier life (it is not running: this is it) and claims made before leases.
+      requeue: p(`UPDATE outbox_messages SET status = 'queued', lease_until = NULL, updated_at = @now
+        WHERE status = 'sending' AND (claimed_by = @owner OR claimed_by IS NULL)`),
       counts: p<{ status: RecipientStatus; n: number }>('SELECT status, count(*) AS n FROM outbox_messages GROUP BY status'),
     }
     const s = this.#s
@@ -105,8 +128,11 @@ export class OutboxDelivery {
         state.open = undefined
       }
       const claimed: OutboxMessageMeta[] = []
+      const until = now + this.#leaseMs
       for (const r of picked) {
-        s.toSending.run(now, r.messageId)
+        // Only a row this UPDATE took is claimed (a row the walk saw queued is still queued: the walk
+        // and the claim are one IMMEDIATE transaction; the check keeps that true of any engine).
+        if (s.toSending.run({ now, owner: this.#owner, until, id: r.messageId }).changes !== 1) continue
         claimed.push(s.meta.get(r.messageId)!)
       }
       return claimed
@@ -117,6 +143,29 @@ export class OutboxDelivery {
   claimDue(now: number, limit: number, accept?: (c: ClaimCandidate) => boolean, groupOf?: (agency: string) => string): OutboxMessageMeta[] {
     if (limit <= 0) return []
     return this.#claim.immediate(now, limit, accept, groupOf)
+  }
+
+  /** Puts back in the queue the messages whose lease ran out (a process stopped or died while it
+   *  attempted them): due at once, in their place (order key unchanged), the attempt still counted
+   *  (the peer may have received it; its receipt for the same bytes settles it, PROTOCOL.md §6).
+   *  Call it in the claim's write, before claimDue. Returns how many. */
+  reclaimExpired(now: number): number {
+    return this.#s.reclaim.run({ now }).changes
+  }
+
+  /** Extends the lease of every message this owner has in flight to now + the lease length; returns how many. */
+  renewLeases(now: number): number {
+    return this.#s.renew.run({ owner: this.#owner, until: now + this.#leaseMs }).changes
+  }
+
+  /** When the first lease of another owner runs out (then reclaimExpired has work); undefined: none held. */
+  nextLeaseExpiry(): number | undefined {
+    return this.#s.nextExpiry.get({ owner: this.#owner }) ?? undefined
+  }
+
+  /** Who this store claims as (outbox_messages.claimed_by). */
+  get owner(): string {
+    return this.#owner
   }
 
   /** Earliest next_attempt_at among queued messages (later than `after`, when given). */
@@ -142,12 +191,19 @@ export class OutboxDelivery {
   }
 
   /** Back to queued, due at nextAttemptAt; its order key restarts from then (PROTOCOL.md §7.2). */
-  markRetry(messageId: string, nextAttemptAt: number, code: string, detail: string): boolean {
-    return this.#s.retry.run({ next: nextAttemptAt, agingMs: this.#agingMs, code, detail, now: this.#clock.now(), id: messageId }).changes === 1
+  /** `attempt`: the attempt number of the claim the outcome is of (the fencing token with this
+   *  store's owner); undefined: the message's current attempt. False when the lease is not held. */
+  markRetry(messageId: string, nextAttemptAt: number, code: string, detail: string, attempt?: number): boolean {
+    return this.#s.retry.run({ next: nextAttemptAt, agingMs: this.#agingMs, code, detail, now: this.#clock.now(), id: messageId, ...this.#held(attempt) }).changes === 1
   }
 
-  markFailed(messageId: string, code: string, detail: string): boolean {
-    return this.#s.failed.run(code, detail, this.#clock.now(), messageId).changes === 1
+  /** Final failure of an attempt (PROTOCOL.md §7.2), under its lease as markRetry. */
+  markFailed(messageId: string, code: string, detail: string, attempt?: number): boolean {
+    return this.#s.failed.run({ code, detail, now: this.#clock.now(), id: messageId, ...this.#held(attempt) }).changes === 1
+  }
+
+  #held(attempt: number | undefined): { owner: string; attempt: number | null } {
+    return { owner: this.#owner, attempt: attempt ?? null }
   }
 
   /** The sender withdrew a letter before this message was sent (PROTOCOL.md §18.4): a queued message
@@ -158,8 +214,8 @@ export class OutboxDelivery {
 
   /** An attempt the peer's circuit stopped (PROTOCOL.md §7.2 "Patience"): back to queued, still due,
    *  in its place (next attempt and order key unchanged); the circuit, not the message, waits. */
-  markWaiting(messageId: string, code: string, detail: string): boolean {
-    return this.#s.waiting.run({ id: messageId, code, detail, now: this.#clock.now() }).changes === 1
+  markWaiting(messageId: string, code: string, detail: string, attempt?: number): boolean {
+    return this.#s.waiting.run({ id: messageId, code, detail, now: this.#clock.now(), ...this.#held(attempt) }).changes === 1
   }
 
   /** Queued messages whose give-up horizon started at or before `cutoff` (now − giveUpAfter), oldest first. */
@@ -188,10 +244,12 @@ export class OutboxDelivery {
     return new Map(this.#s.pendingByRecipient.all(JSON.stringify(senderAgencies)).map((r) => [r.recipientAgency, r.n]))
   }
 
-  /** At startup: messages left 'sending' by a stop or crash go back to 'queued' (already due).
-   *  Their attempt stays counted: the peer may have received it. Returns how many. */
+  /** At startup: messages this owner left 'sending' in an earlier life (a stop or crash), and those
+   *  claimed before leases, go back to 'queued' (already due) without waiting for their leases to run
+   *  out. Another process's claims are left to their leases. Their attempt stays counted: the peer
+   *  may have received it. Returns how many. */
   requeueInFlight(): number {
-    return this.#s.requeue.run(this.#clock.now()).changes
+    return this.#s.requeue.run({ now: this.#clock.now(), owner: this.#owner }).changes
   }
 
   counts(): Record<RecipientStatus, number> {

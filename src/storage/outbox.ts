@@ -11,6 +11,8 @@
 // state), outbox-deadlines.ts (deliverBy events), outbox-attempts.ts (each attempt's outcome);
 // outbox-sql.ts and outbox-types.ts are shared.
 import type Database from 'better-sqlite3'
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import { systemClock, type Clock } from '../clock.js'
 import { DEFAULT_URGENCY_AGING_MS } from '../domain/urgency.js'
 import type { RecipientStatus } from '../domain/delivery.js'
@@ -33,6 +35,16 @@ export type {
 } from './outbox-types.js'
 export { ATTEMPTS_KEPT, type AttemptOutcome, type DeliveryAttemptRow, type NewDeliveryAttempt } from './outbox-attempts.js'
 
+/** How long a claim holds a message unless renewed (issue 19 item 2): the worker renews every third
+ *  of it, so a process that stops renewing has its messages attempted elsewhere about this long after. */
+export const DEFAULT_LEASE_MS = 120_000
+
+/** An owner unique to this process when none is configured (its own restart is then not recognised:
+ *  what it left in flight waits for the lease). */
+function defaultOwner(): string {
+  return `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`
+}
+
 /** A delivery-state change, for observers (issue 17 item 1, services/metrics/), inside the writer's
  *  transaction: the message id, and the message's facts when the change's own statement returned them
  *  (issue 16 item 1: delivered); otherwise an observer reads what it needs. */
@@ -50,11 +62,13 @@ export class OutboxStore {
   readonly #delivery: OutboxDelivery
   readonly #deadlines: OutboxDeadlines
   readonly #attempts: OutboxAttempts
+  readonly #leaseMs: number
 
   constructor(db: Db, clock: Clock = systemClock, opts: OutboxStoreOptions = {}) {
     const agingMs = opts.agingMs ?? DEFAULT_URGENCY_AGING_MS
     const envelopes = (this.#envelopes = new OutboxEnvelopes(db))
-    this.#delivery = new OutboxDelivery(db, clock, agingMs)
+    this.#leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS
+    this.#delivery = new OutboxDelivery(db, clock, agingMs, { owner: opts.owner ?? defaultOwner(), ms: this.#leaseMs })
     this.#deadlines = new OutboxDeadlines(db)
     this.#attempts = new OutboxAttempts(db)
     const p = preparer(db)
@@ -216,12 +230,14 @@ export class OutboxStore {
   }
 
   /** Back to queued, due at nextAttemptAt; its order key restarts from then (PROTOCOL.md §7.2). */
-  markRetry(messageId: string, nextAttemptAt: number, code: string, detail: string): boolean {
-    return this.#delivery.markRetry(messageId, nextAttemptAt, code, detail)
+  /** `attempt`: of the claim this outcome is of; false when this store no longer holds that lease (outbox-delivery.ts). */
+  markRetry(messageId: string, nextAttemptAt: number, code: string, detail: string, attempt?: number): boolean {
+    return this.#delivery.markRetry(messageId, nextAttemptAt, code, detail, attempt)
   }
 
-  markFailed(messageId: string, code: string, detail: string): boolean {
-    const ok = this.#delivery.markFailed(messageId, code, detail)
+  /** Final failure of an attempt, under its lease as markRetry. */
+  markFailed(messageId: string, code: string, detail: string, attempt?: number): boolean {
+    const ok = this.#delivery.markFailed(messageId, code, detail, attempt)
     if (ok) this.#changed('failed', messageId)
     return ok
   }
@@ -232,8 +248,8 @@ export class OutboxStore {
   }
 
   /** An attempt stopped by the peer's circuit: back to queued in its place (PROTOCOL.md §7.2). */
-  markWaiting(messageId: string, code: string, detail: string): boolean {
-    return this.#delivery.markWaiting(messageId, code, detail)
+  markWaiting(messageId: string, code: string, detail: string, attempt?: number): boolean {
+    return this.#delivery.markWaiting(messageId, code, detail, attempt)
   }
 
   /** Queued messages whose give-up horizon started at or before `cutoff`, oldest first (PROTOCOL.md §7.2). */
@@ -263,9 +279,35 @@ export class OutboxStore {
     return this.#delivery.pendingByRecipient(senderAgencies)
   }
 
-  /** At startup: messages left 'sending' go back to 'queued', attempt still counted. Returns how many. */
+  /** At startup: messages this owner (or a node before leases) left 'sending' go back to 'queued',
+   *  attempt still counted; other owners' claims are left to their leases. Returns how many. */
   requeueInFlight(): number {
     return this.#delivery.requeueInFlight()
+  }
+
+  /** Expired claims back to the queue, in the claim's write before claimDue (issue 19 item 2). Returns how many. */
+  reclaimExpired(now: number): number {
+    return this.#delivery.reclaimExpired(now)
+  }
+
+  /** Extends this owner's leases on the messages it has in flight. Returns how many. */
+  renewLeases(now: number): number {
+    return this.#delivery.renewLeases(now)
+  }
+
+  /** When the first lease of another process runs out; undefined when none is held. */
+  nextLeaseExpiry(): number | undefined {
+    return this.#delivery.nextLeaseExpiry()
+  }
+
+  /** Who this store claims messages as (a process of the node: host and listener, outbox_messages.claimed_by). */
+  get owner(): string {
+    return this.#delivery.owner
+  }
+
+  /** How long a claim holds a message without being renewed. */
+  get leaseMs(): number {
+    return this.#leaseMs
   }
 
   /** Deadline events due at `now` (PROTOCOL.md §7.3; outbox-deadlines.ts): missed or at-risk, earliest first. */

@@ -34,6 +34,8 @@ export class DeliveryWorker {
   readonly #d: DeliveryDeps
   #inFlight = new Set<Promise<void>>()
   #timer: NodeJS.Timeout | undefined
+  /** Renews this process's leases on the messages it has in flight (issue 19 item 2). */
+  #heartbeat: NodeJS.Timeout | undefined
   #running = false
   #claim: Promise<void> = Promise.resolve()
   #claiming = false
@@ -72,6 +74,9 @@ export class DeliveryWorker {
     this.#running = true
     const n = this.#d.outbox.requeueInFlight()
     if (n > 0) this.#d.log.warn({ event: 'delivery.requeued', count: n }, 'requeued messages left in flight by an earlier stop')
+    // A third of the lease: two renewals may fail (a busy database) before another process may take them.
+    this.#heartbeat = setInterval(() => this.#renew(), Math.max(1, Math.floor(this.#d.outbox.leaseMs / 3)))
+    this.#heartbeat.unref()
     this.#deadlines.start()
     this.notify()
   }
@@ -121,15 +126,19 @@ export class DeliveryWorker {
       taking.set(peer, (taking.get(peer) ?? 0) + 1)
       return true
     }
+    let reclaimed = 0
     this.#claim = this.#d.db
       .write(() => {
         taking = new Map() // a retried transaction starts over
         probes = new Map()
         skipped = false
+        // Issue 19 item 2: what a stopped process was attempting is due again, in its place.
+        reclaimed = this.#d.outbox.reclaimExpired(now)
         // A refusal is the peer's (its slots are full or its circuit open): its other agencies' rows are passed over.
         return this.#d.outbox.claimDue(now, room, accept, (agency) => this.#peerOf(agency))
       })
       .then((claimed) => {
+        if (reclaimed > 0) this.#d.log.warn({ event: 'delivery.reclaimed', count: reclaimed }, 'requeued messages whose claim expired: the process attempting them stopped renewing it')
         // Claimed while stopping: leave them 'sending'; the next start requeues them (requeueInFlight).
         if (!this.#running) return 0
         for (const [peer, agency] of probes) this.#probe(peer, agency)
@@ -173,7 +182,8 @@ export class DeliveryWorker {
     const now = claimedAt
     const horizon = this.#d.outbox.nextHorizonFrom()
     const later = (x: number | undefined) => (x !== undefined && x > now ? x : undefined)
-    const next = [this.#d.outbox.nextDueAt(after), later(this.#circuits.nextProbeAt()), later(horizon === undefined ? undefined : Math.max(horizon + this.#giveUpAfterMs, this.#expireNotBefore))]
+    // Another process's lease that runs out is work for this one (issue 19 item 2).
+    const next = [this.#d.outbox.nextDueAt(after), later(this.#circuits.nextProbeAt()), later(horizon === undefined ? undefined : Math.max(horizon + this.#giveUpAfterMs, this.#expireNotBefore)), this.#d.outbox.nextLeaseExpiry()]
       .reduce<number | undefined>((a, b) => (b === undefined ? a : a === undefined ? b : Math.min(a, b)), undefined)
     if (next === undefined) return
     const wait = Math.max(0, Math.min(next - this.#d.clock.now(), 60_000))
@@ -255,14 +265,14 @@ export class DeliveryWorker {
         // The peer is down: the message keeps its place and waits on the circuit (PROTOCOL.md §7.2).
         await d.db.write(() => {
           attempt('circuit')
-          d.outbox.markWaiting(msg.messageId, outcome.code, outcome.detail)
+          if (!d.outbox.markWaiting(msg.messageId, outcome.code, outcome.detail, msg.attempts)) this.#lostLease(msg)
         })
         d.log.warn({ event: 'delivery.waiting', ...log, code: outcome.code, detail: outcome.detail }, 'the peer is unreachable; the letter waits for it')
         return
       }
       await d.db.write(() => {
         attempt('retry')
-        d.outbox.markRetry(msg.messageId, next.nextAttemptAt, outcome.code, outcome.detail)
+        if (!d.outbox.markRetry(msg.messageId, next.nextAttemptAt, outcome.code, outcome.detail, msg.attempts)) this.#lostLease(msg)
       })
       d.log.warn({ event: 'delivery.retry', ...log, code: outcome.code, detail: outcome.detail, retryInMs: next.delayMs }, 'delivery failed, will retry')
       return
@@ -271,10 +281,25 @@ export class DeliveryWorker {
       : next.reason === 'attempts' ? `no delivery after ${msg.attempts} attempts (delivery.maxAttempts): ${outcome.detail}` : outcome.detail
     await d.db.write(() => {
       attempt('failed', detail)
-      if (d.outbox.markFailed(msg.messageId, outcome.code, detail)) emitFailed(d.events, msg, outcome.code, detail)
+      if (d.outbox.markFailed(msg.messageId, outcome.code, detail, msg.attempts)) emitFailed(d.events, msg, outcome.code, detail)
+      else this.#lostLease(msg)
     })
     d.envelopes.delete(msg.messageId)
     d.log.error({ event: 'delivery.failed', ...log, code: outcome.code, detail }, 'delivery failed for good')
+  }
+
+  /** An outcome not recorded: this attempt's lease ran out and the message was put back or taken by
+   *  another process (issue 19 item 2), which records its own attempt's outcome; or it was delivered. */
+  #lostLease(msg: OutboxMessageMeta): void {
+    this.#d.log.warn({ event: 'delivery.lease-lost', messageId: msg.messageId, attempt: msg.attempts }, 'an attempt ended after its claim expired; its outcome is left to the attempt that holds the message now')
+  }
+
+  /** Extends the leases of the messages in flight; a failure is logged and tried again at the next beat. */
+  #renew(): void {
+    if (!this.#running || this.#inFlight.size === 0) return
+    this.#d.db.write(() => this.#d.outbox.renewLeases(this.#d.clock.now())).catch((err: unknown) => {
+      this.#d.log.error({ err, event: 'delivery.lease-renew-failed' }, 'could not renew the claims on messages in flight; another process may attempt them when they expire')
+    })
   }
 
   #opened(peer: string, c: Circuit): void {
@@ -361,6 +386,8 @@ export class DeliveryWorker {
   /** Stop claiming; wait for deliveries in flight (bounded), leaving the rest queued for the next start. */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.#running = false
+    if (this.#heartbeat) clearInterval(this.#heartbeat)
+    this.#heartbeat = undefined
     await this.#deadlines.stop()
     if (this.#timer) clearTimeout(this.#timer)
     await this.#claim
