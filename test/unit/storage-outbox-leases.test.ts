@@ -32,14 +32,15 @@ function twoProcesses(t: { teardown(fn: () => void | Promise<void>): void }): [P
   return [a, b, file]
 }
 
-async function queue(p: Proc, n = 1): Promise<string[]> {
+/** Queues `n` (1 or 2) messages of one letter; their ids. */
+async function queue(p: Proc, n: 1 | 2 = 1): Promise<[string, string]> {
   const letterId = randomUUID()
   const msgs: NewOutboxMessage[] = Array.from({ length: n }, () => ({
     messageId: randomUUID(), letterId, recipientAgency: 'mof', profile: 'jose-v1', envelope: Buffer.from(randomUUID()),
     envelopeSha256: 'ab'.repeat(32), contentKey: randomBytes(32), priority: 1, nextAttemptAt: 1_000,
   }))
   await p.db.write(() => p.outbox.insertLetter({ id: letterId, senderAgency: 'moi', letterJson: '{}', createdAt: 1_000 }, msgs))
-  return msgs.map((m) => m.messageId)
+  return msgs.map((m) => m.messageId) as [string, string]
 }
 
 /** One process's claim as the worker makes it: expired leases back first, then the due walk. */
