@@ -137,7 +137,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const { crlSources, directorySource, currentDirectory } = await wireTrust(base, trustAnchors, storage)
   const { hosted, registers } = wireAgencies(base, { db, currentDirectory })
   await storage.logWiring.useHosted(hosted)
-  const events = wireEvents(base, { db, hosted })
+  const events = wireEvents(base, { db, hosted, owner: outbox.owner })
   const apiKeys = new ApiKeyTable(config.api.keys)
   let expiry: ExpiryWatch | undefined
   const agenciesDir = wireAgenciesDir(base, { hosted, events, currentDirectory, apiKeys, onChange: () => void expiry?.evaluate() })

@@ -62,6 +62,14 @@ export interface AttemptOutcome {
   /** delivered, or pending again at nextAttemptAt, or failed for good. */
   readonly state: WebhookState
   readonly nextAttemptAt: number
+  /** The claim the attempt ran under (migration 042): its process, and the attempts counted when it was claimed. */
+  readonly claim: WebhookClaim
+}
+
+/** Who claimed a webhook delivery, and its attempt count then: the outcome is recorded only under it. */
+export interface WebhookClaim {
+  readonly owner: string
+  readonly attempts: number
 }
 
 type Stmt<R = unknown> = Database.Statement<unknown[], R>
@@ -93,6 +101,8 @@ export class EventStore {
     notAgency: Stmt
     notType: Stmt
     retarget: Stmt
+    claim: Stmt
+    release: Stmt
     outcome: Stmt
     eventById: Stmt<EventRow>
     counts: Stmt<{ state: WebhookState; n: number }>
@@ -115,10 +125,17 @@ export class EventStore {
         WHERE state = 'pending' AND endpoint = @name AND agency NOT IN (SELECT value FROM json_each(@list))`),
       notType: p(`UPDATE webhook_deliveries SET state = 'abandoned', last_error = @error, abandoned_at = @at
         WHERE state = 'pending' AND endpoint = @name AND event_id IN (SELECT id FROM events WHERE type NOT IN (SELECT value FROM json_each(@list)))`),
-      retarget: p(`UPDATE webhook_deliveries SET next_attempt_at = MIN(next_attempt_at, @at) WHERE state = 'pending' AND endpoint = @name`),
+      // A claimed row (its attempt running) keeps its claim: the attempt goes to the old URL and is recorded.
+      retarget: p(`UPDATE webhook_deliveries SET next_attempt_at = MIN(next_attempt_at, @at) WHERE state = 'pending' AND endpoint = @name
+        AND claimed_by IS NULL`),
+      claim: p(`UPDATE webhook_deliveries SET claimed_by = @owner, next_attempt_at = @until
+        WHERE event_id = @eventId AND endpoint = @endpoint AND state = 'pending' AND next_attempt_at <= @now AND attempts = @attempts`),
+      // At start: a process's own claims from before (its attempts ended with it) are due at once.
+      release: p(`UPDATE webhook_deliveries SET claimed_by = NULL, next_attempt_at = MIN(next_attempt_at, @now)
+        WHERE state = 'pending' AND claimed_by = @owner`),
       outcome: p(`UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = @at, last_status = @status, last_error = @error,
-        state = @state, next_attempt_at = @nextAttemptAt, delivered_at = CASE WHEN @state = 'delivered' THEN @at ELSE NULL END
-        WHERE event_id = @eventId AND endpoint = @endpoint AND state = 'pending'`),
+        state = @state, next_attempt_at = @nextAttemptAt, delivered_at = CASE WHEN @state = 'delivered' THEN @at ELSE NULL END, claimed_by = NULL
+        WHERE event_id = @eventId AND endpoint = @endpoint AND state = 'pending' AND claimed_by = @owner AND attempts = @attempts`),
       eventById: p(`SELECT ${EVENT} FROM events WHERE id = ?`),
       counts: p(`SELECT state, COUNT(*) AS n FROM webhook_deliveries GROUP BY state`),
     }
@@ -207,9 +224,22 @@ export class EventStore {
     return this.#s.retarget.run({ name: endpoint, at }).changes
   }
 
-  /** Inside a Db.write fn: records one attempt. */
-  recordAttempt(o: AttemptOutcome): void {
-    this.#s.outcome.run({ ...o })
+  /** Inside a Db.write fn: takes a due delivery (as due() read it) for one attempt, until `until`
+   *  (migration 042); false when it is no longer due as read (another process claimed or sent it). */
+  claim(d: Pick<WebhookDelivery, 'eventId' | 'endpoint' | 'attempts'>, owner: string, now: number, until: number): boolean {
+    return this.#s.claim.run({ eventId: d.eventId, endpoint: d.endpoint, attempts: d.attempts, owner, now, until }).changes === 1
+  }
+
+  /** Inside a Db.write fn, at start: this process's claims left by its earlier life are due now. Returns how many. */
+  releaseClaims(owner: string, now: number): number {
+    return this.#s.release.run({ owner, now }).changes
+  }
+
+  /** Inside a Db.write fn: records one attempt, under its claim; false when the claim is no longer
+   *  held (it ran out and another process took the delivery, or the delivery was abandoned). */
+  recordAttempt(o: AttemptOutcome): boolean {
+    const { claim, ...rest } = o
+    return this.#s.outcome.run({ ...rest, owner: claim.owner, attempts: claim.attempts }).changes === 1
   }
 
   /** Newest first, for the agencies given; `beforeId` pages. */

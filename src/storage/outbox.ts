@@ -11,13 +11,12 @@
 // state), outbox-deadlines.ts (deliverBy events), outbox-attempts.ts (each attempt's outcome);
 // outbox-sql.ts and outbox-types.ts are shared.
 import type Database from 'better-sqlite3'
-import { randomBytes } from 'node:crypto'
-import { hostname } from 'node:os'
 import { systemClock, type Clock } from '../clock.js'
 import { DEFAULT_URGENCY_AGING_MS } from '../domain/urgency.js'
 import type { RecipientStatus } from '../domain/delivery.js'
 import type { Db } from './db.js'
 import { newestFirst } from './page.js'
+import { uniqueOwner } from './owner.js'
 import { OutboxDeadlines } from './outbox-deadlines.js'
 import { OutboxDelivery } from './outbox-delivery.js'
 import type { OutboxFacts } from './metrics.js'
@@ -38,12 +37,6 @@ export { ATTEMPTS_KEPT, type AttemptOutcome, type DeliveryAttemptRow, type NewDe
 /** How long a claim holds a message unless renewed (issue 19 item 2): the worker renews every third
  *  of it, so a process that stops renewing has its messages attempted elsewhere about this long after. */
 export const DEFAULT_LEASE_MS = 120_000
-
-/** An owner unique to this process when none is configured (its own restart is then not recognised:
- *  what it left in flight waits for the lease). */
-function defaultOwner(): string {
-  return `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`
-}
 
 /** A delivery-state change, for observers (issue 17 item 1, services/metrics/), inside the writer's
  *  transaction: the message id, and the message's facts when the change's own statement returned them
@@ -68,7 +61,7 @@ export class OutboxStore {
     const agingMs = opts.agingMs ?? DEFAULT_URGENCY_AGING_MS
     const envelopes = (this.#envelopes = new OutboxEnvelopes(db))
     this.#leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS
-    this.#delivery = new OutboxDelivery(db, clock, agingMs, { owner: opts.owner ?? defaultOwner(), ms: this.#leaseMs })
+    this.#delivery = new OutboxDelivery(db, clock, agingMs, { owner: opts.owner ?? uniqueOwner(), ms: this.#leaseMs })
     this.#deadlines = new OutboxDeadlines(db)
     this.#attempts = new OutboxAttempts(db)
     const p = preparer(db)

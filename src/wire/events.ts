@@ -6,14 +6,14 @@ import type { Db } from '../storage/db.js'
 import { VERSION } from '../version.js'
 import type { Base } from './base.js'
 
-export function wireEvents({ config, clock, log, random }: Base, { db, hosted }: { db: Db; hosted: HostedAgencies }): Events {
+export function wireEvents({ config, clock, log, random }: Base, { db, hosted, owner }: { db: Db; hosted: HostedAgencies; owner: string }): Events {
   const agencyEndpoints = (agency: string): WebhookEndpoint[] =>
     (hosted.get(agency)?.webhooks ?? []).map((w) => ({ ...w, name: `${agency}/${w.name}`, agencies: new Set([agency]) }))
   // Issue 5 §6: every producer gets `events: events.sink` in its deps and calls events?.emit() inside
   // its db.write fn; the stream and the webhooks read what was committed.
   const n = config.notifications
   return new Events({
-    db, clock, log: log.child({ area: 'events' }),
+    db, clock, log: log.child({ area: 'events' }), owner,
     endpoints: webhookEndpoints(n.webhooks),
     // Hosted-agency files may bring their own endpoints (README "Notifications"), named "<agency>/<name>".
     agencyEndpoints: { forAgency: agencyEndpoints, all: () => hosted.ids().flatMap(agencyEndpoints) },

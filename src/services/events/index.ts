@@ -40,6 +40,8 @@ export interface EventsDeps {
   readonly settings: EventsSettings
   readonly userAgent: string
   readonly random?: () => number
+  /** The name this process claims webhook deliveries under (issue 19 item 2): the outbox's. */
+  readonly owner?: string
 }
 
 export class Events {
@@ -62,6 +64,7 @@ export class Events {
       db: deps.db, store: this.store, clock: deps.clock, log: deps.log.child({ area: 'webhooks' }), endpoints: deps.endpoints,
       ...(agency ? { more: () => agency.all() } : {}),
       settings: deps.settings.webhooks, userAgent: deps.userAgent, ...(deps.random ? { random: deps.random } : {}),
+      ...(deps.owner !== undefined ? { owner: deps.owner } : {}),
     })
     this.sink.onCommit(() => {
       this.streams.wake()

@@ -18,6 +18,7 @@ import { snippet } from './webhook-answer.js'
 import { endpointChanges, targets, type EndpointTarget } from './webhook-changes.js'
 import { TargetPolicy } from './webhook-target.js'
 import type { WebhookRoute } from './sink.js'
+import { uniqueOwner } from '../../storage/owner.js'
 
 export interface WebhookEndpoint extends WebhookRoute {
   /** http:// or https:// */
@@ -41,6 +42,13 @@ export interface WebhookDeps {
   readonly settings: WebhookSettings
   readonly userAgent: string
   readonly random?: () => number
+  /** The name this process claims deliveries under (issue 19 item 2; wire/storage.ts); default: unique to this process. */
+  readonly owner?: string
+}
+
+/** A claim's length (migration 042): the request's timeout, the time to record it, and a margin. */
+export function claimMs(s: Pick<WebhookSettings, 'timeoutMs'>): number {
+  return 2 * s.timeoutMs + 30_000
 }
 
 export interface EndpointStatus {
@@ -88,10 +96,17 @@ export class WebhookWorker {
   #reconciling: Promise<unknown> = Promise.resolve()
   #timer: NodeJS.Timeout | undefined
   #running = false
+  #ticking = false
+  #again = false
+  readonly #owner: string
+  /** How long a claim keeps a delivery from other processes: past the longest an attempt can take. */
+  readonly #claimMs: number
 
   constructor(deps: WebhookDeps) {
     this.#deps = deps
     this.#random = deps.random ?? Math.random
+    this.#owner = deps.owner ?? uniqueOwner()
+    this.#claimMs = claimMs(deps.settings)
     const t = deps.settings.timeoutMs
     this.#policy = new TargetPolicy(deps.settings)
     // Every connection resolves the host and connects to an address the policy allows (issue 13 §1).
@@ -121,6 +136,9 @@ export class WebhookWorker {
     const current = this.#current()
     this.#known = targets(current)
     await this.#abandon(current)
+    // What this process claimed in an earlier life is due now (its attempts ended with it).
+    const released = await this.#deps.db.write(() => this.#deps.store.releaseClaims(this.#owner, this.#deps.clock.now()))
+    if (released > 0) this.#deps.log.info({ event: 'webhook.released', count: released }, 'webhook deliveries claimed before a restart are due again')
     if (this.enabled) this.#tick()
   }
 
@@ -199,37 +217,73 @@ export class WebhookWorker {
     clearTimeout(this.#timer)
     this.#timer = undefined
     if (!this.#running) return
-    const s = this.#deps.settings
-    const now = this.#deps.clock.now()
+    // One claim at a time; a notification meanwhile is one more tick after it.
+    if (this.#ticking) {
+      this.#again = true
+      return
+    }
+    this.#ticking = true
+    this.#again = false
+    const { settings: s, store, db, clock, log } = this.#deps
+    const now = clock.now()
     const endpoints = this.#current()
+    const picked: Array<{ row: WebhookDelivery; endpoint: WebhookEndpoint }> = []
     try {
+      let total = this.#inFlight.size
       for (const endpoint of endpoints) {
         const t = this.#track(endpoint.name)
-        const room = Math.min(s.perEndpoint - t.inFlight, s.concurrency - this.#inFlight.size)
+        let room = Math.min(s.perEndpoint - t.inFlight, s.concurrency - total)
         if (room <= 0) continue
-        // in-flight rows are still pending: ask for enough to find `room` new ones
-        for (const row of this.#deps.store.due(endpoint.name, now, room + t.inFlight)) {
-          if (t.inFlight >= s.perEndpoint || this.#inFlight.size >= s.concurrency) break
-          const key = `${row.eventId} ${row.endpoint}`
-          if (this.#inFlight.has(key)) continue
-          const abort = new AbortController()
-          t.inFlight++
-          const done = this.#attempt(row, endpoint, abort.signal).finally(() => {
-            t.inFlight--
-            this.#inFlight.delete(key)
-            this.notify()
-          })
-          this.#inFlight.set(key, { done, abort, endpoint: endpoint.name })
+        // in-flight rows are claimed, not due: these are new ones
+        for (const row of store.due(endpoint.name, now, room)) {
+          if (room <= 0) break
+          if (this.#inFlight.has(`${row.eventId} ${row.endpoint}`)) continue
+          picked.push({ row, endpoint })
+          room--
+          total++
         }
       }
     } catch (err) {
-      this.#deps.log.error({ err }, 'webhook worker failed to read its queue')
+      log.error({ err }, 'webhook worker failed to read its queue')
     }
-    // Next due delivery (or a periodic look, in case the clock moved): at most 30 s away.
-    const next = endpoints.length === 0 ? undefined : this.#deps.store.nextDue(endpoints.map((e) => e.name))
-    const wait = next === undefined ? 30_000 : Math.min(30_000, Math.max(20, next - now))
-    this.#timer = setTimeout(() => this.#tick(), wait)
-    this.#timer.unref()
+    // Issue 19 item 2 (migration 042): each delivery is claimed before it is sent, so that no other
+    // process of the node sends it while this attempt runs; the claim outlasts the attempt's timeout.
+    const until = now + this.#claimMs
+    const claimed = picked.length === 0 ? Promise.resolve(picked)
+      : db.write(() => picked.filter((p) => store.claim(p.row, this.#owner, now, until)))
+    claimed.then((mine) => {
+      if (!this.#running) return
+      for (const { row, endpoint } of mine) this.#start(row, endpoint)
+    }, (err: unknown) => {
+      log.error({ err, event: 'webhook.claim-failed' }, 'could not claim webhook deliveries; will try again')
+    }).finally(() => {
+      this.#ticking = false
+      if (!this.#running) return
+      if (this.#again) return this.#tick()
+      // Next due delivery (or a periodic look, in case the clock moved): at most 30 s away.
+      let next: number | undefined
+      try {
+        next = endpoints.length === 0 ? undefined : store.nextDue(endpoints.map((e) => e.name))
+      } catch (err) {
+        log.error({ err }, 'webhook worker failed to read its queue')
+      }
+      const wait = next === undefined ? 30_000 : Math.min(30_000, Math.max(20, next - clock.now()))
+      this.#timer = setTimeout(() => this.#tick(), wait)
+      this.#timer.unref()
+    })
+  }
+
+  #start(row: WebhookDelivery, endpoint: WebhookEndpoint): void {
+    const key = `${row.eventId} ${row.endpoint}`
+    const t = this.#track(endpoint.name)
+    const abort = new AbortController()
+    t.inFlight++
+    const done = this.#attempt(row, endpoint, abort.signal).finally(() => {
+      t.inFlight--
+      this.#inFlight.delete(key)
+      this.notify()
+    })
+    this.#inFlight.set(key, { done, abort, endpoint: endpoint.name })
   }
 
   async #attempt(row: WebhookDelivery, endpoint: WebhookEndpoint, signal: AbortSignal): Promise<void> {
@@ -277,7 +331,10 @@ export class WebhookWorker {
     const state: WebhookState = error === undefined ? 'delivered' : (!event || refused || status === 410 || attempts >= settings.maxAttempts) ? 'failed' : 'pending'
     const nextAttemptAt = state === 'pending' ? at + retryDelay(attempts, settings, this.#random) : at
     try {
-      await db.write(() => store.recordAttempt({ eventId: row.eventId, endpoint: row.endpoint, at, status: status ?? null, error: error ?? null, state, nextAttemptAt }))
+      const claim = { owner: this.#owner, attempts: row.attempts }
+      const kept = await db.write(() => store.recordAttempt({ eventId: row.eventId, endpoint: row.endpoint, at, status: status ?? null, error: error ?? null, state, nextAttemptAt, claim }))
+      // Abandoned meanwhile (reconcile), or claimed by another process after this claim ran out.
+      if (!kept) return
     } catch (err) {
       log.error({ err, event: 'webhook.record-failed' }, 'could not record a webhook attempt')
       return
