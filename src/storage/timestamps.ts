@@ -44,9 +44,12 @@ export class TimestampStore {
         VALUES (@messageId, @side, @kind, @imprint, @now, @now) ON CONFLICT DO NOTHING`),
       due: p<PendingStamp>(`SELECT message_id AS messageId, side, kind, imprint, attempts, created_at AS createdAt
         FROM timestamps INDEXED BY timestamps_due WHERE token IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`),
-      lease: p(`UPDATE timestamps SET next_attempt_at = @leaseUntil WHERE ${KEY} AND token IS NULL`),
+      // A visibility timeout: the row is due to no other process until the lease ends (PROTOCOL.md §13.4).
+      lease: p(`UPDATE timestamps SET next_attempt_at = @leaseUntil WHERE ${KEY} AND token IS NULL AND next_attempt_at <= @now`),
+      // The first token stored stays (issue 19 item 2): a second process whose claim on the row ran out
+      // may get another token for it, and evidence already handed out cites the first.
       save: p(`UPDATE timestamps SET imprint = @imprint, token = @token, gen_time = @genTime, stamped_at = @at,
-        attempts = attempts + 1, last_error = NULL WHERE ${KEY}`),
+        attempts = attempts + 1, last_error = NULL WHERE ${KEY} AND token IS NULL`),
       retry: p(`UPDATE timestamps SET imprint = coalesce(@imprint, imprint), attempts = attempts + 1,
         next_attempt_at = @nextAttemptAt, last_error = @error WHERE ${KEY} AND token IS NULL`),
       tokens: p<StoredToken>(`SELECT message_id AS messageId, side, kind, imprint, token, gen_time AS genTime
@@ -65,9 +68,8 @@ export class TimestampStore {
       for (const r of rows) this.#s.insert.run({ ...r, now })
     })
     this.#claim = db.sqlite.transaction((now: number, limit: number, leaseUntil: number) => {
-      const rows = this.#s.due.all(now, limit)
-      for (const r of rows) this.#s.lease.run({ ...r, leaseUntil })
-      return rows
+      // Only a row this UPDATE took is claimed (one IMMEDIATE transaction on SQLite; the check keeps it true elsewhere).
+      return this.#s.due.all(now, limit).filter((r) => this.#s.lease.run({ ...r, now, leaseUntil }).changes === 1)
     })
   }
 
@@ -83,8 +85,9 @@ export class TimestampStore {
     return this.#claim.immediate(now, limit, leaseUntil)
   }
 
-  saveToken(key: StampKey, imprint: Buffer, token: Buffer, genTime: number, at: number): void {
-    this.#s.save.run({ ...key, imprint, token, genTime, at })
+  /** Stores the token; false when the row already holds one (the first token stays). */
+  saveToken(key: StampKey, imprint: Buffer, token: Buffer, genTime: number, at: number): boolean {
+    return this.#s.save.run({ ...key, imprint, token, genTime, at }).changes === 1
   }
 
   /** A token already held for this imprint (a signature shared by many messages, PROTOCOL.md §17). */

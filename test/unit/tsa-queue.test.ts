@@ -83,3 +83,20 @@ t.test('no TSA configured: nothing is queued and health says off', async (t) => 
   await db.write(() => ts.record([{ messageId: '00000000-0000-4000-8000-000000000003', side: 'outbox', kind: 'receipt' }]))
   t.same(ts.status(), { state: 'off', pending: 0, oldestPendingSeconds: 0 })
 })
+
+t.test('two processes on one database (issue 19 item 2): a claim hides the row until its lease ends; the first token stays', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'saraban-tsq2-'))
+  const da = Db.open(join(dir, 'db.sqlite'))
+  const db2 = Db.open(join(dir, 'db.sqlite'))
+  t.teardown(async () => { await da.close(); await db2.close(); rmSync(dir, { recursive: true, force: true }) })
+  const a = new TimestampStore(da)
+  const b = new TimestampStore(db2)
+  const key = { messageId: '00000000-0000-4000-8000-000000000009', side: 'outbox' as const, kind: 'letter' as const }
+  await da.write(() => a.enqueue([{ ...key, imprint: Buffer.alloc(32, 1) }], 1_000))
+  t.equal(a.claimDue(1_000, 5, 30_000).length, 1, 'a claims it')
+  t.same(b.claimDue(29_999, 5, 60_000), [], 'b finds nothing due while a holds it')
+  t.equal(b.claimDue(30_000, 5, 60_000).length, 1, 'a died: b claims it when the lease ends')
+  t.ok(await db2.write(() => b.saveToken(key, Buffer.alloc(32, 1), Buffer.from('token-b'), 30_500, 30_500)), 'b stores its token')
+  t.notOk(await da.write(() => a.saveToken(key, Buffer.alloc(32, 1), Buffer.from('token-a'), 31_000, 31_000)), 'a late token does not replace it')
+  t.same(a.tokensFor(key.messageId).map((x) => x.token.toString()), ['token-b'])
+})
