@@ -12,6 +12,10 @@ import Database from 'better-sqlite3'
 import { SarabanError } from '../errors.js'
 import { AUTOCHECKPOINT_PAGES, startWorkerCheckpoints, type Checkpointer, type CheckpointEvent } from './checkpointer.js'
 import { WalSync } from './wal-sync.js'
+import { ForeignCommits } from './foreign-commits.js'
+
+/** How often another process's commits are looked for while someone listens (onForeignCommit). */
+const FOREIGN_POLL_MS = 200
 
 export interface OpenOptions {
   /** FULL (default): a resolved write() survives power loss. NORMAL: survives a process crash only. */
@@ -87,6 +91,8 @@ export class Db {
   #batches = 0
   /** durableSync 'threadpool' (wal-sync.ts); undefined: 'inline'. */
   readonly #walSync: WalSync | undefined
+  /** Other processes' commits (foreign-commits.ts), watched while someone listens. */
+  readonly #foreign: ForeignCommits
 
   /** Opens (creating the parent folder), sets pragmas and runs pending migrations. */
   static open(file: string, opts: OpenOptions = {}): Db {
@@ -121,6 +127,14 @@ export class Db {
       rollbackTo: p('ROLLBACK TO saraban_write'),
     }
     this.#tx = sqlite.transaction((fn: () => unknown) => fn())
+    this.#foreign = new ForeignCommits(sqlite, FOREIGN_POLL_MS)
+  }
+
+  /** Calls `listener` soon after another process (connection) committed to this database (issue 19
+   *  item 2: SSE clients of one process see events another wrote); returns the function that stops it. */
+  onForeignCommit(listener: () => void): () => void {
+    if (this.#closed) return () => {}
+    return this.#foreign.listen(listener)
   }
 
   /** Group commit: queue fn; all fns queued in the same tick run in ONE `BEGIN IMMEDIATE` transaction,
@@ -211,6 +225,7 @@ export class Db {
 
   async #close(): Promise<void> {
     this.#closed = true
+    this.#foreign.stop()
     if (this.#scheduled) clearImmediate(this.#scheduled)
     this.#scheduled = undefined
     while (this.#queue.length > 0) this.#runBatch(this.#queue.splice(0, this.#maxBatch))

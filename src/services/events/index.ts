@@ -52,6 +52,7 @@ export class Events {
   readonly webhooks: WebhookWorker
   readonly #deps: EventsDeps
   #pruneTimer: NodeJS.Timeout | undefined
+  #unwatch: (() => void) | undefined
   #pruning: Promise<void> | undefined
 
   constructor(deps: EventsDeps) {
@@ -74,6 +75,12 @@ export class Events {
 
   async start(): Promise<void> {
     await this.webhooks.start()
+    // Issue 19 item 2: events another process of the node committed reach this one's SSE clients,
+    // and its webhook worker looks for due deliveries, as its own commits make them do (onCommit).
+    this.#unwatch = this.#deps.db.onForeignCommit(() => {
+      this.streams.wake()
+      this.webhooks.notify()
+    })
     this.#pruneTimer = setInterval(() => void this.prune(), this.#deps.settings.pruneIntervalMs)
     this.#pruneTimer.unref()
     void this.prune()
@@ -124,6 +131,8 @@ export class Events {
 
   /** Ends streams, stops the webhook worker (in-flight requests are aborted and retried later). */
   async stop(): Promise<void> {
+    this.#unwatch?.()
+    this.#unwatch = undefined
     clearInterval(this.#pruneTimer)
     this.#pruneTimer = undefined
     this.streams.closeAll()
