@@ -21,12 +21,14 @@ export class OutboxEnvelopes {
     this.#s = {
       insertEnvelope: p('INSERT INTO outbox_envelopes (message_id, content_key, bytes, content_id, tail) VALUES (?, ?, ?, ?, ?)'),
       insertContent: p('INSERT INTO outbox_contents (letter_id, profile, bytes) VALUES (?, ?, ?)'),
-      stage: p('INSERT INTO outbox_contents (letter_id, profile, bytes, sealing) VALUES (NULL, ?, ?, ?)'),
+      stage: p('INSERT INTO outbox_contents (letter_id, profile, bytes, sealing, sealed_by, staged_at) VALUES (NULL, ?, ?, ?, ?, ?)'),
       // Counted, not updated (migration 015): a staged row is adopted by the messages that point at it.
       staged: p<number>('SELECT count(*) FROM outbox_contents WHERE sealing = ?').pluck(),
       dropSealing: p('DELETE FROM outbox_contents WHERE sealing = ?'),
+      // At start (migration 043): this process's earlier life's, those from before 043, and the stale.
       dropAllSealing: p(`DELETE FROM outbox_contents WHERE sealing IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM outbox_envelopes e WHERE e.content_id = outbox_contents.id)`),
+        AND NOT EXISTS (SELECT 1 FROM outbox_envelopes e WHERE e.content_id = outbox_contents.id)
+        AND (sealed_by IS NULL OR sealed_by = @owner OR staged_at < @staleBefore)`),
       parts: p<{ head: Buffer; contentId: number | null; tail: Buffer | null }>('SELECT bytes AS head, content_id AS contentId, tail FROM outbox_envelopes WHERE message_id = ?'),
       content: p<Buffer>('SELECT bytes FROM outbox_contents WHERE id = ?').pluck(),
     }
@@ -50,15 +52,19 @@ export class OutboxEnvelopes {
   }
 
   /** See OutboxStore.stageEnvelope. */
-  stageEnvelope(letterId: string, profile: string, bytes: Buffer): number {
-    const id = Number(this.#s.stage.run(profile, isChunked(bytes) ? EMPTY : bytes, letterId).lastInsertRowid)
+  stageEnvelope(letterId: string, profile: string, bytes: Buffer, owner: string, now: number): number {
+    const id = Number(this.#s.stage.run(profile, isChunked(bytes) ? EMPTY : bytes, letterId, owner, now).lastInsertRowid)
     this.#chunks.store(`oc:${id}`, bytes)
     return id
   }
 
-  /** See OutboxStore.dropSealing. */
-  dropSealing(letterId?: string): number {
-    return letterId === undefined ? this.#s.dropAllSealing.run().changes : this.#s.dropSealing.run(letterId).changes
+  /** See OutboxStore.dropSealing and dropAbandonedSealing. */
+  dropSealing(letterId: string): number {
+    return this.#s.dropSealing.run(letterId).changes
+  }
+
+  dropAbandonedSealing(owner: string, staleBefore: number): number {
+    return this.#s.dropAllSealing.run({ owner, staleBefore }).changes
   }
 
   /** The stored envelope bytes, put together (claims carry none; the worker sends the parts). */

@@ -38,6 +38,9 @@ export { ATTEMPTS_KEPT, type AttemptOutcome, type DeliveryAttemptRow, type NewDe
  *  of it, so a process that stops renewing has its messages attempted elsewhere about this long after. */
 export const DEFAULT_LEASE_MS = 120_000
 
+/** A staged envelope this old belongs to a sealing that will never finish (no sealing takes a day). */
+const ABANDONED_SEALING_MS = 86_400_000
+
 /** A delivery-state change, for observers (issue 17 item 1, services/metrics/), inside the writer's
  *  transaction: the message id, and the message's facts when the change's own statement returned them
  *  (issue 16 item 1: delivered); otherwise an observer reads what it needs. */
@@ -56,8 +59,10 @@ export class OutboxStore {
   readonly #deadlines: OutboxDeadlines
   readonly #attempts: OutboxAttempts
   readonly #leaseMs: number
+  readonly #clock: Clock
 
   constructor(db: Db, clock: Clock = systemClock, opts: OutboxStoreOptions = {}) {
+    this.#clock = clock
     const agingMs = opts.agingMs ?? DEFAULT_URGENCY_AGING_MS
     const envelopes = (this.#envelopes = new OutboxEnvelopes(db))
     this.#leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS
@@ -126,13 +131,19 @@ export class OutboxStore {
   /** Stores one envelope of a letter still being sealed (no letter row yet): nothing reads it until
    *  insertLetter() adopts it. Sync; call inside db.write(). Returns its outbox_contents id. */
   stageEnvelope(letterId: string, profile: string, bytes: Buffer): number {
-    return this.#envelopes.stageEnvelope(letterId, profile, bytes)
+    return this.#envelopes.stageEnvelope(letterId, profile, bytes, this.#delivery.owner, this.#clock.now())
   }
 
-  /** Deletes the staged envelopes of one letter that will not be stored, or (no id: at startup)
-   *  of every letter whose sealing never finished. Returns how many. */
-  dropSealing(letterId?: string): number {
+  /** Deletes the staged envelopes of one letter that will not be stored. Returns how many. */
+  dropSealing(letterId: string): number {
     return this.#envelopes.dropSealing(letterId)
+  }
+
+  /** At startup (migration 043): deletes the staged envelopes no letter adopted that this process
+   *  staged in an earlier life, that were staged before 043, or that are older than a day (a process
+   *  that died and never came back); another process's sealing in progress is left alone. Returns how many. */
+  dropAbandonedSealing(): number {
+    return this.#envelopes.dropAbandonedSealing(this.#delivery.owner, this.#clock.now() - ABANDONED_SEALING_MS)
   }
 
   findByIdempotencyKey(senderAgency: string, key: string): OutboxLetter | undefined {

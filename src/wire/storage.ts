@@ -42,7 +42,7 @@ export function wireStorage(base: Base): Storage {
   const outbox = new OutboxStore(db, undefined, { agingMs: config.delivery.urgencyAgingMs, ...claimOwner(config) })
   // Issue 5 §4: envelopes stored ahead of a letter whose sealing never finished (the process died
   // mid-send; the client had no 202 and retries): nothing refers to them, so they go.
-  const unsealed = outbox.dropSealing()
+  const unsealed = outbox.dropAbandonedSealing()
   if (unsealed > 0) storageLog.warn({ event: 'letter.sealing.dropped', envelopes: unsealed }, 'deleted the envelopes of letters whose sealing never finished')
   const inbox = new InboxStore(db)
   const trustHistory = new TrustHistoryStore(db)

@@ -144,3 +144,21 @@ t.test('messages in flight when migration 040 ran (no owner, lease 0) come back 
   t.equal(got.reclaimed, 2, 'so does any claim')
   t.same(got.claimed.map((m) => m.messageId).sort(), [x, y].sort())
 })
+
+t.test('at start a process deletes its own abandoned sealing, not another process\'s in progress (migration 043)', async (t) => {
+  const [a, b, file] = twoProcesses(t)
+  const staged = () => a.db.sqlite.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox_contents WHERE sealing IS NOT NULL').get()!.n
+  await a.db.write(() => { for (let i = 0; i < 3; i++) a.outbox.stageEnvelope('letter-of-a', 'jose-v1', Buffer.from(`envelope ${i}`)) })
+  t.equal(b.outbox.dropAbandonedSealing(), 0, 'b starting leaves a\'s sealing in progress alone')
+  t.equal(staged(), 3)
+  const db = Db.open(file)
+  t.teardown(() => db.close())
+  const restarted = new OutboxStore(db, a.clock, { owner: 'host-a:8443', leaseMs: LEASE })
+  t.equal(restarted.dropAbandonedSealing(), 3, 'a restarted deletes what it staged before it died')
+  await b.db.write(() => b.outbox.stageEnvelope('letter-of-b', 'jose-v1', Buffer.from('envelope')))
+  t.equal(a.outbox.dropAbandonedSealing(), 0, 'b\'s is in progress')
+  b.clock.at += 86_400_001
+  const later = new OutboxStore(db, b.clock, { owner: 'host-c:8443', leaseMs: LEASE })
+  t.equal(later.dropAbandonedSealing(), 1, 'a day later it is abandoned whoever staged it')
+  t.equal(staged(), 0)
+})

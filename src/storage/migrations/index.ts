@@ -35,6 +35,7 @@ import { sql as receivedCheckpoints } from './038-received-checkpoints.js'
 import { sql as deliveredProofs } from './039-delivered-proofs.js'
 import { sql as outboxLeases, postgresql as outboxLeasesPg } from './040-outbox-leases.js'
 import { sql as webhookClaims, postgresql as webhookClaimsPg } from './042-webhook-claims.js'
+import { sql as sealingOwner, postgresql as sealingOwnerPg } from './043-sealing-owner.js'
 import { sql as postgresqlBaseline } from '../postgresql/baseline.js'
 
 export interface Migration {
@@ -82,6 +83,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 39, name: 'delivered-proofs', sql: deliveredProofs, postgresql: postgresqlBaseline },
   { version: 40, name: 'outbox-leases', sql: outboxLeases, postgresql: outboxLeasesPg },
   { version: 42, name: 'webhook-claims', sql: webhookClaims, postgresql: webhookClaimsPg },
+  { version: 43, name: 'sealing-owner', sql: sealingOwner, postgresql: sealingOwnerPg },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a
