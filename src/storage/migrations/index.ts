@@ -34,6 +34,7 @@ import { sql as blobChunks } from './036-blob-chunks.js'
 import { sql as receivedCheckpoints } from './038-received-checkpoints.js'
 import { sql as deliveredProofs } from './039-delivered-proofs.js'
 import { sql as outboxLeases, postgresql as outboxLeasesPg } from './040-outbox-leases.js'
+import { sql as processLeases, postgresql as processLeasesPg } from './041-process-leases.js'
 import { sql as postgresqlBaseline } from '../postgresql/baseline.js'
 
 export interface Migration {
@@ -80,6 +81,7 @@ export const MIGRATIONS: readonly Migration[] = [
   // Every later migration must carry both dialects, `sql` and `postgresql`.
   { version: 39, name: 'delivered-proofs', sql: deliveredProofs, postgresql: postgresqlBaseline },
   { version: 40, name: 'outbox-leases', sql: outboxLeases, postgresql: outboxLeasesPg },
+  { version: 41, name: 'process-leases', sql: processLeases, postgresql: processLeasesPg },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a
