@@ -1,7 +1,7 @@
 // One process at a time for a periodic job (issue 19 item 2, services/leadership/): the leadership of
 // two node processes (two connections, two owners) on one real SQLite file. One leads; its renewals
 // keep it; one that stops hands over at once; one that dies (a child process, SIGKILLed) is taken over
-// once its lease ran out, not before.
+// once its lease ran out, not before. And a gated job (the backup schedule) runs in the leader only.
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { Db } from '../../src/storage/index.js'
 import { ProcessLeaseStore } from '../../src/storage/process-leases.js'
 import { Leadership } from '../../src/services/leadership/index.js'
+import { BackupSchedule } from '../../src/services/backup/schedule.js'
 import { createLogger } from '../../src/log.js'
 
 const REPO = new URL('../..', import.meta.url)
@@ -126,3 +127,30 @@ t.test('a leader that dies is taken over once its lease ran out, not before', as
   t.ok(taken.acquiredAt > last.until, 'after the dead leader\'s lease ran out, not before')
 })
 
+t.test('a gated job (the backup schedule) runs in the leader only, and in the other once it leads', async (t) => {
+  const LEASE = 60_000
+  const file = dbFile(t)
+  const made = { a: 0, b: 0 }
+  const schedule = (name: 'a' | 'b', leadership: Leadership) => {
+    const directory = mkdtempSync(join(tmpdir(), `saraban-leadership-backups-${name}-`))
+    t.teardown(() => rmSync(directory, { recursive: true, force: true }))
+    const s = new BackupSchedule({
+      everyMs: 1_000, keep: 2, directory, clock, log, leader: leadership.job('backup'),
+      make: async (out) => { made[name]++; rmSync(out, { force: true }) },
+    })
+    t.teardown(() => s.close())
+    s.start()
+    return s
+  }
+  const a = proc(t, file, 'host-a:8443', LEASE)
+  const b = proc(t, file, 'host-b:8443', LEASE)
+  const sa = schedule('a', a.leadership)
+  schedule('b', b.leadership)
+  await until('the leader makes two backups', () => made.a >= 2)
+  t.equal(made.b, 0, 'the other process made none')
+  await sa.close()
+  await a.leadership.close()
+  const byA = made.a
+  await until('the other makes them once it leads', () => made.b >= 1)
+  t.equal(made.a, byA, 'the stopped leader made no more')
+})
