@@ -45,6 +45,7 @@ import { ApiKeyTable, type ApiKeyEntry } from './services/api-keys.js'
 import { wireWitness, type LogWitness } from './wire/witness.js'
 import { wireLogEvidence, type LogEvidence } from './wire/log-evidence.js'
 import { wireBackup } from './wire/backup.js'
+import { wireLeadership } from './wire/leadership.js'
 import { checkSentProof, queueReceivedProof } from './services/evidence/received-proofs.js'
 import type { ReceiptClaims } from './crypto/types.js'
 
@@ -132,7 +133,8 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const { anchors } = trustAnchors
   const storage = wireStorage(base)
   const { db, outbox, inbox, trustHistory } = storage
-  wireBackup(base, { db })
+  const leadership = wireLeadership(base, { db, outbox })
+  wireBackup(base, { db, leadership })
   // The CRLs before the directory, whose signer's path is checked for revocation (PROTOCOL.md §15.1).
   const { crlSources, directorySource, currentDirectory } = await wireTrust(base, trustAnchors, storage)
   const { hosted, registers } = wireAgencies(base, { db, currentDirectory })
@@ -147,7 +149,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   const timestamps = wireTimestamps(base, { db, anchors, profiles })
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
   const classifiedRecord = wireClassifiedRecord(base, { db })
-  const logWitness = wireWitness(base, { db, hosted, anchors, currentDirectory, events, peers, signerRevoked: (agency) => expiry.findings().some((f) => f.revokedSigner === agency) })
+  const logWitness = wireWitness(base, { db, hosted, anchors, currentDirectory, events, peers, leadership, signerRevoked: (agency) => expiry.findings().some((f) => f.revokedSigner === agency) })
   const logEvidence = wireLogEvidence(base, { db, logWitness, outbox })
   const receivedProofs = {
     check: checkSentProof,

@@ -17,6 +17,7 @@ import { startAudits, type AuditDeps } from '../services/log/audit.js'
 import { peerLog } from '../services/log/peer-log-client.js'
 import { receivedEntry } from '../services/log/received-entry.js'
 import type { ReceiveLog } from '../services/receive/receipt.js'
+import type { Leadership } from '../services/leadership/index.js'
 import type { Base } from './base.js'
 
 export interface WitnessParts {
@@ -28,6 +29,8 @@ export interface WitnessParts {
   readonly peers: PeerClient
   /** Issue 17 item 4: an agency whose signing certificate in use is revoked signs no checkpoint. */
   readonly signerRevoked?: (agency: string) => boolean
+  /** Issue 19 item 2: the periodic signer and the background audit run in the process that leads them. */
+  readonly leadership: Leadership
 }
 
 export interface LogWitness {
@@ -67,8 +70,10 @@ export function wireWitness({ config, clock, log, closers }: Base, p: WitnessPar
   return {
     local, signer, proofs, witness, peerCheckpoints, receiveLog, audit,
     start() {
-      signer.start(config.transparencyLog.checkpointSeconds)
-      stopAudits = startAudits(audit, config.transparencyLog.auditSeconds)
+      const { checkpointSeconds, auditSeconds } = config.transparencyLog
+      // A job that is off asks for no lease.
+      if (checkpointSeconds > 0) signer.start(checkpointSeconds, p.leadership.job('checkpoint-signer'))
+      if (auditSeconds > 0) stopAudits = startAudits(audit, auditSeconds, p.leadership.job('peer-audit'))
     },
   }
 }

@@ -97,3 +97,35 @@ t.test('the coalescing signer: receipts waiting together share one signature', a
   t.equal(signer.signGrown(), 1)
   t.same(saved, [10, 11, 12])
 })
+
+t.test('the periodic signer under a leader gate (issue 19 item 2): the leader signs; another process takes up what it kept', async (t) => {
+  let size = 5
+  const kept = new Map<string, { size: number; jws: string }>()
+  const log: LocalLog = {
+    agencies: () => ['mof'], head: () => ({ size, root }), leafHashes: () => () => [], subtrees: () => () => undefined,
+    entries: () => [], indexOf: () => undefined, latestCheckpoint: (a) => kept.get(a),
+    saveCheckpoint: async (a, s, jws) => { kept.set(a, { size: s, jws }) }, keepCheckpoint: (a, s, jws) => { kept.set(a, { size: s, jws }) },
+  }
+  const deps = { log, signer: () => mof, clock: { now: () => Date.now() }, logger: createLogger('silent') }
+  const leader = new CheckpointSigner(deps)
+  const other = new CheckpointSigner(deps) // another process of the node: same database, its own memory
+  let asked = 0
+  leader.start(1, { leads: async () => true })
+  other.start(1, { leads: async () => { asked++; return false } })
+  t.teardown(() => { leader.close(); other.close() })
+  const until = async (fn: () => boolean) => { for (const end = Date.now() + 10_000; !fn(); await new Promise((r) => setTimeout(r, 20))) if (Date.now() > end) throw new Error('timed out') }
+  await until(() => leader.signatures === 1 && kept.get('mof')?.size === 5)
+  const seen = asked
+  await until(() => asked > seen) // a tick of the other process after the leader kept its checkpoint
+  await new Promise((r) => setImmediate(r))
+  t.equal(other.signatures, 0, 'the process that does not lead signs nothing')
+  t.equal(other.latest('mof'), kept.get('mof')!.jws, 'and hands out the checkpoint the leader kept')
+  size = 7
+  await until(() => leader.signatures === 2 && kept.get('mof')?.size === 7)
+  const then = asked
+  await until(() => asked > then)
+  await new Promise((r) => setImmediate(r))
+  t.equal(verifyCheckpoint(other.latest('mof')!).body.size, 7, 'a later tick takes up the newer one')
+  t.equal(other.adoptKept(), 0, 'nothing newer is kept')
+  t.equal(other.signatures, 0)
+})

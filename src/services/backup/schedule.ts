@@ -2,14 +2,20 @@
 // (counted from the newest backup in the directory, so across restarts) one backup into `directory`,
 // named by its UTC time so that names sort by age; once it is complete, all but the newest `keep`
 // scheduled backups are deleted. A failure is logged and tried again at the next interval; close()
-// waits for a backup in progress.
+// waits for a backup in progress. With a `leader` gate (issue 19 item 2, PROTOCOL.md implementation
+// note "One process only"), a process that does not lead makes no backup when one is due: it looks
+// again when the next is due after the newest in the directory (the leader's, when they share it), and
+// at least every FOLLOWER_LOOK_MS, so that it makes them once it leads (the leader died or stopped).
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../../log.js'
 import type { Clock } from '../../clock.js'
+import type { LeaderGate } from '../leadership/index.js'
 
 const NAME = /^saraban-\d{8}T\d{9}Z\.backup$/
 const MAX_TIMER_MS = 2 ** 31 - 1
+/** How often a process that does not lead looks again, at most (a lease is 120 s by default). */
+export const FOLLOWER_LOOK_MS = 60_000
 
 export function scheduledName(ms: number): string {
   return `saraban-${new Date(ms).toISOString().replace(/[-:.]/g, '')}.backup`
@@ -23,6 +29,8 @@ export interface ScheduleOptions {
   readonly log: Logger
   /** Writes one backup to `out`. */
   make(out: string): Promise<void>
+  /** Issue 19 item 2: asked when a backup is due; without it this process always makes them. */
+  readonly leader?: LeaderGate
 }
 
 export class BackupSchedule {
@@ -45,9 +53,21 @@ export class BackupSchedule {
     const wait = Math.max(1000, Math.min(due - this.opts.clock.now(), MAX_TIMER_MS))
     this.#timer = setTimeout(() => {
       if (this.opts.clock.now() < due - 1000) return this.#arm(due)
-      void this.runOnce().finally(() => this.#arm(this.opts.clock.now() + this.opts.everyMs))
+      void this.#leads().then(async (leads) => {
+        if (leads) {
+          await this.runOnce()
+          return this.#arm(this.opts.clock.now() + this.opts.everyMs)
+        }
+        const newest = await this.#newest()
+        this.#arm(Math.max(newest === undefined ? 0 : newest + this.opts.everyMs, this.opts.clock.now() + Math.min(FOLLOWER_LOOK_MS, this.opts.everyMs)))
+      })
     }, wait)
     this.#timer.unref()
+  }
+
+  /** Never rejects: a gate that fails counts as not leading (looked at again as a follower). */
+  #leads(): Promise<boolean> {
+    return this.opts.leader === undefined ? Promise.resolve(true) : this.opts.leader.leads().catch(() => false)
   }
 
   async #newest(): Promise<number | undefined> {

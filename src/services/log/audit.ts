@@ -10,6 +10,7 @@ import type { Db } from '../../storage/db.js'
 import type { HeldCheckpoint, PeerCheckpointStore } from '../../storage/peer-checkpoints.js'
 import { verifyConsistency } from '../../tlog/verify.js'
 import type { Witness } from './witness.js'
+import type { LeaderGate } from '../leadership/index.js'
 
 /** A peer's log, over the federation listener (services/log/peer-log-client.ts). */
 export interface PeerLog {
@@ -102,14 +103,19 @@ export async function auditAll(d: AuditDeps): Promise<PeerAudit[]> {
   return out
 }
 
-/** The background audit (config transparencyLog.auditSeconds; 0 = off). Returns a stop function. */
-export function startAudits(d: AuditDeps, seconds: number): () => void {
+/** The background audit (config transparencyLog.auditSeconds; 0 = off). Returns a stop function.
+ *  With a `leader` gate (issue 19 item 2, PROTOCOL.md implementation note "One process only"), only
+ *  the process that leads audits: the held checkpoints are the node's, one audit covers them all, and
+ *  two processes proving and forgetting the same rows at once would only repeat each other's requests. */
+export function startAudits(d: AuditDeps, seconds: number, leader?: LeaderGate): () => void {
   if (seconds <= 0) return () => {}
   let running = false
   const timer = setInterval(() => {
     if (running) return
     running = true
-    auditAll(d).catch((err: unknown) => d.logger.error({ err }, 'the log audit failed')).finally(() => { running = false })
+    ;(leader?.leads() ?? Promise.resolve(true))
+      .then((leads) => (leads ? auditAll(d) : undefined))
+      .catch((err: unknown) => d.logger.error({ err }, 'the log audit failed')).finally(() => { running = false })
   }, seconds * 1000)
   timer.unref()
   return () => clearInterval(timer)

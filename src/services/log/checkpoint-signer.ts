@@ -11,6 +11,7 @@ import type { SignerIdentity } from '../../crypto/types.js'
 import { SarabanError } from '../../errors.js'
 import { signCheckpoint } from './checkpoints.js'
 import type { LocalLog } from './local-log.js'
+import type { LeaderGate } from '../leadership/index.js'
 
 export interface CheckpointSignerDeps {
   readonly log: LocalLog
@@ -145,10 +146,33 @@ export class CheckpointSigner {
     return n
   }
 
-  /** Every `seconds` (config transparencyLog.checkpointSeconds; 0 = only with receipts). */
-  start(seconds: number): void {
+  /** The checkpoints another process of this node signed and kept (log_checkpoints), where they are
+   *  larger than the latest this process knows: what latest() hands out in envelopes stays as recent
+   *  as the leader's periodic signing keeps it (issue 19 item 2). Returns how many logs moved on. */
+  adoptKept(): number {
+    let n = 0
+    for (const agency of this.#deps.log.agencies()) {
+      const kept = this.#deps.log.latestCheckpoint(agency)
+      const s = this.#of(agency)
+      if (kept && (!s.latest || s.latest.size < kept.size)) {
+        s.latest = kept
+        n++
+      }
+    }
+    return n
+  }
+
+  /** Every `seconds` (config transparencyLog.checkpointSeconds; 0 = only with receipts). With a
+   *  `leader` gate (issue 19 item 2, PROTOCOL.md implementation note "One process only"), only the
+   *  process that leads signs; the others take up the checkpoints it kept. Receipts' checkpoints are
+   *  signed by whichever process stores the receipt, as before. */
+  start(seconds: number, leader?: LeaderGate): void {
     if (seconds <= 0 || this.#timer) return
-    this.#timer = setInterval(() => this.signGrown(), seconds * 1000)
+    const tick = leader === undefined ? () => void this.signGrown() : () => {
+      void leader.leads().then((leads) => (leads ? this.signGrown() : this.adoptKept()))
+        .catch((err: unknown) => this.#deps.logger.error({ err }, 'the periodic checkpoint signer failed'))
+    }
+    this.#timer = setInterval(tick, seconds * 1000)
     this.#timer.unref()
   }
 

@@ -34,6 +34,7 @@ import { sql as blobChunks } from './036-blob-chunks.js'
 import { sql as receivedCheckpoints } from './038-received-checkpoints.js'
 import { sql as deliveredProofs } from './039-delivered-proofs.js'
 import { sql as outboxLeases, postgresql as outboxLeasesPg } from './040-outbox-leases.js'
+import { sql as processLeases, postgresql as processLeasesPg } from './041-process-leases.js'
 import { sql as webhookClaims, postgresql as webhookClaimsPg } from './042-webhook-claims.js'
 import { sql as sealingOwner, postgresql as sealingOwnerPg } from './043-sealing-owner.js'
 import { sql as postgresqlBaseline } from '../postgresql/baseline.js'
@@ -82,6 +83,7 @@ export const MIGRATIONS: readonly Migration[] = [
   // Every later migration must carry both dialects, `sql` and `postgresql`.
   { version: 39, name: 'delivered-proofs', sql: deliveredProofs, postgresql: postgresqlBaseline },
   { version: 40, name: 'outbox-leases', sql: outboxLeases, postgresql: outboxLeasesPg },
+  { version: 41, name: 'process-leases', sql: processLeases, postgresql: processLeasesPg },
   { version: 42, name: 'webhook-claims', sql: webhookClaims, postgresql: webhookClaimsPg },
   { version: 43, name: 'sealing-owner', sql: sealingOwner, postgresql: sealingOwnerPg },
 ]
