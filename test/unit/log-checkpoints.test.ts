@@ -129,3 +129,30 @@ t.test('the periodic signer under a leader gate (issue 19 item 2): the leader si
   t.equal(other.adoptKept(), 0, 'nothing newer is kept')
   t.equal(other.signatures, 0)
 })
+
+t.test('a larger tree never carries an earlier time: a clock stepped back, another process behind (§20.4, §20.6; issue 19 item 2)', async (t) => {
+  let size = 0
+  const kept = new Map<string, { size: number; jws: string; time: string }>()
+  const keep = (a: string, s: number, jws: string) => { kept.set(a, { size: s, jws, time: verifyCheckpoint(jws).body.time }) }
+  const log: LocalLog = {
+    agencies: () => ['mof'], head: () => ({ size, root }), leafHashes: () => () => [], subtrees: () => () => undefined,
+    entries: () => [], indexOf: () => undefined, latestCheckpoint: (a) => kept.get(a),
+    saveCheckpoint: async (a, s, jws) => keep(a, s, jws), keepCheckpoint: keep,
+  }
+  let clockA = Date.parse('2026-12-07T10:00:00.000Z')
+  const a = new CheckpointSigner({ log, signer: () => mof, clock: { now: () => clockA }, logger: createLogger('silent') })
+  size = 1
+  const first = verifyCheckpoint(a.signUncommitted('mof').jws).body
+  clockA -= 60_000 // NTP steps the clock back a minute
+  size = 2
+  const second = verifyCheckpoint(a.signUncommitted('mof').jws).body
+  t.equal(second.time, first.time, 'after the step back: not earlier than the last one')
+  // Another process of the node (its own signer, same database) whose clock is 5 s behind.
+  const b = new CheckpointSigner({ log, signer: () => mof, clock: { now: () => Date.parse('2026-12-07T09:59:55.000Z') }, logger: createLogger('silent') })
+  size = 3
+  const third = verifyCheckpoint(b.signUncommitted('mof').jws).body
+  t.ok(Date.parse(third.time) >= Date.parse(second.time), `b signs size 3 at ${third.time}, not before size 2's ${second.time}`)
+  clockA = Date.parse('2026-12-07T10:00:07.000Z')
+  size = 4
+  t.equal(verifyCheckpoint(a.current('mof')!).body.time, '2026-12-07T10:00:07.000Z', 'a clock ahead again is used as it is')
+})

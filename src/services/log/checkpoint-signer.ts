@@ -29,6 +29,8 @@ interface AgencyState { latest?: { size: number; jws: string }; waiters: Waiter[
 export class CheckpointSigner {
   readonly #deps: CheckpointSignerDeps
   readonly #state = new Map<string, AgencyState>()
+  /** The time of the last checkpoint signed here, per log (ms). */
+  readonly #lastAt = new Map<string, number>()
   #timer: NodeJS.Timeout | undefined
   /** Checkpoints signed since start (for the bench and tests). */
   signatures = 0
@@ -96,7 +98,7 @@ export class CheckpointSigner {
     const head = this.#deps.log.head(agency)
     if (head.size === 0 || (s.latest && s.latest.size >= head.size)) return s.latest
     const signer = this.#signer(agency)
-    const jws = signCheckpoint({ size: head.size, root: head.root, time: isoTime(this.#deps.clock.now()) }, signer)
+    const jws = signCheckpoint({ size: head.size, root: head.root, time: this.#time(agency) }, signer)
     this.signatures++
     s.latest = { size: head.size, jws }
     this.#deps.log.saveCheckpoint(agency, head.size, jws).catch((err: unknown) => {
@@ -106,6 +108,20 @@ export class CheckpointSigner {
     return s.latest
   }
 
+  /** The `time` of a checkpoint signed now (PROTOCOL.md §20.4): this process's clock, but never
+   *  earlier than the newest checkpoint of the log kept in the database or signed here before, so
+   *  that a larger tree never carries an earlier time, which a witness reports as a log going
+   *  backwards (§20.6), whether the clock was stepped back or another process of the node, whose
+   *  clock is behind, signed last (issue 19 item 2). Inside a write() the kept one is read under
+   *  the write lock, so the processes' checkpoints are ordered by it. */
+  #time(agency: string): string {
+    const kept = this.#deps.log.latestCheckpoint(agency)?.time
+    const floor = Math.max(this.#lastAt.get(agency) ?? 0, kept === undefined ? 0 : Date.parse(kept) || 0)
+    const at = Math.max(this.#deps.clock.now(), floor)
+    this.#lastAt.set(agency, at)
+    return isoTime(at)
+  }
+
   /** Inside the write() whose transaction appended the entries (a db.beforeCommit hook, PROTOCOL.md
    *  §20.4): signs the head that transaction is about to commit and keeps it in the same transaction.
    *  Not handed to anyone before adopt(): if COMMIT fails, the signature never leaves the process. */
@@ -113,7 +129,7 @@ export class CheckpointSigner {
     const head = this.#deps.log.head(agency)
     if (head.size === 0) throw new Error(`log of ${agency}: nothing to sign`)
     const signer = this.#signer(agency)
-    const jws = signCheckpoint({ size: head.size, root: head.root, time: isoTime(this.#deps.clock.now()) }, signer)
+    const jws = signCheckpoint({ size: head.size, root: head.root, time: this.#time(agency) }, signer)
     this.signatures++
     this.#deps.log.keepCheckpoint(agency, head.size, jws)
     return { size: head.size, jws }

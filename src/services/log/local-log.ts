@@ -18,7 +18,7 @@ export interface LocalLog {
   /** The index of the leaf with these entry bytes, or undefined. */
   indexOf(agency: string, entry: Buffer): number | undefined
   /** The latest checkpoint this node signed for `agency`, if any. */
-  latestCheckpoint(agency: string): { size: number; jws: string } | undefined
+  latestCheckpoint(agency: string): { size: number; jws: string; time?: string } | undefined
   /** Keeps a checkpoint this node signed (its own transaction). */
   saveCheckpoint(agency: string, size: number, jws: string): Promise<void>
   /** The same, inside the write() whose transaction commits that tree (PROTOCOL.md §20.4). */

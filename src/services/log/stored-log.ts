@@ -42,9 +42,10 @@ export class StoredLog {
     return this.#store.indexOf(agency, entry)
   }
 
-  latestCheckpoint(agency: string): { size: number; jws: string } | undefined {
+  /** The largest checkpoint kept, with its body's time (RFC 3339). */
+  latestCheckpoint(agency: string): { size: number; jws: string; time: string } | undefined {
     const c = this.#store.latestCheckpoint(agency)
-    return c && { size: c.size, jws: c.jws }
+    return c && { size: c.size, jws: c.jws, time: c.time }
   }
 
   /** Keeps a checkpoint we signed (its own transaction); its row says what its body says. */
