@@ -34,6 +34,7 @@ export interface RawConfig {
     urgencyAgingMs: number
     deadlineAtRiskMs: number
     shutdownGraceMs: number
+    claimLeaseMs: number
   }
   limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number; maxAttachmentBytes: number; maxAttachmentsTotalBytes: number; maxAttachments: number }
   storage: { engine: 'sqlite' | 'postgresql'; postgresql: { url: string | null; caFile: string | null }; synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto'; durableSync: 'inline' | 'threadpool' }

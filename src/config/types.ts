@@ -112,6 +112,8 @@ export interface Config {
     readonly deadlineAtRiskMs: number
     /** Issue 17 item 8: how long stop waits for deliveries in flight. */
     readonly shutdownGraceMs: number
+    /** Issue 19 item 2: how long a claim holds a message unless renewed (storage/outbox-delivery.ts). */
+    readonly claimLeaseMs: number
   }
   readonly limits: {
     readonly maxEnvelopeBytes: number

@@ -39,7 +39,7 @@ export function wireStorage(base: Base): Storage {
   closers.push(() => db.close())
   // Before the first write: every state change from now on gets its log entries in its own transaction.
   const logWiring = wireLogAppender(base, db)
-  const outbox = new OutboxStore(db, undefined, { agingMs: config.delivery.urgencyAgingMs, ...claimOwner(config) })
+  const outbox = new OutboxStore(db, undefined, { agingMs: config.delivery.urgencyAgingMs, leaseMs: config.delivery.claimLeaseMs, ...claimOwner(config) })
   // Issue 5 §4: envelopes stored ahead of a letter whose sealing never finished (the process died
   // mid-send; the client had no 202 and retries): nothing refers to them, so they go.
   const unsealed = outbox.dropAbandonedSealing()
