@@ -7,8 +7,9 @@
 // machine's caches), which one fixed order would credit to one side.
 //   npm run bench -- [--case all|letters|circular] [--letters 10000] [--concurrency 64] [--from moi] [--to mof] [--log-rounds 2]
 //   The circular case (one letter to 500 agencies on 4 hosting nodes) is in circular.ts.
-//   npm run bench -- --case crash [--letters 400] [--kills 12] [--seed 1] [--concurrency 4]: issue 13 §3,
+//   npm run bench -- --case crash [--letters 400] [--kills 12] [--seed 1] [--concurrency 4] [--processes 1]: issue 13 §3,
 //   SIGKILL of sender and receiver during the run (test/helpers/crash-run.ts); exits 1 on any violation.
+//   --processes 3: each node is three processes on one data directory behind a TCP balancer (issue 19 item 2).
 //   npm run bench -- --case pg-drivers [--letters 2000] [--concurrency 16] [--rounds 2] [--agencies 1] [--reads 5000] [--envelope-kb 110] [--drivers pg,postgres.js[,pg-named]]:
 //   issue 19, pg against postgres.js on the node's hot path (store a letter, claim due, read by key) against a
 //   private PostgreSQL (pg-drivers.ts); exits 1 when PostgreSQL is missing or a claim was lost or doubled.
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     reads: { type: 'string', default: '5000' },
     'envelope-kb': { type: 'string', default: '110' },
     drivers: { type: 'string', default: 'pg,postgres.js' },
+    processes: { type: 'string', default: '1' },
   },
 })
 const N = Number(values.letters)
@@ -69,7 +71,7 @@ async function main() {
   if (values.case === 'crash') {
     const concurrency = process.argv.includes('--concurrency') ? CONCURRENCY : 4
     const letters = process.argv.includes('--letters') ? N : 400
-    process.exitCode = await crashCase({ letters, kills: Number(values.kills), seed: Number(values.seed), concurrency })
+    process.exitCode = await crashCase({ letters, kills: Number(values.kills), seed: Number(values.seed), concurrency, processes: Number(values.processes) })
     return
   }
   if (values.case === 'pg-drivers') {

@@ -5,7 +5,13 @@
 // registers what arrives (receive register, and the signed acceptance back to the sender, §18).
 // After the last kill both nodes run until everything is delivered, stop with SIGTERM, and the
 // databases are read directly (test/integration/crash-kill.test.ts and `npm run bench -- --case crash`).
-import { rmSync } from 'node:fs'
+// With `processes` > 1 each node is that many processes on one data directory (issue 19 item 2:
+// several processes, one node): the peer reaches them through a TCP balancer on the node's directory
+// port (real mTLS passes through it), the clients call a live one's API at random, and each kill
+// takes one process of one node, restarted under the same ports (so under the same owner name).
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, connect, type Server, type Socket } from 'node:net'
+import { Transform } from 'node:stream'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { verifyLog } from '../../src/services/log/verify.js'
@@ -26,11 +32,14 @@ export interface CrashRunOptions {
   /** give up waiting for delivery after this long (then the checks report what is missing) */
   readonly settleMs?: number
   readonly progress?: (line: string) => void
+  /** processes per node, sharing its data directory (default 1: the node itself, no balancer) */
+  readonly processes?: number
 }
 
 export interface CrashReport {
   readonly seed: number
-  readonly kills: Array<{ victim: 'sender' | 'receiver'; afterMs: number; accepted: number }>
+  /** `process`: which of the node's processes (0 when one per node) */
+  readonly kills: Array<{ victim: 'sender' | 'receiver'; process: number; afterMs: number; accepted: number }>
   /** letters whose POST got a 2xx (every letter, since the client retries until it does) */
   readonly accepted: number
   /** POST attempts that failed (connection error, timeout, 5xx) and were retried */
@@ -55,19 +64,35 @@ export interface CrashReport {
   readonly receiveEntriesPerMessage: Map<string, number>
   readonly inboxMessages: number
   readonly registered: number
+  /** how many times a process put back messages whose claim had run out (log event delivery.reclaimed) */
+  readonly reclaimed: number
 }
 
 const FROM = 'moi'
+/** delivery.claimLeaseMs of a node run as several processes (its minimum). */
+const CLAIM_LEASE_MS = 3000
+/** How late the receiving node's answers come back through its balancer when it runs as several processes. */
+const ANSWER_LATENCY_MS = 1500
+
+/** Passes bytes on in order, each chunk `ms` after it came. */
+class Delay extends Transform {
+  constructor(readonly ms: number) { super() }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
+    setTimeout(() => done(null, chunk), this.ms)
+  }
+}
 const TO = 'mof'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const marker = (i: number) => `CRASH-${String(i).padStart(6, '0')}`
 
-/** One node that can be killed and restarted; API calls go to its fixed port. */
+/** One node process that can be killed and restarted; its API on a fixed port. */
 class Restartable {
   proc: NodeProcess | undefined
-  constructor(readonly name: string, readonly configFile: string, readonly apiPort: number, readonly dist: boolean) {}
+  /** log lines seen with event delivery.reclaimed (issue 19 item 2) */
+  reclaimed = 0
+  constructor(readonly configFile: string, readonly apiPort: number, readonly federationPort: number, readonly dist: boolean) {}
   async start() {
-    this.proc = await startNodeProcess(this.configFile, { apiPort: this.apiPort, dist: this.dist })
+    this.proc = await startNodeProcess(this.configFile, { apiPort: this.apiPort, dist: this.dist, onLog: (chunk) => { this.reclaimed += chunk.split('"delivery.reclaimed"').length - 1 } })
   }
   async kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<number | null> {
     const p = this.proc
@@ -75,6 +100,73 @@ class Restartable {
     if (!p) return null
     p.child.kill(signal)
     return p.exited
+  }
+}
+
+/** A node: one process, or several on one data directory behind a TCP balancer on the node's port. */
+class Node {
+  readonly members: Restartable[] = []
+  #balancer: Server | undefined
+  readonly #sockets = new Set<Socket>()
+  #turn = 0
+  constructor(readonly name: 'sender' | 'receiver', readonly configFile: string, readonly federationPort: number, readonly latencyMs: number) {}
+
+  static async make(name: 'sender' | 'receiver', configFile: string, federationPort: number, processes: number, dist: boolean, latencyMs = 0): Promise<Node> {
+    const node = new Node(name, configFile, federationPort, latencyMs)
+    if (processes <= 1) {
+      node.members.push(new Restartable(configFile, await freePort(), federationPort, dist))
+      return node
+    }
+    // Same configuration, its own listeners: node-<i>.json beside node.json (relative paths hold).
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as { federation: Record<string, unknown> }
+    for (let i = 0; i < processes; i++) {
+      const port = await freePort()
+      const file = configFile.replace(/node\.json$/, `node-${i}.json`)
+      writeFileSync(file, JSON.stringify({ ...config, federation: { ...config.federation, port } }, null, 2))
+      node.members.push(new Restartable(file, await freePort(), port, dist))
+    }
+    node.#balancer = createServer((client) => node.#forward(client))
+    await new Promise<void>((r) => node.#balancer!.listen(federationPort, '127.0.0.1', r))
+    return node
+  }
+
+  /** Round robin over the processes that run; none: the connection is closed (the peer retries). */
+  #forward(client: Socket): void {
+    const live = this.members.filter((m) => m.proc !== undefined)
+    const to = live[this.#turn++ % Math.max(1, live.length)]
+    if (!to) return void client.destroy()
+    const upstream = connect(to.federationPort, '127.0.0.1')
+    for (const sock of [client, upstream]) {
+      this.#sockets.add(sock)
+      sock.on('close', () => this.#sockets.delete(sock))
+      sock.on('error', () => { client.destroy(); upstream.destroy() })
+    }
+    client.pipe(upstream)
+    // Answers come back late (a slow link): the peer's deliveries stay in flight long enough that a
+    // kill of one of its processes finds some, whose claims the other processes then take over.
+    if (this.latencyMs > 0) upstream.pipe(new Delay(this.latencyMs)).pipe(client)
+    else upstream.pipe(client)
+  }
+
+  /** The API port of a running process, at random (a client behind a balancer). */
+  apiPort(rng: { int(n: number): number }): number {
+    if (this.members.length === 1) return this.members[0]!.apiPort
+    const live = this.members.filter((m) => m.proc !== undefined)
+    return (live.length > 0 ? live[rng.int(live.length)]! : this.members[0]!).apiPort
+  }
+
+  start(): Promise<void[]> {
+    return Promise.all(this.members.map((m) => m.start()))
+  }
+
+  async kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<Array<number | null>> {
+    const codes = await Promise.all(this.members.map((m) => m.kill(signal)))
+    if (signal === 'SIGKILL' || this.#balancer) {
+      for (const s of this.#sockets) s.destroy()
+      await new Promise<void>((r) => (this.#balancer ? this.#balancer.close(() => r()) : r()))
+      this.#balancer = undefined
+    }
+    return codes
   }
 }
 
@@ -103,14 +195,19 @@ const retryable = (s: number, code?: string) => s === 0 || s >= 500 || (s === 40
 
 export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
   const rng = mulberry32(opts.seed)
+  // Which process a client calls: its own sequence, so that the kill schedule of a seed stays the same.
+  const pick = mulberry32(opts.seed + 1)
   const log = opts.progress ?? (() => {})
-  const apiPorts = { [FROM]: await freePort(), [TO]: await freePort() }
   // Short backoff so that deliveries resume soon after a restart; attempts high enough never to give up here.
   // BENCH_CONFIG (as in test/bench/run.ts) merges into both nodes' node.json, e.g. storage.durableSync.
   const extra = process.env.BENCH_CONFIG ? JSON.parse(process.env.BENCH_CONFIG) as Record<string, unknown> : undefined
-  const files = await writeNetFiles([FROM, TO], { apiPorts, delivery: { initialBackoffMs: 100, maxBackoffMs: 1000, maxAttempts: 1000 }, logLevel: 'warn', ...(extra ? { extra } : {}) })
-  const sender = new Restartable('sender', files.agencies[FROM]!.configFile, apiPorts[FROM]!, opts.dist ?? false)
-  const receiver = new Restartable('receiver', files.agencies[TO]!.configFile, apiPorts[TO]!, opts.dist ?? false)
+  const processes = opts.processes ?? 1
+  // Several processes: a short claim lease, and a killed process stays down past it (below), so that
+  // the others take over the messages it was attempting rather than its own restart.
+  const lease: Record<string, number> = processes > 1 ? { claimLeaseMs: CLAIM_LEASE_MS } : {}
+  const files = await writeNetFiles([FROM, TO], { delivery: { initialBackoffMs: 100, maxBackoffMs: 1000, maxAttempts: 1000, ...lease }, logLevel: 'warn', ...(extra ? { extra } : {}) })
+  const sender = await Node.make('sender', files.agencies[FROM]!.configFile, files.agencies[FROM]!.federationPort, processes, opts.dist ?? false)
+  const receiver = await Node.make('receiver', files.agencies[TO]!.configFile, files.agencies[TO]!.federationPort, processes, opts.dist ?? false, processes > 1 ? ANSWER_LATENCY_MS : 0)
   const sKey = files.agencies[FROM]!.apiKey
   const rKey = files.agencies[TO]!.apiKey
   const letterIds = new Map<string, string>() // marker → letter id from the 2xx answer
@@ -129,7 +226,7 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
       const body = JSON.stringify({ letter: thaiLetter([TO], { subject: `ทดสอบการล่ม ${marker(i)}` }) })
       const key = `crash-${opts.seed}-${i}`
       for (let attempt = 0; ; attempt++) {
-        const r = await call(sender.apiPort, sKey, 'POST', '/api/v1/letters', body, { 'idempotency-key': key })
+        const r = await call(sender.apiPort(pick), sKey, 'POST', '/api/v1/letters', body, { 'idempotency-key': key })
         if (r.status === 200 || r.status === 202) {
           letterIds.set(marker(i), r.body.id)
           return
@@ -155,11 +252,11 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
     const done = new Set<string>()
     const registrar = (async () => {
       for (;;) {
-        const list = await call(receiver.apiPort, rKey, 'GET', '/api/v1/inbox?limit=500')
+        const list = await call(receiver.apiPort(pick), rKey, 'GET', '/api/v1/inbox?limit=500')
         const items: Array<{ id: string }> = list.status === 200 ? list.body.items : []
         for (const m of items) {
           if (done.has(m.id)) continue
-          const r = await call(receiver.apiPort, rKey, 'POST', `/api/v1/inbox/${m.id}/register`, '{}')
+          const r = await call(receiver.apiPort(pick), rKey, 'POST', `/api/v1/inbox/${m.id}/register`, '{}')
           // 409 ERR_ALREADY_REGISTERED: an earlier try was committed before its answer was lost.
           if (r.status === 200 || (r.status === 409 && r.body?.code === 'ERR_ALREADY_REGISTERED')) {
             done.add(m.id)
@@ -180,11 +277,13 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
     for (let k = 0; k < opts.kills; k++) {
       while (letterIds.size < thresholds[k]! && next < opts.letters) await sleep(20)
       await sleep(rng.between(0, 300))
-      const victim = (k + firstVictim) % 2 === 0 ? sender : receiver // alternating, so that both die when kills ≥ 2
-      kills.push({ victim: victim.name as 'sender' | 'receiver', afterMs: Date.now() - t0, accepted: letterIds.size })
-      log(`kill ${k + 1}/${opts.kills}: ${victim.name} at ${Date.now() - t0} ms, ${letterIds.size} letters accepted`)
+      const node = (k + firstVictim) % 2 === 0 ? sender : receiver // alternating, so that both die when kills ≥ 2
+      const which = rng.int(node.members.length)
+      const victim = node.members[which]!
+      kills.push({ victim: node.name, process: which, afterMs: Date.now() - t0, accepted: letterIds.size })
+      log(`kill ${k + 1}/${opts.kills}: ${node.name}${processes > 1 ? ` process ${which}` : ''} at ${Date.now() - t0} ms, ${letterIds.size} letters accepted`)
       await victim.kill('SIGKILL')
-      await sleep(rng.between(0, 400))
+      await sleep((processes > 1 ? CLAIM_LEASE_MS : 0) + rng.between(0, 400))
       await victim.start()
     }
     await senders
@@ -196,7 +295,7 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
     const pending = new Set(letterIds.values())
     while (pending.size > 0 && Date.now() < end) {
       for (const id of [...pending]) {
-        const r = await call(sender.apiPort, sKey, 'GET', `/api/v1/letters/${id}`)
+        const r = await call(sender.apiPort(pick), sKey, 'GET', `/api/v1/letters/${id}`)
         if (r.status === 200 && r.body.recipients.every((x: { status: string }) => x.status === 'delivered')) pending.delete(id)
       }
       if (pending.size > 0) await sleep(200)
@@ -208,10 +307,11 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
     clearTimeout(timer)
     // Let the acceptance notices reach the sender before stopping (not checked: only the letters are).
     await sleep(500)
-    const exits = [await sender.kill('SIGTERM'), await receiver.kill('SIGTERM')]
+    const exits = [...await sender.kill('SIGTERM'), ...await receiver.kill('SIGTERM')]
     if (exits.some((c) => c !== 0)) refusals.push(`SIGTERM exit codes ${exits.join(', ')}`)
 
-    return { ...inspect(files.dir), seed: opts.seed, kills, accepted: letterIds.size, retries, refusals, undelivered: [...pending], registered }
+    const reclaimed = [...sender.members, ...receiver.members].reduce((n, m) => n + m.reclaimed, 0)
+    return { ...inspect(files.dir), seed: opts.seed, kills, accepted: letterIds.size, retries, refusals, undelivered: [...pending], registered, reclaimed }
   } finally {
     await sender.kill('SIGKILL')
     await receiver.kill('SIGKILL')

@@ -12,12 +12,14 @@ export interface NodeProcess {
 
 const ROOT = join(import.meta.dirname, '../..')
 
-export function startNodeProcess(configFile: string, opts: { apiPort: number; dist?: boolean }): Promise<NodeProcess> {
+/** `onLog`: each chunk of the node's log (pino writes to stdout); without it stdout is not read. */
+export function startNodeProcess(configFile: string, opts: { apiPort: number; dist?: boolean; onLog?: (chunk: string) => void }): Promise<NodeProcess> {
   const entry = opts.dist ? [join(ROOT, 'dist/src/main.js')] : ['--import', 'tsx', join(ROOT, 'src/main.ts')]
   const child = spawn(process.execPath, [...entry, 'start', '--config', configFile], {
     env: { ...process.env, SARABAN_API_PORT: String(opts.apiPort), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', opts.onLog ? 'pipe' : 'ignore', 'pipe'],
   })
+  if (opts.onLog) child.stdout!.on('data', (d: Buffer) => opts.onLog!(d.toString()))
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
   return new Promise((resolve, reject) => {
     let err = ''
