@@ -104,11 +104,11 @@ export async function consolePlugin(app: FastifyInstance, opts: { deps: ConsoleD
       appendCookie(reply, `${LANG_COOKIE}=${lang}; Path=/console; SameSite=Strict; Max-Age=31536000${deps.secureCookies || request.protocol === 'https' ? '; Secure' : ''}`)
     }
     const i = i18n(lang)
-    let session = deps.sessions.get(c[SESSION_COOKIE], now())
+    let session = await deps.sessions.get(c[SESSION_COOKIE], now())
     const key = session?.keySha256 ? deps.lookupKey(session.keySha256) : undefined
     if (session?.keySha256 && !key) {
       // The key was removed while the session was open: the session ends with it.
-      deps.sessions.close(session.id)
+      await deps.sessions.close(session.id)
       session = undefined
     }
     const isPublic = PUBLIC.some((p) => path === p || path.startsWith(p))
@@ -118,7 +118,7 @@ export async function consolePlugin(app: FastifyInstance, opts: { deps: ConsoleD
         request.console = { session: deps.sessions.transient(now()), i }
         throw new SarabanError('ERR_FORBIDDEN', i.t('sessionExpired'))
       }
-      session = deps.sessions.open(now())
+      session = await deps.sessions.open(now())
       setSessionCookie(deps, reply, session.id)
     } else if (!key && !isPublic) {
       // A login form's session may do nothing but log in.

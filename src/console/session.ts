@@ -1,10 +1,13 @@
-// Console sessions (issue 17 item 2): server-side, in memory, with an idle and an absolute expiry.
+// Console sessions (issue 17 item 2): server-side, with an idle and an absolute expiry; in the database
+// (migration 044, issue 19 item 2), so that every process of a node knows them.
 // The cookie carries only a random id; the session holds the digest of the API key it was opened
 // with, so that every request asks the key table again (a key removed on SIGHUP or from a hosted-agency
 // file stops working at once) and the key's agencies apply to everything shown. Each session has a
 // synchroniser token that every POST must carry in a hidden field (OWASP CSRF cheat sheet).
 // A session before login (the login form's) carries a token too, so the login POST is checked as well.
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto'
+import type { Db } from '../storage/db.js'
+import { ConsoleSessionStore } from '../storage/console-sessions.js'
 
 export interface Session {
   readonly id: string
@@ -28,40 +31,43 @@ export const SESSION_DEFAULTS: SessionSettings = { idleMs: 30 * 60_000, absolute
 
 const token = () => randomBytes(32).toString('base64url')
 
-export class Sessions {
-  // Keyed by the digest of the id: a timing leak in Map lookup reveals nothing usable.
-  readonly #byId = new Map<string, Session>()
-  constructor(readonly settings: SessionSettings = SESSION_DEFAULTS) {}
+/** How stale a session's last use may be recorded (at most a quarter of its idle time): a request
+ *  within this of the last recorded use writes nothing, so most console pages cost no commit. */
+export const TOUCH_MS = 30_000
 
-  open(now: number, keySha256?: string): Session {
+export class Sessions {
+  readonly #db: Db
+  readonly #store: ConsoleSessionStore
+
+  constructor(db: Db, readonly settings: SessionSettings = SESSION_DEFAULTS) {
+    this.#db = db
+    this.#store = new ConsoleSessionStore(db)
+  }
+
+  async open(now: number, keySha256?: string): Promise<Session> {
     const s: Session = { id: token(), csrf: token(), createdAt: now, lastSeenAt: now, ...(keySha256 ? { keySha256 } : {}) }
-    this.#byId.set(digest(s.id), s)
     // Beyond the cap, login forms go first (least recently used), so that a flood of them never
     // pushes out a signed-in operator; signed-in sessions only when no login form is left.
-    while (this.#byId.size > this.settings.max) {
-      let victim: string | undefined
-      for (const [k, v] of this.#byId) if (!v.keySha256) { victim = k; break }
-      this.#byId.delete(victim ?? this.#byId.keys().next().value!)
-    }
+    await this.#db.write(() => {
+      this.#store.insert({ idSha256: digest(s.id), csrf: s.csrf, keySha256: keySha256 ?? null, createdAt: now, lastSeenAt: now })
+      this.#store.evictBeyond(this.settings.max)
+    })
     return s
   }
 
-  /** The live session with this id, touched; undefined when unknown or expired (then forgotten). */
-  get(id: string | undefined, now: number): Session | undefined {
+  /** The live session with this id, touched; undefined when unknown or expired (then deleted). */
+  async get(id: string | undefined, now: number): Promise<Session | undefined> {
     if (!id) return undefined
     const k = digest(id)
-    const s = this.#byId.get(k)
-    if (!s) return undefined
-    const idle = s.keySha256 ? this.settings.idleMs : this.settings.anonymousMs
-    if (now - s.lastSeenAt > idle || now - s.createdAt > this.settings.absoluteMs) {
-      this.#byId.delete(k)
+    const r = this.#store.get(k)
+    if (!r) return undefined
+    const idle = r.keySha256 ? this.settings.idleMs : this.settings.anonymousMs
+    if (now - r.lastSeenAt > idle || now - r.createdAt > this.settings.absoluteMs) {
+      await this.#db.write(() => this.#store.remove(k))
       return undefined
     }
-    s.lastSeenAt = now
-    // most recently used last: the eviction above takes the oldest
-    this.#byId.delete(k)
-    this.#byId.set(k, s)
-    return s
+    if (now - r.lastSeenAt >= Math.min(TOUCH_MS, idle / 4)) await this.#db.write(() => this.#store.touch(k, now))
+    return { id, csrf: r.csrf, createdAt: r.createdAt, lastSeenAt: now, ...(r.keySha256 ? { keySha256: r.keySha256 } : {}) }
   }
 
   /** A session for rendering one answer only (an error page): never stored, its token never accepted. */
@@ -69,11 +75,11 @@ export class Sessions {
     return { id: '', csrf: token(), createdAt: now, lastSeenAt: now }
   }
 
-  close(id: string): void {
-    this.#byId.delete(digest(id))
+  async close(id: string): Promise<void> {
+    if (id) await this.#db.write(() => this.#store.remove(digest(id)))
   }
 
-  get size(): number { return this.#byId.size }
+  get size(): number { return this.#store.count() }
 }
 
 export function csrfMatches(s: Session, given: unknown): boolean {

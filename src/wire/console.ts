@@ -28,7 +28,7 @@ export async function wireConsole(base: Base, api: FastifyInstance, p: ServerPar
     clock,
     log: log.child({ area: 'console' }),
     lookupKey: apiKeyLookup(parts.keys, (sha) => p.hosted.apiKey(sha)),
-    sessions: new Sessions(),
+    sessions: new Sessions(p.db),
     secureCookies: config.ecms.publicUrl?.startsWith('https:') ?? false,
     health: parts.health,
     directoryStatus: () => {

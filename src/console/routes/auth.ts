@@ -35,8 +35,8 @@ export async function authRoutes(app: FastifyInstance, deps: ConsoleDeps): Promi
       await deps.audit.record({ keyName: '(unknown key)', agencies: [] }, 'login-refused', 'refused')
       return loginForm(request, reply, request.console.i.t('loginRefused'), 401)
     }
-    deps.sessions.close(request.console.session.id)
-    const session = deps.sessions.open(deps.clock.now(), sha256)
+    await deps.sessions.close(request.console.session.id)
+    const session = await deps.sessions.open(deps.clock.now(), sha256)
     setSessionCookie(deps, reply, session.id)
     await deps.audit.record({ keyName: key.name, agencies: key.agencies }, 'login', 'ok')
     deps.log.info({ event: 'console.login', key: key.name }, 'console session opened')
@@ -45,7 +45,7 @@ export async function authRoutes(app: FastifyInstance, deps: ConsoleDeps): Promi
 
   app.post('/console/logout', async (request, reply) => {
     const key = request.console.key
-    deps.sessions.close(request.console.session.id)
+    await deps.sessions.close(request.console.session.id)
     setSessionCookie(deps, reply, '', true)
     if (key) await deps.audit.record({ keyName: key.name, agencies: key.agencies }, 'logout', 'ok')
     return reply.redirect('/console/login', 303)

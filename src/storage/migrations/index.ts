@@ -37,6 +37,7 @@ import { sql as outboxLeases, postgresql as outboxLeasesPg } from './040-outbox-
 import { sql as processLeases, postgresql as processLeasesPg } from './041-process-leases.js'
 import { sql as webhookClaims, postgresql as webhookClaimsPg } from './042-webhook-claims.js'
 import { sql as sealingOwner, postgresql as sealingOwnerPg } from './043-sealing-owner.js'
+import { sql as consoleSessions, postgresql as consoleSessionsPg } from './044-console-sessions.js'
 import { sql as postgresqlBaseline } from '../postgresql/baseline.js'
 
 export interface Migration {
@@ -86,6 +87,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 41, name: 'process-leases', sql: processLeases, postgresql: processLeasesPg },
   { version: 42, name: 'webhook-claims', sql: webhookClaims, postgresql: webhookClaimsPg },
   { version: 43, name: 'sealing-owner', sql: sealingOwner, postgresql: sealingOwnerPg },
+  { version: 44, name: 'console-sessions', sql: consoleSessions, postgresql: consoleSessionsPg },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a
