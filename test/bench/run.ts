@@ -47,6 +47,7 @@ const { values } = parseArgs({
     reads: { type: 'string', default: '5000' },
     'envelope-kb': { type: 'string', default: '110' },
     drivers: { type: 'string', default: 'pg,postgres.js' },
+    evidence: { type: 'string', default: 'yes' },
   },
 })
 const N = Number(values.letters)
@@ -80,7 +81,7 @@ async function main() {
   }
   if (values.case !== 'circular') await lettersCase()
   if (values.case !== 'letters') {
-    await circularCase({ recipients: Number(values.recipients), nodes: Number(values.nodes), pdfKb: Number(values['pdf-kb']), paths: values.paths!.split(',') })
+    await circularCase({ recipients: Number(values.recipients), nodes: Number(values.nodes), pdfKb: Number(values['pdf-kb']), paths: values.paths!.split(','), evidence: values.evidence !== 'no' })
   }
 }
 
