@@ -132,7 +132,8 @@ export interface OpenMemo {
 
 export interface HeldOpening {
   readonly opened: Opened
-  /** The ciphertext it was opened from, as the profile's views of it, in order. */
+  /** The ciphertext it was opened from, as the profile's views of it, in order (a memo keeps a copy:
+   *  the envelope's bytes may be reused once its receive is over, services/receive/open-memo.ts). */
   readonly ciphertext: readonly Buffer[]
 }
 
