@@ -42,7 +42,10 @@ export class OpenedContents implements OpenMemo {
       this.#drop(k, h)
     }
     // One copy per letter, not per envelope (the views kept the first envelope alive, as large).
-    const own: HeldOpening = { opened: held.opened, ciphertext: held.ciphertext.map((c) => Buffer.from(c)) }
+    const own: HeldOpening = {
+      opened: held.opened, ciphertext: held.ciphertext.map((c) => Buffer.from(c)),
+      ...(held.ciphertextSha256 !== undefined ? { ciphertextSha256: held.ciphertextSha256 } : {}),
+    }
     this.#held.set(key, { held: own, bytes, at: this.#clock.now() })
     this.#bytes += bytes
   }
