@@ -132,14 +132,21 @@ export interface OpenMemo {
 
 export interface HeldOpening {
   readonly opened: Opened
-  /** The ciphertext it was opened from, as the profile's views of it, in order. */
+  /** The ciphertext it was opened from, as the profile's views of it, in order (a memo keeps a copy:
+   *  the envelope's bytes may be reused once its receive is over, services/receive/open-memo.ts). */
   readonly ciphertext: readonly Buffer[]
+  /** SHA-256 of the ciphertext when it is one view (lowercase hex): compared instead of the bytes with
+   *  a ciphertext put in place from held content, whose SHA-256 is known (PlacedContent, §17.8). */
+  readonly ciphertextSha256?: string
 }
 
 /** The held opening of this ciphertext, if `memo` has one under `key`. */
-export function heldFor(memo: OpenMemo, key: string, ciphertext: readonly Buffer[]): Opened | undefined {
+export function heldFor(memo: OpenMemo, key: string, ciphertext: readonly Buffer[], ciphertextSha256?: string): Opened | undefined {
   const held = memo.get(key)
   if (held === undefined || held.ciphertext.length !== ciphertext.length) return undefined
+  // Issue 16 item 3: a ciphertext of held shared content (§17.8) is known by its checked SHA-256; no
+  // 1.4 MB comparison per part of a circular.
+  if (ciphertextSha256 !== undefined && held.ciphertextSha256 !== undefined) return ciphertextSha256 === held.ciphertextSha256 ? held.opened : undefined
   return held.ciphertext.every((c, i) => c.equals(ciphertext[i]!)) ? held.opened : undefined
 }
 
@@ -175,6 +182,13 @@ export interface ByteSpan {
   readonly end: number
 }
 
+/** Bytes [start, end) of an envelope that the receiver put in place from shared content it holds
+ *  (PROTOCOL.md §17.8), and their SHA-256 (lowercase hex), checked when the content was read. What
+ *  a profile learns from it is what scanning or comparing those bytes would have told it. */
+export interface PlacedContent extends ByteSpan {
+  readonly sha256: string
+}
+
 export interface EnvelopeProfile {
   readonly id: string
   readonly mediaType: string
@@ -182,7 +196,7 @@ export interface EnvelopeProfile {
   seal(input: SealInput): Promise<Sealed>
   /** Parse only, no crypto. Throws SarabanError ERR_ENVELOPE_MALFORMED / ERR_PROFILE_UNSUPPORTED, and
    *  ERR_ENVELOPE_HEADER_MISMATCH when `routing` disagrees with what the envelope says. */
-  peek(envelope: Buffer, routing?: Routing): EnvelopeHeader
+  peek(envelope: Buffer, routing?: Routing, placed?: PlacedContent): EnvelopeHeader
   /** Where the encrypted content lies in the exact envelope bytes (parse only, no crypto): the bytes
    *  a letter sealed for many shares with its other recipients' envelopes (PROTOCOL.md §17.1:
    *  SealedMany.shared), so a node hosting several of them can keep them once. Undefined when the
@@ -194,7 +208,7 @@ export interface EnvelopeProfile {
    *  request's routing, §4.1) is bound to the signed payload before the attachments are framed
    *  (PROTOCOL.md §4.2 check 11 before check 12, in every profile); jose binds its own srb_* members,
    *  which peek() already compared with the routing headers. */
-  open(envelope: Buffer, decryptKey: PrivateKeyRef, routing?: Routing, memo?: OpenMemo): Promise<Opened>
+  open(envelope: Buffer, decryptKey: PrivateKeyRef, routing?: Routing, memo?: OpenMemo, placed?: PlacedContent): Promise<Opened>
   /** Optional (issue 16 item 2): as open(), but the attachments are hashed against the signed manifest
    *  as they are decrypted and not kept, so `attachments` is empty; for a receiver that stores the
    *  envelope and needs no attachment bytes. Nothing is learned from the plaintext unless the tag verified. */

@@ -14,7 +14,7 @@ import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import type { Logger } from '../log.js'
 import type { Routing } from '../crypto/profiles.js'
-import { parseSharedRef, SharedDigests, withShared, SHARED_CONTENT_SUPPORT } from './shared-ref.js'
+import { parseSharedRef, SharedDigests, SharedEnvelopes, SHARED_CONTENT_SUPPORT, type LentEnvelope } from './shared-ref.js'
 import { registerLogRoutes } from './log-routes.js'
 import { LOG_PROOF_HEADER } from './log-proof-header.js'
 import type { LogProofs } from '../services/log/proofs.js'
@@ -75,12 +75,14 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
   if (sharedContent) app.addHook('onSend', async (_request, reply) => { reply.header(SHARED_CONTENT_SUPPORT, '1') })
 
   const digests = new SharedDigests()
+  const rebuilt = new SharedEnvelopes()
   app.post('/federation/v1/messages', async (request, reply) => {
     if (!Buffer.isBuffer(request.body)) {
       throw new SarabanError('ERR_UNSUPPORTED_MEDIA_TYPE', `Send the envelope bytes with Content-Type ${ENVELOPE_MEDIA_TYPES[0]}.`, { field: 'Content-Type' })
     }
     let envelope: Buffer = request.body
     let envelopeSha256: string | undefined
+    let lent: LentEnvelope | undefined
     const ref = parseSharedRef(request.headers, envelope.length)
     if (ref) {
       const limit = opts.receive.limits.maxEnvelopeBytes
@@ -94,16 +96,25 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
         throw new SarabanError('ERR_SHARED_CONTENT_UNKNOWN', 'This node holds no shared content with that SHA-256 and length from a sender you speak for; send the whole envelope.', { field: 'Saraban-Shared-Sha256' })
       }
       envelopeSha256 = digests.envelopeSha256(envelope, ref, shared)
-      envelope = withShared(envelope, ref, shared)
+      // The same bytes as withShared(), in a frame that holds the shared bytes once (shared-ref.ts);
+      // lent until the receive is over: nothing of the envelope is kept past it but the stored rows
+      // and views of its shared bytes, which no later part overwrites.
+      lent = rebuilt.lend(envelope, ref, shared)
+      envelope = lent.envelope
     }
-    const answer = await receiveEnvelope(opts.receive, {
-      envelope,
-      ...(envelopeSha256 !== undefined ? { envelopeSha256 } : {}),
-      ...(ref ? { shared: { start: ref.offset, end: ref.offset + ref.length, sha256: ref.sha256 } } : {}),
-      contentType: String(request.headers['content-type'] ?? ''),
-      peer: request.peer,
-      routing: routingHeaders(request.headers),
-    })
+    let answer
+    try {
+      answer = await receiveEnvelope(opts.receive, {
+        envelope,
+        ...(envelopeSha256 !== undefined ? { envelopeSha256 } : {}),
+        ...(ref ? { shared: { start: ref.offset, end: ref.offset + ref.length, sha256: ref.sha256 } } : {}),
+        contentType: String(request.headers['content-type'] ?? ''),
+        peer: request.peer,
+        routing: routingHeaders(request.headers),
+      })
+    } finally {
+      lent?.release()
+    }
     // PROTOCOL.md §20.5: the receipt's inclusion proof, when it was made with the receipt.
     if (answer.logProof !== undefined) reply.header(LOG_PROOF_HEADER, answer.logProof)
     return reply.code(answer.status).type(answer.mediaType).send(answer.receipt)

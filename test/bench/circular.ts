@@ -5,7 +5,9 @@
 // profile preference: a profile with sealMany shares the encrypted content (PROTOCOL.md §17), a
 // profile without it seals per recipient (the previous path), side by side. Then the time and the
 // sender's peak RSS while it streams the circular's evidence bundle (counted, not kept).
-//   npm run bench -- --case circular [--recipients 500] [--nodes 4] [--pdf-kb 1024] [--paths shared,per-recipient]
+//   npm run bench -- --case circular [--recipients 500] [--nodes 4] [--pdf-kb 1024] [--paths shared,per-recipient] [--evidence no]
+//   --evidence no stops once all are delivered (the receivers' CPU is measured by then; the evidence
+//   bundle of a large circular takes longer than its delivery).
 import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -22,6 +24,8 @@ export interface CircularOptions {
   /** Directory profiles of every agency, in preference order. */
   readonly profiles: readonly string[]
   readonly label: string
+  /** false: stop once all are delivered, without streaming the evidence bundle. */
+  readonly evidence?: boolean
 }
 
 const status = (pid: number) => readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -84,6 +88,9 @@ export async function circularBench(o: CircularOptions) {
       // Printed now: the evidence bundle below takes longer than the delivery for a large circular.
       console.log(`  [${o.label}] 202 after ${(accepted / 1000).toFixed(2)} s; ${done.delivered} delivered, ${done.failed} failed after ${(total / 1000).toFixed(2)} s; sender peak RSS ${mb(Math.max(peak, hwm))}, largest receiver peak ${mb(Math.max(...receivers))}`)
       console.log(`  [${o.label}] CPU seconds until all delivered: sender ${cpu[0]!.toFixed(1)}, receivers ${cpu.slice(1).reduce((a, b) => a + b, 0).toFixed(1)} in all (largest ${Math.max(...cpu.slice(1)).toFixed(1)}); load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`)
+      if (o.evidence === false) {
+        return { label: o.label, profile: '-', delivered: done.delivered, failed: done.failed, acceptedMs: accepted, allDeliveredMs: total, senderCpuS: cpu[0]!, receiversCpuS: cpu.slice(1).reduce((a, b) => a + b, 0), senderRssBeforeKb: rssBefore, senderPeakKb: Math.max(peak, hwm), receiverPeakKb: Math.max(...receivers), evidenceBytes: 0, evidenceMs: 0, evidenceRssBeforeKb: 0, evidencePeakKb: 0 }
+      }
       const got = await api.request({ method: 'GET', path: `/api/v1/letters/${answer.id}`, headers: { authorization: headers.authorization } })
       const stored = (await got.body.json()) as { recipients: Array<{ profile: string }> }
       // The evidence bundle of the whole circular, streamed (PROTOCOL.md §8): counted, not kept.
@@ -121,14 +128,14 @@ export async function circularBench(o: CircularOptions) {
 }
 
 /** Both paths, side by side: shared content (a profile with sealMany) and per recipient (jose-v1). */
-export async function circularCase(args: { recipients: number; nodes: number; pdfKb: number; paths: readonly string[] }) {
+export async function circularCase(args: { recipients: number; nodes: number; pdfKb: number; paths: readonly string[]; evidence?: boolean }) {
   console.log(`\ncircular — one letter with a ${args.pdfKb} KB PDF to ${args.recipients} agencies on ${args.nodes} hosting nodes (target, issue 16 item 3: 7,850 on 8 nodes all delivered ≤ 60 s)`)
   const rows = []
   const PATHS: Record<string, readonly string[]> = { shared: ['jose-v2', 'cms-v1'], 'per-recipient': ['jose-v1'] }
   for (const path of args.paths) {
     const profiles = PATHS[path]
     if (!profiles) throw new Error(`unknown path ${path} (shared, per-recipient)`)
-    rows.push(await circularBench({ recipients: args.recipients, nodes: args.nodes, pdfBytes: args.pdfKb * 1024, profiles, label: path }))
+    rows.push(await circularBench({ recipients: args.recipients, nodes: args.nodes, pdfBytes: args.pdfKb * 1024, profiles, label: path, evidence: args.evidence !== false }))
   }
   console.log('\n  path            profile   202 (s)   all delivered (s)   sender peak RSS   evidence (s)   peak RSS while streaming it')
   for (const r of rows) {

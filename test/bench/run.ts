@@ -49,6 +49,7 @@ const { values } = parseArgs({
     'envelope-kb': { type: 'string', default: '110' },
     drivers: { type: 'string', default: 'pg,postgres.js' },
     processes: { type: 'string', default: '1' },
+    evidence: { type: 'string', default: 'yes' },
   },
 })
 const N = Number(values.letters)
@@ -82,7 +83,7 @@ async function main() {
   }
   if (values.case !== 'circular') await lettersCase()
   if (values.case !== 'letters') {
-    await circularCase({ recipients: Number(values.recipients), nodes: Number(values.nodes), pdfKb: Number(values['pdf-kb']), paths: values.paths!.split(',') })
+    await circularCase({ recipients: Number(values.recipients), nodes: Number(values.nodes), pdfKb: Number(values['pdf-kb']), paths: values.paths!.split(','), evidence: values.evidence !== 'no' })
   }
 }
 

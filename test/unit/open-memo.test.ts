@@ -126,3 +126,21 @@ t.test('cms-v1 parts of a circular (PROTOCOL.md §17.6) are opened once too, eac
   await t.rejects(cmsV1.open(env(1), key('dga'), { ...routing(1), from: 'mof' }, memo), { code: 'ERR_ENVELOPE_HEADER_MISMATCH', field: 'Saraban-From' })
   t.equal(memo.hits, 2, 'another routing sender is not the held opening')
 })
+
+t.test('the memo keeps its own copy of the ciphertext: the first envelope\'s bytes may be reused', async (t) => {
+  // A hosting node lends a frame to the next part once a receive is over (federation/shared-ref.ts),
+  // and a reference may name any span as shared: a view into the first envelope could change under
+  // the memo. Here the first envelope's buffer is overwritten with another ciphertext after it was
+  // opened; an envelope carrying that other ciphertext must not get the held opening.
+  const c = await circular(['mof', 'dga'])
+  const memo = counting(new OpenedContents({ now: () => 0 }))
+  const first = c.env(0)
+  await joseV2.open(first, key('mof'), undefined, memo)
+  const at = c.sealed.parts[0]!.head.length + 100
+  first[at] = first[at] === 0x41 ? 0x42 : 0x41
+  const forged = Buffer.from(c.env(1))
+  forged[c.sealed.parts[1]!.head.length + 100] = first[at]!
+  await t.rejects(joseV2.open(forged, key('dga'), undefined, memo), { code: 'ERR_DECRYPT_FAILED' }, 'compared with the bytes opened, not with what the buffer holds now')
+  t.equal(memo.hits, 1, 'the held opening was found and not used')
+  t.equal((await joseV2.open(c.env(1), key('dga'), undefined, memo)).attachments[0]!.length, pdf.length, 'the genuine part still gets it')
+})

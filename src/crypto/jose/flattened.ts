@@ -7,6 +7,7 @@
 // (no member name twice, at any depth).
 import { SarabanError } from '../../errors.js'
 import { parseStrictJsonObject } from '../../domain/strict-json.js'
+import type { ByteSpan } from '../types.js'
 
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
@@ -36,8 +37,10 @@ function memberName(seen: Set<string> | undefined, quoted: Buffer): void {
   seen?.add(name)
 }
 
-/** Tokenizes the envelope's top-level object; `names` are the allowed members (`header` is the object one). */
-export function readFlattened(buf: Buffer, names: readonly string[], maxHeaderBytes: number): FlattenedJwe {
+/** Tokenizes the envelope's top-level object; `names` are the allowed members (`header` is the object
+ *  one). `clean`: bytes known to hold neither '"' nor '\' (held shared content, PROTOCOL.md §17.8),
+ *  which a string starting there is not scanned through again: the result is the same. */
+export function readFlattened(buf: Buffer, names: readonly string[], maxHeaderBytes: number, clean?: ByteSpan): FlattenedJwe {
   let at = 0
   const skip = (): void => {
     while (isSpace(buf[at])) at++
@@ -49,10 +52,12 @@ export function readFlattened(buf: Buffer, names: readonly string[], maxHeaderBy
   }
   const stringAt = (what: string, max?: number): Buffer => {
     expect(QUOTE, `a string (${what})`)
-    const end = buf.indexOf(QUOTE, at)
+    // The first '"' and '\' at or after `at` are the first ones after a clean span that starts there.
+    const from = clean !== undefined && at === clean.start && clean.end <= buf.length ? clean.end : at
+    const end = buf.indexOf(QUOTE, from)
     if (end < 0 || (max !== undefined && end - at > max)) throw malformed(`The envelope's ${what} is not a string of at most ${max ?? 'any'} bytes.`)
     const value = buf.subarray(at, end)
-    if (value.indexOf(BACKSLASH) >= 0) throw malformed(`The envelope's ${what} contains an escape; jose-v2 strings are written without escapes.`)
+    if (buf.subarray(from, end).indexOf(BACKSLASH) >= 0) throw malformed(`The envelope's ${what} contains an escape; jose-v2 strings are written without escapes.`)
     at = end + 1
     return value
   }

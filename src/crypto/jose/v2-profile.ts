@@ -10,7 +10,7 @@ import { createCipheriv, createHash, randomBytes, type KeyObject, type X509Certi
 import { SarabanError } from '../../errors.js'
 import { bindRouting, encodePayloadV2, manifestHolder } from '../payload.js'
 import type {
-  EnvelopeHeader, EnvelopeProfile, Opened, OpenMemo, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealManyInput, SealsMany, SignerIdentity,
+  EnvelopeHeader, EnvelopeProfile, Opened, OpenMemo, PlacedContent, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealManyInput, SealsMany, SignerIdentity,
 } from '../types.js'
 import { decodedLength, encodedLength } from './b64.js'
 import { heldFor } from '../types.js'
@@ -92,8 +92,8 @@ export function sealManyJoseV2(input: SealManyInput): SealedMany {
 // PROTOCOL.md §4.1: routing headers are optional for jose-v2 (the envelope names its parties), and must agree when sent.
 const ROUTED = [['messageId', 'srb_mid'], ['from', 'srb_from'], ['to', 'srb_to']] as const
 
-export function peekJoseV2(envelope: Buffer, routing?: Routing): EnvelopeHeader {
-  const { header } = parseV2Envelope(envelope)
+export function peekJoseV2(envelope: Buffer, routing?: Routing, placed?: PlacedContent): EnvelopeHeader {
+  const { header } = parseV2Envelope(envelope, placed)
   if (routing !== undefined) {
     for (const [r, h] of ROUTED) {
       if (routing[r] !== header[r]) {
@@ -104,25 +104,30 @@ export function peekJoseV2(envelope: Buffer, routing?: Routing): EnvelopeHeader 
   return header
 }
 
-export function openJoseV2(envelope: Buffer, key: PrivateKeyRef, memo?: OpenMemo): Opened {
-  const { jwe } = parseV2Envelope(envelope)
+export function openJoseV2(envelope: Buffer, key: PrivateKeyRef, memo?: OpenMemo, placed?: PlacedContent): Opened {
+  const { jwe, content } = parseV2Envelope(envelope, placed)
   if (memo === undefined) return checkBundle(jwe, decryptParsed(jwe, key))
   // A key-unwrap failure takes the path without the memo: the same work and the same one error (§5.8).
   const cek = jwe.km.fits(key) ? jwe.km.unwrap(jwe.encryptedKey, jwe.header, key) : undefined
   if (cek?.length !== jwe.ce.keyBytes) return checkBundle(jwe, decryptParsed(jwe, key))
-  return openHeld(jwe, cek, memo)
+  // The ciphertext text is exactly bytes put in place from held content: its SHA-256 is known (§17.8).
+  const known = placed !== undefined && placed.start === content.start && placed.end === content.end ? placed.sha256 : undefined
+  return openHeld(jwe, cek, memo, known)
 }
 
 /** The memo's key (OpenMemo): what the plaintext and its checks depend on besides the ciphertext
- *  (compared by heldFor), and the routing sender. */
-function openHeld(jwe: ParsedJwe, cek: Buffer, memo: OpenMemo): Opened {
+ *  (compared by heldFor, by its SHA-256 when `ciphertextSha256` is known), and the routing sender. */
+function openHeld(jwe: ParsedJwe, cek: Buffer, memo: OpenMemo, ciphertextSha256?: string): Opened {
   const [protectedB64, , , ct] = jwe.parts
   const id = createHash('sha256').update(V2.id).update('\0').update(jwe.header['srb_from'] as string).update('\0').update(cek)
     .update(jwe.iv).update(jwe.tag).update(protectedB64).digest('base64url')
-  const held = heldFor(memo, id, [ct])
+  const held = heldFor(memo, id, [ct], ciphertextSha256)
   if (held !== undefined) return rebind(jwe, held)
   const opened = checkBundle(jwe, decryptWithContentKey(jwe, cek))
-  memo.set(id, { opened, ciphertext: [ct] }, decodedLength(ct.length) + ct.length)
+  // Hashed once per held opening (the first part, often sent whole), so that later parts by reference
+  // are compared by digest.
+  const sha256 = ciphertextSha256 ?? createHash('sha256').update(ct).digest('hex')
+  memo.set(id, { opened, ciphertext: [ct], ciphertextSha256: sha256 }, decodedLength(ct.length) + ct.length)
   return opened
 }
 
@@ -145,10 +150,10 @@ export const joseV2: EnvelopeProfile & SealsMany = Object.freeze({
   receiptMediaType: V2.receiptMediaType,
   seal: async (input: SealInput) => sealJoseV2(input),
   sealMany: async (input: SealManyInput) => sealManyJoseV2(input),
-  peek: (envelope: Buffer, routing?: Routing) => peekJoseV2(envelope, routing),
+  peek: (envelope: Buffer, routing?: Routing, placed?: PlacedContent) => peekJoseV2(envelope, routing, placed),
   contentSpan: (envelope: Buffer) => parseV2Envelope(envelope).content, // the ciphertext text: SealedMany.shared
   matchesRecipient: matchesV1Recipient,
-  open: async (envelope: Buffer, key: PrivateKeyRef, _routing?: Routing, memo?: OpenMemo) => openJoseV2(envelope, key, memo),
+  open: async (envelope: Buffer, key: PrivateKeyRef, _routing?: Routing, memo?: OpenMemo, placed?: PlacedContent) => openJoseV2(envelope, key, memo, placed),
   openWithContentKey: async (envelope: Buffer, contentKey: Buffer, memo?: OpenMemo) => openJoseV2WithContentKey(envelope, contentKey, memo),
   signReceipt: async (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),
   signReceiptNow: (claims: ReceiptClaims, signer: SignerIdentity) => signV1Receipt(claims, signer),

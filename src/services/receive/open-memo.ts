@@ -4,7 +4,9 @@
 // a signed letter that names every addressee). Memory only, bounded in bytes and in time: an entry
 // is the decrypted bundle of one letter, kept while its parts arrive and never written anywhere.
 // A letter larger than the budget is not kept (it is opened per envelope, as before). An entry holds
-// the ciphertext it was opened from (views into the first envelope), compared on every hit.
+// a copy of the ciphertext it was opened from, compared on every hit: not views into the envelope,
+// whose bytes a hosting node lends to the next part once its receive is over (federation/shared-ref.ts
+// SharedEnvelopes overwrites a frame's head and tail, and a reference may name any span as shared).
 import type { Clock } from '../../clock.js'
 import type { HeldOpening, OpenMemo } from '../../crypto/types.js'
 
@@ -39,7 +41,12 @@ export class OpenedContents implements OpenMemo {
       if (this.#bytes + bytes <= this.#maxBytes) break
       this.#drop(k, h)
     }
-    this.#held.set(key, { held, bytes, at: this.#clock.now() })
+    // One copy per letter, not per envelope (the views kept the first envelope alive, as large).
+    const own: HeldOpening = {
+      opened: held.opened, ciphertext: held.ciphertext.map((c) => Buffer.from(c)),
+      ...(held.ciphertextSha256 !== undefined ? { ciphertextSha256: held.ciphertextSha256 } : {}),
+    }
+    this.#held.set(key, { held: own, bytes, at: this.#clock.now() })
     this.#bytes += bytes
   }
 

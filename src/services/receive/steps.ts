@@ -8,6 +8,7 @@ import { sentAtProblem } from '../../domain/sent-at.js'
 import { validate, schemaIds } from '../../schema/index.js'
 import type { Letter } from '../../domain/letter.js'
 import { bindRouting, isSignedAddressee, receiptFromText, type EnvelopeHeader, type EnvelopeProfile, type Opened, type Routing } from '../../crypto/profiles.js'
+import type { PlacedContent } from '../../crypto/types.js'
 import type { ReceiveDeps } from './index.js'
 import { decryptFailed } from '../../crypto/decrypt-failed.js'
 import { letterDuplicate, RECEIPT_PENDING } from '../../storage/inbox.js'
@@ -30,6 +31,8 @@ export interface InboundState {
   /** The identified TLS client and the agencies it may send for (PROTOCOL.md §3.2, §16.2). */
   readonly peer: TlsIdentity
   readonly routing?: Routing | undefined
+  /** Bytes put in place from held shared content, with their checked SHA-256 (PROTOCOL.md §17.8). */
+  readonly shared?: PlacedContent | undefined
   envelopeSha256?: string
   profile?: EnvelopeProfile
   header?: EnvelopeHeader
@@ -76,7 +79,7 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
   }],
   ['profile', (s, d) => {
     s.profile = d.profiles.forEnvelope(s.contentType, s.envelope)
-    s.header = s.profile.peek(s.envelope, s.routing)
+    s.header = s.profile.peek(s.envelope, s.routing, s.shared)
   }],
   ['addressed-here', (s, d) => {
     const h = need(s.header, 'header')
@@ -163,7 +166,7 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     // profile can; a classified cover's one attachment (the inner envelope, §19.3) is needed: opened whole.
     // Issue 16 item 3: open() with the memo opens a circular's shared content once per node.
     const hashed = s.envelope.length > HASHED_OPEN_BYTES && profile.openHashed ? await profile.openHashed(s.envelope, key.key, h) : undefined
-    s.opened = hashed && hashed.payload.classified === undefined ? hashed : await profile.open(s.envelope, key.key, h, d.openMemo)
+    s.opened = hashed && hashed.payload.classified === undefined ? hashed : await profile.open(s.envelope, key.key, h, d.openMemo, s.shared)
   }],
   ['header-binding', (s) => {
     // PROTOCOL.md §4.2: what routed the envelope must be what the sender signed, whatever the profile.
