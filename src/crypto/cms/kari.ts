@@ -3,8 +3,9 @@
 // dhSinglePass-stdDH-sha256kdf-scheme with id-aes256-wrap, KEK = ANSI X9.63 KDF (SHA-256) over Z and
 // ECC-CMS-SharedInfo (RFC 5753 §7.2), the CEK wrapped with AES Key Wrap (RFC 3394). PROTOCOL.md §12.4.
 import {
-  createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject, type X509Certificate,
+  createCipheriv, createDecipheriv, createHash, createPublicKey, type X509Certificate,
 } from 'node:crypto'
+import { agreeEphemeral } from '../ephemeral-ec.js'
 import { keyKindOf } from '../jose/key-kinds.js'
 import { ecdhSecret, type PrivateKeyRef } from '../keys/private-key.js'
 import { certId, iasKeyId, skiKeyId } from './cert-id.js'
@@ -27,19 +28,14 @@ function kek(z: Buffer, ukm: Buffer | undefined): Buffer {
   return createHash('sha256').update(z).update(Buffer.from([0, 0, 0, 1])).update(sharedInfo).digest()
 }
 
-function pointOf(pub: KeyObject): Buffer {
-  const jwk = pub.export({ format: 'jwk' })
-  return Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')])
-}
-
 export function encodeKari(cek: Buffer, recipient: X509Certificate): Buffer {
-  const eph = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
-  const z = diffieHellman({ privateKey: eph.privateKey, publicKey: recipient.publicKey })
-  const c = createCipheriv('id-aes256-wrap', kek(z, undefined), AESKW_IV)
+  // Not generateKeyPairSync + export: that pair deadlocks Node 20 now and then (crypto/ephemeral-ec.ts).
+  const eph = agreeEphemeral('P-256', recipient.publicKey)
+  const c = createCipheriv('id-aes256-wrap', kek(eph.z, undefined), AESKW_IV)
   const wrapped = Buffer.concat([c.update(cek), c.final()])
   return tlv(0xa1, // RecipientInfo kari [1] IMPLICIT
     int(3),
-    ctx(0, ctx(1, algId(OID_EC_PUBLIC_KEY), bitString(pointOf(eph.publicKey)))), // originator [0] { originatorKey [1] }
+    ctx(0, ctx(1, algId(OID_EC_PUBLIC_KEY), bitString(Buffer.concat([Buffer.from([4]), eph.x, eph.y])))), // originator [0] { originatorKey [1] }
     KEA_ALG,
     seq(seq(certId(recipient).issuerAndSerial, octets(wrapped))),
   )

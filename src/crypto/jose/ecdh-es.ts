@@ -1,9 +1,10 @@
 // ECDH-ES+A256KW (RFC 7518 §4.6): an ephemeral key pair on the recipient's curve, Concat KDF
 // (§4.6.2, NIST SP 800-56A §5.8.1) to a 256-bit key-encryption key, then AES Key Wrap (RFC 3394).
 import {
-  createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject,
+  createCipheriv, createDecipheriv, createHash, createPublicKey, type KeyObject,
 } from 'node:crypto'
 import { ecdhSecret, type PrivateKeyRef } from '../keys/private-key.js'
+import { agreeEphemeral } from '../ephemeral-ec.js'
 import { decodeStrict } from './b64.js'
 import { CURVES, curveOfKind, keyKindOf, type CurveName } from './key-kinds.js'
 
@@ -49,12 +50,12 @@ export function fitsEcdh(key: PrivateKeyRef): boolean {
 export function wrapEcdhEs(cek: Buffer, recipient: KeyObject): { encryptedKey: Buffer; header: { epk: EpkJwk } } {
   const crv = curveOf(recipient)
   if (crv === undefined) throw new Error('ECDH-ES: recipient key is not on an allowed curve')
-  const eph = generateKeyPairSync('ec', { namedCurve: CURVES[crv].namedCurve })
-  const jwk = eph.publicKey.export({ format: 'jwk' })
-  const kek = concatKdf(diffieHellman({ privateKey: eph.privateKey, publicKey: recipient }), ALG, KEYDATALEN_BITS)
+  // Not generateKeyPairSync + export: that pair deadlocks Node 20 now and then (crypto/ephemeral-ec.ts).
+  const eph = agreeEphemeral(crv, recipient)
+  const kek = concatKdf(eph.z, ALG, KEYDATALEN_BITS)
   const c = createCipheriv('id-aes256-wrap', kek, AESKW_IV)
   const encryptedKey = Buffer.concat([c.update(cek), c.final()])
-  return { encryptedKey, header: { epk: { kty: 'EC', crv, x: jwk.x!, y: jwk.y! } } }
+  return { encryptedKey, header: { epk: { kty: 'EC', crv, x: eph.x.toString('base64url'), y: eph.y.toString('base64url') } } }
 }
 
 /** The unwrapped CEK, or undefined for any failure (the caller substitutes a random CEK, RFC 7516 §11.5). */

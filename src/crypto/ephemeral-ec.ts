@@ -1,0 +1,41 @@
+// An ephemeral EC key agreement (ECDH-ES in jose, RFC 7518 §4.6; KeyAgreeRecipientInfo in CMS, RFC 5753)
+// made without a key generation job. On Node.js 20, generateKeyPairSync('ec') followed by exporting the
+// new public key to JWK deadlocks now and then: the export holds the key's mutex while it allocates, a
+// garbage collection then destroys the finished KeyGenJob, and its destructor waits for the same mutex
+// (gdb: ExportJWKEcKey → EncodeBignum → GC → ~KeyGenJob → uv_mutex_lock; a loop of the two calls hangs
+// within about 10,000 keys here). A sending node seals one ephemeral key per EC recipient, so a national
+// circular stopped its sender for good (the circular bench hung with the sender's main thread in that
+// futex). crypto.ECDH generates the key in place and hands out the public point and the private scalar
+// as bytes; the private key is then imported (createPrivateKey from JWK), which runs no job.
+import { createECDH, createPrivateKey, diffieHellman, type KeyObject } from 'node:crypto'
+
+/** The curves an ephemeral key may be on: JWK name, OpenSSL name, coordinate length. */
+const EPHEMERAL_CURVES = {
+  'P-256': { namedCurve: 'prime256v1', coordBytes: 32 },
+  'P-384': { namedCurve: 'secp384r1', coordBytes: 48 },
+} as const
+
+export type EphemeralCurve = keyof typeof EPHEMERAL_CURVES
+
+export interface EphemeralAgreement {
+  /** The ephemeral public key's coordinates, each exactly the curve's coordinate length. */
+  readonly x: Buffer
+  readonly y: Buffer
+  /** The shared secret Z (the x-coordinate of the shared point, RFC 7518 §4.6.2, SEC 1 §3.3.1). */
+  readonly z: Buffer
+}
+
+/** A fresh key pair on `crv` and its shared secret with `recipient` (a public key on the same curve). */
+export function agreeEphemeral(crv: EphemeralCurve, recipient: KeyObject): EphemeralAgreement {
+  const { namedCurve, coordBytes: n } = EPHEMERAL_CURVES[crv]
+  const ecdh = createECDH(namedCurve)
+  const point = ecdh.generateKeys() // uncompressed: 0x04 ‖ x ‖ y
+  const x = point.subarray(1, 1 + n)
+  const y = point.subarray(1 + n)
+  const b64 = (b: Buffer) => b.toString('base64url')
+  // getPrivateKey() drops leading zero bytes; JWK's d has the coordinate length (RFC 7518 §6.2.2.1).
+  const scalar = ecdh.getPrivateKey()
+  const d = scalar.length === n ? scalar : Buffer.concat([Buffer.alloc(n - scalar.length), scalar])
+  const privateKey = createPrivateKey({ key: { kty: 'EC', crv, d: b64(d), x: b64(x), y: b64(y) }, format: 'jwk' })
+  return { x, y, z: diffieHellman({ privateKey, publicKey: recipient }) }
+}
