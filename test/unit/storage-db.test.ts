@@ -321,3 +321,24 @@ t.test('the data folder is 0700 and its files 0600, whatever the umask; an open 
   const again = Db.open(file)
   await again.close()
 })
+
+// Issue 19 item 2: several processes of one node keep the same trust documents in one folder at once
+// (they start together). With one shared temporary name, one's rename took the file from under another's
+// write, and that process stopped at start (seen in CI: "cannot read …crl-….crl.tmp").
+t.test('kept copies written by four processes at once: every write lands, one whole copy is left, no temporary', async (t) => {
+  const { readdirSync, readFileSync } = await import('node:fs')
+  const dir = mkdtempSync(join(tmpdir(), 'saraban-kept-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'trust', 'crl-1.crl')
+  const src = new URL('../../src/services/kept-copy.ts', import.meta.url).href
+  const run = (n: number) => new Promise<number | null>((resolve) => {
+    const code = `import { writeAtomic } from '${src}'
+      for (let i = 0; i < 300; i++) writeAtomic(${JSON.stringify(file)}, Buffer.alloc(4096, ${n}))`
+    const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: new URL('../..', import.meta.url), stdio: 'inherit' })
+    p.on('exit', resolve)
+  })
+  t.same(await Promise.all([1, 2, 3, 4].map(run)), [0, 0, 0, 0], 'no process failed a write')
+  const left = readFileSync(file)
+  t.ok(left.length === 4096 && [1, 2, 3, 4].includes(left[0]!) && left.every((b) => b === left[0]), 'one whole copy of one writer')
+  t.same(readdirSync(join(dir, 'trust')), ['crl-1.crl'], 'no temporary file left')
+})
