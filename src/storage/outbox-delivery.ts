@@ -190,8 +190,8 @@ export class OutboxDelivery {
     return { recipientAgency: r.recipientAgency, receipt: r.receipt, proof }
   }
 
-  /** Back to queued, due at nextAttemptAt; its order key restarts from then (PROTOCOL.md §7.2). */
-  /** `attempt`: the attempt number of the claim the outcome is of (the fencing token with this
+  /** Back to queued, due at nextAttemptAt; its order key restarts from then (PROTOCOL.md §7.2).
+   *  `attempt`: the attempt number of the claim the outcome is of (the fencing token with this
    *  store's owner); undefined: the message's current attempt. False when the lease is not held. */
   markRetry(messageId: string, nextAttemptAt: number, code: string, detail: string, attempt?: number): boolean {
     return this.#s.retry.run({ next: nextAttemptAt, agingMs: this.#agingMs, code, detail, now: this.#clock.now(), id: messageId, ...this.#held(attempt) }).changes === 1

@@ -116,7 +116,7 @@ export interface OutboxStoreOptions {
   /** PROTOCOL.md §7.2: one urgency rank is worth this much waiting (order key = due + rank × aging). */
   readonly agingMs?: number
   /** Who claims messages through this store (issue 19 item 2): one name per node process, the same
-   *  across its restarts (wire/storage.ts: host and federation listener). Default: unique to this process. */
+   *  across its restarts (owner.ts ownerFor: host and federation port). Default: unique to this process. */
   readonly owner?: string
   /** How long a claim holds a message unless renewed (outbox.ts DEFAULT_LEASE_MS). */
   readonly leaseMs?: number

@@ -233,8 +233,8 @@ export class OutboxStore {
     return this.#delivery.deliveredProof(messageId)
   }
 
-  /** Back to queued, due at nextAttemptAt; its order key restarts from then (PROTOCOL.md §7.2). */
-  /** `attempt`: of the claim this outcome is of; false when this store no longer holds that lease (outbox-delivery.ts). */
+  /** Back to queued, due at nextAttemptAt; its order key restarts from then (PROTOCOL.md §7.2).
+   *  `attempt`: of the claim this outcome is of; false when this store no longer holds that lease (outbox-delivery.ts). */
   markRetry(messageId: string, nextAttemptAt: number, code: string, detail: string, attempt?: number): boolean {
     return this.#delivery.markRetry(messageId, nextAttemptAt, code, detail, attempt)
   }

@@ -9,8 +9,8 @@ import type { OutboxStore } from '../storage/outbox.js'
 import type { Base } from './base.js'
 
 export function wireLeadership({ clock, log, closers }: Base, { db, outbox }: { db: Db; outbox: OutboxStore }): Leadership {
-  // The owner is the outbox's: one name per process of the node (host and federation port, the same
-  // across its restarts, so a restarted process takes its own lease back at once; wire/storage.ts).
+  // The owner is the outbox's: one name per process of the node (storage/owner.ts ownerFor: the same
+  // across its restarts, so a restarted process takes its own lease back at once).
   const leadership = new Leadership({ store: new ProcessLeaseStore(db), owner: outbox.owner, clock, log: log.child({ area: 'leader' }) })
   closers.push(() => leadership.close())
   return leadership

@@ -1,11 +1,10 @@
 // The database and the stores every later part shares, with the cleanups that must run before any
 // of them is used.
-import { hostname } from 'node:os'
 import { join } from 'node:path'
-import type { Config } from '../config/types.js'
 import { Db } from '../storage/db.js'
 import { SarabanError } from '../errors.js'
 import { OutboxStore } from '../storage/outbox.js'
+import { ownerFor } from '../storage/owner.js'
 import { InboxStore } from '../storage/inbox.js'
 import { TrustHistoryStore } from '../storage/trust-history.js'
 import type { Base } from './base.js'
@@ -39,7 +38,7 @@ export function wireStorage(base: Base): Storage {
   closers.push(() => db.close())
   // Before the first write: every state change from now on gets its log entries in its own transaction.
   const logWiring = wireLogAppender(base, db)
-  const outbox = new OutboxStore(db, undefined, { agingMs: config.delivery.urgencyAgingMs, leaseMs: config.delivery.claimLeaseMs, ...claimOwner(config) })
+  const outbox = new OutboxStore(db, undefined, { agingMs: config.delivery.urgencyAgingMs, leaseMs: config.delivery.claimLeaseMs, owner: ownerFor(config.federation.port) })
   // Issue 5 §4: envelopes stored ahead of a letter whose sealing never finished (the process died
   // mid-send; the client had no 202 and retries): nothing refers to them, so they go.
   const unsealed = outbox.dropAbandonedSealing()
@@ -47,12 +46,4 @@ export function wireStorage(base: Base): Storage {
   const inbox = new InboxStore(db)
   const trustHistory = new TrustHistoryStore(db)
   return { db, outbox, inbox, trustHistory, logWiring }
-}
-
-/** The name this process claims outbox messages under (issue 19 item 2): its host and federation
- *  port, which two processes of one node on one host cannot share, and which the same process has
- *  again after a restart (so it requeues at once what it left in flight, OutboxStore.requeueInFlight).
- *  A port chosen by the system (0) names nothing stable: the store then makes a name of its own. */
-function claimOwner(config: Config): { owner?: string } {
-  return config.federation.port === 0 ? {} : { owner: `${hostname()}:${config.federation.port}` }
 }

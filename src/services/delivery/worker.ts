@@ -21,6 +21,7 @@ import { attemptDelivery, endpointOf, thrownOutcome, transportReason, type Outco
 import { PeerCircuits, type PeerCircuitView } from './circuits.js'
 import { emitFailed, gaveUpDetail, originOf } from './outcomes.js'
 import type { DeliveryDeps } from './settings.js'
+import { LeaseHeartbeat } from './leases.js'
 
 /** The path of the probe of a peer whose circuit is open (PROTOCOL.md §4.3, §7.2). */
 export const PROBE_PATH = 'federation/v1/health'
@@ -35,7 +36,7 @@ export class DeliveryWorker {
   #inFlight = new Set<Promise<void>>()
   #timer: NodeJS.Timeout | undefined
   /** Renews this process's leases on the messages it has in flight (issue 19 item 2). */
-  #heartbeat: NodeJS.Timeout | undefined
+  readonly #leases: LeaseHeartbeat
   #running = false
   #claim: Promise<void> = Promise.resolve()
   #claiming = false
@@ -56,6 +57,7 @@ export class DeliveryWorker {
 
   constructor(deps: DeliveryDeps) {
     this.#d = deps
+    this.#leases = new LeaseHeartbeat(deps)
     this.#refs = deps.sharedRefs ?? new SharedRefs()
     this.#giveUpAfterMs = deps.settings.giveUpAfterMs ?? DEFAULT_GIVE_UP_AFTER_MS
     this.#circuits = new PeerCircuits({
@@ -74,9 +76,7 @@ export class DeliveryWorker {
     this.#running = true
     const n = this.#d.outbox.requeueInFlight()
     if (n > 0) this.#d.log.warn({ event: 'delivery.requeued', count: n }, 'requeued messages left in flight by an earlier stop')
-    // A third of the lease: two renewals may fail (a busy database) before another process may take them.
-    this.#heartbeat = setInterval(() => this.#renew(), Math.max(1, Math.floor(this.#d.outbox.leaseMs / 3)))
-    this.#heartbeat.unref()
+    this.#leases.start(() => (this.#running ? this.#inFlight.size : 0))
     this.#deadlines.start()
     this.notify()
   }
@@ -265,14 +265,14 @@ export class DeliveryWorker {
         // The peer is down: the message keeps its place and waits on the circuit (PROTOCOL.md §7.2).
         await d.db.write(() => {
           attempt('circuit')
-          if (!d.outbox.markWaiting(msg.messageId, outcome.code, outcome.detail, msg.attempts)) this.#lostLease(msg)
+          if (!d.outbox.markWaiting(msg.messageId, outcome.code, outcome.detail, msg.attempts)) this.#leases.lost(msg)
         })
         d.log.warn({ event: 'delivery.waiting', ...log, code: outcome.code, detail: outcome.detail }, 'the peer is unreachable; the letter waits for it')
         return
       }
       await d.db.write(() => {
         attempt('retry')
-        if (!d.outbox.markRetry(msg.messageId, next.nextAttemptAt, outcome.code, outcome.detail, msg.attempts)) this.#lostLease(msg)
+        if (!d.outbox.markRetry(msg.messageId, next.nextAttemptAt, outcome.code, outcome.detail, msg.attempts)) this.#leases.lost(msg)
       })
       d.log.warn({ event: 'delivery.retry', ...log, code: outcome.code, detail: outcome.detail, retryInMs: next.delayMs }, 'delivery failed, will retry')
       return
@@ -282,24 +282,10 @@ export class DeliveryWorker {
     await d.db.write(() => {
       attempt('failed', detail)
       if (d.outbox.markFailed(msg.messageId, outcome.code, detail, msg.attempts)) emitFailed(d.events, msg, outcome.code, detail)
-      else this.#lostLease(msg)
+      else this.#leases.lost(msg)
     })
     d.envelopes.delete(msg.messageId)
     d.log.error({ event: 'delivery.failed', ...log, code: outcome.code, detail }, 'delivery failed for good')
-  }
-
-  /** An outcome not recorded: this attempt's lease ran out and the message was put back or taken by
-   *  another process (issue 19 item 2), which records its own attempt's outcome; or it was delivered. */
-  #lostLease(msg: OutboxMessageMeta): void {
-    this.#d.log.warn({ event: 'delivery.lease-lost', messageId: msg.messageId, attempt: msg.attempts }, 'an attempt ended after its claim expired; its outcome is left to the attempt that holds the message now')
-  }
-
-  /** Extends the leases of the messages in flight; a failure is logged and tried again at the next beat. */
-  #renew(): void {
-    if (!this.#running || this.#inFlight.size === 0) return
-    this.#d.db.write(() => this.#d.outbox.renewLeases(this.#d.clock.now())).catch((err: unknown) => {
-      this.#d.log.error({ err, event: 'delivery.lease-renew-failed' }, 'could not renew the claims on messages in flight; another process may attempt them when they expire')
-    })
   }
 
   #opened(peer: string, c: Circuit): void {
@@ -386,8 +372,7 @@ export class DeliveryWorker {
   /** Stop claiming; wait for deliveries in flight (bounded), leaving the rest queued for the next start. */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.#running = false
-    if (this.#heartbeat) clearInterval(this.#heartbeat)
-    this.#heartbeat = undefined
+    this.#leases.stop()
     await this.#deadlines.stop()
     if (this.#timer) clearTimeout(this.#timer)
     await this.#claim

@@ -42,12 +42,12 @@ export interface WebhookDeps {
   readonly settings: WebhookSettings
   readonly userAgent: string
   readonly random?: () => number
-  /** The name this process claims deliveries under (issue 19 item 2; wire/storage.ts); default: unique to this process. */
+  /** The name this process claims deliveries under (issue 19 item 2; storage/owner.ts ownerFor); default: unique to this process. */
   readonly owner?: string
 }
 
 /** A claim's length (migration 042): the request's timeout, the time to record it, and a margin. */
-export function claimMs(s: Pick<WebhookSettings, 'timeoutMs'>): number {
+function claimMs(s: Pick<WebhookSettings, 'timeoutMs'>): number {
   return 2 * s.timeoutMs + 30_000
 }
 

@@ -11,10 +11,11 @@
 import type { Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
 import type { LeaseAttempt, ProcessLeaseStore } from '../../storage/process-leases.js'
+import { DEFAULT_LEASE_MS } from '../../storage/outbox.js'
 
 /** How long a lease holds unless renewed: another process takes a dead leader's jobs about this long
- *  after its last renewal (as the outbox's claims, storage/outbox.ts DEFAULT_LEASE_MS). */
-export const DEFAULT_LEADER_LEASE_MS = 120_000
+ *  after its last renewal (the outbox's claims' default). */
+export const DEFAULT_LEADER_LEASE_MS = DEFAULT_LEASE_MS
 
 /** What a job asks before each run. */
 export interface LeaderGate {
@@ -24,7 +25,7 @@ export interface LeaderGate {
 
 export interface LeadershipDeps {
   readonly store: ProcessLeaseStore
-  /** This process's name among the node's processes: the outbox's owner (wire/storage.ts claimOwner). */
+  /** This process's name among the node's processes: the outbox's owner (storage/owner.ts ownerFor). */
   readonly owner: string
   readonly clock: Clock
   readonly log: Logger
