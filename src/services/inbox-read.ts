@@ -22,7 +22,7 @@ import type { InboxStore } from '../storage/inbox.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import { rangedReader } from '../crypto/ranged-openers.js'
 import { whole } from '../crypto/ranged.js'
-import type { HostedAgencies } from './hosted-agencies.js'
+import type { HostedAgencies } from './hosting/agencies.js'
 
 export interface InboxReadDeps {
   readonly inbox: InboxStore

@@ -7,7 +7,7 @@ import type { OutboxStore } from '../storage/outbox.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import type { ProfileTable } from '../crypto/profiles.js'
-import type { HostedAgencies } from './hosted-agencies.js'
+import type { HostedAgencies } from './hosting/agencies.js'
 import type { EnvelopeCache } from './envelope-cache.js'
 
 /** The stores and trust a sealing use case reads, as the composition root holds them (src/wire). */

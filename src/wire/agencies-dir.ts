@@ -1,8 +1,8 @@
 // PROTOCOL.md §16.3: agencies from hosting.agenciesDir come and go without a restart. Started at
 // construction: start() scans the folder once synchronously, so its agencies are hosted from here on.
 import type { Directory } from '../pki/directory.js'
-import type { HostedAgencies } from '../services/hosted-agencies.js'
-import { AgenciesDir } from '../services/hosted-agencies-dir.js'
+import type { HostedAgencies } from '../services/hosting/agencies.js'
+import { AgenciesDir } from '../services/hosting/agencies-dir.js'
 import type { Events } from '../services/events/index.js'
 import type { ApiKeyTable } from '../services/api-keys.js'
 import type { Base } from './base.js'

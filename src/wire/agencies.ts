@@ -1,7 +1,7 @@
 // The agencies this node hosts and their register books (README "Hosting", "Registers"): the books
 // number with each agency's owner code and name it as the directory does.
 import type { Directory } from '../pki/directory.js'
-import { HostedAgencies } from '../services/hosted-agencies.js'
+import { HostedAgencies } from '../services/hosting/agencies.js'
 import { Registers } from '../services/registers.js'
 import { RegisterStore } from '../storage/registers.js'
 import type { Db } from '../storage/db.js'

@@ -3,7 +3,7 @@
 import type { ProfileTable } from '../crypto/profiles.js'
 import type { Directory } from '../pki/directory.js'
 import type { Events } from '../services/events/index.js'
-import type { HostedAgencies } from '../services/hosted-agencies.js'
+import type { HostedAgencies } from '../services/hosting/agencies.js'
 import type { NoticeDeps } from '../services/notices/deps.js'
 import type { Registers } from '../services/registers.js'
 import type { EcmsQueueDeps } from '../services/ecms/deps.js'

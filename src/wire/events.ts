@@ -1,7 +1,7 @@
 // Events for saraban systems (issue 5 §6): the sink producers emit into, the SSE streams, webhooks.
 import { Events, type WebhookEndpoint } from '../services/events/index.js'
 import { webhookEndpoints } from '../services/events/endpoints.js'
-import type { HostedAgencies } from '../services/hosted-agencies.js'
+import type { HostedAgencies } from '../services/hosting/agencies.js'
 import type { Db } from '../storage/db.js'
 import { VERSION } from '../version.js'
 import type { Base } from './base.js'

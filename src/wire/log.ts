@@ -5,7 +5,7 @@ import type { Db } from '../storage/db.js'
 import { LogStore } from '../storage/log.js'
 import { LeafAppender } from '../services/log/append.js'
 import { recordKeysInUse } from '../services/log/keys.js'
-import type { HostedAgencies } from '../services/hosted-agencies.js'
+import type { HostedAgencies } from '../services/hosting/agencies.js'
 import type { Base } from './base.js'
 
 /** How often the keys in use are looked at: the signing key is chosen at each use (§16.4 rollover). */

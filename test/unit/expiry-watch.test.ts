@@ -14,7 +14,7 @@ import { RevocationChecker, type RevocationMode } from '../../src/pki/revocation
 import { federationCrls } from '../../src/pki/dev-ca.js'
 import { notAfter } from '../../src/pki/cert.js'
 import { createLogger } from '../../src/log.js'
-import { HostedAgencies, certThumbprint } from '../../src/services/hosted-agencies.js'
+import { HostedAgencies, certThumbprint } from '../../src/services/hosting/agencies.js'
 import { ExpiryWatch } from '../../src/services/expiry/index.js'
 import type { SourceStatus } from '../../src/services/signed-source.js'
 import type { Directory } from '../../src/pki/directory.js'

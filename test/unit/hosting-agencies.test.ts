@@ -1,12 +1,12 @@
 // Hosted agencies: the signing key chosen during a rollover, API keys per agency, and the folder of
-// agency files rescanned without restart (src/services/hosted-agencies*.ts, PROTOCOL.md §16.3–§16.4).
+// agency files rescanned without restart (src/services/hosting/, PROTOCOL.md §16.3–§16.4).
 import t from 'tap'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
-import { chooseSigningKey, HostedAgencies } from '../../src/services/hosted-agencies.js'
-import { AgenciesDir } from '../../src/services/hosted-agencies-dir.js'
+import { chooseSigningKey, HostedAgencies } from '../../src/services/hosting/agencies.js'
+import { AgenciesDir } from '../../src/services/hosting/agencies-dir.js'
 import { createLogger } from '../../src/log.js'
 import { fingerprint } from '../../src/pki/cert.js'
 import { testPki } from '../helpers/hosting.js'

@@ -2,7 +2,7 @@
 // "certificates expiring"): the node's TLS certificate and, per agency the caller acts for, its
 // signing and encryption certificates. Soonest first.
 import { X509Certificate } from 'node:crypto'
-import type { HostedAgencies } from '../hosted-agencies.js'
+import type { HostedAgencies } from '../hosting/agencies.js'
 
 export interface CertificateExpiry {
   readonly role: 'tls' | 'signing' | 'encryption'

@@ -7,7 +7,7 @@ import type { EcmsQueueStore } from '../../storage/ecms-queue.js'
 import type { InboxStore } from '../../storage/inbox.js'
 import type { NoticeStore } from '../../storage/notices.js'
 import type { ProfileTable } from '../../crypto/profiles.js'
-import type { HostedAgencies } from '../hosted-agencies.js'
+import type { HostedAgencies } from '../hosting/agencies.js'
 import type { NoticeDeps } from '../notices/deps.js'
 import type { Registers } from '../registers.js'
 

@@ -5,7 +5,7 @@
 import type { X509Certificate } from 'node:crypto'
 import { certFromBase64Der, fingerprint, notAfter } from '../../pki/cert.js'
 import type { Directory } from '../../pki/directory.js'
-import type { HostedAgencies } from '../hosted-agencies.js'
+import type { HostedAgencies } from '../hosting/agencies.js'
 
 export type OwnRole = 'tls' | 'signing' | 'encryption' | 'directory' | 'ca'
 

@@ -4,7 +4,7 @@
 import { fingerprint } from '../../pki/cert.js'
 import type { Db } from '../../storage/db.js'
 import type { LogStore } from '../../storage/log.js'
-import type { HostedAgencies } from '../hosted-agencies.js'
+import type { HostedAgencies } from '../hosting/agencies.js'
 
 /** Returns how many keys were seen in use for the first time. */
 export async function recordKeysInUse(db: Db, store: LogStore, hosted: HostedAgencies, now: number): Promise<number> {

@@ -8,7 +8,7 @@ import { noticesByRef, type NoticeStore, type NoticeRow } from '../../storage/no
 import type { OutboxLetter, OutboxMessageMeta } from '../../storage/outbox.js'
 import type { InboxMessage } from '../../storage/inbox.js'
 import type { ProfileTable } from '../../crypto/profiles.js'
-import type { HostedAgencies } from '../hosted-agencies.js'
+import type { HostedAgencies } from '../hosting/agencies.js'
 import { shownStatus } from '../../domain/delivery.js'
 import { openAttachment, type AttachmentRange, type AttachmentStream } from '../inbox-read.js'
 import { outboxEvidenceSource, type EvidenceSource } from '../evidence/stream.js'

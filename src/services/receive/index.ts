@@ -9,7 +9,7 @@ import { sharedContent, type EnvelopeContent, type InboxStore } from '../../stor
 import type { TrustAnchors } from '../../pki/validate.js'
 import type { Directory } from '../../pki/directory.js'
 import { receiptFromText, receiptText, type ProfileTable } from '../../crypto/profiles.js'
-import type { HostedAgencies } from '../hosted-agencies.js'
+import type { HostedAgencies } from '../hosting/agencies.js'
 import { steps, type Answer, type InboundState } from './steps.js'
 import type { Routing } from '../../crypto/profiles.js'
 import type { OpenMemo } from '../../crypto/types.js'

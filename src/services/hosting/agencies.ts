@@ -6,13 +6,13 @@
 // whose certificate the envelope names.
 import { readFileSync } from 'node:fs'
 import { createHash, type X509Certificate } from 'node:crypto'
-import { fingerprint, notAfter, notBefore, parsePemChain } from '../pki/cert.js'
-import { loadPrivateKey } from '../pki/keys.js'
-import { openPkcs11Key } from '../crypto/keys/pkcs11.js'
-import { isKeyHandle, keyMatchesCertificate, type PrivateKeyRef } from '../crypto/keys/private-key.js'
-import { isTokenKey, type TokenKey } from '../crypto/keys/token-config.js'
-import type { Directory } from '../pki/directory.js'
-import type { SignerIdentity } from '../crypto/profiles.js'
+import { fingerprint, notAfter, notBefore, parsePemChain } from '../../pki/cert.js'
+import { loadPrivateKey } from '../../pki/keys.js'
+import { openPkcs11Key } from '../../crypto/keys/pkcs11.js'
+import { isKeyHandle, keyMatchesCertificate, type PrivateKeyRef } from '../../crypto/keys/private-key.js'
+import { isTokenKey, type TokenKey } from '../../crypto/keys/token-config.js'
+import type { Directory } from '../../pki/directory.js'
+import type { SignerIdentity } from '../../crypto/profiles.js'
 
 export interface KeyFiles {
   readonly key: string

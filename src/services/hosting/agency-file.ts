@@ -4,10 +4,10 @@
 import { readFileSync, statSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
-import { check, schemaIds } from '../schema/index.js'
-import { loadAgencyKeys, type AgencyWebhook, type HostedAgency, type HostedAgencyFiles, type KeySource } from './hosted-agencies.js'
-import { isRawTokenKey, resolveTokenKey, type RawTokenKey } from '../crypto/keys/token-config.js'
-import { webhookKey } from './events/signature.js'
+import { check, schemaIds } from '../../schema/index.js'
+import { loadAgencyKeys, type AgencyWebhook, type HostedAgency, type HostedAgencyFiles, type KeySource } from './agencies.js'
+import { isRawTokenKey, resolveTokenKey, type RawTokenKey } from '../../crypto/keys/token-config.js'
+import { webhookKey } from '../events/signature.js'
 
 interface RawKeyFiles { key: string; cert: string; passphraseEnv?: string }
 type RawKeySource = RawKeyFiles | RawTokenKey

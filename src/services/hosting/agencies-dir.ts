@@ -5,9 +5,9 @@
 // a half-copied key never takes an agency down, and a broken new file adds nothing.
 import { readdirSync, watch, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
-import type { Logger } from '../log.js'
-import type { HostedAgencies } from './hosted-agencies.js'
-import { agencyFileVersion, loadAgencyFile } from './hosted-agency-file.js'
+import type { Logger } from '../../log.js'
+import type { HostedAgencies } from './agencies.js'
+import { agencyFileVersion, loadAgencyFile } from './agency-file.js'
 
 export interface AgenciesDirOptions {
   readonly dir: string
