@@ -10,6 +10,8 @@
 //   npm run bench -- --case crash [--letters 400] [--kills 12] [--seed 1] [--concurrency 4] [--processes 1]: issue 13 §3,
 //   SIGKILL of sender and receiver during the run (test/helpers/crash-run.ts); exits 1 on any violation.
 //   --processes 3: each node is three processes on one data directory behind a TCP balancer (issue 19 item 2).
+//   npm run bench -- --case async-sqlite [--letters 4000] [--concurrency 64] [--rounds 2] [--batch 64]: issue 19 item 1, what
+//     SQLite pays when a store's statements are awaited one by one inside the group commit (async-sqlite.ts).
 //   npm run bench -- --case pg-drivers [--letters 2000] [--concurrency 16] [--rounds 2] [--agencies 1] [--reads 5000] [--envelope-kb 110] [--drivers pg,postgres.js[,pg-named]]:
 //   issue 19, pg against postgres.js on the node's hot path (store a letter, claim due, read by key) against a
 //   private PostgreSQL (pg-drivers.ts); exits 1 when PostgreSQL is missing or a claim was lost or doubled.
@@ -27,6 +29,7 @@ import { circularCase } from './circular.js'
 import { startNodes } from './node-process.js'
 import { crashCase } from './crash.js'
 import { pgDriversCase } from './pg-drivers.js'
+import { asyncSqliteCase } from './async-sqlite.js'
 
 const { values } = parseArgs({
   options: {
@@ -50,6 +53,7 @@ const { values } = parseArgs({
     drivers: { type: 'string', default: 'pg,postgres.js' },
     processes: { type: 'string', default: '1' },
     evidence: { type: 'string', default: 'yes' },
+    batch: { type: 'string', default: '64' },
   },
 })
 const N = Number(values.letters)
@@ -79,6 +83,11 @@ async function main() {
     const concurrency = process.argv.includes('--concurrency') ? CONCURRENCY : 16
     const letters = process.argv.includes('--letters') ? N : 2000
     process.exitCode = await pgDriversCase({ letters, concurrency, rounds: Number(values.rounds), agencies: Number(values.agencies), reads: Number(values.reads), envelopeKb: Number(values['envelope-kb']), drivers: values.drivers!.split(',') })
+    return
+  }
+  if (values.case === 'async-sqlite') {
+    const letters = process.argv.includes('--letters') ? N : 4000
+    process.exitCode = await asyncSqliteCase({ letters, concurrency: CONCURRENCY, rounds: Number(values.rounds), batch: Number(values.batch) })
     return
   }
   if (values.case !== 'circular') await lettersCase()
