@@ -146,7 +146,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   // After the folder's first scan, so that its agencies' certificates are judged before the node serves.
   expiry = await wireExpiry(base, { anchors, db, crlSources, directorySource, currentDirectory, hosted, events })
   const profiles = defaultProfiles()
-  const timestamps = wireTimestamps(base, { db, anchors, profiles })
+  const timestamps = wireTimestamps(base, { db, anchors, profiles, owner: outbox.owner })
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
   const classifiedRecord = wireClassifiedRecord(base, { db })
   const logWitness = wireWitness(base, { db, hosted, anchors, currentDirectory, events, peers, leadership, signerRevoked: (agency) => expiry.findings().some((f) => f.revokedSigner === agency) })
