@@ -39,6 +39,7 @@ import { sql as webhookClaims, postgresql as webhookClaimsPg } from './042-webho
 import { sql as sealingOwner, postgresql as sealingOwnerPg } from './043-sealing-owner.js'
 import { sql as consoleSessions, postgresql as consoleSessionsPg } from './044-console-sessions.js'
 import { sql as sharedClaims, postgresql as sharedClaimsPg } from './045-shared-claims.js'
+import { sql as outboxLeaseOwner, postgresql as outboxLeaseOwnerPg } from './046-outbox-lease-owner.js'
 import { sql as postgresqlBaseline } from '../postgresql/baseline.js'
 
 export interface Migration {
@@ -90,6 +91,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 43, name: 'sealing-owner', sql: sealingOwner, postgresql: sealingOwnerPg },
   { version: 44, name: 'console-sessions', sql: consoleSessions, postgresql: consoleSessionsPg },
   { version: 45, name: 'shared-claims', sql: sharedClaims, postgresql: sharedClaimsPg },
+  { version: 46, name: 'outbox-lease-owner', sql: outboxLeaseOwner, postgresql: outboxLeaseOwnerPg },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a
