@@ -1,11 +1,11 @@
 // The refreshing directory over real files and a real SQLite file (PROTOCOL.md §14):
-// src/services/signed-source.ts, src/services/directory-source.ts, src/storage/trust-history.ts.
+// src/services/sources/signed-source.ts, src/services/sources/directory-source.ts, src/storage/trust-history.ts.
 import t from 'tap'
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { signDirectory, type DirectoryDocument } from '../../src/pki/directory.js'
-import { DirectorySource, lastGoodDirectoryFile } from '../../src/services/directory-source.js'
+import { DirectorySource, lastGoodDirectoryFile } from '../../src/services/sources/directory-source.js'
 import { Db } from '../../src/storage/db.js'
 import { TrustHistoryStore } from '../../src/storage/trust-history.js'
 import { createLogger } from '../../src/log.js'

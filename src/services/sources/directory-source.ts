@@ -2,13 +2,13 @@
 // directories, the anti-rollback rule by serial, history for evidence, and the freshness gate that
 // refuses new letters once the directory is past nextUpdate + grace (ERR_DIRECTORY_STALE).
 import { join } from 'node:path'
-import { SarabanError } from '../errors.js'
-import type { Clock } from '../clock.js'
-import type { Logger } from '../log.js'
-import type { TrustAnchors } from '../pki/validate.js'
-import { Directory, checkDirectoryFresh, checkSignedDirectory, compareToHeld, type VerifiedDirectory } from '../pki/directory.js'
-import type { TrustHistoryStore } from '../storage/trust-history.js'
-import type { Db } from '../storage/db.js'
+import { SarabanError } from '../../errors.js'
+import type { Clock } from '../../clock.js'
+import type { Logger } from '../../log.js'
+import type { TrustAnchors } from '../../pki/validate.js'
+import { Directory, checkDirectoryFresh, checkSignedDirectory, compareToHeld, type VerifiedDirectory } from '../../pki/directory.js'
+import type { TrustHistoryStore } from '../../storage/trust-history.js'
+import type { Db } from '../../storage/db.js'
 import { documentFetcher, type FetchSettings } from './fetch-document.js'
 import { SignedDocumentSource, type Freshness, type SourceSettings, type SourceStatus } from './signed-source.js'
 

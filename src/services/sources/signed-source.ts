@@ -4,10 +4,10 @@
 // and uses it while the source is unreachable, and says how fresh what it holds is:
 //   fresh  until nextUpdate;  grace  until nextUpdate + graceMs;  stale  after that.
 // What "stale" stops is the caller's business (the directory: new letters, PROTOCOL.md §14.4).
-import { SarabanError, isSarabanError, type ErrorCode } from '../errors.js'
-import { redactUrlsIn } from '../config/redact.js'
-import type { Clock } from '../clock.js'
-import type { Logger } from '../log.js'
+import { SarabanError, isSarabanError, type ErrorCode } from '../../errors.js'
+import { redactUrlsIn } from '../../config/redact.js'
+import type { Clock } from '../../clock.js'
+import type { Logger } from '../../log.js'
 import type { DocumentFetcher } from './fetch-document.js'
 import { readIfExists, writeAtomic } from './kept-copy.js'
 
