@@ -109,6 +109,11 @@ export class CrlSources {
       },
       nextUpdate: (crl) => crl.nextUpdate,
       serial: (crl) => String(crl.number ?? crl.thisUpdate.toISOString()),
+      // The highest cRLNumber of the issuer any process of the node took into use (PROTOCOL.md §15.2; issue 19 item 2).
+      ...(o.history ? { newestTaken: (crl: Crl) => {
+        const issuerFp = o.crls.issuerOf(crl)
+        return issuerFp === undefined ? undefined : o.history!.store.newestCrl(issuerFp)
+      } } : {}),
     }, documentFetcher(location, { ...o.fetch, maxBytes: MAX_CRL_BYTES }), o.settings, { clock: o.clock, log: o.log })
     this.#sources.push(source)
     this.#accept(source.current())

@@ -59,7 +59,11 @@ export class DirectorySource {
       compare: (held, candidate) => compareToHeld(held.verified, candidate.verified),
       nextUpdate: (d) => new Date(d.verified.doc.nextUpdate),
       serial: (d) => String(d.verified.doc.serial),
-      ...(o.history ? { fallback: () => o.history!.store.latestDirectories(3).map((jws) => Buffer.from(jws, 'utf8')) } : {}),
+      ...(o.history ? {
+        fallback: () => o.history!.store.latestDirectories(3).map((jws) => Buffer.from(jws, 'utf8')),
+        // The highest serial any process of the node took into use (PROTOCOL.md §14.3; issue 19 item 2).
+        newestTaken: () => o.history!.store.latestDirectories(1).map((jws) => Buffer.from(jws, 'utf8'))[0],
+      } : {}),
     }, documentFetcher(o.location, o.fetch), o.settings, { clock: o.clock, log: o.log })
     const ds = new DirectorySource(source, o.clock)
     if (o.history) {
