@@ -4,8 +4,8 @@
 // (the whole worker backs off, so a backlog does not hammer a TSA that just came back), reported in
 // /healthz and the log. With several processes of one node (issue 19 item 2, migration 045) the backoff
 // is the node's, kept in the database (storage/worker-pauses.ts): a failure seen by one process pauses
-// them all, and a success in any ends the pause; a failure is recorded only under the row's claim. Every token is verified (imprint, nonce, TSA chain for the 'tsa' role) before
-// it is stored.
+// them all, and a success in any ends the pause; a failure is recorded only under the row's claim.
+// Every token is verified (imprint, nonce, TSA chain for the 'tsa' role) before it is stored.
 import type { Clock } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { Db } from '../storage/db.js'
