@@ -13,10 +13,10 @@ import type { Registers } from './services/registers.js'
 import type { NoticeStore } from './storage/notices.js'
 import type { TrustAnchors } from './pki/validate.js'
 import type { Directory } from './pki/directory.js'
-import type { DirectorySource } from './services/directory-source.js'
+import type { DirectorySource } from './services/sources/directory-source.js'
 import type { TrustHistoryStore } from './storage/trust-history.js'
 import { defaultProfiles, type ProfileTable } from './crypto/profiles.js'
-import type { CrlSources } from './services/crl-source.js'
+import type { CrlSources } from './services/sources/crl-source.js'
 import type { HostedAgencies } from './services/hosting/agencies.js'
 import type { RescanReport } from './services/hosting/agencies-dir.js'
 import type { DeliveryWorker } from './services/delivery/worker.js'
@@ -146,7 +146,7 @@ async function construct(base: Base, closeAll: () => Promise<void>): Promise<App
   // After the folder's first scan, so that its agencies' certificates are judged before the node serves.
   expiry = await wireExpiry(base, { anchors, db, crlSources, directorySource, currentDirectory, hosted, events })
   const profiles = defaultProfiles()
-  const timestamps = wireTimestamps(base, { db, anchors, profiles })
+  const timestamps = wireTimestamps(base, { db, anchors, profiles, owner: outbox.owner })
   const { tls, peers } = wirePeers(base, { anchorCerts: trustAnchors.anchorCerts, currentDirectory })
   const classifiedRecord = wireClassifiedRecord(base, { db })
   const logWitness = wireWitness(base, { db, hosted, anchors, currentDirectory, events, peers, leadership, signerRevoked: (agency) => expiry.findings().some((f) => f.revokedSigner === agency) })

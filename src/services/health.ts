@@ -4,7 +4,7 @@ import { isoTime } from '../clock.js'
 import type { Db } from '../storage/db.js'
 import type { OutboxStore } from '../storage/outbox.js'
 import type { Directory } from '../pki/directory.js'
-import type { SourceStatus } from './signed-source.js'
+import type { SourceStatus } from './sources/signed-source.js'
 import type { TimestampingStatus } from './timestamping.js'
 
 type Status = 'ok' | 'degraded' | 'failing'

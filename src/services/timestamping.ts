@@ -2,12 +2,15 @@
 // record letters and receipts, drained by this worker against the configured TSA. It never blocks
 // sending, receiving or delivery: a TSA that is down only leaves stamps pending, retried with backoff
 // (the whole worker backs off, so a backlog does not hammer a TSA that just came back), reported in
-// /healthz and the log. Every token is verified (imprint, nonce, TSA chain for the 'tsa' role) before
-// it is stored.
+// /healthz and the log. With several processes of one node (issue 19 item 2, migration 045) the backoff
+// is the node's, kept in the database (storage/worker-pauses.ts): a failure seen by one process pauses
+// them all, and a success in any ends the pause; a failure is recorded only under the row's claim.
+// Every token is verified (imprint, nonce, TSA chain for the 'tsa' role) before it is stored.
 import type { Clock } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { Db } from '../storage/db.js'
 import type { PendingStamp, StampKind, StampSide, TimestampStore } from '../storage/timestamps.js'
+import type { WorkerPauseStore } from '../storage/worker-pauses.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import { receiptFromText, type ProfileTable } from '../crypto/profiles.js'
 import { SarabanError } from '../errors.js'
@@ -28,6 +31,8 @@ export interface TimestampingDeps {
   readonly log: Logger
   readonly db: Db
   readonly store: TimestampStore
+  /** The backoff shared by the node's processes (migration 045). */
+  readonly pauses: WorkerPauseStore
   readonly anchors: TrustAnchors
   readonly profiles: ProfileTable
   /** Absent: time-stamping is off (no `tsa.url` configured). */
@@ -58,15 +63,15 @@ export interface TokenRecord {
   readonly genTime: Date
 }
 
+/** The row of worker_pauses that holds the TSA's backoff. */
+const PAUSE = 'tsa'
+
 export class Timestamping {
   readonly #d: TimestampingDeps
   readonly #inFlight = new Set<Promise<void>>()
   #running = false
   #timer: NodeJS.Timeout | undefined
   #scheduled = false
-  #failures = 0
-  #pausedUntil = 0
-  #lastError: TimestampingStatus['lastError']
 
   constructor(deps: TimestampingDeps) {
     this.#d = deps
@@ -99,18 +104,24 @@ export class Timestamping {
   status(): TimestampingStatus {
     const { count, oldestCreatedAt } = this.#d.store.pending()
     const age = oldestCreatedAt === undefined ? 0 : Math.max(0, Math.floor((this.#d.clock.now() - oldestCreatedAt) / 1000))
+    const pause = this.enabled ? this.#d.pauses.get(PAUSE) : undefined
+    // Stored as "CODE: detail" (the row's last_error, as the queue's).
+    const [code, ...rest] = (pause?.lastError ?? '').split(': ')
     return {
-      state: !this.enabled ? 'off' : this.#failures > 0 ? 'retrying' : 'ok',
+      state: !this.enabled ? 'off' : pause ? 'retrying' : 'ok',
       pending: count,
       oldestPendingSeconds: age,
-      ...(this.#lastError ? { lastError: this.#lastError } : {}),
+      ...(pause ? { lastError: { code: code!, detail: rest.join(': '), at: new Date(pause.failedAt).toISOString() } } : {}),
     }
   }
 
   start(): void {
     if (!this.enabled || this.#running) return
     this.#running = true
-    this.notify()
+    // What this process claimed in its earlier life (its attempts ended with it) is due at once.
+    void this.#d.db.write(() => this.#d.store.releaseClaims(this.#d.clock.now())).catch((err: unknown) => {
+      this.#d.log.error({ err, event: 'timestamp.release-failed' }, 'could not release this process\'s earlier claims; they wait for their lease')
+    }).finally(() => this.notify())
   }
 
   /** New stamps may be due. Coalesced: one claim per event-loop turn. */
@@ -133,11 +144,13 @@ export class Timestamping {
   #pump(): void {
     if (!this.#running) return
     const now = this.#d.clock.now()
-    if (now < this.#pausedUntil) return this.#wake(this.#pausedUntil)
     const room = this.#d.settings.concurrency - this.#inFlight.size
     if (room <= 0) return
     let claimed: PendingStamp[]
     try {
+      // The node's backoff: any process's failure pauses every process (migration 045).
+      const pausedUntil = this.#d.pauses.get(PAUSE)?.pausedUntil ?? 0
+      if (now < pausedUntil) return this.#wake(pausedUntil)
       claimed = this.#d.store.claimDue(now, room, now + 2 * this.#d.settings.timeoutMs + 1000)
     } catch (err) {
       this.#d.log.error({ err, event: 'timestamp.claim-failed' }, 'could not read the time-stamp queue; will try again')
@@ -171,7 +184,7 @@ export class Timestamping {
       // Our own data, not the TSA: this row waits long, the others go on.
       const detail = err instanceof Error ? err.message : String(err)
       d.log.error({ event: 'timestamp.subject-unreadable', messageId: row.messageId, side: row.side, kind: row.kind, detail }, 'cannot read what to time-stamp')
-      await d.db.write(() => d.store.markRetry(row, d.clock.now() + d.settings.maxBackoffMs, `ERR_INTERNAL: ${detail}`)).catch(() => {})
+      await d.db.write(() => { d.store.markRetry(row, d.clock.now() + d.settings.maxBackoffMs, `ERR_INTERNAL: ${detail}`) }).catch(() => {})
       return
     }
     // A letter signed once for many recipients (PROTOCOL.md §17) has one signature: its token, once
@@ -186,23 +199,28 @@ export class Timestamping {
       const v = await verifyTimeStampToken(token, { imprint, anchors: d.anchors, nonce })
       if (!v.ok) throw new SarabanError(v.code, v.reason)
       const at = d.clock.now()
-      await d.db.write(() => d.store.saveToken(row, imprint!, token, v.value.genTime.getTime(), at))
-      if (this.#failures > 0) d.log.info({ event: 'timestamp.recovered', after: this.#failures }, 'the time-stamping authority answers again')
-      this.#failures = 0
-      this.#pausedUntil = 0
+      const after = await d.db.write(() => {
+        d.store.saveToken(row, imprint!, token, v.value.genTime.getTime(), at)
+        return d.pauses.clear(PAUSE)
+      })
+      if (after > 0) d.log.info({ event: 'timestamp.recovered', after }, 'the time-stamping authority answers again')
       d.log.debug({ event: 'timestamp.stamped', messageId: row.messageId, side: row.side, kind: row.kind, genTime: v.value.genTime.toISOString() }, 'signature time-stamped')
     } catch (err) {
       const code = err instanceof SarabanError ? err.code : 'ERR_INTERNAL'
       const detail = err instanceof Error ? err.message : String(err)
-      this.#failures++
       const now = d.clock.now()
-      const delay = nextAttemptDelay(this.#failures, { ...d.settings, jitter: 'full' }, d.random)
-      // Jitter spreads retries; the floor keeps a dead TSA from being asked at once again.
-      const wait = Math.max(delay, Math.min(d.settings.initialBackoffMs, d.settings.maxBackoffMs))
-      this.#pausedUntil = now + wait
-      this.#lastError = { code, detail: detail.slice(0, 1000), at: new Date(now).toISOString() }
+      let wait = Math.min(d.settings.initialBackoffMs, d.settings.maxBackoffMs)
       try {
-        await d.db.write(() => d.store.markRetry(row, now + wait, `${code}: ${detail}`, imprint))
+        await d.db.write(() => {
+          // The node's count of failures since the last success sets the backoff of every process.
+          const failures = d.pauses.fail(PAUSE, `${code}: ${detail}`, now)
+          const delay = nextAttemptDelay(failures, { ...d.settings, jitter: 'full' }, d.random)
+          // Jitter spreads retries; the floor keeps a dead TSA from being asked at once again.
+          wait = Math.max(delay, wait)
+          d.pauses.pauseUntil(PAUSE, now + wait)
+          // A stale attempt (its claim ran out, another process holds the row) moves nothing.
+          d.store.markRetry(row, now + wait, `${code}: ${detail}`, imprint)
+        })
       } catch (e) {
         d.log.error({ err: e, event: 'timestamp.record-failed', messageId: row.messageId }, 'could not record a time-stamping failure')
       }

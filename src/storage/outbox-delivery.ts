@@ -15,6 +15,17 @@ import { META, preparer } from './outbox-sql.js'
 import { FACTS, type OutboxFacts } from './metrics.js'
 import type { ClaimCandidate, OutboxMessageMeta } from './outbox-types.js'
 
+/** The statements that read other processes' leases on every claim round. The index outbox_leases
+ *  (lease_until, claimed_by) WHERE status = 'sending' (migrations 040, 046) answers both alone, in lease
+ *  order; named, because SQLite's planner otherwise reads every 'sending' row through outbox_by_status. */
+export const LEASE_SQL = {
+  reclaim: `UPDATE outbox_messages INDEXED BY outbox_leases SET status = 'queued', lease_until = NULL, updated_at = @now
+    WHERE status = 'sending' AND lease_until < @now`,
+  // The first lease of another owner to run out: past this owner's own rows in the index only.
+  nextExpiry: `SELECT lease_until FROM outbox_messages INDEXED BY outbox_leases
+    WHERE status = 'sending' AND lease_until IS NOT NULL AND claimed_by IS NOT @owner ORDER BY lease_until LIMIT 1`,
+} as const
+
 /** The lease an attempt's outcome must still hold: this owner's claim, of this attempt (or the current one). */
 const HELD = `status = 'sending' AND claimed_by = @owner AND attempts = coalesce(@attempt, attempts)`
 
@@ -67,11 +78,9 @@ export class OutboxDelivery {
         ORDER BY order_key, rowid LIMIT @limit`),
       toSending: p(`UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, updated_at = @now,
         claimed_by = @owner, lease_until = @until WHERE message_id = @id AND status = 'queued'`),
-      // The index outbox_leases (migration 040) holds the 'sending' rows only.
-      reclaim: p(`UPDATE outbox_messages SET status = 'queued', lease_until = NULL, updated_at = @now
-        WHERE status = 'sending' AND lease_until < @now`),
+      reclaim: p(LEASE_SQL.reclaim),
       renew: p(`UPDATE outbox_messages SET lease_until = @until WHERE status = 'sending' AND claimed_by = @owner`),
-      nextExpiry: p<number | null>(`SELECT min(lease_until) FROM outbox_messages WHERE status = 'sending' AND claimed_by IS NOT @owner`).pluck(),
+      nextExpiry: p<number | null>(LEASE_SQL.nextExpiry).pluck(),
       nextDue: p<number | null>(`SELECT min(next_attempt_at) FROM outbox_messages WHERE status = 'queued' AND next_attempt_at > ?`).pluck(),
       // RETURNING: what a metric counts (storage/metrics.ts), known here without reading the row again.
       delivered: p<OutboxFacts>(`UPDATE outbox_messages SET status = 'delivered', receipt = ?, received_proof = ?, delivered_at = ?, updated_at = ?,

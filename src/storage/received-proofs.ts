@@ -1,9 +1,14 @@
 // The recipients' inclusion proofs of our delivered envelopes (PROTOCOL.md §20.7, migration 019):
 // queued in the write that marks the message delivered (enqueue() is synchronous: call it inside
 // Db.write), fetched and checked later by services/evidence/received-proofs.ts, read by evidence.
+// With several processes of one node (issue 19 item 2, migration 045) a fetch is claimed before the
+// peer is asked, as a visibility timeout: the claim names its process, counts the attempt and moves
+// next_attempt_at to its end, so no other process asks for the same proof meanwhile; a failure is
+// recorded only under its claim (owner and attempt count); a checked proof is a fact, kept whoever has it.
 import { createHash } from 'node:crypto'
 import type Database from 'better-sqlite3'
 import type { Db } from './db.js'
+import { uniqueOwner } from './owner.js'
 
 export interface ReceivedProofKey {
   readonly messageId: string
@@ -41,9 +46,13 @@ export class ReceivedProofStore {
   readonly #s
   readonly #db: Db
   readonly #known = new Map<string, number>()
+  readonly #owner: string
+  readonly #claim: Database.Transaction<(due: number, limit: number, until: number) => ReceivedProofRow[]>
 
-  constructor(db: Db) {
+  /** `owner`: the name this process claims under (storage/owner.ts); by default one unique to it. */
+  constructor(db: Db, owner: string = uniqueOwner()) {
     this.#db = db
+    this.#owner = owner
     const p = <R>(sql: string): Database.Statement<unknown[], R> => db.sqlite.prepare<unknown[], R>(sql)
     this.#s = {
       keepCheckpoint: p('INSERT INTO log_received_checkpoints (sha256, jws) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING'),
@@ -53,10 +62,22 @@ export class ReceivedProofStore {
       get: p<Raw>(`SELECT ${COLS} FROM log_received_proofs WHERE message_id = ?`),
       due: p<Raw>(`SELECT ${COLS} FROM log_received_proofs INDEXED BY log_received_proofs_due
         WHERE proof IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`),
-      save: p('UPDATE log_received_proofs SET proof = ?, attempts = attempts + 1, last_error = NULL WHERE message_id = ?'),
-      retry: p('UPDATE log_received_proofs SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE message_id = ? AND proof IS NULL'),
+      claim: p(`UPDATE log_received_proofs SET claimed_by = @owner, next_attempt_at = @until, attempts = attempts + 1
+        WHERE message_id = @messageId AND proof IS NULL AND next_attempt_at <= @due AND attempts = @attempts`),
+      save: p('UPDATE log_received_proofs SET proof = ?, last_error = NULL, claimed_by = NULL WHERE message_id = ?'),
+      retry: p(`UPDATE log_received_proofs SET next_attempt_at = @nextAttemptAt, last_error = @error, claimed_by = NULL
+        WHERE message_id = @messageId AND proof IS NULL AND claimed_by = @owner AND attempts = @attempts`),
+      // At start: this process's claims from its earlier life (their fetches ended with it) are due now.
+      release: p(`UPDATE log_received_proofs SET claimed_by = NULL, next_attempt_at = CASE WHEN next_attempt_at > @now THEN @now ELSE next_attempt_at END
+        WHERE proof IS NULL AND claimed_by = @owner`),
       nextDue: p<number | null>('SELECT min(next_attempt_at) FROM log_received_proofs WHERE proof IS NULL').pluck(),
     }
+    this.#claim = db.sqlite.transaction((due: number, limit: number, until: number) => {
+      const owner = this.#owner
+      // Only a row this UPDATE took is claimed (one IMMEDIATE transaction on SQLite; the check keeps it true elsewhere).
+      return this.#s.due.all(due, limit).filter((r) => this.#s.claim.run({ messageId: r.messageId, attempts: r.attempts, owner, due, until }).changes === 1)
+        .map((r) => row({ ...r, attempts: r.attempts + 1 })!)
+    })
   }
 
   /** Queues the fetch (idempotent per message). Synchronous: call inside a Db.write fn. A proof that
@@ -86,12 +107,27 @@ export class ReceivedProofStore {
     return this.#s.due.all(now, limit).map((r) => row(r)!)
   }
 
+  /** Claims up to `limit` proofs due by `due` until `until` (a visibility timeout, migration 045): no
+   *  other process finds them due meanwhile. Each returned row's `attempts` counts this claim. */
+  claimDue(due: number, limit: number, until: number): ReceivedProofRow[] {
+    if (limit <= 0) return []
+    return this.#claim.immediate(due, limit, until)
+  }
+
+  /** A proof checked against the receipt's checkpoint: a fact, kept whichever process fetched it. */
   save(messageId: string, proof: readonly Buffer[]): void {
     this.#s.save.run(Buffer.concat(proof), messageId)
   }
 
-  retry(messageId: string, nextAttemptAt: number, error: string): void {
-    this.#s.retry.run(nextAttemptAt, error.slice(0, 500), messageId)
+  /** A failed fetch, under the claim it ran under (this store's owner, the attempt count claimed);
+   *  false when that claim is no longer held (it ran out, and another process may hold the row). */
+  retry(claim: { readonly messageId: string; readonly attempts: number }, nextAttemptAt: number, error: string): boolean {
+    return this.#s.retry.run({ messageId: claim.messageId, attempts: claim.attempts, owner: this.#owner, nextAttemptAt, error: error.slice(0, 500) }).changes === 1
+  }
+
+  /** Inside a Db.write fn, at start: this owner's claims left by its earlier life are due now. Returns how many. */
+  releaseClaims(now: number): number {
+    return this.#s.release.run({ owner: this.#owner, now }).changes
   }
 
   nextDue(): number | undefined {

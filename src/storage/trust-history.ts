@@ -33,6 +33,9 @@ export class TrustHistoryStore {
           SELECT rowid FROM crl_history WHERE issuer_fp = c.issuer_fp AND fetched_at <= @at
           ORDER BY fetched_at DESC, this_update DESC LIMIT 1)
         ORDER BY c.issuer_fp`).pluck(),
+      // cRLNumber is decimal text of up to 20 octets: longer is larger, then by text (no leading zeros).
+      newestCrl: p<Buffer>(`SELECT der FROM crl_history WHERE issuer_fp = ?
+        ORDER BY length(crl_number) DESC, crl_number DESC, this_update DESC LIMIT 1`).pluck(),
     }
   }
 
@@ -54,6 +57,12 @@ export class TrustHistoryStore {
   /** Inside db.write(). */
   recordCrl(c: NewCrl): void {
     this.#s.insertCrl.run({ ...c, nextUpdate: c.nextUpdate ?? null })
+  }
+
+  /** The DER of the highest-numbered CRL of an issuer that any process of the node took into use
+   *  (the anti-rollback reference with several processes, PROTOCOL.md §15.2; issue 19 item 2). */
+  newestCrl(issuerFp: string): Buffer | undefined {
+    return this.#s.newestCrl.get(issuerFp)
   }
 
   /** The DER of each issuer's CRL that this node held at `time` (ms). */

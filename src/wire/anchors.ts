@@ -5,7 +5,7 @@ import type { X509Certificate } from 'node:crypto'
 import { parsePemChain } from '../pki/cert.js'
 import { TrustAnchors } from '../pki/validate.js'
 import type { RevocationChecker } from '../pki/revocation.js'
-import { createRevocationChecker } from '../services/crl-source.js'
+import { createRevocationChecker } from '../services/sources/crl-source.js'
 import type { Base } from './base.js'
 
 export interface Anchors {

@@ -1,8 +1,8 @@
 // AppContext.listen(): bind both listeners, then start the workers and the refreshing sources. Each
 // thing started pushes its closer here, after those of construction, so close() stops it first.
 import type { DeliveryWorker } from '../services/delivery/worker.js'
-import type { DirectorySource } from '../services/directory-source.js'
-import type { CrlSources } from '../services/crl-source.js'
+import type { DirectorySource } from '../services/sources/directory-source.js'
+import type { CrlSources } from '../services/sources/crl-source.js'
 import type { Events } from '../services/events/index.js'
 import type { NoticeDeps } from '../services/notices/deps.js'
 import { resumeNotices } from '../services/notices/seal-notice.js'

@@ -23,9 +23,12 @@ export interface LogEvidence {
   readonly receivedLog: ReceivedLog
 }
 
-export function wireLogEvidence({ clock, log, closers }: Base, p: { db: Db; logWitness: LogWitness; outbox: OutboxStore }): LogEvidence {
-  const store = new ReceivedProofStore(p.db)
-  const fetcher = new ReceivedProofFetcher({ db: p.db, store, peer: p.logWitness.audit.peer, clock, logger: log.child({ area: 'log' }) })
+export function wireLogEvidence({ config, clock, log, closers }: Base, p: { db: Db; logWitness: LogWitness; outbox: OutboxStore }): LogEvidence {
+  // Claims under the outbox's owner (storage/owner.ts), past the peer client's request timeout twice.
+  const store = new ReceivedProofStore(p.db, p.outbox.owner)
+  const fetcher = new ReceivedProofFetcher({
+    db: p.db, store, peer: p.logWitness.audit.peer, clock, logger: log.child({ area: 'log' }), claimMs: 2 * config.delivery.requestTimeoutMs + 30_000,
+  })
   fetcher.start()
   closers.push(() => fetcher.close())
   const w = p.logWitness

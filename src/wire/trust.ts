@@ -1,8 +1,8 @@
 // The trust that changes while the node runs: CRL sources and the signed directory (PROTOCOL.md §14,
 // §15), both fetched, verified, kept and refreshed; their history is written for evidence.
 import type { Directory } from '../pki/directory.js'
-import { DirectorySource } from '../services/directory-source.js'
-import { CrlSources } from '../services/crl-source.js'
+import { DirectorySource } from '../services/sources/directory-source.js'
+import { CrlSources } from '../services/sources/crl-source.js'
 import type { Base } from './base.js'
 import type { Anchors } from './anchors.js'
 import type { Storage } from './storage.js'

@@ -12,7 +12,7 @@ import { createContext } from '../../src/context.js'
 import { createLogger } from '../../src/log.js'
 import { federationCrls, issueCertificate } from '../../src/pki/dev-ca.js'
 import { issueCrl } from '../../src/pki/dev-crl.js'
-import { lastGoodCrlFile } from '../../src/services/crl-source.js'
+import { lastGoodCrlFile } from '../../src/services/sources/crl-source.js'
 
 const DAY = 86_400_000
 

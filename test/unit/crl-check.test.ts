@@ -173,7 +173,7 @@ t.test('CRLs this node does not implement are refused when added', async (t) => 
 })
 
 t.test('soft mode is announced at start and every soft pass is logged; hard mode needs CRL sources', async (t) => {
-  const { createRevocationChecker } = await import('../../src/services/crl-source.js')
+  const { createRevocationChecker } = await import('../../src/services/sources/crl-source.js')
   const { createLogger } = await import('../../src/log.js')
   const { Writable } = await import('node:stream')
   const lines: Array<{ level: number; event?: string }> = []

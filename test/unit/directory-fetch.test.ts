@@ -1,8 +1,8 @@
-// Fetching trust documents over real HTTPS on loopback (PROTOCOL.md §14.1): src/services/fetch-document.ts.
+// Fetching trust documents over real HTTPS on loopback (PROTOCOL.md §14.1): src/services/sources/fetch-document.ts.
 import t from 'tap'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { documentFetcher } from '../../src/services/fetch-document.js'
+import { documentFetcher } from '../../src/services/sources/fetch-document.js'
 import { foreignFederation, testFederation } from '../helpers/federation.js'
 
 async function serve(tls: { key: string; cert: string }, handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {

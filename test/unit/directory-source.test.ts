@@ -1,15 +1,16 @@
 // The refreshing directory over real files and a real SQLite file (PROTOCOL.md §14):
-// src/services/signed-source.ts, src/services/directory-source.ts, src/storage/trust-history.ts.
+// src/services/sources/signed-source.ts, src/services/sources/directory-source.ts, src/storage/trust-history.ts.
 import t from 'tap'
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { signDirectory, type DirectoryDocument } from '../../src/pki/directory.js'
-import { DirectorySource, lastGoodDirectoryFile } from '../../src/services/directory-source.js'
+import { DirectorySource, lastGoodDirectoryFile } from '../../src/services/sources/directory-source.js'
 import { Db } from '../../src/storage/db.js'
 import { TrustHistoryStore } from '../../src/storage/trust-history.js'
 import { createLogger } from '../../src/log.js'
 import { testTrust } from '../helpers/federation.js'
+import { waitFor } from '../helpers/nodes.js'
 
 const HOUR = 3600_000
 const t0 = Date.now()
@@ -33,10 +34,10 @@ async function publish(serial: number, opts: { issuedAt?: number; validMs?: numb
   return jws
 }
 
-async function open(db: Db, location = source) {
+async function open(db: Db, location = source, data = dataDir) {
   const { anchors } = await testTrust()
   return DirectorySource.open({
-    location, dataDir, anchors, clock, log: createLogger('silent'),
+    location, dataDir: data, anchors, clock, log: createLogger('silent'),
     settings: { refreshMs: HOUR, graceMs: 2 * HOUR },
     fetch: { timeoutMs: 5000, maxBytes: 1 << 20 },
     history: { db, store: new TrustHistoryStore(db) },
@@ -157,4 +158,42 @@ t.test('first start: no kept copy and a bad source is an error', async (t) => {
   await t.rejects(DirectorySource.open({ ...base, location: source }), { code: 'ERR_DIRECTORY_EXPIRED' }, 'an expired directory is not accepted anew')
   t.notOk(existsSync(lastGoodDirectoryFile(fresh)), 'nothing kept')
   await t.rejects(DirectorySource.open({ ...base, location: 'http://example.invalid/directory.jws' }), { code: 'ERR_CONFIG_INVALID' }, 'plain http is refused')
+})
+
+t.test('several processes of one node (issue 19 item 2): the reference is the newest directory any of them took into use', async (t) => {
+  // Processes share the data folder (one kept file) and the database (directory_history), each with its own connection.
+  const shared = join(dir, 'shared')
+  const dbFile = join(shared, 'saraban.sqlite')
+  const dbA = Db.open(dbFile)
+  const dbB = Db.open(dbFile)
+  const dbC = Db.open(dbFile)
+  t.teardown(async () => { await dbA.close(); await dbB.close(); await dbC.close() })
+  const five = await publish(5)
+  const a = await open(dbA, source, shared)
+  t.teardown(() => a.close())
+  t.equal(a.directory().document().serial, 5, 'a takes serial 5 into use')
+  const newest = () => new TrustHistoryStore(dbA).latestDirectories(1)[0]
+  await waitFor('a\'s history row', () => newest() === five || undefined) // written after open, as before
+
+  // Another process kept serial 4 over it (it held 4 when it last wrote the file), and the source serves 4.
+  const four = await publish(4)
+  writeFileSync(lastGoodDirectoryFile(shared), four)
+  const b = await open(dbB, source, shared)
+  t.teardown(() => b.close())
+  t.equal(b.directory().document().serial, 5, 'b starts from serial 5, not the older kept copy nor the older one served')
+  t.equal(readFileSync(lastGoodDirectoryFile(shared), 'utf8'), five, 'and keeps serial 5 again')
+
+  // a takes serial 7; c held serial 5 and is served serial 6 (a mirror behind): older than 7, refused.
+  const c = await open(dbC, source, shared)
+  t.teardown(() => c.close())
+  const seven = await publish(7)
+  t.equal((await a.refresh()).outcome, 'updated')
+  await waitFor('serial 7 in the history', () => newest() === seven || undefined)
+  await publish(6)
+  const r = await c.refresh()
+  t.match(r, { outcome: 'refused', code: 'ERR_DIRECTORY_ROLLBACK' }, 'serial 6 is newer than c holds, older than the node took')
+  t.equal(c.directory().document().serial, 5, 'c keeps what it held')
+  await publish(8)
+  t.equal((await c.refresh()).outcome, 'updated', 'a newer one is taken')
+  t.equal(c.directory().document().serial, 8)
 })

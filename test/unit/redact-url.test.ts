@@ -1,7 +1,7 @@
 // URLs shown in /healthz and logs carry no credentials or tokens (issue 13 §1).
 import t from 'tap'
 import { redactUrl, redactUrlsIn } from '../../src/config/redact.js'
-import { documentFetcher } from '../../src/services/fetch-document.js'
+import { documentFetcher } from '../../src/services/sources/fetch-document.js'
 import { freePort } from '../../src/cli/free-port.js'
 
 t.test('user info, query string and fragment are removed; file paths are kept', async (t) => {

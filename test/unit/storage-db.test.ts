@@ -295,7 +295,7 @@ t.test("durableSync 'threadpool': a resolved write survives the process being ki
 // umask; a folder or database others can read is refused with the command that fixes it.
 t.test('the data folder is 0700 and its files 0600, whatever the umask; an open folder is refused', { skip: process.platform === 'win32' }, async (t) => {
   const { statSync, chmodSync, writeFileSync } = await import('node:fs')
-  const { writeAtomic } = await import('../../src/services/kept-copy.js')
+  const { writeAtomic } = await import('../../src/services/sources/kept-copy.js')
   const file = tmpFile(t)
   const old = process.umask(0o022)
   t.teardown(() => { process.umask(old) })
@@ -330,7 +330,7 @@ t.test('kept copies written by four processes at once: every write lands, one wh
   const dir = mkdtempSync(join(tmpdir(), 'saraban-kept-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const file = join(dir, 'trust', 'crl-1.crl')
-  const src = new URL('../../src/services/kept-copy.ts', import.meta.url).href
+  const src = new URL('../../src/services/sources/kept-copy.ts', import.meta.url).href
   const run = (n: number) => new Promise<number | null>((resolve) => {
     const code = `import { writeAtomic } from '${src}'
       for (let i = 0; i < 300; i++) writeAtomic(${JSON.stringify(file)}, Buffer.alloc(4096, ${n}))`

@@ -3,7 +3,9 @@
 // recipient's node over the federation listener once the receipt is stored, for the receipt's index
 // and its checkpoint's size, checked against that checkpoint's root with the entry rebuilt from the
 // receipt's claims, and kept, so that the evidence bundle is complete offline later. A proof that
-// cannot be had is asked again with backoff; the bundle says why while it is missing.
+// cannot be had is asked again with backoff; the bundle says why while it is missing. With several
+// processes of one node (issue 19 item 2, migration 045) each fetch is claimed before the peer is asked
+// (a visibility timeout, as webhooks'), so two processes do not ask for the same proof.
 import type { Clock } from '../../clock.js'
 import { isSarabanError } from '../../errors.js'
 import type { Logger } from '../../log.js'
@@ -25,7 +27,13 @@ export interface ReceivedProofDeps {
   readonly peer: Pick<PeerLog, 'inclusion' | 'inclusions'>
   readonly clock: Clock
   readonly logger: Logger
+  /** How long a claimed fetch is hidden from other processes: past the longest a run's requests can
+   *  take (a batch, then one by one). Default CLAIM_MS. */
+  readonly claimMs?: number
 }
+
+/** Twice the peer client's default request timeout (60 s: a batch, then one by one) and 30 s more. */
+export const CLAIM_MS = 2 * 60_000 + 30_000
 
 const BATCH = 64
 /** A proof is asked this long after its receipt is stored, so that the proofs of the receipts that
@@ -127,7 +135,10 @@ export class ReceivedProofFetcher {
   }
 
   start(): void {
-    this.#schedule()
+    // What this process claimed in its earlier life (its fetches ended with it) is due at once.
+    void this.#d.db.write(() => this.#d.store.releaseClaims(this.#d.clock.now()))
+      .catch((err: unknown) => this.#d.logger.warn({ err, event: 'log.received-proof.release-failed' }, 'could not release this process\'s earlier claims; they wait for their end'))
+      .finally(() => this.#schedule())
   }
 
   close(): void {
@@ -148,7 +159,8 @@ export class ReceivedProofFetcher {
   // (each waiting for its fsync) cost the sender ~5% of its letters/s in `npm run bench` (issue 14 §6).
   async #run(horizon: number): Promise<void> {
     while (!this.#closed) {
-      const due = this.#d.store.due(this.#d.clock.now() + horizon, BATCH)
+      const now = this.#d.clock.now()
+      const due = this.#d.store.claimDue(now + horizon, BATCH, now + (this.#d.claimMs ?? CLAIM_MS))
       if (due.length === 0) return
       const byAgency = new Map<string, ReceivedProofRow[]>()
       for (const r of due) {
@@ -162,7 +174,8 @@ export class ReceivedProofFetcher {
       await this.#d.db.write(() => {
         for (const o of outcomes) {
           if (o.proof) this.#d.store.save(o.r.messageId, o.proof)
-          else this.#d.store.retry(o.r.messageId, next + retryDelay(o.r.attempts), o.error)
+          // attempts counts this claim; a claim that ran out meanwhile records nothing (another process may hold it)
+          else this.#d.store.retry(o.r, next + retryDelay(o.r.attempts - 1), o.error)
         }
       })
       for (const o of outcomes) {

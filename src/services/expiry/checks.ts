@@ -6,7 +6,7 @@
 import type { X509Certificate } from 'node:crypto'
 import { fingerprint, notAfter } from '../../pki/cert.js'
 import type { EventType } from '../../domain/events.js'
-import type { SourceStatus } from '../signed-source.js'
+import type { SourceStatus } from '../sources/signed-source.js'
 import type { OwnCertificate } from './inventory.js'
 
 const DAY_MS = 86_400_000

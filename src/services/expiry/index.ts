@@ -13,7 +13,7 @@ import type { TrustAnchors } from '../../pki/validate.js'
 import type { CertRole } from '../../pki/cert.js'
 import { fingerprint } from '../../pki/cert.js'
 import { ExpiryAlertStore } from '../../storage/expiry-alerts.js'
-import type { SourceStatus } from '../signed-source.js'
+import type { SourceStatus } from '../sources/signed-source.js'
 import { checks, type ExpirySettings, type Finding, type Judged, type Snapshot } from './checks.js'
 import { ownCertificates, type InventoryDeps, type OwnCertificate } from './inventory.js'
 

@@ -1,7 +1,7 @@
 // State gauges of GET /metrics (issue 17 item 1), computed at each scrape from the node's services:
 // queues per peer, directory and CRL freshness, the time-stamping backlog, webhooks and event streams,
 // and the certificates' time to expiry. A source that cannot be read leaves its gauges empty.
-import type { SourceStatus } from '../signed-source.js'
+import type { SourceStatus } from '../sources/signed-source.js'
 import type { TimestampingStatus } from '../timestamping.js'
 import type { NotificationsStatus } from '../health.js'
 import type { PeerQueue } from '../../storage/metrics.js'

@@ -5,16 +5,16 @@
 import { createHash } from 'node:crypto'
 import type { X509Certificate } from 'node:crypto'
 import { join } from 'node:path'
-import { SarabanError } from '../errors.js'
-import { redactUrl, redactUrlsIn } from '../config/redact.js'
-import type { Clock } from '../clock.js'
-import type { Logger } from '../log.js'
-import type { Config } from '../config/index.js'
-import { CrlSet } from '../pki/crl-set.js'
-import type { Crl } from '../pki/crl.js'
-import { RevocationChecker } from '../pki/revocation.js'
-import type { Db } from '../storage/db.js'
-import type { TrustHistoryStore } from '../storage/trust-history.js'
+import { SarabanError } from '../../errors.js'
+import { redactUrl, redactUrlsIn } from '../../config/redact.js'
+import type { Clock } from '../../clock.js'
+import type { Logger } from '../../log.js'
+import type { Config } from '../../config/index.js'
+import { CrlSet } from '../../pki/crl-set.js'
+import type { Crl } from '../../pki/crl.js'
+import { RevocationChecker } from '../../pki/revocation.js'
+import type { Db } from '../../storage/db.js'
+import type { TrustHistoryStore } from '../../storage/trust-history.js'
 import { documentFetcher, type FetchSettings } from './fetch-document.js'
 import { SignedDocumentSource, type RefreshResult, type SourceSettings, type SourceStatus } from './signed-source.js'
 
@@ -109,6 +109,11 @@ export class CrlSources {
       },
       nextUpdate: (crl) => crl.nextUpdate,
       serial: (crl) => String(crl.number ?? crl.thisUpdate.toISOString()),
+      // The highest cRLNumber of the issuer any process of the node took into use (PROTOCOL.md §15.2; issue 19 item 2).
+      ...(o.history ? { newestTaken: (crl: Crl) => {
+        const issuerFp = o.crls.issuerOf(crl)
+        return issuerFp === undefined ? undefined : o.history!.store.newestCrl(issuerFp)
+      } } : {}),
     }, documentFetcher(location, { ...o.fetch, maxBytes: MAX_CRL_BYTES }), o.settings, { clock: o.clock, log: o.log })
     this.#sources.push(source)
     this.#accept(source.current())

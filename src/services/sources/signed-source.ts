@@ -4,10 +4,13 @@
 // and uses it while the source is unreachable, and says how fresh what it holds is:
 //   fresh  until nextUpdate;  grace  until nextUpdate + graceMs;  stale  after that.
 // What "stale" stops is the caller's business (the directory: new letters, PROTOCOL.md §14.4).
-import { SarabanError, isSarabanError, type ErrorCode } from '../errors.js'
-import { redactUrlsIn } from '../config/redact.js'
-import type { Clock } from '../clock.js'
-import type { Logger } from '../log.js'
+// Several processes of one node (issue 19 item 2) each hold their own copy, and one process may have
+// rewritten the kept file with an older document than another took into use: the reference for
+// anti-rollback is then the database's history (newestTaken), the newest any process took into use.
+import { SarabanError, isSarabanError, type ErrorCode } from '../../errors.js'
+import { redactUrlsIn } from '../../config/redact.js'
+import type { Clock } from '../../clock.js'
+import type { Logger } from '../../log.js'
 import type { DocumentFetcher } from './fetch-document.js'
 import { readIfExists, writeAtomic } from './kept-copy.js'
 
@@ -31,6 +34,10 @@ export interface SignedDocumentSpec<T> {
   trusted?(doc: T): boolean
   /** Older copies to fall back on when the last good file is missing or does not verify (e.g. history), newest first. */
   fallback?(): Buffer[]
+  /** The newest document of `doc`'s series (the directory; one CRL issuer) that any process of the node
+   *  took into use, from the database (issue 19 item 2, PROTOCOL.md §14.3, §15.2); undefined: none known.
+   *  No document older than it is taken into use, and a process starts from it when its kept copy is older. */
+  newestTaken?(doc: T): Buffer | undefined
 }
 
 export interface SourceSettings {
@@ -105,8 +112,17 @@ export class SignedDocumentSource<T> {
       }
     }
     if (held !== undefined) {
+      // Another process of the node took a newer one into use (and may have rewritten the kept file
+      // with an older one since): start from that one, and keep it.
+      const taken = await newerTaken(spec, held, at, deps.log)
+      if (taken) {
+        deps.log.warn({ event: 'trust.kept-copy-older', document: spec.name, kept: spec.serial(held.doc), taken: spec.serial(taken.doc) },
+          'the kept copy of a trust document is older than one this node already took into use; starting from that one')
+        held = taken
+      }
       // Started from the kept copy: look for a newer one now, as any refresh (anti-rollback applies).
       const source = new SignedDocumentSource(spec, fetcher, settings, deps, held)
+      if (taken) source.keep()
       await source.refresh()
       return source
     }
@@ -114,7 +130,16 @@ export class SignedDocumentSource<T> {
     if (fetched.kind !== 'document') throw new SarabanError('ERR_INTERNAL', 'an unconditional fetch answered "unchanged"')
     const doc = await spec.verify(fetched.bytes, at)
     spec.checkFresh(doc, at)
-    const source = new SignedDocumentSource(spec, fetcher, settings, deps, { doc, bytes: fetched.bytes, ...(fetched.etag ? { etag: fetched.etag } : {}) })
+    let first: Held<T> = { doc, bytes: fetched.bytes, ...(fetched.etag ? { etag: fetched.etag } : {}) }
+    // No kept copy (a new process, or its file lost): the document served may be older than one another
+    // process of the node took into use; that one is used then, never the older.
+    const taken = await newerTaken(spec, first, at, deps.log)
+    if (taken) {
+      deps.log.warn({ event: 'trust.rollback-refused', document: spec.name, served: spec.serial(doc), taken: spec.serial(taken.doc) },
+        'the trust document served is older than one this node already took into use; using that one')
+      first = taken
+    }
+    const source = new SignedDocumentSource(spec, fetcher, settings, deps, first)
     source.keep()
     source.#lastAttemptAt = source.#lastSuccessAt = at.getTime()
     return source
@@ -202,6 +227,9 @@ export class SignedDocumentSource<T> {
         this.#held = { ...this.#held, ...(fetched.etag ? { etag: fetched.etag } : {}) }
         return this.#succeeded({ outcome: 'unchanged' })
       }
+      // Newer than this process holds, but not older than any process of the node took into use.
+      const taken = await newerTaken(this.#spec, { doc, bytes: fetched.bytes }, at, this.#log)
+      if (taken) this.#spec.compare(taken.doc, doc) // throws: a rollback
       this.#spec.checkFresh(doc, at)
     } catch (err) {
       return this.#failed('refused', err)
@@ -277,6 +305,28 @@ export class SignedDocumentSource<T> {
     this.#timer = undefined
     await this.#running?.catch(() => undefined)
     await this.#fetcher.close()
+  }
+}
+
+/** The newest document of `held`'s series that a process of the node took into use (spec.newestTaken),
+ *  verified now, when `held` is older than it (or differs under the same number); undefined otherwise,
+ *  and when none is recorded or the recorded one no longer verifies (it cannot be the reference then). */
+async function newerTaken<T>(spec: SignedDocumentSpec<T>, held: Held<T>, at: Date, log: Logger): Promise<Held<T> | undefined> {
+  if (!(spec.trusted?.(held.doc) ?? true)) return undefined
+  const bytes = spec.newestTaken?.(held.doc)
+  if (bytes === undefined || bytes.equals(held.bytes)) return undefined
+  let doc: T
+  try {
+    doc = await spec.verify(bytes, at)
+  } catch (err) {
+    log.warn({ event: 'trust.taken-unverifiable', document: spec.name, err: describe(err) }, 'the newest trust document in the history no longer verifies; not used as the reference')
+    return undefined
+  }
+  try {
+    spec.compare(doc, held.doc)
+    return undefined // held is the same or newer
+  } catch {
+    return { doc, bytes }
   }
 }
 

@@ -3,11 +3,11 @@
 // (PROTOCOL.md §14.1). Nothing here decides trust: the bytes are verified by the caller. Over HTTPS
 // the server certificate must chain to the operating system's roots or to a federation root, and
 // the answer is bounded in size and time. An ETag lets the server answer 304 for an unchanged file.
-import { redactUrl, redactUrlsIn } from '../config/redact.js'
+import { redactUrl, redactUrlsIn } from '../../config/redact.js'
 import { readFile, stat } from 'node:fs/promises'
 import { rootCertificates } from 'node:tls'
 import { Agent, request } from 'undici'
-import { SarabanError } from '../errors.js'
+import { SarabanError } from '../../errors.js'
 
 export interface FetchSettings {
   readonly timeoutMs: number

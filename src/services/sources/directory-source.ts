@@ -2,13 +2,13 @@
 // directories, the anti-rollback rule by serial, history for evidence, and the freshness gate that
 // refuses new letters once the directory is past nextUpdate + grace (ERR_DIRECTORY_STALE).
 import { join } from 'node:path'
-import { SarabanError } from '../errors.js'
-import type { Clock } from '../clock.js'
-import type { Logger } from '../log.js'
-import type { TrustAnchors } from '../pki/validate.js'
-import { Directory, checkDirectoryFresh, checkSignedDirectory, compareToHeld, type VerifiedDirectory } from '../pki/directory.js'
-import type { TrustHistoryStore } from '../storage/trust-history.js'
-import type { Db } from '../storage/db.js'
+import { SarabanError } from '../../errors.js'
+import type { Clock } from '../../clock.js'
+import type { Logger } from '../../log.js'
+import type { TrustAnchors } from '../../pki/validate.js'
+import { Directory, checkDirectoryFresh, checkSignedDirectory, compareToHeld, type VerifiedDirectory } from '../../pki/directory.js'
+import type { TrustHistoryStore } from '../../storage/trust-history.js'
+import type { Db } from '../../storage/db.js'
 import { documentFetcher, type FetchSettings } from './fetch-document.js'
 import { SignedDocumentSource, type Freshness, type SourceSettings, type SourceStatus } from './signed-source.js'
 
@@ -59,7 +59,11 @@ export class DirectorySource {
       compare: (held, candidate) => compareToHeld(held.verified, candidate.verified),
       nextUpdate: (d) => new Date(d.verified.doc.nextUpdate),
       serial: (d) => String(d.verified.doc.serial),
-      ...(o.history ? { fallback: () => o.history!.store.latestDirectories(3).map((jws) => Buffer.from(jws, 'utf8')) } : {}),
+      ...(o.history ? {
+        fallback: () => o.history!.store.latestDirectories(3).map((jws) => Buffer.from(jws, 'utf8')),
+        // The highest serial any process of the node took into use (PROTOCOL.md §14.3; issue 19 item 2).
+        newestTaken: () => o.history!.store.latestDirectories(1).map((jws) => Buffer.from(jws, 'utf8'))[0],
+      } : {}),
     }, documentFetcher(o.location, o.fetch), o.settings, { clock: o.clock, log: o.log })
     const ds = new DirectorySource(source, o.clock)
     if (o.history) {

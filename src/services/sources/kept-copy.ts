@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrict } from '../storage/private-files.js'
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrict } from '../../storage/private-files.js'
 
 /** The file's bytes as a one-element list, or an empty list when it cannot be read. */
 export function readIfExists(file: string): Buffer[] {
