@@ -21,6 +21,7 @@ import { OutboxDeadlines } from './outbox-deadlines.js'
 import { OutboxDelivery } from './outbox-delivery.js'
 import type { OutboxFacts } from './metrics.js'
 import { OutboxEnvelopes } from './outbox-envelopes.js'
+import type { ChunkWriter } from './blob-chunks.js'
 import { OutboxAttempts, type DeliveryAttemptRow, type NewDeliveryAttempt } from './outbox-attempts.js'
 import { FULL, LETTER, META, NO_CURSOR, PAGE, preparer, type FullRow } from './outbox-sql.js'
 import type {
@@ -132,6 +133,14 @@ export class OutboxStore {
    *  insertLetter() adopts it. Sync; call inside db.write(). Returns its outbox_contents id. */
   stageEnvelope(letterId: string, profile: string, bytes: Buffer): number {
     return this.#envelopes.stageEnvelope(letterId, profile, bytes, this.#delivery.owner, this.#clock.now())
+  }
+
+  /** Issue 16 item 2: a message's envelope written as it is sealed, straight into its chunk rows
+   *  (blob-chunks.ts writer()), before insertLetter() stores the message with an empty `envelope` in the
+   *  same write() fn (so both commit together, or neither). Only for envelopes over CHUNK_BYTES: the
+   *  layout is then the one insertLetter() gives a whole envelope. Sync; inside db.write(). */
+  envelopeWriter(messageId: string): ChunkWriter {
+    return this.#envelopes.envelopeWriter(messageId)
   }
 
   /** Deletes the staged envelopes of one letter that will not be stored. Returns how many. */
