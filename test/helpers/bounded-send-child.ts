@@ -25,7 +25,7 @@ const kB = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(readFileSync
 
 const [profile = 'jose-v1', mbArg = '48'] = process.argv.slice(2)
 const size = Number(mbArg) * 1024 * 1024
-const net = await testNet(['moi', 'mof'], { profiles: [profile], extra: { limits: { maxAttachmentBytes: size, maxAttachmentsTotalBytes: size } } })
+const net = await testNet(['moi', 'mof'], { profiles: [profile], extra: { limits: { maxAttachmentBytes: size, maxAttachmentsTotalBytes: size, maxApiBodyBytes: Math.max(size + 1024 * 1024, 157286400) } } })
 const moi = net.nodes.moi!
 await moi.start()
 try {
