@@ -81,6 +81,28 @@ for (const profile of ['jose-v1', 'jose-v2', 'cms-v1']) {
   })
 }
 
+t.test('jose-v2 to two addressees: the shared content is sealed once, from memory (sealMany), and delivered to both', async (t) => {
+  let net: TestNet | undefined
+  t.teardown(async () => net?.stop())
+  net = await testNet(['moi', 'mof', 'dga'], { profiles: ['jose-v2'], extra: { limits: LIMITS } })
+  const [moi, mof, dga] = [net.nodes.moi!, net.nodes.mof!, net.nodes.dga!]
+  await Promise.all([moi.start(), mof.start(), dga.start()])
+  const big = randomBytes(2 * 1024 * 1024 + 1)
+  const res = await post(moi, form(thaiLetter(['mof', 'dga'], { subject: 'เวียนไฟล์ใหญ่' }), [{ filename: 'แผนที่.tif', type: 'image/tiff', bytes: big }]))
+  t.equal(res.status, 202, JSON.stringify(res.body))
+  t.same(spooled(moi), [])
+  const shared = moi.ctx!.db.sqlite.prepare('SELECT count(*) FROM outbox_contents WHERE letter_id = ?').pluck().get(res.body.id)
+  t.equal(shared, 1, 'one shared content for both')
+  for (const [to, node] of [['mof', mof], ['dga', dga]] as const) {
+    await waitForRecipient(moi, res.body.id, 'delivered', 60_000)
+    const inbox = await call(node, 'GET', '/api/v1/inbox?limit=10')
+    const msg = inbox.body.items.find((i: any) => i.subject === 'เวียนไฟล์ใหญ่')
+    const detail = await call(node, 'GET', `/api/v1/inbox/${msg.id}`)
+    const dl = await fetch(`${node.apiUrl}/api/v1/inbox/${msg.id}/attachments/${detail.body.attachments[0].id}`, { headers: { authorization: `Bearer ${node.apiKey}` } })
+    t.ok(Buffer.from(await dl.arrayBuffer()).equals(big), `${to}: the uploaded bytes`)
+  }
+})
+
 t.test('failures leave nothing behind', async (t) => {
   let net: TestNet | undefined
   t.teardown(async () => net?.stop())
