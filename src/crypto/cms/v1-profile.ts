@@ -29,7 +29,7 @@ export type CmsSealOptions = SignOptions
 
 export function sealCmsV1(input: SealInput, opts: CmsSealOptions = {}): Sealed {
   let out: BufferOut | undefined
-  const sealed = sealCmsV1To(input, (size) => (out = new BufferOut(size)).put, opts)
+  const { size: _size, ...sealed } = sealCmsV1To(input, (size) => (out = new BufferOut(size)).put, opts)
   return { ...sealed, envelope: out!.done() }
 }
 

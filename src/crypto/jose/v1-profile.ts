@@ -20,7 +20,7 @@ export interface SealOptions { signAlg?: string }
 
 export function sealV1(input: SealInput, opts: SealOptions = {}): Sealed {
   let out: BufferOut | undefined
-  const sealed = sealV1To(input, (size) => (out = new BufferOut(size)).put, opts)
+  const { size: _size, ...sealed } = sealV1To(input, (size) => (out = new BufferOut(size)).put, opts)
   return { ...sealed, envelope: out!.done() }
 }
 

@@ -78,20 +78,16 @@ function tailFor(s: Shared, r: { messageId: string; from: string; to: string; ce
   return tailOf(s, wrapFor(s.cek, r))
 }
 
-/** One recipient: the v1 payload (§17.2), in the jose-v2 container. */
+/** One recipient: the v1 payload (§17.2), in the jose-v2 container; sealJoseV2To() into one buffer. */
 export function sealJoseV2(input: SealInput): Sealed {
-  if (input.signer.agency !== input.from) throw new Error('seal: the signer must be the sending agency ("from")')
-  const jws = signCompact(V1.letterTyp, encodePayload(input), input.signer)
-  const s = encryptShared(bundleParts(jws, input.attachments, manifestHolder(input)))
-  const tail = tailFor(s, { messageId: input.messageId, from: input.from, to: input.to, cert: input.recipientCert })
-  const envelope = Buffer.concat([HEAD, s.text, tail])
-  const envelopeSha256 = createHash('sha256').update(envelope).digest('hex')
-  return { envelope, envelopeSha256, mediaType: V2.mediaType, contentKey: s.cek, signature: signatureOf(jws) }
+  let out: BufferOut | undefined
+  const { size: _size, ...sealed } = sealJoseV2To(input, (size) => (out = new BufferOut(size)).put)
+  return { ...sealed, envelope: out!.done() }
 }
 
-/** sealJoseV2() into a sink (issue 16 item 2): head, the ciphertext text as it is encrypted, tail; the
- *  same steps with the ciphertext's writer and the tail apart (encryptSharedTo, wrapFor, tailOf).
- *  `random`: a seam for tests (a fixed CEK and IV). */
+/** One recipient's jose-v2 envelope into a sink (issue 16 item 2: straight into chunk rows, attachments
+ *  read by range): head, the ciphertext text as it is encrypted, tail. sealJoseV2() is this with a
+ *  buffer for a sink. `random`: a seam for tests (a fixed CEK and IV). */
 export function sealJoseV2To(input: StreamSealInput, open: (size: number) => RegionSink, random: (n: number) => Buffer = randomBytes): SealedTo {
   if (input.signer.agency !== input.from) throw new Error('seal: the signer must be the sending agency ("from")')
   const jws = signCompact(V1.letterTyp, encodePayload(input), input.signer)
