@@ -14,10 +14,10 @@ import type { Db } from '../storage/db.js'
 import type { OutboxStore, NewOutboxMessage, NewOutboxContent } from '../storage/outbox.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
-import { sealEach, sealsMany, sealsOneTo, type EnvelopeProfile, type ProfileTable, type SealRecipient, type SealedPart, type SealsOneTo } from '../crypto/profiles.js'
+import { sealEach, sealsMany, sealsOneTo, type EnvelopeProfile, type ProfileTable, type SealRecipient, type SealedPart } from '../crypto/profiles.js'
 import { CHUNK_BYTES } from '../storage/blob-chunks.js'
 import type { SpooledFile } from './uploads/spool.js'
-import { sealStreamed } from './uploads/seal-from-files.js'
+import { removeSealed, sealingDir, sealToFiles, stageSealed, type SealJob } from './uploads/seal-from-files.js'
 import { readFileSync } from 'node:fs'
 import type { X509Certificate } from 'node:crypto'
 import { validate, schemaIds } from '../schema/index.js'
@@ -255,7 +255,7 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
   const streamed = files.some((f) => f.file !== undefined) && files.reduce((n, f) => n + f.size, 0) > CHUNK_BYTES
   let held: Buffer[] | undefined
   const inMemory = (): Buffer[] => (held ??= files.map((f) => f.bytes ?? readFileSync(f.file!.path)))
-  const toStream: Array<{ profile: EnvelopeProfile & SealsOneTo; recipient: SealRecipient }> = []
+  const toStream: SealJob[] = []
   const streamedIds = new Set<string>()
   const messages: NewOutboxMessage[] = []
   const contents: NewOutboxContent[] = []
@@ -317,14 +317,24 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
     }
     await batches.finish()
     held = undefined
+    if (toStream.length > 0) {
+      // Issue 16 item 2: sealed from the files into files, then staged in chunk rows, 16 MiB per commit;
+      // the letter's transaction below adopts them all, or nothing is stored (catch below).
+      const sealed = sealToFiles(toStream, { letterId, from, sentAt, letter, signer, checkpoint: deps.checkpoint?.(from) }, files, sealingDir(files)!)
+      try {
+        for (const s of sealed) {
+          streamedIds.add(s.part.messageId)
+          const m = row(s.profile, s.part, undefined)
+          m.contentId = await stageSealed(deps.db, deps.outbox, letterId, s)
+          m.envelope = Buffer.alloc(0)
+        }
+      } finally {
+        removeSealed(sealed)
+      }
+    }
+    for (const id of ids) messages.push(byMessage.get(id)!)
     contentIds = await deps.db.write(() => {
-      // In this fn, so that the envelopes' chunk rows commit with the letter, or roll back with it.
-      sealStreamed(deps.outbox, toStream, { letterId, from, sentAt, letter, signer, checkpoint: deps.checkpoint?.(from) }, files, (profile, part) => {
-        streamedIds.add(part.messageId)
-        row(profile, part, undefined)
-      })
-      for (const id of ids) messages.push(byMessage.get(id)!)
-      const contentIdsByRef = deps.outbox.insertLetter(letterRow, messages, contents, batches.staged)
+      const contentIdsByRef = deps.outbox.insertLetter(letterRow, messages, contents, batches.staged + streamedIds.size)
       deps.registers?.recordSent({ agency: from, letterId, at: now, letter, stands: deps.letterStands, ...(numbered ? { book: numbered.book, number: numbered.number } : {}) })
       if (plaintextAllowed) deps.recordPlaintext?.({ agency: from, letterId, apiKey: req.apiKey })
       req.alsoStore?.(letterId, now)
@@ -334,6 +344,7 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
   } catch (err) {
     // Nothing of this letter is stored: not the envelopes stored ahead of it either.
     await batches.discard()
+    if (streamedIds.size > 0) await dropStaged(deps, letterId)
     // A request with the same Idempotency-Key in another process won the insert: answer as its replay.
     const replay = replayOf(deps, from, req, fingerprint)
     if (replay) return replay
@@ -350,3 +361,12 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
   return { letterId, replayed: false }
 }
 
+/** The letter will not be stored: delete the envelopes staged for it (issue 16 item 2). Never throws
+ *  (the next start deletes what this could not, OutboxStore.dropAbandonedSealing). */
+async function dropStaged(deps: SendDeps, letterId: string): Promise<void> {
+  try {
+    await deps.db.write(() => deps.outbox.dropSealing(letterId))
+  } catch (err) {
+    deps.log.warn({ event: 'letter.sealing.discard-failed', letterId, err }, 'sealed envelopes of a letter not stored are left for the next start to delete')
+  }
+}

@@ -56,12 +56,13 @@ export class BlobChunks {
   /** Chunk rows written as the bytes come (issue 16 item 2: an envelope sealed straight into storage,
    *  never whole in memory): write() takes regions in order (copied, so they may be reused), each full
    *  CHUNK_BYTES is one row, end() stores the rest and returns the total. The owner's bytes column is
-   *  then empty. Sync; inside the owner's transaction, so that a failure rolls the rows back with it. */
-  writer(owner: ChunkOwner): ChunkWriter {
+   *  then empty. Sync; inside one transaction. `firstSeq`: the owner's bytes written in several
+   *  transactions, each but the last a whole number of chunks (a staged envelope, migration 015). */
+  writer(owner: ChunkOwner, firstSeq = 0): ChunkWriter {
     const insert = this.#insert
     const block = Buffer.allocUnsafeSlow(CHUNK_BYTES) // not the shared pool: envelope bytes; bound as a copy
     let fill = 0
-    let seq = 0
+    let seq = firstSeq
     let total = 0
     let ended = false
     return {

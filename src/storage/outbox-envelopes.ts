@@ -46,9 +46,9 @@ export class OutboxEnvelopes {
     this.#s.insertEnvelope.run(m.messageId, m.contentKey, this.#chunks.store(`oe:${m.messageId}`, m.envelope), contentId, m.tail && m.tail.length > 0 ? m.tail : null)
   }
 
-  /** See OutboxStore.envelopeWriter. */
-  envelopeWriter(messageId: string): ChunkWriter {
-    return this.#chunks.writer(`oe:${messageId}`)
+  /** See OutboxStore.stagedWriter. */
+  contentWriter(contentId: number, firstSeq: number): ChunkWriter {
+    return this.#chunks.writer(`oc:${contentId}`, firstSeq)
   }
 
   /** How many envelopes stageEnvelope() stored for this letter and no startup dropped. */

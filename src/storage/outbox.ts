@@ -135,12 +135,11 @@ export class OutboxStore {
     return this.#envelopes.stageEnvelope(letterId, profile, bytes, this.#delivery.owner, this.#clock.now())
   }
 
-  /** Issue 16 item 2: a message's envelope written as it is sealed, straight into its chunk rows
-   *  (blob-chunks.ts writer()), before insertLetter() stores the message with an empty `envelope` in the
-   *  same write() fn (so both commit together, or neither). Only for envelopes over CHUNK_BYTES: the
-   *  layout is then the one insertLetter() gives a whole envelope. Sync; inside db.write(). */
-  envelopeWriter(messageId: string): ChunkWriter {
-    return this.#envelopes.envelopeWriter(messageId)
+  /** Issue 16 item 2: more chunk rows of an envelope stageEnvelope() stored empty (a large envelope
+   *  staged in several commits, so that no one transaction holds the write lock for all of it), from
+   *  chunk `firstSeq` on (blob-chunks.ts writer()). Sync; call inside db.write(). */
+  stagedWriter(contentId: number, firstSeq: number): ChunkWriter {
+    return this.#envelopes.contentWriter(contentId, firstSeq)
   }
 
   /** Deletes the staged envelopes of one letter that will not be stored. Returns how many. */

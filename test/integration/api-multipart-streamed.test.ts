@@ -61,9 +61,10 @@ for (const profile of ['jose-v1', 'jose-v2', 'cms-v1']) {
     t.same(spooled(moi), [], 'the spooled files are gone once the letter is answered')
     const db = moi.ctx!.db.sqlite
     const { messageId, envelopeSha256 } = db.prepare('SELECT message_id AS messageId, envelope_sha256 AS envelopeSha256 FROM outbox_messages WHERE letter_id = ?').get(res.body.id) as { messageId: string; envelopeSha256: string }
-    const row = db.prepare('SELECT length(bytes) AS head, content_id AS contentId FROM outbox_envelopes WHERE message_id = ?').get(messageId)
-    t.same(row, { head: 0, contentId: null }, 'the envelope is in chunk rows only, as a whole envelope over 1 MiB is stored')
-    const chunks = db.prepare('SELECT count(*) AS n, sum(length(bytes)) AS bytes, max(length(bytes)) AS largest FROM blob_chunks WHERE owner = ?').get(`oe:${messageId}`) as { n: number; bytes: number; largest: number }
+    const row = db.prepare('SELECT length(e.bytes) AS head, length(e.tail) AS tail, length(c.bytes) AS content, c.sealing AS sealing FROM outbox_envelopes e JOIN outbox_contents c ON c.id = e.content_id WHERE e.message_id = ?').get(messageId) as { contentId: number }
+    t.same(row, { head: 0, tail: null, content: 0, sealing: res.body.id }, 'the whole envelope is an envelope staged for the letter (migration 015), in chunk rows, adopted by its message')
+    const contentId = db.prepare('SELECT content_id FROM outbox_envelopes WHERE message_id = ?').pluck().get(messageId) as number
+    const chunks = db.prepare('SELECT count(*) AS n, sum(length(bytes)) AS bytes, max(length(bytes)) AS largest FROM blob_chunks WHERE owner = ?').get(`oc:${contentId}`) as { n: number; bytes: number; largest: number }
     t.equal(chunks.largest, CHUNK_BYTES, 'rows of 1 MiB')
     t.equal(chunks.n, Math.ceil(chunks.bytes / CHUNK_BYTES))
     t.equal(sha(moi.ctx!.outbox.getEnvelope(messageId)!), envelopeSha256, 'the stored bytes are those whose SHA-256 the sealing computed')
@@ -151,7 +152,7 @@ t.test('failures leave nothing behind', async (t) => {
     t.same(snapshot(db()), before)
   })
 
-  await t.test('a seal that fails part-way through the envelope, inside the letter\'s transaction', async (t) => {
+  await t.test('a seal that fails part-way through the envelope', async (t) => {
     const before = snapshot(db())
     const file = join(moi.ctx!.config.dataDir, 'uploads', 'test-input.bin')
     const bytes = randomBytes(3 * 1024 * 1024)
@@ -183,6 +184,15 @@ t.test('failures leave nothing behind', async (t) => {
     await t.rejects(sendLetter(deps as never, req), /injected/, 'the request fails')
     t.ok(written > 2 * CHUNK_BYTES, 'after two chunk rows were written')
     t.same(snapshot(db()), before, 'nothing is left: no letter, message, envelope, chunk, register entry, stamp or event')
+    t.same(spooled(moi), [file], 'and no sealed file beside the upload')
+
+    // Sealed and staged in chunk rows (committed), then the letter's own transaction fails.
+    const failing = new Proxy(ctx.outbox, {
+      get: (o, k) => (k === 'insertLetter' ? () => { throw new Error('injected: the letter is not stored') } : typeof (o as any)[k] === 'function' ? (o as any)[k].bind(o) : (o as any)[k]),
+    })
+    await t.rejects(sendLetter({ ...deps, outbox: failing, profiles: new ProfileTable([joseV1]) } as never, req), /injected/)
+    t.same(snapshot(db()), before, 'the staged envelope and its chunk rows are deleted again')
+    t.same(spooled(moi), [file])
     rmSync(file)
   })
 })
