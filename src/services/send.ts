@@ -5,7 +5,10 @@
 // answering. The shared content is stored and cached once per letter and profile, not per recipient.
 // A profile without sealMany seals per recipient (sealEach): past a byte budget those envelopes are
 // stored in batches ahead of that transaction (send-batches.ts), which adopts them all or nothing,
-// so a circular's memory does not grow with its recipients (issue 5 §4).
+// so a circular's memory does not grow with its recipients (issue 5 §4). Attachments spooled to files
+// by a multipart upload (issue 16 item 2) are sealed from the files, one envelope per addressee where
+// the profile can, into files and then staged the same way (uploads/seal-from-files.ts): the letter's
+// memory does not grow with its attachments either (PROTOCOL.md implementation notes "Multipart uploads").
 import { createHash, randomUUID } from 'node:crypto'
 import { SarabanError, type ErrorCode, type FieldProblem } from '../errors.js'
 import { isoTime, type Clock } from '../clock.js'
