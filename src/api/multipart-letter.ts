@@ -4,16 +4,18 @@
 //   attachment   one file per part, in attachment order; filename and media type from the part headers
 //                (Content-Disposition filename / filename*, Content-Type)
 //   attachments  optional JSON array [{filename?, mediaType?}], one per attachment part, overriding those
-// The result is the JSON API's body with each content replaced by a sentinel and the bytes beside it,
-// the SendRequest.decoded form the send service already takes (services/send.ts). File bytes are copied
-// once, from the socket's chunks into one buffer per request sized by Content-Length (no chunk list +
-// concat, which would hold every file twice at its end).
+// The result is the JSON API's body with each content replaced by a sentinel and the file beside it,
+// the SendRequest.decoded form the send service takes (services/send.ts). Issue 16 item 2: each file
+// part is written to a private file as it arrives and hashed meanwhile (services/uploads/spool.ts), 1
+// MiB in memory at a time, never the whole file; the letter is sealed from the files. The caller
+// removes the files with dispose() once it answered; a refused or broken form removes its own here.
 import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { Multipart, MultipartFile } from '@fastify/multipart'
 import { SarabanError } from '../errors.js'
 import { compileForFastify, schemaIds } from '../schema/index.js'
 import { tooLarge, UploadBudget, type UploadLimits } from '../services/upload-limits.js'
+import { removeSpooled, type SpooledFile, type SpoolWriter, type UploadSpool } from '../services/uploads/spool.js'
 
 /** The letter JSON part: at most the size of a signed letter (crypto/jose/v1-payload.ts MAX_SIGNED_LETTER_BYTES). */
 export const MAX_LETTER_PART_BYTES = 8 * 1024 * 1024
@@ -21,13 +23,15 @@ const PART_NAMES = ['letter', 'attachment', 'attachments'] as const
 
 export interface MultipartLetter {
   readonly body: { letter: unknown; attachments?: Array<{ filename: string; mediaType: string; content: string }> }
-  readonly decoded: { readonly sentinel: string; readonly bytes: ReadonlyMap<number, Buffer> }
+  readonly decoded: { readonly sentinel: string; readonly bytes: ReadonlyMap<number, Buffer>; readonly files: ReadonlyMap<number, SpooledFile> }
   /** Digest for Idempotency-Key comparison: of the letter, file names, media types and file bytes, not of
    *  the boundary (a client retrying with a new boundary sends the same request). */
   readonly requestSha256: string
+  /** Removes the spooled files; never throws. Call once the request is answered, whatever the outcome. */
+  dispose(): Promise<void>
 }
 
-interface ReceivedFile { filename: string; mediaType: string; bytes: Buffer; sha256: string }
+interface ReceivedFile { filename: string; mediaType: string; file: SpooledFile }
 
 const invalid = (field: string, detail: string) => new SarabanError('ERR_REQUEST_INVALID', detail, { field })
 
@@ -45,39 +49,20 @@ function mapped(err: unknown): unknown {
   }
 }
 
-/** One buffer for every file of the request, when its size is known; views of it are the attachments. */
-class Arena {
-  #buf: Buffer | undefined
-  #at = 0
-  constructor(readonly capacity: number) {}
-  fits(n: number): boolean { return this.capacity > 0 && this.#at + n <= this.capacity }
-  put(chunk: Buffer): void {
-    this.#buf ??= Buffer.allocUnsafeSlow(this.capacity) // not the shared pool: it holds letter contents
-    this.#at += chunk.copy(this.#buf, this.#at)
-  }
-  get at(): number { return this.#at }
-  view(from: number, to: number): Buffer { return this.#buf ? this.#buf.subarray(from, to) : Buffer.alloc(0) }
-}
-
-async function readFile(part: MultipartFile, i: number, budget: UploadBudget, arena: Arena): Promise<Buffer> {
+/** One file part, spooled to a private file while hashed; `writers` gets it first, so that a failure removes it. */
+async function spoolFile(part: MultipartFile, i: number, budget: UploadBudget, spool: UploadSpool, writers: SpoolWriter[]): Promise<SpooledFile> {
   const name = JSON.stringify(part.filename)
   budget.file(i, name)
-  const start = arena.at
-  let inArena = true
-  const chunks: Buffer[] = []
+  const w = await spool.create()
+  writers.push(w)
   let size = 0
   for await (const chunk of part.file as AsyncIterable<Buffer>) {
     size += chunk.length
     budget.grow(i, name, size, chunk.length)
-    if (inArena && !arena.fits(chunk.length)) {
-      inArena = false // Content-Length was absent or wrong: the rest of this file goes to a list
-      chunks.push(Buffer.from(arena.view(start, arena.at)))
-    }
-    if (inArena) arena.put(chunk)
-    else chunks.push(chunk)
+    await w.write(chunk)
   }
   if (part.file.truncated) throw tooLarge(`/attachments/${i}`, `${name} is larger than limits.maxAttachmentBytes.`)
-  return inArena ? arena.view(start, arena.at) : Buffer.concat(chunks, size)
+  return w.finish()
 }
 
 async function readJsonFile(part: MultipartFile, field: string): Promise<unknown> {
@@ -106,7 +91,7 @@ async function jsonOf(part: Multipart, field: string): Promise<unknown> {
 }
 
 /** Reads the whole form. Throws SarabanError (400/413/422) naming the part; the caller answers. */
-export async function readMultipartLetter(request: FastifyRequest, limits: UploadLimits): Promise<MultipartLetter> {
+export async function readMultipartLetter(request: FastifyRequest, limits: UploadLimits, spool: UploadSpool): Promise<MultipartLetter> {
   const digest = request.headers['idempotency-key'] !== undefined
   const declared = Number(request.headers['content-length'] ?? NaN)
   if (declared > limits.maxApiBodyBytes) {
@@ -114,7 +99,7 @@ export async function readMultipartLetter(request: FastifyRequest, limits: Uploa
     throw tooLarge('/body', `The request body is ${declared} bytes; this node accepts at most ${limits.maxApiBodyBytes} (limits.maxApiBodyBytes).`)
   }
   const budget = new UploadBudget(limits)
-  const arena = new Arena(Number.isSafeInteger(declared) ? Math.min(declared, limits.maxAttachmentsTotalBytes) : 0)
+  const writers: SpoolWriter[] = []
   let letter: unknown
   let meta: unknown
   const files: ReceivedFile[] = []
@@ -139,8 +124,8 @@ export async function readMultipartLetter(request: FastifyRequest, limits: Uploa
         if (meta !== undefined) throw invalid('/attachments', 'The form has two attachments parts.')
         meta = await jsonOf(part, '/attachments')
       } else if (name === 'attachment' && part.type === 'file') {
-        const bytes = await readFile(part, files.length, budget, arena)
-        files.push({ filename: part.filename, mediaType: part.mimetype, bytes, sha256: digest ? createHash('sha256').update(bytes).digest('hex') : '' })
+        const file = await spoolFile(part, files.length, budget, spool, writers)
+        files.push({ filename: part.filename, mediaType: part.mimetype, file })
       } else if (name === 'attachment') {
         throw invalid(`/attachments/${files.length}`, 'An attachment part must be a file: its Content-Disposition needs a filename.')
       } else {
@@ -150,9 +135,15 @@ export async function readMultipartLetter(request: FastifyRequest, limits: Uploa
     }
   } catch (err) {
     abandon(request)
+    await Promise.all(writers.map((w) => w.discard()))
     throw mapped(err)
   }
-  return assemble(letter, meta, files, digest)
+  try {
+    return assemble(letter, meta, files, digest)
+  } catch (err) {
+    await Promise.all(writers.map((w) => w.discard()))
+    throw err
+  }
 }
 
 /** Stop parsing after a refusal; the rest of the body is read and dropped, so that the client, still
@@ -181,10 +172,11 @@ function assemble(letter: unknown, meta: unknown, files: ReceivedFile[], digest:
   if ('error' in checked) throw checked.error
   const sentinel = `\u0000multipart:${randomBytes(12).toString('hex')}`
   for (const a of attachments) a.content = sentinel
-  const canonical = JSON.stringify({ letter, attachments: attachments.map((a, i) => ({ filename: a.filename, mediaType: a.mediaType, sha256: files[i]!.sha256 })) })
+  const canonical = JSON.stringify({ letter, attachments: attachments.map((a, i) => ({ filename: a.filename, mediaType: a.mediaType, sha256: files[i]!.file.sha256 })) })
   return {
     body: body as MultipartLetter['body'],
-    decoded: { sentinel, bytes: new Map(files.map((f, i) => [i, f.bytes])) },
+    decoded: { sentinel, bytes: new Map(), files: new Map(files.map((f, i) => [i, f.file])) },
     requestSha256: digest ? createHash('sha256').update('multipart/form-data\n').update(canonical).digest('hex') : '',
+    dispose: () => removeSpooled(files.map((f) => f.file)),
   }
 }

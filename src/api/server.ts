@@ -38,6 +38,7 @@ import type { HostedAgencies } from '../services/hosting/agencies.js'
 import type { ProfileTable } from '../crypto/profiles.js'
 import type { Logger } from '../log.js'
 import type { Events } from '../services/events/index.js'
+import type { UploadSpool } from '../services/uploads/spool.js'
 import type { UploadLimits } from '../services/upload-limits.js'
 import type { LetterOrigin } from '../services/ecms/origin.js'
 import { readExactBody } from '../http/exact-body.js'
@@ -59,6 +60,8 @@ export interface ApiDeps {
   readonly connections: ConnectionLimits
   /** Attachment limits of POST /api/v1/letters, JSON or multipart (config limits.*). */
   readonly uploadLimits: UploadLimits
+  /** Where multipart attachment files are spooled while a letter is received and sealed (issue 16 item 2). */
+  readonly uploads: UploadSpool
   /** Sent and received letters with their deliveries and notices, as the views read them. */
   readonly mailbox: Mailbox
   readonly registers: Registers

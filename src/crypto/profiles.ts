@@ -10,9 +10,9 @@ export { bindRouting, isSignedAddressee, routingMismatch, signedAddressees } fro
 
 export type {
   AttachmentManifestItem, ByteSpan, EnvelopeHeader, EnvelopeProfile, LetterObject, Opened, ReceiptClaims, Routing, SealInput, Sealed,
-  SignedPayload, SignerIdentity, VerifiedReceipt, SealRecipient, SealManyInput, SealedPart, SealedMany, SealsMany,
+  SignedPayload, SignerIdentity, VerifiedReceipt, SealRecipient, SealManyInput, SealedPart, SealedMany, SealsMany, SealsOneTo, SealedTo, StreamSealManyInput,
 } from './types.js'
-import type { SealManyInput, SealedMany, SealedPart, SealsMany } from './types.js'
+import type { SealManyInput, SealedMany, SealedPart, SealsMany, SealsOneTo } from './types.js'
 
 const ROWS: readonly EnvelopeProfile[] = [joseV1, cmsV1, joseV2] // jose-v2 last: existing directories keep their preference (§17.7)
 
@@ -104,6 +104,11 @@ export function receiptFromText(profileId: string, text: string): Buffer {
 /** Whether the profile signs once and encrypts the content once for many recipients (PROTOCOL.md §17). */
 export function sealsMany(profile: EnvelopeProfile & Partial<SealsMany>): profile is EnvelopeProfile & SealsMany {
   return typeof profile.sealMany === 'function'
+}
+
+/** Whether the profile seals one recipient's envelope into a sink, its attachments read by range (issue 16 item 2). */
+export function sealsOneTo(profile: EnvelopeProfile & Partial<SealsOneTo>): profile is EnvelopeProfile & SealsOneTo {
+  return typeof profile.sealOneTo === 'function'
 }
 
 /**

@@ -3,6 +3,7 @@
 // receipts. Profiles never decide trust: they return the signer's chain for pki/ to validate.
 import type { X509Certificate } from 'node:crypto'
 import type { PrivateKeyRef } from './keys/private-key.js'
+import type { PlainPart, RegionSink } from './seal-sink.js'
 
 /** One item of letter.attachments[] (the signed manifest, PROTOCOL.md §5.3). */
 export interface AttachmentManifestItem {
@@ -219,6 +220,23 @@ export interface EnvelopeProfile {
   /** The same, synchronously: inside the transaction that stores the message (PROTOCOL.md §20.4). */
   signReceiptNow(claims: ReceiptClaims, signer: SignerIdentity): Buffer
   verifyReceipt(receipt: Buffer): Promise<VerifiedReceipt>
+}
+
+/** SealInput with attachments that may be read by range (a file, issue 16 item 2) instead of held. */
+export type StreamSealInput = Omit<SealInput, 'attachments'> & { attachments: readonly PlainPart[] }
+
+/** SealManyInput likewise. */
+export type StreamSealManyInput = Omit<SealManyInput, 'attachments'> & { attachments: readonly PlainPart[] }
+
+/** What a seal into a sink returns: Sealed without the envelope, which went to the sink, and its size. */
+export type SealedTo = Omit<Sealed, 'envelope'> & { size: number }
+
+/** Optional per profile (issue 16 item 2): one recipient's envelope written to a sink, synchronously
+ *  (inside the transaction that stores it), the attachments read by range. For a one-recipient
+ *  `input`, the bytes are exactly those sealForAll() (profiles.ts) gives for the same keys: the same
+ *  code seals both (crypto/seal-sink.ts). */
+export interface SealsOneTo {
+  sealOneTo(input: StreamSealManyInput, open: (size: number) => RegionSink): SealedTo
 }
 
 /** One recipient of a letter sealed for many at once (issue 5: circulars, PROTOCOL.md §17). */

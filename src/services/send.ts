@@ -5,7 +5,10 @@
 // answering. The shared content is stored and cached once per letter and profile, not per recipient.
 // A profile without sealMany seals per recipient (sealEach): past a byte budget those envelopes are
 // stored in batches ahead of that transaction (send-batches.ts), which adopts them all or nothing,
-// so a circular's memory does not grow with its recipients (issue 5 §4).
+// so a circular's memory does not grow with its recipients (issue 5 §4). Attachments spooled to files
+// by a multipart upload (issue 16 item 2) are sealed from the files, one envelope per addressee where
+// the profile can, into files and then staged the same way (uploads/seal-from-files.ts): the letter's
+// memory does not grow with its attachments either (PROTOCOL.md implementation notes "Multipart uploads").
 import { createHash, randomUUID } from 'node:crypto'
 import { SarabanError, type ErrorCode, type FieldProblem } from '../errors.js'
 import { isoTime, type Clock } from '../clock.js'
@@ -14,7 +17,11 @@ import type { Db } from '../storage/db.js'
 import type { OutboxStore, NewOutboxMessage, NewOutboxContent } from '../storage/outbox.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
-import { sealEach, sealsMany, type EnvelopeProfile, type ProfileTable, type SealRecipient, type SealedPart } from '../crypto/profiles.js'
+import { sealEach, sealsMany, sealsOneTo, type EnvelopeProfile, type ProfileTable, type SealRecipient, type SealedPart } from '../crypto/profiles.js'
+import { CHUNK_BYTES } from '../storage/blob-chunks.js'
+import type { SpooledFile } from './uploads/spool.js'
+import { removeSealed, sealingDir, sealToFiles, stageSealed, type SealJob } from './uploads/seal-from-files.js'
+import { readFileSync } from 'node:fs'
 import type { X509Certificate } from 'node:crypto'
 import { validate, schemaIds } from '../schema/index.js'
 import type { Letter, LetterDraft } from '../domain/letter.js'
@@ -69,8 +76,10 @@ export interface SendRequest {
   readonly allowedAgencies: readonly string[]
   /** The API key's name, for the access record of a labelled classified plaintext send (§19.8). */
   readonly apiKey?: string | undefined
-  /** Attachment contents the body parser already decoded: content === sentinel means bytes.get(i). */
-  readonly decoded?: { readonly sentinel: string; readonly bytes: ReadonlyMap<number, Buffer> }
+  /** Attachment contents the body parser already decoded: content === sentinel means bytes.get(i), or
+   *  files.get(i): a file spooled while it was uploaded (multipart, services/uploads/), sealed from the
+   *  file straight into chunk rows (issue 16 item 2). The caller removes the files afterwards. */
+  readonly decoded?: { readonly sentinel: string; readonly bytes: ReadonlyMap<number, Buffer>; readonly files?: ReadonlyMap<number, SpooledFile> }
   /** Stored in the letter's own transaction, e.g. the e-CMS gateway's record of a letter it took in
    *  (migration 020), so the letter is never stored without it. Synchronous. */
   readonly alsoStore?: (letterId: string, at: number) => void
@@ -126,7 +135,8 @@ export function addresseesOf(letter: Pick<Letter, 'recipients' | 'copyTo'>): Arr
   ]
 }
 
-type DecodedFile = { filename: string; mediaType: string; bytes: Buffer; sha256: string }
+/** An attachment in memory (`bytes`), or spooled to a file (`file`) and read while it is sealed. */
+type DecodedFile = { filename: string; mediaType: string; size: number; sha256: string } & ({ bytes: Buffer; file?: undefined } | { bytes?: undefined; file: SpooledFile })
 
 /** README "Idempotency-Key" (draft-ietf-httpapi-idempotency-key-header): the letter an earlier request
  *  with this key stored, when it meant the same (a replay); another meaning is ERR_IDEMPOTENCY_KEY_REUSED. */
@@ -144,9 +154,11 @@ export async function sendLetter(deps: SendDeps, req: SendRequest): Promise<Send
   const draft = req.body.letter
   const from = senderAgency(draft, req, deps.hosted)
   const files: DecodedFile[] = (req.body.attachments ?? []).map((a, i) => {
+    const spooled = req.decoded && a.content === req.decoded.sentinel ? req.decoded.files?.get(i) : undefined
+    if (spooled) return { filename: a.filename, mediaType: a.mediaType, file: spooled, size: spooled.size, sha256: spooled.sha256 }
     const pre = req.decoded && a.content === req.decoded.sentinel ? req.decoded.bytes.get(i) : undefined
     const bytes = pre ?? decodeAttachment(a.content, i)
-    return { filename: a.filename, mediaType: a.mediaType, bytes, sha256: createHash('sha256').update(bytes).digest('hex') }
+    return { filename: a.filename, mediaType: a.mediaType, bytes, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }
   })
   const fingerprint = letterFingerprint(draft, files)
   const replay = replayOf(deps, from, req, fingerprint)
@@ -191,7 +203,7 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
         id: `a${i + 1}`,
         filename: f.filename,
         mediaType: f.mediaType,
-        size: f.bytes.length,
+        size: f.size,
         sha256: f.sha256,
       })),
     },
@@ -241,7 +253,13 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
 
   const letterId = randomUUID()
   const sentAt = isoTime(now)
-  const attachments = files.map((f) => f.bytes)
+  // Issue 16 item 2: spooled attachments of more than a chunk are sealed from their files straight into
+  // chunk rows (sealStreamed below); smaller ones, and a group a profile cannot stream, from memory.
+  const streamed = files.some((f) => f.file !== undefined) && files.reduce((n, f) => n + f.size, 0) > CHUNK_BYTES
+  let held: Buffer[] | undefined
+  const inMemory = (): Buffer[] => (held ??= files.map((f) => f.bytes ?? readFileSync(f.file!.path)))
+  const toStream: SealJob[] = []
+  const streamedIds = new Set<string>()
   const messages: NewOutboxMessage[] = []
   const contents: NewOutboxContent[] = []
   const stamps: StampSubject[] = []
@@ -286,7 +304,11 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
   let contentIds: Map<string, number>
   try {
     for (const [profile, recipients] of groups) {
-      const input = { letterId, from, sentAt, letter, attachments, signer, recipients, checkpoint: deps.checkpoint?.(from) }
+      if (streamed && sealsOneTo(profile) && (!sealsMany(profile) || recipients.length === 1)) {
+        for (const recipient of recipients) toStream.push({ profile, recipient })
+        continue
+      }
+      const input = { letterId, from, sentAt, letter, attachments: inMemory(), signer, recipients, checkpoint: deps.checkpoint?.(from) }
       if (sealsMany(profile)) {
         const sealed = await profile.sealMany(input)
         const contentRef = sealed.shared.length > 0 ? profile.id : undefined
@@ -297,18 +319,35 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
       }
     }
     await batches.finish()
+    held = undefined
+    if (toStream.length > 0) {
+      // Issue 16 item 2: sealed from the files into files, then staged in chunk rows, 16 MiB per commit;
+      // the letter's transaction below adopts them all, or nothing is stored (catch below).
+      const sealed = sealToFiles(toStream, { letterId, from, sentAt, letter, signer, checkpoint: deps.checkpoint?.(from) }, files, sealingDir(files)!)
+      try {
+        for (const s of sealed) {
+          streamedIds.add(s.part.messageId)
+          const m = row(s.profile, s.part, undefined)
+          m.contentId = await stageSealed(deps.db, deps.outbox, letterId, s)
+          m.envelope = Buffer.alloc(0)
+        }
+      } finally {
+        removeSealed(sealed)
+      }
+    }
     for (const id of ids) messages.push(byMessage.get(id)!)
     contentIds = await deps.db.write(() => {
-      const ids = deps.outbox.insertLetter(letterRow, messages, contents, batches.staged)
+      const contentIdsByRef = deps.outbox.insertLetter(letterRow, messages, contents, batches.staged + streamedIds.size)
       deps.registers?.recordSent({ agency: from, letterId, at: now, letter, stands: deps.letterStands, ...(numbered ? { book: numbered.book, number: numbered.number } : {}) })
       if (plaintextAllowed) deps.recordPlaintext?.({ agency: from, letterId, apiKey: req.apiKey })
       req.alsoStore?.(letterId, now)
       deps.timestamps?.record(stamps)
-      return ids
+      return contentIdsByRef
     })
   } catch (err) {
     // Nothing of this letter is stored: not the envelopes stored ahead of it either.
     await batches.discard()
+    if (streamedIds.size > 0) await dropStaged(deps, letterId)
     // A request with the same Idempotency-Key in another process won the insert: answer as its replay.
     const replay = replayOf(deps, from, req, fingerprint)
     if (replay) return replay
@@ -316,10 +355,21 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
   }
   for (const c of contents) deps.envelopes.putContent(contentIds.get(c.ref)!, c.bytes)
   for (const m of messages) {
+    if (streamedIds.has(m.messageId)) continue // in chunk rows only: the delivery reads them as it sends
     const contentId = m.contentId ?? (m.contentRef === undefined ? null : contentIds.get(m.contentRef)!)
     deps.envelopes.putParts(m.messageId, { head: m.envelope, contentId, tail: m.tail ?? Buffer.alloc(0) })
   }
   deps.log.info({ event: 'letter.queued', letterId, from, recipients: messages.length, ...(batches.staged > 0 ? { sealedAhead: batches.staged, batches: batches.batches } : {}) }, 'letter sealed and queued')
   deps.onQueued()
   return { letterId, replayed: false }
+}
+
+/** The letter will not be stored: delete the envelopes staged for it (issue 16 item 2). Never throws
+ *  (the next start deletes what this could not, OutboxStore.dropAbandonedSealing). */
+async function dropStaged(deps: SendDeps, letterId: string): Promise<void> {
+  try {
+    await deps.db.write(() => deps.outbox.dropSealing(letterId))
+  } catch (err) {
+    deps.log.warn({ event: 'letter.sealing.discard-failed', letterId, err }, 'sealed envelopes of a letter not stored are left for the next start to delete')
+  }
 }

@@ -23,6 +23,12 @@ export interface ChunkedBytes {
   chunks(): Iterable<Buffer>
 }
 
+/** See BlobChunks.writer(). */
+export interface ChunkWriter {
+  write(region: Buffer): void
+  end(): number
+}
+
 export class BlobChunks {
   readonly #insert: Database.Statement<[string, number, Buffer]>
   readonly #size: Database.Statement<[string], number | null>
@@ -45,6 +51,37 @@ export class BlobChunks {
     if (!isChunked(bytes)) return bytes
     for (let seq = 0, at = 0; at < bytes.length; seq++, at += CHUNK_BYTES) this.#insert.run(owner, seq, bytes.subarray(at, at + CHUNK_BYTES))
     return EMPTY
+  }
+
+  /** Chunk rows written as the bytes come (issue 16 item 2: an envelope sealed straight into storage,
+   *  never whole in memory): write() takes regions in order (copied, so they may be reused), each full
+   *  CHUNK_BYTES is one row, end() stores the rest and returns the total. The owner's bytes column is
+   *  then empty. Sync; inside one transaction. `firstSeq`: the owner's bytes written in several
+   *  transactions, each but the last a whole number of chunks (a staged envelope, migration 015). */
+  writer(owner: ChunkOwner, firstSeq = 0): ChunkWriter {
+    const insert = this.#insert
+    const block = Buffer.allocUnsafeSlow(CHUNK_BYTES) // not the shared pool: envelope bytes; bound as a copy
+    let fill = 0
+    let seq = firstSeq
+    let total = 0
+    let ended = false
+    return {
+      write(region: Buffer): void {
+        if (ended) throw new Error(`storage: the chunks of ${owner} were ended`)
+        total += region.length
+        for (let at = 0; at < region.length;) {
+          const n = region.copy(block, fill, at, at + CHUNK_BYTES - fill)
+          fill += n
+          at += n
+          if (fill === CHUNK_BYTES) (insert.run(owner, seq++, block), (fill = 0))
+        }
+      },
+      end(): number {
+        if (!ended && fill > 0) insert.run(owner, seq++, block.subarray(0, fill))
+        ended = true
+        return total
+      },
+    }
   }
 
   /** The owner's bytes from its bytes column as read: itself, or (when empty) its chunks put together

@@ -6,7 +6,7 @@
 import type { Db } from './db.js'
 import { preparer, type FullRow } from './outbox-sql.js'
 import type { EnvelopeParts, NewOutboxMessage, OutboxMessage } from './outbox-types.js'
-import { BlobChunks, isChunked, type ChunkedBytes } from './blob-chunks.js'
+import { BlobChunks, isChunked, type ChunkedBytes, type ChunkWriter } from './blob-chunks.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -44,6 +44,11 @@ export class OutboxEnvelopes {
   /** Stores a message's envelope (head, content id, tail). Sync; inside insertLetter()'s transaction. */
   insertEnvelope(m: NewOutboxMessage, contentId: number | null): void {
     this.#s.insertEnvelope.run(m.messageId, m.contentKey, this.#chunks.store(`oe:${m.messageId}`, m.envelope), contentId, m.tail && m.tail.length > 0 ? m.tail : null)
+  }
+
+  /** See OutboxStore.stagedWriter. */
+  contentWriter(contentId: number, firstSeq: number): ChunkWriter {
+    return this.#chunks.writer(`oc:${contentId}`, firstSeq)
   }
 
   /** How many envelopes stageEnvelope() stored for this letter and no startup dropped. */

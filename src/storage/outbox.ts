@@ -21,6 +21,7 @@ import { OutboxDeadlines } from './outbox-deadlines.js'
 import { OutboxDelivery } from './outbox-delivery.js'
 import type { OutboxFacts } from './metrics.js'
 import { OutboxEnvelopes } from './outbox-envelopes.js'
+import type { ChunkWriter } from './blob-chunks.js'
 import { OutboxAttempts, type DeliveryAttemptRow, type NewDeliveryAttempt } from './outbox-attempts.js'
 import { FULL, LETTER, META, NO_CURSOR, PAGE, preparer, type FullRow } from './outbox-sql.js'
 import type {
@@ -132,6 +133,13 @@ export class OutboxStore {
    *  insertLetter() adopts it. Sync; call inside db.write(). Returns its outbox_contents id. */
   stageEnvelope(letterId: string, profile: string, bytes: Buffer): number {
     return this.#envelopes.stageEnvelope(letterId, profile, bytes, this.#delivery.owner, this.#clock.now())
+  }
+
+  /** Issue 16 item 2: more chunk rows of an envelope stageEnvelope() stored empty (a large envelope
+   *  staged in several commits, so that no one transaction holds the write lock for all of it), from
+   *  chunk `firstSeq` on (blob-chunks.ts writer()). Sync; call inside db.write(). */
+  stagedWriter(contentId: number, firstSeq: number): ChunkWriter {
+    return this.#envelopes.contentWriter(contentId, firstSeq)
   }
 
   /** Deletes the staged envelopes of one letter that will not be stored. Returns how many. */

@@ -1,10 +1,12 @@
 // The two Fastify instances, built but not listening (house style §5): the federation server (mutual
 // TLS, receive) and the local API (send, views, acts, evidence, health, events).
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { ProfileTable } from '../crypto/profiles.js'
 import { buildFederationServer } from '../federation/server.js'
 import { buildApiServer, type ApiDeps } from '../api/server.js'
 import { health } from '../services/health.js'
+import { UploadSpool } from '../services/uploads/spool.js'
 import { noticeEvidence } from '../services/notices/evidence-source.js'
 import type { EvidenceDeps } from '../services/evidence/index.js'
 import { Mailbox } from '../services/mailbox/index.js'
@@ -76,6 +78,10 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
   })
   const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
   const mailbox = new Mailbox({ outbox, inbox, notices, profiles, hosted })
+  // Issue 16 item 2: multipart attachments are spooled here; what this process's earlier life left goes now.
+  const uploads = new UploadSpool(join(config.dataDir, 'uploads'), outbox.owner)
+  const swept = uploads.sweep()
+  if (swept > 0) log.info({ event: 'uploads.swept', files: swept }, 'removed attachment files an earlier run left spooled')
   const send = { clock, log: log.child({ area: 'send' }), db, outbox, registers, anchors, directory: currentDirectory, profiles, hosted, onQueued: () => delivery.notify(), envelopes, requireFreshDirectory: () => directorySource.requireUsable(), timestamps, inFlight: new InFlight(), letterStands: (id: string) => mailbox.letterStands(id),
     checkpoint: (agency: string) => (config.transparencyLog.enabled ? p.logWitness.signer.latest(agency) : undefined),
     recordPlaintext: (e: { agency: string; letterId: string; apiKey?: string | undefined }) => p.classified.deps.access.append({ agency: e.agency, event: 'plaintext-send', outcome: 'success', rule: 'plaintext-allowed-by-switch', messageId: e.letterId, apiKey: e.apiKey }) }
@@ -89,6 +95,7 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
     maxBodyBytes: config.limits.maxApiBodyBytes,
     connections: config.api.connections,
     uploadLimits: config.limits,
+    uploads,
     mailbox,
     registers,
     notice: noticeDeps,

@@ -51,7 +51,7 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
         response: { 202: ref(schemaIds.apiLetterStatus), 200: ref(schemaIds.apiLetterStatus) },
       },
     }, async (request, reply) => {
-      const form = request.isMultipart() ? await readMultipartLetter(request, deps.uploadLimits) : undefined
+      const form = request.isMultipart() ? await readMultipartLetter(request, deps.uploadLimits, deps.uploads) : undefined
       // A POST without a body (and so without a Content-Type) passes the body schema, which Fastify
       // applies per media type: refuse it here rather than fail on it below (found by npm run fuzz).
       if (!form && request.body === undefined) {
@@ -59,14 +59,21 @@ export async function letterRoutes(app: FastifyInstance, deps: ApiDeps): Promise
       }
       if (!form) checkJsonAttachments(deps.uploadLimits, (request.body as { attachments?: [] }).attachments, request.attachmentBytes)
       const decoded = form?.decoded ?? (request.attachmentSentinel && request.attachmentBytes ? { sentinel: request.attachmentSentinel, bytes: request.attachmentBytes } : undefined)
-      const result = await sendLetter(deps.send, {
-        body: (form?.body ?? request.body) as never,
-        requestSha256: form?.requestSha256 ?? request.rawBodySha256,
-        ...(decoded ? { decoded } : {}),
-        idempotencyKey: request.headers['idempotency-key'],
-        allowedAgencies: request.caller.agencies,
-        apiKey: request.caller.keyName,
-      })
+      let result
+      try {
+        result = await sendLetter(deps.send, {
+          body: (form?.body ?? request.body) as never,
+          requestSha256: form?.requestSha256 ?? request.rawBodySha256,
+          ...(decoded ? { decoded } : {}),
+          idempotencyKey: request.headers['idempotency-key'],
+          allowedAgencies: request.caller.agencies,
+          apiKey: request.caller.keyName,
+        })
+      } finally {
+        // Issue 16 item 2: the spooled files go before the answer, whatever it is (the letter is
+        // stored, or refused and nothing of it is).
+        await form?.dispose()
+      }
       const letter = deps.mailbox.sentLetter(result.letterId)!
       reply.header('location', `/api/v1/letters/${result.letterId}`)
       // README "Idempotency-Key": a replay answers with the first answer's status (202) and says it is one.

@@ -10,6 +10,7 @@ import { algId, header, int, octets, oid, seq, setOf } from './der-write.js'
 import { OID_AES256_GCM, OID_AUTH_ENVELOPED_DATA, OID_DATA } from './oids.js'
 import { parseRecipientInfo, recipientRowFor, type ParsedRecipient } from './recipient-info.js'
 import type { ByteSpan } from '../types.js'
+import { BufferOut, slicesOf, totalLength, type PlainPart, type RegionSink } from '../seal-sink.js'
 
 export const KEY_BYTES = 32
 const NONCE_BYTES = 12 // RFC 5084 §3.2: 12 octets RECOMMENDED
@@ -49,29 +50,42 @@ export function sealAuthEnveloped(plaintext: readonly Buffer[], recipient: X509C
 /** As sealAuthEnveloped, with one RecipientInfo per certificate (the classified inner envelope,
  *  PROTOCOL.md §19: every receiving officer and the sending agency's own). */
 export function sealAuthEnvelopedFor(plaintext: readonly Buffer[], recipients: readonly X509Certificate[]): { envelope: Buffer; envelopeSha256: string; contentKey: Buffer } {
+  let out: BufferOut | undefined
+  const sealed = sealAuthEnvelopedTo(plaintext, recipients, (size) => (out = new BufferOut(size)).put)
+  return { envelope: out!.done(), envelopeSha256: sealed.envelopeSha256, contentKey: sealed.contentKey }
+}
+
+/** As sealAuthEnvelopedFor, the envelope going region by region to the sink `open(size)` returns
+ *  (issue 16 item 2: straight into chunk rows, attachments read by range; definite DER lengths, known
+ *  from the plaintext's size before the first byte). The one implementation of both. `random`: a
+ *  seam for tests (a fixed CEK and nonce). */
+export function sealAuthEnvelopedTo(
+  plaintext: readonly PlainPart[], recipients: readonly X509Certificate[], open: (size: number) => RegionSink, random: (n: number) => Buffer = randomBytes,
+): { envelopeSha256: string; contentKey: Buffer; size: number } {
   if (recipients.length === 0) throw new Error('sealAuthEnvelopedFor: no recipient')
   const rows = recipients.map(rowOf)
-  const cek = randomBytes(KEY_BYTES)
-  const nonce = randomBytes(NONCE_BYTES)
-  const total = plaintext.reduce((n, b) => n + b.length, 0)
+  const cek = random(KEY_BYTES)
+  const nonce = random(NONCE_BYTES)
+  const total = totalLength(plaintext)
   const prefix = envelopePrefix(rows.map((row, i) => row.encode(cek, recipients[i]!)), nonce, total)
-  const out = Buffer.allocUnsafeSlow(prefix.length + total + 2 + TAG_BYTES) // not the shared pool
+  const size = prefix.length + total + 2 + TAG_BYTES
+  const sink = open(size)
   const hash = createHash('sha256')
   let at = 0
   const put = (bytes: Buffer): void => {
-    const from = at
-    at += bytes.copy(out, at)
-    hash.update(out.subarray(from, at))
+    at += bytes.length
+    hash.update(bytes)
+    sink(bytes)
   }
   put(prefix)
   const cipher = createCipheriv('aes-256-gcm', cek, nonce, { authTagLength: TAG_BYTES })
   for (const part of plaintext) {
-    for (let i = 0; i < part.length; i += SLICE) put(cipher.update(part.subarray(i, i + SLICE)))
+    for (const slice of slicesOf(part, SLICE)) put(cipher.update(slice))
   }
   put(cipher.final())
   put(octets(cipher.getAuthTag()))
-  if (at !== out.length) throw new Error(`sealAuthEnveloped: wrote ${at} of ${out.length} bytes`)
-  return { envelope: out, envelopeSha256: hash.digest('hex'), contentKey: cek }
+  if (at !== size) throw new Error(`sealAuthEnveloped: wrote ${at} of ${size} bytes`)
+  return { envelopeSha256: hash.digest('hex'), contentKey: cek, size }
 }
 
 /** The content encrypted once for many recipients (PROTOCOL.md §17.6): the ciphertext is the bytes

@@ -6,10 +6,11 @@ import { bindRouting, manifestHolder } from '../payload.js'
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { AGENCY_ID, MESSAGE_ID } from '../../domain/ids.js'
-import type { EnvelopeHeader, EnvelopeProfile, Opened, OpenMemo, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealManyInput, SealsMany, SignerIdentity } from '../types.js'
+import type { EnvelopeHeader, EnvelopeProfile, Opened, OpenMemo, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealedTo, SealManyInput, SealsMany, SealsOneTo, SignerIdentity, StreamSealInput, StreamSealManyInput } from '../types.js'
 import { sealManyCmsV1 } from './v1-seal-many.js'
 import { attachmentsOf, decodePayload, encodePayload, manifestOf, MAX_SIGNED_LETTER_BYTES } from '../jose/v1-payload.js'
-import { decryptAuthEnveloped, decryptWithRecipientKey, KEY_BYTES, parseAuthEnveloped, sealAuthEnveloped, type ParsedAuthEnveloped } from './auth-enveloped.js'
+import { decryptAuthEnveloped, decryptWithRecipientKey, KEY_BYTES, parseAuthEnveloped, sealAuthEnvelopedTo, type ParsedAuthEnveloped } from './auth-enveloped.js'
+import { BufferOut, oneRecipient, type RegionSink } from '../seal-sink.js'
 import { certMatches } from './cert-id.js'
 import { heldFor } from '../types.js'
 import { OID_CT_SARABAN_LETTER } from './oids.js'
@@ -27,6 +28,14 @@ export const CMS_V1 = {
 export type CmsSealOptions = SignOptions
 
 export function sealCmsV1(input: SealInput, opts: CmsSealOptions = {}): Sealed {
+  let out: BufferOut | undefined
+  const { size: _size, ...sealed } = sealCmsV1To(input, (size) => (out = new BufferOut(size)).put, opts)
+  return { ...sealed, envelope: out!.done() }
+}
+
+/** As sealCmsV1(), the envelope written to the sink `open(size)` returns (issue 16 item 2: straight
+ *  into chunk rows, attachments read by range). sealCmsV1() is this with a buffer for a sink. */
+export function sealCmsV1To(input: StreamSealInput, open: (size: number) => RegionSink, opts: CmsSealOptions = {}, random?: (n: number) => Buffer): SealedTo {
   if (input.signer.agency !== input.from) throw new Error('seal: the signer must be the sending agency ("from")')
   const manifest = manifestOf(manifestHolder(input))
   if (manifest.length !== input.attachments.length) {
@@ -37,8 +46,14 @@ export function sealCmsV1(input: SealInput, opts: CmsSealOptions = {}): Sealed {
   })
   const signed = signCms(OID_CT_SARABAN_LETTER, encodePayload(input), input.signer, { signingTime: new Date(input.sentAt), ...opts })
   if (signed.der.length > MAX_SIGNED_LETTER_BYTES) throw malformed('Cannot seal: the signed letter is larger than 8 MiB.')
-  const { envelope, envelopeSha256, contentKey } = sealAuthEnveloped([signed.der, ...input.attachments], input.recipientCert)
-  return { envelope, envelopeSha256, mediaType: CMS_V1.mediaType, contentKey, signature: signed.signature }
+  const { envelopeSha256, contentKey, size } = sealAuthEnvelopedTo([signed.der, ...input.attachments], [input.recipientCert], open, random)
+  return { size, envelopeSha256, mediaType: CMS_V1.mediaType, contentKey, signature: signed.signature }
+}
+
+/** sealManyCms()'s one part for a one-recipient `input`, into a sink (as it, without the checkpoint). */
+function sealOneCmsV1To(input: StreamSealManyInput, open: (size: number) => RegionSink): SealedTo {
+  const r = oneRecipient(input)
+  return sealCmsV1To({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert }, open)
 }
 
 function malformed(detail: string, field?: string): SarabanError {
@@ -131,12 +146,13 @@ export async function sealManyCms(input: SealManyInput): Promise<SealedMany> {
   return { mediaType: s.mediaType, shared: Buffer.alloc(0), parts: [{ messageId: r.messageId, to: r.to, head: s.envelope, tail: Buffer.alloc(0), envelopeSha256: s.envelopeSha256, contentKey: s.contentKey, signature: s.signature }] }
 }
 
-export const cmsV1: EnvelopeProfile & SealsMany = Object.freeze({
+export const cmsV1: EnvelopeProfile & SealsMany & SealsOneTo = Object.freeze({
   id: CMS_V1.id,
   mediaType: CMS_V1.mediaType,
   receiptMediaType: CMS_V1.receiptMediaType,
   seal: async (input: SealInput) => sealCmsV1(input),
   sealMany: sealManyCms,
+  sealOneTo: sealOneCmsV1To,
   peek: (envelope: Buffer, routing?: Routing) => peekCmsV1(envelope, routing),
   contentSpan: (envelope: Buffer) => parseAuthEnveloped(envelope).content,
   matchesRecipient: matchesCmsV1Recipient,

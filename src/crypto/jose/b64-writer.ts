@@ -36,3 +36,44 @@ export class Base64UrlWriter {
     this.observe?.(this.out.subarray(from, this.at))
   }
 }
+
+/** As Base64UrlWriter, but the characters go to `emit` as regions (valid only during the call) rather
+ *  than into one buffer: an envelope sealed straight into storage (issue 16 item 2). end() returns the
+ *  number of characters emitted. */
+export class Base64UrlStream {
+  #carry = Buffer.alloc(3)
+  #carried = 0
+  #chars = 0
+  #scratch = Buffer.alloc(0)
+
+  constructor(private readonly emit: (region: Buffer) => void) {}
+
+  write(chunk: Buffer): void {
+    let from = 0
+    if (this.#carried > 0) {
+      from = Math.min(3 - this.#carried, chunk.length)
+      chunk.copy(this.#carry, this.#carried, 0, from)
+      this.#carried += from
+      if (this.#carried < 3) return
+      this.#emit(this.#carry)
+      this.#carried = 0
+    }
+    const whole = from + Math.floor((chunk.length - from) / 3) * 3
+    if (whole > from) this.#emit(chunk.subarray(from, whole))
+    this.#carried = chunk.copy(this.#carry, 0, whole)
+  }
+
+  end(): number {
+    if (this.#carried > 0) this.#emit(this.#carry.subarray(0, this.#carried))
+    this.#carried = 0
+    return this.#chars
+  }
+
+  #emit(bytes: Buffer): void {
+    const need = Math.ceil(bytes.length / 3) * 4
+    if (this.#scratch.length < need) this.#scratch = Buffer.allocUnsafeSlow(need) // not the shared pool: ciphertext
+    const n = this.#scratch.write(bytes.toString('base64url'), 0, 'latin1')
+    this.#chars += n
+    this.emit(this.#scratch.subarray(0, n))
+  }
+}

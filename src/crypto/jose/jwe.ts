@@ -7,7 +7,8 @@ import type { PrivateKeyRef } from '../keys/private-key.js'
 import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import { b64u, decodeStrict, decodeStrictInSlices, decodedLength, encodedLength } from './b64.js'
-import { Base64UrlWriter } from './b64-writer.js'
+import { Base64UrlStream } from './b64-writer.js'
+import { BufferOut, slicesOf, totalLength, type PlainPart, type RegionSink } from '../seal-sink.js'
 import { parseProtectedHeader, splitCompact } from './compact.js'
 import {
   contentEncryption, DEFAULT_CONTENT, keyManagement, keyManagementFor, type ContentEncryption, type KeyManagement,
@@ -20,7 +21,6 @@ import {
  */
 const SLICE = 48 * 1024
 const DECODE_SLICE_CHARS = 64 * 1024
-const DOT = 0x2e
 
 import { decryptFailed } from '../decrypt-failed.js'
 export { decryptFailed }
@@ -33,39 +33,47 @@ export { decryptFailed }
 export function encryptCompact(
   fields: Record<string, unknown>, plaintext: readonly Buffer[], recipient: KeyObject, observe?: (region: Buffer) => void,
 ): { envelope: Buffer; contentKey: Buffer } {
+  let out: BufferOut | undefined
+  const { contentKey } = encryptCompactTo(fields, plaintext, recipient, (size) => {
+    out = new BufferOut(size)
+    return observe === undefined ? out.put : (region) => (out!.put(region), observe(region))
+  })
+  return { envelope: out!.done(), contentKey }
+}
+
+/**
+ * As encryptCompact(), but the envelope goes to the sink `open(size)` returns, region by region (issue
+ * 16 item 2: sealed straight into chunk rows; plaintext parts may be files read by range). The one
+ * implementation of both. `random` is a seam for tests (a fixed CEK and IV); production passes none.
+ */
+export function encryptCompactTo(
+  fields: Record<string, unknown>, plaintext: readonly PlainPart[], recipient: KeyObject, open: (size: number) => RegionSink,
+  random: (n: number) => Buffer = randomBytes,
+): { contentKey: Buffer; size: number } {
   const km = keyManagementFor(recipient)
   if (km === undefined) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The recipient encryption key is of a type or size jose-v1 does not support.')
   const ce = DEFAULT_CONTENT
-  const cek = randomBytes(ce.keyBytes)
+  const cek = random(ce.keyBytes)
   const { encryptedKey, header: kmHeader } = km.wrap(cek, recipient)
   const headerB64 = b64u(JSON.stringify({ alg: km.alg, enc: ce.enc, ...fields, ...kmHeader }))
-  const iv = randomBytes(ce.ivBytes)
-  const total = plaintext.reduce((n, b) => n + b.length, 0)
-  const ekB64 = encryptedKey.toString('base64url')
-  const ivB64 = iv.toString('base64url')
-  const size = headerB64.length + 1 + ekB64.length + 1 + ivB64.length + 1 + encodedLength(total) + 1 + encodedLength(ce.tagBytes)
-  const out = Buffer.allocUnsafeSlow(size) // never a slice of the shared pool
-  let at = out.write(headerB64, 0, 'latin1')
-  out[at++] = DOT
-  at += out.write(ekB64, at, 'latin1')
-  out[at++] = DOT
-  at += out.write(ivB64, at, 'latin1')
-  out[at++] = DOT
-  observe?.(out.subarray(0, at))
-
+  const iv = random(ce.ivBytes)
+  const total = totalLength(plaintext)
+  const head = Buffer.from(`${headerB64}.${encryptedKey.toString('base64url')}.${iv.toString('base64url')}.`, 'latin1')
+  const tagChars = encodedLength(ce.tagBytes)
+  const size = head.length + encodedLength(total) + 1 + tagChars
+  const put = open(size)
+  put(head)
   const cipher = createCipheriv(ce.cipher, cek, iv, { authTagLength: ce.tagBytes })
-  cipher.setAAD(out.subarray(0, headerB64.length))
-  const w = new Base64UrlWriter(out, at, observe)
+  cipher.setAAD(head.subarray(0, headerB64.length))
+  const w = new Base64UrlStream(put)
   for (const part of plaintext) {
-    for (let i = 0; i < part.length; i += SLICE) w.write(cipher.update(part.subarray(i, i + SLICE)))
+    for (const slice of slicesOf(part, SLICE)) w.write(cipher.update(slice))
   }
   w.write(cipher.final())
-  const tagFrom = w.end()
-  out[tagFrom] = DOT
-  at = tagFrom + 1 + out.write(cipher.getAuthTag().toString('base64url'), tagFrom + 1, 'latin1')
-  observe?.(out.subarray(tagFrom, at))
-  if (at !== size) throw new Error(`encryptCompact: wrote ${at} of ${size} bytes`)
-  return { envelope: out, contentKey: cek }
+  const chars = w.end()
+  if (chars !== encodedLength(total)) throw new Error(`encryptCompact: wrote ${chars} ciphertext characters, not ${encodedLength(total)}`)
+  put(Buffer.from(`.${cipher.getAuthTag().toString('base64url')}`, 'latin1'))
+  return { contentKey: cek, size }
 }
 
 export interface ParsedJwe {

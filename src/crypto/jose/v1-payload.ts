@@ -38,7 +38,7 @@ export function manifestOf(letter: unknown): Pick<AttachmentManifestItem, 'size'
 }
 
 /** The payload bytes to sign, after checking what peek() on the other side will check. */
-export function encodePayload(input: SealInput): Buffer {
+export function encodePayload(input: Omit<SealInput, 'attachments'> & { readonly attachments: readonly unknown[] }): Buffer {
   if (!MESSAGE_ID.test(input.messageId)) throw malformed('Cannot seal: the message id is not a lowercase UUID.', 'mid')
   if (!AGENCY_ID.test(input.from) || !AGENCY_ID.test(input.to)) throw malformed('Cannot seal: an agency id is not valid.', 'from')
   if (!isUtcTime(input.sentAt)) throw malformed('Cannot seal: sentAt is not an ISO 8601 UTC time.', 'sentAt')
@@ -54,7 +54,7 @@ export function encodePayload(input: SealInput): Buffer {
 }
 
 /** Plaintext parts for the JWE: [jws, LF, ...attachments], after checking them against the manifest. */
-export function bundleParts(jws: Buffer, attachments: readonly Buffer[], letter: unknown): Buffer[] {
+export function bundleParts<T extends { readonly length: number }>(jws: Buffer, attachments: readonly T[], letter: unknown): Array<Buffer | T> {
   const manifest = manifestOf(letter)
   if (manifest.length !== attachments.length) {
     throw malformed(`Cannot seal: the manifest lists ${manifest.length} attachments but ${attachments.length} were given.`, '/letter/attachments')

@@ -5,8 +5,9 @@
 import type { PrivateKeyRef } from '../keys/private-key.js'
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
-import type { EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SignerIdentity } from '../types.js'
-import { decryptParsed, decryptParsedToSink, decryptWithContentKey, encryptCompact, type ParsedJwe } from './jwe.js'
+import type { EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SealedTo, SealsOneTo, SignerIdentity, StreamSealInput, StreamSealManyInput } from '../types.js'
+import { decryptParsed, decryptParsedToSink, decryptWithContentKey, encryptCompactTo, type ParsedJwe } from './jwe.js'
+import { BufferOut, oneRecipient, type RegionSink } from '../seal-sink.js'
 import { BundleSink } from './v1-bundle-sink.js'
 import { signCompact, verifyCompact } from './jws.js'
 import { parseV1Envelope, V1, v1HeaderFields } from './v1-header.js'
@@ -18,12 +19,23 @@ import { bindRouting, manifestHolder } from '../payload.js'
 export interface SealOptions { signAlg?: string }
 
 export function sealV1(input: SealInput, opts: SealOptions = {}): Sealed {
+  let out: BufferOut | undefined
+  const { size: _size, ...sealed } = sealV1To(input, (size) => (out = new BufferOut(size)).put, opts)
+  return { ...sealed, envelope: out!.done() }
+}
+
+/** As sealV1(), the envelope written to the sink `open(size)` returns (issue 16 item 2: straight into
+ *  chunk rows, attachments read from their files). sealV1() is this with a buffer for a sink. */
+export function sealV1To(input: StreamSealInput, open: (size: number) => RegionSink, opts: SealOptions = {}, random?: (n: number) => Buffer): SealedTo {
   if (input.signer.agency !== input.from) throw new Error('seal: the signer must be the sending agency ("from")')
   const jws = signCompact(V1.letterTyp, encodePayload(input), input.signer, opts.signAlg === undefined ? {} : { alg: opts.signAlg })
   const plaintext = bundleParts(jws, input.attachments, manifestHolder(input))
   const hash = createHash('sha256') // of the exact envelope bytes, fed while they are written
-  const { envelope, contentKey } = encryptCompact(v1HeaderFields(input), plaintext, input.recipientCert.publicKey, (region) => hash.update(region))
-  return { envelope, envelopeSha256: hash.digest('hex'), mediaType: V1.mediaType, contentKey, signature: signatureOf(jws) }
+  const { contentKey, size } = encryptCompactTo(v1HeaderFields(input), plaintext, input.recipientCert.publicKey, (n) => {
+    const put = open(n)
+    return (region) => (hash.update(region), put(region))
+  }, random)
+  return { size, envelopeSha256: hash.digest('hex'), mediaType: V1.mediaType, contentKey, signature: signatureOf(jws) }
 }
 
 // The header names the parties outside the signature; the signed payload must vouch for them, or a
@@ -93,11 +105,18 @@ export function matchesV1Recipient(header: EnvelopeHeader, cert: X509Certificate
   return header.recipientKeyId === createHash('sha256').update(cert.raw).digest('base64url')
 }
 
-export const joseV1: EnvelopeProfile = Object.freeze({
+/** sealEach()'s one seal for the one recipient of `input` (profiles.ts), into a sink. */
+function sealOneV1To(input: StreamSealManyInput, open: (size: number) => RegionSink): SealedTo {
+  const r = oneRecipient(input)
+  return sealV1To({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert, checkpoint: input.checkpoint }, open)
+}
+
+export const joseV1: EnvelopeProfile & SealsOneTo = Object.freeze({
   id: V1.id,
   mediaType: V1.mediaType,
   receiptMediaType: V1.receiptMediaType,
   seal: async (input: SealInput) => sealV1(input),
+  sealOneTo: sealOneV1To,
   peek: (envelope: Buffer, routing?: Routing) => peekV1(envelope, routing),
   // PROTOCOL.md §17.1: a compact JWE's content is encrypted for its one recipient (the protected
   // header, which names it, is the AAD), so no other envelope can hold the same bytes.

@@ -10,11 +10,12 @@ import { createCipheriv, createHash, randomBytes, type KeyObject, type X509Certi
 import { SarabanError } from '../../errors.js'
 import { bindRouting, encodePayloadV2, manifestHolder } from '../payload.js'
 import type {
-  EnvelopeHeader, EnvelopeProfile, Opened, OpenMemo, PlacedContent, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealManyInput, SealsMany, SignerIdentity,
+  EnvelopeHeader, EnvelopeProfile, Opened, OpenMemo, PlacedContent, ReceiptClaims, Routing, SealInput, Sealed, SealedMany, SealedTo, SealManyInput, SealsMany, SealsOneTo, SignerIdentity, StreamSealInput, StreamSealManyInput,
 } from '../types.js'
 import { decodedLength, encodedLength } from './b64.js'
 import { heldFor } from '../types.js'
-import { Base64UrlWriter } from './b64-writer.js'
+import { Base64UrlStream } from './b64-writer.js'
+import { BufferOut, oneRecipient, slicesOf, totalLength, type PlainPart, type RegionSink } from '../seal-sink.js'
 import { DEFAULT_CONTENT, keyManagementFor } from './jwe-algorithms.js'
 import { decryptParsed, decryptWithContentKey, type ParsedJwe } from './jwe.js'
 import { signCompact } from './jws.js'
@@ -34,40 +35,82 @@ const HEAD = Buffer.from('{"ciphertext":"', 'latin1')
 /** Encrypts the bundle once: AAD = ASCII(protected), the ciphertext's base64url written into one buffer. */
 function encryptShared(plaintext: readonly Buffer[]): Shared {
   const ce = DEFAULT_CONTENT
+  const keys = { cek: randomBytes(ce.keyBytes), iv: randomBytes(ce.ivBytes) }
+  const text = new BufferOut(encodedLength(totalLength(plaintext)))
+  const s = encryptSharedTo(plaintext, text.put, keys)
+  return { ...s, text: text.done() }
+}
+
+/** As encryptShared(), the ciphertext's base64url text going to `put` region by region (issue 16
+ *  item 2), with the given CEK and IV; the one implementation of both. */
+export function encryptSharedTo(plaintext: readonly PlainPart[], put: RegionSink, keys: { cek: Buffer; iv: Buffer }): Omit<Shared, 'text'> {
+  const ce = DEFAULT_CONTENT
   const protectedB64 = v2Protected(ce.enc)
-  const cek = randomBytes(ce.keyBytes)
-  const iv = randomBytes(ce.ivBytes)
-  const total = plaintext.reduce((n, b) => n + b.length, 0)
-  const text = Buffer.allocUnsafeSlow(encodedLength(total))
-  const cipher = createCipheriv(ce.cipher, cek, iv, { authTagLength: ce.tagBytes })
+  const total = totalLength(plaintext)
+  const cipher = createCipheriv(ce.cipher, keys.cek, keys.iv, { authTagLength: ce.tagBytes })
   cipher.setAAD(Buffer.from(protectedB64, 'latin1'))
-  const w = new Base64UrlWriter(text, 0)
+  const w = new Base64UrlStream(put)
   for (const part of plaintext) {
-    for (let i = 0; i < part.length; i += SLICE) w.write(cipher.update(part.subarray(i, i + SLICE)))
+    for (const slice of slicesOf(part, SLICE)) w.write(cipher.update(slice))
   }
   w.write(cipher.final())
-  if (w.end() !== text.length) throw new Error('jose-v2: ciphertext length')
-  return { protectedB64, cek, ivB64: iv.toString('base64url'), tagB64: cipher.getAuthTag().toString('base64url'), text }
+  if (w.end() !== encodedLength(total)) throw new Error('jose-v2: ciphertext length')
+  return { protectedB64, cek: keys.cek, ivB64: keys.iv.toString('base64url'), tagB64: cipher.getAuthTag().toString('base64url') }
+}
+
+type Wrapped = { header: string; ekB64: string }
+
+/** One recipient's per-recipient header and encrypted key (§17.7). */
+function wrapFor(cek: Buffer, r: { messageId: string; from: string; to: string; cert: X509Certificate }): Wrapped {
+  const km = keyManagementFor(r.cert.publicKey)
+  if (km === undefined) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The recipient encryption key is of a type or size jose-v2 does not support.')
+  const { encryptedKey, header: kmHeader } = km.wrap(cek, r.cert.publicKey)
+  const header = { alg: km.alg, 'x5t#S256': certThumbprint(r.cert), ...kmHeader, srb_mid: r.messageId, srb_from: r.from, srb_to: r.to }
+  return { header: JSON.stringify(header), ekB64: encryptedKey.toString('base64url') }
+}
+
+function tailOf(s: Pick<Shared, 'protectedB64' | 'ivB64' | 'tagB64'>, w: Wrapped): Buffer {
+  return Buffer.from(`","protected":"${s.protectedB64}","header":${w.header},"encrypted_key":"${w.ekB64}","iv":"${s.ivB64}","tag":"${s.tagB64}"}`, 'utf8')
 }
 
 /** One recipient's tail: everything after the ciphertext text (§17.7). */
 function tailFor(s: Shared, r: { messageId: string; from: string; to: string; cert: X509Certificate }): Buffer {
-  const km = keyManagementFor(r.cert.publicKey)
-  if (km === undefined) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', 'The recipient encryption key is of a type or size jose-v2 does not support.')
-  const { encryptedKey, header: kmHeader } = km.wrap(s.cek, r.cert.publicKey)
-  const header = { alg: km.alg, 'x5t#S256': certThumbprint(r.cert), ...kmHeader, srb_mid: r.messageId, srb_from: r.from, srb_to: r.to }
-  return Buffer.from(`","protected":"${s.protectedB64}","header":${JSON.stringify(header)},"encrypted_key":"${encryptedKey.toString('base64url')}","iv":"${s.ivB64}","tag":"${s.tagB64}"}`, 'utf8')
+  return tailOf(s, wrapFor(s.cek, r))
 }
 
-/** One recipient: the v1 payload (§17.2), in the jose-v2 container. */
+/** One recipient: the v1 payload (§17.2), in the jose-v2 container; sealJoseV2To() into one buffer. */
 export function sealJoseV2(input: SealInput): Sealed {
+  let out: BufferOut | undefined
+  const { size: _size, ...sealed } = sealJoseV2To(input, (size) => (out = new BufferOut(size)).put)
+  return { ...sealed, envelope: out!.done() }
+}
+
+/** One recipient's jose-v2 envelope into a sink (issue 16 item 2: straight into chunk rows, attachments
+ *  read by range): head, the ciphertext text as it is encrypted, tail. sealJoseV2() is this with a
+ *  buffer for a sink. `random`: a seam for tests (a fixed CEK and IV). */
+export function sealJoseV2To(input: StreamSealInput, open: (size: number) => RegionSink, random: (n: number) => Buffer = randomBytes): SealedTo {
   if (input.signer.agency !== input.from) throw new Error('seal: the signer must be the sending agency ("from")')
   const jws = signCompact(V1.letterTyp, encodePayload(input), input.signer)
-  const s = encryptShared(bundleParts(jws, input.attachments, manifestHolder(input)))
-  const tail = tailFor(s, { messageId: input.messageId, from: input.from, to: input.to, cert: input.recipientCert })
-  const envelope = Buffer.concat([HEAD, s.text, tail])
-  const envelopeSha256 = createHash('sha256').update(envelope).digest('hex')
-  return { envelope, envelopeSha256, mediaType: V2.mediaType, contentKey: s.cek, signature: signatureOf(jws) }
+  const plaintext = bundleParts(jws, input.attachments, manifestHolder(input))
+  const ce = DEFAULT_CONTENT
+  const keys = { cek: random(ce.keyBytes), iv: random(ce.ivBytes) }
+  const wrapped = wrapFor(keys.cek, { messageId: input.messageId, from: input.from, to: input.to, cert: input.recipientCert })
+  // The tag is always encodedLength(tagBytes) characters: the size is known before encrypting.
+  const shape = { protectedB64: v2Protected(ce.enc), ivB64: keys.iv.toString('base64url'), tagB64: 'A'.repeat(encodedLength(ce.tagBytes)) }
+  const size = HEAD.length + encodedLength(totalLength(plaintext)) + tailOf(shape, wrapped).length
+  const hash = createHash('sha256')
+  const sink = open(size)
+  const put: RegionSink = (region) => (hash.update(region), sink(region))
+  put(HEAD)
+  const s = encryptSharedTo(plaintext, put, keys)
+  put(tailOf(s, wrapped))
+  return { size, envelopeSha256: hash.digest('hex'), mediaType: V2.mediaType, contentKey: s.cek, signature: signatureOf(jws) }
+}
+
+/** sealManyJoseV2()'s one part for a one-recipient `input`, into a sink (as it, without the checkpoint). */
+function sealOneJoseV2To(input: StreamSealManyInput, open: (size: number) => RegionSink): SealedTo {
+  const r = oneRecipient(input)
+  return sealJoseV2To({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert }, open)
 }
 
 /** Several recipients: the v2 payload signed once, the content encrypted once (§17.7). */
@@ -144,11 +187,12 @@ export function openJoseV2WithContentKey(envelope: Buffer, contentKey: Buffer, m
   return openHeld(jwe, contentKey, memo)
 }
 
-export const joseV2: EnvelopeProfile & SealsMany = Object.freeze({
+export const joseV2: EnvelopeProfile & SealsMany & SealsOneTo = Object.freeze({
   id: V2.id,
   mediaType: V2.mediaType,
   receiptMediaType: V2.receiptMediaType,
   seal: async (input: SealInput) => sealJoseV2(input),
+  sealOneTo: sealOneJoseV2To,
   sealMany: async (input: SealManyInput) => sealManyJoseV2(input),
   peek: (envelope: Buffer, routing?: Routing, placed?: PlacedContent) => peekJoseV2(envelope, routing, placed),
   contentSpan: (envelope: Buffer) => parseV2Envelope(envelope).content, // the ciphertext text: SealedMany.shared
