@@ -50,10 +50,10 @@ export function sealCmsV1To(input: StreamSealInput, open: (size: number) => Regi
   return { size, envelopeSha256, mediaType: CMS_V1.mediaType, contentKey, signature: signed.signature }
 }
 
-/** sealManyCms()'s one part for a one-recipient `input`, into a sink (as it, without the checkpoint). */
+/** sealManyCms()'s one part for a one-recipient `input`, into a sink (as it: the checkpoint too, §20.5). */
 function sealOneCmsV1To(input: StreamSealManyInput, open: (size: number) => RegionSink): SealedTo {
   const r = oneRecipient(input)
-  return sealCmsV1To({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert }, open)
+  return sealCmsV1To({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert, checkpoint: input.checkpoint }, open)
 }
 
 function malformed(detail: string, field?: string): SarabanError {
@@ -142,7 +142,7 @@ export function matchesCmsV1Recipient(header: EnvelopeHeader, cert: X509Certific
 export async function sealManyCms(input: SealManyInput): Promise<SealedMany> {
   if (input.recipients.length !== 1) return sealManyCmsV1(input, CMS_V1.mediaType)
   const r = input.recipients[0]!
-  const s = sealCmsV1({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert })
+  const s = sealCmsV1({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert, checkpoint: input.checkpoint })
   return { mediaType: s.mediaType, shared: Buffer.alloc(0), parts: [{ messageId: r.messageId, to: r.to, head: s.envelope, tail: Buffer.alloc(0), envelopeSha256: s.envelopeSha256, contentKey: s.contentKey, signature: s.signature }] }
 }
 

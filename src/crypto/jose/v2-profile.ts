@@ -107,10 +107,10 @@ export function sealJoseV2To(input: StreamSealInput, open: (size: number) => Reg
   return { size, envelopeSha256: hash.digest('hex'), mediaType: V2.mediaType, contentKey: s.cek, signature: signatureOf(jws) }
 }
 
-/** sealManyJoseV2()'s one part for a one-recipient `input`, into a sink (as it, without the checkpoint). */
+/** sealManyJoseV2()'s one part for a one-recipient `input`, into a sink (as it: the checkpoint too, §20.5). */
 function sealOneJoseV2To(input: StreamSealManyInput, open: (size: number) => RegionSink): SealedTo {
   const r = oneRecipient(input)
-  return sealJoseV2To({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert }, open)
+  return sealJoseV2To({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert, checkpoint: input.checkpoint }, open)
 }
 
 /** Several recipients: the v2 payload signed once, the content encrypted once (§17.7). */
@@ -118,7 +118,7 @@ export function sealManyJoseV2(input: SealManyInput): SealedMany {
   if (input.signer.agency !== input.from) throw new Error('sealMany: the signer must be the sending agency ("from")')
   if (input.recipients.length === 1) {
     const r = input.recipients[0]!
-    const one = sealJoseV2({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert })
+    const one = sealJoseV2({ messageId: r.messageId, from: input.from, to: r.to, sentAt: input.sentAt, letter: input.letter, attachments: input.attachments, signer: input.signer, recipientCert: r.cert, checkpoint: input.checkpoint })
     return { mediaType: V2.mediaType, shared: Buffer.alloc(0), parts: [{ messageId: r.messageId, to: r.to, head: one.envelope, tail: Buffer.alloc(0), envelopeSha256: one.envelopeSha256, contentKey: one.contentKey, signature: one.signature }] }
   }
   const jws = signCompact(V1.letterTyp, encodePayloadV2(input), input.signer)
