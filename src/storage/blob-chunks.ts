@@ -47,6 +47,14 @@ export class BlobChunks {
     return EMPTY
   }
 
+  /** As store(), for bytes read by range (issue 16 item 2: a received body staged on disk,
+   *  storage/staged-bodies.ts): one chunk read and inserted at a time. Sync; inside the owner's transaction. */
+  storeSource(owner: ChunkOwner, source: ByteSource): Buffer {
+    if (source.length <= CHUNK_BYTES) return Buffer.from(source.read(0, source.length))
+    for (let seq = 0, at = 0; at < source.length; seq++, at += CHUNK_BYTES) this.#insert.run(owner, seq, source.read(at, Math.min(CHUNK_BYTES, source.length - at)))
+    return EMPTY
+  }
+
   /** The owner's bytes from its bytes column as read: itself, or (when empty) its chunks put together
    *  in one buffer of their total size (empty when it has none). */
   load(owner: ChunkOwner, column: Buffer): Buffer {
