@@ -4,7 +4,7 @@
 // the transaction that writes the owner, so both commit (and fsync) together, or neither.
 import type Database from 'better-sqlite3'
 import type { Db } from './db.js'
-import { bufferSource, partAt, type ByteSource } from '../byte-source.js'
+import { bufferSource, partAt, readNow, type ByteSource } from '../byte-source.js'
 
 export const CHUNK_BYTES = 1024 * 1024
 const EMPTY = Buffer.alloc(0)
@@ -51,7 +51,8 @@ export class BlobChunks {
    *  storage/staged-bodies.ts): one chunk read and inserted at a time. Sync; inside the owner's transaction. */
   storeSource(owner: ChunkOwner, source: ByteSource): Buffer {
     if (source.length <= CHUNK_BYTES) return Buffer.from(source.read(0, source.length))
-    for (let seq = 0, at = 0; at < source.length; seq++, at += CHUNK_BYTES) this.#insert.run(owner, seq, source.read(at, Math.min(CHUNK_BYTES, source.length - at)))
+    // Each chunk is bound (copied) by the insert at once: a transient read (byte-source.ts).
+    for (let seq = 0, at = 0; at < source.length; seq++, at += CHUNK_BYTES) this.#insert.run(owner, seq, readNow(source, at, Math.min(CHUNK_BYTES, source.length - at)))
     return EMPTY
   }
 

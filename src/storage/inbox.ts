@@ -9,7 +9,7 @@ import type { Db } from './db.js'
 import { newestFirst } from './page.js'
 import { SarabanError } from '../errors.js'
 import { BlobChunks, CHUNK_BYTES } from './blob-chunks.js'
-import { bufferSource, joinedSource, subSource, type ByteSource } from '../byte-source.js'
+import { bufferSource, joinedSource, readNow, subSource, type ByteSource } from '../byte-source.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -53,7 +53,7 @@ export function sharedContentIn(envelope: ByteSource, span: { start: number; end
   if (span === undefined || span.end - span.start < MIN_SHARED_CONTENT_BYTES) return undefined
   if (span.start < 0 || span.end > envelope.length) throw new RangeError(`inbox: content [${span.start}, ${span.end}) outside the ${envelope.length}-byte envelope`)
   const hash = createHash('sha256')
-  for (let at = span.start; at < span.end; at += CHUNK_BYTES) hash.update(envelope.read(at, Math.min(CHUNK_BYTES, span.end - at)))
+  for (let at = span.start; at < span.end; at += CHUNK_BYTES) hash.update(readNow(envelope, at, Math.min(CHUNK_BYTES, span.end - at)))
   return { start: span.start, end: span.end, sha256: hash.digest('hex') }
 }
 

@@ -106,19 +106,30 @@ export class BodyStaging {
 /** Bytes [offset, offset + n) of the file, each read into a buffer of its own (a reader may hold one
  *  read while it makes the next: crypto/jose/v1-ranged.ts keeps the head while it reads the tail). */
 function fileSource(fd: number, length: number, isOpen: () => boolean): ByteSource {
+  let scratch = Buffer.alloc(0)
+  const into = (out: Buffer, offset: number): Buffer => {
+    if (!isOpen()) throw new Error('staging: the staged body was removed')
+    for (let at = 0; at < out.length;) {
+      const got = readSync(fd, out, at, out.length - at, offset + at)
+      if (got === 0) throw new Error('staging: the staged body is shorter than written')
+      at += got
+    }
+    return out
+  }
+  const span = (offset: number, n: number): number => {
+    const end = Math.min(offset + n, length)
+    if (offset < 0 || offset > end) throw new RangeError(`staging: read [${offset}, ${offset + n}) of ${length} bytes`)
+    return end - offset
+  }
   return {
     length,
-    read(offset, n) {
-      const end = Math.min(offset + n, length)
-      if (offset < 0 || offset > end) throw new RangeError(`staging: read [${offset}, ${offset + n}) of ${length} bytes`)
-      if (!isOpen()) throw new Error('staging: the staged body was removed')
-      const out = Buffer.allocUnsafeSlow(end - offset) // not the shared pool: envelope bytes
-      for (let at = 0; at < out.length;) {
-        const got = readSync(fd, out, at, out.length - at, offset + at)
-        if (got === 0) throw new Error('staging: the staged body is shorter than written')
-        at += got
-      }
-      return out
+    read: (offset, n) => into(Buffer.allocUnsafeSlow(span(offset, n)), offset), // not the shared pool: envelope bytes
+    // The passes over the whole body (decrypting, hashing, copying into chunk rows) read into one
+    // buffer, grown to the largest read (1 MiB, CHUNK_BYTES), instead of ~2,000 new ones per pass.
+    readTransient(offset, n) {
+      const k = span(offset, n)
+      if (scratch.length < k) scratch = Buffer.allocUnsafeSlow(k)
+      return into(scratch.subarray(0, k), offset)
     },
   }
 }

@@ -10,7 +10,7 @@ import { algId, header, int, octets, oid, seq, setOf } from './der-write.js'
 import { OID_AES256_GCM, OID_AUTH_ENVELOPED_DATA, OID_DATA } from './oids.js'
 import { parseRecipientInfo, recipientRowFor, type ParsedRecipient } from './recipient-info.js'
 import type { ByteSpan } from '../types.js'
-import type { ByteSource } from '../../byte-source.js'
+import { readNow, type ByteSource } from '../../byte-source.js'
 
 export const KEY_BYTES = 32
 const NONCE_BYTES = 12 // RFC 5084 §3.2: 12 octets RECOMMENDED
@@ -215,7 +215,7 @@ export function decryptWithRecipientKeyToSink(
       for (let i = 0; i < c.length; i += SLICE) out(decipher.update(c.subarray(i, i + SLICE)))
     }
   } else {
-    for (let i = 0; i < ciphertext.length; i += SLICE) out(decipher.update(ciphertext.read(i, Math.min(SLICE, ciphertext.length - i))))
+    for (let i = 0; i < ciphertext.length; i += SLICE) out(decipher.update(readNow(ciphertext, i, Math.min(SLICE, ciphertext.length - i))))
   }
   try {
     out(decipher.final())
