@@ -10,8 +10,8 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { createHash, randomUUID } from 'node:crypto'
 import { testNet, federationPost, waitFor, type TestNet } from '../helpers/nodes.js'
-import { bytesOf, sampleLetter, signerOf } from '../vectors/fixtures.js'
-import { receiptFromText, type EnvelopeProfile } from '../../src/crypto/profiles.js'
+import { bytesOf, sampleLetter, sealManyInput, signerOf } from '../vectors/fixtures.js'
+import { receiptFromText, sealsMany, type EnvelopeProfile } from '../../src/crypto/profiles.js'
 
 const PROFILES = ['jose-v1', 'jose-v2', 'cms-v1'] as const
 const THRESHOLD = 256 * 1024 // mof stages bodies above this (federation.largeBodies.thresholdBytes)
@@ -119,6 +119,25 @@ for (const id of PROFILES) {
   })
 }
 
+for (const id of ['jose-v2', 'cms-v1'] as const) {
+  t.test(`${id}: a circular's part received from its staging file keeps its shared content once (PROTOCOL.md §17.1, §17.8)`, async (t) => {
+    const profile = mof().ctx!.profiles.get(id)
+    if (!sealsMany(profile)) return t.fail('the profile seals for many')
+    const input = sealManyInput(net.fed, 'moi', ['mof', 'dga'], [bytesOf(2 * 1024 * 1024, 21)], { sentAt: new Date().toISOString() })
+    const many = await profile.sealMany(input)
+    const part = many.parts.find((p) => p.to === 'mof')!
+    const envelope = Buffer.concat([part.head, many.shared, part.tail])
+    t.ok(envelope.length > THRESHOLD && many.shared.length > 0)
+    const r = await post(profile, part.messageId, envelope)
+    t.equal(r.status, 201, r.body.toString().slice(0, 300))
+    const sha256 = createHash('sha256').update(many.shared).digest('hex')
+    const held = mof().ctx!.inbox.contentFrom(sha256, many.shared.length, ['moi'])
+    t.ok(held?.equals(many.shared), 'the shared bytes are held by their SHA-256, for parts sent by reference')
+    t.ok(mof().ctx!.inbox.getEnvelope(part.messageId)?.equals(envelope), 'and the envelope is put back together exactly')
+    t.same(staged(), [])
+  })
+}
+
 t.test('a large envelope is received without a buffer of its size (bounded memory)', async (t) => {
   const size = 24 * 1024 * 1024
   for (const id of PROFILES) {
@@ -128,6 +147,31 @@ t.test('a large envelope is received without a buffer of its size (bounded memor
     // The staging writes the socket's chunks; reads are slices; chunk rows are 1 MiB.
     t.ok(largest <= 2 * 1024 * 1024, `${id}: the largest buffer made while receiving ${envelope.length} bytes is ${largest} bytes`)
   }
+})
+
+t.test('a body of unknown length (chunked) is staged and received', async (t) => {
+  const { profile, messageId, envelope } = await seal('jose-v1', [bytesOf(1024 * 1024, 12)])
+  const tls = net.fed.agencies.moi!.tls
+  const answer = await new Promise<string>((resolve, reject) => {
+    let got = ''
+    const socket = connect({ port: mof().federationPort, host: '127.0.0.1', ca: net.fed.root.certPem, key: tls.keyPem, cert: tls.chainPem, servername: 'localhost' }, () => {
+      socket.write(`POST /federation/v1/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: ${profile.mediaType}\r\nTransfer-Encoding: chunked\r\n`
+        + `Connection: close\r\nSaraban-Message-Id: ${messageId}\r\nSaraban-From: moi\r\nSaraban-To: mof\r\n\r\n`)
+      for (let at = 0; at < envelope.length; at += 100_000) {
+        const c = envelope.subarray(at, at + 100_000)
+        socket.write(`${c.length.toString(16)}\r\n`)
+        socket.write(c)
+        socket.write('\r\n')
+      }
+      socket.write('0\r\n\r\n')
+    })
+    socket.on('data', (d) => { got += d.toString('latin1') })
+    socket.on('end', () => resolve(got))
+    socket.on('error', reject)
+  })
+  t.match(answer, /^HTTP\/1\.1 201/, answer.slice(0, 200))
+  t.ok(mof().ctx!.inbox.getEnvelope(messageId)?.equals(envelope), 'stored exactly')
+  t.same(staged(), [])
 })
 
 t.test('a connection cut in the middle of a large body leaves nothing', async (t) => {
