@@ -7,6 +7,16 @@ export interface ByteSource {
   readonly length: number
   /** Bytes [offset, offset + length); a view or a copy, valid until the next read. */
   read(offset: number, length: number): Buffer
+  /** Optional: as read(), into a buffer the source reuses, so valid only until the next call of
+   *  either; for a caller that consumes the bytes at once (hashes, deciphers, binds them). A source
+   *  whose reads allocate (a file) saves the allocation; the garbage of a 100 MB pass would
+   *  otherwise wait for a collection in the process's memory (issue 16 item 2). */
+  readTransient?(offset: number, length: number): Buffer
+}
+
+/** read() through readTransient() when the source has it (see there: consume the bytes at once). */
+export function readNow(source: ByteSource, offset: number, length: number): Buffer {
+  return source.readTransient ? source.readTransient(offset, length) : source.read(offset, length)
 }
 
 export function bufferSource(bytes: Buffer): ByteSource {
@@ -16,7 +26,12 @@ export function bufferSource(bytes: Buffer): ByteSource {
 /** Bytes [start, end) of `source`. */
 export function subSource(source: ByteSource, start: number, end: number): ByteSource {
   if (start < 0 || end > source.length || start > end) throw new RangeError(`subSource: [${start}, ${end}) outside 0..${source.length}`)
-  return { length: end - start, read: (offset, length) => source.read(start + offset, Math.min(length, end - start - offset)) }
+  const transient = source.readTransient?.bind(source)
+  return {
+    length: end - start,
+    read: (offset, length) => source.read(start + offset, Math.min(length, end - start - offset)),
+    ...(transient ? { readTransient: (offset: number, length: number) => transient(start + offset, Math.min(length, end - start - offset)) } : {}),
+  }
 }
 
 /** The index of the last of `starts[0..last]` (ascending) that is ≤ `offset`: the part or chunk holding it. */

@@ -58,6 +58,12 @@ export class ProfileTable {
    * type (a later jose-v2); the first whose peek() accepts the envelope wins, else the first's error.
    */
   forEnvelope(contentType: string, envelope: Buffer): EnvelopeProfile {
+    return this.forBytes(contentType, () => envelope)
+  }
+
+  /** As forEnvelope(), where each candidate peeks at the bytes `envelopeFor` gives it (issue 16 item 2:
+   *  a body staged on disk, of which each profile's ranged reader reads its own skeleton). */
+  forBytes(contentType: string, envelopeFor: (p: EnvelopeProfile) => Buffer): EnvelopeProfile {
     const mt = essence(contentType)
     const candidates = [...this.#byId.values()].filter((p) => p.mediaType === mt)
     if (candidates.length === 0) throw new SarabanError('ERR_PROFILE_UNSUPPORTED', `Content-Type "${mt}" is not the media type of a supported envelope profile.`)
@@ -65,7 +71,7 @@ export class ProfileTable {
     let first: unknown
     for (const p of candidates) {
       try {
-        p.peek(envelope)
+        p.peek(envelopeFor(p))
         return p
       } catch (e) {
         first ??= e

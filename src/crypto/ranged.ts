@@ -9,7 +9,7 @@ import type { PrivateKeyRef } from './keys/private-key.js'
 import { createDecipheriv, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../errors.js'
 import { decryptFailed } from './decrypt-failed.js'
-import type { AttachmentManifestItem } from './types.js'
+import type { AttachmentManifestItem, ByteSpan, Opened, Routing } from './types.js'
 import type { ByteSource } from '../byte-source.js'
 
 /** 48 KiB: a multiple of the AES block (16) and of a base64 quantum (3), below V8's large-object size. */
@@ -76,12 +76,23 @@ export type RangedOpener = (envelope: Buffer, key: PrivateKeyRef) => RangedEnvel
 export interface LocatedEnvelope {
   readonly skeleton: Buffer
   readonly ciphertext?: ByteSource | undefined
+  /** With `ciphertext`: where the profile's contentSpan() lies in the located bytes (the content a
+   *  letter sealed for many shares, PROTOCOL.md §17.1), which the skeleton's own span cannot say. */
+  readonly span?: ByteSpan | undefined
 }
 
 /** A profile's ranged reader: locate() reads only the small parts of the stored envelope. */
 export interface RangedReader {
   locate(source: ByteSource): LocatedEnvelope
   open(located: LocatedEnvelope, key: PrivateKeyRef): RangedEnvelope
+  /**
+   * A received envelope opened as the profile's openHashed() opens it (issue 16 item 2: a body staged
+   * on disk, never held whole): the whole ciphertext decrypted in slices as read, the GCM tag verified
+   * before anything is judged, then the signature, routing (PROTOCOL.md §4.2 check 11) and the
+   * attachments' digests, with the codes of openHashed(). `whole` reads the envelope whole, for what
+   * that framing does not follow (then opened by the profile's open(), as openHashed() does).
+   */
+  openReceived(located: LocatedEnvelope, key: PrivateKeyRef, routing: Routing, whole: () => Buffer): Opened
 }
 
 /** A GcmContent reader over a ByteSource. */

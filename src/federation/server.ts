@@ -9,12 +9,14 @@ import { closeAfterAnswer, fastifyConnectionOptions, limitConnections, nodeServe
 import type { ConnectionLimits, LargeBodyLimits } from '../config/types.js'
 import { registerLargeBodyGate } from './large-bodies.js'
 import { readExactBody } from '../http/exact-body.js'
+import { isStaged, stageBody } from './staged-body.js'
+import type { BodyStaging } from '../storage/staged-bodies.js'
 import { receiveEnvelope, type ReceiveDeps } from '../services/receive/index.js'
 import type { TrustAnchors } from '../pki/validate.js'
 import type { Directory } from '../pki/directory.js'
 import type { Logger } from '../log.js'
 import type { Routing } from '../crypto/profiles.js'
-import { parseSharedRef, SharedDigests, SharedEnvelopes, SHARED_CONTENT_SUPPORT, type LentEnvelope } from './shared-ref.js'
+import { parseSharedRef, SHARED_HEADERS, SharedDigests, SharedEnvelopes, SHARED_CONTENT_SUPPORT, type LentEnvelope } from './shared-ref.js'
 import { registerLogRoutes } from './log-routes.js'
 import { LOG_PROOF_HEADER } from './log-proof-header.js'
 import type { LogProofs } from '../services/log/proofs.js'
@@ -31,6 +33,9 @@ export interface FederationServerOptions {
   readonly largeBodies: LargeBodyLimits
   /** The hosted agencies' transparency logs (PROTOCOL.md §20.5); absent, no /federation/v1/log routes. */
   readonly logProofs?: LogProofs
+  /** Where large bodies are staged as they arrive (issue 16 item 2, federation/staged-body.ts); absent,
+   *  every body is read into one buffer. */
+  readonly staging?: BodyStaging
 }
 
 export const ENVELOPE_MEDIA_TYPES = ['application/jose', 'application/pkcs7-mime', 'application/cms', 'application/jose+json'] as const // §4.2 check 1, §17.7
@@ -56,10 +61,23 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
   app.setErrorHandler(problemHandler)
   app.setNotFoundHandler(notFoundHandler)
   app.removeAllContentTypeParsers()
-  // Issue 16 item 2: read into one buffer of the declared length, not a chunk list plus its concatenation.
-  app.addContentTypeParser([...ENVELOPE_MEDIA_TYPES], (request, payload, done) => readExactBody(request, payload, done))
   await app.register(mtlsPeer, { anchors: opts.anchors, directory: opts.directory, now: () => opts.receive.clock.now() })
-  registerLargeBodyGate(app, opts.largeBodies)
+  const gate = registerLargeBodyGate(app, opts.largeBodies)
+  // Issue 16 item 2: a large body is written to a staging file as it arrives and read from it by range
+  // (never held whole); a body by reference to shared content (§17.8) is small (head and tail) and is
+  // put together with the held content in memory. Others are read into one buffer of the declared
+  // length, not a chunk list plus its concatenation.
+  const staging = opts.staging
+  app.addContentTypeParser([...ENVELOPE_MEDIA_TYPES], (request, payload, done) => {
+    const cl = request.headers['content-length']
+    const length = cl === undefined ? undefined : Number(cl)
+    const byReference = Object.values(SHARED_HEADERS).some((n) => request.headers[n] !== undefined)
+    if (staging && gate.isLarge(length) && !byReference) return stageBody(staging, request, payload, done)
+    readExactBody(request, payload, done)
+  })
+  // Answered, refused or failed: a staged body goes (copied into chunk rows if it was accepted). The
+  // route removes it when it is done; this is for an answer given before the route ran.
+  app.addHook('onResponse', async (request) => { if (isStaged(request.body)) request.body.remove() })
   // PROTOCOL.md §3.2: a client that is not identified gets its refusal and nothing more: the
   // connection closes, so it cannot go on sending a body (issue 13 §2). So does any answer that
   // refused a request before reading its body (ERR_BUSY sets Connection: close itself).
@@ -77,6 +95,24 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
   const digests = new SharedDigests()
   const rebuilt = new SharedEnvelopes()
   app.post('/federation/v1/messages', async (request, reply) => {
+    if (isStaged(request.body)) {
+      // Issue 16 item 2: checked from its staging file and, once accepted, copied into chunk rows in
+      // the transaction that commits the receipt; the file goes once that is over, whatever the outcome.
+      const staged = request.body
+      let answer
+      try {
+        answer = await receiveEnvelope(opts.receive, {
+          envelope: { source: staged.source, sha256: staged.sha256 },
+          contentType: String(request.headers['content-type'] ?? ''),
+          peer: request.peer,
+          routing: routingHeaders(request.headers),
+        })
+      } finally {
+        staged.remove()
+      }
+      if (answer.logProof !== undefined) reply.header(LOG_PROOF_HEADER, answer.logProof)
+      return reply.code(answer.status).type(answer.mediaType).send(answer.receipt)
+    }
     if (!Buffer.isBuffer(request.body)) {
       throw new SarabanError('ERR_UNSUPPORTED_MEDIA_TYPE', `Send the envelope bytes with Content-Type ${ENVELOPE_MEDIA_TYPES[0]}.`, { field: 'Content-Type' })
     }

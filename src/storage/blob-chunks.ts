@@ -4,7 +4,7 @@
 // the transaction that writes the owner, so both commit (and fsync) together, or neither.
 import type Database from 'better-sqlite3'
 import type { Db } from './db.js'
-import { bufferSource, partAt, type ByteSource } from '../byte-source.js'
+import { bufferSource, partAt, readNow, type ByteSource } from '../byte-source.js'
 
 export const CHUNK_BYTES = 1024 * 1024
 const EMPTY = Buffer.alloc(0)
@@ -82,6 +82,15 @@ export class BlobChunks {
         return total
       },
     }
+  }
+
+  /** As store(), for bytes read by range (issue 16 item 2: a received body staged on disk,
+   *  storage/staged-bodies.ts): one chunk read and inserted at a time. Sync; inside the owner's transaction. */
+  storeSource(owner: ChunkOwner, source: ByteSource): Buffer {
+    if (source.length <= CHUNK_BYTES) return Buffer.from(source.read(0, source.length))
+    // Each chunk is bound (copied) by the insert at once: a transient read (byte-source.ts).
+    for (let seq = 0, at = 0; at < source.length; seq++, at += CHUNK_BYTES) this.#insert.run(owner, seq, readNow(source, at, Math.min(CHUNK_BYTES, source.length - at)))
+    return EMPTY
   }
 
   /** The owner's bytes from its bytes column as read: itself, or (when empty) its chunks put together

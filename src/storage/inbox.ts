@@ -8,8 +8,8 @@ import type Database from 'better-sqlite3'
 import type { Db } from './db.js'
 import { newestFirst } from './page.js'
 import { SarabanError } from '../errors.js'
-import { BlobChunks, CHUNK_BYTES, isChunked } from './blob-chunks.js'
-import { bufferSource, joinedSource, type ByteSource } from '../byte-source.js'
+import { BlobChunks, CHUNK_BYTES } from './blob-chunks.js'
+import { bufferSource, joinedSource, readNow, subSource, type ByteSource } from '../byte-source.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -47,6 +47,16 @@ export function sharedContent(envelope: Buffer, span: { start: number; end: numb
   return { start: span.start, end: span.end, sha256: createHash('sha256').update(envelope.subarray(span.start, span.end)).digest('hex') }
 }
 
+/** As sharedContent(), for an envelope read by range (issue 16 item 2: a body staged on disk): the
+ *  content is hashed a chunk at a time. */
+export function sharedContentIn(envelope: ByteSource, span: { start: number; end: number } | undefined): EnvelopeContent | undefined {
+  if (span === undefined || span.end - span.start < MIN_SHARED_CONTENT_BYTES) return undefined
+  if (span.start < 0 || span.end > envelope.length) throw new RangeError(`inbox: content [${span.start}, ${span.end}) outside the ${envelope.length}-byte envelope`)
+  const hash = createHash('sha256')
+  for (let at = span.start; at < span.end; at += CHUNK_BYTES) hash.update(readNow(envelope, at, Math.min(CHUNK_BYTES, span.end - at)))
+  return { start: span.start, end: span.end, sha256: hash.digest('hex') }
+}
+
 /** A small most-recently-used cache of byte strings, bounded by their total length. */
 class RecentBytes {
   readonly #max: number
@@ -74,12 +84,14 @@ class RecentBytes {
   }
 }
 
-export interface NewInboxMessage {
+/** `E`: the envelope in one buffer (the default), or read by range (a body staged on disk, issue 16 item 2). */
+export interface NewInboxMessage<E extends Buffer | ByteSource = Buffer> {
   messageId: string
   recipientAgency: string
   senderAgency: string
   profile: string
-  envelope: Buffer
+  /** The exact bytes received. */
+  envelope: E
   envelopeSha256: string
   letterJson: string
   signerJson: string
@@ -142,7 +154,7 @@ export class InboxStore {
   readonly #s
   // Envelopes and contents over 1 MiB are stored in chunks (migration 036, issue 16 item 2).
   readonly #chunks: BlobChunks
-  readonly #insert: Database.Transaction<(m: NewInboxMessage, a: readonly InboxAttachmentMeta[]) => InsertResult>
+  readonly #insert: Database.Transaction<(m: NewInboxMessage<Buffer | ByteSource>, a: readonly InboxAttachmentMeta[]) => InsertResult>
 
   constructor(db: Db) {
     const p = <R>(sql: string): Stmt<R> => db.sqlite.prepare<unknown[], R>(sql)
@@ -183,7 +195,7 @@ export class InboxStore {
         FROM inbox_attachments WHERE message_id = ? AND id = ?`),
     }
     const s = this.#s
-    this.#insert = db.sqlite.transaction((m: NewInboxMessage, atts: readonly InboxAttachmentMeta[]): InsertResult => {
+    this.#insert = db.sqlite.transaction((m: NewInboxMessage<Buffer | ByteSource>, atts: readonly InboxAttachmentMeta[]): InsertResult => {
       const { envelope, content, ...rest } = m
       const row = { ...rest, senderLetterId: rest.senderLetterId ?? null }
       if (row.senderLetterId !== null && s.peek.get(m.messageId) === undefined) {
@@ -207,7 +219,7 @@ export class InboxStore {
 
   /** The message, its envelope and its attachments in one transaction, or — when the message id is
    *  already stored — nothing new and the stored digest + receipt. Sync; call inside db.write(). */
-  insert(msg: NewInboxMessage, attachments: readonly InboxAttachmentMeta[]): InsertResult {
+  insert(msg: NewInboxMessage<Buffer | ByteSource>, attachments: readonly InboxAttachmentMeta[]): InsertResult {
     return this.#insert.immediate(msg, attachments)
   }
 
@@ -291,24 +303,28 @@ export class InboxStore {
 
   /** Whole, or head + content reference + tail with the content stored once (ON CONFLICT DO NOTHING:
    *  another recipient's envelope may have brought it). In the caller's transaction. */
-  #storeEnvelope(messageId: string, envelope: Buffer, content: EnvelopeContent | undefined): void {
+  #storeEnvelope(messageId: string, envelope: Buffer | ByteSource, content: EnvelopeContent | undefined): void {
     const s = this.#s
     if (content === undefined) {
-      s.insertEnvelope.run(messageId, this.#chunks.store(`ie:${messageId}`, envelope))
+      s.insertEnvelope.run(messageId, this.#store(`ie:${messageId}`, envelope))
       return
     }
     if (content.start < 0 || content.start > content.end || content.end > envelope.length) {
       throw new RangeError(`inbox: content [${content.start}, ${content.end}) outside the ${envelope.length}-byte envelope`)
     }
-    const shared = envelope.subarray(content.start, content.end)
+    const shared = piece(envelope, content.start, content.end)
     // A row under this digest with another length is not these bytes (a damaged file): never refer to it.
     const owner = `ic:${content.sha256}` as const
-    if (s.insertContent.run(content.sha256, isChunked(shared) ? EMPTY : shared).changes === 1) this.#chunks.store(owner, shared)
+    if (s.insertContent.run(content.sha256, shared.length > CHUNK_BYTES ? EMPTY : bytesOf(shared)).changes === 1) this.#store(owner, shared)
     else if (this.#chunks.length(owner, s.contentLength.get(content.sha256) ?? 0) !== shared.length) {
-      s.insertEnvelope.run(messageId, this.#chunks.store(`ie:${messageId}`, envelope))
+      s.insertEnvelope.run(messageId, this.#store(`ie:${messageId}`, envelope))
       return
     }
-    s.insertParts.run(messageId, this.#chunks.store(`ie:${messageId}`, envelope.subarray(0, content.start)), content.sha256, envelope.subarray(content.end))
+    s.insertParts.run(messageId, this.#store(`ie:${messageId}`, piece(envelope, 0, content.start)), content.sha256, bytesOf(piece(envelope, content.end, envelope.length)))
+  }
+
+  #store(owner: `ie:${string}` | `ic:${string}`, bytes: Buffer | ByteSource): Buffer {
+    return Buffer.isBuffer(bytes) ? this.#chunks.store(owner, bytes) : this.#chunks.storeSource(owner, bytes)
   }
 
   #withAttachments(rows: Row[]): InboxMessage[] {
@@ -320,4 +336,14 @@ export class InboxStore {
     }
     return rows.map((r) => ({ ...r, attachments: byMessage.get(r.messageId)! }))
   }
+}
+
+/** Bytes [start, end) of an envelope in one buffer or read by range, as the same kind. */
+function piece(envelope: Buffer | ByteSource, start: number, end: number): Buffer | ByteSource {
+  return Buffer.isBuffer(envelope) ? envelope.subarray(start, end) : subSource(envelope, start, end)
+}
+
+/** Small bytes (a row's column) in one buffer. */
+function bytesOf(bytes: Buffer | ByteSource): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.read(0, bytes.length))
 }

@@ -75,6 +75,7 @@ export async function wireServers(base: Base, p: ServerParts): Promise<Servers> 
       sharedContent: (sha256, length, senders) => inbox.contentFrom(sha256, length, senders), classified: p.classified.receive, openMemo: new OpenedContents(clock),
       ...(config.transparencyLog.enabled ? { tlog: p.logWitness.receiveLog } : {}), witness: p.logWitness.witness },
     logProofs: p.logWitness.proofs,
+    staging: p.staging,
   })
   const advertised = { federationUrl: `https://${config.federation.host}:${config.federation.port}` }
   const mailbox = new Mailbox({ outbox, inbox, notices, profiles, hosted })

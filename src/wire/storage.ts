@@ -6,6 +6,7 @@ import { SarabanError } from '../errors.js'
 import { OutboxStore } from '../storage/outbox.js'
 import { ownerFor } from '../storage/owner.js'
 import { InboxStore } from '../storage/inbox.js'
+import { BodyStaging } from '../storage/staged-bodies.js'
 import { TrustHistoryStore } from '../storage/trust-history.js'
 import type { Base } from './base.js'
 import { wireLogAppender, type LogWiring } from './log.js'
@@ -18,6 +19,8 @@ export interface Storage {
   readonly trustHistory: TrustHistoryStore
   /** The transparency log's appender, running at the end of every write (PROTOCOL.md §20.3). */
   readonly logWiring: LogWiring
+  /** Large federation bodies staged as they arrive (issue 16 item 2). */
+  readonly staging: BodyStaging
 }
 
 export function wireStorage(base: Base): Storage {
@@ -45,5 +48,11 @@ export function wireStorage(base: Base): Storage {
   if (unsealed > 0) storageLog.warn({ event: 'letter.sealing.dropped', envelopes: unsealed }, 'deleted the envelopes of letters whose sealing never finished')
   const inbox = new InboxStore(db)
   const trustHistory = new TrustHistoryStore(db)
-  return { db, outbox, inbox, trustHistory, logWiring }
+  // Issue 16 item 2: large federation bodies being received are staged in files; what this process
+  // left staged when it stopped (and any a day old) goes. A staged body was never acknowledged: its
+  // sender retries it.
+  const staging = new BodyStaging(config.dataDir, ownerFor(config.federation.port))
+  const unstaged = staging.dropAbandoned()
+  if (unstaged > 0) storageLog.warn({ event: 'receive.staging.dropped', bodies: unstaged }, 'deleted the staged bodies of receives that never finished')
+  return { db, outbox, inbox, trustHistory, logWiring, staging }
 }

@@ -9,6 +9,7 @@ import { BufferOut } from '../../src/crypto/seal-sink.js'
 import { joseV1 } from '../../src/crypto/jose/v1-profile.js'
 import { joseV2 } from '../../src/crypto/jose/v2-profile.js'
 import { cmsV1 } from '../../src/crypto/cms/v1-profile.js'
+import { sealsMany } from '../../src/crypto/profiles.js'
 
 const fed = await testFederation()
 // The payload checks the checkpoint's form only (a compact JWS); the receiver verifies it later (§20.6).
@@ -20,7 +21,7 @@ t.test('one addressee: sealMany and sealOneTo carry the checkpoint in every prof
     const input = { ...sealManyInput(fed, 'moi', ['mof'], [pdf]), checkpoint }
     const routing = { messageId: input.recipients[0]!.messageId, from: 'moi', to: 'mof' }
     const key = fed.agencies.mof!.encryption.key
-    if (profile.sealMany !== undefined) {
+    if (sealsMany(profile)) {
       const many = await profile.sealMany(input)
       const env = Buffer.concat([many.parts[0]!.head, many.shared, many.parts[0]!.tail])
       t.equal((await profile.open(env, key, routing)).payload.checkpoint, checkpoint, `${profile.id}: sealMany`)

@@ -11,6 +11,7 @@ import { OID_AES256_GCM, OID_AUTH_ENVELOPED_DATA, OID_DATA } from './oids.js'
 import { parseRecipientInfo, recipientRowFor, type ParsedRecipient } from './recipient-info.js'
 import type { ByteSpan } from '../types.js'
 import { BufferOut, slicesOf, totalLength, type PlainPart, type RegionSink } from '../seal-sink.js'
+import { readNow, type ByteSource } from '../../byte-source.js'
 
 export const KEY_BYTES = 32
 const NONCE_BYTES = 12 // RFC 5084 §3.2: 12 octets RECOMMENDED
@@ -213,14 +214,22 @@ export function decryptAuthEnveloped(p: ParsedAuthEnveloped, cek: Buffer): Buffe
 /** As decryptWithRecipientKey(), but the plaintext goes to `sink` slice by slice and is not kept (issue
  *  16 item 2). The slices are not authenticated until this returns: the sink must not throw, and the
  *  caller releases nothing it learned from them unless this returns (it throws ERR_DECRYPT_FAILED). */
-export function decryptWithRecipientKeyToSink(p: ParsedAuthEnveloped, key: Parameters<ParsedRecipient['unwrap']>[0], sink: (slice: Buffer) => void): void {
+export function decryptWithRecipientKeyToSink(
+  p: ParsedAuthEnveloped, key: Parameters<ParsedRecipient['unwrap']>[0], sink: (slice: Buffer) => void,
+  /** The ciphertext read by range instead of p.ciphertext (a body staged on disk, parsed from its skeleton, crypto/ranged.ts). */
+  ciphertext?: ByteSource,
+): void {
   const unwrapped = p.recipient.unwrap(key)
   const cek = unwrapped?.length === KEY_BYTES ? unwrapped : randomBytes(KEY_BYTES)
   const decipher = createDecipheriv('aes-256-gcm', cek, p.nonce, { authTagLength: TAG_BYTES })
   decipher.setAuthTag(p.mac)
   const out = unwrapped?.length === KEY_BYTES ? sink : () => {}
-  for (const c of p.ciphertext) {
-    for (let i = 0; i < c.length; i += SLICE) out(decipher.update(c.subarray(i, i + SLICE)))
+  if (ciphertext === undefined) {
+    for (const c of p.ciphertext) {
+      for (let i = 0; i < c.length; i += SLICE) out(decipher.update(c.subarray(i, i + SLICE)))
+    }
+  } else {
+    for (let i = 0; i < ciphertext.length; i += SLICE) out(decipher.update(readNow(ciphertext, i, Math.min(SLICE, ciphertext.length - i))))
   }
   try {
     out(decipher.final())

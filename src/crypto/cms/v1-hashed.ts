@@ -7,7 +7,8 @@
 import type { PrivateKeyRef } from '../keys/private-key.js'
 import type { Opened } from '../types.js'
 import { manifestHolder } from '../payload.js'
-import { decryptWithRecipientKeyToSink, parseAuthEnveloped } from './auth-enveloped.js'
+import { decryptWithRecipientKeyToSink, parseAuthEnveloped, type ParsedAuthEnveloped } from './auth-enveloped.js'
+import type { ByteSource } from '../../byte-source.js'
 import { AttachmentHashes, sizesAsRead } from '../jose/v1-bundle-sink.js'
 import { MAX_SIGNED_LETTER_BYTES } from '../jose/v1-payload.js'
 import { verifyCms } from './signed-data.js'
@@ -89,8 +90,18 @@ export function openCmsV1Hashed(
   envelope: Buffer, key: PrivateKeyRef, open: () => Opened,
   checkSigned: (signed: Buffer) => { opened: Omit<Opened, 'attachments'>; end: number },
 ): Opened {
+  return openCmsV1HashedFrom(parseAuthEnveloped(envelope), key, undefined, open, checkSigned)
+}
+
+/** As openCmsV1Hashed(), for an envelope parsed from its skeleton (crypto/ranged.ts) whose ciphertext
+ *  is read by range from `ciphertext` (issue 16 item 2: a body staged on disk); `open` then opens the
+ *  envelope read whole, for the bundles this framing does not follow. */
+export function openCmsV1HashedFrom(
+  parsed: ParsedAuthEnveloped, key: PrivateKeyRef, ciphertext: ByteSource | undefined, open: () => Opened,
+  checkSigned: (signed: Buffer) => { opened: Omit<Opened, 'attachments'>; end: number },
+): Opened {
   const sink = new CmsBundleSink()
-  decryptWithRecipientKeyToSink(parseAuthEnveloped(envelope), key, sink.write)
+  decryptWithRecipientKeyToSink(parsed, key, sink.write, ciphertext)
   // The tag verified: from here the plaintext may be judged.
   const signed = sink.signed()
   if (signed === undefined) return open()

@@ -16,7 +16,8 @@ import { heldFor } from '../types.js'
 import { OID_CT_SARABAN_LETTER } from './oids.js'
 import { CmsSignedError, signCms, verifyCms, type SignOptions } from './signed-data.js'
 import { signCmsReceipt, verifyCmsReceipt } from './v1-receipt.js'
-import { openCmsV1Hashed } from './v1-hashed.js'
+import { openCmsV1Hashed, openCmsV1HashedFrom } from './v1-hashed.js'
+import type { ByteSource } from '../../byte-source.js'
 
 export const CMS_V1 = {
   id: 'cms-v1',
@@ -119,6 +120,13 @@ function checkSigned(plaintext: Buffer, routing: Routing | undefined): { opened:
 /** As openCmsV1(), with the attachments hashed as they are decrypted and not kept (issue 16 item 2). */
 export function openCmsV1HashedWithKey(envelope: Buffer, key: PrivateKeyRef, routing?: Routing): Opened {
   return openCmsV1Hashed(envelope, key, () => openCmsV1(envelope, key, routing), (signed) => checkSigned(signed, routing))
+}
+
+/** As openCmsV1HashedWithKey(), for an envelope parsed from its skeleton whose ciphertext is read by
+ *  range (crypto/ranged.ts; issue 16 item 2: a body staged on disk); `whole` reads it whole for open(). */
+export function openCmsV1StagedWithKey(skeleton: Buffer, ciphertext: ByteSource | undefined, key: PrivateKeyRef, routing: Routing, whole: () => Buffer): Opened {
+  const parsed = parseAuthEnveloped(skeleton)
+  return openCmsV1HashedFrom(parsed, key, ciphertext, () => openCmsV1(whole(), key, routing), (signed) => checkSigned(signed, routing))
 }
 
 // PROTOCOL.md §4.1, §12.5: the envelope names no parties outside the encryption, so the request's

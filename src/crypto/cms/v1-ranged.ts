@@ -18,6 +18,7 @@ import { parseStrictJsonObject } from '../../domain/strict-json.js'
 import { manifestOf, MAX_SIGNED_LETTER_BYTES } from '../jose/v1-payload.js'
 import { decryptFailed, parseAuthEnveloped } from './auth-enveloped.js'
 import { CmsSignedError, verifyCms } from './signed-data.js'
+import { openCmsV1StagedWithKey } from './v1-profile.js'
 
 const SIGNED_ERRORS = { malformed: 'ERR_ENVELOPE_MALFORMED', unsupported: 'ERR_PROFILE_UNSUPPORTED', signature: 'ERR_SIGNATURE_INVALID' } as const
 
@@ -69,10 +70,16 @@ function locateCms(source: ByteSource): LocatedEnvelope {
   const eciSkeleton = tlv(0x30, read(eci.body, ct.start), header(0x80, 0))
   const aedSkeleton = tlv(0x30, read(aed.body, eci.start), eciSkeleton, read(eci.next, aed.end))
   const skeleton = tlv(0x30, read(ci.body, wrapped.start), tlv(0xa0, aedSkeleton))
-  return { skeleton, ciphertext: joinedSource(pieces.map((p) => subSource(source, p.body, p.end))) }
+  // span: the encryptedContent's octets, as parseAuthEnveloped() names them (chunks with their headers).
+  return { skeleton, ciphertext: joinedSource(pieces.map((p) => subSource(source, p.body, p.end))), span: { start: ct.body, end: ct.end } }
 }
 
-export const cmsV1Ranged: RangedReader = { locate: locateCms, open: openLocated }
+export const cmsV1Ranged: RangedReader = {
+  locate: locateCms,
+  open: openLocated,
+  // The hashed open of cms-v1 (v1-hashed.ts); a bundle its framing does not follow is opened whole.
+  openReceived: (l, key, routing, whole) => openCmsV1StagedWithKey(l.skeleton, l.ciphertext, key, routing, whole),
+}
 
 function openLocated(located: LocatedEnvelope, key: PrivateKeyRef): RangedEnvelope {
   const parsed = parseAuthEnveloped(located.skeleton)

@@ -62,3 +62,24 @@ export function decodeStrictInSlices(src: Buffer, sink: (bytes: Buffer) => void,
 export function b64u(bytes: Buffer | Uint8Array | string): string {
   return (typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64url')
 }
+
+/**
+ * As decodeStrictInSlices(), for a part read by range (issue 16 item 2: a received envelope staged
+ * on disk): each slice is read, checked and decoded on its own; the same canonical-form checks.
+ */
+export function decodeStrictSourceInSlices(src: { length: number; read(offset: number, length: number): Buffer; readTransient?(offset: number, length: number): Buffer }, sink: (bytes: Buffer) => void, sliceChars = 64 * 1024): boolean {
+  if (decodedLength(src.length) < 0) return false
+  const step = sliceChars - (sliceChars % 4)
+  // Decoded into one buffer: `sink` consumes each slice at once (a decipher), as the text is read transient.
+  const out = Buffer.allocUnsafeSlow(decodedLength(Math.min(step, src.length)))
+  for (let at = 0; at < src.length; at += step) {
+    const end = Math.min(at + step, src.length)
+    const text = src.readTransient ? src.readTransient(at, end - at) : src.read(at, end - at)
+    // '+' and '/' anywhere; the unused bits only in the last slice (the others are whole quanta).
+    if (end < src.length ? text.indexOf(PLUS) !== -1 || text.indexOf(SLASH) !== -1 : !canonicalTail(text)) return false
+    const n = out.write(text.toString('latin1'), 0, 'base64url')
+    if (n !== decodedLength(end - at)) return false
+    sink(out.subarray(0, n))
+  }
+  return true
+}

@@ -6,8 +6,9 @@
 import type { PrivateKeyRef } from '../keys/private-key.js'
 import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
-import { b64u, decodeStrict, decodeStrictInSlices, decodedLength, encodedLength } from './b64.js'
-import { Base64UrlStream } from './b64-writer.js'
+import { b64u, decodeStrict, decodeStrictInSlices, decodeStrictSourceInSlices, decodedLength, encodedLength } from './b64.js'
+import type { ByteSource } from '../../byte-source.js'
+import { Base64UrlStream, Base64UrlWriter } from './b64-writer.js'
 import { BufferOut, slicesOf, totalLength, type PlainPart, type RegionSink } from '../seal-sink.js'
 import { parseProtectedHeader, splitCompact } from './compact.js'
 import {
@@ -136,17 +137,28 @@ export function decryptParsedToSink(p: ParsedJwe, key: PrivateKeyRef, sink: (sli
   throw decryptFailed() // not reached: a random key fails the tag
 }
 
-function decryptToSink(p: ParsedJwe, cek: Buffer, sink: (slice: Buffer) => void): void {
+/** As decryptParsedToSink(), with the ciphertext's base64url text read by range from `text` (issue 16
+ *  item 2: a received envelope staged on disk, parsed from its skeleton, crypto/ranged.ts): the
+ *  ciphertext part of `p` is empty. The same checks and the same one error. */
+export function decryptParsedSourceToSink(p: ParsedJwe, key: PrivateKeyRef, text: ByteSource, sink: (slice: Buffer) => void): void {
+  const unwrapped = p.km.fits(key) ? p.km.unwrap(p.encryptedKey, p.header, key) : undefined
+  if (unwrapped?.length === p.ce.keyBytes) return decryptToSink(p, unwrapped, sink, text)
+  decryptToSink(p, randomBytes(p.ce.keyBytes), () => {}, text)
+  throw decryptFailed() // not reached: a random key fails the tag
+}
+
+function decryptToSink(p: ParsedJwe, cek: Buffer, sink: (slice: Buffer) => void, text?: ByteSource): void {
   const [h, , , ctPart] = p.parts
   const decipher = createDecipheriv(p.ce.cipher, cek, p.iv, { authTagLength: p.ce.tagBytes })
   decipher.setAAD(h)
   decipher.setAuthTag(p.tag)
   let n = 0
-  const canonical = decodeStrictInSlices(ctPart, (c) => {
+  const feed = (c: Buffer) => {
     const out = decipher.update(c)
     n += out.length
     sink(out)
-  }, DECODE_SLICE_CHARS)
+  }
+  const canonical = text === undefined ? decodeStrictInSlices(ctPart, feed, DECODE_SLICE_CHARS) : decodeStrictSourceInSlices(text, feed, DECODE_SLICE_CHARS)
   if (!canonical) throw malformed('The JWE ciphertext is not base64url.')
   let last: Buffer
   try {
@@ -156,7 +168,7 @@ function decryptToSink(p: ParsedJwe, cek: Buffer, sink: (slice: Buffer) => void)
   }
   n += last.length
   sink(last)
-  if (n !== decodedLength(ctPart.length)) throw decryptFailed()
+  if (n !== decodedLength(text?.length ?? ctPart.length)) throw decryptFailed()
 }
 
 /** Decrypts a parsed JWE with its content encryption key (an auditor holding evidence, PROTOCOL.md §8). */

@@ -6,8 +6,9 @@ import type { PrivateKeyRef } from '../keys/private-key.js'
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto'
 import { SarabanError } from '../../errors.js'
 import type { EnvelopeHeader, EnvelopeProfile, Opened, ReceiptClaims, Routing, SealInput, Sealed, SealedTo, SealsOneTo, SignerIdentity, StreamSealInput, StreamSealManyInput } from '../types.js'
-import { decryptParsed, decryptParsedToSink, decryptWithContentKey, encryptCompactTo, type ParsedJwe } from './jwe.js'
+import { decryptParsed, decryptParsedSourceToSink, decryptParsedToSink, decryptWithContentKey, encryptCompactTo, type ParsedJwe } from './jwe.js'
 import { BufferOut, oneRecipient, type RegionSink } from '../seal-sink.js'
+import type { ByteSource } from '../../byte-source.js'
 import { BundleSink } from './v1-bundle-sink.js'
 import { signCompact, verifyCompact } from './jws.js'
 import { parseV1Envelope, V1, v1HeaderFields } from './v1-header.js'
@@ -53,8 +54,20 @@ export function openV1(envelope: Buffer, key: PrivateKeyRef): Opened {
  *  order, and nothing is learned from the plaintext unless the tag verified. */
 export function openV1Hashed(envelope: Buffer, key: PrivateKeyRef): Opened {
   const { jwe } = parseV1Envelope(envelope)
+  return hashedChecks(jwe, (sink) => decryptParsedToSink(jwe, key, sink))
+}
+
+/** As openV1Hashed(), for a jose-v1 or jose-v2 envelope parsed from its skeleton (crypto/ranged.ts)
+ *  whose ciphertext text is read by range from `text` (issue 16 item 2: a body staged on disk). */
+export function openJoseHashedFrom(jwe: ParsedJwe, key: PrivateKeyRef, text: ByteSource): Opened {
+  return hashedChecks(jwe, (sink) => decryptParsedSourceToSink(jwe, key, text, sink))
+}
+
+/** PROTOCOL.md §5.8 steps 4–9 on a bundle decrypted into a sink: nothing is judged before `decrypt`
+ *  returned (the tag verified). Shared by jose-v1 and jose-v2 (the same bundle and signed letter). */
+function hashedChecks(jwe: ParsedJwe, decrypt: (sink: (slice: Buffer) => void) => void): Opened {
   const sink = new BundleSink()
-  decryptParsedToSink(jwe, key, sink.write)
+  decrypt(sink.write)
   const jws = sink.jws()
   const verified = verifyCompact(jws, V1.letterTyp)
   const payload = decodePayload(verified.payload)

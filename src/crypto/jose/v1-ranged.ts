@@ -16,6 +16,7 @@ import { decodedLength } from './b64.js'
 import { parseStrictJsonObject } from '../../domain/strict-json.js'
 import { decryptFailed } from './jwe.js'
 import { verifyCompact } from './jws.js'
+import { openJoseHashedFrom } from './v1-profile.js'
 import { parseV1Envelope, V1 } from './v1-header.js'
 import { parseV2Envelope } from './v2-envelope.js'
 import type { ParsedJwe } from './jwe.js'
@@ -61,7 +62,14 @@ function located(source: ByteSource, head: Buffer, start: number, terminator: nu
   const tail = source.read(tailAt, WINDOW)
   const end = endOfBase64url(tail, 0)
   if (end < 0 || tail[end] !== terminator) return undefined
-  return { skeleton: Buffer.concat([head.subarray(0, start), tail.subarray(end)]), ciphertext: subSource(source, start, tailAt + end) }
+  // A text no unpadded base64url has the length of is read whole, so that it is refused where and as
+  // the parse of the whole envelope refuses it (the skeleton's empty text would pass that check).
+  if (decodedLength(tailAt + end - start) < 0) return undefined
+  return {
+    skeleton: Buffer.concat([head.subarray(0, start), tail.subarray(end)]),
+    ciphertext: subSource(source, start, tailAt + end),
+    span: { start, end: tailAt + end },
+  }
 }
 
 /** jose-v1: the compact JWE's fourth part (after the third dot, up to the fourth). */
@@ -100,11 +108,19 @@ function locateV2(source: ByteSource): LocatedEnvelope {
 export const joseV1Ranged: RangedReader = {
   locate: locateV1,
   open: (l, key) => openJoseRanged(parseV1Envelope(l.skeleton).jwe, l.ciphertext, key),
+  openReceived: (l, key) => {
+    const { jwe } = parseV1Envelope(l.skeleton)
+    return openJoseHashedFrom(jwe, key, l.ciphertext ?? bufferSource(jwe.parts[3]))
+  },
 }
 
 export const joseV2Ranged: RangedReader = {
   locate: locateV2,
   open: (l, key) => openJoseRanged(parseV2Envelope(l.skeleton).jwe, l.ciphertext, key),
+  openReceived: (l, key) => {
+    const { jwe } = parseV2Envelope(l.skeleton)
+    return openJoseHashedFrom(jwe, key, l.ciphertext ?? bufferSource(jwe.parts[3]))
+  },
 }
 
 function openJoseRanged(jwe: ParsedJwe, ciphertext: ByteSource | undefined, key: PrivateKeyRef): RangedEnvelope {

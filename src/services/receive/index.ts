@@ -5,12 +5,13 @@ import { SarabanError } from '../../errors.js'
 import { isoTime, type Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
 import type { Db } from '../../storage/db.js'
-import { sharedContent, type EnvelopeContent, type InboxStore } from '../../storage/inbox.js'
+import { sharedContent, sharedContentIn, type EnvelopeContent, type InboxStore } from '../../storage/inbox.js'
 import type { TrustAnchors } from '../../pki/validate.js'
 import type { Directory } from '../../pki/directory.js'
 import { receiptFromText, receiptText, type ProfileTable } from '../../crypto/profiles.js'
 import type { HostedAgencies } from '../hosting/agencies.js'
-import { steps, type Answer, type InboundState } from './steps.js'
+import { steps, wholeEnvelope, type Answer, type InboundState } from './steps.js'
+import { bufferSource, type ByteSource } from '../../byte-source.js'
 import type { Routing } from '../../crypto/profiles.js'
 import type { OpenMemo } from '../../crypto/types.js'
 import type { TlsIdentity } from '../../pki/directory-index.js'
@@ -56,7 +57,9 @@ export interface ReceiveDeps {
 }
 
 export interface Inbound {
-  readonly envelope: Buffer
+  /** The envelope bytes: in one buffer, or (a large body, issue 16 item 2) staged on disk as it arrived
+   *  and read by range, with the SHA-256 computed as it was written (storage/staged-bodies.ts). */
+  readonly envelope: Buffer | { readonly source: ByteSource; readonly sha256: string }
   readonly contentType: string
   /** The identified TLS client and the agencies it may send for (PROTOCOL.md §3.2, §16.2). */
   readonly peer: TlsIdentity
@@ -78,7 +81,10 @@ function letterJsonOf(letter: object): string {
 
 export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Promise<Answer> {
   deps.requireFreshDirectory?.()
-  const s: InboundState = { ...inbound }
+  const { envelope, envelopeSha256, ...rest } = inbound
+  const s: InboundState = Buffer.isBuffer(envelope)
+    ? { ...rest, envelope, source: bufferSource(envelope), ...(envelopeSha256 !== undefined ? { envelopeSha256 } : {}) }
+    : { ...rest, source: envelope.source, envelopeSha256: envelope.sha256 }
   for (const [, step] of steps) {
     const early = await step(s, deps)
     if (early) return early
@@ -113,7 +119,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
       const seen = c.store.peekInbound(h.messageId)
       if (seen) return seen
       if (s.classified) {
-        storeInbound(c, { ...common, from: h.from, to: h.to, cover: s.classified.cover, inner: s.classified.inner, envelope: s.envelope, profile: profile.id, signerJson }, randomUUID())
+        storeInbound(c, { ...common, from: h.from, to: h.to, cover: s.classified.cover, inner: s.classified.inner, envelope: wholeEnvelope(s), profile: profile.id, signerJson }, randomUUID())
       } else {
         storeInboundNotice(c, { ...common, ...s.classifiedNotice!, profile: profile.id })
       }
@@ -139,7 +145,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     const r = await storeNotice(deps, {
       messageId: h.messageId, type: notice.type, refersTo: notice.messageId, fromAgency: h.from, toAgency: h.to,
       noticeJson: JSON.stringify(notice), createdAt: receivedAt, profile: profile.id, envelopeSha256: s.envelopeSha256!,
-      signed: opened.signedBytes, signerJson, receipt: receiptOrPending, envelope: s.envelope,
+      signed: opened.signedBytes, signerJson, receipt: receiptOrPending, envelope: wholeEnvelope(s),
     }, notice, ref, () => {
       // PROTOCOL.md §20.4: its receipt is signed and stored at the end of this very transaction, as a letter's.
       if (tlog) inCommitN = signInCommit({ db: deps.db, log: tlog }, noticeReceipts(deps.notices!), profile, claims, agency.signer)
@@ -163,7 +169,10 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   // PROTOCOL.md §17.1: only a letter signed for many (v2 payload) has its content encrypted once for
   // several recipients; those this node hosts share one stored copy (migration 012). Hashed here,
   // outside the write transaction.
-  const content = opened.payload.v === 2 ? sharedContent(s.envelope, profile.contentSpan(s.envelope), inbound.shared) : undefined
+  // A staged body (issue 16 item 2) is hashed a chunk at a time where its ranged reader located the content.
+  const content = opened.payload.v !== 2 ? undefined
+    : s.envelope !== undefined ? sharedContent(s.envelope, profile.contentSpan(s.envelope), inbound.shared)
+      : sharedContentIn(s.source, s.located!.ciphertext !== undefined ? s.located!.span : profile.contentSpan(s.located!.skeleton))
   let inCommit: InCommitReceipt | undefined
   const result = await deps.db.write(() => {
     const r = deps.inbox.insert(
@@ -172,7 +181,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
         recipientAgency: h.to,
         senderAgency: h.from,
         profile: profile.id,
-        envelope: s.envelope,
+        envelope: s.envelope ?? s.source, // a staged body: copied into chunk rows a chunk at a time, in this transaction
         envelopeSha256: s.envelopeSha256!,
         letterJson: letterJsonOf(letter),
         signerJson,
@@ -202,6 +211,6 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
     return { status: 200, receipt: receiptFromText(profile.id, result.receipt), mediaType: profile.receiptMediaType }
   }
   const signed = tlog ? (inCommit?.receipt ?? await signAndStoreReceipt({ db: deps.db, inbox: deps.inbox, log: tlog }, profile, claims, agency.signer)) : receipt!
-  deps.log.info({ event: 'letter.received', messageId: h.messageId, from: h.from, to: h.to, bytes: s.envelope.length }, 'letter received')
+  deps.log.info({ event: 'letter.received', messageId: h.messageId, from: h.from, to: h.to, bytes: s.source.length }, 'letter received')
   return { status: 201, receipt: signed, mediaType: profile.receiptMediaType, ...(inCommit?.logProof ? { logProof: inCommit.logProof } : {}) }
 }

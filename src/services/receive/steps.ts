@@ -2,6 +2,9 @@
 // state, answers early (a replayed duplicate), or throws a coded SarabanError. Cheap checks that need
 // no key come first, so a stranger cannot make the node decrypt.
 import { createHash } from 'node:crypto'
+import type { ByteSource } from '../../byte-source.js'
+import type { LocatedEnvelope } from '../../crypto/ranged.js'
+import { rangedReader } from '../../crypto/ranged-openers.js'
 import { SarabanError } from '../../errors.js'
 import { fingerprint, notAfter, notBefore } from '../../pki/cert.js'
 import { sentAtProblem } from '../../domain/sent-at.js'
@@ -26,7 +29,10 @@ import { requireReceiverSigner } from '../expiry/own-signer.js'
 export const HASHED_OPEN_BYTES = 1024 * 1024
 
 export interface InboundState {
-  readonly envelope: Buffer
+  /** The envelope in one buffer: as received, or (a staged body) read whole where that is needed (wholeEnvelope). */
+  envelope?: Buffer
+  /** The exact envelope bytes by range: the buffer's, or a body staged on disk as it arrived (issue 16 item 2). */
+  readonly source: ByteSource
   readonly contentType: string
   /** The identified TLS client and the agencies it may send for (PROTOCOL.md §3.2, §16.2). */
   readonly peer: TlsIdentity
@@ -45,6 +51,14 @@ export interface InboundState {
   /** An opened / received-by-hand notice about a classified item we sent (§19.6). */
   classifiedNotice?: { notice: ClassifiedNotice; item: ClassifiedItem; statement: VerifiedStatement }
   signerFingerprint?: string
+  /** A staged body as the profile's ranged reader located it (its skeleton parsed, its ciphertext read by range). */
+  located?: LocatedEnvelope
+}
+
+/** The envelope in one buffer. A staged body is read whole only where its bytes are needed whole: a
+ *  classified cover (§19.3) or a notice (§18), stored as they are; a profile without a ranged reader. */
+export function wholeEnvelope(s: InboundState): Buffer {
+  return s.envelope ??= Buffer.from(s.source.read(0, s.source.length))
 }
 
 /** `logProof`: the value of the Saraban-Log-Proof response header (PROTOCOL.md §20.5), if any. */
@@ -70,16 +84,32 @@ const need = <T>(v: T | undefined, what: string): T => {
 
 export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
   ['size', (s, d) => {
-    if (s.envelope.length === 0) throw new SarabanError('ERR_ENVELOPE_MALFORMED', 'The request body is empty; send the envelope bytes.')
-    if (s.envelope.length > d.limits.maxEnvelopeBytes) {
-      throw new SarabanError('ERR_PAYLOAD_TOO_LARGE', `The envelope is ${s.envelope.length} bytes; this node accepts at most ${d.limits.maxEnvelopeBytes}.`)
+    const length = s.source.length
+    if (length === 0) throw new SarabanError('ERR_ENVELOPE_MALFORMED', 'The request body is empty; send the envelope bytes.')
+    if (length > d.limits.maxEnvelopeBytes) {
+      throw new SarabanError('ERR_PAYLOAD_TOO_LARGE', `The envelope is ${length} bytes; this node accepts at most ${d.limits.maxEnvelopeBytes}.`)
     }
-    // A rebuilt envelope's digest comes from its shared part's kept hash state (§17.8, shared-ref.ts).
-    s.envelopeSha256 ??= createHash('sha256').update(s.envelope).digest('hex')
+    // A rebuilt envelope's digest comes from its shared part's kept hash state (§17.8, shared-ref.ts);
+    // a staged body's was computed as it arrived (storage/staged-bodies.ts).
+    s.envelopeSha256 ??= createHash('sha256').update(wholeEnvelope(s)).digest('hex')
   }],
   ['profile', (s, d) => {
-    s.profile = d.profiles.forEnvelope(s.contentType, s.envelope)
-    s.header = s.profile.peek(s.envelope, s.routing, s.shared)
+    if (s.envelope !== undefined) {
+      s.profile = d.profiles.forEnvelope(s.contentType, s.envelope)
+      s.header = s.profile.peek(s.envelope, s.routing, s.shared)
+      return
+    }
+    // Issue 16 item 2: a staged body is parsed from its skeleton (everything but the ciphertext, read
+    // by the profile's ranged reader), with the profile's own parser: the same checks and codes.
+    const located = new Map<EnvelopeProfile, LocatedEnvelope>()
+    const locate = (p: EnvelopeProfile): LocatedEnvelope => {
+      let l = located.get(p)
+      if (l === undefined) located.set(p, (l = rangedReader(p.id)?.locate(s.source) ?? { skeleton: wholeEnvelope(s) }))
+      return l
+    }
+    s.profile = d.profiles.forBytes(s.contentType, (p) => locate(p).skeleton)
+    s.located = locate(s.profile)
+    s.header = s.profile.peek(s.located.skeleton, s.routing, s.shared)
   }],
   ['addressed-here', (s, d) => {
     const h = need(s.header, 'header')
@@ -165,8 +195,12 @@ export const steps: ReadonlyArray<readonly [name: string, step: Step]> = [
     // Issue 16 item 2: a large envelope's attachments are hashed as decrypted, not kept, where the
     // profile can; a classified cover's one attachment (the inner envelope, §19.3) is needed: opened whole.
     // Issue 16 item 3: open() with the memo opens a circular's shared content once per node.
-    const hashed = s.envelope.length > HASHED_OPEN_BYTES && profile.openHashed ? await profile.openHashed(s.envelope, key.key, h) : undefined
-    s.opened = hashed && hashed.payload.classified === undefined ? hashed : await profile.open(s.envelope, key.key, h, d.openMemo, s.shared)
+    // A staged body (issue 16 item 2) is decrypted from its file in slices, the tag verified before
+    // anything is judged, as openHashed() does (crypto/ranged.ts openReceived).
+    const ranged = s.located && rangedReader(profile.id)
+    const hashed = s.located && ranged ? ranged.openReceived(s.located, key.key, h, () => wholeEnvelope(s))
+      : s.envelope !== undefined && s.envelope.length > HASHED_OPEN_BYTES && profile.openHashed ? await profile.openHashed(s.envelope, key.key, h) : undefined
+    s.opened = hashed && hashed.payload.classified === undefined ? hashed : await profile.open(wholeEnvelope(s), key.key, h, d.openMemo, s.shared)
   }],
   ['header-binding', (s) => {
     // PROTOCOL.md §4.2: what routed the envelope must be what the sender signed, whatever the profile.
