@@ -38,6 +38,7 @@ import { sql as processLeases, postgresql as processLeasesPg } from './041-proce
 import { sql as webhookClaims, postgresql as webhookClaimsPg } from './042-webhook-claims.js'
 import { sql as sealingOwner, postgresql as sealingOwnerPg } from './043-sealing-owner.js'
 import { sql as consoleSessions, postgresql as consoleSessionsPg } from './044-console-sessions.js'
+import { sql as logEntryTime, postgresql as logEntryTimePg } from './051-log-entry-time.js'
 import { sql as postgresqlBaseline } from '../postgresql/baseline.js'
 
 export interface Migration {
@@ -88,6 +89,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 42, name: 'webhook-claims', sql: webhookClaims, postgresql: webhookClaimsPg },
   { version: 43, name: 'sealing-owner', sql: sealingOwner, postgresql: sealingOwnerPg },
   { version: 44, name: 'console-sessions', sql: consoleSessions, postgresql: consoleSessionsPg },
+  { version: 51, name: 'log-entry-time', sql: logEntryTime, postgresql: logEntryTimePg },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a
