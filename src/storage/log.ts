@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 import { SCHEMA_VERSION } from './migrations/index.js'
 import { leafHash, nodeHash, EMPTY_ROOT } from '../tlog/hash.js'
 import { CompactRange, type LeafHashes, type SubtreeCache } from '../tlog/tree.js'
+import { noteAppended, recentReaders } from './log-recent.js'
 
 type Stmt<R = unknown> = Database.Statement<unknown[], R>
 
@@ -29,8 +30,23 @@ const HASH = 32
 
 /** An entry's index by its bytes. INDEXED BY: without it SQLite's planner prefers the primary key
  *  (agency, idx) for ORDER BY idx and reads the whole log for every receipt (measured in `npm run bench`:
- *  the receiver's letters/s fell as its log grew). The leaf hash narrows to one row, `entry` confirms it. */
-export const INDEX_OF_SQL = 'SELECT idx FROM log_entries INDEXED BY log_entries_leaf WHERE agency = ? AND leaf_hash = ? AND entry = ? ORDER BY idx LIMIT 1'
+ *  the receiver's letters/s fell as its log grew). Time and leaf hash narrow to one row (migration 051),
+ *  `entry` confirms it. */
+export const INDEX_OF_SQL = 'SELECT idx FROM log_entries INDEXED BY log_entries_time WHERE agency = ? AND entry_at = ? AND leaf_hash = ? AND entry = ? ORDER BY idx LIMIT 1'
+
+const INDEX_OF_SQL_BEFORE_051 = 'SELECT idx FROM log_entries INDEXED BY log_entries_leaf WHERE agency = ? AND leaf_hash = ? AND entry = ? ORDER BY idx LIMIT 1'
+
+const AT = Buffer.from('"at":"')
+
+/** The `entry_at` column of an entry (migration 051): the text between its first `"at":"` and the next
+ *  `"` (its `at`, §20.3, in every entry the node makes), '' if there is none. Bytes alone decide it. */
+export function entryTime(entry: Uint8Array): string {
+  const b = Buffer.isBuffer(entry) ? entry : Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength)
+  const i = b.indexOf(AT)
+  if (i < 0) return ''
+  const j = b.indexOf(0x22, i + AT.length)
+  return j < 0 ? '' : b.toString('utf8', i + AT.length, j)
+}
 
 export interface LogHead {
   readonly agency: string
@@ -44,6 +60,8 @@ export interface StoredEntry {
   readonly index: number
   readonly entry: Buffer
   readonly leafHash: Buffer
+  /** The `entry_at` column (migration 051; undefined before it). */
+  readonly entryAt?: string | null
 }
 
 export interface StoredCheckpoint {
@@ -69,7 +87,7 @@ function statements(sqlite: Database.Database) {
     head: p<{ size: number; range: Buffer; root: Buffer }>('SELECT size, range, root FROM log_heads WHERE agency = ?'),
     putHead: p(`INSERT INTO log_heads (agency, size, range, root) VALUES (?, ?, ?, ?)
       ON CONFLICT (agency) DO UPDATE SET size = excluded.size, range = excluded.range, root = excluded.root`),
-    insertEntry: p('INSERT INTO log_entries (agency, idx, entry, leaf_hash) VALUES (?, ?, ?, ?)'),
+    insertEntry: p('INSERT INTO log_entries (agency, idx, entry, leaf_hash, entry_at) VALUES (?, ?, ?, ?, ?)'),
     insertNode: p('INSERT INTO log_nodes (agency, level, pos, hash) VALUES (?, ?, ?, ?)'),
   }
 }
@@ -89,10 +107,16 @@ export function rangeRoot(size: number, range: readonly Buffer[]): Buffer {
 /** A complete subtree closed by an append: level ≥ 1, position, hash. */
 export interface ClosedSubtree { readonly level: number; readonly pos: number; readonly hash: Buffer }
 
+/** The lowest level of the subtree cache (log_nodes): subtrees of 64 leaves and more. A smaller one
+ *  is folded from its leaf hashes, read in one statement (src/tlog/tree.ts reads up to 64 at once),
+ *  so storing it saved no read and cost one row per entry (issue 14 §6). Databases written before
+ *  keep their lower nodes; they are still verified. */
+export const CACHED_LEVEL = 6
+
 /**
  * Appends leaf `index` (its hash) to `range` in place (as CompactRange.append) and returns the complete
  * subtrees it closes, one per trailing 1 bit of the index (their left halves are the range's last
- * peaks). The log stores them so that any aligned subtree is one read (tlog SubtreeCache).
+ * peaks). The log stores those of CACHED_LEVEL and above (tlog SubtreeCache).
  */
 export function closeSubtrees(range: Buffer[], index: number, leaf: Buffer): ClosedSubtree[] {
   const closed: ClosedSubtree[] = []
@@ -110,7 +134,7 @@ export function closeSubtrees(range: Buffer[], index: number, leaf: Buffer): Clo
 /**
  * Appends one entry to the agency's log and returns its index (log-design.md §4). Synchronous: call it
  * inside the db.write() fn of the state change it records, so both commit or neither does. Stores the
- * leaf hash, every complete subtree the new leaf closes and the new head: O(log n) rows.
+ * leaf hash, the complete subtrees of CACHED_LEVEL and above the new leaf closes, and the new head.
  */
 export function appendLeaf(sqlite: Database.Database, agency: string, entryBytes: Uint8Array): number {
   return appendLeaves(sqlite, agency, [entryBytes])
@@ -125,36 +149,50 @@ export function appendLeaves(sqlite: Database.Database, agency: string, entries:
   const first = head?.size ?? 0
   if (entries.length === 0) return first
   const range = head ? rangeOf(head.range) : []
+  const before = [...range]
+  const hashes: Buffer[] = []
+  const closed: ClosedSubtree[] = []
   let index = first
   for (const bytes of entries) {
     const hash = leafHash(bytes)
-    s.insertEntry.run(agency, index, Buffer.from(bytes), hash)
-    for (const n of closeSubtrees(range, index, hash)) s.insertNode.run(agency, n.level, n.pos, n.hash)
+    hashes.push(hash)
+    s.insertEntry.run(agency, index, Buffer.from(bytes), hash, entryTime(bytes))
+    for (const n of closeSubtrees(range, index, hash)) {
+      closed.push(n)
+      if (n.level >= CACHED_LEVEL) s.insertNode.run(agency, n.level, n.pos, n.hash)
+    }
     index++
   }
-  s.putHead.run(agency, index, Buffer.concat(range), rangeRoot(index, range))
+  const root = rangeRoot(index, range)
+  s.putHead.run(agency, index, Buffer.concat(range), root)
+  noteAppended(sqlite, agency, { first, before, rootBefore: head?.root, hashes, closed, size: index, root })
   return first
 }
 
 /** Reads of the log (proofs, checkpoints, verify) and the pending state changes. */
 export class LogStore {
   readonly #s
+  readonly #timed: boolean
 
   constructor(readonly sqlite: Database.Database) {
     const p = <R>(sql: string): Stmt<R> => sqlite.prepare<unknown[], R>(sql)
+    // `log verify` reads copies at any version from 018 on: before 051, entries have no time column.
+    const timed = sqlite.prepare(`SELECT 1 FROM pragma_table_info('log_entries') WHERE name = 'entry_at'`).get() !== undefined
+    this.#timed = timed
     this.#s = {
       agencies: p<string>('SELECT agency FROM log_heads ORDER BY agency').pluck(),
       head: p<{ size: number; range: Buffer; root: Buffer }>('SELECT size, range, root FROM log_heads WHERE agency = ?'),
-      indexOf: p<number>(INDEX_OF_SQL).pluck(),
+      indexOf: p<number>(timed ? INDEX_OF_SQL : INDEX_OF_SQL_BEFORE_051).pluck(),
       leafHashes: p<Buffer>('SELECT leaf_hash FROM log_entries WHERE agency = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
       entries: p<StoredEntry>('SELECT idx AS "index", entry, leaf_hash AS leafHash FROM log_entries WHERE agency = ? AND idx >= ? AND idx < ? ORDER BY idx'),
-      allEntries: p<StoredEntry>('SELECT idx AS "index", entry, leaf_hash AS leafHash FROM log_entries WHERE agency = ? ORDER BY idx'),
+      allEntries: p<StoredEntry>(`SELECT idx AS "index", entry, leaf_hash AS leafHash${timed ? ', entry_at AS entryAt' : ''} FROM log_entries WHERE agency = ? ORDER BY idx`),
       span: p<{ first: string | null; last: string | null }>(`SELECT min(json_extract(CAST(entry AS TEXT), '$.at')) AS first,
         max(json_extract(CAST(entry AS TEXT), '$.at')) AS last FROM log_entries WHERE agency = ?`),
       node: p<Buffer>('SELECT hash FROM log_nodes WHERE agency = ? AND level = ? AND pos = ?').pluck(),
       nodeCount: p<number>('SELECT count(*) FROM log_nodes WHERE agency = ?').pluck(),
       putCheckpoint: p(`INSERT INTO log_checkpoints (agency, size, root, time, jws, signed_at) VALUES (@agency, @size, @root, @time, @jws, @signedAt)
         ON CONFLICT DO NOTHING`),
+      latestTime: p<string>('SELECT time FROM log_checkpoints WHERE agency = ? ORDER BY size DESC, signed_at DESC LIMIT 1').pluck(),
       latestCheckpoint: p<StoredCheckpoint>(`SELECT agency, size, root, time, jws, signed_at AS signedAt FROM log_checkpoints
         WHERE agency = ? ORDER BY size DESC, signed_at DESC LIMIT 1`),
       checkpoints: p<StoredCheckpoint>(`SELECT agency, size, root, time, jws, signed_at AS signedAt FROM log_checkpoints
@@ -188,18 +226,28 @@ export class LogStore {
     return (start, end) => this.leafHashes(agency, start, end)
   }
 
-  /** The tlog subtree cache of one log: an aligned complete subtree of 2+ leaves is one read. */
+  /** The readers of one log for proofs. Inside a write (the proof that goes with a receipt, §20.5), the
+   *  leaves this connection appended last are read from memory while the head is the one they made
+   *  (storage/log-recent.ts); outside, what peers and the API are served is read from the stored tree. */
+  proofReaders(agency: string): { leaves: LeafHashes; subtrees: SubtreeCache } {
+    const stored = { leaves: this.leafReader(agency), subtrees: this.subtreeCache(agency) }
+    return this.sqlite.inTransaction ? recentReaders(this.sqlite, agency, this.#s.head.get(agency), stored) : stored
+  }
+
+  /** The tlog subtree cache of one log: an aligned complete subtree of 2^CACHED_LEVEL+ leaves is one
+   *  read; a smaller one is not asked for (it is folded from at most 64 leaf hashes, src/tlog/tree.ts). */
   subtreeCache(agency: string): SubtreeCache {
     return (start, end) => {
       const n = end - start
-      if (n < 2 || (n & (n - 1)) !== 0 || start % n !== 0) return undefined
+      if (n < 2 ** CACHED_LEVEL || (n & (n - 1)) !== 0 || start % n !== 0) return undefined
       return this.node(agency, Math.log2(n), start / n)
     }
   }
 
   /** The index of an entry with exactly these bytes (a replayed envelope's entry, PROTOCOL.md §20.5). */
   indexOf(agency: string, entry: Uint8Array): number | undefined {
-    return this.#s.indexOf.get(agency, leafHash(entry), Buffer.from(entry))
+    const hash = leafHash(entry)
+    return this.#timed ? this.#s.indexOf.get(agency, entryTime(entry), hash, Buffer.from(entry)) : this.#s.indexOf.get(agency, hash, Buffer.from(entry))
   }
 
   entries(agency: string, start: number, end: number): StoredEntry[] {
@@ -232,6 +280,11 @@ export class LogStore {
 
   latestCheckpoint(agency: string): StoredCheckpoint | undefined {
     return this.#s.latestCheckpoint.get(agency)
+  }
+
+  /** The `time` of latestCheckpoint() alone: its JWS (several KB, on overflow pages) is not read. */
+  latestCheckpointTime(agency: string): string | undefined {
+    return this.#s.latestTime.get(agency)
   }
 
   checkpoints(agency: string): StoredCheckpoint[] {

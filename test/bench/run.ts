@@ -72,6 +72,10 @@ const cpuSeconds = (pid: number) => {
   return (Number(f[11]) + Number(f[12])) / 100
 }
 
+/** Bytes a process has caused to be written to storage (/proc/PID/io write_bytes: WAL, checkpoints,
+ *  blobs): a cost of the log that the machine's load does not change (issue 14 §6). */
+const writtenBytes = (pid: number) => Number(/write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0)
+
 async function main() {
   if (values.case === 'crash') {
     const concurrency = process.argv.includes('--concurrency') ? CONCURRENCY : 4
@@ -159,6 +163,7 @@ async function endToEnd(payload: string, label: string, extra: Record<string, un
   }
   const samples: Array<[number, number, number]> = [[0, rssKb(sender.pid!), rssKb(receiver.pid!)]]
   const cpu0 = [cpuSeconds(sender.pid!), cpuSeconds(receiver.pid!), process.cpuUsage()] as const
+  const written0 = [writtenBytes(sender.pid!), writtenBytes(receiver.pid!)]
   try {
     let submitted = 0
     let refused = 0
@@ -198,6 +203,8 @@ async function endToEnd(payload: string, label: string, extra: Record<string, un
     const perLetter = cpu.map((c) => (c * 1000) / N)
     console.log(`end to end: ${done.delivered} delivered, ${done.failed} failed in ${seconds.toFixed(1)} s → ${rate.toFixed(0)} letters/s`)
     console.log(`CPU per letter: sender ${perLetter[0]!.toFixed(2)} ms, receiver ${perLetter[1]!.toFixed(2)} ms, bench client ${perLetter[2]!.toFixed(2)} ms`)
+    const kbPerLetter = [sender, receiver].map((c, i) => (writtenBytes(c.pid!) - written0[i]!) / 1024 / N)
+    console.log(`written to storage per letter: sender ${kbPerLetter[0]!.toFixed(0)} KB, receiver ${kbPerLetter[1]!.toFixed(0)} KB`)
     console.log('\nresident memory (delivered: sender, receiver):')
     for (const [n, s, r] of samples) console.log(`  ${String(n).padStart(6)}: ${mb(s).padStart(7)} ${mb(r).padStart(7)}`)
     const mid = samples[Math.floor(samples.length / 2)]!, last = samples[samples.length - 1]!

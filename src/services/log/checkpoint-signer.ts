@@ -32,6 +32,7 @@ export class CheckpointSigner {
   /** The time of the last checkpoint signed here, per log (ms). */
   readonly #lastAt = new Map<string, number>()
   #timer: NodeJS.Timeout | undefined
+  readonly #identities = new Map<string, SignerIdentity>()
   /** Checkpoints signed since start (for the bench and tests). */
   signatures = 0
 
@@ -90,6 +91,11 @@ export class CheckpointSigner {
     if (this.#deps.revoked?.(agency)) throw new SarabanError('ERR_SIGNING_CERT_REVOKED', `log of ${agency}: its signing certificate in use is revoked; no checkpoint is signed until a new one is in use`)
     const signer = this.#deps.signer(agency)
     if (!signer) throw new Error(`log of ${agency}: the agency is not hosted here`)
+    // The same key and chain as last time: the same identity, whose encoded JWS header is cached
+    // (crypto/jose/jws.ts); the hosted agency hands out a new object at each use (§16.4).
+    const held = this.#identities.get(agency)
+    if (held && held.key === signer.key && held.chain.length === signer.chain.length && held.chain.every((c, i) => c === signer.chain[i])) return held
+    this.#identities.set(agency, signer)
     return signer
   }
 
@@ -115,7 +121,7 @@ export class CheckpointSigner {
    *  clock is behind, signed last (issue 19 item 2). Inside a write() the kept one is read under
    *  the write lock, so the processes' checkpoints are ordered by it. */
   #time(agency: string): string {
-    const kept = this.#deps.log.latestCheckpoint(agency)?.time
+    const kept = this.#deps.log.latestTime ? this.#deps.log.latestTime(agency) : this.#deps.log.latestCheckpoint(agency)?.time
     const floor = Math.max(this.#lastAt.get(agency) ?? 0, kept === undefined ? 0 : Date.parse(kept) || 0)
     const at = Math.max(this.#deps.clock.now(), floor)
     this.#lastAt.set(agency, at)
@@ -129,9 +135,10 @@ export class CheckpointSigner {
     const head = this.#deps.log.head(agency)
     if (head.size === 0) throw new Error(`log of ${agency}: nothing to sign`)
     const signer = this.#signer(agency)
-    const jws = signCheckpoint({ size: head.size, root: head.root, time: this.#time(agency) }, signer)
+    const time = this.#time(agency)
+    const jws = signCheckpoint({ size: head.size, root: head.root, time }, signer)
     this.signatures++
-    this.#deps.log.keepCheckpoint(agency, head.size, jws)
+    this.#deps.log.keepCheckpoint(agency, head.size, jws, { root: head.root, time })
     return { size: head.size, jws }
   }
 

@@ -13,6 +13,8 @@ export interface LocalLog {
   leafHashes(agency: string): LeafHashes
   /** The stored complete subtrees of `agency`'s log (proofs in O(log n) reads). */
   subtrees(agency: string): SubtreeCache
+  /** leafHashes() and subtrees() together, for one proof (one read of the head). */
+  proofReaders?(agency: string): { leaves: LeafHashes; subtrees: SubtreeCache }
   /** Entry bytes [start, end) of `agency`'s log. */
   entries(agency: string, start: number, end: number): Buffer[]
   /** The index of the leaf with these entry bytes, or undefined. */
@@ -21,6 +23,9 @@ export interface LocalLog {
   latestCheckpoint(agency: string): { size: number; jws: string; time?: string } | undefined
   /** Keeps a checkpoint this node signed (its own transaction). */
   saveCheckpoint(agency: string, size: number, jws: string): Promise<void>
-  /** The same, inside the write() whose transaction commits that tree (PROTOCOL.md §20.4). */
-  keepCheckpoint(agency: string, size: number, jws: string): void
+  /** The same, inside the write() whose transaction commits that tree (PROTOCOL.md §20.4); `body`: its
+   *  root and time when the caller has them (it signed them), so the JWS is not read again. */
+  keepCheckpoint(agency: string, size: number, jws: string, body?: { root: Buffer; time: string }): void
+  /** The `time` of the latest checkpoint kept (without reading the JWS), if any. */
+  latestTime?(agency: string): string | undefined
 }

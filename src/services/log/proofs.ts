@@ -38,8 +38,10 @@ export function logProofs(deps: { log: LocalLog; signer: CheckpointSigner }): Lo
     if (treeSize < 1 || treeSize > head) throw range(`The log of ${agency} has ${head} entries; ask for ${nth}a size from 1 to ${head}.`, 'size')
     if (index < 0 || index >= treeSize) throw range(`Entry ${index} is not in a tree of ${treeSize} entries; ask for ${nth}an index below the size.`, 'index')
   }
-  const prove = (agency: string, index: number, treeSize: number): InclusionAnswer =>
-    ({ size: treeSize, index, proof: b64(inclusionProof(index, treeSize, deps.log.leafHashes(agency), deps.log.subtrees(agency))) })
+  const prove = (agency: string, index: number, treeSize: number): InclusionAnswer => {
+    const r = deps.log.proofReaders?.(agency) ?? { leaves: deps.log.leafHashes(agency), subtrees: deps.log.subtrees(agency) }
+    return { size: treeSize, index, proof: b64(inclusionProof(index, treeSize, r.leaves, r.subtrees)) }
+  }
   return {
     checkpoint: (agency) => deps.signer.current(agency),
     inclusion(agency, index, treeSize) {

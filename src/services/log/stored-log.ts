@@ -25,13 +25,18 @@ export class StoredLog {
     return { size: h.size, root: h.root }
   }
 
+  /** For proofs in the current tree (the leaves appended last are read from memory, storage/log-recent.ts). */
   leafHashes(agency: string): LeafHashes {
-    return this.#store.leafReader(agency)
+    return this.#store.proofReaders(agency).leaves
   }
 
   /** Pass to tlog's rootHash / inclusionProof / consistencyProof beside leafHashes(). */
   subtrees(agency: string): SubtreeCache {
-    return this.#store.subtreeCache(agency)
+    return this.#store.proofReaders(agency).subtrees
+  }
+
+  proofReaders(agency: string): { leaves: LeafHashes; subtrees: SubtreeCache } {
+    return this.#store.proofReaders(agency)
   }
 
   entries(agency: string, start: number, end: number): Buffer[] {
@@ -48,14 +53,18 @@ export class StoredLog {
     return c && { size: c.size, jws: c.jws, time: c.time }
   }
 
+  latestTime(agency: string): string | undefined {
+    return this.#store.latestCheckpointTime(agency)
+  }
+
   /** Keeps a checkpoint we signed (its own transaction); its row says what its body says. */
   async saveCheckpoint(agency: string, size: number, jws: string): Promise<void> {
     await this.#db.write(() => this.keepCheckpoint(agency, size, jws))
   }
 
   /** Inside a write(): the checkpoint is kept by the transaction that commits its tree (§20.4). */
-  keepCheckpoint(agency: string, size: number, jws: string): void {
-    const body = parseCheckpointBody(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8'))
+  keepCheckpoint(agency: string, size: number, jws: string, signed?: { root: Buffer; time: string }): void {
+    const body = signed ? { ...signed, size } : parseCheckpointBody(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8'))
     if (body.size !== size) throw new Error(`log: the checkpoint's body says size ${body.size}, not ${size}`)
     this.#store.saveCheckpoint({ agency, size, root: body.root, time: body.time, jws, signedAt: Date.parse(body.time) })
   }

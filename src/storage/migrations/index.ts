@@ -40,6 +40,7 @@ import { sql as sealingOwner, postgresql as sealingOwnerPg } from './043-sealing
 import { sql as consoleSessions, postgresql as consoleSessionsPg } from './044-console-sessions.js'
 import { sql as sharedClaims, postgresql as sharedClaimsPg } from './045-shared-claims.js'
 import { sql as outboxLeaseOwner, postgresql as outboxLeaseOwnerPg } from './046-outbox-lease-owner.js'
+import { sql as logEntryTime, postgresql as logEntryTimePg } from './051-log-entry-time.js'
 import { sql as postgresqlBaseline } from '../postgresql/baseline.js'
 
 export interface Migration {
@@ -92,6 +93,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 44, name: 'console-sessions', sql: consoleSessions, postgresql: consoleSessionsPg },
   { version: 45, name: 'shared-claims', sql: sharedClaims, postgresql: sharedClaimsPg },
   { version: 46, name: 'outbox-lease-owner', sql: outboxLeaseOwner, postgresql: outboxLeaseOwnerPg },
+  { version: 51, name: 'log-entry-time', sql: logEntryTime, postgresql: logEntryTimePg },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a
