@@ -186,8 +186,10 @@ export class LogStore {
       leafHashes: p<Buffer>('SELECT leaf_hash FROM log_entries WHERE agency = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
       entries: p<StoredEntry>('SELECT idx AS "index", entry, leaf_hash AS leafHash FROM log_entries WHERE agency = ? AND idx >= ? AND idx < ? ORDER BY idx'),
       allEntries: p<StoredEntry>(`SELECT idx AS "index", entry, leaf_hash AS leafHash${timed ? ', entry_at AS entryAt' : ''} FROM log_entries WHERE agency = ? ORDER BY idx`),
-      span: p<{ first: string | null; last: string | null }>(`SELECT min(json_extract(CAST(entry AS TEXT), '$.at')) AS first,
-        max(json_extract(CAST(entry AS TEXT), '$.at')) AS last FROM log_entries WHERE agency = ?`),
+      // An entry that is not JSON (a tampered row, which `log verify` reports as such) has no time here:
+      // json_extract would stop the whole statement with "malformed JSON".
+      span: p<{ first: string | null; last: string | null }>(`SELECT min(at) AS first, max(at) AS last FROM (
+        SELECT CASE WHEN json_valid(CAST(entry AS TEXT)) THEN json_extract(CAST(entry AS TEXT), '$.at') END AS at FROM log_entries WHERE agency = ?)`),
       node: p<Buffer>('SELECT hash FROM log_nodes WHERE agency = ? AND level = ? AND pos = ?').pluck(),
       nodeCount: p<number>('SELECT count(*) FROM log_nodes WHERE agency = ?').pluck(),
       putCheckpoint: p(`INSERT INTO log_checkpoints (agency, size, root, time, jws, signed_at) VALUES (@agency, @size, @root, @time, @jws, @signedAt)

@@ -199,6 +199,8 @@ const TAMPERS: readonly Tamper[] = [
     rebuildTree(db, 'mof')
   } },
   { name: 'leaf hash edited', node: 'mof', change: `UPDATE log_entries SET leaf_hash = zeroblob(32) WHERE agency = 'mof' AND idx = 1` },
+  // Bytes that are not JSON at all (not only an edited member): reported as that entry, not a crash.
+  { name: 'log entry overwritten with bytes that are not JSON', node: 'mof', change: `UPDATE log_entries SET entry = x'00ff7b' WHERE agency = 'mof' AND idx = 2` },
   { name: 'log entries reordered (tree rebuilt)', node: 'mof', change: (db) => {
     swap(db, 'log_entries', 'idx', 'entry', `agency = 'mof'`)
     rebuildTree(db, 'mof')
