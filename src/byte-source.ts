@@ -5,7 +5,8 @@
 
 export interface ByteSource {
   readonly length: number
-  /** Bytes [offset, offset + length); a view or a copy, valid until the next read. */
+  /** Bytes [offset, offset + length); a view or a copy that stays valid after later reads (the ranged
+   *  readers keep a head while they read a tail, crypto/cms/v1-ranged.ts). */
   read(offset: number, length: number): Buffer
   /** Optional: as read(), into a buffer the source reuses, so valid only until the next call of
    *  either; for a caller that consumes the bytes at once (hashes, deciphers, binds them). A source

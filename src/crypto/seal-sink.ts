@@ -3,7 +3,7 @@
 // the sinks (BufferOut: the regions copied into one buffer of the envelope's size), storage another
 // (chunk rows, storage/blob-chunks.ts). Both run the same code, so the bytes cannot differ.
 // Plaintext parts are Buffers or ByteSources (an attachment spooled to a file and read by range).
-import type { ByteSource } from '../byte-source.js'
+import { readNow, type ByteSource } from '../byte-source.js'
 import type { SealRecipient } from './types.js'
 
 /** Receives the envelope's bytes in order; a region is valid only during the call (copy to keep it). */
@@ -12,11 +12,12 @@ export type RegionSink = (region: Buffer) => void
 /** A part of the plaintext: bytes in memory, or read by range (an uploaded file, services/uploads/). */
 export type PlainPart = Buffer | ByteSource
 
-/** The slices of a part, `size` bytes each (the last shorter); a ByteSource is read one slice at a time. */
+/** The slices of a part, `size` bytes each (the last shorter); a ByteSource is read one slice at a time,
+ *  transiently (byte-source.ts readNow): each slice is enciphered before the next is read. */
 export function* slicesOf(part: PlainPart, size: number): Generator<Buffer> {
   for (let at = 0; at < part.length; at += size) {
     const n = Math.min(size, part.length - at)
-    const slice = Buffer.isBuffer(part) ? part.subarray(at, at + n) : part.read(at, n)
+    const slice = Buffer.isBuffer(part) ? part.subarray(at, at + n) : readNow(part, at, n)
     if (slice.length !== n) throw new Error(`seal: a plaintext part gave ${slice.length} bytes at ${at}, not ${n}`)
     yield slice
   }

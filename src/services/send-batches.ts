@@ -55,6 +55,12 @@ export class EnvelopeBatches {
     if (this.#pendingBytes > this.#budget) await this.#flush()
   }
 
+  /** An envelope staged for this letter another way (sealed from spooled files, uploads/seal-from-files.ts):
+   *  counted before it is staged, so that insertLetter() adopts it and discard() drops it. */
+  stagedApart(): void {
+    this.#staged++
+  }
+
   /** After the last add(): once anything was stored ahead, the rest is too (one way to read them). */
   async finish(): Promise<void> {
     if (this.#staged > 0) await this.#flush()

@@ -327,6 +327,7 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
       try {
         for (const s of sealed) {
           streamedIds.add(s.part.messageId)
+          batches.stagedApart()
           const m = row(s.profile, s.part, undefined)
           m.contentId = await stageSealed(deps.db, deps.outbox, letterId, s)
           m.envelope = Buffer.alloc(0)
@@ -337,7 +338,7 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
     }
     for (const id of ids) messages.push(byMessage.get(id)!)
     contentIds = await deps.db.write(() => {
-      const contentIdsByRef = deps.outbox.insertLetter(letterRow, messages, contents, batches.staged + streamedIds.size)
+      const contentIdsByRef = deps.outbox.insertLetter(letterRow, messages, contents, batches.staged)
       deps.registers?.recordSent({ agency: from, letterId, at: now, letter, stands: deps.letterStands, ...(numbered ? { book: numbered.book, number: numbered.number } : {}) })
       if (plaintextAllowed) deps.recordPlaintext?.({ agency: from, letterId, apiKey: req.apiKey })
       req.alsoStore?.(letterId, now)
@@ -347,7 +348,6 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
   } catch (err) {
     // Nothing of this letter is stored: not the envelopes stored ahead of it either.
     await batches.discard()
-    if (streamedIds.size > 0) await dropStaged(deps, letterId)
     // A request with the same Idempotency-Key in another process won the insert: answer as its replay.
     const replay = replayOf(deps, from, req, fingerprint)
     if (replay) return replay
@@ -362,14 +362,4 @@ async function sendNew(deps: SendDeps, req: SendRequest, from: string, files: De
   deps.log.info({ event: 'letter.queued', letterId, from, recipients: messages.length, ...(batches.staged > 0 ? { sealedAhead: batches.staged, batches: batches.batches } : {}) }, 'letter sealed and queued')
   deps.onQueued()
   return { letterId, replayed: false }
-}
-
-/** The letter will not be stored: delete the envelopes staged for it (issue 16 item 2). Never throws
- *  (the next start deletes what this could not, OutboxStore.dropAbandonedSealing). */
-async function dropStaged(deps: SendDeps, letterId: string): Promise<void> {
-  try {
-    await deps.db.write(() => deps.outbox.dropSealing(letterId))
-  } catch (err) {
-    deps.log.warn({ event: 'letter.sealing.discard-failed', letterId, err }, 'sealed envelopes of a letter not stored are left for the next start to delete')
-  }
 }

@@ -39,19 +39,13 @@ export const MIN_SHARED_CONTENT_BYTES = 16 * 1024
  * envelopes lie), to be stored once per node; undefined when there is none or it is too small to be
  * worth it. It hashes the content: call it before db.write(), not inside the transaction.
  */
-export function sharedContent(envelope: Buffer, span: { start: number; end: number } | undefined, known?: EnvelopeContent): EnvelopeContent | undefined {
+export function sharedContent(envelope: Buffer | ByteSource, span: { start: number; end: number } | undefined, known?: EnvelopeContent): EnvelopeContent | undefined {
   if (span === undefined || span.end - span.start < MIN_SHARED_CONTENT_BYTES) return undefined
   if (span.start < 0 || span.end > envelope.length) throw new RangeError(`inbox: content [${span.start}, ${span.end}) outside the ${envelope.length}-byte envelope`)
   // Bytes put in place from a verified held content (PROTOCOL.md §17.8) need no second hash.
   if (known !== undefined && known.start === span.start && known.end === span.end) return known
-  return { start: span.start, end: span.end, sha256: createHash('sha256').update(envelope.subarray(span.start, span.end)).digest('hex') }
-}
-
-/** As sharedContent(), for an envelope read by range (issue 16 item 2: a body staged on disk): the
- *  content is hashed a chunk at a time. */
-export function sharedContentIn(envelope: ByteSource, span: { start: number; end: number } | undefined): EnvelopeContent | undefined {
-  if (span === undefined || span.end - span.start < MIN_SHARED_CONTENT_BYTES) return undefined
-  if (span.start < 0 || span.end > envelope.length) throw new RangeError(`inbox: content [${span.start}, ${span.end}) outside the ${envelope.length}-byte envelope`)
+  if (Buffer.isBuffer(envelope)) return { start: span.start, end: span.end, sha256: createHash('sha256').update(envelope.subarray(span.start, span.end)).digest('hex') }
+  // Read by range (issue 16 item 2: a body staged on disk): hashed a chunk at a time.
   const hash = createHash('sha256')
   for (let at = span.start; at < span.end; at += CHUNK_BYTES) hash.update(readNow(envelope, at, Math.min(CHUNK_BYTES, span.end - at)))
   return { start: span.start, end: span.end, sha256: hash.digest('hex') }

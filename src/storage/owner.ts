@@ -2,7 +2,7 @@
 // claims, migration 042; job leases, migration 041): stable across restarts when the process has a
 // fixed federation port (ownerFor); otherwise unique to this process: its own restart is then not
 // recognised, and what it left claimed waits for the claim to run out.
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 
 export function uniqueOwner(): string {
@@ -14,4 +14,10 @@ export function uniqueOwner(): string {
  *  takes back at once what it left claimed). A port chosen by the system (0) names nothing stable. */
 export function ownerFor(federationPort: number): string {
   return federationPort === 0 ? uniqueOwner() : `${hostname()}:${federationPort}`
+}
+
+/** A short tag of an owner name that every file system takes (16 hex characters of its SHA-256): the
+ *  per-process upload folder (services/uploads/spool.ts) and staged body names (storage/staged-bodies.ts). */
+export function ownerTag(owner: string): string {
+  return createHash('sha256').update(owner).digest('hex').slice(0, 16)
 }

@@ -11,6 +11,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readSync, rmSync, statSync
 import { join } from 'node:path'
 import type { ByteSource } from '../byte-source.js'
 import { preparePrivateDir, PRIVATE_FILE_MODE } from './private-files.js'
+import { ownerTag } from './owner.js'
 
 const SUFFIX = '.body'
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -42,7 +43,7 @@ export class BodyStaging {
   /** `owner`: this process's owner name (storage/owner.ts ownerFor). */
   constructor(dataDir: string, owner: string) {
     this.#dir = join(dataDir, 'staging')
-    this.#prefix = createHash('sha256').update(owner).digest('hex').slice(0, 16)
+    this.#prefix = ownerTag(owner)
     preparePrivateDir(this.#dir, '/dataDir')
   }
 

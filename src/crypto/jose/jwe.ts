@@ -8,7 +8,7 @@ import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'n
 import { SarabanError } from '../../errors.js'
 import { b64u, decodeStrict, decodeStrictInSlices, decodeStrictSourceInSlices, decodedLength, encodedLength } from './b64.js'
 import type { ByteSource } from '../../byte-source.js'
-import { Base64UrlStream, Base64UrlWriter } from './b64-writer.js'
+import { Base64UrlStream } from './b64-writer.js'
 import { BufferOut, slicesOf, totalLength, type PlainPart, type RegionSink } from '../seal-sink.js'
 import { parseProtectedHeader, splitCompact } from './compact.js'
 import {

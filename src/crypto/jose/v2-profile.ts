@@ -2,7 +2,7 @@
 // in a JWE Flattened JSON Serialization whose content is encrypted once for every recipient of a
 // letter: one protected header (AAD), IV, ciphertext and tag; per recipient an unprotected `header`
 // (alg, x5t#S256, epk, srb_*) and `encrypted_key`. The ciphertext's base64url text is written once,
-// with Buffer (Base64UrlWriter), into the shared bytes. The ciphertext is the FIRST member: every
+// with Buffer (Base64UrlStream), into the shared bytes. The ciphertext is the FIRST member: every
 // part's head is the same 15 bytes, so SHA-256 of head ‖ shared is computed once and each part's
 // envelopeSha256 only adds its tail (a few hundred bytes) to a copy of that state.
 import type { PrivateKeyRef } from '../keys/private-key.js'

@@ -5,7 +5,7 @@ import { SarabanError } from '../../errors.js'
 import { isoTime, type Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
 import type { Db } from '../../storage/db.js'
-import { sharedContent, sharedContentIn, type EnvelopeContent, type InboxStore } from '../../storage/inbox.js'
+import { sharedContent, type EnvelopeContent, type InboxStore } from '../../storage/inbox.js'
 import type { TrustAnchors } from '../../pki/validate.js'
 import type { Directory } from '../../pki/directory.js'
 import { receiptFromText, receiptText, type ProfileTable } from '../../crypto/profiles.js'
@@ -172,7 +172,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   // A staged body (issue 16 item 2) is hashed a chunk at a time where its ranged reader located the content.
   const content = opened.payload.v !== 2 ? undefined
     : s.envelope !== undefined ? sharedContent(s.envelope, profile.contentSpan(s.envelope), inbound.shared)
-      : sharedContentIn(s.source, s.located!.ciphertext !== undefined ? s.located!.span : profile.contentSpan(s.located!.skeleton))
+      : sharedContent(s.source, s.located!.ciphertext !== undefined ? s.located!.span : profile.contentSpan(s.located!.skeleton))
   let inCommit: InCommitReceipt | undefined
   const result = await deps.db.write(() => {
     const r = deps.inbox.insert(

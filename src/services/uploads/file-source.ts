@@ -1,6 +1,5 @@
-// A spooled upload read by range (byte-source.ts), synchronously: the sealing reads it inside the
-// write() fn that stores the envelope (services/send.ts), 1 MiB from the file at a time, and hands
-// the sealer slices of that block. Issue 16 item 2.
+// A spooled upload read by range (byte-source.ts), synchronously: the sealing (uploads/seal-from-files.ts)
+// reads it 1 MiB from the file at a time and takes slices of that block (readTransient). Issue 16 item 2.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import type { ByteSource } from '../../byte-source.js'
 import type { SpooledFile } from './spool.js'
@@ -35,21 +34,25 @@ export function openFileSource(file: SpooledFile): FileSource {
     from = offset
     to = offset + n
   }
+  // Views of the one block: valid until the next read (byte-source.ts readTransient); read() copies,
+  // for a reader that keeps what it read.
+  const readTransient = (offset: number, n: number): Buffer => {
+    if (!open) throw new Error('uploads: read after close')
+    const end = Math.min(offset + n, file.size)
+    if (offset < 0 || offset > end) throw new RangeError(`uploads: read [${offset}, ${offset + n}) of ${file.size} bytes`)
+    if (offset >= from && end <= to) return block.subarray(offset - from, end - from)
+    if (end - offset > BLOCK) {
+      const out = Buffer.allocUnsafeSlow(end - offset)
+      if (readSync(fd, out, 0, out.length, offset) !== out.length) throw new Error(`uploads: ${file.path} is shorter than ${file.size} bytes`)
+      return out
+    }
+    fill(offset)
+    return block.subarray(0, end - offset)
+  }
   return {
     length: file.size,
-    read(offset: number, n: number): Buffer {
-      if (!open) throw new Error('uploads: read after close')
-      const end = Math.min(offset + n, file.size)
-      if (offset < 0 || offset > end) throw new RangeError(`uploads: read [${offset}, ${offset + n}) of ${file.size} bytes`)
-      if (offset >= from && end <= to) return block.subarray(offset - from, end - from)
-      if (end - offset > BLOCK) {
-        const out = Buffer.allocUnsafeSlow(end - offset)
-        if (readSync(fd, out, 0, out.length, offset) !== out.length) throw new Error(`uploads: ${file.path} is shorter than ${file.size} bytes`)
-        return out
-      }
-      fill(offset)
-      return block.subarray(0, end - offset)
-    },
+    readTransient,
+    read: (offset, n) => Buffer.from(readTransient(offset, n)),
     close(): void {
       if (open) closeSync(fd)
       open = false

@@ -13,6 +13,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { open, rm, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { preparePrivateDir, PRIVATE_FILE_MODE } from '../../storage/private-files.js'
+import { ownerTag } from '../../storage/owner.js'
 
 /** A spooled file: where it is, how long, its SHA-256 (lowercase hex). */
 export interface SpooledFile {
@@ -23,18 +24,13 @@ export interface SpooledFile {
 
 const BLOCK = 1024 * 1024
 
-/** A folder name for an owner name ("host:port"): only characters every file system takes. */
-function folderFor(owner: string): string {
-  return createHash('sha256').update(owner).digest('hex').slice(0, 16)
-}
-
 export class UploadSpool {
   readonly dir: string
 
   /** `root`: the uploads folder of the data folder; `owner`: this process's stable name (storage/owner.ts). */
   constructor(root: string, owner: string) {
     preparePrivateDir(root)
-    this.dir = join(root, folderFor(owner))
+    this.dir = join(root, ownerTag(owner))
     preparePrivateDir(this.dir)
   }
 
