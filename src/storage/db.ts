@@ -13,6 +13,10 @@ import { SarabanError } from '../errors.js'
 import { AUTOCHECKPOINT_PAGES, startWorkerCheckpoints, type Checkpointer, type CheckpointEvent } from './checkpointer.js'
 import { WalSync } from './wal-sync.js'
 import { ForeignCommits } from './foreign-commits.js'
+import { PgDatabase, COMMIT_CHANNEL } from './postgresql/sync/database.js'
+import { pgConnection, type PgTarget } from './postgresql/connect.js'
+import { migratePostgresSync } from './postgresql/migrate.js'
+import { redactDatabaseUrl } from '../config/redact.js'
 
 /** How often another process's commits are looked for while someone listens (onForeignCommit). */
 const FOREIGN_POLL_MS = 200
@@ -72,8 +76,14 @@ interface CommitHook {
 type Stmt = Database.Statement<[]>
 
 export class Db {
+  /** The connection every store prepares its statements on: better-sqlite3's, or on PostgreSQL the
+   *  same shape over one connection (postgresql/sync/database.ts). */
   readonly sqlite: Database.Database
+  /** The SQLite file, or the PostgreSQL URL without its password. */
   readonly file: string
+  /** Which engine runs (issue 19 §1); a store whose statement must differ asks. */
+  readonly engine: 'sqlite' | 'postgresql'
+  readonly #pg: PgDatabase | undefined
   readonly #maxBatch: number
   readonly #stmt: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Stmt>
   readonly #tx: Database.Transaction<(fn: () => unknown) => unknown>
@@ -92,7 +102,7 @@ export class Db {
   /** durableSync 'threadpool' (wal-sync.ts); undefined: 'inline'. */
   readonly #walSync: WalSync | undefined
   /** Other processes' commits (foreign-commits.ts), watched while someone listens. */
-  readonly #foreign: ForeignCommits
+  readonly #foreign: ForeignCommits | undefined
 
   /** Opens (creating the parent folder), sets pragmas and runs pending migrations. */
   static open(file: string, opts: OpenOptions = {}): Db {
@@ -110,9 +120,28 @@ export class Db {
     return db
   }
 
-  private constructor(sqlite: Database.Database, file: string, maxBatch: number, threadpoolSync = false) {
+  /** Issue 19 §1: the node's PostgreSQL database, migrated as it opens (postgresql/migrate.ts). One
+   *  connection, held by a thread of its own (postgresql/sync/bridge.ts); the group commit and every
+   *  store work as on SQLite. */
+  static openPostgres(target: PgTarget, opts: Pick<OpenOptions, 'maxBatch' | 'busyTimeoutMs'> & { application?: string } = {}): Db {
+    const maxBatch = opts.maxBatch ?? 64
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError('storage: maxBatch must be a positive integer')
+    const pg = new PgDatabase({ connection: pgConnection(target), channel: COMMIT_CHANNEL, name: redactDatabaseUrl(target.url), lockTimeoutMs: opts.busyTimeoutMs ?? 5000, ...(opts.application !== undefined ? { application: opts.application } : {}) })
+    const db = new Db(pg as unknown as Database.Database, redactDatabaseUrl(target.url), maxBatch, false, pg)
+    try {
+      migratePostgresSync(pg)
+    } catch (err) {
+      void pg.closeAsync()
+      throw err
+    }
+    return db
+  }
+
+  private constructor(sqlite: Database.Database, file: string, maxBatch: number, threadpoolSync = false, pg?: PgDatabase) {
     this.sqlite = sqlite
     this.file = file
+    this.engine = pg === undefined ? 'sqlite' : 'postgresql'
+    this.#pg = pg
     this.#maxBatch = maxBatch
     this.#walSync = threadpoolSync ? new WalSync(file) : undefined
     sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
@@ -127,14 +156,15 @@ export class Db {
       rollbackTo: p('ROLLBACK TO saraban_write'),
     }
     this.#tx = sqlite.transaction((fn: () => unknown) => fn())
-    this.#foreign = new ForeignCommits(sqlite, FOREIGN_POLL_MS)
+    this.#foreign = pg === undefined ? new ForeignCommits(sqlite, FOREIGN_POLL_MS) : undefined
   }
 
   /** Calls `listener` soon after another process (connection) committed to this database (issue 19
    *  item 2: SSE clients of one process see events another wrote); returns the function that stops it. */
   onForeignCommit(listener: () => void): () => void {
     if (this.#closed) return () => {}
-    return this.#foreign.listen(listener)
+    if (this.#pg !== undefined) return this.#pg.onForeignCommit(listener)
+    return this.#foreign!.listen(listener)
   }
 
   /** Group commit: queue fn; all fns queued in the same tick run in ONE `BEGIN IMMEDIATE` transaction,
@@ -208,6 +238,9 @@ export class Db {
    *  WAL into the database and truncate it, so no frame that held the deleted bytes is left on disk.
    *  False when a reader kept the checkpoint from finishing; the caller tries again. */
   shred(): boolean {
+    // PostgreSQL has no secure_delete: a deleted row's bytes stay in the table's pages until VACUUM
+    // reuses them, and in its WAL until recycled (PROTOCOL.md implementation notes, issue 19).
+    if (this.#pg !== undefined) return true
     const r = this.sqlite.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
     return (r[0]?.busy ?? 0) === 0
   }
@@ -225,22 +258,23 @@ export class Db {
 
   async #close(): Promise<void> {
     this.#closed = true
-    this.#foreign.stop()
+    this.#foreign?.stop()
     if (this.#scheduled) clearImmediate(this.#scheduled)
     this.#scheduled = undefined
     while (this.#queue.length > 0) this.#runBatch(this.#queue.splice(0, this.#maxBatch))
     await this.#walSync?.settle()
     // `npm run bench` counts commits per letter (PROTOCOL.md annex on the log's cost, issue 14 §6).
     const statsDir = process.env['SARABAN_DB_STATS_DIR']
-    if (statsDir && this.file !== ':memory:') writeFileSync(join(statsDir, `${process.pid}.json`), JSON.stringify(this.#stats))
+    if (statsDir && this.file !== ':memory:' && this.#pg === undefined) writeFileSync(join(statsDir, `${process.pid}.json`), JSON.stringify(this.#stats))
     try {
       await this.#checkpointer?.stop()
       this.#checkpointer = undefined
       // Nothing writes any more: leave an empty WAL behind (a busy result only means another
       // process still reads; SQLite replays what is left on the next open).
-      if (this.file !== ':memory:') this.sqlite.pragma('wal_checkpoint(TRUNCATE)')
+      if (this.file !== ':memory:' && this.#pg === undefined) this.sqlite.pragma('wal_checkpoint(TRUNCATE)')
     } finally {
-      this.sqlite.close()
+      if (this.#pg !== undefined) await this.#pg.closeAsync()
+      else this.sqlite.close()
       this.#walSync?.close()
     }
   }

@@ -40,6 +40,9 @@ interface ClaimState { open: ((agency: string) => boolean) | undefined }
 const claimStates = new WeakMap<Database.Database, ClaimState>()
 
 function claimState(db: Db): ClaimState {
+  // PostgreSQL runs no JavaScript in its statements: its walk reads pages and passes over refused
+  // groups here (dueWalk below).
+  if (db.engine === 'postgresql') return { open: undefined }
   let state = claimStates.get(db.sqlite)
   if (!state) {
     const st: ClaimState = { open: undefined }
@@ -47,6 +50,25 @@ function claimState(db: Db): ClaimState {
     claimStates.set(db.sqlite, (state = st))
   }
   return state
+}
+
+/** Rows per page of PostgreSQL's due walk. */
+const DUE_PAGE = 256
+
+/** PostgreSQL's due walk: the rows SQLite's statement would give, in its order, read a page at a time
+ *  (keyset: after the last order_key and rowid), at most `scan` rows. Rows of refused groups are passed
+ *  over by the caller, and count towards `scan` (on SQLite they do not). */
+function* dueWalk(due: Database.Statement<unknown[], ClaimCandidate>, now: number, scan: number, limit: number): Generator<ClaimCandidate> {
+  let afterKey = Number.MIN_SAFE_INTEGER
+  let afterRow = 0
+  for (let seen = 0; seen < scan; ) {
+    const page = due.all({ now, afterKey, afterRow, limit: Math.min(scan - seen, Math.max(limit, DUE_PAGE)) }) as Array<ClaimCandidate & { orderKey: number; rowid: number }>
+    for (const r of page) yield r
+    seen += page.length
+    if (page.length === 0 || page.length < Math.min(scan - seen + page.length, Math.max(limit, DUE_PAGE))) return
+    afterKey = page[page.length - 1]!.orderKey
+    afterRow = page[page.length - 1]!.rowid
+  }
 }
 
 export class OutboxDelivery {
@@ -72,9 +94,15 @@ export class OutboxDelivery {
       // stop at the limit; left to itself the planner may pick outbox_by_status and sort the whole
       // backlog on every claim. saraban_claim_open() passes over the rows of the groups (peers) the
       // running claim refused inside SQLite, without offering them to JS or starting a new query.
-      due: p<ClaimCandidate>(`SELECT message_id AS messageId, recipient_agency AS recipientAgency
+      due: p<ClaimCandidate>(db.engine === 'sqlite'
+        ? `SELECT message_id AS messageId, recipient_agency AS recipientAgency
         FROM outbox_messages INDEXED BY outbox_due
         WHERE status = 'queued' AND next_attempt_at <= @now AND ${CLAIM_OPEN}(recipient_agency)
+        ORDER BY order_key, rowid LIMIT @limit`
+        // One page of the same walk, after the last row of the page before (order_key, rowid).
+        : `SELECT message_id AS messageId, recipient_agency AS recipientAgency, order_key AS orderKey, rowid
+        FROM outbox_messages WHERE status = 'queued' AND next_attempt_at <= @now
+        AND (order_key > @afterKey OR (order_key = @afterKey AND rowid > @afterRow))
         ORDER BY order_key, rowid LIMIT @limit`),
       toSending: p(`UPDATE outbox_messages SET status = 'sending', attempts = attempts + 1, updated_at = @now,
         claimed_by = @owner, lease_until = @until WHERE message_id = @id AND status = 'queued'`),
@@ -125,7 +153,8 @@ export class OutboxDelivery {
       const picked: ClaimCandidate[] = []
       try {
         // No other statement may run while the iterator is open: the picked rows are claimed after it.
-        for (const r of s.due.iterate({ now, limit: accept ? CLAIM_SCAN_LIMIT : limit })) {
+        for (const r of db.engine === 'sqlite' ? s.due.iterate({ now, limit: accept ? CLAIM_SCAN_LIMIT : limit }) : dueWalk(s.due, now, accept ? CLAIM_SCAN_LIMIT : limit, limit)) {
+          if (db.engine === 'postgresql' && accept && refused.size > 0 && refused.has(group(r.recipientAgency))) continue
           if (accept && !accept(r)) {
             refused.add(group(r.recipientAgency))
             continue

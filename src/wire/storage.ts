@@ -2,7 +2,6 @@
 // of them is used.
 import { join } from 'node:path'
 import { Db } from '../storage/db.js'
-import { SarabanError } from '../errors.js'
 import { OutboxStore } from '../storage/outbox.js'
 import { ownerFor } from '../storage/owner.js'
 import { InboxStore } from '../storage/inbox.js'
@@ -25,19 +24,19 @@ export interface Storage {
 
 export function wireStorage(base: Base): Storage {
   const { config, log, closers } = base
-  // Issue 19: the PostgreSQL schema, `migrate` and `storage copy` exist; the stores do not run on it yet.
-  if (config.storage.engine === 'postgresql') {
-    throw new SarabanError('ERR_CONFIG_INVALID', 'storage.engine is postgresql: this version can prepare a PostgreSQL database (saraban-node migrate, saraban-node storage copy) but cannot yet run a node on it; set storage.engine to sqlite (the default) to start this node', { field: '/storage/engine' })
-  }
   const storageLog = log.child({ area: 'storage' })
-  const db = Db.open(join(config.dataDir, 'saraban.sqlite'), {
-    synchronous: config.storage.synchronous,
-    checkpoint: config.storage.checkpoint,
-    durableSync: config.storage.durableSync,
-    onCheckpoint: (event) => {
-      if (event.kind === 'error' || event.kind === 'fallback') storageLog.warn({ event: `checkpoint.${event.kind}`, detail: event }, 'WAL checkpointing needs attention')
-    },
-  })
+  // Issue 19 §1: the same stores on either engine (storage/db.ts openPostgres; the schema is migrated
+  // as the database opens, as SQLite's is).
+  const db = config.storage.engine === 'postgresql'
+    ? Db.openPostgres(config.storage.postgresql!, { application: `saraban-node ${ownerFor(config.federation.port)}` })
+    : Db.open(join(config.dataDir, 'saraban.sqlite'), {
+      synchronous: config.storage.synchronous,
+      checkpoint: config.storage.checkpoint,
+      durableSync: config.storage.durableSync,
+      onCheckpoint: (event) => {
+        if (event.kind === 'error' || event.kind === 'fallback') storageLog.warn({ event: `checkpoint.${event.kind}`, detail: event }, 'WAL checkpointing needs attention')
+      },
+    })
   closers.push(() => db.close())
   // Before the first write: every state change from now on gets its log entries in its own transaction.
   const logWiring = wireLogAppender(base, db)

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Db } from '../../src/storage/index.js'
 import { ProcessLeaseStore } from '../../src/storage/process-leases.js'
+import { sqliteOnly } from '../helpers/engine.js'
 
 const LEASE = 60_000
 
@@ -69,7 +70,7 @@ t.test('asked in the same turn from the two connections: exactly one holds the l
   }
 })
 
-t.test('a lease is no record of the agency: no transparency-log trigger on its table', async (t) => {
+t.test('a lease is no record of the agency: no transparency-log trigger on its table', sqliteOnly, async (t) => {
   const [, , db] = twoProcesses(t)
   t.same(db.sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'process_leases'`).all(), [])
 })

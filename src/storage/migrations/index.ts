@@ -41,6 +41,7 @@ import { sql as consoleSessions, postgresql as consoleSessionsPg } from './044-c
 import { sql as sharedClaims, postgresql as sharedClaimsPg } from './045-shared-claims.js'
 import { sql as outboxLeaseOwner, postgresql as outboxLeaseOwnerPg } from './046-outbox-lease-owner.js'
 import { sql as logEntryTime, postgresql as logEntryTimePg } from './051-log-entry-time.js'
+import { sql as postgresqlCompat, postgresql as postgresqlCompatPg } from './054-postgresql-compat.js'
 import { sql as postgresqlBaseline } from '../postgresql/baseline.js'
 
 export interface Migration {
@@ -94,6 +95,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 45, name: 'shared-claims', sql: sharedClaims, postgresql: sharedClaimsPg },
   { version: 46, name: 'outbox-lease-owner', sql: outboxLeaseOwner, postgresql: outboxLeaseOwnerPg },
   { version: 51, name: 'log-entry-time', sql: logEntryTime, postgresql: logEntryTimePg },
+  { version: 54, name: 'postgresql-compat', sql: postgresqlCompat, postgresql: postgresqlCompatPg },
 ]
 
 // Numbers are handed out per change this round (018/019 transparency log, 020/021 e-CMS gateway), and a

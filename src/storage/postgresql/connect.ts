@@ -23,14 +23,11 @@ export interface PgTarget {
 
 const INT8 = 20
 
-/** The client configuration for a target; nothing is opened. */
-function pgConfig(driver: typeof pg, target: PgTarget, application = 'saraban-node'): pg.ClientConfig {
-  const types = {
-    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-      oid === INT8 && format !== 'binary' ? (v: string) => BigInt(v) : driver.types.getTypeParser(oid, format as 'text')) as typeof driver.types.getTypeParser,
-  }
+/** Where and how to connect, without type parsers: cloneable, so the node's own connection thread
+ *  (sync/bridge.ts) gets the same URL and TLS settings as `migrate` and `storage copy`. */
+export function pgConnection(target: PgTarget): { connectionString: string; ssl?: { ca: Buffer; rejectUnauthorized: true }; connectionTimeoutMillis: number } {
   let url = target.url
-  let ssl: pg.ClientConfig['ssl']
+  let ssl: { ca: Buffer; rejectUnauthorized: true } | undefined
   if (target.caFile !== undefined) {
     let ca: Buffer
     try {
@@ -43,7 +40,16 @@ function pgConfig(driver: typeof pg, target: PgTarget, application = 'saraban-no
     for (const p of ['ssl', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey']) u.searchParams.delete(p) // the URL's would replace ours
     url = u.toString()
   }
-  return { connectionString: url, ...(ssl !== undefined ? { ssl } : {}), connectionTimeoutMillis: 10_000, application_name: application, types }
+  return { connectionString: url, ...(ssl !== undefined ? { ssl } : {}), connectionTimeoutMillis: 10_000 }
+}
+
+/** The client configuration for a target; nothing is opened. */
+function pgConfig(driver: typeof pg, target: PgTarget, application = 'saraban-node'): pg.ClientConfig {
+  const types = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8 && format !== 'binary' ? (v: string) => BigInt(v) : driver.types.getTypeParser(oid, format as 'text')) as typeof driver.types.getTypeParser,
+  }
+  return { ...pgConnection(target), application_name: application, types }
 }
 
 /** Opens one connection (migrate, storage copy). */

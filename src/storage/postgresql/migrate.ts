@@ -26,30 +26,75 @@ export async function pgSchemaVersion(client: PgClient): Promise<number> {
   return Number(row.rows[0]?.v ?? 0n)
 }
 
+const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS saraban_schema (
+  version    bigint PRIMARY KEY,
+  name       text NOT NULL,
+  applied_at bigint NOT NULL
+)`
+
+/** What brings a database at `from` to SCHEMA_VERSION, in order (both runners below apply it). */
+function plan(from: number): Array<{ version: number; name: string; text: string }> {
+  if (from > SCHEMA_VERSION) throw new SchemaTooNewError(from)
+  const steps: Array<{ version: number; name: string; text: string }> = []
+  let at = from
+  for (const m of MIGRATIONS) {
+    if (m.version <= at || m.version < POSTGRESQL_BASELINE) continue
+    if (m.postgresql === undefined) throw new Error(`migration ${m.version} (${m.name}) has no PostgreSQL text: every migration after ${POSTGRESQL_BASELINE} must carry both dialects`)
+    const name = m.version === POSTGRESQL_BASELINE && at === 0 ? `baseline (migrations 1–${m.version} squashed)` : m.name
+    steps.push({ version: m.version, name, text: m.postgresql })
+    at = m.version
+  }
+  return steps
+}
+
+function failed(step: { version: number; name: string }, err: unknown): Error {
+  return new Error(`migration ${step.version} (${step.name}) failed on PostgreSQL: ${(err as Error).message}`, { cause: err })
+}
+
 /** Brings the database to SCHEMA_VERSION; returns the versions before and after. */
 export async function migratePostgres(client: PgClient, now: () => number = Date.now): Promise<{ from: number; to: number }> {
   return inTransaction(client, async () => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATE_LOCK])
-    await client.query(`CREATE TABLE IF NOT EXISTS saraban_schema (
-      version    bigint PRIMARY KEY,
-      name       text NOT NULL,
-      applied_at bigint NOT NULL
-    )`)
+    await client.query(SCHEMA_TABLE)
     const from = await pgSchemaVersion(client)
-    if (from > SCHEMA_VERSION) throw new SchemaTooNewError(from)
-    let at = from
-    for (const m of MIGRATIONS) {
-      if (m.version <= at || m.version < POSTGRESQL_BASELINE) continue
-      if (m.postgresql === undefined) throw new Error(`migration ${m.version} (${m.name}) has no PostgreSQL text: every migration after ${POSTGRESQL_BASELINE} must carry both dialects`)
+    let to = from
+    for (const step of plan(from)) {
       try {
-        await client.query(m.postgresql)
-        const name = m.version === POSTGRESQL_BASELINE && at === 0 ? `baseline (migrations 1–${m.version} squashed)` : m.name
-        await client.query('INSERT INTO saraban_schema (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, name, now()])
+        await client.query(step.text)
+        await client.query('INSERT INTO saraban_schema (version, name, applied_at) VALUES ($1, $2, $3)', [step.version, step.name, now()])
       } catch (err) {
-        throw new Error(`migration ${m.version} (${m.name}) failed on PostgreSQL: ${(err as Error).message}`, { cause: err })
+        throw failed(step, err)
       }
-      at = m.version
+      to = step.version
     }
-    return { from, to: at }
+    return { from, to }
   })
+}
+
+/** The same, on the node's own connection as it opens (storage/db.ts openPostgres): one transaction
+ *  under the same lock, so of several processes starting together one migrates. */
+export function migratePostgresSync(db: { exec(sql: string): unknown; query(sql: string, params: unknown[], plain: boolean): { rows: unknown[] } }, now: () => number = Date.now): { from: number; to: number } {
+  db.exec(`BEGIN; SELECT pg_advisory_xact_lock(${MIGRATE_LOCK}); ${SCHEMA_TABLE}`)
+  try {
+    const from = Number((db.query('SELECT coalesce(max(version), 0) AS v FROM saraban_schema', [], true).rows[0] as { v: number }).v)
+    let to = from
+    for (const step of plan(from)) {
+      try {
+        db.exec(step.text)
+        db.query('INSERT INTO saraban_schema (version, name, applied_at) VALUES ($1, $2, $3)', [step.version, step.name, now()], true)
+      } catch (err) {
+        throw failed(step, err)
+      }
+      to = step.version
+    }
+    db.exec('COMMIT')
+    return { from, to }
+  } catch (err) {
+    try {
+      db.exec('ROLLBACK')
+    } catch {
+      /* the connection is gone: the server rolled back */
+    }
+    throw err
+  }
 }

@@ -1,0 +1,315 @@
+// The part of better-sqlite3's Database the stores use (prepare, transaction, exec, pragma,
+// inTransaction), over one PostgreSQL connection (issue 19 §1). Storage/db.ts and every store take it
+// where they took the SQLite connection, so the stores, their transactions and the group commit are the
+// same code on both engines (Db.engine says which runs where a statement must differ).
+//
+// Transactions keep SQLite's semantics: one writer at a time. Every transaction begins by taking a
+// transaction-scoped advisory lock that all processes of the node share (as BEGIN IMMEDIATE takes
+// SQLite's write lock), so a transaction sees nothing change under it but its own writes, whichever
+// process it runs in (issue 19 §2: claims, register numbers, one-letter-once and the log's head are then
+// exactly as safe as on one SQLite file). Each COMMIT notifies the node's channel, which the other
+// processes hear as a foreign commit (events for SSE clients of any process). Reads outside a
+// transaction take no lock, and see what was committed when they run, as SQLite's do.
+import type Database from 'better-sqlite3'
+import { SCHEMA_VERSION } from '../../migrations/index.js'
+import { PgQueryError, SyncPg, type BridgeOptions, type QueryResult } from './bridge.js'
+import { kindOf, translate, typed, type Translated } from './dialect.js'
+
+/** pg_advisory_xact_lock key of the node's writers: the first 8 bytes of "saraban-node write". */
+export const WRITE_LOCK = BigInt.asIntN(64, BigInt('0x' + Buffer.from('saraban-node write').subarray(0, 8).toString('hex'))).toString()
+export const COMMIT_CHANNEL = 'saraban_commit'
+
+/** SQLite's extended result codes for PostgreSQL's constraint failures: the stores match on them. */
+const CODES: Record<string, string> = {
+  '23505': 'SQLITE_CONSTRAINT_UNIQUE',
+  '23503': 'SQLITE_CONSTRAINT_FOREIGNKEY',
+  '23502': 'SQLITE_CONSTRAINT_NOTNULL',
+  '23514': 'SQLITE_CONSTRAINT_CHECK',
+  P0001: 'SQLITE_CONSTRAINT_TRIGGER',
+  '55P03': 'SQLITE_BUSY', // lock_timeout: another process holds the write lock (bridge.ts)
+}
+
+/** A statement's failure, with SQLite's code where one matches (`pgCode` keeps PostgreSQL's). */
+export class StorageError extends Error {
+  readonly code: string
+  readonly pgCode: string | undefined
+  readonly lost: boolean
+  constructor(err: PgQueryError, sql: string) {
+    super(`${err.message}${err.pg.detail ? ` (${err.pg.detail})` : ''} [PostgreSQL, in: ${sql.replace(/\s+/g, ' ').slice(0, 160)}]`, { cause: err })
+    this.name = 'StorageError'
+    this.pgCode = err.pg.code
+    const mapped = err.pg.code === undefined ? undefined : CODES[err.pg.code]
+    this.code = mapped === 'SQLITE_CONSTRAINT_UNIQUE' && err.pg.constraint?.endsWith('_pkey') ? 'SQLITE_CONSTRAINT_PRIMARYKEY' : (mapped ?? `PG_${err.pg.code ?? 'ERROR'}`)
+    this.lost = err.lost
+  }
+}
+
+type Control = 'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo'
+const CONTROL: ReadonlyArray<[RegExp, Control]> = [
+  [/^BEGIN( (DEFERRED|IMMEDIATE|EXCLUSIVE))?( TRANSACTION)?$/i, 'begin'],
+  [/^(COMMIT|END)( TRANSACTION)?$/i, 'commit'],
+  [/^ROLLBACK TO( SAVEPOINT)? \w+$/i, 'rollbackTo'],
+  [/^ROLLBACK( TRANSACTION)?$/i, 'rollback'],
+  [/^SAVEPOINT \w+$/i, 'savepoint'],
+  [/^RELEASE( SAVEPOINT)? \w+$/i, 'release'],
+]
+
+export class PgDatabase {
+  readonly #pg: SyncPg
+  readonly #translated = new Map<string, Translated>()
+  /** The text for each signature of bound values (dialect.ts typed()). */
+  readonly #typed = new Map<string, string>()
+  #inTransaction = false
+  #savepoints = 0
+  /** What the connection thread's answers are waited for; 'memory' never (tests only). */
+  readonly name: string
+
+  constructor(opts: BridgeOptions & { readonly name: string }) {
+    this.#pg = new SyncPg(opts)
+    this.name = opts.name
+  }
+
+  get inTransaction(): boolean {
+    return this.#inTransaction
+  }
+
+  get open(): boolean {
+    return true
+  }
+
+  prepare<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    const trimmed = sql.trim().replace(/;$/, '').replace(/\s+/g, ' ')
+    const control = CONTROL.find(([re]) => re.test(trimmed))?.[1]
+    const stmt = control !== undefined ? new ControlStatement(this, control, trimmed) : new PgStatement(this, sql)
+    return stmt as unknown as Database.Statement<P, R>
+  }
+
+  /** better-sqlite3's db.transaction(fn): BEGIN (with the write lock) … COMMIT, or a savepoint when nested. */
+  transaction<F extends (...args: never[]) => unknown>(fn: F): Database.Transaction<F> {
+    const run = (...args: Parameters<F>): ReturnType<F> => {
+      if (this.#inTransaction) {
+        const name = `saraban_tx_${++this.#savepoints}`
+        this.control('savepoint', `SAVEPOINT ${name}`)
+        try {
+          const out = fn(...args) as ReturnType<F>
+          this.control('release', `RELEASE ${name}`)
+          return out
+        } catch (err) {
+          if (this.#inTransaction) {
+            this.control('rollbackTo', `ROLLBACK TO ${name}`)
+            this.control('release', `RELEASE ${name}`)
+          }
+          throw err
+        } finally {
+          this.#savepoints--
+        }
+      }
+      this.control('begin', 'BEGIN')
+      try {
+        const out = fn(...args) as ReturnType<F>
+        this.control('commit', 'COMMIT')
+        return out
+      } catch (err) {
+        if (this.#inTransaction) this.control('rollback', 'ROLLBACK')
+        throw err
+      }
+    }
+    const tx = Object.assign(run, { deferred: run, immediate: run, exclusive: run, default: run, database: this })
+    return tx as unknown as Database.Transaction<F>
+  }
+
+  exec(sql: string): this {
+    this.run(() => this.#pg.exec(sql), sql)
+    return this
+  }
+
+  /** The few pragmas the code asks for; the rest (journal, sync, checkpoint settings) are SQLite's own. */
+  pragma(source: string, opts?: { simple?: boolean }): unknown {
+    const p = source.trim().toLowerCase()
+    if (p === 'user_version') {
+      const v = this.query('SELECT coalesce(max(version), 0) AS user_version FROM saraban_schema', [], true).rows[0] as { user_version: number }
+      return opts?.simple === true ? v.user_version : [v]
+    }
+    if (p.startsWith('wal_checkpoint')) return [{ busy: 0, log: 0, checkpointed: 0 }]
+    return opts?.simple === true ? undefined : []
+  }
+
+  function(): never {
+    throw new Error('storage: SQL functions written in JavaScript exist only on SQLite (PostgreSQL runs the statement without one)')
+  }
+
+  /** Calls `listener` after another process of the node committed (LISTEN/NOTIFY). */
+  onForeignCommit(listener: () => void): () => void {
+    return this.#pg.onForeignCommit(listener)
+  }
+
+  close(): this {
+    void this.#pg.close()
+    return this
+  }
+
+  closeAsync(): Promise<number> {
+    return this.#pg.close()
+  }
+
+  /** Runs a translated statement (PgStatement). */
+  query(sql: string, params: readonly unknown[] | Record<string, unknown> | undefined, plain = false, rowMode?: 'array'): QueryResult {
+    if (plain) return this.run(() => this.#pg.query(sql, (params ?? []) as unknown[], rowMode), sql)
+    let t = this.#translated.get(sql)
+    if (t === undefined) this.#translated.set(sql, (t = translate(sql)))
+    const values = bind(t, params)
+    const signature = values.map(kindOf).join('')
+    const key = `${signature}\u0000${sql}`
+    let text = this.#typed.get(key)
+    if (text === undefined) this.#typed.set(key, (text = typed(t, signature)))
+    return this.run(() => this.#pg.query(text, values, rowMode), text)
+  }
+
+  control(kind: Control, sql: string): void {
+    switch (kind) {
+      case 'begin':
+        if (this.#inTransaction) throw new TypeError('storage: cannot start a transaction within a transaction')
+        // One round trip: the transaction, then the node's write lock (SQLite's BEGIN IMMEDIATE).
+        this.run(() => this.#pg.exec(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`), sql)
+        this.#inTransaction = true
+        return
+      case 'commit':
+        // The NOTIFY is delivered with the COMMIT, to the other processes' LISTEN only if it commits.
+        try {
+          this.run(() => this.#pg.exec(`NOTIFY ${COMMIT_CHANNEL}; COMMIT`), sql)
+        } finally {
+          this.#inTransaction = false
+        }
+        return
+      case 'rollback':
+        try {
+          this.run(() => this.#pg.exec('ROLLBACK'), sql)
+        } finally {
+          this.#inTransaction = false
+        }
+        return
+      default:
+        this.run(() => this.#pg.exec(sql), sql)
+    }
+  }
+
+  run<T>(fn: () => T, sql: string): T {
+    try {
+      return fn()
+    } catch (err) {
+      if (!(err instanceof PgQueryError)) throw err
+      // A lost connection took its transaction with it (the server rolled it back).
+      if (err.lost) this.#inTransaction = false
+      throw new StorageError(err, sql)
+    }
+  }
+
+  schemaVersion(): number {
+    return this.pragma('user_version', { simple: true }) as number
+  }
+
+  static readonly schemaVersionExpected = SCHEMA_VERSION
+}
+
+/** The values in $n order, as better-sqlite3 binds them: positional arguments, or one object of named ones. */
+function bind(t: Translated, params: readonly unknown[] | Record<string, unknown> | undefined): unknown[] {
+  if (t.names !== undefined) {
+    const named = (Array.isArray(params) ? params[0] : params) as Record<string, unknown> | undefined
+    return t.names.map((n) => {
+      if (named === undefined || !(n in named)) throw new RangeError(`Missing named parameter "${n}"`)
+      return value(named[n])
+    })
+  }
+  const list = (params ?? []) as unknown[]
+  const flat = list.flatMap((v) => (Array.isArray(v) ? v : [v]))
+  if (flat.length !== t.positional) throw new RangeError(`Too ${flat.length < t.positional ? 'few' : 'many'} parameter values were provided`)
+  return flat.map(value)
+}
+
+function value(v: unknown): unknown {
+  if (v === undefined) return null
+  if (typeof v === 'boolean') throw new TypeError('SQLite3 can only bind numbers, strings, bigints, buffers, and null')
+  return v
+}
+
+type Params = unknown[]
+
+/** better-sqlite3's Statement over the bridge: run, get, all, iterate, pluck, raw. */
+class PgStatement {
+  readonly #db: PgDatabase
+  readonly source: string
+  #pluck = false
+  #raw = false
+  readonly reader: boolean
+
+  constructor(db: PgDatabase, sql: string) {
+    this.#db = db
+    this.source = sql
+    this.reader = /^\s*(SELECT|WITH|VALUES)\b/i.test(sql) || /\bRETURNING\b/i.test(sql)
+  }
+
+  pluck(on = true): this {
+    this.#pluck = on
+    if (on) this.#raw = false
+    return this
+  }
+
+  raw(on = true): this {
+    this.#raw = on
+    if (on) this.#pluck = false
+    return this
+  }
+
+  run(...params: Params): Database.RunResult {
+    const r = this.#db.query(this.source, params.length === 1 && isNamed(params[0]) ? (params[0] as Record<string, unknown>) : params)
+    const db = this.#db
+    return {
+      changes: r.rowCount,
+      // Read only where a store asks for it: the identity just given in this session (SQLite's rowid).
+      get lastInsertRowid(): number {
+        return (db.query('SELECT lastval() AS id', [], true).rows[0] as { id: number }).id
+      },
+    }
+  }
+
+  get(...params: Params): unknown {
+    return this.#rows(params)[0]
+  }
+
+  all(...params: Params): unknown[] {
+    return this.#rows(params)
+  }
+
+  iterate(...params: Params): IterableIterator<unknown> {
+    return this.#rows(params)[Symbol.iterator]()
+  }
+
+  #rows(params: Params): unknown[] {
+    const r = this.#db.query(this.source, params.length === 1 && isNamed(params[0]) ? (params[0] as Record<string, unknown>) : params, false, this.#pluck || this.#raw ? 'array' : undefined)
+    if (this.#pluck) return r.rows.map((row) => (row as unknown[])[0])
+    return r.rows
+  }
+}
+
+function isNamed(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Uint8Array)
+}
+
+/** BEGIN, COMMIT, ROLLBACK and savepoints prepared by db.ts: the database tracks them. */
+class ControlStatement {
+  readonly #db: PgDatabase
+  readonly #kind: Control
+  readonly source: string
+  readonly reader = false
+
+  constructor(db: PgDatabase, kind: Control, sql: string) {
+    this.#db = db
+    this.#kind = kind
+    this.source = sql
+  }
+
+  run(): Database.RunResult {
+    this.#db.control(this.#kind, this.source)
+    return { changes: 0, lastInsertRowid: 0 }
+  }
+}
