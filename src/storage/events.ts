@@ -159,7 +159,10 @@ export class EventStore {
 
   /** The highest id this database ever gave an event (pruned or not), 0 when none. */
   lastIssuedId(): number {
-    const r = this.#db.sqlite.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'events'`).get() as { seq: number } | undefined
+    // PostgreSQL: the identity's sequence (which also counts ids of events whose write rolled back).
+    const r = this.#db.sqlite.prepare(this.#db.engine === 'sqlite'
+      ? `SELECT seq FROM sqlite_sequence WHERE name = 'events'`
+      : `SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), 0) AS seq`).get() as { seq: number } | undefined
     return r?.seq ?? 0
   }
 

@@ -6,6 +6,7 @@ import { SCHEMA_VERSION } from './migrations/index.js'
 import { leafHash, nodeHash, EMPTY_ROOT } from '../tlog/hash.js'
 import { CompactRange, type LeafHashes, type SubtreeCache } from '../tlog/tree.js'
 import { noteAppended, recentReaders } from './log-recent.js'
+import { isPostgres } from './postgresql/sync/database.js'
 
 type Stmt<R = unknown> = Database.Statement<unknown[], R>
 
@@ -177,7 +178,9 @@ export class LogStore {
   constructor(readonly sqlite: Database.Database) {
     const p = <R>(sql: string): Stmt<R> => sqlite.prepare<unknown[], R>(sql)
     // `log verify` reads copies at any version from 018 on: before 051, entries have no time column.
-    const timed = sqlite.prepare(`SELECT 1 FROM pragma_table_info('log_entries') WHERE name = 'entry_at'`).get() !== undefined
+    // (A PostgreSQL database is always at this version's schema: it migrates as it opens.)
+    const pg = isPostgres(sqlite)
+    const timed = pg || sqlite.prepare(`SELECT 1 FROM pragma_table_info('log_entries') WHERE name = 'entry_at'`).get() !== undefined
     this.#timed = timed
     this.#s = {
       agencies: p<string>('SELECT agency FROM log_heads ORDER BY agency').pluck(),
@@ -189,7 +192,8 @@ export class LogStore {
       // An entry that is not JSON (a tampered row, which `log verify` reports as such) has no time here:
       // json_extract would stop the whole statement with "malformed JSON".
       span: p<{ first: string | null; last: string | null }>(`SELECT min(at) AS first, max(at) AS last FROM (
-        SELECT CASE WHEN json_valid(CAST(entry AS TEXT)) THEN json_extract(CAST(entry AS TEXT), '$.at') END AS at FROM log_entries WHERE agency = ?)`),
+        SELECT CASE WHEN json_valid(${pg ? 'entry' : 'CAST(entry AS TEXT)'}) THEN json_extract(${pg ? "convert_from(entry, 'UTF8')" : 'CAST(entry AS TEXT)'}, '$.at') END AS at
+        FROM log_entries WHERE agency = ?) AS spans`),
       node: p<Buffer>('SELECT hash FROM log_nodes WHERE agency = ? AND level = ? AND pos = ?').pluck(),
       nodeCount: p<number>('SELECT count(*) FROM log_nodes WHERE agency = ?').pluck(),
       putCheckpoint: p(`INSERT INTO log_checkpoints (agency, size, root, time, jws, signed_at) VALUES (@agency, @size, @root, @time, @jws, @signedAt)

@@ -6,7 +6,7 @@
 //     are numbered in their physical order, which is the copy's order (postgresql/copy.ts).
 //   - json_each(text) (the `value` of each element of a JSON array, as text: every list the stores
 //     pass is of names), json_extract(text, '$.a.b') (the value at that path as text),
-//     json_valid(text), instr(text, text).
+//     json_valid(text or the UTF-8 bytes of a text), instr(text, text).
 export const sql = `
 -- nothing: SQLite has rowid and these functions of its own
 `
@@ -21,6 +21,8 @@ CREATE FUNCTION json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMU
   AS $$ SELECT (doc::jsonb #>> string_to_array(substr(path, 3), '.')) COLLATE "C" $$;
 CREATE FUNCTION json_valid(doc text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT
   AS $$ BEGIN PERFORM doc::jsonb; RETURN true; EXCEPTION WHEN others THEN RETURN false; END $$;
+CREATE FUNCTION json_valid(doc bytea) RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT
+  AS $$ BEGIN PERFORM convert_from(doc, 'UTF8')::jsonb; RETURN true; EXCEPTION WHEN others THEN RETURN false; END $$;
 CREATE FUNCTION instr(haystack text, needle text) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT
   AS $$ SELECT strpos(haystack, needle)::bigint $$;
 `

@@ -211,6 +211,11 @@ export class PgDatabase {
   static readonly schemaVersionExpected = SCHEMA_VERSION
 }
 
+/** Whether a connection the stores were given is PostgreSQL's (a store that has no Db to ask). */
+export function isPostgres(sqlite: unknown): boolean {
+  return sqlite instanceof PgDatabase
+}
+
 /** The values in $n order, as better-sqlite3 binds them: positional arguments, or one object of named ones. */
 function bind(t: Translated, params: readonly unknown[] | Record<string, unknown> | undefined): unknown[] {
   if (t.names !== undefined) {

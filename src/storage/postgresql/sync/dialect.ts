@@ -25,7 +25,7 @@ interface Token {
   text: string
 }
 
-const TOKEN = /(\s+)|(--[^\n]*|\/\*[\s\S]*?\*\/)|('(?:[^']|'')*')|("(?:[^"]|"")*")|([A-Za-z_][A-Za-z0-9_]*)|(\?\d*|[@:$][A-Za-z_][A-Za-z0-9_]*)|(\d+(?:\.\d+)?)|([\s\S])/y
+const TOKEN = /(\s+)|(--[^\n]*|\/\*[\s\S]*?\*\/)|('(?:[^']|'')*')|("(?:[^"]|"")*")|([A-Za-z_][A-Za-z0-9_]*)|(\?\d*|[@$][A-Za-z_][A-Za-z0-9_]*|(?<!:):[A-Za-z_][A-Za-z0-9_]*)|(\d+(?:\.\d+)?)|([\s\S])/y
 const KINDS: readonly Kind[] = ['space', 'comment', 'string', 'quoted', 'word', 'param', 'number', 'punct']
 
 function tokenize(sql: string): Token[] {
