@@ -43,6 +43,7 @@ Options:
     const out = resolve(values.out)
     if (existsSync(out)) throw new CliError(`${out} exists already: give a new file name with --out (a backup never overwrites one).`)
     const config = loadConfig({ file: values.config, env: process.env, packageRoot: packageRoot() })
+    if (config.storage.engine === 'postgresql') throw new CliError('this node keeps its records in PostgreSQL (storage.engine postgresql): back up the database with pg_dump or pg_basebackup, and its dataDir and keys as files; saraban-node backup copies a SQLite node.', EXIT.CONFIG)
     const dbFile = join(config.dataDir, DATABASE_FILE)
     if (!existsSync(dbFile)) throw new CliError(`there is no database at ${dbFile}: --config must name the config of the node to back up (its dataDir).`, EXIT.CONFIG)
     const result = await writeBackup(backupInputFrom(config, (dest) => snapshotDatabase(dbFile, dest), new Date()), out).catch(explained)

@@ -193,6 +193,8 @@ export const isPostgresUrl = (url: string): boolean => /^postgres(?:ql)?:\/\//i.
 function storageProblems(c: RawConfig): FieldProblem[] {
   const pg = c.storage.postgresql
   if (c.storage.engine !== 'postgresql') return []
+  // The node's backups (issue 17 item 3) are of its SQLite file; PostgreSQL's own tools back up its database.
+  if (c.backup.schedule !== null) return [{ field: '/backup/schedule', message: 'backs up the SQLite file and cannot be used with storage.engine postgresql: remove it and back up the database with pg_dump or pg_basebackup (README "PostgreSQL")' }]
   if (pg.url === null) return [{ field: '/storage/postgresql/url', message: 'is required when storage.engine is postgresql: give the database URL here or in SARABAN_POSTGRESQL_URL' }]
   if (!isPostgresUrl(pg.url)) return [{ field: '/storage/postgresql/url', message: 'must be a postgres:// or postgresql:// URL (postgres://user@host:5432/database)' }]
   try {

@@ -159,6 +159,11 @@ export class Db {
     this.#foreign = pg === undefined ? new ForeignCommits(sqlite, FOREIGN_POLL_MS) : undefined
   }
 
+  /** PostgreSQL: `listener` is called each time the connection was lost and made again. */
+  onReconnect(listener: () => void): void {
+    this.#pg?.onReconnect(listener)
+  }
+
   /** Calls `listener` soon after another process (connection) committed to this database (issue 19
    *  item 2: SSE clients of one process see events another wrote); returns the function that stops it. */
   onForeignCommit(listener: () => void): () => void {

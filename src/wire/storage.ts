@@ -37,6 +37,9 @@ export function wireStorage(base: Base): Storage {
         if (event.kind === 'error' || event.kind === 'fallback') storageLog.warn({ event: `checkpoint.${event.kind}`, detail: event }, 'WAL checkpointing needs attention')
       },
     })
+  // A restarted or failed-over server (issue 19 §6): statements wait for the connection to come back
+  // (up to 10 s, storage/postgresql/sync/bridge.ts); the operator learns that it happened.
+  db.onReconnect(() => storageLog.warn({ event: 'storage.reconnected' }, 'the connection to PostgreSQL was lost and made again'))
   closers.push(() => db.close())
   // Before the first write: every state change from now on gets its log entries in its own transaction.
   const logWiring = wireLogAppender(base, db)

@@ -15,6 +15,7 @@ import { Transform } from 'node:stream'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { verifyLog } from '../../src/services/log/verify.js'
+import { Db } from '../../src/storage/db.js'
 import { writeNetFiles, freePort, thaiLetter } from './nodes.js'
 import { startNodeProcess, type NodeProcess } from './node-process.js'
 import { mulberry32 } from './prng.js'
@@ -34,6 +35,9 @@ export interface CrashRunOptions {
   readonly progress?: (line: string) => void
   /** processes per node, sharing its data directory (default 1: the node itself, no balancer) */
   readonly processes?: number
+  /** Issue 19 §6: the nodes keep their records in these PostgreSQL databases (storage.engine
+   *  postgresql), and `restart` (the server's) is called once, when `restartAfter` letters were accepted. */
+  readonly postgresql?: { readonly sender: string; readonly receiver: string; readonly restart?: () => Promise<void>; readonly restartAfter?: number }
 }
 
 export interface CrashReport {
@@ -55,6 +59,8 @@ export interface CrashReport {
   /** message ids whose stored receipt differs between the two nodes (or is missing on one) */
   readonly receiptMismatches: string[]
   readonly integrity: { sender: string; receiver: string }
+  /** when the PostgreSQL server was restarted (ms after the start, letters accepted then) */
+  readonly databaseRestart?: { afterMs: number; accepted: number }
   /** `log verify` of each database (PROTOCOL.md §20.3): every accountable row has its entry, in order */
   readonly logs: { sender: { ok: boolean; entries: number; first?: string }; receiver: { ok: boolean; entries: number; first?: string } }
   /** register books: numbers taken, and whether they run 1..n without a gap */
@@ -66,6 +72,8 @@ export interface CrashReport {
   readonly registered: number
   /** how many times a process put back messages whose claim had run out (log event delivery.reclaimed) */
   readonly reclaimed: number
+  /** how many times a process's PostgreSQL connection was made again (log event storage.reconnected) */
+  readonly reconnected: number
 }
 
 const FROM = 'moi'
@@ -90,9 +98,14 @@ class Restartable {
   proc: NodeProcess | undefined
   /** log lines seen with event delivery.reclaimed (issue 19 item 2) */
   reclaimed = 0
+  /** log lines seen with event storage.reconnected (PostgreSQL, issue 19 §6) */
+  reconnected = 0
   constructor(readonly configFile: string, readonly apiPort: number, readonly federationPort: number, readonly dist: boolean) {}
   async start() {
-    this.proc = await startNodeProcess(this.configFile, { apiPort: this.apiPort, dist: this.dist, onLog: (chunk) => { this.reclaimed += chunk.split('"delivery.reclaimed"').length - 1 } })
+    this.proc = await startNodeProcess(this.configFile, { apiPort: this.apiPort, dist: this.dist, onLog: (chunk) => {
+      this.reclaimed += chunk.split('"delivery.reclaimed"').length - 1
+      this.reconnected += chunk.split('"storage.reconnected"').length - 1
+    } })
   }
   async kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<number | null> {
     const p = this.proc
@@ -206,6 +219,14 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
   // the others take over the messages it was attempting rather than its own restart.
   const lease: Record<string, number> = processes > 1 ? { claimLeaseMs: CLAIM_LEASE_MS } : {}
   const files = await writeNetFiles([FROM, TO], { delivery: { initialBackoffMs: 100, maxBackoffMs: 1000, maxAttempts: 1000, ...lease }, logLevel: 'warn', ...(extra ? { extra } : {}) })
+  const pg = opts.postgresql
+  if (pg !== undefined) {
+    for (const [id, url] of [[FROM, pg.sender], [TO, pg.receiver]] as const) {
+      const file = files.agencies[id]!.configFile
+      const config = JSON.parse(readFileSync(file, 'utf8')) as { storage?: Record<string, unknown> }
+      writeFileSync(file, JSON.stringify({ ...config, storage: { ...config.storage, engine: 'postgresql', postgresql: { url } } }, null, 2))
+    }
+  }
   const sender = await Node.make('sender', files.agencies[FROM]!.configFile, files.agencies[FROM]!.federationPort, processes, opts.dist ?? false)
   const receiver = await Node.make('receiver', files.agencies[TO]!.configFile, files.agencies[TO]!.federationPort, processes, opts.dist ?? false, processes > 1 ? ANSWER_LATENCY_MS : 0)
   const sKey = files.agencies[FROM]!.apiKey
@@ -269,6 +290,17 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
       }
     })()
 
+    // Issue 19 §6: the database server restarted under the running processes, once.
+    let databaseRestart: CrashReport['databaseRestart']
+    const restarter = (async () => {
+      if (pg?.restart === undefined) return
+      while (letterIds.size < (pg.restartAfter ?? Math.floor(opts.letters / 2)) && next < opts.letters) await sleep(20)
+      databaseRestart = { afterMs: Date.now() - t0, accepted: letterIds.size }
+      log(`restarting PostgreSQL at ${databaseRestart.afterMs} ms, ${letterIds.size} letters accepted`)
+      await pg.restart()
+      log(`PostgreSQL is up again at ${Date.now() - t0} ms`)
+    })()
+
     // The killer: each kill waits until a seeded number of letters has been accepted (so that kills
     // fall while letters are being sent, delivered and registered), then a seeded pause of up to
     // 300 ms; the victims alternate from a seeded first one, and each comes back after another short seeded pause.
@@ -287,6 +319,7 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
       await victim.start()
     }
     await senders
+    await restarter
     log(`all ${letterIds.size} letters accepted (${retries} retries); waiting for delivery`)
 
     // Settle: every letter delivered (sender's view), everything registered.
@@ -311,7 +344,8 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
     if (exits.some((c) => c !== 0)) refusals.push(`SIGTERM exit codes ${exits.join(', ')}`)
 
     const reclaimed = [...sender.members, ...receiver.members].reduce((n, m) => n + m.reclaimed, 0)
-    return { ...inspect(files.dir), seed: opts.seed, kills, accepted: letterIds.size, retries, refusals, undelivered: [...pending], registered, reclaimed }
+    const reconnected = [...sender.members, ...receiver.members].reduce((n, m) => n + m.reconnected, 0)
+    return { reconnected, ...(pg === undefined ? inspect(files.dir) : inspectPostgres(pg.sender, pg.receiver)), ...(databaseRestart ? { databaseRestart } : {}), seed: opts.seed, kills, accepted: letterIds.size, retries, refusals, undelivered: [...pending], registered, reclaimed }
   } finally {
     await sender.kill('SIGKILL')
     await receiver.kill('SIGKILL')
@@ -325,6 +359,38 @@ function inspect(dir: string) {
   const s = open(FROM)
   const r = open(TO)
   try {
+    return inspectBoth(s, r, (db) => String(db.pragma('integrity_check', { simple: true })))
+  } finally {
+    s.close()
+    r.close()
+  }
+}
+
+/** The same of two PostgreSQL databases, through the node's own connection; the integrity check is
+ *  amcheck's of every B-tree index (bt_index_check: its structure and order), 'ok' when none fails. */
+function inspectPostgres(senderUrl: string, receiverUrl: string) {
+  const s = Db.openPostgres({ url: senderUrl })
+  const r = Db.openPostgres({ url: receiverUrl })
+  const amcheck = (db: Database.Database): string => {
+    try {
+      db.exec('CREATE EXTENSION IF NOT EXISTS amcheck')
+      db.prepare(`SELECT count(bt_index_check(c.oid)) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'btree' AND c.relnamespace = 'public'::regnamespace`).get()
+      return 'ok'
+    } catch (err) {
+      return (err as Error).message
+    }
+  }
+  try {
+    return inspectBoth(s.sqlite, r.sqlite, amcheck)
+  } finally {
+    void s.close()
+    void r.close()
+  }
+}
+
+function inspectBoth(s: Database.Database, r: Database.Database, integrity: (db: Database.Database) => string) {
+  {
     const count = (rows: Array<{ k: string }>) => {
       const m = new Map<string, number>()
       for (const { k } of rows) m.set(k, (m.get(k) ?? 0) + 1)
@@ -345,18 +411,12 @@ function inspect(dir: string) {
       inboxPerMarker: count(inboxRows.map((x) => ({ k: markerOf(x.letter_json) }))),
       inboxMessages: inboxRows.length,
       receiptMismatches,
-      integrity: {
-        sender: String(s.pragma('integrity_check', { simple: true })),
-        receiver: String(r.pragma('integrity_check', { simple: true })),
-      },
+      integrity: { sender: integrity(s), receiver: integrity(r) },
       registers: { send: numbers(s, FROM, 'send'), receive: numbers(r, TO, 'receive') },
       logs: { sender: logOf(s), receiver: logOf(r) },
       sendEntriesPerLetter: count((s.prepare('SELECT letter_id AS k FROM register_entries WHERE agency = ? AND book = ?').all(FROM, 'send') as Array<{ k: string }>)),
       receiveEntriesPerMessage: count(r.prepare('SELECT message_id AS k FROM register_entries WHERE agency = ? AND book = ?').all(TO, 'receive') as Array<{ k: string }>),
     }
-  } finally {
-    s.close()
-    r.close()
   }
 }
 

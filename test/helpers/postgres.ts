@@ -3,7 +3,7 @@
 // PostgreSQL refuses to run as root, so under root (CI) the cluster belongs to the `postgres` user
 // that Debian's package creates, and the tests connect over the socket with trust authentication.
 // One cluster per tap file; each test takes a database of its own (`createDatabase`).
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -43,6 +43,9 @@ export interface TestCluster {
   /** Runs SQL through psql as the test role (for setup outside the code under test). */
   psql(database: string, sql: string): string
   restart(): void
+  /** Stops the server (fast: sessions are cut), keeps it down `downMs`, starts it again; the caller's
+   *  event loop runs meanwhile (clients in the same process see the outage). */
+  restartAsync(downMs: number): Promise<void>
   stop(): void
 }
 
@@ -79,7 +82,12 @@ export function startCluster(opts: { tls?: { certFile: string; keyFile: string; 
     if (asRoot) for (const f of [cert, key]) execFileSync('chown', ['postgres:postgres', f])
     listen = `-c listen_addresses=127.0.0.1 -p ${opts.tls.port} -c ssl=${opts.tls.off === true ? 'off' : 'on'} -c ssl_cert_file=${cert} -c ssl_key_file=${key}`
   }
-  const start = () => run('pg_ctl', ['-D', data, '-w', '-l', join(root, 'log'), '-o', `-k ${sock} ${listen} -c max_connections=60`, 'start'])
+  const startArgs = ['-D', data, '-w', '-l', join(root, 'log'), '-o', `-k ${sock} ${listen} -c max_connections=60`, 'start']
+  const start = () => run('pg_ctl', startArgs)
+  const runAsync = (tool: string, args: string[]) => new Promise<void>((resolve, reject) => {
+    const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]] : [join(bin, tool), args]
+    execFile(cmd, argv, { cwd: root }, (err) => (err ? reject(err) : resolve()))
+  })
   start()
   const port = opts.tls?.port ?? 5432 // the socket file's name carries the port
   const url = (database = 'postgres') => `postgres://${ROLE}@localhost:${port}/${database}?host=${encodeURIComponent(sock)}`
@@ -97,6 +105,11 @@ export function startCluster(opts: { tls?: { certFile: string; keyFile: string; 
     restart() {
       run('pg_ctl', ['-D', data, '-w', '-m', 'fast', 'stop'])
       start()
+    },
+    async restartAsync(downMs) {
+      await runAsync('pg_ctl', ['-D', data, '-w', '-m', 'fast', 'stop'])
+      await new Promise((r) => setTimeout(r, downMs))
+      await runAsync('pg_ctl', startArgs)
     },
     stop() {
       if (stopped) return

@@ -67,6 +67,9 @@ export class SyncPg {
   readonly #signal: Int32Array
   readonly #answerMs: number
   readonly #commitListeners = new Set<() => void>()
+  #connections = 0
+  /** Called when the connection was made again after it was lost (not on the first). */
+  onReconnect: (() => void) | undefined
   #closed = false
 
   constructor(opts: BridgeOptions) {
@@ -93,6 +96,7 @@ export class SyncPg {
     })
     this.#worker.on('message', (m: { kind: string }) => {
       if (m.kind === 'commit') for (const l of [...this.#commitListeners]) l()
+      else if (m.kind === 'connected' && ++this.#connections > 1) this.onReconnect?.()
     })
     this.#worker.on('error', () => {}) // surfaces as the next statement's failure (no answer)
     // The thread alone does not keep the process alive (a foreign-commit listener does: below).

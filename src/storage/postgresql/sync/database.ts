@@ -138,6 +138,11 @@ export class PgDatabase {
     throw new Error('storage: SQL functions written in JavaScript exist only on SQLite (PostgreSQL runs the statement without one)')
   }
 
+  /** Calls `listener` each time the connection was lost and made again (a restarted server). */
+  onReconnect(listener: () => void): void {
+    this.#pg.onReconnect = listener
+  }
+
   /** Calls `listener` after another process of the node committed (LISTEN/NOTIFY). */
   onForeignCommit(listener: () => void): () => void {
     return this.#pg.onForeignCommit(listener)

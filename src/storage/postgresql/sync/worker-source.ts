@@ -32,13 +32,19 @@ const config = Object.assign({}, w.connection, { types, application_name: w.appl
 let client
 let names = new Map()
 let connecting
+// Whether the main thread has a transaction open on this connection, and whether the connection died
+// while idle: a dead connection is replaced before the next statement, unless a transaction was open
+// on it (the server rolled it back; the statement must fail, not run outside it on a new one).
+let inTx = false
+let dead = false
 
 function connect() {
   connecting ??= (async () => {
     const deadline = Date.now() + w.reconnectMs
     for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
       const c = new pg.Client(config)
-      c.on('error', () => {}) // a dropped connection fails the query in flight, which reports it
+      c.on('error', () => { if (client === c) dead = true }) // a dropped connection fails the query in flight, which reports it
+      c.on('end', () => { if (client === c) dead = true })
       try {
         await c.connect()
         c.on('notification', (n) => {
@@ -81,9 +87,26 @@ async function handle(req) {
     if (c) await c.end().catch(() => {})
     return { ok: true, rows: [], rowCount: 0, fields: [] }
   }
+  if (dead) {
+    const was = client
+    client = undefined
+    dead = false
+    if (was) was.end().catch(() => {})
+    if (inTx) {
+      inTx = false
+      throw Object.assign(new Error('the connection to PostgreSQL was lost during a transaction, which the server rolled back'), { code: 'ECONNRESET' })
+    }
+  }
   const c = client ?? (await connect())
   if (req.op === 'exec') {
-    await c.query(req.text)
+    const begins = /^\s*BEGIN\b/i.test(req.text)
+    const ends = /(^|;)\s*(COMMIT|ROLLBACK)\s*$/i.test(req.text)
+    try {
+      await c.query(req.text)
+    } finally {
+      if (ends) inTx = false
+    }
+    if (begins) inTx = true
     return { ok: true, rows: [], rowCount: 0, fields: [] }
   }
   let name = names.get(req.text)
@@ -97,6 +120,7 @@ port.on('message', (req) => {
     (res) => reply(res),
     (err) => {
       const lost = isLost(err) || client === undefined
+      if (lost) inTx = false
       if (lost && client) {
         client.end().catch(() => {})
         client = undefined
