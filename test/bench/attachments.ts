@@ -4,14 +4,18 @@
 // real mTLS, real SQLite; a fresh pair per upload kind so each starts from the same baseline, and
 // the receiver restarted before the download so that the download's peak is its own.
 // Prints numbers; asserts only that the bytes arrive intact (never a time or a size).
-//   npx tsx test/bench/attachments.ts [--mb 100] [--profile jose-v1|jose-v2|cms-v1] [--only multipart|json] [--storage '{"checkpoint":"worker"}']
+//   npx tsx test/bench/attachments.ts [--mb 100] [--profile jose-v1|jose-v2|cms-v1] [--only multipart|json] [--storage '{"checkpoint":"worker"}'] [--curl]
+// --curl: the multipart upload is sent by curl, a process of its own (as a real client would be),
+// rather than by fetch() in this process, which also samples RSS and whose FormData encoding costs time.
 import { createHash, randomBytes } from 'node:crypto'
-import { readFileSync, rmSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort, writeNetFiles } from '../helpers/nodes.js'
 import { startNode } from './node-process.js'
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' }, only: { type: 'string' }, storage: { type: 'string' } } })
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' }, only: { type: 'string' }, storage: { type: 'string' }, curl: { type: 'boolean', default: false } } })
 const SIZE = Number(values.mb) * 1024 * 1024
 const PROFILE = values.profile!
 
@@ -68,8 +72,22 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string): Pr
         })()
       : JSON.stringify({ letter, attachments: [{ filename: 'orthophoto.tif', mediaType: 'image/tiff', content: file.toString('base64') }] })
     const headers: Record<string, string> = kind === 'json' ? { 'content-type': 'application/json' } : {}
+    if (values.curl && kind === 'multipart') {
+      writeFileSync(join(net.dir, 'letter.json'), JSON.stringify(letter))
+      writeFileSync(join(net.dir, 'orthophoto.tif'), file)
+    }
+    const byCurl = () => new Promise<{ id: string }>((resolve, reject) => {
+      execFile('curl', ['-sS', '-w', '\n%{http_code}', '-H', `authorization: Bearer ${net.agencies.moi!.apiKey}`,
+        '-F', `letter=@${join(net.dir, 'letter.json')};type=application/json`, '-F', `attachment=@${join(net.dir, 'orthophoto.tif')};type=image/tiff`,
+        `http://127.0.0.1:${ports.moi}/api/v1/letters`], (err, out) => {
+        const [text, code] = [out.slice(0, out.lastIndexOf('\n')), out.slice(out.lastIndexOf('\n') + 1)]
+        if (err || code !== '202') reject(err ?? new Error(`upload: ${code} ${text}`))
+        else resolve(JSON.parse(text) as { id: string })
+      })
+    })
     let t0 = Date.now()
     const up = await peaks([sender.pid!], async () => {
+      if (values.curl && kind === 'multipart') return byCurl()
       const res = await api('moi', '/api/v1/letters', { method: 'POST', body, headers })
       if (res.status !== 202) throw new Error(`upload: ${res.status} ${await res.text()}`)
       return (await res.json()) as { id: string }
