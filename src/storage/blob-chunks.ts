@@ -35,8 +35,10 @@ export class BlobChunks {
   readonly #read: Database.Statement<[string], Buffer>
   readonly #one: Database.Statement<[string, number], Buffer>
   readonly #lengths: Database.Statement<[string], number>
+  readonly #db: Db
 
   constructor(db: Db) {
+    this.#db = db
     this.#insert = db.sqlite.prepare('INSERT INTO blob_chunks (owner, seq, bytes) VALUES (?, ?, ?)')
     this.#size = db.sqlite.prepare<[string], number | null>('SELECT sum(length(bytes)) FROM blob_chunks WHERE owner = ?').pluck()
     this.#read = db.sqlite.prepare<[string], Buffer>('SELECT bytes FROM blob_chunks WHERE owner = ? ORDER BY seq').pluck()
@@ -49,6 +51,7 @@ export class BlobChunks {
    *  chunks are stored. Sync; inside the owner's transaction. */
   store(owner: ChunkOwner, bytes: Buffer): Buffer {
     if (!isChunked(bytes)) return bytes
+    this.#db.checkpointLater()
     for (let seq = 0, at = 0; at < bytes.length; seq++, at += CHUNK_BYTES) this.#insert.run(owner, seq, bytes.subarray(at, at + CHUNK_BYTES))
     return EMPTY
   }
@@ -59,6 +62,7 @@ export class BlobChunks {
    *  then empty. Sync; inside one transaction. `firstSeq`: the owner's bytes written in several
    *  transactions, each but the last a whole number of chunks (a staged envelope, migration 015). */
   writer(owner: ChunkOwner, firstSeq = 0): ChunkWriter {
+    this.#db.checkpointLater()
     const insert = this.#insert
     const block = Buffer.allocUnsafeSlow(CHUNK_BYTES) // not the shared pool: envelope bytes; bound as a copy
     let fill = 0
@@ -88,6 +92,7 @@ export class BlobChunks {
    *  storage/staged-bodies.ts): one chunk read and inserted at a time. Sync; inside the owner's transaction. */
   storeSource(owner: ChunkOwner, source: ByteSource): Buffer {
     if (source.length <= CHUNK_BYTES) return Buffer.from(source.read(0, source.length))
+    this.#db.checkpointLater()
     // Each chunk is bound (copied) by the insert at once: a transient read (byte-source.ts).
     for (let seq = 0, at = 0; at < source.length; seq++, at += CHUNK_BYTES) this.#insert.run(owner, seq, readNow(source, at, Math.min(CHUNK_BYTES, source.length - at)))
     return EMPTY

@@ -99,6 +99,8 @@ export class Db {
   /** Set while a batch runs its fns: what they asked to run once the batch committed (afterCommit). */
   #after: Array<() => void> | undefined
   #batches = 0
+  /** Set while a batch runs its fns: one of them stored an envelope's bytes (checkpointLater). */
+  #late = false
   /** durableSync 'threadpool' (wal-sync.ts); undefined: 'inline'. */
   readonly #walSync: WalSync | undefined
   /** Other processes' commits (foreign-commits.ts), watched while someone listens. */
@@ -239,6 +241,17 @@ export class Db {
     else fn()
   }
 
+  /** Issue 16 item 2 (PROTOCOL.md implementation note "A 100 MB letter end to end"): the current
+   *  write() fn stores an envelope's bytes (chunk rows, blob-chunks.ts). Its batch commits without
+   *  SQLite's autocheckpoint, which would copy those bytes a second time, into the database file,
+   *  inside the COMMIT and so before the batch's callers are answered (a receipt, a 202); the same
+   *  PASSIVE checkpoint runs on the next turn instead. The commit's durability is the WAL's fsync,
+   *  as before: a checkpoint only moves committed bytes (a crash before it: SQLite replays the WAL).
+   *  No effect outside a write() fn, nor with checkpoint 'worker' (no checkpoint inside commits). */
+  checkpointLater(): void {
+    if (this.#hooks !== undefined) this.#late = true
+  }
+
   /** PROTOCOL.md §19.9: after a destruction committed (secure_delete zeroed the freed pages), copy the
    *  WAL into the database and truncate it, so no frame that held the deleted bytes is left on disk.
    *  False when a reader kept the checkpoint from finishing; the caller tries again. */
@@ -331,6 +344,7 @@ export class Db {
     const s = this.#stmt
     s.begin.run()
     this.#batches++
+    this.#late = false
     const done: Array<{ p: Pending; value: unknown }> = []
     const hooks: CommitHook[] = []
     const after: Array<() => void> = []
@@ -366,7 +380,14 @@ export class Db {
     // The hooks' entries (e.g. message.stored of the receipts they kept), appended once after them:
     // a hook's checkpoint covers what the fns appended, which is what its receipt needs (§20.4).
     if (hooks.length > 0) this.#log?.flush()
-    s.commit.run()
+    const late = this.#late && this.#checkpointer === undefined && this.file !== ':memory:'
+    this.#late = false
+    if (late) this.sqlite.pragma('wal_autocheckpoint = 0')
+    try {
+      s.commit.run()
+    } finally {
+      if (late) this.sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
+    }
     this.#stats.commits++
     this.#stats.writes += done.length
     this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length)
@@ -385,9 +406,20 @@ export class Db {
         }
       }
       for (const d of done) d.p.resolve(d.value)
+      if (late) setImmediate(() => this.#checkpoint())
     }
     if (this.#walSync) this.#walSync.after(complete)
     else complete()
+  }
+
+  /** checkpointLater()'s checkpoint: what SQLite's autocheckpoint would have run in the COMMIT. */
+  #checkpoint(): void {
+    if (this.#closed || this.#checkpointer !== undefined || this.sqlite.inTransaction) return
+    try {
+      this.sqlite.pragma('wal_checkpoint(PASSIVE)')
+    } catch {
+      /* the next commit's autocheckpoint tries again */
+    }
   }
 
   /** Runs batch[i] in its savepoint; false when SQLite rolled the whole transaction back. */

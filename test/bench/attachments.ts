@@ -4,22 +4,33 @@
 // real mTLS, real SQLite; a fresh pair per upload kind so each starts from the same baseline, and
 // the receiver restarted before the download so that the download's peak is its own.
 // Prints numbers; asserts only that the bytes arrive intact (never a time or a size).
-//   npx tsx test/bench/attachments.ts [--mb 100] [--profile jose-v1|jose-v2|cms-v1] [--only multipart|json]
+//   npx tsx test/bench/attachments.ts [--mb 100] [--profile jose-v1|jose-v2|cms-v1] [--only multipart|json] [--storage '{"checkpoint":"worker"}'] [--curl]
+// --curl: the multipart upload is sent by curl, a process of its own (as a real client would be),
+// rather than by fetch() in this process, which also samples RSS and whose FormData encoding costs time.
 import { createHash, randomBytes } from 'node:crypto'
-import { readFileSync, rmSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort, writeNetFiles } from '../helpers/nodes.js'
 import { startNode } from './node-process.js'
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' }, only: { type: 'string' } } })
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' }, only: { type: 'string' }, storage: { type: 'string' }, curl: { type: 'boolean', default: false } } })
 const SIZE = Number(values.mb) * 1024 * 1024
 const PROFILE = values.profile!
 
 const status = (pid: number, k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`
+/** CPU time the process has used (user + system, ms): on this shared 2-core machine, steadier than wall time. */
+const cpuMs = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(f[11]) + Number(f[12])) * 10 // utime, stime: fields 14 and 15, in ticks of 10 ms
+}
 
 /** Samples VmRSS (and RssAnon) of the processes every 10 ms while fn runs; returns fn's value and each peak (kB). */
-async function peaks<T>(pids: number[], fn: () => Promise<T>): Promise<{ value: T; peak: number[]; anon: number[]; before: number[] }> {
+async function peaks<T>(pids: number[], fn: () => Promise<T>): Promise<{ value: T; peak: number[]; anon: number[]; before: number[]; cpu: number[] }> {
+  const cpu0 = pids.map(cpuMs)
   const before = pids.map((p) => status(p, 'VmRSS'))
   const peak = [...before]
   const anon = pids.map((p) => status(p, 'RssAnon'))
@@ -31,7 +42,7 @@ async function peaks<T>(pids: number[], fn: () => Promise<T>): Promise<{ value: 
   try {
     const value = await fn()
     sample()
-    return { value, peak, anon, before }
+    return { value, peak, anon, before, cpu: pids.map((p, i) => cpuMs(p) - cpu0[i]!) }
   } finally {
     clearInterval(timer)
   }
@@ -44,7 +55,7 @@ const letter = {
 }
 
 async function run(kind: 'multipart' | 'json', file: Buffer, digest: string): Promise<void> {
-  const net = await writeNetFiles(['moi', 'mof'], { profiles: [PROFILE], logLevel: 'warn', delivery: { requestTimeoutMs: 300_000 } })
+  const net = await writeNetFiles(['moi', 'mof'], { profiles: [PROFILE], logLevel: 'warn', delivery: { requestTimeoutMs: 300_000 }, ...(values.storage ? { extra: { storage: JSON.parse(values.storage) as object } } : {}) })
   const ports = { moi: await freePort(), mof: await freePort() }
   const sender = await startNode(net.agencies.moi!.configFile, ports.moi)
   let receiver = await startNode(net.agencies.mof!.configFile, ports.mof)
@@ -61,8 +72,22 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string): Pr
         })()
       : JSON.stringify({ letter, attachments: [{ filename: 'orthophoto.tif', mediaType: 'image/tiff', content: file.toString('base64') }] })
     const headers: Record<string, string> = kind === 'json' ? { 'content-type': 'application/json' } : {}
+    if (values.curl && kind === 'multipart') {
+      writeFileSync(join(net.dir, 'letter.json'), JSON.stringify(letter))
+      writeFileSync(join(net.dir, 'orthophoto.tif'), file)
+    }
+    const byCurl = () => new Promise<{ id: string }>((resolve, reject) => {
+      execFile('curl', ['-sS', '-w', '\n%{http_code}', '-H', `authorization: Bearer ${net.agencies.moi!.apiKey}`,
+        '-F', `letter=@${join(net.dir, 'letter.json')};type=application/json`, '-F', `attachment=@${join(net.dir, 'orthophoto.tif')};type=image/tiff`,
+        `http://127.0.0.1:${ports.moi}/api/v1/letters`], (err, out) => {
+        const [text, code] = [out.slice(0, out.lastIndexOf('\n')), out.slice(out.lastIndexOf('\n') + 1)]
+        if (err || code !== '202') reject(err ?? new Error(`upload: ${code} ${text}`))
+        else resolve(JSON.parse(text) as { id: string })
+      })
+    })
     let t0 = Date.now()
     const up = await peaks([sender.pid!], async () => {
+      if (values.curl && kind === 'multipart') return byCurl()
       const res = await api('moi', '/api/v1/letters', { method: 'POST', body, headers })
       if (res.status !== 202) throw new Error(`upload: ${res.status} ${await res.text()}`)
       return (await res.json()) as { id: string }
@@ -79,6 +104,8 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string): Pr
       }
     })
     const delMs = Date.now() - t0
+    // Both high-water marks now: read after the download, the sender's also held what it did while idle.
+    const delivered = mb(status(sender.pid!, 'VmHWM'))
     const received = mb(status(receiver.pid!, 'VmHWM'))
     // The download on a freshly started receiver, so that its peak is the download's own.
     receiver.kill()
@@ -98,14 +125,14 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string): Pr
       return Number(res.headers.get('content-length'))
     })
     const downMs = Date.now() - t0
-    const rows: Array<[string, string, string, string, string, string]> = [
-      [`upload (${kind})`, 'sender', mb(up.before[0]!), mb(up.peak[0]!), mb(up.anon[0]!), `${upMs} ms`],
-      ['sealed → delivered', 'sender', mb(del.before[0]!), mb(del.peak[0]!), mb(del.anon[0]!), `${delMs} ms`],
-      ['sealed → delivered', 'receiver', mb(del.before[1]!), mb(del.peak[1]!), mb(del.anon[1]!), ''],
-      ['download (stream), restarted receiver', 'receiver', mb(down.before[0]!), mb(down.peak[0]!), mb(down.anon[0]!), `${downMs} ms`],
+    const rows: Array<[string, string, string, string, string, string, string]> = [
+      [`upload (${kind})`, 'sender', mb(up.before[0]!), mb(up.peak[0]!), mb(up.anon[0]!), `${upMs} ms`, `${up.cpu[0]} ms`],
+      ['sealed → delivered', 'sender', mb(del.before[0]!), mb(del.peak[0]!), mb(del.anon[0]!), `${delMs} ms`, `${del.cpu[0]} ms`],
+      ['sealed → delivered', 'receiver', mb(del.before[1]!), mb(del.peak[1]!), mb(del.anon[1]!), '', `${del.cpu[1]} ms`],
+      ['download (stream), restarted receiver', 'receiver', mb(down.before[0]!), mb(down.peak[0]!), mb(down.anon[0]!), `${downMs} ms`, `${down.cpu[0]} ms`],
     ]
     for (const r of rows) console.log(`| ${r.join(' | ')} |`)
-    console.log(`|   VmHWM | sender ${hwmAfterUpload} at the 202, ${mb(status(sender.pid!, 'VmHWM'))} at the end; receiver ${received} (receive), ${mb(status(receiver.pid!, 'VmHWM'))} (restarted, download) | | | | |`)
+    console.log(`|   VmHWM | sender ${hwmAfterUpload} at the 202, ${delivered} when delivered, ${mb(status(sender.pid!, 'VmHWM'))} at the end; receiver ${received} (receive), ${mb(status(receiver.pid!, 'VmHWM'))} (restarted, download) | | | | | |`)
   } finally {
     sender.kill()
     receiver.kill()
@@ -117,8 +144,8 @@ async function main() {
   const file = randomBytes(SIZE)
   const digest = createHash('sha256').update(file).digest('hex')
   console.log(`# ${values.mb} MB attachment, profile ${PROFILE}, node ${process.version}, RSS sampled every 10 ms`)
-  console.log('| phase | process | RSS before | peak RSS | peak RssAnon | time (not asserted) |')
-  console.log('|---|---|---|---|---|---|')
+  console.log('| phase | process | RSS before | peak RSS | peak RssAnon | time (not asserted) | CPU time |')
+  console.log('|---|---|---|---|---|---|---|')
   if (values.only !== 'json') await run('multipart', file, digest)
   if (values.only !== 'multipart') await run('json', file, digest)
 }

@@ -4,7 +4,7 @@
 // and chunks go with their owner (deleted, dropped staging, emptied by classified destruction).
 import t from 'tap'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Db, InboxStore, OutboxStore, type NewInboxMessage, type NewLetter, type NewOutboxMessage } from '../../src/storage/index.js'
@@ -118,4 +118,26 @@ t.test('inbox: a large envelope, whole or around large shared content, reads bac
 
   db.sqlite.prepare('DELETE FROM inbox_messages WHERE message_id = ?').run(whole.messageId)
   t.equal(count(db, 'SELECT count(*) FROM blob_chunks WHERE owner = ?', `ie:${whole.messageId}`), 0, 'the chunks go with their message (cascade)')
+})
+
+// PROTOCOL.md implementation note "A 100 MB letter end to end": the commit that stores chunk rows
+// does not also copy them into the database file (SQLite's autocheckpoint, inside the COMMIT, before
+// the caller's answer); the same checkpoint runs on the next turn. Measured through the database
+// file's size: the chunks' pages reach it only when a checkpoint copies them out of the WAL.
+t.test('a write that stores chunks is answered before the checkpoint, which follows on the next turn', async (t) => {
+  const { db, outbox } = open(t)
+  const fileSize = () => statSync(db.file).size
+  const before = fileSize()
+  const l = letter()
+  const big = randomBytes(6 * CHUNK_BYTES) // more than SQLite's autocheckpoint threshold (1000 pages)
+  const m = message(l.id, big)
+  await db.write(() => outbox.insertLetter(l, [m]))
+  t.ok(fileSize() < before + CHUNK_BYTES, 'answered while the chunks are only in the WAL')
+  t.ok(outbox.getEnvelope(m.messageId)!.equals(big), 'and readable')
+  await new Promise((r) => setImmediate(r))
+  t.ok(fileSize() >= before + big.length, 'checkpointed on the next turn')
+  // A small write afterwards is checkpointed by SQLite as before (the threshold is back).
+  const l2 = letter()
+  await db.write(() => outbox.insertLetter(l2, [message(l2.id, randomBytes(1000))]))
+  t.equal(db.sqlite.pragma('wal_autocheckpoint', { simple: true }), 1000)
 })
