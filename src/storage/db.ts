@@ -162,8 +162,8 @@ export class Db {
   }
 
   /** PostgreSQL: `listener` is called each time the connection was lost and made again. */
-  onReconnect(listener: () => void): void {
-    this.#pg?.onReconnect(listener)
+  onReconnect(listener: () => void, stale?: () => void): void {
+    this.#pg?.onReconnect(listener, stale)
   }
 
   /** Calls `listener` soon after another process (connection) committed to this database (issue 19
@@ -380,7 +380,7 @@ export class Db {
     // The hooks' entries (e.g. message.stored of the receipts they kept), appended once after them:
     // a hook's checkpoint covers what the fns appended, which is what its receipt needs (§20.4).
     if (hooks.length > 0) this.#log?.flush()
-    const late = this.#late && this.#checkpointer === undefined && this.file !== ':memory:'
+    const late = this.#late && this.#checkpointer === undefined && this.file !== ':memory:' && this.#pg === undefined
     this.#late = false
     if (late) this.sqlite.pragma('wal_autocheckpoint = 0')
     try {

@@ -273,7 +273,7 @@ export class EventStore {
    *  at most `limit` per call so that one transaction stays short. Returns how many went. */
   prune(before: number, limit: number): number {
     const s = this.#db.sqlite
-    const top = s.prepare(`SELECT MAX(id) AS id FROM (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)`).get(before, limit) as { id: number | null }
+    const top = s.prepare(`SELECT MAX(id) AS id FROM (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?) AS oldest`).get(before, limit) as { id: number | null }
     if (top.id === null) return 0
     const r = s.prepare(`DELETE FROM events WHERE id <= ? AND at < ?`).run(top.id, before)
     s.prepare(`INSERT INTO events_pruned (one, through_id) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET through_id = MAX(through_id, excluded.through_id)`).run(top.id)

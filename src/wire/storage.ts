@@ -39,7 +39,10 @@ export function wireStorage(base: Base): Storage {
     })
   // A restarted or failed-over server (issue 19 §6): statements wait for the connection to come back
   // (up to 10 s, storage/postgresql/sync/bridge.ts); the operator learns that it happened.
-  db.onReconnect(() => storageLog.warn({ event: 'storage.reconnected' }, 'the connection to PostgreSQL was lost and made again'))
+  db.onReconnect(
+    () => storageLog.warn({ event: 'storage.reconnected' }, 'the connection to PostgreSQL was lost and made again'),
+    () => storageLog.error({ event: 'storage.stale-answer' }, 'an answer of PostgreSQL came for a statement given up on, and was dropped'),
+  )
   closers.push(() => db.close())
   // Before the first write: every state change from now on gets its log entries in its own transaction.
   const logWiring = wireLogAppender(base, db)

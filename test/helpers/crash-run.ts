@@ -9,10 +9,10 @@
 // several processes, one node): the peer reaches them through a TCP balancer on the node's directory
 // port (real mTLS passes through it), the clients call a live one's API at random, and each kill
 // takes one process of one node, restarted under the same ports (so under the same owner name).
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import { Transform } from 'node:stream'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { verifyLog } from '../../src/services/log/verify.js'
 import { Db } from '../../src/storage/db.js'
@@ -105,6 +105,8 @@ class Restartable {
     this.proc = await startNodeProcess(this.configFile, { apiPort: this.apiPort, dist: this.dist, onLog: (chunk) => {
       this.reclaimed += chunk.split('"delivery.reclaimed"').length - 1
       this.reconnected += chunk.split('"storage.reconnected"').length - 1
+      // CRASH_LOG_DIR: every process's log kept, to read a failed run
+      if (process.env['CRASH_LOG_DIR']) appendFileSync(join(process.env['CRASH_LOG_DIR'], `${basename(dirname(this.configFile))}-${basename(this.configFile)}.log`), chunk)
     } })
   }
   async kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<number | null> {

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { Db, InboxStore, OutboxStore, type NewInboxMessage, type NewLetter, type NewOutboxMessage } from '../../src/storage/index.js'
 import { sharedContent } from '../../src/storage/inbox.js'
 import { CHUNK_BYTES } from '../../src/storage/blob-chunks.js'
+import { sqliteOnly } from '../helpers/engine.js'
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 const BIG = 2 * CHUNK_BYTES + 12_345 // three chunks, the last one short
@@ -124,7 +125,7 @@ t.test('inbox: a large envelope, whole or around large shared content, reads bac
 // does not also copy them into the database file (SQLite's autocheckpoint, inside the COMMIT, before
 // the caller's answer); the same checkpoint runs on the next turn. Measured through the database
 // file's size: the chunks' pages reach it only when a checkpoint copies them out of the WAL.
-t.test('a write that stores chunks is answered before the checkpoint, which follows on the next turn', async (t) => {
+t.test('a write that stores chunks is answered before the checkpoint, which follows on the next turn', sqliteOnly, async (t) => {
   const { db, outbox } = open(t)
   const fileSize = () => statSync(db.file).size
   const before = fileSize()

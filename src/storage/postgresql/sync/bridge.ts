@@ -59,7 +59,7 @@ export interface BridgeOptions {
   readonly lockTimeoutMs?: number
 }
 
-type Answer = ({ ok: true } & QueryResult) | { ok: false; lost: boolean; error: PgFailure }
+type Answer = { id: number } & (({ ok: true } & QueryResult) | { ok: false; lost: boolean; error: PgFailure })
 
 export class SyncPg {
   readonly #worker: Worker
@@ -68,6 +68,12 @@ export class SyncPg {
   readonly #answerMs: number
   readonly #commitListeners = new Set<() => void>()
   #connections = 0
+  /** The number of the last request (its answer carries it back). */
+  #asked = 0
+  /** Answers that came for a request already given up on (read and dropped). */
+  stale = 0
+  /** Called when an answer came for a request given up on (it is dropped; should never happen). */
+  onStale: (() => void) | undefined
   /** Called when the connection was made again after it was lost (not on the first). */
   onReconnect: (() => void) | undefined
   #closed = false
@@ -138,16 +144,27 @@ export class SyncPg {
 
   #ask(req: { op: string; text?: string; values?: readonly unknown[]; rowMode?: 'array' | undefined }): QueryResult {
     if (this.#closed) throw new PgQueryError({ message: 'the PostgreSQL connection is closed' }, true)
-    Atomics.store(this.#signal, 0, 0)
-    this.#port.postMessage(req)
-    if (Atomics.wait(this.#signal, 0, 0, this.#answerMs) === 'timed-out') {
-      throw new PgQueryError({ message: `PostgreSQL did not answer within ${this.#answerMs / 1000} s (or the connection's thread died): is the server up and not locked?` }, true)
+    const id = (this.#asked = (this.#asked % 0x7fffffff) + 1)
+    this.#port.postMessage({ ...req, id })
+    const deadline = performance.now() + this.#answerMs
+    for (;;) {
+      // Answers in order: an earlier one (a request given up on) is dropped, ours ends the wait.
+      for (let got = receiveMessageOnPort(this.#port); got !== undefined; got = receiveMessageOnPort(this.#port)) {
+        const a = got.message as Answer
+        if (a.id !== id) {
+          this.stale++
+          this.onStale?.()
+          continue
+        }
+        if (!a.ok) throw new PgQueryError(a.error, a.lost)
+        return { rows: a.rows.map(buffers), rowCount: a.rowCount, fields: a.fields }
+      }
+      const seen = Atomics.load(this.#signal, 0)
+      const left = deadline - performance.now()
+      if (left <= 0) throw new PgQueryError({ message: `PostgreSQL did not answer within ${this.#answerMs / 1000} s (or the connection's thread died): is the server up and not locked?` }, true)
+      // Woken when the worker signals any answer; the signal may already be ours (then no wait).
+      Atomics.wait(this.#signal, 0, seen, seen === id ? 1 : left)
     }
-    const got = receiveMessageOnPort(this.#port)
-    if (got === undefined) throw new PgQueryError({ message: 'the PostgreSQL connection thread answered nothing' }, true)
-    const a = got.message as Answer
-    if (!a.ok) throw new PgQueryError(a.error, a.lost)
-    return { rows: a.rows.map(buffers), rowCount: a.rowCount, fields: a.fields }
   }
 }
 

@@ -60,6 +60,8 @@ export class PgDatabase {
   /** The text for each signature of bound values (dialect.ts typed()). */
   readonly #typed = new Map<string, string>()
   #inTransaction = false
+  /** The connection was lost inside the open transaction: every statement fails until ROLLBACK. */
+  #broken = false
   #savepoints = 0
   /** What the connection thread's answers are waited for; 'memory' never (tests only). */
   readonly name: string
@@ -139,8 +141,9 @@ export class PgDatabase {
   }
 
   /** Calls `listener` each time the connection was lost and made again (a restarted server). */
-  onReconnect(listener: () => void): void {
+  onReconnect(listener: () => void, stale?: () => void): void {
     this.#pg.onReconnect = listener
+    this.#pg.onStale = stale
   }
 
   /** Calls `listener` after another process of the node committed (LISTEN/NOTIFY). */
@@ -175,7 +178,18 @@ export class PgDatabase {
       case 'begin':
         if (this.#inTransaction) throw new TypeError('storage: cannot start a transaction within a transaction')
         // One round trip: the transaction, then the node's write lock (SQLite's BEGIN IMMEDIATE).
-        this.run(() => this.#pg.exec(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`), sql)
+        try {
+          this.run(() => this.#pg.exec(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`), sql)
+        } catch (err) {
+          // The lock was not had in time (SQLITE_BUSY): the transaction block is open and failed; end it.
+          this.#broken = false
+          try {
+            this.#pg.exec('ROLLBACK')
+          } catch {
+            /* the connection is gone, and its transaction with it */
+          }
+          throw err
+        }
         this.#inTransaction = true
         return
       case 'commit':
@@ -183,10 +197,18 @@ export class PgDatabase {
         try {
           this.run(() => this.#pg.exec(`NOTIFY ${COMMIT_CHANNEL}; COMMIT`), sql)
         } finally {
+          // Committed, refused (PostgreSQL then rolls back), or lost with the connection: over.
           this.#inTransaction = false
+          this.#broken = false
         }
         return
       case 'rollback':
+        if (this.#broken) {
+          // The server rolled it back when the connection was lost (run() below).
+          this.#broken = false
+          this.#inTransaction = false
+          return
+        }
         try {
           this.run(() => this.#pg.exec('ROLLBACK'), sql)
         } finally {
@@ -199,12 +221,17 @@ export class PgDatabase {
   }
 
   run<T>(fn: () => T, sql: string): T {
+    if (this.#broken) {
+      throw new StorageError(new PgQueryError({ message: 'the connection to PostgreSQL was lost during this transaction, which the server rolled back: nothing of it is stored' }, true), sql)
+    }
     try {
       return fn()
     } catch (err) {
       if (!(err instanceof PgQueryError)) throw err
-      // A lost connection took its transaction with it (the server rolled it back).
-      if (err.lost) this.#inTransaction = false
+      // A lost connection took its transaction with it (the server rolled it back). The transaction
+      // stays open here, failed, until its owner rolls it back: a statement that caught this error and
+      // went on must not run on the new connection outside any transaction (half a write committed).
+      if (err.lost && this.#inTransaction) this.#broken = true
       throw new StorageError(err, sql)
     }
   }

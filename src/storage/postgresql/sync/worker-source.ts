@@ -2,8 +2,9 @@
 // thread). Plain CommonJS run with `eval`, as the SQLite checkpointer's is (storage/checkpointer.ts): a
 // worker started from a .ts file would need the tsx loader, which Node 20's workers do not inherit.
 //
-// Each request comes on `port`; the answer goes back on the same port, and then `signal[0]` is set to
-// 1 and notified, which is what the waiting main thread watches (Atomics.wait). Requests:
+// Each request comes on `port` with its number `id`; the answer goes back on the same port with that
+// number, and then `signal[0]` is set to it and notified, which is what the waiting main thread
+// watches (Atomics.wait): an answer can never be taken for another request's. Requests:
 //   { op: 'query', text, values, rowMode }   one statement, extended protocol, prepared once per text
 //   { op: 'exec', text }                      several statements, simple protocol, no parameters
 //   { op: 'close' }
@@ -117,7 +118,7 @@ async function handle(req) {
 
 port.on('message', (req) => {
   handle(req).then(
-    (res) => reply(res),
+    (res) => reply(req.id, res),
     (err) => {
       const lost = isLost(err) || client === undefined
       if (lost) inTx = false
@@ -125,14 +126,19 @@ port.on('message', (req) => {
         client.end().catch(() => {})
         client = undefined
       }
-      reply({ ok: false, lost, error: { message: String(err && err.message), code: err && err.code, detail: err && err.detail, constraint: err && err.constraint, table: err && err.table, column: err && err.column } })
+      reply(req.id, { ok: false, lost, error: { message: String(err && err.message), code: err && err.code, detail: err && err.detail, constraint: err && err.constraint, table: err && err.table, column: err && err.column } })
     },
   )
 })
 
-function reply(res) {
-  port.postMessage(res)
-  Atomics.store(signal, 0, 1)
+function reply(id, res) {
+  res.id = id
+  try {
+    port.postMessage(res)
+  } catch (err) {
+    port.postMessage({ id, ok: false, lost: false, error: { message: 'the answer could not be passed on: ' + String(err && err.message) } })
+  }
+  Atomics.store(signal, 0, id)
   Atomics.notify(signal, 0)
 }
 `
