@@ -15,9 +15,12 @@
 //   npm run bench -- --case pg-drivers [--letters 2000] [--concurrency 16] [--rounds 2] [--agencies 1] [--reads 5000] [--envelope-kb 110] [--drivers pg,postgres.js[,pg-named]]:
 //   issue 19, pg against postgres.js on the node's hot path (store a letter, claim due, read by key) against a
 //   private PostgreSQL (pg-drivers.ts); exits 1 when PostgreSQL is missing or a claim was lost or doubled.
+//   npm run bench -- --engine postgresql [--letters 1500] [--rounds 2]: issue 19 §7, letters/s and CPU per letter of the
+//   same two nodes (one process each) on SQLite and on PostgreSQL (a private cluster on this machine, one
+//   database per node), alternating; several processes per node on PostgreSQL are not measured yet.
 //   BENCH_CPU_PROF=DIR writes a V8 CPU profile of each node process to DIR.
 //   BENCH_CONFIG='{"storage":{"synchronous":"NORMAL"}}' merges into both nodes' node.json (experiments).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -54,6 +57,7 @@ const { values } = parseArgs({
     processes: { type: 'string', default: '1' },
     evidence: { type: 'string', default: 'yes' },
     batch: { type: 'string', default: '64' },
+    engine: { type: 'string', default: 'sqlite' },
   },
 })
 const N = Number(values.letters)
@@ -94,6 +98,7 @@ async function main() {
     process.exitCode = await asyncSqliteCase({ letters, concurrency: CONCURRENCY, rounds: Number(values.rounds), batch: Number(values.batch) })
     return
   }
+  if (values.engine === 'postgresql') return enginesCase()
   if (values.case !== 'circular') await lettersCase()
   if (values.case !== 'letters') {
     await circularCase({ recipients: Number(values.recipients), nodes: Number(values.nodes), pdfKb: Number(values['pdf-kb']), paths: values.paths!.split(','), evidence: values.evidence !== 'no' })
@@ -143,13 +148,51 @@ runs (letters/s): with the log ${runs.with.map((r) => r.rate.toFixed(0)).join(',
   console.log(`CPU per letter, sender + receiver: ${cpuSum(withLog).toFixed(2)} ms with the log, ${cpuSum(withoutLog).toFixed(2)} ms without (ratio without / with: ${((cpuSum(withoutLog) / cpuSum(withLog)) * 100).toFixed(0)} %; the sender alone: ${((withoutLog.cpu[0]! / withLog.cpu[0]!) * 100).toFixed(0)} %)`)
 }
 
-/** One end-to-end run between two fresh node processes; `extra` merges into both nodes' node.json. */
-async function endToEnd(payload: string, label: string, extra: Record<string, unknown>, letters = N): Promise<{ rate: number; cpu: number[] }> {
+/** Issue 19 §7: the letters case's end-to-end run on SQLite and on PostgreSQL, one process per node,
+ *  alternating rounds (SQLite first, then PostgreSQL first), with the log. */
+async function enginesCase() {
+  const { postgresMissing, startCluster } = await import('../helpers/postgres.js')
+  const missing = postgresMissing()
+  if (missing !== undefined) throw new Error(missing)
+  const pdf = samplePdf('bench', ['saraban-node benchmark letter'], 100 * 1024)
+  const letter = {
+    kind: 'EXTERNAL', date: '2026-11-25', subject: 'การทดสอบประสิทธิภาพการรับส่งหนังสือราชการ', salutation: 'เรียน ปลัดกระทรวงการคลัง',
+    recipients: [{ agency: TO }], body: 'ด้วยกระทรวงมหาดไทยขอแจ้ง '.repeat(40), closing: 'ขอแสดงความนับถือ', signer: { name: 'นายสมชาย ใจดี', position: 'ปลัดกระทรวงมหาดไทย' },
+  }
+  const payload = JSON.stringify({ letter, attachments: [{ filename: 'letter.pdf', mediaType: 'application/pdf', content: pdf.toString('base64') }] })
+  const cluster = startCluster()
+  try {
+    console.log(`saraban-node bench — engines: ${N} letters ${FROM} → ${TO} (100 KB PDF), one process per node; PostgreSQL ${cluster.url().replace(/\?.*/, '')} on this machine`)
+    const runs: Record<'sqlite' | 'postgresql', Array<{ rate: number; cpu: number[] }>> = { sqlite: [], postgresql: [] }
+    let n = 0
+    const run = async (engine: 'sqlite' | 'postgresql') => {
+      const perNode = engine === 'sqlite' ? undefined : { [FROM]: cluster.createDatabase(`bench_${FROM}_${++n}`), [TO]: cluster.createDatabase(`bench_${TO}_${n}`) }
+      runs[engine].push(await endToEnd(payload, `${engine} (${runs[engine].length + 1})`, {}, N, perNode))
+    }
+    const rounds = Math.max(1, Number(values.rounds))
+    for (let i = 0; i < rounds; i++) for (const e of i % 2 === 0 ? ['sqlite', 'postgresql'] as const : ['postgresql', 'sqlite'] as const) await run(e)
+    const mean = (rs: Array<{ rate: number; cpu: number[] }>) => ({ rate: rs.reduce((a, r) => a + r.rate, 0) / rs.length, cpu: rs.reduce((a, r) => a + r.cpu[0]! + r.cpu[1]!, 0) / rs.length })
+    const sq = mean(runs.sqlite), pg = mean(runs.postgresql)
+    console.log(`\nletters/s: SQLite ${runs.sqlite.map((r) => r.rate.toFixed(0)).join(', ')}; PostgreSQL ${runs.postgresql.map((r) => r.rate.toFixed(0)).join(', ')}`)
+    console.log(`PostgreSQL / SQLite: ${((pg.rate / sq.rate) * 100).toFixed(0)} % of the letters/s; node CPU per letter (sender + receiver) ${pg.cpu.toFixed(2)} ms against ${sq.cpu.toFixed(2)} ms`)
+  } finally {
+    cluster.stop()
+  }
+}
+
+/** One end-to-end run between two fresh node processes; `extra` merges into both nodes' node.json;
+ *  `postgresql`: each node's database URL (storage.engine postgresql). */
+async function endToEnd(payload: string, label: string, extra: Record<string, unknown>, letters = N, postgresql?: Record<string, string>): Promise<{ rate: number; cpu: number[] }> {
   const N = letters
   console.log(`
 — ${label}`)
   const apiPorts = { [FROM]: await freePort(), [TO]: await freePort() }
   const files = await writeNetFiles([FROM, TO], { apiPorts, delivery: { initialBackoffMs: 200, maxBackoffMs: 2000, ...(process.env.BENCH_DELIVERY ? JSON.parse(process.env.BENCH_DELIVERY) : {}) }, logLevel: 'warn', extra })
+  for (const [agency, url] of Object.entries(postgresql ?? {})) {
+    const file = files.agencies[agency]!.configFile
+    const config = JSON.parse(readFileSync(file, 'utf8')) as { storage?: Record<string, unknown> }
+    writeFileSync(file, JSON.stringify({ ...config, storage: { ...config.storage, engine: 'postgresql', postgresql: { url } } }))
+  }
   const statsDir = mkdtempSync(join(tmpdir(), 'saraban-bench-stats-'))
   process.env['SARABAN_DB_STATS_DIR'] = statsDir
   const nodes = await startNodes([FROM, TO].map((a) => ({ configFile: files.agencies[a]!.configFile, apiPort: apiPorts[a]! })))

@@ -19,6 +19,7 @@ import { Db } from '../../src/storage/db.js'
 import { writeNetFiles, freePort, thaiLetter } from './nodes.js'
 import { startNodeProcess, type NodeProcess } from './node-process.js'
 import { mulberry32 } from './prng.js'
+import type { Test } from 'tap'
 
 export interface CrashRunOptions {
   readonly letters: number
@@ -427,6 +428,23 @@ function logOf(db: Database.Database): { ok: boolean; entries: number; first?: s
   const v = verifyLog(db)
   const d = v.differences[0]
   return { ok: v.ok, entries: v.entriesChecked, ...(d === undefined ? {} : { first: JSON.stringify(d).slice(0, 300) }) }
+}
+
+/** The checks of a run with several processes per node (issue 19 §2, §6), as tap assertions; `integrity`
+ *  names the engine's check (PRAGMA integrity_check, or amcheck). */
+export function assertShared(t: Test, rep: CrashReport, letters: number, kills: number, integrity: string): void {
+  const upTo = Array.from({ length: letters }, (_, i) => i + 1)
+  t.equal(rep.kills.length, kills, 'every planned kill happened')
+  t.ok(rep.kills.some((k) => k.victim === 'sender') && rep.kills.some((k) => k.victim === 'receiver'), 'a process of each node was killed')
+  t.equal(rep.accepted, letters, 'every letter got a 2xx (after retries)')
+  t.equal(rep.senderLetters, letters, 'no retry made a second letter, whichever process it reached')
+  t.equal(rep.inboxMessages, letters, 'one inbox row per letter at the receiving node')
+  t.same(rep.receiptMismatches, [], 'each receipt is byte-identical on both sides')
+  t.same(rep.integrity, { sender: 'ok', receiver: 'ok' }, `${integrity} on both databases`)
+  t.same([rep.logs.sender.ok, rep.logs.receiver.ok], [true, true], 'each log verifies against its rows (PROTOCOL.md §20.3)')
+  t.same(rep.registers.send, upTo, 'send register 1..n, numbered by three processes')
+  t.same(rep.registers.receive, upTo, 'receive register 1..n')
+  t.same(crashViolations(rep, letters), [], 'no violation of any check')
 }
 
 /** Every way a report can fail the issue 13 §3 checks, as sentences; empty when it holds. */

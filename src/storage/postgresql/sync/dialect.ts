@@ -120,7 +120,7 @@ const RULES: ReadonlyArray<{ readonly name: string; readonly apply: (s: State, i
       const not = word(s.t, j, 'NOT')
       if (not) j = next(s.t, j + 1)
       if (j >= s.t.length || word(s.t, j, 'NULL', 'TRUE', 'FALSE', 'DISTINCT')) return
-      s.t[i]!.text = not ? 'IS DISTINCT FROM ' : 'IS NOT DISTINCT FROM '
+      s.t[i]!.text = not ? 'IS DISTINCT FROM ' : 'IS NOT DISTINCT FROM'
       if (not) for (let k = i + 1; k < j; k++) s.t[k]!.text = ''
     },
   },

@@ -11,6 +11,7 @@
 // Answers: { ok: true, rows, rowCount, fields } | { ok: false, error: { message, code, … }, lost }.
 // `lost`: the connection broke; the next request connects again (a restarted server is waited for).
 // Commits of other processes arrive as NOTIFY on CHANNEL and are posted to parentPort (foreign commits).
+// (A template literal: a regular expression's backslashes are doubled here.)
 export const WORKER_SOURCE = `
 'use strict'
 const { parentPort, workerData: w } = require('node:worker_threads')
@@ -100,8 +101,8 @@ async function handle(req) {
   }
   const c = client ?? (await connect())
   if (req.op === 'exec') {
-    const begins = /^\s*BEGIN\b/i.test(req.text)
-    const ends = /(^|;)\s*(COMMIT|ROLLBACK)\s*$/i.test(req.text)
+    const begins = /^\\s*BEGIN\\b/i.test(req.text)
+    const ends = /(^|;)\\s*(COMMIT|ROLLBACK)\\s*$/i.test(req.text)
     try {
       await c.query(req.text)
     } finally {
