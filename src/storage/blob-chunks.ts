@@ -167,12 +167,24 @@ export class BlobChunks {
     return columnLength > 0 ? columnLength : this.#size.get(owner) ?? 0
   }
 
+  *#oneByOne(owner: ChunkOwner): Generator<Buffer> {
+    const count = this.#lengths.all(owner).length
+    for (let seq = 0; seq < count; seq++) {
+      const chunk = this.#one.get(owner, seq)
+      if (chunk === undefined) throw new Error(`storage: the chunks of ${owner} changed while read`)
+      yield chunk
+    }
+  }
+
   #gather(owner: ChunkOwner): Buffer | undefined {
     const total = this.#size.get(owner) ?? 0
     if (total === 0) return undefined
     const out = Buffer.allocUnsafeSlow(total) // not the shared pool: envelope bytes
     let at = 0
-    for (const chunk of this.#read.iterate(owner)) {
+    // PostgreSQL's statements hand over all their rows at once (postgresql/sync/database.ts iterate):
+    // there the chunks are read one statement each, so that only one is held beside `out`.
+    const chunks = this.#db.engine === 'sqlite' ? this.#read.iterate(owner) : this.#oneByOne(owner)
+    for (const chunk of chunks) {
       if (at + chunk.length > total) throw new Error(`storage: the chunks of ${owner} changed while read`)
       at += chunk.copy(out, at)
     }

@@ -11,7 +11,6 @@
 // processes hear as a foreign commit (events for SSE clients of any process). Reads outside a
 // transaction take no lock, and see what was committed when they run, as SQLite's do.
 import type Database from 'better-sqlite3'
-import { SCHEMA_VERSION } from '../../migrations/index.js'
 import { PgQueryError, SyncPg, type BridgeOptions, type QueryResult } from './bridge.js'
 import { kindOf, translate, typed, type Translated } from './dialect.js'
 
@@ -63,7 +62,7 @@ export class PgDatabase {
   /** The connection was lost inside the open transaction: every statement fails until ROLLBACK. */
   #broken = false
   #savepoints = 0
-  /** What the connection thread's answers are waited for; 'memory' never (tests only). */
+  /** The database's URL without its password (better-sqlite3's `name` is the file). */
   readonly name: string
 
   constructor(opts: BridgeOptions & { readonly name: string }) {
@@ -235,12 +234,6 @@ export class PgDatabase {
       throw new StorageError(err, sql)
     }
   }
-
-  schemaVersion(): number {
-    return this.pragma('user_version', { simple: true }) as number
-  }
-
-  static readonly schemaVersionExpected = SCHEMA_VERSION
 }
 
 /** Whether a connection the stores were given is PostgreSQL's (a store that has no Db to ask). */
