@@ -144,6 +144,9 @@ t.test('storage.engine postgresql (issue 19): its URL from the file or SARABAN_P
   t.equal(loadConfig({ file: ca.file, env: {}, packageRoot: ca.root }).storage.postgresql?.caFile, join(ca.dir, 'db-ca.pem'), 'caFile resolves against the config folder')
   const plain = setup({ ...minimal(), storage: { postgresql: {} } })
   t.same(loadConfig({ file: plain.file, env: {}, packageRoot: plain.root }).storage.engine, 'sqlite', 'the URL is only needed when the engine is postgresql')
+  const scheduled = setup({ ...minimal(), storage: { engine: 'postgresql', postgresql: { url: 'postgres://saraban@db/moi' } }, backup: { schedule: { every: '1d', directory: 'backups', keep: 2 } } })
+  t.match(problemsOf(() => loadConfig({ file: scheduled.file, env: {}, packageRoot: scheduled.root })).errors,
+    [{ field: '/backup/schedule', message: /cannot be used with storage.engine postgresql: remove it and back up the database with pg_dump or pg_basebackup/ }], 'scheduled backups copy the SQLite file: refused on PostgreSQL, saying what to use')
 })
 
 t.test('invalid environment values are errors naming the variable, listed with the file problems', async (t) => {
