@@ -33,7 +33,7 @@ t.test('onForeignCommit: another connection\'s commit, not one\'s own', async (t
   const [a, b] = twoConnections(t)
   let seen = 0
   const stop = b.onForeignCommit(() => seen++)
-  await b.write(() => b.sqlite.prepare('CREATE TABLE IF NOT EXISTS probe (x)').run())
+  await b.write(() => b.sqlite.prepare('CREATE TABLE IF NOT EXISTS probe (x INTEGER)').run())
   await new Promise((r) => setTimeout(r, 600)) // three polls: its own commit is not news
   t.equal(seen, 0, 'b\'s own commit does not call it')
   await a.write(() => a.sqlite.prepare('INSERT INTO probe VALUES (1)').run())
