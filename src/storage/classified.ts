@@ -128,7 +128,7 @@ export class ClassifiedStore {
       markOutbox: p(`INSERT OR IGNORE INTO classified_outbox (message_id) VALUES (?)`),
       markLetterRow: p(`UPDATE letters SET kind = 'notice' WHERE id = ?`),
       statements: p(`SELECT ${STATEMENT} FROM classified_statements WHERE item_id = ? ORDER BY id`),
-      appendAccess: p(`INSERT INTO classified_access (agency, item_id, at, record, record_sha256) VALUES (?, ?, ?, ?, ?)`),
+      appendAccess: p<number>(`INSERT INTO classified_access (agency, item_id, at, record, record_sha256) VALUES (?, ?, ?, ?, ?) RETURNING seq`).pluck(),
       access: p(`SELECT seq, agency, item_id AS itemId, at, record, record_sha256 AS recordSha256 FROM classified_access WHERE item_id = ? ORDER BY seq`),
       accessRange: p(`SELECT seq, agency, item_id AS itemId, at, record, record_sha256 AS recordSha256 FROM classified_access WHERE agency = ? AND at >= ? AND at < ? ORDER BY seq`),
       destroy: p(`UPDATE classified_items SET destroyed_at = ? WHERE id = ? AND destroyed_at IS NULL`),
@@ -254,7 +254,7 @@ export class ClassifiedStore {
   }
 
   appendAccess(agency: string, itemId: string | null, at: number, record: string, recordSha256: string): number {
-    return Number(this.#s.appendAccess!.run(agency, itemId, at, record, recordSha256).lastInsertRowid)
+    return Number(this.#s.appendAccess!.get(agency, itemId, at, record, recordSha256))
   }
 
   access(itemId: string): AccessRow[] {

@@ -112,7 +112,7 @@ export class EventStore {
     this.#db = db
     const p = <R = unknown>(sql: string): Stmt<R> => db.sqlite.prepare(sql) as Stmt<R>
     this.#s = {
-      insert: p(`INSERT INTO events (agency, type, letter_id, message_id, data_json, at) VALUES (@agency, @type, @letterId, @messageId, @dataJson, @at)`),
+      insert: p<number>(`INSERT INTO events (agency, type, letter_id, message_id, data_json, at) VALUES (@agency, @type, @letterId, @messageId, @dataJson, @at) RETURNING id`).pluck(),
       maxId: p(`SELECT MAX(id) AS id FROM events`),
       pruned: p(`SELECT through_id AS id FROM events_pruned WHERE one = 1`),
       delivery: p(`INSERT INTO webhook_deliveries (event_id, endpoint, agency, state, next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', ?, ?)`),
@@ -143,8 +143,7 @@ export class EventStore {
 
   /** Inside a Db.write fn. Returns the new event's id. */
   insert(e: NewEvent): number {
-    const r = this.#s.insert.run({ agency: e.agency, type: e.type, letterId: e.letterId ?? null, messageId: e.messageId ?? null, dataJson: e.dataJson, at: e.at })
-    return Number(r.lastInsertRowid)
+    return Number(this.#s.insert.get({ agency: e.agency, type: e.type, letterId: e.letterId ?? null, messageId: e.messageId ?? null, dataJson: e.dataJson, at: e.at }))
   }
 
   /** Inside the same Db.write fn as insert(): the event is due at `at` for this webhook endpoint. */

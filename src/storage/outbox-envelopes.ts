@@ -20,8 +20,8 @@ export class OutboxEnvelopes {
     this.#chunks = new BlobChunks(db)
     this.#s = {
       insertEnvelope: p('INSERT INTO outbox_envelopes (message_id, content_key, bytes, content_id, tail) VALUES (?, ?, ?, ?, ?)'),
-      insertContent: p('INSERT INTO outbox_contents (letter_id, profile, bytes) VALUES (?, ?, ?)'),
-      stage: p('INSERT INTO outbox_contents (letter_id, profile, bytes, sealing, sealed_by, staged_at) VALUES (NULL, ?, ?, ?, ?, ?)'),
+      insertContent: p<number>('INSERT INTO outbox_contents (letter_id, profile, bytes) VALUES (?, ?, ?) RETURNING id').pluck(),
+      stage: p<number>('INSERT INTO outbox_contents (letter_id, profile, bytes, sealing, sealed_by, staged_at) VALUES (NULL, ?, ?, ?, ?, ?) RETURNING id').pluck(),
       // Counted, not updated (migration 015): a staged row is adopted by the messages that point at it.
       staged: p<number>('SELECT count(*) FROM outbox_contents WHERE sealing = ?').pluck(),
       dropSealing: p('DELETE FROM outbox_contents WHERE sealing = ?'),
@@ -36,7 +36,7 @@ export class OutboxEnvelopes {
 
   /** Stores shared content bytes of a letter; returns their outbox_contents id. Sync; inside insertLetter()'s transaction. */
   insertContent(letterId: string, profile: string, bytes: Buffer): number {
-    const id = Number(this.#s.insertContent.run(letterId, profile, isChunked(bytes) ? EMPTY : bytes).lastInsertRowid)
+    const id = Number(this.#s.insertContent.get(letterId, profile, isChunked(bytes) ? EMPTY : bytes))
     this.#chunks.store(`oc:${id}`, bytes)
     return id
   }
@@ -58,7 +58,7 @@ export class OutboxEnvelopes {
 
   /** See OutboxStore.stageEnvelope. */
   stageEnvelope(letterId: string, profile: string, bytes: Buffer, owner: string, now: number): number {
-    const id = Number(this.#s.stage.run(profile, isChunked(bytes) ? EMPTY : bytes, letterId, owner, now).lastInsertRowid)
+    const id = Number(this.#s.stage.get(profile, isChunked(bytes) ? EMPTY : bytes, letterId, owner, now))
     this.#chunks.store(`oc:${id}`, bytes)
     return id
   }

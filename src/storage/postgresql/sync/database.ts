@@ -74,10 +74,6 @@ export class PgDatabase {
     return this.#inTransaction
   }
 
-  get open(): boolean {
-    return true
-  }
-
   prepare<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
     const trimmed = sql.trim().replace(/;$/, '').replace(/\s+/g, ' ')
     const control = CONTROL.find(([re]) => re.test(trimmed))?.[1]
@@ -270,12 +266,10 @@ class PgStatement {
   readonly source: string
   #pluck = false
   #raw = false
-  readonly reader: boolean
 
   constructor(db: PgDatabase, sql: string) {
     this.#db = db
     this.source = sql
-    this.reader = /^\s*(SELECT|WITH|VALUES)\b/i.test(sql) || /\bRETURNING\b/i.test(sql)
   }
 
   pluck(on = true): this {
@@ -292,12 +286,12 @@ class PgStatement {
 
   run(...params: Params): Database.RunResult {
     const r = this.#db.query(this.source, params.length === 1 && isNamed(params[0]) ? (params[0] as Record<string, unknown>) : params)
-    const db = this.#db
     return {
       changes: r.rowCount,
-      // Read only where a store asks for it: the identity just given in this session (SQLite's rowid).
-      get lastInsertRowid(): number {
-        return (db.query('SELECT lastval() AS id', [], true).rows[0] as { id: number }).id
+      // PostgreSQL has no rowid of the last insert (lastval() would name a log trigger's row as well as
+      // the statement's): a store that needs the new key says RETURNING, on both engines.
+      get lastInsertRowid(): never {
+        throw new Error('storage: lastInsertRowid is SQLite\'s; use INSERT … RETURNING for the new key')
       },
     }
   }
@@ -330,7 +324,6 @@ class ControlStatement {
   readonly #db: PgDatabase
   readonly #kind: Control
   readonly source: string
-  readonly reader = false
 
   constructor(db: PgDatabase, kind: Control, sql: string) {
     this.#db = db
