@@ -73,15 +73,15 @@ export async function migratePostgres(client: PgClient, now: () => number = Date
 
 /** The same, on the node's own connection as it opens (storage/db.ts openPostgres): one transaction
  *  under the same lock, so of several processes starting together one migrates. */
-export function migratePostgresSync(db: { exec(sql: string): unknown; query(sql: string, params: unknown[], plain: boolean): { rows: unknown[] } }, now: () => number = Date.now): { from: number; to: number } {
+export function migratePostgresSync(db: { exec(sql: string): unknown; query(sql: string, values: unknown[]): { rows: unknown[] } }, now: () => number = Date.now): { from: number; to: number } {
   db.exec(`BEGIN; SELECT pg_advisory_xact_lock(${MIGRATE_LOCK}); ${SCHEMA_TABLE}`)
   try {
-    const from = Number((db.query('SELECT coalesce(max(version), 0) AS v FROM saraban_schema', [], true).rows[0] as { v: number }).v)
+    const from = Number((db.query('SELECT coalesce(max(version), 0) AS v FROM saraban_schema', []).rows[0] as { v: number }).v)
     let to = from
     for (const step of plan(from)) {
       try {
         db.exec(step.text)
-        db.query('INSERT INTO saraban_schema (version, name, applied_at) VALUES ($1, $2, $3)', [step.version, step.name, now()], true)
+        db.query('INSERT INTO saraban_schema (version, name, applied_at) VALUES ($1, $2, $3)', [step.version, step.name, now()])
       } catch (err) {
         throw failed(step, err)
       }

@@ -55,9 +55,6 @@ const CONTROL: ReadonlyArray<[RegExp, Control]> = [
 
 export class PgDatabase {
   readonly #pg: SyncPg
-  readonly #translated = new Map<string, Translated>()
-  /** The text for each signature of bound values (dialect.ts typed()). */
-  readonly #typed = new Map<string, string>()
   #inTransaction = false
   /** The connection was lost inside the open transaction: every statement fails until ROLLBACK. */
   #broken = false
@@ -124,7 +121,7 @@ export class PgDatabase {
   pragma(source: string, opts?: { simple?: boolean }): unknown {
     const p = source.trim().toLowerCase()
     if (p === 'user_version') {
-      const v = this.query('SELECT coalesce(max(version), 0) AS user_version FROM saraban_schema', [], true).rows[0] as { user_version: number }
+      const v = this.query('SELECT coalesce(max(version), 0) AS user_version FROM saraban_schema', []).rows[0] as { user_version: number }
       return opts?.simple === true ? v.user_version : [v]
     }
     if (p.startsWith('wal_checkpoint')) return [{ busy: 0, log: 0, checkpointed: 0 }]
@@ -155,17 +152,9 @@ export class PgDatabase {
     return this.#pg.close()
   }
 
-  /** Runs a translated statement (PgStatement). */
-  query(sql: string, params: readonly unknown[] | Record<string, unknown> | undefined, plain = false, rowMode?: 'array'): QueryResult {
-    if (plain) return this.run(() => this.#pg.query(sql, (params ?? []) as unknown[], rowMode), sql)
-    let t = this.#translated.get(sql)
-    if (t === undefined) this.#translated.set(sql, (t = translate(sql)))
-    const values = bind(t, params)
-    const signature = values.map(kindOf).join('')
-    const key = `${signature}\u0000${sql}`
-    let text = this.#typed.get(key)
-    if (text === undefined) this.#typed.set(key, (text = typed(t, signature)))
-    return this.run(() => this.#pg.query(text, values, rowMode), text)
+  /** Runs PostgreSQL's own text ($1, $2… already): migrate's and the pragmas' statements. */
+  query(sql: string, values: readonly unknown[], rowMode?: 'array'): QueryResult {
+    return this.run(() => this.#pg.query(sql, values, rowMode), sql)
   }
 
   control(kind: Control, sql: string): void {
@@ -264,12 +253,24 @@ type Params = unknown[]
 class PgStatement {
   readonly #db: PgDatabase
   readonly source: string
+  /** PostgreSQL's text of `source`, made once (dialect.ts), and its typed form per kinds of values bound. */
+  readonly #translated: Translated
+  readonly #typed = new Map<string, string>()
   #pluck = false
   #raw = false
 
   constructor(db: PgDatabase, sql: string) {
     this.#db = db
     this.source = sql
+    this.#translated = translate(sql)
+  }
+
+  #execute(params: Params, rowMode?: 'array'): QueryResult {
+    const values = bind(this.#translated, params.length === 1 && isNamed(params[0]) ? (params[0] as Record<string, unknown>) : params)
+    const signature = values.map(kindOf).join('')
+    let text = this.#typed.get(signature)
+    if (text === undefined) this.#typed.set(signature, (text = typed(this.#translated, signature)))
+    return this.#db.query(text, values, rowMode)
   }
 
   pluck(on = true): this {
@@ -285,7 +286,7 @@ class PgStatement {
   }
 
   run(...params: Params): Database.RunResult {
-    const r = this.#db.query(this.source, params.length === 1 && isNamed(params[0]) ? (params[0] as Record<string, unknown>) : params)
+    const r = this.#execute(params)
     return {
       changes: r.rowCount,
       // PostgreSQL has no rowid of the last insert (lastval() would name a log trigger's row as well as
@@ -309,7 +310,7 @@ class PgStatement {
   }
 
   #rows(params: Params): unknown[] {
-    const r = this.#db.query(this.source, params.length === 1 && isNamed(params[0]) ? (params[0] as Record<string, unknown>) : params, false, this.#pluck || this.#raw ? 'array' : undefined)
+    const r = this.#execute(params, this.#pluck || this.#raw ? 'array' : undefined)
     if (this.#pluck) return r.rows.map((row) => (row as unknown[])[0])
     return r.rows
   }
