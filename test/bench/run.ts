@@ -9,6 +9,8 @@
 //   The circular case (one letter to 500 agencies on 4 hosting nodes) is in circular.ts.
 //   npm run bench -- --case crash [--letters 400] [--kills 12] [--seed 1] [--concurrency 4] [--processes 1]: issue 13 §3,
 //   SIGKILL of sender and receiver during the run (test/helpers/crash-run.ts); exits 1 on any violation.
+//   --both: letters go both ways (as many mof → moi); --engine postgresql: each node on its own database of a
+//   private cluster, restarted once mid-run (issue 19 §6).
 //   --processes 3: each node is three processes on one data directory behind a TCP balancer (issue 19 item 2).
 //   npm run bench -- --case async-sqlite [--letters 4000] [--concurrency 64] [--rounds 2] [--batch 64]: issue 19 item 1, what
 //     SQLite pays when a store's statements are awaited one by one inside the group commit (async-sqlite.ts).
@@ -58,6 +60,7 @@ const { values } = parseArgs({
     evidence: { type: 'string', default: 'yes' },
     batch: { type: 'string', default: '64' },
     engine: { type: 'string', default: 'sqlite' },
+    both: { type: 'boolean', default: false },
   },
 })
 const N = Number(values.letters)
@@ -84,7 +87,7 @@ async function main() {
   if (values.case === 'crash') {
     const concurrency = process.argv.includes('--concurrency') ? CONCURRENCY : 4
     const letters = process.argv.includes('--letters') ? N : 400
-    process.exitCode = await crashCase({ letters, kills: Number(values.kills), seed: Number(values.seed), concurrency, processes: Number(values.processes) })
+    process.exitCode = await crashCase({ letters, kills: Number(values.kills), seed: Number(values.seed), concurrency, processes: Number(values.processes), engine: values.engine === 'postgresql' ? 'postgresql' : 'sqlite', both: values.both === true })
     return
   }
   if (values.case === 'pg-drivers') {

@@ -39,37 +39,48 @@ export interface CrashRunOptions {
   /** Issue 19 §6: the nodes keep their records in these PostgreSQL databases (storage.engine
    *  postgresql), and `restart` (the server's) is called once, when `restartAfter` letters were accepted. */
   readonly postgresql?: { readonly sender: string; readonly receiver: string; readonly restart?: () => Promise<void>; readonly restartAfter?: number }
+  /** Issue 19 §6: letters go both ways. mof sends as many to moi as moi sends to mof (markers BACK-…),
+   *  its own clients beside moi's, and each node's registrar registers what arrives. */
+  readonly both?: boolean
 }
 
-export interface CrashReport {
+/** What one direction of a run left in the two databases (the letters of one sending node to the other). */
+export interface DirectionReport {
+  /** letters whose POST got a 2xx (every letter, since the client retries until it does) */
+  readonly accepted: number
+  /** letters stored by the sending node (must equal accepted: a retry never makes a second letter) */
+  readonly senderLetters: number
+  readonly senderLettersPerMarker: Map<string, number>
+  /** inbox rows per marker at the receiving node (must be 1 for each accepted letter) */
+  readonly inboxPerMarker: Map<string, number>
+  readonly inboxMessages: number
+  readonly undelivered: string[]
+  /** message ids whose stored receipt differs between the two nodes (or is missing on one) */
+  readonly receiptMismatches: string[]
+  /** register books: the sending node's send book and the receiving node's receive book, numbers taken in order */
+  readonly registers: { send: number[]; receive: number[] }
+  /** send-register entries per letter id (must be exactly 1) and receive entries per message */
+  readonly sendEntriesPerLetter: Map<string, number>
+  readonly receiveEntriesPerMessage: Map<string, number>
+}
+
+/** A run's outcome: its direction moi → mof at the top level, and mof → moi under `back` when letters went both ways. */
+export interface CrashReport extends DirectionReport {
   readonly seed: number
   /** `process`: which of the node's processes (0 when one per node) */
   readonly kills: Array<{ victim: 'sender' | 'receiver'; process: number; afterMs: number; accepted: number }>
-  /** letters whose POST got a 2xx (every letter, since the client retries until it does) */
-  readonly accepted: number
   /** POST attempts that failed (connection error, timeout, 5xx) and were retried */
   readonly retries: number
   /** answers that were neither 2xx nor retryable: must be empty */
   readonly refusals: string[]
-  /** letters stored by the sender (must equal accepted: a retry never makes a second letter) */
-  readonly senderLetters: number
-  readonly senderLettersPerMarker: Map<string, number>
-  /** inbox rows per marker at the receiver (must be 1 for each accepted letter) */
-  readonly inboxPerMarker: Map<string, number>
-  readonly undelivered: string[]
-  /** message ids whose stored receipt differs between the two nodes (or is missing on one) */
-  readonly receiptMismatches: string[]
+  /** the letters mof sent back to moi (options.both) */
+  readonly back?: DirectionReport
   readonly integrity: { sender: string; receiver: string }
   /** when the PostgreSQL server was restarted (ms after the start, letters accepted then) */
   readonly databaseRestart?: { afterMs: number; accepted: number }
   /** `log verify` of each database (PROTOCOL.md §20.3): every accountable row has its entry, in order */
   readonly logs: { sender: { ok: boolean; entries: number; first?: string }; receiver: { ok: boolean; entries: number; first?: string } }
-  /** register books: numbers taken, and whether they run 1..n without a gap */
-  readonly registers: { send: number[]; receive: number[] }
-  /** send-register entries per letter id (must be exactly 1) and receive entries per message */
-  readonly sendEntriesPerLetter: Map<string, number>
-  readonly receiveEntriesPerMessage: Map<string, number>
-  readonly inboxMessages: number
+  /** letters registered on arrival, in both directions */
   readonly registered: number
   /** how many times a process put back messages whose claim had run out (log event delivery.reclaimed) */
   readonly reclaimed: number
@@ -92,7 +103,7 @@ class Delay extends Transform {
 }
 const TO = 'mof'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const marker = (i: number) => `CRASH-${String(i).padStart(6, '0')}`
+const marker = (i: number, prefix = 'CRASH') => `${prefix}-${String(i).padStart(6, '0')}`
 
 /** One node process that can be killed and restarted; its API on a fixed port. */
 class Restartable {
@@ -232,55 +243,65 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
   }
   const sender = await Node.make('sender', files.agencies[FROM]!.configFile, files.agencies[FROM]!.federationPort, processes, opts.dist ?? false)
   const receiver = await Node.make('receiver', files.agencies[TO]!.configFile, files.agencies[TO]!.federationPort, processes, opts.dist ?? false, processes > 1 ? ANSWER_LATENCY_MS : 0)
-  const sKey = files.agencies[FROM]!.apiKey
-  const rKey = files.agencies[TO]!.apiKey
-  const letterIds = new Map<string, string>() // marker → letter id from the 2xx answer
   const refusals: string[] = []
   let retries = 0
   let registered = 0
   const kills: CrashReport['kills'] = []
+  // One way per direction: moi → mof always, mof → moi as well with `both`.
+  const way = (from: Node, to: Node, fromId: string, toId: string, prefix: string) => ({
+    from, to, fromId, toId, prefix, fromKey: files.agencies[fromId]!.apiKey, toKey: files.agencies[toId]!.apiKey,
+    /** marker → letter id from the 2xx answer */
+    ids: new Map<string, string>(),
+    next: 0,
+    pending: new Set<string>(),
+  })
+  type Way = ReturnType<typeof way>
+  const ways: Way[] = [way(sender, receiver, FROM, TO, 'CRASH')]
+  if (opts.both) ways.push(way(receiver, sender, TO, FROM, 'BACK'))
+  /** letters accepted so far, per direction (the slower one): what the kills and the restart wait for */
+  const accepted = () => Math.min(...ways.map((w) => w.ids.size))
+  const sending = () => ways.some((w) => w.next < opts.letters)
 
   try {
     await Promise.all([sender.start(), receiver.start()])
     const t0 = Date.now()
 
     // The saraban system: each letter with its own key, retried with the same key and bytes until a 2xx.
-    let next = 0
-    const sendOne = async (i: number) => {
-      const body = JSON.stringify({ letter: thaiLetter([TO], { subject: `ทดสอบการล่ม ${marker(i)}` }) })
-      const key = `crash-${opts.seed}-${i}`
+    const sendOne = async (w: Way, i: number) => {
+      const body = JSON.stringify({ letter: thaiLetter([w.toId], { subject: `ทดสอบการล่ม ${marker(i, w.prefix)}` }) })
+      const key = w.prefix === 'CRASH' ? `crash-${opts.seed}-${i}` : `back-${opts.seed}-${i}`
       for (let attempt = 0; ; attempt++) {
-        const r = await call(sender.apiPort(pick), sKey, 'POST', '/api/v1/letters', body, { 'idempotency-key': key })
+        const r = await call(w.from.apiPort(pick), w.fromKey, 'POST', '/api/v1/letters', body, { 'idempotency-key': key })
         if (r.status === 200 || r.status === 202) {
-          letterIds.set(marker(i), r.body.id)
+          w.ids.set(marker(i, w.prefix), r.body.id)
           return
         }
         if (!retryable(r.status, r.body?.code)) {
-          refusals.push(`${marker(i)}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`)
+          refusals.push(`${marker(i, w.prefix)}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`)
           return
         }
         retries++
         await sleep(Math.min(1000, 50 * 2 ** attempt) + rng.int(100)) // capped exponential backoff, as a client should
       }
     }
-    const senders = Promise.all(Array.from({ length: opts.concurrency ?? 4 }, async () => {
-      while (next < opts.letters) {
-        await sendOne(next++)
+    const senders = Promise.all(ways.flatMap((w) => Array.from({ length: opts.concurrency ?? 4 }, async () => {
+      while (w.next < opts.letters) {
+        await sendOne(w, w.next++)
         if (opts.paceMs) await sleep(opts.paceMs)
       }
-    }))
+    })))
 
-    // The receiving saraban system: registers each letter that arrives (receive register, §18 acceptance).
+    // The receiving saraban systems: each registers the letters that arrive at its node (receive register, §18 acceptance).
     let sendingDone = false
     let settleBy = Number.POSITIVE_INFINITY
-    const done = new Set<string>()
-    const registrar = (async () => {
+    const registrar = async (w: Way) => {
+      const done = new Set<string>()
       for (;;) {
-        const list = await call(receiver.apiPort(pick), rKey, 'GET', '/api/v1/inbox?limit=500')
+        const list = await call(w.to.apiPort(pick), w.toKey, 'GET', '/api/v1/inbox?limit=500')
         const items: Array<{ id: string }> = list.status === 200 ? list.body.items : []
         for (const m of items) {
           if (done.has(m.id)) continue
-          const r = await call(receiver.apiPort(pick), rKey, 'POST', `/api/v1/inbox/${m.id}/register`, '{}')
+          const r = await call(w.to.apiPort(pick), w.toKey, 'POST', `/api/v1/inbox/${m.id}/register`, '{}')
           // 409 ERR_ALREADY_REGISTERED: an earlier try was committed before its answer was lost.
           if (r.status === 200 || (r.status === 409 && r.body?.code === 'ERR_ALREADY_REGISTERED')) {
             done.add(m.id)
@@ -291,15 +312,16 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
         if (sendingDone && list.status === 200 && items.length === done.size && Date.now() > settleBy) return
         await sleep(100)
       }
-    })()
+    }
+    const registrars = Promise.all(ways.map(registrar))
 
     // Issue 19 §6: the database server restarted under the running processes, once.
     let databaseRestart: CrashReport['databaseRestart']
     const restarter = (async () => {
       if (pg?.restart === undefined) return
-      while (letterIds.size < (pg.restartAfter ?? Math.floor(opts.letters / 2)) && next < opts.letters) await sleep(20)
-      databaseRestart = { afterMs: Date.now() - t0, accepted: letterIds.size }
-      log(`restarting PostgreSQL at ${databaseRestart.afterMs} ms, ${letterIds.size} letters accepted`)
+      while (accepted() < (pg.restartAfter ?? Math.floor(opts.letters / 2)) && sending()) await sleep(20)
+      databaseRestart = { afterMs: Date.now() - t0, accepted: accepted() }
+      log(`restarting PostgreSQL at ${databaseRestart.afterMs} ms, ${accepted()} letters accepted${ways.length > 1 ? ' each way' : ''}`)
       await pg.restart()
       log(`PostgreSQL is up again at ${Date.now() - t0} ms`)
     })()
@@ -310,36 +332,38 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
     const firstVictim = rng.int(2)
     const thresholds = Array.from({ length: opts.kills }, () => rng.between(1, Math.max(1, opts.letters - 1))).sort((a, b) => a - b)
     for (let k = 0; k < opts.kills; k++) {
-      while (letterIds.size < thresholds[k]! && next < opts.letters) await sleep(20)
+      while (accepted() < thresholds[k]! && sending()) await sleep(20)
       await sleep(rng.between(0, 300))
       const node = (k + firstVictim) % 2 === 0 ? sender : receiver // alternating, so that both die when kills ≥ 2
       const which = rng.int(node.members.length)
       const victim = node.members[which]!
-      kills.push({ victim: node.name, process: which, afterMs: Date.now() - t0, accepted: letterIds.size })
-      log(`kill ${k + 1}/${opts.kills}: ${node.name}${processes > 1 ? ` process ${which}` : ''} at ${Date.now() - t0} ms, ${letterIds.size} letters accepted`)
+      kills.push({ victim: node.name, process: which, afterMs: Date.now() - t0, accepted: accepted() })
+      log(`kill ${k + 1}/${opts.kills}: ${node.name}${processes > 1 ? ` process ${which}` : ''} at ${Date.now() - t0} ms, ${accepted()} letters accepted${ways.length > 1 ? ' each way' : ''}`)
       await victim.kill('SIGKILL')
       await sleep((processes > 1 ? CLAIM_LEASE_MS : 0) + rng.between(0, 400))
       await victim.start()
     }
     await senders
     await restarter
-    log(`all ${letterIds.size} letters accepted (${retries} retries); waiting for delivery`)
+    log(`all ${ways.map((w) => w.ids.size).join(' + ')} letters accepted (${retries} retries); waiting for delivery`)
 
-    // Settle: every letter delivered (sender's view), everything registered.
+    // Settle: every letter delivered (its sending node's view), everything registered.
     const settleMs = opts.settleMs ?? 60_000
     const end = Date.now() + settleMs
-    const pending = new Set(letterIds.values())
-    while (pending.size > 0 && Date.now() < end) {
-      for (const id of [...pending]) {
-        const r = await call(sender.apiPort(pick), sKey, 'GET', `/api/v1/letters/${id}`)
-        if (r.status === 200 && r.body.recipients.every((x: { status: string }) => x.status === 'delivered')) pending.delete(id)
+    for (const w of ways) for (const id of w.ids.values()) w.pending.add(id)
+    while (ways.some((w) => w.pending.size > 0) && Date.now() < end) {
+      for (const w of ways) {
+        for (const id of [...w.pending]) {
+          const r = await call(w.from.apiPort(pick), w.fromKey, 'GET', `/api/v1/letters/${id}`)
+          if (r.status === 200 && r.body.recipients.every((x: { status: string }) => x.status === 'delivered')) w.pending.delete(id)
+        }
       }
-      if (pending.size > 0) await sleep(200)
+      if (ways.some((w) => w.pending.size > 0)) await sleep(200)
     }
     sendingDone = true
     settleBy = Date.now() + 5_000
     let timer: NodeJS.Timeout | undefined
-    await Promise.race([registrar, new Promise((r) => (timer = setTimeout(r, Math.max(10_000, end - Date.now()))))])
+    await Promise.race([registrars, new Promise((r) => (timer = setTimeout(r, Math.max(10_000, end - Date.now()))))])
     clearTimeout(timer)
     // Let the acceptance notices reach the sender before stopping (not checked: only the letters are).
     await sleep(500)
@@ -348,7 +372,14 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
 
     const reclaimed = [...sender.members, ...receiver.members].reduce((n, m) => n + m.reclaimed, 0)
     const reconnected = [...sender.members, ...receiver.members].reduce((n, m) => n + m.reconnected, 0)
-    return { reconnected, ...(pg === undefined ? inspect(files.dir) : inspectPostgres(pg.sender, pg.receiver)), ...(databaseRestart ? { databaseRestart } : {}), seed: opts.seed, kills, accepted: letterIds.size, retries, refusals, undelivered: [...pending], registered, reclaimed }
+    const read = pg === undefined ? inspect(files.dir, ways.length > 1) : inspectPostgres(pg.sender, pg.receiver, ways.length > 1)
+    const outcome = (w: Way) => ({ accepted: w.ids.size, undelivered: [...w.pending] })
+    return {
+      ...read.forward, ...outcome(ways[0]!),
+      ...(read.back !== undefined ? { back: { ...read.back, ...outcome(ways[1]!) } } : {}),
+      integrity: read.integrity, logs: read.logs, reconnected,
+      ...(databaseRestart ? { databaseRestart } : {}), seed: opts.seed, kills, retries, refusals, registered, reclaimed,
+    }
   } finally {
     await sender.kill('SIGKILL')
     await receiver.kill('SIGKILL')
@@ -356,13 +387,21 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashReport> {
   }
 }
 
+/** What the stopped nodes' databases hold: each direction's letters, integrity, each log. */
+interface Read {
+  readonly forward: Omit<DirectionReport, 'accepted' | 'undelivered'>
+  readonly back?: Omit<DirectionReport, 'accepted' | 'undelivered'>
+  readonly integrity: CrashReport['integrity']
+  readonly logs: CrashReport['logs']
+}
+
 /** Reads both stopped nodes' databases: rows, receipts, registers, integrity. */
-function inspect(dir: string) {
+function inspect(dir: string, both: boolean): Read {
   const open = (id: string) => new Database(join(dir, id, 'data', 'saraban.sqlite'), { readonly: true })
   const s = open(FROM)
   const r = open(TO)
   try {
-    return inspectBoth(s, r, (db) => String(db.pragma('integrity_check', { simple: true })))
+    return inspectBoth(s, r, both, (db) => String(db.pragma('integrity_check', { simple: true })))
   } finally {
     s.close()
     r.close()
@@ -371,7 +410,7 @@ function inspect(dir: string) {
 
 /** The same of two PostgreSQL databases, through the node's own connection; the integrity check is
  *  amcheck's of every B-tree index (bt_index_check: its structure and order), 'ok' when none fails. */
-function inspectPostgres(senderUrl: string, receiverUrl: string) {
+function inspectPostgres(senderUrl: string, receiverUrl: string, both: boolean): Read {
   const s = Db.openPostgres({ url: senderUrl })
   const r = Db.openPostgres({ url: receiverUrl })
   const amcheck = (db: Database.Database): string => {
@@ -385,41 +424,49 @@ function inspectPostgres(senderUrl: string, receiverUrl: string) {
     }
   }
   try {
-    return inspectBoth(s.sqlite, r.sqlite, amcheck)
+    return inspectBoth(s.sqlite, r.sqlite, both, amcheck)
   } finally {
     void s.close()
     void r.close()
   }
 }
 
-function inspectBoth(s: Database.Database, r: Database.Database, integrity: (db: Database.Database) => string) {
-  {
-    const count = (rows: Array<{ k: string }>) => {
-      const m = new Map<string, number>()
-      for (const { k } of rows) m.set(k, (m.get(k) ?? 0) + 1)
-      return m
-    }
-    const markerOf = (json: string) => /CRASH-\d+/.exec(JSON.parse(json).subject)?.[0] ?? '?'
-    const senderRows = s.prepare('SELECT letter_json FROM letters').all() as Array<{ letter_json: string }>
-    const inboxRows = r.prepare('SELECT message_id, letter_json, receipt FROM inbox_messages').all() as Array<{ message_id: string; letter_json: string; receipt: string }>
-    const sent = new Map((s.prepare(`SELECT message_id, receipt FROM outbox_messages m JOIN letters l ON l.id = m.letter_id WHERE m.recipient_agency = ?`).all(TO) as Array<{ message_id: string; receipt: string | null }>).map((x) => [x.message_id, x.receipt]))
-    const receiptMismatches: string[] = []
-    for (const m of inboxRows) if (sent.get(m.message_id) !== m.receipt) receiptMismatches.push(m.message_id)
-    for (const [id, receipt] of sent) if (receipt !== null && !inboxRows.some((m) => m.message_id === id)) receiptMismatches.push(id)
-    const numbers = (db: Database.Database, agency: string, book: string) =>
-      (db.prepare('SELECT number FROM register_entries WHERE agency = ? AND book = ? ORDER BY year, number').all(agency, book) as Array<{ number: number }>).map((x) => x.number)
-    return {
-      senderLetters: senderRows.length,
-      senderLettersPerMarker: count(senderRows.map((x) => ({ k: markerOf(x.letter_json) }))),
-      inboxPerMarker: count(inboxRows.map((x) => ({ k: markerOf(x.letter_json) }))),
-      inboxMessages: inboxRows.length,
-      receiptMismatches,
-      integrity: { sender: integrity(s), receiver: integrity(r) },
-      registers: { send: numbers(s, FROM, 'send'), receive: numbers(r, TO, 'receive') },
-      logs: { sender: logOf(s), receiver: logOf(r) },
-      sendEntriesPerLetter: count((s.prepare('SELECT letter_id AS k FROM register_entries WHERE agency = ? AND book = ?').all(FROM, 'send') as Array<{ k: string }>)),
-      receiveEntriesPerMessage: count(r.prepare('SELECT message_id AS k FROM register_entries WHERE agency = ? AND book = ?').all(TO, 'receive') as Array<{ k: string }>),
-    }
+function inspectBoth(s: Database.Database, r: Database.Database, both: boolean, integrity: (db: Database.Database) => string): Read {
+  return {
+    forward: inspectDirection(s, r, FROM, TO, 'CRASH'),
+    ...(both ? { back: inspectDirection(r, s, TO, FROM, 'BACK') } : {}),
+    integrity: { sender: integrity(s), receiver: integrity(r) },
+    logs: { sender: logOf(s), receiver: logOf(r) },
+  }
+}
+
+/** One direction: the letters `from` stored and sent, the messages `to` received from it, their receipts on
+ *  both sides, `from`'s send book and `to`'s receive book. */
+function inspectDirection(s: Database.Database, r: Database.Database, from: string, to: string, prefix: string): Read['forward'] {
+  const count = (rows: Array<{ k: string }>) => {
+    const m = new Map<string, number>()
+    for (const { k } of rows) m.set(k, (m.get(k) ?? 0) + 1)
+    return m
+  }
+  const markerOf = (json: string) => new RegExp(`${prefix}-\\d+`).exec(JSON.parse(json).subject)?.[0] ?? '?'
+  // A notice's message (the §18 acceptance a registrar's register sends back) has a letters row of kind 'notice'.
+  const senderRows = s.prepare(`SELECT letter_json FROM letters WHERE sender_agency = ? AND kind = 'letter'`).all(from) as Array<{ letter_json: string }>
+  const inboxRows = r.prepare('SELECT message_id, letter_json, receipt FROM inbox_messages WHERE recipient_agency = ? AND sender_agency = ?').all(to, from) as Array<{ message_id: string; letter_json: string; receipt: string }>
+  const sent = new Map((s.prepare(`SELECT message_id, receipt FROM outbox_messages m JOIN letters l ON l.id = m.letter_id WHERE m.recipient_agency = ? AND l.kind = 'letter'`).all(to) as Array<{ message_id: string; receipt: string | null }>).map((x) => [x.message_id, x.receipt]))
+  const receiptMismatches: string[] = []
+  for (const m of inboxRows) if (sent.get(m.message_id) !== m.receipt) receiptMismatches.push(m.message_id)
+  for (const [id, receipt] of sent) if (receipt !== null && !inboxRows.some((m) => m.message_id === id)) receiptMismatches.push(id)
+  const numbers = (db: Database.Database, agency: string, book: string) =>
+    (db.prepare('SELECT number FROM register_entries WHERE agency = ? AND book = ? ORDER BY year, number').all(agency, book) as Array<{ number: number }>).map((x) => x.number)
+  return {
+    senderLetters: senderRows.length,
+    senderLettersPerMarker: count(senderRows.map((x) => ({ k: markerOf(x.letter_json) }))),
+    inboxPerMarker: count(inboxRows.map((x) => ({ k: markerOf(x.letter_json) }))),
+    inboxMessages: inboxRows.length,
+    receiptMismatches,
+    registers: { send: numbers(s, from, 'send'), receive: numbers(r, to, 'receive') },
+    sendEntriesPerLetter: count((s.prepare('SELECT letter_id AS k FROM register_entries WHERE agency = ? AND book = ?').all(from, 'send') as Array<{ k: string }>)),
+    receiveEntriesPerMessage: count(r.prepare('SELECT message_id AS k FROM register_entries WHERE agency = ? AND book = ?').all(to, 'receive') as Array<{ k: string }>),
   }
 }
 
@@ -436,40 +483,49 @@ export function assertShared(t: Test, rep: CrashReport, letters: number, kills: 
   const upTo = Array.from({ length: letters }, (_, i) => i + 1)
   t.equal(rep.kills.length, kills, 'every planned kill happened')
   t.ok(rep.kills.some((k) => k.victim === 'sender') && rep.kills.some((k) => k.victim === 'receiver'), 'a process of each node was killed')
-  t.equal(rep.accepted, letters, 'every letter got a 2xx (after retries)')
-  t.equal(rep.senderLetters, letters, 'no retry made a second letter, whichever process it reached')
-  t.equal(rep.inboxMessages, letters, 'one inbox row per letter at the receiving node')
-  t.same(rep.receiptMismatches, [], 'each receipt is byte-identical on both sides')
+  for (const [d, way] of directions(rep)) {
+    t.equal(d.accepted, letters, `${way}: every letter got a 2xx (after retries)`)
+    t.equal(d.senderLetters, letters, `${way}: no retry made a second letter, whichever process it reached`)
+    t.equal(d.inboxMessages, letters, `${way}: one inbox row per letter at the receiving node`)
+    t.same(d.receiptMismatches, [], `${way}: each receipt is byte-identical on both sides`)
+    t.same(d.registers.send, upTo, `${way}: send register 1..n, numbered by three processes`)
+    t.same(d.registers.receive, upTo, `${way}: receive register 1..n`)
+  }
   t.same(rep.integrity, { sender: 'ok', receiver: 'ok' }, `${integrity} on both databases`)
   t.same([rep.logs.sender.ok, rep.logs.receiver.ok], [true, true], 'each log verifies against its rows (PROTOCOL.md §20.3)')
-  t.same(rep.registers.send, upTo, 'send register 1..n, numbered by three processes')
-  t.same(rep.registers.receive, upTo, 'receive register 1..n')
   t.same(crashViolations(rep, letters), [], 'no violation of any check')
+}
+
+/** The run's directions with their names and markers: moi → mof, and mof → moi when letters went both ways. */
+function directions(rep: CrashReport): Array<[DirectionReport, string, string]> {
+  return [[rep, `${FROM} → ${TO}`, 'CRASH'], ...(rep.back !== undefined ? [[rep.back, `${TO} → ${FROM}`, 'BACK'] as [DirectionReport, string, string]] : [])]
 }
 
 /** Every way a report can fail the issue 13 §3 checks, as sentences; empty when it holds. */
 export function crashViolations(rep: CrashReport, letters: number): string[] {
   const out: string[] = [...rep.refusals]
   const gapless = (ns: number[]) => ns.every((n, i) => n === i + 1)
-  if (rep.accepted !== letters) out.push(`${rep.accepted} of ${letters} letters got a 2xx`)
-  if (rep.senderLetters !== rep.accepted) out.push(`sender stored ${rep.senderLetters} letters for ${rep.accepted} accepted`)
-  for (let i = 0; i < letters; i++) {
-    const m = marker(i)
-    if ((rep.senderLettersPerMarker.get(m) ?? 0) !== 1) out.push(`${m}: ${rep.senderLettersPerMarker.get(m) ?? 0} letters at the sender`)
-    if ((rep.inboxPerMarker.get(m) ?? 0) !== 1) out.push(`${m}: ${rep.inboxPerMarker.get(m) ?? 0} inbox rows at the receiver`)
+  for (const [d, way, prefix] of directions(rep)) {
+    if (d.accepted !== letters) out.push(`${way}: ${d.accepted} of ${letters} letters got a 2xx`)
+    if (d.senderLetters !== d.accepted) out.push(`${way}: sender stored ${d.senderLetters} letters for ${d.accepted} accepted`)
+    for (let i = 0; i < letters; i++) {
+      const m = marker(i, prefix)
+      if ((d.senderLettersPerMarker.get(m) ?? 0) !== 1) out.push(`${m}: ${d.senderLettersPerMarker.get(m) ?? 0} letters at the sender`)
+      if ((d.inboxPerMarker.get(m) ?? 0) !== 1) out.push(`${m}: ${d.inboxPerMarker.get(m) ?? 0} inbox rows at the receiver`)
+    }
+    if (d.undelivered.length) out.push(`${way}: undelivered: ${d.undelivered.join(', ')}`)
+    if (d.receiptMismatches.length) out.push(`${way}: receipts differ: ${d.receiptMismatches.join(', ')}`)
+    if (d.registers.send.length !== d.senderLetters || !gapless(d.registers.send)) out.push(`${way}: send register not 1..${d.senderLetters}: ${d.registers.send.join(',')}`)
+    for (const [id, n] of d.sendEntriesPerLetter) if (n !== 1) out.push(`${way}: letter ${id}: ${n} send-register entries`)
+    if (!gapless(d.registers.receive)) out.push(`${way}: receive register has a gap: ${d.registers.receive.join(',')}`)
+    if (d.registers.receive.length !== d.inboxMessages) out.push(`${way}: receive register has ${d.registers.receive.length} entries for ${d.inboxMessages} received letters`)
+    for (const [id, n] of d.receiveEntriesPerMessage) if (n !== 1) out.push(`${way}: message ${id}: ${n} receive-register entries`)
   }
-  if (rep.undelivered.length) out.push(`undelivered: ${rep.undelivered.join(', ')}`)
-  if (rep.receiptMismatches.length) out.push(`receipts differ: ${rep.receiptMismatches.join(', ')}`)
   if (rep.integrity.sender !== 'ok') out.push(`sender integrity_check: ${rep.integrity.sender}`)
   if (rep.integrity.receiver !== 'ok') out.push(`receiver integrity_check: ${rep.integrity.receiver}`)
   for (const who of ['sender', 'receiver'] as const) {
     const l = rep.logs[who]
     if (!l.ok) out.push(`${who}'s log does not verify against its rows: ${l.first ?? 'no difference listed'}`)
   }
-  if (rep.registers.send.length !== rep.senderLetters || !gapless(rep.registers.send)) out.push(`send register not 1..${rep.senderLetters}: ${rep.registers.send.join(',')}`)
-  for (const [id, n] of rep.sendEntriesPerLetter) if (n !== 1) out.push(`letter ${id}: ${n} send-register entries`)
-  if (!gapless(rep.registers.receive)) out.push(`receive register has a gap: ${rep.registers.receive.join(',')}`)
-  if (rep.registers.receive.length !== rep.inboxMessages) out.push(`receive register has ${rep.registers.receive.length} entries for ${rep.inboxMessages} received letters`)
-  for (const [id, n] of rep.receiveEntriesPerMessage) if (n !== 1) out.push(`message ${id}: ${n} receive-register entries`)
   return out
 }
