@@ -5,6 +5,7 @@ import { isSarabanError, type SarabanError } from '../errors.js'
 import { EXIT, type ExitCode } from './exit-codes.js'
 import { CliError } from './args.js'
 import { errno, errnoReason, isKnownErrno, networkFailure } from './errno.js'
+import { DatabaseOpenError } from '../storage/postgresql/open-error.js'
 
 export interface Explained {
   readonly exitCode: ExitCode
@@ -26,6 +27,7 @@ function explainSaraban(err: SarabanError): Explained {
 export function explainFailure(err: unknown): Explained {
   if (err instanceof CliError) return { exitCode: err.exitCode, lines: [err.message] }
   if (isSarabanError(err)) return explainSaraban(err)
+  if (err instanceof DatabaseOpenError) return { exitCode: err.unreachable ? EXIT.UNAVAILABLE : EXIT.FAILED, lines: [err.message] }
   const e = errno(err)
   if (e.code === 'EADDRINUSE' || (e.code === 'EACCES' && e.syscall === 'listen')) {
     return { exitCode: EXIT.UNAVAILABLE, lines: [`cannot listen on ${e.address ?? ''}:${e.port ?? ''} (${errnoReason(err)}): stop the program that uses it or choose another port.`] }

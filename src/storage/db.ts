@@ -16,6 +16,7 @@ import { ForeignCommits } from './foreign-commits.js'
 import { PgDatabase, COMMIT_CHANNEL } from './postgresql/sync/database.js'
 import { pgConnection, type PgTarget } from './postgresql/connect.js'
 import { migratePostgresSync } from './postgresql/migrate.js'
+import { DatabaseOpenError } from './postgresql/open-error.js'
 import { redactDatabaseUrl } from '../config/redact.js'
 
 /** How often another process's commits are looked for while someone listens (onForeignCommit). */
@@ -134,7 +135,7 @@ export class Db {
       migratePostgresSync(pg)
     } catch (err) {
       void pg.closeAsync()
-      throw err
+      throw new DatabaseOpenError(target.url, err)
     }
     return db
   }

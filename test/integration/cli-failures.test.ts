@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeNetFiles, freePort } from '../helpers/nodes.js'
 import { EXIT } from '../../src/cli/exit-codes.js'
+import { postgresMissing, startCluster } from '../helpers/postgres.js'
 
 t.setTimeout(600_000)
 const MAIN = join(import.meta.dirname, '../../src/main.ts')
@@ -124,6 +125,24 @@ t.test('verify-evidence --anchors with a missing file', async (t) => {
   t.equal(r.status, EXIT.USAGE)
   t.match(r.stderr, /cannot read .*no-root\.pem \(--anchors\): no such file or directory/)
   noStack(t, r.stderr)
+})
+
+t.test('start on PostgreSQL: a server out of reach (exit 3), a database that does not exist (exit 1), each one sentence naming it and what to do', postgresMissing() !== undefined ? { skip: postgresMissing() } : {}, async (t) => {
+  const cluster = startCluster()
+  t.teardown(() => cluster.stop())
+  const existing = cluster.createDatabase('cli_failures')
+  const missingDb = existing.replace(/\/cli_failures(\?|$)/, '/no_such_db$1')
+  const closed = `postgresql://saraban:secret@127.0.0.1:${await freePort()}/saraban`
+  const on = (url: string) => editConfig((c) => { c.storage = { ...c.storage, engine: 'postgresql', postgresql: { url } } })
+  // Out of reach: the node waits for the server as it would after a restart (10 s), then stops.
+  const [down, absent] = await Promise.all([start(on(closed)), start(on(missingDb))])
+  t.equal(down.status, EXIT.UNAVAILABLE)
+  t.match(down.stderr, /cannot reach PostgreSQL at postgresql:\/\/saraban:\S*redacted\S*@127\.0\.0\.1:\d+\/saraban \(ECONNREFUSED\): is the server running .*\? The node did not start \(storage\.postgresql\.url\)\./)
+  t.notMatch(down.stderr, /secret|unexpected error/, 'no password, and not reported as a bug')
+  noStack(t, down.stderr)
+  t.equal(absent.status, EXIT.FAILED)
+  t.match(absent.stderr, /database "no_such_db" does not exist: create it first \(createdb -E UTF8\)\. The node did not start/)
+  noStack(t, absent.stderr)
 })
 
 t.test('--help lists the exit codes', async (t) => {

@@ -112,5 +112,6 @@ export function pgFailure(url: string, err: unknown): string {
   if (/does not support SSL/i.test(e.message ?? '')) return `PostgreSQL at ${where} does not speak TLS, and a CA file was given: turn ssl on in the server's postgresql.conf, or connect without caFile on a trusted network`
   if (e.code === '28P01' || e.code === '28000') return `PostgreSQL at ${where} refused the login (${e.message}): check the user and password in the URL (or SARABAN_POSTGRESQL_URL) and pg_hba.conf`
   if (e.code === '3D000') return `PostgreSQL at ${where}: ${e.message}: create it first (createdb -E UTF8)`
+  if (e.code === '42501') return `PostgreSQL at ${where}: ${e.message}: the URL's user must own the database or have CREATE on its schema public (GRANT CREATE ON SCHEMA public TO …)`
   return `PostgreSQL at ${where}: ${e.message}`
 }
