@@ -22,6 +22,8 @@ export interface DeadlineWatchDeps {
 
 /** Longest sleep between checks: a clock jump or a deadline stored by another process is seen by then. */
 const MAX_SLEEP_MS = 60_000
+/** After a failed read of the next deadline (the database out of reach): when to look again. */
+const RETRY_MS = 10_000
 
 export function emitDeadline(events: EventSink | undefined, r: Pick<DeadlineRow, 'senderAgency' | 'letterId' | 'messageId' | 'recipientAgency' | 'deadlineAt'>, kind: 'at-risk' | 'missed'): void {
   events?.emit({
@@ -86,7 +88,13 @@ export class DeadlineWatch {
     }
     if (!this.#running) return
     this.#wakeAt = Number.POSITIVE_INFINITY
-    this.#sleepUntil(Math.min(d.outbox.nextDeadlineEventAt(d.atRiskMs) ?? Number.POSITIVE_INFINITY, now + MAX_SLEEP_MS))
+    let next: number | undefined
+    try {
+      next = d.outbox.nextDeadlineEventAt(d.atRiskMs)
+    } catch {
+      next = now + RETRY_MS // the database out of reach (logged above or by the next check): look again soon
+    }
+    this.#sleepUntil(Math.min(next ?? Number.POSITIVE_INFINITY, now + MAX_SLEEP_MS))
   }
 
   #sleepUntil(at: number): void {

@@ -164,7 +164,12 @@ export class Timestamping {
       this.#inFlight.add(p)
     }
     if (claimed.length === 0 && this.#inFlight.size === 0) {
-      const next = this.#d.store.nextDueAt()
+      let next: number | undefined
+      try {
+        next = this.#d.store.nextDueAt()
+      } catch {
+        next = now + 5000 // the database out of reach: as a failed claim above
+      }
       if (next !== undefined) this.#wake(next)
     }
   }

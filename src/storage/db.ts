@@ -163,8 +163,8 @@ export class Db {
   }
 
   /** PostgreSQL: `listener` is called each time the connection was lost and made again. */
-  onReconnect(listener: () => void, stale?: () => void): void {
-    this.#pg?.onReconnect(listener, stale)
+  onReconnect(listener: () => void, stale?: () => void, unreachable?: () => void): void {
+    this.#pg?.onReconnect(listener, stale, unreachable)
   }
 
   /** Calls `listener` soon after another process (connection) committed to this database (issue 19

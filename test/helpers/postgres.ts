@@ -3,7 +3,7 @@
 // PostgreSQL refuses to run as root, so under root (CI) the cluster belongs to the `postgres` user
 // that Debian's package creates, and the tests connect over the socket with trust authentication.
 // One cluster per tap file; each test takes a database of its own (`createDatabase`).
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -46,6 +46,11 @@ export interface TestCluster {
   /** Stops the server (fast: sessions are cut), keeps it down `downMs`, starts it again; the caller's
    *  event loop runs meanwhile (clients in the same process see the outage). */
   restartAsync(downMs: number): Promise<void>
+  /** Stops the server now and has another process start it again `downMs` later: it comes back even
+   *  while this thread is blocked (a synchronous connection waiting on it). */
+  stopFor(downMs: number): void
+  /** Whether the server runs now (pg_ctl status), read without the event loop. */
+  running(): boolean
   stop(): void
 }
 
@@ -110,6 +115,19 @@ export function startCluster(opts: { tls?: { certFile: string; keyFile: string; 
       await runAsync('pg_ctl', ['-D', data, '-w', '-m', 'fast', 'stop'])
       await new Promise((r) => setTimeout(r, downMs))
       await runAsync('pg_ctl', startArgs)
+    },
+    stopFor(downMs) {
+      run('pg_ctl', ['-D', data, '-w', '-m', 'fast', 'stop'])
+      const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...startArgs]] : [join(bin, 'pg_ctl'), startArgs]
+      spawn('sh', ['-c', 'sleep "$0"; exec "$@"', String(downMs / 1000), cmd, ...argv], { cwd: root, stdio: 'ignore' })
+    },
+    running() {
+      try {
+        run('pg_ctl', ['-D', data, 'status'])
+        return true
+      } catch {
+        return false
+      }
     },
     stop() {
       if (stopped) return

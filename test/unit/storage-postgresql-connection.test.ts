@@ -63,3 +63,29 @@ t.test('the key of a new row is the row\'s own, though its log trigger adds a ro
   t.same(seqs, stored, 'appendAccess returns the access rows\' own seq')
   t.throws(() => db.sqlite.prepare('INSERT INTO expiry_alerts (alert_key, raised_at) VALUES (?, ?)').run('k', 1).lastInsertRowid, /RETURNING/, 'lastInsertRowid is refused with what to use')
 })
+
+t.test('a server out of reach past the reconnection window: reported once; later statements fail without waiting another window, while it is still down; the connection comes back with it', missing !== undefined ? { skip: missing } : {}, async (t) => {
+  const cluster = startCluster()
+  t.teardown(() => cluster.stop())
+  const db = Db.openPostgres({ url: cluster.createDatabase('gone') }, { application: 'saraban-gone-test' })
+  t.teardown(() => db.close())
+  const heard = { reconnected: 0, unreachable: 0 }
+  db.onReconnect(() => heard.reconnected++, undefined, () => heard.unreachable++)
+  const one = db.sqlite.prepare('SELECT 1 AS one').pluck()
+  t.equal(one.get(), 1)
+  // Down for 25 s (started again by another process, while this thread waits): the first statement
+  // waits out its 10 s window and fails; on the old code each of the next ones waited a window of its
+  // own, so the third one ran once the server was back.
+  cluster.stopFor(25_000)
+  t.throws(() => one.get(), /ENOENT|ECONNREFUSED/, 'the first statement fails when the window ran out')
+  for (let i = 0; i < 10 && heard.unreachable === 0; i++) await new Promise((r) => setTimeout(r, 100))
+  t.equal(heard.unreachable, 1, 'the server out of reach is reported')
+  for (let i = 0; i < 5; i++) t.throws(() => one.get(), /ENOENT|ECONNREFUSED/, `statement ${i + 2} fails`)
+  t.notOk(cluster.running(), 'all of them before the server came back: none waited a window')
+  while (!cluster.running()) await new Promise((r) => setTimeout(r, 500))
+  t.equal(one.get(), 1, 'once the server is back, the next statement connects again and runs')
+  // The thread's news comes as a message on the event loop: wait for it (at most 5 s).
+  for (let i = 0; i < 50 && heard.reconnected === 0; i++) await new Promise((r) => setTimeout(r, 100))
+  t.equal(heard.unreachable, 1, 'reported once for the whole outage')
+  t.equal(heard.reconnected, 1, 'and the connection made again is reported')
+})

@@ -30,6 +30,8 @@ export type { DeliverySettings, DeliveryDeps } from './settings.js'
 const DEFAULT_AT_RISK_MS = 3600_000
 export const DEFAULT_GIVE_UP_AFTER_MS = 3 * 86_400_000
 const EXPIRE_PAGE = 500
+/** How long after a failed read of the queue (the database out of reach) the worker looks again. */
+const RETRY_AFTER_FAILURE_MS = 5000
 
 export class DeliveryWorker {
   readonly #d: DeliveryDeps
@@ -180,11 +182,18 @@ export class DeliveryWorker {
     // saw it (the probe waits for a message to that peer to come up in a claim; the expiry pass in
     // flight notifies when it ends). One due a moment later is: the claim's clock is the reference.
     const now = claimedAt
-    const horizon = this.#d.outbox.nextHorizonFrom()
-    const later = (x: number | undefined) => (x !== undefined && x > now ? x : undefined)
-    // Another process's lease that runs out is work for this one (issue 19 item 2).
-    const next = [this.#d.outbox.nextDueAt(after), later(this.#circuits.nextProbeAt()), later(horizon === undefined ? undefined : Math.max(horizon + this.#giveUpAfterMs, this.#expireNotBefore)), this.#d.outbox.nextLeaseExpiry()]
-      .reduce<number | undefined>((a, b) => (b === undefined ? a : a === undefined ? b : Math.min(a, b)), undefined)
+    let next: number | undefined
+    try {
+      const horizon = this.#d.outbox.nextHorizonFrom()
+      const later = (x: number | undefined) => (x !== undefined && x > now ? x : undefined)
+      // Another process's lease that runs out is work for this one (issue 19 item 2).
+      next = [this.#d.outbox.nextDueAt(after), later(this.#circuits.nextProbeAt()), later(horizon === undefined ? undefined : Math.max(horizon + this.#giveUpAfterMs, this.#expireNotBefore)), this.#d.outbox.nextLeaseExpiry()]
+        .reduce<number | undefined>((a, b) => (b === undefined ? a : a === undefined ? b : Math.min(a, b)), undefined)
+    } catch (err) {
+      // The database out of reach (PostgreSQL down): look again in a few seconds, as after a failed claim.
+      this.#d.log.error({ err, event: 'delivery.claim-failed' }, 'could not read when outbox work is next due; will try again')
+      next = now + RETRY_AFTER_FAILURE_MS
+    }
     if (next === undefined) return
     const wait = Math.max(0, Math.min(next - this.#d.clock.now(), 60_000))
     this.#timer = setTimeout(() => this.notify(), wait)
@@ -325,7 +334,12 @@ export class DeliveryWorker {
    *  queue) fail with their last reason (PROTOCOL.md §7.2); one pass at a time. */
   #expireDue(now: number): void {
     if (this.#expiring || now < this.#expireNotBefore) return
-    const from = this.#d.outbox.nextHorizonFrom()
+    let from: number | undefined
+    try {
+      from = this.#d.outbox.nextHorizonFrom()
+    } catch {
+      return // the database out of reach: the claim that follows fails and says so; the next one looks again
+    }
     if (from === undefined || now < from + this.#giveUpAfterMs) return
     this.#expiring = true
     const d = this.#d

@@ -149,7 +149,12 @@ export class ReceivedProofFetcher {
   #schedule(): void {
     if (this.#closed) return
     if (this.#timer) clearTimeout(this.#timer)
-    const next = this.#d.store.nextDue()
+    let next: number | undefined
+    try {
+      next = this.#d.store.nextDue()
+    } catch {
+      next = this.#d.clock.now() + 10_000 // the database out of reach: look again soon (the run says why it failed)
+    }
     if (next === undefined) return
     this.#timer = setTimeout(() => void this.#kick(GATHER_MS), Math.max(0, next - this.#d.clock.now()) + 10)
     this.#timer.unref()

@@ -191,7 +191,15 @@ export class CheckpointSigner {
    *  signed by whichever process stores the receipt, as before. */
   start(seconds: number, leader?: LeaderGate): void {
     if (seconds <= 0 || this.#timer) return
-    const tick = leader === undefined ? () => void this.signGrown() : () => {
+    // A read that fails (the database out of reach) ends this beat, not the process: the next beat tries again.
+    const signGrown = () => {
+      try {
+        this.signGrown()
+      } catch (err) {
+        this.#deps.logger.error({ err }, 'the periodic checkpoint signer failed')
+      }
+    }
+    const tick = leader === undefined ? signGrown : () => {
       void leader.leads().then((leads) => (leads ? this.signGrown() : this.adoptKept()))
         .catch((err: unknown) => this.#deps.logger.error({ err }, 'the periodic checkpoint signer failed'))
     }

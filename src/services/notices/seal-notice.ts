@@ -66,5 +66,13 @@ export async function sealAll(deps: NoticeDeps, rows: readonly NoticeRow[]): Pro
 /** Seals notices recorded but not sealed (after a crash, or while the directory or a certificate was
  *  not usable). Called at start and by a timer. */
 export async function resumeNotices(deps: NoticeDeps): Promise<number> {
-  return sealAll(deps, deps.notices.unsealed())
+  let rows: readonly NoticeRow[]
+  try {
+    rows = deps.notices.unsealed()
+  } catch (err) {
+    // The database out of reach (PostgreSQL down): the timer tries again; a rejection here would end the process.
+    deps.log.warn({ err, event: 'notice.resume-failed' }, 'the notices waiting to be sealed could not be read; they are tried again in a minute')
+    return 0
+  }
+  return sealAll(deps, rows)
 }

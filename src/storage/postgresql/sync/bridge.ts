@@ -76,6 +76,9 @@ export class SyncPg {
   onStale: (() => void) | undefined
   /** Called when the connection was made again after it was lost (not on the first). */
   onReconnect: (() => void) | undefined
+  /** Called when the server stayed out of reach for the whole reconnection window (statements then
+   *  fail at once, each after one try, until a connection is made again). */
+  onUnreachable: (() => void) | undefined
   #closed = false
 
   constructor(opts: BridgeOptions) {
@@ -103,6 +106,7 @@ export class SyncPg {
     this.#worker.on('message', (m: { kind: string }) => {
       if (m.kind === 'commit') for (const l of [...this.#commitListeners]) l()
       else if (m.kind === 'connected' && ++this.#connections > 1) this.onReconnect?.()
+      else if (m.kind === 'unreachable') this.onUnreachable?.()
     })
     this.#worker.on('error', () => {}) // surfaces as the next statement's failure (no answer)
     // The thread alone does not keep the process alive (a foreign-commit listener does: below).

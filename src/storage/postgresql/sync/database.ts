@@ -133,9 +133,10 @@ export class PgDatabase {
   }
 
   /** Calls `listener` each time the connection was lost and made again (a restarted server). */
-  onReconnect(listener: () => void, stale?: () => void): void {
+  onReconnect(listener: () => void, stale?: () => void, unreachable?: () => void): void {
     this.#pg.onReconnect = listener
     this.#pg.onStale = stale
+    this.#pg.onUnreachable = unreachable
   }
 
   /** Calls `listener` after another process of the node committed (LISTEN/NOTIFY). */

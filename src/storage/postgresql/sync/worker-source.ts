@@ -39,10 +39,14 @@ let connecting
 // on it (the server rolled it back; the statement must fail, not run outside it on a new one).
 let inTx = false
 let dead = false
+// The last reconnection ran its whole window without reaching the server: until a connection is made
+// again, each statement tries once and fails at once, rather than holding the event loop another window
+// (a node whose database is gone answers its health checks, 503, and stops on SIGTERM, promptly).
+let unreachable = false
 
 function connect() {
   connecting ??= (async () => {
-    const deadline = Date.now() + w.reconnectMs
+    const deadline = Date.now() + (unreachable ? 0 : w.reconnectMs)
     for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
       const c = new pg.Client(config)
       c.on('error', () => { if (client === c) dead = true }) // a dropped connection fails the query in flight, which reports it
@@ -57,11 +61,18 @@ function connect() {
         await c.query('SET lock_timeout = ' + Number(w.lockTimeoutMs))
         client = c
         names = new Map()
+        unreachable = false
         parentPort.postMessage({ kind: 'connected' })
         return c
       } catch (err) {
         c.end().catch(() => {})
-        if (Date.now() + delay > deadline || !transient(err)) throw err
+        if (Date.now() + delay > deadline || !transient(err)) {
+          if (transient(err) && !unreachable) {
+            unreachable = true
+            parentPort.postMessage({ kind: 'unreachable' })
+          }
+          throw err
+        }
         await new Promise((r) => setTimeout(r, delay))
       }
     }
