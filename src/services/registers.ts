@@ -136,6 +136,26 @@ export class Registers {
     return this.#d.store
   }
 
+  /** One series' entries in number order, read a page at a time as they are consumed (CSV, PDF). */
+  entries(s: RegisterSeries): Generator<RegisterEntry> {
+    return this.#d.store.iterate(s)
+  }
+
+  /** One page of a series' entries, after number `after` (the API's cursor). */
+  page(s: RegisterSeries, after: number, limit: number): RegisterEntry[] {
+    return this.#d.store.list(s, { after, limit })
+  }
+
+  /** How many entries a series has. */
+  count(s: RegisterSeries): number {
+    return this.#d.store.count(s)
+  }
+
+  /** One entry of a series, by its number. */
+  entry(s: RegisterSeries, number: number): RegisterEntry | undefined {
+    return this.#d.store.get(s, number)
+  }
+
   books(): RegisterBook[] {
     return [...this.#books.values()]
   }

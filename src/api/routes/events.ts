@@ -6,7 +6,7 @@ import { EVENT_TYPES } from '../../domain/events.js'
 import { schemaIds, schemas } from '../../schema/index.js'
 import { decodeSeqCursor, encodeSeqCursor, listAgencies } from '../paging.js'
 import { isoTime } from '../../clock.js'
-import { eventView, keyAccess, resumePoint, type Events } from '../../services/events/index.js'
+import { eventView, keyAccess, type Events } from '../../services/events/index.js'
 import type { WebhookDelivery, WebhookState } from '../../services/events/index.js'
 
 const ref = (id: string) => ({ $ref: `${id}#` })
@@ -69,9 +69,7 @@ export async function eventRoutes(app: FastifyInstance, events: Events, hosted: 
     const resume = lastEventId(request) ?? decodeSeqCursor('events', request.query.cursor)
     if (wantsJson(request)) {
       const asked = resume ?? 0
-      const gap = resumePoint(asked, events.store.prunedThrough(), events.store.lastIssuedId())
-      const after = gap?.resumeAfter ?? asked
-      const items = events.store.after({ agencies, types, afterId: after, limit: request.query.limit ?? 100 })
+      const { items, after, gap } = events.page(asked, { agencies, types, limit: request.query.limit ?? 100 })
       return reply.type('application/json').send({
         items: items.map(eventView),
         // A feed: the cursor is always given, so that a poller asks again from where it stopped.
@@ -85,7 +83,7 @@ export async function eventRoutes(app: FastifyInstance, events: Events, hosted: 
       throw new SarabanError('ERR_TOO_MANY_AGENCY_STREAMS', `Agency ${room.agency} has as many event streams open as this node allows one agency (notifications.maxStreamsPerAgency); close one, narrow this one with ?agency=, or poll with Accept: application/json.`, { field: '/query/agency' })
     }
     // Without a resume point: only events committed from now on.
-    const afterId = resume ?? events.store.lastIssuedId()
+    const afterId = resume ?? events.lastIssuedId()
     reply.hijack()
     try {
       // Hosted-agency files may revoke the key or change its agencies while the stream is open.
@@ -108,7 +106,7 @@ export async function eventRoutes(app: FastifyInstance, events: Events, hosted: 
   }, async (request) => {
     const agencies = listAgencies(request, request.query.agency)
     const limit = request.query.limit ?? 50
-    const items = events.store.deliveries({ agencies, state: request.query.state, beforeId: decodeSeqCursor('webhook-deliveries', request.query.cursor), limit })
+    const items = events.deliveries({ agencies, state: request.query.state, beforeId: decodeSeqCursor('webhook-deliveries', request.query.cursor), limit })
     const mine = new Set(agencies)
     const endpoints = events.webhooks.status(mine).filter((e) => e.agencies === undefined || e.agencies.some((a) => mine.has(a)))
     const last = items.length === limit ? items[items.length - 1] : undefined

@@ -56,13 +56,13 @@ export async function registerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
 
   const sendCsv = (reply: FastifyReply, book: RegisterBook, s: RegisterSeries) => {
     reply.header('content-disposition', `attachment; filename="${filename(s, 'csv')}"`)
-    return reply.type(CSV_MEDIA_TYPE).send(Readable.from(registerCsv(book, registers.store.iterate(s))))
+    return reply.type(CSV_MEDIA_TYPE).send(Readable.from(registerCsv(book, registers.entries(s))))
   }
   const sendPdf = (reply: FastifyReply, book: RegisterBook, s: RegisterSeries) => {
     reply.header('content-disposition', `attachment; filename="${filename(s, 'pdf')}"`)
     const pdf = registerPdf({
       book, agency: s.agency, agencyName: registers.agencyName(s.agency), year: s.year,
-      total: registers.store.count(s), entries: registers.store.iterate(s), printedAt: now(),
+      total: registers.count(s), entries: registers.entries(s), printedAt: now(),
     })
     return reply.type(PDF_MEDIA_TYPE).send(pdf)
   }
@@ -90,11 +90,11 @@ export async function registerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
     if (/\btext\/csv\b/i.test(accept)) return sendCsv(reply, book, s)
     if (/\bapplication\/pdf\b/i.test(accept)) return sendPdf(reply, book, s)
     const limit = request.query.limit ?? 1000
-    const entries = registers.store.list(s, { after: decodeSeqCursor('register', request.query.cursor) ?? 0, limit })
+    const entries = registers.page(s, decodeSeqCursor('register', request.query.cursor) ?? 0, limit)
     const last = entries.length === limit ? entries[entries.length - 1] : undefined
     return {
       agency: s.agency, book: book.id, direction: book.direction, title: book.title, year: beYearOfCe(s.year),
-      columns: columnTitles(book.direction), total: registers.store.count(s),
+      columns: columnTitles(book.direction), total: registers.count(s),
       entries: entries.map(registerEntryView), ...(last ? { nextCursor: encodeSeqCursor('register', last.number) } : {}),
     }
   })
@@ -135,7 +135,7 @@ export async function registerRoutes(app: FastifyInstance, deps: ApiDeps): Promi
       const got = book.direction === 'send'
         ? registers.assignOutgoing({ agency, book: book.id, at, number: request.body.number, entry, idempotency })
         : { ...registers.recordEntry({ agency, book: book.id, at, number: request.body.number, entry, idempotency }), letterNumber: undefined }
-      return { ...got, entry: registers.store.get({ agency, book: got.book, year: got.year }, got.number)! }
+      return { ...got, entry: registers.entry({ agency, book: got.book, year: got.year }, got.number)! }
     })
     reply.header('location', `/api/v1/registers/${book.id}?year=${beYearOfCe(r.year)}&agency=${agency}`)
     // draft-ietf-httpapi-idempotency-key-header: a replay answers as the first request did.

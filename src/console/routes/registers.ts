@@ -31,8 +31,8 @@ export async function registerRoutes(app: FastifyInstance, deps: ConsoleDeps): P
     const { i } = request.console
     const s = seriesOf(request, request.query, request.query.book)
     const book = registers.book(s.book)
-    const total = registers.store.count(s)
-    const entries = registers.store.list(s, { after: 0, limit: 500 })
+    const total = registers.count(s)
+    const entries = registers.page(s, 0, 500)
     const q = query({ agency: s.agency, year: beYearOfCe(s.year) })
     const date = (d: string | null) => (d ? (i.lang === 'th' ? thaiDate(d) : d) : '')
     return sendPage(reply, request, i.t('registersTitle'), html`
@@ -54,10 +54,10 @@ ${entries.length === 0 ? html`<p>${i.t('noEntries')}</p>` : html`<table><caption
     const target = `${s.agency}/${s.book}/${beYearOfCe(s.year)}.${ext}`
     await deps.audit.record({ keyName: key.name, agencies: key.agencies }, 'export', 'ok', target)
     reply.header('content-disposition', `attachment; filename="register-${s.agency}-${s.book}-${beYearOfCe(s.year)}.${ext}"`)
-    if (ext === 'csv') return reply.type(CSV_MEDIA_TYPE).send(Readable.from(registerCsv(book, registers.store.iterate(s))))
+    if (ext === 'csv') return reply.type(CSV_MEDIA_TYPE).send(Readable.from(registerCsv(book, registers.entries(s))))
     return reply.type(PDF_MEDIA_TYPE).send(registerPdf({
       book, agency: s.agency, agencyName: registers.agencyName(s.agency), year: s.year,
-      total: registers.store.count(s), entries: registers.store.iterate(s), printedAt: deps.clock.now(),
+      total: registers.count(s), entries: registers.entries(s), printedAt: deps.clock.now(),
     }))
   })
   exportRoute('csv')

@@ -15,7 +15,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: ConsoleDeps): Pr
     const agencies = agenciesOf(request)
     const mine = new Set(agencies)
     const endpoints = events.webhooks.status(mine).filter((e) => e.agencies === undefined || e.agencies.some((a) => mine.has(a)))
-    const items = events.store.deliveries({ agencies, limit: 100 })
+    const items = events.deliveries({ agencies, limit: 100 })
     return sendPage(reply, request, i.t('webhooksTitle'), html`
 ${endpoints.length === 0 ? html`<p>${i.t('noWebhooks')}</p>` : html`<table><caption>${i.t('endpoint')}</caption><thead><tr><th scope="col">${i.t('endpoint')}</th><th scope="col">URL</th><th scope="col">${i.t('lastSuccess')}</th><th scope="col">${i.t('lastError')}</th></tr></thead>
 <tbody>${endpoints.map((e) => html`<tr><td>${e.name}</td><td>${e.url}</td><td>${i.dateTime(e.lastSuccessAt ? Date.parse(e.lastSuccessAt) : undefined)}</td><td>${e.lastFailure ? html`${i.dateTime(Date.parse(e.lastFailure.at))} ${e.lastFailure.status ?? ''} ${e.lastFailure.error}` : '–'}</td></tr>`)}</tbody></table>`}

@@ -4,9 +4,9 @@
 import type { Clock } from '../../clock.js'
 import type { Logger } from '../../log.js'
 import type { Db } from '../../storage/db.js'
-import { EventStore, type WebhookState } from '../../storage/events.js'
+import { EventStore, type EventQuery, type StoredEvent, type WebhookDelivery, type WebhookState } from '../../storage/events.js'
 import { EventLog } from './sink.js'
-import { EventStreams, type StreamSettings } from './stream.js'
+import { EventStreams, resumePoint, type StreamSettings } from './stream.js'
 import { WebhookWorker, type WebhookEndpoint, type WebhookSettings } from './webhooks.js'
 
 export { EventLog, type WebhookRoute } from './sink.js'
@@ -121,6 +121,24 @@ export class Events {
     } catch (err) {
       this.#deps.log.error({ err, event: 'webhook.reconcile-failed' }, 'could not bring webhook deliveries in line with the endpoints')
     }
+  }
+
+  /** One page of the feed (GET /api/v1/events as JSON; README "Notifications"): the events after
+   *  `asked`, or, when `asked` was pruned or never issued, after the point the feed resumes from (`gap`). */
+  page(asked: number, q: Omit<EventQuery, 'afterId'>): { items: StoredEvent[]; after: number; gap?: ReturnType<typeof resumePoint> } {
+    const gap = resumePoint(asked, this.store.prunedThrough(), this.store.lastIssuedId())
+    const after = gap?.resumeAfter ?? asked
+    return { items: this.store.after({ ...q, afterId: after }), after, ...(gap ? { gap } : {}) }
+  }
+
+  /** The newest event id issued: a stream without a resume point sends what is committed after it. */
+  lastIssuedId(): number {
+    return this.store.lastIssuedId()
+  }
+
+  /** Webhook deliveries of these agencies, newest first (GET /api/v1/webhooks/deliveries, the console). */
+  deliveries(q: Parameters<EventStore['deliveries']>[0]): WebhookDelivery[] {
+    return this.store.deliveries(q)
   }
 
   /** For /healthz (services/health.ts). */
