@@ -161,7 +161,7 @@ async function enginesCase() {
   const { postmasterPid, serverCpuSeconds, sampleLockWaits } = await import('./pg-server.js')
   const missing = postgresMissing()
   if (missing !== undefined) throw new Error(missing)
-  const processes = (process.argv.includes('--processes') ? values.processes! : '1,2,3').split(',').map(Number)
+  const processes = (process.argv.some((a) => a === '--processes' || a.startsWith('--processes=')) ? values.processes! : '1,2,3').split(',').map(Number)
   if (processes.some((p) => !Number.isInteger(p) || p < 1)) throw new Error(`--processes ${values.processes}: a list of counts ≥ 1, e.g. 1,2,3`)
   const pdf = samplePdf('bench', ['saraban-node benchmark letter'], 100 * 1024)
   const letter = {
