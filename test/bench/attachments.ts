@@ -4,7 +4,9 @@
 // real mTLS, real SQLite; a fresh pair per upload kind so each starts from the same baseline, and
 // the receiver restarted before the download so that the download's peak is its own.
 // Prints numbers; asserts only that the bytes arrive intact (never a time or a size).
-//   npx tsx test/bench/attachments.ts [--mb 100] [--profile jose-v1|jose-v2|cms-v1] [--only multipart|json] [--storage '{"checkpoint":"worker"}'] [--curl]
+//   npx tsx test/bench/attachments.ts [--mb 100] [--profile jose-v1|jose-v2|cms-v1] [--only multipart|json] [--storage '{"checkpoint":"worker"}'] [--curl] [--engine sqlite|postgresql]
+// --engine postgresql (issue 19 item 3): each node keeps its records in a database of its own on a private
+// cluster on this machine (test/helpers/postgres.ts); the server's processes are not counted in the peaks.
 // --curl: the multipart upload is sent by curl, a process of its own (as a real client would be),
 // rather than by fetch() in this process, which also samples RSS and whose FormData encoding costs time.
 import { createHash, randomBytes } from 'node:crypto'
@@ -15,7 +17,7 @@ import { parseArgs } from 'node:util'
 import { freePort, writeNetFiles } from '../helpers/nodes.js'
 import { startNode } from './node-process.js'
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' }, only: { type: 'string' }, storage: { type: 'string' }, curl: { type: 'boolean', default: false } } })
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' }, only: { type: 'string' }, storage: { type: 'string' }, curl: { type: 'boolean', default: false }, engine: { type: 'string', default: 'sqlite' } } })
 const SIZE = Number(values.mb) * 1024 * 1024
 const PROFILE = values.profile!
 
@@ -54,8 +56,14 @@ const letter = {
   signer: { name: 'นายสมชาย ใจดี', position: 'ปลัดกระทรวงมหาดไทย' },
 }
 
-async function run(kind: 'multipart' | 'json', file: Buffer, digest: string): Promise<void> {
+/** `databases`: each node's PostgreSQL URL (storage.engine postgresql), as run.ts's endToEnd writes them. */
+async function run(kind: 'multipart' | 'json', file: Buffer, digest: string, databases?: () => Record<'moi' | 'mof', string>): Promise<void> {
   const net = await writeNetFiles(['moi', 'mof'], { profiles: [PROFILE], logLevel: 'warn', delivery: { requestTimeoutMs: 300_000 }, ...(values.storage ? { extra: { storage: JSON.parse(values.storage) as object } } : {}) })
+  for (const [agency, url] of Object.entries(databases?.() ?? {})) {
+    const f = net.agencies[agency]!.configFile
+    const config = JSON.parse(readFileSync(f, 'utf8')) as { storage?: Record<string, unknown> }
+    writeFileSync(f, JSON.stringify({ ...config, storage: { ...config.storage, engine: 'postgresql', postgresql: { url } } }))
+  }
   const ports = { moi: await freePort(), mof: await freePort() }
   const sender = await startNode(net.agencies.moi!.configFile, ports.moi)
   let receiver = await startNode(net.agencies.mof!.configFile, ports.mof)
@@ -132,6 +140,8 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string): Pr
       ['download (stream), restarted receiver', 'receiver', mb(down.before[0]!), mb(down.peak[0]!), mb(down.anon[0]!), `${downMs} ms`, `${down.cpu[0]} ms`],
     ]
     for (const r of rows) console.log(`| ${r.join(' | ')} |`)
+    const rate = (ms: number) => `${(SIZE / 1024 / 1024 / (ms / 1000)).toFixed(1)} MB/s`
+    console.log(`|   MB/s (${kind}, ${values.engine}) | upload ${rate(upMs)}, sealed → delivered ${rate(delMs)}, download ${rate(downMs)} | | | | | |`)
     console.log(`|   VmHWM | sender ${hwmAfterUpload} at the 202, ${delivered} when delivered, ${mb(status(sender.pid!, 'VmHWM'))} at the end; receiver ${received} (receive), ${mb(status(receiver.pid!, 'VmHWM'))} (restarted, download) | | | | | |`)
   } finally {
     sender.kill()
@@ -143,11 +153,25 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string): Pr
 async function main() {
   const file = randomBytes(SIZE)
   const digest = createHash('sha256').update(file).digest('hex')
-  console.log(`# ${values.mb} MB attachment, profile ${PROFILE}, node ${process.version}, RSS sampled every 10 ms`)
-  console.log('| phase | process | RSS before | peak RSS | peak RssAnon | time (not asserted) | CPU time |')
-  console.log('|---|---|---|---|---|---|---|')
-  if (values.only !== 'json') await run('multipart', file, digest)
-  if (values.only !== 'multipart') await run('json', file, digest)
+  console.log(`# ${values.mb} MB attachment, profile ${PROFILE}, node ${process.version}, storage ${values.engine}, RSS sampled every 10 ms`)
+  let cluster: import('../helpers/postgres.js').TestCluster | undefined
+  let databases: (() => Record<'moi' | 'mof', string>) | undefined
+  if (values.engine === 'postgresql') {
+    const { postgresMissing, startCluster } = await import('../helpers/postgres.js')
+    const missing = postgresMissing()
+    if (missing !== undefined) throw new Error(missing)
+    cluster = startCluster()
+    let n = 0
+    databases = () => ((n++), { moi: cluster!.createDatabase(`att_moi_${n}`), mof: cluster!.createDatabase(`att_mof_${n}`) })
+  } else if (values.engine !== 'sqlite') throw new Error(`--engine ${values.engine}: sqlite or postgresql`)
+  try {
+    console.log('| phase | process | RSS before | peak RSS | peak RssAnon | time (not asserted) | CPU time |')
+    console.log('|---|---|---|---|---|---|---|')
+    if (values.only !== 'json') await run('multipart', file, digest, databases)
+    if (values.only !== 'multipart') await run('json', file, digest, databases)
+  } finally {
+    cluster?.stop()
+  }
 }
 
 main().catch((err) => {

@@ -17,9 +17,10 @@
 //   npm run bench -- --case pg-drivers [--letters 2000] [--concurrency 16] [--rounds 2] [--agencies 1] [--reads 5000] [--envelope-kb 110] [--drivers pg,postgres.js[,pg-named]]:
 //   issue 19, pg against postgres.js on the node's hot path (store a letter, claim due, read by key) against a
 //   private PostgreSQL (pg-drivers.ts); exits 1 when PostgreSQL is missing or a claim was lost or doubled.
-//   npm run bench -- --engine postgresql [--letters 1500] [--rounds 2]: issue 19 §7, letters/s and CPU per letter of the
-//   same two nodes (one process each) on SQLite and on PostgreSQL (a private cluster on this machine, one
-//   database per node), alternating; several processes per node on PostgreSQL are not measured yet.
+//   npm run bench -- --engine postgresql [--letters 1500] [--rounds 2] [--processes 1,2,3]: issue 19 §7, letters/s and CPU
+//   per letter of the same two nodes on SQLite (one process each) and on PostgreSQL (a private cluster on this
+//   machine, one database per node) with each node run as 1, 2 and 3 processes sharing its database behind a
+//   TCP round-robin balancer on its federation port (node-group.ts); the configurations alternate in order.
 //   BENCH_CPU_PROF=DIR writes a V8 CPU profile of each node process to DIR.
 //   BENCH_CONFIG='{"storage":{"synchronous":"NORMAL"}}' merges into both nodes' node.json (experiments).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -31,7 +32,8 @@ import { writeNetFiles, freePort } from '../helpers/nodes.js'
 import { samplePdf } from '../../src/cli/sample-pdf.js'
 import { cryptoCeiling } from './crypto-ceiling.js'
 import { circularCase } from './circular.js'
-import { startNodes } from './node-process.js'
+import { startGroups, type NodeGroup } from './node-group.js'
+import type { DatabaseActivity } from './pg-server.js'
 import { crashCase } from './crash.js'
 import { pgDriversCase } from './pg-drivers.js'
 import { asyncSqliteCase } from './async-sqlite.js'
@@ -151,12 +153,16 @@ runs (letters/s): with the log ${runs.with.map((r) => r.rate.toFixed(0)).join(',
   console.log(`CPU per letter, sender + receiver: ${cpuSum(withLog).toFixed(2)} ms with the log, ${cpuSum(withoutLog).toFixed(2)} ms without (ratio without / with: ${((cpuSum(withoutLog) / cpuSum(withLog)) * 100).toFixed(0)} %; the sender alone: ${((withoutLog.cpu[0]! / withLog.cpu[0]!) * 100).toFixed(0)} %)`)
 }
 
-/** Issue 19 §7: the letters case's end-to-end run on SQLite and on PostgreSQL, one process per node,
- *  alternating rounds (SQLite first, then PostgreSQL first), with the log. */
+/** Issue 19 §7: the letters case's end-to-end run on SQLite (one process per node) and on PostgreSQL with
+ *  each node run as 1, 2, 3… processes (--processes), with the log; the configurations alternate in order
+ *  (forwards, then backwards) so that none always runs first. */
 async function enginesCase() {
   const { postgresMissing, startCluster } = await import('../helpers/postgres.js')
+  const { postmasterPid, serverCpuSeconds, sampleLockWaits } = await import('./pg-server.js')
   const missing = postgresMissing()
   if (missing !== undefined) throw new Error(missing)
+  const processes = (process.argv.some((a) => a === '--processes' || a.startsWith('--processes=')) ? values.processes! : '1,2,3').split(',').map(Number)
+  if (processes.some((p) => !Number.isInteger(p) || p < 1)) throw new Error(`--processes ${values.processes}: a list of counts ≥ 1, e.g. 1,2,3`)
   const pdf = samplePdf('bench', ['saraban-node benchmark letter'], 100 * 1024)
   const letter = {
     kind: 'EXTERNAL', date: '2026-11-25', subject: 'การทดสอบประสิทธิภาพการรับส่งหนังสือราชการ', salutation: 'เรียน ปลัดกระทรวงการคลัง',
@@ -165,28 +171,71 @@ async function enginesCase() {
   const payload = JSON.stringify({ letter, attachments: [{ filename: 'letter.pdf', mediaType: 'application/pdf', content: pdf.toString('base64') }] })
   const cluster = startCluster()
   try {
-    console.log(`saraban-node bench — engines: ${N} letters ${FROM} → ${TO} (100 KB PDF), one process per node; PostgreSQL ${cluster.url().replace(/\?.*/, '')} on this machine`)
-    const runs: Record<'sqlite' | 'postgresql', Array<{ rate: number; cpu: number[] }>> = { sqlite: [], postgresql: [] }
+    const postmaster = postmasterPid(cluster.url())
+    console.log(`saraban-node bench — engines: ${N} letters ${FROM} → ${TO} (100 KB PDF), API concurrency ${CONCURRENCY}; SQLite with 1 process per node, PostgreSQL with ${processes.join(', ')} processes per node (${cluster.url().replace(/\?.*/, '')} on this machine, postmaster ${postmaster})`)
+    const configs = [{ name: 'SQLite-1', engine: 'sqlite' as const, processes: 1 }, ...processes.map((p) => ({ name: `PostgreSQL-${p}`, engine: 'postgresql' as const, processes: p }))]
+    const runs = new Map(configs.map((c) => [c.name, [] as Run[]]))
     let n = 0
-    const run = async (engine: 'sqlite' | 'postgresql') => {
-      const perNode = engine === 'sqlite' ? undefined : { [FROM]: cluster.createDatabase(`bench_${FROM}_${++n}`), [TO]: cluster.createDatabase(`bench_${TO}_${n}`) }
-      runs[engine].push(await endToEnd(payload, `${engine} (${runs[engine].length + 1})`, {}, N, perNode))
+    const run = async (c: typeof configs[number]) => {
+      const label = `${c.name} (${runs.get(c.name)!.length + 1})`
+      if (c.engine === 'sqlite') return void runs.get(c.name)!.push(await endToEnd(payload, label, {}, N))
+      const names = { [FROM]: `bench_${FROM}_${++n}`, [TO]: `bench_${TO}_${n}` }
+      const perNode = Object.fromEntries(Object.entries(names).map(([a, db]) => [a, cluster.createDatabase(db)]))
+      const server = { cpuSeconds: () => serverCpuSeconds(postmaster), lockWaits: () => sampleLockWaits(cluster.url(), Object.values(names)), names }
+      runs.get(c.name)!.push(await endToEnd(payload, label, {}, N, perNode, { processes: c.processes, server }))
     }
     const rounds = Math.max(1, Number(values.rounds))
-    for (let i = 0; i < rounds; i++) for (const e of i % 2 === 0 ? ['sqlite', 'postgresql'] as const : ['postgresql', 'sqlite'] as const) await run(e)
-    const mean = (rs: Array<{ rate: number; cpu: number[] }>) => ({ rate: rs.reduce((a, r) => a + r.rate, 0) / rs.length, cpu: rs.reduce((a, r) => a + r.cpu[0]! + r.cpu[1]!, 0) / rs.length })
-    const sq = mean(runs.sqlite), pg = mean(runs.postgresql)
-    console.log(`\nletters/s: SQLite ${runs.sqlite.map((r) => r.rate.toFixed(0)).join(', ')}; PostgreSQL ${runs.postgresql.map((r) => r.rate.toFixed(0)).join(', ')}`)
-    console.log(`PostgreSQL / SQLite: ${((pg.rate / sq.rate) * 100).toFixed(0)} % of the letters/s; node CPU per letter (sender + receiver) ${pg.cpu.toFixed(2)} ms against ${sq.cpu.toFixed(2)} ms`)
+    for (let i = 0; i < rounds; i++) for (const c of i % 2 === 0 ? configs : [...configs].reverse()) await run(c)
+    const mean = (rs: Run[], f: (r: Run) => number) => rs.reduce((a, r) => a + f(r), 0) / rs.length
+    const base = mean(runs.get('SQLite-1')!, (r) => r.rate)
+    const baseCpu = mean(runs.get('SQLite-1')!, (r) => r.cpu[0]! + r.cpu[1]!)
+    console.log(`\nletters/s per run: ${configs.map((c) => `${c.name} ${runs.get(c.name)!.map((r) => r.rate.toFixed(0)).join(', ')}`).join('; ')}`)
+    console.log('| configuration | letters/s | vs SQLite-1 | node CPU per letter (both nodes, all processes) | vs SQLite-1 | PostgreSQL server CPU per letter | node + server CPU per letter | write-lock waiters (sender, receiver; mean) | PostgreSQL transactions per letter (sender, receiver) |')
+    console.log('|---|---|---|---|---|---|---|---|---|')
+    const summary: string[] = []
+    for (const c of configs) {
+      const rs = runs.get(c.name)!
+      const rate = mean(rs, (r) => r.rate), cpu = mean(rs, (r) => r.cpu[0]! + r.cpu[1]!)
+      const server = c.engine === 'postgresql' ? mean(rs, (r) => r.serverCpu ?? 0) : 0
+      const waits = c.engine === 'postgresql' ? `${mean(rs, (r) => r.lockWaiters?.[0] ?? 0).toFixed(2)}, ${mean(rs, (r) => r.lockWaiters?.[1] ?? 0).toFixed(2)}` : '—'
+      const xacts = c.engine === 'postgresql' ? `${mean(rs, (r) => r.commits?.[0] ?? 0).toFixed(1)}, ${mean(rs, (r) => r.commits?.[1] ?? 0).toFixed(1)}` : '—'
+      console.log(`| ${c.name} | ${rate.toFixed(0)} | ${((rate / base) * 100).toFixed(0)} % | ${cpu.toFixed(2)} ms | ${((cpu / baseCpu) * 100).toFixed(0)} % | ${c.engine === 'postgresql' ? `${server.toFixed(2)} ms` : '—'} | ${(cpu + server).toFixed(2)} ms | ${waits} | ${xacts} |`)
+      summary.push(`${c.name} ${rate.toFixed(0)}/s (${((rate / base) * 100).toFixed(0)} %)`)
+    }
+    console.log(`summary (letters/s, ratio to SQLite-1, means of ${rounds} round${rounds > 1 ? 's' : ''}): ${summary.join(' · ')}`)
   } finally {
     cluster.stop()
   }
 }
 
-/** One end-to-end run between two fresh node processes; `extra` merges into both nodes' node.json;
- *  `postgresql`: each node's database URL (storage.engine postgresql). */
-async function endToEnd(payload: string, label: string, extra: Record<string, unknown>, letters = N, postgresql?: Record<string, string>): Promise<{ rate: number; cpu: number[] }> {
+interface Run {
+  readonly rate: number
+  /** CPU ms per letter: the sender's processes, the receiver's processes, the bench client */
+  readonly cpu: number[]
+  /** the PostgreSQL server's CPU ms per letter (all its processes) */
+  readonly serverCpu?: number
+  /** mean number of the sender's and the receiver's connections waiting for the node's write lock */
+  readonly lockWaiters?: [number, number]
+  /** PostgreSQL transactions (explicit or one statement each) per letter: sender's database, receiver's */
+  readonly commits?: [number, number]
+}
+
+/** What endToEnd reads of a PostgreSQL server: its CPU seconds, and samples of the waits for each node's write lock. */
+interface ServerProbe {
+  cpuSeconds(): number
+  lockWaits(): Promise<{ stop(): Promise<Record<string, DatabaseActivity>> }>
+  /** each node's database name */
+  readonly names: Record<string, string>
+}
+
+/** One end-to-end run between two fresh nodes; `extra` merges into both nodes' node.json;
+ *  `postgresql`: each node's database URL (storage.engine postgresql); `processes`: node processes per
+ *  node sharing its database (node-group.ts), the client's POSTs spread over their API ports in turn;
+ *  `server`: the PostgreSQL server's CPU and lock waits are read too. */
+async function endToEnd(payload: string, label: string, extra: Record<string, unknown>, letters = N, postgresql?: Record<string, string>,
+  opts: { processes?: number; server?: ServerProbe } = {}): Promise<Run> {
   const N = letters
+  const P = Math.max(1, opts.processes ?? 1)
   console.log(`
 — ${label}`)
   const apiPorts = { [FROM]: await freePort(), [TO]: await freePort() }
@@ -198,18 +247,23 @@ async function endToEnd(payload: string, label: string, extra: Record<string, un
   }
   const statsDir = mkdtempSync(join(tmpdir(), 'saraban-bench-stats-'))
   process.env['SARABAN_DB_STATS_DIR'] = statsDir
-  const nodes = await startNodes([FROM, TO].map((a) => ({ configFile: files.agencies[a]!.configFile, apiPort: apiPorts[a]! })))
-  const sender = nodes[0]!
-  const receiver = nodes[1]!
-  const api = new Pool(`http://127.0.0.1:${apiPorts[FROM]}`, { connections: CONCURRENCY })
+  const [sender, receiver] = await startGroups([FROM, TO].map((a) => ({ configFile: files.agencies[a]!.configFile, federationPort: files.agencies[a]!.federationPort, apiPort: apiPorts[a]! })), P) as [NodeGroup, NodeGroup]
+  const pids = (g: NodeGroup) => g.children.map((c) => c.pid!)
+  const sum = (g: NodeGroup, f: (pid: number) => number) => pids(g).reduce((a, p) => a + f(p), 0)
+  // One connection pool per process of the sender; the POSTs take them in turn (a client behind a balancer).
+  const apis = sender.apiPorts.map((port) => new Pool(`http://127.0.0.1:${port}`, { connections: Math.ceil(CONCURRENCY / P) }))
+  let turn = 0
   const headers = { authorization: `Bearer ${files.agencies[FROM]!.apiKey}`, 'content-type': 'application/json' }
+  // The outbox counts of /healthz are read from the node's database, which its processes share: one process's answer is the node's.
   const health = async () => {
-    const r = await api.request({ method: 'GET', path: '/healthz', headers: { authorization: headers.authorization } })
+    const r = await apis[0]!.request({ method: 'GET', path: '/healthz', headers: { authorization: headers.authorization } })
     return ((await r.body.json()) as { outbox: { delivered: number; failed: number } }).outbox
   }
-  const samples: Array<[number, number, number]> = [[0, rssKb(sender.pid!), rssKb(receiver.pid!)]]
-  const cpu0 = [cpuSeconds(sender.pid!), cpuSeconds(receiver.pid!), process.cpuUsage()] as const
-  const written0 = [writtenBytes(sender.pid!), writtenBytes(receiver.pid!)]
+  const samples: Array<[number, number, number]> = [[0, sum(sender, rssKb), sum(receiver, rssKb)]]
+  const cpu0 = [sum(sender, cpuSeconds), sum(receiver, cpuSeconds), process.cpuUsage()] as const
+  const server0 = opts.server?.cpuSeconds()
+  const waits = await opts.server?.lockWaits()
+  const written0 = [sum(sender, writtenBytes), sum(receiver, writtenBytes)]
   try {
     let submitted = 0
     let refused = 0
@@ -217,7 +271,7 @@ async function endToEnd(payload: string, label: string, extra: Record<string, un
     const submitter = async () => {
       while (submitted < N) {
         submitted++
-        const r = await api.request({ method: 'POST', path: '/api/v1/letters', headers, body: payload })
+        const r = await apis[turn++ % apis.length]!.request({ method: 'POST', path: '/api/v1/letters', headers, body: payload })
         await r.body.dump()
         if (r.statusCode !== 202) refused++
       }
@@ -236,7 +290,7 @@ async function endToEnd(payload: string, label: string, extra: Record<string, un
         throw new Error(`no letter was delivered or failed for ${STALL_MS / 1000} s (${done.delivered} delivered, ${done.failed} failed of ${N}): the nodes are stuck; run the same build with \`npm start\` to see their warnings`)
       }
       if (done.delivered >= nextSample) {
-        samples.push([done.delivered, rssKb(sender.pid!), rssKb(receiver.pid!)])
+        samples.push([done.delivered, sum(sender, rssKb), sum(receiver, rssKb)])
         nextSample += N / 10
       }
       if (refused > 0) throw new Error(`${refused} letters refused by the API`)
@@ -244,29 +298,37 @@ async function endToEnd(payload: string, label: string, extra: Record<string, un
     await submitting
     const seconds = (performance.now() - t0) / 1000
     const rate = done.delivered / seconds
-    // CPU per letter of each process: what a loaded machine does not blur (letters/s does).
-    const cpu = [cpuSeconds(sender.pid!) - cpu0[0], cpuSeconds(receiver.pid!) - cpu0[1], (() => { const u = process.cpuUsage(cpu0[2]); return (u.user + u.system) / 1e6 })()]
+    // CPU per letter of each node (all its processes): what a loaded machine does not blur (letters/s does).
+    const cpu = [sum(sender, cpuSeconds) - cpu0[0], sum(receiver, cpuSeconds) - cpu0[1], (() => { const u = process.cpuUsage(cpu0[2]); return (u.user + u.system) / 1e6 })()]
     const perLetter = cpu.map((c) => (c * 1000) / N)
+    const serverCpu = server0 === undefined ? undefined : ((opts.server!.cpuSeconds() - server0) * 1000) / N
+    const waited = await waits?.stop()
+    const lockWaiters = waited === undefined ? undefined : [FROM, TO].map((a) => waited[opts.server!.names[a]!]?.waiting ?? 0) as [number, number]
+    const commits = waited === undefined ? undefined : [FROM, TO].map((a) => (waited[opts.server!.names[a]!]?.commits ?? 0) / N) as [number, number]
+    const each = P > 1 ? ` (${P} processes each)` : ''
     console.log(`end to end: ${done.delivered} delivered, ${done.failed} failed in ${seconds.toFixed(1)} s → ${rate.toFixed(0)} letters/s`)
-    console.log(`CPU per letter: sender ${perLetter[0]!.toFixed(2)} ms, receiver ${perLetter[1]!.toFixed(2)} ms, bench client ${perLetter[2]!.toFixed(2)} ms`)
-    const kbPerLetter = [sender, receiver].map((c, i) => (writtenBytes(c.pid!) - written0[i]!) / 1024 / N)
-    console.log(`written to storage per letter: sender ${kbPerLetter[0]!.toFixed(0)} KB, receiver ${kbPerLetter[1]!.toFixed(0)} KB`)
-    console.log('\nresident memory (delivered: sender, receiver):')
+    console.log(`CPU per letter: sender ${perLetter[0]!.toFixed(2)} ms, receiver ${perLetter[1]!.toFixed(2)} ms${each}, bench client ${perLetter[2]!.toFixed(2)} ms${serverCpu === undefined ? '' : `, PostgreSQL server ${serverCpu.toFixed(2)} ms`}`)
+    if (lockWaiters) console.log(`connections waiting for the node's write lock (mean of ${Object.values(waited!)[0]?.samples ?? 0} samples): sender ${lockWaiters[0].toFixed(2)}, receiver ${lockWaiters[1].toFixed(2)} of ${P}`)
+    if (commits) console.log(`PostgreSQL transactions per letter (xact_commit; a statement outside a transaction counts as one): sender ${commits[0].toFixed(1)}, receiver ${commits[1].toFixed(1)}`)
+    const kbPerLetter = [sender, receiver].map((g, i) => (sum(g, writtenBytes) - written0[i]!) / 1024 / N)
+    console.log(`written to storage per letter: sender ${kbPerLetter[0]!.toFixed(0)} KB, receiver ${kbPerLetter[1]!.toFixed(0)} KB${postgresql ? ' (by the node processes; the server writes the database)' : ''}`)
+    console.log(`\nresident memory (delivered: sender, receiver${P > 1 ? `, each summed over its ${P} processes` : ''}):`)
     for (const [n, s, r] of samples) console.log(`  ${String(n).padStart(6)}: ${mb(s).padStart(7)} ${mb(r).padStart(7)}`)
     const mid = samples[Math.floor(samples.length / 2)]!, last = samples[samples.length - 1]!
     console.log(`  growth over the second half: sender ${mb(last[1] - mid[1])}, receiver ${mb(last[2] - mid[2])}`)
-    return { rate, cpu: perLetter }
+    return { rate, cpu: perLetter, ...(serverCpu === undefined ? {} : { serverCpu }), ...(lockWaiters ? { lockWaiters } : {}), ...(commits ? { commits } : {}) }
   } finally {
-    await api.close()
-    sender.kill('SIGTERM')
-    receiver.kill('SIGTERM')
-    await Promise.all([sender, receiver].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))))
+    await waits?.stop()
+    await Promise.all(apis.map((a) => a.close()))
+    await Promise.all([sender.stop(), receiver.stop()])
     // Commits per letter (storage/db.ts writes its counts at close): the cost that load does not blur.
-    for (const [who, c] of [['sender', sender], ['receiver', receiver]] as const) {
-      const f = join(statsDir, `${c.pid}.json`)
-      if (existsSync(f)) {
-        const st = JSON.parse(readFileSync(f, 'utf8')) as { commits: number; writes: number }
-        console.log(`  ${who}: ${st.commits} commits (${(st.commits / N).toFixed(3)} per letter), ${st.writes} writes`)
+    for (const [who, g] of [['sender', sender], ['receiver', receiver]] as const) {
+      for (const c of g.children) {
+        const f = join(statsDir, `${c.pid}.json`)
+        if (existsSync(f)) {
+          const st = JSON.parse(readFileSync(f, 'utf8')) as { commits: number; writes: number }
+          console.log(`  ${who}: ${st.commits} commits (${(st.commits / N).toFixed(3)} per letter), ${st.writes} writes`)
+        }
       }
     }
     rmSync(files.dir, { recursive: true, force: true })

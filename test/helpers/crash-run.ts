@@ -10,13 +10,12 @@
 // port (real mTLS passes through it), the clients call a live one's API at random, and each kill
 // takes one process of one node, restarted under the same ports (so under the same owner name).
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, connect, type Server, type Socket } from 'node:net'
-import { Transform } from 'node:stream'
 import { basename, dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { verifyLog } from '../../src/services/log/verify.js'
 import { Db } from '../../src/storage/db.js'
 import { writeNetFiles, freePort, thaiLetter } from './nodes.js'
+import { Balancer } from './balancer.js'
 import { startNodeProcess, type NodeProcess } from './node-process.js'
 import { mulberry32 } from './prng.js'
 import type { Test } from 'tap'
@@ -93,14 +92,6 @@ const FROM = 'moi'
 const CLAIM_LEASE_MS = 3000
 /** How late the receiving node's answers come back through its balancer when it runs as several processes. */
 const ANSWER_LATENCY_MS = 1500
-
-/** Passes bytes on in order, each chunk `ms` after it came. */
-class Delay extends Transform {
-  constructor(readonly ms: number) { super() }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
-    setTimeout(() => done(null, chunk), this.ms)
-  }
-}
 const TO = 'mof'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const marker = (i: number, prefix = 'CRASH') => `${prefix}-${String(i).padStart(6, '0')}`
@@ -133,9 +124,7 @@ class Restartable {
 /** A node: one process, or several on one data directory behind a TCP balancer on the node's port. */
 class Node {
   readonly members: Restartable[] = []
-  #balancer: Server | undefined
-  readonly #sockets = new Set<Socket>()
-  #turn = 0
+  #balancer: Balancer | undefined
   constructor(readonly name: 'sender' | 'receiver', readonly configFile: string, readonly federationPort: number, readonly latencyMs: number) {}
 
   static async make(name: 'sender' | 'receiver', configFile: string, federationPort: number, processes: number, dist: boolean, latencyMs = 0): Promise<Node> {
@@ -152,27 +141,11 @@ class Node {
       writeFileSync(file, JSON.stringify({ ...config, federation: { ...config.federation, port } }, null, 2))
       node.members.push(new Restartable(file, await freePort(), port, dist))
     }
-    node.#balancer = createServer((client) => node.#forward(client))
-    await new Promise<void>((r) => node.#balancer!.listen(federationPort, '127.0.0.1', r))
+    // Round robin over the processes that run. Answers come back late (latencyMs, a slow link): the
+    // peer's deliveries stay in flight long enough that a kill of one of its processes finds some,
+    // whose claims the other processes then take over.
+    node.#balancer = await Balancer.listen(federationPort, () => node.members.filter((m) => m.proc !== undefined).map((m) => m.federationPort), latencyMs)
     return node
-  }
-
-  /** Round robin over the processes that run; none: the connection is closed (the peer retries). */
-  #forward(client: Socket): void {
-    const live = this.members.filter((m) => m.proc !== undefined)
-    const to = live[this.#turn++ % Math.max(1, live.length)]
-    if (!to) return void client.destroy()
-    const upstream = connect(to.federationPort, '127.0.0.1')
-    for (const sock of [client, upstream]) {
-      this.#sockets.add(sock)
-      sock.on('close', () => this.#sockets.delete(sock))
-      sock.on('error', () => { client.destroy(); upstream.destroy() })
-    }
-    client.pipe(upstream)
-    // Answers come back late (a slow link): the peer's deliveries stay in flight long enough that a
-    // kill of one of its processes finds some, whose claims the other processes then take over.
-    if (this.latencyMs > 0) upstream.pipe(new Delay(this.latencyMs)).pipe(client)
-    else upstream.pipe(client)
   }
 
   /** The API port of a running process, at random (a client behind a balancer). */
@@ -189,8 +162,7 @@ class Node {
   async kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<Array<number | null>> {
     const codes = await Promise.all(this.members.map((m) => m.kill(signal)))
     if (signal === 'SIGKILL' || this.#balancer) {
-      for (const s of this.#sockets) s.destroy()
-      await new Promise<void>((r) => (this.#balancer ? this.#balancer.close(() => r()) : r()))
+      await this.#balancer?.close()
       this.#balancer = undefined
     }
     return codes

@@ -89,3 +89,39 @@ t.test('a server out of reach past the reconnection window: reported once; later
   t.equal(heard.unreachable, 1, 'reported once for the whole outage')
   t.equal(heard.reconnected, 1, 'and the connection made again is reported')
 })
+
+t.test('a chunk cut from a large buffer crosses to the connection thread alone, not with the buffer it views (issue 19 item 3)', async (t) => {
+  const { forThread } = await import('../../src/storage/postgresql/sync/bridge.js')
+  const { MessageChannel, receiveMessageOnPort } = await import('node:worker_threads')
+  const envelope = Buffer.alloc(16 * 1024 * 1024, 7)
+  const chunk = envelope.subarray(1024 * 1024, 2 * 1024 * 1024)
+  const small = Buffer.from('ab') // a view of Node's shared 8 KiB pool
+  const whole = Buffer.allocUnsafeSlow(1024).fill(3) // its own buffer: passed as it is
+  const values = forThread(['oc:1', 1, chunk, small, whole, null])
+  t.equal(values[4], whole, 'a buffer that is all of its ArrayBuffer is not copied')
+  const { port1, port2 } = new MessageChannel()
+  t.teardown(() => port1.close())
+  port1.postMessage(values) // as SyncPg posts a request (structured clone)
+  const got = receiveMessageOnPort(port2)!.message as unknown[]
+  t.same(got.slice(0, 2), ['oc:1', 1])
+  t.equal(got[5], null)
+  for (const [i, sent] of [[2, chunk], [3, small], [4, whole]] as const) {
+    const arrived = got[i] as Uint8Array
+    t.equal(arrived.buffer.byteLength, sent.length, `value ${i}: only its own ${sent.length} bytes crossed`)
+    t.ok(Buffer.from(arrived).equals(sent), `value ${i}: the same bytes`)
+  }
+})
+
+t.test('BlobChunks.store of a large buffer on PostgreSQL: each chunk (a view of it) is stored with its own bytes', missing !== undefined ? { skip: missing } : {}, async (t) => {
+  const { BlobChunks, CHUNK_BYTES } = await import('../../src/storage/blob-chunks.js')
+  const cluster = startCluster()
+  t.teardown(() => cluster.stop())
+  const db = Db.openPostgres({ url: cluster.createDatabase('views') })
+  t.teardown(() => db.close())
+  const chunks = new BlobChunks(db)
+  const bytes = Buffer.alloc(3 * CHUNK_BYTES + 5)
+  for (let i = 0; i < bytes.length; i += 4096) bytes[i] = (i / 4096) % 251
+  await db.write(() => chunks.store('oc:1', bytes))
+  t.same(db.sqlite.prepare('SELECT length(bytes) FROM blob_chunks WHERE owner = ? ORDER BY seq').pluck().all('oc:1'), [CHUNK_BYTES, CHUNK_BYTES, CHUNK_BYTES, 5])
+  t.ok(chunks.load('oc:1', Buffer.alloc(0)).equals(bytes), 'read back whole and equal')
+})

@@ -115,7 +115,7 @@ export class SyncPg {
 
   /** One statement; values are bound as $1, $2… `array`: rows as arrays (raw()). */
   query(text: string, values: readonly unknown[] = [], rowMode?: 'array'): QueryResult {
-    return this.#ask({ op: 'query', text, values, rowMode })
+    return this.#ask({ op: 'query', text, values: forThread(values), rowMode })
   }
 
   /** Statements separated by semicolons, no parameters (simple protocol). */
@@ -170,6 +170,19 @@ export class SyncPg {
       Atomics.wait(this.#signal, 0, seen, seen === id ? 1 : left)
     }
   }
+}
+
+/** The values as they should cross to the connection's thread. A typed array crosses (structured clone)
+ *  with the whole ArrayBuffer it views: a 1 MiB chunk that is a view of a 100 MB envelope
+ *  (BlobChunks.store) sent 100 MB, once per chunk (issue 19 item 3: storing a 100 MB envelope that way
+ *  took 33 s); such a view is copied alone first. */
+export function forThread(values: readonly unknown[]): readonly unknown[] {
+  if (!values.some(isPartialView)) return values
+  return values.map((v) => (isPartialView(v) ? new Uint8Array(v) : v))
+}
+
+function isPartialView(v: unknown): v is Uint8Array {
+  return v instanceof Uint8Array && v.byteLength < v.buffer.byteLength
 }
 
 /** bytea values arrive as Uint8Array (structured clone); the stores expect Buffers, as better-sqlite3 gives. */
