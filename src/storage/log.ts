@@ -157,7 +157,8 @@ export function appendLeaves(sqlite: Database.Database, agency: string, entries:
   for (const bytes of entries) {
     const hash = leafHash(bytes)
     hashes.push(hash)
-    s.insertEntry.run(agency, index, Buffer.from(bytes), hash, entryTime(bytes))
+    // A Buffer is bound as it is (the appender's are its own, fresh): no copy per entry.
+    s.insertEntry.run(agency, index, Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes), hash, entryTime(bytes))
     for (const n of closeSubtrees(range, index, hash)) {
       closed.push(n)
       if (n.level >= CACHED_LEVEL) s.insertNode.run(agency, n.level, n.pos, n.hash)
