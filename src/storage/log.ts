@@ -241,6 +241,14 @@ export class LogStore {
     return this.sqlite.inTransaction ? recentReaders(this.sqlite, agency, this.#s.head.get(agency), stored) : stored
   }
 
+  /** proofReaders() with the size of the tree they read, from one read of the head (the proof sent
+   *  with a receipt checked its size against a second read, issue 14 §6). */
+  sizedProofReaders(agency: string): { size: number; leaves: LeafHashes; subtrees: SubtreeCache } {
+    const head = this.#s.head.get(agency)
+    const stored = { leaves: this.leafReader(agency), subtrees: this.subtreeCache(agency) }
+    return { size: head?.size ?? 0, ...(this.sqlite.inTransaction ? recentReaders(this.sqlite, agency, head, stored) : stored) }
+  }
+
   /** The tlog subtree cache of one log: an aligned complete subtree of 2^CACHED_LEVEL+ leaves is one
    *  read; a smaller one is not asked for (it is folded from at most 64 leaf hashes, src/tlog/tree.ts). */
   subtreeCache(agency: string): SubtreeCache {
