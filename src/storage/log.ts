@@ -262,7 +262,8 @@ export class LogStore {
   /** The index of an entry with exactly these bytes (a replayed envelope's entry, PROTOCOL.md §20.5). */
   indexOf(agency: string, entry: Uint8Array): number | undefined {
     const hash = leafHash(entry)
-    return this.#timed ? this.#s.indexOf.get(agency, entryTime(entry), hash, Buffer.from(entry)) : this.#s.indexOf.get(agency, hash, Buffer.from(entry))
+    const bytes = Buffer.isBuffer(entry) ? entry : Buffer.from(entry)
+    return this.#timed ? this.#s.indexOf.get(agency, entryTime(entry), hash, bytes) : this.#s.indexOf.get(agency, hash, bytes)
   }
 
   entries(agency: string, start: number, end: number): StoredEntry[] {
