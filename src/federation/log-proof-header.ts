@@ -5,7 +5,6 @@
 // checkpoint in the signed receipt (services/evidence/received-proofs.ts).
 
 import { verifyInclusion } from '../tlog/verify.js'
-import type { InclusionMemo } from '../tlog/inclusion-memo.js'
 
 export const LOG_PROOF_HEADER = 'saraban-log-proof'
 
@@ -53,13 +52,11 @@ export interface ProofTarget {
 
 /** §20.5: the header's proof, kept only if it is for the receipt's index in the tree of the receipt's
  *  checkpoint and leads from the rebuilt entry to that checkpoint's root; otherwise why not. */
-export function checkLogProofHeader(value: string, r: ProofTarget, memo?: InclusionMemo): { proof: Buffer[] } | { error: string } {
+export function checkLogProofHeader(value: string, r: ProofTarget): { proof: Buffer[] } | { error: string } {
   const h = parseLogProofHeader(value)
   if ('error' in h) return h
   if (h.index !== r.index) return { error: `it is for entry ${h.index}, the receipt's is ${r.index}` }
   if (h.size !== r.size) return { error: `it is for the tree of ${h.size}, the receipt's checkpoint signs ${r.size}` }
-  // `memo`: the sender's, across the receipts of one checkpoint (the same answer, fewer hashes: issue 14 §6).
-  const included = memo ? memo.verify(r.leafHash, r.index, r.size, h.proof, r.root) : verifyInclusion(r.leafHash, r.index, r.size, h.proof, r.root)
-  if (!included) return { error: 'it does not lead to the root of the receipt\'s checkpoint' }
+  if (!verifyInclusion(r.leafHash, r.index, r.size, h.proof, r.root)) return { error: 'it does not lead to the root of the receipt\'s checkpoint' }
   return { proof: h.proof }
 }

@@ -13,7 +13,6 @@ import type { Db } from '../../storage/db.js'
 import type { ReceivedProofRow, ReceivedProofStore } from '../../storage/received-proofs.js'
 import type { ReceiptClaims } from '../../crypto/types.js'
 import { leafHash, verifyInclusion } from '../../tlog/index.js'
-import { InclusionMemo } from '../../tlog/inclusion-memo.js'
 import { verifyCheckpoint } from '../log/checkpoints.js'
 import type { CheckpointBody } from '../../tlog/checkpoint.js'
 import { checkLogProofHeader } from '../../federation/log-proof-header.js'
@@ -54,10 +53,6 @@ export function retryDelay(attempts: number): number {
  *  is then kept in the outbox row with the receipt (migration 039) and nothing is asked later. A header
  *  that does not check never costs the delivery (the receipt does not depend on it): `refused` says why,
  *  and the proof is queued as without one. */
-/** The proofs sent with receipts climb the recipient's tree of one checkpoint, a batch at a time:
- *  the hashes above the node where two paths meet are not computed again (src/tlog/inclusion-memo.ts). */
-const sentProofs = new InclusionMemo()
-
 export function checkSentProof(claims: ReceiptClaims, logProof: string | undefined): SentProof {
   if (claims.log === undefined || logProof === undefined) return {}
   let checkpoint: CheckpointBody
@@ -66,7 +61,7 @@ export function checkSentProof(claims: ReceiptClaims, logProof: string | undefin
   } catch {
     return {} // the witness reports a bad checkpoint; the bundle shows the gap
   }
-  const r = checkLogProofHeader(logProof, { index: claims.log.index, size: checkpoint.size, root: checkpoint.root, leafHash: leafHash(receivedEntry(claims)) }, sentProofs)
+  const r = checkLogProofHeader(logProof, { index: claims.log.index, size: checkpoint.size, root: checkpoint.root, leafHash: leafHash(receivedEntry(claims)) })
   return 'proof' in r ? { proof: r.proof } : { refused: r.error }
 }
 
