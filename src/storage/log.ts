@@ -157,7 +157,8 @@ export function appendLeaves(sqlite: Database.Database, agency: string, entries:
   for (const bytes of entries) {
     const hash = leafHash(bytes)
     hashes.push(hash)
-    s.insertEntry.run(agency, index, Buffer.from(bytes), hash, entryTime(bytes))
+    // A Buffer is bound as it is (the appender's are its own, fresh): no copy per entry.
+    s.insertEntry.run(agency, index, Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes), hash, entryTime(bytes))
     for (const n of closeSubtrees(range, index, hash)) {
       closed.push(n)
       if (n.level >= CACHED_LEVEL) s.insertNode.run(agency, n.level, n.pos, n.hash)
@@ -240,6 +241,14 @@ export class LogStore {
     return this.sqlite.inTransaction ? recentReaders(this.sqlite, agency, this.#s.head.get(agency), stored) : stored
   }
 
+  /** proofReaders() with the size of the tree they read, from one read of the head (the proof sent
+   *  with a receipt checked its size against a second read, issue 14 §6). */
+  sizedProofReaders(agency: string): { size: number; leaves: LeafHashes; subtrees: SubtreeCache } {
+    const head = this.#s.head.get(agency)
+    const stored = { leaves: this.leafReader(agency), subtrees: this.subtreeCache(agency) }
+    return { size: head?.size ?? 0, ...(this.sqlite.inTransaction ? recentReaders(this.sqlite, agency, head, stored) : stored) }
+  }
+
   /** The tlog subtree cache of one log: an aligned complete subtree of 2^CACHED_LEVEL+ leaves is one
    *  read; a smaller one is not asked for (it is folded from at most 64 leaf hashes, src/tlog/tree.ts). */
   subtreeCache(agency: string): SubtreeCache {
@@ -253,7 +262,8 @@ export class LogStore {
   /** The index of an entry with exactly these bytes (a replayed envelope's entry, PROTOCOL.md §20.5). */
   indexOf(agency: string, entry: Uint8Array): number | undefined {
     const hash = leafHash(entry)
-    return this.#timed ? this.#s.indexOf.get(agency, entryTime(entry), hash, Buffer.from(entry)) : this.#s.indexOf.get(agency, hash, Buffer.from(entry))
+    const bytes = Buffer.isBuffer(entry) ? entry : Buffer.from(entry)
+    return this.#timed ? this.#s.indexOf.get(agency, entryTime(entry), hash, bytes) : this.#s.indexOf.get(agency, hash, bytes)
   }
 
   entries(agency: string, start: number, end: number): StoredEntry[] {

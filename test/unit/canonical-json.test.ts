@@ -53,3 +53,13 @@ t.test('generated values: the same text as the reference', async (t) => {
   }
   t.equal(n, 500, 'all 500 agree')
 })
+
+// The encoded member names are kept (issue 14 §6): past the bound, and with names that need escaping,
+// the bytes are still the reference's, and a name seen before encodes as it did the first time.
+t.test('member names kept encoded: many names, escaped names, repeated', async (t) => {
+  const many: Record<string, number> = {}
+  for (let i = 0; i < 1200; i++) many[`k${i}\u0001"${i % 7}`] = i
+  t.equal(canonicalJson(many), reference(many), 'more names than are kept')
+  t.equal(canonicalJson(many), reference(many), 'the same names again')
+  for (const o of [{ 'a"': 1 }, { 'a\\': 2 }, { 'a"': 3, 'a\\': 4, a: 5 }]) t.equal(canonicalJson(o), reference(o))
+})

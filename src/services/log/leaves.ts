@@ -7,7 +7,7 @@ import { hash } from 'node:crypto'
 import { isoTime } from '../../clock.js'
 import { canonicalJson, type Canonical } from '../../domain/canonical-json.js'
 import type { LogRow, SourceName } from '../../storage/log-rows.js'
-import { storedReceiptBytes, storedReceiptClaims } from './receipt-claims.js'
+import { storedReceiptClaims, storedReceiptSha256 } from './receipt-claims.js'
 
 export type Members = { readonly [k: string]: Canonical | undefined }
 
@@ -47,15 +47,16 @@ const int = (v: unknown): number => Number(v)
 
 /** `message.received`: exactly the receipt's claims (log-design.md §3), so the sender rebuilds it. */
 function received(row: LogRow): Built {
+  const at = isoTime(row.at)
   return {
-    at: isoTime(row.at),
-    members: { mid: str(row['mid']), from: str(row['from']), to: str(row['to']), profile: str(row['profile']), envelopeSha256: str(row['envelopeSha256']), receivedAt: isoTime(row.at) },
+    at,
+    members: { mid: str(row['mid']), from: str(row['from']), to: str(row['to']), profile: str(row['profile']), envelopeSha256: str(row['envelopeSha256']), receivedAt: at },
   }
 }
 
 /** `message.stored`: what the node keeps of a received message besides its envelope. */
 function stored(row: LogRow): Built {
-  return { members: { mid: str(row['mid']), recordSha256: sha256(utf8(row['record'])), receiptSha256: sha256(storedReceiptBytes(str(row['receipt']))) } }
+  return { members: { mid: str(row['mid']), recordSha256: sha256(utf8(row['record'])), receiptSha256: storedReceiptSha256(str(row['receipt'])) } }
 }
 
 /** A register entry's own text (ที่, ลงวันที่, จาก, ถึง, เรื่อง, การปฏิบัติ, หมายเหตุ) as one digest. */
@@ -79,7 +80,7 @@ export const LEAVES: readonly Leaf[] = [
   // §20.3.2 its receipt came back and verified
   {
     type: 'message.delivered', source: 'outbox-delivered', key: ['mid'],
-    build: (r) => ({ members: { mid: str(r['mid']), to: str(r['to']), receiptSha256: sha256(storedReceiptBytes(str(r['receipt']))), receivedAt: storedReceiptClaims(str(r['receipt']), str(r['mid'])).receivedAt } }),
+    build: (r) => ({ members: { mid: str(r['mid']), to: str(r['to']), receiptSha256: storedReceiptSha256(str(r['receipt'])), receivedAt: storedReceiptClaims(str(r['receipt']), str(r['mid'])).receivedAt } }),
   },
   // §20.3.3 an envelope received and stored (its receipt signed): the four stores of inbound envelopes
   { type: 'message.received', source: 'inbox-message', key: ['mid'], build: received },
@@ -163,9 +164,12 @@ export const LEAVES: readonly Leaf[] = [
 
 export const LEAF_TYPES: ReadonlySet<string> = new Set(LEAVES.map((l) => l.type))
 
-/** The leaves one row source gives, in table order. */
+const BY_SOURCE = new Map<SourceName, readonly Leaf[]>()
+for (const l of LEAVES) BY_SOURCE.set(l.source, [...(BY_SOURCE.get(l.source) ?? []), l])
+
+/** The leaves one row source gives, in table order (looked up once per pending change: issue 14 §6). */
 export function leavesOf(source: SourceName): readonly Leaf[] {
-  return LEAVES.filter((l) => l.source === source)
+  return BY_SOURCE.get(source) ?? []
 }
 
 /** The entry a leaf builds from a row for one agency's log (node-wide rows: the agency whose log it is). */

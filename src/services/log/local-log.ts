@@ -15,6 +15,8 @@ export interface LocalLog {
   subtrees(agency: string): SubtreeCache
   /** leafHashes() and subtrees() together, for one proof (one read of the head). */
   proofReaders?(agency: string): { leaves: LeafHashes; subtrees: SubtreeCache }
+  /** proofReaders() and the committed size (inside a write: the size it is about to commit) from one read. */
+  sizedProofReaders?(agency: string): { size: number; leaves: LeafHashes; subtrees: SubtreeCache }
   /** Entry bytes [start, end) of `agency`'s log. */
   entries(agency: string, start: number, end: number): Buffer[]
   /** The index of the leaf with these entry bytes, or undefined. */

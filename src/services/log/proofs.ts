@@ -45,8 +45,13 @@ export function logProofs(deps: { log: LocalLog; signer: CheckpointSigner }): Lo
   return {
     checkpoint: (agency) => deps.signer.current(agency),
     inclusion(agency, index, treeSize) {
-      checkPair(agency, size(agency), index, treeSize)
-      return prove(agency, index, treeSize)
+      const r = deps.log.sizedProofReaders?.(agency)
+      if (r === undefined) {
+        checkPair(agency, size(agency), index, treeSize)
+        return prove(agency, index, treeSize)
+      }
+      checkPair(agency, r.size, index, treeSize)
+      return { size: treeSize, index, proof: b64(inclusionProof(index, treeSize, r.leaves, r.subtrees)) }
     },
     inclusions(agency, pairs) {
       const head = size(agency)

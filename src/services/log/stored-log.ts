@@ -39,6 +39,10 @@ export class StoredLog {
     return this.#store.proofReaders(agency)
   }
 
+  sizedProofReaders(agency: string): { size: number; leaves: LeafHashes; subtrees: SubtreeCache } {
+    return this.#store.sizedProofReaders(agency)
+  }
+
   entries(agency: string, start: number, end: number): Buffer[] {
     return this.#store.entries(agency, start, end).map((e) => e.entry)
   }
