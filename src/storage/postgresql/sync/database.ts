@@ -59,6 +59,8 @@ export class PgDatabase {
   /** The connection was lost inside the open transaction: every statement fails until ROLLBACK. */
   #broken = false
   #savepoints = 0
+  /** Savepoints made and not yet sent (lower case names, oldest first): see control(). */
+  #pending: string[] = []
   /** The database's URL without its password (better-sqlite3's `name` is the file). */
   readonly name: string
 
@@ -113,7 +115,7 @@ export class PgDatabase {
   }
 
   exec(sql: string): this {
-    this.run(() => this.#pg.exec(sql), sql)
+    this.run(() => this.#pg.exec(sql, this.#unsent()), sql)
     return this
   }
 
@@ -155,10 +157,41 @@ export class PgDatabase {
 
   /** Runs PostgreSQL's own text ($1, $2… already): migrate's and the pragmas' statements. */
   query(sql: string, values: readonly unknown[], rowMode?: 'array'): QueryResult {
-    return this.run(() => this.#pg.query(sql, values, rowMode), sql)
+    return this.run(() => this.#pg.query(sql, values, rowMode, this.#unsent()), sql)
+  }
+
+  /** Requests made to the connection's thread so far (each a round trip the event loop waited for). */
+  get requests(): number {
+    return this.#pg.requests
+  }
+
+  /** The savepoints put off (control()), as statements to run before the next one; none are left. */
+  #unsent(): string | undefined {
+    if (this.#pending.length === 0) return undefined
+    const pre = this.#pending.map((n) => `SAVEPOINT ${n}`).join('; ')
+    this.#pending = []
+    return pre
   }
 
   control(kind: Control, sql: string): void {
+    // A savepoint inside a transaction is not sent on its own: it goes with the next request (a
+    // statement, or the savepoint's RELEASE or ROLLBACK TO of an earlier one), and a savepoint whose
+    // RELEASE comes before anything else ran is never sent (nothing happened under it). Storage/db.ts
+    // wraps every write of a batch in a savepoint, so this saves one round trip of the event loop per
+    // write (PROTOCOL.md, implementation notes, issue 19). What it could change: a SAVEPOINT fails only
+    // when the connection is lost or the transaction already failed, and that failure is then reported
+    // by the statement it went with instead of by the SAVEPOINT; the transaction fails either way.
+    if (kind === 'savepoint' || kind === 'release' || kind === 'rollbackTo') {
+      const name = (sql.trim().split(/\s+/).pop() ?? '').toLowerCase()
+      const at = this.#pending.indexOf(name)
+      if (kind === 'savepoint' && this.#inTransaction) return this.run(() => void this.#pending.push(name), sql)
+      if (kind === 'release' && at >= 0) return this.run(() => void this.#pending.splice(at), sql)
+      // ROLLBACK TO an unsent savepoint: nothing ran since it; the savepoint stays (as ROLLBACK TO leaves it).
+      if (kind === 'rollbackTo' && at >= 0) return this.run(() => void this.#pending.splice(at + 1), sql)
+      return this.run(() => this.#pg.exec(sql, this.#unsent()), sql)
+    }
+    // BEGIN, COMMIT and ROLLBACK end every savepoint: the unsent ones are dropped.
+    this.#pending = []
     switch (kind) {
       case 'begin':
         if (this.#inTransaction) throw new TypeError('storage: cannot start a transaction within a transaction')
@@ -200,8 +233,6 @@ export class PgDatabase {
           this.#inTransaction = false
         }
         return
-      default:
-        this.run(() => this.#pg.exec(sql), sql)
     }
   }
 
