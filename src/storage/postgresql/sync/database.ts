@@ -59,8 +59,11 @@ export class PgDatabase {
   /** The connection was lost inside the open transaction: every statement fails until ROLLBACK. */
   #broken = false
   #savepoints = 0
-  /** Savepoints made and not yet sent (lower case names, oldest first): see control(). */
-  #pending: string[] = []
+  /** SAVEPOINT and RELEASE statements not yet sent, oldest first: see control(). */
+  #pending: Array<{ readonly kind: 'savepoint' | 'release'; readonly name: string }> = []
+  /** A statement of the open transaction failed, and no ROLLBACK TO has run since: PostgreSQL refuses
+   *  everything but ROLLBACK (TO) until then, so nothing is put off. */
+  #failed = false
   /** The database's URL without its password (better-sqlite3's `name` is the file). */
   readonly name: string
 
@@ -165,33 +168,40 @@ export class PgDatabase {
     return this.#pg.requests
   }
 
-  /** The savepoints put off (control()), as statements to run before the next one; none are left. */
+  /** The statements put off (control()), to run before the next one; none are left. */
   #unsent(): string | undefined {
     if (this.#pending.length === 0) return undefined
-    const pre = this.#pending.map((n) => `SAVEPOINT ${n}`).join('; ')
+    const pre = this.#pending.map((p) => `${p.kind === 'savepoint' ? 'SAVEPOINT' : 'RELEASE'} ${p.name}`).join('; ')
     this.#pending = []
     return pre
   }
 
   control(kind: Control, sql: string): void {
-    // A savepoint inside a transaction is not sent on its own: it goes with the next request (a
-    // statement, or the savepoint's RELEASE or ROLLBACK TO of an earlier one), and a savepoint whose
-    // RELEASE comes before anything else ran is never sent (nothing happened under it). Storage/db.ts
-    // wraps every write of a batch in a savepoint, so this saves one round trip of the event loop per
-    // write (PROTOCOL.md, implementation notes, issue 19). What it could change: a SAVEPOINT fails only
-    // when the connection is lost or the transaction already failed, and that failure is then reported
-    // by the statement it went with instead of by the SAVEPOINT; the transaction fails either way.
+    // Inside a transaction that has not failed, SAVEPOINT and RELEASE are not sent on their own: they
+    // go with the next request (a statement, a ROLLBACK TO), in order, and a SAVEPOINT released before
+    // anything ran under it is not sent at all; COMMIT and ROLLBACK drop what is left (they end every
+    // savepoint). Storage/db.ts wraps every write of a batch in a savepoint, so a write now costs its
+    // statements' round trips of the event loop and no more (PROTOCOL.md, implementation notes, issue 19).
+    // Neither can fail then but with the connection (the savepoints are the facade's own, and only a
+    // failed statement makes PostgreSQL refuse them, after which nothing is put off): that failure is
+    // reported by the request they went with, and the transaction fails either way.
     if (kind === 'savepoint' || kind === 'release' || kind === 'rollbackTo') {
       const name = (sql.trim().split(/\s+/).pop() ?? '').toLowerCase()
-      const at = this.#pending.indexOf(name)
-      if (kind === 'savepoint' && this.#inTransaction) return this.run(() => void this.#pending.push(name), sql)
-      if (kind === 'release' && at >= 0) return this.run(() => void this.#pending.splice(at), sql)
-      // ROLLBACK TO an unsent savepoint: nothing ran since it; the savepoint stays (as ROLLBACK TO leaves it).
-      if (kind === 'rollbackTo' && at >= 0) return this.run(() => void this.#pending.splice(at + 1), sql)
-      return this.run(() => this.#pg.exec(sql, this.#unsent()), sql)
+      const last = this.#pending.at(-1)
+      const justMade = last?.kind === 'savepoint' && last.name === name // nothing ran since
+      if (this.#inTransaction && !this.#failed) {
+        if (kind === 'savepoint') return this.run(() => void this.#pending.push({ kind, name }), sql)
+        if (kind === 'release') return this.run(() => void (justMade ? this.#pending.pop() : this.#pending.push({ kind, name })), sql)
+        // ROLLBACK TO a savepoint nothing ran under: nothing to undo, and the savepoint stays.
+        if (justMade) return this.run(() => undefined, sql)
+      }
+      this.run(() => this.#pg.exec(sql, this.#unsent()), sql)
+      if (kind === 'rollbackTo') this.#failed = false // the transaction is usable again
+      return
     }
     // BEGIN, COMMIT and ROLLBACK end every savepoint: the unsent ones are dropped.
     this.#pending = []
+    this.#failed = false
     switch (kind) {
       case 'begin':
         if (this.#inTransaction) throw new TypeError('storage: cannot start a transaction within a transaction')
@@ -248,6 +258,7 @@ export class PgDatabase {
       // stays open here, failed, until its owner rolls it back: a statement that caught this error and
       // went on must not run on the new connection outside any transaction (half a write committed).
       if (err.lost && this.#inTransaction) this.#broken = true
+      if (this.#inTransaction) this.#failed = true
       throw new StorageError(err, sql)
     }
   }
