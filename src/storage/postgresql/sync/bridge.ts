@@ -72,6 +72,8 @@ export class SyncPg {
   #asked = 0
   /** Answers that came for a request already given up on (read and dropped). */
   stale = 0
+  /** Requests made to the connection's thread: each is a round trip the event loop waits for. */
+  requests = 0
   /** Called when an answer came for a request given up on (it is dropped; should never happen). */
   onStale: (() => void) | undefined
   /** Called when the connection was made again after it was lost (not on the first). */
@@ -113,14 +115,15 @@ export class SyncPg {
     this.#worker.unref()
   }
 
-  /** One statement; values are bound as $1, $2… `array`: rows as arrays (raw()). */
-  query(text: string, values: readonly unknown[] = [], rowMode?: 'array'): QueryResult {
-    return this.#ask({ op: 'query', text, values: forThread(values), rowMode })
+  /** One statement; values are bound as $1, $2… `array`: rows as arrays (raw()). `pre`: statements
+   *  without parameters or rows (savepoints put off by database.ts) that run first, in the same request. */
+  query(text: string, values: readonly unknown[] = [], rowMode?: 'array', pre?: string): QueryResult {
+    return this.#ask({ op: 'query', text, values: forThread(values), rowMode, pre })
   }
 
-  /** Statements separated by semicolons, no parameters (simple protocol). */
-  exec(text: string): void {
-    this.#ask({ op: 'exec', text })
+  /** Statements separated by semicolons, no parameters (simple protocol); `pre` as for query(). */
+  exec(text: string, pre?: string): void {
+    this.#ask({ op: 'exec', text, pre })
   }
 
   /** Calls `listener` after another session committed and notified the node's channel. */
@@ -146,8 +149,9 @@ export class SyncPg {
     return this.#worker.terminate()
   }
 
-  #ask(req: { op: string; text?: string; values?: readonly unknown[]; rowMode?: 'array' | undefined }): QueryResult {
+  #ask(req: { op: string; text?: string; values?: readonly unknown[]; rowMode?: 'array' | undefined; pre?: string | undefined }): QueryResult {
     if (this.#closed) throw new PgQueryError({ message: 'the PostgreSQL connection is closed' }, true)
+    this.requests++
     const id = (this.#asked = (this.#asked % 0x7fffffff) + 1)
     this.#port.postMessage({ ...req, id })
     const deadline = performance.now() + this.#answerMs

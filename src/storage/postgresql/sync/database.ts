@@ -59,6 +59,11 @@ export class PgDatabase {
   /** The connection was lost inside the open transaction: every statement fails until ROLLBACK. */
   #broken = false
   #savepoints = 0
+  /** SAVEPOINT and RELEASE statements not yet sent, oldest first: see control(). */
+  #pending: Array<{ readonly kind: 'savepoint' | 'release'; readonly name: string }> = []
+  /** A statement of the open transaction failed, and no ROLLBACK TO has run since: PostgreSQL refuses
+   *  everything but ROLLBACK (TO) until then, so nothing is put off. */
+  #failed = false
   /** The database's URL without its password (better-sqlite3's `name` is the file). */
   readonly name: string
 
@@ -113,7 +118,7 @@ export class PgDatabase {
   }
 
   exec(sql: string): this {
-    this.run(() => this.#pg.exec(sql), sql)
+    this.run(() => this.#pg.exec(sql, this.#unsent()), sql)
     return this
   }
 
@@ -155,10 +160,48 @@ export class PgDatabase {
 
   /** Runs PostgreSQL's own text ($1, $2… already): migrate's and the pragmas' statements. */
   query(sql: string, values: readonly unknown[], rowMode?: 'array'): QueryResult {
-    return this.run(() => this.#pg.query(sql, values, rowMode), sql)
+    return this.run(() => this.#pg.query(sql, values, rowMode, this.#unsent()), sql)
+  }
+
+  /** Requests made to the connection's thread so far (each a round trip the event loop waited for). */
+  get requests(): number {
+    return this.#pg.requests
+  }
+
+  /** The statements put off (control()), to run before the next one; none are left. */
+  #unsent(): string | undefined {
+    if (this.#pending.length === 0) return undefined
+    const pre = this.#pending.map((p) => `${p.kind === 'savepoint' ? 'SAVEPOINT' : 'RELEASE'} ${p.name}`).join('; ')
+    this.#pending = []
+    return pre
   }
 
   control(kind: Control, sql: string): void {
+    // Inside a transaction that has not failed, SAVEPOINT and RELEASE are not sent on their own: they
+    // go with the next request (a statement, a ROLLBACK TO), in order, and a SAVEPOINT released before
+    // anything ran under it is not sent at all; COMMIT and ROLLBACK drop what is left (they end every
+    // savepoint). Storage/db.ts wraps every write of a batch in a savepoint, so a write now costs its
+    // statements' round trips of the event loop and no more (PROTOCOL.md, implementation notes, issue 19).
+    // Neither can fail then but with the connection (the savepoints are the facade's own, and only a
+    // failed statement makes PostgreSQL refuse them, after which nothing is put off): that failure is
+    // reported by the request they went with, and the transaction fails either way.
+    if (kind === 'savepoint' || kind === 'release' || kind === 'rollbackTo') {
+      const name = (sql.trim().split(/\s+/).pop() ?? '').toLowerCase()
+      const last = this.#pending.at(-1)
+      const justMade = last?.kind === 'savepoint' && last.name === name // nothing ran since
+      if (this.#inTransaction && !this.#failed) {
+        if (kind === 'savepoint') return this.run(() => void this.#pending.push({ kind, name }), sql)
+        if (kind === 'release') return this.run(() => void (justMade ? this.#pending.pop() : this.#pending.push({ kind, name })), sql)
+        // ROLLBACK TO a savepoint nothing ran under: nothing to undo, and the savepoint stays.
+        if (justMade) return this.run(() => undefined, sql)
+      }
+      this.run(() => this.#pg.exec(sql, this.#unsent()), sql)
+      if (kind === 'rollbackTo') this.#failed = false // the transaction is usable again
+      return
+    }
+    // BEGIN, COMMIT and ROLLBACK end every savepoint: the unsent ones are dropped.
+    this.#pending = []
+    this.#failed = false
     switch (kind) {
       case 'begin':
         if (this.#inTransaction) throw new TypeError('storage: cannot start a transaction within a transaction')
@@ -200,8 +243,6 @@ export class PgDatabase {
           this.#inTransaction = false
         }
         return
-      default:
-        this.run(() => this.#pg.exec(sql), sql)
     }
   }
 
@@ -217,6 +258,7 @@ export class PgDatabase {
       // stays open here, failed, until its owner rolls it back: a statement that caught this error and
       // went on must not run on the new connection outside any transaction (half a write committed).
       if (err.lost && this.#inTransaction) this.#broken = true
+      if (this.#inTransaction) this.#failed = true
       throw new StorageError(err, sql)
     }
   }

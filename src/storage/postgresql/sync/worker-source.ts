@@ -7,6 +7,8 @@
 // watches (Atomics.wait): an answer can never be taken for another request's. Requests:
 //   { op: 'query', text, values, rowMode }   one statement, extended protocol, prepared once per text
 //   { op: 'exec', text }                      several statements, simple protocol, no parameters
+//   either with `pre`: statements without parameters or rows to run first (savepoints database.ts put
+//   off until the connection is asked something anyway); their failure is the request's
 //   { op: 'close' }
 // Answers: { ok: true, rows, rowCount, fields } | { ok: false, error: { message, code, … }, lost }.
 // `lost`: the connection broke; the next request connects again (a restarted server is waited for).
@@ -111,6 +113,7 @@ async function handle(req) {
     }
   }
   const c = client ?? (await connect())
+  if (req.pre !== undefined) await c.query(req.pre)
   if (req.op === 'exec') {
     const begins = /^\\s*BEGIN\\b/i.test(req.text)
     const ends = /(^|;)\\s*(COMMIT|ROLLBACK)\\s*$/i.test(req.text)
