@@ -9,6 +9,7 @@ import type { DeadlineRow, OutboxStore } from '../storage/outbox.js'
 import type { EventSink } from '../domain/events.js'
 import { deadlineEventDue } from '../domain/delivery.js'
 import { isoTime } from '../clock.js'
+import { nextWake } from './next-wake.js'
 
 export interface DeadlineWatchDeps {
   readonly clock: Clock
@@ -88,12 +89,8 @@ export class DeadlineWatch {
     }
     if (!this.#running) return
     this.#wakeAt = Number.POSITIVE_INFINITY
-    let next: number | undefined
-    try {
-      next = d.outbox.nextDeadlineEventAt(d.atRiskMs)
-    } catch {
-      next = now + RETRY_MS // the database out of reach (logged above or by the next check): look again soon
-    }
+    // The database out of reach: the check above logged it; look again soon.
+    const next = nextWake(() => d.outbox.nextDeadlineEventAt(d.atRiskMs), now + RETRY_MS)
     this.#sleepUntil(Math.min(next ?? Number.POSITIVE_INFINITY, now + MAX_SLEEP_MS))
   }
 

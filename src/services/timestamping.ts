@@ -18,6 +18,7 @@ import { nextAttemptDelay } from '../domain/delivery.js'
 import { imprintOf } from '../tsa/imprint.js'
 import { verifyTimeStampToken } from '../tsa/verify.js'
 import type { TsaClient } from '../tsa/client.js'
+import { nextWake } from './next-wake.js'
 
 export interface TimestampingSettings {
   readonly timeoutMs: number
@@ -164,12 +165,7 @@ export class Timestamping {
       this.#inFlight.add(p)
     }
     if (claimed.length === 0 && this.#inFlight.size === 0) {
-      let next: number | undefined
-      try {
-        next = this.#d.store.nextDueAt()
-      } catch {
-        next = now + 5000 // the database out of reach: as a failed claim above
-      }
+      const next = nextWake(() => this.#d.store.nextDueAt(), now + 5000) // unreadable: as a failed claim above
       if (next !== undefined) this.#wake(next)
     }
   }

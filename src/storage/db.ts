@@ -14,6 +14,7 @@ import { AUTOCHECKPOINT_PAGES, startWorkerCheckpoints, type Checkpointer, type C
 import { WalSync } from './wal-sync.js'
 import { ForeignCommits } from './foreign-commits.js'
 import { PgDatabase, COMMIT_CHANNEL } from './postgresql/sync/database.js'
+import type { ConnectionListeners } from './postgresql/sync/bridge.js'
 import { pgConnection, type PgTarget } from './postgresql/connect.js'
 import { migratePostgresSync } from './postgresql/migrate.js'
 import { DatabaseOpenError } from './postgresql/open-error.js'
@@ -162,9 +163,9 @@ export class Db {
     this.#foreign = pg === undefined ? new ForeignCommits(sqlite, FOREIGN_POLL_MS) : undefined
   }
 
-  /** PostgreSQL: `listener` is called each time the connection was lost and made again. */
-  onReconnect(listener: () => void, stale?: () => void, unreachable?: () => void): void {
-    this.#pg?.onReconnect(listener, stale, unreachable)
+  /** PostgreSQL: what happens to the connection (postgresql/sync/bridge.ts ConnectionListeners). */
+  onConnection(listeners: ConnectionListeners): void {
+    this.#pg?.onConnection(listeners)
   }
 
   /** Calls `listener` soon after another process (connection) committed to this database (issue 19

@@ -40,11 +40,11 @@ export function wireStorage(base: Base): Storage {
   // A restarted or failed-over server (issue 19 §6): statements wait for the connection to come back
   // (up to 10 s, storage/postgresql/sync/bridge.ts), then fail at once until it is back; the operator
   // learns of both.
-  db.onReconnect(
-    () => storageLog.warn({ event: 'storage.reconnected' }, 'the connection to PostgreSQL was lost and made again'),
-    () => storageLog.error({ event: 'storage.stale-answer' }, 'an answer of PostgreSQL came for a statement given up on, and was dropped'),
-    () => storageLog.error({ event: 'storage.unreachable' }, 'PostgreSQL stayed out of reach for 10 s: requests fail (5xx, /healthz 503) until it is back; check the server and storage.postgresql.url'),
-  )
+  db.onConnection({
+    reconnected: () => storageLog.warn({ event: 'storage.reconnected' }, 'the connection to PostgreSQL was lost and made again'),
+    stale: () => storageLog.error({ event: 'storage.stale-answer' }, 'an answer of PostgreSQL came for a statement given up on, and was dropped'),
+    unreachable: () => storageLog.error({ event: 'storage.unreachable' }, 'PostgreSQL stayed out of reach for 10 s: requests fail (5xx, /healthz 503) until it is back; check the server and storage.postgresql.url'),
+  })
   closers.push(() => db.close())
   // Before the first write: every state change from now on gets its log entries in its own transaction.
   const logWiring = wireLogAppender(base, db)

@@ -13,7 +13,7 @@ t.test('a connection cut inside a write: the write fails whole, even if a store 
   const db = Db.openPostgres({ url, }, { application: 'saraban-cut-test' })
   t.teardown(() => db.close())
   const reconnects: number[] = []
-  db.onReconnect(() => reconnects.push(1))
+  db.onConnection({ reconnected: () => reconnects.push(1) })
   const count = () => db.sqlite.prepare('SELECT count(*) FROM expiry_alerts').pluck().get() as number
   const insert = db.sqlite.prepare('INSERT INTO expiry_alerts (alert_key, raised_at) VALUES (?, ?)')
   const cut = () => cluster.psql('cut', `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'saraban-cut-test'`)
@@ -70,7 +70,7 @@ t.test('a server out of reach past the reconnection window: reported once; later
   const db = Db.openPostgres({ url: cluster.createDatabase('gone') }, { application: 'saraban-gone-test' })
   t.teardown(() => db.close())
   const heard = { reconnected: 0, unreachable: 0 }
-  db.onReconnect(() => heard.reconnected++, undefined, () => heard.unreachable++)
+  db.onConnection({ reconnected: () => heard.reconnected++, unreachable: () => heard.unreachable++ })
   const one = db.sqlite.prepare('SELECT 1 AS one').pluck()
   t.equal(one.get(), 1)
   // Down for 25 s (started again by another process, while this thread waits): the first statement

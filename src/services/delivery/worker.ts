@@ -22,6 +22,7 @@ import { PeerCircuits, type PeerCircuitView } from './circuits.js'
 import { emitFailed, gaveUpDetail, originOf } from './outcomes.js'
 import type { DeliveryDeps } from './settings.js'
 import { LeaseHeartbeat } from './leases.js'
+import { nextWake } from '../next-wake.js'
 
 /** The path of the probe of a peer whose circuit is open (PROTOCOL.md §4.3, §7.2). */
 export const PROBE_PATH = 'federation/v1/health'
@@ -182,18 +183,14 @@ export class DeliveryWorker {
     // saw it (the probe waits for a message to that peer to come up in a claim; the expiry pass in
     // flight notifies when it ends). One due a moment later is: the claim's clock is the reference.
     const now = claimedAt
-    let next: number | undefined
-    try {
+    const later = (x: number | undefined) => (x !== undefined && x > now ? x : undefined)
+    // Another process's lease that runs out is work for this one (issue 19 item 2). Unreadable (the
+    // database out of reach): look again in a few seconds, as after a failed claim.
+    const next = nextWake(() => {
       const horizon = this.#d.outbox.nextHorizonFrom()
-      const later = (x: number | undefined) => (x !== undefined && x > now ? x : undefined)
-      // Another process's lease that runs out is work for this one (issue 19 item 2).
-      next = [this.#d.outbox.nextDueAt(after), later(this.#circuits.nextProbeAt()), later(horizon === undefined ? undefined : Math.max(horizon + this.#giveUpAfterMs, this.#expireNotBefore)), this.#d.outbox.nextLeaseExpiry()]
+      return [this.#d.outbox.nextDueAt(after), later(this.#circuits.nextProbeAt()), later(horizon === undefined ? undefined : Math.max(horizon + this.#giveUpAfterMs, this.#expireNotBefore)), this.#d.outbox.nextLeaseExpiry()]
         .reduce<number | undefined>((a, b) => (b === undefined ? a : a === undefined ? b : Math.min(a, b)), undefined)
-    } catch (err) {
-      // The database out of reach (PostgreSQL down): look again in a few seconds, as after a failed claim.
-      this.#d.log.error({ err, event: 'delivery.claim-failed' }, 'could not read when outbox work is next due; will try again')
-      next = now + RETRY_AFTER_FAILURE_MS
-    }
+    }, now + RETRY_AFTER_FAILURE_MS, (err) => this.#d.log.error({ err, event: 'delivery.claim-failed' }, 'could not read when outbox work is next due; will try again'))
     if (next === undefined) return
     const wait = Math.max(0, Math.min(next - this.#d.clock.now(), 60_000))
     this.#timer = setTimeout(() => this.notify(), wait)

@@ -20,6 +20,7 @@ import { storedReceiptClaims } from '../log/receipt-claims.js'
 import type { OutboxStore } from '../../storage/outbox.js'
 import { receivedEntry } from '../log/received-entry.js'
 import type { PeerLog } from '../log/audit.js'
+import { nextWake } from '../next-wake.js'
 
 export interface ReceivedProofDeps {
   readonly db: Db
@@ -149,12 +150,8 @@ export class ReceivedProofFetcher {
   #schedule(): void {
     if (this.#closed) return
     if (this.#timer) clearTimeout(this.#timer)
-    let next: number | undefined
-    try {
-      next = this.#d.store.nextDue()
-    } catch {
-      next = this.#d.clock.now() + 10_000 // the database out of reach: look again soon (the run says why it failed)
-    }
+    // Unreadable (the database out of reach): look again soon; the run says why it failed.
+    const next = nextWake(() => this.#d.store.nextDue(), this.#d.clock.now() + 10_000)
     if (next === undefined) return
     this.#timer = setTimeout(() => void this.#kick(GATHER_MS), Math.max(0, next - this.#d.clock.now()) + 10)
     this.#timer.unref()

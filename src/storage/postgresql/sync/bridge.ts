@@ -59,6 +59,17 @@ export interface BridgeOptions {
   readonly lockTimeoutMs?: number
 }
 
+/** What the connection's owner is told, each when it happens. */
+export interface ConnectionListeners {
+  /** The connection was made again after it was lost (not the first one). */
+  readonly reconnected?: () => void
+  /** An answer came for a request given up on: it is dropped (should never happen). */
+  readonly stale?: () => void
+  /** The server stayed out of reach for a whole reconnection window: statements then fail at once,
+   *  each after one try, until a connection is made again. */
+  readonly unreachable?: () => void
+}
+
 type Answer = { id: number } & (({ ok: true } & QueryResult) | { ok: false; lost: boolean; error: PgFailure })
 
 export class SyncPg {
@@ -70,17 +81,10 @@ export class SyncPg {
   #connections = 0
   /** The number of the last request (its answer carries it back). */
   #asked = 0
-  /** Answers that came for a request already given up on (read and dropped). */
-  stale = 0
   /** Requests made to the connection's thread: each is a round trip the event loop waits for. */
   requests = 0
-  /** Called when an answer came for a request given up on (it is dropped; should never happen). */
-  onStale: (() => void) | undefined
-  /** Called when the connection was made again after it was lost (not on the first). */
-  onReconnect: (() => void) | undefined
-  /** Called when the server stayed out of reach for the whole reconnection window (statements then
-   *  fail at once, each after one try, until a connection is made again). */
-  onUnreachable: (() => void) | undefined
+  /** What the node hears of its connection (wire/storage.ts logs each). */
+  listeners: ConnectionListeners = {}
   #closed = false
 
   constructor(opts: BridgeOptions) {
@@ -107,8 +111,8 @@ export class SyncPg {
     })
     this.#worker.on('message', (m: { kind: string }) => {
       if (m.kind === 'commit') for (const l of [...this.#commitListeners]) l()
-      else if (m.kind === 'connected' && ++this.#connections > 1) this.onReconnect?.()
-      else if (m.kind === 'unreachable') this.onUnreachable?.()
+      else if (m.kind === 'connected' && ++this.#connections > 1) this.listeners.reconnected?.()
+      else if (m.kind === 'unreachable') this.listeners.unreachable?.()
     })
     this.#worker.on('error', () => {}) // surfaces as the next statement's failure (no answer)
     // The thread alone does not keep the process alive (a foreign-commit listener does: below).
@@ -160,8 +164,7 @@ export class SyncPg {
       for (let got = receiveMessageOnPort(this.#port); got !== undefined; got = receiveMessageOnPort(this.#port)) {
         const a = got.message as Answer
         if (a.id !== id) {
-          this.stale++
-          this.onStale?.()
+          this.listeners.stale?.()
           continue
         }
         if (!a.ok) throw new PgQueryError(a.error, a.lost)

@@ -11,7 +11,7 @@
 // processes hear as a foreign commit (events for SSE clients of any process). Reads outside a
 // transaction take no lock, and see what was committed when they run, as SQLite's do.
 import type Database from 'better-sqlite3'
-import { PgQueryError, SyncPg, type BridgeOptions, type QueryResult } from './bridge.js'
+import { PgQueryError, SyncPg, type BridgeOptions, type ConnectionListeners, type QueryResult } from './bridge.js'
 import { kindOf, translate, typed, type Translated } from './dialect.js'
 
 /** pg_advisory_xact_lock key of the node's writers: the first 8 bytes of "saraban-node write". */
@@ -137,11 +137,10 @@ export class PgDatabase {
     throw new Error('storage: SQL functions written in JavaScript exist only on SQLite (PostgreSQL runs the statement without one)')
   }
 
-  /** Calls `listener` each time the connection was lost and made again (a restarted server). */
-  onReconnect(listener: () => void, stale?: () => void, unreachable?: () => void): void {
-    this.#pg.onReconnect = listener
-    this.#pg.onStale = stale
-    this.#pg.onUnreachable = unreachable
+  /** What the connection's owner hears: made again after a loss (a restarted server), a stale
+   *  answer dropped, the server out of reach past the reconnection window. */
+  onConnection(listeners: ConnectionListeners): void {
+    this.#pg.listeners = listeners
   }
 
   /** Calls `listener` after another process of the node committed (LISTEN/NOTIFY). */
