@@ -8,6 +8,9 @@ import { createServer } from 'node:net'
 const LOW = 20_000
 const HIGH = 32_767
 const TRIES = 64
+/** Ports this process handed out: nothing listens on one until its caller binds it, so a later draw
+ *  could find it free and hand it out twice (a bench's node then failed with EADDRINUSE). */
+const given = new Set<number>()
 
 /** Listens on the port for a moment: the port bound (port 0: the kernel's choice), or undefined if taken. */
 export function listensOn(port: number): Promise<number | undefined> {
@@ -23,10 +26,17 @@ export function listensOn(port: number): Promise<number | undefined> {
 
 export async function freePort(): Promise<number> {
   for (let i = 0; i < TRIES; i++) {
-    const port = await listensOn(LOW + Math.floor(Math.random() * (HIGH - LOW + 1)))
-    if (port !== undefined) return port
+    const drawn = LOW + Math.floor(Math.random() * (HIGH - LOW + 1))
+    if (given.has(drawn)) continue
+    const port = await listensOn(drawn)
+    if (port !== undefined) return give(port)
   }
   const any = await listensOn(0) // everything tried was taken: let the kernel choose
   if (any === undefined) throw new Error('freePort: cannot listen on 127.0.0.1')
-  return any
+  return give(any)
+}
+
+function give(port: number): number {
+  given.add(port)
+  return port
 }
