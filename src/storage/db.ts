@@ -1,7 +1,8 @@
-// The one SQLite connection of a node, with group commit.
+// The one connection of a node (SQLite, or PostgreSQL through postgresql/sync/), with group commit.
 // Every commit pays for an fsync whatever it carries, so write() gathers the fns queued in one
-// event-loop turn into a single transaction: throughput grows with concurrency (measured ~1.7x with
-// 100 KB rows) while each caller still learns its own outcome, and only once the batch is durable.
+// event-loop turn into a single transaction (group-commit.ts runs the batches): throughput grows with
+// concurrency (measured ~1.7x with 100 KB rows) while each caller still learns its own outcome, and
+// only once the batch is durable.
 // WAL checkpoints are SQLite's own by default; checkpoint: 'worker' moves them to a worker thread
 // (checkpointer.ts), which helps with synchronous=NORMAL (config.json storage.checkpoint says what was measured).
 import { openConnection } from './connection.js'
@@ -10,6 +11,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SarabanError } from '../errors.js'
+import { GroupCommit } from './group-commit.js'
 import { AUTOCHECKPOINT_PAGES, startWorkerCheckpoints, type Checkpointer, type CheckpointEvent } from './checkpointer.js'
 import { WalSync } from './wal-sync.js'
 import { ForeignCommits } from './foreign-commits.js'
@@ -53,29 +55,8 @@ export interface OpenOptions {
 export type { CheckpointEvent } from './checkpointer.js'
 
 
-export interface WriteStats {
-  /** Group-commit transactions committed. */
-  readonly commits: number
-  /** write() fns that were committed. */
-  readonly writes: number
-  /** write() fns that threw and were rolled back. */
-  readonly failed: number
-  readonly largestBatch: number
-}
-
-interface Pending {
-  readonly fn: () => unknown
-  readonly resolve: (value: unknown) => void
-  readonly reject: (err: unknown) => void
-}
-
-/** Work a write() fn leaves for the end of its batch (beforeCommit). */
-interface CommitHook {
-  readonly run: () => void
-  readonly committed: (() => void) | undefined
-}
-
-type Stmt = Database.Statement<[]>
+import type { WriteStats } from './group-commit.js'
+export type { WriteStats }
 
 export class Db {
   /** The connection every store prepares its statements on: better-sqlite3's, or on PostgreSQL the
@@ -86,23 +67,12 @@ export class Db {
   /** Which engine runs (issue 19 §1); a store whose statement must differ asks. */
   readonly engine: 'sqlite' | 'postgresql'
   readonly #pg: PgDatabase | undefined
-  readonly #maxBatch: number
-  readonly #stmt: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Stmt>
   readonly #tx: Database.Transaction<(fn: () => unknown) => unknown>
-  #queue: Pending[] = []
-  #scheduled: NodeJS.Immediate | undefined
+  readonly #group: GroupCommit
   #closed = false
   #closing: Promise<void> | undefined
   #checkpointer: Checkpointer | undefined
-  #stats = { commits: 0, writes: 0, failed: 0, largestBatch: 0 }
   #log: WriteLog | undefined
-  /** Set while a batch runs its fns: the hooks they leave for the end of the batch (beforeCommit). */
-  #hooks: CommitHook[] | undefined
-  /** Set while a batch runs its fns: what they asked to run once the batch committed (afterCommit). */
-  #after: Array<() => void> | undefined
-  #batches = 0
-  /** Set while a batch runs its fns: one of them stored an envelope's bytes (checkpointLater). */
-  #late = false
   /** durableSync 'threadpool' (wal-sync.ts); undefined: 'inline'. */
   readonly #walSync: WalSync | undefined
   /** Other processes' commits (foreign-commits.ts), watched while someone listens. */
@@ -146,19 +116,16 @@ export class Db {
     this.file = file
     this.engine = pg === undefined ? 'sqlite' : 'postgresql'
     this.#pg = pg
-    this.#maxBatch = maxBatch
     this.#walSync = threadpoolSync ? new WalSync(file) : undefined
     sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
-    const p = (sql: string): Stmt => sqlite.prepare<[]>(sql)
-    this.#stmt = {
-      // IMMEDIATE takes the write lock up front, so no statement inside can fail with SQLITE_BUSY.
-      begin: p('BEGIN IMMEDIATE'),
-      commit: p('COMMIT'),
-      rollback: p('ROLLBACK'),
-      savepoint: p('SAVEPOINT saraban_write'),
-      release: p('RELEASE saraban_write'),
-      rollbackTo: p('ROLLBACK TO saraban_write'),
-    }
+    this.#group = new GroupCommit({
+      sqlite,
+      maxBatch,
+      walSync: this.#walSync,
+      log: () => this.#log,
+      closed: () => this.#closed,
+      mayPutOffCheckpoint: () => this.#checkpointer === undefined && file !== ':memory:' && pg === undefined,
+    })
     this.#tx = sqlite.transaction((fn: () => unknown) => fn())
     this.#foreign = pg === undefined ? new ForeignCommits(sqlite, FOREIGN_POLL_MS) : undefined
   }
@@ -181,10 +148,7 @@ export class Db {
    *  every promise resolves after COMMIT returns (i.e. after fsync). fn must be synchronous. */
   write<T>(fn: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(closedError())
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject })
-      this.#schedule()
-    })
+    return this.#group.queue(fn)
   }
 
   /** Immediate synchronous transaction for things that must be atomic now (claiming work).
@@ -218,7 +182,7 @@ export class Db {
   /** Which batch is running (a number that changes with every transaction); undefined outside one.
    *  Lets a beforeCommit hook share work with the other hooks of its transaction only. */
   get batchId(): number | undefined {
-    return this.sqlite.inTransaction ? this.#batches : undefined
+    return this.#group.batchId
   }
 
   /** PROTOCOL.md §20.4 (issue 14 §6): only inside a write() fn. `run` is called once every fn of this
@@ -229,8 +193,7 @@ export class Db {
    *  and store them in it, without a second transaction: nothing `run` makes may leave the process
    *  before `committed` is called. A fn that throws takes the hooks it left with it. */
   beforeCommit(run: () => void, committed?: () => void): void {
-    if (this.#hooks === undefined) throw new Error('storage: beforeCommit() is only for a write() fn')
-    this.#hooks.push({ run, committed })
+    this.#group.beforeCommit(run, committed)
   }
 
   /** Issue 16 item 1: `fn` runs once what the current write() fn wrote is committed, in the batch's
@@ -238,9 +201,7 @@ export class Db {
    *  rolls back. Outside any transaction it runs at once (autocommit has committed already); inside a
    *  tx() that no write() batch holds, once that tx() returned. fn must not throw or write. */
   afterCommit(fn: () => void): void {
-    if (this.#after !== undefined) this.#after.push(fn)
-    else if (this.sqlite.inTransaction) queueMicrotask(fn)
-    else fn()
+    this.#group.afterCommit(fn)
   }
 
   /** Issue 16 item 2 (PROTOCOL.md implementation note "A 100 MB letter end to end"): the current
@@ -251,7 +212,7 @@ export class Db {
    *  as before: a checkpoint only moves committed bytes (a crash before it: SQLite replays the WAL).
    *  No effect outside a write() fn, nor with checkpoint 'worker' (no checkpoint inside commits). */
   checkpointLater(): void {
-    if (this.#hooks !== undefined) this.#late = true
+    this.#group.checkpointLater()
   }
 
   /** PROTOCOL.md §19.9: after a destruction committed (secure_delete zeroed the freed pages), copy the
@@ -266,7 +227,7 @@ export class Db {
   }
 
   get stats(): WriteStats {
-    return { ...this.#stats }
+    return this.#group.stats
   }
 
   /** Commits everything queued so far, stops the checkpoint worker, folds the WAL into the
@@ -279,13 +240,11 @@ export class Db {
   async #close(): Promise<void> {
     this.#closed = true
     this.#foreign?.stop()
-    if (this.#scheduled) clearImmediate(this.#scheduled)
-    this.#scheduled = undefined
-    while (this.#queue.length > 0) this.#runBatch(this.#queue.splice(0, this.#maxBatch))
+    this.#group.runAll()
     await this.#walSync?.settle()
     // `npm run bench` counts commits per letter (PROTOCOL.md annex on the log's cost, issue 14 §6).
     const statsDir = process.env['SARABAN_DB_STATS_DIR']
-    if (statsDir && this.file !== ':memory:' && this.#pg === undefined) writeFileSync(join(statsDir, `${process.pid}.json`), JSON.stringify(this.#stats))
+    if (statsDir && this.file !== ':memory:' && this.#pg === undefined) writeFileSync(join(statsDir, `${process.pid}.json`), JSON.stringify(this.#group.stats))
     try {
       await this.#checkpointer?.stop()
       this.#checkpointer = undefined
@@ -298,174 +257,6 @@ export class Db {
       this.#walSync?.close()
     }
   }
-
-  // setImmediate runs after the poll phase: requests that arrived while the previous COMMIT blocked
-  // the loop (better-sqlite3 is synchronous) are read in that phase and join this batch. One batch
-  // per turn, oldest first: a long queue cannot starve HTTP handlers or reads, and no caller is
-  // overtaken by later ones.
-  #schedule(): void {
-    if (this.#scheduled === undefined) this.#scheduled = setImmediate(() => this.#flush())
-  }
-
-  #flush(): void {
-    this.#scheduled = undefined
-    const batch = this.#queue.splice(0, this.#maxBatch)
-    if (this.#queue.length > 0) this.#schedule()
-    if (batch.length > 0) this.#runBatch(batch)
-  }
-
-  #runBatch(batch: Pending[]): void {
-    try {
-      this.#runInTransaction(batch)
-    } catch (err) {
-      // BEGIN, COMMIT or the savepoint bookkeeping failed: nothing of this batch is stored.
-      // (Rejecting a promise that already settled, i.e. a fn that threw, is a no-op.)
-      this.#log?.undo(0)
-      try {
-        if (this.sqlite.inTransaction) this.#stmt.rollback.run()
-      } catch {
-        /* the connection is unusable; the callers learn it from err */
-      }
-      for (const p of batch) p.reject(err)
-    }
-  }
-
-  #runInTransaction(batch: Pending[]): void {
-    // durableSync 'threadpool': this batch's COMMIT writes the WAL without fsync; WalSync syncs it.
-    // (Not a prepared statement: SQLite applies this pragma when it is prepared, not when it runs.)
-    if (this.#walSync === undefined) return this.#runBatchTx(batch)
-    this.sqlite.pragma('synchronous = NORMAL')
-    try {
-      this.#runBatchTx(batch)
-    } finally {
-      this.sqlite.pragma('synchronous = FULL')
-    }
-  }
-
-  #runBatchTx(batch: Pending[]): void {
-    const s = this.#stmt
-    s.begin.run()
-    this.#batches++
-    this.#late = false
-    const done: Array<{ p: Pending; value: unknown }> = []
-    const hooks: CommitHook[] = []
-    const after: Array<() => void> = []
-    this.#hooks = hooks
-    this.#after = after
-    try {
-      for (let i = 0; i < batch.length; i++) {
-        if (!this.#runOne(batch, i, done, hooks, after)) return
-      }
-    } finally {
-      this.#hooks = undefined
-      this.#after = undefined
-    }
-    // The fns' entries, appended once for the batch (a throw here: #runBatch rolls everything back).
-    this.#log?.flush()
-    const committed: Array<() => void> = []
-    for (const h of hooks) {
-      const mark = this.#log?.mark() ?? 0
-      s.savepoint.run()
-      try {
-        h.run()
-        this.#log?.drain()
-        s.release.run()
-        if (h.committed) committed.push(h.committed)
-      } catch (err) {
-        // The hook's own work is lost; what the fns wrote still commits (their callers fall back).
-        this.#log?.undo(mark)
-        if (!this.sqlite.inTransaction) throw err
-        s.rollbackTo.run()
-        s.release.run()
-      }
-    }
-    // The hooks' entries (e.g. message.stored of the receipts they kept), appended once after them:
-    // a hook's checkpoint covers what the fns appended, which is what its receipt needs (§20.4).
-    if (hooks.length > 0) this.#log?.flush()
-    const late = this.#late && this.#checkpointer === undefined && this.file !== ':memory:' && this.#pg === undefined
-    this.#late = false
-    if (late) this.sqlite.pragma('wal_autocheckpoint = 0')
-    try {
-      s.commit.run()
-    } finally {
-      if (late) this.sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
-    }
-    this.#stats.commits++
-    this.#stats.writes += done.length
-    this.#stats.largestBatch = Math.max(this.#stats.largestBatch, batch.length)
-    const complete = (err?: unknown): void => {
-      if (err !== undefined) {
-        // Committed, but not known to be on disk: no caller is told it is stored, no hook learns of it.
-        const lost = new SarabanError('ERR_INTERNAL', 'storage: the commit could not be synced to disk', { cause: err })
-        for (const d of done) d.p.reject(lost)
-        return
-      }
-      for (const c of [...committed, ...after]) {
-        try {
-          c()
-        } catch {
-          /* bookkeeping after a durable commit must not withhold the callers' outcomes */
-        }
-      }
-      for (const d of done) d.p.resolve(d.value)
-      if (late) setImmediate(() => this.#checkpoint())
-    }
-    if (this.#walSync) this.#walSync.after(complete)
-    else complete()
-  }
-
-  /** checkpointLater()'s checkpoint: what SQLite's autocheckpoint would have run in the COMMIT. */
-  #checkpoint(): void {
-    if (this.#closed || this.#checkpointer !== undefined || this.sqlite.inTransaction) return
-    try {
-      this.sqlite.pragma('wal_checkpoint(PASSIVE)')
-    } catch {
-      /* the next commit's autocheckpoint tries again */
-    }
-  }
-
-  /** Runs batch[i] in its savepoint; false when SQLite rolled the whole transaction back. */
-  #runOne(batch: Pending[], i: number, done: Array<{ p: Pending; value: unknown }>, hooks: CommitHook[], after: Array<() => void>): boolean {
-    const s = this.#stmt
-    const p = batch[i]!
-    const hooksBefore = hooks.length
-    const afterBefore = after.length
-    const mark = this.#log?.mark() ?? 0
-    s.savepoint.run()
-    try {
-      const value = p.fn()
-      if (isThenable(value)) {
-        Promise.resolve(value).catch(() => {}) // its later failure would be an unhandled rejection
-        throw new TypeError('storage: a write() fn must be synchronous, not return a promise')
-      }
-      this.#log?.drain()
-      s.release.run()
-      done.push({ p, value })
-    } catch (err) {
-      this.#stats.failed++
-      p.reject(err)
-      if (!this.sqlite.inTransaction) {
-        // SQLite itself rolled back the whole transaction (SQLITE_FULL, SQLITE_IOERR…): the fns
-        // before this one are lost too; the ones after it have not run and go first next turn.
-        const lost = new SarabanError('ERR_INTERNAL', 'storage: the transaction was rolled back by SQLite', { cause: err })
-        this.#log?.undo(0)
-        for (const d of done) d.p.reject(lost)
-        this.#queue.unshift(...batch.slice(i + 1))
-        if (this.#queue.length > 0 && !this.#closed) this.#schedule()
-        return false
-      }
-      hooks.length = hooksBefore
-      after.length = afterBefore
-      this.#log?.undo(mark)
-      s.rollbackTo.run()
-      s.release.run()
-    }
-    return true
-  }
-}
-
-function isThenable(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
 }
 
 function closedError(): SarabanError {
