@@ -37,7 +37,7 @@ export interface RawConfig {
     claimLeaseMs: number
   }
   limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number; maxAttachmentBytes: number; maxAttachmentsTotalBytes: number; maxAttachments: number }
-  storage: { engine: 'sqlite' | 'postgresql'; postgresql: { url: string | null; caFile: string | null }; synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto'; durableSync: 'inline' | 'threadpool' }
+  storage: { engine: 'sqlite' | 'postgresql'; postgresql: { url: string | null; caFile: string | null }; synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto'; durableSync: 'inline' | 'threadpool'; maxBatch: number }
   log: { level: LogLevel }
   transparencyLog: { checkpointSeconds: number; auditSeconds: number; enabled: boolean }
   registers: { books: Array<{ id: string; direction: 'receive' | 'send'; title: string; prefix: string }> }

@@ -134,6 +134,7 @@ export function loadConfig(opts: LoadConfigOptions): Config {
       synchronous: c.storage.synchronous,
       checkpoint: c.storage.checkpoint,
       durableSync: c.storage.durableSync,
+      maxBatch: c.storage.maxBatch,
     },
     log: { ...c.log },
     transparencyLog: { ...c.transparencyLog },

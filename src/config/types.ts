@@ -130,6 +130,8 @@ export interface Config {
     readonly synchronous: 'FULL' | 'NORMAL'
     readonly checkpoint: 'worker' | 'auto'
     readonly durableSync: 'inline' | 'threadpool'
+    /** Most write() fns one group commit carries (storage/group-commit.ts); 1: no group commit. */
+    readonly maxBatch: number
   }
   /** Logging (pino). */
   readonly log: { readonly level: LogLevel }

@@ -28,8 +28,9 @@ export function wireStorage(base: Base): Storage {
   // Issue 19 §1: the same stores on either engine (storage/db.ts openPostgres; the schema is migrated
   // as the database opens, as SQLite's is).
   const db = config.storage.engine === 'postgresql'
-    ? Db.openPostgres(config.storage.postgresql!, { application: `saraban-node ${ownerFor(config.federation.port)}` })
+    ? Db.openPostgres(config.storage.postgresql!, { maxBatch: config.storage.maxBatch, application: `saraban-node ${ownerFor(config.federation.port)}` })
     : Db.open(join(config.dataDir, 'saraban.sqlite'), {
+      maxBatch: config.storage.maxBatch,
       synchronous: config.storage.synchronous,
       checkpoint: config.storage.checkpoint,
       durableSync: config.storage.durableSync,

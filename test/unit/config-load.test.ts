@@ -54,7 +54,7 @@ t.test('defaults are filled and relative paths resolve against the config folder
     initialBackoffMs: 1000, maxBackoffMs: 600000, jitter: 'full', concurrencyPerPeer: 16, maxInFlight: 64, requestTimeoutMs: 60000, urgencyAgingMs: 300000, deadlineAtRiskMs: 3600000, shutdownGraceMs: 20000, claimLeaseMs: 120000,
   }, 'no attempt cap by default: the give-up horizon of 3 days decides (PROTOCOL.md §7.2)')
   t.same(c.limits, { maxEnvelopeBytes: 157286400, maxApiBodyBytes: 157286400, maxAttachmentBytes: 104857600, maxAttachmentsTotalBytes: 104857600, maxAttachments: 100 })
-  t.same(c.storage, { engine: 'sqlite', synchronous: 'FULL', checkpoint: 'auto', durableSync: 'inline' })
+  t.same(c.storage, { engine: 'sqlite', synchronous: 'FULL', checkpoint: 'auto', durableSync: 'inline', maxBatch: 64 })
   t.same(c.log, { level: 'info' })
   t.same(c.transparencyLog, { checkpointSeconds: 60, enabled: true, auditSeconds: 3600 })
 })
@@ -286,4 +286,15 @@ t.test('unreadable, non-JSON and non-object files', async (t) => {
   // Issue 21 §2: missing is said as missing, with what to do, not "not valid".
   t.match(none.errors[0]!.message, /nope\.json does not exist; check the --config path/)
   t.notMatch(none.errors[0]!.message, /not valid/)
+})
+
+t.test('storage.maxBatch (issue 16 item 1): 1 turns the group commit off; 0 and 1025 are refused naming the field', async (t) => {
+  const { root, file } = setup({ ...minimal(), storage: { maxBatch: 1 } })
+  t.equal(loadConfig({ file, packageRoot: root, env: {} }).storage.maxBatch, 1)
+  for (const maxBatch of [0, 1025, 2.5]) {
+    const bad = setup({ ...minimal(), storage: { maxBatch } })
+    const p = problemsOf(() => loadConfig({ file: bad.file, packageRoot: root, env: {} }))
+    t.equal(p.code, 'ERR_CONFIG_INVALID', `maxBatch ${maxBatch}`)
+    t.equal(p.errors[0]?.field, '/storage/maxBatch', `maxBatch ${maxBatch}: the field is named`)
+  }
 })
