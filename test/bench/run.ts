@@ -21,6 +21,8 @@
 //   per letter of the same two nodes on SQLite (one process each) and on PostgreSQL (a private cluster on this
 //   machine, one database per node) with each node run as 1, 2 and 3 processes sharing its database behind a
 //   TCP round-robin balancer on its federation port (node-group.ts); the configurations alternate in order.
+//   npm run bench -- --case group-commit [--letters 1500] [--rounds 2]: issue 16 item 1, the letters case with and without
+//   the group commit (storage.maxBatch 64 and 1), alternating, and the ratio (group-commit.ts).
 //   BENCH_CPU_PROF=DIR writes a V8 CPU profile of each node process to DIR.
 //   BENCH_CONFIG='{"storage":{"synchronous":"NORMAL"}}' merges into both nodes' node.json (experiments).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -29,7 +31,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
 import { writeNetFiles, freePort } from '../helpers/nodes.js'
-import { samplePdf } from '../../src/cli/sample-pdf.js'
+import { benchLetter } from './letter-payload.js'
+import { groupCommitCase } from './group-commit.js'
 import { cryptoCeiling } from './crypto-ceiling.js'
 import { circularCase } from './circular.js'
 import { startGroups, type NodeGroup } from './node-group.js'
@@ -104,6 +107,11 @@ async function main() {
     return
   }
   if (values.engine === 'postgresql') return enginesCase()
+  if (values.case === 'group-commit') {
+    const { payload } = benchLetter(TO)
+    const letters = process.argv.includes('--letters') ? N : 1500
+    return groupCommitCase({ rounds: Number(values.rounds), letters, run: (label, extra, n) => endToEnd(payload, label, extra, n) })
+  }
   if (values.case !== 'circular') await lettersCase()
   if (values.case !== 'letters') {
     await circularCase({ recipients: Number(values.recipients), nodes: Number(values.nodes), pdfKb: Number(values['pdf-kb']), paths: values.paths!.split(','), evidence: values.evidence !== 'no' })
@@ -111,16 +119,7 @@ async function main() {
 }
 
 async function lettersCase() {
-  // The letter: ~2 KB of Thai metadata and a 100 KB PDF.
-  const pdf = samplePdf('bench', ['saraban-node benchmark letter'], 100 * 1024)
-  const body = 'ด้วยกระทรวงมหาดไทยขอแจ้งแนวทางการปฏิบัติงานสารบรรณอิเล็กทรอนิกส์ให้ทราบและถือปฏิบัติ '.repeat(8)
-  const letter = {
-    kind: 'EXTERNAL', date: '2026-11-25', subject: 'การทดสอบประสิทธิภาพการรับส่งหนังสือราชการ',
-    salutation: 'เรียน ปลัดกระทรวงการคลัง', recipients: [{ agency: TO }], body, closing: 'ขอแสดงความนับถือ',
-    signer: { name: 'นายสมชาย ใจดี', position: 'ปลัดกระทรวงมหาดไทย' },
-  }
-  const payload = JSON.stringify({ letter, attachments: [{ filename: 'letter.pdf', mediaType: 'application/pdf', content: pdf.toString('base64') }] })
-  const metaBytes = Buffer.byteLength(JSON.stringify(letter))
+  const { letter, pdf, payload, metaBytes } = benchLetter(TO)
 
   console.log(`saraban-node bench — ${N} letters ${FROM} → ${TO}: ${metaBytes} B metadata + ${pdf.length} B PDF; API concurrency ${CONCURRENCY}`)
   console.log('measuring the crypto-only ceiling (sign, encrypt, decrypt, verify, receipt sign + verify), one core…')
@@ -163,12 +162,7 @@ async function enginesCase() {
   if (missing !== undefined) throw new Error(missing)
   const processes = (process.argv.some((a) => a === '--processes' || a.startsWith('--processes=')) ? values.processes! : '1,2,3').split(',').map(Number)
   if (processes.some((p) => !Number.isInteger(p) || p < 1)) throw new Error(`--processes ${values.processes}: a list of counts ≥ 1, e.g. 1,2,3`)
-  const pdf = samplePdf('bench', ['saraban-node benchmark letter'], 100 * 1024)
-  const letter = {
-    kind: 'EXTERNAL', date: '2026-11-25', subject: 'การทดสอบประสิทธิภาพการรับส่งหนังสือราชการ', salutation: 'เรียน ปลัดกระทรวงการคลัง',
-    recipients: [{ agency: TO }], body: 'ด้วยกระทรวงมหาดไทยขอแจ้ง '.repeat(40), closing: 'ขอแสดงความนับถือ', signer: { name: 'นายสมชาย ใจดี', position: 'ปลัดกระทรวงมหาดไทย' },
-  }
-  const payload = JSON.stringify({ letter, attachments: [{ filename: 'letter.pdf', mediaType: 'application/pdf', content: pdf.toString('base64') }] })
+  const { payload } = benchLetter(TO)
   const cluster = startCluster()
   try {
     const postmaster = postmasterPid(cluster.url())
