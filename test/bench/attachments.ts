@@ -20,6 +20,12 @@ import { startNode } from './node-process.js'
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' }, only: { type: 'string' }, storage: { type: 'string' }, curl: { type: 'boolean', default: false }, engine: { type: 'string', default: 'sqlite' } } })
 const SIZE = Number(values.mb) * 1024 * 1024
 const PROFILE = values.profile!
+// Past the default limits (--mb over 100), each node's limits are raised to fit the file: the attachment
+// itself, its base64 in a JSON body, and a jose-v1 envelope of it (4/3 plus room for the headers).
+const DEFAULT_LIMIT = 100 * 1024 * 1024
+const LIMITS = SIZE > DEFAULT_LIMIT
+  ? { maxAttachmentBytes: SIZE, maxAttachmentsTotalBytes: SIZE, maxApiBodyBytes: Math.ceil((SIZE * 4) / 3) + 16 * 1024 * 1024, maxEnvelopeBytes: Math.ceil((SIZE * 4) / 3) + 16 * 1024 * 1024 }
+  : undefined
 
 const status = (pid: number, k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`
@@ -58,7 +64,8 @@ const letter = {
 
 /** `databases`: each node's PostgreSQL URL (storage.engine postgresql), as run.ts's endToEnd writes them. */
 async function run(kind: 'multipart' | 'json', file: Buffer, digest: string, databases?: () => Record<'moi' | 'mof', string>): Promise<void> {
-  const net = await writeNetFiles(['moi', 'mof'], { profiles: [PROFILE], logLevel: 'warn', delivery: { requestTimeoutMs: 300_000 }, ...(values.storage ? { extra: { storage: JSON.parse(values.storage) as object } } : {}) })
+  const extra: Record<string, unknown> = { ...(values.storage ? { storage: JSON.parse(values.storage) as object } : {}), ...(LIMITS ? { limits: LIMITS } : {}) }
+  const net = await writeNetFiles(['moi', 'mof'], { profiles: [PROFILE], logLevel: 'warn', delivery: { requestTimeoutMs: 900_000 }, extra })
   for (const [agency, url] of Object.entries(databases?.() ?? {})) {
     const f = net.agencies[agency]!.configFile
     const config = JSON.parse(readFileSync(f, 'utf8')) as { storage?: Record<string, unknown> }
@@ -107,7 +114,7 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string, dat
       for (;;) {
         const s = (await (await api('moi', `/api/v1/letters/${up.value.id}`)).json()) as { recipients: Array<{ status: string }> }
         if (s.recipients.every((r) => r.status === 'delivered')) return
-        if (Date.now() - t0 > 600_000) throw new Error('not delivered in 10 minutes')
+        if (Date.now() - t0 > 1_800_000) throw new Error('not delivered in 30 minutes')
         await new Promise((r) => setTimeout(r, 50))
       }
     })
@@ -144,8 +151,11 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string, dat
     console.log(`|   MB/s (${kind}, ${values.engine}) | upload ${rate(upMs)}, sealed → delivered ${rate(delMs)}, download ${rate(downMs)} | | | | | |`)
     console.log(`|   VmHWM | sender ${hwmAfterUpload} at the 202, ${delivered} when delivered, ${mb(status(sender.pid!, 'VmHWM'))} at the end; receiver ${received} (receive), ${mb(status(receiver.pid!, 'VmHWM'))} (restarted, download) | | | | | |`)
   } finally {
+    // Stopped before their folder goes: a node still closing writes into it (a 1 GB run left ~1 GB behind).
+    const exited = [sender, receiver].map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))))
     sender.kill()
     receiver.kill()
+    await Promise.all(exited)
     rmSync(net.dir, { recursive: true, force: true })
   }
 }
