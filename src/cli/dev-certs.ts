@@ -61,6 +61,7 @@ export function devNodeConfig(a: DevAgency, data = '../data'): Record<string, un
       keys: [{ name: 'dev', sha256: createHash('sha256').update(`dev-${a.id}-key`).digest('hex'), agencies: [a.id] }],
     },
     delivery: { giveUpAfter: '3d', initialBackoffMs: 1000, maxBackoffMs: 600000, concurrencyPerPeer: 16, requestTimeoutMs: 60000 },
+    limits: { maxEnvelopeBytes: 157286400, maxApiBodyBytes: 157286400 },
     log: { level: 'info' },
   }
 }

@@ -4,7 +4,7 @@
 // real mTLS, real SQLite; a fresh pair per upload kind so each starts from the same baseline, and
 // the receiver restarted before the download so that the download's peak is its own.
 // Prints numbers; asserts only that the bytes arrive intact (never a time or a size).
-//   npx tsx test/bench/attachments.ts [--mb 100] [--profile jose-v1|jose-v2|cms-v1] [--only multipart|json] [--storage '{"checkpoint":"worker"}'] [--curl] [--engine sqlite|postgresql]
+//   npx tsx test/bench/attachments.ts [--mb 100] [--profile jose-v1|jose-v2|cms-v1] [--only multipart|json] [--storage '{"checkpoint":"worker"}'] [--curl] [--evidence] [--engine sqlite|postgresql]
 // --engine postgresql (issue 19 item 3): each node keeps its records in a database of its own on a private
 // cluster on this machine (test/helpers/postgres.ts); the server's processes are not counted in the peaks.
 // --curl: the multipart upload is sent by curl, a process of its own (as a real client would be),
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util'
 import { freePort, writeNetFiles } from '../helpers/nodes.js'
 import { startNode } from './node-process.js'
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' }, only: { type: 'string' }, storage: { type: 'string' }, curl: { type: 'boolean', default: false }, engine: { type: 'string', default: 'sqlite' } } })
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' }, only: { type: 'string' }, storage: { type: 'string' }, curl: { type: 'boolean', default: false }, evidence: { type: 'boolean', default: false }, engine: { type: 'string', default: 'sqlite' } } })
 const SIZE = Number(values.mb) * 1024 * 1024
 const PROFILE = values.profile!
 // Past the default limits (--mb over 100), each node's limits are raised to fit the file: the attachment
@@ -119,6 +119,18 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string, dat
       }
     })
     const delMs = Date.now() - t0
+    // --evidence: the letter's evidence bundle (§8) streamed from the sender, its peak RSS its own.
+    if (values.evidence) {
+      const t1 = Date.now()
+      const ev = await peaks([sender.pid!], async () => {
+        const res = await api('moi', `/api/v1/letters/${up.value.id}/evidence`)
+        if (res.status !== 200) throw new Error(`evidence: ${res.status} ${await res.text()}`)
+        let n = 0
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) n += chunk.length
+        return n
+      })
+      console.log(`| evidence bundle (${(ev.value / 1024 / 1024).toFixed(0)} MB) | sender | ${mb(ev.before[0]!)} | ${mb(ev.peak[0]!)} | ${mb(ev.anon[0]!)} | ${Date.now() - t1} ms | ${ev.cpu[0]} ms |`)
+    }
     // Both high-water marks now: read after the download, the sender's also held what it did while idle.
     const delivered = mb(status(sender.pid!, 'VmHWM'))
     const received = mb(status(receiver.pid!, 'VmHWM'))
