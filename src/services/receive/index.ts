@@ -35,7 +35,7 @@ export interface ReceiveDeps {
   readonly profiles: ProfileTable
   readonly hosted: HostedAgencies
   /** maxWholeEnvelopeBytes: the largest staged body read whole (a notice, a classified cover, a framing
-   *  the ranged reader does not follow; issue 16 item 2), far below maxEnvelopeBytes. */
+   *  the ranged reader does not follow; issue 16 item 2): at most maxEnvelopeBytes, and below it once that is raised for 1 GB letters. */
   readonly limits: { readonly maxEnvelopeBytes: number; readonly maxWholeEnvelopeBytes?: number }
   /** Throws ERR_DIRECTORY_STALE (503, the sender retries) while the directory is stale (PROTOCOL.md §14.4). */
   readonly requireFreshDirectory?: () => void
