@@ -21,6 +21,14 @@ import { removeSpooled, type SpooledFile, type SpoolWriter, type UploadSpool } f
 export const MAX_LETTER_PART_BYTES = 8 * 1024 * 1024
 const PART_NAMES = ['letter', 'attachment', 'attachments'] as const
 
+/** The largest form worth reading: the files (spooled to disk, so maxApiBodyBytes, the bound of a JSON
+ *  body held whole, does not apply; issue 16 item 2), the letter and attachments parts, and room for
+ *  each part's boundary and headers. Never below maxApiBodyBytes, the bound before. */
+export function multipartBodyBound(limits: UploadLimits): number {
+  const around = 2 * MAX_LETTER_PART_BYTES + (limits.maxAttachments + PART_NAMES.length) * 64 * 1024
+  return Math.max(limits.maxApiBodyBytes, limits.maxAttachmentsTotalBytes + around)
+}
+
 export interface MultipartLetter {
   readonly body: { letter: unknown; attachments?: Array<{ filename: string; mediaType: string; content: string }> }
   readonly decoded: { readonly sentinel: string; readonly bytes: ReadonlyMap<number, Buffer>; readonly files: ReadonlyMap<number, SpooledFile> }
@@ -94,9 +102,10 @@ async function jsonOf(part: Multipart, field: string): Promise<unknown> {
 export async function readMultipartLetter(request: FastifyRequest, limits: UploadLimits, spool: UploadSpool): Promise<MultipartLetter> {
   const digest = request.headers['idempotency-key'] !== undefined
   const declared = Number(request.headers['content-length'] ?? NaN)
-  if (declared > limits.maxApiBodyBytes) {
+  const bound = multipartBodyBound(limits)
+  if (declared > bound) {
     abandon(request)
-    throw tooLarge('/body', `The request body is ${declared} bytes; this node accepts at most ${limits.maxApiBodyBytes} (limits.maxApiBodyBytes).`)
+    throw tooLarge('/body', `The request body is ${declared} bytes; this node accepts at most ${bound} in a form (limits.maxAttachmentsTotalBytes and the parts around the files).`)
   }
   const budget = new UploadBudget(limits)
   const writers: SpoolWriter[] = []

@@ -36,7 +36,7 @@ export interface RawConfig {
     shutdownGraceMs: number
     claimLeaseMs: number
   }
-  limits: { maxEnvelopeBytes: number; maxApiBodyBytes: number; maxAttachmentBytes: number; maxAttachmentsTotalBytes: number; maxAttachments: number }
+  limits: { maxEnvelopeBytes: number; maxWholeEnvelopeBytes: number; maxApiBodyBytes: number; maxAttachmentBytes: number; maxAttachmentsTotalBytes: number; maxAttachments: number }
   storage: { engine: 'sqlite' | 'postgresql'; postgresql: { url: string | null; caFile: string | null }; synchronous: 'FULL' | 'NORMAL'; checkpoint: 'worker' | 'auto'; durableSync: 'inline' | 'threadpool'; maxBatch: number }
   log: { level: LogLevel }
   transparencyLog: { checkpointSeconds: number; auditSeconds: number; enabled: boolean }

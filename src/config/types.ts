@@ -117,6 +117,8 @@ export interface Config {
   }
   readonly limits: {
     readonly maxEnvelopeBytes: number
+    /** Issue 16 item 2: the largest envelope the node reads into one buffer (notices, classified covers, by reference). */
+    readonly maxWholeEnvelopeBytes: number
     readonly maxApiBodyBytes: number
     /** API uploads (issue 5 §7): one attachment, all attachments of a letter, number of attachments. */
     readonly maxAttachmentBytes: number

@@ -73,7 +73,9 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
     const length = cl === undefined ? undefined : Number(cl)
     const byReference = Object.values(SHARED_HEADERS).some((n) => request.headers[n] !== undefined)
     if (staging && gate.isLarge(length) && !byReference) return stageBody(staging, request, payload, done)
-    readExactBody(request, payload, done)
+    // Read into one buffer, and a body by reference is put together with its content in memory: at
+    // most limits.maxWholeEnvelopeBytes, refused (413) before it is read (issue 16 item 2).
+    readExactBody(request, payload, done, opts.receive.limits.maxWholeEnvelopeBytes)
   })
   // Answered, refused or failed: a staged body goes (copied into chunk rows if it was accepted). The
   // route removes it when it is done; this is for an answer given before the route ran.
@@ -126,8 +128,11 @@ export async function buildFederationServer(opts: FederationServerOptions): Prom
         throw new SarabanError('ERR_PAYLOAD_TOO_LARGE', `The envelope would be ${envelope.length + ref.length} bytes; this node accepts at most ${limit}.`)
       }
       // Only content held from a message of a sender this peer speaks for (§17.8): no peer learns
-      // what another peer delivered here.
-      const shared = sharedContent?.(ref.sha256, ref.length, request.peer.agencies)
+      // what another peer delivered here. An envelope by reference is put together in memory: past
+      // limits.maxWholeEnvelopeBytes the node does not lend its content (412, the sender sends the
+      // whole envelope, which is staged in a file; issue 16 item 2).
+      const whole = opts.receive.limits.maxWholeEnvelopeBytes
+      const shared = whole !== undefined && envelope.length + ref.length > whole ? undefined : sharedContent?.(ref.sha256, ref.length, request.peer.agencies)
       if (!shared) {
         throw new SarabanError('ERR_SHARED_CONTENT_UNKNOWN', 'This node holds no shared content with that SHA-256 and length from a sender you speak for; send the whole envelope.', { field: 'Saraban-Shared-Sha256' })
       }

@@ -10,9 +10,10 @@ import { errorCodes } from 'fastify'
 
 export type BodyDone = (err: Error | null, body?: Buffer) => void
 
-/** Reads `payload` (the raw request stream Fastify hands a parser without parseAs) into one Buffer. */
-export function readExactBody(request: FastifyRequest, payload: IncomingMessage, done: BodyDone): void {
-  const limit = request.routeOptions.bodyLimit ?? Infinity
+/** Reads `payload` (the raw request stream Fastify hands a parser without parseAs) into one Buffer.
+ *  `within`: a tighter bound than the route's bodyLimit for this body (the same 413). */
+export function readExactBody(request: FastifyRequest, payload: IncomingMessage, done: BodyDone, within = Infinity): void {
+  const limit = Math.min(request.routeOptions.bodyLimit ?? Infinity, within)
   const declared = Number(request.headers['content-length'])
   const known = request.headers['content-length'] !== undefined && Number.isSafeInteger(declared) && declared >= 0
   if (known && declared > limit) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE())

@@ -57,7 +57,10 @@ function fromFastify(err: FastifyError, request: FastifyRequest | undefined): Sa
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new SarabanError('ERR_PAYLOAD_TOO_LARGE', 'The request body exceeds this node\'s limit; see limits.maxApiBodyBytes / limits.maxEnvelopeBytes.')
+      // A JSON body is held whole (limits.maxApiBodyBytes); files go as multipart/form-data, spooled to disk (issue 16 item 2).
+      return request?.url.startsWith('/api/') === true
+        ? new SarabanError('ERR_PAYLOAD_TOO_LARGE', 'The request body is larger than this node accepts in JSON (limits.maxApiBodyBytes); send large files as multipart/form-data (POST /api/v1/letters), which takes attachments up to limits.maxAttachmentBytes.')
+        : new SarabanError('ERR_PAYLOAD_TOO_LARGE', 'The request body exceeds this node\'s limit; see limits.maxEnvelopeBytes (limits.maxWholeEnvelopeBytes for a body by reference to shared content).')
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_TYPE':
       return unsupportedMediaType(request)

@@ -38,7 +38,8 @@ export function wireClassified({ config, clock, log }: Base, r: ClassifiedRecord
   const deps: ClassifiedDeps = {
     clock, log: log.child({ area: 'classified' }), db: p.db, store: r.store, access: r.access, outbox: p.outbox, anchors: p.anchors, directory: p.currentDirectory,
     profiles: p.profiles, hosted: p.hosted, envelopes: p.envelopes, onQueued: p.onQueued, requireFreshDirectory: p.requireFreshDirectory,
-    maxInnerBytes: config.limits.maxAttachmentBytes, directoryJws: p.directoryJws, checkpoint: p.checkpoint, receivedLog: p.receivedLog,
+    // A cover is read whole by its receiver (§19.3, limits.maxWholeEnvelopeBytes): base64 adds a third.
+    maxInnerBytes: Math.min(config.limits.maxAttachmentBytes, Math.floor((config.limits.maxWholeEnvelopeBytes * 3) / 4)), directoryJws: p.directoryJws, checkpoint: p.checkpoint, receivedLog: p.receivedLog,
   }
   return { deps, receive: { db: p.db, store: r.store, access: r.access, directory: p.currentDirectory, anchors: p.anchors, clock } }
 }

@@ -63,7 +63,7 @@ export interface Servers {
 export async function wireServers(base: Base, p: ServerParts): Promise<Servers> {
   const { config, clock, log } = base
   const { db, outbox, inbox, anchors, currentDirectory, directorySource, crlSources, trustHistory, profiles, hosted, registers, notices, noticeDeps, timestamps, events, delivery, envelopes } = p
-  const limits = { maxEnvelopeBytes: config.limits.maxEnvelopeBytes }
+  const limits = { maxEnvelopeBytes: config.limits.maxEnvelopeBytes, maxWholeEnvelopeBytes: config.limits.maxWholeEnvelopeBytes }
   const federation = await buildFederationServer({
     tls: p.tls,
     anchors,

@@ -4,7 +4,7 @@
 // real mTLS, real SQLite; a fresh pair per upload kind so each starts from the same baseline, and
 // the receiver restarted before the download so that the download's peak is its own.
 // Prints numbers; asserts only that the bytes arrive intact (never a time or a size).
-//   npx tsx test/bench/attachments.ts [--mb 100] [--profile jose-v1|jose-v2|cms-v1] [--only multipart|json] [--storage '{"checkpoint":"worker"}'] [--curl] [--engine sqlite|postgresql]
+//   npx tsx test/bench/attachments.ts [--mb 100] [--profile jose-v1|jose-v2|cms-v1] [--only multipart|json] [--storage '{"checkpoint":"worker"}'] [--curl] [--evidence] [--engine sqlite|postgresql]
 // --engine postgresql (issue 19 item 3): each node keeps its records in a database of its own on a private
 // cluster on this machine (test/helpers/postgres.ts); the server's processes are not counted in the peaks.
 // --curl: the multipart upload is sent by curl, a process of its own (as a real client would be),
@@ -17,9 +17,15 @@ import { parseArgs } from 'node:util'
 import { freePort, writeNetFiles } from '../helpers/nodes.js'
 import { startNode } from './node-process.js'
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' }, only: { type: 'string' }, storage: { type: 'string' }, curl: { type: 'boolean', default: false }, engine: { type: 'string', default: 'sqlite' } } })
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' }, only: { type: 'string' }, storage: { type: 'string' }, curl: { type: 'boolean', default: false }, evidence: { type: 'boolean', default: false }, engine: { type: 'string', default: 'sqlite' } } })
 const SIZE = Number(values.mb) * 1024 * 1024
 const PROFILE = values.profile!
+// Past the default limits (--mb over 100), each node's limits are raised to fit the file: the attachment
+// itself, its base64 in a JSON body, and a jose-v1 envelope of it (4/3 plus room for the headers).
+const DEFAULT_LIMIT = 100 * 1024 * 1024
+const LIMITS = SIZE > DEFAULT_LIMIT
+  ? { maxAttachmentBytes: SIZE, maxAttachmentsTotalBytes: SIZE, maxApiBodyBytes: Math.ceil((SIZE * 4) / 3) + 16 * 1024 * 1024, maxEnvelopeBytes: Math.ceil((SIZE * 4) / 3) + 16 * 1024 * 1024 }
+  : undefined
 
 const status = (pid: number, k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`
@@ -58,7 +64,8 @@ const letter = {
 
 /** `databases`: each node's PostgreSQL URL (storage.engine postgresql), as run.ts's endToEnd writes them. */
 async function run(kind: 'multipart' | 'json', file: Buffer, digest: string, databases?: () => Record<'moi' | 'mof', string>): Promise<void> {
-  const net = await writeNetFiles(['moi', 'mof'], { profiles: [PROFILE], logLevel: 'warn', delivery: { requestTimeoutMs: 300_000 }, ...(values.storage ? { extra: { storage: JSON.parse(values.storage) as object } } : {}) })
+  const extra: Record<string, unknown> = { ...(values.storage ? { storage: JSON.parse(values.storage) as object } : {}), ...(LIMITS ? { limits: LIMITS } : {}) }
+  const net = await writeNetFiles(['moi', 'mof'], { profiles: [PROFILE], logLevel: 'warn', delivery: { requestTimeoutMs: 900_000 }, extra })
   for (const [agency, url] of Object.entries(databases?.() ?? {})) {
     const f = net.agencies[agency]!.configFile
     const config = JSON.parse(readFileSync(f, 'utf8')) as { storage?: Record<string, unknown> }
@@ -107,11 +114,23 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string, dat
       for (;;) {
         const s = (await (await api('moi', `/api/v1/letters/${up.value.id}`)).json()) as { recipients: Array<{ status: string }> }
         if (s.recipients.every((r) => r.status === 'delivered')) return
-        if (Date.now() - t0 > 600_000) throw new Error('not delivered in 10 minutes')
+        if (Date.now() - t0 > 1_800_000) throw new Error('not delivered in 30 minutes')
         await new Promise((r) => setTimeout(r, 50))
       }
     })
     const delMs = Date.now() - t0
+    // --evidence: the letter's evidence bundle (§8) streamed from the sender, its peak RSS its own.
+    if (values.evidence) {
+      const t1 = Date.now()
+      const ev = await peaks([sender.pid!], async () => {
+        const res = await api('moi', `/api/v1/letters/${up.value.id}/evidence`)
+        if (res.status !== 200) throw new Error(`evidence: ${res.status} ${await res.text()}`)
+        let n = 0
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) n += chunk.length
+        return n
+      })
+      console.log(`| evidence bundle (${(ev.value / 1024 / 1024).toFixed(0)} MB) | sender | ${mb(ev.before[0]!)} | ${mb(ev.peak[0]!)} | ${mb(ev.anon[0]!)} | ${Date.now() - t1} ms | ${ev.cpu[0]} ms |`)
+    }
     // Both high-water marks now: read after the download, the sender's also held what it did while idle.
     const delivered = mb(status(sender.pid!, 'VmHWM'))
     const received = mb(status(receiver.pid!, 'VmHWM'))
@@ -144,8 +163,11 @@ async function run(kind: 'multipart' | 'json', file: Buffer, digest: string, dat
     console.log(`|   MB/s (${kind}, ${values.engine}) | upload ${rate(upMs)}, sealed → delivered ${rate(delMs)}, download ${rate(downMs)} | | | | | |`)
     console.log(`|   VmHWM | sender ${hwmAfterUpload} at the 202, ${delivered} when delivered, ${mb(status(sender.pid!, 'VmHWM'))} at the end; receiver ${received} (receive), ${mb(status(receiver.pid!, 'VmHWM'))} (restarted, download) | | | | | |`)
   } finally {
+    // Stopped before their folder goes: a node still closing writes into it (a 1 GB run left ~1 GB behind).
+    const exited = [sender, receiver].map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))))
     sender.kill()
     receiver.kill()
+    await Promise.all(exited)
     rmSync(net.dir, { recursive: true, force: true })
   }
 }

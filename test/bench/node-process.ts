@@ -22,7 +22,11 @@ export function startNode(configFile: string, apiPort: number): Promise<ChildPro
       err += d.toString()
       if (err.includes('API http')) resolve(child)
     })
-    child.once('exit', (code) => reject(new Error(`node exited ${code}: ${err.slice(-2000)}`)))
+    // A node that dies later (not stopped by the bench) says why: its last words, rather than a refused connection.
+    child.once('exit', (code, signal) => {
+      if (code !== 0 && signal !== 'SIGTERM') console.error(`node ${configFile} exited ${code ?? signal}: ${err.slice(-2000)}`)
+      reject(new Error(`node exited ${code}: ${err.slice(-2000)}`))
+    })
   })
 }
 

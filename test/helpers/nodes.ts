@@ -185,7 +185,7 @@ export async function waitForRecipient(node: TestNode, letterId: string, status:
 /** A raw mTLS client to a node's federation endpoint, with whatever client identity a test wants. */
 export async function federationPost(
   port: number,
-  opts: { key?: string; cert?: string; ca: string; body: Buffer; contentType?: string; routing?: { messageId: string; from: string; to: string } },
+  opts: { key?: string; cert?: string; ca: string; body: Buffer; contentType?: string; routing?: { messageId: string; from: string; to: string }; headers?: Record<string, string> },
 ): Promise<{ status: number; contentType: string; body: Buffer }> {
   const client = new Client(`https://127.0.0.1:${port}`, {
     connect: { ca: opts.ca, ...(opts.key ? { key: opts.key, cert: opts.cert } : {}), rejectUnauthorized: true },
@@ -194,6 +194,7 @@ export async function federationPost(
     const res = await client.request({ method: 'POST', path: '/federation/v1/messages', headers: {
       'content-type': opts.contentType ?? 'application/jose',
       ...(opts.routing ? { 'saraban-message-id': opts.routing.messageId, 'saraban-from': opts.routing.from, 'saraban-to': opts.routing.to } : {}),
+      ...opts.headers,
     }, body: opts.body })
     const chunks: Buffer[] = []
     for await (const c of res.body) chunks.push(c as Buffer)

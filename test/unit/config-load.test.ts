@@ -53,7 +53,7 @@ t.test('defaults are filled and relative paths resolve against the config folder
     giveUpAfterMs: 3 * 86_400_000, probeInitialBackoffMs: 1000, probeMaxBackoffMs: 300000,
     initialBackoffMs: 1000, maxBackoffMs: 600000, jitter: 'full', concurrencyPerPeer: 16, maxInFlight: 64, requestTimeoutMs: 60000, urgencyAgingMs: 300000, deadlineAtRiskMs: 3600000, shutdownGraceMs: 20000, claimLeaseMs: 120000,
   }, 'no attempt cap by default: the give-up horizon of 3 days decides (PROTOCOL.md §7.2)')
-  t.same(c.limits, { maxEnvelopeBytes: 157286400, maxApiBodyBytes: 157286400, maxAttachmentBytes: 104857600, maxAttachmentsTotalBytes: 104857600, maxAttachments: 100 })
+  t.same(c.limits, { maxEnvelopeBytes: 157286400, maxWholeEnvelopeBytes: 157286400, maxApiBodyBytes: 157286400, maxAttachmentBytes: 104857600, maxAttachmentsTotalBytes: 104857600, maxAttachments: 100 })
   t.same(c.storage, { engine: 'sqlite', synchronous: 'FULL', checkpoint: 'auto', durableSync: 'inline', maxBatch: 64 })
   t.same(c.log, { level: 'info' })
   t.same(c.transparencyLog, { checkpointSeconds: 60, enabled: true, auditSeconds: 3600 })

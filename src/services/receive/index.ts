@@ -34,7 +34,9 @@ export interface ReceiveDeps {
   readonly directory: () => Directory
   readonly profiles: ProfileTable
   readonly hosted: HostedAgencies
-  readonly limits: { readonly maxEnvelopeBytes: number }
+  /** maxWholeEnvelopeBytes: the largest staged body read whole (a notice, a classified cover, a framing
+   *  the ranged reader does not follow; issue 16 item 2): at most maxEnvelopeBytes, and below it once that is raised for 1 GB letters. */
+  readonly limits: { readonly maxEnvelopeBytes: number; readonly maxWholeEnvelopeBytes?: number }
   /** Throws ERR_DIRECTORY_STALE (503, the sender retries) while the directory is stale (PROTOCOL.md §14.4). */
   readonly requireFreshDirectory?: () => void
   /** RFC 3161 stamps of the accepted letter's signature and of our receipt (PROTOCOL.md §13.4). */
@@ -84,7 +86,7 @@ export async function receiveEnvelope(deps: ReceiveDeps, inbound: Inbound): Prom
   const { envelope, envelopeSha256, ...rest } = inbound
   const s: InboundState = Buffer.isBuffer(envelope)
     ? { ...rest, envelope, source: bufferSource(envelope), ...(envelopeSha256 !== undefined ? { envelopeSha256 } : {}) }
-    : { ...rest, source: envelope.source, envelopeSha256: envelope.sha256 }
+    : { ...rest, source: envelope.source, envelopeSha256: envelope.sha256, ...(deps.limits.maxWholeEnvelopeBytes !== undefined ? { maxWholeBytes: deps.limits.maxWholeEnvelopeBytes } : {}) }
   for (const [, step] of steps) {
     const early = await step(s, deps)
     if (early) return early

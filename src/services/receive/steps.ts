@@ -53,11 +53,18 @@ export interface InboundState {
   signerFingerprint?: string
   /** A staged body as the profile's ranged reader located it (its skeleton parsed, its ciphertext read by range). */
   located?: LocatedEnvelope
+  /** A staged body larger than this is never read whole (limits.maxWholeEnvelopeBytes, issue 16 item 2). */
+  readonly maxWholeBytes?: number
 }
 
 /** The envelope in one buffer. A staged body is read whole only where its bytes are needed whole: a
- *  classified cover (§19.3) or a notice (§18), stored as they are; a profile without a ranged reader. */
+ *  classified cover (§19.3) or a notice (§18), stored as they are; a profile without a ranged reader.
+ *  Those are small by nature: a staged body over limits.maxWholeEnvelopeBytes is refused (413) before
+ *  it is read, so that maxEnvelopeBytes (a 1 GB letter) never becomes the size of one buffer. */
 export function wholeEnvelope(s: InboundState): Buffer {
+  if (s.envelope === undefined && s.maxWholeBytes !== undefined && s.source.length > s.maxWholeBytes) {
+    throw new SarabanError('ERR_PAYLOAD_TOO_LARGE', `The envelope is ${s.source.length} bytes; this node reads a notice, a classified cover or a cms-v1 envelope in a framing it cannot read by range only up to ${s.maxWholeBytes} bytes (limits.maxWholeEnvelopeBytes).`)
+  }
   return s.envelope ??= Buffer.from(s.source.read(0, s.source.length))
 }
 
