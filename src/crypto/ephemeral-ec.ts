@@ -5,9 +5,10 @@
 // (gdb: ExportJWKEcKey → EncodeBignum → GC → ~KeyGenJob → uv_mutex_lock; a loop of the two calls hangs
 // within about 10,000 keys here). A sending node seals one ephemeral key per EC recipient, so a national
 // circular stopped its sender for good (the circular bench hung with the sender's main thread in that
-// futex). crypto.ECDH generates the key in place and hands out the public point and the private scalar
-// as bytes; the private key is then imported (createPrivateKey from JWK), which runs no job.
-import { createECDH, createPrivateKey, diffieHellman, type KeyObject } from 'node:crypto'
+// futex). crypto.ECDH generates the key in place and computes the shared secret with the recipient's
+// point (exported from its KeyObject, which runs no job); no private KeyObject is made (issue 16 item 1:
+// importing the scalar as a JWK and diffieHellman() cost ~230 µs per recipient, computeSecret ~140 µs).
+import { createECDH, type KeyObject } from 'node:crypto'
 
 /** The curves an ephemeral key may be on: JWK name, OpenSSL name, coordinate length. */
 const EPHEMERAL_CURVES = {
@@ -32,10 +33,12 @@ export function agreeEphemeral(crv: EphemeralCurve, recipient: KeyObject): Ephem
   const point = ecdh.generateKeys() // uncompressed: 0x04 ‖ x ‖ y
   const x = point.subarray(1, 1 + n)
   const y = point.subarray(1 + n)
-  const b64 = (b: Buffer) => b.toString('base64url')
-  // getPrivateKey() drops leading zero bytes; JWK's d has the coordinate length (RFC 7518 §6.2.2.1).
-  const scalar = ecdh.getPrivateKey()
-  const d = scalar.length === n ? scalar : Buffer.concat([Buffer.alloc(n - scalar.length), scalar])
-  const privateKey = createPrivateKey({ key: { kty: 'EC', crv, d: b64(d), x: b64(x), y: b64(y) }, format: 'jwk' })
-  return { x, y, z: diffieHellman({ privateKey, publicKey: recipient }) }
+  return { x, y, z: ecdh.computeSecret(pointOf(recipient, crv)) }
+}
+
+/** The uncompressed point (0x04 ‖ x ‖ y) of an EC public key on `crv`; throws for a key of another kind or curve. */
+function pointOf(key: KeyObject, crv: EphemeralCurve): Buffer {
+  const jwk = key.export({ format: 'jwk' })
+  if (jwk.kty !== 'EC' || jwk.crv !== crv || jwk.x === undefined || jwk.y === undefined) throw new Error(`ECDH: the recipient key is not on ${crv}`)
+  return Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')])
 }

@@ -10,6 +10,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto'
 import { agreeEphemeral } from '../../src/crypto/ephemeral-ec.js'
+import { ecdhSecretWithPoint } from '../../src/crypto/keys/private-key.js'
 
 const SRC = new URL('../../src/', import.meta.url).href
 const REPO = new URL('../..', import.meta.url)
@@ -27,6 +28,23 @@ t.test('Z is the recipient\'s Z for the published ephemeral point, on P-256 and 
   }
   const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
   t.throws(() => agreeEphemeral('P-384', other.publicKey), 'a recipient on another curve is refused')
+})
+
+t.test('the recipient\'s side from the peer\'s point: Z as diffieHellman() gives it; a point off the curve is refused', async (t) => {
+  for (const [crv, namedCurve] of [['P-256', 'prime256v1'], ['P-384', 'secp384r1']] as const) {
+    const own = generateKeyPairSync('ec', { namedCurve })
+    for (let i = 0; i < 20; i++) {
+      const e = agreeEphemeral(crv, own.publicKey)
+      const point = Buffer.concat([Buffer.from([4]), e.x, e.y])
+      if (!ecdhSecretWithPoint(own.privateKey, { crv, point }).equals(e.z)) t.fail(`${crv}: Z differs`)
+    }
+    t.pass(`${crv}: 20 agreements, Z equal`)
+    const e = agreeEphemeral(crv, own.publicKey)
+    const off = Buffer.concat([Buffer.from([4]), e.x, e.y])
+    off[off.length - 1]! ^= 1
+    t.throws(() => ecdhSecretWithPoint(own.privateKey, { crv, point: off }), `${crv}: a point off the curve is refused`)
+    t.throws(() => ecdhSecretWithPoint(own.privateKey, { crv, point: Buffer.concat([Buffer.from([4]), Buffer.alloc(e.x.length * 2)]) }), `${crv}: (0, 0) is refused`)
+  }
 })
 
 t.test('30,000 ECDH-ES key wraps under constant garbage collection finish (no deadlock)', async (t) => {

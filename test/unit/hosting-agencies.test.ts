@@ -30,6 +30,26 @@ t.test('signing key: newest valid, listed in the directory first', async (t) => 
   t.equal(fingerprint(chooseSigningKey([{ key: expired.key, chain: expired.chain }], at, () => true).chain[0]!), fingerprint(expired.cert), 'none valid: still one (the peer refuses it with a code)')
 })
 
+t.test('the signer is one object per chosen key, so its encoded JWS header is made once', async (t) => {
+  // crypto/jose/jws.ts caches a signer's header by the signer object; a new object at each access
+  // (the getter's old behaviour) checked the key against its certificate and encoded x5c per message.
+  const pki = await testPki()
+  const now = Date.now()
+  const older = await pki.issue('signing', 'a', { notBefore: new Date(now - 10 * DAY), notAfter: new Date(now + 2 * DAY) })
+  const newer = await pki.issue('signing', 'a', { notBefore: new Date(now + DAY), notAfter: new Date(now + 10 * DAY) })
+  let at = now
+  const hosted = new HostedAgencies([{ id: 'a', signing: [older, newer].map((i) => ({ key: i.key, chain: i.chain })), decryption: [], apiKeys: [] }], { now: () => at })
+  const first = hosted.get('a')!.signer
+  t.equal(hosted.get('a')!.signer, first, 'the same object at the next access')
+  t.equal(fingerprint(first.chain[0]!), fingerprint(older.cert))
+  at = now + 3 * DAY
+  const rolled = hosted.get('a')!.signer
+  t.equal(fingerprint(rolled.chain[0]!), fingerprint(newer.cert), 'after the rollover: the new key')
+  t.equal(hosted.get('a')!.signer, rolled, 'and again one object')
+  at = now
+  t.equal(hosted.get('a')!.signer, first, 'back before the rollover: the first key\'s object')
+})
+
 t.test('the agencies folder: add, change, remove; a broken file changes nothing', async (t) => {
   const pki = await testPki()
   const dir = mkdtempSync(join(tmpdir(), 'saraban-agencies-'))

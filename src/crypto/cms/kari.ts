@@ -2,12 +2,10 @@
 // static ECDH): originatorKey = the ephemeral public key, keyEncryptionAlgorithm =
 // dhSinglePass-stdDH-sha256kdf-scheme with id-aes256-wrap, KEK = ANSI X9.63 KDF (SHA-256) over Z and
 // ECC-CMS-SharedInfo (RFC 5753 §7.2), the CEK wrapped with AES Key Wrap (RFC 3394). PROTOCOL.md §12.4.
-import {
-  createCipheriv, createDecipheriv, createHash, createPublicKey, type X509Certificate,
-} from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, type X509Certificate } from 'node:crypto'
 import { agreeEphemeral } from '../ephemeral-ec.js'
 import { keyKindOf } from '../jose/key-kinds.js'
-import { ecdhSecret, type PrivateKeyRef } from '../keys/private-key.js'
+import { ecdhSecretWithPoint, type PrivateKeyRef } from '../keys/private-key.js'
 import { certId, iasKeyId, skiKeyId } from './cert-id.js'
 import { absentOrNull, children, content, DerError, expectTag, octetString, raw, readAlgId, readOid, readSmallInt, type Tlv } from './der-read.js'
 import { algId, bitString, ctx, int, octets, seq, tlv } from './der-write.js'
@@ -77,9 +75,8 @@ export function parseKari(buf: Buffer, t: Tlv): ParsedRecipient | 'unsupported' 
     unwrap: (key: PrivateKeyRef) => {
       if (!fitsKari(key)) return undefined
       try {
-        // Importing the point checks that it is on the curve (invalid-curve attacks, RFC 8725 §3.4).
-        const pub = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') }, format: 'jwk' })
-        const d = createDecipheriv('id-aes256-wrap', kek(ecdhSecret(key, pub), ukm), AESKW_IV)
+        // Decoding the point checks that it is on the curve (invalid-curve attacks, RFC 8725 §3.4).
+        const d = createDecipheriv('id-aes256-wrap', kek(ecdhSecretWithPoint(key, { crv: 'P-256', point }), ukm), AESKW_IV)
         return Buffer.concat([d.update(encryptedKey), d.final()])
       } catch {
         return undefined

@@ -1,9 +1,7 @@
 // ECDH-ES+A256KW (RFC 7518 §4.6): an ephemeral key pair on the recipient's curve, Concat KDF
 // (§4.6.2, NIST SP 800-56A §5.8.1) to a 256-bit key-encryption key, then AES Key Wrap (RFC 3394).
-import {
-  createCipheriv, createDecipheriv, createHash, createPublicKey, type KeyObject,
-} from 'node:crypto'
-import { ecdhSecret, type PrivateKeyRef } from '../keys/private-key.js'
+import { createCipheriv, createDecipheriv, createHash, type KeyObject } from 'node:crypto'
+import { ecdhSecretWithPoint, type PrivateKeyRef } from '../keys/private-key.js'
 import { agreeEphemeral } from '../ephemeral-ec.js'
 import { decodeStrict } from './b64.js'
 import { CURVES, curveOfKind, keyKindOf, type CurveName } from './key-kinds.js'
@@ -67,14 +65,17 @@ export function unwrapEcdhEs(encryptedKey: Buffer, header: Record<string, unknow
   // The epk is exactly {kty, crv, x, y} on the recipient's own curve (invalid-curve attacks: RFC 8725 §3.4).
   if (Object.keys(e).length !== 4 || e['kty'] !== 'EC' || e['crv'] !== crv) return undefined
   const n = CURVES[crv].coordBytes
-  for (const c of ['x', 'y'] as const) {
+  const point = Buffer.allocUnsafe(1 + 2 * n) // uncompressed: 0x04 ‖ x ‖ y
+  point[0] = 4
+  for (const [c, at] of [['x', 1], ['y', 1 + n]] as const) {
     const v = e[c]
-    if (typeof v !== 'string' || decodeStrict(Buffer.from(v, 'latin1'))?.length !== n) return undefined
+    const bytes = typeof v === 'string' ? decodeStrict(Buffer.from(v, 'latin1')) : undefined
+    if (bytes?.length !== n) return undefined
+    bytes.copy(point, at)
   }
   try {
-    // OpenSSL refuses a point that is not on the curve when the key is imported.
-    const pub = createPublicKey({ key: { kty: 'EC', crv, x: e['x'] as string, y: e['y'] as string }, format: 'jwk' })
-    const kek = concatKdf(ecdhSecret(key, pub), ALG, KEYDATALEN_BITS)
+    // OpenSSL refuses a point that is not on the curve when it decodes it.
+    const kek = concatKdf(ecdhSecretWithPoint(key, { crv, point }), ALG, KEYDATALEN_BITS)
     const d = createDecipheriv('id-aes256-wrap', kek, AESKW_IV)
     return Buffer.concat([d.update(encryptedKey), d.final()])
   } catch {

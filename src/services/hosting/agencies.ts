@@ -157,6 +157,9 @@ export function chooseSigningKey(keys: readonly SigningKey[], at: Date, listed: 
   })
 }
 
+// The signing identity of each key, made once (the getter below); a replaced agency brings new keys.
+const identities = new WeakMap<SigningKey, SignerIdentity>()
+
 export class HostedAgencies {
   readonly #byId = new Map<string, HostedAgency>()
   readonly #byApiKey = new Map<string, string>() // sha256 → agency id
@@ -185,7 +188,12 @@ export class HostedAgencies {
         const at = new Date(opts.now?.() ?? Date.now())
         const dir = opts.directory?.()
         const k = chooseSigningKey(a.signing, at, (leaf) => dir?.isSigningCertOf(a.id, fingerprint(leaf)) ?? false)
-        return { agency: a.id, key: k.key, chain: k.chain }
+        // One object per key, not one per access: crypto/jose/jws.ts caches a signer's encoded header
+        // (alg, typ, x5c) by its identity, and a new object at each use made every receipt and letter
+        // check the key against its certificate and encode the chain again (issue 16 item 1).
+        let id = identities.get(k)
+        if (id === undefined) identities.set(k, (id = { agency: a.id, key: k.key, chain: k.chain }))
+        return id
       },
     }
     this.#byId.set(a.id, agency)
