@@ -36,9 +36,19 @@ export function agreeEphemeral(crv: EphemeralCurve, recipient: KeyObject): Ephem
   return { x, y, z: ecdh.computeSecret(pointOf(recipient, crv)) }
 }
 
+/** Each recipient key's point, exported once (a circular seals for the same keys again and again). */
+const points = new WeakMap<KeyObject, { readonly crv: string | undefined; readonly point: Buffer }>()
+
 /** The uncompressed point (0x04 ‖ x ‖ y) of an EC public key on `crv`; throws for a key of another kind or curve. */
 function pointOf(key: KeyObject, crv: EphemeralCurve): Buffer {
-  const jwk = key.export({ format: 'jwk' })
-  if (jwk.kty !== 'EC' || jwk.crv !== crv || jwk.x === undefined || jwk.y === undefined) throw new Error(`ECDH: the recipient key is not on ${crv}`)
-  return Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')])
+  let p = points.get(key)
+  if (p === undefined) {
+    const jwk = key.export({ format: 'jwk' })
+    const point = jwk.kty === 'EC' && jwk.x !== undefined && jwk.y !== undefined
+      ? Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')])
+      : Buffer.alloc(0)
+    points.set(key, (p = { crv: jwk.kty === 'EC' ? jwk.crv : undefined, point }))
+  }
+  if (p.crv !== crv || p.point.length === 0) throw new Error(`ECDH: the recipient key is not on ${crv}`)
+  return p.point
 }
