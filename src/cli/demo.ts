@@ -20,7 +20,6 @@ import { verifyTimeStampToken } from '../tsa/verify.js'
 import { verifyEvidence } from '../services/evidence/index.js'
 import type { Command } from './commands.js'
 import { prepareCircularDemo } from './demo-circular.js'
-import { ecmsDemo, withEcmsClient } from './demo-ecms.js'
 import { basePortOption, devPorts, readDevPorts, BASE_PORT_SPAN } from './dev-ports.js'
 import { awaitReceivedProofs, logDemo } from './demo-log.js'
 
@@ -84,6 +83,8 @@ Options:
     try {
       const tsaUrl = (await tsa.listen({ host: '127.0.0.1', port: ports.tsa })) + '/'
       const circ = await prepareCircularDemo({ root, dataRoot, ports })
+      // The e-CMS part (and its XML libraries) is loaded by the demo, not by every command of the CLI.
+      const { ecmsDemo, withEcmsClient } = await import('./demo-ecms.js')
       say(`① dev time-stamping authority (RFC 3161, certs-dev/tsa) at ${tsaUrl}`)
       for (const id of AGENCIES) {
         const config = loadConfig({

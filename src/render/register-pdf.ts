@@ -5,7 +5,7 @@
 // so a register of a whole year neither sits in memory as entries nor blocks other requests.
 import { createRequire } from 'node:module'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import PDFDocument from 'pdfkit'
+import type PDFKitDocument from 'pdfkit'
 import { beYearOfCe, columnTitles, type RegisterBook } from '../domain/registers.js'
 import { thaiDate, thaiDateTime, thaiDigits, thaiTime } from '../domain/thai.js'
 import type { RegisterEntry } from '../storage/registers.js'
@@ -16,6 +16,10 @@ import { actualTextOf, runsOf, wrap, type Run, type Script } from './thai-text.j
 export const PDF_MEDIA_TYPE = 'application/pdf'
 
 const require = createRequire(import.meta.url)
+// PDFKit (and fontkit, brotli and the fonts it brings) is loaded by the first PDF asked for, not at
+// start: a node that prints no register carried ~30 MB of it from start (issue 16 item 2's budget).
+let pdfkit: typeof PDFKitDocument | undefined
+const PDFDocument = (): typeof PDFKitDocument => (pdfkit ??= require('pdfkit') as typeof PDFKitDocument)
 const FONT_FILES = {
   'thai-400': require.resolve('@fontsource/sarabun/files/sarabun-thai-400-normal.woff'),
   'latin-400': require.resolve('@fontsource/sarabun/files/sarabun-latin-400-normal.woff'),
@@ -84,7 +88,7 @@ export interface TablePdfInput<C extends string = string> {
 
 export function tablePdf<C extends string>(input: TablePdfInput<C>): PDFKit.PDFDocument {
   const title = input.title
-  const doc = new PDFDocument({
+  const doc = new (PDFDocument())({
     size: 'A4', layout: 'landscape', margin: 10, autoFirstPage: false, lang: 'th-TH',
     info: { Title: title, Creator: 'saraban-node', CreationDate: new Date(input.printedAt) },
   })

@@ -2,7 +2,6 @@
 // wiring mounts the plugin (src/gateways/ecms/plugin.ts) with its services. No clients: not mounted.
 import type { FastifyInstance } from 'fastify'
 import { cidrList } from '../config/cidr.js'
-import { ecmsGateway, ecmsPath } from '../gateways/ecms/plugin.js'
 import type { EcmsDeps } from '../gateways/ecms/dispatch.js'
 import { EcmsOutboundStore } from '../storage/ecms-outbound.js'
 import type { SendDeps } from '../services/send.js'
@@ -30,6 +29,8 @@ export async function wireEcms(wiring: Base, api: FastifyInstance, p: EcmsParts)
   const { config, clock, log } = wiring
   const { ecms } = config
   if (ecms.clients.length === 0) return
+  // Loaded only when a client is configured: its XML, XPath and XML-DSig libraries are not small.
+  const { ecmsGateway, ecmsPath } = await import('../gateways/ecms/plugin.js')
   const records = new EcmsOutboundStore(p.db)
   const base = ecms.publicUrl ?? `http://${config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host}:${config.api.port}`
   const deps: EcmsDeps = {
