@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SarabanError } from '../errors.js'
-import { GroupCommit } from './group-commit.js'
+import { GroupCommit, type WriteStats } from './group-commit.js'
 import { AUTOCHECKPOINT_PAGES, startWorkerCheckpoints, type Checkpointer, type CheckpointEvent } from './checkpointer.js'
 import { WalSync } from './wal-sync.js'
 import { ForeignCommits } from './foreign-commits.js'
@@ -53,10 +53,8 @@ export interface OpenOptions {
 }
 
 export type { CheckpointEvent } from './checkpointer.js'
+export type { WriteStats } from './group-commit.js'
 
-
-import type { WriteStats } from './group-commit.js'
-export type { WriteStats }
 
 export class Db {
   /** The connection every store prepares its statements on: better-sqlite3's, or on PostgreSQL the

@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort, writeNetFiles } from '../helpers/nodes.js'
 import { startNode } from './node-process.js'
+import { cpuSeconds, statusKb } from './proc.js'
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, profile: { type: 'string', default: 'jose-v1' }, only: { type: 'string' }, storage: { type: 'string' }, curl: { type: 'boolean', default: false }, evidence: { type: 'boolean', default: false }, engine: { type: 'string', default: 'sqlite' } } })
 const SIZE = Number(values.mb) * 1024 * 1024
@@ -27,14 +28,10 @@ const LIMITS = SIZE > DEFAULT_LIMIT
   ? { maxAttachmentBytes: SIZE, maxAttachmentsTotalBytes: SIZE, maxApiBodyBytes: Math.ceil((SIZE * 4) / 3) + 16 * 1024 * 1024, maxEnvelopeBytes: Math.ceil((SIZE * 4) / 3) + 16 * 1024 * 1024 }
   : undefined
 
-const status = (pid: number, k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+const status = statusKb
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`
 /** CPU time the process has used (user + system, ms): on this shared 2-core machine, steadier than wall time. */
-const cpuMs = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) * 10 // utime, stime: fields 14 and 15, in ticks of 10 ms
-}
+const cpuMs = (pid: number) => Math.round(cpuSeconds(pid) * 1000)
 
 /** Samples VmRSS (and RssAnon) of the processes every 10 ms while fn runs; returns fn's value and each peak (kB). */
 async function peaks<T>(pids: number[], fn: () => Promise<T>): Promise<{ value: T; peak: number[]; anon: number[]; before: number[]; cpu: number[] }> {

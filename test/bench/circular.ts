@@ -16,6 +16,7 @@ import { hostingNet, apiKeyOf, type NodeSpec } from '../helpers/hosting.js'
 import { freePort, thaiLetter } from '../helpers/nodes.js'
 import { samplePdf } from '../../src/cli/sample-pdf.js'
 import { startNodes } from './node-process.js'
+import { cpuSeconds, statusKb } from './proc.js'
 
 export interface CircularOptions {
   readonly recipients: number
@@ -28,15 +29,8 @@ export interface CircularOptions {
   readonly evidence?: boolean
 }
 
-const status = (pid: number) => readFileSync(`/proc/${pid}/status`, 'utf8')
-const kb = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status(pid))?.[1] ?? 0)
+const kb = (pid: number, field: 'VmRSS' | 'VmHWM') => statusKb(pid, field)
 const mb = (k: number) => `${(k / 1024).toFixed(0)} MB`
-/** CPU seconds (user + system) a process has used: unlike wall time, not inflated by a loaded machine. */
-const cpuSeconds = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) / 100 // utime, stime in clock ticks (USER_HZ 100)
-}
 
 export async function circularBench(o: CircularOptions) {
   const per = Math.ceil(o.recipients / o.nodes)

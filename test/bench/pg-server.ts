@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import pg from 'pg'
+import { procStat } from './proc.js'
 
 /** The postmaster's pid of the cluster whose URL is given (`?host=` is the cluster's socket directory,
  *  beside its data directory). */
@@ -14,10 +15,7 @@ export function postmasterPid(url: string): number {
   return Number(readFileSync(join(dirname(sock), 'data', 'postmaster.pid'), 'utf8').split('\n')[0])
 }
 
-const stat = (pid: number) => {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  return s.slice(s.lastIndexOf(')') + 2).split(' ')
-}
+const stat = procStat
 
 /** CPU seconds of the whole server: the postmaster's own and its reaped children's (/proc stat fields 14–17),
  *  plus the live children's own (backends, checkpointer, WAL writer…). A backend that exits between two

@@ -32,6 +32,7 @@ import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
 import { writeNetFiles, freePort } from '../helpers/nodes.js'
 import { benchLetter } from './letter-payload.js'
+import { cpuSeconds, statusKb } from './proc.js'
 import { groupCommitCase } from './group-commit.js'
 import { cryptoCeiling } from './crypto-ceiling.js'
 import { circularCase } from './circular.js'
@@ -75,14 +76,8 @@ const CONCURRENCY = Number(values.concurrency)
 const FROM = values.from!
 const TO = values.to!
 
-const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+const rssKb = (pid: number) => statusKb(pid, 'VmRSS')
 const mb = (kb: number) => (kb / 1024).toFixed(0) + ' MB'
-/** CPU seconds (user + system) a process has used: /proc/PID/stat fields 14 and 15, in clock ticks (100/s on Linux). */
-const cpuSeconds = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) / 100
-}
 
 /** Bytes a process has caused to be written to storage (/proc/PID/io write_bytes: WAL, checkpoints,
  *  blobs): a cost of the log that the machine's load does not change (issue 14 §6). */

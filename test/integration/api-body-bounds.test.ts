@@ -20,19 +20,21 @@ async function post(node: TestNode, body: FormData | string, headers: Record<str
   return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: (await res.json()) as any }
 }
 
-t.test('a multipart form larger than maxApiBodyBytes, within the attachment limits, is accepted', async (t) => {
+/** A letter to mof with one PDF attachment of `kib` KiB, as a form. */
+function form(kib: number): FormData {
   const f = new FormData()
   f.append('letter', new Blob([JSON.stringify(thaiLetter(['mof']))], { type: 'application/json' }))
-  f.append('attachment', new File([randomBytes(300 * KiB)], 'scan.pdf', { type: 'application/pdf' }))
-  const res = await post(net.nodes.moi!, f)
+  f.append('attachment', new File([randomBytes(kib * KiB)], 'scan.pdf', { type: 'application/pdf' }))
+  return f
+}
+
+t.test('a multipart form larger than maxApiBodyBytes, within the attachment limits, is accepted', async (t) => {
+  const res = await post(net.nodes.moi!, form(300))
   t.equal(res.status, 202, JSON.stringify(res.body))
 })
 
 t.test('a multipart form past the attachment limits is still refused (413, naming the attachment)', async (t) => {
-  const f = new FormData()
-  f.append('letter', new Blob([JSON.stringify(thaiLetter(['mof']))], { type: 'application/json' }))
-  f.append('attachment', new File([randomBytes(600 * KiB)], 'scan.pdf', { type: 'application/pdf' }))
-  const res = await post(net.nodes.moi!, f)
+  const res = await post(net.nodes.moi!, form(600))
   t.equal(res.status, 413, JSON.stringify(res.body))
   t.equal(res.body.code, 'ERR_PAYLOAD_TOO_LARGE')
 })

@@ -2,7 +2,7 @@
 // PrivateKeyHandle (a token key, or an officer's key from a file). The few private-key operations
 // the profiles need are here, once: a KeyObject takes node:crypto's path exactly as before (the bytes
 // the profiles produce do not change), a handle is asked for the one operation.
-import { constants, createECDH, createPublicKey, diffieHellman, type ECDH, KeyObject, privateDecrypt, sign, type X509Certificate } from 'node:crypto'
+import { constants, createECDH, createPublicKey, type ECDH, KeyObject, privateDecrypt, sign, type X509Certificate } from 'node:crypto'
 import type { HandleSignAlg, PrivateKeyHandle } from './handle.js'
 
 export type PrivateKeyRef = KeyObject | PrivateKeyHandle
@@ -29,11 +29,6 @@ export function signSha256(key: PrivateKeyRef, alg: HandleSignAlg, data: Buffer,
 /** RSAES-OAEP with SHA-256, MGF1-SHA-256 and an empty label (RFC 8017 §7.1.2); throws on any failure. */
 export function decryptOaepSha256(key: PrivateKeyRef, ciphertext: Buffer): Buffer {
   return isKeyHandle(key) ? key.decryptOaepSha256(ciphertext) : privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, ciphertext)
-}
-
-/** The ECDH shared secret Z with the peer's public key. */
-export function ecdhSecret(key: PrivateKeyRef, peer: KeyObject): Buffer {
-  return isKeyHandle(key) ? key.deriveEcdh(peer) : diffieHellman({ privateKey: key, publicKey: peer })
 }
 
 /** A peer's EC public key as its JWK curve name and uncompressed point (0x04 ‖ x ‖ y). */

@@ -191,18 +191,9 @@ export class CheckpointSigner {
    *  signed by whichever process stores the receipt, as before. */
   start(seconds: number, leader?: LeaderGate): void {
     if (seconds <= 0 || this.#timer) return
-    // A read that fails (the database out of reach) ends this beat, not the process: the next beat tries again.
-    const signGrown = () => {
-      try {
-        this.signGrown()
-      } catch (err) {
-        this.#deps.logger.error({ err }, 'the periodic checkpoint signer failed')
-      }
-    }
-    const tick = leader === undefined ? signGrown : () => {
-      void leader.leads().then((leads) => (leads ? this.signGrown() : this.adoptKept()))
-        .catch((err: unknown) => this.#deps.logger.error({ err }, 'the periodic checkpoint signer failed'))
-    }
+    // A beat that fails (the database out of reach) is logged and ends, not the process: the next beat tries again.
+    const beat = async () => (leader === undefined || (await leader.leads()) ? this.signGrown() : this.adoptKept())
+    const tick = () => void beat().catch((err: unknown) => this.#deps.logger.error({ err }, 'the periodic checkpoint signer failed'))
     this.#timer = setInterval(tick, seconds * 1000)
     this.#timer.unref()
   }
